@@ -1,0 +1,435 @@
+package cluster
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// The coordinator is the oldest alive member (by start time, ties by node
+// ID) that sees a majority of the current routing table's members. Only the
+// coordinator issues tables. Every node runs the same control loop and
+// decides for itself whether it is the coordinator from what it sees; a node
+// on the minority side of a partition never sees a majority, so it never
+// issues a table, and a table issued during a brief overlap of two
+// coordinators is settled by ring.Newer (higher epoch, then issuer ID).
+//
+// The coordinator's work is a sequence of steps: each tick it compares the
+// table with the target placement of the live members and issues the next
+// step as a new table. Steps are kinds in a switch (planStep chooses,
+// runStep executes), so failover, replica building and slot handoff plug in
+// as new kinds ahead of stepAssign.
+
+// stepKind names one kind of coordinator step.
+type stepKind uint8
+
+const (
+	// stepAssign assigns slot ownership to the target placement directly,
+	// without moving data (the first table, and, until slot transfer
+	// exists, every membership change).
+	stepAssign stepKind = iota + 1
+	// stepFailover promotes replicas of slots whose primary died
+	// (failover.go).
+	stepFailover
+	// stepMembers adds joined members and removes dead or drained ones.
+	stepMembers
+	// stepRebalance moves toward the target placement: replica
+	// additions, handoffs and trims, in throttled batches.
+	stepRebalance
+)
+
+func (k stepKind) String() string {
+	switch k {
+	case stepAssign:
+		return "assign"
+	case stepFailover:
+		return "failover"
+	case stepMembers:
+		return "members"
+	case stepRebalance:
+		return "rebalance"
+	default:
+		return fmt.Sprintf("step(%d)", uint8(k))
+	}
+}
+
+// step is one planned change of the routing table.
+type step struct {
+	kind    stepKind
+	members []Meta          // the live members the step places slots on
+	target  *ring.Placement // the target placement of those members
+	slots   int             // slots whose owners change
+}
+
+// view is what this node sees at one tick: itself and every alive member.
+type view struct {
+	alive    map[ring.NodeID]Meta // including self
+	maxEpoch uint64               // highest epoch any alive member reports
+}
+
+// controlLoop runs on every node: it tracks quorum, pulls newer tables,
+// reaps long-dead members and, on the coordinator, plans and issues steps.
+// It wakes every CoordinatorInterval and on every membership event. Run by
+// Start; stops with ctx.
+func (n *Node) controlLoop(ctx context.Context) {
+	defer n.wg.Done()
+	tick := time.NewTicker(n.profile.CoordinatorInterval)
+	defer tick.Stop()
+	var cache placementCache
+	for {
+		n.control(ctx, &cache)
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-n.wake:
+		}
+	}
+}
+
+// control is one pass of the control loop.
+func (n *Node) control(ctx context.Context, cache *placementCache) {
+	v := n.see()
+	t := n.table.Load()
+	majority := n.updateQuorum(t, v)
+	n.reap(t)
+
+	var epoch uint64
+	if t != nil {
+		epoch = t.Epoch
+	}
+	if v.maxEpoch > epoch {
+		n.pullNewer(ctx, v, epoch)
+		return // decide on the next pass, with the newer table
+	}
+	if !n.joined.Load() || !majority || !n.oldest(v) {
+		return
+	}
+	s, ok, err := n.planStep(t, v, cache)
+	if err != nil {
+		n.logger.Error("plan coordinator step", "err", err)
+		return
+	}
+	if !ok {
+		return
+	}
+	if !n.confirmMajority(ctx, t, v) {
+		n.logger.Debug("coordinator step deferred: majority not confirmed", "kind", s.kind)
+		return
+	}
+	if err := n.runStep(ctx, t, v, s); err != nil {
+		n.logger.Error("coordinator step", "kind", s.kind, "err", err)
+	}
+}
+
+// pullNewer pulls the table from the members that report an epoch above
+// ours, highest first, until one pull succeeds.
+func (n *Node) pullNewer(ctx context.Context, v view, epoch uint64) {
+	var from []Meta
+	for _, m := range v.alive {
+		if m.Epoch > epoch {
+			from = append(from, m)
+		}
+	}
+	slices.SortFunc(from, func(a, b Meta) int { return cmp.Compare(b.Epoch, a.Epoch) })
+	for _, m := range from {
+		cctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
+		err := n.pullTable(cctx, m.ClusterAddr)
+		cancel()
+		if err == nil {
+			return
+		}
+		n.logger.Debug("pull newer routing table", "from", m.ID, "epoch", m.Epoch, "err", err)
+	}
+}
+
+// see snapshots the alive members.
+func (n *Node) see() view {
+	self := n.localMeta()
+	v := view{alive: map[ring.NodeID]Meta{n.id: self}}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for id, m := range n.members {
+		if id == n.id || !m.alive {
+			continue
+		}
+		v.alive[id] = m.meta
+		v.maxEpoch = max(v.maxEpoch, m.meta.Epoch)
+	}
+	return v
+}
+
+// updateQuorum records whether this node sees a majority of t's members
+// and returns whether it may act as coordinator on that ground. With no
+// table (or an empty one) there is nothing to have a majority of: a node may
+// bootstrap the first table, but it does not report quorum until it holds
+// one.
+func (n *Node) updateQuorum(t *ring.Table, v view) bool {
+	var members []ring.Member
+	if t != nil {
+		members = t.Members()
+	}
+	if len(members) == 0 {
+		n.quorum.Store(false)
+		return true
+	}
+	seen := 0
+	for _, m := range members {
+		if _, ok := v.alive[m.ID]; ok {
+			seen++
+		}
+	}
+	q := 2*seen > len(members)
+	if was := n.quorum.Swap(q); was != q {
+		n.logger.Info("quorum changed", "quorum", q, "sees", seen, "of", len(members), "epoch", t.Epoch)
+	}
+	if q {
+		n.lastQuorum.Store(time.Now().UnixNano())
+	}
+	return q
+}
+
+// confirmMajority pings the members of t that gossip says are alive and
+// reports whether a majority of t's members (this node included) answered.
+// Failure detection is not simultaneous: just after a partition, a node on
+// the minority side may still believe some of the other side alive and so
+// count a majority that is not there. A round trip to each member, right
+// before a table is issued, closes that window; with no table there is
+// nothing to confirm.
+func (n *Node) confirmMajority(ctx context.Context, t *ring.Table, v view) bool {
+	if t == nil {
+		return true
+	}
+	members := t.Members()
+	if len(members) == 0 {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(ctx, 2*n.profile.ProbeInterval)
+	defer cancel()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex // guards seen
+		seen int
+	)
+	for _, m := range members {
+		if m.ID == n.id {
+			mu.Lock()
+			seen++
+			mu.Unlock()
+			continue
+		}
+		meta, alive := v.alive[m.ID]
+		if !alive {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := n.pingAddr(ctx, meta.ClusterAddr); err != nil {
+				n.logger.Debug("majority check: ping failed", "node", m.ID, "err", err)
+				return
+			}
+			mu.Lock()
+			seen++
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return 2*seen > len(members)
+}
+
+// oldest reports whether this node is the oldest alive member it sees (by
+// start time, ties broken by the smaller node ID).
+func (n *Node) oldest(v view) bool {
+	self := v.alive[n.id]
+	for id, m := range v.alive {
+		if id == n.id {
+			continue
+		}
+		if m.StartTime < self.StartTime || (m.StartTime == self.StartTime && id < n.id) {
+			return false
+		}
+	}
+	return true
+}
+
+// reapAfter is how long a dead member that no table names stays in the
+// member list (so CLUSTER NODES can still show it as failed for a while).
+const reapAfter = time.Minute
+
+// reap drops members that have been dead for reapAfter and that the table
+// no longer names. Their addresses stay in the re-join set (membership.go).
+func (n *Node) reap(t *ring.Table) {
+	now := time.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for id, m := range n.members {
+		if m.alive || id == n.id || now.Sub(m.lastAlive) < reapAfter {
+			continue
+		}
+		if t != nil {
+			if _, named := t.Member(id); named {
+				continue
+			}
+		}
+		delete(n.members, id)
+	}
+}
+
+// placementCache keeps the last target placement, so the placement is
+// computed once per member set rather than on every tick.
+type placementCache struct {
+	key string
+	p   *ring.Placement
+	// settledTable and settledTarget are the last table found to match
+	// its target placement: while neither changes there is nothing to
+	// plan, so an idle coordinator does not scan every slot each tick.
+	settledTable  *ring.Table
+	settledTarget *ring.Placement
+}
+
+func (c *placementCache) get(ids []ring.NodeID, replicas int) (*ring.Placement, error) {
+	var b strings.Builder
+	for _, id := range ids {
+		b.WriteString(string(id))
+	}
+	fmt.Fprintf(&b, "/%d", replicas)
+	if key := b.String(); key != c.key || c.p == nil {
+		p, err := ring.Place(ids, replicas)
+		if err != nil {
+			return nil, err
+		}
+		c.key, c.p = key, p
+	}
+	return c.p, nil
+}
+
+// planStep compares the table with the target placement of the live members
+// and returns the next step, if any. Members that are draining get no slots.
+func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, bool, error) {
+	var members []Meta
+	for _, m := range v.alive {
+		if m.State != StateDraining {
+			members = append(members, m)
+		}
+	}
+	if len(members) == 0 {
+		return step{}, false, nil
+	}
+	slices.SortFunc(members, func(a, b Meta) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	ids := make([]ring.NodeID, len(members))
+	for i, m := range members {
+		ids[i] = m.ID
+	}
+	target, err := cache.get(ids, n.cfg.Replicas)
+	if err != nil {
+		return step{}, false, fmt.Errorf("target placement of %d members: %w", len(ids), err)
+	}
+	if t == nil || t.Assigned() == 0 {
+		return step{kind: stepAssign, members: members, target: target, slots: ring.SlotCount}, true, nil
+	}
+	if n.repl != nil {
+		if cache.settledTable == t && cache.settledTarget == target {
+			return step{}, false, nil // nothing changed since the table matched its target
+		}
+		s, ok := n.planData(t, v, members, target)
+		if !ok {
+			cache.settledTable, cache.settledTarget = t, target
+		}
+		return s, ok, nil
+	}
+	diff := len(t.Diff(target))
+	if diff > 0 || !sameMembers(t.Members(), members) {
+		return step{kind: stepAssign, members: members, target: target, slots: diff}, true, nil
+	}
+	return step{}, false, nil
+}
+
+// sameMembers reports whether the table names exactly the given members at
+// the same addresses.
+func sameMembers(have []ring.Member, want []Meta) bool {
+	if len(have) != len(want) {
+		return false
+	}
+	for i := range have { // both sorted by ID
+		if have[i].ID != want[i].ID || have[i].Addr != want[i].ClientAddr || have[i].ClusterAddr != want[i].ClusterAddr {
+			return false
+		}
+	}
+	return true
+}
+
+// runStep executes a step: it builds the next table, adopts it and pushes
+// it to every alive member.
+func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s step) error {
+	epoch := v.maxEpoch
+	if cur != nil {
+		epoch = max(epoch, cur.Epoch)
+	}
+	epoch++
+	var next *ring.Table
+	switch s.kind {
+	case stepAssign:
+		members := make([]ring.Member, len(s.members))
+		for i, m := range s.members {
+			members[i] = ring.Member{ID: m.ID, Addr: m.ClientAddr, ClusterAddr: m.ClusterAddr}
+		}
+		t, err := ring.NewTable(epoch, n.id, members)
+		if err != nil {
+			return fmt.Errorf("assign step, epoch %d: %w", epoch, err)
+		}
+		if err := t.Assign(s.target); err != nil {
+			return fmt.Errorf("assign step, epoch %d: %w", epoch, err)
+		}
+		next = t
+	case stepFailover:
+		t, changed, err := n.buildFailover(ctx, cur, v, s.target)
+		if err != nil {
+			return fmt.Errorf("failover step, epoch %d: %w", epoch, err)
+		}
+		if t == nil {
+			return nil
+		}
+		next, s.slots = t, changed
+	case stepMembers:
+		t, err := n.buildMembers(cur, v, s.members)
+		if err != nil {
+			return fmt.Errorf("members step, epoch %d: %w", epoch, err)
+		}
+		next = t
+	case stepRebalance:
+		t, changed, err := n.buildRebalance(ctx, cur, v, s.target)
+		if err != nil {
+			return fmt.Errorf("rebalance step, epoch %d: %w", epoch, err)
+		}
+		if t == nil {
+			return nil // nothing ready yet: transfers are still running
+		}
+		next, s.slots = t, changed
+	default:
+		return fmt.Errorf("unknown step kind %s", s.kind)
+	}
+	if !n.installTable(next, "self") {
+		return fmt.Errorf("%s step: table epoch %d not newer than the current one", s.kind, epoch)
+	}
+	epoch = next.Epoch
+	n.logger.Info("coordinator issued routing table", "step", s.kind, "epoch", epoch,
+		"members", len(s.members), "slots_changed", s.slots)
+	var peers []string
+	for id, m := range v.alive {
+		if id != n.id {
+			peers = append(peers, m.ClusterAddr)
+		}
+	}
+	pctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
+	defer cancel()
+	acks := n.pushTable(pctx, next, peers)
+	n.logger.Debug("routing table pushed", "epoch", epoch, "acks", acks, "peers", len(peers))
+	return nil
+}

@@ -1,0 +1,540 @@
+package cluster
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// The coordinator's data-moving steps (DESIGN.md §4, §5), planned in this
+// order, one per tick:
+//
+//   - failover: a slot's primary is dead. Per slot, promote the alive
+//     replica that is synced to that primary with the highest applied
+//     offset (asked of the candidates by KindReplState); with none, give
+//     the slot to a live node empty, log it and count it: its data is lost,
+//     but the cluster keeps serving. Dead replicas are dropped.
+//   - members: add new members to the table, drop dead replicas, remove
+//     dead members and drained ones that no slot names.
+//   - rebalance: move toward the target placement: add the replicas a
+//     slot lacks (they get transfers), add the target primary as a replica
+//     of slots it should lead (state migrating, at most MigrationBatch at
+//     once), hand slots off to a target that reports them synced, and drop
+//     owners the placement does not want once the wanted replicas are
+//     synced.
+
+// replInfo is one node's receiving state of one slot.
+type replInfo struct {
+	source  ring.NodeID
+	applied uint64
+	synced  bool
+}
+
+// handleReplState answers the receiving state of the requested slots.
+// Request: count, then slots (2 bytes each). Reply: per slot, synced (1
+// byte), applied (uvarint), source length (1 byte) and source.
+func (n *Node) handleReplState(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+	d := decoder{b: req}
+	count := d.uvarint()
+	if d.err != nil || count > ring.SlotCount {
+		return nil, errors.New("repl-state: bad request")
+	}
+	slots := make([]uint16, 0, count)
+	for range count {
+		s := d.u16()
+		if d.err != nil || int(s) >= ring.SlotCount {
+			return nil, errors.New("repl-state: bad slot")
+		}
+		slots = append(slots, s)
+	}
+	for _, ri := range n.localReplState(slots) {
+		if ri.synced {
+			reply = append(reply, 1)
+		} else {
+			reply = append(reply, 0)
+		}
+		reply = binary.AppendUvarint(reply, ri.applied)
+		reply = append(reply, byte(len(ri.source)))
+		reply = append(reply, ri.source...)
+	}
+	return reply, nil
+}
+
+func (n *Node) localReplState(slots []uint16) []replInfo {
+	r := n.repl
+	out := make([]replInfo, len(slots))
+	r.recvMu.Lock()
+	defer r.recvMu.Unlock()
+	for i, s := range slots {
+		rs := r.recv[s]
+		out[i] = replInfo{source: rs.source, applied: rs.applied, synced: rs.synced}
+	}
+	return out
+}
+
+// replStates asks each node for its receiving state of the given slots, in
+// parallel; nodes that do not answer are left out.
+func (n *Node) replStates(ctx context.Context, v view, ask map[ring.NodeID][]uint16) map[ring.NodeID]map[uint16]replInfo {
+	out := make(map[ring.NodeID]map[uint16]replInfo, len(ask))
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex // guards out
+	)
+	for id, slots := range ask {
+		if len(slots) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			infos, err := n.replState(ctx, v, id, slots)
+			if err != nil {
+				n.logger.Debug("ask replica state", "node", id, "err", err)
+				return
+			}
+			m := make(map[uint16]replInfo, len(slots))
+			for i, s := range slots {
+				m[s] = infos[i]
+			}
+			mu.Lock()
+			out[id] = m
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (n *Node) replState(ctx context.Context, v view, id ring.NodeID, slots []uint16) ([]replInfo, error) {
+	if id == n.id {
+		return n.localReplState(slots), nil
+	}
+	m, ok := v.alive[id]
+	if !ok {
+		return nil, ErrNodeDown
+	}
+	req := binary.AppendUvarint(nil, uint64(len(slots)))
+	for _, s := range slots {
+		req = binary.BigEndian.AppendUint16(req, s)
+	}
+	b, err := n.client.call(ctx, m.ClusterAddr, KindReplState, req)
+	if err != nil {
+		return nil, err
+	}
+	d := decoder{b: b}
+	out := make([]replInfo, len(slots))
+	for i := range slots {
+		out[i].synced = d.byte1() == 1
+		out[i].applied = d.uvarint()
+		l := int(d.byte1())
+		if d.err == nil && len(d.b) < l {
+			d.err = errors.New("truncated source")
+		}
+		if d.err != nil {
+			return nil, fmt.Errorf("repl-state reply from %s: %w", id, d.err)
+		}
+		out[i].source = ring.NodeID(d.b[:l])
+		d.b = d.b[l:]
+	}
+	return out, nil
+}
+
+// planData chooses the next data-moving step (see the file comment), or
+// none when the table matches the target placement.
+func (n *Node) planData(t *ring.Table, v view, members []Meta, target *ring.Placement) (step, bool) {
+	s := step{members: members, target: target}
+	for sl := range ring.SlotCount {
+		p := t.Primary(uint16(sl))
+		if _, ok := v.alive[p]; !ok || p == "" {
+			s.kind = stepFailover
+			return s, true
+		}
+	}
+	if membersChanged(t, v, members) {
+		s.kind = stepMembers
+		return s, true
+	}
+	for sl := range ring.SlotCount {
+		slot := uint16(sl)
+		if t.State(slot).Kind != ring.SlotStable || !slices.Equal(t.Owners(slot), target.Owners(slot)) {
+			s.kind = stepRebalance
+			return s, true
+		}
+	}
+	return step{}, false
+}
+
+// membersChanged reports whether the table must gain or lose members, or
+// names a dead replica.
+func membersChanged(t *ring.Table, v view, members []Meta) bool {
+	for _, m := range members {
+		tm, ok := t.Member(m.ID)
+		if !ok || tm.Addr != m.ClientAddr || tm.ClusterAddr != m.ClusterAddr {
+			return true
+		}
+	}
+	for _, m := range t.Members() {
+		meta, alive := v.alive[m.ID]
+		if !alive {
+			return true
+		}
+		if meta.State == StateDraining && len(t.SlotsOf(m.ID)) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// nextTable clones t for the next step's table.
+func (n *Node) nextTable(t *ring.Table, v view) *ring.Table {
+	next := t.Clone()
+	next.Epoch = max(t.Epoch, v.maxEpoch) + 1
+	next.Issuer = n.id
+	return next
+}
+
+// buildFailover promotes a replica for every slot whose primary is dead
+// and drops dead owners.
+func (n *Node) buildFailover(ctx context.Context, t *ring.Table, v view, target *ring.Placement) (*ring.Table, int, error) {
+	next := n.nextTable(t, v)
+	answering := n.stillAnswering(ctx, t, v)
+	ask := make(map[ring.NodeID][]uint16)
+	var orphans []uint16
+	for sl := range ring.SlotCount {
+		slot := uint16(sl)
+		owners := t.Owners(slot)
+		if len(owners) == 0 {
+			orphans = append(orphans, slot)
+			continue
+		}
+		if _, ok := v.alive[owners[0]]; ok || answering[owners[0]] {
+			continue
+		}
+		orphans = append(orphans, slot)
+		for _, o := range owners[1:] {
+			if _, ok := v.alive[o]; ok {
+				ask[o] = append(ask[o], slot)
+			}
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
+	states := n.replStates(cctx, v, ask)
+	cancel()
+	lost := 0
+	for _, slot := range orphans {
+		owners := t.Owners(slot)
+		var dead ring.NodeID
+		if len(owners) > 0 {
+			dead = owners[0]
+		}
+		var best ring.NodeID
+		var bestOff uint64
+		for _, o := range owners {
+			ri, ok := states[o][slot]
+			if !ok || !ri.synced || ri.source != dead {
+				continue
+			}
+			if best == "" || ri.applied > bestOff {
+				best, bestOff = o, ri.applied
+			}
+		}
+		var rest []ring.NodeID
+		for _, o := range owners {
+			if _, ok := v.alive[o]; ok && o != best {
+				rest = append(rest, o)
+			}
+		}
+		if best == "" {
+			lost++
+			if len(rest) > 0 {
+				best, rest = rest[0], rest[1:]
+			} else {
+				best = target.Primary(slot)
+			}
+		}
+		if err := next.SetOwners(slot, append([]ring.NodeID{best}, rest...)...); err != nil {
+			return nil, 0, fmt.Errorf("failover slot %d: %w", slot, err)
+		}
+		if err := next.SetState(slot, ring.SlotState{}); err != nil {
+			return nil, 0, err
+		}
+	}
+	if len(orphans) == 0 {
+		return nil, 0, nil // every "dead" primary still answers: gossip is wrong for now
+	}
+	if lost > 0 {
+		n.repl.lostSlots.Add(int64(lost))
+		n.logger.Error("FAILOVER WITHOUT A SYNCED REPLICA: slots given to a live node empty, their data is lost",
+			"slots", lost, "epoch", next.Epoch)
+	}
+	if err := n.dropDead(next, v); err != nil {
+		return nil, 0, err
+	}
+	return next, len(orphans), nil
+}
+
+// stillAnswering pings the table members gossip reports dead, in parallel,
+// and returns those that answer. A member wrongly suspected (an overloaded
+// node, lost UDP packets) keeps its slots: failing it over would give its
+// slots to replicas while it still serves them.
+func (n *Node) stillAnswering(ctx context.Context, t *ring.Table, v view) map[ring.NodeID]bool {
+	out := make(map[ring.NodeID]bool)
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex // guards out
+	)
+	for _, m := range t.Members() {
+		if _, ok := v.alive[m.ID]; ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, 2*n.profile.ProbeInterval)
+			defer cancel()
+			if n.pingAddr(pctx, m.ClusterAddr) == nil {
+				mu.Lock()
+				out[m.ID] = true
+				mu.Unlock()
+				n.logger.Info("failover deferred: a member gossip reports dead still answers", "node", m.ID)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// dropDead removes dead owners from every slot, resets states that name a
+// dead peer, and removes dead members and drained members that no slot
+// names any more.
+func (n *Node) dropDead(next *ring.Table, v view) error {
+	for sl := range ring.SlotCount {
+		slot := uint16(sl)
+		owners := next.Owners(slot)
+		kept := slices.DeleteFunc(slices.Clone(owners), func(o ring.NodeID) bool {
+			_, ok := v.alive[o]
+			return !ok
+		})
+		if len(kept) != len(owners) && len(kept) > 0 {
+			if err := next.SetOwners(slot, kept...); err != nil {
+				return fmt.Errorf("drop dead owners of slot %d: %w", slot, err)
+			}
+		}
+		if st := next.State(slot); st.Kind != ring.SlotStable {
+			if _, ok := v.alive[st.Peer]; !ok || !next.IsOwner(slot, st.Peer) && st.Kind == ring.SlotMigrating {
+				if err := next.SetState(slot, ring.SlotState{}); err != nil {
+					return err
+				}
+			}
+		}
+	}
+	for _, m := range next.Members() {
+		meta, alive := v.alive[m.ID]
+		if alive && meta.State != StateDraining {
+			continue
+		}
+		if len(next.SlotsOf(m.ID)) > 0 {
+			continue
+		}
+		if err := next.RemoveMember(m.ID); err != nil {
+			n.logger.Debug("member not removed yet", "node", m.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// buildMembers adds new members, updates addresses and drops dead owners
+// and members.
+func (n *Node) buildMembers(t *ring.Table, v view, members []Meta) (*ring.Table, error) {
+	next := n.nextTable(t, v)
+	for _, m := range members {
+		if err := next.SetMember(ring.Member{ID: m.ID, Addr: m.ClientAddr, ClusterAddr: m.ClusterAddr}); err != nil {
+			return nil, fmt.Errorf("members step: %w", err)
+		}
+	}
+	if err := n.dropDead(next, v); err != nil {
+		return nil, err
+	}
+	return next, nil
+}
+
+// buildRebalance moves the table one batch toward the target placement:
+// replica additions, ready handoffs and ready trims. It returns nil when
+// nothing is ready yet.
+func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target *ring.Placement) (*ring.Table, int, error) {
+	next := n.nextTable(t, v)
+	batch := n.cfg.MigrationBatch
+	migrating := 0
+	for sl := range ring.SlotCount {
+		if t.State(uint16(sl)).Kind == ring.SlotMigrating {
+			migrating++
+		}
+	}
+	changed := 0
+	ask := make(map[ring.NodeID][]uint16)
+	var handoffs, trims []uint16
+	for sl := range ring.SlotCount {
+		slot := uint16(sl)
+		owners := t.Owners(slot)
+		want := target.Owners(slot)
+		add := slices.Clone(owners)
+		if want[0] != owners[0] {
+			if slices.Contains(owners, want[0]) {
+				handoffs = append(handoffs, slot)
+				ask[want[0]] = append(ask[want[0]], slot)
+			} else if migrating < batch && len(add) < ring.MaxOwners {
+				add = append(add, want[0])
+				migrating++
+			}
+		}
+		// Every wanted replica joins as an extra owner; the owners the
+		// placement does not want are trimmed once the wanted ones are
+		// synced, so the slot never has fewer synced replicas meanwhile.
+		for _, w := range want[1:] {
+			if len(add) >= ring.MaxOwners {
+				break
+			}
+			if !slices.Contains(add, w) {
+				add = append(add, w)
+			}
+		}
+		if len(add) != len(owners) {
+			if err := next.SetOwners(slot, add...); err != nil {
+				return nil, 0, fmt.Errorf("rebalance slot %d: %w", slot, err)
+			}
+			if want[0] != owners[0] && slices.Contains(add, want[0]) {
+				if err := next.SetState(slot, ring.SlotState{Kind: ring.SlotMigrating, Peer: want[0]}); err != nil {
+					return nil, 0, err
+				}
+			}
+			changed++
+			continue
+		}
+		if want[0] == owners[0] && (!slices.Equal(owners, want) || t.State(slot).Kind != ring.SlotStable) {
+			trims = append(trims, slot)
+			for _, w := range want[1:] {
+				if slices.Contains(owners, w) {
+					ask[w] = append(ask[w], slot)
+				}
+			}
+		}
+	}
+	cctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
+	defer cancel()
+	states := n.replStates(cctx, v, ask)
+	syncedTo := func(node ring.NodeID, slot uint16, primary ring.NodeID) bool {
+		ri, ok := states[node][slot]
+		return ok && ri.synced && ri.source == primary
+	}
+
+	// Handoffs of slots whose target is a synced replica, grouped by the
+	// current primary, at most one batch.
+	byPrimary := make(map[ring.NodeID][]slotMove)
+	moves := 0
+	for _, slot := range handoffs {
+		p, to := t.Primary(slot), target.Primary(slot)
+		if moves >= batch || !syncedTo(to, slot, p) {
+			continue
+		}
+		byPrimary[p] = append(byPrimary[p], slotMove{slot: slot, target: to})
+		moves++
+	}
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex // guards done
+		done []uint16
+	)
+	for p, ms := range byPrimary {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := n.callHandoff(ctx, v, p, t.Epoch, ms)
+			if err != nil {
+				n.logger.Info("handoff call", "primary", p, "slots", len(ms), "err", err)
+			}
+			mu.Lock()
+			done = append(done, got...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	for _, slot := range done {
+		owners := t.Owners(slot)
+		to := target.Primary(slot)
+		old := owners[0]
+		order := append([]ring.NodeID{to}, slices.DeleteFunc(slices.Clone(owners), func(o ring.NodeID) bool { return o == to })...)
+		if err := next.SetOwners(slot, order...); err != nil {
+			return nil, 0, fmt.Errorf("handoff slot %d: %w", slot, err)
+		}
+		if err := next.SetState(slot, ring.SlotState{Kind: ring.SlotImporting, Peer: old}); err != nil {
+			return nil, 0, err
+		}
+		changed++
+	}
+
+	// Trims: the wanted replicas are synced; drop the rest.
+	for _, slot := range trims {
+		p := t.Primary(slot)
+		want := target.Owners(slot)
+		ready := true
+		for _, w := range want[1:] {
+			if !syncedTo(w, slot, p) {
+				ready = false
+				break
+			}
+		}
+		if !ready {
+			continue
+		}
+		if err := next.SetOwners(slot, want...); err != nil {
+			return nil, 0, fmt.Errorf("trim slot %d: %w", slot, err)
+		}
+		if err := next.SetState(slot, ring.SlotState{}); err != nil {
+			return nil, 0, err
+		}
+		changed++
+	}
+	if changed == 0 {
+		return nil, 0, nil
+	}
+	if err := n.dropDead(next, v); err != nil {
+		return nil, 0, err
+	}
+	return next, changed, nil
+}
+
+// callHandoff asks primary p to hand the slots off and returns the slots
+// it handed off.
+func (n *Node) callHandoff(ctx context.Context, v view, p ring.NodeID, epoch uint64, moves []slotMove) ([]uint16, error) {
+	if p == n.id {
+		return n.handoffSlots(ctx, epoch, moves), nil
+	}
+	m, ok := v.alive[p]
+	if !ok {
+		return nil, ErrNodeDown
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*n.profile.TCPTimeout+handoffAckTimeout)
+	defer cancel()
+	b, err := n.client.call(cctx, m.ClusterAddr, KindHandoff, encodeHandoff(epoch, moves))
+	if err != nil {
+		return nil, err
+	}
+	d := decoder{b: b}
+	count := d.uvarint()
+	if d.err == nil && count > uint64(len(moves)) {
+		d.err = errors.New("more slots than asked")
+	}
+	var out []uint16
+	for i := uint64(0); d.err == nil && i < count; i++ {
+		out = append(out, d.u16())
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("handoff reply from %s: %w", p, d.err)
+	}
+	return out, nil
+}

@@ -1,0 +1,214 @@
+package cluster
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// liveSet is the set of nodes a test's writer routes over; it changes as
+// nodes join, crash and leave.
+type liveSet struct {
+	mu    sync.Mutex // guards nodes
+	nodes []*dataNode
+}
+
+func (l *liveSet) get() []*dataNode {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]*dataNode(nil), l.nodes...)
+}
+
+func (l *liveSet) set(nodes []*dataNode) {
+	l.mu.Lock()
+	l.nodes = append([]*dataNode(nil), nodes...)
+	l.mu.Unlock()
+}
+
+// startWriter runs runWriter in a goroutine; the returned stop ends it and
+// waits for it.
+func startWriter(t *testing.T, ls *liveSet, l *ledger, acks int) (stop func()) {
+	ctx := testCtx(t, 2*time.Minute)
+	done := make(chan struct{})
+	quit := make(chan struct{})
+	go func() {
+		defer close(done)
+		runWriter(ctx, ls.get, l, 400, acks, quit)
+	}()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			close(quit)
+			<-done
+		})
+	}
+	t.Cleanup(stop)
+	return stop
+}
+
+// checkReplicas checks that every replica of every slot holding keys has
+// exactly its primary's content.
+func checkReplicas(t *testing.T, nodes []*dataNode) {
+	t.Helper()
+	tb := nodes[0].Table()
+	byID := map[ring.NodeID]*dataNode{}
+	for _, n := range nodes {
+		byID[n.ID()] = n
+	}
+	checked := 0
+	for s := range ring.SlotCount {
+		slot := uint16(s)
+		owners := tb.Owners(slot)
+		p := byID[owners[0]]
+		if p.st.CountKeysInSlot(slot) == 0 {
+			continue
+		}
+		want := dumpSlot(t, p.st, slot)
+		for _, r := range owners[1:] {
+			require.Equal(t, want, dumpSlot(t, byID[r].st, slot), "slot %d: replica %s differs from primary %s", slot, r[:8], owners[0][:8])
+		}
+		checked++
+	}
+	t.Logf("replicas match their primary in %d slots with keys", checked)
+}
+
+// TestJoinUnderWrites grows a cluster 1 -> 2 -> 3 while a writer sets and
+// deletes keys with one replica acknowledgement: slots move by transfer and
+// handoff, and no acknowledged write is lost or resurrected.
+func TestJoinUnderWrites(t *testing.T) {
+	ctx := testCtx(t, 100*time.Second)
+	logger := testLogger(t)
+	o := nodeOpts{replicas: 1}
+	first := startDataNode(t, ctx, logger, o)
+	nodes := []*dataNode{first}
+	waitSettled(t, ctx, nodes, 1)
+	ls := &liveSet{}
+	ls.set(nodes)
+	l := newLedger()
+	stop := startWriter(t, ls, l, 1)
+	time.Sleep(300 * time.Millisecond)
+
+	o.join = []string{first.ClusterAddr()}
+	for range 2 {
+		n := startDataNode(t, ctx, logger, o)
+		nodes = append(nodes, n)
+		ls.set(nodes)
+		waitSettled(t, ctx, nodes, 1)
+	}
+	stop()
+	l.verify(t, nodes)
+	checkReplicas(t, nodes)
+	var handoffs int64
+	for _, n := range nodes {
+		handoffs += n.ReplicationInfo().Handoffs
+	}
+	assert.Positive(t, handoffs, "slots moved by handoff")
+}
+
+// TestFailoverNoLoss crashes a node (closed without leaving, as SIGKILL
+// does), lets the cluster promote replicas and rebuild the lost copies,
+// then crashes a second node: no acknowledged write is lost.
+func TestFailoverNoLoss(t *testing.T) {
+	ctx := testCtx(t, 100*time.Second)
+	nodes := startDataCluster(t, ctx, 4, nodeOpts{replicas: 1})
+	ls := &liveSet{}
+	ls.set(nodes)
+	l := newLedger()
+	stop := startWriter(t, ls, l, 1)
+	time.Sleep(300 * time.Millisecond)
+
+	for round := range 2 {
+		victim := nodes[len(nodes)-1]
+		for _, n := range nodes { // never the coordinator, to keep the test short
+			if n.ID() != nodes[0].ID() && len(n.Table().PrimarySlots(n.ID())) > 0 {
+				victim = n
+			}
+		}
+		require.NoError(t, victim.Close())
+		var rest []*dataNode
+		for _, n := range nodes {
+			if n != victim {
+				rest = append(rest, n)
+			}
+		}
+		nodes = rest
+		ls.set(nodes)
+		waitSettled(t, ctx, nodes, 1)
+		t.Logf("round %d: %s crashed, %d nodes settled", round, victim.ID()[:8], len(nodes))
+	}
+	stop()
+	l.verify(t, nodes)
+	checkReplicas(t, nodes)
+	var lost int64
+	for _, n := range nodes {
+		lost += n.ReplicationInfo().LostSlots
+	}
+	assert.Zero(t, lost, "every slot had a synced replica")
+}
+
+// TestPartitionMinority cuts one node off: it refuses writes once it has
+// not seen a majority for node-timeout, the majority promotes its slots'
+// replicas, and after the cut heals the node rejoins as a replica and the
+// cluster converges without losing an acknowledged write.
+func TestPartitionMinority(t *testing.T) {
+	ctx := testCtx(t, 100*time.Second)
+	faults := NewFaults()
+	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1, faults: faults})
+	ls := &liveSet{}
+	ls.set(nodes)
+	l := newLedger()
+	stop := startWriter(t, ls, l, 1)
+	time.Sleep(300 * time.Millisecond)
+
+	minority := nodes[2]
+	majority := nodes[:2]
+	before := nodes[0].Table().Epoch
+	faults.Cut(clusterAddrs(minority.Node), clusterAddrs(majority[0].Node, majority[1].Node))
+	require.Eventually(t, func() bool { return !minority.Healthy() }, 20*time.Second, 20*time.Millisecond,
+		"the minority notices it lost the majority")
+	require.Eventually(t, func() bool {
+		tb := majority[0].Table()
+		return tb.Epoch > before && len(tb.PrimarySlots(minority.ID())) == 0
+	}, 30*time.Second, 20*time.Millisecond, "the majority fails the minority's slots over")
+	// The minority's stale table still names it; it must not take writes.
+	if led := minority.Table().PrimarySlots(minority.ID()); len(led) > 0 {
+		_, local := minority.Route(led[0])
+		assert.True(t, local, "the minority's stale table still names it")
+		assert.False(t, minority.Healthy(), "so Healthy must fence its writes")
+	}
+
+	faults.Heal()
+	waitSettled(t, ctx, nodes, 1)
+	stop()
+	l.verify(t, nodes)
+	checkReplicas(t, nodes)
+}
+
+// TestLeaveDrains makes a node leave under writes: it hands off every slot
+// and replica role before it leaves, and nothing acknowledged is lost.
+func TestLeaveDrains(t *testing.T) {
+	ctx := testCtx(t, 100*time.Second)
+	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1})
+	ls := &liveSet{}
+	ls.set(nodes)
+	l := newLedger()
+	stop := startWriter(t, ls, l, 1)
+	time.Sleep(300 * time.Millisecond)
+
+	leaving := nodes[1]
+	require.NoError(t, leaving.Leave(ctx))
+	nodes = []*dataNode{nodes[0], nodes[2]}
+	ls.set(nodes)
+	waitSettled(t, ctx, nodes, 1)
+	stop()
+	l.verify(t, nodes)
+	checkReplicas(t, nodes)
+	for _, n := range nodes {
+		assert.Zero(t, n.ReplicationInfo().LostSlots)
+	}
+}

@@ -1,0 +1,388 @@
+package cluster
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// Handoff: a planned change of a slot's primary (DESIGN.md §5), for joins,
+// leaves and rebalancing. The coordinator first makes the target a replica
+// of the slot (a transfer builds it) and, once the target reports the slot
+// synced, asks the primary to hand it off (KindHandoff). The primary then,
+// for each slot:
+//
+//  1. fences the slot: it takes the slot's store lock, so writes to the
+//     slot wait (queued on the lock) and none is in progress;
+//  2. waits until the target acknowledged the slot's last offset;
+//  3. tells the target "you lead the slot from now" (KindTakeover); the
+//     target checks it applied exactly that offset from this primary and
+//     sets a local lead override, honoured by Node.Route until a newer
+//     routing table arrives;
+//  4. sets its own override "forward the slot to the target" and releases
+//     the fence: the writes that waited, and later ones, see the override
+//     (the server checks the route again once it holds the slot lock) and
+//     are forwarded.
+//
+// The coordinator then issues the table with the new primary, which makes
+// both overrides moot. At no instant can both nodes write the slot: the
+// target leads only after the fence is up, and the fence comes down only
+// after the forward override is in place. If the takeover call fails
+// without an answer, the primary cannot know whether the target leads; it
+// keeps forwarding (unavailable rather than two primaries) and reports the
+// slot handed off, so the coordinator's table settles it.
+
+// handoffAckTimeout bounds the fenced wait for the target's last ack.
+const handoffAckTimeout = 2 * time.Second
+
+// handleHandoff runs the handoffs the coordinator asked for and replies
+// with the slots handed off. Request: epoch, count (uvarints), then per
+// slot the slot (2 bytes) and the target's ID. Reply: count, then slots.
+func (n *Node) handleHandoff(ctx context.Context, _ string, req, reply []byte) ([]byte, error) {
+	epoch, moves, err := decodeHandoff(req)
+	if err != nil {
+		return nil, err
+	}
+	done := n.handoffSlots(ctx, epoch, moves)
+	reply = binary.AppendUvarint(reply, uint64(len(done)))
+	for _, s := range done {
+		reply = binary.BigEndian.AppendUint16(reply, s)
+	}
+	return reply, nil
+}
+
+// slotMove is one slot and its next primary.
+type slotMove struct {
+	slot   uint16
+	target ring.NodeID
+}
+
+func encodeHandoff(epoch uint64, moves []slotMove) []byte {
+	b := binary.AppendUvarint(nil, epoch)
+	b = binary.AppendUvarint(b, uint64(len(moves)))
+	for _, m := range moves {
+		b = binary.BigEndian.AppendUint16(b, m.slot)
+		b = append(b, m.target...)
+	}
+	return b
+}
+
+func decodeHandoff(b []byte) (uint64, []slotMove, error) {
+	d := decoder{b: b}
+	epoch := d.uvarint()
+	count := d.uvarint()
+	if d.err == nil && count > uint64(len(d.b)) {
+		d.err = errors.New("bad count")
+	}
+	var moves []slotMove
+	for i := uint64(0); d.err == nil && i < count; i++ {
+		s := d.u16()
+		if d.err == nil && len(d.b) < ring.NodeIDLen {
+			d.err = errors.New("truncated target")
+		}
+		if d.err != nil {
+			break
+		}
+		moves = append(moves, slotMove{slot: s, target: ring.NodeID(d.b[:ring.NodeIDLen])})
+		d.b = d.b[ring.NodeIDLen:]
+	}
+	if d.err != nil {
+		return 0, nil, fmt.Errorf("handoff request: %w", d.err)
+	}
+	return epoch, moves, nil
+}
+
+// handoffSlots hands each slot to its target and returns those handed off.
+// The slots going to one target are handed off together: one fence over
+// all of them, one wait for acknowledgements, one takeover call.
+func (n *Node) handoffSlots(ctx context.Context, epoch uint64, moves []slotMove) []uint16 {
+	byTarget := make(map[ring.NodeID][]uint16)
+	for _, m := range moves {
+		if int(m.slot) < ring.SlotCount {
+			byTarget[m.target] = append(byTarget[m.target], m.slot)
+		}
+	}
+	var done []uint16
+	for target, slots := range byTarget {
+		if ctx.Err() != nil {
+			break
+		}
+		got, err := n.repl.handoff(ctx, target, slots, epoch)
+		if err != nil {
+			n.logger.Info("slot handoff not done", "slots", len(slots), "done", len(got), "to", target, "err", err)
+		}
+		done = append(done, got...)
+	}
+	return done
+}
+
+// handoff hands led slots to target (see the file comment) and returns the
+// slots handed off.
+func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []uint16, epoch uint64) ([]uint16, error) {
+	n := r.n
+	var done, fence []uint16
+	atts := make(map[uint16]*attachment)
+	for _, slot := range slots {
+		sr := &r.slots[slot]
+		if f := sr.fwd.Load(); f != nil && f.to == target {
+			if to, local := n.Route(slot); !local && to == target {
+				done = append(done, slot) // handed off already; the table was not issued yet
+				continue
+			}
+		}
+		if !n.leadsLocally(slot) {
+			continue
+		}
+		for _, x := range sr.attachments() {
+			if x.p.id == target && x.live.Load() && !x.failed.Load() {
+				atts[slot] = x
+			}
+		}
+		if atts[slot] != nil {
+			fence = append(fence, slot)
+		}
+	}
+	if len(fence) == 0 {
+		return done, nil
+	}
+	if t := n.table.Load(); t != nil {
+		epoch = max(epoch, t.Epoch)
+	}
+	tx := r.st.LockSlots(fence) // the fence: writes to these slots wait
+	defer tx.Close()
+	lasts := make(map[uint16]uint64, len(fence))
+	for _, slot := range fence {
+		if n.leadsLocally(slot) {
+			lasts[slot] = r.slots[slot].offset.Load()
+		}
+	}
+	wctx, cancel := context.WithTimeout(ctx, handoffAckTimeout)
+	defer cancel()
+	for {
+		sig := r.ackChan()
+		pending := 0
+		for slot, last := range lasts {
+			a := atts[slot]
+			if a.failed.Load() || a.detached.Load() {
+				delete(lasts, slot)
+				continue
+			}
+			if ack := a.p.ack(slot); ack.session != a.session || ack.applied < last {
+				pending++
+			}
+		}
+		if pending == 0 {
+			break
+		}
+		select {
+		case <-sig:
+			continue
+		case <-time.After(50 * time.Millisecond):
+			continue
+		case <-wctx.Done():
+		}
+		// Hand off the slots that are caught up; the rest wait for the
+		// next round.
+		for slot, last := range lasts {
+			a := atts[slot]
+			if ack := a.p.ack(slot); ack.session != a.session || ack.applied < last {
+				delete(lasts, slot)
+			}
+		}
+		break
+	}
+	if len(lasts) == 0 {
+		return done, fmt.Errorf("handoff to %s: no slot caught up", target)
+	}
+	addr, err := n.addrOf(target)
+	if err != nil {
+		return done, fmt.Errorf("handoff to %s: %w", target, err)
+	}
+	req := binary.AppendUvarint(nil, epoch)
+	req = append(req, n.id...)
+	req = binary.AppendUvarint(req, uint64(len(lasts)))
+	for slot, last := range lasts {
+		req = binary.BigEndian.AppendUint16(req, slot)
+		req = binary.AppendUvarint(req, last)
+	}
+	// Forward first, then hand over: from here on this node no longer
+	// leads the slots (the fence still holds their writes), so when the
+	// target, once it leads, starts rebuilding this node as its replica,
+	// the transfer is accepted here.
+	fwd := &fwdOverride{to: target, epoch: epoch}
+	for slot := range lasts {
+		r.slots[slot].fwd.Store(fwd)
+	}
+	cctx, ccancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
+	reply, err := n.client.call(cctx, addr, KindTakeover, req)
+	ccancel()
+	var remote *RemoteError
+	if errors.As(err, &remote) {
+		for slot := range lasts {
+			r.slots[slot].fwd.Store(nil)
+		}
+		return done, fmt.Errorf("handoff to %s: refused: %w", target, err)
+	}
+	taken := make([]uint16, 0, len(lasts))
+	if err != nil {
+		// No answer: the target may lead these slots now. Forward them
+		// rather than risk two primaries; the coordinator's table settles it.
+		n.logger.Warn("handoff: takeover call failed without an answer; forwarding the slots to the target",
+			"slots", len(lasts), "to", target, "err", err)
+		for slot := range lasts {
+			taken = append(taken, slot)
+		}
+	} else {
+		d := decoder{b: reply}
+		count := d.uvarint()
+		for i := uint64(0); d.err == nil && i < count; i++ {
+			s := d.u16()
+			if _, asked := lasts[s]; asked && d.err == nil {
+				taken = append(taken, s)
+			}
+		}
+		if d.err != nil {
+			// The target answered, so it led what it took: keep
+			// forwarding every slot (the coordinator's table settles it).
+			n.logger.Warn("handoff: bad takeover reply; forwarding the slots to the target", "to", target, "err", d.err)
+			taken = taken[:0]
+			for slot := range lasts {
+				taken = append(taken, slot)
+			}
+		}
+	}
+	for slot := range lasts {
+		if !slices.Contains(taken, slot) {
+			r.slots[slot].fwd.Store(nil) // refused: this node leads it still
+		}
+	}
+	r.handoffs.Add(int64(len(taken)))
+	r.kick()
+	return append(done, taken...), nil
+}
+
+// handleTakeover makes this node lead slots it replicates in sync, on the
+// word of the primary handing them off, and replies with the slots it took
+// over. Request: epoch (uvarint), the primary's ID, count, then per slot
+// the slot (2 bytes) and its last offset (uvarint). A slot is taken over
+// only if this node applied exactly that offset from that primary.
+func (n *Node) handleTakeover(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+	d := decoder{b: req}
+	epoch := d.uvarint()
+	if d.err == nil && len(d.b) < ring.NodeIDLen {
+		d.err = errors.New("short request")
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("takeover request: %w", d.err)
+	}
+	from := ring.NodeID(d.b[:ring.NodeIDLen])
+	d.b = d.b[ring.NodeIDLen:]
+	count := d.uvarint()
+	if d.err == nil && count > uint64(len(d.b)) {
+		d.err = errors.New("bad count")
+	}
+	if t := n.table.Load(); t != nil {
+		epoch = max(epoch, t.Epoch)
+	}
+	r := n.repl
+	r.recvMu.Lock()
+	defer r.recvMu.Unlock()
+	var taken []uint16
+	for i := uint64(0); d.err == nil && i < count; i++ {
+		slot := d.u16()
+		last := d.uvarint()
+		if d.err != nil || int(slot) >= ring.SlotCount {
+			break
+		}
+		rs := &r.recv[slot]
+		if rs.source != from || !rs.synced || rs.applied != last {
+			n.logger.Info("takeover refused: not in sync", "slot", slot, "from", from, "offset", last,
+				"source", rs.source, "synced", rs.synced, "applied", rs.applied)
+			continue
+		}
+		sr := &r.slots[slot]
+		sr.offset.Store(max(sr.offset.Load(), rs.applied))
+		sr.fwd.Store(nil)
+		sr.lead.Store(epoch)
+		taken = append(taken, slot)
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("takeover request: %w", d.err)
+	}
+	n.logger.Debug("took over slots", "slots", len(taken), "from", from)
+	r.kick()
+	reply = binary.AppendUvarint(reply, uint64(len(taken)))
+	for _, s := range taken {
+		reply = binary.BigEndian.AppendUint16(reply, s)
+	}
+	return reply, nil
+}
+
+// Leave drains this node and then leaves the cluster (SIGTERM, SHUTDOWN,
+// CLUSTER LEAVE): it gossips the draining state, so the coordinator hands
+// off every slot it leads and gives its replica roles to others; once the
+// routing table names it for no slot it leaves the gossip (peers see it
+// left, not failed) and closes. If no other node can take the data (a
+// one-node cluster) or ctx ends first, it leaves anyway and says so in the
+// log. Without a store there is nothing to drain.
+func (n *Node) Leave(ctx context.Context) error {
+	if n.ml == nil || n.closed.Load() {
+		return n.Close()
+	}
+	n.setState(StateDraining)
+	timeout := n.profile.TCPTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		timeout = time.Until(dl)
+	}
+	var errs []error
+	if err := n.updateMeta(min(timeout/4, time.Second)); err != nil {
+		errs = append(errs, fmt.Errorf("gossip draining state: %w", err))
+	}
+	if n.repl != nil {
+		if err := n.drain(ctx); err != nil {
+			n.logger.Error("leaving without handing off every slot: their data may be lost", "err", err)
+			errs = append(errs, err)
+		}
+	}
+	lt := n.profile.TCPTimeout
+	if dl, ok := ctx.Deadline(); ok {
+		lt = max(time.Until(dl), 100*time.Millisecond)
+	}
+	if err := n.ml.Leave(lt); err != nil {
+		errs = append(errs, fmt.Errorf("leave cluster: %w", err))
+	}
+	errs = append(errs, n.Close())
+	return errors.Join(errs...)
+}
+
+// drain waits until the routing table names this node for no slot.
+func (n *Node) drain(ctx context.Context) error {
+	n.wakeControl()
+	for {
+		t := n.table.Load()
+		if t == nil || len(t.SlotsOf(n.id)) == 0 {
+			return nil
+		}
+		others := false
+		for _, m := range n.see().alive {
+			if m.ID != n.id && m.State != StateDraining {
+				others = true
+			}
+		}
+		if !others {
+			n.logger.Warn("draining: no other serving node can take this node's slots; leaving with them",
+				"slots", len(t.SlotsOf(n.id)))
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("drain: %d slots still here: %w", len(t.SlotsOf(n.id)), ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}

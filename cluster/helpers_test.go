@@ -1,0 +1,203 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// echoExecutor is a real Executor: it answers every command with its
+// arguments as a RESP array of bulk strings (a RESP3 set when resp3), so a
+// test can check that the reply came from the right request.
+type echoExecutor struct {
+	mu    sync.Mutex // guards calls
+	calls int
+}
+
+func (e *echoExecutor) Execute(resp3 bool, args [][]byte, reply []byte) []byte {
+	e.mu.Lock()
+	e.calls++
+	e.mu.Unlock()
+	return appendEcho(reply, resp3, args)
+}
+
+func appendEcho(b []byte, resp3 bool, args [][]byte) []byte {
+	head := byte('*')
+	if resp3 {
+		head = '~'
+	}
+	b = append(b, head)
+	b = strconv.AppendInt(b, int64(len(args)), 10)
+	b = append(b, "\r\n"...)
+	for _, a := range args {
+		b = append(b, '$')
+		b = strconv.AppendInt(b, int64(len(a)), 10)
+		b = append(b, "\r\n"...)
+		b = append(b, a...)
+		b = append(b, "\r\n"...)
+	}
+	return b
+}
+
+// testLogger logs through t while the test runs (level from
+// MESHCACHE_TEST_LOG: debug, info; default warn) and drops lines after it.
+func testLogger(t *testing.T) *slog.Logger {
+	level := slog.LevelWarn
+	switch os.Getenv("MESHCACHE_TEST_LOG") {
+	case "debug":
+		level = slog.LevelDebug
+	case "info":
+		level = slog.LevelInfo
+	}
+	w := &testWriter{t: t}
+	t.Cleanup(w.stop) // registered first, so it runs after the nodes close
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
+}
+
+func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+type testWriter struct {
+	mu   sync.Mutex // guards done
+	t    *testing.T
+	done bool
+}
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if !w.done {
+		w.t.Log(string(p[:len(p)-1]))
+	}
+	return len(p), nil
+}
+
+func (w *testWriter) stop() {
+	w.mu.Lock()
+	w.done = true
+	w.mu.Unlock()
+}
+
+var _ io.Writer = (*testWriter)(nil)
+
+// clientPorts numbers the (gossiped, never bound) client addresses.
+var clientPorts atomic.Int32
+
+type nodeOpts struct {
+	join     []string
+	key      []byte
+	faults   *Faults
+	maxFrame int
+	replicas int
+	batch    int // Config.MigrationBatch
+}
+
+// startNode starts a node on 127.0.0.1 with a free cluster port and the
+// local profile; it is closed (without leaving) when the test ends.
+func startNode(t *testing.T, ctx context.Context, logger *slog.Logger, o nodeOpts) (*Node, *echoExecutor) {
+	t.Helper()
+	exec := &echoExecutor{}
+	n, err := New(Config{
+		ClientAddr:   fmt.Sprintf("127.0.0.1:%d", 20000+clientPorts.Add(1)),
+		BindAddr:     "127.0.0.1:0",
+		Join:         o.join,
+		Key:          o.key,
+		Profile:      "local",
+		Replicas:     o.replicas,
+		MaxFrameSize: o.maxFrame,
+		Faults:       o.faults,
+	}, exec, logger)
+	require.NoError(t, err)
+	require.NoError(t, n.Start(ctx))
+	t.Cleanup(func() { _ = n.Close() })
+	return n, exec
+}
+
+// startCluster starts size nodes, each joining the first, and waits until
+// all of them hold the same table naming all of them.
+func startCluster(t *testing.T, ctx context.Context, size int, o nodeOpts) []*Node {
+	t.Helper()
+	logger := testLogger(t)
+	first, _ := startNode(t, ctx, logger, o)
+	nodes := []*Node{first}
+	o.join = []string{first.ClusterAddr()}
+	for range size - 1 {
+		n, _ := startNode(t, ctx, logger, o)
+		nodes = append(nodes, n)
+	}
+	waitConverged(t, nodes, nodes)
+	return nodes
+}
+
+// converged reports whether every node holds the same table (same epoch and
+// issuer), naming exactly the members in want, with every slot assigned.
+func converged(nodes, want []*Node) (bool, string) {
+	first := nodes[0].Table()
+	for _, n := range nodes {
+		tb := n.Table()
+		if tb == nil {
+			return false, fmt.Sprintf("%s has no table", n.ID())
+		}
+		if tb.Epoch != first.Epoch || tb.Issuer != first.Issuer {
+			return false, fmt.Sprintf("%s has epoch %d, %s has %d", n.ID(), tb.Epoch, nodes[0].ID(), first.Epoch)
+		}
+	}
+	members := first.Members()
+	if len(members) != len(want) {
+		return false, fmt.Sprintf("table has %d members, want %d", len(members), len(want))
+	}
+	for _, n := range want {
+		if _, ok := first.Member(n.ID()); !ok {
+			return false, fmt.Sprintf("table lacks %s", n.ID())
+		}
+	}
+	if first.Assigned() != ring.SlotCount {
+		return false, fmt.Sprintf("%d slots assigned", first.Assigned())
+	}
+	return true, ""
+}
+
+// waitConverged waits (up to 20 s) until converged(nodes, want).
+func waitConverged(t *testing.T, nodes, want []*Node) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, why := converged(nodes, want)
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			require.FailNow(t, "cluster did not converge", why)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func clusterAddrs(nodes ...*Node) []string {
+	out := make([]string, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.ClusterAddr()
+	}
+	return out
+}
+
+// testCtx returns a context that ends at the test's deadline minus a margin,
+// or after d when the test has no deadline.
+func testCtx(t *testing.T, d time.Duration) context.Context {
+	if dl, ok := t.Deadline(); ok && time.Until(dl)-5*time.Second < d {
+		d = time.Until(dl) - 5*time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}

@@ -1,0 +1,273 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/memberlist"
+	"github.com/meshcache/meshcache/ring"
+)
+
+// knownHorizon is how long the re-join loop keeps contacting the address of
+// a node it has not seen alive. A restarted node gets a new ID but usually
+// the same address, so the address, not the ID, is what is remembered.
+const knownHorizon = time.Hour
+
+// NodeInfo describes one cluster member as this node sees it.
+type NodeInfo struct {
+	ID          ring.NodeID
+	ClientAddr  string // host:port of the RESP port
+	ClusterAddr string // host:port of the cluster port
+	StartTime   time.Time
+	State       State
+	Epoch       uint64 // highest routing-table epoch the node has reported
+	Alive       bool   // memberlist sees it alive (or suspect, not yet dead)
+	Self        bool
+}
+
+// member is what this node knows about one peer (or itself).
+type member struct {
+	meta      Meta
+	alive     bool
+	lastAlive time.Time // last time it was seen alive
+}
+
+func (m *member) info(self ring.NodeID) NodeInfo {
+	return NodeInfo{
+		ID:          m.meta.ID,
+		ClientAddr:  m.meta.ClientAddr,
+		ClusterAddr: m.meta.ClusterAddr,
+		StartTime:   time.Unix(0, m.meta.StartTime),
+		State:       m.meta.State,
+		Epoch:       m.meta.Epoch,
+		Alive:       m.alive,
+		Self:        m.meta.ID == self,
+	}
+}
+
+// memberDelegate gives memberlist this node's metadata and receives
+// membership events. memberlist calls it from its own goroutines, sometimes
+// under its locks, so every method is short and never blocks: it updates the
+// member view under Node.mu and wakes the control loop.
+type memberDelegate struct{ n *Node }
+
+var (
+	_ memberlist.Delegate      = memberDelegate{}
+	_ memberlist.EventDelegate = memberDelegate{}
+	_ memberlist.AliveDelegate = memberDelegate{}
+)
+
+// NodeMeta implements memberlist.Delegate.
+func (d memberDelegate) NodeMeta(limit int) []byte {
+	meta := d.n.localMeta()
+	b, err := meta.Encode()
+	if err != nil || len(b) > limit {
+		// Config validation makes this unreachable (the ID is checked
+		// and addresses are short); gossip an empty meta rather than
+		// crash memberlist, and peers will refuse us loudly.
+		d.n.logger.Error("encode node metadata", "err", err, "size", len(b), "limit", limit)
+		return nil
+	}
+	return b
+}
+
+// NotifyMsg implements memberlist.Delegate; we send no user messages.
+func (memberDelegate) NotifyMsg([]byte) {}
+
+// GetBroadcasts implements memberlist.Delegate; we broadcast nothing but
+// node metadata.
+func (memberDelegate) GetBroadcasts(int, int) [][]byte { return nil }
+
+// LocalState implements memberlist.Delegate; routing tables travel over
+// RPC, not in push/pull.
+func (memberDelegate) LocalState(bool) []byte { return nil }
+
+// MergeRemoteState implements memberlist.Delegate.
+func (memberDelegate) MergeRemoteState([]byte, bool) {}
+
+// NotifyAlive implements memberlist.AliveDelegate: it refuses peers whose
+// metadata does not parse or does not match their name, so a foreign
+// memberlist cluster on the same port never mixes with ours.
+func (d memberDelegate) NotifyAlive(peer *memberlist.Node) error {
+	meta, err := DecodeMeta(peer.Meta)
+	if err != nil {
+		return fmt.Errorf("peer %s: %w", peer.Name, err)
+	}
+	if string(meta.ID) != peer.Name {
+		return fmt.Errorf("peer %s: metadata names node %s", peer.Name, meta.ID)
+	}
+	return nil
+}
+
+// NotifyJoin implements memberlist.EventDelegate.
+func (d memberDelegate) NotifyJoin(peer *memberlist.Node) { d.n.observe(peer, true) }
+
+// NotifyUpdate implements memberlist.EventDelegate.
+func (d memberDelegate) NotifyUpdate(peer *memberlist.Node) { d.n.observe(peer, true) }
+
+// NotifyLeave implements memberlist.EventDelegate.
+func (d memberDelegate) NotifyLeave(peer *memberlist.Node) { d.n.observe(peer, false) }
+
+// observe records a peer's metadata and liveness and wakes the control loop.
+func (n *Node) observe(peer *memberlist.Node, alive bool) {
+	meta, err := DecodeMeta(peer.Meta)
+	if err != nil {
+		n.logger.Warn("ignoring member with bad metadata", "name", peer.Name, "err", err)
+		return
+	}
+	now := time.Now()
+	n.mu.Lock()
+	m := n.members[meta.ID]
+	if m == nil {
+		m = &member{}
+		n.members[meta.ID] = m
+	}
+	was := m.alive
+	m.meta = meta
+	m.alive = alive
+	if alive {
+		m.lastAlive = now
+		if meta.ID != n.id && meta.ClusterAddr != "" {
+			n.known[meta.ClusterAddr] = now
+		}
+	}
+	n.mu.Unlock()
+	if was != alive {
+		n.logger.Info("member changed", "node", meta.ID, "cluster_addr", meta.ClusterAddr, "alive", alive)
+	}
+	n.wakeControl()
+}
+
+// rejoinLoop joins the seeds at start, retrying with backoff until one
+// answers, and then keeps contacting the seeds and every known node that
+// memberlist does not see alive, every RejoinInterval. memberlist alone never
+// merges the two sides of a healed partition (each has declared the other
+// dead and stops probing it); this loop does. Run by Start; stops with ctx.
+func (n *Node) rejoinLoop(ctx context.Context) {
+	defer n.wg.Done()
+	backoff := 50 * time.Millisecond
+	for {
+		if targets := n.rejoinTargets(); len(targets) > 0 {
+			contacted, err := n.join(targets)
+			switch {
+			case contacted > 0:
+				if !n.joined.Swap(true) {
+					n.logger.Info("joined cluster", "contacted", contacted)
+				}
+			case err != nil && !n.joined.Load():
+				n.logger.Warn("join seeds", "seeds", targets, "err", err, "retry_in", backoff)
+			case err != nil:
+				n.logger.Debug("re-join", "targets", targets, "err", err)
+			}
+		}
+		wait := n.profile.RejoinInterval
+		if !n.joined.Load() {
+			wait = backoff
+			backoff = min(2*backoff, n.profile.RejoinInterval)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.rejoinNow:
+		case <-time.After(wait):
+		}
+	}
+}
+
+// maxParallelJoins bounds the push/pull exchanges one re-join round runs at
+// once.
+const maxParallelJoins = 8
+
+// join contacts every target in parallel (memberlist's Join goes one by
+// one, and an address that blackholes packets costs a whole TCP timeout) and
+// returns how many answered.
+func (n *Node) join(targets []string) (int, error) {
+	var (
+		wg        sync.WaitGroup
+		mu        sync.Mutex // guards contacted, errs
+		contacted int
+		errs      []error
+	)
+	sem := make(chan struct{}, maxParallelJoins)
+	for _, addr := range targets {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			k, err := n.ml.Join([]string{addr})
+			mu.Lock()
+			contacted += k
+			if err != nil {
+				errs = append(errs, err)
+			}
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return contacted, errors.Join(errs...)
+}
+
+// rejoinTargets returns the seeds and known addresses that no alive member
+// uses, without our own address.
+func (n *Node) rejoinTargets() []string {
+	now := time.Now()
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	alive := map[string]bool{n.transport.Addr(): true}
+	for _, m := range n.members {
+		if m.alive {
+			alive[m.meta.ClusterAddr] = true
+		}
+	}
+	var out []string
+	for _, s := range n.cfg.Join {
+		if !alive[s] {
+			out = append(out, s)
+		}
+	}
+	for addr, seen := range n.known {
+		if now.Sub(seen) > knownHorizon {
+			delete(n.known, addr)
+			continue
+		}
+		if !alive[addr] && !slices.Contains(out, addr) {
+			out = append(out, addr)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// slogWriter routes memberlist's log lines ("[LEVEL] memberlist: text") to
+// slog at the matching level.
+type slogWriter struct{ l *slog.Logger }
+
+func (w slogWriter) Write(p []byte) (int, error) {
+	msg := strings.TrimSpace(string(p))
+	level := slog.LevelInfo
+	for _, lv := range []struct {
+		prefix string
+		level  slog.Level
+	}{
+		{"[DEBUG]", slog.LevelDebug},
+		{"[INFO]", slog.LevelInfo},
+		{"[WARN]", slog.LevelWarn},
+		{"[ERR]", slog.LevelError},
+		{"[ERROR]", slog.LevelError},
+	} {
+		if rest, ok := strings.CutPrefix(msg, lv.prefix); ok {
+			level, msg = lv.level, strings.TrimSpace(rest)
+			break
+		}
+	}
+	msg = strings.TrimPrefix(msg, "memberlist: ")
+	w.l.Log(context.Background(), level, msg)
+	return len(p), nil
+}

@@ -1,0 +1,203 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestForwardPipelined(t *testing.T) {
+	ctx := testCtx(t, 60*time.Second)
+	logger := testLogger(t)
+	a, _ := startNode(t, ctx, logger, nodeOpts{})
+	b, bExec := startNode(t, ctx, logger, nodeOpts{join: clusterAddrs(a)})
+	waitConverged(t, []*Node{a, b}, []*Node{a, b})
+
+	const workers, calls = 32, 100
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range calls {
+				args := [][]byte{[]byte("SET"), fmt.Appendf(nil, "key:%d:%d", w, i), bytes.Repeat([]byte{byte(i)}, i*37)}
+				if i%10 == 0 {
+					args = append(args, []byte{}) // an empty argument travels too
+				}
+				resp3 := i%2 == 0
+				cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+				reply, err := a.Forward(cctx, b.ID(), resp3, args)
+				cancel()
+				if err != nil {
+					errs <- fmt.Errorf("worker %d call %d: %w", w, i, err)
+					return
+				}
+				if want := appendEcho(nil, resp3, args); !bytes.Equal(reply, want) {
+					errs <- fmt.Errorf("worker %d call %d: reply %q, want %q", w, i, reply, want)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+	bExec.mu.Lock()
+	assert.Equal(t, workers*calls, bExec.calls)
+	bExec.mu.Unlock()
+
+	// All of it went over one connection.
+	a.client.mu.Lock()
+	assert.Len(t, a.client.peers, 1)
+	a.client.mu.Unlock()
+
+	// Forwarding to ourselves runs locally; to a stranger fails cleanly.
+	reply, err := a.Forward(ctx, a.ID(), false, [][]byte{[]byte("PING")})
+	require.NoError(t, err)
+	assert.Equal(t, "*1\r\n$4\r\nPING\r\n", string(reply))
+	_, err = a.Forward(ctx, "0123456789012345678901234567890123456789", false, [][]byte{[]byte("PING")})
+	assert.ErrorIs(t, err, ErrUnknownNode)
+}
+
+func TestForwardCutPeer(t *testing.T) {
+	ctx := testCtx(t, 60*time.Second)
+	logger := testLogger(t)
+	faults := NewFaults()
+	a, _ := startNode(t, ctx, logger, nodeOpts{faults: faults})
+	b, _ := startNode(t, ctx, logger, nodeOpts{faults: faults, join: clusterAddrs(a)})
+	waitConverged(t, []*Node{a, b}, []*Node{a, b})
+	args := [][]byte{[]byte("GET"), []byte("k")}
+	require.NoError(t, a.Ping(ctx, b.ID()))
+
+	// Cut the established connection: frames vanish, the deadline ends it.
+	faults.Cut(clusterAddrs(a), clusterAddrs(b))
+	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	_, err := a.client.call(cctx, b.ClusterAddr(), KindForward, encodeForward(false, args))
+	cancel()
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+
+	// A new connection is refused while cut.
+	a.client.drop(b.ClusterAddr())
+	cctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+	_, err = a.client.call(cctx, b.ClusterAddr(), KindForward, encodeForward(false, args))
+	cancel()
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, context.DeadlineExceeded)
+	assert.Contains(t, err.Error(), "refused by fault injection")
+
+	// Healed, the next call dials again and succeeds.
+	faults.Heal()
+	cctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+	reply, err := a.client.call(cctx, b.ClusterAddr(), KindForward, encodeForward(false, args))
+	cancel()
+	require.NoError(t, err)
+	assert.Equal(t, appendEcho(nil, false, args), reply)
+}
+
+func TestRPCFrameLimit(t *testing.T) {
+	ctx := testCtx(t, 60*time.Second)
+	logger := testLogger(t)
+	const limit = MinFrameSize
+	a, _ := startNode(t, ctx, logger, nodeOpts{})
+	b, _ := startNode(t, ctx, logger, nodeOpts{join: clusterAddrs(a), maxFrame: limit})
+	waitConverged(t, []*Node{a, b}, []*Node{a, b})
+	big := [][]byte{[]byte("SET"), []byte("k"), bytes.Repeat([]byte("v"), 2*limit)}
+
+	// The sender refuses a frame over its own limit before sending it.
+	_, err := b.Forward(ctx, a.ID(), false, big)
+	require.ErrorIs(t, err, ErrFrameTooLarge)
+
+	// A receiver with a smaller limit than the sender closes the
+	// connection instead of reading the frame.
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	_, err = a.Forward(cctx, b.ID(), false, big)
+	cancel()
+	require.Error(t, err)
+	assert.NotErrorIs(t, err, context.DeadlineExceeded, "the receiver must close, not stall")
+
+	// b's own calls are unaffected.
+	cctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+	_, err = b.client.call(cctx, a.ClusterAddr(), KindPing, nil)
+	cancel()
+	require.NoError(t, err)
+
+	// Normal traffic goes on over a fresh connection.
+	cctx, cancel = context.WithTimeout(ctx, 5*time.Second)
+	small := [][]byte{[]byte("SET"), []byte("k"), []byte("v")}
+	reply, err := a.Forward(cctx, b.ID(), true, small)
+	cancel()
+	require.NoError(t, err)
+	assert.Equal(t, appendEcho(nil, true, small), reply)
+}
+
+func TestRPCErrors(t *testing.T) {
+	ctx := testCtx(t, 60*time.Second)
+	logger := testLogger(t)
+	a, _ := startNode(t, ctx, logger, nodeOpts{})
+	b, _ := startNode(t, ctx, logger, nodeOpts{join: clusterAddrs(a)})
+	waitConverged(t, []*Node{a, b}, []*Node{a, b})
+
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_, err := a.client.call(cctx, b.ClusterAddr(), Kind(200), nil)
+	var remote *RemoteError
+	require.ErrorAs(t, err, &remote)
+	assert.Contains(t, remote.Msg, "unknown rpc kind 200")
+
+	_, err = a.client.call(cctx, b.ClusterAddr(), KindForward, []byte{0})
+	require.ErrorAs(t, err, &remote, "a malformed forward is refused by the peer")
+
+	_, err = a.client.call(context.Background(), b.ClusterAddr(), KindPing, nil)
+	require.Error(t, err, "calls without a deadline are refused")
+
+	require.NoError(t, a.Close())
+	_, err = a.client.call(cctx, b.ClusterAddr(), KindPing, nil)
+	require.Error(t, err, "calls after Close fail")
+	assert.True(t, errors.Is(err, errConnClosed) || errors.Is(err, errTransportClosed), "got %v", err)
+}
+
+func TestForwardCodec(t *testing.T) {
+	cases := []struct {
+		name  string
+		resp3 bool
+		args  [][]byte
+	}{
+		{"one", false, [][]byte{[]byte("PING")}},
+		{"empty arg", true, [][]byte{[]byte("SET"), []byte("k"), {}}},
+		{"binary", false, [][]byte{[]byte("SET"), {0, 1, 2, '\r', '\n'}, bytes.Repeat([]byte{0xff}, 300)}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			resp3, args, err := decodeForward(encodeForward(c.resp3, c.args))
+			require.NoError(t, err)
+			assert.Equal(t, c.resp3, resp3)
+			require.Len(t, args, len(c.args))
+			for i := range args {
+				assert.Equal(t, string(c.args[i]), string(args[i]))
+			}
+		})
+	}
+	bad := map[string][]byte{
+		"empty":          {},
+		"no args":        {0, 0},
+		"count too big":  {0, 5, 1, 'a'},
+		"truncated arg":  {0, 1, 5, 'a', 'b'},
+		"trailing bytes": {0, 1, 1, 'a', 'x'},
+	}
+	for name, b := range bad {
+		t.Run(name, func(t *testing.T) {
+			_, _, err := decodeForward(b)
+			assert.Error(t, err)
+		})
+	}
+}

@@ -1,0 +1,195 @@
+package server
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/meshcache/meshcache/store"
+)
+
+// errClientClosed ends a connection the server chose to close (QUIT, CLIENT
+// KILL, protocol error, idle timeout, query buffer limit).
+var errClientClosed = errors.New("client closed by server")
+
+// Client is the state of one connection, kept in the redcon connection's
+// context. Fields without a note are owned by the connection's goroutine;
+// CLIENT LIST and CLIENT KILL, run by other connections, read only the
+// fields guarded by mu or held in atomics.
+type Client struct {
+	ID      uint64
+	srv     *Server
+	conn    redcon.Conn
+	pc      *protoConn
+	addr    string // remote host:port
+	laddr   string // local host:port
+	created time.Time
+
+	mu      sync.Mutex // guards name, libName, libVer
+	name    string
+	libName string
+	libVer  string
+
+	lastCmd    atomic.Pointer[entry] // last command run, for CLIENT LIST cmd=
+	lastActive atomic.Int64          // unix nanoseconds of the last command
+	inMulti    atomic.Bool           // mirrors multi, for CLIENT LIST flags and multi=
+	queued     atomic.Int32          // mirrors len(queue)
+	resp       atomic.Int32          // 2 or 3
+	noEvict    atomic.Bool           // CLIENT NO-EVICT (accepted; clients are never evicted)
+	noTouch    atomic.Bool           // CLIENT NO-TOUCH
+
+	authenticated bool
+	db            int
+
+	// MULTI state.
+	multi    bool
+	multiErr bool // a command was rejected while queueing: EXEC aborts
+	queue    []queuedCmd
+
+	// WATCH state: the store's watcher (made on first WATCH) and the slots
+	// of the watched keys, which EXEC locks before checking the watcher.
+	watcher    *store.Watcher
+	watchSlots []uint16
+
+	// Per-connection scratch, reused by every command so that dispatch does
+	// not allocate.
+	reply   Reply
+	call    Call
+	nameBuf [32]byte
+	subBuf  [32]byte
+	slots   []uint16
+
+	// route is the connection's cluster routing state (route.go); nil
+	// until the connection first sends a command led by another node.
+	route *routeState
+
+	// repl holds the slots and positions of the connection's writes, for
+	// replica acknowledgement and WAIT (replication.go).
+	repl clientRepl
+	// execing: EXEC is running the queued commands (WAIT answers at once).
+	execing bool
+
+	// Command timing (clock.go): when the last command ended, and the
+	// protoConn read count at that moment.
+	stamp      time.Time
+	stampReads uint64
+
+	// closeAfterReply: QUIT, or CLIENT KILL of itself: close once the reply is written.
+	closeAfterReply bool
+	closing         bool
+}
+
+// queuedCmd is a command queued by MULTI.
+type queuedCmd struct {
+	e    *entry
+	args [][]byte
+}
+
+func newClient(s *Server, id uint64, conn redcon.Conn, pc *protoConn) *Client {
+	now := time.Now()
+	c := &Client{
+		ID:            id,
+		srv:           s,
+		conn:          conn,
+		pc:            pc,
+		addr:          conn.RemoteAddr(),
+		laddr:         pc.LocalAddr().String(),
+		created:       now,
+		authenticated: !s.lim.authRequired.Load(),
+	}
+	c.lastActive.Store(now.UnixNano())
+	c.resp.Store(2)
+	c.repl.reset()
+	return c
+}
+
+// Name returns the name set with CLIENT SETNAME or HELLO SETNAME.
+func (c *Client) Name() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.name
+}
+
+func (c *Client) setName(n string) {
+	c.mu.Lock()
+	c.name = n
+	c.mu.Unlock()
+}
+
+// RESP3 reports whether the client switched to RESP3 with HELLO 3.
+func (c *Client) RESP3() bool { return c.resp.Load() == 3 }
+
+func (c *Client) setProto(v int) {
+	c.resp.Store(int32(v))
+	c.reply.SetRESP3(v == 3)
+}
+
+// kill closes the connection from any goroutine: its reads fail and its
+// goroutine ends (CLIENT KILL, shutdown).
+func (c *Client) kill() {
+	if err := c.pc.Conn.Close(); err != nil {
+		c.srv.log.Debug("kill client", "id", c.ID, "err", err)
+	}
+}
+
+// release drops connection state held in the store when the connection ends.
+func (c *Client) release() {
+	if c.watcher != nil {
+		c.srv.store.Unwatch(c.watcher)
+		c.watcher = nil
+	}
+	c.queue = nil
+}
+
+// discardMulti leaves MULTI and forgets the queue and the watched keys.
+func (c *Client) discardMulti() {
+	c.multi = false
+	c.multiErr = false
+	for i := range c.queue {
+		c.queue[i] = queuedCmd{}
+	}
+	c.queue = c.queue[:0]
+	c.inMulti.Store(false)
+	c.queued.Store(0)
+	c.unwatch()
+}
+
+func (c *Client) unwatch() {
+	if c.watcher != nil {
+		c.srv.store.Unwatch(c.watcher)
+	}
+	c.watchSlots = c.watchSlots[:0]
+}
+
+// info formats the client as one line of CLIENT LIST / CLIENT INFO.
+func (c *Client) info(now time.Time) string {
+	c.mu.Lock()
+	name, libName, libVer := c.name, c.libName, c.libVer
+	c.mu.Unlock()
+	flags := "N"
+	multi := -1
+	if c.inMulti.Load() {
+		flags = "x"
+		multi = int(c.queued.Load())
+	}
+	cmd := "NULL"
+	if e := c.lastCmd.Load(); e != nil {
+		cmd = e.Name
+	}
+	var b strings.Builder
+	b.WriteString("id=")
+	b.WriteString(strconv.FormatUint(c.ID, 10))
+	b.WriteString(" addr=" + c.addr + " laddr=" + c.laddr + " name=" + name)
+	b.WriteString(" age=" + strconv.FormatInt(int64(now.Sub(c.created)/time.Second), 10))
+	b.WriteString(" idle=" + strconv.FormatInt((now.UnixNano()-c.lastActive.Load())/int64(time.Second), 10))
+	b.WriteString(" flags=" + flags + " db=0 sub=0 psub=0 ssub=0 multi=" + strconv.Itoa(multi))
+	b.WriteString(" qbuf=" + strconv.FormatInt(c.pc.pending.Load(), 10))
+	b.WriteString(" cmd=" + cmd + " user=default redir=-1 resp=" + strconv.Itoa(int(c.resp.Load())))
+	b.WriteString(" lib-name=" + libName + " lib-ver=" + libVer)
+	return b.String()
+}

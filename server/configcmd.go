@@ -1,0 +1,144 @@
+package server
+
+import (
+	"log/slog"
+	"strings"
+)
+
+// CONFIG GET / SET / RESETSTAT over the params table of config.go.
+
+func configCommand() *Command {
+	sub := func(name string, arity int, since, summary string, h func(*Call)) *Command {
+		return &Command{Name: "config|" + name, Arity: arity, Flags: adminFlags, Group: "server",
+			Since: since, Summary: summary, Handler: h}
+	}
+	help := sub("help", 2, "5.0.0", "Returns helpful text about the different subcommands.", func(c *Call) {
+		helpReply(c, "CONFIG",
+			"GET <pattern>",
+			"    Return parameters matching the glob-like <pattern> and their values.",
+			"SET <directive> <value>",
+			"    Set the configuration <directive> to <value>.",
+			"RESETSTAT",
+			"    Reset statistics reported by the INFO command.")
+	})
+	help.Flags = FlagLoading | FlagStale
+	return &Command{
+		Name: "config", Arity: -2, Group: "server", Since: "2.0.0", Summary: "A container for server configuration commands.",
+		Subcommands: []*Command{
+			sub("get", -3, "2.0.0", "Returns the effective values of configuration parameters.", configGet),
+			sub("set", -4, "2.0.0", "Sets configuration parameters in-flight.", configSet),
+			sub("resetstat", 2, "2.0.0", "Resets the server's statistics.", configResetStat),
+			help,
+		},
+	}
+}
+
+// configGet: CONFIG GET pattern [pattern ...]; a map of every matching
+// parameter to its value, each once.
+func configGet(c *Call) {
+	seen := make(map[string]bool)
+	var names []string
+	for _, pat := range c.Args[2:] {
+		for _, n := range matchingParams(string(pat)) {
+			if !seen[n] {
+				seen[n] = true
+				names = append(names, n)
+			}
+		}
+	}
+	cfg := c.Server.Config()
+	c.Reply.Map(len(names))
+	for _, n := range names {
+		c.Reply.BulkString(n)
+		c.Reply.BulkString(paramsByName[n].get(&cfg))
+	}
+}
+
+// configSet: CONFIG SET name value [name value ...]; all or nothing, as Redis 7.
+func configSet(c *Call) {
+	if len(c.Args)%2 != 0 {
+		c.Reply.Error("ERR wrong number of arguments for 'config|set' command")
+		return
+	}
+	s := c.Server
+	s.cfgMu.Lock()
+	next := s.cfg
+	seen := make(map[*param]bool)
+	var changed []*param
+	for i := 2; i < len(c.Args); i += 2 {
+		name := strings.ToLower(string(c.Args[i]))
+		p := paramsByName[name]
+		if p == nil {
+			s.cfgMu.Unlock()
+			c.Reply.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(c.Args[i]) + "'")
+			return
+		}
+		if seen[p] {
+			s.cfgMu.Unlock()
+			c.Reply.Error(configSetError(name, "duplicate parameter"))
+			return
+		}
+		seen[p] = true
+		if !p.mutable {
+			s.cfgMu.Unlock()
+			c.Reply.Error(configSetError(name, "can't set immutable config"))
+			return
+		}
+		if err := p.set(&next, string(c.Args[i+1])); err != nil {
+			s.cfgMu.Unlock()
+			c.Reply.Error(configSetError(name, err.Error()))
+			return
+		}
+		changed = append(changed, p)
+	}
+	if err := next.Validate(); err != nil {
+		s.cfgMu.Unlock()
+		c.Reply.Error(configSetError(changed[0].name, err.Error()))
+		return
+	}
+	prev := s.cfg
+	s.cfg = next
+	s.applyLimits(&next)
+	s.cfgMu.Unlock()
+
+	if next.MaxMemory != prev.MaxMemory {
+		s.store.SetMaxMemory(next.MaxMemory)
+	}
+	if next.MaxMemoryPolicy != prev.MaxMemoryPolicy {
+		s.store.SetPolicy(policyOf(next.MaxMemoryPolicy))
+	}
+	if next.SlowlogMaxLen < prev.SlowlogMaxLen {
+		s.slowlog.trim(next.SlowlogMaxLen)
+	}
+	for _, p := range changed {
+		s.log.Info("config set", slog.String("name", p.name), slog.String("value", redactValue(p, &next)))
+	}
+	c.Reply.OK()
+}
+
+func redactValue(p *param, cfg *Config) string {
+	if p.name == "requirepass" || p.name == "cluster-key" {
+		return "(redacted)"
+	}
+	return p.get(cfg)
+}
+
+// configResetStat zeroes INFO's stats, commandstats and the slow log.
+func configResetStat(c *Call) {
+	s := c.Server
+	for _, e := range s.sorted {
+		e.stats.reset()
+		for _, sub := range e.sorted {
+			sub.stats.reset()
+		}
+	}
+	s.stats.connectionsReceived.Store(0)
+	s.stats.rejectedConnections.Store(0)
+	s.stats.commandsProcessed.Store(0)
+	s.stats.netInputBytes.Store(0)
+	s.stats.netOutputBytes.Store(0)
+	s.stats.unexpectedErrors.Store(0)
+	s.slowlog.reset()
+	s.store.ResetStats()
+	c.Reply.OK()
+}

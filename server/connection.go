@@ -1,0 +1,452 @@
+package server
+
+import (
+	"crypto/subtle"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	errWrongPass   = "WRONGPASS invalid username-password pair or user is disabled."
+	errAuthNoPass  = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	errNoSuchClnt  = "ERR No such client"
+	errHelloNoAuth = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
+)
+
+const connFlags = FlagNoScript | FlagLoading | FlagStale
+
+func connectionCommands() []*Command {
+	return []*Command{
+		{Name: "ping", Arity: -1, Flags: FlagFast, Group: "connection", Since: "1.0.0",
+			Summary: "Returns the server's liveliness response.", Handler: pingCommand},
+		{Name: "echo", Arity: 2, Flags: FlagFast | FlagLoading | FlagStale, Group: "connection", Since: "1.0.0",
+			Summary: "Returns the given string.", Handler: func(c *Call) { c.Reply.Bulk(c.Args[1]) }},
+		{Name: "quit", Arity: -1, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags, Group: "connection", Since: "1.0.0",
+			Summary: "Closes the connection.", Handler: func(c *Call) { c.Reply.OK(); c.Client.closeAfterReply = true }},
+		{Name: "auth", Arity: -2, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags, Group: "connection", Since: "1.0.0",
+			Summary: "Authenticates the connection.", Handler: authCommand},
+		{Name: "select", Arity: 2, Flags: FlagFast | FlagLoading | FlagStale, Group: "connection", Since: "1.0.0",
+			Summary: "Changes the selected database.", Handler: selectCommand},
+		{Name: "hello", Arity: -1, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags, Group: "connection", Since: "6.0.0",
+			Summary: "Handshakes with the Redis server.", Handler: helloCommand},
+		{Name: "reset", Arity: 1, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags, Group: "connection", Since: "6.2.0",
+			Summary: "Resets the connection.", Handler: resetCommand},
+		clientCommand(),
+	}
+}
+
+func pingCommand(c *Call) {
+	switch len(c.Args) {
+	case 1:
+		c.Reply.Status("PONG")
+	case 2:
+		c.Reply.Bulk(c.Args[1])
+	default:
+		c.Reply.Error("ERR wrong number of arguments for 'ping' command")
+	}
+}
+
+// checkPassword compares a password with requirepass in constant time.
+func (s *Server) checkPassword(user, pass []byte) bool {
+	s.cfgMu.Lock()
+	want := s.cfg.RequirePass
+	s.cfgMu.Unlock()
+	if user != nil && string(user) != "default" {
+		return false
+	}
+	return subtle.ConstantTimeCompare(pass, []byte(want)) == 1
+}
+
+func authCommand(c *Call) {
+	var user, pass []byte
+	switch len(c.Args) {
+	case 2:
+		pass = c.Args[1]
+		if !c.Server.lim.authRequired.Load() {
+			c.Reply.Error(errAuthNoPass)
+			return
+		}
+	case 3:
+		user, pass = c.Args[1], c.Args[2]
+	default:
+		c.Reply.Error(errSyntax)
+		return
+	}
+	if !c.Server.lim.authRequired.Load() {
+		// No password: the default user is "nopass"; any password works for it.
+		if string(user) != "default" {
+			c.Reply.Error(errWrongPass)
+			return
+		}
+		c.Client.authenticated = true
+		c.Reply.OK()
+		return
+	}
+	if !c.Server.checkPassword(user, pass) {
+		c.Server.log.Warn("authentication failed", "client", c.Client.ID, "addr", c.Client.addr)
+		c.Reply.Error(errWrongPass)
+		return
+	}
+	c.Client.authenticated = true
+	c.Reply.OK()
+}
+
+func selectCommand(c *Call) {
+	db, ok := parseInt64(c.Args[1])
+	if !ok || db < -2147483648 || db > 2147483647 {
+		c.Reply.Error(errNotInteger)
+		return
+	}
+	if db != 0 {
+		c.Reply.Error("ERR DB index is out of range")
+		return
+	}
+	c.Reply.OK()
+}
+
+// helloCommand: HELLO [protover [AUTH username password] [SETNAME clientname]].
+func helloCommand(c *Call) {
+	ver := int64(c.Client.resp.Load())
+	if len(c.Args) >= 2 {
+		v, ok := parseInt64(c.Args[1])
+		if !ok {
+			c.Reply.Error("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		ver = v
+		if ver < 2 || ver > 3 {
+			c.Reply.Error("NOPROTO unsupported protocol version")
+			return
+		}
+	}
+	var user, pass, name []byte
+	hasAuth, hasName := false, false
+	for i := 2; i < len(c.Args); i++ {
+		more := len(c.Args) - i - 1
+		switch opt := strings.ToLower(string(c.Args[i])); {
+		case opt == "auth" && more >= 2:
+			user, pass, hasAuth = c.Args[i+1], c.Args[i+2], true
+			i += 2
+		case opt == "setname" && more >= 1:
+			name, hasName = c.Args[i+1], true
+			i++
+		default:
+			c.Reply.Error("ERR Syntax error in HELLO option '" + sanitize(c.Args[i]) + "'")
+			return
+		}
+	}
+	if hasAuth {
+		if c.Server.lim.authRequired.Load() && !c.Server.checkPassword(user, pass) ||
+			!c.Server.lim.authRequired.Load() && string(user) != "default" {
+			c.Reply.Error(errWrongPass)
+			return
+		}
+		c.Client.authenticated = true
+	}
+	if c.Server.lim.authRequired.Load() && !c.Client.authenticated {
+		c.Reply.Error(errHelloNoAuth)
+		return
+	}
+	if hasName {
+		if !validClientName(name) {
+			c.Reply.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+			return
+		}
+		c.Client.setName(string(name))
+	}
+	c.Client.setProto(int(ver))
+	r := c.Reply
+	r.Map(7)
+	r.BulkString("server")
+	r.BulkString("redis")
+	r.BulkString("version")
+	r.BulkString(RedisVersion)
+	r.BulkString("proto")
+	r.Int(ver)
+	r.BulkString("id")
+	r.Int(int64(c.Client.ID))
+	r.BulkString("mode")
+	r.BulkString("cluster")
+	r.BulkString("role")
+	r.BulkString("master")
+	r.BulkString("modules")
+	r.Array(0)
+}
+
+func resetCommand(c *Call) {
+	cl := c.Client
+	cl.discardMulti()
+	cl.setProto(2)
+	cl.db = 0
+	cl.noEvict.Store(false)
+	cl.noTouch.Store(false)
+	cl.authenticated = !c.Server.lim.authRequired.Load()
+	c.Reply.Status("RESET")
+}
+
+// validClientName: Redis allows printable ASCII without spaces ('!' to '~').
+func validClientName(b []byte) bool {
+	for _, ch := range b {
+		if ch < '!' || ch > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+func clientCommand() *Command {
+	sub := func(name string, arity int, flags Flags, since, summary string, h func(*Call)) *Command {
+		return &Command{Name: "client|" + name, Arity: arity, Flags: flags | connFlags, Group: "connection",
+			Since: since, Summary: summary, Handler: h}
+	}
+	return &Command{
+		Name: "client", Arity: -2, Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands.",
+		Subcommands: []*Command{
+			sub("id", 2, 0, "5.0.0", "Returns the unique client ID of the connection.",
+				func(c *Call) { c.Reply.Int(int64(c.Client.ID)) }),
+			sub("setname", 3, 0, "2.6.9", "Sets the connection name.", func(c *Call) {
+				if !validClientName(c.Args[2]) {
+					c.Reply.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+					return
+				}
+				c.Client.setName(string(c.Args[2]))
+				c.Reply.OK()
+			}),
+			sub("getname", 2, 0, "2.6.9", "Returns the name of the connection.", func(c *Call) {
+				if n := c.Client.Name(); n != "" {
+					c.Reply.BulkString(n)
+					return
+				}
+				c.Reply.Null()
+			}),
+			sub("setinfo", 4, 0, "7.2.0", "Sets information specific to the client or connection.", clientSetInfo),
+			sub("list", -2, FlagAdmin, "2.4.0", "Lists open connections.", clientList),
+			sub("info", 2, 0, "6.2.0", "Returns information about the connection.", func(c *Call) {
+				c.Reply.Verbatim("txt", c.Client.info(time.Now())+"\n")
+			}),
+			sub("kill", -3, FlagAdmin, "2.4.0", "Terminates open connections.", clientKill),
+			sub("no-evict", 3, FlagAdmin, "7.0.0", "Sets the client eviction mode of the connection.", func(c *Call) {
+				onOff(c, func(b bool) { c.Client.noEvict.Store(b) })
+			}),
+			sub("no-touch", 3, 0, "7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", func(c *Call) {
+				onOff(c, func(b bool) { c.Client.noTouch.Store(b) })
+			}),
+			sub("help", 2, 0, "5.0.0", "Returns helpful text about the different subcommands.", func(c *Call) {
+				helpReply(c, "CLIENT",
+					"GETNAME",
+					"    Return the name of the current connection.",
+					"ID",
+					"    Return the ID of the current connection.",
+					"INFO",
+					"    Return information about the current client connection.",
+					"KILL <ip:port>",
+					"    Kill connection made from <ip:port>.",
+					"KILL <option> <value> [<option> <value> [...]]",
+					"    Kill connections. Options are:",
+					"    * ADDR (<ip:port>|<unixsocket>:0)",
+					"      Kill connections made from the specified address",
+					"    * LADDR (<ip:port>|<unixsocket>:0)",
+					"      Kill connections made to specified local address",
+					"    * ID <client-id>",
+					"      Kill connections by client id.",
+					"    * SKIPME (YES|NO)",
+					"      Skip killing current connection (default: yes).",
+					"LIST [options ...]",
+					"    Return information about client connections. Options:",
+					"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+					"      Return clients of specified type.",
+					"    * ID <client-id> [<client-id> ...]",
+					"      Return clients of specified IDs only.",
+					"SETNAME <name>",
+					"    Assign the name <name> to the current connection.",
+					"SETINFO <option> <value>",
+					"    Set client meta attr. Options are:",
+					"    * LIB-NAME: the client lib name.",
+					"    * LIB-VER: the client lib version.",
+					"NO-EVICT (ON|OFF)",
+					"    Protect current client connection from eviction.",
+					"NO-TOUCH (ON|OFF)",
+					"    Will not touch LRU/LFU stats when this mode is on.")
+			}),
+		},
+	}
+}
+
+func onOff(c *Call, set func(bool)) {
+	switch strings.ToLower(string(c.Args[2])) {
+	case "on":
+		set(true)
+	case "off":
+		set(false)
+	default:
+		c.Reply.Error(errSyntax)
+		return
+	}
+	c.Reply.OK()
+}
+
+func clientSetInfo(c *Call) {
+	opt := strings.ToLower(string(c.Args[2]))
+	val := c.Args[3]
+	if opt != "lib-name" && opt != "lib-ver" {
+		c.Reply.Error("ERR Unrecognized option '" + sanitize(c.Args[2]) + "'")
+		return
+	}
+	if !validClientName(val) && len(val) > 0 {
+		c.Reply.Error("ERR " + opt + " cannot contain spaces, newlines or special characters.")
+		return
+	}
+	c.Client.mu.Lock()
+	if opt == "lib-name" {
+		c.Client.libName = string(val)
+	} else {
+		c.Client.libVer = string(val)
+	}
+	c.Client.mu.Unlock()
+	c.Reply.OK()
+}
+
+// clientList: CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]].
+func clientList(c *Call) {
+	var ids map[uint64]bool
+	typ := "normal"
+	for i := 2; i < len(c.Args); i++ {
+		switch strings.ToLower(string(c.Args[i])) {
+		case "type":
+			if i+1 >= len(c.Args) {
+				c.Reply.Error(errSyntax)
+				return
+			}
+			typ = strings.ToLower(string(c.Args[i+1]))
+			switch typ {
+			case "normal", "master", "replica", "slave", "pubsub":
+			default:
+				c.Reply.Error("ERR Unknown client type '" + sanitize(c.Args[i+1]) + "'")
+				return
+			}
+			i++
+		case "id":
+			if i+1 >= len(c.Args) {
+				c.Reply.Error(errSyntax)
+				return
+			}
+			ids = make(map[uint64]bool)
+			for i++; i < len(c.Args); i++ {
+				id, err := strconv.ParseUint(string(c.Args[i]), 10, 64)
+				if err != nil || id == 0 {
+					c.Reply.Error("ERR Invalid client ID")
+					return
+				}
+				ids[id] = true
+			}
+		default:
+			c.Reply.Error(errSyntax)
+			return
+		}
+	}
+	var b strings.Builder
+	now := time.Now()
+	if typ == "normal" {
+		for _, cl := range c.Server.clientList() {
+			if ids != nil && !ids[cl.ID] {
+				continue
+			}
+			b.WriteString(cl.info(now))
+			b.WriteByte('\n')
+		}
+	}
+	c.Reply.Verbatim("txt", b.String())
+}
+
+// clientKill: CLIENT KILL ip:port, or CLIENT KILL <filter> <value> ...
+func clientKill(c *Call) {
+	me := c.Client
+	if len(c.Args) == 3 {
+		addr := string(c.Args[2])
+		for _, cl := range c.Server.clientList() {
+			if cl.addr == addr {
+				killClient(me, cl)
+				c.Reply.OK()
+				return
+			}
+		}
+		c.Reply.Error(errNoSuchClnt)
+		return
+	}
+	if len(c.Args)%2 != 0 {
+		c.Reply.Error(errSyntax)
+		return
+	}
+	var id uint64
+	var addr, laddr, user string
+	skipMe := true
+	for i := 2; i < len(c.Args); i += 2 {
+		val := string(c.Args[i+1])
+		switch strings.ToLower(string(c.Args[i])) {
+		case "id":
+			v, err := strconv.ParseUint(val, 10, 64)
+			if err != nil || v == 0 {
+				c.Reply.Error("ERR client-id should be greater than 0")
+				return
+			}
+			id = v
+		case "addr":
+			addr = val
+		case "laddr":
+			laddr = val
+		case "user":
+			user = val
+		case "type":
+			switch strings.ToLower(val) {
+			case "normal", "master", "replica", "slave", "pubsub":
+			default:
+				c.Reply.Error("ERR Unknown client type '" + sanitize(c.Args[i+1]) + "'")
+				return
+			}
+		case "skipme":
+			switch strings.ToLower(val) {
+			case "yes":
+				skipMe = true
+			case "no":
+				skipMe = false
+			default:
+				c.Reply.Error(errSyntax)
+				return
+			}
+		case "maxage":
+			if _, err := strconv.ParseInt(val, 10, 64); err != nil {
+				c.Reply.Error(errNotInteger)
+				return
+			}
+		default:
+			c.Reply.Error(errSyntax)
+			return
+		}
+	}
+	if user != "" && user != "default" {
+		c.Reply.Error("ERR No such user '" + user + "'")
+		return
+	}
+	killed := int64(0)
+	for _, cl := range c.Server.clientList() {
+		if (id != 0 && cl.ID != id) || (addr != "" && cl.addr != addr) || (laddr != "" && cl.laddr != laddr) {
+			continue
+		}
+		if cl == me && skipMe {
+			continue
+		}
+		killClient(me, cl)
+		killed++
+	}
+	c.Reply.Int(killed)
+}
+
+// killClient closes target; a client killing itself gets its reply first.
+func killClient(me, target *Client) {
+	if target == me {
+		me.closeAfterReply = true
+		return
+	}
+	target.kill()
+}

@@ -1,0 +1,266 @@
+package server
+
+import (
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/store"
+)
+
+// Errors the dispatcher answers with, in Redis's words.
+const (
+	errNoAuth         = "NOAUTH Authentication required."
+	errOOM            = "OOM command not allowed when used memory > 'maxmemory'."
+	errExecAbort      = "EXECABORT Transaction discarded because of previous errors."
+	errNotInMulti     = "ERR Command not allowed inside a transaction"
+	errInternalFormat = "ERR internal error running '%s' (see the server log)"
+)
+
+// handle is redcon's command callback: it runs one command of the
+// connection and queues its reply. redcon flushes after each pipeline batch.
+func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
+	c, ok := conn.Context().(*Client)
+	if !ok || c.closing {
+		return // closing: the rest of the pipeline is dropped, as Redis does
+	}
+	s.dispatch(c, cmd.Args)
+	if c.repl.pending() && len(conn.PeekPipeline()) == 0 {
+		// The batch ends here: redcon flushes the replies after this
+		// call, so they wait for the replicas now (replication.go).
+		if !s.awaitReplicas(c) {
+			// Not replicated in time: drop the batch's replies and
+			// close, so the client sees an unknown outcome rather than
+			// an acknowledgement the replicas never backed.
+			c.reply.Reset()
+			redcon.BaseWriter(conn).SetBuffer(nil)
+			c.closing = true
+			if err := conn.Close(); err != nil {
+				s.log.Debug("close client", "id", c.ID, "err", err)
+			}
+			return
+		}
+	}
+	if b := c.reply.Bytes(); len(b) > 0 {
+		conn.WriteRaw(b)
+		c.reply.Reset()
+	}
+	if c.closeAfterReply {
+		c.closing = true
+		if err := conn.Close(); err != nil {
+			s.log.Debug("close client", "id", c.ID, "err", err)
+		}
+	}
+}
+
+// dispatch runs one command from the client: look it up, check arity and
+// authentication, queue it inside MULTI, refuse it above maxmemory, then run it.
+func (s *Server) dispatch(c *Client, args [][]byte) {
+	if len(args) == 0 {
+		return
+	}
+	if c.route != nil && len(c.route.ahead) > 0 && s.takeAhead(c, args) {
+		return // already run remotely as part of a forwarded batch (route.go)
+	}
+	s.stats.commandsProcessed.Add(1)
+	e := s.lookup(args[0], &c.nameBuf)
+	if e == nil {
+		c.reply.Error(unknownCommand(args))
+		c.flagMulti()
+		return
+	}
+	if e.subs != nil && len(args) >= 2 {
+		sub := e.lookupSub(args[1], &c.subBuf)
+		if sub == nil {
+			c.reply.Error(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", sanitize(args[1]), strings.ToUpper(e.Name)))
+			c.flagMulti()
+			return
+		}
+		e = sub
+	}
+	if (e.Arity > 0 && len(args) != e.Arity) || (e.Arity < 0 && len(args) < -e.Arity) {
+		s.reject(c, e, "ERR wrong number of arguments for '"+e.Name+"' command")
+		return
+	}
+	if s.lim.authRequired.Load() && !c.authenticated && e.Flags&FlagNoAuth == 0 {
+		s.reject(c, e, errNoAuth)
+		return
+	}
+	if c.multi && !e.runsInMulti {
+		if e.Flags&FlagNoMulti != 0 {
+			s.reject(c, e, errNotInMulti)
+			return
+		}
+		if e.Flags&FlagDenyOOM != 0 && !s.reclaim() {
+			s.reject(c, e, errOOM)
+			return
+		}
+		c.queue = append(c.queue, queuedCmd{e: e, args: args})
+		c.queued.Store(int32(len(c.queue)))
+		c.reply.Status("QUEUED")
+		return
+	}
+	if e.Flags&FlagDenyOOM != 0 && !s.reclaim() {
+		s.reject(c, e, errOOM)
+		return
+	}
+	s.run(c, e, args)
+}
+
+// reclaim makes room under maxmemory; false means a write must be refused.
+func (s *Server) reclaim() bool {
+	if s.lim.maxMemory.Load() == 0 {
+		return true
+	}
+	return s.store.Reclaim() == nil
+}
+
+// reject answers a command refused before it ran and, inside MULTI, dooms
+// the transaction.
+func (s *Server) reject(c *Client, e *entry, msg string) {
+	e.stats.rejected.Add(1)
+	c.reply.Error(msg)
+	c.flagMulti()
+}
+
+// flagMulti marks the open transaction as failed (EXEC will answer EXECABORT).
+func (c *Client) flagMulti() {
+	if c.multi {
+		c.multiErr = true
+	}
+}
+
+// run executes one command outside MULTI: lock the slots of its keys, run
+// the handler, release the slots.
+func (s *Server) run(c *Client, e *entry, args [][]byte) {
+	var tx *store.Tx
+	if first, last, step, ok := e.keyRange(args); ok {
+		slot := ring.KeySlot(args[first])
+		single := true
+		c.slots = append(c.slots[:0], slot)
+		for i := first + step; i <= last; i += step {
+			sl := ring.KeySlot(args[i])
+			c.slots = append(c.slots, sl)
+			single = single && sl == slot
+		}
+		for {
+			// Cluster routing (route.go): a command whose slots this node
+			// does not lead is forwarded, split, or answered with
+			// -MOVED/-CROSSSLOT.
+			if s.cluster != nil && s.routeAway(c, e, args, single) {
+				return
+			}
+			local := s.cluster != nil && s.allLocal(c)
+			if single {
+				tx = s.store.Lock(slot)
+			} else {
+				tx = s.store.LockSlots(c.slots)
+			}
+			if !s.movedWhileLocking(c, local) {
+				break
+			}
+			tx.Close() // nothing ran: route again, to the new primary
+		}
+	}
+	s.call(c, e, args, tx, true)
+}
+
+// call runs e's handler with tx (closing tx afterwards when closeTx is set),
+// recovers a panic into an error reply, and records stats and the slow log.
+func (s *Server) call(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx bool) {
+	start := c.cmdStart()
+	mark := len(c.reply.buf)
+	c.lastCmd.Store(e)
+	s.invoke(c, e, args, tx, closeTx, mark)
+	if e.Flags&FlagWrite != 0 && s.cluster != nil {
+		s.noteWrite(c, e, args) // replicas acknowledge it before the reply leaves
+	}
+	end := c.cmdEnd()
+	dur := end.Sub(start)
+	e.stats.calls.Add(1)
+	e.stats.usec.Add(int64(dur / time.Microsecond))
+	if len(c.reply.buf) > mark && c.reply.buf[mark] == '-' {
+		e.stats.failed.Add(1)
+	}
+	if limit := s.lim.slowerThan.Load(); limit >= 0 && int64(dur/time.Microsecond) >= limit && !e.skipSlowlog() {
+		s.slowlog.add(c, args, start, dur, int(s.lim.slowlogMaxLen.Load()))
+	}
+}
+
+// skipSlowlog: EXEC logs its commands one by one; AUTH and HELLO carry passwords.
+func (e *entry) skipSlowlog() bool {
+	switch e.Name {
+	case "exec", "auth", "hello":
+		return true
+	}
+	return false
+}
+
+// invoke runs the handler; a panic is logged with its stack and answered
+// with an error in place of whatever the handler had written. The slots
+// are released in any case.
+func (s *Server) invoke(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx bool, mark int) {
+	defer func() {
+		r := recover()
+		if closeTx && tx != nil {
+			s.closeTx(tx, e)
+		}
+		if r != nil {
+			s.stats.unexpectedErrors.Add(1)
+			s.log.Error("command panicked", "cmd", e.Name, "client", c.ID, "addr", c.addr, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+			c.reply.buf = c.reply.buf[:mark]
+			c.reply.Error(fmt.Sprintf(errInternalFormat, e.Name))
+		}
+	}()
+	call := &c.call
+	*call = Call{Args: args, Client: c, Tx: tx, Reply: &c.reply, Server: s}
+	e.Handler(call)
+}
+
+// closeTx releases a Tx; a panic in the store while closing is logged, not fatal.
+func (s *Server) closeTx(tx *store.Tx, e *entry) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.stats.unexpectedErrors.Add(1)
+			s.log.Error("closing transaction panicked", "cmd", e.Name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	tx.Close()
+}
+
+// unknownCommand formats Redis's error for a command not in the table:
+// the name (128 bytes at most) and the arguments, quoted, while they fit in
+// 128 bytes (the last one cut to fit).
+func unknownCommand(args [][]byte) string {
+	var list []byte
+	for _, a := range args[1:] {
+		if len(list) >= 128 {
+			break
+		}
+		list = append(list, '\'')
+		list = append(list, truncate(a, 128-len(list)+1)...)
+		list = append(list, '\'', ' ')
+	}
+	return "ERR unknown command '" + sanitize(truncate(args[0], 128)) + "', with args beginning with: " + sanitize(list)
+}
+
+func truncate(b []byte, n int) []byte {
+	if len(b) > n {
+		return b[:n]
+	}
+	return b
+}
+
+// sanitize makes client text safe inside an error line, as Redis does
+// (CR and LF become spaces).
+func sanitize(b []byte) string {
+	s := string(b)
+	if strings.ContainsAny(s, "\r\n") {
+		s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	}
+	return s
+}

@@ -1,0 +1,105 @@
+package server
+
+import (
+	"bytes"
+	"github.com/tidwall/redcon"
+	"time"
+
+	"github.com/meshcache/meshcache/cluster"
+)
+
+// The server is its cluster node's Executor: it runs the commands other
+// nodes forward here (cluster.Node calls Execute and ExecuteBatch from its
+// RPC handler goroutines, one call per forwarded request).
+var (
+	_ cluster.Executor      = (*Server)(nil)
+	_ cluster.BatchExecutor = (*Server)(nil)
+)
+
+// Execute runs one forwarded command as a client speaking RESP3 (resp3) or
+// RESP2 would, appends its raw reply to reply and returns it. The command
+// runs on an internal client: authenticated (the cluster port authenticates
+// its peers), and never forwarding again: a command for a slot this node
+// does not lead is answered -MOVED, so the sender routes it anew.
+func (s *Server) Execute(resp3 bool, args [][]byte, reply []byte) []byte {
+	s.cstats.forwardsReceived.Add(1)
+	return s.runInternal(resp3, args, reply)
+}
+
+// runInternal runs one command on an internal client (see Execute).
+func (s *Server) runInternal(resp3 bool, args [][]byte, reply []byte) []byte {
+	c := s.getInternal(resp3)
+	c.reply.buf = reply
+	s.dispatch(c, args)
+	if c.repl.pending() && !s.awaitReplicas(c) { // the reply waits for the replicas here, on the primary
+		c.reply.buf = c.reply.buf[:len(reply)]
+		c.reply.Error(errNotReplicated)
+	}
+	out := c.reply.buf
+	s.putInternal(c)
+	return out
+}
+
+// ExecuteBatch runs forwarded commands in order on one internal client (a
+// MULTI ... EXEC block spans several) and returns their raw replies. It
+// stops after the first -MOVED reply: the sender routes that command and
+// the ones after it again, so they must not run here.
+func (s *Server) ExecuteBatch(resp3 bool, cmds [][][]byte) [][]byte {
+	s.cstats.forwardsReceived.Add(1)
+	c := s.getInternal(resp3)
+	ends := make([]int, 0, len(cmds))
+	for _, args := range cmds {
+		mark := len(c.reply.buf)
+		s.dispatch(c, args)
+		ends = append(ends, len(c.reply.buf))
+		if bytes.HasPrefix(c.reply.buf[mark:], []byte("-MOVED ")) {
+			break
+		}
+	}
+	replicated := !c.repl.pending() || s.awaitReplicas(c) // one wait for the whole forwarded batch
+	buf := c.reply.buf
+	c.reply.buf = nil
+	s.putInternal(c)
+	out := make([][]byte, len(ends))
+	start := 0
+	for i, end := range ends {
+		out[i] = buf[start:end:end]
+		start = end
+		if !replicated {
+			out[i] = redcon.AppendError(nil, errNotReplicated)
+		}
+	}
+	return out
+}
+
+// getInternal returns a pooled internal client for forwarded commands.
+func (s *Server) getInternal(resp3 bool) *Client {
+	c, _ := s.internal.Get().(*Client)
+	if c == nil {
+		c = &Client{srv: s, addr: "cluster", laddr: "cluster", created: time.Now()}
+		c.route = &routeState{forwarded: true}
+		c.repl.reset()
+	}
+	c.authenticated = true
+	if resp3 {
+		c.setProto(3)
+	} else {
+		c.setProto(2)
+	}
+	return c
+}
+
+// putInternal resets an internal client (an unfinished MULTI, watched keys)
+// and returns it to the pool.
+func (s *Server) putInternal(c *Client) {
+	if c.multi || c.watcher != nil {
+		c.discardMulti()
+	}
+	c.release()
+	c.reply.buf = nil
+	c.route.ahead = nil
+	c.repl.reset()
+	c.closeAfterReply = false
+	c.closing = false
+	s.internal.Put(c)
+}

@@ -1,0 +1,399 @@
+package server
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/ring"
+)
+
+// infoSections are INFO's sections in Redis's order; the ones marked
+// default are printed by a bare INFO.
+var infoSections = []struct {
+	name    string
+	deflt   bool
+	payload func(s *Server, b *strings.Builder)
+}{
+	{"server", true, (*Server).infoServer},
+	{"clients", true, (*Server).infoClients},
+	{"memory", true, (*Server).infoMemory},
+	{"persistence", true, (*Server).infoPersistence},
+	{"stats", true, (*Server).infoStats},
+	{"replication", true, (*Server).infoReplication},
+	{"cpu", true, (*Server).infoCPU},
+	{"commandstats", false, (*Server).infoCommandStats},
+	{"cluster", true, (*Server).infoCluster},
+	{"keyspace", true, (*Server).infoKeyspace},
+}
+
+// infoCommand: INFO [section ...]; "default", "all" and "everything" as Redis.
+func infoCommand(c *Call) {
+	want := map[string]bool{}
+	all := false
+	if len(c.Args) == 1 {
+		want["default"] = true
+	}
+	for _, a := range c.Args[1:] {
+		want[strings.ToLower(string(a))] = true
+	}
+	if want["all"] || want["everything"] {
+		all = true
+	}
+	var b strings.Builder
+	for _, sec := range infoSections {
+		if !(all || want[sec.name] || (want["default"] && sec.deflt)) {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		b.WriteString("# " + strings.ToUpper(sec.name[:1]) + sec.name[1:] + "\r\n")
+		sec.payload(c.Server, &b)
+	}
+	c.Reply.Verbatim("txt", b.String())
+}
+
+func field(b *strings.Builder, name string, v any) {
+	fmt.Fprintf(b, "%s:%v\r\n", name, v)
+}
+
+func (s *Server) infoServer(b *strings.Builder) {
+	cfg := s.Config()
+	up := time.Since(s.started)
+	now := time.Now()
+	field(b, "redis_version", RedisVersion)
+	field(b, "meshcache_version", Version)
+	field(b, "redis_git_sha1", "00000000")
+	field(b, "redis_git_dirty", 0)
+	field(b, "redis_mode", "cluster")
+	field(b, "os", runtime.GOOS+" "+runtime.GOARCH)
+	field(b, "arch_bits", strconv.IntSize)
+	field(b, "go_version", runtime.Version())
+	field(b, "process_id", os.Getpid())
+	field(b, "run_id", s.runID)
+	field(b, "tcp_port", s.port(cfg))
+	field(b, "server_time_usec", now.UnixMicro())
+	field(b, "uptime_in_seconds", int64(up/time.Second))
+	field(b, "uptime_in_days", int64(up/(24*time.Hour)))
+	exe, err := os.Executable()
+	if err != nil {
+		exe = ""
+	}
+	field(b, "executable", exe)
+	field(b, "config_file", cfg.File)
+}
+
+// port is the port actually listened on (the configured one may be 0).
+func (s *Server) port(cfg Config) int {
+	if a := s.lnAddr.Load(); a != nil {
+		return a.Port
+	}
+	return cfg.Port
+}
+
+func (s *Server) infoClients(b *strings.Builder) {
+	field(b, "connected_clients", s.nclients.Load())
+	field(b, "cluster_connections", 0)
+	field(b, "maxclients", s.lim.maxClients.Load())
+	field(b, "blocked_clients", 0)
+}
+
+func (s *Server) infoMemory(b *strings.Builder) {
+	st := s.store.Stats()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	rss := processRSS()
+	cfg := s.Config()
+	field(b, "used_memory", st.UsedMemory)
+	field(b, "used_memory_human", humanBytes(st.UsedMemory))
+	field(b, "used_memory_rss", rss)
+	field(b, "used_memory_rss_human", humanBytes(rss))
+	field(b, "used_memory_dataset", st.UsedMemory)
+	field(b, "go_heap_alloc", ms.HeapAlloc)
+	field(b, "go_heap_sys", ms.HeapSys)
+	field(b, "go_sys", ms.Sys)
+	field(b, "go_gc_cycles", ms.NumGC)
+	field(b, "go_gc_pause_total_ns", ms.PauseTotalNs)
+	gc := readGCFacts()
+	field(b, "go_gc_percent", gc.percent)
+	field(b, "go_heap_live", gc.liveBytes)
+	field(b, "go_heap_objects", gc.objects)
+	field(b, "go_gc_pause_p99_us", strconv.FormatFloat(gc.pauseP99us, 'f', 0, 64))
+	field(b, "go_gc_pause_max_us", strconv.FormatFloat(gc.pauseMaxUS, 'f', 0, 64))
+	field(b, "go_gc_cpu_fraction", strconv.FormatFloat(gc.cpuFraction, 'f', 4, 64))
+	field(b, "maxmemory", cfg.MaxMemory)
+	field(b, "maxmemory_human", humanBytes(cfg.MaxMemory))
+	field(b, "maxmemory_policy", cfg.MaxMemoryPolicy)
+	ratio := 0.0
+	if st.UsedMemory > 0 {
+		ratio = float64(rss) / float64(st.UsedMemory)
+	}
+	field(b, "mem_fragmentation_ratio", strconv.FormatFloat(ratio, 'f', 2, 64))
+	field(b, "mem_allocator", "go")
+}
+
+func (s *Server) infoPersistence(b *strings.Builder) {
+	field(b, "loading", 0)
+	field(b, "rdb_changes_since_last_save", 0)
+	field(b, "rdb_bgsave_in_progress", 0)
+	field(b, "aof_enabled", 0)
+	field(b, "aof_rewrite_in_progress", 0)
+}
+
+func (s *Server) infoStats(b *strings.Builder) {
+	st := s.store.Stats()
+	field(b, "total_connections_received", s.stats.connectionsReceived.Load())
+	field(b, "total_commands_processed", s.stats.commandsProcessed.Load())
+	field(b, "total_net_input_bytes", s.stats.netInputBytes.Load())
+	field(b, "total_net_output_bytes", s.stats.netOutputBytes.Load())
+	field(b, "rejected_connections", s.stats.rejectedConnections.Load())
+	field(b, "expired_keys", st.ExpiredKeys)
+	field(b, "evicted_keys", st.EvictedKeys)
+	field(b, "keyspace_hits", st.KeyspaceHits)
+	field(b, "keyspace_misses", st.KeyspaceMiss)
+	field(b, "expire_cycle_cpu_milliseconds", st.ExpireCycleMS)
+	field(b, "unexpected_error_replies", s.stats.unexpectedErrors.Load())
+}
+
+// infoReplication: every node leads slots and replicates others', so it
+// reports role:master, and its replicas are the peers it streams to (one
+// slaveN line per peer holding replicas of slots led here). offset= is
+// the number of stream entries (effects) the peer acknowledged on that
+// stream and lag= the seconds since its last acknowledgement while
+// entries wait (0 when it is caught up); master_repl_offset is the sum of
+// the per-slot offsets of the slots led here (effects sequenced). The
+// meshcache lines count slots by role and the replica-ack outcomes.
+func (s *Server) infoReplication(b *strings.Builder) {
+	field(b, "role", "master")
+	var info cluster.ReplicationInfo
+	if s.cluster != nil {
+		info = s.cluster.ReplicationInfo()
+	}
+	addrs := map[ring.NodeID]string{}
+	if s.cluster != nil {
+		for _, m := range s.cluster.Members() {
+			addrs[m.ID] = m.ClientAddr
+		}
+	}
+	now := time.Now()
+	n := 0
+	var lines strings.Builder
+	for _, p := range info.Peers {
+		if p.Slots == 0 {
+			continue
+		}
+		host, port, err := net.SplitHostPort(addrs[p.ID])
+		if err != nil {
+			host, port = "?", "0"
+		}
+		state := "online"
+		if p.LiveSlots < p.Slots {
+			state = "send_bulk" // some slots are still being transferred
+		}
+		lag := int64(0)
+		if p.QueuedEntries > 0 && !p.LastAck.IsZero() {
+			lag = int64(now.Sub(p.LastAck) / time.Second)
+		}
+		fmt.Fprintf(&lines, "slave%d:ip=%s,port=%s,state=%s,offset=%d,lag=%d\r\n", n, host, port, state, p.AckedSeq, lag)
+		n++
+	}
+	field(b, "connected_slaves", n)
+	b.WriteString(lines.String())
+	field(b, "master_failover_state", "no-failover")
+	field(b, "master_replid", s.runID)
+	field(b, "master_repl_offset", s.ledOffsetSum())
+	replicated, syncing := s.replicaSlots()
+	field(b, "slots_led", info.LedSlots)
+	field(b, "slots_replicated", replicated)
+	field(b, "slots_replica_syncing", syncing)
+	field(b, "slots_degraded", s.degradedSlots())
+	field(b, "replica_ack", ackMode(s.repl.mode.Load()).String())
+	field(b, "min_replicas_to_write", s.repl.minReplicas.Load())
+	field(b, "replica_ack_waits", s.repl.ackWaits.Load())
+	field(b, "replica_ack_timeouts", s.repl.ackTimeouts.Load())
+	field(b, "replica_ack_degraded", info.DegradedWaits)
+	field(b, "noreplicas_rejected", s.repl.noReplicas.Load())
+	field(b, "slots_lost", info.LostSlots)
+	field(b, "draining", boolInt(s.Draining()))
+}
+
+// replicaSlots counts the slots the routing table names this node a
+// replica of: those it holds in sync with their primary, and the others
+// (being built).
+func (s *Server) replicaSlots() (synced, syncing int) {
+	if s.cluster == nil {
+		return 0, 0
+	}
+	t := s.cluster.Table()
+	if t == nil {
+		return 0, 0
+	}
+	self := s.cluster.ID()
+	for _, sl := range t.ReplicaSlots(self) {
+		if s.cluster.ReplicaSynced(sl) {
+			synced++
+		} else {
+			syncing++
+		}
+	}
+	return synced, syncing
+}
+
+// degradedSlots counts the slots led here that should have replicas
+// (replicas > 0) but have no synced one: their writes are acknowledged
+// with no copy elsewhere (a one-node cluster, a replica down or being
+// rebuilt).
+func (s *Server) degradedSlots() int {
+	if s.cluster == nil || s.Config().Replicas == 0 {
+		return 0
+	}
+	n := 0
+	for sl := range ring.SlotCount {
+		if _, local := s.cluster.Route(uint16(sl)); local {
+			if synced, _ := s.cluster.ReplicaAcks(uint16(sl), 0); synced == 0 {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// ledOffsetSum sums the replication offsets of the slots led here.
+func (s *Server) ledOffsetSum() uint64 {
+	if s.cluster == nil {
+		return 0
+	}
+	slots := make([]uint16, 0, ring.SlotCount)
+	for sl := range ring.SlotCount {
+		if _, local := s.cluster.Route(uint16(sl)); local {
+			slots = append(slots, uint16(sl))
+		}
+	}
+	var sum uint64
+	for _, p := range s.cluster.Offsets(nil, slots...) {
+		sum += p.Offset
+	}
+	return sum
+}
+
+func (s *Server) infoCPU(b *strings.Builder) {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		s.log.Debug("getrusage", "err", err)
+		return
+	}
+	tv := func(t syscall.Timeval) string {
+		return strconv.FormatFloat(float64(t.Sec)+float64(t.Usec)/1e6, 'f', 6, 64)
+	}
+	field(b, "used_cpu_sys", tv(ru.Stime))
+	field(b, "used_cpu_user", tv(ru.Utime))
+	field(b, "goroutines", runtime.NumGoroutine())
+}
+
+func (s *Server) infoCommandStats(b *strings.Builder) {
+	line := func(e *entry) {
+		calls := e.stats.calls.Load()
+		rejected, failed := e.stats.rejected.Load(), e.stats.failed.Load()
+		if calls == 0 && rejected == 0 && failed == 0 {
+			return
+		}
+		usec := e.stats.usec.Load()
+		per := 0.0
+		if calls > 0 {
+			per = float64(usec) / float64(calls)
+		}
+		fmt.Fprintf(b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d\r\n",
+			e.Name, calls, usec, per, rejected, failed)
+	}
+	for _, e := range s.sorted {
+		line(e)
+		for _, sub := range e.sorted {
+			line(sub)
+		}
+	}
+}
+
+// infoCluster: cluster_enabled as Redis, then the data movement under
+// way: slots migrating or importing in the routing table, slot transfers
+// (snapshots building replicas or moving slots) running and done, their
+// bytes, and the configured transfer rate.
+func (s *Server) infoCluster(b *strings.Builder) {
+	field(b, "cluster_enabled", 1)
+	if s.cluster == nil {
+		return
+	}
+	migrating, importing := 0, 0
+	if t := s.cluster.Table(); t != nil {
+		for sl := range ring.SlotCount {
+			switch t.State(uint16(sl)).Kind {
+			case ring.SlotMigrating:
+				migrating++
+			case ring.SlotImporting:
+				importing++
+			}
+		}
+	}
+	info := s.cluster.ReplicationInfo()
+	s.cfgMu.Lock()
+	rate := s.cfg.MigrationRate
+	s.cfgMu.Unlock()
+	if rate == 0 {
+		rate = cluster.DefaultMigrationRate
+	}
+	field(b, "cluster_slots_migrating", migrating)
+	field(b, "cluster_slots_importing", importing)
+	field(b, "cluster_slot_transfers_running", info.Transfers)
+	field(b, "cluster_slot_transfers_done", info.TransfersDone)
+	field(b, "cluster_slot_transfers_failed", info.TransfersFail)
+	field(b, "cluster_slot_transfer_bytes", info.TransferBytes)
+	field(b, "cluster_slots_handed_off", info.Handoffs)
+	field(b, "cluster_migration_rate_bytes", rate)
+}
+
+func (s *Server) infoKeyspace(b *strings.Builder) {
+	st := s.store.Stats()
+	if st.Keys == 0 {
+		return
+	}
+	fmt.Fprintf(b, "db0:keys=%d,expires=%d,avg_ttl=%d\r\n", st.Keys, st.Expires, st.AvgTTLMillis)
+}
+
+// processRSS returns the resident set size of the process in bytes, from
+// /proc on Linux; elsewhere the memory the Go runtime holds from the OS.
+func processRSS() int64 {
+	if data, err := os.ReadFile("/proc/self/statm"); err == nil {
+		f := bytes.Fields(data)
+		if len(f) >= 2 {
+			if pages, err := strconv.ParseInt(string(f[1]), 10, 64); err == nil {
+				return pages * int64(os.Getpagesize())
+			}
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return int64(ms.Sys)
+}
+
+// humanBytes formats n as Redis's bytesToHuman (1.50M).
+func humanBytes(n int64) string {
+	f := float64(n)
+	switch {
+	case n < 1024:
+		return strconv.FormatInt(n, 10) + "B"
+	case n < 1<<20:
+		return strconv.FormatFloat(f/(1<<10), 'f', 2, 64) + "K"
+	case n < 1<<30:
+		return strconv.FormatFloat(f/(1<<20), 'f', 2, 64) + "M"
+	case n < 1<<40:
+		return strconv.FormatFloat(f/(1<<30), 'f', 2, 64) + "G"
+	}
+	return strconv.FormatFloat(f/(1<<40), 'f', 2, 64) + "T"
+}

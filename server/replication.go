@@ -1,0 +1,428 @@
+package server
+
+import (
+	"context"
+	"slices"
+	"sync/atomic"
+	"time"
+
+	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/ring"
+)
+
+// Replica acknowledgement (DESIGN.md §5): the cluster node streams every
+// write's effects to the slot's replicas; the server decides when a
+// client's reply may leave.
+//
+//   - A write run here (call) notes its key slots on the Client.
+//   - When redcon is about to flush the pipeline batch (handle sees no
+//     further command), or a forwarded call is about to answer (Execute,
+//     ExecuteBatch), the noted slots become positions (Node.Offsets: each
+//     slot's offset now, which covers the writes just made) and, with
+//     replica-ack one or all, the batch waits once in Node.WaitReplicated
+//     for one (or every) synced replica of each slot to apply them, at
+//     most node-timeout. One wait per batch keeps pipelined throughput.
+//   - On timeout the batch is not acknowledged: a direct client's
+//     connection is closed without its replies (the outcome is unknown to
+//     it, as after a network failure), a forwarded batch answers -TRYAGAIN
+//     for each command. The writes are applied here and may still reach
+//     the replica, but no reply claims so: a primary cut off from its
+//     replicas by a partition never acknowledges writes the other side
+//     will not have. Such batches are counted (INFO replica_ack_timeouts)
+//     and logged. A slot with no synced replica (replicas 0, a one-node
+//     cluster, a replica being rebuilt) does not wait while this node sees
+//     a majority: it is degraded, shown in INFO (slots_degraded,
+//     replica_ack_degraded).
+//   - min-replicas-to-write N refuses a write to a slot with fewer than N
+//     synced live replicas with Redis's -NOREPLICAS.
+//   - WAIT numreplicas timeout waits for the positions of the connection's
+//     writes not yet known to be on every synced replica (Client.repl.wrote,
+//     pruned after each wait, so it holds a handful of slots at most).
+
+// errNoReplicas is Redis's answer when min-replicas-to-write is not met.
+const errNoReplicas = "NOREPLICAS Not enough good replicas to write."
+
+// ackMode is the replica-ack setting.
+type ackMode int32
+
+const (
+	ackNone ackMode = iota // reply at once (asynchronous replication)
+	ackOne                 // reply once one synced replica applied the write
+	ackAll                 // reply once every synced replica applied it
+)
+
+func (m ackMode) String() string {
+	switch m {
+	case ackOne:
+		return "one"
+	case ackAll:
+		return "all"
+	}
+	return "none"
+}
+
+func parseAckMode(s string) ackMode {
+	switch s {
+	case "one":
+		return ackOne
+	case "all":
+		return ackAll
+	}
+	return ackNone
+}
+
+// wantAll asks WaitReplicated for every synced replica: it waits for
+// min(want, synced) of them.
+const wantAll = ring.MaxReplicas
+
+// waitPoll is how often WAIT looks again while a slot has fewer synced
+// replicas than asked for (no acknowledgement would wake it then).
+const waitPoll = 20 * time.Millisecond
+
+// replServer is the server's replication settings and counters. The
+// settings mirror Config (applyRepl, from New and CONFIG SET); all fields
+// are atomics, read on every write.
+type replServer struct {
+	mode        atomic.Int32 // ackMode
+	minReplicas atomic.Int64
+	ackTimeout  atomic.Int64 // nanoseconds: node-timeout
+
+	ackWaits    atomic.Int64 // batches that waited for replicas
+	ackTimeouts atomic.Int64 // of those, gave up after node-timeout
+	noReplicas  atomic.Int64 // writes refused with -NOREPLICAS
+
+	// serveCtx is Serve's context: WAIT's blocking ends with it, so that
+	// Serve's wait for connection goroutines cannot hang on a WAIT 0.
+	serveCtx atomic.Pointer[context.Context]
+
+	leave leaveState // SHUTDOWN, CLUSTER LEAVE, SIGTERM (leave.go)
+}
+
+// applyRepl mirrors the replication settings of cfg.
+func (s *Server) applyRepl(cfg *Config) {
+	s.repl.mode.Store(int32(parseAckMode(cfg.ReplicaAck)))
+	s.repl.minReplicas.Store(int64(cfg.MinReplicasToWrite))
+	s.repl.ackTimeout.Store(int64(cfg.EffectiveNodeTimeout()))
+}
+
+func (s *Server) baseContext() context.Context {
+	if p := s.repl.serveCtx.Load(); p != nil {
+		return *p
+	}
+	return context.Background()
+}
+
+// clientRepl is a connection's replication state, owned by its goroutine.
+type clientRepl struct {
+	// slots are the slots written since the batch was last resolved; all
+	// is set by a keyspace-wide write (FLUSHALL, FLUSHDB).
+	slots []uint16
+	all   bool
+	// wrote are the positions of the connection's writes that were not yet
+	// known to be on every synced replica: what WAIT waits for.
+	wrote []cluster.SlotOffset
+	// settled is the fewest replicas that had applied a position when it
+	// was dropped from wrote since the last WAIT (-1: none dropped), so
+	// WAIT still counts those writes.
+	settled int
+	// batch is scratch for the positions of one batch.
+	batch []cluster.SlotOffset
+}
+
+func (r *clientRepl) pending() bool { return len(r.slots) > 0 || r.all }
+
+// reset forgets everything (pooled internal clients).
+func (r *clientRepl) reset() {
+	r.slots, r.all = r.slots[:0], false
+	r.wrote = r.wrote[:0]
+	r.settled = -1
+}
+
+// settle notes that a position was dropped with acked replicas.
+func (r *clientRepl) settle(acked int) {
+	if r.settled < 0 || acked < r.settled {
+		r.settled = acked
+	}
+}
+
+// noteWrite records the slots of a write command that ran here. call runs
+// it after the handler, for commands and for the commands of EXEC.
+func (s *Server) noteWrite(c *Client, e *entry, args [][]byte) {
+	if e.keyspace {
+		c.repl.all = true
+		return
+	}
+	first, last, step, ok := e.keyRange(args)
+	if !ok {
+		return
+	}
+	for i := first; i <= last; i += step {
+		sl := ring.KeySlot(args[i])
+		if n := len(c.repl.slots); n > 0 && c.repl.slots[n-1] == sl {
+			continue
+		}
+		c.repl.slots = append(c.repl.slots, sl)
+	}
+}
+
+// resolveWrites turns the noted slots into positions, merges them into
+// c.repl.wrote and returns them (valid until the next call). Only slots
+// this node leads have positions; a write to another slot ran elsewhere.
+func (s *Server) resolveWrites(c *Client) []cluster.SlotOffset {
+	r := &c.repl
+	slots := r.slots
+	if r.all {
+		slots = slots[:0]
+		for sl := range ring.SlotCount {
+			slots = append(slots, uint16(sl))
+		}
+	} else if len(slots) > 1 {
+		slices.Sort(slots)
+		slots = slices.Compact(slots)
+	}
+	led := slots[:0]
+	for _, sl := range slots {
+		if _, local := s.cluster.Route(sl); local {
+			led = append(led, sl)
+		}
+	}
+	r.batch = s.cluster.Offsets(r.batch[:0], led...)
+	r.slots, r.all = slots[:0], false
+	for _, p := range r.batch {
+		i := slices.IndexFunc(r.wrote, func(w cluster.SlotOffset) bool { return w.Slot == p.Slot })
+		if i < 0 {
+			r.wrote = append(r.wrote, p)
+		} else if p.Offset > r.wrote[i].Offset {
+			r.wrote[i].Offset = p.Offset
+		}
+	}
+	return r.batch
+}
+
+// pruneWrote drops the positions every synced replica of their slot has
+// applied, noting how many that was (clientRepl.settled): waiting for them
+// again could not change WAIT's answer.
+func (s *Server) pruneWrote(c *Client) {
+	c.repl.wrote = slices.DeleteFunc(c.repl.wrote, func(p cluster.SlotOffset) bool {
+		synced, acked := s.cluster.ReplicaAcks(p.Slot, p.Offset)
+		if acked >= synced {
+			c.repl.settle(acked)
+			return true
+		}
+		return false
+	})
+}
+
+// acked reports whether every position already has want (or all, when
+// fewer) synced replicas' acknowledgements: the wait can be skipped.
+func (s *Server) acked(pos []cluster.SlotOffset, want int) bool {
+	for _, p := range pos {
+		synced, acked := s.cluster.ReplicaAcks(p.Slot, p.Offset)
+		if acked < min(want, synced) {
+			return false
+		}
+	}
+	return true
+}
+
+// awaitReplicas ends a batch of commands: it resolves the writes noted
+// since the last batch and, with replica-ack one or all, waits for the
+// replicas (see the file comment). It reports false when they did not
+// acknowledge in time: the writes are applied here but not replicated, so
+// the caller must not acknowledge them (a primary cut off from its replicas
+// would otherwise ack writes the other side never sees).
+func (s *Server) awaitReplicas(c *Client) bool {
+	pos := s.resolveWrites(c)
+	mode := ackMode(s.repl.mode.Load())
+	ok := true
+	if len(pos) > 0 && mode != ackNone {
+		want := 1
+		if mode == ackAll {
+			want = wantAll
+		}
+		if !s.acked(pos, want) {
+			s.repl.ackWaits.Add(1)
+			ctx, cancel := context.WithTimeout(s.baseContext(), time.Duration(s.repl.ackTimeout.Load()))
+			n, err := s.cluster.WaitReplicated(ctx, pos, want)
+			cancel()
+			if err != nil {
+				ok = false
+				s.repl.ackTimeouts.Add(1)
+				s.log.Warn("replicas did not acknowledge a batch in time; not acknowledging it to the client",
+					"client", c.ID, "slots", len(pos), "acked", n, "mode", mode.String(), "err", err)
+			}
+		}
+	}
+	if len(c.repl.wrote) > 0 && (mode != ackNone || len(c.repl.wrote) > 32) {
+		s.pruneWrote(c)
+	}
+	return ok
+}
+
+// errNotReplicated answers forwarded commands whose batch the replicas did
+// not acknowledge in time: applied on the primary, not acknowledged.
+const errNotReplicated = "TRYAGAIN write applied on the primary but not acknowledged by its replicas in time; its outcome is unknown"
+
+// lacksReplicas reports whether min-replicas-to-write refuses a write to
+// slots: one of them, led here, has fewer synced live replicas.
+func (s *Server) lacksReplicas(slots []uint16) bool {
+	need := int(s.repl.minReplicas.Load())
+	if need <= 0 || s.cluster == nil {
+		return false
+	}
+	for _, sl := range slots {
+		if synced, _ := s.cluster.ReplicaAcks(sl, 0); synced < need {
+			s.repl.noReplicas.Add(1)
+			return true
+		}
+	}
+	return false
+}
+
+// readsHere reports whether a READONLY connection's read of slots runs on
+// this node: every slot is led here or replicated here in sync.
+func (s *Server) readsHere(c *Client, e *entry) bool {
+	if c.route == nil || !c.route.readonly || c.route.forwarded || e.Flags&FlagReadOnly == 0 || e.Flags&FlagWrite != 0 {
+		return false
+	}
+	for _, sl := range c.slots {
+		if _, local := s.cluster.Route(sl); !local && !s.cluster.ReplicaSynced(sl) {
+			return false
+		}
+	}
+	return true
+}
+
+// replicaBaseline is WAIT's answer for a connection with no write
+// pending: the fewest synced replicas any slot led here has (Redis counts
+// its connected replicas).
+func (s *Server) replicaBaseline() int {
+	best := -1
+	for sl := range ring.SlotCount {
+		if _, local := s.cluster.Route(uint16(sl)); !local {
+			continue
+		}
+		synced, _ := s.cluster.ReplicaAcks(uint16(sl), 0)
+		if best < 0 || synced < best {
+			best = synced
+		}
+	}
+	return max(best, 0)
+}
+
+func replicationCommands() []*Command {
+	return []*Command{
+		{Name: "wait", Arity: 3, Flags: FlagNoScript, Group: "generic", Since: "3.0.0",
+			Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
+			Handler: waitCommand},
+		{Name: "waitaof", Arity: 4, Flags: FlagNoScript, Group: "generic", Since: "7.2.0",
+			Summary: "Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas.",
+			Handler: waitAOFCommand},
+	}
+}
+
+func init() { commandGroups = append(commandGroups, replicationCommands) }
+
+// waitCommand: WAIT numreplicas timeout. It answers how many replicas
+// applied the connection's writes (the fewest over the slots written),
+// blocking until numreplicas did or timeout milliseconds passed (0 =
+// forever). Inside a transaction it answers at once, as Redis does. A
+// node without a cluster has no replicas: 0.
+func waitCommand(c *Call) {
+	want, ok := parseInt64(c.Args[1])
+	if !ok {
+		c.Reply.Error(errNotInteger)
+		return
+	}
+	timeout, ok := parseInt64(c.Args[2])
+	if !ok {
+		c.Reply.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if timeout < 0 {
+		c.Reply.Error("ERR timeout is negative")
+		return
+	}
+	s, cl := c.Server, c.Client
+	if s.cluster == nil {
+		c.Reply.Int(0)
+		return
+	}
+	s.resolveWrites(cl)
+	s.pruneWrote(cl)
+	settled := cl.repl.settled
+	cl.repl.settled = -1
+	if len(cl.repl.wrote) == 0 {
+		if settled < 0 {
+			settled = s.replicaBaseline() // no write since the last WAIT
+		}
+		c.Reply.Int(int64(settled))
+		return
+	}
+	pos := slices.Clone(cl.repl.wrote)
+	ctx, cancel := context.WithCancel(s.baseContext())
+	defer cancel()
+	if cl.execing || want <= 0 {
+		cancel() // count what acknowledged so far, without blocking
+	} else if timeout > 0 {
+		var tcancel context.CancelFunc
+		ctx, tcancel = context.WithTimeout(ctx, time.Duration(timeout)*time.Millisecond)
+		defer tcancel()
+	}
+	n := s.waitFor(ctx, pos, max(int(want), 1))
+	if settled >= 0 {
+		n = min(n, settled)
+	}
+	s.pruneWrote(cl)
+	cl.repl.settled = -1
+	c.Reply.Int(int64(n))
+}
+
+// waitFor waits until want replicas applied every position or ctx ends,
+// and returns the fewest replicas that applied a position. WaitReplicated
+// waits only for the replicas a slot has; when a slot has fewer than want,
+// this looks again every waitPoll (a replica being built may join).
+func (s *Server) waitFor(ctx context.Context, pos []cluster.SlotOffset, want int) int {
+	for {
+		n, err := s.cluster.WaitReplicated(ctx, pos, want)
+		if n >= want || err != nil {
+			return n
+		}
+		select {
+		case <-ctx.Done():
+			return n
+		case <-time.After(waitPoll):
+		}
+	}
+}
+
+// waitAOFCommand: WAITAOF numlocal numreplicas timeout. meshcache keeps
+// no append-only file on any node, so nothing can ever be fsynced: the
+// arguments are checked as Redis does, then it answers an error.
+func waitAOFCommand(c *Call) {
+	for _, a := range c.Args[1:3] {
+		v, ok := parseInt64(a)
+		if !ok {
+			c.Reply.Error(errNotInteger)
+			return
+		}
+		if v < 0 {
+			c.Reply.Error("ERR value is out of range, must be positive")
+			return
+		}
+	}
+	timeout, ok := parseInt64(c.Args[3])
+	if !ok {
+		c.Reply.Error("ERR timeout is not an integer or out of range")
+		return
+	}
+	if timeout < 0 {
+		c.Reply.Error("ERR timeout is negative")
+		return
+	}
+	if v, _ := parseInt64(c.Args[1]); v > 0 {
+		c.Reply.Error("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
+		return
+	}
+	c.Reply.Error("ERR WAITAOF is not supported: meshcache keeps no append-only file on any node (use WAIT for replica acknowledgements)")
+}

@@ -1,0 +1,558 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/ring"
+)
+
+// Cluster is what the server needs of the node's cluster membership
+// (DESIGN.md §4, §6). *cluster.Node implements it; the server never sees
+// the gossip or RPC machinery behind it. A server without a Cluster is a
+// lone node that leads every slot.
+type Cluster interface {
+	// ID is this node's ID.
+	ID() ring.NodeID
+	// Self and Members describe this node and every known member.
+	Self() cluster.NodeInfo
+	Members() []cluster.NodeInfo
+	// Table is the current routing table (nil until the first one arrives):
+	// one atomic load, cheap enough for every command.
+	Table() *ring.Table
+	// Forward runs one command on node id and returns its raw RESP reply.
+	Forward(ctx context.Context, id ring.NodeID, resp3 bool, args [][]byte) ([]byte, error)
+	// ForwardBatch runs commands in order on node id, on one session, and
+	// returns their raw replies; the receiver may stop early (see
+	// ExecuteBatch), so there can be fewer replies than commands.
+	ForwardBatch(ctx context.Context, id ring.NodeID, resp3 bool, cmds [][][]byte) ([][]byte, error)
+	// Meet joins the cluster of the node at clientAddr (CLUSTER MEET).
+	Meet(ctx context.Context, clientAddr string, clusterPort int) error
+	// Forget drops a dead node (CLUSTER FORGET).
+	Forget(id ring.NodeID) error
+	// Healthy is false when this node has not seen a majority of the
+	// cluster for node-timeout: it may be in a minority, so it refuses writes.
+	Healthy() bool
+
+	// Replication (replication.go, leave.go; cluster/replication.go).
+
+	// Route returns the node leading slot now, honouring handoff
+	// overrides, and whether that is this node.
+	Route(slot uint16) (ring.NodeID, bool)
+	// Offsets appends each slot's current replication offset to dst.
+	Offsets(dst []cluster.SlotOffset, slots ...uint16) []cluster.SlotOffset
+	// WaitReplicated waits until want synced replicas (or all a slot has)
+	// applied every position; it returns the fewest that did.
+	WaitReplicated(ctx context.Context, pos []cluster.SlotOffset, want int) (int, error)
+	// ReplicaAcks counts a led slot's synced replicas and those of them
+	// that applied its stream up to off.
+	ReplicaAcks(slot uint16, off uint64) (synced, acked int)
+	// ReplicaSynced reports whether this node holds a complete copy of a
+	// slot it replicates (READONLY reads run here).
+	ReplicaSynced(slot uint16) bool
+	// ReplicationInfo describes the streams and slot counts (INFO).
+	ReplicationInfo() cluster.ReplicationInfo
+	// Leave drains the node (hands off its slots), leaves the gossip and
+	// closes the node.
+	Leave(ctx context.Context) error
+}
+
+var _ Cluster = (*cluster.Node)(nil)
+
+// SetCluster attaches the node's cluster membership. It must be called
+// before Serve (and before the node forwards anything here).
+func (s *Server) SetCluster(c Cluster) { s.cluster = c }
+
+// Routing errors, in Redis Cluster's words where Redis has them.
+const (
+	errClusterDown   = "CLUSTERDOWN The cluster is down"
+	errSlotNotServed = "CLUSTERDOWN Hash slot not served"
+	// errSlotMoving: EXEC waited for its slot while a handoff moved it;
+	// nothing ran.
+	errSlotMoving    = "TRYAGAIN the transaction's slot moved to another node while EXEC waited, try again"
+	errCrossSlot     = "CROSSSLOT Keys in request don't hash to the same slot"
+	errWriteMinority = "CLUSTERDOWN The cluster is down (this node cannot see a majority of the cluster; writes are refused)"
+	// errWatchRemote: WATCH is kept by the node that leads the watched
+	// keys' slots; a connection cannot watch keys another node leads
+	// (forwarding mode). Clients that need WATCH across the cluster use
+	// a cluster-aware client, which connects to the owner.
+	errWatchRemote = "ERR WATCH of keys led by another node is not supported: connect to the node that leads their slot (CLUSTER SLOTS) or use a cluster client"
+)
+
+// Forwarding limits.
+const (
+	// forwardTimeout bounds every forwarded call, so a dead or partitioned
+	// peer costs a client at most this long, never a hang.
+	forwardTimeout = 5 * time.Second
+	// maxBatchCmds and maxBatchBytes bound one ordered batch of pipelined
+	// commands forwarded to one node.
+	maxBatchCmds  = 512
+	maxBatchBytes = 1 << 20
+	// movedRetries is how often a command answered -MOVED by the node this
+	// node forwarded it to (their routing tables differ for a moment) is
+	// routed again, with movedBackoff growing between attempts, before the
+	// client gets -TRYAGAIN.
+	movedRetries = 5
+	movedBackoff = 10 * time.Millisecond
+)
+
+// clusterStats counts internode forwarding, for CLUSTER INFO's
+// cluster_stats_messages_* lines.
+type clusterStats struct {
+	forwardsSent     atomic.Int64 // Forward and ForwardBatch calls made
+	forwardsReceived atomic.Int64 // forwarded calls executed here
+}
+
+// routeState is a connection's cluster routing state. Owned by the
+// connection's goroutine (or by the call running an internal client).
+type routeState struct {
+	// forwarded: this is an internal client running commands another node
+	// forwarded here. It never forwards again: a command for a slot this
+	// node does not lead is answered -MOVED, and the sender routes it anew.
+	forwarded bool
+	// readonly: READONLY was sent. Reads of slots this node replicates in
+	// sync run here instead of going to the primary (readsHere).
+	readonly bool
+	// ahead holds the replies of pipelined commands that were already run
+	// on another node in one ordered batch with an earlier command, in
+	// pipeline order; dispatch answers them as they come up (takeAhead).
+	ahead []aheadReply
+	// cmds is scratch for building a batch.
+	cmds [][][]byte
+}
+
+// aheadReply is one pipelined command already run remotely and its reply.
+type aheadReply struct {
+	args  [][]byte // the command as peeked, to check it is the one dispatched
+	reply []byte
+}
+
+func (c *Client) routeState() *routeState {
+	if c.route == nil {
+		c.route = &routeState{}
+	}
+	return c.route
+}
+
+// sameSlotOnly reports whether a multi-key command needs all its keys in
+// one slot, as Redis Cluster does: its keys must be changed together
+// (RENAME, COPY), or all or none of them (MSETNX), which only one node
+// can do atomically, and ownership changes as nodes come and go, so "same
+// node" would make a command work or fail with the topology.
+func (e *entry) sameSlotOnly() bool {
+	switch e.Name {
+	case "rename", "renamenx", "copy", "msetnx":
+		return true
+	}
+	return false
+}
+
+// splittable reports whether a multi-key command whose keys live on
+// several nodes is split by owner and its replies merged (scatter.go).
+func (e *entry) splittable() bool {
+	switch e.Name {
+	case "mget", "mset", "del", "unlink", "exists", "touch":
+		return true
+	}
+	return false
+}
+
+// routeAway decides where a keyed command runs, with c.slots holding the
+// slots of its keys (single: they are all one slot). It returns false when
+// the command runs here: this node leads every slot. Otherwise it has
+// answered the command: forwarded to the primary, split by owner, or
+// refused (-MOVED, -CROSSSLOT, -CLUSTERDOWN, -TRYAGAIN).
+func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) bool {
+	rs := c.route
+	forwarded := rs != nil && rs.forwarded
+	if !single && (e.sameSlotOnly() || (s.redirect && !forwarded)) {
+		c.reply.Error(errCrossSlot)
+		return true
+	}
+	if rs != nil && rs.readonly && s.readsHere(c, e) {
+		return false // a READONLY read of slots replicated here (replication.go)
+	}
+	for attempt := 0; ; attempt++ {
+		t := s.cluster.Table()
+		if t == nil {
+			c.reply.Error(errClusterDown)
+			return true
+		}
+		self := s.cluster.ID()
+		owner, _ := s.cluster.Route(c.slots[0])
+		spans := false
+		for _, sl := range c.slots[1:] {
+			if p, _ := s.cluster.Route(sl); p != owner {
+				if p == "" {
+					owner = ""
+					break
+				}
+				spans = true
+			}
+		}
+		switch {
+		case owner == "":
+			c.reply.Error(errSlotNotServed)
+			return true
+		case owner == self && !spans:
+			if e.Flags&FlagWrite != 0 && !s.cluster.Healthy() {
+				c.reply.Error(errWriteMinority)
+				return true
+			}
+			if e.Flags&FlagWrite != 0 && s.lacksReplicas(c.slots) {
+				c.reply.Error(errNoReplicas)
+				return true
+			}
+			return false
+		case s.redirect || forwarded:
+			s.replyMoved(c, t, self)
+			return true
+		case e.Name == "watch":
+			c.reply.Error(errWatchRemote)
+			return true
+		case spans && e.splittable():
+			s.scatter(c, e, args, t)
+			return true
+		case spans:
+			c.reply.Error(errCrossSlot)
+			return true
+		}
+		if !s.forward(c, owner, args) {
+			return true
+		}
+		// The owner answered -MOVED: its table and ours differ for the
+		// moment. Route again once ours has had time to catch up.
+		if attempt >= movedRetries {
+			c.reply.Error(fmt.Sprintf("TRYAGAIN slot %d is moving between nodes, try again", c.slots[0]))
+			return true
+		}
+		time.Sleep(movedBackoff << attempt)
+	}
+}
+
+// replyMoved answers -MOVED for the first of c.slots this node does not
+// lead, with the primary's client address, as Redis Cluster does.
+func (s *Server) replyMoved(c *Client, t *ring.Table, self ring.NodeID) {
+	for _, sl := range c.slots {
+		p, _ := s.cluster.Route(sl)
+		if p == self {
+			continue
+		}
+		c.reply.Error(movedError(t, sl, p))
+		return
+	}
+	c.reply.Error(errClusterDown) // unreachable: some slot is led elsewhere
+}
+
+func movedError(t *ring.Table, slot uint16, owner ring.NodeID) string {
+	m, _ := t.Member(owner)
+	return "MOVED " + strconv.Itoa(int(slot)) + " " + m.Addr
+}
+
+// isMoved reports whether a raw reply is a -MOVED error.
+func isMoved(reply []byte) bool { return bytes.HasPrefix(reply, []byte("-MOVED ")) }
+
+// forward runs args on node owner, together with the commands right behind
+// it in the client's pipeline that go to the same node (one ordered batch,
+// so their order holds: the receiver runs a batch in order, and this
+// connection never has two calls in flight). It appends args's reply to
+// c.reply and queues the others' replies in c.route.ahead. It returns
+// true when owner answered args with -MOVED (appended to c.reply, see
+// movedLen): the caller routes it again.
+func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (moved bool) {
+	rs := c.routeState()
+	rs.cmds = append(rs.cmds[:0], args)
+	if c.conn != nil {
+		t := s.cluster.Table()
+		size := argsSize(args)
+		for _, next := range c.conn.PeekPipeline() {
+			size += argsSize(next.Args)
+			if len(rs.cmds) >= maxBatchCmds || size > maxBatchBytes || !s.batchable(c, t, owner, next.Args) {
+				break
+			}
+			rs.cmds = append(rs.cmds, next.Args)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
+	defer cancel()
+	s.cstats.forwardsSent.Add(1)
+	resp3 := c.RESP3()
+	var replies [][]byte
+	var err error
+	if len(rs.cmds) == 1 {
+		var r []byte
+		r, err = s.cluster.Forward(ctx, owner, resp3, args)
+		replies = [][]byte{r}
+	} else {
+		replies, err = s.cluster.ForwardBatch(ctx, owner, resp3, rs.cmds)
+		if err == nil && len(replies) == 0 {
+			err = errors.New("empty batch reply")
+		}
+	}
+	if err != nil {
+		s.log.Debug("forward failed", "to", owner, "cmds", len(rs.cmds), "err", err)
+		msg := forwardError(owner, err)
+		c.reply.Error(msg)
+		// The batch may or may not have run: every command in it gets the error.
+		for _, cmd := range rs.cmds[1:] {
+			rs.ahead = append(rs.ahead, aheadReply{args: cmd, reply: []byte("-" + msg + "\r\n")})
+		}
+		rs.cmds = rs.cmds[:0]
+		return false
+	}
+	if isMoved(replies[0]) {
+		rs.cmds = rs.cmds[:0]
+		return true // the receiver stopped there: nothing else ran
+	}
+	c.reply.Raw(replies[0])
+	// The receiver stops a batch at its first -MOVED: the commands from
+	// there on did not run and are routed anew when their turn comes.
+	for i, r := range replies[1:] {
+		if isMoved(r) {
+			break
+		}
+		rs.ahead = append(rs.ahead, aheadReply{args: rs.cmds[i+1], reply: r})
+	}
+	rs.cmds = rs.cmds[:0]
+	return false
+}
+
+func argsSize(args [][]byte) int {
+	n := 0
+	for _, a := range args {
+		n += len(a) + 16
+	}
+	return n
+}
+
+// batchable reports whether a pipelined command can join a batch forwarded
+// to owner: a known command with keys, valid arity, allowed by AUTH, that
+// is not a transaction command, whose every key is led by owner, and which
+// dispatch would forward there as is.
+func (s *Server) batchable(c *Client, t *ring.Table, owner ring.NodeID, args [][]byte) bool {
+	if t == nil || len(args) == 0 {
+		return false
+	}
+	var buf [32]byte
+	e := s.lookup(args[0], &buf)
+	if e == nil || e.subs != nil || e.runsInMulti || !e.hasKeys() {
+		return false
+	}
+	if (e.Arity > 0 && len(args) != e.Arity) || (e.Arity < 0 && len(args) < -e.Arity) {
+		return false
+	}
+	if s.lim.authRequired.Load() && !c.authenticated && e.Flags&FlagNoAuth == 0 {
+		return false
+	}
+	if e.Flags&FlagDenyOOM != 0 && s.lim.maxMemory.Load() != 0 {
+		return false // dispatch checks local memory first; keep its answer
+	}
+	first, last, step, ok := e.keyRange(args)
+	if !ok {
+		return false
+	}
+	slot := ring.KeySlot(args[first])
+	for i := first; i <= last; i += step {
+		sl := ring.KeySlot(args[i])
+		if sl != slot && e.sameSlotOnly() {
+			return false
+		}
+		if p, _ := s.cluster.Route(sl); p != owner {
+			return false
+		}
+	}
+	return true
+}
+
+// forwardError turns a failed forward into the client's error: the owner
+// is down (-CLUSTERDOWN) or did not answer in time (-TRYAGAIN).
+func forwardError(owner ring.NodeID, err error) string {
+	id := string(owner)
+	if len(id) > 8 {
+		id = id[:8]
+	}
+	if errors.Is(err, cluster.ErrNodeDown) || errors.Is(err, cluster.ErrUnknownNode) {
+		return "CLUSTERDOWN node " + id + " leading the slot is down"
+	}
+	return "TRYAGAIN forwarding to node " + id + " failed: " + sanitize([]byte(err.Error()))
+}
+
+// takeAhead answers a pipelined command that already ran remotely in a
+// batch (see forward). It returns false, dropping the queue, if args is not
+// the command the batch expected next, which would be a bug: the command
+// is then dispatched normally.
+func (s *Server) takeAhead(c *Client, args [][]byte) bool {
+	rs := c.route
+	a := rs.ahead[0]
+	rs.ahead[0] = aheadReply{}
+	rs.ahead = rs.ahead[1:]
+	if len(rs.ahead) == 0 {
+		rs.ahead = nil
+	}
+	if !sameArgs(a.args, args) {
+		s.log.Error("pipelined command does not match its forwarded batch; dropping the batch's replies",
+			"client", c.ID, "cmd", sanitize(truncate(args[0], 32)))
+		rs.ahead = nil
+		return false
+	}
+	s.stats.commandsProcessed.Add(1)
+	c.reply.Raw(a.reply)
+	return true
+}
+
+func sameArgs(a, b [][]byte) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !bytes.Equal(a[i], b[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// routeExec routes EXEC in a cluster. Every key of the transaction (queued
+// commands and watched keys) must be in one slot, as in Redis Cluster:
+// otherwise EXEC answers -CROSSSLOT and the transaction is discarded. It
+// returns false when the transaction runs here (no keys, or this node leads
+// the slot). When another node leads it, the whole MULTI ... EXEC block is
+// forwarded there as one ordered batch and EXEC's reply relayed; watched
+// keys can only be on this node (WATCH refuses others), so a transaction
+// whose slot moved away since WATCH is refused (errWatchRemote).
+func (s *Server) routeExec(call *Call) bool {
+	c := call.Client
+	slot, n := uint16(0), 0
+	c.slots = append(c.slots[:0], c.watchSlots...)
+	for _, q := range c.queue {
+		if f, l, step, ok := q.e.keyRange(q.args); ok {
+			for i := f; i <= l; i += step {
+				c.slots = append(c.slots, ring.KeySlot(q.args[i]))
+			}
+		}
+	}
+	for _, sl := range c.slots {
+		if n > 0 && sl != slot {
+			c.discardMulti()
+			call.Reply.Error(errCrossSlot)
+			return true
+		}
+		slot, n = sl, n+1
+	}
+	if n == 0 {
+		return false
+	}
+	forwarded := c.route != nil && c.route.forwarded
+	for attempt := 0; ; attempt++ {
+		t := s.cluster.Table()
+		if t == nil {
+			c.discardMulti()
+			call.Reply.Error(errClusterDown)
+			return true
+		}
+		self := s.cluster.ID()
+		owner, _ := s.cluster.Route(slot)
+		switch {
+		case owner == "":
+			c.discardMulti()
+			call.Reply.Error(errSlotNotServed)
+			return true
+		case owner == self:
+			if !s.cluster.Healthy() && queueWrites(c.queue) {
+				c.discardMulti()
+				call.Reply.Error(errWriteMinority)
+				return true
+			}
+			if queueWrites(c.queue) && s.lacksReplicas([]uint16{slot}) {
+				c.discardMulti()
+				call.Reply.Error("EXECABORT Transaction discarded because of: " + errNoReplicas)
+				return true
+			}
+			return false
+		case s.redirect || forwarded:
+			c.discardMulti()
+			call.Reply.Error(movedError(t, slot, owner))
+			return true
+		case len(c.watchSlots) > 0:
+			c.discardMulti()
+			call.Reply.Error(errWatchRemote)
+			return true
+		}
+		cmds := make([][][]byte, 0, len(c.queue)+2)
+		cmds = append(cmds, [][]byte{[]byte("MULTI")})
+		for _, q := range c.queue {
+			cmds = append(cmds, q.args)
+		}
+		cmds = append(cmds, call.Args)
+		ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
+		s.cstats.forwardsSent.Add(1)
+		replies, err := s.cluster.ForwardBatch(ctx, owner, c.RESP3(), cmds)
+		cancel()
+		switch {
+		case err != nil:
+			c.discardMulti()
+			call.Reply.Error(forwardError(owner, err))
+			return true
+		case len(replies) == len(cmds):
+			c.discardMulti()
+			call.Reply.Raw(replies[len(replies)-1])
+			return true
+		case len(replies) == 0 || !isMoved(replies[len(replies)-1]):
+			c.discardMulti()
+			call.Reply.Error(fmt.Sprintf(errInternalFormat, "exec"))
+			s.log.Error("forwarded transaction: short reply", "to", owner, "replies", len(replies), "cmds", len(cmds))
+			return true
+		}
+		// Moved (the owner's table is newer than ours): route again.
+		if attempt >= movedRetries {
+			c.discardMulti()
+			call.Reply.Error(fmt.Sprintf("TRYAGAIN slot %d is moving between nodes, try again", slot))
+			return true
+		}
+		time.Sleep(movedBackoff << attempt)
+	}
+}
+
+// queueWrites reports whether a transaction writes.
+func queueWrites(queue []queuedCmd) bool {
+	for _, q := range queue {
+		if q.e.Flags&FlagWrite != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// movedWhileLocking reports whether a slot of c.slots that this node led
+// when the command was routed (local) is led elsewhere now that the
+// command holds the slots' store locks. A handoff (cluster/handoff.go)
+// fences a slot by taking its store lock and flips the route before it
+// lets go, so a command that waited on the lock must be routed again
+// rather than run on the old primary: that write would be lost.
+func (s *Server) movedWhileLocking(c *Client, local bool) bool {
+	if !local || s.cluster == nil {
+		return false
+	}
+	for _, sl := range c.slots {
+		if _, here := s.cluster.Route(sl); !here {
+			return true
+		}
+	}
+	return false
+}
+
+// allLocal reports whether this node leads every slot of c.slots now.
+func (s *Server) allLocal(c *Client) bool {
+	for _, sl := range c.slots {
+		if _, here := s.cluster.Route(sl); !here {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,199 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"sync"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// Multi-key commands whose keys live on several nodes (MGET, MSET, DEL,
+// UNLINK, EXISTS, TOUCH) are split by owner: each node gets one command with
+// its own keys, the parts run at the same time (this node's part locally),
+// and the replies are merged in the order of the keys. Each part is atomic
+// on its node; the whole is not, as DESIGN.md §1 says (Redis Cluster
+// would answer -CROSSSLOT instead).
+
+// scatterPart is the piece of a split command that goes to one node.
+type scatterPart struct {
+	owner ring.NodeID
+	args  [][]byte // command name, then this node's keys (and values)
+	idx   []int    // for each key of args, its position among the command's keys
+	reply []byte
+	err   error
+}
+
+// scatter splits args by the owner of each key's slot under table t, runs
+// the parts and appends the merged reply to c.reply.
+func (s *Server) scatter(c *Client, e *entry, args [][]byte, t *ring.Table) {
+	first, last, step, _ := e.keyRange(args)
+	self := s.cluster.ID()
+	var parts []*scatterPart
+	byOwner := make(map[ring.NodeID]*scatterPart)
+	nkeys := 0
+	for i := first; i <= last; i += step {
+		owner, _ := s.cluster.Route(ring.KeySlot(args[i]))
+		if owner == "" {
+			c.reply.Error(errSlotNotServed)
+			return
+		}
+		p := byOwner[owner]
+		if p == nil {
+			p = &scatterPart{owner: owner, args: [][]byte{args[0]}}
+			byOwner[owner] = p
+			parts = append(parts, p)
+		}
+		p.args = append(p.args, args[i:i+step]...)
+		p.idx = append(p.idx, nkeys)
+		nkeys++
+	}
+	if e.Flags&FlagWrite != 0 && !s.cluster.Healthy() {
+		c.reply.Error(errWriteMinority)
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
+	defer cancel()
+	resp3 := c.RESP3()
+	var wg sync.WaitGroup
+	for _, p := range parts {
+		if p.owner == self {
+			continue // run below, on this goroutine
+		}
+		wg.Add(1)
+		s.cstats.forwardsSent.Add(1)
+		go func() { // owned by this call: joined by wg.Wait below, bounded by ctx
+			defer wg.Done()
+			p.reply, p.err = s.cluster.Forward(ctx, p.owner, resp3, p.args)
+		}()
+	}
+	if p := byOwner[self]; p != nil {
+		p.reply = s.runInternal(resp3, p.args, nil)
+	}
+	wg.Wait()
+	for _, p := range parts { // first failure in key order wins
+		if p.err != nil {
+			c.reply.Error(forwardError(p.owner, p.err))
+			return
+		}
+		if isMoved(p.reply) {
+			c.reply.Error(fmt.Sprintf("TRYAGAIN keys of %s are moving between nodes, try again", e.Name))
+			return
+		}
+		if len(p.reply) > 0 && p.reply[0] == '-' {
+			c.reply.Raw(p.reply)
+			return
+		}
+	}
+	if err := mergeReplies(&c.reply, e.Name, parts, nkeys); err != nil {
+		s.log.Error("merge split command", "cmd", e.Name, "err", err)
+		c.reply.Error(fmt.Sprintf(errInternalFormat, e.Name))
+	}
+}
+
+// mergeReplies writes the merged reply of a split command: MGET an array in
+// key order, DEL/UNLINK/EXISTS/TOUCH the sum, MSET +OK.
+func mergeReplies(r *Reply, name string, parts []*scatterPart, nkeys int) error {
+	switch name {
+	case "mget":
+		elems := make([][]byte, nkeys)
+		for _, p := range parts {
+			items, err := splitArray(p.reply)
+			if err != nil {
+				return fmt.Errorf("reply of %s: %w", p.owner, err)
+			}
+			if len(items) != len(p.idx) {
+				return fmt.Errorf("reply of %s: %d values for %d keys", p.owner, len(items), len(p.idx))
+			}
+			for j, it := range items {
+				elems[p.idx[j]] = it
+			}
+		}
+		r.Array(nkeys)
+		for _, el := range elems {
+			r.Raw(el)
+		}
+	case "mset":
+		for _, p := range parts {
+			if !bytes.Equal(p.reply, []byte("+OK\r\n")) {
+				return fmt.Errorf("reply of %s: %q, want +OK", p.owner, p.reply)
+			}
+		}
+		r.OK()
+	default: // del, unlink, exists, touch
+		var sum int64
+		for _, p := range parts {
+			n, err := parseInteger(p.reply)
+			if err != nil {
+				return fmt.Errorf("reply of %s: %w", p.owner, err)
+			}
+			sum += n
+		}
+		r.Int(sum)
+	}
+	return nil
+}
+
+// parseInteger reads a whole RESP integer reply (":n\r\n").
+func parseInteger(b []byte) (int64, error) {
+	if len(b) < 4 || b[0] != ':' || !bytes.HasSuffix(b, []byte("\r\n")) {
+		return 0, fmt.Errorf("not an integer reply: %q", truncate(b, 64))
+	}
+	return strconv.ParseInt(string(b[1:len(b)-2]), 10, 64)
+}
+
+// splitArray splits a whole RESP array reply of bulk strings and nulls
+// (MGET's) into the raw bytes of each element.
+func splitArray(b []byte) ([][]byte, error) {
+	n, rest, err := readHeader(b, '*')
+	if err != nil {
+		return nil, err
+	}
+	items := make([][]byte, 0, n)
+	for i := 0; i < n; i++ {
+		var size int
+		switch {
+		case len(rest) >= 3 && rest[0] == '_': // RESP3 null
+			size = 3
+		case len(rest) > 0 && rest[0] == '$':
+			l, after, err := readHeader(rest, '$')
+			if err != nil {
+				return nil, err
+			}
+			size = len(rest) - len(after)
+			if l >= 0 {
+				size += l + 2
+			}
+		default:
+			return nil, fmt.Errorf("element %d: not a bulk string", i)
+		}
+		if size > len(rest) {
+			return nil, fmt.Errorf("element %d truncated", i)
+		}
+		items = append(items, rest[:size:size])
+		rest = rest[size:]
+	}
+	if len(rest) != 0 {
+		return nil, errors.New("trailing bytes after the array")
+	}
+	return items, nil
+}
+
+// readHeader reads a "<kind><n>\r\n" line and returns n and what follows.
+func readHeader(b []byte, kind byte) (int, []byte, error) {
+	if len(b) == 0 || b[0] != kind {
+		return 0, nil, fmt.Errorf("want %q reply, have %q", kind, truncate(b, 64))
+	}
+	end := bytes.Index(b, []byte("\r\n"))
+	if end < 0 {
+		return 0, nil, errors.New("header line truncated")
+	}
+	n, err := strconv.Atoi(string(b[1:end]))
+	if err != nil {
+		return 0, nil, fmt.Errorf("header %q: %w", b[:end], err)
+	}
+	return n, b[end+2:], nil
+}

@@ -1,0 +1,329 @@
+// Package server is meshcache's RESP front end: it accepts client
+// connections (tidwall/redcon), enforces protocol limits, authenticates,
+// looks commands up in the command table, locks the slots of their keys in
+// the store and runs them, alone or as a MULTI/EXEC block.
+//
+// Concurrency: redcon runs one goroutine per connection; everything in a
+// Client that is not documented otherwise is touched only by that goroutine.
+// The Server owns the store's Run goroutine (started by Serve) and waits for
+// it and for every connection goroutine before Serve returns.
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/meshcache/meshcache/lock"
+	"github.com/meshcache/meshcache/store"
+)
+
+// RedisVersion is the Redis version meshcache reports (HELLO, INFO): the
+// one whose commands and replies it follows. Clients choose features by it.
+const RedisVersion = "7.2.4"
+
+// Version is meshcache's own version.
+const Version = "0.1.0"
+
+// Server is one node's RESP front end.
+type Server struct {
+	store *store.Store
+	log   *slog.Logger
+
+	// cfgMu guards cfg; the values the hot path needs are mirrored in lim.
+	cfgMu sync.Mutex
+	cfg   Config
+	lim   limits
+
+	// commands is the command table, built once by New; read-only afterwards.
+	commands map[string]*entry
+	sorted   []*entry // top-level entries by name, for COMMAND
+
+	clientsMu sync.Mutex
+	clients   map[uint64]*Client // guarded by clientsMu
+	nclients  atomic.Int64
+	nextID    atomic.Uint64
+
+	slowlog slowlog
+	stats   serverStats
+
+	// cluster is the node's cluster membership (route.go), set by
+	// SetCluster before Serve and read-only afterwards; nil for a node
+	// without a cluster, which leads every slot.
+	cluster Cluster
+	// redirect: answer -MOVED instead of forwarding (--cluster-redirect).
+	redirect bool
+	// cstats counts forwarded-command calls (CLUSTER INFO).
+	cstats clusterStats
+	// repl is the replica-acknowledgement settings and counters and the
+	// leave state (replication.go, leave.go).
+	repl replServer
+	// internal pools the clients that run commands forwarded by other nodes (executor.go).
+	internal sync.Pool
+
+	// locks is the node-local lock table behind the LOCK.* commands
+	// (locks.go); never forwarded or replicated. Safe for concurrent use.
+	locks *lock.Table
+
+	runID   string
+	started time.Time
+
+	// shutdown is set by Serve; SHUTDOWN calls it to stop the node.
+	shutdownMu sync.Mutex
+	shutdown   context.CancelFunc
+	lnAddr     atomic.Pointer[net.TCPAddr]
+	connWG     sync.WaitGroup // one per accepted connection, done in redcon's closed callback
+	closeOnce  sync.Once
+	closed     chan struct{}
+}
+
+// limits mirrors the Config values read on every command or read from the
+// network, so that the hot path does not take cfgMu.
+type limits struct {
+	authRequired    atomic.Bool
+	maxClients      atomic.Int64
+	protoMaxBulkLen atomic.Int64
+	queryBufLimit   atomic.Int64
+	timeout         atomic.Int64 // nanoseconds; 0 = none
+	slowerThan      atomic.Int64 // microseconds; negative = off
+	slowlogMaxLen   atomic.Int64
+	maxMemory       atomic.Int64
+	lfu             atomic.Bool // an LFU policy is in force (OBJECT FREQ)
+}
+
+// serverStats are the node counters of INFO stats; CONFIG RESETSTAT zeroes them.
+type serverStats struct {
+	connectionsReceived atomic.Int64
+	rejectedConnections atomic.Int64
+	commandsProcessed   atomic.Int64
+	netInputBytes       atomic.Int64
+	netOutputBytes      atomic.Int64
+	unexpectedErrors    atomic.Int64 // handler panics
+}
+
+// New returns a server for cfg over st. The store must not be running yet:
+// Serve runs st.Run and stops it when it returns.
+func New(cfg Config, st *store.Store, logger *slog.Logger) *Server {
+	if logger == nil {
+		logger = slog.Default()
+	}
+	s := &Server{
+		store:   st,
+		log:     logger,
+		cfg:     cfg,
+		clients: make(map[uint64]*Client),
+		started: time.Now(),
+		closed:  make(chan struct{}),
+		locks:   lock.NewTable(lock.TableConfig{}),
+	}
+	var id [20]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		// crypto/rand does not fail on supported platforms; a fixed run id would be harmless.
+		logger.Error("run id", "err", err)
+	}
+	s.runID = hex.EncodeToString(id[:])
+	s.applyLimits(&cfg)
+	s.redirect = cfg.ClusterRedirect
+	st.SetMaxMemory(cfg.MaxMemory)
+	st.SetPolicy(policyOf(cfg.MaxMemoryPolicy))
+	s.buildTable()
+	return s
+}
+
+// applyLimits mirrors cfg into s.lim.
+func (s *Server) applyLimits(cfg *Config) {
+	s.lim.authRequired.Store(cfg.RequirePass != "")
+	s.lim.maxClients.Store(int64(cfg.MaxClients))
+	s.lim.protoMaxBulkLen.Store(cfg.ProtoMaxBulkLen)
+	s.lim.queryBufLimit.Store(cfg.ClientQueryBufferLimit)
+	s.lim.timeout.Store(int64(time.Duration(cfg.Timeout) * time.Second))
+	s.lim.slowerThan.Store(cfg.SlowlogLogSlowerThan)
+	s.lim.slowlogMaxLen.Store(int64(cfg.SlowlogMaxLen))
+	s.lim.maxMemory.Store(cfg.MaxMemory)
+	s.lim.lfu.Store(strings.HasSuffix(cfg.MaxMemoryPolicy, "-lfu"))
+	s.applyRepl(cfg)
+}
+
+// Config returns a copy of the current configuration.
+func (s *Server) Config() Config {
+	s.cfgMu.Lock()
+	defer s.cfgMu.Unlock()
+	c := s.cfg
+	c.Join = append([]string(nil), c.Join...)
+	return c
+}
+
+// Addr returns the address Serve listens on, or nil before it started.
+func (s *Server) Addr() net.Addr {
+	if a := s.lnAddr.Load(); a != nil {
+		return a
+	}
+	return nil
+}
+
+// ListenAndServe listens on the configured bind address and port and serves
+// until ctx is done or SHUTDOWN; see Serve.
+func (s *Server) ListenAndServe(ctx context.Context) error {
+	cfg := s.Config()
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return fmt.Errorf("listen %s: %w", cfg.Addr(), err)
+	}
+	return s.Serve(ctx, ln)
+}
+
+// Serve accepts clients on ln until ctx is done, SHUTDOWN is run or Close
+// is called. It runs the store's background work (store.Run) for as long as
+// it serves. On the way out it closes ln and every connection and waits for
+// their goroutines and the store's; it returns nil after a clean stop.
+func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.shutdownMu.Lock()
+	s.shutdown = cancel
+	s.shutdownMu.Unlock()
+	s.repl.serveCtx.Store(&ctx)
+	if a, ok := ln.Addr().(*net.TCPAddr); ok {
+		s.lnAddr.Store(a)
+	}
+
+	var bg sync.WaitGroup
+	bg.Add(3)
+	go func() { // owns store.Run: stops with ctx
+		defer bg.Done()
+		s.store.Run(ctx)
+	}()
+	go func() { // owns the GC tuner (gctune.go): stops with ctx
+		defer bg.Done()
+		s.tuneGC(ctx)
+	}()
+	go func() { // closes the listener when the server must stop
+		defer bg.Done()
+		select {
+		case <-ctx.Done():
+		case <-s.closed:
+			cancel()
+		}
+		if err := ln.Close(); err != nil && !errors.Is(err, net.ErrClosed) {
+			s.log.Warn("close listener", "err", err)
+		}
+	}()
+
+	s.log.Info("serving clients", "addr", ln.Addr().String())
+	err := redcon.Serve(&listener{Listener: ln, srv: s}, s.handle, s.accept, s.onClose)
+	cancel()
+	// redcon.Serve closed the connections it knew; close any that raced it.
+	s.clientsMu.Lock()
+	for _, c := range s.clients {
+		c.kill()
+	}
+	s.clientsMu.Unlock()
+	s.connWG.Wait()
+	bg.Wait()
+	if err != nil {
+		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
+	}
+	s.log.Info("stopped serving clients", "addr", ln.Addr().String())
+	return nil
+}
+
+// Close stops Serve (as cancelling its context does). It does not wait;
+// Serve returns once everything has stopped.
+func (s *Server) Close() error {
+	s.closeOnce.Do(func() { close(s.closed) })
+	return nil
+}
+
+// requestShutdown stops the server from a command (SHUTDOWN).
+func (s *Server) requestShutdown() {
+	s.shutdownMu.Lock()
+	stop := s.shutdown
+	s.shutdownMu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	_ = s.Close()
+}
+
+// listener wraps accepted connections in the protocol validator.
+type listener struct {
+	net.Listener
+	srv *Server
+}
+
+func (l *listener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return newProtoConn(c, l.srv), nil
+}
+
+// accept registers a new connection, or turns it away above maxclients.
+// redcon calls it from its accept loop.
+func (s *Server) accept(conn redcon.Conn) bool {
+	pc, ok := conn.NetConn().(*protoConn)
+	if !ok {
+		return false
+	}
+	s.stats.connectionsReceived.Add(1)
+	if s.nclients.Load() >= s.lim.maxClients.Load() {
+		s.stats.rejectedConnections.Add(1)
+		// Best effort, as Redis: the client is closed whether or not it reads this.
+		_ = pc.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := pc.Conn.Write([]byte("-ERR max number of clients reached\r\n")); err != nil {
+			s.log.Debug("reject client", "addr", conn.RemoteAddr(), "err", err)
+		}
+		return false
+	}
+	c := newClient(s, s.nextID.Add(1), conn, pc)
+	pc.client = c
+	conn.SetContext(c)
+	s.nclients.Add(1)
+	s.connWG.Add(1)
+	s.clientsMu.Lock()
+	s.clients[c.ID] = c
+	s.clientsMu.Unlock()
+	return true
+}
+
+// onClose unregisters a connection; redcon calls it once per accepted
+// connection, from the connection's goroutine, as it ends.
+func (s *Server) onClose(conn redcon.Conn, err error) {
+	c, ok := conn.Context().(*Client)
+	if !ok {
+		return
+	}
+	if err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errClientClosed) {
+		s.log.Debug("client closed", "id", c.ID, "addr", c.addr, "err", err)
+	}
+	c.release()
+	s.clientsMu.Lock()
+	delete(s.clients, c.ID)
+	s.clientsMu.Unlock()
+	s.nclients.Add(-1)
+	s.connWG.Done()
+}
+
+// clientList returns the connected clients ordered by ID.
+func (s *Server) clientList() []*Client {
+	s.clientsMu.Lock()
+	list := make([]*Client, 0, len(s.clients))
+	for _, c := range s.clients {
+		list = append(list, c)
+	}
+	s.clientsMu.Unlock()
+	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+	return list
+}

@@ -1,0 +1,614 @@
+package server
+
+import (
+	"bytes"
+	"math"
+
+	"github.com/meshcache/meshcache/store"
+)
+
+// stringCommands are the commands on string values, with Redis 7 semantics
+// (plus SET IFEQ/IFNE and DELEX from Redis 8.4 and Valkey's DELIFEQ, which
+// lock holders use to release a lock only if they still own it).
+func stringCommands() []*Command {
+	const g = "string"
+	wd, wf, wdf := FlagWrite|FlagDenyOOM, FlagWrite|FlagFast, FlagWrite|FlagDenyOOM|FlagFast
+	r, rf := FlagReadOnly, FlagReadOnly|FlagFast
+	return []*Command{
+		{Name: "get", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+			Summary: "Returns the string value of a key.", Handler: getCommand},
+		{Name: "set", Arity: -3, Flags: wd, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+			Summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", Handler: setCommand},
+		{Name: "setnx", Arity: 3, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+			Summary: "Set the string value of a key only when the key doesn't exist.", Handler: setnxCommand},
+		{Name: "setex", Arity: 4, Flags: wd, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+			Summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", Handler: setexCommand},
+		{Name: "psetex", Arity: 4, Flags: wd, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.6.0",
+			Summary: "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", Handler: psetexCommand},
+		{Name: "mget", Arity: -2, Flags: rf, FirstKey: 1, LastKey: -1, Step: 1, Group: g, Since: "1.0.0",
+			Summary: "Atomically returns the string values of one or more keys.", Handler: mgetCommand},
+		{Name: "mset", Arity: -3, Flags: wd, FirstKey: 1, LastKey: -1, Step: 2, Group: g, Since: "1.0.1",
+			Summary: "Atomically creates or modifies the string values of one or more keys.", Handler: msetCommand},
+		{Name: "msetnx", Arity: -3, Flags: wd, FirstKey: 1, LastKey: -1, Step: 2, Group: g, Since: "1.0.1",
+			Summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.", Handler: msetnxCommand},
+		{Name: "getset", Arity: 3, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+			Summary: "Returns the previous string value of a key after setting it to a new value.", Handler: getsetCommand},
+		{Name: "getdel", Arity: 2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "6.2.0",
+			Summary: "Returns the string value of a key after deleting the key.", Handler: getdelCommand},
+		{Name: "getex", Arity: -2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "6.2.0",
+			Summary: "Returns the string value of a key after setting its expiration time.", Handler: getexCommand},
+		{Name: "append", Arity: 3, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+			Summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.", Handler: appendCommand},
+		{Name: "strlen", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.2.0",
+			Summary: "Returns the length of a string value.", Handler: strlenCommand},
+		{Name: "incr", Arity: 2, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+			Summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Handler: incrCommand},
+		{Name: "decr", Arity: 2, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+			Summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Handler: decrCommand},
+		{Name: "incrby", Arity: 3, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+			Summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Handler: incrbyCommand},
+		{Name: "decrby", Arity: 3, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+			Summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", Handler: decrbyCommand},
+		{Name: "incrbyfloat", Arity: 3, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.6.0",
+			Summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Handler: incrbyfloatCommand},
+		{Name: "getrange", Arity: 4, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.4.0",
+			Summary: "Returns a substring of the string stored at a key.", Handler: getrangeCommand},
+		{Name: "setrange", Arity: 4, Flags: wd, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.2.0",
+			Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", Handler: setrangeCommand},
+		{Name: "delex", Arity: -2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "8.4.0",
+			Summary: "Conditionally removes the specified key based on value or digest comparison.", Handler: delexCommand},
+		// DELIFEQ is Valkey's (9.0) name for DELEX key IFEQ value.
+		{Name: "delifeq", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "9.0.0",
+			Summary: "Delete key if value matches string.", Handler: delifeqCommand},
+	}
+}
+
+// replyStoreError answers a failed store operation. Store errors carry
+// their Redis error text (WRONGTYPE ..., OOM ...), so they are sent as is.
+func replyStoreError(c *Call, err error) { c.Reply.Error(err.Error()) }
+
+// cmdName returns the lower-case name of the command being run, for error
+// texts that name it (Redis uses c->cmd->fullname).
+func cmdName(c *Call) string { return string(bytes.ToLower(c.Args[0])) }
+
+// getString returns the string at key, a copy the caller may keep across
+// later writes to the key.
+func getString(tx *store.Tx, key []byte) ([]byte, bool, error) {
+	v, ok, err := tx.Get(key)
+	if err != nil || !ok {
+		return nil, ok, err
+	}
+	return bytes.Clone(v), true, nil
+}
+
+// putKeepTTL replaces the string at key with value, keeping the key's
+// expiry as APPEND, SETRANGE, INCR and friends do.
+func putKeepTTL(tx *store.Tx, key, value []byte) error {
+	at, _, err := tx.ExpireAt(key)
+	if err != nil {
+		return err
+	}
+	return tx.Put(key, value, at)
+}
+
+// putWithExpiry stores value at key expiring at expireAt (0 for none). An
+// expiry already in the past deletes the key instead: Redis stores it and
+// the key is gone on the next access, which looks the same to clients but
+// would leave a dead key behind here.
+func putWithExpiry(tx *store.Tx, key, value []byte, expireAt int64) error {
+	if expireAt != 0 && expireAt <= tx.NowMS() {
+		_, err := tx.Delete(key)
+		return err
+	}
+	return tx.Put(key, value, expireAt)
+}
+
+func getCommand(c *Call) {
+	v, ok, err := c.Tx.Get(c.Args[1])
+	replyLookup(c, v, ok, err)
+}
+
+// replyLookup answers a single-value read: the error, null when missing,
+// or the value.
+func replyLookup(c *Call, v []byte, ok bool, err error) {
+	switch {
+	case err != nil:
+		replyStoreError(c, err)
+	case !ok:
+		c.Reply.Null()
+	default:
+		c.Reply.Bulk(v)
+	}
+}
+
+// setCommand is SET key value [NX|XX|IFEQ v|IFNE v] [GET] [EX s|PX ms|EXAT
+// s|PXAT ms|KEEPTTL].
+func setCommand(c *Call) {
+	opts, msg := parseStrOptions(c.Args[3:], true)
+	if msg != "" {
+		c.Reply.Error(msg)
+		return
+	}
+	setGeneric(c, c.Args[1], c.Args[2], opts)
+}
+
+// setGeneric is Redis's setGenericCommand: validate the expiry, read the
+// old value when GET or a value condition needs it, check the condition,
+// write, and answer OK, the old value (GET) or null (condition not met).
+func setGeneric(c *Call, key, value []byte, opts strOptions) {
+	tx := c.Tx
+	var expireAt int64
+	if opts.expire != nil {
+		var msg string
+		if expireAt, msg = expireAtMillis(opts.expire, opts.flags, tx.NowMS(), cmdName(c)); msg != "" {
+			c.Reply.Error(msg)
+			return
+		}
+	}
+	var old []byte
+	var found bool
+	if opts.flags&(strGet|strIFEQ|strIFNE) != 0 {
+		var err error
+		if old, found, err = getString(tx, key); err != nil {
+			replyStoreError(c, err)
+			return
+		}
+	} else if opts.flags&(strNX|strXX) != 0 {
+		var err error
+		if found, err = tx.Exists(key); err != nil {
+			replyStoreError(c, err)
+			return
+		}
+	}
+	f := opts.flags
+	blocked := (f&strNX != 0 && found) || (f&strXX != 0 && !found) ||
+		(f&strIFEQ != 0 && (!found || !bytes.Equal(old, opts.match))) ||
+		(f&strIFNE != 0 && found && bytes.Equal(old, opts.match))
+	if !blocked {
+		if f&strKeepTTL != 0 {
+			at, _, err := tx.ExpireAt(key)
+			if err != nil {
+				replyStoreError(c, err)
+				return
+			}
+			expireAt = at
+		}
+		if err := putWithExpiry(tx, key, value, expireAt); err != nil {
+			replyStoreError(c, err)
+			return
+		}
+	}
+	switch {
+	case f&strGet != 0 && found:
+		c.Reply.Bulk(old)
+	case f&strGet != 0 || blocked:
+		c.Reply.Null()
+	default:
+		c.Reply.OK()
+	}
+}
+
+func setnxCommand(c *Call) {
+	found, err := c.Tx.Exists(c.Args[1])
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	if found {
+		c.Reply.Int(0)
+		return
+	}
+	if err := c.Tx.Put(c.Args[1], c.Args[2], 0); err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.Int(1)
+}
+
+// setexCommand is SETEX key seconds value.
+func setexCommand(c *Call) {
+	setGeneric(c, c.Args[1], c.Args[3], strOptions{flags: strEX, expire: c.Args[2]})
+}
+
+// psetexCommand is PSETEX key milliseconds value.
+func psetexCommand(c *Call) {
+	setGeneric(c, c.Args[1], c.Args[3], strOptions{flags: strPX, expire: c.Args[2]})
+}
+
+// mgetCommand answers null for missing keys and for keys of another type,
+// as Redis does.
+func mgetCommand(c *Call) {
+	keys := c.Args[1:]
+	c.Reply.Array(len(keys))
+	for _, k := range keys {
+		v, ok, err := c.Tx.Get(k)
+		if err != nil || !ok {
+			c.Reply.Null()
+			continue
+		}
+		c.Reply.Bulk(v)
+	}
+}
+
+func msetCommand(c *Call) { msetGeneric(c, false) }
+
+func msetnxCommand(c *Call) { msetGeneric(c, true) }
+
+// msetGeneric sets every key/value pair; with nx, only when none of the
+// keys exists (answering 1 or 0 instead of OK).
+func msetGeneric(c *Call, nx bool) {
+	if len(c.Args)%2 == 0 {
+		c.Reply.Error(errWrongArgs(cmdName(c)))
+		return
+	}
+	pairs := c.Args[1:]
+	if nx {
+		for i := 0; i < len(pairs); i += 2 {
+			found, err := c.Tx.Exists(pairs[i])
+			if err != nil {
+				replyStoreError(c, err)
+				return
+			}
+			if found {
+				c.Reply.Int(0)
+				return
+			}
+		}
+	}
+	for i := 0; i < len(pairs); i += 2 {
+		if err := c.Tx.Put(pairs[i], pairs[i+1], 0); err != nil {
+			replyStoreError(c, err)
+			return
+		}
+	}
+	if nx {
+		c.Reply.Int(1)
+		return
+	}
+	c.Reply.OK()
+}
+
+func getsetCommand(c *Call) {
+	setGeneric(c, c.Args[1], c.Args[2], strOptions{flags: strGet})
+}
+
+func getdelCommand(c *Call) {
+	old, found, err := getString(c.Tx, c.Args[1])
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	if !found {
+		c.Reply.Null()
+		return
+	}
+	if _, err := c.Tx.Delete(c.Args[1]); err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.Bulk(old)
+}
+
+// getexCommand is GETEX key [EX s|PX ms|EXAT s|PXAT ms|PERSIST]. As in
+// Redis, options are parsed first, then the key is read, then the expiry
+// is validated, so a missing key answers null even with a bad expiry.
+func getexCommand(c *Call) {
+	opts, msg := parseStrOptions(c.Args[2:], false)
+	if msg != "" {
+		c.Reply.Error(msg)
+		return
+	}
+	tx, key := c.Tx, c.Args[1]
+	v, found, err := getString(tx, key)
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	if !found {
+		c.Reply.Null()
+		return
+	}
+	var at int64
+	if opts.expire != nil {
+		if at, msg = expireAtMillis(opts.expire, opts.flags, tx.NowMS(), "getex"); msg != "" {
+			c.Reply.Error(msg)
+			return
+		}
+	}
+	switch {
+	case opts.expire != nil && at <= tx.NowMS():
+		_, err = tx.Delete(key)
+	case opts.expire != nil:
+		_, err = tx.SetExpireAt(key, at)
+	case opts.flags&strPersist != 0:
+		_, err = tx.SetExpireAt(key, 0)
+	}
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.Bulk(v)
+}
+
+// checkStringLength is Redis's checkStringLength: a string built from size
+// bytes plus add more must fit proto-max-bulk-len.
+func checkStringLength(c *Call, size, add int64) bool {
+	limit := int64(maxBulkLen)
+	if c.Server != nil {
+		if l := c.Server.lim.protoMaxBulkLen.Load(); l > 0 {
+			limit = l
+		}
+	}
+	return size <= limit-add
+}
+
+func appendCommand(c *Call) {
+	tx, key, add := c.Tx, c.Args[1], c.Args[2]
+	old, found, err := tx.Get(key)
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	if !found {
+		if err := tx.Put(key, add, 0); err != nil {
+			replyStoreError(c, err)
+			return
+		}
+		c.Reply.Int(int64(len(add)))
+		return
+	}
+	if !checkStringLength(c, int64(len(old)), int64(len(add))) {
+		c.Reply.Error(errStringTooLong)
+		return
+	}
+	// A new slice: old aliases store memory that the Put may reuse.
+	v := make([]byte, 0, len(old)+len(add))
+	v = append(append(v, old...), add...)
+	if err := putKeepTTL(tx, key, v); err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.Int(int64(len(v)))
+}
+
+func strlenCommand(c *Call) {
+	v, _, err := c.Tx.Get(c.Args[1])
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.Int(int64(len(v)))
+}
+
+func incrCommand(c *Call) { incrDecr(c, 1) }
+
+func decrCommand(c *Call) { incrDecr(c, -1) }
+
+func incrbyCommand(c *Call) {
+	n, ok := parseInt64(c.Args[2])
+	if !ok {
+		c.Reply.Error(errNotInteger)
+		return
+	}
+	incrDecr(c, n)
+}
+
+func decrbyCommand(c *Call) {
+	n, ok := parseInt64(c.Args[2])
+	if !ok {
+		c.Reply.Error(errNotInteger)
+		return
+	}
+	if n == math.MinInt64 {
+		c.Reply.Error("ERR decrement would overflow")
+		return
+	}
+	incrDecr(c, -n)
+}
+
+// incrDecr adds by to the integer at key (0 when missing), keeping its TTL.
+func incrDecr(c *Call, by int64) {
+	tx, key := c.Tx, c.Args[1]
+	v, found, err := tx.Get(key)
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	var old int64
+	if found {
+		var ok bool
+		if old, ok = parseInt64(v); !ok {
+			c.Reply.Error(errNotInteger)
+			return
+		}
+	}
+	if (by < 0 && old < 0 && by < math.MinInt64-old) || (by > 0 && old > 0 && by > math.MaxInt64-old) {
+		c.Reply.Error(errOverflow)
+		return
+	}
+	n := old + by
+	if err := putKeepTTL(tx, key, formatInt(n)); err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.Int(n)
+}
+
+// incrbyfloatCommand adds in long double precision, as Redis does, and
+// answers the new value as a bulk string in both protocols.
+func incrbyfloatCommand(c *Call) {
+	tx, key := c.Tx, c.Args[1]
+	v, found, err := tx.Get(key)
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	old := longDoubleFromInt(0)
+	if found {
+		var ok bool
+		if old, ok = parseLongDouble(v); !ok {
+			c.Reply.Error(errNotFloat)
+			return
+		}
+	}
+	incr, ok := parseLongDouble(c.Args[2])
+	if !ok {
+		c.Reply.Error(errNotFloat)
+		return
+	}
+	sum, ok := addLongDouble(old, incr)
+	if !ok {
+		c.Reply.Error(errNaNOrInf)
+		return
+	}
+	out := formatLongDouble(sum)
+	if err := putKeepTTL(tx, key, out); err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.Bulk(out)
+}
+
+// getrangeCommand is GETRANGE key start end with Redis 7's clamping: negative
+// offsets count from the end, both ends inclusive, out of range answers "".
+func getrangeCommand(c *Call) {
+	start, ok1 := parseInt64(c.Args[2])
+	end, ok2 := parseInt64(c.Args[3])
+	if !ok1 || !ok2 {
+		c.Reply.Error(errNotInteger)
+		return
+	}
+	v, _, err := c.Tx.Get(c.Args[1])
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.Bulk(substr(v, start, end))
+}
+
+// substr is getrangeCommand's arithmetic.
+func substr(v []byte, start, end int64) []byte {
+	n := int64(len(v))
+	if start < 0 && end < 0 && start > end {
+		return nil
+	}
+	if start < 0 {
+		start += n
+	}
+	if end < 0 {
+		end += n
+	}
+	start, end = max(start, 0), max(end, 0)
+	if end >= n {
+		end = n - 1
+	}
+	if start > end || n == 0 {
+		return nil
+	}
+	return v[start : end+1]
+}
+
+// setrangeCommand is SETRANGE key offset value: it zero-pads the string up
+// to offset, refuses results above proto-max-bulk-len, keeps the TTL, and
+// creates no key for an empty value.
+func setrangeCommand(c *Call) {
+	offset, ok := parseInt64(c.Args[2])
+	if !ok {
+		c.Reply.Error(errNotInteger)
+		return
+	}
+	if offset < 0 {
+		c.Reply.Error(errOffsetRange)
+		return
+	}
+	tx, key, value := c.Tx, c.Args[1], c.Args[3]
+	old, found, err := tx.Get(key)
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	if len(value) == 0 {
+		c.Reply.Int(int64(len(old)))
+		return
+	}
+	if !checkStringLength(c, offset, int64(len(value))) {
+		c.Reply.Error(errStringTooLong)
+		return
+	}
+	size := max(int64(len(old)), offset+int64(len(value)))
+	v := make([]byte, size)
+	copy(v, old)
+	copy(v[offset:], value)
+	if found {
+		err = putKeepTTL(tx, key, v)
+	} else {
+		err = tx.Put(key, v, 0)
+	}
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.Int(size)
+}
+
+// delexCommand is DELEX key [IFEQ value | IFNE value]: DEL of one key, or a
+// compare-and-delete of a string. IFDEQ/IFDNE (digest conditions) need
+// XXH3, which the pinned dependencies do not provide; they are refused.
+func delexCommand(c *Call) {
+	key := c.Args[1]
+	if len(c.Args) == 2 {
+		deleted, err := c.Tx.Delete(key)
+		if err != nil {
+			replyStoreError(c, err)
+			return
+		}
+		c.Reply.Int(boolInt(deleted))
+		return
+	}
+	if len(c.Args) != 4 {
+		c.Reply.Error(errSyntax)
+		return
+	}
+	switch cond := c.Args[2]; {
+	case equalFold(cond, "ifeq"):
+		deleteIf(c, key, c.Args[3], true)
+	case equalFold(cond, "ifne"):
+		deleteIf(c, key, c.Args[3], false)
+	case equalFold(cond, "ifdeq"), equalFold(cond, "ifdne"):
+		c.Reply.Error("ERR IFDEQ and IFDNE are not supported: use IFEQ or IFNE")
+	default:
+		c.Reply.Error(errSyntax)
+	}
+}
+
+// delifeqCommand is DELIFEQ key value.
+func delifeqCommand(c *Call) { deleteIf(c, c.Args[1], c.Args[2], true) }
+
+// deleteIf deletes the string at key when its value equals match (eq) or
+// differs from it (!eq), answering 1 or 0; a missing key answers 0 and a
+// value of another type WRONGTYPE.
+func deleteIf(c *Call, key, match []byte, eq bool) {
+	v, found, err := c.Tx.Get(key)
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	if !found || bytes.Equal(v, match) != eq {
+		c.Reply.Int(0)
+		return
+	}
+	deleted, err := c.Tx.Delete(key)
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.Int(boolInt(deleted))
+}
+
+// boolInt is 1 for true and 0 for false, for integer replies.
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}

@@ -1,0 +1,153 @@
+package server
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync/atomic"
+)
+
+// entry is a Command as the dispatcher uses it: the table's definition plus
+// what is derived from it once (subcommand index, dispatch hints) and the
+// per-command counters of INFO commandstats.
+type entry struct {
+	*Command
+	parent *entry
+	subs   map[string]*entry // lower-case subcommand name -> entry; nil if not a container
+	sorted []*entry          // subcommands by name
+
+	// runsInMulti: executed at once even inside MULTI (EXEC DISCARD MULTI WATCH QUIT RESET), as Redis does.
+	runsInMulti bool
+	// keyspace: reads or writes keys without naming them (DBSIZE, FLUSHALL,
+	// SCAN ...); inside EXEC it runs outside the transaction's slot locks.
+	keyspace bool
+
+	stats cmdStats
+}
+
+// cmdStats are the counters of one command (INFO commandstats). Updated
+// with atomics by every connection goroutine.
+type cmdStats struct {
+	calls    atomic.Int64
+	usec     atomic.Int64
+	rejected atomic.Int64 // refused before running (arity, NOAUTH, OOM ...)
+	failed   atomic.Int64 // ran and replied with an error
+}
+
+func (s *cmdStats) reset() {
+	s.calls.Store(0)
+	s.usec.Store(0)
+	s.rejected.Store(0)
+	s.failed.Store(0)
+}
+
+// hasKeys reports whether the command names keys in its arguments.
+func (e *entry) hasKeys() bool { return e.FirstKey > 0 }
+
+// buildTable indexes every group's commands. A duplicate name or a
+// malformed entry is a programming error in the table and panics at start.
+func (s *Server) buildTable() {
+	s.commands = make(map[string]*entry)
+	for _, group := range commandGroups {
+		for _, cmd := range group() {
+			e := newEntry(cmd, nil)
+			if _, dup := s.commands[e.Name]; dup {
+				panic(fmt.Sprintf("command table: %q defined twice", e.Name))
+			}
+			s.commands[e.Name] = e
+			s.sorted = append(s.sorted, e)
+		}
+	}
+	sort.Slice(s.sorted, func(i, j int) bool { return s.sorted[i].Name < s.sorted[j].Name })
+}
+
+func newEntry(cmd *Command, parent *entry) *entry {
+	if cmd.Name != strings.ToLower(cmd.Name) || cmd.Arity == 0 {
+		panic(fmt.Sprintf("command table: bad entry %q (arity %d)", cmd.Name, cmd.Arity))
+	}
+	e := &entry{Command: cmd, parent: parent}
+	switch cmd.Name {
+	case "exec", "discard", "multi", "watch", "quit", "reset":
+		e.runsInMulti = true
+	}
+	e.keyspace = !e.hasKeys() && cmd.Flags&(FlagWrite|FlagReadOnly) != 0
+	if len(cmd.Subcommands) > 0 {
+		e.subs = make(map[string]*entry, len(cmd.Subcommands))
+		for _, sc := range cmd.Subcommands {
+			_, sub, ok := strings.Cut(sc.Name, "|")
+			if !ok || !strings.HasPrefix(sc.Name, cmd.Name+"|") {
+				panic(fmt.Sprintf("command table: subcommand %q of %q must be named %q", sc.Name, cmd.Name, cmd.Name+"|sub"))
+			}
+			se := newEntry(sc, e)
+			e.subs[sub] = se
+			e.sorted = append(e.sorted, se)
+		}
+		sort.Slice(e.sorted, func(i, j int) bool { return e.sorted[i].Name < e.sorted[j].Name })
+	}
+	if cmd.Handler == nil && e.subs == nil {
+		panic(fmt.Sprintf("command table: %q has no handler", cmd.Name))
+	}
+	return e
+}
+
+// lookup finds the top-level command named name, case-insensitively,
+// without allocating (the lower-case copy lives in buf).
+func (s *Server) lookup(name []byte, buf *[32]byte) *entry {
+	if len(name) > len(buf) {
+		return nil // longer than any command name
+	}
+	return s.commands[string(lowerInto(buf, name))]
+}
+
+// lookupSub finds a subcommand of container e.
+func (e *entry) lookupSub(name []byte, buf *[32]byte) *entry {
+	if len(name) > len(buf) {
+		return nil
+	}
+	return e.subs[string(lowerInto(buf, name))]
+}
+
+// lookupName finds a command or "container|sub" by its full name, for
+// COMMAND INFO and COMMAND DOCS.
+func (s *Server) lookupName(name string) *entry {
+	name = strings.ToLower(name)
+	top, sub, isSub := strings.Cut(name, "|")
+	e := s.commands[top]
+	if e == nil || !isSub {
+		return e
+	}
+	return e.subs[sub]
+}
+
+func lowerInto(buf *[32]byte, b []byte) []byte {
+	out := buf[:len(b)]
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		out[i] = c
+	}
+	return out
+}
+
+// keyRange returns the argument indexes of the keys of args, as
+// FirstKey/LastKey/Step place them (LastKey -1 = the last argument, -2 the
+// one before ...): keys are args[first], args[first+step] ... up to last.
+// ok is false when the command has no keys in args.
+func (e *entry) keyRange(args [][]byte) (first, last, step int, ok bool) {
+	if e.FirstKey <= 0 || e.FirstKey >= len(args) {
+		return 0, 0, 0, false
+	}
+	last = e.LastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	if last >= len(args) {
+		last = len(args) - 1
+	}
+	step = e.Step
+	if step <= 0 {
+		step = 1
+	}
+	return e.FirstKey, last, step, last >= e.FirstKey
+}

@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// Active expiry follows Redis's activeExpireCycle (slow cycle): every
+// expireCycleEvery, visit the slots that have keys with a TTL; in each,
+// sample expireSamples of them, delete the expired ones, and sample again
+// while more than expireRepeatPct percent of a sample had expired. A cycle
+// stops when it has used expireBudgetPct percent of its period and resumes
+// where it stopped next time.
+const (
+	expireCycleEvery = 100 * time.Millisecond
+	expireSamples    = 20
+	expireRepeatPct  = 25
+	expireBudgetPct  = 25
+	clockEvery       = time.Millisecond
+)
+
+// Run does active expiry and keeps the coarse clock until ctx is done.
+// The caller owns the goroutine that runs it; Run starts one more goroutine
+// for the clock and waits for it before returning.
+func (s *Store) Run(ctx context.Context) {
+	s.clock.Store(time.Now().UnixMilli())
+	s.clockLive.Store(true)
+	defer s.clockLive.Store(false)
+
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(clockEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case now := <-tick.C:
+				s.clock.Store(now.UnixMilli())
+			}
+		}
+	}()
+	defer wg.Wait()
+
+	tick := time.NewTicker(expireCycleEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			s.expireCycle(expireCycleEvery * expireBudgetPct / 100)
+		}
+	}
+}
+
+// expireCycle runs one active expiry cycle within budget of wall time.
+// Only Run's goroutine (or a test) calls it.
+func (s *Store) expireCycle(budget time.Duration) {
+	start := time.Now()
+	var ttlSum, ttlN int64
+	i := 0
+	for ; i < ring.SlotCount; i++ {
+		sn := (s.expireCursor + i) & (ring.SlotCount - 1)
+		if s.slots[sn].vols.Load() == 0 {
+			continue
+		}
+		sum, n, more := s.expireSlot(uint16(sn), start, budget)
+		ttlSum += sum
+		ttlN += n
+		if more || (i&15 == 15 && time.Since(start) > budget) {
+			break
+		}
+	}
+	s.expireCursor = (s.expireCursor + i + 1) & (ring.SlotCount - 1)
+	if ttlN > 0 {
+		// Redis's running estimate: each cycle's sample weighs 2%.
+		avg := ttlSum / ttlN
+		if old := s.avgTTL.Load(); old != 0 {
+			avg = old/50*49 + avg/50
+		}
+		s.avgTTL.Store(avg)
+	}
+	s.expireCycleNS.Add(int64(time.Since(start)))
+}
+
+// expireSlot samples one slot's keys with a TTL until few of a sample are
+// expired. It returns the TTL sum and count of the live keys it sampled,
+// and whether it stopped because the cycle's budget ran out.
+func (s *Store) expireSlot(sn uint16, start time.Time, budget time.Duration) (ttlSum, ttlN int64, out bool) {
+	tx := s.Lock(sn)
+	defer tx.Close()
+	sl := &s.slots[sn]
+	for rounds := 0; ; rounds++ {
+		t := sl.t
+		if t == nil || len(t.vol) == 0 {
+			return ttlSum, ttlN, false
+		}
+		expired := 0
+		for range min(expireSamples, len(t.vol)) {
+			off := t.vol[rand.IntN(len(t.vol))]
+			exp := eExpire(t.arena, off)
+			if exp > tx.now {
+				ttlSum += exp - tx.now
+				ttlN++
+				continue
+			}
+			key := eKey(t.arena, off)
+			pos, ok := t.posOf(s.hash(key), off)
+			if !ok {
+				continue // cannot happen: every TTL-list entry is indexed
+			}
+			tx.expire(sl, pos, off, key)
+			expired++
+			if sl.t.idx.n == 0 || len(sl.t.vol) == 0 {
+				break
+			}
+		}
+		tx.done(sl)
+		if expired*100 <= expireSamples*expireRepeatPct {
+			return ttlSum, ttlN, false
+		}
+		if rounds&15 == 15 && time.Since(start) > budget {
+			return ttlSum, ttlN, true
+		}
+	}
+}

@@ -1,0 +1,78 @@
+package store
+
+import "unsafe"
+
+// Memory accounting. UsedMemory is the sum, over slots with a table, of
+//
+//	table struct            unsafe.Sizeof(table{})
+//	arena                   cap(arena) bytes: live entries, dead entries
+//	                        awaiting compaction and spare capacity alike
+//	index                   8 bytes per word, len(words) (exact)
+//	TTL list                4 bytes per cap(vol)
+//	hash table of a slot    8 bytes per cap(hashes), 4 per cap(freeHashes)
+//	each hash value         hashObj.bytes(), an estimate (see hash.go)
+//
+// plus baseOverhead, the Store itself with its 16384 slot headers. Go's
+// allocator rounds every allocation up to a size class; that rounding is not
+// counted, so the figure is a slight underestimate of the heap the keyspace
+// holds (TestUsedMemoryTracksHeap bounds the gap). Each slot keeps what it
+// last reported (accBytes) and adds only the difference to Store.used after
+// each mutation, so the total costs one atomic add when it changes and none
+// when an entry fits in spare capacity.
+//
+// Store.garbage is the part of UsedMemory that compaction will return: dead
+// arena bytes. Eviction compares used-garbage with maxmemory so that it does
+// not keep evicting while the memory it freed waits for compaction.
+
+// tableOverhead is the fixed cost of a slot's table.
+const tableOverhead = int64(unsafe.Sizeof(table{}))
+
+// bytes returns the memory the table holds, as described above.
+func (t *table) bytes() int64 {
+	return tableOverhead + int64(cap(t.arena)) + t.idx.bytes() + 4*int64(cap(t.vol)) +
+		8*int64(cap(t.hashes)) + 4*int64(cap(t.freeHashes)) + t.hashBytes
+}
+
+// account publishes the table's memory after a mutation.
+func (s *Store) account(t *table) {
+	if t == nil {
+		return
+	}
+	if nb := t.bytes(); nb != t.accBytes {
+		s.used.Add(nb - t.accBytes)
+		t.accBytes = nb
+	}
+	if g := int64(t.garbage); g != t.accGarbage {
+		s.garbage.Add(g - t.accGarbage)
+		t.accGarbage = g
+	}
+}
+
+// unaccount withdraws a table that is being dropped.
+func (s *Store) unaccount(t *table) {
+	if t == nil {
+		return
+	}
+	s.used.Add(-t.accBytes)
+	s.garbage.Add(-t.accGarbage)
+	t.accBytes, t.accGarbage = 0, 0
+}
+
+// UsedMemory returns the bytes held by the keyspace (INFO used_memory).
+func (s *Store) UsedMemory() int64 { return s.used.Load() }
+
+// entryBytes is MEMORY USAGE for the entry at off: its arena bytes, its
+// share of the index (8 bytes at the index's fill), and its hash value.
+func (t *table) entryBytes(off uint32) int64 {
+	n := int64(eSize(t.arena, off))
+	if t.idx.n > 0 {
+		n += t.idx.bytes() / int64(t.idx.n)
+	}
+	if eExpire(t.arena, off) != 0 {
+		n += 4
+	}
+	if eType(t.arena, off) == TypeHash {
+		n += t.hashes[hashNum(t.arena, off)].bytes()
+	}
+	return n
+}

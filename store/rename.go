@@ -1,0 +1,121 @@
+package store
+
+import "bytes"
+
+// Copy copies src's value and TTL to dst, replacing dst when replace is set.
+// It reports whether the copy happened. src and dst may be in different
+// slots when the Tx holds both; src == dst gives ErrSameObject.
+func (tx *Tx) Copy(src, dst []byte, replace bool) (bool, error) {
+	ss, sh, err := tx.at(src)
+	if err != nil {
+		return false, err
+	}
+	ds, dh, err := tx.at(dst)
+	if err != nil {
+		return false, err
+	}
+	if bytes.Equal(src, dst) {
+		return false, ErrSameObject
+	}
+	soff, _, ok := tx.find(ss, src, sh)
+	if !ok {
+		return false, nil
+	}
+	doff, dpos, dfound := tx.find(ds, dst, dh)
+	if dfound && !replace {
+		return false, nil
+	}
+	// Source bytes are passed by reference into dst's arena below: never
+	// overwrite arena bytes in place from here on.
+	tx.pinned = true
+	// Both finds may have expired keys and compacted; re-read src's offset.
+	soff, _, _ = ss.t.find(src, sh)
+	sa := ss.t.arena
+	exp := eExpire(sa, soff)
+	if eType(sa, soff) == TypeHash {
+		hv := ss.t.hashes[hashNum(sa, soff)].clone()
+		if _, err := tx.install(ds, dh, dst, nil, hv, exp, dpos, doff, dfound); err != nil {
+			return false, err
+		}
+		ds.touchWatch(dst)
+		tx.emitHash(ds.id, dst, hv, exp)
+	} else {
+		val := eVal(sa, soff)
+		if _, err := tx.install(ds, dh, dst, val, nil, exp, dpos, doff, dfound); err != nil {
+			return false, err
+		}
+		ds.touchWatch(dst)
+		tx.emit(Effect{Kind: EffectSet, Slot: ds.id, Key: dst, Value: val, ExpireAt: exp})
+	}
+	tx.done(ds)
+	return true, nil
+}
+
+// Rename moves src's value and TTL to dst (RENAME; with nx, RENAMENX).
+// It reports whether the rename happened; a missing src gives (false, nil)
+// and the caller answers "ERR no such key". src and dst may be in
+// different slots when the Tx holds both. Renaming a key to itself is a
+// successful no-op for RENAME and a refusal for RENAMENX, as in Redis.
+func (tx *Tx) Rename(src, dst []byte, nx bool) (renamed, srcExists bool, err error) {
+	ss, sh, err := tx.at(src)
+	if err != nil {
+		return false, false, err
+	}
+	ds, dh, err := tx.at(dst)
+	if err != nil {
+		return false, false, err
+	}
+	if _, _, ok := tx.find(ss, src, sh); !ok {
+		return false, false, nil
+	}
+	if bytes.Equal(src, dst) {
+		return !nx, true, nil
+	}
+	doff, dpos, dfound := tx.find(ds, dst, dh)
+	if dfound && nx {
+		return false, true, nil
+	}
+	tx.pinned = true
+	soff, _, _ := ss.t.find(src, sh)
+	sa := ss.t.arena
+	exp := eExpire(sa, soff)
+	m := entryMeta{lru: eLRU(sa, soff), ldt: eLDT(sa, soff), lfu: eLFU(sa, soff)}
+	if eType(sa, soff) == TypeHash {
+		// Move the hash value itself: detach it from src's entry so that
+		// releasing src does not free it.
+		n := hashNum(sa, soff)
+		hv := ss.t.takeHash(n)
+		sa[soff+hdrType] = byte(TypeString)
+		noff, err := tx.install(ds, dh, dst, nil, hv, exp, dpos, doff, dfound)
+		if err != nil {
+			// Put the hash back; src is otherwise unchanged.
+			soff, _, _ = ss.t.find(src, sh)
+			ss.t.reattach(soff, hv)
+			return false, true, err
+		}
+		restoreMeta(ds.t.arena, noff, m)
+		ds.touchWatch(dst)
+		tx.emitHash(ds.id, dst, hv, exp)
+	} else {
+		val := eVal(sa, soff)
+		noff, err := tx.install(ds, dh, dst, val, nil, exp, dpos, doff, dfound)
+		if err != nil {
+			return false, true, err
+		}
+		restoreMeta(ds.t.arena, noff, m)
+		ds.touchWatch(dst)
+		tx.emit(Effect{Kind: EffectSet, Slot: ds.id, Key: dst, Value: val, ExpireAt: exp})
+	}
+	// dst's insert may have moved src's index word; find it again.
+	soff, spos, _ := ss.t.find(src, sh)
+	tx.remove(ss, spos, soff, src)
+	tx.done(ss)
+	tx.done(ds)
+	return true, true, nil
+}
+
+// restoreMeta gives a renamed entry the access history of its source.
+func restoreMeta(a []byte, off uint32, m entryMeta) {
+	setLRU(a, off, m.lru)
+	setLFU(a, off, m.ldt, m.lfu)
+}

@@ -1,0 +1,143 @@
+package store
+
+import (
+	"math/rand/v2"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// ScanSlot calls fn for each live key of slot, under the slot's lock, until
+// fn returns false. fn must not call into the store; the key slice is valid
+// only during the call.
+func (s *Store) ScanSlot(slot uint16, fn func(key []byte, t Type) bool) {
+	sl := &s.slots[slot]
+	sl.mu.Lock()
+	defer sl.mu.Unlock()
+	t := sl.t
+	if t == nil {
+		return
+	}
+	now := s.NowMS()
+	for _, w := range t.idx.words {
+		if w == 0 {
+			continue
+		}
+		off := wordOff(w)
+		if exp := eExpire(t.arena, off); exp != 0 && exp <= now {
+			continue
+		}
+		if !fn(eKey(t.arena, off), eType(t.arena, off)) {
+			return
+		}
+	}
+}
+
+// randomSlot returns a random slot that has keys (with volatile set, keys
+// with a TTL), trying a few random slots and then walking from a random
+// start. It reads counters without locks, so the slot may be empty by the
+// time the caller locks it.
+func (s *Store) randomSlot(volatile bool) (uint16, bool) {
+	has := func(sn int) bool {
+		if volatile {
+			return s.slots[sn].vols.Load() > 0
+		}
+		return s.slots[sn].keys.Load() > 0
+	}
+	for range 8 {
+		if sn := rand.IntN(ring.SlotCount); has(sn) {
+			return uint16(sn), true
+		}
+	}
+	start := rand.IntN(ring.SlotCount)
+	for i := range ring.SlotCount {
+		if sn := (start + i) & (ring.SlotCount - 1); has(sn) {
+			return uint16(sn), true
+		}
+	}
+	return 0, false
+}
+
+// randomEntry returns a random entry of t: a random index word, walking
+// forward to an occupied one. t must hold at least one key.
+func (t *table) randomEntry() (off uint32, pos int) {
+	words := t.idx.words
+	mask := len(words) - 1
+	for i := rand.IntN(len(words)); ; i = (i + 1) & mask {
+		if w := words[i]; w != 0 {
+			return wordOff(w), i
+		}
+	}
+}
+
+// RandomKey returns a random live key, or false when the store is empty.
+// Expired keys it meets are removed. It takes slot locks: never call it
+// while holding a Tx.
+func (s *Store) RandomKey() ([]byte, bool) {
+	for range 100 {
+		sn, ok := s.randomSlot(false)
+		if !ok {
+			return nil, false
+		}
+		tx := s.Lock(sn)
+		sl := &s.slots[sn]
+		if t := sl.t; t != nil && t.idx.n > 0 {
+			off, pos := t.randomEntry()
+			key := eKey(t.arena, off)
+			if exp := eExpire(t.arena, off); exp == 0 || exp > tx.now {
+				k := append([]byte(nil), key...)
+				tx.Close()
+				return k, true
+			}
+			tx.expire(sl, pos, off, key)
+			tx.done(sl)
+		}
+		tx.Close()
+	}
+	return nil, false
+}
+
+// FlushSlot drops every key of slot, emitting EffectFlushSlot. It takes the
+// slot's lock: never call it while holding a Tx.
+func (s *Store) FlushSlot(slot uint16) {
+	tx := s.Lock(slot)
+	tx.flushSlot(slot)
+	tx.Close()
+}
+
+// Flush drops every key (FLUSHALL), slot by slot, emitting EffectFlushSlot
+// for each slot that had keys. Never call it while holding a Tx.
+func (s *Store) Flush() {
+	for sn := range ring.SlotCount {
+		tx := s.Lock(uint16(sn))
+		if s.slots[sn].t != nil {
+			tx.flushSlot(uint16(sn))
+		}
+		tx.Close()
+	}
+}
+
+// flushSlot drops every key of a slot tx holds, marking the watchers of
+// the keys that existed dirty.
+func (tx *Tx) flushSlot(sn uint16) {
+	sl := &tx.s.slots[sn]
+	t := sl.t
+	if t == nil {
+		return
+	}
+	if sl.watched != nil {
+		for k, ws := range sl.watched {
+			key := []byte(k)
+			if _, _, ok := t.find(key, tx.s.hash(key)); ok {
+				for _, w := range ws {
+					w.dirty.Store(true)
+				}
+			}
+		}
+	}
+	had := t.idx.n > 0
+	tx.s.unaccount(t)
+	sl.clear()
+	if had {
+		tx.emit(Effect{Kind: EffectFlushSlot, Slot: sn})
+	}
+}

@@ -1,0 +1,150 @@
+package store
+
+import (
+	"bytes"
+	"sync"
+	"sync/atomic"
+)
+
+// slot is one hash slot: its lock, its table and its counters.
+type slot struct {
+	// mu guards t and watched. It is a plain mutex, not an RWMutex: reads
+	// update LRU/LFU metadata and expire keys lazily.
+	mu sync.Mutex
+	t  *table // nil until the slot first stores a key
+	// watched maps a key to the watchers of WATCH (watch.go). It lives
+	// outside t so that flushing the slot keeps the watches.
+	watched map[string][]*Watcher
+	id      uint16
+
+	// Counters written under mu and read without it by Stats and eviction.
+	keys   atomic.Int64 // live entries, expired-but-not-removed included
+	vols   atomic.Int64 // entries with a TTL
+	hits   atomic.Int64
+	misses atomic.Int64
+}
+
+// table is the keyspace of one slot.
+type table struct {
+	arena   []byte // entries, see arena.go
+	garbage int    // dead bytes in arena
+	idx     index  // key hash -> arena offset
+	// vol lists the arena offsets of entries with a TTL, so active expiry
+	// and volatile eviction sample them directly; an entry's header holds
+	// its position here (volIdx) for O(1) removal.
+	vol []uint32
+	// hashes holds the slot's hash values; a hash entry's value is its
+	// position here. freeHashes lists unused positions.
+	hashes     []*hashObj
+	freeHashes []uint32
+	hashBytes  int64 // sum of hashObj.bytes()
+
+	// Accounted so far in Store.used and Store.garbage (memory.go).
+	accBytes   int64
+	accGarbage int64
+}
+
+// find returns the offset and index position of key's entry, expired or
+// not.
+func (t *table) find(key []byte, h uint64) (off uint32, pos int, ok bool) {
+	words := t.idx.words
+	if len(words) == 0 {
+		return 0, 0, false
+	}
+	tag := tagOf(h)
+	mask := len(words) - 1
+	for i := int(tag) & mask; ; i = (i + 1) & mask {
+		w := words[i]
+		if w == 0 {
+			return 0, 0, false
+		}
+		if uint32(w>>32) == tag {
+			o := wordOff(w)
+			if bytes.Equal(eKey(t.arena, o), key) {
+				return o, i, true
+			}
+		}
+	}
+}
+
+// posOf returns the index position of the live entry at off, whose key
+// hashes to h.
+func (t *table) posOf(h uint64, off uint32) (int, bool) {
+	words := t.idx.words
+	if len(words) == 0 {
+		return 0, false
+	}
+	want := pack(tagOf(h), off)
+	mask := len(words) - 1
+	for i := int(tagOf(h)) & mask; ; i = (i + 1) & mask {
+		switch words[i] {
+		case 0:
+			return 0, false
+		case want:
+			return i, true
+		}
+	}
+}
+
+// setExpire sets the TTL of the entry at off, keeping the TTL list and
+// counters in step.
+func (sl *slot) setExpire(off uint32, at int64) {
+	t := sl.t
+	old := eExpire(t.arena, off)
+	switch {
+	case old == 0 && at != 0:
+		setVolIdx(t.arena, off, uint32(len(t.vol)))
+		t.vol = append(t.vol, off)
+		sl.vols.Add(1)
+	case old != 0 && at == 0:
+		sl.volRemove(off)
+	}
+	setExpire(t.arena, off, at)
+}
+
+// volRemove takes the entry at off out of the TTL list.
+func (sl *slot) volRemove(off uint32) {
+	t := sl.t
+	i := eVolIdx(t.arena, off)
+	last := len(t.vol) - 1
+	moved := t.vol[last]
+	t.vol[i] = moved
+	setVolIdx(t.arena, moved, i)
+	t.vol = t.vol[:last]
+	if cap(t.vol) > 64 && len(t.vol)*4 < cap(t.vol) {
+		t.vol = append(make([]uint32, 0, cap(t.vol)/2), t.vol...)
+	}
+	sl.vols.Add(-1)
+}
+
+// table returns the slot's table, creating it on first use.
+func (sl *slot) table() *table {
+	if sl.t == nil {
+		sl.t = &table{}
+	}
+	return sl.t
+}
+
+// release frees the entry at (pos, off): its hash value, TTL list place,
+// index word and arena bytes (as garbage). Offsets stay valid until the
+// caller's Tx.done, which compacts or drops the table; index positions the
+// caller holds are invalid afterwards.
+func (sl *slot) release(pos int, off uint32) {
+	t := sl.t
+	if eType(t.arena, off) == TypeHash {
+		t.freeHash(hashNum(t.arena, off))
+	}
+	if eExpire(t.arena, off) != 0 {
+		sl.volRemove(off)
+	}
+	t.kill(off)
+	t.idx.removeAt(pos)
+	sl.keys.Add(-1)
+}
+
+// clear drops every key of the slot.
+func (sl *slot) clear() {
+	sl.t = nil
+	sl.keys.Store(0)
+	sl.vols.Store(0)
+}

@@ -1,0 +1,320 @@
+package store
+
+import (
+	"slices"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// Tx holds the locks of one or more slots; every key operation goes through a
+// Tx so that a command (or a MULTI/EXEC block) is atomic. Close it exactly once.
+//
+// A Tx belongs to one goroutine. Txs are pooled: Lock, a read or an
+// overwrite of the same size, and Close allocate nothing.
+type Tx struct {
+	s     *Store
+	slots []uint16 // held, ascending, unique
+
+	now    int64  // the store clock when the Tx began, unix ms
+	nowSec uint32 // now in seconds: the LRU clock
+	nowMin uint16 // now in minutes mod 2^16: the LFU clock
+	lfu    bool   // the policy ranks by LFU, so reads bump counters
+
+	sink EffectSink // nil: effects are not recorded
+	// pinned is set once the Tx has handed out a slice of arena memory;
+	// from then on it never overwrites arena bytes in place (arena.go).
+	pinned bool
+	// replay is set by Apply: the primary decides expiry (it sends DEL
+	// when a key expires), so a replaying Tx never expires or refuses a
+	// key because of its own clock.
+	replay  bool
+	effects []Effect
+	buf     []byte   // owns the bytes of effects
+	group   []Effect // scratch for handing multi-slot effects out per slot
+}
+
+// Lock returns a Tx that holds slot.
+func (s *Store) Lock(slot uint16) *Tx {
+	tx := s.txPool.Get().(*Tx)
+	tx.slots = append(tx.slots[:0], slot)
+	s.slots[slot].mu.Lock()
+	tx.begin()
+	return tx
+}
+
+// LockSlots returns a Tx that holds every slot in slots (any order,
+// duplicates allowed); slots are locked in ascending order, so two Txs never
+// deadlock.
+func (s *Store) LockSlots(slots []uint16) *Tx {
+	tx := s.txPool.Get().(*Tx)
+	tx.slots = append(tx.slots[:0], slots...)
+	slices.Sort(tx.slots)
+	tx.slots = slices.Compact(tx.slots)
+	for _, sn := range tx.slots {
+		s.slots[sn].mu.Lock()
+	}
+	tx.begin()
+	return tx
+}
+
+// begin samples the clock, the policy and the sink for a new Tx.
+func (tx *Tx) begin() {
+	s := tx.s
+	tx.now = s.NowMS()
+	tx.nowSec = uint32(tx.now / 1000)
+	tx.nowMin = uint16(tx.now / 60000)
+	tx.lfu = s.Policy().lfu()
+	if p := s.sink.Load(); p != nil {
+		tx.sink = *p
+	}
+}
+
+// Close hands the Tx's effects to the sink, slot by slot in ascending slot
+// order and in apply order within a slot, while the locks are still held,
+// then releases the locks.
+func (tx *Tx) Close() {
+	s := tx.s
+	if len(tx.effects) > 0 && tx.sink != nil {
+		if len(tx.slots) == 1 {
+			tx.sink(tx.slots[0], tx.effects)
+		} else {
+			for _, sn := range tx.slots {
+				g := tx.group[:0]
+				for _, e := range tx.effects {
+					if e.Slot == sn {
+						g = append(g, e)
+					}
+				}
+				if len(g) > 0 {
+					tx.sink(sn, g)
+				}
+				clear(g)
+				tx.group = g[:0]
+			}
+		}
+	}
+	for i := len(tx.slots) - 1; i >= 0; i-- {
+		s.slots[tx.slots[i]].mu.Unlock()
+	}
+	clear(tx.effects)
+	tx.effects = tx.effects[:0]
+	if cap(tx.buf) > 64<<10 {
+		tx.buf = nil // do not keep a big value alive in the pool
+	} else {
+		tx.buf = tx.buf[:0]
+	}
+	tx.slots = tx.slots[:0]
+	tx.pinned = false
+	tx.replay = false
+	tx.sink = nil
+	s.txPool.Put(tx)
+}
+
+// NowMS is the store's clock in unix milliseconds, as sampled when the Tx
+// began: every expiry decision of the Tx uses this one instant, as Redis
+// uses one time per command.
+func (tx *Tx) NowMS() int64 { return tx.now }
+
+// Slots returns the slots the Tx holds, ascending. The slice belongs to tx.
+func (tx *Tx) Slots() []uint16 { return tx.slots }
+
+// holds reports whether tx holds slot sn.
+func (tx *Tx) holds(sn uint16) bool {
+	if len(tx.slots) <= 8 {
+		for _, x := range tx.slots {
+			if x == sn {
+				return true
+			}
+		}
+		return false
+	}
+	_, ok := slices.BinarySearch(tx.slots, sn)
+	return ok
+}
+
+// at returns key's slot and hash, or ErrSlotNotLocked.
+func (tx *Tx) at(key []byte) (*slot, uint64, error) {
+	sn := ring.KeySlot(key)
+	if !tx.holds(sn) {
+		return nil, 0, ErrSlotNotLocked
+	}
+	return &tx.s.slots[sn], tx.s.hash(key), nil
+}
+
+// find returns key's live entry. An entry whose TTL has passed is removed
+// on the way (lazy expiry) and reported missing.
+func (tx *Tx) find(sl *slot, key []byte, h uint64) (off uint32, pos int, ok bool) {
+	t := sl.t
+	if t == nil {
+		return 0, 0, false
+	}
+	off, pos, ok = t.find(key, h)
+	if !ok {
+		return 0, 0, false
+	}
+	if exp := eExpire(t.arena, off); exp != 0 && exp <= tx.now && !tx.replay {
+		tx.expire(sl, pos, off, key)
+		tx.done(sl)
+		return 0, 0, false
+	}
+	return off, pos, true
+}
+
+// read is find for read commands: it counts a keyspace hit or miss.
+func (tx *Tx) read(sl *slot, key []byte, h uint64) (off uint32, ok bool) {
+	off, _, ok = tx.find(sl, key, h)
+	if ok {
+		sl.hits.Add(1)
+	} else {
+		sl.misses.Add(1)
+	}
+	return off, ok
+}
+
+// expire removes an entry whose TTL passed and says so to sink and watchers.
+func (tx *Tx) expire(sl *slot, pos int, off uint32, key []byte) {
+	tx.emit(Effect{Kind: EffectDel, Slot: sl.id, Key: key})
+	sl.release(pos, off)
+	tx.s.expiredKeys.Add(1)
+	sl.touchWatch(key)
+}
+
+// remove deletes a live entry on behalf of a command.
+func (tx *Tx) remove(sl *slot, pos int, off uint32, key []byte) {
+	tx.emit(Effect{Kind: EffectDel, Slot: sl.id, Key: key})
+	sl.release(pos, off)
+	sl.touchWatch(key)
+}
+
+// done finishes a mutation of sl: drops its table when it has no key left,
+// compacts its arena when half of it is garbage, and publishes its memory.
+// Table pointers and offsets the caller holds are invalid afterwards.
+func (tx *Tx) done(sl *slot) {
+	t := sl.t
+	if t == nil {
+		return
+	}
+	if t.idx.n == 0 {
+		tx.s.unaccount(t)
+		sl.t = nil
+		return
+	}
+	if t.needsCompact() {
+		t.compact()
+	}
+	tx.s.account(t)
+}
+
+// access records a read or write of the entry at off for LRU and LFU.
+func (tx *Tx) access(t *table, off uint32) {
+	a := t.arena
+	if eLRU(a, off) != tx.nowSec {
+		setLRU(a, off, tx.nowSec)
+	}
+	if tx.lfu {
+		tx.s.lfuTouch(a, off, tx.nowMin)
+	}
+}
+
+// newMeta is the access metadata of a new key.
+func (tx *Tx) newMeta() entryMeta {
+	return entryMeta{lru: tx.nowSec, ldt: tx.nowMin, lfu: lfuInitVal}
+}
+
+// Type returns the type of key (TypeNone when missing or expired).
+func (tx *Tx) Type(key []byte) (Type, error) {
+	sl, h, err := tx.at(key)
+	if err != nil {
+		return TypeNone, err
+	}
+	off, ok := tx.read(sl, key, h)
+	if !ok {
+		return TypeNone, nil
+	}
+	return eType(sl.t.arena, off), nil
+}
+
+// Exists reports whether key exists.
+func (tx *Tx) Exists(key []byte) (bool, error) {
+	sl, h, err := tx.at(key)
+	if err != nil {
+		return false, err
+	}
+	_, ok := tx.read(sl, key, h)
+	return ok, nil
+}
+
+// Delete removes key; it reports whether key existed.
+func (tx *Tx) Delete(key []byte) (bool, error) {
+	sl, h, err := tx.at(key)
+	if err != nil {
+		return false, err
+	}
+	off, pos, ok := tx.find(sl, key, h)
+	if !ok {
+		return false, nil
+	}
+	tx.remove(sl, pos, off, key)
+	tx.done(sl)
+	return true, nil
+}
+
+// ExpireAt returns key's expiry in unix milliseconds (0 when persistent).
+func (tx *Tx) ExpireAt(key []byte) (at int64, exists bool, err error) {
+	sl, h, err := tx.at(key)
+	if err != nil {
+		return 0, false, err
+	}
+	off, ok := tx.read(sl, key, h)
+	if !ok {
+		return 0, false, nil
+	}
+	return eExpire(sl.t.arena, off), true, nil
+}
+
+// SetExpireAt sets key's expiry (0 = persist). A time not in the future
+// deletes the key. It reports whether key existed.
+func (tx *Tx) SetExpireAt(key []byte, at int64) (bool, error) {
+	sl, h, err := tx.at(key)
+	if err != nil {
+		return false, err
+	}
+	off, pos, ok := tx.find(sl, key, h)
+	if !ok {
+		return false, nil
+	}
+	if at != 0 && at <= tx.now && !tx.replay {
+		tx.remove(sl, pos, off, key)
+		tx.done(sl)
+		return true, nil
+	}
+	t := sl.t
+	if eExpire(t.arena, off) == at {
+		if at != 0 {
+			// Redis signals an EXPIRE even when the time is unchanged.
+			sl.touchWatch(key)
+			tx.emit(Effect{Kind: EffectExpire, Slot: sl.id, Key: key, ExpireAt: at})
+		}
+		return true, nil
+	}
+	sl.setExpire(off, at)
+	tx.access(t, off)
+	sl.touchWatch(key)
+	tx.emit(Effect{Kind: EffectExpire, Slot: sl.id, Key: key, ExpireAt: at})
+	tx.done(sl)
+	return true, nil
+}
+
+// Touch updates the access time of key (TOUCH); it reports whether key exists.
+func (tx *Tx) Touch(key []byte) (bool, error) {
+	sl, h, err := tx.at(key)
+	if err != nil {
+		return false, err
+	}
+	off, ok := tx.read(sl, key, h)
+	if !ok {
+		return false, nil
+	}
+	tx.access(sl.t, off)
+	return true, nil
+}

@@ -1,0 +1,102 @@
+package store
+
+import (
+	"slices"
+	"sync/atomic"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// Watcher records whether any key it watches changed (WATCH).
+// One per connection; not safe for use by two goroutines at once except Dirty.
+//
+// Each slot keeps a map from watched key to its watchers, guarded by the
+// slot's mutex; every modification, delete, expiry, eviction or flush of a
+// watched key marks its watchers dirty, under that same lock.
+type Watcher struct {
+	s     *Store
+	dirty atomic.Bool
+	keys  []watchedKey // owned by the watcher's goroutine
+}
+
+type watchedKey struct {
+	slot uint16
+	key  string
+}
+
+// NewWatcher returns a watcher with no keys.
+func (s *Store) NewWatcher() *Watcher { return &Watcher{s: s} }
+
+// Watch adds key to w. A later change, delete, expiry or flush of it makes w
+// dirty. It takes key's slot lock: never call it while holding a Tx that
+// holds that slot (use Tx.Watch then).
+func (s *Store) Watch(w *Watcher, key []byte) {
+	sn := ring.KeySlot(key)
+	sl := &s.slots[sn]
+	sl.mu.Lock()
+	sl.watch(w, key)
+	sl.mu.Unlock()
+}
+
+// Watch is Store.Watch for a key whose slot tx holds.
+func (tx *Tx) Watch(w *Watcher, key []byte) error {
+	sl, _, err := tx.at(key)
+	if err != nil {
+		return err
+	}
+	sl.watch(w, key)
+	return nil
+}
+
+// watch registers w on key; sl.mu is held.
+func (sl *slot) watch(w *Watcher, key []byte) {
+	ws := sl.watched[string(key)]
+	if slices.Contains(ws, w) {
+		return
+	}
+	if sl.watched == nil {
+		sl.watched = make(map[string][]*Watcher)
+	}
+	k := string(key)
+	sl.watched[k] = append(ws, w)
+	w.keys = append(w.keys, watchedKey{slot: sl.id, key: k})
+}
+
+// Unwatch removes every key from w and clears its dirty flag. It takes the
+// slot locks of the watched keys one at a time: never call it while holding
+// a Tx.
+func (s *Store) Unwatch(w *Watcher) {
+	for _, wk := range w.keys {
+		sl := &s.slots[wk.slot]
+		sl.mu.Lock()
+		ws := slices.DeleteFunc(sl.watched[wk.key], func(x *Watcher) bool { return x == w })
+		if len(ws) == 0 {
+			delete(sl.watched, wk.key)
+		} else {
+			sl.watched[wk.key] = ws
+		}
+		if len(sl.watched) == 0 {
+			sl.watched = nil
+		}
+		sl.mu.Unlock()
+	}
+	clear(w.keys)
+	w.keys = w.keys[:0]
+	w.dirty.Store(false)
+}
+
+// Dirty reports whether a watched key changed since it was watched.
+func (w *Watcher) Dirty() bool { return w.dirty.Load() }
+
+// Watching reports whether w watches any key.
+func (w *Watcher) Watching() bool { return len(w.keys) > 0 }
+
+// touchWatch marks the watchers of key dirty; sl.mu is held.
+func (sl *slot) touchWatch(key []byte) {
+	if sl.watched == nil {
+		return
+	}
+	for _, w := range sl.watched[string(key)] {
+		w.dirty.Store(true)
+	}
+}
