@@ -75,7 +75,7 @@ type Config struct {
 const (
 	DefaultMigrationRate  = 64 << 20 // bytes per second
 	DefaultMaxTransfers   = 32
-	DefaultMigrationBatch = 256
+	DefaultMigrationBatch = 1024
 )
 
 // ParseKey reads a cluster key given as base64 (standard encoding) of 16,

@@ -427,6 +427,12 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 	cctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
 	defer cancel()
 	states := n.replStates(cctx, v, ask)
+	var silent []ring.NodeID // asked, did not answer
+	for id := range ask {
+		if _, ok := states[id]; !ok {
+			silent = append(silent, id)
+		}
+	}
 	syncedTo := func(node ring.NodeID, slot uint16, primary ring.NodeID) bool {
 		ri, ok := states[node][slot]
 		return ok && ri.synced && ri.source == primary
@@ -499,12 +505,17 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 		}
 		changed++
 	}
+	n.stall.observe(n.logger, changed > 0, rebalanceWait{
+		handoffs: len(handoffs) - len(done), trims: len(trims), migrating: migrating, silent: silent,
+	})
 	if changed == 0 {
 		return nil, 0, nil
 	}
 	if err := n.dropDead(next, v); err != nil {
 		return nil, 0, err
 	}
+	n.logger.Info("rebalance batch", "epoch", next.Epoch, "handoffs", len(done), "changed", changed,
+		"handoffs_pending", len(handoffs)-len(done))
 	return next, changed, nil
 }
 

@@ -82,6 +82,8 @@ type Node struct {
 	members map[ring.NodeID]*member
 	known   map[string]time.Time // cluster address -> last time a node there was alive
 
+	stall rebalanceStall // owned by controlLoop: no lock
+
 	wake      chan struct{} // wakes controlLoop; buffered(1), sends never block
 	metaDirty chan struct{} // wakes metaLoop; buffered(1)
 	rejoinNow chan struct{} // wakes rejoinLoop; buffered(1)

@@ -46,6 +46,9 @@ const (
 	maxStreamBatchEntries = 4096
 	// streamRetryMax caps the backoff between failed calls.
 	streamRetryMax = time.Second
+	// warnAfterFailures is how many calls in a row fail before the
+	// stream says so at warning level.
+	warnAfterFailures = 5
 	// streamKeepalive is how often an idle stream makes an empty call.
 	streamKeepalive = time.Second
 )
@@ -189,6 +192,7 @@ func (p *peerStream) ack(slot uint16) slotAck {
 func (p *peerStream) run(ctx context.Context) {
 	defer close(p.done)
 	backoff := 10 * time.Millisecond
+	failing := 0 // calls failed in a row
 	keepalive := time.NewTicker(streamKeepalive)
 	defer keepalive.Stop()
 	for {
@@ -215,7 +219,10 @@ func (p *peerStream) run(ctx context.Context) {
 			}
 			err := p.send(ctx, first, batch)
 			if err == nil {
-				backoff = 10 * time.Millisecond
+				if failing >= warnAfterFailures {
+					p.r.logger.Info("replication stream recovered", "peer", p.id, "failed_calls", failing)
+				}
+				backoff, failing = 10*time.Millisecond, 0
 				continue
 			}
 			if ctx.Err() != nil {
@@ -225,7 +232,12 @@ func (p *peerStream) run(ctx context.Context) {
 			p.failures++
 			p.lastErr = err.Error()
 			p.mu.Unlock()
-			p.r.logger.Debug("replication stream call failed; resending", "peer", p.id, "err", err)
+			failing++
+			if failing == warnAfterFailures {
+				p.r.logger.Warn("replication stream calls keep failing; resending", "peer", p.id, "failed_calls", failing, "err", err)
+			} else {
+				p.r.logger.Debug("replication stream call failed; resending", "peer", p.id, "err", err)
+			}
 			select {
 			case <-ctx.Done():
 				return

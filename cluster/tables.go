@@ -41,6 +41,9 @@ func (n *Node) installTable(t *ring.Table, from string) bool {
 	}
 	n.markMetaDirty() // gossip the new epoch
 	n.wakeControl()
+	if n.repl != nil {
+		n.repl.kick() // stream to the table's owners now, not on the next tick
+	}
 	var prev uint64
 	if cur != nil {
 		prev = cur.Epoch

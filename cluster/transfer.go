@@ -78,6 +78,9 @@ func (r *replicator) startTransfer(ctx context.Context, peer ring.NodeID, slots 
 		r.mu.Unlock()
 		<-r.sem
 		r.transfersDone.Add(int64(done))
+		if done > 0 {
+			r.n.wakeControl() // a coordinator waiting on these replicas can hand off now
+		}
 		if err != nil {
 			r.transfersFailed.Add(int64(len(slots) - done))
 			if ctx.Err() == nil {

@@ -140,6 +140,10 @@ type topology struct {
 	runs     []slotRun
 	assigned int
 	failed   int // slots whose primary is not alive
+	// open lists this node's slots in the middle of a handoff, as Redis's
+	// CLUSTER NODES shows them on the myself line: "[slot->-target]" on the
+	// primary handing off, "[slot-<-source]" on the node taking over.
+	open []string
 }
 
 // slotRun is a maximal run of consecutive slots with one owner list.
@@ -240,7 +244,30 @@ func (s *Server) topology(c *Client) *topology {
 		}
 	}
 	sort.Slice(tp.nodes, func(i, j int) bool { return tp.nodes[i].id < tp.nodes[j].id })
+	if t != nil {
+		tp.open = openSlots(t, s.cluster.ID())
+	}
 	return tp
+}
+
+// openSlots lists the slots moving from or to self under t, in Redis's
+// CLUSTER NODES notation.
+func openSlots(t *ring.Table, self ring.NodeID) []string {
+	var out []string
+	for sl := range ring.SlotCount {
+		slot := uint16(sl)
+		st := t.State(slot)
+		if st.Kind != ring.SlotMigrating {
+			continue
+		}
+		switch p := t.Primary(slot); {
+		case p == self:
+			out = append(out, "["+strconv.Itoa(sl)+"->-"+string(st.Peer)+"]")
+		case st.Peer == self:
+			out = append(out, "["+strconv.Itoa(sl)+"-<-"+string(p)+"]")
+		}
+	}
+	return out
 }
 
 func (tp *topology) self() *topoNode {
@@ -369,6 +396,12 @@ func nodeLine(b *strings.Builder, tp *topology, n *topoNode, master ring.NodeID,
 		for _, r := range n.ranges {
 			b.WriteByte(' ')
 			b.WriteString(r.String())
+		}
+	}
+	if n.self {
+		for _, o := range tp.open {
+			b.WriteByte(' ')
+			b.WriteString(o)
 		}
 	}
 	b.WriteByte('\n')

@@ -34,6 +34,8 @@ type Config struct {
 	MinReplicasToWrite int
 	// MigrationRate bounds the bytes per second slot transfers send; 0 = the cluster's default.
 	MigrationRate int64
+	// MigrationBatch bounds the slots moving to new primaries at once; 0 = the cluster's default.
+	MigrationBatch int
 
 	MaxMemory        int64  // bytes; 0 means no limit
 	MaxMemoryPolicy  string // a Redis maxmemory policy name
@@ -252,6 +254,13 @@ var params = []*param{
 			return err
 		},
 		get: func(c *Config) string { return strconv.FormatInt(c.MigrationRate, 10) }},
+	{name: "migration-batch", usage: "slots the coordinator moves to new primaries at once (join, leave, rebalance); 0 = 1024",
+		set: func(c *Config, v string) error {
+			n, err := intRange(v, 0, 16384)
+			c.MigrationBatch = int(n)
+			return err
+		},
+		get: func(c *Config) string { return strconv.Itoa(c.MigrationBatch) }},
 	{name: "maxmemory", usage: "memory limit of the keyspace (bytes, or with a unit: 100mb, 1gb); 0 = none", mutable: true,
 		set: func(c *Config, v string) error { n, err := memRange(v, 0, math.MaxInt64); c.MaxMemory = n; return err },
 		get: func(c *Config) string { return strconv.FormatInt(c.MaxMemory, 10) }},

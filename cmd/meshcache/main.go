@@ -243,7 +243,8 @@ func clusterConfig(cfg server.Config, client *net.TCPAddr) (cluster.Config, erro
 		Replicas:    cfg.Replicas,
 		NodeTimeout: cfg.NodeTimeout,
 
-		MigrationRate: cfg.MigrationRate,
+		MigrationRate:  cfg.MigrationRate,
+		MigrationBatch: cfg.MigrationBatch,
 	}
 	if advertise != host && cport != 0 {
 		cc.AdvertiseAddr = net.JoinHostPort(advertise, strconv.Itoa(cport))
