@@ -181,8 +181,7 @@ func (s *Server) call(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx 
 	}
 	end := c.cmdEnd()
 	dur := end.Sub(start)
-	e.stats.calls.Add(1)
-	e.stats.usec.Add(int64(dur / time.Microsecond))
+	e.stats.record(int64(dur / time.Microsecond))
 	if len(c.reply.buf) > mark && c.reply.buf[mark] == '-' {
 		e.stats.failed.Add(1)
 	}

@@ -30,6 +30,7 @@ var infoSections = []struct {
 	{"replication", true, (*Server).infoReplication},
 	{"cpu", true, (*Server).infoCPU},
 	{"commandstats", false, (*Server).infoCommandStats},
+	{"latencystats", false, (*Server).infoLatencyStats},
 	{"cluster", true, (*Server).infoCluster},
 	{"keyspace", true, (*Server).infoKeyspace},
 }
@@ -298,9 +299,20 @@ func (s *Server) infoCPU(b *strings.Builder) {
 	field(b, "goroutines", runtime.NumGoroutine())
 }
 
+// eachCommand calls f with every command in name order, each container
+// followed by its subcommands, as INFO commandstats lists them.
+func (s *Server) eachCommand(f func(*entry)) {
+	for _, e := range s.sorted {
+		f(e)
+		for _, sub := range e.sorted {
+			f(sub)
+		}
+	}
+}
+
 func (s *Server) infoCommandStats(b *strings.Builder) {
 	line := func(e *entry) {
-		calls := e.stats.calls.Load()
+		calls := e.stats.calls()
 		rejected, failed := e.stats.rejected.Load(), e.stats.failed.Load()
 		if calls == 0 && rejected == 0 && failed == 0 {
 			return
@@ -313,12 +325,37 @@ func (s *Server) infoCommandStats(b *strings.Builder) {
 		fmt.Fprintf(b, "cmdstat_%s:calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d\r\n",
 			e.Name, calls, usec, per, rejected, failed)
 	}
-	for _, e := range s.sorted {
-		line(e)
-		for _, sub := range e.sorted {
-			line(sub)
+	s.eachCommand(line)
+}
+
+// latencyPercentiles are the percentiles INFO latencystats shows, Redis's
+// default latency-tracking-info-percentiles.
+var latencyPercentiles = []struct {
+	name string
+	p    float64
+}{{"p50", 50}, {"p99", 99}, {"p99.9", 99.9}}
+
+// infoLatencyStats: Redis 7's latencystats section, one line per command
+// called at least once, e.g.
+// latency_percentiles_usec_get:p50=1.000,p99=2.000,p99.9=3.500. The
+// figures come from the power-of-two buckets of cmdStats (see
+// latencyCounts.percentile for their precision), not from an HDR histogram.
+func (s *Server) infoLatencyStats(b *strings.Builder) {
+	line := func(e *entry) {
+		l := e.stats.latencySnapshot()
+		if l.total() == 0 {
+			return
 		}
+		b.WriteString("latency_percentiles_usec_" + e.Name + ":")
+		for i, q := range latencyPercentiles {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			fmt.Fprintf(b, "%s=%.3f", q.name, l.percentile(q.p))
+		}
+		b.WriteString("\r\n")
 	}
+	s.eachCommand(line)
 }
 
 // infoCluster: cluster_enabled as Redis, then the data movement under
@@ -330,17 +367,7 @@ func (s *Server) infoCluster(b *strings.Builder) {
 	if s.cluster == nil {
 		return
 	}
-	migrating, importing := 0, 0
-	if t := s.cluster.Table(); t != nil {
-		for sl := range ring.SlotCount {
-			switch t.State(uint16(sl)).Kind {
-			case ring.SlotMigrating:
-				migrating++
-			case ring.SlotImporting:
-				importing++
-			}
-		}
-	}
+	migrating, importing := s.movingSlots("")
 	info := s.cluster.ReplicationInfo()
 	s.cfgMu.Lock()
 	rate := s.cfg.MigrationRate
@@ -356,6 +383,33 @@ func (s *Server) infoCluster(b *strings.Builder) {
 	field(b, "cluster_slot_transfer_bytes", info.TransferBytes)
 	field(b, "cluster_slots_handed_off", info.Handoffs)
 	field(b, "cluster_migration_rate_bytes", rate)
+}
+
+// movingSlots counts the routing table's slots in a handoff: migrating
+// (the primary is handing the slot off) and importing (the new primary
+// took it over). With primary set, only the slots it is the primary of
+// count; with "" every slot does. Without a cluster or a table, 0 and 0.
+func (s *Server) movingSlots(primary ring.NodeID) (migrating, importing int) {
+	if s.cluster == nil {
+		return 0, 0
+	}
+	t := s.cluster.Table()
+	if t == nil {
+		return 0, 0
+	}
+	for sl := range uint16(ring.SlotCount) {
+		st := t.State(sl)
+		if st.Kind == ring.SlotStable || (primary != "" && t.Primary(sl) != primary) {
+			continue
+		}
+		switch st.Kind {
+		case ring.SlotMigrating:
+			migrating++
+		case ring.SlotImporting:
+			importing++
+		}
+	}
+	return migrating, importing
 }
 
 func (s *Server) infoKeyspace(b *strings.Builder) {

@@ -1,16 +1,19 @@
 package server
 
 import (
+	"math"
 	"runtime"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
 // metricsCollector exports a node's counters to Prometheus. It keeps no
-// state of its own and adds nothing to the command path: Collect reads the
-// counters INFO reads (the command table's cmdStats, serverStats, the
-// store's Stats and the cluster view) at scrape time, so a scrape costs one
-// pass over the command table and the store's per-slot counters.
+// state of its own: Collect reads the counters INFO reads (the command
+// table's cmdStats with their latency buckets, serverStats, the store's
+// Stats, the cluster view and its replication state) at scrape time, so a
+// scrape costs one pass over the command table, the store's per-slot
+// counters and the routing table.
 //
 // CONFIG RESETSTAT zeroes the counters behind the *_total series; Prometheus
 // treats the drop as a counter reset, as it does for a restart.
@@ -37,6 +40,8 @@ var (
 		"Commands refused before running (arity, NOAUTH, OOM ...), by command.", []string{"cmd"}, nil)
 	descCmdSeconds = prometheus.NewDesc("meshcache_commands_duration_seconds_total",
 		"Time spent running commands, by command; divide by meshcache_commands_total for the mean.", []string{"cmd"}, nil)
+	descCmdLatency = prometheus.NewDesc("meshcache_command_duration_seconds",
+		"Command run time by command, in power-of-two buckets from 1 µs to about 1 s (the counters of INFO latencystats).", []string{"cmd"}, nil)
 	descProcessed = prometheus.NewDesc("meshcache_commands_processed_total",
 		"Commands processed by the node, all commands together.", nil, nil)
 
@@ -86,16 +91,48 @@ var (
 		"Slots this node is a replica of in its routing table.", nil, nil)
 	descSlotsAssigned = prometheus.NewDesc("meshcache_slots_assigned",
 		"Slots with a primary in this node's routing table (16384 when the table covers every slot).", nil, nil)
+	descQuorum = prometheus.NewDesc("meshcache_cluster_quorum",
+		"1 when this node sees a majority of the routing table's members now (cluster_healthy keeps 1 for node-timeout after losing it), else 0.", nil, nil)
+
+	descReplQueued = prometheus.NewDesc("meshcache_replication_queued_entries",
+		"Write effects streamed to a replica peer and not acknowledged yet: the replication lag in entries.", []string{"peer"}, nil)
+	descReplQueuedBytes = prometheus.NewDesc("meshcache_replication_queued_bytes",
+		"Bytes of the entries in meshcache_replication_queued_entries.", []string{"peer"}, nil)
+	descReplAckAge = prometheus.NewDesc("meshcache_replication_acked_seconds_ago",
+		"Seconds since the peer last acknowledged its stream (idle streams are acknowledged about once a second); absent before the first acknowledgement.", []string{"peer"}, nil)
+	descReplFailures = prometheus.NewDesc("meshcache_replication_failures_total",
+		"Failed replication stream calls to the peer (each is retried).", []string{"peer"}, nil)
+	descSlotsDegraded = prometheus.NewDesc("meshcache_slots_degraded",
+		"Slots led here that should have replicas but have no synced one (INFO slots_degraded).", nil, nil)
+	descSlotsSynced = prometheus.NewDesc("meshcache_slots_replica_synced",
+		"Slots this node replicates and holds a complete copy of.", nil, nil)
+	descSlotsMigrating = prometheus.NewDesc("meshcache_slots_migrating",
+		"Slots this node leads and is handing off to another node (routing table state migrating).", nil, nil)
+	descSlotsImporting = prometheus.NewDesc("meshcache_slots_importing",
+		"Slots this node took over in the current handoff (routing table state importing).", nil, nil)
+	descTransfers = prometheus.NewDesc("meshcache_slot_transfers",
+		"Slot transfers (snapshots building a replica or moving a slot) running now.", nil, nil)
+	descTransfersTotal = prometheus.NewDesc("meshcache_slot_transfers_total",
+		"Slot transfers finished, by result (done or failed).", []string{"result"}, nil)
+	descTransferBytes = prometheus.NewDesc("meshcache_slot_transfer_bytes_total",
+		"Snapshot bytes sent by slot transfers.", nil, nil)
+	descHandoffs = prometheus.NewDesc("meshcache_slot_handoffs_total",
+		"Slots this node handed off to a new primary.", nil, nil)
+	descSlotsLost = prometheus.NewDesc("meshcache_slots_lost_total",
+		"Slots given a new primary while no replica was synced: their writes since the last sync were lost.", nil, nil)
 )
 
 // Describe sends every descriptor the collector can emit.
 func (m *metricsCollector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		descBuildInfo, descUp, descReady,
-		descCmdCalls, descCmdFailed, descCmdRejected, descCmdSeconds, descProcessed,
+		descCmdCalls, descCmdFailed, descCmdRejected, descCmdSeconds, descCmdLatency, descProcessed,
 		descClients, descMaxClients, descConnsReceived, descConnsRejected, descNetIn, descNetOut, descPanics,
 		descKeys, descExpires, descMemUsed, descMemMax, descEvicted, descExpired, descHits, descMisses, descExpireCycle,
-		descMembers, descHealthy, descEpoch, descSlotsLed, descSlotsReplica, descSlotsAssigned,
+		descMembers, descHealthy, descEpoch, descSlotsLed, descSlotsReplica, descSlotsAssigned, descQuorum,
+		descReplQueued, descReplQueuedBytes, descReplAckAge, descReplFailures,
+		descSlotsDegraded, descSlotsSynced, descSlotsMigrating, descSlotsImporting,
+		descTransfers, descTransfersTotal, descTransferBytes, descHandoffs, descSlotsLost,
 	} {
 		ch <- d
 	}
@@ -104,12 +141,7 @@ func (m *metricsCollector) Describe(ch chan<- *prometheus.Desc) {
 // Collect reads the node's counters and sends one sample per series.
 func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	s := m.srv
-	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
-	}
-	counter := func(d *prometheus.Desc, v float64, labels ...string) {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...)
-	}
+	gauge, counter := sink(ch)
 
 	gauge(descBuildInfo, 1, Version, RedisVersion, runtime.Version())
 	gauge(descUp, m.admin.now().Sub(s.started).Seconds())
@@ -146,6 +178,52 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descSlotsLed, float64(cv.self.led))
 	gauge(descSlotsReplica, float64(cv.self.replicated))
 	gauge(descSlotsAssigned, float64(cv.assigned))
+	gauge(descQuorum, boolValue(m.quorum(cv)))
+
+	m.collectReplication(ch)
+}
+
+// quorum reports whether the node sees a majority now. The cluster layer
+// answers when it can (*cluster.Node has Quorum); otherwise, and without a
+// cluster, the healthy flag stands in.
+func (m *metricsCollector) quorum(cv clusterSnapshot) bool {
+	if q, ok := m.admin.cl.(interface{ Quorum() bool }); ok {
+		return q.Quorum()
+	}
+	return cv.healthy
+}
+
+// collectReplication sends the replication streams' lag, the slot counts by
+// replication state and the slot-movement counters. A node without a
+// cluster layer has none of them and sends nothing.
+func (m *metricsCollector) collectReplication(ch chan<- prometheus.Metric) {
+	s := m.srv
+	if s.cluster == nil {
+		return
+	}
+	gauge, counter := sink(ch)
+	info := s.cluster.ReplicationInfo()
+	now := m.admin.now()
+	for _, p := range info.Peers {
+		id := string(p.ID)
+		gauge(descReplQueued, float64(p.QueuedEntries), id)
+		gauge(descReplQueuedBytes, float64(p.QueuedBytes), id)
+		if !p.LastAck.IsZero() {
+			gauge(descReplAckAge, max(now.Sub(p.LastAck), 0).Seconds(), id)
+		}
+		counter(descReplFailures, float64(p.Failures), id)
+	}
+	gauge(descSlotsDegraded, float64(s.degradedSlots()))
+	gauge(descSlotsSynced, float64(info.SyncedSlots))
+	migrating, importing := s.movingSlots(s.cluster.ID())
+	gauge(descSlotsMigrating, float64(migrating))
+	gauge(descSlotsImporting, float64(importing))
+	gauge(descTransfers, float64(info.Transfers))
+	counter(descTransfersTotal, float64(info.TransfersDone), "done")
+	counter(descTransfersTotal, float64(info.TransfersFail), "failed")
+	counter(descTransferBytes, float64(info.TransferBytes))
+	counter(descHandoffs, float64(info.Handoffs))
+	counter(descSlotsLost, float64(info.LostSlots))
 }
 
 // collectCommands sends the per-command counters of every command that has
@@ -154,7 +232,8 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 // with the command table.
 func (m *metricsCollector) collectCommands(ch chan<- prometheus.Metric) {
 	send := func(e *entry) {
-		calls, failed, rejected := e.stats.calls.Load(), e.stats.failed.Load(), e.stats.rejected.Load()
+		l := e.stats.latencySnapshot() // one read: calls and histogram agree
+		calls, failed, rejected := l.total(), e.stats.failed.Load(), e.stats.rejected.Load()
 		if calls == 0 && failed == 0 && rejected == 0 {
 			return
 		}
@@ -163,13 +242,21 @@ func (m *metricsCollector) collectCommands(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(descCmdFailed, prometheus.CounterValue, float64(failed), e.Name)
 		ch <- prometheus.MustNewConstMetric(descCmdRejected, prometheus.CounterValue, float64(rejected), e.Name)
 		ch <- prometheus.MustNewConstMetric(descCmdSeconds, prometheus.CounterValue, float64(usec)/1e6, e.Name)
-	}
-	for _, e := range m.srv.sorted {
-		send(e)
-		for _, sub := range e.sorted {
-			send(sub)
+		if calls > 0 {
+			ch <- l.histogram(e.Name, usec)
 		}
 	}
+	m.srv.eachCommand(send)
+}
+
+// sink returns the functions that send one gauge or counter sample to ch.
+func sink(ch chan<- prometheus.Metric) (gauge, counter func(d *prometheus.Desc, v float64, labels ...string)) {
+	send := func(t prometheus.ValueType) func(*prometheus.Desc, float64, ...string) {
+		return func(d *prometheus.Desc, v float64, labels ...string) {
+			ch <- prometheus.MustNewConstMetric(d, t, v, labels...)
+		}
+	}
+	return send(prometheus.GaugeValue), send(prometheus.CounterValue)
 }
 
 func boolValue(b bool) float64 {
@@ -177,4 +264,79 @@ func boolValue(b bool) float64 {
 		return 1
 	}
 	return 0
+}
+
+// latencyCounts is one command's latency buckets read at one moment (not
+// cumulative; see cmdStats.latency).
+type latencyCounts [latencyBuckets]int64
+
+// latencySnapshot reads the command's latency buckets. Calls recorded
+// meanwhile may be seen in one bucket and not another; each count is exact
+// and their total is the calls count of the moment.
+func (s *cmdStats) latencySnapshot() latencyCounts {
+	var l latencyCounts
+	for i := range s.latency {
+		l[i] = s.latency[i].Load()
+	}
+	return l
+}
+
+// latencyBound returns the upper bound of bucket i in microseconds; +Inf
+// for the overflow bucket.
+func latencyBound(i int) float64 {
+	if i >= latencyBuckets-1 {
+		return math.Inf(1)
+	}
+	return float64(int64(1) << i)
+}
+
+// total is the number of calls counted.
+func (l *latencyCounts) total() int64 {
+	var n int64
+	for _, c := range l {
+		n += c
+	}
+	return n
+}
+
+// histogram makes the Prometheus histogram of command cmd, whose run times
+// add up to usec microseconds.
+func (l *latencyCounts) histogram(cmd string, usec int64) prometheus.Metric {
+	buckets := make(map[float64]uint64, latencyBuckets-1)
+	var cum uint64
+	for i := range latencyBuckets - 1 {
+		cum += uint64(l[i])
+		buckets[latencyBound(i)*float64(time.Microsecond)/float64(time.Second)] = cum
+	}
+	cum += uint64(l[latencyBuckets-1])
+	return prometheus.MustNewConstHistogram(descCmdLatency, cum, float64(usec)/1e6, buckets, cmd)
+}
+
+// percentile estimates the p-th percentile (0 < p <= 100) in microseconds,
+// as Prometheus's histogram_quantile does: it finds the bucket holding the
+// rank and interpolates linearly inside it. Buckets double, so the figure
+// is within a factor of two of the true value; past the last finite bound
+// it is that bound. 0 when nothing was counted.
+func (l *latencyCounts) percentile(p float64) float64 {
+	n := l.total()
+	if n == 0 {
+		return 0
+	}
+	rank := p * float64(n) / 100 // in this order 99.9% of 1000 is exactly 999
+	var below int64
+	for i, c := range l {
+		if c == 0 || float64(below+c) < rank {
+			below += c
+			continue
+		}
+		if i == latencyBuckets-1 {
+			return latencyBound(i - 1)
+		}
+		lo := 0.0
+		if i > 0 {
+			lo = latencyBound(i - 1)
+		}
+		return lo + (latencyBound(i)-lo)*(rank-float64(below))/float64(c)
+	}
+	return latencyBound(latencyBuckets - 2)
 }
