@@ -30,7 +30,7 @@ import (
 
 // config holds the command's flags.
 type config struct {
-	bin, rate, doc       string
+	bin, rate, doc, rev  string
 	port, keys, valLen   int
 	ops, workers         int
 	setRatio             float64
@@ -44,6 +44,7 @@ func main() {
 	flag.IntVar(&cfg.port, "port", 17600, "client port of the first node; the others use the next ports, cluster ports are +10000")
 	flag.IntVar(&cfg.keys, "keys", 1_000_000, "keys to load before the join")
 	flag.IntVar(&cfg.valLen, "value", 100, "value size in bytes")
+	flag.StringVar(&cfg.rev, "rev", "", "what the binary was built from, for the report; empty = git describe of the working tree")
 	flag.StringVar(&cfg.rate, "rate", "", "--migration-rate of the nodes (bytes/s or with a unit); empty = the node default")
 	flag.IntVar(&cfg.ops, "ops", 2000, "client load: requests per second, all workers together")
 	flag.IntVar(&cfg.workers, "workers", 8, "client load: goroutines, one request in flight each")
@@ -105,6 +106,13 @@ func run(cfg config) (err error) {
 		if out, err := build.CombinedOutput(); err != nil {
 			return fmt.Errorf("go build ./cmd/meshcache (run from the repository root): %w\n%s", err, out)
 		}
+	}
+	if cfg.rev == "" {
+		out, err := exec.CommandContext(ctx, "git", "describe", "--always", "--dirty").Output()
+		if err != nil {
+			return fmt.Errorf("git describe (or pass -rev): %w", err)
+		}
+		cfg.rev = strings.TrimSpace(string(out))
 	}
 	res := result{cfg: cfg, loadBefore: loadavg()}
 
@@ -242,8 +250,8 @@ func (r *result) markdown() string {
 	}
 	fmt.Fprintf(&b, "## Rebalance\n\n")
 	fmt.Fprintf(&b, "Goal (issue 5): client p99 while a node joins and slots move to it stays within 2x of idle.\n")
-	fmt.Fprintf(&b, "Measured by `go run ./tests/bench/rebalance` (%s, %d cores, %s, loopback): a 2-node cluster\n",
-		time.Now().UTC().Format("2006-01-02"), runtime.NumCPU(), runtime.Version())
+	fmt.Fprintf(&b, "Measured by `go run ./tests/bench/rebalance` (%s, meshcache %s, %d cores, %s, loopback): a 2-node cluster\n",
+		time.Now().UTC().Format("2006-01-02"), c.rev, runtime.NumCPU(), runtime.Version())
 	fmt.Fprintf(&b, "(replicas 1, replica-ack one, `lan` gossip, migration rate %s) loaded with %d keys of %d-byte\n", rate, c.keys, c.valLen)
 	fmt.Fprintf(&b, "values in %.1f s, then a third node joins. Client load in both phases: go-redis ClusterClient, %d workers,\n", r.loadTime.Seconds(), c.workers)
 	fmt.Fprintf(&b, "%d requests/s in all, %.0f%% SET / %.0f%% GET on random loaded keys. Load average (1, 5, 15 min)\n", c.ops, 100*c.setRatio, 100*(1-c.setRatio))
