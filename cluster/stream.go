@@ -43,6 +43,11 @@ const (
 	DefaultReplQueueBytes = 64 << 20
 	// maxStreamBatchBytes and maxStreamBatchEntries bound one call.
 	maxStreamBatchBytes   = 512 << 10
+	// snapshotAhead bounds the bytes a transfer keeps queued on a stream:
+	// two calls' worth keeps the stream busy, and a live write queued
+	// behind a snapshot waits for at most that much before its replica
+	// acknowledges it (with replica-ack one, its client waits too).
+	snapshotAhead = 2 * maxStreamBatchBytes
 	maxStreamBatchEntries = 4096
 	// streamRetryMax caps the backoff between failed calls.
 	streamRetryMax = time.Second
@@ -153,8 +158,8 @@ func (p *peerStream) enqueue(slot uint16, b []byte) error {
 	return nil
 }
 
-// enqueueWait queues an entry of a transfer, waiting while the queue is
-// more than half full, so that a snapshot never crowds out live effects.
+// enqueueWait queues an entry of a transfer, waiting while snapshotAhead
+// bytes are queued, so that a snapshot never crowds out live effects.
 func (p *peerStream) enqueueWait(ctx context.Context, slot uint16, b []byte) error {
 	for {
 		p.mu.Lock()
@@ -162,7 +167,7 @@ func (p *peerStream) enqueueWait(ctx context.Context, slot uint16, b []byte) err
 			p.mu.Unlock()
 			return errStreamOverflow
 		}
-		if p.qBytes+len(b) <= p.r.maxQueue/2 || p.qBytes == 0 {
+		if p.qBytes+len(b) <= min(snapshotAhead, p.r.maxQueue/2) || p.qBytes == 0 {
 			p.mu.Unlock()
 			return p.enqueue(slot, b)
 		}
