@@ -28,6 +28,9 @@ type ClusterView interface {
 	Members() []cluster.NodeInfo
 	Table() *ring.Table
 	Healthy() bool
+	// Quorum reports whether the node sees a majority of the table's
+	// members now (Healthy stays true for node-timeout after it is lost).
+	Quorum() bool
 }
 
 // Admin is a node's HTTP admin port: /healthz (liveness), /readyz

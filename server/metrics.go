@@ -178,19 +178,18 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descSlotsLed, float64(cv.self.led))
 	gauge(descSlotsReplica, float64(cv.self.replicated))
 	gauge(descSlotsAssigned, float64(cv.assigned))
-	gauge(descQuorum, boolValue(m.quorum(cv)))
+	gauge(descQuorum, boolValue(m.quorum()))
 
 	m.collectReplication(ch)
 }
 
-// quorum reports whether the node sees a majority now. The cluster layer
-// answers when it can (*cluster.Node has Quorum); otherwise, and without a
-// cluster, the healthy flag stands in.
-func (m *metricsCollector) quorum(cv clusterSnapshot) bool {
-	if q, ok := m.admin.cl.(interface{ Quorum() bool }); ok {
-		return q.Quorum()
+// quorum reports whether the node sees a majority now; without a cluster
+// layer the node is its own majority.
+func (m *metricsCollector) quorum() bool {
+	if m.admin.cl == nil {
+		return true
 	}
-	return cv.healthy
+	return m.admin.cl.Quorum()
 }
 
 // collectReplication sends the replication streams' lag, the slot counts by
