@@ -122,6 +122,11 @@ func (c *Client) newDataClient() redis.UniversalClient {
 			Username:    c.opts.Username,
 			Password:    c.opts.Password,
 			DialTimeout: c.opts.DialTimeout,
+			// After a failover the survivors forward rather than answer
+			// -MOVED, so the client learns the new primaries only by
+			// reloading CLUSTER SLOTS; go-redis's default waits a minute,
+			// during which it keeps dialing the dead node.
+			ClusterStateReloadInterval: time.Second,
 		})
 	}
 	return redis.NewClient(&redis.Options{
