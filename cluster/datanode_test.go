@@ -364,9 +364,9 @@ func describeSlot(nodes []*dataNode, d ring.SlotDiff) string {
 		for _, a := range r.slots[d.Slot].attachments() {
 			atts = append(atts, fmt.Sprintf("%s live=%t failed=%t", short(a.p.id), a.live.Load(), a.failed.Load()))
 		}
-		fmt.Fprintf(&b, " [%s epoch %d route %s local %t recv(src %s applied %d synced %t epoch %d) atts %v off %d lead %d]",
+		fmt.Fprintf(&b, " [%s epoch %d route %s local %t recv(src %s applied %d synced %t epoch %d) atts %v off %d lead %v]",
 			short(n.ID()), n.Table().Epoch, short(to), local, short(rs.source), rs.applied, rs.synced, rs.epoch, atts,
-			r.slots[d.Slot].offset.Load(), r.slots[d.Slot].lead.Load())
+			r.slots[d.Slot].offset.Load(), r.slots[d.Slot].lead.Load() != nil)
 	}
 	return b.String()
 }

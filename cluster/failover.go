@@ -453,7 +453,7 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex // guards done
-		done []uint16
+		done []slotMove
 	)
 	for p, ms := range byPrimary {
 		wg.Add(1)
@@ -469,9 +469,15 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 		}()
 	}
 	wg.Wait()
-	for _, slot := range done {
+	for _, m := range done {
+		slot, to := m.slot, m.target
 		owners := t.Owners(slot)
-		to := target.Primary(slot)
+		if !slices.Contains(owners, to) {
+			// The primary forwards the slot to a node this table dropped:
+			// once it adopts the table it leads again (override.go).
+			n.logger.Warn("handoff reported to a node that is no owner", "slot", slot, "to", to)
+			continue
+		}
 		old := owners[0]
 		order := append([]ring.NodeID{to}, slices.DeleteFunc(slices.Clone(owners), func(o ring.NodeID) bool { return o == to })...)
 		if err := next.SetOwners(slot, order...); err != nil {
@@ -519,9 +525,9 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 	return next, changed, nil
 }
 
-// callHandoff asks primary p to hand the slots off and returns the slots
-// it handed off.
-func (n *Node) callHandoff(ctx context.Context, v view, p ring.NodeID, epoch uint64, moves []slotMove) ([]uint16, error) {
+// callHandoff asks primary p to hand the slots off and returns the moves
+// it made (a slot it had handed off already comes with the node it went to).
+func (n *Node) callHandoff(ctx context.Context, v view, p ring.NodeID, epoch uint64, moves []slotMove) ([]slotMove, error) {
 	if p == n.id {
 		return n.handoffSlots(ctx, epoch, moves), nil
 	}
@@ -536,13 +542,9 @@ func (n *Node) callHandoff(ctx context.Context, v view, p ring.NodeID, epoch uin
 		return nil, err
 	}
 	d := decoder{b: b}
-	count := d.uvarint()
-	if d.err == nil && count > uint64(len(moves)) {
+	out := decodeMoves(&d)
+	if d.err == nil && len(out) > len(moves) {
 		d.err = errors.New("more slots than asked")
-	}
-	var out []uint16
-	for i := uint64(0); d.err == nil && i < count; i++ {
-		out = append(out, d.u16())
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("handoff reply from %s: %w", p, d.err)

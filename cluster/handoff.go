@@ -41,19 +41,14 @@ import (
 const handoffAckTimeout = 2 * time.Second
 
 // handleHandoff runs the handoffs the coordinator asked for and replies
-// with the slots handed off. Request: epoch, count (uvarints), then per
-// slot the slot (2 bytes) and the target's ID. Reply: count, then slots.
+// with the slots handed off and their new primaries. Request: epoch
+// (uvarint), then the moves; reply: the moves done (see appendMoves).
 func (n *Node) handleHandoff(ctx context.Context, _ string, req, reply []byte) ([]byte, error) {
 	epoch, moves, err := decodeHandoff(req)
 	if err != nil {
 		return nil, err
 	}
-	done := n.handoffSlots(ctx, epoch, moves)
-	reply = binary.AppendUvarint(reply, uint64(len(done)))
-	for _, s := range done {
-		reply = binary.BigEndian.AppendUint16(reply, s)
-	}
-	return reply, nil
+	return appendMoves(reply, n.handoffSlots(ctx, epoch, moves)), nil
 }
 
 // slotMove is one slot and its next primary.
@@ -62,8 +57,9 @@ type slotMove struct {
 	target ring.NodeID
 }
 
-func encodeHandoff(epoch uint64, moves []slotMove) []byte {
-	b := binary.AppendUvarint(nil, epoch)
+// appendMoves encodes moves: count (uvarint), then per move the slot (2
+// bytes) and the target's ID.
+func appendMoves(b []byte, moves []slotMove) []byte {
 	b = binary.AppendUvarint(b, uint64(len(moves)))
 	for _, m := range moves {
 		b = binary.BigEndian.AppendUint16(b, m.slot)
@@ -72,9 +68,7 @@ func encodeHandoff(epoch uint64, moves []slotMove) []byte {
 	return b
 }
 
-func decodeHandoff(b []byte) (uint64, []slotMove, error) {
-	d := decoder{b: b}
-	epoch := d.uvarint()
+func decodeMoves(d *decoder) []slotMove {
 	count := d.uvarint()
 	if d.err == nil && count > uint64(len(d.b)) {
 		d.err = errors.New("bad count")
@@ -91,23 +85,42 @@ func decodeHandoff(b []byte) (uint64, []slotMove, error) {
 		moves = append(moves, slotMove{slot: s, target: ring.NodeID(d.b[:ring.NodeIDLen])})
 		d.b = d.b[ring.NodeIDLen:]
 	}
+	return moves
+}
+
+func encodeHandoff(epoch uint64, moves []slotMove) []byte {
+	return appendMoves(binary.AppendUvarint(nil, epoch), moves)
+}
+
+func decodeHandoff(b []byte) (uint64, []slotMove, error) {
+	d := decoder{b: b}
+	epoch := d.uvarint()
+	moves := decodeMoves(&d)
 	if d.err != nil {
 		return 0, nil, fmt.Errorf("handoff request: %w", d.err)
 	}
 	return epoch, moves, nil
 }
 
-// handoffSlots hands each slot to its target and returns those handed off.
+// handoffSlots hands each slot to its target and returns the moves done.
 // The slots going to one target are handed off together: one fence over
-// all of them, one wait for acknowledgements, one takeover call.
-func (n *Node) handoffSlots(ctx context.Context, epoch uint64, moves []slotMove) []uint16 {
+// all of them, one wait for acknowledgements, one takeover call. A slot
+// this node handed off already, to whichever node, is reported with that
+// node: the coordinator did not hear of it (override.go).
+func (n *Node) handoffSlots(ctx context.Context, epoch uint64, moves []slotMove) []slotMove {
+	t := n.table.Load()
 	byTarget := make(map[ring.NodeID][]uint16)
+	var done []slotMove
 	for _, m := range moves {
-		if int(m.slot) < ring.SlotCount {
-			byTarget[m.target] = append(byTarget[m.target], m.slot)
+		if int(m.slot) >= ring.SlotCount {
+			continue
 		}
+		if o := n.repl.slots[m.slot].fwd.Load(); o != nil && t != nil && o.holds(t, m.slot, n.id) {
+			done = append(done, slotMove{slot: m.slot, target: o.to})
+			continue
+		}
+		byTarget[m.target] = append(byTarget[m.target], m.slot)
 	}
-	var done []uint16
 	for target, slots := range byTarget {
 		if ctx.Err() != nil {
 			break
@@ -116,7 +129,9 @@ func (n *Node) handoffSlots(ctx context.Context, epoch uint64, moves []slotMove)
 		if err != nil {
 			n.logger.Info("slot handoff not done", "slots", len(slots), "done", len(got), "to", target, "err", err)
 		}
-		done = append(done, got...)
+		for _, s := range got {
+			done = append(done, slotMove{slot: s, target: target})
+		}
 	}
 	return done
 }
@@ -129,12 +144,6 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 	atts := make(map[uint16]*attachment)
 	for _, slot := range slots {
 		sr := &r.slots[slot]
-		if f := sr.fwd.Load(); f != nil && f.to == target {
-			if to, local := n.Route(slot); !local && to == target {
-				done = append(done, slot) // handed off already; the table was not issued yet
-				continue
-			}
-		}
 		if !n.leadsLocally(slot) {
 			continue
 		}
@@ -308,7 +317,7 @@ func (n *Node) handleTakeover(_ context.Context, _ string, req, reply []byte) ([
 		sr := &r.slots[slot]
 		sr.offset.Store(max(sr.offset.Load(), rs.applied))
 		sr.fwd.Store(nil)
-		sr.lead.Store(epoch)
+		sr.lead.Store(&leadOverride{epoch: epoch, from: from})
 		taken = append(taken, slot)
 	}
 	if d.err != nil {

@@ -49,19 +49,12 @@ type slotRepl struct {
 	att []*attachment
 	// pub is a copy of att for readers that do not hold the slot lock.
 	pub atomic.Pointer[[]*attachment]
-	// lead is the routing-table epoch until which this node leads the slot
-	// after a handoff, before a table saying so arrives (0: no override).
-	lead atomic.Uint64
-	// fwd: this node handed the slot off; forward its requests to the new
-	// primary until a newer table arrives.
+	// lead: this node took the slot over by a handoff and leads it until
+	// a table resolves that (override.go); nil: no override.
+	lead atomic.Pointer[leadOverride]
+	// fwd: this node handed the slot off; it forwards the slot's requests
+	// to the new primary until a table resolves that (override.go).
 	fwd atomic.Pointer[fwdOverride]
-}
-
-// fwdOverride is a handed-off slot's new primary, valid while the routing
-// table's epoch is at most epoch.
-type fwdOverride struct {
-	to    ring.NodeID
-	epoch uint64
 }
 
 // attachment is one replica a led slot streams to.
@@ -734,11 +727,11 @@ func (n *Node) Route(slot uint16) (ring.NodeID, bool) {
 	}
 	if r := n.repl; r != nil {
 		sr := &r.slots[slot]
-		if e := sr.lead.Load(); e != 0 && e >= t.Epoch {
+		if o := sr.lead.Load(); o != nil && o.holds(t, slot, n.id) {
 			return n.id, true
 		}
-		if f := sr.fwd.Load(); f != nil && f.epoch >= t.Epoch {
-			return f.to, false
+		if o := sr.fwd.Load(); o != nil && o.holds(t, slot, n.id) {
+			return o.to, false
 		}
 	}
 	p := t.Primary(slot)

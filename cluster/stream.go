@@ -43,12 +43,12 @@ const (
 	DefaultReplQueueBytes = 64 << 20
 	// maxStreamBatchBytes and maxStreamBatchEntries bound one call.
 	maxStreamBatchBytes   = 512 << 10
+	maxStreamBatchEntries = 4096
 	// snapshotAhead bounds the bytes a transfer keeps queued on a stream:
 	// two calls' worth keeps the stream busy, and a live write queued
 	// behind a snapshot waits for at most that much before its replica
 	// acknowledges it (with replica-ack one, its client waits too).
 	snapshotAhead = 2 * maxStreamBatchBytes
-	maxStreamBatchEntries = 4096
 	// streamRetryMax caps the backoff between failed calls.
 	streamRetryMax = time.Second
 	// warnAfterFailures is how many calls in a row fail before the

@@ -29,6 +29,9 @@ func (n *Node) installTable(t *ring.Table, from string) bool {
 		return false
 	}
 	n.table.Store(t)
+	if n.repl != nil {
+		n.repl.settleOverrides(t)
+	}
 	n.tableMu.Unlock()
 
 	_, inTable := t.Member(n.id)

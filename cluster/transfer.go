@@ -98,10 +98,7 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 	if err != nil {
 		return 0, fmt.Errorf("transfer to %s: %w", peer, err)
 	}
-	var epoch uint64
-	if t := r.n.table.Load(); t != nil {
-		epoch = t.Epoch
-	}
+	table := r.n.table.Load()
 	type slotTransfer struct {
 		slot   uint16
 		a      *attachment
@@ -152,7 +149,7 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 		p.mu.Lock()
 		p.slots[slot] = struct{}{}
 		p.mu.Unlock()
-		begin := r.beginRank(slot, epoch)
+		begin := r.beginRank(slot, table)
 		if err := p.enqueueWait(ctx, slot, encodeBeginEntry(slot, a.session, base, begin)); err != nil {
 			return fail(err)
 		}
@@ -260,10 +257,13 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 // more for a primary by a handoff made under that table, so a handoff
 // target's transfers outrank those its old primary started before the
 // handoff. A receiver refuses a transfer ranked below the one it holds.
-func (r *replicator) beginRank(slot uint16, tableEpoch uint64) uint64 {
-	rank := 2 * tableEpoch
-	if lead := r.slots[slot].lead.Load(); lead != 0 && lead >= tableEpoch {
-		rank = max(rank, 2*lead+1)
+func (r *replicator) beginRank(slot uint16, t *ring.Table) uint64 {
+	if t == nil {
+		return 0
+	}
+	rank := 2 * t.Epoch
+	if o := r.slots[slot].lead.Load(); o != nil && o.holds(t, slot, r.n.id) {
+		rank = 2*max(o.epoch, t.Epoch) + 1
 	}
 	return rank
 }

@@ -1,0 +1,68 @@
+package cluster
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// overrideTable returns a table of epoch with members a, b, c in which slot
+// 0 is owned by owners (primary first).
+func overrideTable(t *testing.T, epoch uint64, owners ...ring.NodeID) *ring.Table {
+	t.Helper()
+	var members []ring.Member
+	for i, id := range []ring.NodeID{"a", "b", "c"} {
+		id = ring.NodeID(strings.Repeat(string(id), ring.NodeIDLen))
+		members = append(members, ring.Member{ID: id, Addr: "127.0.0.1:700" + string(rune('1'+i)), ClusterAddr: "127.0.0.1:1700" + string(rune('1'+i))})
+	}
+	tbl, err := ring.NewTable(epoch, members[0].ID, members)
+	require.NoError(t, err)
+	require.NoError(t, tbl.SetOwners(0, owners...))
+	return tbl
+}
+
+// TestOverridesHoldUntilResolved: a handoff's overrides outlive a newer
+// table that still names the old primary (the coordinator lost the
+// handoff's reply), end with a table that names the new primary or
+// overrules both, and never come back once dropped.
+func TestOverridesHoldUntilResolved(t *testing.T) {
+	id := func(c string) ring.NodeID { return ring.NodeID(strings.Repeat(c, ring.NodeIDLen)) }
+	a, b, c := id("a"), id("b"), id("c")
+	lead := &leadOverride{epoch: 5, from: a} // on b: took slot 0 over from a under epoch 5
+	fwd := &fwdOverride{to: b, epoch: 5}     // on a: handed slot 0 to b under epoch 5
+	tests := []struct {
+		name     string
+		table    *ring.Table
+		leadHold bool // b still leads by the override
+		fwdHold  bool // a still forwards to b
+	}{
+		{"same epoch", overrideTable(t, 5, a, b), true, true},
+		{"newer table unaware of the handoff", overrideTable(t, 6, a, b), true, true},
+		{"table names the new primary", overrideTable(t, 6, b, a), false, false},
+		{"table names a third primary", overrideTable(t, 6, c, a, b), false, false},
+		{"table dropped the new primary", overrideTable(t, 6, a, c), false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			assert.Equal(t, tt.leadHold, lead.holds(tt.table, 0, b), "lead on b")
+			assert.Equal(t, tt.fwdHold, fwd.holds(tt.table, 0, a), "forward on a")
+		})
+	}
+
+	// Once a table resolves the override, settleOverrides drops it, so a
+	// later table that gives the slot back to a cannot revive b's lead.
+	n := &Node{id: b}
+	r := &replicator{n: n}
+	n.repl = r
+	r.slots[0].lead.Store(lead)
+	r.settleOverrides(overrideTable(t, 6, a, b))
+	assert.NotNil(t, r.slots[0].lead.Load(), "kept while the table does not know")
+	r.settleOverrides(overrideTable(t, 7, b, a))
+	assert.Nil(t, r.slots[0].lead.Load(), "dropped once resolved")
+	assert.True(t, lead.holds(overrideTable(t, 9, a, b), 0, b),
+		"the dropped override would hold again under a later table naming a: dropping it is what keeps b from leading")
+}
