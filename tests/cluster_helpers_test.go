@@ -98,10 +98,33 @@ func (tc *testCluster) seed() string {
 // node's cluster port. It does not wait for the cluster to converge.
 func (tc *testCluster) addNode(t *testing.T, args ...string) *node {
 	t.Helper()
-	full := append(slices.Clone(clusterFlags), "--join", tc.seed())
+	return tc.addNodeJoining(t, tc.seed(), args...)
+}
+
+// addNodeJoining starts one more node that joins through seeds (cluster
+// addresses, comma separated, as --join takes them). It does not wait for
+// the cluster to converge.
+func (tc *testCluster) addNodeJoining(t *testing.T, seeds string, args ...string) *node {
+	t.Helper()
+	full := append(slices.Clone(clusterFlags), "--join", seeds)
 	n := startNode(t, append(full, args...)...)
 	tc.nodes = append(tc.nodes, n)
 	return n
+}
+
+// seeds returns every node's cluster address, comma separated for --join.
+func (tc *testCluster) seeds() string {
+	out := make([]string, len(tc.nodes))
+	for i, n := range tc.nodes {
+		out[i] = "127.0.0.1:" + strconv.Itoa(n.port+10000)
+	}
+	return strings.Join(out, ",")
+}
+
+// remove forgets a node that was killed or stopped, so that waitConverged,
+// view, seed and seeds consider only the nodes still running.
+func (tc *testCluster) remove(gone *node) {
+	tc.nodes = slices.DeleteFunc(tc.nodes, func(n *node) bool { return n == gone })
 }
 
 // addrs returns every node's client address.

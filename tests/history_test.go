@@ -1,0 +1,428 @@
+package tests
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// This file is the fault tests' model: writers whose acknowledged history
+// is the expected state, and a checker that reads every key back from every
+// live node. It follows the outcome rules of tests/chaos (which is
+// docker-only and so not imported): an acknowledged operation must take
+// effect, a failed one (never reached a node) must not, and an unknown one
+// (error reply, timeout, broken connection) may or may not, so its key is
+// retired: nothing written after it could be judged.
+
+// outcome is what a writer learned about one operation.
+type outcome uint8
+
+const (
+	acked   outcome = iota // the node replied success
+	failed                 // the dial failed: the operation never reached a node
+	unknown                // anything else: it may or may not have taken effect
+)
+
+func (o outcome) String() string { return [...]string{"acked", "failed", "unknown"}[o] }
+
+// classifyErr maps a command's error to its outcome.
+func classifyErr(err error) outcome {
+	if err == nil {
+		return acked
+	}
+	var op *net.OpError
+	if errors.As(err, &op) && op.Op == "dial" {
+		return failed
+	}
+	if errors.Is(err, redis.ErrPoolTimeout) {
+		return failed
+	}
+	return unknown
+}
+
+// opRecord is one operation on a key: SET key value, or DEL key.
+type opRecord struct {
+	del     bool
+	value   string
+	outcome outcome
+	at      time.Duration // when it ended, since the writer started
+}
+
+// keyHistory is every operation issued on one key, in order. One worker
+// owns a key and retires it after an unknown outcome, so only the last
+// operation can be unknown.
+type keyHistory struct {
+	key string
+	ops []opRecord
+}
+
+// keyState is a key's value as read: present or not.
+type keyState struct {
+	present bool
+	value   string
+}
+
+func (s keyState) String() string {
+	if !s.present {
+		return "(absent)"
+	}
+	return fmt.Sprintf("%q", s.value)
+}
+
+// stateAfter is the key's state once operation i took effect (-1: never written).
+func (h *keyHistory) stateAfter(i int) keyState {
+	if i < 0 || h.ops[i].del {
+		return keyState{}
+	}
+	return keyState{present: true, value: h.ops[i].value}
+}
+
+// lastAcked returns the index of the last acknowledged operation, or -1.
+func (h *keyHistory) lastAcked() int {
+	for i := len(h.ops) - 1; i >= 0; i-- {
+		if h.ops[i].outcome == acked {
+			return i
+		}
+	}
+	return -1
+}
+
+// retired reports whether the key's last operation has an unknown outcome.
+func (h *keyHistory) retired() bool {
+	return len(h.ops) > 0 && h.ops[len(h.ops)-1].outcome == unknown
+}
+
+// readClass is how one read of a key compares with its history.
+type readClass uint8
+
+const (
+	readOK          readClass = iota // a state the history allows
+	readLost                         // an acked SET is missing, or an older value shows
+	readResurrected                  // an acked DEL's key is present with an older value
+	readUnexpected                   // a value the history cannot explain
+)
+
+func (c readClass) String() string {
+	return [...]string{"ok", "lost", "resurrected", "unexpected"}[c]
+}
+
+// classify judges one read: the state after the last acknowledged
+// operation is right, and so is the state after a trailing unknown one.
+func (h *keyHistory) classify(got keyState) readClass {
+	a := h.lastAcked()
+	if got == h.stateAfter(a) || (h.retired() && got == h.stateAfter(len(h.ops)-1)) {
+		return readOK
+	}
+	older := func() bool {
+		for i := 0; i < a; i++ {
+			if !h.ops[i].del && h.ops[i].value == got.value {
+				return true
+			}
+		}
+		return false
+	}
+	switch {
+	case a >= 0 && !h.ops[a].del && (!got.present || older()):
+		return readLost
+	case a >= 0 && h.ops[a].del && got.present && older():
+		return readResurrected
+	}
+	return readUnexpected
+}
+
+// describe renders the key's history for failure messages.
+func (h *keyHistory) describe() string {
+	parts := make([]string, len(h.ops))
+	for i, op := range h.ops {
+		if op.del {
+			parts[i] = fmt.Sprintf("DEL %s @%s", op.outcome, op.at)
+		} else {
+			parts[i] = fmt.Sprintf("SET %q %s @%s", op.value, op.outcome, op.at)
+		}
+	}
+	return "[" + strings.Join(parts, ", ") + "]"
+}
+
+// writer runs workers that SET and DEL their own keys through plain
+// go-redis clients, one per node, and records every operation. Workers
+// spread over the target nodes and move to the next one after an error
+// (any node serves every key: it forwards).
+type writer struct {
+	prefix  string
+	pace    time.Duration // pause between a worker's operations
+	started time.Time
+	cancel  context.CancelFunc
+	wg      sync.WaitGroup
+	once    sync.Once
+
+	acked, failed, unknown atomic.Int64
+
+	mu        sync.Mutex // guards targets and histories
+	targets   []string   // client addresses of the nodes to write through
+	histories []*keyHistory
+}
+
+// startWriter starts workers goroutines writing keys under prefix through
+// targets. The caller owns it and must call stop (tests also register
+// stop as a cleanup, so a failing test does not leave workers running).
+func startWriter(workers int, pace time.Duration, prefix string, targets []string) *writer {
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &writer{prefix: prefix, pace: pace, started: time.Now(), cancel: cancel, targets: slices.Clone(targets)}
+	for id := range workers {
+		w.wg.Add(1)
+		go func() {
+			defer w.wg.Done()
+			hs := w.worker(ctx, id)
+			w.mu.Lock()
+			w.histories = append(w.histories, hs...)
+			w.mu.Unlock()
+		}()
+	}
+	return w
+}
+
+// setTargets replaces the nodes the workers write through (after a node
+// died or joined).
+func (w *writer) setTargets(addrs []string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.targets = slices.Clone(addrs)
+}
+
+// target returns the i-th target, modulo their number.
+func (w *writer) target(i int) string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.targets[i%len(w.targets)]
+}
+
+// stop ends the workers and returns every key's history; safe to call twice.
+func (w *writer) stop() []*keyHistory {
+	w.once.Do(func() {
+		w.cancel()
+		w.wg.Wait()
+	})
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.histories
+}
+
+// since is the writer's clock, the time base of histories and test logs.
+func (w *writer) since() time.Duration {
+	return time.Since(w.started).Round(time.Millisecond)
+}
+
+// String summarises the operation counts so far.
+func (w *writer) String() string {
+	return fmt.Sprintf("ops acked=%d failed=%d unknown=%d", w.acked.Load(), w.failed.Load(), w.unknown.Load())
+}
+
+// worker issues operations until ctx ends: new keys (SET), overwrites and
+// deletes of its live keys. It owns its clients and closes them on return.
+func (w *writer) worker(ctx context.Context, id int) []*keyHistory {
+	rng := rand.New(rand.NewPCG(uint64(id), uint64(time.Now().UnixNano())))
+	clients := map[string]*redis.Client{}
+	defer func() {
+		for _, c := range clients {
+			c.Close()
+		}
+	}()
+	var all, live []*keyHistory
+	target := id
+	for seq := 0; ctx.Err() == nil; {
+		var h *keyHistory
+		del := false
+		switch r := rng.IntN(100); {
+		case len(live) < 8 || r < 50:
+			h = &keyHistory{key: fmt.Sprintf("%s:w%d:%d", w.prefix, id, seq)}
+			seq++
+			all = append(all, h)
+			live = append(live, h)
+		default:
+			h = live[rng.IntN(len(live))]
+			del = r >= 82
+		}
+		op := opRecord{del: del}
+		if !del {
+			op.value = fmt.Sprintf("%s=%d", h.key, len(h.ops))
+		}
+		addr := w.target(target)
+		c := clients[addr]
+		if c == nil {
+			c = redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, PoolSize: 2,
+				DialTimeout: time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
+			clients[addr] = c
+		}
+		octx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		var err error
+		if del {
+			err = c.Del(octx, h.key).Err()
+		} else {
+			err = c.Set(octx, h.key, op.value, 0).Err()
+		}
+		cancel()
+		op.outcome = classifyErr(err)
+		op.at = w.since()
+		h.ops = append(h.ops, op)
+		switch op.outcome {
+		case acked:
+			w.acked.Add(1)
+		case failed:
+			w.failed.Add(1)
+		case unknown:
+			w.unknown.Add(1)
+			live = slices.DeleteFunc(live, func(x *keyHistory) bool { return x == h })
+		}
+		if op.outcome != acked {
+			target++
+			sleepCtx(ctx, 50*time.Millisecond)
+			continue
+		}
+		sleepCtx(ctx, w.pace)
+	}
+	return all
+}
+
+// sleepCtx waits d or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
+
+// verdict sums up a read-back of every key from every live node. Each key
+// counts once, under the class of its first wrong read; stale counts keys
+// that some nodes read right and others wrong.
+type verdict struct {
+	keys, retired, nodes                 int
+	lost, resurrected, stale, unexpected int
+	readErrors                           int
+	examples                             []string
+}
+
+func (v verdict) String() string {
+	return fmt.Sprintf("keys=%d (retired=%d) read from %d nodes: lost=%d resurrected=%d stale=%d unexpected=%d read_errors=%d",
+		v.keys, v.retired, v.nodes, v.lost, v.resurrected, v.stale, v.unexpected, v.readErrors)
+}
+
+// clean reports whether every read matched the model.
+func (v verdict) clean() bool {
+	return v.lost == 0 && v.resurrected == 0 && v.stale == 0 && v.unexpected == 0 && v.readErrors == 0
+}
+
+// nodeRead is one node's reads of every key (errs[i] nil: read; a missing
+// key is not an error).
+type nodeRead struct {
+	node   string
+	states []keyState
+	errs   []error
+}
+
+// judge compares every node's reads with the histories; where describes
+// who leads a key's slot, for the examples.
+func judge(hs []*keyHistory, reads []nodeRead, where func(key string) string) verdict {
+	v := verdict{keys: len(hs), nodes: len(reads)}
+	for i, h := range hs {
+		if h.retired() {
+			v.retired++
+		}
+		bad, good := 0, 0
+		var first readClass
+		var example string
+		for _, r := range reads {
+			if r.errs[i] != nil {
+				v.readErrors++
+				if len(v.examples) < 8 {
+					v.examples = append(v.examples, fmt.Sprintf("read error: %s (slot %d) on %s: %v", h.key, keySlot(h.key), r.node, r.errs[i]))
+				}
+				continue
+			}
+			c := h.classify(r.states[i])
+			if c == readOK {
+				good++
+				continue
+			}
+			if bad == 0 {
+				first = c
+				example = fmt.Sprintf("%s (slot %d, %s) on %s: read %s, want %s; history %s",
+					h.key, keySlot(h.key), where(h.key), r.node, r.states[i], h.stateAfter(h.lastAcked()), h.describe())
+			}
+			bad++
+		}
+		if bad == 0 {
+			continue
+		}
+		label := first.String()
+		switch {
+		case good > 0:
+			v.stale++
+			label = "stale (" + label + " on some nodes)"
+		case first == readLost:
+			v.lost++
+		case first == readResurrected:
+			v.resurrected++
+		default:
+			v.unexpected++
+		}
+		if len(v.examples) < 8 {
+			v.examples = append(v.examples, label+": "+example)
+		}
+	}
+	return v
+}
+
+// readBack reads every key from the node at addr with pipelined GETs.
+func readBack(ctx context.Context, addr string, hs []*keyHistory) (nodeRead, error) {
+	r := nodeRead{node: addr, states: make([]keyState, len(hs)), errs: make([]error, len(hs))}
+	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ReadTimeout: 10 * time.Second})
+	defer c.Close()
+	const batch = 500
+	for lo := 0; lo < len(hs); lo += batch {
+		hi := min(lo+batch, len(hs))
+		cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
+			for _, h := range hs[lo:hi] {
+				p.Get(ctx, h.key)
+			}
+			return nil
+		})
+		if len(cmds) != hi-lo {
+			return r, fmt.Errorf("read back from %s: %w", addr, err)
+		}
+		for j, cmd := range cmds {
+			v, err := cmd.(*redis.StringCmd).Result()
+			switch {
+			case errors.Is(err, redis.Nil):
+			case err != nil:
+				r.errs[lo+j] = err
+			default:
+				r.states[lo+j] = keyState{present: true, value: v}
+			}
+		}
+	}
+	return r, nil
+}
+
+// checkHistories reads every key back from every node in addrs and judges the reads.
+func checkHistories(ctx context.Context, addrs []string, hs []*keyHistory, where func(key string) string) (verdict, error) {
+	reads := make([]nodeRead, 0, len(addrs))
+	for _, a := range addrs {
+		r, err := readBack(ctx, a, hs)
+		if err != nil {
+			return verdict{}, err
+		}
+		reads = append(reads, r)
+	}
+	return judge(hs, reads, where), nil
+}
