@@ -1,12 +1,21 @@
 package cluster
 
-import "github.com/meshcache/meshcache/ring"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
 
-// Read-only views of the replication state for the server: how many
-// synced replicas a led slot has (min-replicas-to-write, pruning the
-// positions WAIT waits for) and whether this node holds a complete copy of
-// a slot it replicates (READONLY reads). Each is a few atomic loads, or one
-// short critical section on the receiving state.
+	"github.com/meshcache/meshcache/ring"
+)
+
+// Read-only views of the replication state for the server: the positions
+// a write reached and the wait for its replicas (replica-ack, WAIT), how
+// many synced replicas a led slot has (min-replicas-to-write, pruning the
+// positions WAIT waits for), whether this node holds a complete copy of a
+// slot it replicates (READONLY reads), and INFO replication. Each is a few
+// atomic loads, or one short critical section on the receiving state.
 
 // ReplicaAcks returns how many synced replicas slot has on this node (as
 // its primary) and how many of them applied the slot's stream up to off;
@@ -37,4 +46,188 @@ func (n *Node) ReplicaSynced(slot uint16) bool {
 	rs := r.recv[slot]
 	r.recvMu.Unlock()
 	return rs.synced && rs.source == primary
+}
+
+// SlotOffset is a position in one slot's replication stream.
+type SlotOffset struct {
+	Slot   uint16
+	Offset uint64
+}
+
+// Offsets appends the current offset of each slot to dst: the position a
+// write the caller just made in that slot has reached.
+func (n *Node) Offsets(dst []SlotOffset, slots ...uint16) []SlotOffset {
+	for _, s := range slots {
+		if int(s) >= ring.SlotCount {
+			continue
+		}
+		var off uint64
+		if n.repl != nil {
+			off = n.repl.slots[s].offset.Load()
+		}
+		dst = append(dst, SlotOffset{Slot: s, Offset: off})
+	}
+	return dst
+}
+
+// ErrReplicaTimeout is returned by WaitReplicated when ctx ends before
+// enough replicas acknowledged.
+var ErrReplicaTimeout = errors.New("replicas did not acknowledge in time")
+
+// WaitReplicated waits until, for every position in pos, want synced
+// replicas of the slot (or all of its synced replicas, when it has fewer)
+// have applied the slot's stream up to that offset, and returns the
+// smallest number of replicas that did over the positions (the reply of
+// WAIT). A position's Offset of 0 means the slot's current offset. A slot
+// with no synced replica (replicas = 0, or all of them down or still being
+// built) does not wait: it is degraded, counted in ReplicationInfo, and
+// adds 0 to the count. It returns at once when want <= 0 or the node has
+// no store. When ctx ends first it returns the count so far and an error
+// wrapping ErrReplicaTimeout. A node that does not see a majority right
+// now (Quorum) never takes the degraded shortcut: its replicas may only be
+// cut off, and a write it acknowledged alone would be lost when the
+// majority fails its slots over. The server calls it once per pipeline batch
+// (replica-ack one|all) and for WAIT.
+func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (int, error) {
+	r := n.repl
+	if r == nil || want <= 0 || len(pos) == 0 {
+		return 0, nil
+	}
+	for i := range pos {
+		if pos[i].Offset == 0 {
+			pos[i].Offset = r.slots[pos[i].Slot].offset.Load()
+		}
+	}
+	degradedSeen := false
+	for {
+		sig := r.ackChan()
+		acked, done := -1, true
+		for _, p := range pos {
+			live, have := r.ackedCount(p.Slot, p.Offset)
+			if live == 0 {
+				if acked < 0 {
+					acked = 0
+				}
+				if !n.quorum.Load() {
+					// Cut off from the majority, the replicas look
+					// dead from here; acknowledging now would let a
+					// minority accept writes the majority never sees.
+					done = false
+					continue
+				}
+				degradedSeen = true
+				continue
+			}
+			if acked < 0 || have < acked {
+				acked = have
+			}
+			if have < min(want, live) {
+				done = false
+			}
+		}
+		if acked < 0 {
+			acked = 0
+		}
+		if done {
+			if degradedSeen {
+				r.degradedWaits.Add(1)
+			}
+			return acked, nil
+		}
+		select {
+		case <-sig:
+		case <-time.After(50 * time.Millisecond): // quorum and attachments change without a signal
+		case <-ctx.Done():
+			return acked, fmt.Errorf("%w: %w", ErrReplicaTimeout, ctx.Err())
+		}
+	}
+}
+
+// ackedCount returns how many synced replicas slot has and how many of
+// them applied its stream up to off.
+func (r *replicator) ackedCount(slot uint16, off uint64) (live, have int) {
+	for _, a := range r.slots[slot].attachments() {
+		if !a.live.Load() || a.failed.Load() {
+			continue
+		}
+		live++
+		if ack := a.p.ack(slot); ack.session == a.session && ack.applied >= off {
+			have++
+		}
+	}
+	return live, have
+}
+
+// ReplicationInfo is this node's replication state, for INFO replication
+// and metrics.
+type ReplicationInfo struct {
+	Peers         []PeerStreamInfo // outbound streams, by peer ID
+	LedSlots      int              // slots this node leads now
+	DegradedSlots int              // led slots that should have replicas but have no synced one
+	ReplicaSlots  int              // slots this node receives a stream for
+	SyncedSlots   int              // of those, transfer complete
+	DegradedWaits int64            // WaitReplicated calls that met a degraded slot
+	LostSlots     int64            // slots given a new primary with no synced replica (data lost)
+	Transfers     int              // slot transfers running now
+	TransfersDone int64
+	TransfersFail int64
+	TransferBytes int64 // snapshot bytes sent by transfers
+	Handoffs      int64 // slots handed off by this node
+}
+
+// ReplicationInfo returns the node's replication state; the zero value
+// when the node has no store.
+func (n *Node) ReplicationInfo() ReplicationInfo {
+	r := n.repl
+	if r == nil {
+		return ReplicationInfo{}
+	}
+	var info ReplicationInfo
+	r.mu.Lock()
+	for _, p := range r.peers {
+		info.Peers = append(info.Peers, p.info())
+	}
+	info.Transfers = len(r.moving)
+	r.mu.Unlock()
+	slices.SortFunc(info.Peers, func(a, b PeerStreamInfo) int {
+		switch {
+		case a.ID < b.ID:
+			return -1
+		case a.ID > b.ID:
+			return 1
+		}
+		return 0
+	})
+	live := make(map[ring.NodeID]int)
+	for s := range ring.SlotCount {
+		if n.leadsLocally(uint16(s)) {
+			info.LedSlots++
+		}
+		for _, a := range r.slots[s].attachments() {
+			if a.live.Load() {
+				live[a.p.id]++
+			}
+		}
+	}
+	for i := range info.Peers {
+		info.Peers[i].LiveSlots = live[info.Peers[i].ID]
+	}
+	r.recvMu.Lock()
+	for s := range r.recv {
+		if r.recv[s].source != "" {
+			info.ReplicaSlots++
+			if r.recv[s].synced {
+				info.SyncedSlots++
+			}
+		}
+	}
+	r.recvMu.Unlock()
+	info.DegradedSlots = int(r.degradedSlots.Load())
+	info.DegradedWaits = r.degradedWaits.Load()
+	info.LostSlots = r.lostSlots.Load()
+	info.TransfersDone = r.transfersDone.Load()
+	info.TransfersFail = r.transfersFailed.Load()
+	info.TransferBytes = r.transferBytes.Load()
+	info.Handoffs = r.handoffs.Load()
+	return info
 }

@@ -65,3 +65,30 @@ func (r *replicator) settleOverrides(t *ring.Table) {
 		}
 	}
 }
+
+// Route returns the node that leads slot now, taking the handoff overrides
+// into account, and whether that is this node. It is what the server
+// routes by: a few atomic loads.
+func (n *Node) Route(slot uint16) (ring.NodeID, bool) {
+	t := n.table.Load()
+	if t == nil || int(slot) >= ring.SlotCount {
+		return "", false
+	}
+	if r := n.repl; r != nil {
+		sr := &r.slots[slot]
+		if o := sr.lead.Load(); o != nil && o.holds(t, slot, n.id) {
+			return n.id, true
+		}
+		if o := sr.fwd.Load(); o != nil && o.holds(t, slot, n.id) {
+			return o.to, false
+		}
+	}
+	p := t.Primary(slot)
+	return p, p == n.id && p != ""
+}
+
+// leadsLocally reports whether this node leads slot now.
+func (n *Node) leadsLocally(slot uint16) bool {
+	_, local := n.Route(slot)
+	return local
+}
