@@ -3,7 +3,6 @@ package server
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"net"
 	"slices"
 	"strconv"
@@ -17,73 +16,13 @@ import (
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
-	"github.com/meshcache/meshcache/store"
 )
-
-// startReplNode starts an in-process node whose cluster.Node replicates
-// its store (Config.Store), with cfg.Replicas replicas per slot. It stops
-// when the test ends.
-func startReplNode(t *testing.T, seeds []string, configure func(*Config)) *clusterNode {
-	t.Helper()
-	cfg := DefaultConfig()
-	cfg.Port = 0
-	if configure != nil {
-		configure(&cfg)
-	}
-	st := store.New(cfg.StoreConfig())
-	srv := New(cfg, st, slog.New(slog.DiscardHandler))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	node, err := cluster.New(cluster.Config{
-		ClientAddr: ln.Addr().String(),
-		BindAddr:   "127.0.0.1:0",
-		Join:       seeds,
-		Profile:    testGossipProfile,
-		Replicas:   cfg.Replicas,
-		Store:      st,
-		// Move slots in big steps when a node joins: the tests wait for
-		// the final placement, not for the pace of a rebalance.
-		MigrationBatch: 4096,
-	}, srv, slog.New(slog.DiscardHandler))
-	if err != nil {
-		_ = ln.Close()
-		require.NoError(t, err)
-	}
-	srv.SetCluster(node)
-	ctx, cancel := context.WithCancel(context.Background())
-	require.NoError(t, node.Start(ctx))
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	cn := &clusterNode{srv: srv, node: node, addr: ln.Addr().String(), alive: true}
-	stopped := false
-	cn.stop = func() {
-		if stopped {
-			return
-		}
-		stopped = true
-		cn.alive = false
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(70 * time.Second):
-			t.Error("server did not stop")
-		}
-		assert.NoError(t, node.Close())
-	}
-	t.Cleanup(cn.stop)
-	return cn
-}
 
 // startReplCluster starts n replicating nodes joining the first, waits for
 // one routing table and for every slot's replicas to be in sync.
 func startReplCluster(t *testing.T, n int, configure func(*Config)) []*clusterNode {
 	t.Helper()
-	nodes := []*clusterNode{startReplNode(t, nil, configure)}
-	for i := 1; i < n; i++ {
-		nodes = append(nodes, startReplNode(t, []string{nodes[0].node.ClusterAddr()}, configure))
-	}
-	waitConverged(t, nodes)
+	nodes := startNodes(t, n, configure, true)
 	waitReplicasSynced(t, nodes)
 	return nodes
 }
@@ -365,7 +304,7 @@ func TestReplMinReplicasOneNode(t *testing.T) {
 // configured, but there is no other node to hold them).
 func startReplCluster1(t *testing.T) *clusterNode {
 	t.Helper()
-	n := startReplNode(t, nil, func(c *Config) { c.Replicas = 1 })
+	n := startClusterNode(t, nil, func(c *Config) { c.Replicas = 1 }, true)
 	waitConverged(t, []*clusterNode{n})
 	return n
 }

@@ -38,8 +38,10 @@ type clusterNode struct {
 }
 
 // startClusterNode starts a node that joins the cluster of the seeds (their
-// cluster addresses). It is stopped when the test ends.
-func startClusterNode(t *testing.T, seeds []string, configure func(*Config)) *clusterNode {
+// cluster addresses). With replicate its cluster.Node replicates its store
+// (Config.Store) with cfg.Replicas replicas per slot; without, ownership
+// changes move no data. It is stopped when the test ends.
+func startClusterNode(t *testing.T, seeds []string, configure func(*Config), replicate bool) *clusterNode {
 	t.Helper()
 	cfg := DefaultConfig()
 	cfg.Port = 0
@@ -50,12 +52,19 @@ func startClusterNode(t *testing.T, seeds []string, configure func(*Config)) *cl
 	srv := New(cfg, st, slog.New(slog.DiscardHandler))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
-	node, err := cluster.New(cluster.Config{
+	ccfg := cluster.Config{
 		ClientAddr: ln.Addr().String(),
 		BindAddr:   "127.0.0.1:0",
 		Join:       seeds,
 		Profile:    testGossipProfile,
-	}, srv, slog.New(slog.DiscardHandler))
+	}
+	if replicate {
+		ccfg.Replicas, ccfg.Store = cfg.Replicas, st
+		// Move slots in big steps when a node joins: the tests wait for
+		// the final placement, not for the pace of a rebalance.
+		ccfg.MigrationBatch = 4096
+	}
+	node, err := cluster.New(ccfg, srv, slog.New(slog.DiscardHandler))
 	if err != nil {
 		_ = ln.Close()
 		require.NoError(t, err)
@@ -77,7 +86,7 @@ func startClusterNode(t *testing.T, seeds []string, configure func(*Config)) *cl
 		select {
 		case err := <-done:
 			assert.NoError(t, err)
-		case <-time.After(10 * time.Second):
+		case <-time.After(70 * time.Second):
 			t.Error("server did not stop")
 		}
 		assert.NoError(t, node.Close())
@@ -86,16 +95,23 @@ func startClusterNode(t *testing.T, seeds []string, configure func(*Config)) *cl
 	return cn
 }
 
-// startCluster starts n nodes that join the first one and waits until
-// every node holds the same table naming all n with every slot assigned.
-func startCluster(t *testing.T, n int, configure func(*Config)) []*clusterNode {
+// startNodes starts n nodes that join the first one (see startClusterNode)
+// and waits until they agree on one table that names all n.
+func startNodes(t *testing.T, n int, configure func(*Config), replicate bool) []*clusterNode {
 	t.Helper()
-	nodes := []*clusterNode{startClusterNode(t, nil, configure)}
+	nodes := []*clusterNode{startClusterNode(t, nil, configure, replicate)}
 	for i := 1; i < n; i++ {
-		nodes = append(nodes, startClusterNode(t, []string{nodes[0].node.ClusterAddr()}, configure))
+		nodes = append(nodes, startClusterNode(t, []string{nodes[0].node.ClusterAddr()}, configure, replicate))
 	}
 	waitConverged(t, nodes)
 	return nodes
+}
+
+// startCluster starts n nodes that do not replicate and waits until every
+// node holds the same table naming all n with every slot assigned.
+func startCluster(t *testing.T, n int, configure func(*Config)) []*clusterNode {
+	t.Helper()
+	return startNodes(t, n, configure, false)
 }
 
 // waitConverged waits until the alive nodes agree on one table that names
@@ -601,7 +617,7 @@ func TestClusterJoinAndFailure(t *testing.T) {
 	nodes := startCluster(t, 3, nil)
 	ctx := clusterCtx(t, 90*time.Second)
 	epoch := nodes[0].node.Table().Epoch
-	nodes = append(nodes, startClusterNode(t, []string{nodes[1].node.ClusterAddr()}, nil))
+	nodes = append(nodes, startClusterNode(t, []string{nodes[1].node.ClusterAddr()}, nil, false))
 	waitConverged(t, nodes)
 	require.Greater(t, nodes[0].node.Table().Epoch, epoch)
 	require.NotEmpty(t, nodes[0].node.Table().PrimarySlots(nodes[3].node.ID()), "the new node leads slots")
