@@ -358,9 +358,12 @@ func (n *Node) Leave(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	lt := n.profile.TCPTimeout
+	// Leave waits until the leave message was gossiped; when every other
+	// node is stopping too there is nobody to take it, and the wait would
+	// eat the caller's whole grace period. A few probe rounds suffice.
+	lt := 4 * n.profile.ProbeInterval
 	if dl, ok := ctx.Deadline(); ok {
-		lt = max(time.Until(dl), 100*time.Millisecond)
+		lt = min(lt, max(time.Until(dl), 100*time.Millisecond))
 	}
 	if err := n.ml.Leave(lt); err != nil {
 		errs = append(errs, fmt.Errorf("leave cluster: %w", err))

@@ -299,7 +299,7 @@ func TestRollingRestart(t *testing.T) {
 
 // stopGrace is docker stop's grace before SIGKILL in the rolling restart,
 // as stop_grace_period in deploy/docker-compose.yml.
-const stopGrace = 30 * time.Second
+const stopGrace = 75 * time.Second
 
 // keyLedBy finds a key, starting with prefix, whose slot node n leads in
 // its current routing table.
