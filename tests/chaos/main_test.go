@@ -83,7 +83,7 @@ func setup(dir string) error {
 		skipReason = "set MESHCACHE_CHAOS=1 to run the container fault suite (needs Docker)"
 		return nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
 	defer cancel()
 	if out, err := exec.CommandContext(ctx, "docker", "info", "--format", "{{.ServerVersion}}").CombinedOutput(); err != nil {
 		skipReason = fmt.Sprintf("no docker (`docker info`: %v %s)", err, strings.TrimSpace(string(out)))
