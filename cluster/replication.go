@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -115,6 +116,9 @@ type replicator struct {
 	transfersFailed atomic.Int64
 	transferBytes   atomic.Int64
 	handoffs        atomic.Int64
+	// transferRate is the snapshot bytes per second sent over the loop's
+	// last tick (math.Float64bits), sampled by loop.
+	transferRate atomic.Uint64
 }
 
 func newReplicator(n *Node, st *store.Store) *replicator {
@@ -270,6 +274,7 @@ func (r *replicator) loop(ctx context.Context) {
 	var clean *ring.Table // the table of the last pass that found nothing to do
 	var last time.Time    // when the last pass ran
 	kicked := true
+	rateAt, rateBytes := time.Now(), r.transferBytes.Load() // the transfer rate's last sample
 	for {
 		t := r.n.table.Load()
 		// An idle pass is skipped while the table stands, but never for
@@ -286,8 +291,13 @@ func (r *replicator) loop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-tick.C:
+		case now := <-tick.C:
 			kicked = false
+			b := r.transferBytes.Load()
+			if d := now.Sub(rateAt).Seconds(); d > 0 {
+				r.transferRate.Store(math.Float64bits(float64(b-rateBytes) / d))
+			}
+			rateAt, rateBytes = now, b
 		case <-r.kickCh:
 			kicked = true
 		}

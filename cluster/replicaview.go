@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -171,8 +172,9 @@ type ReplicationInfo struct {
 	Transfers     int              // slot transfers running now
 	TransfersDone int64
 	TransfersFail int64
-	TransferBytes int64 // snapshot bytes sent by transfers
-	Handoffs      int64 // slots handed off by this node
+	TransferBytes int64   // snapshot bytes sent by transfers
+	TransferRate  float64 // of those, bytes per second over the last second or so
+	Handoffs      int64   // slots handed off by this node
 }
 
 // ReplicationInfo returns the node's replication state; the zero value
@@ -228,6 +230,7 @@ func (n *Node) ReplicationInfo() ReplicationInfo {
 	info.TransfersDone = r.transfersDone.Load()
 	info.TransfersFail = r.transfersFailed.Load()
 	info.TransferBytes = r.transferBytes.Load()
+	info.TransferRate = math.Float64frombits(r.transferRate.Load())
 	info.Handoffs = r.handoffs.Load()
 	return info
 }

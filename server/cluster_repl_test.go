@@ -346,6 +346,15 @@ func TestReplInfo(t *testing.T) {
 	cl := infoFields(t, c, ctx, "cluster")
 	assert.Equal(t, "1", cl["cluster_enabled"])
 	assert.Equal(t, strconv.Itoa(cluster.DefaultMigrationRate), cl["cluster_migration_rate_bytes"])
+	// The replicas were built by transfers: bytes and slots moved show,
+	// and the measured rate is a number.
+	for _, f := range []string{"cluster_slot_transfer_bytes", "cluster_slot_transfers_done", "cluster_slot_transfer_bytes_per_sec"} {
+		n, err := strconv.ParseInt(cl[f], 10, 64)
+		assert.NoError(t, err, f)
+		assert.GreaterOrEqual(t, n, int64(0), f)
+	}
+	moved, _ := strconv.Atoi(cl["cluster_slot_transfers_done"])
+	assert.Positive(t, moved, "transfers built the replicas")
 }
 
 // TestReplClusterTopology: CLUSTER SLOTS, SHARDS and NODES as go-redis

@@ -381,6 +381,7 @@ func (s *Server) infoCluster(b *strings.Builder) {
 	field(b, "cluster_slot_transfers_done", info.TransfersDone)
 	field(b, "cluster_slot_transfers_failed", info.TransfersFail)
 	field(b, "cluster_slot_transfer_bytes", info.TransferBytes)
+	field(b, "cluster_slot_transfer_bytes_per_sec", int64(info.TransferRate))
 	field(b, "cluster_slots_handed_off", info.Handoffs)
 	field(b, "cluster_migration_rate_bytes", rate)
 }
