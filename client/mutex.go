@@ -62,12 +62,7 @@ func (m *Mutex) Name() string { return m.name }
 // lock, once held, lasts until Unlock or its loss.
 func (m *Mutex) Lock(ctx context.Context) error {
 	return m.acquire(ctx, func(l *lock.Locker) (*lock.Lock, error) {
-		lk, err := l.Acquire(ctx, m.name, m.opts.TTL)
-		if err != nil && ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
-			// The last attempt ended with ctx; say so in the chain.
-			err = fmt.Errorf("%w: %w", err, ctx.Err())
-		}
-		return lk, err
+		return l.Acquire(ctx, m.name, m.opts.TTL)
 	})
 }
 

@@ -123,14 +123,24 @@ func (l *Locker) callTimeout(ttl time.Duration) time.Duration {
 // ErrTaken, ErrUnavailable or ErrExpired (the last attempt's verdict) and,
 // when ctx ended the wait, ctx.Err().
 func (l *Locker) Acquire(ctx context.Context, name string, ttl time.Duration) (*Lock, error) {
+	var last error // the last attempt that ended on its own
 	for {
 		lk, err := l.TryAcquire(ctx, name, ttl)
 		if err == nil {
 			return lk, nil
 		}
 		if ctx.Err() != nil {
-			return nil, err
+			// The deadline cut this attempt short: the previous one says
+			// why the lock was not had (taken, most often).
+			if last == nil {
+				last = err
+			}
+			if errors.Is(last, ctx.Err()) {
+				return nil, last
+			}
+			return nil, fmt.Errorf("%w: %w", last, ctx.Err())
 		}
+		last = err
 		delay := l.retryMin
 		if d := l.retryMax - l.retryMin; d > 0 {
 			delay += rand.N(d)
