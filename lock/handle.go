@@ -178,7 +178,8 @@ func (lk *Lock) isLost() bool {
 }
 
 // markLost closes Lost (once) and cancels the lock's context, unless the
-// lock was released first.
+// lock was released first. Lost closes first, so code woken by the
+// context can tell a loss from a release by Lost.
 func (lk *Lock) markLost() {
 	lk.mu.Lock()
 	released := lk.released

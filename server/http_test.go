@@ -270,7 +270,16 @@ func TestReadyzFollowsCluster(t *testing.T) {
 	t.Cleanup(func() { assert.NoError(t, node.Close()) })
 	addr := startAdmin(t, NewAdmin(ts.srv, node, slog.New(slog.DiscardHandler)))
 
-	code, body := get(t, addr, "/readyz")
+	// The server starts accepting clients on its own goroutine; once it
+	// does, the routing table is what /readyz waits for.
+	var (
+		code int
+		body string
+	)
+	require.Eventually(t, func() bool {
+		code, body = get(t, addr, "/readyz")
+		return body != "not ready: not accepting clients yet\n"
+	}, 10*time.Second, 10*time.Millisecond)
 	assert.Equal(t, http.StatusServiceUnavailable, code)
 	assert.Equal(t, "not ready: no routing table yet\n", body)
 	ctx := testCtx(t)
