@@ -13,6 +13,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/tests/history"
 )
 
 // The fault tests run real processes under a writer whose acknowledged
@@ -137,7 +139,7 @@ func (r *faultRun) settle(what string) *clusterView {
 // check reads hs back from every live node and requires that nothing
 // acknowledged was lost or resurrected; on failure it prints the examples
 // and the tail of every node's log, the dead ones included.
-func (r *faultRun) check(hs []*keyHistory, v *clusterView, what string) {
+func (r *faultRun) check(hs []*history.Key, v *clusterView, what string) {
 	r.t.Helper()
 	start := time.Now()
 	where := func(key string) string {
@@ -267,50 +269,23 @@ func TestFaultJoinWhileNodeDies(t *testing.T) {
 	r.check(r.w.stop(), v, "after a join while a node died")
 }
 
-// TestFaultModel checks the fault tests' model on every kind of history,
-// so that the checker can tell a lost or resurrected key from a right one.
+// TestFaultModel checks how per-node reads add up to a verdict (the
+// per-read rules are tested in package history).
 func TestFaultModel(t *testing.T) {
-	set := func(v string, o outcome) opRecord { return opRecord{value: v, outcome: o} }
-	del := func(o outcome) opRecord { return opRecord{del: true, outcome: o} }
-	absent := keyState{}
-	val := func(v string) keyState { return keyState{present: true, value: v} }
-	tests := []struct {
-		name string
-		ops  []opRecord
-		got  keyState
-		want readClass
-	}{
-		{"acked set read", []opRecord{set("a", acked)}, val("a"), readOK},
-		{"acked set missing", []opRecord{set("a", acked)}, absent, readLost},
-		{"acked overwrite shows older", []opRecord{set("a", acked), set("b", acked)}, val("a"), readLost},
-		{"acked del absent", []opRecord{set("a", acked), del(acked)}, absent, readOK},
-		{"acked del resurrected", []opRecord{set("a", acked), del(acked)}, val("a"), readResurrected},
-		{"unknown set applied", []opRecord{set("a", acked), set("b", unknown)}, val("b"), readOK},
-		{"unknown set not applied", []opRecord{set("a", acked), set("b", unknown)}, val("a"), readOK},
-		{"unknown del applied", []opRecord{set("a", acked), del(unknown)}, absent, readOK},
-		{"unknown del not applied", []opRecord{set("a", acked), del(unknown)}, val("a"), readOK},
-		{"failed set never applies", []opRecord{set("a", acked), set("b", failed)}, val("b"), readUnexpected},
-		{"failed del does not excuse a missing key", []opRecord{set("a", acked), del(failed)}, absent, readLost},
-		{"never acked, absent", []opRecord{set("a", failed)}, absent, readOK},
-		{"foreign value", []opRecord{set("a", acked)}, val("zzz"), readUnexpected},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			h := &keyHistory{key: "k", ops: tt.ops}
-			assert.Equal(t, tt.want, h.classify(tt.got), h.describe())
-		})
-	}
-
-	hs := []*keyHistory{
-		{key: "ok", ops: []opRecord{set("a", acked)}},
-		{key: "lost", ops: []opRecord{set("a", acked)}},
-		{key: "stale", ops: []opRecord{set("a", acked), set("b", acked)}},
-		{key: "resurrected", ops: []opRecord{set("a", acked), del(acked)}},
-		{key: "retired", ops: []opRecord{set("a", acked), del(unknown)}},
+	set := func(v string, o history.Outcome) history.Op { return history.Op{Value: v, Outcome: o} }
+	del := func(o history.Outcome) history.Op { return history.Op{Del: true, Outcome: o} }
+	absent := history.State{}
+	val := func(v string) history.State { return history.State{Present: true, Value: v} }
+	hs := []*history.Key{
+		{Name: "ok", Ops: []history.Op{set("a", history.Acked)}},
+		{Name: "lost", Ops: []history.Op{set("a", history.Acked)}},
+		{Name: "stale", Ops: []history.Op{set("a", history.Acked), set("b", history.Acked)}},
+		{Name: "resurrected", Ops: []history.Op{set("a", history.Acked), del(history.Acked)}},
+		{Name: "retired", Ops: []history.Op{set("a", history.Acked), del(history.Unknown)}},
 	}
 	reads := []nodeRead{
-		{node: "n1", states: []keyState{val("a"), absent, val("b"), val("a"), absent}, errs: make([]error, 5)},
-		{node: "n2", states: []keyState{val("a"), absent, val("a"), val("a"), absent}, errs: make([]error, 5)},
+		{node: "n1", states: []history.State{val("a"), absent, val("b"), val("a"), absent}, errs: make([]error, 5)},
+		{node: "n2", states: []history.State{val("a"), absent, val("a"), val("a"), absent}, errs: make([]error, 5)},
 	}
 	v := judge(hs, reads, func(string) string { return "n1" })
 	assert.Equal(t, verdict{keys: 5, retired: 1, nodes: 2, lost: 1, stale: 1, resurrected: 1}, verdict{

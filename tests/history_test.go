@@ -5,14 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"slices"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/meshcache/meshcache/tests/history"
 )
 
 // This file is the fault tests' model: writers whose acknowledged history
@@ -22,135 +22,6 @@ import (
 // effect, a failed one (never reached a node) must not, and an unknown one
 // (error reply, timeout, broken connection) may or may not, so its key is
 // retired: nothing written after it could be judged.
-
-// outcome is what a writer learned about one operation.
-type outcome uint8
-
-const (
-	acked   outcome = iota // the node replied success
-	failed                 // the dial failed: the operation never reached a node
-	unknown                // anything else: it may or may not have taken effect
-)
-
-func (o outcome) String() string { return [...]string{"acked", "failed", "unknown"}[o] }
-
-// classifyErr maps a command's error to its outcome.
-func classifyErr(err error) outcome {
-	if err == nil {
-		return acked
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return failed
-	}
-	if errors.Is(err, redis.ErrPoolTimeout) {
-		return failed
-	}
-	return unknown
-}
-
-// opRecord is one operation on a key: SET key value, or DEL key.
-type opRecord struct {
-	del     bool
-	value   string
-	outcome outcome
-	at      time.Duration // when it ended, since the writer started
-}
-
-// keyHistory is every operation issued on one key, in order. One worker
-// owns a key and retires it after an unknown outcome, so only the last
-// operation can be unknown.
-type keyHistory struct {
-	key string
-	ops []opRecord
-}
-
-// keyState is a key's value as read: present or not.
-type keyState struct {
-	present bool
-	value   string
-}
-
-func (s keyState) String() string {
-	if !s.present {
-		return "(absent)"
-	}
-	return fmt.Sprintf("%q", s.value)
-}
-
-// stateAfter is the key's state once operation i took effect (-1: never written).
-func (h *keyHistory) stateAfter(i int) keyState {
-	if i < 0 || h.ops[i].del {
-		return keyState{}
-	}
-	return keyState{present: true, value: h.ops[i].value}
-}
-
-// lastAcked returns the index of the last acknowledged operation, or -1.
-func (h *keyHistory) lastAcked() int {
-	for i := len(h.ops) - 1; i >= 0; i-- {
-		if h.ops[i].outcome == acked {
-			return i
-		}
-	}
-	return -1
-}
-
-// retired reports whether the key's last operation has an unknown outcome.
-func (h *keyHistory) retired() bool {
-	return len(h.ops) > 0 && h.ops[len(h.ops)-1].outcome == unknown
-}
-
-// readClass is how one read of a key compares with its history.
-type readClass uint8
-
-const (
-	readOK          readClass = iota // a state the history allows
-	readLost                         // an acked SET is missing, or an older value shows
-	readResurrected                  // an acked DEL's key is present with an older value
-	readUnexpected                   // a value the history cannot explain
-)
-
-func (c readClass) String() string {
-	return [...]string{"ok", "lost", "resurrected", "unexpected"}[c]
-}
-
-// classify judges one read: the state after the last acknowledged
-// operation is right, and so is the state after a trailing unknown one.
-func (h *keyHistory) classify(got keyState) readClass {
-	a := h.lastAcked()
-	if got == h.stateAfter(a) || (h.retired() && got == h.stateAfter(len(h.ops)-1)) {
-		return readOK
-	}
-	older := func() bool {
-		for i := 0; i < a; i++ {
-			if !h.ops[i].del && h.ops[i].value == got.value {
-				return true
-			}
-		}
-		return false
-	}
-	switch {
-	case a >= 0 && !h.ops[a].del && (!got.present || older()):
-		return readLost
-	case a >= 0 && h.ops[a].del && got.present && older():
-		return readResurrected
-	}
-	return readUnexpected
-}
-
-// describe renders the key's history for failure messages.
-func (h *keyHistory) describe() string {
-	parts := make([]string, len(h.ops))
-	for i, op := range h.ops {
-		if op.del {
-			parts[i] = fmt.Sprintf("DEL %s @%s", op.outcome, op.at)
-		} else {
-			parts[i] = fmt.Sprintf("SET %q %s @%s", op.value, op.outcome, op.at)
-		}
-	}
-	return "[" + strings.Join(parts, ", ") + "]"
-}
 
 // writer runs workers that SET and DEL their own keys through plain
 // go-redis clients, one per node, and records every operation. Workers
@@ -168,7 +39,7 @@ type writer struct {
 
 	mu        sync.Mutex // guards targets and histories
 	targets   []string   // client addresses of the nodes to write through
-	histories []*keyHistory
+	histories []*history.Key
 }
 
 // startWriter starts workers goroutines writing keys under prefix through
@@ -206,7 +77,7 @@ func (w *writer) target(i int) string {
 }
 
 // stop ends the workers and returns every key's history; safe to call twice.
-func (w *writer) stop() []*keyHistory {
+func (w *writer) stop() []*history.Key {
 	w.once.Do(func() {
 		w.cancel()
 		w.wg.Wait()
@@ -228,7 +99,7 @@ func (w *writer) String() string {
 
 // worker issues operations until ctx ends: new keys (SET), overwrites and
 // deletes of its live keys. It owns its clients and closes them on return.
-func (w *writer) worker(ctx context.Context, id int) []*keyHistory {
+func (w *writer) worker(ctx context.Context, id int) []*history.Key {
 	rng := rand.New(rand.NewPCG(uint64(id), uint64(time.Now().UnixNano())))
 	clients := map[string]*redis.Client{}
 	defer func() {
@@ -236,14 +107,14 @@ func (w *writer) worker(ctx context.Context, id int) []*keyHistory {
 			c.Close()
 		}
 	}()
-	var all, live []*keyHistory
+	var all, live []*history.Key
 	target := id
 	for seq := 0; ctx.Err() == nil; {
-		var h *keyHistory
+		var h *history.Key
 		del := false
 		switch r := rng.IntN(100); {
 		case len(live) < 8 || r < 50:
-			h = &keyHistory{key: fmt.Sprintf("%s:w%d:%d", w.prefix, id, seq)}
+			h = &history.Key{Name: fmt.Sprintf("%s:w%d:%d", w.prefix, id, seq)}
 			seq++
 			all = append(all, h)
 			live = append(live, h)
@@ -251,9 +122,9 @@ func (w *writer) worker(ctx context.Context, id int) []*keyHistory {
 			h = live[rng.IntN(len(live))]
 			del = r >= 82
 		}
-		op := opRecord{del: del}
+		op := history.Op{Del: del}
 		if !del {
-			op.value = fmt.Sprintf("%s=%d", h.key, len(h.ops))
+			op.Value = fmt.Sprintf("%s=%d", h.Name, len(h.Ops))
 		}
 		addr := w.target(target)
 		c := clients[addr]
@@ -265,24 +136,24 @@ func (w *writer) worker(ctx context.Context, id int) []*keyHistory {
 		octx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		var err error
 		if del {
-			err = c.Del(octx, h.key).Err()
+			err = c.Del(octx, h.Name).Err()
 		} else {
-			err = c.Set(octx, h.key, op.value, 0).Err()
+			err = c.Set(octx, h.Name, op.Value, 0).Err()
 		}
 		cancel()
-		op.outcome = classifyErr(err)
-		op.at = w.since()
-		h.ops = append(h.ops, op)
-		switch op.outcome {
-		case acked:
+		op.Outcome = history.Classify(err)
+		op.At = w.since()
+		h.Ops = append(h.Ops, op)
+		switch op.Outcome {
+		case history.Acked:
 			w.acked.Add(1)
-		case failed:
+		case history.Failed:
 			w.failed.Add(1)
-		case unknown:
+		case history.Unknown:
 			w.unknown.Add(1)
-			live = slices.DeleteFunc(live, func(x *keyHistory) bool { return x == h })
+			live = slices.DeleteFunc(live, func(x *history.Key) bool { return x == h })
 		}
-		if op.outcome != acked {
+		if op.Outcome != history.Acked {
 			target++
 			sleepCtx(ctx, 50*time.Millisecond)
 			continue
@@ -326,38 +197,38 @@ func (v verdict) clean() bool {
 // key is not an error).
 type nodeRead struct {
 	node   string
-	states []keyState
+	states []history.State
 	errs   []error
 }
 
 // judge compares every node's reads with the histories; where describes
 // who leads a key's slot, for the examples.
-func judge(hs []*keyHistory, reads []nodeRead, where func(key string) string) verdict {
+func judge(hs []*history.Key, reads []nodeRead, where func(key string) string) verdict {
 	v := verdict{keys: len(hs), nodes: len(reads)}
 	for i, h := range hs {
-		if h.retired() {
+		if h.Retired() {
 			v.retired++
 		}
 		bad, good := 0, 0
-		var first readClass
+		var first history.Class
 		var example string
 		for _, r := range reads {
 			if r.errs[i] != nil {
 				v.readErrors++
 				if len(v.examples) < 8 {
-					v.examples = append(v.examples, fmt.Sprintf("read error: %s (slot %d) on %s: %v", h.key, keySlot(h.key), r.node, r.errs[i]))
+					v.examples = append(v.examples, fmt.Sprintf("read error: %s (slot %d) on %s: %v", h.Name, keySlot(h.Name), r.node, r.errs[i]))
 				}
 				continue
 			}
-			c := h.classify(r.states[i])
-			if c == readOK {
+			c := h.Classify(r.states[i])
+			if c == history.OK {
 				good++
 				continue
 			}
 			if bad == 0 {
 				first = c
 				example = fmt.Sprintf("%s (slot %d, %s) on %s: read %s, want %s; history %s",
-					h.key, keySlot(h.key), where(h.key), r.node, r.states[i], h.stateAfter(h.lastAcked()), h.describe())
+					h.Name, keySlot(h.Name), where(h.Name), r.node, r.states[i], h.StateAfter(h.LastAcked()), h.Describe())
 			}
 			bad++
 		}
@@ -369,9 +240,9 @@ func judge(hs []*keyHistory, reads []nodeRead, where func(key string) string) ve
 		case good > 0:
 			v.stale++
 			label = "stale (" + label + " on some nodes)"
-		case first == readLost:
+		case first == history.Lost:
 			v.lost++
-		case first == readResurrected:
+		case first == history.Resurrected:
 			v.resurrected++
 		default:
 			v.unexpected++
@@ -384,8 +255,8 @@ func judge(hs []*keyHistory, reads []nodeRead, where func(key string) string) ve
 }
 
 // readBack reads every key from the node at addr with pipelined GETs.
-func readBack(ctx context.Context, addr string, hs []*keyHistory) (nodeRead, error) {
-	r := nodeRead{node: addr, states: make([]keyState, len(hs)), errs: make([]error, len(hs))}
+func readBack(ctx context.Context, addr string, hs []*history.Key) (nodeRead, error) {
+	r := nodeRead{node: addr, states: make([]history.State, len(hs)), errs: make([]error, len(hs))}
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ReadTimeout: 10 * time.Second})
 	defer c.Close()
 	const batch = 500
@@ -393,7 +264,7 @@ func readBack(ctx context.Context, addr string, hs []*keyHistory) (nodeRead, err
 		hi := min(lo+batch, len(hs))
 		cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
 			for _, h := range hs[lo:hi] {
-				p.Get(ctx, h.key)
+				p.Get(ctx, h.Name)
 			}
 			return nil
 		})
@@ -407,7 +278,7 @@ func readBack(ctx context.Context, addr string, hs []*keyHistory) (nodeRead, err
 			case err != nil:
 				r.errs[lo+j] = err
 			default:
-				r.states[lo+j] = keyState{present: true, value: v}
+				r.states[lo+j] = history.State{Present: true, Value: v}
 			}
 		}
 	}
@@ -415,7 +286,7 @@ func readBack(ctx context.Context, addr string, hs []*keyHistory) (nodeRead, err
 }
 
 // checkHistories reads every key back from every node in addrs and judges the reads.
-func checkHistories(ctx context.Context, addrs []string, hs []*keyHistory, where func(key string) string) (verdict, error) {
+func checkHistories(ctx context.Context, addrs []string, hs []*history.Key, where func(key string) string) (verdict, error) {
 	reads := make([]nodeRead, 0, len(addrs))
 	for _, a := range addrs {
 		r, err := readBack(ctx, a, hs)

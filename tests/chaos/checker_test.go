@@ -4,101 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"github.com/meshcache/meshcache/tests/history"
 )
-
-// readClass is how one node's read of a key compares with the model.
-type readClass uint8
-
-const (
-	readOK          readClass = iota // a state the history allows
-	readLost                         // an acked SET is missing or an older value shows
-	readResurrected                  // an acked DEL's key is present
-	readUnexpected                   // a value the history cannot explain
-)
-
-func (c readClass) String() string {
-	return [...]string{"ok", "lost", "resurrected", "unexpected"}[c]
-}
-
-// keyState is a key's value as read: present or not.
-type keyState struct {
-	present bool
-	value   string
-}
-
-func (s keyState) String() string {
-	if !s.present {
-		return "(absent)"
-	}
-	return fmt.Sprintf("%q", s.value)
-}
-
-// lastAcked returns the index of the last acknowledged operation, or -1.
-func (h *keyHistory) lastAcked() int {
-	for i := len(h.ops) - 1; i >= 0; i-- {
-		if h.ops[i].outcome == acked {
-			return i
-		}
-	}
-	return -1
-}
-
-// stateAfter is the key's state once operation i took effect (-1: never
-// written).
-func (h *keyHistory) stateAfter(i int) keyState {
-	if i < 0 || h.ops[i].del {
-		return keyState{}
-	}
-	return keyState{present: true, value: h.ops[i].value}
-}
-
-// allowed lists the states a correct cluster may show once all operations
-// have ended: the state after the last acknowledged operation, or after any
-// later operation whose outcome is unknown. Failed operations never took
-// effect.
-func (h *keyHistory) allowed() []keyState {
-	a := h.lastAcked()
-	out := []keyState{h.stateAfter(a)}
-	for i := a + 1; i < len(h.ops); i++ {
-		if h.ops[i].outcome == unknown {
-			out = append(out, h.stateAfter(i))
-		}
-	}
-	return out
-}
-
-// classify judges one read of the key.
-func (h *keyHistory) classify(got keyState) readClass {
-	for _, s := range h.allowed() {
-		if s == got {
-			return readOK
-		}
-	}
-	a := h.lastAcked()
-	if a >= 0 && !h.ops[a].del {
-		if !got.present {
-			return readLost
-		}
-		for i := 0; i < a; i++ {
-			if !h.ops[i].del && h.ops[i].value == got.value {
-				return readLost // an older value: the acked overwrite is gone
-			}
-		}
-		return readUnexpected
-	}
-	if a >= 0 && h.ops[a].del && got.present {
-		for i := 0; i < a; i++ {
-			if !h.ops[i].del && h.ops[i].value == got.value {
-				return readResurrected
-			}
-		}
-	}
-	return readUnexpected
-}
 
 // verdict sums up a read-back of every key from every live node. A key
 // whose reads are wrong on every node that answered is lost, resurrected or
@@ -126,12 +37,12 @@ func (v verdict) clean() bool {
 // read; a missing key is not an error).
 type nodeRead struct {
 	node   string
-	states []keyState
+	states []history.State
 	errs   []error
 }
 
 // judge compares every node's reads with the histories.
-func judge(hs []*keyHistory, reads []nodeRead) verdict {
+func judge(hs []*history.Key, reads []nodeRead) verdict {
 	v := verdict{keys: len(hs), nodes: len(reads)}
 	example := func(format string, args ...any) {
 		if len(v.examples) < 8 {
@@ -139,7 +50,7 @@ func judge(hs []*keyHistory, reads []nodeRead) verdict {
 		}
 	}
 	for i, h := range hs {
-		var classes []readClass
+		var classes []history.Class
 		var first string
 		readErr := false
 		for _, r := range reads {
@@ -147,10 +58,10 @@ func judge(hs []*keyHistory, reads []nodeRead) verdict {
 				readErr = true
 				continue
 			}
-			c := h.classify(r.states[i])
+			c := h.Classify(r.states[i])
 			classes = append(classes, c)
-			if c != readOK && first == "" {
-				first = fmt.Sprintf("%s on %s: read %s, %s", h.key, r.node, r.states[i], h.describe())
+			if c != history.OK && first == "" {
+				first = fmt.Sprintf("%s on %s: read %s, %s", h.Name, r.node, r.states[i], h.Describe())
 			}
 		}
 		if readErr {
@@ -158,7 +69,7 @@ func judge(hs []*keyHistory, reads []nodeRead) verdict {
 		}
 		bad := 0
 		for _, c := range classes {
-			if c != readOK {
+			if c != history.OK {
 				bad++
 			}
 		}
@@ -169,9 +80,9 @@ func judge(hs []*keyHistory, reads []nodeRead) verdict {
 			example("stale: %s", first)
 		default:
 			switch classes[0] {
-			case readLost:
+			case history.Lost:
 				v.lost++
-			case readResurrected:
+			case history.Resurrected:
 				v.resurrected++
 			default:
 				v.unexpected++
@@ -182,29 +93,16 @@ func judge(hs []*keyHistory, reads []nodeRead) verdict {
 	return v
 }
 
-// describe renders a key's history for failure messages.
-func (h *keyHistory) describe() string {
-	parts := make([]string, len(h.ops))
-	for i, op := range h.ops {
-		if op.del {
-			parts[i] = fmt.Sprintf("DEL %s @%s", op.outcome, op.at)
-		} else {
-			parts[i] = fmt.Sprintf("SET %q %s @%s", op.value, op.outcome, op.at)
-		}
-	}
-	return "history [" + strings.Join(parts, ", ") + "]"
-}
-
 // readBack reads every key from node n with pipelined GETs.
-func readBack(ctx context.Context, n *node, hs []*keyHistory) (nodeRead, error) {
-	r := nodeRead{node: n.name, states: make([]keyState, len(hs)), errs: make([]error, len(hs))}
+func readBack(ctx context.Context, n *node, hs []*history.Key) (nodeRead, error) {
+	r := nodeRead{node: n.name, states: make([]history.State, len(hs)), errs: make([]error, len(hs))}
 	const batch = 500
 	for lo := 0; lo < len(hs); lo += batch {
 		hi := min(lo+batch, len(hs))
 		bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		cmds, err := n.client.Pipelined(bctx, func(p redis.Pipeliner) error {
 			for _, h := range hs[lo:hi] {
-				p.Get(bctx, h.key)
+				p.Get(bctx, h.Name)
 			}
 			return nil
 		})
@@ -219,7 +117,7 @@ func readBack(ctx context.Context, n *node, hs []*keyHistory) (nodeRead, error) 
 			case err != nil:
 				r.errs[lo+j] = err
 			default:
-				r.states[lo+j] = keyState{present: true, value: v}
+				r.states[lo+j] = history.State{Present: true, Value: v}
 			}
 		}
 	}
@@ -227,7 +125,7 @@ func readBack(ctx context.Context, n *node, hs []*keyHistory) (nodeRead, error) 
 }
 
 // checkAll reads every key back from every node and judges the result.
-func checkAll(ctx context.Context, nodes []*node, hs []*keyHistory) (verdict, error) {
+func checkAll(ctx context.Context, nodes []*node, hs []*history.Key) (verdict, error) {
 	var reads []nodeRead
 	for _, n := range nodes {
 		r, err := readBack(ctx, n, hs)

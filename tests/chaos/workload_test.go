@@ -2,52 +2,14 @@ package chaos
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/go-redis/v9"
+	"github.com/meshcache/meshcache/tests/history"
 )
-
-// outcome is what a client learned about one operation.
-type outcome uint8
-
-const (
-	// acked: the node replied success; the operation must take effect.
-	acked outcome = iota
-	// failed: the operation never reached a node (the dial failed); it
-	// must not take effect.
-	failed
-	// unknown: anything else (error reply, timeout, broken connection);
-	// it may or may not take effect.
-	unknown
-)
-
-func (o outcome) String() string {
-	return [...]string{"acked", "failed", "unknown"}[o]
-}
-
-// opRecord is one operation on a key: SET key value, or DEL key.
-type opRecord struct {
-	del     bool
-	value   string
-	outcome outcome
-	at      time.Duration // when it ended, since the workload started
-}
-
-// keyHistory is every operation issued on one key, in order. Only one
-// worker ever touches a key and issues its operations one after another,
-// and it retires the key after an unknown outcome (an unknown operation
-// may still take effect at any later time, so nothing after it could be
-// judged), so only the last operation can be unknown.
-type keyHistory struct {
-	key string
-	ops []opRecord
-}
 
 // workloadStats counts operations by outcome.
 type workloadStats struct {
@@ -73,7 +35,7 @@ type workload struct {
 	lastUnknown            atomic.Int64 // unix nanos of the latest unknown op
 
 	mu        sync.Mutex // guards histories (appended by workers when they stop)
-	histories []*keyHistory
+	histories []*history.Key
 }
 
 // workloadConfig shapes the workload.
@@ -102,7 +64,7 @@ func startWorkload(parent context.Context, targets []*node, cfg workloadConfig) 
 
 // stop ends the workload and returns every key's history; it is safe to
 // call more than once.
-func (w *workload) stop() []*keyHistory {
+func (w *workload) stop() []*history.Key {
 	w.once.Do(func() {
 		w.cancel()
 		w.wg.Wait()
@@ -136,16 +98,16 @@ func (w *workload) lastUnknownAt() time.Time {
 
 // worker issues operations until ctx ends: new keys (SET), overwrites and
 // deletes of its live keys.
-func (w *workload) worker(ctx context.Context, id int, cfg workloadConfig) []*keyHistory {
+func (w *workload) worker(ctx context.Context, id int, cfg workloadConfig) []*history.Key {
 	rng := rand.New(rand.NewPCG(uint64(id), uint64(time.Now().UnixNano())))
-	var all, live []*keyHistory
+	var all, live []*history.Key
 	target := id % len(w.targets)
 	for seq := 0; ctx.Err() == nil; {
-		var h *keyHistory
+		var h *history.Key
 		del := false
 		switch r := rng.IntN(100); {
 		case len(live) < 8 || r < 50:
-			h = &keyHistory{key: fmt.Sprintf("%s:w%d:%d", cfg.prefix, id, seq)}
+			h = &history.Key{Name: fmt.Sprintf("%s:w%d:%d", cfg.prefix, id, seq)}
 			seq++
 			all = append(all, h)
 			live = append(live, h)
@@ -153,33 +115,33 @@ func (w *workload) worker(ctx context.Context, id int, cfg workloadConfig) []*ke
 			h = live[rng.IntN(len(live))]
 			del = r >= 82
 		}
-		op := opRecord{del: del}
+		op := history.Op{Del: del}
 		if !del {
-			op.value = fmt.Sprintf("%s=%d", h.key, len(h.ops))
+			op.Value = fmt.Sprintf("%s=%d", h.Name, len(h.Ops))
 		}
 		c := w.targets[target].client
 		octx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 		var err error
 		if del {
-			err = c.Del(octx, h.key).Err()
+			err = c.Del(octx, h.Name).Err()
 		} else {
-			err = c.Set(octx, h.key, op.value, 0).Err()
+			err = c.Set(octx, h.Name, op.Value, 0).Err()
 		}
 		cancel()
-		op.outcome = classify(err)
-		op.at = w.since()
-		h.ops = append(h.ops, op)
-		switch op.outcome {
-		case acked:
+		op.Outcome = history.Classify(err)
+		op.At = w.since()
+		h.Ops = append(h.Ops, op)
+		switch op.Outcome {
+		case history.Acked:
 			w.acked.Add(1)
-		case failed:
+		case history.Failed:
 			w.failed.Add(1)
-		case unknown:
+		case history.Unknown:
 			w.unknown.Add(1)
 			w.lastUnknown.Store(time.Now().UnixNano())
 			live = removeKey(live, h) // nothing after an unknown op can be judged
 		}
-		if op.outcome != acked {
+		if op.Outcome != history.Acked {
 			target = (target + 1) % len(w.targets)
 			sleep(ctx, 50*time.Millisecond)
 			continue
@@ -189,22 +151,7 @@ func (w *workload) worker(ctx context.Context, id int, cfg workloadConfig) []*ke
 	return all
 }
 
-// classify maps a command's error to its outcome.
-func classify(err error) outcome {
-	if err == nil {
-		return acked
-	}
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" {
-		return failed
-	}
-	if errors.Is(err, redis.ErrPoolTimeout) {
-		return failed
-	}
-	return unknown
-}
-
-func removeKey(live []*keyHistory, h *keyHistory) []*keyHistory {
+func removeKey(live []*history.Key, h *history.Key) []*history.Key {
 	for i, x := range live {
 		if x == h {
 			live[i] = live[len(live)-1]
