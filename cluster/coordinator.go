@@ -3,6 +3,7 @@ package cluster
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -42,6 +43,8 @@ const (
 	// stepRebalance moves toward the target placement: replica
 	// additions, handoffs and trims, in throttled batches.
 	stepRebalance
+	// stepPrefer records nodes' CLUSTER FAILOVER requests (prefer.go).
+	stepPrefer
 )
 
 func (k stepKind) String() string {
@@ -54,6 +57,8 @@ func (k stepKind) String() string {
 		return "members"
 	case stepRebalance:
 		return "rebalance"
+	case stepPrefer:
+		return "prefer"
 	default:
 		return fmt.Sprintf("step(%d)", uint8(k))
 	}
@@ -65,6 +70,9 @@ type step struct {
 	members []Meta          // the live members the step places slots on
 	target  *ring.Placement // the target placement of those members
 	slots   int             // slots whose owners change
+	prefer  []*preferRequest
+	// preferred counts, per requester, the slots a prefer step recorded.
+	preferred map[ring.NodeID]int
 }
 
 // view is what this node sees at one tick: itself and every alive member.
@@ -109,11 +117,13 @@ func (n *Node) control(ctx context.Context, cache *placementCache) {
 		return // decide on the next pass, with the newer table
 	}
 	if !n.joined.Load() || !majority || !n.oldest(v) {
+		resolve(n.prefer.take(), nil, errNotCoordinator)
 		return
 	}
 	s, ok, err := n.planStep(t, v, cache)
 	if err != nil {
 		n.logger.Error("plan coordinator step", "err", err)
+		resolve(s.prefer, nil, err)
 		return
 	}
 	if !ok {
@@ -121,11 +131,14 @@ func (n *Node) control(ctx context.Context, cache *placementCache) {
 	}
 	if !n.confirmMajority(ctx, t, v) {
 		n.logger.Debug("coordinator step deferred: majority not confirmed", "kind", s.kind)
+		resolve(s.prefer, nil, errNotCoordinator)
 		return
 	}
-	if err := n.runStep(ctx, t, v, s); err != nil {
+	err = n.runStep(ctx, t, v, &s)
+	if err != nil {
 		n.logger.Error("coordinator step", "kind", s.kind, "err", err)
 	}
+	resolve(s.prefer, s.preferred, err)
 }
 
 // pullNewer pulls the table from the members that report an epoch above
@@ -244,19 +257,22 @@ func (n *Node) confirmMajority(ctx context.Context, t *ring.Table, v view) bool 
 	return 2*seen > len(members)
 }
 
-// oldest reports whether this node is the oldest alive member it sees (by
-// start time, ties broken by the smaller node ID).
+// oldest reports whether this node is the oldest alive member it sees:
+// the coordinator, if it also sees a majority.
 func (n *Node) oldest(v view) bool {
-	self := v.alive[n.id]
+	return coordinatorIn(v).ID == n.id
+}
+
+// coordinatorIn returns the oldest member of v (by start time, ties broken
+// by the smaller node ID).
+func coordinatorIn(v view) Meta {
+	var c Meta
 	for id, m := range v.alive {
-		if id == n.id {
-			continue
-		}
-		if m.StartTime < self.StartTime || (m.StartTime == self.StartTime && id < n.id) {
-			return false
+		if c.ID == "" || m.StartTime < c.StartTime || (m.StartTime == c.StartTime && id < c.ID) {
+			c = m
 		}
 	}
-	return true
+	return c
 }
 
 // reapAfter is how long a dead member that no table names stays in the
@@ -292,6 +308,20 @@ type placementCache struct {
 	// plan, so an idle coordinator does not scan every slot each tick.
 	settledTable  *ring.Table
 	settledTarget *ring.Placement
+	// prefTable and prefBase are what pref, the placement with the
+	// table's preferred primaries, was computed from.
+	prefTable *ring.Table
+	prefBase  *ring.Placement
+	pref      *ring.Placement
+}
+
+// withPreferences returns p adjusted by t's preferred primaries, computed
+// once per table and placement.
+func (c *placementCache) withPreferences(p *ring.Placement, t *ring.Table) *ring.Placement {
+	if c.prefTable != t || c.prefBase != p {
+		c.prefTable, c.prefBase, c.pref = t, p, p.WithPreferences(t)
+	}
+	return c.pref
 }
 
 func (c *placementCache) get(ids []ring.NodeID, replicas int) (*ring.Placement, error) {
@@ -334,7 +364,14 @@ func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, boo
 	if t == nil || t.Assigned() == 0 {
 		return step{kind: stepAssign, members: members, target: target, slots: ring.SlotCount}, true, nil
 	}
+	if reqs := n.prefer.take(); len(reqs) > 0 {
+		if n.repl == nil {
+			return step{prefer: reqs}, false, errors.New("failover: replication is off")
+		}
+		return step{kind: stepPrefer, members: members, target: target, prefer: reqs}, true, nil
+	}
 	if n.repl != nil {
+		target = cache.withPreferences(target, t)
 		if cache.settledTable == t && cache.settledTarget == target {
 			return step{}, false, nil // nothing changed since the table matched its target
 		}
@@ -367,7 +404,7 @@ func sameMembers(have []ring.Member, want []Meta) bool {
 
 // runStep executes a step: it builds the next table, adopts it and pushes
 // it to every alive member.
-func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s step) error {
+func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step) error {
 	epoch := v.maxEpoch
 	if cur != nil {
 		epoch = max(epoch, cur.Epoch)
@@ -403,6 +440,19 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s step) err
 			return fmt.Errorf("members step, epoch %d: %w", epoch, err)
 		}
 		next = t
+	case stepPrefer:
+		t, slots, err := n.buildPrefer(cur, v, s.target, s.prefer)
+		if err != nil {
+			return fmt.Errorf("prefer step, epoch %d: %w", epoch, err)
+		}
+		s.preferred = slots
+		if t == nil {
+			return nil // no requester replicates a slot it could lead
+		}
+		next = t
+		for _, c := range slots {
+			s.slots += c
+		}
 	case stepRebalance:
 		t, changed, err := n.buildRebalance(ctx, cur, v, s.target)
 		if err != nil {

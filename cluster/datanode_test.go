@@ -75,7 +75,7 @@ func settled(nodes []*dataNode, p *ring.Placement, replicas int) (bool, string) 
 		return false, why
 	}
 	t := nodes[0].Table()
-	if d := t.Diff(p); len(d) > 0 {
+	if d := t.Diff(p.WithPreferences(t)); len(d) > 0 {
 		return false, fmt.Sprintf("%d slots differ from the target placement; first: %s", len(d), describeSlot(nodes, d[0]))
 	}
 	for _, n := range nodes {

@@ -338,6 +338,7 @@ func (n *Node) dropDead(next *ring.Table, v view) error {
 		if alive && meta.State != StateDraining {
 			continue
 		}
+		next.ClearPreferred(m.ID) // a failover asked for by a node that is gone
 		if len(next.SlotsOf(m.ID)) > 0 {
 			continue
 		}

@@ -29,8 +29,12 @@ import (
 //     (the server checks the route again once it holds the slot lock) and
 //     are forwarded.
 //
-// The coordinator then issues the table with the new primary, which makes
-// both overrides moot. At no instant can both nodes write the slot: the
+// The target streams the slot back to the old primary from that offset
+// (entAdopt): both hold the same state, so the old primary is the new one's
+// replica at once, with no transfer, which is what a planned failover
+// (prefer.go) and a join whose target keeps the old primary as replica
+// want. The coordinator then issues the table with the new primary, which
+// makes both overrides moot. At no instant can both nodes write the slot: the
 // target leads only after the fence is up, and the fence comes down only
 // after the forward override is in place. If the takeover call fails
 // without an answer, the primary cannot know whether the target leads; it
@@ -221,11 +225,12 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 	}
 	// Forward first, then hand over: from here on this node no longer
 	// leads the slots (the fence still holds their writes), so when the
-	// target, once it leads, starts rebuilding this node as its replica,
-	// the transfer is accepted here.
+	// target, once it leads, streams them back to this node as its replica
+	// (entAdopt, checked against `gave`), the stream is accepted here.
 	fwd := &fwdOverride{to: target, epoch: epoch}
-	for slot := range lasts {
+	for slot, last := range lasts {
 		r.slots[slot].fwd.Store(fwd)
+		r.slots[slot].gave.Store(&handedOff{to: target, off: last})
 	}
 	cctx, ccancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
 	reply, err := n.client.call(cctx, addr, KindTakeover, req)
@@ -234,6 +239,7 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 	if errors.As(err, &remote) {
 		for slot := range lasts {
 			r.slots[slot].fwd.Store(nil)
+			r.slots[slot].gave.Store(nil)
 		}
 		return done, fmt.Errorf("handoff to %s: refused: %w", target, err)
 	}
@@ -268,6 +274,7 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 	for slot := range lasts {
 		if !slices.Contains(taken, slot) {
 			r.slots[slot].fwd.Store(nil) // refused: this node leads it still
+			r.slots[slot].gave.Store(nil)
 		}
 	}
 	r.handoffs.Add(int64(len(taken)))
@@ -314,15 +321,12 @@ func (n *Node) handleTakeover(_ context.Context, _ string, req, reply []byte) ([
 				"source", rs.source, "synced", rs.synced, "applied", rs.applied)
 			continue
 		}
-		sr := &r.slots[slot]
-		sr.offset.Store(max(sr.offset.Load(), rs.applied))
-		sr.fwd.Store(nil)
-		sr.lead.Store(&leadOverride{epoch: epoch, from: from})
 		taken = append(taken, slot)
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("takeover request: %w", d.err)
 	}
+	r.takeOver(taken, from, epoch)
 	n.logger.Debug("took over slots", "slots", len(taken), "from", from)
 	r.kick()
 	reply = binary.AppendUvarint(reply, uint64(len(taken)))
@@ -330,6 +334,50 @@ func (n *Node) handleTakeover(_ context.Context, _ string, req, reply []byte) ([
 		reply = binary.BigEndian.AppendUint16(reply, s)
 	}
 	return reply, nil
+}
+
+// takeOver makes this node lead slots it took over from the primary `from`,
+// which holds the same state: it streams the slots back to `from` as its
+// replica from the current offset (entAdopt, no transfer), then sets the
+// lead overrides. Both happen under the slots' store locks, so the first
+// write this node takes is already streamed. Call with recvMu held.
+func (r *replicator) takeOver(slots []uint16, from ring.NodeID, epoch uint64) {
+	if len(slots) == 0 {
+		return
+	}
+	p, err := r.stream(from)
+	if err != nil {
+		r.logger.Debug("takeover: no stream back to the old primary; it will get a transfer", "to", from, "err", err)
+	}
+	tx := r.st.LockSlots(slots)
+	defer tx.Close()
+	o := &leadOverride{epoch: epoch, from: from}
+	t := r.n.table.Load()
+	for _, slot := range slots {
+		sr := &r.slots[slot]
+		sr.offset.Store(max(sr.offset.Load(), r.recv[slot].applied))
+		sr.fwd.Store(nil)
+		sr.gave.Store(nil)
+		sr.lead.Store(o)
+		if p == nil {
+			continue
+		}
+		for _, x := range sr.att {
+			if x.p == p {
+				x.failed.Store(true) // a stale attachment from an earlier lead
+			}
+		}
+		a := &attachment{p: p, session: r.session.Add(1)}
+		if err := p.enqueue(slot, encodeAdoptEntry(slot, a.session, sr.offset.Load(), r.beginRank(slot, t))); err != nil {
+			continue // the queue overflowed: reconcile transfers the slot
+		}
+		a.live.Store(true)
+		sr.att = append(sr.att, a)
+		sr.publish()
+		p.mu.Lock()
+		p.slots[slot] = struct{}{}
+		p.mu.Unlock()
+	}
 }
 
 // Leave drains this node and then leaves the cluster (SIGTERM, SHUTDOWN,

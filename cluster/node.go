@@ -82,7 +82,8 @@ type Node struct {
 	members map[ring.NodeID]*member
 	known   map[string]time.Time // cluster address -> last time a node there was alive
 
-	stall rebalanceStall // owned by controlLoop: no lock
+	stall  rebalanceStall // owned by controlLoop: no lock
+	prefer preferQueue    // CLUSTER FAILOVER requests for controlLoop
 
 	wake      chan struct{} // wakes controlLoop; buffered(1), sends never block
 	metaDirty chan struct{} // wakes metaLoop; buffered(1)
@@ -146,6 +147,7 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 		n.server.handle(KindReplState, n.handleReplState)
 		n.server.handle(KindHandoff, n.handleHandoff)
 		n.server.handle(KindTakeover, n.handleTakeover)
+		n.server.handle(KindPrefer, n.handlePrefer)
 	}
 	t.SetRPC(n.server)
 	n.client = newRPCClient(t.Addr(), cfg.Key, cfg.Faults, cfg.MaxFrameSize, func(ctx context.Context, addr string) (net.Conn, error) {

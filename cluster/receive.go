@@ -116,6 +116,24 @@ func (r *replicator) handleReplicate(_ context.Context, _ string, req, reply []b
 			r.resetRecv(e.slot, src)
 			*rs = recvSlot{source: src, session: e.session, epoch: e.epoch, applied: e.off}
 			r.slots[e.slot].offset.Store(e.off)
+		case entAdopt:
+			// The node this one handed the slot off to leads it from the
+			// offset it took over at; what this node holds is exactly
+			// that state, so it becomes the new primary's replica as is.
+			sr := &r.slots[e.slot]
+			g := sr.gave.Swap(nil)
+			if g == nil || g.to != src || g.off != e.off || sr.offset.Load() != e.off ||
+				r.n.leadsLocally(e.slot) || e.epoch < rs.epoch {
+				r.logger.Debug("adopt refused; the slot will be transferred", "slot", e.slot, "from", src,
+					"offset", e.off, "held", sr.offset.Load())
+				if rs.source == src {
+					r.resetRecv(e.slot, "")
+				}
+				continue
+			}
+			flush()
+			r.resetRecv(e.slot, src)
+			*rs = recvSlot{source: src, session: e.session, epoch: e.epoch, applied: e.off, synced: true}
 		case entSnap, entEffect:
 			if rs.source != src || r.n.leadsLocally(e.slot) {
 				continue

@@ -51,6 +51,16 @@ type slotRepl struct {
 	// fwd: this node handed the slot off; it forwards the slot's requests
 	// to the new primary until a table resolves that (override.go).
 	fwd atomic.Pointer[fwdOverride]
+	// gave: the last handoff of the slot from this node, which the new
+	// primary's adopt entry (entAdopt) must match; nil: none pending.
+	gave atomic.Pointer[handedOff]
+}
+
+// handedOff records that this node handed a slot off to `to` at offset
+// `off`: its copy is the new primary's state at that offset.
+type handedOff struct {
+	to  ring.NodeID
+	off uint64
 }
 
 // attachment is one replica a led slot streams to.

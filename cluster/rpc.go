@@ -35,6 +35,9 @@ const (
 	KindHandoff Kind = 8
 	// KindTakeover: a primary tells a synced replica it leads a slot now.
 	KindTakeover Kind = 9
+	// KindPrefer: a node asks the coordinator to make it the primary of
+	// the slots it replicates (CLUSTER FAILOVER, prefer.go).
+	KindPrefer Kind = 10
 )
 
 func (k Kind) String() string {
@@ -57,6 +60,8 @@ func (k Kind) String() string {
 		return "handoff"
 	case KindTakeover:
 		return "takeover"
+	case KindPrefer:
+		return "prefer"
 	default:
 		return fmt.Sprintf("kind(%d)", uint8(k))
 	}

@@ -35,6 +35,10 @@ const (
 	entSnap   = 2 // slot, effect: part of a transfer's snapshot (no offset)
 	entBegin  = 3 // slot, session, base offset, epoch: a transfer starts; drop the slot
 	entSynced = 4 // slot, offset: the transfer is complete up to offset
+	// entAdopt: slot, session, offset, epoch: the node this one handed the
+	// slot off to streams it from that offset on; the receiver's copy is
+	// the replica's state, so no transfer is needed (handoff.go).
+	entAdopt = 5
 )
 
 // Stream limits.
@@ -410,10 +414,20 @@ func encodeSnapEntry(slot uint16, e store.Effect) []byte {
 }
 
 func encodeBeginEntry(slot uint16, session, base, epoch uint64) []byte {
-	b := []byte{entBegin}
+	return encodeSessionEntry(entBegin, slot, session, base, epoch)
+}
+
+func encodeAdoptEntry(slot uint16, session, off, epoch uint64) []byte {
+	return encodeSessionEntry(entAdopt, slot, session, off, epoch)
+}
+
+// encodeSessionEntry encodes the entries that start a session: begin and
+// adopt.
+func encodeSessionEntry(typ byte, slot uint16, session, off, epoch uint64) []byte {
+	b := []byte{typ}
 	b = binary.BigEndian.AppendUint16(b, slot)
 	b = binary.AppendUvarint(b, session)
-	b = binary.AppendUvarint(b, base)
+	b = binary.AppendUvarint(b, off)
 	return binary.AppendUvarint(b, epoch)
 }
 
@@ -427,9 +441,9 @@ func encodeSyncedEntry(slot uint16, off uint64) []byte {
 type streamEntry struct {
 	typ     byte
 	slot    uint16
-	off     uint64 // entEffect, entSynced: the offset; entBegin: the base
-	session uint64 // entBegin
-	epoch   uint64 // entBegin
+	off     uint64 // entEffect, entSynced, entAdopt: the offset; entBegin: the base
+	session uint64 // entBegin, entAdopt
+	epoch   uint64 // entBegin, entAdopt
 	effect  store.Effect
 }
 
@@ -529,7 +543,7 @@ func decodeEntry(b []byte) (streamEntry, error) {
 		e.effect = d.effect(e.slot)
 	case entSnap:
 		e.effect = d.effect(e.slot)
-	case entBegin:
+	case entBegin, entAdopt:
 		e.session = d.uvarint()
 		e.off = d.uvarint()
 		e.epoch = d.uvarint()

@@ -403,3 +403,46 @@ func (p *Placement) Loads() map[NodeID]Load {
 	}
 	return loads
 }
+
+// WithPreferences returns the placement adjusted by the preferred primaries
+// t records (Table.SetPreferred, set by CLUSTER FAILOVER): in every slot
+// whose preferred node is one of its owners here, that node becomes the
+// primary and the placement's primary takes its place among the replicas,
+// so the slot keeps its owner set and only its leader changes. Preferences
+// naming a node that is not an owner of the slot here are ignored. It
+// returns p itself when t changes nothing.
+func (p *Placement) WithPreferences(t *Table) *Placement {
+	if t == nil {
+		return p
+	}
+	index := make(map[NodeID]uint16, len(p.members))
+	for i, id := range p.members {
+		index[id] = uint16(i)
+	}
+	stride := 1 + p.replicas
+	var out *Placement
+	for s := range SlotCount {
+		pref := t.Preferred(uint16(s))
+		if pref == "" {
+			continue
+		}
+		i, ok := index[pref]
+		if !ok {
+			continue
+		}
+		row := p.owners[s*stride : (s+1)*stride]
+		k := slices.Index(row, i)
+		if k <= 0 {
+			continue // not an owner here, or the primary already
+		}
+		if out == nil {
+			out = &Placement{members: p.members, replicas: p.replicas, owners: slices.Clone(p.owners)}
+		}
+		row = out.owners[s*stride : (s+1)*stride]
+		row[0], row[k] = row[k], row[0]
+	}
+	if out == nil {
+		return p
+	}
+	return out
+}

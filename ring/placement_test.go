@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -305,4 +306,41 @@ func BenchmarkPlace(b *testing.B) {
 			}
 		})
 	}
+}
+
+func TestPlacementWithPreferences(t *testing.T) {
+	ids := testIDs(4, 43)
+	p := mustPlace(t, ids, 1)
+	tbl := placedTable(t, 1, p)
+	require.Same(t, p, p.WithPreferences(tbl), "no preference: the placement itself")
+	require.Same(t, p, p.WithPreferences(nil))
+
+	// Slot 0: its replica is preferred. Slot 1: a node that is no owner of
+	// it is preferred (ignored). Slot 2: its own primary (no change).
+	require.NoError(t, tbl.SetPreferred(0, p.Owners(0)[1]))
+	var stranger NodeID
+	for _, id := range ids {
+		if !slices.Contains(p.Owners(1), id) {
+			stranger = id
+		}
+	}
+	require.NoError(t, tbl.SetPreferred(1, stranger))
+	require.NoError(t, tbl.SetPreferred(2, p.Primary(2)))
+
+	q := p.WithPreferences(tbl)
+	require.NotSame(t, p, q)
+	require.Equal(t, []NodeID{p.Owners(0)[1], p.Owners(0)[0]}, q.Owners(0))
+	for s := uint16(1); s < SlotCount; s++ {
+		require.Equal(t, p.Owners(s), q.Owners(s), "slot %d", s)
+	}
+	require.Equal(t, p.Members(), q.Members())
+	require.Equal(t, p.Replicas(), q.Replicas())
+	require.NotEqual(t, p.Primary(0), q.Primary(0), "the original is unchanged")
+	require.Equal(t, p.Owners(0)[0], tbl.Primary(0))
+
+	// A member that is not in the placement (it left) is ignored.
+	other := testIDs(5, 44)[4]
+	require.NoError(t, tbl.SetMember(Member{ID: other}))
+	require.NoError(t, tbl.SetPreferred(0, other))
+	require.Equal(t, p.Owners(0), p.WithPreferences(tbl).Owners(0))
 }

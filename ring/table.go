@@ -68,6 +68,7 @@ type slotEntry struct {
 	n      uint8 // owners in use; 0 means the slot is unassigned
 	kind   SlotStateKind
 	peer   uint16 // index of SlotState.Peer when kind != SlotStable
+	pref   uint16 // 1 + index of the preferred primary (CLUSTER FAILOVER); 0 none
 	owners [MaxOwners]uint16
 }
 
@@ -174,6 +175,11 @@ func (t *Table) RemoveMember(id NodeID) error {
 			return fmt.Errorf("remove member %s: slot %d still refers to it", id, s)
 		}
 	}
+	for s := range t.slots {
+		if t.slots[s].pref == pos+1 {
+			t.slots[s].pref = 0
+		}
+	}
 	t.members = slices.Delete(t.members, int(pos), int(pos)+1)
 	t.remap(func(i uint16) uint16 {
 		if i > pos {
@@ -198,6 +204,9 @@ func (t *Table) remap(f func(uint16) uint16) {
 		}
 		if e.kind != SlotStable {
 			e.peer = f(e.peer)
+		}
+		if e.pref != 0 {
+			e.pref = f(e.pref-1) + 1
 		}
 	}
 }
@@ -285,6 +294,51 @@ func (t *Table) Assign(p *Placement) error {
 		t.slots[s] = e
 	}
 	return nil
+}
+
+// SetPreferred records that id should lead slot rather than the primary
+// the placement gives it (CLUSTER FAILOVER on a replica); "" clears the
+// preference. The coordinator honours it while id is one of the slot's
+// target owners (Placement.WithPreferences) and drops it when id leaves.
+func (t *Table) SetPreferred(slot uint16, id NodeID) error {
+	if err := checkSlot(slot); err != nil {
+		return err
+	}
+	if id == "" {
+		t.slots[slot].pref = 0
+		return nil
+	}
+	i, ok := t.index[id]
+	if !ok {
+		return fmt.Errorf("set preferred primary of slot %d: %s: %w", slot, id, ErrNotMember)
+	}
+	t.slots[slot].pref = i + 1
+	return nil
+}
+
+// Preferred returns the preferred primary of slot, or "" if none.
+func (t *Table) Preferred(slot uint16) NodeID {
+	if slot >= SlotCount || t.slots[slot].pref == 0 {
+		return ""
+	}
+	return t.members[t.slots[slot].pref-1].ID
+}
+
+// ClearPreferred drops every preference naming id, and reports how many
+// there were.
+func (t *Table) ClearPreferred(id NodeID) int {
+	i, ok := t.index[id]
+	if !ok {
+		return 0
+	}
+	n := 0
+	for s := range t.slots {
+		if t.slots[s].pref == i+1 {
+			t.slots[s].pref = 0
+			n++
+		}
+	}
+	return n
 }
 
 func checkSlot(slot uint16) error {

@@ -8,7 +8,7 @@ import (
 	"hash/crc32"
 )
 
-// The binary form of a Table, version 1 (integers big-endian, "uvarint" as
+// The binary form of a Table, version 2 (integers big-endian, "uvarint" as
 // encoding/binary):
 //
 //	magic "MCRT" | version byte 1 | epoch uint64 | issuer 20 raw bytes
@@ -16,9 +16,11 @@ import (
 //	    ID 20 raw bytes | len uvarint + Addr | len uvarint + ClusterAddr
 //	runs of identical slot entries covering slots 0 to SlotCount-1 in order:
 //	    run length uvarint (at least 1)
-//	    header byte: owner count (low 4 bits) | state kind << 4
+//	    header byte: owner count (low 4 bits) | state kind << 4 |
+//	        0x80 if the slot has a preferred primary
 //	    owner member indexes, uvarint each, primary first
 //	    peer member index, uvarint, unless the state is stable
+//	    preferred primary's member index, uvarint, if flagged
 //	CRC-32C of everything before, uint32
 //
 // Placements scatter consecutive slots over the members, so a table of a
@@ -27,8 +29,10 @@ import (
 // ranges moved as a block, take a few bytes.
 const (
 	tableMagic   = "MCRT"
-	tableVersion = 1
+	tableVersion = 2
 	tableHeader  = len(tableMagic) + 1 + 8 + nodeIDBytes
+	// hasPreferred flags a slot entry's header byte.
+	hasPreferred = 0x80
 )
 
 // ErrBadTable is wrapped by every UnmarshalBinary error.
@@ -65,12 +69,19 @@ func (t *Table) MarshalBinary() ([]byte, error) {
 		}
 		s += run
 		b = binary.AppendUvarint(b, uint64(run))
-		b = append(b, e.n|byte(e.kind)<<4)
+		h := e.n | byte(e.kind)<<4
+		if e.pref != 0 {
+			h |= hasPreferred
+		}
+		b = append(b, h)
 		for _, i := range e.owners[:e.n] {
 			b = binary.AppendUvarint(b, uint64(i))
 		}
 		if e.kind != SlotStable {
 			b = binary.AppendUvarint(b, uint64(e.peer))
+		}
+		if e.pref != 0 {
+			b = binary.AppendUvarint(b, uint64(e.pref-1))
 		}
 	}
 	return binary.BigEndian.AppendUint32(b, crc32.Checksum(b, castagnoli)), nil
@@ -143,7 +154,7 @@ func (t *Table) decode(data []byte) error {
 		case run == 0:
 			return fmt.Errorf("slot %d: empty run", s)
 		}
-		e := slotEntry{n: h[0] & 0x0f, kind: SlotStateKind(h[0] >> 4)}
+		e := slotEntry{n: h[0] & 0x0f, kind: SlotStateKind(h[0] &^ hasPreferred >> 4)}
 		if e.n > MaxOwners {
 			return fmt.Errorf("slot %d: %d owners, at most %d", s, e.n, MaxOwners)
 		}
@@ -171,6 +182,12 @@ func (t *Table) decode(data []byte) error {
 				return fmt.Errorf("slot %d: %s without a primary", s, e.kind)
 			case e.peer == e.owners[0]:
 				return fmt.Errorf("slot %d: %s peer is the primary", s, e.kind)
+			}
+		}
+		if h[0]&hasPreferred != 0 {
+			e.pref = uint16(d.uvarint(n-1, "preferred primary index")) + 1
+			if d.err != nil {
+				return fmt.Errorf("slot %d: %w", s, d.err)
 			}
 		}
 		for range run {

@@ -17,8 +17,9 @@ func requireSameTable(t testing.TB, want, got *Table) {
 	require.Equal(t, want.Issuer, got.Issuer)
 	require.Equal(t, want.Members(), got.Members())
 	for s := range uint16(SlotCount) {
-		if !equalIDs(want.Owners(s), got.Owners(s)) || want.State(s) != got.State(s) {
-			t.Fatalf("slot %d: got owners %v state %v, want %v %v", s, got.Owners(s), got.State(s), want.Owners(s), want.State(s))
+		if !equalIDs(want.Owners(s), got.Owners(s)) || want.State(s) != got.State(s) || want.Preferred(s) != got.Preferred(s) {
+			t.Fatalf("slot %d: got owners %v state %v preferred %q, want %v %v %q", s,
+				got.Owners(s), got.State(s), got.Preferred(s), want.Owners(s), want.State(s), want.Preferred(s))
 		}
 	}
 }
@@ -34,6 +35,10 @@ func movingTable(t testing.TB) *Table {
 	require.NoError(t, tbl.SetState(11, SlotState{SlotImporting, tbl.Owners(11)[1]}))
 	require.NoError(t, tbl.SetOwners(12))
 	require.NoError(t, tbl.SetOwners(13, ids[:MaxOwners-2]...))
+	for s := uint16(100); s < 140; s++ { // a run of preferences, one inside a move
+		require.NoError(t, tbl.SetPreferred(s, tbl.Owners(s)[1]))
+	}
+	require.NoError(t, tbl.SetPreferred(11, tbl.Owners(11)[1]))
 	return tbl
 }
 
@@ -100,7 +105,7 @@ func TestTableDecodeRejects(t *testing.T) {
 		"empty":           nil,
 		"short":           good[:tableHeader],
 		"bad magic":       edit(func(b []byte) []byte { b[0] = 'X'; return b }),
-		"bad version":     edit(func(b []byte) []byte { b[4] = 2; return b }),
+		"old version":     edit(func(b []byte) []byte { b[4] = 1; return b }),
 		"bad checksum":    append(append([]byte(nil), good[:len(good)-1]...), good[len(good)-1]^1),
 		"flipped bit":     func() []byte { b := append([]byte(nil), good...); b[run0+2] ^= 1; return b }(),
 		"truncated":       reseal(append([]byte(nil), good[:len(good)-10]...)),
@@ -159,7 +164,7 @@ func FuzzTableUnmarshal(f *testing.F) {
 	data, err := small.MarshalBinary()
 	require.NoError(f, err)
 	f.Add(data)
-	f.Add([]byte("MCRT\x01"))
+	f.Add([]byte("MCRT\x02"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		// Most random inputs die at the checksum; reseal a copy so the
 		// fuzzer also reaches the structural checks behind it.

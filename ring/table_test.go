@@ -363,3 +363,37 @@ func TestTablePrimaryRangesAreFew(t *testing.T) {
 		t.Logf("%d nodes: %d ranges in all (%d in CLUSTER SLOTS)", n, total, len(tbl.OwnedRanges()))
 	}
 }
+
+func TestTablePreferred(t *testing.T) {
+	ids := testIDs(4, 37)
+	tbl, err := NewTable(1, ids[0], testMembers(ids[1:]))
+	require.NoError(t, err)
+	require.NoError(t, tbl.SetOwners(5, ids[1], ids[2]))
+	require.NoError(t, tbl.SetOwners(6, ids[1], ids[3]))
+
+	require.Equal(t, NodeID(""), tbl.Preferred(5))
+	require.NoError(t, tbl.SetPreferred(5, ids[2]))
+	require.NoError(t, tbl.SetPreferred(6, ids[3]))
+	require.ErrorIs(t, tbl.SetPreferred(7, ids[0]), ErrNotMember)
+	require.Error(t, tbl.SetPreferred(SlotCount, ids[2]))
+	require.Equal(t, NodeID(""), tbl.Preferred(SlotCount))
+
+	// A member inserted before the others renumbers them; the preferences
+	// still name the same nodes.
+	require.NoError(t, tbl.SetMember(Member{ID: ids[0]}))
+	require.Equal(t, ids[2], tbl.Preferred(5))
+	require.Equal(t, ids[3], tbl.Preferred(6))
+	c := tbl.Clone()
+	require.NoError(t, c.SetPreferred(5, ""))
+	require.Equal(t, ids[2], tbl.Preferred(5), "clone shares no state")
+
+	// A removed member takes its preferences with it.
+	require.NoError(t, tbl.SetOwners(6, ids[1]))
+	require.NoError(t, tbl.RemoveMember(ids[3]))
+	require.Equal(t, NodeID(""), tbl.Preferred(6))
+	require.Equal(t, ids[2], tbl.Preferred(5))
+
+	require.Equal(t, 1, tbl.ClearPreferred(ids[2]))
+	require.Equal(t, NodeID(""), tbl.Preferred(5))
+	require.Equal(t, 0, tbl.ClearPreferred(ids[3]))
+}

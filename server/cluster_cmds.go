@@ -699,11 +699,15 @@ func clusterReplicas(c *Call) {
 	}
 }
 
-// clusterFailover: CLUSTER FAILOVER [FORCE|TAKEOVER]. meshcache fails a dead
-// node's slots over to their replicas on its own, and moves primaries by
-// lossless handoff when nodes join or leave; a primary switch asked for by
-// hand would contradict the placement, and the cluster has no API for it
-// yet, so the command is refused after checking its syntax.
+// clusterFailover: CLUSTER FAILOVER [FORCE|TAKEOVER]. As a Redis replica
+// takes over its master's slots, this node becomes the primary of every
+// slot it replicates: the coordinator records the preference in the routing
+// table and hands each slot over without loss (fence, last offset, switch);
+// the old primaries stay as replicas. +OK means the preference is recorded;
+// the switch follows within seconds and shows in CLUSTER NODES. A dead
+// primary needs no command: its slots fail over on their own, so FORCE and
+// TAKEOVER, which in Redis skip the old master's or the cluster's
+// agreement, go the same safe way here.
 func clusterFailover(c *Call) {
 	if len(c.Args) > 3 {
 		c.Reply.Error(errSyntax)
@@ -717,8 +721,20 @@ func clusterFailover(c *Call) {
 			return
 		}
 	}
-	c.Reply.Error("ERR CLUSTER FAILOVER is not supported: slot primaries follow the automatic placement; " +
-		"meshcache promotes replicas of a failed node on its own, and CLUSTER LEAVE or SHUTDOWN hands a node's slots off without loss")
+	s := c.Server
+	if s.cluster == nil {
+		c.Reply.Error("ERR This node runs without a cluster port")
+		return
+	}
+	_, err := s.cluster.Failover(context.Background())
+	switch {
+	case errors.Is(err, cluster.ErrNotReplica):
+		c.Reply.Error("ERR You should send CLUSTER FAILOVER to a replica")
+	case err != nil:
+		c.Reply.Error("ERR CLUSTER FAILOVER failed: " + err.Error())
+	default:
+		c.Reply.OK()
+	}
 }
 
 // clusterLeave: CLUSTER LEAVE (meshcache's own). The node answers +OK, then

@@ -65,7 +65,7 @@ func waitReplicasSynced(t *testing.T, nodes []*clusterNode) {
 		if err != nil {
 			return err.Error()
 		}
-		if d := tb.Diff(target); len(d) > 0 {
+		if d := tb.Diff(target.WithPreferences(tb)); len(d) > 0 {
 			return fmt.Sprintf("%d slots differ from the target placement", len(d))
 		}
 		for s := range ring.SlotCount {
@@ -426,10 +426,59 @@ func TestReplClusterTopology(t *testing.T) {
 		assert.Equal(t, "slave", strings.TrimPrefix(f[2], "myself,"))
 		assert.Equal(t, id, f[3])
 	}
-	err = c.Do(ctx, "CLUSTER", "FAILOVER").Err()
+}
+
+// TestReplClusterFailover: CLUSTER FAILOVER on a node makes it the primary
+// of every slot it replicated, as CLUSTER SLOTS then shows, with every key
+// still readable; a node with nothing to take over says so.
+func TestReplClusterFailover(t *testing.T) {
+	nodes := startReplCluster(t, 3, func(c *Config) { c.Replicas = 1 })
+	ctx := clusterCtx(t, 60*time.Second)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].addr}, MaxRedirects: 3})
+	t.Cleanup(func() { _ = cc.Close() })
+	for i := range 300 {
+		require.NoError(t, cc.Set(ctx, fmt.Sprintf("fo:%d", i), i, 0).Err())
+	}
+
+	x := nodes[2]
+	before := x.node.Table()
+	replicated := before.ReplicaSlots(x.node.ID())
+	require.NotEmpty(t, replicated)
+	c := dialClient(t, x.addr, 2)
+	err := c.Do(ctx, "CLUSTER", "FAILOVER", "BOGUS").Err()
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "CLUSTER FAILOVER is not supported")
-	assert.Error(t, c.Do(ctx, "CLUSTER", "FAILOVER", "BOGUS").Err())
+	assert.Contains(t, err.Error(), "syntax error")
+	require.NoError(t, c.Do(ctx, "CLUSTER", "FAILOVER").Err())
+
+	// CLUSTER SLOTS, asked of another node, names x primary of every slot
+	// it replicated, its old primary as the replica.
+	other := dialClient(t, nodes[0].addr, 2)
+	require.Eventually(t, func() bool {
+		ranges, err := other.ClusterSlots(ctx).Result()
+		if err != nil {
+			return false
+		}
+		for _, s := range replicated {
+			i := slices.IndexFunc(ranges, func(r redis.ClusterSlot) bool { return r.Start <= int(s) && int(s) <= r.End })
+			if i < 0 || len(ranges[i].Nodes) != 2 || ranges[i].Nodes[0].ID != string(x.node.ID()) ||
+				ranges[i].Nodes[1].ID != string(before.Primary(s)) {
+				return false
+			}
+		}
+		return true
+	}, 30*time.Second, 50*time.Millisecond, "x leads the slots it replicated")
+	cc.ReloadState(ctx)
+	for i := range 300 {
+		v, err := cc.Get(ctx, fmt.Sprintf("fo:%d", i)).Int()
+		require.NoError(t, err)
+		require.Equal(t, i, v)
+	}
+	waitReplicasSynced(t, nodes)
+
+	one := startReplCluster1(t)
+	err = dialClient(t, one.addr, 2).Do(ctx, "CLUSTER", "FAILOVER", "FORCE").Err()
+	require.Error(t, err)
+	assert.Equal(t, "ERR You should send CLUSTER FAILOVER to a replica", err.Error())
 }
 
 // TestReplReadOnlyClusterClient: a go-redis ClusterClient with ReadOnly

@@ -36,6 +36,10 @@ type Cluster interface {
 	Meet(ctx context.Context, clientAddr string, clusterPort int) error
 	// Forget drops a dead node (CLUSTER FORGET).
 	Forget(id ring.NodeID) error
+	// Failover makes this node the primary of the slots it replicates,
+	// without loss (CLUSTER FAILOVER), and returns how many. It fails
+	// with cluster.ErrNotReplica when there is none.
+	Failover(ctx context.Context) (int, error)
 	// Healthy is false when this node has not seen a majority of the
 	// cluster for node-timeout: it may be in a minority, so it refuses writes.
 	Healthy() bool

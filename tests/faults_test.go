@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -293,4 +294,47 @@ func TestFaultModel(t *testing.T) {
 		unexpected: v.unexpected, readErrors: v.readErrors})
 	assert.Len(t, v.examples, 3)
 	assert.False(t, v.clean())
+}
+
+// TestFaultPlannedFailover sends CLUSTER FAILOVER, with redis-cli, to a
+// node of three under writes (issue 4.4): it becomes the primary of every
+// slot it replicated, and nothing acknowledged is lost or resurrected.
+func TestFaultPlannedFailover(t *testing.T) {
+	r := startFaultRun(t, 3, "fpf")
+	r.settle("at start")
+	sleepCtx(r.ctx, 2*time.Second)
+	x := r.tc.nodes[1]
+	c := redis.NewClient(&redis.Options{Addr: x.addr})
+	t.Cleanup(func() { _ = c.Close() })
+	ranges, err := c.ClusterSlots(r.ctx).Result()
+	require.NoError(t, err)
+	var replicated []int
+	for _, sr := range ranges {
+		if len(sr.Nodes) > 1 && sr.Nodes[1].Addr == x.addr {
+			for s := sr.Start; s <= sr.End; s++ {
+				replicated = append(replicated, s)
+			}
+		}
+	}
+	require.NotEmpty(t, replicated)
+
+	out, err := exec.CommandContext(r.ctx, "redis-cli", "-p", fmt.Sprint(x.port), "CLUSTER", "FAILOVER").CombinedOutput()
+	require.NoError(t, err, "%s", out)
+	require.Equal(t, "OK", strings.TrimSpace(string(out)))
+	r.t.Logf("@%s CLUSTER FAILOVER on %s (replicates %d slots) at %s", r.w.since(), x.addr, len(replicated), r.w)
+	require.Eventually(t, func() bool {
+		v, err := r.tc.view(len(r.tc.nodes))
+		if err != nil {
+			return false
+		}
+		for _, s := range replicated {
+			if v.owners[s] != x.addr {
+				return false
+			}
+		}
+		return true
+	}, settleBound, 100*time.Millisecond, "%s leads every slot it replicated", x.addr)
+	v := r.settle("after CLUSTER FAILOVER")
+	sleepCtx(r.ctx, time.Second)
+	r.check(r.w.stop(), v, "after CLUSTER FAILOVER")
 }

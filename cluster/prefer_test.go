@@ -1,0 +1,86 @@
+package cluster
+
+import (
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// TestPlannedFailover: CLUSTER FAILOVER on a replica makes it the primary
+// of every slot it replicates, under writes, with no acknowledged write
+// lost; the old primaries keep their copies as its replicas (no transfer),
+// and the preference holds in later tables.
+func TestPlannedFailover(t *testing.T) {
+	ctx := testCtx(t, 90*time.Second)
+	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1})
+	ls := &liveSet{}
+	ls.set(nodes)
+	l := newLedger()
+	stop := startWriter(t, ls, l, 1)
+	time.Sleep(300 * time.Millisecond)
+
+	x := nodes[1]
+	before := x.Table()
+	replicated := before.ReplicaSlots(x.ID())
+	require.NotEmpty(t, replicated)
+	sent := func() (b int64) {
+		for _, n := range nodes {
+			b += n.ReplicationInfo().TransferBytes
+		}
+		return b
+	}
+	sentBefore := sent()
+
+	got, err := x.Failover(ctx)
+	require.NoError(t, err)
+	require.Equal(t, len(replicated), got, "every replicated slot is in the target placement at rest")
+
+	switched := func() (bool, string) {
+		for _, n := range nodes {
+			tb := n.Table()
+			for _, s := range replicated {
+				want := []ring.NodeID{x.ID(), before.Primary(s)}
+				if !slices.Equal(tb.Owners(s), want) || tb.State(s).Kind != ring.SlotStable || tb.Preferred(s) != x.ID() {
+					return false, describeSlot(nodes, ring.SlotDiff{Slot: s, From: tb.Owners(s), To: want, FromState: tb.State(s)})
+				}
+			}
+		}
+		return true, ""
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for ok, why := switched(); !ok; ok, why = switched() {
+		if time.Now().After(deadline) {
+			require.FailNow(t, "the failover did not complete", why)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(time.Second) // a few coordinator ticks: the preference holds
+	ok, why := switched()
+	require.True(t, ok, why)
+	for _, s := range replicated {
+		_, local := x.Route(s)
+		require.True(t, local, "slot %d", s)
+	}
+	stop()
+	l.verify(t, nodes)
+	checkReplicas(t, nodes)
+	require.Equal(t, sentBefore, sent(), "the old primaries kept their copies: no snapshot was sent")
+
+	// The old primaries are synced replicas: a second failover, of a slot
+	// the new primary now leads, finds the data there.
+	_, err = nodes[0].Failover(ctx)
+	require.NoError(t, err, "the first node replicates slots now too")
+}
+
+// TestFailoverNeedsReplica: a node that replicates nothing (alone in its
+// cluster) has nothing to take over.
+func TestFailoverNeedsReplica(t *testing.T) {
+	ctx := testCtx(t, 30*time.Second)
+	nodes := startDataCluster(t, ctx, 1, nodeOpts{replicas: 1})
+	_, err := nodes[0].Failover(ctx)
+	require.ErrorIs(t, err, ErrNotReplica)
+}
