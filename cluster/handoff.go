@@ -44,6 +44,11 @@ import (
 // handoffAckTimeout bounds the fenced wait for the target's last ack.
 const handoffAckTimeout = 2 * time.Second
 
+// adoptGrace is how long a fenced handoff waits, once the target is caught
+// up, for the slot's other replicas, so that the new primary can adopt them
+// rather than rebuild them.
+const adoptGrace = 50 * time.Millisecond
+
 // handleHandoff runs the handoffs the coordinator asked for and replies
 // with the slots handed off and their new primaries. Request: epoch
 // (uvarint), then the moves; reply: the moves done (see appendMoves).
@@ -176,20 +181,36 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 	}
 	wctx, cancel := context.WithTimeout(ctx, handoffAckTimeout)
 	defer cancel()
+	behind := func(a *attachment, slot uint16, last uint64) bool {
+		ack := a.p.ack(slot)
+		return ack.session != a.session || ack.applied < last
+	}
+	var caughtUp time.Time // when the target had acknowledged every slot
 	for {
 		sig := r.ackChan()
-		pending := 0
+		pending, lagging := 0, 0
 		for slot, last := range lasts {
 			a := atts[slot]
 			if a.failed.Load() || a.detached.Load() {
 				delete(lasts, slot)
 				continue
 			}
-			if ack := a.p.ack(slot); ack.session != a.session || ack.applied < last {
+			if behind(a, slot, last) {
 				pending++
 			}
+			// The other replicas are adopted by the target only if they
+			// hold the last offset too (else they get a transfer): give
+			// them a moment, they are rarely more than a round trip late.
+			for _, o := range r.slots[slot].attachments() {
+				if o != a && o.live.Load() && !o.failed.Load() && behind(o, slot, last) {
+					lagging++
+				}
+			}
 		}
-		if pending == 0 {
+		if pending == 0 && caughtUp.IsZero() {
+			caughtUp = time.Now()
+		}
+		if pending == 0 && (lagging == 0 || time.Since(caughtUp) >= adoptGrace) {
 			break
 		}
 		select {
@@ -336,48 +357,72 @@ func (n *Node) handleTakeover(_ context.Context, _ string, req, reply []byte) ([
 	return reply, nil
 }
 
-// takeOver makes this node lead slots it took over from the primary `from`,
-// which holds the same state: it streams the slots back to `from` as its
-// replica from the current offset (entAdopt, no transfer), then sets the
-// lead overrides. Both happen under the slots' store locks, so the first
-// write this node takes is already streamed. Call with recvMu held.
+// takeOver makes this node lead slots it took over from the primary `from`:
+// it sets the lead overrides and streams the slots, from the takeover
+// offset, to the other owners, which hold that same state (entAdopt, no
+// transfer): `from` itself and the replicas that were synced to it. Both
+// happen under the slots' store locks, so the first write this node takes
+// is already streamed. Call with recvMu held.
 func (r *replicator) takeOver(slots []uint16, from ring.NodeID, epoch uint64) {
 	if len(slots) == 0 {
 		return
-	}
-	p, err := r.stream(from)
-	if err != nil {
-		r.logger.Debug("takeover: no stream back to the old primary; it will get a transfer", "to", from, "err", err)
 	}
 	tx := r.st.LockSlots(slots)
 	defer tx.Close()
 	o := &leadOverride{epoch: epoch, from: from}
 	t := r.n.table.Load()
+	alive := r.n.aliveIDs()
+	streams := make(map[ring.NodeID]*peerStream)
 	for _, slot := range slots {
 		sr := &r.slots[slot]
 		sr.offset.Store(max(sr.offset.Load(), r.recv[slot].applied))
 		sr.fwd.Store(nil)
 		sr.gave.Store(nil)
 		sr.lead.Store(o)
-		if p == nil {
+		if t == nil {
 			continue
 		}
-		for _, x := range sr.att {
-			if x.p == p {
-				x.failed.Store(true) // a stale attachment from an earlier lead
+		rank := r.beginRank(slot, t)
+		for _, id := range t.Owners(slot) {
+			if id == r.n.id || !alive[id] {
+				continue
 			}
+			p := streams[id]
+			if p == nil {
+				var err error
+				if p, err = r.stream(id); err != nil {
+					r.logger.Debug("takeover: no stream to a replica; it will get a transfer", "to", id, "err", err)
+					continue
+				}
+				streams[id] = p
+			}
+			r.adopt(slot, p, from, rank)
 		}
-		a := &attachment{p: p, session: r.session.Add(1)}
-		if err := p.enqueue(slot, encodeAdoptEntry(slot, a.session, sr.offset.Load(), r.beginRank(slot, t))); err != nil {
-			continue // the queue overflowed: reconcile transfers the slot
-		}
-		a.live.Store(true)
-		sr.att = append(sr.att, a)
-		sr.publish()
-		p.mu.Lock()
-		p.slots[slot] = struct{}{}
-		p.mu.Unlock()
 	}
+}
+
+// adopt attaches peer p to a slot this node just took over from prev,
+// live at once: p (prev itself, or a replica synced to prev) holds the
+// state of the takeover offset, which it checks when the entAdopt entry
+// arrives; if it does not, it drops its copy and reports the slot gone,
+// and reconcile transfers it. Call with the slot lock held.
+func (r *replicator) adopt(slot uint16, p *peerStream, prev ring.NodeID, rank uint64) {
+	sr := &r.slots[slot]
+	for _, x := range sr.att {
+		if x.p == p {
+			x.failed.Store(true) // a stale attachment from an earlier lead
+		}
+	}
+	a := &attachment{p: p, session: r.session.Add(1)}
+	if err := p.enqueue(slot, encodeAdoptEntry(slot, a.session, sr.offset.Load(), rank, prev)); err != nil {
+		return // the queue overflowed: reconcile transfers the slot
+	}
+	a.live.Store(true)
+	sr.att = append(sr.att, a)
+	sr.publish()
+	p.mu.Lock()
+	p.slots[slot] = struct{}{}
+	p.mu.Unlock()
 }
 
 // Leave drains this node and then leaves the cluster (SIGTERM, SHUTDOWN,

@@ -35,9 +35,10 @@ const (
 	entSnap   = 2 // slot, effect: part of a transfer's snapshot (no offset)
 	entBegin  = 3 // slot, session, base offset, epoch: a transfer starts; drop the slot
 	entSynced = 4 // slot, offset: the transfer is complete up to offset
-	// entAdopt: slot, session, offset, epoch: the node this one handed the
-	// slot off to streams it from that offset on; the receiver's copy is
-	// the replica's state, so no transfer is needed (handoff.go).
+	// entAdopt: slot, session, offset, epoch, previous primary: the slot's
+	// new primary streams it from that offset on, to its old primary and
+	// the replicas synced to it, whose copies are that state, so no
+	// transfer is needed (handoff.go).
 	entAdopt = 5
 )
 
@@ -48,11 +49,12 @@ const (
 	// maxStreamBatchBytes and maxStreamBatchEntries bound one call.
 	maxStreamBatchBytes   = 512 << 10
 	maxStreamBatchEntries = 4096
-	// snapshotAhead bounds the bytes a transfer keeps queued on a stream:
-	// two calls' worth keeps the stream busy, and a live write queued
-	// behind a snapshot waits for at most that much before its replica
-	// acknowledges it (with replica-ack one, its client waits too).
-	snapshotAhead = 2 * maxStreamBatchBytes
+	// snapshotAhead bounds the bytes a transfer keeps queued on a stream.
+	// A live write queued behind a snapshot waits for them before its
+	// replica acknowledges it (with replica-ack one, its client waits
+	// too), and so does a handoff's fence. 128 KiB still carries 29 MB/s
+	// on loopback; 1 MiB doubled client p99 during a join (BENCHMARKS.md).
+	snapshotAhead = maxStreamBatchBytes / 4
 	// streamRetryMax caps the backoff between failed calls.
 	streamRetryMax = time.Second
 	// warnAfterFailures is how many calls in a row fail before the
@@ -417,8 +419,8 @@ func encodeBeginEntry(slot uint16, session, base, epoch uint64) []byte {
 	return encodeSessionEntry(entBegin, slot, session, base, epoch)
 }
 
-func encodeAdoptEntry(slot uint16, session, off, epoch uint64) []byte {
-	return encodeSessionEntry(entAdopt, slot, session, off, epoch)
+func encodeAdoptEntry(slot uint16, session, off, epoch uint64, prev ring.NodeID) []byte {
+	return appendBytes(encodeSessionEntry(entAdopt, slot, session, off, epoch), []byte(prev))
 }
 
 // encodeSessionEntry encodes the entries that start a session: begin and
@@ -441,9 +443,10 @@ func encodeSyncedEntry(slot uint16, off uint64) []byte {
 type streamEntry struct {
 	typ     byte
 	slot    uint16
-	off     uint64 // entEffect, entSynced, entAdopt: the offset; entBegin: the base
-	session uint64 // entBegin, entAdopt
-	epoch   uint64 // entBegin, entAdopt
+	off     uint64      // entEffect, entSynced, entAdopt: the offset; entBegin: the base
+	session uint64      // entBegin, entAdopt
+	epoch   uint64      // entBegin, entAdopt
+	prev    ring.NodeID // entAdopt: the slot's previous primary
 	effect  store.Effect
 }
 
@@ -547,6 +550,9 @@ func decodeEntry(b []byte) (streamEntry, error) {
 		e.session = d.uvarint()
 		e.off = d.uvarint()
 		e.epoch = d.uvarint()
+		if e.typ == entAdopt {
+			e.prev = ring.NodeID(d.bytes())
+		}
 	case entSynced:
 		e.off = d.uvarint()
 	default:
