@@ -159,9 +159,11 @@ func (n *Node) planData(t *ring.Table, v view, members []Meta, target *ring.Plac
 		s.kind = stepMembers
 		return s, true
 	}
+	var have, want []ring.NodeID
 	for sl := range ring.SlotCount {
 		slot := uint16(sl)
-		if t.State(slot).Kind != ring.SlotStable || !slices.Equal(t.Owners(slot), target.Owners(slot)) {
+		have, want = t.AppendOwners(have[:0], slot), target.AppendOwners(want[:0], slot)
+		if t.State(slot).Kind != ring.SlotStable || !slices.Equal(have, want) {
 			s.kind = stepRebalance
 			return s, true
 		}
@@ -379,11 +381,12 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 	changed := 0
 	ask := make(map[ring.NodeID][]uint16)
 	var handoffs, trims []uint16
+	var owners, want, add []ring.NodeID // reused for every slot
 	for sl := range ring.SlotCount {
 		slot := uint16(sl)
-		owners := t.Owners(slot)
-		want := target.Owners(slot)
-		add := slices.Clone(owners)
+		owners = t.AppendOwners(owners[:0], slot)
+		want = target.AppendOwners(want[:0], slot)
+		add = append(add[:0], owners...)
 		if want[0] != owners[0] {
 			if slices.Contains(owners, want[0]) {
 				handoffs = append(handoffs, slot)

@@ -337,13 +337,15 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 	r.resyncOverflowed()
 	degraded := int64(0)
 	need := make(map[ring.NodeID][]uint16)
+	var owners, want []ring.NodeID // reused for every slot
 	for s := range ring.SlotCount {
 		slot := uint16(s)
 		sr := &r.slots[slot]
 		_, local := r.n.Route(slot)
-		var want []ring.NodeID
+		want = want[:0]
 		if local {
-			for _, o := range t.Owners(slot) {
+			owners = t.AppendOwners(owners[:0], slot)
+			for _, o := range owners {
 				if o != self && alive[o] {
 					want = append(want, o)
 				}

@@ -18,6 +18,22 @@ import (
 // slot it replicates (READONLY reads), and INFO replication. Each is a few
 // atomic loads, or one short critical section on the receiving state.
 
+// LiveReplicas returns how many synced replicas slot has on this node (as
+// its primary): a few atomic loads and no lock, so that INFO and WAIT can
+// ask it of every slot without slowing the writes that stream to them.
+func (n *Node) LiveReplicas(slot uint16) int {
+	if n.repl == nil || int(slot) >= ring.SlotCount {
+		return 0
+	}
+	live := 0
+	for _, a := range n.repl.slots[slot].attachments() {
+		if a.live.Load() && !a.failed.Load() {
+			live++
+		}
+	}
+	return live
+}
+
 // ReplicaAcks returns how many synced replicas slot has on this node (as
 // its primary) and how many of them applied the slot's stream up to off;
 // off 0 counts every synced replica. Both are 0 for a slot this node does

@@ -69,7 +69,7 @@ func (t *Table) Diff(p *Placement) []SlotDiff {
 	var out []SlotDiff
 	var want []NodeID
 	for s := range uint16(SlotCount) {
-		want = p.appendOwners(want[:0], s)
+		want = p.AppendOwners(want[:0], s)
 		have := t.Owners(s)
 		d := SlotDiff{Slot: s, From: have, To: want, FromState: t.State(s)}
 		if d.PrimaryChanged() || d.ReplicasChanged() || d.FromState.Kind != SlotStable {

@@ -366,11 +366,12 @@ func (p *Placement) Primary(slot uint16) NodeID {
 
 // Owners returns the target owners of slot: the primary, then the replicas.
 func (p *Placement) Owners(slot uint16) []NodeID {
-	return p.appendOwners(nil, slot)
+	return p.AppendOwners(nil, slot)
 }
 
-// appendOwners appends the owners of slot to dst.
-func (p *Placement) appendOwners(dst []NodeID, slot uint16) []NodeID {
+// AppendOwners appends the target owners of slot to dst: Owners without an
+// allocation, for loops over every slot.
+func (p *Placement) AppendOwners(dst []NodeID, slot uint16) []NodeID {
 	stride := 1 + p.replicas
 	for _, i := range p.owners[int(slot)*stride : (int(slot)+1)*stride] {
 		dst = append(dst, p.members[i])

@@ -362,12 +362,20 @@ func (t *Table) Owners(slot uint16) []NodeID {
 	if slot >= SlotCount {
 		return nil
 	}
-	e := &t.slots[slot]
-	out := make([]NodeID, e.n)
-	for k, i := range e.owners[:e.n] {
-		out[k] = t.members[i].ID
+	return t.AppendOwners(make([]NodeID, 0, t.slots[slot].n), slot)
+}
+
+// AppendOwners appends the owners of slot, primary first, to dst: Owners
+// without an allocation, for loops over every slot.
+func (t *Table) AppendOwners(dst []NodeID, slot uint16) []NodeID {
+	if slot >= SlotCount {
+		return dst
 	}
-	return out
+	e := &t.slots[slot]
+	for _, i := range e.owners[:e.n] {
+		dst = append(dst, t.members[i].ID)
+	}
+	return dst
 }
 
 // IsOwner reports whether id is the primary or a replica of slot.

@@ -259,7 +259,7 @@ func (s *Server) degradedSlots() int {
 	n := 0
 	for sl := range ring.SlotCount {
 		if _, local := s.cluster.Route(uint16(sl)); local {
-			if synced, _ := s.cluster.ReplicaAcks(uint16(sl), 0); synced == 0 {
+			if s.cluster.LiveReplicas(uint16(sl)) == 0 {
 				n++
 			}
 		}

@@ -271,7 +271,7 @@ func (s *Server) lacksReplicas(slots []uint16) bool {
 		return false
 	}
 	for _, sl := range slots {
-		if synced, _ := s.cluster.ReplicaAcks(sl, 0); synced < need {
+		if s.cluster.LiveReplicas(sl) < need {
 			s.repl.noReplicas.Add(1)
 			return true
 		}
@@ -302,7 +302,7 @@ func (s *Server) replicaBaseline() int {
 		if _, local := s.cluster.Route(uint16(sl)); !local {
 			continue
 		}
-		synced, _ := s.cluster.ReplicaAcks(uint16(sl), 0)
+		synced := s.cluster.LiveReplicas(uint16(sl))
 		if best < 0 || synced < best {
 			best = synced
 		}

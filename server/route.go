@@ -57,6 +57,8 @@ type Cluster interface {
 	// ReplicaAcks counts a led slot's synced replicas and those of them
 	// that applied its stream up to off.
 	ReplicaAcks(slot uint16, off uint64) (synced, acked int)
+	// LiveReplicas counts a led slot's synced replicas, without a lock.
+	LiveReplicas(slot uint16) int
 	// ReplicaSynced reports whether this node holds a complete copy of a
 	// slot it replicates (READONLY reads run here).
 	ReplicaSynced(slot uint16) bool

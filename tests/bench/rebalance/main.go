@@ -31,6 +31,7 @@ import (
 // config holds the command's flags.
 type config struct {
 	bin, rate, doc, rev  string
+	batch                int
 	port, keys, valLen   int
 	ops, workers         int
 	setRatio             float64
@@ -46,6 +47,7 @@ func main() {
 	flag.IntVar(&cfg.valLen, "value", 100, "value size in bytes")
 	flag.StringVar(&cfg.rev, "rev", "", "what the binary was built from, for the report; empty = git describe of the working tree")
 	flag.StringVar(&cfg.rate, "rate", "", "--migration-rate of the nodes (bytes/s or with a unit); empty = the node default")
+	flag.IntVar(&cfg.batch, "batch", 0, "--migration-batch of the nodes (slots moving at once); 0 = the node default")
 	flag.IntVar(&cfg.ops, "ops", 2000, "client load: requests per second, all workers together")
 	flag.IntVar(&cfg.workers, "workers", 8, "client load: goroutines, one request in flight each")
 	flag.Float64Var(&cfg.setRatio, "set-ratio", 0.2, "client load: fraction of requests that are SETs (the rest GETs)")
@@ -128,7 +130,7 @@ func run(cfg config) (err error) {
 		if i > 0 {
 			join = seed
 		}
-		n, err := startNode(cfg.bin, dir, cfg.port+i, join, cfg.rate)
+		n, err := startNode(cfg.bin, dir, cfg.port+i, join, cfg.rate, cfg.batch)
 		if err != nil {
 			return err
 		}
@@ -174,7 +176,7 @@ func run(cfg config) (err error) {
 	loadDone := make(chan loadResult, 1)
 	go func() { loadDone <- ks.clientLoad(dctx, cc, cfg.workers, cfg.ops, cfg.setRatio) }()
 	joined := time.Now()
-	n3, err := startNode(cfg.bin, dir, cfg.port+2, seed, cfg.rate)
+	n3, err := startNode(cfg.bin, dir, cfg.port+2, seed, cfg.rate, cfg.batch)
 	if err == nil {
 		nodes = append(nodes, n3)
 		var settledAt time.Time
@@ -247,6 +249,9 @@ func (r *result) markdown() string {
 	rate := c.rate
 	if rate == "" {
 		rate = "node default (64mb)"
+	}
+	if c.batch > 0 {
+		rate += fmt.Sprintf(", migration batch %d", c.batch)
 	}
 	fmt.Fprintf(&b, "## Rebalance\n\n")
 	fmt.Fprintf(&b, "Goal (issue 5): client p99 while a node joins and slots move to it stays within 2x of idle.\n")

@@ -61,9 +61,10 @@ func checkPortsFree(base, count int) error {
 }
 
 // startNode starts meshcache on port with its log in dir; join, when not
-// empty, is the cluster address of a seed. The process dies with the
+// empty, is the cluster address of a seed; rate and batch, when set, are
+// its --migration-rate and --migration-batch. The process dies with the
 // benchmark (Pdeathsig) even if the benchmark is killed outright.
-func startNode(bin, dir string, port int, join, rate string) (*node, error) {
+func startNode(bin, dir string, port int, join, rate string, batch int) (*node, error) {
 	n := &node{port: port, logf: filepath.Join(dir, "node-"+strconv.Itoa(port)+".log"), done: make(chan struct{})}
 	out, err := os.Create(n.logf)
 	if err != nil {
@@ -75,6 +76,9 @@ func startNode(bin, dir string, port int, join, rate string) (*node, error) {
 	}
 	if rate != "" {
 		args = append(args, "--migration-rate", rate)
+	}
+	if batch > 0 {
+		args = append(args, "--migration-batch", strconv.Itoa(batch))
 	}
 	n.cmd = exec.Command(bin, args...)
 	n.cmd.Dir = dir
