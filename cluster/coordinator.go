@@ -405,6 +405,7 @@ func sameMembers(have []ring.Member, want []Meta) bool {
 // runStep executes a step: it builds the next table, adopts it and pushes
 // it to every alive member.
 func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step) error {
+	start := time.Now()
 	epoch := v.maxEpoch
 	if cur != nil {
 		epoch = max(epoch, cur.Epoch)
@@ -470,6 +471,7 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step) er
 	}
 	epoch = next.Epoch
 	n.logger.Info("coordinator issued routing table", "step", s.kind, "epoch", epoch,
+		"build_ms", float64(time.Since(start).Microseconds())/1000,
 		"members", len(s.members), "slots_changed", s.slots)
 	var peers []string
 	for id, m := range v.alive {

@@ -44,11 +44,6 @@ import (
 // handoffAckTimeout bounds the fenced wait for the target's last ack.
 const handoffAckTimeout = 2 * time.Second
 
-// adoptGrace is how long a fenced handoff waits, once the target is caught
-// up, for the slot's other replicas, so that the new primary can adopt them
-// rather than rebuild them.
-const adoptGrace = 50 * time.Millisecond
-
 // handleHandoff runs the handoffs the coordinator asked for and replies
 // with the slots handed off and their new primaries. Request: epoch
 // (uvarint), then the moves; reply: the moves done (see appendMoves).
@@ -173,6 +168,7 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 	}
 	tx := r.st.LockSlots(fence) // the fence: writes to these slots wait
 	defer tx.Close()
+	fenced := time.Now()
 	lasts := make(map[uint16]uint64, len(fence))
 	for _, slot := range fence {
 		if n.leadsLocally(slot) {
@@ -181,36 +177,20 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 	}
 	wctx, cancel := context.WithTimeout(ctx, handoffAckTimeout)
 	defer cancel()
-	behind := func(a *attachment, slot uint16, last uint64) bool {
-		ack := a.p.ack(slot)
-		return ack.session != a.session || ack.applied < last
-	}
-	var caughtUp time.Time // when the target had acknowledged every slot
 	for {
 		sig := r.ackChan()
-		pending, lagging := 0, 0
+		pending := 0
 		for slot, last := range lasts {
 			a := atts[slot]
 			if a.failed.Load() || a.detached.Load() {
 				delete(lasts, slot)
 				continue
 			}
-			if behind(a, slot, last) {
+			if ack := a.p.ack(slot); ack.session != a.session || ack.applied < last {
 				pending++
 			}
-			// The other replicas are adopted by the target only if they
-			// hold the last offset too (else they get a transfer): give
-			// them a moment, they are rarely more than a round trip late.
-			for _, o := range r.slots[slot].attachments() {
-				if o != a && o.live.Load() && !o.failed.Load() && behind(o, slot, last) {
-					lagging++
-				}
-			}
 		}
-		if pending == 0 && caughtUp.IsZero() {
-			caughtUp = time.Now()
-		}
-		if pending == 0 && (lagging == 0 || time.Since(caughtUp) >= adoptGrace) {
+		if pending == 0 {
 			break
 		}
 		select {
@@ -300,6 +280,8 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 	}
 	r.handoffs.Add(int64(len(taken)))
 	r.kick()
+	r.logger.Info("slots handed off", "to", target, "slots", len(taken), "fenced", len(fence),
+		"fence_ms", float64(time.Since(fenced).Microseconds())/1000)
 	return append(done, taken...), nil
 }
 
@@ -357,56 +339,44 @@ func (n *Node) handleTakeover(_ context.Context, _ string, req, reply []byte) ([
 	return reply, nil
 }
 
-// takeOver makes this node lead slots it took over from the primary `from`:
-// it sets the lead overrides and streams the slots, from the takeover
-// offset, to the other owners, which hold that same state (entAdopt, no
-// transfer): `from` itself and the replicas that were synced to it. Both
-// happen under the slots' store locks, so the first write this node takes
-// is already streamed. Call with recvMu held.
+// takeOver makes this node lead slots it took over from the primary `from`,
+// which holds the same state: it streams the slots back to `from` as its
+// replica from the takeover offset (entAdopt, no transfer), then sets the
+// lead overrides. Both happen under the slots' store locks, so the first
+// write this node takes is already streamed. The slots' other replicas get
+// a transfer: adopting them too (their copies are the old primary's state
+// when they applied its stream to the same offset) halved the bytes of a
+// join but lost an acknowledged write in TestPartitionMinority about once
+// in ten runs, a cause not yet found. Call with recvMu held.
 func (r *replicator) takeOver(slots []uint16, from ring.NodeID, epoch uint64) {
 	if len(slots) == 0 {
 		return
+	}
+	p, err := r.stream(from)
+	if err != nil {
+		r.logger.Debug("takeover: no stream back to the old primary; it will get a transfer", "to", from, "err", err)
 	}
 	tx := r.st.LockSlots(slots)
 	defer tx.Close()
 	o := &leadOverride{epoch: epoch, from: from}
 	t := r.n.table.Load()
-	alive := r.n.aliveIDs()
-	streams := make(map[ring.NodeID]*peerStream)
 	for _, slot := range slots {
 		sr := &r.slots[slot]
 		sr.offset.Store(max(sr.offset.Load(), r.recv[slot].applied))
 		sr.fwd.Store(nil)
 		sr.gave.Store(nil)
 		sr.lead.Store(o)
-		if t == nil {
-			continue
-		}
-		rank := r.beginRank(slot, t)
-		for _, id := range t.Owners(slot) {
-			if id == r.n.id || !alive[id] {
-				continue
-			}
-			p := streams[id]
-			if p == nil {
-				var err error
-				if p, err = r.stream(id); err != nil {
-					r.logger.Debug("takeover: no stream to a replica; it will get a transfer", "to", id, "err", err)
-					continue
-				}
-				streams[id] = p
-			}
-			r.adopt(slot, p, from, rank)
+		if p != nil && t != nil {
+			r.adopt(slot, p, r.beginRank(slot, t))
 		}
 	}
 }
 
-// adopt attaches peer p to a slot this node just took over from prev,
-// live at once: p (prev itself, or a replica synced to prev) holds the
-// state of the takeover offset, which it checks when the entAdopt entry
-// arrives; if it does not, it drops its copy and reports the slot gone,
-// and reconcile transfers it. Call with the slot lock held.
-func (r *replicator) adopt(slot uint16, p *peerStream, prev ring.NodeID, rank uint64) {
+// adopt attaches the old primary p to a slot this node just took over from
+// it, live at once: p holds the state of the takeover offset, which it
+// checks when the entAdopt entry arrives; if it does not, it reports the
+// slot gone and reconcile transfers it. Call with the slot lock held.
+func (r *replicator) adopt(slot uint16, p *peerStream, rank uint64) {
 	sr := &r.slots[slot]
 	for _, x := range sr.att {
 		if x.p == p {
@@ -414,7 +384,7 @@ func (r *replicator) adopt(slot uint16, p *peerStream, prev ring.NodeID, rank ui
 		}
 	}
 	a := &attachment{p: p, session: r.session.Add(1)}
-	if err := p.enqueue(slot, encodeAdoptEntry(slot, a.session, sr.offset.Load(), rank, prev)); err != nil {
+	if err := p.enqueue(slot, encodeAdoptEntry(slot, a.session, sr.offset.Load(), rank)); err != nil {
 		return // the queue overflowed: reconcile transfers the slot
 	}
 	a.live.Store(true)

@@ -117,15 +117,13 @@ func (r *replicator) handleReplicate(_ context.Context, _ string, req, reply []b
 			*rs = recvSlot{source: src, session: e.session, epoch: e.epoch, applied: e.off}
 			r.slots[e.slot].offset.Store(e.off)
 		case entAdopt:
-			// The slot's new primary leads it from the offset it took
-			// over at. If this node holds exactly that state (it handed
-			// the slot off at that offset, or replicated the old primary
-			// up to it), it becomes the new primary's replica as is.
+			// The node this one handed the slot off to leads it from the
+			// offset it took over at; what this node holds is exactly
+			// that state, so it becomes the new primary's replica as is.
 			sr := &r.slots[e.slot]
 			g := sr.gave.Swap(nil)
-			gaveIt := g != nil && g.to == src && g.off == e.off && sr.offset.Load() == e.off
-			synced := rs.source == e.prev && rs.synced && rs.applied == e.off
-			if !gaveIt && !synced || r.n.leadsLocally(e.slot) || e.epoch < rs.epoch {
+			if g == nil || g.to != src || g.off != e.off || sr.offset.Load() != e.off ||
+				r.n.leadsLocally(e.slot) || e.epoch < rs.epoch {
 				r.logger.Debug("adopt refused; the slot will be transferred", "slot", e.slot, "from", src,
 					"offset", e.off, "held", sr.offset.Load())
 				if rs.source == src {

@@ -297,6 +297,7 @@ func (r *replicator) loop(ctx context.Context) {
 			if !r.reconcile(ctx) {
 				clean = t
 			}
+			r.logger.Debug("reconciled", "ms", float64(time.Since(last).Microseconds())/1000)
 		}
 		select {
 		case <-ctx.Done():

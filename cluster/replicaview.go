@@ -34,6 +34,52 @@ func (n *Node) LiveReplicas(slot uint16) int {
 	return live
 }
 
+// ReplicaSlotCounts counts the slots the routing table names this node a
+// replica of: those it holds in sync with the node that leads them now
+// (as ReplicaSynced), and the others (being built). It takes the receiving
+// state's lock once, not once per slot, and allocates nothing: INFO asks
+// it, and that lock is on the path of every replicated write's
+// acknowledgement.
+func (n *Node) ReplicaSlotCounts() (synced, syncing int) {
+	r := n.repl
+	t := n.table.Load()
+	if r == nil || t == nil {
+		return 0, 0
+	}
+	var owners [ring.MaxOwners]ring.NodeID
+	r.recvMu.Lock()
+	defer r.recvMu.Unlock()
+	for s := range ring.SlotCount {
+		slot := uint16(s)
+		o := t.AppendOwners(owners[:0], slot)
+		if len(o) < 2 || !slices.Contains(o[1:], n.id) {
+			continue
+		}
+		rs := &r.recv[slot]
+		if p, local := n.Route(slot); !local && rs.synced && rs.source == p {
+			synced++
+		} else {
+			syncing++
+		}
+	}
+	return synced, syncing
+}
+
+// LedOffsetSum sums the replication offsets of the slots this node leads
+// (INFO's master_repl_offset), without allocating.
+func (n *Node) LedOffsetSum() uint64 {
+	if n.repl == nil {
+		return 0
+	}
+	var sum uint64
+	for s := range ring.SlotCount {
+		if n.leadsLocally(uint16(s)) {
+			sum += n.repl.slots[s].offset.Load()
+		}
+	}
+	return sum
+}
+
 // ReplicaAcks returns how many synced replicas slot has on this node (as
 // its primary) and how many of them applied the slot's stream up to off;
 // off 0 counts every synced replica. Both are 0 for a slot this node does

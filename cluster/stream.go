@@ -35,10 +35,9 @@ const (
 	entSnap   = 2 // slot, effect: part of a transfer's snapshot (no offset)
 	entBegin  = 3 // slot, session, base offset, epoch: a transfer starts; drop the slot
 	entSynced = 4 // slot, offset: the transfer is complete up to offset
-	// entAdopt: slot, session, offset, epoch, previous primary: the slot's
-	// new primary streams it from that offset on, to its old primary and
-	// the replicas synced to it, whose copies are that state, so no
-	// transfer is needed (handoff.go).
+	// entAdopt: slot, session, offset, epoch: the node this one handed the
+	// slot off to streams it from that offset on; the receiver's copy is
+	// the replica's state, so no transfer is needed (handoff.go).
 	entAdopt = 5
 )
 
@@ -419,8 +418,8 @@ func encodeBeginEntry(slot uint16, session, base, epoch uint64) []byte {
 	return encodeSessionEntry(entBegin, slot, session, base, epoch)
 }
 
-func encodeAdoptEntry(slot uint16, session, off, epoch uint64, prev ring.NodeID) []byte {
-	return appendBytes(encodeSessionEntry(entAdopt, slot, session, off, epoch), []byte(prev))
+func encodeAdoptEntry(slot uint16, session, off, epoch uint64) []byte {
+	return encodeSessionEntry(entAdopt, slot, session, off, epoch)
 }
 
 // encodeSessionEntry encodes the entries that start a session: begin and
@@ -443,10 +442,9 @@ func encodeSyncedEntry(slot uint16, off uint64) []byte {
 type streamEntry struct {
 	typ     byte
 	slot    uint16
-	off     uint64      // entEffect, entSynced, entAdopt: the offset; entBegin: the base
-	session uint64      // entBegin, entAdopt
-	epoch   uint64      // entBegin, entAdopt
-	prev    ring.NodeID // entAdopt: the slot's previous primary
+	off     uint64 // entEffect, entSynced, entAdopt: the offset; entBegin: the base
+	session uint64 // entBegin, entAdopt
+	epoch   uint64 // entBegin, entAdopt
 	effect  store.Effect
 }
 
@@ -550,9 +548,6 @@ func decodeEntry(b []byte) (streamEntry, error) {
 		e.session = d.uvarint()
 		e.off = d.uvarint()
 		e.epoch = d.uvarint()
-		if e.typ == entAdopt {
-			e.prev = ring.NodeID(d.bytes())
-		}
 	case entSynced:
 		e.off = d.uvarint()
 	default:

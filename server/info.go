@@ -210,8 +210,15 @@ func (s *Server) infoReplication(b *strings.Builder) {
 	b.WriteString(lines.String())
 	field(b, "master_failover_state", "no-failover")
 	field(b, "master_replid", s.runID)
-	field(b, "master_repl_offset", s.ledOffsetSum())
-	replicated, syncing := s.replicaSlots()
+	var offset uint64
+	if s.cluster != nil {
+		offset = s.cluster.LedOffsetSum()
+	}
+	field(b, "master_repl_offset", offset)
+	var replicated, syncing int
+	if s.cluster != nil {
+		replicated, syncing = s.cluster.ReplicaSlotCounts()
+	}
 	field(b, "slots_led", info.LedSlots)
 	field(b, "slots_replicated", replicated)
 	field(b, "slots_replica_syncing", syncing)
@@ -224,28 +231,6 @@ func (s *Server) infoReplication(b *strings.Builder) {
 	field(b, "noreplicas_rejected", s.repl.noReplicas.Load())
 	field(b, "slots_lost", info.LostSlots)
 	field(b, "draining", boolInt(s.Draining()))
-}
-
-// replicaSlots counts the slots the routing table names this node a
-// replica of: those it holds in sync with their primary, and the others
-// (being built).
-func (s *Server) replicaSlots() (synced, syncing int) {
-	if s.cluster == nil {
-		return 0, 0
-	}
-	t := s.cluster.Table()
-	if t == nil {
-		return 0, 0
-	}
-	self := s.cluster.ID()
-	for _, sl := range t.ReplicaSlots(self) {
-		if s.cluster.ReplicaSynced(sl) {
-			synced++
-		} else {
-			syncing++
-		}
-	}
-	return synced, syncing
 }
 
 // degradedSlots counts the slots led here that should have replicas
@@ -265,24 +250,6 @@ func (s *Server) degradedSlots() int {
 		}
 	}
 	return n
-}
-
-// ledOffsetSum sums the replication offsets of the slots led here.
-func (s *Server) ledOffsetSum() uint64 {
-	if s.cluster == nil {
-		return 0
-	}
-	slots := make([]uint16, 0, ring.SlotCount)
-	for sl := range ring.SlotCount {
-		if _, local := s.cluster.Route(uint16(sl)); local {
-			slots = append(slots, uint16(sl))
-		}
-	}
-	var sum uint64
-	for _, p := range s.cluster.Offsets(nil, slots...) {
-		sum += p.Offset
-	}
-	return sum
 }
 
 func (s *Server) infoCPU(b *strings.Builder) {

@@ -56,7 +56,7 @@ func (s *Server) Leave(ctx context.Context) error {
 
 	start := time.Now()
 	info := s.cluster.ReplicationInfo()
-	replicated, syncing := s.replicaSlots()
+	replicated, syncing := s.cluster.ReplicaSlotCounts()
 	s.log.Info("draining: handing this node's slots to others before leaving the cluster",
 		"slots_led", info.LedSlots, "slots_replicated", replicated+syncing)
 	err := s.cluster.Leave(ctx)

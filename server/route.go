@@ -59,6 +59,11 @@ type Cluster interface {
 	ReplicaAcks(slot uint16, off uint64) (synced, acked int)
 	// LiveReplicas counts a led slot's synced replicas, without a lock.
 	LiveReplicas(slot uint16) int
+	// ReplicaSlotCounts counts the slots this node replicates in sync
+	// with their primary, and those still being built.
+	ReplicaSlotCounts() (synced, syncing int)
+	// LedOffsetSum sums the replication offsets of the slots led here.
+	LedOffsetSum() uint64
 	// ReplicaSynced reports whether this node holds a complete copy of a
 	// slot it replicates (READONLY reads run here).
 	ReplicaSynced(slot uint16) bool
@@ -184,6 +189,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) bool
 	if rs != nil && rs.readonly && s.readsHere(c, e) {
 		return false // a READONLY read of slots replicated here (replication.go)
 	}
+	var hint ring.NodeID // where the last -MOVED sent us
 	for attempt := 0; ; attempt++ {
 		t := s.cluster.Table()
 		if t == nil {
@@ -229,17 +235,53 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) bool
 			c.reply.Error(errCrossSlot)
 			return true
 		}
-		if !s.forward(c, owner, args) {
+		to := owner
+		if hint != "" {
+			to = hint
+		}
+		movedTo, moved := s.forward(c, to, args)
+		if !moved {
 			return true
 		}
 		// The owner answered -MOVED: its table and ours differ for the
-		// moment. Route again once ours has had time to catch up.
+		// moment, as during a handoff, when the old primary already
+		// forwards to the new one and our table does not say so yet.
+		// Follow the redirect at once, as a cluster client would; if it
+		// leads nowhere new, route again once our table has caught up.
 		if attempt >= movedRetries {
 			c.reply.Error(fmt.Sprintf("TRYAGAIN slot %d is moving between nodes, try again", c.slots[0]))
 			return true
 		}
+		if id := memberAt(t, movedTo); id != "" && id != self && id != to {
+			hint = id
+			continue
+		}
+		hint = ""
 		time.Sleep(movedBackoff << attempt)
 	}
+}
+
+// memberAt returns the member of t whose client address is addr, or "".
+func memberAt(t *ring.Table, addr string) ring.NodeID {
+	if addr == "" {
+		return ""
+	}
+	for _, m := range t.Members() {
+		if m.Addr == addr {
+			return m.ID
+		}
+	}
+	return ""
+}
+
+// movedAddr returns the address of a raw -MOVED reply ("-MOVED slot
+// host:port").
+func movedAddr(reply []byte) string {
+	f := bytes.Fields(reply)
+	if len(f) != 3 {
+		return ""
+	}
+	return string(f[2])
 }
 
 // replyMoved answers -MOVED for the first of c.slots this node does not
@@ -268,10 +310,10 @@ func isMoved(reply []byte) bool { return bytes.HasPrefix(reply, []byte("-MOVED "
 // it in the client's pipeline that go to the same node (one ordered batch,
 // so their order holds: the receiver runs a batch in order, and this
 // connection never has two calls in flight). It appends args's reply to
-// c.reply and queues the others' replies in c.route.ahead. It returns
-// true when owner answered args with -MOVED (appended to c.reply, see
-// movedLen): the caller routes it again.
-func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (moved bool) {
+// c.reply and queues the others' replies in c.route.ahead. When owner
+// answered args with -MOVED it appends nothing and reports moved, with the
+// address the -MOVED named: the caller routes args again.
+func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo string, moved bool) {
 	rs := c.routeState()
 	rs.cmds = append(rs.cmds[:0], args)
 	if c.conn != nil {
@@ -310,11 +352,11 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (moved boo
 			rs.ahead = append(rs.ahead, aheadReply{args: cmd, reply: []byte("-" + msg + "\r\n")})
 		}
 		rs.cmds = rs.cmds[:0]
-		return false
+		return "", false
 	}
 	if isMoved(replies[0]) {
 		rs.cmds = rs.cmds[:0]
-		return true // the receiver stopped there: nothing else ran
+		return movedAddr(replies[0]), true // the receiver stopped there: nothing else ran
 	}
 	c.reply.Raw(replies[0])
 	// The receiver stops a batch at its first -MOVED: the commands from
@@ -326,7 +368,7 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (moved boo
 		rs.ahead = append(rs.ahead, aheadReply{args: rs.cmds[i+1], reply: r})
 	}
 	rs.cmds = rs.cmds[:0]
-	return false
+	return "", false
 }
 
 func argsSize(args [][]byte) int {

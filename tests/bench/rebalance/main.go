@@ -155,9 +155,24 @@ func run(cfg config) (err error) {
 	res.loadTime = time.Since(start)
 	slog.Info("loaded", "keys", cfg.keys, "seconds", res.loadTime.Seconds())
 
+	// The idle phase polls the nodes as the settle check of the rebalance
+	// phase does (INFO every 200 ms), so that both phases carry the same
+	// observer and the ratio measures the rebalance alone.
 	ictx, icancel := context.WithTimeout(ctx, cfg.idle)
+	polled := make(chan struct{})
+	go func() { // the idle phase's poller; ends with ictx
+		defer close(polled)
+		for ictx.Err() == nil {
+			_, _ = clusterEpoch(ictx, nodes)
+			select {
+			case <-ictx.Done():
+			case <-time.After(settlePoll):
+			}
+		}
+	}()
 	res.idleRes = ks.clientLoad(ictx, cc, cfg.workers, cfg.ops, cfg.setRatio)
 	icancel()
+	<-polled
 	if ctx.Err() != nil {
 		return fmt.Errorf("idle phase: %w", ctx.Err())
 	}
@@ -259,7 +274,8 @@ func (r *result) markdown() string {
 		time.Now().UTC().Format("2006-01-02"), c.rev, runtime.NumCPU(), runtime.Version())
 	fmt.Fprintf(&b, "(replicas 1, replica-ack one, `lan` gossip, migration rate %s) loaded with %d keys of %d-byte\n", rate, c.keys, c.valLen)
 	fmt.Fprintf(&b, "values in %.1f s, then a third node joins. Client load in both phases: go-redis ClusterClient, %d workers,\n", r.loadTime.Seconds(), c.workers)
-	fmt.Fprintf(&b, "%d requests/s in all, %.0f%% SET / %.0f%% GET on random loaded keys. Load average (1, 5, 15 min)\n", c.ops, 100*c.setRatio, 100*(1-c.setRatio))
+	fmt.Fprintf(&b, "%d requests/s in all, %.0f%% SET / %.0f%% GET on random loaded keys; both phases poll every node's INFO\n", c.ops, 100*c.setRatio, 100*(1-c.setRatio))
+	fmt.Fprintf(&b, "every %s (the settle check). Load average (1, 5, 15 min)\n", settlePoll)
 	fmt.Fprintf(&b, "before: %s, after: %s; every process shares the machine's cores.\n\n", r.loadBefore, r.loadAfter)
 
 	mbs := 0.0

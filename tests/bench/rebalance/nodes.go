@@ -230,10 +230,13 @@ func waitSettled(ctx context.Context, nodes []*node, stable, timeout time.Durati
 		select {
 		case <-ctx.Done():
 			return time.Time{}, fmt.Errorf("cluster of %d not settled within %v: %w (last: %v)", len(nodes), timeout, ctx.Err(), lastErr)
-		case <-time.After(200 * time.Millisecond):
+		case <-time.After(settlePoll):
 		}
 	}
 }
+
+// settlePoll is how often waitSettled reads the nodes' INFO.
+const settlePoll = 200 * time.Millisecond
 
 // clusterEpoch returns the epoch all nodes are settled on.
 func clusterEpoch(ctx context.Context, nodes []*node) (string, error) {
