@@ -65,14 +65,24 @@ func (n *Node) handleReplState(_ context.Context, _ string, req, reply []byte) (
 	return reply, nil
 }
 
+// localReplState reports this node's receiving state of slots. A slot it
+// took over by a handoff that no table names it primary of yet reports
+// the offset it has reached since: if the old primary dies in that window,
+// the failover must prefer this node, which holds every write it
+// acknowledged as the slot's leader, over a replica still at the takeover
+// offset.
 func (n *Node) localReplState(slots []uint16) []replInfo {
 	r := n.repl
+	t := n.table.Load()
 	out := make([]replInfo, len(slots))
 	r.recvMu.Lock()
 	defer r.recvMu.Unlock()
 	for i, s := range slots {
 		rs := r.recv[s]
 		out[i] = replInfo{source: rs.source, applied: rs.applied, synced: rs.synced}
+		if o := r.slots[s].lead.Load(); o != nil && t != nil && o.holds(t, s, n.id) && rs.source == o.from {
+			out[i].applied = max(rs.applied, r.slots[s].offset.Load())
+		}
 	}
 	return out
 }

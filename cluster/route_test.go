@@ -66,3 +66,27 @@ func TestOverridesHoldUntilResolved(t *testing.T) {
 	assert.True(t, lead.holds(overrideTable(t, 9, a, b), 0, b),
 		"the dropped override would hold again under a later table naming a: dropping it is what keeps b from leading")
 }
+
+// TestTakeoverWinsFailover: a node that took a slot over by a handoff no
+// table names yet reports the offset it reached as the slot's leader, so
+// if the old primary dies in that window the failover prefers it to a
+// replica still at the takeover offset (which lacks its acknowledged
+// writes).
+func TestTakeoverWinsFailover(t *testing.T) {
+	id := func(c string) ring.NodeID { return ring.NodeID(strings.Repeat(c, ring.NodeIDLen)) }
+	a, b := id("a"), id("b")
+	n := &Node{id: b}
+	r := &replicator{n: n}
+	n.repl = r
+	n.table.Store(overrideTable(t, 5, a, b, id("c"))) // still names a primary
+	r.recv[0] = recvSlot{source: a, applied: 40, synced: true}
+	r.slots[0].offset.Store(47) // b wrote 7 effects since it took over at 40
+	require.Equal(t, replInfo{source: a, applied: 40, synced: true}, n.localReplState([]uint16{0})[0],
+		"no override: the receiving state as it is")
+
+	r.slots[0].lead.Store(&leadOverride{epoch: 5, from: a})
+	require.Equal(t, replInfo{source: a, applied: 47, synced: true}, n.localReplState([]uint16{0})[0])
+
+	n.table.Store(overrideTable(t, 6, b, a)) // a table names b: no override, nothing to report
+	require.Equal(t, uint64(40), n.localReplState([]uint16{0})[0].applied)
+}

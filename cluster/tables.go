@@ -33,6 +33,10 @@ func (n *Node) installTable(t *ring.Table, from string) bool {
 		n.repl.settleOverrides(t)
 	}
 	n.tableMu.Unlock()
+	// Judge the majority against the new table's members now, not on the
+	// control loop's next tick: a node that just bootstrapped a one-node
+	// cluster would otherwise refuse writes as a minority until then.
+	n.updateQuorum(t, n.see())
 
 	_, inTable := t.Member(n.id)
 	switch st := State(n.state.Load()); {
