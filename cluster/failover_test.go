@@ -87,11 +87,7 @@ func TestJoinUnderWrites(t *testing.T) {
 	first := startDataNode(t, ctx, logger, o)
 	nodes := []*dataNode{first}
 	waitSettled(t, ctx, nodes, 1)
-	ls := &liveSet{}
-	ls.set(nodes)
-	l := newLedger()
-	stop := startWriter(t, ls, l, 1)
-	time.Sleep(300 * time.Millisecond)
+	ls, l, stop := writeUnder(t, nodes)
 
 	o.join = []string{first.ClusterAddr()}
 	for range 2 {
@@ -110,17 +106,25 @@ func TestJoinUnderWrites(t *testing.T) {
 	assert.Positive(t, handoffs, "slots moved by handoff")
 }
 
+// writeUnder starts a writer (replica-ack one) over nodes and lets it run
+// a moment, so that the fault a test injects next meets writes in flight.
+func writeUnder(t *testing.T, nodes []*dataNode) (*liveSet, *ledger, func()) {
+	t.Helper()
+	ls := &liveSet{}
+	ls.set(nodes)
+	l := newLedger()
+	stop := startWriter(t, ls, l, 1)
+	time.Sleep(300 * time.Millisecond)
+	return ls, l, stop
+}
+
 // TestFailoverNoLoss crashes a node (closed without leaving, as SIGKILL
 // does), lets the cluster promote replicas and rebuild the lost copies,
 // then crashes a second node: no acknowledged write is lost.
 func TestFailoverNoLoss(t *testing.T) {
 	ctx := testCtx(t, 100*time.Second)
 	nodes := startDataCluster(t, ctx, 4, nodeOpts{replicas: 1})
-	ls := &liveSet{}
-	ls.set(nodes)
-	l := newLedger()
-	stop := startWriter(t, ls, l, 1)
-	time.Sleep(300 * time.Millisecond)
+	ls, l, stop := writeUnder(t, nodes)
 
 	for round := range 2 {
 		victim := nodes[len(nodes)-1]
@@ -159,11 +163,7 @@ func TestPartitionMinority(t *testing.T) {
 	ctx := testCtx(t, 100*time.Second)
 	faults := NewFaults()
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1, faults: faults})
-	ls := &liveSet{}
-	ls.set(nodes)
-	l := newLedger()
-	stop := startWriter(t, ls, l, 1)
-	time.Sleep(300 * time.Millisecond)
+	_, l, stop := writeUnder(t, nodes)
 
 	minority := nodes[2]
 	majority := nodes[:2]
@@ -194,11 +194,7 @@ func TestPartitionMinority(t *testing.T) {
 func TestLeaveDrains(t *testing.T) {
 	ctx := testCtx(t, 100*time.Second)
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1})
-	ls := &liveSet{}
-	ls.set(nodes)
-	l := newLedger()
-	stop := startWriter(t, ls, l, 1)
-	time.Sleep(300 * time.Millisecond)
+	ls, l, stop := writeUnder(t, nodes)
 
 	leaving := nodes[1]
 	require.NoError(t, leaving.Leave(ctx))

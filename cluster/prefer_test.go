@@ -17,11 +17,7 @@ import (
 func TestPlannedFailover(t *testing.T) {
 	ctx := testCtx(t, 90*time.Second)
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1})
-	ls := &liveSet{}
-	ls.set(nodes)
-	l := newLedger()
-	stop := startWriter(t, ls, l, 1)
-	time.Sleep(300 * time.Millisecond)
+	_, l, stop := writeUnder(t, nodes)
 
 	x := nodes[1]
 	before := x.Table()

@@ -227,8 +227,6 @@ type ReplicationInfo struct {
 	Peers         []PeerStreamInfo // outbound streams, by peer ID
 	LedSlots      int              // slots this node leads now
 	DegradedSlots int              // led slots that should have replicas but have no synced one
-	ReplicaSlots  int              // slots this node receives a stream for
-	SyncedSlots   int              // of those, transfer complete
 	DegradedWaits int64            // WaitReplicated calls that met a degraded slot
 	LostSlots     int64            // slots given a new primary with no synced replica (data lost)
 	Transfers     int              // slot transfers running now
@@ -276,16 +274,6 @@ func (n *Node) ReplicationInfo() ReplicationInfo {
 	for i := range info.Peers {
 		info.Peers[i].LiveSlots = live[info.Peers[i].ID]
 	}
-	r.recvMu.Lock()
-	for s := range r.recv {
-		if r.recv[s].source != "" {
-			info.ReplicaSlots++
-			if r.recv[s].synced {
-				info.SyncedSlots++
-			}
-		}
-	}
-	r.recvMu.Unlock()
 	info.DegradedSlots = int(r.degradedSlots.Load())
 	info.DegradedWaits = r.degradedWaits.Load()
 	info.LostSlots = r.lostSlots.Load()

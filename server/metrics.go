@@ -105,7 +105,7 @@ var (
 	descSlotsDegraded = prometheus.NewDesc("meshcache_slots_degraded",
 		"Slots led here that should have replicas but have no synced one (INFO slots_degraded).", nil, nil)
 	descSlotsSynced = prometheus.NewDesc("meshcache_slots_replica_synced",
-		"Slots this node replicates and holds a complete copy of.", nil, nil)
+		"Slots this node replicates and holds a complete copy of from their primary (INFO slots_replicated).", nil, nil)
 	descSlotsMigrating = prometheus.NewDesc("meshcache_slots_migrating",
 		"Slots this node leads and is handing off to another node (routing table state migrating).", nil, nil)
 	descSlotsImporting = prometheus.NewDesc("meshcache_slots_importing",
@@ -213,7 +213,8 @@ func (m *metricsCollector) collectReplication(ch chan<- prometheus.Metric) {
 		counter(descReplFailures, float64(p.Failures), id)
 	}
 	gauge(descSlotsDegraded, float64(s.degradedSlots()))
-	gauge(descSlotsSynced, float64(info.SyncedSlots))
+	synced, _ := s.cluster.ReplicaSlotCounts()
+	gauge(descSlotsSynced, float64(synced))
 	migrating, importing := s.movingSlots(s.cluster.ID())
 	gauge(descSlotsMigrating, float64(migrating))
 	gauge(descSlotsImporting, float64(importing))

@@ -2,7 +2,6 @@ package tests
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -122,10 +121,6 @@ func (w *writer) worker(ctx context.Context, id int) []*history.Key {
 			h = live[rng.IntN(len(live))]
 			del = r >= 82
 		}
-		op := history.Op{Del: del}
-		if !del {
-			op.Value = fmt.Sprintf("%s=%d", h.Name, len(h.Ops))
-		}
 		addr := w.target(target)
 		c := clients[addr]
 		if c == nil {
@@ -133,17 +128,7 @@ func (w *writer) worker(ctx context.Context, id int) []*history.Key {
 				DialTimeout: time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
 			clients[addr] = c
 		}
-		octx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		var err error
-		if del {
-			err = c.Del(octx, h.Name).Err()
-		} else {
-			err = c.Set(octx, h.Name, op.Value, 0).Err()
-		}
-		cancel()
-		op.Outcome = history.Classify(err)
-		op.At = w.since()
-		h.Ops = append(h.Ops, op)
+		op := h.Write(c, del, 5*time.Second, w.since())
 		switch op.Outcome {
 		case history.Acked:
 			w.acked.Add(1)
@@ -256,33 +241,13 @@ func judge(hs []*history.Key, reads []nodeRead, where func(key string) string) v
 
 // readBack reads every key from the node at addr with pipelined GETs.
 func readBack(ctx context.Context, addr string, hs []*history.Key) (nodeRead, error) {
-	r := nodeRead{node: addr, states: make([]history.State, len(hs)), errs: make([]error, len(hs))}
 	c := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, ReadTimeout: 10 * time.Second})
 	defer c.Close()
-	const batch = 500
-	for lo := 0; lo < len(hs); lo += batch {
-		hi := min(lo+batch, len(hs))
-		cmds, err := c.Pipelined(ctx, func(p redis.Pipeliner) error {
-			for _, h := range hs[lo:hi] {
-				p.Get(ctx, h.Name)
-			}
-			return nil
-		})
-		if len(cmds) != hi-lo {
-			return r, fmt.Errorf("read back from %s: %w", addr, err)
-		}
-		for j, cmd := range cmds {
-			v, err := cmd.(*redis.StringCmd).Result()
-			switch {
-			case errors.Is(err, redis.Nil):
-			case err != nil:
-				r.errs[lo+j] = err
-			default:
-				r.states[lo+j] = history.State{Present: true, Value: v}
-			}
-		}
+	states, errs, err := history.ReadBack(ctx, c, hs, 10*time.Second)
+	if err != nil {
+		return nodeRead{}, fmt.Errorf("read back from %s: %w", addr, err)
 	}
-	return r, nil
+	return nodeRead{node: addr, states: states, errs: errs}, nil
 }
 
 // checkHistories reads every key back from every node in addrs and judges the reads.

@@ -2,11 +2,8 @@ package chaos
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 
 	"github.com/meshcache/meshcache/tests/history"
 )
@@ -95,33 +92,11 @@ func judge(hs []*history.Key, reads []nodeRead) verdict {
 
 // readBack reads every key from node n with pipelined GETs.
 func readBack(ctx context.Context, n *node, hs []*history.Key) (nodeRead, error) {
-	r := nodeRead{node: n.name, states: make([]history.State, len(hs)), errs: make([]error, len(hs))}
-	const batch = 500
-	for lo := 0; lo < len(hs); lo += batch {
-		hi := min(lo+batch, len(hs))
-		bctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		cmds, err := n.client.Pipelined(bctx, func(p redis.Pipeliner) error {
-			for _, h := range hs[lo:hi] {
-				p.Get(bctx, h.Name)
-			}
-			return nil
-		})
-		cancel()
-		if len(cmds) != hi-lo {
-			return r, fmt.Errorf("read back from %s: %w", n.name, err)
-		}
-		for j, cmd := range cmds {
-			v, err := cmd.(*redis.StringCmd).Result()
-			switch {
-			case errors.Is(err, redis.Nil):
-			case err != nil:
-				r.errs[lo+j] = err
-			default:
-				r.states[lo+j] = history.State{Present: true, Value: v}
-			}
-		}
+	states, errs, err := history.ReadBack(ctx, n.client, hs, 10*time.Second)
+	if err != nil {
+		return nodeRead{}, fmt.Errorf("read back from %s: %w", n.name, err)
 	}
-	return r, nil
+	return nodeRead{node: n.name, states: states, errs: errs}, nil
 }
 
 // checkAll reads every key back from every node and judges the result.

@@ -115,22 +115,7 @@ func (w *workload) worker(ctx context.Context, id int, cfg workloadConfig) []*hi
 			h = live[rng.IntN(len(live))]
 			del = r >= 82
 		}
-		op := history.Op{Del: del}
-		if !del {
-			op.Value = fmt.Sprintf("%s=%d", h.Name, len(h.Ops))
-		}
-		c := w.targets[target].client
-		octx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-		var err error
-		if del {
-			err = c.Del(octx, h.Name).Err()
-		} else {
-			err = c.Set(octx, h.Name, op.Value, 0).Err()
-		}
-		cancel()
-		op.Outcome = history.Classify(err)
-		op.At = w.since()
-		h.Ops = append(h.Ops, op)
+		op := h.Write(w.targets[target].client, del, 3*time.Second, w.since())
 		switch op.Outcome {
 		case history.Acked:
 			w.acked.Add(1)
