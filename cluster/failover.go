@@ -382,9 +382,14 @@ func (n *Node) buildMembers(t *ring.Table, v view, members []Meta) (*ring.Table,
 func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target *ring.Placement) (*ring.Table, int, error) {
 	next := n.nextTable(t, v)
 	batch := n.cfg.MigrationBatch
+	// A slot migrating to a node the target no longer makes its primary
+	// (the member set changed meanwhile) is moving nowhere: it must not
+	// hold a place in the batch, or a join during a rebalance can leave a
+	// whole batch of such slots blocking every other move. Its state is
+	// reset below; the extra owner is trimmed once the wanted ones sync.
 	migrating := 0
 	for sl := range ring.SlotCount {
-		if t.State(uint16(sl)).Kind == ring.SlotMigrating {
+		if st := t.State(uint16(sl)); st.Kind == ring.SlotMigrating && st.Peer == target.Primary(uint16(sl)) {
 			migrating++
 		}
 	}
@@ -397,6 +402,13 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 		owners = t.AppendOwners(owners[:0], slot)
 		want = target.AppendOwners(want[:0], slot)
 		add = append(add[:0], owners...)
+		if st := t.State(slot); st.Kind == ring.SlotMigrating && st.Peer != want[0] {
+			if err := next.SetState(slot, ring.SlotState{}); err != nil {
+				return nil, 0, fmt.Errorf("rebalance slot %d: %w", slot, err)
+			}
+			changed++
+			continue
+		}
 		if want[0] != owners[0] {
 			if slices.Contains(owners, want[0]) {
 				handoffs = append(handoffs, slot)

@@ -82,3 +82,30 @@ func TestFailoverNeedsReplica(t *testing.T) {
 	_, err := nodes[0].Failover(ctx)
 	require.ErrorIs(t, err, ErrNotReplica)
 }
+
+// TestJoinDuringRebalance: a node joins while slots are still migrating
+// toward the placement of the smaller cluster; the slots migrating to a
+// node the new placement does not make their primary must not hold the
+// batch, and the cluster settles.
+func TestJoinDuringRebalance(t *testing.T) {
+	ctx := testCtx(t, 90*time.Second)
+	o := nodeOpts{replicas: 1, batch: 256}
+	logger := testLogger(t)
+	first := startDataNode(t, ctx, logger, o)
+	o.join = []string{first.ClusterAddr()}
+	nodes := []*dataNode{first, startDataNode(t, ctx, logger, o)}
+	require.Eventually(t, func() bool {
+		tb := first.Table()
+		if tb == nil {
+			return false
+		}
+		for s := range ring.SlotCount {
+			if tb.State(uint16(s)).Kind == ring.SlotMigrating {
+				return true
+			}
+		}
+		return false
+	}, 20*time.Second, 5*time.Millisecond, "slots migrate to the second node")
+	nodes = append(nodes, startDataNode(t, ctx, logger, o))
+	waitSettled(t, ctx, nodes, 1)
+}
