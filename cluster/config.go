@@ -62,10 +62,14 @@ type Config struct {
 	// MaxTransfers bounds the slot transfers this node runs at once as a
 	// primary; 0 means DefaultMaxTransfers.
 	MaxTransfers int
-	// MigrationBatch bounds the slots the coordinator moves to a new
-	// primary at once (join, leave, rebalancing); 0 means
+	// MigrationBatch bounds the slots the coordinator moves at once (join,
+	// leave, rebalancing): slots gaining an owner, until their new owners
+	// are synced and the old ones handed off and trimmed; 0 means
 	// DefaultMigrationBatch.
 	MigrationBatch int
+	// MigrationInterval overrides the profile's least time between two
+	// rebalance steps; 0 keeps the profile's.
+	MigrationInterval time.Duration
 	// ReplQueueBytes bounds the bytes queued for one replica before it is
 	// dropped and re-synced; 0 means DefaultReplQueueBytes.
 	ReplQueueBytes int
@@ -73,9 +77,9 @@ type Config struct {
 
 // Defaults of the data-movement settings.
 const (
-	DefaultMigrationRate  = 64 << 20 // bytes per second
+	DefaultMigrationRate  = 16 << 20 // bytes per second
 	DefaultMaxTransfers   = 32
-	DefaultMigrationBatch = 1024
+	DefaultMigrationBatch = 512
 )
 
 // ParseKey reads a cluster key given as base64 (standard encoding) of 16,
@@ -140,7 +144,10 @@ func (c Config) withDefaults() (Config, Profile, error) {
 	if c.NodeTimeout > 0 {
 		p.NodeTimeout = c.NodeTimeout
 	}
-	if c.MigrationRate < 0 || c.MaxTransfers < 0 || c.MigrationBatch < 0 || c.ReplQueueBytes < 0 {
+	if c.MigrationInterval > 0 {
+		p.MigrationInterval = c.MigrationInterval
+	}
+	if c.MigrationRate < 0 || c.MaxTransfers < 0 || c.MigrationBatch < 0 || c.ReplQueueBytes < 0 || c.MigrationInterval < 0 {
 		return c, p, fmt.Errorf("cluster config: migration settings must not be negative")
 	}
 	if c.MigrationRate == 0 {

@@ -90,30 +90,72 @@ func (n *Node) controlLoop(ctx context.Context) {
 	tick := time.NewTicker(n.profile.CoordinatorInterval)
 	defer tick.Stop()
 	var cache placementCache
+	pace := newPacer(n.profile.MigrationInterval)
+	defer pace.stop()
 	for {
-		n.control(ctx, &cache)
+		n.control(ctx, &cache, pace)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-n.wake:
+		case <-pace.due():
 		}
 	}
 }
 
+// pacer spaces rebalance steps at least interval apart. Each step is a
+// routing table that every node adopts at the same moment, with a burst of
+// handoffs and transfers behind it; run back to back, the steps of a join
+// keep every node busy and clients feel it as one long stall. Spaced out,
+// each step carries what became ready meanwhile. Owned by the control loop.
+type pacer struct {
+	interval time.Duration
+	last     time.Time   // when the last rebalance table was issued
+	timer    *time.Timer // fires when a deferred step is due; stopped otherwise
+}
+
+func newPacer(interval time.Duration) *pacer {
+	t := time.NewTimer(time.Hour)
+	t.Stop()
+	return &pacer{interval: interval, timer: t}
+}
+
+// ready reports whether a rebalance step may run now; if not, it arms the
+// timer for when it may.
+func (p *pacer) ready(now time.Time) bool {
+	wait := p.last.Add(p.interval).Sub(now)
+	if wait <= 0 {
+		return true
+	}
+	p.timer.Reset(wait)
+	return false
+}
+
+// issued records a rebalance table issued at now.
+func (p *pacer) issued(now time.Time) { p.last = now }
+
+// due fires when a deferred step may run.
+func (p *pacer) due() <-chan time.Time { return p.timer.C }
+
+func (p *pacer) stop() { p.timer.Stop() }
+
 // control is one pass of the control loop.
-func (n *Node) control(ctx context.Context, cache *placementCache) {
+func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer) {
 	v := n.see()
 	t := n.table.Load()
 	majority := n.updateQuorum(t, v)
 	n.reap(t)
 
-	var epoch uint64
+	var (
+		epoch  uint64
+		issuer ring.NodeID
+	)
 	if t != nil {
-		epoch = t.Epoch
+		epoch, issuer = t.Epoch, t.Issuer
 	}
-	if v.maxEpoch > epoch {
-		n.pullNewer(ctx, v, epoch)
+	if v.newer(epoch, issuer) {
+		n.pullNewer(ctx, v, epoch, issuer)
 		return // decide on the next pass, with the newer table
 	}
 	if !n.joined.Load() || !majority || !n.oldest(v) {
@@ -129,6 +171,9 @@ func (n *Node) control(ctx context.Context, cache *placementCache) {
 	if !ok {
 		return
 	}
+	if s.kind == stepRebalance && !pace.ready(time.Now()) {
+		return // the pacer wakes the loop when the step is due
+	}
 	if !n.confirmMajority(ctx, t, v) {
 		n.logger.Debug("coordinator step deferred: majority not confirmed", "kind", s.kind)
 		resolve(s.prefer, nil, errNotCoordinator)
@@ -138,19 +183,24 @@ func (n *Node) control(ctx context.Context, cache *placementCache) {
 	if err != nil {
 		n.logger.Error("coordinator step", "kind", s.kind, "err", err)
 	}
+	if s.kind == stepRebalance && n.table.Load() != t {
+		pace.issued(time.Now())
+	}
 	resolve(s.prefer, s.preferred, err)
 }
 
 // pullNewer pulls the table from the members that report an epoch above
 // ours, highest first, until one pull succeeds.
-func (n *Node) pullNewer(ctx context.Context, v view, epoch uint64) {
+func (n *Node) pullNewer(ctx context.Context, v view, epoch uint64, issuer ring.NodeID) {
 	var from []Meta
 	for _, m := range v.alive {
-		if m.Epoch > epoch {
+		if m.holdsNewer(epoch, issuer) {
 			from = append(from, m)
 		}
 	}
-	slices.SortFunc(from, func(a, b Meta) int { return cmp.Compare(b.Epoch, a.Epoch) })
+	slices.SortFunc(from, func(a, b Meta) int {
+		return cmp.Or(cmp.Compare(b.Epoch, a.Epoch), strings.Compare(string(b.Issuer), string(a.Issuer)))
+	})
 	for _, m := range from {
 		cctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
 		err := n.pullTable(cctx, m.ClusterAddr)
@@ -160,6 +210,17 @@ func (n *Node) pullNewer(ctx context.Context, v view, epoch uint64) {
 		}
 		n.logger.Debug("pull newer routing table", "from", m.ID, "epoch", m.Epoch, "err", err)
 	}
+}
+
+// newer reports whether an alive member holds a table newer than the one
+// of epoch and issuer.
+func (v view) newer(epoch uint64, issuer ring.NodeID) bool {
+	for _, m := range v.alive {
+		if m.holdsNewer(epoch, issuer) {
+			return true
+		}
+	}
+	return false
 }
 
 // see snapshots the alive members.

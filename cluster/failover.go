@@ -21,12 +21,12 @@ import (
 //     but the cluster keeps serving. Dead replicas are dropped.
 //   - members: add new members to the table, drop dead replicas, remove
 //     dead members and drained ones that no slot names.
-//   - rebalance: move toward the target placement: add the replicas a
-//     slot lacks (they get transfers), add the target primary as a replica
-//     of slots it should lead (state migrating, at most MigrationBatch at
-//     once), hand slots off to a target that reports them synced, and drop
-//     owners the placement does not want once the wanted replicas are
-//     synced.
+//   - rebalance: move toward the target placement: add the owners a slot
+//     lacks (they get transfers; the target primary joins as a migrating
+//     replica), at most MigrationBatch slots in motion at once, hand slots
+//     off to a target that reports them synced, and drop owners the
+//     placement does not want once the wanted replicas are synced. Steps
+//     are at least the profile's MigrationInterval apart (coordinator.go).
 
 // replInfo is one node's receiving state of one slot.
 type replInfo struct {
@@ -158,9 +158,12 @@ func (n *Node) replState(ctx context.Context, v view, id ring.NodeID, slots []ui
 // none when the table matches the target placement.
 func (n *Node) planData(t *ring.Table, v view, members []Meta, target *ring.Placement) (step, bool) {
 	s := step{members: members, target: target}
-	for sl := range ring.SlotCount {
-		p := t.Primary(uint16(sl))
-		if _, ok := v.alive[p]; !ok || p == "" {
+	if t.Assigned() < ring.SlotCount {
+		s.kind = stepFailover // a slot without a primary
+		return s, true
+	}
+	for _, m := range t.Members() {
+		if _, ok := v.alive[m.ID]; !ok && len(t.PrimarySlots(m.ID)) > 0 {
 			s.kind = stepFailover
 			return s, true
 		}
@@ -325,16 +328,23 @@ func (n *Node) stillAnswering(ctx context.Context, t *ring.Table, v view) map[ri
 // dead peer, and removes dead members and drained members that no slot
 // names any more.
 func (n *Node) dropDead(next *ring.Table, v view) error {
+	var dead []ring.NodeID // members gossip does not see alive
+	for _, m := range next.Members() {
+		if _, ok := v.alive[m.ID]; !ok {
+			dead = append(dead, m.ID)
+		}
+	}
+	isDead := func(o ring.NodeID) bool { return slices.Contains(dead, o) }
+	var owners, kept []ring.NodeID // reused for every slot
 	for sl := range ring.SlotCount {
 		slot := uint16(sl)
-		owners := next.Owners(slot)
-		kept := slices.DeleteFunc(slices.Clone(owners), func(o ring.NodeID) bool {
-			_, ok := v.alive[o]
-			return !ok
-		})
-		if len(kept) != len(owners) && len(kept) > 0 {
-			if err := next.SetOwners(slot, kept...); err != nil {
-				return fmt.Errorf("drop dead owners of slot %d: %w", slot, err)
+		if len(dead) > 0 {
+			owners = next.AppendOwners(owners[:0], slot)
+			kept = slices.DeleteFunc(append(kept[:0], owners...), isDead)
+			if len(kept) != len(owners) && len(kept) > 0 {
+				if err := next.SetOwners(slot, kept...); err != nil {
+					return fmt.Errorf("drop dead owners of slot %d: %w", slot, err)
+				}
 			}
 		}
 		if st := next.State(slot); st.Kind != ring.SlotStable {
@@ -382,72 +392,52 @@ func (n *Node) buildMembers(t *ring.Table, v view, members []Meta) (*ring.Table,
 func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target *ring.Placement) (*ring.Table, int, error) {
 	next := n.nextTable(t, v)
 	batch := n.cfg.MigrationBatch
-	// A slot migrating to a node the target no longer makes its primary
-	// (the member set changed meanwhile) is moving nowhere: it must not
-	// hold a place in the batch, or a join during a rebalance can leave a
-	// whole batch of such slots blocking every other move. Its state is
-	// reset below; the extra owner is trimmed once the wanted ones sync.
-	migrating := 0
-	for sl := range ring.SlotCount {
-		if st := t.State(uint16(sl)); st.Kind == ring.SlotMigrating && st.Peer == target.Primary(uint16(sl)) {
-			migrating++
-		}
+	// At most a batch of slots migrate to a new primary at once: each is a
+	// transfer to run and a handoff to make. A slot migrating to a node
+	// the target no longer makes its primary (the member set changed
+	// meanwhile) is moving nowhere: its state is reset and it holds no
+	// place, or a join during a rebalance could leave a whole batch of
+	// such slots blocking every other move; its extra owner is trimmed
+	// once the wanted ones sync. New replicas are not counted: they move
+	// no primary, and their transfers are paced by MigrationRate.
+	staleMigration := func(slot uint16) bool {
+		st := t.State(slot)
+		return st.Kind == ring.SlotMigrating && st.Peer != target.Primary(slot)
 	}
+	var owners, want []ring.NodeID // reused for every slot
 	changed := 0
 	ask := make(map[ring.NodeID][]uint16)
-	var handoffs, trims []uint16
-	var owners, want, add []ring.NodeID // reused for every slot
+	var starts, handoffs, trims []uint16
 	for sl := range ring.SlotCount {
 		slot := uint16(sl)
 		owners = t.AppendOwners(owners[:0], slot)
 		want = target.AppendOwners(want[:0], slot)
-		add = append(add[:0], owners...)
-		if st := t.State(slot); st.Kind == ring.SlotMigrating && st.Peer != want[0] {
+		if staleMigration(slot) {
 			if err := next.SetState(slot, ring.SlotState{}); err != nil {
 				return nil, 0, fmt.Errorf("rebalance slot %d: %w", slot, err)
 			}
 			changed++
 			continue
 		}
-		if want[0] != owners[0] {
-			if slices.Contains(owners, want[0]) {
-				handoffs = append(handoffs, slot)
-				ask[want[0]] = append(ask[want[0]], slot)
-			} else if migrating < batch && len(add) < ring.MaxOwners {
-				add = append(add, want[0])
-				migrating++
-			}
-		}
-		// Every wanted replica joins as an extra owner; the owners the
-		// placement does not want are trimmed once the wanted ones are
-		// synced, so the slot never has fewer synced replicas meanwhile.
-		for _, w := range want[1:] {
-			if len(add) >= ring.MaxOwners {
-				break
-			}
-			if !slices.Contains(add, w) {
-				add = append(add, w)
-			}
-		}
-		if len(add) != len(owners) {
-			if err := next.SetOwners(slot, add...); err != nil {
-				return nil, 0, fmt.Errorf("rebalance slot %d: %w", slot, err)
-			}
-			if want[0] != owners[0] && slices.Contains(add, want[0]) {
-				if err := next.SetState(slot, ring.SlotState{Kind: ring.SlotMigrating, Peer: want[0]}); err != nil {
-					return nil, 0, err
-				}
-			}
-			changed++
+		if missingOwners(owners, want) {
+			starts = append(starts, slot)
 			continue
 		}
-		if want[0] == owners[0] && (!slices.Equal(owners, want) || t.State(slot).Kind != ring.SlotStable) {
+		switch {
+		case want[0] != owners[0]:
+			handoffs = append(handoffs, slot)
+			ask[want[0]] = append(ask[want[0]], slot)
+		case !settledOwners(t, slot, owners, want):
 			trims = append(trims, slot)
 			for _, w := range want[1:] {
-				if slices.Contains(owners, w) {
-					ask[w] = append(ask[w], slot)
-				}
+				ask[w] = append(ask[w], slot)
 			}
+		}
+	}
+	migrating := 0
+	for _, slot := range handoffs {
+		if t.State(slot).Kind == ring.SlotMigrating {
+			migrating++
 		}
 	}
 	cctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
@@ -512,6 +502,9 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 		if err := next.SetState(slot, ring.SlotState{Kind: ring.SlotImporting, Peer: old}); err != nil {
 			return nil, 0, err
 		}
+		if t.State(slot).Kind == ring.SlotMigrating {
+			migrating-- // its place in the batch is free for a start below
+		}
 		changed++
 	}
 
@@ -537,6 +530,39 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 		}
 		changed++
 	}
+	// Starts: slots that lack wanted owners, those that migrate to a new
+	// primary as many as the batch has places, counting those the
+	// handoffs above freed. Every wanted owner joins as an extra one (the
+	// target primary as a migrating replica); the owners the placement
+	// does not want are trimmed once the wanted ones are synced, so the
+	// slot never has fewer synced replicas meanwhile.
+	var add []ring.NodeID
+	for _, slot := range starts {
+		owners = t.AppendOwners(owners[:0], slot)
+		want = target.AppendOwners(want[:0], slot)
+		newPrimary := !slices.Contains(owners, want[0])
+		if newPrimary && migrating >= batch {
+			continue // waits for a place in the batch
+		}
+		add = append(add[:0], owners...)
+		for _, w := range want {
+			if len(add) < ring.MaxOwners && !slices.Contains(add, w) {
+				add = append(add, w)
+			}
+		}
+		if err := next.SetOwners(slot, add...); err != nil {
+			return nil, 0, fmt.Errorf("rebalance slot %d: %w", slot, err)
+		}
+		if want[0] != owners[0] && slices.Contains(add, want[0]) {
+			if err := next.SetState(slot, ring.SlotState{Kind: ring.SlotMigrating, Peer: want[0]}); err != nil {
+				return nil, 0, err
+			}
+		}
+		if newPrimary {
+			migrating++
+		}
+		changed++
+	}
 	n.stall.observe(n.logger, changed > 0, rebalanceWait{
 		handoffs: len(handoffs) - len(done), trims: len(trims), migrating: migrating, silent: silent,
 	})
@@ -549,6 +575,23 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 	n.logger.Info("rebalance batch", "epoch", next.Epoch, "handoffs", len(done), "changed", changed,
 		"handoffs_pending", len(handoffs)-len(done))
 	return next, changed, nil
+}
+
+// missingOwners reports whether some owner the target wants for a slot is
+// not an owner yet.
+func missingOwners(owners, want []ring.NodeID) bool {
+	for _, w := range want {
+		if !slices.Contains(owners, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// settledOwners reports whether a slot has exactly the wanted owners, in
+// order, and no migration state.
+func settledOwners(t *ring.Table, slot uint16, owners, want []ring.NodeID) bool {
+	return slices.Equal(owners, want) && t.State(slot).Kind == ring.SlotStable
 }
 
 // callHandoff asks primary p to hand the slots off and returns the moves

@@ -39,7 +39,7 @@ func (s State) String() string {
 // metaVersion is the version byte that starts every encoded Meta. Decoders
 // accept this version and any later one, and ignore bytes after the fields they
 // know, so a newer node may append fields without breaking older ones.
-const metaVersion = 1
+const metaVersion = 2
 
 // MetaMaxSize is memberlist's limit for node metadata.
 const MetaMaxSize = 512
@@ -55,13 +55,22 @@ type Meta struct {
 	ClusterAddr string      // host:port of the cluster (gossip and RPC) port
 	StartTime   int64       // unix nanoseconds when the node started; older wins the election
 	State       State
-	Epoch       uint64 // highest routing-table epoch the node holds
+	Epoch       uint64      // highest routing-table epoch the node holds
+	Issuer      ring.NodeID // that table's issuer: it settles equal epochs (ring.Newer)
+}
+
+// holdsNewer reports whether the node holds a table newer, in ring.Newer's
+// order, than one of epoch and issuer: two nodes that bootstrapped at once
+// can hold different tables of one epoch, and the loser must learn it.
+func (m Meta) holdsNewer(epoch uint64, issuer ring.NodeID) bool {
+	return m.Epoch > epoch || m.Epoch == epoch && m.Issuer > issuer
 }
 
 // Encode returns the binary form of m:
 //
 //	version(1) id(20, raw) start(8, big endian) state(1)
 //	epoch(uvarint) len(uvarint) client-addr len(uvarint) cluster-addr
+//	len(uvarint) issuer(raw; since version 2)
 func (m *Meta) Encode() ([]byte, error) {
 	if err := m.ID.Validate(); err != nil {
 		return nil, fmt.Errorf("encode meta: %w", err)
@@ -70,7 +79,7 @@ func (m *Meta) Encode() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode meta: %w", err)
 	}
-	b := make([]byte, 0, 1+len(id)+8+1+3*binary.MaxVarintLen64+len(m.ClientAddr)+len(m.ClusterAddr))
+	b := make([]byte, 0, 1+len(id)+8+1+4*binary.MaxVarintLen64+len(m.ClientAddr)+len(m.ClusterAddr)+len(id))
 	b = append(b, metaVersion)
 	b = append(b, id...)
 	b = binary.BigEndian.AppendUint64(b, uint64(m.StartTime))
@@ -80,6 +89,14 @@ func (m *Meta) Encode() ([]byte, error) {
 	b = append(b, m.ClientAddr...)
 	b = binary.AppendUvarint(b, uint64(len(m.ClusterAddr)))
 	b = append(b, m.ClusterAddr...)
+	var issuer []byte
+	if m.Issuer != "" {
+		if issuer, err = hex.DecodeString(string(m.Issuer)); err != nil {
+			return nil, fmt.Errorf("encode meta: issuer: %w", err)
+		}
+	}
+	b = binary.AppendUvarint(b, uint64(len(issuer)))
+	b = append(b, issuer...)
 	if len(b) > MetaMaxSize {
 		return nil, fmt.Errorf("encode meta: %d bytes, limit is %d", len(b), MetaMaxSize)
 	}
@@ -94,8 +111,9 @@ func DecodeMeta(b []byte) (Meta, error) {
 	if len(b) < 1+IDLen/2+8+1 {
 		return m, fmt.Errorf("decode meta: %w (%d bytes)", errShortMeta, len(b))
 	}
-	if b[0] < metaVersion {
-		return m, fmt.Errorf("decode meta: unknown version %d", b[0])
+	version := b[0]
+	if version < 1 {
+		return m, fmt.Errorf("decode meta: unknown version %d", version)
 	}
 	b = b[1:]
 	m.ID = ring.NodeID(hex.EncodeToString(b[:IDLen/2]))
@@ -114,8 +132,21 @@ func DecodeMeta(b []byte) (Meta, error) {
 	if m.ClientAddr, b, err = decodeMetaString(b); err != nil {
 		return m, fmt.Errorf("decode meta: client address: %w", err)
 	}
-	if m.ClusterAddr, _, err = decodeMetaString(b); err != nil {
+	if m.ClusterAddr, b, err = decodeMetaString(b); err != nil {
 		return m, fmt.Errorf("decode meta: cluster address: %w", err)
+	}
+	if version < 2 {
+		return m, nil
+	}
+	issuer, _, err := decodeMetaString(b)
+	switch {
+	case err != nil:
+		return m, fmt.Errorf("decode meta: issuer: %w", err)
+	case len(issuer) != 0 && len(issuer) != IDLen/2:
+		return m, fmt.Errorf("decode meta: issuer of %d bytes", len(issuer))
+	}
+	if issuer != "" {
+		m.Issuer = ring.NodeID(hex.EncodeToString([]byte(issuer)))
 	}
 	return m, nil
 }

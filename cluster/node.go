@@ -382,9 +382,12 @@ func (n *Node) Forget(id ring.NodeID) error {
 
 // localMeta is the metadata this node gossips about itself.
 func (n *Node) localMeta() Meta {
-	var epoch uint64
+	var (
+		epoch  uint64
+		issuer ring.NodeID
+	)
 	if t := n.table.Load(); t != nil {
-		epoch = t.Epoch
+		epoch, issuer = t.Epoch, t.Issuer
 	}
 	return Meta{
 		ID:          n.id,
@@ -393,6 +396,7 @@ func (n *Node) localMeta() Meta {
 		StartTime:   n.started.UnixNano(),
 		State:       State(n.state.Load()),
 		Epoch:       epoch,
+		Issuer:      issuer,
 	}
 }
 

@@ -46,6 +46,11 @@ type Profile struct {
 	// NodeTimeout is how long a node may miss a majority of the routing
 	// table's members before it reports no quorum (Redis's node-timeout).
 	NodeTimeout time.Duration
+	// MigrationInterval is the least time between two rebalance steps:
+	// every step is a routing table each node adopts, and a burst of work
+	// (handoffs, new transfers), so a rebalance paced this way disturbs
+	// clients once per interval, however small its batches.
+	MigrationInterval time.Duration
 }
 
 // Profiles by name. lan is the default.
@@ -66,6 +71,7 @@ var profiles = map[string]Profile{
 		RejoinInterval:          5 * time.Second,
 		CoordinatorInterval:     time.Second,
 		NodeTimeout:             5 * time.Second,
+		MigrationInterval:       500 * time.Millisecond,
 	},
 	"wan": {
 		Name:                    "wan",
@@ -83,6 +89,7 @@ var profiles = map[string]Profile{
 		RejoinInterval:          30 * time.Second,
 		CoordinatorInterval:     5 * time.Second,
 		NodeTimeout:             60 * time.Second,
+		MigrationInterval:       time.Second,
 	},
 	"local": {
 		Name:                    "local",
@@ -100,6 +107,7 @@ var profiles = map[string]Profile{
 		RejoinInterval:          500 * time.Millisecond,
 		CoordinatorInterval:     200 * time.Millisecond,
 		NodeTimeout:             2 * time.Second,
+		MigrationInterval:       20 * time.Millisecond,
 	},
 }
 

@@ -25,25 +25,50 @@ type recvSlot struct {
 	synced  bool
 }
 
-// dropSlot drops the data and receiving state of a slot this node no
-// longer owns, unless a transfer from a newer table than ours is under way.
-// It reports whether there was something to drop or wait for.
-func (r *replicator) dropSlot(slot uint16, epoch uint64) bool {
+// dropStale drops what this node holds of slots it should not hold, in one
+// hold of recvMu rather than one per slot: of a slot it leads (led[slot]),
+// a copy whose transfer never completed (it was given the slot with no
+// synced replica: the data is lost, and a partial copy must not pass for
+// it); of a slot t does not make it an owner of, the data and receiving
+// state, unless a transfer from a newer table than t is under way. It
+// reports whether it dropped something or waits for such a transfer.
+func (r *replicator) dropStale(t *ring.Table, led *[ring.SlotCount]bool) bool {
+	var owned [ring.SlotCount]bool
+	for _, slot := range t.SlotsOf(r.n.id) {
+		owned[slot] = true
+	}
+	found := false
 	r.recvMu.Lock()
 	defer r.recvMu.Unlock()
-	rs := &r.recv[slot]
-	if rs.source == "" && r.st.CountKeysInSlot(slot) == 0 {
-		return false
+	for s := range ring.SlotCount {
+		slot := uint16(s)
+		rs := &r.recv[slot]
+		switch {
+		case led[slot]:
+			if rs.source == "" || rs.synced {
+				continue
+			}
+			if err := r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: slot}}); err != nil {
+				r.logger.Error("drop partial copy of a led slot", "slot", slot, "err", err)
+				continue
+			}
+			r.resetRecv(slot, "")
+		case !owned[slot]:
+			if rs.source == "" && r.st.CountKeysInSlot(slot) == 0 {
+				continue
+			}
+			found = true
+			if rs.epoch > 2*t.Epoch+1 {
+				continue // a primary with a newer table is building us: wait for it
+			}
+			if err := r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: slot}}); err != nil {
+				r.logger.Error("drop slot no longer owned", "slot", slot, "err", err)
+				continue
+			}
+			r.resetRecv(slot, "")
+		}
 	}
-	if rs.epoch > 2*epoch+1 {
-		return true // a primary with a newer table is building us: wait for it
-	}
-	if err := r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: slot}}); err != nil {
-		r.logger.Error("drop slot no longer owned", "slot", slot, "err", err)
-		return true
-	}
-	r.resetRecv(slot, "")
-	return true
+	return found
 }
 
 // handleReplicate applies a batch of stream entries (receiving side).

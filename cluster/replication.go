@@ -108,6 +108,10 @@ type replicator struct {
 	ackMu  sync.Mutex    // guards ackSig
 	ackSig chan struct{} // closed and replaced whenever acks advance
 
+	// led is reconcile's scratch: which slots this node led during the
+	// pass. Owned by the loop goroutine.
+	led [ring.SlotCount]bool
+
 	recvMu  sync.Mutex // guards recv, recvSeq
 	recv    [ring.SlotCount]recvSlot
 	recvSeq map[ring.NodeID]uint64              // highest stream sequence applied, per sender
@@ -332,7 +336,10 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 		return true
 	}
 	self := r.n.id
-	alive := r.n.aliveIDs()
+	var alive []ring.NodeID // a few members: a scan beats hashing 40-byte IDs per slot
+	for id := range r.n.aliveIDs() {
+		alive = append(alive, id)
+	}
 	r.lastAlive.Store(int64(len(alive)))
 	work := false
 	r.resyncOverflowed()
@@ -347,7 +354,7 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 		if local {
 			owners = t.AppendOwners(owners[:0], slot)
 			for _, o := range owners {
-				if o != self && alive[o] {
+				if o != self && slices.Contains(alive, o) {
 					want = append(want, o)
 				}
 			}
@@ -369,15 +376,13 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 				need[id] = append(need[id], slot)
 			}
 		}
-		if local {
-			r.dropPartial(slot)
-		}
+		r.led[slot] = local
 		if local && r.n.cfg.Replicas > 0 && len(alive) > 1 && !hasLive {
 			degraded++
 		}
-		if !local && !t.IsOwner(slot, self) && r.dropSlot(slot, t.Epoch) {
-			work = true
-		}
+	}
+	if r.dropStale(t, &r.led) {
+		work = true
 	}
 	work = work || len(need) > 0 || degraded > 0
 	r.degradedSlots.Store(degraded)
@@ -390,23 +395,6 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 	}
 	r.stopIdleStreams(t)
 	return work
-}
-
-// dropPartial drops what this node holds of a slot it now leads but whose
-// transfer never completed (it was given the slot with no synced replica:
-// the data is lost, and a partial copy must not pass for it).
-func (r *replicator) dropPartial(slot uint16) {
-	r.recvMu.Lock()
-	defer r.recvMu.Unlock()
-	rs := &r.recv[slot]
-	if rs.source == "" || rs.synced {
-		return
-	}
-	if err := r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: slot}}); err != nil {
-		r.logger.Error("drop partial copy of a led slot", "slot", slot, "err", err)
-		return
-	}
-	r.resetRecv(slot, "")
 }
 
 // resyncOverflowed detaches every slot of a stream whose queue

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -34,8 +35,10 @@ type Config struct {
 	MinReplicasToWrite int
 	// MigrationRate bounds the bytes per second slot transfers send; 0 = the cluster's default.
 	MigrationRate int64
-	// MigrationBatch bounds the slots moving to new primaries at once; 0 = the cluster's default.
+	// MigrationBatch bounds the slots moving at once; 0 = the cluster's default.
 	MigrationBatch int
+	// MigrationInterval is the least time between two rebalance steps; 0 = the gossip profile's.
+	MigrationInterval time.Duration
 
 	MaxMemory        int64  // bytes; 0 means no limit
 	MaxMemoryPolicy  string // a Redis maxmemory policy name
@@ -88,19 +91,46 @@ func (c *Config) EffectiveClusterPort() int {
 	return c.Port + 10000
 }
 
+// EffectiveMigrationInterval returns MigrationInterval, or the gossip
+// profile's when it is unset.
+func (c *Config) EffectiveMigrationInterval() time.Duration {
+	if c.MigrationInterval > 0 {
+		return c.MigrationInterval
+	}
+	return c.profile().MigrationInterval
+}
+
+// durationOrMillis parses a non-negative duration written as Go does (15s)
+// or as a bare number of milliseconds, as Redis writes its timeouts.
+func durationOrMillis(v string) (time.Duration, error) {
+	v = strings.TrimSpace(v)
+	if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms >= 0 {
+		return time.Duration(ms) * time.Millisecond, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, errors.New("argument must be a duration (15s) or milliseconds")
+	}
+	return d, nil
+}
+
 // EffectiveNodeTimeout returns NodeTimeout, or the gossip profile's default
 // when it is unset: how long a node may be unreachable before it counts as failed.
 func (c *Config) EffectiveNodeTimeout() time.Duration {
 	if c.NodeTimeout > 0 {
 		return c.NodeTimeout
 	}
-	switch c.Gossip {
-	case "local":
-		return 2 * time.Second
-	case "wan":
-		return 15 * time.Second
+	return c.profile().NodeTimeout
+}
+
+// profile returns the gossip profile's timings; an unknown name (refused
+// when the node starts) reads as the default profile's.
+func (c *Config) profile() cluster.Profile {
+	p, err := cluster.ProfileByName(c.Gossip)
+	if err != nil {
+		p, _ = cluster.ProfileByName("")
 	}
-	return 5 * time.Second
+	return p
 }
 
 // Addr returns the client address host:port.
@@ -247,20 +277,23 @@ var params = []*param{
 			return err
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.MinReplicasToWrite) }},
-	{name: "migration-rate", usage: "bytes per second slot transfers may send, all together (or with a unit: 64mb); 0 = 64mb",
+	{name: "migration-rate", usage: "bytes per second slot transfers may send, all together (or with a unit: 16mb); 0 = 16mb",
 		set: func(c *Config, v string) error {
 			n, err := memRange(v, 0, math.MaxInt64)
 			c.MigrationRate = n
 			return err
 		},
 		get: func(c *Config) string { return strconv.FormatInt(c.MigrationRate, 10) }},
-	{name: "migration-batch", usage: "slots the coordinator moves to new primaries at once (join, leave, rebalance); 0 = 1024",
+	{name: "migration-batch", usage: "slots moving at once (join, leave, rebalance): gaining owners until handed off and trimmed; 0 = 512",
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, 0, 16384)
 			c.MigrationBatch = int(n)
 			return err
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.MigrationBatch) }},
+	{name: "migration-interval", usage: "least time between two rebalance steps (250ms, or milliseconds); 0 = the gossip profile's",
+		set: func(c *Config, v string) error { d, err := durationOrMillis(v); c.MigrationInterval = d; return err },
+		get: func(c *Config) string { return strconv.FormatInt(c.EffectiveMigrationInterval().Milliseconds(), 10) }},
 	{name: "maxmemory", usage: "memory limit of the keyspace (bytes, or with a unit: 100mb, 1gb); 0 = none", mutable: true,
 		set: func(c *Config, v string) error { n, err := memRange(v, 0, math.MaxInt64); c.MaxMemory = n; return err },
 		get: func(c *Config) string { return strconv.FormatInt(c.MaxMemory, 10) }},
@@ -334,19 +367,7 @@ var params = []*param{
 		set: func(c *Config, v string) error { b, err := parseBool(v); c.ClusterRedirect = b; return err },
 		get: func(c *Config) string { return yesNo(c.ClusterRedirect) }},
 	{name: "node-timeout", aliases: []string{"cluster-node-timeout"}, usage: "time before an unreachable node counts as failed (15s, or milliseconds); 0 = the gossip profile's default",
-		set: func(c *Config, v string) error {
-			v = strings.TrimSpace(v)
-			if ms, err := strconv.ParseInt(v, 10, 64); err == nil && ms >= 0 {
-				c.NodeTimeout = time.Duration(ms) * time.Millisecond
-				return nil
-			}
-			d, err := time.ParseDuration(v)
-			if err != nil || d < 0 {
-				return errors.New("argument must be a duration (15s) or milliseconds")
-			}
-			c.NodeTimeout = d
-			return nil
-		},
+		set: func(c *Config, v string) error { d, err := durationOrMillis(v); c.NodeTimeout = d; return err },
 		get: func(c *Config) string { return strconv.FormatInt(c.EffectiveNodeTimeout().Milliseconds(), 10) }},
 	{name: "gossip", usage: "gossip timing profile: lan, wan or local",
 		set: func(c *Config, v string) error { s, err := oneOf(v, "lan", "wan", "local"); c.Gossip = s; return err },

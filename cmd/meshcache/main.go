@@ -243,8 +243,9 @@ func clusterConfig(cfg server.Config, client *net.TCPAddr) (cluster.Config, erro
 		Replicas:    cfg.Replicas,
 		NodeTimeout: cfg.NodeTimeout,
 
-		MigrationRate:  cfg.MigrationRate,
-		MigrationBatch: cfg.MigrationBatch,
+		MigrationRate:     cfg.MigrationRate,
+		MigrationBatch:    cfg.MigrationBatch,
+		MigrationInterval: cfg.MigrationInterval,
 	}
 	if advertise != host && cport != 0 {
 		cc.AdvertiseAddr = net.JoinHostPort(advertise, strconv.Itoa(cport))

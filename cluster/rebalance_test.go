@@ -1,0 +1,97 @@
+package cluster
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// TestRebalanceBoundsMigrations joins a node to a loaded cluster with a
+// small batch and checks, on every routing table the coordinator issues,
+// that no more than a batch of slots migrate to a new primary at once.
+func TestRebalanceBoundsMigrations(t *testing.T) {
+	ctx := testCtx(t, 90*time.Second)
+	const batch = 256
+	o := nodeOpts{replicas: 1, batch: batch}
+	nodes := startDataCluster(t, ctx, 2, o)
+	for i := range 300 {
+		require.NoError(t, setKey(ctx, nodes, fmt.Sprintf("k%d", i), "v", 1))
+	}
+
+	var worst atomic.Int64 // most slots migrating in one table
+	coordinator := nodes[0]
+	stop := make(chan struct{})
+	watched := make(chan struct{})
+	go func() { // polls the coordinator's table until stop
+		defer close(watched)
+		var last uint64
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(time.Millisecond):
+			}
+			tb := coordinator.Table()
+			if tb == nil || tb.Epoch == last {
+				continue
+			}
+			last = tb.Epoch
+			migrating := int64(0)
+			for s := range ring.SlotCount {
+				if tb.State(uint16(s)).Kind == ring.SlotMigrating {
+					migrating++
+				}
+			}
+			if migrating > worst.Load() {
+				worst.Store(migrating)
+			}
+		}
+	}()
+	o.join = []string{nodes[0].ClusterAddr()}
+	nodes = append(nodes, startDataNode(t, ctx, testLogger(t), o))
+	waitSettled(t, ctx, nodes, 1)
+	close(stop)
+	<-watched
+
+	assert.Greater(t, worst.Load(), int64(0), "the watcher saw slots move")
+	assert.LessOrEqual(t, worst.Load(), int64(batch), "slots migrating at once")
+	for i := range 300 {
+		v, ok, err := readKey(nodes, fmt.Sprintf("k%d", i))
+		require.NoError(t, err)
+		assert.True(t, ok && v == "v", "key %d after the join", i)
+	}
+}
+
+// TestPacer checks the spacing of rebalance steps on a given clock.
+func TestPacer(t *testing.T) {
+	p := newPacer(500 * time.Millisecond)
+	defer p.stop()
+	t0 := time.Now()
+	require.True(t, p.ready(t0), "the first step runs at once")
+	p.issued(t0)
+	assert.False(t, p.ready(t0.Add(100*time.Millisecond)), "too soon after a step")
+	assert.False(t, p.ready(t0.Add(499*time.Millisecond)))
+	assert.True(t, p.ready(t0.Add(500*time.Millisecond)), "due after the interval")
+	p.issued(t0.Add(600 * time.Millisecond))
+	assert.False(t, p.ready(t0.Add(700*time.Millisecond)))
+	assert.True(t, p.ready(t0.Add(1200*time.Millisecond)))
+}
+
+// TestPacerWakes checks that a deferred step's timer fires.
+func TestPacerWakes(t *testing.T) {
+	p := newPacer(20 * time.Millisecond)
+	defer p.stop()
+	p.issued(time.Now())
+	require.False(t, p.ready(time.Now()))
+	select {
+	case <-p.due():
+	case <-time.After(5 * time.Second):
+		t.Fatal("the pacer did not wake the loop")
+	}
+}
