@@ -62,9 +62,9 @@ type Config struct {
 	// MaxTransfers bounds the slot transfers this node runs at once as a
 	// primary; 0 means DefaultMaxTransfers.
 	MaxTransfers int
-	// MigrationBatch bounds the slots the coordinator moves at once (join,
-	// leave, rebalancing): slots gaining an owner, until their new owners
-	// are synced and the old ones handed off and trimmed; 0 means
+	// MigrationBatch bounds the slots the coordinator moves to a new
+	// primary at once (join, leave, rebalancing), from the step that makes
+	// the new primary a replica to the handoff; 0 means
 	// DefaultMigrationBatch.
 	MigrationBatch int
 	// MigrationInterval overrides the profile's least time between two

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -226,8 +227,19 @@ func TestParseConfig(t *testing.T) {
 	require.Equal(t, "all", cfg.ReplicaAck)
 	require.Equal(t, 17000, cfg.EffectiveClusterPort())
 	require.Equal(t, file, cfg.File)
+	require.Equal(t, 500*time.Millisecond, cfg.EffectiveMigrationInterval(), "lan's pace by default")
+	require.Equal(t, 5*time.Second, cfg.EffectiveNodeTimeout(), "lan's node timeout by default")
+
+	cfg, err = ParseConfig([]string{"--gossip", "wan", "--migration-interval", "2s"}, lookup, &out)
+	require.NoError(t, err)
+	require.Equal(t, 2*time.Second, cfg.EffectiveMigrationInterval())
+	require.Equal(t, 60*time.Second, cfg.EffectiveNodeTimeout(), "wan's node timeout is the profile's")
+	cfg, err = ParseConfig([]string{"--migration-interval", "250"}, lookup, &out)
+	require.NoError(t, err)
+	require.Equal(t, 250*time.Millisecond, cfg.EffectiveMigrationInterval(), "bare milliseconds")
 
 	for _, bad := range [][]string{
+		{"--migration-interval", "-1s"}, {"--migration-interval", "soon"},
 		{"--maxmemory", "lots"}, {"--replica-ack", "some"}, {"--gossip", "moon"}, {"--join", "nohostport"},
 		{"--port", "70000"}, {"--cluster-key", "short"}, {"--port", "60000"}, {"stray"},
 	} {

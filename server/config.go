@@ -284,14 +284,14 @@ var params = []*param{
 			return err
 		},
 		get: func(c *Config) string { return strconv.FormatInt(c.MigrationRate, 10) }},
-	{name: "migration-batch", usage: "slots moving at once (join, leave, rebalance): gaining owners until handed off and trimmed; 0 = 512",
+	{name: "migration-batch", usage: "slots migrating to new primaries at once (join, leave, rebalance); 0 = 512",
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, 0, 16384)
 			c.MigrationBatch = int(n)
 			return err
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.MigrationBatch) }},
-	{name: "migration-interval", usage: "least time between two rebalance steps (250ms, or milliseconds); 0 = the gossip profile's",
+	{name: "migration-interval", usage: "least time between two rebalance steps (500ms, or milliseconds); 0 = the gossip profile's",
 		set: func(c *Config, v string) error { d, err := durationOrMillis(v); c.MigrationInterval = d; return err },
 		get: func(c *Config) string { return strconv.FormatInt(c.EffectiveMigrationInterval().Milliseconds(), 10) }},
 	{name: "maxmemory", usage: "memory limit of the keyspace (bytes, or with a unit: 100mb, 1gb); 0 = none", mutable: true,

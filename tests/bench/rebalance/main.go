@@ -25,6 +25,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -263,10 +264,15 @@ func (r *result) markdown() string {
 	c := r.cfg
 	rate := c.rate
 	if rate == "" {
-		rate = "node default (64mb)"
+		rate = fmt.Sprintf("%dmb (node default)", cluster.DefaultMigrationRate>>20)
 	}
 	if c.batch > 0 {
 		rate += fmt.Sprintf(", migration batch %d", c.batch)
+	} else {
+		rate += fmt.Sprintf(", migration batch %d (node default)", cluster.DefaultMigrationBatch)
+	}
+	if lan, err := cluster.ProfileByName("lan"); err == nil {
+		rate += fmt.Sprintf(", steps at least %s apart (lan default)", lan.MigrationInterval)
 	}
 	fmt.Fprintf(&b, "## Rebalance\n\n")
 	fmt.Fprintf(&b, "Goal (issue 5): client p99 while a node joins and slots move to it stays within 2x of idle.\n")
