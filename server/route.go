@@ -252,13 +252,22 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) bool
 			c.reply.Error(fmt.Sprintf("TRYAGAIN slot %d is moving between nodes, try again", c.slots[0]))
 			return true
 		}
-		if id := memberAt(t, movedTo); id != "" && id != self && id != to {
-			hint = id
+		if hint = nextHop(t, movedTo, self, to); hint != "" {
 			continue
 		}
-		hint = ""
 		time.Sleep(movedBackoff << attempt)
 	}
+}
+
+// nextHop returns the member that a -MOVED answer to a request forwarded to
+// node `to` names, when that is a third node: the request follows it at
+// once, as a cluster client would. Otherwise it returns "" and the caller
+// routes again once its table has caught up.
+func nextHop(t *ring.Table, movedTo string, self, to ring.NodeID) ring.NodeID {
+	if id := memberAt(t, movedTo); id != self && id != to {
+		return id
+	}
+	return ""
 }
 
 // memberAt returns the member of t whose client address is addr, or "".
@@ -497,6 +506,7 @@ func (s *Server) routeExec(call *Call) bool {
 		return false
 	}
 	forwarded := c.route != nil && c.route.forwarded
+	var hint ring.NodeID // where the last -MOVED sent us
 	for attempt := 0; ; attempt++ {
 		t := s.cluster.Table()
 		if t == nil {
@@ -538,14 +548,18 @@ func (s *Server) routeExec(call *Call) bool {
 			cmds = append(cmds, q.args)
 		}
 		cmds = append(cmds, call.Args)
+		to := owner
+		if hint != "" {
+			to = hint
+		}
 		ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
 		s.cstats.forwardsSent.Add(1)
-		replies, err := s.cluster.ForwardBatch(ctx, owner, c.RESP3(), cmds)
+		replies, err := s.cluster.ForwardBatch(ctx, to, c.RESP3(), cmds)
 		cancel()
 		switch {
 		case err != nil:
 			c.discardMulti()
-			call.Reply.Error(forwardError(owner, err))
+			call.Reply.Error(forwardError(to, err))
 			return true
 		case len(replies) == len(cmds):
 			c.discardMulti()
@@ -554,14 +568,18 @@ func (s *Server) routeExec(call *Call) bool {
 		case len(replies) == 0 || !isMoved(replies[len(replies)-1]):
 			c.discardMulti()
 			call.Reply.Error(fmt.Sprintf(errInternalFormat, "exec"))
-			s.log.Error("forwarded transaction: short reply", "to", owner, "replies", len(replies), "cmds", len(cmds))
+			s.log.Error("forwarded transaction: short reply", "to", to, "replies", len(replies), "cmds", len(cmds))
 			return true
 		}
-		// Moved (the owner's table is newer than ours): route again.
+		// Moved (the owner's table is newer than ours): follow the
+		// redirect, or route again once our table has caught up.
 		if attempt >= movedRetries {
 			c.discardMulti()
 			call.Reply.Error(fmt.Sprintf("TRYAGAIN slot %d is moving between nodes, try again", slot))
 			return true
+		}
+		if hint = nextHop(t, movedAddr(replies[len(replies)-1]), self, to); hint != "" {
+			continue
 		}
 		time.Sleep(movedBackoff << attempt)
 	}

@@ -35,3 +35,32 @@ func TestMovedRedirect(t *testing.T) {
 		assert.Equal(t, tc.id, memberAt(tbl, addr), tc.reply)
 	}
 }
+
+// TestNextHop checks which -MOVED answers a forwarded request follows at
+// once: only those naming a third member of the table.
+func TestNextHop(t *testing.T) {
+	a, b, c := ring.NewNodeID(), ring.NewNodeID(), ring.NewNodeID()
+	tb, err := ring.NewTable(1, a, []ring.Member{
+		{ID: a, Addr: "10.0.0.1:6379", ClusterAddr: "10.0.0.1:16379"},
+		{ID: b, Addr: "10.0.0.2:6379", ClusterAddr: "10.0.0.2:16379"},
+		{ID: c, Addr: "10.0.0.3:6379", ClusterAddr: "10.0.0.3:16379"},
+	})
+	require.NoError(t, err)
+	cases := []struct {
+		name    string
+		movedTo string
+		want    ring.NodeID
+	}{
+		{"a third node", "10.0.0.3:6379", c},
+		{"back to us", "10.0.0.1:6379", ""},
+		{"the node we asked", "10.0.0.2:6379", ""},
+		{"no such member", "10.0.0.9:6379", ""},
+		{"no address", "", ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			assert.Equal(t, tc.want, nextHop(tb, tc.movedTo, a, b))
+		})
+	}
+	assert.Equal(t, "10.0.0.3:6379", movedAddr([]byte("-MOVED 42 10.0.0.3:6379\r\n")))
+}
