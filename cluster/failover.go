@@ -550,6 +550,9 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 				add = append(add, w)
 			}
 		}
+		if len(add) == len(owners) {
+			continue // no room for another owner (ring.MaxOwners)
+		}
 		if err := next.SetOwners(slot, add...); err != nil {
 			return nil, 0, fmt.Errorf("rebalance slot %d: %w", slot, err)
 		}

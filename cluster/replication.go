@@ -108,10 +108,6 @@ type replicator struct {
 	ackMu  sync.Mutex    // guards ackSig
 	ackSig chan struct{} // closed and replaced whenever acks advance
 
-	// led is reconcile's scratch: which slots this node led during the
-	// pass. Owned by the loop goroutine.
-	led [ring.SlotCount]bool
-
 	recvMu  sync.Mutex // guards recv, recvSeq
 	recv    [ring.SlotCount]recvSlot
 	recvSeq map[ring.NodeID]uint64              // highest stream sequence applied, per sender
@@ -345,6 +341,7 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 	r.resyncOverflowed()
 	degraded := int64(0)
 	need := make(map[ring.NodeID][]uint16)
+	var led [ring.SlotCount]bool   // slots this node leads, as the pass found them
 	var owners, want []ring.NodeID // reused for every slot
 	for s := range ring.SlotCount {
 		slot := uint16(s)
@@ -376,12 +373,12 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 				need[id] = append(need[id], slot)
 			}
 		}
-		r.led[slot] = local
+		led[slot] = local
 		if local && r.n.cfg.Replicas > 0 && len(alive) > 1 && !hasLive {
 			degraded++
 		}
 	}
-	if r.dropStale(t, &r.led) {
+	if r.dropStale(t, &led) {
 		work = true
 	}
 	work = work || len(need) > 0 || degraded > 0
