@@ -530,9 +530,9 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 		}
 		changed++
 	}
-	// Starts: slots that lack wanted owners; those whose primary changes
-	// (marked migrating) as many as the batch has places, counting those
-	// the handoffs above freed. Every wanted owner joins as an extra one (the
+	// Starts: slots that lack wanted owners, those that migrate to a new
+	// primary as many as the batch has places, counting those the
+	// handoffs above freed. Every wanted owner joins as an extra one (the
 	// target primary as a migrating replica); the owners the placement
 	// does not want are trimmed once the wanted ones are synced, so the
 	// slot never has fewer synced replicas meanwhile.
@@ -540,8 +540,8 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 	for _, slot := range starts {
 		owners = t.AppendOwners(owners[:0], slot)
 		want = target.AppendOwners(want[:0], slot)
-		migrates := want[0] != owners[0] // its primary changes: it holds a place
-		if migrates && migrating >= batch {
+		newPrimary := !slices.Contains(owners, want[0])
+		if newPrimary && migrating >= batch {
 			continue // waits for a place in the batch
 		}
 		add = append(add[:0], owners...)
@@ -556,10 +556,12 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 		if err := next.SetOwners(slot, add...); err != nil {
 			return nil, 0, fmt.Errorf("rebalance slot %d: %w", slot, err)
 		}
-		if migrates {
+		if want[0] != owners[0] && slices.Contains(add, want[0]) {
 			if err := next.SetState(slot, ring.SlotState{Kind: ring.SlotMigrating, Peer: want[0]}); err != nil {
 				return nil, 0, err
 			}
+		}
+		if newPrimary {
 			migrating++
 		}
 		changed++
