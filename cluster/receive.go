@@ -25,61 +25,6 @@ type recvSlot struct {
 	synced  bool
 }
 
-// dropStale drops what this node holds of slots it should not hold: of a
-// slot it leads (led[slot]), a copy whose transfer never completed; of a
-// slot t does not make it an owner of, the data and receiving state. It
-// finds them in one scan under recvMu rather than a lock per slot, then
-// drops each under the lock again, so that flushing many slots does not
-// hold up the replication stream. It reports whether there was something
-// to drop or wait for.
-func (r *replicator) dropStale(t *ring.Table, led *[ring.SlotCount]bool) bool {
-	var owned [ring.SlotCount]bool
-	for _, slot := range t.SlotsOf(r.n.id) {
-		owned[slot] = true
-	}
-	var partial, gone []uint16
-	r.recvMu.Lock()
-	for s := range ring.SlotCount {
-		slot, rs := uint16(s), &r.recv[s]
-		switch {
-		case led[slot]:
-			if rs.source != "" && !rs.synced {
-				partial = append(partial, slot)
-			}
-		case !owned[slot]:
-			if rs.source != "" || r.st.CountKeysInSlot(slot) > 0 {
-				gone = append(gone, slot)
-			}
-		}
-	}
-	r.recvMu.Unlock()
-	for _, slot := range partial {
-		r.dropPartial(slot)
-	}
-	found := false
-	for _, slot := range gone {
-		found = r.dropSlot(slot, t.Epoch) || found
-	}
-	return found
-}
-
-// dropPartial drops what this node holds of a slot it leads but whose
-// transfer never completed (it was given the slot with no synced replica:
-// the data is lost, and a partial copy must not pass for it).
-func (r *replicator) dropPartial(slot uint16) {
-	r.recvMu.Lock()
-	defer r.recvMu.Unlock()
-	rs := &r.recv[slot]
-	if rs.source == "" || rs.synced {
-		return
-	}
-	if err := r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: slot}}); err != nil {
-		r.logger.Error("drop partial copy of a led slot", "slot", slot, "err", err)
-		return
-	}
-	r.resetRecv(slot, "")
-}
-
 // dropSlot drops the data and receiving state of a slot this node no
 // longer owns, unless a transfer from a newer table than ours is under way.
 // It reports whether there was something to drop or wait for.

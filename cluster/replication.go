@@ -332,16 +332,12 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 		return true
 	}
 	self := r.n.id
-	var alive []ring.NodeID // a few members: a scan beats hashing 40-byte IDs per slot
-	for id := range r.n.aliveIDs() {
-		alive = append(alive, id)
-	}
+	alive := r.n.aliveIDs()
 	r.lastAlive.Store(int64(len(alive)))
 	work := false
 	r.resyncOverflowed()
 	degraded := int64(0)
 	need := make(map[ring.NodeID][]uint16)
-	var led [ring.SlotCount]bool   // slots this node leads, as the pass found them
 	var owners, want []ring.NodeID // reused for every slot
 	for s := range ring.SlotCount {
 		slot := uint16(s)
@@ -351,7 +347,7 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 		if local {
 			owners = t.AppendOwners(owners[:0], slot)
 			for _, o := range owners {
-				if o != self && slices.Contains(alive, o) {
+				if o != self && alive[o] {
 					want = append(want, o)
 				}
 			}
@@ -373,13 +369,15 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 				need[id] = append(need[id], slot)
 			}
 		}
-		led[slot] = local
+		if local {
+			r.dropPartial(slot)
+		}
 		if local && r.n.cfg.Replicas > 0 && len(alive) > 1 && !hasLive {
 			degraded++
 		}
-	}
-	if r.dropStale(t, &led) {
-		work = true
+		if !local && !t.IsOwner(slot, self) && r.dropSlot(slot, t.Epoch) {
+			work = true
+		}
 	}
 	work = work || len(need) > 0 || degraded > 0
 	r.degradedSlots.Store(degraded)
@@ -392,6 +390,23 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 	}
 	r.stopIdleStreams(t)
 	return work
+}
+
+// dropPartial drops what this node holds of a slot it now leads but whose
+// transfer never completed (it was given the slot with no synced replica:
+// the data is lost, and a partial copy must not pass for it).
+func (r *replicator) dropPartial(slot uint16) {
+	r.recvMu.Lock()
+	defer r.recvMu.Unlock()
+	rs := &r.recv[slot]
+	if rs.source == "" || rs.synced {
+		return
+	}
+	if err := r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: slot}}); err != nil {
+		r.logger.Error("drop partial copy of a led slot", "slot", slot, "err", err)
+		return
+	}
+	r.resetRecv(slot, "")
 }
 
 // resyncOverflowed detaches every slot of a stream whose queue
