@@ -2,10 +2,12 @@ package cluster
 
 import (
 	"net"
+	"runtime"
 	"strconv"
 	"testing"
 	"time"
 
+	"github.com/meshcache/meshcache/store"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -184,4 +186,28 @@ func TestClusterForget(t *testing.T) {
 		assert.NotEqual(t, dead.ID(), m.ID)
 	}
 	assert.NotContains(t, a.rejoinTargets(), dead.ClusterAddr(), "a forgotten node's address is not re-joined")
+}
+
+// TestFirstTableHasQuorum: a node started alone issues its first table, and
+// from the moment the table can be read the node reports quorum, so the
+// first command of a client that waited for the table (as main does before
+// serving) is not refused with CLUSTERDOWN.
+func TestFirstTableHasQuorum(t *testing.T) {
+	ctx := testCtx(t, 30*time.Second)
+	logger := testLogger(t)
+	for range 10 {
+		n, err := New(Config{ClientAddr: "127.0.0.1:1", BindAddr: "127.0.0.1:0", Profile: "local",
+			Store: store.New(store.Config{})}, &echoExecutor{}, logger)
+		require.NoError(t, err)
+		healthy := make(chan bool, 1)
+		go func() { // polls like main's awaitFirstTable, without its 5 ms sleep
+			for n.Table() == nil && ctx.Err() == nil {
+				runtime.Gosched()
+			}
+			healthy <- n.Healthy()
+		}()
+		require.NoError(t, n.Start(ctx))
+		assert.True(t, <-healthy, "the first table was readable before the node reported quorum")
+		require.NoError(t, n.Close())
+	}
 }

@@ -77,7 +77,7 @@ type Config struct {
 
 // Defaults of the data-movement settings.
 const (
-	DefaultMigrationRate  = 16 << 20 // bytes per second
+	DefaultMigrationRate  = 4 << 20 // bytes per second
 	DefaultMaxTransfers   = 32
 	DefaultMigrationBatch = 512
 )

@@ -85,7 +85,8 @@ func settled(nodes []*dataNode, p *ring.Placement, replicas int) (bool, string) 
 			}
 		}
 		info := n.ReplicationInfo()
-		if info.DegradedSlots > 0 {
+		// Alone, a node with replicas configured is degraded by definition.
+		if info.DegradedSlots > 0 && len(nodes) > 1 {
 			return false, fmt.Sprintf("%s has %d degraded slots", n.ID()[:8], info.DegradedSlots)
 		}
 		if want := len(t.PrimarySlots(n.ID())); info.LedSlots != want {

@@ -71,7 +71,7 @@ var profiles = map[string]Profile{
 		RejoinInterval:          5 * time.Second,
 		CoordinatorInterval:     time.Second,
 		NodeTimeout:             5 * time.Second,
-		MigrationInterval:       500 * time.Millisecond,
+		MigrationInterval:       time.Second,
 	},
 	"wan": {
 		Name:                    "wan",

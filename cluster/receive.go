@@ -56,7 +56,7 @@ func (r *replicator) handleReplicate(_ context.Context, _ string, req, reply []b
 	defer r.recvMu.Unlock()
 	last := r.recvSeq[src]
 	var (
-		batch   []store.Effect
+		batch   = make([]store.Effect, 0, len(entries))
 		slotsIn []uint16          // slots with effects in batch
 		offs    map[uint16]uint64 // slot -> last effect offset in batch
 		touched []uint16

@@ -119,7 +119,6 @@ type replicator struct {
 	limiter    rateLimiter
 	kickCh     chan struct{}
 
-	degradedSlots   atomic.Int64
 	degradedWaits   atomic.Int64
 	lostSlots       atomic.Int64
 	transfersDone   atomic.Int64
@@ -145,7 +144,7 @@ func newReplicator(n *Node, st *store.Store) *replicator {
 		resets:   make(map[ring.NodeID]map[uint16]struct{}),
 		kickCh:   make(chan struct{}, 1),
 	}
-	r.limiter.rate = n.cfg.MigrationRate
+	r.limiter.rate.Store(n.cfg.MigrationRate)
 	return r
 }
 
@@ -273,6 +272,9 @@ func (r *replicator) detach(slot uint16, a *attachment) {
 	}
 }
 
+// reconcileCoalesce is how long a kicked reconcile waits for more kicks.
+const reconcileCoalesce = 20 * time.Millisecond
+
 // fullReconcileEvery bounds how long the replicator skips idle passes.
 const fullReconcileEvery = 5 * time.Second
 
@@ -311,6 +313,18 @@ func (r *replicator) loop(ctx context.Context) {
 			rateAt, rateBytes = now, b
 		case <-r.kickCh:
 			kicked = true
+			// One pass for a burst of kicks: a table, the handoffs it
+			// settles and the transfers that end with it arrive within
+			// milliseconds of each other, and each pass walks every slot.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(reconcileCoalesce):
+			}
+			select {
+			case <-r.kickCh:
+			default:
+			}
 		}
 		if clean != nil && !kicked {
 			// An idle pass is skipped while the table stands, unless a
@@ -336,7 +350,6 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 	r.lastAlive.Store(int64(len(alive)))
 	work := false
 	r.resyncOverflowed()
-	degraded := int64(0)
 	need := make(map[ring.NodeID][]uint16)
 	var owners, want []ring.NodeID // reused for every slot
 	for s := range ring.SlotCount {
@@ -373,14 +386,13 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 			r.dropPartial(slot)
 		}
 		if local && r.n.cfg.Replicas > 0 && len(alive) > 1 && !hasLive {
-			degraded++
+			work = true // a led slot with no synced replica while another node is up
 		}
 		if !local && !t.IsOwner(slot, self) && r.dropSlot(slot, t.Epoch) {
 			work = true
 		}
 	}
-	work = work || len(need) > 0 || degraded > 0
-	r.degradedSlots.Store(degraded)
+	work = work || len(need) > 0
 	for id, slots := range need {
 		for len(slots) > 0 {
 			k := min(len(slots), maxTransferSlots)

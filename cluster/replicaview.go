@@ -262,19 +262,26 @@ func (n *Node) ReplicationInfo() ReplicationInfo {
 	})
 	live := make(map[ring.NodeID]int)
 	for s := range ring.SlotCount {
-		if n.leadsLocally(uint16(s)) {
+		led := n.leadsLocally(uint16(s))
+		if led {
 			info.LedSlots++
 		}
+		synced := 0
 		for _, a := range r.slots[s].attachments() {
 			if a.live.Load() {
 				live[a.p.id]++
+				if !a.failed.Load() {
+					synced++
+				}
 			}
+		}
+		if led && synced == 0 && n.cfg.Replicas > 0 {
+			info.DegradedSlots++
 		}
 	}
 	for i := range info.Peers {
 		info.Peers[i].LiveSlots = live[info.Peers[i].ID]
 	}
-	info.DegradedSlots = int(r.degradedSlots.Load())
 	info.DegradedWaits = r.degradedWaits.Load()
 	info.LostSlots = r.lostSlots.Load()
 	info.TransfersDone = r.transfersDone.Load()

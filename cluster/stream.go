@@ -266,7 +266,7 @@ func (p *peerStream) take() ([][]byte, uint64) {
 	if len(p.q) == 0 {
 		return nil, p.nextSeq
 	}
-	var out [][]byte
+	out := make([][]byte, 0, min(len(p.q), maxStreamBatchEntries))
 	size := 0
 	for _, e := range p.q {
 		if len(out) > 0 && (size+len(e.b) > maxStreamBatchBytes || len(out) >= maxStreamBatchEntries) {
@@ -308,8 +308,12 @@ func (p *peerStream) send(ctx context.Context, first uint64, batch [][]byte) err
 		k++
 	}
 	clear(p.q[:k])
-	p.q = p.q[k:]
-	if len(p.q) == 0 {
+	switch {
+	case k < len(p.q):
+		p.q = p.q[k:]
+	case cap(p.q) <= 2*maxStreamBatchEntries:
+		p.q = p.q[:0] // all acknowledged: queue the next entries in the same array
+	default:
 		p.q = nil
 	}
 	for _, a := range acks {
@@ -407,8 +411,7 @@ func encodeEffectEntry(slot uint16, off uint64, e store.Effect) []byte {
 	return appendEffect(b, e)
 }
 
-func encodeSnapEntry(slot uint16, e store.Effect) []byte {
-	b := make([]byte, 0, 16+len(e.Key)+len(e.Field)+len(e.Value))
+func appendSnapEntry(b []byte, slot uint16, e store.Effect) []byte {
 	b = append(b, entSnap)
 	b = binary.BigEndian.AppendUint16(b, slot)
 	return appendEffect(b, e)
@@ -598,6 +601,9 @@ func decodeReplicate(b []byte) (from ring.NodeID, epoch, first uint64, entries [
 	n := d.uvarint()
 	if d.err == nil && n > uint64(len(d.b)) {
 		d.err = errors.New("bad entry count")
+	}
+	if d.err == nil {
+		entries = make([][]byte, 0, min(n, maxStreamBatchEntries))
 	}
 	for i := uint64(0); d.err == nil && i < n; i++ {
 		entries = append(entries, d.bytes())

@@ -22,21 +22,25 @@ var errNoTable = errors.New("no routing table yet")
 // installTable adopts t if it is newer than the current table and reports
 // whether it did. from names the source for the log.
 func (n *Node) installTable(t *ring.Table, from string) bool {
+	v := n.see()
 	n.tableMu.Lock()
 	cur := n.table.Load()
 	if !ring.Newer(t, cur) {
 		n.tableMu.Unlock()
 		return false
 	}
+	// Judge the majority against the new table's members before anyone
+	// can read the table, not on the control loop's next tick: a node
+	// that just bootstrapped a one-node cluster would otherwise refuse
+	// writes as a minority until then, and the first clients of a node
+	// started alone (main waits for its first table) would meet
+	// CLUSTERDOWN.
+	n.updateQuorum(t, v)
 	n.table.Store(t)
 	if n.repl != nil {
 		n.repl.settleOverrides(t)
 	}
 	n.tableMu.Unlock()
-	// Judge the majority against the new table's members now, not on the
-	// control loop's next tick: a node that just bootstrapped a one-node
-	// cluster would otherwise refuse writes as a minority until then.
-	n.updateQuorum(t, n.see())
 
 	_, inTable := t.Member(n.id)
 	switch st := State(n.state.Load()); {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
@@ -117,14 +118,18 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 		sr := &r.slots[slot]
 		a := &attachment{p: p, session: r.session.Add(1), buffering: true}
 		var (
-			snap    []store.Effect
+			snap    []byte // the snapshot's entries back to back
+			ends    []int  // where each entry ends in snap
 			base    uint64
 			leading bool
 		)
-		err := r.st.SnapshotSlotWith(slot, func() {
+		err := r.st.SnapshotSlotWith(slot, func(size int) {
 			if leading = r.n.leadsLocally(slot); !leading {
 				return
 			}
+			// An entry's encoding is smaller than its arena bytes
+			// (a 32-byte header against a few bytes of lengths).
+			snap = make([]byte, 0, size)
 			if slices.ContainsFunc(sr.att, func(x *attachment) bool { return x.p.id == peer && !x.failed.Load() }) {
 				leading = false // attached already (a transfer that raced this one)
 				return
@@ -136,7 +141,8 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 			if !leading {
 				return false
 			}
-			snap = append(snap, e.Clone())
+			snap = appendSnapEntry(snap, slot, e)
+			ends = append(ends, len(snap))
 			return true
 		})
 		if err != nil {
@@ -153,9 +159,10 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 		if err := p.enqueueWait(ctx, slot, encodeBeginEntry(slot, a.session, base, begin)); err != nil {
 			return fail(err)
 		}
-		for i, e := range snap {
-			b := encodeSnapEntry(slot, e)
-			snap[i] = store.Effect{} // let the copy go as it is sent
+		start := 0
+		for _, end := range ends {
+			b := snap[start:end:end]
+			start = end
 			chunk += len(b)
 			if chunk >= snapChunk {
 				if err := r.limiter.wait(ctx, chunk); err != nil {
@@ -268,17 +275,39 @@ func (r *replicator) beginRank(slot uint16, t *ring.Table) uint64 {
 	return rank
 }
 
+// SetMigrationRate changes the bytes per second that this node's slot
+// transfers may send, all together (CONFIG SET migration-rate); 0 means
+// DefaultMigrationRate. Running transfers follow it from their next chunk.
+func (n *Node) SetMigrationRate(rate int64) {
+	if rate == 0 {
+		rate = DefaultMigrationRate
+	}
+	if n.repl != nil {
+		n.repl.limiter.rate.Store(rate)
+	}
+}
+
+// MigrationRate returns the bytes per second this node's slot transfers
+// may send; 0 for a node without replication.
+func (n *Node) MigrationRate() int64 {
+	if n.repl == nil {
+		return 0
+	}
+	return n.repl.limiter.rate.Load()
+}
+
 // rateLimiter spaces out byte counts to a rate (bytes per second), shared
 // by every transfer of the node.
 type rateLimiter struct {
-	rate int64
-	mu   sync.Mutex // guards next
-	next time.Time  // when the next reservation may start
+	rate atomic.Int64 // bytes per second; 0 or less: no limit
+	mu   sync.Mutex   // guards next
+	next time.Time    // when the next reservation may start
 }
 
 // wait blocks until n more bytes fit in the rate, or ctx ends.
 func (l *rateLimiter) wait(ctx context.Context, n int) error {
-	if l.rate <= 0 {
+	rate := l.rate.Load()
+	if rate <= 0 {
 		return nil
 	}
 	l.mu.Lock()
@@ -287,7 +316,7 @@ func (l *rateLimiter) wait(ctx context.Context, n int) error {
 	if start.Before(now) {
 		start = now
 	}
-	l.next = start.Add(time.Duration(float64(n) / float64(l.rate) * float64(time.Second)))
+	l.next = start.Add(time.Duration(float64(n) / float64(rate) * float64(time.Second)))
 	l.mu.Unlock()
 	d := time.Until(start)
 	if d <= 0 {

@@ -227,7 +227,7 @@ func TestParseConfig(t *testing.T) {
 	require.Equal(t, "all", cfg.ReplicaAck)
 	require.Equal(t, 17000, cfg.EffectiveClusterPort())
 	require.Equal(t, file, cfg.File)
-	require.Equal(t, 500*time.Millisecond, cfg.EffectiveMigrationInterval(), "lan's pace by default")
+	require.Equal(t, time.Second, cfg.EffectiveMigrationInterval(), "lan's pace by default")
 	require.Equal(t, 5*time.Second, cfg.EffectiveNodeTimeout(), "lan's node timeout by default")
 
 	cfg, err = ParseConfig([]string{"--gossip", "wan", "--migration-interval", "2s"}, lookup, &out)

@@ -346,6 +346,13 @@ func TestReplInfo(t *testing.T) {
 	cl := infoFields(t, c, ctx, "cluster")
 	assert.Equal(t, "1", cl["cluster_enabled"])
 	assert.Equal(t, strconv.Itoa(cluster.DefaultMigrationRate), cl["cluster_migration_rate_bytes"])
+	// The rate is tunable at run time, and 0 goes back to the default.
+	require.NoError(t, c.ConfigSet(ctx, "migration-rate", "32mb").Err())
+	assert.Equal(t, strconv.Itoa(32<<20), infoFields(t, c, ctx, "cluster")["cluster_migration_rate_bytes"])
+	assert.Equal(t, map[string]string{"migration-rate": strconv.Itoa(32 << 20)}, c.ConfigGet(ctx, "migration-rate").Val())
+	require.NoError(t, c.ConfigSet(ctx, "migration-rate", "0").Err())
+	assert.Equal(t, strconv.Itoa(cluster.DefaultMigrationRate), infoFields(t, c, ctx, "cluster")["cluster_migration_rate_bytes"])
+	assert.Error(t, c.ConfigSet(ctx, "migration-rate", "-1").Err())
 	// The replicas were built by transfers: bytes and slots moved show,
 	// and the measured rate is a number.
 	for _, f := range []string{"cluster_slot_transfer_bytes", "cluster_slot_transfers_done", "cluster_slot_transfer_bytes_per_sec"} {

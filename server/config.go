@@ -277,7 +277,7 @@ var params = []*param{
 			return err
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.MinReplicasToWrite) }},
-	{name: "migration-rate", usage: "bytes per second slot transfers may send, all together (or with a unit: 16mb); 0 = 16mb",
+	{name: "migration-rate", usage: "bytes per second slot transfers may send, all together (or with a unit: 4mb); 0 = 4mb", mutable: true,
 		set: func(c *Config, v string) error {
 			n, err := memRange(v, 0, math.MaxInt64)
 			c.MigrationRate = n
@@ -291,7 +291,7 @@ var params = []*param{
 			return err
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.MigrationBatch) }},
-	{name: "migration-interval", usage: "least time between two rebalance steps (500ms, or milliseconds); 0 = the gossip profile's",
+	{name: "migration-interval", usage: "least time between two rebalance steps (1s, or milliseconds); 0 = the gossip profile's",
 		set: func(c *Config, v string) error { d, err := durationOrMillis(v); c.MigrationInterval = d; return err },
 		get: func(c *Config) string { return strconv.FormatInt(c.EffectiveMigrationInterval().Milliseconds(), 10) }},
 	{name: "maxmemory", usage: "memory limit of the keyspace (bytes, or with a unit: 100mb, 1gb); 0 = none", mutable: true,

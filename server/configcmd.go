@@ -107,6 +107,9 @@ func configSet(c *Call) {
 	if next.MaxMemoryPolicy != prev.MaxMemoryPolicy {
 		s.store.SetPolicy(policyOf(next.MaxMemoryPolicy))
 	}
+	if next.MigrationRate != prev.MigrationRate && s.cluster != nil {
+		s.cluster.SetMigrationRate(next.MigrationRate)
+	}
 	if next.SlowlogMaxLen < prev.SlowlogMaxLen {
 		s.slowlog.trim(next.SlowlogMaxLen)
 	}

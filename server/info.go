@@ -222,7 +222,7 @@ func (s *Server) infoReplication(b *strings.Builder) {
 	field(b, "slots_led", info.LedSlots)
 	field(b, "slots_replicated", replicated)
 	field(b, "slots_replica_syncing", syncing)
-	field(b, "slots_degraded", s.degradedSlots())
+	field(b, "slots_degraded", info.DegradedSlots)
 	field(b, "replica_ack", ackMode(s.repl.mode.Load()).String())
 	field(b, "min_replicas_to_write", s.repl.minReplicas.Load())
 	field(b, "replica_ack_waits", s.repl.ackWaits.Load())
@@ -231,25 +231,6 @@ func (s *Server) infoReplication(b *strings.Builder) {
 	field(b, "noreplicas_rejected", s.repl.noReplicas.Load())
 	field(b, "slots_lost", info.LostSlots)
 	field(b, "draining", boolInt(s.Draining()))
-}
-
-// degradedSlots counts the slots led here that should have replicas
-// (replicas > 0) but have no synced one: their writes are acknowledged
-// with no copy elsewhere (a one-node cluster, a replica down or being
-// rebuilt).
-func (s *Server) degradedSlots() int {
-	if s.cluster == nil || s.Config().Replicas == 0 {
-		return 0
-	}
-	n := 0
-	for sl := range ring.SlotCount {
-		if _, local := s.cluster.Route(uint16(sl)); local {
-			if s.cluster.LiveReplicas(uint16(sl)) == 0 {
-				n++
-			}
-		}
-	}
-	return n
 }
 
 func (s *Server) infoCPU(b *strings.Builder) {
@@ -336,12 +317,7 @@ func (s *Server) infoCluster(b *strings.Builder) {
 	}
 	migrating, importing := s.movingSlots("")
 	info := s.cluster.ReplicationInfo()
-	s.cfgMu.Lock()
-	rate := s.cfg.MigrationRate
-	s.cfgMu.Unlock()
-	if rate == 0 {
-		rate = cluster.DefaultMigrationRate
-	}
+	rate := s.cluster.MigrationRate()
 	field(b, "cluster_slots_migrating", migrating)
 	field(b, "cluster_slots_importing", importing)
 	field(b, "cluster_slot_transfers_running", info.Transfers)

@@ -212,7 +212,7 @@ func (m *metricsCollector) collectReplication(ch chan<- prometheus.Metric) {
 		}
 		counter(descReplFailures, float64(p.Failures), id)
 	}
-	gauge(descSlotsDegraded, float64(s.degradedSlots()))
+	gauge(descSlotsDegraded, float64(info.DegradedSlots))
 	synced, _ := s.cluster.ReplicaSlotCounts()
 	gauge(descSlotsSynced, float64(synced))
 	migrating, importing := s.movingSlots(s.cluster.ID())

@@ -69,6 +69,10 @@ type Cluster interface {
 	ReplicaSynced(slot uint16) bool
 	// ReplicationInfo describes the streams and slot counts (INFO).
 	ReplicationInfo() cluster.ReplicationInfo
+	// MigrationRate and SetMigrationRate read and change the bytes per
+	// second slot transfers may send (INFO, CONFIG SET migration-rate).
+	MigrationRate() int64
+	SetMigrationRate(rate int64)
 	// Leave drains the node (hands off its slots), leaves the gossip and
 	// closes the node.
 	Leave(ctx context.Context) error

@@ -113,6 +113,16 @@ func (t *table) appendEntry(key, val []byte, typ Type, m entryMeta) (uint32, err
 	return o, nil
 }
 
+// reserve makes room for keys more entries of n bytes in all, so that
+// inserting them moves neither the arena nor the index (an arena past its
+// limit is left to appendEntry to report).
+func (t *table) reserve(keys, n int) {
+	if need := len(t.arena) + n; need > cap(t.arena) && uint64(need) <= maxArena {
+		t.arena = moveArena(t.arena, need)
+	}
+	t.idx.reserve(keys)
+}
+
 // arenaGrowMin is the least room a growing arena gains, so that a young
 // slot does not move its arena for every key.
 const arenaGrowMin = 256
@@ -128,13 +138,17 @@ func growArena(a []byte, n int) []byte {
 	if need <= cap(a) {
 		return a[:need]
 	}
+	return moveArena(a, need+max(need/8, arenaGrowMin))[:need]
+}
+
+// moveArena returns a copy of a with room for at least c bytes.
+func moveArena(a []byte, c int) []byte {
 	// append of a make is not an allocation of the make: the runtime
 	// extends the nil slice by c zero bytes and rounds cap up to the size
 	// class, which would otherwise be lost.
-	c := need + max(need/8, arenaGrowMin)
 	na := append([]byte(nil), make([]byte, c)...)
 	copy(na, a)
-	return na[:need]
+	return na[:len(a)]
 }
 
 // kill marks the entry at off dead and counts its bytes as garbage.

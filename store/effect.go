@@ -147,11 +147,38 @@ func (s *Store) Apply(effects []Effect) error {
 	tx.replay = true
 	defer tx.Close()
 	for i, e := range effects {
+		if e.Kind == EffectSet && (i == 0 || slots[i-1] != slots[i]) {
+			tx.reserveRun(effects[i:], slots[i:])
+		}
 		if err := tx.apply(e); err != nil {
 			return fmt.Errorf("apply effect %d (%s): %w", i, e.Kind, err)
 		}
 	}
 	return nil
+}
+
+// reserveRun makes room at once for a run of SETs into an empty slot: the
+// snapshot of a slot transfer arrives as thousands of new keys, and growing
+// the arena an eighth at a time would copy each byte about eight times and
+// leave as much garbage for the collector. The run is effects up to the
+// first one on another slot or a flush; slots[i] is the slot of effects[i].
+func (tx *Tx) reserveRun(effects []Effect, slots []uint16) {
+	sl := &tx.s.slots[slots[0]]
+	if sl.t != nil && len(sl.t.arena) > 0 {
+		return
+	}
+	keys, n := 0, 0
+	for i := range effects {
+		e := &effects[i]
+		if slots[i] != slots[0] || e.Kind == EffectFlushSlot {
+			break
+		}
+		if e.Kind == EffectSet {
+			keys++
+			n += hdrSize + len(e.Key) + len(e.Value)
+		}
+	}
+	sl.table().reserve(keys, n)
 }
 
 // apply applies one effect inside tx.

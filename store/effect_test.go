@@ -190,3 +190,49 @@ func TestMultiSlotSinkGrouping(t *testing.T) {
 	}
 	assert.Equal(t, want, calls)
 }
+
+// TestApplyReservesNewSlot checks that a batch of SETs into an empty slot
+// (a transfer's snapshot) sizes the slot's arena and index once, exactly,
+// and that a batch into a slot that holds keys leaves the growth policy
+// alone.
+func TestApplyReservesNewSlot(t *testing.T) {
+	s := New(Config{})
+	const keys = 500
+	var effects []Effect
+	want := 0
+	for i := range keys {
+		k, v := fmt.Appendf(nil, "{r}key:%d", i), bytes.Repeat([]byte("v"), 8)
+		effects = append(effects, Effect{Kind: EffectSet, Key: k, Value: v})
+		want += hdrSize + len(k) + len(v)
+	}
+	require.NoError(t, s.Apply(effects[:keys/2]))
+	sl := &s.slots[keySlot("{r}")]
+	first := want - func() int {
+		n := 0
+		for _, e := range effects[keys/2:] {
+			n += hdrSize + len(e.Key) + len(e.Value)
+		}
+		return n
+	}()
+	require.NotNil(t, sl.t)
+	assert.Equal(t, first, len(sl.t.arena))
+	assert.Equal(t, cap(moveArena(nil, first)), cap(sl.t.arena), "sized for the batch at once")
+	var grown []byte // the arena as inserting one key at a time leaves it
+	for _, e := range effects[:keys/2] {
+		grown = growArena(grown, hdrSize+len(e.Key)+len(e.Value))
+	}
+	assert.Less(t, cap(sl.t.arena), cap(grown), "no spare room for keys that are not coming")
+	assert.Equal(t, 512, len(sl.t.idx.words), "250 keys fit 3/4 of 512 words")
+
+	// The second half lands in a slot that holds keys: ordinary growth.
+	require.NoError(t, s.Apply(effects[keys/2:]))
+	assert.Equal(t, want, len(sl.t.arena))
+	for _, e := range effects {
+		tx := s.Lock(keySlot("{r}"))
+		v, ok, err := tx.Get(e.Key)
+		require.NoError(t, err)
+		require.True(t, ok, "%s", e.Key)
+		assert.Equal(t, e.Value, v)
+		tx.Close()
+	}
+}

@@ -47,6 +47,18 @@ func (x *index) insert(h uint64, off uint32) {
 	x.n++
 }
 
+// reserve sizes the table for n more words, so that inserting them does
+// not resize it.
+func (x *index) reserve(n int) {
+	size := max(len(x.words), minIndexSize)
+	for (x.n+n)*4 > size*3 {
+		size *= 2
+	}
+	if size > len(x.words) {
+		x.resize(size)
+	}
+}
+
 // place stores w in the first empty word of its probe run.
 func (x *index) place(w uint64) {
 	mask := len(x.words) - 1

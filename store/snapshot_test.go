@@ -56,7 +56,7 @@ func TestSnapshotSlotWith(t *testing.T) {
 		}
 	}()
 	var snap []Effect
-	require.NoError(t, a.SnapshotSlotWith(slot, func() {
+	require.NoError(t, a.SnapshotSlotWith(slot, func(int) {
 		mu.Lock()
 		teeing, started = true, true
 		mu.Unlock()

@@ -80,6 +80,10 @@ type result struct {
 	nodes            []nodeFigures
 	missing, wrong   int64
 	timeline         []bucket
+	// CPU of all nodes, in cores: over the idle phase, and over the
+	// rebalance window (the join to the figures after the settled view).
+	idleCores, windowCores float64
+	window                 time.Duration
 }
 
 func run(cfg config) (err error) {
@@ -156,6 +160,10 @@ func run(cfg config) (err error) {
 	res.loadTime = time.Since(start)
 	slog.Info("loaded", "keys", cfg.keys, "seconds", res.loadTime.Seconds())
 
+	idleFrom, idleAt, err := cpuOf(ctx, nodes)
+	if err != nil {
+		return err
+	}
 	// The idle phase polls the nodes as the settle check of the rebalance
 	// phase does (INFO every 200 ms), so that both phases carry the same
 	// observer and the ratio measures the rebalance alone.
@@ -188,6 +196,11 @@ func run(cfg config) (err error) {
 		}
 		before = append(before, f)
 	}
+	idleTo, joinAt, err := cpuOf(ctx, nodes)
+	if err != nil {
+		return err
+	}
+	res.idleCores = (idleTo - idleFrom) / joinAt.Sub(idleAt).Seconds()
 	dctx, dcancel := context.WithCancel(ctx)
 	loadDone := make(chan loadResult, 1)
 	go func() { loadDone <- ks.clientLoad(dctx, cc, cfg.workers, cfg.ops, cfg.setRatio) }()
@@ -210,6 +223,12 @@ func run(cfg config) (err error) {
 		return fmt.Errorf("join of a third node: %w", err)
 	}
 	slog.Info("rebalanced", "seconds", res.rebalance.Seconds(), "p99", res.during.p99)
+	windowTo, windowAt, err := cpuOf(ctx, nodes)
+	if err != nil {
+		return err
+	}
+	res.window = windowAt.Sub(joinAt)
+	res.windowCores = (windowTo - idleTo) / res.window.Seconds()
 
 	for i, n := range nodes {
 		f, err := figures(ctx, n)
@@ -323,6 +342,8 @@ func (r *result) markdown() string {
 		fmt.Fprintf(&b, "| %s | %d | %d | %d | %d | %d | %.1f | %d | %.1f |\n", name, n.slotsLed, n.keys, n.xferBytes,
 			n.xferDone, n.handoffs, n.cpu, n.gcCycles, float64(n.gcPauseNs)/1e6)
 	}
+	fmt.Fprintf(&b, "\nCPU of all nodes: %.2f cores idle; %.2f cores over the %.1f s from the join to these figures, %.1f CPU s above the idle rate.\n",
+		r.idleCores, r.windowCores, r.window.Seconds(), (r.windowCores-r.idleCores)*r.window.Seconds())
 	fmt.Fprintf(&b, "\nClient latency second by second from the join (requests due in that second):\n\n")
 	fmt.Fprintf(&b, "| second | requests | p99 ms | max ms | max from due ms |\n|---|---|---|---|---|\n")
 	for _, t := range r.timeline {

@@ -304,12 +304,8 @@ func figures(ctx context.Context, n *node) (nodeFigures, error) {
 		}
 		*p = v
 	}
-	for _, k := range []string{"used_cpu_user", "used_cpu_sys"} {
-		v, err := strconv.ParseFloat(in[k], 64)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: INFO %s = %q: %w", n.addr(), k, in[k], err))
-		}
-		f.cpu += v
+	if f.cpu, err = cpuSeconds(n, in); err != nil {
+		errs = append(errs, err)
 	}
 	if f.slotsLed, err = strconv.Atoi(in["slots_led"]); err != nil {
 		errs = append(errs, fmt.Errorf("%s: INFO slots_led = %q: %w", n.addr(), in["slots_led"], err))
@@ -318,4 +314,35 @@ func figures(ctx context.Context, n *node) (nodeFigures, error) {
 		errs = append(errs, fmt.Errorf("%s: dbsize: %w", n.addr(), err))
 	}
 	return f, errors.Join(errs...)
+}
+
+// cpuOf returns the CPU seconds (user + sys) all nodes have used since they
+// started, and when it read them.
+func cpuOf(ctx context.Context, nodes []*node) (float64, time.Time, error) {
+	var sum float64
+	for _, n := range nodes {
+		in, err := info(ctx, n.client, false, "cpu")
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		cpu, err := cpuSeconds(n, in)
+		if err != nil {
+			return 0, time.Time{}, err
+		}
+		sum += cpu
+	}
+	return sum, time.Now(), nil
+}
+
+// cpuSeconds sums INFO's used_cpu_user and used_cpu_sys.
+func cpuSeconds(n *node, in map[string]string) (float64, error) {
+	var sum float64
+	for _, k := range []string{"used_cpu_user", "used_cpu_sys"} {
+		v, err := strconv.ParseFloat(in[k], 64)
+		if err != nil {
+			return 0, fmt.Errorf("%s: INFO %s = %q: %w", n.addr(), k, in[k], err)
+		}
+		sum += v
+	}
+	return sum, nil
 }
