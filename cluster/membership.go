@@ -140,6 +140,12 @@ func (n *Node) observe(peer *memberlist.Node, alive bool) {
 	n.mu.Unlock()
 	if was != alive {
 		n.logger.Info("member changed", "node", meta.ID, "cluster_addr", meta.ClusterAddr, "alive", alive)
+		if meta.ID != n.id && meta.ClusterAddr != "" {
+			// A connection from before the change may be dead (the peer
+			// restarted) or stalled in TCP's retransmission backoff (a
+			// healed partition): calls after the change dial afresh.
+			n.client.drop(meta.ClusterAddr, fmt.Errorf("connection to %s: member %s changed liveness", meta.ClusterAddr, meta.ID))
+		}
 	}
 	n.wakeControl()
 }

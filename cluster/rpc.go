@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -476,11 +477,22 @@ type peerConn struct {
 // clientConn is one connection with its table of calls awaiting replies.
 type clientConn struct {
 	*frameConn
-	mu      sync.Mutex // guards nextID, pending, dead
+	replies atomic.Uint64 // frames read so far (stall detection in call)
+	mu      sync.Mutex    // guards nextID, pending, dead
 	nextID  uint64
 	pending map[uint64]chan frame
 	dead    bool
 }
+
+// connStallAfter is how long a call may wait on a connection that reads
+// nothing before the connection is taken for dead. A connection across a
+// healed partition can hold its data in TCP's retransmission backoff for
+// tens of seconds while the network works again; a fresh dial does not.
+const connStallAfter = time.Second
+
+// errStalled closes a connection that answered nothing for a call's whole
+// wait.
+var errStalled = errors.New("no reply within the call's deadline: connection taken for dead")
 
 // call sends one request to addr and waits for its reply or for ctx.
 func (c *rpcClient) call(ctx context.Context, addr string, kind Kind, payload []byte) ([]byte, error) {
@@ -514,6 +526,7 @@ func (c *rpcClient) call(ctx context.Context, addr string, kind Kind, payload []
 		ms := time.Until(dl).Milliseconds()
 		f.timeout = uint32(min(max(ms, 1), int64(^uint32(0))))
 	}
+	seen, sent := cc.replies.Load(), time.Now()
 	if err := cc.send(ctx, f); err != nil {
 		forget()
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, err)
@@ -529,6 +542,9 @@ func (c *rpcClient) call(ctx context.Context, addr string, kind Kind, payload []
 		return r.payload, nil
 	case <-ctx.Done():
 		forget()
+		if time.Since(sent) >= connStallAfter && cc.replies.Load() == seen {
+			cc.close(fmt.Errorf("connection to %s: %w", addr, errStalled))
+		}
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, ctx.Err())
 	}
 }
@@ -629,6 +645,7 @@ func (c *rpcClient) readReplies(cc *clientConn) {
 			err = fmt.Errorf("unexpected request frame from %s", cc.peer)
 			break
 		}
+		cc.replies.Add(1)
 		cc.mu.Lock()
 		ch := cc.pending[f.id]
 		delete(cc.pending, f.id)
@@ -648,20 +665,21 @@ func (c *rpcClient) readReplies(cc *clientConn) {
 	cc.writerWG.Wait()
 }
 
-// drop closes the connection to addr, if any, so the next call redials.
-func (c *rpcClient) drop(addr string) {
+// drop closes the connection to addr, if any, so the next call redials;
+// calls waiting on it fail with why.
+func (c *rpcClient) drop(addr string, why error) {
 	c.mu.Lock()
 	p := c.peers[addr]
-	delete(c.peers, addr)
 	c.mu.Unlock()
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	cc := p.conn
+	p.conn = nil
 	p.mu.Unlock()
 	if cc != nil {
-		cc.close(errConnClosed)
+		cc.close(why)
 	}
 }
 

@@ -39,5 +39,6 @@ func TestJudgeAggregates(t *testing.T) {
 	assert.Equal(t, 0, v.unexpected)
 	assert.Equal(t, 1, v.readErrors)
 	assert.False(t, v.clean())
-	assert.Len(t, v.examples, 3)
+	assert.Len(t, v.examples, 4)
+	assert.Contains(t, v.examples, "read error: readerr on n2: TRYAGAIN")
 }

@@ -52,6 +52,9 @@ func judge(hs []*history.Key, reads []nodeRead) verdict {
 		readErr := false
 		for _, r := range reads {
 			if r.errs[i] != nil {
+				if !readErr && v.readErrors < 3 {
+					example("read error: %s on %s: %v", h.Name, r.node, r.errs[i])
+				}
 				readErr = true
 				continue
 			}
