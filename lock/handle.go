@@ -2,7 +2,6 @@ package lock
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -237,7 +236,10 @@ func (lk *Lock) watch() {
 			nextRenew = time.Now().Add(renewEvery)
 		case lk.ctx.Err() != nil:
 			return
-		case errors.Is(err, ErrNotHeld), errors.Is(err, ErrExpired) && lk.isLost():
+		case lk.isLost():
+			// A quorum refused (or validity ran out): extend marked it.
+			// A refusal short of a quorum is not a loss: the lease still
+			// holds where it was granted, so retry until validity ends.
 			lk.l.log.Warn("lock lost", "lock", lk.name, "token", lk.token, "err", err)
 			return
 		default:

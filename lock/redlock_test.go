@@ -221,6 +221,37 @@ func TestRedisLostWhenRenewalPaused(t *testing.T) {
 	require.NoError(t, next.Release(ctx))
 }
 
+// TestRedisLostWhenRenewalSplits: one server has lost the lease (it
+// refuses the renewal) and another is stopped (no answer): no renewal can
+// reach a quorum, so the watchdog keeps trying and declares the lock lost
+// when its validity runs out, not before and not never.
+func TestRedisLostWhenRenewalSplits(t *testing.T) {
+	procs := startRedis(t, 3)
+	l := redisLocker(t, procs, WithEndpointTimeout(50*time.Millisecond))
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	const ttl = 900 * time.Millisecond
+	before := time.Now()
+	lk, err := l.Acquire(ctx, "split", ttl)
+	require.NoError(t, err)
+	took := time.Since(before)
+
+	// The lease goes from one server (if it was granted there at all) and
+	// another stops answering: one renewal succeeds at most.
+	rc := redis.NewClient(ClientOptions(procs[0].addr))
+	t.Cleanup(func() { _ = rc.Close() })
+	require.NoError(t, rc.Del(ctx, "test:{split}").Err())
+	procs[1].signal(t, syscall.SIGSTOP)
+	t.Cleanup(func() { _ = procs[1].cmd.Process.Signal(syscall.SIGCONT) })
+	select {
+	case <-lk.Lost():
+		assert.GreaterOrEqual(t, time.Since(before), Validity(ttl, took), "declared lost before its validity ran out")
+	case <-ctx.Done():
+		t.Fatal("Lost was never closed: the watchdog gave up on a lock it still held on one endpoint")
+	}
+	require.ErrorIs(t, lk.Release(ctx), ErrNotHeld)
+}
+
 // TestRedisMinorityStoppedDoesNotBlock: a stopped server (it accepts
 // connections but never answers) costs one endpoint timeout, not the lock.
 func TestRedisMinorityStoppedDoesNotBlock(t *testing.T) {
