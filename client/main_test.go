@@ -79,8 +79,12 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// handedOut remembers every port freePort returned, so two servers of one
+// test binary are never given the same port.
+var handedOut sync.Map // int -> struct{}
+
 // freePort returns a loopback port that was free a moment ago, as was its
-// cluster port (+10000).
+// cluster port (+10000), and that this test binary has not handed out.
 func freePort(t testing.TB) int {
 	t.Helper()
 	for range 50 {
@@ -89,6 +93,9 @@ func freePort(t testing.TB) int {
 		port := ln.Addr().(*net.TCPAddr).Port
 		require.NoError(t, ln.Close())
 		if port+10000 > 65535 {
+			continue
+		}
+		if _, seen := handedOut.LoadOrStore(port, struct{}{}); seen {
 			continue
 		}
 		ln2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000))
@@ -102,7 +109,9 @@ func freePort(t testing.TB) int {
 	return 0
 }
 
-// startProc runs bin with args and waits until PING answers on port.
+// startProc runs bin with args and waits until it answers on port as
+// itself (INFO's process_id is its pid: a port free a moment ago may have
+// been taken by another process since).
 func startProc(t testing.TB, port int, bin string, args ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, port: port, addr: "127.0.0.1:" + strconv.Itoa(port), out: &syncBuffer{}, done: make(chan struct{})}
@@ -118,10 +127,13 @@ func startProc(t testing.TB, port int, bin string, args ...string) *proc {
 	for {
 		c := redis.NewClient(&redis.Options{Addr: p.addr, DialTimeout: time.Second, MaxRetries: -1})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
+		info, err := c.Info(ctx, "server").Result()
 		cancel()
 		_ = c.Close()
 		if err == nil {
+			if !strings.Contains(info, fmt.Sprintf("process_id:%d\r\n", p.cmd.Process.Pid)) {
+				t.Fatalf("another process answers on %s, not %s", p.addr, bin)
+			}
 			return p
 		}
 		select {

@@ -21,23 +21,35 @@ import (
 type redisProc struct {
 	addr string
 	cmd  *exec.Cmd
+	done chan struct{} // closed once the process has exited and been reaped
 	mu   sync.Mutex
 	dead bool
 }
 
-// freePort returns a loopback port that was free a moment ago.
+// handedOut remembers every port freePort returned, so two servers of one
+// test binary are never given the same port.
+var handedOut sync.Map // int -> struct{}
+
+// freePort returns a loopback port that was free a moment ago and that this
+// test binary has not handed out before.
 func freePort(t testing.TB) int {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	port := ln.Addr().(*net.TCPAddr).Port
-	require.NoError(t, ln.Close())
-	return port
+	for range 50 {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		require.NoError(t, err)
+		port := ln.Addr().(*net.TCPAddr).Port
+		require.NoError(t, ln.Close())
+		if _, seen := handedOut.LoadOrStore(port, struct{}{}); !seen {
+			return port
+		}
+	}
+	t.Fatal("no fresh free port")
+	return 0
 }
 
 // startRedis starts n redis-server processes without persistence, waits
-// until each answers PING, and kills them when the test ends. It skips the
-// test when redis-server is not installed.
+// until each answers as itself, and kills them when the test ends. It skips
+// the test when redis-server is not installed.
 func startRedis(t testing.TB, n int) []*redisProc {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
@@ -46,46 +58,68 @@ func startRedis(t testing.TB, n int) []*redisProc {
 	}
 	procs := make([]*redisProc, n)
 	for i := range procs {
+		procs[i] = startOneRedis(t, bin)
+	}
+	return procs
+}
+
+// startOneRedis starts one server on a fresh port. A port is free only "a
+// moment ago": when the server cannot bind it, or another process answers
+// on it, the server is started again on another port.
+func startOneRedis(t testing.TB, bin string) *redisProc {
+	t.Helper()
+	var last error
+	for range 5 {
 		port := freePort(t)
 		cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
 			"--dir", t.TempDir())
 		require.NoError(t, cmd.Start())
-		p := &redisProc{addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
-		procs[i] = p
-		t.Cleanup(p.kill)
+		p := &redisProc{addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd, done: make(chan struct{})}
+		go func() {
+			_ = cmd.Wait() // "signal: killed" is the expected outcome
+			close(p.done)
+		}()
+		if last = p.waitServing(); last == nil {
+			t.Cleanup(p.kill)
+			return p
+		}
+		p.kill()
 	}
-	for _, p := range procs {
-		waitPing(t, p.addr)
-	}
-	return procs
+	t.Fatalf("redis-server did not start: %v", last)
+	return nil
 }
 
-func waitPing(t testing.TB, addr string) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	// Wait for the port first: go-redis logs every refused dial.
-	for {
-		conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
-		if err == nil {
-			require.NoError(t, conn.Close())
-			break
-		}
-		require.True(t, time.Now().Before(deadline), "%s never listened: %v", addr, err)
-		time.Sleep(20 * time.Millisecond)
-	}
-	c := redis.NewClient(ClientOptions(addr))
+// waitServing waits until the server answers on its port as itself (INFO's
+// process_id is its pid), for up to 10 seconds.
+func (p *redisProc) waitServing() error {
+	c := redis.NewClient(&redis.Options{Addr: p.addr, DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	defer c.Close()
-	for {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		err := c.Ping(ctx).Err()
-		cancel()
-		if err == nil {
-			return
+	want := fmt.Sprintf("process_id:%d\r\n", p.cmd.Process.Pid)
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		select {
+		case <-p.done:
+			return fmt.Errorf("redis-server for %s exited (port taken?)", p.addr)
+		default:
 		}
-		require.True(t, time.Now().Before(deadline), "%s did not answer PING: %v", addr, err)
-		time.Sleep(20 * time.Millisecond)
+		// Wait for the port first: go-redis logs every refused dial.
+		conn, err := net.DialTimeout("tcp", p.addr, 200*time.Millisecond)
+		if err != nil {
+			continue
+		}
+		_ = conn.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+		info, err := c.Info(ctx, "server").Result()
+		cancel()
+		switch {
+		case err != nil:
+			continue
+		case !strings.Contains(info, want):
+			return fmt.Errorf("another process answers on %s", p.addr)
+		}
+		return nil
 	}
+	return fmt.Errorf("redis-server on %s did not answer within 10s", p.addr)
 }
 
 // kill SIGKILLs the server (resuming it first if stopped) and reaps it.
@@ -98,7 +132,7 @@ func (p *redisProc) kill() {
 	p.dead = true
 	_ = p.cmd.Process.Signal(syscall.SIGCONT)
 	_ = p.cmd.Process.Kill()
-	_ = p.cmd.Wait() // "signal: killed" is the expected outcome
+	<-p.done
 }
 
 // signal sends sig (SIGSTOP/SIGCONT) to the server.

@@ -46,8 +46,13 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// freePort returns a loopback TCP port that was free a moment ago and whose
-// cluster port (+10000) is free too.
+// handedOut remembers every port freePort returned, so two nodes of one
+// test binary are never given the same port.
+var handedOut sync.Map // int -> struct{}
+
+// freePort returns a loopback TCP port that was free a moment ago, whose
+// cluster port (+10000) is free too, and that this test binary has not
+// handed out before.
 func freePort(t *testing.T) int {
 	t.Helper()
 	for range 50 {
@@ -56,6 +61,9 @@ func freePort(t *testing.T) int {
 		port := ln.Addr().(*net.TCPAddr).Port
 		ln.Close()
 		if port+10000 > 65535 {
+			continue
+		}
+		if _, seen := handedOut.LoadOrStore(port, struct{}{}); seen {
 			continue
 		}
 		ln2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000))
@@ -105,9 +113,13 @@ func (n *node) waitReady(d time.Duration) {
 		}
 		c := redis.NewClient(&redis.Options{Addr: n.addr, DialTimeout: time.Second, MaxRetries: -1})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		err := c.Ping(ctx).Err()
+		info, err := c.Info(ctx, "server").Result()
 		cancel()
 		c.Close()
+		if err == nil && !strings.Contains(info, fmt.Sprintf("process_id:%d\r\n", n.cmd.Process.Pid)) {
+			// A port free a moment ago may have been taken since.
+			n.t.Fatalf("another process answers on %s, not this meshcache", n.addr)
+		}
 		if err == nil || strings.HasPrefix(err.Error(), "NOAUTH") {
 			return // it answers (a node with requirepass answers NOAUTH)
 		}
