@@ -124,7 +124,8 @@ func (n *Node) observe(peer *memberlist.Node, alive bool) {
 	now := time.Now()
 	n.mu.Lock()
 	m := n.members[meta.ID]
-	if m == nil {
+	known := m != nil
+	if !known {
 		m = &member{}
 		n.members[meta.ID] = m
 	}
@@ -140,7 +141,7 @@ func (n *Node) observe(peer *memberlist.Node, alive bool) {
 	n.mu.Unlock()
 	if was != alive {
 		n.logger.Info("member changed", "node", meta.ID, "cluster_addr", meta.ClusterAddr, "alive", alive)
-		if meta.ID != n.id && meta.ClusterAddr != "" {
+		if known && meta.ID != n.id && meta.ClusterAddr != "" {
 			// A connection from before the change may be dead (the peer
 			// restarted) or stalled in TCP's retransmission backoff (a
 			// healed partition): calls after the change dial afresh.
