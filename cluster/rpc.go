@@ -595,7 +595,13 @@ func (c *rpcClient) conn(ctx context.Context, addr string) (*clientConn, error) 
 	}
 }
 
+// isDead reports whether the connection is closed or closing.
 func (cc *clientConn) isDead() bool {
+	select {
+	case <-cc.done:
+		return true
+	default:
+	}
 	cc.mu.Lock()
 	defer cc.mu.Unlock()
 	return cc.dead
