@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/tests/ports"
 )
 
 // The client must not import server internals, so its tests run against
@@ -79,36 +80,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// handedOut remembers every port freePort returned, so two servers of one
-// test binary are never given the same port.
-var handedOut sync.Map // int -> struct{}
-
-// freePort returns a loopback port that was free a moment ago, as was its
-// cluster port (+10000), and that this test binary has not handed out.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for range 50 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := ln.Addr().(*net.TCPAddr).Port
-		require.NoError(t, ln.Close())
-		if port+10000 > 65535 {
-			continue
-		}
-		if _, seen := handedOut.LoadOrStore(port, struct{}{}); seen {
-			continue
-		}
-		ln2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000))
-		if err != nil {
-			continue
-		}
-		require.NoError(t, ln2.Close())
-		return port
-	}
-	t.Fatal("no free port pair")
-	return 0
-}
-
 // startProc runs bin with args and waits until it answers on port as
 // itself (INFO's process_id is its pid: a port free a moment ago may have
 // been taken by another process since).
@@ -127,11 +98,11 @@ func startProc(t testing.TB, port int, bin string, args ...string) *proc {
 	for {
 		c := redis.NewClient(&redis.Options{Addr: p.addr, DialTimeout: time.Second, MaxRetries: -1})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		info, err := c.Info(ctx, "server").Result()
+		ours, err := ports.ServedBy(ctx, c, p.cmd.Process.Pid)
 		cancel()
 		_ = c.Close()
 		if err == nil {
-			if !strings.Contains(info, fmt.Sprintf("process_id:%d\r\n", p.cmd.Process.Pid)) {
+			if !ours {
 				t.Fatalf("another process answers on %s, not %s", p.addr, bin)
 			}
 			return p
@@ -199,7 +170,7 @@ func startMeshcache(t testing.TB, n int) []*proc {
 	t.Helper()
 	var nodes []*proc
 	for i := range n {
-		port := freePort(t)
+		port := ports.Free(t, ports.ClusterOffset)
 		args := []string{"--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--gossip", "local", "--log-level", "warn"}
 		if i > 0 {
 			args = append(args, "--join", "127.0.0.1:"+strconv.Itoa(nodes[0].port+10000))
@@ -248,7 +219,7 @@ func startRedis(t testing.TB, n int) []*proc {
 	}
 	var out []*proc
 	for range n {
-		port := freePort(t)
+		port := ports.Free(t, ports.ClusterOffset)
 		out = append(out, startProc(t, port, bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
 			"--save", "", "--appendonly", "no", "--dir", t.TempDir()))
 	}

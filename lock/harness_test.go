@@ -15,6 +15,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 	"github.com/tidwall/redcon"
+
+	"github.com/meshcache/meshcache/tests/ports"
 )
 
 // redisProc is a real redis-server process on a loopback port.
@@ -24,27 +26,6 @@ type redisProc struct {
 	done chan struct{} // closed once the process has exited and been reaped
 	mu   sync.Mutex
 	dead bool
-}
-
-// handedOut remembers every port freePort returned, so two servers of one
-// test binary are never given the same port.
-var handedOut sync.Map // int -> struct{}
-
-// freePort returns a loopback port that was free a moment ago and that this
-// test binary has not handed out before.
-func freePort(t testing.TB) int {
-	t.Helper()
-	for range 50 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := ln.Addr().(*net.TCPAddr).Port
-		require.NoError(t, ln.Close())
-		if _, seen := handedOut.LoadOrStore(port, struct{}{}); !seen {
-			return port
-		}
-	}
-	t.Fatal("no fresh free port")
-	return 0
 }
 
 // startRedis starts n redis-server processes without persistence, waits
@@ -70,7 +51,7 @@ func startOneRedis(t testing.TB, bin string) *redisProc {
 	t.Helper()
 	var last error
 	for range 5 {
-		port := freePort(t)
+		port := ports.Free(t, 0)
 		cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--daemonize", "no", "--loglevel", "warning",
 			"--dir", t.TempDir())
@@ -95,7 +76,6 @@ func startOneRedis(t testing.TB, bin string) *redisProc {
 func (p *redisProc) waitServing() error {
 	c := redis.NewClient(&redis.Options{Addr: p.addr, DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	defer c.Close()
-	want := fmt.Sprintf("process_id:%d\r\n", p.cmd.Process.Pid)
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
 		select {
 		case <-p.done:
@@ -109,12 +89,12 @@ func (p *redisProc) waitServing() error {
 		}
 		_ = conn.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
-		info, err := c.Info(ctx, "server").Result()
+		ours, err := ports.ServedBy(ctx, c, p.cmd.Process.Pid)
 		cancel()
 		switch {
 		case err != nil:
 			continue
-		case !strings.Contains(info, want):
+		case !ours:
 			return fmt.Errorf("another process answers on %s", p.addr)
 		}
 		return nil

@@ -16,6 +16,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/tests/ports"
 )
 
 // numSlots is Redis Cluster's fixed slot count.
@@ -395,7 +397,7 @@ func writeAndReadEverywhere(ctx context.Context, t *testing.T, clients map[strin
 func freePortRange(t *testing.T, n int) int {
 	t.Helper()
 	for range 50 {
-		base := freePort(t)
+		base := ports.Free(t, ports.ClusterOffset)
 		if base+n-1+10000 > 65535 {
 			continue
 		}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"net"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/tests/ports"
 )
 
 // node is one meshcache process started by a test.
@@ -46,42 +47,11 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// handedOut remembers every port freePort returned, so two nodes of one
-// test binary are never given the same port.
-var handedOut sync.Map // int -> struct{}
-
-// freePort returns a loopback TCP port that was free a moment ago, whose
-// cluster port (+10000) is free too, and that this test binary has not
-// handed out before.
-func freePort(t *testing.T) int {
-	t.Helper()
-	for range 50 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-		if port+10000 > 65535 {
-			continue
-		}
-		if _, seen := handedOut.LoadOrStore(port, struct{}{}); seen {
-			continue
-		}
-		ln2, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000))
-		if err != nil {
-			continue
-		}
-		ln2.Close()
-		return port
-	}
-	t.Fatal("no free port pair")
-	return 0
-}
-
 // startNode starts meshcache on a free port with extra flags and waits until
 // it answers PING. The process is stopped when the test ends.
 func startNode(t *testing.T, args ...string) *node {
 	t.Helper()
-	port := freePort(t)
+	port := ports.Free(t, ports.ClusterOffset)
 	return startNodeOn(t, port, args...)
 }
 
@@ -113,10 +83,10 @@ func (n *node) waitReady(d time.Duration) {
 		}
 		c := redis.NewClient(&redis.Options{Addr: n.addr, DialTimeout: time.Second, MaxRetries: -1})
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		info, err := c.Info(ctx, "server").Result()
+		ours, err := ports.ServedBy(ctx, c, n.cmd.Process.Pid)
 		cancel()
 		c.Close()
-		if err == nil && !strings.Contains(info, fmt.Sprintf("process_id:%d\r\n", n.cmd.Process.Pid)) {
+		if err == nil && !ours {
 			// A port free a moment ago may have been taken since.
 			n.t.Fatalf("another process answers on %s, not this meshcache", n.addr)
 		}
