@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -34,34 +36,65 @@ func (h *Key) Write(c redis.Cmdable, del bool, timeout, at time.Duration) Op {
 // readBatch is how many GETs ReadBack pipelines at once.
 const readBatch = 500
 
+// tryAgainWait bounds how long ReadBack keeps re-reading keys answered
+// -TRYAGAIN (a slot moving between nodes), as a Redis client would.
+const tryAgainWait = 5 * time.Second
+
 // ReadBack reads every key from one node with pipelined GETs, each batch
 // within timeout: states[i] is what hs[i] holds there unless errs[i] says
-// the read failed.
+// the read failed. A key answered -TRYAGAIN is read again for up to
+// tryAgainWait; what still fails after that is in errs.
 func ReadBack(ctx context.Context, c redis.Cmdable, hs []*Key, timeout time.Duration) (states []State, errs []error, err error) {
 	states, errs = make([]State, len(hs)), make([]error, len(hs))
-	for lo := 0; lo < len(hs); lo += readBatch {
-		hi := min(lo+readBatch, len(hs))
+	todo := make([]int, len(hs))
+	for i := range todo {
+		todo[i] = i
+	}
+	for deadline := time.Now().Add(tryAgainWait); ; {
+		if err := readKeys(ctx, c, hs, todo, timeout, states, errs); err != nil {
+			return states, errs, err
+		}
+		todo = slices.DeleteFunc(todo, func(i int) bool {
+			return errs[i] == nil || !strings.HasPrefix(errs[i].Error(), "TRYAGAIN")
+		})
+		if len(todo) == 0 || time.Now().After(deadline) {
+			return states, errs, nil
+		}
+		select {
+		case <-ctx.Done():
+			return states, errs, nil
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// readKeys reads the keys hs[i] for i in idx into states and errs.
+func readKeys(ctx context.Context, c redis.Cmdable, hs []*Key, idx []int, timeout time.Duration, states []State, errs []error) error {
+	for lo := 0; lo < len(idx); lo += readBatch {
+		hi := min(lo+readBatch, len(idx))
 		bctx, cancel := context.WithTimeout(ctx, timeout)
 		cmds, err := c.Pipelined(bctx, func(p redis.Pipeliner) error {
-			for _, h := range hs[lo:hi] {
-				p.Get(bctx, h.Name)
+			for _, i := range idx[lo:hi] {
+				p.Get(bctx, hs[i].Name)
 			}
 			return nil
 		})
 		cancel()
 		if len(cmds) != hi-lo {
-			return states, errs, fmt.Errorf("pipelined GET: %w", err)
+			return fmt.Errorf("pipelined GET: %w", err)
 		}
 		for j, cmd := range cmds {
+			i := idx[lo+j]
 			v, err := cmd.(*redis.StringCmd).Result()
+			states[i], errs[i] = State{}, nil
 			switch {
 			case errors.Is(err, redis.Nil):
 			case err != nil:
-				errs[lo+j] = err
+				errs[i] = err
 			default:
-				states[lo+j] = State{Present: true, Value: v}
+				states[i] = State{Present: true, Value: v}
 			}
 		}
 	}
-	return states, errs, nil
+	return nil
 }
