@@ -219,7 +219,7 @@ func startRedis(t testing.TB, n int) []*proc {
 	}
 	var out []*proc
 	for range n {
-		port := ports.Free(t, ports.ClusterOffset)
+		port := ports.Free(t, 0) // redis-server: no cluster port
 		out = append(out, startProc(t, port, bin, "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
 			"--save", "", "--appendonly", "no", "--dir", t.TempDir()))
 	}

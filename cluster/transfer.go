@@ -127,13 +127,13 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 			if leading = r.n.leadsLocally(slot); !leading {
 				return
 			}
-			// An entry's encoding is smaller than its arena bytes
-			// (a 32-byte header against a few bytes of lengths).
-			snap = make([]byte, 0, size)
 			if slices.ContainsFunc(sr.att, func(x *attachment) bool { return x.p.id == peer && !x.failed.Load() }) {
 				leading = false // attached already (a transfer that raced this one)
 				return
 			}
+			// An entry's encoding is smaller than its arena bytes
+			// (a 32-byte header against a few bytes of lengths).
+			snap = make([]byte, 0, size)
 			base = sr.offset.Load()
 			sr.att = append(sr.att, a)
 			sr.publish()
