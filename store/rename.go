@@ -17,8 +17,7 @@ func (tx *Tx) Copy(src, dst []byte, replace bool) (bool, error) {
 	if bytes.Equal(src, dst) {
 		return false, ErrSameObject
 	}
-	soff, _, ok := tx.find(ss, src, sh)
-	if !ok {
+	if _, _, ok := tx.find(ss, src, sh); !ok {
 		return false, nil
 	}
 	doff, dpos, dfound := tx.find(ds, dst, dh)
@@ -29,7 +28,7 @@ func (tx *Tx) Copy(src, dst []byte, replace bool) (bool, error) {
 	// overwrite arena bytes in place from here on.
 	tx.pinned = true
 	// Both finds may have expired keys and compacted; re-read src's offset.
-	soff, _, _ = ss.t.find(src, sh)
+	soff, _, _ := ss.t.find(src, sh)
 	sa := ss.t.arena
 	exp := eExpire(sa, soff)
 	if eType(sa, soff) == TypeHash {

@@ -44,7 +44,8 @@ import (
 // (without the leading "-"), so the server can send them as they are.
 var (
 	ErrWrongType = errors.New("WRONGTYPE Operation against a key holding the wrong kind of value")
-	ErrOOM       = errors.New("OOM command not allowed when used memory > 'maxmemory'.")
+	//lint:ignore ST1005 the text is Redis's error, byte for byte, period included
+	ErrOOM = errors.New("OOM command not allowed when used memory > 'maxmemory'.")
 	// ErrSlotNotLocked means a Tx touched a key whose slot it does not hold:
 	// a programming error in the caller, reported instead of racing.
 	ErrSlotNotLocked = errors.New("ERR internal error: key's slot is not locked by this transaction")
