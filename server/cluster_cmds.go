@@ -110,10 +110,6 @@ func clusterCommands() []*Command {
 
 func init() { commandGroups = append(commandGroups, clusterCommands) }
 
-// errNoClusterPort answers what only a node with a cluster port can do
-// (CLUSTER MEET, FAILOVER, LEAVE) on a standalone node.
-const errNoClusterPort = "ERR This node runs without a cluster port"
-
 // clusterRefused answers the commands that place slots by hand.
 func clusterRefused(c *Call) {
 	c.Reply.Error("ERR CLUSTER " + strings.ToUpper(string(c.Args[1])) +
@@ -246,11 +242,10 @@ func (s *Server) topology(c *Client) *topology {
 	return tp
 }
 
-// selfAddr completes the addresses of this node when its membership does
-// not advertise them, as a node without a cluster port (cluster/solo)
-// does not: a wildcard or empty host becomes the one the client reached
-// (laddr), and a missing cluster port the client port plus
-// ClusterPortOffset, the bus port Redis would use.
+// selfAddr completes this node's addresses where its membership has none
+// (cluster/solo): a wildcard or empty host becomes the one the client
+// reached (laddr), a missing cluster port the client port plus
+// ClusterPortOffset, as Redis's bus port.
 func selfAddr(n *topoNode, laddr string) {
 	if ip := net.ParseIP(n.host); n.host == "" || (ip != nil && ip.IsUnspecified()) {
 		if host, _, err := net.SplitHostPort(laddr); err == nil {

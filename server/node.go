@@ -8,12 +8,14 @@ import (
 	"github.com/meshcache/meshcache/ring"
 )
 
-// What the server needs of its node's cluster membership (DESIGN.md §4,
-// §6), one small interface per concept. *cluster.Node implements every one
-// of them; so does *solo.Node, the membership of a node alone, which a
+// What the server needs of its node's cluster membership (docs/DESIGN.md
+// §4, §6), one small interface per concept. *cluster.Node implements every
+// one of them; so does *solo.Node, the membership of a node alone, which a
 // server runs with until SetCluster gives it a real one. The server never
-// sees the gossip or RPC machinery behind them, and never asks whether
-// there is a cluster: a lone node is a cluster of one that leads every slot.
+// sees the gossip or RPC machinery behind them, and there is always a
+// membership to ask: a lone node is a cluster of one that leads every
+// slot. The one thing decided once rather than asked per command is
+// whether the node is standalone (Standalone).
 
 // Router says where each slot is led: what every keyed command is routed by.
 type Router interface {
@@ -151,6 +153,10 @@ func ClusterOf(n wholeNode) Cluster {
 		ReplicationStats: n, Promoter: n, Leaver: n, Migrations: n,
 	}
 }
+
+// errNoClusterPort answers what only a node with a cluster port can do
+// (CLUSTER MEET, FAILOVER, LEAVE) on a standalone node.
+const errNoClusterPort = "ERR This node runs without a cluster port"
 
 // Standalone is implemented by a membership that is a node alone for good
 // (*solo.Node): no cluster port, every slot led here, no replicas, no peer
