@@ -118,7 +118,7 @@ const adminShutdownTimeout = 5 * time.Second
 // New returns the admin port of the front end front, whose node's cluster
 // membership is cl: a *cluster.Node, or for a server that runs alone its
 // own one-node membership (server.Server.Solo), which leads every slot and
-// is ready while the server serves.
+// is ready while the server serves. Neither may be nil.
 func New(front Front, cl Cluster, logger *slog.Logger) *Admin {
 	if logger == nil {
 		logger = slog.Default()
