@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
 )
@@ -154,8 +155,9 @@ type slotRun struct {
 }
 
 // topology builds the snapshot: the routing table for slots, the members
-// for liveness and addresses. A server without a cluster is a lone node
-// that leads every slot, named by its run ID.
+// for liveness and addresses. A standalone server (cluster/solo) is a lone
+// node that leads every slot, named by its run ID; see selfAddr for its
+// addresses.
 func (s *Server) topology(c *Client) *topology {
 	tp := &topology{byID: make(map[ring.NodeID]*topoNode)}
 	add := func(id ring.NodeID, clientAddr, clusterAddr string, alive, self bool) *topoNode {
@@ -175,21 +177,6 @@ func (s *Server) topology(c *Client) *topology {
 			n.cport, _ = strconv.Atoi(port)
 		}
 		return n
-	}
-	if s.cluster == nil {
-		port := s.Config().Port
-		if a := s.Addr(); a != nil {
-			port = a.(*net.TCPAddr).Port
-		}
-		host, _, _ := net.SplitHostPort(c.laddr)
-		n := add(ring.NodeID(s.runID), net.JoinHostPort(host, strconv.Itoa(port)), "", true, true)
-		n.cport = port + cluster.ClusterPortOffset
-		tp.hasTable, tp.healthy = true, true
-		n.ranges = []ring.SlotRange{{Start: 0, End: ring.SlotCount - 1}}
-		n.nslots = ring.SlotCount
-		tp.runs = []slotRun{{SlotRange: n.ranges[0], node: n}}
-		tp.assigned = ring.SlotCount
-		return tp
 	}
 	t := s.cluster.Table()
 	for _, m := range s.cluster.Members() {
@@ -247,7 +234,27 @@ func (s *Server) topology(c *Client) *topology {
 	if t != nil {
 		tp.open = openSlots(t, s.cluster.ID())
 	}
+	for _, n := range tp.nodes {
+		if n.self {
+			selfAddr(n, c.laddr)
+		}
+	}
 	return tp
+}
+
+// selfAddr completes this node's addresses where its membership has none
+// (cluster/solo): a wildcard or empty host becomes the one the client
+// reached (laddr), a missing cluster port the client port plus
+// ClusterPortOffset, as Redis's bus port.
+func selfAddr(n *topoNode, laddr string) {
+	if ip := net.ParseIP(n.host); n.host == "" || (ip != nil && ip.IsUnspecified()) {
+		if host, _, err := net.SplitHostPort(laddr); err == nil {
+			n.host = host
+		}
+	}
+	if n.cport == 0 && n.port != 0 {
+		n.cport = n.port + cluster.ClusterPortOffset
+	}
 }
 
 // openSlots lists the slots moving from or to self under t, in Redis's
@@ -520,7 +527,7 @@ func clusterShards(c *Call) {
 			}
 			r.BulkString("replication-offset")
 			var off uint64
-			if n.self && s.cluster != nil {
+			if n.self {
 				off = s.shardOffset(sh)
 			}
 			r.Int(int64(off))
@@ -560,13 +567,8 @@ func shardID(id ring.NodeID) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// selfID is this node's ID (the run ID of a server without a cluster).
-func (s *Server) selfID() ring.NodeID {
-	if s.cluster == nil {
-		return ring.NodeID(s.runID)
-	}
-	return s.cluster.ID()
-}
+// selfID is this node's ID (the run ID of a standalone server).
+func (s *Server) selfID() ring.NodeID { return s.cluster.ID() }
 
 func clusterKeySlot(c *Call) { c.Reply.Int(int64(ring.KeySlot(c.Args[2]))) }
 
@@ -629,13 +631,12 @@ func clusterMeet(c *Call) {
 		c.Reply.Error("ERR Invalid node address specified: " + sanitize([]byte(addr)))
 		return
 	}
-	if c.Server.cluster == nil {
-		c.Reply.Error("ERR This node runs without a cluster port")
-		return
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
 	defer cancel()
-	if err := c.Server.cluster.Meet(ctx, addr, int(cport)); err != nil {
+	if err := c.Server.cluster.Meet(ctx, addr, int(cport)); errors.Is(err, solo.ErrNoClusterPort) {
+		c.Reply.Error(errNoClusterPort)
+		return
+	} else if err != nil {
 		// The address stays in the re-join set, so a node that comes up
 		// later is still met; say so, on one line (memberlist's errors
 		// carry tabs and newlines).
@@ -650,10 +651,6 @@ func clusterForget(c *Call) {
 	id := ring.NodeID(c.Args[2])
 	if id == c.Server.selfID() {
 		c.Reply.Error("ERR I tried hard but I can't forget myself...")
-		return
-	}
-	if c.Server.cluster == nil {
-		c.Reply.Error("ERR Unknown node " + sanitize(c.Args[2]))
 		return
 	}
 	switch err := c.Server.cluster.Forget(id); {
@@ -721,13 +718,10 @@ func clusterFailover(c *Call) {
 			return
 		}
 	}
-	s := c.Server
-	if s.cluster == nil {
-		c.Reply.Error("ERR This node runs without a cluster port")
-		return
-	}
-	_, err := s.cluster.Failover(context.Background())
+	_, err := c.Server.cluster.Failover(context.Background())
 	switch {
+	case errors.Is(err, solo.ErrNoClusterPort):
+		c.Reply.Error(errNoClusterPort)
 	case errors.Is(err, cluster.ErrNotReplica):
 		c.Reply.Error("ERR You should send CLUSTER FAILOVER to a replica")
 	case err != nil:
@@ -744,8 +738,8 @@ func clusterFailover(c *Call) {
 // CLUSTER NODES and INFO replication (draining:1).
 func clusterLeave(c *Call) {
 	s := c.Server
-	if s.cluster == nil {
-		c.Reply.Error("ERR This node runs without a cluster port")
+	if s.standalone {
+		c.Reply.Error(errNoClusterPort) // nobody to hand the slots to: SHUTDOWN stops it
 		return
 	}
 	if s.Draining() {

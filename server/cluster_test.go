@@ -69,7 +69,7 @@ func startClusterNode(t *testing.T, seeds []string, configure func(*Config), rep
 		_ = ln.Close()
 		require.NoError(t, err)
 	}
-	srv.SetCluster(node)
+	srv.SetCluster(ClusterOf(node))
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, node.Start(ctx))
 	done := make(chan error, 1)
@@ -667,7 +667,7 @@ func TestClusterDownWithoutTable(t *testing.T) {
 	node, err := cluster.New(cluster.Config{ClientAddr: ln.Addr().String(), BindAddr: "127.0.0.1:0", Profile: "local"},
 		srv, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	srv.SetCluster(node) // never started: no table
+	srv.SetCluster(ClusterOf(node)) // never started: no table
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()

@@ -107,7 +107,7 @@ func configSet(c *Call) {
 	if next.MaxMemoryPolicy != prev.MaxMemoryPolicy {
 		s.store.SetPolicy(policyOf(next.MaxMemoryPolicy))
 	}
-	if next.MigrationRate != prev.MigrationRate && s.cluster != nil {
+	if next.MigrationRate != prev.MigrationRate {
 		s.cluster.SetMigrationRate(next.MigrationRate)
 	}
 	if next.SlowlogMaxLen < prev.SlowlogMaxLen {

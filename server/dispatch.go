@@ -151,10 +151,10 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 			// Cluster routing (route.go): a command whose slots this node
 			// does not lead is forwarded, split, or answered with
 			// -MOVED/-CROSSSLOT.
-			if s.cluster != nil && s.routeAway(c, e, args, single) {
+			if !s.standalone && s.routeAway(c, e, args, single) {
 				return
 			}
-			local := s.cluster != nil && s.allLocal(c)
+			local := !s.standalone && s.allLocal(c)
 			if single {
 				tx = s.store.Lock(slot)
 			} else {
@@ -176,7 +176,7 @@ func (s *Server) call(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx 
 	mark := len(c.reply.buf)
 	c.lastCmd.Store(e)
 	s.invoke(c, e, args, tx, closeTx, mark)
-	if e.Flags&FlagWrite != 0 && s.cluster != nil {
+	if e.Flags&FlagWrite != 0 && !s.standalone {
 		s.noteWrite(c, e, args) // replicas acknowledge it before the reply leaves
 	}
 	end := c.cmdEnd()

@@ -11,7 +11,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -174,15 +173,10 @@ func (s *Server) infoStats(b *strings.Builder) {
 // meshcache lines count slots by role and the replica-ack outcomes.
 func (s *Server) infoReplication(b *strings.Builder) {
 	field(b, "role", "master")
-	var info cluster.ReplicationInfo
-	if s.cluster != nil {
-		info = s.cluster.ReplicationInfo()
-	}
+	info := s.cluster.ReplicationInfo()
 	addrs := map[ring.NodeID]string{}
-	if s.cluster != nil {
-		for _, m := range s.cluster.Members() {
-			addrs[m.ID] = m.ClientAddr
-		}
+	for _, m := range s.cluster.Members() {
+		addrs[m.ID] = m.ClientAddr
 	}
 	now := time.Now()
 	n := 0
@@ -210,15 +204,8 @@ func (s *Server) infoReplication(b *strings.Builder) {
 	b.WriteString(lines.String())
 	field(b, "master_failover_state", "no-failover")
 	field(b, "master_replid", s.runID)
-	var offset uint64
-	if s.cluster != nil {
-		offset = s.cluster.LedOffsetSum()
-	}
-	field(b, "master_repl_offset", offset)
-	var replicated, syncing int
-	if s.cluster != nil {
-		replicated, syncing = s.cluster.ReplicaSlotCounts()
-	}
+	field(b, "master_repl_offset", s.cluster.LedOffsetSum())
+	replicated, syncing := s.cluster.ReplicaSlotCounts()
 	field(b, "slots_led", info.LedSlots)
 	field(b, "slots_replicated", replicated)
 	field(b, "slots_replica_syncing", syncing)
@@ -309,10 +296,11 @@ func (s *Server) infoLatencyStats(b *strings.Builder) {
 // infoCluster: cluster_enabled as Redis, then the data movement under
 // way: slots migrating or importing in the routing table, slot transfers
 // (snapshots building replicas or moving slots) running and done, their
-// bytes, and the configured transfer rate.
+// bytes, and the configured transfer rate. A standalone node moves no
+// data: it has only the first line.
 func (s *Server) infoCluster(b *strings.Builder) {
 	field(b, "cluster_enabled", 1)
-	if s.cluster == nil {
+	if s.standalone {
 		return
 	}
 	migrating, importing := s.movingSlots("")
@@ -332,11 +320,8 @@ func (s *Server) infoCluster(b *strings.Builder) {
 // movingSlots counts the routing table's slots in a handoff: migrating
 // (the primary is handing the slot off) and importing (the new primary
 // took it over). With primary set, only the slots it is the primary of
-// count; with "" every slot does. Without a cluster or a table, 0 and 0.
+// count; with "" every slot does. Without a table, 0 and 0.
 func (s *Server) movingSlots(primary ring.NodeID) (migrating, importing int) {
-	if s.cluster == nil {
-		return 0, 0
-	}
 	t := s.cluster.Table()
 	if t == nil {
 		return 0, 0

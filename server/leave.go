@@ -31,10 +31,10 @@ type leaveState struct {
 // Leave drains this node and leaves the cluster, once; concurrent and
 // later callers wait for the first call and get its result (or ctx's
 // error if ctx ends first). ctx bounds the drain: when it ends the node
-// leaves without handing off what is left. A server without a cluster has
+// leaves without handing off what is left. A standalone server has
 // nothing to leave.
 func (s *Server) Leave(ctx context.Context) error {
-	if s.cluster == nil {
+	if s.standalone {
 		return nil
 	}
 	l := &s.repl.leave

@@ -267,7 +267,7 @@ const errNotReplicated = "TRYAGAIN write applied on the primary but not acknowle
 // slots: one of them, led here, has fewer synced live replicas.
 func (s *Server) lacksReplicas(slots []uint16) bool {
 	need := int(s.repl.minReplicas.Load())
-	if need <= 0 || s.cluster == nil {
+	if need <= 0 {
 		return false
 	}
 	for _, sl := range slots {
@@ -327,7 +327,7 @@ func init() { commandGroups = append(commandGroups, replicationCommands) }
 // applied the connection's writes (the fewest over the slots written),
 // blocking until numreplicas did or timeout milliseconds passed (0 =
 // forever). Inside a transaction it answers at once, as Redis does. A
-// node without a cluster has no replicas: 0.
+// standalone node has no replicas: 0, at once.
 func waitCommand(c *Call) {
 	want, ok := parseInt64(c.Args[1])
 	if !ok {
@@ -344,7 +344,7 @@ func waitCommand(c *Call) {
 		return
 	}
 	s, cl := c.Server, c.Client
-	if s.cluster == nil {
+	if s.standalone {
 		c.Reply.Int(0)
 		return
 	}

@@ -13,77 +13,6 @@ import (
 	"github.com/meshcache/meshcache/ring"
 )
 
-// Cluster is what the server needs of the node's cluster membership
-// (DESIGN.md §4, §6). *cluster.Node implements it; the server never sees
-// the gossip or RPC machinery behind it. A server without a Cluster is a
-// lone node that leads every slot.
-type Cluster interface {
-	// ID is this node's ID.
-	ID() ring.NodeID
-	// Self and Members describe this node and every known member.
-	Self() cluster.NodeInfo
-	Members() []cluster.NodeInfo
-	// Table is the current routing table (nil until the first one arrives):
-	// one atomic load, cheap enough for every command.
-	Table() *ring.Table
-	// Forward runs one command on node id and returns its raw RESP reply.
-	Forward(ctx context.Context, id ring.NodeID, resp3 bool, args [][]byte) ([]byte, error)
-	// ForwardBatch runs commands in order on node id, on one session, and
-	// returns their raw replies; the receiver may stop early (see
-	// ExecuteBatch), so there can be fewer replies than commands.
-	ForwardBatch(ctx context.Context, id ring.NodeID, resp3 bool, cmds [][][]byte) ([][]byte, error)
-	// Meet joins the cluster of the node at clientAddr (CLUSTER MEET).
-	Meet(ctx context.Context, clientAddr string, clusterPort int) error
-	// Forget drops a dead node (CLUSTER FORGET).
-	Forget(id ring.NodeID) error
-	// Failover makes this node the primary of the slots it replicates,
-	// without loss (CLUSTER FAILOVER), and returns how many. It fails
-	// with cluster.ErrNotReplica when there is none.
-	Failover(ctx context.Context) (int, error)
-	// Healthy is false when this node has not seen a majority of the
-	// cluster for node-timeout: it may be in a minority, so it refuses writes.
-	Healthy() bool
-
-	// Replication (replication.go, leave.go; cluster/replication.go).
-
-	// Route returns the node leading slot now, honouring handoff
-	// overrides, and whether that is this node.
-	Route(slot uint16) (ring.NodeID, bool)
-	// Offsets appends each slot's current replication offset to dst.
-	Offsets(dst []cluster.SlotOffset, slots ...uint16) []cluster.SlotOffset
-	// WaitReplicated waits until want synced replicas (or all a slot has)
-	// applied every position; it returns the fewest that did.
-	WaitReplicated(ctx context.Context, pos []cluster.SlotOffset, want int) (int, error)
-	// ReplicaAcks counts a led slot's synced replicas and those of them
-	// that applied its stream up to off.
-	ReplicaAcks(slot uint16, off uint64) (synced, acked int)
-	// LiveReplicas counts a led slot's synced replicas, without a lock.
-	LiveReplicas(slot uint16) int
-	// ReplicaSlotCounts counts the slots this node replicates in sync
-	// with their primary, and those still being built.
-	ReplicaSlotCounts() (synced, syncing int)
-	// LedOffsetSum sums the replication offsets of the slots led here.
-	LedOffsetSum() uint64
-	// ReplicaSynced reports whether this node holds a complete copy of a
-	// slot it replicates (READONLY reads run here).
-	ReplicaSynced(slot uint16) bool
-	// ReplicationInfo describes the streams and slot counts (INFO).
-	ReplicationInfo() cluster.ReplicationInfo
-	// MigrationRate and SetMigrationRate read and change the bytes per
-	// second slot transfers may send (INFO, CONFIG SET migration-rate).
-	MigrationRate() int64
-	SetMigrationRate(rate int64)
-	// Leave drains the node (hands off its slots), leaves the gossip and
-	// closes the node.
-	Leave(ctx context.Context) error
-}
-
-var _ Cluster = (*cluster.Node)(nil)
-
-// SetCluster attaches the node's cluster membership. It must be called
-// before Serve (and before the node forwards anything here).
-func (s *Server) SetCluster(c Cluster) { s.cluster = c }
-
 // Routing errors, in Redis Cluster's words where Redis has them.
 const (
 	errClusterDown   = "CLUSTERDOWN The cluster is down"
@@ -606,7 +535,7 @@ func queueWrites(queue []queuedCmd) bool {
 // lets go, so a command that waited on the lock must be routed again
 // rather than run on the old primary: that write would be lost.
 func (s *Server) movedWhileLocking(c *Client, local bool) bool {
-	if !local || s.cluster == nil {
+	if !local {
 		return false
 	}
 	for _, sl := range c.slots {

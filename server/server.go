@@ -25,7 +25,9 @@ import (
 
 	"github.com/tidwall/redcon"
 
+	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/lock"
+	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -58,10 +60,15 @@ type Server struct {
 	slowlog slowlog
 	stats   serverStats
 
-	// cluster is the node's cluster membership (route.go), set by
-	// SetCluster before Serve and read-only afterwards; nil for a node
-	// without a cluster, which leads every slot.
+	// cluster is the node's cluster membership (node.go), the one-node
+	// solo until SetCluster (before Serve); read-only afterwards.
 	cluster Cluster
+	// standalone: cluster is a node alone for good (Standalone), asked
+	// once by SetCluster; the server then routes nothing and notes no
+	// replication positions, as a Redis server with cluster mode off.
+	standalone bool
+	// solo is the server's own one-node membership (node ID runID).
+	solo *solo.Node
 	// redirect: answer -MOVED instead of forwarding (--cluster-redirect).
 	redirect bool
 	// cstats counts forwarded-command calls (CLUSTER INFO).
@@ -133,6 +140,8 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) *Server {
 		logger.Error("run id", "err", err)
 	}
 	s.runID = hex.EncodeToString(id[:])
+	s.solo = solo.New(ring.NodeID(s.runID), s.soloAddr)
+	s.SetCluster(Cluster{}) // alone until given a cluster
 	s.applyLimits(&cfg)
 	s.redirect = cfg.ClusterRedirect
 	st.SetMaxMemory(cfg.MaxMemory)

@@ -89,7 +89,7 @@ func execCommand(c *Call) {
 		}
 	}
 	// In a cluster the transaction runs where its one slot is led (route.go).
-	if s.cluster != nil && s.routeExec(c) {
+	if !s.standalone && s.routeExec(c) {
 		return
 	}
 	// Leave MULTI before running, so the queued commands run as commands.
@@ -99,7 +99,7 @@ func execCommand(c *Call) {
 
 	// The first stretch also holds the watched keys' slots, so that no
 	// write can slip in between the dirty check and the commands.
-	local := s.cluster != nil && s.allLocal(cl)
+	local := !s.standalone && s.allLocal(cl)
 	tx := s.lockStretch(cl, queue, cl.watchSlots)
 	if s.movedWhileLocking(cl, local) {
 		// A handoff moved the transaction's slot while EXEC waited for

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/admin"
 )
 
 // startAdmin starts the HTTP admin port (health, readiness, metrics, status
@@ -19,8 +20,8 @@ import (
 // before it returns, so a busy port fails the start. The returned stop
 // cancels the admin server and waits for it; call it after the RESP server
 // has stopped, so that liveness probes pass for as long as the node drains.
-// cl is the cluster layer (nil for none).
-func startAdmin(addr string, srv *server.Server, cl server.ClusterView, logger *slog.Logger) (stop func(), err error) {
+// cl is the node's cluster membership (srv.Solo() for a server alone).
+func startAdmin(addr string, srv *server.Server, cl admin.Cluster, logger *slog.Logger) (stop func(), err error) {
 	if addr == "" {
 		return func() {}, nil
 	}
@@ -28,12 +29,12 @@ func startAdmin(addr string, srv *server.Server, cl server.ClusterView, logger *
 	if err != nil {
 		return nil, fmt.Errorf("admin port: listen %s: %w", addr, err)
 	}
-	admin := server.NewAdmin(srv, cl, logger)
+	port := admin.New(srv, cl, logger)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { // owned by stop: it cancels ctx and waits for done
 		defer close(done)
-		if err := admin.Serve(ctx, ln); err != nil {
+		if err := port.Serve(ctx, ln); err != nil {
 			logger.Error("admin port stopped", "err", err)
 		}
 	}()
@@ -64,7 +65,7 @@ func healthcheck(args []string, lookupEnv func(string) (string, bool), stderr io
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	if err := server.CheckHealth(ctx, *addr, *path); err != nil {
+	if err := admin.CheckHealth(ctx, *addr, *path); err != nil {
 		fmt.Fprintln(stderr, "meshcache:", err)
 		return 1
 	}

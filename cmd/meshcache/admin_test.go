@@ -40,7 +40,7 @@ func TestHealthcheckSubcommand(t *testing.T) {
 	require.NoError(t, err)
 	adminAddr := free.Addr().String()
 	require.NoError(t, free.Close())
-	stop, err := startAdmin(adminAddr, srv, nil, logger)
+	stop, err := startAdmin(adminAddr, srv, srv.Solo(), logger)
 	require.NoError(t, err)
 	defer stop()
 
@@ -85,14 +85,14 @@ func TestStartAdminOffAndBusyPort(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
 	cfg := server.DefaultConfig()
 	srv := server.New(cfg, store.New(cfg.StoreConfig()), logger)
-	stop, err := startAdmin("", srv, nil, logger)
+	stop, err := startAdmin("", srv, srv.Solo(), logger)
 	require.NoError(t, err)
 	stop() // off: nothing to stop
 
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer busy.Close()
-	_, err = startAdmin(busy.Addr().String(), srv, nil, logger)
+	_, err = startAdmin(busy.Addr().String(), srv, srv.Solo(), logger)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "admin port")
 }

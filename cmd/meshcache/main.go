@@ -99,7 +99,7 @@ func serveNode(ctx context.Context, cfg server.Config, logger *slog.Logger) int 
 		logger.Error("cluster node", "err", err)
 		return 1
 	}
-	srv.SetCluster(node)
+	srv.SetCluster(server.ClusterOf(node))
 	stopAdmin, err := startAdmin(cfg.AdminAddr, srv, node, logger)
 	if err != nil {
 		_ = ln.Close()

@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"context"
@@ -21,7 +21,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -112,10 +114,10 @@ func requireSample(t *testing.T, fams map[string]*dto.MetricFamily, want float64
 }
 
 func TestAdminMetricsSingleNode(t *testing.T) {
-	ts := startServer(t, nil)
-	addr := startAdmin(t, NewAdmin(ts.srv, nil, slog.New(slog.DiscardHandler)))
+	ts := startServer(t)
+	addr := startAdmin(t, New(ts.srv, ts.srv.Solo(), slog.New(slog.DiscardHandler)))
 	ctx := testCtx(t)
-	rdb := ts.client(t, 2)
+	rdb := client(t, ts.addr, 2)
 
 	require.NoError(t, rdb.Set(ctx, "a", "1", 0).Err())
 	require.NoError(t, rdb.Set(ctx, "b", "x", time.Hour).Err())
@@ -150,7 +152,7 @@ func TestAdminMetricsSingleNode(t *testing.T) {
 	requireSample(t, fams, 0, "meshcache_cluster_members", "status", "dead")
 	requireSample(t, fams, ring.SlotCount, "meshcache_slots_led")
 	requireSample(t, fams, ring.SlotCount, "meshcache_slots_assigned")
-	requireSample(t, fams, 1, "meshcache_build_info", "version", Version, "redis_version", RedisVersion)
+	requireSample(t, fams, 1, "meshcache_build_info", "version", server.Version, "redis_version", server.RedisVersion)
 	used, ok := sample(fams, "meshcache_memory_used_bytes")
 	require.True(t, ok)
 	assert.Greater(t, used, 0.0)
@@ -177,10 +179,11 @@ func TestAdminMetricsSingleNode(t *testing.T) {
 }
 
 func TestAdminHealthzReadyzAndPage(t *testing.T) {
-	ts := startServer(t, nil)
-	addr := startAdmin(t, NewAdmin(ts.srv, nil, slog.New(slog.DiscardHandler)))
+	ts := startServer(t)
+	addr := startAdmin(t, New(ts.srv, ts.srv.Solo(), slog.New(slog.DiscardHandler)))
 	ctx := testCtx(t)
-	require.NoError(t, ts.client(t, 2).Set(ctx, "k", "v", 0).Err())
+	require.NoError(t, client(t, ts.addr, 2).Set(ctx, "k", "v", 0).Err())
+	runID := string(ts.srv.Cluster().ID()) // a standalone server's node ID is its run ID
 
 	tests := []struct {
 		path string
@@ -189,7 +192,7 @@ func TestAdminHealthzReadyzAndPage(t *testing.T) {
 	}{
 		{"/healthz", http.StatusOK, []string{"ok"}},
 		{"/readyz", http.StatusOK, []string{"ok: serving every slot"}},
-		{"/", http.StatusOK, []string{ts.srv.runID, ts.addr, "16384", "<td class=\"n\">1</td>", "ready"}},
+		{"/", http.StatusOK, []string{runID, ts.addr, "16384", "<td class=\"n\">1</td>", "ready"}},
 		{"/nope", http.StatusNotFound, nil},
 	}
 	for _, tt := range tests {
@@ -218,9 +221,9 @@ func TestAdminHealthzReadyzAndPage(t *testing.T) {
 // TestReadyzFollowsServerLifecycle: not ready before the RESP port
 // listens, ready while it serves, not ready once it is closing.
 func TestReadyzFollowsServerLifecycle(t *testing.T) {
-	cfg := DefaultConfig()
-	srv := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
-	admin := NewAdmin(srv, nil, slog.New(slog.DiscardHandler))
+	cfg := server.DefaultConfig()
+	srv := server.New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
+	admin := New(srv, srv.Solo(), slog.New(slog.DiscardHandler))
 	readyz := func() (int, string) {
 		rec := httptest.NewRecorder()
 		admin.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
@@ -260,7 +263,7 @@ func (unusedExecutor) Execute(_ bool, _ [][]byte, reply []byte) []byte {
 // before it holds a routing table, 200 once its first table assigns every
 // slot, and 503 again once it drains.
 func TestReadyzFollowsCluster(t *testing.T) {
-	ts := startServer(t, nil)
+	ts := startServer(t)
 	node, err := cluster.New(cluster.Config{
 		ClientAddr: ts.addr,
 		BindAddr:   "127.0.0.1:0",
@@ -268,7 +271,7 @@ func TestReadyzFollowsCluster(t *testing.T) {
 	}, unusedExecutor{}, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
 	t.Cleanup(func() { assert.NoError(t, node.Close()) })
-	addr := startAdmin(t, NewAdmin(ts.srv, node, slog.New(slog.DiscardHandler)))
+	addr := startAdmin(t, New(ts.srv, node, slog.New(slog.DiscardHandler)))
 
 	// The server starts accepting clients on its own goroutine; once it
 	// does, the routing table is what /readyz waits for.
@@ -310,10 +313,19 @@ func TestReadyzFollowsCluster(t *testing.T) {
 	assert.Equal(t, http.StatusOK, code, "a draining node is alive")
 }
 
+// countingFront is a front end that only counts commands processed.
+type countingFront struct{ processed atomic.Int64 }
+
+func (*countingFront) Addr() net.Addr { return nil }
+func (*countingFront) Stopping() bool { return false }
+func (f *countingFront) Stats() server.Stats {
+	return server.Stats{CommandsProcessed: f.processed.Load()}
+}
+func (*countingFront) CommandStats(func(server.CommandStats)) {}
+
 func TestOpsPerSec(t *testing.T) {
-	cfg := DefaultConfig()
-	srv := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
-	a := NewAdmin(srv, nil, slog.New(slog.DiscardHandler))
+	front := &countingFront{}
+	a := New(front, solo.New(ring.NewNodeID(), nil), slog.New(slog.DiscardHandler))
 	at := time.Unix(1000, 0)
 	a.now = func() time.Time { return at }
 	assert.Equal(t, 0.0, a.opsPerSec(), "no samples")
@@ -321,12 +333,12 @@ func TestOpsPerSec(t *testing.T) {
 	assert.Equal(t, 0.0, a.opsPerSec(), "one sample")
 	for i := 0; i < 10; i++ {
 		at = at.Add(time.Second)
-		srv.stats.commandsProcessed.Add(100)
+		front.processed.Add(100)
 		a.recordOps()
 	}
 	assert.Len(t, a.ops, opsWindow+1, "the window is bounded")
 	assert.Equal(t, 100.0, a.opsPerSec())
-	srv.stats.commandsProcessed.Store(0) // CONFIG RESETSTAT
+	front.processed.Store(0) // CONFIG RESETSTAT
 	at = at.Add(time.Second)
 	a.recordOps()
 	assert.Equal(t, 0.0, a.opsPerSec(), "a reset in the window reads as 0, not negative")
@@ -356,10 +368,10 @@ func BenchmarkHistogramObserve(b *testing.B) {
 // clients run commands, so that -race sees the collector's reads against
 // the command path's writes.
 func TestScrapeDuringTraffic(t *testing.T) {
-	ts := startServer(t, nil)
-	addr := startAdmin(t, NewAdmin(ts.srv, nil, slog.New(slog.DiscardHandler)))
+	ts := startServer(t)
+	addr := startAdmin(t, New(ts.srv, ts.srv.Solo(), slog.New(slog.DiscardHandler)))
 	ctx := testCtx(t)
-	rdb := ts.client(t, 2)
+	rdb := client(t, ts.addr, 2)
 	var stopped atomic.Bool
 	done := make(chan int, 1)
 	go func() { // ends when stopped is set or a command fails

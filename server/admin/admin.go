@@ -1,4 +1,10 @@
-package server
+// Package admin is a node's HTTP admin port: liveness (/healthz),
+// readiness (/readyz), Prometheus metrics (/metrics) and a status page (/).
+// It reads the RESP front end (server.Server) and the node's cluster
+// membership (cluster.Node, or cluster/solo for a node alone) through the
+// small interfaces below, and only reads: snapshots of counters the server
+// and the cluster keep anyway. It never runs commands.
+package admin
 
 import (
 	"context"
@@ -9,6 +15,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -18,12 +25,27 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server"
 )
 
-// ClusterView is what the admin port reads from the cluster layer to answer
-// /readyz, the status page and the cluster metrics. *cluster.Node satisfies it.
-type ClusterView interface {
+// Front is what the admin port reads of the RESP front end.
+// *server.Server implements it.
+type Front interface {
+	// Addr is the address the RESP port listens on; nil before it does.
+	Addr() net.Addr
+	// Stopping reports whether the server is shutting down.
+	Stopping() bool
+	// Stats is a snapshot of the node's counters.
+	Stats() server.Stats
+	// CommandStats calls f with the counters of every command used.
+	CommandStats(f func(server.CommandStats))
+}
+
+// Membership is what the admin port reads of the node's cluster membership
+// to answer /readyz, the status page and the cluster metrics.
+type Membership interface {
 	Self() cluster.NodeInfo
 	Members() []cluster.NodeInfo
 	Table() *ring.Table
@@ -32,6 +54,26 @@ type ClusterView interface {
 	// members now (Healthy stays true for node-timeout after it is lost).
 	Quorum() bool
 }
+
+// Replication is what /metrics reads of the node's replication.
+type Replication interface {
+	ReplicationInfo() cluster.ReplicationInfo
+	ReplicaSlotCounts() (synced, syncing int)
+}
+
+// Cluster is the node's cluster membership as the admin port reads it:
+// *cluster.Node, or the *solo.Node of a server that runs alone
+// (server.Server.Solo).
+type Cluster interface {
+	Membership
+	Replication
+}
+
+var (
+	_ Front   = (*server.Server)(nil)
+	_ Cluster = (*cluster.Node)(nil)
+	_ Cluster = (*solo.Node)(nil)
+)
 
 // Admin is a node's HTTP admin port: /healthz (liveness), /readyz
 // (readiness), /metrics (Prometheus text format) and / (a status page with
@@ -43,10 +85,14 @@ type ClusterView interface {
 // the ops/s sampler; both stop when Serve's context is done. Handlers run on
 // net/http's goroutines and only read atomics and snapshots.
 type Admin struct {
-	srv *Server
-	cl  ClusterView // nil: no cluster layer; the node owns every slot
-	log *slog.Logger
-	now func() time.Time
+	front Front
+	cl    Cluster
+	// standalone: cl is a node alone for good (cluster/solo: it reports
+	// Standalone), asked once by New: it is ready while it serves and has
+	// no replication to export.
+	standalone bool
+	log        *slog.Logger
+	now        func() time.Time
 
 	reg     *prometheus.Registry
 	handler http.Handler
@@ -69,23 +115,25 @@ const opsWindow = 5
 // requests when it stops.
 const adminShutdownTimeout = 5 * time.Second
 
-// NewAdmin returns the admin port of srv. cl is the cluster layer, or nil for
-// a node without one (it then owns every slot and is ready while it serves).
-// Pass a nil interface, not a nil *cluster.Node.
-func NewAdmin(srv *Server, cl ClusterView, logger *slog.Logger) *Admin {
+// New returns the admin port of the front end front, whose node's cluster
+// membership is cl: a *cluster.Node, or for a server that runs alone its
+// own one-node membership (server.Server.Solo), which leads every slot and
+// is ready while the server serves. Neither may be nil.
+func New(front Front, cl Cluster, logger *slog.Logger) *Admin {
 	if logger == nil {
 		logger = slog.Default()
 	}
 	a := &Admin{
-		srv:  srv,
-		cl:   cl,
-		log:  logger.With("component", "admin"),
-		now:  time.Now,
-		reg:  prometheus.NewRegistry(),
-		page: template.Must(template.New("status").Parse(statusPage)),
+		front:      front,
+		cl:         cl,
+		standalone: isStandalone(cl),
+		log:        logger.With("component", "admin"),
+		now:        time.Now,
+		reg:        prometheus.NewRegistry(),
+		page:       template.Must(template.New("status").Parse(statusPage)),
 	}
 	a.reg.MustRegister(
-		&metricsCollector{srv: srv, admin: a},
+		&metricsCollector{admin: a},
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 	)
@@ -101,6 +149,12 @@ func NewAdmin(srv *Server, cl ClusterView, logger *slog.Logger) *Admin {
 	return a
 }
 
+// isStandalone reports whether cl is a node alone for good (cluster/solo).
+func isStandalone(cl Cluster) bool {
+	s, ok := cl.(interface{ Standalone() bool })
+	return ok && s.Standalone()
+}
+
 // Handler returns the admin port's HTTP handler (for tests and for
 // embedding it in another server).
 func (a *Admin) Handler() http.Handler { return a.handler }
@@ -110,20 +164,18 @@ func (a *Admin) Handler() http.Handler { return a.handler }
 func (a *Admin) Registry() *prometheus.Registry { return a.reg }
 
 // Ready reports whether the node serves its slots, and if not, why: it must
-// be accepting clients, not shutting down, and, with a cluster layer, hold
+// be accepting clients, not shutting down, and, unless it runs alone, hold
 // a routing table that assigns every slot, see a majority of the cluster
 // (Healthy) and not be draining. A ready node may lead no slot yet: it
 // serves by forwarding.
 func (a *Admin) Ready() (bool, string) {
-	if a.srv.Addr() == nil {
+	if a.front.Addr() == nil {
 		return false, "not accepting clients yet"
 	}
-	select {
-	case <-a.srv.closed:
+	if a.front.Stopping() {
 		return false, "shutting down"
-	default:
 	}
-	if a.cl == nil {
+	if a.standalone {
 		return true, "serving every slot (no cluster layer)"
 	}
 	t := a.cl.Table()
@@ -226,7 +278,7 @@ func (a *Admin) sampleOps(ctx context.Context) {
 }
 
 func (a *Admin) recordOps() {
-	s := opsSample{at: a.now(), count: a.srv.stats.commandsProcessed.Load()}
+	s := opsSample{at: a.now(), count: a.front.Stats().CommandsProcessed}
 	a.opsMu.Lock()
 	defer a.opsMu.Unlock()
 	a.ops = append(a.ops, s)
@@ -279,13 +331,8 @@ type clusterSnapshot struct {
 	nodes    []nodeRow // sorted by ID
 }
 
-// clusterView reads the cluster layer once. Without one, the node is a
-// healthy cluster of one that leads every slot.
+// clusterView reads the cluster membership once.
 func (a *Admin) clusterView() clusterSnapshot {
-	if a.cl == nil {
-		self := nodeRow{ID: a.srv.runID, ClientAddr: a.clientAddr(), State: "serving", Alive: true, Self: true, led: ring.SlotCount}
-		return clusterSnapshot{healthy: true, assigned: ring.SlotCount, alive: 1, self: self, nodes: []nodeRow{self}}
-	}
 	cv := clusterSnapshot{healthy: a.cl.Healthy()}
 	t := a.cl.Table()
 	if t != nil {
@@ -314,14 +361,6 @@ func (a *Admin) clusterView() clusterSnapshot {
 	return cv
 }
 
-func (a *Admin) clientAddr() string {
-	if addr := a.srv.Addr(); addr != nil {
-		return addr.String()
-	}
-	cfg := a.srv.Config()
-	return cfg.Addr()
-}
-
 // statusData is what the status page template renders.
 type statusData struct {
 	Version, RedisVersion string
@@ -346,25 +385,26 @@ type statusData struct {
 
 func (a *Admin) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	cv := a.clusterView()
-	st := a.srv.store.Stats()
+	stats := a.front.Stats()
+	st := stats.Keyspace
 	ready, why := a.Ready()
 	maxMem := "no limit"
-	if m := a.srv.lim.maxMemory.Load(); m > 0 {
+	if m := stats.MaxMemory; m > 0 {
 		maxMem = humanBytes(m)
 	}
 	now := a.now()
 	d := statusData{
-		Version: Version, RedisVersion: RedisVersion,
+		Version: server.Version, RedisVersion: server.RedisVersion,
 		Now:    now.UTC().Format(time.RFC3339),
-		Uptime: now.Sub(a.srv.started).Truncate(time.Second).String(),
+		Uptime: now.Sub(stats.Started).Truncate(time.Second).String(),
 		Ready:  ready, ReadyWhy: why,
 		Self: cv.self, Healthy: cv.healthy, Epoch: cv.epoch, Assigned: cv.assigned, SlotCount: ring.SlotCount,
 		Nodes: cv.nodes,
 		Keys:  st.Keys, Expires: st.Expires,
 		UsedMemory: humanBytes(st.UsedMemory), MaxMemory: maxMem,
 		OpsPerSec: fmt.Sprintf("%.0f", a.opsPerSec()),
-		Clients:   a.srv.nclients.Load(),
-		Processed: a.srv.stats.commandsProcessed.Load(),
+		Clients:   stats.Clients,
+		Processed: stats.CommandsProcessed,
 		Hits:      st.KeyspaceHits, Misses: st.KeyspaceMiss,
 		Evicted: st.EvictedKeys, Expired: st.ExpiredKeys,
 	}
@@ -373,6 +413,23 @@ func (a *Admin) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	if err := a.page.Execute(w, d); err != nil {
 		a.log.Debug("status page", "err", err)
 	}
+}
+
+// humanBytes formats n as Redis's bytesToHuman (1.50M), as INFO's
+// used_memory_human shows it.
+func humanBytes(n int64) string {
+	f := float64(n)
+	switch {
+	case n < 1024:
+		return strconv.FormatInt(n, 10) + "B"
+	case n < 1<<20:
+		return strconv.FormatFloat(f/(1<<10), 'f', 2, 64) + "K"
+	case n < 1<<30:
+		return strconv.FormatFloat(f/(1<<20), 'f', 2, 64) + "M"
+	case n < 1<<40:
+		return strconv.FormatFloat(f/(1<<30), 'f', 2, 64) + "G"
+	}
+	return strconv.FormatFloat(f/(1<<40), 'f', 2, 64) + "T"
 }
 
 // CheckHealth asks the admin port at addr (host:port) for path (/healthz or

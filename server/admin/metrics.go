@@ -1,25 +1,26 @@
-package server
+package admin
 
 import (
-	"math"
 	"runtime"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server"
 )
 
 // metricsCollector exports a node's counters to Prometheus. It keeps no
 // state of its own: Collect reads the counters INFO reads (the command
-// table's cmdStats with their latency buckets, serverStats, the store's
-// Stats, the cluster view and its replication state) at scrape time, so a
-// scrape costs one pass over the command table, the store's per-slot
-// counters and the routing table.
+// table's counters with their latency buckets, the server's and the
+// store's Stats, the cluster view and its replication state) at scrape
+// time, so a scrape costs one pass over the command table, the store's
+// per-slot counters and the routing table.
 //
 // CONFIG RESETSTAT zeroes the counters behind the *_total series; Prometheus
 // treats the drop as a counter reset, as it does for a restart.
 type metricsCollector struct {
-	srv   *Server
-	admin *Admin // cluster view and readiness; never nil
+	admin *Admin // front end, cluster view and readiness; never nil
 }
 
 // Descriptors, fixed at start: every series the collector can emit.
@@ -140,30 +141,30 @@ func (m *metricsCollector) Describe(ch chan<- *prometheus.Desc) {
 
 // Collect reads the node's counters and sends one sample per series.
 func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
-	s := m.srv
+	s := m.admin.front.Stats()
 	gauge, counter := sink(ch)
 
-	gauge(descBuildInfo, 1, Version, RedisVersion, runtime.Version())
-	gauge(descUp, m.admin.now().Sub(s.started).Seconds())
+	gauge(descBuildInfo, 1, server.Version, server.RedisVersion, runtime.Version())
+	gauge(descUp, m.admin.now().Sub(s.Started).Seconds())
 	ready, _ := m.admin.Ready()
 	gauge(descReady, boolValue(ready))
 
 	m.collectCommands(ch)
-	counter(descProcessed, float64(s.stats.commandsProcessed.Load()))
+	counter(descProcessed, float64(s.CommandsProcessed))
 
-	gauge(descClients, float64(s.nclients.Load()))
-	gauge(descMaxClients, float64(s.lim.maxClients.Load()))
-	counter(descConnsReceived, float64(s.stats.connectionsReceived.Load()))
-	counter(descConnsRejected, float64(s.stats.rejectedConnections.Load()))
-	counter(descNetIn, float64(s.stats.netInputBytes.Load()))
-	counter(descNetOut, float64(s.stats.netOutputBytes.Load()))
-	counter(descPanics, float64(s.stats.unexpectedErrors.Load()))
+	gauge(descClients, float64(s.Clients))
+	gauge(descMaxClients, float64(s.MaxClients))
+	counter(descConnsReceived, float64(s.ConnectionsReceived))
+	counter(descConnsRejected, float64(s.RejectedConnections))
+	counter(descNetIn, float64(s.NetInputBytes))
+	counter(descNetOut, float64(s.NetOutputBytes))
+	counter(descPanics, float64(s.UnexpectedErrors))
 
-	st := s.store.Stats()
+	st := s.Keyspace
 	gauge(descKeys, float64(st.Keys))
 	gauge(descExpires, float64(st.Expires))
 	gauge(descMemUsed, float64(st.UsedMemory))
-	gauge(descMemMax, float64(s.lim.maxMemory.Load()))
+	gauge(descMemMax, float64(s.MaxMemory))
 	counter(descEvicted, float64(st.EvictedKeys))
 	counter(descExpired, float64(st.ExpiredKeys))
 	counter(descHits, float64(st.KeyspaceHits))
@@ -178,30 +179,21 @@ func (m *metricsCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descSlotsLed, float64(cv.self.led))
 	gauge(descSlotsReplica, float64(cv.self.replicated))
 	gauge(descSlotsAssigned, float64(cv.assigned))
-	gauge(descQuorum, boolValue(m.quorum()))
+	gauge(descQuorum, boolValue(m.admin.cl.Quorum()))
 
 	m.collectReplication(ch)
 }
 
-// quorum reports whether the node sees a majority now; without a cluster
-// layer the node is its own majority.
-func (m *metricsCollector) quorum() bool {
-	if m.admin.cl == nil {
-		return true
-	}
-	return m.admin.cl.Quorum()
-}
-
 // collectReplication sends the replication streams' lag, the slot counts by
-// replication state and the slot-movement counters. A node without a
-// cluster layer has none of them and sends nothing.
+// replication state and the slot-movement counters. A node that runs alone
+// has none of them and sends nothing.
 func (m *metricsCollector) collectReplication(ch chan<- prometheus.Metric) {
-	s := m.srv
-	if s.cluster == nil {
+	if m.admin.standalone {
 		return
 	}
+	cl := m.admin.cl
 	gauge, counter := sink(ch)
-	info := s.cluster.ReplicationInfo()
+	info := cl.ReplicationInfo()
 	now := m.admin.now()
 	for _, p := range info.Peers {
 		id := string(p.ID)
@@ -213,9 +205,9 @@ func (m *metricsCollector) collectReplication(ch chan<- prometheus.Metric) {
 		counter(descReplFailures, float64(p.Failures), id)
 	}
 	gauge(descSlotsDegraded, float64(info.DegradedSlots))
-	synced, _ := s.cluster.ReplicaSlotCounts()
+	synced, _ := cl.ReplicaSlotCounts()
 	gauge(descSlotsSynced, float64(synced))
-	migrating, importing := s.movingSlots(s.cluster.ID())
+	migrating, importing := movingSlots(cl.Table(), cl.Self().ID)
 	gauge(descSlotsMigrating, float64(migrating))
 	gauge(descSlotsImporting, float64(importing))
 	gauge(descTransfers, float64(info.Transfers))
@@ -231,22 +223,37 @@ func (m *metricsCollector) collectReplication(ch chan<- prometheus.Metric) {
 // lists them), so the series count grows with the commands in use, not
 // with the command table.
 func (m *metricsCollector) collectCommands(ch chan<- prometheus.Metric) {
-	send := func(e *entry) {
-		l := e.stats.latencySnapshot() // one read: calls and histogram agree
-		calls, failed, rejected := l.total(), e.stats.failed.Load(), e.stats.rejected.Load()
-		if calls == 0 && failed == 0 && rejected == 0 {
-			return
+	m.admin.front.CommandStats(func(cs server.CommandStats) {
+		ch <- prometheus.MustNewConstMetric(descCmdCalls, prometheus.CounterValue, float64(cs.Calls), cs.Name)
+		ch <- prometheus.MustNewConstMetric(descCmdFailed, prometheus.CounterValue, float64(cs.Failed), cs.Name)
+		ch <- prometheus.MustNewConstMetric(descCmdRejected, prometheus.CounterValue, float64(cs.Rejected), cs.Name)
+		ch <- prometheus.MustNewConstMetric(descCmdSeconds, prometheus.CounterValue, float64(cs.Usec)/1e6, cs.Name)
+		if cs.Calls > 0 {
+			ch <- histogram(cs.Name, &cs.Latency, cs.Usec)
 		}
-		usec := e.stats.usec.Load()
-		ch <- prometheus.MustNewConstMetric(descCmdCalls, prometheus.CounterValue, float64(calls), e.Name)
-		ch <- prometheus.MustNewConstMetric(descCmdFailed, prometheus.CounterValue, float64(failed), e.Name)
-		ch <- prometheus.MustNewConstMetric(descCmdRejected, prometheus.CounterValue, float64(rejected), e.Name)
-		ch <- prometheus.MustNewConstMetric(descCmdSeconds, prometheus.CounterValue, float64(usec)/1e6, e.Name)
-		if calls > 0 {
-			ch <- l.histogram(e.Name, usec)
+	})
+}
+
+// movingSlots counts the slots primary leads in t that are in a handoff:
+// migrating (it is handing the slot off) and importing (it took the slot
+// over). Without a table, 0 and 0.
+func movingSlots(t *ring.Table, primary ring.NodeID) (migrating, importing int) {
+	if t == nil {
+		return 0, 0
+	}
+	for sl := range uint16(ring.SlotCount) {
+		st := t.State(sl)
+		if st.Kind == ring.SlotStable || t.Primary(sl) != primary {
+			continue
+		}
+		switch st.Kind {
+		case ring.SlotMigrating:
+			migrating++
+		case ring.SlotImporting:
+			importing++
 		}
 	}
-	m.srv.eachCommand(send)
+	return migrating, importing
 }
 
 // sink returns the functions that send one gauge or counter sample to ch.
@@ -266,77 +273,15 @@ func boolValue(b bool) float64 {
 	return 0
 }
 
-// latencyCounts is one command's latency buckets read at one moment (not
-// cumulative; see cmdStats.latency).
-type latencyCounts [latencyBuckets]int64
-
-// latencySnapshot reads the command's latency buckets. Calls recorded
-// meanwhile may be seen in one bucket and not another; each count is exact
-// and their total is the calls count of the moment.
-func (s *cmdStats) latencySnapshot() latencyCounts {
-	var l latencyCounts
-	for i := range s.latency {
-		l[i] = s.latency[i].Load()
-	}
-	return l
-}
-
-// latencyBound returns the upper bound of bucket i in microseconds; +Inf
-// for the overflow bucket.
-func latencyBound(i int) float64 {
-	if i >= latencyBuckets-1 {
-		return math.Inf(1)
-	}
-	return float64(int64(1) << i)
-}
-
-// total is the number of calls counted.
-func (l *latencyCounts) total() int64 {
-	var n int64
-	for _, c := range l {
-		n += c
-	}
-	return n
-}
-
-// histogram makes the Prometheus histogram of command cmd, whose run times
-// add up to usec microseconds.
-func (l *latencyCounts) histogram(cmd string, usec int64) prometheus.Metric {
-	buckets := make(map[float64]uint64, latencyBuckets-1)
+// histogram makes the Prometheus histogram of command cmd from its latency
+// buckets l, whose run times add up to usec microseconds.
+func histogram(cmd string, l *server.LatencyCounts, usec int64) prometheus.Metric {
+	buckets := make(map[float64]uint64, len(l)-1)
 	var cum uint64
-	for i := range latencyBuckets - 1 {
+	for i := range len(l) - 1 {
 		cum += uint64(l[i])
-		buckets[latencyBound(i)*float64(time.Microsecond)/float64(time.Second)] = cum
+		buckets[server.LatencyBound(i)*float64(time.Microsecond)/float64(time.Second)] = cum
 	}
-	cum += uint64(l[latencyBuckets-1])
+	cum += uint64(l[len(l)-1])
 	return prometheus.MustNewConstHistogram(descCmdLatency, cum, float64(usec)/1e6, buckets, cmd)
-}
-
-// percentile estimates the p-th percentile (0 < p <= 100) in microseconds,
-// as Prometheus's histogram_quantile does: it finds the bucket holding the
-// rank and interpolates linearly inside it. Buckets double, so the figure
-// is within a factor of two of the true value; past the last finite bound
-// it is that bound. 0 when nothing was counted.
-func (l *latencyCounts) percentile(p float64) float64 {
-	n := l.total()
-	if n == 0 {
-		return 0
-	}
-	rank := p * float64(n) / 100 // in this order 99.9% of 1000 is exactly 999
-	var below int64
-	for i, c := range l {
-		if c == 0 || float64(below+c) < rank {
-			below += c
-			continue
-		}
-		if i == latencyBuckets-1 {
-			return latencyBound(i - 1)
-		}
-		lo := 0.0
-		if i > 0 {
-			lo = latencyBound(i - 1)
-		}
-		return lo + (latencyBound(i)-lo)*(rank-float64(below))/float64(c)
-	}
-	return latencyBound(latencyBuckets - 2)
 }

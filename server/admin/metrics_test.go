@@ -1,4 +1,4 @@
-package server
+package admin
 
 import (
 	"log/slog"
@@ -12,68 +12,9 @@ import (
 	dto "github.com/prometheus/client_model/go"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/server"
 )
-
-func TestLatencyBucket(t *testing.T) {
-	for _, tc := range []struct {
-		usec int64
-		want int
-	}{
-		{-1, 0}, {0, 0}, {1, 0}, {2, 1}, {3, 2}, {4, 2}, {5, 3}, {8, 3}, {9, 4},
-		{1000, 10}, {1024, 10}, {1025, 11},
-		{1 << 20, 20}, {1<<20 + 1, 21}, {math.MaxInt64, 21},
-	} {
-		assert.Equal(t, tc.want, latencyBucket(tc.usec), "usec %d", tc.usec)
-	}
-}
-
-func TestLatencyPercentile(t *testing.T) {
-	for _, tc := range []struct {
-		name   string
-		counts map[int]int64 // bucket -> calls
-		p      float64
-		want   float64
-	}{
-		{"empty", nil, 50, 0},
-		{"all in first bucket, median", map[int]int64{0: 10}, 50, 0.5},
-		{"all in first bucket, max", map[int]int64{0: 10}, 100, 1},
-		{"interpolated in (2,4]", map[int]int64{2: 4}, 25, 2.5},
-		{"rank in the second bucket", map[int]int64{0: 90, 3: 10}, 95, 6},
-		{"rank on a bucket edge stays in it", map[int]int64{0: 50, 1: 50}, 50, 1},
-		{"p99.9 of a tail", map[int]int64{0: 999, 10: 1}, 99.9, 1},
-		{"p99.9 past the tail's start", map[int]int64{0: 998, 10: 2}, 99.9, 768},
-		{"overflow bucket reads as the last bound", map[int]int64{21: 3}, 50, 1 << 20},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var l latencyCounts
-			for i, c := range tc.counts {
-				l[i] = c
-			}
-			assert.InDelta(t, tc.want, l.percentile(tc.p), 1e-9)
-		})
-	}
-}
-
-// TestCmdStatsRecord: every call lands in exactly one bucket, and
-// CONFIG RESETSTAT's reset clears the buckets with the other counters.
-func TestCmdStatsRecord(t *testing.T) {
-	var s cmdStats
-	for _, usec := range []int64{0, 1, 3, 3, 700, 5 << 20} {
-		s.record(usec)
-	}
-	l := s.latencySnapshot()
-	assert.EqualValues(t, 6, s.calls())
-	assert.EqualValues(t, 6, l.total())
-	assert.EqualValues(t, 0+1+3+3+700+5<<20, s.usec.Load())
-	assert.EqualValues(t, 2, l[0])
-	assert.EqualValues(t, 2, l[2])
-	assert.EqualValues(t, 1, l[10])
-	assert.EqualValues(t, 1, l[latencyBuckets-1])
-	s.reset()
-	l = s.latencySnapshot()
-	assert.Zero(t, l.total())
-	assert.Zero(t, s.calls())
-}
 
 // histogramOf returns the histogram series of family name labelled cmd.
 func histogramOf(t *testing.T, fams map[string]*dto.MetricFamily, name, cmd string) *dto.Histogram {
@@ -97,10 +38,10 @@ func histogramOf(t *testing.T, fams map[string]*dto.MetricFamily, name, cmd stri
 // cumulative and end at the count, and INFO latencystats lists the same
 // commands in Redis's format.
 func TestMetricsLatencyHistogram(t *testing.T) {
-	ts := startServer(t, nil)
-	addr := startAdmin(t, NewAdmin(ts.srv, nil, slog.New(slog.DiscardHandler)))
+	ts := startServer(t)
+	addr := startAdmin(t, New(ts.srv, ts.srv.Solo(), slog.New(slog.DiscardHandler)))
 	ctx := testCtx(t)
-	rdb := ts.client(t, 2)
+	rdb := client(t, ts.addr, 2)
 
 	const sets, gets = 37, 23
 	for i := range sets {
@@ -119,14 +60,14 @@ func TestMetricsLatencyHistogram(t *testing.T) {
 		h := histogramOf(t, fams, "meshcache_command_duration_seconds", tc.cmd)
 		assert.Equal(t, tc.calls, h.GetSampleCount(), tc.cmd)
 		assert.GreaterOrEqual(t, h.GetSampleSum(), 0.0)
-		require.Len(t, h.GetBucket(), latencyBuckets, "1 µs .. 2^20 µs, then +Inf")
+		require.Len(t, h.GetBucket(), len(server.LatencyCounts{}), "1 µs .. 2^20 µs, then +Inf")
 		prev := uint64(0)
-		for i, b := range h.GetBucket()[:latencyBuckets-1] {
+		for i, b := range h.GetBucket()[:len(server.LatencyCounts{})-1] {
 			assert.InDelta(t, math.Ldexp(1e-6, i), b.GetUpperBound(), 1e-12)
 			assert.GreaterOrEqual(t, b.GetCumulativeCount(), prev, "cumulative")
 			prev = b.GetCumulativeCount()
 		}
-		last := h.GetBucket()[latencyBuckets-1]
+		last := h.GetBucket()[len(server.LatencyCounts{})-1]
 		assert.True(t, math.IsInf(last.GetUpperBound(), 1))
 		assert.Equal(t, tc.calls, last.GetCumulativeCount())
 		assert.LessOrEqual(t, prev, tc.calls)
@@ -173,12 +114,12 @@ func TestMetricsLatencyHistogram(t *testing.T) {
 // time since the last acknowledgement, failures), the replica slots it
 // holds in sync, the slot-movement counters and quorum.
 func TestMetricsReplication(t *testing.T) {
-	nodes := startReplCluster(t, 2, func(c *Config) { c.Replicas = 1 })
-	ctx := clusterCtx(t, 60*time.Second)
-	c := dialClient(t, nodes[0].addr, 2)
-	require.NoError(t, c.Set(ctx, keyOn(t, nodes, nodes[0], "metrics-"), "v", 0).Err())
+	nodes := startReplNodes(t, 2, 1)
+	ctx := testCtx(t)
+	c := client(t, nodes[0].addr, 2)
+	require.NoError(t, c.Set(ctx, keyOn(t, nodes[0], "metrics-"), "v", 0).Err())
 
-	a := NewAdmin(nodes[0].srv, nodes[0].node, slog.New(slog.DiscardHandler))
+	a := New(nodes[0].srv, nodes[0].node, slog.New(slog.DiscardHandler))
 	addr := startAdmin(t, a)
 	peer := string(nodes[1].node.ID())
 	var fams map[string]*dto.MetricFamily
@@ -213,37 +154,10 @@ func TestMetricsReplication(t *testing.T) {
 	}
 	// The counters are the cluster layer's, read at scrape time; the
 	// replicas were built by transfers, so some ran (on either node).
-	info := nodes[0].srv.cluster.ReplicationInfo()
+	info := nodes[0].node.ReplicationInfo()
 	requireSample(t, fams, float64(info.TransfersDone), "meshcache_slot_transfers_total", "result", "done")
 	requireSample(t, fams, float64(info.TransferBytes), "meshcache_slot_transfer_bytes_total")
 	requireSample(t, fams, float64(info.Handoffs), "meshcache_slot_handoffs_total")
-	done := info.TransfersDone + nodes[1].srv.cluster.ReplicationInfo().TransfersDone
+	done := info.TransfersDone + nodes[1].node.ReplicationInfo().TransfersDone
 	assert.Positive(t, done)
-}
-
-// BenchmarkCmdStatsRecord measures what the latency buckets add to a
-// command's bookkeeping, with every goroutine recording into one command
-// (the contended case: many connections running GET): "counters" is what
-// recording cost before the buckets (two adds: calls and usec), "buckets"
-// is record (two adds: usec and a bucket, which also counts the call).
-func BenchmarkCmdStatsRecord(b *testing.B) {
-	for _, tc := range []struct {
-		name string
-		f    func(s *cmdStats, usec int64)
-	}{
-		{"counters", func(s *cmdStats, usec int64) { s.failed.Add(1); s.usec.Add(usec) }}, // as the calls and usec counters did
-		{"buckets", func(s *cmdStats, usec int64) { s.record(usec) }},
-	} {
-		b.Run(tc.name, func(b *testing.B) {
-			var s cmdStats
-			b.ReportAllocs()
-			b.RunParallel(func(pb *testing.PB) {
-				usec := int64(0)
-				for pb.Next() {
-					tc.f(&s, usec)
-					usec = (usec + 1) & 7
-				}
-			})
-		})
-	}
 }

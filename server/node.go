@@ -1,0 +1,232 @@
+package server
+
+import (
+	"context"
+
+	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/solo"
+	"github.com/meshcache/meshcache/ring"
+)
+
+// What the server needs of its node's cluster membership (docs/DESIGN.md
+// §4, §6), one small interface per concept. *cluster.Node implements every
+// one of them; so does *solo.Node, the membership of a node alone, which a
+// server runs with until SetCluster gives it a real one. The server never
+// sees the gossip or RPC machinery behind them, and there is always a
+// membership to ask: a lone node is a cluster of one that leads every
+// slot. The one thing decided once rather than asked per command is
+// whether the node is standalone (Standalone).
+
+// Router says where each slot is led: what every keyed command is routed by.
+type Router interface {
+	// ID is this node's ID, as the routing table names it.
+	ID() ring.NodeID
+	// Table is the current routing table (nil until the first one arrives):
+	// one atomic load, cheap enough for every command.
+	Table() *ring.Table
+	// Route returns the node leading slot now, honouring handoff
+	// overrides, and whether that is this node.
+	Route(slot uint16) (ring.NodeID, bool)
+}
+
+// Forwarder runs commands on the node that leads their slot.
+type Forwarder interface {
+	// Forward runs one command on node id and returns its raw RESP reply.
+	Forward(ctx context.Context, id ring.NodeID, resp3 bool, args [][]byte) ([]byte, error)
+	// ForwardBatch runs commands in order on node id, on one session, and
+	// returns their raw replies; the receiver may stop early (see
+	// ExecuteBatch), so there can be fewer replies than commands.
+	ForwardBatch(ctx context.Context, id ring.NodeID, resp3 bool, cmds [][][]byte) ([][]byte, error)
+}
+
+// Membership is who is in the cluster (CLUSTER NODES, INFO) and how it
+// changes by command (CLUSTER MEET, CLUSTER FORGET).
+type Membership interface {
+	// Self and Members describe this node and every known member.
+	Self() cluster.NodeInfo
+	Members() []cluster.NodeInfo
+	// Meet joins the cluster of the node at clientAddr (CLUSTER MEET).
+	Meet(ctx context.Context, clientAddr string, clusterPort int) error
+	// Forget drops a dead node (CLUSTER FORGET).
+	Forget(id ring.NodeID) error
+}
+
+// Health says whether this node may take writes.
+type Health interface {
+	// Healthy is false when this node has not seen a majority of the
+	// cluster for node-timeout: it may be in a minority, so it refuses writes.
+	Healthy() bool
+}
+
+// Replicas is the replica acknowledgement of writes led here
+// (replication.go): positions in each slot's stream and the replicas that
+// applied them.
+type Replicas interface {
+	// Offsets appends each slot's current replication offset to dst.
+	Offsets(dst []cluster.SlotOffset, slots ...uint16) []cluster.SlotOffset
+	// WaitReplicated waits until want synced replicas (or all a slot has)
+	// applied every position; it returns the fewest that did.
+	WaitReplicated(ctx context.Context, pos []cluster.SlotOffset, want int) (int, error)
+	// ReplicaAcks counts a led slot's synced replicas and those of them
+	// that applied its stream up to off.
+	ReplicaAcks(slot uint16, off uint64) (synced, acked int)
+	// LiveReplicas counts a led slot's synced replicas, without a lock.
+	LiveReplicas(slot uint16) int
+	// ReplicaSynced reports whether this node holds a complete copy of a
+	// slot it replicates (READONLY reads run here).
+	ReplicaSynced(slot uint16) bool
+}
+
+// ReplicationStats describes the replication streams and slot counts
+// (INFO replication, leave.go's log).
+type ReplicationStats interface {
+	// ReplicationInfo describes the streams, transfers and slot counts.
+	ReplicationInfo() cluster.ReplicationInfo
+	// ReplicaSlotCounts counts the slots this node replicates in sync
+	// with their primary, and those still being built.
+	ReplicaSlotCounts() (synced, syncing int)
+	// LedOffsetSum sums the replication offsets of the slots led here.
+	LedOffsetSum() uint64
+}
+
+// Promoter takes over the slots this node replicates (CLUSTER FAILOVER).
+type Promoter interface {
+	// Failover makes this node the primary of the slots it replicates,
+	// without loss, and returns how many. It fails with
+	// cluster.ErrNotReplica when there is none.
+	Failover(ctx context.Context) (int, error)
+}
+
+// Leaver takes this node out of the cluster (leave.go).
+type Leaver interface {
+	// Leave drains the node (hands off its slots), leaves the gossip and
+	// closes the node.
+	Leave(ctx context.Context) error
+}
+
+// Migrations is the rate slot transfers may send at (INFO, CONFIG SET
+// migration-rate).
+type Migrations interface {
+	MigrationRate() int64
+	SetMigrationRate(rate int64)
+}
+
+// Cluster is the node's cluster membership as the server uses it, one part
+// per concept; the server calls each part's methods through it (s.cluster.Route).
+// ClusterOf fills every part from one node. A part left nil is taken from
+// the server's own one-node membership (SetCluster).
+type Cluster struct {
+	Router
+	Forwarder
+	Membership
+	Health
+	Replicas
+	ReplicationStats
+	Promoter
+	Leaver
+	Migrations
+}
+
+// wholeNode is a node that implements every part: *cluster.Node, *solo.Node.
+type wholeNode interface {
+	Router
+	Forwarder
+	Membership
+	Health
+	Replicas
+	ReplicationStats
+	Promoter
+	Leaver
+	Migrations
+}
+
+var (
+	_ wholeNode  = (*cluster.Node)(nil)
+	_ wholeNode  = (*solo.Node)(nil)
+	_ Standalone = (*solo.Node)(nil)
+)
+
+// ClusterOf returns the Cluster whose every part is n (a *cluster.Node).
+func ClusterOf(n wholeNode) Cluster {
+	return Cluster{
+		Router: n, Forwarder: n, Membership: n, Health: n, Replicas: n,
+		ReplicationStats: n, Promoter: n, Leaver: n, Migrations: n,
+	}
+}
+
+// errNoClusterPort answers what only a node with a cluster port can do
+// (CLUSTER MEET, FAILOVER, LEAVE) on a standalone node.
+const errNoClusterPort = "ERR This node runs without a cluster port"
+
+// Standalone is implemented by a membership that is a node alone for good
+// (*solo.Node): no cluster port, every slot led here, no replicas, no peer
+// will ever join. The server asks its Router once, when it is built or
+// given its cluster, and then behaves as a Redis server with cluster mode
+// off, as a meshcache server without a cluster always has: nothing is
+// routed (keys of any slots meet in one command or transaction), writes
+// note no replication positions, WAIT answers 0, CLUSTER LEAVE is refused
+// and INFO cluster has no transfer lines. Everything else asks the parts.
+type Standalone interface {
+	Standalone() bool
+}
+
+// isStandalone reports whether r is a node alone for good (Standalone).
+func isStandalone(r Router) bool {
+	s, ok := r.(Standalone)
+	return ok && s.Standalone()
+}
+
+// SetCluster gives the server its node's cluster membership; parts left
+// nil keep the server's one-node membership. It must be called before
+// Serve (and before the node forwards anything here).
+func (s *Server) SetCluster(c Cluster) {
+	one := ClusterOf(s.solo)
+	if c.Router == nil {
+		c.Router = one.Router
+	}
+	if c.Forwarder == nil {
+		c.Forwarder = one.Forwarder
+	}
+	if c.Membership == nil {
+		c.Membership = one.Membership
+	}
+	if c.Health == nil {
+		c.Health = one.Health
+	}
+	if c.Replicas == nil {
+		c.Replicas = one.Replicas
+	}
+	if c.ReplicationStats == nil {
+		c.ReplicationStats = one.ReplicationStats
+	}
+	if c.Promoter == nil {
+		c.Promoter = one.Promoter
+	}
+	if c.Leaver == nil {
+		c.Leaver = one.Leaver
+	}
+	if c.Migrations == nil {
+		c.Migrations = one.Migrations
+	}
+	s.cluster = c
+	s.standalone = isStandalone(c.Router)
+}
+
+// Cluster returns the membership the server runs with (its own one-node
+// membership unless SetCluster gave it another).
+func (s *Server) Cluster() Cluster { return s.cluster }
+
+// Solo returns the server's own one-node membership: the cluster view of
+// a server that runs alone (for its admin port), whether or not SetCluster
+// replaced it since.
+func (s *Server) Solo() *solo.Node { return s.solo }
+
+// soloAddr is the RESP address a lone node reports (solo.Node.Self): where
+// Serve listens, or the configured address before it does.
+func (s *Server) soloAddr() string {
+	if a := s.Addr(); a != nil {
+		return a.String()
+	}
+	cfg := s.Config()
+	return cfg.Addr()
+}
