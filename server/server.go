@@ -26,6 +26,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/meshcache/meshcache/lock"
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -326,4 +327,16 @@ func (s *Server) clientList() []*Client {
 	s.clientsMu.Unlock()
 	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 	return list
+}
+
+// ProtoMaxBulkLen is proto-max-bulk-len (commands.Host).
+func (s *Server) ProtoMaxBulkLen() int64 { return s.lim.protoMaxBulkLen.Load() }
+
+// Command returns the command or "container|sub" named name, nil if none
+// (commands.Host).
+func (s *Server) Command(name string) *commands.Command {
+	if e := s.lookupName(name); e != nil {
+		return e.Command
+	}
+	return nil
 }

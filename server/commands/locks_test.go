@@ -1,4 +1,4 @@
-package server
+package commands
 
 import (
 	"testing"
@@ -38,7 +38,6 @@ func TestLockCommandErrors(t *testing.T) {
 		{[]any{"lock.extend", "n", "h", "1.5"}, "ERR value is not an integer or out of range"},
 		{[]any{"lock.extend", "n", "h", "0"}, "ERR invalid expire time in 'lock.extend' command"},
 		{[]any{"lock.extend", "n", "", "10"}, "ERR invalid holder in 'lock.extend' command"},
-		{[]any{"lock.nosuch", "n"}, "ERR unknown command 'lock.nosuch', with args beginning with: 'n' "},
 	}
 	for _, tc := range cases {
 		err := c.Do(ctx, tc.args...).Err()
@@ -106,28 +105,6 @@ func TestLockCommands(t *testing.T) {
 		assert.Contains(t, err.Error(), "STALETOKEN ")
 		require.NoError(t, c.Do(ctx, "lock.release", name, "bob").Err())
 	}
-}
-
-// TestLockCommandsAreNodeLocal checks the command table entries: no keys
-// (never routed or forwarded), not keyspace writes (never replicated, never
-// waiting for replicas), fast, and that COMMAND INFO reports them so.
-func TestLockCommandsAreNodeLocal(t *testing.T) {
-	ts := startServer(t, nil)
-	for _, name := range []string{"lock.acquire", "lock.confirm", "lock.release", "lock.extend"} {
-		e := ts.srv.lookupName(name)
-		require.NotNil(t, e, name)
-		assert.False(t, e.hasKeys(), name)
-		assert.Equal(t, FlagFast, e.Flags, name)
-		assert.False(t, e.keyspace, name)
-	}
-	c := ts.client(t, 2)
-	info, err := c.Command(testCtx(t)).Result()
-	require.NoError(t, err)
-	ci := info["lock.acquire"]
-	require.NotNil(t, ci)
-	assert.Equal(t, int8(4), ci.Arity)
-	assert.ElementsMatch(t, []string{"fast"}, ci.Flags)
-	assert.Equal(t, int8(0), ci.FirstKeyPos)
 }
 
 // TestLockLeaseExpires lets a short lease run out and checks that another
