@@ -60,8 +60,8 @@ func clusterCommands() []*Command {
 	const st = FlagStale
 	const adm = FlagAdmin | st | FlagNoAsyncLoading
 	nondet := commands.TipNondeterministic
-	refused := func(name string, arity int, flags Flags, summary string) *Command {
-		return sub(name, arity, flags, "3.0.0", summary, clusterRefused,
+	refused := func(name string, arity int, flags Flags, since, summary string) *Command {
+		return sub(name, arity, flags, since, summary, clusterRefused,
 			strings.ToUpper(name), "    Refused: slot placement is automatic in meshcache.")
 	}
 	return []*Command{
@@ -106,16 +106,16 @@ func clusterCommands() []*Command {
 				tipped(sub("shards", 2, st, "7.0.0", "Returns the mapping of cluster slots to shards.", clusterShards,
 					"SHARDS",
 					"    Return information about slot range mappings and the nodes associated with them."), nondet),
-				refused("addslots", -3, adm, "Assigns new hash slots to a node."),
-				refused("addslotsrange", -4, adm, "Assigns new hash slot ranges to a node."),
-				refused("delslots", -3, adm, "Sets hash slots as unbound for a node."),
-				refused("delslotsrange", -4, adm, "Sets hash slot ranges as unbound for a node."),
-				refused("setslot", -4, adm, "Binds a hash slot to a node."),
-				refused("flushslots", 2, adm, "Deletes all slots information from a node."),
-				refused("reset", -2, FlagAdmin|FlagNoScript|st, "Resets a node."),
-				refused("replicate", 3, adm, "Configure a node as replica of a master node."),
-				tipped(refused("bumpepoch", 2, adm, "Advances the cluster config epoch."), nondet),
-				refused("set-config-epoch", 3, adm, "Sets the configuration epoch for a new node."),
+				refused("addslots", -3, adm, "3.0.0", "Assigns new hash slots to a node."),
+				refused("addslotsrange", -4, adm, "7.0.0", "Assigns new hash slot ranges to a node."),
+				refused("delslots", -3, adm, "3.0.0", "Sets hash slots as unbound for a node."),
+				refused("delslotsrange", -4, adm, "7.0.0", "Sets hash slot ranges as unbound for a node."),
+				refused("setslot", -4, adm, "3.0.0", "Binds a hash slot to a node."),
+				refused("flushslots", 2, adm, "3.0.0", "Deletes all slots information from a node."),
+				refused("reset", -2, FlagAdmin|FlagNoScript|st, "3.0.0", "Resets a node."),
+				refused("replicate", 3, adm, "3.0.0", "Configure a node as replica of a master node."),
+				tipped(refused("bumpepoch", 2, adm, "3.0.0", "Advances the cluster config epoch."), nondet),
+				refused("set-config-epoch", 3, adm, "3.0.0", "Sets the configuration epoch for a new node."),
 				sub("failover", -2, adm, "3.0.0", "Forces a replica to perform a manual failover of its master.", clusterFailover,
 					"FAILOVER [FORCE|TAKEOVER]",
 					"    Make this node the primary of the slots it replicates, handing each one",

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -482,5 +483,69 @@ func TestCommandGetKeysAgainstRedis(t *testing.T) {
 				assert.Equal(t, string(theirs.must(t, args...)), string(ours.must(t, args...)), "RESP%s %q", proto, args)
 			}
 		}
+	}
+}
+
+// docFields returns the documentation map of name from a COMMAND DOCS
+// reply as go-redis reads it: a map in RESP3, a flat array in RESP2.
+func docFields(t *testing.T, reply any, name string) map[string]any {
+	t.Helper()
+	flat := func(v any) map[string]any {
+		out := map[string]any{}
+		switch x := v.(type) {
+		case map[any]any:
+			for k, v := range x {
+				out[fmt.Sprint(k)] = v
+			}
+		case []any:
+			require.Zero(t, len(x)%2, "%s: odd flat map %v", name, x)
+			for i := 0; i < len(x); i += 2 {
+				out[fmt.Sprint(x[i])] = x[i+1]
+			}
+		default:
+			t.Fatalf("%s: COMMAND DOCS answered %T", name, v)
+		}
+		return out
+	}
+	top := flat(reply)
+	require.Contains(t, top, name)
+	return flat(top[name])
+}
+
+// TestCommandDocsAgainstRedis compares COMMAND DOCS with redis-server's for
+// every command and subcommand both know, in RESP2 and RESP3: the reply's
+// shape (a map of maps in RESP3) and the since and group facts. Summaries
+// differ on purpose: meshcache's are Redis 7.2's wording.
+func TestCommandDocsAgainstRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ourAddr := startDataServer(t)
+	srv := New(DefaultConfig(), store.New(store.Config{}), slog.New(slog.DiscardHandler))
+	for _, proto := range []int{2, 3} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		theirs := redis.NewClient(&redis.Options{Addr: redisAddr, Protocol: proto, DisableIdentity: true})
+		ours := redis.NewClient(&redis.Options{Addr: ourAddr, Protocol: proto, DisableIdentity: true})
+		compared := 0
+		for _, e := range srv.sorted {
+			for _, c := range append([]*entry{e}, e.sorted...) {
+				want, err := theirs.Do(ctx, "COMMAND", "DOCS", c.Name).Result()
+				require.NoError(t, err)
+				if m, ok := want.(map[any]any); (ok && len(m) == 0) || (!ok && len(want.([]any)) == 0) {
+					continue // newer than redis-server 7.0, or meshcache's own
+				}
+				got, err := ours.Do(ctx, "COMMAND", "DOCS", c.Name).Result()
+				require.NoError(t, err)
+				assert.IsType(t, want, got, "RESP%d %s", proto, c.Name)
+				w, g := docFields(t, want, c.Name), docFields(t, got, c.Name)
+				assert.IsType(t, w["summary"], g["summary"], "RESP%d %s", proto, c.Name)
+				for _, field := range []string{"since", "group"} {
+					assert.Equal(t, w[field], g[field], "RESP%d %s %s", proto, c.Name, field)
+				}
+				compared++
+			}
+		}
+		assert.Greater(t, compared, 120)
+		_ = theirs.Close()
+		_ = ours.Close()
+		cancel()
 	}
 }

@@ -314,7 +314,8 @@ func (s *Server) replicaBaseline() int {
 
 func replicationCommands() []*Command {
 	return []*Command{
-		{Name: "wait", Arity: 3, Flags: FlagNoScript, ACL: commands.ACLConnection, Tips: []string{commands.TipAllShards, commands.TipAggMin}, Group: "generic", Since: "3.0.0",
+		{Name: "wait", Arity: 3, Flags: FlagNoScript, ACL: commands.ACLConnection, Tips: []string{commands.TipAllShards, commands.TipAggMin},
+			Group: "generic", Since: "3.0.0",
 			Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
 			Handler: fe(waitCommand)},
 		{Name: "waitaof", Arity: 4, Flags: FlagNoScript, Group: "generic", Since: "7.2.0",

@@ -16,15 +16,20 @@ func serverCommands() []*Command {
 	return []*Command{
 		commandCommand(),
 		configCommand(),
-		{Name: "info", Arity: -1, Flags: FlagLoading | FlagStale, ACL: commands.ACLDangerous, Tips: []string{commands.TipNondeterministic, commands.TipAllShards, commands.TipSpecialResponse}, Group: "server", Since: "1.0.0",
+		{Name: "info", Arity: -1, Flags: FlagLoading | FlagStale, ACL: commands.ACLDangerous, Tips: []string{commands.TipNondeterministic, commands.TipAllShards, commands.TipSpecialResponse},
+			Group: "server", Since: "1.0.0",
 			Summary: "Returns information and statistics about the server.", Handler: fe(infoCommand)},
-		{Name: "dbsize", Arity: 1, Flags: FlagReadOnly | FlagFast, ACL: commands.ACLKeyspace, Tips: []string{commands.TipAllShards, commands.TipAggSum}, Group: "server", Since: "1.0.0",
+		{Name: "dbsize", Arity: 1, Flags: FlagReadOnly | FlagFast, ACL: commands.ACLKeyspace, Tips: []string{commands.TipAllShards, commands.TipAggSum},
+			Group: "server", Since: "1.0.0",
 			Summary: "Returns the number of keys in the database.", Handler: fe(func(c *Call) { c.Reply.Int(c.Store.Len()) })},
-		{Name: "flushall", Arity: -1, Flags: FlagWrite, ACL: commands.ACLKeyspace | commands.ACLDangerous, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded}, Group: "server", Since: "1.0.0",
+		{Name: "flushall", Arity: -1, Flags: FlagWrite, ACL: commands.ACLKeyspace | commands.ACLDangerous, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded},
+			Group: "server", Since: "1.0.0",
 			Summary: "Removes all keys from all databases.", Handler: fe(flushCommand)},
-		{Name: "flushdb", Arity: -1, Flags: FlagWrite, ACL: commands.ACLKeyspace | commands.ACLDangerous, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded}, Group: "server", Since: "1.0.0",
+		{Name: "flushdb", Arity: -1, Flags: FlagWrite, ACL: commands.ACLKeyspace | commands.ACLDangerous, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded},
+			Group: "server", Since: "1.0.0",
 			Summary: "Remove all keys from the current database.", Handler: fe(flushCommand)},
-		{Name: "time", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Tips: []string{commands.TipNondeterministic}, Group: "server", Since: "2.6.0",
+		{Name: "time", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Tips: []string{commands.TipNondeterministic},
+			Group: "server", Since: "2.6.0",
 			Summary: "Returns the server time.", Handler: fe(timeCommand)},
 		{Name: "shutdown", Arity: -1, Flags: adminFlags | FlagNoMulti | FlagAllowBusy, Group: "server", Since: "1.0.0",
 			Summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", Handler: fe(shutdownCommand)},
@@ -165,21 +170,21 @@ func memoryStats(c *Call) {
 }
 
 func objectCommand() *Command {
-	sub := func(name, summary string, h func(*Call), help ...string) *Command {
+	sub := func(name, since, summary string, h func(*Call), help ...string) *Command {
 		return &Command{Name: "object|" + name, Arity: 3, Flags: FlagReadOnly, ACL: commands.ACLKeyspace,
 			Tips: []string{commands.TipNondeterministic}, Keys: []commands.KeySpec{commands.Range(commands.RO, 2, 0, 1)},
-			Group: "generic", Since: "2.2.3", Summary: summary, Handler: fe(h), Help: help}
+			Group: "generic", Since: since, Summary: summary, Handler: fe(h), Help: help}
 	}
 	return &Command{
 		Name: "object", Arity: -2, Group: "generic", Since: "2.2.3", Summary: "A container for object introspection commands.",
 		Subcommands: []*Command{
-			sub("encoding", "Returns the internal encoding of a Redis object.", func(c *Call) {
+			sub("encoding", "2.2.3", "Returns the internal encoding of a Redis object.", func(c *Call) {
 				objectInfo(c, func(info store.ObjectInfo) { c.Reply.BulkString(info.Encoding) })
 			},
 				"ENCODING <key>",
 				"    Return the kind of internal representation used in order to store the value",
 				"    associated with a <key>."),
-			sub("freq", "Returns the logarithmic access frequency counter of a Redis object.", func(c *Call) {
+			sub("freq", "4.0.0", "Returns the logarithmic access frequency counter of a Redis object.", func(c *Call) {
 				if !c.Server.lim.lfu.Load() {
 					c.Reply.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 					return
@@ -189,7 +194,7 @@ func objectCommand() *Command {
 				"FREQ <key>",
 				"    Return the access frequency index of the <key>. The returned integer is",
 				"    proportional to the logarithm of the recent access frequency of the key."),
-			sub("idletime", "Returns the time since the last access to a Redis object.", func(c *Call) {
+			sub("idletime", "2.2.3", "Returns the time since the last access to a Redis object.", func(c *Call) {
 				if c.Server.lim.lfu.Load() {
 					c.Reply.Error("ERR An LRU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 					return
@@ -199,7 +204,7 @@ func objectCommand() *Command {
 				"IDLETIME <key>",
 				"    Return the idle time of the <key>, that is the approximated number of",
 				"    seconds elapsed since the last access to the key."),
-			sub("refcount", "Returns the reference count of a value of a key.", func(c *Call) {
+			sub("refcount", "2.2.3", "Returns the reference count of a value of a key.", func(c *Call) {
 				objectInfo(c, func(info store.ObjectInfo) { c.Reply.Int(int64(info.RefCount)) })
 			},
 				"REFCOUNT <key>",

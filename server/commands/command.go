@@ -11,7 +11,7 @@
 // specs, documentation, help text) is a field of its Command, as Redis 7
 // publishes them in src/commands/*.json; COMMAND INFO, COMMAND DOCS,
 // COMMAND GETKEYS and every decision of the front end are derived from
-// these fields (docs/DESIGN.md §1).
+// these fields (see docs/DESIGN.md).
 package commands
 
 import (

@@ -175,7 +175,7 @@ func (c *Command) GetKeys(args [][]byte, out []KeyRef) (_ []KeyRef, ok bool) {
 				if i >= argc || i < 1 {
 					break
 				}
-				if resp.EqualFold(args[i], s.Keyword) {
+				if foldEqual(args[i], s.Keyword) {
 					first = i + 1
 					break
 				}
@@ -292,4 +292,25 @@ func (c *Command) WriteKeySpecs(r *resp.Reply) {
 			r.Int(int64(s.Step))
 		}
 	}
+}
+
+// foldEqual reports whether b and s are equal ignoring ASCII case, as
+// strcasecmp does.
+func foldEqual(b []byte, s string) bool {
+	if len(b) != len(s) {
+		return false
+	}
+	for i := range len(b) {
+		x, y := b[i], s[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
 }

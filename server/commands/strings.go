@@ -27,9 +27,11 @@ func StringCommands() []*Command {
 			Summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", Handler: setexCommand},
 		{Name: "psetex", Arity: 4, Flags: wd, ACL: ACLString, Keys: []KeySpec{Range(OW|Update, 1, 0, 1)}, Group: g, Since: "2.6.0",
 			Summary: "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", Handler: psetexCommand},
-		{Name: "mget", Arity: -2, Flags: rf, ACL: ACLString, Tips: []string{TipMultiShard}, Keys: []KeySpec{Range(RO|Access, 1, -1, 1)}, Group: g, Since: "1.0.0",
+		{Name: "mget", Arity: -2, Flags: rf, ACL: ACLString, Tips: []string{TipMultiShard}, Keys: []KeySpec{Range(RO|Access, 1, -1, 1)},
+			Group: g, Since: "1.0.0",
 			Summary: "Atomically returns the string values of one or more keys.", Handler: mgetCommand},
-		{Name: "mset", Arity: -3, Flags: wd, ACL: ACLString, Tips: []string{TipMultiShard, TipAllSucceeded}, Keys: []KeySpec{Range(OW|Update, 1, -1, 2)}, Group: g, Since: "1.0.1",
+		{Name: "mset", Arity: -3, Flags: wd, ACL: ACLString, Tips: []string{TipMultiShard, TipAllSucceeded}, Keys: []KeySpec{Range(OW|Update, 1, -1, 2)},
+			Group: g, Since: "1.0.1",
 			Summary: "Atomically creates or modifies the string values of one or more keys.", Handler: msetCommand},
 		// MSETNX carries no request_policy:multi_shard tip (Redis 7.0 had one,
 		// with agg_min; 7.2 dropped both): it sets all keys or none, which
