@@ -2,9 +2,8 @@ package server
 
 import (
 	"bytes"
-	"time"
-
 	"github.com/tidwall/redcon"
+	"time"
 
 	"github.com/meshcache/meshcache/cluster"
 )

@@ -74,7 +74,7 @@ type Server struct {
 	internal sync.Pool
 
 	// locks is the node-local lock table behind the LOCK.* commands
-	// (locks.go); never forwarded or replicated. Safe for concurrent use.
+	// (commands/locks.go); never forwarded or replicated. Safe for concurrent use.
 	locks *lock.Table
 
 	runID   string

@@ -15,6 +15,8 @@
 package commands
 
 import (
+	"strings"
+
 	"github.com/meshcache/meshcache/lock"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
@@ -155,22 +157,12 @@ func HelpReply(r *resp.Reply, cmd *Command) {
 		lines = append(lines[:len(lines):len(lines)], sc.Help...)
 	}
 	r.Array(len(lines) + 3)
-	r.Status(upper(cmd.Name) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	r.Status(strings.ToUpper(cmd.Name) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
 	for _, l := range lines {
 		r.Status(l)
 	}
 	r.Status("HELP")
 	r.Status("    Print this help.")
-}
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'a' <= c && c <= 'z' {
-			b[i] = c - ('a' - 'A')
-		}
-	}
-	return string(b)
 }
 
 // FlagNames returns the flags COMMAND reports for c, in Redis's order.

@@ -63,10 +63,11 @@ func StringCommands() []*Command {
 			Summary: "Returns a substring of the string stored at a key.", Handler: getrangeCommand},
 		{Name: "setrange", Arity: 4, Flags: wd, ACL: ACLString, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "2.2.0",
 			Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", Handler: setrangeCommand},
-		{Name: "delex", Arity: -2, Flags: wf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Delete, 1, 0, 1)}, Group: g, Since: "8.4.0",
+		// DELEX's facts are Redis 8.4's (delex.json), DELIFEQ's Valkey 9.0's.
+		{Name: "delex", Arity: -2, Flags: wf, ACL: ACLString, Keys: []KeySpec{Range(RW|Delete, 1, 0, 1)}, Group: g, Since: "8.4.0",
 			Summary: "Conditionally removes the specified key based on value or digest comparison.", Handler: delexCommand},
 		// DELIFEQ is Valkey's (9.0) name for DELEX key IFEQ value.
-		{Name: "delifeq", Arity: 3, Flags: wf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Delete, 1, 0, 1)}, Group: g, Since: "9.0.0",
+		{Name: "delifeq", Arity: 3, Flags: FlagWrite, ACL: ACLString, Keys: []KeySpec{Range(RM|Access|Delete, 1, 0, 1)}, Group: g, Since: "9.0.0",
 			Summary: "Delete key if value matches string.", Handler: delifeqCommand},
 	}
 }
