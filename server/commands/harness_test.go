@@ -55,9 +55,8 @@ func (h *testHost) ProtoMaxBulkLen() int64 { return h.maxBulkLen }
 
 func (h *testHost) Command(name string) *Command { return h.table[strings.ToLower(name)] }
 
-// run runs one command as the front end would and returns whether it was
-// found. FLUSHALL, the front end's, is answered here so that each case
-// starts on an empty keyspace.
+// run runs one command as the front end would. FLUSHALL, the front end's,
+// is answered here so that each case starts on an empty keyspace.
 func (h *testHost) run(st *store.Store, locks *lock.Table, reply *resp.Reply, args [][]byte) {
 	name := strings.ToLower(string(args[0]))
 	if name == "flushall" {
@@ -144,7 +143,7 @@ func hello(r *resp.Reply, args [][]byte) {
 // testServer is startDataServer's server, for the LOCK.* tests.
 type testServer struct{ addr string }
 
-func startServer(t *testing.T, _ any) *testServer { return &testServer{addr: startDataServer(t)} }
+func startServer(t *testing.T) *testServer { return &testServer{addr: startDataServer(t)} }
 
 // client returns a go-redis client of the given protocol for ts.
 func (ts *testServer) client(t *testing.T, proto int) *redis.Client {

@@ -11,7 +11,7 @@ import (
 // TestLockCommandErrors sends bad arguments to every LOCK.* command through
 // go-redis and checks Redis's wording of each error.
 func TestLockCommandErrors(t *testing.T) {
-	ts := startServer(t, nil)
+	ts := startServer(t)
 	c := ts.client(t, 2)
 	ctx := testCtx(t)
 	cases := []struct {
@@ -49,7 +49,7 @@ func TestLockCommandErrors(t *testing.T) {
 // TestLockCommands runs grant, taken, confirm, extend and release through
 // go-redis in both protocols, and checks that the mark survives a release.
 func TestLockCommands(t *testing.T) {
-	ts := startServer(t, nil)
+	ts := startServer(t)
 	for _, proto := range []int{2, 3} {
 		c := ts.client(t, proto)
 		ctx := testCtx(t)
@@ -110,7 +110,7 @@ func TestLockCommands(t *testing.T) {
 // TestLockLeaseExpires lets a short lease run out and checks that another
 // holder gets it, with the mark the first holder confirmed.
 func TestLockLeaseExpires(t *testing.T) {
-	ts := startServer(t, nil)
+	ts := startServer(t)
 	c := ts.client(t, 2)
 	ctx := testCtx(t)
 	v, err := c.Do(ctx, "lock.acquire", "short", "a", 20).Int64Slice()

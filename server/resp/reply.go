@@ -1,3 +1,8 @@
+// Package resp is the small reply and argument API that every command
+// handler uses, the front end's and the families' (package commands) alike:
+// Reply encodes RESP2 or RESP3 replies; the parsers read arguments exactly
+// as redis-server does (string2ll, strtold, stringmatchlen), with Redis's
+// error texts. It knows nothing of connections, the store or the cluster.
 package resp
 
 import (
