@@ -182,9 +182,9 @@ func lowerInto(buf *[32]byte, b []byte) []byte {
 }
 
 // keyRange returns the argument indexes of the keys of args, as the legacy
-// range derived from the key specs places them (LastKey -1 = the last argument, -2 the
-// one before ...): keys are args[first], args[first+step] ... up to last.
-// ok is false when the command has no keys in args.
+// range derived from the key specs places them (lastKey -1 = the last
+// argument, -2 the one before ...): keys are args[first], args[first+step]
+// ... up to last. ok is false when the command has no keys in args.
 func (e *entry) keyRange(args [][]byte) (first, last, step int, ok bool) {
 	if e.firstKey <= 0 || e.firstKey >= len(args) {
 		return 0, 0, 0, false
