@@ -10,6 +10,8 @@ import (
 
 	"github.com/tidwall/redcon"
 
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -58,8 +60,9 @@ type Client struct {
 
 	// Per-connection scratch, reused by every command so that dispatch does
 	// not allocate.
-	reply   Reply
-	call    Call
+	reply   resp.Reply
+	call    commands.Call
+	feCall  Call // the front end's view of call, for its own commands
 	nameBuf [32]byte
 	subBuf  [32]byte
 	slots   []uint16

@@ -14,6 +14,8 @@ import (
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -48,67 +50,102 @@ import (
 // Keyless commands (DBSIZE, KEYS, SCAN, RANDOMKEY, FLUSHALL, FLUSHDB, INFO
 // keyspace) act on this node's own data only, as in Redis Cluster.
 
-// clusterCommands is registered with the command table by init below, so
-// that the cluster surface lives in one file.
+// clusterCommands is the cluster surface, in one file; registered in
+// commandGroups (command.go).
 func clusterCommands() []*Command {
 	const g = "cluster"
-	sub := func(name string, arity int, flags Flags, since, summary string, h func(*Call)) *Command {
-		return &Command{Name: "cluster|" + name, Arity: arity, Flags: flags, Group: g, Since: since, Summary: summary, Handler: h}
+	sub := func(name string, arity int, flags Flags, since, summary string, h func(*Call), help ...string) *Command {
+		return &Command{Name: "cluster|" + name, Arity: arity, Flags: flags, Group: g, Since: since, Summary: summary,
+			Handler: fe(h), Help: help}
 	}
 	const st = FlagStale
-	refused := func(name string, arity int, summary string) *Command {
-		return sub(name, arity, FlagAdmin|FlagNoScript|st, "3.0.0", summary, clusterRefused)
+	const adm = FlagAdmin | st | FlagNoAsyncLoading
+	nondet := commands.TipNondeterministic
+	refused := func(name string, arity int, flags Flags, since, summary string) *Command {
+		return sub(name, arity, flags, since, summary, clusterRefused,
+			strings.ToUpper(name), "    Refused: slot placement is automatic in meshcache.")
 	}
 	return []*Command{
 		{Name: "cluster", Arity: -2, Group: g, Since: "3.0.0", Summary: "A container for Redis Cluster commands.",
 			Subcommands: []*Command{
-				sub("info", 2, st, "3.0.0", "Returns information about the state of a node.", clusterInfo),
-				sub("nodes", 2, st, "3.0.0", "Returns the cluster configuration for a node.", clusterNodes),
-				sub("slots", 2, FlagLoading|st, "3.0.0", "Returns the mapping of cluster slots to nodes.", clusterSlots),
-				sub("shards", 2, FlagLoading|st, "7.0.0", "Returns the mapping of cluster slots to shards.", clusterShards),
-				sub("myid", 2, st, "3.0.0", "Returns the ID of a node.", clusterMyID),
-				sub("myshardid", 2, FlagLoading|st, "7.2.0", "Returns the shard ID of a node.", clusterMyShardID),
-				sub("keyslot", 3, st, "3.0.0", "Returns the hash slot for a key.", clusterKeySlot),
-				sub("countkeysinslot", 3, st, "3.0.0", "Returns the number of keys in a hash slot.", clusterCountKeysInSlot),
-				sub("getkeysinslot", 4, st, "3.0.0", "Returns the key names in a hash slot.", clusterGetKeysInSlot),
-				sub("meet", -4, FlagAdmin|FlagNoScript|st, "3.0.0", "Forces a node to handshake with another node.", clusterMeet),
-				sub("forget", 3, FlagAdmin|FlagNoScript|st, "3.0.0", "Removes a node from the nodes table.", clusterForget),
-				sub("replicas", 3, FlagAdmin|FlagNoScript|st, "5.0.0", "Lists the replica nodes of a master node.", clusterReplicas),
-				sub("slaves", 3, FlagAdmin|FlagNoScript|st, "3.0.0", "Lists the replica nodes of a master node.", clusterReplicas),
-				sub("help", 2, FlagLoading|st, "5.0.0", "Returns helpful text about the different subcommands.", clusterHelp),
-				refused("addslots", -3, "Assigns new hash slots to a node."),
-				refused("addslotsrange", -4, "Assigns new hash slot ranges to a node."),
-				refused("delslots", -3, "Sets hash slots as unbound for a node."),
-				refused("delslotsrange", -4, "Sets hash slot ranges as unbound for a node."),
-				refused("setslot", -4, "Binds a hash slot to a node."),
-				refused("flushslots", 2, "Deletes all slots information from a node."),
-				refused("reset", -2, "Resets a node."),
-				refused("replicate", 3, "Configure a node as replica of a master node."),
-				refused("bumpepoch", 2, "Advances the cluster config epoch."),
-				refused("set-config-epoch", 3, "Sets the configuration epoch for a new node."),
-				sub("failover", -2, FlagAdmin|FlagNoScript|st, "3.0.0", "Forces a replica to perform a manual failover of its master.", clusterFailover),
-				sub("leave", 2, FlagAdmin|FlagNoScript|st, "3.0.0", "Drains this node (hands off its slots), leaves the cluster and shuts the node down.", clusterLeave),
+				sub("countkeysinslot", 3, st, "3.0.0", "Returns the number of keys in a hash slot.", clusterCountKeysInSlot,
+					"COUNTKEYSINSLOT <slot>",
+					"    Return the number of keys in <slot> on this node."),
+				sub("forget", 3, adm, "3.0.0", "Removes a node from the nodes table.", clusterForget,
+					"FORGET <node-id>",
+					"    Remove a failed node from the cluster."),
+				tipped(sub("getkeysinslot", 4, st, "3.0.0", "Returns the key names in a hash slot.", clusterGetKeysInSlot,
+					"GETKEYSINSLOT <slot> <count>",
+					"    Return key names stored by current node in a slot."), nondet),
+				tipped(sub("info", 2, st, "3.0.0", "Returns information about the state of a node.", clusterInfo,
+					"INFO",
+					"    Return information about the cluster."), nondet),
+				sub("keyslot", 3, st, "3.0.0", "Returns the hash slot for a key.", clusterKeySlot,
+					"KEYSLOT <key>",
+					"    Return the hash slot for <key>."),
+				sub("meet", -4, adm, "3.0.0", "Forces a node to handshake with another node.", clusterMeet,
+					"MEET <ip> <port> [<bus-port>]",
+					"    Join the cluster of the node at <ip>:<port>."),
+				sub("myid", 2, st, "3.0.0", "Returns the ID of a node.", clusterMyID,
+					"MYID",
+					"    Return the node id."),
+				sub("myshardid", 2, FlagLoading|st, "7.2.0", "Returns the shard ID of a node.", clusterMyShardID,
+					"MYSHARDID",
+					"    Return the node's shard id."),
+				tipped(sub("nodes", 2, st, "3.0.0", "Returns the cluster configuration for a node.", clusterNodes,
+					"NODES",
+					"    Return cluster configuration seen by node. Output format:",
+					"    <id> <ip:port@cport> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ..."), nondet),
+				tipped(sub("replicas", 3, FlagAdmin|st, "5.0.0", "Lists the replica nodes of a master node.", clusterReplicas,
+					"REPLICAS <node-id>",
+					"    Return <node-id> replicas."), nondet),
+				tipped(sub("slaves", 3, FlagAdmin|st, "3.0.0", "Lists the replica nodes of a master node.", clusterReplicas), nondet),
+				tipped(sub("slots", 2, st, "3.0.0", "Returns the mapping of cluster slots to nodes.", clusterSlots,
+					"SLOTS",
+					"    Return information about slots range mappings. Each range is made of:",
+					"    start, end, master and replicas IP addresses, ports and ids"), nondet),
+				tipped(sub("shards", 2, st, "7.0.0", "Returns the mapping of cluster slots to shards.", clusterShards,
+					"SHARDS",
+					"    Return information about slot range mappings and the nodes associated with them."), nondet),
+				refused("addslots", -3, adm, "3.0.0", "Assigns new hash slots to a node."),
+				refused("addslotsrange", -4, adm, "7.0.0", "Assigns new hash slot ranges to a node."),
+				refused("delslots", -3, adm, "3.0.0", "Sets hash slots as unbound for a node."),
+				refused("delslotsrange", -4, adm, "7.0.0", "Sets hash slot ranges as unbound for a node."),
+				refused("setslot", -4, adm, "3.0.0", "Binds a hash slot to a node."),
+				refused("flushslots", 2, adm, "3.0.0", "Deletes all slots information from a node."),
+				refused("reset", -2, FlagAdmin|FlagNoScript|st, "3.0.0", "Resets a node."),
+				refused("replicate", 3, adm, "3.0.0", "Configure a node as replica of a master node."),
+				tipped(refused("bumpepoch", 2, adm, "3.0.0", "Advances the cluster config epoch."), nondet),
+				refused("set-config-epoch", 3, adm, "3.0.0", "Sets the configuration epoch for a new node."),
+				sub("failover", -2, adm, "3.0.0", "Forces a replica to perform a manual failover of its master.", clusterFailover,
+					"FAILOVER [FORCE|TAKEOVER]",
+					"    Make this node the primary of the slots it replicates, handing each one",
+					"    over without loss; the old primaries stay as replicas. FORCE and",
+					"    TAKEOVER take the same safe way (a dead primary fails over on its own)."),
+				sub("leave", 2, adm, "3.0.0", "Drains this node (hands off its slots), leaves the cluster and shuts the node down.", clusterLeave,
+					"LEAVE",
+					"    Hand this node's slots to other nodes, leave the cluster and shut down."),
+				{Name: "cluster|help", Arity: 2, Flags: FlagLoading | st, Group: g, Since: "5.0.0",
+					Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
 			}},
-		{Name: "readonly", Arity: 1, Flags: FlagFast | FlagLoading | st, Group: g, Since: "3.0.0",
+		{Name: "readonly", Arity: 1, Flags: FlagFast | FlagLoading | st, ACL: commands.ACLConnection, Group: g, Since: "3.0.0",
 			Summary: "Enables read-only queries for a connection to a Redis Cluster replica node.",
-			Handler: func(c *Call) { c.Client.routeState().readonly = true; c.Reply.OK() }},
-		{Name: "readwrite", Arity: 1, Flags: FlagFast | FlagLoading | st, Group: g, Since: "3.0.0",
+			Handler: fe(func(c *Call) { c.Client.routeState().readonly = true; c.Reply.OK() })},
+		{Name: "readwrite", Arity: 1, Flags: FlagFast | FlagLoading | st, ACL: commands.ACLConnection, Group: g, Since: "3.0.0",
 			Summary: "Enables read-write queries for a connection to a Reids Cluster replica node.",
-			Handler: func(c *Call) {
+			Handler: fe(func(c *Call) {
 				if c.Client.route != nil {
 					c.Client.route.readonly = false
 				}
 				c.Reply.OK()
-			}},
+			})},
 		// ASKING is accepted for clients that send it; meshcache never
 		// answers -ASK (a slot that moves is forwarded, see route.go).
-		{Name: "asking", Arity: 1, Flags: FlagFast | st, Group: g, Since: "3.0.0",
+		{Name: "asking", Arity: 1, Flags: FlagFast, ACL: commands.ACLConnection, Group: g, Since: "3.0.0",
 			Summary: "Signals that a cluster client is following an -ASK redirect.",
-			Handler: func(c *Call) { c.Reply.OK() }},
+			Handler: fe(func(c *Call) { c.Reply.OK() })},
 	}
 }
-
-func init() { commandGroups = append(commandGroups, clusterCommands) }
 
 // clusterRefused answers the commands that place slots by hand.
 func clusterRefused(c *Call) {
@@ -416,7 +453,7 @@ func nodeLine(b *strings.Builder, tp *topology, n *topoNode, master ring.NodeID,
 
 // nodeEntry writes a node as CLUSTER SLOTS lists it: ip, port, id and a
 // map of further endpoints (empty).
-func nodeEntry(r *Reply, n *topoNode) {
+func nodeEntry(r *resp.Reply, n *topoNode) {
 	r.Array(4)
 	r.BulkString(n.host)
 	r.Int(int64(n.port))
@@ -573,23 +610,23 @@ func (s *Server) selfID() ring.NodeID { return s.cluster.ID() }
 func clusterKeySlot(c *Call) { c.Reply.Int(int64(ring.KeySlot(c.Args[2]))) }
 
 func clusterCountKeysInSlot(c *Call) {
-	slot, ok := parseInt64(c.Args[2])
+	slot, ok := resp.ParseInt64(c.Args[2])
 	if !ok {
-		c.Reply.Error(errNotInteger)
+		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
 	if slot < 0 || slot >= ring.SlotCount {
 		c.Reply.Error("ERR Invalid slot")
 		return
 	}
-	c.Reply.Int(int64(c.Store().CountKeysInSlot(uint16(slot))))
+	c.Reply.Int(int64(c.Store.CountKeysInSlot(uint16(slot))))
 }
 
 func clusterGetKeysInSlot(c *Call) {
-	slot, ok1 := parseInt64(c.Args[2])
-	count, ok2 := parseInt64(c.Args[3])
+	slot, ok1 := resp.ParseInt64(c.Args[2])
+	count, ok2 := resp.ParseInt64(c.Args[3])
 	if !ok1 || !ok2 {
-		c.Reply.Error(errNotInteger)
+		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
 	if slot < 0 || slot >= ring.SlotCount || count < 0 {
@@ -598,7 +635,7 @@ func clusterGetKeysInSlot(c *Call) {
 	}
 	var keys [][]byte
 	if count > 0 {
-		c.Store().ScanSlot(uint16(slot), func(key []byte, _ store.Type) bool {
+		c.Store.ScanSlot(uint16(slot), func(key []byte, _ store.Type) bool {
 			keys = append(keys, append([]byte(nil), key...))
 			return int64(len(keys)) < count
 		})
@@ -611,17 +648,17 @@ func clusterGetKeysInSlot(c *Call) {
 
 func clusterMeet(c *Call) {
 	if len(c.Args) > 5 {
-		c.Reply.Error(errWrongArgs("cluster|meet"))
+		c.Reply.Error(resp.ErrWrongArgs("cluster|meet"))
 		return
 	}
-	port, ok := parseInt64(c.Args[3])
+	port, ok := resp.ParseInt64(c.Args[3])
 	if !ok || port < 0 || port > 65535 {
 		c.Reply.Error("ERR Invalid TCP base port specified: " + sanitize(c.Args[3]))
 		return
 	}
 	cport := int64(0)
 	if len(c.Args) == 5 {
-		if cport, ok = parseInt64(c.Args[4]); !ok || cport < 0 || cport > 65535 {
+		if cport, ok = resp.ParseInt64(c.Args[4]); !ok || cport < 0 || cport > 65535 {
 			c.Reply.Error("ERR Invalid TCP bus port specified: " + sanitize(c.Args[4]))
 			return
 		}
@@ -707,14 +744,14 @@ func clusterReplicas(c *Call) {
 // agreement, go the same safe way here.
 func clusterFailover(c *Call) {
 	if len(c.Args) > 3 {
-		c.Reply.Error(errSyntax)
+		c.Reply.Error(resp.ErrSyntax)
 		return
 	}
 	if len(c.Args) == 3 {
 		switch strings.ToLower(string(c.Args[2])) {
 		case "force", "takeover":
 		default:
-			c.Reply.Error(errSyntax)
+			c.Reply.Error(resp.ErrSyntax)
 			return
 		}
 	}
@@ -753,50 +790,4 @@ func clusterLeave(c *Call) {
 		s.leaveAndStop(false)
 	}()
 	c.Reply.OK()
-}
-
-var clusterHelpLines = []string{
-	"CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-	"COUNTKEYSINSLOT <slot>",
-	"    Return the number of keys in <slot> on this node.",
-	"FORGET <node-id>",
-	"    Remove a failed node from the cluster.",
-	"GETKEYSINSLOT <slot> <count>",
-	"    Return key names stored by current node in a slot.",
-	"INFO",
-	"    Return information about the cluster.",
-	"KEYSLOT <key>",
-	"    Return the hash slot for <key>.",
-	"MEET <ip> <port> [<bus-port>]",
-	"    Join the cluster of the node at <ip>:<port>.",
-	"MYID",
-	"    Return the node id.",
-	"MYSHARDID",
-	"    Return the node's shard id.",
-	"NODES",
-	"    Return cluster configuration seen by node. Output format:",
-	"    <id> <ip:port@cport> <flags> <master> <pings> <pongs> <epoch> <link> <slot> ...",
-	"REPLICAS <node-id>",
-	"    Return <node-id> replicas.",
-	"SLOTS",
-	"    Return information about slots range mappings. Each range is made of:",
-	"    start, end, master and replicas IP addresses, ports and ids",
-	"SHARDS",
-	"    Return information about slot range mappings and the nodes associated with them.",
-	"ADDSLOTS, ADDSLOTSRANGE, DELSLOTS, DELSLOTSRANGE, SETSLOT, FLUSHSLOTS, RESET, REPLICATE,",
-	"BUMPEPOCH, SET-CONFIG-EPOCH",
-	"    Refused: slot placement is automatic in meshcache.",
-	"FAILOVER [FORCE|TAKEOVER]",
-	"    Refused: replicas of a failed node are promoted automatically.",
-	"LEAVE",
-	"    Hand this node's slots to other nodes, leave the cluster and shut down.",
-	"HELP",
-	"    Prints this help.",
-}
-
-func clusterHelp(c *Call) {
-	c.Reply.Array(len(clusterHelpLines))
-	for _, l := range clusterHelpLines {
-		c.Reply.Status(l)
-	}
 }

@@ -1,68 +1,66 @@
 package server
 
 import (
-	"github.com/meshcache/meshcache/store"
+	"github.com/meshcache/meshcache/server/commands"
 )
 
-// Flags describe a command to the dispatcher and to COMMAND's reply.
-type Flags uint32
+// The command table's types live in package commands, with the families
+// that need only the keyspace; the front end's own commands (connection,
+// server, transactions, cluster, COMMAND, CONFIG, SLOWLOG ...) use the same
+// Command type, with handlers that also see the connection (fe).
+type (
+	Command = commands.Command
+	Flags   = commands.Flags
+)
 
-// Command flags, named as COMMAND reports them.
+// Command flags, as package commands defines them.
 const (
-	FlagWrite     Flags = 1 << iota // "write": changes the keyspace
-	FlagReadOnly                    // "readonly": reads the keyspace only
-	FlagDenyOOM                     // "denyoom": refused with -OOM above maxmemory
-	FlagAdmin                       // "admin"
-	FlagFast                        // "fast": O(1) or O(log N)
-	FlagNoAuth                      // "no_auth": allowed before AUTH
-	FlagNoMulti                     // "no_multi": not queued inside MULTI
-	FlagLoading                     // "loading"
-	FlagStale                       // "stale"
-	FlagNoScript                    // "noscript"
-	FlagAllowBusy                   // "allow_busy"
+	FlagWrite           = commands.FlagWrite
+	FlagReadOnly        = commands.FlagReadOnly
+	FlagDenyOOM         = commands.FlagDenyOOM
+	FlagAdmin           = commands.FlagAdmin
+	FlagNoScript        = commands.FlagNoScript
+	FlagLoading         = commands.FlagLoading
+	FlagStale           = commands.FlagStale
+	FlagSkipMonitor     = commands.FlagSkipMonitor
+	FlagSkipSlowlog     = commands.FlagSkipSlowlog
+	FlagFast            = commands.FlagFast
+	FlagNoAuth          = commands.FlagNoAuth
+	FlagNoMulti         = commands.FlagNoMulti
+	FlagAllowBusy       = commands.FlagAllowBusy
+	FlagNoMandatoryKeys = commands.FlagNoMandatoryKeys
+	FlagNoAsyncLoading  = commands.FlagNoAsyncLoading
+	FlagRunsInMulti     = commands.FlagRunsInMulti
+	FlagWatchesKeys     = commands.FlagWatchesKeys
+	FlagSecretArgs      = commands.FlagSecretArgs
 )
 
-// Command is one entry of the command table: the single source for a
-// command's name, arity, flags, key positions, documentation and handler.
-// COMMAND, COMMAND INFO, COMMAND DOCS and routing are all derived from it.
-type Command struct {
-	Name  string // lower case, as COMMAND reports it
-	Arity int    // as Redis: n means exactly n args (name included), -n at least n
-	Flags Flags
-	// FirstKey, LastKey and Step locate the keys in the arguments, as in
-	// COMMAND's reply: LastKey -1 means the last argument, 0 means no keys.
-	FirstKey, LastKey, Step int
-	Group                   string // COMMAND DOCS group: "string", "generic", "hash", "connection", "server", "transactions", "cluster"
-	Since                   string // Redis version that introduced the command
-	Summary                 string // one line for COMMAND DOCS
-	// Subcommands, for container commands (CLIENT, CONFIG ...). Their Name
-	// is "container|sub", e.g. "client|setname", as COMMAND reports them.
-	Subcommands []*Command
-	// Handler runs the command and writes exactly one reply.
-	Handler func(c *Call)
-}
-
-// Call is one command being executed.
+// Call is one of the front end's own commands being executed: the
+// commands.Call (arguments, Tx, reply, store) plus the connection and the
+// server.
 type Call struct {
-	Args   [][]byte  // Args[0] is the command name as the client sent it
-	Client *Client   // the connection's state
-	Tx     *store.Tx // holds the slots of every key of the command; nil when it has none
-	Reply  *Reply    // where the handler writes its reply
+	*commands.Call
+	Client *Client // the connection's state
 	Server *Server
 }
 
-// Store returns the node's keyspace, for commands without keys (DBSIZE,
-// SCAN, FLUSHALL ...). Commands with keys use c.Tx.
-func (c *Call) Store() *store.Store { return c.Server.store }
+// fe adapts a front-end handler to the table's handler type: the
+// dispatcher puts the connection's *Call in commands.Call.Conn.
+func fe(h func(*Call)) func(*commands.Call) {
+	return func(c *commands.Call) { h(c.Conn.(*Call)) }
+}
 
-// commandGroups lists every group of commands in the table. Each group is a
-// function in the file for its group.
+// commandGroups lists every group of commands in the table, the only place
+// where groups are registered. Each group is a function in the file (or
+// package) of its group; a new family in package commands is one line here.
 var commandGroups = []func() []*Command{
-	connectionCommands,  // connection.go: PING ECHO QUIT AUTH SELECT HELLO CLIENT
-	serverCommands,      // admin.go: COMMAND CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME SHUTDOWN MEMORY OBJECT SLOWLOG
-	transactionCommands, // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
-	stringCommands,      // strings.go
-	keyCommands,         // keys.go
-	hashCommands,        // hashes.go
-	lockCommands,        // locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
+	connectionCommands,      // connection.go: PING ECHO QUIT AUTH SELECT HELLO CLIENT
+	serverCommands,          // servercmds.go: COMMAND CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME SHUTDOWN MEMORY OBJECT SLOWLOG
+	transactionCommands,     // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
+	clusterCommands,         // cluster_cmds.go: CLUSTER READONLY READWRITE ASKING
+	replicationCommands,     // replication.go: WAIT WAITAOF
+	commands.StringCommands, // commands/strings.go
+	commands.KeyCommands,    // commands/keys.go
+	commands.HashCommands,   // commands/hashes.go
+	commands.LockCommands,   // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
 }

@@ -2,184 +2,95 @@ package server
 
 import (
 	"strings"
+
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/resp"
 )
 
 // COMMAND and its subcommands, generated from the command table.
 
 func commandCommand() *Command {
-	sub := func(name string, arity int, since, summary string, h func(*Call)) *Command {
-		return &Command{Name: "command|" + name, Arity: arity, Flags: FlagLoading | FlagStale, Group: "server",
-			Since: since, Summary: summary, Handler: h}
+	sub := func(name string, arity int, since, summary string, h func(*Call), help ...string) *Command {
+		return &Command{Name: "command|" + name, Arity: arity, Flags: FlagLoading | FlagStale, ACL: commands.ACLConnection,
+			Group: "server", Since: since, Summary: summary, Help: help, Handler: fe(h)}
 	}
+	order := []string{commands.TipNondeterministicOrder}
 	return &Command{
-		Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", Since: "2.8.13",
-		Summary: "Returns detailed information about all commands.",
-		Handler: func(c *Call) {
+		Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, ACL: commands.ACLConnection, Tips: order,
+		Group: "server", Since: "2.8.13", Summary: "Returns detailed information about all commands.",
+		Help: []string{"(no subcommand)", "    Return details about all Redis commands."},
+		Handler: fe(func(c *Call) {
 			c.Reply.Array(len(c.Server.sorted))
 			for _, e := range c.Server.sorted {
 				writeCommandInfo(c.Reply, e)
 			}
-		},
+		}),
 		Subcommands: []*Command{
-			sub("count", 2, "2.8.13", "Returns a count of commands.", func(c *Call) { c.Reply.Int(int64(len(c.Server.sorted))) }),
-			sub("info", -2, "2.8.13", "Returns information about one, multiple or all commands.", commandInfo),
-			sub("docs", -2, "7.0.0", "Returns documentary information about one, multiple or all commands.", commandDocs),
-			sub("list", -2, "7.0.0", "Returns a list of command names.", commandList),
-			sub("getkeys", -3, "2.8.13", "Extracts the key names from an arbitrary command.", commandGetKeys),
-			sub("help", 2, "5.0.0", "Returns helpful text about the different subcommands.", func(c *Call) {
-				helpReply(c, "COMMAND",
-					"(no subcommand)",
-					"    Return details about all Redis commands.",
-					"COUNT",
-					"    Return the total number of commands in this Redis server.",
-					"LIST",
-					"    Return a list of all commands in this Redis server.",
-					"INFO [<command-name> ...]",
-					"    Return details about multiple Redis commands.",
-					"    If no command names are given, documentation details for all",
-					"    commands are returned.",
-					"DOCS [<command-name> ...]",
-					"    Return documentation details about multiple Redis commands.",
-					"    If no command names are given, documentation details for all",
-					"    commands are returned.",
-					"GETKEYS <full-command>",
-					"    Return the keys from a full Redis command.")
-			}),
+			sub("count", 2, "2.8.13", "Returns a count of commands.", func(c *Call) { c.Reply.Int(int64(len(c.Server.sorted))) },
+				"COUNT",
+				"    Return the total number of commands in this Redis server."),
+			tipped(sub("list", -2, "7.0.0", "Returns a list of command names.", commandList,
+				"LIST",
+				"    Return a list of all commands in this Redis server."), order...),
+			tipped(sub("info", -2, "2.8.13", "Returns information about one, multiple or all commands.", commandInfo,
+				"INFO [<command-name> ...]",
+				"    Return details about multiple Redis commands.",
+				"    If no command names are given, documentation details for all",
+				"    commands are returned."), order...),
+			tipped(sub("docs", -2, "7.0.0", "Returns documentary information about one, multiple or all commands.", commandDocs,
+				"DOCS [<command-name> ...]",
+				"    Return documentation details about multiple Redis commands.",
+				"    If no command names are given, documentation details for all",
+				"    commands are returned."), order...),
+			sub("getkeys", -3, "2.8.13", "Extracts the key names from an arbitrary command.",
+				func(c *Call) { commandGetKeys(c, false) },
+				"GETKEYS <full-command>",
+				"    Return the keys from a full Redis command."),
+			sub("getkeysandflags", -3, "7.0.0", "Extracts the key names and access flags for an arbitrary command.",
+				func(c *Call) { commandGetKeys(c, true) },
+				"GETKEYSANDFLAGS <full-command>",
+				"    Return the keys and the access flags from a full Redis command."),
+			{Name: "command|help", Arity: 2, Flags: FlagLoading | FlagStale, ACL: commands.ACLConnection, Group: "server",
+				Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
 		},
 	}
 }
 
-// flagNames are the COMMAND flag names, in the order Redis lists them.
-var flagNames = []struct {
-	f    Flags
-	name string
-}{
-	{FlagWrite, "write"}, {FlagReadOnly, "readonly"}, {FlagDenyOOM, "denyoom"}, {FlagAdmin, "admin"},
-	{FlagNoScript, "noscript"}, {FlagLoading, "loading"}, {FlagStale, "stale"}, {FlagFast, "fast"},
-	{FlagNoAuth, "no_auth"}, {FlagNoMulti, "no_multi"}, {FlagAllowBusy, "allow_busy"},
-}
-
-func (e *entry) flagList() []string {
-	var out []string
-	for _, f := range flagNames {
-		if e.Flags&f.f != 0 {
-			out = append(out, f.name)
-		}
-	}
-	return out
-}
-
-// aclCategories derives Redis's ACL categories from the flags and group.
-func (e *entry) aclCategories() []string {
-	if e.subs != nil {
-		return []string{"@slow"}
-	}
-	var out []string
-	if e.Flags&FlagWrite != 0 {
-		out = append(out, "@write")
-	}
-	if e.Flags&FlagReadOnly != 0 {
-		out = append(out, "@read")
-	}
-	if e.Flags&FlagAdmin != 0 {
-		out = append(out, "@admin")
-	}
-	if e.Flags&FlagFast != 0 {
-		out = append(out, "@fast")
-	} else {
-		out = append(out, "@slow")
-	}
-	if e.Flags&FlagAdmin != 0 || e.Name == "flushall" || e.Name == "flushdb" || e.Name == "keys" {
-		out = append(out, "@dangerous")
-	}
-	switch e.Group {
-	case "string":
-		out = append(out, "@string")
-	case "hash":
-		out = append(out, "@hash")
-	case "generic":
-		out = append(out, "@keyspace")
-	case "connection":
-		out = append(out, "@connection")
-	case "transactions":
-		out = append(out, "@transaction")
-	}
-	return out
+// tipped sets the tips of a command built by a helper and returns it.
+func tipped(c *Command, tips ...string) *Command {
+	c.Tips = tips
+	return c
 }
 
 // writeCommandInfo writes one command as Redis 7's COMMAND does: name,
 // arity, flags, first key, last key, step, ACL categories, tips, key specs,
 // subcommands.
-func writeCommandInfo(r *Reply, e *entry) {
+func writeCommandInfo(r *resp.Reply, e *entry) {
 	r.Array(10)
 	r.BulkString(e.Name)
 	r.Int(int64(e.Arity))
-	flags := e.flagList()
+	flags := e.FlagNames()
 	r.Set(len(flags))
 	for _, f := range flags {
 		r.Status(f)
 	}
-	r.Int(int64(e.FirstKey))
-	r.Int(int64(e.LastKey))
-	r.Int(int64(e.Step))
-	cats := e.aclCategories()
+	r.Int(int64(e.firstKey))
+	r.Int(int64(e.lastKey))
+	r.Int(int64(e.step))
+	cats := e.Categories().Names()
 	r.Set(len(cats))
 	for _, cat := range cats {
 		r.Status(cat)
 	}
-	r.Array(0) // tips
-	writeKeySpecs(r, e)
-	r.Array(len(e.sorted))
+	r.Set(len(e.Tips))
+	for _, tip := range e.Tips {
+		r.BulkString(tip)
+	}
+	e.WriteKeySpecs(r)
+	r.Set(len(e.sorted))
 	for _, sub := range e.sorted {
 		writeCommandInfo(r, sub)
 	}
-}
-
-// writeKeySpecs describes the key positions as one Redis 7 key spec: an
-// index search from FirstKey and a range to LastKey with Step.
-func writeKeySpecs(r *Reply, e *entry) {
-	if !e.hasKeys() {
-		r.Array(0)
-		return
-	}
-	r.Array(1)
-	r.Map(3)
-	r.BulkString("flags")
-	var flags []string
-	switch {
-	case e.Flags&FlagWrite != 0:
-		flags = []string{"RW", "UPDATE"}
-	default:
-		flags = []string{"RO", "ACCESS"}
-	}
-	r.Set(len(flags))
-	for _, f := range flags {
-		r.Status(f)
-	}
-	r.BulkString("begin_search")
-	r.Map(2)
-	r.BulkString("type")
-	r.BulkString("index")
-	r.BulkString("spec")
-	r.Map(1)
-	r.BulkString("index")
-	r.Int(int64(e.FirstKey))
-	r.BulkString("find_keys")
-	r.Map(2)
-	r.BulkString("type")
-	r.BulkString("range")
-	r.BulkString("spec")
-	r.Map(3)
-	last := int64(e.LastKey)
-	if last >= 0 {
-		last -= int64(e.FirstKey)
-	}
-	r.BulkString("lastkey")
-	r.Int(last)
-	r.BulkString("keystep")
-	r.Int(int64(e.Step))
-	r.BulkString("limit")
-	r.Int(0)
 }
 
 // commandInfo: COMMAND INFO [name ...]; all commands without names, a null
@@ -222,7 +133,10 @@ func commandDocs(c *Call) {
 	}
 }
 
-func writeDocs(r *Reply, e *entry) {
+// writeDocs writes one command's documentation as Redis 7's COMMAND DOCS
+// does (summary, since, group, then its subcommands'); the tips are
+// COMMAND INFO's, as in Redis.
+func writeDocs(r *resp.Reply, e *entry) {
 	n := 3
 	if len(e.sorted) > 0 {
 		n++
@@ -256,23 +170,16 @@ func commandList(c *Call) {
 		case "module":
 			filter = func(*entry) bool { return false }
 		case "aclcat":
-			cat := "@" + strings.ToLower(arg)
-			filter = func(e *entry) bool {
-				for _, x := range e.aclCategories() {
-					if x == cat {
-						return true
-					}
-				}
-				return false
-			}
+			cat, ok := commands.ParseACL(arg)
+			filter = func(e *entry) bool { return ok && e.Categories()&cat != 0 }
 		case "pattern":
-			filter = func(e *entry) bool { return globMatch([]byte(arg), []byte(e.Name), true) }
+			filter = func(e *entry) bool { return resp.GlobMatch([]byte(arg), []byte(e.Name), true) }
 		default:
-			c.Reply.Error(errSyntax)
+			c.Reply.Error(resp.ErrSyntax)
 			return
 		}
 	default:
-		c.Reply.Error(errSyntax)
+		c.Reply.Error(resp.ErrSyntax)
 		return
 	}
 	var names []string
@@ -292,35 +199,48 @@ func commandList(c *Call) {
 	}
 }
 
-// commandGetKeys: COMMAND GETKEYS command arg ...
-func commandGetKeys(c *Call) {
+// commandGetKeys: COMMAND GETKEYS|GETKEYSANDFLAGS command arg ..., the keys
+// found by the command's key specs (and their flags), as Redis's
+// getKeysSubcommandImpl answers.
+func commandGetKeys(c *Call, withFlags bool) {
 	args := c.Args[2:]
 	var buf [32]byte
 	e := c.Server.lookup(args[0], &buf)
-	if e == nil {
+	if e != nil && e.subs != nil && len(args) >= 2 {
+		e = e.lookupSub(args[1], &buf)
+	}
+	switch {
+	case e == nil:
 		c.Reply.Error("ERR Invalid command specified")
 		return
-	}
-	if e.subs != nil && len(args) >= 2 {
-		if sub := e.lookupSub(args[1], &buf); sub != nil {
-			e = sub
-		}
-	}
-	if (e.Arity > 0 && len(args) != e.Arity) || (e.Arity < 0 && len(args) < -e.Arity) {
+	case !e.HasKeys():
+		c.Reply.Error("ERR The command has no key arguments")
+		return
+	case !e.ArityOK(len(args)):
 		c.Reply.Error("ERR Invalid number of arguments specified for command")
 		return
 	}
-	first, last, step, ok := e.keyRange(args)
-	if !ok {
-		c.Reply.Error("ERR The command has no key arguments")
+	keys, ok := e.GetKeys(args, nil)
+	if !ok || len(keys) == 0 {
+		if e.Flags&FlagNoMandatoryKeys != 0 {
+			c.Reply.Array(0)
+			return
+		}
+		c.Reply.Error("ERR Invalid arguments specified for command")
 		return
 	}
-	n := 0
-	for i := first; i <= last; i += step {
-		n++
-	}
-	c.Reply.Array(n)
-	for i := first; i <= last; i += step {
-		c.Reply.Bulk(args[i])
+	c.Reply.Array(len(keys))
+	for _, k := range keys {
+		if !withFlags {
+			c.Reply.Bulk(args[k.Pos])
+			continue
+		}
+		c.Reply.Array(2)
+		c.Reply.Bulk(args[k.Pos])
+		names := k.Flags.Names()
+		c.Reply.Set(len(names))
+		for _, n := range names {
+			c.Reply.Status(n)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -569,7 +570,7 @@ func policyOf(name string) store.Policy {
 func matchingParams(pattern string) []string {
 	var names []string
 	for name := range paramsByName {
-		if globMatch([]byte(pattern), []byte(name), true) {
+		if resp.GlobMatch([]byte(pattern), []byte(name), true) {
 			names = append(names, name)
 		}
 	}

@@ -3,32 +3,31 @@ package server
 import (
 	"log/slog"
 	"strings"
+
+	"github.com/meshcache/meshcache/server/commands"
 )
 
 // CONFIG GET / SET / RESETSTAT over the params table of config.go.
 
 func configCommand() *Command {
-	sub := func(name string, arity int, since, summary string, h func(*Call)) *Command {
+	sub := func(name string, arity int, since, summary string, h func(*Call), help ...string) *Command {
 		return &Command{Name: "config|" + name, Arity: arity, Flags: adminFlags, Group: "server",
-			Since: since, Summary: summary, Handler: h}
+			Since: since, Summary: summary, Handler: fe(h), Help: help}
 	}
-	help := sub("help", 2, "5.0.0", "Returns helpful text about the different subcommands.", func(c *Call) {
-		helpReply(c, "CONFIG",
-			"GET <pattern>",
-			"    Return parameters matching the glob-like <pattern> and their values.",
-			"SET <directive> <value>",
-			"    Set the configuration <directive> to <value>.",
-			"RESETSTAT",
-			"    Reset statistics reported by the INFO command.")
-	})
-	help.Flags = FlagLoading | FlagStale
 	return &Command{
 		Name: "config", Arity: -2, Group: "server", Since: "2.0.0", Summary: "A container for server configuration commands.",
 		Subcommands: []*Command{
-			sub("get", -3, "2.0.0", "Returns the effective values of configuration parameters.", configGet),
-			sub("set", -4, "2.0.0", "Sets configuration parameters in-flight.", configSet),
-			sub("resetstat", 2, "2.0.0", "Resets the server's statistics.", configResetStat),
-			help,
+			sub("get", -3, "2.0.0", "Returns the effective values of configuration parameters.", configGet,
+				"GET <pattern>",
+				"    Return parameters matching the glob-like <pattern> and their values."),
+			tipped(sub("set", -4, "2.0.0", "Sets configuration parameters in-flight.", configSet,
+				"SET <directive> <value>",
+				"    Set the configuration <directive> to <value>."), commands.TipAllNodes, commands.TipAllSucceeded),
+			sub("resetstat", 2, "2.0.0", "Resets the server's statistics.", configResetStat,
+				"RESETSTAT",
+				"    Reset statistics reported by the INFO command."),
+			{Name: "config|help", Arity: 2, Flags: FlagLoading | FlagStale, Group: "server", Since: "5.0.0",
+				Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
 		},
 	}
 }

@@ -5,6 +5,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/resp"
 )
 
 const (
@@ -18,20 +21,25 @@ const connFlags = FlagNoScript | FlagLoading | FlagStale
 
 func connectionCommands() []*Command {
 	return []*Command{
-		{Name: "ping", Arity: -1, Flags: FlagFast, Group: "connection", Since: "1.0.0",
-			Summary: "Returns the server's liveliness response.", Handler: pingCommand},
-		{Name: "echo", Arity: 2, Flags: FlagFast | FlagLoading | FlagStale, Group: "connection", Since: "1.0.0",
-			Summary: "Returns the given string.", Handler: func(c *Call) { c.Reply.Bulk(c.Args[1]) }},
-		{Name: "quit", Arity: -1, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags, Group: "connection", Since: "1.0.0",
-			Summary: "Closes the connection.", Handler: func(c *Call) { c.Reply.OK(); c.Client.closeAfterReply = true }},
-		{Name: "auth", Arity: -2, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags, Group: "connection", Since: "1.0.0",
-			Summary: "Authenticates the connection.", Handler: authCommand},
-		{Name: "select", Arity: 2, Flags: FlagFast | FlagLoading | FlagStale, Group: "connection", Since: "1.0.0",
-			Summary: "Changes the selected database.", Handler: selectCommand},
-		{Name: "hello", Arity: -1, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags, Group: "connection", Since: "6.0.0",
-			Summary: "Handshakes with the Redis server.", Handler: helloCommand},
-		{Name: "reset", Arity: 1, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags, Group: "connection", Since: "6.2.0",
-			Summary: "Resets the connection.", Handler: resetCommand},
+		{Name: "ping", Arity: -1, Flags: FlagFast, ACL: commands.ACLConnection, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded},
+			Group: "connection", Since: "1.0.0",
+			Summary: "Returns the server's liveliness response.", Handler: fe(pingCommand)},
+		{Name: "echo", Arity: 2, Flags: FlagFast | FlagLoading | FlagStale, ACL: commands.ACLConnection, Group: "connection", Since: "1.0.0",
+			Summary: "Returns the given string.", Handler: fe(func(c *Call) { c.Reply.Bulk(c.Args[1]) })},
+		{Name: "quit", Arity: -1, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags | FlagRunsInMulti, ACL: commands.ACLConnection,
+			Group: "connection", Since: "1.0.0",
+			Summary: "Closes the connection.", Handler: fe(func(c *Call) { c.Reply.OK(); c.Client.closeAfterReply = true })},
+		{Name: "auth", Arity: -2, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags | FlagSecretArgs, ACL: commands.ACLConnection,
+			Group: "connection", Since: "1.0.0",
+			Summary: "Authenticates the connection.", Handler: fe(authCommand)},
+		{Name: "select", Arity: 2, Flags: FlagFast | FlagLoading | FlagStale, ACL: commands.ACLConnection, Group: "connection", Since: "1.0.0",
+			Summary: "Changes the selected database.", Handler: fe(selectCommand)},
+		{Name: "hello", Arity: -1, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags | FlagSecretArgs, ACL: commands.ACLConnection,
+			Group: "connection", Since: "6.0.0",
+			Summary: "Handshakes with the Redis server.", Handler: fe(helloCommand)},
+		{Name: "reset", Arity: 1, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags | FlagRunsInMulti, ACL: commands.ACLConnection,
+			Group: "connection", Since: "6.2.0",
+			Summary: "Resets the connection.", Handler: fe(resetCommand)},
 		clientCommand(),
 	}
 }
@@ -70,7 +78,7 @@ func authCommand(c *Call) {
 	case 3:
 		user, pass = c.Args[1], c.Args[2]
 	default:
-		c.Reply.Error(errSyntax)
+		c.Reply.Error(resp.ErrSyntax)
 		return
 	}
 	if !c.Server.lim.authRequired.Load() {
@@ -93,9 +101,9 @@ func authCommand(c *Call) {
 }
 
 func selectCommand(c *Call) {
-	db, ok := parseInt64(c.Args[1])
+	db, ok := resp.ParseInt64(c.Args[1])
 	if !ok || db < -2147483648 || db > 2147483647 {
-		c.Reply.Error(errNotInteger)
+		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
 	if db != 0 {
@@ -109,7 +117,7 @@ func selectCommand(c *Call) {
 func helloCommand(c *Call) {
 	ver := int64(c.Client.resp.Load())
 	if len(c.Args) >= 2 {
-		v, ok := parseInt64(c.Args[1])
+		v, ok := resp.ParseInt64(c.Args[1])
 		if !ok {
 			c.Reply.Error("ERR Protocol version is not an integer or out of range")
 			return
@@ -196,15 +204,52 @@ func validClientName(b []byte) bool {
 }
 
 func clientCommand() *Command {
-	sub := func(name string, arity int, flags Flags, since, summary string, h func(*Call)) *Command {
-		return &Command{Name: "client|" + name, Arity: arity, Flags: flags | connFlags, Group: "connection",
-			Since: since, Summary: summary, Handler: h}
+	sub := func(name string, arity int, flags Flags, since, summary string, h func(*Call), help ...string) *Command {
+		return &Command{Name: "client|" + name, Arity: arity, Flags: flags | connFlags, ACL: commands.ACLConnection,
+			Group: "connection", Since: since, Summary: summary, Handler: fe(h), Help: help}
 	}
+	nondet := commands.TipNondeterministic
 	return &Command{
 		Name: "client", Arity: -2, Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands.",
 		Subcommands: []*Command{
+			sub("getname", 2, 0, "2.6.9", "Returns the name of the connection.", func(c *Call) {
+				if n := c.Client.Name(); n != "" {
+					c.Reply.BulkString(n)
+					return
+				}
+				c.Reply.Null()
+			},
+				"GETNAME",
+				"    Return the name of the current connection."),
 			sub("id", 2, 0, "5.0.0", "Returns the unique client ID of the connection.",
-				func(c *Call) { c.Reply.Int(int64(c.Client.ID)) }),
+				func(c *Call) { c.Reply.Int(int64(c.Client.ID)) },
+				"ID",
+				"    Return the ID of the current connection."),
+			tipped(sub("info", 2, 0, "6.2.0", "Returns information about the connection.", func(c *Call) {
+				c.Reply.Verbatim("txt", c.Client.info(time.Now())+"\n")
+			},
+				"INFO",
+				"    Return information about the current client connection."), nondet),
+			sub("kill", -3, FlagAdmin, "2.4.0", "Terminates open connections.", clientKill,
+				"KILL <ip:port>",
+				"    Kill connection made from <ip:port>.",
+				"KILL <option> <value> [<option> <value> [...]]",
+				"    Kill connections. Options are:",
+				"    * ADDR (<ip:port>|<unixsocket>:0)",
+				"      Kill connections made from the specified address",
+				"    * LADDR (<ip:port>|<unixsocket>:0)",
+				"      Kill connections made to specified local address",
+				"    * ID <client-id>",
+				"      Kill connections by client id.",
+				"    * SKIPME (YES|NO)",
+				"      Skip killing current connection (default: yes)."),
+			tipped(sub("list", -2, FlagAdmin, "2.4.0", "Lists open connections.", clientList,
+				"LIST [options ...]",
+				"    Return information about client connections. Options:",
+				"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+				"      Return clients of specified type.",
+				"    * ID <client-id> [<client-id> ...]",
+				"      Return clients of specified IDs only."), nondet),
 			sub("setname", 3, 0, "2.6.9", "Sets the connection name.", func(c *Call) {
 				if !validClientName(c.Args[2]) {
 					c.Reply.Error("ERR Client names cannot contain spaces, newlines or special characters.")
@@ -212,63 +257,26 @@ func clientCommand() *Command {
 				}
 				c.Client.setName(string(c.Args[2]))
 				c.Reply.OK()
-			}),
-			sub("getname", 2, 0, "2.6.9", "Returns the name of the connection.", func(c *Call) {
-				if n := c.Client.Name(); n != "" {
-					c.Reply.BulkString(n)
-					return
-				}
-				c.Reply.Null()
-			}),
-			sub("setinfo", 4, 0, "7.2.0", "Sets information specific to the client or connection.", clientSetInfo),
-			sub("list", -2, FlagAdmin, "2.4.0", "Lists open connections.", clientList),
-			sub("info", 2, 0, "6.2.0", "Returns information about the connection.", func(c *Call) {
-				c.Reply.Verbatim("txt", c.Client.info(time.Now())+"\n")
-			}),
-			sub("kill", -3, FlagAdmin, "2.4.0", "Terminates open connections.", clientKill),
+			},
+				"SETNAME <name>",
+				"    Assign the name <name> to the current connection."),
+			sub("setinfo", 4, 0, "7.2.0", "Sets information specific to the client or connection.", clientSetInfo,
+				"SETINFO <option> <value>",
+				"    Set client meta attr. Options are:",
+				"    * LIB-NAME: the client lib name.",
+				"    * LIB-VER: the client lib version."),
 			sub("no-evict", 3, FlagAdmin, "7.0.0", "Sets the client eviction mode of the connection.", func(c *Call) {
 				onOff(c, func(b bool) { c.Client.noEvict.Store(b) })
-			}),
+			},
+				"NO-EVICT (ON|OFF)",
+				"    Protect current client connection from eviction."),
 			sub("no-touch", 3, 0, "7.2.0", "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.", func(c *Call) {
 				onOff(c, func(b bool) { c.Client.noTouch.Store(b) })
-			}),
-			sub("help", 2, 0, "5.0.0", "Returns helpful text about the different subcommands.", func(c *Call) {
-				helpReply(c, "CLIENT",
-					"GETNAME",
-					"    Return the name of the current connection.",
-					"ID",
-					"    Return the ID of the current connection.",
-					"INFO",
-					"    Return information about the current client connection.",
-					"KILL <ip:port>",
-					"    Kill connection made from <ip:port>.",
-					"KILL <option> <value> [<option> <value> [...]]",
-					"    Kill connections. Options are:",
-					"    * ADDR (<ip:port>|<unixsocket>:0)",
-					"      Kill connections made from the specified address",
-					"    * LADDR (<ip:port>|<unixsocket>:0)",
-					"      Kill connections made to specified local address",
-					"    * ID <client-id>",
-					"      Kill connections by client id.",
-					"    * SKIPME (YES|NO)",
-					"      Skip killing current connection (default: yes).",
-					"LIST [options ...]",
-					"    Return information about client connections. Options:",
-					"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
-					"      Return clients of specified type.",
-					"    * ID <client-id> [<client-id> ...]",
-					"      Return clients of specified IDs only.",
-					"SETNAME <name>",
-					"    Assign the name <name> to the current connection.",
-					"SETINFO <option> <value>",
-					"    Set client meta attr. Options are:",
-					"    * LIB-NAME: the client lib name.",
-					"    * LIB-VER: the client lib version.",
-					"NO-EVICT (ON|OFF)",
-					"    Protect current client connection from eviction.",
-					"NO-TOUCH (ON|OFF)",
-					"    Will not touch LRU/LFU stats when this mode is on.")
-			}),
+			},
+				"NO-TOUCH (ON|OFF)",
+				"    Will not touch LRU/LFU stats when this mode is on."),
+			{Name: "client|help", Arity: 2, Flags: FlagLoading | FlagStale, ACL: commands.ACLConnection, Group: "connection",
+				Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
 		},
 	}
 }
@@ -280,7 +288,7 @@ func onOff(c *Call, set func(bool)) {
 	case "off":
 		set(false)
 	default:
-		c.Reply.Error(errSyntax)
+		c.Reply.Error(resp.ErrSyntax)
 		return
 	}
 	c.Reply.OK()
@@ -315,7 +323,7 @@ func clientList(c *Call) {
 		switch strings.ToLower(string(c.Args[i])) {
 		case "type":
 			if i+1 >= len(c.Args) {
-				c.Reply.Error(errSyntax)
+				c.Reply.Error(resp.ErrSyntax)
 				return
 			}
 			typ = strings.ToLower(string(c.Args[i+1]))
@@ -328,7 +336,7 @@ func clientList(c *Call) {
 			i++
 		case "id":
 			if i+1 >= len(c.Args) {
-				c.Reply.Error(errSyntax)
+				c.Reply.Error(resp.ErrSyntax)
 				return
 			}
 			ids = make(map[uint64]bool)
@@ -341,7 +349,7 @@ func clientList(c *Call) {
 				ids[id] = true
 			}
 		default:
-			c.Reply.Error(errSyntax)
+			c.Reply.Error(resp.ErrSyntax)
 			return
 		}
 	}
@@ -375,7 +383,7 @@ func clientKill(c *Call) {
 		return
 	}
 	if len(c.Args)%2 != 0 {
-		c.Reply.Error(errSyntax)
+		c.Reply.Error(resp.ErrSyntax)
 		return
 	}
 	var id uint64
@@ -411,16 +419,16 @@ func clientKill(c *Call) {
 			case "no":
 				skipMe = false
 			default:
-				c.Reply.Error(errSyntax)
+				c.Reply.Error(resp.ErrSyntax)
 				return
 			}
 		case "maxage":
 			if _, err := strconv.ParseInt(val, 10, 64); err != nil {
-				c.Reply.Error(errNotInteger)
+				c.Reply.Error(resp.ErrNotInteger)
 				return
 			}
 		default:
-			c.Reply.Error(errSyntax)
+			c.Reply.Error(resp.ErrSyntax)
 			return
 		}
 	}

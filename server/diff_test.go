@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os/exec"
 	"sort"
@@ -17,6 +18,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/store"
 )
 
 // A differential harness: the same commands go to a real redis-server
@@ -161,59 +164,6 @@ func startRedis(t *testing.T) string {
 			t.Fatalf("redis-server on %s did not start: %v", addr, err)
 		}
 		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-// TestGlobMatchAgainstRedis runs every glob case through KEYS on a real
-// redis-server and checks that globMatch agrees with it.
-func TestGlobMatchAgainstRedis(t *testing.T) {
-	rc := dialRaw(t, startRedis(t))
-	for _, tc := range globCases {
-		if tc.pattern == "*" {
-			continue // KEYS * skips matching; so does keysCommand
-		}
-		rc.must(t, "FLUSHALL")
-		rc.must(t, "SET", tc.str, "1")
-		reply := rc.must(t, "KEYS", tc.pattern)
-		redisMatch := !bytes.Equal(reply, []byte("*0\r\n"))
-		require.Equal(t, redisMatch, globMatch([]byte(tc.pattern), []byte(tc.str), false),
-			"pattern %q string %q: redis says %v", tc.pattern, tc.str, redisMatch)
-		require.Equal(t, tc.want, redisMatch, "globCases entry %q %q disagrees with redis", tc.pattern, tc.str)
-	}
-}
-
-// TestLongDoubleAgainstRedis checks parseLongDouble, addLongDouble and
-// formatLongDouble against INCRBYFLOAT on a real redis-server.
-func TestLongDoubleAgainstRedis(t *testing.T) {
-	rc := dialRaw(t, startRedis(t))
-	cases := [][2]string{
-		{"10.50", "0.1"}, {"1.1", "2.2"}, {"0.1", "0.2"}, {"5.0e3", "2.0e2"}, {"3", "-3"},
-		{"-0.5", "0.25"}, {"1", "1e-20"}, {"1e300", "1e300"}, {"123456789.123456789", "0.000000001"},
-		{"0x10", "0x1p-4"}, {"1.", ".5"}, {"9223372036854775807", "1"}, {"1e-4940", "0"},
-		{"7", "1e-17"}, {"0.3333333333333333333333", "0.6666666666666666666667"},
-		{"1e20", "-1e-20"}, {"-1e30", "1"}, {"2.5", "inf"}, {"1e4932", "1e4932"},
-		{"abc", "1"}, {"1", "abc"}, {"1", " 1"}, {"1", "nan"}, {"1", "1e5000"}, {"1", "1e-5000"},
-		{"1", "0x"}, {"1", "1e"}, {"1", "+.5e+1"}, {"1", "Infinity"},
-	}
-	for _, tc := range cases {
-		rc.must(t, "SET", "k", tc[0])
-		want := rc.must(t, "INCRBYFLOAT", "k", tc[1])
-
-		var got Reply
-		a, okA := parseLongDouble([]byte(tc[0]))
-		b, okB := parseLongDouble([]byte(tc[1]))
-		switch {
-		case !okA || !okB:
-			got.Error(errNotFloat)
-		default:
-			sum, ok := addLongDouble(a, b)
-			if !ok {
-				got.Error(errNaNOrInf)
-			} else {
-				got.Bulk(formatLongDouble(sum))
-			}
-		}
-		require.Equal(t, string(want), string(got.Bytes()), "INCRBYFLOAT %s by %s", tc[0], tc[1])
 	}
 }
 
@@ -426,33 +376,176 @@ func TestDifferential(t *testing.T) {
 	}
 }
 
-// TestCommandTableAgainstRedis checks the arity, flags and key positions of
-// every data command that redis-server knows against its COMMAND reply.
-func TestCommandTableAgainstRedis(t *testing.T) {
-	addr := startRedis(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2, DisableIdentity: true})
-	defer func() { _ = c.Close() }()
-	infos, err := c.Command(ctx).Result()
+// commandInfoSkips are the COMMAND INFO fields where meshcache differs
+// from redis-server 7.0 on purpose, by command and field index (1 arity,
+// 2 flags, 3-5 legacy key range, 6 ACL categories, 7 tips, 8 key specs).
+// Commands redis-server 7.0 does not know (DELEX and SET IFEQ from 8.4,
+// Valkey's DELIFEQ, CLUSTER MYSHARDID, LEAVE, LOCK.* of our own) are not
+// compared at all: COMMAND INFO answers null for them.
+var commandInfoSkips = map[string]map[int]string{
+	// 7.0 tags MSETNX multi_shard/agg_min; 7.2 dropped both because it sets
+	// all keys or none, which no split can keep: meshcache keeps its keys
+	// in one slot (route.go sameSlotOnly).
+	"msetnx": {7: "no multi_shard tip, as Redis 7.2"},
+	// 7.0 wants the command and one argument at least; 7.2 (-3) allows
+	// commands without arguments, and meshcache answers as 7.2.
+	"command|getkeys":         {1: "arity -3, as Redis 7.2"},
+	"command|getkeysandflags": {1: "arity -3, as Redis 7.2"},
+}
+
+// commandInfoFields splits a raw COMMAND INFO reply of one command into its
+// ten raw fields.
+func commandInfoFields(t *testing.T, raw []byte) [][]byte {
+	t.Helper()
+	r := bufio.NewReader(bytes.NewReader(raw))
+	outer, err := r.ReadString('\n')
 	require.NoError(t, err)
-	modelled := map[string]Flags{"write": FlagWrite, "readonly": FlagReadOnly, "denyoom": FlagDenyOOM, "fast": FlagFast}
-	checked := 0
-	for _, cmd := range dataCommands() {
-		info, ok := infos[cmd.Name]
-		if !ok {
-			continue // newer than this redis-server (DELEX, DELIFEQ)
-		}
-		checked++
-		assert.Equal(t, int(info.Arity), cmd.Arity, "%s arity", cmd.Name)
-		var want Flags
-		for _, f := range info.Flags {
-			want |= modelled[f]
-		}
-		assert.Equal(t, want, cmd.Flags&(FlagWrite|FlagReadOnly|FlagDenyOOM|FlagFast), "%s flags %v", cmd.Name, info.Flags)
-		assert.Equal(t, int(info.FirstKeyPos), cmd.FirstKey, "%s first key", cmd.Name)
-		assert.Equal(t, int(info.LastKeyPos), cmd.LastKey, "%s last key", cmd.Name)
-		assert.Equal(t, int(info.StepCount), cmd.Step, "%s step", cmd.Name)
+	require.Equal(t, "*1\r\n", outer)
+	header, err := r.ReadString('\n')
+	require.NoError(t, err)
+	require.Equal(t, "*10\r\n", header, "%q", raw)
+	fields := make([][]byte, 10)
+	for i := range fields {
+		require.NoError(t, readRawReply(r, &fields[i]))
 	}
-	assert.Greater(t, checked, 50)
+	return fields
+}
+
+// TestCommandTableAgainstRedis compares, for every command and subcommand
+// that both know, the raw COMMAND INFO reply of meshcache with
+// redis-server's, in RESP2 and RESP3: arity, flags, legacy key range, ACL
+// categories, tips and key specs (a container's subcommands are compared
+// one by one, as meshcache has fewer of them).
+func TestCommandTableAgainstRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ourAddr := startDataServer(t)
+	srv := New(DefaultConfig(), store.New(store.Config{}), slog.New(slog.DiscardHandler))
+	var names []string
+	for _, e := range srv.sorted {
+		names = append(names, e.Name)
+		for _, sub := range e.sorted {
+			names = append(names, sub.Name)
+		}
+	}
+	for _, proto := range []string{"2", "3"} {
+		t.Run("resp"+proto, func(t *testing.T) {
+			theirs, ours := dialRaw(t, redisAddr), dialRaw(t, ourAddr)
+			theirs.must(t, "HELLO", proto)
+			ours.must(t, "HELLO", proto)
+			compared := 0
+			for _, name := range names {
+				want := theirs.must(t, "COMMAND", "INFO", name)
+				if bytes.Equal(want, []byte("*1\r\n$-1\r\n")) || bytes.Equal(want, []byte("*1\r\n_\r\n")) {
+					continue // newer than redis-server 7.0, or meshcache's own
+				}
+				compared++
+				w, g := commandInfoFields(t, want), commandInfoFields(t, ours.must(t, "COMMAND", "INFO", name))
+				last := 9 // the subcommands
+				if srv.lookupName(name).subs != nil {
+					last = 8 // compared one by one
+				}
+				for i := 0; i <= last; i++ {
+					if why, ok := commandInfoSkips[name][i]; ok {
+						assert.NotEqual(t, string(w[i]), string(g[i]), "%s field %d is listed as differing (%s) but agrees", name, i, why)
+						continue
+					}
+					assert.Equal(t, string(w[i]), string(g[i]), "COMMAND INFO %s field %d", name, i)
+				}
+			}
+			assert.Greater(t, compared, 120)
+		})
+	}
+}
+
+// getKeysSamples are commands whose keys COMMAND GETKEYS and
+// GETKEYSANDFLAGS find from the key specs, compared with redis-server.
+var getKeysSamples = []string{
+	"GET k", "SET k v", "SET k v GET", "MGET a b c", "MSET a 1 b 2", "MSETNX a 1 b 2", "DEL a b", "EXISTS a a",
+	"COPY a b", "COPY a b REPLACE", "RENAME a b", "RENAMENX a b", "HSET h f v g w", "HMGET h f g", "GETEX k PERSIST",
+	"EXPIRE k 10", "TOUCH a b c", "UNLINK a", "WATCH a b", "OBJECT ENCODING k", "MEMORY USAGE k", "INCRBYFLOAT k 1",
+	"HSCAN h 0", "MSET a 1 b", "GET a b", "PING x", "NOSUCH a", "CLIENT LIST", "SET k v EX 10 get",
+	// Not sampled: a command without arguments (GET, MGET), which 7.0
+	// refuses as GETKEYS's own arity error and 7.2 and meshcache answer.
+}
+
+// TestCommandGetKeysAgainstRedis compares COMMAND GETKEYS and
+// GETKEYSANDFLAGS, replies and errors, with redis-server's.
+func TestCommandGetKeysAgainstRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ourAddr := startDataServer(t)
+	for _, proto := range []string{"2", "3"} {
+		theirs, ours := dialRaw(t, redisAddr), dialRaw(t, ourAddr)
+		theirs.must(t, "HELLO", proto)
+		ours.must(t, "HELLO", proto)
+		for _, sample := range getKeysSamples {
+			for _, sub := range []string{"GETKEYS", "GETKEYSANDFLAGS"} {
+				args := append([]string{"COMMAND", sub}, splitCommand(sample)...)
+				assert.Equal(t, string(theirs.must(t, args...)), string(ours.must(t, args...)), "RESP%s %q", proto, args)
+			}
+		}
+	}
+}
+
+// docFields returns the documentation map of name from a COMMAND DOCS
+// reply as go-redis reads it: a map in RESP3, a flat array in RESP2.
+func docFields(t *testing.T, reply any, name string) map[string]any {
+	t.Helper()
+	flat := func(v any) map[string]any {
+		out := map[string]any{}
+		switch x := v.(type) {
+		case map[any]any:
+			for k, v := range x {
+				out[fmt.Sprint(k)] = v
+			}
+		case []any:
+			require.Zero(t, len(x)%2, "%s: odd flat map %v", name, x)
+			for i := 0; i < len(x); i += 2 {
+				out[fmt.Sprint(x[i])] = x[i+1]
+			}
+		default:
+			t.Fatalf("%s: COMMAND DOCS answered %T", name, v)
+		}
+		return out
+	}
+	top := flat(reply)
+	require.Contains(t, top, name)
+	return flat(top[name])
+}
+
+// TestCommandDocsAgainstRedis compares COMMAND DOCS with redis-server's for
+// every command and subcommand both know, in RESP2 and RESP3: the reply's
+// shape (a map of maps in RESP3) and the since and group facts. Summaries
+// differ on purpose: meshcache's are Redis 7.2's wording.
+func TestCommandDocsAgainstRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ourAddr := startDataServer(t)
+	srv := New(DefaultConfig(), store.New(store.Config{}), slog.New(slog.DiscardHandler))
+	for _, proto := range []int{2, 3} {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		theirs := redis.NewClient(&redis.Options{Addr: redisAddr, Protocol: proto, DisableIdentity: true})
+		ours := redis.NewClient(&redis.Options{Addr: ourAddr, Protocol: proto, DisableIdentity: true})
+		compared := 0
+		for _, e := range srv.sorted {
+			for _, c := range append([]*entry{e}, e.sorted...) {
+				want, err := theirs.Do(ctx, "COMMAND", "DOCS", c.Name).Result()
+				require.NoError(t, err)
+				if m, ok := want.(map[any]any); (ok && len(m) == 0) || (!ok && len(want.([]any)) == 0) {
+					continue // newer than redis-server 7.0, or meshcache's own
+				}
+				got, err := ours.Do(ctx, "COMMAND", "DOCS", c.Name).Result()
+				require.NoError(t, err)
+				assert.IsType(t, want, got, "RESP%d %s", proto, c.Name)
+				w, g := docFields(t, want, c.Name), docFields(t, got, c.Name)
+				assert.IsType(t, w["summary"], g["summary"], "RESP%d %s", proto, c.Name)
+				for _, field := range []string{"since", "group"} {
+					assert.Equal(t, w[field], g[field], "RESP%d %s %s", proto, c.Name, field)
+				}
+				compared++
+			}
+		}
+		assert.Greater(t, compared, 120)
+		_ = theirs.Close()
+		_ = ours.Close()
+		cancel()
+	}
 }

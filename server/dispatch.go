@@ -9,6 +9,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -173,7 +174,7 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 // recovers a panic into an error reply, and records stats and the slow log.
 func (s *Server) call(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx bool) {
 	start := c.cmdStart()
-	mark := len(c.reply.buf)
+	mark := c.reply.Len()
 	c.lastCmd.Store(e)
 	s.invoke(c, e, args, tx, closeTx, mark)
 	if e.Flags&FlagWrite != 0 && !s.standalone {
@@ -182,7 +183,7 @@ func (s *Server) call(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx 
 	end := c.cmdEnd()
 	dur := end.Sub(start)
 	e.stats.record(int64(dur / time.Microsecond))
-	if len(c.reply.buf) > mark && c.reply.buf[mark] == '-' {
+	if c.reply.Len() > mark && c.reply.Bytes()[mark] == '-' {
 		e.stats.failed.Add(1)
 	}
 	if limit := s.lim.slowerThan.Load(); limit >= 0 && int64(dur/time.Microsecond) >= limit && !e.skipSlowlog() {
@@ -190,14 +191,9 @@ func (s *Server) call(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx 
 	}
 }
 
-// skipSlowlog: EXEC logs its commands one by one; AUTH and HELLO carry passwords.
-func (e *entry) skipSlowlog() bool {
-	switch e.Name {
-	case "exec", "auth", "hello":
-		return true
-	}
-	return false
-}
+// skipSlowlog: the table's skip_slowlog flag (EXEC logs its commands one
+// by one) and the commands whose arguments carry passwords (AUTH, HELLO).
+func (e *entry) skipSlowlog() bool { return e.Flags&(FlagSkipSlowlog|FlagSecretArgs) != 0 }
 
 // invoke runs the handler; a panic is logged with its stack and answered
 // with an error in place of whatever the handler had written. The slots
@@ -211,13 +207,14 @@ func (s *Server) invoke(c *Client, e *entry, args [][]byte, tx *store.Tx, closeT
 		if r != nil {
 			s.stats.unexpectedErrors.Add(1)
 			s.log.Error("command panicked", "cmd", e.Name, "client", c.ID, "addr", c.addr, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			c.reply.buf = c.reply.buf[:mark]
+			c.reply.Truncate(mark)
 			c.reply.Error(fmt.Sprintf(errInternalFormat, e.Name))
 		}
 	}()
-	call := &c.call
-	*call = Call{Args: args, Client: c, Tx: tx, Reply: &c.reply, Server: s}
-	e.Handler(call)
+	call := &c.feCall
+	c.call = commands.Call{Args: args, Tx: tx, Reply: &c.reply, Store: s.store, Locks: s.locks, Host: s, Conn: call}
+	*call = Call{Call: &c.call, Client: c, Server: s}
+	e.Handler(&c.call)
 }
 
 // closeTx releases a Tx; a panic in the store while closing is logged, not fatal.

@@ -29,13 +29,13 @@ func (s *Server) Execute(resp3 bool, args [][]byte, reply []byte) []byte {
 // runInternal runs one command on an internal client (see Execute).
 func (s *Server) runInternal(resp3 bool, args [][]byte, reply []byte) []byte {
 	c := s.getInternal(resp3)
-	c.reply.buf = reply
+	c.reply.SetBytes(reply)
 	s.dispatch(c, args)
 	if c.repl.pending() && !s.awaitReplicas(c) { // the reply waits for the replicas here, on the primary
-		c.reply.buf = c.reply.buf[:len(reply)]
+		c.reply.Truncate(len(reply))
 		c.reply.Error(errNotReplicated)
 	}
-	out := c.reply.buf
+	out := c.reply.Bytes()
 	s.putInternal(c)
 	return out
 }
@@ -49,16 +49,16 @@ func (s *Server) ExecuteBatch(resp3 bool, cmds [][][]byte) [][]byte {
 	c := s.getInternal(resp3)
 	ends := make([]int, 0, len(cmds))
 	for _, args := range cmds {
-		mark := len(c.reply.buf)
+		mark := c.reply.Len()
 		s.dispatch(c, args)
-		ends = append(ends, len(c.reply.buf))
-		if bytes.HasPrefix(c.reply.buf[mark:], []byte("-MOVED ")) {
+		ends = append(ends, c.reply.Len())
+		if bytes.HasPrefix(c.reply.Bytes()[mark:], []byte("-MOVED ")) {
 			break
 		}
 	}
 	replicated := !c.repl.pending() || s.awaitReplicas(c) // one wait for the whole forwarded batch
-	buf := c.reply.buf
-	c.reply.buf = nil
+	buf := c.reply.Bytes()
+	c.reply.SetBytes(nil)
 	s.putInternal(c)
 	out := make([][]byte, len(ends))
 	start := 0
@@ -96,7 +96,7 @@ func (s *Server) putInternal(c *Client) {
 		c.discardMulti()
 	}
 	c.release()
-	c.reply.buf = nil
+	c.reply.SetBytes(nil)
 	c.route.ahead = nil
 	c.repl.reset()
 	c.closeAfterReply = false

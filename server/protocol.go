@@ -7,6 +7,8 @@ import (
 	"net"
 	"sync/atomic"
 	"time"
+
+	"github.com/meshcache/meshcache/server/resp"
 )
 
 // Redis's protocol limits (networking.c), applied before redcon parses:
@@ -288,7 +290,7 @@ func (pc *protoConn) headerLine() {
 	lineLen := pc.hdrLen
 	v, ok := int64(0), false
 	if pc.hdrLen <= len(pc.hdr) && pc.hdrLen >= 3 && pc.hdr[pc.hdrLen-2] == '\r' {
-		v, ok = parseInt64(pc.hdr[1 : pc.hdrLen-2])
+		v, ok = resp.ParseInt64(pc.hdr[1 : pc.hdrLen-2])
 	}
 	if array {
 		switch {

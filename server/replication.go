@@ -8,6 +8,8 @@ import (
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/resp"
 )
 
 // Replica acknowledgement (DESIGN.md §5): the cluster node streams every
@@ -312,16 +314,15 @@ func (s *Server) replicaBaseline() int {
 
 func replicationCommands() []*Command {
 	return []*Command{
-		{Name: "wait", Arity: 3, Flags: FlagNoScript, Group: "generic", Since: "3.0.0",
+		{Name: "wait", Arity: 3, Flags: FlagNoScript, ACL: commands.ACLConnection, Tips: []string{commands.TipAllShards, commands.TipAggMin},
+			Group: "generic", Since: "3.0.0",
 			Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
-			Handler: waitCommand},
+			Handler: fe(waitCommand)},
 		{Name: "waitaof", Arity: 4, Flags: FlagNoScript, Group: "generic", Since: "7.2.0",
 			Summary: "Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas.",
-			Handler: waitAOFCommand},
+			Handler: fe(waitAOFCommand)},
 	}
 }
-
-func init() { commandGroups = append(commandGroups, replicationCommands) }
 
 // waitCommand: WAIT numreplicas timeout. It answers how many replicas
 // applied the connection's writes (the fewest over the slots written),
@@ -329,12 +330,12 @@ func init() { commandGroups = append(commandGroups, replicationCommands) }
 // forever). Inside a transaction it answers at once, as Redis does. A
 // standalone node has no replicas: 0, at once.
 func waitCommand(c *Call) {
-	want, ok := parseInt64(c.Args[1])
+	want, ok := resp.ParseInt64(c.Args[1])
 	if !ok {
-		c.Reply.Error(errNotInteger)
+		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
-	timeout, ok := parseInt64(c.Args[2])
+	timeout, ok := resp.ParseInt64(c.Args[2])
 	if !ok {
 		c.Reply.Error("ERR timeout is not an integer or out of range")
 		return
@@ -401,9 +402,9 @@ func (s *Server) waitFor(ctx context.Context, pos []cluster.SlotOffset, want int
 // arguments are checked as Redis does, then it answers an error.
 func waitAOFCommand(c *Call) {
 	for _, a := range c.Args[1:3] {
-		v, ok := parseInt64(a)
+		v, ok := resp.ParseInt64(a)
 		if !ok {
-			c.Reply.Error(errNotInteger)
+			c.Reply.Error(resp.ErrNotInteger)
 			return
 		}
 		if v < 0 {
@@ -411,7 +412,7 @@ func waitAOFCommand(c *Call) {
 			return
 		}
 	}
-	timeout, ok := parseInt64(c.Args[3])
+	timeout, ok := resp.ParseInt64(c.Args[3])
 	if !ok {
 		c.Reply.Error("ERR timeout is not an integer or out of range")
 		return
@@ -420,7 +421,7 @@ func waitAOFCommand(c *Call) {
 		c.Reply.Error("ERR timeout is negative")
 		return
 	}
-	if v, _ := parseInt64(c.Args[1]); v > 0 {
+	if v, _ := resp.ParseInt64(c.Args[1]); v > 0 {
 		c.Reply.Error("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
 		return
 	}

@@ -85,27 +85,20 @@ func (c *Client) routeState() *routeState {
 }
 
 // sameSlotOnly reports whether a multi-key command needs all its keys in
-// one slot, as Redis Cluster does: its keys must be changed together
-// (RENAME, COPY), or all or none of them (MSETNX), which only one node
-// can do atomically, and ownership changes as nodes come and go, so "same
+// one slot, as Redis Cluster does: every multi-key command that the table
+// does not split (no request_policy:multi_shard tip) and that does not
+// keep its keys on this node (WATCH). Its keys are changed together
+// (RENAME, COPY), or all or none of them (MSETNX), which only one node can
+// do atomically, and ownership changes as nodes come and go, so "same
 // node" would make a command work or fail with the topology.
 func (e *entry) sameSlotOnly() bool {
-	switch e.Name {
-	case "rename", "renamenx", "copy", "msetnx":
-		return true
-	}
-	return false
+	return !e.multiShard && e.Flags&FlagWatchesKeys == 0
 }
 
 // splittable reports whether a multi-key command whose keys live on
-// several nodes is split by owner and its replies merged (scatter.go).
-func (e *entry) splittable() bool {
-	switch e.Name {
-	case "mget", "mset", "del", "unlink", "exists", "touch":
-		return true
-	}
-	return false
-}
+// several nodes is split by owner and its replies merged (scatter.go): the
+// commands with the request_policy:multi_shard tip.
+func (e *entry) splittable() bool { return e.multiShard }
 
 // routeAway decides where a keyed command runs, with c.slots holding the
 // slots of its keys (single: they are all one slot). It returns false when
@@ -158,7 +151,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) bool
 		case s.redirect || forwarded:
 			s.replyMoved(c, t, self)
 			return true
-		case e.Name == "watch":
+		case e.Flags&FlagWatchesKeys != 0:
 			c.reply.Error(errWatchRemote)
 			return true
 		case spans && e.splittable():

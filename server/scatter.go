@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/resp"
 )
 
 // Multi-key commands whose keys live on several nodes (MGET, MSET, DEL,
@@ -88,17 +89,29 @@ func (s *Server) scatter(c *Client, e *entry, args [][]byte, t *ring.Table) {
 			return
 		}
 	}
-	if err := mergeReplies(&c.reply, e.Name, parts, nkeys); err != nil {
+	if err := mergeReplies(&c.reply, e.Command, parts, nkeys); err != nil {
 		s.log.Error("merge split command", "cmd", e.Name, "err", err)
 		c.reply.Error(fmt.Sprintf(errInternalFormat, e.Name))
 	}
 }
 
-// mergeReplies writes the merged reply of a split command: MGET an array in
-// key order, DEL/UNLINK/EXISTS/TOUCH the sum, MSET +OK.
-func mergeReplies(r *Reply, name string, parts []*scatterPart, nkeys int) error {
-	switch name {
-	case "mget":
+// mergeable reports whether mergeReplies can merge the parts of cmd, a
+// request_policy:multi_shard command, by its response policy.
+func mergeable(cmd *Command) bool {
+	switch cmd.ResponsePolicy() {
+	case "", "all_succeeded", "agg_sum":
+		return true
+	}
+	return false
+}
+
+// mergeReplies writes the merged reply of a split command by its
+// response_policy tip: none (MGET) concatenates the parts' arrays in key
+// order, all_succeeded (MSET) answers +OK when every part did, agg_sum
+// (DEL UNLINK EXISTS TOUCH) adds the parts' integers.
+func mergeReplies(r *resp.Reply, cmd *Command, parts []*scatterPart, nkeys int) error {
+	switch cmd.ResponsePolicy() {
+	case "":
 		elems := make([][]byte, nkeys)
 		for _, p := range parts {
 			items, err := splitArray(p.reply)
@@ -116,14 +129,14 @@ func mergeReplies(r *Reply, name string, parts []*scatterPart, nkeys int) error 
 		for _, el := range elems {
 			r.Raw(el)
 		}
-	case "mset":
+	case "all_succeeded":
 		for _, p := range parts {
 			if !bytes.Equal(p.reply, []byte("+OK\r\n")) {
 				return fmt.Errorf("reply of %s: %q, want +OK", p.owner, p.reply)
 			}
 		}
 		r.OK()
-	default: // del, unlink, exists, touch
+	case "agg_sum":
 		var sum int64
 		for _, p := range parts {
 			n, err := parseInteger(p.reply)
@@ -133,6 +146,8 @@ func mergeReplies(r *Reply, name string, parts []*scatterPart, nkeys int) error 
 			sum += n
 		}
 		r.Int(sum)
+	default:
+		return fmt.Errorf("response policy %q cannot be merged", cmd.ResponsePolicy())
 	}
 	return nil
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/lock"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -80,7 +81,7 @@ type Server struct {
 	internal sync.Pool
 
 	// locks is the node-local lock table behind the LOCK.* commands
-	// (locks.go); never forwarded or replicated. Safe for concurrent use.
+	// (commands/locks.go); never forwarded or replicated. Safe for concurrent use.
 	locks *lock.Table
 
 	runID   string
@@ -335,4 +336,16 @@ func (s *Server) clientList() []*Client {
 	s.clientsMu.Unlock()
 	sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
 	return list
+}
+
+// ProtoMaxBulkLen is proto-max-bulk-len (commands.Host).
+func (s *Server) ProtoMaxBulkLen() int64 { return s.lim.protoMaxBulkLen.Load() }
+
+// Command returns the command or "container|sub" named name, nil if none
+// (commands.Host).
+func (s *Server) Command(name string) *commands.Command {
+	if e := s.lookupName(name); e != nil {
+		return e.Command
+	}
+	return nil
 }

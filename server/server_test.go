@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -24,12 +25,13 @@ import (
 func testPanicCommands() []*Command {
 	return []*Command{
 		{Name: "test.panic", Arity: -1, Flags: FlagFast, Group: "server", Since: "0.0.0",
-			Summary: "Panics (tests only).", Handler: func(c *Call) {
+			Summary: "Panics (tests only).", Handler: fe(func(c *Call) {
 				c.Reply.Status("partial reply that must be discarded")
 				panic("test.panic called")
-			}},
-		{Name: "test.panickey", Arity: 2, Flags: FlagWrite, FirstKey: 1, LastKey: 1, Step: 1, Group: "server", Since: "0.0.0",
-			Summary: "Writes a key, then panics while holding its slot (tests only).", Handler: func(c *Call) {
+			})},
+		{Name: "test.panickey", Arity: 2, Flags: FlagWrite, Keys: []commands.KeySpec{commands.Range(commands.OW|commands.Update, 1, 0, 1)},
+			Group: "server", Since: "0.0.0",
+			Summary: "Writes a key, then panics while holding its slot (tests only).", Handler: func(c *commands.Call) {
 				if err := c.Tx.Put(c.Args[1], []byte("x"), 0); err != nil {
 					c.Reply.Error(err.Error())
 					return
@@ -39,6 +41,7 @@ func testPanicCommands() []*Command {
 	}
 }
 
+// Registered for this package's tests only, so not in commandGroups.
 func init() { commandGroups = append(commandGroups, testPanicCommands) }
 
 // testServer is an in-process server on a free loopback port.

@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/resp"
 )
 
 // Slow log limits, as Redis's slowlog.h.
@@ -99,7 +102,7 @@ func (l *slowlog) trim(maxLen int) {
 func slowlogGet(c *Call) {
 	n := 10
 	if len(c.Args) == 3 {
-		v, ok := parseInt64(c.Args[2])
+		v, ok := resp.ParseInt64(c.Args[2])
 		if !ok || v < -1 {
 			c.Reply.Error("ERR count should be greater than or equal to -1")
 			return
@@ -123,43 +126,27 @@ func slowlogGet(c *Call) {
 }
 
 func slowlogCommands() *Command {
+	const f = FlagAdmin | FlagLoading | FlagStale
 	return &Command{
 		Name: "slowlog", Arity: -2, Group: "server", Since: "2.2.12", Summary: "A container for slow log commands.",
 		Subcommands: []*Command{
-			{Name: "slowlog|get", Arity: -2, Flags: FlagAdmin | FlagLoading | FlagStale, Group: "server", Since: "2.2.12",
-				Summary: "Returns the slow log's entries.", Handler: slowlogGet},
-			{Name: "slowlog|len", Arity: 2, Flags: FlagAdmin | FlagLoading | FlagStale, Group: "server", Since: "2.2.12",
-				Summary: "Returns the number of entries in the slow log.",
-				Handler: func(c *Call) { c.Reply.Int(int64(c.Server.slowlog.len())) }},
-			{Name: "slowlog|reset", Arity: 2, Flags: FlagAdmin | FlagLoading | FlagStale, Group: "server", Since: "2.2.12",
-				Summary: "Clears all entries from the slow log.",
-				Handler: func(c *Call) { c.Server.slowlog.reset(); c.Reply.OK() }},
+			{Name: "slowlog|get", Arity: -2, Flags: f, Tips: []string{commands.TipAllNodes, commands.TipNondeterministic},
+				Group: "server", Since: "2.2.12", Summary: "Returns the slow log's entries.", Handler: fe(slowlogGet),
+				Help: []string{"GET [<count>]",
+					"    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+					"    Entries are made of:",
+					"    id, timestamp, time in microseconds, arguments array, client IP and port,",
+					"    client name"}},
+			{Name: "slowlog|len", Arity: 2, Flags: f, Tips: []string{commands.TipAllNodes, commands.TipAggSum, commands.TipNondeterministic},
+				Group: "server", Since: "2.2.12", Summary: "Returns the number of entries in the slow log.",
+				Handler: fe(func(c *Call) { c.Reply.Int(int64(c.Server.slowlog.len())) }),
+				Help:    []string{"LEN", "    Return the length of the slowlog."}},
+			{Name: "slowlog|reset", Arity: 2, Flags: f, Tips: []string{commands.TipAllNodes, commands.TipAllSucceeded},
+				Group: "server", Since: "2.2.12", Summary: "Clears all entries from the slow log.",
+				Handler: fe(func(c *Call) { c.Server.slowlog.reset(); c.Reply.OK() }),
+				Help:    []string{"RESET", "    Reset the slowlog."}},
 			{Name: "slowlog|help", Arity: 2, Flags: FlagLoading | FlagStale, Group: "server", Since: "6.2.0",
-				Summary: "Show helpful text about the different subcommands.",
-				Handler: func(c *Call) {
-					helpReply(c, "SLOWLOG",
-						"GET [<count>]",
-						"    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
-						"    Entries are made of:",
-						"    id, timestamp, time in microseconds, arguments array, client IP and port,",
-						"    client name",
-						"LEN",
-						"    Return the length of the slowlog.",
-						"RESET",
-						"    Reset the slowlog.")
-				}},
+				Summary: "Show helpful text about the different subcommands.", Handler: commands.Help},
 		},
 	}
-}
-
-// helpReply writes a HELP reply as Redis's addReplyHelp: a header line, the
-// lines given, and the HELP line.
-func helpReply(c *Call, container string, lines ...string) {
-	c.Reply.Array(len(lines) + 3)
-	c.Reply.Status(container + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
-	for _, l := range lines {
-		c.Reply.Status(l)
-	}
-	c.Reply.Status("HELP")
-	c.Reply.Status("    Print this help.")
 }

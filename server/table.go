@@ -17,11 +17,19 @@ type entry struct {
 	subs   map[string]*entry // lower-case subcommand name -> entry; nil if not a container
 	sorted []*entry          // subcommands by name
 
-	// runsInMulti: executed at once even inside MULTI (EXEC DISCARD MULTI WATCH QUIT RESET), as Redis does.
+	// runsInMulti: executed at once even inside MULTI (the table's
+	// FlagRunsInMulti: EXEC DISCARD MULTI WATCH QUIT RESET), as Redis does.
 	runsInMulti bool
 	// keyspace: reads or writes keys without naming them (DBSIZE, FLUSHALL,
 	// SCAN ...); inside EXEC it runs outside the transaction's slot locks.
 	keyspace bool
+	// multiShard: the request_policy:multi_shard tip: split by owner when
+	// the keys live on several nodes, the parts merged by the response
+	// policy (scatter.go).
+	multiShard bool
+	// firstKey, lastKey, step: the legacy key range, derived from the key
+	// specs (Command.LegacyRange); firstKey 0 when the command has no keys.
+	firstKey, lastKey, step int
 
 	stats cmdStats
 }
@@ -76,7 +84,7 @@ func (s *cmdStats) reset() {
 }
 
 // hasKeys reports whether the command names keys in its arguments.
-func (e *entry) hasKeys() bool { return e.FirstKey > 0 }
+func (e *entry) hasKeys() bool { return e.firstKey > 0 }
 
 // buildTable indexes every group's commands. A duplicate name or a
 // malformed entry is a programming error in the table and panics at start.
@@ -100,9 +108,18 @@ func newEntry(cmd *Command, parent *entry) *entry {
 		panic(fmt.Sprintf("command table: bad entry %q (arity %d)", cmd.Name, cmd.Arity))
 	}
 	e := &entry{Command: cmd, parent: parent}
-	switch cmd.Name {
-	case "exec", "discard", "multi", "watch", "quit", "reset":
-		e.runsInMulti = true
+	e.runsInMulti = cmd.Flags&FlagRunsInMulti != 0
+	e.multiShard = cmd.RequestPolicy() == "multi_shard"
+	first, last, step, movable := cmd.LegacyRange()
+	if movable {
+		// The dispatcher locks, routes and replicates the keys of the
+		// legacy range; a command whose keys it misses needs the front
+		// end to find keys with Command.GetKeys first.
+		panic(fmt.Sprintf("command table: %q has movable keys, which the front end does not route yet", cmd.Name))
+	}
+	e.firstKey, e.lastKey, e.step = first, last, step
+	if e.multiShard && !mergeable(cmd) {
+		panic(fmt.Sprintf("command table: %q is multi_shard with response policy %q, which scatter cannot merge", cmd.Name, cmd.ResponsePolicy()))
 	}
 	e.keyspace = !e.hasKeys() && cmd.Flags&(FlagWrite|FlagReadOnly) != 0
 	if len(cmd.Subcommands) > 0 {
@@ -164,24 +181,24 @@ func lowerInto(buf *[32]byte, b []byte) []byte {
 	return out
 }
 
-// keyRange returns the argument indexes of the keys of args, as
-// FirstKey/LastKey/Step place them (LastKey -1 = the last argument, -2 the
-// one before ...): keys are args[first], args[first+step] ... up to last.
-// ok is false when the command has no keys in args.
+// keyRange returns the argument indexes of the keys of args, as the legacy
+// range derived from the key specs places them (lastKey -1 = the last
+// argument, -2 the one before ...): keys are args[first], args[first+step]
+// ... up to last. ok is false when the command has no keys in args.
 func (e *entry) keyRange(args [][]byte) (first, last, step int, ok bool) {
-	if e.FirstKey <= 0 || e.FirstKey >= len(args) {
+	if e.firstKey <= 0 || e.firstKey >= len(args) {
 		return 0, 0, 0, false
 	}
-	last = e.LastKey
+	last = e.lastKey
 	if last < 0 {
 		last = len(args) + last
 	}
 	if last >= len(args) {
 		last = len(args) - 1
 	}
-	step = e.Step
+	step = e.step
 	if step <= 0 {
 		step = 1
 	}
-	return e.FirstKey, last, step, last >= e.FirstKey
+	return e.firstKey, last, step, last >= e.firstKey
 }

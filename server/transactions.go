@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -9,17 +10,21 @@ const txFlags = FlagNoScript | FlagLoading | FlagStale
 
 func transactionCommands() []*Command {
 	return []*Command{
-		{Name: "multi", Arity: 1, Flags: FlagFast | FlagAllowBusy | txFlags, Group: "transactions", Since: "1.2.0",
-			Summary: "Starts a transaction.", Handler: multiCommand},
-		{Name: "exec", Arity: 1, Flags: txFlags, Group: "transactions", Since: "1.2.0",
-			Summary: "Executes all commands in a transaction.", Handler: execCommand},
-		{Name: "discard", Arity: 1, Flags: FlagFast | FlagAllowBusy | txFlags, Group: "transactions", Since: "2.0.0",
-			Summary: "Discards a transaction.", Handler: discardCommand},
-		{Name: "watch", Arity: -2, Flags: FlagFast | FlagAllowBusy | txFlags, FirstKey: 1, LastKey: -1, Step: 1,
+		{Name: "multi", Arity: 1, Flags: FlagFast | FlagAllowBusy | txFlags | FlagRunsInMulti, ACL: commands.ACLTransaction,
+			Group: "transactions", Since: "1.2.0",
+			Summary: "Starts a transaction.", Handler: fe(multiCommand)},
+		{Name: "exec", Arity: 1, Flags: txFlags | FlagSkipSlowlog | FlagRunsInMulti, ACL: commands.ACLTransaction,
+			Group: "transactions", Since: "1.2.0",
+			Summary: "Executes all commands in a transaction.", Handler: fe(execCommand)},
+		{Name: "discard", Arity: 1, Flags: FlagFast | FlagAllowBusy | txFlags | FlagRunsInMulti, ACL: commands.ACLTransaction,
+			Group: "transactions", Since: "2.0.0",
+			Summary: "Discards a transaction.", Handler: fe(discardCommand)},
+		{Name: "watch", Arity: -2, Flags: FlagFast | FlagAllowBusy | txFlags | FlagRunsInMulti | FlagWatchesKeys, ACL: commands.ACLTransaction, Keys: []commands.KeySpec{commands.Range(commands.RO, 1, -1, 1)},
 			Group: "transactions", Since: "2.2.0",
-			Summary: "Monitors changes to keys to determine the execution of a transaction.", Handler: watchCommand},
-		{Name: "unwatch", Arity: 1, Flags: FlagFast | FlagAllowBusy | txFlags, Group: "transactions", Since: "2.2.0",
-			Summary: "Forgets about watched keys of a transaction.", Handler: func(c *Call) { c.Client.unwatch(); c.Reply.OK() }},
+			Summary: "Monitors changes to keys to determine the execution of a transaction.", Handler: fe(watchCommand)},
+		{Name: "unwatch", Arity: 1, Flags: FlagFast | FlagAllowBusy | txFlags, ACL: commands.ACLTransaction,
+			Group: "transactions", Since: "2.2.0",
+			Summary: "Forgets about watched keys of a transaction.", Handler: fe(func(c *Call) { c.Client.unwatch(); c.Reply.OK() })},
 	}
 }
 
@@ -51,7 +56,7 @@ func watchCommand(c *Call) {
 		return
 	}
 	if cl.watcher == nil {
-		cl.watcher = c.Store().NewWatcher()
+		cl.watcher = c.Store.NewWatcher()
 	}
 	for _, key := range c.Args[1:] {
 		if err := c.Tx.Watch(cl.watcher, key); err != nil {

@@ -1,4 +1,4 @@
-package server
+package resp
 
 import (
 	"strings"
@@ -103,7 +103,7 @@ var globCases = []struct {
 
 func TestGlobMatch(t *testing.T) {
 	for _, tc := range globCases {
-		assert.Equal(t, tc.want, globMatch([]byte(tc.pattern), []byte(tc.str), false),
+		assert.Equal(t, tc.want, GlobMatch([]byte(tc.pattern), []byte(tc.str), false),
 			"pattern %q string %q", tc.pattern, tc.str)
 	}
 }
@@ -120,7 +120,7 @@ func TestGlobMatchNoCase(t *testing.T) {
 		{"a", "b", false},
 	}
 	for _, tc := range cases {
-		assert.Equal(t, tc.want, globMatch([]byte(tc.pattern), []byte(tc.str), true),
+		assert.Equal(t, tc.want, GlobMatch([]byte(tc.pattern), []byte(tc.str), true),
 			"pattern %q string %q", tc.pattern, tc.str)
 	}
 }
@@ -132,13 +132,13 @@ func TestGlobMatchPathological(t *testing.T) {
 	done := make(chan bool, 1)
 	go func() {
 		pattern := []byte(strings.Repeat("*a", 50) + "*b")
-		done <- globMatch(pattern, []byte(strings.Repeat("a", 10_000)), false)
+		done <- GlobMatch(pattern, []byte(strings.Repeat("a", 10_000)), false)
 	}()
 	select {
 	case got := <-done:
 		assert.False(t, got)
 	case <-time.After(time.Minute):
-		t.Fatal("globMatch did not finish: exponential backtracking")
+		t.Fatal("GlobMatch did not finish: exponential backtracking")
 	}
 }
 
@@ -148,7 +148,7 @@ func FuzzGlobMatch(f *testing.F) {
 		f.Add([]byte(tc.pattern), []byte(tc.str), false)
 	}
 	f.Fuzz(func(t *testing.T, pattern, str []byte, nocase bool) {
-		got := globMatch(pattern, str, nocase)
+		got := GlobMatch(pattern, str, nocase)
 		if len(pattern) == 1 && pattern[0] == '*' && len(str) > 0 && !got {
 			t.Fatalf("* must match %q", str)
 		}

@@ -1,10 +1,10 @@
-package server
+package commands
 
 import (
 	"github.com/meshcache/meshcache/lock"
 )
 
-// lockCommands are the LOCK.* commands (lock.Commands): the node-local
+// LockCommands are the LOCK.* commands (lock.Commands): the node-local
 // lease and fencing-mark table that clients run Redlock across (DESIGN.md
 // §8). They have no key positions (FirstKey 0), so the dispatcher never
 // routes them by slot, never forwards them to another node and never
@@ -14,7 +14,7 @@ import (
 // part of the keyspace that maxmemory bounds (it bounds itself, see
 // lock.TableConfig.MaxMarks), and a full cache must not stop its clients
 // from coordinating.
-func lockCommands() []*Command {
+func LockCommands() []*Command {
 	cmds := make([]*Command, 0, len(lock.Commands))
 	for _, spec := range lock.Commands {
 		cmds = append(cmds, &Command{
@@ -25,7 +25,7 @@ func lockCommands() []*Command {
 			// replicas (a keyless write counts as keyspace-wide).
 			Flags:   FlagFast,
 			Group:   "server",
-			Since:   Version,
+			Since:   "0.1.0", // the meshcache version that introduced them
 			Summary: spec.Summary,
 			Handler: lockCommand,
 		})
@@ -36,10 +36,10 @@ func lockCommands() []*Command {
 // lockCommand runs one LOCK.* command on the node's table. The table
 // validates the arguments and formats its own errors (Redis's wording).
 func lockCommand(c *Call) {
-	r, err := c.Server.locks.Do(c.Args)
+	r, err := c.Locks.Do(c.Args)
 	if err != nil {
 		c.Reply.Error(err.Error())
 		return
 	}
-	c.Reply.buf = r.AppendRESP(c.Reply.buf)
+	c.Reply.AppendWith(r.AppendRESP)
 }

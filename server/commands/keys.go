@@ -1,4 +1,4 @@
-package server
+package commands
 
 import (
 	"bytes"
@@ -6,55 +6,66 @@ import (
 	"strconv"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
-// keyCommands are the generic keyspace commands (Redis's "generic" group):
+// KeyCommands are the generic keyspace commands (Redis's "generic" group):
 // deletion, existence, type, expiry, renaming, copying and iteration.
-func keyCommands() []*Command {
+func KeyCommands() []*Command {
 	const g = "generic"
 	w, wd, wf := FlagWrite, FlagWrite|FlagDenyOOM, FlagWrite|FlagFast
 	r, rf := FlagReadOnly, FlagReadOnly|FlagFast
 	return []*Command{
-		{Name: "del", Arity: -2, Flags: w, FirstKey: 1, LastKey: -1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "del", Arity: -2, Flags: w, ACL: ACLKeyspace, Tips: []string{TipMultiShard, TipAggSum}, Keys: []KeySpec{Range(RM|Delete, 1, -1, 1)},
+			Group: g, Since: "1.0.0",
 			Summary: "Deletes one or more keys.", Handler: delCommand},
-		{Name: "unlink", Arity: -2, Flags: wf, FirstKey: 1, LastKey: -1, Step: 1, Group: g, Since: "4.0.0",
+		{Name: "unlink", Arity: -2, Flags: wf, ACL: ACLKeyspace, Tips: []string{TipMultiShard, TipAggSum}, Keys: []KeySpec{Range(RM|Delete, 1, -1, 1)},
+			Group: g, Since: "4.0.0",
 			Summary: "Asynchronously deletes one or more keys.", Handler: delCommand},
-		{Name: "exists", Arity: -2, Flags: rf, FirstKey: 1, LastKey: -1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "exists", Arity: -2, Flags: rf, ACL: ACLKeyspace, Tips: []string{TipMultiShard, TipAggSum}, Keys: []KeySpec{Range(RO, 1, -1, 1)},
+			Group: g, Since: "1.0.0",
 			Summary: "Determines whether one or more keys exist.", Handler: existsCommand},
-		{Name: "touch", Arity: -2, Flags: rf, FirstKey: 1, LastKey: -1, Step: 1, Group: g, Since: "3.2.1",
+		{Name: "touch", Arity: -2, Flags: rf, ACL: ACLKeyspace, Tips: []string{TipMultiShard, TipAggSum}, Keys: []KeySpec{Range(RO, 1, -1, 1)},
+			Group: g, Since: "3.2.1",
 			Summary: "Returns the number of existing keys out of those specified after updating the time they were last accessed.", Handler: touchCommand},
-		{Name: "type", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "type", Arity: 2, Flags: rf, ACL: ACLKeyspace, Keys: []KeySpec{Range(RO, 1, 0, 1)}, Group: g, Since: "1.0.0",
 			Summary: "Determines the type of value stored at a key.", Handler: typeCommand},
-		{Name: "expire", Arity: -3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "expire", Arity: -3, Flags: wf, ACL: ACLKeyspace, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "1.0.0",
 			Summary: "Sets the expiration time of a key in seconds.", Handler: expireCommand},
-		{Name: "pexpire", Arity: -3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.6.0",
+		{Name: "pexpire", Arity: -3, Flags: wf, ACL: ACLKeyspace, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "2.6.0",
 			Summary: "Sets the expiration time of a key in milliseconds.", Handler: pexpireCommand},
-		{Name: "expireat", Arity: -3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.2.0",
+		{Name: "expireat", Arity: -3, Flags: wf, ACL: ACLKeyspace, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "1.2.0",
 			Summary: "Sets the expiration time of a key to a Unix timestamp.", Handler: expireatCommand},
-		{Name: "pexpireat", Arity: -3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.6.0",
+		{Name: "pexpireat", Arity: -3, Flags: wf, ACL: ACLKeyspace, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "2.6.0",
 			Summary: "Sets the expiration time of a key to a Unix milliseconds timestamp.", Handler: pexpireatCommand},
-		{Name: "ttl", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "ttl", Arity: 2, Flags: rf, ACL: ACLKeyspace, Tips: []string{TipNondeterministic}, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)},
+			Group: g, Since: "1.0.0",
 			Summary: "Returns the expiration time in seconds of a key.", Handler: ttlCommand},
-		{Name: "pttl", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.6.0",
+		{Name: "pttl", Arity: 2, Flags: rf, ACL: ACLKeyspace, Tips: []string{TipNondeterministic}, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)},
+			Group: g, Since: "2.6.0",
 			Summary: "Returns the expiration time in milliseconds of a key.", Handler: pttlCommand},
-		{Name: "expiretime", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "7.0.0",
+		{Name: "expiretime", Arity: 2, Flags: rf, ACL: ACLKeyspace, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "7.0.0",
 			Summary: "Returns the expiration time of a key as a Unix timestamp.", Handler: expiretimeCommand},
-		{Name: "pexpiretime", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "7.0.0",
+		{Name: "pexpiretime", Arity: 2, Flags: rf, ACL: ACLKeyspace, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "7.0.0",
 			Summary: "Returns the expiration time of a key as a Unix milliseconds timestamp.", Handler: pexpiretimeCommand},
-		{Name: "persist", Arity: 2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.2.0",
+		{Name: "persist", Arity: 2, Flags: wf, ACL: ACLKeyspace, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "2.2.0",
 			Summary: "Removes the expiration time of a key.", Handler: persistCommand},
-		{Name: "rename", Arity: 3, Flags: w, FirstKey: 1, LastKey: 2, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "rename", Arity: 3, Flags: w, ACL: ACLKeyspace, Keys: []KeySpec{Range(RW|Access|Delete, 1, 0, 1), Range(OW|Update, 2, 0, 1)},
+			Group: g, Since: "1.0.0",
 			Summary: "Renames a key and overwrites the destination.", Handler: renameCommand},
-		{Name: "renamenx", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 2, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "renamenx", Arity: 3, Flags: wf, ACL: ACLKeyspace, Keys: []KeySpec{Range(RW|Access|Delete, 1, 0, 1), Range(OW|Insert, 2, 0, 1)},
+			Group: g, Since: "1.0.0",
 			Summary: "Renames a key only when the target key name doesn't exist.", Handler: renamenxCommand},
-		{Name: "copy", Arity: -3, Flags: wd, FirstKey: 1, LastKey: 2, Step: 1, Group: g, Since: "6.2.0",
+		{Name: "copy", Arity: -3, Flags: wd, ACL: ACLKeyspace, Keys: []KeySpec{Range(RO|Access, 1, 0, 1), Range(OW|Update, 2, 0, 1)},
+			Group: g, Since: "6.2.0",
 			Summary: "Copies the value of a key to a new key.", Handler: copyCommand},
-		{Name: "keys", Arity: 2, Flags: r, Group: g, Since: "1.0.0",
+		{Name: "keys", Arity: 2, Flags: r, ACL: ACLKeyspace | ACLDangerous, Tips: []string{TipAllShards, TipNondeterministicOrder},
+			Group: g, Since: "1.0.0",
 			Summary: "Returns all key names that match a pattern.", Handler: keysCommand},
-		{Name: "scan", Arity: -2, Flags: r, Group: g, Since: "2.8.0",
+		{Name: "scan", Arity: -2, Flags: r, ACL: ACLKeyspace, Tips: []string{TipNondeterministic, TipSpecial}, Group: g, Since: "2.8.0",
 			Summary: "Iterates over the key names in the database.", Handler: scanCommand},
-		{Name: "randomkey", Arity: 1, Flags: r, Group: g, Since: "1.0.0",
+		{Name: "randomkey", Arity: 1, Flags: r, ACL: ACLKeyspace, Tips: []string{TipAllShards, TipNondeterministic}, Group: g, Since: "1.0.0",
 			Summary: "Returns a random key name from the database.", Handler: randomkeyCommand},
 	}
 }
@@ -125,20 +136,20 @@ func expireGeneric(c *Call, basetime int64, seconds bool) {
 		c.Reply.Error(msg)
 		return
 	}
-	when, ok := parseInt64(c.Args[2])
+	when, ok := resp.ParseInt64(c.Args[2])
 	if !ok {
-		c.Reply.Error(errNotInteger)
+		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
 	if seconds {
 		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
-			c.Reply.Error(errInvalidExpire(cmdName(c)))
+			c.Reply.Error(resp.ErrInvalidExpire(cmdName(c)))
 			return
 		}
 		when *= 1000
 	}
 	if when > math.MaxInt64-basetime {
-		c.Reply.Error(errInvalidExpire(cmdName(c)))
+		c.Reply.Error(resp.ErrInvalidExpire(cmdName(c)))
 		return
 	}
 	when += basetime
@@ -238,7 +249,7 @@ func renameGeneric(c *Call, nx bool) {
 		case err != nil:
 			replyStoreError(c, err)
 		case !found:
-			c.Reply.Error(errNoSuchKey)
+			c.Reply.Error(resp.ErrNoSuchKey)
 		case nx:
 			c.Reply.Int(0)
 		default:
@@ -251,7 +262,7 @@ func renameGeneric(c *Call, nx bool) {
 	case err != nil:
 		replyStoreError(c, err)
 	case !srcExists:
-		c.Reply.Error(errNoSuchKey)
+		c.Reply.Error(resp.ErrNoSuchKey)
 	case nx:
 		c.Reply.Int(boolInt(renamed))
 	default:
@@ -269,12 +280,12 @@ func copyCommand(c *Call) {
 	replace := false
 	for j := 3; j < len(c.Args); j++ {
 		switch {
-		case equalFold(c.Args[j], "replace"):
+		case resp.EqualFold(c.Args[j], "replace"):
 			replace = true
-		case equalFold(c.Args[j], "db") && j < len(c.Args)-1:
-			db, ok := parseInt64(c.Args[j+1])
+		case resp.EqualFold(c.Args[j], "db") && j < len(c.Args)-1:
+			db, ok := resp.ParseInt64(c.Args[j+1])
 			if !ok {
-				c.Reply.Error(errNotInteger)
+				c.Reply.Error(resp.ErrNotInteger)
 				return
 			}
 			if db < 0 || db >= numDatabases {
@@ -287,13 +298,13 @@ func copyCommand(c *Call) {
 			}
 			j++
 		default:
-			c.Reply.Error(errSyntax)
+			c.Reply.Error(resp.ErrSyntax)
 			return
 		}
 	}
 	src, dst := c.Args[1], c.Args[2]
 	if bytes.Equal(src, dst) {
-		c.Reply.Error(errSameObject)
+		c.Reply.Error(resp.ErrSameObject)
 		return
 	}
 	copied, err := c.Tx.Copy(src, dst, replace)
@@ -307,14 +318,14 @@ func copyCommand(c *Call) {
 // keysCommand is KEYS pattern over this node's keyspace, slot by slot.
 func keysCommand(c *Call) {
 	pattern := c.Args[1]
-	all := matchAll(pattern)
-	var body Reply
+	all := resp.MatchAll(pattern)
+	var body resp.Reply
 	body.SetRESP3(c.Reply.RESP3())
 	n := 0
-	st := c.Store()
+	st := c.Store
 	for slot := 0; slot < ring.SlotCount; slot++ {
 		st.ScanSlot(uint16(slot), func(key []byte, _ store.Type) bool {
-			if all || globMatch(pattern, key, false) {
+			if all || resp.GlobMatch(pattern, key, false) {
 				body.Bulk(key)
 				n++
 			}
@@ -334,9 +345,9 @@ func keysCommand(c *Call) {
 // is no budget of empty buckets per call: a sparse keyspace is scanned in
 // one call. A cursor beyond the last slot ends the iteration.
 func scanCommand(c *Call) {
-	cursor, ok := parseScanCursor(c.Args[1])
+	cursor, ok := resp.ParseScanCursor(c.Args[1])
 	if !ok {
-		c.Reply.Error(errInvalidCursor)
+		c.Reply.Error(resp.ErrInvalidCursor)
 		return
 	}
 	opts, msg := parseScanOptions(c.Args[2:], false)
@@ -344,17 +355,17 @@ func scanCommand(c *Call) {
 		c.Reply.Error(msg)
 		return
 	}
-	var body Reply
+	var body resp.Reply
 	body.SetRESP3(c.Reply.RESP3())
 	n := int64(0)
-	st := c.Store()
+	st := c.Store
 	slot := cursor
 	for ; slot < ring.SlotCount && n < opts.count; slot++ {
 		st.ScanSlot(uint16(slot), func(key []byte, t store.Type) bool {
-			if opts.typ != nil && !equalFold(opts.typ, t.String()) {
+			if opts.typ != nil && !resp.EqualFold(opts.typ, t.String()) {
 				return true
 			}
-			if opts.pattern != nil && !globMatch(opts.pattern, key, false) {
+			if opts.pattern != nil && !resp.GlobMatch(opts.pattern, key, false) {
 				return true
 			}
 			body.Bulk(key)
@@ -372,7 +383,7 @@ func scanCommand(c *Call) {
 }
 
 func randomkeyCommand(c *Call) {
-	key, ok := c.Store().RandomKey()
+	key, ok := c.Store.RandomKey()
 	if !ok {
 		c.Reply.Null()
 		return

@@ -1,4 +1,9 @@
-package server
+// Package resp is the small reply and argument API that every command
+// handler uses, the front end's and the families' (package commands) alike:
+// Reply encodes RESP2 or RESP3 replies; the parsers read arguments exactly
+// as redis-server does (string2ll, strtold, stringmatchlen), with Redis's
+// error texts. It knows nothing of connections, the store or the cluster.
+package resp
 
 import (
 	"math"
@@ -144,6 +149,18 @@ func (r *Reply) Verbatim(format, text string) {
 	r.buf = append(r.buf, text...)
 	r.buf = append(r.buf, '\r', '\n')
 }
+
+// AppendWith lets f append an encoded reply to the buffer.
+func (r *Reply) AppendWith(f func([]byte) []byte) { r.buf = f(r.buf) }
+
+// Len returns the length of the encoded replies.
+func (r *Reply) Len() int { return len(r.buf) }
+
+// Truncate drops the replies after the first n bytes.
+func (r *Reply) Truncate(n int) { r.buf = r.buf[:n] }
+
+// SetBytes makes b the buffer that later replies are appended to.
+func (r *Reply) SetBytes(b []byte) { r.buf = b }
 
 // Raw appends bytes that are already encoded.
 func (r *Reply) Raw(b []byte) { r.buf = append(r.buf, b...) }

@@ -1,44 +1,17 @@
-package server
+package commands
 
 import (
 	"context"
 	"errors"
-	"log/slog"
-	"net"
 	"strconv"
 	"testing"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshcache/meshcache/store"
+	"github.com/meshcache/meshcache/server/resp"
 )
-
-// startDataServer starts an in-process server with an empty store on a
-// free loopback port and returns its address. The server stops when the
-// test ends.
-func startDataServer(t *testing.T) string {
-	t.Helper()
-	st := store.New(store.Config{})
-	srv := New(DefaultConfig(), st, slog.New(slog.DiscardHandler))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop")
-		}
-	})
-	return ln.Addr().String()
-}
 
 // newClients returns a RESP2 and a RESP3 go-redis client for addr.
 func newClients(t *testing.T, addr string) map[string]*redis.Client {
@@ -128,11 +101,11 @@ func TestStringCommands(t *testing.T) {
 			{args: []any{"SET", "k", "3", "NX", "GET"}, want: "2"},
 			{args: []any{"GET", "k"}, want: "2"},
 			{args: []any{"SET", "new", "1", "GET"}, want: nil},
-			{args: []any{"SET", "k", "1", "NX", "XX"}, err: errSyntax},
-			{args: []any{"SET", "k", "1", "EX"}, err: errSyntax},
-			{args: []any{"SET", "k", "1", "EX", "1", "PX", "1"}, err: errSyntax},
-			{args: []any{"SET", "k", "1", "KEEPTTL", "EX", "1"}, err: errSyntax},
-			{args: []any{"SET", "k", "1", "PERSIST"}, err: errSyntax},
+			{args: []any{"SET", "k", "1", "NX", "XX"}, err: resp.ErrSyntax},
+			{args: []any{"SET", "k", "1", "EX"}, err: resp.ErrSyntax},
+			{args: []any{"SET", "k", "1", "EX", "1", "PX", "1"}, err: resp.ErrSyntax},
+			{args: []any{"SET", "k", "1", "KEEPTTL", "EX", "1"}, err: resp.ErrSyntax},
+			{args: []any{"SET", "k", "1", "PERSIST"}, err: resp.ErrSyntax},
 			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
 			{args: []any{"SET", "h", "x", "GET"}, err: wrongType},
 			{args: []any{"TYPE", "h"}, want: "hash"},
@@ -156,10 +129,10 @@ func TestStringCommands(t *testing.T) {
 			{args: []any{"SET", "k", "v", "PX", "-5"}, err: "ERR invalid expire time in 'set' command"},
 			{args: []any{"SET", "k", "v", "EX", "9223372036854775"}, err: "ERR invalid expire time in 'set' command"},
 			{args: []any{"SET", "k", "v", "EXAT", "9223372036854776"}, err: "ERR invalid expire time in 'set' command"},
-			{args: []any{"SET", "k", "v", "EX", "1.5"}, err: errNotInteger},
+			{args: []any{"SET", "k", "v", "EX", "1.5"}, err: resp.ErrNotInteger},
 			{args: []any{"SETEX", "k", "0", "v"}, err: "ERR invalid expire time in 'setex' command"},
 			{args: []any{"PSETEX", "k", "-1", "v"}, err: "ERR invalid expire time in 'psetex' command"},
-			{args: []any{"SETEX", "k", "x", "v"}, err: errNotInteger},
+			{args: []any{"SETEX", "k", "x", "v"}, err: resp.ErrNotInteger},
 			{args: []any{"SETEX", "k", "50", "v"}, want: "OK"},
 			{args: []any{"TTL", "k"}, want: int64(50)},
 			{args: []any{"PSETEX", "k", "50000", "w"}, want: "OK"},
@@ -176,9 +149,9 @@ func TestStringCommands(t *testing.T) {
 			{args: []any{"SET", "k", "v3", "IFNE", "v1", "EX", "100"}, want: "OK"},
 			{args: []any{"GET", "k"}, want: "v3"},
 			{args: []any{"TTL", "k"}, want: int64(100)},
-			{args: []any{"SET", "k", "x", "IFEQ", "a", "NX"}, err: errSyntax},
-			{args: []any{"SET", "k", "x", "XX", "IFNE", "a"}, err: errSyntax},
-			{args: []any{"SET", "k", "x", "IFEQ"}, err: errSyntax},
+			{args: []any{"SET", "k", "x", "IFEQ", "a", "NX"}, err: resp.ErrSyntax},
+			{args: []any{"SET", "k", "x", "XX", "IFNE", "a"}, err: resp.ErrSyntax},
+			{args: []any{"SET", "k", "x", "IFEQ"}, err: resp.ErrSyntax},
 			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
 			{args: []any{"SET", "h", "x", "IFEQ", "v"}, err: wrongType},
 		},
@@ -200,9 +173,9 @@ func TestStringCommands(t *testing.T) {
 			{args: []any{"EXISTS", "k"}, want: int64(0)},
 			{args: []any{"SET", "k", "v"}, want: "OK"},
 			{args: []any{"GETEX", "k", "EX", "0"}, err: "ERR invalid expire time in 'getex' command"},
-			{args: []any{"GETEX", "k", "NX"}, err: errSyntax},
-			{args: []any{"GETEX", "k", "KEEPTTL"}, err: errSyntax},
-			{args: []any{"GETEX", "k", "PERSIST", "EX", "1"}, err: errSyntax},
+			{args: []any{"GETEX", "k", "NX"}, err: resp.ErrSyntax},
+			{args: []any{"GETEX", "k", "KEEPTTL"}, err: resp.ErrSyntax},
+			{args: []any{"GETEX", "k", "PERSIST", "EX", "1"}, err: resp.ErrSyntax},
 			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
 			{args: []any{"GETEX", "h"}, err: wrongType},
 			{args: []any{"GETDEL", "h"}, err: wrongType},
@@ -231,7 +204,7 @@ func TestStringCommands(t *testing.T) {
 			{args: []any{"GETRANGE", "k", "-1", "-5"}, want: ""},
 			{args: []any{"GETRANGE", "k", "6", "1000"}, want: "World"},
 			{args: []any{"GETRANGE", "nokey", "0", "-1"}, want: ""},
-			{args: []any{"GETRANGE", "k", "a", "1"}, err: errNotInteger},
+			{args: []any{"GETRANGE", "k", "a", "1"}, err: resp.ErrNotInteger},
 			{args: []any{"SETRANGE", "k", "6", "Redis"}, want: int64(11)},
 			{args: []any{"GET", "k"}, want: "Hello Redis"},
 			{args: []any{"SETRANGE", "pad", "3", "x"}, want: int64(4)},
@@ -240,8 +213,8 @@ func TestStringCommands(t *testing.T) {
 			{args: []any{"EXISTS", "empty"}, want: int64(0)},
 			{args: []any{"SETRANGE", "k", "100", ""}, want: int64(11)},
 			{args: []any{"SETRANGE", "k", "-1", "x"}, err: "ERR offset is out of range"},
-			{args: []any{"SETRANGE", "k", "536870911", "xx"}, err: errStringTooLong},
-			{args: []any{"SETRANGE", "k", "x", "xx"}, err: errNotInteger},
+			{args: []any{"SETRANGE", "k", "536870911", "xx"}, err: resp.ErrStringTooLong},
+			{args: []any{"SETRANGE", "k", "x", "xx"}, err: resp.ErrNotInteger},
 			{args: []any{"SET", "t", "v", "EX", "100"}, want: "OK"},
 			{args: []any{"APPEND", "t", "w"}, want: int64(2)},
 			{args: []any{"SETRANGE", "t", "0", "x"}, want: int64(2)},
@@ -260,15 +233,15 @@ func TestStringCommands(t *testing.T) {
 			{args: []any{"DECRBY", "n", "20"}, want: int64(-5)},
 			{args: []any{"SET", "n", "9223372036854775806"}, want: "OK"},
 			{args: []any{"INCR", "n"}, want: int64(9223372036854775807)},
-			{args: []any{"INCR", "n"}, err: errOverflow},
+			{args: []any{"INCR", "n"}, err: resp.ErrOverflow},
 			{args: []any{"SET", "n", "-9223372036854775808"}, want: "OK"},
-			{args: []any{"DECR", "n"}, err: errOverflow},
+			{args: []any{"DECR", "n"}, err: resp.ErrOverflow},
 			{args: []any{"DECRBY", "n", "-9223372036854775808"}, err: "ERR decrement would overflow"},
-			{args: []any{"INCRBY", "n", "1.5"}, err: errNotInteger},
+			{args: []any{"INCRBY", "n", "1.5"}, err: resp.ErrNotInteger},
 			{args: []any{"SET", "s", "12a"}, want: "OK"},
-			{args: []any{"INCR", "s"}, err: errNotInteger},
+			{args: []any{"INCR", "s"}, err: resp.ErrNotInteger},
 			{args: []any{"SET", "s", " 12"}, want: "OK"},
-			{args: []any{"INCR", "s"}, err: errNotInteger},
+			{args: []any{"INCR", "s"}, err: resp.ErrNotInteger},
 			{args: []any{"SET", "t", "5", "EX", "100"}, want: "OK"},
 			{args: []any{"INCR", "t"}, want: int64(6)},
 			{args: []any{"TTL", "t"}, want: int64(100)},
@@ -283,10 +256,10 @@ func TestStringCommands(t *testing.T) {
 			{args: []any{"INCRBYFLOAT", "f", "2.0e2"}, want: "5200"},
 			{args: []any{"INCRBYFLOAT", "g", "1.1"}, want: "1.1"},
 			{args: []any{"INCRBYFLOAT", "g", "2.2"}, want: "3.3"},
-			{args: []any{"INCRBYFLOAT", "g", "abc"}, err: errNotFloat},
-			{args: []any{"INCRBYFLOAT", "g", "inf"}, err: errNaNOrInf},
+			{args: []any{"INCRBYFLOAT", "g", "abc"}, err: resp.ErrNotFloat},
+			{args: []any{"INCRBYFLOAT", "g", "inf"}, err: resp.ErrNaNOrInf},
 			{args: []any{"SET", "s", "x"}, want: "OK"},
-			{args: []any{"INCRBYFLOAT", "s", "1"}, err: errNotFloat},
+			{args: []any{"INCRBYFLOAT", "s", "1"}, err: resp.ErrNotFloat},
 		},
 		"delex delifeq": {
 			{args: []any{"SET", "lock", "token"}, want: "OK"},
@@ -305,8 +278,8 @@ func TestStringCommands(t *testing.T) {
 			{args: []any{"DELEX", "h", "IFEQ", "v"}, err: wrongType},
 			{args: []any{"DELEX", "h"}, want: int64(1)},
 			{args: []any{"DELEX", "h"}, want: int64(0)},
-			{args: []any{"DELEX", "k", "IFEQ"}, err: errSyntax},
-			{args: []any{"DELEX", "k", "BOGUS", "v"}, err: errSyntax},
+			{args: []any{"DELEX", "k", "IFEQ"}, err: resp.ErrSyntax},
+			{args: []any{"DELEX", "k", "BOGUS", "v"}, err: resp.ErrSyntax},
 		},
 	})
 }

@@ -1,4 +1,4 @@
-package server
+package commands
 
 import (
 	"bytes"
@@ -6,47 +6,53 @@ import (
 	"math/rand/v2"
 	"strconv"
 
+	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
-// hashCommands are the commands on hash values, with Redis 7 semantics
+// HashCommands are the commands on hash values, with Redis 7 semantics
 // (HSCAN NOVALUES from 7.4).
-func hashCommands() []*Command {
+func HashCommands() []*Command {
 	const g = "hash"
 	wf, wdf := FlagWrite|FlagFast, FlagWrite|FlagDenyOOM|FlagFast
 	r, rf := FlagReadOnly, FlagReadOnly|FlagFast
 	return []*Command{
-		{Name: "hset", Arity: -4, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "hset", Arity: -4, Flags: wdf, ACL: ACLHash, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Creates or modifies the value of a field in a hash.", Handler: hsetCommand},
-		{Name: "hsetnx", Arity: 4, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "hsetnx", Arity: 4, Flags: wdf, ACL: ACLHash, Keys: []KeySpec{Range(RW|Insert, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Sets the value of a field in a hash only when the field doesn't exist.", Handler: hsetnxCommand},
-		{Name: "hget", Arity: 3, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "hget", Arity: 3, Flags: rf, ACL: ACLHash, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Returns the value of a field in a hash.", Handler: hgetCommand},
-		{Name: "hmset", Arity: -4, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "hmset", Arity: -4, Flags: wdf, ACL: ACLHash, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Sets the values of multiple fields.", Handler: hmsetCommand},
-		{Name: "hmget", Arity: -3, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "hmget", Arity: -3, Flags: rf, ACL: ACLHash, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Returns the values of all fields in a hash.", Handler: hmgetCommand},
-		{Name: "hdel", Arity: -3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "hdel", Arity: -3, Flags: wf, ACL: ACLHash, Keys: []KeySpec{Range(RW|Delete, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", Handler: hdelCommand},
-		{Name: "hexists", Arity: 3, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "hexists", Arity: 3, Flags: rf, ACL: ACLHash, Keys: []KeySpec{Range(RO, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Determines whether a field exists in a hash.", Handler: hexistsCommand},
-		{Name: "hlen", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "hlen", Arity: 2, Flags: rf, ACL: ACLHash, Keys: []KeySpec{Range(RO, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Returns the number of fields in a hash.", Handler: hlenCommand},
-		{Name: "hstrlen", Arity: 3, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "3.2.0",
+		{Name: "hstrlen", Arity: 3, Flags: rf, ACL: ACLHash, Keys: []KeySpec{Range(RO, 1, 0, 1)}, Group: g, Since: "3.2.0",
 			Summary: "Returns the length of the value of a field.", Handler: hstrlenCommand},
-		{Name: "hgetall", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "hgetall", Arity: 2, Flags: r, ACL: ACLHash, Tips: []string{TipNondeterministicOrder}, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)},
+			Group: g, Since: "2.0.0",
 			Summary: "Returns all fields and values in a hash.", Handler: hgetallCommand},
-		{Name: "hkeys", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "hkeys", Arity: 2, Flags: r, ACL: ACLHash, Tips: []string{TipNondeterministicOrder}, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)},
+			Group: g, Since: "2.0.0",
 			Summary: "Returns all fields in a hash.", Handler: hkeysCommand},
-		{Name: "hvals", Arity: 2, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "hvals", Arity: 2, Flags: r, ACL: ACLHash, Tips: []string{TipNondeterministicOrder}, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)},
+			Group: g, Since: "2.0.0",
 			Summary: "Returns all values in a hash.", Handler: hvalsCommand},
-		{Name: "hincrby", Arity: 4, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "hincrby", Arity: 4, Flags: wdf, ACL: ACLHash, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", Handler: hincrbyCommand},
-		{Name: "hincrbyfloat", Arity: 4, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.6.0",
+		{Name: "hincrbyfloat", Arity: 4, Flags: wdf, ACL: ACLHash, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "2.6.0",
 			Summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", Handler: hincrbyfloatCommand},
-		{Name: "hscan", Arity: -3, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.8.0",
+		{Name: "hscan", Arity: -3, Flags: r, ACL: ACLHash, Tips: []string{TipNondeterministic}, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)},
+			Group: g, Since: "2.8.0",
 			Summary: "Iterates over fields and values of a hash.", Handler: hscanCommand},
-		{Name: "hrandfield", Arity: -2, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "6.2.0",
+		{Name: "hrandfield", Arity: -2, Flags: r, ACL: ACLHash, Tips: []string{TipNondeterministic}, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)},
+			Group: g, Since: "6.2.0",
 			Summary: "Returns one or more random fields from a hash.", Handler: hrandfieldCommand},
 	}
 }
@@ -72,7 +78,7 @@ func hmsetCommand(c *Call) {
 // fails on the first pair, before anything is written.
 func hsetPairs(c *Call) (int64, bool) {
 	if len(c.Args)%2 == 1 {
-		c.Reply.Error(errWrongArgs(cmdName(c)))
+		c.Reply.Error(resp.ErrWrongArgs(cmdName(c)))
 		return 0, false
 	}
 	var added int64
@@ -121,7 +127,7 @@ func hmgetCommand(c *Call) {
 		replyStoreError(c, err)
 		return
 	}
-	var body Reply
+	var body resp.Reply
 	body.SetRESP3(c.Reply.RESP3())
 	for _, f := range fields {
 		v, found, err := c.Tx.HGet(key, f)
@@ -192,7 +198,7 @@ func hvalsCommand(c *Call)   { hgetallGeneric(c, hashValues) }
 // hgetallGeneric answers HGETALL (a map in RESP3, a flat array in RESP2),
 // HKEYS and HVALS (arrays).
 func hgetallGeneric(c *Call, what int) {
-	var body Reply
+	var body resp.Reply
 	body.SetRESP3(c.Reply.RESP3())
 	n := 0
 	err := c.Tx.HRange(c.Args[1], func(field, value []byte) bool {
@@ -221,9 +227,9 @@ func hgetallGeneric(c *Call, what int) {
 // increment must be an integer, the field's value too ("hash value is not
 // an integer"), and the sum must not overflow.
 func hincrbyCommand(c *Call) {
-	by, ok := parseInt64(c.Args[3])
+	by, ok := resp.ParseInt64(c.Args[3])
 	if !ok {
-		c.Reply.Error(errNotInteger)
+		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
 	key, field := c.Args[1], c.Args[2]
@@ -234,17 +240,17 @@ func hincrbyCommand(c *Call) {
 	}
 	var old int64
 	if found {
-		if old, ok = parseInt64(v); !ok {
+		if old, ok = resp.ParseInt64(v); !ok {
 			c.Reply.Error("ERR hash value is not an integer")
 			return
 		}
 	}
 	if (by < 0 && old < 0 && by < math.MinInt64-old) || (by > 0 && old > 0 && by > math.MaxInt64-old) {
-		c.Reply.Error(errOverflow)
+		c.Reply.Error(resp.ErrOverflow)
 		return
 	}
 	n := old + by
-	if _, err := c.Tx.HSet(key, field, formatInt(n)); err != nil {
+	if _, err := c.Tx.HSet(key, field, resp.FormatInt(n)); err != nil {
 		replyStoreError(c, err)
 		return
 	}
@@ -254,9 +260,9 @@ func hincrbyCommand(c *Call) {
 // hincrbyfloatCommand is HINCRBYFLOAT key field increment, computed in long
 // double precision as Redis does and answered as a bulk string.
 func hincrbyfloatCommand(c *Call) {
-	incr, ok := parseLongDouble(c.Args[3])
+	incr, ok := resp.ParseLongDouble(c.Args[3])
 	if !ok {
-		c.Reply.Error(errNotFloat)
+		c.Reply.Error(resp.ErrNotFloat)
 		return
 	}
 	if incr.IsInf() {
@@ -269,19 +275,19 @@ func hincrbyfloatCommand(c *Call) {
 		replyStoreError(c, err)
 		return
 	}
-	old := longDoubleFromInt(0)
+	old := resp.LongDoubleFromInt(0)
 	if found {
-		if old, ok = parseLongDouble(v); !ok {
+		if old, ok = resp.ParseLongDouble(v); !ok {
 			c.Reply.Error("ERR hash value is not a float")
 			return
 		}
 	}
-	sum, ok := addLongDouble(old, incr)
+	sum, ok := resp.AddLongDouble(old, incr)
 	if !ok {
-		c.Reply.Error(errNaNOrInf)
+		c.Reply.Error(resp.ErrNaNOrInf)
 		return
 	}
-	out := formatLongDouble(sum)
+	out := resp.FormatLongDouble(sum)
 	if _, err := c.Tx.HSet(key, field, out); err != nil {
 		replyStoreError(c, err)
 		return
@@ -293,9 +299,9 @@ func hincrbyfloatCommand(c *Call) {
 // As in Redis, the cursor is checked first, then the key (a missing key is
 // an empty, finished scan), then the options.
 func hscanCommand(c *Call) {
-	cursor, ok := parseScanCursor(c.Args[2])
+	cursor, ok := resp.ParseScanCursor(c.Args[2])
 	if !ok {
-		c.Reply.Error(errInvalidCursor)
+		c.Reply.Error(resp.ErrInvalidCursor)
 		return
 	}
 	key := c.Args[1]
@@ -320,12 +326,12 @@ func hscanCommand(c *Call) {
 		c.Reply.Error(msg)
 		return
 	}
-	var body Reply
+	var body resp.Reply
 	body.SetRESP3(c.Reply.RESP3())
 	n := 0
 	count := int(min(opts.count, math.MaxInt32))
 	next, err := c.Tx.HScan(key, cursor, count, func(field, value []byte) {
-		if opts.pattern != nil && !globMatch(opts.pattern, field, false) {
+		if opts.pattern != nil && !resp.GlobMatch(opts.pattern, field, false) {
 			return
 		}
 		body.Bulk(field)
@@ -360,9 +366,9 @@ func hrandfieldCommand(c *Call) {
 		hrandfieldOne(c)
 		return
 	}
-	count, ok := parseInt64(c.Args[2])
+	count, ok := resp.ParseInt64(c.Args[2])
 	if !ok {
-		c.Reply.Error(errNotInteger)
+		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
 	if count == math.MinInt64 {
@@ -370,8 +376,8 @@ func hrandfieldCommand(c *Call) {
 		return
 	}
 	withValues := false
-	if len(c.Args) > 4 || (len(c.Args) == 4 && !equalFold(c.Args[3], "withvalues")) {
-		c.Reply.Error(errSyntax)
+	if len(c.Args) > 4 || (len(c.Args) == 4 && !resp.EqualFold(c.Args[3], "withvalues")) {
+		c.Reply.Error(resp.ErrSyntax)
 		return
 	}
 	if len(c.Args) == 4 {

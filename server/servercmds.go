@@ -5,6 +5,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -14,18 +16,23 @@ func serverCommands() []*Command {
 	return []*Command{
 		commandCommand(),
 		configCommand(),
-		{Name: "info", Arity: -1, Flags: FlagLoading | FlagStale, Group: "server", Since: "1.0.0",
-			Summary: "Returns information and statistics about the server.", Handler: infoCommand},
-		{Name: "dbsize", Arity: 1, Flags: FlagReadOnly | FlagFast, Group: "server", Since: "1.0.0",
-			Summary: "Returns the number of keys in the database.", Handler: func(c *Call) { c.Reply.Int(c.Store().Len()) }},
-		{Name: "flushall", Arity: -1, Flags: FlagWrite, Group: "server", Since: "1.0.0",
-			Summary: "Removes all keys from all databases.", Handler: flushCommand},
-		{Name: "flushdb", Arity: -1, Flags: FlagWrite, Group: "server", Since: "1.0.0",
-			Summary: "Remove all keys from the current database.", Handler: flushCommand},
-		{Name: "time", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Group: "server", Since: "2.6.0",
-			Summary: "Returns the server time.", Handler: timeCommand},
+		{Name: "info", Arity: -1, Flags: FlagLoading | FlagStale, ACL: commands.ACLDangerous, Tips: []string{commands.TipNondeterministic, commands.TipAllShards, commands.TipSpecialResponse},
+			Group: "server", Since: "1.0.0",
+			Summary: "Returns information and statistics about the server.", Handler: fe(infoCommand)},
+		{Name: "dbsize", Arity: 1, Flags: FlagReadOnly | FlagFast, ACL: commands.ACLKeyspace, Tips: []string{commands.TipAllShards, commands.TipAggSum},
+			Group: "server", Since: "1.0.0",
+			Summary: "Returns the number of keys in the database.", Handler: fe(func(c *Call) { c.Reply.Int(c.Store.Len()) })},
+		{Name: "flushall", Arity: -1, Flags: FlagWrite, ACL: commands.ACLKeyspace | commands.ACLDangerous, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded},
+			Group: "server", Since: "1.0.0",
+			Summary: "Removes all keys from all databases.", Handler: fe(flushCommand)},
+		{Name: "flushdb", Arity: -1, Flags: FlagWrite, ACL: commands.ACLKeyspace | commands.ACLDangerous, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded},
+			Group: "server", Since: "1.0.0",
+			Summary: "Remove all keys from the current database.", Handler: fe(flushCommand)},
+		{Name: "time", Arity: 1, Flags: FlagLoading | FlagStale | FlagFast, Tips: []string{commands.TipNondeterministic},
+			Group: "server", Since: "2.6.0",
+			Summary: "Returns the server time.", Handler: fe(timeCommand)},
 		{Name: "shutdown", Arity: -1, Flags: adminFlags | FlagNoMulti | FlagAllowBusy, Group: "server", Since: "1.0.0",
-			Summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", Handler: shutdownCommand},
+			Summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", Handler: fe(shutdownCommand)},
 		memoryCommand(),
 		objectCommand(),
 		slowlogCommands(),
@@ -35,18 +42,18 @@ func serverCommands() []*Command {
 // flushCommand: FLUSHALL/FLUSHDB [ASYNC|SYNC]. Both drop every key: there is one database.
 func flushCommand(c *Call) {
 	if len(c.Args) > 2 {
-		c.Reply.Error(errSyntax)
+		c.Reply.Error(resp.ErrSyntax)
 		return
 	}
 	if len(c.Args) == 2 {
 		switch strings.ToLower(string(c.Args[1])) {
 		case "async", "sync":
 		default:
-			c.Reply.Error(errSyntax)
+			c.Reply.Error(resp.ErrSyntax)
 			return
 		}
 	}
-	c.Store().Flush()
+	c.Store.Flush()
 	c.Reply.OK()
 }
 
@@ -77,12 +84,12 @@ func shutdownCommand(c *Call) {
 		case "abort":
 			abort = true
 		default:
-			c.Reply.Error(errSyntax)
+			c.Reply.Error(resp.ErrSyntax)
 			return
 		}
 	}
 	if (save && nosave) || (abort && (save || nosave || other)) {
-		c.Reply.Error(errSyntax)
+		c.Reply.Error(resp.ErrSyntax)
 		return
 	}
 	if abort {
@@ -98,19 +105,18 @@ func memoryCommand() *Command {
 	return &Command{
 		Name: "memory", Arity: -2, Group: "server", Since: "4.0.0", Summary: "A container for memory diagnostics commands.",
 		Subcommands: []*Command{
-			{Name: "memory|usage", Arity: -3, Flags: FlagReadOnly, FirstKey: 2, LastKey: 2, Step: 1, Group: "server", Since: "4.0.0",
-				Summary: "Estimates the memory usage of a key.", Handler: memoryUsage},
-			{Name: "memory|stats", Arity: 2, Group: "server", Since: "4.0.0",
-				Summary: "Returns details about memory usage.", Handler: memoryStats},
+			{Name: "memory|stats", Arity: 2,
+				Tips:  []string{commands.TipNondeterministic, commands.TipAllShards, commands.TipSpecialResponse},
+				Group: "server", Since: "4.0.0", Summary: "Returns details about memory usage.", Handler: fe(memoryStats),
+				Help: []string{"STATS", "    Return information about the memory usage of the server."}},
+			{Name: "memory|usage", Arity: -3, Flags: FlagReadOnly,
+				Keys:  []commands.KeySpec{commands.Range(commands.RO, 2, 0, 1)},
+				Group: "server", Since: "4.0.0", Summary: "Estimates the memory usage of a key.", Handler: fe(memoryUsage),
+				Help: []string{"USAGE <key> [SAMPLES <count>]",
+					"    Return memory in bytes used by <key> and its value. Nested values are",
+					"    sampled up to <count> times (default: 5, 0 means sample all)."}},
 			{Name: "memory|help", Arity: 2, Flags: FlagLoading | FlagStale, Group: "server", Since: "4.0.0",
-				Summary: "Outputs a memory problems report.", Handler: func(c *Call) {
-					helpReply(c, "MEMORY",
-						"STATS",
-						"    Return information about the memory usage of the server.",
-						"USAGE <key> [SAMPLES <count>]",
-						"    Return memory in bytes used by <key> and its value. Nested values are",
-						"    sampled up to <count> times (default: 5, 0 means sample all).")
-				}},
+				Summary: "Outputs a memory problems report.", Handler: commands.Help},
 		},
 	}
 }
@@ -120,14 +126,14 @@ func memoryCommand() *Command {
 func memoryUsage(c *Call) {
 	for i := 3; i < len(c.Args); i++ {
 		if strings.ToLower(string(c.Args[i])) == "samples" && i+1 < len(c.Args) {
-			if v, ok := parseInt64(c.Args[i+1]); !ok || v < 0 {
-				c.Reply.Error(errNotInteger)
+			if v, ok := resp.ParseInt64(c.Args[i+1]); !ok || v < 0 {
+				c.Reply.Error(resp.ErrNotInteger)
 				return
 			}
 			i++
 			continue
 		}
-		c.Reply.Error(errSyntax)
+		c.Reply.Error(resp.ErrSyntax)
 		return
 	}
 	info, ok, err := c.Tx.Object(c.Args[2])
@@ -143,7 +149,7 @@ func memoryUsage(c *Call) {
 }
 
 func memoryStats(c *Call) {
-	st := c.Store().Stats()
+	st := c.Store.Stats()
 	rss := processRSS()
 	fields := []struct {
 		name string
@@ -164,49 +170,48 @@ func memoryStats(c *Call) {
 }
 
 func objectCommand() *Command {
-	sub := func(name, summary string, h func(*Call)) *Command {
-		return &Command{Name: "object|" + name, Arity: 3, Flags: FlagReadOnly, FirstKey: 2, LastKey: 2, Step: 1,
-			Group: "generic", Since: "2.2.3", Summary: summary, Handler: h}
+	sub := func(name, since, summary string, h func(*Call), help ...string) *Command {
+		return &Command{Name: "object|" + name, Arity: 3, Flags: FlagReadOnly, ACL: commands.ACLKeyspace,
+			Tips: []string{commands.TipNondeterministic}, Keys: []commands.KeySpec{commands.Range(commands.RO, 2, 0, 1)},
+			Group: "generic", Since: since, Summary: summary, Handler: fe(h), Help: help}
 	}
 	return &Command{
 		Name: "object", Arity: -2, Group: "generic", Since: "2.2.3", Summary: "A container for object introspection commands.",
 		Subcommands: []*Command{
-			sub("encoding", "Returns the internal encoding of a Redis object.", func(c *Call) {
+			sub("encoding", "2.2.3", "Returns the internal encoding of a Redis object.", func(c *Call) {
 				objectInfo(c, func(info store.ObjectInfo) { c.Reply.BulkString(info.Encoding) })
-			}),
-			sub("freq", "Returns the logarithmic access frequency counter of a Redis object.", func(c *Call) {
+			},
+				"ENCODING <key>",
+				"    Return the kind of internal representation used in order to store the value",
+				"    associated with a <key>."),
+			sub("freq", "4.0.0", "Returns the logarithmic access frequency counter of a Redis object.", func(c *Call) {
 				if !c.Server.lim.lfu.Load() {
 					c.Reply.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 					return
 				}
 				objectInfo(c, func(info store.ObjectInfo) { c.Reply.Int(int64(info.Freq)) })
-			}),
-			sub("idletime", "Returns the time since the last access to a Redis object.", func(c *Call) {
+			},
+				"FREQ <key>",
+				"    Return the access frequency index of the <key>. The returned integer is",
+				"    proportional to the logarithm of the recent access frequency of the key."),
+			sub("idletime", "2.2.3", "Returns the time since the last access to a Redis object.", func(c *Call) {
 				if c.Server.lim.lfu.Load() {
 					c.Reply.Error("ERR An LRU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
 					return
 				}
 				objectInfo(c, func(info store.ObjectInfo) { c.Reply.Int(info.IdleMS / 1000) })
-			}),
-			sub("refcount", "Returns the reference count of a value of a key.", func(c *Call) {
+			},
+				"IDLETIME <key>",
+				"    Return the idle time of the <key>, that is the approximated number of",
+				"    seconds elapsed since the last access to the key."),
+			sub("refcount", "2.2.3", "Returns the reference count of a value of a key.", func(c *Call) {
 				objectInfo(c, func(info store.ObjectInfo) { c.Reply.Int(int64(info.RefCount)) })
-			}),
-			{Name: "object|help", Arity: 2, Flags: FlagLoading | FlagStale, Group: "generic", Since: "6.2.0",
-				Summary: "Returns helpful text about the different subcommands.", Handler: func(c *Call) {
-					helpReply(c, "OBJECT",
-						"ENCODING <key>",
-						"    Return the kind of internal representation used in order to store the value",
-						"    associated with a <key>.",
-						"FREQ <key>",
-						"    Return the access frequency index of the <key>. The returned integer is",
-						"    proportional to the logarithm of the recent access frequency of the key.",
-						"IDLETIME <key>",
-						"    Return the idle time of the <key>, that is the approximated number of",
-						"    seconds elapsed since the last access to the key.",
-						"REFCOUNT <key>",
-						"    Return the number of references of the value associated with the specified",
-						"    <key>.")
-				}},
+			},
+				"REFCOUNT <key>",
+				"    Return the number of references of the value associated with the specified",
+				"    <key>."),
+			{Name: "object|help", Arity: 2, Flags: FlagLoading | FlagStale, ACL: commands.ACLKeyspace, Group: "generic", Since: "6.2.0",
+				Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
 		},
 	}
 }
@@ -224,4 +229,12 @@ func objectInfo(c *Call, reply func(store.ObjectInfo)) {
 		return
 	}
 	reply(info)
+}
+
+// boolInt is 1 for true, 0 for false.
+func boolInt(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -1,4 +1,4 @@
-package server
+package commands
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/server/resp"
 )
 
 func TestKeyCommands(t *testing.T) {
@@ -53,7 +55,7 @@ func TestKeyCommands(t *testing.T) {
 			{args: []any{"EXPIREAT", "k", "0"}, want: int64(1)},
 			{args: []any{"EXISTS", "k"}, want: int64(0)},
 			{args: []any{"SET", "k", "v"}, want: "OK"},
-			{args: []any{"EXPIRE", "k", "x"}, err: errNotInteger},
+			{args: []any{"EXPIRE", "k", "x"}, err: resp.ErrNotInteger},
 			{args: []any{"EXPIRE", "k", "9223372036854775807"}, err: "ERR invalid expire time in 'expire' command"},
 			{args: []any{"PEXPIRE", "k", "9223372036854775807"}, err: "ERR invalid expire time in 'pexpire' command"},
 			{args: []any{"EXPIREAT", "k", "-9223372036854775808"}, err: "ERR invalid expire time in 'expireat' command"},
@@ -78,9 +80,9 @@ func TestKeyCommands(t *testing.T) {
 			{args: []any{"EXPIRE", "k", "100", "nx"}, want: int64(1)},
 		},
 		"rename renamenx": {
-			{args: []any{"RENAME", "a", "b"}, err: errNoSuchKey},
-			{args: []any{"RENAMENX", "a", "b"}, err: errNoSuchKey},
-			{args: []any{"RENAME", "a", "a"}, err: errNoSuchKey},
+			{args: []any{"RENAME", "a", "b"}, err: resp.ErrNoSuchKey},
+			{args: []any{"RENAMENX", "a", "b"}, err: resp.ErrNoSuchKey},
+			{args: []any{"RENAME", "a", "a"}, err: resp.ErrNoSuchKey},
 			{args: []any{"SET", "a", "1", "EX", "100"}, want: "OK"},
 			{args: []any{"RENAME", "a", "a"}, want: "OK"},
 			{args: []any{"RENAMENX", "a", "a"}, want: int64(0)},
@@ -106,12 +108,12 @@ func TestKeyCommands(t *testing.T) {
 			{args: []any{"COPY", "a", "b", "REPLACE"}, want: int64(1)},
 			{args: []any{"GET", "b"}, want: "2"},
 			{args: []any{"COPY", "a", "b", "db", "0", "replace"}, want: int64(1)},
-			{args: []any{"COPY", "a", "a"}, err: errSameObject},
+			{args: []any{"COPY", "a", "a"}, err: resp.ErrSameObject},
 			{args: []any{"COPY", "a", "b", "DB", "1"}, err: "ERR Copying to another database is not allowed in cluster mode"},
 			{args: []any{"COPY", "a", "b", "DB", "16"}, err: "ERR DB index is out of range"},
-			{args: []any{"COPY", "a", "b", "DB", "x"}, err: errNotInteger},
-			{args: []any{"COPY", "a", "b", "DB"}, err: errSyntax},
-			{args: []any{"COPY", "a", "b", "bogus"}, err: errSyntax},
+			{args: []any{"COPY", "a", "b", "DB", "x"}, err: resp.ErrNotInteger},
+			{args: []any{"COPY", "a", "b", "DB"}, err: resp.ErrSyntax},
+			{args: []any{"COPY", "a", "b", "bogus"}, err: resp.ErrSyntax},
 			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
 			{args: []any{"COPY", "h", "h2"}, want: int64(1)},
 			{args: []any{"HGET", "h2", "f"}, want: "v"},
@@ -125,10 +127,10 @@ func TestKeyCommands(t *testing.T) {
 			{args: []any{"KEYS", "x*"}, want: []any{}},
 		},
 		"scan errors": {
-			{args: []any{"SCAN", "x"}, err: errInvalidCursor},
-			{args: []any{"SCAN", "0", "COUNT", "0"}, err: errSyntax},
-			{args: []any{"SCAN", "0", "COUNT", "x"}, err: errNotInteger},
-			{args: []any{"SCAN", "0", "MATCH"}, err: errSyntax},
+			{args: []any{"SCAN", "x"}, err: resp.ErrInvalidCursor},
+			{args: []any{"SCAN", "0", "COUNT", "0"}, err: resp.ErrSyntax},
+			{args: []any{"SCAN", "0", "COUNT", "x"}, err: resp.ErrNotInteger},
+			{args: []any{"SCAN", "0", "MATCH"}, err: resp.ErrSyntax},
 			{args: []any{"SCAN", "0", "NOVALUES"}, err: "ERR NOVALUES option can only be used in HSCAN"},
 			{args: []any{"SCAN", "16384"}, want: []any{"0", []any{}}},
 		},

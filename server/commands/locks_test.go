@@ -1,4 +1,4 @@
-package server
+package commands
 
 import (
 	"testing"
@@ -11,7 +11,7 @@ import (
 // TestLockCommandErrors sends bad arguments to every LOCK.* command through
 // go-redis and checks Redis's wording of each error.
 func TestLockCommandErrors(t *testing.T) {
-	ts := startServer(t, nil)
+	ts := startServer(t)
 	c := ts.client(t, 2)
 	ctx := testCtx(t)
 	cases := []struct {
@@ -38,7 +38,6 @@ func TestLockCommandErrors(t *testing.T) {
 		{[]any{"lock.extend", "n", "h", "1.5"}, "ERR value is not an integer or out of range"},
 		{[]any{"lock.extend", "n", "h", "0"}, "ERR invalid expire time in 'lock.extend' command"},
 		{[]any{"lock.extend", "n", "", "10"}, "ERR invalid holder in 'lock.extend' command"},
-		{[]any{"lock.nosuch", "n"}, "ERR unknown command 'lock.nosuch', with args beginning with: 'n' "},
 	}
 	for _, tc := range cases {
 		err := c.Do(ctx, tc.args...).Err()
@@ -50,7 +49,7 @@ func TestLockCommandErrors(t *testing.T) {
 // TestLockCommands runs grant, taken, confirm, extend and release through
 // go-redis in both protocols, and checks that the mark survives a release.
 func TestLockCommands(t *testing.T) {
-	ts := startServer(t, nil)
+	ts := startServer(t)
 	for _, proto := range []int{2, 3} {
 		c := ts.client(t, proto)
 		ctx := testCtx(t)
@@ -108,32 +107,10 @@ func TestLockCommands(t *testing.T) {
 	}
 }
 
-// TestLockCommandsAreNodeLocal checks the command table entries: no keys
-// (never routed or forwarded), not keyspace writes (never replicated, never
-// waiting for replicas), fast, and that COMMAND INFO reports them so.
-func TestLockCommandsAreNodeLocal(t *testing.T) {
-	ts := startServer(t, nil)
-	for _, name := range []string{"lock.acquire", "lock.confirm", "lock.release", "lock.extend"} {
-		e := ts.srv.lookupName(name)
-		require.NotNil(t, e, name)
-		assert.False(t, e.hasKeys(), name)
-		assert.Equal(t, FlagFast, e.Flags, name)
-		assert.False(t, e.keyspace, name)
-	}
-	c := ts.client(t, 2)
-	info, err := c.Command(testCtx(t)).Result()
-	require.NoError(t, err)
-	ci := info["lock.acquire"]
-	require.NotNil(t, ci)
-	assert.Equal(t, int8(4), ci.Arity)
-	assert.ElementsMatch(t, []string{"fast"}, ci.Flags)
-	assert.Equal(t, int8(0), ci.FirstKeyPos)
-}
-
 // TestLockLeaseExpires lets a short lease run out and checks that another
 // holder gets it, with the mark the first holder confirmed.
 func TestLockLeaseExpires(t *testing.T) {
-	ts := startServer(t, nil)
+	ts := startServer(t)
 	c := ts.client(t, 2)
 	ctx := testCtx(t)
 	v, err := c.Do(ctx, "lock.acquire", "short", "a", 20).Int64Slice()

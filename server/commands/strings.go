@@ -1,64 +1,73 @@
-package server
+package commands
 
 import (
 	"bytes"
 	"math"
 
+	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
-// stringCommands are the commands on string values, with Redis 7 semantics
+// StringCommands are the commands on string values, with Redis 7 semantics
 // (plus SET IFEQ/IFNE and DELEX from Redis 8.4 and Valkey's DELIFEQ, which
 // lock holders use to release a lock only if they still own it).
-func stringCommands() []*Command {
+func StringCommands() []*Command {
 	const g = "string"
 	wd, wf, wdf := FlagWrite|FlagDenyOOM, FlagWrite|FlagFast, FlagWrite|FlagDenyOOM|FlagFast
 	r, rf := FlagReadOnly, FlagReadOnly|FlagFast
 	return []*Command{
-		{Name: "get", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "get", Arity: 2, Flags: rf, ACL: ACLString, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "1.0.0",
 			Summary: "Returns the string value of a key.", Handler: getCommand},
-		{Name: "set", Arity: -3, Flags: wd, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "set", Arity: -3, Flags: wd, ACL: ACLString, Keys: []KeySpec{{Flags: RW | Access | Update | VariableFlags, Index: 1, Step: 1,
+			Notes: "RW and ACCESS due to the optional `GET` argument"}}, VariableKeyFlags: setKeyFlags, Group: g, Since: "1.0.0",
 			Summary: "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.", Handler: setCommand},
-		{Name: "setnx", Arity: 3, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "setnx", Arity: 3, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(OW|Insert, 1, 0, 1)}, Group: g, Since: "1.0.0",
 			Summary: "Set the string value of a key only when the key doesn't exist.", Handler: setnxCommand},
-		{Name: "setex", Arity: 4, Flags: wd, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "setex", Arity: 4, Flags: wd, ACL: ACLString, Keys: []KeySpec{Range(OW|Update, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Sets the string value and expiration time of a key. Creates the key if it doesn't exist.", Handler: setexCommand},
-		{Name: "psetex", Arity: 4, Flags: wd, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.6.0",
+		{Name: "psetex", Arity: 4, Flags: wd, ACL: ACLString, Keys: []KeySpec{Range(OW|Update, 1, 0, 1)}, Group: g, Since: "2.6.0",
 			Summary: "Sets both string value and expiration time in milliseconds of a key. The key is created if it doesn't exist.", Handler: psetexCommand},
-		{Name: "mget", Arity: -2, Flags: rf, FirstKey: 1, LastKey: -1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "mget", Arity: -2, Flags: rf, ACL: ACLString, Tips: []string{TipMultiShard}, Keys: []KeySpec{Range(RO|Access, 1, -1, 1)},
+			Group: g, Since: "1.0.0",
 			Summary: "Atomically returns the string values of one or more keys.", Handler: mgetCommand},
-		{Name: "mset", Arity: -3, Flags: wd, FirstKey: 1, LastKey: -1, Step: 2, Group: g, Since: "1.0.1",
+		{Name: "mset", Arity: -3, Flags: wd, ACL: ACLString, Tips: []string{TipMultiShard, TipAllSucceeded}, Keys: []KeySpec{Range(OW|Update, 1, -1, 2)},
+			Group: g, Since: "1.0.1",
 			Summary: "Atomically creates or modifies the string values of one or more keys.", Handler: msetCommand},
-		{Name: "msetnx", Arity: -3, Flags: wd, FirstKey: 1, LastKey: -1, Step: 2, Group: g, Since: "1.0.1",
+		// MSETNX carries no request_policy:multi_shard tip (Redis 7.0 had one,
+		// with agg_min; 7.2 dropped both): it sets all keys or none, which
+		// only one node can do, so its keys must share a slot.
+		{Name: "msetnx", Arity: -3, Flags: wd, ACL: ACLString, Keys: []KeySpec{Range(OW|Insert, 1, -1, 2)}, Group: g, Since: "1.0.1",
 			Summary: "Atomically modifies the string values of one or more keys only when all keys don't exist.", Handler: msetnxCommand},
-		{Name: "getset", Arity: 3, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "getset", Arity: 3, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "1.0.0",
 			Summary: "Returns the previous string value of a key after setting it to a new value.", Handler: getsetCommand},
-		{Name: "getdel", Arity: 2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "6.2.0",
+		{Name: "getdel", Arity: 2, Flags: wf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Delete, 1, 0, 1)}, Group: g, Since: "6.2.0",
 			Summary: "Returns the string value of a key after deleting the key.", Handler: getdelCommand},
-		{Name: "getex", Arity: -2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "6.2.0",
+		{Name: "getex", Arity: -2, Flags: wf, ACL: ACLString, Keys: []KeySpec{{Flags: RW | Access | Update, Index: 1, Step: 1,
+			Notes: "RW and UPDATE because it changes the TTL"}}, Group: g, Since: "6.2.0",
 			Summary: "Returns the string value of a key after setting its expiration time.", Handler: getexCommand},
-		{Name: "append", Arity: 3, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.0.0",
+		{Name: "append", Arity: 3, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Insert, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.", Handler: appendCommand},
-		{Name: "strlen", Arity: 2, Flags: rf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.2.0",
+		{Name: "strlen", Arity: 2, Flags: rf, ACL: ACLString, Keys: []KeySpec{Range(RO, 1, 0, 1)}, Group: g, Since: "2.2.0",
 			Summary: "Returns the length of a string value.", Handler: strlenCommand},
-		{Name: "incr", Arity: 2, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "incr", Arity: 2, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "1.0.0",
 			Summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Handler: incrCommand},
-		{Name: "decr", Arity: 2, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "decr", Arity: 2, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "1.0.0",
 			Summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Handler: decrCommand},
-		{Name: "incrby", Arity: 3, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "incrby", Arity: 3, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "1.0.0",
 			Summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Handler: incrbyCommand},
-		{Name: "decrby", Arity: 3, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "1.0.0",
+		{Name: "decrby", Arity: 3, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "1.0.0",
 			Summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", Handler: decrbyCommand},
-		{Name: "incrbyfloat", Arity: 3, Flags: wdf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.6.0",
+		{Name: "incrbyfloat", Arity: 3, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "2.6.0",
 			Summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Handler: incrbyfloatCommand},
-		{Name: "getrange", Arity: 4, Flags: r, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.4.0",
+		{Name: "getrange", Arity: 4, Flags: r, ACL: ACLString, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "2.4.0",
 			Summary: "Returns a substring of the string stored at a key.", Handler: getrangeCommand},
-		{Name: "setrange", Arity: 4, Flags: wd, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "2.2.0",
+		{Name: "setrange", Arity: 4, Flags: wd, ACL: ACLString, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "2.2.0",
 			Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", Handler: setrangeCommand},
-		{Name: "delex", Arity: -2, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "8.4.0",
+		// DELEX's facts are Redis 8.4's (delex.json), DELIFEQ's Valkey 9.0's.
+		{Name: "delex", Arity: -2, Flags: wf, ACL: ACLString, Keys: []KeySpec{Range(RW|Delete, 1, 0, 1)}, Group: g, Since: "8.4.0",
 			Summary: "Conditionally removes the specified key based on value or digest comparison.", Handler: delexCommand},
 		// DELIFEQ is Valkey's (9.0) name for DELEX key IFEQ value.
-		{Name: "delifeq", Arity: 3, Flags: wf, FirstKey: 1, LastKey: 1, Step: 1, Group: g, Since: "9.0.0",
+		{Name: "delifeq", Arity: 3, Flags: FlagWrite, ACL: ACLString, Keys: []KeySpec{Range(RM|Access|Delete, 1, 0, 1)}, Group: g, Since: "9.0.0",
 			Summary: "Delete key if value matches string.", Handler: delifeqCommand},
 	}
 }
@@ -119,6 +128,17 @@ func replyLookup(c *Call, v []byte, ok bool, err error) {
 	default:
 		c.Reply.Bulk(v)
 	}
+}
+
+// setKeyFlags are the flags of SET's key, as Redis's setGetKeys: the
+// value is read (RW, access) with GET, only overwritten (OW) without.
+func setKeyFlags(args [][]byte) KeyFlags {
+	for _, a := range args[min(3, len(args)):] {
+		if resp.EqualFold(a, "get") {
+			return RW | Access | Update
+		}
+	}
+	return OW | Update
 }
 
 // setCommand is SET key value [NX|XX|IFEQ v|IFNE v] [GET] [EX s|PX ms|EXAT
@@ -238,7 +258,7 @@ func msetnxCommand(c *Call) { msetGeneric(c, true) }
 // keys exists (answering 1 or 0 instead of OK).
 func msetGeneric(c *Call, nx bool) {
 	if len(c.Args)%2 == 0 {
-		c.Reply.Error(errWrongArgs(cmdName(c)))
+		c.Reply.Error(resp.ErrWrongArgs(cmdName(c)))
 		return
 	}
 	pairs := c.Args[1:]
@@ -333,9 +353,9 @@ func getexCommand(c *Call) {
 // checkStringLength is Redis's checkStringLength: a string built from size
 // bytes plus add more must fit proto-max-bulk-len.
 func checkStringLength(c *Call, size, add int64) bool {
-	limit := int64(maxBulkLen)
-	if c.Server != nil {
-		if l := c.Server.lim.protoMaxBulkLen.Load(); l > 0 {
+	limit := int64(resp.MaxBulkLen)
+	if c.Host != nil {
+		if l := c.Host.ProtoMaxBulkLen(); l > 0 {
 			limit = l
 		}
 	}
@@ -358,7 +378,7 @@ func appendCommand(c *Call) {
 		return
 	}
 	if !checkStringLength(c, int64(len(old)), int64(len(add))) {
-		c.Reply.Error(errStringTooLong)
+		c.Reply.Error(resp.ErrStringTooLong)
 		return
 	}
 	// A new slice: old aliases store memory that the Put may reuse.
@@ -385,18 +405,18 @@ func incrCommand(c *Call) { incrDecr(c, 1) }
 func decrCommand(c *Call) { incrDecr(c, -1) }
 
 func incrbyCommand(c *Call) {
-	n, ok := parseInt64(c.Args[2])
+	n, ok := resp.ParseInt64(c.Args[2])
 	if !ok {
-		c.Reply.Error(errNotInteger)
+		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
 	incrDecr(c, n)
 }
 
 func decrbyCommand(c *Call) {
-	n, ok := parseInt64(c.Args[2])
+	n, ok := resp.ParseInt64(c.Args[2])
 	if !ok {
-		c.Reply.Error(errNotInteger)
+		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
 	if n == math.MinInt64 {
@@ -417,17 +437,17 @@ func incrDecr(c *Call, by int64) {
 	var old int64
 	if found {
 		var ok bool
-		if old, ok = parseInt64(v); !ok {
-			c.Reply.Error(errNotInteger)
+		if old, ok = resp.ParseInt64(v); !ok {
+			c.Reply.Error(resp.ErrNotInteger)
 			return
 		}
 	}
 	if (by < 0 && old < 0 && by < math.MinInt64-old) || (by > 0 && old > 0 && by > math.MaxInt64-old) {
-		c.Reply.Error(errOverflow)
+		c.Reply.Error(resp.ErrOverflow)
 		return
 	}
 	n := old + by
-	if err := putKeepTTL(tx, key, formatInt(n)); err != nil {
+	if err := putKeepTTL(tx, key, resp.FormatInt(n)); err != nil {
 		replyStoreError(c, err)
 		return
 	}
@@ -443,25 +463,25 @@ func incrbyfloatCommand(c *Call) {
 		replyStoreError(c, err)
 		return
 	}
-	old := longDoubleFromInt(0)
+	old := resp.LongDoubleFromInt(0)
 	if found {
 		var ok bool
-		if old, ok = parseLongDouble(v); !ok {
-			c.Reply.Error(errNotFloat)
+		if old, ok = resp.ParseLongDouble(v); !ok {
+			c.Reply.Error(resp.ErrNotFloat)
 			return
 		}
 	}
-	incr, ok := parseLongDouble(c.Args[2])
+	incr, ok := resp.ParseLongDouble(c.Args[2])
 	if !ok {
-		c.Reply.Error(errNotFloat)
+		c.Reply.Error(resp.ErrNotFloat)
 		return
 	}
-	sum, ok := addLongDouble(old, incr)
+	sum, ok := resp.AddLongDouble(old, incr)
 	if !ok {
-		c.Reply.Error(errNaNOrInf)
+		c.Reply.Error(resp.ErrNaNOrInf)
 		return
 	}
-	out := formatLongDouble(sum)
+	out := resp.FormatLongDouble(sum)
 	if err := putKeepTTL(tx, key, out); err != nil {
 		replyStoreError(c, err)
 		return
@@ -472,10 +492,10 @@ func incrbyfloatCommand(c *Call) {
 // getrangeCommand is GETRANGE key start end with Redis 7's clamping: negative
 // offsets count from the end, both ends inclusive, out of range answers "".
 func getrangeCommand(c *Call) {
-	start, ok1 := parseInt64(c.Args[2])
-	end, ok2 := parseInt64(c.Args[3])
+	start, ok1 := resp.ParseInt64(c.Args[2])
+	end, ok2 := resp.ParseInt64(c.Args[3])
 	if !ok1 || !ok2 {
-		c.Reply.Error(errNotInteger)
+		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
 	v, _, err := c.Tx.Get(c.Args[1])
@@ -512,13 +532,13 @@ func substr(v []byte, start, end int64) []byte {
 // to offset, refuses results above proto-max-bulk-len, keeps the TTL, and
 // creates no key for an empty value.
 func setrangeCommand(c *Call) {
-	offset, ok := parseInt64(c.Args[2])
+	offset, ok := resp.ParseInt64(c.Args[2])
 	if !ok {
-		c.Reply.Error(errNotInteger)
+		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
 	if offset < 0 {
-		c.Reply.Error(errOffsetRange)
+		c.Reply.Error(resp.ErrOffsetRange)
 		return
 	}
 	tx, key, value := c.Tx, c.Args[1], c.Args[3]
@@ -532,7 +552,7 @@ func setrangeCommand(c *Call) {
 		return
 	}
 	if !checkStringLength(c, offset, int64(len(value))) {
-		c.Reply.Error(errStringTooLong)
+		c.Reply.Error(resp.ErrStringTooLong)
 		return
 	}
 	size := max(int64(len(old)), offset+int64(len(value)))
@@ -566,18 +586,18 @@ func delexCommand(c *Call) {
 		return
 	}
 	if len(c.Args) != 4 {
-		c.Reply.Error(errSyntax)
+		c.Reply.Error(resp.ErrSyntax)
 		return
 	}
 	switch cond := c.Args[2]; {
-	case equalFold(cond, "ifeq"):
+	case resp.EqualFold(cond, "ifeq"):
 		deleteIf(c, key, c.Args[3], true)
-	case equalFold(cond, "ifne"):
+	case resp.EqualFold(cond, "ifne"):
 		deleteIf(c, key, c.Args[3], false)
-	case equalFold(cond, "ifdeq"), equalFold(cond, "ifdne"):
+	case resp.EqualFold(cond, "ifdeq"), resp.EqualFold(cond, "ifdne"):
 		c.Reply.Error("ERR IFDEQ and IFDNE are not supported: use IFEQ or IFNE")
 	default:
-		c.Reply.Error(errSyntax)
+		c.Reply.Error(resp.ErrSyntax)
 	}
 }
 

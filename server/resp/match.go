@@ -1,6 +1,6 @@
-package server
+package resp
 
-// globMatch reports whether str matches the glob pattern, exactly as Redis's
+// GlobMatch reports whether str matches the glob pattern, exactly as Redis's
 // stringmatchlen does for KEYS, SCAN MATCH and HSCAN MATCH:
 //
 //   - any sequence of bytes, including none
@@ -12,7 +12,7 @@ package server
 //
 // An unterminated bracket ends the pattern; a trailing backslash matches
 // itself. With nocase, ASCII letters match either case.
-func globMatch(pattern, str []byte, nocase bool) bool {
+func GlobMatch(pattern, str []byte, nocase bool) bool {
 	skipLonger := false
 	return globMatchImpl(pattern, str, nocase, &skipLonger)
 }
@@ -121,6 +121,6 @@ func lowerASCII(c int) int {
 	return c
 }
 
-// matchAll reports whether pattern is "*", which matches every key, so
+// MatchAll reports whether pattern is "*", which matches every key, so
 // KEYS and SCAN can skip matching altogether as Redis does.
-func matchAll(pattern []byte) bool { return len(pattern) == 1 && pattern[0] == '*' }
+func MatchAll(pattern []byte) bool { return len(pattern) == 1 && pattern[0] == '*' }

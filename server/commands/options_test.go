@@ -1,9 +1,8 @@
-package server
+package commands
 
 import (
 	"bufio"
 	"bytes"
-	"log/slog"
 	"math"
 	"strconv"
 	"testing"
@@ -12,140 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
-
-func TestParseInt64(t *testing.T) {
-	cases := []struct {
-		in   string
-		want int64
-		ok   bool
-	}{
-		{"0", 0, true},
-		{"1", 1, true},
-		{"-1", -1, true},
-		{"9223372036854775807", math.MaxInt64, true},
-		{"-9223372036854775808", math.MinInt64, true},
-		{"9223372036854775808", 0, false},
-		{"-9223372036854775809", 0, false},
-		{"18446744073709551616", 0, false},
-		{"99999999999999999999", 0, false},
-		{"", 0, false},
-		{"-", 0, false},
-		{"-0", 0, false},
-		{"01", 0, false},
-		{"+1", 0, false},
-		{" 1", 0, false},
-		{"1 ", 0, false},
-		{"1.0", 0, false},
-		{"1e3", 0, false},
-		{"0x10", 0, false},
-		{"abc", 0, false},
-		{"000000000000000000001", 0, false},
-	}
-	for _, tc := range cases {
-		got, ok := parseInt64([]byte(tc.in))
-		assert.Equal(t, tc.ok, ok, "%q", tc.in)
-		assert.Equal(t, tc.want, got, "%q", tc.in)
-	}
-}
-
-func TestParseScanCursor(t *testing.T) {
-	cases := []struct {
-		in   string
-		want uint64
-		ok   bool
-	}{
-		{"0", 0, true},
-		{"", 0, true},
-		{"17", 17, true},
-		{"+17", 17, true},
-		{"007", 7, true},
-		{"-1", math.MaxUint64, true},
-		{"18446744073709551615", math.MaxUint64, true},
-		{"18446744073709551616", 0, false},
-		{"+", 0, false},
-		{"-", 0, false},
-		{" 1", 0, false},
-		{"1x", 0, false},
-	}
-	for _, tc := range cases {
-		got, ok := parseScanCursor([]byte(tc.in))
-		assert.Equal(t, tc.ok, ok, "%q", tc.in)
-		assert.Equal(t, tc.want, got, "%q", tc.in)
-	}
-}
-
-func TestParseLongDouble(t *testing.T) {
-	valid := map[string]string{
-		"0":          "0",
-		"10.50":      "10.5",
-		"-3":         "-3",
-		"+3":         "3",
-		"1.":         "1",
-		".5":         "0.5",
-		"5.0e3":      "5000",
-		"1E2":        "100",
-		"2e-1":       "0.2",
-		"0x10":       "16",
-		"0X1.8p1":    "3",
-		"-0":         "0",
-		"1e20":       "100000000000000000000",
-		"0.00000001": "0.00000001",
-	}
-	for in, want := range valid {
-		f, ok := parseLongDouble([]byte(in))
-		require.True(t, ok, "%q", in)
-		assert.Equal(t, want, string(formatLongDouble(f)), "%q", in)
-	}
-	for _, in := range []string{"inf", "-INF", "Infinity", "+infinity"} {
-		f, ok := parseLongDouble([]byte(in))
-		require.True(t, ok, "%q", in)
-		assert.True(t, f.IsInf(), "%q", in)
-	}
-	invalid := []string{"", " 1", "1 ", "abc", "nan", "NaN", "-nan", ".", "e5", "1e", "1e+",
-		"0x", "0xg", "1_000", "0b101", "1e5000", "-1e5000", "1e-5000", "--1", "1..2", "0x1p"}
-	for _, in := range invalid {
-		_, ok := parseLongDouble([]byte(in))
-		assert.False(t, ok, "%q", in)
-	}
-	_, ok := parseLongDouble(make([]byte, maxLongDoubleChars))
-	assert.False(t, ok, "too long")
-}
-
-// TestAddLongDouble checks results that Redis (x87 long double, printed
-// with %.17Lf) gives and float64 does not.
-func TestAddLongDouble(t *testing.T) {
-	cases := []struct{ a, b, want string }{
-		{"10.50", "0.1", "10.6"},
-		{"1.1", "2.2", "3.3"},
-		{"0.1", "0.2", "0.3"},
-		{"5.0e3", "2.0e2", "5200"},
-		{"3", "-3", "0"},
-		{"-0.5", "0.25", "-0.25"},
-		{"1", "1e-20", "1"},
-		{"0", "1e-20", "0"},
-		{"-1e-20", "0", "0"},
-		{"9223372036854775807", "1", "9223372036854775808"},
-		{"1.5", "0x1p-1", "2"},
-	}
-	for _, tc := range cases {
-		a, ok := parseLongDouble([]byte(tc.a))
-		require.True(t, ok)
-		b, ok := parseLongDouble([]byte(tc.b))
-		require.True(t, ok)
-		sum, ok := addLongDouble(a, b)
-		require.True(t, ok, "%s+%s", tc.a, tc.b)
-		assert.Equal(t, tc.want, string(formatLongDouble(sum)), "%s+%s", tc.a, tc.b)
-	}
-	inf, _ := parseLongDouble([]byte("inf"))
-	one := longDoubleFromInt(1)
-	_, ok := addLongDouble(one, inf)
-	assert.False(t, ok, "1+inf")
-	big1, _ := parseLongDouble([]byte("1e4932"))
-	_, ok = addLongDouble(big1, big1)
-	assert.False(t, ok, "overflow to infinity")
-}
 
 func TestParseStrOptions(t *testing.T) {
 	args := func(s ...string) [][]byte {
@@ -207,7 +75,7 @@ func TestParseStrOptions(t *testing.T) {
 	}
 	for _, tc := range bad {
 		_, msg := parseStrOptions(args(tc.args...), tc.forSet)
-		assert.Equal(t, errSyntax, msg, "%v", tc.args)
+		assert.Equal(t, resp.ErrSyntax, msg, "%v", tc.args)
 	}
 }
 
@@ -223,13 +91,13 @@ func TestExpireAtMillis(t *testing.T) {
 		{"10", strPX, now + 10, ""},
 		{"10", strEXAT, 10_000, ""},
 		{"10", strPXAT, 10, ""},
-		{"0", strEX, 0, errInvalidExpire("set")},
-		{"-1", strPX, 0, errInvalidExpire("set")},
-		{"x", strEX, 0, errNotInteger},
+		{"0", strEX, 0, resp.ErrInvalidExpire("set")},
+		{"-1", strPX, 0, resp.ErrInvalidExpire("set")},
+		{"x", strEX, 0, resp.ErrNotInteger},
 		{"9223372036854775", strEXAT, 9223372036854775000, ""},
-		{"9223372036854776", strEXAT, 0, errInvalidExpire("set")},
-		{"9223372036854775", strEX, 0, errInvalidExpire("set")},
-		{strconv.FormatInt(math.MaxInt64, 10), strPX, 0, errInvalidExpire("set")},
+		{"9223372036854776", strEXAT, 0, resp.ErrInvalidExpire("set")},
+		{"9223372036854775", strEX, 0, resp.ErrInvalidExpire("set")},
+		{strconv.FormatInt(math.MaxInt64, 10), strPX, 0, resp.ErrInvalidExpire("set")},
 		{strconv.FormatInt(math.MaxInt64, 10), strPXAT, math.MaxInt64, ""},
 	}
 	for _, tc := range cases {
@@ -297,14 +165,14 @@ func TestParseScanOptions(t *testing.T) {
 		hscan bool
 		msg   string
 	}{
-		{[]string{"count", "0"}, false, errSyntax},
-		{[]string{"count", "-1"}, false, errSyntax},
-		{[]string{"count", "x"}, false, errNotInteger},
-		{[]string{"count"}, false, errSyntax},
-		{[]string{"match"}, false, errSyntax},
-		{[]string{"type", "string"}, true, errSyntax},
+		{[]string{"count", "0"}, false, resp.ErrSyntax},
+		{[]string{"count", "-1"}, false, resp.ErrSyntax},
+		{[]string{"count", "x"}, false, resp.ErrNotInteger},
+		{[]string{"count"}, false, resp.ErrSyntax},
+		{[]string{"match"}, false, resp.ErrSyntax},
+		{[]string{"type", "string"}, true, resp.ErrSyntax},
 		{[]string{"novalues"}, false, "ERR NOVALUES option can only be used in HSCAN"},
-		{[]string{"foo"}, true, errSyntax},
+		{[]string{"foo"}, true, resp.ErrSyntax},
 	}
 	for _, tc := range bad {
 		_, msg := parseScanOptions(args(tc.args...), tc.hscan)
@@ -337,35 +205,10 @@ func TestSubstr(t *testing.T) {
 // dataCommands returns the commands of the string, key and hash groups.
 func dataCommands() []*Command {
 	var out []*Command
-	for _, g := range []func() []*Command{stringCommands, keyCommands, hashCommands} {
+	for _, g := range []func() []*Command{StringCommands, KeyCommands, HashCommands} {
 		out = append(out, g()...)
 	}
 	return out
-}
-
-// commandKeys returns the key arguments of args for cmd, from FirstKey,
-// LastKey and Step as the dispatcher computes them.
-func commandKeys(cmd *Command, args [][]byte) [][]byte {
-	if cmd.FirstKey == 0 {
-		return nil
-	}
-	last := cmd.LastKey
-	if last < 0 {
-		last = len(args) + last
-	}
-	var keys [][]byte
-	for i := cmd.FirstKey; i <= last && i < len(args); i += cmd.Step {
-		keys = append(keys, args[i])
-	}
-	return keys
-}
-
-// arityOK is the dispatcher's arity check.
-func arityOK(cmd *Command, n int) bool {
-	if cmd.Arity >= 0 {
-		return n == cmd.Arity
-	}
-	return n >= -cmd.Arity
 }
 
 // FuzzDataCommands feeds arbitrary argument vectors (NUL-separated in raw)
@@ -394,27 +237,27 @@ func FuzzDataCommands(f *testing.F) {
 		f.Add(index[s[0]], []byte(s[1]), true)
 	}
 	st := store.New(store.Config{})
-	cfg := DefaultConfig()
-	// SETRANGE and APPEND may legitimately build strings up to this size:
-	// keep it small so that fuzz workers do not run out of memory.
-	cfg.ProtoMaxBulkLen = 1 << 20
-	srv := New(cfg, st, slog.New(slog.DiscardHandler))
+	// SETRANGE and APPEND may legitimately build strings up to this size
+	// (proto-max-bulk-len): keep it small so that fuzz workers do not run
+	// out of memory.
+	host := newTestHost(1 << 20)
 	f.Fuzz(func(t *testing.T, which uint16, raw []byte, resp3 bool) {
 		cmd := cmds[int(which)%len(cmds)]
 		args := append([][]byte{[]byte(cmd.Name)}, bytes.Split(raw, []byte{0})...)
 		if len(raw) == 0 {
 			args = args[:1]
 		}
-		if !arityOK(cmd, len(args)) {
+		if !cmd.ArityOK(len(args)) {
 			return
 		}
+		keys, _ := cmd.GetKeys(args, nil)
 		var slots []uint16
-		for _, k := range commandKeys(cmd, args) {
-			slots = append(slots, ring.KeySlot(k))
+		for _, k := range keys {
+			slots = append(slots, ring.KeySlot(args[k.Pos]))
 		}
-		var reply Reply
+		var reply resp.Reply
 		reply.SetRESP3(resp3)
-		call := &Call{Args: args, Reply: &reply, Server: srv}
+		call := &Call{Args: args, Reply: &reply, Store: st, Host: host}
 		if len(slots) > 0 {
 			call.Tx = st.LockSlots(slots)
 		}

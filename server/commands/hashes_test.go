@@ -1,4 +1,4 @@
-package server
+package commands
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/server/resp"
 )
 
 func TestHashCommands(t *testing.T) {
@@ -67,15 +69,15 @@ func TestHashCommands(t *testing.T) {
 		"hincrby hincrbyfloat": {
 			{args: []any{"HINCRBY", "h", "n", "5"}, want: int64(5)},
 			{args: []any{"HINCRBY", "h", "n", "-7"}, want: int64(-2)},
-			{args: []any{"HINCRBY", "h", "n", "x"}, err: errNotInteger},
+			{args: []any{"HINCRBY", "h", "n", "x"}, err: resp.ErrNotInteger},
 			{args: []any{"HSET", "h", "s", "abc", "big", "9223372036854775807"}, want: int64(2)},
 			{args: []any{"HINCRBY", "h", "s", "1"}, err: "ERR hash value is not an integer"},
-			{args: []any{"HINCRBY", "h", "big", "1"}, err: errOverflow},
+			{args: []any{"HINCRBY", "h", "big", "1"}, err: resp.ErrOverflow},
 			{args: []any{"HINCRBYFLOAT", "h", "f", "10.5"}, want: "10.5"},
 			{args: []any{"HINCRBYFLOAT", "h", "f", "0.1"}, want: "10.6"},
 			{args: []any{"HINCRBYFLOAT", "h", "n", "1.5"}, want: "-0.5"},
 			{args: []any{"HINCRBYFLOAT", "h", "s", "1"}, err: "ERR hash value is not a float"},
-			{args: []any{"HINCRBYFLOAT", "h", "f", "x"}, err: errNotFloat},
+			{args: []any{"HINCRBYFLOAT", "h", "f", "x"}, err: resp.ErrNotFloat},
 			{args: []any{"HINCRBYFLOAT", "h", "f", "inf"}, err: "ERR value is NaN or Infinity"},
 			{args: []any{"SET", "str", "1"}, want: "OK"},
 			{args: []any{"HINCRBY", "str", "f", "1"}, err: wrongType},
@@ -84,13 +86,13 @@ func TestHashCommands(t *testing.T) {
 		"hscan": {
 			{args: []any{"HSCAN", "nokey", "0"}, want: []any{"0", []any{}}},
 			{args: []any{"HSCAN", "nokey", "0", "bogus"}, want: []any{"0", []any{}}}, // options checked after the key
-			{args: []any{"HSCAN", "h", "x"}, err: errInvalidCursor},
+			{args: []any{"HSCAN", "h", "x"}, err: resp.ErrInvalidCursor},
 			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
 			{args: []any{"HSCAN", "h", "0"}, want: []any{"0", []any{"f", "v"}}},
 			{args: []any{"HSCAN", "h", "0", "NOVALUES"}, want: []any{"0", []any{"f"}}},
 			{args: []any{"HSCAN", "h", "0", "MATCH", "g*"}, want: []any{"0", []any{}}},
-			{args: []any{"HSCAN", "h", "0", "COUNT", "0"}, err: errSyntax},
-			{args: []any{"HSCAN", "h", "0", "TYPE", "string"}, err: errSyntax},
+			{args: []any{"HSCAN", "h", "0", "COUNT", "0"}, err: resp.ErrSyntax},
+			{args: []any{"HSCAN", "h", "0", "TYPE", "string"}, err: resp.ErrSyntax},
 			{args: []any{"SET", "s", "v"}, want: "OK"},
 			{args: []any{"HSCAN", "s", "0"}, err: wrongType},
 		},
@@ -106,9 +108,9 @@ func TestHashCommands(t *testing.T) {
 				want: byProto{[]any{"f", "v"}, []any{[]any{"f", "v"}}}},
 			{args: []any{"HRANDFIELD", "h", "-2", "withvalues"},
 				want: byProto{[]any{"f", "v", "f", "v"}, []any{[]any{"f", "v"}, []any{"f", "v"}}}},
-			{args: []any{"HRANDFIELD", "h", "1", "bogus"}, err: errSyntax},
-			{args: []any{"HRANDFIELD", "h", "1", "WITHVALUES", "x"}, err: errSyntax},
-			{args: []any{"HRANDFIELD", "h", "x"}, err: errNotInteger},
+			{args: []any{"HRANDFIELD", "h", "1", "bogus"}, err: resp.ErrSyntax},
+			{args: []any{"HRANDFIELD", "h", "1", "WITHVALUES", "x"}, err: resp.ErrSyntax},
+			{args: []any{"HRANDFIELD", "h", "x"}, err: resp.ErrNotInteger},
 			{args: []any{"HRANDFIELD", "h", "-9223372036854775808"},
 				err: "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"},
 			{args: []any{"HRANDFIELD", "h", "-9223372036854775807", "WITHVALUES"}, err: "ERR value is out of range"},

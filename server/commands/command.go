@@ -1,0 +1,189 @@
+// Package commands holds the command table's type and the command families
+// that need nothing but the keyspace: strings, generic keys, hashes and the
+// node-local LOCK.* commands. A family is a function returning its
+// []*Command; the front end (package server) registers it with one line in
+// its group list and does the rest: lookup, arity, auth, MULTI, routing,
+// locking the slots of the keys, replication, stats. A handler sees only a
+// Call: the arguments, the store transaction holding its keys' slots, the
+// reply writer and what Host provides; never a connection or the cluster.
+//
+// Every fact about a command (arity, flags, ACL categories, tips, key
+// specs, documentation, help text) is a field of its Command, as Redis 7
+// publishes them in src/commands/*.json; COMMAND INFO, COMMAND DOCS,
+// COMMAND GETKEYS and every decision of the front end are derived from
+// these fields (see docs/DESIGN.md).
+package commands
+
+import (
+	"strings"
+
+	"github.com/meshcache/meshcache/lock"
+	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/store"
+)
+
+// Flags describe a command to the dispatcher and to COMMAND's reply. The
+// ones up to FlagAllowBusy are Redis's command flags and COMMAND reports
+// them under their Redis names; the ones after are meshcache's own facts
+// that COMMAND does not report, because Redis has no such flag.
+type Flags uint64
+
+// Command flags, named as COMMAND reports them.
+const (
+	FlagWrite           Flags = 1 << iota // "write": changes the keyspace
+	FlagReadOnly                          // "readonly": reads the keyspace only
+	FlagDenyOOM                           // "denyoom": refused with -OOM above maxmemory
+	FlagAdmin                             // "admin" (implies the @admin and @dangerous categories)
+	FlagPubSub                            // "pubsub"
+	FlagNoScript                          // "noscript"
+	FlagBlocking                          // "blocking"
+	FlagLoading                           // "loading"
+	FlagStale                             // "stale"
+	FlagSkipMonitor                       // "skip_monitor"
+	FlagSkipSlowlog                       // "skip_slowlog": never in the slow log (EXEC logs its commands one by one; AUTH and HELLO carry passwords)
+	FlagAsking                            // "asking"
+	FlagFast                              // "fast": O(1) or O(log N)
+	FlagNoAuth                            // "no_auth": allowed before AUTH
+	FlagNoMandatoryKeys                   // "no_mandatory_keys"
+	FlagNoAsyncLoading                    // "no_async_loading"
+	FlagNoMulti                           // "no_multi": refused inside MULTI
+	FlagAllowBusy                         // "allow_busy"
+
+	// FlagRunsInMulti: runs at once even inside MULTI instead of being
+	// queued (EXEC DISCARD MULTI WATCH QUIT RESET), as Redis does.
+	FlagRunsInMulti
+	// FlagWatchesKeys: the command names keys that this node keeps for
+	// the connection (WATCH): they may span several slots of one node,
+	// but never several nodes, and the command is never forwarded.
+	FlagWatchesKeys
+	// FlagSecretArgs: the arguments carry a password (AUTH, HELLO): the
+	// command is never logged (slow log).
+	FlagSecretArgs
+)
+
+// reportedFlags are the flags COMMAND reports, in Redis's order, with their
+// names ("movablekeys", which is derived from the key specs, goes between
+// no_multi and allow_busy).
+var reportedFlags = []struct {
+	f    Flags
+	name string
+}{
+	{FlagWrite, "write"}, {FlagReadOnly, "readonly"}, {FlagDenyOOM, "denyoom"}, {FlagAdmin, "admin"},
+	{FlagPubSub, "pubsub"}, {FlagNoScript, "noscript"}, {FlagBlocking, "blocking"}, {FlagLoading, "loading"},
+	{FlagStale, "stale"}, {FlagSkipMonitor, "skip_monitor"}, {FlagSkipSlowlog, "skip_slowlog"},
+	{FlagAsking, "asking"}, {FlagFast, "fast"}, {FlagNoAuth, "no_auth"},
+	{FlagNoMandatoryKeys, "no_mandatory_keys"}, {FlagNoAsyncLoading, "no_async_loading"},
+	{FlagNoMulti, "no_multi"}, {0, "movablekeys"}, {FlagAllowBusy, "allow_busy"},
+}
+
+// Command is one entry of the command table: the single source for a
+// command's name, arity, flags, ACL categories, tips, key specs,
+// documentation, help text and handler. COMMAND, COMMAND INFO, COMMAND
+// DOCS, COMMAND GETKEYS, HELP replies and the front end's routing, MULTI,
+// slow log and merge decisions are all derived from it.
+type Command struct {
+	Name  string // lower case, as COMMAND reports it; "container|sub" for a subcommand
+	Arity int    // as Redis: n means exactly n args (name included), -n at least n
+	Flags Flags
+	// ACL are the categories Redis's JSON lists for the command; the ones
+	// implied by the flags (@write @read @admin @dangerous @pubsub @fast
+	// @slow @blocking) are added by Categories, as Redis does.
+	ACL ACL
+	// Tips are Redis's command tips as COMMAND INFO reports them, lower
+	// case: "request_policy:multi_shard", "response_policy:agg_sum",
+	// "nondeterministic_output" ... (see the Tip constants).
+	Tips []string
+	// Keys locate the key arguments, as Redis 7's key specs. The legacy
+	// first/last/step of COMMAND are derived from them (LegacyRange).
+	Keys []KeySpec
+	// VariableKeyFlags gives the flags of the keys of a VariableFlags key
+	// spec from the arguments, as Redis's getkeys_proc of the command
+	// (SET: OW without GET, RW with it).
+	VariableKeyFlags func(args [][]byte) KeyFlags
+	Group            string // COMMAND DOCS group: "string", "generic", "hash", "connection", "server", "transactions", "cluster"
+	Since            string // Redis version that introduced the command
+	Summary          string // one line for COMMAND DOCS
+	// Help is what the container's HELP reply says about this command,
+	// line by line as printed (descriptions indented by four spaces): a
+	// subcommand's syntax and description, or for a container the text
+	// for "(no subcommand)". HELP replies are generated from them.
+	Help []string
+	// Subcommands, for container commands (CLIENT, CONFIG ...). Their Name
+	// is "container|sub", e.g. "client|setname", as COMMAND reports them.
+	Subcommands []*Command
+	// Handler runs the command and writes exactly one reply.
+	Handler func(c *Call)
+}
+
+// Host is what the front end provides to every command.
+type Host interface {
+	// ProtoMaxBulkLen is proto-max-bulk-len: the largest string a
+	// command may build (APPEND, SETRANGE); 0 or less means the default.
+	ProtoMaxBulkLen() int64
+	// Command returns the table's command or "container|sub" named name
+	// (any case), nil if none.
+	Command(name string) *Command
+}
+
+// Call is one command being executed.
+type Call struct {
+	Args  [][]byte    // Args[0] is the command name as the client sent it
+	Tx    *store.Tx   // holds the slots of every key of the command; nil when it has none
+	Reply *resp.Reply // where the handler writes its reply
+	// Store is the node's keyspace, for commands without keys (DBSIZE,
+	// SCAN, FLUSHALL ...). Commands with keys use Tx.
+	Store *store.Store
+	Locks *lock.Table // the node-local lock table of the LOCK.* commands
+	Host  Host
+	// Conn is the front end's own state of the call (its connection and
+	// server), opaque here; only the front end's commands read it.
+	Conn any
+}
+
+// ArityOK reports whether n arguments (the name included) fit the command's arity.
+func (c *Command) ArityOK(n int) bool {
+	if c.Arity > 0 {
+		return n == c.Arity
+	}
+	return n >= -c.Arity
+}
+
+// HelpReply writes the HELP reply of container cmd as Redis's addReplyHelp
+// does: a header line, the container's own Help, each subcommand's Help in
+// the order of Subcommands, then HELP itself.
+func HelpReply(r *resp.Reply, cmd *Command) {
+	lines := cmd.Help
+	for _, sc := range cmd.Subcommands {
+		lines = append(lines[:len(lines):len(lines)], sc.Help...)
+	}
+	r.Array(len(lines) + 3)
+	r.Status(strings.ToUpper(cmd.Name) + " <subcommand> [<arg> [value] [opt] ...]. Subcommands are:")
+	for _, l := range lines {
+		r.Status(l)
+	}
+	r.Status("HELP")
+	r.Status("    Print this help.")
+}
+
+// FlagNames returns the flags COMMAND reports for c, in Redis's order.
+func (c *Command) FlagNames() []string {
+	var out []string
+	movable := c.MovableKeys()
+	for _, f := range reportedFlags {
+		if (f.f != 0 && c.Flags&f.f != 0) || (f.f == 0 && movable) {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+// Help is the handler of a container's HELP subcommand: the reply is
+// generated from the container's table entry (HelpReply).
+func Help(c *Call) {
+	cmd := c.Host.Command(string(c.Args[0]))
+	if cmd == nil {
+		c.Reply.Error("ERR unknown command")
+		return
+	}
+	HelpReply(c.Reply, cmd)
+}

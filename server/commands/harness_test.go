@@ -1,0 +1,216 @@
+package commands
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/require"
+	"github.com/tidwall/redcon"
+
+	"github.com/meshcache/meshcache/lock"
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/store"
+)
+
+// The families' tests run their commands over RESP, on a real store and
+// lock table, the way the front end runs them: look the command up, check
+// its arity, lock the slots of its keys (from the key specs), call the
+// handler. A go-redis client talks to it as to meshcache. The front end's
+// own checks (AUTH, MULTI, OOM, routing) are tested in package server.
+
+// families are the command groups of this package.
+func families() []*Command {
+	var out []*Command
+	for _, g := range []func() []*Command{StringCommands, KeyCommands, HashCommands, LockCommands} {
+		out = append(out, g()...)
+	}
+	return out
+}
+
+// testHost is the Host of the harness: a table of this package's commands.
+type testHost struct {
+	maxBulkLen int64
+	table      map[string]*Command
+}
+
+func newTestHost(maxBulkLen int64) *testHost {
+	h := &testHost{maxBulkLen: maxBulkLen, table: map[string]*Command{}}
+	for _, c := range families() {
+		h.table[c.Name] = c
+	}
+	return h
+}
+
+func (h *testHost) ProtoMaxBulkLen() int64 { return h.maxBulkLen }
+
+func (h *testHost) Command(name string) *Command { return h.table[strings.ToLower(name)] }
+
+// run runs one command as the front end would. FLUSHALL, the front end's,
+// is answered here so that each case starts on an empty keyspace.
+func (h *testHost) run(st *store.Store, locks *lock.Table, reply *resp.Reply, args [][]byte) {
+	name := strings.ToLower(string(args[0]))
+	if name == "flushall" {
+		st.Flush()
+		reply.OK()
+		return
+	}
+	cmd := h.table[name]
+	if cmd == nil {
+		reply.Error(fmt.Sprintf("ERR unknown command '%s'", args[0]))
+		return
+	}
+	if !cmd.ArityOK(len(args)) {
+		reply.Error("ERR wrong number of arguments for '" + cmd.Name + "' command")
+		return
+	}
+	call := &Call{Args: args, Reply: reply, Store: st, Locks: locks, Host: h}
+	if keys, ok := cmd.GetKeys(args, nil); ok && len(keys) > 0 {
+		slots := make([]uint16, 0, len(keys))
+		for _, k := range keys {
+			slots = append(slots, ring.KeySlot(args[k.Pos]))
+		}
+		call.Tx = st.LockSlots(slots)
+		defer call.Tx.Close()
+	}
+	cmd.Handler(call)
+}
+
+// startDataServer serves this package's commands on a free loopback port
+// over an empty store and returns its address; it stops when the test ends.
+func startDataServer(t *testing.T) string {
+	t.Helper()
+	h := newTestHost(0)
+	st := store.New(store.Config{})
+	locks := lock.NewTable(lock.TableConfig{})
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() { // owned by the test: stops when ln closes (Cleanup below)
+		defer wg.Done()
+		_ = redcon.Serve(ln, func(conn redcon.Conn, cmd redcon.Command) {
+			reply, _ := conn.Context().(*resp.Reply)
+			if reply == nil {
+				reply = &resp.Reply{}
+				conn.SetContext(reply)
+			}
+			if strings.EqualFold(string(cmd.Args[0]), "hello") {
+				hello(reply, cmd.Args)
+			} else {
+				h.run(st, locks, reply, cmd.Args)
+			}
+			conn.WriteRaw(reply.Bytes())
+			reply.Reset()
+		}, nil, nil)
+	}()
+	t.Cleanup(func() {
+		_ = ln.Close()
+		wg.Wait()
+	})
+	return ln.Addr().String()
+}
+
+// hello answers HELLO [2|3], as go-redis sends it on connect.
+func hello(r *resp.Reply, args [][]byte) {
+	proto := int64(2)
+	if len(args) > 1 {
+		proto, _ = strconv.ParseInt(string(args[1]), 10, 64)
+	}
+	if proto != 2 && proto != 3 {
+		r.Error("NOPROTO unsupported protocol version")
+		return
+	}
+	r.SetRESP3(proto == 3)
+	r.Map(3)
+	r.BulkString("server")
+	r.BulkString("redis")
+	r.BulkString("version")
+	r.BulkString("7.2.4")
+	r.BulkString("proto")
+	r.Int(proto)
+}
+
+// testServer is startDataServer's server, for the LOCK.* tests.
+type testServer struct{ addr string }
+
+func startServer(t *testing.T) *testServer { return &testServer{addr: startDataServer(t)} }
+
+// client returns a go-redis client of the given protocol for ts.
+func (ts *testServer) client(t *testing.T, proto int) *redis.Client {
+	c := redis.NewClient(&redis.Options{Addr: ts.addr, Protocol: proto, DisableIdentity: true,
+		MaxRetries: -1, DialTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second})
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// testCtx is a context bounded by a generous timeout, cancelled when the test ends.
+func testCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// readRawReply appends one complete RESP2/RESP3 reply read from r to out.
+func readRawReply(r *bufio.Reader, out *[]byte) error {
+	line, err := r.ReadBytes('\n')
+	if err != nil {
+		return err
+	}
+	*out = append(*out, line...)
+	if len(line) < 3 || line[len(line)-2] != '\r' {
+		return errors.New("short line")
+	}
+	body := line[1 : len(line)-2]
+	switch line[0] {
+	case '+', '-', ':', '_', ',', '#', '(':
+		return nil
+	case '$', '=', '!':
+		n, err := strconv.Atoi(string(body))
+		if err != nil || n < 0 {
+			return err // $-1: null
+		}
+		buf := make([]byte, n+2)
+		if _, err := ioReadFull(r, buf); err != nil {
+			return err
+		}
+		*out = append(*out, buf...)
+		return nil
+	case '*', '~', '>', '%', '|':
+		n, err := strconv.Atoi(string(body))
+		if err != nil {
+			return err
+		}
+		if line[0] == '%' || line[0] == '|' {
+			n *= 2
+		}
+		for i := 0; i < n; i++ {
+			if err := readRawReply(r, out); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown reply type %q", line[0])
+}
+
+func ioReadFull(r *bufio.Reader, buf []byte) (int, error) {
+	n := 0
+	for n < len(buf) {
+		m, err := r.Read(buf[n:])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
+}

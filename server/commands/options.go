@@ -1,0 +1,219 @@
+package commands
+
+import (
+	"bytes"
+	"math"
+
+	"github.com/meshcache/meshcache/server/resp"
+)
+
+// Options of SET and GETEX, as parseExtendedStringArgumentsOrReply names
+// them.
+type strFlags uint16
+
+const (
+	strNX strFlags = 1 << iota
+	strXX
+	strGet
+	strKeepTTL
+	strPersist
+	strEX
+	strPX
+	strEXAT
+	strPXAT
+	strIFEQ // Redis 8.4: set only if the current value equals
+	strIFNE // Redis 8.4: set only if the current value differs (or is missing)
+
+	strExpiry    = strEX | strPX | strEXAT | strPXAT
+	strCondition = strNX | strXX | strIFEQ | strIFNE
+)
+
+// strOptions are the parsed options of SET or GETEX.
+type strOptions struct {
+	flags  strFlags
+	expire []byte // the argument of EX/PX/EXAT/PXAT
+	match  []byte // the argument of IFEQ/IFNE
+}
+
+// parseStrOptions parses SET's options (forSet) or GETEX's, as Redis's
+// parseExtendedStringArgumentsOrReply does: any order, any case; a
+// repeated option is accepted and the last one wins, conflicting ones
+// (NX with XX, two expiry kinds, KEEPTTL with an expiry, PERSIST with an
+// expiry) are a syntax error, as are options of the other command. On
+// failure it returns the error reply.
+func parseStrOptions(args [][]byte, forSet bool) (strOptions, string) {
+	var o strOptions
+	for j := 0; j < len(args); j++ {
+		opt := args[j]
+		hasNext := j+1 < len(args)
+		f := o.flags
+		switch {
+		case forSet && resp.EqualFold(opt, "nx") && f&(strCondition&^strNX) == 0:
+			o.flags |= strNX
+		case forSet && resp.EqualFold(opt, "xx") && f&(strCondition&^strXX) == 0:
+			o.flags |= strXX
+		case forSet && resp.EqualFold(opt, "ifeq") && f&(strCondition&^strIFEQ) == 0 && hasNext:
+			o.flags |= strIFEQ
+			o.match = args[j+1]
+			j++
+		case forSet && resp.EqualFold(opt, "ifne") && f&(strCondition&^strIFNE) == 0 && hasNext:
+			o.flags |= strIFNE
+			o.match = args[j+1]
+			j++
+		case forSet && (resp.EqualFold(opt, "ifdeq") || resp.EqualFold(opt, "ifdne")):
+			return o, "ERR IFDEQ and IFDNE are not supported: use IFEQ or IFNE"
+		case forSet && resp.EqualFold(opt, "get"):
+			o.flags |= strGet
+		case forSet && resp.EqualFold(opt, "keepttl") && f&(strPersist|strExpiry) == 0:
+			o.flags |= strKeepTTL
+		case !forSet && resp.EqualFold(opt, "persist") && f&(strKeepTTL|strExpiry) == 0:
+			o.flags |= strPersist
+		case resp.EqualFold(opt, "ex") && f&(strKeepTTL|strPersist|strExpiry&^strEX) == 0 && hasNext:
+			o.flags |= strEX
+			o.expire = args[j+1]
+			j++
+		case resp.EqualFold(opt, "px") && f&(strKeepTTL|strPersist|strExpiry&^strPX) == 0 && hasNext:
+			o.flags |= strPX
+			o.expire = args[j+1]
+			j++
+		case resp.EqualFold(opt, "exat") && f&(strKeepTTL|strPersist|strExpiry&^strEXAT) == 0 && hasNext:
+			o.flags |= strEXAT
+			o.expire = args[j+1]
+			j++
+		case resp.EqualFold(opt, "pxat") && f&(strKeepTTL|strPersist|strExpiry&^strPXAT) == 0 && hasNext:
+			o.flags |= strPXAT
+			o.expire = args[j+1]
+			j++
+		default:
+			return o, resp.ErrSyntax
+		}
+	}
+	return o, ""
+}
+
+// expireAtMillis converts the expiry argument of SET, SETEX, PSETEX or GETEX
+// to unix milliseconds, as getExpireMillisecondsOrReply does: the number
+// must be a positive integer, seconds must not overflow when turned into
+// milliseconds, and a relative time (EX, PX) is added to nowMS without
+// overflowing. cmd names the command in the error.
+func expireAtMillis(arg []byte, flags strFlags, nowMS int64, cmd string) (int64, string) {
+	ms, ok := resp.ParseInt64(arg)
+	if !ok {
+		return 0, resp.ErrNotInteger
+	}
+	seconds := flags&(strEX|strEXAT) != 0
+	if ms <= 0 || (seconds && ms > math.MaxInt64/1000) {
+		return 0, resp.ErrInvalidExpire(cmd)
+	}
+	if seconds {
+		ms *= 1000
+	}
+	if flags&(strEX|strPX) != 0 {
+		if ms > math.MaxInt64-nowMS {
+			return 0, resp.ErrInvalidExpire(cmd)
+		}
+		ms += nowMS
+	}
+	if ms <= 0 {
+		return 0, resp.ErrInvalidExpire(cmd)
+	}
+	return ms, ""
+}
+
+// Options of EXPIRE, PEXPIRE, EXPIREAT and PEXPIREAT (Redis 7).
+type expireFlags uint8
+
+const (
+	expireNX expireFlags = 1 << iota // only when the key has no expiry
+	expireXX                         // only when the key has an expiry
+	expireGT                         // only when the new expiry is later
+	expireLT                         // only when the new expiry is sooner
+)
+
+// parseExpireFlags is parseExtendedExpireArgumentsOrReply: NX, XX, GT, LT in
+// any case and order; NX with any of the others, or GT with LT, is refused
+// with Redis's text.
+func parseExpireFlags(args [][]byte) (expireFlags, string) {
+	var f expireFlags
+	for _, a := range args {
+		switch {
+		case resp.EqualFold(a, "nx"):
+			f |= expireNX
+		case resp.EqualFold(a, "xx"):
+			f |= expireXX
+		case resp.EqualFold(a, "gt"):
+			f |= expireGT
+		case resp.EqualFold(a, "lt"):
+			f |= expireLT
+		default:
+			return 0, "ERR Unsupported option " + cString(a)
+		}
+	}
+	if f&expireNX != 0 && f&(expireXX|expireGT|expireLT) != 0 {
+		return 0, "ERR NX and XX, GT or LT options at the same time are not compatible"
+	}
+	if f&expireGT != 0 && f&expireLT != 0 {
+		return 0, "ERR GT and LT options at the same time are not compatible"
+	}
+	return f, ""
+}
+
+// cString returns b up to its first NUL byte, as C's %s prints it.
+func cString(b []byte) string {
+	if i := bytes.IndexByte(b, 0); i >= 0 {
+		b = b[:i]
+	}
+	return string(b)
+}
+
+// scanOptions are the options of SCAN and HSCAN.
+type scanOptions struct {
+	count    int64  // a hint: how much work one call does
+	pattern  []byte // MATCH; nil matches everything
+	typ      []byte // SCAN's TYPE filter; nil for none
+	noValues bool   // HSCAN NOVALUES: fields only
+}
+
+// defaultScanCount is the COUNT Redis uses when none is given.
+const defaultScanCount = 10
+
+// parseScanOptions parses the options after a SCAN or HSCAN cursor as
+// scanGenericCommand does: COUNT n (a positive integer), MATCH pattern,
+// TYPE name (SCAN only), NOVALUES (HSCAN only, Redis 7.4), in any order,
+// the last of a repeated option winning.
+func parseScanOptions(args [][]byte, isHScan bool) (scanOptions, string) {
+	o := scanOptions{count: defaultScanCount}
+	for i := 0; i < len(args); {
+		left := len(args) - i
+		switch {
+		case resp.EqualFold(args[i], "count") && left >= 2:
+			n, ok := resp.ParseInt64(args[i+1])
+			if !ok {
+				return o, resp.ErrNotInteger
+			}
+			if n < 1 {
+				return o, resp.ErrSyntax
+			}
+			o.count = n
+			i += 2
+		case resp.EqualFold(args[i], "match") && left >= 2:
+			o.pattern = args[i+1]
+			if resp.MatchAll(o.pattern) {
+				o.pattern = nil
+			}
+			i += 2
+		case resp.EqualFold(args[i], "type") && !isHScan && left >= 2:
+			o.typ = args[i+1]
+			i += 2
+		case resp.EqualFold(args[i], "novalues"):
+			if !isHScan {
+				return o, "ERR NOVALUES option can only be used in HSCAN"
+			}
+			o.noValues = true
+			i++
+		default:
+			return o, resp.ErrSyntax
+		}
+	}
+	return o, ""
+}
