@@ -306,14 +306,23 @@ func (s *Server) infoLatencyStats(b *strings.Builder) {
 	s.eachCommand(line)
 }
 
-// infoCluster: cluster_enabled as Redis, then the data movement under
+// infoCluster: cluster_enabled as Redis, cluster_settled (1 when this node
+// sees the cluster at rest, cluster.Node.Settled), then the data movement under
 // way: slots migrating or importing in the routing table, slot transfers
 // (snapshots building replicas or moving slots) running and done, their
 // bytes, and the configured transfer rate.
 func (s *Server) infoCluster(b *strings.Builder) {
 	field(b, "cluster_enabled", 1)
 	if s.cluster == nil {
+		field(b, "cluster_settled", 1) // a lone node leads every slot
 		return
+	}
+	if st, ok := s.cluster.(interface{ Settled() (bool, string) }); ok {
+		v := 0 // cluster.Node.Settled: routing table at its target, nothing moving
+		if settled, _ := st.Settled(); settled {
+			v = 1
+		}
+		field(b, "cluster_settled", v)
 	}
 	migrating, importing := s.movingSlots("")
 	info := s.cluster.ReplicationInfo()
