@@ -17,7 +17,8 @@ import (
 // says (the placement the coordinator converges on, computed by the same
 // ring.Place and, with replication, the table's preferred primaries), and,
 // with replication, no slot transfer runs here, every slot this node leads
-// has a synced replica when it should have one, and every slot it
+// has a synced replica when the placement gives it replicas (a lone node
+// asked for replicas stays degraded, and settled), and every slot it
 // replicates is in sync. When it is not settled, why says what is still
 // moving.
 //
@@ -115,7 +116,7 @@ func (in settleInput) unsettled(targets *lockedPlacements) string {
 	switch {
 	case in.transfers > 0:
 		return fmt.Sprintf("%d slot transfers running", in.transfers)
-	case in.degraded > 0:
+	case in.degraded > 0 && target.Replicas() > 0:
 		return fmt.Sprintf("%d led slots without a synced replica", in.degraded)
 	case in.syncing > 0:
 		return fmt.Sprintf("%d replica slots not in sync yet", in.syncing)

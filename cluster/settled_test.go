@@ -98,6 +98,7 @@ func TestSettled(t *testing.T) {
 		}), alive: alive(3, nil), replicas: 1, replicated: true}, ""},
 		{"a transfer running", settleInput{table: table(3, 3, 1, nil), alive: alive(3, nil), replicas: 1, replicated: true, transfers: 2}, "2 slot transfers"},
 		{"a led slot without a synced replica", settleInput{table: table(3, 3, 1, nil), alive: alive(3, nil), replicas: 1, replicated: true, degraded: 1}, "without a synced replica"},
+		{"lone node degraded", settleInput{table: table(1, 1, 0, nil), alive: alive(1, nil), replicas: 1, replicated: true, degraded: ring.SlotCount}, ""},
 		{"a replica slot syncing", settleInput{table: table(3, 3, 1, nil), alive: alive(3, nil), replicas: 1, replicated: true, syncing: 3}, "3 replica slots"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

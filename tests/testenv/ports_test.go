@@ -1,4 +1,4 @@
-package ports
+package testenv
 
 import (
 	"net"
@@ -24,5 +24,16 @@ func TestFreeChecksCompanion(t *testing.T) {
 		ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(q))
 		require.NoError(t, err, "port %d is not free", q)
 		assert.NoError(t, ln.Close())
+	}
+}
+
+func TestFreeRange(t *testing.T) {
+	base := FreeRange(t, 3, ClusterOffset)
+	for p := base; p < base+3; p++ {
+		for _, q := range []int{p, p + ClusterOffset} {
+			ln, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(q))
+			require.NoError(t, err, "port %d is not free", q)
+			assert.NoError(t, ln.Close())
+		}
 	}
 }
