@@ -45,6 +45,16 @@ func Main(m *testing.M) int {
 // failed build fails every test that asks for it.
 func Binary(t testing.TB, pkg string, race bool) string {
 	t.Helper()
+	path, err := Build(pkg, race)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// Build is Binary for callers without a test (TestMain, goroutines): it
+// returns the build's error instead of failing a test.
+func Build(pkg string, race bool) (string, error) {
 	key := fmt.Sprintf("%s race=%v", pkg, race)
 	buildMu.Lock()
 	r := built[key]
@@ -54,10 +64,7 @@ func Binary(t testing.TB, pkg string, race bool) string {
 	}
 	buildMu.Unlock()
 	r.once.Do(func() { r.path, r.err = build(pkg, race) })
-	if r.err != nil {
-		t.Fatal(r.err)
-	}
-	return r.path
+	return r.path, r.err
 }
 
 func build(pkg string, race bool) (string, error) {
