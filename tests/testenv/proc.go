@@ -94,8 +94,14 @@ func startProc(t testing.TB, port int, bin string, args ...string) (*Proc, error
 var errNotOurs = fmt.Errorf("another process answers on the port")
 
 // waitReady waits until the process answers on its port as itself.
-func (p *Proc) waitReady(d time.Duration) error {
-	c := redis.NewClient(&redis.Options{Addr: p.Addr, DialTimeout: time.Second, MaxRetries: -1, PoolSize: 1})
+func (p *Proc) waitReady(d time.Duration) error { return p.WaitServing(p.Addr, d) }
+
+// WaitServing waits up to d until the process answers on addr as itself
+// (a process may serve several addresses: meshcache --local-cluster). It
+// returns an error when the process exits first, another process answers
+// there, or d passes.
+func (p *Proc) WaitServing(addr string, d time.Duration) error {
+	c := redis.NewClient(&redis.Options{Addr: addr, DialTimeout: time.Second, MaxRetries: -1, PoolSize: 1})
 	defer c.Close()
 	return Until(d, func() error {
 		select {
@@ -104,7 +110,7 @@ func (p *Proc) waitReady(d time.Duration) error {
 		default:
 		}
 		// Wait for the port first: go-redis logs every refused dial.
-		conn, err := net.DialTimeout("tcp", p.Addr, time.Second)
+		conn, err := net.DialTimeout("tcp", addr, time.Second)
 		if err != nil {
 			return err
 		}
