@@ -126,7 +126,8 @@ func startNode(t *testing.T, ctx context.Context, logger *slog.Logger, o nodeOpt
 }
 
 // startCluster starts size nodes, each joining the first, and waits until
-// all of them hold the same table naming all of them.
+// all of them hold the same table naming all of them and are settled
+// (Node.Settled: every node sees every other, nothing moving).
 func startCluster(t *testing.T, ctx context.Context, size int, o nodeOpts) []*Node {
 	t.Helper()
 	logger := testLogger(t)
@@ -138,6 +139,11 @@ func startCluster(t *testing.T, ctx context.Context, size int, o nodeOpts) []*No
 		nodes = append(nodes, n)
 	}
 	waitConverged(t, nodes, nodes)
+	members := make([]testenv.Member, len(nodes))
+	for i, n := range nodes {
+		members[i] = n
+	}
+	testenv.WaitMembersSettled(t, 20*time.Second, members...)
 	return nodes
 }
 

@@ -3,6 +3,7 @@ package testenv
 import (
 	"errors"
 	"os/exec"
+	"slices"
 	"strconv"
 	"testing"
 )
@@ -37,10 +38,11 @@ func startOneRedis(t testing.TB, bin string, extra []string) *Proc {
 	t.Helper()
 	var last error
 	for range 5 {
-		port := Free(t, 0) // redis-server without cluster-enabled: no cluster port
-		if len(extra) > 0 {
-			port = Free(t, ClusterOffset) // it may be cluster-enabled: keep port+10000 free too
+		companion := 0 // redis-server without cluster-enabled: no cluster port
+		if slices.Contains(extra, "--cluster-enabled") {
+			companion = ClusterOffset // its cluster bus listens on port+10000
 		}
+		port := Free(t, companion)
 		args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1",
 			"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", t.TempDir()}, extra...)
 		p, err := startProc(t, port, bin, args...)

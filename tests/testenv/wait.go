@@ -54,14 +54,3 @@ func Wait(t testing.TB, d time.Duration, what string, cond func() error) {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
-
-// WaitTrue is Wait for a condition without a reason to report.
-func WaitTrue(t testing.TB, d time.Duration, what string, cond func() bool) {
-	t.Helper()
-	Wait(t, d, what, func() error {
-		if cond() {
-			return nil
-		}
-		return fmt.Errorf("still false")
-	})
-}
