@@ -43,7 +43,7 @@ func TestKeySlotReference(t *testing.T) {
 // TestCluster runs the read-mostly checks against one shared 3-node cluster:
 // each subtest uses its own key prefix.
 func TestCluster(t *testing.T) {
-	tc := startCluster(t, 3)
+	tc := startCluster(t, 3, formInOneStep...)
 	view := tc.waitConverged(t, 3, 180*time.Second)
 	for _, n := range tc.nodes {
 		assert.Positive(t, view.slotCount(n.addr), "node %s owns no slot", n.addr)
@@ -504,7 +504,7 @@ func testRedisPyCluster(t *testing.T, tc *testCluster) {
 // TestClusterRedirectMode checks --cluster-redirect: -MOVED to the owner,
 // exactly as Redis Cluster answers, and redis-cli -c following it.
 func TestClusterRedirectMode(t *testing.T) {
-	tc := startCluster(t, 3, "--cluster-redirect")
+	tc := startCluster(t, 3, append([]string{"--cluster-redirect"}, formInOneStep...)...)
 	view := tc.waitConverged(t, 3, 180*time.Second)
 	testRedirect(t, tc, view)
 	tc.assertStable(t, view)
