@@ -92,6 +92,16 @@ func startCluster(t *testing.T, n int, args ...string) *testCluster {
 	for range n - 1 {
 		tc.addNode(t, args...)
 	}
+	// Stop the nodes still in the cluster together when the test ends: they
+	// drain in parallel. This runs before the nodes' own cleanups, and after
+	// those of nodes added later, which stop on their own.
+	t.Cleanup(func() {
+		procs := make([]*testenv.Proc, len(tc.nodes))
+		for i, n := range tc.nodes {
+			procs[i] = n.Proc
+		}
+		testenv.StopAll(procs...)
+	})
 	tc.waitConverged(t, n, 180*time.Second)
 	return tc
 }

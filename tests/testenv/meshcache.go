@@ -42,7 +42,8 @@ const SettleTimeout = 120 * time.Second
 
 // StartCluster starts n meshcache nodes from bin with args, the first
 // alone and the others joining its cluster port, and waits until the
-// cluster is settled (WaitSettled).
+// cluster is settled (WaitSettled). When the test ends the nodes are
+// stopped together (StopAll).
 func StartCluster(t testing.TB, bin string, n int, args ...string) []*Proc {
 	t.Helper()
 	nodes := []*Proc{StartNode(t, bin, args...)}
@@ -50,6 +51,7 @@ func StartCluster(t testing.TB, bin string, n int, args ...string) []*Proc {
 	for range n - 1 {
 		nodes = append(nodes, StartNode(t, bin, join...))
 	}
+	t.Cleanup(func() { StopAll(nodes...) }) // runs before each node's own Stop
 	WaitSettled(t, SettleTimeout, nodes...)
 	return nodes
 }

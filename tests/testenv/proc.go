@@ -212,6 +212,17 @@ func (p *Proc) Stop() {
 	}
 }
 
+// StopAll stops the processes at once (see Stop): the nodes of a cluster
+// drain in parallel, in about the time one takes, where one after the
+// other each would hand its slots to the next.
+func StopAll(procs ...*Proc) {
+	var wg sync.WaitGroup
+	for _, p := range procs {
+		wg.Go(p.Stop)
+	}
+	wg.Wait()
+}
+
 // Client returns a go-redis client for the process, closed when the test
 // ends.
 func (p *Proc) Client(protocol int) *redis.Client {
