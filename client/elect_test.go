@@ -127,16 +127,16 @@ func TestElectLeadershipLost(t *testing.T) {
 	case <-ctx.Done():
 		t.Fatal("no leader elected")
 	}
-	nodes[0].pause()
-	nodes[1].pause()
+	nodes[0].Pause()
+	nodes[1].Pause()
 	select {
 	case cause := <-causes:
 		assert.True(t, errors.Is(cause, ErrLeadershipLost), "cause %v", cause)
 	case <-time.After(20 * time.Second):
 		t.Fatal("the leader did not learn it lost leadership")
 	}
-	nodes[0].resume()
-	nodes[1].resume()
+	nodes[0].Resume()
+	nodes[1].Resume()
 	wg.Wait()
 	require.GreaterOrEqual(t, tr.count(), 2)
 	tr.check(t)

@@ -55,6 +55,8 @@ func contend(t *testing.T, c *Client, name string, workers, rounds int) {
 				if prev := lastToken.Swap(tok); tok <= prev {
 					disorder.Add(1)
 				}
+				// Hold the lock for a moment: a scenario step (give
+				// another holder the chance to overlap), not a wait.
 				time.Sleep(time.Millisecond)
 				inside.Add(-1)
 				done.Add(1)
@@ -145,15 +147,15 @@ func TestMutexLostWhenNodesPause(t *testing.T) {
 	lost := m.Lost()
 
 	// N = min(5, 3): the lock lives on all three nodes; two are a majority.
-	nodes[0].pause()
-	nodes[1].pause()
+	nodes[0].Pause()
+	nodes[1].Pause()
 	select {
 	case <-lost:
 	case <-time.After(20 * time.Second):
 		t.Fatal("Lost not closed while a majority of the lock's nodes was frozen")
 	}
-	nodes[0].resume()
-	nodes[1].resume()
+	nodes[0].Resume()
+	nodes[1].Resume()
 	assert.True(t, isClosed(m.Lost()))
 	assert.ErrorIs(t, m.Extend(ctx), ErrNotHeld)
 	assert.ErrorIs(t, m.Unlock(ctx), ErrNotHeld)
@@ -175,7 +177,7 @@ func TestMutexSurvivesMinorityLoss(t *testing.T) {
 	before := m.Token()
 	require.NoError(t, m.Unlock(ctx))
 
-	nodes[2].kill()
+	nodes[2].Kill()
 	contend(t, c, "survivor", 3, 4)
 	require.NoError(t, m.Lock(ctx))
 	assert.Greater(t, m.Token(), before)

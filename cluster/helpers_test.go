@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // echoExecutor is a real Executor: it answers every command with its
@@ -124,7 +126,8 @@ func startNode(t *testing.T, ctx context.Context, logger *slog.Logger, o nodeOpt
 }
 
 // startCluster starts size nodes, each joining the first, and waits until
-// all of them hold the same table naming all of them.
+// all of them hold the same table naming all of them and are settled
+// (Node.Settled: every node sees every other, nothing moving).
 func startCluster(t *testing.T, ctx context.Context, size int, o nodeOpts) []*Node {
 	t.Helper()
 	logger := testLogger(t)
@@ -136,6 +139,11 @@ func startCluster(t *testing.T, ctx context.Context, size int, o nodeOpts) []*No
 		nodes = append(nodes, n)
 	}
 	waitConverged(t, nodes, nodes)
+	members := make([]testenv.Member, len(nodes))
+	for i, n := range nodes {
+		members[i] = n
+	}
+	testenv.WaitMembersSettled(t, 20*time.Second, members...)
 	return nodes
 }
 
@@ -170,17 +178,12 @@ func converged(nodes, want []*Node) (bool, string) {
 // waitConverged waits (up to 20 s) until converged(nodes, want).
 func waitConverged(t *testing.T, nodes, want []*Node) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ok, why := converged(nodes, want)
-		if ok {
-			return
+	testenv.Wait(t, 20*time.Second, "a converged cluster", func() error {
+		if ok, why := converged(nodes, want); !ok {
+			return errors.New(why)
 		}
-		if time.Now().After(deadline) {
-			require.FailNow(t, "cluster did not converge", why)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 func clusterAddrs(nodes ...*Node) []string {

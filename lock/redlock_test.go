@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -81,7 +80,9 @@ func contend(t *testing.T, lockers []*Locker, workers, rounds int, ttl time.Dura
 					t.Errorf("token %d not above the previous holder's %d", lk.Token(), prev)
 				}
 				atomic.StoreUint64(&lastToken, lk.Token())
-				time.Sleep(time.Millisecond) // hold it for a moment
+				// Hold it for a moment: a scenario step (give a second
+				// holder the chance to overlap), not a wait on a condition.
+				time.Sleep(time.Millisecond)
 				inside.Add(-1)
 				assert.NoError(t, lk.Release(ctx))
 				if sections.Add(1) == total/2 && midway != nil {
@@ -101,8 +102,8 @@ func TestRedisMutualExclusionSurvivesMinorityKill(t *testing.T) {
 		lockers = append(lockers, redisLocker(t, procs, WithRetryDelay(time.Millisecond, 10*time.Millisecond)))
 	}
 	contend(t, lockers, 6, 25, 5*time.Second, func() {
-		procs[1].kill()
-		procs[3].kill()
+		procs[1].Kill()
+		procs[3].Kill()
 	})
 }
 
@@ -119,7 +120,7 @@ func TestRedisReleaseAndExtendOnlyByHolder(t *testing.T) {
 	assert.LessOrEqual(t, a.Validity(), 10*time.Second-Drift(10*time.Second))
 
 	// The keys are what the backend documents.
-	raw := redis.NewClient(ClientOptions(procs[0].addr))
+	raw := redis.NewClient(ClientOptions(procs[0].Addr))
 	defer raw.Close()
 	assert.Equal(t, a.Holder(), raw.Get(ctx, "test:{job}").Val())
 	assert.Equal(t, fmt.Sprint(a.Token()), raw.Get(ctx, "test:{job}:fence").Val())
@@ -198,8 +199,8 @@ func TestRedisLostWhenRenewalPaused(t *testing.T) {
 	lk, err := l.Acquire(ctx, "paused", 600*time.Millisecond)
 	require.NoError(t, err)
 
-	procs[0].signal(t, syscall.SIGSTOP)
-	procs[1].signal(t, syscall.SIGSTOP)
+	procs[0].Pause()
+	procs[1].Pause()
 	select {
 	case <-lk.Lost():
 	case <-ctx.Done():
@@ -210,8 +211,8 @@ func TestRedisLostWhenRenewalPaused(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the lock's context did not end with it")
 	}
-	procs[0].signal(t, syscall.SIGCONT)
-	procs[1].signal(t, syscall.SIGCONT)
+	procs[0].Resume()
+	procs[1].Resume()
 
 	require.ErrorIs(t, lk.Extend(ctx), ErrNotHeld)
 	next, err := l.Acquire(ctx, "paused", 10*time.Second)
@@ -238,11 +239,11 @@ func TestRedisLostWhenRenewalSplits(t *testing.T) {
 
 	// The lease goes from one server (if it was granted there at all) and
 	// another stops answering: one renewal succeeds at most.
-	rc := redis.NewClient(ClientOptions(procs[0].addr))
+	rc := redis.NewClient(ClientOptions(procs[0].Addr))
 	t.Cleanup(func() { _ = rc.Close() })
 	require.NoError(t, rc.Del(ctx, "test:{split}").Err())
-	procs[1].signal(t, syscall.SIGSTOP)
-	t.Cleanup(func() { _ = procs[1].cmd.Process.Signal(syscall.SIGCONT) })
+	procs[1].Pause()
+	t.Cleanup(procs[1].Resume)
 	select {
 	case <-lk.Lost():
 		assert.GreaterOrEqual(t, time.Since(before), Validity(ttl, took), "declared lost before its validity ran out")
@@ -257,8 +258,8 @@ func TestRedisLostWhenRenewalSplits(t *testing.T) {
 func TestRedisMinorityStoppedDoesNotBlock(t *testing.T) {
 	procs := startRedis(t, 3)
 	l := redisLocker(t, procs, WithEndpointTimeout(100*time.Millisecond))
-	procs[2].signal(t, syscall.SIGSTOP)
-	t.Cleanup(func() { _ = procs[2].cmd.Process.Signal(syscall.SIGCONT) })
+	procs[2].Pause()
+	t.Cleanup(procs[2].Resume)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	lk, err := l.Acquire(ctx, "m", 5*time.Second)
@@ -353,6 +354,9 @@ func TestMeshcacheTakenUnavailableAndCleanup(t *testing.T) {
 	for _, i := range []int{3, 4} {
 		ok, _, _ := nodes[i].table.Acquire("t", "probe", time.Millisecond)
 		assert.True(t, ok, "node %d still has the failed attempt's lease", i)
+		// The probe's own lease must not refuse the acquire below, which
+		// can come within its millisecond on a fast machine.
+		assert.True(t, nodes[i].table.Release("t", "probe"), "node %d: release the probe", i)
 	}
 	require.NoError(t, a.Release(ctx))
 
@@ -402,6 +406,9 @@ func TestMeshcacheWatchdogRenews(t *testing.T) {
 		got, err := other.TryAcquire(ctx, "renewed", ttl)
 		require.Error(t, err, "a second client took a renewed lock")
 		require.Nil(t, got)
+		// Probe again a fifth of a TTL later: the scenario spans several
+		// TTLs so that only renewals can keep the lock; there is no
+		// condition to wait for.
 		time.Sleep(ttl / 5)
 	}
 	select {

@@ -27,66 +27,15 @@ func startReplCluster(t *testing.T, n int, configure func(*Config)) []*clusterNo
 	return nodes
 }
 
-// waitReplicasSynced waits until the routing table is the target
-// placement with every slot stable, no led slot lacks a live replica
-// (none degraded) and no transfer runs. Tests then pick keys whose replica
-// also reports the slot in sync (syncedKeyOn): see the report about
-// replicas left on an old primary's stream after a handoff.
+// waitReplicasSynced waits until the alive nodes are settled
+// (waitConverged): the routing table is the target placement with every
+// slot stable, no led slot lacks a synced replica (none degraded), no
+// replica slot is still syncing and no transfer runs. Tests then pick keys
+// whose replica also reports the slot in sync (syncedKeyOn): see the
+// report about replicas left on an old primary's stream after a handoff.
 func waitReplicasSynced(t *testing.T, nodes []*clusterNode) {
 	t.Helper()
-	var alive []*clusterNode
-	for _, n := range nodes {
-		if n.alive {
-			alive = append(alive, n)
-		}
-	}
-	byID := map[ring.NodeID]*clusterNode{}
-	for _, n := range alive {
-		byID[n.node.ID()] = n
-	}
-	settled := func() string {
-		tb := alive[0].node.Table()
-		if tb == nil {
-			return "no table"
-		}
-		ids := make([]ring.NodeID, 0, len(alive))
-		for _, n := range alive {
-			info := n.node.ReplicationInfo()
-			if info.DegradedSlots != 0 || info.Transfers != 0 {
-				return fmt.Sprintf("%s: %d slots degraded, %d transfers running", n.addr, info.DegradedSlots, info.Transfers)
-			}
-			if e := n.node.Table().Epoch; e != tb.Epoch {
-				return fmt.Sprintf("%s: epoch %d, first node %d", n.addr, e, tb.Epoch)
-			}
-			ids = append(ids, n.node.ID())
-		}
-		slices.Sort(ids)
-		target, err := ring.Place(ids, alive[0].srv.Config().Replicas)
-		if err != nil {
-			return err.Error()
-		}
-		if d := tb.Diff(target.WithPreferences(tb)); len(d) > 0 {
-			return fmt.Sprintf("%d slots differ from the target placement", len(d))
-		}
-		for s := range ring.SlotCount {
-			if st := tb.State(uint16(s)); st.Kind != ring.SlotStable {
-				return fmt.Sprintf("slot %d is %s", s, st.Kind)
-			}
-			for _, id := range tb.Owners(uint16(s))[1:] {
-				if byID[id] == nil {
-					return fmt.Sprintf("slot %d has replica %s, not a test node", s, id)
-				}
-			}
-		}
-		return ""
-	}
-	deadline := time.Now().Add(90 * time.Second)
-	for why := settled(); why != ""; why = settled() {
-		if time.Now().After(deadline) {
-			require.FailNow(t, "replicas did not settle", "%d nodes: %s", len(alive), why)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	waitConverged(t, nodes)
 }
 
 // storeGet reads key straight from a node's store, as the node holds it.

@@ -19,6 +19,7 @@ import (
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
+	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // testGossipProfile: lan rather than local timing, because these tests
@@ -96,58 +97,34 @@ func startClusterNode(t *testing.T, seeds []string, configure func(*Config), rep
 }
 
 // startNodes starts n nodes that join the first one (see startClusterNode)
-// and waits until they agree on one table that names all n.
+// and waits until the cluster is settled (testenv.StartInProcess).
 func startNodes(t *testing.T, n int, configure func(*Config), replicate bool) []*clusterNode {
 	t.Helper()
-	nodes := []*clusterNode{startClusterNode(t, nil, configure, replicate)}
-	for i := 1; i < n; i++ {
-		nodes = append(nodes, startClusterNode(t, []string{nodes[0].node.ClusterAddr()}, configure, replicate))
-	}
-	waitConverged(t, nodes)
-	return nodes
+	return testenv.StartInProcess(t, n,
+		func(seeds []string) *clusterNode { return startClusterNode(t, seeds, configure, replicate) },
+		func(c *clusterNode) testenv.InProcessNode { return c.node })
 }
 
-// startCluster starts n nodes that do not replicate and waits until every
-// node holds the same table naming all n with every slot assigned.
+// startCluster starts n nodes that do not replicate and waits until the
+// cluster is settled.
 func startCluster(t *testing.T, n int, configure func(*Config)) []*clusterNode {
 	t.Helper()
 	return startNodes(t, n, configure, false)
 }
 
-// waitConverged waits until the alive nodes agree on one table that names
-// exactly them and assigns every slot.
+// waitConverged waits until the alive nodes are settled: every one reports
+// cluster.Node.Settled (its table is the target placement of the alive
+// members, nothing moving) and all hold one table naming exactly them, so a
+// test's keys do not move under it.
 func waitConverged(t *testing.T, nodes []*clusterNode) {
 	t.Helper()
-	var alive []*clusterNode
+	var alive []testenv.Member
 	for _, n := range nodes {
 		if n.alive {
-			alive = append(alive, n)
+			alive = append(alive, n.node)
 		}
 	}
-	require.Eventually(t, func() bool {
-		first := alive[0].node.Table()
-		if first == nil || len(first.Members()) != len(alive) || first.Assigned() != ring.SlotCount {
-			return false
-		}
-		for _, n := range alive {
-			tb := n.node.Table()
-			if tb == nil || tb.Epoch != first.Epoch {
-				return false
-			}
-			if _, ok := first.Member(n.node.ID()); !ok {
-				return false
-			}
-		}
-		return true
-	}, 30*time.Second, 20*time.Millisecond, "cluster of %d did not converge", len(alive))
-	// Settle: the coordinator may still be finishing a change (it runs
-	// every second with the lan profile); wait until the epoch holds over
-	// two of its rounds, so a test's keys do not move under it.
-	require.Eventually(t, func() bool {
-		e := alive[0].node.Table().Epoch
-		time.Sleep(2200 * time.Millisecond)
-		return alive[0].node.Table().Epoch == e
-	}, 30*time.Second, 10*time.Millisecond, "routing table did not settle")
+	testenv.WaitMembersSettled(t, testenv.SettleTimeout, alive...)
 }
 
 // ownerOf returns the node leading key's slot.

@@ -293,7 +293,8 @@ func (s *Server) infoLatencyStats(b *strings.Builder) {
 	s.eachCommand(line)
 }
 
-// infoCluster: cluster_enabled as Redis, then the data movement under
+// infoCluster: cluster_enabled as Redis, cluster_settled (1 when this node
+// sees the cluster at rest, cluster.Node.Settled), then the data movement under
 // way: slots migrating or importing in the routing table, slot transfers
 // (snapshots building replicas or moving slots) running and done, their
 // bytes, and the configured transfer rate. A standalone node moves no
@@ -301,8 +302,14 @@ func (s *Server) infoLatencyStats(b *strings.Builder) {
 func (s *Server) infoCluster(b *strings.Builder) {
 	field(b, "cluster_enabled", 1)
 	if s.standalone {
+		field(b, "cluster_settled", 1) // a lone node leads every slot
 		return
 	}
+	settled := 0 // the routing table at its target, nothing moving
+	if ok, _ := s.cluster.Settled(); ok {
+		settled = 1
+	}
+	field(b, "cluster_settled", settled)
 	migrating, importing := s.movingSlots("")
 	info := s.cluster.ReplicationInfo()
 	rate := s.cluster.MigrationRate()

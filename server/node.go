@@ -104,11 +104,16 @@ type Leaver interface {
 	Leave(ctx context.Context) error
 }
 
-// Migrations is the rate slot transfers may send at (INFO, CONFIG SET
-// migration-rate).
+// Migrations is the data moving between nodes: the rate slot transfers
+// may send at (INFO, CONFIG SET migration-rate) and whether anything is
+// left to move (INFO cluster_settled).
 type Migrations interface {
 	MigrationRate() int64
 	SetMigrationRate(rate int64)
+	// Settled reports whether this node sees the cluster at rest: the
+	// routing table equals the target placement, no slot migrates and
+	// every slot has its replicas; why says what is left when not.
+	Settled() (settled bool, why string)
 }
 
 // Cluster is the node's cluster membership as the server uses it, one part

@@ -16,6 +16,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // TestKeySlotReference pins the suite's own CRC16 to the values the Redis
@@ -41,7 +43,7 @@ func TestKeySlotReference(t *testing.T) {
 // TestCluster runs the read-mostly checks against one shared 3-node cluster:
 // each subtest uses its own key prefix.
 func TestCluster(t *testing.T) {
-	tc := startCluster(t, 3)
+	tc := startCluster(t, 3, formInOneStep...)
 	view := tc.waitConverged(t, 3, 180*time.Second)
 	for _, n := range tc.nodes {
 		assert.Positive(t, view.slotCount(n.addr), "node %s owns no slot", n.addr)
@@ -502,7 +504,7 @@ func testRedisPyCluster(t *testing.T, tc *testCluster) {
 // TestClusterRedirectMode checks --cluster-redirect: -MOVED to the owner,
 // exactly as Redis Cluster answers, and redis-cli -c following it.
 func TestClusterRedirectMode(t *testing.T) {
-	tc := startCluster(t, 3, "--cluster-redirect")
+	tc := startCluster(t, 3, append([]string{"--cluster-redirect"}, formInOneStep...)...)
 	view := tc.waitConverged(t, 3, 180*time.Second)
 	testRedirect(t, tc, view)
 	tc.assertStable(t, view)
@@ -662,26 +664,24 @@ func TestClusterMeet(t *testing.T) {
 // process, three nodes on consecutive ports that form a cluster, stopped
 // cleanly by SIGTERM.
 func TestLocalClusterFlag(t *testing.T) {
-	base := freePortRange(t, 3)
+	base := testenv.FreeRange(t, 3, testenv.ClusterOffset)
 	proc := startNodeOn(t, base, "--local-cluster", "3", "--gossip", "local")
 	tc := &testCluster{}
 	for i := range 3 {
-		n := *proc
-		n.port = base + i
-		n.addr = "127.0.0.1:" + strconv.Itoa(base+i)
-		n.waitReady(10 * time.Second)
-		tc.nodes = append(tc.nodes, &n)
+		n := &node{Proc: proc.Proc, t: t, port: base + i, addr: "127.0.0.1:" + strconv.Itoa(base+i)}
+		require.NoError(t, proc.WaitServing(n.addr, testenv.ReadyTimeout))
+		tc.nodes = append(tc.nodes, n)
 	}
 	view := tc.waitConverged(t, 3, 180*time.Second)
 	for _, n := range tc.nodes {
 		assert.Positive(t, view.slotCount(n.addr))
-		assert.Contains(t, proc.out.String(), n.addr, "the log says where each node listens")
+		assert.Contains(t, proc.Out(), n.addr, "the log says where each node listens")
 	}
 	ctx := testContext(t, 400*time.Second)
 	writeAndReadEverywhere(ctx, t, tc.clients(t, 2), keysForAllSlots("local:")[:1000], func(k string) string { return k })
 	tc.assertStable(t, view)
 
-	require.NoError(t, proc.signal(syscall.SIGTERM, 20*time.Second), proc.out.String())
+	require.NoError(t, proc.Signal(syscall.SIGTERM, 20*time.Second), proc.Out())
 	for _, n := range tc.nodes {
 		c := redis.NewClient(&redis.Options{Addr: n.addr, MaxRetries: -1, DialTimeout: time.Second})
 		assert.Error(t, c.Ping(ctx).Err(), "%s still answers after SIGTERM", n.addr)

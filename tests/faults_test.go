@@ -90,7 +90,7 @@ func (r *faultRun) busiest(v *clusterView) *node {
 // TestFaultRollingRestart.
 func (r *faultRun) killAll() {
 	for _, n := range r.tc.nodes {
-		n.kill()
+		n.Kill()
 	}
 }
 
@@ -99,9 +99,9 @@ func (r *faultRun) kill(n *node, v *clusterView) {
 	r.t.Helper()
 	r.before = r.last
 	r.t.Logf("@%s SIGKILL %s (leads %d slots) at %s", r.w.since(), n.addr, v.slotCount(n.addr), r.w)
-	n.kill()
+	n.Kill()
 	select {
-	case <-n.done:
+	case <-n.Done():
 	default:
 		r.t.Fatalf("%s still running 10s after SIGKILL", n.addr)
 	}
@@ -161,7 +161,7 @@ func (r *faultRun) check(hs []*history.Key, v *clusterView, what string) {
 	}
 	var logs strings.Builder
 	for _, n := range append(slices.Clone(r.tc.nodes), r.gone...) {
-		fmt.Fprintf(&logs, "--- %s (last 40 lines) ---\n%s\n", n.addr, logTail(n.out.String(), 40))
+		fmt.Fprintf(&logs, "--- %s (last 40 lines) ---\n%s\n", n.addr, logTail(n.Out(), 40))
 	}
 	r.t.Log(logs.String())
 	promise := "DESIGN §5: failover, join and leave lose no acknowledged write " + what
@@ -230,21 +230,21 @@ func TestFaultRollingRestart(t *testing.T) {
 		r.before = v
 		t.Logf("@%s SIGTERM %s (leads %d slots) at %s", r.w.since(), n.addr, v.slotCount(n.addr), r.w)
 		start := time.Now()
-		err := n.signal(syscall.SIGTERM, drainBound)
+		err := n.Signal(syscall.SIGTERM, drainBound)
 		drained := time.Since(start).Round(time.Millisecond)
 		select {
-		case <-n.done:
+		case <-n.Done():
 			var exit *exec.ExitError
 			if errors.As(err, &exit) {
 				assert.Fail(t, "a node must drain and exit 0 on SIGTERM",
-					"%s exited with %v after %s:\n%s", n.addr, err, drained, logTail(n.out.String(), 60))
+					"%s exited with %v after %s:\n%s", n.addr, err, drained, logTail(n.Out(), 60))
 			} else {
 				require.NoError(t, err, "SIGTERM %s", n.addr)
 			}
 		default:
 			assert.Fail(t, "a node must drain and exit on SIGTERM",
-				"%s still running %s after SIGTERM (%v); SIGKILLing it:\n%s", n.addr, drainBound, err, logTail(n.out.String(), 60))
-			n.kill()
+				"%s still running %s after SIGTERM (%v); SIGKILLing it:\n%s", n.addr, drainBound, err, logTail(n.Out(), 60))
+			n.Kill()
 		}
 		t.Logf("@%s %s exited after %s", r.w.since(), n.addr, drained)
 		r.forget(n)

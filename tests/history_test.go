@@ -148,7 +148,9 @@ func (w *writer) worker(ctx context.Context, id int) []*history.Key {
 	return all
 }
 
-// sleepCtx waits d or until ctx ends.
+// sleepCtx waits d or until ctx ends. Its uses are scenario durations (a
+// writer's pace, load kept running through a fault for a while), not waits
+// standing for a condition.
 func sleepCtx(ctx context.Context, d time.Duration) {
 	t := time.NewTimer(d)
 	defer t.Stop()

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/client"
+	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // The lock suite: meshlock processes and client.Mutex goroutines contend for
@@ -27,13 +28,11 @@ import (
 // marker directory that must not exist), and fencing by the order of the
 // tokens appended to a file inside the critical section.
 
-// buildMeshlock builds cmd/meshlock (with the race detector) into dir.
-func buildMeshlock(t *testing.T, dir string) string {
+// buildMeshlock builds cmd/meshlock (with the race detector) once for the
+// package (testenv.Binary).
+func buildMeshlock(t *testing.T) string {
 	t.Helper()
-	bin := filepath.Join(dir, "meshlock")
-	out, err := exec.Command("go", "build", "-race", "-o", bin, "../cmd/meshlock").CombinedOutput()
-	require.NoError(t, err, "build meshlock: %s", out)
-	return bin
+	return testenv.Binary(t, "cmd/meshlock", true)
 }
 
 // critical is the shared critical section of the test, on disk so that
@@ -85,7 +84,7 @@ func (c critical) tokens(t *testing.T) []uint64 {
 
 func TestLockContentionWithNodeLoss(t *testing.T) {
 	tc := startCluster(t, 3)
-	meshlock := buildMeshlock(t, t.TempDir())
+	meshlock := buildMeshlock(t)
 	cs := critical{dir: t.TempDir()}
 	addrs := tc.addrs()
 	ctx := testContext(t, 4*time.Minute)
@@ -136,6 +135,8 @@ func TestLockContentionWithNodeLoss(t *testing.T) {
 					if err := cs.record(m.Token()); err != nil {
 						fail(err)
 					}
+					// Stay inside for a while: a scenario step that
+					// gives another holder the time to overlap.
 					time.Sleep(20 * time.Millisecond)
 					if err := cs.leave(); err != nil {
 						fail(err)
@@ -151,10 +152,13 @@ func TestLockContentionWithNodeLoss(t *testing.T) {
 
 	// Mid-test, crash one of the three nodes the lock lives on (a minority).
 	total := int32((procs + goroutines) * rounds)
-	for entries.Load() < total/3 && ctx.Err() == nil {
-		time.Sleep(10 * time.Millisecond)
-	}
-	tc.nodes[1].kill()
+	_ = testenv.Until(time.Hour, func() error { // the context bounds the wait
+		if entries.Load() < total/3 && ctx.Err() == nil {
+			return fmt.Errorf("%d of %d critical sections", entries.Load(), total)
+		}
+		return nil
+	})
+	tc.nodes[1].Kill()
 	wg.Wait()
 
 	require.Empty(t, errs)
@@ -173,7 +177,7 @@ func TestLockContentionWithNodeLoss(t *testing.T) {
 // token once it is free.
 func TestMeshlockTempFailWhenHeld(t *testing.T) {
 	tc := startCluster(t, 3)
-	meshlock := buildMeshlock(t, t.TempDir())
+	meshlock := buildMeshlock(t)
 	addrs := strings.Join(tc.addrs(), ",")
 	ctx := testContext(t, 2*time.Minute)
 

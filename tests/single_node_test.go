@@ -91,7 +91,7 @@ func TestSIGTERMExitsCleanly(t *testing.T) {
 	ctx := testContext(t, 30*time.Second)
 	c := n.client(2)
 	require.NoError(t, c.Set(ctx, "k", "v", 0).Err())
-	require.NoError(t, n.signal(syscall.SIGTERM, 10*time.Second), n.out.String())
+	require.NoError(t, n.Signal(syscall.SIGTERM, 10*time.Second), n.Out())
 }
 
 func TestShutdownCommandStopsNode(t *testing.T) {
@@ -100,8 +100,8 @@ func TestShutdownCommandStopsNode(t *testing.T) {
 	c := n.client(2)
 	_ = c.Shutdown(ctx).Err() // the connection closes as the node stops
 	select {
-	case <-n.done:
-		assert.NoError(t, n.err)
+	case <-n.Done():
+		assert.NoError(t, n.Err())
 	case <-time.After(10 * time.Second):
 		t.Fatal("node still running 10s after SHUTDOWN")
 	}
@@ -129,7 +129,7 @@ func TestConfigFileEnvAndFlags(t *testing.T) {
 }
 
 func TestHelpDocumentsEveryFlag(t *testing.T) {
-	out, err := exec.Command(binary, "--help").CombinedOutput()
+	out, err := exec.Command(meshcache(t), "--help").CombinedOutput()
 	require.NoError(t, err, string(out))
 	for _, flag := range []string{"--bind", "--port", "--cluster-port", "--join", "--replicas",
 		"--replica-ack", "--maxmemory", "--maxmemory-policy", "--requirepass", "--config"} {
@@ -138,7 +138,7 @@ func TestHelpDocumentsEveryFlag(t *testing.T) {
 }
 
 func TestBadFlagFailsWithMessage(t *testing.T) {
-	out, err := exec.Command(binary, "--maxmemory-policy", "sometimes").CombinedOutput()
+	out, err := exec.Command(meshcache(t), "--maxmemory-policy", "sometimes").CombinedOutput()
 	require.Error(t, err)
 	assert.Contains(t, string(out), "maxmemory-policy")
 }

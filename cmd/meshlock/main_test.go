@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/lock"
+	"github.com/meshcache/meshcache/tests/testenv"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -27,85 +27,27 @@ import (
 var meshlockBin string
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "meshlock-test")
+	bin, err := testenv.Build("cmd/meshlock", true)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	meshlockBin = filepath.Join(dir, "meshlock")
-	out, err := exec.Command("go", "build", "-race", "-o", meshlockBin, ".").CombinedOutput()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "build meshlock: %v\n%s", err, out)
-		os.RemoveAll(dir)
-		os.Exit(1)
-	}
-	code := m.Run()
-	os.RemoveAll(dir)
-	os.Exit(code)
-}
-
-type redisProc struct {
-	addr string
-	cmd  *exec.Cmd
+	meshlockBin = bin
+	os.Exit(testenv.Main(m))
 }
 
 // startRedis starts n redis-server processes on free loopback ports,
-// killed at cleanup; it skips the test when redis-server is missing.
-func startRedis(t *testing.T, n int) []*redisProc {
+// stopped at cleanup (testenv.StartRedis); it skips the test when
+// redis-server is missing.
+func startRedis(t *testing.T, n int) []*testenv.Proc {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		t.Skip("redis-server not found in PATH: skipping meshlock tests against real Redis servers")
-	}
-	var procs []*redisProc
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		require.NoError(t, err)
-		port := ln.Addr().(*net.TCPAddr).Port
-		require.NoError(t, ln.Close())
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1",
-			"--save", "", "--appendonly", "no", "--loglevel", "warning", "--dir", t.TempDir())
-		require.NoError(t, cmd.Start())
-		p := &redisProc{addr: fmt.Sprintf("127.0.0.1:%d", port), cmd: cmd}
-		t.Cleanup(func() {
-			_ = p.cmd.Process.Signal(syscall.SIGCONT)
-			_ = p.cmd.Process.Kill()
-			_ = p.cmd.Wait()
-		})
-		procs = append(procs, p)
-	}
-	for _, p := range procs {
-		deadline := time.Now().Add(10 * time.Second)
-		// Wait for the port first: go-redis logs every refused dial.
-		for {
-			conn, err := net.DialTimeout("tcp", p.addr, 200*time.Millisecond)
-			if err == nil {
-				require.NoError(t, conn.Close())
-				break
-			}
-			require.True(t, time.Now().Before(deadline), "redis %s never listened: %v", p.addr, err)
-			time.Sleep(20 * time.Millisecond)
-		}
-		c := redis.NewClient(lock.ClientOptions(p.addr))
-		for {
-			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-			err := c.Ping(ctx).Err()
-			cancel()
-			if err == nil {
-				break
-			}
-			require.True(t, time.Now().Before(deadline), "redis %s never answered: %v", p.addr, err)
-			time.Sleep(20 * time.Millisecond)
-		}
-		require.NoError(t, c.Close())
-	}
-	return procs
+	return testenv.StartRedis(t, n, "--loglevel", "warning")
 }
 
-func addrsOf(procs []*redisProc) string {
+func addrsOf(procs []*testenv.Proc) string {
 	var a []string
 	for _, p := range procs {
-		a = append(a, p.addr)
+		a = append(a, p.Addr)
 	}
 	return strings.Join(a, ",")
 }
@@ -214,11 +156,11 @@ func TestMeshlockExitCodes(t *testing.T) {
 	})
 }
 
-func testLocker(t *testing.T, procs []*redisProc) *lock.Locker {
+func testLocker(t *testing.T, procs []*testenv.Proc) *lock.Locker {
 	t.Helper()
 	var bs []lock.Backend
 	for _, p := range procs {
-		bs = append(bs, lock.NewRedisBackend(redis.NewClient(lock.ClientOptions(p.addr)), ""))
+		bs = append(bs, lock.NewRedisBackend(redis.NewClient(lock.ClientOptions(p.Addr)), ""))
 	}
 	l, err := lock.New(bs)
 	require.NoError(t, err)
@@ -229,16 +171,14 @@ func testLocker(t *testing.T, procs []*redisProc) *lock.Locker {
 // waitForFile waits until path exists (the command under the lock started).
 func waitForFile(t *testing.T, ctx context.Context, path string) {
 	t.Helper()
-	for {
-		if _, err := os.Stat(path); err == nil {
-			return
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("%s never appeared", path)
-		case <-time.After(20 * time.Millisecond):
-		}
+	d := time.Minute
+	if dl, ok := ctx.Deadline(); ok {
+		d = time.Until(dl)
 	}
+	testenv.Wait(t, d, path+" to appear", func() error {
+		_, err := os.Stat(path)
+		return err
+	})
 }
 
 // TestMeshlockLostLockStopsCommand pauses a majority of the servers while
@@ -265,8 +205,8 @@ func TestMeshlockLostLockStopsCommand(t *testing.T) {
 			require.NoError(t, cmd.Start())
 			waitForFile(t, ctx, filepath.Join(dir, "started"))
 
-			require.NoError(t, procs[0].cmd.Process.Signal(syscall.SIGSTOP))
-			require.NoError(t, procs[1].cmd.Process.Signal(syscall.SIGSTOP))
+			procs[0].Pause()
+			procs[1].Pause()
 			assert.Equal(t, 75, exitOf(t, cmd.Wait()), "%s", out.String())
 			assert.Contains(t, out.String(), "was lost")
 			if tt.marker != "" {

@@ -1,8 +1,9 @@
-// Package ports hands out loopback ports to the servers tests start
-// (meshcache nodes, redis-server) and tells whether the server answering on
-// a port is the process the test started: a port that was free a moment ago
-// may have been taken by another process since.
-package ports
+package testenv
+
+// Ports: loopback ports for the servers tests start (meshcache nodes,
+// redis-server), and whether the server answering on a port is the process
+// the test started: a port that was free a moment ago may have been taken
+// by another process since.
 
 import (
 	"context"
@@ -47,6 +48,36 @@ func Free(t testing.TB, companion int) int {
 		}
 	}
 	t.Fatal("no fresh free loopback port")
+	return 0
+}
+
+// FreeRange returns the first of n consecutive loopback ports that, with
+// their companions (port+companion, when companion > 0), were all free a
+// moment ago (meshcache --local-cluster takes consecutive ports).
+func FreeRange(t testing.TB, n, companion int) int {
+	t.Helper()
+	for range 50 {
+		base := Free(t, companion)
+		if base+n-1+companion > 65535 {
+			continue
+		}
+		ok := true
+		for p := base + 1; p < base+n && ok; p++ {
+			for _, q := range []int{p, p + companion} {
+				if q == p+companion && companion == 0 {
+					continue
+				}
+				if _, err := listenFree(q); err != nil {
+					ok = false
+					break
+				}
+			}
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatalf("no %d consecutive free loopback ports", n)
 	return 0
 }
 
