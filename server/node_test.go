@@ -128,7 +128,7 @@ func TestStandaloneAnswers(t *testing.T) {
 	assert.EqualValues(t, 0, c.Do(ctx, "WAIT", "1", "0").Val())
 	info, err := c.Info(ctx, "cluster").Result()
 	require.NoError(t, err)
-	assert.Equal(t, []string{"# Cluster", "cluster_enabled:1"}, strings.Split(strings.TrimSpace(info), "\r\n"))
+	assert.Equal(t, []string{"# Cluster", "cluster_enabled:1", "cluster_settled:1"}, strings.Split(strings.TrimSpace(info), "\r\n"))
 	for _, args := range [][]any{{"CLUSTER", "LEAVE"}, {"CLUSTER", "FAILOVER"}, {"CLUSTER", "MEET", "127.0.0.1", "7000"}} {
 		err := c.Do(ctx, args...).Err()
 		require.Error(t, err, "%v", args)
