@@ -129,11 +129,7 @@ func testClient(s *Server) *Client {
 
 // do dispatches one command on c and returns its raw reply.
 func do(s *Server, c *Client, args ...string) string {
-	bargs := make([][]byte, len(args))
-	for i, a := range args {
-		bargs[i] = []byte(a)
-	}
-	s.dispatch(c, bargs)
+	s.dispatch(c, bytesArgs(args))
 	out := string(c.reply.Bytes())
 	c.reply.Reset()
 	return out
@@ -255,10 +251,7 @@ func TestNoteWriteMovableKeys(t *testing.T) {
 		{[]string{"t.zunionstore", "dst", "0", "a"}, nil},
 	} {
 		e := s.lookupName(tc.args[0])
-		bargs := make([][]byte, len(tc.args))
-		for i, a := range tc.args {
-			bargs[i] = []byte(a)
-		}
+		bargs := bytesArgs(tc.args)
 		s.noteWrite(c, e, bargs)
 		got := slices.Clone(c.repl.slots)
 		slices.Sort(got)
@@ -335,10 +328,7 @@ func TestMovableKeysNotBatched(t *testing.T) {
 		{[]string{"t.xread", "STREAMS", high, "0"}, true},
 		{[]string{"t.xread", "STREAMS", high, high, "0"}, false},
 	} {
-		bargs := make([][]byte, len(tc.args))
-		for i, a := range tc.args {
-			bargs[i] = []byte(a)
-		}
+		bargs := bytesArgs(tc.args)
 		assert.Equal(t, tc.want, s.batchable(c, t0, peer, bargs), "%v", tc.args)
 	}
 }
@@ -467,4 +457,21 @@ func bytesArgs(args []string) [][]byte {
 		out[i] = []byte(a)
 	}
 	return out
+}
+
+// TestMovableKeysCommandInfo: COMMAND INFO keeps the legacy first/last/step
+// Redis computes for movable-key commands (redis-server 7.0.15: zunionstore
+// 1 1 1, xread 0 0 0, georadius 1 1 1, all flagged movablekeys), though the
+// front end routes by the key specs.
+func TestMovableKeysCommandInfo(t *testing.T) {
+	s, _ := newKeysServer(t, false)
+	c := testClient(s)
+	for name, want := range map[string]string{
+		"t.zunionstore": "*1\r\n*10\r\n$13\r\nt.zunionstore\r\n:-4\r\n*3\r\n+write\r\n+denyoom\r\n+movablekeys\r\n:1\r\n:1\r\n:1\r\n",
+		"t.xread":       "*1\r\n*10\r\n$7\r\nt.xread\r\n:-4\r\n*2\r\n+readonly\r\n+movablekeys\r\n:0\r\n:0\r\n:0\r\n",
+		"t.georadius":   "*1\r\n*10\r\n$11\r\nt.georadius\r\n:-6\r\n*3\r\n+write\r\n+denyoom\r\n+movablekeys\r\n:1\r\n:1\r\n:1\r\n",
+	} {
+		reply := do(s, c, "COMMAND", "INFO", name)
+		assert.True(t, strings.HasPrefix(reply, want), "%s: %q", name, reply)
+	}
 }
