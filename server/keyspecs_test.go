@@ -475,3 +475,20 @@ func TestMovableKeysCommandInfo(t *testing.T) {
 		assert.True(t, strings.HasPrefix(reply, want), "%s: %q", name, reply)
 	}
 }
+
+// TestExecBadNumkeys: inside EXEC a command whose key specs do not fit
+// its arguments runs without a Tx, as it does outside, and its handler
+// answers; the other commands run under the stretch's Tx.
+func TestExecBadNumkeys(t *testing.T) {
+	s, r := newKeysServer(t, false)
+	c := testClient(s)
+	require.Equal(t, "+OK\r\n", do(s, c, "MULTI"))
+	require.Equal(t, "+QUEUED\r\n", do(s, c, "t.zunion", "1", "a"))
+	require.Equal(t, "+QUEUED\r\n", do(s, c, "t.zunionstore", "dst", "0", "a"))
+	reply := do(s, c, "EXEC")
+	assert.Equal(t, "*2\r\n+OK\r\n-ERR at least 1 input key is needed for 't.zunionstore' command\r\n", reply)
+	calls := r.take()
+	require.Len(t, calls, 2)
+	assert.Equal(t, slotsOf("a"), calls[0].slots)
+	assert.Nil(t, calls[1].slots)
+}

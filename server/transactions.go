@@ -137,8 +137,8 @@ func execCommand(c *Call) {
 			continue
 		}
 		var cmdTx *store.Tx
-		if q.e.hasKeys() {
-			cmdTx = tx
+		if cl.keyPos = q.e.keys(q.args, cl.keyPos); len(cl.keyPos) > 0 {
+			cmdTx = tx // its keys' slots are in the stretch's Tx
 		}
 		s.call(cl, q.e, q.args, cmdTx, false)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/admin"
 )
 
 // TestClusterEnabledSetting: cluster-enabled comes from the flag, the
@@ -98,12 +99,15 @@ func freePort(t *testing.T) int {
 // TestStandaloneBinary starts the binary with --cluster-enabled no and
 // talks to it with go-redis: no cluster port is open, and multi-key
 // commands and transactions whose keys live in different slots run, as on
-// a Redis server with cluster mode off. SIGTERM stops it with exit code 0.
+// a Redis server with cluster mode off; its admin port reports it healthy
+// and ready. SIGTERM stops it with exit code 0.
 func TestStandaloneBinary(t *testing.T) {
 	bin := buildBinary(t)
-	port := freePort(t)
+	port, adminPort := freePort(t), freePort(t)
+	adminAddr := net.JoinHostPort("127.0.0.1", strconv.Itoa(adminPort))
 	var stderr bytes.Buffer
-	cmd := exec.Command(bin, "--cluster-enabled", "no", "--bind", "127.0.0.1", "--port", strconv.Itoa(port), "--log-level", "warn")
+	cmd := exec.Command(bin, "--cluster-enabled", "no", "--bind", "127.0.0.1", "--port", strconv.Itoa(port),
+		"--admin-addr", adminAddr, "--log-level", "warn")
 	cmd.Stderr = &stderr
 	require.NoError(t, cmd.Start())
 	exited := make(chan error, 1)
@@ -125,6 +129,8 @@ func TestStandaloneBinary(t *testing.T) {
 
 	_, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port+10000)), time.Second)
 	assert.Error(t, err, "no cluster port")
+	require.NoError(t, admin.CheckHealth(ctx, adminAddr, "/healthz"))
+	require.NoError(t, admin.CheckHealth(ctx, adminAddr, "/readyz"), "a standalone node is ready: it serves every slot")
 
 	require.NotEqual(t, ring.KeySlot([]byte("a")), ring.KeySlot([]byte("b")))
 	require.NoError(t, c.MSet(ctx, "a", "1", "b", "2").Err(), "keys of two slots in one MSET")
