@@ -492,3 +492,49 @@ func TestExecBadNumkeys(t *testing.T) {
 	assert.Equal(t, slotsOf("a"), calls[0].slots)
 	assert.Nil(t, calls[1].slots)
 }
+
+// TestRangeKeysMatchSpecs: for every command of the table whose keys the
+// legacy range describes (entry.rangeKeys, the hot path's shortcut), keys
+// finds exactly what the key specs find, for every argument count from its
+// arity to six more.
+func TestRangeKeysMatchSpecs(t *testing.T) {
+	s, _ := newKeysServer(t, false)
+	var all []*entry
+	for _, e := range s.sorted {
+		all = append(all, e)
+		all = append(all, e.sorted...)
+	}
+	checked := 0
+	for _, e := range all {
+		if !e.rangeKeys {
+			continue
+		}
+		checked++
+		n := e.Arity
+		if n < 0 {
+			n = -n
+		}
+		for argc := n; argc <= n+6; argc++ {
+			if !e.ArityOK(argc) {
+				continue
+			}
+			args := make([][]byte, argc)
+			for i := range args {
+				args[i] = []byte("k" + strconv.Itoa(i))
+			}
+			want, ok := e.KeyPositions(args, nil)
+			if !ok {
+				want = nil
+			}
+			got := e.keys(args, nil)
+			assert.Equal(t, len(want), len(got), "%s with %d arguments", e.Name, argc)
+			if len(want) > 0 {
+				assert.Equal(t, want, got, "%s with %d arguments", e.Name, argc)
+			}
+		}
+	}
+	assert.Greater(t, checked, 40, "the table's keyed commands take the shortcut")
+	for _, name := range []string{"t.zunionstore", "t.zunion", "t.xread", "t.georadius"} {
+		assert.False(t, s.lookupName(name).rangeKeys, "%s has movable keys: found by its specs", name)
+	}
+}

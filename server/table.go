@@ -34,6 +34,11 @@ type entry struct {
 	// keyed: the command has key specs, so its arguments name the keys
 	// (or shard channels) it is routed, locked and replicated by.
 	keyed bool
+	// rangeKeys: the legacy range describes every key the specs find
+	// (no movable keys), so keys computes them from it: the same keys,
+	// as Redis Cluster finds them for such commands, without walking the
+	// specs on the hot path (GET, SET, MGET ...).
+	rangeKeys bool
 
 	stats cmdStats
 }
@@ -115,8 +120,10 @@ func newEntry(cmd *Command, parent *entry) *entry {
 	e := &entry{Command: cmd, parent: parent}
 	e.runsInMulti = cmd.Flags&FlagRunsInMulti != 0
 	e.multiShard = cmd.RequestPolicy() == "multi_shard"
-	e.firstKey, e.lastKey, e.step, _ = cmd.LegacyRange()
+	var movable bool
+	e.firstKey, e.lastKey, e.step, movable = cmd.LegacyRange()
 	e.keyed = len(cmd.Keys) > 0
+	e.rangeKeys = e.keyed && !movable && e.firstKey > 0
 	if e.multiShard && !mergeable(cmd) {
 		panic(fmt.Sprintf("command table: %q is multi_shard with response policy %q, which scatter cannot merge", cmd.Name, cmd.ResponsePolicy()))
 	}
@@ -191,12 +198,45 @@ func lowerInto(buf *[32]byte, b []byte) []byte {
 // numkeys): the command then runs here, without slots, and its handler
 // answers the syntax error, as on Redis Cluster.
 func (e *entry) keys(args [][]byte, dst []int) []int {
+	dst = dst[:0]
 	if !e.keyed {
-		return dst[:0]
+		return dst
 	}
-	dst, ok := e.KeyPositions(args, dst[:0])
+	if e.rangeKeys {
+		first, last, step, ok := e.keyRange(args)
+		if !ok {
+			return dst
+		}
+		for i := first; i <= last; i += step {
+			dst = append(dst, i)
+		}
+		return dst
+	}
+	dst, ok := e.KeyPositions(args, dst)
 	if !ok {
 		return dst[:0]
 	}
 	return dst
+}
+
+// keyRange returns the argument indexes of the keys of args by the legacy
+// range (lastKey -1 = the last argument, -2 the one before ...): keys are
+// args[first], args[first+step] ... up to last; ok is false when args has
+// none. Only for rangeKeys entries, whose specs it describes exactly.
+func (e *entry) keyRange(args [][]byte) (first, last, step int, ok bool) {
+	if e.firstKey <= 0 || e.firstKey >= len(args) {
+		return 0, 0, 0, false
+	}
+	last = e.lastKey
+	if last < 0 {
+		last = len(args) + last
+	}
+	if last >= len(args) {
+		last = len(args) - 1
+	}
+	step = e.step
+	if step <= 0 {
+		step = 1
+	}
+	return e.firstKey, last, step, last >= e.firstKey
 }

@@ -158,7 +158,8 @@ type KeyRef struct {
 // VariableKeyFlags. ok is false when a spec does not fit the arguments
 // (a syntax error the command will report).
 func (c *Command) GetKeys(args [][]byte, out []KeyRef) (_ []KeyRef, ok bool) {
-	for _, s := range c.Keys {
+	for i := range c.Keys {
+		s := &c.Keys[i]
 		if s.Flags&NotKey != 0 {
 			continue
 		}
@@ -173,8 +174,8 @@ func (c *Command) GetKeys(args [][]byte, out []KeyRef) (_ []KeyRef, ok bool) {
 		if flags&VariableFlags != 0 && c.VariableKeyFlags != nil {
 			flags = c.VariableKeyFlags(args)
 		}
-		for i := first; i <= last; i += step {
-			out = append(out, KeyRef{Pos: i, Flags: flags})
+		for k := first; k <= last; k += step {
+			out = append(out, KeyRef{Pos: k, Flags: flags})
 		}
 	}
 	return out, true
@@ -194,7 +195,8 @@ func (c *Command) GetKeys(args [][]byte, out []KeyRef) (_ []KeyRef, ok bool) {
 // out is too short.
 func (c *Command) KeyPositions(args [][]byte, out []int) (_ []int, ok bool) {
 	n := len(out)
-	for _, s := range c.Keys {
+	for i := range c.Keys {
+		s := &c.Keys[i]
 		first, last, step, found, fits := s.span(args)
 		if fits && found && s.Limit > 1 && s.LastKey < 0 && (len(args)-first)%s.Limit != 0 {
 			fits = false
@@ -205,8 +207,8 @@ func (c *Command) KeyPositions(args [][]byte, out []int) (_ []int, ok bool) {
 		if !found {
 			continue
 		}
-		for i := first; i <= last; i += step {
-			out = append(out, i)
+		for k := first; k <= last; k += step {
+			out = append(out, k)
 		}
 	}
 	return out, true
@@ -217,7 +219,7 @@ func (c *Command) KeyPositions(args [][]byte, out []int) (_ []int, ok bool) {
 // args[last]. found is false when a keyword spec's keyword is absent (the
 // spec has no keys here); fits is false when the spec does not fit the
 // arguments (Redis's invalid_spec: a syntax error the command reports).
-func (s KeySpec) span(args [][]byte) (first, last, step int, found, fits bool) {
+func (s *KeySpec) span(args [][]byte) (first, last, step int, found, fits bool) {
 	argc := len(args)
 	if s.Keyword == "" {
 		first = s.Index
