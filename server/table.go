@@ -39,6 +39,9 @@ type entry struct {
 	// as Redis Cluster finds them for such commands, without walking the
 	// specs on the hot path (GET, SET, MGET ...).
 	rangeKeys bool
+	// oneKey: the argument index of the command's one key when the legacy
+	// range names exactly one (GET, SET, INCR, HSET ...), else 0.
+	oneKey int
 
 	stats cmdStats
 }
@@ -124,6 +127,9 @@ func newEntry(cmd *Command, parent *entry) *entry {
 	e.firstKey, e.lastKey, e.step, movable = cmd.LegacyRange()
 	e.keyed = len(cmd.Keys) > 0
 	e.rangeKeys = e.keyed && !movable && e.firstKey > 0
+	if e.rangeKeys && e.lastKey == e.firstKey {
+		e.oneKey = e.firstKey
+	}
 	if e.multiShard && !mergeable(cmd) {
 		panic(fmt.Sprintf("command table: %q is multi_shard with response policy %q, which scatter cannot merge", cmd.Name, cmd.ResponsePolicy()))
 	}
@@ -198,6 +204,14 @@ func lowerInto(buf *[32]byte, b []byte) []byte {
 // numkeys): the command then runs here, without slots, and its handler
 // answers the syntax error, as on Redis Cluster.
 func (e *entry) keys(args [][]byte, dst []int) []int {
+	if e.oneKey > 0 && e.oneKey < len(args) {
+		return append(dst[:0], e.oneKey) // inlined: the commonest case
+	}
+	return e.findKeys(args, dst)
+}
+
+// findKeys is keys for every command but those with one key.
+func (e *entry) findKeys(args [][]byte, dst []int) []int {
 	dst = dst[:0]
 	if !e.keyed {
 		return dst
