@@ -66,6 +66,7 @@ type Client struct {
 	nameBuf [32]byte
 	subBuf  [32]byte
 	slots   []uint16
+	keyPos  []int // argument indexes of the command's keys (entry.keys)
 
 	// route is the connection's cluster routing state (route.go); nil
 	// until the connection first sends a command led by another node.

@@ -25,12 +25,18 @@ import (
 // the environment (MESHCACHE_<NAME>, e.g. MESHCACHE_MAXMEMORY) and flags.
 // The runtime-tunable fields are changed later with CONFIG SET.
 type Config struct {
-	Bind        string   // client address to listen on
-	Port        int      // client port
-	ClusterPort int      // gossip / internode port; 0 means Port+10000
-	Join        []string // seeds, host:port of their cluster ports
-	Replicas    int      // replicas per slot
-	ReplicaAck  string   // none, one or all: replicas that must have a write before its reply
+	// ClusterEnabled: the node runs the cluster layer (gossip, the cluster
+	// port, routing, replicas), alone (a one-node cluster) or joining
+	// others (Join). Off (--cluster-enabled no), it is a standalone node:
+	// no cluster port, Redis's cluster-mode-off semantics (multi-key
+	// commands and MULTI across slots), no replicas. Immutable.
+	ClusterEnabled bool
+	Bind           string   // client address to listen on
+	Port           int      // client port
+	ClusterPort    int      // gossip / internode port; 0 means Port+10000
+	Join           []string // seeds, host:port of their cluster ports
+	Replicas       int      // replicas per slot
+	ReplicaAck     string   // none, one or all: replicas that must have a write before its reply
 	// MinReplicasToWrite refuses writes to a slot with fewer synced live
 	// replicas than this (-NOREPLICAS); 0 keeps taking writes, degraded.
 	MinReplicasToWrite int
@@ -68,6 +74,7 @@ type Config struct {
 // DefaultConfig returns the defaults, which match Redis's where Redis has the setting.
 func DefaultConfig() Config {
 	return Config{
+		ClusterEnabled:         true,
 		Bind:                   "127.0.0.1",
 		Port:                   6379,
 		Replicas:               1,
@@ -239,6 +246,9 @@ var policyNames = []string{"volatile-lru", "volatile-lfu", "volatile-random", "v
 // params is the table of every setting. Read-only facts that clients ask
 // CONFIG GET for (save, appendonly, databases ...) are at the end.
 var params = []*param{
+	{name: "cluster-enabled", usage: "yes: run the cluster layer (alone without --join: a one-node cluster); no: a standalone node, no cluster port, keys of any slots in one command (Redis's cluster mode off)",
+		set: func(c *Config, v string) error { b, err := parseBool(v); c.ClusterEnabled = b; return err },
+		get: func(c *Config) string { return yesNo(c.ClusterEnabled) }},
 	{name: "bind", usage: "address to listen on for clients",
 		set: func(c *Config, v string) error { c.Bind = strings.TrimSpace(v); return nil },
 		get: func(c *Config) string { return c.Bind }},
@@ -402,7 +412,6 @@ var params = []*param{
 	{name: "save", get: func(*Config) string { return "" }},
 	{name: "appendonly", get: func(*Config) string { return "no" }},
 	{name: "databases", get: func(*Config) string { return "1" }},
-	{name: "cluster-enabled", get: func(*Config) string { return "yes" }},
 }
 
 // paramsByName indexes params by name and alias.
@@ -419,10 +428,13 @@ var paramsByName = func() map[string]*param {
 
 // Validate checks the settings against each other.
 func (c *Config) Validate() error {
-	if c.ClusterPort == 0 && c.Port+10000 > 65535 {
+	if !c.ClusterEnabled && len(c.Join) > 0 {
+		return errors.New("join: a node with cluster-enabled no is standalone and joins no cluster; drop join or set cluster-enabled yes")
+	}
+	if c.ClusterEnabled && c.ClusterPort == 0 && c.Port+10000 > 65535 { // a standalone node has no cluster port
 		return fmt.Errorf("cluster-port: port %d + 10000 is not a valid port; set --cluster-port", c.Port)
 	}
-	if c.ClusterPort != 0 && c.ClusterPort == c.Port && c.Port != 0 {
+	if c.ClusterEnabled && c.ClusterPort != 0 && c.ClusterPort == c.Port && c.Port != 0 {
 		return fmt.Errorf("cluster-port %d: must differ from port", c.ClusterPort)
 	}
 	if c.ClientQueryBufferLimit < c.ProtoMaxBulkLen {

@@ -135,15 +135,16 @@ func (c *Client) flagMulti() {
 	}
 }
 
-// run executes one command outside MULTI: lock the slots of its keys, run
-// the handler, release the slots.
+// run executes one command outside MULTI: lock the slots of its keys (as
+// its key specs find them, movable keys included), run the handler,
+// release the slots.
 func (s *Server) run(c *Client, e *entry, args [][]byte) {
 	var tx *store.Tx
-	if first, last, step, ok := e.keyRange(args); ok {
-		slot := ring.KeySlot(args[first])
+	if c.keyPos = e.keys(args, c.keyPos); len(c.keyPos) > 0 {
+		slot := ring.KeySlot(args[c.keyPos[0]])
 		single := true
 		c.slots = append(c.slots[:0], slot)
-		for i := first + step; i <= last; i += step {
+		for _, i := range c.keyPos[1:] {
 			sl := ring.KeySlot(args[i])
 			c.slots = append(c.slots, sl)
 			single = single && sl == slot

@@ -165,9 +165,11 @@ const errNoClusterPort = "ERR This node runs without a cluster port"
 
 // Standalone is implemented by a membership that is a node alone for good
 // (*solo.Node): no cluster port, every slot led here, no replicas, no peer
-// will ever join. The server asks its Router once, when it is built or
-// given its cluster, and then behaves as a Redis server with cluster mode
-// off, as a meshcache server without a cluster always has: nothing is
+// will ever join: the membership of a node started with cluster-enabled no
+// (cmd/meshcache runs no cluster layer then), and of the command tests'
+// servers. The server asks its Router once, when it is built or given its
+// cluster, and then behaves as a Redis server with cluster mode off:
+// nothing is
 // routed (keys of any slots meet in one command or transaction), writes
 // note no replication positions, WAIT answers 0, CLUSTER LEAVE is refused
 // and INFO cluster has no transfer lines. Everything else asks the parts.

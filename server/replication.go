@@ -154,11 +154,8 @@ func (s *Server) noteWrite(c *Client, e *entry, args [][]byte) {
 		c.repl.all = true
 		return
 	}
-	first, last, step, ok := e.keyRange(args)
-	if !ok {
-		return
-	}
-	for i := first; i <= last; i += step {
+	c.keyPos = e.keys(args, c.keyPos)
+	for _, i := range c.keyPos {
 		sl := ring.KeySlot(args[i])
 		if n := len(c.repl.slots); n > 0 && c.repl.slots[n-1] == sl {
 			continue

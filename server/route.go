@@ -69,6 +69,10 @@ type routeState struct {
 	ahead []aheadReply
 	// cmds is scratch for building a batch.
 	cmds [][][]byte
+	// keyPos is scratch for the key positions of a pipelined command
+	// (batchable), apart from the Client's, which the command being
+	// routed holds.
+	keyPos []int
 }
 
 // aheadReply is one pipelined command already run remotely and its reply.
@@ -336,12 +340,12 @@ func (s *Server) batchable(c *Client, t *ring.Table, owner ring.NodeID, args [][
 	if e.Flags&FlagDenyOOM != 0 && s.lim.maxMemory.Load() != 0 {
 		return false // dispatch checks local memory first; keep its answer
 	}
-	first, last, step, ok := e.keyRange(args)
-	if !ok {
-		return false
+	rs := c.routeState()
+	if rs.keyPos = e.keys(args, rs.keyPos); len(rs.keyPos) == 0 {
+		return false // dispatch runs a command without keys here
 	}
-	slot := ring.KeySlot(args[first])
-	for i := first; i <= last; i += step {
+	slot := ring.KeySlot(args[rs.keyPos[0]])
+	for _, i := range rs.keyPos {
 		sl := ring.KeySlot(args[i])
 		if sl != slot && e.sameSlotOnly() {
 			return false
@@ -414,10 +418,9 @@ func (s *Server) routeExec(call *Call) bool {
 	slot, n := uint16(0), 0
 	c.slots = append(c.slots[:0], c.watchSlots...)
 	for _, q := range c.queue {
-		if f, l, step, ok := q.e.keyRange(q.args); ok {
-			for i := f; i <= l; i += step {
-				c.slots = append(c.slots, ring.KeySlot(q.args[i]))
-			}
+		c.keyPos = q.e.keys(q.args, c.keyPos)
+		for _, i := range c.keyPos {
+			c.slots = append(c.slots, ring.KeySlot(q.args[i]))
 		}
 	}
 	for _, sl := range c.slots {

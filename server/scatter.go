@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -22,21 +23,41 @@ import (
 // scatterPart is the piece of a split command that goes to one node.
 type scatterPart struct {
 	owner ring.NodeID
-	args  [][]byte // command name, then this node's keys (and values)
+	args  [][]byte // the command's arguments with only this node's key groups
 	idx   []int    // for each key of args, its position among the command's keys
 	reply []byte
 	err   error
 }
 
+// splitSpec returns the key spec a multi_shard command is split by: it
+// must have exactly one, of type range (MGET's keys, MSET's key-value
+// pairs), so that a part is the arguments before the first key, this
+// node's key groups (each key and the step-1 arguments after it), and the
+// arguments after the last group. A count of keys (keynum) would have to
+// be rewritten per part; the table refuses such a command (buildTable).
+func splitSpec(cmd *Command) (commands.KeySpec, bool) {
+	if len(cmd.Keys) != 1 || cmd.Keys[0].KeyNum {
+		return commands.KeySpec{}, false
+	}
+	return cmd.Keys[0], true
+}
+
 // scatter splits args by the owner of each key's slot under table t, runs
-// the parts and appends the merged reply to c.reply.
+// the parts and appends the merged reply to c.reply. c.keyPos holds the
+// positions of args's keys (run found them); each part gets the arguments
+// around the keys and the step group of each of its keys, as the
+// command's key spec places them.
 func (s *Server) scatter(c *Client, e *entry, args [][]byte, t *ring.Table) {
-	first, last, step, _ := e.keyRange(args)
+	spec, _ := splitSpec(e.Command)
+	step := max(spec.Step, 1)
+	keys := c.keyPos
+	head := args[:keys[0]]                                // the name and what precedes the first key
+	tail := args[min(keys[len(keys)-1]+step, len(args)):] // what follows the last group
 	self := s.cluster.ID()
 	var parts []*scatterPart
 	byOwner := make(map[ring.NodeID]*scatterPart)
 	nkeys := 0
-	for i := first; i <= last; i += step {
+	for _, i := range keys {
 		owner, _ := s.cluster.Route(ring.KeySlot(args[i]))
 		if owner == "" {
 			c.reply.Error(errSlotNotServed)
@@ -44,13 +65,16 @@ func (s *Server) scatter(c *Client, e *entry, args [][]byte, t *ring.Table) {
 		}
 		p := byOwner[owner]
 		if p == nil {
-			p = &scatterPart{owner: owner, args: [][]byte{args[0]}}
+			p = &scatterPart{owner: owner, args: append(make([][]byte, 0, len(head)+len(args)/len(keys)+len(tail)), head...)}
 			byOwner[owner] = p
 			parts = append(parts, p)
 		}
-		p.args = append(p.args, args[i:i+step]...)
+		p.args = append(p.args, args[i:min(i+step, len(args))]...)
 		p.idx = append(p.idx, nkeys)
 		nkeys++
+	}
+	for _, p := range parts {
+		p.args = append(p.args, tail...)
 	}
 	if e.Flags&FlagWrite != 0 && !s.cluster.Healthy() {
 		c.reply.Error(errWriteMinority)

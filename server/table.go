@@ -27,9 +27,21 @@ type entry struct {
 	// the keys live on several nodes, the parts merged by the response
 	// policy (scatter.go).
 	multiShard bool
-	// firstKey, lastKey, step: the legacy key range, derived from the key
-	// specs (Command.LegacyRange); firstKey 0 when the command has no keys.
+	// firstKey, lastKey, step: the legacy key range of COMMAND INFO,
+	// derived from the key specs (Command.LegacyRange); the front end never
+	// routes by it (it misses movable keys): it finds keys with keys.
 	firstKey, lastKey, step int
+	// keyed: the command has key specs, so its arguments name the keys
+	// (or shard channels) it is routed, locked and replicated by.
+	keyed bool
+	// rangeKeys: the legacy range describes every key the specs find
+	// (no movable keys), so keys computes them from it: the same keys,
+	// as Redis Cluster finds them for such commands, without walking the
+	// specs on the hot path (GET, SET, MGET ...).
+	rangeKeys bool
+	// oneKey: the argument index of the command's one key when the legacy
+	// range names exactly one (GET, SET, INCR, HSET ...), else 0.
+	oneKey int
 
 	stats cmdStats
 }
@@ -83,8 +95,9 @@ func (s *cmdStats) reset() {
 	}
 }
 
-// hasKeys reports whether the command names keys in its arguments.
-func (e *entry) hasKeys() bool { return e.firstKey > 0 }
+// hasKeys reports whether the command names keys in its arguments (it has
+// key specs); a call may still find none (keys).
+func (e *entry) hasKeys() bool { return e.keyed }
 
 // buildTable indexes every group's commands. A duplicate name or a
 // malformed entry is a programming error in the table and panics at start.
@@ -110,16 +123,18 @@ func newEntry(cmd *Command, parent *entry) *entry {
 	e := &entry{Command: cmd, parent: parent}
 	e.runsInMulti = cmd.Flags&FlagRunsInMulti != 0
 	e.multiShard = cmd.RequestPolicy() == "multi_shard"
-	first, last, step, movable := cmd.LegacyRange()
-	if movable {
-		// The dispatcher locks, routes and replicates the keys of the
-		// legacy range; a command whose keys it misses needs the front
-		// end to find keys with Command.GetKeys first.
-		panic(fmt.Sprintf("command table: %q has movable keys, which the front end does not route yet", cmd.Name))
+	var movable bool
+	e.firstKey, e.lastKey, e.step, movable = cmd.LegacyRange()
+	e.keyed = len(cmd.Keys) > 0
+	e.rangeKeys = e.keyed && !movable && e.firstKey > 0
+	if e.rangeKeys && e.lastKey == e.firstKey {
+		e.oneKey = e.firstKey
 	}
-	e.firstKey, e.lastKey, e.step = first, last, step
 	if e.multiShard && !mergeable(cmd) {
 		panic(fmt.Sprintf("command table: %q is multi_shard with response policy %q, which scatter cannot merge", cmd.Name, cmd.ResponsePolicy()))
+	}
+	if _, ok := splitSpec(cmd); e.multiShard && !ok {
+		panic(fmt.Sprintf("command table: %q is multi_shard but its key specs are not one range, which scatter cannot split", cmd.Name))
 	}
 	e.keyspace = !e.hasKeys() && cmd.Flags&(FlagWrite|FlagReadOnly) != 0
 	if len(cmd.Subcommands) > 0 {
@@ -181,10 +196,47 @@ func lowerInto(buf *[32]byte, b []byte) []byte {
 	return out
 }
 
-// keyRange returns the argument indexes of the keys of args, as the legacy
-// range derived from the key specs places them (lastKey -1 = the last
-// argument, -2 the one before ...): keys are args[first], args[first+step]
-// ... up to last. ok is false when the command has no keys in args.
+// keys returns the argument indexes of the keys of args, in dst (reset,
+// so the caller's scratch is reused and nothing is allocated once it has
+// grown): found by the key specs as Redis Cluster finds them
+// (commands.Command.KeyPositions), movable keys included. None when the
+// command has no key specs, or when a spec does not fit args (a bad
+// numkeys): the command then runs here, without slots, and its handler
+// answers the syntax error, as on Redis Cluster.
+func (e *entry) keys(args [][]byte, dst []int) []int {
+	if e.oneKey > 0 && e.oneKey < len(args) {
+		return append(dst[:0], e.oneKey) // inlined: the commonest case
+	}
+	return e.findKeys(args, dst)
+}
+
+// findKeys is keys for every command but those with one key.
+func (e *entry) findKeys(args [][]byte, dst []int) []int {
+	dst = dst[:0]
+	if !e.keyed {
+		return dst
+	}
+	if e.rangeKeys {
+		first, last, step, ok := e.keyRange(args)
+		if !ok {
+			return dst
+		}
+		for i := first; i <= last; i += step {
+			dst = append(dst, i)
+		}
+		return dst
+	}
+	dst, ok := e.KeyPositions(args, dst)
+	if !ok {
+		return dst[:0]
+	}
+	return dst
+}
+
+// keyRange returns the argument indexes of the keys of args by the legacy
+// range (lastKey -1 = the last argument, -2 the one before ...): keys are
+// args[first], args[first+step] ... up to last; ok is false when args has
+// none. Only for rangeKeys entries, whose specs it describes exactly.
 func (e *entry) keyRange(args [][]byte) (first, last, step int, ok bool) {
 	if e.firstKey <= 0 || e.firstKey >= len(args) {
 		return 0, 0, 0, false

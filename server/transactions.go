@@ -137,8 +137,8 @@ func execCommand(c *Call) {
 			continue
 		}
 		var cmdTx *store.Tx
-		if q.e.hasKeys() {
-			cmdTx = tx
+		if cl.keyPos = q.e.keys(q.args, cl.keyPos); len(cl.keyPos) > 0 {
+			cmdTx = tx // its keys' slots are in the stretch's Tx
 		}
 		s.call(cl, q.e, q.args, cmdTx, false)
 	}
@@ -156,10 +156,9 @@ func (s *Server) lockStretch(cl *Client, queue []queuedCmd, extra []uint16) *sto
 		if q.e.keyspace {
 			break
 		}
-		if f, l, step, ok := q.e.keyRange(q.args); ok {
-			for i := f; i <= l; i += step {
-				cl.slots = append(cl.slots, ring.KeySlot(q.args[i]))
-			}
+		cl.keyPos = q.e.keys(q.args, cl.keyPos)
+		for _, i := range cl.keyPos {
+			cl.slots = append(cl.slots, ring.KeySlot(q.args[i]))
 		}
 	}
 	if len(cl.slots) == 0 {

@@ -8,6 +8,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -75,6 +76,9 @@ func splitLocalCluster(args []string) (int, []string, error) {
 // first joins the first by its cluster address. An admin address, when
 // set, moves up by one port per node too.
 func localClusterConfigs(base server.Config, n int) ([]server.Config, error) {
+	if !base.ClusterEnabled {
+		return nil, errors.New("--local-cluster runs a cluster: it needs cluster-enabled yes")
+	}
 	if base.Port == server.DefaultConfig().Port {
 		base.Port = localClusterBasePort
 	}

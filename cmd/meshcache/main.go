@@ -4,7 +4,9 @@
 // Settings come from flags, MESHCACHE_<NAME> environment variables, a
 // redis.conf style file (--config) and defaults, in that order of
 // precedence; see --help. The node joins the cluster named by --join (by
-// the seeds' cluster ports); without --join it is a one-node cluster. SIGINT
+// the seeds' cluster ports); without --join it is a one-node cluster. With
+// --cluster-enabled no it runs no cluster layer at all (no cluster port, no
+// gossip): a standalone node with Redis's cluster-mode-off semantics. SIGINT
 // and SIGTERM stop it cleanly: the node drains while it still serves (hands
 // every slot it leads to another node, at most server.DrainTimeout), leaves
 // the gossip, then the listener and every connection are closed and every
@@ -69,7 +71,41 @@ func run(args []string) int {
 		}
 		return runLocalCluster(ctx, cfgs, logger)
 	}
+	if !cfg.ClusterEnabled {
+		return serveStandalone(ctx, cfg, logger)
+	}
 	return serveNode(ctx, cfg, logger)
+}
+
+// serveStandalone runs a node with cluster-enabled no: the store, the
+// server on its own one-node membership (standalone: keys of any slots
+// meet in one command or transaction, nothing is routed or replicated)
+// and the admin port; no cluster port, no gossip. It serves until ctx is
+// cancelled or SHUTDOWN and returns the process exit code. There is
+// nothing to drain: a signal stops it at once.
+func serveStandalone(ctx context.Context, cfg server.Config, logger *slog.Logger) int {
+	st := store.New(cfg.StoreConfig())
+	srv := server.New(cfg, st, logger)
+	ln, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		logger.Error("listen", "addr", cfg.Addr(), "err", err)
+		return 1
+	}
+	stopAdmin, err := startAdmin(cfg.AdminAddr, srv, srv.Solo(), logger)
+	if err != nil {
+		_ = ln.Close()
+		logger.Error("admin port", "err", err)
+		return 1
+	}
+	defer stopAdmin() // after the server has stopped
+	logger.Info("meshcache starting standalone (cluster-enabled no)", "version", server.Version,
+		"addr", ln.Addr().String(), "id", srv.Solo().ID())
+	if err := srv.Serve(ctx, ln); err != nil {
+		logger.Error("server stopped", "err", err)
+		return 1
+	}
+	logger.Info("meshcache stopped")
+	return 0
 }
 
 // serveNode runs one node (store, server, cluster node, admin port) until

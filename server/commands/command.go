@@ -127,8 +127,14 @@ type Host interface {
 
 // Call is one command being executed.
 type Call struct {
-	Args  [][]byte    // Args[0] is the command name as the client sent it
-	Tx    *store.Tx   // holds the slots of every key of the command; nil when it has none
+	Args [][]byte // Args[0] is the command name as the client sent it
+	// Tx holds the slots of every key of the command, as its key specs
+	// find them (Command.KeyPositions). It is nil when the command has no
+	// keys, and also when its specs do not fit Args (a keynum count that
+	// is zero, negative, not a number or past the arguments): the command
+	// then runs where it was sent, and its handler must answer the syntax
+	// error before touching a key, as Redis's handlers do on Redis Cluster.
+	Tx    *store.Tx
 	Reply *resp.Reply // where the handler writes its reply
 	// Store is the node's keyspace, for commands without keys (DBSIZE,
 	// SCAN, FLUSHALL ...). Commands with keys use Tx.

@@ -158,75 +158,122 @@ type KeyRef struct {
 // VariableKeyFlags. ok is false when a spec does not fit the arguments
 // (a syntax error the command will report).
 func (c *Command) GetKeys(args [][]byte, out []KeyRef) (_ []KeyRef, ok bool) {
-	argc := len(args)
-	for _, s := range c.Keys {
+	for i := range c.Keys {
+		s := &c.Keys[i]
 		if s.Flags&NotKey != 0 {
 			continue
 		}
-		first := 0
-		if s.Keyword == "" {
-			first = s.Index
-		} else {
-			start, end := s.StartFrom, argc-1
-			if s.StartFrom <= 0 {
-				start, end = argc+s.StartFrom, 1
-			}
-			for i := start; i != end; {
-				if i >= argc || i < 1 {
-					break
-				}
-				if foldEqual(args[i], s.Keyword) {
-					first = i + 1
-					break
-				}
-				if start <= end {
-					i++
-				} else {
-					i--
-				}
-			}
-			if first == 0 {
-				continue // keyword not found
-			}
-		}
-		var last, step int
-		if !s.KeyNum {
-			step = s.Step
-			switch {
-			case s.LastKey >= 0:
-				last = first + s.LastKey
-			case s.Limit == 0:
-				last = argc + s.LastKey
-			default:
-				last = first + ((argc-first)/s.Limit + s.LastKey)
-			}
-		} else {
-			step = s.Step
-			if s.KeyNumIdx >= argc || first+s.KeyNumIdx >= argc {
-				return out, false
-			}
-			n, okN := resp.ParseInt64(args[first+s.KeyNumIdx])
-			if !okN || n < 0 || n > int64(argc) {
-				return out, false
-			}
-			first += s.FirstKey
-			last = first + int(n) - 1
-		}
-		if last >= argc || last < first || first >= argc {
+		first, last, step, found, fits := s.span(args)
+		if !fits {
 			return out, false
 		}
-		if step <= 0 {
-			step = 1
+		if !found {
+			continue
 		}
 		flags := s.Flags
 		if flags&VariableFlags != 0 && c.VariableKeyFlags != nil {
 			flags = c.VariableKeyFlags(args)
 		}
-		for i := first; i <= last; i += step {
-			out = append(out, KeyRef{Pos: i, Flags: flags})
+		for k := first; k <= last; k += step {
+			out = append(out, KeyRef{Pos: k, Flags: flags})
 		}
 	}
 	return out, true
+}
+
+// KeyPositions appends to out the argument indexes of the keys of args
+// (args[0] the command name) that a cluster routes the command by, as
+// Redis Cluster finds them (getKeysFromCommand, which for commands with
+// movable keys runs their getkeys procs): every key spec counts, NotKey
+// ones too (a shard channel is routed as a key); a limited range (XREAD's
+// STREAMS k1 k2 id1 id2) needs the arguments after its beginning to divide
+// evenly, as xreadGetKeys does; and when a spec does not fit the arguments
+// (a keynum count that is not a number, negative, zero with no key, or
+// larger than the arguments) the command has no keys at all: ok is false,
+// out is returned as given, and the command runs where it was sent, whose
+// handler answers the syntax error, as Redis does. It allocates only when
+// out is too short.
+func (c *Command) KeyPositions(args [][]byte, out []int) (_ []int, ok bool) {
+	n := len(out)
+	for i := range c.Keys {
+		s := &c.Keys[i]
+		first, last, step, found, fits := s.span(args)
+		if fits && found && s.Limit > 1 && s.LastKey < 0 && (len(args)-first)%s.Limit != 0 {
+			fits = false
+		}
+		if !fits {
+			return out[:n], false
+		}
+		if !found {
+			continue
+		}
+		for k := first; k <= last; k += step {
+			out = append(out, k)
+		}
+	}
+	return out, true
+}
+
+// span finds where the keys of spec s lie in args, as Redis's
+// getKeysUsingKeySpecs does: args[first], args[first+step] ... up to
+// args[last]. found is false when a keyword spec's keyword is absent (the
+// spec has no keys here); fits is false when the spec does not fit the
+// arguments (Redis's invalid_spec: a syntax error the command reports).
+func (s *KeySpec) span(args [][]byte) (first, last, step int, found, fits bool) {
+	argc := len(args)
+	if s.Keyword == "" {
+		first = s.Index
+	} else {
+		start, end := s.StartFrom, argc-1
+		if s.StartFrom <= 0 {
+			start, end = argc+s.StartFrom, 1
+		}
+		for i := start; i != end; {
+			if i >= argc || i < 1 {
+				break
+			}
+			if foldEqual(args[i], s.Keyword) {
+				first = i + 1
+				break
+			}
+			if start <= end {
+				i++
+			} else {
+				i--
+			}
+		}
+		if first == 0 {
+			return 0, 0, 0, false, true // keyword not found
+		}
+	}
+	step = s.Step
+	if !s.KeyNum {
+		switch {
+		case s.LastKey >= 0:
+			last = first + s.LastKey
+		case s.Limit == 0:
+			last = argc + s.LastKey
+		default:
+			last = first + ((argc-first)/s.Limit + s.LastKey)
+		}
+	} else {
+		if s.KeyNumIdx >= argc || first+s.KeyNumIdx >= argc {
+			return 0, 0, 0, false, false
+		}
+		n, okN := resp.ParseInt64(args[first+s.KeyNumIdx])
+		if !okN || n < 0 || n > int64(argc) {
+			return 0, 0, 0, false, false
+		}
+		first += s.FirstKey
+		last = first + int(n) - 1
+	}
+	if last >= argc || last < first || first >= argc {
+		return 0, 0, 0, false, false
+	}
+	if step <= 0 {
+		step = 1
+	}
+	return first, last, step, true, true
 }
 
 // WriteKeySpecs writes c's key specs as Redis 7's COMMAND INFO does (a set

@@ -67,6 +67,55 @@ func TestGetKeys(t *testing.T) {
 	}
 }
 
+// TestKeyPositions checks the routing form of key finding: the positions
+// GetKeys finds, NotKey specs included, none at all when a spec does not
+// fit (Redis Cluster routes such a command nowhere: it runs where it was
+// sent and its handler answers), and XREAD's limit needing an even split,
+// as xreadGetKeys does.
+func TestKeyPositions(t *testing.T) {
+	xread := Command{Keys: []KeySpec{{Flags: RO, Keyword: "STREAMS", StartFrom: 1, LastKey: -1, Step: 1, Limit: 2}}}
+	zstore := Command{Keys: []KeySpec{Range(OW, 1, 0, 1), KeyNum(RO, 2, 0, 1, 1)}}
+	cases := []struct {
+		name string
+		cmd  Command
+		args string
+		want []int
+		ok   bool
+	}{
+		{"pairs", Command{Keys: []KeySpec{Range(OW|Update, 1, -1, 2)}}, "mset a 1 b 2", []int{1, 3}, true},
+		{"keynum", zstore, "zunionstore d 2 a b weights 1 2", []int{1, 3, 4}, true},
+		{"keynum zero drops every key", zstore, "zunionstore d 0 a", nil, false},
+		{"keynum too many drops every key", zstore, "zunionstore d 5 a b", nil, false},
+		{"keynum negative", zstore, "zunionstore d -1 a", nil, false},
+		{"keyword and limit", xread, "xread count 2 streams a b 0 0", []int{4, 5}, true},
+		{"unbalanced streams", xread, "xread streams a b 0", nil, false},
+		{"keyword missing", xread, "xread count 2", nil, true},
+		{"store keyword", Command{Keys: []KeySpec{Range(RO, 1, 0, 1), {Flags: OW, Keyword: "STORE", StartFrom: 6, Step: 1}}},
+			"georadius s 0 0 1 km store d", []int{1, 7}, true},
+		{"shard channel routes", Command{Keys: []KeySpec{Range(RO|NotKey, 1, 0, 1)}}, "spublish ch m", []int{1}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			scratch := make([]int, 0, 8)
+			got, ok := tc.cmd.KeyPositions(args(tc.args), scratch)
+			require.Equal(t, tc.ok, ok)
+			if !ok {
+				assert.Empty(t, got)
+				return
+			}
+			if tc.want == nil {
+				assert.Empty(t, got)
+			} else {
+				assert.Equal(t, tc.want, got)
+			}
+		})
+	}
+	// The scratch's memory is reused: no allocation once it is long enough.
+	scratch := make([]int, 0, 8)
+	a := args("zunionstore d 2 a b weights 1 2")
+	assert.Zero(t, testing.AllocsPerRun(100, func() { scratch, _ = zstore.KeyPositions(a, scratch[:0]) }))
+}
+
 // TestVariableKeyFlags checks SET's key flags, which depend on GET, as
 // Redis's setGetKeys gives them.
 func TestVariableKeyFlags(t *testing.T) {
