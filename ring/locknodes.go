@@ -8,7 +8,7 @@ import (
 )
 
 // LockNodes picks the n members that serve the lock name as Redlock
-// endpoints (DESIGN.md §8), by rendezvous (highest-random-weight) hashing:
+// endpoints (docs/DESIGN.md §8), by rendezvous (highest-random-weight) hashing:
 // each member scores xxhash(name, 0, member ID) and the n highest win, ties
 // (equal 64-bit scores) broken by the smaller ID. The result is ordered by
 // score, best first, and has min(n, len(distinct members)) entries.

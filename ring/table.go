@@ -30,7 +30,7 @@ type Member struct {
 // SlotStateKind says whether a slot is at rest or changing primary.
 type SlotStateKind uint8
 
-// The states of a slot. A planned primary change (handoff, DESIGN.md §5) is
+// The states of a slot. A planned primary change (handoff, docs/DESIGN.md §5) is
 // Migrating while the primary still serves and copies the slot to the next
 // one, then Importing, for one table, after the new primary took over while
 // the old one may still forward requests it had queued.

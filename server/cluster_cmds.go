@@ -150,7 +150,7 @@ func clusterCommands() []*Command {
 // clusterRefused answers the commands that place slots by hand.
 func clusterRefused(c *Call) {
 	c.Reply.Error("ERR CLUSTER " + strings.ToUpper(string(c.Args[1])) +
-		" is not supported: slot placement is automatic in meshcache (consistent hashing over the live members; see DESIGN.md §3)")
+		" is not supported: slot placement is automatic in meshcache (consistent hashing over the live members; see docs/DESIGN.md §3)")
 }
 
 // topoNode is one node as the CLUSTER commands show it.

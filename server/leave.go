@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// Leaving the cluster (DESIGN.md §5): SHUTDOWN, CLUSTER LEAVE and the
+// Leaving the cluster (docs/DESIGN.md §5): SHUTDOWN, CLUSTER LEAVE and the
 // binary's SIGTERM path drain the node first: it keeps serving while the
 // coordinator hands every slot it leads to another node and gives its
 // replica roles away (cluster.Node.Leave); then it leaves the gossip and

@@ -12,7 +12,7 @@ import (
 	"github.com/meshcache/meshcache/server/resp"
 )
 
-// Replica acknowledgement (DESIGN.md §5): the cluster node streams every
+// Replica acknowledgement (docs/DESIGN.md §5): the cluster node streams every
 // write's effects to the slot's replicas; the server decides when a
 // client's reply may leave.
 //

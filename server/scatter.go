@@ -17,7 +17,7 @@ import (
 // UNLINK, EXISTS, TOUCH) are split by owner: each node gets one command with
 // its own keys, the parts run at the same time (this node's part locally),
 // and the replies are merged in the order of the keys. Each part is atomic
-// on its node; the whole is not, as DESIGN.md §1 says (Redis Cluster
+// on its node; the whole is not, as docs/DESIGN.md §1 says (Redis Cluster
 // would answer -CROSSSLOT instead).
 
 // scatterPart is the piece of a split command that goes to one node.

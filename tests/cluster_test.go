@@ -599,7 +599,7 @@ func TestClusterJoinFourthNode(t *testing.T) {
 	}
 
 	clients := tc.clients(t, 2)
-	// A join moves slots by handoff (DESIGN.md §5): every key written
+	// A join moves slots by handoff (docs/DESIGN.md §5): every key written
 	// before it is still there, read through every node, whichever node
 	// leads its slot now.
 	moved := 0

@@ -21,7 +21,7 @@ import (
 // The fault tests run real processes under a writer whose acknowledged
 // history is the model (history_test.go), inject a fault (SIGKILL, SIGTERM,
 // joins), wait for the cluster to settle and read every key back from every
-// live node. DESIGN §5: failover, join and leave lose no acknowledged write
+// live node. docs/DESIGN.md §5: failover, join and leave lose no acknowledged write
 // and resurrect no acknowledged delete. They are the process-level
 // counterpart of the docker suite tests/chaos, and run in CI.
 
@@ -164,7 +164,7 @@ func (r *faultRun) check(hs []*history.Key, v *clusterView, what string) {
 		fmt.Fprintf(&logs, "--- %s (last 40 lines) ---\n%s\n", n.addr, logTail(n.Out(), 40))
 	}
 	r.t.Log(logs.String())
-	promise := "DESIGN §5: failover, join and leave lose no acknowledged write " + what
+	promise := "docs/DESIGN.md §5: failover, join and leave lose no acknowledged write " + what
 	assert.Zero(r.t, verdict.lost, "acknowledged writes lost; %s", promise)
 	assert.Zero(r.t, verdict.resurrected, "acknowledged deletes resurrected; %s", promise)
 	assert.Zero(r.t, verdict.stale, "live nodes disagree after convergence; %s", promise)

@@ -5,7 +5,7 @@ import (
 )
 
 // LockCommands are the LOCK.* commands (lock.Commands): the node-local
-// lease and fencing-mark table that clients run Redlock across (DESIGN.md
+// lease and fencing-mark table that clients run Redlock across (docs/DESIGN.md
 // §8). They have no key positions (FirstKey 0), so the dispatcher never
 // routes them by slot, never forwards them to another node and never
 // replicates them: each node answers for its own lock.Table, which is what

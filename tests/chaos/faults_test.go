@@ -102,7 +102,7 @@ func assertClean(t *testing.T, v verdict, promise string) {
 	assert.Zero(t, v.readErrors, "keys some node could not read after convergence")
 }
 
-// TestKillNode SIGKILLs one node of three under writes. DESIGN §1: with
+// TestKillNode SIGKILLs one node of three under writes. docs/DESIGN.md §1: with
 // the defaults (--replicas 1 --replica-ack one) no acknowledged write is
 // lost when one node dies.
 func TestKillNode(t *testing.T) {
@@ -135,11 +135,11 @@ func TestKillNode(t *testing.T) {
 	if slaves == 0 {
 		t.Log("note: INFO replication showed connected_slaves:0 on every node before the kill: replication is not in this binary")
 	}
-	assertClean(t, v, "DESIGN §1: no acknowledged write is lost when one node dies (--replicas 1 --replica-ack one)")
+	assertClean(t, v, "docs/DESIGN.md §1: no acknowledged write is lost when one node dies (--replicas 1 --replica-ack one)")
 }
 
 // TestMinorityPartition disconnects one node of three from the cluster
-// network. DESIGN §1: the minority answers writes with -CLUSTERDOWN once it
+// network. docs/DESIGN.md §1: the minority answers writes with -CLUSTERDOWN once it
 // has not seen a majority for node-timeout; the majority keeps serving; once
 // reconnected the node rejoins and the cluster converges without losing
 // acknowledged writes.
@@ -209,12 +209,12 @@ func TestMinorityPartition(t *testing.T) {
 		notes: fmt.Sprintf("%s; majority acked %d in 2 s while cut; %s; all 3 converged %s after reconnect",
 			minorityNote, servedDuring, recovery(wl, faultAt, end), healed.Round(100*time.Millisecond)) + "; " + c.replNote(ctx, c.nodes)})
 
-	assert.False(t, refusedAt.IsZero(), "DESIGN §1: a minority never accepts writes: %s still accepted writes %s after the cut",
+	assert.False(t, refusedAt.IsZero(), "docs/DESIGN.md §1: a minority never accepts writes: %s still accepted writes %s after the cut",
 		minority.name, nodeTimeout+15*time.Second)
 	assert.NoError(t, majErr, "the majority did not converge while the minority was cut off")
 	assert.Positive(t, servedDuring, "the majority stopped serving writes")
 	require.NoError(t, healErr, "the cluster did not converge after reconnecting %s", minority.name)
-	assertClean(t, v, "DESIGN §1: a partition of one node loses no acknowledged write")
+	assertClean(t, v, "docs/DESIGN.md §1: a partition of one node loses no acknowledged write")
 }
 
 // TestPauseNode freezes one node of three (docker pause) for longer than
@@ -252,12 +252,12 @@ func TestPauseNode(t *testing.T) {
 			paused, servedDuring, recovery(wl, faultAt, end), converged.Round(100*time.Millisecond)) + "; " + c.replNote(ctx, c.nodes)})
 	require.NoError(t, convErr, "the cluster did not converge after unpausing %s", victim.name)
 	assert.Positive(t, servedDuring, "the other nodes stopped serving writes while one was paused")
-	assertClean(t, v, "DESIGN §1: a node that stops for a while (a failure) loses no acknowledged write")
+	assertClean(t, v, "docs/DESIGN.md §1: a node that stops for a while (a failure) loses no acknowledged write")
 }
 
 // TestRollingRestart stops every node in turn with SIGTERM (docker stop:
 // drain and leave) and starts it again (a new, empty node), waiting for the
-// cluster between nodes, as docs/OPERATIONS.md tells operators. DESIGN §1:
+// cluster between nodes, as docs/OPERATIONS.md tells operators. docs/DESIGN.md §1:
 // planned moves never lose or resurrect a key.
 func TestRollingRestart(t *testing.T) {
 	ctx, c := begin(t, 3)
@@ -293,8 +293,8 @@ func TestRollingRestart(t *testing.T) {
 	require.NoError(t, err)
 	record(t, c, result{fault: "rolling restart (SIGTERM)", verdict: v, stats: stats,
 		notes: strings.Join(steps, ", ") + "; " + recovery(wl, faultAt, end) + "; " + c.replNote(ctx, c.nodes)})
-	assertClean(t, v, "DESIGN §1: planned moves (graceful leave, rolling restart) never lose or resurrect a key")
-	assert.Empty(t, killed, "DESIGN §9: SIGTERM drains and exits; these nodes were still running after docker stop's %s grace and were SIGKILLed", stopGrace)
+	assertClean(t, v, "docs/DESIGN.md §1: planned moves (graceful leave, rolling restart) never lose or resurrect a key")
+	assert.Empty(t, killed, "docs/DESIGN.md §9: SIGTERM drains and exits; these nodes were still running after docker stop's %s grace and were SIGKILLed", stopGrace)
 }
 
 // stopGrace is docker stop's grace before SIGKILL in the rolling restart,
