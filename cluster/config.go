@@ -52,7 +52,7 @@ type Config struct {
 
 	// Store is the node's keyspace. With a store, the node replicates the
 	// slots it leads to their replicas, builds replicas by slot transfer,
-	// fails over and moves slots by handoff (replication.go); without one
+	// fails over and moves slots by handoff (replicator.go); without one
 	// (tests of membership alone) ownership changes move no data.
 	Store *store.Store
 	// MigrationRate bounds the bytes per second that slot transfers

@@ -54,7 +54,7 @@
 // The node is its store's EffectSink. Each effect committed in a slot gets
 // the slot's next offset and is streamed, in batches over the RPC
 // connection, to each synced replica of the slot (stream.go,
-// replication.go); replicas apply in order and acknowledge per slot. A
+// replicator.go); replicas apply in order and acknowledge per slot. A
 // replica is built, and rebuilt after its queue overflowed or it came
 // back, by a slot transfer (transfer.go): snapshot and tail under one slot
 // lock, sent in order, throttled by Config.MigrationRate. The coordinator's

@@ -30,7 +30,7 @@ import (
 // longer owns.
 //
 // The receiving side is in receive.go, where a slot is led now (handoff
-// overrides) in route.go, and what the server reads (offsets, waits, INFO)
+// overrides) in override.go, and what the server reads (offsets, waits, INFO)
 // in replicaview.go.
 
 // slotRepl is the replication state of one slot on this node.
