@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -79,6 +80,29 @@ type step struct {
 type view struct {
 	alive    map[ring.NodeID]Meta // including self
 	maxEpoch uint64               // highest epoch any alive member reports
+}
+
+// plan returns the view as the planner takes it.
+func (v view) plan() plan.View {
+	pv := plan.View{Alive: make(map[ring.NodeID]plan.Member, len(v.alive)), MaxEpoch: v.maxEpoch}
+	for id, m := range v.alive {
+		pv.Alive[id] = m.planMember()
+	}
+	return pv
+}
+
+// planMember returns the member as the planner sees it.
+func (m Meta) planMember() plan.Member {
+	return plan.Member{ID: m.ID, Addr: m.ClientAddr, ClusterAddr: m.ClusterAddr, Draining: m.State == StateDraining}
+}
+
+// planMembers converts members for the planner.
+func planMembers(members []Meta) []plan.Member {
+	out := make([]plan.Member, len(members))
+	for i, m := range members {
+		out[i] = m.planMember()
+	}
+	return out
 }
 
 // controlLoop runs on every node: it tracks quorum, pulls newer tables,
@@ -253,13 +277,7 @@ func (n *Node) updateQuorum(t *ring.Table, v view) bool {
 		n.quorum.Store(false)
 		return true
 	}
-	seen := 0
-	for _, m := range members {
-		if _, ok := v.alive[m.ID]; ok {
-			seen++
-		}
-	}
-	q := 2*seen > len(members)
+	seen, _, q := plan.Quorum(t, v.plan())
 	if was := n.quorum.Swap(q); was != q {
 		n.logger.Info("quorum changed", "quorum", q, "sees", seen, "of", len(members), "epoch", t.Epoch)
 	}
@@ -315,7 +333,7 @@ func (n *Node) confirmMajority(ctx context.Context, t *ring.Table, v view) bool 
 		}()
 	}
 	wg.Wait()
-	return 2*seen > len(members)
+	return plan.Majority(seen, len(members))
 }
 
 // oldest reports whether this node is the oldest alive member it sees:

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -82,8 +83,8 @@ type Node struct {
 	members map[ring.NodeID]*member
 	known   map[string]time.Time // cluster address -> last time a node there was alive
 
-	stall  rebalanceStall // owned by controlLoop: no lock
-	prefer preferQueue    // CLUSTER FAILOVER requests for controlLoop
+	stall  plan.Stall  // owned by controlLoop: no lock
+	prefer preferQueue // CLUSTER FAILOVER requests for controlLoop
 
 	wake      chan struct{} // wakes controlLoop; buffered(1), sends never block
 	metaDirty chan struct{} // wakes metaLoop; buffered(1)
