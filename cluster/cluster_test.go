@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"github.com/meshcache/meshcache/cluster/transport"
 	"net"
 	"runtime"
 	"strconv"
@@ -107,7 +108,7 @@ func TestClusterPartitionAndHeal(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := testCtx(t, 90*time.Second)
-			faults := NewFaults()
+			faults := transport.NewFaults()
 			nodes := startCluster(t, ctx, c.size, nodeOpts{faults: faults})
 			// nodes[0] is the oldest, hence the coordinator: it goes
 			// to the minority, so the majority must elect another.
@@ -160,7 +161,7 @@ func TestClusterMeetMergesTwoClusters(t *testing.T) {
 func TestClusterSelfSeed(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
 	logger := testLogger(t)
-	tr, err := NewTransport("127.0.0.1:0", "", nil, logger)
+	tr, err := transport.NewTCP("127.0.0.1:0", "", nil, logger)
 	require.NoError(t, err)
 	addr := tr.Addr()
 	require.NoError(t, tr.Shutdown()) // free the port for the node

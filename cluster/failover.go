@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster/plan"
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
 // The coordinator's data-moving steps (docs/DESIGN.md §4, §5): failover,
 // members and rebalance. Package plan decides them (state in, the next
 // table out); this file gathers the state they need (replica states by
-// KindReplState, pings of members gossip reports dead), runs the handoffs a
+// transport.KindReplState, pings of members gossip reports dead), runs the handoffs a
 // rebalance pass picks, and logs and counts what the plan reports. Steps
 // are at least the profile's MigrationInterval apart (coordinator.go).
 
@@ -116,7 +117,7 @@ func (n *Node) replState(ctx context.Context, v view, id ring.NodeID, slots []ui
 	for _, s := range slots {
 		req = binary.BigEndian.AppendUint16(req, s)
 	}
-	b, err := n.client.call(ctx, m.ClusterAddr, KindReplState, req)
+	b, err := n.client.Call(ctx, m.ClusterAddr, transport.KindReplState, req)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +301,7 @@ func (n *Node) callHandoff(ctx context.Context, v view, p ring.NodeID, epoch uin
 	}
 	cctx, cancel := context.WithTimeout(ctx, 2*n.profile.TCPTimeout+handoffAckTimeout)
 	defer cancel()
-	b, err := n.client.call(cctx, m.ClusterAddr, KindHandoff, encodeHandoff(epoch, moves))
+	b, err := n.client.Call(cctx, m.ClusterAddr, transport.KindHandoff, encodeHandoff(epoch, moves))
 	if err != nil {
 		return nil, err
 	}

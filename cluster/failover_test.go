@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -161,7 +162,7 @@ func TestFailoverNoLoss(t *testing.T) {
 // cluster converges without losing an acknowledged write.
 func TestPartitionMinority(t *testing.T) {
 	ctx := testCtx(t, 100*time.Second)
-	faults := NewFaults()
+	faults := transport.NewFaults()
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1, faults: faults})
 	_, l, stop := writeUnder(t, nodes)
 

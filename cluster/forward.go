@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -37,7 +38,7 @@ func (n *Node) ForwardBatch(ctx context.Context, id ring.NodeID, resp3 bool, cmd
 	if err != nil {
 		return nil, fmt.Errorf("forward batch to %s: %w", id, err)
 	}
-	reply, err := n.client.call(ctx, addr, KindForwardBatch, encodeForwardBatch(resp3, cmds))
+	reply, err := n.client.Call(ctx, addr, transport.KindForwardBatch, encodeForwardBatch(resp3, cmds))
 	if err != nil {
 		return nil, err
 	}

@@ -9,19 +9,20 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster/plan"
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
 // Handoff: a planned change of a slot's primary (DESIGN.md §5), for joins,
 // leaves and rebalancing. The coordinator first makes the target a replica
 // of the slot (a transfer builds it) and, once the target reports the slot
-// synced, asks the primary to hand it off (KindHandoff). The primary then,
+// synced, asks the primary to hand it off (transport.KindHandoff). The primary then,
 // for each slot:
 //
 //  1. fences the slot: it takes the slot's store lock, so writes to the
 //     slot wait (queued on the lock) and none is in progress;
 //  2. waits until the target acknowledged the slot's last offset;
-//  3. tells the target "you lead the slot from now" (KindTakeover); the
+//  3. tells the target "you lead the slot from now" (transport.KindTakeover); the
 //     target checks it applied exactly that offset from this primary and
 //     sets a local lead override, honoured by Node.Route until a newer
 //     routing table arrives;
@@ -229,9 +230,9 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 		r.slots[slot].gave.Store(&handedOff{to: target, off: last})
 	}
 	cctx, ccancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
-	reply, err := n.client.call(cctx, addr, KindTakeover, req)
+	reply, err := n.client.Call(cctx, addr, transport.KindTakeover, req)
 	ccancel()
-	var remote *RemoteError
+	var remote *transport.RemoteError
 	if errors.As(err, &remote) {
 		for slot := range lasts {
 			r.slots[slot].fwd.Store(nil)

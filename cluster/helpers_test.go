@@ -14,6 +14,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -96,7 +97,7 @@ var clientPorts atomic.Int32
 type nodeOpts struct {
 	join     []string
 	key      []byte
-	faults   *Faults
+	faults   *transport.Faults
 	maxFrame int
 	replicas int
 	batch    int // Config.MigrationBatch

@@ -145,7 +145,7 @@ func (n *Node) observe(peer *memberlist.Node, alive bool) {
 			// A connection from before the change may be dead (the peer
 			// restarted) or stalled in TCP's retransmission backoff (a
 			// healed partition): calls after the change dial afresh.
-			n.client.drop(meta.ClusterAddr, fmt.Errorf("connection to %s: member %s changed liveness", meta.ClusterAddr, meta.ID))
+			n.client.Drop(meta.ClusterAddr, fmt.Errorf("connection to %s: member %s changed liveness", meta.ClusterAddr, meta.ID))
 		}
 	}
 	n.wakeControl()

@@ -17,6 +17,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/meshcache/meshcache/cluster/plan"
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -50,13 +51,15 @@ var (
 //
 // Goroutines (all started by Start, all stopped by Close, which cancels
 // their context and waits for them):
-//   - the Transport's UDP read loop and TCP accept loop (transport.go);
+//   - the endpoint's loops: on TCP, the UDP read loop and the TCP accept
+//     loop (transport/tcp.go); a MemEndpoint has none;
 //   - memberlist's own goroutines (stopped by memberlist's Shutdown);
 //   - rejoinLoop: initial join with backoff, then re-join (membership.go);
 //   - controlLoop: quorum tracking, pulling newer tables, and the
 //     coordinator's step loop (coordinator.go);
 //   - metaLoop: re-gossips our metadata when the state or epoch changes;
-//   - RPC connection readers, writers and handlers (rpc.go).
+//   - RPC connection readers, writers and handlers (transport/client.go,
+//     transport/server.go).
 type Node struct {
 	cfg     Config
 	profile Profile
@@ -65,10 +68,10 @@ type Node struct {
 	id      ring.NodeID
 	started time.Time
 
-	transport *Transport
+	transport transport.Endpoint
 	repl      *replicator // nil without Config.Store
-	server    *rpcServer
-	client    *rpcClient
+	server    *transport.Server
+	client    *transport.Client
 	ml        *memberlist.Memberlist // set by Start, before any loop runs
 
 	table      atomic.Pointer[ring.Table] // current routing table; nil until the first
@@ -111,8 +114,10 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	logger = logger.With("component", "cluster", "node", string(cfg.NodeID)[:8])
-	t, err := NewTransport(cfg.BindAddr, cfg.AdvertiseAddr, cfg.Faults, logger)
-	if err != nil {
+	var t transport.Endpoint
+	if cfg.Network != nil {
+		t, cfg.Faults = cfg.Network.Endpoint(), cfg.Network.Faults()
+	} else if t, err = transport.NewTCP(cfg.BindAddr, cfg.AdvertiseAddr, cfg.Faults, logger); err != nil {
 		return nil, err
 	}
 	n := &Node{
@@ -136,24 +141,21 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 	})
 	n.state.Store(uint32(StateJoining))
 	n.joined.Store(len(n.cfg.Join) == 0)
-	n.server = newRPCServer(t.Addr(), cfg.Key, cfg.Faults, cfg.MaxFrameSize, logger)
-	n.server.handle(KindPing, n.handlePing)
-	n.server.handle(KindForward, n.handleForward)
-	n.server.handle(KindForwardBatch, n.handleForwardBatch)
-	n.server.handle(KindPushTable, n.handlePushTable)
-	n.server.handle(KindPullTable, n.handlePullTable)
+	n.server = transport.NewServer(t.Addr(), cfg.Key, cfg.Faults, cfg.MaxFrameSize, logger)
+	n.server.Handle(transport.KindPing, n.handlePing)
+	n.server.Handle(transport.KindForward, n.handleForward)
+	n.server.Handle(transport.KindForwardBatch, n.handleForwardBatch)
+	n.server.Handle(transport.KindPushTable, n.handlePushTable)
+	n.server.Handle(transport.KindPullTable, n.handlePullTable)
 	if cfg.Store != nil {
 		n.repl = newReplicator(n, cfg.Store)
-		n.server.handle(KindReplicate, n.repl.handleReplicate)
-		n.server.handle(KindReplState, n.handleReplState)
-		n.server.handle(KindHandoff, n.handleHandoff)
-		n.server.handle(KindTakeover, n.handleTakeover)
-		n.server.handle(KindPrefer, n.handlePrefer)
+		n.server.Handle(transport.KindReplicate, n.repl.handleReplicate)
+		n.server.Handle(transport.KindReplState, n.handleReplState)
+		n.server.Handle(transport.KindHandoff, n.handleHandoff)
+		n.server.Handle(transport.KindTakeover, n.handleTakeover)
+		n.server.Handle(transport.KindPrefer, n.handlePrefer)
 	}
-	t.SetRPC(n.server)
-	n.client = newRPCClient(t.Addr(), cfg.Key, cfg.Faults, cfg.MaxFrameSize, func(ctx context.Context, addr string) (net.Conn, error) {
-		return t.dial(ctx, addr, rpcPreface)
-	})
+	n.client = transport.NewClient(t.Addr(), cfg.Key, cfg.Faults, cfg.MaxFrameSize, t.DialRPC)
 	return n, nil
 }
 
@@ -179,7 +181,7 @@ func (n *Node) start(ctx context.Context) error {
 	mc.Alive = memberDelegate{n}
 	mc.SecretKey = n.cfg.Key
 	mc.Logger = log.New(slogWriter{n.logger.With("lib", "memberlist")}, "", 0)
-	n.transport.Start()
+	n.transport.Start(n.server)
 	ml, err := memberlist.Create(mc)
 	if err != nil {
 		_ = n.transport.Shutdown()
@@ -222,8 +224,8 @@ func (n *Node) Close() error {
 		if n.repl != nil {
 			n.repl.stop()
 		}
-		n.server.close()
-		n.client.close()
+		n.server.Close()
+		n.client.Close()
 	})
 	return err
 }
@@ -286,7 +288,7 @@ func (n *Node) Forward(ctx context.Context, id ring.NodeID, resp3 bool, args [][
 	if err != nil {
 		return nil, fmt.Errorf("forward to %s: %w", id, err)
 	}
-	return n.client.call(ctx, addr, KindForward, encodeForward(resp3, args))
+	return n.client.Call(ctx, addr, transport.KindForward, encodeForward(resp3, args))
 }
 
 // Ping sends a ping to node id and waits for the echo.
@@ -301,7 +303,7 @@ func (n *Node) Ping(ctx context.Context, id ring.NodeID) error {
 // pingAddr pings the node at a cluster address.
 func (n *Node) pingAddr(ctx context.Context, addr string) error {
 	payload := binary.BigEndian.AppendUint64(nil, uint64(time.Now().UnixNano()))
-	reply, err := n.client.call(ctx, addr, KindPing, payload)
+	reply, err := n.client.Call(ctx, addr, transport.KindPing, payload)
 	if err != nil {
 		return err
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster/plan"
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -103,7 +104,7 @@ func (n *Node) Failover(ctx context.Context) (int, error) {
 	if c.ID == n.id {
 		return n.requestPreference(ctx, n.id)
 	}
-	b, err := n.client.call(ctx, c.ClusterAddr, KindPrefer, []byte(n.id))
+	b, err := n.client.Call(ctx, c.ClusterAddr, transport.KindPrefer, []byte(n.id))
 	if err != nil {
 		return 0, fmt.Errorf("failover: ask coordinator %s: %w", c.ID, err)
 	}

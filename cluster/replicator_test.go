@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
 )
@@ -87,7 +88,7 @@ func TestReplicationEveryEffectKind(t *testing.T) {
 // (degraded), and times out when a replica cannot acknowledge.
 func TestWaitReplicated(t *testing.T) {
 	ctx := testCtx(t, 60*time.Second)
-	faults := NewFaults()
+	faults := transport.NewFaults()
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1, faults: faults})
 	slot := ring.KeySlot([]byte("w"))
 	require.NoError(t, setKey(ctx, nodes, "w", "1", 1))
