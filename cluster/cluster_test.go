@@ -98,6 +98,7 @@ func TestClusterKeyMismatch(t *testing.T) {
 }
 
 func TestClusterPartitionAndHeal(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	cases := []struct {
 		name           string
 		size, minority int

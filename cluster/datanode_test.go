@@ -26,8 +26,9 @@ type dataNode struct {
 	st *store.Store
 }
 
-// startDataNode starts a node with its own store on loopback (local
-// profile); it is closed without leaving when the test ends.
+// startDataNode starts a node with its own store (local profile) on the
+// test's in-memory network (o.tcp: on loopback); it is closed without
+// leaving when the test ends.
 func startDataNode(t *testing.T, ctx context.Context, logger *slog.Logger, o nodeOpts) *dataNode {
 	t.Helper()
 	st := store.New(store.Config{})
@@ -38,6 +39,7 @@ func startDataNode(t *testing.T, ctx context.Context, logger *slog.Logger, o nod
 		Profile:        "local",
 		Replicas:       o.replicas,
 		Faults:         o.faults,
+		Network:        o.network(t),
 		Store:          st,
 		MigrationBatch: cmp.Or(o.batch, ring.SlotCount),
 	}, &echoExecutor{}, logger)
@@ -57,6 +59,7 @@ func startDataCluster(t *testing.T, ctx context.Context, size int, o nodeOpts) [
 		nodes = append(nodes, startDataNode(t, ctx, logger, o))
 	}
 	waitSettled(t, ctx, nodes, o.replicas)
+	waitMembership(t, plain(nodes))
 	return nodes
 }
 
@@ -268,6 +271,13 @@ type ledger struct {
 	acked   int
 	failed  int
 	deleted map[string]bool
+}
+
+// ackedCount returns how many writes were acknowledged so far.
+func (l *ledger) ackedCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.acked
 }
 
 func newLedger() *ledger {

@@ -15,6 +15,7 @@ import (
 // lost; the old primaries keep their copies as its replicas (no transfer),
 // and the preference holds in later tables.
 func TestPlannedFailover(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 90*time.Second)
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1})
 	_, l, stop := writeUnder(t, nodes)
@@ -88,6 +89,7 @@ func TestFailoverNeedsReplica(t *testing.T) {
 // node the new placement does not make their primary must not hold the
 // batch, and the cluster settles.
 func TestJoinDuringRebalance(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 90*time.Second)
 	o := nodeOpts{replicas: 1, batch: 256}
 	logger := testLogger(t)

@@ -17,6 +17,7 @@ import (
 // TestReplicationEveryEffectKind writes every kind of effect on primaries
 // and checks that each replica's copy of the slot equals the primary's.
 func TestReplicationEveryEffectKind(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 60*time.Second)
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 2})
 	far := time.Now().Add(time.Hour).UnixMilli()
@@ -87,6 +88,7 @@ func TestReplicationEveryEffectKind(t *testing.T) {
 // replicas that acknowledged, returns at once for a slot with no replica
 // (degraded), and times out when a replica cannot acknowledge.
 func TestWaitReplicated(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 60*time.Second)
 	faults := transport.NewFaults()
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1, faults: faults})
