@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -277,4 +279,125 @@ func (w slogWriter) Write(p []byte) (int, error) {
 	msg = strings.TrimPrefix(msg, "memberlist: ")
 	w.l.Log(context.Background(), level, msg)
 	return len(p), nil
+}
+
+// Meet joins the cluster of the node whose client address is clientAddr
+// (CLUSTER MEET ip port [cluster-port]): its cluster port is clusterPort, or
+// the client port plus ClusterPortOffset when clusterPort is 0. The address
+// is remembered, so the re-join loop keeps trying it if this attempt fails.
+func (n *Node) Meet(ctx context.Context, clientAddr string, clusterPort int) error {
+	addr, err := ClusterAddrFor(clientAddr)
+	if err != nil {
+		return fmt.Errorf("meet: %w", err)
+	}
+	if clusterPort != 0 {
+		host, _, _ := net.SplitHostPort(clientAddr)
+		addr = net.JoinHostPort(host, strconv.Itoa(clusterPort))
+	}
+	if n.ml == nil {
+		return fmt.Errorf("meet %s: node not started", addr)
+	}
+	n.mu.Lock()
+	n.known[addr] = time.Now()
+	n.mu.Unlock()
+	done := make(chan error, 1)
+	go func() { // memberlist's Join takes no context; bound the wait by ctx
+		_, err := n.ml.Join([]string{addr})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("meet %s: %w", addr, err)
+		}
+		n.joined.Store(true)
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("meet %s: %w", addr, ctx.Err())
+	}
+}
+
+// Forget drops a dead node from the member list and stops re-joining its
+// address (CLUSTER FORGET). An alive node cannot be forgotten.
+func (n *Node) Forget(id ring.NodeID) error {
+	if id == n.id {
+		return ErrForgetSelf
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	m := n.members[id]
+	if m == nil {
+		return fmt.Errorf("forget %s: %w", id, ErrUnknownNode)
+	}
+	if m.alive {
+		return fmt.Errorf("forget %s: %w", id, ErrForgetAlive)
+	}
+	delete(n.members, id)
+	delete(n.known, m.meta.ClusterAddr)
+	return nil
+}
+
+// localMeta is the metadata this node gossips about itself.
+func (n *Node) localMeta() Meta {
+	var (
+		epoch  uint64
+		issuer ring.NodeID
+	)
+	if t := n.table.Load(); t != nil {
+		epoch, issuer = t.Epoch, t.Issuer
+	}
+	return Meta{
+		ID:          n.id,
+		ClientAddr:  n.cfg.ClientAddr,
+		ClusterAddr: n.transport.Addr(),
+		StartTime:   n.started.UnixNano(),
+		State:       State(n.state.Load()),
+		Epoch:       epoch,
+		Issuer:      issuer,
+	}
+}
+
+// setState changes the gossiped state.
+func (n *Node) setState(s State) {
+	if State(n.state.Swap(uint32(s))) != s {
+		n.markMetaDirty()
+	}
+}
+
+func (n *Node) markMetaDirty() {
+	select {
+	case n.metaDirty <- struct{}{}:
+	default:
+	}
+}
+
+// metaLoop re-gossips our metadata whenever it changes (state, epoch).
+// memberlist's UpdateNode blocks until the update is broadcast, so it runs
+// here rather than in the caller. Run by Start; stops with ctx.
+func (n *Node) metaLoop(ctx context.Context) {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.metaDirty:
+		}
+		// UpdateNode queues the broadcast, then waits for it to be sent
+		// (with no regard to Shutdown): wait briefly, the broadcast
+		// stays queued either way.
+		if err := n.updateMeta(5 * n.profile.GossipInterval); err != nil {
+			n.logger.Debug("gossip metadata update", "err", err)
+		}
+	}
+}
+
+// updateMeta re-gossips our metadata and waits up to timeout for the
+// broadcast. Calls are serialized: memberlist's UpdateNode takes a new
+// incarnation number before it takes its lock, so of two concurrent calls
+// the one with the lower number is dropped without ever notifying its
+// caller, which would then wait out its whole timeout.
+func (n *Node) updateMeta(timeout time.Duration) error {
+	n.updateMu.Lock()
+	defer n.updateMu.Unlock()
+	return n.ml.UpdateNode(timeout)
 }

@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,15 +18,6 @@ import (
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
-
-// Executor runs a forwarded client command on this node. The server
-// implements it. Execute runs args (the command name first) as a client
-// speaking RESP3 (resp3) or RESP2 would see it, appends the raw RESP reply to
-// reply and returns it. args alias the request buffer: Execute must not keep
-// them after it returns.
-type Executor interface {
-	Execute(resp3 bool, args [][]byte, reply []byte) []byte
-}
 
 // Errors returned by Node methods.
 var (
@@ -278,19 +267,6 @@ func (n *Node) Healthy() bool {
 	return last != 0 && time.Since(time.Unix(0, last)) < n.profile.NodeTimeout
 }
 
-// Forward runs a client command on node id and returns its raw RESP reply.
-// ctx must carry a deadline. Forwarding to this node runs it locally.
-func (n *Node) Forward(ctx context.Context, id ring.NodeID, resp3 bool, args [][]byte) ([]byte, error) {
-	if id == n.id {
-		return n.exec.Execute(resp3, args, nil), nil
-	}
-	addr, err := n.addrOf(id)
-	if err != nil {
-		return nil, fmt.Errorf("forward to %s: %w", id, err)
-	}
-	return n.client.Call(ctx, addr, transport.KindForward, encodeForward(resp3, args))
-}
-
 // Ping sends a ping to node id and waits for the echo.
 func (n *Node) Ping(ctx context.Context, id ring.NodeID) error {
 	addr, err := n.addrOf(id)
@@ -327,89 +303,6 @@ func (n *Node) addrOf(id ring.NodeID) (string, error) {
 	return m.meta.ClusterAddr, nil
 }
 
-// Meet joins the cluster of the node whose client address is clientAddr
-// (CLUSTER MEET ip port [cluster-port]): its cluster port is clusterPort, or
-// the client port plus ClusterPortOffset when clusterPort is 0. The address
-// is remembered, so the re-join loop keeps trying it if this attempt fails.
-func (n *Node) Meet(ctx context.Context, clientAddr string, clusterPort int) error {
-	addr, err := ClusterAddrFor(clientAddr)
-	if err != nil {
-		return fmt.Errorf("meet: %w", err)
-	}
-	if clusterPort != 0 {
-		host, _, _ := net.SplitHostPort(clientAddr)
-		addr = net.JoinHostPort(host, strconv.Itoa(clusterPort))
-	}
-	if n.ml == nil {
-		return fmt.Errorf("meet %s: node not started", addr)
-	}
-	n.mu.Lock()
-	n.known[addr] = time.Now()
-	n.mu.Unlock()
-	done := make(chan error, 1)
-	go func() { // memberlist's Join takes no context; bound the wait by ctx
-		_, err := n.ml.Join([]string{addr})
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("meet %s: %w", addr, err)
-		}
-		n.joined.Store(true)
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("meet %s: %w", addr, ctx.Err())
-	}
-}
-
-// Forget drops a dead node from the member list and stops re-joining its
-// address (CLUSTER FORGET). An alive node cannot be forgotten.
-func (n *Node) Forget(id ring.NodeID) error {
-	if id == n.id {
-		return ErrForgetSelf
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	m := n.members[id]
-	if m == nil {
-		return fmt.Errorf("forget %s: %w", id, ErrUnknownNode)
-	}
-	if m.alive {
-		return fmt.Errorf("forget %s: %w", id, ErrForgetAlive)
-	}
-	delete(n.members, id)
-	delete(n.known, m.meta.ClusterAddr)
-	return nil
-}
-
-// localMeta is the metadata this node gossips about itself.
-func (n *Node) localMeta() Meta {
-	var (
-		epoch  uint64
-		issuer ring.NodeID
-	)
-	if t := n.table.Load(); t != nil {
-		epoch, issuer = t.Epoch, t.Issuer
-	}
-	return Meta{
-		ID:          n.id,
-		ClientAddr:  n.cfg.ClientAddr,
-		ClusterAddr: n.transport.Addr(),
-		StartTime:   n.started.UnixNano(),
-		State:       State(n.state.Load()),
-		Epoch:       epoch,
-		Issuer:      issuer,
-	}
-}
-
-// setState changes the gossiped state.
-func (n *Node) setState(s State) {
-	if State(n.state.Swap(uint32(s))) != s {
-		n.markMetaDirty()
-	}
-}
-
 func (n *Node) wakeControl() {
 	select {
 	case n.wake <- struct{}{}:
@@ -417,101 +310,7 @@ func (n *Node) wakeControl() {
 	}
 }
 
-func (n *Node) markMetaDirty() {
-	select {
-	case n.metaDirty <- struct{}{}:
-	default:
-	}
-}
-
-// metaLoop re-gossips our metadata whenever it changes (state, epoch).
-// memberlist's UpdateNode blocks until the update is broadcast, so it runs
-// here rather than in the caller. Run by Start; stops with ctx.
-func (n *Node) metaLoop(ctx context.Context) {
-	defer n.wg.Done()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-n.metaDirty:
-		}
-		// UpdateNode queues the broadcast, then waits for it to be sent
-		// (with no regard to Shutdown): wait briefly, the broadcast
-		// stays queued either way.
-		if err := n.updateMeta(5 * n.profile.GossipInterval); err != nil {
-			n.logger.Debug("gossip metadata update", "err", err)
-		}
-	}
-}
-
-// updateMeta re-gossips our metadata and waits up to timeout for the
-// broadcast. Calls are serialized: memberlist's UpdateNode takes a new
-// incarnation number before it takes its lock, so of two concurrent calls
-// the one with the lower number is dropped without ever notifying its
-// caller, which would then wait out its whole timeout.
-func (n *Node) updateMeta(timeout time.Duration) error {
-	n.updateMu.Lock()
-	defer n.updateMu.Unlock()
-	return n.ml.UpdateNode(timeout)
-}
-
 // handlePing echoes the payload.
 func (n *Node) handlePing(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
 	return append(reply, req...), nil
-}
-
-// handleForward runs a forwarded client command on the Executor.
-func (n *Node) handleForward(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
-	resp3, args, err := decodeForward(req)
-	if err != nil {
-		return nil, err
-	}
-	return n.exec.Execute(resp3, args, reply), nil
-}
-
-// Forward request payload: flags(1, bit 0 = RESP3) argc(uvarint) then per
-// argument len(uvarint) and bytes.
-func encodeForward(resp3 bool, args [][]byte) []byte {
-	size := 1 + binary.MaxVarintLen64
-	for _, a := range args {
-		size += binary.MaxVarintLen64 + len(a)
-	}
-	b := make([]byte, 0, size)
-	var flags byte
-	if resp3 {
-		flags |= 1
-	}
-	b = append(b, flags)
-	b = binary.AppendUvarint(b, uint64(len(args)))
-	for _, a := range args {
-		b = binary.AppendUvarint(b, uint64(len(a)))
-		b = append(b, a...)
-	}
-	return b
-}
-
-func decodeForward(b []byte) (bool, [][]byte, error) {
-	if len(b) < 1 {
-		return false, nil, errors.New("forward: empty request")
-	}
-	resp3 := b[0]&1 != 0
-	b = b[1:]
-	argc, k := binary.Uvarint(b)
-	if k <= 0 || argc == 0 || argc > uint64(len(b)) {
-		return false, nil, errors.New("forward: bad argument count")
-	}
-	b = b[k:]
-	args := make([][]byte, 0, argc)
-	for i := uint64(0); i < argc; i++ {
-		l, k := binary.Uvarint(b)
-		if k <= 0 || l > uint64(len(b)-k) {
-			return false, nil, fmt.Errorf("forward: argument %d truncated", i)
-		}
-		args = append(args, b[k:k+int(l):k+int(l)])
-		b = b[k+int(l):]
-	}
-	if len(b) != 0 {
-		return false, nil, fmt.Errorf("forward: %d trailing bytes", len(b))
-	}
-	return resp3, args, nil
 }
