@@ -77,9 +77,10 @@ func TestClusterKeyMismatch(t *testing.T) {
 	logger := testLogger(t)
 	keyA := []byte("0123456789abcdef")
 	keyB := []byte("fedcba9876543210")
-	a, _ := startNode(t, ctx, logger, nodeOpts{key: keyA})
-	b, _ := startNode(t, ctx, logger, nodeOpts{key: keyB, join: clusterAddrs(a)})
-	c, _ := startNode(t, ctx, logger, nodeOpts{key: keyA, join: clusterAddrs(a)})
+	// On real cluster ports: gossip encryption and the RPC handshake over TCP.
+	a, _ := startNode(t, ctx, logger, nodeOpts{key: keyA, tcp: true})
+	b, _ := startNode(t, ctx, logger, nodeOpts{key: keyB, join: clusterAddrs(a), tcp: true})
+	c, _ := startNode(t, ctx, logger, nodeOpts{key: keyA, join: clusterAddrs(a), tcp: true})
 	// c has the right key and joins; wait for that as the proof that
 	// gossip works, then check b never got in.
 	waitConverged(t, []*Node{a, c}, []*Node{a, c})
@@ -198,7 +199,7 @@ func TestFirstTableHasQuorum(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
 	logger := testLogger(t)
 	for range 10 {
-		n, err := New(Config{ClientAddr: "127.0.0.1:1", BindAddr: "127.0.0.1:0", Profile: "local",
+		n, err := New(Config{ClientAddr: "127.0.0.1:1", Network: transport.NewMemNetwork(nil), Profile: "local",
 			Store: store.New(store.Config{})}, &echoExecutor{}, logger)
 		require.NoError(t, err)
 		healthy := make(chan bool, 1)

@@ -166,6 +166,7 @@ func (p *pacer) stop() { p.timer.Stop() }
 
 // control is one pass of the control loop.
 func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer) {
+	defer n.passes.Add(1)
 	v := n.see()
 	t := n.table.Load()
 	majority := n.updateQuorum(t, v)

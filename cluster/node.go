@@ -75,8 +75,9 @@ type Node struct {
 	members map[ring.NodeID]*member
 	known   map[string]time.Time // cluster address -> last time a node there was alive
 
-	stall  plan.Stall  // owned by controlLoop: no lock
-	prefer preferQueue // CLUSTER FAILOVER requests for controlLoop
+	stall  plan.Stall    // owned by controlLoop: no lock
+	passes atomic.Uint64 // control-loop passes so far (tests wait on them)
+	prefer preferQueue   // CLUSTER FAILOVER requests for controlLoop
 
 	wake      chan struct{} // wakes controlLoop; buffered(1), sends never block
 	metaDirty chan struct{} // wakes metaLoop; buffered(1)

@@ -17,8 +17,9 @@ import (
 func TestForwardPipelined(t *testing.T) {
 	ctx := testCtx(t, 60*time.Second)
 	logger := testLogger(t)
-	a, _ := startNode(t, ctx, logger, nodeOpts{})
-	b, bExec := startNode(t, ctx, logger, nodeOpts{join: clusterAddrs(a)})
+	// On real cluster ports: many calls multiplexed over one TCP connection.
+	a, _ := startNode(t, ctx, logger, nodeOpts{tcp: true})
+	b, bExec := startNode(t, ctx, logger, nodeOpts{join: clusterAddrs(a), tcp: true})
 	waitConverged(t, []*Node{a, b}, []*Node{a, b})
 
 	const workers, calls = 32, 100

@@ -57,7 +57,10 @@ func TestPlannedFailover(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(time.Second) // a few coordinator ticks: the preference holds
+	// A few passes of the coordinator's loop later, the preference holds.
+	coordinator := nodes[0] // the oldest
+	passes := coordinator.passes.Load()
+	require.Eventually(t, func() bool { return coordinator.passes.Load() >= passes+5 }, 20*time.Second, 10*time.Millisecond)
 	ok, why := switched()
 	require.True(t, ok, why)
 	for _, s := range replicated {
