@@ -10,6 +10,15 @@ import (
 	"github.com/meshcache/meshcache/ring"
 )
 
+// Executor runs a forwarded client command on this node. The server
+// implements it. Execute runs args (the command name first) as a client
+// speaking RESP3 (resp3) or RESP2 would see it, appends the raw RESP reply to
+// reply and returns it. args alias the request buffer: Execute must not keep
+// them after it returns.
+type Executor interface {
+	Execute(resp3 bool, args [][]byte, reply []byte) []byte
+}
+
 // BatchExecutor is an Executor that runs an ordered batch of forwarded
 // commands on one client session, so that a pipeline forwarded as one call
 // keeps its order and a MULTI ... EXEC block stays together. ExecuteBatch
@@ -165,15 +174,6 @@ func decodeBatchReplies(b []byte) ([][]byte, error) {
 		return nil, fmt.Errorf("%d trailing bytes after the replies", len(b))
 	}
 	return out, nil
-}
-
-// Executor runs a forwarded client command on this node. The server
-// implements it. Execute runs args (the command name first) as a client
-// speaking RESP3 (resp3) or RESP2 would see it, appends the raw RESP reply to
-// reply and returns it. args alias the request buffer: Execute must not keep
-// them after it returns.
-type Executor interface {
-	Execute(resp3 bool, args [][]byte, reply []byte) []byte
 }
 
 // Forward runs a client command on node id and returns its raw RESP reply.
