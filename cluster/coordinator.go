@@ -37,7 +37,7 @@ const (
 	// exists, every membership change).
 	stepAssign stepKind = iota + 1
 	// stepFailover promotes replicas of slots whose primary died
-	// (plan.FailoverStep, failover.go).
+	// (plan.FailoverStep, datasteps.go).
 	stepFailover
 	// stepMembers adds joined members and removes dead or drained ones.
 	stepMembers

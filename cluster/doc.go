@@ -5,7 +5,7 @@
 //
 // Package cluster is the node: membership (membership.go, meta.go), the
 // coordinator's control loop (coordinator.go) and the state it gathers and
-// acts on (failover.go, prefer.go), routing tables (tables.go), forwarding
+// acts on (datasteps.go, prefer.go), routing tables (tables.go), forwarding
 // (forward.go), replication (replicator.go, stream.go, receive.go,
 // replicaview.go), slot transfer (transfer.go) and handoff (handoff.go,
 // override.go). Two packages below it never see a Node:
@@ -74,10 +74,11 @@
 // replica is built, and rebuilt after its queue overflowed or it came
 // back, by a slot transfer (transfer.go): snapshot and tail under one slot
 // lock, sent in order, throttled by Config.MigrationRate. The coordinator's
-// steps (planned by cluster/plan, run by failover.go) promote the most advanced synced replica of a dead
-// primary, add members, restore replica counts and move slots toward the
-// target placement by handoff (handoff.go): the old primary fences the
-// slot, waits for the target's last ack, hands over, and forwards.
+// steps (planned by cluster/plan, run by datasteps.go) promote the most
+// advanced synced replica of a dead primary, add members, restore replica
+// counts and move slots toward the target placement by handoff
+// (handoff.go): the old primary fences the slot, waits for the target's
+// last ack, hands over, and forwards.
 //
 // # API for the server (stable)
 //

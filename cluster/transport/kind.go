@@ -18,7 +18,7 @@ const (
 	KindForwardBatch Kind = 5
 	// KindReplicate: a batch of replication stream entries (stream.go).
 	KindReplicate Kind = 6
-	// KindReplState: a replica's per-slot receiving state (failover.go).
+	// KindReplState: a replica's per-slot receiving state (datasteps.go).
 	KindReplState Kind = 7
 	// KindHandoff: the coordinator asks a primary to hand slots off (handoff.go).
 	KindHandoff Kind = 8
