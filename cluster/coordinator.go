@@ -68,7 +68,7 @@ func (k stepKind) String() string {
 // step is one planned change of the routing table.
 type step struct {
 	kind    stepKind
-	members []Meta          // the live members the step places slots on
+	members []plan.Member   // the live members the step places slots on
 	target  *ring.Placement // the target placement of those members
 	slots   int             // slots whose owners change
 	prefer  []*preferRequest
@@ -94,15 +94,6 @@ func (v view) plan() plan.View {
 // planMember returns the member as the planner sees it.
 func (m Meta) planMember() plan.Member {
 	return plan.Member{ID: m.ID, Addr: m.ClientAddr, ClusterAddr: m.ClusterAddr, Draining: m.State == StateDraining}
-}
-
-// planMembers converts members for the planner.
-func planMembers(members []Meta) []plan.Member {
-	out := make([]plan.Member, len(members))
-	for i, m := range members {
-		out[i] = m.planMember()
-	}
-	return out
 }
 
 // controlLoop runs on every node: it tracks quorum, pulls newer tables,
@@ -423,16 +414,10 @@ func (c *placementCache) get(ids []ring.NodeID, replicas int) (*ring.Placement, 
 // planStep compares the table with the target placement of the live members
 // and returns the next step, if any. Members that are draining get no slots.
 func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, bool, error) {
-	var members []Meta
-	for _, m := range v.alive {
-		if m.State != StateDraining {
-			members = append(members, m)
-		}
-	}
+	members := plan.Placed(v.plan())
 	if len(members) == 0 {
 		return step{}, false, nil
 	}
-	slices.SortFunc(members, func(a, b Meta) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	ids := make([]ring.NodeID, len(members))
 	for i, m := range members {
 		ids[i] = m.ID
@@ -461,25 +446,10 @@ func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, boo
 		}
 		return s, ok, nil
 	}
-	diff := len(t.Diff(target))
-	if diff > 0 || !sameMembers(t.Members(), members) {
+	if diff, ok := plan.Assign(t, members, target); ok {
 		return step{kind: stepAssign, members: members, target: target, slots: diff}, true, nil
 	}
 	return step{}, false, nil
-}
-
-// sameMembers reports whether the table names exactly the given members at
-// the same addresses.
-func sameMembers(have []ring.Member, want []Meta) bool {
-	if len(have) != len(want) {
-		return false
-	}
-	for i := range have { // both sorted by ID
-		if have[i].ID != want[i].ID || have[i].Addr != want[i].ClientAddr || have[i].ClusterAddr != want[i].ClusterAddr {
-			return false
-		}
-	}
-	return true
 }
 
 // runStep executes a step: it builds the next table, adopts it and pushes
@@ -496,7 +466,7 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step) er
 	case stepAssign:
 		members := make([]ring.Member, len(s.members))
 		for i, m := range s.members {
-			members[i] = ring.Member{ID: m.ID, Addr: m.ClientAddr, ClusterAddr: m.ClusterAddr}
+			members[i] = ring.Member{ID: m.ID, Addr: m.Addr, ClusterAddr: m.ClusterAddr}
 		}
 		t, err := ring.NewTable(epoch, n.id, members)
 		if err != nil {

@@ -141,9 +141,9 @@ func (n *Node) replState(ctx context.Context, v view, id ring.NodeID, slots []ui
 
 // planData chooses the next data-moving step, or none when the table
 // matches the target placement (plan.Data).
-func (n *Node) planData(t *ring.Table, v view, members []Meta, target *ring.Placement) (step, bool) {
+func (n *Node) planData(t *ring.Table, v view, members []plan.Member, target *ring.Placement) (step, bool) {
 	s := step{members: members, target: target}
-	switch plan.Data(t, v.plan(), planMembers(members), target) {
+	switch plan.Data(t, v.plan(), members, target) {
 	case plan.Failover:
 		s.kind = stepFailover
 	case plan.Members:
@@ -222,10 +222,10 @@ func (n *Node) logNotRemoved(errs []error) {
 
 // buildMembers adds new members, updates addresses and drops dead owners
 // and members (plan.MembersStep).
-func (n *Node) buildMembers(t *ring.Table, v view, members []Meta) (*ring.Table, error) {
+func (n *Node) buildMembers(t *ring.Table, v view, members []plan.Member) (*ring.Table, error) {
 	pv := v.plan()
 	next := plan.NextTable(t, pv, n.id)
-	notRemoved, err := plan.MembersStep(next, pv, planMembers(members))
+	notRemoved, err := plan.MembersStep(next, pv, members)
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package plan
 import (
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/meshcache/meshcache/ring"
 )
@@ -150,4 +151,41 @@ func DropDead(next *ring.Table, v View) (notRemoved []error, err error) {
 		}
 	}
 	return notRemoved, nil
+}
+
+// Placed returns the members that get slots: every alive member that is
+// not draining, sorted by ID (the order ring.Place takes).
+func Placed(v View) []Member {
+	var members []Member
+	for _, m := range v.Alive {
+		if !m.Draining {
+			members = append(members, m)
+		}
+	}
+	slices.SortFunc(members, func(a, b Member) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	return members
+}
+
+// Assign decides the step of a cluster without replication, where slots
+// move by reassignment alone: it returns how many slots t places
+// differently from target, and whether a new table is due (slots differ,
+// or the table does not name exactly members, sorted by ID as Placed
+// returns them, at the same addresses).
+func Assign(t *ring.Table, members []Member, target *ring.Placement) (slots int, due bool) {
+	diff := len(t.Diff(target))
+	return diff, diff > 0 || !sameMembers(t.Members(), members)
+}
+
+// sameMembers reports whether the table names exactly the given members at
+// the same addresses.
+func sameMembers(have []ring.Member, want []Member) bool {
+	if len(have) != len(want) {
+		return false
+	}
+	for i := range have { // both sorted by ID
+		if have[i].ID != want[i].ID || have[i].Addr != want[i].Addr || have[i].ClusterAddr != want[i].ClusterAddr {
+			return false
+		}
+	}
+	return true
 }

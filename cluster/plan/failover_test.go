@@ -305,3 +305,41 @@ func TestStall(t *testing.T) {
 	report, _ = s.Observe(t0.Add(3*StallAfter), false)
 	assert.False(t, report, "progress restarts the clock")
 }
+
+func TestPlaced(t *testing.T) {
+	v := viewOf(c, a, d, b)
+	m := v.Alive[d]
+	m.Draining = true
+	v.Alive[d] = m
+	var ids []ring.NodeID
+	for _, m := range Placed(v) {
+		ids = append(ids, m.ID)
+	}
+	assert.Equal(t, []ring.NodeID{a, b, c}, ids, "sorted by ID, draining members left out")
+	assert.Empty(t, Placed(View{}))
+}
+
+func TestAssign(t *testing.T) {
+	p := target(t)
+	v := viewOf(a, b, c)
+	tb := settledTable(t, p, a, b, c)
+	_, due := Assign(tb, Placed(v), p)
+	assert.False(t, due, "at rest")
+
+	moved := tb.Clone()
+	setSlot(t, moved, slotsWhere(p, a, b, 1)[0], ring.SlotState{}, b, a)
+	slots, due := Assign(moved, Placed(v), p)
+	assert.True(t, due)
+	assert.Equal(t, 1, slots)
+
+	readdr := viewOf(a, b, c)
+	m := readdr.Alive[c]
+	m.Addr = "elsewhere"
+	readdr.Alive[c] = m
+	slots, due = Assign(tb, Placed(readdr), p)
+	assert.True(t, due, "a member changed address")
+	assert.Zero(t, slots)
+
+	_, due = Assign(tb, Placed(viewOf(a, b)), p)
+	assert.True(t, due, "a member left")
+}
