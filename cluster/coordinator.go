@@ -243,15 +243,7 @@ func (v view) newer(epoch uint64, issuer ring.NodeID) bool {
 func (n *Node) see() view {
 	self := n.localMeta()
 	v := view{alive: map[ring.NodeID]Meta{n.id: self}}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for id, m := range n.members {
-		if id == n.id || !m.alive {
-			continue
-		}
-		v.alive[id] = m.meta
-		v.maxEpoch = max(v.maxEpoch, m.meta.Epoch)
-	}
+	n.members.see(&v)
 	return v
 }
 
@@ -346,28 +338,9 @@ func coordinatorIn(v view) Meta {
 	return c
 }
 
-// reapAfter is how long a dead member that no table names stays in the
-// member list (so CLUSTER NODES can still show it as failed for a while).
-const reapAfter = time.Minute
-
 // reap drops members that have been dead for reapAfter and that the table
 // no longer names. Their addresses stay in the re-join set (membership.go).
-func (n *Node) reap(t *ring.Table) {
-	now := time.Now()
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for id, m := range n.members {
-		if m.alive || id == n.id || now.Sub(m.lastAlive) < reapAfter {
-			continue
-		}
-		if t != nil {
-			if _, named := t.Member(id); named {
-				continue
-			}
-		}
-		delete(n.members, id)
-	}
-}
+func (n *Node) reap(t *ring.Table) { n.members.reap(t, time.Now()) }
 
 // placementCache keeps the last target placement, so the placement is
 // computed once per member set rather than on every tick.

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -15,11 +14,6 @@ import (
 	"github.com/hashicorp/memberlist"
 	"github.com/meshcache/meshcache/ring"
 )
-
-// knownHorizon is how long the re-join loop keeps contacting the address of
-// a node it has not seen alive. A restarted node gets a new ID but usually
-// the same address, so the address, not the ID, is what is remembered.
-const knownHorizon = time.Hour
 
 // NodeInfo describes one cluster member as this node sees it.
 type NodeInfo struct {
@@ -33,30 +27,10 @@ type NodeInfo struct {
 	Self        bool
 }
 
-// member is what this node knows about one peer (or itself).
-type member struct {
-	meta      Meta
-	alive     bool
-	lastAlive time.Time // last time it was seen alive
-}
-
-func (m *member) info(self ring.NodeID) NodeInfo {
-	return NodeInfo{
-		ID:          m.meta.ID,
-		ClientAddr:  m.meta.ClientAddr,
-		ClusterAddr: m.meta.ClusterAddr,
-		StartTime:   time.Unix(0, m.meta.StartTime),
-		State:       m.meta.State,
-		Epoch:       m.meta.Epoch,
-		Alive:       m.alive,
-		Self:        m.meta.ID == self,
-	}
-}
-
 // memberDelegate gives memberlist this node's metadata and receives
 // membership events. memberlist calls it from its own goroutines, sometimes
 // under its locks, so every method is short and never blocks: it updates the
-// member view under Node.mu and wakes the control loop.
+// member view (memberSet) and wakes the control loop.
 type memberDelegate struct{ n *Node }
 
 var (
@@ -123,24 +97,7 @@ func (n *Node) observe(peer *memberlist.Node, alive bool) {
 		n.logger.Warn("ignoring member with bad metadata", "name", peer.Name, "err", err)
 		return
 	}
-	now := time.Now()
-	n.mu.Lock()
-	m := n.members[meta.ID]
-	known := m != nil
-	if !known {
-		m = &member{}
-		n.members[meta.ID] = m
-	}
-	was := m.alive
-	m.meta = meta
-	m.alive = alive
-	if alive {
-		m.lastAlive = now
-		if meta.ID != n.id && meta.ClusterAddr != "" {
-			n.known[meta.ClusterAddr] = now
-		}
-	}
-	n.mu.Unlock()
+	known, was := n.members.update(meta, alive, time.Now())
 	if was != alive {
 		n.logger.Info("member changed", "node", meta.ID, "cluster_addr", meta.ClusterAddr, "alive", alive)
 		if known && meta.ID != n.id && meta.ClusterAddr != "" {
@@ -226,32 +183,7 @@ func (n *Node) join(targets []string) (int, error) {
 // rejoinTargets returns the seeds and known addresses that no alive member
 // uses, without our own address.
 func (n *Node) rejoinTargets() []string {
-	now := time.Now()
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	alive := map[string]bool{n.transport.Addr(): true}
-	for _, m := range n.members {
-		if m.alive {
-			alive[m.meta.ClusterAddr] = true
-		}
-	}
-	var out []string
-	for _, s := range n.cfg.Join {
-		if !alive[s] {
-			out = append(out, s)
-		}
-	}
-	for addr, seen := range n.known {
-		if now.Sub(seen) > knownHorizon {
-			delete(n.known, addr)
-			continue
-		}
-		if !alive[addr] && !slices.Contains(out, addr) {
-			out = append(out, addr)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return n.members.rejoinTargets(n.transport.Addr(), n.cfg.Join, time.Now())
 }
 
 // slogWriter routes memberlist's log lines ("[LEVEL] memberlist: text") to
@@ -297,9 +229,7 @@ func (n *Node) Meet(ctx context.Context, clientAddr string, clusterPort int) err
 	if n.ml == nil {
 		return fmt.Errorf("meet %s: node not started", addr)
 	}
-	n.mu.Lock()
-	n.known[addr] = time.Now()
-	n.mu.Unlock()
+	n.members.remember(addr, time.Now())
 	done := make(chan error, 1)
 	go func() { // memberlist's Join takes no context; bound the wait by ctx
 		_, err := n.ml.Join([]string{addr})
@@ -323,18 +253,7 @@ func (n *Node) Forget(id ring.NodeID) error {
 	if id == n.id {
 		return ErrForgetSelf
 	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	m := n.members[id]
-	if m == nil {
-		return fmt.Errorf("forget %s: %w", id, ErrUnknownNode)
-	}
-	if m.alive {
-		return fmt.Errorf("forget %s: %w", id, ErrForgetAlive)
-	}
-	delete(n.members, id)
-	delete(n.known, m.meta.ClusterAddr)
-	return nil
+	return n.members.forget(id)
 }
 
 // localMeta is the metadata this node gossips about itself.

@@ -71,9 +71,7 @@ type Node struct {
 	quorum     atomic.Bool                // sees a majority of the table's members now
 	lastQuorum atomic.Int64               // unix nanos when quorum was last true
 
-	mu      sync.Mutex // guards members, known
-	members map[ring.NodeID]*member
-	known   map[string]time.Time // cluster address -> last time a node there was alive
+	members *memberSet // every member gossip told of, and addresses to re-join
 
 	stall  plan.Stall    // owned by controlLoop: no lock
 	passes atomic.Uint64 // control-loop passes so far (tests wait on them)
@@ -118,8 +116,7 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 		id:        cfg.NodeID,
 		started:   time.Now(),
 		transport: t,
-		members:   make(map[ring.NodeID]*member),
-		known:     make(map[string]time.Time),
+		members:   newMemberSet(cfg.NodeID),
 		wake:      make(chan struct{}, 1),
 		metaDirty: make(chan struct{}, 1),
 		rejoinNow: make(chan struct{}, 1),
@@ -235,15 +232,7 @@ func (n *Node) Self() NodeInfo {
 // Members returns every known member, alive or not (dead ones are kept
 // while the routing table still names them), sorted by ID.
 func (n *Node) Members() []NodeInfo {
-	n.mu.Lock()
-	out := make([]NodeInfo, 0, len(n.members)+1)
-	for id, m := range n.members {
-		if id != n.id {
-			out = append(out, m.info(n.id))
-		}
-	}
-	n.mu.Unlock()
-	out = append(out, n.Self())
+	out := append(n.members.infos(), n.Self())
 	slices.SortFunc(out, func(a, b NodeInfo) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return out
 }
@@ -291,18 +280,7 @@ func (n *Node) pingAddr(ctx context.Context, addr string) error {
 }
 
 // addrOf returns the cluster address of an alive member.
-func (n *Node) addrOf(id ring.NodeID) (string, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	m := n.members[id]
-	switch {
-	case m == nil:
-		return "", ErrUnknownNode
-	case !m.alive:
-		return "", ErrNodeDown
-	}
-	return m.meta.ClusterAddr, nil
-}
+func (n *Node) addrOf(id ring.NodeID) (string, error) { return n.members.addrOf(id) }
 
 func (n *Node) wakeControl() {
 	select {

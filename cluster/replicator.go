@@ -480,15 +480,4 @@ func (r *replicator) stopIdleStreams(t *ring.Table) {
 }
 
 // aliveIDs returns the IDs of the alive members, this node included.
-func (n *Node) aliveIDs() map[ring.NodeID]bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := make(map[ring.NodeID]bool, len(n.members)+1)
-	out[n.id] = true
-	for id, m := range n.members {
-		if m.alive {
-			out[id] = true
-		}
-	}
-	return out
-}
+func (n *Node) aliveIDs() map[ring.NodeID]bool { return n.members.aliveIDs() }
