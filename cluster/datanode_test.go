@@ -81,12 +81,12 @@ func settled(nodes []*dataNode, p *ring.Placement, replicas int) (bool, string) 
 	if d := t.Diff(p.WithPreferences(t)); len(d) > 0 {
 		return false, fmt.Sprintf("%d slots differ from the target placement; first: %s", len(d), describeSlot(nodes, d[0]))
 	}
-	for _, n := range nodes {
-		for s := range ring.SlotCount {
-			if st := t.State(uint16(s)); st.Kind != ring.SlotStable {
-				return false, fmt.Sprintf("slot %d is %s", s, st.Kind)
-			}
+	for s := range ring.SlotCount {
+		if st := t.State(uint16(s)); st.Kind != ring.SlotStable {
+			return false, fmt.Sprintf("slot %d is %s", s, st.Kind)
 		}
+	}
+	for _, n := range nodes {
 		info := n.ReplicationInfo()
 		// Alone, a node with replicas configured is degraded by definition.
 		if info.DegradedSlots > 0 && len(nodes) > 1 {
@@ -125,7 +125,9 @@ func settled(nodes []*dataNode, p *ring.Placement, replicas int) (bool, string) 
 	return true, ""
 }
 
-// waitSettled waits (up to 45 s or ctx) until settled.
+// waitSettled waits until settled, or fails once ctx (the test's context,
+// 90 s or more for the tests that move data) ends: under -race on a loaded
+// machine a join moves 16384 slots for a minute.
 func waitSettled(t *testing.T, ctx context.Context, nodes []*dataNode, replicas int) {
 	t.Helper()
 	ids := make([]ring.NodeID, len(nodes))
@@ -135,13 +137,12 @@ func waitSettled(t *testing.T, ctx context.Context, nodes []*dataNode, replicas 
 	slices.Sort(ids)
 	p, err := ring.Place(ids, replicas)
 	require.NoError(t, err)
-	deadline := time.Now().Add(60 * time.Second)
 	for {
 		ok, why := settled(nodes, p, replicas)
 		if ok {
 			return
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
+		if ctx.Err() != nil {
 			require.FailNow(t, "cluster did not settle", why)
 		}
 		time.Sleep(100 * time.Millisecond)
