@@ -16,9 +16,10 @@ import (
 // The coordinator's data-moving steps (docs/DESIGN.md §4, §5): failover,
 // members and rebalance. Package plan decides them (state in, the next
 // table out); this file gathers the state they need (replica states by
-// transport.KindReplState, pings of members gossip reports dead), runs the handoffs a
-// rebalance pass picks, and logs and counts what the plan reports. Steps
-// are at least the profile's MigrationInterval apart (coordinator.go).
+// transport.KindReplState, pings of members gossip reports dead), runs the
+// handoffs a rebalance pass picks, and logs and counts what the plan
+// reports. Steps are at least the profile's MigrationInterval apart
+// (coordinator.go).
 
 // handleReplState answers the receiving state of the requested slots.
 // Request: count, then slots (2 bytes each). Reply: per slot, synced (1

@@ -16,8 +16,8 @@ import (
 // Handoff: a planned change of a slot's primary (DESIGN.md §5), for joins,
 // leaves and rebalancing. The coordinator first makes the target a replica
 // of the slot (a transfer builds it) and, once the target reports the slot
-// synced, asks the primary to hand it off (transport.KindHandoff). The primary then,
-// for each slot:
+// synced, asks the primary to hand it off (transport.KindHandoff). The
+// primary then, for each slot:
 //
 //  1. fences the slot: it takes the slot's store lock, so writes to the
 //     slot wait (queued on the lock) and none is in progress;

@@ -17,9 +17,10 @@ import (
 // every slot this node leads and the peer replicates (or is being built
 // for): effects with their slot offset, snapshot effects, and the markers
 // of a slot transfer. It rides the ordinary RPC connection to the peer as
-// transport.KindReplicate calls, one call in flight at a time (the receiver runs the
-// requests of one connection concurrently, so order needs that), while the
-// next batch accumulates behind it: the stream is pipelined by batching.
+// transport.KindReplicate calls, one call in flight at a time (the
+// receiver runs the requests of one connection concurrently, so order
+// needs that), while the next batch accumulates behind it: the stream is
+// pipelined by batching.
 //
 // Every entry has a sequence number, unique and increasing over every
 // stream this node opens to the peer (each new stream starts 2^40 above the

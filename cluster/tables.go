@@ -12,10 +12,11 @@ import (
 )
 
 // Routing tables spread in two ways: the coordinator pushes each new table
-// to every alive member (transport.KindPushTable), and every node gossips the epoch it
-// holds in its metadata, so a node that missed a push sees a higher epoch
-// and pulls the table from that member (transport.KindPullTable). A node adopts a
-// table only if it is ring.Newer than the one it holds.
+// to every alive member (transport.KindPushTable), and every node gossips
+// the epoch it holds in its metadata, so a node that missed a push sees a
+// higher epoch and pulls the table from that member
+// (transport.KindPullTable). A node adopts a table only if it is ring.Newer
+// than the one it holds.
 
 // errNoTable answers a pull from a node that holds no table yet.
 var errNoTable = errors.New("no routing table yet")

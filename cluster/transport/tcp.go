@@ -39,9 +39,9 @@ const (
 var ErrClosed = errors.New("cluster transport closed")
 
 // TCP is the Endpoint of a real cluster port: memberlist's transport and
-// the internode RPC listener on ONE port: a UDP socket for gossip packets and a TCP listener whose accepted
-// connections are sorted by their first bytes into memberlist streams and
-// RPC connections.
+// the internode RPC listener on ONE port: a UDP socket for gossip packets
+// and a TCP listener whose accepted connections are sorted by their first
+// bytes into memberlist streams and RPC connections.
 //
 // Goroutines: Start runs the UDP read loop and the TCP accept loop; the accept
 // loop runs one short-lived goroutine per accepted connection to read its
