@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"github.com/meshcache/meshcache/cluster/transport"
 	"net"
 	"runtime"
 	"strconv"
@@ -76,9 +77,10 @@ func TestClusterKeyMismatch(t *testing.T) {
 	logger := testLogger(t)
 	keyA := []byte("0123456789abcdef")
 	keyB := []byte("fedcba9876543210")
-	a, _ := startNode(t, ctx, logger, nodeOpts{key: keyA})
-	b, _ := startNode(t, ctx, logger, nodeOpts{key: keyB, join: clusterAddrs(a)})
-	c, _ := startNode(t, ctx, logger, nodeOpts{key: keyA, join: clusterAddrs(a)})
+	// On real cluster ports: gossip encryption and the RPC handshake over TCP.
+	a, _ := startNode(t, ctx, logger, nodeOpts{key: keyA, tcp: true})
+	b, _ := startNode(t, ctx, logger, nodeOpts{key: keyB, join: clusterAddrs(a), tcp: true})
+	c, _ := startNode(t, ctx, logger, nodeOpts{key: keyA, join: clusterAddrs(a), tcp: true})
 	// c has the right key and joins; wait for that as the proof that
 	// gossip works, then check b never got in.
 	waitConverged(t, []*Node{a, c}, []*Node{a, c})
@@ -97,6 +99,7 @@ func TestClusterKeyMismatch(t *testing.T) {
 }
 
 func TestClusterPartitionAndHeal(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	cases := []struct {
 		name           string
 		size, minority int
@@ -107,7 +110,7 @@ func TestClusterPartitionAndHeal(t *testing.T) {
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			ctx := testCtx(t, 90*time.Second)
-			faults := NewFaults()
+			faults := transport.NewFaults()
 			nodes := startCluster(t, ctx, c.size, nodeOpts{faults: faults})
 			// nodes[0] is the oldest, hence the coordinator: it goes
 			// to the minority, so the majority must elect another.
@@ -160,7 +163,7 @@ func TestClusterMeetMergesTwoClusters(t *testing.T) {
 func TestClusterSelfSeed(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
 	logger := testLogger(t)
-	tr, err := NewTransport("127.0.0.1:0", "", nil, logger)
+	tr, err := transport.NewTCP("127.0.0.1:0", "", nil, logger)
 	require.NoError(t, err)
 	addr := tr.Addr()
 	require.NoError(t, tr.Shutdown()) // free the port for the node
@@ -196,7 +199,7 @@ func TestFirstTableHasQuorum(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
 	logger := testLogger(t)
 	for range 10 {
-		n, err := New(Config{ClientAddr: "127.0.0.1:1", BindAddr: "127.0.0.1:0", Profile: "local",
+		n, err := New(Config{ClientAddr: "127.0.0.1:1", Network: transport.NewMemNetwork(nil), Profile: "local",
 			Store: store.New(store.Config{})}, &echoExecutor{}, logger)
 		require.NoError(t, err)
 		healthy := make(chan bool, 1)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
 )
@@ -45,14 +46,19 @@ type Config struct {
 	// may miss a majority before it reports no quorum.
 	NodeTimeout time.Duration
 	// MaxFrameSize bounds one internode RPC frame; 0 means
-	// DefaultMaxFrameSize, and less than MinFrameSize is refused.
+	// transport.DefaultMaxFrameSize, and less than transport.MinFrameSize
+	// is refused.
 	MaxFrameSize int
 	// Faults, when not nil, injects network faults (tests).
-	Faults *Faults
+	Faults *transport.Faults
+	// Network, when not nil, puts the node on an in-memory network
+	// (tests) instead of binding a cluster port: BindAddr and
+	// AdvertiseAddr are ignored, and the network's Faults apply.
+	Network *transport.MemNetwork
 
 	// Store is the node's keyspace. With a store, the node replicates the
 	// slots it leads to their replicas, builds replicas by slot transfer,
-	// fails over and moves slots by handoff (replication.go); without one
+	// fails over and moves slots by handoff (replicator.go); without one
 	// (tests of membership alone) ownership changes move no data.
 	Store *store.Store
 	// MigrationRate bounds the bytes per second that slot transfers
@@ -164,9 +170,9 @@ func (c Config) withDefaults() (Config, Profile, error) {
 	}
 	switch {
 	case c.MaxFrameSize == 0:
-		c.MaxFrameSize = DefaultMaxFrameSize
-	case c.MaxFrameSize < MinFrameSize:
-		return c, p, fmt.Errorf("cluster config: max frame size %d, want at least %d (a routing table must fit)", c.MaxFrameSize, MinFrameSize)
+		c.MaxFrameSize = transport.DefaultMaxFrameSize
+	case c.MaxFrameSize < transport.MinFrameSize:
+		return c, p, fmt.Errorf("cluster config: max frame size %d, want at least %d (a routing table must fit)", c.MaxFrameSize, transport.MinFrameSize)
 	}
 	return c, p, nil
 }

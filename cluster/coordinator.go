@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -36,7 +37,7 @@ const (
 	// exists, every membership change).
 	stepAssign stepKind = iota + 1
 	// stepFailover promotes replicas of slots whose primary died
-	// (failover.go).
+	// (plan.FailoverStep, datasteps.go).
 	stepFailover
 	// stepMembers adds joined members and removes dead or drained ones.
 	stepMembers
@@ -67,7 +68,7 @@ func (k stepKind) String() string {
 // step is one planned change of the routing table.
 type step struct {
 	kind    stepKind
-	members []Meta          // the live members the step places slots on
+	members []plan.Member   // the live members the step places slots on
 	target  *ring.Placement // the target placement of those members
 	slots   int             // slots whose owners change
 	prefer  []*preferRequest
@@ -79,6 +80,20 @@ type step struct {
 type view struct {
 	alive    map[ring.NodeID]Meta // including self
 	maxEpoch uint64               // highest epoch any alive member reports
+}
+
+// plan returns the view as the planner takes it.
+func (v view) plan() plan.View {
+	pv := plan.View{Alive: make(map[ring.NodeID]plan.Member, len(v.alive)), MaxEpoch: v.maxEpoch}
+	for id, m := range v.alive {
+		pv.Alive[id] = m.planMember()
+	}
+	return pv
+}
+
+// planMember returns the member as the planner sees it.
+func (m Meta) planMember() plan.Member {
+	return plan.Member{ID: m.ID, Addr: m.ClientAddr, ClusterAddr: m.ClusterAddr, Draining: m.State == StateDraining}
 }
 
 // controlLoop runs on every node: it tracks quorum, pulls newer tables,
@@ -142,6 +157,7 @@ func (p *pacer) stop() { p.timer.Stop() }
 
 // control is one pass of the control loop.
 func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer) {
+	defer n.passes.Add(1)
 	v := n.see()
 	t := n.table.Load()
 	majority := n.updateQuorum(t, v)
@@ -227,15 +243,7 @@ func (v view) newer(epoch uint64, issuer ring.NodeID) bool {
 func (n *Node) see() view {
 	self := n.localMeta()
 	v := view{alive: map[ring.NodeID]Meta{n.id: self}}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for id, m := range n.members {
-		if id == n.id || !m.alive {
-			continue
-		}
-		v.alive[id] = m.meta
-		v.maxEpoch = max(v.maxEpoch, m.meta.Epoch)
-	}
+	n.members.see(&v)
 	return v
 }
 
@@ -253,13 +261,7 @@ func (n *Node) updateQuorum(t *ring.Table, v view) bool {
 		n.quorum.Store(false)
 		return true
 	}
-	seen := 0
-	for _, m := range members {
-		if _, ok := v.alive[m.ID]; ok {
-			seen++
-		}
-	}
-	q := 2*seen > len(members)
+	seen, _, q := plan.Quorum(t, v.plan())
 	if was := n.quorum.Swap(q); was != q {
 		n.logger.Info("quorum changed", "quorum", q, "sees", seen, "of", len(members), "epoch", t.Epoch)
 	}
@@ -315,7 +317,7 @@ func (n *Node) confirmMajority(ctx context.Context, t *ring.Table, v view) bool 
 		}()
 	}
 	wg.Wait()
-	return 2*seen > len(members)
+	return plan.Majority(seen, len(members))
 }
 
 // oldest reports whether this node is the oldest alive member it sees:
@@ -336,28 +338,9 @@ func coordinatorIn(v view) Meta {
 	return c
 }
 
-// reapAfter is how long a dead member that no table names stays in the
-// member list (so CLUSTER NODES can still show it as failed for a while).
-const reapAfter = time.Minute
-
 // reap drops members that have been dead for reapAfter and that the table
 // no longer names. Their addresses stay in the re-join set (membership.go).
-func (n *Node) reap(t *ring.Table) {
-	now := time.Now()
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for id, m := range n.members {
-		if m.alive || id == n.id || now.Sub(m.lastAlive) < reapAfter {
-			continue
-		}
-		if t != nil {
-			if _, named := t.Member(id); named {
-				continue
-			}
-		}
-		delete(n.members, id)
-	}
-}
+func (n *Node) reap(t *ring.Table) { n.members.reap(t, time.Now()) }
 
 // placementCache keeps the last target placement, so the placement is
 // computed once per member set rather than on every tick.
@@ -404,16 +387,10 @@ func (c *placementCache) get(ids []ring.NodeID, replicas int) (*ring.Placement, 
 // planStep compares the table with the target placement of the live members
 // and returns the next step, if any. Members that are draining get no slots.
 func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, bool, error) {
-	var members []Meta
-	for _, m := range v.alive {
-		if m.State != StateDraining {
-			members = append(members, m)
-		}
-	}
+	members := plan.Placed(v.plan())
 	if len(members) == 0 {
 		return step{}, false, nil
 	}
-	slices.SortFunc(members, func(a, b Meta) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	ids := make([]ring.NodeID, len(members))
 	for i, m := range members {
 		ids[i] = m.ID
@@ -442,25 +419,10 @@ func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, boo
 		}
 		return s, ok, nil
 	}
-	diff := len(t.Diff(target))
-	if diff > 0 || !sameMembers(t.Members(), members) {
+	if diff, ok := plan.Assign(t, members, target); ok {
 		return step{kind: stepAssign, members: members, target: target, slots: diff}, true, nil
 	}
 	return step{}, false, nil
-}
-
-// sameMembers reports whether the table names exactly the given members at
-// the same addresses.
-func sameMembers(have []ring.Member, want []Meta) bool {
-	if len(have) != len(want) {
-		return false
-	}
-	for i := range have { // both sorted by ID
-		if have[i].ID != want[i].ID || have[i].Addr != want[i].ClientAddr || have[i].ClusterAddr != want[i].ClusterAddr {
-			return false
-		}
-	}
-	return true
 }
 
 // runStep executes a step: it builds the next table, adopts it and pushes
@@ -477,7 +439,7 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step) er
 	case stepAssign:
 		members := make([]ring.Member, len(s.members))
 		for i, m := range s.members {
-			members[i] = ring.Member{ID: m.ID, Addr: m.ClientAddr, ClusterAddr: m.ClusterAddr}
+			members[i] = ring.Member{ID: m.ID, Addr: m.Addr, ClusterAddr: m.ClusterAddr}
 		}
 		t, err := ring.NewTable(epoch, n.id, members)
 		if err != nil {

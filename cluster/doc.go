@@ -1,16 +1,32 @@
 // Package cluster makes meshcache nodes one cluster: membership by gossip,
 // the internode transport, and the routing-table authority.
 //
+// # Layout
+//
+// Package cluster is the node: membership (membership.go, meta.go), the
+// coordinator's control loop (coordinator.go) and the state it gathers and
+// acts on (datasteps.go, prefer.go), routing tables (tables.go), forwarding
+// (forward.go), replication (replicator.go, stream.go, receive.go,
+// replicaview.go), slot transfer (transfer.go) and handoff (handoff.go,
+// override.go). Two packages below it never see a Node:
+//
+//   - cluster/transport: the cluster port (an Endpoint: real TCP and UDP, or
+//     an in-memory MemNetwork for tests), internode RPC (Client, Server),
+//     the cluster key handshake and fault injection (Faults).
+//   - cluster/plan: the coordinator's decisions as pure functions (state in,
+//     next table out), tested by tables without sockets.
+//
 // # One port
 //
 // Each node has one cluster port (by default its client port + 10000, as in
-// Redis Cluster). Transport implements memberlist's transport over a UDP
+// Redis Cluster). transport.TCP implements memberlist's transport over a UDP
 // socket (gossip packets) and a TCP listener on that port. Every TCP
-// connection a node opens starts with a preface (transport.go): "MESHG\n"
-// for a memberlist stream, "MESH1\n" for internode RPC, followed by the
-// sender's cluster address. The accept loop sorts connections by preface;
-// anything else is handed to memberlist untouched. Internal calls are only
-// reachable here, never through the RESP port.
+// connection a node opens starts with a preface (transport/tcp.go):
+// "MESHG\n" for a memberlist stream, "MESH1\n" for internode RPC, followed
+// by the sender's cluster address. The accept loop sorts connections by
+// preface; anything else is handed to memberlist untouched. Internal calls
+// are only reachable here, never through the RESP port. Config.Network puts
+// a node on an in-memory network instead (tests).
 //
 // # Membership
 //
@@ -25,7 +41,7 @@
 //
 // # RPC
 //
-// rpc.go multiplexes calls over one connection per peer: length-prefixed
+// transport.Client multiplexes calls over one connection per peer: length-prefixed
 // frames with a request id, a Kind and the caller's timeout; a writer
 // goroutine batches frames, a reader goroutine hands replies to waiters;
 // every call needs a context deadline; a broken connection fails its calls
@@ -34,8 +50,8 @@
 // PullTable, Replicate (a batch of replication stream entries), ReplState
 // (a replica's per-slot receiving state), Handoff and Takeover (planned
 // primary change).
-// Faults (faults.go) drops traffic between chosen addresses inside the
-// transport, so tests cut the network for real.
+// transport.Faults drops (and delays) traffic between chosen addresses
+// inside the transport, so tests cut the network for real.
 //
 // # Routing tables
 //
@@ -54,14 +70,15 @@
 // The node is its store's EffectSink. Each effect committed in a slot gets
 // the slot's next offset and is streamed, in batches over the RPC
 // connection, to each synced replica of the slot (stream.go,
-// replication.go); replicas apply in order and acknowledge per slot. A
+// replicator.go); replicas apply in order and acknowledge per slot. A
 // replica is built, and rebuilt after its queue overflowed or it came
 // back, by a slot transfer (transfer.go): snapshot and tail under one slot
 // lock, sent in order, throttled by Config.MigrationRate. The coordinator's
-// steps (failover.go) promote the most advanced synced replica of a dead
-// primary, add members, restore replica counts and move slots toward the
-// target placement by handoff (handoff.go): the old primary fences the
-// slot, waits for the target's last ack, hands over, and forwards.
+// steps (planned by cluster/plan, run by datasteps.go) promote the most
+// advanced synced replica of a dead primary, add members, restore replica
+// counts and move slots toward the target placement by handoff
+// (handoff.go): the old primary fences the slot, waits for the target's
+// last ack, hands over, and forwards.
 //
 // # API for the server (stable)
 //

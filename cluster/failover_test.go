@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -81,6 +82,7 @@ func checkReplicas(t *testing.T, nodes []*dataNode) {
 // deletes keys with one replica acknowledgement: slots move by transfer and
 // handoff, and no acknowledged write is lost or resurrected.
 func TestJoinUnderWrites(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 100*time.Second)
 	logger := testLogger(t)
 	o := nodeOpts{replicas: 1}
@@ -106,22 +108,28 @@ func TestJoinUnderWrites(t *testing.T) {
 	assert.Positive(t, handoffs, "slots moved by handoff")
 }
 
-// writeUnder starts a writer (replica-ack one) over nodes and lets it run
-// a moment, so that the fault a test injects next meets writes in flight.
+// writeUnder starts a writer (replica-ack one) over nodes and waits until
+// it has had writes acknowledged, so that the fault a test injects next
+// meets writes in flight.
 func writeUnder(t *testing.T, nodes []*dataNode) (*liveSet, *ledger, func()) {
 	t.Helper()
 	ls := &liveSet{}
 	ls.set(nodes)
 	l := newLedger()
 	stop := startWriter(t, ls, l, 1)
-	time.Sleep(300 * time.Millisecond)
+	require.Eventually(t, func() bool { return l.ackedCount() >= writesInFlight }, 20*time.Second, 5*time.Millisecond,
+		"the writer got no writes acknowledged")
 	return ls, l, stop
 }
+
+// writesInFlight is how many acknowledged writes writeUnder waits for.
+const writesInFlight = 50
 
 // TestFailoverNoLoss crashes a node (closed without leaving, as SIGKILL
 // does), lets the cluster promote replicas and rebuild the lost copies,
 // then crashes a second node: no acknowledged write is lost.
 func TestFailoverNoLoss(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 100*time.Second)
 	nodes := startDataCluster(t, ctx, 4, nodeOpts{replicas: 1})
 	ls, l, stop := writeUnder(t, nodes)
@@ -160,8 +168,9 @@ func TestFailoverNoLoss(t *testing.T) {
 // replicas, and after the cut heals the node rejoins as a replica and the
 // cluster converges without losing an acknowledged write.
 func TestPartitionMinority(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 100*time.Second)
-	faults := NewFaults()
+	faults := transport.NewFaults()
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1, faults: faults})
 	_, l, stop := writeUnder(t, nodes)
 
@@ -192,6 +201,7 @@ func TestPartitionMinority(t *testing.T) {
 // TestLeaveDrains makes a node leave under writes: it hands off every slot
 // and replica role before it leaves, and nothing acknowledged is lost.
 func TestLeaveDrains(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 100*time.Second)
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1})
 	ls, l, stop := writeUnder(t, nodes)

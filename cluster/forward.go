@@ -6,8 +6,18 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
+
+// Executor runs a forwarded client command on this node. The server
+// implements it. Execute runs args (the command name first) as a client
+// speaking RESP3 (resp3) or RESP2 would see it, appends the raw RESP reply to
+// reply and returns it. args alias the request buffer: Execute must not keep
+// them after it returns.
+type Executor interface {
+	Execute(resp3 bool, args [][]byte, reply []byte) []byte
+}
 
 // BatchExecutor is an Executor that runs an ordered batch of forwarded
 // commands on one client session, so that a pipeline forwarded as one call
@@ -37,7 +47,7 @@ func (n *Node) ForwardBatch(ctx context.Context, id ring.NodeID, resp3 bool, cmd
 	if err != nil {
 		return nil, fmt.Errorf("forward batch to %s: %w", id, err)
 	}
-	reply, err := n.client.call(ctx, addr, KindForwardBatch, encodeForwardBatch(resp3, cmds))
+	reply, err := n.client.Call(ctx, addr, transport.KindForwardBatch, encodeForwardBatch(resp3, cmds))
 	if err != nil {
 		return nil, err
 	}
@@ -164,4 +174,73 @@ func decodeBatchReplies(b []byte) ([][]byte, error) {
 		return nil, fmt.Errorf("%d trailing bytes after the replies", len(b))
 	}
 	return out, nil
+}
+
+// Forward runs a client command on node id and returns its raw RESP reply.
+// ctx must carry a deadline. Forwarding to this node runs it locally.
+func (n *Node) Forward(ctx context.Context, id ring.NodeID, resp3 bool, args [][]byte) ([]byte, error) {
+	if id == n.id {
+		return n.exec.Execute(resp3, args, nil), nil
+	}
+	addr, err := n.addrOf(id)
+	if err != nil {
+		return nil, fmt.Errorf("forward to %s: %w", id, err)
+	}
+	return n.client.Call(ctx, addr, transport.KindForward, encodeForward(resp3, args))
+}
+
+// handleForward runs a forwarded client command on the Executor.
+func (n *Node) handleForward(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+	resp3, args, err := decodeForward(req)
+	if err != nil {
+		return nil, err
+	}
+	return n.exec.Execute(resp3, args, reply), nil
+}
+
+// Forward request payload: flags(1, bit 0 = RESP3) argc(uvarint) then per
+// argument len(uvarint) and bytes.
+func encodeForward(resp3 bool, args [][]byte) []byte {
+	size := 1 + binary.MaxVarintLen64
+	for _, a := range args {
+		size += binary.MaxVarintLen64 + len(a)
+	}
+	b := make([]byte, 0, size)
+	var flags byte
+	if resp3 {
+		flags |= 1
+	}
+	b = append(b, flags)
+	b = binary.AppendUvarint(b, uint64(len(args)))
+	for _, a := range args {
+		b = binary.AppendUvarint(b, uint64(len(a)))
+		b = append(b, a...)
+	}
+	return b
+}
+
+func decodeForward(b []byte) (bool, [][]byte, error) {
+	if len(b) < 1 {
+		return false, nil, errors.New("forward: empty request")
+	}
+	resp3 := b[0]&1 != 0
+	b = b[1:]
+	argc, k := binary.Uvarint(b)
+	if k <= 0 || argc == 0 || argc > uint64(len(b)) {
+		return false, nil, errors.New("forward: bad argument count")
+	}
+	b = b[k:]
+	args := make([][]byte, 0, argc)
+	for i := uint64(0); i < argc; i++ {
+		l, k := binary.Uvarint(b)
+		if k <= 0 || l > uint64(len(b)-k) {
+			return false, nil, fmt.Errorf("forward: argument %d truncated", i)
+		}
+		args = append(args, b[k:k+int(l):k+int(l)])
+		b = b[k+int(l):]
+	}
+	if len(b) != 0 {
+		return false, nil, fmt.Errorf("forward: %d trailing bytes", len(b))
+	}
+	return resp3, args, nil
 }

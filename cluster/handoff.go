@@ -8,19 +8,21 @@ import (
 	"slices"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/plan"
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
-// Handoff: a planned change of a slot's primary (DESIGN.md §5), for joins,
+// Handoff: a planned change of a slot's primary (docs/DESIGN.md §5), for joins,
 // leaves and rebalancing. The coordinator first makes the target a replica
 // of the slot (a transfer builds it) and, once the target reports the slot
-// synced, asks the primary to hand it off (KindHandoff). The primary then,
-// for each slot:
+// synced, asks the primary to hand it off (transport.KindHandoff). The
+// primary then, for each slot:
 //
 //  1. fences the slot: it takes the slot's store lock, so writes to the
 //     slot wait (queued on the lock) and none is in progress;
 //  2. waits until the target acknowledged the slot's last offset;
-//  3. tells the target "you lead the slot from now" (KindTakeover); the
+//  3. tells the target "you lead the slot from now" (transport.KindTakeover); the
 //     target checks it applied exactly that offset from this primary and
 //     sets a local lead override, honoured by Node.Route until a newer
 //     routing table arrives;
@@ -55,29 +57,23 @@ func (n *Node) handleHandoff(ctx context.Context, _ string, req, reply []byte) (
 	return appendMoves(reply, n.handoffSlots(ctx, epoch, moves)), nil
 }
 
-// slotMove is one slot and its next primary.
-type slotMove struct {
-	slot   uint16
-	target ring.NodeID
-}
-
 // appendMoves encodes moves: count (uvarint), then per move the slot (2
 // bytes) and the target's ID.
-func appendMoves(b []byte, moves []slotMove) []byte {
+func appendMoves(b []byte, moves []plan.Move) []byte {
 	b = binary.AppendUvarint(b, uint64(len(moves)))
 	for _, m := range moves {
-		b = binary.BigEndian.AppendUint16(b, m.slot)
-		b = append(b, m.target...)
+		b = binary.BigEndian.AppendUint16(b, m.Slot)
+		b = append(b, m.Target...)
 	}
 	return b
 }
 
-func decodeMoves(d *decoder) []slotMove {
+func decodeMoves(d *decoder) []plan.Move {
 	count := d.uvarint()
 	if d.err == nil && count > uint64(len(d.b)) {
 		d.err = errors.New("bad count")
 	}
-	var moves []slotMove
+	var moves []plan.Move
 	for i := uint64(0); d.err == nil && i < count; i++ {
 		s := d.u16()
 		if d.err == nil && len(d.b) < ring.NodeIDLen {
@@ -86,17 +82,17 @@ func decodeMoves(d *decoder) []slotMove {
 		if d.err != nil {
 			break
 		}
-		moves = append(moves, slotMove{slot: s, target: ring.NodeID(d.b[:ring.NodeIDLen])})
+		moves = append(moves, plan.Move{Slot: s, Target: ring.NodeID(d.b[:ring.NodeIDLen])})
 		d.b = d.b[ring.NodeIDLen:]
 	}
 	return moves
 }
 
-func encodeHandoff(epoch uint64, moves []slotMove) []byte {
+func encodeHandoff(epoch uint64, moves []plan.Move) []byte {
 	return appendMoves(binary.AppendUvarint(nil, epoch), moves)
 }
 
-func decodeHandoff(b []byte) (uint64, []slotMove, error) {
+func decodeHandoff(b []byte) (uint64, []plan.Move, error) {
 	d := decoder{b: b}
 	epoch := d.uvarint()
 	moves := decodeMoves(&d)
@@ -111,19 +107,19 @@ func decodeHandoff(b []byte) (uint64, []slotMove, error) {
 // all of them, one wait for acknowledgements, one takeover call. A slot
 // this node handed off already, to whichever node, is reported with that
 // node: the coordinator did not hear of it (override.go).
-func (n *Node) handoffSlots(ctx context.Context, epoch uint64, moves []slotMove) []slotMove {
+func (n *Node) handoffSlots(ctx context.Context, epoch uint64, moves []plan.Move) []plan.Move {
 	t := n.table.Load()
 	byTarget := make(map[ring.NodeID][]uint16)
-	var done []slotMove
+	var done []plan.Move
 	for _, m := range moves {
-		if int(m.slot) >= ring.SlotCount {
+		if int(m.Slot) >= ring.SlotCount {
 			continue
 		}
-		if o := n.repl.slots[m.slot].fwd.Load(); o != nil && t != nil && o.holds(t, m.slot, n.id) {
-			done = append(done, slotMove{slot: m.slot, target: o.to})
+		if o := n.repl.slots[m.Slot].fwd.Load(); o != nil && t != nil && o.holds(t, m.Slot, n.id) {
+			done = append(done, plan.Move{Slot: m.Slot, Target: o.to})
 			continue
 		}
-		byTarget[m.target] = append(byTarget[m.target], m.slot)
+		byTarget[m.Target] = append(byTarget[m.Target], m.Slot)
 	}
 	for target, slots := range byTarget {
 		if ctx.Err() != nil {
@@ -134,7 +130,7 @@ func (n *Node) handoffSlots(ctx context.Context, epoch uint64, moves []slotMove)
 			n.logger.Info("slot handoff not done", "slots", len(slots), "done", len(got), "to", target, "err", err)
 		}
 		for _, s := range got {
-			done = append(done, slotMove{slot: s, target: target})
+			done = append(done, plan.Move{Slot: s, Target: target})
 		}
 	}
 	return done
@@ -234,9 +230,9 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 		r.slots[slot].gave.Store(&handedOff{to: target, off: last})
 	}
 	cctx, ccancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
-	reply, err := n.client.call(cctx, addr, KindTakeover, req)
+	reply, err := n.client.Call(cctx, addr, transport.KindTakeover, req)
 	ccancel()
-	var remote *RemoteError
+	var remote *transport.RemoteError
 	if errors.As(err, &remote) {
 		for slot := range lasts {
 			r.slots[slot].fwd.Store(nil)

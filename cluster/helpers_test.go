@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
@@ -98,14 +100,16 @@ var clientPorts atomic.Int32
 type nodeOpts struct {
 	join     []string
 	key      []byte
-	faults   *Faults
+	faults   *transport.Faults
+	tcp      bool // a real cluster port instead of the test's in-memory network
 	maxFrame int
 	replicas int
 	batch    int // Config.MigrationBatch
 }
 
-// startNode starts a node on 127.0.0.1 with a free cluster port and the
-// local profile; it is closed (without leaving) when the test ends.
+// startNode starts a node with the local profile on the test's in-memory
+// network (o.tcp: on 127.0.0.1 with a free cluster port); it is closed
+// (without leaving) when the test ends.
 func startNode(t *testing.T, ctx context.Context, logger *slog.Logger, o nodeOpts) (*Node, *echoExecutor) {
 	t.Helper()
 	exec := &echoExecutor{}
@@ -118,11 +122,49 @@ func startNode(t *testing.T, ctx context.Context, logger *slog.Logger, o nodeOpt
 		Replicas:     o.replicas,
 		MaxFrameSize: o.maxFrame,
 		Faults:       o.faults,
+		Network:      o.network(t),
 	}, exec, logger)
 	require.NoError(t, err)
 	require.NoError(t, n.Start(ctx))
 	t.Cleanup(func() { _ = n.Close() })
 	return n, exec
+}
+
+// memNets are the tests' in-memory networks: one per Faults a test made,
+// and one per top-level test for nodes without Faults.
+var memNets struct {
+	sync.Mutex // guards m
+	m          map[any]*transport.MemNetwork
+}
+
+// network returns the in-memory network the node joins, or nil for a
+// real cluster port (o.tcp). Every node of a test that shares o.faults (or
+// has none) is on the same network, which is removed when the test that
+// made it ends.
+func (o nodeOpts) network(t *testing.T) *transport.MemNetwork {
+	if o.tcp {
+		return nil
+	}
+	var key any = strings.SplitN(t.Name(), "/", 2)[0]
+	if o.faults != nil {
+		key = o.faults
+	}
+	memNets.Lock()
+	defer memNets.Unlock()
+	if n := memNets.m[key]; n != nil {
+		return n
+	}
+	if memNets.m == nil {
+		memNets.m = make(map[any]*transport.MemNetwork)
+	}
+	n := transport.NewMemNetwork(o.faults)
+	memNets.m[key] = n
+	t.Cleanup(func() {
+		memNets.Lock()
+		delete(memNets.m, key)
+		memNets.Unlock()
+	})
+	return n
 }
 
 // startCluster starts size nodes, each joining the first, and waits until
@@ -139,12 +181,48 @@ func startCluster(t *testing.T, ctx context.Context, size int, o nodeOpts) []*No
 		nodes = append(nodes, n)
 	}
 	waitConverged(t, nodes, nodes)
+	waitMembership(t, nodes)
 	members := make([]testenv.Member, len(nodes))
 	for i, n := range nodes {
 		members[i] = n
 	}
 	testenv.WaitMembersSettled(t, 20*time.Second, members...)
 	return nodes
+}
+
+// waitMembership waits (up to 20 s) until every node sees every node alive
+// by gossip, not only named in the table: the table reaches a joiner by
+// push before gossip has told the joiners of each other, and a cut made in
+// that window leaves two nodes of the majority unknown to each other.
+func waitMembership(t *testing.T, nodes []*Node) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok, why := sees(nodes)
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			require.FailNow(t, "membership did not converge", why)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// sees reports whether every node sees every node alive.
+func sees(nodes []*Node) (bool, string) {
+	for _, n := range nodes {
+		alive := map[ring.NodeID]bool{}
+		for _, m := range n.Members() {
+			alive[m.ID] = m.Alive
+		}
+		for _, o := range nodes {
+			if !alive[o.ID()] {
+				return false, fmt.Sprintf("%s does not see %s alive", n.ID()[:8], o.ID()[:8])
+			}
+		}
+	}
+	return true, ""
 }
 
 // converged reports whether every node holds the same table (same epoch and

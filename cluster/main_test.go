@@ -29,7 +29,7 @@ func waitNoLeaks(d time.Duration) string {
 		buf = buf[:runtime.Stack(buf, true)]
 		var leaked []string
 		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "meshcache/cluster.(") && !strings.Contains(g, "cluster.TestMain") && !strings.Contains(g, "cluster.waitNoLeaks") {
+			if (strings.Contains(g, "meshcache/cluster.(") || strings.Contains(g, "meshcache/cluster/transport.(")) && !strings.Contains(g, "cluster.TestMain") && !strings.Contains(g, "cluster.waitNoLeaks") {
 				leaked = append(leaked, g)
 			}
 		}

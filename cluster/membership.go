@@ -5,7 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"slices"
+	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -13,11 +14,6 @@ import (
 	"github.com/hashicorp/memberlist"
 	"github.com/meshcache/meshcache/ring"
 )
-
-// knownHorizon is how long the re-join loop keeps contacting the address of
-// a node it has not seen alive. A restarted node gets a new ID but usually
-// the same address, so the address, not the ID, is what is remembered.
-const knownHorizon = time.Hour
 
 // NodeInfo describes one cluster member as this node sees it.
 type NodeInfo struct {
@@ -31,30 +27,10 @@ type NodeInfo struct {
 	Self        bool
 }
 
-// member is what this node knows about one peer (or itself).
-type member struct {
-	meta      Meta
-	alive     bool
-	lastAlive time.Time // last time it was seen alive
-}
-
-func (m *member) info(self ring.NodeID) NodeInfo {
-	return NodeInfo{
-		ID:          m.meta.ID,
-		ClientAddr:  m.meta.ClientAddr,
-		ClusterAddr: m.meta.ClusterAddr,
-		StartTime:   time.Unix(0, m.meta.StartTime),
-		State:       m.meta.State,
-		Epoch:       m.meta.Epoch,
-		Alive:       m.alive,
-		Self:        m.meta.ID == self,
-	}
-}
-
 // memberDelegate gives memberlist this node's metadata and receives
 // membership events. memberlist calls it from its own goroutines, sometimes
 // under its locks, so every method is short and never blocks: it updates the
-// member view under Node.mu and wakes the control loop.
+// member view (memberSet) and wakes the control loop.
 type memberDelegate struct{ n *Node }
 
 var (
@@ -121,31 +97,14 @@ func (n *Node) observe(peer *memberlist.Node, alive bool) {
 		n.logger.Warn("ignoring member with bad metadata", "name", peer.Name, "err", err)
 		return
 	}
-	now := time.Now()
-	n.mu.Lock()
-	m := n.members[meta.ID]
-	known := m != nil
-	if !known {
-		m = &member{}
-		n.members[meta.ID] = m
-	}
-	was := m.alive
-	m.meta = meta
-	m.alive = alive
-	if alive {
-		m.lastAlive = now
-		if meta.ID != n.id && meta.ClusterAddr != "" {
-			n.known[meta.ClusterAddr] = now
-		}
-	}
-	n.mu.Unlock()
+	known, was := n.members.update(meta, alive, time.Now())
 	if was != alive {
 		n.logger.Info("member changed", "node", meta.ID, "cluster_addr", meta.ClusterAddr, "alive", alive)
 		if known && meta.ID != n.id && meta.ClusterAddr != "" {
 			// A connection from before the change may be dead (the peer
 			// restarted) or stalled in TCP's retransmission backoff (a
 			// healed partition): calls after the change dial afresh.
-			n.client.drop(meta.ClusterAddr, fmt.Errorf("connection to %s: member %s changed liveness", meta.ClusterAddr, meta.ID))
+			n.client.Drop(meta.ClusterAddr, fmt.Errorf("connection to %s: member %s changed liveness", meta.ClusterAddr, meta.ID))
 		}
 	}
 	n.wakeControl()
@@ -224,32 +183,7 @@ func (n *Node) join(targets []string) (int, error) {
 // rejoinTargets returns the seeds and known addresses that no alive member
 // uses, without our own address.
 func (n *Node) rejoinTargets() []string {
-	now := time.Now()
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	alive := map[string]bool{n.transport.Addr(): true}
-	for _, m := range n.members {
-		if m.alive {
-			alive[m.meta.ClusterAddr] = true
-		}
-	}
-	var out []string
-	for _, s := range n.cfg.Join {
-		if !alive[s] {
-			out = append(out, s)
-		}
-	}
-	for addr, seen := range n.known {
-		if now.Sub(seen) > knownHorizon {
-			delete(n.known, addr)
-			continue
-		}
-		if !alive[addr] && !slices.Contains(out, addr) {
-			out = append(out, addr)
-		}
-	}
-	slices.Sort(out)
-	return out
+	return n.members.rejoinTargets(n.transport.Addr(), n.cfg.Join, time.Now())
 }
 
 // slogWriter routes memberlist's log lines ("[LEVEL] memberlist: text") to
@@ -277,4 +211,112 @@ func (w slogWriter) Write(p []byte) (int, error) {
 	msg = strings.TrimPrefix(msg, "memberlist: ")
 	w.l.Log(context.Background(), level, msg)
 	return len(p), nil
+}
+
+// Meet joins the cluster of the node whose client address is clientAddr
+// (CLUSTER MEET ip port [cluster-port]): its cluster port is clusterPort, or
+// the client port plus ClusterPortOffset when clusterPort is 0. The address
+// is remembered, so the re-join loop keeps trying it if this attempt fails.
+func (n *Node) Meet(ctx context.Context, clientAddr string, clusterPort int) error {
+	addr, err := ClusterAddrFor(clientAddr)
+	if err != nil {
+		return fmt.Errorf("meet: %w", err)
+	}
+	if clusterPort != 0 {
+		host, _, _ := net.SplitHostPort(clientAddr)
+		addr = net.JoinHostPort(host, strconv.Itoa(clusterPort))
+	}
+	if n.ml == nil {
+		return fmt.Errorf("meet %s: node not started", addr)
+	}
+	n.members.remember(addr, time.Now())
+	done := make(chan error, 1)
+	go func() { // memberlist's Join takes no context; bound the wait by ctx
+		_, err := n.ml.Join([]string{addr})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("meet %s: %w", addr, err)
+		}
+		n.joined.Store(true)
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("meet %s: %w", addr, ctx.Err())
+	}
+}
+
+// Forget drops a dead node from the member list and stops re-joining its
+// address (CLUSTER FORGET). An alive node cannot be forgotten.
+func (n *Node) Forget(id ring.NodeID) error {
+	if id == n.id {
+		return ErrForgetSelf
+	}
+	return n.members.forget(id)
+}
+
+// localMeta is the metadata this node gossips about itself.
+func (n *Node) localMeta() Meta {
+	var (
+		epoch  uint64
+		issuer ring.NodeID
+	)
+	if t := n.table.Load(); t != nil {
+		epoch, issuer = t.Epoch, t.Issuer
+	}
+	return Meta{
+		ID:          n.id,
+		ClientAddr:  n.cfg.ClientAddr,
+		ClusterAddr: n.transport.Addr(),
+		StartTime:   n.started.UnixNano(),
+		State:       State(n.state.Load()),
+		Epoch:       epoch,
+		Issuer:      issuer,
+	}
+}
+
+// setState changes the gossiped state.
+func (n *Node) setState(s State) {
+	if State(n.state.Swap(uint32(s))) != s {
+		n.markMetaDirty()
+	}
+}
+
+func (n *Node) markMetaDirty() {
+	select {
+	case n.metaDirty <- struct{}{}:
+	default:
+	}
+}
+
+// metaLoop re-gossips our metadata whenever it changes (state, epoch).
+// memberlist's UpdateNode blocks until the update is broadcast, so it runs
+// here rather than in the caller. Run by Start; stops with ctx.
+func (n *Node) metaLoop(ctx context.Context) {
+	defer n.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-n.metaDirty:
+		}
+		// UpdateNode queues the broadcast, then waits for it to be sent
+		// (with no regard to Shutdown): wait briefly, the broadcast
+		// stays queued either way.
+		if err := n.updateMeta(5 * n.profile.GossipInterval); err != nil {
+			n.logger.Debug("gossip metadata update", "err", err)
+		}
+	}
+}
+
+// updateMeta re-gossips our metadata and waits up to timeout for the
+// broadcast. Calls are serialized: memberlist's UpdateNode takes a new
+// incarnation number before it takes its lock, so of two concurrent calls
+// the one with the lower number is dropped without ever notifying its
+// caller, which would then wait out its whole timeout.
+func (n *Node) updateMeta(timeout time.Duration) error {
+	n.updateMu.Lock()
+	defer n.updateMu.Unlock()
+	return n.ml.UpdateNode(timeout)
 }

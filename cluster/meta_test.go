@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -86,7 +87,7 @@ func TestConfigDefaults(t *testing.T) {
 	assert.Equal(t, "10.0.0.1:16379", c.BindAddr, "cluster port = client port + 10000")
 	assert.Equal(t, "lan", p.Name)
 	require.NoError(t, c.NodeID.Validate())
-	assert.Equal(t, DefaultMaxFrameSize, c.MaxFrameSize)
+	assert.Equal(t, transport.DefaultMaxFrameSize, c.MaxFrameSize)
 
 	bad := []Config{
 		{},

@@ -7,26 +7,17 @@ import (
 	"fmt"
 	"log"
 	"log/slog"
-	"net"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/meshcache/meshcache/cluster/plan"
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
-
-// Executor runs a forwarded client command on this node. The server
-// implements it. Execute runs args (the command name first) as a client
-// speaking RESP3 (resp3) or RESP2 would see it, appends the raw RESP reply to
-// reply and returns it. args alias the request buffer: Execute must not keep
-// them after it returns.
-type Executor interface {
-	Execute(resp3 bool, args [][]byte, reply []byte) []byte
-}
 
 // Errors returned by Node methods.
 var (
@@ -49,13 +40,15 @@ var (
 //
 // Goroutines (all started by Start, all stopped by Close, which cancels
 // their context and waits for them):
-//   - the Transport's UDP read loop and TCP accept loop (transport.go);
+//   - the endpoint's loops: on TCP, the UDP read loop and the TCP accept
+//     loop (transport/tcp.go); a MemEndpoint has none;
 //   - memberlist's own goroutines (stopped by memberlist's Shutdown);
 //   - rejoinLoop: initial join with backoff, then re-join (membership.go);
 //   - controlLoop: quorum tracking, pulling newer tables, and the
 //     coordinator's step loop (coordinator.go);
 //   - metaLoop: re-gossips our metadata when the state or epoch changes;
-//   - RPC connection readers, writers and handlers (rpc.go).
+//   - RPC connection readers, writers and handlers (transport/client.go,
+//     transport/server.go).
 type Node struct {
 	cfg     Config
 	profile Profile
@@ -64,10 +57,10 @@ type Node struct {
 	id      ring.NodeID
 	started time.Time
 
-	transport *Transport
+	transport transport.Endpoint
 	repl      *replicator // nil without Config.Store
-	server    *rpcServer
-	client    *rpcClient
+	server    *transport.Server
+	client    *transport.Client
 	ml        *memberlist.Memberlist // set by Start, before any loop runs
 
 	table      atomic.Pointer[ring.Table] // current routing table; nil until the first
@@ -78,12 +71,11 @@ type Node struct {
 	quorum     atomic.Bool                // sees a majority of the table's members now
 	lastQuorum atomic.Int64               // unix nanos when quorum was last true
 
-	mu      sync.Mutex // guards members, known
-	members map[ring.NodeID]*member
-	known   map[string]time.Time // cluster address -> last time a node there was alive
+	members *memberSet // every member gossip told of, and addresses to re-join
 
-	stall  rebalanceStall // owned by controlLoop: no lock
-	prefer preferQueue    // CLUSTER FAILOVER requests for controlLoop
+	stall  plan.Stall    // owned by controlLoop: no lock
+	passes atomic.Uint64 // control-loop passes so far (tests wait on them)
+	prefer preferQueue   // CLUSTER FAILOVER requests for controlLoop
 
 	wake      chan struct{} // wakes controlLoop; buffered(1), sends never block
 	metaDirty chan struct{} // wakes metaLoop; buffered(1)
@@ -110,8 +102,10 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 		return nil, err
 	}
 	logger = logger.With("component", "cluster", "node", string(cfg.NodeID)[:8])
-	t, err := NewTransport(cfg.BindAddr, cfg.AdvertiseAddr, cfg.Faults, logger)
-	if err != nil {
+	var t transport.Endpoint
+	if cfg.Network != nil {
+		t, cfg.Faults = cfg.Network.Endpoint(), cfg.Network.Faults()
+	} else if t, err = transport.NewTCP(cfg.BindAddr, cfg.AdvertiseAddr, cfg.Faults, logger); err != nil {
 		return nil, err
 	}
 	n := &Node{
@@ -122,8 +116,7 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 		id:        cfg.NodeID,
 		started:   time.Now(),
 		transport: t,
-		members:   make(map[ring.NodeID]*member),
-		known:     make(map[string]time.Time),
+		members:   newMemberSet(cfg.NodeID),
 		wake:      make(chan struct{}, 1),
 		metaDirty: make(chan struct{}, 1),
 		rejoinNow: make(chan struct{}, 1),
@@ -135,24 +128,21 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 	})
 	n.state.Store(uint32(StateJoining))
 	n.joined.Store(len(n.cfg.Join) == 0)
-	n.server = newRPCServer(t.Addr(), cfg.Key, cfg.Faults, cfg.MaxFrameSize, logger)
-	n.server.handle(KindPing, n.handlePing)
-	n.server.handle(KindForward, n.handleForward)
-	n.server.handle(KindForwardBatch, n.handleForwardBatch)
-	n.server.handle(KindPushTable, n.handlePushTable)
-	n.server.handle(KindPullTable, n.handlePullTable)
+	n.server = transport.NewServer(t.Addr(), cfg.Key, cfg.Faults, cfg.MaxFrameSize, logger)
+	n.server.Handle(transport.KindPing, n.handlePing)
+	n.server.Handle(transport.KindForward, n.handleForward)
+	n.server.Handle(transport.KindForwardBatch, n.handleForwardBatch)
+	n.server.Handle(transport.KindPushTable, n.handlePushTable)
+	n.server.Handle(transport.KindPullTable, n.handlePullTable)
 	if cfg.Store != nil {
 		n.repl = newReplicator(n, cfg.Store)
-		n.server.handle(KindReplicate, n.repl.handleReplicate)
-		n.server.handle(KindReplState, n.handleReplState)
-		n.server.handle(KindHandoff, n.handleHandoff)
-		n.server.handle(KindTakeover, n.handleTakeover)
-		n.server.handle(KindPrefer, n.handlePrefer)
+		n.server.Handle(transport.KindReplicate, n.repl.handleReplicate)
+		n.server.Handle(transport.KindReplState, n.handleReplState)
+		n.server.Handle(transport.KindHandoff, n.handleHandoff)
+		n.server.Handle(transport.KindTakeover, n.handleTakeover)
+		n.server.Handle(transport.KindPrefer, n.handlePrefer)
 	}
-	t.SetRPC(n.server)
-	n.client = newRPCClient(t.Addr(), cfg.Key, cfg.Faults, cfg.MaxFrameSize, func(ctx context.Context, addr string) (net.Conn, error) {
-		return t.dial(ctx, addr, rpcPreface)
-	})
+	n.client = transport.NewClient(t.Addr(), cfg.Key, cfg.Faults, cfg.MaxFrameSize, t.DialRPC)
 	return n, nil
 }
 
@@ -178,7 +168,7 @@ func (n *Node) start(ctx context.Context) error {
 	mc.Alive = memberDelegate{n}
 	mc.SecretKey = n.cfg.Key
 	mc.Logger = log.New(slogWriter{n.logger.With("lib", "memberlist")}, "", 0)
-	n.transport.Start()
+	n.transport.Start(n.server)
 	ml, err := memberlist.Create(mc)
 	if err != nil {
 		_ = n.transport.Shutdown()
@@ -221,8 +211,8 @@ func (n *Node) Close() error {
 		if n.repl != nil {
 			n.repl.stop()
 		}
-		n.server.close()
-		n.client.close()
+		n.server.Close()
+		n.client.Close()
 	})
 	return err
 }
@@ -242,15 +232,7 @@ func (n *Node) Self() NodeInfo {
 // Members returns every known member, alive or not (dead ones are kept
 // while the routing table still names them), sorted by ID.
 func (n *Node) Members() []NodeInfo {
-	n.mu.Lock()
-	out := make([]NodeInfo, 0, len(n.members)+1)
-	for id, m := range n.members {
-		if id != n.id {
-			out = append(out, m.info(n.id))
-		}
-	}
-	n.mu.Unlock()
-	out = append(out, n.Self())
+	out := append(n.members.infos(), n.Self())
 	slices.SortFunc(out, func(a, b NodeInfo) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return out
 }
@@ -275,19 +257,6 @@ func (n *Node) Healthy() bool {
 	return last != 0 && time.Since(time.Unix(0, last)) < n.profile.NodeTimeout
 }
 
-// Forward runs a client command on node id and returns its raw RESP reply.
-// ctx must carry a deadline. Forwarding to this node runs it locally.
-func (n *Node) Forward(ctx context.Context, id ring.NodeID, resp3 bool, args [][]byte) ([]byte, error) {
-	if id == n.id {
-		return n.exec.Execute(resp3, args, nil), nil
-	}
-	addr, err := n.addrOf(id)
-	if err != nil {
-		return nil, fmt.Errorf("forward to %s: %w", id, err)
-	}
-	return n.client.call(ctx, addr, KindForward, encodeForward(resp3, args))
-}
-
 // Ping sends a ping to node id and waits for the echo.
 func (n *Node) Ping(ctx context.Context, id ring.NodeID) error {
 	addr, err := n.addrOf(id)
@@ -300,7 +269,7 @@ func (n *Node) Ping(ctx context.Context, id ring.NodeID) error {
 // pingAddr pings the node at a cluster address.
 func (n *Node) pingAddr(ctx context.Context, addr string) error {
 	payload := binary.BigEndian.AppendUint64(nil, uint64(time.Now().UnixNano()))
-	reply, err := n.client.call(ctx, addr, KindPing, payload)
+	reply, err := n.client.Call(ctx, addr, transport.KindPing, payload)
 	if err != nil {
 		return err
 	}
@@ -311,101 +280,7 @@ func (n *Node) pingAddr(ctx context.Context, addr string) error {
 }
 
 // addrOf returns the cluster address of an alive member.
-func (n *Node) addrOf(id ring.NodeID) (string, error) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	m := n.members[id]
-	switch {
-	case m == nil:
-		return "", ErrUnknownNode
-	case !m.alive:
-		return "", ErrNodeDown
-	}
-	return m.meta.ClusterAddr, nil
-}
-
-// Meet joins the cluster of the node whose client address is clientAddr
-// (CLUSTER MEET ip port [cluster-port]): its cluster port is clusterPort, or
-// the client port plus ClusterPortOffset when clusterPort is 0. The address
-// is remembered, so the re-join loop keeps trying it if this attempt fails.
-func (n *Node) Meet(ctx context.Context, clientAddr string, clusterPort int) error {
-	addr, err := ClusterAddrFor(clientAddr)
-	if err != nil {
-		return fmt.Errorf("meet: %w", err)
-	}
-	if clusterPort != 0 {
-		host, _, _ := net.SplitHostPort(clientAddr)
-		addr = net.JoinHostPort(host, strconv.Itoa(clusterPort))
-	}
-	if n.ml == nil {
-		return fmt.Errorf("meet %s: node not started", addr)
-	}
-	n.mu.Lock()
-	n.known[addr] = time.Now()
-	n.mu.Unlock()
-	done := make(chan error, 1)
-	go func() { // memberlist's Join takes no context; bound the wait by ctx
-		_, err := n.ml.Join([]string{addr})
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if err != nil {
-			return fmt.Errorf("meet %s: %w", addr, err)
-		}
-		n.joined.Store(true)
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("meet %s: %w", addr, ctx.Err())
-	}
-}
-
-// Forget drops a dead node from the member list and stops re-joining its
-// address (CLUSTER FORGET). An alive node cannot be forgotten.
-func (n *Node) Forget(id ring.NodeID) error {
-	if id == n.id {
-		return ErrForgetSelf
-	}
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	m := n.members[id]
-	if m == nil {
-		return fmt.Errorf("forget %s: %w", id, ErrUnknownNode)
-	}
-	if m.alive {
-		return fmt.Errorf("forget %s: %w", id, ErrForgetAlive)
-	}
-	delete(n.members, id)
-	delete(n.known, m.meta.ClusterAddr)
-	return nil
-}
-
-// localMeta is the metadata this node gossips about itself.
-func (n *Node) localMeta() Meta {
-	var (
-		epoch  uint64
-		issuer ring.NodeID
-	)
-	if t := n.table.Load(); t != nil {
-		epoch, issuer = t.Epoch, t.Issuer
-	}
-	return Meta{
-		ID:          n.id,
-		ClientAddr:  n.cfg.ClientAddr,
-		ClusterAddr: n.transport.Addr(),
-		StartTime:   n.started.UnixNano(),
-		State:       State(n.state.Load()),
-		Epoch:       epoch,
-		Issuer:      issuer,
-	}
-}
-
-// setState changes the gossiped state.
-func (n *Node) setState(s State) {
-	if State(n.state.Swap(uint32(s))) != s {
-		n.markMetaDirty()
-	}
-}
+func (n *Node) addrOf(id ring.NodeID) (string, error) { return n.members.addrOf(id) }
 
 func (n *Node) wakeControl() {
 	select {
@@ -414,101 +289,7 @@ func (n *Node) wakeControl() {
 	}
 }
 
-func (n *Node) markMetaDirty() {
-	select {
-	case n.metaDirty <- struct{}{}:
-	default:
-	}
-}
-
-// metaLoop re-gossips our metadata whenever it changes (state, epoch).
-// memberlist's UpdateNode blocks until the update is broadcast, so it runs
-// here rather than in the caller. Run by Start; stops with ctx.
-func (n *Node) metaLoop(ctx context.Context) {
-	defer n.wg.Done()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-n.metaDirty:
-		}
-		// UpdateNode queues the broadcast, then waits for it to be sent
-		// (with no regard to Shutdown): wait briefly, the broadcast
-		// stays queued either way.
-		if err := n.updateMeta(5 * n.profile.GossipInterval); err != nil {
-			n.logger.Debug("gossip metadata update", "err", err)
-		}
-	}
-}
-
-// updateMeta re-gossips our metadata and waits up to timeout for the
-// broadcast. Calls are serialized: memberlist's UpdateNode takes a new
-// incarnation number before it takes its lock, so of two concurrent calls
-// the one with the lower number is dropped without ever notifying its
-// caller, which would then wait out its whole timeout.
-func (n *Node) updateMeta(timeout time.Duration) error {
-	n.updateMu.Lock()
-	defer n.updateMu.Unlock()
-	return n.ml.UpdateNode(timeout)
-}
-
 // handlePing echoes the payload.
 func (n *Node) handlePing(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
 	return append(reply, req...), nil
-}
-
-// handleForward runs a forwarded client command on the Executor.
-func (n *Node) handleForward(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
-	resp3, args, err := decodeForward(req)
-	if err != nil {
-		return nil, err
-	}
-	return n.exec.Execute(resp3, args, reply), nil
-}
-
-// Forward request payload: flags(1, bit 0 = RESP3) argc(uvarint) then per
-// argument len(uvarint) and bytes.
-func encodeForward(resp3 bool, args [][]byte) []byte {
-	size := 1 + binary.MaxVarintLen64
-	for _, a := range args {
-		size += binary.MaxVarintLen64 + len(a)
-	}
-	b := make([]byte, 0, size)
-	var flags byte
-	if resp3 {
-		flags |= 1
-	}
-	b = append(b, flags)
-	b = binary.AppendUvarint(b, uint64(len(args)))
-	for _, a := range args {
-		b = binary.AppendUvarint(b, uint64(len(a)))
-		b = append(b, a...)
-	}
-	return b
-}
-
-func decodeForward(b []byte) (bool, [][]byte, error) {
-	if len(b) < 1 {
-		return false, nil, errors.New("forward: empty request")
-	}
-	resp3 := b[0]&1 != 0
-	b = b[1:]
-	argc, k := binary.Uvarint(b)
-	if k <= 0 || argc == 0 || argc > uint64(len(b)) {
-		return false, nil, errors.New("forward: bad argument count")
-	}
-	b = b[k:]
-	args := make([][]byte, 0, argc)
-	for i := uint64(0); i < argc; i++ {
-		l, k := binary.Uvarint(b)
-		if k <= 0 || l > uint64(len(b)-k) {
-			return false, nil, fmt.Errorf("forward: argument %d truncated", i)
-		}
-		args = append(args, b[k:k+int(l):k+int(l)])
-		b = b[k+int(l):]
-	}
-	if len(b) != 0 {
-		return false, nil, fmt.Errorf("forward: %d trailing bytes", len(b))
-	}
-	return resp3, args, nil
 }

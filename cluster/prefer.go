@@ -5,14 +5,15 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/plan"
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
-// Planned failover (CLUSTER FAILOVER, DESIGN.md §5). A node asks the
+// Planned failover (CLUSTER FAILOVER, docs/DESIGN.md §5). A node asks the
 // coordinator to make it the primary of every slot it replicates, as a
 // Redis replica takes over its master's slots. The coordinator records the
 // wish in the routing table (ring.Table.SetPreferred), so that it outlives
@@ -103,7 +104,7 @@ func (n *Node) Failover(ctx context.Context) (int, error) {
 	if c.ID == n.id {
 		return n.requestPreference(ctx, n.id)
 	}
-	b, err := n.client.call(ctx, c.ClusterAddr, KindPrefer, []byte(n.id))
+	b, err := n.client.Call(ctx, c.ClusterAddr, transport.KindPrefer, []byte(n.id))
 	if err != nil {
 		return 0, fmt.Errorf("failover: ask coordinator %s: %w", c.ID, err)
 	}
@@ -148,32 +149,22 @@ func (n *Node) requestPreference(ctx context.Context, id ring.NodeID) (int, erro
 	}
 }
 
-// buildPrefer records the requests' preferences: every slot a requester
-// replicates, and that it owns in the target placement too, prefers it as
-// primary. A preference for the placement's own primary is no preference
-// and is cleared instead. It returns nil when nothing changes.
+// buildPrefer records the requests' preferences (plan.PreferStep). It
+// returns nil when nothing changes.
 func (n *Node) buildPrefer(t *ring.Table, v view, target *ring.Placement, reqs []*preferRequest) (*ring.Table, map[ring.NodeID]int, error) {
-	next := n.nextTable(t, v)
-	slots := make(map[ring.NodeID]int)
+	pv := v.plan()
+	next := plan.NextTable(t, pv, n.id)
+	ids := make([]ring.NodeID, len(reqs))
+	for i, r := range reqs {
+		ids[i] = r.id
+	}
+	slots, err := plan.PreferStep(next, t, pv, target, ids)
+	if err != nil {
+		return nil, nil, err
+	}
 	changed := 0
-	for _, r := range reqs {
-		if m, ok := v.alive[r.id]; !ok || m.State == StateDraining {
-			continue
-		}
-		for _, slot := range t.ReplicaSlots(r.id) {
-			if !slices.Contains(target.Owners(slot), r.id) {
-				continue
-			}
-			pref := r.id
-			if target.Primary(slot) == r.id {
-				pref = ""
-			}
-			if err := next.SetPreferred(slot, pref); err != nil {
-				return nil, nil, fmt.Errorf("prefer slot %d: %w", slot, err)
-			}
-			slots[r.id]++
-			changed++
-		}
+	for _, c := range slots {
+		changed += c
 	}
 	if changed == 0 {
 		return nil, slots, nil

@@ -15,6 +15,7 @@ import (
 // lost; the old primaries keep their copies as its replicas (no transfer),
 // and the preference holds in later tables.
 func TestPlannedFailover(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 90*time.Second)
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1})
 	_, l, stop := writeUnder(t, nodes)
@@ -56,7 +57,10 @@ func TestPlannedFailover(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	time.Sleep(time.Second) // a few coordinator ticks: the preference holds
+	// A few passes of the coordinator's loop later, the preference holds.
+	coordinator := nodes[0] // the oldest
+	passes := coordinator.passes.Load()
+	require.Eventually(t, func() bool { return coordinator.passes.Load() >= passes+5 }, 20*time.Second, 10*time.Millisecond)
 	ok, why := switched()
 	require.True(t, ok, why)
 	for _, s := range replicated {
@@ -88,6 +92,7 @@ func TestFailoverNeedsReplica(t *testing.T) {
 // node the new placement does not make their primary must not hold the
 // batch, and the cluster settles.
 func TestJoinDuringRebalance(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 90*time.Second)
 	o := nodeOpts{replicas: 1, batch: 256}
 	logger := testLogger(t)

@@ -18,6 +18,7 @@ import (
 // is a full transfer; slots whose new primary already replicates them only
 // wait for a handoff and are not counted).
 func TestRebalanceBoundsMigrations(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 90*time.Second)
 	const batch = 256
 	o := nodeOpts{replicas: 1, batch: batch}

@@ -2,10 +2,9 @@ package cluster
 
 import (
 	"fmt"
-	"slices"
-	"strings"
 	"sync"
 
+	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -89,17 +88,11 @@ func (in settleInput) unsettled(targets *lockedPlacements) string {
 		}
 	}
 	// The members that take slots, sorted by ID, as planStep picks them.
-	var members []Meta
-	for _, m := range in.alive {
-		if m.State != StateDraining {
-			members = append(members, m)
-		}
-	}
+	members := plan.Placed(view{alive: in.alive}.plan())
 	if len(members) == 0 {
 		return "no alive member takes slots"
 	}
-	slices.SortFunc(members, func(a, b Meta) int { return strings.Compare(string(a.ID), string(b.ID)) })
-	if !sameMembers(t.Members(), members) {
+	if !plan.SameMembers(t.Members(), members) {
 		return fmt.Sprintf("epoch %d names %d members, not the %d alive members that take slots", t.Epoch, len(t.Members()), len(members))
 	}
 	ids := make([]ring.NodeID, len(members))

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
 )
@@ -16,9 +17,10 @@ import (
 // every slot this node leads and the peer replicates (or is being built
 // for): effects with their slot offset, snapshot effects, and the markers
 // of a slot transfer. It rides the ordinary RPC connection to the peer as
-// KindReplicate calls, one call in flight at a time (the receiver runs the
-// requests of one connection concurrently, so order needs that), while the
-// next batch accumulates behind it: the stream is pipelined by batching.
+// transport.KindReplicate calls, one call in flight at a time (the
+// receiver runs the requests of one connection concurrently, so order
+// needs that), while the next batch accumulates behind it: the stream is
+// pipelined by batching.
 //
 // Every entry has a sequence number, unique and increasing over every
 // stream this node opens to the peer (each new stream starts 2^40 above the
@@ -278,7 +280,7 @@ func (p *peerStream) take() ([][]byte, uint64) {
 	return out, p.q[0].seq
 }
 
-// send makes one KindReplicate call and, on success, drops the entries it
+// send makes one transport.KindReplicate call and, on success, drops the entries it
 // carried and records the acknowledgements.
 func (p *peerStream) send(ctx context.Context, first uint64, batch [][]byte) error {
 	addr, err := p.r.n.addrOf(p.id)
@@ -291,7 +293,7 @@ func (p *peerStream) send(ctx context.Context, first uint64, batch [][]byte) err
 	}
 	req := encodeReplicate(p.r.n.id, epoch, first, batch)
 	cctx, cancel := context.WithTimeout(ctx, p.r.n.profile.TCPTimeout)
-	reply, err := p.r.n.client.call(cctx, addr, KindReplicate, req)
+	reply, err := p.r.n.client.Call(cctx, addr, transport.KindReplicate, req)
 	cancel()
 	if err != nil {
 		return err
@@ -360,7 +362,7 @@ type PeerStreamInfo struct {
 	AckedSeq      uint64    // entries acknowledged so far (the peer's offset in this stream)
 	SentSeq       uint64    // entries queued so far (this node's offset in this stream)
 	LastAck       time.Time // zero if never
-	Calls         int64     // successful KindReplicate calls
+	Calls         int64     // successful transport.KindReplicate calls
 	Bytes         int64     // entry bytes acknowledged
 	Failures      int64     // failed calls (each is retried)
 	LastError     string
@@ -570,7 +572,7 @@ func decodeEntry(b []byte) (streamEntry, error) {
 	return e, nil
 }
 
-// KindReplicate request: sender ID (40 bytes), epoch, first sequence
+// transport.KindReplicate request: sender ID (40 bytes), epoch, first sequence
 // number, count (uvarints), then per entry its length (uvarint) and bytes.
 // Reply: count, then per slot: slot (2 bytes), session, applied (uvarints)
 // and synced (1 byte).

@@ -7,14 +7,16 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
 // Routing tables spread in two ways: the coordinator pushes each new table
-// to every alive member (KindPushTable), and every node gossips the epoch it
-// holds in its metadata, so a node that missed a push sees a higher epoch
-// and pulls the table from that member (KindPullTable). A node adopts a
-// table only if it is ring.Newer than the one it holds.
+// to every alive member (transport.KindPushTable), and every node gossips
+// the epoch it holds in its metadata, so a node that missed a push sees a
+// higher epoch and pulls the table from that member
+// (transport.KindPullTable). A node adopts a table only if it is ring.Newer
+// than the one it holds.
 
 // errNoTable answers a pull from a node that holds no table yet.
 var errNoTable = errors.New("no routing table yet")
@@ -94,7 +96,7 @@ func (n *Node) handlePullTable(_ context.Context, _ string, _, reply []byte) ([]
 
 // pullTable fetches the table of the member at addr and adopts it if newer.
 func (n *Node) pullTable(ctx context.Context, addr string) error {
-	b, err := n.client.call(ctx, addr, KindPullTable, nil)
+	b, err := n.client.Call(ctx, addr, transport.KindPullTable, nil)
 	if err != nil {
 		return err
 	}
@@ -124,7 +126,7 @@ func (n *Node) pushTable(ctx context.Context, t *ring.Table, addrs []string) int
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			reply, err := n.client.call(ctx, addr, KindPushTable, b)
+			reply, err := n.client.Call(ctx, addr, transport.KindPushTable, b)
 			if err != nil {
 				n.logger.Debug("push routing table", "to", addr, "epoch", t.Epoch, "err", err)
 				return

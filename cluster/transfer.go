@@ -12,7 +12,7 @@ import (
 	"github.com/meshcache/meshcache/store"
 )
 
-// A slot transfer builds a replica of a led slot from nothing (DESIGN.md
+// A slot transfer builds a replica of a led slot from nothing (docs/DESIGN.md
 // §5), for a new replica, a replica that fell behind, and a handoff target.
 //
 //  1. Under the slot's store lock (store.SnapshotSlotWith), in one critical

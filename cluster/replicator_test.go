@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
 )
@@ -16,6 +17,7 @@ import (
 // TestReplicationEveryEffectKind writes every kind of effect on primaries
 // and checks that each replica's copy of the slot equals the primary's.
 func TestReplicationEveryEffectKind(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 60*time.Second)
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 2})
 	far := time.Now().Add(time.Hour).UnixMilli()
@@ -86,8 +88,9 @@ func TestReplicationEveryEffectKind(t *testing.T) {
 // replicas that acknowledged, returns at once for a slot with no replica
 // (degraded), and times out when a replica cannot acknowledge.
 func TestWaitReplicated(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
 	ctx := testCtx(t, 60*time.Second)
-	faults := NewFaults()
+	faults := transport.NewFaults()
 	nodes := startDataCluster(t, ctx, 3, nodeOpts{replicas: 1, faults: faults})
 	slot := ring.KeySlot([]byte("w"))
 	require.NoError(t, setKey(ctx, nodes, "w", "1", 1))

@@ -13,7 +13,7 @@ import (
 	"github.com/meshcache/meshcache/store"
 )
 
-// Replication (DESIGN.md §5). The node is its store's EffectSink: every
+// Replication (docs/DESIGN.md §5). The node is its store's EffectSink: every
 // committed effect gets the next offset of its slot (a per-slot counter
 // that only grows) and, for each replica the slot is attached to, is queued
 // on that peer's stream (stream.go). A replica applies the entries in order
@@ -30,7 +30,7 @@ import (
 // longer owns.
 //
 // The receiving side is in receive.go, where a slot is led now (handoff
-// overrides) in route.go, and what the server reads (offsets, waits, INFO)
+// overrides) in override.go, and what the server reads (offsets, waits, INFO)
 // in replicaview.go.
 
 // slotRepl is the replication state of one slot on this node.
@@ -480,15 +480,4 @@ func (r *replicator) stopIdleStreams(t *ring.Table) {
 }
 
 // aliveIDs returns the IDs of the alive members, this node included.
-func (n *Node) aliveIDs() map[ring.NodeID]bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	out := make(map[ring.NodeID]bool, len(n.members)+1)
-	out[n.id] = true
-	for id, m := range n.members {
-		if m.alive {
-			out[id] = true
-		}
-	}
-	return out
-}
+func (n *Node) aliveIDs() map[ring.NodeID]bool { return n.members.aliveIDs() }

@@ -1,4 +1,4 @@
-package cluster
+package transport
 
 import (
 	"context"
@@ -11,30 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// newTestTransport binds a transport with a real RPC server answering pings.
-func newTestTransport(t *testing.T, faults *Faults, key []byte) (*Transport, *rpcClient) {
+// newTestTransport binds a TCP endpoint with a real RPC server answering
+// pings.
+func newTestTransport(t *testing.T, faults *Faults, key []byte) (*TCP, *Client) {
 	t.Helper()
-	logger := testLogger(t)
-	tr, err := NewTransport("127.0.0.1:0", "", faults, logger)
+	tr, err := NewTCP("127.0.0.1:0", "", faults, testLogger(t))
 	require.NoError(t, err)
-	srv := newRPCServer(tr.Addr(), key, faults, MinFrameSize, logger)
-	srv.handle(KindPing, func(_ context.Context, from string, req, reply []byte) ([]byte, error) {
-		return append(append(reply, from...), req...), nil
-	})
-	tr.SetRPC(srv)
-	tr.Start()
-	client := newRPCClient(tr.Addr(), key, faults, MinFrameSize, func(ctx context.Context, addr string) (net.Conn, error) {
-		return tr.dial(ctx, addr, rpcPreface)
-	})
-	t.Cleanup(func() {
-		client.close()
-		require.NoError(t, tr.Shutdown())
-		srv.close()
-	})
-	return tr, client
+	return tr, serveEndpoint(t, tr, faults, key)
 }
 
-func recvStream(t *testing.T, tr *Transport) net.Conn {
+func recvStream(t *testing.T, tr Endpoint) net.Conn {
 	t.Helper()
 	select {
 	case c := <-tr.StreamCh():
@@ -78,7 +64,7 @@ func TestTransportDemultiplexes(t *testing.T) {
 	// RPC on the same port; the server learns the caller's address.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	reply, err := bClient.call(ctx, a.Addr(), KindPing, []byte("!"))
+	reply, err := bClient.Call(ctx, a.Addr(), KindPing, []byte("!"))
 	require.NoError(t, err)
 	assert.Equal(t, b.Addr()+"!", string(reply))
 
@@ -104,17 +90,42 @@ func TestTransportDemultiplexes(t *testing.T) {
 	}
 }
 
+// endpointKinds makes a pair of endpoints, with an RPC server each, of
+// each kind: the tests of the Endpoint contract run on both.
+var endpointKinds = []struct {
+	name string
+	make func(t *testing.T, faults *Faults) func(key []byte) (Endpoint, *Client)
+}{
+	{"tcp", func(t *testing.T, faults *Faults) func([]byte) (Endpoint, *Client) {
+		return func(key []byte) (Endpoint, *Client) { return newTestTransport(t, faults, key) }
+	}},
+	{"mem", func(t *testing.T, faults *Faults) func([]byte) (Endpoint, *Client) {
+		mn := NewMemNetwork(faults)
+		return func(key []byte) (Endpoint, *Client) {
+			e := mn.Endpoint()
+			return e, serveEndpoint(t, e, faults, key)
+		}
+	}},
+}
+
 func TestTransportFaults(t *testing.T) {
+	for _, kind := range endpointKinds {
+		t.Run(kind.name, func(t *testing.T) { testTransportFaults(t, kind.make) })
+	}
+}
+
+func testTransportFaults(t *testing.T, mk func(*testing.T, *Faults) func([]byte) (Endpoint, *Client)) {
 	faults := NewFaults()
-	a, _ := newTestTransport(t, faults, nil)
-	b, bClient := newTestTransport(t, faults, nil)
+	newEndpoint := mk(t, faults)
+	a, _ := newEndpoint(nil)
+	b, bClient := newEndpoint(nil)
 	faults.CutOneWay(b.Addr(), a.Addr())
 
 	_, err := b.DialTimeout(a.Addr(), 5*time.Second)
 	assert.ErrorContains(t, err, "refused by fault injection")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err = bClient.call(ctx, a.Addr(), KindPing, nil)
+	_, err = bClient.Call(ctx, a.Addr(), KindPing, nil)
 	assert.ErrorContains(t, err, "refused by fault injection")
 
 	dropped := faults.Dropped()
@@ -130,32 +141,39 @@ func TestTransportFaults(t *testing.T) {
 	require.NoError(t, got.Close())
 
 	faults.Heal()
-	reply, err := bClient.call(ctx, a.Addr(), KindPing, []byte("x"))
+	reply, err := bClient.Call(ctx, a.Addr(), KindPing, []byte("x"))
 	require.NoError(t, err)
 	assert.Equal(t, b.Addr()+"x", string(reply))
 }
 
 func TestRPCAuth(t *testing.T) {
+	for _, kind := range endpointKinds {
+		t.Run(kind.name, func(t *testing.T) { testRPCAuth(t, kind.make) })
+	}
+}
+
+func testRPCAuth(t *testing.T, mk func(*testing.T, *Faults) func([]byte) (Endpoint, *Client)) {
 	keyA := []byte("0123456789abcdef")
 	keyB := []byte("fedcba9876543210")
-	a, aClient := newTestTransport(t, nil, keyA)
-	_, bClient := newTestTransport(t, nil, keyB)
-	_, noKey := newTestTransport(t, nil, nil)
-	c, cClient := newTestTransport(t, nil, keyA)
+	newEndpoint := mk(t, nil)
+	a, aClient := newEndpoint(keyA)
+	_, bClient := newEndpoint(keyB)
+	_, noKey := newEndpoint(nil)
+	c, cClient := newEndpoint(keyA)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	reply, err := cClient.call(ctx, a.Addr(), KindPing, []byte("hi"))
+	reply, err := cClient.Call(ctx, a.Addr(), KindPing, []byte("hi"))
 	require.NoError(t, err, "same key")
 	assert.Equal(t, c.Addr()+"hi", string(reply))
 
-	_, err = bClient.call(ctx, a.Addr(), KindPing, nil)
+	_, err = bClient.Call(ctx, a.Addr(), KindPing, nil)
 	assert.ErrorIs(t, err, errAuth, "a server with another key is refused")
-	_, err = aClient.call(ctx, c.Addr(), KindPing, nil)
+	_, err = aClient.Call(ctx, c.Addr(), KindPing, nil)
 	require.NoError(t, err)
 
 	// A client without a key never gets a frame through.
-	_, err = noKey.call(ctx, a.Addr(), KindPing, nil)
+	_, err = noKey.Call(ctx, a.Addr(), KindPing, nil)
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, context.DeadlineExceeded, "the server closes the connection")
 }

@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
+	"github.com/meshcache/meshcache/cluster/transport"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,8 +17,9 @@ import (
 func TestForwardPipelined(t *testing.T) {
 	ctx := testCtx(t, 60*time.Second)
 	logger := testLogger(t)
-	a, _ := startNode(t, ctx, logger, nodeOpts{})
-	b, bExec := startNode(t, ctx, logger, nodeOpts{join: clusterAddrs(a)})
+	// On real cluster ports: many calls multiplexed over one TCP connection.
+	a, _ := startNode(t, ctx, logger, nodeOpts{tcp: true})
+	b, bExec := startNode(t, ctx, logger, nodeOpts{join: clusterAddrs(a), tcp: true})
 	waitConverged(t, []*Node{a, b}, []*Node{a, b})
 
 	const workers, calls = 32, 100
@@ -60,9 +59,7 @@ func TestForwardPipelined(t *testing.T) {
 	bExec.mu.Unlock()
 
 	// All of it went over one connection.
-	a.client.mu.Lock()
-	assert.Len(t, a.client.peers, 1)
-	a.client.mu.Unlock()
+	assert.Equal(t, 1, a.client.Peers())
 
 	// Forwarding to ourselves runs locally; to a stranger fails cleanly.
 	reply, err := a.Forward(ctx, a.ID(), false, [][]byte{[]byte("PING")})
@@ -75,7 +72,7 @@ func TestForwardPipelined(t *testing.T) {
 func TestForwardCutPeer(t *testing.T) {
 	ctx := testCtx(t, 60*time.Second)
 	logger := testLogger(t)
-	faults := NewFaults()
+	faults := transport.NewFaults()
 	a, _ := startNode(t, ctx, logger, nodeOpts{faults: faults})
 	b, _ := startNode(t, ctx, logger, nodeOpts{faults: faults, join: clusterAddrs(a)})
 	waitConverged(t, []*Node{a, b}, []*Node{a, b})
@@ -85,14 +82,14 @@ func TestForwardCutPeer(t *testing.T) {
 	// Cut the established connection: frames vanish, the deadline ends it.
 	faults.Cut(clusterAddrs(a), clusterAddrs(b))
 	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	_, err := a.client.call(cctx, b.ClusterAddr(), KindForward, encodeForward(false, args))
+	_, err := a.client.Call(cctx, b.ClusterAddr(), transport.KindForward, encodeForward(false, args))
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 
 	// A new connection is refused while cut.
-	a.client.drop(b.ClusterAddr(), errConnClosed)
+	a.client.Drop(b.ClusterAddr(), transport.ErrConnClosed)
 	cctx, cancel = context.WithTimeout(ctx, 5*time.Second)
-	_, err = a.client.call(cctx, b.ClusterAddr(), KindForward, encodeForward(false, args))
+	_, err = a.client.Call(cctx, b.ClusterAddr(), transport.KindForward, encodeForward(false, args))
 	cancel()
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, context.DeadlineExceeded)
@@ -101,66 +98,16 @@ func TestForwardCutPeer(t *testing.T) {
 	// Healed, the next call dials again and succeeds.
 	faults.Heal()
 	cctx, cancel = context.WithTimeout(ctx, 5*time.Second)
-	reply, err := a.client.call(cctx, b.ClusterAddr(), KindForward, encodeForward(false, args))
+	reply, err := a.client.Call(cctx, b.ClusterAddr(), transport.KindForward, encodeForward(false, args))
 	cancel()
 	require.NoError(t, err)
 	assert.Equal(t, appendEcho(nil, false, args), reply)
 }
 
-// TestStalledConnectionRedials: a call that waits connStallAfter on a
-// connection that reads nothing closes it, so the next call dials afresh
-// instead of queueing behind TCP's retransmission backoff (a healed
-// partition); a shorter call leaves the connection alone.
-func TestStalledConnectionRedials(t *testing.T) {
-	ctx := testCtx(t, 30*time.Second)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ln.Close() })
-	var accepted atomic.Int32
-	go func() { // a peer that reads every request and never answers
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(io.Discard, c)
-			}()
-		}
-	}()
-	var d net.Dialer
-	cl := newRPCClient("self", nil, nil, MinFrameSize, func(ctx context.Context, addr string) (net.Conn, error) {
-		return d.DialContext(ctx, "tcp", addr)
-	})
-	t.Cleanup(cl.close)
-	addr := ln.Addr().String()
-	call := func(wait time.Duration) *clientConn {
-		cctx, cancel := context.WithTimeout(ctx, wait)
-		defer cancel()
-		_, err := cl.call(cctx, addr, KindPing, []byte("x"))
-		require.ErrorIs(t, err, context.DeadlineExceeded)
-		p := cl.peers[addr]
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return p.conn
-	}
-
-	first := call(connStallAfter / 4)
-	assert.False(t, first.isDead(), "a call shorter than connStallAfter judged the connection")
-	assert.Same(t, first, call(connStallAfter+100*time.Millisecond))
-	assert.Eventually(t, first.isDead, 5*time.Second, 10*time.Millisecond)
-
-	second := call(connStallAfter / 4)
-	assert.NotSame(t, first, second, "the call after a stall did not dial again")
-	assert.EqualValues(t, 2, accepted.Load())
-}
-
 func TestRPCFrameLimit(t *testing.T) {
 	ctx := testCtx(t, 60*time.Second)
 	logger := testLogger(t)
-	const limit = MinFrameSize
+	const limit = transport.MinFrameSize
 	a, _ := startNode(t, ctx, logger, nodeOpts{})
 	b, _ := startNode(t, ctx, logger, nodeOpts{join: clusterAddrs(a), maxFrame: limit})
 	waitConverged(t, []*Node{a, b}, []*Node{a, b})
@@ -168,7 +115,7 @@ func TestRPCFrameLimit(t *testing.T) {
 
 	// The sender refuses a frame over its own limit before sending it.
 	_, err := b.Forward(ctx, a.ID(), false, big)
-	require.ErrorIs(t, err, ErrFrameTooLarge)
+	require.ErrorIs(t, err, transport.ErrFrameTooLarge)
 
 	// A receiver with a smaller limit than the sender closes the
 	// connection instead of reading the frame.
@@ -180,7 +127,7 @@ func TestRPCFrameLimit(t *testing.T) {
 
 	// b's own calls are unaffected.
 	cctx, cancel = context.WithTimeout(ctx, 5*time.Second)
-	_, err = b.client.call(cctx, a.ClusterAddr(), KindPing, nil)
+	_, err = b.client.Call(cctx, a.ClusterAddr(), transport.KindPing, nil)
 	cancel()
 	require.NoError(t, err)
 
@@ -202,21 +149,21 @@ func TestRPCErrors(t *testing.T) {
 
 	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	_, err := a.client.call(cctx, b.ClusterAddr(), Kind(200), nil)
-	var remote *RemoteError
+	_, err := a.client.Call(cctx, b.ClusterAddr(), transport.Kind(200), nil)
+	var remote *transport.RemoteError
 	require.ErrorAs(t, err, &remote)
 	assert.Contains(t, remote.Msg, "unknown rpc kind 200")
 
-	_, err = a.client.call(cctx, b.ClusterAddr(), KindForward, []byte{0})
+	_, err = a.client.Call(cctx, b.ClusterAddr(), transport.KindForward, []byte{0})
 	require.ErrorAs(t, err, &remote, "a malformed forward is refused by the peer")
 
-	_, err = a.client.call(context.Background(), b.ClusterAddr(), KindPing, nil)
+	_, err = a.client.Call(context.Background(), b.ClusterAddr(), transport.KindPing, nil)
 	require.Error(t, err, "calls without a deadline are refused")
 
 	require.NoError(t, a.Close())
-	_, err = a.client.call(cctx, b.ClusterAddr(), KindPing, nil)
+	_, err = a.client.Call(cctx, b.ClusterAddr(), transport.KindPing, nil)
 	require.Error(t, err, "calls after Close fail")
-	assert.True(t, errors.Is(err, errConnClosed) || errors.Is(err, errTransportClosed), "got %v", err)
+	assert.True(t, errors.Is(err, transport.ErrConnClosed) || errors.Is(err, transport.ErrClosed), "got %v", err)
 }
 
 func TestForwardCodec(t *testing.T) {

@@ -1,4 +1,4 @@
-package cluster
+package transport
 
 import (
 	"context"
@@ -22,7 +22,7 @@ import (
 // do not start with 'M' are handed to memberlist unchanged (memberlist's own
 // stream messages start with a small message-type byte or 244, never 'M').
 const (
-	rpcPreface    = "MESH1\n" // internode RPC (rpc.go)
+	rpcPreface    = "MESH1\n" // internode RPC (client.go, server.go)
 	streamPreface = "MESHG\n" // a memberlist stream (push/pull, fallback probe)
 	prefaceLen    = len(rpcPreface)
 
@@ -35,25 +35,20 @@ const (
 	prefaceTimeout = 5 * time.Second
 )
 
-// errTransportClosed is returned by dials after Shutdown.
-var errTransportClosed = errors.New("cluster transport closed")
+// ErrClosed is returned by dials after Shutdown.
+var ErrClosed = errors.New("cluster transport closed")
 
-// rpcAcceptor takes over an inbound RPC connection after its preface.
-type rpcAcceptor interface {
-	serveConn(c net.Conn, from string)
-}
-
-// Transport is memberlist's transport and the internode RPC listener on ONE
-// port: a UDP socket for gossip packets and a TCP listener whose accepted
-// connections are sorted by their first bytes into memberlist streams and
-// RPC connections.
+// TCP is the Endpoint of a real cluster port: memberlist's transport and
+// the internode RPC listener on ONE port: a UDP socket for gossip packets
+// and a TCP listener whose accepted connections are sorted by their first
+// bytes into memberlist streams and RPC connections.
 //
 // Goroutines: Start runs the UDP read loop and the TCP accept loop; the accept
 // loop runs one short-lived goroutine per accepted connection to read its
 // preface (bounded by prefaceTimeout). All of them stop in Shutdown, which
 // closes the sockets and waits for them. Once handed over, a memberlist
-// stream belongs to memberlist and an RPC connection to the rpcAcceptor.
-type Transport struct {
+// stream belongs to memberlist and an RPC connection to the Acceptor.
+type TCP struct {
 	logger    *slog.Logger
 	faults    *Faults
 	advertise string // host:port others reach us at; the "self" side for Faults
@@ -66,19 +61,19 @@ type Transport struct {
 	done     chan struct{} // closed by Shutdown
 	shutdown atomic.Bool
 
-	rpc rpcAcceptor // set by SetRPC before Start, read-only after
+	rpc Acceptor // set by Start, read-only after
 
 	wg       sync.WaitGroup // read loop, accept loop, preface readers
 	stopOnce sync.Once
 }
 
-var _ memberlist.NodeAwareTransport = (*Transport)(nil)
+var _ Endpoint = (*TCP)(nil)
 
-// NewTransport binds the UDP socket and the TCP listener on bindAddr
+// NewTCP binds the UDP socket and the TCP listener on bindAddr
 // (host:port, port 0 picks a free port used for both). advertise, when not
 // empty, is the host:port peers should use; otherwise the bound address is
 // advertised (with a private interface address when bound to all interfaces).
-func NewTransport(bindAddr, advertise string, faults *Faults, logger *slog.Logger) (*Transport, error) {
+func NewTCP(bindAddr, advertise string, faults *Faults, logger *slog.Logger) (*TCP, error) {
 	host, portStr, err := net.SplitHostPort(bindAddr)
 	if err != nil {
 		return nil, fmt.Errorf("cluster bind address %q: %w", bindAddr, err)
@@ -121,7 +116,7 @@ func NewTransport(bindAddr, advertise string, faults *Faults, logger *slog.Logge
 		}
 		advertise = net.JoinHostPort(advIP.String(), strconv.Itoa(port))
 	}
-	return &Transport{
+	return &TCP{
 		logger:    logger,
 		faults:    faults,
 		advertise: advertise,
@@ -149,20 +144,19 @@ func privateIP() (net.IP, error) {
 }
 
 // Addr returns the advertised cluster address (host:port).
-func (t *Transport) Addr() string { return t.advertise }
+func (t *TCP) Addr() string { return t.advertise }
 
-// SetRPC installs the acceptor for RPC connections. Call it before Start.
-func (t *Transport) SetRPC(a rpcAcceptor) { t.rpc = a }
-
-// Start runs the UDP read loop and the TCP accept loop.
-func (t *Transport) Start() {
+// Start runs the UDP read loop and the TCP accept loop; RPC connections go
+// to rpc (nil: they are closed).
+func (t *TCP) Start(rpc Acceptor) {
+	t.rpc = rpc
 	t.wg.Add(2)
 	go t.readPackets()
 	go t.acceptLoop()
 }
 
 // FinalAdvertiseAddr implements memberlist.Transport.
-func (t *Transport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, error) {
+func (t *TCP) FinalAdvertiseAddr(ip string, port int) (net.IP, int, error) {
 	if ip != "" {
 		adv := net.ParseIP(ip)
 		if adv == nil {
@@ -192,13 +186,13 @@ func (t *Transport) FinalAdvertiseAddr(ip string, port int) (net.IP, int, error)
 }
 
 // WriteTo implements memberlist.Transport.
-func (t *Transport) WriteTo(b []byte, addr string) (time.Time, error) {
+func (t *TCP) WriteTo(b []byte, addr string) (time.Time, error) {
 	return t.WriteToAddress(b, memberlist.Address{Addr: addr})
 }
 
 // WriteToAddress implements memberlist.NodeAwareTransport. A packet to a cut
 // peer is dropped without an error, as the network would.
-func (t *Transport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
+func (t *TCP) WriteToAddress(b []byte, a memberlist.Address) (time.Time, error) {
 	if !t.faults.Allow(t.advertise, a.Addr) {
 		return time.Now(), nil
 	}
@@ -213,29 +207,34 @@ func (t *Transport) WriteToAddress(b []byte, a memberlist.Address) (time.Time, e
 }
 
 // PacketCh implements memberlist.Transport.
-func (t *Transport) PacketCh() <-chan *memberlist.Packet { return t.packetCh }
+func (t *TCP) PacketCh() <-chan *memberlist.Packet { return t.packetCh }
 
 // StreamCh implements memberlist.Transport.
-func (t *Transport) StreamCh() <-chan net.Conn { return t.streamCh }
+func (t *TCP) StreamCh() <-chan net.Conn { return t.streamCh }
 
 // DialTimeout implements memberlist.Transport.
-func (t *Transport) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
+func (t *TCP) DialTimeout(addr string, timeout time.Duration) (net.Conn, error) {
 	return t.DialAddressTimeout(memberlist.Address{Addr: addr}, timeout)
 }
 
 // DialAddressTimeout implements memberlist.NodeAwareTransport: it dials a
 // gossip stream and writes the stream preface.
-func (t *Transport) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
+func (t *TCP) DialAddressTimeout(a memberlist.Address, timeout time.Duration) (net.Conn, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	return t.dial(ctx, a.Addr, streamPreface)
 }
 
+// DialRPC implements Endpoint: it dials an RPC connection.
+func (t *TCP) DialRPC(ctx context.Context, addr string) (net.Conn, error) {
+	return t.dial(ctx, addr, rpcPreface)
+}
+
 // dial opens a TCP connection to a peer's cluster port and writes the given
 // preface; Faults may refuse it.
-func (t *Transport) dial(ctx context.Context, addr, preface string) (net.Conn, error) {
+func (t *TCP) dial(ctx context.Context, addr, preface string) (net.Conn, error) {
 	if t.shutdown.Load() {
-		return nil, errTransportClosed
+		return nil, ErrClosed
 	}
 	if !t.faults.Allow(t.advertise, addr) {
 		return nil, fmt.Errorf("dial %s: connection refused by fault injection", addr)
@@ -272,7 +271,7 @@ func (t *Transport) dial(ctx context.Context, addr, preface string) (net.Conn, e
 
 // Shutdown implements memberlist.Transport: it closes both sockets and waits
 // for the read loop, the accept loop and the preface readers to return.
-func (t *Transport) Shutdown() error {
+func (t *TCP) Shutdown() error {
 	t.stopOnce.Do(func() {
 		t.shutdown.Store(true)
 		close(t.done)
@@ -285,7 +284,7 @@ func (t *Transport) Shutdown() error {
 
 // readPackets is the UDP read loop (one goroutine, stops when the socket is
 // closed by Shutdown).
-func (t *Transport) readPackets() {
+func (t *TCP) readPackets() {
 	defer t.wg.Done()
 	for {
 		buf := make([]byte, udpPacketBufSize)
@@ -311,7 +310,7 @@ func (t *Transport) readPackets() {
 
 // acceptLoop accepts TCP connections until Shutdown and starts a preface
 // reader for each.
-func (t *Transport) acceptLoop() {
+func (t *TCP) acceptLoop() {
 	defer t.wg.Done()
 	var delay time.Duration
 	for {
@@ -339,7 +338,7 @@ func (t *Transport) acceptLoop() {
 
 // sortConn reads an accepted connection's preface and hands it to the RPC
 // acceptor or to memberlist.
-func (t *Transport) sortConn(c net.Conn) {
+func (t *TCP) sortConn(c net.Conn) {
 	defer t.wg.Done()
 	_ = c.SetReadDeadline(time.Now().Add(prefaceTimeout))
 	var first [1]byte
@@ -376,7 +375,7 @@ func (t *Transport) sortConn(c net.Conn) {
 			_ = c.Close()
 			return
 		}
-		t.rpc.serveConn(c, from)
+		t.rpc.ServeConn(c, from)
 	case streamPreface:
 		t.handStream(c)
 	default:
@@ -385,7 +384,7 @@ func (t *Transport) sortConn(c net.Conn) {
 	}
 }
 
-func (t *Transport) handStream(c net.Conn) {
+func (t *TCP) handStream(c net.Conn) {
 	select {
 	case t.streamCh <- c:
 	case <-t.done:

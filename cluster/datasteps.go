@@ -1,0 +1,318 @@
+package cluster
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/meshcache/meshcache/cluster/plan"
+	"github.com/meshcache/meshcache/cluster/transport"
+	"github.com/meshcache/meshcache/ring"
+)
+
+// The coordinator's data-moving steps (docs/DESIGN.md §4, §5): failover,
+// members and rebalance. Package plan decides them (state in, the next
+// table out); this file gathers the state they need (replica states by
+// transport.KindReplState, pings of members gossip reports dead), runs the
+// handoffs a rebalance pass picks, and logs and counts what the plan
+// reports. Steps are at least the profile's MigrationInterval apart
+// (coordinator.go).
+
+// handleReplState answers the receiving state of the requested slots.
+// Request: count, then slots (2 bytes each). Reply: per slot, synced (1
+// byte), applied (uvarint), source length (1 byte) and source.
+func (n *Node) handleReplState(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+	d := decoder{b: req}
+	count := d.uvarint()
+	if d.err != nil || count > ring.SlotCount {
+		return nil, errors.New("repl-state: bad request")
+	}
+	slots := make([]uint16, 0, count)
+	for range count {
+		s := d.u16()
+		if d.err != nil || int(s) >= ring.SlotCount {
+			return nil, errors.New("repl-state: bad slot")
+		}
+		slots = append(slots, s)
+	}
+	for _, ri := range n.localReplState(slots) {
+		if ri.Synced {
+			reply = append(reply, 1)
+		} else {
+			reply = append(reply, 0)
+		}
+		reply = binary.AppendUvarint(reply, ri.Applied)
+		reply = append(reply, byte(len(ri.Source)))
+		reply = append(reply, ri.Source...)
+	}
+	return reply, nil
+}
+
+// localReplState reports this node's receiving state of slots. A slot it
+// took over by a handoff that no table names it primary of yet reports
+// the offset it has reached since: if the old primary dies in that window,
+// the failover must prefer this node, which holds every write it
+// acknowledged as the slot's leader, over a replica still at the takeover
+// offset.
+func (n *Node) localReplState(slots []uint16) []plan.ReplState {
+	r := n.repl
+	t := n.table.Load()
+	out := make([]plan.ReplState, len(slots))
+	r.recvMu.Lock()
+	defer r.recvMu.Unlock()
+	for i, s := range slots {
+		rs := r.recv[s]
+		out[i] = plan.ReplState{Source: rs.source, Applied: rs.applied, Synced: rs.synced}
+		if o := r.slots[s].lead.Load(); o != nil && t != nil && o.holds(t, s, n.id) && rs.source == o.from {
+			out[i].Applied = max(rs.applied, r.slots[s].offset.Load())
+		}
+	}
+	return out
+}
+
+// replStates asks each node for its receiving state of the given slots, in
+// parallel; nodes that do not answer are left out.
+func (n *Node) replStates(ctx context.Context, v view, ask map[ring.NodeID][]uint16) plan.States {
+	out := make(plan.States, len(ask))
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex // guards out
+	)
+	for id, slots := range ask {
+		if len(slots) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			infos, err := n.replState(ctx, v, id, slots)
+			if err != nil {
+				n.logger.Debug("ask replica state", "node", id, "err", err)
+				return
+			}
+			m := make(map[uint16]plan.ReplState, len(slots))
+			for i, s := range slots {
+				m[s] = infos[i]
+			}
+			mu.Lock()
+			out[id] = m
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+func (n *Node) replState(ctx context.Context, v view, id ring.NodeID, slots []uint16) ([]plan.ReplState, error) {
+	if id == n.id {
+		return n.localReplState(slots), nil
+	}
+	m, ok := v.alive[id]
+	if !ok {
+		return nil, ErrNodeDown
+	}
+	req := binary.AppendUvarint(nil, uint64(len(slots)))
+	for _, s := range slots {
+		req = binary.BigEndian.AppendUint16(req, s)
+	}
+	b, err := n.client.Call(ctx, m.ClusterAddr, transport.KindReplState, req)
+	if err != nil {
+		return nil, err
+	}
+	d := decoder{b: b}
+	out := make([]plan.ReplState, len(slots))
+	for i := range slots {
+		out[i].Synced = d.byte1() == 1
+		out[i].Applied = d.uvarint()
+		l := int(d.byte1())
+		if d.err == nil && len(d.b) < l {
+			d.err = errors.New("truncated source")
+		}
+		if d.err != nil {
+			return nil, fmt.Errorf("repl-state reply from %s: %w", id, d.err)
+		}
+		out[i].Source = ring.NodeID(d.b[:l])
+		d.b = d.b[l:]
+	}
+	return out, nil
+}
+
+// planData chooses the next data-moving step, or none when the table
+// matches the target placement (plan.Data).
+func (n *Node) planData(t *ring.Table, v view, members []plan.Member, target *ring.Placement) (step, bool) {
+	s := step{members: members, target: target}
+	switch plan.Data(t, v.plan(), members, target) {
+	case plan.Failover:
+		s.kind = stepFailover
+	case plan.Members:
+		s.kind = stepMembers
+	case plan.Rebalance:
+		s.kind = stepRebalance
+	default:
+		return step{}, false
+	}
+	return s, true
+}
+
+// buildFailover promotes a replica for every slot whose primary is dead
+// and drops dead owners: it asks the candidates their replica state and
+// lets plan.FailoverStep decide.
+func (n *Node) buildFailover(ctx context.Context, t *ring.Table, v view, target *ring.Placement) (*ring.Table, int, error) {
+	pv := v.plan()
+	next := plan.NextTable(t, pv, n.id)
+	orphans, ask := plan.Orphans(t, pv, n.stillAnswering(ctx, t, v))
+	cctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
+	states := n.replStates(cctx, v, ask)
+	cancel()
+	lost, notRemoved, err := plan.FailoverStep(next, t, pv, target, orphans, states)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(orphans) == 0 {
+		return nil, 0, nil // every "dead" primary still answers: gossip is wrong for now
+	}
+	if lost > 0 {
+		n.repl.lostSlots.Add(int64(lost))
+		n.logger.Error("FAILOVER WITHOUT A SYNCED REPLICA: slots given to a live node empty, their data is lost",
+			"slots", lost, "epoch", next.Epoch)
+	}
+	n.logNotRemoved(notRemoved)
+	return next, len(orphans), nil
+}
+
+// stillAnswering pings the table members gossip reports dead, in parallel,
+// and returns those that answer. A member wrongly suspected (an overloaded
+// node, lost UDP packets) keeps its slots: failing it over would give its
+// slots to replicas while it still serves them.
+func (n *Node) stillAnswering(ctx context.Context, t *ring.Table, v view) map[ring.NodeID]bool {
+	out := make(map[ring.NodeID]bool)
+	var (
+		wg sync.WaitGroup
+		mu sync.Mutex // guards out
+	)
+	for _, m := range t.Members() {
+		if _, ok := v.alive[m.ID]; ok {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			pctx, cancel := context.WithTimeout(ctx, 2*n.profile.ProbeInterval)
+			defer cancel()
+			if n.pingAddr(pctx, m.ClusterAddr) == nil {
+				mu.Lock()
+				out[m.ID] = true
+				mu.Unlock()
+				n.logger.Info("failover deferred: a member gossip reports dead still answers", "node", m.ID)
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// logNotRemoved logs the members plan.DropDead could not remove yet.
+func (n *Node) logNotRemoved(errs []error) {
+	for _, err := range errs {
+		n.logger.Debug("member not removed yet", "err", err)
+	}
+}
+
+// buildMembers adds new members, updates addresses and drops dead owners
+// and members (plan.MembersStep).
+func (n *Node) buildMembers(t *ring.Table, v view, members []plan.Member) (*ring.Table, error) {
+	pv := v.plan()
+	next := plan.NextTable(t, pv, n.id)
+	notRemoved, err := plan.MembersStep(next, pv, members)
+	if err != nil {
+		return nil, err
+	}
+	n.logNotRemoved(notRemoved)
+	return next, nil
+}
+
+// buildRebalance moves the table one batch toward the target placement:
+// replica additions, ready handoffs and ready trims (plan.RebalancePass). It
+// returns nil when nothing is ready yet.
+func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target *ring.Placement) (*ring.Table, int, error) {
+	pv := v.plan()
+	next := plan.NextTable(t, pv, n.id)
+	pass := plan.NewRebalance(t, target, n.cfg.MigrationBatch)
+	cctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
+	defer cancel()
+	states := n.replStates(cctx, v, pass.Ask)
+
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex // guards done
+		done []plan.Move
+	)
+	for p, ms := range pass.Handoffs(states) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := n.callHandoff(ctx, v, p, t.Epoch, ms)
+			if err != nil {
+				n.logger.Info("handoff call", "primary", p, "slots", len(ms), "err", err)
+			}
+			mu.Lock()
+			done = append(done, got...)
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+
+	out, err := pass.Apply(next, states, done)
+	if err != nil {
+		return nil, 0, err
+	}
+	for _, m := range out.Strays {
+		n.logger.Warn("handoff reported to a node that is no owner", "slot", m.Slot, "to", m.Target)
+	}
+	if report, stuck := n.stall.Observe(time.Now(), out.Changed > 0); report {
+		n.logger.Warn("rebalance not progressing", "for", stuck.Round(time.Second),
+			"handoffs_waiting", out.Wait.Handoffs, "trims_waiting", out.Wait.Trims, "migrating", out.Wait.Migrating,
+			"unanswered", out.Wait.Silent)
+	}
+	if out.Changed == 0 {
+		return nil, 0, nil
+	}
+	notRemoved, err := plan.DropDead(next, pv)
+	if err != nil {
+		return nil, 0, err
+	}
+	n.logNotRemoved(notRemoved)
+	n.logger.Info("rebalance batch", "epoch", next.Epoch, "handoffs", len(done), "changed", out.Changed,
+		"handoffs_pending", out.Wait.Handoffs)
+	return next, out.Changed, nil
+}
+
+// callHandoff asks primary p to hand the slots off and returns the moves
+// it made (a slot it had handed off already comes with the node it went to).
+func (n *Node) callHandoff(ctx context.Context, v view, p ring.NodeID, epoch uint64, moves []plan.Move) ([]plan.Move, error) {
+	if p == n.id {
+		return n.handoffSlots(ctx, epoch, moves), nil
+	}
+	m, ok := v.alive[p]
+	if !ok {
+		return nil, ErrNodeDown
+	}
+	cctx, cancel := context.WithTimeout(ctx, 2*n.profile.TCPTimeout+handoffAckTimeout)
+	defer cancel()
+	b, err := n.client.Call(cctx, m.ClusterAddr, transport.KindHandoff, encodeHandoff(epoch, moves))
+	if err != nil {
+		return nil, err
+	}
+	d := decoder{b: b}
+	out := decodeMoves(&d)
+	if d.err == nil && len(out) > len(moves) {
+		d.err = errors.New("more slots than asked")
+	}
+	if d.err != nil {
+		return nil, fmt.Errorf("handoff reply from %s: %w", p, d.err)
+	}
+	return out, nil
+}

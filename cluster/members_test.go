@@ -1,0 +1,68 @@
+package cluster
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+func TestMemberSet(t *testing.T) {
+	id := func(c string) ring.NodeID { return ring.NodeID(strings.Repeat(c, ring.NodeIDLen)) }
+	self, a, b := id("1"), id("a"), id("b")
+	meta := func(i ring.NodeID, addr string) Meta { return Meta{ID: i, ClusterAddr: addr, Epoch: 3} }
+	s := newMemberSet(self)
+	t0 := time.Unix(1000, 0)
+
+	known, was := s.update(meta(a, "10.0.0.1:1"), true, t0)
+	assert.False(t, known)
+	assert.False(t, was)
+	s.update(meta(b, "10.0.0.2:1"), true, t0)
+	s.update(meta(self, "10.0.0.9:1"), true, t0)
+	known, was = s.update(meta(b, "10.0.0.2:1"), false, t0.Add(time.Second))
+	assert.True(t, known)
+	assert.True(t, was)
+
+	assert.Equal(t, map[ring.NodeID]bool{self: true, a: true}, s.aliveIDs())
+	addr, err := s.addrOf(a)
+	require.NoError(t, err)
+	assert.Equal(t, "10.0.0.1:1", addr)
+	_, err = s.addrOf(b)
+	assert.ErrorIs(t, err, ErrNodeDown)
+	_, err = s.addrOf(id("c"))
+	assert.ErrorIs(t, err, ErrUnknownNode)
+	assert.Len(t, s.infos(), 2, "every member but self")
+
+	v := view{alive: map[ring.NodeID]Meta{}}
+	s.see(&v)
+	assert.Len(t, v.alive, 1, "only alive peers")
+	assert.Equal(t, uint64(3), v.maxEpoch)
+
+	// b is dead: its address is re-joined, with the seeds no alive member uses.
+	s.remember("10.0.0.3:1", t0)
+	got := s.rejoinTargets("10.0.0.9:1", []string{"10.0.0.1:1", "10.0.0.4:1"}, t0.Add(time.Minute))
+	assert.Equal(t, []string{"10.0.0.2:1", "10.0.0.3:1", "10.0.0.4:1"}, got)
+	got = s.rejoinTargets("10.0.0.9:1", nil, t0.Add(knownHorizon+2*time.Second))
+	assert.Empty(t, got, "addresses not seen alive for knownHorizon are dropped")
+
+	// A dead member the table still names is kept; one it does not name is
+	// reaped after reapAfter.
+	tb, err := ring.NewTable(1, a, []ring.Member{{ID: a}, {ID: b}})
+	require.NoError(t, err)
+	s.reap(tb, t0.Add(2*reapAfter))
+	assert.Len(t, s.infos(), 2)
+	s.reap(nil, t0.Add(time.Second))
+	assert.Len(t, s.infos(), 2, "not dead for reapAfter yet")
+	s.reap(nil, t0.Add(2*reapAfter))
+	assert.Len(t, s.infos(), 1)
+
+	assert.ErrorIs(t, s.forget(a), ErrForgetAlive)
+	assert.ErrorIs(t, s.forget(b), ErrUnknownNode, "reaped")
+	s.update(meta(b, "10.0.0.2:1"), false, t0)
+	require.NoError(t, s.forget(b))
+	assert.Len(t, s.infos(), 1)
+}

@@ -1,0 +1,191 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// Kind names a data-moving step.
+type Kind uint8
+
+// Data-moving steps, in the order Data chooses them.
+const (
+	None      Kind = iota // the table matches the target placement
+	Failover              // a slot has no primary, or a dead one
+	Members               // members joined, changed address, died or drained
+	Rebalance             // slots are not placed as the target places them
+)
+
+func (k Kind) String() string {
+	switch k {
+	case None:
+		return "none"
+	case Failover:
+		return "failover"
+	case Members:
+		return "members"
+	case Rebalance:
+		return "rebalance"
+	default:
+		return fmt.Sprintf("kind(%d)", uint8(k))
+	}
+}
+
+// Data chooses the next data-moving step for table t, the live members
+// that get slots (members) and their target placement, or None when the
+// table matches the target.
+func Data(t *ring.Table, v View, members []Member, target *ring.Placement) Kind {
+	if t.Assigned() < ring.SlotCount {
+		return Failover // a slot without a primary
+	}
+	for _, m := range t.Members() {
+		if !v.alive(m.ID) && len(t.PrimarySlots(m.ID)) > 0 {
+			return Failover
+		}
+	}
+	if MembersChanged(t, v, members) {
+		return Members
+	}
+	if !Settled(t, target) {
+		return Rebalance
+	}
+	return None
+}
+
+// Settled reports whether every slot of t is stable and has exactly the
+// owners target places on it, in order: no rebalance step is left. (Data
+// also checks members and dead primaries, which need a view.)
+func Settled(t *ring.Table, target *ring.Placement) bool {
+	var have, want []ring.NodeID
+	for sl := range ring.SlotCount {
+		slot := uint16(sl)
+		have, want = t.AppendOwners(have[:0], slot), target.AppendOwners(want[:0], slot)
+		if t.State(slot).Kind != ring.SlotStable || !slices.Equal(have, want) {
+			return false
+		}
+	}
+	return true
+}
+
+// MembersChanged reports whether the table must gain or lose members, or
+// names a dead replica.
+func MembersChanged(t *ring.Table, v View, members []Member) bool {
+	for _, m := range members {
+		tm, ok := t.Member(m.ID)
+		if !ok || tm.Addr != m.Addr || tm.ClusterAddr != m.ClusterAddr {
+			return true
+		}
+	}
+	for _, m := range t.Members() {
+		meta, alive := v.Alive[m.ID]
+		if !alive {
+			return true
+		}
+		if meta.Draining && len(t.SlotsOf(m.ID)) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// MembersStep writes the members step into next (a NextTable): it adds
+// new members, updates addresses and drops dead owners and members. The
+// errors in notRemoved are members DropDead could not remove yet.
+func MembersStep(next *ring.Table, v View, members []Member) (notRemoved []error, err error) {
+	for _, m := range members {
+		if err := next.SetMember(ring.Member{ID: m.ID, Addr: m.Addr, ClusterAddr: m.ClusterAddr}); err != nil {
+			return nil, fmt.Errorf("members step: %w", err)
+		}
+	}
+	return DropDead(next, v)
+}
+
+// DropDead removes dead owners from every slot of next (a slot keeps its
+// last owner even if dead: the failover step replaces it), resets states
+// that name a dead peer or a migration to a node that is no owner, and
+// removes dead members and drained members that no slot names any more.
+// A member that cannot be removed yet is reported in notRemoved, not as an
+// error.
+func DropDead(next *ring.Table, v View) (notRemoved []error, err error) {
+	var dead []ring.NodeID // members gossip does not see alive
+	for _, m := range next.Members() {
+		if !v.alive(m.ID) {
+			dead = append(dead, m.ID)
+		}
+	}
+	isDead := func(o ring.NodeID) bool { return slices.Contains(dead, o) }
+	var owners, kept []ring.NodeID // reused for every slot
+	for sl := range ring.SlotCount {
+		slot := uint16(sl)
+		if len(dead) > 0 {
+			owners = next.AppendOwners(owners[:0], slot)
+			kept = slices.DeleteFunc(append(kept[:0], owners...), isDead)
+			if len(kept) != len(owners) && len(kept) > 0 {
+				if err := next.SetOwners(slot, kept...); err != nil {
+					return nil, fmt.Errorf("drop dead owners of slot %d: %w", slot, err)
+				}
+			}
+		}
+		if st := next.State(slot); st.Kind != ring.SlotStable {
+			if !v.alive(st.Peer) || !next.IsOwner(slot, st.Peer) && st.Kind == ring.SlotMigrating {
+				if err := next.SetState(slot, ring.SlotState{}); err != nil {
+					return nil, err
+				}
+			}
+		}
+	}
+	for _, m := range next.Members() {
+		meta, alive := v.Alive[m.ID]
+		if alive && !meta.Draining {
+			continue
+		}
+		next.ClearPreferred(m.ID) // a failover asked for by a node that is gone
+		if len(next.SlotsOf(m.ID)) > 0 {
+			continue
+		}
+		if err := next.RemoveMember(m.ID); err != nil {
+			notRemoved = append(notRemoved, fmt.Errorf("member %s not removed yet: %w", m.ID, err))
+		}
+	}
+	return notRemoved, nil
+}
+
+// Placed returns the members that get slots: every alive member that is
+// not draining, sorted by ID (the order ring.Place takes).
+func Placed(v View) []Member {
+	var members []Member
+	for _, m := range v.Alive {
+		if !m.Draining {
+			members = append(members, m)
+		}
+	}
+	slices.SortFunc(members, func(a, b Member) int { return strings.Compare(string(a.ID), string(b.ID)) })
+	return members
+}
+
+// Assign decides the step of a cluster without replication, where slots
+// move by reassignment alone: it returns how many slots t places
+// differently from target, and whether a new table is due (slots differ,
+// or the table does not name exactly members, sorted by ID as Placed
+// returns them, at the same addresses).
+func Assign(t *ring.Table, members []Member, target *ring.Placement) (slots int, due bool) {
+	diff := len(t.Diff(target))
+	return diff, diff > 0 || !SameMembers(t.Members(), members)
+}
+
+// SameMembers reports whether the table names exactly the given members at
+// the same addresses.
+func SameMembers(have []ring.Member, want []Member) bool {
+	if len(have) != len(want) {
+		return false
+	}
+	for i := range have { // both sorted by ID
+		if have[i].ID != want[i].ID || have[i].Addr != want[i].Addr || have[i].ClusterAddr != want[i].ClusterAddr {
+			return false
+		}
+	}
+	return true
+}

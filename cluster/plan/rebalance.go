@@ -1,0 +1,228 @@
+package plan
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// RebalancePass is one rebalance pass from table t toward target, moving
+// at most Batch slots to a new primary at once: each such slot is a
+// transfer to run and a handoff to make. New replicas are not counted:
+// they move no primary, and their transfers are paced by the migration
+// rate.
+//
+// A slot migrating to a node the target no longer makes its primary (the
+// member set changed meanwhile) is a stale migration: it is moving
+// nowhere, so its state is reset and it holds no place in the batch, or a
+// join during a rebalance could leave a whole batch of such slots blocking
+// every other move; its extra owner is trimmed once the wanted ones sync.
+//
+// Phases: NewRebalance (survey; the node then asks Ask for their replica
+// states), Handoffs (the node then calls each primary), Apply.
+type RebalancePass struct {
+	t      *ring.Table
+	target *ring.Placement
+	batch  int
+
+	stale    []uint16 // migrating to a node that is no longer the target primary
+	starts   []uint16 // lack owners the target wants
+	handoffs []uint16 // have every wanted owner; the primary must change
+	trims    []uint16 // right primary; extra owners or a migration state left
+	// migrating counts the handoff slots that hold a place in the batch.
+	migrating int
+
+	// Ask names, per node, the slots whose receiving state the pass needs:
+	// the target primary of each handoff, the wanted replicas of each trim.
+	Ask map[ring.NodeID][]uint16
+}
+
+// NewRebalance surveys t against target (phase 1).
+func NewRebalance(t *ring.Table, target *ring.Placement, batch int) *RebalancePass {
+	r := &RebalancePass{t: t, target: target, batch: batch, Ask: make(map[ring.NodeID][]uint16)}
+	var owners, want []ring.NodeID // reused for every slot
+	for sl := range ring.SlotCount {
+		slot := uint16(sl)
+		owners = t.AppendOwners(owners[:0], slot)
+		want = target.AppendOwners(want[:0], slot)
+		if st := t.State(slot); st.Kind == ring.SlotMigrating && st.Peer != target.Primary(slot) {
+			r.stale = append(r.stale, slot)
+			continue
+		}
+		if missingOwners(owners, want) {
+			r.starts = append(r.starts, slot)
+			continue
+		}
+		switch {
+		case want[0] != owners[0]:
+			r.handoffs = append(r.handoffs, slot)
+			r.Ask[want[0]] = append(r.Ask[want[0]], slot)
+		case !slices.Equal(owners, want) || t.State(slot).Kind != ring.SlotStable:
+			r.trims = append(r.trims, slot)
+			for _, w := range want[1:] {
+				r.Ask[w] = append(r.Ask[w], slot)
+			}
+		}
+	}
+	for _, slot := range r.handoffs {
+		if t.State(slot).Kind == ring.SlotMigrating {
+			r.migrating++
+		}
+	}
+	return r
+}
+
+// missingOwners reports whether some owner the target wants for a slot is
+// not an owner yet.
+func missingOwners(owners, want []ring.NodeID) bool {
+	for _, w := range want {
+		if !slices.Contains(owners, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// Handoffs picks the handoffs to run (phase 2): slots whose target primary
+// reports them synced to the current primary, at most a batch, grouped by
+// the current primary (who is asked to hand them off).
+func (r *RebalancePass) Handoffs(states States) map[ring.NodeID][]Move {
+	byPrimary := make(map[ring.NodeID][]Move)
+	moves := 0
+	for _, slot := range r.handoffs {
+		p, to := r.t.Primary(slot), r.target.Primary(slot)
+		if moves >= r.batch || !states.syncedTo(to, slot, p) {
+			continue
+		}
+		byPrimary[p] = append(byPrimary[p], Move{Slot: slot, Target: to})
+		moves++
+	}
+	return byPrimary
+}
+
+// Wait is what a pass waits for: what a pass that changed nothing is
+// stuck on.
+type Wait struct {
+	Handoffs  int           // slots whose handoff waits for a synced target
+	Trims     int           // slots whose wanted replicas are not all synced
+	Migrating int           // slots with a new primary being built
+	Silent    []ring.NodeID // nodes asked for their replica state that did not answer
+}
+
+// Outcome is what Apply wrote.
+type Outcome struct {
+	Changed  int    // slots whose entry changed in the next table
+	Handoffs int    // handoffs written (done and to an owner)
+	Strays   []Move // handoffs reported to a node that is no owner: not written
+	Wait     Wait
+}
+
+// Apply writes the pass into next, a NextTable of the surveyed table
+// (phase 3): stale migrations reset; the handoffs done (the new primary
+// first, the slot importing from the old one); trims of slots whose wanted
+// replicas are all synced; and starts for slots lacking owners, every
+// wanted owner joining as an extra one (the target primary as a migrating
+// replica), as many new primaries as the batch has places, counting those
+// the handoffs freed. The owners the placement does not want are trimmed
+// only once the wanted ones are synced, so a slot never has fewer synced
+// replicas meanwhile. Apply does not drop dead owners: call DropDead when
+// Changed > 0.
+func (r *RebalancePass) Apply(next *ring.Table, states States, done []Move) (Outcome, error) {
+	var out Outcome
+	t, target := r.t, r.target
+	for _, slot := range r.stale {
+		if err := next.SetState(slot, ring.SlotState{}); err != nil {
+			return out, fmt.Errorf("rebalance slot %d: %w", slot, err)
+		}
+		out.Changed++
+	}
+	migrating := r.migrating
+	for _, m := range done {
+		slot, to := m.Slot, m.Target
+		owners := t.Owners(slot)
+		if !slices.Contains(owners, to) {
+			// The primary forwards the slot to a node this table dropped:
+			// once it adopts the table it leads again (override.go).
+			out.Strays = append(out.Strays, m)
+			continue
+		}
+		old := owners[0]
+		order := append([]ring.NodeID{to}, slices.DeleteFunc(slices.Clone(owners), func(o ring.NodeID) bool { return o == to })...)
+		if err := next.SetOwners(slot, order...); err != nil {
+			return out, fmt.Errorf("handoff slot %d: %w", slot, err)
+		}
+		if err := next.SetState(slot, ring.SlotState{Kind: ring.SlotImporting, Peer: old}); err != nil {
+			return out, err
+		}
+		if t.State(slot).Kind == ring.SlotMigrating {
+			migrating-- // its place in the batch is free for a start below
+		}
+		out.Changed++
+	}
+
+	// Trims: the wanted replicas are synced; drop the rest.
+	for _, slot := range r.trims {
+		p := t.Primary(slot)
+		want := target.Owners(slot)
+		ready := true
+		for _, w := range want[1:] {
+			if !states.syncedTo(w, slot, p) {
+				ready = false
+				break
+			}
+		}
+		if !ready {
+			continue
+		}
+		if err := next.SetOwners(slot, want...); err != nil {
+			return out, fmt.Errorf("trim slot %d: %w", slot, err)
+		}
+		if err := next.SetState(slot, ring.SlotState{}); err != nil {
+			return out, err
+		}
+		out.Changed++
+	}
+
+	// Starts.
+	var owners, want, add []ring.NodeID
+	for _, slot := range r.starts {
+		owners = t.AppendOwners(owners[:0], slot)
+		want = target.AppendOwners(want[:0], slot)
+		newPrimary := !slices.Contains(owners, want[0])
+		if newPrimary && migrating >= r.batch {
+			continue // waits for a place in the batch
+		}
+		add = append(add[:0], owners...)
+		for _, w := range want {
+			if len(add) < ring.MaxOwners && !slices.Contains(add, w) {
+				add = append(add, w)
+			}
+		}
+		if len(add) == len(owners) {
+			continue // no room for another owner (ring.MaxOwners)
+		}
+		if err := next.SetOwners(slot, add...); err != nil {
+			return out, fmt.Errorf("rebalance slot %d: %w", slot, err)
+		}
+		if want[0] != owners[0] && slices.Contains(add, want[0]) {
+			if err := next.SetState(slot, ring.SlotState{Kind: ring.SlotMigrating, Peer: want[0]}); err != nil {
+				return out, err
+			}
+		}
+		if newPrimary {
+			migrating++
+		}
+		out.Changed++
+	}
+
+	out.Handoffs = len(done) - len(out.Strays)
+	out.Wait = Wait{Handoffs: len(r.handoffs) - len(done), Trims: len(r.trims), Migrating: migrating}
+	for id := range r.Ask {
+		if _, ok := states[id]; !ok {
+			out.Wait.Silent = append(out.Wait.Silent, id)
+		}
+	}
+	slices.Sort(out.Wait.Silent)
+	return out, nil
+}

@@ -1,0 +1,286 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// Client keeps one multiplexed connection per peer, dialed on first use
+// and redialed after a failure.
+//
+// Goroutines: per live connection, the frameConn writer and a reply reader
+// that hands each reply to its waiter; both stop when the connection closes
+// (on an I/O error, a protocol error, or close). close closes every
+// connection and waits for them.
+type Client struct {
+	self     string
+	key      []byte // cluster key; nil: no handshake (auth.go)
+	faults   *Faults
+	maxFrame int
+	dial     func(ctx context.Context, addr string) (net.Conn, error)
+
+	mu     sync.Mutex // guards peers, closed
+	peers  map[string]*peerConn
+	closed bool
+	wg     sync.WaitGroup // reply readers
+}
+
+func NewClient(self string, key []byte, faults *Faults, maxFrame int, dial func(ctx context.Context, addr string) (net.Conn, error)) *Client {
+	return &Client{self: self, key: key, faults: faults, maxFrame: maxFrame, dial: dial, peers: make(map[string]*peerConn)}
+}
+
+// peerConn is the client side of one peer: the current connection (or
+// none), and the dial in progress, if any.
+type peerConn struct {
+	addr    string
+	mu      sync.Mutex    // guards conn, dialing
+	conn    *clientConn   // nil or closed: dial on next call
+	dialing chan struct{} // closed when the dial in progress ends
+}
+
+// clientConn is one connection with its table of calls awaiting replies.
+type clientConn struct {
+	*frameConn
+	replies atomic.Uint64 // frames read so far (stall detection in call)
+	mu      sync.Mutex    // guards nextID, pending, dead
+	nextID  uint64
+	pending map[uint64]chan frame
+	dead    bool
+}
+
+// connStallAfter is how long a call may wait on a connection that reads
+// nothing before the connection is taken for dead. A connection across a
+// healed partition can hold its data in TCP's retransmission backoff for
+// tens of seconds while the network works again; a fresh dial does not.
+const connStallAfter = time.Second
+
+// errStalled closes a connection that answered nothing for a call's whole
+// wait.
+var errStalled = errors.New("no reply within the call's deadline: connection taken for dead")
+
+// Call sends one request to addr and waits for its reply or for ctx.
+func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byte) ([]byte, error) {
+	if len(payload) > c.maxFrame {
+		return nil, fmt.Errorf("%s to %s: %w: %d bytes, limit %d", kind, addr, ErrFrameTooLarge, len(payload), c.maxFrame)
+	}
+	if _, ok := ctx.Deadline(); !ok {
+		return nil, fmt.Errorf("%s to %s: call without a deadline", kind, addr)
+	}
+	cc, err := c.conn(ctx, addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s to %s: %w", kind, addr, err)
+	}
+	ch := make(chan frame, 1)
+	cc.mu.Lock()
+	if cc.dead {
+		cc.mu.Unlock()
+		return nil, fmt.Errorf("%s to %s: %w", kind, addr, cc.closeErr())
+	}
+	cc.nextID++
+	id := cc.nextID
+	cc.pending[id] = ch
+	cc.mu.Unlock()
+	forget := func() {
+		cc.mu.Lock()
+		delete(cc.pending, id)
+		cc.mu.Unlock()
+	}
+	f := frame{id: id, kind: kind, payload: payload}
+	if dl, ok := ctx.Deadline(); ok {
+		ms := time.Until(dl).Milliseconds()
+		f.timeout = uint32(min(max(ms, 1), int64(^uint32(0))))
+	}
+	seen, sent := cc.replies.Load(), time.Now()
+	if err := cc.send(ctx, f); err != nil {
+		forget()
+		return nil, fmt.Errorf("%s to %s: %w", kind, addr, err)
+	}
+	select {
+	case r, ok := <-ch:
+		if !ok {
+			return nil, fmt.Errorf("%s to %s: %w", kind, addr, cc.closeErr())
+		}
+		if r.flags&flagError != 0 {
+			return nil, &RemoteError{Kind: kind, Msg: string(r.payload)}
+		}
+		return r.payload, nil
+	case <-ctx.Done():
+		forget()
+		if time.Since(sent) >= connStallAfter && cc.replies.Load() == seen {
+			cc.close(fmt.Errorf("connection to %s: %w", addr, errStalled))
+		}
+		return nil, fmt.Errorf("%s to %s: %w", kind, addr, ctx.Err())
+	}
+}
+
+// conn returns the live connection to addr, dialing if there is none. Only
+// one dial per peer runs at a time; other callers wait for it or their ctx.
+func (c *Client) conn(ctx context.Context, addr string) (*clientConn, error) {
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		return nil, ErrConnClosed
+	}
+	p := c.peers[addr]
+	if p == nil {
+		p = &peerConn{addr: addr}
+		c.peers[addr] = p
+	}
+	c.mu.Unlock()
+	for {
+		p.mu.Lock()
+		if p.conn != nil && !p.conn.isDead() {
+			cc := p.conn
+			p.mu.Unlock()
+			return cc, nil
+		}
+		if wait := p.dialing; wait != nil {
+			p.mu.Unlock()
+			select {
+			case <-wait:
+				continue
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		wait := make(chan struct{})
+		p.dialing = wait
+		p.mu.Unlock()
+
+		cc, err := c.open(ctx, addr)
+		p.mu.Lock()
+		p.dialing = nil
+		if err == nil {
+			p.conn = cc
+		}
+		p.mu.Unlock()
+		close(wait)
+		return cc, err
+	}
+}
+
+// isDead reports whether the connection is closed or closing.
+func (cc *clientConn) isDead() bool {
+	select {
+	case <-cc.done:
+		return true
+	default:
+	}
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	return cc.dead
+}
+
+// open dials addr and starts the connection's reply reader.
+func (c *Client) open(ctx context.Context, addr string) (*clientConn, error) {
+	nc, err := c.dial(ctx, addr)
+	if err != nil {
+		return nil, err
+	}
+	if c.key != nil {
+		dl, _ := ctx.Deadline()
+		if err := authClient(nc, c.key, dl); err != nil {
+			_ = nc.Close()
+			return nil, err
+		}
+	}
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		_ = nc.Close()
+		return nil, ErrConnClosed
+	}
+	cc := &clientConn{
+		frameConn: newFrameConn(nc, c.self, addr, c.faults, c.maxFrame),
+		pending:   make(map[uint64]chan frame),
+	}
+	c.wg.Add(1)
+	c.mu.Unlock()
+	go c.readReplies(cc)
+	return cc, nil
+}
+
+// readReplies hands each reply to its waiter until the connection fails,
+// then fails every pending call by closing its channel.
+func (c *Client) readReplies(cc *clientConn) {
+	defer c.wg.Done()
+	r := bufio.NewReaderSize(cc.c, 64<<10)
+	var err error
+	for {
+		var f frame
+		if f, err = cc.readFrame(r); err != nil {
+			break
+		}
+		if f.flags&flagReply == 0 {
+			err = fmt.Errorf("unexpected request frame from %s", cc.peer)
+			break
+		}
+		cc.replies.Add(1)
+		cc.mu.Lock()
+		ch := cc.pending[f.id]
+		delete(cc.pending, f.id)
+		cc.mu.Unlock()
+		if ch != nil {
+			ch <- f // buffered, one reply per call
+		}
+	}
+	cc.close(fmt.Errorf("connection to %s: %w", cc.peer, err))
+	cc.mu.Lock()
+	cc.dead = true
+	for id, ch := range cc.pending {
+		close(ch)
+		delete(cc.pending, id)
+	}
+	cc.mu.Unlock()
+	cc.writerWG.Wait()
+}
+
+// Drop closes the connection to addr, if any, so the next call redials;
+// calls waiting on it fail with why.
+func (c *Client) Drop(addr string, why error) {
+	c.mu.Lock()
+	p := c.peers[addr]
+	c.mu.Unlock()
+	if p == nil {
+		return
+	}
+	p.mu.Lock()
+	cc := p.conn
+	p.conn = nil
+	p.mu.Unlock()
+	if cc != nil {
+		cc.close(why)
+	}
+}
+
+// Close closes every connection and waits for their goroutines.
+func (c *Client) Close() {
+	c.mu.Lock()
+	c.closed = true
+	peers := c.peers
+	c.peers = map[string]*peerConn{}
+	c.mu.Unlock()
+	for _, p := range peers {
+		p.mu.Lock()
+		cc := p.conn
+		p.mu.Unlock()
+		if cc != nil {
+			cc.close(ErrConnClosed)
+		}
+	}
+	c.wg.Wait()
+}
+
+// Peers returns how many peers the client has dialed (or is dialing) and
+// not dropped since: one multiplexed connection each.
+func (c *Client) Peers() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.peers)
+}

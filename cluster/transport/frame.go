@@ -1,0 +1,231 @@
+package transport
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"sync"
+	"time"
+)
+
+// Frame layout (after the connection preface), all big endian:
+//
+//	length  uint32  payload length (limited by the connection's max frame size)
+//	id      uint64  request id, chosen by the caller, echoed in the reply
+//	kind    uint8
+//	flags   uint8   flagReply, flagError
+//	timeout uint32  milliseconds the caller will wait (requests; 0 = none)
+//	payload [length]byte
+const (
+	frameHeaderLen = 4 + 8 + 1 + 1 + 4
+
+	flagReply = 1 << 0
+	flagError = 1 << 1 // reply payload is an error message
+
+	// DefaultMaxFrameSize bounds one frame's payload: a forwarded command
+	// may carry a value as large as Redis's proto-max-bulk-len (512 MiB).
+	DefaultMaxFrameSize = 512<<20 + 64<<10
+	// MinFrameSize is the smallest frame limit a node accepts: a routing
+	// table (about 3 bytes per slot and owner) must always fit.
+	MinFrameSize = 1 << 20
+
+	// maxInflightPerConn bounds the handler goroutines one inbound
+	// connection may have running; further requests wait in the reader.
+	maxInflightPerConn = 1024
+	// eagerAllocLimit: payloads up to this size are allocated in one go
+	// when their header arrives; larger ones grow as they are read.
+	eagerAllocLimit = 1 << 20
+	// writeQueueLen is the per-connection queue of frames to write.
+	writeQueueLen = 256
+)
+
+// ErrFrameTooLarge is returned for a payload over the frame size limit.
+var ErrFrameTooLarge = errors.New("rpc frame too large")
+
+// ErrConnClosed fails the calls pending on a connection that went away.
+var ErrConnClosed = errors.New("rpc connection closed")
+
+// RemoteError is an error returned by the handler on the peer.
+type RemoteError struct {
+	Kind Kind
+	Msg  string
+}
+
+func (e *RemoteError) Error() string { return fmt.Sprintf("remote %s: %s", e.Kind, e.Msg) }
+
+// Handler serves one call kind. from is the caller's cluster address; req
+// is only valid during the call. It appends its reply payload to reply.
+type Handler func(ctx context.Context, from string, req []byte, reply []byte) ([]byte, error)
+
+type frame struct {
+	id      uint64
+	kind    Kind
+	flags   uint8
+	timeout uint32
+	payload []byte
+}
+
+// frameConn is one RPC connection, either end: a writer goroutine that
+// batches queued frames into as few writes as it can (flushing when the
+// queue runs empty), and a reader loop run by the owner (client or server).
+// close is idempotent; it closes the socket, which ends the reader, and the
+// done channel, which ends the writer.
+type frameConn struct {
+	c        net.Conn
+	self     string // our cluster address, for Faults
+	peer     string // the peer's cluster address, for Faults
+	faults   *Faults
+	maxFrame int
+
+	out       chan frame
+	done      chan struct{}
+	closeOnce sync.Once
+	errMu     sync.Mutex // guards err
+	err       error      // why the connection closed
+	writerWG  sync.WaitGroup
+}
+
+func newFrameConn(c net.Conn, self, peer string, faults *Faults, maxFrame int) *frameConn {
+	fc := &frameConn{
+		c:        c,
+		self:     self,
+		peer:     peer,
+		faults:   faults,
+		maxFrame: maxFrame,
+		out:      make(chan frame, writeQueueLen),
+		done:     make(chan struct{}),
+	}
+	fc.writerWG.Add(1)
+	go fc.writeLoop()
+	return fc
+}
+
+func (fc *frameConn) close(err error) {
+	fc.closeOnce.Do(func() {
+		fc.errMu.Lock()
+		fc.err = err
+		fc.errMu.Unlock()
+		close(fc.done)
+		_ = fc.c.Close()
+	})
+}
+
+func (fc *frameConn) closeErr() error {
+	fc.errMu.Lock()
+	defer fc.errMu.Unlock()
+	if fc.err == nil {
+		return ErrConnClosed
+	}
+	return fc.err
+}
+
+// send queues a frame for the writer, waiting for room until ctx ends or
+// the connection closes.
+func (fc *frameConn) send(ctx context.Context, f frame) error {
+	select {
+	case fc.out <- f:
+		return nil
+	case <-fc.done:
+		return fc.closeErr()
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (fc *frameConn) writeLoop() {
+	defer fc.writerWG.Done()
+	w := bufio.NewWriterSize(fc.c, 64<<10)
+	var hdr [frameHeaderLen]byte
+	for {
+		var f frame
+		select {
+		case f = <-fc.out:
+		case <-fc.done:
+			return
+		}
+		for {
+			if d := fc.faults.DelayOf(fc.self, fc.peer); d > 0 {
+				if err := w.Flush(); err != nil {
+					fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
+					return
+				}
+				select { // a slow link: this frame and those behind it wait
+				case <-time.After(d):
+				case <-fc.done:
+					return
+				}
+			}
+			// A cut drops the frame on the floor, as the network would.
+			if fc.faults.Allow(fc.self, fc.peer) {
+				binary.BigEndian.PutUint32(hdr[0:], uint32(len(f.payload)))
+				binary.BigEndian.PutUint64(hdr[4:], f.id)
+				hdr[12] = byte(f.kind)
+				hdr[13] = f.flags
+				binary.BigEndian.PutUint32(hdr[14:], f.timeout)
+				_, err := w.Write(hdr[:])
+				if err == nil {
+					_, err = w.Write(f.payload)
+				}
+				if err != nil {
+					fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
+					return
+				}
+			}
+			select {
+			case f = <-fc.out:
+				continue
+			default:
+			}
+			break
+		}
+		if err := w.Flush(); err != nil {
+			fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
+			return
+		}
+	}
+}
+
+// readFrame reads the next frame; frames from a cut peer are skipped.
+func (fc *frameConn) readFrame(r *bufio.Reader) (frame, error) {
+	var hdr [frameHeaderLen]byte
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return frame{}, err
+		}
+		n := binary.BigEndian.Uint32(hdr[0:])
+		if int64(n) > int64(fc.maxFrame) {
+			return frame{}, fmt.Errorf("%w: %d bytes from %s, limit %d", ErrFrameTooLarge, n, fc.peer, fc.maxFrame)
+		}
+		f := frame{
+			id:      binary.BigEndian.Uint64(hdr[4:]),
+			kind:    Kind(hdr[12]),
+			flags:   hdr[13],
+			timeout: binary.BigEndian.Uint32(hdr[14:]),
+		}
+		if n <= eagerAllocLimit {
+			f.payload = make([]byte, n)
+			if _, err := io.ReadFull(r, f.payload); err != nil {
+				return frame{}, err
+			}
+		} else {
+			// Grow with the data that actually arrives, so a header
+			// alone cannot make us allocate the whole limit.
+			var buf bytes.Buffer
+			if _, err := io.CopyN(&buf, r, int64(n)); err != nil {
+				if errors.Is(err, io.EOF) {
+					err = io.ErrUnexpectedEOF
+				}
+				return frame{}, err
+			}
+			f.payload = buf.Bytes()
+		}
+		if fc.faults.Allow(fc.peer, fc.self) {
+			return f, nil
+		}
+	}
+}

@@ -1,0 +1,179 @@
+package transport
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"sync"
+	"time"
+)
+
+// Server serves inbound RPC connections handed over by the Transport.
+//
+// Goroutines: per connection, the frameConn writer and a reader loop; per
+// request, one handler goroutine (at most maxInflightPerConn per
+// connection). Requests of one connection run concurrently, so callers that
+// need order wait for a reply before sending the next call. close cancels
+// the handlers' context, closes every connection and waits for all of them.
+type Server struct {
+	self     string
+	key      []byte // cluster key; nil: no handshake (auth.go)
+	faults   *Faults
+	maxFrame int
+	logger   *slog.Logger
+	handlers map[Kind]Handler // filled before the transport starts; read-only after
+
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	mu     sync.Mutex // guards conns, raw, closed
+	conns  map[*frameConn]struct{}
+	raw    map[net.Conn]struct{} // connections still in the handshake
+	closed bool
+	wg     sync.WaitGroup // one per connection: handshake, then readLoop
+}
+
+func NewServer(self string, key []byte, faults *Faults, maxFrame int, logger *slog.Logger) *Server {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Server{
+		self:     self,
+		key:      key,
+		faults:   faults,
+		maxFrame: maxFrame,
+		logger:   logger,
+		handlers: make(map[Kind]Handler),
+		ctx:      ctx,
+		cancel:   cancel,
+		conns:    make(map[*frameConn]struct{}),
+		raw:      make(map[net.Conn]struct{}),
+	}
+}
+
+// Handle registers the handler for a kind. Call before serving.
+func (s *Server) Handle(k Kind, h Handler) { s.handlers[k] = h }
+
+// ServeConn implements Acceptor: it runs the handshake (if there is a
+// key) and then the connection's read loop, in a goroutine of its own.
+func (s *Server) ServeConn(c net.Conn, from string) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		_ = c.Close()
+		return
+	}
+	s.raw[c] = struct{}{}
+	s.wg.Add(1)
+	s.mu.Unlock()
+	go s.serve(c, from)
+}
+
+func (s *Server) serve(c net.Conn, from string) {
+	defer s.wg.Done()
+	var err error
+	if s.key != nil {
+		err = authServer(c, s.key)
+	}
+	s.mu.Lock()
+	delete(s.raw, c)
+	if err != nil || s.closed {
+		s.mu.Unlock()
+		if err != nil {
+			s.logger.Warn("refusing rpc connection", "peer", from, "remote", c.RemoteAddr(), "err", err)
+		}
+		_ = c.Close()
+		return
+	}
+	fc := newFrameConn(c, s.self, from, s.faults, s.maxFrame)
+	s.conns[fc] = struct{}{}
+	s.mu.Unlock()
+	s.readLoop(fc)
+}
+
+func (s *Server) readLoop(fc *frameConn) {
+	var handlers sync.WaitGroup
+	sem := make(chan struct{}, maxInflightPerConn)
+	defer func() {
+		handlers.Wait()
+		fc.writerWG.Wait()
+		s.mu.Lock()
+		delete(s.conns, fc)
+		s.mu.Unlock()
+	}()
+	r := bufio.NewReaderSize(fc.c, 64<<10)
+	for {
+		f, err := fc.readFrame(r)
+		if err != nil {
+			if errors.Is(err, ErrFrameTooLarge) {
+				s.logger.Warn("closing rpc connection", "peer", fc.peer, "err", err)
+			}
+			fc.close(err)
+			return
+		}
+		if f.flags&flagReply != 0 {
+			fc.close(fmt.Errorf("unexpected reply frame from %s", fc.peer))
+			return
+		}
+		select {
+		case sem <- struct{}{}:
+		case <-fc.done:
+			return
+		}
+		handlers.Add(1)
+		go func() {
+			defer handlers.Done()
+			defer func() { <-sem }()
+			s.run(fc, f)
+		}()
+	}
+}
+
+// run executes one request and queues its reply.
+func (s *Server) run(fc *frameConn, f frame) {
+	ctx := s.ctx
+	if f.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, time.Duration(f.timeout)*time.Millisecond)
+		defer cancel()
+	}
+	reply := frame{id: f.id, kind: f.kind, flags: flagReply}
+	h := s.handlers[f.kind]
+	var err error
+	if h == nil {
+		err = fmt.Errorf("unknown rpc kind %d", uint8(f.kind))
+	} else {
+		reply.payload, err = h(ctx, fc.peer, f.payload, nil)
+		if err == nil && len(reply.payload) > s.maxFrame {
+			err = fmt.Errorf("%w: reply of %d bytes, limit %d", ErrFrameTooLarge, len(reply.payload), s.maxFrame)
+		}
+	}
+	if err != nil {
+		reply.flags |= flagError
+		reply.payload = []byte(err.Error())
+	}
+	// The reply is sent even if the caller's timeout passed: it is cheap,
+	// and the caller drops replies nobody waits for.
+	_ = fc.send(s.ctx, reply)
+}
+
+// Close stops serving: it closes every connection and waits for readers,
+// writers and handlers to return.
+func (s *Server) Close() {
+	s.mu.Lock()
+	s.closed = true
+	conns := make([]*frameConn, 0, len(s.conns))
+	for fc := range s.conns {
+		conns = append(conns, fc)
+	}
+	for c := range s.raw {
+		_ = c.Close()
+	}
+	s.mu.Unlock()
+	s.cancel()
+	for _, fc := range conns {
+		fc.close(ErrConnClosed)
+	}
+	s.wg.Wait()
+}
