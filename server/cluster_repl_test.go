@@ -327,6 +327,7 @@ func TestReplClusterTopology(t *testing.T) {
 		addrOf[string(n.node.ID())] = n.addr
 	}
 
+	//lint:ignore SA1019 CLUSTER SLOTS is what Redis Cluster clients still read; this is its test
 	slots, err := c.ClusterSlots(ctx).Result()
 	require.NoError(t, err)
 	covered := 0
@@ -410,6 +411,7 @@ func TestReplClusterFailover(t *testing.T) {
 	// it replicated, its old primary as the replica.
 	other := dialClient(t, nodes[0].addr, 2)
 	require.Eventually(t, func() bool {
+		//lint:ignore SA1019 CLUSTER SLOTS is what Redis Cluster clients still read; this is its test
 		ranges, err := other.ClusterSlots(ctx).Result()
 		if err != nil {
 			return false

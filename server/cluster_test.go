@@ -446,6 +446,7 @@ func TestClusterCommandsParsedByGoRedis(t *testing.T) {
 	tb := nodes[0].node.Table()
 	for _, proto := range []int{2, 3} {
 		c := dialClient(t, nodes[1].addr, proto)
+		//lint:ignore SA1019 CLUSTER SLOTS is what Redis Cluster clients still read; this is its test
 		slots, err := c.ClusterSlots(ctx).Result()
 		require.NoError(t, err)
 		covered := 0
@@ -665,6 +666,7 @@ func TestClusterCommandsLoneNode(t *testing.T) {
 	ts := startServer(t, nil)
 	ctx := clusterCtx(t, 30*time.Second)
 	c := ts.client(t, 2)
+	//lint:ignore SA1019 CLUSTER SLOTS is what Redis Cluster clients still read; this is its test
 	slots, err := c.ClusterSlots(ctx).Result()
 	require.NoError(t, err)
 	require.Len(t, slots, 1)
