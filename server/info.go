@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/resp"
 )
 
 // infoSections are INFO's sections in Redis's order; the ones marked
@@ -113,9 +114,9 @@ func (s *Server) infoMemory(b *strings.Builder) {
 	rss := processRSS()
 	cfg := s.Config()
 	field(b, "used_memory", st.UsedMemory)
-	field(b, "used_memory_human", humanBytes(st.UsedMemory))
+	field(b, "used_memory_human", resp.HumanBytes(st.UsedMemory))
 	field(b, "used_memory_rss", rss)
-	field(b, "used_memory_rss_human", humanBytes(rss))
+	field(b, "used_memory_rss_human", resp.HumanBytes(rss))
 	field(b, "used_memory_dataset", st.UsedMemory)
 	field(b, "go_heap_alloc", ms.HeapAlloc)
 	field(b, "go_heap_sys", ms.HeapSys)
@@ -130,7 +131,7 @@ func (s *Server) infoMemory(b *strings.Builder) {
 	field(b, "go_gc_pause_max_us", strconv.FormatFloat(gc.pauseMaxUS, 'f', 0, 64))
 	field(b, "go_gc_cpu_fraction", strconv.FormatFloat(gc.cpuFraction, 'f', 4, 64))
 	field(b, "maxmemory", cfg.MaxMemory)
-	field(b, "maxmemory_human", humanBytes(cfg.MaxMemory))
+	field(b, "maxmemory_human", resp.HumanBytes(cfg.MaxMemory))
 	field(b, "maxmemory_policy", cfg.MaxMemoryPolicy)
 	ratio := 0.0
 	if st.UsedMemory > 0 {
@@ -370,20 +371,4 @@ func processRSS() int64 {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	return int64(ms.Sys)
-}
-
-// humanBytes formats n as Redis's bytesToHuman (1.50M).
-func humanBytes(n int64) string {
-	f := float64(n)
-	switch {
-	case n < 1024:
-		return strconv.FormatInt(n, 10) + "B"
-	case n < 1<<20:
-		return strconv.FormatFloat(f/(1<<10), 'f', 2, 64) + "K"
-	case n < 1<<30:
-		return strconv.FormatFloat(f/(1<<20), 'f', 2, 64) + "M"
-	case n < 1<<40:
-		return strconv.FormatFloat(f/(1<<30), 'f', 2, 64) + "G"
-	}
-	return strconv.FormatFloat(f/(1<<40), 'f', 2, 64) + "T"
 }

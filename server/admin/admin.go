@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -28,6 +27,7 @@ import (
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/resp"
 )
 
 // Front is what the admin port reads of the RESP front end.
@@ -390,7 +390,7 @@ func (a *Admin) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	ready, why := a.Ready()
 	maxMem := "no limit"
 	if m := stats.MaxMemory; m > 0 {
-		maxMem = humanBytes(m)
+		maxMem = resp.HumanBytes(m)
 	}
 	now := a.now()
 	d := statusData{
@@ -401,7 +401,7 @@ func (a *Admin) serveStatus(w http.ResponseWriter, _ *http.Request) {
 		Self: cv.self, Healthy: cv.healthy, Epoch: cv.epoch, Assigned: cv.assigned, SlotCount: ring.SlotCount,
 		Nodes: cv.nodes,
 		Keys:  st.Keys, Expires: st.Expires,
-		UsedMemory: humanBytes(st.UsedMemory), MaxMemory: maxMem,
+		UsedMemory: resp.HumanBytes(st.UsedMemory), MaxMemory: maxMem,
 		OpsPerSec: fmt.Sprintf("%.0f", a.opsPerSec()),
 		Clients:   stats.Clients,
 		Processed: stats.CommandsProcessed,
@@ -413,23 +413,6 @@ func (a *Admin) serveStatus(w http.ResponseWriter, _ *http.Request) {
 	if err := a.page.Execute(w, d); err != nil {
 		a.log.Debug("status page", "err", err)
 	}
-}
-
-// humanBytes formats n as Redis's bytesToHuman (1.50M), as INFO's
-// used_memory_human shows it.
-func humanBytes(n int64) string {
-	f := float64(n)
-	switch {
-	case n < 1024:
-		return strconv.FormatInt(n, 10) + "B"
-	case n < 1<<20:
-		return strconv.FormatFloat(f/(1<<10), 'f', 2, 64) + "K"
-	case n < 1<<30:
-		return strconv.FormatFloat(f/(1<<20), 'f', 2, 64) + "M"
-	case n < 1<<40:
-		return strconv.FormatFloat(f/(1<<30), 'f', 2, 64) + "G"
-	}
-	return strconv.FormatFloat(f/(1<<40), 'f', 2, 64) + "T"
 }
 
 // CheckHealth asks the admin port at addr (host:port) for path (/healthz or

@@ -183,3 +183,20 @@ func FormatFloat(f float64) []byte {
 	}
 	return strconv.AppendFloat(nil, f, 'f', -1, 64)
 }
+
+// HumanBytes formats n as Redis's bytesToHuman does (1.50M), as INFO's
+// used_memory_human and the status page show sizes.
+func HumanBytes(n int64) string {
+	f := float64(n)
+	switch {
+	case n < 1024:
+		return strconv.FormatInt(n, 10) + "B"
+	case n < 1<<20:
+		return strconv.FormatFloat(f/(1<<10), 'f', 2, 64) + "K"
+	case n < 1<<30:
+		return strconv.FormatFloat(f/(1<<20), 'f', 2, 64) + "M"
+	case n < 1<<40:
+		return strconv.FormatFloat(f/(1<<30), 'f', 2, 64) + "G"
+	}
+	return strconv.FormatFloat(f/(1<<40), 'f', 2, 64) + "T"
+}
