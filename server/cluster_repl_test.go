@@ -16,6 +16,7 @@ import (
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // startReplCluster starts n replicating nodes joining the first, waits for
@@ -517,12 +518,12 @@ func TestReplReadOnlyClusterClient(t *testing.T) {
 		require.NoError(t, w.Set(ctx, k, "v0", 0).Err())
 		rep := replicaOf(t, nodes, k)
 		fwd := rep.srv.cstats.forwardsSent.Load()
-		raw := dialRaw(t, rep.addr)
-		assert.Equal(t, "+OK\r\n", string(raw.must(t, "READONLY")))
-		assert.Equal(t, "$2\r\nv0\r\n", string(raw.must(t, "GET", k)))
+		raw := testenv.DialRaw(t, rep.addr)
+		assert.Equal(t, "+OK\r\n", string(raw.Must(t, "READONLY")))
+		assert.Equal(t, "$2\r\nv0\r\n", string(raw.Must(t, "GET", k)))
 		assert.Equal(t, fwd, rep.srv.cstats.forwardsSent.Load(), "READONLY read was forwarded")
-		assert.Equal(t, "+OK\r\n", string(raw.must(t, "READWRITE")))
-		assert.Equal(t, "$2\r\nv0\r\n", string(raw.must(t, "GET", k)))
+		assert.Equal(t, "+OK\r\n", string(raw.Must(t, "READWRITE")))
+		assert.Equal(t, "$2\r\nv0\r\n", string(raw.Must(t, "GET", k)))
 		assert.Equal(t, fwd+1, rep.srv.cstats.forwardsSent.Load(), "READWRITE read ran locally")
 	}
 }

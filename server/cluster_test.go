@@ -185,9 +185,9 @@ func TestClusterForwardingMatchesLocal(t *testing.T) {
 		for si, seq := range sequences {
 			local := keyOn(t, nodes, entry, fmt.Sprintf("local%d-%d-", proto, si))
 			remote := keyOn(t, nodes, nodes[1+si%2], fmt.Sprintf("remote%d-%d-", proto, si))
-			rc := dialRaw(t, entry.addr)
+			rc := testenv.DialRaw(t, entry.addr)
 			if proto == 3 {
-				rc.must(t, "HELLO", "3")
+				rc.Must(t, "HELLO", "3")
 			}
 			for _, cmd := range seq {
 				run := func(key string) string {
@@ -198,7 +198,7 @@ func TestClusterForwardingMatchesLocal(t *testing.T) {
 							args[i] = key
 						}
 					}
-					return string(rc.must(t, args...))
+					return string(rc.Must(t, args...))
 				}
 				l, r := run(local), run(remote)
 				assert.Equal(t, l, r, "RESP%d %v: local vs forwarded", proto, cmd)
@@ -381,30 +381,30 @@ func indexOf(list []string, s string) int {
 func TestClusterTransactions(t *testing.T) {
 	nodes := startCluster(t, 3, nil)
 	entry := nodes[0]
-	rc := dialRaw(t, entry.addr)
+	rc := testenv.DialRaw(t, entry.addr)
 	remote := keyOn(t, nodes, nodes[1], "tx")
 	k1, k2 := "{"+remote+"}1", "{"+remote+"}2"
-	assert.Equal(t, "+OK\r\n", string(rc.must(t, "MULTI")))
-	assert.Equal(t, "+QUEUED\r\n", string(rc.must(t, "INCR", k1)))
-	assert.Equal(t, "+QUEUED\r\n", string(rc.must(t, "INCR", k1)))
-	assert.Equal(t, "+QUEUED\r\n", string(rc.must(t, "SET", k2, "x")))
-	assert.Equal(t, "+QUEUED\r\n", string(rc.must(t, "PING")))
-	assert.Equal(t, "*4\r\n:1\r\n:2\r\n+OK\r\n+PONG\r\n", string(rc.must(t, "EXEC")))
+	assert.Equal(t, "+OK\r\n", string(rc.Must(t, "MULTI")))
+	assert.Equal(t, "+QUEUED\r\n", string(rc.Must(t, "INCR", k1)))
+	assert.Equal(t, "+QUEUED\r\n", string(rc.Must(t, "INCR", k1)))
+	assert.Equal(t, "+QUEUED\r\n", string(rc.Must(t, "SET", k2, "x")))
+	assert.Equal(t, "+QUEUED\r\n", string(rc.Must(t, "PING")))
+	assert.Equal(t, "*4\r\n:1\r\n:2\r\n+OK\r\n+PONG\r\n", string(rc.Must(t, "EXEC")))
 
 	other := keyOn(t, nodes, nodes[2], "tx")
-	rc.must(t, "MULTI")
-	rc.must(t, "INCR", k1)
-	rc.must(t, "INCR", other)
-	assert.Equal(t, "-"+errCrossSlot+"\r\n", string(rc.must(t, "EXEC")))
-	assert.Equal(t, "-ERR EXEC without MULTI\r\n", string(rc.must(t, "EXEC")), "CROSSSLOT discards the transaction")
+	rc.Must(t, "MULTI")
+	rc.Must(t, "INCR", k1)
+	rc.Must(t, "INCR", other)
+	assert.Equal(t, "-"+errCrossSlot+"\r\n", string(rc.Must(t, "EXEC")))
+	assert.Equal(t, "-ERR EXEC without MULTI\r\n", string(rc.Must(t, "EXEC")), "CROSSSLOT discards the transaction")
 
-	assert.Equal(t, "-"+errWatchRemote+"\r\n", string(rc.must(t, "WATCH", remote)))
+	assert.Equal(t, "-"+errWatchRemote+"\r\n", string(rc.Must(t, "WATCH", remote)))
 	local := keyOn(t, nodes, entry, "txl")
-	assert.Equal(t, "+OK\r\n", string(rc.must(t, "WATCH", local)))
-	rc.must(t, "MULTI")
-	rc.must(t, "SET", local, "1")
-	assert.Equal(t, "*1\r\n+OK\r\n", string(rc.must(t, "EXEC")))
-	assert.Equal(t, "$1\r\n2\r\n", string(dialRaw(t, nodes[2].addr).must(t, "GET", k1)), "the transaction ran on the owner")
+	assert.Equal(t, "+OK\r\n", string(rc.Must(t, "WATCH", local)))
+	rc.Must(t, "MULTI")
+	rc.Must(t, "SET", local, "1")
+	assert.Equal(t, "*1\r\n+OK\r\n", string(rc.Must(t, "EXEC")))
+	assert.Equal(t, "$1\r\n2\r\n", string(testenv.DialRaw(t, nodes[2].addr).Must(t, "GET", k1)), "the transaction ran on the owner")
 }
 
 // TestClusterRedirect: with --cluster-redirect a node answers -MOVED like
@@ -414,12 +414,12 @@ func TestClusterRedirect(t *testing.T) {
 	ctx := clusterCtx(t, 60*time.Second)
 	remote := keyOn(t, nodes, nodes[1], "mv")
 	slot := ring.KeySlot([]byte(remote))
-	rc := dialRaw(t, nodes[0].addr)
-	assert.Equal(t, fmt.Sprintf("-MOVED %d %s\r\n", slot, nodes[1].addr), string(rc.must(t, "GET", remote)))
-	assert.Equal(t, "-"+errCrossSlot+"\r\n", string(rc.must(t, "MGET", remote, remote+"x")))
-	assert.Equal(t, "+OK\r\n", string(rc.must(t, "READONLY")))
-	assert.Equal(t, "+OK\r\n", string(rc.must(t, "READWRITE")))
-	assert.Equal(t, "+OK\r\n", string(rc.must(t, "ASKING")))
+	rc := testenv.DialRaw(t, nodes[0].addr)
+	assert.Equal(t, fmt.Sprintf("-MOVED %d %s\r\n", slot, nodes[1].addr), string(rc.Must(t, "GET", remote)))
+	assert.Equal(t, "-"+errCrossSlot+"\r\n", string(rc.Must(t, "MGET", remote, remote+"x")))
+	assert.Equal(t, "+OK\r\n", string(rc.Must(t, "READONLY")))
+	assert.Equal(t, "+OK\r\n", string(rc.Must(t, "READWRITE")))
+	assert.Equal(t, "+OK\r\n", string(rc.Must(t, "ASKING")))
 
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].addr}, MaxRedirects: 3})
 	t.Cleanup(func() { _ = cc.Close() })
@@ -654,10 +654,10 @@ func TestClusterDownWithoutTable(t *testing.T) {
 		<-done
 		assert.NoError(t, node.Close())
 	})
-	rc := dialRaw(t, ln.Addr().String())
-	assert.Equal(t, "-"+errClusterDown+"\r\n", string(rc.must(t, "GET", "k")))
-	assert.Equal(t, "+PONG\r\n", string(rc.must(t, "PING")))
-	assert.Contains(t, string(rc.must(t, "CLUSTER", "INFO")), "cluster_state:fail")
+	rc := testenv.DialRaw(t, ln.Addr().String())
+	assert.Equal(t, "-"+errClusterDown+"\r\n", string(rc.Must(t, "GET", "k")))
+	assert.Equal(t, "+PONG\r\n", string(rc.Must(t, "PING")))
+	assert.Contains(t, string(rc.Must(t, "CLUSTER", "INFO")), "cluster_state:fail")
 }
 
 // TestClusterCommandsLoneNode: a server without a cluster is a one-node
@@ -674,7 +674,7 @@ func TestClusterCommandsLoneNode(t *testing.T) {
 	assert.Equal(t, 16383, slots[0].End)
 	assert.Equal(t, ts.addr, slots[0].Nodes[0].Addr)
 	assert.Equal(t, ts.srv.runID, slots[0].Nodes[0].ID)
-	rc := dialRaw(t, ts.addr)
+	rc := testenv.DialRaw(t, ts.addr)
 	for _, tc := range []struct {
 		args []string
 		want string
@@ -690,10 +690,10 @@ func TestClusterCommandsLoneNode(t *testing.T) {
 		{[]string{"CLUSTER", "FOO"}, "-ERR unknown subcommand 'FOO'. Try CLUSTER HELP.\r\n"},
 		{[]string{"CLUSTER", "MYID"}, "$40\r\n" + ts.srv.runID + "\r\n"},
 	} {
-		assert.Equal(t, tc.want, string(rc.must(t, tc.args...)), "%v", tc.args)
+		assert.Equal(t, tc.want, string(rc.Must(t, tc.args...)), "%v", tc.args)
 	}
 	for _, sub := range []string{"SETSLOT 1 STABLE", "ADDSLOTSRANGE 0 1", "DELSLOTS 1", "FLUSHSLOTS", "RESET", "REPLICATE x"} {
-		out := string(rc.must(t, append([]string{"CLUSTER"}, strings.Fields(sub)...)...))
+		out := string(rc.Must(t, append([]string{"CLUSTER"}, strings.Fields(sub)...)...))
 		assert.True(t, strings.HasPrefix(out, "-ERR CLUSTER "+strings.Fields(sub)[0]+" is not supported: slot placement is automatic"), out)
 	}
 	nodes, err := c.ClusterNodes(ctx).Result()

@@ -4,10 +4,8 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,110 +23,6 @@ import (
 // A differential harness: the same commands go to a real redis-server
 // (7.0 here) and to the code under test, and the raw replies are compared
 // byte for byte. Tests using it skip when redis-server is not on PATH.
-
-// rawConn is a minimal RESP client that returns each reply's raw bytes, so
-// that differences in reply types (bulk vs status, RESP3 maps) show.
-type rawConn struct {
-	conn net.Conn
-	r    *bufio.Reader
-}
-
-func dialRaw(t *testing.T, addr string) *rawConn {
-	t.Helper()
-	conn, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = conn.Close() })
-	return &rawConn{conn: conn, r: bufio.NewReader(conn)}
-}
-
-// do sends one command and returns its raw reply.
-func (rc *rawConn) do(args ...string) ([]byte, error) {
-	var b []byte
-	b = append(b, '*')
-	b = strconv.AppendInt(b, int64(len(args)), 10)
-	b = append(b, "\r\n"...)
-	for _, a := range args {
-		b = append(b, '$')
-		b = strconv.AppendInt(b, int64(len(a)), 10)
-		b = append(b, "\r\n"...)
-		b = append(b, a...)
-		b = append(b, "\r\n"...)
-	}
-	if err := rc.conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		return nil, fmt.Errorf("set deadline: %w", err)
-	}
-	if _, err := rc.conn.Write(b); err != nil {
-		return nil, fmt.Errorf("write %q: %w", args, err)
-	}
-	var out []byte
-	if err := readRawReply(rc.r, &out); err != nil {
-		return nil, fmt.Errorf("read reply to %q: %w", args, err)
-	}
-	return out, nil
-}
-
-// must is do for commands that must not fail to round-trip.
-func (rc *rawConn) must(t *testing.T, args ...string) []byte {
-	t.Helper()
-	out, err := rc.do(args...)
-	require.NoError(t, err)
-	return out
-}
-
-// readRawReply appends one complete RESP2/RESP3 reply to out.
-func readRawReply(r *bufio.Reader, out *[]byte) error {
-	line, err := r.ReadBytes('\n')
-	if err != nil {
-		return err
-	}
-	*out = append(*out, line...)
-	if len(line) < 3 {
-		return errors.New("short line")
-	}
-	body := line[1 : len(line)-2]
-	switch line[0] {
-	case '+', '-', ':', '_', ',', '#', '(':
-		return nil
-	case '$', '=', '!':
-		n, err := strconv.Atoi(string(body))
-		if err != nil || n < 0 {
-			return err // $-1: null
-		}
-		buf := make([]byte, n+2)
-		if _, err := ioReadFull(r, buf); err != nil {
-			return err
-		}
-		*out = append(*out, buf...)
-		return nil
-	case '*', '~', '>', '%', '|':
-		n, err := strconv.Atoi(string(body))
-		if err != nil {
-			return err
-		}
-		if line[0] == '%' || line[0] == '|' {
-			n *= 2
-		}
-		for i := 0; i < n; i++ {
-			if err := readRawReply(r, out); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	return fmt.Errorf("unknown reply type %q", line[0])
-}
-
-func ioReadFull(r *bufio.Reader, buf []byte) (int, error) {
-	n := 0
-	for n < len(buf) {
-		m, err := r.Read(buf[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
-}
 
 // startRedis starts a throwaway redis-server on a free loopback port and
 // returns its address; it is stopped when the test ends. The test is
@@ -265,14 +159,14 @@ func normalizeReply(raw []byte, mode int) string {
 	header, _ := r.ReadString('\n')
 	if mode == cmpScan {
 		var cursor []byte
-		if err := readRawReply(r, &cursor); err != nil {
+		if err := testenv.ReadReply(r, &cursor); err != nil {
 			return string(raw)
 		}
 		inner, _ := r.ReadString('\n')
 		var rest []byte
 		for {
 			var el []byte
-			if err := readRawReply(r, &el); err != nil {
+			if err := testenv.ReadReply(r, &el); err != nil {
 				break
 			}
 			rest = append(rest, el...)
@@ -282,7 +176,7 @@ func normalizeReply(raw []byte, mode int) string {
 	var rest []byte
 	for {
 		var el []byte
-		if err := readRawReply(r, &el); err != nil {
+		if err := testenv.ReadReply(r, &el); err != nil {
 			break
 		}
 		rest = append(rest, el...)
@@ -303,7 +197,7 @@ func sortedElements(raw []byte, n int) string {
 		var g []byte
 		ok := true
 		for i := 0; i < n; i++ {
-			if err := readRawReply(r, &g); err != nil {
+			if err := testenv.ReadReply(r, &g); err != nil {
 				ok = false
 				break
 			}
@@ -325,15 +219,15 @@ func TestDifferential(t *testing.T) {
 	for _, proto := range []string{"2", "3"} {
 		for name, script := range diffScripts {
 			t.Run("resp"+proto+"/"+name, func(t *testing.T) {
-				theirs, ours := dialRaw(t, redisAddr), dialRaw(t, ourAddr)
-				for _, rc := range []*rawConn{theirs, ours} {
-					rc.must(t, "HELLO", proto)
-					rc.must(t, "FLUSHALL")
+				theirs, ours := testenv.DialRaw(t, redisAddr), testenv.DialRaw(t, ourAddr)
+				for _, rc := range []*testenv.RawConn{theirs, ours} {
+					rc.Must(t, "HELLO", proto)
+					rc.Must(t, "FLUSHALL")
 				}
 				for _, line := range script {
 					args := splitCommand(line)
-					want := theirs.must(t, args...)
-					got := ours.must(t, args...)
+					want := theirs.Must(t, args...)
+					got := ours.Must(t, args...)
 					mode := diffCompare[strings.ToLower(args[0])]
 					if strings.EqualFold(args[0], "hrandfield") && len(args) > 2 {
 						if n, err := strconv.Atoi(args[2]); err == nil && n < 0 {
@@ -377,7 +271,7 @@ func commandInfoFields(t *testing.T, raw []byte) [][]byte {
 	require.Equal(t, "*10\r\n", header, "%q", raw)
 	fields := make([][]byte, 10)
 	for i := range fields {
-		require.NoError(t, readRawReply(r, &fields[i]))
+		require.NoError(t, testenv.ReadReply(r, &fields[i]))
 	}
 	return fields
 }
@@ -400,17 +294,17 @@ func TestCommandTableAgainstRedis(t *testing.T) {
 	}
 	for _, proto := range []string{"2", "3"} {
 		t.Run("resp"+proto, func(t *testing.T) {
-			theirs, ours := dialRaw(t, redisAddr), dialRaw(t, ourAddr)
-			theirs.must(t, "HELLO", proto)
-			ours.must(t, "HELLO", proto)
+			theirs, ours := testenv.DialRaw(t, redisAddr), testenv.DialRaw(t, ourAddr)
+			theirs.Must(t, "HELLO", proto)
+			ours.Must(t, "HELLO", proto)
 			compared := 0
 			for _, name := range names {
-				want := theirs.must(t, "COMMAND", "INFO", name)
+				want := theirs.Must(t, "COMMAND", "INFO", name)
 				if bytes.Equal(want, []byte("*1\r\n$-1\r\n")) || bytes.Equal(want, []byte("*1\r\n_\r\n")) {
 					continue // newer than redis-server 7.0, or meshcache's own
 				}
 				compared++
-				w, g := commandInfoFields(t, want), commandInfoFields(t, ours.must(t, "COMMAND", "INFO", name))
+				w, g := commandInfoFields(t, want), commandInfoFields(t, ours.Must(t, "COMMAND", "INFO", name))
 				last := 9 // the subcommands
 				if srv.lookupName(name).subs != nil {
 					last = 8 // compared one by one
@@ -445,13 +339,13 @@ func TestCommandGetKeysAgainstRedis(t *testing.T) {
 	redisAddr := startRedis(t)
 	ourAddr := startDataServer(t)
 	for _, proto := range []string{"2", "3"} {
-		theirs, ours := dialRaw(t, redisAddr), dialRaw(t, ourAddr)
-		theirs.must(t, "HELLO", proto)
-		ours.must(t, "HELLO", proto)
+		theirs, ours := testenv.DialRaw(t, redisAddr), testenv.DialRaw(t, ourAddr)
+		theirs.Must(t, "HELLO", proto)
+		ours.Must(t, "HELLO", proto)
 		for _, sample := range getKeysSamples {
 			for _, sub := range []string{"GETKEYS", "GETKEYSANDFLAGS"} {
 				args := append([]string{"COMMAND", sub}, splitCommand(sample)...)
-				assert.Equal(t, string(theirs.must(t, args...)), string(ours.must(t, args...)), "RESP%s %q", proto, args)
+				assert.Equal(t, string(theirs.Must(t, args...)), string(ours.Must(t, args...)), "RESP%s %q", proto, args)
 			}
 		}
 	}

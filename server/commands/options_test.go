@@ -13,6 +13,7 @@ import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
+	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 func TestParseStrOptions(t *testing.T) {
@@ -267,7 +268,7 @@ func FuzzDataCommands(f *testing.F) {
 		}
 		r := bufio.NewReader(bytes.NewReader(reply.Bytes()))
 		var out []byte
-		require.NoError(t, readRawReply(r, &out), "%q: malformed reply %q", args, reply.Bytes())
+		require.NoError(t, testenv.ReadReply(r, &out), "%q: malformed reply %q", args, reply.Bytes())
 		require.Equal(t, len(reply.Bytes()), len(out), "%q: more than one reply: %q", args, reply.Bytes())
 	})
 }
