@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshcache/meshcache/tests/testenv"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
@@ -15,37 +16,37 @@ func TestConnectionCommands(t *testing.T) {
 		t.Run("resp"+strconv.Itoa(proto), func(t *testing.T) {
 			c := ts.client(t, proto)
 			ctx := testCtx(t)
-			steps := []step{
-				{args: []any{"PING"}, want: "PONG"},
-				{args: []any{"ping", "hi"}, want: "hi"},
-				{args: []any{"PING", "a", "b"}, err: "ERR wrong number of arguments for 'ping' command"},
-				{args: []any{"ECHO", "x y"}, want: "x y"},
-				{args: []any{"ECHO"}, err: "ERR wrong number of arguments for 'echo' command"},
-				{args: []any{"SELECT", "0"}, want: "OK"},
-				{args: []any{"SELECT", "1"}, err: "ERR DB index is out of range"},
-				{args: []any{"SELECT", "x"}, err: "ERR value is not an integer or out of range"},
-				{args: []any{"AUTH", "pw"}, err: errAuthNoPass},
-				{args: []any{"AUTH", "default", "anything"}, want: "OK"},
-				{args: []any{"AUTH", "bob", "pw"}, err: errWrongPass},
-				{args: []any{"AUTH", "a", "b", "c"}, err: "ERR syntax error"},
-				{args: []any{"CLIENT", "SETNAME", "conn-1"}, want: "OK"},
-				{args: []any{"CLIENT", "GETNAME"}, want: "conn-1"},
-				{args: []any{"CLIENT", "SETNAME", "a b"}, err: "ERR Client names cannot contain spaces, newlines or special characters."},
-				{args: []any{"CLIENT", "SETNAME"}, err: "ERR wrong number of arguments for 'client|setname' command"},
-				{args: []any{"CLIENT", "SETINFO", "LIB-NAME", "mylib"}, want: "OK"},
-				{args: []any{"CLIENT", "SETINFO", "foo", "x"}, err: "ERR Unrecognized option 'foo'"},
-				{args: []any{"CLIENT", "NO-EVICT", "on"}, want: "OK"},
-				{args: []any{"CLIENT", "NO-TOUCH", "maybe"}, err: "ERR syntax error"},
-				{args: []any{"CLIENT", "bogus"}, err: "ERR unknown subcommand 'bogus'. Try CLIENT HELP."},
-				{args: []any{"CLIENT", "KILL", "1.2.3.4:5"}, err: "ERR No such client"},
-				{args: []any{"CLIENT", "KILL", "ID", "99999"}, want: int64(0)},
-				{args: []any{"HELLO", "4"}, err: "NOPROTO unsupported protocol version"},
-				{args: []any{"HELLO", "x"}, err: "ERR Protocol version is not an integer or out of range"},
-				{args: []any{"HELLO", strconv.Itoa(proto), "foo"}, err: "ERR Syntax error in HELLO option 'foo'"},
-				{args: []any{"NOSUCH", "a", "b"}, err: "ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' "},
-				{args: []any{"GET"}, err: "ERR wrong number of arguments for 'get' command"},
+			steps := []testenv.Step{
+				{Args: []any{"PING"}, Want: "PONG"},
+				{Args: []any{"ping", "hi"}, Want: "hi"},
+				{Args: []any{"PING", "a", "b"}, Err: "ERR wrong number of arguments for 'ping' command"},
+				{Args: []any{"ECHO", "x y"}, Want: "x y"},
+				{Args: []any{"ECHO"}, Err: "ERR wrong number of arguments for 'echo' command"},
+				{Args: []any{"SELECT", "0"}, Want: "OK"},
+				{Args: []any{"SELECT", "1"}, Err: "ERR DB index is out of range"},
+				{Args: []any{"SELECT", "x"}, Err: "ERR value is not an integer or out of range"},
+				{Args: []any{"AUTH", "pw"}, Err: errAuthNoPass},
+				{Args: []any{"AUTH", "default", "anything"}, Want: "OK"},
+				{Args: []any{"AUTH", "bob", "pw"}, Err: errWrongPass},
+				{Args: []any{"AUTH", "a", "b", "c"}, Err: "ERR syntax error"},
+				{Args: []any{"CLIENT", "SETNAME", "conn-1"}, Want: "OK"},
+				{Args: []any{"CLIENT", "GETNAME"}, Want: "conn-1"},
+				{Args: []any{"CLIENT", "SETNAME", "a b"}, Err: "ERR Client names cannot contain spaces, newlines or special characters."},
+				{Args: []any{"CLIENT", "SETNAME"}, Err: "ERR wrong number of arguments for 'client|setname' command"},
+				{Args: []any{"CLIENT", "SETINFO", "LIB-NAME", "mylib"}, Want: "OK"},
+				{Args: []any{"CLIENT", "SETINFO", "foo", "x"}, Err: "ERR Unrecognized option 'foo'"},
+				{Args: []any{"CLIENT", "NO-EVICT", "on"}, Want: "OK"},
+				{Args: []any{"CLIENT", "NO-TOUCH", "maybe"}, Err: "ERR syntax error"},
+				{Args: []any{"CLIENT", "bogus"}, Err: "ERR unknown subcommand 'bogus'. Try CLIENT HELP."},
+				{Args: []any{"CLIENT", "KILL", "1.2.3.4:5"}, Err: "ERR No such client"},
+				{Args: []any{"CLIENT", "KILL", "ID", "99999"}, Want: int64(0)},
+				{Args: []any{"HELLO", "4"}, Err: "NOPROTO unsupported protocol version"},
+				{Args: []any{"HELLO", "x"}, Err: "ERR Protocol version is not an integer or out of range"},
+				{Args: []any{"HELLO", strconv.Itoa(proto), "foo"}, Err: "ERR Syntax error in HELLO option 'foo'"},
+				{Args: []any{"NOSUCH", "a", "b"}, Err: "ERR unknown command 'NOSUCH', with args beginning with: 'a' 'b' "},
+				{Args: []any{"GET"}, Err: "ERR wrong number of arguments for 'get' command"},
 			}
-			runSteps(t, ctx, c, "resp"+strconv.Itoa(proto), steps)
+			testenv.RunSteps(t, ctx, c, "resp"+strconv.Itoa(proto), steps)
 
 			id, err := c.Do(ctx, "CLIENT", "ID").Int64()
 			require.NoError(t, err)

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshcache/meshcache/tests/testenv"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 )
@@ -73,23 +74,23 @@ func TestConfigGetSet(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, map[any]any{"maxmemory": "0", "maxmemory-policy": "noeviction", "maxmemory-samples": "5", "timeout": "0"}, got)
 
-	steps := []step{
-		{args: []any{"CONFIG", "SET", "maxmemory", "100mb", "maxmemory-policy", "allkeys-lru"}, want: "OK"},
-		{args: []any{"CONFIG", "GET", "maxmemory"}, want: []any{"maxmemory", "104857600"}},
-		{args: []any{"CONFIG", "SET", "maxmemory", "lots"}, err: "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"},
-		{args: []any{"CONFIG", "SET", "maxmemory-policy", "foo"}, err: "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"},
-		{args: []any{"CONFIG", "SET", "maxclients", "x"}, err: "ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer"},
-		{args: []any{"CONFIG", "SET", "timeout", "-1"}, err: "ERR CONFIG SET failed (possibly related to argument 'timeout') - argument must be between 0 and 2147483647 inclusive"},
-		{args: []any{"CONFIG", "SET", "port", "7"}, err: "ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"},
-		{args: []any{"CONFIG", "SET", "nosuch", "1"}, err: "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"},
-		{args: []any{"CONFIG", "SET", "timeout", "1", "timeout", "2"}, err: "ERR CONFIG SET failed (possibly related to argument 'timeout') - duplicate parameter"},
-		{args: []any{"CONFIG", "SET", "timeout", "1", "maxmemory"}, err: "ERR wrong number of arguments for 'config|set' command"},
+	steps := []testenv.Step{
+		{Args: []any{"CONFIG", "SET", "maxmemory", "100mb", "maxmemory-policy", "allkeys-lru"}, Want: "OK"},
+		{Args: []any{"CONFIG", "GET", "maxmemory"}, Want: []any{"maxmemory", "104857600"}},
+		{Args: []any{"CONFIG", "SET", "maxmemory", "lots"}, Err: "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - argument must be a memory value"},
+		{Args: []any{"CONFIG", "SET", "maxmemory-policy", "foo"}, Err: "ERR CONFIG SET failed (possibly related to argument 'maxmemory-policy') - argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction"},
+		{Args: []any{"CONFIG", "SET", "maxclients", "x"}, Err: "ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument couldn't be parsed into an integer"},
+		{Args: []any{"CONFIG", "SET", "timeout", "-1"}, Err: "ERR CONFIG SET failed (possibly related to argument 'timeout') - argument must be between 0 and 2147483647 inclusive"},
+		{Args: []any{"CONFIG", "SET", "port", "7"}, Err: "ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"},
+		{Args: []any{"CONFIG", "SET", "nosuch", "1"}, Err: "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"},
+		{Args: []any{"CONFIG", "SET", "timeout", "1", "timeout", "2"}, Err: "ERR CONFIG SET failed (possibly related to argument 'timeout') - duplicate parameter"},
+		{Args: []any{"CONFIG", "SET", "timeout", "1", "maxmemory"}, Err: "ERR wrong number of arguments for 'config|set' command"},
 		// All or nothing: the valid timeout is not applied with the bad maxclients.
-		{args: []any{"CONFIG", "SET", "timeout", "5", "maxclients", "0"}, err: "ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument must be between 1 and 2147483647 inclusive"},
-		{args: []any{"CONFIG", "GET", "timeout"}, want: []any{"timeout", "0"}},
-		{args: []any{"CONFIG", "RESETSTAT"}, want: "OK"},
+		{Args: []any{"CONFIG", "SET", "timeout", "5", "maxclients", "0"}, Err: "ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument must be between 1 and 2147483647 inclusive"},
+		{Args: []any{"CONFIG", "GET", "timeout"}, Want: []any{"timeout", "0"}},
+		{Args: []any{"CONFIG", "RESETSTAT"}, Want: "OK"},
 	}
-	runSteps(t, ctx, c2, "resp2", steps)
+	testenv.RunSteps(t, ctx, c2, "resp2", steps)
 	require.EqualValues(t, 100<<20, ts.srv.Config().MaxMemory)
 	require.EqualValues(t, 100<<20, ts.srv.store.MaxMemory(), "maxmemory reaches the store")
 }
@@ -164,19 +165,19 @@ func TestMemoryObjectSlowlog(t *testing.T) {
 	c := ts.client(t, 2)
 	require.NoError(t, c.Set(ctx, "num", "12345", 0).Err())
 	require.NoError(t, c.Set(ctx, "str", strings.Repeat("s", 100), 0).Err())
-	steps := []step{
-		{args: []any{"OBJECT", "ENCODING", "num"}, want: "int"},
-		{args: []any{"OBJECT", "ENCODING", "str"}, want: "raw"},
-		{args: []any{"OBJECT", "ENCODING", "missing"}, want: nil},
-		{args: []any{"OBJECT", "REFCOUNT", "num"}, want: int64(1)},
-		{args: []any{"OBJECT", "FREQ", "num"}, err: "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."},
-		{args: []any{"OBJECT", "IDLETIME", "num"}, want: int64(0)},
-		{args: []any{"MEMORY", "USAGE", "missing"}, want: nil},
-		{args: []any{"MEMORY", "USAGE", "num", "SAMPLES", "x"}, err: "ERR value is not an integer or out of range"},
-		{args: []any{"CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"}, want: "OK"},
-		{args: []any{"OBJECT", "IDLETIME", "num"}, err: "ERR An LRU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."},
+	steps := []testenv.Step{
+		{Args: []any{"OBJECT", "ENCODING", "num"}, Want: "int"},
+		{Args: []any{"OBJECT", "ENCODING", "str"}, Want: "raw"},
+		{Args: []any{"OBJECT", "ENCODING", "missing"}, Want: nil},
+		{Args: []any{"OBJECT", "REFCOUNT", "num"}, Want: int64(1)},
+		{Args: []any{"OBJECT", "FREQ", "num"}, Err: "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."},
+		{Args: []any{"OBJECT", "IDLETIME", "num"}, Want: int64(0)},
+		{Args: []any{"MEMORY", "USAGE", "missing"}, Want: nil},
+		{Args: []any{"MEMORY", "USAGE", "num", "SAMPLES", "x"}, Err: "ERR value is not an integer or out of range"},
+		{Args: []any{"CONFIG", "SET", "maxmemory-policy", "allkeys-lfu"}, Want: "OK"},
+		{Args: []any{"OBJECT", "IDLETIME", "num"}, Err: "ERR An LRU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust."},
 	}
-	runSteps(t, ctx, c, "resp2", steps)
+	testenv.RunSteps(t, ctx, c, "resp2", steps)
 	freq, err := c.Do(ctx, "OBJECT", "FREQ", "num").Int64()
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, freq, int64(0))

@@ -2,13 +2,11 @@ package server
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net"
 	"testing"
 	"time"
 
-	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -40,41 +38,4 @@ func startDataServer(t *testing.T) string {
 		}
 	})
 	return ln.Addr().String()
-}
-
-// step is one command of a table test and what it must answer: want is the
-// go-redis value (string, int64, nil for a null, []any, map[any]any ...),
-// or err the exact error text.
-type step struct {
-	args []any
-	want any
-	err  string
-}
-
-// byProto is a want that differs between RESP2 and RESP3 (maps, doubles).
-type byProto struct{ resp2, resp3 any }
-
-// runSteps runs steps in order on c, on a fresh keyspace.
-func runSteps(t *testing.T, ctx context.Context, c *redis.Client, proto string, steps []step) {
-	t.Helper()
-	for _, s := range steps {
-		if bp, ok := s.want.(byProto); ok {
-			s.want = bp.resp2
-			if proto == "resp3" {
-				s.want = bp.resp3
-			}
-		}
-		v, err := c.Do(ctx, s.args...).Result()
-		if s.err != "" {
-			require.Error(t, err, "%v", s.args)
-			require.Equal(t, s.err, err.Error(), "%v", s.args)
-			continue
-		}
-		if errors.Is(err, redis.Nil) {
-			require.Nil(t, s.want, "%v answered null", s.args)
-			continue
-		}
-		require.NoError(t, err, "%v", s.args)
-		require.Equal(t, s.want, v, "%v", s.args)
-	}
 }

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // newClients returns a RESP2 and a RESP3 go-redis client for addr.
@@ -26,45 +26,8 @@ func newClients(t *testing.T, addr string) map[string]*redis.Client {
 	return out
 }
 
-// step is one command of a table test and what it must answer: want is the
-// go-redis value (string, int64, nil for a null, []any, map[any]any ...),
-// or err the exact error text.
-type step struct {
-	args []any
-	want any
-	err  string
-}
-
-// byProto is a want that differs between RESP2 and RESP3 (maps, doubles).
-type byProto struct{ resp2, resp3 any }
-
-// runSteps runs steps in order on c, on a fresh keyspace.
-func runSteps(t *testing.T, ctx context.Context, c *redis.Client, proto string, steps []step) {
-	t.Helper()
-	for _, s := range steps {
-		if bp, ok := s.want.(byProto); ok {
-			s.want = bp.resp2
-			if proto == "resp3" {
-				s.want = bp.resp3
-			}
-		}
-		v, err := c.Do(ctx, s.args...).Result()
-		if s.err != "" {
-			require.Error(t, err, "%v", s.args)
-			require.Equal(t, s.err, err.Error(), "%v", s.args)
-			continue
-		}
-		if errors.Is(err, redis.Nil) {
-			require.Nil(t, s.want, "%v answered null", s.args)
-			continue
-		}
-		require.NoError(t, err, "%v", s.args)
-		require.Equal(t, s.want, v, "%v", s.args)
-	}
-}
-
 // runTable runs each named case with both protocols on a fresh server.
-func runTable(t *testing.T, cases map[string][]step) {
+func runTable(t *testing.T, cases map[string][]testenv.Step) {
 	addr := startDataServer(t)
 	for proto, c := range newClients(t, addr) {
 		for name, steps := range cases {
@@ -72,7 +35,7 @@ func runTable(t *testing.T, cases map[string][]step) {
 				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 				defer cancel()
 				require.NoError(t, c.Do(ctx, "FLUSHALL").Err())
-				runSteps(t, ctx, c, proto, steps)
+				testenv.RunSteps(t, ctx, c, proto, steps)
 			})
 		}
 	}
@@ -81,205 +44,205 @@ func runTable(t *testing.T, cases map[string][]step) {
 const wrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
 
 func TestStringCommands(t *testing.T) {
-	runTable(t, map[string][]step{
+	runTable(t, map[string][]testenv.Step{
 		"get set": {
-			{args: []any{"GET", "k"}, want: nil},
-			{args: []any{"SET", "k", "v"}, want: "OK"},
-			{args: []any{"GET", "k"}, want: "v"},
-			{args: []any{"SET", "k", ""}, want: "OK"},
-			{args: []any{"GET", "k"}, want: ""},
-			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
-			{args: []any{"GET", "h"}, err: wrongType},
-			{args: []any{"SET", "h", "s"}, want: "OK"}, // SET ignores the old type
-			{args: []any{"GET", "h"}, want: "s"},
+			{Args: []any{"GET", "k"}, Want: nil},
+			{Args: []any{"SET", "k", "v"}, Want: "OK"},
+			{Args: []any{"GET", "k"}, Want: "v"},
+			{Args: []any{"SET", "k", ""}, Want: "OK"},
+			{Args: []any{"GET", "k"}, Want: ""},
+			{Args: []any{"HSET", "h", "f", "v"}, Want: int64(1)},
+			{Args: []any{"GET", "h"}, Err: wrongType},
+			{Args: []any{"SET", "h", "s"}, Want: "OK"}, // SET ignores the old type
+			{Args: []any{"GET", "h"}, Want: "s"},
 		},
 		"set nx xx get": {
-			{args: []any{"SET", "k", "1", "XX"}, want: nil},
-			{args: []any{"SET", "k", "1", "nx"}, want: "OK"},
-			{args: []any{"SET", "k", "2", "NX"}, want: nil},
-			{args: []any{"SET", "k", "2", "xx", "GET"}, want: "1"},
-			{args: []any{"SET", "k", "3", "NX", "GET"}, want: "2"},
-			{args: []any{"GET", "k"}, want: "2"},
-			{args: []any{"SET", "new", "1", "GET"}, want: nil},
-			{args: []any{"SET", "k", "1", "NX", "XX"}, err: resp.ErrSyntax},
-			{args: []any{"SET", "k", "1", "EX"}, err: resp.ErrSyntax},
-			{args: []any{"SET", "k", "1", "EX", "1", "PX", "1"}, err: resp.ErrSyntax},
-			{args: []any{"SET", "k", "1", "KEEPTTL", "EX", "1"}, err: resp.ErrSyntax},
-			{args: []any{"SET", "k", "1", "PERSIST"}, err: resp.ErrSyntax},
-			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
-			{args: []any{"SET", "h", "x", "GET"}, err: wrongType},
-			{args: []any{"TYPE", "h"}, want: "hash"},
+			{Args: []any{"SET", "k", "1", "XX"}, Want: nil},
+			{Args: []any{"SET", "k", "1", "nx"}, Want: "OK"},
+			{Args: []any{"SET", "k", "2", "NX"}, Want: nil},
+			{Args: []any{"SET", "k", "2", "xx", "GET"}, Want: "1"},
+			{Args: []any{"SET", "k", "3", "NX", "GET"}, Want: "2"},
+			{Args: []any{"GET", "k"}, Want: "2"},
+			{Args: []any{"SET", "new", "1", "GET"}, Want: nil},
+			{Args: []any{"SET", "k", "1", "NX", "XX"}, Err: resp.ErrSyntax},
+			{Args: []any{"SET", "k", "1", "EX"}, Err: resp.ErrSyntax},
+			{Args: []any{"SET", "k", "1", "EX", "1", "PX", "1"}, Err: resp.ErrSyntax},
+			{Args: []any{"SET", "k", "1", "KEEPTTL", "EX", "1"}, Err: resp.ErrSyntax},
+			{Args: []any{"SET", "k", "1", "PERSIST"}, Err: resp.ErrSyntax},
+			{Args: []any{"HSET", "h", "f", "v"}, Want: int64(1)},
+			{Args: []any{"SET", "h", "x", "GET"}, Err: wrongType},
+			{Args: []any{"TYPE", "h"}, Want: "hash"},
 		},
 		"set expiry": {
-			{args: []any{"SET", "k", "v", "EX", "100"}, want: "OK"},
-			{args: []any{"TTL", "k"}, want: int64(100)},
-			{args: []any{"SET", "k", "v", "KEEPTTL"}, want: "OK"},
-			{args: []any{"TTL", "k"}, want: int64(100)},
-			{args: []any{"SET", "k", "v"}, want: "OK"},
-			{args: []any{"TTL", "k"}, want: int64(-1)},
-			{args: []any{"SET", "k", "v", "px", "100000"}, want: "OK"},
-			{args: []any{"TTL", "k"}, want: int64(100)},
-			{args: []any{"SET", "k", "v", "EXAT", "4000000000"}, want: "OK"},
-			{args: []any{"EXPIRETIME", "k"}, want: int64(4000000000)},
-			{args: []any{"SET", "k", "v", "PXAT", "4000000000123"}, want: "OK"},
-			{args: []any{"PEXPIRETIME", "k"}, want: int64(4000000000123)},
-			{args: []any{"SET", "k", "v", "PXAT", "1"}, want: "OK"}, // in the past: gone
-			{args: []any{"EXISTS", "k"}, want: int64(0)},
-			{args: []any{"SET", "k", "v", "EX", "0"}, err: "ERR invalid expire time in 'set' command"},
-			{args: []any{"SET", "k", "v", "PX", "-5"}, err: "ERR invalid expire time in 'set' command"},
-			{args: []any{"SET", "k", "v", "EX", "9223372036854775"}, err: "ERR invalid expire time in 'set' command"},
-			{args: []any{"SET", "k", "v", "EXAT", "9223372036854776"}, err: "ERR invalid expire time in 'set' command"},
-			{args: []any{"SET", "k", "v", "EX", "1.5"}, err: resp.ErrNotInteger},
-			{args: []any{"SETEX", "k", "0", "v"}, err: "ERR invalid expire time in 'setex' command"},
-			{args: []any{"PSETEX", "k", "-1", "v"}, err: "ERR invalid expire time in 'psetex' command"},
-			{args: []any{"SETEX", "k", "x", "v"}, err: resp.ErrNotInteger},
-			{args: []any{"SETEX", "k", "50", "v"}, want: "OK"},
-			{args: []any{"TTL", "k"}, want: int64(50)},
-			{args: []any{"PSETEX", "k", "50000", "w"}, want: "OK"},
-			{args: []any{"TTL", "k"}, want: int64(50)},
-			{args: []any{"GET", "k"}, want: "w"},
+			{Args: []any{"SET", "k", "v", "EX", "100"}, Want: "OK"},
+			{Args: []any{"TTL", "k"}, Want: int64(100)},
+			{Args: []any{"SET", "k", "v", "KEEPTTL"}, Want: "OK"},
+			{Args: []any{"TTL", "k"}, Want: int64(100)},
+			{Args: []any{"SET", "k", "v"}, Want: "OK"},
+			{Args: []any{"TTL", "k"}, Want: int64(-1)},
+			{Args: []any{"SET", "k", "v", "px", "100000"}, Want: "OK"},
+			{Args: []any{"TTL", "k"}, Want: int64(100)},
+			{Args: []any{"SET", "k", "v", "EXAT", "4000000000"}, Want: "OK"},
+			{Args: []any{"EXPIRETIME", "k"}, Want: int64(4000000000)},
+			{Args: []any{"SET", "k", "v", "PXAT", "4000000000123"}, Want: "OK"},
+			{Args: []any{"PEXPIRETIME", "k"}, Want: int64(4000000000123)},
+			{Args: []any{"SET", "k", "v", "PXAT", "1"}, Want: "OK"}, // in the past: gone
+			{Args: []any{"EXISTS", "k"}, Want: int64(0)},
+			{Args: []any{"SET", "k", "v", "EX", "0"}, Err: "ERR invalid expire time in 'set' command"},
+			{Args: []any{"SET", "k", "v", "PX", "-5"}, Err: "ERR invalid expire time in 'set' command"},
+			{Args: []any{"SET", "k", "v", "EX", "9223372036854775"}, Err: "ERR invalid expire time in 'set' command"},
+			{Args: []any{"SET", "k", "v", "EXAT", "9223372036854776"}, Err: "ERR invalid expire time in 'set' command"},
+			{Args: []any{"SET", "k", "v", "EX", "1.5"}, Err: resp.ErrNotInteger},
+			{Args: []any{"SETEX", "k", "0", "v"}, Err: "ERR invalid expire time in 'setex' command"},
+			{Args: []any{"PSETEX", "k", "-1", "v"}, Err: "ERR invalid expire time in 'psetex' command"},
+			{Args: []any{"SETEX", "k", "x", "v"}, Err: resp.ErrNotInteger},
+			{Args: []any{"SETEX", "k", "50", "v"}, Want: "OK"},
+			{Args: []any{"TTL", "k"}, Want: int64(50)},
+			{Args: []any{"PSETEX", "k", "50000", "w"}, Want: "OK"},
+			{Args: []any{"TTL", "k"}, Want: int64(50)},
+			{Args: []any{"GET", "k"}, Want: "w"},
 		},
 		"set ifeq ifne": {
-			{args: []any{"SET", "k", "v2", "IFEQ", "v1"}, want: nil}, // missing: not created
-			{args: []any{"EXISTS", "k"}, want: int64(0)},
-			{args: []any{"SET", "k", "v1", "IFNE", "zz"}, want: "OK"}, // missing: created
-			{args: []any{"SET", "k", "v2", "IFEQ", "nope"}, want: nil},
-			{args: []any{"SET", "k", "v2", "ifeq", "v1", "GET"}, want: "v1"},
-			{args: []any{"SET", "k", "v3", "IFNE", "v2"}, want: nil},
-			{args: []any{"SET", "k", "v3", "IFNE", "v1", "EX", "100"}, want: "OK"},
-			{args: []any{"GET", "k"}, want: "v3"},
-			{args: []any{"TTL", "k"}, want: int64(100)},
-			{args: []any{"SET", "k", "x", "IFEQ", "a", "NX"}, err: resp.ErrSyntax},
-			{args: []any{"SET", "k", "x", "XX", "IFNE", "a"}, err: resp.ErrSyntax},
-			{args: []any{"SET", "k", "x", "IFEQ"}, err: resp.ErrSyntax},
-			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
-			{args: []any{"SET", "h", "x", "IFEQ", "v"}, err: wrongType},
+			{Args: []any{"SET", "k", "v2", "IFEQ", "v1"}, Want: nil}, // missing: not created
+			{Args: []any{"EXISTS", "k"}, Want: int64(0)},
+			{Args: []any{"SET", "k", "v1", "IFNE", "zz"}, Want: "OK"}, // missing: created
+			{Args: []any{"SET", "k", "v2", "IFEQ", "nope"}, Want: nil},
+			{Args: []any{"SET", "k", "v2", "ifeq", "v1", "GET"}, Want: "v1"},
+			{Args: []any{"SET", "k", "v3", "IFNE", "v2"}, Want: nil},
+			{Args: []any{"SET", "k", "v3", "IFNE", "v1", "EX", "100"}, Want: "OK"},
+			{Args: []any{"GET", "k"}, Want: "v3"},
+			{Args: []any{"TTL", "k"}, Want: int64(100)},
+			{Args: []any{"SET", "k", "x", "IFEQ", "a", "NX"}, Err: resp.ErrSyntax},
+			{Args: []any{"SET", "k", "x", "XX", "IFNE", "a"}, Err: resp.ErrSyntax},
+			{Args: []any{"SET", "k", "x", "IFEQ"}, Err: resp.ErrSyntax},
+			{Args: []any{"HSET", "h", "f", "v"}, Want: int64(1)},
+			{Args: []any{"SET", "h", "x", "IFEQ", "v"}, Err: wrongType},
 		},
 		"setnx getset getdel getex": {
-			{args: []any{"SETNX", "k", "1"}, want: int64(1)},
-			{args: []any{"SETNX", "k", "2"}, want: int64(0)},
-			{args: []any{"GETSET", "k", "3"}, want: "1"},
-			{args: []any{"GETSET", "n", "3"}, want: nil},
-			{args: []any{"GETDEL", "k"}, want: "3"},
-			{args: []any{"GETDEL", "k"}, want: nil},
-			{args: []any{"GETEX", "k"}, want: nil},
-			{args: []any{"GETEX", "k", "EX", "0"}, want: nil}, // missing key answers before the expiry is checked
-			{args: []any{"SET", "k", "v"}, want: "OK"},
-			{args: []any{"GETEX", "k", "EX", "100"}, want: "v"},
-			{args: []any{"TTL", "k"}, want: int64(100)},
-			{args: []any{"GETEX", "k", "PERSIST"}, want: "v"},
-			{args: []any{"TTL", "k"}, want: int64(-1)},
-			{args: []any{"GETEX", "k", "PXAT", "1"}, want: "v"},
-			{args: []any{"EXISTS", "k"}, want: int64(0)},
-			{args: []any{"SET", "k", "v"}, want: "OK"},
-			{args: []any{"GETEX", "k", "EX", "0"}, err: "ERR invalid expire time in 'getex' command"},
-			{args: []any{"GETEX", "k", "NX"}, err: resp.ErrSyntax},
-			{args: []any{"GETEX", "k", "KEEPTTL"}, err: resp.ErrSyntax},
-			{args: []any{"GETEX", "k", "PERSIST", "EX", "1"}, err: resp.ErrSyntax},
-			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
-			{args: []any{"GETEX", "h"}, err: wrongType},
-			{args: []any{"GETDEL", "h"}, err: wrongType},
-			{args: []any{"GETSET", "h", "x"}, err: wrongType},
+			{Args: []any{"SETNX", "k", "1"}, Want: int64(1)},
+			{Args: []any{"SETNX", "k", "2"}, Want: int64(0)},
+			{Args: []any{"GETSET", "k", "3"}, Want: "1"},
+			{Args: []any{"GETSET", "n", "3"}, Want: nil},
+			{Args: []any{"GETDEL", "k"}, Want: "3"},
+			{Args: []any{"GETDEL", "k"}, Want: nil},
+			{Args: []any{"GETEX", "k"}, Want: nil},
+			{Args: []any{"GETEX", "k", "EX", "0"}, Want: nil}, // missing key answers before the expiry is checked
+			{Args: []any{"SET", "k", "v"}, Want: "OK"},
+			{Args: []any{"GETEX", "k", "EX", "100"}, Want: "v"},
+			{Args: []any{"TTL", "k"}, Want: int64(100)},
+			{Args: []any{"GETEX", "k", "PERSIST"}, Want: "v"},
+			{Args: []any{"TTL", "k"}, Want: int64(-1)},
+			{Args: []any{"GETEX", "k", "PXAT", "1"}, Want: "v"},
+			{Args: []any{"EXISTS", "k"}, Want: int64(0)},
+			{Args: []any{"SET", "k", "v"}, Want: "OK"},
+			{Args: []any{"GETEX", "k", "EX", "0"}, Err: "ERR invalid expire time in 'getex' command"},
+			{Args: []any{"GETEX", "k", "NX"}, Err: resp.ErrSyntax},
+			{Args: []any{"GETEX", "k", "KEEPTTL"}, Err: resp.ErrSyntax},
+			{Args: []any{"GETEX", "k", "PERSIST", "EX", "1"}, Err: resp.ErrSyntax},
+			{Args: []any{"HSET", "h", "f", "v"}, Want: int64(1)},
+			{Args: []any{"GETEX", "h"}, Err: wrongType},
+			{Args: []any{"GETDEL", "h"}, Err: wrongType},
+			{Args: []any{"GETSET", "h", "x"}, Err: wrongType},
 		},
 		"mget mset msetnx": {
-			{args: []any{"MSET", "a", "1", "b", "2"}, want: "OK"},
-			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
-			{args: []any{"MGET", "a", "b", "c", "h"}, want: []any{"1", "2", nil, nil}},
-			{args: []any{"MSET", "a", "1", "b"}, err: "ERR wrong number of arguments for 'mset' command"},
-			{args: []any{"MSETNX", "a", "9", "z", "9"}, want: int64(0)},
-			{args: []any{"EXISTS", "z"}, want: int64(0)},
-			{args: []any{"MSETNX", "y", "9", "z", "9"}, want: int64(1)},
-			{args: []any{"MGET", "y", "z"}, want: []any{"9", "9"}},
-			{args: []any{"MSETNX", "q", "1", "r"}, err: "ERR wrong number of arguments for 'msetnx' command"},
+			{Args: []any{"MSET", "a", "1", "b", "2"}, Want: "OK"},
+			{Args: []any{"HSET", "h", "f", "v"}, Want: int64(1)},
+			{Args: []any{"MGET", "a", "b", "c", "h"}, Want: []any{"1", "2", nil, nil}},
+			{Args: []any{"MSET", "a", "1", "b"}, Err: "ERR wrong number of arguments for 'mset' command"},
+			{Args: []any{"MSETNX", "a", "9", "z", "9"}, Want: int64(0)},
+			{Args: []any{"EXISTS", "z"}, Want: int64(0)},
+			{Args: []any{"MSETNX", "y", "9", "z", "9"}, Want: int64(1)},
+			{Args: []any{"MGET", "y", "z"}, Want: []any{"9", "9"}},
+			{Args: []any{"MSETNX", "q", "1", "r"}, Err: "ERR wrong number of arguments for 'msetnx' command"},
 		},
 		"append strlen getrange setrange": {
-			{args: []any{"APPEND", "k", "Hello"}, want: int64(5)},
-			{args: []any{"APPEND", "k", " World"}, want: int64(11)},
-			{args: []any{"STRLEN", "k"}, want: int64(11)},
-			{args: []any{"STRLEN", "nokey"}, want: int64(0)},
-			{args: []any{"GETRANGE", "k", "0", "3"}, want: "Hell"},
-			{args: []any{"GETRANGE", "k", "-3", "-1"}, want: "rld"},
-			{args: []any{"GETRANGE", "k", "0", "-1"}, want: "Hello World"},
-			{args: []any{"GETRANGE", "k", "5", "3"}, want: ""},
-			{args: []any{"GETRANGE", "k", "-1", "-5"}, want: ""},
-			{args: []any{"GETRANGE", "k", "6", "1000"}, want: "World"},
-			{args: []any{"GETRANGE", "nokey", "0", "-1"}, want: ""},
-			{args: []any{"GETRANGE", "k", "a", "1"}, err: resp.ErrNotInteger},
-			{args: []any{"SETRANGE", "k", "6", "Redis"}, want: int64(11)},
-			{args: []any{"GET", "k"}, want: "Hello Redis"},
-			{args: []any{"SETRANGE", "pad", "3", "x"}, want: int64(4)},
-			{args: []any{"GET", "pad"}, want: "\x00\x00\x00x"},
-			{args: []any{"SETRANGE", "empty", "5", ""}, want: int64(0)},
-			{args: []any{"EXISTS", "empty"}, want: int64(0)},
-			{args: []any{"SETRANGE", "k", "100", ""}, want: int64(11)},
-			{args: []any{"SETRANGE", "k", "-1", "x"}, err: "ERR offset is out of range"},
-			{args: []any{"SETRANGE", "k", "536870911", "xx"}, err: resp.ErrStringTooLong},
-			{args: []any{"SETRANGE", "k", "x", "xx"}, err: resp.ErrNotInteger},
-			{args: []any{"SET", "t", "v", "EX", "100"}, want: "OK"},
-			{args: []any{"APPEND", "t", "w"}, want: int64(2)},
-			{args: []any{"SETRANGE", "t", "0", "x"}, want: int64(2)},
-			{args: []any{"TTL", "t"}, want: int64(100)},
-			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
-			{args: []any{"APPEND", "h", "x"}, err: wrongType},
-			{args: []any{"STRLEN", "h"}, err: wrongType},
-			{args: []any{"GETRANGE", "h", "0", "1"}, err: wrongType},
-			{args: []any{"SETRANGE", "h", "0", "1"}, err: wrongType},
+			{Args: []any{"APPEND", "k", "Hello"}, Want: int64(5)},
+			{Args: []any{"APPEND", "k", " World"}, Want: int64(11)},
+			{Args: []any{"STRLEN", "k"}, Want: int64(11)},
+			{Args: []any{"STRLEN", "nokey"}, Want: int64(0)},
+			{Args: []any{"GETRANGE", "k", "0", "3"}, Want: "Hell"},
+			{Args: []any{"GETRANGE", "k", "-3", "-1"}, Want: "rld"},
+			{Args: []any{"GETRANGE", "k", "0", "-1"}, Want: "Hello World"},
+			{Args: []any{"GETRANGE", "k", "5", "3"}, Want: ""},
+			{Args: []any{"GETRANGE", "k", "-1", "-5"}, Want: ""},
+			{Args: []any{"GETRANGE", "k", "6", "1000"}, Want: "World"},
+			{Args: []any{"GETRANGE", "nokey", "0", "-1"}, Want: ""},
+			{Args: []any{"GETRANGE", "k", "a", "1"}, Err: resp.ErrNotInteger},
+			{Args: []any{"SETRANGE", "k", "6", "Redis"}, Want: int64(11)},
+			{Args: []any{"GET", "k"}, Want: "Hello Redis"},
+			{Args: []any{"SETRANGE", "pad", "3", "x"}, Want: int64(4)},
+			{Args: []any{"GET", "pad"}, Want: "\x00\x00\x00x"},
+			{Args: []any{"SETRANGE", "empty", "5", ""}, Want: int64(0)},
+			{Args: []any{"EXISTS", "empty"}, Want: int64(0)},
+			{Args: []any{"SETRANGE", "k", "100", ""}, Want: int64(11)},
+			{Args: []any{"SETRANGE", "k", "-1", "x"}, Err: "ERR offset is out of range"},
+			{Args: []any{"SETRANGE", "k", "536870911", "xx"}, Err: resp.ErrStringTooLong},
+			{Args: []any{"SETRANGE", "k", "x", "xx"}, Err: resp.ErrNotInteger},
+			{Args: []any{"SET", "t", "v", "EX", "100"}, Want: "OK"},
+			{Args: []any{"APPEND", "t", "w"}, Want: int64(2)},
+			{Args: []any{"SETRANGE", "t", "0", "x"}, Want: int64(2)},
+			{Args: []any{"TTL", "t"}, Want: int64(100)},
+			{Args: []any{"HSET", "h", "f", "v"}, Want: int64(1)},
+			{Args: []any{"APPEND", "h", "x"}, Err: wrongType},
+			{Args: []any{"STRLEN", "h"}, Err: wrongType},
+			{Args: []any{"GETRANGE", "h", "0", "1"}, Err: wrongType},
+			{Args: []any{"SETRANGE", "h", "0", "1"}, Err: wrongType},
 		},
 		"incr decr": {
-			{args: []any{"INCR", "n"}, want: int64(1)},
-			{args: []any{"INCRBY", "n", "10"}, want: int64(11)},
-			{args: []any{"DECR", "n"}, want: int64(10)},
-			{args: []any{"DECRBY", "n", "-5"}, want: int64(15)},
-			{args: []any{"DECRBY", "n", "20"}, want: int64(-5)},
-			{args: []any{"SET", "n", "9223372036854775806"}, want: "OK"},
-			{args: []any{"INCR", "n"}, want: int64(9223372036854775807)},
-			{args: []any{"INCR", "n"}, err: resp.ErrOverflow},
-			{args: []any{"SET", "n", "-9223372036854775808"}, want: "OK"},
-			{args: []any{"DECR", "n"}, err: resp.ErrOverflow},
-			{args: []any{"DECRBY", "n", "-9223372036854775808"}, err: "ERR decrement would overflow"},
-			{args: []any{"INCRBY", "n", "1.5"}, err: resp.ErrNotInteger},
-			{args: []any{"SET", "s", "12a"}, want: "OK"},
-			{args: []any{"INCR", "s"}, err: resp.ErrNotInteger},
-			{args: []any{"SET", "s", " 12"}, want: "OK"},
-			{args: []any{"INCR", "s"}, err: resp.ErrNotInteger},
-			{args: []any{"SET", "t", "5", "EX", "100"}, want: "OK"},
-			{args: []any{"INCR", "t"}, want: int64(6)},
-			{args: []any{"TTL", "t"}, want: int64(100)},
-			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
-			{args: []any{"INCR", "h"}, err: wrongType},
+			{Args: []any{"INCR", "n"}, Want: int64(1)},
+			{Args: []any{"INCRBY", "n", "10"}, Want: int64(11)},
+			{Args: []any{"DECR", "n"}, Want: int64(10)},
+			{Args: []any{"DECRBY", "n", "-5"}, Want: int64(15)},
+			{Args: []any{"DECRBY", "n", "20"}, Want: int64(-5)},
+			{Args: []any{"SET", "n", "9223372036854775806"}, Want: "OK"},
+			{Args: []any{"INCR", "n"}, Want: int64(9223372036854775807)},
+			{Args: []any{"INCR", "n"}, Err: resp.ErrOverflow},
+			{Args: []any{"SET", "n", "-9223372036854775808"}, Want: "OK"},
+			{Args: []any{"DECR", "n"}, Err: resp.ErrOverflow},
+			{Args: []any{"DECRBY", "n", "-9223372036854775808"}, Err: "ERR decrement would overflow"},
+			{Args: []any{"INCRBY", "n", "1.5"}, Err: resp.ErrNotInteger},
+			{Args: []any{"SET", "s", "12a"}, Want: "OK"},
+			{Args: []any{"INCR", "s"}, Err: resp.ErrNotInteger},
+			{Args: []any{"SET", "s", " 12"}, Want: "OK"},
+			{Args: []any{"INCR", "s"}, Err: resp.ErrNotInteger},
+			{Args: []any{"SET", "t", "5", "EX", "100"}, Want: "OK"},
+			{Args: []any{"INCR", "t"}, Want: int64(6)},
+			{Args: []any{"TTL", "t"}, Want: int64(100)},
+			{Args: []any{"HSET", "h", "f", "v"}, Want: int64(1)},
+			{Args: []any{"INCR", "h"}, Err: wrongType},
 		},
 		"incrbyfloat": {
-			{args: []any{"SET", "f", "10.50"}, want: "OK"},
-			{args: []any{"INCRBYFLOAT", "f", "0.1"}, want: "10.6"},
-			{args: []any{"INCRBYFLOAT", "f", "-5"}, want: "5.6"},
-			{args: []any{"SET", "f", "5.0e3"}, want: "OK"},
-			{args: []any{"INCRBYFLOAT", "f", "2.0e2"}, want: "5200"},
-			{args: []any{"INCRBYFLOAT", "g", "1.1"}, want: "1.1"},
-			{args: []any{"INCRBYFLOAT", "g", "2.2"}, want: "3.3"},
-			{args: []any{"INCRBYFLOAT", "g", "abc"}, err: resp.ErrNotFloat},
-			{args: []any{"INCRBYFLOAT", "g", "inf"}, err: resp.ErrNaNOrInf},
-			{args: []any{"SET", "s", "x"}, want: "OK"},
-			{args: []any{"INCRBYFLOAT", "s", "1"}, err: resp.ErrNotFloat},
+			{Args: []any{"SET", "f", "10.50"}, Want: "OK"},
+			{Args: []any{"INCRBYFLOAT", "f", "0.1"}, Want: "10.6"},
+			{Args: []any{"INCRBYFLOAT", "f", "-5"}, Want: "5.6"},
+			{Args: []any{"SET", "f", "5.0e3"}, Want: "OK"},
+			{Args: []any{"INCRBYFLOAT", "f", "2.0e2"}, Want: "5200"},
+			{Args: []any{"INCRBYFLOAT", "g", "1.1"}, Want: "1.1"},
+			{Args: []any{"INCRBYFLOAT", "g", "2.2"}, Want: "3.3"},
+			{Args: []any{"INCRBYFLOAT", "g", "abc"}, Err: resp.ErrNotFloat},
+			{Args: []any{"INCRBYFLOAT", "g", "inf"}, Err: resp.ErrNaNOrInf},
+			{Args: []any{"SET", "s", "x"}, Want: "OK"},
+			{Args: []any{"INCRBYFLOAT", "s", "1"}, Err: resp.ErrNotFloat},
 		},
 		"delex delifeq": {
-			{args: []any{"SET", "lock", "token"}, want: "OK"},
-			{args: []any{"DELIFEQ", "lock", "other"}, want: int64(0)},
-			{args: []any{"DELIFEQ", "lock", "token"}, want: int64(1)},
-			{args: []any{"DELIFEQ", "lock", "token"}, want: int64(0)},
-			{args: []any{"SET", "lock", "token"}, want: "OK"},
-			{args: []any{"DELEX", "lock", "IFEQ", "other"}, want: int64(0)},
-			{args: []any{"DELEX", "lock", "ifne", "token"}, want: int64(0)},
-			{args: []any{"DELEX", "lock", "IFNE", "other"}, want: int64(1)},
-			{args: []any{"SET", "lock", "token"}, want: "OK"},
-			{args: []any{"DELEX", "lock", "IFEQ", "token"}, want: int64(1)},
-			{args: []any{"DELEX", "lock", "IFEQ", "token"}, want: int64(0)},
-			{args: []any{"HSET", "h", "f", "v"}, want: int64(1)},
-			{args: []any{"DELIFEQ", "h", "v"}, err: wrongType},
-			{args: []any{"DELEX", "h", "IFEQ", "v"}, err: wrongType},
-			{args: []any{"DELEX", "h"}, want: int64(1)},
-			{args: []any{"DELEX", "h"}, want: int64(0)},
-			{args: []any{"DELEX", "k", "IFEQ"}, err: resp.ErrSyntax},
-			{args: []any{"DELEX", "k", "BOGUS", "v"}, err: resp.ErrSyntax},
+			{Args: []any{"SET", "lock", "token"}, Want: "OK"},
+			{Args: []any{"DELIFEQ", "lock", "other"}, Want: int64(0)},
+			{Args: []any{"DELIFEQ", "lock", "token"}, Want: int64(1)},
+			{Args: []any{"DELIFEQ", "lock", "token"}, Want: int64(0)},
+			{Args: []any{"SET", "lock", "token"}, Want: "OK"},
+			{Args: []any{"DELEX", "lock", "IFEQ", "other"}, Want: int64(0)},
+			{Args: []any{"DELEX", "lock", "ifne", "token"}, Want: int64(0)},
+			{Args: []any{"DELEX", "lock", "IFNE", "other"}, Want: int64(1)},
+			{Args: []any{"SET", "lock", "token"}, Want: "OK"},
+			{Args: []any{"DELEX", "lock", "IFEQ", "token"}, Want: int64(1)},
+			{Args: []any{"DELEX", "lock", "IFEQ", "token"}, Want: int64(0)},
+			{Args: []any{"HSET", "h", "f", "v"}, Want: int64(1)},
+			{Args: []any{"DELIFEQ", "h", "v"}, Err: wrongType},
+			{Args: []any{"DELEX", "h", "IFEQ", "v"}, Err: wrongType},
+			{Args: []any{"DELEX", "h"}, Want: int64(1)},
+			{Args: []any{"DELEX", "h"}, Want: int64(0)},
+			{Args: []any{"DELEX", "k", "IFEQ"}, Err: resp.ErrSyntax},
+			{Args: []any{"DELEX", "k", "BOGUS", "v"}, Err: resp.ErrSyntax},
 		},
 	})
 }
