@@ -196,17 +196,10 @@ func startCluster(t *testing.T, ctx context.Context, size int, o nodeOpts) []*No
 // that window leaves two nodes of the majority unknown to each other.
 func waitMembership(t *testing.T, nodes []*Node) {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		ok, why := sees(nodes)
-		if ok {
-			return
-		}
-		if time.Now().After(deadline) {
-			require.FailNow(t, "membership did not converge", why)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testenv.WaitWhy(t, 20*time.Second, "membership to converge", func() string {
+		_, why := sees(nodes)
+		return why
+	})
 }
 
 // sees reports whether every node sees every node alive.

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // TestPlannedFailover: CLUSTER FAILOVER on a replica makes it the primary
@@ -50,13 +51,10 @@ func TestPlannedFailover(t *testing.T) {
 		}
 		return true, ""
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for ok, why := switched(); !ok; ok, why = switched() {
-		if time.Now().After(deadline) {
-			require.FailNow(t, "the failover did not complete", why)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.WaitWhy(t, 30*time.Second, "the failover to complete", func() string {
+		_, why := switched()
+		return why
+	})
 	// A few passes of the coordinator's loop later, the preference holds.
 	coordinator := nodes[0] // the oldest
 	passes := coordinator.passes.Load()

@@ -18,6 +18,7 @@ import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
 	"github.com/meshcache/meshcache/store"
+	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // The admin port's tests run real servers (and, for the cluster series,
@@ -128,13 +129,7 @@ func startReplNodes(t *testing.T, n, replicas int) []*clusterNode {
 		}
 		return ""
 	}
-	deadline := time.Now().Add(90 * time.Second)
-	for why := settled(); why != ""; why = settled() {
-		if time.Now().After(deadline) {
-			require.FailNow(t, "nodes did not settle", "%d nodes: %s", n, why)
-		}
-		time.Sleep(50 * time.Millisecond) // polling a condition
-	}
+	testenv.WaitWhy(t, 90*time.Second, fmt.Sprintf("%d nodes to settle", n), settled)
 	return nodes
 }
 

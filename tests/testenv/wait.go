@@ -54,3 +54,16 @@ func Wait(t testing.TB, d time.Duration, what string, cond func() error) {
 		t.Fatalf("waiting for %s: %v", what, err)
 	}
 }
+
+// WaitWhy is Wait for a condition that reports what it still waits for:
+// why is "" once the condition holds, else the reason, which a failure
+// after d reports.
+func WaitWhy(t testing.TB, d time.Duration, what string, why func() string) {
+	t.Helper()
+	Wait(t, d, what, func() error {
+		if w := why(); w != "" {
+			return errors.New(w)
+		}
+		return nil
+	})
+}
