@@ -32,8 +32,8 @@ import (
 //     are forwarded.
 //
 // The target streams the slot back to the old primary from that offset
-// (wire.EntryAdopt): both hold the same state, so the old primary is the new one's
-// replica at once, with no transfer, which is what a planned failover
+// (wire.EntryAdopt): both hold the same state, so the old primary is the
+// new one's replica at once, with no transfer, which is what a planned failover
 // (prefer.go) and a join whose target keeps the old primary as replica
 // want. The coordinator then issues the table with the new primary, which
 // makes both overrides moot. At no instant can both nodes write the slot: the
