@@ -11,7 +11,10 @@ import (
 // value (the encoding of a value is canonical; the input may not be, as a
 // varint may carry redundant continuation bytes).
 //
-//	go test ./cluster/wire -run '^$' -fuzz '^FuzzDecodeEntry$' -fuzztime 20s
+//	go test ./cluster/wire -run '^$' -fuzz '^FuzzDecodeEntry$' -fuzztime 20s -fuzzminimizetime 2000x
+//
+// (Minimizing a new input counts no execs and, on a loaded machine, can
+// take most of a short run; -fuzzminimizetime bounds it.)
 
 func seed(f *testing.F, names ...string) {
 	for _, g := range goldens() {
