@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/cluster/transport"
+	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -21,34 +21,19 @@ import (
 // reports. Steps are at least the profile's MigrationInterval apart
 // (coordinator.go).
 
-// handleReplState answers the receiving state of the requested slots.
-// Request: count, then slots (2 bytes each). Reply: per slot, synced (1
-// byte), applied (uvarint), source length (1 byte) and source.
+// handleReplState answers the receiving state of the requested slots
+// (wire.DecodeSlots, wire.AppendReplStates).
 func (n *Node) handleReplState(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
-	d := decoder{b: req}
-	count := d.uvarint()
-	if d.err != nil || count > ring.SlotCount {
+	slots, err := wire.DecodeSlots(req)
+	if err != nil || len(slots) > ring.SlotCount {
 		return nil, errors.New("repl-state: bad request")
 	}
-	slots := make([]uint16, 0, count)
-	for range count {
-		s := d.u16()
-		if d.err != nil || int(s) >= ring.SlotCount {
+	for _, s := range slots {
+		if int(s) >= ring.SlotCount {
 			return nil, errors.New("repl-state: bad slot")
 		}
-		slots = append(slots, s)
 	}
-	for _, ri := range n.localReplState(slots) {
-		if ri.Synced {
-			reply = append(reply, 1)
-		} else {
-			reply = append(reply, 0)
-		}
-		reply = binary.AppendUvarint(reply, ri.Applied)
-		reply = append(reply, byte(len(ri.Source)))
-		reply = append(reply, ri.Source...)
-	}
-	return reply, nil
+	return wire.AppendReplStates(reply, n.localReplState(slots)), nil
 }
 
 // localReplState reports this node's receiving state of slots. A slot it
@@ -114,28 +99,13 @@ func (n *Node) replState(ctx context.Context, v view, id ring.NodeID, slots []ui
 	if !ok {
 		return nil, ErrNodeDown
 	}
-	req := binary.AppendUvarint(nil, uint64(len(slots)))
-	for _, s := range slots {
-		req = binary.BigEndian.AppendUint16(req, s)
-	}
-	b, err := n.client.Call(ctx, m.ClusterAddr, transport.KindReplState, req)
+	b, err := n.client.Call(ctx, m.ClusterAddr, transport.KindReplState, wire.AppendSlots(nil, slots))
 	if err != nil {
 		return nil, err
 	}
-	d := decoder{b: b}
-	out := make([]plan.ReplState, len(slots))
-	for i := range slots {
-		out[i].Synced = d.byte1() == 1
-		out[i].Applied = d.uvarint()
-		l := int(d.byte1())
-		if d.err == nil && len(d.b) < l {
-			d.err = errors.New("truncated source")
-		}
-		if d.err != nil {
-			return nil, fmt.Errorf("repl-state reply from %s: %w", id, d.err)
-		}
-		out[i].Source = ring.NodeID(d.b[:l])
-		d.b = d.b[l:]
+	out, err := wire.DecodeReplStates(b, len(slots))
+	if err != nil {
+		return nil, fmt.Errorf("repl-state reply from %s: %w", id, err)
 	}
 	return out, nil
 }
@@ -302,17 +272,16 @@ func (n *Node) callHandoff(ctx context.Context, v view, p ring.NodeID, epoch uin
 	}
 	cctx, cancel := context.WithTimeout(ctx, 2*n.profile.TCPTimeout+handoffAckTimeout)
 	defer cancel()
-	b, err := n.client.Call(cctx, m.ClusterAddr, transport.KindHandoff, encodeHandoff(epoch, moves))
+	b, err := n.client.Call(cctx, m.ClusterAddr, transport.KindHandoff, wire.EncodeHandoff(epoch, moves))
 	if err != nil {
 		return nil, err
 	}
-	d := decoder{b: b}
-	out := decodeMoves(&d)
-	if d.err == nil && len(out) > len(moves) {
-		d.err = errors.New("more slots than asked")
+	out, err := wire.DecodeMoves(b)
+	if err == nil && len(out) > len(moves) {
+		err = errors.New("more slots than asked")
 	}
-	if d.err != nil {
-		return nil, fmt.Errorf("handoff reply from %s: %w", p, d.err)
+	if err != nil {
+		return nil, fmt.Errorf("handoff reply from %s: %w", p, err)
 	}
 	return out, nil
 }

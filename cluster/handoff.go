@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"slices"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/cluster/transport"
+	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -32,8 +32,8 @@ import (
 //     are forwarded.
 //
 // The target streams the slot back to the old primary from that offset
-// (entAdopt): both hold the same state, so the old primary is the new one's
-// replica at once, with no transfer, which is what a planned failover
+// (wire.EntryAdopt): both hold the same state, so the old primary is the
+// new one's replica at once, with no transfer, which is what a planned failover
 // (prefer.go) and a join whose target keeps the old primary as replica
 // want. The coordinator then issues the table with the new primary, which
 // makes both overrides moot. At no instant can both nodes write the slot: the
@@ -47,59 +47,14 @@ import (
 const handoffAckTimeout = 2 * time.Second
 
 // handleHandoff runs the handoffs the coordinator asked for and replies
-// with the slots handed off and their new primaries. Request: epoch
-// (uvarint), then the moves; reply: the moves done (see appendMoves).
+// with the slots handed off and their new primaries (wire.DecodeHandoff,
+// wire.AppendMoves).
 func (n *Node) handleHandoff(ctx context.Context, _ string, req, reply []byte) ([]byte, error) {
-	epoch, moves, err := decodeHandoff(req)
+	epoch, moves, err := wire.DecodeHandoff(req)
 	if err != nil {
 		return nil, err
 	}
-	return appendMoves(reply, n.handoffSlots(ctx, epoch, moves)), nil
-}
-
-// appendMoves encodes moves: count (uvarint), then per move the slot (2
-// bytes) and the target's ID.
-func appendMoves(b []byte, moves []plan.Move) []byte {
-	b = binary.AppendUvarint(b, uint64(len(moves)))
-	for _, m := range moves {
-		b = binary.BigEndian.AppendUint16(b, m.Slot)
-		b = append(b, m.Target...)
-	}
-	return b
-}
-
-func decodeMoves(d *decoder) []plan.Move {
-	count := d.uvarint()
-	if d.err == nil && count > uint64(len(d.b)) {
-		d.err = errors.New("bad count")
-	}
-	var moves []plan.Move
-	for i := uint64(0); d.err == nil && i < count; i++ {
-		s := d.u16()
-		if d.err == nil && len(d.b) < ring.NodeIDLen {
-			d.err = errors.New("truncated target")
-		}
-		if d.err != nil {
-			break
-		}
-		moves = append(moves, plan.Move{Slot: s, Target: ring.NodeID(d.b[:ring.NodeIDLen])})
-		d.b = d.b[ring.NodeIDLen:]
-	}
-	return moves
-}
-
-func encodeHandoff(epoch uint64, moves []plan.Move) []byte {
-	return appendMoves(binary.AppendUvarint(nil, epoch), moves)
-}
-
-func decodeHandoff(b []byte) (uint64, []plan.Move, error) {
-	d := decoder{b: b}
-	epoch := d.uvarint()
-	moves := decodeMoves(&d)
-	if d.err != nil {
-		return 0, nil, fmt.Errorf("handoff request: %w", d.err)
-	}
-	return epoch, moves, nil
+	return wire.AppendMoves(reply, n.handoffSlots(ctx, epoch, moves)), nil
 }
 
 // handoffSlots hands each slot to its target and returns the moves done.
@@ -182,7 +137,7 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 				delete(lasts, slot)
 				continue
 			}
-			if ack := a.p.ack(slot); ack.session != a.session || ack.applied < last {
+			if ack := a.p.ack(slot); ack.Session != a.session || ack.Applied < last {
 				pending++
 			}
 		}
@@ -200,7 +155,7 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 		// next round.
 		for slot, last := range lasts {
 			a := atts[slot]
-			if ack := a.p.ack(slot); ack.session != a.session || ack.applied < last {
+			if ack := a.p.ack(slot); ack.Session != a.session || ack.Applied < last {
 				delete(lasts, slot)
 			}
 		}
@@ -213,17 +168,15 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 	if err != nil {
 		return done, fmt.Errorf("handoff to %s: %w", target, err)
 	}
-	req := binary.AppendUvarint(nil, epoch)
-	req = append(req, n.id...)
-	req = binary.AppendUvarint(req, uint64(len(lasts)))
+	offs := make([]wire.SlotOffset, 0, len(lasts))
 	for slot, last := range lasts {
-		req = binary.BigEndian.AppendUint16(req, slot)
-		req = binary.AppendUvarint(req, last)
+		offs = append(offs, wire.SlotOffset{Slot: slot, Off: last})
 	}
+	req := wire.EncodeTakeover(epoch, n.id, offs)
 	// Forward first, then hand over: from here on this node no longer
 	// leads the slots (the fence still holds their writes), so when the
 	// target, once it leads, streams them back to this node as its replica
-	// (entAdopt, checked against `gave`), the stream is accepted here.
+	// (wire.EntryAdopt, checked against `gave`), the stream is accepted here.
 	fwd := &fwdOverride{to: target, epoch: epoch}
 	for slot, last := range lasts {
 		r.slots[slot].fwd.Store(fwd)
@@ -250,18 +203,16 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 			taken = append(taken, slot)
 		}
 	} else {
-		d := decoder{b: reply}
-		count := d.uvarint()
-		for i := uint64(0); d.err == nil && i < count; i++ {
-			s := d.u16()
-			if _, asked := lasts[s]; asked && d.err == nil {
+		got, derr := wire.DecodeSlots(reply)
+		for _, s := range got {
+			if _, asked := lasts[s]; asked {
 				taken = append(taken, s)
 			}
 		}
-		if d.err != nil {
+		if derr != nil {
 			// The target answered, so it led what it took: keep
 			// forwarding every slot (the coordinator's table settles it).
-			n.logger.Warn("handoff: bad takeover reply; forwarding the slots to the target", "to", target, "err", d.err)
+			n.logger.Warn("handoff: bad takeover reply; forwarding the slots to the target", "to", target, "err", derr)
 			taken = taken[:0]
 			for slot := range lasts {
 				taken = append(taken, slot)
@@ -282,24 +233,14 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 }
 
 // handleTakeover makes this node lead slots it replicates in sync, on the
-// word of the primary handing them off, and replies with the slots it took
-// over. Request: epoch (uvarint), the primary's ID, count, then per slot
-// the slot (2 bytes) and its last offset (uvarint). A slot is taken over
-// only if this node applied exactly that offset from that primary.
+// word of the primary handing them off (wire.DecodeTakeover), and replies
+// with the slots it took over (wire.AppendSlots). A slot is taken over
+// only if this node applied exactly the primary's last offset from that
+// primary.
 func (n *Node) handleTakeover(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
-	d := decoder{b: req}
-	epoch := d.uvarint()
-	if d.err == nil && len(d.b) < ring.NodeIDLen {
-		d.err = errors.New("short request")
-	}
-	if d.err != nil {
-		return nil, fmt.Errorf("takeover request: %w", d.err)
-	}
-	from := ring.NodeID(d.b[:ring.NodeIDLen])
-	d.b = d.b[ring.NodeIDLen:]
-	count := d.uvarint()
-	if d.err == nil && count > uint64(len(d.b)) {
-		d.err = errors.New("bad count")
+	epoch, from, lasts, err := wire.DecodeTakeover(req)
+	if err != nil {
+		return nil, err
 	}
 	if t := n.table.Load(); t != nil {
 		epoch = max(epoch, t.Epoch)
@@ -308,10 +249,9 @@ func (n *Node) handleTakeover(_ context.Context, _ string, req, reply []byte) ([
 	r.recvMu.Lock()
 	defer r.recvMu.Unlock()
 	var taken []uint16
-	for i := uint64(0); d.err == nil && i < count; i++ {
-		slot := d.u16()
-		last := d.uvarint()
-		if d.err != nil || int(slot) >= ring.SlotCount {
+	for _, l := range lasts {
+		slot, last := l.Slot, l.Off
+		if int(slot) >= ring.SlotCount {
 			break
 		}
 		rs := &r.recv[slot]
@@ -322,22 +262,15 @@ func (n *Node) handleTakeover(_ context.Context, _ string, req, reply []byte) ([
 		}
 		taken = append(taken, slot)
 	}
-	if d.err != nil {
-		return nil, fmt.Errorf("takeover request: %w", d.err)
-	}
 	r.takeOver(taken, from, epoch)
 	n.logger.Debug("took over slots", "slots", len(taken), "from", from)
 	r.kick()
-	reply = binary.AppendUvarint(reply, uint64(len(taken)))
-	for _, s := range taken {
-		reply = binary.BigEndian.AppendUint16(reply, s)
-	}
-	return reply, nil
+	return wire.AppendSlots(reply, taken), nil
 }
 
 // takeOver makes this node lead slots it took over from the primary `from`,
 // which holds the same state: it streams the slots back to `from` as its
-// replica from the takeover offset (entAdopt, no transfer), then sets the
+// replica from the takeover offset (wire.EntryAdopt, no transfer), then sets the
 // lead overrides. Both happen under the slots' store locks, so the first
 // write this node takes is already streamed. The slots' other replicas get
 // a transfer: adopting them too (their copies are the old primary's state
@@ -371,7 +304,7 @@ func (r *replicator) takeOver(slots []uint16, from ring.NodeID, epoch uint64) {
 
 // adopt attaches the old primary p to a slot this node just took over from
 // it, live at once: p holds the state of the takeover offset, which it
-// checks when the entAdopt entry arrives; if it does not, it reports the
+// checks when the wire.EntryAdopt entry arrives; if it does not, it reports the
 // slot gone and reconcile transfers it. Call with the slot lock held.
 func (r *replicator) adopt(slot uint16, p *peerStream, rank uint64) {
 	sr := &r.slots[slot]
@@ -381,7 +314,7 @@ func (r *replicator) adopt(slot uint16, p *peerStream, rank uint64) {
 		}
 	}
 	a := &attachment{p: p, session: r.session.Add(1)}
-	if err := p.enqueue(slot, encodeAdoptEntry(slot, a.session, sr.offset.Load(), rank)); err != nil {
+	if err := p.enqueue(slot, wire.EncodeAdoptEntry(slot, a.session, sr.offset.Load(), rank)); err != nil {
 		return // the queue overflowed: reconcile transfers the slot
 	}
 	a.live.Store(true)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/meshcache/meshcache/cluster/transport"
+	"github.com/meshcache/meshcache/cluster/wire"
 	"sync"
 	"testing"
 	"time"
@@ -82,14 +83,14 @@ func TestForwardCutPeer(t *testing.T) {
 	// Cut the established connection: frames vanish, the deadline ends it.
 	faults.Cut(clusterAddrs(a), clusterAddrs(b))
 	cctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
-	_, err := a.client.Call(cctx, b.ClusterAddr(), transport.KindForward, encodeForward(false, args))
+	_, err := a.client.Call(cctx, b.ClusterAddr(), transport.KindForward, wire.EncodeForward(false, args))
 	cancel()
 	require.ErrorIs(t, err, context.DeadlineExceeded)
 
 	// A new connection is refused while cut.
 	a.client.Drop(b.ClusterAddr(), transport.ErrConnClosed)
 	cctx, cancel = context.WithTimeout(ctx, 5*time.Second)
-	_, err = a.client.Call(cctx, b.ClusterAddr(), transport.KindForward, encodeForward(false, args))
+	_, err = a.client.Call(cctx, b.ClusterAddr(), transport.KindForward, wire.EncodeForward(false, args))
 	cancel()
 	require.Error(t, err)
 	assert.NotErrorIs(t, err, context.DeadlineExceeded)
@@ -98,7 +99,7 @@ func TestForwardCutPeer(t *testing.T) {
 	// Healed, the next call dials again and succeeds.
 	faults.Heal()
 	cctx, cancel = context.WithTimeout(ctx, 5*time.Second)
-	reply, err := a.client.Call(cctx, b.ClusterAddr(), transport.KindForward, encodeForward(false, args))
+	reply, err := a.client.Call(cctx, b.ClusterAddr(), transport.KindForward, wire.EncodeForward(false, args))
 	cancel()
 	require.NoError(t, err)
 	assert.Equal(t, appendEcho(nil, false, args), reply)
@@ -164,40 +165,4 @@ func TestRPCErrors(t *testing.T) {
 	_, err = a.client.Call(cctx, b.ClusterAddr(), transport.KindPing, nil)
 	require.Error(t, err, "calls after Close fail")
 	assert.True(t, errors.Is(err, transport.ErrConnClosed) || errors.Is(err, transport.ErrClosed), "got %v", err)
-}
-
-func TestForwardCodec(t *testing.T) {
-	cases := []struct {
-		name  string
-		resp3 bool
-		args  [][]byte
-	}{
-		{"one", false, [][]byte{[]byte("PING")}},
-		{"empty arg", true, [][]byte{[]byte("SET"), []byte("k"), {}}},
-		{"binary", false, [][]byte{[]byte("SET"), {0, 1, 2, '\r', '\n'}, bytes.Repeat([]byte{0xff}, 300)}},
-	}
-	for _, c := range cases {
-		t.Run(c.name, func(t *testing.T) {
-			resp3, args, err := decodeForward(encodeForward(c.resp3, c.args))
-			require.NoError(t, err)
-			assert.Equal(t, c.resp3, resp3)
-			require.Len(t, args, len(c.args))
-			for i := range args {
-				assert.Equal(t, string(c.args[i]), string(args[i]))
-			}
-		})
-	}
-	bad := map[string][]byte{
-		"empty":          {},
-		"no args":        {0, 0},
-		"count too big":  {0, 5, 1, 'a'},
-		"truncated arg":  {0, 1, 5, 'a', 'b'},
-		"trailing bytes": {0, 1, 1, 'a', 'x'},
-	}
-	for name, b := range bad {
-		t.Run(name, func(t *testing.T) {
-			_, _, err := decodeForward(b)
-			assert.Error(t, err)
-		})
-	}
 }

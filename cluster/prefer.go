@@ -22,7 +22,7 @@ import (
 // leads those slots and their old primaries replicate them. The ordinary
 // rebalance step gets there by handoffs (fence, last offset, switch), so no
 // acknowledged write is lost, and the old primary keeps its copy as the new
-// primary's replica (entAdopt): nothing is copied.
+// primary's replica (wire.EntryAdopt): nothing is copied.
 //
 // A preference lasts until its node dies, drains or leaves, or another
 // node's CLUSTER FAILOVER takes the slot.
@@ -108,10 +108,9 @@ func (n *Node) Failover(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("failover: ask coordinator %s: %w", c.ID, err)
 	}
-	d := decoder{b: b}
-	slots := d.uvarint()
-	if d.err != nil {
-		return 0, fmt.Errorf("failover: reply from coordinator %s: %w", c.ID, d.err)
+	slots, k := binary.Uvarint(b)
+	if k <= 0 {
+		return 0, fmt.Errorf("failover: reply from coordinator %s: bad uvarint", c.ID)
 	}
 	if slots == 0 {
 		return 0, ErrNotReplica

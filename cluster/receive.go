@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
 )
@@ -48,7 +49,7 @@ func (r *replicator) dropSlot(slot uint16, epoch uint64) bool {
 
 // handleReplicate applies a batch of stream entries (receiving side).
 func (r *replicator) handleReplicate(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
-	src, _, first, entries, err := decodeReplicate(req)
+	src, _, first, entries, err := wire.DecodeReplicate(req)
 	if err != nil {
 		return nil, err
 	}
@@ -88,72 +89,72 @@ func (r *replicator) handleReplicate(_ context.Context, _ string, req, reply []b
 		if seq <= last {
 			continue // applied by an earlier (timed-out) call
 		}
-		e, err := decodeEntry(raw)
+		e, err := wire.DecodeEntry(raw)
 		if err != nil {
 			flush()
 			r.recvSeq[src] = seq - 1
 			return nil, fmt.Errorf("replicate from %s: entry %d: %w", src, seq, err)
 		}
-		rs := &r.recv[e.slot]
-		if !slices.Contains(touched, e.slot) {
-			touched = append(touched, e.slot)
+		rs := &r.recv[e.Slot]
+		if !slices.Contains(touched, e.Slot) {
+			touched = append(touched, e.Slot)
 		}
-		switch e.typ {
-		case entBegin:
+		switch e.Type {
+		case wire.EntryBegin:
 			// Refuse a transfer ranked below the one that last built
 			// this slot here (beginRank): it comes from a primary that
 			// has since been replaced.
-			if r.n.leadsLocally(e.slot) || e.epoch < rs.epoch {
-				r.logger.Debug("transfer refused", "slot", e.slot, "from", src, "rank", e.epoch,
-					"held_rank", rs.epoch, "leads", r.n.leadsLocally(e.slot))
+			if r.n.leadsLocally(e.Slot) || e.Epoch < rs.epoch {
+				r.logger.Debug("transfer refused", "slot", e.Slot, "from", src, "rank", e.Epoch,
+					"held_rank", rs.epoch, "leads", r.n.leadsLocally(e.Slot))
 				continue
 			}
 			flush()
-			if err := r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: e.slot}}); err != nil {
-				r.logger.Error("drop slot before transfer", "slot", e.slot, "err", err)
+			if err := r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: e.Slot}}); err != nil {
+				r.logger.Error("drop slot before transfer", "slot", e.Slot, "err", err)
 				continue
 			}
-			r.resetRecv(e.slot, src)
-			*rs = recvSlot{source: src, session: e.session, epoch: e.epoch, applied: e.off}
-			r.slots[e.slot].offset.Store(e.off)
-		case entAdopt:
+			r.resetRecv(e.Slot, src)
+			*rs = recvSlot{source: src, session: e.Session, epoch: e.Epoch, applied: e.Off}
+			r.slots[e.Slot].offset.Store(e.Off)
+		case wire.EntryAdopt:
 			// The node this one handed the slot off to leads it from the
 			// offset it took over at; what this node holds is exactly
 			// that state, so it becomes the new primary's replica as is.
-			sr := &r.slots[e.slot]
+			sr := &r.slots[e.Slot]
 			g := sr.gave.Swap(nil)
-			if g == nil || g.to != src || g.off != e.off || sr.offset.Load() != e.off ||
-				r.n.leadsLocally(e.slot) || e.epoch < rs.epoch {
-				r.logger.Debug("adopt refused; the slot will be transferred", "slot", e.slot, "from", src,
-					"offset", e.off, "held", sr.offset.Load())
+			if g == nil || g.to != src || g.off != e.Off || sr.offset.Load() != e.Off ||
+				r.n.leadsLocally(e.Slot) || e.Epoch < rs.epoch {
+				r.logger.Debug("adopt refused; the slot will be transferred", "slot", e.Slot, "from", src,
+					"offset", e.Off, "held", sr.offset.Load())
 				if rs.source == src {
-					r.resetRecv(e.slot, "")
+					r.resetRecv(e.Slot, "")
 				}
 				continue
 			}
 			flush()
-			r.resetRecv(e.slot, src)
-			*rs = recvSlot{source: src, session: e.session, epoch: e.epoch, applied: e.off, synced: true}
-		case entSnap, entEffect:
-			if rs.source != src || r.n.leadsLocally(e.slot) {
+			r.resetRecv(e.Slot, src)
+			*rs = recvSlot{source: src, session: e.Session, epoch: e.Epoch, applied: e.Off, synced: true}
+		case wire.EntrySnap, wire.EntryEffect:
+			if rs.source != src || r.n.leadsLocally(e.Slot) {
 				continue
 			}
-			batch = append(batch, e.effect)
-			if !slices.Contains(slotsIn, e.slot) {
-				slotsIn = append(slotsIn, e.slot)
+			batch = append(batch, e.Effect)
+			if !slices.Contains(slotsIn, e.Slot) {
+				slotsIn = append(slotsIn, e.Slot)
 			}
-			if e.typ == entEffect {
-				offs[e.slot] = e.off
+			if e.Type == wire.EntryEffect {
+				offs[e.Slot] = e.Off
 			}
-		case entSynced:
+		case wire.EntrySynced:
 			if rs.source != src {
 				continue
 			}
 			flush()
 			if rs.source == src { // a failed apply resets the source
 				rs.synced = true
-				rs.applied = max(rs.applied, e.off)
-				r.slots[e.slot].offset.Store(rs.applied)
+				rs.applied = max(rs.applied, e.Off)
+				r.slots[e.Slot].offset.Store(rs.applied)
 			}
 		}
 	}
@@ -165,16 +166,16 @@ func (r *replicator) handleReplicate(_ context.Context, _ string, req, reply []b
 		}
 	}
 	delete(r.resets, src)
-	acks := make([]slotAckReport, 0, len(touched))
+	acks := make([]wire.SlotAck, 0, len(touched))
 	for _, s := range touched {
 		rs := &r.recv[s]
-		a := slotAckReport{slot: s}
+		a := wire.SlotAck{Slot: s}
 		if rs.source == src {
-			a.slotAck = slotAck{session: rs.session, applied: rs.applied, synced: rs.synced}
+			a.Session, a.Applied, a.Synced = rs.session, rs.applied, rs.synced
 		}
 		acks = append(acks, a)
 	}
-	return appendReplicateReply(reply, acks), nil
+	return wire.AppendReplicateReply(reply, acks), nil
 }
 
 // resetRecv forgets the receiving state of slot, which a new source (or

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
 )
@@ -52,7 +53,7 @@ type slotRepl struct {
 	// to the new primary until a table resolves that (override.go).
 	fwd atomic.Pointer[fwdOverride]
 	// gave: the last handoff of the slot from this node, which the new
-	// primary's adopt entry (entAdopt) must match; nil: none pending.
+	// primary's adopt entry (wire.EntryAdopt) must match; nil: none pending.
 	gave atomic.Pointer[handedOff]
 }
 
@@ -200,7 +201,7 @@ func (r *replicator) sink(slot uint16, effects []store.Effect) {
 		if len(sr.att) == 0 {
 			continue
 		}
-		b := encodeEffectEntry(slot, off, e)
+		b := wire.EncodeEffectEntry(slot, off, e)
 		for _, a := range sr.att {
 			if a.failed.Load() {
 				continue

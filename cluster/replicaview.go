@@ -214,7 +214,7 @@ func (r *replicator) ackedCount(slot uint16, off uint64) (live, have int) {
 			continue
 		}
 		live++
-		if ack := a.p.ack(slot); ack.session == a.session && ack.applied >= off {
+		if ack := a.p.ack(slot); ack.Session == a.session && ack.Applied >= off {
 			have++
 		}
 	}

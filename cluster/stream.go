@@ -2,15 +2,14 @@ package cluster
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"sync"
 	"time"
 
 	"github.com/meshcache/meshcache/cluster/transport"
+	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
-	"github.com/meshcache/meshcache/store"
 )
 
 // A replication stream carries, from this node to one peer, the entries of
@@ -30,18 +29,6 @@ import (
 // receiver skips the sequence numbers it has already applied, so each entry
 // is applied once and in order even when a timed-out call still runs late
 // on the receiver.
-
-// Stream entry types, the first byte of an encoded entry.
-const (
-	entEffect = 1 // slot, offset, effect: a committed effect of a led slot
-	entSnap   = 2 // slot, effect: part of a transfer's snapshot (no offset)
-	entBegin  = 3 // slot, session, base offset, epoch: a transfer starts; drop the slot
-	entSynced = 4 // slot, offset: the transfer is complete up to offset
-	// entAdopt: slot, session, offset, epoch: the node this one handed the
-	// slot off to streams it from that offset on; the receiver's copy is
-	// the replica's state, so no transfer is needed (handoff.go).
-	entAdopt = 5
-)
 
 // Stream limits.
 const (
@@ -75,15 +62,6 @@ type outEntry struct {
 	b    []byte
 }
 
-// slotAck is what a replica reported for one slot: the transfer session
-// it is synced to (from this node), its applied offset, and whether the
-// transfer completed.
-type slotAck struct {
-	session uint64
-	applied uint64
-	synced  bool
-}
-
 // peerStream is the outbound replication stream to one peer.
 //
 // Goroutine: run (the sender), started by newPeerStream and stopped by
@@ -97,11 +75,11 @@ type peerStream struct {
 	q        []outEntry // unacknowledged entries, in sequence order
 	qBytes   int
 	nextSeq  uint64
-	overflow bool                // the queue overflowed: re-sync every slot
-	acks     map[uint16]slotAck  // last report per slot
-	slots    map[uint16]struct{} // slots attached to this stream
-	space    chan struct{}       // closed when the queue shrinks
-	sentSeq  uint64              // highest sequence acknowledged
+	overflow bool                    // the queue overflowed: re-sync every slot
+	acks     map[uint16]wire.SlotAck // last report per slot
+	slots    map[uint16]struct{}     // slots attached to this stream
+	space    chan struct{}           // closed when the queue shrinks
+	sentSeq  uint64                  // highest sequence acknowledged
 	lastAck  time.Time
 	calls    int64
 	bytes    int64
@@ -119,7 +97,7 @@ func newPeerStream(ctx context.Context, r *replicator, id ring.NodeID) *peerStre
 		id:      id,
 		wake:    make(chan struct{}, 1),
 		nextSeq: r.streamBase.Add(1) << 40,
-		acks:    make(map[uint16]slotAck),
+		acks:    make(map[uint16]wire.SlotAck),
 		slots:   make(map[uint16]struct{}),
 		space:   make(chan struct{}),
 		cancel:  cancel,
@@ -193,8 +171,8 @@ func (p *peerStream) signalSpaceLocked() {
 	p.space = make(chan struct{})
 }
 
-// ack returns the last report for slot.
-func (p *peerStream) ack(slot uint16) slotAck {
+// ack returns the peer's last report for slot (zero if none).
+func (p *peerStream) ack(slot uint16) wire.SlotAck {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return p.acks[slot]
@@ -291,14 +269,14 @@ func (p *peerStream) send(ctx context.Context, first uint64, batch [][]byte) err
 	if t := p.r.n.table.Load(); t != nil {
 		epoch = t.Epoch
 	}
-	req := encodeReplicate(p.r.n.id, epoch, first, batch)
+	req := wire.EncodeReplicate(p.r.n.id, epoch, first, batch)
 	cctx, cancel := context.WithTimeout(ctx, p.r.n.profile.TCPTimeout)
 	reply, err := p.r.n.client.Call(cctx, addr, transport.KindReplicate, req)
 	cancel()
 	if err != nil {
 		return err
 	}
-	acks, err := decodeReplicateReply(reply)
+	acks, err := wire.DecodeReplicateReply(reply)
 	if err != nil {
 		return fmt.Errorf("replicate to %s: %w", p.id, err)
 	}
@@ -319,12 +297,12 @@ func (p *peerStream) send(ctx context.Context, first uint64, batch [][]byte) err
 		p.q = nil
 	}
 	for _, a := range acks {
-		p.acks[a.slot] = a.slotAck
+		p.acks[a.Slot] = a
 	}
 	var lost []uint16
 	for _, a := range acks {
-		if a.session == 0 {
-			lost = append(lost, a.slot)
+		if a.Session == 0 {
+			lost = append(lost, a.Slot)
 		}
 	}
 	p.sentSeq = max(p.sentSeq, last)
@@ -387,275 +365,4 @@ func (p *peerStream) info() PeerStreamInfo {
 		LastError:  p.lastErr,
 		Overflowed: p.overflow,
 	}
-}
-
-// Entry encodings (after the type byte): slot as 2 bytes big endian, then
-// uvarints and length-prefixed byte strings.
-
-func appendEffect(b []byte, e store.Effect) []byte {
-	b = append(b, byte(e.Kind))
-	b = appendBytes(b, e.Key)
-	b = appendBytes(b, e.Field)
-	b = appendBytes(b, e.Value)
-	return binary.AppendVarint(b, e.ExpireAt)
-}
-
-func appendBytes(b, s []byte) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func encodeEffectEntry(slot uint16, off uint64, e store.Effect) []byte {
-	b := make([]byte, 0, 24+len(e.Key)+len(e.Field)+len(e.Value))
-	b = append(b, entEffect)
-	b = binary.BigEndian.AppendUint16(b, slot)
-	b = binary.AppendUvarint(b, off)
-	return appendEffect(b, e)
-}
-
-func appendSnapEntry(b []byte, slot uint16, e store.Effect) []byte {
-	b = append(b, entSnap)
-	b = binary.BigEndian.AppendUint16(b, slot)
-	return appendEffect(b, e)
-}
-
-func encodeBeginEntry(slot uint16, session, base, epoch uint64) []byte {
-	return encodeSessionEntry(entBegin, slot, session, base, epoch)
-}
-
-func encodeAdoptEntry(slot uint16, session, off, epoch uint64) []byte {
-	return encodeSessionEntry(entAdopt, slot, session, off, epoch)
-}
-
-// encodeSessionEntry encodes the entries that start a session: begin and
-// adopt.
-func encodeSessionEntry(typ byte, slot uint16, session, off, epoch uint64) []byte {
-	b := []byte{typ}
-	b = binary.BigEndian.AppendUint16(b, slot)
-	b = binary.AppendUvarint(b, session)
-	b = binary.AppendUvarint(b, off)
-	return binary.AppendUvarint(b, epoch)
-}
-
-func encodeSyncedEntry(slot uint16, off uint64) []byte {
-	b := []byte{entSynced}
-	b = binary.BigEndian.AppendUint16(b, slot)
-	return binary.AppendUvarint(b, off)
-}
-
-// streamEntry is a decoded entry; Effect bytes alias the request.
-type streamEntry struct {
-	typ     byte
-	slot    uint16
-	off     uint64 // entEffect, entSynced, entAdopt: the offset; entBegin: the base
-	session uint64 // entBegin, entAdopt
-	epoch   uint64 // entBegin, entAdopt
-	effect  store.Effect
-}
-
-// decoder reads entries field by field; the first error sticks.
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, k := binary.Uvarint(d.b)
-	if k <= 0 {
-		d.err = errors.New("bad uvarint")
-		return 0
-	}
-	d.b = d.b[k:]
-	return v
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, k := binary.Varint(d.b)
-	if k <= 0 {
-		d.err = errors.New("bad varint")
-		return 0
-	}
-	d.b = d.b[k:]
-	return v
-}
-
-func (d *decoder) bytes() []byte {
-	n := d.uvarint()
-	if d.err != nil {
-		return nil
-	}
-	if n > uint64(len(d.b)) {
-		d.err = errors.New("truncated bytes")
-		return nil
-	}
-	s := d.b[:n:n]
-	d.b = d.b[n:]
-	if n == 0 {
-		return nil
-	}
-	return s
-}
-
-func (d *decoder) u16() uint16 {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) < 2 {
-		d.err = errors.New("truncated slot")
-		return 0
-	}
-	v := binary.BigEndian.Uint16(d.b)
-	d.b = d.b[2:]
-	return v
-}
-
-func (d *decoder) byte1() byte {
-	if d.err != nil {
-		return 0
-	}
-	if len(d.b) < 1 {
-		d.err = errors.New("truncated")
-		return 0
-	}
-	v := d.b[0]
-	d.b = d.b[1:]
-	return v
-}
-
-func (d *decoder) effect(slot uint16) store.Effect {
-	e := store.Effect{Slot: slot}
-	e.Kind = store.EffectKind(d.byte1())
-	e.Key = d.bytes()
-	e.Field = d.bytes()
-	e.Value = d.bytes()
-	e.ExpireAt = d.varint()
-	return e
-}
-
-func decodeEntry(b []byte) (streamEntry, error) {
-	d := decoder{b: b}
-	var e streamEntry
-	e.typ = d.byte1()
-	e.slot = d.u16()
-	switch e.typ {
-	case entEffect:
-		e.off = d.uvarint()
-		e.effect = d.effect(e.slot)
-	case entSnap:
-		e.effect = d.effect(e.slot)
-	case entBegin, entAdopt:
-		e.session = d.uvarint()
-		e.off = d.uvarint()
-		e.epoch = d.uvarint()
-	case entSynced:
-		e.off = d.uvarint()
-	default:
-		if d.err == nil {
-			d.err = fmt.Errorf("unknown entry type %d", e.typ)
-		}
-	}
-	if d.err == nil && len(d.b) != 0 {
-		d.err = fmt.Errorf("%d trailing bytes", len(d.b))
-	}
-	if d.err == nil && int(e.slot) >= ring.SlotCount {
-		d.err = fmt.Errorf("slot %d out of range", e.slot)
-	}
-	if d.err != nil {
-		return e, fmt.Errorf("stream entry: %w", d.err)
-	}
-	return e, nil
-}
-
-// transport.KindReplicate request: sender ID (40 bytes), epoch, first sequence
-// number, count (uvarints), then per entry its length (uvarint) and bytes.
-// Reply: count, then per slot: slot (2 bytes), session, applied (uvarints)
-// and synced (1 byte).
-func encodeReplicate(from ring.NodeID, epoch, first uint64, batch [][]byte) []byte {
-	size := len(from) + 3*binary.MaxVarintLen64
-	for _, e := range batch {
-		size += binary.MaxVarintLen32 + len(e)
-	}
-	b := make([]byte, 0, size)
-	b = append(b, from...)
-	b = binary.AppendUvarint(b, epoch)
-	b = binary.AppendUvarint(b, first)
-	b = binary.AppendUvarint(b, uint64(len(batch)))
-	for _, e := range batch {
-		b = appendBytes(b, e)
-	}
-	return b
-}
-
-func decodeReplicate(b []byte) (from ring.NodeID, epoch, first uint64, entries [][]byte, err error) {
-	if len(b) < ring.NodeIDLen {
-		return "", 0, 0, nil, errors.New("replicate: short request")
-	}
-	from = ring.NodeID(b[:ring.NodeIDLen])
-	d := decoder{b: b[ring.NodeIDLen:]}
-	epoch = d.uvarint()
-	first = d.uvarint()
-	n := d.uvarint()
-	if d.err == nil && n > uint64(len(d.b)) {
-		d.err = errors.New("bad entry count")
-	}
-	if d.err == nil {
-		entries = make([][]byte, 0, min(n, maxStreamBatchEntries))
-	}
-	for i := uint64(0); d.err == nil && i < n; i++ {
-		entries = append(entries, d.bytes())
-	}
-	if d.err == nil && len(d.b) != 0 {
-		d.err = fmt.Errorf("%d trailing bytes", len(d.b))
-	}
-	if d.err != nil {
-		return "", 0, 0, nil, fmt.Errorf("replicate request: %w", d.err)
-	}
-	return from, epoch, first, entries, nil
-}
-
-type slotAckReport struct {
-	slot uint16
-	slotAck
-}
-
-func appendReplicateReply(b []byte, acks []slotAckReport) []byte {
-	b = binary.AppendUvarint(b, uint64(len(acks)))
-	for _, a := range acks {
-		b = binary.BigEndian.AppendUint16(b, a.slot)
-		b = binary.AppendUvarint(b, a.session)
-		b = binary.AppendUvarint(b, a.applied)
-		if a.synced {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
-		}
-	}
-	return b
-}
-
-func decodeReplicateReply(b []byte) ([]slotAckReport, error) {
-	d := decoder{b: b}
-	n := d.uvarint()
-	if d.err == nil && n > uint64(len(b)) {
-		d.err = errors.New("bad count")
-	}
-	var out []slotAckReport
-	for i := uint64(0); d.err == nil && i < n; i++ {
-		var a slotAckReport
-		a.slot = d.u16()
-		a.session = d.uvarint()
-		a.applied = d.uvarint()
-		a.synced = d.byte1() == 1
-		out = append(out, a)
-	}
-	if d.err != nil {
-		return nil, fmt.Errorf("replicate reply: %w", d.err)
-	}
-	return out, nil
 }

@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
 )
@@ -141,7 +142,7 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 			if !leading {
 				return false
 			}
-			snap = appendSnapEntry(snap, slot, e)
+			snap = wire.AppendSnapEntry(snap, slot, e)
 			ends = append(ends, len(snap))
 			return true
 		})
@@ -156,7 +157,7 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 		p.slots[slot] = struct{}{}
 		p.mu.Unlock()
 		begin := r.beginRank(slot, table)
-		if err := p.enqueueWait(ctx, slot, encodeBeginEntry(slot, a.session, base, begin)); err != nil {
+		if err := p.enqueueWait(ctx, slot, wire.EncodeBeginEntry(slot, a.session, base, begin)); err != nil {
 			return fail(err)
 		}
 		start := 0
@@ -199,7 +200,7 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 		st.a.buf, st.a.bufBytes, st.a.buffering = nil, 0, false
 		st.marker = r.slots[st.slot].offset.Load()
 		if qerr == nil {
-			qerr = p.enqueue(st.slot, encodeSyncedEntry(st.slot, st.marker))
+			qerr = p.enqueue(st.slot, wire.EncodeSyncedEntry(st.slot, st.marker))
 		}
 		if qerr != nil {
 			st.a.failed.Store(true)
@@ -226,7 +227,7 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 				gone++
 				continue
 			}
-			if ack := p.ack(st.slot); ack.session == st.a.session && ack.synced && ack.applied >= st.marker {
+			if ack := p.ack(st.slot); ack.Session == st.a.session && ack.Synced && ack.Applied >= st.marker {
 				st.a.live.Store(true)
 				live++
 			}
@@ -242,7 +243,7 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 				if !st.a.live.Load() {
 					ack := p.ack(st.slot)
 					r.logger.Debug("transfer timed out", "slot", st.slot, "to", peer, "session", st.a.session,
-						"marker", st.marker, "ack_session", ack.session, "ack_applied", ack.applied, "ack_synced", ack.synced)
+						"marker", st.marker, "ack_session", ack.Session, "ack_applied", ack.Applied, "ack_synced", ack.Synced)
 					break
 				}
 			}

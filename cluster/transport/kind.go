@@ -3,9 +3,10 @@ package transport
 import "fmt"
 
 // Kind names an internode call. Adding a call is a new constant, a Handler
-// registered on the node's Server, and a small client method in package
-// cluster that encodes the request and decodes the reply (the files named
-// below are in cluster/).
+// registered on the node's Server, the request and reply formats in
+// cluster/wire, and a small client method in package cluster that encodes
+// the request and decodes the reply (the files named below are in
+// cluster/).
 type Kind uint8
 
 // Call kinds. Never renumber: the value is on the wire.
