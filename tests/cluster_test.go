@@ -43,6 +43,7 @@ func TestKeySlotReference(t *testing.T) {
 // TestCluster runs the read-mostly checks against one shared 3-node cluster:
 // each subtest uses its own key prefix.
 func TestCluster(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
 	tc := startCluster(t, 3, formInOneStep...)
 	view := tc.waitConverged(t, 3, 180*time.Second)
 	for _, n := range tc.nodes {
@@ -504,6 +505,7 @@ func testRedisPyCluster(t *testing.T, tc *testCluster) {
 // TestClusterRedirectMode checks --cluster-redirect: -MOVED to the owner,
 // exactly as Redis Cluster answers, and redis-cli -c following it.
 func TestClusterRedirectMode(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
 	tc := startCluster(t, 3, append([]string{"--cluster-redirect"}, formInOneStep...)...)
 	view := tc.waitConverged(t, 3, 180*time.Second)
 	testRedirect(t, tc, view)
@@ -575,6 +577,7 @@ func testRedirect(t *testing.T, tc *testCluster, view *clusterView) {
 // cluster and checks that everyone agrees on the new ownership and that
 // keys work through every node afterwards.
 func TestClusterJoinFourthNode(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
 	tc := startCluster(t, 3)
 	before := tc.waitConverged(t, 3, 180*time.Second)
 	ctx := testContext(t, 400*time.Second)
@@ -631,6 +634,7 @@ func TestClusterJoinFourthNode(t *testing.T) {
 // TestClusterMeet joins a separately started one-node cluster into a
 // 3-node cluster with CLUSTER MEET, as redis-cli users do.
 func TestClusterMeet(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
 	tc := startCluster(t, 3)
 	tc.waitConverged(t, 3, 180*time.Second)
 	ctx := testContext(t, 400*time.Second)
@@ -664,6 +668,7 @@ func TestClusterMeet(t *testing.T) {
 // process, three nodes on consecutive ports that form a cluster, stopped
 // cleanly by SIGTERM.
 func TestLocalClusterFlag(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
 	base := testenv.FreeRange(t, 3, testenv.ClusterOffset)
 	proc := startNodeOn(t, base, "--local-cluster", "3", "--gossip", "local")
 	tc := &testCluster{}

@@ -183,6 +183,7 @@ func logTail(s string, n int) string {
 // done, SIGKILLs another (issue 4.7): no acknowledged write is lost by
 // either failure.
 func TestFaultKillPrimary(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
 	r := startFaultRun(t, 3, "fkp1")
 	v := r.settle("at start")
 	sleepCtx(r.ctx, 2*time.Second)
@@ -206,6 +207,7 @@ func TestFaultKillPrimary(t *testing.T) {
 // TestFaultJoinsUnderWrites grows a cluster 1 -> 2 -> 3 under writes and
 // deletes (issue 5.5): the handoffs lose and resurrect nothing.
 func TestFaultJoinsUnderWrites(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
 	r := startFaultRun(t, 1, "fjw")
 	r.settle("at start")
 	sleepCtx(r.ctx, 2*time.Second)
@@ -223,6 +225,7 @@ func TestFaultJoinsUnderWrites(t *testing.T) {
 // for the cluster between nodes, under writes (issue 5.5). Each node must
 // drain and exit 0 on its own, and nothing acknowledged is lost.
 func TestFaultRollingRestart(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
 	r := startFaultRun(t, 3, "frr")
 	v := r.settle("at start")
 	sleepCtx(r.ctx, 2*time.Second)
@@ -259,6 +262,7 @@ func TestFaultRollingRestart(t *testing.T) {
 // the busiest of the original three (issue 5.5): the join and the failover
 // overlap, and nothing acknowledged is lost.
 func TestFaultJoinWhileNodeDies(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
 	r := startFaultRun(t, 3, "fjd")
 	v := r.settle("at start")
 	victim := r.busiest(v)
@@ -300,6 +304,7 @@ func TestFaultModel(t *testing.T) {
 // node of three under writes (issue 4.4): it becomes the primary of every
 // slot it replicated, and nothing acknowledged is lost or resurrected.
 func TestFaultPlannedFailover(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
 	r := startFaultRun(t, 3, "fpf")
 	r.settle("at start")
 	sleepCtx(r.ctx, 2*time.Second)

@@ -83,6 +83,7 @@ func (c critical) tokens(t *testing.T) []uint64 {
 }
 
 func TestLockContentionWithNodeLoss(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
 	tc := startCluster(t, 3)
 	meshlock := buildMeshlock(t)
 	cs := critical{dir: t.TempDir()}
@@ -176,6 +177,7 @@ func TestLockContentionWithNodeLoss(t *testing.T) {
 // elsewhere for longer than --wait, and runs the command with a larger
 // token once it is free.
 func TestMeshlockTempFailWhenHeld(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
 	tc := startCluster(t, 3)
 	meshlock := buildMeshlock(t)
 	addrs := strings.Join(tc.addrs(), ",")
