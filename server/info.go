@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/gctune"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -123,13 +124,13 @@ func (s *Server) infoMemory(b *strings.Builder) {
 	field(b, "go_sys", ms.Sys)
 	field(b, "go_gc_cycles", ms.NumGC)
 	field(b, "go_gc_pause_total_ns", ms.PauseTotalNs)
-	gc := readGCFacts()
-	field(b, "go_gc_percent", gc.percent)
-	field(b, "go_heap_live", gc.liveBytes)
-	field(b, "go_heap_objects", gc.objects)
-	field(b, "go_gc_pause_p99_us", strconv.FormatFloat(gc.pauseP99us, 'f', 0, 64))
-	field(b, "go_gc_pause_max_us", strconv.FormatFloat(gc.pauseMaxUS, 'f', 0, 64))
-	field(b, "go_gc_cpu_fraction", strconv.FormatFloat(gc.cpuFraction, 'f', 4, 64))
+	gc := gctune.ReadFacts()
+	field(b, "go_gc_percent", gc.Percent)
+	field(b, "go_heap_live", gc.LiveBytes)
+	field(b, "go_heap_objects", gc.Objects)
+	field(b, "go_gc_pause_p99_us", strconv.FormatFloat(gc.PauseP99US, 'f', 0, 64))
+	field(b, "go_gc_pause_max_us", strconv.FormatFloat(gc.PauseMaxUS, 'f', 0, 64))
+	field(b, "go_gc_cpu_fraction", strconv.FormatFloat(gc.CPUFraction, 'f', 4, 64))
 	field(b, "maxmemory", cfg.MaxMemory)
 	field(b, "maxmemory_human", resp.HumanBytes(cfg.MaxMemory))
 	field(b, "maxmemory_policy", cfg.MaxMemoryPolicy)

@@ -29,6 +29,7 @@ import (
 	"github.com/meshcache/meshcache/lock"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/gctune"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -214,9 +215,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer bg.Done()
 		s.store.Run(ctx)
 	}()
-	go func() { // owns the GC tuner (gctune.go): stops with ctx
+	go func() { // owns the GC tuner (server/gctune): stops with ctx
 		defer bg.Done()
-		s.tuneGC(ctx)
+		gctune.Run(ctx)
 	}()
 	go func() { // closes the listener when the server must stop
 		defer bg.Done()

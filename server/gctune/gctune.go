@@ -1,4 +1,25 @@
-package server
+// Package gctune tunes the Go garbage collector for a node holding a large
+// keyspace, and reads the collector's figures that INFO memory reports.
+//
+// The keyspace keeps its strings in pointer-free arenas (store/arena.go), so
+// a collection costs little however big the heap is: the collector marks a
+// few objects per slot, not one per key. What the default GOGC=100 does cost
+// is memory: it lets the heap grow to twice the live data before collecting,
+// and the resident set follows, so a node holding 1 GB of keys would sit near
+// 2 GB. The tuner instead gives the heap a headroom of an eighth of the live
+// data, but at least gcMinHeadroom, by setting GOGC from the live heap the
+// last collection measured. Small heaps keep GOGC=100; a big one runs at
+// GOGC ~12.
+//
+// An operator's GOGC (or GOMEMLIMIT, which the runtime applies on its own)
+// wins: with GOGC set in the environment the tuner does nothing.
+//
+// Goroutines: the package starts none. Run is one loop that its caller runs
+// on a goroutine it owns (server.Serve does, for the server's lifetime); it
+// returns when its context is done, restoring the GOGC it found. GOGC is
+// process-wide, so at most one Run tunes at a time: a second concurrent Run
+// (tests start many servers in one process) returns at once.
+package gctune
 
 import (
 	"context"
@@ -10,32 +31,21 @@ import (
 	"time"
 )
 
-// GC tuning. The keyspace keeps its strings in pointer-free arenas
-// (store/arena.go), so a collection costs little however big the heap is:
-// the collector marks a few objects per slot, not one per key. What the
-// default GOGC=100 does cost is memory: it lets the heap grow to twice the
-// live data before collecting, and the resident set follows, so a node
-// holding 1 GB of keys would sit near 2 GB. The tuner instead gives the
-// heap a headroom of an eighth of the live data, but at least
-// gcMinHeadroom, by setting GOGC from the live heap the last collection
-// measured. Small heaps keep GOGC=100; a big one runs at GOGC ~12.
-//
-// An operator's GOGC (or GOMEMLIMIT, which the runtime applies on its own)
-// wins: with GOGC set in the environment the tuner does nothing.
-
 const (
 	gcMinHeadroom  = 16 << 20 // bytes of garbage allowed whatever the live heap
 	gcHeadroomPart = 8        // otherwise live/gcHeadroomPart
 	gcTuneEvery    = 100 * time.Millisecond
 )
 
-// gcTuning is set while a Server of this process tunes the GC: the GOGC
+// gcTuning is set while a Run of this process tunes the GC: the GOGC
 // setting is process-wide, so only one tuner runs (tests start many servers).
 var gcTuning atomic.Bool
 
-// tuneGC adjusts GOGC every gcTuneEvery until ctx is done, then restores
-// the setting it found. Serve runs it on a goroutine it owns.
-func (s *Server) tuneGC(ctx context.Context) {
+// Run adjusts GOGC every gcTuneEvery until ctx is done, then restores the
+// setting it found. It blocks: the caller runs it on a goroutine it owns
+// (Serve does) and stops it by cancelling ctx. It returns at once when GOGC
+// is set in the environment or another Run is tuning.
+func Run(ctx context.Context) {
 	if _, set := os.LookupEnv("GOGC"); set {
 		return
 	}
@@ -77,15 +87,15 @@ func gcPercentFor(live uint64) int {
 	return min(max(pct, 1), 100)
 }
 
-// gcFacts are the Go collector's figures for INFO memory, read from
+// Facts are the Go collector's figures for INFO memory, read from
 // runtime/metrics (no stop-the-world).
-type gcFacts struct {
-	percent     int64   // GOGC in force
-	liveBytes   uint64  // heap marked live by the last collection
-	objects     uint64  // heap objects
-	pauseP99us  float64 // stop-the-world pauses for GC since start: 99th percentile
-	pauseMaxUS  float64 // and the longest
-	cpuFraction float64 // share of the process's CPU time spent in the GC
+type Facts struct {
+	Percent     int64   // GOGC in force
+	LiveBytes   uint64  // heap marked live by the last collection
+	Objects     uint64  // heap objects
+	PauseP99US  float64 // stop-the-world pauses for GC since start: 99th percentile, µs
+	PauseMaxUS  float64 // and the longest, µs
+	CPUFraction float64 // share of the process's CPU time spent in the GC
 }
 
 var gcFactNames = []string{
@@ -97,9 +107,9 @@ var gcFactNames = []string{
 	"/cpu/classes/total:cpu-seconds",
 }
 
-// readGCFacts samples the runtime's GC metrics; metrics this runtime does
-// not offer read as zero.
-func readGCFacts() gcFacts {
+// ReadFacts samples the runtime's GC metrics; metrics this runtime does
+// not offer read as zero. It is safe for concurrent use.
+func ReadFacts() Facts {
 	samples := make([]metrics.Sample, len(gcFactNames))
 	for i, n := range gcFactNames {
 		samples[i].Name = n
@@ -117,14 +127,14 @@ func readGCFacts() gcFacts {
 		}
 		return 0
 	}
-	g := gcFacts{percent: int64(u(0)), liveBytes: u(1), objects: u(2)}
+	g := Facts{Percent: int64(u(0)), LiveBytes: u(1), Objects: u(2)}
 	if samples[3].Value.Kind() == metrics.KindFloat64Histogram {
 		h := samples[3].Value.Float64Histogram()
-		g.pauseP99us = histQuantile(h, 0.99) * 1e6
-		g.pauseMaxUS = histQuantile(h, 1) * 1e6
+		g.PauseP99US = histQuantile(h, 0.99) * 1e6
+		g.PauseMaxUS = histQuantile(h, 1) * 1e6
 	}
 	if total := f(5); total > 0 {
-		g.cpuFraction = f(4) / total
+		g.CPUFraction = f(4) / total
 	}
 	return g
 }
