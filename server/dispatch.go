@@ -188,7 +188,9 @@ func (s *Server) call(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx 
 		e.stats.failed.Add(1)
 	}
 	if limit := s.lim.slowerThan.Load(); limit >= 0 && int64(dur/time.Microsecond) >= limit && !e.skipSlowlog() {
-		s.slowlog.add(c, args, start, dur, int(s.lim.slowlogMaxLen.Load()))
+		if maxLen := int(s.lim.slowlogMaxLen.Load()); maxLen > 0 {
+			s.slowlog.Add(args, start, dur, c.addr, c.Name(), maxLen)
+		}
 	}
 }
 

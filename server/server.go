@@ -59,7 +59,7 @@ type Server struct {
 	nclients  atomic.Int64
 	nextID    atomic.Uint64
 
-	slowlog slowlog
+	slowlog serverSlowlog // the slow log (server/slowlog); safe for concurrent use
 	stats   serverStats
 
 	// cluster is the node's cluster membership (node.go), the one-node
