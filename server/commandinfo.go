@@ -7,7 +7,9 @@ import (
 	"github.com/meshcache/meshcache/server/resp"
 )
 
-// COMMAND and its subcommands, generated from the command table.
+// COMMAND and its subcommands, generated from the command table: which
+// commands to list and lookups by name are here; each command's entry is
+// written from its facts by package commands (Command.WriteInfo, WriteDocs).
 
 func commandCommand() *Command {
 	sub := func(name string, arity int, since, summary string, h func(*Call), help ...string) *Command {
@@ -22,7 +24,7 @@ func commandCommand() *Command {
 		Handler: fe(func(c *Call) {
 			c.Reply.Array(len(c.Server.sorted))
 			for _, e := range c.Server.sorted {
-				writeCommandInfo(c.Reply, e)
+				e.WriteInfo(c.Reply)
 			}
 		}),
 		Subcommands: []*Command{
@@ -62,51 +64,20 @@ func tipped(c *Command, tips ...string) *Command {
 	return c
 }
 
-// writeCommandInfo writes one command as Redis 7's COMMAND does: name,
-// arity, flags, first key, last key, step, ACL categories, tips, key specs,
-// subcommands.
-func writeCommandInfo(r *resp.Reply, e *entry) {
-	r.Array(10)
-	r.BulkString(e.Name)
-	r.Int(int64(e.Arity))
-	flags := e.FlagNames()
-	r.Set(len(flags))
-	for _, f := range flags {
-		r.Status(f)
-	}
-	r.Int(int64(e.firstKey))
-	r.Int(int64(e.lastKey))
-	r.Int(int64(e.step))
-	cats := e.Categories().Names()
-	r.Set(len(cats))
-	for _, cat := range cats {
-		r.Status(cat)
-	}
-	r.Set(len(e.Tips))
-	for _, tip := range e.Tips {
-		r.BulkString(tip)
-	}
-	e.WriteKeySpecs(r)
-	r.Set(len(e.sorted))
-	for _, sub := range e.sorted {
-		writeCommandInfo(r, sub)
-	}
-}
-
 // commandInfo: COMMAND INFO [name ...]; all commands without names, a null
 // for each unknown name.
 func commandInfo(c *Call) {
 	if len(c.Args) == 2 {
 		c.Reply.Array(len(c.Server.sorted))
 		for _, e := range c.Server.sorted {
-			writeCommandInfo(c.Reply, e)
+			e.WriteInfo(c.Reply)
 		}
 		return
 	}
 	c.Reply.Array(len(c.Args) - 2)
 	for _, name := range c.Args[2:] {
 		if e := c.Server.lookupName(string(name)); e != nil {
-			writeCommandInfo(c.Reply, e)
+			e.WriteInfo(c.Reply)
 		} else {
 			c.Reply.Null()
 		}
@@ -129,32 +100,7 @@ func commandDocs(c *Call) {
 	c.Reply.Map(len(list))
 	for _, e := range list {
 		c.Reply.BulkString(e.Name)
-		writeDocs(c.Reply, e)
-	}
-}
-
-// writeDocs writes one command's documentation as Redis 7's COMMAND DOCS
-// does (summary, since, group, then its subcommands'); the tips are
-// COMMAND INFO's, as in Redis.
-func writeDocs(r *resp.Reply, e *entry) {
-	n := 3
-	if len(e.sorted) > 0 {
-		n++
-	}
-	r.Map(n)
-	r.BulkString("summary")
-	r.BulkString(e.Summary)
-	r.BulkString("since")
-	r.BulkString(e.Since)
-	r.BulkString("group")
-	r.BulkString(e.Group)
-	if len(e.sorted) > 0 {
-		r.BulkString("subcommands")
-		r.Map(len(e.sorted))
-		for _, sub := range e.sorted {
-			r.BulkString(sub.Name)
-			writeDocs(r, sub)
-		}
+		e.WriteDocs(c.Reply)
 	}
 }
 

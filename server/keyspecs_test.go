@@ -459,23 +459,6 @@ func bytesArgs(args []string) [][]byte {
 	return out
 }
 
-// TestMovableKeysCommandInfo: COMMAND INFO keeps the legacy first/last/step
-// Redis computes for movable-key commands (redis-server 7.0.15: zunionstore
-// 1 1 1, xread 0 0 0, georadius 1 1 1, all flagged movablekeys), though the
-// front end routes by the key specs.
-func TestMovableKeysCommandInfo(t *testing.T) {
-	s, _ := newKeysServer(t, false)
-	c := testClient(s)
-	for name, want := range map[string]string{
-		"t.zunionstore": "*1\r\n*10\r\n$13\r\nt.zunionstore\r\n:-4\r\n*3\r\n+write\r\n+denyoom\r\n+movablekeys\r\n:1\r\n:1\r\n:1\r\n",
-		"t.xread":       "*1\r\n*10\r\n$7\r\nt.xread\r\n:-4\r\n*2\r\n+readonly\r\n+movablekeys\r\n:0\r\n:0\r\n:0\r\n",
-		"t.georadius":   "*1\r\n*10\r\n$11\r\nt.georadius\r\n:-6\r\n*3\r\n+write\r\n+denyoom\r\n+movablekeys\r\n:1\r\n:1\r\n:1\r\n",
-	} {
-		reply := do(s, c, "COMMAND", "INFO", name)
-		assert.True(t, strings.HasPrefix(reply, want), "%s: %q", name, reply)
-	}
-}
-
 // TestExecBadNumkeys: inside EXEC a command whose key specs do not fit
 // its arguments runs without a Tx, as it does outside, and its handler
 // answers; the other commands run under the stretch's Tx.
