@@ -1,7 +1,6 @@
 package server
 
 import (
-	"errors"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,7 +16,7 @@ import (
 
 // errClientClosed ends a connection the server chose to close (QUIT, CLIENT
 // KILL, protocol error, idle timeout, query buffer limit).
-var errClientClosed = errors.New("client closed by server")
+var errClientClosed = resp.ErrClientClosed
 
 // Client is the state of one connection, kept in the redcon connection's
 // context. Fields without a note are owned by the connection's goroutine;
@@ -136,7 +135,7 @@ func (c *Client) setProto(v int) {
 // kill closes the connection from any goroutine: its reads fail and its
 // goroutine ends (CLIENT KILL, shutdown).
 func (c *Client) kill() {
-	if err := c.pc.Conn.Close(); err != nil {
+	if err := c.pc.Conn.Conn.Close(); err != nil {
 		c.srv.log.Debug("kill client", "id", c.ID, "err", err)
 	}
 }
@@ -192,7 +191,7 @@ func (c *Client) info(now time.Time) string {
 	b.WriteString(" age=" + strconv.FormatInt(int64(now.Sub(c.created)/time.Second), 10))
 	b.WriteString(" idle=" + strconv.FormatInt((now.UnixNano()-c.lastActive.Load())/int64(time.Second), 10))
 	b.WriteString(" flags=" + flags + " db=0 sub=0 psub=0 ssub=0 multi=" + strconv.Itoa(multi))
-	b.WriteString(" qbuf=" + strconv.FormatInt(c.pc.pending.Load(), 10))
+	b.WriteString(" qbuf=" + strconv.FormatInt(c.pc.Pending(), 10))
 	b.WriteString(" cmd=" + cmd + " user=default redir=-1 resp=" + strconv.Itoa(int(c.resp.Load())))
 	b.WriteString(" lib-name=" + libName + " lib-ver=" + libVer)
 	return b.String()

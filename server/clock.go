@@ -8,12 +8,12 @@ import "time"
 // goroutine, so within one batch of pipelined commands the end of one
 // command is the start of the next: the clock is read once per command plus
 // once per batch. A batch ends when redcon asks the connection for more
-// input (protoConn.reads changes), since the wait for the network must not
+// input (resp.Conn.Reads changes), since the wait for the network must not
 // count as command time.
 
 // cmdStart returns the start time of the command about to run.
 func (c *Client) cmdStart() time.Time {
-	if c.stamp.IsZero() || c.pc == nil || c.pc.reads != c.stampReads {
+	if c.stamp.IsZero() || c.pc == nil || c.pc.Reads() != c.stampReads {
 		return time.Now()
 	}
 	return c.stamp
@@ -25,7 +25,7 @@ func (c *Client) cmdEnd() time.Time {
 	now := time.Now()
 	c.stamp = now
 	if c.pc != nil {
-		c.stampReads = c.pc.reads
+		c.stampReads = c.pc.Reads()
 	}
 	c.lastActive.Store(now.UnixNano())
 	return now

@@ -292,14 +292,14 @@ func (s *Server) accept(conn redcon.Conn) bool {
 	if s.nclients.Load() >= s.lim.maxClients.Load() {
 		s.stats.rejectedConnections.Add(1)
 		// Best effort, as Redis: the client is closed whether or not it reads this.
-		_ = pc.Conn.SetWriteDeadline(time.Now().Add(time.Second))
-		if _, err := pc.Conn.Write([]byte("-ERR max number of clients reached\r\n")); err != nil {
+		_ = pc.Conn.Conn.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := pc.Conn.Conn.Write([]byte("-ERR max number of clients reached\r\n")); err != nil {
 			s.log.Debug("reject client", "addr", conn.RemoteAddr(), "err", err)
 		}
 		return false
 	}
 	c := newClient(s, s.nextID.Add(1), conn, pc)
-	pc.client = c
+	pc.lim.client = c
 	conn.SetContext(c)
 	s.nclients.Add(1)
 	s.connWG.Add(1)

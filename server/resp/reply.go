@@ -2,7 +2,9 @@
 // handler uses, the front end's and the families' (package commands) alike:
 // Reply encodes RESP2 or RESP3 replies; the parsers read arguments exactly
 // as redis-server does (string2ll, strtold, stringmatchlen), with Redis's
-// error texts. It knows nothing of connections, the store or the cluster.
+// error texts. Conn validates the RESP framing and protocol limits of the
+// bytes a client sends before redcon parses them. It knows nothing of the
+// server, the store or the cluster.
 package resp
 
 import (
