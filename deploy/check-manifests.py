@@ -6,7 +6,7 @@ file (PyYAML) and checks what a typo would break silently: selectors that
 match no pod, Service target ports the container does not have, probe
 ports, the seed list against the StatefulSet's pod names, the security
 settings, and every MESHCACHE_* variable and --flag against the settings
-in server/config.go. Exits 1 and lists the problems if any.
+in server/config/settings.go. Exits 1 and lists the problems if any.
 
     python3 deploy/check-manifests.py
 """
@@ -26,12 +26,12 @@ def problem(msg):
 
 
 def settings():
-    """Setting names from server/config.go's params table."""
-    with open(os.path.join(root, "server", "config.go")) as f:
+    """Setting names from server/config/settings.go's params table."""
+    with open(os.path.join(root, "server", "config", "settings.go")) as f:
         src = f.read()
     names = set(re.findall(r'\{name: "([a-z0-9-]+)"', src))
     if not names:
-        problem("server/config.go: found no settings")
+        problem("server/config/settings.go: found no settings")
     return names
 
 

@@ -16,12 +16,13 @@ import (
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // startReplCluster starts n replicating nodes joining the first, waits for
 // one routing table and for every slot's replicas to be in sync.
-func startReplCluster(t *testing.T, n int, configure func(*Config)) []*clusterNode {
+func startReplCluster(t *testing.T, n int, configure func(*config.Config)) []*clusterNode {
 	t.Helper()
 	nodes := startNodes(t, n, configure, true)
 	waitReplicasSynced(t, nodes)
@@ -102,7 +103,7 @@ func infoFields(t *testing.T, c *redis.Client, ctx context.Context, section stri
 // a pipeline (one wait per batch), a transaction, and a write sent to the
 // other node (forwarded to the primary, which waits before answering).
 func TestReplAckOneWriteOnReplicaBeforeReply(t *testing.T) {
-	nodes := startReplCluster(t, 2, func(c *Config) { c.Replicas = 1; c.ReplicaAck = "one" })
+	nodes := startReplCluster(t, 2, func(c *config.Config) { c.Replicas = 1; c.ReplicaAck = "one" })
 	ctx := clusterCtx(t, 60*time.Second)
 	p, other := nodes[0], nodes[1]
 	c := dialClient(t, p.addr, 2)
@@ -170,7 +171,7 @@ func TestReplAckOneWriteOnReplicaBeforeReply(t *testing.T) {
 // more replicas than exist, answers at once inside MULTI; WAITAOF is an
 // error (no AOF).
 func TestReplWait(t *testing.T) {
-	nodes := startReplCluster(t, 2, func(c *Config) { c.Replicas = 1; c.ReplicaAck = "none" })
+	nodes := startReplCluster(t, 2, func(c *config.Config) { c.Replicas = 1; c.ReplicaAck = "none" })
 	ctx := clusterCtx(t, 60*time.Second)
 	c := dialClient(t, nodes[0].addr, 2)
 	k := syncedKeyOn(t, nodes, nodes[0], "wait-")
@@ -254,7 +255,7 @@ func TestReplMinReplicasOneNode(t *testing.T) {
 // configured, but there is no other node to hold them).
 func startReplCluster1(t *testing.T) *clusterNode {
 	t.Helper()
-	n := startClusterNode(t, nil, func(c *Config) { c.Replicas = 1 }, true)
+	n := startClusterNode(t, nil, func(c *config.Config) { c.Replicas = 1 }, true)
 	waitConverged(t, []*clusterNode{n})
 	return n
 }
@@ -262,7 +263,7 @@ func startReplCluster1(t *testing.T) *clusterNode {
 // TestReplInfo: INFO replication lists the peers holding replicas of this
 // node's slots as slaves, with their client address, and the slot counts.
 func TestReplInfo(t *testing.T) {
-	nodes := startReplCluster(t, 3, func(c *Config) { c.Replicas = 1 })
+	nodes := startReplCluster(t, 3, func(c *config.Config) { c.Replicas = 1 })
 	ctx := clusterCtx(t, 30*time.Second)
 	c := dialClient(t, nodes[0].addr, 2)
 	require.NoError(t, c.Set(ctx, keyOn(t, nodes, nodes[0], "info-"), "v", 0).Err())
@@ -319,7 +320,7 @@ func TestReplInfo(t *testing.T) {
 // addresses the routing table names; shards pair a master with a replica;
 // NODES has one master line per node; CLUSTER REPLICAS lists slaves.
 func TestReplClusterTopology(t *testing.T) {
-	nodes := startReplCluster(t, 3, func(c *Config) { c.Replicas = 1 })
+	nodes := startReplCluster(t, 3, func(c *config.Config) { c.Replicas = 1 })
 	ctx := clusterCtx(t, 30*time.Second)
 	c := dialClient(t, nodes[1].addr, 3)
 	tb := nodes[0].node.Table()
@@ -390,7 +391,7 @@ func TestReplClusterTopology(t *testing.T) {
 // of every slot it replicated, as CLUSTER SLOTS then shows, with every key
 // still readable; a node with nothing to take over says so.
 func TestReplClusterFailover(t *testing.T) {
-	nodes := startReplCluster(t, 3, func(c *Config) { c.Replicas = 1 })
+	nodes := startReplCluster(t, 3, func(c *config.Config) { c.Replicas = 1 })
 	ctx := clusterCtx(t, 60*time.Second)
 	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].addr}, MaxRedirects: 3})
 	t.Cleanup(func() { _ = cc.Close() })
@@ -444,7 +445,7 @@ func TestReplClusterFailover(t *testing.T) {
 // (and one with RouteByLatency) reads from replicas: the reads run on the
 // nodes replicating the slots, and return every value written.
 func TestReplReadOnlyClusterClient(t *testing.T) {
-	nodes := startReplCluster(t, 3, func(c *Config) { c.Replicas = 1 })
+	nodes := startReplCluster(t, 3, func(c *config.Config) { c.Replicas = 1 })
 	ctx := clusterCtx(t, 60*time.Second)
 	w := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].addr}})
 	t.Cleanup(func() { _ = w.Close() })
@@ -532,7 +533,7 @@ func TestReplReadOnlyClusterClient(t *testing.T) {
 // slots to the others and shuts down; no key written before is lost, and
 // the remaining nodes serve every one of them.
 func TestReplClusterLeave(t *testing.T) {
-	nodes := startReplCluster(t, 3, func(c *Config) { c.Replicas = 1 })
+	nodes := startReplCluster(t, 3, func(c *config.Config) { c.Replicas = 1 })
 	ctx := clusterCtx(t, 120*time.Second)
 	c := dialClient(t, nodes[0].addr, 2)
 	keys := make([]string, 500)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
@@ -42,9 +43,9 @@ type clusterNode struct {
 // cluster addresses). With replicate its cluster.Node replicates its store
 // (Config.Store) with cfg.Replicas replicas per slot; without, ownership
 // changes move no data. It is stopped when the test ends.
-func startClusterNode(t *testing.T, seeds []string, configure func(*Config), replicate bool) *clusterNode {
+func startClusterNode(t *testing.T, seeds []string, configure func(*config.Config), replicate bool) *clusterNode {
 	t.Helper()
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	cfg.Port = 0
 	if configure != nil {
 		configure(&cfg)
@@ -98,7 +99,7 @@ func startClusterNode(t *testing.T, seeds []string, configure func(*Config), rep
 
 // startNodes starts n nodes that join the first one (see startClusterNode)
 // and waits until the cluster is settled (testenv.StartInProcess).
-func startNodes(t *testing.T, n int, configure func(*Config), replicate bool) []*clusterNode {
+func startNodes(t *testing.T, n int, configure func(*config.Config), replicate bool) []*clusterNode {
 	t.Helper()
 	return testenv.StartInProcess(t, n,
 		func(seeds []string) *clusterNode { return startClusterNode(t, seeds, configure, replicate) },
@@ -107,7 +108,7 @@ func startNodes(t *testing.T, n int, configure func(*Config), replicate bool) []
 
 // startCluster starts n nodes that do not replicate and waits until the
 // cluster is settled.
-func startCluster(t *testing.T, n int, configure func(*Config)) []*clusterNode {
+func startCluster(t *testing.T, n int, configure func(*config.Config)) []*clusterNode {
 	t.Helper()
 	return startNodes(t, n, configure, false)
 }
@@ -410,7 +411,7 @@ func TestClusterTransactions(t *testing.T) {
 // TestClusterRedirect: with --cluster-redirect a node answers -MOVED like
 // Redis Cluster, and go-redis's ClusterClient and redis-style clients follow it.
 func TestClusterRedirect(t *testing.T) {
-	nodes := startCluster(t, 3, func(c *Config) { c.ClusterRedirect = true })
+	nodes := startCluster(t, 3, func(c *config.Config) { c.ClusterRedirect = true })
 	ctx := clusterCtx(t, 60*time.Second)
 	remote := keyOn(t, nodes, nodes[1], "mv")
 	slot := ring.KeySlot([]byte(remote))
@@ -637,7 +638,7 @@ func TestClusterJoinAndFailure(t *testing.T) {
 // TestClusterDownWithoutTable: a node that has no routing table yet
 // refuses keyed commands with -CLUSTERDOWN and still answers the others.
 func TestClusterDownWithoutTable(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	st := store.New(cfg.StoreConfig())
 	srv := New(cfg, st, slog.New(slog.DiscardHandler))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -43,7 +44,7 @@ func TestLockCommandsAreNodeLocal(t *testing.T) {
 // before the facts existed: run at once inside MULTI, kept out of the slow
 // log, keys in one slot only, split across nodes, merged by policy.
 func TestDerivedDispatchFacts(t *testing.T) {
-	srv := New(DefaultConfig(), store.New(store.Config{}), slog.New(slog.DiscardHandler))
+	srv := New(config.Default(), store.New(store.Config{}), slog.New(slog.DiscardHandler))
 	var runsInMulti, skipSlowlog, sameSlot, split []string
 	merge := map[string]string{}
 	for _, e := range srv.sorted {

@@ -5,9 +5,11 @@ import (
 	"strings"
 
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/config"
 )
 
-// CONFIG GET / SET / RESETSTAT over the params table of config.go.
+// CONFIG GET / SET / RESETSTAT over the settings table of server/config;
+// applying an accepted change to the running server is this file's.
 
 func configCommand() *Command {
 	sub := func(name string, arity int, since, summary string, h func(*Call), help ...string) *Command {
@@ -38,7 +40,7 @@ func configGet(c *Call) {
 	seen := make(map[string]bool)
 	var names []string
 	for _, pat := range c.Args[2:] {
-		for _, n := range matchingParams(string(pat)) {
+		for _, n := range config.Match(string(pat)) {
 			if !seen[n] {
 				seen[n] = true
 				names = append(names, n)
@@ -49,7 +51,7 @@ func configGet(c *Call) {
 	c.Reply.Map(len(names))
 	for _, n := range names {
 		c.Reply.BulkString(n)
-		c.Reply.BulkString(paramsByName[n].get(&cfg))
+		c.Reply.BulkString(config.Lookup(n).Get(&cfg))
 	}
 }
 
@@ -62,11 +64,11 @@ func configSet(c *Call) {
 	s := c.Server
 	s.cfgMu.Lock()
 	next := s.cfg
-	seen := make(map[*param]bool)
-	var changed []*param
+	seen := make(map[*config.Setting]bool)
+	var changed []*config.Setting
 	for i := 2; i < len(c.Args); i += 2 {
 		name := strings.ToLower(string(c.Args[i]))
-		p := paramsByName[name]
+		p := config.Lookup(name)
 		if p == nil {
 			s.cfgMu.Unlock()
 			c.Reply.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(c.Args[i]) + "'")
@@ -78,12 +80,7 @@ func configSet(c *Call) {
 			return
 		}
 		seen[p] = true
-		if !p.mutable {
-			s.cfgMu.Unlock()
-			c.Reply.Error(configSetError(name, "can't set immutable config"))
-			return
-		}
-		if err := p.set(&next, string(c.Args[i+1])); err != nil {
+		if err := p.Change(&next, string(c.Args[i+1])); err != nil { // config.ErrImmutable too
 			s.cfgMu.Unlock()
 			c.Reply.Error(configSetError(name, err.Error()))
 			return
@@ -92,7 +89,7 @@ func configSet(c *Call) {
 	}
 	if err := next.Validate(); err != nil {
 		s.cfgMu.Unlock()
-		c.Reply.Error(configSetError(changed[0].name, err.Error()))
+		c.Reply.Error(configSetError(changed[0].Name(), err.Error()))
 		return
 	}
 	prev := s.cfg
@@ -104,7 +101,7 @@ func configSet(c *Call) {
 		s.store.SetMaxMemory(next.MaxMemory)
 	}
 	if next.MaxMemoryPolicy != prev.MaxMemoryPolicy {
-		s.store.SetPolicy(policyOf(next.MaxMemoryPolicy))
+		s.store.SetPolicy(next.EvictionPolicy())
 	}
 	if next.MigrationRate != prev.MigrationRate {
 		s.cluster.SetMigrationRate(next.MigrationRate)
@@ -113,16 +110,21 @@ func configSet(c *Call) {
 		s.slowlog.trim(next.SlowlogMaxLen)
 	}
 	for _, p := range changed {
-		s.log.Info("config set", slog.String("name", p.name), slog.String("value", redactValue(p, &next)))
+		s.log.Info("config set", slog.String("name", p.Name()), slog.String("value", redactValue(p, &next)))
 	}
 	c.Reply.OK()
 }
 
-func redactValue(p *param, cfg *Config) string {
-	if p.name == "requirepass" || p.name == "cluster-key" {
+func redactValue(p *config.Setting, cfg *config.Config) string {
+	if p.Secret() {
 		return "(redacted)"
 	}
-	return p.get(cfg)
+	return p.Get(cfg)
+}
+
+// configSetError formats a rejected CONFIG SET as Redis 7 does.
+func configSetError(name, reason string) string {
+	return "ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + reason
 }
 
 // configResetStat zeroes INFO's stats, commandstats and the slow log.

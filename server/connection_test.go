@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/tests/testenv"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -95,7 +96,7 @@ func TestHello(t *testing.T) {
 }
 
 func TestAuthFlow(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.RequirePass = "s3cret" })
+	ts := startServer(t, func(c *config.Config) { c.RequirePass = "s3cret" })
 	ctx := testCtx(t)
 
 	rc := ts.raw(t)

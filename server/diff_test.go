@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
@@ -284,7 +285,7 @@ func commandInfoFields(t *testing.T, raw []byte) [][]byte {
 func TestCommandTableAgainstRedis(t *testing.T) {
 	redisAddr := startRedis(t)
 	ourAddr := startDataServer(t)
-	srv := New(DefaultConfig(), store.New(store.Config{}), slog.New(slog.DiscardHandler))
+	srv := New(config.Default(), store.New(store.Config{}), slog.New(slog.DiscardHandler))
 	var names []string
 	for _, e := range srv.sorted {
 		names = append(names, e.Name)
@@ -384,7 +385,7 @@ func docFields(t *testing.T, reply any, name string) map[string]any {
 func TestCommandDocsAgainstRedis(t *testing.T) {
 	redisAddr := startRedis(t)
 	ourAddr := startDataServer(t)
-	srv := New(DefaultConfig(), store.New(store.Config{}), slog.New(slog.DiscardHandler))
+	srv := New(config.Default(), store.New(store.Config{}), slog.New(slog.DiscardHandler))
 	for _, proto := range []int{2, 3} {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		theirs := redis.NewClient(&redis.Options{Addr: redisAddr, Protocol: proto, DisableIdentity: true})

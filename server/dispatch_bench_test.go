@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -15,7 +16,7 @@ import (
 // bookkeeping on): the front end's own cost per command.
 func BenchmarkDispatch(b *testing.B) {
 	for _, mode := range []string{"standalone", "cluster"} {
-		cfg := DefaultConfig()
+		cfg := config.Default()
 		s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 		if mode == "cluster" {
 			s.SetCluster(ClusterOf(oneNodeCluster{s.solo}))

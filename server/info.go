@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/gctune"
 	"github.com/meshcache/meshcache/server/resp"
 )
@@ -94,7 +95,7 @@ func (s *Server) infoServer(b *strings.Builder) {
 }
 
 // port is the port actually listened on (the configured one may be 0).
-func (s *Server) port(cfg Config) int {
+func (s *Server) port(cfg config.Config) int {
 	if a := s.lnAddr.Load(); a != nil {
 		return a.Port
 	}

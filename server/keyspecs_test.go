@@ -16,6 +16,7 @@ import (
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -100,7 +101,7 @@ func movableKeyCommands(r *keysRecorder) []*Command {
 // rules and replica bookkeeping on).
 func newKeysServer(t *testing.T, asCluster bool) (*Server, *keysRecorder) {
 	t.Helper()
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	if asCluster {
 		s.SetCluster(ClusterOf(oneNodeCluster{s.solo}))

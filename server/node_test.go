@@ -15,13 +15,14 @@ import (
 
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 )
 
 // TestStandaloneByDefault: a server built without a cluster runs with its
 // own one-node membership, named by its run ID, and is standalone.
 func TestStandaloneByDefault(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	assert.True(t, s.standalone)
 	assert.Equal(t, ring.NodeID(s.runID), s.cluster.ID())
@@ -39,7 +40,7 @@ func (oneNodeCluster) Standalone() bool { return false }
 // TestSetClusterFillsMissingParts: the parts not given stay the server's
 // own one-node membership; the standalone fact is the Router's.
 func TestSetClusterFillsMissingParts(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	r := oneNodeCluster{s.solo}
 	s.SetCluster(Cluster{Router: r})
@@ -59,7 +60,7 @@ func TestSetClusterFillsMissingParts(t *testing.T) {
 // waiting for replicas (replica-ack all), WAIT counts 0, min-replicas-to-write
 // refuses, and same-slot rules apply as in Redis Cluster.
 func TestSoloAsClusterOfOne(t *testing.T) {
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	cfg.Port = 0
 	cfg.ReplicaAck = "all"
 	s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
@@ -119,7 +120,7 @@ func TestSoloAsClusterOfOne(t *testing.T) {
 // TestStandaloneAnswers: what a standalone server answers where a cluster
 // of one differs (the same commands as TestSoloAsClusterOfOne).
 func TestStandaloneAnswers(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.ReplicaAck = "all" })
+	ts := startServer(t, func(c *config.Config) { c.ReplicaAck = "all" })
 	c := ts.client(t, 2)
 	ctx := testCtx(t)
 	require.NoError(t, c.Set(ctx, "a", "1", 0).Err())

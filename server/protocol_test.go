@@ -13,11 +13,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 )
 
 func TestProtocolLimits(t *testing.T) {
-	ts := startServer(t, func(c *Config) {
+	ts := startServer(t, func(c *config.Config) {
 		c.ProtoMaxBulkLen = 1 << 20
 		c.ClientQueryBufferLimit = 2 << 20
 	})
@@ -60,7 +61,7 @@ func TestProtocolLimits(t *testing.T) {
 }
 
 func TestProtocolUnauthenticatedLimits(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.RequirePass = "pw" })
+	ts := startServer(t, func(c *config.Config) { c.RequirePass = "pw" })
 	rc := ts.raw(t)
 	rc.send(t, "*11\r\n")
 	require.Equal(t, "-ERR Protocol error: unauthenticated multibulk length\r\n", rc.line(t))
@@ -78,7 +79,7 @@ func TestProtocolUnauthenticatedLimits(t *testing.T) {
 }
 
 func TestMaxClients(t *testing.T) {
-	ts := startServer(t, func(c *Config) { c.MaxClients = 2 })
+	ts := startServer(t, func(c *config.Config) { c.MaxClients = 2 })
 	a, b := ts.raw(t), ts.raw(t)
 	a.send(t, "PING\r\n")
 	require.Equal(t, "+PONG\r\n", a.line(t))
@@ -185,7 +186,7 @@ func FuzzProtocol(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	f.Fuzz(func(t *testing.T, in []byte) {
-		cfg := DefaultConfig()
+		cfg := config.Default()
 		cfg.ProtoMaxBulkLen = 1 << 20
 		cfg.ClientQueryBufferLimit = 1 << 20
 		srv := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))

@@ -9,6 +9,7 @@ import (
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -82,7 +83,7 @@ const wantAll = ring.MaxReplicas
 const waitPoll = 20 * time.Millisecond
 
 // replServer is the server's replication settings and counters. The
-// settings mirror Config (applyRepl, from New and CONFIG SET); all fields
+// settings mirror config.Config (applyRepl, from New and CONFIG SET); all fields
 // are atomics, read on every write.
 type replServer struct {
 	mode        atomic.Int32 // ackMode
@@ -101,7 +102,7 @@ type replServer struct {
 }
 
 // applyRepl mirrors the replication settings of cfg.
-func (s *Server) applyRepl(cfg *Config) {
+func (s *Server) applyRepl(cfg *config.Config) {
 	s.repl.mode.Store(int32(parseAckMode(cfg.ReplicaAck)))
 	s.repl.minReplicas.Store(int64(cfg.MinReplicasToWrite))
 	s.repl.ackTimeout.Store(int64(cfg.EffectiveNodeTimeout()))

@@ -29,6 +29,7 @@ import (
 	"github.com/meshcache/meshcache/lock"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/gctune"
 	"github.com/meshcache/meshcache/store"
 )
@@ -47,7 +48,7 @@ type Server struct {
 
 	// cfgMu guards cfg; the values the hot path needs are mirrored in lim.
 	cfgMu sync.Mutex
-	cfg   Config
+	cfg   config.Config
 	lim   limits
 
 	// commands is the command table, built once by New; read-only afterwards.
@@ -97,7 +98,7 @@ type Server struct {
 	closed     chan struct{}
 }
 
-// limits mirrors the Config values read on every command or read from the
+// limits mirrors the config.Config values read on every command or read from the
 // network, so that the hot path does not take cfgMu.
 type limits struct {
 	authRequired    atomic.Bool
@@ -123,7 +124,7 @@ type serverStats struct {
 
 // New returns a server for cfg over st. The store must not be running yet:
 // Serve runs st.Run and stops it when it returns.
-func New(cfg Config, st *store.Store, logger *slog.Logger) *Server {
+func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 	if logger == nil {
 		logger = slog.Default()
 	}
@@ -147,13 +148,13 @@ func New(cfg Config, st *store.Store, logger *slog.Logger) *Server {
 	s.applyLimits(&cfg)
 	s.redirect = cfg.ClusterRedirect
 	st.SetMaxMemory(cfg.MaxMemory)
-	st.SetPolicy(policyOf(cfg.MaxMemoryPolicy))
+	st.SetPolicy(cfg.EvictionPolicy())
 	s.buildTable()
 	return s
 }
 
 // applyLimits mirrors cfg into s.lim.
-func (s *Server) applyLimits(cfg *Config) {
+func (s *Server) applyLimits(cfg *config.Config) {
 	s.lim.authRequired.Store(cfg.RequirePass != "")
 	s.lim.maxClients.Store(int64(cfg.MaxClients))
 	s.lim.protoMaxBulkLen.Store(cfg.ProtoMaxBulkLen)
@@ -167,7 +168,7 @@ func (s *Server) applyLimits(cfg *Config) {
 }
 
 // Config returns a copy of the current configuration.
-func (s *Server) Config() Config {
+func (s *Server) Config() config.Config {
 	s.cfgMu.Lock()
 	defer s.cfgMu.Unlock()
 	c := s.cfg

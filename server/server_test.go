@@ -16,6 +16,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -54,9 +55,9 @@ type testServer struct {
 // startServer starts a server with the defaults changed by configure (may
 // be nil) on 127.0.0.1:0. It is stopped, and its goroutines waited for,
 // when the test ends.
-func startServer(t testing.TB, configure func(*Config)) *testServer {
+func startServer(t testing.TB, configure func(*config.Config)) *testServer {
 	t.Helper()
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	cfg.Port = 0
 	if configure != nil {
 		configure(&cfg)

@@ -1,13 +1,8 @@
 package server
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/meshcache/meshcache/tests/testenv"
 	"github.com/redis/go-redis/v9"
@@ -207,61 +202,4 @@ func TestMemoryObjectSlowlog(t *testing.T) {
 	require.EqualError(t, c.Do(ctx, "SLOWLOG", "GET", "-2").Err(), "ERR count should be greater than or equal to -1")
 	require.NoError(t, c.ConfigSet(ctx, "slowlog-max-len", "1").Err())
 	require.EqualValues(t, 1, c.Do(ctx, "SLOWLOG", "LEN").Val())
-}
-
-func TestParseConfig(t *testing.T) {
-	dir := t.TempDir()
-	file := filepath.Join(dir, "meshcache.conf")
-	require.NoError(t, os.WriteFile(file, []byte("# comment\nport 7000\nmaxmemory 1gb\nrequirepass \"from file\"\ntimeout 30\njoin a:1 b:2\n"), 0o600))
-	env := map[string]string{"MESHCACHE_MAXMEMORY": "100mb", "MESHCACHE_TIMEOUT": "40"}
-	lookup := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
-
-	var out strings.Builder
-	cfg, err := ParseConfig([]string{"--config", file, "--timeout", "50", "--cluster-redirect", "--replica-ack=all"}, lookup, &out)
-	require.NoError(t, err)
-	require.Equal(t, 7000, cfg.Port, "file over default")
-	require.EqualValues(t, 100<<20, cfg.MaxMemory, "env over file")
-	require.Equal(t, 50, cfg.Timeout, "flag over env")
-	require.Equal(t, "from file", cfg.RequirePass)
-	require.Equal(t, []string{"a:1", "b:2"}, cfg.Join)
-	require.True(t, cfg.ClusterRedirect)
-	require.Equal(t, "all", cfg.ReplicaAck)
-	require.Equal(t, 17000, cfg.EffectiveClusterPort())
-	require.Equal(t, file, cfg.File)
-	require.Equal(t, time.Second, cfg.EffectiveMigrationInterval(), "lan's pace by default")
-	require.Equal(t, 5*time.Second, cfg.EffectiveNodeTimeout(), "lan's node timeout by default")
-
-	cfg, err = ParseConfig([]string{"--gossip", "wan", "--migration-interval", "2s"}, lookup, &out)
-	require.NoError(t, err)
-	require.Equal(t, 2*time.Second, cfg.EffectiveMigrationInterval())
-	require.Equal(t, 60*time.Second, cfg.EffectiveNodeTimeout(), "wan's node timeout is the profile's")
-	cfg, err = ParseConfig([]string{"--migration-interval", "250"}, lookup, &out)
-	require.NoError(t, err)
-	require.Equal(t, 250*time.Millisecond, cfg.EffectiveMigrationInterval(), "bare milliseconds")
-
-	for _, bad := range [][]string{
-		{"--migration-interval", "-1s"}, {"--migration-interval", "soon"},
-		{"--maxmemory", "lots"}, {"--replica-ack", "some"}, {"--gossip", "moon"}, {"--join", "nohostport"},
-		{"--port", "70000"}, {"--cluster-key", "short"}, {"--port", "60000"}, {"stray"},
-	} {
-		_, err := ParseConfig(bad, lookup, &out)
-		require.Error(t, err, "%v", bad)
-	}
-	out.Reset()
-	_, err = ParseConfig([]string{"--help"}, lookup, &out)
-	require.ErrorIs(t, err, flag.ErrHelp)
-	for _, p := range params {
-		if p.usage != "" {
-			require.Contains(t, out.String(), "-"+p.name, "--help documents %s", p.name)
-		}
-	}
-	mem := map[string]int64{"0": 0, "1gb": 1 << 30, "100MB": 100 << 20, "5k": 5000, "12": 12, "3kb": 3072}
-	for in, want := range mem {
-		got, ok := ParseMemory(in)
-		require.True(t, ok, in)
-		require.Equal(t, want, got, in)
-	}
-	_, ok := ParseMemory("-1")
-	require.False(t, ok)
-	require.Equal(t, strconv.Itoa(DefaultConfig().Port), "6379")
 }

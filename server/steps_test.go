@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -22,7 +23,7 @@ import (
 func startDataServer(t *testing.T) string {
 	t.Helper()
 	st := store.New(store.Config{})
-	srv := New(DefaultConfig(), st, slog.New(slog.DiscardHandler))
+	srv := New(config.Default(), st, slog.New(slog.DiscardHandler))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -34,7 +35,7 @@ func TestLocalAddr(t *testing.T) {
 // not-ready one or a closed port, 2 for bad flags.
 func TestHealthcheckSubcommand(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
-	cfg := server.DefaultConfig()
+	cfg := config.Default()
 	srv := server.New(cfg, store.New(cfg.StoreConfig()), logger)
 	free, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
@@ -83,7 +84,7 @@ func TestHealthcheckSubcommand(t *testing.T) {
 
 func TestStartAdminOffAndBusyPort(t *testing.T) {
 	logger := slog.New(slog.DiscardHandler)
-	cfg := server.DefaultConfig()
+	cfg := config.Default()
 	srv := server.New(cfg, store.New(cfg.StoreConfig()), logger)
 	stop, err := startAdmin("", srv, srv.Solo(), logger)
 	require.NoError(t, err)

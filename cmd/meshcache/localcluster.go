@@ -16,14 +16,14 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/config"
 )
 
 // localClusterFlag is the flag that turns the binary into a local dev cluster.
 const localClusterFlag = "local-cluster"
 
 // localClusterUsage documents --local-cluster in --help; the flag is not a
-// setting of one node, so server.ParseConfig does not know it.
+// setting of one node, so config.Parse does not know it.
 const localClusterUsage = `  --local-cluster N
     	run a local dev cluster: N nodes in this process on ports --port .. --port+N-1
     	(7000.. when --port is not given), each joining the first; Ctrl-C stops them all
@@ -39,7 +39,7 @@ const maxLocalClusterNodes = 16
 
 // splitLocalCluster removes --local-cluster N (also -local-cluster,
 // --local-cluster=N) from args and returns N, or 0 when the flag is absent,
-// and the remaining arguments for server.ParseConfig.
+// and the remaining arguments for config.Parse.
 func splitLocalCluster(args []string) (int, []string, error) {
 	n := 0
 	rest := make([]string, 0, len(args))
@@ -75,14 +75,14 @@ func splitLocalCluster(args []string) (int, []string, error) {
 // (port+i+10000 unless --cluster-port was given), and every node but the
 // first joins the first by its cluster address. An admin address, when
 // set, moves up by one port per node too.
-func localClusterConfigs(base server.Config, n int) ([]server.Config, error) {
+func localClusterConfigs(base config.Config, n int) ([]config.Config, error) {
 	if !base.ClusterEnabled {
 		return nil, errors.New("--local-cluster runs a cluster: it needs cluster-enabled yes")
 	}
-	if base.Port == server.DefaultConfig().Port {
+	if base.Port == config.Default().Port {
 		base.Port = localClusterBasePort
 	}
-	cfgs := make([]server.Config, n)
+	cfgs := make([]config.Config, n)
 	var seed string
 	for i := range cfgs {
 		c := base
@@ -133,7 +133,7 @@ func clusterHost(bind string) string {
 // each leaves the gossip while the others still listen: stopping them all
 // at once would leave every node waiting out its leave timeout for peers
 // that are leaving too.
-func runLocalCluster(ctx context.Context, cfgs []server.Config, logger *slog.Logger) int {
+func runLocalCluster(ctx context.Context, cfgs []config.Config, logger *slog.Logger) int {
 	ctx, stopAll := context.WithCancel(ctx)
 	defer stopAll()
 	addrs := make([]string, len(cfgs))

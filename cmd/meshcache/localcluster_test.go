@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -40,7 +40,7 @@ func TestSplitLocalCluster(t *testing.T) {
 
 func TestLocalClusterConfigs(t *testing.T) {
 	t.Run("defaults", func(t *testing.T) {
-		cfgs, err := localClusterConfigs(server.DefaultConfig(), 3)
+		cfgs, err := localClusterConfigs(config.Default(), 3)
 		require.NoError(t, err)
 		require.Len(t, cfgs, 3)
 		for i, c := range cfgs {
@@ -54,7 +54,7 @@ func TestLocalClusterConfigs(t *testing.T) {
 		}
 	})
 	t.Run("explicit ports", func(t *testing.T) {
-		base := server.DefaultConfig()
+		base := config.Default()
 		base.Bind = "0.0.0.0"
 		base.Port = 8100
 		base.ClusterPort = 9100
@@ -71,7 +71,7 @@ func TestLocalClusterConfigs(t *testing.T) {
 		assert.Equal(t, []string{"10.0.0.1:16379"}, base.Join, "base config untouched")
 	})
 	t.Run("ports out of range", func(t *testing.T) {
-		base := server.DefaultConfig()
+		base := config.Default()
 		base.Port = 55535
 		_, err := localClusterConfigs(base, 2)
 		require.Error(t, err)

@@ -29,6 +29,7 @@ import (
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -46,7 +47,7 @@ func run(args []string) int {
 		fmt.Fprintln(os.Stderr, "meshcache:", err)
 		return 2
 	}
-	cfg, err := server.ParseConfig(args, os.LookupEnv, os.Stderr)
+	cfg, err := config.Parse(args, os.LookupEnv, os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		fmt.Fprint(os.Stderr, localClusterUsage)
 		return 0
@@ -83,7 +84,7 @@ func run(args []string) int {
 // and the admin port; no cluster port, no gossip. It serves until ctx is
 // cancelled or SHUTDOWN and returns the process exit code. There is
 // nothing to drain: a signal stops it at once.
-func serveStandalone(ctx context.Context, cfg server.Config, logger *slog.Logger) int {
+func serveStandalone(ctx context.Context, cfg config.Config, logger *slog.Logger) int {
 	st := store.New(cfg.StoreConfig())
 	srv := server.New(cfg, st, logger)
 	ln, err := net.Listen("tcp", cfg.Addr())
@@ -111,7 +112,7 @@ func serveStandalone(ctx context.Context, cfg server.Config, logger *slog.Logger
 // serveNode runs one node (store, server, cluster node, admin port) until
 // ctx is cancelled or SHUTDOWN, then leaves the cluster and stops it;
 // it returns the process exit code. The local dev cluster runs several.
-func serveNode(ctx context.Context, cfg server.Config, logger *slog.Logger) int {
+func serveNode(ctx context.Context, cfg config.Config, logger *slog.Logger) int {
 	st := store.New(cfg.StoreConfig())
 	srv := server.New(cfg, st, logger)
 	ln, err := net.Listen("tcp", cfg.Addr())
@@ -261,7 +262,7 @@ func stopSignals(ctx context.Context) {
 // the gossip and internode port binds on the client bind address; the
 // addresses gossiped to peers (and shown by CLUSTER NODES/SLOTS) use a
 // concrete IP even when the bind address is a wildcard.
-func clusterConfig(cfg server.Config, client *net.TCPAddr) (cluster.Config, error) {
+func clusterConfig(cfg config.Config, client *net.TCPAddr) (cluster.Config, error) {
 	host := cfg.Bind
 	advertise := host
 	if ip := net.ParseIP(host); host == "" || (ip != nil && ip.IsUnspecified()) {

@@ -18,8 +18,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/ring"
-	"github.com/meshcache/meshcache/server"
 	"github.com/meshcache/meshcache/server/admin"
+	"github.com/meshcache/meshcache/server/config"
 )
 
 // TestClusterEnabledSetting: cluster-enabled comes from the flag, the
@@ -28,14 +28,14 @@ import (
 func TestClusterEnabledSetting(t *testing.T) {
 	noEnv := func(string) (string, bool) { return "", false }
 	var out bytes.Buffer
-	cfg, err := server.ParseConfig(nil, noEnv, &out)
+	cfg, err := config.Parse(nil, noEnv, &out)
 	require.NoError(t, err)
 	assert.True(t, cfg.ClusterEnabled, "default: the cluster layer runs (a one-node cluster without --join)")
 
-	cfg, err = server.ParseConfig([]string{"--cluster-enabled", "no"}, noEnv, &out)
+	cfg, err = config.Parse([]string{"--cluster-enabled", "no"}, noEnv, &out)
 	require.NoError(t, err)
 	assert.False(t, cfg.ClusterEnabled)
-	cfg, err = server.ParseConfig([]string{"--cluster-enabled=yes"}, noEnv, &out)
+	cfg, err = config.Parse([]string{"--cluster-enabled=yes"}, noEnv, &out)
 	require.NoError(t, err)
 	assert.True(t, cfg.ClusterEnabled)
 
@@ -45,28 +45,28 @@ func TestClusterEnabledSetting(t *testing.T) {
 		}
 		return "", false
 	}
-	cfg, err = server.ParseConfig(nil, env, &out)
+	cfg, err = config.Parse(nil, env, &out)
 	require.NoError(t, err)
 	assert.False(t, cfg.ClusterEnabled, "MESHCACHE_CLUSTER_ENABLED")
-	cfg, err = server.ParseConfig([]string{"--cluster-enabled", "yes"}, env, &out)
+	cfg, err = config.Parse([]string{"--cluster-enabled", "yes"}, env, &out)
 	require.NoError(t, err)
 	assert.True(t, cfg.ClusterEnabled, "the flag wins over the environment")
 
 	file := filepath.Join(t.TempDir(), "meshcache.conf")
 	require.NoError(t, os.WriteFile(file, []byte("cluster-enabled no\nport 60000\n"), 0o600))
-	cfg, err = server.ParseConfig([]string{"--config", file}, noEnv, &out)
+	cfg, err = config.Parse([]string{"--config", file}, noEnv, &out)
 	require.NoError(t, err, "a standalone node needs no cluster port, so port+10000 past 65535 is fine")
 	assert.False(t, cfg.ClusterEnabled, "config file")
 
-	_, err = server.ParseConfig([]string{"--cluster-enabled", "maybe"}, noEnv, &out)
+	_, err = config.Parse([]string{"--cluster-enabled", "maybe"}, noEnv, &out)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "argument must be 'yes' or 'no'")
 
-	_, err = server.ParseConfig([]string{"--cluster-enabled", "no", "--join", "10.0.0.1:16379"}, noEnv, &out)
+	_, err = config.Parse([]string{"--cluster-enabled", "no", "--join", "10.0.0.1:16379"}, noEnv, &out)
 	require.Error(t, err)
 	assert.Equal(t, "join: a node with cluster-enabled no is standalone and joins no cluster; drop join or set cluster-enabled yes", err.Error())
 
-	base := server.DefaultConfig()
+	base := config.Default()
 	base.ClusterEnabled = false
 	_, err = localClusterConfigs(base, 3)
 	require.Error(t, err)

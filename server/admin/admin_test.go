@@ -24,6 +24,7 @@ import (
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -221,7 +222,7 @@ func TestAdminHealthzReadyzAndPage(t *testing.T) {
 // TestReadyzFollowsServerLifecycle: not ready before the RESP port
 // listens, ready while it serves, not ready once it is closing.
 func TestReadyzFollowsServerLifecycle(t *testing.T) {
-	cfg := server.DefaultConfig()
+	cfg := config.Default()
 	srv := server.New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	admin := New(srv, srv.Solo(), slog.New(slog.DiscardHandler))
 	readyz := func() (int, string) {

@@ -17,6 +17,7 @@ import (
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
@@ -33,7 +34,7 @@ type testServer struct {
 // startServer serves a standalone server until the test ends.
 func startServer(t *testing.T) *testServer {
 	t.Helper()
-	cfg := server.DefaultConfig()
+	cfg := config.Default()
 	cfg.Port = 0
 	srv := server.New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
@@ -137,7 +138,7 @@ func startReplNodes(t *testing.T, n, replicas int) []*clusterNode {
 // cluster of seeds; it stops when the test ends.
 func startClusterNode(t *testing.T, seeds []string, replicas int) *clusterNode {
 	t.Helper()
-	cfg := server.DefaultConfig()
+	cfg := config.Default()
 	cfg.Port = 0
 	cfg.Replicas = replicas
 	st := store.New(cfg.StoreConfig())
