@@ -15,6 +15,7 @@ import (
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/server/topology"
 	"github.com/meshcache/meshcache/store"
@@ -70,7 +71,7 @@ func TestClusterHandlersRenderTopology(t *testing.T) {
 		require.NoError(t, tbl.SetOwners(uint16(sl), owners...))
 	}
 
-	cfg := DefaultConfig()
+	cfg := config.Default()
 	s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	f := topoFake{Node: s.solo, id: b, tbl: tbl, members: members}
 	s.SetCluster(Cluster{Router: f, Membership: f, Health: f, Replicas: f})
