@@ -81,7 +81,7 @@ func newEntry(cmd *Command, parent *entry) *entry {
 	if e.rangeKeys && e.lastKey == e.firstKey {
 		e.oneKey = e.firstKey
 	}
-	if e.multiShard && !mergeable(cmd) {
+	if e.multiShard && !cmd.Mergeable() {
 		panic(fmt.Sprintf("command table: %q is multi_shard with response policy %q, which scatter cannot merge", cmd.Name, cmd.ResponsePolicy()))
 	}
 	if _, ok := splitSpec(cmd); e.multiShard && !ok {
