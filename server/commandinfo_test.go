@@ -8,9 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
-	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -73,42 +71,6 @@ func TestDerivedDispatchFacts(t *testing.T) {
 	assert.ElementsMatch(t, []string{"mget", "mset", "del", "unlink", "exists", "touch"}, split)
 	assert.Equal(t, map[string]string{"mget": "", "mset": "all_succeeded", "del": "agg_sum", "unlink": "agg_sum",
 		"exists": "agg_sum", "touch": "agg_sum"}, merge)
-}
-
-// TestMergeReplies merges split replies by the response policy.
-func TestMergeReplies(t *testing.T) {
-	parts := func(replies ...string) []*scatterPart {
-		var out []*scatterPart
-		for i, r := range replies {
-			out = append(out, &scatterPart{owner: "n", reply: []byte(r), idx: []int{i}})
-		}
-		return out
-	}
-	cases := []struct {
-		tips  []string
-		parts []*scatterPart
-		want  string
-		err   bool
-	}{
-		{[]string{commands.TipMultiShard}, parts("*1\r\n$1\r\na\r\n", "*1\r\n$-1\r\n"), "*2\r\n$1\r\na\r\n$-1\r\n", false},
-		{[]string{commands.TipMultiShard, commands.TipAllSucceeded}, parts("+OK\r\n", "+OK\r\n"), "+OK\r\n", false},
-		{[]string{commands.TipMultiShard, commands.TipAllSucceeded}, parts("+OK\r\n", ":1\r\n"), "", true},
-		{[]string{commands.TipMultiShard, commands.TipAggSum}, parts(":2\r\n", ":3\r\n"), ":5\r\n", false},
-		{[]string{commands.TipMultiShard, commands.TipAggSum}, parts(":2\r\n", "+OK\r\n"), "", true},
-		{[]string{commands.TipMultiShard, commands.TipAggMin}, parts(":2\r\n", ":3\r\n"), "", true},
-	}
-	for _, tc := range cases {
-		var r resp.Reply
-		err := mergeReplies(&r, &Command{Name: "x", Tips: tc.tips}, tc.parts, len(tc.parts))
-		if tc.err {
-			assert.Error(t, err, "%v", tc.tips)
-			continue
-		}
-		require.NoError(t, err, "%v", tc.tips)
-		assert.Equal(t, tc.want, string(r.Bytes()), "%v", tc.tips)
-	}
-	assert.False(t, mergeable(&Command{Tips: []string{commands.TipMultiShard, commands.TipAggMin}}))
-	assert.True(t, mergeable(&Command{Tips: []string{commands.TipMultiShard}}))
 }
 
 // TestHelpFromTable checks HELP replies generated from the subcommands'

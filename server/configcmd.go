@@ -131,9 +131,9 @@ func configSetError(name, reason string) string {
 func configResetStat(c *Call) {
 	s := c.Server
 	for _, e := range s.sorted {
-		e.stats.reset()
+		e.stats.Reset()
 		for _, sub := range e.sorted {
-			sub.stats.reset()
+			sub.stats.Reset()
 		}
 	}
 	s.stats.connectionsReceived.Store(0)

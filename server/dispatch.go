@@ -123,7 +123,7 @@ func (s *Server) reclaim() bool {
 // reject answers a command refused before it ran and, inside MULTI, dooms
 // the transaction.
 func (s *Server) reject(c *Client, e *entry, msg string) {
-	e.stats.rejected.Add(1)
+	e.stats.Rejected.Add(1)
 	c.reply.Error(msg)
 	c.flagMulti()
 }
@@ -183,9 +183,9 @@ func (s *Server) call(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx 
 	}
 	end := c.cmdEnd()
 	dur := end.Sub(start)
-	e.stats.record(int64(dur / time.Microsecond))
+	e.stats.Record(int64(dur / time.Microsecond))
 	if c.reply.Len() > mark && c.reply.Bytes()[mark] == '-' {
-		e.stats.failed.Add(1)
+		e.stats.Failed.Add(1)
 	}
 	if limit := s.lim.slowerThan.Load(); limit >= 0 && int64(dur/time.Microsecond) >= limit && !e.skipSlowlog() {
 		if maxLen := int(s.lim.slowlogMaxLen.Load()); maxLen > 0 {

@@ -250,12 +250,12 @@ func (s *Server) eachCommand(f func(*entry)) {
 
 func (s *Server) infoCommandStats(b *strings.Builder) {
 	line := func(e *entry) {
-		calls := e.stats.calls()
-		rejected, failed := e.stats.rejected.Load(), e.stats.failed.Load()
+		calls := e.stats.Calls()
+		rejected, failed := e.stats.Rejected.Load(), e.stats.Failed.Load()
 		if calls == 0 && rejected == 0 && failed == 0 {
 			return
 		}
-		usec := e.stats.usec.Load()
+		usec := e.stats.Usec.Load()
 		per := 0.0
 		if calls > 0 {
 			per = float64(usec) / float64(calls)
@@ -276,12 +276,12 @@ var latencyPercentiles = []struct {
 // infoLatencyStats: Redis 7's latencystats section, one line per command
 // called at least once, e.g.
 // latency_percentiles_usec_get:p50=1.000,p99=2.000,p99.9=3.500. The
-// figures come from the power-of-two buckets of cmdStats (see
+// figures come from the power-of-two buckets of cmdstats.Counters (see
 // latencyCounts.percentile for their precision), not from an HDR histogram.
 func (s *Server) infoLatencyStats(b *strings.Builder) {
 	line := func(e *entry) {
-		l := e.stats.latencySnapshot()
-		if l.total() == 0 {
+		l := e.stats.Latency()
+		if l.Total() == 0 {
 			return
 		}
 		b.WriteString("latency_percentiles_usec_" + e.Name + ":")
@@ -289,7 +289,7 @@ func (s *Server) infoLatencyStats(b *strings.Builder) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			fmt.Fprintf(b, "%s=%.3f", q.name, l.percentile(q.p))
+			fmt.Fprintf(b, "%s=%.3f", q.name, l.Percentile(q.p))
 		}
 		b.WriteString("\r\n")
 	}

@@ -1,16 +1,12 @@
 package server
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
-	"strconv"
 	"sync"
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
-	"github.com/meshcache/meshcache/server/resp"
 )
 
 // Multi-key commands whose keys live on several nodes (MGET, MSET, DEL,
@@ -113,126 +109,12 @@ func (s *Server) scatter(c *Client, e *entry, args [][]byte, t *ring.Table) {
 			return
 		}
 	}
-	if err := mergeReplies(&c.reply, e.Command, parts, nkeys); err != nil {
+	merged := make([]commands.Part, len(parts))
+	for i, p := range parts {
+		merged[i] = commands.Part{From: string(p.owner), Reply: p.reply, Keys: p.idx}
+	}
+	if err := e.MergeReplies(&c.reply, merged, nkeys); err != nil {
 		s.log.Error("merge split command", "cmd", e.Name, "err", err)
 		c.reply.Error(fmt.Sprintf(errInternalFormat, e.Name))
 	}
-}
-
-// mergeable reports whether mergeReplies can merge the parts of cmd, a
-// request_policy:multi_shard command, by its response policy.
-func mergeable(cmd *Command) bool {
-	switch cmd.ResponsePolicy() {
-	case "", "all_succeeded", "agg_sum":
-		return true
-	}
-	return false
-}
-
-// mergeReplies writes the merged reply of a split command by its
-// response_policy tip: none (MGET) concatenates the parts' arrays in key
-// order, all_succeeded (MSET) answers +OK when every part did, agg_sum
-// (DEL UNLINK EXISTS TOUCH) adds the parts' integers.
-func mergeReplies(r *resp.Reply, cmd *Command, parts []*scatterPart, nkeys int) error {
-	switch cmd.ResponsePolicy() {
-	case "":
-		elems := make([][]byte, nkeys)
-		for _, p := range parts {
-			items, err := splitArray(p.reply)
-			if err != nil {
-				return fmt.Errorf("reply of %s: %w", p.owner, err)
-			}
-			if len(items) != len(p.idx) {
-				return fmt.Errorf("reply of %s: %d values for %d keys", p.owner, len(items), len(p.idx))
-			}
-			for j, it := range items {
-				elems[p.idx[j]] = it
-			}
-		}
-		r.Array(nkeys)
-		for _, el := range elems {
-			r.Raw(el)
-		}
-	case "all_succeeded":
-		for _, p := range parts {
-			if !bytes.Equal(p.reply, []byte("+OK\r\n")) {
-				return fmt.Errorf("reply of %s: %q, want +OK", p.owner, p.reply)
-			}
-		}
-		r.OK()
-	case "agg_sum":
-		var sum int64
-		for _, p := range parts {
-			n, err := parseInteger(p.reply)
-			if err != nil {
-				return fmt.Errorf("reply of %s: %w", p.owner, err)
-			}
-			sum += n
-		}
-		r.Int(sum)
-	default:
-		return fmt.Errorf("response policy %q cannot be merged", cmd.ResponsePolicy())
-	}
-	return nil
-}
-
-// parseInteger reads a whole RESP integer reply (":n\r\n").
-func parseInteger(b []byte) (int64, error) {
-	if len(b) < 4 || b[0] != ':' || !bytes.HasSuffix(b, []byte("\r\n")) {
-		return 0, fmt.Errorf("not an integer reply: %q", truncate(b, 64))
-	}
-	return strconv.ParseInt(string(b[1:len(b)-2]), 10, 64)
-}
-
-// splitArray splits a whole RESP array reply of bulk strings and nulls
-// (MGET's) into the raw bytes of each element.
-func splitArray(b []byte) ([][]byte, error) {
-	n, rest, err := readHeader(b, '*')
-	if err != nil {
-		return nil, err
-	}
-	items := make([][]byte, 0, n)
-	for i := 0; i < n; i++ {
-		var size int
-		switch {
-		case len(rest) >= 3 && rest[0] == '_': // RESP3 null
-			size = 3
-		case len(rest) > 0 && rest[0] == '$':
-			l, after, err := readHeader(rest, '$')
-			if err != nil {
-				return nil, err
-			}
-			size = len(rest) - len(after)
-			if l >= 0 {
-				size += l + 2
-			}
-		default:
-			return nil, fmt.Errorf("element %d: not a bulk string", i)
-		}
-		if size > len(rest) {
-			return nil, fmt.Errorf("element %d truncated", i)
-		}
-		items = append(items, rest[:size:size])
-		rest = rest[size:]
-	}
-	if len(rest) != 0 {
-		return nil, errors.New("trailing bytes after the array")
-	}
-	return items, nil
-}
-
-// readHeader reads a "<kind><n>\r\n" line and returns n and what follows.
-func readHeader(b []byte, kind byte) (int, []byte, error) {
-	if len(b) == 0 || b[0] != kind {
-		return 0, nil, fmt.Errorf("want %q reply, have %q", kind, truncate(b, 64))
-	}
-	end := bytes.Index(b, []byte("\r\n"))
-	if end < 0 {
-		return 0, nil, errors.New("header line truncated")
-	}
-	n, err := strconv.Atoi(string(b[1:end]))
-	if err != nil {
-		return 0, nil, fmt.Errorf("header %q: %w", b[:end], err)
-	}
-	return n, b[end+2:], nil
 }

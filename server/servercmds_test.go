@@ -106,7 +106,7 @@ func TestOOM(t *testing.T) {
 	})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "EXECABORT")
-	rejected := ts.srv.commands["set"].stats.rejected.Load()
+	rejected := ts.srv.commands["set"].stats.Rejected.Load()
 	require.GreaterOrEqual(t, rejected, int64(2))
 	require.NoError(t, c.ConfigSet(ctx, "maxmemory", "0").Err())
 	require.NoError(t, c.Set(ctx, "a", "1", 0).Err())

@@ -2,10 +2,10 @@ package server
 
 import (
 	"fmt"
-	"math/bits"
 	"sort"
 	"strings"
-	"sync/atomic"
+
+	"github.com/meshcache/meshcache/server/cmdstats"
 )
 
 // entry is a Command as the dispatcher uses it: the table's definition plus
@@ -43,56 +43,7 @@ type entry struct {
 	// range names exactly one (GET, SET, INCR, HSET ...), else 0.
 	oneKey int
 
-	stats cmdStats
-}
-
-// cmdStats are the counters of one command (INFO commandstats and
-// latencystats, the metrics' latency histogram). Updated with atomics by
-// every connection goroutine.
-type cmdStats struct {
-	usec     atomic.Int64
-	rejected atomic.Int64 // refused before running (arity, NOAUTH, OOM ...)
-	failed   atomic.Int64 // ran and replied with an error
-	// latency counts calls by duration: latency[i] the calls that took at
-	// most 2^i µs (and more than 2^(i-1)), the last one those slower than
-	// 2^(latencyBuckets-2) µs. Not cumulative, so one add per call; their
-	// sum is the calls count, which therefore needs no counter of its own.
-	latency [latencyBuckets]atomic.Int64
-}
-
-// latencyBuckets is the number of latency counters of a command: upper
-// bounds 1 µs, 2 µs ... 2^20 µs (about 1 s), then one for anything slower.
-const latencyBuckets = 22
-
-// latencyBucket returns the index of the counter a call of usec
-// microseconds goes to: the smallest i with usec <= 2^i, capped at the
-// overflow counter.
-func latencyBucket(usec int64) int {
-	if usec <= 1 {
-		return 0
-	}
-	return min(bits.Len64(uint64(usec-1)), latencyBuckets-1)
-}
-
-// record counts one call that ran for usec microseconds: two atomic adds.
-func (s *cmdStats) record(usec int64) {
-	s.usec.Add(usec)
-	s.latency[latencyBucket(usec)].Add(1)
-}
-
-// calls returns the number of calls recorded (the sum of the buckets).
-func (s *cmdStats) calls() int64 {
-	l := s.latencySnapshot()
-	return l.total()
-}
-
-func (s *cmdStats) reset() {
-	s.usec.Store(0)
-	s.rejected.Store(0)
-	s.failed.Store(0)
-	for i := range s.latency {
-		s.latency[i].Store(0)
-	}
+	stats cmdstats.Counters
 }
 
 // hasKeys reports whether the command names keys in its arguments (it has
@@ -130,7 +81,7 @@ func newEntry(cmd *Command, parent *entry) *entry {
 	if e.rangeKeys && e.lastKey == e.firstKey {
 		e.oneKey = e.firstKey
 	}
-	if e.multiShard && !mergeable(cmd) {
+	if e.multiShard && !cmd.Mergeable() {
 		panic(fmt.Sprintf("command table: %q is multi_shard with response policy %q, which scatter cannot merge", cmd.Name, cmd.ResponsePolicy()))
 	}
 	if _, ok := splitSpec(cmd); e.multiShard && !ok {

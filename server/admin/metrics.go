@@ -8,6 +8,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/cmdstats"
 )
 
 // metricsCollector exports a node's counters to Prometheus. It keeps no
@@ -275,12 +276,12 @@ func boolValue(b bool) float64 {
 
 // histogram makes the Prometheus histogram of command cmd from its latency
 // buckets l, whose run times add up to usec microseconds.
-func histogram(cmd string, l *server.LatencyCounts, usec int64) prometheus.Metric {
+func histogram(cmd string, l *cmdstats.Latency, usec int64) prometheus.Metric {
 	buckets := make(map[float64]uint64, len(l)-1)
 	var cum uint64
 	for i := range len(l) - 1 {
 		cum += uint64(l[i])
-		buckets[server.LatencyBound(i)*float64(time.Microsecond)/float64(time.Second)] = cum
+		buckets[cmdstats.Bound(i)*float64(time.Microsecond)/float64(time.Second)] = cum
 	}
 	cum += uint64(l[len(l)-1])
 	return prometheus.MustNewConstHistogram(descCmdLatency, cum, float64(usec)/1e6, buckets, cmd)

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/cmdstats"
 )
 
 // histogramOf returns the histogram series of family name labelled cmd.
@@ -60,14 +60,14 @@ func TestMetricsLatencyHistogram(t *testing.T) {
 		h := histogramOf(t, fams, "meshcache_command_duration_seconds", tc.cmd)
 		assert.Equal(t, tc.calls, h.GetSampleCount(), tc.cmd)
 		assert.GreaterOrEqual(t, h.GetSampleSum(), 0.0)
-		require.Len(t, h.GetBucket(), len(server.LatencyCounts{}), "1 µs .. 2^20 µs, then +Inf")
+		require.Len(t, h.GetBucket(), len(cmdstats.Latency{}), "1 µs .. 2^20 µs, then +Inf")
 		prev := uint64(0)
-		for i, b := range h.GetBucket()[:len(server.LatencyCounts{})-1] {
+		for i, b := range h.GetBucket()[:len(cmdstats.Latency{})-1] {
 			assert.InDelta(t, math.Ldexp(1e-6, i), b.GetUpperBound(), 1e-12)
 			assert.GreaterOrEqual(t, b.GetCumulativeCount(), prev, "cumulative")
 			prev = b.GetCumulativeCount()
 		}
-		last := h.GetBucket()[len(server.LatencyCounts{})-1]
+		last := h.GetBucket()[len(cmdstats.Latency{})-1]
 		assert.True(t, math.IsInf(last.GetUpperBound(), 1))
 		assert.Equal(t, tc.calls, last.GetCumulativeCount())
 		assert.LessOrEqual(t, prev, tc.calls)
