@@ -107,7 +107,7 @@ func configSet(c *Call) {
 		s.cluster.SetMigrationRate(next.MigrationRate)
 	}
 	if next.SlowlogMaxLen < prev.SlowlogMaxLen {
-		s.slowlog.trim(next.SlowlogMaxLen)
+		s.slowlog.Trim(next.SlowlogMaxLen)
 	}
 	for _, p := range changed {
 		s.log.Info("config set", slog.String("name", p.Name()), slog.String("value", redactValue(p, &next)))
@@ -142,7 +142,7 @@ func configResetStat(c *Call) {
 	s.stats.netInputBytes.Store(0)
 	s.stats.netOutputBytes.Store(0)
 	s.stats.unexpectedErrors.Store(0)
-	s.slowlog.reset()
+	s.slowlog.Reset()
 	s.store.ResetStats()
 	c.Reply.OK()
 }

@@ -31,6 +31,7 @@ import (
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/gctune"
+	"github.com/meshcache/meshcache/server/slowlog"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -60,7 +61,7 @@ type Server struct {
 	nclients  atomic.Int64
 	nextID    atomic.Uint64
 
-	slowlog serverSlowlog // the slow log (server/slowlog); safe for concurrent use
+	slowlog slowlog.Log // the slow log; safe for concurrent use
 	stats   serverStats
 
 	// cluster is the node's cluster membership (node.go), the one-node

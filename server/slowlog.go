@@ -3,18 +3,7 @@ package server
 import (
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
-	"github.com/meshcache/meshcache/server/slowlog"
 )
-
-// serverSlowlog is the server's slow log (server/slowlog) under the method
-// names the CONFIG commands call.
-type serverSlowlog struct{ slowlog.Log }
-
-// trim applies a smaller slowlog-max-len at once.
-func (l *serverSlowlog) trim(maxLen int) { l.Trim(maxLen) }
-
-// reset drops every entry (CONFIG RESETSTAT).
-func (l *serverSlowlog) reset() { l.Reset() }
 
 // slowlogCommand: SLOWLOG GET [count] | LEN | RESET | HELP.
 func slowlogGet(c *Call) {
