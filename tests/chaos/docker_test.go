@@ -284,6 +284,20 @@ func (c *dockerCluster) replStats(ctx context.Context, nodes []*node) (map[strin
 	return sum, nil
 }
 
+// allSettled reports whether every node answers INFO cluster with
+// cluster_settled:1.
+func (c *dockerCluster) allSettled(ctx context.Context) bool {
+	for _, n := range c.nodes {
+		cctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		s, err := n.client.Info(cctx, "cluster").Result()
+		cancel()
+		if err != nil || parseFields(s)["cluster_settled"] != "1" {
+			return false
+		}
+	}
+	return true
+}
+
 // replNote renders the replica-ack counters summed over nodes.
 func (c *dockerCluster) replNote(ctx context.Context, nodes []*node) string {
 	st, err := c.replStats(ctx, nodes)
@@ -464,10 +478,12 @@ func (c *dockerCluster) layout(ctx context.Context, from *node) string {
 const settleTimeout = 120 * time.Second
 
 // settle waits up to d for the steady state the guarantees are about:
-// every node leads slots (the coordinator moves slots to new members by
-// handoff, batch by batch), no slot is degraded (each has a replica in
-// sync) and no replica is still syncing. A cluster that does not get there
-// still runs the test, with the state logged.
+// every node reports cluster_settled:1 (its routing table is the target
+// placement, no slot migrates: the join's handoffs are done, so a fault
+// does not land in the middle of a rebalance), every node leads slots, no
+// slot is degraded (each has a replica in sync) and no replica is still
+// syncing. A cluster that does not get there still runs the test, with the
+// state logged.
 func (c *dockerCluster) settle(ctx context.Context, d time.Duration) {
 	c.t.Helper()
 	start := time.Now()
@@ -480,6 +496,7 @@ func (c *dockerCluster) settle(ctx context.Context, d time.Duration) {
 		}
 		st, err := c.replStats(ctx, c.nodes)
 		done = done && err == nil && st["slots_degraded"] == 0 && st["slots_replica_syncing"] == 0
+		done = done && c.allSettled(ctx)
 		if done || time.Now().After(deadline) || ctx.Err() != nil {
 			verb := "settled"
 			if !done {
