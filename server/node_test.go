@@ -1,13 +1,10 @@
 package server
 
 import (
-	"context"
 	"log/slog"
-	"net"
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -65,21 +62,7 @@ func TestSoloAsClusterOfOne(t *testing.T) {
 	cfg.ReplicaAck = "all"
 	s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	s.SetCluster(ClusterOf(oneNodeCluster{s.solo}))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case err := <-done:
-			assert.NoError(t, err)
-		case <-time.After(10 * time.Second):
-			t.Error("server did not stop")
-		}
-	})
-	ts := &testServer{srv: s, addr: ln.Addr().String()}
+	ts := serveTest(t, s)
 	c := ts.client(t, 2)
 	tctx := testCtx(t)
 
@@ -88,7 +71,7 @@ func TestSoloAsClusterOfOne(t *testing.T) {
 	assert.Equal(t, []any{"1", "2", "3"}, c.MGet(tctx, "a", "b", "c").Val())
 	assert.EqualValues(t, 0, c.Do(tctx, "WAIT", "1", "0").Val(), "no replica applied anything")
 	assert.EqualValues(t, 0, s.repl.ackWaits.Load(), "no batch waited: no slot has a replica")
-	err = c.Rename(tctx, "a", "b").Err()
+	err := c.Rename(tctx, "a", "b").Err()
 	require.Error(t, err)
 	assert.Equal(t, errCrossSlot, err.Error(), "a cluster of one keeps Redis Cluster's rules")
 	res, err := c.TxPipelined(tctx, func(p redis.Pipeliner) error {

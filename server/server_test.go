@@ -63,7 +63,13 @@ func startServer(t testing.TB, configure func(*config.Config)) *testServer {
 		configure(&cfg)
 	}
 	st := store.New(cfg.StoreConfig())
-	srv := New(cfg, st, slog.New(slog.DiscardHandler))
+	return serveTest(t, New(cfg, st, slog.New(slog.DiscardHandler)))
+}
+
+// serveTest serves srv on a free loopback port until the test ends, then
+// stops it and checks that Serve returned cleanly.
+func serveTest(t testing.TB, srv *Server) *testServer {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
