@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -55,44 +54,10 @@ func appendEcho(b []byte, resp3 bool, args [][]byte) []byte {
 }
 
 // testLogger logs through t while the test runs (level from
-// MESHCACHE_TEST_LOG: debug, info; default warn) and drops lines after it.
-func testLogger(t *testing.T) *slog.Logger {
-	level := slog.LevelWarn
-	switch os.Getenv("MESHCACHE_TEST_LOG") {
-	case "debug":
-		level = slog.LevelDebug
-	case "info":
-		level = slog.LevelInfo
-	}
-	w := &testWriter{t: t}
-	t.Cleanup(w.stop) // registered first, so it runs after the nodes close
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: level}))
-}
+// MESHCACHE_TEST_LOG) and drops lines after it.
+func testLogger(t *testing.T) *slog.Logger { return testenv.Logger(t) }
 
 func discardLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
-
-type testWriter struct {
-	mu   sync.Mutex // guards done
-	t    *testing.T
-	done bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(string(p[:len(p)-1]))
-	}
-	return len(p), nil
-}
-
-func (w *testWriter) stop() {
-	w.mu.Lock()
-	w.done = true
-	w.mu.Unlock()
-}
-
-var _ io.Writer = (*testWriter)(nil)
 
 // clientPorts numbers the (gossiped, never bound) client addresses.
 var clientPorts atomic.Int32

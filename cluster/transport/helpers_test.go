@@ -2,51 +2,20 @@ package transport
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
-	"os"
-	"runtime"
-	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // TestMain fails the package if goroutines of this package outlive the
 // tests: every endpoint, server, client and connection must stop when
 // closed.
 func TestMain(m *testing.M) {
-	code := m.Run()
-	if code == 0 {
-		if leaked := waitNoLeaks(10 * time.Second); leaked != "" {
-			fmt.Fprintf(os.Stderr, "goroutines leaked by package transport:\n%s\n", leaked)
-			code = 1
-		}
-	}
-	os.Exit(code)
-}
-
-func waitNoLeaks(d time.Duration) string {
-	deadline := time.Now().Add(d)
-	for {
-		buf := make([]byte, 1<<20)
-		buf = buf[:runtime.Stack(buf, true)]
-		var leaked []string
-		for _, g := range strings.Split(string(buf), "\n\n") {
-			if strings.Contains(g, "cluster/transport.(") && !strings.Contains(g, "transport.TestMain") && !strings.Contains(g, "transport.waitNoLeaks") {
-				leaked = append(leaked, g)
-			}
-		}
-		if len(leaked) == 0 {
-			return ""
-		}
-		if time.Now().After(deadline) {
-			return strings.Join(leaked, "\n\n")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testenv.RunCheckingLeaks(m, "transport", "cluster/transport.(")
 }
 
 // serveEndpoint starts e with an RPC server that answers pings with the
@@ -69,34 +38,8 @@ func serveEndpoint(t *testing.T, e Endpoint, faults *Faults, key []byte) *Client
 	return client
 }
 
-// testLogger logs through t while the test runs (warnings and up) and
-// drops lines after it.
-func testLogger(t *testing.T) *slog.Logger {
-	w := &testWriter{t: t}
-	t.Cleanup(w.stop)
-	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelWarn}))
-}
-
-type testWriter struct {
-	mu   sync.Mutex // guards done
-	t    *testing.T
-	done bool
-}
-
-func (w *testWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if !w.done {
-		w.t.Log(string(p[:len(p)-1]))
-	}
-	return len(p), nil
-}
-
-func (w *testWriter) stop() {
-	w.mu.Lock()
-	w.done = true
-	w.mu.Unlock()
-}
+// testLogger logs through t while the test runs and drops lines after it.
+func testLogger(t *testing.T) *slog.Logger { return testenv.Logger(t) }
 
 // testCtx returns a context that ends at the test's deadline minus a margin,
 // or after d when the test has no deadline.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,5 +74,25 @@ func TestStartRedis(t *testing.T) {
 		require.NoError(t, err)
 		assert.Contains(t, info, "cluster_enabled:1")
 		require.NoError(t, c.Close())
+	}
+}
+
+// leakyMarker blocks until stop is closed: a goroutine the leak check must see.
+func leakyMarker(stop <-chan struct{}) { <-stop }
+
+// TestWaitNoLeaksSeesAGoroutine: a goroutine running code under a watched
+// prefix is reported while it runs, and not after it ended.
+func TestWaitNoLeaksSeesAGoroutine(t *testing.T) {
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() { defer close(done); leakyMarker(stop) }()
+	leaked := waitNoLeaks(50*time.Millisecond, []string{"testenv.leakyMarker("})
+	if !strings.Contains(leaked, "leakyMarker") {
+		t.Fatalf("a running goroutine was not reported: %q", leaked)
+	}
+	close(stop)
+	<-done
+	if leaked := waitNoLeaks(5*time.Second, []string{"testenv.leakyMarker("}); leaked != "" {
+		t.Fatalf("an ended goroutine was reported: %q", leaked)
 	}
 }
