@@ -77,15 +77,21 @@ func TestStartRedis(t *testing.T) {
 	}
 }
 
-// leakyMarker blocks until stop is closed: a goroutine the leak check must see.
-func leakyMarker(stop <-chan struct{}) { <-stop }
+// leakyMarker says it runs, then blocks until stop is closed: a goroutine
+// the leak check must see.
+//
+//go:noinline
+func leakyMarker(running chan<- struct{}, stop <-chan struct{}) {
+	close(running)
+	<-stop
+}
 
 // TestWaitNoLeaksSeesAGoroutine: a goroutine running code under a watched
 // prefix is reported while it runs, and not after it ended.
 func TestWaitNoLeaksSeesAGoroutine(t *testing.T) {
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() { defer close(done); leakyMarker(stop) }()
+	running, stop, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+	go func() { defer close(done); leakyMarker(running, stop) }()
+	<-running // before this, the goroutine may not have reached leakyMarker
 	leaked := waitNoLeaks(50*time.Millisecond, []string{"testenv.leakyMarker("})
 	if !strings.Contains(leaked, "leakyMarker") {
 		t.Fatalf("a running goroutine was not reported: %q", leaked)
