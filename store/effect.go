@@ -207,8 +207,8 @@ func (tx *Tx) apply(e Effect) error {
 }
 
 // SnapshotSlot calls fn with effects that rebuild every live key of slot
-// from nothing (SET with PXAT for strings; DEL, HSETs and PEXPIREAT for
-// hashes), under the slot's lock, until fn returns false. It is the
+// from nothing (SET with PXAT for strings; DEL, the collection's rebuild
+// effects and PEXPIREAT for collections), under the slot's lock, until fn returns false. It is the
 // snapshot half of a slot transfer; the effects alias store memory and are
 // valid only during fn, which must not call into the store.
 func (s *Store) SnapshotSlot(slot uint16, fn func(e Effect) bool) {
@@ -245,12 +245,7 @@ func (s *Store) snapshotLocked(sl *slot, slot uint16, fn func(e Effect) bool) {
 		if !fn(Effect{Kind: EffectDel, Slot: slot, Key: key}) {
 			return
 		}
-		more := true
-		t.hashes[hashNum(a, off)].each(func(f, v string) bool {
-			more = fn(Effect{Kind: EffectHSet, Slot: slot, Key: key, Field: bytesOf(f), Value: bytesOf(v)})
-			return more
-		})
-		if !more {
+		if !t.obj(off).rebuild(slot, key, fn) {
 			return
 		}
 		if exp != 0 && !fn(Effect{Kind: EffectExpire, Slot: slot, Key: key, ExpireAt: exp}) {

@@ -2,8 +2,7 @@ package store
 
 import "unsafe"
 
-// Hashes are ordinary Go values: a hashObj per hash key, held in its slot's
-// table.hashes and named by number from the key's arena entry.
+// A hash is a hashObj, one of the store's collections (object.go).
 //
 // Fields live in a dense slice in insertion order; a map gives a field's
 // position. HSCAN cursors are positions, and the scheme keeps Redis's
@@ -196,8 +195,11 @@ func (h *hashObj) scan(cursor uint64, count int, fn func(f, v string)) uint64 {
 	return uint64(h.gen)<<32 | uint64(i)
 }
 
+func (h *hashObj) typ() Type   { return TypeHash }
+func (h *hashObj) length() int { return h.live }
+
 // clone returns a deep copy with the holes closed.
-func (h *hashObj) clone() *hashObj {
+func (h *hashObj) clone() object {
 	c := &hashObj{pos: make(map[string]int32, h.live), fields: make([]hfield, 0, h.live), table: h.table}
 	for _, fl := range h.fields {
 		if fl.used {
@@ -213,57 +215,14 @@ func (h *hashObj) clone() *hashObj {
 // bytesOf returns s's bytes without copying; callers must not modify them.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
-// hashNum returns the hash number a hash entry's value holds.
-func hashNum(a []byte, off uint32) uint32 { return le.Uint32(eVal(a, off)) }
-
-// addHash stores h in the table and returns its number.
-func (t *table) addHash(h *hashObj) uint32 {
-	t.hashBytes += h.bytes()
-	if n := len(t.freeHashes); n > 0 {
-		num := t.freeHashes[n-1]
-		t.freeHashes = t.freeHashes[:n-1]
-		t.hashes[num] = h
-		return num
-	}
-	t.hashes = append(t.hashes, h)
-	return uint32(len(t.hashes) - 1)
-}
-
-// takeHash removes hash num from the table and returns it.
-func (t *table) takeHash(num uint32) *hashObj {
-	h := t.hashes[num]
-	t.hashBytes -= h.bytes()
-	t.hashes[num] = nil
-	t.freeHashes = append(t.freeHashes, num)
-	return h
-}
-
-// freeHash drops hash num.
-func (t *table) freeHash(num uint32) { t.takeHash(num) }
-
-// reattach makes the entry at off (whose hash was taken) hold h again.
-func (t *table) reattach(off uint32, h *hashObj) {
-	le.PutUint32(t.arena[off+hdrSize+eKeyLen(t.arena, off):], t.addHash(h))
-	t.arena[off+hdrType] = byte(TypeHash)
-}
-
 // hashAt returns key's hash for reading: nil when missing, ErrWrongType
-// when key holds a string.
+// when key holds another type.
 func (tx *Tx) hashAt(key []byte) (*hashObj, error) {
-	sl, h, err := tx.at(key)
-	if err != nil {
+	o, err := tx.readObject(key, TypeHash)
+	if o == nil || err != nil {
 		return nil, err
 	}
-	off, ok := tx.read(sl, key, h)
-	if !ok {
-		return nil, nil
-	}
-	t := sl.t
-	if eType(t.arena, off) != TypeHash {
-		return nil, ErrWrongType
-	}
-	tx.access(t, off)
-	return t.hashes[hashNum(t.arena, off)], nil
+	return o.(*hashObj), nil
 }
 
 // HGet returns a hash field. The slice is valid until tx is closed and must
@@ -285,68 +244,31 @@ func (tx *Tx) HSet(key, field, value []byte) (bool, error) {
 	return tx.hset(key, field, value, false)
 }
 
-// hset is HSet; with force (replication) a string at key is replaced.
+// hset is HSet; with force (replication) another type at key is replaced.
 func (tx *Tx) hset(key, field, value []byte, force bool) (bool, error) {
-	sl, h, err := tx.at(key)
+	w, err := tx.writeObject(key, TypeHash, func() object { return newHash() }, force)
 	if err != nil {
 		return false, err
 	}
-	off, pos, ok := tx.find(sl, key, h)
-	if ok && eType(sl.t.arena, off) != TypeHash {
-		if !force {
-			return false, ErrWrongType
-		}
-		tx.remove(sl, pos, off, key)
-		ok = false
-	}
-	if !ok {
-		if off, err = tx.install(sl, h, key, nil, newHash(), 0, 0, 0, false); err != nil {
-			return false, err
-		}
-	} else {
-		tx.access(sl.t, off)
-	}
-	t := sl.t
-	hv := t.hashes[hashNum(t.arena, off)]
-	before := hv.bytes()
-	isNew := hv.set(field, value)
-	t.hashBytes += hv.bytes() - before
-	sl.touchWatch(key)
-	tx.emit(Effect{Kind: EffectHSet, Slot: sl.id, Key: key, Field: field, Value: value})
-	tx.done(sl)
+	isNew := w.obj.(*hashObj).set(field, value)
+	tx.emit(Effect{Kind: EffectHSet, Slot: w.sl.id, Key: key, Field: field, Value: value})
+	tx.commitObject(w, true)
 	return isNew, nil
 }
 
 // HDel deletes a hash field; it reports whether it existed. The key goes
 // away with its last field.
 func (tx *Tx) HDel(key, field []byte) (bool, error) {
-	sl, h, err := tx.at(key)
-	if err != nil {
+	w, err := tx.writeObject(key, TypeHash, nil, false)
+	if w.obj == nil || err != nil {
 		return false, err
 	}
-	off, pos, ok := tx.find(sl, key, h)
-	if !ok {
-		return false, nil
+	existed := w.obj.(*hashObj).del(field)
+	if existed {
+		tx.emit(Effect{Kind: EffectHDel, Slot: w.sl.id, Key: key, Field: field})
 	}
-	t := sl.t
-	if eType(t.arena, off) != TypeHash {
-		return false, ErrWrongType
-	}
-	hv := t.hashes[hashNum(t.arena, off)]
-	before := hv.bytes()
-	if !hv.del(field) {
-		return false, nil
-	}
-	t.hashBytes += hv.bytes() - before
-	tx.emit(Effect{Kind: EffectHDel, Slot: sl.id, Key: key, Field: field})
-	if hv.live == 0 {
-		sl.release(pos, off)
-	} else {
-		tx.access(t, off)
-	}
-	sl.touchWatch(key)
-	tx.done(sl)
-	return true, nil
+	tx.commitObject(w, existed)
+	return existed, nil
 }
 
 // HLen returns the number of fields in the hash at key.
@@ -381,18 +303,12 @@ func (tx *Tx) HScan(key []byte, cursor uint64, count int, fn func(field, value [
 	return h.scan(cursor, count, func(f, v string) { fn(bytesOf(f), bytesOf(v)) }), nil
 }
 
-// emitHash emits the effects that recreate hash h at key from nothing:
-// DEL, one HSET per field, and PEXPIREAT when it has a TTL.
-func (tx *Tx) emitHash(sn uint16, key []byte, h *hashObj, exp int64) {
-	if tx.sink == nil {
-		return
-	}
-	tx.emit(Effect{Kind: EffectDel, Slot: sn, Key: key})
+// rebuild emits one HSET per field.
+func (h *hashObj) rebuild(slot uint16, key []byte, fn func(Effect) bool) bool {
+	more := true
 	h.each(func(f, v string) bool {
-		tx.emit(Effect{Kind: EffectHSet, Slot: sn, Key: key, Field: bytesOf(f), Value: bytesOf(v)})
-		return true
+		more = fn(Effect{Kind: EffectHSet, Slot: slot, Key: key, Field: bytesOf(f), Value: bytesOf(v)})
+		return more
 	})
-	if exp != 0 {
-		tx.emit(Effect{Kind: EffectExpire, Slot: sn, Key: key, ExpireAt: exp})
-	}
+	return more
 }

@@ -9,8 +9,8 @@ import "unsafe"
 //	                        awaiting compaction and spare capacity alike
 //	index                   8 bytes per word, len(words) (exact)
 //	TTL list                4 bytes per cap(vol)
-//	hash table of a slot    8 bytes per cap(hashes), 4 per cap(freeHashes)
-//	each hash value         hashObj.bytes(), an estimate (see hash.go)
+//	collections of a slot   16 bytes per cap(objs), 4 per cap(freeObjs)
+//	each collection         object.bytes(), an estimate (see object.go)
 //
 // plus baseOverhead, the Store itself with its 16384 slot headers. Go's
 // allocator rounds every allocation up to a size class; that rounding is not
@@ -30,7 +30,7 @@ const tableOverhead = int64(unsafe.Sizeof(table{}))
 // bytes returns the memory the table holds, as described above.
 func (t *table) bytes() int64 {
 	return tableOverhead + int64(cap(t.arena)) + t.idx.bytes() + 4*int64(cap(t.vol)) +
-		8*int64(cap(t.hashes)) + 4*int64(cap(t.freeHashes)) + t.hashBytes
+		16*int64(cap(t.objs)) + 4*int64(cap(t.freeObjs)) + t.objBytes
 }
 
 // account publishes the table's memory after a mutation.
@@ -71,8 +71,8 @@ func (t *table) entryBytes(off uint32) int64 {
 	if eExpire(t.arena, off) != 0 {
 		n += 4
 	}
-	if eType(t.arena, off) == TypeHash {
-		n += t.hashes[hashNum(t.arena, off)].bytes()
+	if isObject(eType(t.arena, off)) {
+		n += t.obj(off).bytes()
 	}
 	return n
 }

@@ -31,13 +31,13 @@ func (tx *Tx) Copy(src, dst []byte, replace bool) (bool, error) {
 	soff, _, _ := ss.t.find(src, sh)
 	sa := ss.t.arena
 	exp := eExpire(sa, soff)
-	if eType(sa, soff) == TypeHash {
-		hv := ss.t.hashes[hashNum(sa, soff)].clone()
-		if _, err := tx.install(ds, dh, dst, nil, hv, exp, dpos, doff, dfound); err != nil {
+	if isObject(eType(sa, soff)) {
+		o := ss.t.obj(soff).clone()
+		if _, err := tx.install(ds, dh, dst, nil, o, exp, dpos, doff, dfound); err != nil {
 			return false, err
 		}
 		ds.touchWatch(dst)
-		tx.emitHash(ds.id, dst, hv, exp)
+		tx.emitObject(ds.id, dst, o, exp)
 	} else {
 		val := eVal(sa, soff)
 		if _, err := tx.install(ds, dh, dst, val, nil, exp, dpos, doff, dfound); err != nil {
@@ -79,22 +79,21 @@ func (tx *Tx) Rename(src, dst []byte, nx bool) (renamed, srcExists bool, err err
 	sa := ss.t.arena
 	exp := eExpire(sa, soff)
 	m := entryMeta{lru: eLRU(sa, soff), ldt: eLDT(sa, soff), lfu: eLFU(sa, soff)}
-	if eType(sa, soff) == TypeHash {
-		// Move the hash value itself: detach it from src's entry so that
+	if isObject(eType(sa, soff)) {
+		// Move the collection itself: detach it from src's entry so that
 		// releasing src does not free it.
-		n := hashNum(sa, soff)
-		hv := ss.t.takeHash(n)
+		o := ss.t.takeObj(objNum(sa, soff))
 		sa[soff+hdrType] = byte(TypeString)
-		noff, err := tx.install(ds, dh, dst, nil, hv, exp, dpos, doff, dfound)
+		noff, err := tx.install(ds, dh, dst, nil, o, exp, dpos, doff, dfound)
 		if err != nil {
-			// Put the hash back; src is otherwise unchanged.
+			// Put the collection back; src is otherwise unchanged.
 			soff, _, _ = ss.t.find(src, sh)
-			ss.t.reattach(soff, hv)
+			ss.t.reattach(soff, o)
 			return false, true, err
 		}
 		restoreMeta(ds.t.arena, noff, m)
 		ds.touchWatch(dst)
-		tx.emitHash(ds.id, dst, hv, exp)
+		tx.emitObject(ds.id, dst, o, exp)
 	} else {
 		val := eVal(sa, soff)
 		noff, err := tx.install(ds, dh, dst, val, nil, exp, dpos, doff, dfound)

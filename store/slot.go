@@ -33,11 +33,11 @@ type table struct {
 	// and volatile eviction sample them directly; an entry's header holds
 	// its position here (volIdx) for O(1) removal.
 	vol []uint32
-	// hashes holds the slot's hash values; a hash entry's value is its
-	// position here. freeHashes lists unused positions.
-	hashes     []*hashObj
-	freeHashes []uint32
-	hashBytes  int64 // sum of hashObj.bytes()
+	// objs holds the slot's collections (object.go); a collection
+	// entry's value is its position here. freeObjs lists unused positions.
+	objs     []object
+	freeObjs []uint32
+	objBytes int64 // sum of object.bytes()
 
 	// Accounted so far in Store.used and Store.garbage (memory.go).
 	accBytes   int64
@@ -125,14 +125,14 @@ func (sl *slot) table() *table {
 	return sl.t
 }
 
-// release frees the entry at (pos, off): its hash value, TTL list place,
+// release frees the entry at (pos, off): its collection, TTL list place,
 // index word and arena bytes (as garbage). Offsets stay valid until the
 // caller's Tx.done, which compacts or drops the table; index positions the
 // caller holds are invalid afterwards.
 func (sl *slot) release(pos int, off uint32) {
 	t := sl.t
-	if eType(t.arena, off) == TypeHash {
-		t.freeHash(hashNum(t.arena, off))
+	if isObject(eType(t.arena, off)) {
+		t.takeObj(objNum(t.arena, off))
 	}
 	if eExpire(t.arena, off) != 0 {
 		sl.volRemove(off)

@@ -1,5 +1,5 @@
 // Package store is meshcache's keyspace engine: one table per Redis Cluster
-// hash slot, each guarded by its own mutex, holding strings and hashes with
+// hash slot, each guarded by its own mutex, holding strings and collections with
 // TTLs, maxmemory eviction, honest memory accounting and replication effects.
 //
 // # Layout
@@ -8,8 +8,8 @@
 // table's byte arena as [header | key | value] entries (arena.go), found
 // through an open-addressing index of plain uint64 words (index.go), so the
 // garbage collector sees two pointer-free objects per slot instead of one
-// object per key. Hashes are ordinary Go values (hash.go) referenced from an
-// arena entry by number.
+// object per key. Collections (hashes, lists, sets, sorted sets) are Go
+// values referenced from an arena entry by number (object.go).
 //
 // # Concurrency
 //
@@ -56,20 +56,30 @@ var (
 // Type is the type of the value stored at a key.
 type Type uint8
 
-// Value types.
+// Value types. Every type from TypeHash on is a collection (object.go).
 const (
 	TypeNone Type = iota
 	TypeString
 	TypeHash
+	TypeList
+	TypeSet
+	TypeZSet
 )
 
-// String returns the name TYPE replies with ("none", "string", "hash").
+// String returns the name TYPE replies with ("none", "string", "hash",
+// "list", "set", "zset").
 func (t Type) String() string {
 	switch t {
 	case TypeString:
 		return "string"
 	case TypeHash:
 		return "hash"
+	case TypeList:
+		return "list"
+	case TypeSet:
+		return "set"
+	case TypeZSet:
+		return "zset"
 	}
 	return "none"
 }

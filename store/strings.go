@@ -51,17 +51,17 @@ func (tx *Tx) Put(key, value []byte, expireAt int64) error {
 	return nil
 }
 
-// install makes key hold a string value (hv == nil) or the hash hv, with
+// install makes key hold a string value (o == nil) or the collection o, with
 // expiry expireAt, replacing the live entry at (pos, off) when found. A
 // string that fits the old string's room is written in place unless the Tx
 // is pinned. It returns the entry's offset; the caller emits the effect and
 // calls done.
-func (tx *Tx) install(sl *slot, h uint64, key, val []byte, hv *hashObj, expireAt int64, pos int, off uint32, found bool) (uint32, error) {
+func (tx *Tx) install(sl *slot, h uint64, key, val []byte, o object, expireAt int64, pos int, off uint32, found bool) (uint32, error) {
 	t := sl.table()
 	m := tx.newMeta()
 	if found {
 		a := t.arena
-		if hv == nil && !tx.pinned && eType(a, off) == TypeString && uint32(len(val)) <= eValCap(a, off) {
+		if o == nil && !tx.pinned && eType(a, off) == TypeString && uint32(len(val)) <= eValCap(a, off) {
 			setValLen(a, off, uint32(len(val)))
 			copy(a[off+hdrSize+eKeyLen(a, off):], val)
 			sl.setExpire(off, expireAt)
@@ -75,14 +75,14 @@ func (tx *Tx) install(sl *slot, h uint64, key, val []byte, hv *hashObj, expireAt
 	}
 	var num [4]byte
 	typ := TypeString
-	if hv != nil {
-		le.PutUint32(num[:], t.addHash(hv))
-		val, typ = num[:], TypeHash
+	if o != nil {
+		le.PutUint32(num[:], t.addObj(o))
+		val, typ = num[:], o.typ()
 	}
 	noff, err := t.appendEntry(key, val, typ, m)
 	if err != nil {
-		if hv != nil {
-			t.freeHash(le.Uint32(num[:]))
+		if o != nil {
+			t.takeObj(le.Uint32(num[:]))
 		}
 		return 0, err
 	}
@@ -122,15 +122,15 @@ func (tx *Tx) Object(key []byte) (ObjectInfo, bool, error) {
 		if info.Encoding == "int" && tx.sharedInt(v) {
 			info.RefCount = math.MaxInt32
 		}
-	case TypeHash:
-		info.Encoding = t.hashes[hashNum(a, off)].encoding()
+	default:
+		info.Encoding = t.obj(off).encoding()
 	}
 	return info, true, nil
 }
 
 // ObjectInfo is what OBJECT and MEMORY USAGE report for a key.
 type ObjectInfo struct {
-	Encoding string // "int", "embstr", "raw", "listpack", "hashtable"
+	Encoding string // "int", "embstr", "raw", "listpack", "hashtable", "quicklist", "intset", "skiplist"
 	IdleMS   int64
 	Freq     int // LFU counter
 	Bytes    int64
