@@ -144,6 +144,9 @@ type Call struct {
 	// Conn is the front end's own state of the call (its connection and
 	// server), opaque here; only the front end's commands read it.
 	Conn any
+	// Blocked is set by Block: a blocking command found nothing to serve
+	// and wrote no reply (see blocking.go).
+	Blocked *Block
 }
 
 // ArityOK reports whether n arguments (the name included) fit the command's arity.
