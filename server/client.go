@@ -43,6 +43,7 @@ type Client struct {
 	resp       atomic.Int32          // 2 or 3
 	noEvict    atomic.Bool           // CLIENT NO-EVICT (accepted; clients are never evicted)
 	noTouch    atomic.Bool           // CLIENT NO-TOUCH
+	blockedNow atomic.Bool           // parked by a blocking command, for CLIENT LIST flags=b
 
 	authenticated bool
 	db            int
@@ -51,6 +52,9 @@ type Client struct {
 	multi    bool
 	multiErr bool // a command was rejected while queueing: EXEC aborts
 	queue    []queuedCmd
+
+	// block is the state of a blocking command being run (blocking.go).
+	block blockState
 
 	// WATCH state: the store's watcher (made on first WATCH) and the slots
 	// of the watched keys, which EXEC locks before checking the watcher.
@@ -179,6 +183,9 @@ func (c *Client) info(now time.Time) string {
 	if c.inMulti.Load() {
 		flags = "x"
 		multi = int(c.queued.Load())
+	}
+	if c.blockedNow.Load() {
+		flags = "b"
 	}
 	cmd := "NULL"
 	if e := c.lastCmd.Load(); e != nil {

@@ -30,6 +30,7 @@ const (
 	FlagAllowBusy       = commands.FlagAllowBusy
 	FlagNoMandatoryKeys = commands.FlagNoMandatoryKeys
 	FlagNoAsyncLoading  = commands.FlagNoAsyncLoading
+	FlagBlocking        = commands.FlagBlocking
 	FlagRunsInMulti     = commands.FlagRunsInMulti
 	FlagWatchesKeys     = commands.FlagWatchesKeys
 	FlagSecretArgs      = commands.FlagSecretArgs

@@ -2,6 +2,7 @@ package server
 
 import (
 	"crypto/subtle"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -250,6 +251,9 @@ func clientCommand() *Command {
 				"      Return clients of specified type.",
 				"    * ID <client-id> [<client-id> ...]",
 				"      Return clients of specified IDs only."), nondet),
+			sub("unblock", -3, FlagAdmin, "5.0.0", "Unblocks a client blocked by a blocking command from a different connection.", clientUnblock,
+				"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+				"    Unblock the specified blocked client."),
 			sub("setname", 3, 0, "2.6.9", "Sets the connection name.", func(c *Call) {
 				if !validClientName(c.Args[2]) {
 					c.Reply.Error("ERR Client names cannot contain spaces, newlines or special characters.")
@@ -457,4 +461,35 @@ func killClient(me, target *Client) {
 		return
 	}
 	target.kill()
+}
+
+// clientUnblock is CLIENT UNBLOCK id [TIMEOUT|ERROR]: a client parked by a
+// blocking command (blocking.go) answers as on timeout, or with
+// -UNBLOCKED; the reply is 1 if it was parked, else 0.
+func clientUnblock(c *Call) {
+	if len(c.Args) > 4 {
+		c.Reply.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try CLIENT HELP.", c.Args[1]))
+		return
+	}
+	reason := unblockTimeout
+	if len(c.Args) == 4 {
+		switch {
+		case resp.EqualFold(c.Args[3], "timeout"):
+		case resp.EqualFold(c.Args[3], "error"):
+			reason = unblockError
+		default:
+			c.Reply.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	id, ok := resp.ParseInt64(c.Args[2])
+	if !ok {
+		c.Reply.Error("ERR value is not an integer or out of range")
+		return
+	}
+	if id > 0 && c.Server.blocked.unblock(uint64(id), reason) {
+		c.Reply.Int(1)
+		return
+	}
+	c.Reply.Int(0)
 }

@@ -109,6 +109,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		s.reject(c, e, errOOM)
 		return
 	}
+	if e.Flags&FlagBlocking != 0 {
+		s.runBlocking(c, e, args)
+		return
+	}
 	s.run(c, e, args)
 }
 
@@ -218,6 +222,9 @@ func (s *Server) invoke(c *Client, e *entry, args [][]byte, tx *store.Tx, closeT
 	c.call = commands.Call{Args: args, Tx: tx, Reply: &c.reply, Store: s.store, Locks: s.locks, Host: s, Conn: call}
 	*call = Call{Call: &c.call, Client: c, Server: s}
 	e.Handler(&c.call)
+	if b := c.call.Blocked; b != nil {
+		s.park(c, args, tx, b) // the slots are still held: see blocking.go
+	}
 }
 
 // closeTx releases a Tx; a panic in the store while closing is logged, not fatal.

@@ -254,8 +254,9 @@ func isMoved(reply []byte) bool { return bytes.HasPrefix(reply, []byte("-MOVED "
 // address the -MOVED named: the caller routes args again.
 func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo string, moved bool) {
 	rs := c.routeState()
+	args, timeout := c.forwardTimeoutArg(args)
 	rs.cmds = append(rs.cmds[:0], args)
-	if c.conn != nil {
+	if c.conn != nil && !c.block.parking { // a blocking command goes alone
 		t := s.cluster.Table()
 		size := argsSize(args)
 		for _, next := range c.conn.PeekPipeline() {
@@ -266,7 +267,7 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 			rs.cmds = append(rs.cmds, next.Args)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	s.cstats.forwardsSent.Add(1)
 	resp3 := c.RESP3()
@@ -328,8 +329,8 @@ func (s *Server) batchable(c *Client, t *ring.Table, owner ring.NodeID, args [][
 	}
 	var buf [32]byte
 	e := s.lookup(args[0], &buf)
-	if e == nil || e.subs != nil || e.runsInMulti || !e.hasKeys() {
-		return false
+	if e == nil || e.subs != nil || e.runsInMulti || !e.hasKeys() || e.Flags&FlagBlocking != 0 {
+		return false // a blocking command is forwarded alone, in chunks (blocking.go)
 	}
 	if (e.Arity > 0 && len(args) != e.Arity) || (e.Arity < 0 && len(args) < -e.Arity) {
 		return false

@@ -80,6 +80,8 @@ type Server struct {
 	// repl is the replica-acknowledgement settings and counters and the
 	// leave state (replication.go, leave.go).
 	repl replServer
+	// blocked is the table of clients parked by blocking commands (blocking.go).
+	blocked blockers
 	// internal pools the clients that run commands forwarded by other nodes (executor.go).
 	internal sync.Pool
 

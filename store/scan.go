@@ -129,7 +129,7 @@ func (tx *Tx) flushSlot(sn uint16) {
 			key := []byte(k)
 			if _, _, ok := t.find(key, tx.s.hash(key)); ok {
 				for _, w := range ws {
-					w.dirty.Store(true)
+					w.mark()
 				}
 			}
 		}

@@ -17,6 +17,9 @@ type Watcher struct {
 	s     *Store
 	dirty atomic.Bool
 	keys  []watchedKey // owned by the watcher's goroutine
+	// notify, when not nil, also receives a token (without blocking) at
+	// each mark: a blocked client waits on it (NewNotifyingWatcher).
+	notify chan struct{}
 }
 
 type watchedKey struct {
@@ -26,6 +29,17 @@ type watchedKey struct {
 
 // NewWatcher returns a watcher with no keys.
 func (s *Store) NewWatcher() *Watcher { return &Watcher{s: s} }
+
+// NewNotifyingWatcher returns a watcher with no keys whose Notify channel
+// receives a token whenever a watched key changes (a blocked pop waits on
+// it). Tokens do not pile up: one pending token stands for any number of
+// changes.
+func (s *Store) NewNotifyingWatcher() *Watcher {
+	return &Watcher{s: s, notify: make(chan struct{}, 1)}
+}
+
+// Notify is the channel of a notifying watcher (nil for others).
+func (w *Watcher) Notify() <-chan struct{} { return w.notify }
 
 // Watch adds key to w. A later change, delete, expiry or flush of it makes w
 // dirty. It takes key's slot lock: never call it while holding a Tx that
@@ -97,6 +111,17 @@ func (sl *slot) touchWatch(key []byte) {
 		return
 	}
 	for _, w := range sl.watched[string(key)] {
-		w.dirty.Store(true)
+		w.mark()
+	}
+}
+
+// mark makes w dirty and, for a notifying watcher, leaves a token.
+func (w *Watcher) mark() {
+	w.dirty.Store(true)
+	if w.notify != nil {
+		select {
+		case w.notify <- struct{}{}:
+		default:
+		}
 	}
 }

@@ -108,6 +108,10 @@ type Command struct {
 	// subcommand's syntax and description, or for a container the text
 	// for "(no subcommand)". HELP replies are generated from them.
 	Help []string
+	// TimeoutArg is, for a blocking command, the position of its timeout
+	// argument in seconds; negative counts from the end (-1: the last).
+	// The front end reads it to bound a blocked call it forwards.
+	TimeoutArg int
 	// Subcommands, for container commands (CLIENT, CONFIG ...). Their Name
 	// is "container|sub", e.g. "client|setname", as COMMAND reports them.
 	Subcommands []*Command

@@ -59,6 +59,13 @@ type Conn struct {
 	reads     uint64 // calls of Read: each starts a new batch of commands (clock.go)
 
 	pending atomic.Int64 // bytes of the command being received (CLIENT LIST qbuf)
+
+	// back holds bytes AwaitClose read while the connection's goroutine
+	// was parked, and backErr the read error that ended the watch; fill
+	// hands them on first. Written by AwaitClose's goroutine only while the
+	// connection's goroutine waits in it; its stop function orders them.
+	back    []byte
+	backErr error
 }
 
 // ConnLimits are the limits a Conn applies, asked at each read: the
@@ -134,6 +141,9 @@ func (pc *Conn) Read(p []byte) (int, error) {
 func (pc *Conn) fill() error {
 	if pc.in == nil {
 		pc.in = make([]byte, protoIOBufLen)
+	}
+	if len(pc.back) > 0 || pc.backErr != nil {
+		return pc.fillBack()
 	}
 	if t := pc.lim.IdleTimeout(); t > 0 {
 		if err := pc.Conn.SetReadDeadline(time.Now().Add(t)); err != nil {
@@ -347,4 +357,60 @@ func (pc *Conn) headerLine() {
 		pc.bulk = v + 2
 		pc.st = stBulkData
 	}
+}
+
+// AwaitClose watches the connection while its goroutine is parked (a
+// client blocked in BLPOP): gone is closed when the peer closes the
+// connection or it fails. stop ends the watch and must be called, by the
+// connection's goroutine, before it reads again. Bytes the client sends
+// meanwhile (pipelined commands) are kept and read next, as Redis keeps a
+// blocked client's query buffer.
+func (pc *Conn) AwaitClose() (gone <-chan struct{}, stop func()) {
+	g, done := make(chan struct{}), make(chan struct{})
+	var stopping atomic.Bool
+	// The goroutine is owned by the parked connection goroutine and ends
+	// when stop interrupts its read or the connection fails.
+	go func() {
+		defer close(done)
+		buf := make([]byte, 512)
+		for {
+			n, err := pc.Conn.Read(buf)
+			if n > 0 {
+				pc.back = append(pc.back, buf[:n]...)
+				pc.inBytes.Add(int64(n))
+			}
+			if err != nil {
+				var ne net.Error
+				if stopping.Load() && errors.As(err, &ne) && ne.Timeout() {
+					return
+				}
+				pc.backErr = err
+				close(g)
+				return
+			}
+		}
+	}()
+	return g, func() {
+		stopping.Store(true)
+		_ = pc.Conn.SetReadDeadline(time.Unix(1, 0)) // interrupts the read
+		<-done
+		_ = pc.Conn.SetReadDeadline(time.Time{})
+		pc.deadline = false
+	}
+}
+
+// fillBack hands the bytes and error AwaitClose kept to fill.
+func (pc *Conn) fillBack() error {
+	if len(pc.back) > 0 {
+		if len(pc.back) > len(pc.in) {
+			pc.in = make([]byte, len(pc.back))
+		}
+		n := copy(pc.in, pc.back)
+		pc.back = pc.back[:copy(pc.back, pc.back[n:])]
+		pc.r, pc.w = 0, n
+		return nil
+	}
+	pc.r, pc.w = 0, 0
+	pc.rerr = pc.backErr
+	return pc.backErr
 }

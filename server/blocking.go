@@ -1,0 +1,376 @@
+package server
+
+import (
+	"bytes"
+	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/store"
+)
+
+// Blocking commands (BLPOP, BLMOVE, BZPOPMIN ...). Their handlers are the
+// non-blocking forms; one that finds nothing to serve calls Call.Block and
+// writes no reply (commands/blocking.go). The front end then parks the
+// client:
+//
+//   - Still holding the slots of the command's keys, it registers a
+//     notifying store.Watcher on each key (invoke), so no write between the
+//     handler's look and the wait is missed. Every change of a watched key
+//     leaves a token on the watcher's channel.
+//   - The client's goroutine waits (runBlocking) for a token, its deadline,
+//     CLIENT UNBLOCK, the peer closing the connection (resp.Conn.AwaitClose
+//     watches it for the whole command: neither routing nor the handlers
+//     read from the connection) or a periodic recheck, then runs the whole
+//     command again from routing: served, it replies; empty, it parks again.
+//   - First blocked, first served: the blockers table queues the waiters of
+//     each key in the order they first blocked. A token wakes every waiter
+//     of the key, but only a waiter at the head of one of its keys' queues
+//     runs the command again; the others go back to waiting. A waiter that
+//     leaves the head (served, timed out, gone) passes a token to the next.
+//   - The periodic recheck (blockRecheck) runs the command again even
+//     without a change, so a client whose slot moved to another node or
+//     failed over is routed anew and keeps waiting there, as a plain client
+//     connected to any node expects.
+//
+// A command forwarded to the slot's primary (Client.forwardTimeoutArg) is
+// sent with its timeout cut to blockChunk at most, and sent again while the
+// client waits: the primary never holds a waiter whose client may be gone
+// for longer than that, and a primary that fails over or hands the slot off
+// costs the client one chunk at most. Across chunks a forwarded waiter
+// queues again at the tail, so first-blocked-first-served holds across
+// nodes only within a chunk.
+
+const (
+	// blockRecheck is how often a parked client runs its command again
+	// without a change of its keys (see above).
+	blockRecheck = time.Second
+	// blockChunk bounds the timeout of a blocking command forwarded to
+	// another node.
+	blockChunk = 2 * time.Second
+)
+
+// Unblock reasons (waiter.unblock).
+const (
+	unblockNone    int32 = iota
+	unblockTimeout       // CLIENT UNBLOCK id [TIMEOUT]: answer as on timeout
+	unblockError         // CLIENT UNBLOCK id ERROR
+)
+
+const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
+
+// waiter is a client parked by a blocking command.
+type waiter struct {
+	client  *Client
+	order   int64    // unix ns when it first blocked: its place in the queues
+	keys    []string // the command's keys, each once
+	watcher *store.Watcher
+	// wake receives a token when the waiter may have become the head of
+	// a queue, or is asked to unblock.
+	wake    chan struct{}
+	unblock atomic.Int32 // an unblock reason, set by CLIENT UNBLOCK
+	queued  bool         // in the blockers table; guarded by blockers.mu
+}
+
+// signal leaves a token on w.wake without blocking.
+func (w *waiter) signal() {
+	select {
+	case w.wake <- struct{}{}:
+	default:
+	}
+}
+
+// blockers is the table of parked clients: per key, its waiters in the
+// order they first blocked, and per client ID, its waiter (CLIENT
+// UNBLOCK; the internal clients running forwarded commands have no ID and
+// are not there). mu guards both maps and waiter.queued; count is the
+// number of queued waiters, for INFO.
+type blockers struct {
+	mu    sync.Mutex
+	keys  map[string][]*waiter
+	byID  map[uint64]*waiter
+	count atomic.Int64
+}
+
+// add queues w on each of its keys (a waiter already queued stays where it
+// is).
+func (b *blockers) add(w *waiter) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.keys == nil {
+		b.keys, b.byID = make(map[string][]*waiter), make(map[uint64]*waiter)
+	}
+	if w.queued {
+		return
+	}
+	w.queued = true
+	if w.client.ID != 0 {
+		b.byID[w.client.ID] = w
+	}
+	b.count.Add(1)
+	for _, k := range w.keys {
+		q := b.keys[k]
+		i, _ := slices.BinarySearchFunc(q, w.order, func(x *waiter, o int64) int {
+			if x.order <= o {
+				return -1
+			}
+			return 1
+		})
+		b.keys[k] = slices.Insert(q, i, w)
+	}
+}
+
+// remove takes w out of every queue and passes a token to the new head of
+// each queue it headed.
+func (b *blockers) remove(w *waiter) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if !w.queued {
+		return
+	}
+	w.queued = false
+	if w.client.ID != 0 {
+		delete(b.byID, w.client.ID)
+	}
+	b.count.Add(-1)
+	for _, k := range w.keys {
+		q := b.keys[k]
+		head := len(q) > 0 && q[0] == w
+		q = slices.DeleteFunc(q, func(x *waiter) bool { return x == w })
+		if len(q) == 0 {
+			delete(b.keys, k)
+			continue
+		}
+		b.keys[k] = q
+		if head {
+			q[0].signal()
+		}
+	}
+}
+
+// heads reports whether w is first in the queue of one of its keys.
+func (b *blockers) heads(w *waiter) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for _, k := range w.keys {
+		if q := b.keys[k]; len(q) > 0 && q[0] == w {
+			return true
+		}
+	}
+	return false
+}
+
+// unblock asks the parked client id to stop waiting for reason; it
+// reports whether the client was parked.
+func (b *blockers) unblock(id uint64, reason int32) bool {
+	b.mu.Lock()
+	w := b.byID[id]
+	b.mu.Unlock()
+	if w == nil || !w.unblock.CompareAndSwap(unblockNone, reason) {
+		return false
+	}
+	w.signal()
+	return true
+}
+
+// blockedKeys returns the distinct keys of the command being run (its key
+// positions in c.keyPos).
+func blockedKeys(c *Client, args [][]byte) []string {
+	keys := make([]string, 0, len(c.keyPos))
+	for _, i := range c.keyPos {
+		k := string(args[i])
+		if !slices.Contains(keys, k) {
+			keys = append(keys, k)
+		}
+	}
+	return keys
+}
+
+// park is called by invoke when a handler asked to block, with the slots
+// of the command's keys still held by tx: it registers the client's
+// watcher on each key, so that no change is missed before the client
+// waits. A client that cannot wait (inside MULTI or EXEC, or a command
+// without keys) gets the timeout reply at once, as Redis answers.
+func (s *Server) park(c *Client, args [][]byte, tx *store.Tx, b *commands.Block) {
+	if !c.block.parking || tx == nil {
+		c.call.Blocked = nil
+		s.replyTimeout(c, b)
+		return
+	}
+	w := c.block.waiter
+	if w == nil {
+		w = &waiter{client: c, order: time.Now().UnixNano(), keys: blockedKeys(c, args),
+			watcher: s.store.NewNotifyingWatcher(), wake: make(chan struct{}, 1)}
+		c.block.waiter = w
+	}
+	for _, k := range w.keys {
+		if err := tx.Watch(w.watcher, []byte(k)); err != nil {
+			s.log.Error("watch a blocked key", "key", k, "err", err)
+		}
+	}
+}
+
+// replyTimeout writes a blocking command's timeout reply.
+func (s *Server) replyTimeout(c *Client, b *commands.Block) {
+	switch {
+	case c.RESP3():
+		c.reply.Null()
+	case b.NullArray:
+		c.reply.NullArray()
+	default:
+		c.reply.Null()
+	}
+}
+
+// blockState is a connection's state while it runs a blocking command
+// (runBlocking); owned by the connection's goroutine.
+type blockState struct {
+	parking  bool    // the command may park (runBlocking is running it)
+	waiter   *waiter // set by park on the first wait
+	arg      int     // position of the timeout argument, 0 if unknown
+	deadline int64   // the client's deadline, unix ms; 0 = none
+	// forwarded: the last run forwarded the command (route.go), with its
+	// timeout cut by forwardTimeoutArg.
+	forwarded bool
+}
+
+// runBlocking runs a blocking command for a client that may wait: it runs
+// the command and, while the handler asks to block, parks the client until
+// it is served, times out, is unblocked or goes away (see the top of this
+// file). A run that forwarded the command and got the timeout reply of a
+// chunk before the client's deadline runs again.
+func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
+	bs := &c.block
+	*bs = blockState{parking: true}
+	pos := e.TimeoutArg
+	if pos < 0 {
+		pos += len(args)
+	}
+	if pos > 0 && pos < len(args) {
+		if d, bad := commands.ParseTimeout(args[pos], time.Now().UnixMilli()); bad == "" {
+			bs.arg, bs.deadline = pos, d
+		}
+	}
+	var (
+		gone  <-chan struct{}
+		stop  func()
+		timer *time.Timer
+	)
+	defer func() {
+		if stop != nil {
+			stop()
+		}
+		if timer != nil {
+			timer.Stop()
+		}
+		c.blockedNow.Store(false)
+		if w := bs.waiter; w != nil {
+			s.blocked.remove(w)
+			s.store.Unwatch(w.watcher)
+		}
+		*bs = blockState{}
+	}()
+	for {
+		mark := c.reply.Len()
+		c.call.Blocked = nil
+		bs.forwarded = false
+		s.run(c, e, args)
+		if bs.forwarded {
+			if !isTimeoutReply(c.reply.Bytes()[mark:]) || (bs.deadline > 0 && time.Now().UnixMilli() >= bs.deadline) {
+				return
+			}
+			if gone == nil && c.pc != nil {
+				gone, stop = c.pc.AwaitClose()
+			}
+			select {
+			case <-gone:
+				c.closing = true
+				_ = c.conn.Close()
+				return
+			default:
+			}
+			c.reply.Truncate(mark) // one chunk ended: wait on
+			continue
+		}
+		b := c.call.Blocked
+		if b == nil {
+			return // answered
+		}
+		c.call.Blocked = nil
+		w := bs.waiter
+		if w == nil { // the handler blocked without keys: nothing to wait on
+			s.replyTimeout(c, b)
+			return
+		}
+		s.blocked.add(w)
+		c.blockedNow.Store(true)
+		if gone == nil && c.pc != nil {
+			gone, stop = c.pc.AwaitClose()
+		}
+		wait := blockRecheck
+		if b.Deadline > 0 {
+			left := time.Until(time.UnixMilli(b.Deadline))
+			if left <= 0 {
+				s.replyTimeout(c, b)
+				return
+			}
+			wait = min(wait, left)
+		}
+		if timer == nil {
+			timer = time.NewTimer(wait)
+		} else {
+			timer.Reset(wait)
+		}
+		for again := false; !again; {
+			select {
+			case <-gone:
+				c.closing = true
+				_ = c.conn.Close()
+				return
+			case <-timer.C:
+				again = true
+			case <-w.watcher.Notify():
+				again = s.blocked.heads(w)
+			case <-w.wake:
+				switch w.unblock.Load() {
+				case unblockTimeout:
+					s.replyTimeout(c, b)
+					return
+				case unblockError:
+					c.reply.Error(errUnblocked)
+					return
+				}
+				again = s.blocked.heads(w)
+			}
+		}
+	}
+}
+
+// forwardTimeoutArg returns the arguments of a blocking command about to
+// be forwarded, with the timeout cut to what is left of the client's, at
+// most blockChunk (see the top of this file), and how long the call may
+// take. Other commands go as they are, within forwardTimeout.
+func (c *Client) forwardTimeoutArg(args [][]byte) ([][]byte, time.Duration) {
+	bs := &c.block
+	if !bs.parking || bs.arg == 0 {
+		return args, forwardTimeout
+	}
+	bs.forwarded = true
+	chunk := blockChunk
+	if bs.deadline > 0 {
+		chunk = min(chunk, time.Until(time.UnixMilli(bs.deadline)))
+	}
+	chunk = max(chunk, time.Millisecond) // the last look answers at once
+	cut := slices.Clone(args)
+	cut[bs.arg] = strconv.AppendFloat(nil, chunk.Seconds(), 'f', 3, 64)
+	return cut, chunk + forwardTimeout
+}
+
+// isTimeoutReply reports whether reply is a blocking command's timeout
+// reply (a null in RESP2 or RESP3).
+func isTimeoutReply(reply []byte) bool {
+	return bytes.Equal(reply, []byte("*-1\r\n")) || bytes.Equal(reply, []byte("$-1\r\n")) || bytes.Equal(reply, []byte("_\r\n"))
+}

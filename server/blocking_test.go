@@ -1,0 +1,193 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/tests/testenv"
+)
+
+// blockedClients reads INFO's blocked_clients.
+func blockedClients(t *testing.T, c *redis.Client) int {
+	t.Helper()
+	info, err := c.Info(context.Background(), "clients").Result()
+	require.NoError(t, err)
+	for _, l := range strings.Split(info, "\r\n") {
+		if v, ok := strings.CutPrefix(l, "blocked_clients:"); ok {
+			n, err := strconv.Atoi(v)
+			require.NoError(t, err)
+			return n
+		}
+	}
+	t.Fatal("no blocked_clients in INFO")
+	return 0
+}
+
+// waitBlocked waits until n clients are parked on the server c talks to.
+func waitBlocked(t *testing.T, c *redis.Client, n int) {
+	t.Helper()
+	testenv.Wait(t, 10*time.Second, "blocked clients", func() error {
+		if got := blockedClients(t, c); got != n {
+			return fmt.Errorf("%d blocked, want %d", got, n)
+		}
+		return nil
+	})
+}
+
+// blpop runs BLPOP in the background and delivers its result.
+func blpop(c *redis.Client, timeout time.Duration, keys ...string) <-chan []string {
+	out := make(chan []string, 1)
+	go func() {
+		v, err := c.BLPop(context.Background(), timeout, keys...).Result()
+		if err != nil {
+			v = []string{"error", err.Error()}
+		}
+		out <- v
+	}()
+	return out
+}
+
+func TestBlockingPopServedByPush(t *testing.T) {
+	ts := startServer(t, nil)
+	for _, proto := range []int{2, 3} {
+		t.Run("resp"+strconv.Itoa(proto), func(t *testing.T) {
+			waiter, pusher := ts.client(t, proto), ts.client(t, proto)
+			got := blpop(waiter, 0, "q1", "q2")
+			waitBlocked(t, pusher, 1)
+			require.NoError(t, pusher.RPush(context.Background(), "q2", "job").Err())
+			assert.Equal(t, []string{"q2", "job"}, <-got)
+			assert.Equal(t, 0, blockedClients(t, pusher))
+			n, err := pusher.Exists(context.Background(), "q2").Result()
+			require.NoError(t, err)
+			assert.Zero(t, n, "the pushed element was popped, not copied")
+		})
+	}
+}
+
+// TestBlockingFirstBlockedFirstServed: clients parked on one key are served
+// in the order they blocked, one element each.
+func TestBlockingFirstBlockedFirstServed(t *testing.T) {
+	ts := startServer(t, nil)
+	pusher := ts.client(t, 2)
+	var results []<-chan []string
+	for i := 0; i < 3; i++ {
+		results = append(results, blpop(ts.client(t, 2), 0, "fifo"))
+		waitBlocked(t, pusher, i+1)
+	}
+	require.NoError(t, pusher.RPush(context.Background(), "fifo", "a", "b", "c").Err())
+	for i, want := range []string{"a", "b", "c"} {
+		assert.Equal(t, []string{"fifo", want}, <-results[i], "client %d", i)
+	}
+}
+
+func TestBlockingTimeout(t *testing.T) {
+	ts := startServer(t, nil)
+	c := ts.client(t, 2)
+	start := time.Now()
+	_, err := c.BLPop(context.Background(), 150*time.Millisecond, "none").Result()
+	assert.Equal(t, redis.Nil, err)
+	assert.GreaterOrEqual(t, time.Since(start), 150*time.Millisecond, "sub-second timeouts are honoured")
+
+	rc := ts.raw(t)
+	rc.send(t, "*3\r\n$5\r\nBLPOP\r\n$4\r\nnone\r\n$4\r\n0.01\r\n")
+	assert.Equal(t, "*-1\r\n", rc.line(t))
+	rc.send(t, "*3\r\n$5\r\nBLPOP\r\n$4\r\nnone\r\n$2\r\n-1\r\n")
+	assert.Equal(t, "-ERR timeout is negative\r\n", rc.line(t))
+}
+
+func TestBlockingInsideMultiAnswersAtOnce(t *testing.T) {
+	ts := startServer(t, nil)
+	rc := ts.raw(t)
+	rc.send(t, "*1\r\n$5\r\nMULTI\r\n*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n*1\r\n$4\r\nEXEC\r\n")
+	assert.Equal(t, "+OK\r\n", rc.line(t))
+	assert.Equal(t, "+QUEUED\r\n", rc.line(t))
+	assert.Equal(t, "*1\r\n", rc.line(t))
+	assert.Equal(t, "*-1\r\n", rc.line(t))
+}
+
+func TestClientUnblock(t *testing.T) {
+	ts := startServer(t, nil)
+	admin := ts.client(t, 2)
+	ctx := context.Background()
+	for _, tc := range []struct {
+		reason, want string
+	}{{"", "redis: nil"}, {"TIMEOUT", "redis: nil"}, {"ERROR", "UNBLOCKED client unblocked via CLIENT UNBLOCK"}} {
+		waiter := ts.client(t, 2, func(o *redis.Options) { o.PoolSize = 1 })
+		id, err := waiter.ClientID(ctx).Result()
+		require.NoError(t, err)
+		got := blpop(waiter, 0, "never")
+		waitBlocked(t, admin, 1)
+		args := []any{"CLIENT", "UNBLOCK", id}
+		if tc.reason != "" {
+			args = append(args, tc.reason)
+		}
+		n, err := admin.Do(ctx, args...).Int()
+		require.NoError(t, err)
+		assert.Equal(t, 1, n)
+		assert.Equal(t, []string{"error", tc.want}, <-got, tc.reason)
+		n, err = admin.Do(ctx, "CLIENT", "UNBLOCK", id).Int()
+		require.NoError(t, err)
+		assert.Zero(t, n, "a client that is not blocked")
+	}
+	err := admin.Do(ctx, "CLIENT", "UNBLOCK", 1, "BOGUS").Err()
+	assert.EqualError(t, err, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+}
+
+// TestBlockedClientThatLeavesTakesNothing: a client that disconnects while
+// parked is forgotten; what is pushed afterwards stays in the list.
+func TestBlockedClientThatLeavesTakesNothing(t *testing.T) {
+	ts := startServer(t, nil)
+	pusher := ts.client(t, 2)
+	rc := ts.raw(t)
+	rc.send(t, "*3\r\n$5\r\nBLPOP\r\n$4\r\ngone\r\n$1\r\n0\r\n")
+	waitBlocked(t, pusher, 1)
+	require.NoError(t, rc.conn.Close())
+	waitBlocked(t, pusher, 0)
+	require.NoError(t, pusher.RPush(context.Background(), "gone", "kept").Err())
+	v, err := pusher.LRange(context.Background(), "gone", 0, -1).Result()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"kept"}, v)
+}
+
+// TestBlockingThroughAnyNode: a client parked on a node that does not lead
+// the key is served when another client pushes through a third node.
+func TestBlockingThroughAnyNode(t *testing.T) {
+	nodes := startCluster(t, 3, nil)
+	owner := ownerOf(t, nodes, "jobs")
+	var via, from *clusterNode
+	for _, n := range nodes {
+		switch {
+		case n == owner:
+		case via == nil:
+			via = n
+		default:
+			from = n
+		}
+	}
+	waiter := dialClient(t, via.addr, 2)
+	got := blpop(waiter, 0, "jobs")
+	pusher := dialClient(t, from.addr, 2)
+	ownerClient := dialClient(t, owner.addr, 2)
+	// The waiter is parked on the owner, in chunks (blocking.go).
+	waitBlocked(t, ownerClient, 1)
+	require.NoError(t, pusher.LPush(clusterCtx(t, 10*time.Second), "jobs", "j1").Err())
+	select {
+	case v := <-got:
+		assert.Equal(t, []string{"jobs", "j1"}, v)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the blocked client was not served")
+	}
+	// Timeouts hold through forwarding.
+	start := time.Now()
+	_, err := waiter.BLPop(context.Background(), 300*time.Millisecond, "jobs").Result()
+	assert.Equal(t, redis.Nil, err)
+	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond)
+}
