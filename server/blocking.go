@@ -4,10 +4,9 @@ import (
 	"bytes"
 	"slices"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"time"
 
+	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/store"
 )
@@ -26,8 +25,8 @@ import (
 //     watches it for the whole command: neither routing nor the handlers
 //     read from the connection) or a periodic recheck, then runs the whole
 //     command again from routing: served, it replies; empty, it parks again.
-//   - First blocked, first served: the blockers table queues the waiters of
-//     each key in the order they first blocked. A token wakes every waiter
+//   - First blocked, first served: the server's blocking.Queue lines up the
+//     waiters of each key in the order they first blocked. A token wakes every waiter
 //     of the key, but only a waiter at the head of one of its keys' queues
 //     runs the command again; the others go back to waiting. A waiter that
 //     leaves the head (served, timed out, gone) passes a token to the next.
@@ -53,128 +52,7 @@ const (
 	blockChunk = 2 * time.Second
 )
 
-// Unblock reasons (waiter.unblock).
-const (
-	unblockNone    int32 = iota
-	unblockTimeout       // CLIENT UNBLOCK id [TIMEOUT]: answer as on timeout
-	unblockError         // CLIENT UNBLOCK id ERROR
-)
-
 const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
-
-// waiter is a client parked by a blocking command.
-type waiter struct {
-	client  *Client
-	order   int64    // unix ns when it first blocked: its place in the queues
-	keys    []string // the command's keys, each once
-	watcher *store.Watcher
-	// wake receives a token when the waiter may have become the head of
-	// a queue, or is asked to unblock.
-	wake    chan struct{}
-	unblock atomic.Int32 // an unblock reason, set by CLIENT UNBLOCK
-	queued  bool         // in the blockers table; guarded by blockers.mu
-}
-
-// signal leaves a token on w.wake without blocking.
-func (w *waiter) signal() {
-	select {
-	case w.wake <- struct{}{}:
-	default:
-	}
-}
-
-// blockers is the table of parked clients: per key, its waiters in the
-// order they first blocked, and per client ID, its waiter (CLIENT
-// UNBLOCK; the internal clients running forwarded commands have no ID and
-// are not there). mu guards both maps and waiter.queued; count is the
-// number of queued waiters, for INFO.
-type blockers struct {
-	mu    sync.Mutex
-	keys  map[string][]*waiter
-	byID  map[uint64]*waiter
-	count atomic.Int64
-}
-
-// add queues w on each of its keys (a waiter already queued stays where it
-// is).
-func (b *blockers) add(w *waiter) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.keys == nil {
-		b.keys, b.byID = make(map[string][]*waiter), make(map[uint64]*waiter)
-	}
-	if w.queued {
-		return
-	}
-	w.queued = true
-	if w.client.ID != 0 {
-		b.byID[w.client.ID] = w
-	}
-	b.count.Add(1)
-	for _, k := range w.keys {
-		q := b.keys[k]
-		i, _ := slices.BinarySearchFunc(q, w.order, func(x *waiter, o int64) int {
-			if x.order <= o {
-				return -1
-			}
-			return 1
-		})
-		b.keys[k] = slices.Insert(q, i, w)
-	}
-}
-
-// remove takes w out of every queue and passes a token to the new head of
-// each queue it headed.
-func (b *blockers) remove(w *waiter) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if !w.queued {
-		return
-	}
-	w.queued = false
-	if w.client.ID != 0 {
-		delete(b.byID, w.client.ID)
-	}
-	b.count.Add(-1)
-	for _, k := range w.keys {
-		q := b.keys[k]
-		head := len(q) > 0 && q[0] == w
-		q = slices.DeleteFunc(q, func(x *waiter) bool { return x == w })
-		if len(q) == 0 {
-			delete(b.keys, k)
-			continue
-		}
-		b.keys[k] = q
-		if head {
-			q[0].signal()
-		}
-	}
-}
-
-// heads reports whether w is first in the queue of one of its keys.
-func (b *blockers) heads(w *waiter) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	for _, k := range w.keys {
-		if q := b.keys[k]; len(q) > 0 && q[0] == w {
-			return true
-		}
-	}
-	return false
-}
-
-// unblock asks the parked client id to stop waiting for reason; it
-// reports whether the client was parked.
-func (b *blockers) unblock(id uint64, reason int32) bool {
-	b.mu.Lock()
-	w := b.byID[id]
-	b.mu.Unlock()
-	if w == nil || !w.unblock.CompareAndSwap(unblockNone, reason) {
-		return false
-	}
-	w.signal()
-	return true
-}
 
 // blockedKeys returns the distinct keys of the command being run (its key
 // positions in c.keyPos).
@@ -202,12 +80,11 @@ func (s *Server) park(c *Client, args [][]byte, tx *store.Tx, b *commands.Block)
 	}
 	w := c.block.waiter
 	if w == nil {
-		w = &waiter{client: c, order: time.Now().UnixNano(), keys: blockedKeys(c, args),
-			watcher: s.store.NewNotifyingWatcher(), wake: make(chan struct{}, 1)}
-		c.block.waiter = w
+		w = blocking.NewWaiter(c.ID, time.Now().UnixNano(), blockedKeys(c, args))
+		c.block.waiter, c.block.watcher = w, s.store.NewNotifyingWatcher()
 	}
-	for _, k := range w.keys {
-		if err := tx.Watch(w.watcher, []byte(k)); err != nil {
+	for _, k := range w.Keys {
+		if err := tx.Watch(c.block.watcher, []byte(k)); err != nil {
 			s.log.Error("watch a blocked key", "key", k, "err", err)
 		}
 	}
@@ -228,10 +105,11 @@ func (s *Server) replyTimeout(c *Client, b *commands.Block) {
 // blockState is a connection's state while it runs a blocking command
 // (runBlocking); owned by the connection's goroutine.
 type blockState struct {
-	parking  bool    // the command may park (runBlocking is running it)
-	waiter   *waiter // set by park on the first wait
-	arg      int     // position of the timeout argument, 0 if unknown
-	deadline int64   // the client's deadline, unix ms; 0 = none
+	parking  bool             // the command may park (runBlocking is running it)
+	waiter   *blocking.Waiter // set by park on the first wait, with watcher
+	watcher  *store.Watcher   // notifies changes of the waiter's keys
+	arg      int              // position of the timeout argument, 0 if unknown
+	deadline int64            // the client's deadline, unix ms; 0 = none
 	// forwarded: the last run forwarded the command (route.go), with its
 	// timeout cut by forwardTimeoutArg.
 	forwarded bool
@@ -268,8 +146,8 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		}
 		c.blockedNow.Store(false)
 		if w := bs.waiter; w != nil {
-			s.blocked.remove(w)
-			s.store.Unwatch(w.watcher)
+			s.blocked.Remove(w)
+			s.store.Unwatch(bs.watcher)
 		}
 		*bs = blockState{}
 	}()
@@ -305,7 +183,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			s.replyTimeout(c, b)
 			return
 		}
-		s.blocked.add(w)
+		s.blocked.Add(w)
 		c.blockedNow.Store(true)
 		if gone == nil && c.pc != nil {
 			gone, stop = c.pc.AwaitClose()
@@ -332,18 +210,18 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 				return
 			case <-timer.C:
 				again = true
-			case <-w.watcher.Notify():
-				again = s.blocked.heads(w)
-			case <-w.wake:
-				switch w.unblock.Load() {
-				case unblockTimeout:
+			case <-bs.watcher.Notify():
+				again = s.blocked.First(w)
+			case <-w.Wake():
+				switch w.Reason() {
+				case blocking.Timeout:
 					s.replyTimeout(c, b)
 					return
-				case unblockError:
+				case blocking.Error:
 					c.reply.Error(errUnblocked)
 					return
 				}
-				again = s.blocked.heads(w)
+				again = s.blocked.First(w)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 )
@@ -471,12 +472,12 @@ func clientUnblock(c *Call) {
 		c.Reply.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try CLIENT HELP.", c.Args[1]))
 		return
 	}
-	reason := unblockTimeout
+	reason := blocking.Timeout
 	if len(c.Args) == 4 {
 		switch {
 		case resp.EqualFold(c.Args[3], "timeout"):
 		case resp.EqualFold(c.Args[3], "error"):
-			reason = unblockError
+			reason = blocking.Error
 		default:
 			c.Reply.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
 			return
@@ -487,7 +488,7 @@ func clientUnblock(c *Call) {
 		c.Reply.Error("ERR value is not an integer or out of range")
 		return
 	}
-	if id > 0 && c.Server.blocked.unblock(uint64(id), reason) {
+	if id > 0 && c.Server.blocked.Unblock(uint64(id), reason) {
 		c.Reply.Int(1)
 		return
 	}

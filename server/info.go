@@ -106,7 +106,7 @@ func (s *Server) infoClients(b *strings.Builder) {
 	field(b, "connected_clients", s.nclients.Load())
 	field(b, "cluster_connections", 0)
 	field(b, "maxclients", s.lim.maxClients.Load())
-	field(b, "blocked_clients", s.blocked.count.Load())
+	field(b, "blocked_clients", s.blocked.Len())
 }
 
 func (s *Server) infoMemory(b *strings.Builder) {

@@ -28,6 +28,7 @@ import (
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/lock"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/gctune"
@@ -80,8 +81,8 @@ type Server struct {
 	// repl is the replica-acknowledgement settings and counters and the
 	// leave state (replication.go, leave.go).
 	repl replServer
-	// blocked is the table of clients parked by blocking commands (blocking.go).
-	blocked blockers
+	// blocked lines up the clients parked by blocking commands (blocking.go).
+	blocked blocking.Queue
 	// internal pools the clients that run commands forwarded by other nodes (executor.go).
 	internal sync.Pool
 

@@ -1,0 +1,60 @@
+package blocking
+
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// woken reports whether w has a token, taking it.
+func woken(w *Waiter) bool {
+	select {
+	case <-w.Wake():
+		return true
+	default:
+		return false
+	}
+}
+
+func TestQueueOrderIsFirstBlocked(t *testing.T) {
+	var q Queue
+	late := NewWaiter(1, 300, []string{"a"})
+	early := NewWaiter(2, 100, []string{"a", "b"})
+	mid := NewWaiter(3, 200, []string{"b"})
+	for _, w := range []*Waiter{late, early, mid} {
+		q.Add(w)
+	}
+	q.Add(late) // again: stays where it is
+	assert.EqualValues(t, 3, q.Len())
+	assert.True(t, q.First(early), "first in both lines")
+	assert.False(t, q.First(late))
+	assert.False(t, q.First(mid))
+
+	q.Remove(early)
+	assert.True(t, woken(late), "the new first of line a gets a token")
+	assert.True(t, woken(mid), "the new first of line b gets a token")
+	assert.True(t, q.First(late))
+	assert.True(t, q.First(mid))
+
+	q.Remove(mid)
+	assert.False(t, woken(late), "line a did not change its first")
+	q.Remove(mid) // again: no effect
+	assert.EqualValues(t, 1, q.Len())
+}
+
+func TestQueueUnblock(t *testing.T) {
+	var q Queue
+	w := NewWaiter(7, 1, []string{"k"})
+	internal := NewWaiter(0, 2, []string{"k"})
+	q.Add(w)
+	q.Add(internal)
+	assert.False(t, q.Unblock(0, Timeout), "internal clients have no ID")
+	assert.False(t, q.Unblock(8, Timeout), "no such client")
+	assert.True(t, q.Unblock(7, Error))
+	assert.True(t, woken(w))
+	assert.Equal(t, Error, w.Reason())
+	assert.False(t, q.Unblock(7, Timeout), "already asked")
+	q.Remove(w)
+	assert.False(t, q.Unblock(7, Timeout), "gone")
+	assert.True(t, woken(internal), "first in line after w left")
+}
