@@ -100,9 +100,13 @@ type Command struct {
 	// spec from the arguments, as Redis's getkeys_proc of the command
 	// (SET: OW without GET, RW with it).
 	VariableKeyFlags func(args [][]byte) KeyFlags
-	Group            string // COMMAND DOCS group: "string", "generic", "hash", "connection", "server", "transactions", "cluster"
-	Since            string // Redis version that introduced the command
-	Summary          string // one line for COMMAND DOCS
+	// KeysProc finds the keys of a command whose key specs cannot (an
+	// Unknown spec), as Redis's getkeys_proc of the command (SORT's
+	// STORE): it appends them to out. When set, it alone finds the keys.
+	KeysProc func(args [][]byte, out []KeyRef) []KeyRef
+	Group    string // COMMAND DOCS group: "string", "generic", "hash", "connection", "server", "transactions", "cluster"
+	Since    string // Redis version that introduced the command
+	Summary  string // one line for COMMAND DOCS
 	// Help is what the container's HELP reply says about this command,
 	// line by line as printed (descriptions indented by four spaces): a
 	// subcommand's syntax and description, or for a container the text

@@ -51,6 +51,10 @@ func (f KeyFlags) Names() []string {
 type KeySpec struct {
 	Flags KeyFlags
 	Notes string
+	// Unknown: Redis cannot say where these keys are from the arguments
+	// alone (begin_search and find_keys "unknown", as SORT's STORE and
+	// BY/GET keys); the command's KeysProc finds them.
+	Unknown bool
 	// begin_search: the argument Index (type "index") when Keyword is
 	// empty, else the argument after Keyword, searched from StartFrom
 	// (negative: from the end, backwards) (type "keyword").
@@ -83,9 +87,14 @@ func KeyNum(flags KeyFlags, index, numidx, first, step int) KeySpec {
 	return KeySpec{Flags: flags, Index: index, KeyNum: true, KeyNumIdx: numidx, FirstKey: first, Step: step}
 }
 
+// Unknown is a key spec of type unknown (see KeySpec.Unknown).
+func Unknown(flags KeyFlags, notes string) KeySpec {
+	return KeySpec{Flags: flags, Notes: notes, Unknown: true}
+}
+
 // simple reports whether s is an index/range spec, the only kind the
 // legacy first/last/step of COMMAND can express.
-func (s KeySpec) simple() bool { return s.Keyword == "" && !s.KeyNum }
+func (s KeySpec) simple() bool { return s.Keyword == "" && !s.KeyNum && !s.Unknown }
 
 // LegacyRange derives COMMAND's first key, last key and step from the key
 // specs as Redis's populateCommandLegacyRangeSpec does; movable reports
@@ -158,6 +167,9 @@ type KeyRef struct {
 // VariableKeyFlags. ok is false when a spec does not fit the arguments
 // (a syntax error the command will report).
 func (c *Command) GetKeys(args [][]byte, out []KeyRef) (_ []KeyRef, ok bool) {
+	if c.KeysProc != nil {
+		return c.KeysProc(args, out), true
+	}
 	for i := range c.Keys {
 		s := &c.Keys[i]
 		if s.Flags&NotKey != 0 {
@@ -194,6 +206,13 @@ func (c *Command) GetKeys(args [][]byte, out []KeyRef) (_ []KeyRef, ok bool) {
 // handler answers the syntax error, as Redis does. It allocates only when
 // out is too short.
 func (c *Command) KeyPositions(args [][]byte, out []int) (_ []int, ok bool) {
+	if c.KeysProc != nil {
+		var refs [4]KeyRef
+		for _, k := range c.KeysProc(args, refs[:0]) {
+			out = append(out, k.Pos)
+		}
+		return out, true
+	}
 	n := len(out)
 	for i := range c.Keys {
 		s := &c.Keys[i]
@@ -220,6 +239,9 @@ func (c *Command) KeyPositions(args [][]byte, out []int) (_ []int, ok bool) {
 // spec has no keys here); fits is false when the spec does not fit the
 // arguments (Redis's invalid_spec: a syntax error the command reports).
 func (s *KeySpec) span(args [][]byte) (first, last, step int, found, fits bool) {
+	if s.Unknown {
+		return 0, 0, 0, false, true // the command's KeysProc finds them
+	}
 	argc := len(args)
 	if s.Keyword == "" {
 		first = s.Index
@@ -299,6 +321,18 @@ func (c *Command) WriteKeySpecs(r *resp.Reply) {
 		r.BulkString("begin_search")
 		r.Map(2)
 		r.BulkString("type")
+		if s.Unknown {
+			r.BulkString("unknown")
+			r.BulkString("spec")
+			r.Map(0)
+			r.BulkString("find_keys")
+			r.Map(2)
+			r.BulkString("type")
+			r.BulkString("unknown")
+			r.BulkString("spec")
+			r.Map(0)
+			continue
+		}
 		if s.Keyword == "" {
 			r.BulkString("index")
 			r.BulkString("spec")
