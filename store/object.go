@@ -171,3 +171,39 @@ func (tx *Tx) emitObject(sn uint16, key []byte, o object, exp int64) {
 		tx.emit(Effect{Kind: EffectExpire, Slot: sn, Key: key, ExpireAt: exp})
 	}
 }
+
+// elementer is implemented by the collections SORT reads (lists, sets,
+// sorted sets): it calls fn with each element in the collection's own
+// order (a list's from head to tail, a sorted set's by score, a set's in
+// any order) until fn returns false.
+type elementer interface {
+	elements(fn func(e []byte) bool)
+}
+
+// Elements calls fn with the elements of the list, set or sorted set at
+// key, in its own order (see elementer), until fn returns false, and
+// returns the key's type: TypeNone, with no call, when the key is missing;
+// ErrWrongType for a string or a hash. The slices are valid only during
+// fn.
+func (tx *Tx) Elements(key []byte, fn func(e []byte) bool) (Type, error) {
+	sl, h, err := tx.at(key)
+	if err != nil {
+		return TypeNone, err
+	}
+	off, ok := tx.read(sl, key, h)
+	if !ok {
+		return TypeNone, nil
+	}
+	t := sl.t
+	typ := eType(t.arena, off)
+	if !isObject(typ) {
+		return TypeNone, ErrWrongType
+	}
+	el, ok := t.obj(off).(elementer)
+	if !ok {
+		return TypeNone, ErrWrongType
+	}
+	tx.access(t, off)
+	el.elements(fn)
+	return typ, nil
+}
