@@ -29,69 +29,15 @@ MPORT=${MPORT:-17379}
 RPORT=${RPORT:-17380}
 
 root=$(cd "$(dirname "$0")/../.." && pwd)
-work=$(mktemp -d)
-pids=()
-cleanup() {
-	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
-	rm -rf "$work"
-}
-trap cleanup EXIT
-
-for tool in redis-server redis-benchmark redis-cli go; do
-	command -v "$tool" >/dev/null || { echo "bench: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
-done
-
-server_cpu=() bench_cpu=()
-if [ "$PIN" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-	server_cpu=(taskset -c 1) bench_cpu=(taskset -c 0)
-fi
+# shellcheck source=lib.sh
+. "$root/tests/bench/lib.sh"
 
 echo "building meshcache, memkeys and gcpause" >&2
 (cd "$root" && go build -o "$work/meshcache" ./cmd/meshcache && go build -o "$work/memkeys" ./tests/bench/memkeys &&
 	go build -o "$work/gcpause" ./tests/bench/gcpause)
 
-loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 load_before=$(loadavg)
 echo "load average before: $load_before" >&2
-
-start_servers() {
-	for port in "$MPORT" "$RPORT"; do
-		if redis-cli -p "$port" ping >/dev/null 2>&1; then
-			echo "bench: port $port is already serving; choose MPORT/RPORT" >&2
-			exit 1
-		fi
-	done
-	"${server_cpu[@]}" "$work/meshcache" --port "$MPORT" --log-level warn >"$work/meshcache.log" 2>&1 &
-	mpid=$!
-	"${server_cpu[@]}" redis-server --port "$RPORT" --save "" --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
-	rpid=$!
-	pids=("$mpid" "$rpid")
-	for port in "$MPORT" "$RPORT"; do
-		for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-		redis-cli -p "$port" ping >/dev/null
-	done
-}
-stop_servers() {
-	kill "$mpid" "$rpid" 2>/dev/null || true
-	wait "$mpid" "$rpid" 2>/dev/null || true
-	pids=()
-}
-
-# cputicks PID: user+system CPU time of the process, in clock ticks
-cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
-
-# bench PORT PIPELINE TEST PID -> line "test rps p99_ms cpu_us_per_request"
-# The server's CPU time per request is robust to a busy machine, where rps
-# and p99 are not: it counts only what the server itself spent.
-bench() {
-	local before after
-	before=$(cputicks "$4")
-	"${bench_cpu[@]}" redis-benchmark -p "$1" -t "$3" -n "$N" -c "$CLIENTS" -P "$2" -r 100000 -d 32 --csv |
-		awk -F, 'NR > 1 { gsub(/"/, ""); print $1, $2, $7 }' | tr '\n' ' '
-	after=$(cputicks "$4")
-	awk -v a="$before" -v b="$after" -v t="$(getconf CLK_TCK)" -v n="$N" 'BEGIN { printf "%.2f\n", (b - a) / t * 1e6 / n }'
-}
 
 start_servers
 results="$work/results.txt"
@@ -113,7 +59,6 @@ for round in $(seq "$ROUNDS"); do
 	echo "round $round done" >&2
 done
 
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 pick() { awk -v t="$1" -v p="$2" -v c="$3" -v col="$4" '$1 == t && $2 == p && $3 == c { print $col }' "$results" | median; }
 
 table="$work/table.md"
@@ -192,14 +137,5 @@ if [ "$WRITE" = 1 ]; then
 		fi
 		echo "<!-- single-node:end -->"
 	} >"$section"
-	if [ -f "$out" ] && grep -q '<!-- single-node:begin -->' "$out"; then
-		awk -v f="$section" '
-			/<!-- single-node:begin -->/ { while ((getline l < f) > 0) print l; skip = 1; next }
-			/<!-- single-node:end -->/ { skip = 0; next }
-			!skip { print }' "$out" >"$work/out.md"
-		cp "$work/out.md" "$out"
-	else
-		cat "$section" >>"$out"
-	fi
-	echo "wrote $out" >&2
+	write_section "$out" single-node "$section"
 fi

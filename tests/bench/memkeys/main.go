@@ -1,6 +1,8 @@
-// Command memkeys loads a server with N string keys and reports the growth of
-// the server process's resident memory per key. It works against any RESP
-// server, so meshcache and redis-server are measured the same way.
+// Command memkeys loads a server with N string keys, or one collection of N
+// elements (-type list, set, zset or hash), and reports the growth of the
+// server process's resident memory per key or element. It works against any
+// RESP server, so meshcache and redis-server are measured the same way
+// (tests/bench/run.sh, tests/bench/types.sh).
 package main
 
 import (
@@ -23,7 +25,15 @@ func main() {
 	keyLen := flag.Int("key-size", 16, "key length in bytes")
 	valLen := flag.Int("value-size", 32, "value length in bytes")
 	batch := flag.Int("batch", 1000, "SETs per pipeline")
+	typ := flag.String("type", "string", "string (N keys), or list, set, zset, hash (one key of N elements of -key-size bytes)")
 	flag.Parse()
+	if *typ != "string" {
+		if err := runCollection(*addr, *pid, *typ, *n, *keyLen); err != nil {
+			slog.Error("memkeys", "err", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(*addr, *pid, *n, *keyLen, *valLen, *batch); err != nil {
 		slog.Error("memkeys", "err", err)
 		os.Exit(1)
@@ -78,6 +88,76 @@ func key(i, keyLen int) string {
 		return s[:keyLen]
 	}
 	return "k" + strings.Repeat("0", keyLen-1-len(s)) + s
+}
+
+// perCommand elements go in one command, and perPipeline commands in one
+// round trip.
+const (
+	perCommand  = 100
+	perPipeline = 100
+)
+
+// runCollection loads one key of type typ with n elements of size bytes.
+func runCollection(addr string, pid int, typ string, n, size int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	c := redis.NewClient(&redis.Options{Addr: addr, Protocol: 2})
+	defer c.Close()
+	if err := c.FlushAll(ctx).Err(); err != nil {
+		return fmt.Errorf("flushall: %w", err)
+	}
+	time.Sleep(time.Second) // let the server's memory settle after start
+	before, err := rss(pid)
+	if err != nil {
+		return err
+	}
+	name := "memkeys:" + typ
+	start := time.Now()
+	p := c.Pipeline()
+	for i := 0; i < n; i += perCommand {
+		args := []any{}
+		for j := i; j < i+perCommand && j < n; j++ {
+			e := key(j, size)
+			switch typ {
+			case "list", "set":
+				args = append(args, e)
+			case "zset":
+				args = append(args, redis.Z{Score: float64(j), Member: e})
+			case "hash":
+				args = append(args, e, "v")
+			default:
+				return fmt.Errorf("unknown type %q", typ)
+			}
+		}
+		switch typ {
+		case "list":
+			p.RPush(ctx, name, args...)
+		case "set":
+			p.SAdd(ctx, name, args...)
+		case "zset":
+			zs := make([]redis.Z, len(args))
+			for k, a := range args {
+				zs[k] = a.(redis.Z)
+			}
+			p.ZAdd(ctx, name, zs...)
+		case "hash":
+			p.HSet(ctx, name, args...)
+		}
+		if p.Len() >= perPipeline || i+perCommand >= n {
+			if _, err := p.Exec(ctx); err != nil {
+				return fmt.Errorf("load %s elements %d..: %w", typ, i, err)
+			}
+		}
+	}
+	loadTime := time.Since(start)
+	time.Sleep(2 * time.Second) // let a collector cycle settle
+	after, err := rss(pid)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("type=%s elements=%d rss_before=%d rss_after=%d bytes_per_element=%.1f load_seconds=%.2f\n",
+		typ, n, before, after, float64(after-before)/float64(n), loadTime.Seconds())
+	return nil
 }
 
 // rss reads the resident set size of a process in bytes from /proc.

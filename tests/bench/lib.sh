@@ -1,0 +1,86 @@
+# Shared by the side-by-side benchmark scripts (run.sh, types.sh): sourced
+# after MPORT, RPORT, N, CLIENTS and PIN are set. It makes $work (removed
+# on exit), picks the CPUs the servers and redis-benchmark run on, starts
+# and stops one meshcache and one redis-server, measures one redis-benchmark
+# test with the server's CPU time per request, and computes medians.
+
+work=$(mktemp -d)
+pids=()
+cleanup() {
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+for tool in redis-server redis-benchmark redis-cli go; do
+	command -v "$tool" >/dev/null || { echo "bench: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
+done
+
+server_cpu=() bench_cpu=()
+if [ "$PIN" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+	server_cpu=(taskset -c 1) bench_cpu=(taskset -c 0)
+fi
+
+loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
+
+# start_servers starts $work/meshcache on MPORT and redis-server on RPORT,
+# setting mpid and rpid.
+start_servers() {
+	for port in "$MPORT" "$RPORT"; do
+		if redis-cli -p "$port" ping >/dev/null 2>&1; then
+			echo "bench: port $port is already serving; choose MPORT/RPORT" >&2
+			exit 1
+		fi
+	done
+	"${server_cpu[@]}" "$work/meshcache" --port "$MPORT" --log-level warn >"$work/meshcache.log" 2>&1 &
+	mpid=$!
+	"${server_cpu[@]}" redis-server --port "$RPORT" --save "" --appendonly no --daemonize no >"$work/redis.log" 2>&1 &
+	rpid=$!
+	pids=("$mpid" "$rpid")
+	for port in "$MPORT" "$RPORT"; do
+		for _ in $(seq 100); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+		redis-cli -p "$port" ping >/dev/null
+	done
+}
+stop_servers() {
+	kill "$mpid" "$rpid" 2>/dev/null || true
+	wait "$mpid" "$rpid" 2>/dev/null || true
+	pids=()
+}
+
+# cputicks PID: user+system CPU time of the process, in clock ticks
+cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+
+# bench PORT PIPELINE TEST PID -> lines "test rps p99_ms cpu_us_per_request"
+# (one per test redis-benchmark ran; the CPU figure covers them all). The
+# server's CPU time per request is robust to a busy machine, where rps and
+# p99 are not: it counts only what the server itself spent.
+bench() {
+	local before after cpu out
+	before=$(cputicks "$4")
+	out=$("${bench_cpu[@]}" redis-benchmark -p "$1" -t "$3" -n "$N" -c "$CLIENTS" -P "$2" -r 100000 -d 32 --csv |
+		awk -F, 'NR > 1 { gsub(/"/, ""); print $1, $2, $7 }')
+	after=$(cputicks "$4")
+	cpu=$(awk -v a="$before" -v b="$after" -v t="$(getconf CLK_TCK)" -v n="$N" -v k="$(wc -l <<<"$out")" \
+		'BEGIN { printf "%.2f\n", (b - a) / t * 1e6 / n / k }')
+	while read -r line; do echo "$line $cpu"; done <<<"$out"
+}
+
+median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# write_section FILE MARKER SECTION: replaces the part of FILE between
+# <!-- MARKER:begin --> and <!-- MARKER:end --> with SECTION's content
+# (which carries the markers), or appends it.
+write_section() {
+	if [ -f "$1" ] && grep -q "<!-- $2:begin -->" "$1"; then
+		awk -v f="$3" -v b="<!-- $2:begin -->" -v e="<!-- $2:end -->" '
+			$0 == b { while ((getline l < f) > 0) print l; skip = 1; next }
+			$0 == e { skip = 0; next }
+			!skip { print }' "$1" >"$work/out.md"
+		cp "$work/out.md" "$1"
+	else
+		cat "$3" >>"$1"
+	fi
+	echo "wrote $1" >&2
+}

@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Benchmarks the list, set and sorted-set commands of one meshcache node
+# against redis-server on this machine, side by side in one run:
+# redis-benchmark's lpush, rpush, lpop, rpop, sadd, spop, zadd, zpopmin and
+# lrange_100 tests with 50 clients, unpipelined, alternating the two servers
+# for several rounds (issue 14's speed goal: >= 0.9x); then resident memory
+# per element of one list, set, sorted set and hash of 1M 10-byte elements,
+# each server freshly started per type (goal: <= 1.2x). Medians and ratios
+# go to stdout and, with WRITE=1, into docs/BENCHMARKS.md.
+#
+#   tests/bench/types.sh               # default: 5 rounds of 100k requests
+#   ROUNDS=3 N=50000 ELEMS=200000 tests/bench/types.sh
+set -euo pipefail
+
+ROUNDS=${ROUNDS:-5}
+N=${N:-100000}
+CLIENTS=${CLIENTS:-50}
+ELEMS=${ELEMS:-1000000}
+TESTS=${TESTS:-lpush,rpush,lpop,rpop,sadd,spop,zadd,zpopmin,lrange_100}
+PIN=${PIN:-1}
+WRITE=${WRITE:-0}
+MPORT=${MPORT:-17381}
+RPORT=${RPORT:-17382}
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+# shellcheck source=lib.sh
+. "$root/tests/bench/lib.sh"
+
+echo "building meshcache and memkeys" >&2
+(cd "$root" && go build -o "$work/meshcache" ./cmd/meshcache && go build -o "$work/memkeys" ./tests/bench/memkeys)
+load_before=$(loadavg)
+echo "load average before: $load_before" >&2
+
+start_servers
+results="$work/results.txt"
+: >"$results"
+for round in $(seq "$ROUNDS"); do
+	order=(meshcache redis)
+	[ $((round % 2)) = 0 ] && order=(redis meshcache)
+	for target in "${order[@]}"; do
+		port=$MPORT pid=$mpid
+		[ "$target" = redis ] && port=$RPORT pid=$rpid
+		redis-cli -p "$port" flushall >/dev/null
+		bench "$port" 1 "$TESTS" "$pid" | while read -r test rps p99 cpu; do
+			echo "$target $test $rps $p99 $cpu" >>"$results"
+		done
+	done
+	echo "round $round done" >&2
+done
+stop_servers
+
+pick() { awk -v t="$1" -v c="$2" -v col="$3" '$1 == t && $2 == c { print $col }' "$results" | median; }
+table="$work/table.md"
+{
+	echo "| test | meshcache rps | redis rps | throughput ratio | meshcache p99 ms | redis p99 ms |"
+	echo "|---|---|---|---|---|---|"
+	for test in $(awk '{ print $2 }' "$results" | awk '!seen[$0]++'); do
+		mr=$(pick meshcache "$test" 3) rr=$(pick redis "$test" 3)
+		mp=$(pick meshcache "$test" 4) rp=$(pick redis "$test" 4)
+		awk -v t="$test" -v mr="$mr" -v rr="$rr" -v mp="$mp" -v rp="$rp" 'BEGIN {
+			printf "| %s | %.0f | %.0f | %.2fx | %.3f | %.3f |\n", t, mr, rr, mr / rr, mp, rp }'
+	done
+} >"$table"
+cat "$table"
+
+mem="$work/mem.md"
+{
+	echo "| type | elements | meshcache bytes/element | redis bytes/element | ratio |"
+	echo "|---|---|---|---|---|"
+	for typ in list set zset hash; do
+		start_servers
+		m=$("$work/memkeys" -addr "127.0.0.1:$MPORT" -pid "$mpid" -type "$typ" -n "$ELEMS" -key-size 10 |
+			sed -n 's/.*bytes_per_element=\([0-9.]*\).*/\1/p')
+		r=$("$work/memkeys" -addr "127.0.0.1:$RPORT" -pid "$rpid" -type "$typ" -n "$ELEMS" -key-size 10 |
+			sed -n 's/.*bytes_per_element=\([0-9.]*\).*/\1/p')
+		stop_servers
+		awk -v t="$typ" -v n="$ELEMS" -v m="$m" -v r="$r" 'BEGIN { printf "| %s | %d | %.1f | %.1f | %.2fx |\n", t, n, m, r, m / r }'
+	done
+} >"$mem"
+cat "$mem"
+load_after=$(loadavg)
+echo "load average after: $load_after" >&2
+
+if [ "$WRITE" = 1 ]; then
+	section="$work/section.md"
+	{
+		echo "<!-- types:begin -->"
+		echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)),"
+		echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $ROUNDS alternating rounds of $N requests per test, $CLIENTS clients,"
+		echo "unpipelined, medians; servers pinned to one CPU and redis-benchmark to the other: $([ ${#server_cpu[@]} -gt 0 ] && echo yes || echo no);"
+		echo "load average (1, 5, 15 min) before: $load_before, after: $load_after."
+		echo
+		cat "$table"
+		echo
+		cat "$mem"
+		echo "<!-- types:end -->"
+	} >"$section"
+	write_section "$root/docs/BENCHMARKS.md" types "$section"
+fi
