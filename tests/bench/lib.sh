@@ -60,7 +60,7 @@ bench() {
 	local before after cpu out
 	before=$(cputicks "$4")
 	out=$("${bench_cpu[@]}" redis-benchmark -p "$1" -t "$3" -n "$N" -c "$CLIENTS" -P "$2" -r 100000 -d 32 --csv |
-		awk -F, 'NR > 1 { gsub(/"/, ""); print $1, $2, $7 }')
+		awk -F, 'NR > 1 { gsub(/"/, ""); gsub(/ /, "_", $1); print $1, $2, $7 }')
 	after=$(cputicks "$4")
 	cpu=$(awk -v a="$before" -v b="$after" -v t="$(getconf CLK_TCK)" -v n="$N" -v k="$(wc -l <<<"$out")" \
 		'BEGIN { printf "%.2f\n", (b - a) / t * 1e6 / n / k }')
