@@ -596,12 +596,12 @@ func (l *listObj) set(i int, e []byte) {
 	c := &l.ch[l.c0+ci]
 	off := offsetOf(c, j)
 	old, end := readFwd(c.buf, off)
+	dlp := lpEntrySize(e) - lpEntrySize(old)
 	if len(old) == len(e) {
 		copy(old, e)
-		c.lp += lpEntrySize(e) - lpEntrySize(old)
+		c.lp += dlp
 		return
 	}
-	dlp := lpEntrySize(e) - lpEntrySize(old)
 	l.splice(ci, off, end, [][]byte{e}, 0, dlp)
 }
 
