@@ -455,6 +455,7 @@ func (tx *Tx) rotate(w objWrite, l *listObj, srcLeft, dstLeft bool) []byte {
 		return e
 	}
 	first, end := l.head, l.head+int64(l.n)
+	l.grow(len(e))
 	if srcLeft {
 		l.popFront()
 		l.pushBack(e)
@@ -466,6 +467,7 @@ func (tx *Tx) rotate(w objWrite, l *listObj, srcLeft, dstLeft bool) []byte {
 		tx.emitSet(w.sl.id, w.key, first-1, e)
 		tx.emitTrim(w.sl.id, w.key, l)
 	}
+	l.shrunk()
 	tx.commitObject(w, true)
 	return e
 }
