@@ -63,5 +63,6 @@ var commandGroups = []func() []*Command{
 	commands.StringCommands, // commands/strings.go
 	commands.KeyCommands,    // commands/keys.go
 	commands.HashCommands,   // commands/hashes.go
+	commands.ListCommands,   // commands/lists.go: the list commands, blocking ones included
 	commands.LockCommands,   // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
 }

@@ -18,6 +18,8 @@ const (
 	EffectHSet                            // HSET Key Field Value
 	EffectHDel                            // HDEL Key Field
 	EffectFlushSlot                       // drop every key of the slot
+	EffectListSet                         // LISTSET Key Field=position Value: set, prepend or append at an absolute position (list_tx.go)
+	EffectListTrim                        // LISTTRIM Key Field=first Value=end: keep the absolute positions [first, end)
 )
 
 // String names the kind for logs.
@@ -35,6 +37,10 @@ func (k EffectKind) String() string {
 		return "hdel"
 	case EffectFlushSlot:
 		return "flushslot"
+	case EffectListSet:
+		return "listset"
+	case EffectListTrim:
+		return "listtrim"
 	}
 	return "effect(" + strconv.Itoa(int(k)) + ")"
 }
@@ -72,7 +78,8 @@ func (e Effect) Clone() Effect {
 
 // Args returns e as a Redis command (for example SET k v PXAT 1700000000000).
 // EffectFlushSlot has no Redis equivalent and renders as meshcache's
-// internal FLUSHSLOT <slot>.
+// internal FLUSHSLOT <slot>; the list effects as LISTSET key position
+// element and LISTTRIM key first end.
 func (e Effect) Args() [][]byte {
 	switch e.Kind {
 	case EffectSet:
@@ -93,6 +100,10 @@ func (e Effect) Args() [][]byte {
 		return [][]byte{[]byte("HDEL"), e.Key, e.Field}
 	case EffectFlushSlot:
 		return [][]byte{[]byte("FLUSHSLOT"), strconv.AppendUint(nil, uint64(e.Slot), 10)}
+	case EffectListSet:
+		return [][]byte{[]byte("LISTSET"), e.Key, e.Field, e.Value}
+	case EffectListTrim:
+		return [][]byte{[]byte("LISTTRIM"), e.Key, e.Field, e.Value}
 	}
 	return nil
 }
@@ -200,6 +211,8 @@ func (tx *Tx) apply(e Effect) error {
 		}
 	case EffectFlushSlot:
 		tx.flushSlot(e.Slot)
+	case EffectListSet, EffectListTrim:
+		err = tx.applyList(e)
 	default:
 		err = fmt.Errorf("unknown effect kind %d", e.Kind)
 	}

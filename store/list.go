@@ -1,0 +1,721 @@
+package store
+
+import (
+	"encoding/binary"
+	"unsafe"
+)
+
+// A list is a listObj, one of the store's collections (object.go).
+//
+// Elements live in chunks, each a pointer-free byte buffer holding a run of
+// elements as [uvarint(len) | bytes | reversed uvarint(len)], so a chunk is
+// walked from either end, as a Redis listpack is. The chunks form a deque
+// (ch[c0:]): pushing or popping at either end touches one chunk, and a
+// chunk keeps free room at both ends of its buffer (lo, hi), so that
+// LPUSH and RPUSH are O(1) and allocation-free but once per chunk.
+// Index access walks the chunks by their counts from the nearer end, then
+// the elements of one chunk.
+//
+// Positions: the list keeps head, the absolute position of its first
+// element (element i is at head+i). LPUSH decrements it, LPOP increments
+// it; replication effects name elements by absolute position (list_tx.go),
+// so that each effect is idempotent.
+//
+// Chunks split as Redis 7.2's quicklist nodes do under
+// list-max-listpack-size -2: each chunk tracks the size its elements would
+// have in a Redis listpack (lp), a chunk takes a pushed element while
+// lp + len + 8 <= 8192, and the whole list reports OBJECT ENCODING
+// "listpack" while it is one listpack of at most 8 KB, "quicklist" after
+// it outgrows it, and "listpack" again once it is one chunk of at most
+// 4 KB after a removal (listTypeTryConversion in t_list.c).
+type listObj struct {
+	ch    []lchunk // the live chunks are ch[c0:], none of them empty
+	c0    int
+	head  int64 // absolute position of the first element
+	n     int   // elements
+	quick bool  // "quicklist" encoding
+	mem   int64 // sum of the chunk buffers' capacities
+}
+
+// lchunk is one run of elements: buf[lo:hi] holds n elements; lp is their
+// Redis listpack size (header and end byte included).
+type lchunk struct {
+	buf    []byte
+	lo, hi int32
+	n      int32
+	lp     int32
+}
+
+const (
+	listMaxLP      = 8192 // list-max-listpack-size -2
+	listLPOverhead = 8    // quicklist's SIZE_ESTIMATE_OVERHEAD
+	lpHeader       = 7    // a listpack's header and end byte
+	listMinChunk   = 32   // first buffer of a small list's chunk
+)
+
+// listObjOverhead is the listObj struct itself.
+const listObjOverhead = int64(unsafe.Sizeof(listObj{}))
+
+// lchunkSize is one chunk's slot in the chunk slice.
+const lchunkSize = int64(unsafe.Sizeof(lchunk{}))
+
+func newList() *listObj { return &listObj{} }
+
+func (l *listObj) typ() Type   { return TypeList }
+func (l *listObj) length() int { return l.n }
+
+// bytes is the struct, the chunk slice by capacity and the buffers by
+// capacity.
+func (l *listObj) bytes() int64 {
+	return listObjOverhead + int64(cap(l.ch))*lchunkSize + l.mem
+}
+
+// encoding is OBJECT ENCODING's answer, as Redis 7.2 (see listObj).
+func (l *listObj) encoding() string {
+	if l.quick {
+		return "quicklist"
+	}
+	return "listpack"
+}
+
+// chunks returns the live chunks.
+func (l *listObj) chunks() []lchunk { return l.ch[l.c0:] }
+
+// ---- element encoding ----
+
+// uvarintLen is the size of n as a uvarint.
+func uvarintLen(n int) int {
+	s := 1
+	for n >= 0x80 {
+		n >>= 7
+		s++
+	}
+	return s
+}
+
+// elemSize is the encoded size of an element of n bytes.
+func elemSize(n int) int { return 2*uvarintLen(n) + n }
+
+// putElem encodes e at dst[0:elemSize(len(e))].
+func putElem(dst, e []byte) {
+	k := binary.PutUvarint(dst, uint64(len(e)))
+	copy(dst[k:], e)
+	end := k + len(e)
+	for i := 0; i < k; i++ {
+		dst[end+i] = dst[k-1-i]
+	}
+}
+
+// readFwd decodes the element starting at buf[at] and returns it and the
+// offset after it.
+func readFwd(buf []byte, at int) ([]byte, int) {
+	n, k := binary.Uvarint(buf[at:])
+	s := at + k
+	e := s + int(n)
+	return buf[s:e:e], e + k
+}
+
+// readBack decodes the element ending at buf[end] (exclusive) and returns
+// it and its start offset.
+func readBack(buf []byte, end int) ([]byte, int) {
+	var n uint64
+	k := 0
+	for shift := uint(0); ; shift += 7 {
+		b := buf[end-1-k]
+		k++
+		n |= uint64(b&0x7f) << shift
+		if b < 0x80 {
+			break
+		}
+	}
+	e := end - k
+	s := e - int(n)
+	return buf[s:e:e], s - k
+}
+
+// ---- Redis listpack sizes (for the encoding rules) ----
+
+// lpInt parses s as Redis's lpStringToInt64 does (string2ll: no sign but
+// '-', no leading zeros, no spaces, at most 20 characters).
+func lpInt(s []byte) (int64, bool) {
+	if len(s) == 0 || len(s) > 20 {
+		return 0, false
+	}
+	if len(s) == 1 && s[0] == '0' {
+		return 0, true
+	}
+	neg := false
+	p := s
+	if p[0] == '-' {
+		neg = true
+		p = p[1:]
+		if len(p) == 0 {
+			return 0, false
+		}
+	}
+	if p[0] < '1' || p[0] > '9' {
+		return 0, false
+	}
+	var v uint64
+	for _, c := range p {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		if v > (1<<64-1)/10 {
+			return 0, false
+		}
+		v *= 10
+		if v > 1<<64-1-uint64(c-'0') {
+			return 0, false
+		}
+		v += uint64(c - '0')
+	}
+	if neg {
+		if v > 1<<63 {
+			return 0, false
+		}
+		return -int64(v), true
+	}
+	if v > 1<<63-1 {
+		return 0, false
+	}
+	return int64(v), true
+}
+
+// lpEntrySize is the size of e as a Redis listpack entry: its encoding
+// (integers compactly, strings with a 1, 2 or 5 byte header) plus the
+// back-length.
+func lpEntrySize(e []byte) int32 {
+	var enc int
+	if v, ok := lpInt(e); ok {
+		switch {
+		case v >= 0 && v <= 127:
+			enc = 1
+		case v >= -4096 && v <= 4095:
+			enc = 2
+		case v >= -32768 && v <= 32767:
+			enc = 3
+		case v >= -8388608 && v <= 8388607:
+			enc = 4
+		case v >= -2147483648 && v <= 2147483647:
+			enc = 5
+		default:
+			enc = 9
+		}
+	} else {
+		switch n := len(e); {
+		case n < 64:
+			enc = 1 + n
+		case n < 4096:
+			enc = 2 + n
+		default:
+			enc = 5 + n
+		}
+	}
+	switch {
+	case enc <= 127:
+		return int32(enc + 1)
+	case enc < 16383:
+		return int32(enc + 2)
+	case enc < 2097151:
+		return int32(enc + 3)
+	case enc < 268435455:
+		return int32(enc + 4)
+	}
+	return int32(enc + 5)
+}
+
+// ---- chunk buffers ----
+
+// room makes c able to take need more bytes at its front (front) or back,
+// recentering its elements when the buffer has room enough, else moving
+// them to a bigger buffer (at its end for the front, at its start for the
+// back, so that pushes at one end keep finding room). quick chunks start
+// at the full chunk size, so a big list grows a buffer at most once.
+func (l *listObj) room(c *lchunk, need int, front bool) {
+	used := int(c.hi - c.lo)
+	size := len(c.buf)
+	free := size - used - need
+	if free >= 0 && free >= used/4 && free >= 16 {
+		lo := free / 2
+		if front {
+			lo += need
+		}
+		copy(c.buf[lo:], c.buf[c.lo:c.hi])
+		c.lo, c.hi = int32(lo), int32(lo+used)
+		return
+	}
+	nc := max(2*size, listMinChunk)
+	if l.quick {
+		nc = max(nc, listMaxLP)
+	}
+	for nc < used+need {
+		nc *= 2
+	}
+	buf := make([]byte, nc)
+	lo := 0
+	if front {
+		lo = nc - used
+	}
+	copy(buf[lo:], c.buf[c.lo:c.hi])
+	l.mem += int64(nc - size)
+	c.buf, c.lo, c.hi = buf, int32(lo), int32(lo+used)
+}
+
+// shrink gives c a smaller buffer when it uses less than a quarter of a
+// big one (after pops or removals).
+func (l *listObj) shrink(c *lchunk) {
+	used := int(c.hi - c.lo)
+	if len(c.buf) < 1024 || used*4 >= len(c.buf) {
+		return
+	}
+	nc := max(2*used, listMinChunk)
+	buf := make([]byte, nc)
+	lo := (nc - used) / 2
+	copy(buf[lo:], c.buf[c.lo:c.hi])
+	l.mem += int64(nc - len(c.buf))
+	c.buf, c.lo, c.hi = buf, int32(lo), int32(lo+used)
+}
+
+// newChunk adds an empty chunk with a buffer for at least need bytes at
+// the front or back of the deque and returns it.
+func (l *listObj) newChunk(need int, front bool) *lchunk {
+	nc := max(need, listMinChunk)
+	if l.quick {
+		nc = max(need, listMaxLP)
+	}
+	c := lchunk{buf: make([]byte, nc), lp: lpHeader}
+	if front {
+		c.lo, c.hi = int32(nc), int32(nc)
+	}
+	l.mem += int64(nc)
+	if !front {
+		l.ch = append(l.ch, c)
+	} else {
+		if l.c0 == 0 {
+			live := len(l.ch)
+			gap := max(live, 2)
+			ch := make([]lchunk, gap+live, gap+live+max(live, 2))
+			copy(ch[gap:], l.ch)
+			l.ch, l.c0 = ch, gap
+		}
+		l.c0--
+		l.ch[l.c0] = c
+	}
+	if front {
+		return &l.ch[l.c0]
+	}
+	return &l.ch[len(l.ch)-1]
+}
+
+// dropChunk removes live chunk i (relative to c0) from the deque.
+func (l *listObj) dropChunk(i int) {
+	l.mem -= int64(len(l.ch[l.c0+i].buf))
+	live := l.chunks()
+	switch {
+	case i == 0:
+		l.ch[l.c0] = lchunk{}
+		l.c0++
+	case i == len(live)-1:
+		l.ch[len(l.ch)-1] = lchunk{}
+		l.ch = l.ch[:len(l.ch)-1]
+	default:
+		copy(live[i:], live[i+1:])
+		live[len(live)-1] = lchunk{}
+		l.ch = l.ch[:len(l.ch)-1]
+	}
+	if l.c0 == len(l.ch) {
+		l.ch, l.c0 = l.ch[:0], 0
+	} else if l.c0 > 0 && l.c0 >= len(l.ch)-l.c0 && l.c0 >= 8 {
+		n := copy(l.ch, l.ch[l.c0:])
+		clear(l.ch[n:])
+		l.ch, l.c0 = l.ch[:n], 0
+	}
+}
+
+// ---- the deque ----
+
+// grow applies Redis's growing conversion before adding count elements
+// of raw total bytes raw: a listpack list becomes a quicklist when its
+// listpack would pass 8 KB.
+func (l *listObj) grow(raw int) {
+	if l.quick || l.n == 0 {
+		if !l.quick && raw+lpHeader > listMaxLP {
+			l.quick = true
+		}
+		return
+	}
+	if int64(l.ch[l.c0].lp)+int64(raw) > listMaxLP {
+		l.quick = true
+	}
+}
+
+// shrunk applies Redis's shrinking conversion after a removal: a
+// quicklist of one chunk of at most 4 KB becomes a listpack.
+func (l *listObj) shrunk() {
+	if l.quick && len(l.ch)-l.c0 == 1 && l.ch[l.c0].lp <= listMaxLP/2 {
+		l.quick = false
+	}
+}
+
+// fits reports whether c takes one more element of raw size n under the
+// chunk rules (always while the list is a listpack).
+func (l *listObj) fits(c *lchunk, n int) bool {
+	return !l.quick || int(c.lp)+n+listLPOverhead <= listMaxLP
+}
+
+// pushBack appends e (call grow first).
+func (l *listObj) pushBack(e []byte) {
+	sz := elemSize(len(e))
+	var c *lchunk
+	if live := len(l.ch) - l.c0; live > 0 && l.fits(&l.ch[len(l.ch)-1], len(e)) {
+		c = &l.ch[len(l.ch)-1]
+	} else {
+		c = l.newChunk(sz, false)
+	}
+	if int(c.hi)+sz > len(c.buf) {
+		l.room(c, sz, false)
+	}
+	putElem(c.buf[c.hi:], e)
+	c.hi += int32(sz)
+	c.n++
+	c.lp += lpEntrySize(e)
+	l.n++
+}
+
+// pushFront prepends e (call grow first).
+func (l *listObj) pushFront(e []byte) {
+	sz := elemSize(len(e))
+	var c *lchunk
+	if live := len(l.ch) - l.c0; live > 0 && l.fits(&l.ch[l.c0], len(e)) {
+		c = &l.ch[l.c0]
+	} else {
+		c = l.newChunk(sz, true)
+	}
+	if int(c.lo) < sz {
+		l.room(c, sz, true)
+	}
+	c.lo -= int32(sz)
+	putElem(c.buf[c.lo:], e)
+	c.n++
+	c.lp += lpEntrySize(e)
+	l.n++
+	l.head--
+}
+
+// popFront removes the first element and returns it; the slice aliases the
+// chunk's buffer and is valid until the list is written again.
+func (l *listObj) popFront() []byte {
+	c := &l.ch[l.c0]
+	e, next := readFwd(c.buf, int(c.lo))
+	c.lo = int32(next)
+	c.n--
+	c.lp -= lpEntrySize(e)
+	l.n--
+	l.head++
+	if c.n == 0 {
+		l.dropChunk(0)
+	}
+	return e
+}
+
+// popBack removes the last element and returns it (as popFront).
+func (l *listObj) popBack() []byte {
+	i := len(l.ch) - 1
+	c := &l.ch[i]
+	e, start := readBack(c.buf, int(c.hi))
+	c.hi = int32(start)
+	c.n--
+	c.lp -= lpEntrySize(e)
+	l.n--
+	if c.n == 0 {
+		l.dropChunk(i - l.c0)
+	}
+	return e
+}
+
+// locate returns the live chunk holding element i (0 <= i < n) and i's
+// index within it, walking from the nearer end.
+func (l *listObj) locate(i int) (ci, j int) {
+	live := l.chunks()
+	if i < l.n/2 {
+		for ci = range live {
+			if i < int(live[ci].n) {
+				return ci, i
+			}
+			i -= int(live[ci].n)
+		}
+	}
+	rest := l.n - i // elements from i to the end
+	for ci = len(live) - 1; ci >= 0; ci-- {
+		if rest <= int(live[ci].n) {
+			return ci, int(live[ci].n) - rest
+		}
+		rest -= int(live[ci].n)
+	}
+	panic("store: list index out of range")
+}
+
+// offsetOf returns the byte offset of element j of c.
+func offsetOf(c *lchunk, j int) int {
+	if j > int(c.n)/2 {
+		off := int(c.hi)
+		for k := int(c.n); k > j; k-- {
+			_, off = readBack(c.buf, off)
+		}
+		return off
+	}
+	off := int(c.lo)
+	for ; j > 0; j-- {
+		_, off = readFwd(c.buf, off)
+	}
+	return off
+}
+
+// index returns element i (0 <= i < n), aliasing the list's memory.
+func (l *listObj) index(i int) []byte {
+	ci, j := l.locate(i)
+	c := &l.ch[l.c0+ci]
+	e, _ := readFwd(c.buf, offsetOf(c, j))
+	return e
+}
+
+// each calls fn with elements from..n-1 in order until fn returns false.
+func (l *listObj) each(from int, fn func(e []byte) bool) {
+	if from >= l.n {
+		return
+	}
+	ci, j := l.locate(from)
+	live := l.chunks()
+	off := offsetOf(&live[ci], j)
+	for ; ci < len(live); ci++ {
+		c := &live[ci]
+		if off < 0 {
+			off = int(c.lo)
+		}
+		for off < int(c.hi) {
+			var e []byte
+			e, off = readFwd(c.buf, off)
+			if !fn(e) {
+				return
+			}
+		}
+		off = -1
+	}
+}
+
+// eachRev calls fn with elements from..0 in reverse order until fn
+// returns false.
+func (l *listObj) eachRev(from int, fn func(e []byte) bool) {
+	if from < 0 {
+		return
+	}
+	ci, j := l.locate(from)
+	live := l.chunks()
+	c := &live[ci]
+	_, end := readFwd(c.buf, offsetOf(c, j))
+	for ; ci >= 0; ci-- {
+		c := &live[ci]
+		if end < 0 {
+			end = int(c.hi)
+		}
+		for end > int(c.lo) {
+			var e []byte
+			e, end = readBack(c.buf, end)
+			if !fn(e) {
+				return
+			}
+		}
+		end = -1
+	}
+}
+
+// splice replaces the bytes buf[from:to] of live chunk ci by the
+// encodings of elems, adjusting counts by dn elements and dlp listpack
+// bytes, then splits the chunk when it outgrew the chunk rules.
+func (l *listObj) splice(ci, from, to int, elems [][]byte, dn int, dlp int32) {
+	c := &l.ch[l.c0+ci]
+	add := 0
+	for _, e := range elems {
+		add += elemSize(len(e))
+	}
+	delta := add - (to - from)
+	used := int(c.hi-c.lo) + delta
+	if delta > 0 && int(c.hi)+delta > len(c.buf) {
+		// Make room at the back, then find from and to again.
+		rf, rt := from-int(c.lo), to-int(c.lo)
+		l.room(c, delta, false)
+		from, to = int(c.lo)+rf, int(c.lo)+rt
+	}
+	copy(c.buf[to+delta:], c.buf[to:c.hi])
+	at := from
+	for _, e := range elems {
+		putElem(c.buf[at:], e)
+		at += elemSize(len(e))
+	}
+	c.hi = c.lo + int32(used)
+	c.n += int32(dn)
+	c.lp += dlp
+	l.n += dn
+	if c.n == 0 {
+		l.dropChunk(ci)
+		return
+	}
+	if l.quick && c.lp > listMaxLP && c.n > 1 {
+		l.split(ci)
+	} else if delta < 0 {
+		l.shrink(c)
+	}
+}
+
+// split cuts live chunk ci in two halves by count.
+func (l *listObj) split(ci int) {
+	c := l.ch[l.c0+ci]
+	half := int(c.n) / 2
+	mid := offsetOf(&c, half)
+	var lp int32 = lpHeader
+	for off := int(c.lo); off < mid; {
+		var e []byte
+		e, off = readFwd(c.buf, off)
+		lp += lpEntrySize(e)
+	}
+	second := lchunk{buf: make([]byte, max(int(c.hi)-mid, listMinChunk)), n: c.n - int32(half), lp: c.lp - lp + lpHeader}
+	second.hi = int32(copy(second.buf, c.buf[mid:c.hi]))
+	l.mem += int64(len(second.buf))
+	first := &l.ch[l.c0+ci]
+	first.hi, first.n, first.lp = int32(mid), int32(half), lp
+	l.ch = append(l.ch, lchunk{})
+	live := l.chunks()
+	copy(live[ci+2:], live[ci+1:])
+	live[ci+1] = second
+}
+
+// set replaces element i (0 <= i < n) by e.
+func (l *listObj) set(i int, e []byte) {
+	ci, j := l.locate(i)
+	c := &l.ch[l.c0+ci]
+	off := offsetOf(c, j)
+	old, end := readFwd(c.buf, off)
+	dlp := lpEntrySize(e) - lpEntrySize(old)
+	if len(old) == len(e) {
+		copy(old, e)
+		c.lp += dlp
+		return
+	}
+	l.splice(ci, off, end, [][]byte{e}, 0, dlp)
+}
+
+// insert puts e before element i (0 < i < n; the ends are pushes).
+func (l *listObj) insert(i int, e []byte) {
+	ci, j := l.locate(i)
+	c := &l.ch[l.c0+ci]
+	off := offsetOf(c, j)
+	l.splice(ci, off, off, [][]byte{e}, 1, lpEntrySize(e))
+}
+
+// filter keeps the elements for which keep returns true, in order, and
+// drops the others, compacting each chunk in place; it returns how many
+// were dropped. head does not change.
+func (l *listObj) filter(keep func(e []byte) bool) int {
+	dropped := 0
+	for ci := 0; ci < len(l.ch)-l.c0; {
+		c := &l.ch[l.c0+ci]
+		w := int(c.lo)
+		for r := int(c.lo); r < int(c.hi); {
+			start := r
+			var e []byte
+			e, r = readFwd(c.buf, r)
+			if keep(e) {
+				if w != start {
+					copy(c.buf[w:], c.buf[start:r])
+				}
+				w += r - start
+				continue
+			}
+			c.n--
+			c.lp -= lpEntrySize(e)
+			l.n--
+			dropped++
+		}
+		c.hi = int32(w)
+		if c.n == 0 {
+			l.dropChunk(ci)
+			continue
+		}
+		l.shrink(c)
+		ci++
+	}
+	return dropped
+}
+
+// trimFront drops the first k elements (k <= n), whole chunks at once.
+func (l *listObj) trimFront(k int) {
+	l.head += int64(k)
+	for k > 0 {
+		c := &l.ch[l.c0]
+		if int(c.n) <= k {
+			k -= int(c.n)
+			l.n -= int(c.n)
+			l.dropChunk(0)
+			continue
+		}
+		for ; k > 0; k-- {
+			var e []byte
+			e, next := readFwd(c.buf, int(c.lo))
+			c.lo = int32(next)
+			c.n--
+			c.lp -= lpEntrySize(e)
+			l.n--
+		}
+		l.shrink(c)
+	}
+}
+
+// trimBack drops the last k elements (k <= n).
+func (l *listObj) trimBack(k int) {
+	for k > 0 {
+		i := len(l.ch) - 1
+		c := &l.ch[i]
+		if int(c.n) <= k {
+			k -= int(c.n)
+			l.n -= int(c.n)
+			l.dropChunk(i - l.c0)
+			continue
+		}
+		for ; k > 0; k-- {
+			e, start := readBack(c.buf, int(c.hi))
+			c.hi = int32(start)
+			c.n--
+			c.lp -= lpEntrySize(e)
+			l.n--
+		}
+		l.shrink(c)
+	}
+}
+
+// clone returns a deep copy (same head, same chunking, tight buffers).
+func (l *listObj) clone() object {
+	c := &listObj{head: l.head, n: l.n, quick: l.quick, ch: make([]lchunk, 0, len(l.ch)-l.c0)}
+	for _, k := range l.chunks() {
+		used := int(k.hi - k.lo)
+		buf := make([]byte, max(used, listMinChunk))
+		copy(buf, k.buf[k.lo:k.hi])
+		c.mem += int64(len(buf))
+		c.ch = append(c.ch, lchunk{buf: buf, hi: int32(used), n: k.n, lp: k.lp})
+	}
+	return c
+}
+
+// rebuild emits one list-set effect per element from head on, so that the
+// recreated list has the same positions.
+func (l *listObj) rebuild(slot uint16, key []byte, fn func(Effect) bool) bool {
+	more := true
+	pos := l.head
+	var num [20]byte
+	l.each(0, func(e []byte) bool {
+		more = fn(Effect{Kind: EffectListSet, Slot: slot, Key: key, Field: appendPos(num[:0], pos), Value: e})
+		pos++
+		return more
+	})
+	return more
+}

@@ -1,0 +1,547 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+)
+
+// The list commands' Tx API and the list effects.
+//
+// Effects name elements by absolute position (listObj.head + index), so
+// each is idempotent:
+//
+//   - EffectListSet (Key, Field = position, Value = element) sets the
+//     element at that position: one just before the head prepends, one just
+//     after the tail appends, one inside overwrites; a missing key is
+//     created with its head at that position. Pushes and LSET emit one per
+//     element.
+//   - EffectListTrim (Key, Field = first kept position, Value = end
+//     position, exclusive) keeps only that range and deletes the key when
+//     nothing is left. Pops and LTRIM emit one.
+//
+// LINSERT and LREM shift the positions of the elements after the edit;
+// they emit DEL, the whole list again (rebuild) and its TTL: they are O(N)
+// commands anyway.
+
+// Errors of the list commands, Redis's texts.
+var (
+	ErrNoSuchKey     = errors.New("ERR no such key")
+	ErrIndexRange    = errors.New("ERR index out of range")
+	errListEffectPos = errors.New("list effect position is not next to the list")
+)
+
+// appendPos renders an absolute position as decimal text.
+func appendPos(dst []byte, pos int64) []byte { return strconv.AppendInt(dst, pos, 10) }
+
+// listAt returns key's list for reading: nil when missing.
+func (tx *Tx) listAt(key []byte) (*listObj, error) {
+	o, err := tx.readObject(key, TypeList)
+	if o == nil || err != nil {
+		return nil, err
+	}
+	return o.(*listObj), nil
+}
+
+// emitSet emits the list-set effect of the element at absolute pos.
+func (tx *Tx) emitSet(sn uint16, key []byte, pos int64, e []byte) {
+	if tx.sink == nil {
+		return
+	}
+	var num [20]byte
+	tx.emit(Effect{Kind: EffectListSet, Slot: sn, Key: key, Field: appendPos(num[:0], pos), Value: e})
+}
+
+// emitTrim emits the list-trim effect that keeps l's current range.
+func (tx *Tx) emitTrim(sn uint16, key []byte, l *listObj) {
+	if tx.sink == nil {
+		return
+	}
+	var a, b [20]byte
+	tx.emit(Effect{Kind: EffectListTrim, Slot: sn, Key: key,
+		Field: appendPos(a[:0], l.head), Value: appendPos(b[:0], l.head+int64(l.n))})
+}
+
+// push adds elems to l at one end, emitting their effects.
+func (tx *Tx) push(sn uint16, key []byte, l *listObj, elems [][]byte, left bool) {
+	raw := 0
+	for _, e := range elems {
+		raw += len(e)
+	}
+	l.grow(raw)
+	for _, e := range elems {
+		if left {
+			l.pushFront(e)
+			tx.emitSet(sn, key, l.head, e)
+		} else {
+			l.pushBack(e)
+			tx.emitSet(sn, key, l.head+int64(l.n)-1, e)
+		}
+	}
+}
+
+// ListPush pushes elems one by one at the left end (LPUSH: the last one
+// ends up first) or the right end, creating the list unless onlyIfExists
+// (LPUSHX, RPUSHX). It returns the new length (0 for a missing key with
+// onlyIfExists).
+func (tx *Tx) ListPush(key []byte, elems [][]byte, left, onlyIfExists bool) (int, error) {
+	mk := func() object { return newList() }
+	if onlyIfExists {
+		mk = nil
+	}
+	w, err := tx.writeObject(key, TypeList, mk, false)
+	if w.obj == nil || err != nil {
+		return 0, err
+	}
+	l := w.obj.(*listObj)
+	tx.push(w.sl.id, key, l, elems, left)
+	n := l.n
+	tx.commitObject(w, len(elems) > 0)
+	return n, nil
+}
+
+// ListPop pops up to count elements (count >= 1) from the left or right
+// end. When the key exists, begin is called first with the number that
+// will be popped, then fn with each element in pop order (the slices are
+// valid during fn only). It returns that number, 0 when the key is
+// missing. The key goes away with its last element.
+func (tx *Tx) ListPop(key []byte, count int, left bool, begin func(n int), fn func(e []byte)) (int, error) {
+	w, err := tx.writeObject(key, TypeList, nil, false)
+	if w.obj == nil || err != nil {
+		return 0, err
+	}
+	l := w.obj.(*listObj)
+	k := min(count, l.n)
+	if begin != nil {
+		begin(k)
+	}
+	for i := 0; i < k; i++ {
+		var e []byte
+		if left {
+			e = l.popFront()
+		} else {
+			e = l.popBack()
+		}
+		fn(e)
+	}
+	if k > 0 {
+		l.shrunk()
+		tx.emitTrim(w.sl.id, key, l)
+	}
+	tx.commitObject(w, k > 0)
+	return k, nil
+}
+
+// ListLen returns the length of the list at key (0 when missing).
+func (tx *Tx) ListLen(key []byte) (int, error) {
+	l, err := tx.listAt(key)
+	if l == nil || err != nil {
+		return 0, err
+	}
+	return l.n, nil
+}
+
+// ListIndex returns element i (negative: from the end) of the list at key.
+// The slice is valid until the Tx writes the list.
+func (tx *Tx) ListIndex(key []byte, i int64) ([]byte, bool, error) {
+	l, err := tx.listAt(key)
+	if l == nil || err != nil {
+		return nil, false, err
+	}
+	if i < 0 {
+		i += int64(l.n)
+	}
+	if i < 0 || i >= int64(l.n) {
+		return nil, false, nil
+	}
+	return l.index(int(i)), true, nil
+}
+
+// ListSet sets element i (negative: from the end): ErrNoSuchKey for a
+// missing key, ErrIndexRange outside the list.
+func (tx *Tx) ListSet(key []byte, i int64, v []byte) error {
+	w, err := tx.writeObject(key, TypeList, nil, false)
+	if err != nil {
+		return err
+	}
+	if w.obj == nil {
+		return ErrNoSuchKey
+	}
+	l := w.obj.(*listObj)
+	if i < 0 {
+		i += int64(l.n)
+	}
+	if i < 0 || i >= int64(l.n) {
+		tx.commitObject(w, false)
+		return ErrIndexRange
+	}
+	l.grow(len(v))
+	l.set(int(i), v)
+	l.shrunk()
+	tx.emitSet(w.sl.id, key, l.head+i, v)
+	tx.commitObject(w, true)
+	return nil
+}
+
+// listRange normalises LRANGE/LTRIM's start and stop (negative: from the
+// end) for a list of n elements into [from, to), empty when from >= to.
+func listRange(start, stop int64, n int) (from, to int) {
+	ln := int64(n)
+	if start < 0 {
+		start += ln
+	}
+	if stop < 0 {
+		stop += ln
+	}
+	if start < 0 {
+		start = 0
+	}
+	if start > stop || start >= ln {
+		return 0, 0
+	}
+	if stop >= ln {
+		stop = ln - 1
+	}
+	return int(start), int(stop) + 1
+}
+
+// ListRange calls begin with the number of elements of LRANGE key start
+// stop, then fn with each of them in order (the slices are valid during fn
+// only). A missing key is an empty range.
+func (tx *Tx) ListRange(key []byte, start, stop int64, begin func(n int), fn func(e []byte)) error {
+	l, err := tx.listAt(key)
+	if err != nil {
+		return err
+	}
+	if l == nil {
+		begin(0)
+		return nil
+	}
+	from, to := listRange(start, stop, l.n)
+	begin(to - from)
+	left := to - from
+	if left > 0 {
+		l.each(from, func(e []byte) bool {
+			fn(e)
+			left--
+			return left > 0
+		})
+	}
+	return nil
+}
+
+// ListTrim keeps only LTRIM key start stop's range, deleting the key when
+// it is empty.
+func (tx *Tx) ListTrim(key []byte, start, stop int64) error {
+	w, err := tx.writeObject(key, TypeList, nil, false)
+	if w.obj == nil || err != nil {
+		return err
+	}
+	l := w.obj.(*listObj)
+	from, to := listRange(start, stop, l.n)
+	changed := from > 0 || to < l.n
+	if to <= from {
+		l.trimFront(l.n)
+	} else {
+		l.trimBack(l.n - to)
+		l.trimFront(from)
+	}
+	if changed {
+		l.shrunk()
+		tx.emitTrim(w.sl.id, key, l)
+	}
+	tx.commitObject(w, changed)
+	return nil
+}
+
+// ListPos calls fn with the index of each element equal to e, as LPOS
+// finds them: from the head for rank > 0 (skipping the first rank-1
+// matches), from the tail for rank < 0, looking at no more than maxlen
+// elements (0: all), until fn returns false. It reports whether the key
+// exists.
+func (tx *Tx) ListPos(key, e []byte, rank, maxlen int64, fn func(i int64) bool) (bool, error) {
+	l, err := tx.listAt(key)
+	if l == nil || err != nil {
+		return false, err
+	}
+	skip := rank - 1
+	seen := int64(0)
+	visit := func(i int64) func(x []byte) bool {
+		return func(x []byte) bool {
+			if maxlen != 0 && seen >= maxlen {
+				return false
+			}
+			seen++
+			idx := i
+			if rank > 0 {
+				i++
+			} else {
+				i--
+			}
+			if string(x) != string(e) {
+				return true
+			}
+			if skip > 0 {
+				skip--
+				return true
+			}
+			return fn(idx)
+		}
+	}
+	if rank < 0 {
+		skip = -rank - 1
+		l.eachRev(l.n-1, visit(int64(l.n-1)))
+	} else {
+		l.each(0, visit(0))
+	}
+	return true, nil
+}
+
+// emitWhole emits DEL and the whole list again (with its TTL exp) after a
+// middle edit, or DEL alone when the list became empty.
+func (tx *Tx) emitWhole(sn uint16, key []byte, l *listObj, exp int64) {
+	if tx.sink == nil {
+		return
+	}
+	if l.n == 0 {
+		tx.emit(Effect{Kind: EffectDel, Slot: sn, Key: key})
+		return
+	}
+	tx.emitObject(sn, key, l, exp)
+}
+
+// ttlFor returns key's expiry when effects are being recorded.
+func (tx *Tx) ttlFor(key []byte) int64 {
+	if tx.sink == nil {
+		return 0
+	}
+	exp, _, _ := tx.ExpireAt(key)
+	return exp
+}
+
+// ListInsert inserts e before (or after) the first element equal to pivot.
+// It returns the new length, -1 when pivot is not found, 0 when the key is
+// missing. It replicates as the whole list (see the top of the file).
+func (tx *Tx) ListInsert(key []byte, before bool, pivot, e []byte) (int, error) {
+	exp := tx.ttlFor(key)
+	w, err := tx.writeObject(key, TypeList, nil, false)
+	if w.obj == nil || err != nil {
+		return 0, err
+	}
+	l := w.obj.(*listObj)
+	l.grow(len(e))
+	at := -1
+	i := 0
+	l.each(0, func(x []byte) bool {
+		if string(x) == string(pivot) {
+			at = i
+			return false
+		}
+		i++
+		return true
+	})
+	if at < 0 {
+		tx.commitObject(w, false)
+		return -1, nil
+	}
+	if !before {
+		at++
+	}
+	switch at {
+	case 0:
+		l.pushFront(e)
+	case l.n:
+		l.pushBack(e)
+	default:
+		l.insert(at, e)
+	}
+	tx.emitWhole(w.sl.id, key, l, exp)
+	n := l.n
+	tx.commitObject(w, true)
+	return n, nil
+}
+
+// ListRem removes elements equal to e: the first count from the head
+// (count > 0), the last -count from the tail (count < 0), or all (0). It
+// returns how many it removed and replicates as the whole list.
+func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
+	exp := tx.ttlFor(key)
+	w, err := tx.writeObject(key, TypeList, nil, false)
+	if w.obj == nil || err != nil {
+		return 0, err
+	}
+	l := w.obj.(*listObj)
+	skip := int64(0) // matches to keep before removing (count < 0)
+	if count < 0 {
+		matches := int64(0)
+		l.each(0, func(x []byte) bool {
+			if string(x) == string(e) {
+				matches++
+			}
+			return true
+		})
+		skip = max(matches+count, 0)
+		count = -count
+	}
+	limit, done := count, int64(0) // limit 0: all
+	removed := l.filter(func(x []byte) bool {
+		if string(x) != string(e) {
+			return true
+		}
+		if skip > 0 {
+			skip--
+			return true
+		}
+		if limit > 0 && done >= limit {
+			return true
+		}
+		done++
+		return false
+	})
+	if removed > 0 {
+		l.shrunk()
+		tx.emitWhole(w.sl.id, key, l, exp)
+	}
+	tx.commitObject(w, removed > 0)
+	return removed, nil
+}
+
+// ListMove pops an element from one end of src and pushes it at one end
+// of dst (LMOVE; src and dst may be the same list: a rotation). It returns
+// the element (valid until the Tx writes either list again) and whether
+// src existed. dst of another type fails with ErrWrongType before anything
+// is popped.
+func (tx *Tx) ListMove(src, dst []byte, srcLeft, dstLeft bool) ([]byte, bool, error) {
+	ws, err := tx.writeObject(src, TypeList, nil, false)
+	if ws.obj == nil || err != nil {
+		return nil, false, err
+	}
+	sl := ws.obj.(*listObj)
+	if string(src) == string(dst) {
+		return tx.rotate(ws, sl, srcLeft, dstLeft), true, nil
+	}
+	wd, err := tx.writeObject(dst, TypeList, func() object { return newList() }, false)
+	if err != nil {
+		tx.commitObject(ws, false)
+		return nil, false, err
+	}
+	dl := wd.obj.(*listObj)
+	var e []byte
+	if srcLeft {
+		e = sl.popFront()
+	} else {
+		e = sl.popBack()
+	}
+	sl.shrunk()
+	tx.emitTrim(ws.sl.id, src, sl)
+	tx.push(wd.sl.id, dst, dl, [][]byte{e}, dstLeft)
+	tx.commitObject(ws, true)
+	tx.commitObject(wd, true)
+	return e, true, nil
+}
+
+// rotate is ListMove on one list. It emits the push before the trim, so
+// that a replica's list never becomes empty (which would delete the key
+// and its TTL) and its positions stay the primary's.
+func (tx *Tx) rotate(w objWrite, l *listObj, srcLeft, dstLeft bool) []byte {
+	var e []byte
+	if srcLeft {
+		e = append([]byte(nil), l.index(0)...)
+	} else {
+		e = append([]byte(nil), l.index(l.n-1)...)
+	}
+	if srcLeft == dstLeft {
+		tx.commitObject(w, true) // unchanged, but touched as Redis does (WATCH)
+		return e
+	}
+	first, end := l.head, l.head+int64(l.n)
+	l.grow(len(e))
+	if srcLeft {
+		l.popFront()
+		l.pushBack(e)
+		tx.emitSet(w.sl.id, w.key, end, e)
+		tx.emitTrim(w.sl.id, w.key, l)
+	} else {
+		l.popBack()
+		l.pushFront(e)
+		tx.emitSet(w.sl.id, w.key, first-1, e)
+		tx.emitTrim(w.sl.id, w.key, l)
+	}
+	l.shrunk()
+	tx.commitObject(w, true)
+	return e
+}
+
+// applyListSet applies an EffectListSet (see the top of the file).
+func (tx *Tx) applyListSet(e Effect) error {
+	pos, err := strconv.ParseInt(string(e.Field), 10, 64)
+	if err != nil {
+		return fmt.Errorf("list set position %q: %w", e.Field, err)
+	}
+	w, err := tx.writeObject(e.Key, TypeList, func() object { return newList() }, true)
+	if err != nil {
+		return err
+	}
+	l := w.obj.(*listObj)
+	if l.n == 0 {
+		l.head = pos
+	}
+	switch {
+	case pos == l.head+int64(l.n):
+		l.grow(len(e.Value))
+		l.pushBack(e.Value)
+	case pos == l.head-1:
+		l.grow(len(e.Value))
+		l.pushFront(e.Value)
+	case pos >= l.head && pos < l.head+int64(l.n):
+		l.grow(len(e.Value))
+		l.set(int(pos-l.head), e.Value)
+	default:
+		tx.commitObject(w, false)
+		return fmt.Errorf("list set position %d, list at [%d, %d): %w", pos, l.head, l.head+int64(l.n), errListEffectPos)
+	}
+	tx.commitObject(w, true)
+	return nil
+}
+
+// applyListTrim applies an EffectListTrim: a missing key, or one of
+// another type, has nothing to trim.
+func (tx *Tx) applyListTrim(e Effect) error {
+	from, err1 := strconv.ParseInt(string(e.Field), 10, 64)
+	to, err2 := strconv.ParseInt(string(e.Value), 10, 64)
+	if err1 != nil || err2 != nil {
+		return fmt.Errorf("list trim range %q %q: bad number", e.Field, e.Value)
+	}
+	w, err := tx.writeObject(e.Key, TypeList, nil, false)
+	if err == ErrWrongType {
+		return nil
+	}
+	if w.obj == nil || err != nil {
+		return err
+	}
+	l := w.obj.(*listObj)
+	end := l.head + int64(l.n)
+	from, to = max(from, l.head), min(to, end)
+	changed := false
+	if from >= to {
+		changed = l.n > 0
+		l.trimFront(l.n)
+	} else {
+		changed = from > l.head || to < end
+		l.trimBack(int(end - to))
+		l.trimFront(int(from - l.head))
+	}
+	if changed {
+		l.shrunk()
+	}
+	tx.commitObject(w, changed)
+	return nil
+}
+
+// applyList applies a list effect (effect.go's apply switch).
+func (tx *Tx) applyList(e Effect) error {
+	if e.Kind == EffectListSet {
+		return tx.applyListSet(e)
+	}
+	return tx.applyListTrim(e)
+}
