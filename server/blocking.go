@@ -136,6 +136,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		gone  <-chan struct{}
 		stop  func()
 		timer *time.Timer
+		first *commands.Block // the first run's request to block
 	)
 	defer func() {
 		if stop != nil {
@@ -178,6 +179,12 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			return // answered
 		}
 		c.call.Blocked = nil
+		// The handler computes its deadline from the clock at each run:
+		// the first run's holds.
+		if first == nil {
+			first = b
+		}
+		b = first
 		w := bs.waiter
 		if w == nil { // the handler blocked without keys: nothing to wait on
 			s.replyTimeout(c, b)
