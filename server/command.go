@@ -64,5 +64,6 @@ var commandGroups = []func() []*Command{
 	commands.KeyCommands,    // commands/keys.go
 	commands.HashCommands,   // commands/hashes.go
 	commands.ListCommands,   // commands/lists.go: the list commands, blocking ones included
+	commands.SortCommands,   // commands/sort.go: SORT SORT_RO
 	commands.LockCommands,   // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
 }

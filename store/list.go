@@ -719,3 +719,6 @@ func (l *listObj) rebuild(slot uint16, key []byte, fn func(Effect) bool) bool {
 	})
 	return more
 }
+
+// elements is SORT's view of the list: head to tail.
+func (l *listObj) elements(fn func(e []byte) bool) { l.each(0, fn) }
