@@ -25,7 +25,7 @@ func TestSortPatternsInOneSlot(t *testing.T) {
 			{Args: []any{"SORT", "{t}l", "BY", "{t}w*", "GET", "#"}, Want: []any{"2", "1"}},
 			{Args: []any{"SORT", "{t}l", "BY", "w*"}, Err: errSortBy},
 			{Args: []any{"SORT", "{t}l", "GET", "w*"}, Err: errSortGet},
-			{Args: []any{"SORT", "{t}l", "GET", "{t}w?*"}, Err: errSortGet},
+			{Args: []any{"SORT", "{t}l", "GET", "w?{t}*"}, Err: errSortGet},
 			{Args: []any{"SORT", "{t}l", "BY", "nosort", "GET", "#"}, Want: []any{"2", "1"}},
 			{Args: []any{"SORT", "{t}l", "BY", "{t}w*", "STORE", "{t}out"}, Want: int64(2)},
 			{Args: []any{"LRANGE", "{t}out", "0", "-1"}, Want: []any{"2", "1"}},
