@@ -105,6 +105,11 @@ func init() {
 		diffCompare[c] = cmpUnordered
 	}
 	diffCompare["sscan"] = cmpScan
+	// 7.0 flags SINTERSTORE's destination RW; 7.2's command table (as
+	// SUNIONSTORE's and SDIFFSTORE's) OW, and meshcache follows 7.2.
+	getKeysSamples = append(getKeysSamples, "SADD s m", "SMOVE a b m", "SINTER a b c", "SUNIONSTORE d a b",
+		"SINTERCARD 2 a b LIMIT 1", "SINTERCARD 3 a b", "SINTERCARD 0 a", "SSCAN s 0")
+	commandInfoSkips["sinterstore"] = map[int]string{8: "destination key spec OW, as Redis 7.2"}
 	diffCompare["spop"] = cmpUnordered
 }
 
