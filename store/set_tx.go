@@ -132,6 +132,15 @@ func (tx *Tx) SScan(key []byte, cursor uint64, count int, fn func(m []byte)) (ui
 	return s.scan(cursor, count, fn), nil
 }
 
+// scratch returns a buffer for formatting an intset's members (nil for
+// other encodings, which need none: no allocation on their paths).
+func (s *setObj) scratch() []byte {
+	if s.enc == setIntset {
+		return make([]byte, 0, 20)
+	}
+	return nil
+}
+
 // randomMember returns a uniformly random member (s not empty).
 func (s *setObj) randomMember(buf []byte) []byte {
 	if s.enc == setIntset {
@@ -151,7 +160,7 @@ func (tx *Tx) SRandMember(key []byte, count int64, head func(n int), fn func(m [
 		return false, err
 	}
 	size := int64(s.length())
-	var buf [20]byte
+	buf := s.scratch()
 	switch {
 	case count < 0:
 		head(int(-count))
@@ -246,7 +255,7 @@ func (tx *Tx) SPop(key []byte, count int64, head func(n int), fn func(m []byte))
 		return true, err
 	}
 	head(int(count))
-	var buf [20]byte
+	buf := s.scratch()
 	for range count {
 		var m []byte
 		if s.enc == setIntset {
