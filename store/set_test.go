@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"sort"
 	"strconv"
+	"sync"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -706,4 +707,52 @@ func TestSetMemoryAccounting(t *testing.T) {
 	tx.Close()
 	require.NoError(t, err)
 	assert.Equal(t, base, s.UsedMemory())
+}
+
+// TestSScanConcurrentWriters scans a big set while two goroutines add and
+// remove other members (enough to close holes and grow the index), and
+// checks every member present throughout was returned.
+func TestSScanConcurrentWriters(t *testing.T) {
+	s := New(Config{})
+	for i := 0; i < 3000; i++ {
+		sadd(t, s, "k", "keep"+strconv.Itoa(i), "tmp"+strconv.Itoa(i))
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for w := 0; w < 2; w++ {
+		wg.Add(1)
+		go func() { // owned by the test: stops at close(stop)
+			defer wg.Done()
+			rng := rand.New(rand.NewPCG(uint64(w), 9))
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				m := []byte("tmp" + strconv.Itoa(rng.IntN(6000)))
+				tx := lockKeys(s, "k")
+				var err error
+				if rng.IntN(2) == 0 {
+					_, err = tx.SRem([]byte("k"), m)
+				} else {
+					_, err = tx.SAdd([]byte("k"), m)
+				}
+				tx.Close()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for round := 0; round < 5; round++ {
+		seen := sscanAll(t, s, "k", 7, func(int) {})
+		for i := 0; i < 3000; i++ {
+			require.Positive(t, seen["keep"+strconv.Itoa(i)], "member keep%d missed in scan %d", i, round)
+		}
+	}
+	close(stop)
+	wg.Wait()
+	checkSet(t, setObjAt(t, s, "k"))
 }
