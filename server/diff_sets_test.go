@@ -173,3 +173,20 @@ func longMember(n int) string {
 	}
 	return string(b)
 }
+
+// TestSetsCrossSlot checks that on a cluster the multi-key set commands
+// refuse keys in several slots, SINTERCARD's keynum keys included, as
+// Redis Cluster does, and run when the keys share a slot.
+func TestSetsCrossSlot(t *testing.T) {
+	s, _ := newKeysServer(t, true)
+	c := testClient(s)
+	for _, line := range []string{"SINTER a b", "SUNION a b", "SDIFF a b", "SINTERSTORE d a", "SUNIONSTORE d a b",
+		"SDIFFSTORE {a}d a b", "SMOVE a b m", "SINTERCARD 2 a b", "SINTERCARD 2 a b LIMIT 1"} {
+		assert.Equal(t, "-"+errCrossSlot+"\r\n", do(s, c, splitCommand(line)...), line)
+	}
+	assert.Equal(t, ":2\r\n", do(s, c, "SADD", "{a}x", "1", "2"))
+	assert.Equal(t, ":1\r\n", do(s, c, "SADD", "{a}y", "2"))
+	assert.Equal(t, ":1\r\n", do(s, c, "SINTERCARD", "2", "{a}x", "{a}y"))
+	assert.Equal(t, ":1\r\n", do(s, c, "SMOVE", "{a}x", "{a}z", "1"))
+	assert.Equal(t, ":1\r\n", do(s, c, "SINTERSTORE", "{a}d", "{a}x", "{a}y"))
+}

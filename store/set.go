@@ -38,6 +38,8 @@ import (
 //     deletion, never more than 3/4 full) whose words are a 32-bit hash of
 //     the member (high half) and i+1 (low half); 0 is an empty slot.
 //
+// Offsets are 32-bit: one set holds at most 4 GiB of member bytes.
+//
 // Random members (SPOP, SRANDMEMBER) are drawn from offs in O(1): a
 // listpack set has no holes (a removal moves the last member into the
 // gap), a hashtable set has at most about as many holes as members (more
