@@ -20,6 +20,8 @@ const (
 	EffectFlushSlot                       // drop every key of the slot
 	EffectListSet                         // LISTSET Key Field=position Value: set, prepend or append at an absolute position (list_tx.go)
 	EffectListTrim                        // LISTTRIM Key Field=first Value=end: keep the absolute positions [first, end)
+	EffectSAdd                            // SADD Key Field
+	EffectSRem                            // SREM Key Field
 )
 
 // String names the kind for logs.
@@ -41,6 +43,10 @@ func (k EffectKind) String() string {
 		return "listset"
 	case EffectListTrim:
 		return "listtrim"
+	case EffectSAdd:
+		return "sadd"
+	case EffectSRem:
+		return "srem"
 	}
 	return "effect(" + strconv.Itoa(int(k)) + ")"
 }
@@ -104,6 +110,10 @@ func (e Effect) Args() [][]byte {
 		return [][]byte{[]byte("LISTSET"), e.Key, e.Field, e.Value}
 	case EffectListTrim:
 		return [][]byte{[]byte("LISTTRIM"), e.Key, e.Field, e.Value}
+	case EffectSAdd:
+		return [][]byte{[]byte("SADD"), e.Key, e.Field}
+	case EffectSRem:
+		return [][]byte{[]byte("SREM"), e.Key, e.Field}
 	}
 	return nil
 }
@@ -213,6 +223,8 @@ func (tx *Tx) apply(e Effect) error {
 		tx.flushSlot(e.Slot)
 	case EffectListSet, EffectListTrim:
 		err = tx.applyList(e)
+	case EffectSAdd, EffectSRem:
+		err = tx.applySet(e)
 	default:
 		err = fmt.Errorf("unknown effect kind %d", e.Kind)
 	}

@@ -67,11 +67,8 @@ func ListCommands() []*Command {
 
 // List error texts, as Redis words them.
 const (
-	errMustBePositive = "ERR value is out of range, must be positive"
-	errLongRange      = "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807"
-	errRankZero       = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
-	errNumkeys        = "ERR numkeys should be greater than 0"
-	errCountPositive  = "ERR count should be greater than 0"
+	errRankZero      = "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use negative to start from the end of the list"
+	errCountPositive = "ERR count should be greater than 0"
 )
 
 func lpushCommand(c *Call)  { pushGeneric(c, true, false) }
@@ -117,11 +114,11 @@ func popGeneric(c *Call, left bool) {
 	}
 	count, ok := resp.ParseInt64(c.Args[2])
 	if !ok {
-		c.Reply.Error(errMustBePositive)
+		c.Reply.Error(errNotPositive)
 		return
 	}
 	if count < 0 {
-		c.Reply.Error(errMustBePositive)
+		c.Reply.Error(errNotPositive)
 		return
 	}
 	if count == 0 {

@@ -1,0 +1,151 @@
+package store
+
+import "slices"
+
+// SetOp is an operation of the set algebra commands.
+type SetOp uint8
+
+// The set algebra operations.
+const (
+	SetInter SetOp = iota // SINTER, SINTERSTORE
+	SetUnion              // SUNION, SUNIONSTORE
+	SetDiff               // SDIFF, SDIFFSTORE
+)
+
+// setsAt looks every key up, in order, as Redis's commands do: a missing
+// key is a nil set (an empty one), another type is ErrWrongType.
+func (tx *Tx) setsAt(keys [][]byte) ([]*setObj, error) {
+	sets := make([]*setObj, len(keys))
+	for i, k := range keys {
+		s, err := tx.setAt(k)
+		if err != nil {
+			return nil, err
+		}
+		sets[i] = s
+	}
+	return sets, nil
+}
+
+// interEach calls fn for each member of the intersection of sets (none
+// nil), iterating the smallest and testing the others, until fn returns
+// false.
+func interEach(sets []*setObj, fn func(m []byte) bool) {
+	sorted := slices.Clone(sets)
+	slices.SortStableFunc(sorted, func(a, b *setObj) int { return a.length() - b.length() })
+	first := sorted[0]
+	first.each(func(m []byte) bool {
+		for _, o := range sorted[1:] {
+			if o != first && !o.has(m) {
+				return true
+			}
+		}
+		return fn(m)
+	})
+}
+
+// setOpResult computes op over sets as a new set, built as Redis builds
+// the result of the *STORE commands (from an empty intset, converting as
+// members are added); nil when the result is empty.
+func setOpResult(op SetOp, sets []*setObj) *setObj {
+	res := freshSet(true)
+	switch op {
+	case SetInter:
+		if slices.Contains(sets, nil) {
+			return nil
+		}
+		interEach(sets, func(m []byte) bool { res.add(m); return true })
+	case SetUnion:
+		for _, s := range sets {
+			if s != nil {
+				s.each(func(m []byte) bool { res.add(m); return true })
+			}
+		}
+	case SetDiff:
+		first := sets[0]
+		if first == nil || slices.Contains(sets[1:], first) {
+			return nil
+		}
+		first.each(func(m []byte) bool {
+			for _, o := range sets[1:] {
+				if o != nil && o.has(m) {
+					return true
+				}
+			}
+			res.add(m)
+			return true
+		})
+	}
+	if res.length() == 0 {
+		return nil
+	}
+	return res
+}
+
+// SetOp answers SINTER, SUNION or SDIFF over keys (a missing key is an
+// empty set): head gets the size of the result, then fn each member.
+func (tx *Tx) SetOp(op SetOp, keys [][]byte, head func(n int), fn func(m []byte)) error {
+	sets, err := tx.setsAt(keys)
+	if err != nil {
+		return err
+	}
+	res := setOpResult(op, sets)
+	if res == nil {
+		head(0)
+		return nil
+	}
+	head(res.length())
+	res.each(func(m []byte) bool { fn(m); return true })
+	return nil
+}
+
+// SInterCard returns the size of the intersection of the sets at keys,
+// counting up to limit when limit > 0.
+func (tx *Tx) SInterCard(keys [][]byte, limit int) (int, error) {
+	sets, err := tx.setsAt(keys)
+	if err != nil || slices.Contains(sets, nil) {
+		return 0, err
+	}
+	n := 0
+	interEach(sets, func([]byte) bool {
+		n++
+		return limit <= 0 || n < limit
+	})
+	return n, nil
+}
+
+// SetOpStore stores the result of op over keys at dst (SINTERSTORE,
+// SUNIONSTORE, SDIFFSTORE), replacing any value of any type and its TTL;
+// an empty result deletes dst. It returns the result's size. Effects: DEL
+// dst then one SADD per member.
+func (tx *Tx) SetOpStore(op SetOp, dst []byte, keys [][]byte) (int, error) {
+	sets, err := tx.setsAt(keys)
+	if err != nil {
+		return 0, err
+	}
+	res := setOpResult(op, sets)
+	if res == nil {
+		_, err := tx.Delete(dst)
+		return 0, err
+	}
+	if err := tx.storeSet(dst, res); err != nil {
+		return 0, err
+	}
+	return res.length(), nil
+}
+
+// storeSet makes key hold s, replacing any value and TTL, and emits DEL
+// and s's SADDs.
+func (tx *Tx) storeSet(key []byte, s *setObj) error {
+	sl, h, err := tx.at(key)
+	if err != nil {
+		return err
+	}
+	off, pos, found := tx.find(sl, key, h)
+	if _, err := tx.install(sl, h, key, nil, s, 0, pos, off, found); err != nil {
+		return err
+	}
+	sl.touchWatch(key)
+	tx.emitObject(sl.id, key, s, 0)
+	tx.done(sl)
+	return nil
+}
