@@ -1,12 +1,9 @@
 package server
 
 import (
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
-
-	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // Differential scripts of the set commands (see diff_test.go). Keys of a
@@ -98,9 +95,7 @@ func init() {
 		"SPOP {s}i 600", "EXISTS {s}i", "SSCAN {s}x 0 COUNT 10000",
 	)
 	setsScript = append(setsScript, enc...)
-	if normalizesSets() {
-		diffScripts["sets"] = setsScript
-	}
+	diffScripts["sets"] = setsScript
 	for _, c := range []string{"smembers", "sinter", "sunion", "sdiff", "srandmember"} {
 		diffCompare[c] = cmpUnordered
 	}
@@ -115,47 +110,6 @@ func init() {
 
 // setsScript is the script of the set commands.
 var setsScript []string
-
-// normalizesSets reports whether normalizeReply sorts the elements of a
-// RESP3 set reply ('~'), which SMEMBERS, SINTER, SUNION, SDIFF and SPOP
-// answer. Until it does, TestDifferentialSets runs setsScript with a
-// normalizer that does; then TestDifferential runs it with the others.
-func normalizesSets() bool {
-	raw := "~2\r\n$1\r\nb\r\n$1\r\na\r\n"
-	return normalizeReply([]byte(raw), cmpUnordered) != raw
-}
-
-// TestDifferentialSets is TestDifferential for setsScript, comparing
-// RESP3 sets as unordered arrays after checking both sides answered a set.
-func TestDifferentialSets(t *testing.T) {
-	if normalizesSets() {
-		t.Skip("TestDifferential runs the sets script")
-	}
-	redisAddr := startRedis(t)
-	ourAddr := startDataServer(t)
-	norm := func(raw []byte, mode int) string {
-		if len(raw) > 0 && raw[0] == '~' {
-			return "~" + normalizeReply(append([]byte{'*'}, raw[1:]...), mode)[1:]
-		}
-		return normalizeReply(raw, mode)
-	}
-	for _, proto := range []string{"2", "3"} {
-		t.Run("resp"+proto, func(t *testing.T) {
-			theirs, ours := testenv.DialRaw(t, redisAddr), testenv.DialRaw(t, ourAddr)
-			for _, rc := range []*testenv.RawConn{theirs, ours} {
-				rc.Must(t, "HELLO", proto)
-				rc.Must(t, "FLUSHALL")
-			}
-			for _, line := range setsScript {
-				args := splitCommand(line)
-				want := theirs.Must(t, args...)
-				got := ours.Must(t, args...)
-				mode := diffCompare[strings.ToLower(args[0])]
-				assert.Equal(t, norm(want, mode), norm(got, mode), "%s", line)
-			}
-		})
-	}
-}
 
 func itoa(i int) string {
 	const digits = "0123456789"

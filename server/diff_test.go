@@ -153,7 +153,7 @@ func splitCommand(line string) []string {
 // field/value pairs) are sorted; a SCAN cursor becomes "<cursor>" so only
 // the final "0" of a COUNT-large single call is compared.
 func normalizeReply(raw []byte, mode int) string {
-	if mode == cmpExact || len(raw) == 0 || (raw[0] != '*' && raw[0] != '%') {
+	if mode == cmpExact || len(raw) == 0 || (raw[0] != '*' && raw[0] != '%' && raw[0] != '~') {
 		return string(raw)
 	}
 	r := bufio.NewReader(bytes.NewReader(raw))
