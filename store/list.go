@@ -2,6 +2,7 @@ package store
 
 import (
 	"encoding/binary"
+	"strconv"
 	"unsafe"
 )
 
@@ -35,6 +36,7 @@ type listObj struct {
 	n     int   // elements
 	quick bool  // "quicklist" encoding
 	mem   int64 // sum of the chunk buffers' capacities
+	num   [20]byte // scratch where integers are formatted on reading
 }
 
 // lchunk is one run of elements: buf[lo:hi] holds n elements; lp is their
@@ -93,44 +95,123 @@ func uvarintLen(n int) int {
 	return s
 }
 
-// elemSize is the encoded size of an element of n bytes.
-func elemSize(n int) int { return 2*uvarintLen(n) + n }
+// An element is stored as [uvarint(hdr) | payload | reversed uvarint(hdr)].
+// hdr is len<<1 for a string of len bytes, or ilen<<1|1 for an integer in
+// Redis's canonical form ("123", "-7", as lpInt accepts them) kept as its
+// ilen (1..8) low bytes, little-endian, sign-extended on reading, so that
+// numbers cost about what they cost in a Redis listpack. Reading an
+// integer formats it into the list's scratch buffer (listObj.num).
 
-// putElem encodes e at dst[0:elemSize(len(e))].
-func putElem(dst, e []byte) {
-	k := binary.PutUvarint(dst, uint64(len(e)))
-	copy(dst[k:], e)
-	end := k + len(e)
+// elemEnc is how one element is stored.
+type elemEnc struct {
+	size int   // bytes of the whole entry
+	hdr  uint64
+	iv   int64 // the integer, when ilen > 0
+	ilen int   // payload bytes of an integer; 0 for a string
+}
+
+// intLen is the number of low bytes that hold v sign-extended.
+func intLen(v int64) int {
+	n := 1
+	for n < 8 && (v < -(1<<(8*n-1)) || v >= 1<<(8*n-1)) {
+		n++
+	}
+	return n
+}
+
+// encodeOf returns how e is stored.
+func encodeOf(e []byte) elemEnc {
+	if v, ok := lpInt(e); ok {
+		n := intLen(v)
+		h := uint64(n)<<1 | 1
+		return elemEnc{size: 2*uvarintLen(int(h)) + n, hdr: h, iv: v, ilen: n}
+	}
+	h := uint64(len(e)) << 1
+	return elemEnc{size: 2*uvarintLen(int(h)) + len(e), hdr: h}
+}
+
+// put writes e, encoded as enc, at dst[0:enc.size].
+func (enc elemEnc) put(dst, e []byte) {
+	k := binary.PutUvarint(dst, enc.hdr)
+	p := k
+	if enc.ilen > 0 {
+		u := uint64(enc.iv)
+		for i := 0; i < enc.ilen; i++ {
+			dst[p+i] = byte(u >> (8 * i))
+		}
+		p += enc.ilen
+	} else {
+		p += copy(dst[p:], e)
+	}
 	for i := 0; i < k; i++ {
-		dst[end+i] = dst[k-1-i]
+		dst[p+i] = dst[k-1-i]
 	}
 }
 
-// readFwd decodes the element starting at buf[at] and returns it and the
-// offset after it.
-func readFwd(buf []byte, at int) ([]byte, int) {
-	n, k := binary.Uvarint(buf[at:])
-	s := at + k
-	e := s + int(n)
-	return buf[s:e:e], e + k
+// decode returns the element of header h whose payload is pay, formatting
+// an integer into num.
+func decode(h uint64, pay []byte, num *[20]byte) []byte {
+	if h&1 == 0 {
+		return pay
+	}
+	var u uint64
+	for i, b := range pay {
+		u |= uint64(b) << (8 * i)
+	}
+	sh := 64 - 8*uint(len(pay))
+	v := int64(u<<sh) >> sh
+	return strconv.AppendInt(num[:0], v, 10)
 }
 
-// readBack decodes the element ending at buf[end] (exclusive) and returns
-// it and its start offset.
-func readBack(buf []byte, end int) ([]byte, int) {
-	var n uint64
-	k := 0
+// payLen is the payload size of header h.
+func payLen(h uint64) int { return int(h >> 1) }
+
+// readFwd decodes the element starting at buf[at] and returns it and the
+// offset after it. A string aliases buf; an integer is formatted into num.
+func readFwd(buf []byte, at int, num *[20]byte) ([]byte, int) {
+	h, k := uint64(buf[at]), 1
+	if h >= 0x80 {
+		h, k = binary.Uvarint(buf[at:])
+	}
+	s := at + k
+	e := s + payLen(h)
+	return decode(h, buf[s:e:e], num), e + k
+}
+
+// skipFwd returns the offset after the element starting at buf[at].
+func skipFwd(buf []byte, at int) int {
+	h, k := uint64(buf[at]), 1
+	if h >= 0x80 {
+		h, k = binary.Uvarint(buf[at:])
+	}
+	return at + 2*k + payLen(h)
+}
+
+// backHdr reads the reversed header ending at buf[end] (exclusive).
+func backHdr(buf []byte, end int) (h uint64, k int) {
 	for shift := uint(0); ; shift += 7 {
 		b := buf[end-1-k]
 		k++
-		n |= uint64(b&0x7f) << shift
+		h |= uint64(b&0x7f) << shift
 		if b < 0x80 {
-			break
+			return h, k
 		}
 	}
+}
+
+// readBack decodes the element ending at buf[end] (exclusive) and returns
+// it and its start offset (as readFwd).
+func readBack(buf []byte, end int, num *[20]byte) ([]byte, int) {
+	h, k := backHdr(buf, end)
 	e := end - k
-	s := e - int(n)
-	return buf[s:e:e], s - k
+	s := e - payLen(h)
+	return decode(h, buf[s:e:e], num), s - k
+}
+
+// skipBack returns the start offset of the element ending at buf[end].
+func skipBack(buf []byte, end int) int {
+	h, k := backHdr(buf, end)
+	return end - 2*k - payLen(h)
 }
 
 // ---- Redis listpack sizes (for the encoding rules) ----
@@ -186,8 +267,18 @@ func lpInt(s []byte) (int64, bool) {
 // (integers compactly, strings with a 1, 2 or 5 byte header) plus the
 // back-length.
 func lpEntrySize(e []byte) int32 {
+	v, ok := lpInt(e)
+	return lpSizeOf(ok, v, len(e))
+}
+
+// lpSize is lpEntrySize of an element of n bytes encoded as enc.
+func lpSize(enc elemEnc, n int) int32 { return lpSizeOf(enc.ilen > 0, enc.iv, n) }
+
+// lpSizeOf is the listpack entry size of an integer v (isInt) or of a
+// string of n bytes.
+func lpSizeOf(isInt bool, v int64, n int) int32 {
 	var enc int
-	if v, ok := lpInt(e); ok {
+	if isInt {
 		switch {
 		case v >= 0 && v <= 127:
 			enc = 1
@@ -203,7 +294,7 @@ func lpEntrySize(e []byte) int32 {
 			enc = 9
 		}
 	} else {
-		switch n := len(e); {
+		switch {
 		case n < 64:
 			enc = 1 + n
 		case n < 4096:
@@ -366,7 +457,8 @@ func (l *listObj) fits(c *lchunk, n int) bool {
 
 // pushBack appends e (call grow first).
 func (l *listObj) pushBack(e []byte) {
-	sz := elemSize(len(e))
+	enc := encodeOf(e)
+	sz := enc.size
 	var c *lchunk
 	if live := len(l.ch) - l.c0; live > 0 && l.fits(&l.ch[len(l.ch)-1], len(e)) {
 		c = &l.ch[len(l.ch)-1]
@@ -376,16 +468,17 @@ func (l *listObj) pushBack(e []byte) {
 	if int(c.hi)+sz > len(c.buf) {
 		l.room(c, sz, false)
 	}
-	putElem(c.buf[c.hi:], e)
+	enc.put(c.buf[c.hi:], e)
 	c.hi += int32(sz)
 	c.n++
-	c.lp += lpEntrySize(e)
+	c.lp += lpSize(enc, len(e))
 	l.n++
 }
 
 // pushFront prepends e (call grow first).
 func (l *listObj) pushFront(e []byte) {
-	sz := elemSize(len(e))
+	enc := encodeOf(e)
+	sz := enc.size
 	var c *lchunk
 	if live := len(l.ch) - l.c0; live > 0 && l.fits(&l.ch[l.c0], len(e)) {
 		c = &l.ch[l.c0]
@@ -396,9 +489,9 @@ func (l *listObj) pushFront(e []byte) {
 		l.room(c, sz, true)
 	}
 	c.lo -= int32(sz)
-	putElem(c.buf[c.lo:], e)
+	enc.put(c.buf[c.lo:], e)
 	c.n++
-	c.lp += lpEntrySize(e)
+	c.lp += lpSize(enc, len(e))
 	l.n++
 	l.head--
 }
@@ -407,7 +500,7 @@ func (l *listObj) pushFront(e []byte) {
 // chunk's buffer and is valid until the list is written again.
 func (l *listObj) popFront() []byte {
 	c := &l.ch[l.c0]
-	e, next := readFwd(c.buf, int(c.lo))
+	e, next := readFwd(c.buf, int(c.lo), &l.num)
 	c.lo = int32(next)
 	c.n--
 	c.lp -= lpEntrySize(e)
@@ -423,7 +516,7 @@ func (l *listObj) popFront() []byte {
 func (l *listObj) popBack() []byte {
 	i := len(l.ch) - 1
 	c := &l.ch[i]
-	e, start := readBack(c.buf, int(c.hi))
+	e, start := readBack(c.buf, int(c.hi), &l.num)
 	c.hi = int32(start)
 	c.n--
 	c.lp -= lpEntrySize(e)
@@ -461,13 +554,13 @@ func offsetOf(c *lchunk, j int) int {
 	if j > int(c.n)/2 {
 		off := int(c.hi)
 		for k := int(c.n); k > j; k-- {
-			_, off = readBack(c.buf, off)
+			off = skipBack(c.buf, off)
 		}
 		return off
 	}
 	off := int(c.lo)
 	for ; j > 0; j-- {
-		_, off = readFwd(c.buf, off)
+		off = skipFwd(c.buf, off)
 	}
 	return off
 }
@@ -476,7 +569,7 @@ func offsetOf(c *lchunk, j int) int {
 func (l *listObj) index(i int) []byte {
 	ci, j := l.locate(i)
 	c := &l.ch[l.c0+ci]
-	e, _ := readFwd(c.buf, offsetOf(c, j))
+	e, _ := readFwd(c.buf, offsetOf(c, j), &l.num)
 	return e
 }
 
@@ -495,7 +588,7 @@ func (l *listObj) each(from int, fn func(e []byte) bool) {
 		}
 		for off < int(c.hi) {
 			var e []byte
-			e, off = readFwd(c.buf, off)
+			e, off = readFwd(c.buf, off, &l.num)
 			if !fn(e) {
 				return
 			}
@@ -513,7 +606,7 @@ func (l *listObj) eachRev(from int, fn func(e []byte) bool) {
 	ci, j := l.locate(from)
 	live := l.chunks()
 	c := &live[ci]
-	_, end := readFwd(c.buf, offsetOf(c, j))
+	end := skipFwd(c.buf, offsetOf(c, j))
 	for ; ci >= 0; ci-- {
 		c := &live[ci]
 		if end < 0 {
@@ -521,7 +614,7 @@ func (l *listObj) eachRev(from int, fn func(e []byte) bool) {
 		}
 		for end > int(c.lo) {
 			var e []byte
-			e, end = readBack(c.buf, end)
+			e, end = readBack(c.buf, end, &l.num)
 			if !fn(e) {
 				return
 			}
@@ -537,7 +630,7 @@ func (l *listObj) splice(ci, from, to int, elems [][]byte, dn int, dlp int32) {
 	c := &l.ch[l.c0+ci]
 	add := 0
 	for _, e := range elems {
-		add += elemSize(len(e))
+		add += encodeOf(e).size
 	}
 	delta := add - (to - from)
 	used := int(c.hi-c.lo) + delta
@@ -550,8 +643,9 @@ func (l *listObj) splice(ci, from, to int, elems [][]byte, dn int, dlp int32) {
 	copy(c.buf[to+delta:], c.buf[to:c.hi])
 	at := from
 	for _, e := range elems {
-		putElem(c.buf[at:], e)
-		at += elemSize(len(e))
+		enc := encodeOf(e)
+		enc.put(c.buf[at:], e)
+		at += enc.size
 	}
 	c.hi = c.lo + int32(used)
 	c.n += int32(dn)
@@ -576,7 +670,7 @@ func (l *listObj) split(ci int) {
 	var lp int32 = lpHeader
 	for off := int(c.lo); off < mid; {
 		var e []byte
-		e, off = readFwd(c.buf, off)
+		e, off = readFwd(c.buf, off, &l.num)
 		lp += lpEntrySize(e)
 	}
 	second := lchunk{buf: make([]byte, max(int(c.hi)-mid, listMinChunk)), n: c.n - int32(half), lp: c.lp - lp + lpHeader}
@@ -595,10 +689,10 @@ func (l *listObj) set(i int, e []byte) {
 	ci, j := l.locate(i)
 	c := &l.ch[l.c0+ci]
 	off := offsetOf(c, j)
-	old, end := readFwd(c.buf, off)
+	old, end := readFwd(c.buf, off, &l.num)
 	dlp := lpEntrySize(e) - lpEntrySize(old)
-	if len(old) == len(e) {
-		copy(old, e)
+	if enc := encodeOf(e); enc.size == end-off {
+		enc.put(c.buf[off:], e)
 		c.lp += dlp
 		return
 	}
@@ -624,7 +718,7 @@ func (l *listObj) filter(keep func(e []byte) bool) int {
 		for r := int(c.lo); r < int(c.hi); {
 			start := r
 			var e []byte
-			e, r = readFwd(c.buf, r)
+			e, r = readFwd(c.buf, r, &l.num)
 			if keep(e) {
 				if w != start {
 					copy(c.buf[w:], c.buf[start:r])
@@ -661,7 +755,7 @@ func (l *listObj) trimFront(k int) {
 		}
 		for ; k > 0; k-- {
 			var e []byte
-			e, next := readFwd(c.buf, int(c.lo))
+			e, next := readFwd(c.buf, int(c.lo), &l.num)
 			c.lo = int32(next)
 			c.n--
 			c.lp -= lpEntrySize(e)
@@ -683,7 +777,7 @@ func (l *listObj) trimBack(k int) {
 			continue
 		}
 		for ; k > 0; k-- {
-			e, start := readBack(c.buf, int(c.hi))
+			e, start := readBack(c.buf, int(c.hi), &l.num)
 			c.hi = int32(start)
 			c.n--
 			c.lp -= lpEntrySize(e)
