@@ -32,10 +32,10 @@ import (
 type listObj struct {
 	ch    []lchunk // the live chunks are ch[c0:], none of them empty
 	c0    int
-	head  int64 // absolute position of the first element
-	n     int   // elements
-	quick bool  // "quicklist" encoding
-	mem   int64 // sum of the chunk buffers' capacities
+	head  int64    // absolute position of the first element
+	n     int      // elements
+	quick bool     // "quicklist" encoding
+	mem   int64    // sum of the chunk buffers' capacities
 	num   [20]byte // scratch where integers are formatted on reading
 }
 
@@ -104,7 +104,7 @@ func uvarintLen(n int) int {
 
 // elemEnc is how one element is stored.
 type elemEnc struct {
-	size int   // bytes of the whole entry
+	size int // bytes of the whole entry
 	hdr  uint64
 	iv   int64 // the integer, when ilen > 0
 	ilen int   // payload bytes of an integer; 0 for a string
