@@ -561,6 +561,29 @@ func elem10(i int) []byte {
 	return []byte(strconv.Itoa(i))
 }
 
+func TestListEffectArgs(t *testing.T) {
+	set := Effect{Kind: EffectListSet, Key: []byte("l"), Field: []byte("-3"), Value: []byte("v")}
+	trim := Effect{Kind: EffectListTrim, Key: []byte("l"), Field: []byte("2"), Value: []byte("5")}
+	assert.Equal(t, "LISTSET l -3 v", string(bytes.Join(set.Args(), []byte(" "))))
+	assert.Equal(t, "LISTTRIM l 2 5", string(bytes.Join(trim.Args(), []byte(" "))))
+	assert.Equal(t, "listset", set.Kind.String())
+	assert.Equal(t, "listtrim", trim.Kind.String())
+
+	s := New(Config{})
+	assert.Error(t, s.Apply([]Effect{{Kind: EffectListSet, Key: []byte("l"), Field: []byte("x"), Value: []byte("v")}}))
+	require.NoError(t, s.Apply([]Effect{set}))
+	assert.ErrorIs(t, s.Apply([]Effect{{Kind: EffectListSet, Key: []byte("l"), Field: []byte("7"), Value: []byte("v")}}),
+		errListEffectPos, "a position away from the list is refused")
+	put(t, s, "str", "v", 0)
+	require.NoError(t, s.Apply([]Effect{{Kind: EffectListTrim, Key: []byte("str"), Field: []byte("0"), Value: []byte("0")}}),
+		"nothing to trim in a string")
+	require.NoError(t, s.Apply([]Effect{{Kind: EffectListSet, Key: []byte("str"), Field: []byte("0"), Value: []byte("x")}}))
+	tx := lockKeys(s, "str")
+	typ, _ := tx.Type([]byte("str"))
+	tx.Close()
+	assert.Equal(t, TypeList, typ, "a list effect replaces another type")
+}
+
 // FuzzListElem round-trips element encodings both ways and checks lpInt
 // against strconv.
 func FuzzListElem(f *testing.F) {
