@@ -20,9 +20,10 @@ import (
 //     position, exclusive) keeps only that range and deletes the key when
 //     nothing is left. Pops and LTRIM emit one.
 //
-// LINSERT and LREM shift the positions of the elements after the edit;
-// they emit DEL, the whole list again (rebuild) and its TTL: they are O(N)
-// commands anyway.
+// LINSERT and LREM shift the elements on one side of the edit: they
+// rewrite that side, whichever is shorter, with list-set effects (moving
+// the head when it is the front side) and, for LREM, a trim. Each effect
+// is still idempotent, and the key keeps its TTL on the replica.
 
 // Errors of the list commands, Redis's texts.
 var (
@@ -297,33 +298,25 @@ func (tx *Tx) ListPos(key, e []byte, rank, maxlen int64, fn func(i int64) bool) 
 	return true, nil
 }
 
-// emitWhole emits DEL and the whole list again (with its TTL exp) after a
-// middle edit, or DEL alone when the list became empty.
-func (tx *Tx) emitWhole(sn uint16, key []byte, l *listObj, exp int64) {
-	if tx.sink == nil {
+// emitRange emits list-set effects for the elements from..to-1 of l at
+// their positions, in order.
+func (tx *Tx) emitRange(sn uint16, key []byte, l *listObj, from, to int) {
+	if tx.sink == nil || from >= to {
 		return
 	}
-	if l.n == 0 {
-		tx.emit(Effect{Kind: EffectDel, Slot: sn, Key: key})
-		return
-	}
-	tx.emitObject(sn, key, l, exp)
-}
-
-// ttlFor returns key's expiry when effects are being recorded.
-func (tx *Tx) ttlFor(key []byte) int64 {
-	if tx.sink == nil {
-		return 0
-	}
-	exp, _, _ := tx.ExpireAt(key)
-	return exp
+	i := from
+	l.each(from, func(x []byte) bool {
+		tx.emitSet(sn, key, l.head+int64(i), x)
+		i++
+		return i < to
+	})
 }
 
 // ListInsert inserts e before (or after) the first element equal to pivot.
 // It returns the new length, -1 when pivot is not found, 0 when the key is
-// missing. It replicates as the whole list (see the top of the file).
+// missing. It replicates as the side of the list that shifts (see the top
+// of the file).
 func (tx *Tx) ListInsert(key []byte, before bool, pivot, e []byte) (int, error) {
-	exp := tx.ttlFor(key)
 	w, err := tx.writeObject(key, TypeList, nil, false)
 	if w.obj == nil || err != nil {
 		return 0, err
@@ -347,15 +340,26 @@ func (tx *Tx) ListInsert(key []byte, before bool, pivot, e []byte) (int, error) 
 	if !before {
 		at++
 	}
-	switch at {
-	case 0:
+	sn := w.sl.id
+	switch {
+	case at == 0:
 		l.pushFront(e)
-	case l.n:
+		tx.emitSet(sn, key, l.head, e)
+	case at == l.n:
 		l.pushBack(e)
-	default:
+		tx.emitSet(sn, key, l.head+int64(l.n)-1, e)
+	case at <= l.n-at:
+		// The elements before shift one position down: the head moves.
 		l.insert(at, e)
+		l.head--
+		tx.emitRange(sn, key, l, 0, at+1)
+	default:
+		// The elements from at on shift one position up: the appended
+		// last one first, so that the range grows before the overwrites.
+		l.insert(at, e)
+		tx.emitRange(sn, key, l, l.n-1, l.n)
+		tx.emitRange(sn, key, l, at, l.n-1)
 	}
-	tx.emitWhole(w.sl.id, key, l, exp)
 	n := l.n
 	tx.commitObject(w, true)
 	return n, nil
@@ -363,9 +367,9 @@ func (tx *Tx) ListInsert(key []byte, before bool, pivot, e []byte) (int, error) 
 
 // ListRem removes elements equal to e: the first count from the head
 // (count > 0), the last -count from the tail (count < 0), or all (0). It
-// returns how many it removed and replicates as the whole list.
+// returns how many it removed. It replicates as the elements that shift,
+// from whichever side has fewer of them, then a trim.
 func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
-	exp := tx.ttlFor(key)
 	w, err := tx.writeObject(key, TypeList, nil, false)
 	if w.obj == nil || err != nil {
 		return 0, err
@@ -384,7 +388,9 @@ func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 		count = -count
 	}
 	limit, done := count, int64(0) // limit 0: all
+	first, last, i := -1, -1, -1   // old indexes of the first and last removed
 	removed := l.filter(func(x []byte) bool {
+		i++
 		if string(x) != string(e) {
 			return true
 		}
@@ -396,11 +402,24 @@ func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 			return true
 		}
 		done++
+		if first < 0 {
+			first = i
+		}
+		last = i
 		return false
 	})
 	if removed > 0 {
 		l.shrunk()
-		tx.emitWhole(w.sl.id, key, l, exp)
+		sn := w.sl.id
+		if up := last - removed + 1; l.n > 0 && up < l.n-first {
+			// The elements before the last removed one shift up by
+			// removed positions: the head moves.
+			l.head += int64(removed)
+			tx.emitRange(sn, key, l, 0, up)
+		} else {
+			tx.emitRange(sn, key, l, first, l.n)
+		}
+		tx.emitTrim(sn, key, l)
 	}
 	tx.commitObject(w, removed > 0)
 	return removed, nil
