@@ -464,6 +464,58 @@ func TestListEffectsReplay(t *testing.T) {
 	}
 }
 
+// TestListMiddleEditEffects checks that LINSERT and LREM ship the shorter
+// shifted side, not the list, and that a replica keeps the TTL.
+func TestListMiddleEditEffects(t *testing.T) {
+	a, clk := newTestStore(t, Config{})
+	b := New(Config{Now: clk.Now})
+	rec := &recorder{}
+	a.SetEffectSink(rec.sink)
+	k := []byte("l")
+	tx := lockKeys(a, "l")
+	for i := 0; i < 1000; i++ {
+		_, err := tx.ListPush(k, [][]byte{[]byte(fmt.Sprintf("e%d", i))}, false, false)
+		require.NoError(t, err)
+	}
+	_, err := tx.SetExpireAt(k, clk.MS()+60_000)
+	require.NoError(t, err)
+	tx.Close()
+	require.NoError(t, b.Apply(rec.take()))
+
+	edits := []struct {
+		name string
+		run  func(tx *Tx) error
+		max  int
+	}{
+		{"insert near the tail", func(tx *Tx) error { _, err := tx.ListInsert(k, true, []byte("e990"), []byte("x")); return err }, 12},
+		{"insert near the head", func(tx *Tx) error { _, err := tx.ListInsert(k, false, []byte("e3"), []byte("y")); return err }, 6},
+		{"remove near the head", func(tx *Tx) error { _, err := tx.ListRem(k, 0, []byte("e5")); return err }, 8},
+		{"remove near the tail", func(tx *Tx) error { _, err := tx.ListRem(k, -1, []byte("e995")); return err }, 6},
+		{"remove at both ends", func(tx *Tx) error {
+			_, err := tx.ListPush(k, [][]byte{[]byte("z")}, true, false)
+			if err == nil {
+				_, err = tx.ListPush(k, [][]byte{[]byte("z")}, false, false)
+			}
+			if err == nil {
+				_, err = tx.ListRem(k, 0, []byte("z"))
+			}
+			return err
+		}, 3},
+	}
+	for _, e := range edits {
+		tx := lockKeys(a, "l")
+		require.NoError(t, e.run(tx), e.name)
+		tx.Close()
+		effects := rec.take()
+		assert.LessOrEqual(t, len(effects), e.max, "%s: %d effects", e.name, len(effects))
+		for _, ef := range effects {
+			assert.NotEqual(t, EffectDel, ef.Kind, e.name)
+		}
+		require.NoError(t, b.Apply(effects))
+		require.Equal(t, listDump(t, a), listDump(t, b), e.name)
+	}
+}
+
 // TestListSnapshot rebuilds lists from SnapshotSlot into an empty store:
 // same elements, same head, same TTL; and a replica that had another type
 // at the key takes the list.

@@ -367,8 +367,8 @@ func (tx *Tx) ListInsert(key []byte, before bool, pivot, e []byte) (int, error) 
 
 // ListRem removes elements equal to e: the first count from the head
 // (count > 0), the last -count from the tail (count < 0), or all (0). It
-// returns how many it removed. It replicates as the elements that shift,
-// from whichever side has fewer of them, then a trim.
+// returns how many it removed. It replicates as the elements that move
+// (emitRemoved), then a trim.
 func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 	w, err := tx.writeObject(key, TypeList, nil, false)
 	if w.obj == nil || err != nil {
@@ -388,7 +388,8 @@ func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 		count = -count
 	}
 	limit, done := count, int64(0) // limit 0: all
-	first, last, i := -1, -1, -1   // old indexes of the first and last removed
+	var gone []int                 // old indexes of the removed elements
+	i := -1
 	removed := l.filter(func(x []byte) bool {
 		i++
 		if string(x) != string(e) {
@@ -402,27 +403,46 @@ func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 			return true
 		}
 		done++
-		if first < 0 {
-			first = i
-		}
-		last = i
+		gone = append(gone, i)
 		return false
 	})
 	if removed > 0 {
 		l.shrunk()
-		sn := w.sl.id
-		if up := last - removed + 1; l.n > 0 && up < l.n-first {
-			// The elements before the last removed one shift up by
-			// removed positions: the head moves.
-			l.head += int64(removed)
-			tx.emitRange(sn, key, l, 0, up)
-		} else {
-			tx.emitRange(sn, key, l, first, l.n)
-		}
-		tx.emitTrim(sn, key, l)
+		tx.emitRemoved(w.sl.id, key, l, gone)
 	}
 	tx.commitObject(w, removed > 0)
 	return removed, nil
+}
+
+// emitRemoved emits the effects of removing the elements at old indexes
+// gone (ascending) from l, which now holds the rest. The run of survivors
+// between two removals (or an end) that is longest keeps its positions:
+// with d removals before it, the head moves up by d, and the survivors
+// before and after the run are rewritten at their new positions, then a
+// trim cuts the range. Removing both ends of a list ships a trim alone.
+func (tx *Tx) emitRemoved(sn uint16, key []byte, l *listObj, gone []int) {
+	oldN := l.n + len(gone)
+	best, bestLen := 0, -1
+	for d := 0; d <= len(gone); d++ {
+		from, to := -1, oldN
+		if d > 0 {
+			from = gone[d-1]
+		}
+		if d < len(gone) {
+			to = gone[d]
+		}
+		if to-from-1 > bestLen {
+			best, bestLen = d, to-from-1
+		}
+	}
+	start := 0 // new index of the run's first survivor
+	if best > 0 {
+		start = gone[best-1] + 1 - best
+	}
+	l.head += int64(best)
+	tx.emitRange(sn, key, l, 0, start)
+	tx.emitRange(sn, key, l, start+bestLen, l.n)
+	tx.emitTrim(sn, key, l)
 }
 
 // ListMove pops an element from one end of src and pushes it at one end
