@@ -20,10 +20,15 @@ import (
 //     position, exclusive) keeps only that range and deletes the key when
 //     nothing is left. Pops and LTRIM emit one.
 //
-// LINSERT and LREM shift the elements on one side of the edit: they
-// rewrite that side, whichever is shorter, with list-set effects (moving
-// the head when it is the front side) and, for LREM, a trim. Each effect
-// is still idempotent, and the key keeps its TTL on the replica.
+// LINSERT and LREM move elements in the middle. Positions are labels, so
+// the primary chooses which elements keep theirs: LINSERT rewrites the
+// shorter side of the insertion with list-set effects (moving the head
+// when it is the front side); LREM keeps the longest run of survivors
+// between two removals in place and rewrites the others, then trims
+// (emitRemoved). Each effect is still idempotent, nothing ships the whole
+// list, and the key keeps its TTL on the replica. The positions a
+// primary's list gets from these edits are replicated too: a snapshot
+// (rebuild) ships them as they are.
 
 // Errors of the list commands, Redis's texts.
 var (
