@@ -1,15 +1,12 @@
 package store
 
-import (
-	"encoding/binary"
-	"unsafe"
-)
+import "unsafe"
 
 // A list is a listObj, one of the store's collections (object.go).
 //
 // Elements live in chunks, each a pointer-free byte buffer holding a run of
-// elements as [uvarint(len) | bytes | reversed uvarint(len)], so a chunk is
-// walked from either end, as a Redis listpack is. The chunks form a deque
+// elements, each with its length before and after it (list_elem.go), so a
+// chunk is walked from either end, as a Redis listpack is. The chunks form a deque
 // (ch[c0:]): pushing or popping at either end touches one chunk, and a
 // chunk keeps free room at both ends of its buffer (lo, hi), so that
 // LPUSH and RPUSH are O(1) and allocation-free but once per chunk.
@@ -31,10 +28,11 @@ import (
 type listObj struct {
 	ch    []lchunk // the live chunks are ch[c0:], none of them empty
 	c0    int
-	head  int64 // absolute position of the first element
-	n     int   // elements
-	quick bool  // "quicklist" encoding
-	mem   int64 // sum of the chunk buffers' capacities
+	head  int64    // absolute position of the first element
+	n     int      // elements
+	quick bool     // "quicklist" encoding
+	mem   int64    // sum of the chunk buffers' capacities
+	num   [20]byte // scratch where integers are formatted on reading
 }
 
 // lchunk is one run of elements: buf[lo:hi] holds n elements; lp is their
@@ -80,150 +78,6 @@ func (l *listObj) encoding() string {
 
 // chunks returns the live chunks.
 func (l *listObj) chunks() []lchunk { return l.ch[l.c0:] }
-
-// ---- element encoding ----
-
-// uvarintLen is the size of n as a uvarint.
-func uvarintLen(n int) int {
-	s := 1
-	for n >= 0x80 {
-		n >>= 7
-		s++
-	}
-	return s
-}
-
-// elemSize is the encoded size of an element of n bytes.
-func elemSize(n int) int { return 2*uvarintLen(n) + n }
-
-// putElem encodes e at dst[0:elemSize(len(e))].
-func putElem(dst, e []byte) {
-	k := binary.PutUvarint(dst, uint64(len(e)))
-	copy(dst[k:], e)
-	end := k + len(e)
-	for i := 0; i < k; i++ {
-		dst[end+i] = dst[k-1-i]
-	}
-}
-
-// readFwd decodes the element starting at buf[at] and returns it and the
-// offset after it.
-func readFwd(buf []byte, at int) ([]byte, int) {
-	n, k := binary.Uvarint(buf[at:])
-	s := at + k
-	e := s + int(n)
-	return buf[s:e:e], e + k
-}
-
-// readBack decodes the element ending at buf[end] (exclusive) and returns
-// it and its start offset.
-func readBack(buf []byte, end int) ([]byte, int) {
-	var n uint64
-	k := 0
-	for shift := uint(0); ; shift += 7 {
-		b := buf[end-1-k]
-		k++
-		n |= uint64(b&0x7f) << shift
-		if b < 0x80 {
-			break
-		}
-	}
-	e := end - k
-	s := e - int(n)
-	return buf[s:e:e], s - k
-}
-
-// ---- Redis listpack sizes (for the encoding rules) ----
-
-// lpInt parses s as Redis's lpStringToInt64 does (string2ll: no sign but
-// '-', no leading zeros, no spaces, at most 20 characters).
-func lpInt(s []byte) (int64, bool) {
-	if len(s) == 0 || len(s) > 20 {
-		return 0, false
-	}
-	if len(s) == 1 && s[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	p := s
-	if p[0] == '-' {
-		neg = true
-		p = p[1:]
-		if len(p) == 0 {
-			return 0, false
-		}
-	}
-	if p[0] < '1' || p[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range p {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > 1<<64-1-uint64(c-'0') {
-			return 0, false
-		}
-		v += uint64(c - '0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
-// lpEntrySize is the size of e as a Redis listpack entry: its encoding
-// (integers compactly, strings with a 1, 2 or 5 byte header) plus the
-// back-length.
-func lpEntrySize(e []byte) int32 {
-	var enc int
-	if v, ok := lpInt(e); ok {
-		switch {
-		case v >= 0 && v <= 127:
-			enc = 1
-		case v >= -4096 && v <= 4095:
-			enc = 2
-		case v >= -32768 && v <= 32767:
-			enc = 3
-		case v >= -8388608 && v <= 8388607:
-			enc = 4
-		case v >= -2147483648 && v <= 2147483647:
-			enc = 5
-		default:
-			enc = 9
-		}
-	} else {
-		switch n := len(e); {
-		case n < 64:
-			enc = 1 + n
-		case n < 4096:
-			enc = 2 + n
-		default:
-			enc = 5 + n
-		}
-	}
-	switch {
-	case enc <= 127:
-		return int32(enc + 1)
-	case enc < 16383:
-		return int32(enc + 2)
-	case enc < 2097151:
-		return int32(enc + 3)
-	case enc < 268435455:
-		return int32(enc + 4)
-	}
-	return int32(enc + 5)
-}
 
 // ---- chunk buffers ----
 
@@ -366,7 +220,8 @@ func (l *listObj) fits(c *lchunk, n int) bool {
 
 // pushBack appends e (call grow first).
 func (l *listObj) pushBack(e []byte) {
-	sz := elemSize(len(e))
+	enc := encodeOf(e)
+	sz := enc.size
 	var c *lchunk
 	if live := len(l.ch) - l.c0; live > 0 && l.fits(&l.ch[len(l.ch)-1], len(e)) {
 		c = &l.ch[len(l.ch)-1]
@@ -376,16 +231,17 @@ func (l *listObj) pushBack(e []byte) {
 	if int(c.hi)+sz > len(c.buf) {
 		l.room(c, sz, false)
 	}
-	putElem(c.buf[c.hi:], e)
+	enc.put(c.buf[c.hi:], e)
 	c.hi += int32(sz)
 	c.n++
-	c.lp += lpEntrySize(e)
+	c.lp += lpSize(enc, len(e))
 	l.n++
 }
 
 // pushFront prepends e (call grow first).
 func (l *listObj) pushFront(e []byte) {
-	sz := elemSize(len(e))
+	enc := encodeOf(e)
+	sz := enc.size
 	var c *lchunk
 	if live := len(l.ch) - l.c0; live > 0 && l.fits(&l.ch[l.c0], len(e)) {
 		c = &l.ch[l.c0]
@@ -396,9 +252,9 @@ func (l *listObj) pushFront(e []byte) {
 		l.room(c, sz, true)
 	}
 	c.lo -= int32(sz)
-	putElem(c.buf[c.lo:], e)
+	enc.put(c.buf[c.lo:], e)
 	c.n++
-	c.lp += lpEntrySize(e)
+	c.lp += lpSize(enc, len(e))
 	l.n++
 	l.head--
 }
@@ -407,7 +263,7 @@ func (l *listObj) pushFront(e []byte) {
 // chunk's buffer and is valid until the list is written again.
 func (l *listObj) popFront() []byte {
 	c := &l.ch[l.c0]
-	e, next := readFwd(c.buf, int(c.lo))
+	e, next := readFwd(c.buf, int(c.lo), &l.num)
 	c.lo = int32(next)
 	c.n--
 	c.lp -= lpEntrySize(e)
@@ -423,7 +279,7 @@ func (l *listObj) popFront() []byte {
 func (l *listObj) popBack() []byte {
 	i := len(l.ch) - 1
 	c := &l.ch[i]
-	e, start := readBack(c.buf, int(c.hi))
+	e, start := readBack(c.buf, int(c.hi), &l.num)
 	c.hi = int32(start)
 	c.n--
 	c.lp -= lpEntrySize(e)
@@ -461,13 +317,13 @@ func offsetOf(c *lchunk, j int) int {
 	if j > int(c.n)/2 {
 		off := int(c.hi)
 		for k := int(c.n); k > j; k-- {
-			_, off = readBack(c.buf, off)
+			off = skipBack(c.buf, off)
 		}
 		return off
 	}
 	off := int(c.lo)
 	for ; j > 0; j-- {
-		_, off = readFwd(c.buf, off)
+		off = skipFwd(c.buf, off)
 	}
 	return off
 }
@@ -476,7 +332,7 @@ func offsetOf(c *lchunk, j int) int {
 func (l *listObj) index(i int) []byte {
 	ci, j := l.locate(i)
 	c := &l.ch[l.c0+ci]
-	e, _ := readFwd(c.buf, offsetOf(c, j))
+	e, _ := readFwd(c.buf, offsetOf(c, j), &l.num)
 	return e
 }
 
@@ -495,7 +351,7 @@ func (l *listObj) each(from int, fn func(e []byte) bool) {
 		}
 		for off < int(c.hi) {
 			var e []byte
-			e, off = readFwd(c.buf, off)
+			e, off = readFwd(c.buf, off, &l.num)
 			if !fn(e) {
 				return
 			}
@@ -513,7 +369,7 @@ func (l *listObj) eachRev(from int, fn func(e []byte) bool) {
 	ci, j := l.locate(from)
 	live := l.chunks()
 	c := &live[ci]
-	_, end := readFwd(c.buf, offsetOf(c, j))
+	end := skipFwd(c.buf, offsetOf(c, j))
 	for ; ci >= 0; ci-- {
 		c := &live[ci]
 		if end < 0 {
@@ -521,7 +377,7 @@ func (l *listObj) eachRev(from int, fn func(e []byte) bool) {
 		}
 		for end > int(c.lo) {
 			var e []byte
-			e, end = readBack(c.buf, end)
+			e, end = readBack(c.buf, end, &l.num)
 			if !fn(e) {
 				return
 			}
@@ -537,7 +393,7 @@ func (l *listObj) splice(ci, from, to int, elems [][]byte, dn int, dlp int32) {
 	c := &l.ch[l.c0+ci]
 	add := 0
 	for _, e := range elems {
-		add += elemSize(len(e))
+		add += encodeOf(e).size
 	}
 	delta := add - (to - from)
 	used := int(c.hi-c.lo) + delta
@@ -550,8 +406,9 @@ func (l *listObj) splice(ci, from, to int, elems [][]byte, dn int, dlp int32) {
 	copy(c.buf[to+delta:], c.buf[to:c.hi])
 	at := from
 	for _, e := range elems {
-		putElem(c.buf[at:], e)
-		at += elemSize(len(e))
+		enc := encodeOf(e)
+		enc.put(c.buf[at:], e)
+		at += enc.size
 	}
 	c.hi = c.lo + int32(used)
 	c.n += int32(dn)
@@ -576,7 +433,7 @@ func (l *listObj) split(ci int) {
 	var lp int32 = lpHeader
 	for off := int(c.lo); off < mid; {
 		var e []byte
-		e, off = readFwd(c.buf, off)
+		e, off = readFwd(c.buf, off, &l.num)
 		lp += lpEntrySize(e)
 	}
 	second := lchunk{buf: make([]byte, max(int(c.hi)-mid, listMinChunk)), n: c.n - int32(half), lp: c.lp - lp + lpHeader}
@@ -595,10 +452,10 @@ func (l *listObj) set(i int, e []byte) {
 	ci, j := l.locate(i)
 	c := &l.ch[l.c0+ci]
 	off := offsetOf(c, j)
-	old, end := readFwd(c.buf, off)
+	old, end := readFwd(c.buf, off, &l.num)
 	dlp := lpEntrySize(e) - lpEntrySize(old)
-	if len(old) == len(e) {
-		copy(old, e)
+	if enc := encodeOf(e); enc.size == end-off {
+		enc.put(c.buf[off:], e)
 		c.lp += dlp
 		return
 	}
@@ -624,7 +481,7 @@ func (l *listObj) filter(keep func(e []byte) bool) int {
 		for r := int(c.lo); r < int(c.hi); {
 			start := r
 			var e []byte
-			e, r = readFwd(c.buf, r)
+			e, r = readFwd(c.buf, r, &l.num)
 			if keep(e) {
 				if w != start {
 					copy(c.buf[w:], c.buf[start:r])
@@ -661,7 +518,7 @@ func (l *listObj) trimFront(k int) {
 		}
 		for ; k > 0; k-- {
 			var e []byte
-			e, next := readFwd(c.buf, int(c.lo))
+			e, next := readFwd(c.buf, int(c.lo), &l.num)
 			c.lo = int32(next)
 			c.n--
 			c.lp -= lpEntrySize(e)
@@ -683,7 +540,7 @@ func (l *listObj) trimBack(k int) {
 			continue
 		}
 		for ; k > 0; k-- {
-			e, start := readBack(c.buf, int(c.hi))
+			e, start := readBack(c.buf, int(c.hi), &l.num)
 			c.hi = int32(start)
 			c.n--
 			c.lp -= lpEntrySize(e)

@@ -20,9 +20,15 @@ import (
 //     position, exclusive) keeps only that range and deletes the key when
 //     nothing is left. Pops and LTRIM emit one.
 //
-// LINSERT and LREM shift the positions of the elements after the edit;
-// they emit DEL, the whole list again (rebuild) and its TTL: they are O(N)
-// commands anyway.
+// LINSERT and LREM move elements in the middle. Positions are labels, so
+// the primary chooses which elements keep theirs: LINSERT rewrites the
+// shorter side of the insertion with list-set effects (moving the head
+// when it is the front side); LREM keeps the longest run of survivors
+// between two removals in place and rewrites the others, then trims
+// (emitRemoved). Each effect is still idempotent, nothing ships the whole
+// list, and the key keeps its TTL on the replica. The positions a
+// primary's list gets from these edits are replicated too: a snapshot
+// (rebuild) ships them as they are.
 
 // Errors of the list commands, Redis's texts.
 var (
@@ -297,33 +303,25 @@ func (tx *Tx) ListPos(key, e []byte, rank, maxlen int64, fn func(i int64) bool) 
 	return true, nil
 }
 
-// emitWhole emits DEL and the whole list again (with its TTL exp) after a
-// middle edit, or DEL alone when the list became empty.
-func (tx *Tx) emitWhole(sn uint16, key []byte, l *listObj, exp int64) {
-	if tx.sink == nil {
+// emitRange emits list-set effects for the elements from..to-1 of l at
+// their positions, in order.
+func (tx *Tx) emitRange(sn uint16, key []byte, l *listObj, from, to int) {
+	if tx.sink == nil || from >= to {
 		return
 	}
-	if l.n == 0 {
-		tx.emit(Effect{Kind: EffectDel, Slot: sn, Key: key})
-		return
-	}
-	tx.emitObject(sn, key, l, exp)
-}
-
-// ttlFor returns key's expiry when effects are being recorded.
-func (tx *Tx) ttlFor(key []byte) int64 {
-	if tx.sink == nil {
-		return 0
-	}
-	exp, _, _ := tx.ExpireAt(key)
-	return exp
+	i := from
+	l.each(from, func(x []byte) bool {
+		tx.emitSet(sn, key, l.head+int64(i), x)
+		i++
+		return i < to
+	})
 }
 
 // ListInsert inserts e before (or after) the first element equal to pivot.
 // It returns the new length, -1 when pivot is not found, 0 when the key is
-// missing. It replicates as the whole list (see the top of the file).
+// missing. It replicates as the side of the list that shifts (see the top
+// of the file).
 func (tx *Tx) ListInsert(key []byte, before bool, pivot, e []byte) (int, error) {
-	exp := tx.ttlFor(key)
 	w, err := tx.writeObject(key, TypeList, nil, false)
 	if w.obj == nil || err != nil {
 		return 0, err
@@ -347,15 +345,26 @@ func (tx *Tx) ListInsert(key []byte, before bool, pivot, e []byte) (int, error) 
 	if !before {
 		at++
 	}
-	switch at {
-	case 0:
+	sn := w.sl.id
+	switch {
+	case at == 0:
 		l.pushFront(e)
-	case l.n:
+		tx.emitSet(sn, key, l.head, e)
+	case at == l.n:
 		l.pushBack(e)
-	default:
+		tx.emitSet(sn, key, l.head+int64(l.n)-1, e)
+	case at <= l.n-at:
+		// The elements before shift one position down: the head moves.
 		l.insert(at, e)
+		l.head--
+		tx.emitRange(sn, key, l, 0, at+1)
+	default:
+		// The elements from at on shift one position up: the appended
+		// last one first, so that the range grows before the overwrites.
+		l.insert(at, e)
+		tx.emitRange(sn, key, l, l.n-1, l.n)
+		tx.emitRange(sn, key, l, at, l.n-1)
 	}
-	tx.emitWhole(w.sl.id, key, l, exp)
 	n := l.n
 	tx.commitObject(w, true)
 	return n, nil
@@ -363,9 +372,9 @@ func (tx *Tx) ListInsert(key []byte, before bool, pivot, e []byte) (int, error) 
 
 // ListRem removes elements equal to e: the first count from the head
 // (count > 0), the last -count from the tail (count < 0), or all (0). It
-// returns how many it removed and replicates as the whole list.
+// returns how many it removed. It replicates as the elements that move
+// (emitRemoved), then a trim.
 func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
-	exp := tx.ttlFor(key)
 	w, err := tx.writeObject(key, TypeList, nil, false)
 	if w.obj == nil || err != nil {
 		return 0, err
@@ -384,7 +393,10 @@ func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 		count = -count
 	}
 	limit, done := count, int64(0) // limit 0: all
+	var gone []int                 // old indexes of the removed elements
+	i := -1
 	removed := l.filter(func(x []byte) bool {
+		i++
 		if string(x) != string(e) {
 			return true
 		}
@@ -396,14 +408,46 @@ func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 			return true
 		}
 		done++
+		gone = append(gone, i)
 		return false
 	})
 	if removed > 0 {
 		l.shrunk()
-		tx.emitWhole(w.sl.id, key, l, exp)
+		tx.emitRemoved(w.sl.id, key, l, gone)
 	}
 	tx.commitObject(w, removed > 0)
 	return removed, nil
+}
+
+// emitRemoved emits the effects of removing the elements at old indexes
+// gone (ascending) from l, which now holds the rest. The run of survivors
+// between two removals (or an end) that is longest keeps its positions:
+// with d removals before it, the head moves up by d, and the survivors
+// before and after the run are rewritten at their new positions, then a
+// trim cuts the range. Removing both ends of a list ships a trim alone.
+func (tx *Tx) emitRemoved(sn uint16, key []byte, l *listObj, gone []int) {
+	oldN := l.n + len(gone)
+	best, bestLen := 0, -1
+	for d := 0; d <= len(gone); d++ {
+		from, to := -1, oldN
+		if d > 0 {
+			from = gone[d-1]
+		}
+		if d < len(gone) {
+			to = gone[d]
+		}
+		if to-from-1 > bestLen {
+			best, bestLen = d, to-from-1
+		}
+	}
+	start := 0 // new index of the run's first survivor
+	if best > 0 {
+		start = gone[best-1] + 1 - best
+	}
+	l.head += int64(best)
+	tx.emitRange(sn, key, l, 0, start)
+	tx.emitRange(sn, key, l, start+bestLen, l.n)
+	tx.emitTrim(sn, key, l)
 }
 
 // ListMove pops an element from one end of src and pushes it at one end
