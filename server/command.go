@@ -62,5 +62,6 @@ var commandGroups = []func() []*Command{
 	commands.StringCommands, // commands/strings.go
 	commands.KeyCommands,    // commands/keys.go
 	commands.HashCommands,   // commands/hashes.go
+	commands.ZSetCommands,   // commands/zsets*.go
 	commands.LockCommands,   // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
 }
