@@ -168,6 +168,17 @@ func init() {
 		}
 		script = append(script, line, "ZADD lex 0 "+member()+" 0 "+member())
 	}
+	// Encodings: a STORE result takes its form from its size, removals
+	// never convert back. (A ZADD of more than 128 pairs converts at once
+	// since 7.2, redis#12185, unlike 7.0: tested in package store.)
+	many := "ZADD lp"
+	for i := 0; i < 129; i++ {
+		many += " 1 a"
+	}
+	script = append(script, "OBJECT ENCODING big", "ZRANGESTORE small big 0 9", "OBJECT ENCODING small",
+		"ZUNIONSTORE s2 2 small small", "OBJECT ENCODING s2", "ZUNIONSTORE s3 1 big", "OBJECT ENCODING s3",
+		"ZREMRANGEBYRANK s3 10 -1", "OBJECT ENCODING s3", "ZADD lp 1 a", "OBJECT ENCODING lp", many,
+		"ZCARD lp")
 	flags := []string{"", "NX ", "XX ", "GT ", "LT ", "CH ", "XX GT CH ", "INCR ", "LT INCR "}
 	for i := 0; i < 600; i++ {
 		var l string
