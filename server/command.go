@@ -66,5 +66,6 @@ var commandGroups = []func() []*Command{
 	commands.ListCommands,   // commands/lists.go: the list commands, blocking ones included
 	commands.SortCommands,   // commands/sort.go: SORT SORT_RO
 	commands.SetCommands,    // commands/sets.go
+	commands.ZSetCommands,   // commands/zsets*.go
 	commands.LockCommands,   // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
 }

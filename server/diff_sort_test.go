@@ -21,5 +21,10 @@ func init() {
 		"SET {s}str x", "SORT {s}str", "SORT {s}l STORE {s}str", "TYPE {s}str", "HSET {s}hh a 1", "SORT {s}hh",
 		"RPUSH {s}bad 1 x 2", "SORT {s}bad", "SORT {s}bad ALPHA", "SORT_RO {s}l", "SORT_RO {s}l STORE {s}x",
 		"SORT_RO {s}l BY {s}w_* GET #", "SORT {s}l STORE", "SORT {s}l GET", "SORT {s}l BY",
+		"SADD {s}set 5 3 9 -2", "SORT {s}set", "SORT {s}set DESC", "SORT {s}set ALPHA LIMIT 1 2",
+		"SORT {s}set BY nosort STORE {s}o", "LRANGE {s}o 0 -1", "SADD {s}sw b a c", "SORT {s}sw ALPHA DESC",
+		"ZADD {s}z 3 a 1 b 2 c", "SORT {s}z ALPHA", "SORT {s}z BY nosort", "SORT {s}z BY nosort DESC LIMIT 0 2",
+		"SORT {s}z BY nosort LIMIT 1 5", "SORT {s}z", "ZUNION 2 {s}z {s}sw WITHSCORES", "ZINTERSTORE {s}zi 2 {s}z {s}sw",
+		"ZRANGE {s}zi 0 -1 WITHSCORES",
 	}
 }

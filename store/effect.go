@@ -22,6 +22,8 @@ const (
 	EffectListTrim                        // LISTTRIM Key Field=first Value=end: keep the absolute positions [first, end)
 	EffectSAdd                            // SADD Key Field
 	EffectSRem                            // SREM Key Field
+	EffectZAdd                            // ZADD Key Value(score) Field(member)
+	EffectZRem                            // ZREM Key Field
 )
 
 // String names the kind for logs.
@@ -47,6 +49,10 @@ func (k EffectKind) String() string {
 		return "sadd"
 	case EffectSRem:
 		return "srem"
+	case EffectZAdd:
+		return "zadd"
+	case EffectZRem:
+		return "zrem"
 	}
 	return "effect(" + strconv.Itoa(int(k)) + ")"
 }
@@ -114,6 +120,10 @@ func (e Effect) Args() [][]byte {
 		return [][]byte{[]byte("SADD"), e.Key, e.Field}
 	case EffectSRem:
 		return [][]byte{[]byte("SREM"), e.Key, e.Field}
+	case EffectZAdd:
+		return [][]byte{[]byte("ZADD"), e.Key, e.Value, e.Field}
+	case EffectZRem:
+		return [][]byte{[]byte("ZREM"), e.Key, e.Field}
 	}
 	return nil
 }
@@ -225,6 +235,8 @@ func (tx *Tx) apply(e Effect) error {
 		err = tx.applyList(e)
 	case EffectSAdd, EffectSRem:
 		err = tx.applySet(e)
+	case EffectZAdd, EffectZRem:
+		err = tx.applyZSet(e)
 	default:
 		err = fmt.Errorf("unknown effect kind %d", e.Kind)
 	}

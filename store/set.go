@@ -531,3 +531,6 @@ func freshSet(intset bool) *setObj {
 	}
 	return &setObj{enc: setListpack}
 }
+
+// elements is SORT's view of the set: its members, in no particular order.
+func (s *setObj) elements(fn func(e []byte) bool) { s.each(fn) }
