@@ -18,6 +18,8 @@ const (
 	EffectHSet                            // HSET Key Field Value
 	EffectHDel                            // HDEL Key Field
 	EffectFlushSlot                       // drop every key of the slot
+	EffectZAdd                            // ZADD Key Value(score) Field(member)
+	EffectZRem                            // ZREM Key Field
 )
 
 // String names the kind for logs.
@@ -35,6 +37,10 @@ func (k EffectKind) String() string {
 		return "hdel"
 	case EffectFlushSlot:
 		return "flushslot"
+	case EffectZAdd:
+		return "zadd"
+	case EffectZRem:
+		return "zrem"
 	}
 	return "effect(" + strconv.Itoa(int(k)) + ")"
 }
@@ -93,6 +99,10 @@ func (e Effect) Args() [][]byte {
 		return [][]byte{[]byte("HDEL"), e.Key, e.Field}
 	case EffectFlushSlot:
 		return [][]byte{[]byte("FLUSHSLOT"), strconv.AppendUint(nil, uint64(e.Slot), 10)}
+	case EffectZAdd:
+		return [][]byte{[]byte("ZADD"), e.Key, e.Value, e.Field}
+	case EffectZRem:
+		return [][]byte{[]byte("ZREM"), e.Key, e.Field}
 	}
 	return nil
 }
@@ -200,6 +210,8 @@ func (tx *Tx) apply(e Effect) error {
 		}
 	case EffectFlushSlot:
 		tx.flushSlot(e.Slot)
+	case EffectZAdd, EffectZRem:
+		err = tx.applyZSet(e)
 	default:
 		err = fmt.Errorf("unknown effect kind %d", e.Kind)
 	}
