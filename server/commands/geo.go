@@ -189,9 +189,16 @@ type geoPoint struct {
 // key's argument) as Redis's georadiusGeneric.
 func georadiusGeneric(c *Call, srcIdx int, flags int) {
 	if c.Tx == nil {
-		// The key specs did not fit (STORE as the last argument): Redis's
-		// option parser answers a syntax error; nothing can be looked up.
-		c.Reply.Error(resp.ErrSyntax)
+		// The key specs did not fit (STORE or STOREDIST as the last
+		// argument), so no key is held: Redis's parser answers a syntax
+		// error there, or an error it meets before it. The source cannot
+		// be looked at, so a WRONGTYPE or a missing member that Redis
+		// would report first is not.
+		_, msg := parseGeoQuery(c.Args, flags, nil)
+		if msg == "" {
+			msg = resp.ErrSyntax
+		}
+		c.Reply.Error(msg)
 		return
 	}
 	src := c.Args[srcIdx]

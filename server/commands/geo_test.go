@@ -7,7 +7,11 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/lock"
+	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
@@ -150,4 +154,67 @@ func TestGeoCommands(t *testing.T) {
 			{Args: []any{"EXISTS", "g"}, Want: int64(0)},
 		},
 	})
+}
+
+// TestGeoEffectsReplicate runs GEO writes on one store and applies the
+// effects they emit to a second store, once and then again: both answer
+// every read the same (GEOADD's and the STORE forms' effects are the
+// sorted set's, idempotent).
+func TestGeoEffectsReplicate(t *testing.T) {
+	h := newTestHost(0)
+	primary, replica := store.New(store.Config{}), store.New(store.Config{})
+	var effects []store.Effect
+	primary.SetEffectSink(func(_ uint16, es []store.Effect) {
+		for _, e := range es {
+			effects = append(effects, e.Clone())
+		}
+	})
+	locks := lock.NewTable(lock.TableConfig{})
+	run := func(st *store.Store, args ...string) string {
+		var r resp.Reply
+		var bargs [][]byte
+		for _, a := range args {
+			bargs = append(bargs, []byte(a))
+		}
+		h.run(st, locks, &r, bargs)
+		return string(r.Bytes())
+	}
+	pts := geoTestPoints(300)
+	for i, p := range pts {
+		run(primary, "GEOADD", "{g}src", geoArg(p[0]), geoArg(p[1]), "p"+strconv.Itoa(i))
+	}
+	writes := [][]string{
+		{"GEOADD", "{g}src", "XX", "CH", "1", "1", "p1", "2", "2", "p2"},
+		{"GEOADD", "{g}src", "NX", "3", "3", "p3", "4", "4", "new"},
+		{"GEOSEARCHSTORE", "{g}near", "{g}src", "FROMLONLAT", "14", "37", "BYRADIUS", "300", "km"},
+		{"GEOSEARCHSTORE", "{g}dist", "{g}src", "FROMLONLAT", "14", "37", "BYBOX", "500", "500", "km", "STOREDIST", "COUNT", "10"},
+		{"GEORADIUS", "{g}src", "0", "0", "20000", "km", "STORE", "{g}all"},
+		{"SET", "{g}str", "x"},
+		{"GEOSEARCHSTORE", "{g}str", "{g}src", "FROMLONLAT", "14", "37", "BYRADIUS", "300", "km"},
+		{"GEOSEARCHSTORE", "{g}near", "{g}src", "FROMLONLAT", "100.5", "10.5", "BYRADIUS", "1", "m"},
+	}
+	for _, w := range writes {
+		run(primary, w...)
+	}
+	require.NotEmpty(t, effects)
+	reads := [][]string{
+		{"TYPE", "{g}str"}, {"EXISTS", "{g}near"},
+		{"GEOSEARCH", "{g}src", "FROMLONLAT", "0", "0", "BYRADIUS", "20000", "km", "WITHHASH"},
+		{"GEOSEARCH", "{g}dist", "FROMLONLAT", "0", "0", "BYRADIUS", "20000", "km", "WITHHASH"},
+		{"GEOSEARCH", "{g}all", "FROMLONLAT", "0", "0", "BYRADIUS", "20000", "km", "WITHHASH"},
+		{"GEOSEARCH", "{g}str", "FROMLONLAT", "0", "0", "BYRADIUS", "20000", "km", "WITHHASH"},
+		{"GEOPOS", "{g}src", "p1", "p2", "p3", "new"},
+	}
+	for round := range 2 {
+		require.NoError(t, replica.Apply(effects))
+		for _, r := range reads {
+			want := run(primary, r...)
+			assert.Equal(t, want, run(replica, r...), "round %d: %q", round, r)
+			if r[0] != "EXISTS" {
+				assert.Greater(t, len(want), 5, "%q: something to compare", r)
+			} else {
+				assert.Equal(t, ":0\r\n", want) // the empty result deleted it
+			}
+		}
+	}
 }
