@@ -19,7 +19,7 @@ import (
 // Sicily, near the poles and near the antimeridian.
 func geoTestPoints(n int) [][2]float64 {
 	pts := [][2]float64{
-		{0, 0}, {-0.0, -0.0}, {180, 0}, {-180, 0}, {0, geoLatMax}, {0, geoLatMin}, {180, geoLatMax},
+		{0, 0}, {math.Copysign(0, -1), math.Copysign(0, -1)}, {180, 0}, {-180, 0}, {0, geoLatMax}, {0, geoLatMin}, {180, geoLatMax},
 		{-180, geoLatMin}, {13.361389, 38.115556}, {15.087269, 37.502669}, {1e-310, 1e-310}, {179.9999999, 85.05},
 		{-179.9999999, -85.05}, {0.000001, 0.000001}, {90, 45}, {-90, -45}, {45.5, 0}, {0, 45.5},
 	}
@@ -270,7 +270,7 @@ func TestGeoFormat(t *testing.T) {
 		f    float64
 		want string
 	}{
-		{13.361389338970184, "13.36138933897018433"}, {180, "180"}, {-0.0, "0"}, {0, "0"}, {0.5, "0.5"},
+		{13.361389338970184, "13.36138933897018433"}, {180, "180"}, {math.Copysign(0, -1), "0"}, {0, "0"}, {0.5, "0.5"},
 		{1e-18, "0"}, {-1e-18, "0"}, {math.Inf(1), "inf"}, {math.Inf(-1), "-inf"},
 	} {
 		assert.Equal(t, c.want, geoFormatCoord(c.f), "%v", c.f)
