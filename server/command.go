@@ -63,6 +63,7 @@ var commandGroups = []func() []*Command{
 	commands.StringCommands, // commands/strings.go
 	commands.KeyCommands,    // commands/keys.go
 	commands.HashCommands,   // commands/hashes.go
+	commands.ZSetCommands,   // commands/zsets*.go
 	commands.GeoCommands,    // commands/geo.go: GEOADD GEOPOS GEODIST GEOHASH GEOSEARCH[STORE] GEORADIUS[BYMEMBER][_RO]
 	commands.LockCommands,   // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
 }

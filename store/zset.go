@@ -134,6 +134,9 @@ func xxhashBytes(b []byte) uint64 { return zhash(unsafe.String(unsafe.SliceData(
 // form first when the small limits would break); it reports whether the
 // member is new.
 func (z *zsetObj) set(member []byte, score float64) bool {
+	if z.zsl == nil && score == 0 {
+		score = 0 // a listpack stores -0 as the integer 0, so Redis's small form loses the sign
+	}
 	if z.zsl != nil {
 		if n := z.dict.find(string(member), xxhashBytes(member)); n != nil {
 			if n.score != score {

@@ -56,8 +56,8 @@ func (n *znode) height() int { return int(n.lev[0].h) }
 
 // nodeWith is a node followed by more levels, allocated as one object.
 type nodeWith[T any] struct {
-	n    znode
-	more T
+	n znode
+	_ T // the levels past the first, reached through at
 }
 
 func allocNode[T any]() *znode { return &new(nodeWith[T]).n }

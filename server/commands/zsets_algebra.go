@@ -1,0 +1,403 @@
+package commands
+
+import (
+	"math"
+	"slices"
+	"strconv"
+
+	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/store"
+)
+
+// ZUNION ZINTER ZDIFF, their STORE forms, ZINTERCARD, and ZSCAN.
+
+// readSetMembers reads a plain set (TypeSet) as an input of the set
+// algebra, each member with score 1, as Redis accepts sets there. Sets are
+// another family's work: while this is nil (no set API in the store yet),
+// a set input answers WRONGTYPE. INTEGRATOR: when the set family lands,
+// assign it here (for example in an init of sets.go) to wire sets in.
+var readSetMembers func(tx *store.Tx, key []byte, fn func(member []byte)) error
+
+// Set operations.
+type zsetOp uint8
+
+const (
+	zopUnion zsetOp = iota
+	zopInter
+	zopDiff
+)
+
+// Aggregates of ZUNION and ZINTER.
+const (
+	aggrSum = iota
+	aggrMin
+	aggrMax
+)
+
+// zsrc is one input of a set operation, read whole.
+type zsrc struct {
+	members [][]byte
+	scores  []float64
+	weight  float64
+	index   map[string]float64 // member -> score, built when probed
+	obj     int                // which key it came from, to spot repeats
+}
+
+func zunionCommand(c *Call)      { zsetAlgebra(c, nil, 1, zopUnion, false) }
+func zinterCommand(c *Call)      { zsetAlgebra(c, nil, 1, zopInter, false) }
+func zdiffCommand(c *Call)       { zsetAlgebra(c, nil, 1, zopDiff, false) }
+func zintercardCommand(c *Call)  { zsetAlgebra(c, nil, 1, zopInter, true) }
+func zunionstoreCommand(c *Call) { zsetAlgebra(c, c.Args[1], 2, zopUnion, false) }
+func zinterstoreCommand(c *Call) { zsetAlgebra(c, c.Args[1], 2, zopInter, false) }
+func zdiffstoreCommand(c *Call)  { zsetAlgebra(c, c.Args[1], 2, zopDiff, false) }
+
+// zsetAlgebra is zunionInterDiffGenericCommand: numkeys at numkeysIdx,
+// then the keys (each a sorted set, a set, or missing: checked before the
+// options), then WEIGHTS, AGGREGATE, WITHSCORES (not with dst) or, for
+// ZINTERCARD, LIMIT. The result is ordered by (score, member).
+func zsetAlgebra(c *Call, dst []byte, numkeysIdx int, op zsetOp, cardOnly bool) {
+	setnum, ok := resp.ParseInt64(c.Args[numkeysIdx])
+	if !ok {
+		c.Reply.Error(resp.ErrNotInteger)
+		return
+	}
+	if setnum < 1 {
+		c.Reply.Error("ERR at least 1 input key is needed for '" + cmdName(c) + "' command")
+		return
+	}
+	if setnum > int64(len(c.Args)-(numkeysIdx+1)) {
+		c.Reply.Error(resp.ErrSyntax)
+		return
+	}
+	keys := c.Args[numkeysIdx+1 : numkeysIdx+1+int(setnum)]
+	src := make([]zsrc, len(keys))
+	for i, k := range keys {
+		src[i].weight = 1
+		src[i].obj = i
+		for j := 0; j < i; j++ {
+			if string(keys[j]) == string(k) {
+				src[i].obj = j
+				break
+			}
+		}
+		if err := readZInput(c.Tx, k, &src[i]); err != nil {
+			replyStoreError(c, err)
+			return
+		}
+	}
+	aggregate, withScores := aggrSum, false
+	limit := int64(0)
+	j := numkeysIdx + 1 + int(setnum)
+	for j < len(c.Args) {
+		remaining := len(c.Args) - j
+		a := c.Args[j]
+		switch {
+		case op != zopDiff && !cardOnly && remaining >= len(src)+1 && resp.EqualFold(a, "weights"):
+			j++
+			for i := range src {
+				w, ok := parseScore(c.Args[j])
+				if !ok {
+					c.Reply.Error("ERR weight value is not a float")
+					return
+				}
+				src[i].weight = w
+				j++
+			}
+		case op != zopDiff && !cardOnly && remaining >= 2 && resp.EqualFold(a, "aggregate"):
+			switch v := c.Args[j+1]; {
+			case resp.EqualFold(v, "sum"):
+				aggregate = aggrSum
+			case resp.EqualFold(v, "min"):
+				aggregate = aggrMin
+			case resp.EqualFold(v, "max"):
+				aggregate = aggrMax
+			default:
+				c.Reply.Error(resp.ErrSyntax)
+				return
+			}
+			j += 2
+		case remaining >= 1 && dst == nil && !cardOnly && resp.EqualFold(a, "withscores"):
+			withScores = true
+			j++
+		case cardOnly && remaining >= 2 && resp.EqualFold(a, "limit"):
+			n, ok := resp.ParseInt64(c.Args[j+1])
+			if !ok || n < 0 {
+				c.Reply.Error("ERR LIMIT can't be negative")
+				return
+			}
+			limit = n
+			j += 2
+		default:
+			c.Reply.Error(resp.ErrSyntax)
+			return
+		}
+	}
+	if op != zopDiff {
+		slices.SortStableFunc(src, func(a, b zsrc) int { return len(a.members) - len(b.members) })
+	}
+	var members [][]byte
+	var scores []float64
+	switch op {
+	case zopInter:
+		n := 0
+		members, scores, n = zinter(src, aggregate, cardOnly, limit)
+		if cardOnly {
+			c.Reply.Int(int64(n))
+			return
+		}
+	case zopUnion:
+		members, scores = zunion(src, aggregate)
+	case zopDiff:
+		members, scores = zdiff(src)
+	}
+	sortByScore(members, scores)
+	if dst != nil {
+		n, err := c.Tx.ZStore(dst, members, scores)
+		if err != nil {
+			replyStoreError(c, err)
+			return
+		}
+		c.Reply.Int(int64(n))
+		return
+	}
+	resp3 := c.Reply.RESP3()
+	if withScores && !resp3 {
+		c.Reply.Array(2 * len(members))
+	} else {
+		c.Reply.Array(len(members))
+	}
+	for i, m := range members {
+		if withScores && resp3 {
+			c.Reply.Array(2)
+		}
+		c.Reply.Bulk(m)
+		if withScores {
+			replyDouble(c.Reply, scores[i])
+		}
+	}
+}
+
+// readZInput reads key into s: a sorted set's members and scores, a set's
+// members with score 1, nothing when missing.
+func readZInput(tx *store.Tx, key []byte, s *zsrc) error {
+	t, err := tx.Type(key)
+	if err != nil {
+		return err
+	}
+	switch {
+	case t == store.TypeZSet:
+		s.members, s.scores, err = zsetMembers(tx, key)
+		return err
+	case t == store.TypeSet && readSetMembers != nil:
+		return readSetMembers(tx, key, func(m []byte) {
+			s.members = append(s.members, m)
+			s.scores = append(s.scores, 1)
+		})
+	case t == store.TypeNone:
+		return nil
+	}
+	return store.ErrWrongType
+}
+
+// lookup returns member's score in s.
+func (s *zsrc) lookup(m []byte) (float64, bool) {
+	if s.index == nil {
+		s.index = make(map[string]float64, len(s.members))
+		for i, x := range s.members {
+			s.index[string(x)] = s.scores[i]
+		}
+	}
+	v, ok := s.index[string(m)]
+	return v, ok
+}
+
+// weighted is weight*score with NaN (0 * inf) taken as 0, as Redis does.
+func weighted(w, s float64) float64 {
+	v := w * s
+	if math.IsNaN(v) {
+		return 0
+	}
+	return v
+}
+
+// aggregateInto is zunionInterAggregate.
+func aggregateInto(target *float64, v float64, aggregate int) {
+	switch aggregate {
+	case aggrSum:
+		*target += v
+		if math.IsNaN(*target) {
+			*target = 0
+		}
+	case aggrMin: // C's comparisons: a NaN v leaves target as it is
+		if v < *target {
+			*target = v
+		}
+	case aggrMax:
+		if v > *target {
+			*target = v
+		}
+	}
+}
+
+// zinter intersects src (sorted by size): the members of the smallest
+// present in every input. With cardOnly it only counts, up to limit (0:
+// no limit).
+func zinter(src []zsrc, aggregate int, cardOnly bool, limit int64) ([][]byte, []float64, int) {
+	var members [][]byte
+	var scores []float64
+	n := 0
+	for i, m := range src[0].members {
+		score := weighted(src[0].weight, src[0].scores[i])
+		j := 1
+		for ; j < len(src); j++ {
+			var v float64
+			if src[j].obj == src[0].obj {
+				v = src[0].scores[i]
+			} else if x, ok := src[j].lookup(m); ok {
+				v = x
+			} else {
+				break
+			}
+			aggregateInto(&score, src[j].weight*v, aggregate)
+		}
+		if j < len(src) {
+			continue
+		}
+		n++
+		if cardOnly {
+			if limit > 0 && int64(n) >= limit {
+				break
+			}
+			continue
+		}
+		members = append(members, m)
+		scores = append(scores, score)
+	}
+	return members, scores, n
+}
+
+// zunion unites src.
+func zunion(src []zsrc, aggregate int) ([][]byte, []float64) {
+	pos := map[string]int{}
+	var members [][]byte
+	var scores []float64
+	for _, s := range src {
+		for i, m := range s.members {
+			score := weighted(s.weight, s.scores[i])
+			if k, ok := pos[string(m)]; ok {
+				aggregateInto(&scores[k], score, aggregate)
+				continue
+			}
+			pos[string(m)] = len(members)
+			members = append(members, m)
+			scores = append(scores, score)
+		}
+	}
+	return members, scores
+}
+
+// zdiff returns the members of src[0] in no other input, with their scores.
+func zdiff(src []zsrc) ([][]byte, []float64) {
+	var members [][]byte
+	var scores []float64
+	for i, m := range src[0].members {
+		found := false
+		for j := 1; j < len(src) && !found; j++ {
+			_, found = src[j].lookup(m)
+		}
+		if !found {
+			members = append(members, m)
+			scores = append(scores, src[0].scores[i])
+		}
+	}
+	return members, scores
+}
+
+// sortByScore sorts members and scores together by (score, member).
+func sortByScore(members [][]byte, scores []float64) {
+	idx := make([]int, len(members))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int {
+		switch {
+		case scores[a] < scores[b]:
+			return -1
+		case scores[a] > scores[b]:
+			return 1
+		}
+		return compareBytes(members[a], members[b])
+	})
+	m2 := make([][]byte, len(members))
+	s2 := make([]float64, len(scores))
+	for i, k := range idx {
+		m2[i], s2[i] = members[k], scores[k]
+	}
+	copy(members, m2)
+	copy(scores, s2)
+}
+
+func compareBytes(a, b []byte) int {
+	switch sa, sb := string(a), string(b); {
+	case sa < sb:
+		return -1
+	case sa > sb:
+		return 1
+	}
+	return 0
+}
+
+// zscanCommand is ZSCAN key cursor [MATCH pattern] [COUNT n]: the cursor
+// is checked first, then the key (a missing key is an empty, finished
+// scan), then the options. Scores are bulk strings in both protocols.
+func zscanCommand(c *Call) {
+	cursor, ok := resp.ParseScanCursor(c.Args[2])
+	if !ok {
+		c.Reply.Error(resp.ErrInvalidCursor)
+		return
+	}
+	key := c.Args[1]
+	t, err := c.Tx.Type(key)
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	switch t {
+	case store.TypeNone:
+		c.Reply.Array(2)
+		c.Reply.BulkString("0")
+		c.Reply.Array(0)
+		return
+	case store.TypeZSet:
+	default:
+		replyStoreError(c, store.ErrWrongType)
+		return
+	}
+	opts, msg := parseScanOptions(c.Args[3:], true)
+	if msg == "" && opts.noValues {
+		msg = resp.ErrSyntax // NOVALUES is HSCAN's (7.4)
+	}
+	if msg != "" {
+		c.Reply.Error(msg)
+		return
+	}
+	var body resp.Reply
+	n := 0
+	var buf [40]byte
+	next, err := c.Tx.ZScan(key, cursor, int(min(opts.count, math.MaxInt32)), func(m []byte, s float64) {
+		if opts.pattern != nil && !resp.GlobMatch(opts.pattern, m, false) {
+			return
+		}
+		body.Bulk(m)
+		body.Bulk(appendDouble(buf[:0], s))
+		n += 2
+	})
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.Array(2)
+	c.Reply.BulkString(strconv.FormatUint(next, 10))
+	c.Reply.Array(n)
+	c.Reply.Raw(body.Bytes())
+}
