@@ -438,3 +438,47 @@ func TestZSetHeapPerElement(t *testing.T) {
 	assert.InDelta(t, 1, est/heap, 0.15, "estimate within 15%% of the heap")
 	runtime.KeepAlive(z)
 }
+
+func BenchmarkZAddZPopMin(b *testing.B) {
+	s := New(Config{})
+	k := []byte("z")
+	members := make([][]byte, 1000)
+	for i := range members {
+		members[i] = []byte("member:" + strconv.Itoa(i))
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tx := s.Lock(keySlot("z"))
+		_, _, _ = tx.ZAdd(k, members[i%1000], float64(i%1000), 0, 1)
+		if i%2 == 1 {
+			_, _ = tx.ZPop(k, false, 1, func([]byte, float64) {})
+		}
+		tx.Close()
+	}
+}
+
+func TestZSetEffectArgs(t *testing.T) {
+	var got [][]string
+	s := New(Config{})
+	s.SetEffectSink(func(_ uint16, effects []Effect) {
+		for _, e := range effects {
+			var line []string
+			for _, a := range e.Args() {
+				line = append(line, string(a))
+			}
+			got = append(got, append([]string{e.Kind.String()}, line...))
+		}
+	})
+	tx := lockKeys(s, "z")
+	_, _, _ = tx.ZAdd([]byte("z"), []byte("m"), 0.1, 0, 1)
+	_, _, _ = tx.ZAdd([]byte("z"), []byte("n"), math.Inf(-1), 0, 1)
+	_, _, _ = tx.ZAdd([]byte("z"), []byte("m"), 2, ZAddIncr, 1)
+	_, _ = tx.ZRem([]byte("z"), []byte("n"))
+	_, _ = tx.ZPop([]byte("z"), true, 5, nil)
+	tx.Close()
+	assert.Equal(t, [][]string{
+		{"zadd", "ZADD", "z", "0.1", "m"}, {"zadd", "ZADD", "z", "-inf", "n"}, {"zadd", "ZADD", "z", "2.1", "m"},
+		{"zrem", "ZREM", "z", "n"}, {"zrem", "ZREM", "z", "m"},
+	}, got)
+}

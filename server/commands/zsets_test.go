@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"bufio"
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -15,6 +17,7 @@ import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
+	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // zharness runs commands straight through the handlers and returns raw
@@ -339,4 +342,96 @@ func TestZSetBigThroughCommands(t *testing.T) {
 // run it with MESHCACHE_ZSET_MEMORY=1.
 func TestZSetMemoryVsRedis(t *testing.T) {
 	zsetMemoryVsRedis(t)
+}
+
+// BenchmarkZAddZPopMinHandlers runs ZADD and ZPOPMIN through their
+// handlers, as redis-benchmark's zadd and zpopmin tests do.
+func BenchmarkZAddZPopMinHandlers(b *testing.B) {
+	h := newTestHost(0)
+	st := store.New(store.Config{})
+	add, pop := h.Command("zadd"), h.Command("zpopmin")
+	key := []byte("myzset")
+	slot := ring.KeySlot(key)
+	var r resp.Reply
+	args := [][]byte{[]byte("ZADD"), key, []byte("0"), nil}
+	popArgs := [][]byte{[]byte("ZPOPMIN"), key}
+	members := make([][]byte, 1000)
+	for i := range members {
+		members[i] = []byte("element:" + strconv.Itoa(i))
+	}
+	call := &Call{Reply: &r, Store: st, Host: h}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		args[3] = members[i%1000]
+		call.Args, call.Tx = args, st.Lock(slot)
+		add.Handler(call)
+		call.Tx.Close()
+		call.Args, call.Tx = popArgs, st.Lock(slot)
+		pop.Handler(call)
+		call.Tx.Close()
+		r.Reset()
+	}
+}
+
+// FuzzZSetCommands feeds arbitrary argument vectors (NUL-separated in raw)
+// to every sorted-set command on a store that keeps earlier inputs' data.
+// No input may panic; each call writes exactly one well-formed reply, or
+// none when it blocks.
+func FuzzZSetCommands(f *testing.F) {
+	cmds := ZSetCommands()
+	index := map[string]uint16{}
+	for i, c := range cmds {
+		index[c.Name] = uint16(i)
+	}
+	for _, s := range [][]string{
+		{"zadd", "z\x001\x00a\x002\x00b"}, {"zadd", "z\x00GT\x00CH\x00INCR\x00inf\x00a"}, {"zrange", "z\x00(1\x00+inf\x00BYSCORE\x00REV\x00LIMIT\x001\x002"},
+		{"zrange", "z\x00[a\x00-\x00BYLEX\x00REV"}, {"zrangestore", "d\x00z\x000\x00-1"}, {"zunionstore", "d\x002\x00z\x00d\x00WEIGHTS\x002\x00inf"},
+		{"zinter", "2\x00z\x00z\x00AGGREGATE\x00MIN\x00WITHSCORES"}, {"zmpop", "2\x00z\x00d\x00MAX\x00COUNT\x003"},
+		{"bzpopmin", "z\x00q\x000.5"}, {"zrandmember", "z\x00-5\x00WITHSCORES"}, {"zscan", "z\x000\x00MATCH\x00*a*"},
+		{"zremrangebylex", "z\x00(a\x00+"}, {"zintercard", "2\x00z\x00d\x00LIMIT\x001"},
+	} {
+		f.Add(index[s[0]], []byte(s[1]), false)
+		f.Add(index[s[0]], []byte(s[1]), true)
+	}
+	st := store.New(store.Config{})
+	host := newTestHost(1 << 20)
+	f.Fuzz(func(t *testing.T, which uint16, raw []byte, resp3 bool) {
+		cmd := cmds[int(which)%len(cmds)]
+		args := append([][]byte{[]byte(cmd.Name)}, bytes.Split(raw, []byte{0})...)
+		if len(raw) == 0 {
+			args = args[:1]
+		}
+		if !cmd.ArityOK(len(args)) {
+			return
+		}
+		if cmd.Name == "zrandmember" && len(args) > 2 {
+			if n, ok := resp.ParseInt64(args[2]); ok && (n > 1<<16 || n < -(1<<16)) {
+				return // a legitimately huge reply
+			}
+		}
+		keys, _ := cmd.GetKeys(args, nil)
+		var slots []uint16
+		for _, k := range keys {
+			slots = append(slots, ring.KeySlot(args[k.Pos]))
+		}
+		var reply resp.Reply
+		reply.SetRESP3(resp3)
+		call := &Call{Args: args, Reply: &reply, Store: st, Host: host}
+		if len(slots) > 0 {
+			call.Tx = st.LockSlots(slots)
+		}
+		cmd.Handler(call)
+		if call.Tx != nil {
+			call.Tx.Close()
+		}
+		if call.Blocked != nil {
+			require.Empty(t, reply.Bytes(), "%q blocked after replying", args)
+			return
+		}
+		r := bufio.NewReader(bytes.NewReader(reply.Bytes()))
+		var out []byte
+		require.NoError(t, testenv.ReadReply(r, &out), "%q: malformed reply %q", args, reply.Bytes())
+		require.Equal(t, len(reply.Bytes()), len(out), "%q: more than one reply: %q", args, reply.Bytes())
+	})
 }
