@@ -240,11 +240,12 @@ func TestFamiliesTable(t *testing.T) {
 		assert.False(t, seen[c.Name], "%s twice", c.Name)
 		seen[c.Name] = true
 		assert.NotNil(t, c.Handler, c.Name)
-		// Movable keys only from keynum specs (ZUNION ZMPOP ...), which the
-		// front end resolves per call (KeyPositions).
+		// Movable keys only from keynum specs (ZUNION ZMPOP ...) and keyword
+		// specs (GEORADIUS ... STORE key), which the front end resolves per
+		// call (KeyPositions).
 		keyNum := false
 		for _, s := range c.Keys {
-			keyNum = keyNum || s.KeyNum
+			keyNum = keyNum || s.KeyNum || s.Keyword != ""
 		}
 		assert.False(t, c.MovableKeys() && !keyNum, c.Name)
 		if strings.HasPrefix(c.Name, "lock.") {
