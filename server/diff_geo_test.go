@@ -1,5 +1,13 @@
 package server
 
+import (
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/meshcache/meshcache/tests/testenv"
+)
+
 // The GEO family's differential scripts (see diff_test.go). Results of a
 // search without ASC, DESC or COUNT come in the order Redis scans its
 // cells, which meshcache reproduces, so they are compared exactly too;
@@ -110,5 +118,34 @@ func init() {
 		"GEOADD", "GEOADD k 1 1", "GEOPOS", "GEOHASH", "GEODIST k a", "GEORADIUS k 1 1 1", "GEORADIUSBYMEMBER k a 1",
 		"GEORADIUS_RO k 1 1 1", "GEORADIUSBYMEMBER_RO k a 1", "GEOSEARCH k FROMMEMBER a BYRADIUS 1",
 		"GEOSEARCHSTORE d k FROMMEMBER a BYRADIUS 1",
+	}
+}
+
+// geoGetKeysSamples are GEO commands whose keys COMMAND GETKEYS and
+// GETKEYSANDFLAGS find: the keyword specs of GEORADIUS's STORE and
+// STOREDIST (searched from the options on), GEOSEARCHSTORE's two keys.
+var geoGetKeysSamples = []string{
+	"GEOADD k 1 2 m", "GEOPOS k a b", "GEODIST k a b km", "GEOHASH k a", "GEOSEARCH k FROMMEMBER a BYRADIUS 1 km",
+	"GEOSEARCHSTORE d k FROMMEMBER a BYRADIUS 1 km", "GEORADIUS k 1 2 3 km", "GEORADIUS k 1 2 3 km STORE d",
+	"GEORADIUS k 1 2 3 km STOREDIST d", "GEORADIUS k 1 2 3 km STORE d STOREDIST e", "GEORADIUS k 1 2 3 km store",
+	"GEORADIUS k STORE 2 3 km STORE d", "GEORADIUSBYMEMBER k m 3 km STORE d", "GEORADIUSBYMEMBER k STORE 3 km",
+	"GEORADIUS_RO k 1 2 3 km STORE d", "GEORADIUSBYMEMBER_RO k m 3 km",
+}
+
+// TestGeoGetKeysAgainstRedis compares COMMAND GETKEYS and GETKEYSANDFLAGS
+// of the GEO commands, replies and errors, with redis-server's.
+func TestGeoGetKeysAgainstRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ourAddr := startDataServer(t)
+	for _, proto := range []string{"2", "3"} {
+		theirs, ours := testenv.DialRaw(t, redisAddr), testenv.DialRaw(t, ourAddr)
+		theirs.Must(t, "HELLO", proto)
+		ours.Must(t, "HELLO", proto)
+		for _, sample := range geoGetKeysSamples {
+			for _, sub := range []string{"GETKEYS", "GETKEYSANDFLAGS"} {
+				args := append([]string{"COMMAND", sub}, splitCommand(sample)...)
+				assert.Equal(t, string(theirs.Must(t, args...)), string(ours.Must(t, args...)), "RESP%s %q", proto, args)
+			}
+		}
 	}
 }
