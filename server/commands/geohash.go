@@ -168,10 +168,12 @@ func geohashDecode(longRange, latRange geoRange, h geoHashBits) (geoArea, bool) 
 	ilono := uint32(sep >> 32)
 	div := float64(uint64(1) << h.step)
 	a := geoArea{hash: h}
+	// ilato+1 is uint32 arithmetic, as in C: it wraps for the all-ones
+	// cell that only a score GEOADD never writes can hold.
 	a.latitude.min = latRange.min + float64(float64(float64(ilato)*1.0/div)*latScale)
-	a.latitude.max = latRange.min + float64(float64(float64(uint64(ilato)+1)*1.0/div)*latScale)
+	a.latitude.max = latRange.min + float64(float64(float64(ilato+1)*1.0/div)*latScale)
 	a.longitude.min = longRange.min + float64(float64(float64(ilono)*1.0/div)*longScale)
-	a.longitude.max = longRange.min + float64(float64(float64(uint64(ilono)+1)*1.0/div)*longScale)
+	a.longitude.max = longRange.min + float64(float64(float64(ilono+1)*1.0/div)*longScale)
 	return a, true
 }
 
