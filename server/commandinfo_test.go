@@ -67,7 +67,7 @@ func TestDerivedDispatchFacts(t *testing.T) {
 	}
 	assert.ElementsMatch(t, []string{"exec", "discard", "multi", "watch", "quit", "reset"}, runsInMulti)
 	assert.ElementsMatch(t, []string{"exec", "auth", "hello"}, skipSlowlog)
-	assert.ElementsMatch(t, []string{"rename", "renamenx", "copy", "msetnx"}, sameSlot)
+	assert.ElementsMatch(t, []string{"rename", "renamenx", "copy", "msetnx", "zrangestore", "bzpopmin", "bzpopmax", "geosearchstore"}, sameSlot)
 	assert.ElementsMatch(t, []string{"mget", "mset", "del", "unlink", "exists", "touch"}, split)
 	assert.Equal(t, map[string]string{"mget": "", "mset": "all_succeeded", "del": "agg_sum", "unlink": "agg_sum",
 		"exists": "agg_sum", "touch": "agg_sum"}, merge)
