@@ -1,6 +1,8 @@
 package server
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -104,7 +106,14 @@ func init() {
 		"GEOSEARCHSTORE dst nokey FROMMEMBER Palermo BYRADIUS 1 km", "EXISTS dst", "SET dst x",
 		"GEOSEARCHSTORE dst Sicily FROMMEMBER Palermo BYRADIUS 1 km", "EXISTS dst",
 		"GEOSEARCHSTORE Sicily2 Sicily FROMMEMBER Palermo BYRADIUS 1000 km", "GEOSEARCHSTORE Sicily2 Sicily2 FROMMEMBER Palermo BYRADIUS 100 km",
-		"GEOPOS Sicily2 Palermo Catania", "ZRANGE Sicily2 0 -1 WITHSCORES", "GEOSEARCHSTORE nokey2 nokey FROMMEMBER Palermo BYRADIUS 1 km", "EXISTS nokey2",
+		"GEOPOS Sicily2 Palermo Catania", "ZRANGE Sicily2 0 -1 WITHSCORES", "OBJECT ENCODING Sicily2", "GEOSEARCHSTORE nokey2 nokey FROMMEMBER Palermo BYRADIUS 1 km", "EXISTS nokey2",
+		// A set past the listpack limits (130 members, one with a long name).
+		geoGridAdd("grid", 130), "OBJECT ENCODING grid", "GEOSEARCHSTORE gs grid FROMLONLAT 10 10 BYRADIUS 1000 km",
+		"OBJECT ENCODING gs", "GEOSEARCHSTORE gs grid FROMLONLAT 10 10 BYRADIUS 1000 km COUNT 20", "OBJECT ENCODING gs",
+		"GEOSEARCH grid FROMLONLAT 10.05 10.05 BYRADIUS 50 km COUNT 7 WITHDIST", "GEOSEARCH grid FROMLONLAT 10.05 10.05 BYBOX 20 10 km",
+		"GEORADIUS grid 10 10 5 km STORE gs2", "ZRANGE gs2 0 -1", "OBJECT ENCODING gs2",
+		"GEOADD small 10 10 " + strings.Repeat("x", 65), "OBJECT ENCODING small",
+		"GEOSEARCHSTORE gs3 small FROMLONLAT 10 10 BYRADIUS 1 km", "OBJECT ENCODING gs3",
 		// Scores GEOADD never writes decode as Redis decodes them.
 		"ZADD odd -1.5 neg 1e30 big inf pinf -inf ninf 4503599627370496 top 0.5 half 3479099956230698 palermo",
 		"GEOPOS odd neg big pinf ninf top half palermo", "GEOHASH odd neg big pinf ninf top half palermo",
@@ -119,6 +128,18 @@ func init() {
 		"GEORADIUS_RO k 1 1 1", "GEORADIUSBYMEMBER_RO k a 1", "GEOSEARCH k FROMMEMBER a BYRADIUS 1",
 		"GEOSEARCHSTORE d k FROMMEMBER a BYRADIUS 1",
 	}
+}
+
+// geoGridAdd is a GEOADD of n members on a grid around (10, 10), at
+// steps that give every member a distinct distance from the centers
+// the script searches around.
+func geoGridAdd(key string, n int) string {
+	var b strings.Builder
+	b.WriteString("GEOADD " + key)
+	for i := range n {
+		fmt.Fprintf(&b, " %.4f %.4f m%d", 10+float64(i%13)*0.0371, 10+float64(i/13)*0.0293, i)
+	}
+	return b.String()
 }
 
 // geoGetKeysSamples are GEO commands whose keys COMMAND GETKEYS and
