@@ -67,5 +67,6 @@ var commandGroups = []func() []*Command{
 	commands.SortCommands,   // commands/sort.go: SORT SORT_RO
 	commands.SetCommands,    // commands/sets.go
 	commands.ZSetCommands,   // commands/zsets*.go
+	commands.GeoCommands,    // commands/geo.go: GEOADD GEOPOS GEODIST GEOHASH GEOSEARCH[STORE] GEORADIUS[BYMEMBER][_RO]
 	commands.LockCommands,   // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
 }

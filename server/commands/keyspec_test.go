@@ -234,10 +234,11 @@ func TestHelpReply(t *testing.T) {
 // keys that the front end can route (movable ones only through keynum
 // specs), flags consistent
 // with the key specs, and a handler for each command.
-// hasKeyNum reports whether one of c's key specs is of type keynum.
+// hasKeyNum reports whether one of c's key specs is of type keynum or
+// keyword.
 func hasKeyNum(c *Command) bool {
 	for _, s := range c.Keys {
-		if s.KeyNum {
+		if s.KeyNum || s.Keyword != "" {
 			return true
 		}
 	}
@@ -251,8 +252,10 @@ func TestFamiliesTable(t *testing.T) {
 		assert.False(t, seen[c.Name], "%s twice", c.Name)
 		seen[c.Name] = true
 		assert.NotNil(t, c.Handler, c.Name)
-		// Movable keys only from a keynum spec (SINTERCARD numkeys ...),
-		// which the key specs locate: or a getkeys procedure (SORT).
+		// Movable keys only from keynum specs (SINTERCARD, ZUNION, ZMPOP
+		// ...) and keyword specs (GEORADIUS ... STORE key), which the
+		// front end resolves per call (KeyPositions), or from a getkeys
+		// procedure (SORT's STORE).
 		assert.False(t, c.MovableKeys() && !hasKeyNum(c) && c.KeysProc == nil, c.Name)
 		if strings.HasPrefix(c.Name, "lock.") {
 			assert.Empty(t, c.Keys, "%s: LOCK.* are node-local, never routed by key", c.Name)

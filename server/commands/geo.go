@@ -1,0 +1,353 @@
+package commands
+
+import (
+	"slices"
+
+	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/store"
+)
+
+// GeoCommands are the GEO commands, with Redis 7.2 semantics: positions
+// are members of a sorted set whose scores are 52-bit geohashes
+// (geohash.go), so every write is the sorted set's (ZAdd, ZStore) and
+// replicates as its effects.
+func GeoCommands() []*Command {
+	const g = "geo"
+	w, r := FlagWrite|FlagDenyOOM, FlagReadOnly
+	src := Range(RO|Access, 1, 0, 1)
+	storeAt := func(keyword string, from int) KeySpec {
+		return KeySpec{Flags: OW | Update, Keyword: keyword, StartFrom: from, Step: 1}
+	}
+	return []*Command{
+		{Name: "geoadd", Arity: -5, Flags: w, ACL: ACLGeo, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "3.2.0",
+			Summary: "Adds one or more members to a geospatial index. The key is created if it doesn't exist.", Handler: geoaddCommand},
+		{Name: "geodist", Arity: -4, Flags: r, ACL: ACLGeo, Keys: []KeySpec{src}, Group: g, Since: "3.2.0",
+			Summary: "Returns the distance between two members of a geospatial index.", Handler: geodistCommand},
+		{Name: "geohash", Arity: -2, Flags: r, ACL: ACLGeo, Keys: []KeySpec{src}, Group: g, Since: "3.2.0",
+			Summary: "Returns members from a geospatial index as geohash strings.", Handler: geohashCommand},
+		{Name: "geopos", Arity: -2, Flags: r, ACL: ACLGeo, Keys: []KeySpec{src}, Group: g, Since: "3.2.0",
+			Summary: "Returns the longitude and latitude of members from a geospatial index.", Handler: geoposCommand},
+		{Name: "georadius", Arity: -6, Flags: w, ACL: ACLGeo, Keys: []KeySpec{src, storeAt("STORE", 6), storeAt("STOREDIST", 6)},
+			Group: g, Since: "3.2.0",
+			Summary: "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.",
+			Handler: func(c *Call) { georadiusGeneric(c, 1, geoRadiusCoords) }},
+		{Name: "georadius_ro", Arity: -6, Flags: r, ACL: ACLGeo, Keys: []KeySpec{src}, Group: g, Since: "3.2.10",
+			Summary: "Returns members from a geospatial index that are within a distance from a coordinate.",
+			Handler: func(c *Call) { georadiusGeneric(c, 1, geoRadiusCoords|geoNoStore) }},
+		{Name: "georadiusbymember", Arity: -5, Flags: w, ACL: ACLGeo, Keys: []KeySpec{src, storeAt("STORE", 5), storeAt("STOREDIST", 5)},
+			Group: g, Since: "3.2.0",
+			Summary: "Queries a geospatial index for members within a distance from a member, optionally stores the result.",
+			Handler: func(c *Call) { georadiusGeneric(c, 1, geoRadiusMember) }},
+		{Name: "georadiusbymember_ro", Arity: -5, Flags: r, ACL: ACLGeo, Keys: []KeySpec{src}, Group: g, Since: "3.2.10",
+			Summary: "Returns members from a geospatial index that are within a distance from a member.",
+			Handler: func(c *Call) { georadiusGeneric(c, 1, geoRadiusMember|geoNoStore) }},
+		{Name: "geosearch", Arity: -7, Flags: r, ACL: ACLGeo, Keys: []KeySpec{src}, Group: g, Since: "6.2.0",
+			Summary: "Queries a geospatial index for members inside an area of a box or a circle.",
+			Handler: func(c *Call) { georadiusGeneric(c, 1, geoSearchCmd) }},
+		{Name: "geosearchstore", Arity: -8, Flags: w, ACL: ACLGeo, Keys: []KeySpec{Range(OW|Update, 1, 0, 1), Range(RO|Access, 2, 0, 1)},
+			Group: g, Since: "6.2.0",
+			Summary: "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result.",
+			Handler: func(c *Call) { georadiusGeneric(c, 2, geoSearchCmd|geoSearchStoreCmd) }},
+	}
+}
+
+// geoaddCommand is GEOADD key [NX|XX] [CH] lon lat member ...: every
+// position is checked before the key is looked at, then each pair is
+// ZADDed; the reply counts the new members (and the moved ones with CH).
+func geoaddCommand(c *Call) {
+	g, msg := parseGeoAdd(c.Args)
+	if msg != "" {
+		c.Reply.Error(msg)
+		return
+	}
+	var flags store.ZAddFlags
+	if g.nx {
+		flags |= store.ZAddNX
+	}
+	if g.xx {
+		flags |= store.ZAddXX
+	}
+	var n int64
+	for i, m := range g.members {
+		out, _, err := c.Tx.ZAdd(c.Args[1], m, g.scores[i], flags, len(g.members))
+		if err != nil {
+			replyStoreError(c, err)
+			return
+		}
+		if out == store.ZAddAdded || (g.ch && out == store.ZAddUpdated) {
+			n++
+		}
+	}
+	c.Reply.Int(n)
+}
+
+// geoCheckType answers WRONGTYPE when key holds something other than a
+// sorted set, and reports whether it exists.
+func geoCheckType(c *Call, key []byte) (exists, ok bool) {
+	n, err := c.Tx.ZCard(key)
+	if err != nil {
+		replyStoreError(c, err)
+		return false, false
+	}
+	return n > 0, true
+}
+
+// geoMemberPos returns the decoded position of member in key.
+func geoMemberPos(tx *store.Tx, key, member []byte) ([2]float64, bool) {
+	score, ok, err := tx.ZScore(key, member)
+	if err != nil || !ok {
+		return [2]float64{}, false
+	}
+	return geoDecodeScore(score)
+}
+
+// geoReplyCoord writes a coordinate as Redis 7.2's addReplyHumanLongDouble:
+// a bulk string in RESP2, a double in RESP3.
+func geoReplyCoord(r *resp.Reply, f float64) {
+	s := geoFormatCoord(f)
+	if !r.RESP3() {
+		r.BulkString(s)
+		return
+	}
+	r.Raw([]byte("," + s + "\r\n"))
+}
+
+// geoposCommand is GEOPOS key member ...: [lon, lat] or a null array each.
+func geoposCommand(c *Call) {
+	if _, ok := geoCheckType(c, c.Args[1]); !ok {
+		return
+	}
+	c.Reply.Array(len(c.Args) - 2)
+	for _, m := range c.Args[2:] {
+		xy, ok := geoMemberPos(c.Tx, c.Args[1], m)
+		if !ok {
+			c.Reply.NullArray()
+			continue
+		}
+		c.Reply.Array(2)
+		geoReplyCoord(c.Reply, xy[0])
+		geoReplyCoord(c.Reply, xy[1])
+	}
+}
+
+// geohashCommand is GEOHASH key member ...: an 11-character geohash or a
+// null each.
+func geohashCommand(c *Call) {
+	if _, ok := geoCheckType(c, c.Args[1]); !ok {
+		return
+	}
+	c.Reply.Array(len(c.Args) - 2)
+	for _, m := range c.Args[2:] {
+		score, found, _ := c.Tx.ZScore(c.Args[1], m)
+		s, ok := geoHashString(score)
+		if !found || !ok {
+			c.Reply.Null()
+			continue
+		}
+		c.Reply.BulkString(s)
+	}
+}
+
+// geodistCommand is GEODIST key m1 m2 [unit]: the unit is checked before
+// the key; a missing key or member answers null.
+func geodistCommand(c *Call) {
+	toMeter := 1.0
+	switch {
+	case len(c.Args) == 5:
+		var ok bool
+		if toMeter, ok = geoUnit(c.Args[4]); !ok {
+			c.Reply.Error(geoErrUnit)
+			return
+		}
+	case len(c.Args) > 5:
+		c.Reply.Error(resp.ErrSyntax)
+		return
+	}
+	exists, ok := geoCheckType(c, c.Args[1])
+	if !ok {
+		return
+	}
+	a, okA := geoMemberPos(c.Tx, c.Args[1], c.Args[2])
+	b, okB := geoMemberPos(c.Tx, c.Args[1], c.Args[3])
+	if !exists || !okA || !okB {
+		c.Reply.Null()
+		return
+	}
+	c.Reply.BulkString(geoFormatDistance(geohashGetDistance(a[0], a[1], b[0], b[1]) / toMeter))
+}
+
+// geoPoint is one search result (Redis's geoPoint).
+type geoPoint struct {
+	xy     [2]float64
+	dist   float64 // meters from the center, then in the query's unit
+	score  float64
+	member []byte
+}
+
+// georadiusGeneric runs GEORADIUS, GEORADIUSBYMEMBER, their _RO forms,
+// GEOSEARCH and GEOSEARCHSTORE (flags say which; srcIdx is the source
+// key's argument) as Redis's georadiusGeneric.
+func georadiusGeneric(c *Call, srcIdx int, flags int) {
+	if c.Tx == nil {
+		// The key specs did not fit (STORE or STOREDIST as the last
+		// argument), so no key is held: Redis's parser answers a syntax
+		// error there, or an error it meets before it. The source cannot
+		// be looked at, so a WRONGTYPE or a missing member that Redis
+		// would report first is not.
+		_, msg := parseGeoQuery(c.Args, flags, nil)
+		if msg == "" {
+			msg = resp.ErrSyntax
+		}
+		c.Reply.Error(msg)
+		return
+	}
+	src := c.Args[srcIdx]
+	exists, ok := geoCheckType(c, src)
+	if !ok {
+		return
+	}
+	var locate geoLocate
+	if exists {
+		locate = func(m []byte) ([2]float64, bool) { return geoMemberPos(c.Tx, src, m) }
+	}
+	q, msg := parseGeoQuery(c.Args, flags, locate)
+	if msg != "" {
+		c.Reply.Error(msg)
+		return
+	}
+	if !exists {
+		if q.storeKey != nil {
+			if _, err := c.Tx.Delete(q.storeKey); err != nil {
+				replyStoreError(c, err)
+				return
+			}
+			c.Reply.Int(0)
+		} else {
+			c.Reply.Array(0)
+		}
+		return
+	}
+	limit := 0
+	if q.any {
+		limit = int(min(q.count, int64(geoMaxInt)))
+	}
+	pts, err := geoSearchPoints(c.Tx, src, &q.shape, limit)
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	if len(pts) == 0 && q.storeKey == nil {
+		c.Reply.Array(0)
+		return
+	}
+	returned := len(pts)
+	if q.count != 0 && int64(returned) > q.count {
+		returned = int(q.count)
+	}
+	switch q.sort {
+	case geoSortAsc:
+		slices.SortStableFunc(pts, func(a, b geoPoint) int { return geoCmpFloat(a.dist, b.dist) })
+	case geoSortDesc:
+		slices.SortStableFunc(pts, func(a, b geoPoint) int { return geoCmpFloat(b.dist, a.dist) })
+	}
+	pts = pts[:returned]
+	for i := range pts {
+		pts[i].dist /= q.shape.conversion
+	}
+	if q.storeKey == nil {
+		geoReplyPoints(c.Reply, &q, pts)
+		return
+	}
+	members, scores := make([][]byte, 0, len(pts)), make([]float64, 0, len(pts))
+	seen := make(map[string]bool, len(pts))
+	for _, p := range pts {
+		if seen[string(p.member)] {
+			continue // a cell searched twice (Redis would not survive it)
+		}
+		seen[string(p.member)] = true
+		members = append(members, p.member)
+		if q.storeDist {
+			scores = append(scores, p.dist)
+		} else {
+			scores = append(scores, p.score)
+		}
+	}
+	if _, err := c.Tx.ZStore(q.storeKey, members, scores); err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.Int(int64(returned))
+}
+
+const geoMaxInt = int(^uint(0) >> 1)
+
+func geoCmpFloat(a, b float64) int {
+	switch {
+	case a > b:
+		return 1
+	case a < b:
+		return -1
+	}
+	return 0
+}
+
+// geoReplyPoints writes the results of a search: members, or with
+// WITH* options [member, dist, hash, [lon, lat]] each.
+func geoReplyPoints(r *resp.Reply, q *geoQuery, pts []geoPoint) {
+	opts := int(boolInt(q.withDist) + boolInt(q.withHash) + boolInt(q.withCoord))
+	r.Array(len(pts))
+	for _, p := range pts {
+		if opts > 0 {
+			r.Array(opts + 1)
+		}
+		r.Bulk(p.member)
+		if q.withDist {
+			r.BulkString(geoFormatDistance(p.dist))
+		}
+		if q.withHash {
+			r.Int(int64(p.score))
+		}
+		if q.withCoord {
+			r.Array(2)
+			geoReplyCoord(r, p.xy[0])
+			geoReplyCoord(r, p.xy[1])
+		}
+	}
+}
+
+// geoSearchPoints finds the members of key inside shape by scanning the
+// score ranges of the nine cells covering it (membersOfAllNeighbors), in
+// Redis's order: the center cell, then N S E W NE NW SE SW, skipping a
+// cell equal to the last one searched. With limit > 0 it stops once limit
+// members are found (ANY).
+func geoSearchPoints(tx *store.Tx, key []byte, shape *geoShape, limit int) ([]geoPoint, error) {
+	radius := geohashCalculateAreasByShapeWGS84(shape)
+	cells := radius.cells()
+	var pts []geoPoint
+	full := func() bool { return len(pts) > 0 && limit > 0 && len(pts) >= limit }
+	last := 0
+	for i, cell := range cells {
+		if cell.isZero() {
+			continue
+		}
+		if last != 0 && cell == cells[last] {
+			continue
+		}
+		if full() {
+			break
+		}
+		lo, hi := geoScoresOfBox(cell)
+		r := store.ZScoreRange{Min: float64(lo), Max: float64(hi), MaxEx: true}
+		err := tx.ZRangeByScore(key, r, func(member []byte, score float64) bool {
+			if xy, dist, ok := shape.within(score); ok {
+				pts = append(pts, geoPoint{xy: xy, dist: dist, score: score, member: member})
+			}
+			return !full()
+		})
+		if err != nil {
+			return nil, err
+		}
+		last = i
+	}
+	return pts, nil
+}

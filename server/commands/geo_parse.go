@@ -1,0 +1,419 @@
+package commands
+
+import (
+	"math"
+	"strconv"
+
+	"github.com/meshcache/meshcache/server/resp"
+)
+
+// Argument parsing of the GEO commands, as pure functions of the
+// arguments, with Redis's error texts in Redis's order (geo.c). The one
+// thing they need of the keyspace, the position of a FROMMEMBER or
+// GEORADIUSBYMEMBER member, is asked through a geoLocate function.
+
+// geoParseDouble parses b as Redis's string2d (getDoubleFromObject): the
+// whole input, strtod's syntax (decimal or hexadecimal, inf/infinity in
+// any case), no leading space, NaN refused, overflow to infinity and
+// underflow to zero refused (strtod's ERANGE); denormals are accepted.
+func geoParseDouble(b []byte) (float64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	p := b
+	neg := false
+	switch p[0] {
+	case '+':
+		p = p[1:]
+	case '-':
+		neg = true
+		p = p[1:]
+	}
+	if resp.EqualFold(p, "inf") || resp.EqualFold(p, "infinity") {
+		if neg {
+			return math.Inf(-1), true
+		}
+		return math.Inf(1), true
+	}
+	hex := len(p) >= 2 && p[0] == '0' && (p[1] == 'x' || p[1] == 'X')
+	var s string
+	if hex {
+		if !geoFloatSyntax(p[2:], true) {
+			return 0, false
+		}
+		s = string(b)
+		if !geoContainsAny(p[2:], 'p', 'P') {
+			s += "p0" // Go wants the binary exponent that strtod takes as optional
+		}
+	} else {
+		if !geoFloatSyntax(p, false) {
+			return 0, false
+		}
+		s = string(b)
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil { // ErrRange: overflow to infinity
+		return 0, false
+	}
+	if f == 0 && !geoAllZeroDigits(p, hex) {
+		return 0, false // underflow to zero
+	}
+	return f, true
+}
+
+func geoContainsAny(b []byte, x, y byte) bool {
+	for _, c := range b {
+		if c == x || c == y {
+			return true
+		}
+	}
+	return false
+}
+
+// geoFloatSyntax reports whether p (after the sign and any "0x") is
+// digits with an optional fraction (at least one digit) and an optional
+// exponent ('e' with decimal digits; for hex 'p').
+func geoFloatSyntax(p []byte, hex bool) bool {
+	digit := func(c byte) bool {
+		return '0' <= c && c <= '9' || (hex && ('a' <= c && c <= 'f' || 'A' <= c && c <= 'F'))
+	}
+	exp := byte('e')
+	if hex {
+		exp = 'p'
+	}
+	i, digits := 0, 0
+	for i < len(p) && digit(p[i]) {
+		i, digits = i+1, digits+1
+	}
+	if i < len(p) && p[i] == '.' {
+		i++
+		for i < len(p) && digit(p[i]) {
+			i, digits = i+1, digits+1
+		}
+	}
+	if digits == 0 {
+		return false
+	}
+	if i < len(p) && (p[i] == exp || p[i] == exp-'a'+'A') {
+		i++
+		if i < len(p) && (p[i] == '+' || p[i] == '-') {
+			i++
+		}
+		start := i
+		for i < len(p) && '0' <= p[i] && p[i] <= '9' {
+			i++
+		}
+		if i == start {
+			return false
+		}
+	}
+	return i == len(p)
+}
+
+// geoAllZeroDigits reports whether the mantissa of p (valid syntax) has
+// only zero digits: a zero result of such a number is not an underflow.
+func geoAllZeroDigits(p []byte, hex bool) bool {
+	expChar := byte('e')
+	if hex {
+		p, expChar = p[2:], 'p'
+	}
+	for _, c := range p {
+		switch {
+		case c == '.' || c == '0':
+		case c == expChar || c == expChar-'a'+'A':
+			return true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// geoCFloat formats f as C's "%f".
+func geoCFloat(f float64) string {
+	switch {
+	case math.IsInf(f, 1):
+		return "inf"
+	case math.IsInf(f, -1):
+		return "-inf"
+	}
+	return strconv.FormatFloat(f, 'f', 6, 64)
+}
+
+// geoParseLonLat parses a longitude and a latitude as Redis's
+// extractLongLatOrReply: each a float, then both within the limits.
+func geoParseLonLat(lon, lat []byte) ([2]float64, string) {
+	var xy [2]float64
+	for i, a := range [][]byte{lon, lat} {
+		f, ok := geoParseDouble(a)
+		if !ok {
+			return xy, resp.ErrNotFloat
+		}
+		xy[i] = f
+	}
+	if xy[0] < geoLongMin || xy[0] > geoLongMax || xy[1] < geoLatMin || xy[1] > geoLatMax {
+		return xy, "ERR invalid longitude,latitude pair " + geoCFloat(xy[0]) + "," + geoCFloat(xy[1])
+	}
+	return xy, ""
+}
+
+const geoErrUnit = "ERR unsupported unit provided. please use M, KM, FT, MI"
+
+// geoParseDistance parses "<radius> <unit>" (extractDistanceOrReply).
+func geoParseDistance(radius, unit []byte) (r, conversion float64, msg string) {
+	r, ok := geoParseDouble(radius)
+	if !ok {
+		return 0, 0, "ERR need numeric radius"
+	}
+	if r < 0 {
+		return 0, 0, "ERR radius cannot be negative"
+	}
+	conversion, ok = geoUnit(unit)
+	if !ok {
+		return 0, 0, geoErrUnit
+	}
+	return r, conversion, ""
+}
+
+// geoParseBox parses "<width> <height> <unit>" (extractBoxOrReply).
+func geoParseBox(width, height, unit []byte) (w, h, conversion float64, msg string) {
+	w, ok := geoParseDouble(width)
+	if !ok {
+		return 0, 0, 0, "ERR need numeric width"
+	}
+	h, ok = geoParseDouble(height)
+	if !ok {
+		return 0, 0, 0, "ERR need numeric height"
+	}
+	if h < 0 || w < 0 {
+		return 0, 0, 0, "ERR height or width cannot be negative"
+	}
+	conversion, ok = geoUnit(unit)
+	if !ok {
+		return 0, 0, 0, geoErrUnit
+	}
+	return w, h, conversion, ""
+}
+
+// geoAddArgs is a parsed GEOADD: its conditions and the (score, member)
+// pairs to add, in order.
+type geoAddArgs struct {
+	nx, xx, ch bool
+	members    [][]byte
+	scores     []float64
+}
+
+// parseGeoAdd parses GEOADD key [NX|XX] [CH] lon lat member ... as
+// geoaddCommand does, then as the ZADD it becomes would: the options in
+// any order, a whole number of triples (at least one), NX and XX not
+// together (all "syntax error"), every position valid before anything is
+// added.
+func parseGeoAdd(args [][]byte) (geoAddArgs, string) {
+	var g geoAddArgs
+	i := 2
+	for ; i < len(args); i++ {
+		switch {
+		case resp.EqualFold(args[i], "nx"):
+			g.nx = true
+		case resp.EqualFold(args[i], "xx"):
+			g.xx = true
+		case resp.EqualFold(args[i], "ch"):
+			g.ch = true
+		default:
+			goto triples
+		}
+	}
+triples:
+	if (len(args)-i)%3 != 0 || (g.xx && g.nx) {
+		return g, resp.ErrSyntax
+	}
+	n := (len(args) - i) / 3
+	g.members, g.scores = make([][]byte, 0, n), make([]float64, 0, n)
+	for ; i < len(args); i += 3 {
+		xy, msg := geoParseLonLat(args[i], args[i+1])
+		if msg != "" {
+			return g, msg
+		}
+		score, _ := geoScore(xy[0], xy[1])
+		g.scores = append(g.scores, score)
+		g.members = append(g.members, args[i+2])
+	}
+	if n == 0 { // ZADD's own check: no score/member pair
+		return g, resp.ErrSyntax
+	}
+	return g, ""
+}
+
+// Which command a search is (Redis's RADIUS_* and GEOSEARCH* flags).
+const (
+	geoRadiusCoords   = 1 << iota // GEORADIUS[_RO]: around coordinates
+	geoRadiusMember               // GEORADIUSBYMEMBER[_RO]: around a member
+	geoNoStore                    // the _RO forms: no STORE/STOREDIST
+	geoSearchCmd                  // GEOSEARCH and GEOSEARCHSTORE
+	geoSearchStoreCmd             // GEOSEARCHSTORE: STOREDIST without argument
+)
+
+// Result orders.
+const (
+	geoSortNone = iota
+	geoSortAsc
+	geoSortDesc
+)
+
+// geoQuery is a parsed search.
+type geoQuery struct {
+	shape                         geoShape
+	storeKey                      []byte // nil: the results are the reply
+	storeDist                     bool   // store distances, not positions
+	withDist, withHash, withCoord bool
+	sort                          int
+	count                         int64 // 0: all
+	any                           bool  // stop at count found, unsorted search
+}
+
+// geoLocate returns the position of a member of the source set, ok false
+// when it is not there. A nil geoLocate means the source key is missing.
+type geoLocate func(member []byte) ([2]float64, bool)
+
+const geoErrMember = "ERR could not decode requested zset member"
+
+// parseGeoQuery parses the arguments of a search command of kind flags
+// as Redis's georadiusGeneric does, after the source key's type was
+// checked: the fixed arguments, then the options, then the combination
+// checks; the first error wins, in Redis's order (a FROMMEMBER member is
+// looked up where it is met, unless the source key is missing).
+func parseGeoQuery(args [][]byte, flags int, locate geoLocate) (geoQuery, string) {
+	var q geoQuery
+	var base int
+	switch {
+	case flags&geoRadiusCoords != 0:
+		base = 6
+		q.shape.typ = geoCircular
+		xy, msg := geoParseLonLat(args[2], args[3])
+		if msg != "" {
+			return q, msg
+		}
+		q.shape.xy = xy
+		if q.shape.radius, q.shape.conversion, msg = geoParseDistance(args[4], args[5]); msg != "" {
+			return q, msg
+		}
+	case flags&geoRadiusMember != 0:
+		base = 5
+		if locate != nil {
+			q.shape.typ = geoCircular
+			xy, ok := locate(args[2])
+			if !ok {
+				return q, geoErrMember
+			}
+			q.shape.xy = xy
+			var msg string
+			if q.shape.radius, q.shape.conversion, msg = geoParseDistance(args[3], args[4]); msg != "" {
+				return q, msg
+			}
+		}
+	default:
+		base = 2
+		if flags&geoSearchStoreCmd != 0 {
+			base = 3
+			q.storeKey = args[1]
+		}
+	}
+
+	var fromMember, fromLoc, byRadius, byBox bool
+	remaining := len(args) - base
+	for i := 0; i < remaining; i++ {
+		arg := args[base+i]
+		more := func(n int) bool { return i+n < remaining }
+		search := flags&geoSearchCmd != 0
+		canStore := flags&geoNoStore == 0 && !search
+		switch {
+		case resp.EqualFold(arg, "withdist"):
+			q.withDist = true
+		case resp.EqualFold(arg, "withhash"):
+			q.withHash = true
+		case resp.EqualFold(arg, "withcoord"):
+			q.withCoord = true
+		case resp.EqualFold(arg, "any"):
+			q.any = true
+		case resp.EqualFold(arg, "asc"):
+			q.sort = geoSortAsc
+		case resp.EqualFold(arg, "desc"):
+			q.sort = geoSortDesc
+		case resp.EqualFold(arg, "count") && more(1):
+			n, ok := resp.ParseInt64(args[base+i+1])
+			if !ok {
+				return q, resp.ErrNotInteger
+			}
+			if n <= 0 {
+				return q, "ERR COUNT must be > 0"
+			}
+			q.count = n
+			i++
+		case resp.EqualFold(arg, "store") && more(1) && canStore:
+			q.storeKey, q.storeDist = args[base+i+1], false
+			i++
+		case resp.EqualFold(arg, "storedist") && more(1) && canStore:
+			q.storeKey, q.storeDist = args[base+i+1], true
+			i++
+		case resp.EqualFold(arg, "storedist") && search && flags&geoSearchStoreCmd != 0:
+			q.storeDist = true
+		case resp.EqualFold(arg, "frommember") && more(1) && search && !fromLoc:
+			if locate != nil {
+				xy, ok := locate(args[base+i+1])
+				if !ok {
+					return q, geoErrMember
+				}
+				q.shape.xy = xy
+			}
+			fromMember = true
+			i++
+		case resp.EqualFold(arg, "fromlonlat") && more(2) && search && !fromMember:
+			xy, msg := geoParseLonLat(args[base+i+1], args[base+i+2])
+			if msg != "" {
+				return q, msg
+			}
+			q.shape.xy = xy
+			fromLoc = true
+			i += 2
+		case resp.EqualFold(arg, "byradius") && more(2) && search && !byBox:
+			r, conv, msg := geoParseDistance(args[base+i+1], args[base+i+2])
+			if msg != "" {
+				return q, msg
+			}
+			q.shape.typ, q.shape.radius, q.shape.conversion = geoCircular, r, conv
+			byRadius = true
+			i += 2
+		case resp.EqualFold(arg, "bybox") && more(3) && search && !byRadius:
+			w, h, conv, msg := geoParseBox(args[base+i+1], args[base+i+2], args[base+i+3])
+			if msg != "" {
+				return q, msg
+			}
+			q.shape.typ, q.shape.width, q.shape.height, q.shape.conversion = geoRectangle, w, h, conv
+			byBox = true
+			i += 3
+		default:
+			return q, resp.ErrSyntax
+		}
+	}
+
+	name := string(args[0]) // as the client spelled it, as Redis's argv[0]
+	switch {
+	case q.storeKey != nil && (q.withDist || q.withHash || q.withCoord):
+		what := "STORE option in GEORADIUS"
+		if flags&geoSearchStoreCmd != 0 {
+			what = "GEOSEARCHSTORE"
+		}
+		return q, "ERR " + what + " is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+	case flags&geoSearchCmd != 0 && !(fromMember || fromLoc):
+		return q, "ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for " + name
+	case flags&geoSearchCmd != 0 && !(byRadius || byBox):
+		return q, "ERR exactly one of BYRADIUS and BYBOX can be specified for " + name
+	case q.any && q.count == 0:
+		return q, "ERR the ANY argument requires COUNT argument"
+	}
+	// COUNT needs the nearest ones: ascending unless an order or ANY was asked.
+	if q.count != 0 && q.sort == geoSortNone && !q.any {
+		q.sort = geoSortAsc
+	}
+	return q, ""
+}
