@@ -60,6 +60,8 @@ func TestCluster(t *testing.T) {
 	t.Run("ForwardingUnderLoad", func(t *testing.T) { testForwardingUnderLoad(t, tc, view) })
 	t.Run("RedisCLIClusterCheck", func(t *testing.T) { testRedisCLIClusterCheck(t, tc) })
 	t.Run("RedisPyCluster", func(t *testing.T) { testRedisPyCluster(t, tc) })
+	t.Run("RedisPyCollections", func(t *testing.T) { testRedisPyCollections(t, tc) })
+	t.Run("RedisBenchmarkDefaultTests", func(t *testing.T) { testRedisBenchmarkDefault(t, tc) })
 	tc.assertStable(t, view)
 }
 
@@ -500,6 +502,37 @@ func testRedisPyCluster(t *testing.T, tc *testCluster) {
 	out, err := exec.CommandContext(ctx, pythonWithRedis, "py/cluster.py", strconv.Itoa(tc.nodes[1].port)).CombinedOutput()
 	require.NoError(t, err, string(out))
 	require.Contains(t, string(out), "redis-py cluster: all checks passed")
+}
+
+// testRedisPyCollections runs tests/py/types_cluster.py: lists, sets, sorted
+// sets, geo and blocking pops through plain redis-py connected to one node
+// and through RedisCluster.
+func testRedisPyCollections(t *testing.T, tc *testCluster) {
+	if err := exec.Command(pythonWithRedis, "-c", "import redis.cluster").Run(); err != nil {
+		t.Skip("redis-py with redis.cluster not installed (apt-get install python3-redis)")
+	}
+	ctx := testContext(t, 2*time.Minute)
+	out, err := exec.CommandContext(ctx, pythonWithRedis, "py/types_cluster.py", strconv.Itoa(tc.nodes[2].port)).CombinedOutput()
+	require.NoError(t, err, string(out))
+	require.Contains(t, string(out), "redis-py collections: all checks passed")
+}
+
+// testRedisBenchmarkDefault runs redis-benchmark's default test list
+// through one node of the cluster: every test must run without an error.
+func testRedisBenchmarkDefault(t *testing.T, tc *testCluster) {
+	if _, err := exec.LookPath("redis-benchmark"); err != nil {
+		t.Skip("redis-benchmark not installed (apt-get install redis-tools)")
+	}
+	ctx := testContext(t, 3*time.Minute)
+	out, err := exec.CommandContext(ctx, "redis-benchmark", "-p", strconv.Itoa(tc.nodes[1].port),
+		"-n", "1000", "-c", "10", "-r", "1000", "--csv").CombinedOutput()
+	require.NoError(t, err, string(out))
+	for _, test := range []string{"PING_INLINE", "SET", "GET", "INCR", "LPUSH", "RPUSH", "LPOP", "RPOP", "SADD",
+		"HSET", "SPOP", "ZADD", "ZPOPMIN", "LRANGE_100 (first 100 elements)", "LRANGE_600 (first 600 elements)",
+		"MSET (10 keys)"} {
+		assert.Contains(t, string(out), `"`+test+`"`)
+	}
+	assert.NotContains(t, string(out), "ERR")
 }
 
 // TestClusterRedirectMode checks --cluster-redirect: -MOVED to the owner,
