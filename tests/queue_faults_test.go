@@ -106,7 +106,7 @@ func startQueueRun(addrs []string) *queueRun {
 			}()
 			for n := cn; cctx.Err() == nil; n++ {
 				ctx, cancel := context.WithTimeout(context.Background(), 8*time.Second)
-				v, err := clientFor(clients, q.target()).BLPop(ctx, 500*time.Millisecond, queueName(n%queueCount)).Result()
+				v, err := clientFor(clients, q.target()).BLPop(ctx, time.Second, queueName(n%queueCount)).Result()
 				cancel()
 				q.mu.Lock()
 				switch {
