@@ -1,5 +1,10 @@
 package server
 
+import (
+	"fmt"
+	"strings"
+)
+
 // The list commands' differential scripts (see diff_test.go). OBJECT
 // ENCODING of lists is left out: redis-server 7.0 always answers
 // "quicklist" where 7.2 (and meshcache) answer "listpack" for small lists;
@@ -88,6 +93,26 @@ func init() {
 		"LRANGE g3 0 -1", "EXISTS g", "RENAMENX g3 g2", "RENAME g3 s", "TYPE s", "LPOP s", "SCAN 0 TYPE list COUNT 1000",
 		"SCAN 0 TYPE LIST MATCH g* COUNT 1000", "DEL g2 s", "EXISTS g2 s", "RPUSH x a", "EXPIRE x 0", "EXISTS x",
 		"RPUSH x a", "PERSIST x", "GETDEL x", "GET x", "SET x y", "LPUSH x y",
+	}
+	// Numbers (stored compactly) and a list of many chunks.
+	var big strings.Builder
+	big.WriteString("RPUSH big")
+	for i := 0; i < 1500; i++ {
+		fmt.Fprintf(&big, " element-%05d-padding", i)
+		if i%100 == 0 {
+			fmt.Fprintf(&big, " %d", i*1000003)
+		}
+	}
+	diffScripts["lists-big"] = []string{
+		"RPUSH nums 1 2 3 100000 -5 2", "LINSERT nums BEFORE 100000 7", "LINSERT nums AFTER -5 -6", "LREM nums 0 2",
+		"LSET nums 0 1000000000000", "LSET nums 1 abc", "LSET nums 2 -9223372036854775808", "LRANGE nums 0 -1",
+		"LPOS nums -5", "LPOS nums 100000 RANK -1", "LINDEX nums -1", "LPUSH nums 18446744073709551616 -1 0", "LRANGE nums 0 2",
+		big.String(), "LLEN big", "LINDEX big 700", "LINDEX big -700", "LRANGE big 695 705", "LRANGE big -5 -1",
+		"LPOS big element-01200-padding", "LPOS big 100000300", "LPOS big 1000003 COUNT 0", "LSET big 800 changed",
+		"LINDEX big 800", "LINSERT big BEFORE element-00900-padding inserted", "LINSERT big AFTER element-00010-padding x",
+		"LRANGE big 8 14", "LREM big 0 x", "LREM big -2 inserted", "LREM big 1 changed", "LLEN big",
+		"LTRIM big 300 -300", "LLEN big", "LRANGE big 0 3", "LPOP big 3", "RPOP big 3", "LMOVE big big LEFT RIGHT",
+		"LINDEX big -1", "LMPOP 1 big RIGHT COUNT 4", "LRANGE big 400 410", "LTRIM big 0 9", "LRANGE big 0 -1",
 	}
 	diffCompare["scan"] = cmpScan
 	// 7.0 flags the older blocking commands noscript; 7.2 dropped the flag

@@ -671,3 +671,62 @@ func FuzzListElem(f *testing.F) {
 		}
 	})
 }
+
+// FuzzListOps drives the deque with operations decoded from the input
+// and compares it with a slice model after each one.
+func FuzzListOps(f *testing.F) {
+	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
+	f.Add(bytes.Repeat([]byte{0, 200, 1, 255, 6}, 40))
+	f.Fuzz(func(t *testing.T, ops []byte) {
+		l := newList()
+		var model [][]byte
+		for i := 0; i+1 < len(ops); i += 2 {
+			op, arg := ops[i]%8, int(ops[i+1])
+			var e []byte
+			switch {
+			case arg < 100:
+				e = []byte(strconv.Itoa(arg*arg*arg - 50000))
+			case arg < 200:
+				e = bytes.Repeat([]byte{'a' + byte(arg%26)}, arg)
+			default:
+				e = bytes.Repeat([]byte{'z'}, arg*40)
+			}
+			switch op {
+			case 0, 1:
+				l.grow(len(e))
+				l.pushBack(e)
+				model = append(model, e)
+			case 2, 3:
+				l.grow(len(e))
+				l.pushFront(e)
+				model = append([][]byte{e}, model...)
+			case 4:
+				if l.n > 0 {
+					require.Equal(t, string(model[0]), string(l.popFront()))
+					model = model[1:]
+				}
+			case 5:
+				if l.n > 0 {
+					require.Equal(t, string(model[len(model)-1]), string(l.popBack()))
+					model = model[:len(model)-1]
+				}
+			case 6:
+				if l.n > 0 {
+					j := arg % l.n
+					l.grow(len(e))
+					l.set(j, e)
+					model[j] = e
+				}
+			case 7:
+				if l.n > 1 {
+					j := 1 + arg%(l.n-1)
+					l.grow(len(e))
+					l.insert(j, e)
+					model = append(model[:j], append([][]byte{e}, model[j:]...)...)
+				}
+			}
+			l.shrunk()
+		}
+		checkList(t, l, model)
+	})
+}
