@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math"
 	"math/rand/v2"
-	"strconv"
 
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
@@ -299,33 +298,11 @@ func hincrbyfloatCommand(c *Call) {
 // As in Redis, the cursor is checked first, then the key (a missing key is
 // an empty, finished scan), then the options.
 func hscanCommand(c *Call) {
-	cursor, ok := resp.ParseScanCursor(c.Args[2])
+	cursor, opts, ok := scanStart(c, store.TypeHash)
 	if !ok {
-		c.Reply.Error(resp.ErrInvalidCursor)
 		return
 	}
 	key := c.Args[1]
-	t, err := c.Tx.Type(key)
-	if err != nil {
-		replyStoreError(c, err)
-		return
-	}
-	switch t {
-	case store.TypeNone:
-		c.Reply.Array(2)
-		c.Reply.BulkString("0")
-		c.Reply.Array(0)
-		return
-	case store.TypeHash:
-	default:
-		replyStoreError(c, store.ErrWrongType)
-		return
-	}
-	opts, msg := parseScanOptions(c.Args[3:], true)
-	if msg != "" {
-		c.Reply.Error(msg)
-		return
-	}
 	var body resp.Reply
 	body.SetRESP3(c.Reply.RESP3())
 	n := 0
@@ -345,10 +322,7 @@ func hscanCommand(c *Call) {
 		replyStoreError(c, err)
 		return
 	}
-	c.Reply.Array(2)
-	c.Reply.BulkString(strconv.FormatUint(next, 10))
-	c.Reply.Array(n)
-	c.Reply.Raw(body.Bytes())
+	scanReply(c, next, n, &body)
 }
 
 // maxRandFieldCount bounds |count| of HRANDFIELD with repetitions. Redis
@@ -366,26 +340,9 @@ func hrandfieldCommand(c *Call) {
 		hrandfieldOne(c)
 		return
 	}
-	count, ok := resp.ParseInt64(c.Args[2])
+	count, withValues, ok := parseRandCount(c, "withvalues")
 	if !ok {
-		c.Reply.Error(resp.ErrNotInteger)
 		return
-	}
-	if count == math.MinInt64 {
-		c.Reply.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-		return
-	}
-	withValues := false
-	if len(c.Args) > 4 || (len(c.Args) == 4 && !resp.EqualFold(c.Args[3], "withvalues")) {
-		c.Reply.Error(resp.ErrSyntax)
-		return
-	}
-	if len(c.Args) == 4 {
-		withValues = true
-		if count < -math.MaxInt64/2 || count > math.MaxInt64/2 {
-			c.Reply.Error("ERR value is out of range")
-			return
-		}
 	}
 	if count < -maxRandFieldCount {
 		c.Reply.Error("ERR value is out of range")

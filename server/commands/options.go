@@ -3,8 +3,10 @@ package commands
 import (
 	"bytes"
 	"math"
+	"strconv"
 
 	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/store"
 )
 
 // Options of SET and GETEX, as parseExtendedStringArgumentsOrReply names
@@ -216,4 +218,71 @@ func parseScanOptions(args [][]byte, isHScan bool) (scanOptions, string) {
 		}
 	}
 	return o, ""
+}
+
+// scanStart begins HSCAN, SSCAN and ZSCAN as Redis does: the cursor is
+// checked first, then the key (a missing key is an empty, finished scan;
+// another type than typ is WRONGTYPE), then the options (NOVALUES is
+// HSCAN's only). ok false means the reply is written.
+func scanStart(c *Call, typ store.Type) (cursor uint64, opts scanOptions, ok bool) {
+	if cursor, ok = resp.ParseScanCursor(c.Args[2]); !ok {
+		c.Reply.Error(resp.ErrInvalidCursor)
+		return 0, opts, false
+	}
+	t, err := c.Tx.Type(c.Args[1])
+	switch {
+	case err != nil:
+		replyStoreError(c, err)
+		return 0, opts, false
+	case t == store.TypeNone:
+		scanReply(c, 0, 0, nil)
+		return 0, opts, false
+	case t != typ:
+		replyStoreError(c, store.ErrWrongType)
+		return 0, opts, false
+	}
+	opts, msg := parseScanOptions(c.Args[3:], true)
+	if msg == "" && opts.noValues && typ != store.TypeHash {
+		msg = resp.ErrSyntax
+	}
+	if msg != "" {
+		c.Reply.Error(msg)
+		return 0, opts, false
+	}
+	return cursor, opts, true
+}
+
+// scanReply answers a scan: the next cursor, then the n elements written
+// to body (nil when there are none).
+func scanReply(c *Call, next uint64, n int, body *resp.Reply) {
+	c.Reply.Array(2)
+	c.Reply.BulkString(strconv.FormatUint(next, 10))
+	c.Reply.Array(n)
+	if body != nil {
+		c.Reply.Raw(body.Bytes())
+	}
+}
+
+// parseRandCount parses the count and the optional word (WITHVALUES,
+// WITHSCORES) of HRANDFIELD and ZRANDMEMBER as Redis does: an integer
+// other than LLONG_MIN, and with the word, one whose doubled reply length
+// cannot overflow. ok false means the error reply is written.
+func parseRandCount(c *Call, word string) (count int64, with, ok bool) {
+	if count, ok = resp.ParseInt64(c.Args[2]); !ok {
+		c.Reply.Error(resp.ErrNotInteger)
+		return 0, false, false
+	}
+	if count == math.MinInt64 {
+		c.Reply.Error(errLongRange)
+		return 0, false, false
+	}
+	if len(c.Args) > 4 || (len(c.Args) == 4 && !resp.EqualFold(c.Args[3], word)) {
+		c.Reply.Error(resp.ErrSyntax)
+		return 0, false, false
+	}
+	if with = len(c.Args) == 4; with && (count < -math.MaxInt64/2 || count > math.MaxInt64/2) {
+		c.Reply.Error("ERR value is out of range")
+		return 0, false, false
+	}
+	return count, with, true
 }

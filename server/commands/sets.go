@@ -2,7 +2,6 @@ package commands
 
 import (
 	"math"
-	"strconv"
 
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
@@ -274,51 +273,11 @@ func sintercardCommand(c *Call) {
 // empty, finished scan), then the options (TYPE and NOVALUES are not
 // SSCAN's in Redis 7.2: syntax errors).
 func sscanCommand(c *Call) {
-	cursor, ok := resp.ParseScanCursor(c.Args[2])
+	cursor, opts, ok := scanStart(c, store.TypeSet)
 	if !ok {
-		c.Reply.Error(resp.ErrInvalidCursor)
 		return
 	}
-	key := c.Args[1]
-	n, err := c.Tx.SCard(key)
-	if err != nil {
-		replyStoreError(c, err)
-		return
-	}
-	if n == 0 {
-		c.Reply.Array(2)
-		c.Reply.BulkString("0")
-		c.Reply.Array(0)
-		return
-	}
-	count := int64(defaultScanCount)
-	var pattern []byte
-	args := c.Args[3:]
-	for i := 0; i < len(args); i += 2 {
-		if i+1 >= len(args) {
-			c.Reply.Error(resp.ErrSyntax)
-			return
-		}
-		switch {
-		case resp.EqualFold(args[i], "count"):
-			if count, ok = resp.ParseInt64(args[i+1]); !ok {
-				c.Reply.Error(resp.ErrNotInteger)
-				return
-			}
-			if count < 1 {
-				c.Reply.Error(resp.ErrSyntax)
-				return
-			}
-		case resp.EqualFold(args[i], "match"):
-			pattern = args[i+1]
-			if resp.MatchAll(pattern) {
-				pattern = nil
-			}
-		default:
-			c.Reply.Error(resp.ErrSyntax)
-			return
-		}
-	}
+	key, count, pattern := c.Args[1], opts.count, opts.pattern
 	var body resp.Reply
 	body.SetRESP3(c.Reply.RESP3())
 	found := 0
@@ -332,8 +291,5 @@ func sscanCommand(c *Call) {
 		replyStoreError(c, err)
 		return
 	}
-	c.Reply.Array(2)
-	c.Reply.BulkString(strconv.FormatUint(next, 10))
-	c.Reply.Array(found)
-	c.Reply.Raw(body.Bytes())
+	scanReply(c, next, found, &body)
 }

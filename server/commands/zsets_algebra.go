@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"math"
 	"slices"
-	"strconv"
 
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
@@ -373,36 +372,11 @@ func compareBytes(a, b []byte) int {
 // is checked first, then the key (a missing key is an empty, finished
 // scan), then the options. Scores are bulk strings in both protocols.
 func zscanCommand(c *Call) {
-	cursor, ok := resp.ParseScanCursor(c.Args[2])
+	cursor, opts, ok := scanStart(c, store.TypeZSet)
 	if !ok {
-		c.Reply.Error(resp.ErrInvalidCursor)
 		return
 	}
 	key := c.Args[1]
-	t, err := c.Tx.Type(key)
-	if err != nil {
-		replyStoreError(c, err)
-		return
-	}
-	switch t {
-	case store.TypeNone:
-		c.Reply.Array(2)
-		c.Reply.BulkString("0")
-		c.Reply.Array(0)
-		return
-	case store.TypeZSet:
-	default:
-		replyStoreError(c, store.ErrWrongType)
-		return
-	}
-	opts, msg := parseScanOptions(c.Args[3:], true)
-	if msg == "" && opts.noValues {
-		msg = resp.ErrSyntax // NOVALUES is HSCAN's (7.4)
-	}
-	if msg != "" {
-		c.Reply.Error(msg)
-		return
-	}
 	var body resp.Reply
 	n := 0
 	var buf [40]byte
@@ -418,8 +392,5 @@ func zscanCommand(c *Call) {
 		replyStoreError(c, err)
 		return
 	}
-	c.Reply.Array(2)
-	c.Reply.BulkString(strconv.FormatUint(next, 10))
-	c.Reply.Array(n)
-	c.Reply.Raw(body.Bytes())
+	scanReply(c, next, n, &body)
 }

@@ -1,7 +1,6 @@
 package commands
 
 import (
-	"math"
 	"math/rand/v2"
 
 	"github.com/meshcache/meshcache/server/resp"
@@ -200,26 +199,9 @@ func zrandmemberCommand(c *Call) {
 		}
 		return
 	}
-	count, ok := resp.ParseInt64(c.Args[2])
+	count, withScores, ok := parseRandCount(c, "withscores")
 	if !ok {
-		c.Reply.Error(resp.ErrNotInteger)
 		return
-	}
-	if count == math.MinInt64 {
-		c.Reply.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807")
-		return
-	}
-	withScores := false
-	if len(c.Args) > 4 || (len(c.Args) == 4 && !resp.EqualFold(c.Args[3], "withscores")) {
-		c.Reply.Error(resp.ErrSyntax)
-		return
-	}
-	if len(c.Args) == 4 {
-		withScores = true
-		if count < -math.MaxInt64/2 || count > math.MaxInt64/2 {
-			c.Reply.Error("ERR value is out of range")
-			return
-		}
 	}
 	n, err := c.Tx.ZCard(key)
 	if err != nil {
