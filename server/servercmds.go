@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -105,6 +106,10 @@ func memoryCommand() *Command {
 	return &Command{
 		Name: "memory", Arity: -2, Group: "server", Since: "4.0.0", Summary: "A container for memory diagnostics commands.",
 		Subcommands: []*Command{
+			{Name: "memory|purge", Arity: 2, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded},
+				Group: "server", Since: "4.0.0", Summary: "Asks the allocator to release memory.",
+				Handler: func(c *commands.Call) { debug.FreeOSMemory(); c.Reply.OK() },
+				Help:    []string{"PURGE", "    Attempt to purge dirty pages for reclamation by the allocator."}},
 			{Name: "memory|stats", Arity: 2,
 				Tips:  []string{commands.TipNondeterministic, commands.TipAllShards, commands.TipSpecialResponse},
 				Group: "server", Since: "4.0.0", Summary: "Returns details about memory usage.", Handler: fe(memoryStats),

@@ -106,7 +106,13 @@ func runCollection(addr string, pid int, typ string, n, size int) error {
 	if err := c.FlushAll(ctx).Err(); err != nil {
 		return fmt.Errorf("flushall: %w", err)
 	}
-	time.Sleep(time.Second) // let the server's memory settle after start
+	// MEMORY PURGE before each reading: a collected heap returned to the
+	// OS (meshcache) or purged dirty pages (redis-server's jemalloc), so
+	// both servers' RSS shows live memory rather than garbage not yet
+	// collected.
+	if err := c.Do(ctx, "MEMORY", "PURGE").Err(); err != nil {
+		return fmt.Errorf("memory purge: %w", err)
+	}
 	before, err := rss(pid)
 	if err != nil {
 		return err
@@ -150,7 +156,9 @@ func runCollection(addr string, pid int, typ string, n, size int) error {
 		}
 	}
 	loadTime := time.Since(start)
-	time.Sleep(2 * time.Second) // let a collector cycle settle
+	if err := c.Do(ctx, "MEMORY", "PURGE").Err(); err != nil {
+		return fmt.Errorf("memory purge: %w", err)
+	}
 	after, err := rss(pid)
 	if err != nil {
 		return err
