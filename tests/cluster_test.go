@@ -288,6 +288,22 @@ func testClusterClient(t *testing.T, tc *testCluster, proto int) {
 	assert.Equal(t, int64(2), cc.Del(ctx, tagged[0], tagged[1], p+"{t}none").Val())
 	assert.Equal(t, int64(1), cc.Exists(ctx, tagged...).Val())
 
+	// Lists, sets and sorted sets on keys all over the slot space, and a
+	// consumer blocked in BRPOP served by a push.
+	for i := range 30 {
+		k := p + "coll:" + strconv.Itoa(i)
+		require.NoError(t, cc.RPush(ctx, k+":l", "a", "b").Err())
+		assert.Equal(t, "a", cc.LPop(ctx, k+":l").Val())
+		require.NoError(t, cc.SAdd(ctx, k+":s", "x", "y").Err())
+		assert.Equal(t, int64(2), cc.SCard(ctx, k+":s").Val())
+		require.NoError(t, cc.ZAdd(ctx, k+":z", redis.Z{Score: 2, Member: "two"}, redis.Z{Score: 1, Member: "one"}).Err())
+		assert.Equal(t, []string{"one", "two"}, cc.ZRange(ctx, k+":z", 0, -1).Val())
+	}
+	got := make(chan []string, 1)
+	go func() { got <- cc.BRPop(ctx, 10*time.Second, p+"jobs").Val() }()
+	require.NoError(t, cc.LPush(ctx, p+"jobs", "j").Err())
+	assert.Equal(t, []string{p + "jobs", "j"}, <-got)
+
 	// A pipeline over many slots, then one reading it back.
 	pipe := cc.Pipeline()
 	for i := range 500 {
