@@ -32,8 +32,11 @@ func main() {
 	loaders := flag.Int("loaders", 4, "connections loading keys")
 	readers := flag.Int("readers", 8, "connections sending GETs during the measurement")
 	dur := flag.Duration("duration", 10*time.Second, "length of the measurement")
+	typ := flag.String("type", "string", "string (n keys), or list, set, zset: n elements spread over -collections keys")
+	colls := flag.Int("collections", 1000, "keys holding the elements, for -type list, set, zset")
 	flag.Parse()
-	cfg := config{addr: *addr, n: *n, keyLen: *keyLen, valLen: *valLen, loaders: *loaders, readers: *readers, dur: *dur}
+	cfg := config{addr: *addr, n: *n, keyLen: *keyLen, valLen: *valLen, loaders: *loaders, readers: *readers, dur: *dur,
+		typ: *typ, colls: *colls}
 	if err := run(cfg); err != nil {
 		slog.Error("gcpause", "err", err)
 		os.Exit(1)
@@ -45,6 +48,65 @@ type config struct {
 	n, keyLen, valLen int
 	loaders, readers  int
 	dur               time.Duration
+	typ               string // string, list, set, zset
+	colls             int    // keys holding the elements of a collection type
+}
+
+// The operations of one type: load adds element i, read looks one up
+// (the latency measured), write changes the collections while readers
+// read (a push and a pop, an add and a remove). key is element i's key.
+type ops struct {
+	load  func(p redis.Pipeliner, i int)
+	read  func(ctx context.Context, c *redis.Client, i int) error
+	write func(p redis.Pipeliner, i int)
+}
+
+// opsOf returns the operations of cfg.typ.
+func opsOf(cfg config) (ops, error) {
+	ctx := context.Background()
+	value := strings.Repeat("v", cfg.valLen)
+	long := strings.Repeat("w", 2*cfg.valLen)
+	coll := func(i int) string { return "gc:" + strconv.Itoa(i%cfg.colls) }
+	switch cfg.typ {
+	case "string":
+		return ops{
+			load:  func(p redis.Pipeliner, i int) { p.Set(ctx, key(i, cfg.keyLen), value, 0) },
+			read:  func(ctx context.Context, c *redis.Client, i int) error { return c.Get(ctx, key(i, cfg.keyLen)).Err() },
+			write: func(p redis.Pipeliner, i int) { p.Set(ctx, key(i, cfg.keyLen), long, 0) },
+		}, nil
+	case "list":
+		return ops{
+			load: func(p redis.Pipeliner, i int) { p.RPush(ctx, coll(i), key(i, cfg.keyLen)) },
+			read: func(ctx context.Context, c *redis.Client, i int) error {
+				return c.LIndex(ctx, coll(i), int64(i/cfg.colls)).Err()
+			},
+			write: func(p redis.Pipeliner, i int) { p.RPush(ctx, coll(i), key(i, cfg.keyLen)); p.LPop(ctx, coll(i)) },
+		}, nil
+	case "set":
+		return ops{
+			load: func(p redis.Pipeliner, i int) { p.SAdd(ctx, coll(i), key(i, cfg.keyLen)) },
+			read: func(ctx context.Context, c *redis.Client, i int) error {
+				return c.SIsMember(ctx, coll(i), key(i, cfg.keyLen)).Err()
+			},
+			write: func(p redis.Pipeliner, i int) {
+				p.SRem(ctx, coll(i), key(i, cfg.keyLen))
+				p.SAdd(ctx, coll(i), key(i, cfg.keyLen))
+			},
+		}, nil
+	case "zset":
+		return ops{
+			load: func(p redis.Pipeliner, i int) {
+				p.ZAdd(ctx, coll(i), redis.Z{Score: float64(i), Member: key(i, cfg.keyLen)})
+			},
+			read: func(ctx context.Context, c *redis.Client, i int) error {
+				return c.ZScore(ctx, coll(i), key(i, cfg.keyLen)).Err()
+			},
+			write: func(p redis.Pipeliner, i int) {
+				p.ZIncrBy(ctx, coll(i), 1, key(i, cfg.keyLen))
+			},
+		}, nil
+	}
+	return ops{}, fmt.Errorf("unknown -type %q", cfg.typ)
 }
 
 func run(cfg config) error {
@@ -92,16 +154,20 @@ func run(cfg config) error {
 		}
 		return "n/a"
 	}
-	fmt.Printf("keys=%d load_seconds=%.1f gets=%d sets=%d get_p50_us=%.0f get_p99_us=%.0f get_p999_us=%.0f get_max_us=%.0f gc_cycles=%s gc_pause_p99_us=%s gc_pause_max_us=%s gc_cpu_fraction=%s gogc=%s heap_live=%s rss=%s\n",
-		cfg.n, loadTime.Seconds(), len(lat), writes, pct(0.5), pct(0.99), pct(0.999), pct(1),
+	fmt.Printf("type=%s keys=%d load_seconds=%.1f gets=%d sets=%d get_p50_us=%.0f get_p99_us=%.0f get_p999_us=%.0f get_max_us=%.0f gc_cycles=%s gc_pause_p99_us=%s gc_pause_max_us=%s gc_cpu_fraction=%s gogc=%s heap_live=%s rss=%s\n",
+		cfg.typ, cfg.n, loadTime.Seconds(), len(lat), writes, pct(0.5), pct(0.99), pct(0.999), pct(1),
 		cycles, get("go_gc_pause_p99_us"), get("go_gc_pause_max_us"), get("go_gc_cpu_fraction"),
 		get("go_gc_percent"), get("go_heap_live"), get("used_memory_rss"))
 	return nil
 }
 
-// load SETs keys 0..n-1 over cfg.loaders connections, in pipelines of 1000.
+// load adds elements 0..n-1 (SETs keys, or pushes and adds elements to
+// collections) over cfg.loaders connections, in pipelines of 1000.
 func load(ctx context.Context, c *redis.Client, cfg config) error {
-	value := strings.Repeat("v", cfg.valLen)
+	o, err := opsOf(cfg)
+	if err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, cfg.loaders)
 	per := (cfg.n + cfg.loaders - 1) / cfg.loaders
@@ -113,7 +179,7 @@ func load(ctx context.Context, c *redis.Client, cfg config) error {
 			for i := lo; i < hi; i += 1000 {
 				p := c.Pipeline()
 				for j := i; j < min(i+1000, hi); j++ {
-					p.Set(ctx, key(j, cfg.keyLen), value, 0)
+					o.load(p, j)
 				}
 				if _, err := p.Exec(ctx); err != nil {
 					errs[w] = fmt.Errorf("load keys %d..: %w", i, err)
@@ -130,16 +196,26 @@ func load(ctx context.Context, c *redis.Client, cfg config) error {
 	if err != nil {
 		return fmt.Errorf("dbsize: %w", err)
 	}
-	if size != int64(cfg.n) {
-		return fmt.Errorf("dbsize is %d, want %d", size, cfg.n)
+	want := int64(cfg.n)
+	if cfg.typ != "string" {
+		want = int64(min(cfg.n, cfg.colls))
+	}
+	if size != want {
+		return fmt.Errorf("dbsize is %d, want %d", size, want)
 	}
 	return nil
 }
 
-// measure runs cfg.readers GET loops (one GET at a time each) for cfg.dur
-// while one writer replaces values with longer ones in pipelines of 100. It
-// returns every GET's latency in nanoseconds and the number of SETs.
+// measure runs cfg.readers read loops (one GET, or LINDEX, SISMEMBER,
+// ZSCORE, at a time each) for cfg.dur while one writer changes values in
+// pipelines of 100 (longer strings; a push and a pop, a remove and an add,
+// a score increment). It returns every read's latency in nanoseconds and
+// the number of writes.
 func measure(ctx context.Context, c *redis.Client, cfg config) ([]int64, int, error) {
+	o, err := opsOf(cfg)
+	if err != nil {
+		return nil, 0, err
+	}
 	mctx, stop := context.WithTimeout(ctx, cfg.dur)
 	defer stop()
 	var wg sync.WaitGroup
@@ -151,12 +227,12 @@ func measure(ctx context.Context, c *redis.Client, cfg config) ([]int64, int, er
 			defer wg.Done()
 			rng := rand.New(rand.NewPCG(uint64(r), 1))
 			for mctx.Err() == nil {
-				k := key(rng.IntN(cfg.n), cfg.keyLen)
+				i := rng.IntN(cfg.n)
 				t := time.Now()
-				err := c.Get(mctx, k).Err()
-				if err != nil {
+				err := o.read(mctx, c, i)
+				if err != nil && !errors.Is(err, redis.Nil) {
 					if mctx.Err() == nil {
-						errs[r] = fmt.Errorf("get %s: %w", k, err)
+						errs[r] = fmt.Errorf("read element %d: %w", i, err)
 					}
 					return
 				}
@@ -169,11 +245,10 @@ func measure(ctx context.Context, c *redis.Client, cfg config) ([]int64, int, er
 	go func() { // the writer; ends with mctx
 		defer wg.Done()
 		rng := rand.New(rand.NewPCG(7, 7))
-		long := strings.Repeat("w", 2*cfg.valLen)
 		for mctx.Err() == nil {
 			p := c.Pipeline()
 			for range 100 {
-				p.Set(mctx, key(rng.IntN(cfg.n), cfg.keyLen), long, 0)
+				o.write(p, rng.IntN(cfg.n))
 			}
 			if _, err := p.Exec(mctx); err != nil {
 				if mctx.Err() == nil {
