@@ -5,8 +5,10 @@
 # lrange_100 tests with 50 clients, unpipelined, alternating the two servers
 # for several rounds (issue 14's speed goal: >= 0.9x); then resident memory
 # per element of one list, set, sorted set and hash of 1M 10-byte elements,
-# each server freshly started per type (goal: <= 1.2x). Medians and ratios
-# go to stdout and, with WRITE=1, into docs/BENCHMARKS.md.
+# each server freshly started per type (goal: <= 1.2x); then (GCELEMS > 0)
+# read latency and Go GC pauses with GCELEMS elements of each type spread
+# over 1000 keys while a writer churns them (tests/bench/gcpause). Medians
+# and ratios go to stdout and, with WRITE=1, into docs/BENCHMARKS.md.
 #
 #   tests/bench/types.sh               # default: 5 rounds of 100k requests
 #   ROUNDS=3 N=50000 ELEMS=200000 tests/bench/types.sh
@@ -16,6 +18,7 @@ ROUNDS=${ROUNDS:-5}
 N=${N:-100000}
 CLIENTS=${CLIENTS:-50}
 ELEMS=${ELEMS:-1000000}
+GCELEMS=${GCELEMS:-3000000}
 TESTS=${TESTS:-lpush,rpush,lpop,rpop,sadd,spop,zadd,zpopmin,lrange_100}
 PIN=${PIN:-1}
 WRITE=${WRITE:-0}
@@ -26,8 +29,9 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 # shellcheck source=lib.sh
 . "$root/tests/bench/lib.sh"
 
-echo "building meshcache and memkeys" >&2
-(cd "$root" && go build -o "$work/meshcache" ./cmd/meshcache && go build -o "$work/memkeys" ./tests/bench/memkeys)
+echo "building meshcache, memkeys and gcpause" >&2
+(cd "$root" && go build -o "$work/meshcache" ./cmd/meshcache && go build -o "$work/memkeys" ./tests/bench/memkeys &&
+	go build -o "$work/gcpause" ./tests/bench/gcpause)
 load_before=$(loadavg)
 echo "load average before: $load_before" >&2
 
@@ -78,6 +82,28 @@ mem="$work/mem.md"
 	done
 } >"$mem"
 cat "$mem"
+
+gc="$work/gc.md"
+: >"$gc"
+if [ "$GCELEMS" -gt 0 ]; then
+	start_servers
+	{
+		echo "| type | server | elements | read p50 us | read p99 us | read p99.9 us | GC cycles | GC pause p99 us | GC pause max us | GC CPU share |"
+		echo "|---|---|---|---|---|---|---|---|---|---|"
+		for typ in list set zset; do
+			for target in meshcache redis; do
+				port=$MPORT
+				[ "$target" = redis ] && port=$RPORT
+				line=$("${bench_cpu[@]}" "$work/gcpause" -addr "127.0.0.1:$port" -type "$typ" -n "$GCELEMS")
+				f() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<" $line"; }
+				echo "| $typ | $target | $GCELEMS | $(f get_p50_us) | $(f get_p99_us) | $(f get_p999_us) | $(f gc_cycles) | $(f gc_pause_p99_us) | $(f gc_pause_max_us) | $(f gc_cpu_fraction) |"
+				redis-cli -p "$port" flushall >/dev/null
+			done
+		done
+	} >"$gc"
+	cat "$gc"
+	stop_servers
+fi
 load_after=$(loadavg)
 echo "load average after: $load_after" >&2
 
@@ -93,6 +119,10 @@ if [ "$WRITE" = 1 ]; then
 		cat "$table"
 		echo
 		cat "$mem"
+		if [ -s "$gc" ]; then
+			echo
+			cat "$gc"
+		fi
 		echo "<!-- types:end -->"
 	} >"$section"
 	write_section "$root/docs/BENCHMARKS.md" types "$section"
