@@ -1,5 +1,10 @@
 package server
 
+import (
+	"math/rand/v2"
+	"strconv"
+)
+
 // Differential scripts of the sorted-set family. Scores are chosen so that
 // redis-server 7.0's %.17g and 7.2's shortest formatting print them alike
 // (integers, halves, quarters, inf); the shortest formatting itself is
@@ -108,6 +113,9 @@ func init() {
 		"ZRANGE z 0", "ZRANGESTORE d z 0", "ZPOPMIN", "BZPOPMIN z", "ZMPOP 1 z", "BZMPOP 0 1 z", "ZUNION 1",
 		"ZUNIONSTORE d 1", "ZINTERCARD 1", "ZSCAN z", "ZRANDMEMBER", "ZREMRANGEBYLEX z -",
 	}
+	getKeysSamples = append(getKeysSamples, "ZADD z 1 a", "ZRANGESTORE d s 0 -1", "ZUNION 2 a b WITHSCORES",
+		"ZUNIONSTORE d 2 a b WEIGHTS 1 2", "ZINTERCARD 3 a b c LIMIT 1", "ZMPOP 2 a b MIN", "BZMPOP 0 2 a b MAX",
+		"BZPOPMIN a b 0", "ZDIFFSTORE d 1 a", "ZUNION 0 a", "ZUNION 3 a b", "ZMPOP x a MIN")
 	diffCompare["zunion"] = cmpExact
 	diffCompare["zrandmember"] = cmpUnordered
 	diffCompare["zscan"] = cmpScan
@@ -118,4 +126,104 @@ func init() {
 	// run as in MULTI (redis#11568).
 	commandInfoSkips["bzpopmin"] = map[int]string{2: "no noscript flag, as Redis 7.2"}
 	commandInfoSkips["bzpopmax"] = map[int]string{2: "no noscript flag, as Redis 7.2"}
+}
+
+// Generated scripts: random operations on sets big enough to be
+// skiplists, and on one-score sets for the lexical commands, from a fixed
+// seed. Scores are multiples of 0.25 (and infinities), printed alike by
+// 7.0 and 7.2.
+func init() {
+	rng := rand.New(rand.NewPCG(7, 2))
+	score := func() string {
+		switch rng.IntN(20) {
+		case 0:
+			return "inf"
+		case 1:
+			return "-inf"
+		}
+		return strconv.FormatFloat(float64(rng.IntN(80)-20)/4, 'f', -1, 64)
+	}
+	bound := func() string {
+		s := score()
+		if rng.IntN(3) == 0 {
+			return "(" + s
+		}
+		return s
+	}
+	member := func() string { return "m" + strconv.Itoa(rng.IntN(300)) }
+	lex := func() string {
+		switch rng.IntN(8) {
+		case 0:
+			return "-"
+		case 1:
+			return "+"
+		}
+		return string("[("[rng.IntN(2)]) + "m" + strconv.Itoa(rng.IntN(300))
+	}
+	var script []string
+	for i := 0; i < 200; i++ {
+		line := "ZADD big"
+		for j := 0; j < 5; j++ {
+			line += " " + score() + " " + member()
+		}
+		script = append(script, line, "ZADD lex 0 "+member()+" 0 "+member())
+	}
+	// Encodings: a STORE result takes its form from its size, removals
+	// never convert back. (A ZADD of more than 128 pairs converts at once
+	// since 7.2, redis#12185, unlike 7.0: tested in package store.)
+	many := "ZADD lp"
+	for i := 0; i < 129; i++ {
+		many += " 1 a"
+	}
+	script = append(script, "OBJECT ENCODING big", "ZRANGESTORE small big 0 9", "OBJECT ENCODING small",
+		"ZUNIONSTORE s2 2 small small", "OBJECT ENCODING s2", "ZUNIONSTORE s3 1 big", "OBJECT ENCODING s3",
+		"ZREMRANGEBYRANK s3 10 -1", "OBJECT ENCODING s3", "ZADD lp 1 a", "OBJECT ENCODING lp", many,
+		"ZCARD lp")
+	flags := []string{"", "NX ", "XX ", "GT ", "LT ", "CH ", "XX GT CH ", "INCR ", "LT INCR "}
+	for i := 0; i < 600; i++ {
+		var l string
+		switch rng.IntN(16) {
+		case 0:
+			l = "ZADD big " + flags[rng.IntN(len(flags))] + score() + " " + member()
+		case 1:
+			l = "ZREM big " + member() + " " + member()
+		case 2:
+			l = "ZINCRBY big " + score() + " " + member()
+		case 3:
+			l = "ZRANGE big " + strconv.Itoa(rng.IntN(400)-200) + " " + strconv.Itoa(rng.IntN(400)-200) + []string{"", " REV", " WITHSCORES"}[rng.IntN(3)]
+		case 4:
+			l = "ZRANGE big " + bound() + " " + bound() + " BYSCORE" + []string{"", " REV", " WITHSCORES", " LIMIT 3 10"}[rng.IntN(4)]
+		case 5:
+			l = "ZCOUNT big " + bound() + " " + bound()
+		case 6:
+			l = "ZRANGE lex " + lex() + " " + lex() + " BYLEX" + []string{"", " REV", " LIMIT 2 5"}[rng.IntN(3)]
+		case 7:
+			l = "ZLEXCOUNT lex " + lex() + " " + lex()
+		case 8:
+			l = []string{"ZRANK big ", "ZREVRANK big ", "ZSCORE big "}[rng.IntN(3)] + member()
+		case 9:
+			l = []string{"ZPOPMIN big", "ZPOPMAX big 3", "ZMPOP 2 nokey big MAX COUNT 2"}[rng.IntN(3)]
+		case 10:
+			if rng.IntN(6) == 0 {
+				l = "ZREMRANGEBYSCORE big " + bound() + " " + bound()
+			} else {
+				l = "ZREMRANGEBYRANK big " + strconv.Itoa(rng.IntN(300)) + " " + strconv.Itoa(rng.IntN(300))
+			}
+		case 11:
+			l = "ZREMRANGEBYLEX lex " + lex() + " " + lex()
+		case 12:
+			l = "ZUNIONSTORE u 2 big lex WEIGHTS 2 0.5 AGGREGATE " + []string{"SUM", "MIN", "MAX"}[rng.IntN(3)]
+		case 13:
+			l = "ZINTER 2 big u WITHSCORES"
+		case 14:
+			l = "ZDIFF 2 big lex WITHSCORES"
+		case 15:
+			l = "ZRANGESTORE d big " + bound() + " " + bound() + " BYSCORE"
+		}
+		script = append(script, l)
+		if i%50 == 0 {
+			script = append(script, "ZCARD big", "ZRANGE big 0 -1 WITHSCORES", "ZRANGE u 0 -1 WITHSCORES", "OBJECT ENCODING big", "ZCARD lex")
+		}
+	}
+	diffScripts["zsets_generated"] = script
 }

@@ -337,14 +337,13 @@ func (tx *Tx) ZPop(key []byte, max bool, count int, fn func(member []byte, score
 // ZStore replaces key (whatever it holds) with the sorted set of members
 // and scores (members unique), or deletes it when members is empty, and
 // returns the new length. The form follows the final contents, as
-// Redis's STORE commands do. It emits DEL (when key existed) and one ZADD
-// per member. members may alias store memory, the key's own included.
+// Redis's STORE commands do. It emits DEL and one ZADD per member (only
+// DEL, when key existed, for an empty result). members may alias store
+// memory, the key's own included.
 func (tx *Tx) ZStore(key []byte, members [][]byte, scores []float64) (int, error) {
-	if _, err := tx.Delete(key); err != nil {
+	existed, err := tx.Delete(key)
+	if err != nil || len(members) == 0 {
 		return 0, err
-	}
-	if len(members) == 0 {
-		return 0, nil
 	}
 	big := len(members) > zsetSmall
 	for _, m := range members {
@@ -357,6 +356,11 @@ func (tx *Tx) ZStore(key []byte, members [][]byte, scores []float64) (int, error
 	z := w.obj.(*zsetObj)
 	if big {
 		z.convert()
+	}
+	if !existed {
+		// DEL even so: the ZADDs that follow then rebuild the key from
+		// nothing wherever they are applied, whatever was there.
+		tx.emit(Effect{Kind: EffectDel, Slot: w.sl.id, Key: key})
 	}
 	for i, m := range members {
 		z.set(m, scores[i])

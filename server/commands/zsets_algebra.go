@@ -34,12 +34,18 @@ const (
 	aggrMax
 )
 
-// zsrc is one input of a set operation, read whole.
+// zsrc is one input of a set operation. A sorted set is probed in the
+// store and read whole only when iterated (load); a set is read at once.
 type zsrc struct {
+	tx      *store.Tx
+	key     []byte
+	zset    bool // a sorted set, probed with ZScore
+	card    int
+	loaded  bool
 	members [][]byte
 	scores  []float64
 	weight  float64
-	index   map[string]float64 // member -> score, built when probed
+	index   map[string]float64 // a set's member -> score, built when probed
 	obj     int                // which key it came from, to spot repeats
 }
 
@@ -133,7 +139,7 @@ func zsetAlgebra(c *Call, dst []byte, numkeysIdx int, op zsetOp, cardOnly bool) 
 		}
 	}
 	if op != zopDiff {
-		slices.SortStableFunc(src, func(a, b zsrc) int { return len(a.members) - len(b.members) })
+		slices.SortStableFunc(src, func(a, b zsrc) int { return a.card - b.card })
 	}
 	var members [][]byte
 	var scores []float64
@@ -177,30 +183,46 @@ func zsetAlgebra(c *Call, dst []byte, numkeysIdx int, op zsetOp, cardOnly bool) 
 	}
 }
 
-// readZInput reads key into s: a sorted set's members and scores, a set's
-// members with score 1, nothing when missing.
+// readZInput checks key and prepares s: a sorted set (its size; read
+// later), a set (its members with score 1), or nothing when missing.
 func readZInput(tx *store.Tx, key []byte, s *zsrc) error {
 	t, err := tx.Type(key)
 	if err != nil {
 		return err
 	}
+	s.tx, s.key, s.loaded = tx, key, true
 	switch {
 	case t == store.TypeZSet:
-		s.members, s.scores, err = zsetMembers(tx, key)
+		s.zset, s.loaded = true, false
+		s.card, err = tx.ZCard(key)
 		return err
 	case t == store.TypeSet && readSetMembers != nil:
-		return readSetMembers(tx, key, func(m []byte) {
+		err = readSetMembers(tx, key, func(m []byte) {
 			s.members = append(s.members, m)
 			s.scores = append(s.scores, 1)
 		})
+		s.card = len(s.members)
+		return err
 	case t == store.TypeNone:
 		return nil
 	}
 	return store.ErrWrongType
 }
 
+// load reads a sorted set's members and scores, in ascending order.
+func (s *zsrc) load() {
+	if !s.loaded {
+		s.members, s.scores, _ = zsetMembers(s.tx, s.key)
+		s.loaded = true
+	}
+}
+
 // lookup returns member's score in s.
 func (s *zsrc) lookup(m []byte) (float64, bool) {
+	if s.zset {
+		v, ok, _ := s.tx.ZScore(s.key, m)
+		return v, ok
+	}
 	if s.index == nil {
 		s.index = make(map[string]float64, len(s.members))
 		for i, x := range s.members {
@@ -246,6 +268,7 @@ func zinter(src []zsrc, aggregate int, cardOnly bool, limit int64) ([][]byte, []
 	var members [][]byte
 	var scores []float64
 	n := 0
+	src[0].load()
 	for i, m := range src[0].members {
 		score := weighted(src[0].weight, src[0].scores[i])
 		j := 1
@@ -281,7 +304,9 @@ func zunion(src []zsrc, aggregate int) ([][]byte, []float64) {
 	pos := map[string]int{}
 	var members [][]byte
 	var scores []float64
-	for _, s := range src {
+	for k := range src {
+		s := &src[k]
+		s.load()
 		for i, m := range s.members {
 			score := weighted(s.weight, s.scores[i])
 			if k, ok := pos[string(m)]; ok {
@@ -300,6 +325,7 @@ func zunion(src []zsrc, aggregate int) ([][]byte, []float64) {
 func zdiff(src []zsrc) ([][]byte, []float64) {
 	var members [][]byte
 	var scores []float64
+	src[0].load()
 	for i, m := range src[0].members {
 		found := false
 		for j := 1; j < len(src) && !found; j++ {
