@@ -153,6 +153,16 @@ func TestGeoCommands(t *testing.T) {
 			{Args: []any{"GEOSEARCHSTORE", "g", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "10", "km"}, Want: int64(0)},
 			{Args: []any{"EXISTS", "g"}, Want: int64(0)},
 		},
+		"the store key is the last one": {
+			// Redis routes GEORADIUS by its last STORE/STOREDIST key
+			// (georadiusGetKeys) while the key specs find the first: a last
+			// key in a slot the call does not hold is CROSSSLOT.
+			{Args: []any{"GEOADD", "{g}src", "13.361389", "38.115556", "Palermo"}, Want: int64(1)},
+			{Args: []any{"GEORADIUS", "{g}src", "13", "38", "100", "km", "STORE", "{g}d", "STORE", "elsewhere"}, Err: geoErrCrossSlot},
+			{Args: []any{"GEORADIUS", "{g}src", "13", "38", "100", "km", "STORE", "elsewhere", "STOREDIST", "{g}d"}, Want: int64(1)},
+			{Args: []any{"EXISTS", "elsewhere", "{g}d"}, Want: int64(1)},
+			{Args: []any{"GEORADIUS", "{g}nokey", "13", "38", "100", "km", "STORE", "{g}d", "STORE", "elsewhere"}, Err: geoErrCrossSlot},
+		},
 	})
 }
 
