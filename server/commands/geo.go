@@ -3,6 +3,7 @@ package commands
 import (
 	"slices"
 
+	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -215,6 +216,13 @@ func georadiusGeneric(c *Call, srcIdx int, flags int) {
 		c.Reply.Error(msg)
 		return
 	}
+	if q.storeKey != nil && !slices.Contains(c.Tx.Slots(), ring.KeySlot(q.storeKey)) {
+		// STORE d STORE e: the key specs found d, Redis (georadiusGetKeys)
+		// routes by the last one, e, which this call does not hold; Redis
+		// Cluster answers CROSSSLOT when e's slot is not the source's.
+		c.Reply.Error(geoErrCrossSlot)
+		return
+	}
 	if !exists {
 		if q.storeKey != nil {
 			if _, err := c.Tx.Delete(q.storeKey); err != nil {
@@ -280,6 +288,9 @@ func georadiusGeneric(c *Call, srcIdx int, flags int) {
 }
 
 const geoMaxInt = int(^uint(0) >> 1)
+
+// geoErrCrossSlot is Redis Cluster's CROSSSLOT error, as the front end words it.
+const geoErrCrossSlot = "CROSSSLOT Keys in request don't hash to the same slot"
 
 func geoCmpFloat(a, b float64) int {
 	switch {

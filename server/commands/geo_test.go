@@ -1,6 +1,8 @@
 package commands
 
 import (
+	"bufio"
+	"bytes"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -153,6 +155,16 @@ func TestGeoCommands(t *testing.T) {
 			{Args: []any{"GEOSEARCHSTORE", "g", "g", "FROMLONLAT", "0", "0", "BYRADIUS", "10", "km"}, Want: int64(0)},
 			{Args: []any{"EXISTS", "g"}, Want: int64(0)},
 		},
+		"the store key is the last one": {
+			// Redis routes GEORADIUS by its last STORE/STOREDIST key
+			// (georadiusGetKeys) while the key specs find the first: a last
+			// key in a slot the call does not hold is CROSSSLOT.
+			{Args: []any{"GEOADD", "{g}src", "13.361389", "38.115556", "Palermo"}, Want: int64(1)},
+			{Args: []any{"GEORADIUS", "{g}src", "13", "38", "100", "km", "STORE", "{g}d", "STORE", "elsewhere"}, Err: geoErrCrossSlot},
+			{Args: []any{"GEORADIUS", "{g}src", "13", "38", "100", "km", "STORE", "elsewhere", "STOREDIST", "{g}d"}, Want: int64(1)},
+			{Args: []any{"EXISTS", "elsewhere", "{g}d"}, Want: int64(1)},
+			{Args: []any{"GEORADIUS", "{g}nokey", "13", "38", "100", "km", "STORE", "{g}d", "STORE", "elsewhere"}, Err: geoErrCrossSlot},
+		},
 	})
 }
 
@@ -217,4 +229,45 @@ func TestGeoEffectsReplicate(t *testing.T) {
 			}
 		}
 	}
+}
+
+// FuzzGeoCommands runs arbitrary GEO command lines against a small geo
+// set, a string key and missing keys: no line may panic, and each must
+// write exactly one reply.
+func FuzzGeoCommands(f *testing.F) {
+	for _, s := range []string{
+		"GEORADIUS g 15 37 200 km WITHDIST WITHHASH WITHCOORD COUNT 2 ANY", "GEORADIUSBYMEMBER g Palermo 1e308 km STORE {g}d",
+		"GEOSEARCH g FROMMEMBER Catania BYBOX inf 1 mi DESC", "GEOSEARCHSTORE {g}d g FROMLONLAT 180 -85.05112878 BYRADIUS 0 m STOREDIST",
+		"GEOADD g XX CH 0 0 Palermo", "GEOPOS g Palermo x", "GEOHASH s a", "GEODIST g Palermo Catania ft",
+		"GEORADIUS_RO nokey 0 0 1 m", "GEORADIUSBYMEMBER_RO g Catania 0x1p10 ft COUNT 1", "GEOSEARCH s FROMMEMBER a BYRADIUS 1 m",
+	} {
+		f.Add(s)
+	}
+	h := newTestHost(0)
+	locks := lock.NewTable(lock.TableConfig{})
+	f.Fuzz(func(t *testing.T, line string) {
+		args := geoArgs(line)
+		if len(args) == 0 || !bytes.HasPrefix(bytes.ToLower(args[0]), []byte("geo")) {
+			return
+		}
+		st := store.New(store.Config{})
+		var r resp.Reply
+		for _, setup := range []string{"GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania 180 85 corner", "SET s v"} {
+			h.run(st, locks, &r, geoArgs(setup))
+		}
+		r.Reset()
+		h.run(st, locks, &r, args)
+		replies := 0
+		rd := bufio.NewReader(bytes.NewReader(r.Bytes()))
+		for {
+			var one []byte
+			if err := testenv.ReadReply(rd, &one); err != nil {
+				break
+			}
+			replies++
+		}
+		if replies != 1 {
+			t.Fatalf("%q wrote %d replies: %q", line, replies, r.Bytes())
+		}
+	})
 }
