@@ -180,9 +180,14 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		}
 		c.call.Blocked = nil
 		// The handler computes its deadline from the clock at each run:
-		// the first run's holds.
+		// the client's holds, parsed when the command arrived (or, for a
+		// command whose timeout the table does not locate, the first
+		// run's), so that neither reruns nor forwarded chunks extend it.
 		if first == nil {
 			first = b
+			if bs.arg != 0 {
+				first = &commands.Block{Deadline: bs.deadline, NullArray: b.NullArray}
+			}
 		}
 		b = first
 		w := bs.waiter

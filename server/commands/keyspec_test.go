@@ -252,6 +252,10 @@ func TestFamiliesTable(t *testing.T) {
 		assert.False(t, seen[c.Name], "%s twice", c.Name)
 		seen[c.Name] = true
 		assert.NotNil(t, c.Handler, c.Name)
+		if c.Flags&FlagBlocking != 0 {
+			// The front end bounds a forwarded blocking call by it.
+			assert.NotZero(t, c.TimeoutArg, "%s: a blocking command names its timeout argument", c.Name)
+		}
 		// Movable keys only from keynum specs (SINTERCARD, ZUNION, ZMPOP
 		// ...) and keyword specs (GEORADIUS ... STORE key), which the
 		// front end resolves per call (KeyPositions), or from a getkeys
