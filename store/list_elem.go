@@ -21,7 +21,7 @@ func uvarintLen(n int) int {
 
 // An element is stored as [uvarint(hdr) | payload | reversed uvarint(hdr)].
 // hdr is len<<1 for a string of len bytes, or ilen<<1|1 for an integer in
-// Redis's canonical form ("123", "-7", as lpInt accepts them) kept as its
+// Redis's canonical form ("123", "-7", as canonicalInt accepts them) kept as its
 // ilen (1..8) low bytes, little-endian, sign-extended on reading, so that
 // numbers cost about what they cost in a Redis listpack. Reading an
 // integer formats it into the list's scratch buffer (listObj.num).
@@ -45,7 +45,7 @@ func intLen(v int64) int {
 
 // encodeOf returns how e is stored.
 func encodeOf(e []byte) elemEnc {
-	if v, ok := lpInt(e); ok {
+	if v, ok := canonicalInt(e); ok {
 		n := intLen(v)
 		h := uint64(n)<<1 | 1
 		return elemEnc{size: 2*uvarintLen(int(h)) + n, hdr: h, iv: v, ilen: n}
@@ -140,58 +140,11 @@ func skipBack(buf []byte, end int) int {
 
 // ---- Redis listpack sizes (for the encoding rules) ----
 
-// lpInt parses s as Redis's lpStringToInt64 does (string2ll: no sign but
-// '-', no leading zeros, no spaces, at most 20 characters).
-func lpInt(s []byte) (int64, bool) {
-	if len(s) == 0 || len(s) > 20 {
-		return 0, false
-	}
-	if len(s) == 1 && s[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	p := s
-	if p[0] == '-' {
-		neg = true
-		p = p[1:]
-		if len(p) == 0 {
-			return 0, false
-		}
-	}
-	if p[0] < '1' || p[0] > '9' {
-		return 0, false
-	}
-	var v uint64
-	for _, c := range p {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		if v > (1<<64-1)/10 {
-			return 0, false
-		}
-		v *= 10
-		if v > 1<<64-1-uint64(c-'0') {
-			return 0, false
-		}
-		v += uint64(c - '0')
-	}
-	if neg {
-		if v > 1<<63 {
-			return 0, false
-		}
-		return -int64(v), true
-	}
-	if v > 1<<63-1 {
-		return 0, false
-	}
-	return int64(v), true
-}
-
 // lpEntrySize is the size of e as a Redis listpack entry: its encoding
 // (integers compactly, strings with a 1, 2 or 5 byte header) plus the
 // back-length.
 func lpEntrySize(e []byte) int32 {
-	v, ok := lpInt(e)
+	v, ok := canonicalInt(e)
 	return lpSizeOf(ok, v, len(e))
 }
 

@@ -636,7 +636,7 @@ func TestListEffectArgs(t *testing.T) {
 	assert.Equal(t, TypeList, typ, "a list effect replaces another type")
 }
 
-// FuzzListElem round-trips element encodings both ways and checks lpInt
+// FuzzListElem round-trips element encodings both ways and checks canonicalInt
 // against strconv.
 func FuzzListElem(f *testing.F) {
 	for _, s := range []string{"", "a", "123", "-0", "007", strings.Repeat("x", 200), "9223372036854775808", "-9223372036854775808",
@@ -662,7 +662,7 @@ func FuzzListElem(f *testing.F) {
 		require.Zero(t, zero)
 		require.Equal(t, start, skipBack(buf, len(buf)))
 		require.Equal(t, lpEntrySize(a), lpSize(ea, len(a)))
-		v, ok := lpInt(a)
+		v, ok := canonicalInt(a)
 		p, err := strconv.ParseInt(string(a), 10, 64)
 		canon := err == nil && strconv.FormatInt(p, 10) == string(a)
 		require.Equal(t, canon, ok, "%q", a)

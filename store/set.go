@@ -3,7 +3,6 @@ package store
 import (
 	"encoding/binary"
 	"math"
-	"math/bits"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -86,7 +85,7 @@ const holeOff = math.MaxUint32
 // newSetFor returns an empty set in the encoding Redis's setTypeCreate
 // picks for a first member and a hint of how many members will be added.
 func newSetFor(first []byte, hint int) *setObj {
-	if _, ok := parseSetInt(first); ok && hint <= setMaxIntset {
+	if _, ok := canonicalInt(first); ok && hint <= setMaxIntset {
 		return &setObj{enc: setIntset}
 	}
 	if hint <= setMaxListpack {
@@ -95,47 +94,6 @@ func newSetFor(first []byte, hint int) *setObj {
 	s := &setObj{enc: setHashtable}
 	s.growIndex(hint)
 	return s
-}
-
-// parseSetInt parses b as Redis's string2ll does: an optional '-', no
-// leading zeros ("0" alone), no '+' or spaces, within int64.
-func parseSetInt(b []byte) (int64, bool) {
-	if len(b) == 0 || len(b) > 20 {
-		return 0, false
-	}
-	neg := b[0] == '-'
-	d := b
-	if neg {
-		d = b[1:]
-	}
-	if len(d) == 0 || (d[0] == '0' && (len(d) > 1 || neg)) {
-		return 0, false
-	}
-	var u uint64
-	for _, c := range d {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		hi, lo := bits.Mul64(u, 10)
-		if hi != 0 {
-			return 0, false
-		}
-		var carry uint64
-		u, carry = bits.Add64(lo, uint64(c-'0'), 0)
-		if carry != 0 {
-			return 0, false
-		}
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return int64(-u), true // -(1<<63) wraps to MinInt64
-	}
-	if u > math.MaxInt64 {
-		return 0, false
-	}
-	return int64(u), true
 }
 
 // setObjOverhead is the setObj struct itself.
@@ -250,7 +208,7 @@ func (s *setObj) idxDelete(p int) {
 // has reports whether m is a member.
 func (s *setObj) has(m []byte) bool {
 	if s.enc == setIntset {
-		v, ok := parseSetInt(m)
+		v, ok := canonicalInt(m)
 		if !ok {
 			return false
 		}
@@ -265,7 +223,7 @@ func (s *setObj) has(m []byte) bool {
 // reports whether m is new.
 func (s *setObj) add(m []byte) bool {
 	if s.enc == setIntset {
-		if v, ok := parseSetInt(m); ok {
+		if v, ok := canonicalInt(m); ok {
 			i, found := slices.BinarySearch(s.ints, v)
 			if found {
 				return false
@@ -324,7 +282,7 @@ func (s *setObj) insert(m []byte, h uint32) {
 // remove removes m; it reports whether m was a member.
 func (s *setObj) remove(m []byte) bool {
 	if s.enc == setIntset {
-		v, ok := parseSetInt(m)
+		v, ok := canonicalInt(m)
 		if !ok {
 			return false
 		}

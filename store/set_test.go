@@ -185,7 +185,7 @@ func TestParseSetInt(t *testing.T) {
 		{" 1", 0, false}, {"1 ", 0, false}, {"1a", 0, false}, {"00", 0, false}, {"1.0", 0, false},
 	}
 	for _, tc := range tests {
-		v, ok := parseSetInt([]byte(tc.in))
+		v, ok := canonicalInt([]byte(tc.in))
 		assert.Equal(t, tc.ok, ok, "%q", tc.in)
 		if ok {
 			assert.Equal(t, tc.v, v, "%q", tc.in)
@@ -193,18 +193,18 @@ func TestParseSetInt(t *testing.T) {
 	}
 }
 
-// FuzzParseSetInt checks parseSetInt against strconv: it accepts exactly
+// FuzzParseSetInt checks canonicalInt against strconv: it accepts exactly
 // the canonical decimal texts of int64 values.
 func FuzzParseSetInt(f *testing.F) {
 	for _, s := range []string{"0", "-1", "01", "9223372036854775808", "-0", "+5", "abc"} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		v, ok := parseSetInt(b)
+		v, ok := canonicalInt(b)
 		want, err := strconv.ParseInt(string(b), 10, 64)
 		canonical := err == nil && strconv.FormatInt(want, 10) == string(b)
 		if ok != canonical || (ok && v != want) {
-			t.Fatalf("parseSetInt(%q) = %d, %v; strconv says %d, canonical %v", b, v, ok, want, canonical)
+			t.Fatalf("canonicalInt(%q) = %d, %v; strconv says %d, canonical %v", b, v, ok, want, canonical)
 		}
 	})
 }

@@ -2,7 +2,6 @@ package store
 
 import (
 	"math"
-	"strconv"
 )
 
 // Get returns a string value. The slice is valid until tx is closed and
@@ -154,16 +153,49 @@ func stringEncoding(v []byte) string {
 }
 
 // canonicalInt parses v as Redis's string2ll does: a decimal int64 whose
-// text is exactly how it would be printed.
+// text is exactly how it would be printed (an optional '-', no '+', no
+// spaces, no leading zeros, "0" but not "-0", at most 20 characters). It
+// allocates nothing: lists, sets and strings call it on every element.
 func canonicalInt(v []byte) (int64, bool) {
 	if len(v) == 0 || len(v) > 20 {
 		return 0, false
 	}
-	n, err := strconv.ParseInt(string(v), 10, 64)
-	if err != nil || v[0] == '+' || (len(v) > 1 && v[0] == '0') || (len(v) > 1 && v[0] == '-' && v[1] == '0') {
+	if len(v) == 1 && v[0] == '0' {
+		return 0, true
+	}
+	neg := false
+	p := v
+	if p[0] == '-' {
+		neg = true
+		p = p[1:]
+		if len(p) == 0 {
+			return 0, false
+		}
+	}
+	if p[0] < '1' || p[0] > '9' {
 		return 0, false
 	}
-	return n, true
+	var u uint64
+	for _, c := range p {
+		if c < '0' || c > '9' || u > (1<<64-1)/10 {
+			return 0, false
+		}
+		u *= 10
+		if u > 1<<64-1-uint64(c-'0') {
+			return 0, false
+		}
+		u += uint64(c - '0')
+	}
+	if neg {
+		if u > 1<<63 {
+			return 0, false
+		}
+		return int64(-u), true // -(1<<63) wraps to MinInt64
+	}
+	if u > 1<<63-1 {
+		return 0, false
+	}
+	return int64(u), true
 }
 
 // sharedInt reports whether Redis would answer OBJECT REFCOUNT of v with
