@@ -189,9 +189,10 @@ func (tx *Tx) ListSet(key []byte, i int64, v []byte) error {
 	return nil
 }
 
-// listRange normalises LRANGE/LTRIM's start and stop (negative: from the
-// end) for a list of n elements into [from, to), empty when from >= to.
-func listRange(start, stop int64, n int) (from, to int) {
+// IndexSpan normalises Redis's inclusive start and stop indexes (negative:
+// from the end) over n elements into [from, to), empty when from >= to,
+// as LRANGE, LTRIM and ZRANGE by rank do.
+func IndexSpan(start, stop int64, n int) (from, to int) {
 	ln := int64(n)
 	if start < 0 {
 		start += ln
@@ -223,7 +224,7 @@ func (tx *Tx) ListRange(key []byte, start, stop int64, begin func(n int), fn fun
 		begin(0)
 		return nil
 	}
-	from, to := listRange(start, stop, l.n)
+	from, to := IndexSpan(start, stop, l.n)
 	begin(to - from)
 	left := to - from
 	if left > 0 {
@@ -244,7 +245,7 @@ func (tx *Tx) ListTrim(key []byte, start, stop int64) error {
 		return err
 	}
 	l := w.obj.(*listObj)
-	from, to := listRange(start, stop, l.n)
+	from, to := IndexSpan(start, stop, l.n)
 	changed := from > 0 || to < l.n
 	if to <= from {
 		l.trimFront(l.n)

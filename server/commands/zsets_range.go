@@ -128,7 +128,7 @@ func zrangeGeneric(c *Call, argStart int, toStore bool, typ zrangeType, dir zran
 	switch typ {
 	case zrangeRank:
 		n, err = c.Tx.ZCard(key)
-		lo, hi = rankSpan(start, end, n)
+		lo, hi = store.IndexSpan(start, end, n)
 		if rev {
 			lo, hi = n-hi, n-lo
 		}
@@ -171,28 +171,6 @@ func zrangeGeneric(c *Call, argStart int, toStore bool, typ zrangeType, dir zran
 		return
 	}
 	replyZRange(c, key, from, rev, count, withScores)
-}
-
-// rankSpan turns Redis start/end indexes (negative from the end) into
-// ascending ranks [lo, hi) of a set of n members.
-func rankSpan(start, end int64, n int) (lo, hi int) {
-	ln := int64(n)
-	if start < 0 {
-		start += ln
-	}
-	if end < 0 {
-		end += ln
-	}
-	if start < 0 {
-		start = 0
-	}
-	if start > end || start >= ln {
-		return 0, 0
-	}
-	if end >= ln {
-		end = ln - 1
-	}
-	return int(start), int(end) + 1
 }
 
 // limitCount applies LIMIT offset count to a range of n members: a
@@ -247,34 +225,51 @@ func replyZRange(c *Call, key []byte, from int, rev bool, count int, withScores 
 	})
 }
 
-// zcountCommand is ZCOUNT key min max.
-func zcountCommand(c *Call) {
+// scoreSpan finds the ranks [lo, hi) of Args[1]'s members scored within
+// Args[2] and Args[3] (ZCOUNT, ZREMRANGEBYSCORE); ok false means the
+// error reply is written.
+func scoreSpan(c *Call) (lo, hi int, ok bool) {
 	r, ok := parseScoreRange(c.Args[2], c.Args[3])
 	if !ok {
 		c.Reply.Error(errZMinMaxFloat)
-		return
+		return 0, 0, false
 	}
 	lo, hi, _, err := c.Tx.ZScoreSpan(c.Args[1], r)
 	if err != nil {
 		replyStoreError(c, err)
-		return
+		return 0, 0, false
 	}
-	c.Reply.Int(int64(hi - lo))
+	return lo, hi, true
 }
 
-// zlexcountCommand is ZLEXCOUNT key min max.
-func zlexcountCommand(c *Call) {
+// lexSpan is scoreSpan for a lexicographic range (ZLEXCOUNT,
+// ZREMRANGEBYLEX).
+func lexSpan(c *Call) (lo, hi int, ok bool) {
 	lmin, lmax, ok := parseLexRange(c.Args[2], c.Args[3])
 	if !ok {
 		c.Reply.Error(errZMinMaxLex)
-		return
+		return 0, 0, false
 	}
 	lo, hi, _, err := c.Tx.ZLexSpan(c.Args[1], lmin, lmax)
 	if err != nil {
 		replyStoreError(c, err)
-		return
+		return 0, 0, false
 	}
-	c.Reply.Int(int64(hi - lo))
+	return lo, hi, true
+}
+
+// zcountCommand is ZCOUNT key min max.
+func zcountCommand(c *Call) {
+	if lo, hi, ok := scoreSpan(c); ok {
+		c.Reply.Int(int64(hi - lo))
+	}
+}
+
+// zlexcountCommand is ZLEXCOUNT key min max.
+func zlexcountCommand(c *Call) {
+	if lo, hi, ok := lexSpan(c); ok {
+		c.Reply.Int(int64(hi - lo))
+	}
 }
 
 // zremrangebyrankCommand is ZREMRANGEBYRANK key start stop.
@@ -290,38 +285,22 @@ func zremrangebyrankCommand(c *Call) {
 		replyStoreError(c, err)
 		return
 	}
-	lo, hi := rankSpan(start, end, n)
+	lo, hi := store.IndexSpan(start, end, n)
 	zremRanks(c, lo, hi)
 }
 
 // zremrangebyscoreCommand is ZREMRANGEBYSCORE key min max.
 func zremrangebyscoreCommand(c *Call) {
-	r, ok := parseScoreRange(c.Args[2], c.Args[3])
-	if !ok {
-		c.Reply.Error(errZMinMaxFloat)
-		return
+	if lo, hi, ok := scoreSpan(c); ok {
+		zremRanks(c, lo, hi)
 	}
-	lo, hi, _, err := c.Tx.ZScoreSpan(c.Args[1], r)
-	if err != nil {
-		replyStoreError(c, err)
-		return
-	}
-	zremRanks(c, lo, hi)
 }
 
 // zremrangebylexCommand is ZREMRANGEBYLEX key min max.
 func zremrangebylexCommand(c *Call) {
-	lmin, lmax, ok := parseLexRange(c.Args[2], c.Args[3])
-	if !ok {
-		c.Reply.Error(errZMinMaxLex)
-		return
+	if lo, hi, ok := lexSpan(c); ok {
+		zremRanks(c, lo, hi)
 	}
-	lo, hi, _, err := c.Tx.ZLexSpan(c.Args[1], lmin, lmax)
-	if err != nil {
-		replyStoreError(c, err)
-		return
-	}
-	zremRanks(c, lo, hi)
 }
 
 // zremRanks removes ranks [lo, hi) of Args[1] and replies the count.
