@@ -4,6 +4,7 @@ import (
 	"slices"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands/geohash"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -99,13 +100,13 @@ func geoMemberPos(tx *store.Tx, key, member []byte) ([2]float64, bool) {
 	if err != nil || !ok {
 		return [2]float64{}, false
 	}
-	return geoDecodeScore(score)
+	return geohash.DecodeScore(score)
 }
 
 // geoReplyCoord writes a coordinate as Redis 7.2's addReplyHumanLongDouble:
 // a bulk string in RESP2, a double in RESP3.
 func geoReplyCoord(r *resp.Reply, f float64) {
-	s := geoFormatCoord(f)
+	s := geohash.FormatCoord(f)
 	if !r.RESP3() {
 		r.BulkString(s)
 		return
@@ -140,7 +141,7 @@ func geohashCommand(c *Call) {
 	c.Reply.Array(len(c.Args) - 2)
 	for _, m := range c.Args[2:] {
 		score, found, _ := c.Tx.ZScore(c.Args[1], m)
-		s, ok := geoHashString(score)
+		s, ok := geohash.HashString(score)
 		if !found || !ok {
 			c.Reply.Null()
 			continue
@@ -174,7 +175,7 @@ func geodistCommand(c *Call) {
 		c.Reply.Null()
 		return
 	}
-	c.Reply.BulkString(geoFormatDistance(geohashGetDistance(a[0], a[1], b[0], b[1]) / toMeter))
+	c.Reply.BulkString(geohash.FormatDistance(geohash.Distance(a[0], a[1], b[0], b[1]) / toMeter))
 }
 
 // geoPoint is one search result (Redis's geoPoint).
@@ -260,7 +261,7 @@ func georadiusGeneric(c *Call, srcIdx int, flags int) {
 	}
 	pts = pts[:returned]
 	for i := range pts {
-		pts[i].dist /= q.shape.conversion
+		pts[i].dist /= q.shape.Conversion
 	}
 	if q.storeKey == nil {
 		geoReplyPoints(c.Reply, &q, pts)
@@ -313,7 +314,7 @@ func geoReplyPoints(r *resp.Reply, q *geoQuery, pts []geoPoint) {
 		}
 		r.Bulk(p.member)
 		if q.withDist {
-			r.BulkString(geoFormatDistance(p.dist))
+			r.BulkString(geohash.FormatDistance(p.dist))
 		}
 		if q.withHash {
 			r.Int(int64(p.score))
@@ -327,30 +328,20 @@ func geoReplyPoints(r *resp.Reply, q *geoQuery, pts []geoPoint) {
 }
 
 // geoSearchPoints finds the members of key inside shape by scanning the
-// score ranges of the nine cells covering it (membersOfAllNeighbors), in
-// Redis's order: the center cell, then N S E W NE NW SE SW, skipping a
-// cell equal to the last one searched. With limit > 0 it stops once limit
-// members are found (ANY).
-func geoSearchPoints(tx *store.Tx, key []byte, shape *geoShape, limit int) ([]geoPoint, error) {
-	radius := geohashCalculateAreasByShapeWGS84(shape)
-	cells := radius.cells()
+// score ranges of the cells covering it (shape.Boxes, in Redis's order of
+// membersOfAllNeighbors). With limit > 0 it stops once limit members are
+// found (ANY).
+func geoSearchPoints(tx *store.Tx, key []byte, shape *geohash.Shape, limit int) ([]geoPoint, error) {
 	var pts []geoPoint
 	full := func() bool { return len(pts) > 0 && limit > 0 && len(pts) >= limit }
-	last := 0
-	for i, cell := range cells {
-		if cell.isZero() {
-			continue
-		}
-		if last != 0 && cell == cells[last] {
-			continue
-		}
+	for _, box := range shape.Boxes() {
 		if full() {
 			break
 		}
-		lo, hi := geoScoresOfBox(cell)
+		lo, hi := box[0], box[1]
 		r := store.ZScoreRange{Min: float64(lo), Max: float64(hi), MaxEx: true}
 		err := tx.ZRangeByScore(key, r, func(member []byte, score float64) bool {
-			if xy, dist, ok := shape.within(score); ok {
+			if xy, dist, ok := shape.Within(score); ok {
 				pts = append(pts, geoPoint{xy: xy, dist: dist, score: score, member: member})
 			}
 			return !full()
@@ -358,7 +349,6 @@ func geoSearchPoints(tx *store.Tx, key []byte, shape *geoShape, limit int) ([]ge
 		if err != nil {
 			return nil, err
 		}
-		last = i
 	}
 	return pts, nil
 }

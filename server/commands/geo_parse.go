@@ -4,6 +4,7 @@ import (
 	"math"
 	"strconv"
 
+	"github.com/meshcache/meshcache/server/commands/geohash"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -38,7 +39,7 @@ func geoParseLonLat(lon, lat []byte) ([2]float64, string) {
 		}
 		xy[i] = f
 	}
-	if xy[0] < geoLongMin || xy[0] > geoLongMax || xy[1] < geoLatMin || xy[1] > geoLatMax {
+	if xy[0] < geohash.LongMin || xy[0] > geohash.LongMax || xy[1] < geohash.LatMin || xy[1] > geohash.LatMax {
 		return xy, "ERR invalid longitude,latitude pair " + geoCFloat(xy[0]) + "," + geoCFloat(xy[1])
 	}
 	return xy, ""
@@ -121,7 +122,7 @@ triples:
 		if msg != "" {
 			return g, msg
 		}
-		score, _ := geoScore(xy[0], xy[1])
+		score, _ := geohash.Score(xy[0], xy[1])
 		g.scores = append(g.scores, score)
 		g.members = append(g.members, args[i+2])
 	}
@@ -149,7 +150,7 @@ const (
 
 // geoQuery is a parsed search.
 type geoQuery struct {
-	shape                         geoShape
+	shape                         geohash.Shape
 	storeKey                      []byte // nil: the results are the reply
 	storeDist                     bool   // store distances, not positions
 	withDist, withHash, withCoord bool
@@ -175,26 +176,26 @@ func parseGeoQuery(args [][]byte, flags int, locate geoLocate) (geoQuery, string
 	switch {
 	case flags&geoRadiusCoords != 0:
 		base = 6
-		q.shape.typ = geoCircular
+		q.shape.Type = geohash.Circular
 		xy, msg := geoParseLonLat(args[2], args[3])
 		if msg != "" {
 			return q, msg
 		}
-		q.shape.xy = xy
-		if q.shape.radius, q.shape.conversion, msg = geoParseDistance(args[4], args[5]); msg != "" {
+		q.shape.XY = xy
+		if q.shape.Radius, q.shape.Conversion, msg = geoParseDistance(args[4], args[5]); msg != "" {
 			return q, msg
 		}
 	case flags&geoRadiusMember != 0:
 		base = 5
 		if locate != nil {
-			q.shape.typ = geoCircular
+			q.shape.Type = geohash.Circular
 			xy, ok := locate(args[2])
 			if !ok {
 				return q, geoErrMember
 			}
-			q.shape.xy = xy
+			q.shape.XY = xy
 			var msg string
-			if q.shape.radius, q.shape.conversion, msg = geoParseDistance(args[3], args[4]); msg != "" {
+			if q.shape.Radius, q.shape.Conversion, msg = geoParseDistance(args[3], args[4]); msg != "" {
 				return q, msg
 			}
 		}
@@ -250,7 +251,7 @@ func parseGeoQuery(args [][]byte, flags int, locate geoLocate) (geoQuery, string
 				if !ok {
 					return q, geoErrMember
 				}
-				q.shape.xy = xy
+				q.shape.XY = xy
 			}
 			fromMember = true
 			i++
@@ -259,7 +260,7 @@ func parseGeoQuery(args [][]byte, flags int, locate geoLocate) (geoQuery, string
 			if msg != "" {
 				return q, msg
 			}
-			q.shape.xy = xy
+			q.shape.XY = xy
 			fromLoc = true
 			i += 2
 		case resp.EqualFold(arg, "byradius") && more(2) && search && !byBox:
@@ -267,7 +268,7 @@ func parseGeoQuery(args [][]byte, flags int, locate geoLocate) (geoQuery, string
 			if msg != "" {
 				return q, msg
 			}
-			q.shape.typ, q.shape.radius, q.shape.conversion = geoCircular, r, conv
+			q.shape.Type, q.shape.Radius, q.shape.Conversion = geohash.Circular, r, conv
 			byRadius = true
 			i += 2
 		case resp.EqualFold(arg, "bybox") && more(3) && search && !byRadius:
@@ -275,7 +276,7 @@ func parseGeoQuery(args [][]byte, flags int, locate geoLocate) (geoQuery, string
 			if msg != "" {
 				return q, msg
 			}
-			q.shape.typ, q.shape.width, q.shape.height, q.shape.conversion = geoRectangle, w, h, conv
+			q.shape.Type, q.shape.Width, q.shape.Height, q.shape.Conversion = geohash.Rectangle, w, h, conv
 			byBox = true
 			i += 3
 		default:
@@ -303,4 +304,20 @@ func parseGeoQuery(args [][]byte, flags int, locate geoLocate) (geoQuery, string
 		q.sort = geoSortAsc
 	}
 	return q, ""
+}
+
+// geoUnit returns the meters per unit of a unit argument (m km ft mi, any
+// case), ok false for another.
+func geoUnit(u []byte) (float64, bool) {
+	switch {
+	case foldEqual(u, "m"):
+		return 1, true
+	case foldEqual(u, "km"):
+		return 1000, true
+	case foldEqual(u, "ft"):
+		return 0.3048, true
+	case foldEqual(u, "mi"):
+		return 1609.34, true
+	}
+	return 0, false
 }

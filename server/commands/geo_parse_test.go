@@ -2,12 +2,14 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/meshcache/meshcache/server/commands/geohash"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -109,7 +111,7 @@ func TestParseGeoQuery(t *testing.T) {
 		check   func(t *testing.T, q geoQuery)
 	}{
 		{in: "GEORADIUS k 1 2 3 km", flags: radius, check: func(t *testing.T, q geoQuery) {
-			assert.Equal(t, geoShape{typ: geoCircular, xy: [2]float64{1, 2}, radius: 3, conversion: 1000}, q.shape)
+			assert.Equal(t, geohash.Shape{Type: geohash.Circular, XY: [2]float64{1, 2}, Radius: 3, Conversion: 1000}, q.shape)
 			assert.Nil(t, q.storeKey)
 			assert.Equal(t, geoSortNone, q.sort)
 		}},
@@ -127,7 +129,7 @@ func TestParseGeoQuery(t *testing.T) {
 		{in: "GEORADIUS k 1 2 3 ft STORE d STOREDIST e", flags: radius, check: func(t *testing.T, q geoQuery) {
 			assert.Equal(t, "e", string(q.storeKey))
 			assert.True(t, q.storeDist)
-			assert.Equal(t, 0.3048, q.shape.conversion)
+			assert.Equal(t, 0.3048, q.shape.Conversion)
 		}},
 		{in: "GEORADIUS k 1 2 3 mi STOREDIST d STORE e", flags: radius, check: func(t *testing.T, q geoQuery) {
 			assert.Equal(t, "e", string(q.storeKey))
@@ -150,22 +152,22 @@ func TestParseGeoQuery(t *testing.T) {
 		{in: "GEORADIUS k 1 2 3 km COUNT 0 bogus", flags: radius, err: "ERR COUNT must be > 0"},
 		{in: "GEORADIUS k 1 2 3 km bogus COUNT 0", flags: radius, err: resp.ErrSyntax},
 		{in: "GEORADIUSBYMEMBER k b 7 m", flags: member, check: func(t *testing.T, q geoQuery) {
-			assert.Equal(t, [2]float64{3, 4}, q.shape.xy)
-			assert.Equal(t, 7.0, q.shape.radius)
+			assert.Equal(t, [2]float64{3, 4}, q.shape.XY)
+			assert.Equal(t, 7.0, q.shape.Radius)
 		}},
 		{in: "GEORADIUSBYMEMBER k z x m", flags: member, err: geoErrMember},
 		{in: "GEORADIUSBYMEMBER k a x m", flags: member, err: "ERR need numeric radius"},
 		{in: "GEORADIUSBYMEMBER k z x m", flags: member, missing: true},
 		{in: "GEORADIUSBYMEMBER k z x m bogus", flags: member, missing: true, err: resp.ErrSyntax},
 		{in: "GEOSEARCH k FROMMEMBER a BYRADIUS 1 km", flags: search, check: func(t *testing.T, q geoQuery) {
-			assert.Equal(t, geoShape{typ: geoCircular, xy: [2]float64{1, 2}, radius: 1, conversion: 1000}, q.shape)
+			assert.Equal(t, geohash.Shape{Type: geohash.Circular, XY: [2]float64{1, 2}, Radius: 1, Conversion: 1000}, q.shape)
 		}},
 		{in: "GEOSEARCH k BYBOX 2 4 m FROMLONLAT 5 6 ASC", flags: search, check: func(t *testing.T, q geoQuery) {
-			assert.Equal(t, geoShape{typ: geoRectangle, xy: [2]float64{5, 6}, width: 2, height: 4, conversion: 1}, q.shape)
+			assert.Equal(t, geohash.Shape{Type: geohash.Rectangle, XY: [2]float64{5, 6}, Width: 2, Height: 4, Conversion: 1}, q.shape)
 			assert.Equal(t, geoSortAsc, q.sort)
 		}},
 		{in: "GEOSEARCH k FROMMEMBER a FROMMEMBER b BYRADIUS 1 km BYRADIUS 2 m", flags: search, check: func(t *testing.T, q geoQuery) {
-			assert.Equal(t, geoShape{typ: geoCircular, xy: [2]float64{3, 4}, radius: 2, conversion: 1}, q.shape)
+			assert.Equal(t, geohash.Shape{Type: geohash.Circular, XY: [2]float64{3, 4}, Radius: 2, Conversion: 1}, q.shape)
 		}},
 		{in: "GEOSEARCH k FROMMEMBER z BYRADIUS 1 km", flags: search, err: geoErrMember},
 		{in: "GEOSEARCH k BYRADIUS x km FROMMEMBER z", flags: search, err: "ERR need numeric radius"},
@@ -247,17 +249,17 @@ func FuzzParseGeo(f *testing.F) {
 				if locate == nil && flags&geoRadiusMember != 0 {
 					continue // nothing parsed of the center: the key is missing
 				}
-				if q.shape.typ != geoCircular && q.shape.typ != geoRectangle {
+				if q.shape.Type != geohash.Circular && q.shape.Type != geohash.Rectangle {
 					t.Fatalf("%q: no shape", line)
 				}
-				if q.shape.conversion <= 0 || q.shape.radius < 0 || q.shape.width < 0 || q.shape.height < 0 {
+				if q.shape.Conversion <= 0 || q.shape.Radius < 0 || q.shape.Width < 0 || q.shape.Height < 0 {
 					t.Fatalf("%q: bad shape %+v", line, q.shape)
 				}
-				if (flags&geoSearchCmd == 0 || locate != nil) && (math.Abs(q.shape.xy[0]) > 180 || math.Abs(q.shape.xy[1]) > geoLatMax) {
-					t.Fatalf("%q: center %v", line, q.shape.xy)
+				if (flags&geoSearchCmd == 0 || locate != nil) && (math.Abs(q.shape.XY[0]) > 180 || math.Abs(q.shape.XY[1]) > geohash.LatMax) {
+					t.Fatalf("%q: center %v", line, q.shape.XY)
 				}
 				if locate != nil {
-					geohashCalculateAreasByShapeWGS84(&q.shape)
+					q.shape.Boxes()
 				}
 			}
 		}
@@ -273,4 +275,15 @@ func FuzzParseGeo(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestGeoCFloat: the "%f" of C's printf for the coordinates in GEOADD's
+// error texts.
+func TestGeoCFloat(t *testing.T) {
+	for _, c := range []struct {
+		f    float64
+		want string
+	}{{200, "200.000000"}, {math.Inf(1), "inf"}, {math.Inf(-1), "-inf"}, {1.5e300, fmt.Sprintf("%f", 1.5e300)}} {
+		assert.Equal(t, c.want, geoCFloat(c.f))
+	}
 }

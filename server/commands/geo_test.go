@@ -12,10 +12,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/lock"
+	"github.com/meshcache/meshcache/server/commands/geohash"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
+
+func geoArg(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
 // TestGeoSearchAgainstRedis loads the same 1200 positions (a sorted set
 // big enough for the skiplist form) into redis-server and into this
@@ -38,7 +41,7 @@ func TestGeoSearchAgainstRedis(t *testing.T) {
 			nonEmpty++
 		}
 	}
-	pts := geoTestPoints(1200)
+	pts := geohash.TestPoints(1200)
 	for i := 0; i < len(pts); i += 100 {
 		args := []string{"GEOADD", "g"}
 		for j := i; j < min(i+100, len(pts)); j++ {
@@ -191,7 +194,7 @@ func TestGeoEffectsReplicate(t *testing.T) {
 		h.run(st, locks, &r, bargs)
 		return string(r.Bytes())
 	}
-	pts := geoTestPoints(300)
+	pts := geohash.TestPoints(300)
 	for i, p := range pts {
 		run(primary, "GEOADD", "{g}src", geoArg(p[0]), geoArg(p[1]), "p"+strconv.Itoa(i))
 	}

@@ -1,7 +1,6 @@
-package commands
+package geohash
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -14,40 +13,18 @@ import (
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
-// geoTestPoints are positions at the limits of the grid and in its
-// corners, then random ones: uniform over the world, clustered around
-// Sicily, near the poles and near the antimeridian.
-func geoTestPoints(n int) [][2]float64 {
-	pts := [][2]float64{
-		{0, 0}, {math.Copysign(0, -1), math.Copysign(0, -1)}, {180, 0}, {-180, 0}, {0, geoLatMax}, {0, geoLatMin}, {180, geoLatMax},
-		{-180, geoLatMin}, {13.361389, 38.115556}, {15.087269, 37.502669}, {1e-310, 1e-310}, {179.9999999, 85.05},
-		{-179.9999999, -85.05}, {0.000001, 0.000001}, {90, 45}, {-90, -45}, {45.5, 0}, {0, 45.5},
-	}
-	rnd := rand.New(rand.NewPCG(1, 2))
-	for len(pts) < n {
-		var p [2]float64
-		switch len(pts) % 4 {
-		case 0:
-			p = [2]float64{rnd.Float64()*360 - 180, rnd.Float64()*2*geoLatMax - geoLatMax}
-		case 1:
-			p = [2]float64{13 + rnd.Float64()*3, 36.5 + rnd.Float64()*2.5}
-		case 2:
-			p = [2]float64{rnd.Float64()*360 - 180, 80 + rnd.Float64()*5.05}
-			if rnd.IntN(2) == 0 {
-				p[1] = -p[1]
-			}
-		default:
-			p = [2]float64{179 + rnd.Float64(), rnd.Float64()*20 - 10}
-			if rnd.IntN(2) == 0 {
-				p[0] = -p[0]
-			}
-		}
-		pts = append(pts, p)
-	}
-	return pts
-}
-
 func geoArg(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
+
+// replyCoord writes a coordinate as GEOPOS does (package commands'
+// geoReplyCoord, Redis's addReplyHumanLongDouble): a bulk string in RESP2,
+// a double in RESP3.
+func replyCoord(r *resp.Reply, f float64) {
+	if !r.RESP3() {
+		r.BulkString(FormatCoord(f))
+		return
+	}
+	r.Raw([]byte("," + FormatCoord(f) + "\r\n"))
+}
 
 // geoExpect builds a reply with Reply in the protocol of rc's session.
 func geoExpect(resp3 bool, f func(r *resp.Reply)) string {
@@ -64,11 +41,11 @@ func geoExpect(resp3 bool, f func(r *resp.Reply)) string {
 // GEOADD never writes (negative, beyond 52 bits, infinite).
 func TestGeohashAgainstRedis(t *testing.T) {
 	rc := testenv.DialRaw(t, testenv.StartOneRedis(t).Addr)
-	pts := geoTestPoints(1200)
+	pts := TestPoints(1200)
 	for i, p := range pts {
 		member := "p" + strconv.Itoa(i)
 		rc.Must(t, "GEOADD", "g", geoArg(p[0]), geoArg(p[1]), member)
-		want, ok := geoScore(p[0], p[1])
+		want, ok := Score(p[0], p[1])
 		require.True(t, ok, "%v", p)
 		got := string(rc.Must(t, "ZSCORE", "g", member))
 		assert.Equal(t, geoExpect(false, func(r *resp.Reply) { r.BulkString(strconv.FormatUint(uint64(want), 10)) }), got,
@@ -83,22 +60,22 @@ func TestGeohashAgainstRedis(t *testing.T) {
 		proto := map[bool]string{false: "2", true: "3"}[resp3]
 		rc.Must(t, "HELLO", proto)
 		check := func(member string, score float64) {
-			xy, ok := geoDecodeScore(score)
+			xy, ok := DecodeScore(score)
 			require.True(t, ok)
 			want := geoExpect(resp3, func(r *resp.Reply) {
 				r.Array(1)
 				r.Array(2)
-				geoReplyCoord(r, xy[0])
-				geoReplyCoord(r, xy[1])
+				replyCoord(r, xy[0])
+				replyCoord(r, xy[1])
 			})
 			assert.Equal(t, want, string(rc.Must(t, "GEOPOS", "g", member)), "GEOPOS of %s (score %v) RESP%s", member, score, proto)
-			h, ok := geoHashString(score)
+			h, ok := HashString(score)
 			require.True(t, ok)
 			want = geoExpect(resp3, func(r *resp.Reply) { r.Array(1); r.BulkString(h) })
 			assert.Equal(t, want, string(rc.Must(t, "GEOHASH", "g", member)), "GEOHASH of %s RESP%s", member, proto)
 		}
 		for i, p := range pts {
-			score, _ := geoScore(p[0], p[1])
+			score, _ := Score(p[0], p[1])
 			check("p"+strconv.Itoa(i), score)
 		}
 		for i, s := range scores {
@@ -112,13 +89,13 @@ func TestGeohashAgainstRedis(t *testing.T) {
 		}{{"m", 1}, {"km", 1000}, {"ft", 0.3048}, {"mi", 1609.34}}
 		for i := range pts {
 			j := (i*7 + 1) % len(pts)
-			a, _ := geoScore(pts[i][0], pts[i][1])
-			b, _ := geoScore(pts[j][0], pts[j][1])
-			xa, _ := geoDecodeScore(a)
-			xb, _ := geoDecodeScore(b)
+			a, _ := Score(pts[i][0], pts[i][1])
+			b, _ := Score(pts[j][0], pts[j][1])
+			xa, _ := DecodeScore(a)
+			xb, _ := DecodeScore(b)
 			u := units[i%len(units)]
 			want := geoExpect(resp3, func(r *resp.Reply) {
-				r.BulkString(geoFormatDistance(geohashGetDistance(xa[0], xa[1], xb[0], xb[1]) / u.to))
+				r.BulkString(FormatDistance(Distance(xa[0], xa[1], xb[0], xb[1]) / u.to))
 			})
 			got := rc.Must(t, "GEODIST", "g", "p"+strconv.Itoa(i), "p"+strconv.Itoa(j), u.name)
 			assert.Equal(t, want, string(got), "GEODIST %v %v %s", pts[i], pts[j], u.name)
@@ -129,19 +106,19 @@ func TestGeohashAgainstRedis(t *testing.T) {
 // TestGeohashRoundTrip checks that decoding an encoded position lands
 // within half a cell of it (the cell's center), for every test point.
 func TestGeohashRoundTrip(t *testing.T) {
-	for _, p := range geoTestPoints(5000) {
+	for _, p := range TestPoints(5000) {
 		h, ok := geohashEncodeWGS84(p[0], p[1], geoStepMax)
 		require.True(t, ok)
 		a, ok := geohashDecode(geoWGS84Long, geoWGS84Lat, h)
 		require.True(t, ok)
 		cellLon := 360.0 / (1 << geoStepMax)
-		cellLat := 2 * geoLatMax / (1 << geoStepMax)
+		cellLat := 2 * LatMax / (1 << geoStepMax)
 		xy := a.center()
 		assert.InDelta(t, p[0], xy[0], cellLon, "%v", p)
 		assert.InDelta(t, p[1], xy[1], cellLat, "%v", p)
 		// Re-encoding the center gives the same cell (except on the
 		// upper edges, which Redis's encoding puts past the grid).
-		if p[0] < 180 && p[1] < geoLatMax {
+		if p[0] < 180 && p[1] < LatMax {
 			h2, _ := geohashEncodeWGS84(xy[0], xy[1], geoStepMax)
 			assert.Equal(t, h, h2, "%v", p)
 		}
@@ -163,7 +140,7 @@ func TestGeohashNeighbors(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	for range 2000 {
 		step := uint8(1 + rnd.IntN(26))
-		lon, lat := rnd.Float64()*360-180, rnd.Float64()*2*geoLatMax-geoLatMax
+		lon, lat := rnd.Float64()*360-180, rnd.Float64()*2*LatMax-LatMax
 		h, ok := geohashEncodeWGS84(lon, lat, step)
 		require.True(t, ok)
 		a, _ := geohashDecode(geoWGS84Long, geoWGS84Lat, h)
@@ -183,10 +160,10 @@ func TestGeohashNeighbors(t *testing.T) {
 		if a.longitude.min > -180 {
 			assert.Equal(t, a.longitude.min, west.longitude.max)
 		}
-		if a.latitude.max < geoLatMax {
+		if a.latitude.max < LatMax {
 			assert.InDelta(t, a.latitude.max, north.latitude.min, 1e-9)
 		}
-		if a.latitude.min > geoLatMin {
+		if a.latitude.min > LatMin {
 			assert.InDelta(t, a.latitude.min, south.latitude.max, 1e-9)
 		}
 		for _, d := range []struct {
@@ -217,18 +194,18 @@ func TestGeohashHelpers(t *testing.T) {
 	// A point inside the circle is inside the covering cells' score ranges.
 	rnd := rand.New(rand.NewPCG(5, 6))
 	for range 3000 {
-		s := geoShape{typ: geoCircular, conversion: 1, radius: math.Exp(rnd.Float64() * 15),
-			xy: [2]float64{rnd.Float64()*360 - 180, rnd.Float64()*170 - 85}}
+		s := Shape{Type: Circular, Conversion: 1, Radius: math.Exp(rnd.Float64() * 15),
+			XY: [2]float64{rnd.Float64()*360 - 180, rnd.Float64()*170 - 85}}
 		cells := geohashCalculateAreasByShapeWGS84(&s).cells()
 		// A point at a random bearing, just inside the radius.
-		brg, d := rnd.Float64()*2*math.Pi, s.radius*0.999*rnd.Float64()
-		lat := s.xy[1] + radDeg(d/earthRadiusInMeters)*math.Cos(brg)
-		lon := s.xy[0] + radDeg(d/earthRadiusInMeters)*math.Sin(brg)/math.Cos(degRad(s.xy[1]))
-		if lat <= geoLatMin || lat >= geoLatMax || lon <= -180 || lon >= 180 {
+		brg, d := rnd.Float64()*2*math.Pi, s.Radius*0.999*rnd.Float64()
+		lat := s.XY[1] + radDeg(d/earthRadiusInMeters)*math.Cos(brg)
+		lon := s.XY[0] + radDeg(d/earthRadiusInMeters)*math.Sin(brg)/math.Cos(degRad(s.XY[1]))
+		if lat <= LatMin || lat >= LatMax || lon <= -180 || lon >= 180 {
 			continue
 		}
-		score, _ := geoScore(lon, lat)
-		if _, _, in := s.within(score); !in {
+		score, _ := Score(lon, lat)
+		if _, _, in := s.Within(score); !in {
 			continue
 		}
 		found := false
@@ -239,16 +216,16 @@ func TestGeohashHelpers(t *testing.T) {
 			lo, hi := geoScoresOfBox(c)
 			found = found || (score >= float64(lo) && score < float64(hi))
 		}
-		assert.True(t, found, "%v within %v m of %v not covered", [2]float64{lon, lat}, s.radius, s.xy)
+		assert.True(t, found, "%v within %v m of %v not covered", [2]float64{lon, lat}, s.Radius, s.XY)
 	}
 	// The box: 200 km wide and 100 km high around (15, 37).
-	box := geoShape{typ: geoRectangle, conversion: 1000, width: 200, height: 100, xy: [2]float64{15, 37}}
+	box := Shape{Type: Rectangle, Conversion: 1000, Width: 200, Height: 100, XY: [2]float64{15, 37}}
 	for _, c := range []struct {
 		lon, lat float64
 		in       bool
 	}{{15, 37, true}, {16, 37, true}, {16.2, 37, false}, {15, 37.4, true}, {15, 37.5, false}, {13.9, 37, true}, {13.7, 37, false}, {15, 36.6, true}} {
-		score, _ := geoScore(c.lon, c.lat)
-		_, _, in := box.within(score)
+		score, _ := Score(c.lon, c.lat)
+		_, _, in := box.Within(score)
 		assert.Equal(t, c.in, in, "%v,%v", c.lon, c.lat)
 	}
 }
@@ -264,7 +241,7 @@ func TestGeoFormat(t *testing.T) {
 		{166274.1516, "166274.1516"}, {12.34565, "12.3456"}, {12.34575, "12.3458"}, {99999.99999, "100000.0000"}, {0.1234, "0.1234"},
 		{-1.5, "-1.5000"}, {123.4567, "123.4567"},
 	} {
-		assert.Equal(t, c.want, geoFormatDistance(c.d), "%v", c.d)
+		assert.Equal(t, c.want, FormatDistance(c.d), "%v", c.d)
 	}
 	for _, c := range []struct {
 		f    float64
@@ -273,12 +250,6 @@ func TestGeoFormat(t *testing.T) {
 		{13.361389338970184, "13.36138933897018433"}, {180, "180"}, {math.Copysign(0, -1), "0"}, {0, "0"}, {0.5, "0.5"},
 		{1e-18, "0"}, {-1e-18, "0"}, {math.Inf(1), "inf"}, {math.Inf(-1), "-inf"},
 	} {
-		assert.Equal(t, c.want, geoFormatCoord(c.f), "%v", c.f)
-	}
-	for _, c := range []struct {
-		f    float64
-		want string
-	}{{200, "200.000000"}, {math.Inf(1), "inf"}, {math.Inf(-1), "-inf"}, {1.5e300, fmt.Sprintf("%f", 1.5e300)}} {
-		assert.Equal(t, c.want, geoCFloat(c.f))
+		assert.Equal(t, c.want, FormatCoord(c.f), "%v", c.f)
 	}
 }

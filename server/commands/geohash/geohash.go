@@ -1,13 +1,6 @@
-package commands
-
-import (
-	"math"
-	"strconv"
-	"strings"
-)
-
-// The geohash arithmetic of the GEO commands, a port of Redis's geohash.c,
-// geohash_helper.c and the pure parts of geo.c. A position is stored as
+// Package geohash is the arithmetic of the GEO commands, a port of Redis's geohash.c,
+// geohash_helper.c and the pure parts of geo.c (no store, no replies: package commands
+// runs GEO* on sorted sets with it). A position is stored as
 // the score of a sorted-set member: a 52-bit integer interleaving 26 bits
 // of latitude (even bits) and 26 bits of longitude (odd bits), each the
 // fixed-point offset of the coordinate in [GEO_LAT_MIN, GEO_LAT_MAX] or
@@ -16,14 +9,21 @@ import (
 // the C code rounds twice; the trigonometric functions are Go's, which may
 // differ from glibc's in the last bit (a distance within one ulp of a
 // radius, or a rounding boundary of "%.4f", could differ).
+package geohash
+
+import (
+	"math"
+	"strconv"
+	"strings"
+)
 
 // Geohash limits, as Redis's geohash.h.
 const (
 	geoStepMax = 26 // 26*2 = 52 bits
-	geoLatMin  = -85.05112878
-	geoLatMax  = 85.05112878
-	geoLongMin = -180.0
-	geoLongMax = 180.0
+	LatMin     = -85.05112878
+	LatMax     = 85.05112878
+	LongMin    = -180.0
+	LongMax    = 180.0
 )
 
 // earthRadiusInMeters is Redis's EARTH_RADIUS_IN_METERS, the quadratic
@@ -83,26 +83,26 @@ type geoRadius struct {
 
 // Shape types, as Redis's CIRCULAR_TYPE and RECTANGLE_TYPE.
 const (
-	geoCircular = 1 + iota
-	geoRectangle
+	Circular = 1 + iota
+	Rectangle
 )
 
-// geoShape is a search area: a circle of radius, or a width x height box
-// (in the unit of conversion, meters per unit) around xy (longitude,
-// latitude). bounds is filled by geoBoundingBox: min longitude, min
-// latitude, max longitude, max latitude.
-type geoShape struct {
-	typ           int
-	xy            [2]float64
-	conversion    float64
-	radius        float64
-	width, height float64
+// Shape is a search area: a circle of Radius (Type Circular), or a Width x
+// Height box (Type Rectangle), in the unit of Conversion (meters per unit),
+// around XY (longitude, latitude). bounds is filled by geoBoundingBox: min
+// longitude, min latitude, max longitude, max latitude.
+type Shape struct {
+	Type          int
+	XY            [2]float64
+	Conversion    float64
+	Radius        float64
+	Width, Height float64
 	bounds        [4]float64
 }
 
 var (
-	geoWGS84Long = geoRange{min: geoLongMin, max: geoLongMax}
-	geoWGS84Lat  = geoRange{min: geoLatMin, max: geoLatMax}
+	geoWGS84Long = geoRange{min: LongMin, max: LongMax}
+	geoWGS84Lat  = geoRange{min: LatMin, max: LatMax}
 )
 
 // interleave64 interleaves the low 32 bits of x (even bits) and y (odd bits).
@@ -138,7 +138,7 @@ func geohashEncode(longRange, latRange geoRange, longitude, latitude float64, st
 	if step > 32 || step == 0 || latRange.isZero() || longRange.isZero() {
 		return geoHashBits{}, false
 	}
-	if longitude > geoLongMax || longitude < geoLongMin || latitude > geoLatMax || latitude < geoLatMin {
+	if longitude > LongMax || longitude < LongMin || latitude > LatMax || latitude < LatMin {
 		return geoHashBits{}, false
 	}
 	if latitude < latRange.min || latitude > latRange.max || longitude < longRange.min || longitude > longRange.max {
@@ -180,15 +180,15 @@ func geohashDecode(longRange, latRange geoRange, h geoHashBits) (geoArea, bool) 
 // center returns the middle of a, clamped to Redis's limits (longitude, latitude).
 func (a geoArea) center() [2]float64 {
 	x := (a.longitude.min + a.longitude.max) / 2
-	x = min(max(x, geoLongMin), geoLongMax)
+	x = min(max(x, LongMin), LongMax)
 	y := (a.latitude.min + a.latitude.max) / 2
-	y = min(max(y, geoLatMin), geoLatMax)
+	y = min(max(y, LatMin), LatMax)
 	return [2]float64{x, y}
 }
 
-// geoDecodeScore decodes a sorted-set score into a position, as Redis's
+// DecodeScore decodes a sorted-set score into a position, as Redis's
 // decodeGeohash: the score truncated to an integer is a 52-bit hash.
-func geoDecodeScore(score float64) ([2]float64, bool) {
+func DecodeScore(score float64) ([2]float64, bool) {
 	a, ok := geohashDecode(geoWGS84Long, geoWGS84Lat, geoHashBits{bits: geoScoreBits(score), step: geoStepMax})
 	if !ok {
 		return [2]float64{}, false
@@ -216,9 +216,9 @@ func geoScoreBits(score float64) uint64 {
 	return 1 << 63
 }
 
-// geoScore returns the score of a position (GEOADD's encoding), ok false
+// Score returns the score of a position (GEOADD's encoding), ok false
 // outside the limits.
-func geoScore(longitude, latitude float64) (float64, bool) {
+func Score(longitude, latitude float64) (float64, bool) {
 	h, ok := geohashEncodeWGS84(longitude, latitude, geoStepMax)
 	if !ok {
 		return 0, false
@@ -302,15 +302,15 @@ func geohashEstimateStepsByRadius(rangeMeters, lat float64) uint8 {
 }
 
 // geoBoundingBox fills s.bounds with the box around the search area.
-func geoBoundingBox(s *geoShape) {
-	longitude, latitude := s.xy[0], s.xy[1]
+func geoBoundingBox(s *Shape) {
+	longitude, latitude := s.XY[0], s.XY[1]
 	var height, width float64
-	if s.typ == geoCircular {
-		height = s.conversion * s.radius
-		width = s.conversion * s.radius
+	if s.Type == Circular {
+		height = s.Conversion * s.Radius
+		width = s.Conversion * s.Radius
 	} else {
-		height = s.conversion * (s.height / 2)
-		width = s.conversion * (s.width / 2)
+		height = s.Conversion * (s.Height / 2)
+		width = s.Conversion * (s.Width / 2)
 	}
 	latDelta := radDeg(height / earthRadiusInMeters)
 	longDeltaTop := radDeg(width / earthRadiusInMeters / math.Cos(degRad(latitude+latDelta)))
@@ -329,18 +329,18 @@ func geoBoundingBox(s *geoShape) {
 // geohashCalculateAreasByShapeWGS84 returns the cells (center + 8) that
 // cover a search of shape s, as Redis's function of that name; it fills
 // s.bounds.
-func geohashCalculateAreasByShapeWGS84(s *geoShape) geoRadius {
+func geohashCalculateAreasByShapeWGS84(s *Shape) geoRadius {
 	geoBoundingBox(s)
 	minLon, minLat, maxLon, maxLat := s.bounds[0], s.bounds[1], s.bounds[2], s.bounds[3]
-	longitude, latitude := s.xy[0], s.xy[1]
+	longitude, latitude := s.XY[0], s.XY[1]
 	var radiusMeters float64
-	if s.typ == geoCircular {
-		radiusMeters = s.radius
+	if s.Type == Circular {
+		radiusMeters = s.Radius
 	} else {
-		hw, hh := s.width/2, s.height/2
+		hw, hh := s.Width/2, s.Height/2
 		radiusMeters = math.Sqrt(float64(hw*hw) + float64(hh*hh))
 	}
-	radiusMeters *= s.conversion
+	radiusMeters *= s.Conversion
 
 	steps := geohashEstimateStepsByRadius(radiusMeters, latitude)
 	hash, _ := geohashEncode(geoWGS84Long, geoWGS84Lat, longitude, latitude, steps)
@@ -390,6 +390,28 @@ func (r geoRadius) cells() [9]geoHashBits {
 	return [9]geoHashBits{r.hash, n.north, n.south, n.east, n.west, n.northEast, n.northWest, n.southEast, n.southWest}
 }
 
+// Boxes returns the score ranges [lo, hi) that cover a search of s, one
+// per cell of the nine around its center (geohashCalculateAreasByShapeWGS84),
+// in the order Redis's membersOfAllNeighbors searches them: the center,
+// then N S E W NE NW SE SW, leaving out excluded cells and a neighbour
+// equal to the last neighbour kept (as Redis, which never compares with
+// the center: its last_processed 0 means none). A member inside the shape has a score in one of them;
+// Within tells which members of those ranges are inside.
+func (s *Shape) Boxes() [][2]uint64 {
+	cells := geohashCalculateAreasByShapeWGS84(s).cells()
+	out := make([][2]uint64, 0, len(cells))
+	last := 0
+	for i, cell := range cells {
+		if cell.isZero() || (last != 0 && cell == cells[last]) {
+			continue
+		}
+		lo, hi := geoScoresOfBox(cell)
+		out = append(out, [2]uint64{lo, hi})
+		last = i
+	}
+	return out
+}
+
 // geoScoresOfBox returns the scores [min, max) of the members inside cell h.
 func geoScoresOfBox(h geoHashBits) (lo, hi uint64) {
 	lo = geohashAlign52Bits(h)
@@ -402,8 +424,8 @@ func geohashGetLatDistance(lat1d, lat2d float64) float64 {
 	return earthRadiusInMeters * math.Abs(degRad(lat2d)-degRad(lat1d))
 }
 
-// geohashGetDistance is the haversine great-circle distance in meters.
-func geohashGetDistance(lon1d, lat1d, lon2d, lat2d float64) float64 {
+// Distance is the haversine great-circle distance in meters.
+func Distance(lon1d, lat1d, lon2d, lat2d float64) float64 {
 	lon1r, lon2r := degRad(lon1d), degRad(lon2d)
 	v := math.Sin((lon2r - lon1r) / 2)
 	if v == 0.0 {
@@ -421,34 +443,34 @@ func geohashGetDistanceIfInRectangle(widthM, heightM, x1, y1, x2, y2 float64) (f
 	if geohashGetLatDistance(y2, y1) > heightM/2 {
 		return 0, false
 	}
-	if geohashGetDistance(x2, y2, x1, y2) > widthM/2 {
+	if Distance(x2, y2, x1, y2) > widthM/2 {
 		return 0, false
 	}
-	return geohashGetDistance(x1, y1, x2, y2), true
+	return Distance(x1, y1, x2, y2), true
 }
 
-// within reports whether the member of score lies in the shape, with its
+// Within reports whether the member of score lies in the shape, with its
 // position and its distance to the center in meters (geoWithinShape).
-func (s *geoShape) within(score float64) (xy [2]float64, dist float64, ok bool) {
-	xy, ok = geoDecodeScore(score)
+func (s *Shape) Within(score float64) (xy [2]float64, dist float64, ok bool) {
+	xy, ok = DecodeScore(score)
 	if !ok {
 		return xy, 0, false
 	}
-	if s.typ == geoCircular {
-		dist = geohashGetDistance(s.xy[0], s.xy[1], xy[0], xy[1])
-		return xy, dist, dist <= s.radius*s.conversion
+	if s.Type == Circular {
+		dist = Distance(s.XY[0], s.XY[1], xy[0], xy[1])
+		return xy, dist, dist <= s.Radius*s.Conversion
 	}
-	dist, ok = geohashGetDistanceIfInRectangle(s.width*s.conversion, s.height*s.conversion, s.xy[0], s.xy[1], xy[0], xy[1])
+	dist, ok = geohashGetDistanceIfInRectangle(s.Width*s.Conversion, s.Height*s.Conversion, s.XY[0], s.XY[1], xy[0], xy[1])
 	return xy, dist, ok
 }
 
-// geoHashString is GEOHASH's 11-character geohash of the member of score:
+// HashString is GEOHASH's 11-character geohash of the member of score:
 // the position decoded, re-encoded with the standard latitude range
 // [-90, 90], the last character always '0' (52 bits only). ok is false
 // when the score does not decode.
-func geoHashString(score float64) (string, bool) {
+func HashString(score float64) (string, bool) {
 	const alphabet = "0123456789bcdefghjkmnpqrstuvwxyz"
-	xy, ok := geoDecodeScore(score)
+	xy, ok := DecodeScore(score)
 	if !ok {
 		return "", false
 	}
@@ -464,26 +486,10 @@ func geoHashString(score float64) (string, bool) {
 	return string(buf[:]), true
 }
 
-// geoUnit returns the meters per unit of a unit argument (m km ft mi, any
-// case), ok false for another.
-func geoUnit(u []byte) (float64, bool) {
-	switch {
-	case foldEqual(u, "m"):
-		return 1, true
-	case foldEqual(u, "km"):
-		return 1000, true
-	case foldEqual(u, "ft"):
-		return 0.3048, true
-	case foldEqual(u, "mi"):
-		return 1609.34, true
-	}
-	return 0, false
-}
-
-// geoFormatDistance formats a distance as Redis's addReplyDoubleDistance
+// FormatDistance formats a distance as Redis's addReplyDoubleDistance
 // (fixedpoint_d2string with 4 digits: llrint(d*10000), then the digits
 // with a dot before the last four).
-func geoFormatDistance(d float64) string {
+func FormatDistance(d float64) string {
 	if d == 0 {
 		return "0.0000"
 	}
@@ -503,10 +509,10 @@ func geoFormatDistance(d float64) string {
 	return s
 }
 
-// geoFormatCoord formats a coordinate as Redis 7.2's
+// FormatCoord formats a coordinate as Redis 7.2's
 // addReplyHumanLongDouble does (ld2string LD_STR_HUMAN): "%.17Lf" with
 // trailing zeros and a trailing dot removed, "-0" as "0".
-func geoFormatCoord(f float64) string {
+func FormatCoord(f float64) string {
 	switch {
 	case math.IsInf(f, 1):
 		return "inf"
