@@ -48,6 +48,7 @@ type faultRun struct {
 	w      *writer
 	gone   []*node
 	args   []string     // extra flags of every node
+	script bool         // the writers write with Lua scripts
 	last   *clusterView // the latest converged view
 	before *clusterView // the converged view before the latest fault
 }
@@ -56,19 +57,27 @@ type faultRun struct {
 // writer over every node.
 func startFaultRun(t *testing.T, n int, prefix string, args ...string) *faultRun {
 	t.Helper()
+	r := newFaultRun(t, n, args...)
+	r.startWriter(prefix)
+	return r
+}
+
+// newFaultRun starts an n-node cluster (nodes started with args) with no
+// writer yet.
+func newFaultRun(t *testing.T, n int, args ...string) *faultRun {
+	t.Helper()
 	ctx := testContext(t, faultDeadline)
 	start := time.Now()
 	tc := startCluster(t, n, args...)
 	t.Logf("%d-node cluster converged in %s", n, time.Since(start).Round(time.Millisecond))
 	r := &faultRun{t: t, ctx: ctx, tc: tc, args: args}
 	t.Cleanup(r.killAll)
-	r.startWriter(prefix)
 	return r
 }
 
 // startWriter starts a new writer over the live nodes.
 func (r *faultRun) startWriter(prefix string) {
-	r.w = startWriter(faultWorkers, faultPace, prefix, r.tc.addrs())
+	r.w = startWriter(faultWorkers, faultPace, prefix, r.tc.addrs(), r.script)
 	w := r.w
 	r.t.Cleanup(func() { w.stop() })
 }
@@ -202,6 +211,25 @@ func TestFaultKillPrimary(t *testing.T) {
 	sleepCtx(r.ctx, time.Second)
 	second := r.w.stop()
 	r.check(append(slices.Clone(first), second...), v, "after the second SIGKILL")
+}
+
+// TestFaultKillPrimaryScripted SIGKILLs the node leading the most slots of
+// three while every write is a Lua script (EVALSHA, through every node):
+// the scripts' writes replicate as effects, so none acknowledged is lost
+// by failover (issue 15).
+func TestFaultKillPrimaryScripted(t *testing.T) {
+	t.Parallel() // its own processes and ports: runs beside the others
+	r := newFaultRun(t, 3)
+	r.script = true
+	r.startWriter("fks")
+	v := r.settle("at start")
+	sleepCtx(r.ctx, 2*time.Second)
+	r.kill(r.busiest(v), v)
+	v = r.settle("after the SIGKILL")
+	sleepCtx(r.ctx, time.Second)
+	hs := r.w.stop()
+	require.Positive(t, r.w.acked.Load(), "no scripted write was acknowledged: %s", r.w)
+	r.check(hs, v, "after a SIGKILL under scripted writes")
 }
 
 // TestFaultJoinsUnderWrites grows a cluster 1 -> 2 -> 3 under writes and

@@ -27,12 +27,13 @@ import (
 // spread over the target nodes and move to the next one after an error
 // (any node serves every key: it forwards).
 type writer struct {
-	prefix  string
-	pace    time.Duration // pause between a worker's operations
-	started time.Time
-	cancel  context.CancelFunc
-	wg      sync.WaitGroup
-	once    sync.Once
+	prefix   string
+	pace     time.Duration // pause between a worker's operations
+	scripted bool          // writes are Lua scripts (history.Key.WriteScripted)
+	started  time.Time
+	cancel   context.CancelFunc
+	wg       sync.WaitGroup
+	once     sync.Once
 
 	acked, failed, unknown atomic.Int64
 
@@ -44,9 +45,10 @@ type writer struct {
 // startWriter starts workers goroutines writing keys under prefix through
 // targets. The caller owns it and must call stop (tests also register
 // stop as a cleanup, so a failing test does not leave workers running).
-func startWriter(workers int, pace time.Duration, prefix string, targets []string) *writer {
+// With scripted, every SET and DEL is made by a Lua script.
+func startWriter(workers int, pace time.Duration, prefix string, targets []string, scripted bool) *writer {
 	ctx, cancel := context.WithCancel(context.Background())
-	w := &writer{prefix: prefix, pace: pace, started: time.Now(), cancel: cancel, targets: slices.Clone(targets)}
+	w := &writer{prefix: prefix, pace: pace, scripted: scripted, started: time.Now(), cancel: cancel, targets: slices.Clone(targets)}
 	for id := range workers {
 		w.wg.Add(1)
 		go func() {
@@ -128,7 +130,12 @@ func (w *writer) worker(ctx context.Context, id int) []*history.Key {
 				DialTimeout: time.Second, ReadTimeout: 5 * time.Second, WriteTimeout: 5 * time.Second})
 			clients[addr] = c
 		}
-		op := h.Write(c, del, 5*time.Second, w.since())
+		var op history.Op
+		if w.scripted {
+			op = h.WriteScripted(c, del, 5*time.Second, w.since())
+		} else {
+			op = h.Write(c, del, 5*time.Second, w.since())
+		}
 		switch op.Outcome {
 		case history.Acked:
 			w.acked.Add(1)

@@ -15,17 +15,41 @@ import (
 // the operation's index or (del) a DEL, within timeout, and records it
 // with its outcome and at, the run's clock.
 func (h *Key) Write(c redis.Cmdable, del bool, timeout, at time.Duration) Op {
+	return h.write(del, timeout, at, func(ctx context.Context, value string) error {
+		if del {
+			return c.Del(ctx, h.Name).Err()
+		}
+		return c.Set(ctx, h.Name, value, 0).Err()
+	})
+}
+
+// The scripts of WriteScripted: the same SET and DEL made from Lua.
+var (
+	setScript = redis.NewScript(`return redis.call('SET', KEYS[1], ARGV[1])`)
+	delScript = redis.NewScript(`return redis.call('DEL', KEYS[1])`)
+)
+
+// WriteScripted is Write made by a Lua script (EVALSHA, EVAL when the
+// node answers NOSCRIPT, as go-redis's Script.Run does): the script's
+// writes must replicate and survive failover as plain writes do.
+func (h *Key) WriteScripted(c redis.Scripter, del bool, timeout, at time.Duration) Op {
+	return h.write(del, timeout, at, func(ctx context.Context, value string) error {
+		if del {
+			return delScript.Run(ctx, c, []string{h.Name}).Err()
+		}
+		return setScript.Run(ctx, c, []string{h.Name}, value).Err()
+	})
+}
+
+// write makes and records one operation; do runs it with the value a SET
+// writes (ignored by a DEL).
+func (h *Key) write(del bool, timeout, at time.Duration, do func(ctx context.Context, value string) error) Op {
 	op := Op{Del: del}
 	if !del {
 		op.Value = fmt.Sprintf("%s=%d", h.Name, len(h.Ops))
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	var err error
-	if del {
-		err = c.Del(ctx, h.Name).Err()
-	} else {
-		err = c.Set(ctx, h.Name, op.Value, 0).Err()
-	}
+	err := do(ctx, op.Value)
 	cancel()
 	op.Outcome = Classify(err)
 	op.At = at
