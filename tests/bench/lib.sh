@@ -67,7 +67,38 @@ bench() {
 	while read -r line; do echo "$line $cpu"; done <<<"$out"
 }
 
+# bench_cmd PORT PIPELINE NAME PID ARGS... -> one line "NAME rps p99_ms
+# cpu_us_per_request" for redis-benchmark running the command ARGS
+# (__rand_int__ in it picks one of 100000 keys), as bench does for its tests.
+bench_cmd() {
+	local port=$1 pipe=$2 name=$3 pid=$4 before after out
+	shift 4
+	before=$(cputicks "$pid")
+	out=$("${bench_cpu[@]}" redis-benchmark -p "$port" -n "$N" -c "$CLIENTS" -P "$pipe" -r 100000 --csv "$@" |
+		awk -F, 'NR > 1 { gsub(/"/, ""); print $2, $7; exit }')
+	after=$(cputicks "$pid")
+	awk -v name="$name" -v out="$out" -v a="$before" -v b="$after" -v t="$(getconf CLK_TCK)" -v n="$N" \
+		'BEGIN { printf "%s %s %.2f\n", name, out, (b - a) / t * 1e6 / n }'
+}
+
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+
+# ratio_table RESULTS: the markdown table of medians and ratios of a file
+# of lines "target test rps p99_ms cpu_us" (target meshcache or redis),
+# one row per test in order of first appearance.
+ratio_table() {
+	local test mr rr mp rp mc rc
+	pick() { awk -v t="$2" -v c="$3" -v col="$4" '$1 == t && $2 == c { print $col }' "$1" | median; }
+	echo "| test | meshcache rps | redis rps | throughput ratio | meshcache p99 ms | redis p99 ms | meshcache CPU us/req | redis CPU us/req |"
+	echo "|---|---|---|---|---|---|---|---|"
+	for test in $(awk '{ print $2 }' "$1" | awk '!seen[$0]++'); do
+		mr=$(pick "$1" meshcache "$test" 3) rr=$(pick "$1" redis "$test" 3)
+		mp=$(pick "$1" meshcache "$test" 4) rp=$(pick "$1" redis "$test" 4)
+		mc=$(pick "$1" meshcache "$test" 5) rc=$(pick "$1" redis "$test" 5)
+		awk -v t="$test" -v mr="$mr" -v rr="$rr" -v mp="$mp" -v rp="$rp" -v mc="$mc" -v rc="$rc" 'BEGIN {
+			printf "| %s | %.0f | %.0f | %.2fx | %.3f | %.3f | %.2f | %.2f |\n", t, mr, rr, mr / rr, mp, rp, mc, rc }'
+	done
+}
 
 # write_section FILE MARKER SECTION: replaces the part of FILE between
 # <!-- MARKER:begin --> and <!-- MARKER:end --> with SECTION's content

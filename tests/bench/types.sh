@@ -53,18 +53,8 @@ for round in $(seq "$ROUNDS"); do
 done
 stop_servers
 
-pick() { awk -v t="$1" -v c="$2" -v col="$3" '$1 == t && $2 == c { print $col }' "$results" | median; }
 table="$work/table.md"
-{
-	echo "| test | meshcache rps | redis rps | throughput ratio | meshcache p99 ms | redis p99 ms |"
-	echo "|---|---|---|---|---|---|"
-	for test in $(awk '{ print $2 }' "$results" | awk '!seen[$0]++'); do
-		mr=$(pick meshcache "$test" 3) rr=$(pick redis "$test" 3)
-		mp=$(pick meshcache "$test" 4) rp=$(pick redis "$test" 4)
-		awk -v t="$test" -v mr="$mr" -v rr="$rr" -v mp="$mp" -v rp="$rp" 'BEGIN {
-			printf "| %s | %.0f | %.0f | %.2fx | %.3f | %.3f |\n", t, mr, rr, mr / rr, mp, rp }'
-	done
-} >"$table"
+ratio_table "$results" >"$table"
 cat "$table"
 
 mem="$work/mem.md"
