@@ -1,7 +1,10 @@
 package cluster
 
 import (
+	"context"
+	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -216,5 +219,92 @@ func TestLeaveDrains(t *testing.T) {
 	checkReplicas(t, nodes)
 	for _, n := range nodes {
 		assert.Zero(t, n.ReplicationInfo().LostSlots)
+	}
+}
+
+// TestPartitionPrimaryAcksOnlyBacked cuts a primary off from the four
+// other nodes of a 5-node cluster while clients keep writing through it,
+// ignoring its health (as clients of that node would), with replica-ack
+// one, to one slot per replica it streams to. Its gossip declares the
+// others dead one by one; after the first one or two it still sees a
+// majority, and it must not take a replica declared dead by itself as a
+// reason to acknowledge alone (issue 18, cause 2). After the cut heals,
+// every write it acknowledged is on the slots' primaries.
+func TestPartitionPrimaryAcksOnlyBacked(t *testing.T) {
+	t.Parallel() // waits on the cluster's timers, not the CPU
+	ctx := testCtx(t, 100*time.Second)
+	faults := transport.NewFaults()
+	nodes := startDataCluster(t, ctx, 5, nodeOpts{replicas: 1, faults: faults})
+	cut, others := nodes[4], nodes[:4]
+	tb := cut.Table()
+	slots := map[ring.NodeID]uint16{} // replica -> a slot cut leads with that replica
+	for _, sl := range tb.PrimarySlots(cut.ID()) {
+		if o := tb.Owners(sl); len(o) == 2 {
+			if _, ok := slots[o[1]]; !ok {
+				slots[o[1]] = sl
+			}
+		}
+	}
+	require.NotEmpty(t, slots)
+
+	var mu sync.Mutex
+	var acked []string // keys whose write the cut-off primary acknowledged
+	write := func(slot uint16, i int) {
+		key := fmt.Sprintf("s%d-%d", slot, i)
+		for j := 0; ring.KeySlot([]byte(key)) != slot; j++ {
+			key = fmt.Sprintf("s%d-%d-%d", slot, i, j)
+		}
+		tx := cut.st.Lock(slot)
+		err := tx.Put([]byte(key), []byte("v"), 0)
+		tx.Close()
+		require.NoError(t, err)
+		wctx, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+		defer cancel()
+		if got, err := cut.WaitReplicated(wctx, cut.Offsets(nil, slot), 1); err == nil {
+			if live, _ := cut.repl.ackedCount(slot, 0); live == 0 || got >= 1 {
+				mu.Lock()
+				acked = append(acked, key) // degraded or replicated: the server would answer +OK
+				mu.Unlock()
+			}
+		}
+	}
+	for _, sl := range slots {
+		write(sl, -1)
+	}
+	require.Len(t, acked, len(slots), "before the cut every write is acknowledged")
+
+	faults.Cut(clusterAddrs(cut.Node), clusterAddrs(others[0].Node, others[1].Node, others[2].Node, others[3].Node))
+	// Write until the cut-off primary lost the majority and streams to no
+	// live replica of these slots, then ten more times each.
+	var wg sync.WaitGroup
+	var writes atomic.Int64
+	for _, sl := range slots {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			after := -1
+			for i := 0; after != 0 && ctx.Err() == nil; i++ {
+				if after < 0 && !cut.Healthy() && cut.LiveReplicas(sl) == 0 {
+					after = 10
+				}
+				write(sl, i)
+				writes.Add(1)
+				if after > 0 {
+					after--
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	require.NoError(t, ctx.Err(), "the cut-off primary kept a live replica or its health")
+	t.Logf("%d writes through the cut-off primary to %d slots, %d acknowledged (%d before the cut)",
+		writes.Load(), len(slots), len(acked), len(slots))
+
+	faults.Heal()
+	waitSettled(t, ctx, nodes, 1)
+	for _, key := range acked {
+		_, ok, err := readKey(nodes, key)
+		require.NoError(t, err)
+		assert.True(t, ok, "%s was acknowledged by the cut-off primary and is lost", key)
 	}
 }

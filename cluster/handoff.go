@@ -317,6 +317,7 @@ func (r *replicator) adopt(slot uint16, p *peerStream, rank uint64) {
 	if err := p.enqueue(slot, wire.EncodeAdoptEntry(slot, a.session, sr.offset.Load(), rank)); err != nil {
 		return // the queue overflowed: reconcile transfers the slot
 	}
+	sr.addBacker(p.id)
 	a.live.Store(true)
 	sr.att = append(sr.att, a)
 	sr.publish()

@@ -130,6 +130,17 @@ func (s *memberSet) addrOf(id ring.NodeID) (string, error) {
 }
 
 // aliveIDs returns the IDs of the alive members, this node included.
+// isAlive reports whether gossip sees id alive (this node always is).
+func (s *memberSet) isAlive(id ring.NodeID) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if id == s.self {
+		return true
+	}
+	m, ok := s.members[id]
+	return ok && m.alive
+}
+
 func (s *memberSet) aliveIDs() map[ring.NodeID]bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()

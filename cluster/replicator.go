@@ -55,6 +55,9 @@ type slotRepl struct {
 	// gave: the last handoff of the slot from this node, which the new
 	// primary's adopt entry (wire.EntryAdopt) must match; nil: none pending.
 	gave atomic.Pointer[handedOff]
+	// backers are the replicas that have been synced for the slot under
+	// this node's lead and that the table still names (backing.go).
+	backers atomic.Pointer[[]ring.NodeID]
 }
 
 // handedOff records that this node handed a slot off to `to` at offset
@@ -365,6 +368,11 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 					want = append(want, o)
 				}
 			}
+		}
+		if local {
+			sr.keepBackers(func(id ring.NodeID) bool { return slices.Contains(owners, id) })
+		} else {
+			sr.keepBackers(nil)
 		}
 		atts := sr.attachments()
 		hasLive := false

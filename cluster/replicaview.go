@@ -83,12 +83,21 @@ func (n *Node) LedOffsetSum() uint64 {
 // ReplicaAcks returns how many synced replicas slot has on this node (as
 // its primary) and how many of them applied the slot's stream up to off;
 // off 0 counts every synced replica. Both are 0 for a slot this node does
-// not lead or when the node has no store.
+// not lead or when the node has no store. Owed backers count as synced
+// replicas that have not applied off (backing.go), and a slot with none
+// while this node does not see a majority counts one: the caller waits
+// (WaitReplicated) instead of acknowledging alone.
 func (n *Node) ReplicaAcks(slot uint16, off uint64) (synced, acked int) {
 	if n.repl == nil || int(slot) >= ring.SlotCount {
 		return 0, 0
 	}
-	return n.repl.ackedCount(slot, off)
+	synced, acked = n.repl.ackedCount(slot, off)
+	if synced == 0 && !n.quorum.Load() {
+		// Degraded, but cut off from the majority: no acknowledgement
+		// without a replica's (WaitReplicated says why).
+		return 1, 0
+	}
+	return synced, acked
 }
 
 // ReplicaSynced reports whether this node holds a complete, in-order copy
@@ -207,9 +216,11 @@ func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (
 }
 
 // ackedCount returns how many synced replicas slot has and how many of
-// them applied its stream up to off.
+// them applied its stream up to off. Owed backers (backing.go) count as
+// synced replicas that have not applied it.
 func (r *replicator) ackedCount(slot uint16, off uint64) (live, have int) {
-	for _, a := range r.slots[slot].attachments() {
+	atts := r.slots[slot].attachments()
+	for _, a := range atts {
 		if !a.live.Load() || a.failed.Load() {
 			continue
 		}
@@ -218,7 +229,7 @@ func (r *replicator) ackedCount(slot uint16, off uint64) (live, have int) {
 			have++
 		}
 	}
-	return live, have
+	return live + r.owed(slot, atts), have
 }
 
 // ReplicationInfo is this node's replication state, for INFO replication

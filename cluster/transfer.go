@@ -228,6 +228,7 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 				continue
 			}
 			if ack := p.ack(st.slot); ack.Session == st.a.session && ack.Synced && ack.Applied >= st.marker {
+				r.slots[st.slot].addBacker(p.id)
 				st.a.live.Store(true)
 				live++
 			}
