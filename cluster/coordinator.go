@@ -248,7 +248,8 @@ func (n *Node) see() view {
 }
 
 // updateQuorum records whether this node sees a majority of t's members
-// and returns whether it may act as coordinator on that ground. With no
+// and holds the newest table any of them reports, and returns whether it
+// may act as coordinator on that ground. With no
 // table (or an empty one) there is nothing to have a majority of: a node may
 // bootstrap the first table, but it does not report quorum until it holds
 // one.
@@ -262,8 +263,18 @@ func (n *Node) updateQuorum(t *ring.Table, v view) bool {
 		return true
 	}
 	seen, _, q := plan.Quorum(t, v.plan())
+	behind := q && v.newer(t.Epoch, t.Issuer)
+	if behind {
+		// A member holds a newer table: this one is not the table in
+		// force (this node was cut off, or a push has not arrived yet).
+		// Until it pulls the newer one it counts no quorum, so a node
+		// that rejoins after a partition takes no write on the table it
+		// had (issue 18, cause 3): Healthy stays false once node-timeout
+		// has passed without quorum, and no slot acknowledges degraded.
+		q = false
+	}
 	if was := n.quorum.Swap(q); was != q {
-		n.logger.Info("quorum changed", "quorum", q, "sees", seen, "of", len(members), "epoch", t.Epoch)
+		n.logger.Info("quorum changed", "quorum", q, "sees", seen, "of", len(members), "epoch", t.Epoch, "table_behind", behind)
 	}
 	if q {
 		n.lastQuorum.Store(time.Now().UnixNano())
