@@ -13,8 +13,9 @@ import (
 // they move no primary, and their transfers are paced by the migration
 // rate. Nor are slots whose primary reports them empty: they move with
 // the same protocol (transfer, handoff, trim) but cost no data, so a new
-// or empty cluster settles in a few steps whatever the batch; Outcome.Paced
-// says whether a step moved data and so must wait for the pacing.
+// or empty cluster settles in a few steps (EmptyHandoffsPerBatch batches
+// of them may migrate at once); Outcome.Paced says whether a step moved
+// data and so must wait for the pacing.
 //
 // A slot migrating to a node the target no longer makes its primary (the
 // member set changed meanwhile) is a stale migration: it is moving
@@ -74,16 +75,21 @@ func NewRebalance(t *ring.Table, target *ring.Placement, batch int) *RebalancePa
 	return r
 }
 
-// migrating counts the handoff slots that hold a place in the batch: those
-// with a new primary being built whose primary does not report them empty.
-func (r *RebalancePass) migrating(states States) int {
-	n := 0
+// migrating counts the handoff slots with a new primary being built: those
+// whose primary does not report them empty (they hold a place in the
+// batch), and the empty ones (a place in the empty batch).
+func (r *RebalancePass) migrating(states States) (full, empty int) {
 	for _, slot := range r.handoffs {
-		if r.t.State(slot).Kind == ring.SlotMigrating && !states.empty(r.t.Primary(slot), slot) {
-			n++
+		if r.t.State(slot).Kind != ring.SlotMigrating {
+			continue
+		}
+		if states.empty(r.t.Primary(slot), slot) {
+			empty++
+		} else {
+			full++
 		}
 	}
-	return n
+	return full, empty
 }
 
 // missingOwners reports whether some owner the target wants for a slot is
@@ -97,21 +103,34 @@ func missingOwners(owners, want []ring.NodeID) bool {
 	return false
 }
 
+// EmptyHandoffsPerBatch is how many empty slots may migrate at once, and
+// be handed off in one pass, per slot of the batch, beside the batch of
+// slots with data: an empty slot moves no data, but each is still a
+// transfer to set up, fenced and taken over, so the bursts stay bounded.
+const EmptyHandoffsPerBatch = 8
+
 // Handoffs picks the handoffs to run (phase 2): slots whose target primary
 // reports them synced to the current primary, at most a batch of slots
-// with data and every empty one, grouped by the current primary (who is
-// asked to hand them off).
+// with data and EmptyHandoffsPerBatch batches of empty ones, grouped by
+// the current primary (who is asked to hand them off).
 func (r *RebalancePass) Handoffs(states States) map[ring.NodeID][]Move {
 	byPrimary := make(map[ring.NodeID][]Move)
-	moves := 0
+	moves, empties := 0, 0
 	for _, slot := range r.handoffs {
 		p, to := r.t.Primary(slot), r.target.Primary(slot)
 		empty := states.empty(p, slot)
-		if (moves >= r.batch && !empty) || !states.syncedTo(to, slot, p) {
+		switch {
+		case !states.syncedTo(to, slot, p):
+			continue
+		case empty && empties >= EmptyHandoffsPerBatch*r.batch:
+			continue
+		case !empty && moves >= r.batch:
 			continue
 		}
 		byPrimary[p] = append(byPrimary[p], Move{Slot: slot, Target: to})
-		if !empty {
+		if empty {
+			empties++
+		} else {
 			moves++
 		}
 	}
@@ -158,7 +177,8 @@ func (r *RebalancePass) Apply(next *ring.Table, states States, done []Move) (Out
 		}
 		out.Changed++
 	}
-	migrating := r.migrating(states)
+	migrating, migratingEmpty := r.migrating(states)
+	emptyBatch := EmptyHandoffsPerBatch * r.batch
 	for _, m := range done {
 		slot, to := m.Slot, m.Target
 		owners := t.Owners(slot)
@@ -177,8 +197,13 @@ func (r *RebalancePass) Apply(next *ring.Table, states States, done []Move) (Out
 			return out, err
 		}
 		empty := states.empty(old, slot)
-		if t.State(slot).Kind == ring.SlotMigrating && !empty {
-			migrating-- // its place in the batch is free for a start below
+		if t.State(slot).Kind == ring.SlotMigrating {
+			// Its place in the batch is free for a start below.
+			if empty {
+				migratingEmpty--
+			} else {
+				migrating--
+			}
 		}
 		if !empty {
 			out.Paced++
@@ -216,7 +241,7 @@ func (r *RebalancePass) Apply(next *ring.Table, states States, done []Move) (Out
 		want = target.AppendOwners(want[:0], slot)
 		newPrimary := !slices.Contains(owners, want[0])
 		empty := states.empty(owners[0], slot)
-		if newPrimary && migrating >= r.batch && !empty {
+		if newPrimary && ((!empty && migrating >= r.batch) || (empty && migratingEmpty >= emptyBatch)) {
 			continue // waits for a place in the batch
 		}
 		add = append(add[:0], owners...)
@@ -236,7 +261,10 @@ func (r *RebalancePass) Apply(next *ring.Table, states States, done []Move) (Out
 				return out, err
 			}
 		}
-		if newPrimary && !empty {
+		switch {
+		case newPrimary && empty:
+			migratingEmpty++
+		case newPrimary:
 			migrating++
 			out.Paced++
 		}

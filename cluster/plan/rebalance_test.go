@@ -60,7 +60,7 @@ func TestRebalance(t *testing.T) {
 		wantPaced:   2,
 		wantWait:    Wait{Migrating: 2, Silent: []ring.NodeID{d}},
 	}, {
-		name:  "empty slots start unbounded by the batch, unpaced",
+		name:  "empty slots start beyond the batch (EmptyHandoffsPerBatch batches), unpaced",
 		batch: 1,
 		setup: func(t *testing.T, tb *ring.Table, s []uint16) {
 			for _, sl := range s {
@@ -87,7 +87,7 @@ func TestRebalance(t *testing.T) {
 		wantPaced:   1,
 		wantWait:    Wait{Migrating: 1},
 	}, {
-		name:  "empty handoffs are unbounded by the batch, unpaced",
+		name:  "empty handoffs are bounded by EmptyHandoffsPerBatch batches, unpaced",
 		batch: 1,
 		setup: func(t *testing.T, tb *ring.Table, s []uint16) {
 			for _, sl := range s {
@@ -350,4 +350,54 @@ func TestSettled(t *testing.T) {
 	extra := tb.Clone()
 	setSlot(t, extra, s, ring.SlotState{}, a, b, c)
 	assert.False(t, Settled(extra, p), "an extra replica")
+}
+
+// TestRebalanceEmptyHandoffsBounded: a pass hands off at most
+// EmptyHandoffsPerBatch batches of empty slots, besides its batch of slots
+// with data.
+func TestRebalanceEmptyHandoffsBounded(t *testing.T) {
+	const batch = 1
+	p := target(t)
+	n := EmptyHandoffsPerBatch*batch + 3
+	s := slotsWhere(p, a, b, n)
+	require.Len(t, s, n)
+	tb := settledTable(t, p, a, b, c, d)
+	for _, sl := range s {
+		setSlot(t, tb, sl, migratingTo(a), d, a, b)
+	}
+	states := synced(nil, a, d, 0, s...)
+	empty(states, d, s[:n-1]...) // the last slot holds data
+	picked := NewRebalance(tb, p, batch).Handoffs(states)
+	moves := picked[d]
+	require.Len(t, moves, EmptyHandoffsPerBatch*batch+batch)
+	assert.Equal(t, Move{Slot: s[n-1], Target: a}, moves[len(moves)-1], "the slot with data has its own place")
+}
+
+// TestRebalanceEmptyStartsBounded: at most EmptyHandoffsPerBatch batches
+// of empty slots migrate to new primaries at once, counting those already
+// migrating.
+func TestRebalanceEmptyStartsBounded(t *testing.T) {
+	const batch = 1
+	p := target(t)
+	n := EmptyHandoffsPerBatch*batch + 2
+	s := slotsWhere(p, a, b, n)
+	require.Len(t, s, n)
+	tb := settledTable(t, p, a, b, c, d)
+	setSlot(t, tb, s[0], migratingTo(a), d, a, b) // already migrating, its target not synced yet
+	for _, sl := range s[1:] {
+		setSlot(t, tb, sl, ring.SlotState{}, d)
+	}
+	states := empty(nil, d, s...)
+	pass := NewRebalance(tb, p, batch)
+	next := NextTable(tb, viewOf(a, b, c, d), a)
+	out, err := pass.Apply(next, states, nil)
+	require.NoError(t, err)
+	started := 0
+	for _, sl := range s[1:] {
+		if owners(next, sl) == "d,a,b migrating" {
+			started++
+		}
+	}
+	assert.Equal(t, EmptyHandoffsPerBatch*batch-1, started, "the migrating one holds a place")
+	assert.Zero(t, out.Paced)
 }
