@@ -28,7 +28,8 @@ type Options struct {
 	// Redis says the addresses are plain Redis servers: locks use every
 	// one of them as an independent Redlock endpoint (SET NX PX and
 	// scripts), and data goes to the first. Without it, New detects plain
-	// Redis by its not knowing LOCK.ACQUIRE.
+	// Redis by its not knowing LOCK.ACQUIRE. Either way, a Redis Cluster is
+	// refused (lock.ErrRedisCluster): its masters split the lock keys.
 	Redis bool
 	// LockNodes is the largest number of nodes a lock lives on; 0 means
 	// DefaultLockNodes. Meshcache only.
@@ -103,6 +104,10 @@ func New(ctx context.Context, opts Options) (*Client, error) {
 	defer cancel()
 	if opts.Redis {
 		c.mode = modeRedis
+		if err := c.refuseRedisCluster(ctx); err != nil {
+			_ = c.Close()
+			return nil, err
+		}
 	} else {
 		m, members, err := c.discover(ctx)
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/meshcache/meshcache/lock"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -20,10 +21,12 @@ type member struct {
 }
 
 // discover asks the addresses, in order, who they are: the first that
-// answers CLUSTER NODES gives the members of a cluster. A server that
-// answers with an error is a meshcache node without the cluster commands
-// (every address is then a member) when it knows LOCK.ACQUIRE, and plain
-// Redis otherwise.
+// answers CLUSTER NODES gives the members of a cluster, when it knows
+// LOCK.ACQUIRE (meshcache); one that does not is a Redis Cluster node,
+// refused (lock.ErrRedisCluster). A server that answers CLUSTER NODES with
+// an error is a meshcache node without the cluster commands (every
+// address is then a member) when it knows LOCK.ACQUIRE, and plain Redis
+// otherwise.
 func (c *Client) discover(ctx context.Context) (mode, []member, error) {
 	var errs []error
 	for _, addr := range c.opts.Addrs {
@@ -33,6 +36,12 @@ func (c *Client) discover(ctx context.Context) (mode, []member, error) {
 		}
 		text, err := nc.ClusterNodes(ctx).Result()
 		if err == nil {
+			if knows, err := knowsCommand(ctx, nc, "lock.acquire"); err != nil {
+				errs = append(errs, fmt.Errorf("%s: %w", addr, err))
+				continue
+			} else if !knows {
+				return 0, nil, redisClusterError(addr)
+			}
 			members, err := parseClusterNodes(text, addr)
 			if err != nil {
 				return 0, nil, fmt.Errorf("client: CLUSTER NODES from %s: %w", addr, err)
@@ -60,6 +69,35 @@ func (c *Client) discover(ctx context.Context) (mode, []member, error) {
 		return modeNodes, members, nil
 	}
 	return 0, nil, fmt.Errorf("client: no server answered: %w", errors.Join(errs...))
+}
+
+// redisClusterError is New's refusal of a Redis Cluster node at addr.
+func redisClusterError(addr string) error {
+	return fmt.Errorf("client: %s: %w (use Options.Redis with standalone Redis servers, or meshcache nodes)",
+		addr, lock.ErrRedisCluster)
+}
+
+// refuseRedisCluster checks, for Options.Redis, that no address is a Redis
+// Cluster node (INFO cluster says cluster_enabled:1 and the server does not
+// know LOCK.ACQUIRE): its masters split the lock keys between them, so a
+// Redlock over them would be granted by whichever holds the key's slot
+// alone. An address that does not answer is left to Redlock, which counts
+// it as an unavailable endpoint.
+func (c *Client) refuseRedisCluster(ctx context.Context) error {
+	for _, addr := range c.opts.Addrs {
+		nc, err := c.nodeClient(addr)
+		if err != nil {
+			return err
+		}
+		info, err := nc.Info(ctx, "cluster").Result()
+		if err != nil || !strings.Contains(info, "cluster_enabled:1") {
+			continue
+		}
+		if knows, err := knowsCommand(ctx, nc, "lock.acquire"); err == nil && !knows {
+			return redisClusterError(addr)
+		}
+	}
+	return nil
 }
 
 // clusterMembers asks the addresses in order for CLUSTER NODES.

@@ -71,7 +71,11 @@ type step struct {
 	members []plan.Member   // the live members the step places slots on
 	target  *ring.Placement // the target placement of those members
 	slots   int             // slots whose owners change
-	prefer  []*preferRequest
+	// paced: a rebalance step moved data (plan.Outcome.Paced), so the
+	// next waits for the migration interval; one that moved only empty
+	// slots is followed at once.
+	paced  bool
+	prefer []*preferRequest
 	// preferred counts, per requester, the slots a prefer step recorded.
 	preferred map[ring.NodeID]int
 }
@@ -150,6 +154,15 @@ func (p *pacer) ready(now time.Time) bool {
 // issued records a rebalance table issued at now.
 func (p *pacer) issued(now time.Time) { p.last = now }
 
+// emptyStepDelay is how soon the loop runs again after a rebalance step
+// that moved only empty slots: the time for the nodes to adopt the table
+// and sync those slots (no data), not the migration interval.
+const emptyStepDelay = 50 * time.Millisecond
+
+// soon wakes the loop after emptyStepDelay, for the step after one that
+// moved only empty slots (not recorded as issued: the next may run at once).
+func (p *pacer) soon() { p.timer.Reset(emptyStepDelay) }
+
 // due fires when a deferred step may run.
 func (p *pacer) due() <-chan time.Time { return p.timer.C }
 
@@ -200,7 +213,11 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer) 
 		n.logger.Error("coordinator step", "kind", s.kind, "err", err)
 	}
 	if s.kind == stepRebalance && n.table.Load() != t {
-		pace.issued(time.Now())
+		if s.paced {
+			pace.issued(time.Now())
+		} else {
+			pace.soon()
+		}
 	}
 	resolve(s.prefer, s.preferred, err)
 }
@@ -489,14 +506,14 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step) er
 			s.slots += c
 		}
 	case stepRebalance:
-		t, changed, err := n.buildRebalance(ctx, cur, v, s.target)
+		t, changed, paced, err := n.buildRebalance(ctx, cur, v, s.target)
 		if err != nil {
 			return fmt.Errorf("rebalance step, epoch %d: %w", epoch, err)
 		}
 		if t == nil {
 			return nil // nothing ready yet: transfers are still running
 		}
-		next, s.slots = t, changed
+		next, s.slots, s.paced = t, changed, paced
 	default:
 		return fmt.Errorf("unknown step kind %s", s.kind)
 	}

@@ -36,7 +36,9 @@ func (n *Node) handleReplState(_ context.Context, _ string, req, reply []byte) (
 	return wire.AppendReplStates(reply, n.localReplState(slots)), nil
 }
 
-// localReplState reports this node's receiving state of slots. A slot it
+// localReplState reports this node's receiving state of slots, and
+// whether it holds no key of each (Empty; a node without a store holds
+// none). A slot it
 // took over by a handoff that no table names it primary of yet reports
 // the offset it has reached since: if the old primary dies in that window,
 // the failover must prefer this node, which holds every write it
@@ -50,7 +52,8 @@ func (n *Node) localReplState(slots []uint16) []plan.ReplState {
 	defer r.recvMu.Unlock()
 	for i, s := range slots {
 		rs := r.recv[s]
-		out[i] = plan.ReplState{Source: rs.source, Applied: rs.applied, Synced: rs.synced}
+		out[i] = plan.ReplState{Source: rs.source, Applied: rs.applied, Synced: rs.synced,
+			Empty: n.cfg.Store == nil || n.cfg.Store.CountKeysInSlot(s) == 0}
 		if o := r.slots[s].lead.Load(); o != nil && t != nil && o.holds(t, s, n.id) && rs.source == o.from {
 			out[i].Applied = max(rs.applied, r.slots[s].offset.Load())
 		}
@@ -207,9 +210,11 @@ func (n *Node) buildMembers(t *ring.Table, v view, members []plan.Member) (*ring
 // buildRebalance moves the table one batch toward the target placement:
 // replica additions, ready handoffs and ready trims (plan.RebalancePass). It
 // returns nil when nothing is ready yet.
-func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target *ring.Placement) (*ring.Table, int, error) {
+// paced reports whether the step moved data (plan.Outcome.Paced): only
+// then is the next step spaced by the migration interval.
+func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target *ring.Placement) (next *ring.Table, changed int, paced bool, err error) {
 	pv := v.plan()
-	next := plan.NextTable(t, pv, n.id)
+	next = plan.NextTable(t, pv, n.id)
 	pass := plan.NewRebalance(t, target, n.cfg.MigrationBatch)
 	cctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
 	defer cancel()
@@ -237,7 +242,7 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 
 	out, err := pass.Apply(next, states, done)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	for _, m := range out.Strays {
 		n.logger.Warn("handoff reported to a node that is no owner", "slot", m.Slot, "to", m.Target)
@@ -248,16 +253,16 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 			"unanswered", out.Wait.Silent)
 	}
 	if out.Changed == 0 {
-		return nil, 0, nil
+		return nil, 0, false, nil
 	}
 	notRemoved, err := plan.DropDead(next, pv)
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, false, err
 	}
 	n.logNotRemoved(notRemoved)
 	n.logger.Info("rebalance batch", "epoch", next.Epoch, "handoffs", len(done), "changed", out.Changed,
-		"handoffs_pending", out.Wait.Handoffs)
-	return next, out.Changed, nil
+		"handoffs_pending", out.Wait.Handoffs, "paced", out.Paced)
+	return next, out.Changed, out.Paced > 0, nil
 }
 
 // callHandoff asks primary p to hand the slots off and returns the moves

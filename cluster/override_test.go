@@ -82,11 +82,12 @@ func TestTakeoverWinsFailover(t *testing.T) {
 	n.table.Store(overrideTable(t, 5, a, b, id("c"))) // still names a primary
 	r.recv[0] = recvSlot{source: a, applied: 40, synced: true}
 	r.slots[0].offset.Store(47) // b wrote 7 effects since it took over at 40
-	require.Equal(t, plan.ReplState{Source: a, Applied: 40, Synced: true}, n.localReplState([]uint16{0})[0],
+	// Empty: n has no store, so it holds no key of any slot.
+	require.Equal(t, plan.ReplState{Source: a, Applied: 40, Synced: true, Empty: true}, n.localReplState([]uint16{0})[0],
 		"no override: the receiving state as it is")
 
 	r.slots[0].lead.Store(&leadOverride{epoch: 5, from: a})
-	require.Equal(t, plan.ReplState{Source: a, Applied: 47, Synced: true}, n.localReplState([]uint16{0})[0])
+	require.Equal(t, plan.ReplState{Source: a, Applied: 47, Synced: true, Empty: true}, n.localReplState([]uint16{0})[0])
 
 	n.table.Store(overrideTable(t, 6, b, a)) // a table names b: no override, nothing to report
 	require.Equal(t, uint64(40), n.localReplState([]uint16{0})[0].Applied)

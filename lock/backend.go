@@ -179,7 +179,7 @@ func (b *redisBackend) keys(name string) []string {
 func (b *redisBackend) Acquire(ctx context.Context, name, holder string, ttl time.Duration) (uint64, error) {
 	v, err := acquireScript.Run(ctx, b.c, b.keys(name), holder, ttlMillis(ttl)).Slice()
 	if err != nil {
-		return 0, fmt.Errorf("acquire on %s: %w", b, err)
+		return 0, fmt.Errorf("acquire on %s: %w", b, clusterError(err))
 	}
 	if len(v) != 2 {
 		return 0, fmt.Errorf("acquire on %s: unexpected reply %v", b, v)
@@ -219,6 +219,19 @@ func (b *redisBackend) Extend(ctx context.Context, name, holder string, ttl time
 func (b *redisBackend) Release(ctx context.Context, name, holder string) error {
 	n, err := releaseScript.Run(ctx, b.c, b.keys(name)[:1], holder).Int64()
 	return heldReply("release", b, n, err)
+}
+
+// clusterError wraps a redirect (-MOVED, -ASK: the server is a Redis
+// Cluster node that does not hold the lock's slot) with ErrRedisCluster,
+// so the failure says why; other errors are returned as they are.
+func clusterError(err error) error {
+	var re redis.Error
+	if errors.As(err, &re) {
+		if msg := re.Error(); strings.HasPrefix(msg, "MOVED ") || strings.HasPrefix(msg, "ASK ") {
+			return fmt.Errorf("%w: %w", ErrRedisCluster, err)
+		}
+	}
+	return err
 }
 
 // ttlMillis converts a TTL to whole milliseconds, at least 1.

@@ -24,6 +24,12 @@ var (
 	// ErrStaleToken means a fencing token was not above a node's high-water
 	// mark, so it cannot be confirmed there.
 	ErrStaleToken = errors.New("fencing token not above the high-water mark")
+	// ErrRedisCluster means an endpoint is a node of a Redis Cluster (it
+	// redirects the lock's keys, -MOVED or -ASK). Redlock needs endpoints
+	// that each hold every key: independent Redis servers, or meshcache
+	// (whose LOCK.* commands place each lock on its own nodes). A Redis
+	// Cluster's masters split the keys between them, so it is refused.
+	ErrRedisCluster = errors.New("endpoint is a Redis Cluster node: Redlock needs independent Redis servers or meshcache")
 )
 
 // staleTokenError says which token and mark made a confirm fail.

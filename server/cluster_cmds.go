@@ -22,7 +22,8 @@ import (
 // redis-py RedisCluster, redis-cli -c) and redis-cli --cluster check/info
 // work unchanged. How meshcache's routing table (a node leads some slots
 // and replicates slots others lead) maps onto Redis's masters and replicas
-// is server/topology's: the handlers here gather its inputs (table,
+// is server/topology's (every node a master of the slots it leads, the
+// per-slot replicas not shown): the handlers here gather its inputs (table,
 // members, this node's ID and health, the address the client reached, the
 // clock, this node's replication offsets) and write what it renders.
 //
@@ -33,7 +34,10 @@ import (
 // by hand are refused with an explanation.
 //
 // Keyless commands (DBSIZE, KEYS, SCAN, RANDOMKEY, FLUSHALL, FLUSHDB, INFO
-// keyspace) act on this node's own data only, as in Redis Cluster.
+// keyspace) act on the slots this node leads, as on a Redis Cluster
+// master: summed over the masters a cluster client sees, every key counts
+// once, and FLUSHALL sent to every master empties the cluster (the
+// flushes replicate).
 
 // clusterCommands is the cluster surface, in one file; registered in
 // commandGroups (command.go).
@@ -280,18 +284,13 @@ func clusterForget(c *Call) {
 	}
 }
 
-// clusterReplicas: CLUSTER REPLICAS <node-id> lists, in CLUSTER NODES
-// format, the alive nodes that hold replicas of the slots <node-id> leads,
-// each as a slave of <node-id>. Like Redis, a node that leads no slot is
-// not a master.
+// clusterReplicas: CLUSTER REPLICAS <node-id>. Every node is shown as a
+// master without node replicas (server/topology), so the list is empty;
+// an unknown ID is Redis's error.
 func clusterReplicas(c *Call) {
-	lines, err := c.Server.topology(c.Client).Replicas(ring.NodeID(c.Args[2]), time.Now())
-	switch {
-	case errors.Is(err, topology.ErrUnknownNode):
+	lines, err := c.Server.topology(c.Client).Replicas(ring.NodeID(c.Args[2]))
+	if errors.Is(err, topology.ErrUnknownNode) {
 		c.Reply.Error("ERR Unknown node " + sanitize(c.Args[2]))
-		return
-	case errors.Is(err, topology.ErrNotMaster):
-		c.Reply.Error("ERR The specified node is not a master")
 		return
 	}
 	c.Reply.Array(len(lines))

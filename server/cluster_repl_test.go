@@ -269,17 +269,18 @@ func TestReplInfo(t *testing.T) {
 	require.NoError(t, c.Set(ctx, keyOn(t, nodes, nodes[0], "info-"), "v", 0).Err())
 	info := infoFields(t, c, ctx, "replication")
 	assert.Equal(t, "master", info["role"])
-	assert.Equal(t, "2", info["connected_slaves"])
+	assert.Equal(t, "0", info["connected_slaves"], "one role per node: no node replicas (server/topology)")
+	assert.Equal(t, "2", info["replica_peers"])
 	want := map[string]bool{nodes[1].addr: true, nodes[2].addr: true}
 	for i := range 2 {
-		line := info["slave"+strconv.Itoa(i)]
+		line := info["replica_peer"+strconv.Itoa(i)]
 		fields := map[string]string{}
 		for _, kv := range strings.Split(line, ",") {
 			k, v, _ := strings.Cut(kv, "=")
 			fields[k] = v
 		}
 		addr := net.JoinHostPort(fields["ip"], fields["port"])
-		assert.True(t, want[addr], "slave%d %q is not a peer", i, line)
+		assert.True(t, want[addr], "replica_peer%d %q is not a peer", i, line)
 		delete(want, addr)
 		assert.Equal(t, "online", fields["state"])
 		_, err := strconv.ParseUint(fields["offset"], 10, 64)
@@ -316,9 +317,12 @@ func TestReplInfo(t *testing.T) {
 }
 
 // TestReplClusterTopology: CLUSTER SLOTS, SHARDS and NODES as go-redis
-// parses them: every slot range has its primary and its replica with the
-// addresses the routing table names; shards pair a master with a replica;
-// NODES has one master line per node; CLUSTER REPLICAS lists slaves.
+// parses them, one role per node (server/topology): every slot range has
+// its primary only, with the address the routing table names; one shard
+// per node, its master; NODES has one master line per node; CLUSTER
+// REPLICAS is empty. Keyspace-wide commands count the slots a node leads,
+// so DBSIZE summed over the nodes counts every key once although each is
+// held twice (--replicas 1).
 func TestReplClusterTopology(t *testing.T) {
 	nodes := startReplCluster(t, 3, func(c *config.Config) { c.Replicas = 1 })
 	ctx := clusterCtx(t, 30*time.Second)
@@ -334,32 +338,29 @@ func TestReplClusterTopology(t *testing.T) {
 	require.NoError(t, err)
 	covered := 0
 	for _, sr := range slots {
-		require.Len(t, sr.Nodes, 2, "range %d-%d", sr.Start, sr.End)
+		require.Len(t, sr.Nodes, 1, "range %d-%d", sr.Start, sr.End)
 		for s := sr.Start; s <= sr.End; s++ {
-			owners := tb.Owners(uint16(s))
-			require.Equal(t, string(owners[0]), sr.Nodes[0].ID)
-			require.Equal(t, string(owners[1]), sr.Nodes[1].ID)
+			require.Equal(t, string(tb.Primary(uint16(s))), sr.Nodes[0].ID)
 		}
-		for _, n := range sr.Nodes {
-			assert.Equal(t, addrOf[n.ID], n.Addr)
-		}
+		assert.Equal(t, addrOf[sr.Nodes[0].ID], sr.Nodes[0].Addr)
 		covered += sr.End - sr.Start + 1
 	}
 	assert.Equal(t, ring.SlotCount, covered)
 
 	shards, err := c.ClusterShards(ctx).Result()
 	require.NoError(t, err)
+	require.Len(t, shards, 3)
 	covered = 0
 	for _, sh := range shards {
-		require.Len(t, sh.Nodes, 2)
-		assert.Equal(t, "master", sh.Nodes[0].Role)
-		assert.Equal(t, "replica", sh.Nodes[1].Role)
-		assert.NotEqual(t, sh.Nodes[0].ID, sh.Nodes[1].ID)
-		for _, n := range sh.Nodes {
-			assert.Equal(t, "online", n.Health)
-			assert.Equal(t, addrOf[n.ID], net.JoinHostPort(n.IP, strconv.FormatInt(n.Port, 10)))
-		}
+		require.Len(t, sh.Nodes, 1)
+		n := sh.Nodes[0]
+		assert.Equal(t, "master", n.Role)
+		assert.Equal(t, "online", n.Health)
+		assert.Equal(t, addrOf[n.ID], net.JoinHostPort(n.IP, strconv.FormatInt(n.Port, 10)))
 		for _, r := range sh.Slots {
+			for s := r.Start; s <= r.End; s++ {
+				assert.Equal(t, string(tb.Primary(uint16(s))), n.ID)
+			}
 			covered += int(r.End-r.Start) + 1
 		}
 	}
@@ -379,12 +380,27 @@ func TestReplClusterTopology(t *testing.T) {
 	id := string(nodes[0].node.ID())
 	reps, err := c.Do(ctx, "CLUSTER", "REPLICAS", id).StringSlice()
 	require.NoError(t, err)
-	require.Len(t, reps, 2, "node 0's slots have their replicas on both other nodes")
-	for _, l := range reps {
-		f := strings.Fields(l)
-		assert.Equal(t, "slave", strings.TrimPrefix(f[2], "myself,"))
-		assert.Equal(t, id, f[3])
+	assert.Empty(t, reps)
+
+	// Every key held twice, counted once: DBSIZE, KEYS and SCAN on each
+	// node see the slots it leads.
+	w := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{nodes[0].addr}})
+	t.Cleanup(func() { _ = w.Close() })
+	const nkeys = 300
+	for i := range nkeys {
+		require.NoError(t, w.Set(ctx, fmt.Sprintf("topo:%d", i), i, 0).Err())
 	}
+	waitReplicasSynced(t, nodes)
+	var dbsize, keys int64
+	for _, n := range nodes {
+		nc := dialClient(t, n.addr, 2)
+		dbsize += nc.DBSize(ctx).Val()
+		keys += int64(len(nc.Keys(ctx, "topo:*").Val()))
+		held := n.srv.store.Len()
+		assert.Greater(t, held, nc.DBSize(ctx).Val(), "%s holds replicas beyond the slots it leads", n.addr)
+	}
+	assert.Equal(t, int64(nkeys), dbsize)
+	assert.Equal(t, int64(nkeys), keys)
 }
 
 // TestReplClusterFailover: CLUSTER FAILOVER on a node makes it the primary
@@ -410,7 +426,7 @@ func TestReplClusterFailover(t *testing.T) {
 	require.NoError(t, c.Do(ctx, "CLUSTER", "FAILOVER").Err())
 
 	// CLUSTER SLOTS, asked of another node, names x primary of every slot
-	// it replicated, its old primary as the replica.
+	// it replicated (the replicas are not shown).
 	other := dialClient(t, nodes[0].addr, 2)
 	require.Eventually(t, func() bool {
 		//lint:ignore SA1019 CLUSTER SLOTS is what Redis Cluster clients still read; this is its test
@@ -420,8 +436,7 @@ func TestReplClusterFailover(t *testing.T) {
 		}
 		for _, s := range replicated {
 			i := slices.IndexFunc(ranges, func(r redis.ClusterSlot) bool { return r.Start <= int(s) && int(s) <= r.End })
-			if i < 0 || len(ranges[i].Nodes) != 2 || ranges[i].Nodes[0].ID != string(x.node.ID()) ||
-				ranges[i].Nodes[1].ID != string(before.Primary(s)) {
+			if i < 0 || len(ranges[i].Nodes) != 1 || ranges[i].Nodes[0].ID != string(x.node.ID()) {
 				return false
 			}
 		}
@@ -442,8 +457,10 @@ func TestReplClusterFailover(t *testing.T) {
 }
 
 // TestReplReadOnlyClusterClient: a go-redis ClusterClient with ReadOnly
-// (and one with RouteByLatency) reads from replicas: the reads run on the
-// nodes replicating the slots, and return every value written.
+// (and one with RouteByLatency) sees no replicas (server/topology: the
+// cost of one role per node), so its reads run on the primaries and return
+// every value written; a plain connection that sends READONLY to a node
+// still reads the slots it replicates there.
 func TestReplReadOnlyClusterClient(t *testing.T) {
 	nodes := startReplCluster(t, 3, func(c *config.Config) { c.Replicas = 1 })
 	ctx := clusterCtx(t, 60*time.Second)
@@ -491,27 +508,17 @@ func TestReplReadOnlyClusterClient(t *testing.T) {
 			total += after[n] - before[n]
 		}
 		assert.Equal(t, len(keys), total, "%s: every GET ran exactly once", tc.name)
-		if tc.name == "ReadOnly" {
-			// go-redis sends a READONLY client's reads to the slot's
-			// replica, which runs them when it holds the slot in sync and
-			// forwards them to the primary otherwise: each node ran
-			// exactly those reads.
-			onReplicas := 0
-			for _, n := range nodes {
-				want := 0
-				for _, k := range keys {
-					rep := replicaOf(t, nodes, k)
-					switch {
-					case rep == n && synced(t, nodes, k):
-						want++
-						onReplicas++
-					case ownerOf(t, nodes, k) == n && !synced(t, nodes, k):
-						want++
-					}
+		// CLUSTER SLOTS shows the primaries only (one role per node,
+		// server/topology), so a cluster client's reads run on each key's
+		// primary: each node ran exactly the reads of the keys it leads.
+		for _, n := range nodes {
+			want := 0
+			for _, k := range keys {
+				if ownerOf(t, nodes, k) == n {
+					want++
 				}
-				assert.Equal(t, want, after[n]-before[n], "reads run on replica %s", n.addr)
 			}
-			assert.Greater(t, onReplicas, len(keys)*9/10)
+			assert.Equal(t, want, after[n]-before[n], "%s: reads run on primary %s", tc.name, n.addr)
 		}
 		// READONLY on a raw connection to a replica: the read runs there,
 		// not forwarded.

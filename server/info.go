@@ -166,14 +166,17 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "unexpected_error_replies", s.stats.unexpectedErrors.Load())
 }
 
-// infoReplication: every node leads slots and replicates others', so it
-// reports role:master, and its replicas are the peers it streams to (one
-// slaveN line per peer holding replicas of slots led here). offset= is
-// the number of stream entries (effects) the peer acknowledged on that
-// stream and lag= the seconds since its last acknowledgement while
-// entries wait (0 when it is caught up); master_repl_offset is the sum of
-// the per-slot offsets of the slots led here (effects sequenced). The
-// meshcache lines count slots by role and the replica-ack outcomes.
+// infoReplication: every node leads slots and replicates others', and the
+// CLUSTER commands show each as a master without node replicas
+// (server/topology), so it reports role:master and connected_slaves:0,
+// the shape cluster clients and redis-cli hold. The peers it streams to
+// are meshcache lines: replica_peers and one replica_peerN line per peer
+// holding replicas of slots led here. offset= is the number of stream
+// entries (effects) the peer acknowledged on that stream and lag= the
+// seconds since its last acknowledgement while entries wait (0 when it is
+// caught up); master_repl_offset is the sum of the per-slot offsets of
+// the slots led here (effects sequenced). The other meshcache lines count
+// slots by role and the replica-ack outcomes.
 func (s *Server) infoReplication(b *strings.Builder) {
 	field(b, "role", "master")
 	info := s.cluster.ReplicationInfo()
@@ -200,14 +203,15 @@ func (s *Server) infoReplication(b *strings.Builder) {
 		if p.QueuedEntries > 0 && !p.LastAck.IsZero() {
 			lag = int64(now.Sub(p.LastAck) / time.Second)
 		}
-		fmt.Fprintf(&lines, "slave%d:ip=%s,port=%s,state=%s,offset=%d,lag=%d\r\n", n, host, port, state, p.AckedSeq, lag)
+		fmt.Fprintf(&lines, "replica_peer%d:ip=%s,port=%s,state=%s,offset=%d,lag=%d\r\n", n, host, port, state, p.AckedSeq, lag)
 		n++
 	}
-	field(b, "connected_slaves", n)
-	b.WriteString(lines.String())
+	field(b, "connected_slaves", 0)
 	field(b, "master_failover_state", "no-failover")
 	field(b, "master_replid", s.runID)
 	field(b, "master_repl_offset", s.cluster.LedOffsetSum())
+	field(b, "replica_peers", n)
+	b.WriteString(lines.String())
 	replicated, syncing := s.cluster.ReplicaSlotCounts()
 	field(b, "slots_led", info.LedSlots)
 	field(b, "slots_replicated", replicated)
@@ -351,12 +355,14 @@ func (s *Server) movingSlots(primary ring.NodeID) (migrating, importing int) {
 	return migrating, importing
 }
 
+// infoKeyspace counts the keys of the slots this node leads, as DBSIZE;
+// avg_ttl is the store's estimate over every key it holds.
 func (s *Server) infoKeyspace(b *strings.Builder) {
-	st := s.store.Stats()
-	if st.Keys == 0 {
+	keys, expires := s.store.CountIn(s.Leads)
+	if keys == 0 {
 		return
 	}
-	fmt.Fprintf(b, "db0:keys=%d,expires=%d,avg_ttl=%d\r\n", st.Keys, st.Expires, st.AvgTTLMillis)
+	fmt.Fprintf(b, "db0:keys=%d,expires=%d,avg_ttl=%d\r\n", keys, expires, s.store.Stats().AvgTTLMillis)
 }
 
 // processRSS returns the resident set size of the process in bytes, from

@@ -347,6 +347,14 @@ func (s *Server) clientList() []*Client {
 // ProtoMaxBulkLen is proto-max-bulk-len (commands.Host).
 func (s *Server) ProtoMaxBulkLen() int64 { return s.lim.protoMaxBulkLen.Load() }
 
+// Leads reports whether this node leads slot now (commands.Host): the
+// slots keyspace-wide commands (DBSIZE, KEYS, SCAN, RANDOMKEY, FLUSHALL,
+// FLUSHDB, INFO keyspace) act on.
+func (s *Server) Leads(slot uint16) bool {
+	_, here := s.cluster.Route(slot)
+	return here
+}
+
 // Command returns the command or "container|sub" named name, nil if none
 // (commands.Host).
 func (s *Server) Command(name string) *commands.Command {

@@ -22,7 +22,7 @@ func serverCommands() []*Command {
 			Summary: "Returns information and statistics about the server.", Handler: fe(infoCommand)},
 		{Name: "dbsize", Arity: 1, Flags: FlagReadOnly | FlagFast, ACL: commands.ACLKeyspace, Tips: []string{commands.TipAllShards, commands.TipAggSum},
 			Group: "server", Since: "1.0.0",
-			Summary: "Returns the number of keys in the database.", Handler: fe(func(c *Call) { c.Reply.Int(c.Store.Len()) })},
+			Summary: "Returns the number of keys in the database.", Handler: fe(dbsizeCommand)},
 		{Name: "flushall", Arity: -1, Flags: FlagWrite, ACL: commands.ACLKeyspace | commands.ACLDangerous, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded},
 			Group: "server", Since: "1.0.0",
 			Summary: "Removes all keys from all databases.", Handler: fe(flushCommand)},
@@ -40,7 +40,16 @@ func serverCommands() []*Command {
 	}
 }
 
-// flushCommand: FLUSHALL/FLUSHDB [ASYNC|SYNC]. Both drop every key: there is one database.
+// dbsizeCommand counts the keys of the slots this node leads, as a Redis
+// Cluster master counts its own: summed over every node, each key once.
+func dbsizeCommand(c *Call) {
+	n, _ := c.Store.CountIn(c.Server.Leads)
+	c.Reply.Int(n)
+}
+
+// flushCommand: FLUSHALL/FLUSHDB [ASYNC|SYNC]. Both drop every key of the
+// slots this node leads (there is one database); the flushes replicate,
+// so FLUSHALL sent to every node empties the cluster, replicas included.
 func flushCommand(c *Call) {
 	if len(c.Args) > 2 {
 		c.Reply.Error(resp.ErrSyntax)
@@ -54,7 +63,7 @@ func flushCommand(c *Call) {
 			return
 		}
 	}
-	c.Store.Flush()
+	c.Store.FlushIn(c.Server.Leads)
 	c.Reply.OK()
 }
 

@@ -100,7 +100,7 @@ func (s *Store) Reclaim() error {
 func (s *Store) evictOne(p Policy) bool {
 	if p.random() {
 		for range 16 {
-			sn, ok := s.randomSlot(p.volatile())
+			sn, ok := s.randomSlot(p.volatile(), nil)
 			if !ok {
 				return false
 			}
@@ -131,7 +131,7 @@ func (s *Store) evictOne(p Policy) bool {
 func (s *Store) populatePool(p Policy) bool {
 	found := false
 	for range s.samples {
-		sn, ok := s.randomSlot(p.volatile())
+		sn, ok := s.randomSlot(p.volatile(), nil)
 		if !ok {
 			return found
 		}

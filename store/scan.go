@@ -33,11 +33,14 @@ func (s *Store) ScanSlot(slot uint16, fn func(key []byte, t Type) bool) {
 }
 
 // randomSlot returns a random slot that has keys (with volatile set, keys
-// with a TTL), trying a few random slots and then walking from a random
-// start. It reads counters without locks, so the slot may be empty by the
-// time the caller locks it.
-func (s *Store) randomSlot(volatile bool) (uint16, bool) {
+// with a TTL) and that keep accepts (nil: every slot), trying a few random
+// slots and then walking from a random start. It reads counters without
+// locks, so the slot may be empty by the time the caller locks it.
+func (s *Store) randomSlot(volatile bool, keep func(slot uint16) bool) (uint16, bool) {
 	has := func(sn int) bool {
+		if keep != nil && !keep(uint16(sn)) {
+			return false
+		}
 		if volatile {
 			return s.slots[sn].vols.Load() > 0
 		}
@@ -72,9 +75,13 @@ func (t *table) randomEntry() (off uint32, pos int) {
 // RandomKey returns a random live key, or false when the store is empty.
 // Expired keys it meets are removed. It takes slot locks: never call it
 // while holding a Tx.
-func (s *Store) RandomKey() ([]byte, bool) {
+func (s *Store) RandomKey() ([]byte, bool) { return s.RandomKeyIn(nil) }
+
+// RandomKeyIn is RandomKey over the slots keep accepts (nil: every slot):
+// RANDOMKEY on a cluster node draws from the slots it leads.
+func (s *Store) RandomKeyIn(keep func(slot uint16) bool) ([]byte, bool) {
 	for range 100 {
-		sn, ok := s.randomSlot(false)
+		sn, ok := s.randomSlot(false, keep)
 		if !ok {
 			return nil, false
 		}
@@ -104,10 +111,17 @@ func (s *Store) FlushSlot(slot uint16) {
 	tx.Close()
 }
 
-// Flush drops every key (FLUSHALL), slot by slot, emitting EffectFlushSlot
-// for each slot that had keys. Never call it while holding a Tx.
-func (s *Store) Flush() {
+// Flush drops every key, slot by slot, emitting EffectFlushSlot for each
+// slot that had keys. Never call it while holding a Tx.
+func (s *Store) Flush() { s.FlushIn(nil) }
+
+// FlushIn is Flush of the slots keep accepts (nil: every slot): FLUSHALL
+// on a cluster node drops the slots it leads, and the flushes replicate.
+func (s *Store) FlushIn(keep func(slot uint16) bool) {
 	for sn := range ring.SlotCount {
+		if keep != nil && !keep(uint16(sn)) {
+			continue
+		}
 		tx := s.Lock(uint16(sn))
 		if s.slots[sn].t != nil {
 			tx.flushSlot(uint16(sn))

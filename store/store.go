@@ -262,6 +262,19 @@ func (s *Store) Len() int64 {
 	return n
 }
 
+// CountIn returns the number of keys and of keys with a TTL in the slots
+// keep accepts (expired keys not yet removed included, as Len): DBSIZE and
+// INFO keyspace on a cluster node count the slots it leads.
+func (s *Store) CountIn(keep func(slot uint16) bool) (keys, volatile int64) {
+	for i := range s.slots {
+		if keep(uint16(i)) {
+			keys += s.slots[i].keys.Load()
+			volatile += s.slots[i].vols.Load()
+		}
+	}
+	return keys, volatile
+}
+
 // CountKeysInSlot returns the number of keys in slot.
 func (s *Store) CountKeysInSlot(slot uint16) int {
 	return int(s.slots[slot].keys.Load())

@@ -110,3 +110,19 @@ func owners(tb *ring.Table, slot uint16) string {
 	}
 	return fmt.Sprintf("%s %s", strings.Join(parts, ","), tb.State(slot).Kind)
 }
+
+// empty adds to states that node holds slots empty (as their primary).
+func empty(states States, node ring.NodeID, slots ...uint16) States {
+	if states == nil {
+		states = States{}
+	}
+	if states[node] == nil {
+		states[node] = map[uint16]ReplState{}
+	}
+	for _, s := range slots {
+		st := states[node][s]
+		st.Empty = true
+		states[node][s] = st
+	}
+	return states
+}

@@ -11,7 +11,11 @@ import (
 // at most Batch slots to a new primary at once: each such slot is a
 // transfer to run and a handoff to make. New replicas are not counted:
 // they move no primary, and their transfers are paced by the migration
-// rate.
+// rate. Nor are slots whose primary reports them empty: they move with
+// the same protocol (transfer, handoff, trim) but cost no data, so a new
+// or empty cluster settles in a few steps (EmptyHandoffsPerBatch batches
+// of them may migrate at once); Outcome.Paced says whether a step moved
+// data and so must wait for the pacing.
 //
 // A slot migrating to a node the target no longer makes its primary (the
 // member set changed meanwhile) is a stale migration: it is moving
@@ -30,11 +34,10 @@ type RebalancePass struct {
 	starts   []uint16 // lack owners the target wants
 	handoffs []uint16 // have every wanted owner; the primary must change
 	trims    []uint16 // right primary; extra owners or a migration state left
-	// migrating counts the handoff slots that hold a place in the batch.
-	migrating int
 
 	// Ask names, per node, the slots whose receiving state the pass needs:
-	// the target primary of each handoff, the wanted replicas of each trim.
+	// the target primary of each handoff, the wanted replicas of each trim,
+	// and the primary of each start and handoff (whether it is empty).
 	Ask map[ring.NodeID][]uint16
 }
 
@@ -52,12 +55,16 @@ func NewRebalance(t *ring.Table, target *ring.Placement, batch int) *RebalancePa
 		}
 		if missingOwners(owners, want) {
 			r.starts = append(r.starts, slot)
+			if want[0] != owners[0] {
+				r.Ask[owners[0]] = append(r.Ask[owners[0]], slot)
+			}
 			continue
 		}
 		switch {
 		case want[0] != owners[0]:
 			r.handoffs = append(r.handoffs, slot)
 			r.Ask[want[0]] = append(r.Ask[want[0]], slot)
+			r.Ask[owners[0]] = append(r.Ask[owners[0]], slot)
 		case !slices.Equal(owners, want) || t.State(slot).Kind != ring.SlotStable:
 			r.trims = append(r.trims, slot)
 			for _, w := range want[1:] {
@@ -65,12 +72,24 @@ func NewRebalance(t *ring.Table, target *ring.Placement, batch int) *RebalancePa
 			}
 		}
 	}
+	return r
+}
+
+// migrating counts the handoff slots with a new primary being built: those
+// whose primary does not report them empty (they hold a place in the
+// batch), and the empty ones (a place in the empty batch).
+func (r *RebalancePass) migrating(states States) (full, empty int) {
 	for _, slot := range r.handoffs {
-		if t.State(slot).Kind == ring.SlotMigrating {
-			r.migrating++
+		if r.t.State(slot).Kind != ring.SlotMigrating {
+			continue
+		}
+		if states.empty(r.t.Primary(slot), slot) {
+			empty++
+		} else {
+			full++
 		}
 	}
-	return r
+	return full, empty
 }
 
 // missingOwners reports whether some owner the target wants for a slot is
@@ -84,19 +103,36 @@ func missingOwners(owners, want []ring.NodeID) bool {
 	return false
 }
 
+// EmptyHandoffsPerBatch is how many empty slots may migrate at once, and
+// be handed off in one pass, per slot of the batch, beside the batch of
+// slots with data: an empty slot moves no data, but each is still a
+// transfer to set up, fenced and taken over, so the bursts stay bounded.
+const EmptyHandoffsPerBatch = 8
+
 // Handoffs picks the handoffs to run (phase 2): slots whose target primary
-// reports them synced to the current primary, at most a batch, grouped by
+// reports them synced to the current primary, at most a batch of slots
+// with data and EmptyHandoffsPerBatch batches of empty ones, grouped by
 // the current primary (who is asked to hand them off).
 func (r *RebalancePass) Handoffs(states States) map[ring.NodeID][]Move {
 	byPrimary := make(map[ring.NodeID][]Move)
-	moves := 0
+	moves, empties := 0, 0
 	for _, slot := range r.handoffs {
 		p, to := r.t.Primary(slot), r.target.Primary(slot)
-		if moves >= r.batch || !states.syncedTo(to, slot, p) {
+		empty := states.empty(p, slot)
+		switch {
+		case !states.syncedTo(to, slot, p):
+			continue
+		case empty && empties >= EmptyHandoffsPerBatch*r.batch:
+			continue
+		case !empty && moves >= r.batch:
 			continue
 		}
 		byPrimary[p] = append(byPrimary[p], Move{Slot: slot, Target: to})
-		moves++
+		if empty {
+			empties++
+		} else {
+			moves++
+		}
 	}
 	return byPrimary
 }
@@ -112,7 +148,11 @@ type Wait struct {
 
 // Outcome is what Apply wrote.
 type Outcome struct {
-	Changed  int    // slots whose entry changed in the next table
+	Changed int // slots whose entry changed in the next table
+	// Paced counts the changed slots that move data: handoffs and new
+	// primaries of slots not reported empty. A step with none is not
+	// spaced from the next by the migration interval.
+	Paced    int
 	Handoffs int    // handoffs written (done and to an owner)
 	Strays   []Move // handoffs reported to a node that is no owner: not written
 	Wait     Wait
@@ -137,7 +177,8 @@ func (r *RebalancePass) Apply(next *ring.Table, states States, done []Move) (Out
 		}
 		out.Changed++
 	}
-	migrating := r.migrating
+	migrating, migratingEmpty := r.migrating(states)
+	emptyBatch := EmptyHandoffsPerBatch * r.batch
 	for _, m := range done {
 		slot, to := m.Slot, m.Target
 		owners := t.Owners(slot)
@@ -155,8 +196,17 @@ func (r *RebalancePass) Apply(next *ring.Table, states States, done []Move) (Out
 		if err := next.SetState(slot, ring.SlotState{Kind: ring.SlotImporting, Peer: old}); err != nil {
 			return out, err
 		}
+		empty := states.empty(old, slot)
 		if t.State(slot).Kind == ring.SlotMigrating {
-			migrating-- // its place in the batch is free for a start below
+			// Its place in the batch is free for a start below.
+			if empty {
+				migratingEmpty--
+			} else {
+				migrating--
+			}
+		}
+		if !empty {
+			out.Paced++
 		}
 		out.Changed++
 	}
@@ -190,7 +240,8 @@ func (r *RebalancePass) Apply(next *ring.Table, states States, done []Move) (Out
 		owners = t.AppendOwners(owners[:0], slot)
 		want = target.AppendOwners(want[:0], slot)
 		newPrimary := !slices.Contains(owners, want[0])
-		if newPrimary && migrating >= r.batch {
+		empty := states.empty(owners[0], slot)
+		if newPrimary && ((!empty && migrating >= r.batch) || (empty && migratingEmpty >= emptyBatch)) {
 			continue // waits for a place in the batch
 		}
 		add = append(add[:0], owners...)
@@ -210,8 +261,12 @@ func (r *RebalancePass) Apply(next *ring.Table, states States, done []Move) (Out
 				return out, err
 			}
 		}
-		if newPrimary {
+		switch {
+		case newPrimary && empty:
+			migratingEmpty++
+		case newPrimary:
 			migrating++
+			out.Paced++
 		}
 		out.Changed++
 	}

@@ -12,7 +12,9 @@ import (
 // TestRebalance runs the three phases of a rebalance pass on tables that
 // differ from the target (a, b, c; one replica) in three slots s0, s1, s2
 // that the target gives to a (primary) and b (replica). d is a member the
-// target places nothing on.
+// target places nothing on. The current primary of a slot that moves is
+// asked too, whether it holds the slot empty; one that does not answer is
+// silent, and its slots count as holding data.
 func TestRebalance(t *testing.T) {
 	stable := ring.SlotState{}
 	tests := []struct {
@@ -28,6 +30,7 @@ func TestRebalance(t *testing.T) {
 		wantHandoffs func(s []uint16) map[ring.NodeID][]Move
 		wantOwners   []string // s0, s1, s2 in the next table
 		wantChanged  int
+		wantPaced    int
 		wantWait     Wait
 	}{{
 		name:        "settled: nothing to do",
@@ -54,7 +57,49 @@ func TestRebalance(t *testing.T) {
 		},
 		wantOwners:  []string{"d,a,b migrating", "d,a,b migrating", "d stable"},
 		wantChanged: 2,
-		wantWait:    Wait{Migrating: 2},
+		wantPaced:   2,
+		wantWait:    Wait{Migrating: 2, Silent: []ring.NodeID{d}},
+	}, {
+		name:  "empty slots start beyond the batch (EmptyHandoffsPerBatch batches), unpaced",
+		batch: 1,
+		setup: func(t *testing.T, tb *ring.Table, s []uint16) {
+			for _, sl := range s {
+				setSlot(t, tb, sl, stable, d)
+			}
+		},
+		states: func(s []uint16) States { return empty(nil, d, s...) },
+		wantAsk: func(s []uint16) map[ring.NodeID][]uint16 {
+			return map[ring.NodeID][]uint16{d: {s[0], s[1], s[2]}}
+		},
+		wantOwners:  []string{"d,a,b migrating", "d,a,b migrating", "d,a,b migrating"},
+		wantChanged: 3,
+	}, {
+		name:  "an empty slot takes no place in the batch beside one with data",
+		batch: 1,
+		setup: func(t *testing.T, tb *ring.Table, s []uint16) {
+			for _, sl := range s {
+				setSlot(t, tb, sl, stable, d)
+			}
+		},
+		states:      func(s []uint16) States { return empty(nil, d, s[1]) },
+		wantOwners:  []string{"d,a,b migrating", "d,a,b migrating", "d stable"},
+		wantChanged: 2,
+		wantPaced:   1,
+		wantWait:    Wait{Migrating: 1},
+	}, {
+		name:  "empty handoffs are bounded by EmptyHandoffsPerBatch batches, unpaced",
+		batch: 1,
+		setup: func(t *testing.T, tb *ring.Table, s []uint16) {
+			for _, sl := range s {
+				setSlot(t, tb, sl, migratingTo(a), d, a, b)
+			}
+		},
+		states: func(s []uint16) States { return empty(synced(nil, a, d, 0, s...), d, s...) },
+		wantHandoffs: func(s []uint16) map[ring.NodeID][]Move {
+			return map[ring.NodeID][]Move{d: {{Slot: s[0], Target: a}, {Slot: s[1], Target: a}, {Slot: s[2], Target: a}}}
+		},
+		wantOwners:  []string{"a,d,b importing", "a,d,b importing", "a,d,b importing"},
+		wantChanged: 3,
 	}, {
 		name:  "an unsynced handoff holds its place in the batch",
 		batch: 2,
@@ -67,10 +112,13 @@ func TestRebalance(t *testing.T) {
 		states: func(s []uint16) States {
 			return States{a: {s[0]: {Source: d, Applied: 9}}} // receiving, not synced yet
 		},
-		wantAsk:     func(s []uint16) map[ring.NodeID][]uint16 { return map[ring.NodeID][]uint16{a: {s[0]}} },
+		wantAsk: func(s []uint16) map[ring.NodeID][]uint16 {
+			return map[ring.NodeID][]uint16{a: {s[0]}, d: {s[0], s[1], s[2]}}
+		},
 		wantOwners:  []string{"d,a,b migrating", "d,a,b migrating", "d stable"},
 		wantChanged: 1,
-		wantWait:    Wait{Handoffs: 1, Migrating: 2},
+		wantPaced:   1,
+		wantWait:    Wait{Handoffs: 1, Migrating: 2, Silent: []ring.NodeID{d}},
 	}, {
 		name:  "a handoff to a synced target makes it primary, importing from the old one",
 		batch: 2,
@@ -79,13 +127,15 @@ func TestRebalance(t *testing.T) {
 		},
 		states: func(s []uint16) States { return synced(nil, a, d, 100, s[0]) },
 		wantAsk: func(s []uint16) map[ring.NodeID][]uint16 {
-			return map[ring.NodeID][]uint16{a: {s[0]}}
+			return map[ring.NodeID][]uint16{a: {s[0]}, d: {s[0]}}
 		},
 		wantHandoffs: func(s []uint16) map[ring.NodeID][]Move {
 			return map[ring.NodeID][]Move{d: {{Slot: s[0], Target: a}}}
 		},
 		wantOwners:  []string{"a,d,b importing", "a,b stable", "a,b stable"},
 		wantChanged: 1,
+		wantPaced:   1,
+		wantWait:    Wait{Silent: []ring.NodeID{d}},
 	}, {
 		name:  "a target synced to another source gets no handoff",
 		batch: 2,
@@ -95,7 +145,7 @@ func TestRebalance(t *testing.T) {
 		states:      func(s []uint16) States { return synced(nil, a, b, 100, s[0]) },
 		wantOwners:  []string{"d,a,b migrating", "a,b stable", "a,b stable"},
 		wantChanged: 0,
-		wantWait:    Wait{Handoffs: 1, Migrating: 1},
+		wantWait:    Wait{Handoffs: 1, Migrating: 1, Silent: []ring.NodeID{d}},
 	}, {
 		name:  "a slot that holds no data hands off once its target is synced at offset 0",
 		batch: 2,
@@ -105,6 +155,8 @@ func TestRebalance(t *testing.T) {
 		states:      func(s []uint16) States { return synced(nil, a, d, 0, s[0]) },
 		wantOwners:  []string{"a,d,b importing", "a,b stable", "a,b stable"},
 		wantChanged: 1,
+		wantPaced:   1,
+		wantWait:    Wait{Silent: []ring.NodeID{d}},
 	}, {
 		name:  "handoffs are bounded by the batch",
 		batch: 2,
@@ -119,7 +171,8 @@ func TestRebalance(t *testing.T) {
 		},
 		wantOwners:  []string{"a,d,b importing", "a,d,b importing", "d,a,b migrating"},
 		wantChanged: 2,
-		wantWait:    Wait{Handoffs: 1, Migrating: 1},
+		wantPaced:   2,
+		wantWait:    Wait{Handoffs: 1, Migrating: 1, Silent: []ring.NodeID{d}},
 	}, {
 		name:  "a done handoff frees its place for a start",
 		batch: 1,
@@ -130,7 +183,8 @@ func TestRebalance(t *testing.T) {
 		states:      func(s []uint16) States { return synced(nil, a, d, 5, s[0]) },
 		wantOwners:  []string{"a,d,b importing", "d,a,b migrating", "a,b stable"},
 		wantChanged: 2,
-		wantWait:    Wait{Migrating: 1},
+		wantPaced:   2,
+		wantWait:    Wait{Migrating: 1, Silent: []ring.NodeID{d}},
 	}, {
 		name:  "a failed handoff keeps its place",
 		batch: 1,
@@ -142,7 +196,7 @@ func TestRebalance(t *testing.T) {
 		done:        func([]uint16) []Move { return []Move{} },
 		wantOwners:  []string{"d,a,b migrating", "d stable", "a,b stable"},
 		wantChanged: 0,
-		wantWait:    Wait{Handoffs: 1, Migrating: 1},
+		wantWait:    Wait{Handoffs: 1, Migrating: 1, Silent: []ring.NodeID{d}},
 	}, {
 		name:  "a stale migration is reset and holds no place in the batch",
 		batch: 2,
@@ -153,7 +207,8 @@ func TestRebalance(t *testing.T) {
 		},
 		wantOwners:  []string{"d,a,b stable", "d,a,b migrating", "d,a,b migrating"},
 		wantChanged: 3,
-		wantWait:    Wait{Migrating: 2},
+		wantPaced:   2,
+		wantWait:    Wait{Migrating: 2, Silent: []ring.NodeID{d}},
 	}, {
 		name:  "extra replicas are trimmed once the wanted ones are synced",
 		batch: 2,
@@ -192,7 +247,7 @@ func TestRebalance(t *testing.T) {
 		},
 		wantOwners:  []string{"d,a,b migrating", "a,b,c stable", "a,b stable"},
 		wantChanged: 0,
-		wantWait:    Wait{Handoffs: 1, Trims: 1, Migrating: 1, Silent: []ring.NodeID{a, b}},
+		wantWait:    Wait{Handoffs: 1, Trims: 1, Migrating: 1, Silent: []ring.NodeID{a, b, d}},
 	}}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -233,6 +288,7 @@ func TestRebalance(t *testing.T) {
 				assert.Equal(t, want, owners(next, s[i]), "slot s%d", i)
 			}
 			assert.Equal(t, tc.wantChanged, out.Changed, "changed")
+			assert.Equal(t, tc.wantPaced, out.Paced, "paced")
 			assert.Equal(t, tc.wantWait, out.Wait, "wait")
 			assert.Empty(t, out.Strays)
 			assert.Equal(t, uint64(8), next.Epoch)
@@ -294,4 +350,54 @@ func TestSettled(t *testing.T) {
 	extra := tb.Clone()
 	setSlot(t, extra, s, ring.SlotState{}, a, b, c)
 	assert.False(t, Settled(extra, p), "an extra replica")
+}
+
+// TestRebalanceEmptyHandoffsBounded: a pass hands off at most
+// EmptyHandoffsPerBatch batches of empty slots, besides its batch of slots
+// with data.
+func TestRebalanceEmptyHandoffsBounded(t *testing.T) {
+	const batch = 1
+	p := target(t)
+	n := EmptyHandoffsPerBatch*batch + 3
+	s := slotsWhere(p, a, b, n)
+	require.Len(t, s, n)
+	tb := settledTable(t, p, a, b, c, d)
+	for _, sl := range s {
+		setSlot(t, tb, sl, migratingTo(a), d, a, b)
+	}
+	states := synced(nil, a, d, 0, s...)
+	empty(states, d, s[:n-1]...) // the last slot holds data
+	picked := NewRebalance(tb, p, batch).Handoffs(states)
+	moves := picked[d]
+	require.Len(t, moves, EmptyHandoffsPerBatch*batch+batch)
+	assert.Equal(t, Move{Slot: s[n-1], Target: a}, moves[len(moves)-1], "the slot with data has its own place")
+}
+
+// TestRebalanceEmptyStartsBounded: at most EmptyHandoffsPerBatch batches
+// of empty slots migrate to new primaries at once, counting those already
+// migrating.
+func TestRebalanceEmptyStartsBounded(t *testing.T) {
+	const batch = 1
+	p := target(t)
+	n := EmptyHandoffsPerBatch*batch + 2
+	s := slotsWhere(p, a, b, n)
+	require.Len(t, s, n)
+	tb := settledTable(t, p, a, b, c, d)
+	setSlot(t, tb, s[0], migratingTo(a), d, a, b) // already migrating, its target not synced yet
+	for _, sl := range s[1:] {
+		setSlot(t, tb, sl, ring.SlotState{}, d)
+	}
+	states := empty(nil, d, s...)
+	pass := NewRebalance(tb, p, batch)
+	next := NextTable(tb, viewOf(a, b, c, d), a)
+	out, err := pass.Apply(next, states, nil)
+	require.NoError(t, err)
+	started := 0
+	for _, sl := range s[1:] {
+		if owners(next, sl) == "d,a,b migrating" {
+			started++
+		}
+	}
+	assert.Equal(t, EmptyHandoffsPerBatch*batch-1, started, "the migrating one holds a place")
+	assert.Zero(t, out.Paced)
 }

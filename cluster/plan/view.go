@@ -27,6 +27,10 @@ type ReplState struct {
 	Source  ring.NodeID // the primary it receives the slot from
 	Applied uint64      // the highest stream offset it applied
 	Synced  bool        // it holds the primary's state and follows its stream
+	// Empty: the node holds no key of the slot. A rebalance asks each
+	// moving slot's primary: an empty slot's move costs no transfer, so it
+	// takes no place in the batch and does not wait for the pacing.
+	Empty bool
 }
 
 // States are the answers to a replica-state call: per node, per slot. A
@@ -37,6 +41,12 @@ type States map[ring.NodeID]map[uint16]ReplState
 func (s States) syncedTo(node ring.NodeID, slot uint16, primary ring.NodeID) bool {
 	ri, ok := s[node][slot]
 	return ok && ri.Synced && ri.Source == primary
+}
+
+// empty reports whether node reported holding no key of slot.
+func (s States) empty(node ring.NodeID, slot uint16) bool {
+	ri, ok := s[node][slot]
+	return ok && ri.Empty
 }
 
 // Move is one slot and its next primary (a handoff).

@@ -48,14 +48,18 @@ func DecodeSlots(b []byte) ([]uint16, error) {
 }
 
 // AppendReplStates appends a replica's receiving state of the slots it was
-// asked about, in the order asked. A source is a node ID or empty.
+// asked about, in the order asked: a flags byte (1 synced, 2 empty), the
+// applied offset and the source, a node ID or empty.
 func AppendReplStates(b []byte, states []plan.ReplState) []byte {
 	for _, ri := range states {
+		var f byte
 		if ri.Synced {
-			b = append(b, 1)
-		} else {
-			b = append(b, 0)
+			f |= 1
 		}
+		if ri.Empty {
+			f |= 2
+		}
+		b = append(b, f)
 		b = binary.AppendUvarint(b, ri.Applied)
 		b = append(b, byte(len(ri.Source)))
 		b = append(b, ri.Source...)
@@ -69,7 +73,8 @@ func DecodeReplStates(b []byte, n int) ([]plan.ReplState, error) {
 	out := make([]plan.ReplState, 0, min(n, len(b)/3))
 	for i := 0; d.err == nil && i < n; i++ {
 		var s plan.ReplState
-		s.Synced = d.byte1() == 1
+		f := d.byte1()
+		s.Synced, s.Empty = f&1 != 0, f&2 != 0
 		s.Applied = d.uvarint()
 		l := int(d.byte1())
 		s.Source = ring.NodeID(d.raw(l, "source"))

@@ -63,7 +63,7 @@ var (
 		"Command handlers that panicked (recovered; the connection was closed).", nil, nil)
 
 	descKeys = prometheus.NewDesc("meshcache_keys",
-		"Keys held by this node (expired keys not yet removed included, as DBSIZE).", nil, nil)
+		"Keys held by this node, replica copies and expired keys not yet removed included (DBSIZE counts the slots it leads only).", nil, nil)
 	descExpires = prometheus.NewDesc("meshcache_keys_with_expiry",
 		"Keys with a TTL.", nil, nil)
 	descMemUsed = prometheus.NewDesc("meshcache_memory_used_bytes",

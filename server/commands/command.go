@@ -131,6 +131,11 @@ type Host interface {
 	// Command returns the table's command or "container|sub" named name
 	// (any case), nil if none.
 	Command(name string) *Command
+	// Leads reports whether this node leads slot now (a node alone leads
+	// every slot). Keyspace-wide commands (KEYS, SCAN, RANDOMKEY) act on
+	// the slots it leads, as on a Redis Cluster master, so a client that
+	// asks every master counts every key once.
+	Leads(slot uint16) bool
 }
 
 // Call is one command being executed.

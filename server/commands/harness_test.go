@@ -39,6 +39,8 @@ func families() []*Command {
 type testHost struct {
 	maxBulkLen int64
 	table      map[string]*Command
+	// led, when set, is the slots this node leads (Leads); nil: every slot.
+	led func(slot uint16) bool
 }
 
 func newTestHost(maxBulkLen int64) *testHost {
@@ -52,6 +54,8 @@ func newTestHost(maxBulkLen int64) *testHost {
 func (h *testHost) ProtoMaxBulkLen() int64 { return h.maxBulkLen }
 
 func (h *testHost) Command(name string) *Command { return h.table[strings.ToLower(name)] }
+
+func (h *testHost) Leads(slot uint16) bool { return h.led == nil || h.led(slot) }
 
 // run runs one command as the front end would. FLUSHALL, the front end's,
 // is answered here so that each case starts on an empty keyspace.

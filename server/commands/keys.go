@@ -315,7 +315,8 @@ func copyCommand(c *Call) {
 	c.Reply.Int(boolInt(copied))
 }
 
-// keysCommand is KEYS pattern over this node's keyspace, slot by slot.
+// keysCommand is KEYS pattern over the slots this node leads, slot by
+// slot.
 func keysCommand(c *Call) {
 	pattern := c.Args[1]
 	all := resp.MatchAll(pattern)
@@ -324,6 +325,9 @@ func keysCommand(c *Call) {
 	n := 0
 	st := c.Store
 	for slot := 0; slot < ring.SlotCount; slot++ {
+		if !c.Host.Leads(uint16(slot)) {
+			continue
+		}
 		st.ScanSlot(uint16(slot), func(key []byte, _ store.Type) bool {
 			if all || resp.GlobMatch(pattern, key, false) {
 				body.Bulk(key)
@@ -336,9 +340,9 @@ func keysCommand(c *Call) {
 	c.Reply.Raw(body.Bytes())
 }
 
-// scanCommand is SCAN cursor [MATCH pattern] [COUNT n] [TYPE type]. The
-// cursor is the next slot to visit: each call returns every live key of
-// whole slots, in slot order, until at least COUNT keys are gathered or
+// scanCommand is SCAN cursor [MATCH pattern] [COUNT n] [TYPE type] over
+// the slots this node leads. The cursor is the next slot to visit: each
+// call returns every live key of whole slots, in slot order, until at least COUNT keys are gathered or
 // the slots run out, so a key present for the whole iteration is returned
 // exactly once (a key's slot is fixed, so keys never move behind the
 // cursor). Empty slots cost a lock and a nil check, so unlike Redis there
@@ -361,6 +365,9 @@ func scanCommand(c *Call) {
 	st := c.Store
 	slot := cursor
 	for ; slot < ring.SlotCount && n < opts.count; slot++ {
+		if !c.Host.Leads(uint16(slot)) {
+			continue
+		}
 		st.ScanSlot(uint16(slot), func(key []byte, t store.Type) bool {
 			if opts.typ != nil && !resp.EqualFold(opts.typ, t.String()) {
 				return true
@@ -382,8 +389,9 @@ func scanCommand(c *Call) {
 	c.Reply.Raw(body.Bytes())
 }
 
+// randomkeyCommand draws from the slots this node leads.
 func randomkeyCommand(c *Call) {
-	key, ok := c.Store.RandomKey()
+	key, ok := c.Store.RandomKeyIn(c.Host.Leads)
 	if !ok {
 		c.Reply.Null()
 		return

@@ -3,13 +3,17 @@ package commands
 import (
 	"context"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/lock"
+	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
@@ -256,4 +260,53 @@ func TestExpiryIsHonoured(t *testing.T) {
 	ttl, err := c.Do(ctx, "TTL", "k").Int64()
 	require.NoError(t, err)
 	assert.Equal(t, int64(-2), ttl)
+}
+
+// TestKeyspaceWideLedSlots: KEYS, SCAN and RANDOMKEY see only the slots
+// this node leads (Host.Leads), as on a Redis Cluster master, though the
+// store holds the others' keys too (as a replica would).
+func TestKeyspaceWideLedSlots(t *testing.T) {
+	h := newTestHost(0)
+	st := store.New(store.Config{})
+	locks := lock.NewTable(lock.TableConfig{})
+	do := func(args ...string) string {
+		var r resp.Reply
+		b := make([][]byte, len(args))
+		for i, a := range args {
+			b[i] = []byte(a)
+		}
+		h.run(st, locks, &r, b)
+		return string(r.Bytes())
+	}
+	led := map[string]bool{}
+	for i := range 40 {
+		k := fmt.Sprintf("led:%d", i)
+		require.Equal(t, "+OK\r\n", do("SET", k, "v"))
+		led[k] = ring.KeySlot([]byte(k))%2 == 0
+	}
+	h.led = func(slot uint16) bool { return slot%2 == 0 }
+	want := 0
+	for _, l := range led {
+		if l {
+			want++
+		}
+	}
+	require.Positive(t, want)
+	require.Less(t, want, len(led))
+
+	keys := do("KEYS", "*")
+	assert.True(t, strings.HasPrefix(keys, fmt.Sprintf("*%d\r\n", want)), keys)
+	scanned := do("SCAN", "0", "COUNT", "1000")
+	for k, l := range led {
+		assert.Equal(t, l, strings.Contains(keys, "\r\n"+k+"\r\n"), "KEYS %s", k)
+		assert.Equal(t, l, strings.Contains(scanned, "\r\n"+k+"\r\n"), "SCAN %s", k)
+	}
+	for range 20 {
+		r := do("RANDOMKEY")
+		k := strings.Split(r, "\r\n")[1]
+		assert.True(t, led[k], "RANDOMKEY %q from a slot not led", k)
+	}
+	h.led = func(uint16) bool { return false }
+	assert.Equal(t, "$-1\r\n", do("RANDOMKEY"), "no slot led: no key")
+	assert.Equal(t, "*0\r\n", do("KEYS", "*"))
 }

@@ -11,11 +11,9 @@ import (
 	"github.com/meshcache/meshcache/ring"
 )
 
-// Errors of Replicas; the handler words them as Redis does.
-var (
-	ErrUnknownNode = errors.New("unknown node")
-	ErrNotMaster   = errors.New("the specified node is not a master")
-)
+// ErrUnknownNode is Replicas' error for an ID the topology lacks; the
+// handler words it as Redis does.
+var ErrUnknownNode = errors.New("unknown node")
 
 // Info is CLUSTER INFO. The message counters are the server's: the
 // handler fills them before writing the text.
@@ -78,49 +76,31 @@ func (in Info) String() string {
 	return b.String()
 }
 
-// NodesText is CLUSTER NODES: one line per node, by ID. A node that leads
-// slots is a master with them; one that leads none but replicates some is
-// a slave of its MainPrimary. now is the pong time shown for alive peers.
+// NodesText is CLUSTER NODES: one master line per node, by ID, with the
+// slots it leads (see the package comment). now is the pong time shown
+// for alive peers.
 func (tp *Topology) NodesText(now time.Time) string {
 	ms := now.UnixMilli()
 	var b strings.Builder
 	for _, n := range tp.nodes {
-		if master := n.MainPrimary(); n.NSlots == 0 && master != "" {
-			tp.nodeLine(&b, n, master, ms)
-			continue
-		}
-		tp.nodeLine(&b, n, "", ms)
+		tp.nodeLine(&b, n, ms)
 	}
 	return b.String()
 }
 
-// Replicas is CLUSTER REPLICAS <id>: the alive nodes that hold replicas of
-// the slots id leads, each as a CLUSTER NODES line (without its newline)
-// showing it a slave of id. Like Redis, a node that leads no slot is not a
-// master (ErrNotMaster); an ID the topology lacks is ErrUnknownNode.
-func (tp *Topology) Replicas(id ring.NodeID, now time.Time) ([]string, error) {
-	m := tp.byID[id]
-	if m == nil {
+// Replicas is CLUSTER REPLICAS <id>: every node is a master without node
+// replicas (the package comment), so the list is empty for a known ID; an
+// ID the topology lacks is ErrUnknownNode.
+func (tp *Topology) Replicas(id ring.NodeID) ([]string, error) {
+	if tp.byID[id] == nil {
 		return nil, ErrUnknownNode
 	}
-	if m.NSlots == 0 {
-		return nil, ErrNotMaster
-	}
-	ms := now.UnixMilli()
-	var lines []string
-	for _, n := range tp.nodes {
-		if n.Replicates[id] > 0 && n.Alive {
-			var b strings.Builder
-			tp.nodeLine(&b, n, id, ms)
-			lines = append(lines, strings.TrimSuffix(b.String(), "\n"))
-		}
-	}
-	return lines, nil
+	return []string{}, nil
 }
 
 // nodeLine writes n as one line of CLUSTER NODES: a master with the slots
-// it leads, or (master != "") a slave of master, with no slots.
-func (tp *Topology) nodeLine(b *strings.Builder, n *Node, master ring.NodeID, now int64) {
+// it leads.
+func (tp *Topology) nodeLine(b *strings.Builder, n *Node, now int64) {
 	b.WriteString(string(n.ID))
 	b.WriteByte(' ')
 	b.WriteString(net.JoinHostPort(n.Host, strconv.Itoa(n.Port)))
@@ -130,11 +110,7 @@ func (tp *Topology) nodeLine(b *strings.Builder, n *Node, master ring.NodeID, no
 	if n.Self {
 		b.WriteString("myself,")
 	}
-	if master != "" {
-		b.WriteString("slave")
-	} else {
-		b.WriteString("master")
-	}
+	b.WriteString("master")
 	if !n.Alive {
 		b.WriteString(",fail")
 	}
@@ -146,27 +122,15 @@ func (tp *Topology) nodeLine(b *strings.Builder, n *Node, master ring.NodeID, no
 	if !n.Alive {
 		link = "disconnected"
 	}
-	b.WriteByte(' ')
-	if master != "" {
-		b.WriteString(string(master))
-	} else {
-		b.WriteByte('-')
-	}
-	b.WriteString(" 0 ")
+	b.WriteString(" - 0 ")
 	b.WriteString(strconv.FormatInt(pong, 10))
 	b.WriteByte(' ')
-	epoch := tp.configEpoch(n)
-	if master != "" {
-		epoch = tp.epoch // a slave shows its master's config epoch
-	}
-	b.WriteString(strconv.FormatUint(epoch, 10))
+	b.WriteString(strconv.FormatUint(tp.configEpoch(n), 10))
 	b.WriteByte(' ')
 	b.WriteString(link)
-	if master == "" {
-		for _, r := range n.Ranges {
-			b.WriteByte(' ')
-			b.WriteString(r.String())
-		}
+	for _, r := range n.Ranges {
+		b.WriteByte(' ')
+		b.WriteString(r.String())
 	}
 	if n.Self {
 		for _, o := range tp.open {

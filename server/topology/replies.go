@@ -1,26 +1,19 @@
 package topology
 
 import (
-	"strings"
-
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
-// WriteSlots writes CLUSTER SLOTS: per run of slots with one owner list,
-// the primary and then the alive replicas (Redis leaves failed replicas
-// out).
+// WriteSlots writes CLUSTER SLOTS: per run of slots with one primary, that
+// primary (no replicas: see the package comment).
 func (tp *Topology) WriteSlots(r *resp.Reply) {
 	r.Array(len(tp.runs))
 	for _, run := range tp.runs {
-		reps := run.aliveReplicas()
-		r.Array(3 + len(reps))
+		r.Array(3)
 		r.Int(int64(run.Start))
 		r.Int(int64(run.End))
 		nodeEntry(r, run.Primary)
-		for _, n := range reps {
-			nodeEntry(r, n)
-		}
 	}
 }
 
@@ -34,20 +27,10 @@ func nodeEntry(r *resp.Reply, n *Node) {
 	r.Map(0)
 }
 
-func (r *Run) aliveReplicas() []*Node {
-	out := make([]*Node, 0, len(r.Replicas))
-	for _, n := range r.Replicas {
-		if n.Alive {
-			out = append(out, n)
-		}
-	}
-	return out
-}
-
-// Shard is one entry of CLUSTER SHARDS: slots with one owner list.
+// Shard is one entry of CLUSTER SHARDS: one node and the slots it leads.
 type Shard struct {
 	Ranges []ring.SlotRange
-	Nodes  []*Node // primary first
+	Node   *Node
 }
 
 // Slots lists every slot of the shard, in order.
@@ -61,34 +44,20 @@ func (sh *Shard) Slots() []uint16 {
 	return slots
 }
 
-// Shards groups the runs by owner list, in slot order, and adds a shard
-// with no slots for every node that owns none.
+// Shards is one shard per node: the nodes that lead slots in the order of
+// their first slot, then those that lead none, by ID.
 func (tp *Topology) Shards() []*Shard {
 	var out []*Shard
-	byKey := make(map[string]*Shard)
-	named := make(map[*Node]bool)
+	seen := make(map[*Node]bool)
 	for _, run := range tp.runs {
-		nodes := append([]*Node{run.Primary}, run.Replicas...)
-		var key strings.Builder
-		for _, n := range nodes {
-			key.WriteString(string(n.ID))
-			named[n] = true
-		}
-		sh := byKey[key.String()]
-		if sh == nil {
-			sh = &Shard{Nodes: nodes}
-			byKey[key.String()] = sh
-			out = append(out, sh)
-		}
-		if k := len(sh.Ranges); k > 0 && int(sh.Ranges[k-1].End)+1 == int(run.Start) {
-			sh.Ranges[k-1].End = run.End
-		} else {
-			sh.Ranges = append(sh.Ranges, run.SlotRange)
+		if !seen[run.Primary] {
+			seen[run.Primary] = true
+			out = append(out, &Shard{Ranges: run.Primary.Ranges, Node: run.Primary})
 		}
 	}
 	for _, n := range tp.nodes {
-		if !named[n] {
-			out = append(out, &Shard{Nodes: []*Node{n}})
+		if !seen[n] {
+			out = append(out, &Shard{Node: n})
 		}
 	}
 	return out
@@ -96,7 +65,7 @@ func (tp *Topology) Shards() []*Shard {
 
 // WriteShards writes CLUSTER SHARDS (see the package comment).
 // replication-offset is known for this node only: offset(slots) sums this
-// node's replication offsets of a shard's slots; other nodes show 0.
+// node's replication offsets of its slots; other nodes show 0.
 func (tp *Topology) WriteShards(r *resp.Reply, offset func(slots []uint16) uint64) {
 	shards := tp.Shards()
 	r.Array(len(shards))
@@ -109,35 +78,30 @@ func (tp *Topology) WriteShards(r *resp.Reply, offset func(slots []uint16) uint6
 			r.Int(int64(sr.End))
 		}
 		r.BulkString("nodes")
-		r.Array(len(sh.Nodes))
-		for i, n := range sh.Nodes {
-			r.Map(7)
-			r.BulkString("id")
-			r.BulkString(string(n.ID))
-			r.BulkString("port")
-			r.Int(int64(n.Port))
-			r.BulkString("ip")
-			r.BulkString(n.Host)
-			r.BulkString("endpoint")
-			r.BulkString(n.Host)
-			r.BulkString("role")
-			if i == 0 {
-				r.BulkString("master")
-			} else {
-				r.BulkString("replica")
-			}
-			r.BulkString("replication-offset")
-			var off uint64
-			if n.Self {
-				off = offset(sh.Slots())
-			}
-			r.Int(int64(off))
-			r.BulkString("health")
-			if n.Alive {
-				r.BulkString("online")
-			} else {
-				r.BulkString("fail")
-			}
+		r.Array(1)
+		n := sh.Node
+		r.Map(7)
+		r.BulkString("id")
+		r.BulkString(string(n.ID))
+		r.BulkString("port")
+		r.Int(int64(n.Port))
+		r.BulkString("ip")
+		r.BulkString(n.Host)
+		r.BulkString("endpoint")
+		r.BulkString(n.Host)
+		r.BulkString("role")
+		r.BulkString("master")
+		r.BulkString("replication-offset")
+		var off uint64
+		if n.Self {
+			off = offset(sh.Slots())
+		}
+		r.Int(int64(off))
+		r.BulkString("health")
+		if n.Alive {
+			r.BulkString("online")
+		} else {
+			r.BulkString("fail")
 		}
 	}
 }

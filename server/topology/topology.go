@@ -5,24 +5,27 @@
 // CLUSTER handlers (server/cluster_cmds.go) gather the inputs, call New
 // and write what it renders.
 //
-// meshcache maps its routing table onto Redis's model. In meshcache a node
-// leads some slots and replicates slots that others lead (each slot's
-// replicas are spread over all other nodes), where a Redis node is either
-// a master or a replica of one master. So:
+// meshcache maps its routing table onto Redis's model with one role per
+// node, the only shape Redis Cluster clients can hold (redis-py keeps one
+// role per node, go-redis broadcasts to masters, redis-cli --cluster counts
+// keys per master). In meshcache a node leads some slots and replicates
+// slots that others lead; here every node is a master of the slots it
+// leads, and the per-slot replicas are not shown as node replicas:
 //
-//   - CLUSTER SLOTS lists every run of slots with the same owners: the
-//     primary, then the alive replicas (from the routing table's Owners),
-//     exactly Redis's shape; go-redis and redis-py build their slot maps
-//     from it, ReadOnly/RouteByLatency clients read from the replicas.
-//   - CLUSTER SHARDS groups slots by their owner list: each group is a
-//     shard whose nodes are its primary (role master) and its replicas
-//     (role replica), so one node appears in several shards, in different
-//     roles. A node named by no slot is a shard of its own with no slots.
-//   - CLUSTER NODES has one line per node, so it can show one role: a node
-//     that leads slots is a master with those slots; a node that leads none
-//     but replicates some (joining, or drained) is a slave of the node whose
-//     slots it replicates most. CLUSTER REPLICAS <id> lists, in NODES
-//     format, the nodes holding replicas of <id>'s slots, as its slaves.
+//   - CLUSTER SLOTS lists every run of slots with one primary, with that
+//     primary only.
+//   - CLUSTER SHARDS has one shard per node: its led slots and itself as
+//     the master (a node leading nothing is a shard with no slots).
+//   - CLUSTER NODES has one master line per node, with the slots it leads
+//     (none while it joins or drains); CLUSTER REPLICAS of any node is
+//     empty.
+//
+// So a client that broadcasts to every master (SCAN, DBSIZE, FLUSHALL)
+// reaches every node once, and each node's keyspace-wide commands act on
+// the slots it leads, so every key is counted once. The cost: cluster
+// clients do not see replicas, so their replica reads (go-redis ReadOnly,
+// redis-py read_from_replicas) go to the primaries; a plain connection
+// that sends READONLY to a node still reads the slots it replicates.
 package topology
 
 import (
@@ -66,15 +69,12 @@ type Node struct {
 	// counts them.
 	Ranges []ring.SlotRange
 	NSlots int
-	// Replicates counts, per primary, the slots this node replicates.
-	Replicates map[ring.NodeID]int
 }
 
-// Run is a maximal run of consecutive slots with one owner list.
+// Run is a maximal run of consecutive slots with one primary.
 type Run struct {
 	ring.SlotRange
-	Primary  *Node
-	Replicas []*Node // in the table's order, dead ones included
+	Primary *Node
 }
 
 // Topology is a snapshot of the cluster for the CLUSTER commands. It is
@@ -157,27 +157,19 @@ func (tp *Topology) add(id ring.NodeID, clientAddr, clusterAddr string, alive, s
 	return n
 }
 
-// addRun adds one run of the table's owned ranges: its primary leads it,
-// its replicas replicate it.
+// addRun adds one run of the table's owned ranges to its primary: the
+// replicas are not shown (see the package comment).
 func (tp *Topology) addRun(or ring.OwnedRange) {
-	node := func(id ring.NodeID) *Node {
-		if n := tp.byID[id]; n != nil {
-			return n
-		}
-		return tp.add(id, "", "", false, false)
+	p := tp.byID[or.Owners[0]]
+	if p == nil {
+		p = tp.add(or.Owners[0], "", "", false, false)
 	}
-	p := node(or.Owners[0])
-	run := Run{SlotRange: or.SlotRange, Primary: p}
 	size := int(or.End) - int(or.Start) + 1
-	for _, id := range or.Owners[1:] {
-		r := node(id)
-		run.Replicas = append(run.Replicas, r)
-		if r.Replicates == nil {
-			r.Replicates = make(map[ring.NodeID]int)
-		}
-		r.Replicates[p.ID] += size
+	if k := len(tp.runs); k > 0 && tp.runs[k-1].Primary == p && int(tp.runs[k-1].End)+1 == int(or.Start) {
+		tp.runs[k-1].End = or.End
+	} else {
+		tp.runs = append(tp.runs, Run{SlotRange: or.SlotRange, Primary: p})
 	}
-	tp.runs = append(tp.runs, run)
 	tp.assigned += size
 	if !p.Alive {
 		tp.failed += size
@@ -228,7 +220,7 @@ func openSlots(t *ring.Table, self ring.NodeID) []string {
 // Nodes are every node, by ID.
 func (tp *Topology) Nodes() []*Node { return tp.nodes }
 
-// Runs are the maximal runs of consecutive slots with one owner list, in
+// Runs are the maximal runs of consecutive slots with one primary, in
 // slot order.
 func (tp *Topology) Runs() []Run { return tp.runs }
 
@@ -254,22 +246,8 @@ func (tp *Topology) configEpoch(n *Node) uint64 {
 	return 0
 }
 
-// MainPrimary is the node whose slots n replicates most ("" if none; the
-// smaller ID on a tie): the master CLUSTER NODES shows n as a slave of
-// when n leads no slot.
-func (n *Node) MainPrimary() ring.NodeID {
-	var best ring.NodeID
-	for id, k := range n.Replicates {
-		if best == "" || k > n.Replicates[best] || (k == n.Replicates[best] && id < best) {
-			best = id
-		}
-	}
-	return best
-}
-
 // ShardID is CLUSTER MYSHARDID's answer: each node is a shard of its own
-// (its replicas join it with replication); the shard ID is derived from
-// the node ID.
+// (CLUSTER SHARDS); the shard ID is derived from the node ID.
 func ShardID(id ring.NodeID) string {
 	sum := sha1.Sum([]byte("shard:" + string(id)))
 	return hex.EncodeToString(sum[:])

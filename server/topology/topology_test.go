@@ -18,9 +18,10 @@ import (
 	"github.com/meshcache/meshcache/server/resp"
 )
 
-// The golden files in testdata were written by the CLUSTER handlers as
-// they were before this package was cut out of server/cluster_cmds.go:
-// every reply below is byte for byte what clients received then.
+// The golden files in testdata hold every reply of every scenario, byte
+// for byte; they were rewritten (-update) when the representation became
+// one master per node (issue 17) and reviewed by hand: TestNodesText and
+// TestSlotsAndShards spell out the cases that matter to cluster clients.
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current code")
 
 // now is the clock the tests give: the pong time of alive peers.
@@ -143,12 +144,10 @@ func render(in Input) string {
 		fmt.Fprintf(&out, "SHARDS %v\n%q\n", p3, reply(func(r *resp.Reply) { tp.WriteShards(r, offsets) }))
 		for _, id := range []ring.NodeID{a, b, d, "zz"} {
 			fmt.Fprintf(&out, "REPLICAS %s %v\n%q\n", id[:1], p3, reply(func(r *resp.Reply) {
-				lines, err := tp.Replicas(id, now)
+				lines, err := tp.Replicas(id)
 				switch {
 				case errors.Is(err, ErrUnknownNode):
 					r.Error("ERR Unknown node " + string(id))
-				case errors.Is(err, ErrNotMaster):
-					r.Error("ERR The specified node is not a master")
 				default:
 					r.Array(len(lines))
 					for _, l := range lines {
@@ -194,30 +193,30 @@ func TestNodesText(t *testing.T) {
 		in   Input
 		want string
 	}{
-		{"three nodes with replicas; d leads nothing, so it is a slave of the node it replicates most",
+		{"three nodes with replicas: every node a master, the replicas not shown; d leads nothing, a master without slots",
 			Input{full, members(a), a, true, "10.0.0.1:7001"},
 			line(a, 1, "myself,master - 0 0 9 connected 0-5460") +
 				line(b, 2, "master - 0 1700000000000 9 connected 5461-10922") +
 				line(c, 3, "master - 0 1700000000000 9 connected 10923-16383") +
-				line(d, 4, "slave "+string(a)+" 0 1700000000000 9 connected")},
+				line(d, 4, "master - 0 1700000000000 0 connected")},
 		{"slot 100 migrating, on the primary handing off",
 			Input{mig, members(a), a, true, "10.0.0.1:7001"},
 			line(a, 1, "myself,master - 0 0 9 connected 0-5460 [100->-"+string(b)+"]") +
 				line(b, 2, "master - 0 1700000000000 9 connected 5461-10922") +
 				line(c, 3, "master - 0 1700000000000 9 connected 10923-16383") +
-				line(d, 4, "slave "+string(a)+" 0 1700000000000 9 connected")},
+				line(d, 4, "master - 0 1700000000000 0 connected")},
 		{"slot 100 migrating, on the node taking over",
 			Input{mig, members(b), b, true, "10.0.0.2:7002"},
 			line(a, 1, "master - 0 1700000000000 9 connected 0-5460") +
 				line(b, 2, "myself,master - 0 0 9 connected 5461-10922 [100-<-"+string(a)+"]") +
 				line(c, 3, "master - 0 1700000000000 9 connected 10923-16383") +
-				line(d, 4, "slave "+string(a)+" 0 1700000000000 9 connected")},
+				line(d, 4, "master - 0 1700000000000 0 connected")},
 		{"a dead member keeps its slots, flagged fail",
 			Input{full, dead, a, true, "10.0.0.1:7001"},
 			line(a, 1, "myself,master - 0 0 9 connected 0-5460") +
 				line(b, 2, "master - 0 1700000000000 9 connected 5461-10922") +
 				line(c, 3, "master,fail - 0 0 9 disconnected 10923-16383") +
-				line(d, 4, "slave "+string(a)+" 0 1700000000000 9 connected")},
+				line(d, 4, "master - 0 1700000000000 0 connected")},
 		{"a lone node bound to the wildcard shows the address the client reached",
 			Input{lone(t), []cluster.NodeInfo{{ID: a, ClientAddr: "0.0.0.0:6379", Alive: true, Self: true}}, a, true, "192.168.1.9:6379"},
 			string(a) + " 192.168.1.9:6379@16379 myself,master - 0 0 3 connected 0-16383\n"},
@@ -257,8 +256,9 @@ func TestInfo(t *testing.T) {
 	}
 }
 
-// TestSlotsAndShards: SLOTS lists alive replicas only, SHARDS every owner
-// with its health; in both protocols (a map is a flat array in RESP2).
+// TestSlotsAndShards: SLOTS lists each run's primary only, SHARDS one
+// shard per node, its master, with its health; in both protocols (a map is
+// a flat array in RESP2).
 func TestSlotsAndShards(t *testing.T) {
 	// a leads every slot; b replicates every slot and is dead.
 	tbl, err := ring.NewTable(4, a, []ring.Member{
@@ -272,9 +272,9 @@ func TestSlotsAndShards(t *testing.T) {
 	entry := func(m string) string { // a as SLOTS lists it; m is the map type
 		return "*4\r\n$8\r\n10.0.0.1\r\n:7001\r\n$40\r\n" + string(a) + "\r\n" + m + "0\r\n"
 	}
-	shardNode := func(mapHdr, id, n, role, off, health string) string {
+	shardNode := func(mapHdr, id, n, off, health string) string {
 		return mapHdr + "$2\r\nid\r\n$40\r\n" + id + "\r\n$4\r\nport\r\n:700" + n + "\r\n$2\r\nip\r\n$8\r\n10.0.0." + n +
-			"\r\n$8\r\nendpoint\r\n$8\r\n10.0.0." + n + "\r\n$4\r\nrole\r\n$" + fmt.Sprint(len(role)) + "\r\n" + role +
+			"\r\n$8\r\nendpoint\r\n$8\r\n10.0.0." + n + "\r\n$4\r\nrole\r\n$6\r\nmaster" +
 			"\r\n$18\r\nreplication-offset\r\n:" + off + "\r\n$6\r\nhealth\r\n$" + fmt.Sprint(len(health)) + "\r\n" + health + "\r\n"
 	}
 	for _, p3 := range []bool{false, true} {
@@ -286,28 +286,30 @@ func TestSlotsAndShards(t *testing.T) {
 		r.SetRESP3(p3)
 		tp := New(in)
 		tp.WriteSlots(r)
-		assert.Equal(t, "*1\r\n*3\r\n:0\r\n:16383\r\n"+entry(m), string(r.Bytes()), "SLOTS resp3=%v: the dead replica left out", p3)
+		assert.Equal(t, "*1\r\n*3\r\n:0\r\n:16383\r\n"+entry(m), string(r.Bytes()), "SLOTS resp3=%v: the primary only", p3)
 		r.Reset()
 		tp.WriteShards(r, offsets)
-		assert.Equal(t, "*1\r\n"+mapHdr2+"$5\r\nslots\r\n*2\r\n:0\r\n:16383\r\n$5\r\nnodes\r\n*2\r\n"+
-			shardNode(mapHdr7, string(a), "1", "master", "134225920", "online")+
-			shardNode(mapHdr7, string(b), "2", "replica", "0", "fail"),
+		assert.Equal(t, "*2\r\n"+
+			mapHdr2+"$5\r\nslots\r\n*2\r\n:0\r\n:16383\r\n$5\r\nnodes\r\n*1\r\n"+
+			shardNode(mapHdr7, string(a), "1", "134225920", "online")+
+			mapHdr2+"$5\r\nslots\r\n*0\r\n$5\r\nnodes\r\n*1\r\n"+
+			shardNode(mapHdr7, string(b), "2", "0", "fail"),
 			string(r.Bytes()), "SHARDS resp3=%v", p3)
 	}
 }
 
-// TestMainPrimary: the primary whose slots a node replicates most, the
-// smaller ID on a tie.
-func TestMainPrimary(t *testing.T) {
-	tests := []struct {
-		replicates map[ring.NodeID]int
-		want       ring.NodeID
-	}{
-		{nil, ""},
-		{map[ring.NodeID]int{b: 10, c: 20}, c},
-		{map[ring.NodeID]int{c: 20, b: 20}, b},
+// TestSlotsMergeByPrimary: runs whose owner lists differ but whose primary
+// is the same are one SLOTS entry, so each node's ranges are maximal.
+func TestSlotsMergeByPrimary(t *testing.T) {
+	tp := New(Input{threeNodes(t, true), members(a), a, true, "10.0.0.1:7001"})
+	var got []string
+	for _, r := range tp.Runs() {
+		got = append(got, r.String()+" "+string(r.Primary.ID[:1]))
 	}
-	for _, tt := range tests {
-		assert.Equal(t, tt.want, (&Node{Replicates: tt.replicates}).MainPrimary(), "%v", tt.replicates)
-	}
+	assert.Equal(t, []string{"0-5460 a", "5461-10922 b", "10923-16383 c"}, got)
+	lines, err := tp.Replicas(a)
+	require.NoError(t, err)
+	assert.Empty(t, lines, "no node replicas are shown")
+	_, err = tp.Replicas("zz")
+	assert.ErrorIs(t, err, ErrUnknownNode)
 }

@@ -256,7 +256,7 @@ func (c *dockerCluster) waitConverged(ctx context.Context, nodes []*node, d time
 }
 
 // replFields are the INFO replication fields replStats sums over nodes.
-var replFields = []string{"connected_slaves", "slots_led", "slots_replicated", "slots_replica_syncing",
+var replFields = []string{"replica_peers", "slots_led", "slots_replicated", "slots_replica_syncing",
 	"slots_degraded", "replica_ack_waits", "replica_ack_timeouts", "replica_ack_degraded", "slots_lost"}
 
 // replStats sums INFO replication's numeric fields over nodes; a field

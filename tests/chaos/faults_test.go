@@ -109,7 +109,7 @@ func TestKillNode(t *testing.T) {
 	ctx, c := begin(t, 3)
 	st, err := c.replStats(ctx, c.nodes)
 	require.NoError(t, err)
-	slaves := st["connected_slaves"]
+	slaves := st["replica_peers"]
 
 	wl := startWorkload(ctx, c.nodes, defaultWorkload(c))
 	t.Cleanup(func() { wl.stop() })
@@ -129,11 +129,11 @@ func TestKillNode(t *testing.T) {
 	v, err := checkAll(ctx, survivors, hs)
 	require.NoError(t, err)
 	record(t, c, result{fault: "sigkill 1 of 3", verdict: v, stats: stats,
-		notes: fmt.Sprintf("%s; %d acked in the last 2 s; connected_slaves before the kill: %d", recovery(wl, faultAt, end), servedLate, slaves) + "; " + c.replNote(ctx, survivors)})
+		notes: fmt.Sprintf("%s; %d acked in the last 2 s; replica_peers before the kill: %d", recovery(wl, faultAt, end), servedLate, slaves) + "; " + c.replNote(ctx, survivors)})
 	require.NoError(t, convErr, "survivors did not converge after the kill")
 	assert.Positive(t, servedLate, "the survivors stopped serving writes")
 	if slaves == 0 {
-		t.Log("note: INFO replication showed connected_slaves:0 on every node before the kill: replication is not in this binary")
+		t.Log("note: INFO replication showed replica_peers:0 on every node before the kill: replication is not in this binary")
 	}
 	assertClean(t, v, "docs/DESIGN.md §1: no acknowledged write is lost when one node dies (--replicas 1 --replica-ack one)")
 }

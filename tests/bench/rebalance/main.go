@@ -332,7 +332,7 @@ func (r *result) markdown() string {
 	}
 	fmt.Fprintf(&b, "\np99 during / idle: %.2fx (goal <= 2x: %s).\n\n", ratio, verdict)
 
-	fmt.Fprintf(&b, "| node | slots led | keys held (DBSIZE: primary + replica copies) | transfer bytes sent | slot transfers done | slots handed off | CPU s | GC cycles | GC pauses ms |\n")
+	fmt.Fprintf(&b, "| node | slots led | keys led (DBSIZE: the slots it leads) | transfer bytes sent | slot transfers done | slots handed off | CPU s | GC cycles | GC pauses ms |\n")
 	fmt.Fprintf(&b, "|---|---|---|---|---|---|---|---|---|\n")
 	for i, n := range r.nodes {
 		name := n.addr
