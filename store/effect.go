@@ -269,7 +269,7 @@ func (s *Store) snapshotLocked(sl *slot, slot uint16, fn func(e Effect) bool) {
 		}
 		off := wordOff(w)
 		exp := eExpire(a, off)
-		if exp != 0 && exp <= now {
+		if expired(exp, now) {
 			continue
 		}
 		key := eKey(a, off)
