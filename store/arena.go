@@ -94,7 +94,13 @@ type entryMeta struct {
 // appendEntry appends a live entry (no TTL yet; see slot.setExpire) and
 // returns its offset.
 func (t *table) appendEntry(key, val []byte, typ Type, m entryMeta) (uint32, error) {
-	size := hdrSize + len(key) + len(val)
+	return t.appendEntryRoom(key, val, len(val), typ, m)
+}
+
+// appendEntryRoom is appendEntry with room >= len(val) bytes of value
+// capacity (the spare bytes are zero).
+func (t *table) appendEntryRoom(key, val []byte, room int, typ Type, m entryMeta) (uint32, error) {
+	size := hdrSize + len(key) + room
 	off := len(t.arena)
 	if uint64(off)+uint64(size) > maxArena {
 		return 0, fmt.Errorf("store %d bytes in slot arena of %d bytes: arena limit %d reached", size, off, uint64(maxArena))
@@ -104,7 +110,7 @@ func (t *table) appendEntry(key, val []byte, typ Type, m entryMeta) (uint32, err
 	o := uint32(off)
 	le.PutUint32(a[o+hdrKeyLen:], uint32(len(key)))
 	le.PutUint32(a[o+hdrValLen:], uint32(len(val)))
-	le.PutUint32(a[o+hdrValCap:], uint32(len(val)))
+	le.PutUint32(a[o+hdrValCap:], uint32(room))
 	setLRU(a, o, m.lru)
 	setLFU(a, o, m.ldt, m.lfu)
 	a[o+hdrType] = byte(typ)
