@@ -68,5 +68,6 @@ var commandGroups = []func() []*Command{
 	commands.SetCommands,    // commands/sets.go
 	commands.ZSetCommands,   // commands/zsets*.go
 	commands.GeoCommands,    // commands/geo.go: GEOADD GEOPOS GEODIST GEOHASH GEOSEARCH[STORE] GEORADIUS[BYMEMBER][_RO]
+	commands.BitCommands,    // commands/bits*.go: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO
 	commands.LockCommands,   // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
 }

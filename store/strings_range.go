@@ -46,14 +46,35 @@ func (tx *Tx) StringLen(key []byte) (int, bool, error) {
 	return int(eValLen(sl.t.arena, off)), true, nil
 }
 
+// PeekString calls fn with the string at key without handing its bytes out
+// of the Tx, so that the Tx may still write the string in place: fn must
+// not keep v nor call into the store. A missing key gives false without
+// calling fn, another type ErrWrongType. It does not count as a keyspace
+// hit or miss (write commands look their keys up this way).
+func (tx *Tx) PeekString(key []byte, fn func(v []byte)) (bool, error) {
+	sl, h, err := tx.at(key)
+	if err != nil {
+		return false, err
+	}
+	off, _, ok := tx.find(sl, key, h)
+	if !ok {
+		return false, nil
+	}
+	if eType(sl.t.arena, off) != TypeString {
+		return false, ErrWrongType
+	}
+	fn(eVal(sl.t.arena, off))
+	return true, nil
+}
+
 // ModifyRange makes the string at key at least offset+n bytes long (growing
-// it with zero bytes, creating it when missing) and calls fn with its bytes
-// [offset, offset+n) to change in place; the key keeps its TTL. It emits
-// one EffectSetRange of the window fn leaves, and returns the string's new
-// length. n must be positive. fn must not call into the store; the window
-// is valid only during fn. Another type gives ErrWrongType (a replay
-// replaces it, so that any earlier state converges).
-func (tx *Tx) ModifyRange(key []byte, offset, n int, fn func(w []byte)) (int, error) {
+// it with zero bytes, creating it when missing) and calls fn with the whole
+// string, of which fn may change the window [offset, offset+n) in place and
+// nothing else; the key keeps its TTL. It emits one EffectSetRange of the
+// window fn leaves, and returns the string's new length. n must be
+// positive. fn must not call into the store nor keep v. Another type gives
+// ErrWrongType (a replay replaces it, so that any earlier state converges).
+func (tx *Tx) ModifyRange(key []byte, offset, n int, fn func(v []byte)) (int, error) {
 	if offset < 0 || n <= 0 {
 		return 0, fmt.Errorf("modify range [%d, +%d) of a string: bad range", offset, n)
 	}
@@ -87,8 +108,8 @@ func (tx *Tx) ModifyRange(key []byte, offset, n int, fn func(w []byte)) (int, er
 		v := a[s : s+size : s+size]
 		clear(v[len(old):]) // spare room may hold an older, longer value
 		setValLen(a, off, uint32(size))
+		fn(v)
 		window = v[offset:end]
-		fn(window)
 		tx.access(t, off)
 	} else {
 		room := size
@@ -97,8 +118,8 @@ func (tx *Tx) ModifyRange(key []byte, offset, n int, fn func(w []byte)) (int, er
 		}
 		v := make([]byte, size)
 		copy(v, old)
+		fn(v)
 		window = v[offset:end]
-		fn(window)
 		if _, err := tx.installRoom(sl, h, key, v, room, nil, exp, pos, off, found); err != nil {
 			return 0, err
 		}
@@ -119,6 +140,6 @@ func (tx *Tx) applySetRange(e Effect) error {
 	if len(e.Value) == 0 {
 		return nil
 	}
-	_, err = tx.ModifyRange(e.Key, int(offset), len(e.Value), func(w []byte) { copy(w, e.Value) })
+	_, err = tx.ModifyRange(e.Key, int(offset), len(e.Value), func(v []byte) { copy(v[offset:], e.Value) })
 	return err
 }

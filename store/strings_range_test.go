@@ -13,7 +13,7 @@ func modify(t *testing.T, s *Store, key string, offset int, b string) (int, erro
 	t.Helper()
 	tx := lockKeys(s, key)
 	defer tx.Close()
-	return tx.ModifyRange([]byte(key), offset, len(b), func(w []byte) { copy(w, b) })
+	return tx.ModifyRange([]byte(key), offset, len(b), func(v []byte) { copy(v[offset:], b) })
 }
 
 func TestModifyRangeShipsOnlyTheRange(t *testing.T) {

@@ -386,7 +386,7 @@ func appendCommand(c *Call) {
 		return
 	}
 	// The appended bytes replicate as one range effect, not the whole value.
-	size, err := tx.ModifyRange(key, n, len(add), func(w []byte) { copy(w, add) })
+	size, err := tx.ModifyRange(key, n, len(add), func(v []byte) { copy(v[n:], add) })
 	if err != nil {
 		replyStoreError(c, err)
 		return
@@ -559,7 +559,7 @@ func setrangeCommand(c *Call) {
 		return
 	}
 	// Only the written bytes replicate (store.EffectSetRange).
-	size, err := tx.ModifyRange(key, int(offset), len(value), func(w []byte) { copy(w, value) })
+	size, err := tx.ModifyRange(key, int(offset), len(value), func(v []byte) { copy(v[offset:], value) })
 	if err != nil {
 		replyStoreError(c, err)
 		return
