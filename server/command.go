@@ -69,5 +69,6 @@ var commandGroups = []func() []*Command{
 	commands.ZSetCommands,   // commands/zsets*.go
 	commands.GeoCommands,    // commands/geo.go: GEOADD GEOPOS GEODIST GEOHASH GEOSEARCH[STORE] GEORADIUS[BYMEMBER][_RO]
 	commands.BitCommands,    // commands/bits*.go: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO
+	commands.LCSCommands,    // commands/lcs.go: LCS
 	commands.LockCommands,   // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
 }

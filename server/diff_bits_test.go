@@ -79,4 +79,16 @@ func init() {
 		"BITPOS h 1", "BITPOS h 2", "BITOP AND dest h", "BITOP AND dest k1 h", "BITOP NOT dest h", "BITOP AND h k1", "TYPE h",
 		"BITFIELD h GET u8 0", "BITFIELD h SET u8 0 1", "BITFIELD h SET u8 x 1", "BITFIELD_RO h GET u8 0", "BITFIELD_RO h SET u8 0 1",
 	}
+	diffScripts["lcs"] = []string{
+		"MSET key1 ohmytext key2 mynewtext", "LCS key1 key2", "LCS key1 key2 LEN", "LCS key1 key2 IDX",
+		"LCS key1 key2 IDX MINMATCHLEN 4", "LCS key1 key2 IDX MINMATCHLEN 4 WITHMATCHLEN", "LCS key1 key2 idx withmatchlen",
+		"LCS key1 key2 IDX MINMATCHLEN -5", "LCS key1 key2 IDX MINMATCHLEN 0 WITHMATCHLEN MINMATCHLEN 2",
+		"MSET a1 rhhuifhskfdjhfgsdufsuidfgskdjfhaaa a2 ahfdjksfhaaaiufdskjfgdsdkfsdfhsdkfhaa", "LCS a1 a2", "LCS a1 a2 IDX WITHMATCHLEN",
+		"LCS a1 a2 IDX MINMATCHLEN 3", "LCS a2 a1 IDX", "LCS a1 a1", "LCS a1 a1 IDX WITHMATCHLEN",
+		"LCS key1 nokey", "LCS nokey key1 IDX", "LCS nokey nokey2 IDX WITHMATCHLEN", "LCS nokey nokey2 LEN",
+		"SET empty \"\"", "LCS empty key1", "LCS empty key1 IDX", "SET n 12345", "SET m 2340", "LCS n m", "LCS n m IDX",
+		"LCS key1 key2 LEN IDX", "LCS key1 key2 IDX LEN", "LCS key1 key2 MINMATCHLEN", "LCS key1 key2 MINMATCHLEN x",
+		"LCS key1 key2 MINMATCHLEN 1.5 LEN IDX", "LCS key1 key2 bogus", "LCS key1 key2 LEN bogus", "LCS key1 key2 LEN LEN",
+		"HSET h f v", "LCS h key1", "LCS key1 h", "LCS h h bogus", "LCS nokey h LEN", "LCS", "LCS key1",
+	}
 }
