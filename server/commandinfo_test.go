@@ -71,7 +71,7 @@ func TestDerivedDispatchFacts(t *testing.T) {
 		"smove", "sinter", "sinterstore", "sunion", "sunionstore", "sdiff", "sdiffstore",
 		"lmove", "rpoplpush", "blpop", "brpop", "blmove", "brpoplpush",
 		"zrangestore", "bzpopmin", "bzpopmax", "geosearchstore",
-		"bitop", "lcs"}, sameSlot)
+		"bitop", "lcs", "pfcount", "pfmerge"}, sameSlot)
 	assert.ElementsMatch(t, []string{"mget", "mset", "del", "unlink", "exists", "touch"}, split)
 	assert.Equal(t, map[string]string{"mget": "", "mset": "all_succeeded", "del": "agg_sum", "unlink": "agg_sum",
 		"exists": "agg_sum", "touch": "agg_sum"}, merge)
