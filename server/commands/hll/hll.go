@@ -22,11 +22,11 @@ import (
 
 // Layout constants (hyperloglog.c).
 const (
-	P         = 14            // register index bits
-	Q         = 64 - P        // bits left for the run of zeros
-	Registers = 1 << P        // 16384
-	Bits      = 6             // bits per dense register
-	HdrSize   = 16            // "HYLL", encoding, 3 unused, 8 cached cardinality
+	P         = 14     // register index bits
+	Q         = 64 - P // bits left for the run of zeros
+	Registers = 1 << P // 16384
+	Bits      = 6      // bits per dense register
+	HdrSize   = 16     // "HYLL", encoding, 3 unused, 8 cached cardinality
 	DenseSize = HdrSize + (Registers*Bits+7)/8
 	regMax    = 1<<Bits - 1
 
