@@ -91,14 +91,9 @@ type entryMeta struct {
 	lfu uint8
 }
 
-// appendEntry appends a live entry (no TTL yet; see slot.setExpire) and
-// returns its offset.
-func (t *table) appendEntry(key, val []byte, typ Type, m entryMeta) (uint32, error) {
-	return t.appendEntryRoom(key, val, len(val), typ, m)
-}
-
-// appendEntryRoom is appendEntry with room >= len(val) bytes of value
-// capacity (the spare bytes are zero).
+// appendEntryRoom appends a live entry (no TTL yet; see slot.setExpire)
+// with room >= len(val) bytes of value capacity (the spare bytes are zero)
+// and returns its offset.
 func (t *table) appendEntryRoom(key, val []byte, room int, typ Type, m entryMeta) (uint32, error) {
 	size := hdrSize + len(key) + room
 	off := len(t.arena)

@@ -104,7 +104,7 @@ type Config struct {
 	// lfu-decay-time (1 minute); 0 means the default.
 	LFULogFactor int
 	LFUDecayTime time.Duration
-	// Now returns the current time; nil means the store's coarse clock
+	// Now returns the current time; nil means time.Now
 	// (see the package doc). Tests set it.
 	Now func() time.Time
 }
