@@ -55,18 +55,21 @@ func fe(h func(*Call)) func(*commands.Call) {
 // where groups are registered. Each group is a function in the file (or
 // package) of its group; a new family in package commands is one line here.
 var commandGroups = []func() []*Command{
-	connectionCommands,      // connection.go: PING ECHO QUIT AUTH SELECT HELLO CLIENT
-	serverCommands,          // servercmds.go: COMMAND CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME SHUTDOWN MEMORY OBJECT SLOWLOG
-	transactionCommands,     // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
-	clusterCommands,         // cluster_cmds.go: CLUSTER READONLY READWRITE ASKING
-	replicationCommands,     // replication.go: WAIT WAITAOF
-	commands.StringCommands, // commands/strings.go
-	commands.KeyCommands,    // commands/keys.go
-	commands.HashCommands,   // commands/hashes.go
-	commands.ListCommands,   // commands/lists.go: the list commands, blocking ones included
-	commands.SortCommands,   // commands/sort.go: SORT SORT_RO
-	commands.SetCommands,    // commands/sets.go
-	commands.ZSetCommands,   // commands/zsets*.go
-	commands.GeoCommands,    // commands/geo.go: GEOADD GEOPOS GEODIST GEOHASH GEOSEARCH[STORE] GEORADIUS[BYMEMBER][_RO]
-	commands.LockCommands,   // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
+	connectionCommands,           // connection.go: PING ECHO QUIT AUTH SELECT HELLO CLIENT
+	serverCommands,               // servercmds.go: COMMAND CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME SHUTDOWN MEMORY OBJECT SLOWLOG
+	transactionCommands,          // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
+	clusterCommands,              // cluster_cmds.go: CLUSTER READONLY READWRITE ASKING
+	replicationCommands,          // replication.go: WAIT WAITAOF
+	commands.StringCommands,      // commands/strings.go
+	commands.KeyCommands,         // commands/keys.go
+	commands.HashCommands,        // commands/hashes.go
+	commands.ListCommands,        // commands/lists.go: the list commands, blocking ones included
+	commands.SortCommands,        // commands/sort.go: SORT SORT_RO
+	commands.SetCommands,         // commands/sets.go
+	commands.ZSetCommands,        // commands/zsets*.go
+	commands.GeoCommands,         // commands/geo.go: GEOADD GEOPOS GEODIST GEOHASH GEOSEARCH[STORE] GEORADIUS[BYMEMBER][_RO]
+	commands.BitCommands,         // commands/bits*.go: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO
+	commands.LCSCommands,         // commands/lcs.go: LCS
+	commands.HyperLogLogCommands, // commands/hyperloglog.go (commands/hll: the representation): PFADD PFCOUNT PFMERGE
+	commands.LockCommands,        // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
 }

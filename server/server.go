@@ -108,6 +108,7 @@ type limits struct {
 	authRequired    atomic.Bool
 	maxClients      atomic.Int64
 	protoMaxBulkLen atomic.Int64
+	hllSparseMax    atomic.Int64
 	queryBufLimit   atomic.Int64
 	timeout         atomic.Int64 // nanoseconds; 0 = none
 	slowerThan      atomic.Int64 // microseconds; negative = off
@@ -162,6 +163,7 @@ func (s *Server) applyLimits(cfg *config.Config) {
 	s.lim.authRequired.Store(cfg.RequirePass != "")
 	s.lim.maxClients.Store(int64(cfg.MaxClients))
 	s.lim.protoMaxBulkLen.Store(cfg.ProtoMaxBulkLen)
+	s.lim.hllSparseMax.Store(cfg.HLLSparseMaxBytes)
 	s.lim.queryBufLimit.Store(cfg.ClientQueryBufferLimit)
 	s.lim.timeout.Store(int64(time.Duration(cfg.Timeout) * time.Second))
 	s.lim.slowerThan.Store(cfg.SlowlogLogSlowerThan)
@@ -354,6 +356,8 @@ func (s *Server) Leads(slot uint16) bool {
 	_, here := s.cluster.Route(slot)
 	return here
 }
+// HLLSparseMaxBytes is hll-sparse-max-bytes (commands.Host).
+func (s *Server) HLLSparseMaxBytes() int64 { return s.lim.hllSparseMax.Load() }
 
 // Command returns the command or "container|sub" named name, nil if none
 // (commands.Host).

@@ -91,10 +91,11 @@ type entryMeta struct {
 	lfu uint8
 }
 
-// appendEntry appends a live entry (no TTL yet; see slot.setExpire) and
-// returns its offset.
-func (t *table) appendEntry(key, val []byte, typ Type, m entryMeta) (uint32, error) {
-	size := hdrSize + len(key) + len(val)
+// appendEntryRoom appends a live entry (no TTL yet; see slot.setExpire)
+// with room >= len(val) bytes of value capacity (the spare bytes are zero)
+// and returns its offset.
+func (t *table) appendEntryRoom(key, val []byte, room int, typ Type, m entryMeta) (uint32, error) {
+	size := hdrSize + len(key) + room
 	off := len(t.arena)
 	if uint64(off)+uint64(size) > maxArena {
 		return 0, fmt.Errorf("store %d bytes in slot arena of %d bytes: arena limit %d reached", size, off, uint64(maxArena))
@@ -104,7 +105,7 @@ func (t *table) appendEntry(key, val []byte, typ Type, m entryMeta) (uint32, err
 	o := uint32(off)
 	le.PutUint32(a[o+hdrKeyLen:], uint32(len(key)))
 	le.PutUint32(a[o+hdrValLen:], uint32(len(val)))
-	le.PutUint32(a[o+hdrValCap:], uint32(len(val)))
+	le.PutUint32(a[o+hdrValCap:], uint32(room))
 	setLRU(a, o, m.lru)
 	setLFU(a, o, m.ldt, m.lfu)
 	a[o+hdrType] = byte(typ)

@@ -24,6 +24,7 @@ const (
 	EffectSRem                            // SREM Key Field
 	EffectZAdd                            // ZADD Key Value(score) Field(member)
 	EffectZRem                            // ZREM Key Field
+	EffectSetRange                        // SETRANGE Key Field=offset Value: write Value at the offset of a string, growing it with zeros (strings_range.go)
 )
 
 // String names the kind for logs.
@@ -53,6 +54,8 @@ func (k EffectKind) String() string {
 		return "zadd"
 	case EffectZRem:
 		return "zrem"
+	case EffectSetRange:
+		return "setrange"
 	}
 	return "effect(" + strconv.Itoa(int(k)) + ")"
 }
@@ -91,7 +94,8 @@ func (e Effect) Clone() Effect {
 // Args returns e as a Redis command (for example SET k v PXAT 1700000000000).
 // EffectFlushSlot has no Redis equivalent and renders as meshcache's
 // internal FLUSHSLOT <slot>; the list effects as LISTSET key position
-// element and LISTTRIM key first end.
+// element and LISTTRIM key first end; EffectSetRange as Redis's own
+// SETRANGE key offset value, which means the same.
 func (e Effect) Args() [][]byte {
 	switch e.Kind {
 	case EffectSet:
@@ -124,6 +128,8 @@ func (e Effect) Args() [][]byte {
 		return [][]byte{[]byte("ZADD"), e.Key, e.Value, e.Field}
 	case EffectZRem:
 		return [][]byte{[]byte("ZREM"), e.Key, e.Field}
+	case EffectSetRange:
+		return [][]byte{[]byte("SETRANGE"), e.Key, e.Field, e.Value}
 	}
 	return nil
 }
@@ -237,6 +243,8 @@ func (tx *Tx) apply(e Effect) error {
 		err = tx.applySet(e)
 	case EffectZAdd, EffectZRem:
 		err = tx.applyZSet(e)
+	case EffectSetRange:
+		err = tx.applySetRange(e)
 	default:
 		err = fmt.Errorf("unknown effect kind %d", e.Kind)
 	}
@@ -269,7 +277,7 @@ func (s *Store) snapshotLocked(sl *slot, slot uint16, fn func(e Effect) bool) {
 		}
 		off := wordOff(w)
 		exp := eExpire(a, off)
-		if exp != 0 && exp <= now {
+		if expired(exp, now) {
 			continue
 		}
 		key := eKey(a, off)

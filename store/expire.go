@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"math/rand/v2"
-	"sync"
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
@@ -20,34 +19,11 @@ const (
 	expireSamples    = 20
 	expireRepeatPct  = 25
 	expireBudgetPct  = 25
-	clockEvery       = time.Millisecond
 )
 
-// Run does active expiry and keeps the coarse clock until ctx is done.
-// The caller owns the goroutine that runs it; Run starts one more goroutine
-// for the clock and waits for it before returning.
+// Run does active expiry until ctx is done. The caller owns the goroutine
+// that runs it; Run starts none.
 func (s *Store) Run(ctx context.Context) {
-	s.clock.Store(time.Now().UnixMilli())
-	s.clockLive.Store(true)
-	defer s.clockLive.Store(false)
-
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tick := time.NewTicker(clockEvery)
-		defer tick.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case now := <-tick.C:
-				s.clock.Store(now.UnixMilli())
-			}
-		}
-	}()
-	defer wg.Wait()
-
 	tick := time.NewTicker(expireCycleEvery)
 	defer tick.Stop()
 	for {
@@ -102,11 +78,11 @@ func (s *Store) expireSlot(sn uint16, start time.Time, budget time.Duration) (tt
 		if t == nil || len(t.vol) == 0 {
 			return ttlSum, ttlN, false
 		}
-		expired := 0
+		dead := 0
 		for range min(expireSamples, len(t.vol)) {
 			off := t.vol[rand.IntN(len(t.vol))]
 			exp := eExpire(t.arena, off)
-			if exp > tx.now {
+			if !expired(exp, tx.now) {
 				ttlSum += exp - tx.now
 				ttlN++
 				continue
@@ -117,13 +93,13 @@ func (s *Store) expireSlot(sn uint16, start time.Time, budget time.Duration) (tt
 				continue // cannot happen: every TTL-list entry is indexed
 			}
 			tx.expire(sl, pos, off, key)
-			expired++
+			dead++
 			if sl.t.idx.n == 0 || len(sl.t.vol) == 0 {
 				break
 			}
 		}
 		tx.done(sl)
-		if expired*100 <= expireSamples*expireRepeatPct {
+		if dead*100 <= expireSamples*expireRepeatPct {
 			return ttlSum, ttlN, false
 		}
 		if rounds&15 == 15 && time.Since(start) > budget {

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// BenchmarkGetHot reads 1000 keys (all in cache) with Run's coarse clock:
+// BenchmarkGetHot reads 1000 keys (all in cache) with Run running:
 // the store's own CPU cost per GET without memory stalls.
 func BenchmarkGetHot(b *testing.B) {
 	s := New(Config{})

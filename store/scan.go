@@ -23,7 +23,7 @@ func (s *Store) ScanSlot(slot uint16, fn func(key []byte, t Type) bool) {
 			continue
 		}
 		off := wordOff(w)
-		if exp := eExpire(t.arena, off); exp != 0 && exp <= now {
+		if exp := eExpire(t.arena, off); expired(exp, now) {
 			continue
 		}
 		if !fn(eKey(t.arena, off), eType(t.arena, off)) {
@@ -90,7 +90,7 @@ func (s *Store) RandomKeyIn(keep func(slot uint16) bool) ([]byte, bool) {
 		if t := sl.t; t != nil && t.idx.n > 0 {
 			off, pos := t.randomEntry()
 			key := eKey(t.arena, off)
-			if exp := eExpire(t.arena, off); exp == 0 || exp > tx.now {
+			if exp := eExpire(t.arena, off); !expired(exp, tx.now) {
 				k := append([]byte(nil), key...)
 				tx.Close()
 				return k, true

@@ -16,16 +16,20 @@
 // Every key operation runs inside a Tx (tx.go) that holds the mutex of each
 // slot it touches; the mutex guards the slot's table and watcher map. Locks
 // are taken in ascending slot order, so Txs never deadlock. Store-wide
-// counters are atomics. Background work (the coarse clock and active expiry)
+// counters are atomics. Background work (active expiry)
 // runs only inside Run, whose goroutines the caller owns and stops through
 // the context.
 //
 // # Clock
 //
-// While Run is running, the store's clock is a coarse millisecond clock that
-// Run refreshes every millisecond, so the hot path reads an atomic instead of
-// calling time.Now. Without Run the store falls back to time.Now, and
-// Config.Now overrides both (tests).
+// The store's clock is wall time read when each Tx begins (time.Now; one
+// reading per command, as Redis's commandTimeSnapshot), never a cached
+// value that lags it: a key given an absolute deadline must not outlive it
+// by the lag of a ticker (issue 20). A key is expired once the clock has
+// passed its deadline (now > expireAt, Redis's keyIsExpired), and a
+// deadline not in the future refuses the write (now >= expireAt, Redis's
+// checkAlreadyExpired). Durations (the active expiry budget) use the
+// monotonic clock. Config.Now overrides the clock (tests).
 package store
 
 import (
@@ -100,7 +104,7 @@ type Config struct {
 	// lfu-decay-time (1 minute); 0 means the default.
 	LFULogFactor int
 	LFUDecayTime time.Duration
-	// Now returns the current time; nil means the store's coarse clock
+	// Now returns the current time; nil means time.Now
 	// (see the package doc). Tests set it.
 	Now func() time.Time
 }
@@ -122,12 +126,10 @@ type Stats struct {
 type Store struct {
 	slots [ring.SlotCount]slot
 
-	now       func() time.Time // Config.Now; nil means the coarse clock
-	clock     atomic.Int64     // coarse unix ms, refreshed by Run
-	clockLive atomic.Bool      // Run is refreshing clock
-	sink      atomic.Pointer[EffectSink]
-	txPool    sync.Pool
-	hashFn    func([]byte) uint64 // nil means xxhash; tests inject collisions
+	now    func() time.Time // Config.Now; nil means time.Now
+	sink   atomic.Pointer[EffectSink]
+	txPool sync.Pool
+	hashFn func([]byte) uint64 // nil means xxhash; tests inject collisions
 
 	maxMemory   atomic.Int64
 	policy      atomic.Uint32
@@ -175,7 +177,6 @@ func New(cfg Config) *Store {
 		s.slots[i].id = uint16(i)
 	}
 	s.txPool.New = func() any { return &Tx{s: s} }
-	s.clock.Store(time.Now().UnixMilli())
 	s.used.Store(baseOverhead)
 	return s
 }
@@ -214,9 +215,6 @@ func (s *Store) Policy() Policy { return Policy(s.policy.Load()) }
 func (s *Store) NowMS() int64 {
 	if s.now != nil {
 		return s.now().UnixMilli()
-	}
-	if s.clockLive.Load() {
-		return s.clock.Load()
 	}
 	return time.Now().UnixMilli()
 }

@@ -56,6 +56,13 @@ func (tx *Tx) Put(key, value []byte, expireAt int64) error {
 // is pinned. It returns the entry's offset; the caller emits the effect and
 // calls done.
 func (tx *Tx) install(sl *slot, h uint64, key, val []byte, o object, expireAt int64, pos int, off uint32, found bool) (uint32, error) {
+	return tx.installRoom(sl, h, key, val, len(val), o, expireAt, pos, off, found)
+}
+
+// installRoom is install with room >= len(val) bytes reserved for a string
+// value, so that a string that keeps growing (SETBIT, APPEND) is not copied
+// on every write.
+func (tx *Tx) installRoom(sl *slot, h uint64, key, val []byte, room int, o object, expireAt int64, pos int, off uint32, found bool) (uint32, error) {
 	t := sl.table()
 	m := tx.newMeta()
 	if found {
@@ -78,7 +85,7 @@ func (tx *Tx) install(sl *slot, h uint64, key, val []byte, o object, expireAt in
 		le.PutUint32(num[:], t.addObj(o))
 		val, typ = num[:], o.typ()
 	}
-	noff, err := t.appendEntry(key, val, typ, m)
+	noff, err := t.appendEntryRoom(key, val, max(room, len(val)), typ, m)
 	if err != nil {
 		if o != nil {
 			t.takeObj(le.Uint32(num[:]))

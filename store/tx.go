@@ -152,13 +152,18 @@ func (tx *Tx) find(sl *slot, key []byte, h uint64) (off uint32, pos int, ok bool
 	if !ok {
 		return 0, 0, false
 	}
-	if exp := eExpire(t.arena, off); exp != 0 && exp <= tx.now && !tx.replay {
+	if exp := eExpire(t.arena, off); expired(exp, tx.now) && !tx.replay {
 		tx.expire(sl, pos, off, key)
 		tx.done(sl)
 		return 0, 0, false
 	}
 	return off, pos, true
 }
+
+// expired reports whether a key whose deadline is exp (unix ms, 0 = none)
+// is dead at now: once the clock has passed the deadline, as Redis's
+// keyIsExpired (now > when). At now == exp the key still lives (PTTL 0).
+func expired(exp, now int64) bool { return exp != 0 && now > exp }
 
 // read is find for read commands: it counts a keyspace hit or miss.
 func (tx *Tx) read(sl *slot, key []byte, h uint64) (off uint32, ok bool) {

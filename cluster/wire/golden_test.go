@@ -89,6 +89,7 @@ func decTakeover(b []byte) (any, error) {
 func goldens() []golden {
 	set := store.Effect{Kind: store.EffectSet, Slot: 300, Key: []byte("k"), Value: []byte("v"), ExpireAt: -1}
 	hset := store.Effect{Kind: store.EffectSet, Slot: 1, Key: []byte("a"), Field: []byte("f"), Value: []byte("b"), ExpireAt: 1700000000000}
+	setrange := store.Effect{Kind: store.EffectSetRange, Slot: 2, Key: []byte("k"), Field: []byte("3"), Value: []byte("ab")}
 	begin := EncodeBeginEntry(16383, 2, 3, 4)
 	synced := EncodeSyncedEntry(12, 999)
 	return []golden{
@@ -106,6 +107,9 @@ func goldens() []golden {
 		{"snap entry", AppendSnapEntry(nil, 1, hset),
 			"0200010101610166016280a0abfef962", decEntry,
 			Entry{Type: EntrySnap, Slot: 1, Effect: hset}},
+		{"setrange effect entry", EncodeEffectEntry(2, 5, setrange),
+			"010002050d016b013302616200", decEntry,
+			Entry{Type: EntryEffect, Slot: 2, Off: 5, Effect: setrange}},
 		{"begin entry", begin, "033fff020304", decEntry,
 			Entry{Type: EntryBegin, Slot: 16383, Session: 2, Off: 3, Epoch: 4}},
 		{"adopt entry", EncodeAdoptEntry(5, 1<<40, 200, 9), "050005808080808020c80109", decEntry,

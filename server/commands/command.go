@@ -128,6 +128,9 @@ type Host interface {
 	// ProtoMaxBulkLen is proto-max-bulk-len: the largest string a
 	// command may build (APPEND, SETRANGE); 0 or less means the default.
 	ProtoMaxBulkLen() int64
+	// HLLSparseMaxBytes is hll-sparse-max-bytes: the largest sparse
+	// HyperLogLog, past which it is promoted to dense.
+	HLLSparseMaxBytes() int64
 	// Command returns the table's command or "container|sub" named name
 	// (any case), nil if none.
 	Command(name string) *Command

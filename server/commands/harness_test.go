@@ -29,7 +29,7 @@ import (
 // families are the command groups of this package.
 func families() []*Command {
 	var out []*Command
-	for _, g := range []func() []*Command{StringCommands, KeyCommands, HashCommands, ListCommands, SortCommands, SetCommands, ZSetCommands, GeoCommands, LockCommands} {
+	for _, g := range []func() []*Command{StringCommands, KeyCommands, HashCommands, ListCommands, SortCommands, SetCommands, ZSetCommands, GeoCommands, LockCommands, BitCommands, LCSCommands, HyperLogLogCommands} {
 		out = append(out, g()...)
 	}
 	return out
@@ -52,6 +52,8 @@ func newTestHost(maxBulkLen int64) *testHost {
 }
 
 func (h *testHost) ProtoMaxBulkLen() int64 { return h.maxBulkLen }
+
+func (h *testHost) HLLSparseMaxBytes() int64 { return 3000 }
 
 func (h *testHost) Command(name string) *Command { return h.table[strings.ToLower(name)] }
 

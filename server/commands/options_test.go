@@ -203,10 +203,10 @@ func TestSubstr(t *testing.T) {
 	assert.Empty(t, substr(nil, 0, -1))
 }
 
-// dataCommands returns the commands of the string, key and hash groups.
+// dataCommands returns the commands of the string, key, hash, bitmap, LCS and HyperLogLog groups.
 func dataCommands() []*Command {
 	var out []*Command
-	for _, g := range []func() []*Command{StringCommands, KeyCommands, HashCommands} {
+	for _, g := range []func() []*Command{StringCommands, KeyCommands, HashCommands, BitCommands, LCSCommands, HyperLogLogCommands} {
 		out = append(out, g()...)
 	}
 	return out

@@ -364,7 +364,7 @@ func checkStringLength(c *Call, size, add int64) bool {
 
 func appendCommand(c *Call) {
 	tx, key, add := c.Tx, c.Args[1], c.Args[2]
-	old, found, err := tx.Get(key)
+	n, found, err := tx.StringLen(key)
 	if err != nil {
 		replyStoreError(c, err)
 		return
@@ -377,18 +377,21 @@ func appendCommand(c *Call) {
 		c.Reply.Int(int64(len(add)))
 		return
 	}
-	if !checkStringLength(c, int64(len(old)), int64(len(add))) {
+	if !checkStringLength(c, int64(n), int64(len(add))) {
 		c.Reply.Error(resp.ErrStringTooLong)
 		return
 	}
-	// A new slice: old aliases store memory that the Put may reuse.
-	v := make([]byte, 0, len(old)+len(add))
-	v = append(append(v, old...), add...)
-	if err := putKeepTTL(tx, key, v); err != nil {
+	if len(add) == 0 {
+		c.Reply.Int(int64(n))
+		return
+	}
+	// The appended bytes replicate as one range effect, not the whole value.
+	size, err := tx.ModifyRange(key, n, len(add), func(v []byte) { copy(v[n:], add) })
+	if err != nil {
 		replyStoreError(c, err)
 		return
 	}
-	c.Reply.Int(int64(len(v)))
+	c.Reply.Int(int64(size))
 }
 
 func strlenCommand(c *Call) {
@@ -542,33 +545,26 @@ func setrangeCommand(c *Call) {
 		return
 	}
 	tx, key, value := c.Tx, c.Args[1], c.Args[3]
-	old, found, err := tx.Get(key)
+	n, _, err := tx.StringLen(key)
 	if err != nil {
 		replyStoreError(c, err)
 		return
 	}
 	if len(value) == 0 {
-		c.Reply.Int(int64(len(old)))
+		c.Reply.Int(int64(n))
 		return
 	}
 	if !checkStringLength(c, offset, int64(len(value))) {
 		c.Reply.Error(resp.ErrStringTooLong)
 		return
 	}
-	size := max(int64(len(old)), offset+int64(len(value)))
-	v := make([]byte, size)
-	copy(v, old)
-	copy(v[offset:], value)
-	if found {
-		err = putKeepTTL(tx, key, v)
-	} else {
-		err = tx.Put(key, v, 0)
-	}
+	// Only the written bytes replicate (store.EffectSetRange).
+	size, err := tx.ModifyRange(key, int(offset), len(value), func(v []byte) { copy(v[offset:], value) })
 	if err != nil {
 		replyStoreError(c, err)
 		return
 	}
-	c.Reply.Int(size)
+	c.Reply.Int(int64(size))
 }
 
 // delexCommand is DELEX key [IFEQ value | IFNE value]: DEL of one key, or a

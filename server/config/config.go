@@ -45,6 +45,7 @@ type Config struct {
 	RequirePass            string // password of the default user; empty means none
 	MaxClients             int    // connected clients at most
 	ProtoMaxBulkLen        int64  // largest bulk string a client may send, bytes
+	HLLSparseMaxBytes      int64  // largest sparse HyperLogLog before it turns dense, bytes
 	ClientQueryBufferLimit int64  // largest pending command of a client, bytes
 	Timeout                int    // seconds of idleness before a client is closed; 0 = never
 
@@ -74,6 +75,7 @@ func Default() Config {
 		MaxMemorySamples:       5,
 		MaxClients:             10000,
 		ProtoMaxBulkLen:        512 << 20,
+		HLLSparseMaxBytes:      3000,
 		ClientQueryBufferLimit: 1 << 30,
 		SlowlogLogSlowerThan:   10000,
 		SlowlogMaxLen:          128,

@@ -242,6 +242,13 @@ var params = []*Setting{
 			return err
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.MaxClients) }},
+	{name: "hll-sparse-max-bytes", usage: "largest sparse HyperLogLog, past which it is converted to dense (bytes or with a unit)", mutable: true,
+		set: func(c *Config, v string) error {
+			n, err := memRange(v, 0, math.MaxInt64)
+			c.HLLSparseMaxBytes = n
+			return err
+		},
+		get: func(c *Config) string { return strconv.FormatInt(c.HLLSparseMaxBytes, 10) }},
 	{name: "proto-max-bulk-len", usage: "largest bulk string a client may send (bytes or with a unit)", mutable: true,
 		set: func(c *Config, v string) error {
 			n, err := memRange(v, 1<<20, math.MaxInt64)

@@ -1,0 +1,243 @@
+package commands
+
+import (
+	"bytes"
+
+	"github.com/meshcache/meshcache/server/commands/hll"
+)
+
+// HyperLogLogCommands are PFADD, PFCOUNT and PFMERGE over Redis's own HLL
+// representation (package hll), so that GET of a PF key is byte-identical
+// to redis-server's after the same writes. PFCOUNT of several keys and
+// PFMERGE need their keys in one slot, as on Redis Cluster (no multi-shard
+// tip). What replicates: a dense value's changed bytes (the header's cache
+// byte and the span of changed registers, as range effects); a sparse
+// value, at most hll-sparse-max-bytes, whole.
+func HyperLogLogCommands() []*Command {
+	const g = "hyperloglog"
+	a := ACLHyperLogLog
+	return []*Command{
+		{Name: "pfadd", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagFast, ACL: a, Keys: []KeySpec{Range(RW|Insert, 1, 0, 1)},
+			Group: g, Since: "2.8.9", Summary: "Adds the specified elements to the specified HyperLogLog.", Handler: pfaddCommand},
+		{Name: "pfcount", Arity: -2, Flags: FlagReadOnly, ACL: a, Keys: []KeySpec{{Flags: RW | Access, Index: 1, LastKey: -1, Step: 1,
+			Notes: "RW because it may change the internal representation of the key, and propagate to replicas"}},
+			Group: g, Since: "2.8.9", Summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
+			Handler: pfcountCommand},
+		{Name: "pfmerge", Arity: -2, Flags: FlagWrite | FlagDenyOOM, ACL: a,
+			Keys:  []KeySpec{Range(RW|Access|Insert, 1, 0, 1), Range(RO|Access, 2, -1, 1)},
+			Group: g, Since: "2.8.9", Summary: "Merge N different HyperLogLogs into a single one.", Handler: pfmergeCommand},
+	}
+}
+
+const errNotHLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
+
+// sparseMax is hll-sparse-max-bytes.
+func sparseMax(c *Call) int {
+	if c.Host == nil {
+		return hll.DefaultSparseMaxBytes
+	}
+	return int(min(max(c.Host.HLLSparseMaxBytes(), 0), 1<<30))
+}
+
+// pfaddCommand is PFADD key [element ...]: 1 when the key was created or a
+// register changed. A dense value is updated in place; a sparse one is
+// rebuilt (it is small) and kept with its TTL.
+func pfaddCommand(c *Call) {
+	tx, key, elems := c.Tx, c.Args[1], c.Args[2:]
+	var dense, valid bool
+	var changed []int // dense: the registers that would rise
+	var counts []uint8
+	var old []byte // sparse: a copy to rebuild
+	found, err := tx.PeekString(key, func(v []byte) {
+		if valid = hll.Valid(v); !valid {
+			return
+		}
+		if dense = v[4] == hll.Dense; !dense {
+			old = bytes.Clone(v)
+			return
+		}
+		regs := v[hll.HdrSize:]
+		for _, e := range elems {
+			i, n := hll.PatLen(e)
+			if n > hll.DenseGet(regs, i) {
+				changed, counts = append(changed, i), append(counts, n)
+			}
+		}
+	})
+	switch {
+	case err != nil:
+		replyStoreError(c, err)
+		return
+	case found && !valid:
+		c.Reply.Error(errNotHLL)
+		return
+	case found && dense:
+		if len(changed) > 0 && !pfaddDense(c, key, changed, counts) {
+			return
+		}
+		c.Reply.Int(boolInt(len(changed) > 0))
+		return
+	}
+	updated := !found
+	v := old
+	if !found {
+		v = hll.New()
+	}
+	limit := sparseMax(c)
+	for _, e := range elems {
+		var up bool
+		if v, up, err = hll.Add(v, e, limit); err != nil {
+			c.Reply.Error(err.Error())
+			return
+		}
+		updated = updated || up
+	}
+	if updated {
+		hll.Invalidate(v)
+		if err := putKeepTTL(tx, key, v); err != nil {
+			replyStoreError(c, err)
+			return
+		}
+	}
+	c.Reply.Int(boolInt(updated))
+}
+
+// pfaddDense raises the registers of the dense HLL at key in place: the
+// header's cache byte and the span of changed registers replicate as two
+// range effects. It answers the error and returns false on failure.
+func pfaddDense(c *Call, key []byte, changed []int, counts []uint8) bool {
+	if _, err := c.Tx.ModifyRange(key, 15, 1, func(v []byte) { hll.Invalidate(v) }); err != nil {
+		replyStoreError(c, err)
+		return false
+	}
+	lo, hi := hll.DenseSize, 0
+	for _, i := range changed {
+		b := hll.HdrSize + i*hll.Bits/8
+		lo, hi = min(lo, b), max(hi, min(b+1, hll.DenseSize-1))
+	}
+	_, err := c.Tx.ModifyRange(key, lo, hi-lo+1, func(v []byte) {
+		for j, i := range changed {
+			hll.DenseSet(v[hll.HdrSize:], i, counts[j])
+		}
+	})
+	if err != nil {
+		replyStoreError(c, err)
+		return false
+	}
+	return true
+}
+
+// pfcountCommand is PFCOUNT key [key ...]. With one key it answers the
+// cached cardinality, computing and storing it (8 bytes, replicated) when
+// stale; with several, the cardinality of their union, storing nothing.
+func pfcountCommand(c *Call) {
+	if len(c.Args) > 2 {
+		var regs [hll.Registers]uint8
+		for _, k := range c.Args[1:] {
+			v, found, err := c.Tx.Get(k)
+			if err != nil {
+				replyStoreError(c, err)
+				return
+			}
+			if !found {
+				continue
+			}
+			if !hll.Valid(v) {
+				c.Reply.Error(errNotHLL)
+				return
+			}
+			if err := hll.Merge(&regs, v); err != nil {
+				c.Reply.Error(err.Error())
+				return
+			}
+		}
+		c.Reply.Int(int64(hll.CountRegisters(&regs)))
+		return
+	}
+	key := c.Args[1]
+	var card uint64
+	var cached, valid bool
+	var cerr error
+	found, err := c.Tx.PeekString(key, func(v []byte) {
+		if valid = hll.Valid(v); !valid {
+			return
+		}
+		if card, cached = hll.CachedCount(v); !cached {
+			card, cerr = hll.Count(v)
+		}
+	})
+	switch {
+	case err != nil:
+		replyStoreError(c, err)
+		return
+	case !found:
+		c.Reply.Int(0)
+		return
+	case !valid:
+		c.Reply.Error(errNotHLL)
+		return
+	case cerr != nil:
+		c.Reply.Error(cerr.Error())
+		return
+	}
+	if !cached {
+		if _, err := c.Tx.ModifyRange(key, 8, 8, func(v []byte) { hll.PutCount(v, card) }); err != nil {
+			replyStoreError(c, err)
+			return
+		}
+	}
+	c.Reply.Int(int64(card))
+}
+
+// pfmergeCommand is PFMERGE destkey [sourcekey ...]: destkey (one of the
+// inputs) gets the register-wise maximum, dense when any input is dense.
+func pfmergeCommand(c *Call) {
+	var regs [hll.Registers]uint8
+	useDense := false
+	for _, k := range c.Args[1:] {
+		v, found, err := c.Tx.Get(k)
+		if err != nil {
+			replyStoreError(c, err)
+			return
+		}
+		if !found {
+			continue
+		}
+		if !hll.Valid(v) {
+			c.Reply.Error(errNotHLL)
+			return
+		}
+		useDense = useDense || v[4] == hll.Dense
+		if err := hll.Merge(&regs, v); err != nil {
+			c.Reply.Error(err.Error())
+			return
+		}
+	}
+	dst := c.Args[1]
+	v, found, err := getString(c.Tx, dst)
+	if err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	if !found {
+		v = hll.New()
+	}
+	if useDense {
+		if v, err = hll.ToDense(v); err != nil {
+			c.Reply.Error(err.Error())
+			return
+		}
+	}
+	limit := sparseMax(c)
+	for i, x := range regs {
+		if x != 0 {
+			v, _, _ = hll.Set(v, i, x, limit) // validated by Merge above
+		}
+	}
+	hll.Invalidate(v)
+	if err := putKeepTTL(c.Tx, dst, v); err != nil {
+		replyStoreError(c, err)
+		return
+	}
+	c.Reply.OK()
+}
