@@ -22,7 +22,9 @@ func TestRegistrySubscribeAndReceivers(t *testing.T) {
 	assert.True(t, r.ActiveShard())
 
 	got := r.Receivers([]byte("news"), nil)
-	sort.Slice(got, func(i, j int) bool { return got[i].Sub < got[j].Sub || got[i].Sub == got[j].Sub && got[i].Pattern < got[j].Pattern })
+	sort.Slice(got, func(i, j int) bool {
+		return got[i].Sub < got[j].Sub || got[i].Sub == got[j].Sub && got[i].Pattern < got[j].Pattern
+	})
 	assert.Equal(t, []Receiver[int]{{Sub: 1}, {Sub: 1, Pattern: "n*"}, {Sub: 2, Pattern: "n[a-f]ws"}}, got)
 	assert.Equal(t, []Receiver[int]{{Sub: 3}}, r.ShardReceivers([]byte("news"), nil))
 	assert.Empty(t, r.Receivers([]byte("other"), nil))
