@@ -327,7 +327,7 @@ func clientSetInfo(c *Call) {
 // clientList: CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]].
 func clientList(c *Call) {
 	var ids map[uint64]bool
-	typ := "normal"
+	typ := "" // any
 	for i := 2; i < len(c.Args); i++ {
 		switch strings.ToLower(string(c.Args[i])) {
 		case "type":
@@ -364,9 +364,9 @@ func clientList(c *Call) {
 	}
 	var b strings.Builder
 	now := time.Now()
-	if typ == "normal" || typ == "pubsub" {
+	if typ == "" || typ == "normal" || typ == "pubsub" {
 		for _, cl := range c.Server.clientList() {
-			if ids != nil && !ids[cl.ID] || (typ == "pubsub") != cl.subscribed() {
+			if ids != nil && !ids[cl.ID] || typ != "" && (typ == "pubsub") != cl.subscribed() {
 				continue
 			}
 			b.WriteString(cl.info(now))

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"runtime"
 	"sync"
 	"time"
 
@@ -188,6 +189,10 @@ func (o *outbox) run() {
 			return
 		case <-o.wake:
 		}
+		// Let the publishers that are running append more before the
+		// write: one write then carries several messages, as Redis writes
+		// a client's buffer once per event loop turn.
+		runtime.Gosched()
 		for {
 			o.mu.Lock()
 			if o.dead {
