@@ -111,7 +111,7 @@ func (o *outbox) add(b []byte, own bool) {
 	default:
 		o.buf = append(o.buf, b...)
 	}
-	over := o.overLimit(time.Now())
+	over := o.overLimit()
 	if over {
 		o.dead = true
 		o.buf, o.later = nil, nil
@@ -132,14 +132,15 @@ func (o *outbox) add(b []byte, own bool) {
 }
 
 // overLimit applies the client's output buffer limits to the current size;
-// o.mu is held.
-func (o *outbox) overLimit(now time.Time) bool {
+// o.mu is held. The clock is read only above the soft limit.
+func (o *outbox) overLimit() bool {
 	lim := o.c.srv.lim.outputLimit(o.c.bufferClass())
 	size := int64(len(o.buf) + len(o.later) + o.writing)
 	if lim.Hard > 0 && size >= lim.Hard {
 		return true
 	}
 	if lim.Soft > 0 && size >= lim.Soft {
+		now := time.Now()
 		if o.softSince.IsZero() {
 			o.softSince = now
 			return false
