@@ -160,3 +160,28 @@ func TestClientOutputBufferLimitConfig(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "normal 0 0 0 slave 1 2 3 pubsub 2048 1000 5", got["client-output-buffer-limit"], "a failed SET changes nothing")
 }
+
+// A fan-out batch sent again (its first copy was delivered but not
+// acknowledged) is skipped by its number, so a subscriber gets each
+// message once; a later batch of the same sender is delivered.
+func TestFanoutBatchSentAgainIsSkipped(t *testing.T) {
+	ts := startServer(t, nil)
+	sub := testenv.DialRaw(t, ts.addr)
+	sub.Must(t, "SUBSCRIBE", "ch")
+	batch := func(seq string, msg string) [][][]byte {
+		return [][][]byte{{fanoutMarker, []byte("peer-a"), []byte(seq)}, {[]byte("message"), []byte("ch"), []byte(msg)}}
+	}
+	assert.Equal(t, [][]byte{[]byte(":1\r\n")}, ts.srv.ExecuteBatch(false, batch("1", "one")))
+	assert.Equal(t, [][]byte{[]byte(":0\r\n")}, ts.srv.ExecuteBatch(false, batch("1", "one")), "sent again")
+	assert.Equal(t, [][]byte{[]byte(":1\r\n")}, ts.srv.ExecuteBatch(false, batch("2", "two")))
+	assert.Equal(t, [][]byte{[]byte(":1\r\n")}, ts.srv.ExecuteBatch(false, [][][]byte{
+		{fanoutMarker, []byte("peer-b"), []byte("1")}, {[]byte("message"), []byte("ch"), []byte("three")}}), "another sender's numbers are its own")
+	for _, want := range []string{"one", "two", "three"} {
+		var got []byte
+		require.NoError(t, testenv.ReadReply(sub.Reader(), &got))
+		assert.Equal(t, "*3\r\n$7\r\nmessage\r\n$2\r\nch\r\n$"+strconv.Itoa(len(want))+"\r\n"+want+"\r\n", string(got))
+	}
+	// A client cannot send a fan-out batch: the marker is no command.
+	rc := testenv.DialRaw(t, ts.addr)
+	assert.True(t, strings.HasPrefix(string(rc.Must(t, string(fanoutMarker), "peer-a", "3")), "-ERR unknown command"))
+}
