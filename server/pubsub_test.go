@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/pubsub"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
@@ -184,4 +185,25 @@ func TestFanoutBatchSentAgainIsSkipped(t *testing.T) {
 	// A client cannot send a fan-out batch: the marker is no command.
 	rc := testenv.DialRaw(t, ts.addr)
 	assert.True(t, strings.HasPrefix(string(rc.Must(t, string(fanoutMarker), "peer-a", "3")), "-ERR unknown command"))
+}
+
+// A peer that takes nothing (dead, or slow) costs at most fanoutQueueLimit
+// bytes of queued messages; past it messages for that peer are dropped
+// and counted, and a peer the membership calls dead is skipped.
+func TestFanoutQueueBounded(t *testing.T) {
+	var f fanout
+	live := &peerQueue{id: "live", wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	live.alive.Store(true)
+	dead := &peerQueue{id: "dead", wake: make(chan struct{}, 1), stop: make(chan struct{})}
+	peers := []*peerQueue{live, dead}
+	f.peers.Store(&peers)
+	msg := make([]byte, 1<<20)
+	const sent = 2 * fanoutQueueLimit / (1 << 20)
+	for i := 0; i < sent; i++ {
+		f.send(pubsub.Channel, []byte("ch"), msg)
+	}
+	assert.LessOrEqual(t, live.bytes, fanoutQueueLimit)
+	assert.Greater(t, live.bytes, fanoutQueueLimit/2)
+	assert.Equal(t, int64(sent-len(live.items)), f.dropped.Load())
+	assert.Zero(t, dead.bytes, "nothing queued for a dead peer")
 }
