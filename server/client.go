@@ -87,13 +87,15 @@ type Client struct {
 	stamp      time.Time
 	stampReads uint64
 
-	// subs is the connection's Pub/Sub subscriptions (pubsub.go); subN
+	// subs is the connection's Pub/Sub subscriptions (pubsub.go), guarded
+	// by subs.mu (its goroutine, and the slot watcher that drops shard
+	// subscriptions whose slot changed leader); subN
 	// mirrors the count of each kind for other goroutines (CLIENT LIST,
 	// publishers choosing the output buffer class), and inPubSub whether
 	// any is held (Redis's subscribed mode), for dispatch.
 	subs     subState
 	subN     [3]atomic.Int32
-	inPubSub bool
+	inPubSub atomic.Bool
 	// out carries the connection's output once it first subscribed
 	// (pushout.go); nil before. Set by the connection's goroutine before
 	// the client enters the registry, never reset.

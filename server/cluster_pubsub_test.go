@@ -12,6 +12,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/pubsub"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
@@ -117,5 +119,41 @@ func TestPubSubAcrossNodes(t *testing.T) {
 			require.True(t, strings.HasPrefix(m.Payload, "end:"), "node %d's subscriber got %q twice", s.node, m.Payload)
 			ends[m.Payload] = true
 		}
+	}
+}
+
+// When the slot of a shard channel changes leader (here: its node stops),
+// the shard subscribers on the other nodes are told as Redis 7 tells them,
+// `sunsubscribe <channel> <count>`, and are no longer subscribed to it;
+// their other shard channels stay.
+func TestShardSubscribersToldWhenSlotMoves(t *testing.T) {
+	nodes := startCluster(t, 3, nil)
+	moving := keyOn(t, nodes, nodes[2], "sc")
+	staying := keyOn(t, nodes, nodes[1], "sc")
+	for _, proto := range []string{"2", "3"} {
+		rc := testenv.DialRaw(t, nodes[0].addr)
+		rc.Must(t, "HELLO", proto)
+		rc.Must(t, "SSUBSCRIBE", moving)
+		rc.Must(t, "SSUBSCRIBE", staying)
+		defer func(rc *testenv.RawConn, proto string) {
+			want := "*3\r\n$12\r\nsunsubscribe\r\n$" + strconv.Itoa(len(moving)) + "\r\n" + moving + "\r\n:1\r\n"
+			if proto == "3" {
+				want = ">" + want[1:]
+			}
+			var got []byte
+			require.NoError(t, testenv.ReadReply(rc.Reader(), &got))
+			assert.Equal(t, want, string(got), "RESP%s", proto)
+		}(rc, proto)
+	}
+	nodes[2].stop()
+	testenv.Wait(t, testenv.SettleTimeout, "the moved channel's subscribers dropped", func() error {
+		if n := nodes[0].srv.pubsub.Count(pubsub.Shard, []byte(moving)); n != 0 {
+			return fmt.Errorf("%d subscribers of %s left", n, moving)
+		}
+		return nil
+	})
+	if nodes[0].node.Table().Primary(ring.KeySlot([]byte(staying))) == nodes[1].node.ID() {
+		// (The new placement may move a few of the other nodes' slots too.)
+		assert.Equal(t, 2, nodes[0].srv.pubsub.Count(pubsub.Shard, []byte(staying)), "a channel whose slot stayed")
 	}
 }

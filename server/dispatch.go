@@ -99,7 +99,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		s.reject(c, e, errNoAuth)
 		return
 	}
-	if c.inPubSub && e.Flags&FlagSubscribedOK == 0 && !c.RESP3() {
+	if c.inPubSub.Load() && e.Flags&FlagSubscribedOK == 0 && !c.RESP3() {
 		s.reject(c, e, subscribedContextError(e))
 		return
 	}

@@ -86,9 +86,10 @@ func pubsubCommands() []*Command {
 	}
 }
 
-// subState is a connection's subscriptions, owned by its goroutine; the
-// counts are mirrored in Client.subN for other goroutines.
+// subState is a connection's subscriptions; the counts are mirrored in
+// Client.subN for other goroutines.
 type subState struct {
+	mu    sync.Mutex             // guards names
 	names [3]map[string]struct{} // kind -> names subscribed
 }
 
@@ -109,7 +110,7 @@ func (c *Client) subscribed() bool {
 
 func (c *Client) syncSubState(k pubsub.Kind) {
 	c.subN[k].Store(int32(len(c.subs.names[k])))
-	c.inPubSub = c.subscribed()
+	c.inPubSub.Store(c.subscribed())
 }
 
 func writeSubReply(r *resp.Reply, verb string, name []byte, count int) {
@@ -138,6 +139,8 @@ func subscribeCmd(k pubsub.Kind) func(*Call) {
 			c.Reply.Error(errSubscribeForwarded)
 			return
 		}
+		cl.subs.mu.Lock()
+		defer cl.subs.mu.Unlock()
 		for _, ch := range c.Args[1:] {
 			name := string(ch)
 			set := cl.subs.names[k]
@@ -162,6 +165,8 @@ func unsubscribeCmd(k pubsub.Kind) func(*Call) {
 	return func(c *Call) {
 		cl := c.Client
 		words := kindWords[k]
+		cl.subs.mu.Lock()
+		defer cl.subs.mu.Unlock()
 		if len(c.Args) == 1 {
 			names := cl.subNames(k)
 			if len(names) == 0 {
@@ -181,7 +186,7 @@ func unsubscribeCmd(k pubsub.Kind) func(*Call) {
 	}
 }
 
-// subNames returns the client's names of kind k, sorted.
+// subNames returns the client's names of kind k, sorted; subs.mu is held.
 func (c *Client) subNames(k pubsub.Kind) []string {
 	out := make([]string, 0, len(c.subs.names[k]))
 	for n := range c.subs.names[k] {
@@ -191,7 +196,8 @@ func (c *Client) subNames(k pubsub.Kind) []string {
 	return out
 }
 
-// unsubscribe drops one subscription of the client, in the registry too.
+// unsubscribe drops one subscription of the client, in the registry too;
+// subs.mu is held.
 func (c *Client) unsubscribe(k pubsub.Kind, name string) {
 	if _, ok := c.subs.names[k][name]; !ok {
 		return
@@ -204,6 +210,8 @@ func (c *Client) unsubscribe(k pubsub.Kind, name string) {
 // unsubscribeAll drops every subscription without replies (RESET, and
 // the connection's end).
 func (c *Client) unsubscribeAll() {
+	c.subs.mu.Lock()
+	defer c.subs.mu.Unlock()
 	for k := range c.subs.names {
 		for name := range c.subs.names[k] {
 			c.srv.pubsub.Unsubscribe(pubsub.Kind(k), name, c)
@@ -341,7 +349,7 @@ func encodeMessage(b []byte, resp3 bool, verb, pattern string, channel, message 
 
 // pingSubscribed is PING's reply in RESP2 subscribed mode: ["pong", arg].
 func pingSubscribed(c *Call) bool {
-	if !c.Client.inPubSub || c.Reply.RESP3() || len(c.Args) > 2 {
+	if !c.Client.inPubSub.Load() || c.Reply.RESP3() || len(c.Args) > 2 {
 		return false
 	}
 	c.Reply.Array(2)
@@ -370,4 +378,45 @@ func (s *Server) sameSlot(args [][]byte, pos []int) bool {
 		}
 	}
 	return true
+}
+
+// dropMovedShardChannels tells the shard subscribers on this node that
+// their channel's slot changed leader, as Redis 7 tells them when a slot
+// leaves a node: each gets `sunsubscribe <channel> <count>` and is no
+// longer subscribed (a client such as go-redis subscribes again). prev is
+// the table this was last called with; it returns the one to pass next.
+// Called by the fan-out's goroutine (runFanout).
+func (s *Server) dropMovedShardChannels(prev *ring.Table) *ring.Table {
+	t := s.cluster.Table()
+	if t == nil || prev == nil || t == prev || !s.pubsub.ActiveShard() {
+		return t
+	}
+	moved := s.pubsub.ShardNamesIn(func(name string) bool {
+		slot := ring.KeySlot([]byte(name))
+		return t.Primary(slot) != prev.Primary(slot)
+	})
+	for _, name := range moved {
+		for _, c := range s.pubsub.Subscribers(pubsub.Shard, name) {
+			c.dropShardChannel(name)
+		}
+	}
+	return t
+}
+
+// dropShardChannel unsubscribes the client from a shard channel and pushes
+// the sunsubscribe notice (any goroutine).
+func (c *Client) dropShardChannel(name string) {
+	c.subs.mu.Lock()
+	if _, ok := c.subs.names[pubsub.Shard][name]; !ok {
+		c.subs.mu.Unlock()
+		return
+	}
+	c.unsubscribe(pubsub.Shard, name)
+	var r resp.Reply
+	r.SetRESP3(c.RESP3())
+	writeSubReply(&r, kindWords[pubsub.Shard].unsub, []byte(name), c.subCount(pubsub.Shard))
+	c.subs.mu.Unlock()
+	if c.out != nil {
+		c.out.deliver(r.Bytes())
+	}
 }

@@ -39,7 +39,9 @@ import (
 // fanoutRefresh, starting a sender for a new member and stopping the
 // sender of a member that left the membership (closing its stop channel);
 // a member seen dead keeps its sender, idle, so that one flap never runs
-// two senders for one peer. Every sender stops when runFanout does.
+// two senders for one peer. Every sender stops when runFanout does. The
+// same loop tells shard subscribers when their slot changed leader
+// (dropMovedShardChannels).
 
 // fanoutMarker opens a fan-out batch: [marker, sender node ID, sequence
 // number]; the commands after it are messages [kind word, channel,
@@ -134,8 +136,10 @@ func (s *Server) runFanout(ctx context.Context) {
 	}()
 	tick := time.NewTicker(fanoutRefresh)
 	defer tick.Stop()
+	var table *ring.Table // the routing table the shard channels were last checked against
 	for {
 		if !s.standalone {
+			table = s.dropMovedShardChannels(table)
 			live := map[ring.NodeID]bool{}
 			for _, m := range s.cluster.Members() {
 				if !m.Self {
