@@ -10,6 +10,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -86,6 +87,20 @@ type Client struct {
 	stamp      time.Time
 	stampReads uint64
 
+	// subs is the connection's Pub/Sub subscriptions (pubsub.go), guarded
+	// by subs.mu (its goroutine, and the slot watcher that drops shard
+	// subscriptions whose slot changed leader); subN
+	// mirrors the count of each kind for other goroutines (CLIENT LIST,
+	// publishers choosing the output buffer class), and inPubSub whether
+	// any is held (Redis's subscribed mode), for dispatch.
+	subs     subState
+	subN     [3]atomic.Int32
+	inPubSub atomic.Bool
+	// out carries the connection's output once it first subscribed
+	// (pushout.go); nil before. Set by the connection's goroutine before
+	// the client enters the registry, never reset.
+	out *outbox
+
 	// closeAfterReply: QUIT, or CLIENT KILL of itself: close once the reply is written.
 	closeAfterReply bool
 	closing         bool
@@ -144,8 +159,21 @@ func (c *Client) kill() {
 	}
 }
 
+// bufferClass is the client's class of client-output-buffer-limit: pubsub
+// while it has a subscription, else normal. Safe from any goroutine.
+func (c *Client) bufferClass() config.BufferClass {
+	if c.subscribed() {
+		return config.ClassPubSub
+	}
+	return config.ClassNormal
+}
+
 // release drops connection state held in the store when the connection ends.
 func (c *Client) release() {
+	c.unsubscribeAll()
+	if c.out != nil {
+		c.out.close()
+	}
 	if c.watcher != nil {
 		c.srv.store.Unwatch(c.watcher)
 		c.watcher = nil
@@ -187,6 +215,9 @@ func (c *Client) info(now time.Time) string {
 	if c.blockedNow.Load() {
 		flags = "b"
 	}
+	if flags == "N" && c.subscribed() {
+		flags = "P"
+	}
 	cmd := "NULL"
 	if e := c.lastCmd.Load(); e != nil {
 		cmd = e.Name
@@ -197,7 +228,8 @@ func (c *Client) info(now time.Time) string {
 	b.WriteString(" addr=" + c.addr + " laddr=" + c.laddr + " name=" + name)
 	b.WriteString(" age=" + strconv.FormatInt(int64(now.Sub(c.created)/time.Second), 10))
 	b.WriteString(" idle=" + strconv.FormatInt((now.UnixNano()-c.lastActive.Load())/int64(time.Second), 10))
-	b.WriteString(" flags=" + flags + " db=0 sub=0 psub=0 ssub=0 multi=" + strconv.Itoa(multi))
+	b.WriteString(" flags=" + flags + " db=0 sub=" + strconv.Itoa(int(c.subN[0].Load())) + " psub=" + strconv.Itoa(int(c.subN[1].Load())) +
+		" ssub=" + strconv.Itoa(int(c.subN[2].Load())) + " multi=" + strconv.Itoa(multi))
 	b.WriteString(" qbuf=" + strconv.FormatInt(c.pc.Pending(), 10))
 	b.WriteString(" cmd=" + cmd + " user=default redir=-1 resp=" + strconv.Itoa(int(c.resp.Load())))
 	b.WriteString(" lib-name=" + libName + " lib-ver=" + libVer)

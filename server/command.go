@@ -34,6 +34,9 @@ const (
 	FlagRunsInMulti     = commands.FlagRunsInMulti
 	FlagWatchesKeys     = commands.FlagWatchesKeys
 	FlagSecretArgs      = commands.FlagSecretArgs
+	FlagPubSub          = commands.FlagPubSub
+	FlagSubscribedOK    = commands.FlagSubscribedOK
+	FlagLocal           = commands.FlagLocal
 )
 
 // Call is one of the front end's own commands being executed: the
@@ -60,6 +63,7 @@ var commandGroups = []func() []*Command{
 	transactionCommands,          // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
 	clusterCommands,              // cluster_cmds.go: CLUSTER READONLY READWRITE ASKING
 	replicationCommands,          // replication.go: WAIT WAITAOF
+	pubsubCommands,               // pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
 	commands.StringCommands,      // commands/strings.go
 	commands.KeyCommands,         // commands/keys.go
 	commands.HashCommands,        // commands/hashes.go

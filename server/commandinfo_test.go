@@ -71,7 +71,8 @@ func TestDerivedDispatchFacts(t *testing.T) {
 		"smove", "sinter", "sinterstore", "sunion", "sunionstore", "sdiff", "sdiffstore",
 		"lmove", "rpoplpush", "blpop", "brpop", "blmove", "brpoplpush",
 		"zrangestore", "bzpopmin", "bzpopmax", "geosearchstore",
-		"bitop", "lcs", "pfcount", "pfmerge"}, sameSlot)
+		"bitop", "lcs", "pfcount", "pfmerge",
+		"ssubscribe", "sunsubscribe"}, sameSlot) // shard channels: one slot (FlagLocal, pubsub.go)
 	assert.ElementsMatch(t, []string{"mget", "mset", "del", "unlink", "exists", "touch"}, split)
 	assert.Equal(t, map[string]string{"mget": "", "mset": "all_succeeded", "del": "agg_sum", "unlink": "agg_sum",
 		"exists": "agg_sum", "touch": "agg_sum"}, merge)

@@ -23,12 +23,12 @@ const connFlags = FlagNoScript | FlagLoading | FlagStale
 
 func connectionCommands() []*Command {
 	return []*Command{
-		{Name: "ping", Arity: -1, Flags: FlagFast, ACL: commands.ACLConnection, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded},
+		{Name: "ping", Arity: -1, Flags: FlagFast | FlagSubscribedOK, ACL: commands.ACLConnection, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded},
 			Group: "connection", Since: "1.0.0",
 			Summary: "Returns the server's liveliness response.", Handler: fe(pingCommand)},
 		{Name: "echo", Arity: 2, Flags: FlagFast | FlagLoading | FlagStale, ACL: commands.ACLConnection, Group: "connection", Since: "1.0.0",
 			Summary: "Returns the given string.", Handler: fe(func(c *Call) { c.Reply.Bulk(c.Args[1]) })},
-		{Name: "quit", Arity: -1, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags | FlagRunsInMulti, ACL: commands.ACLConnection,
+		{Name: "quit", Arity: -1, Flags: FlagFast | FlagSubscribedOK | FlagNoAuth | FlagAllowBusy | connFlags | FlagRunsInMulti, ACL: commands.ACLConnection,
 			Group: "connection", Since: "1.0.0",
 			Summary: "Closes the connection.", Handler: fe(func(c *Call) { c.Reply.OK(); c.Client.closeAfterReply = true })},
 		{Name: "auth", Arity: -2, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags | FlagSecretArgs, ACL: commands.ACLConnection,
@@ -39,7 +39,7 @@ func connectionCommands() []*Command {
 		{Name: "hello", Arity: -1, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags | FlagSecretArgs, ACL: commands.ACLConnection,
 			Group: "connection", Since: "6.0.0",
 			Summary: "Handshakes with the Redis server.", Handler: fe(helloCommand)},
-		{Name: "reset", Arity: 1, Flags: FlagFast | FlagNoAuth | FlagAllowBusy | connFlags | FlagRunsInMulti, ACL: commands.ACLConnection,
+		{Name: "reset", Arity: 1, Flags: FlagFast | FlagSubscribedOK | FlagNoAuth | FlagAllowBusy | connFlags | FlagRunsInMulti, ACL: commands.ACLConnection,
 			Group: "connection", Since: "6.2.0",
 			Summary: "Resets the connection.", Handler: fe(resetCommand)},
 		clientCommand(),
@@ -47,6 +47,9 @@ func connectionCommands() []*Command {
 }
 
 func pingCommand(c *Call) {
+	if pingSubscribed(c) {
+		return
+	}
 	switch len(c.Args) {
 	case 1:
 		c.Reply.Status("PONG")
@@ -187,6 +190,7 @@ func helloCommand(c *Call) {
 func resetCommand(c *Call) {
 	cl := c.Client
 	cl.discardMulti()
+	cl.unsubscribeAll()
 	cl.setProto(2)
 	cl.db = 0
 	cl.noEvict.Store(false)
@@ -323,7 +327,7 @@ func clientSetInfo(c *Call) {
 // clientList: CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]].
 func clientList(c *Call) {
 	var ids map[uint64]bool
-	typ := "normal"
+	typ := "" // any
 	for i := 2; i < len(c.Args); i++ {
 		switch strings.ToLower(string(c.Args[i])) {
 		case "type":
@@ -360,9 +364,9 @@ func clientList(c *Call) {
 	}
 	var b strings.Builder
 	now := time.Now()
-	if typ == "normal" {
+	if typ == "" || typ == "normal" || typ == "pubsub" {
 		for _, cl := range c.Server.clientList() {
-			if ids != nil && !ids[cl.ID] {
+			if ids != nil && !ids[cl.ID] || typ != "" && (typ == "pubsub") != cl.subscribed() {
 				continue
 			}
 			b.WriteString(cl.info(now))

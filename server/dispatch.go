@@ -46,12 +46,20 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 			return
 		}
 	}
-	if b := c.reply.Bytes(); len(b) > 0 {
+	if b := c.reply.Bytes(); c.out != nil {
+		// Subscribed (or was): output goes through the outbox (pushout.go).
+		c.out.append(b)
+		c.reply.Reset()
+	} else if len(b) > 0 {
 		conn.WriteRaw(b)
 		c.reply.Reset()
 	}
 	if c.closeAfterReply {
 		c.closing = true
+		if c.out != nil {
+			c.out.closeAfterWrite() // the writer closes once the reply is out
+			return
+		}
 		if err := conn.Close(); err != nil {
 			s.log.Debug("close client", "id", c.ID, "err", err)
 		}
@@ -89,6 +97,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	}
 	if s.lim.authRequired.Load() && !c.authenticated && e.Flags&FlagNoAuth == 0 {
 		s.reject(c, e, errNoAuth)
+		return
+	}
+	if c.inPubSub.Load() && e.Flags&FlagSubscribedOK == 0 && !c.RESP3() {
+		s.reject(c, e, subscribedContextError(e))
 		return
 	}
 	if c.multi && !e.runsInMulti {
@@ -144,7 +156,12 @@ func (c *Client) flagMulti() {
 // release the slots.
 func (s *Server) run(c *Client, e *entry, args [][]byte) {
 	var tx *store.Tx
-	if c.keyPos = e.keys(args, c.keyPos); len(c.keyPos) > 0 {
+	if c.keyPos = e.keys(args, c.keyPos); len(c.keyPos) > 0 && e.Flags&FlagLocal != 0 {
+		if !s.standalone && !s.sameSlot(args, c.keyPos) {
+			c.reply.Error(errCrossSlot)
+			return
+		}
+	} else if len(c.keyPos) > 0 {
 		slot := ring.KeySlot(args[c.keyPos[0]])
 		single := true
 		c.slots = append(c.slots[:0], slot)

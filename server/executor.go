@@ -46,6 +46,9 @@ func (s *Server) runInternal(resp3 bool, args [][]byte, reply []byte) []byte {
 // the ones after it again, so they must not run here.
 func (s *Server) ExecuteBatch(resp3 bool, cmds [][][]byte) [][]byte {
 	s.cstats.forwardsReceived.Add(1)
+	if isFanoutBatch(cmds) {
+		return s.deliverFanout(cmds) // messages published on another node (pubsub_fanout.go)
+	}
 	c := s.getInternal(resp3)
 	ends := make([]int, 0, len(cmds))
 	for _, args := range cmds {

@@ -18,9 +18,15 @@ type connLimits struct {
 	client *Client // set by Server.accept before the first Read
 }
 
-func (l *connLimits) IdleTimeout() time.Duration { return time.Duration(l.srv.lim.timeout.Load()) }
-func (l *connLimits) QueryBufLimit() int64       { return l.srv.lim.queryBufLimit.Load() }
-func (l *connLimits) MaxBulkLen() int64          { return l.srv.lim.protoMaxBulkLen.Load() }
+// IdleTimeout: timeout, which spares subscribers, as Redis does.
+func (l *connLimits) IdleTimeout() time.Duration {
+	if l.client != nil && l.client.subscribed() {
+		return 0
+	}
+	return time.Duration(l.srv.lim.timeout.Load())
+}
+func (l *connLimits) QueryBufLimit() int64 { return l.srv.lim.queryBufLimit.Load() }
+func (l *connLimits) MaxBulkLen() int64    { return l.srv.lim.protoMaxBulkLen.Load() }
 
 // Unauthenticated: a password is set and the client has not given it. The
 // client's authenticated flag is the connection goroutine's, which is the

@@ -32,6 +32,7 @@ import (
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/gctune"
+	"github.com/meshcache/meshcache/server/pubsub"
 	"github.com/meshcache/meshcache/server/slowlog"
 	"github.com/meshcache/meshcache/store"
 )
@@ -86,6 +87,11 @@ type Server struct {
 	// internal pools the clients that run commands forwarded by other nodes (executor.go).
 	internal sync.Pool
 
+	// pubsub is this node's subscribers (pubsub.go); fanout queues the
+	// messages published here for the other nodes (pubsub_fanout.go).
+	pubsub *pubsub.Registry[*Client]
+	fanout fanout
+
 	// locks is the node-local lock table behind the LOCK.* commands
 	// (commands/locks.go); never forwarded or replicated. Safe for concurrent use.
 	locks *lock.Table
@@ -115,6 +121,16 @@ type limits struct {
 	slowlogMaxLen   atomic.Int64
 	maxMemory       atomic.Int64
 	lfu             atomic.Bool // an LFU policy is in force (OBJECT FREQ)
+	// outputLimits is client-output-buffer-limit (pushout.go).
+	outputLimits atomic.Pointer[config.OutputLimits]
+}
+
+// outputLimit returns the client-output-buffer-limit of class k.
+func (l *limits) outputLimit(k config.BufferClass) config.OutputLimit {
+	if p := l.outputLimits.Load(); p != nil {
+		return p[k]
+	}
+	return config.DefaultOutputLimits[k]
 }
 
 // serverStats are the node counters of INFO stats; CONFIG RESETSTAT zeroes them.
@@ -141,6 +157,7 @@ func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 		started: time.Now(),
 		closed:  make(chan struct{}),
 		locks:   lock.NewTable(lock.TableConfig{}),
+		pubsub:  pubsub.New[*Client](),
 	}
 	var id [20]byte
 	if _, err := rand.Read(id[:]); err != nil {
@@ -170,6 +187,8 @@ func (s *Server) applyLimits(cfg *config.Config) {
 	s.lim.slowlogMaxLen.Store(int64(cfg.SlowlogMaxLen))
 	s.lim.maxMemory.Store(cfg.MaxMemory)
 	s.lim.lfu.Store(strings.HasSuffix(cfg.MaxMemoryPolicy, "-lfu"))
+	ol := cfg.OutputLimits
+	s.lim.outputLimits.Store(&ol)
 	s.applyRepl(cfg)
 }
 
@@ -217,7 +236,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 
 	var bg sync.WaitGroup
-	bg.Add(3)
+	bg.Add(4)
+	go func() { // owns the Pub/Sub fan-out and its peer senders: stops with ctx
+		defer bg.Done()
+		s.runFanout(ctx)
+	}()
 	go func() { // owns store.Run: stops with ctx
 		defer bg.Done()
 		s.store.Run(ctx)

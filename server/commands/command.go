@@ -59,6 +59,15 @@ const (
 	// FlagSecretArgs: the arguments carry a password (AUTH, HELLO): the
 	// command is never logged (slow log).
 	FlagSecretArgs
+	// FlagSubscribedOK: allowed while a RESP2 connection is in subscribed
+	// mode ((P|S)SUBSCRIBE, (P|S)UNSUBSCRIBE, PING, QUIT, RESET), as Redis.
+	FlagSubscribedOK
+	// FlagLocal: runs on the node the client is connected to, whoever
+	// leads the slots its key specs name (SSUBSCRIBE, SUNSUBSCRIBE and
+	// SPUBLISH name shard channels, which are the connection's or every
+	// node's business): a cluster still refuses names in several slots
+	// (-CROSSSLOT), but the command is never forwarded and locks no slot.
+	FlagLocal
 )
 
 // reportedFlags are the flags COMMAND reports, in Redis's order, with their

@@ -48,6 +48,9 @@ type Config struct {
 	HLLSparseMaxBytes      int64  // largest sparse HyperLogLog before it turns dense, bytes
 	ClientQueryBufferLimit int64  // largest pending command of a client, bytes
 	Timeout                int    // seconds of idleness before a client is closed; 0 = never
+	// OutputLimits is client-output-buffer-limit: how much output a client
+	// that does not read may have pending, per class (outbuf.go).
+	OutputLimits OutputLimits
 
 	SlowlogLogSlowerThan int64 // microseconds; negative disables the slow log
 	SlowlogMaxLen        int   // entries kept
@@ -77,6 +80,7 @@ func Default() Config {
 		ProtoMaxBulkLen:        512 << 20,
 		HLLSparseMaxBytes:      3000,
 		ClientQueryBufferLimit: 1 << 30,
+		OutputLimits:           DefaultOutputLimits,
 		SlowlogLogSlowerThan:   10000,
 		SlowlogMaxLen:          128,
 		LogLevel:               "info",

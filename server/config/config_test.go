@@ -116,3 +116,27 @@ func TestTable(t *testing.T) {
 		require.NotNil(t, Lookup(name), name)
 	}
 }
+
+// FuzzOutputLimits: client-output-buffer-limit's parser never panics, a
+// failed Set changes nothing, and what CONFIG GET shows parses back to the
+// same limits.
+func FuzzOutputLimits(f *testing.F) {
+	for _, s := range []string{"pubsub 32mb 8mb 60", "normal 0 0 0 slave 1 2 3", "PUBSUB 2kb 1K 5", "pubsub 1mb",
+		"master 1 1 1", "pubsub x 1 1", "pubsub 1 1 -1", "", "replica 99999999999999999999 1 1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		l := DefaultOutputLimits
+		before := l
+		if err := l.Set(v); err != nil {
+			if l != before {
+				t.Fatalf("failed Set(%q) changed the limits", v)
+			}
+			return
+		}
+		var back OutputLimits
+		if err := back.Set(l.String()); err != nil || back != l {
+			t.Fatalf("%q: String %q does not parse back (%v)", v, l.String(), err)
+		}
+	})
+}

@@ -263,6 +263,9 @@ var params = []*Setting{
 			return err
 		},
 		get: func(c *Config) string { return strconv.FormatInt(c.ClientQueryBufferLimit, 10) }},
+	{name: "client-output-buffer-limit", usage: "per class (normal, replica, pubsub): <class> <hard> <soft> <soft seconds>; a client whose unread output passes them is closed", mutable: true,
+		set: func(c *Config, v string) error { return c.OutputLimits.Set(v) },
+		get: func(c *Config) string { return c.OutputLimits.String() }},
 	{name: "timeout", usage: "close a client idle for this many seconds; 0 = never", mutable: true,
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, 0, math.MaxInt32)

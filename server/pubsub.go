@@ -1,0 +1,422 @@
+package server
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/pubsub"
+	"github.com/meshcache/meshcache/server/resp"
+)
+
+// Pub/Sub (docs/DESIGN.md §6): the commands, the connection's
+// subscriptions and delivery on this node. The subscribers of this node
+// are in s.pubsub (package pubsub), keyed by *Client; a message reaches a
+// subscriber through its outbox (pushout.go); messages published here reach
+// the other nodes' subscribers through the fan-out (pubsub_fanout.go).
+
+const (
+	errSubscribedContext = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
+	errSSubscribeInExec  = "ERR SSUBSCRIBE isn't allowed for a DENY BLOCKING client"
+	// A MULTI block forwarded to another node runs there on an internal
+	// client, which has no connection to deliver messages to.
+	errSubscribeForwarded = "ERR Pub/Sub subscriptions cannot run inside a transaction forwarded to another node"
+)
+
+// kindWords are the words of each kind's replies and messages.
+var kindWords = [...]struct{ sub, unsub, message string }{
+	pubsub.Channel: {"subscribe", "unsubscribe", "message"},
+	pubsub.Pattern: {"psubscribe", "punsubscribe", "pmessage"},
+	pubsub.Shard:   {"ssubscribe", "sunsubscribe", "smessage"},
+}
+
+func pubsubCommands() []*Command {
+	const g = "pubsub"
+	sub := FlagPubSub | FlagNoScript | FlagLoading | FlagStale | FlagSubscribedOK
+	shardKeys := []commands.KeySpec{commands.Range(commands.NotKey, 1, -1, 1)}
+	psub := func(name string, arity int, since, summary string, h func(*Call), help ...string) *Command {
+		return &Command{Name: "pubsub|" + name, Arity: arity, Flags: FlagPubSub | FlagLoading | FlagStale, Group: g,
+			Since: since, Summary: summary, Handler: fe(h), Help: help}
+	}
+	return []*Command{
+		{Name: "subscribe", Arity: -2, Flags: sub, Group: g, Since: "2.0.0",
+			Summary: "Listens for messages published to channels.", Handler: fe(subscribeCmd(pubsub.Channel))},
+		{Name: "psubscribe", Arity: -2, Flags: sub, Group: g, Since: "2.0.0",
+			Summary: "Listens for messages published to channels that match one or more patterns.", Handler: fe(subscribeCmd(pubsub.Pattern))},
+		{Name: "ssubscribe", Arity: -2, Flags: sub | FlagLocal, Keys: shardKeys, Group: g, Since: "7.0.0",
+			Summary: "Listens for messages published to shard channels.", Handler: fe(subscribeCmd(pubsub.Shard))},
+		{Name: "unsubscribe", Arity: -1, Flags: sub, Group: g, Since: "2.0.0",
+			Summary: "Stops listening to messages posted to channels.", Handler: fe(unsubscribeCmd(pubsub.Channel))},
+		{Name: "punsubscribe", Arity: -1, Flags: sub, Group: g, Since: "2.0.0",
+			Summary: "Stops listening to messages published to channels that match one or more patterns.", Handler: fe(unsubscribeCmd(pubsub.Pattern))},
+		{Name: "sunsubscribe", Arity: -1, Flags: sub | FlagLocal, Keys: shardKeys, Group: g, Since: "7.0.0",
+			Summary: "Stops listening to messages posted to shard channels.", Handler: fe(unsubscribeCmd(pubsub.Shard))},
+		{Name: "publish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast, Group: g, Since: "2.0.0",
+			Summary: "Posts a message to a channel.", Handler: fe(publishCmd(pubsub.Channel))},
+		{Name: "spublish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast | FlagLocal,
+			Keys: []commands.KeySpec{commands.Range(commands.NotKey, 1, 0, 1)}, Group: g, Since: "7.0.0",
+			Summary: "Post a message to a shard channel", Handler: fe(publishCmd(pubsub.Shard))},
+		{Name: "pubsub", Arity: -2, Group: g, Since: "2.8.0", Summary: "A container for Pub/Sub commands.",
+			Subcommands: []*Command{
+				psub("channels", -2, "2.8.0", "Returns the active channels.", namesCmd(pubsub.Channel),
+					"CHANNELS [<pattern>]",
+					"    Return the currently active channels matching a <pattern> (default: '*')."),
+				psub("numpat", 2, "2.8.0", "Returns a count of unique pattern subscriptions.",
+					func(c *Call) { c.Reply.Int(int64(c.Server.pubsub.Distinct(pubsub.Pattern))) },
+					"NUMPAT",
+					"    Return number of subscriptions to patterns."),
+				psub("numsub", -2, "2.8.0", "Returns a count of subscribers to channels.", countCmd(pubsub.Channel),
+					"NUMSUB [<channel> ...]",
+					"    Return the number of subscribers for the specified channels, excluding",
+					"    pattern subscriptions(default: no channels)."),
+				psub("shardchannels", -2, "7.0.0", "Returns the active shard channels.", namesCmd(pubsub.Shard),
+					"SHARDCHANNELS [<pattern>]",
+					"    Return the currently active shard level channels matching a <pattern> (default: '*')."),
+				psub("shardnumsub", -2, "7.0.0", "Returns the count of subscribers of shard channels.", countCmd(pubsub.Shard),
+					"SHARDNUMSUB [<shardchannel> ...]",
+					"    Return the number of subscribers for the specified shard level channel(s)"),
+				{Name: "pubsub|help", Arity: 2, Flags: FlagLoading | FlagStale, Group: g, Since: "6.2.0",
+					Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
+			}},
+	}
+}
+
+// subState is a connection's subscriptions; the counts are mirrored in
+// Client.subN for other goroutines.
+type subState struct {
+	mu    sync.Mutex             // guards names
+	names [3]map[string]struct{} // kind -> names subscribed
+}
+
+// subCount is the count Redis puts in a (un)subscribe reply: channels plus
+// patterns, or shard channels.
+func (c *Client) subCount(k pubsub.Kind) int {
+	if k == pubsub.Shard {
+		return len(c.subs.names[pubsub.Shard])
+	}
+	return len(c.subs.names[pubsub.Channel]) + len(c.subs.names[pubsub.Pattern])
+}
+
+// subscribed reports, from any goroutine, whether the client has any
+// subscription (Redis's CLIENT_PUBSUB flag).
+func (c *Client) subscribed() bool {
+	return c.subN[0].Load()+c.subN[1].Load()+c.subN[2].Load() > 0
+}
+
+func (c *Client) syncSubState(k pubsub.Kind) {
+	c.subN[k].Store(int32(len(c.subs.names[k])))
+	c.inPubSub.Store(c.subscribed())
+}
+
+func writeSubReply(r *resp.Reply, verb string, name []byte, count int) {
+	if r.RESP3() {
+		r.Push(3)
+	} else {
+		r.Array(3)
+	}
+	r.BulkString(verb)
+	if name == nil {
+		r.Null()
+	} else {
+		r.Bulk(name)
+	}
+	r.Int(int64(count))
+}
+
+func subscribeCmd(k pubsub.Kind) func(*Call) {
+	return func(c *Call) {
+		cl := c.Client
+		if k == pubsub.Shard && cl.execing {
+			c.Reply.Error(errSSubscribeInExec)
+			return
+		}
+		if cl.conn == nil {
+			c.Reply.Error(errSubscribeForwarded)
+			return
+		}
+		cl.subs.mu.Lock()
+		defer cl.subs.mu.Unlock()
+		for _, ch := range c.Args[1:] {
+			name := string(ch)
+			set := cl.subs.names[k]
+			if set == nil {
+				set = make(map[string]struct{})
+				cl.subs.names[k] = set
+			}
+			if _, ok := set[name]; !ok {
+				set[name] = struct{}{}
+				// Messages from now on wait until this reply is in the
+				// outbox (outbox.hold), so none precedes it.
+				cl.outbox().hold()
+				c.Server.pubsub.Subscribe(k, name, cl)
+			}
+			cl.syncSubState(k)
+			writeSubReply(c.Reply, kindWords[k].sub, ch, cl.subCount(k))
+		}
+	}
+}
+
+func unsubscribeCmd(k pubsub.Kind) func(*Call) {
+	return func(c *Call) {
+		cl := c.Client
+		words := kindWords[k]
+		cl.subs.mu.Lock()
+		defer cl.subs.mu.Unlock()
+		if len(c.Args) == 1 {
+			names := cl.subNames(k)
+			if len(names) == 0 {
+				writeSubReply(c.Reply, words.unsub, nil, cl.subCount(k))
+				return
+			}
+			for _, n := range names {
+				cl.unsubscribe(k, n)
+				writeSubReply(c.Reply, words.unsub, []byte(n), cl.subCount(k))
+			}
+			return
+		}
+		for _, ch := range c.Args[1:] {
+			cl.unsubscribe(k, string(ch))
+			writeSubReply(c.Reply, words.unsub, ch, cl.subCount(k))
+		}
+	}
+}
+
+// subNames returns the client's names of kind k, sorted; subs.mu is held.
+func (c *Client) subNames(k pubsub.Kind) []string {
+	out := make([]string, 0, len(c.subs.names[k]))
+	for n := range c.subs.names[k] {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// unsubscribe drops one subscription of the client, in the registry too;
+// subs.mu is held.
+func (c *Client) unsubscribe(k pubsub.Kind, name string) {
+	if _, ok := c.subs.names[k][name]; !ok {
+		return
+	}
+	delete(c.subs.names[k], name)
+	c.srv.pubsub.Unsubscribe(k, name, c)
+	c.syncSubState(k)
+}
+
+// unsubscribeAll drops every subscription without replies (RESET, and
+// the connection's end).
+func (c *Client) unsubscribeAll() {
+	c.subs.mu.Lock()
+	defer c.subs.mu.Unlock()
+	for k := range c.subs.names {
+		for name := range c.subs.names[k] {
+			c.srv.pubsub.Unsubscribe(pubsub.Kind(k), name, c)
+		}
+		c.subs.names[k] = nil
+		c.syncSubState(pubsub.Kind(k))
+	}
+}
+
+func publishCmd(k pubsub.Kind) func(*Call) {
+	return func(c *Call) {
+		n := c.Server.publish(k, c.Args[1], c.Args[2])
+		c.Reply.Int(int64(n))
+	}
+}
+
+// namesCmd is PUBSUB CHANNELS / SHARDCHANNELS [pattern]: this node's
+// channels with subscribers, as Redis Cluster answers for its node.
+func namesCmd(k pubsub.Kind) func(*Call) {
+	return func(c *Call) {
+		if len(c.Args) > 3 {
+			c.Reply.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try PUBSUB HELP.", sanitize(c.Args[1])))
+			return
+		}
+		var pattern []byte
+		if len(c.Args) == 3 {
+			pattern = c.Args[2]
+		}
+		names := c.Server.pubsub.Names(k, pattern)
+		c.Reply.Array(len(names))
+		for _, n := range names {
+			c.Reply.BulkString(n)
+		}
+	}
+}
+
+// countCmd is PUBSUB NUMSUB / SHARDNUMSUB [name ...]: the subscribers of
+// each name on this node.
+func countCmd(k pubsub.Kind) func(*Call) {
+	return func(c *Call) {
+		c.Reply.Array(2 * (len(c.Args) - 2))
+		for _, n := range c.Args[2:] {
+			c.Reply.Bulk(n)
+			c.Reply.Int(int64(c.Server.pubsub.Count(k, n)))
+		}
+	}
+}
+
+// Publish delivers message to the subscribers of channel on every node of
+// the cluster and returns how many received it on this node (what
+// PUBLISH answers, as Redis Cluster counts). It is the API the keyspace
+// notifications use; with no subscriber anywhere it costs one atomic load
+// per peer queue check (see Server.PubSubActive).
+func (s *Server) Publish(channel, message []byte) int {
+	return s.publish(pubsub.Channel, channel, message)
+}
+
+// PubSubActive reports whether a message published now could reach a
+// subscriber on this node; a producer of events can skip building
+// messages when it is false and no peer listens either (fan-out).
+func (s *Server) PubSubActive() bool { return s.pubsub.Active() }
+
+// publish delivers to this node's subscribers and hands the message to the
+// fan-out for the other nodes'.
+func (s *Server) publish(k pubsub.Kind, channel, message []byte) int {
+	n := s.deliverLocal(k, channel, message)
+	s.fanout.send(k, channel, message)
+	return n
+}
+
+// receiversPool recycles the receiver slices of deliverLocal.
+var receiversPool = sync.Pool{New: func() any { return new([]pubsub.Receiver[*Client]) }}
+
+// deliverLocal writes the message to every receiver on this node and
+// returns their number. Each receiver's outbox takes the whole message at
+// once; a subscriber over its output buffer limit is closed instead.
+func (s *Server) deliverLocal(k pubsub.Kind, channel, message []byte) int {
+	if k == pubsub.Shard && !s.pubsub.ActiveShard() || k != pubsub.Shard && !s.pubsub.Active() {
+		return 0
+	}
+	bufp := receiversPool.Get().(*[]pubsub.Receiver[*Client])
+	var rcv []pubsub.Receiver[*Client]
+	if k == pubsub.Shard {
+		rcv = s.pubsub.ShardReceivers(channel, (*bufp)[:0])
+	} else {
+		rcv = s.pubsub.Receivers(channel, (*bufp)[:0])
+	}
+	var enc [2][]byte // the direct message, RESP2 and RESP3, built once
+	var scratch []byte
+	for _, r := range rcv {
+		v := 0
+		if r.Sub.RESP3() {
+			v = 1
+		}
+		var msg []byte
+		if r.Pattern == "" {
+			if enc[v] == nil {
+				enc[v] = encodeMessage(nil, v == 1, kindWords[k].message, "", channel, message)
+			}
+			msg = enc[v]
+		} else {
+			scratch = encodeMessage(scratch[:0], v == 1, kindWords[pubsub.Pattern].message, r.Pattern, channel, message)
+			msg = scratch
+		}
+		if o := r.Sub.out; o != nil {
+			o.deliver(msg)
+		}
+	}
+	n := len(rcv)
+	clear(rcv)
+	*bufp = rcv[:0]
+	receiversPool.Put(bufp)
+	return n
+}
+
+// encodeMessage appends a message push: [message channel payload], or
+// [pmessage pattern channel payload], as an array (RESP2) or push (RESP3).
+func encodeMessage(b []byte, resp3 bool, verb, pattern string, channel, message []byte) []byte {
+	n := 3
+	if pattern != "" {
+		n = 4
+	}
+	if resp3 {
+		b = append(b, '>', byte('0'+n), '\r', '\n')
+	} else {
+		b = append(b, '*', byte('0'+n), '\r', '\n')
+	}
+	b = redcon.AppendBulkString(b, verb)
+	if pattern != "" {
+		b = redcon.AppendBulkString(b, pattern)
+	}
+	b = redcon.AppendBulk(b, channel)
+	return redcon.AppendBulk(b, message)
+}
+
+// pingSubscribed is PING's reply in RESP2 subscribed mode: ["pong", arg].
+func pingSubscribed(c *Call) bool {
+	if !c.Client.inPubSub.Load() || c.Reply.RESP3() || len(c.Args) > 2 {
+		return false
+	}
+	c.Reply.Array(2)
+	c.Reply.BulkString("pong")
+	if len(c.Args) == 2 {
+		c.Reply.Bulk(c.Args[1])
+	} else {
+		c.Reply.BulkString("")
+	}
+	return true
+}
+
+// subscribedContextError is the error for a command a RESP2 client in
+// subscribed mode may not run.
+func subscribedContextError(e *entry) string {
+	return fmt.Sprintf(errSubscribedContext, strings.ToLower(e.Name))
+}
+
+// sameSlot reports whether the arguments at pos (a FlagLocal command's
+// shard channels) are all in one slot.
+func (s *Server) sameSlot(args [][]byte, pos []int) bool {
+	slot := ring.KeySlot(args[pos[0]])
+	for _, i := range pos[1:] {
+		if ring.KeySlot(args[i]) != slot {
+			return false
+		}
+	}
+	return true
+}
+
+// dropMovedShardChannels tells the shard subscribers on this node that
+// their channel's slot changed leader, as Redis 7 tells them when a slot
+// leaves a node: each gets `sunsubscribe <channel> <count>` and is no
+// longer subscribed (a client such as go-redis subscribes again). prev is
+// the table this was last called with; it returns the one to pass next.
+// Called by the fan-out's goroutine (runFanout).
+func (s *Server) dropMovedShardChannels(prev *ring.Table) *ring.Table {
+	t := s.cluster.Table()
+	if t == nil || prev == nil || t == prev || !s.pubsub.ActiveShard() {
+		return t
+	}
+	moved := s.pubsub.ShardNamesIn(func(name string) bool {
+		slot := ring.KeySlot([]byte(name))
+		return t.Primary(slot) != prev.Primary(slot)
+	})
+	for _, name := range moved {
+		for _, c := range s.pubsub.Subscribers(pubsub.Shard, name) {
+			c.dropShardChannel(name)
+		}
+	}
+	return t
+}
+
+// dropShardChannel unsubscribes the client from a shard channel and pushes
+// the sunsubscribe notice (any goroutine).
+func (c *Client) dropShardChannel(name string) {
+	c.subs.mu.Lock()
+	if _, ok := c.subs.names[pubsub.Shard][name]; !ok {
+		c.subs.mu.Unlock()
+		return
+	}
+	c.unsubscribe(pubsub.Shard, name)
+	var r resp.Reply
+	r.SetRESP3(c.RESP3())
+	writeSubReply(&r, kindWords[pubsub.Shard].unsub, []byte(name), c.subCount(pubsub.Shard))
+	c.subs.mu.Unlock()
+	if c.out != nil {
+		c.out.deliver(r.Bytes())
+	}
+}

@@ -1,0 +1,305 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/tidwall/redcon"
+
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/pubsub"
+)
+
+// Cluster-wide delivery (docs/DESIGN.md §6). A message published on this
+// node is delivered to this node's subscribers at once and queued for
+// every other live member: one FIFO queue and one sender goroutine per
+// peer, which forwards the queue in batches over the cluster port
+// (Forwarder.ForwardBatch). The receiving node delivers a batch to its own
+// subscribers only (ExecuteBatch sees fanoutMarker first) and never fans
+// it out again, so each subscriber receives each message once. Batches to
+// one peer go one at a time, in queue order, so every subscriber sees the
+// messages of one publisher (a connection, on one node) in the order they
+// were published.
+//
+// Each batch carries this node's ID and a sequence number; a batch the
+// peer did not acknowledge (timeout, connection lost) is sent again until
+// it is, and the receiver skips a batch whose number it has delivered
+// already (fanoutSeen), so a message reaches a live peer exactly once and
+// in order. A peer the membership calls dead gets nothing: its queue is
+// emptied and its batch dropped. A peer's queue is bounded
+// (fanoutQueueLimit bytes): past it new messages for that peer are dropped
+// and counted, so a dead or slow peer costs bounded memory.
+//
+// Goroutines: runFanout (started by Serve, stopped by its context) owns
+// the peer senders; it refreshes the peer set from the membership every
+// fanoutRefresh, starting a sender for a new member and stopping the
+// sender of a member that left the membership (closing its stop channel);
+// a member seen dead keeps its sender, idle, so that one flap never runs
+// two senders for one peer. Every sender stops when runFanout does. The
+// same loop tells shard subscribers when their slot changed leader
+// (dropMovedShardChannels).
+
+// fanoutMarker opens a fan-out batch: [marker, sender node ID, sequence
+// number]; the commands after it are messages [kind word, channel,
+// payload] to deliver here, not client commands. Only the cluster port
+// (ExecuteBatch) ever sees it.
+var fanoutMarker = []byte("\x00meshcache:pubsub-deliver")
+
+const (
+	fanoutRefresh    = 250 * time.Millisecond
+	fanoutQueueLimit = 64 << 20 // bytes queued for one peer at most
+	fanoutBatchBytes = 1 << 20  // bytes of messages per forwarded batch, about
+	fanoutTimeout    = 5 * time.Second
+	fanoutRetryMax   = time.Second // longest pause between two tries of a batch
+)
+
+// fanout is the server's set of peer queues.
+type fanout struct {
+	// peers is the current set of peer queues, replaced whole by
+	// runFanout; send reads it with one atomic load.
+	peers atomic.Pointer[[]*peerQueue]
+	// dropped counts messages not delivered to some peer (queue full, or
+	// the peer died).
+	dropped atomic.Int64
+
+	// seenMu guards seen: per sending node, the last batch delivered here.
+	seenMu sync.Mutex
+	seen   map[ring.NodeID]*fanoutSeen
+}
+
+// fanoutSeen is what this node delivered of one sender's batches; its mu
+// is held while a batch is delivered, so a batch sent again while its
+// first copy is still being delivered waits, then is skipped.
+type fanoutSeen struct {
+	mu   sync.Mutex
+	last uint64
+}
+
+// peerQueue is the FIFO of messages for one peer.
+type peerQueue struct {
+	id    ring.NodeID
+	alive atomic.Bool   // the membership sees the peer alive; send skips it otherwise
+	wake  chan struct{} // capacity 1
+	stop  chan struct{} // closed when the peer leaves the set
+
+	mu    sync.Mutex // guards items, bytes
+	items [][][]byte // messages, each [kind word, channel, payload]
+	bytes int
+}
+
+// send queues a message for every peer. The message's bytes are copied
+// (the caller's arguments alias its read buffer).
+func (f *fanout) send(k pubsub.Kind, channel, message []byte) {
+	p := f.peers.Load()
+	if p == nil || len(*p) == 0 {
+		return
+	}
+	size := len(channel) + len(message)
+	buf := make([]byte, 0, size)
+	buf = append(buf, channel...)
+	buf = append(buf, message...)
+	item := [][]byte{[]byte(kindWords[k].message), buf[:len(channel):len(channel)], buf[len(channel):]}
+	for _, q := range *p {
+		if !q.alive.Load() {
+			continue
+		}
+		q.mu.Lock()
+		if q.bytes+size > fanoutQueueLimit {
+			q.mu.Unlock()
+			f.dropped.Add(1)
+			continue
+		}
+		q.items = append(q.items, item)
+		q.bytes += size
+		q.mu.Unlock()
+		select {
+		case q.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// runFanout keeps one sender per live peer until ctx is done (see fanout).
+func (s *Server) runFanout(ctx context.Context) {
+	var wg sync.WaitGroup
+	current := map[ring.NodeID]*peerQueue{}
+	defer func() {
+		s.fanout.peers.Store(nil)
+		for _, q := range current {
+			close(q.stop)
+		}
+		wg.Wait()
+	}()
+	tick := time.NewTicker(fanoutRefresh)
+	defer tick.Stop()
+	var table *ring.Table // the routing table the shard channels were last checked against
+	for {
+		if !s.standalone {
+			table = s.dropMovedShardChannels(table)
+			live := map[ring.NodeID]bool{}
+			for _, m := range s.cluster.Members() {
+				if !m.Self {
+					live[m.ID] = m.Alive
+				}
+			}
+			changed := false
+			for id, q := range current {
+				if alive, listed := live[id]; listed {
+					q.alive.Store(alive)
+				} else {
+					close(q.stop)
+					delete(current, id)
+					changed = true
+				}
+			}
+			for id, alive := range live {
+				if current[id] == nil {
+					q := &peerQueue{id: id, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+					q.alive.Store(alive)
+					current[id] = q
+					changed = true
+					wg.Add(1)
+					go func() { // a peer sender: stops when q.stop or ctx is done
+						defer wg.Done()
+						s.sendPeer(ctx, q)
+					}()
+				}
+			}
+			if changed {
+				list := make([]*peerQueue, 0, len(current))
+				for _, q := range current {
+					list = append(list, q)
+				}
+				s.fanout.peers.Store(&list)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// sendPeer forwards q's messages in batches, one batch at a time, each
+// until the peer acknowledges it or is seen dead.
+func (s *Server) sendPeer(ctx context.Context, q *peerQueue) {
+	self := []byte(s.cluster.ID())
+	var seq uint64
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-q.stop:
+			return
+		case <-q.wake:
+		}
+		for {
+			q.mu.Lock()
+			n, size := 0, 0
+			for n < len(q.items) && size < fanoutBatchBytes {
+				size += len(q.items[n][1]) + len(q.items[n][2])
+				n++
+			}
+			if n == 0 {
+				q.mu.Unlock()
+				break
+			}
+			seq++
+			batch := make([][][]byte, 0, n+1)
+			batch = append(batch, [][]byte{fanoutMarker, self, strconv.AppendUint(nil, seq, 10)})
+			batch = append(batch, q.items[:n]...)
+			clear(q.items[:n])
+			q.items = q.items[n:]
+			if len(q.items) == 0 {
+				q.items = nil
+			}
+			q.bytes -= size
+			q.mu.Unlock()
+			if !s.sendBatch(ctx, q, batch) {
+				return
+			}
+		}
+	}
+}
+
+// sendBatch sends one batch until the peer takes it. It returns false when
+// the sender must stop (q.stop, ctx); a peer seen dead drops the batch and
+// whatever is queued for it.
+func (s *Server) sendBatch(ctx context.Context, q *peerQueue, batch [][][]byte) bool {
+	pause := 50 * time.Millisecond
+	for {
+		cctx, cancel := context.WithTimeout(ctx, fanoutTimeout)
+		_, err := s.cluster.ForwardBatch(cctx, q.id, false, batch)
+		cancel()
+		if err == nil {
+			return true
+		}
+		if !q.alive.Load() {
+			q.mu.Lock()
+			dropped := len(batch) - 1 + len(q.items)
+			q.items, q.bytes = nil, 0
+			q.mu.Unlock()
+			s.fanout.dropped.Add(int64(dropped))
+			s.log.Debug("pubsub fan-out: peer dead, messages dropped", "peer", q.id, "messages", dropped)
+			return true
+		}
+		s.log.Debug("pubsub fan-out batch: trying again", "peer", q.id, "err", err)
+		select {
+		case <-ctx.Done():
+			return false
+		case <-q.stop:
+			return false
+		case <-time.After(pause):
+		}
+		pause = min(2*pause, fanoutRetryMax)
+	}
+}
+
+// isFanoutBatch reports whether a forwarded batch is a fan-out batch.
+func isFanoutBatch(cmds [][][]byte) bool {
+	return len(cmds) > 0 && len(cmds[0]) == 3 && bytes.Equal(cmds[0][0], fanoutMarker)
+}
+
+// deliverFanout delivers a fan-out batch's messages to this node's
+// subscribers; its one reply is the number of deliveries.
+func (s *Server) deliverFanout(cmds [][][]byte) [][]byte {
+	seq, err := strconv.ParseUint(string(cmds[0][2]), 10, 64)
+	if err != nil {
+		return [][]byte{redcon.AppendError(nil, "ERR bad fan-out batch number")}
+	}
+	f := &s.fanout
+	f.seenMu.Lock()
+	if f.seen == nil {
+		f.seen = make(map[ring.NodeID]*fanoutSeen)
+	}
+	sender := ring.NodeID(cmds[0][1])
+	seen := f.seen[sender]
+	if seen == nil {
+		seen = &fanoutSeen{}
+		f.seen[sender] = seen
+	}
+	f.seenMu.Unlock()
+	seen.mu.Lock()
+	defer seen.mu.Unlock()
+	if seq <= seen.last {
+		return [][]byte{redcon.AppendInt(nil, 0)} // sent again: delivered already
+	}
+	seen.last = seq
+	n := 0
+	for _, m := range cmds[1:] {
+		if len(m) != 3 {
+			continue
+		}
+		k := pubsub.Channel
+		if bytes.Equal(m[0], []byte(kindWords[pubsub.Shard].message)) {
+			k = pubsub.Shard
+		}
+		n += s.deliverLocal(k, m[1], m[2])
+	}
+	return [][]byte{redcon.AppendInt(nil, int64(n))}
+}
