@@ -60,6 +60,7 @@ var commandGroups = []func() []*Command{
 	transactionCommands,     // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
 	clusterCommands,         // cluster_cmds.go: CLUSTER READONLY READWRITE ASKING
 	replicationCommands,     // replication.go: WAIT WAITAOF
+	scriptingCommands,       // scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
 	commands.StringCommands, // commands/strings.go
 	commands.KeyCommands,    // commands/keys.go
 	commands.HashCommands,   // commands/hashes.go

@@ -32,6 +32,7 @@ import (
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/gctune"
+	"github.com/meshcache/meshcache/server/scripting"
 	"github.com/meshcache/meshcache/server/slowlog"
 	"github.com/meshcache/meshcache/store"
 )
@@ -90,6 +91,10 @@ type Server struct {
 	// (commands/locks.go); never forwarded or replicated. Safe for concurrent use.
 	locks *lock.Table
 
+	// scripts is the Lua environment: the script cache and the pool of
+	// states (scripts.go). Safe for concurrent use.
+	scripts *scripting.Engine
+
 	runID   string
 	started time.Time
 
@@ -140,6 +145,7 @@ func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 		started: time.Now(),
 		closed:  make(chan struct{}),
 		locks:   lock.NewTable(lock.TableConfig{}),
+		scripts: scripting.New(logger),
 	}
 	var id [20]byte
 	if _, err := rand.Read(id[:]); err != nil {
