@@ -43,7 +43,7 @@ func toLua(L *lua.LState, b []byte) (lua.LValue, error) {
 // line splits the header line off b (its text without CRLF, and the rest).
 func line(b []byte) ([]byte, []byte, error) {
 	i := bytes.Index(b, []byte("\r\n"))
-	if i < 0 {
+	if i < 1 {
 		return nil, nil, errors.New("reply line not terminated")
 	}
 	return b[1:i], b[i+2:], nil

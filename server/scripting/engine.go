@@ -156,6 +156,8 @@ func (e *Engine) Load(body []byte) (s *Script, errText string) {
 // Lua's say "name:N: msg near 'x'". The line is what matters to a user.
 var parseErrRE = regexp.MustCompile(`^(\S+) line:(\d+)\(column:\d+\) (?:near '(.*)':\s+)?(.*)$`)
 
+var parseEOFRE = regexp.MustCompile(`^(\S+) at EOF:\s+(.*)$`)
+
 // compile parses and compiles src as the chunk name; err is the
 // compiler's message.
 func compile(src []byte, name string) (*lua.FunctionProto, string) {
@@ -168,6 +170,9 @@ func compile(src []byte, name string) (*lua.FunctionProto, string) {
 				out += fmt.Sprintf(" near '%s'", m[3])
 			}
 			return nil, out
+		}
+		if m := parseEOFRE.FindSubmatch(msg); m != nil {
+			return nil, fmt.Sprintf("%s:%d: %s near <eof>", m[1], bytes.Count(src, []byte("\n"))+1, bytes.TrimSpace(m[2]))
 		}
 		return nil, string(msg)
 	}
