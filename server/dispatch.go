@@ -91,6 +91,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		s.reject(c, e, errNoAuth)
 		return
 	}
+	if s.scriptRuns.busy.Load() > 0 && e.Flags&FlagAllowBusy == 0 {
+		s.reject(c, e, errBusyScript) // a script runs past busy-reply-threshold (scripts_busy.go)
+		return
+	}
 	if c.multi && !e.runsInMulti {
 		if e.Flags&FlagNoMulti != 0 {
 			s.reject(c, e, errNotInMulti)

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"strings"
 
 	"github.com/meshcache/meshcache/ring"
@@ -135,9 +134,11 @@ func evalCommand(c *Call, bySHA, ro bool) {
 	if len(keys) > 0 {
 		run.slot = int(ring.KeySlot(keys[0]))
 	}
-	s.scripts.Eval(context.Background(), script, &scripting.Run{
+	ctx := s.beginScript(run)
+	s.scripts.Eval(ctx, script, &scripting.Run{
 		Keys: keys, Args: args[3+numkeys:], Caller: run, Name: script.SHA,
 	}, c.Reply)
+	s.endScript(run)
 	run.finish()
 }
 
@@ -182,6 +183,7 @@ func scriptFlush(c *Call) {
 		return
 	}
 	c.Server.scripts.Flush()
+	c.Server.fanOut(c.Client, c.Args)
 	c.Reply.OK()
 }
 
@@ -191,11 +193,16 @@ func scriptLoad(c *Call) {
 		c.Reply.Error(errText)
 		return
 	}
+	c.Server.fanOut(c.Client, c.Args)
 	c.Reply.BulkString(script.SHA)
 }
 
 func scriptKill(c *Call) {
-	c.Reply.Error(errNotBusy)
+	if msg := c.Server.killScripts(); msg != "" {
+		c.Reply.Error(msg)
+		return
+	}
+	c.Reply.OK()
 }
 
 // scriptDebug: SCRIPT DEBUG NO is accepted (it is the only mode);

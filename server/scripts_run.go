@@ -56,6 +56,7 @@ type scriptRun struct {
 	allowCross bool // keys of several slots of this node may be touched
 	oom        bool // the node was over maxmemory when the script started
 	dirty      bool // the script has run a write command
+	busy       busyState
 
 	reply   resp.Reply
 	call    commands.Call
@@ -107,6 +108,7 @@ func (r *scriptRun) Call(args [][]byte, resp3 bool) []byte {
 	}
 	if e.Flags&FlagWrite != 0 {
 		r.dirty = true
+		r.busy.dirty.Store(true)
 	}
 	r.keyPos = e.keys(args, r.keyPos)
 	if msg := r.reach(args); msg != "" {

@@ -94,6 +94,8 @@ type Server struct {
 	// scripts is the Lua environment: the script cache and the pool of
 	// states (scripts.go). Safe for concurrent use.
 	scripts *scripting.Engine
+	// scriptRuns is the scripts running now (scripts_busy.go).
+	scriptRuns scriptRegistry
 
 	runID   string
 	started time.Time
@@ -172,6 +174,7 @@ func (s *Server) applyLimits(cfg *config.Config) {
 	s.lim.timeout.Store(int64(time.Duration(cfg.Timeout) * time.Second))
 	s.lim.slowerThan.Store(cfg.SlowlogLogSlowerThan)
 	s.lim.slowlogMaxLen.Store(int64(cfg.SlowlogMaxLen))
+	s.scriptRuns.threshold.Store(cfg.BusyReplyThreshold)
 	s.lim.maxMemory.Store(cfg.MaxMemory)
 	s.lim.lfu.Store(strings.HasSuffix(cfg.MaxMemoryPolicy, "-lfu"))
 	s.applyRepl(cfg)
@@ -245,6 +248,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("serving clients", "addr", ln.Addr().String())
 	err := redcon.Serve(&listener{Listener: ln, srv: s}, s.handle, s.accept, s.onClose)
 	cancel()
+	s.stopScripts() // a running script would hold its connection's goroutine
 	// redcon.Serve closed the connections it knew; close any that raced it.
 	s.clientsMu.Lock()
 	for _, c := range s.clients {

@@ -49,7 +49,11 @@ type Config struct {
 	Timeout                int    // seconds of idleness before a client is closed; 0 = never
 
 	SlowlogLogSlowerThan int64 // microseconds; negative disables the slow log
-	SlowlogMaxLen        int   // entries kept
+	// BusyReplyThreshold: milliseconds a script may run before other
+	// clients' commands get -BUSY (busy-reply-threshold, alias
+	// lua-time-limit); 0 = never.
+	BusyReplyThreshold int64
+	SlowlogMaxLen      int // entries kept
 
 	LogLevel        string        // debug, info, warn or error
 	ClusterRedirect bool          // answer -MOVED instead of forwarding
@@ -76,6 +80,7 @@ func Default() Config {
 		ProtoMaxBulkLen:        512 << 20,
 		ClientQueryBufferLimit: 1 << 30,
 		SlowlogLogSlowerThan:   10000,
+		BusyReplyThreshold:     5000,
 		SlowlogMaxLen:          128,
 		LogLevel:               "info",
 		Gossip:                 "lan",

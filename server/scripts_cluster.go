@@ -1,0 +1,79 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// Scripts across the cluster (docs/DESIGN.md §6). Each node has its own
+// script cache; SCRIPT LOAD and SCRIPT FLUSH on one node run on every
+// member too (fanOut), and LOAD answers once the members have the script,
+// so EVALSHA through any node works right after. A forwarded EVALSHA that
+// the slot's primary answers with NOSCRIPT while this node has the body
+// is sent again as EVAL (evalFallback): a node that joined after the LOAD
+// still runs it.
+
+// fanOutTimeout bounds how long SCRIPT LOAD and FLUSH wait for the other
+// members; a member that does not answer in time (or is unreachable) does
+// not fail the command: it gets the script with its first EVAL, by
+// evalFallback.
+const fanOutTimeout = 2 * time.Second
+
+// fanOut runs args on every other alive member and waits for their replies
+// (or fanOutTimeout). A command that arrived forwarded is not fanned out
+// again, nor is anything on a standalone node.
+func (s *Server) fanOut(c *Client, args [][]byte) {
+	if s.standalone || (c.route != nil && c.route.forwarded) {
+		return
+	}
+	self := s.cluster.ID()
+	ctx, cancel := context.WithTimeout(context.Background(), fanOutTimeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, m := range s.cluster.Members() {
+		if m.ID == self || m.Self || !m.Alive {
+			continue
+		}
+		wg.Add(1)
+		go func(id ring.NodeID) { // ends when the call returns: ctx bounds it
+			defer wg.Done()
+			reply, err := s.cluster.Forward(ctx, id, false, args)
+			if err != nil || (len(reply) > 0 && reply[0] == '-') {
+				s.log.Debug("script command not applied on a member", "cmd", strings.ToLower(string(args[0])), "member", id, "err", err, "reply", string(reply))
+			}
+		}(m.ID)
+	}
+	wg.Wait()
+}
+
+// evalFallback turns a forwarded EVALSHA (or EVALSHA_RO) whose primary
+// answered NOSCRIPT into the EVAL of the body this node has, runs that on
+// the same node and returns its reply; nil when it does not apply.
+func (s *Server) evalFallback(ctx context.Context, owner ring.NodeID, resp3 bool, args [][]byte, reply []byte) []byte {
+	if !bytes.HasPrefix(reply, []byte("-NOSCRIPT ")) || len(args) < 3 {
+		return nil
+	}
+	name := "eval"
+	switch strings.ToLower(string(args[0])) {
+	case "evalsha":
+	case "evalsha_ro":
+		name = "eval_ro"
+	default:
+		return nil
+	}
+	script := s.scripts.Lookup(args[1])
+	if script == nil {
+		return nil
+	}
+	eval := append([][]byte{[]byte(name), script.Body}, args[2:]...)
+	r, err := s.cluster.Forward(ctx, owner, resp3, eval)
+	if err != nil {
+		return nil
+	}
+	return r
+}
