@@ -61,6 +61,7 @@ var commandGroups = []func() []*Command{
 	clusterCommands,         // cluster_cmds.go: CLUSTER READONLY READWRITE ASKING
 	replicationCommands,     // replication.go: WAIT WAITAOF
 	scriptingCommands,       // scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
+	functionCommands,        // functions.go: FCALL FCALL_RO FUNCTION
 	commands.StringCommands, // commands/strings.go
 	commands.KeyCommands,    // commands/keys.go
 	commands.HashCommands,   // commands/hashes.go

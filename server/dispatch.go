@@ -92,7 +92,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		return
 	}
 	if s.scriptRuns.busy.Load() > 0 && e.Flags&FlagAllowBusy == 0 {
-		s.reject(c, e, errBusyScript) // a script runs past busy-reply-threshold (scripts_busy.go)
+		s.reject(c, e, s.busyError()) // a script runs past busy-reply-threshold (scripts_busy.go)
 		return
 	}
 	if c.multi && !e.runsInMulti {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"strings"
+	"time"
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
@@ -159,7 +160,7 @@ func (s *Server) prepareScript(c *Call, flags scripting.Flags, ro bool) (*script
 		}
 	}
 	return &scriptRun{
-		s: s, c: c.Client, tx: c.Tx, slot: -1, oom: oom,
+		s: s, c: c.Client, tx: c.Tx, slot: -1, oom: oom, args: c.Args, start: time.Now(),
 		readOnly:   ro || (!compat && flags&scripting.NoWrites != 0),
 		allowOOM:   !compat && flags&scripting.AllowOOM != 0,
 		allowCross: compat || flags&scripting.AllowCrossSlot != 0,
@@ -198,7 +199,7 @@ func scriptLoad(c *Call) {
 }
 
 func scriptKill(c *Call) {
-	if msg := c.Server.killScripts(); msg != "" {
+	if msg := c.Server.killScripts(false); msg != "" {
 		c.Reply.Error(msg)
 		return
 	}

@@ -16,8 +16,9 @@ import (
 // are effects already applied.
 
 const (
-	errBusyScript = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
-	errUnkillable = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
+	errBusyScript   = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE."
+	errBusyFunction = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE."
+	errUnkillable   = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
 )
 
 // scriptRegistry is the scripts running on this node.
@@ -89,29 +90,64 @@ func (s *Server) endScript(r *scriptRun) {
 	b.cancel()
 }
 
-// killScripts is SCRIPT KILL: it stops every running script that has not
-// written and returns "" (OK), or Redis's error when none runs (NOTBUSY)
-// or every one has written (UNKILLABLE).
-func (s *Server) killScripts() string {
+// killScripts is SCRIPT KILL (functions false) and FUNCTION KILL: it
+// stops every running script of that kind that has not written and
+// returns "" (OK), or Redis's error: NOTBUSY when none runs, BUSY naming
+// the other KILL when only the other kind runs, UNKILLABLE when every one
+// has written.
+func (s *Server) killScripts(functions bool) string {
 	reg := &s.scriptRuns
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
 	if len(reg.runs) == 0 {
 		return errNotBusy
 	}
-	killed := 0
+	killed, ofKind := 0, 0
 	for r := range reg.runs {
+		if r.function != functions {
+			continue
+		}
+		ofKind++
 		if r.busy.dirty.Load() {
 			continue
 		}
 		r.busy.cancel()
 		killed++
 	}
-	if killed == 0 {
+	switch {
+	case ofKind == 0 && functions:
+		return errBusyScript
+	case ofKind == 0:
+		return errBusyFunction
+	case killed == 0:
 		return errUnkillable
 	}
 	s.log.Info("Lua script killed by user with SCRIPT KILL.", "scripts", killed)
 	return ""
+}
+
+// runningScript returns one running script (the longest running), nil
+// if none runs.
+func (s *Server) runningScript() *scriptRun {
+	reg := &s.scriptRuns
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	var oldest *scriptRun
+	for r := range reg.runs {
+		if oldest == nil || r.start.Before(oldest.start) {
+			oldest = r
+		}
+	}
+	return oldest
+}
+
+// busyError is the -BUSY error for the scripts past the threshold: it
+// names FUNCTION KILL when the one running longest is a function.
+func (s *Server) busyError() string {
+	if r := s.runningScript(); r != nil && r.function {
+		return errBusyFunction
+	}
+	return errBusyScript
 }
 
 // stopScripts stops every running script, written or not: the server is

@@ -1,6 +1,8 @@
 package server
 
 import (
+	"time"
+
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
@@ -57,6 +59,11 @@ type scriptRun struct {
 	oom        bool // the node was over maxmemory when the script started
 	dirty      bool // the script has run a write command
 	busy       busyState
+	// function: an FCALL (FUNCTION KILL and STATS see it), args its
+	// command, start when it began.
+	function bool
+	args     [][]byte
+	start    time.Time
 
 	reply   resp.Reply
 	call    commands.Call
@@ -173,3 +180,6 @@ func (r *scriptRun) reach(args [][]byte) string {
 	}
 	return ""
 }
+
+// elapsedMS is how long the run has been running, in milliseconds.
+func (r *scriptRun) elapsedMS() int64 { return time.Since(r.start).Milliseconds() }

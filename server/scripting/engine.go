@@ -37,6 +37,7 @@ import (
 	"log/slog"
 	"regexp"
 	"sync"
+	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
@@ -67,8 +68,13 @@ type Script struct {
 type Engine struct {
 	log *slog.Logger
 
-	mu      sync.RWMutex // guards scripts
+	mu      sync.RWMutex // guards scripts, libs and funcs
 	scripts map[string]*Script
+	libs    map[string]*Library  // FUNCTION libraries by name
+	funcs   map[string]*Function // their functions by name
+	// libVersion numbers each load of a library, so a pooled state knows
+	// whether it ran the current code (functions.go).
+	libVersion atomic.Uint64
 
 	pool sync.Pool // of *state
 }
@@ -76,7 +82,7 @@ type Engine struct {
 // New returns an engine with an empty script cache; log receives
 // redis.log's lines.
 func New(log *slog.Logger) *Engine {
-	e := &Engine{log: log, scripts: make(map[string]*Script)}
+	e := &Engine{log: log, scripts: make(map[string]*Script), libs: make(map[string]*Library), funcs: make(map[string]*Function)}
 	e.pool.New = func() any { return newState(e) }
 	return e
 }
@@ -92,10 +98,10 @@ func (e *Engine) Lookup(sha []byte) *Script {
 	if len(sha) != 40 {
 		return nil
 	}
-	key := string(bytes.ToLower(sha))
+	key := bytes.ToLower(sha)
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.scripts[key]
+	return e.scripts[string(key)]
 }
 
 // Exists reports whether the script named sha is cached (SCRIPT EXISTS:

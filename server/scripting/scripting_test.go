@@ -42,17 +42,17 @@ func TestFormatNumber(t *testing.T) {
 
 func TestShebang(t *testing.T) {
 	for body, want := range map[string]string{
-		"return 1":                               "",
-		"#!lua\nreturn 1":                        "",
-		"#!lua flags=no-writes,allow-oom\nx":     "",
-		"#!lua flags=\"no-writes\"\nx":           "",
-		"#!lua":                                  "Invalid script shebang",
-		"#!lua flags=nope\nx":                    "Unexpected flag in script shebang: nope",
-		"#!lua other=1\nx":                       "Unknown lua shebang option: other=1",
-		"#!luajit\nx":                            "Unexpected engine in script shebang: #!luajit",
-		"#!lua \"unterminated\nx":                "Invalid engine in script shebang",
-		"#!lua flags=allow-cross-slot-keys\nx":   "",
-		"#!lua flags=no-cluster,allow-stale\nx":  "",
+		"return 1":                                "",
+		"#!lua\nreturn 1":                         "",
+		"#!lua flags=no-writes,allow-oom\nx":      "",
+		"#!lua flags=\"no-writes\"\nx":            "",
+		"#!lua":                                   "Invalid script shebang",
+		"#!lua flags=nope\nx":                     "Unexpected flag in script shebang: nope",
+		"#!lua other=1\nx":                        "Unknown lua shebang option: other=1",
+		"#!luajit\nx":                             "Unexpected engine in script shebang: #!luajit",
+		"#!lua \"unterminated\nx":                 "Invalid engine in script shebang",
+		"#!lua flags=allow-cross-slot-keys\nx":    "",
+		"#!lua flags=no-cluster,allow-stale\nx":   "",
 		"#!lua flags=no-writes flags=allow-oom\n": "",
 	} {
 		_, _, err := ParseShebang([]byte(body))
@@ -194,4 +194,6 @@ func FuzzRESPToLua(f *testing.F) {
 
 // mapOrSet: a reply holding a map or set (or a RESP2 reply of one),
 // whose order Lua's table iteration decides.
-func mapOrSet(b []byte) bool { return strings.ContainsAny(string(b), "%~") || len(b) > 0 && b[0] == '*' }
+func mapOrSet(b []byte) bool {
+	return strings.ContainsAny(string(b), "%~") || len(b) > 0 && b[0] == '*'
+}

@@ -42,6 +42,15 @@ type state struct {
 	env     *lua.LTable
 	proxies []*lua.LTable
 	strMT   lua.LValue // the string metatable as built
+	// fenv is the environment of function libraries' code (a proxy like
+	// env) whose metatable's __index is loadAPI while a library loads
+	// and the globals otherwise, as Redis swaps it (function_lua.c).
+	fenv, fenvMT *lua.LTable
+	loadAPI      *lua.LTable
+	// libs holds the callbacks of the library versions this state ran;
+	// loading collects register_function calls while one runs.
+	libs    map[uint64]map[string]*lua.LFunction
+	loading *[]*registered
 
 	errHandler *lua.LFunction
 
@@ -60,7 +69,7 @@ func newState(e *Engine) *state {
 		RegistrySize:        1024,
 		RegistryMaxSize:     maxRegistry,
 	})
-	st := &state{e: e, L: L, globals: L.G.Global, scriptRESP: 2}
+	st := &state{e: e, L: L, globals: L.G.Global, scriptRESP: 2, libs: make(map[uint64]map[string]*lua.LFunction)}
 	for _, lib := range []struct {
 		name string
 		open lua.LGFunction
@@ -78,7 +87,8 @@ func newState(e *Engine) *state {
 	}
 	st.globals.RawSetString("pcall", L.NewFunction(st.pcall))
 	st.globals.RawSetString("error", L.NewFunction(luaError))
-	st.globals.RawSetString("redis", st.redisTable())
+	realRedis := st.redisTable()
+	st.globals.RawSetString("redis", realRedis)
 	if str, ok := st.globals.RawGetString(lua.StringLibName).(*lua.LTable); ok {
 		str.RawSetString("rep", L.NewFunction(strRep))
 	}
@@ -96,9 +106,11 @@ func newState(e *Engine) *state {
 		L.RaiseError(errReadonlyTable)
 		return 0
 	})
+	var lastMT *lua.LTable
 	protect := func(real *lua.LTable) *lua.LTable {
 		p := L.NewTable()
 		mt := L.NewTable()
+		lastMT = mt
 		mt.RawSetString("__index", real)
 		mt.RawSetString("__newindex", readonly)
 		mt.RawSetString("__metatable", lua.LFalse)
@@ -133,6 +145,24 @@ func newState(e *Engine) *state {
 	st.env = protect(st.globals)
 	st.globals.RawSetString("_G", st.env)
 	L.Env = st.env
+
+	// The loading environment of function libraries: only redis, with
+	// register_function, log and the version.
+	missing := L.NewTable()
+	missing.RawSetString("__index", gmt.RawGetString("__index"))
+	lr := L.NewTable()
+	lr.RawSetString("register_function", L.NewFunction(st.registerFunction))
+	lr.RawSetString("log", L.NewFunction(st.logCommand))
+	for _, k := range []string{"LOG_DEBUG", "LOG_VERBOSE", "LOG_NOTICE", "LOG_WARNING", "REDIS_VERSION", "REDIS_VERSION_NUM"} {
+		lr.RawSetString(k, realRedis.RawGetString(k))
+	}
+	L.SetMetatable(lr, missing)
+	api := L.NewTable()
+	api.RawSetString("redis", protect(lr))
+	L.SetMetatable(api, missing)
+	st.loadAPI = api
+	st.fenv = protect(st.globals)
+	st.fenvMT = lastMT
 	return st
 }
 
@@ -149,7 +179,7 @@ func (st *state) intact() bool {
 			return false
 		}
 	}
-	return st.L.Env == st.env && st.L.G.Global == st.globals &&
+	return st.L.Env == st.env && st.L.G.Global == st.globals && st.fenvMT.RawGetString("__index") == st.globals &&
 		st.L.GetMetatable(lua.LString("")) == st.strMT && st.L.GetTop() == 0
 }
 
@@ -316,3 +346,4 @@ func luaError(L *lua.LState) int {
 	L.Error(obj, 0)
 	return 0
 }
+
