@@ -346,4 +346,3 @@ func luaError(L *lua.LState) int {
 	L.Error(obj, 0)
 	return 0
 }
-
