@@ -311,34 +311,39 @@ func functionRestore(c *Call) {
 			return
 		}
 	}
-	data, err := rdb.Unframe(c.Args[2])
-	if err != nil {
-		c.Reply.Error("ERR " + err.Error())
+	if errText := c.Server.restoreFunctions(c.Args[2], policy); errText != "" {
+		c.Reply.Error(errText)
 		return
+	}
+	c.Server.fanOut(c.Client, c.Args)
+	c.Reply.OK()
+}
+
+// restoreFunctions installs the libraries of a FUNCTION DUMP payload under
+// policy (flush, append, replace); errText is Redis's error reply.
+func (s *Server) restoreFunctions(payload []byte, policy string) string {
+	data, err := rdb.Unframe(payload)
+	if err != nil {
+		return "ERR " + err.Error()
 	}
 	var codes [][]byte
 	for len(data) > 0 {
 		switch data[0] {
 		case rdb.OpFunction2:
 		case rdb.OpFunctionPreGA:
-			c.Reply.Error("ERR Pre-GA function format not supported")
-			return
+			return "ERR Pre-GA function format not supported"
 		default:
-			c.Reply.Error("ERR given type is not a function")
-			return
+			return "ERR given type is not a function"
 		}
 		code, rest, err := rdb.ReadString(data[1:])
 		if err != nil {
-			c.Reply.Error("ERR failed loading the given functions payload")
-			return
+			return "ERR failed loading the given functions payload"
 		}
 		codes = append(codes, code)
 		data = rest
 	}
-	if errText := c.Server.scripts.RestoreLibraries(codes, policy); errText != "" {
-		c.Reply.Error("ERR " + errText)
-		return
+	if errText := s.scripts.RestoreLibraries(codes, policy); errText != "" {
+		return "ERR " + errText
 	}
-	c.Server.fanOut(c.Client, c.Args)
-	c.Reply.OK()
+	return ""
 }

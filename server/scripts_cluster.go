@@ -7,7 +7,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/resp"
 )
 
 // Scripts across the cluster (docs/DESIGN.md §6). Each node has its own
@@ -76,4 +78,65 @@ func (s *Server) evalFallback(ctx context.Context, owner ring.NodeID, resp3 bool
 		return nil
 	}
 	return r
+}
+
+// syncFunctions gives a node that joins a cluster the function libraries
+// its peers have: once this node serves, it asks a serving peer for
+// FUNCTION DUMP and restores it (REPLACE). A node that serves alone has
+// nothing to fetch. It runs once, on the goroutine Serve starts for it,
+// and stops with ctx.
+func (s *Server) syncFunctions(ctx context.Context) {
+	if s.standalone {
+		return
+	}
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		self := s.cluster.Self()
+		if self.State != cluster.StateServing {
+			continue
+		}
+		var peers []ring.NodeID
+		for _, m := range s.cluster.Members() {
+			if !m.Self && m.ID != self.ID && m.Alive && m.State == cluster.StateServing {
+				peers = append(peers, m.ID)
+			}
+		}
+		if len(peers) == 0 {
+			return // alone: the others will fetch from this node
+		}
+		for _, id := range peers {
+			if s.fetchFunctions(ctx, id) {
+				return
+			}
+		}
+	}
+}
+
+// fetchFunctions restores peer's FUNCTION DUMP here; false when it failed.
+func (s *Server) fetchFunctions(ctx context.Context, peer ring.NodeID) bool {
+	cctx, cancel := context.WithTimeout(ctx, fanOutTimeout)
+	defer cancel()
+	reply, err := s.cluster.Forward(cctx, peer, false, [][]byte{[]byte("FUNCTION"), []byte("DUMP")})
+	if err != nil || len(reply) == 0 || reply[0] != '$' {
+		s.log.Debug("function sync: dump from peer failed", "peer", peer, "err", err, "reply", string(reply))
+		return false
+	}
+	items, err := resp.SplitBulkArray(append([]byte("*1\r\n"), reply...))
+	if err != nil || len(items) != 1 {
+		return false
+	}
+	i := bytes.Index(items[0], []byte("\r\n"))
+	payload := items[0][i+2 : len(items[0])-2]
+	if errText := s.restoreFunctions(payload, "replace"); errText != "" {
+		s.log.Warn("function sync: restore failed", "peer", peer, "err", errText)
+		return false
+	}
+	s.log.Info("function libraries fetched from a peer", "peer", peer, "libraries", len(s.scripts.Libraries()))
+	return true
 }

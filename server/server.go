@@ -224,7 +224,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 
 	var bg sync.WaitGroup
-	bg.Add(3)
+	bg.Add(4)
 	go func() { // owns store.Run: stops with ctx
 		defer bg.Done()
 		s.store.Run(ctx)
@@ -232,6 +232,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	go func() { // owns the GC tuner (server/gctune): stops with ctx
 		defer bg.Done()
 		gctune.Run(ctx)
+	}()
+	go func() { // fetches the function libraries once this node joins (scripts_cluster.go): stops with ctx
+		defer bg.Done()
+		s.syncFunctions(ctx)
 	}()
 	go func() { // closes the listener when the server must stop
 		defer bg.Done()

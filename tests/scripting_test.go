@@ -13,6 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 // TestScriptingCluster: the lock libraries built on Lua scripts work
@@ -56,6 +58,52 @@ func TestScriptingCluster(t *testing.T) {
 		require.Contains(t, string(out), "redis-py scripting: all checks passed")
 	})
 	t.Run("ScriptRules", func(t *testing.T) { testScriptRules(t, tc) })
+	t.Run("Functions", func(t *testing.T) { testFunctionsCluster(t, tc) })
+}
+
+// testFunctionsCluster: FUNCTION LOAD on one node reaches every member,
+// FCALL works through every node whichever node leads the key, DELETE
+// reaches every member, and a node that joins later fetches the
+// libraries from a peer.
+func testFunctionsCluster(t *testing.T, tc *testCluster) {
+	ctx := testContext(t, 3*time.Minute)
+	clients := tc.clients(t, 2)
+	lib := "#!lua name=clib\nredis.register_function('cincr', function(keys) return redis.call('INCR', keys[1]) end)"
+	require.NoError(t, clients[tc.nodes[2].addr].FunctionLoad(ctx, lib).Err())
+	for i, n := range tc.nodes {
+		for k := range 9 {
+			key := fmt.Sprintf("fcall-%d-%d", i, k)
+			v, err := clients[n.addr].FCall(ctx, "cincr", []string{key}).Int()
+			require.NoError(t, err, "FCALL %s through %s", key, n.addr)
+			assert.Equal(t, 1, v)
+		}
+	}
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: tc.addrs()})
+	defer func() { _ = cc.Close() }()
+	v, err := cc.FCall(ctx, "cincr", []string{"fcall-0-0"}).Int()
+	require.NoError(t, err)
+	assert.Equal(t, 2, v)
+
+	joined := tc.addNode(t, formInOneStep...)
+	jc := redis.NewClient(&redis.Options{Addr: joined.addr})
+	defer func() { _ = jc.Close() }()
+	require.NoError(t, testenv.Until(2*time.Minute, func() error {
+		libs, err := jc.FunctionList(ctx, redis.FunctionListQuery{}).Result()
+		if err != nil {
+			return err
+		}
+		if len(libs) != 1 || libs[0].Name != "clib" {
+			return fmt.Errorf("the joined node has libraries %v", libs)
+		}
+		return nil
+	}))
+	require.NoError(t, clients[tc.nodes[0].addr].FunctionDelete(ctx, "clib").Err())
+	for _, n := range append(tc.nodes[:3:3], joined) {
+		c := redis.NewClient(&redis.Options{Addr: n.addr})
+		_, err := c.FCall(ctx, "cincr", []string{"x"}).Result()
+		assert.ErrorContains(t, err, "Function not found", n.addr)
+		_ = c.Close()
+	}
 }
 
 // testRedsync takes, extends and releases mutexes whose names spread over
