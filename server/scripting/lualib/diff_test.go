@@ -104,7 +104,7 @@ func runGopher(t *testing.T, script string) string {
 
 // allCases gathers the per-library tables.
 func allCases() [][]diffCase {
-	return [][]diffCase{bitCases, structCases}
+	return [][]diffCase{bitCases, structCases, cjsonCases}
 }
 
 func TestDifferentialWithRedis(t *testing.T) {
@@ -124,6 +124,12 @@ func TestDifferentialWithRedis(t *testing.T) {
 			}
 			seen[tc.name] = true
 			t.Run(tc.name, func(t *testing.T) {
+				// A fresh Lua state per case on both sides: SCRIPT FLUSH
+				// makes redis-server recreate its interpreter, so settings
+				// such as cjson.encode_max_depth do not leak between cases.
+				if err := c.Do(ctx, "SCRIPT", "FLUSH", "SYNC").Err(); err != nil {
+					t.Fatalf("SCRIPT FLUSH: %v", err)
+				}
 				script := diffScript(tc.lua)
 				want, err := c.Eval(ctx, script, nil).Text()
 				if err != nil {

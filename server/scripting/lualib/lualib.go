@@ -50,7 +50,8 @@ const maxCStack = 8000
 // Open registers cjson, cmsgpack, struct and bit as global tables in L, as
 // Redis's luaLoadLibraries does (and nothing else).
 func Open(L *lua.LState) {
-	// So far struct and bit; cjson and cmsgpack are the next commits.
+	null := L.NewUserData() // cjson.null: one value, as C's NULL lightuserdata
+	L.SetGlobal("cjson", newCJSON(L, null))
 	L.SetGlobal("struct", newStruct(L))
 	L.SetGlobal("bit", newBit(L))
 }
