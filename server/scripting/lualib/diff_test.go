@@ -80,7 +80,10 @@ func diffScript(snippet string) string { return diffPrelude + snippet + diffEpil
 // package opens one: base, table, string and math, then Open.
 func runGopher(t *testing.T, script string) string {
 	t.Helper()
-	L := lua.NewState(lua.Options{SkipOpenLibs: true})
+	// The registry (gopher-lua's value stack) must be able to grow past
+	// Lua 5.1's 8000-slot C stack limit, or results Redis returns (8000
+	// values from cmsgpack.unpack) end in "registry overflow" instead.
+	L := lua.NewState(lua.Options{SkipOpenLibs: true, RegistrySize: 1024, RegistryMaxSize: 1 << 20})
 	defer L.Close()
 	for _, lib := range []struct {
 		name string
@@ -104,7 +107,7 @@ func runGopher(t *testing.T, script string) string {
 
 // allCases gathers the per-library tables.
 func allCases() [][]diffCase {
-	return [][]diffCase{bitCases, structCases, cjsonCases}
+	return [][]diffCase{bitCases, structCases, cjsonCases, cmsgpackCases}
 }
 
 func TestDifferentialWithRedis(t *testing.T) {

@@ -52,6 +52,7 @@ const maxCStack = 8000
 func Open(L *lua.LState) {
 	null := L.NewUserData() // cjson.null: one value, as C's NULL lightuserdata
 	L.SetGlobal("cjson", newCJSON(L, null))
+	L.SetGlobal("cmsgpack", newCMsgpack(L))
 	L.SetGlobal("struct", newStruct(L))
 	L.SetGlobal("bit", newBit(L))
 }
