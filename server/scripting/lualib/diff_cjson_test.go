@@ -1,5 +1,12 @@
 package lualib
 
+import (
+	"math"
+	"math/rand/v2"
+	"strconv"
+	"strings"
+)
+
 // cjsonCases hold lua-cjson to redis-server's. Objects with more than one
 // key are compared decoded (their key order follows table iteration, which
 // differs between the two Luas and is no promise of Redis's either).
@@ -117,3 +124,30 @@ local s = cjson.encode(v) return cjson.decode(s), cjson.encode(cjson.decode(cjso
 	{"cjson/pcall-direct-error", `return pcall(cjson.encode)`},
 	{"cjson/field-count", `local n = 0 for k in pairs(cjson) do n = n + 1 end return n`},
 }
+
+// numberFormatCases hold cjson's %.14g (and every encode_number_precision)
+// and Lua 5.1's number-to-string conversion to redis-server's over a
+// spread of doubles: a fixed pseudo-random set across magnitudes, written
+// as exact literals.
+func numberFormatCases() []diffCase {
+	r := rand.New(rand.NewPCG(15, 2026))
+	lits := make([]string, 0, 200)
+	for i := 0; i < 200; i++ {
+		exp := r.IntN(80) - 40
+		mant := r.Float64()*2 - 1
+		if i%5 == 0 {
+			mant = math.Round(mant * 1e6)
+		}
+		f := mant * math.Pow(10, float64(exp))
+		lits = append(lits, strconv.FormatFloat(f, 'g', 17, 64))
+	}
+	list := "{" + strings.Join(lits, ", ") + "}"
+	return []diffCase{
+		{"cjson/number-format-spread", "return cjson.encode(" + list + ")"},
+		{"cjson/number-format-precisions", "local out = {} for p = 1, 14 do cjson.encode_number_precision(p) out[p] = cjson.encode(" + list + ") end return table.concat(out, ';')"},
+		{"cjson/number-to-string-spread", "local t = " + list + " local out = {} for i = 1, #t do out[i] = struct.pack('c0', t[i]) end return table.concat(out, ' ')"},
+		{"cjson/number-format-edges", `return cjson.encode({1e21, 1e-7, 123456789012345678, 0.1 + 0.2, 2^-1074, 9007199254740993, 1e100, 12345678901234.5, 99999999999999.9, 0.000099999999999999})`},
+	}
+}
+
+func init() { cjsonCases = append(cjsonCases, numberFormatCases()...) }

@@ -77,5 +77,11 @@ return #s, struct.unpack('<!4 b h i l f d c3 s B H I L', s)`},
 	{"struct/size-bad-align", `return struct.size('!6')`},
 	{"struct/size-i-too-big", `return struct.size('i40')`},
 	{"struct/size-no-format", `return struct.size()`},
+	{"struct/string-to-number", `local out = {}
+for i, s in ipairs({' 0x1P4 ', '1e', '  12  ', '1 2', '0x', '.5', '5.', '-.5e-1', 'infinity', '-INF', 'nan', '0x1.8p1', '1e+', '+-1', '\t7\n', '0X10', '-0x10', '1e400', '4e-330', '', ' ', '0x.8', '1.e2', 'inf ', 'infinit', '1\0'}) do
+  local ok, v = pcall(struct.pack, '>d', s)
+  out[i] = tostring(ok) .. ':' .. (ok and v or '-')
+end
+return out`},
 	{"struct/fields", `local n = 0 for k in pairs(struct) do n = n + 1 end return n`},
 }

@@ -157,8 +157,10 @@ func toNumber(v lua.LValue) (float64, bool) {
 	return 0, false
 }
 
-// str2d is Lua 5.1's luaO_str2d over glibc's strtod.
+// str2d is Lua 5.1's luaO_str2d over glibc's strtod. It reads s as a C
+// string: a NUL byte ends it ("1\x00x" is 1).
 func str2d(s string) (float64, bool) {
+	s = cString(s)
 	i := 0
 	for i < len(s) && isSpace(s[i]) {
 		i++
