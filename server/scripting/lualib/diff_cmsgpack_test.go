@@ -82,3 +82,36 @@ return cmsgpack.unpack(cmsgpack.pack(v))`},
 	{"cmsgpack/fields", `return cmsgpack._NAME, cmsgpack._VERSION, cmsgpack._COPYRIGHT, cmsgpack._DESCRIPTION`},
 	{"cmsgpack/field-count", `local n = 0 for k in pairs(cmsgpack) do n = n + 1 end return n`},
 }
+
+// boundaryCases pack the numbers around every power of two up to 2^65,
+// both signs (where msgpack's and struct's encodings change width), with
+// cmsgpack and with each struct integer code, and unpack them again.
+func boundaryCases() []diffCase {
+	const nums = `local nums = {}
+for k = 0, 65 do
+  for _, d in ipairs({-1, 0, 1, 0.5}) do
+    nums[#nums + 1] = 2^k + d
+    nums[#nums + 1] = -(2^k + d)
+  end
+end
+`
+	return []diffCase{
+		{"cmsgpack/boundaries-pack", nums + `local out = {} for i, n in ipairs(nums) do out[i] = cmsgpack.pack(n) end return table.concat(out, '|')`},
+		{"cmsgpack/boundaries-roundtrip", nums + `return {cmsgpack.unpack(cmsgpack.pack(unpack(nums)))}`},
+		{"struct/boundaries-pack", nums + `local out = {}
+for _, f in ipairs({'>b', '<B', '>h', '<H', '>i', '<I', '>l', '<L', '>T', '>i3', '<I5', '>i7', '<i8', '>I8'}) do
+  for i, n in ipairs(nums) do out[#out + 1] = struct.pack(f, n) end
+end
+return table.concat(out, '|')`},
+		{"struct/boundaries-roundtrip", nums + `local out = {}
+for _, f in ipairs({'>b', '<B', '>h', '<H', '>i', '<I', '>l', '<L', '>i3', '<I5', '<i8', '>I8', '>f', '<d'}) do
+  for i, n in ipairs(nums) do out[#out + 1] = struct.unpack(f, struct.pack(f, n)) end
+end
+return out`},
+		{"bit/boundaries", nums + `local out = {}
+for i, n in ipairs(nums) do out[i] = bit.tohex(n) .. bit.tobit(n) .. bit.arshift(n, 3) .. bit.rol(n, 7) end
+return table.concat(out, ' ')`},
+	}
+}
+
+func init() { cmsgpackCases = append(cmsgpackCases, boundaryCases()...) }

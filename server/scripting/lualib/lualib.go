@@ -10,27 +10,38 @@
 // (Lua 5.1's %.14g, cjson's encode_number_precision), Lua 5.1's conversion
 // of numeric strings where the C code calls lua_tonumber, and x86-64 C
 // semantics where the C code converts a double to an integer (truncation,
-// and 0x8000000000000000 for a value out of range). Nothing in the package
-// panics on any input: a malformed JSON or MessagePack string gets the C
-// library's error, never a Go panic, and no input makes it allocate more
-// than a small multiple of the input's size (cjson.decode and
-// cmsgpack.unpack are fuzzed). The differential test in this package runs
-// each case in a gopher-lua state and in a real redis-server via EVAL and
-// compares the results.
+// and 0x8000000000000000 for a value out of range). The Lua stack limits
+// that bound the C libraries (LUAI_MAXCSTACK, 8000 slots) are counted here,
+// so the errors they cause ("stack overflow (...)", cjson's nesting errors)
+// come at the same depth as in Redis. Nothing in the package panics on any
+// input: a malformed JSON or MessagePack string gets the C library's
+// error, and cjson.decode and cmsgpack.unpack allocate in proportion to
+// their input (both are fuzzed). The differential test in this package
+// runs each case in a gopher-lua state and in a real redis-server via EVAL
+// and compares the results.
+//
+// What the state that opens them must provide, for results to match:
+// chunks named "user_script" (errors carry "user_script:LINE: " as
+// Redis's do; a leading '@' or '=' is dropped as Lua 5.1's chunkid drops
+// it), and a registry that may grow past 8000 values (gopher-lua's
+// RegistryMaxSize), since Redis's libraries return up to that many. The
+// encoders check the state's context (LState.SetContext) every 64 KiB of
+// output, so a script stopped while encoding a huge or self-sharing table
+// ends.
 //
 // Where it differs from Redis:
 //   - Tables are iterated in gopher-lua's order, not C Lua's, so
 //     cjson.encode of an object with several keys and cmsgpack.pack of a
 //     map list the keys in another order (the same set, each encoded the
 //     same). Redis's order is an artefact of its hash function too.
-//   - An argument error names the function as the call site does
-//     (bit.band(...) -> 'band'), as Lua 5.1 does; where Lua 5.1 names the
-//     function '?' or by a method name, gopher-lua's call information can
-//     differ.
-//   - The Lua stack limits that bound the C libraries (LUAI_MAXCSTACK, 8000
-//     slots) are counted by this package itself, so the errors they cause
-//     ("stack overflow (...)", cjson's nesting errors) come at the same
-//     depth as in Redis.
+//   - An argument error names the function as its call site does
+//     (bit.band(...) -> 'band'), as Lua 5.1 does, but a call written as a
+//     method (bit:band(1)) is not told apart: Lua 5.1 says "calling 'band'
+//     on bad self", this package "bad argument #1 to 'band'".
+//   - struct.pack reads a missing argument as nil, as Redis does for the
+//     first one past the end; where Redis would read its own buffer's
+//     pieces (more than one missing argument after 8 KiB of output) the
+//     error names "no value" instead.
 package lualib
 
 import (
