@@ -313,39 +313,49 @@ func (p *jsonParser) value(tok *jsonToken, used int) lua.LValue {
 
 func (p *jsonParser) object(used int) lua.LValue {
 	p.descend(used, 3)
-	t := p.L.NewTable()
+	// The pairs are gathered first so that the table is made at its size
+	// (gopher-lua's first string key otherwise reserves 32 slots).
+	var pairs []jsonPair
 	var tok jsonToken
 	p.nextToken(&tok)
-	if tok.typ == tObjEnd {
-		p.depth--
-		return t
+	if tok.typ != tObjEnd {
+		for {
+			if tok.typ != tString {
+				p.throw("object key string", &tok)
+			}
+			key := tok.str
+			p.nextToken(&tok)
+			if tok.typ != tColon {
+				p.throw("colon", &tok)
+			}
+			p.nextToken(&tok)
+			pairs = append(pairs, jsonPair{key, p.value(&tok, used+2)})
+			p.nextToken(&tok)
+			if tok.typ == tObjEnd {
+				break
+			}
+			if tok.typ != tComma {
+				p.throw("comma or object end", &tok)
+			}
+			p.nextToken(&tok)
+		}
 	}
-	for {
-		if tok.typ != tString {
-			p.throw("object key string", &tok)
-		}
-		key := lua.LString(tok.str)
-		p.nextToken(&tok)
-		if tok.typ != tColon {
-			p.throw("colon", &tok)
-		}
-		p.nextToken(&tok)
-		t.RawSetString(string(key), p.value(&tok, used+2))
-		p.nextToken(&tok)
-		if tok.typ == tObjEnd {
-			p.depth--
-			return t
-		}
-		if tok.typ != tComma {
-			p.throw("comma or object end", &tok)
-		}
-		p.nextToken(&tok)
+	p.depth--
+	t := p.L.CreateTable(0, len(pairs))
+	for _, kv := range pairs {
+		t.RawSetString(kv.key, kv.value) // a repeated key: the last one stays
 	}
+	return t
+}
+
+type jsonPair struct {
+	key   string
+	value lua.LValue
 }
 
 func (p *jsonParser) array(used int) lua.LValue {
 	p.descend(used, 2)
-	t := p.L.NewTable()
+	t := p.L.CreateTable(0, 0)
 	var tok jsonToken
 	p.nextToken(&tok)
 	if tok.typ == tArrEnd {

@@ -220,7 +220,7 @@ func (d *msgpackDecoder) str(hdr int, n uint64) lua.LValue {
 // array is mp_decode_to_lua_array: the table and each element's index
 // take a stack slot while the element decodes.
 func (d *msgpackDecoder) array(n uint64, used int) lua.LValue {
-	t := d.L.NewTable()
+	t := d.L.CreateTable(int(min(n, uint64(d.left()))), 0) // each element takes a byte at least
 	if used+2 > maxCStack {
 		raise(d.L, "stack overflow (in function mp_decode_to_lua_array)")
 	}
@@ -237,7 +237,7 @@ func (d *msgpackDecoder) array(n uint64, used int) lua.LValue {
 // hash is mp_decode_to_lua_hash: lua_settable, so a nil or NaN key is
 // Lua's own error.
 func (d *msgpackDecoder) hash(n uint64, used int) lua.LValue {
-	t := d.L.NewTable()
+	t := d.L.CreateTable(0, int(min(n, uint64(d.left()/2)))) // each pair takes two bytes at least
 	for ; n > 0; n-- {
 		k := d.value(used + 1)
 		if d.err != mpOK {

@@ -160,7 +160,7 @@ func TestDiffCasesCount(t *testing.T) {
 			}
 		}
 	}
-	if n < 50 {
-		t.Errorf("%d differential cases, want at least 50", n)
+	if n < 150 {
+		t.Errorf("%d differential cases, want at least 150", n)
 	}
 }

@@ -30,10 +30,12 @@
 // ends.
 //
 // Where it differs from Redis:
-//   - Tables are iterated in gopher-lua's order, not C Lua's, so
-//     cjson.encode of an object with several keys and cmsgpack.pack of a
-//     map list the keys in another order (the same set, each encoded the
-//     same). Redis's order is an artefact of its hash function too.
+//   - Tables are iterated in gopher-lua's order (lua_next's: array part,
+//     then keys in the order they were first set), not C Lua's hash order,
+//     so cjson.encode of an object with several keys and cmsgpack.pack of
+//     a map list the keys in another order: the same set, each encoded the
+//     same, and the same order on every run for the same table (never Go
+//     map order). Redis's order is an artefact of its hash function too.
 //   - An argument error names the function as its call site does
 //     (bit.band(...) -> 'band'), as Lua 5.1 does, but a call written as a
 //     method (bit:band(1)) is not told apart: Lua 5.1 says "calling 'band'
@@ -397,6 +399,9 @@ func formatG(f float64, prec int) string {
 	if prec == 0 {
 		prec = 1
 	}
+	if f == math.Trunc(f) && math.Abs(f) < pow10[min(prec, 15)] && (f != 0 || !math.Signbit(f)) {
+		return strconv.FormatInt(int64(f), 10) // whole and short: the common case
+	}
 	e := strconv.FormatFloat(f, 'e', prec-1, 64)
 	x, _ := strconv.Atoi(e[strings.LastIndexByte(e, 'e')+1:])
 	var s string
@@ -414,6 +419,9 @@ func formatG(f float64, prec int) string {
 	}
 	return s
 }
+
+// pow10 holds 10^0 .. 10^15, exact.
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
 
 // trimZeros drops trailing zeros after a decimal point, and the point.
 func trimZeros(s string) string {
