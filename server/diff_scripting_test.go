@@ -37,6 +37,10 @@ func init() {
 		"EVAL \"return math.floor(2.7)\" 0", "EVAL \"return ('ab'):rep(3)\" 0", "EVAL \"return tonumber('12')\" 0",
 		"EVAL \"local t = {} for i=1,100 do t[i]=i end return #t\" 0", "EVAL \"return select('#', 1, 2, 3)\" 0",
 		"EVAL \"return {pcall(function() return 1 end)}\" 0", "EVAL \"return type(coroutine.create(function() end))\" 0",
+		"EVAL \"return cjson.encode({1, 'a', true})\" 0", "EVAL \"return cjson.decode('[1,2,3]')[2]\" 0",
+		"EVAL \"return cmsgpack.unpack(cmsgpack.pack({1, 2}))\" 0", "EVAL \"return bit.band(7, 3)\" 0",
+		"EVAL \"return struct.unpack('>I2', struct.pack('>I2', 258))\" 0", "EVAL \"cjson.x = 1\" 0",
+		"EVAL \"return redis.sha1hex(cjson.encode({a=1}))\" 0",
 	}
 	diffScripts["eval-calls"] = []string{
 		"EVAL \"return redis.call('SET', KEYS[1], ARGV[1])\" 1 k v", "EVAL \"return redis.call('GET', KEYS[1])\" 1 k",

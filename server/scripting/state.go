@@ -9,6 +9,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/server/scripting/lualib"
 )
 
 // Bounds of one state.
@@ -96,7 +97,7 @@ func newState(e *Engine) *state {
 		m.RawSetString("random", L.NewFunction(st.mathRandom))
 		m.RawSetString("randomseed", L.NewFunction(st.mathRandomseed))
 	}
-	openLibraries(L)
+	lualib.Open(L) // cjson, cmsgpack, struct, bit
 	st.errHandler = L.NewFunction(errHandler)
 
 	// Protection: every library table behind a read-only proxy, the
@@ -165,10 +166,6 @@ func newState(e *Engine) *state {
 	st.fenvMT = lastMT
 	return st
 }
-
-// openLibraries opens the libraries Redis loads besides Lua's own
-// (cjson, cmsgpack, struct, bit) when they are built in; see lualib.go.
-var openLibraries = func(*lua.LState) {}
 
 // intact reports whether the state is as newState left it: no proxy holds
 // a key and the environment is the protected one, so the next run starts
