@@ -151,18 +151,28 @@ func functionLoad(c *Call) {
 	}
 	name, errText := c.Server.scripts.LoadLibrary(code, replace)
 	if errText != "" {
+		if lib := existingLibrary(errText); lib != "" && c.Server.fannedIn(lib, code) {
+			c.Reply.BulkString(lib) // this client's copy of a load a peer fanned out (scripts_cluster.go)
+			return
+		}
 		c.Reply.Error("ERR " + errText)
 		return
 	}
+	c.Server.noteFanIn(c.Client, name, code)
 	c.Server.fanOut(c.Client, c.Args)
 	c.Reply.BulkString(name)
 }
 
 func functionDelete(c *Call) {
 	if !c.Server.scripts.DeleteLibrary(string(c.Args[2])) {
+		if c.Server.fannedIn(string(c.Args[2]), nil) {
+			c.Reply.OK() // this client's copy of a delete a peer fanned out
+			return
+		}
 		c.Reply.Error(errLibNotFound)
 		return
 	}
+	c.Server.noteFanIn(c.Client, string(c.Args[2]), nil)
 	c.Server.fanOut(c.Client, c.Args)
 	c.Reply.OK()
 }
@@ -346,4 +356,18 @@ func (s *Server) restoreFunctions(payload []byte, policy string) string {
 		return "ERR " + errText
 	}
 	return ""
+}
+
+// existingLibrary returns the library named by a "Library 'x' already
+// exists" error, "" for any other error.
+func existingLibrary(errText string) string {
+	rest, ok := strings.CutPrefix(errText, "Library '")
+	if !ok {
+		return ""
+	}
+	name, ok := strings.CutSuffix(rest, "' already exists")
+	if !ok {
+		return ""
+	}
+	return name
 }

@@ -140,3 +140,58 @@ func (s *Server) fetchFunctions(ctx context.Context, peer ring.NodeID) bool {
 	s.log.Info("function libraries fetched from a peer", "peer", peer, "libraries", len(s.scripts.Libraries()))
 	return true
 }
+
+// A cluster client may send FUNCTION LOAD or DELETE to every primary
+// itself (redis-py's RedisCluster does, by the commands' all_shards
+// tip), while the first node it reaches has already fanned the command
+// out: the others then see the same command twice. fanIn remembers what
+// arrived by fan-out for fanInWindow, so that the client's own copy of
+// the same command, arriving directly, answers as the first did instead
+// of "already exists" or "not found".
+const fanInWindow = 30 * time.Second
+
+// fanInLog is the function commands applied here by fan-out recently.
+type fanInLog struct {
+	mu sync.Mutex // guards m
+	m  map[string]fanInRecord
+}
+
+type fanInRecord struct {
+	code []byte // the library's code for a load; nil for a delete
+	at   time.Time
+}
+
+// noteFanIn records a library loaded (code) or deleted (nil) here by a
+// fanned-out command.
+func (s *Server) noteFanIn(c *Client, lib string, code []byte) {
+	if c.route == nil || !c.route.forwarded {
+		return
+	}
+	f := &s.fanIn
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.m == nil {
+		f.m = make(map[string]fanInRecord)
+	}
+	now := time.Now()
+	for k, r := range f.m {
+		if now.Sub(r.at) > fanInWindow {
+			delete(f.m, k)
+		}
+	}
+	f.m[lib] = fanInRecord{code: bytes.Clone(code), at: now}
+}
+
+// fannedIn reports whether the same load (code) or delete (nil) of lib
+// arrived here by fan-out within fanInWindow.
+func (s *Server) fannedIn(lib string, code []byte) bool {
+	f := &s.fanIn
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r, ok := f.m[lib]
+	if !ok || time.Since(r.at) > fanInWindow || (r.code == nil) != (code == nil) || !bytes.Equal(r.code, code) {
+		return false
+	}
+	delete(f.m, lib)
+	return true
+}

@@ -96,6 +96,8 @@ type Server struct {
 	scripts *scripting.Engine
 	// scriptRuns is the scripts running now (scripts_busy.go).
 	scriptRuns scriptRegistry
+	// fanIn is the function commands that arrived by fan-out (scripts_cluster.go).
+	fanIn fanInLog
 
 	runID   string
 	started time.Time

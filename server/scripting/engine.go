@@ -77,6 +77,8 @@ type Engine struct {
 	libVersion atomic.Uint64
 
 	pool sync.Pool // of *state
+
+	memLimit atomic.Int64 // heap growth a run may cause (memory.go)
 }
 
 // New returns an engine with an empty script cache; log receives
@@ -84,6 +86,7 @@ type Engine struct {
 func New(log *slog.Logger) *Engine {
 	e := &Engine{log: log, scripts: make(map[string]*Script), libs: make(map[string]*Library), funcs: make(map[string]*Function)}
 	e.pool.New = func() any { return newState(e) }
+	e.SetMemoryLimit(DefaultMemoryLimit)
 	return e
 }
 
@@ -201,6 +204,8 @@ type Run struct {
 // (or its error) to out, in out's protocol. It returns when the script
 // ends or ctx ends (then the reply is the kill error, errKilledFormat).
 func (e *Engine) Eval(ctx context.Context, s *Script, run *Run, out *resp.Reply) {
+	ctx, end := e.watch(ctx)
+	defer end()
 	st := e.pool.Get().(*state)
 	fn := st.L.NewFunctionFromProto(s.proto)
 	fn.Env = st.env

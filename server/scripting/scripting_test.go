@@ -84,6 +84,11 @@ func TestLimits(t *testing.T) {
 	assert.Contains(t, got, "stack overflow")
 	got = eval(t, e, context.Background(), "return string.rep('x', 1e12)", false)
 	assert.True(t, strings.HasPrefix(got, "-ERR user_script:1: not enough memory"), got)
+	// A table that keeps growing is stopped by the memory watchdog.
+	e.SetMemoryLimit(64 << 20)
+	got = eval(t, e, context.Background(), "local t = {} local i = 0 while true do i = i + 1 t[i] = 'value number ' .. i end", false)
+	assert.True(t, strings.HasPrefix(got, "-"+errMemoryText+" script: "), got)
+	e.SetMemoryLimit(0)
 	got = eval(t, e, context.Background(), "local t = {} t[1] = t return t", false)
 	assert.Contains(t, got, "-ERR reached lua stack limit")
 	assert.Equal(t, ":3\r\n", eval(t, e, context.Background(), "return 1 + 2", false))

@@ -229,6 +229,9 @@ func (st *state) call(ctx context.Context, fn *lua.LFunction, nargs int, run *Ru
 	}
 	if ctx.Err() != nil {
 		msg = errKilled
+		if errors.Is(context.Cause(ctx), errMemory) {
+			msg = errMemoryText
+		}
 	}
 	src, line := t.RawGetString("source"), t.RawGetString("line")
 	if isStringish(src) && isStringish(line) {

@@ -41,6 +41,21 @@ def check_script(r, label):
         r.delete(key)
 
 
+def check_functions(rc):
+    """FUNCTION LOAD and DELETE go to every primary (redis-py's routing)
+    while meshcache also spreads them: both must succeed."""
+    code = "#!lua name=pylib\nredis.register_function('pyincr', function(keys) return redis.call('INCR', keys[1]) end)"
+    rc.function_load(code)
+    for i in range(12):
+        assert rc.fcall("pyincr", 1, "pyfunc-%d" % i) == 1
+    rc.function_delete("pylib")
+    try:
+        rc.fcall("pyincr", 1, "pyfunc-0")
+        raise AssertionError("a deleted function must be gone")
+    except redis.ResponseError as e:
+        assert "Function not found" in str(e), e
+
+
 def main(port):
     plain = redis.Redis(host="127.0.0.1", port=port)
     check_locks(plain, "plain")
@@ -48,6 +63,7 @@ def main(port):
     rc = redis.cluster.RedisCluster(host="127.0.0.1", port=port)
     check_locks(rc, "cluster")
     check_script(rc, "cluster")
+    check_functions(rc)
     print("redis-py scripting: all checks passed")
 
 
