@@ -34,6 +34,7 @@ const (
 	FlagRunsInMulti     = commands.FlagRunsInMulti
 	FlagWatchesKeys     = commands.FlagWatchesKeys
 	FlagSecretArgs      = commands.FlagSecretArgs
+	FlagNotKeyspace     = commands.FlagNotKeyspace
 )
 
 // Call is one of the front end's own commands being executed: the

@@ -198,7 +198,7 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 	mark := f.reply.Len()
 	c.lastCmd.Store(e)
 	s.invoke(c, f, e, args, tx, closeTx, mark)
-	if e.Flags&FlagWrite != 0 && !s.standalone {
+	if e.Flags&(FlagWrite|FlagNotKeyspace) == FlagWrite && !s.standalone {
 		s.noteWrite(c, e, args) // replicas acknowledge it before the reply leaves
 	}
 	var end time.Time

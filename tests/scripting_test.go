@@ -1,6 +1,7 @@
 package tests
 
 import (
+	"crypto/sha1"
 	"fmt"
 	"os/exec"
 	"strconv"
@@ -26,7 +27,7 @@ import (
 func TestScriptingCluster(t *testing.T) {
 	t.Parallel()
 	tc := startCluster(t, 3, formInOneStep...)
-	tc.waitConverged(t, 3, 180*time.Second)
+	view := tc.waitConverged(t, 3, 180*time.Second)
 
 	t.Run("Redsync", func(t *testing.T) {
 		for _, n := range tc.nodes {
@@ -58,7 +59,35 @@ func TestScriptingCluster(t *testing.T) {
 		require.Contains(t, string(out), "redis-py scripting: all checks passed")
 	})
 	t.Run("ScriptRules", func(t *testing.T) { testScriptRules(t, tc) })
+	t.Run("EvalshaFallback", func(t *testing.T) { testEvalshaFallback(t, tc, view) })
 	t.Run("Functions", func(t *testing.T) { testFunctionsCluster(t, tc) })
+}
+
+// testEvalshaFallback: a script cached on one node only (EVAL caches it
+// where it runs) runs by EVALSHA through that node for a key another node
+// leads: the primary answers NOSCRIPT and the node sends the body.
+func testEvalshaFallback(t *testing.T, tc *testCluster, view *clusterView) {
+	ctx := testContext(t, time.Minute)
+	clients := tc.clients(t, 2)
+	a := tc.nodes[0].addr
+	var here, there string
+	for i := 0; here == "" || there == ""; i++ {
+		k := fmt.Sprintf("fallback-%d", i)
+		if view.ownerOf(k) == a {
+			here = k
+		} else {
+			there = k
+		}
+	}
+	body := "return 'fallback ' .. KEYS[1]"
+	require.NoError(t, clients[a].Eval(ctx, body, []string{here}).Err())
+	sha := fmt.Sprintf("%x", sha1.Sum([]byte(body)))
+	exists, err := clients[view.ownerOf(there)].ScriptExists(ctx, sha).Result()
+	require.NoError(t, err)
+	require.Equal(t, []bool{false}, exists, "the primary of %s must not have the script yet", there)
+	v, err := clients[a].EvalSha(ctx, sha, []string{there}).Text()
+	require.NoError(t, err)
+	assert.Equal(t, "fallback "+there, v)
 }
 
 // testFunctionsCluster: FUNCTION LOAD on one node reaches every member,

@@ -59,6 +59,10 @@ const (
 	// FlagSecretArgs: the arguments carry a password (AUTH, HELLO): the
 	// command is never logged (slow log).
 	FlagSecretArgs
+	// FlagNotKeyspace: a write that changes no key (FUNCTION LOAD, DELETE,
+	// FLUSH, RESTORE: Redis flags them write, for the function
+	// libraries): it is not keyspace-wide and no replica acknowledges it.
+	FlagNotKeyspace
 )
 
 // reportedFlags are the flags COMMAND reports, in Redis's order, with their
