@@ -34,18 +34,18 @@ type scriptRegistry struct {
 
 // busyState is a run's part of the registry.
 type busyState struct {
-	cancel context.CancelFunc // stops the script (SCRIPT KILL, shutdown)
-	dirty  atomic.Bool        // the script has written: SCRIPT KILL refuses
-	mu     sync.Mutex         // guards timer, busied, ended
-	timer  *time.Timer        // fires at the threshold; owned by the registry
-	busied bool               // counted in busy
+	cancel context.CancelCauseFunc // stops the script (SCRIPT KILL, shutdown, the memory watchdog)
+	dirty  atomic.Bool             // the script has written: SCRIPT KILL refuses
+	mu     sync.Mutex              // guards timer, busied, ended
+	timer  *time.Timer             // fires at the threshold; owned by the registry
+	busied bool                    // counted in busy
 	ended  bool
 }
 
 // beginScript registers a run about to start and returns its context,
 // which SCRIPT KILL or the server's stop cancels.
 func (s *Server) beginScript(r *scriptRun) context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancelCause(context.Background())
 	reg := &s.scriptRuns
 	r.busy.cancel = cancel
 	reg.mu.Lock()
@@ -87,14 +87,16 @@ func (s *Server) endScript(r *scriptRun) {
 		reg.busy.Add(-1)
 	}
 	b.mu.Unlock()
-	b.cancel()
+	b.cancel(nil)
 }
 
 // killScripts is SCRIPT KILL (functions false) and FUNCTION KILL: it
-// stops every running script of that kind that has not written and
-// returns "" (OK), or Redis's error: NOTBUSY when none runs, BUSY naming
-// the other KILL when only the other kind runs, UNKILLABLE when every one
-// has written.
+// stops every busy script (running past busy-reply-threshold) of that
+// kind that has not written and returns "" (OK), or Redis's error:
+// NOTBUSY when none is busy (Redis can only take the command while a
+// script is busy; a shorter script would have ended before it),
+// BUSY naming the other KILL when only the other kind is busy,
+// UNKILLABLE when every one has written.
 func (s *Server) killScripts(functions bool) string {
 	reg := &s.scriptRuns
 	reg.mu.Lock()
@@ -102,8 +104,15 @@ func (s *Server) killScripts(functions bool) string {
 	if len(reg.runs) == 0 {
 		return errNotBusy
 	}
-	killed, ofKind := 0, 0
+	killed, ofKind, busy := 0, 0, 0
 	for r := range reg.runs {
+		r.busy.mu.Lock()
+		busied := r.busy.busied
+		r.busy.mu.Unlock()
+		if !busied {
+			continue // Redis answers KILL only while a script is busy
+		}
+		busy++
 		if r.function != functions {
 			continue
 		}
@@ -111,10 +120,12 @@ func (s *Server) killScripts(functions bool) string {
 		if r.busy.dirty.Load() {
 			continue
 		}
-		r.busy.cancel()
+		r.busy.cancel(nil)
 		killed++
 	}
 	switch {
+	case busy == 0:
+		return errNotBusy
 	case ofKind == 0 && functions:
 		return errBusyScript
 	case ofKind == 0:
@@ -157,6 +168,6 @@ func (s *Server) stopScripts() {
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
 	for r := range reg.runs {
-		r.busy.cancel()
+		r.busy.cancel(nil)
 	}
 }

@@ -50,8 +50,17 @@ func TestScriptBusyAndKill(t *testing.T) {
 
 	// A script that wrote cannot be killed; the server's stop ends it.
 	writer := testenv.DialRaw(t, addr)
-	go func() { _, _ = writer.Do("EVAL", "redis.call('SET', KEYS[1], 'v') while true do end", "1", "w") }()
+	wrote := make(chan []byte, 1)
+	go func() { // ends when the server stops (the test's cleanup)
+		out, _ := writer.Do("EVAL", "redis.call('SET', KEYS[1], 'v') while true do end", "1", "w")
+		wrote <- out
+	}()
 	require.NoError(t, testenv.Until(10*time.Second, func() error {
+		select {
+		case out := <-wrote:
+			t.Fatalf("the writing script ended: %q", out)
+		default:
+		}
 		if got := string(admin.Must(t, "SCRIPT", "KILL")); !strings.HasPrefix(got, "-UNKILLABLE Sorry the script already executed write commands") {
 			return fmt.Errorf("SCRIPT KILL answered %q", got)
 		}

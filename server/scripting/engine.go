@@ -198,13 +198,16 @@ type Run struct {
 	Caller     Caller
 	// Name is the script's name in error texts: its SHA1 for EVAL.
 	Name string
+	// Stop, when set, cancels the context the run is given, with a
+	// cause (the memory watchdog uses it); nil: the engine makes its own.
+	Stop context.CancelCauseFunc
 }
 
 // Eval runs script s with run's keys and arguments and writes its reply
 // (or its error) to out, in out's protocol. It returns when the script
 // ends or ctx ends (then the reply is the kill error, errKilledFormat).
 func (e *Engine) Eval(ctx context.Context, s *Script, run *Run, out *resp.Reply) {
-	ctx, end := e.watch(ctx)
+	ctx, end := e.watch(ctx, run.Stop)
 	defer end()
 	st := e.pool.Get().(*state)
 	fn := st.L.NewFunctionFromProto(s.proto)
@@ -212,8 +215,7 @@ func (e *Engine) Eval(ctx context.Context, s *Script, run *Run, out *resp.Reply)
 	st.globals.RawSetString("KEYS", st.array(run.Keys))
 	st.globals.RawSetString("ARGV", st.array(run.Args))
 	ok := st.call(ctx, fn, 0, run, out)
-	st.globals.RawSetString("KEYS", lua.LNil)
-	st.globals.RawSetString("ARGV", lua.LNil)
+	// KEYS and ARGV stay until the next run replaces them, as in Redis.
 	if ok && st.intact() {
 		e.pool.Put(st)
 	} else {

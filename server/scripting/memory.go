@@ -39,15 +39,22 @@ func (e *Engine) SetMemoryLimit(bytes int64) {
 	e.memLimit.Store(bytes)
 }
 
-// watch returns the run's context and the function that ends it (call it
-// when the run is over): the context is cancelled with errMemory when the
-// run grows the heap past the limit. The watcher goroutine, started
-// watchDelay into the run, ends with the context.
-func (e *Engine) watch(parent context.Context) (context.Context, func()) {
-	ctx, cancel := context.WithCancelCause(parent)
+// watch starts the memory bound of a run whose context is ctx: stop
+// (nil: a context made here) cancels it with errMemory when the run grows
+// the heap past the limit. It returns the run's context and the function
+// that ends the watch (call it when the run is over). The watcher
+// goroutine, started watchDelay into the run, ends with the context or
+// with the run.
+func (e *Engine) watch(ctx context.Context, stop context.CancelCauseFunc) (context.Context, func()) {
+	var cancel context.CancelCauseFunc
+	if stop == nil {
+		ctx, cancel = context.WithCancelCause(ctx)
+		stop = cancel
+	}
 	limit := e.memLimit.Load()
+	ended := make(chan struct{})
 	t := time.AfterFunc(watchDelay, func() {
-		go func() { // owned by the run: ends when its context does
+		go func() { // owned by the run: ends when the run or its context does
 			start := liveHeap()
 			tick := time.NewTicker(watchEvery)
 			defer tick.Stop()
@@ -55,10 +62,12 @@ func (e *Engine) watch(parent context.Context) (context.Context, func()) {
 				select {
 				case <-ctx.Done():
 					return
+				case <-ended:
+					return
 				case <-tick.C:
-					if liveHeap()-start > uint64(limit) {
+					if now := liveHeap(); now > start && now-start > uint64(limit) {
 						e.log.Warn("script stopped: it grew the heap past the scripting memory limit", "limit_bytes", limit)
-						cancel(errMemory)
+						stop(errMemory)
 						return
 					}
 				}
@@ -66,8 +75,12 @@ func (e *Engine) watch(parent context.Context) (context.Context, func()) {
 		}()
 	})
 	return ctx, func() {
-		t.Stop()
-		cancel(context.Canceled)
+		if !t.Stop() {
+			close(ended) // the watcher may be running
+		}
+		if cancel != nil {
+			cancel(context.Canceled)
+		}
 	}
 }
 
