@@ -45,6 +45,13 @@ import (
 	"github.com/meshcache/meshcache/server/resp"
 )
 
+func init() {
+	// Lua 5.0's implicit `arg` table of vararg functions (Lua 5.1's
+	// LUA_COMPAT_VARARG) costs a table per run of every script, whose main
+	// chunk is vararg; scripts use `...` (docs/COMPATIBILITY.md).
+	lua.CompatVarArg = false
+}
+
 // Caller runs one command for a script. args[0] is the command name. The
 // reply is the command's whole raw reply in RESP3 when resp3 is set, else
 // RESP2; a check that refuses the command (unknown command, noscript,

@@ -43,8 +43,9 @@ func (e *Engine) SetMemoryLimit(bytes int64) {
 // (nil: a context made here) cancels it with errMemory when the run grows
 // the heap past the limit. It returns the run's context and the function
 // that ends the watch (call it when the run is over). The watcher
-// goroutine, started watchDelay into the run, ends with the context or
-// with the run.
+// goroutine, started watchDelay into the run, ends with the context: a
+// caller that passes stop must cancel the context when the run is over
+// (the server does, in endScript).
 func (e *Engine) watch(ctx context.Context, stop context.CancelCauseFunc) (context.Context, func()) {
 	var cancel context.CancelCauseFunc
 	if stop == nil {
@@ -52,17 +53,14 @@ func (e *Engine) watch(ctx context.Context, stop context.CancelCauseFunc) (conte
 		stop = cancel
 	}
 	limit := e.memLimit.Load()
-	ended := make(chan struct{})
 	t := time.AfterFunc(watchDelay, func() {
-		go func() { // owned by the run: ends when the run or its context does
+		go func() { // owned by the run: ends with its context, which ends with the run (the caller's stop or our cancel)
 			start := liveHeap()
 			tick := time.NewTicker(watchEvery)
 			defer tick.Stop()
 			for {
 				select {
 				case <-ctx.Done():
-					return
-				case <-ended:
 					return
 				case <-tick.C:
 					if now := liveHeap(); now > start && now-start > uint64(limit) {
@@ -75,9 +73,7 @@ func (e *Engine) watch(ctx context.Context, stop context.CancelCauseFunc) (conte
 		}()
 	})
 	return ctx, func() {
-		if !t.Stop() {
-			close(ended) // the watcher may be running
-		}
+		t.Stop()
 		if cancel != nil {
 			cancel(context.Canceled)
 		}

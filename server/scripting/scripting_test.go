@@ -79,6 +79,11 @@ func TestLimits(t *testing.T) {
 	got = eval(t, e, ctx2, "while true do pcall(function() while true do end end) end", false)
 	assert.True(t, strings.HasPrefix(got, "-ERR Script killed"), got)
 
+	ctx3, cancel3 := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel3()
+	got = eval(t, e, ctx3, "local co = coroutine.create(function() while true do end end) return coroutine.resume(co)", false)
+	assert.True(t, strings.HasPrefix(got, "-ERR Script killed"), got)
+
 	got = eval(t, e, context.Background(), "local function f(n) return f(n+1)+1 end return f(1)", false)
 	assert.True(t, strings.HasPrefix(got, "-ERR "), got)
 	assert.Contains(t, got, "stack overflow")
