@@ -81,7 +81,7 @@ func TestLimits(t *testing.T) {
 
 	ctx3, cancel3 := context.WithTimeout(context.Background(), 100*time.Millisecond)
 	defer cancel3()
-	got = eval(t, e, ctx3, "local co = coroutine.create(function() while true do end end) return coroutine.resume(co)", false)
+	got = eval(t, e, ctx3, "local co = coroutine.create(function() while true do end end) local ok = coroutine.resume(co) return 1", false)
 	assert.True(t, strings.HasPrefix(got, "-ERR Script killed"), got)
 
 	got = eval(t, e, context.Background(), "local function f(n) return f(n+1)+1 end return f(1)", false)
