@@ -8,6 +8,7 @@ import (
 
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -91,14 +92,17 @@ func (s *Server) park(c *Client, args [][]byte, tx *store.Tx, b *commands.Block)
 }
 
 // replyTimeout writes a blocking command's timeout reply.
-func (s *Server) replyTimeout(c *Client, b *commands.Block) {
+func (s *Server) replyTimeout(c *Client, b *commands.Block) { replyTimeoutTo(&c.reply, b) }
+
+// replyTimeoutTo writes a blocking command's timeout reply to r.
+func replyTimeoutTo(r *resp.Reply, b *commands.Block) {
 	switch {
-	case c.RESP3():
-		c.reply.Null()
+	case r.RESP3():
+		r.Null()
 	case b.NullArray:
-		c.reply.NullArray()
+		r.NullArray()
 	default:
-		c.reply.Null()
+		r.Null()
 	}
 }
 

@@ -37,6 +37,7 @@ const (
 	FlagPubSub          = commands.FlagPubSub
 	FlagSubscribedOK    = commands.FlagSubscribedOK
 	FlagLocal           = commands.FlagLocal
+	FlagNotKeyspace     = commands.FlagNotKeyspace
 )
 
 // Call is one of the front end's own commands being executed: the
@@ -64,6 +65,8 @@ var commandGroups = []func() []*Command{
 	clusterCommands,              // cluster_cmds.go: CLUSTER READONLY READWRITE ASKING
 	replicationCommands,          // replication.go: WAIT WAITAOF
 	pubsubCommands,               // pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
+	scriptingCommands,            // scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
+	functionCommands,             // functions.go: FCALL FCALL_RO FUNCTION
 	commands.StringCommands,      // commands/strings.go
 	commands.KeyCommands,         // commands/keys.go
 	commands.HashCommands,        // commands/hashes.go

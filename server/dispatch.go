@@ -103,6 +103,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		s.reject(c, e, subscribedContextError(e))
 		return
 	}
+	if s.scriptRuns.busy.Load() > 0 && e.Flags&FlagAllowBusy == 0 {
+		s.reject(c, e, s.busyError()) // a script runs past busy-reply-threshold (scripts_busy.go)
+		return
+	}
 	if c.multi && !e.runsInMulti {
 		if e.Flags&FlagNoMulti != 0 {
 			s.reject(c, e, errNotInMulti)
@@ -195,17 +199,34 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 // call runs e's handler with tx (closing tx afterwards when closeTx is set),
 // recovers a panic into an error reply, and records stats and the slow log.
 func (s *Server) call(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx bool) {
-	start := c.cmdStart()
-	mark := c.reply.Len()
+	s.callIn(c, c.topFrame(), e, args, tx, closeTx)
+}
+
+// callIn is call in frame f: the client's own (call) or a script's
+// command (scripts_run.go), which has its own Call and reply so that the
+// script's command does not clobber the client's.
+func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.Tx, closeTx bool) {
+	var start time.Time
+	if f.script {
+		start = time.Now()
+	} else {
+		start = c.cmdStart()
+	}
+	mark := f.reply.Len()
 	c.lastCmd.Store(e)
-	s.invoke(c, e, args, tx, closeTx, mark)
-	if e.Flags&FlagWrite != 0 && !s.standalone {
+	s.invoke(c, f, e, args, tx, closeTx, mark)
+	if e.Flags&(FlagWrite|FlagNotKeyspace) == FlagWrite && !s.standalone {
 		s.noteWrite(c, e, args) // replicas acknowledge it before the reply leaves
 	}
-	end := c.cmdEnd()
+	var end time.Time
+	if f.script {
+		end = time.Now()
+	} else {
+		end = c.cmdEnd()
+	}
 	dur := end.Sub(start)
 	e.stats.Record(int64(dur / time.Microsecond))
-	if c.reply.Len() > mark && c.reply.Bytes()[mark] == '-' {
+	if f.reply.Len() > mark && f.reply.Bytes()[mark] == '-' {
 		e.stats.Failed.Add(1)
 	}
 	if limit := s.lim.slowerThan.Load(); limit >= 0 && int64(dur/time.Microsecond) >= limit && !e.skipSlowlog() {
@@ -222,7 +243,7 @@ func (e *entry) skipSlowlog() bool { return e.Flags&(FlagSkipSlowlog|FlagSecretA
 // invoke runs the handler; a panic is logged with its stack and answered
 // with an error in place of whatever the handler had written. The slots
 // are released in any case.
-func (s *Server) invoke(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx bool, mark int) {
+func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.Tx, closeTx bool, mark int) {
 	defer func() {
 		r := recover()
 		if closeTx && tx != nil {
@@ -231,15 +252,21 @@ func (s *Server) invoke(c *Client, e *entry, args [][]byte, tx *store.Tx, closeT
 		if r != nil {
 			s.stats.unexpectedErrors.Add(1)
 			s.log.Error("command panicked", "cmd", e.Name, "client", c.ID, "addr", c.addr, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
-			c.reply.Truncate(mark)
-			c.reply.Error(fmt.Sprintf(errInternalFormat, e.Name))
+			f.reply.Truncate(mark)
+			f.reply.Error(fmt.Sprintf(errInternalFormat, e.Name))
 		}
 	}()
-	call := &c.feCall
-	c.call = commands.Call{Args: args, Tx: tx, Reply: &c.reply, Store: s.store, Locks: s.locks, Host: s, Conn: call}
-	*call = Call{Call: &c.call, Client: c, Server: s}
-	e.Handler(&c.call)
-	if b := c.call.Blocked; b != nil {
+	*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe}
+	*f.fe = Call{Call: f.call, Client: c, Server: s}
+	e.Handler(f.call)
+	if b := f.call.Blocked; b != nil {
+		if f.script {
+			// A script never blocks: the command answers as if its
+			// timeout had passed, as Redis's CLIENT_DENY_BLOCKING.
+			f.call.Blocked = nil
+			replyTimeoutTo(f.reply, b)
+			return
+		}
 		s.park(c, args, tx, b) // the slots are still held: see blocking.go
 	}
 }

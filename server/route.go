@@ -294,6 +294,11 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 		rs.cmds = rs.cmds[:0]
 		return "", false
 	}
+	for i, r := range replies {
+		if r := s.evalFallback(ctx, owner, resp3, rs.cmds[i], r); r != nil {
+			replies[i] = r // EVALSHA of a script the primary lacks (scripts_cluster.go)
+		}
+	}
 	if isMoved(replies[0]) {
 		rs.cmds = rs.cmds[:0]
 		return movedAddr(replies[0]), true // the receiver stopped there: nothing else ran

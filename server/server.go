@@ -33,6 +33,7 @@ import (
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/gctune"
 	"github.com/meshcache/meshcache/server/pubsub"
+	"github.com/meshcache/meshcache/server/scripting"
 	"github.com/meshcache/meshcache/server/slowlog"
 	"github.com/meshcache/meshcache/store"
 )
@@ -96,6 +97,14 @@ type Server struct {
 	// (commands/locks.go); never forwarded or replicated. Safe for concurrent use.
 	locks *lock.Table
 
+	// scripts is the Lua environment: the script cache and the pool of
+	// states (scripts.go). Safe for concurrent use.
+	scripts *scripting.Engine
+	// scriptRuns is the scripts running now (scripts_busy.go).
+	scriptRuns scriptRegistry
+	// fanIn is the function commands that arrived by fan-out (scripts_cluster.go).
+	fanIn fanInLog
+
 	runID   string
 	started time.Time
 
@@ -158,6 +167,7 @@ func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 		closed:  make(chan struct{}),
 		locks:   lock.NewTable(lock.TableConfig{}),
 		pubsub:  pubsub.New[*Client](),
+		scripts: scripting.New(logger),
 	}
 	var id [20]byte
 	if _, err := rand.Read(id[:]); err != nil {
@@ -185,6 +195,7 @@ func (s *Server) applyLimits(cfg *config.Config) {
 	s.lim.timeout.Store(int64(time.Duration(cfg.Timeout) * time.Second))
 	s.lim.slowerThan.Store(cfg.SlowlogLogSlowerThan)
 	s.lim.slowlogMaxLen.Store(int64(cfg.SlowlogMaxLen))
+	s.scriptRuns.threshold.Store(cfg.BusyReplyThreshold)
 	s.lim.maxMemory.Store(cfg.MaxMemory)
 	s.lim.lfu.Store(strings.HasSuffix(cfg.MaxMemoryPolicy, "-lfu"))
 	ol := cfg.OutputLimits
@@ -249,6 +260,10 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer bg.Done()
 		gctune.Run(ctx)
 	}()
+	go func() { // fetches the function libraries once this node joins (scripts_cluster.go): stops with ctx
+		defer bg.Done()
+		s.syncFunctions(ctx)
+	}()
 	go func() { // closes the listener when the server must stop
 		defer bg.Done()
 		select {
@@ -264,6 +279,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("serving clients", "addr", ln.Addr().String())
 	err := redcon.Serve(&listener{Listener: ln, srv: s}, s.handle, s.accept, s.onClose)
 	cancel()
+	s.stopScripts() // a running script would hold its connection's goroutine
 	// redcon.Serve closed the connections it knew; close any that raced it.
 	s.clientsMu.Lock()
 	for _, c := range s.clients {
@@ -379,6 +395,7 @@ func (s *Server) Leads(slot uint16) bool {
 	_, here := s.cluster.Route(slot)
 	return here
 }
+
 // HLLSparseMaxBytes is hll-sparse-max-bytes (commands.Host).
 func (s *Server) HLLSparseMaxBytes() int64 { return s.lim.hllSparseMax.Load() }
 

@@ -87,7 +87,7 @@ func newEntry(cmd *Command, parent *entry) *entry {
 	if _, ok := splitSpec(cmd); e.multiShard && !ok {
 		panic(fmt.Sprintf("command table: %q is multi_shard but its key specs are not one range, which scatter cannot split", cmd.Name))
 	}
-	e.keyspace = !e.hasKeys() && cmd.Flags&(FlagWrite|FlagReadOnly) != 0
+	e.keyspace = !e.hasKeys() && cmd.Flags&(FlagWrite|FlagReadOnly) != 0 && cmd.Flags&FlagNotKeyspace == 0
 	if len(cmd.Subcommands) > 0 {
 		e.subs = make(map[string]*entry, len(cmd.Subcommands))
 		for _, sc := range cmd.Subcommands {

@@ -74,6 +74,27 @@ func (tx *Tx) begin() {
 // then releases the locks.
 func (tx *Tx) Close() {
 	s := tx.s
+	tx.handOff()
+	for i := len(tx.slots) - 1; i >= 0; i-- {
+		s.slots[tx.slots[i]].mu.Unlock()
+	}
+	clear(tx.effects)
+	tx.effects = tx.effects[:0]
+	if cap(tx.buf) > 64<<10 {
+		tx.buf = nil // do not keep a big value alive in the pool
+	} else {
+		tx.buf = tx.buf[:0]
+	}
+	tx.slots = tx.slots[:0]
+	tx.pinned = false
+	tx.replay = false
+	tx.sink = nil
+	s.txPool.Put(tx)
+}
+
+// handOff hands the effects to the sink, slot by slot in ascending slot
+// order and in apply order within a slot (the locks are held).
+func (tx *Tx) handOff() {
 	if len(tx.effects) > 0 && tx.sink != nil {
 		if len(tx.slots) == 1 {
 			tx.sink(tx.slots[0], tx.effects)
@@ -93,21 +114,6 @@ func (tx *Tx) Close() {
 			}
 		}
 	}
-	for i := len(tx.slots) - 1; i >= 0; i-- {
-		s.slots[tx.slots[i]].mu.Unlock()
-	}
-	clear(tx.effects)
-	tx.effects = tx.effects[:0]
-	if cap(tx.buf) > 64<<10 {
-		tx.buf = nil // do not keep a big value alive in the pool
-	} else {
-		tx.buf = tx.buf[:0]
-	}
-	tx.slots = tx.slots[:0]
-	tx.pinned = false
-	tx.replay = false
-	tx.sink = nil
-	s.txPool.Put(tx)
 }
 
 // NowMS is the store's clock in unix milliseconds, as sampled when the Tx

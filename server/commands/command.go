@@ -68,6 +68,10 @@ const (
 	// node's business): a cluster still refuses names in several slots
 	// (-CROSSSLOT), but the command is never forwarded and locks no slot.
 	FlagLocal
+	// FlagNotKeyspace: a write that changes no key (FUNCTION LOAD, DELETE,
+	// FLUSH, RESTORE: Redis flags them write, for the function
+	// libraries): it is not keyspace-wide and no replica acknowledges it.
+	FlagNotKeyspace
 )
 
 // reportedFlags are the flags COMMAND reports, in Redis's order, with their

@@ -53,7 +53,11 @@ type Config struct {
 	OutputLimits OutputLimits
 
 	SlowlogLogSlowerThan int64 // microseconds; negative disables the slow log
-	SlowlogMaxLen        int   // entries kept
+	// BusyReplyThreshold: milliseconds a script may run before other
+	// clients' commands get -BUSY (busy-reply-threshold, alias
+	// lua-time-limit); 0 = never.
+	BusyReplyThreshold int64
+	SlowlogMaxLen      int // entries kept
 
 	LogLevel        string        // debug, info, warn or error
 	ClusterRedirect bool          // answer -MOVED instead of forwarding
@@ -82,6 +86,7 @@ func Default() Config {
 		ClientQueryBufferLimit: 1 << 30,
 		OutputLimits:           DefaultOutputLimits,
 		SlowlogLogSlowerThan:   10000,
+		BusyReplyThreshold:     5000,
 		SlowlogMaxLen:          128,
 		LogLevel:               "info",
 		Gossip:                 "lan",

@@ -280,6 +280,13 @@ var params = []*Setting{
 			return err
 		},
 		get: func(c *Config) string { return strconv.FormatInt(c.SlowlogLogSlowerThan, 10) }},
+	{name: "busy-reply-threshold", aliases: []string{"lua-time-limit"}, usage: "milliseconds a script runs before other clients get -BUSY; 0 = never", mutable: true,
+		set: func(c *Config, v string) error {
+			n, err := intRange(v, 0, math.MaxInt64)
+			c.BusyReplyThreshold = n
+			return err
+		},
+		get: func(c *Config) string { return strconv.FormatInt(c.BusyReplyThreshold, 10) }},
 	{name: "slowlog-max-len", usage: "slow log entries kept", mutable: true,
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, 0, math.MaxInt32)

@@ -1,0 +1,373 @@
+package server
+
+import (
+	"strings"
+
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/server/scripting"
+	"github.com/meshcache/meshcache/store/rdb"
+)
+
+// Functions: FUNCTION LOAD, DELETE, FLUSH, LIST, DUMP, RESTORE, STATS,
+// KILL and FCALL, FCALL_RO (Redis 7's functions.c). The libraries live in
+// the scripting engine; LOAD, DELETE, FLUSH and RESTORE on one node reach
+// every member (fanOut), as SCRIPT LOAD does.
+
+const (
+	errFuncNotFound   = "ERR Function not found"
+	errBadNumKeys     = "ERR Bad number of keys provided"
+	errLibNotFound    = "ERR Library not found"
+	errFunctionFlush  = "ERR FUNCTION FLUSH only supports SYNC|ASYNC option"
+	errLibNameMissing = "ERR library name argument was not given"
+	errRestorePolicy  = "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
+)
+
+func functionCommands() []*Command {
+	const g, acl = "scripting", commands.ACLScripting
+	evalFlags := FlagNoScript | FlagStale | FlagSkipMonitor | FlagNoMandatoryKeys
+	rw := commands.KeyNum(commands.RW|commands.Access|commands.Update, 2, 0, 1, 1)
+	rw.Notes = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"
+	ro := commands.KeyNum(commands.RO|commands.Access, 2, 0, 1, 1)
+	ro.Notes = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"
+	allShards := []string{commands.TipAllShards, commands.TipAllSucceeded}
+	return []*Command{
+		{Name: "fcall", Arity: -3, Flags: evalFlags, ACL: acl, Keys: []commands.KeySpec{rw},
+			Group: g, Since: "7.0.0", Summary: "Invokes a function.",
+			Handler: fe(func(c *Call) { fcallCommand(c, false) })},
+		{Name: "fcall_ro", Arity: -3, Flags: evalFlags | FlagReadOnly, ACL: acl, Keys: []commands.KeySpec{ro},
+			Group: g, Since: "7.0.0", Summary: "Invokes a read-only function.",
+			Handler: fe(func(c *Call) { fcallCommand(c, true) })},
+		{Name: "function", Arity: -2, Group: g, Since: "7.0.0", Summary: "A container for function commands.",
+			Subcommands: []*Command{
+				{Name: "function|load", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagNoScript | FlagNotKeyspace, ACL: acl, Tips: allShards,
+					Group: g, Since: "7.0.0", Summary: "Creates a library.", Handler: fe(functionLoad),
+					Help: []string{"LOAD [REPLACE] <FUNCTION CODE>", "    Create a new library with the given library name and code."}},
+				{Name: "function|delete", Arity: 3, Flags: FlagWrite | FlagNoScript | FlagNotKeyspace, ACL: acl, Tips: allShards,
+					Group: g, Since: "7.0.0", Summary: "Deletes a library and its functions.", Handler: fe(functionDelete),
+					Help: []string{"DELETE <LIBRARY NAME>", "    Delete the given library."}},
+				{Name: "function|list", Arity: -2, Flags: FlagNoScript, ACL: acl, Tips: []string{commands.TipNondeterministicOrder},
+					Group: g, Since: "7.0.0", Summary: "Returns information about all libraries.", Handler: fe(functionList),
+					Help: []string{"LIST [LIBRARYNAME PATTERN] [WITHCODE]",
+						"    Return general information on all the libraries:",
+						"    * Library name",
+						"    * The engine used to run the Library",
+						"    * Library description",
+						"    * Functions list",
+						"    * Library code (if WITHCODE is given)",
+						"    It also possible to get only function that matches a pattern using LIBRARYNAME argument."}},
+				{Name: "function|stats", Arity: 2, Flags: FlagNoScript | FlagAllowBusy, ACL: acl,
+					Tips:  []string{commands.TipNondeterministic, commands.TipAllShards, commands.TipSpecialResponse},
+					Group: g, Since: "7.0.0", Summary: "Returns information about a function during execution.", Handler: fe(functionStats),
+					Help: []string{"STATS",
+						"    Return information about the current function running:",
+						"    * Function name",
+						"    * Command used to run the function",
+						"    * Duration in MS that the function is running",
+						"    If no function is running, return nil",
+						"    In addition, returns a list of available engines."}},
+				{Name: "function|kill", Arity: 2, Flags: FlagNoScript | FlagAllowBusy, ACL: acl,
+					Tips:  []string{commands.TipAllShards, commands.TipOneSucceeded},
+					Group: g, Since: "7.0.0", Summary: "Terminates a function during execution.", Handler: fe(functionKill),
+					Help: []string{"KILL", "    Kill the current running function."}},
+				{Name: "function|flush", Arity: -2, Flags: FlagWrite | FlagNoScript | FlagNotKeyspace, ACL: acl, Tips: allShards,
+					Group: g, Since: "7.0.0", Summary: "Deletes all libraries and functions.", Handler: fe(functionFlush),
+					Help: []string{"FLUSH [ASYNC|SYNC]",
+						"    Delete all the libraries.",
+						"    When called without the optional mode argument, the behavior is determined by the",
+						"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
+						"    * ASYNC: Asynchronously flush the libraries.",
+						"    * SYNC: Synchronously flush the libraries."}},
+				{Name: "function|dump", Arity: 2, Flags: FlagNoScript, ACL: acl,
+					Group: g, Since: "7.0.0", Summary: "Dumps all libraries into a serialized binary payload.", Handler: fe(functionDump),
+					Help: []string{"DUMP",
+						"    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command"}},
+				{Name: "function|restore", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagNoScript | FlagNotKeyspace, ACL: acl, Tips: allShards,
+					Group: g, Since: "7.0.0", Summary: "Restores all libraries from a payload.", Handler: fe(functionRestore),
+					Help: []string{"RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
+						"    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
+						"    control how to handle existing libraries (default APPEND):",
+						"    * FLUSH: delete all existing libraries.",
+						"    * APPEND: appends the restored libraries to the existing libraries. On collision, abort.",
+						"    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
+						"      libraries with the new libraries (notice that even on this option there is a chance of failure",
+						"      in case of functions name collision with another library)."}},
+				{Name: "function|help", Arity: 2, Flags: FlagLoading | FlagStale, ACL: acl, Group: g, Since: "7.0.0",
+					Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
+			}},
+	}
+}
+
+// fcallCommand is fcallCommandGeneric: FCALL function numkeys key... arg...
+func fcallCommand(c *Call, ro bool) {
+	s, args := c.Server, c.Args
+	f := s.scripts.LookupFunction(args[1])
+	if f == nil {
+		c.Reply.Error(errFuncNotFound)
+		return
+	}
+	numkeys, ok := resp.ParseInt64(args[2])
+	switch {
+	case !ok:
+		c.Reply.Error(errBadNumKeys)
+		return
+	case numkeys > int64(len(args)-3):
+		c.Reply.Error(errNumKeysTooMany)
+		return
+	case numkeys < 0:
+		c.Reply.Error(errNumKeysNeg)
+		return
+	}
+	run, errText := s.prepareScript(c, f.Flags, ro)
+	if errText != "" {
+		c.Reply.Error(errText)
+		return
+	}
+	run.function = true
+	keys := args[3 : 3+numkeys]
+	if len(keys) > 0 {
+		run.slot = int(ring.KeySlot(keys[0]))
+	}
+	ctx := s.beginScript(run)
+	s.scripts.FCall(ctx, f, &scripting.Run{Keys: keys, Args: args[3+numkeys:], Caller: run, Name: f.Name, Stop: run.busy.cancel}, c.Reply)
+	s.endScript(run)
+	run.finish()
+}
+
+func functionLoad(c *Call) {
+	replace := false
+	code := c.Args[2]
+	for i := 2; i < len(c.Args); i++ {
+		if i == len(c.Args)-1 {
+			code = c.Args[i]
+			break
+		}
+		if !strings.EqualFold(string(c.Args[i]), "replace") {
+			c.Reply.Error("ERR Unknown option given: " + string(c.Args[i]))
+			return
+		}
+		replace = true
+	}
+	name, errText := c.Server.scripts.LoadLibrary(code, replace)
+	if errText != "" {
+		if lib := existingLibrary(errText); lib != "" && c.Server.fannedIn(lib, code) {
+			c.Reply.BulkString(lib) // this client's copy of a load a peer fanned out (scripts_cluster.go)
+			return
+		}
+		c.Reply.Error("ERR " + errText)
+		return
+	}
+	c.Server.noteFanIn(c.Client, name, code)
+	c.Server.fanOut(c.Client, c.Args)
+	c.Reply.BulkString(name)
+}
+
+func functionDelete(c *Call) {
+	if !c.Server.scripts.DeleteLibrary(string(c.Args[2])) {
+		if c.Server.fannedIn(string(c.Args[2]), nil) {
+			c.Reply.OK() // this client's copy of a delete a peer fanned out
+			return
+		}
+		c.Reply.Error(errLibNotFound)
+		return
+	}
+	c.Server.noteFanIn(c.Client, string(c.Args[2]), nil)
+	c.Server.fanOut(c.Client, c.Args)
+	c.Reply.OK()
+}
+
+func functionFlush(c *Call) {
+	if len(c.Args) > 3 || (len(c.Args) == 3 && !strings.EqualFold(string(c.Args[2]), "sync") && !strings.EqualFold(string(c.Args[2]), "async")) {
+		c.Reply.Error(errFunctionFlush)
+		return
+	}
+	c.Server.scripts.FlushLibraries()
+	c.Server.fanOut(c.Client, c.Args)
+	c.Reply.OK()
+}
+
+// functionList is FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern].
+func functionList(c *Call) {
+	withCode := false
+	var pattern []byte
+	for i := 2; i < len(c.Args); i++ {
+		a := c.Args[i]
+		switch {
+		case !withCode && strings.EqualFold(string(a), "withcode"):
+			withCode = true
+		case pattern == nil && strings.EqualFold(string(a), "libraryname"):
+			if i >= len(c.Args)-1 {
+				c.Reply.Error(errLibNameMissing)
+				return
+			}
+			i++
+			pattern = c.Args[i]
+		default:
+			c.Reply.Error("ERR Unknown argument " + string(a))
+			return
+		}
+	}
+	var libs []*scripting.Library
+	for _, l := range c.Server.scripts.Libraries() {
+		if pattern == nil || resp.GlobMatch(pattern, []byte(l.Name), true) {
+			libs = append(libs, l)
+		}
+	}
+	r := c.Reply
+	r.Array(len(libs))
+	for _, l := range libs {
+		if withCode {
+			r.Map(4)
+		} else {
+			r.Map(3)
+		}
+		r.BulkString("library_name")
+		r.BulkString(l.Name)
+		r.BulkString("engine")
+		r.BulkString("LUA")
+		r.BulkString("functions")
+		r.Array(len(l.Functions))
+		for _, f := range l.Functions {
+			r.Map(3)
+			r.BulkString("name")
+			r.BulkString(f.Name)
+			r.BulkString("description")
+			if f.Description != nil {
+				r.BulkString(*f.Description)
+			} else {
+				r.Null()
+			}
+			r.BulkString("flags")
+			names := f.Flags.Names()
+			r.Set(len(names))
+			for _, n := range names {
+				r.Status(n)
+			}
+		}
+		if withCode {
+			r.BulkString("library_code")
+			r.Bulk(l.Code)
+		}
+	}
+}
+
+// functionStats is FUNCTION STATS: the running function (one of them,
+// when several run at once on different slots) and the engine's counts.
+func functionStats(c *Call) {
+	s := c.Server
+	running := s.runningScript()
+	if running != nil && !running.function {
+		c.Reply.Error(errBusyScript)
+		return
+	}
+	r := c.Reply
+	r.Map(2)
+	r.BulkString("running_script")
+	if running == nil {
+		r.Null()
+	} else {
+		r.Map(3)
+		r.BulkString("name")
+		r.Bulk(running.args[1])
+		r.BulkString("command")
+		r.Array(len(running.args))
+		for _, a := range running.args {
+			r.Bulk(a)
+		}
+		r.BulkString("duration_ms")
+		r.Int(running.elapsedMS())
+	}
+	r.BulkString("engines")
+	r.Map(1)
+	r.BulkString("LUA")
+	r.Map(2)
+	r.BulkString("libraries_count")
+	r.Int(int64(len(s.scripts.Libraries())))
+	r.BulkString("functions_count")
+	r.Int(int64(s.scripts.FunctionCount()))
+}
+
+func functionKill(c *Call) {
+	if msg := c.Server.killScripts(true); msg != "" {
+		c.Reply.Error(msg)
+		return
+	}
+	c.Reply.OK()
+}
+
+// functionDump is FUNCTION DUMP: each library's code after the function
+// opcode, framed as a DUMP payload (store/rdb).
+func functionDump(c *Call) {
+	var data []byte
+	for _, l := range c.Server.scripts.Libraries() {
+		data = append(data, rdb.OpFunction2)
+		data = rdb.AppendString(data, l.Code)
+	}
+	c.Reply.Bulk(rdb.Payload(data))
+}
+
+// functionRestore is FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE].
+func functionRestore(c *Call) {
+	if len(c.Args) > 4 {
+		c.Reply.Error(resp.ErrSyntax)
+		return
+	}
+	policy := "append"
+	if len(c.Args) == 4 {
+		policy = strings.ToLower(string(c.Args[3]))
+		if policy != "flush" && policy != "append" && policy != "replace" {
+			c.Reply.Error(errRestorePolicy)
+			return
+		}
+	}
+	if errText := c.Server.restoreFunctions(c.Args[2], policy); errText != "" {
+		c.Reply.Error(errText)
+		return
+	}
+	c.Server.fanOut(c.Client, c.Args)
+	c.Reply.OK()
+}
+
+// restoreFunctions installs the libraries of a FUNCTION DUMP payload under
+// policy (flush, append, replace); errText is Redis's error reply.
+func (s *Server) restoreFunctions(payload []byte, policy string) string {
+	data, err := rdb.Unframe(payload)
+	if err != nil {
+		return "ERR " + err.Error()
+	}
+	var codes [][]byte
+	for len(data) > 0 {
+		switch data[0] {
+		case rdb.OpFunction2:
+		case rdb.OpFunctionPreGA:
+			return "ERR Pre-GA function format not supported"
+		default:
+			return "ERR given type is not a function"
+		}
+		code, rest, err := rdb.ReadString(data[1:])
+		if err != nil {
+			return "ERR failed loading the given functions payload"
+		}
+		codes = append(codes, code)
+		data = rest
+	}
+	if errText := s.scripts.RestoreLibraries(codes, policy); errText != "" {
+		return "ERR " + errText
+	}
+	return ""
+}
+
+// existingLibrary returns the library named by a "Library 'x' already
+// exists" error, "" for any other error.
+func existingLibrary(errText string) string {
+	rest, ok := strings.CutPrefix(errText, "Library '")
+	if !ok {
+		return ""
+	}
+	name, ok := strings.CutSuffix(rest, "' already exists")
+	if !ok {
+		return ""
+	}
+	return name
+}
