@@ -247,7 +247,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 
 	var bg sync.WaitGroup
-	bg.Add(4)
+	bg.Add(5)
 	go func() { // owns the Pub/Sub fan-out and its peer senders: stops with ctx
 		defer bg.Done()
 		s.runFanout(ctx)
