@@ -61,6 +61,10 @@ type Client struct {
 	// of the watched keys, which EXEC locks before checking the watcher.
 	watcher    *store.Watcher
 	watchSlots []uint16
+	// rwatch is a watch of keys another node leads (watch_remote.go);
+	// watchBroken: a forwarded EXEC's watch check failed, so EXEC aborts.
+	rwatch      *remoteWatch
+	watchBroken bool
 
 	// Per-connection scratch, reused by every command so that dispatch does
 	// not allocate.
@@ -199,6 +203,8 @@ func (c *Client) unwatch() {
 		c.srv.store.Unwatch(c.watcher)
 	}
 	c.watchSlots = c.watchSlots[:0]
+	c.rwatch = nil
+	c.watchBroken = false
 }
 
 // info formats the client as one line of CLIENT LIST / CLIENT INFO.

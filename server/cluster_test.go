@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -9,6 +10,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -378,7 +380,8 @@ func indexOf(list []string, s string) int {
 
 // TestClusterTransactions: MULTI/EXEC on one remote slot runs on its owner
 // as one block; keys in several slots abort with CROSSSLOT; WATCH of a
-// remote key is refused; WATCH of a local key still works.
+// remote key aborts the EXEC when the key changed through any node; WATCH
+// of a local key still works.
 func TestClusterTransactions(t *testing.T) {
 	nodes := startCluster(t, 3, nil)
 	entry := nodes[0]
@@ -399,13 +402,35 @@ func TestClusterTransactions(t *testing.T) {
 	assert.Equal(t, "-"+errCrossSlot+"\r\n", string(rc.Must(t, "EXEC")))
 	assert.Equal(t, "-ERR EXEC without MULTI\r\n", string(rc.Must(t, "EXEC")), "CROSSSLOT discards the transaction")
 
-	assert.Equal(t, "-"+errWatchRemote+"\r\n", string(rc.Must(t, "WATCH", remote)))
+	// WATCH of a remote key (issue 17): the EXEC runs on the leader
+	// behind the watch's check.
+	assert.Equal(t, "+OK\r\n", string(rc.Must(t, "WATCH", k1)))
+	rc.Must(t, "MULTI")
+	rc.Must(t, "INCR", k1)
+	assert.Equal(t, "*1\r\n:3\r\n", string(rc.Must(t, "EXEC")), "nobody wrote the watched key")
+	// A write to the watched key through another node aborts the EXEC,
+	// and so does one made on the leader itself.
+	for _, writer := range []*clusterNode{nodes[2], nodes[1]} {
+		assert.Equal(t, "+OK\r\n", string(rc.Must(t, "WATCH", k1, k2)))
+		assert.Equal(t, "+OK\r\n", string(testenv.DialRaw(t, writer.addr).Must(t, "SET", k2, "changed")))
+		rc.Must(t, "MULTI")
+		rc.Must(t, "INCR", k1)
+		assert.Equal(t, "*-1\r\n", string(rc.Must(t, "EXEC")), "the watched key changed through %s", writer.addr)
+	}
+	// UNWATCH forgets the token; keys on two nodes, or local and remote
+	// keys together, cannot be watched at once.
+	rc.Must(t, "WATCH", k1)
+	assert.Equal(t, "-"+errWatchNodes+"\r\n", string(rc.Must(t, "WATCH", other)))
+	assert.Equal(t, "+OK\r\n", string(rc.Must(t, "UNWATCH")))
+	rc.Must(t, "MULTI")
+	rc.Must(t, "INCR", k1)
+	assert.Equal(t, "*1\r\n:4\r\n", string(rc.Must(t, "EXEC")))
 	local := keyOn(t, nodes, entry, "txl")
 	assert.Equal(t, "+OK\r\n", string(rc.Must(t, "WATCH", local)))
 	rc.Must(t, "MULTI")
 	rc.Must(t, "SET", local, "1")
 	assert.Equal(t, "*1\r\n+OK\r\n", string(rc.Must(t, "EXEC")))
-	assert.Equal(t, "$1\r\n2\r\n", string(testenv.DialRaw(t, nodes[2].addr).Must(t, "GET", k1)), "the transaction ran on the owner")
+	assert.Equal(t, "$1\r\n4\r\n", string(testenv.DialRaw(t, nodes[2].addr).Must(t, "GET", k1)), "the transactions ran on the owner")
 }
 
 // TestClusterRedirect: with --cluster-redirect a node answers -MOVED like
@@ -700,4 +725,47 @@ func TestClusterCommandsLoneNode(t *testing.T) {
 	nodes, err := c.ClusterNodes(ctx).Result()
 	require.NoError(t, err)
 	assert.Regexp(t, `^[0-9a-f]{40} 127\.0\.0\.1:\d+@\d+ myself,master - 0 0 0 connected 0-16383\n$`, nodes)
+}
+
+// TestClusterWatchPlainClient: go-redis's optimistic transaction (Watch)
+// through a plain client on a node that does not lead the key, racing
+// other plain clients on every node: no increment is lost (issue 17).
+func TestClusterWatchPlainClient(t *testing.T) {
+	nodes := startCluster(t, 3, nil)
+	ctx := clusterCtx(t, 60*time.Second)
+	key := keyOn(t, nodes, nodes[1], "wc")
+	const workers, each = 6, 20
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := redis.NewClient(&redis.Options{Addr: nodes[w%len(nodes)].addr})
+			defer c.Close()
+			for done := 0; done < each; {
+				err := c.Watch(ctx, func(tx *redis.Tx) error {
+					n, err := tx.Get(ctx, key).Int()
+					if err != nil && !errors.Is(err, redis.Nil) {
+						return err
+					}
+					_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+						p.Set(ctx, key, n+1, 0)
+						return nil
+					})
+					return err
+				}, key)
+				if errors.Is(err, redis.TxFailedErr) {
+					continue // someone else won the race: try again
+				}
+				if !assert.NoError(t, err) {
+					return
+				}
+				done++
+			}
+		}()
+	}
+	wg.Wait()
+	got, err := redis.NewClient(&redis.Options{Addr: nodes[2].addr}).Get(ctx, key).Int()
+	require.NoError(t, err)
+	assert.Equal(t, workers*each, got, "every acknowledged increment counted once")
 }

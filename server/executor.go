@@ -49,11 +49,18 @@ func (s *Server) ExecuteBatch(resp3 bool, cmds [][][]byte) [][]byte {
 	if isFanoutBatch(cmds) {
 		return s.deliverFanout(cmds) // messages published on another node (pubsub_fanout.go)
 	}
+	if isWatchToken(cmds) {
+		return s.answerWatchToken(cmds[0]) // a WATCH on another node (watch_remote.go)
+	}
 	c := s.getInternal(resp3)
 	ends := make([]int, 0, len(cmds))
-	for _, args := range cmds {
+	for i, args := range cmds {
 		mark := c.reply.Len()
-		s.dispatch(c, args)
+		if i == 0 && isWatchCheck(cmds) {
+			s.checkWatch(c, args) // a forwarded EXEC's watch (watch_remote.go)
+		} else {
+			s.dispatch(c, args)
+		}
 		ends = append(ends, c.reply.Len())
 		if bytes.HasPrefix(c.reply.Bytes()[mark:], []byte("-MOVED ")) {
 			break

@@ -156,7 +156,11 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) bool
 			s.replyMoved(c, t, self)
 			return true
 		case e.Flags&FlagWatchesKeys != 0:
-			c.reply.Error(errWatchRemote)
+			if spans {
+				c.reply.Error(errWatchNodes)
+			} else {
+				s.watchRemote(c, owner, args, single)
+			}
 			return true
 		case spans && e.splittable():
 			s.scatter(c, e, args, t)
@@ -423,6 +427,9 @@ func (s *Server) routeExec(call *Call) bool {
 	c := call.Client
 	slot, n := uint16(0), 0
 	c.slots = append(c.slots[:0], c.watchSlots...)
+	if c.rwatch != nil {
+		c.slots = append(c.slots, c.rwatch.slot)
+	}
 	for _, q := range c.queue {
 		c.keyPos = q.e.keys(q.args, c.keyPos)
 		for _, i := range c.keyPos {
@@ -456,6 +463,12 @@ func (s *Server) routeExec(call *Call) bool {
 			c.discardMulti()
 			call.Reply.Error(errSlotNotServed)
 			return true
+		case c.rwatch != nil && owner != c.rwatch.leader:
+			// The watched slot changed leader since the WATCH: nothing
+			// proves that its keys did not change.
+			c.discardMulti()
+			call.Reply.NullArray()
+			return true
 		case owner == self:
 			if !s.cluster.Healthy() && queueWrites(c.queue) {
 				c.discardMulti()
@@ -477,7 +490,10 @@ func (s *Server) routeExec(call *Call) bool {
 			call.Reply.Error(errWatchRemote)
 			return true
 		}
-		cmds := make([][][]byte, 0, len(c.queue)+2)
+		cmds := make([][][]byte, 0, len(c.queue)+3)
+		if c.rwatch != nil {
+			cmds = append(cmds, c.rwatch.checkArgs())
+		}
 		cmds = append(cmds, [][]byte{[]byte("MULTI")})
 		for _, q := range c.queue {
 			cmds = append(cmds, q.args)

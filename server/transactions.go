@@ -116,7 +116,7 @@ func execCommand(c *Call) {
 		c.Reply.Error(errSlotMoving)
 		return
 	}
-	if cl.watcher != nil && cl.watcher.Dirty() {
+	if cl.watchBroken || cl.watcher != nil && cl.watcher.Dirty() {
 		if tx != nil {
 			s.closeTx(tx, s.commands["exec"])
 		}

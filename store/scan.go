@@ -149,6 +149,9 @@ func (tx *Tx) flushSlot(sn uint16) {
 		}
 	}
 	had := t.idx.n > 0
+	if had {
+		sl.version.Add(1)
+	}
 	tx.s.unaccount(t)
 	sl.clear()
 	if had {

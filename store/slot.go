@@ -16,6 +16,10 @@ type slot struct {
 	// outside t so that flushing the slot keeps the watches.
 	watched map[string][]*Watcher
 	id      uint16
+	// version counts the changes of the slot's keys (touchWatch, flush):
+	// equal versions mean no key changed in between (remote WATCH).
+	// Written under mu.
+	version atomic.Uint64
 
 	// Counters written under mu and read without it by Stats and eviction.
 	keys   atomic.Int64 // live entries, expired-but-not-removed included

@@ -99,14 +99,21 @@ func (s *Store) Unwatch(w *Watcher) {
 	w.dirty.Store(false)
 }
 
+// SlotVersion counts the changes of slot's keys so far on this store: two
+// equal readings mean no key of the slot changed in between (the slot's
+// lock orders them with the writes). Remote WATCH compares them.
+func (s *Store) SlotVersion(slot uint16) uint64 { return s.slots[slot].version.Load() }
+
 // Dirty reports whether a watched key changed since it was watched.
 func (w *Watcher) Dirty() bool { return w.dirty.Load() }
 
 // Watching reports whether w watches any key.
 func (w *Watcher) Watching() bool { return len(w.keys) > 0 }
 
-// touchWatch marks the watchers of key dirty; sl.mu is held.
+// touchWatch marks the watchers of key dirty and counts a change of the
+// slot; sl.mu is held. Every change of a key comes through here.
 func (sl *slot) touchWatch(key []byte) {
+	sl.version.Add(1)
 	if sl.watched == nil {
 		return
 	}
