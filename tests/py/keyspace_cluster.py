@@ -1,12 +1,15 @@
 """redis-py's RedisCluster broadcasts against a meshcache cluster: given
 one node's port and the number of nodes, it checks that every node is one
 primary, that scan_iter and dbsize count every key once, and that flushall
-sent to the primaries empties the cluster.
+sent to the primaries empties the cluster; and that a plain client's
+WATCH/MULTI/EXEC works through one node for keys any node leads, aborting
+when another node changed a watched key.
 
 The cluster must hold no other keys (it flushes them first).
 """
 import sys
 
+import redis
 from redis.cluster import RedisCluster
 
 
@@ -38,6 +41,34 @@ def main(port, nodes):
         assert set(seen) == set(keys)
         assert rc.dbsize(target_nodes=primaries) == len(keys), rc.dbsize(target_nodes=primaries)
         assert sorted(rc.keys("py:ks:*", target_nodes=primaries)) == sorted(keys)
+
+        # WATCH through a plain client on one node, keys led by any node.
+        others = [n.port for n in rc.get_primaries() if n.port != port]
+        plain = redis.Redis(host="127.0.0.1", port=port, decode_responses=True)
+        elsewhere = redis.Redis(host="127.0.0.1", port=others[0], decode_responses=True)
+        try:
+            for i in range(30):
+                k = "py:watch:%d" % i
+                with plain.pipeline() as p:
+                    p.watch(k)
+                    assert p.get(k) is None
+                    p.multi()
+                    p.set(k, "mine")
+                    assert p.execute() == [True]
+                with plain.pipeline() as p:
+                    p.watch(k)
+                    assert elsewhere.set(k, "theirs") is True
+                    p.multi()
+                    p.set(k, "late")
+                    try:
+                        p.execute()
+                        raise AssertionError("EXEC ran although %s changed" % k)
+                    except redis.WatchError:
+                        pass
+                assert rc.get(k) == "theirs"
+        finally:
+            plain.close()
+            elsewhere.close()
 
         r = rc.flushall()
         assert flushed(r), r
