@@ -9,8 +9,6 @@ func init() {
 		// SETBIT GETBIT: offsets, values, growth, errors.
 		"SETBIT b 7 1", "GET b", "SETBIT b 7 1", "SETBIT b 7 0", "GETBIT b 7", "SETBIT b 0 1", "GET b", "STRLEN b",
 		"SETBIT b 100 1", "STRLEN b", "GETBIT b 100", "GETBIT b 101", "GETBIT b 1000000", "GETBIT nokey 0",
-		"SETBIT big 4294967295 1", "STRLEN big", "GETBIT big 4294967295", "GETBIT big 4294967294", "BITCOUNT big",
-		"BITPOS big 1", "BITPOS big 0", "BITPOS big 1 -1", "BITPOS big 1 -8 -1 BIT", "DEL big",
 		"SETBIT b 4294967296 1", "SETBIT b 4294967295 2", "SETBIT b -1 1", "SETBIT b x 1", "SETBIT b 1 x", "SETBIT b 1 -1",
 		"SETBIT b 1 01", "SETBIT b \"\" 1", "SETBIT b 1 \"\"", "SETBIT b 01 1", "SETBIT b +1 1", "SETBIT b 1 +1",
 		"SETBIT b 9223372036854775807 1", "SETBIT b 9223372036854775808 1", "GETBIT b 4294967296", "GETBIT b -1",
@@ -69,7 +67,7 @@ func init() {
 		"BITFIELD f GET i64 #1152921504606846976", "BITFIELD f GET i8 #1152921504606846976", "BITFIELD f SET i8 0 x",
 		"BITFIELD f SET i8 0", "BITFIELD f GET i8", "BITFIELD f INCRBY i8 0", "BITFIELD f OVERFLOW", "BITFIELD f OVERFLOW bogus GET i8 0",
 		"BITFIELD f bogus", "BITFIELD f GET i8 0 bogus", "BITFIELD f get i08 0", "BITFIELD f get i+8 0", "BITFIELD f SET i8 0 1.5",
-		"BITFIELD f SET u8 4294967295 1", "STRLEN f", "BITFIELD f SET u8 4294967296 1", "BITFIELD", "BITFIELD f GET u8 0 SET x",
+		"BITFIELD f SET u8 4294967296 1", "BITFIELD", "BITFIELD f GET u8 0 SET x",
 		// BITFIELD_RO.
 		"BITFIELD_RO f GET u8 0 GET i16 #2", "BITFIELD_RO f SET u8 0 1", "BITFIELD_RO f INCRBY u8 0 1", "BITFIELD_RO f OVERFLOW SAT",
 		"BITFIELD_RO f OVERFLOW SAT GET u8 0", "BITFIELD_RO nokey GET u8 0", "BITFIELD_RO f", "BITFIELD_RO f bogus", "BITFIELD_RO",
@@ -78,6 +76,16 @@ func init() {
 		"HSET h f v", "SETBIT h 0 1", "SETBIT h x 1", "GETBIT h 0", "GETBIT h x", "BITCOUNT h", "BITCOUNT h 0 1 bogus",
 		"BITPOS h 1", "BITPOS h 2", "BITOP AND dest h", "BITOP AND dest k1 h", "BITOP NOT dest h", "BITOP AND h k1", "TYPE h",
 		"BITFIELD h GET u8 0", "BITFIELD h SET u8 0 1", "BITFIELD h SET u8 x 1", "BITFIELD_RO h GET u8 0", "BITFIELD_RO h SET u8 0 1",
+	}
+	if !raceEnabled {
+		// The largest offsets make 512 MB strings: too slow for the
+		// differential test's reply deadline under the race detector's
+		// shadow memory, so they run in plain test runs only.
+		diffScripts["bits"] = append(diffScripts["bits"],
+			"SETBIT big 4294967295 1", "STRLEN big", "GETBIT big 4294967295", "GETBIT big 4294967294", "BITCOUNT big -2 -1",
+			"BITCOUNT big 536870911 536870911", "BITCOUNT big -1 -1 BIT", "BITCOUNT big", "BITPOS big 0", "BITPOS big 1",
+			"BITPOS big 1 -1", "BITPOS big 1 -8 -1 BIT", "BITPOS big 0 -1 -1 BIT", "DEL big",
+			"SET f x", "BITFIELD f SET u8 4294967295 1 GET u8 0", "STRLEN f", "BITFIELD f GET u8 4294967295", "DEL f")
 	}
 	diffScripts["lcs"] = []string{
 		"MSET key1 ohmytext key2 mynewtext", "LCS key1 key2", "LCS key1 key2 LEN", "LCS key1 key2 IDX",

@@ -481,6 +481,13 @@ func TestExecBadNumkeys(t *testing.T) {
 // legacy range describes (entry.rangeKeys, the hot path's shortcut), keys
 // finds exactly what the key specs find, for every argument count from its
 // arity to six more.
+// rangeBeyondSpecs names the commands, with their argument count, where
+// the legacy range finds a key that Redis's specs do not: PFMERGE destkey
+// with no source, whose second spec (sources from index 2) does not fit, so
+// the specs find no key (COMMAND GETKEYS answers an error, as Redis's); the
+// range routes it by destkey, which it writes.
+var rangeBeyondSpecs = map[string]int{"pfmerge": 2}
+
 func TestRangeKeysMatchSpecs(t *testing.T) {
 	s, _ := newKeysServer(t, false)
 	var all []*entry
@@ -511,6 +518,9 @@ func TestRangeKeysMatchSpecs(t *testing.T) {
 				want = nil
 			}
 			got := e.keys(args, nil)
+			if !ok && rangeBeyondSpecs[e.Name] == argc {
+				want = got // the legacy range routes it; see rangeBeyondSpecs
+			}
 			assert.Equal(t, len(want), len(got), "%s with %d arguments", e.Name, argc)
 			if len(want) > 0 {
 				assert.Equal(t, want, got, "%s with %d arguments", e.Name, argc)

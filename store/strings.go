@@ -67,7 +67,7 @@ func (tx *Tx) installRoom(sl *slot, h uint64, key, val []byte, room int, o objec
 	m := tx.newMeta()
 	if found {
 		a := t.arena
-		if o == nil && !tx.pinned && eType(a, off) == TypeString && uint32(len(val)) <= eValCap(a, off) {
+		if o == nil && !tx.pinned && eType(a, off) == TypeString && uint32(max(len(val), room)) <= eValCap(a, off) {
 			setValLen(a, off, uint32(len(val)))
 			copy(a[off+hdrSize+eKeyLen(a, off):], val)
 			sl.setExpire(off, expireAt)

@@ -112,17 +112,26 @@ func (tx *Tx) ModifyRange(key []byte, offset, n int, fn func(v []byte)) (int, er
 		window = v[offset:end]
 		tx.access(t, off)
 	} else {
+		// Made in the arena directly, so that a SETBIT at offset 2^32-1
+		// allocates its 512 MB once. old stays readable: the new entry is
+		// appended (room exceeds the old entry's, or the Tx is pinned) and
+		// arena bytes once written are never overwritten (arena.go).
 		room := size
 		if str && size > len(old) {
 			room = greedyRoom(size)
 		}
-		v := make([]byte, size)
-		copy(v, old)
-		fn(v)
-		window = v[offset:end]
-		if _, err := tx.installRoom(sl, h, key, v, room, nil, exp, pos, off, found); err != nil {
+		noff, err := tx.installRoom(sl, h, key, nil, room, nil, exp, pos, off, found)
+		if err != nil {
 			return 0, err
 		}
+		a := sl.t.arena
+		s := int(noff) + hdrSize + len(key)
+		v := a[s : s+size : s+size]
+		clear(v[copy(v, old):])
+		setValLen(a, noff, uint32(size))
+		fn(v)
+		window = v[offset:end]
+		tx.access(sl.t, noff)
 	}
 	sl.touchWatch(key)
 	var num [20]byte

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 
 	"github.com/meshcache/meshcache/server/commands/hll"
 )
@@ -26,6 +27,8 @@ func HyperLogLogCommands() []*Command {
 		{Name: "pfmerge", Arity: -2, Flags: FlagWrite | FlagDenyOOM, ACL: a,
 			Keys:  []KeySpec{Range(RW|Access|Insert, 1, 0, 1), Range(RO|Access, 2, -1, 1)},
 			Group: g, Since: "2.8.9", Summary: "Merge N different HyperLogLogs into a single one.", Handler: pfmergeCommand},
+		{Name: "pfdebug", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagAdmin, ACL: a, Keys: []KeySpec{Range(RW|Access, 2, 0, 1)},
+			Group: g, Since: "2.8.9", Summary: "Internal commands for debugging HyperLogLog values", Handler: pfdebugCommand},
 	}
 }
 
@@ -240,4 +243,65 @@ func pfmergeCommand(c *Call) {
 		return
 	}
 	c.Reply.OK()
+}
+
+// pfdebugCommand is PFDEBUG GETREG|DECODE|ENCODING|TODENSE key. GETREG and
+// TODENSE convert a sparse value to dense (a write, kept with its TTL).
+func pfdebugCommand(c *Call) {
+	sub, key := c.Args[1], c.Args[2]
+	v, found, err := getString(c.Tx, key)
+	switch {
+	case err != nil:
+		replyStoreError(c, err)
+		return
+	case !found:
+		c.Reply.Error("ERR The specified key does not exist")
+		return
+	case !hll.Valid(v):
+		c.Reply.Error(errNotHLL)
+		return
+	}
+	toDense := func() bool {
+		d, err := hll.ToDense(v)
+		if err != nil {
+			c.Reply.Error(err.Error())
+			return false
+		}
+		if err := putKeepTTL(c.Tx, key, d); err != nil {
+			replyStoreError(c, err)
+			return false
+		}
+		v = d
+		return true
+	}
+	switch {
+	case bytes.EqualFold(sub, []byte("getreg")):
+		if v[4] == hll.Sparse && !toDense() {
+			return
+		}
+		c.Reply.Array(hll.Registers)
+		for i := range hll.Registers {
+			c.Reply.Int(int64(hll.DenseGet(v[hll.HdrSize:], i)))
+		}
+	case bytes.EqualFold(sub, []byte("decode")):
+		if v[4] != hll.Sparse {
+			c.Reply.Error("ERR HLL encoding is not sparse")
+			return
+		}
+		c.Reply.Bulk([]byte(hll.Decode(v)))
+	case bytes.EqualFold(sub, []byte("encoding")):
+		if v[4] == hll.Dense {
+			c.Reply.Status("dense")
+		} else {
+			c.Reply.Status("sparse")
+		}
+	case bytes.EqualFold(sub, []byte("todense")):
+		conv := v[4] == hll.Sparse
+		if conv && !toDense() {
+			return
+		}
+		c.Reply.Int(boolInt(conv))
+	default:
+		c.Reply.Error(fmt.Sprintf("ERR Unknown PFDEBUG subcommand '%s'", sub))
+	}
 }

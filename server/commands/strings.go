@@ -382,6 +382,17 @@ func appendCommand(c *Call) {
 		return
 	}
 	if len(add) == 0 {
+		// Nothing changes, but Redis still signals the key (WATCH sees
+		// it): rewrite the last byte in place, or the empty value.
+		if n > 0 {
+			_, err = tx.ModifyRange(key, n-1, 1, func([]byte) {})
+		} else {
+			err = putKeepTTL(tx, key, nil)
+		}
+		if err != nil {
+			replyStoreError(c, err)
+			return
+		}
 		c.Reply.Int(int64(n))
 		return
 	}

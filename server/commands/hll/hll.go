@@ -18,6 +18,8 @@ package hll
 import (
 	"errors"
 	"math"
+	"strconv"
+	"strings"
 )
 
 // Layout constants (hyperloglog.c).
@@ -400,4 +402,28 @@ func tau(x float64) float64 {
 			return z / 3
 		}
 	}
+}
+
+// Decode is PFDEBUG DECODE's text of a sparse value's opcodes: "z:len"
+// (ZERO), "Z:len" (XZERO), "v:value,len" (VAL), space separated.
+func Decode(v []byte) string {
+	var b strings.Builder
+	p := v[HdrSize:]
+	for i := 0; i < len(p); {
+		if b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		switch x := p[i]; {
+		case isZero(x):
+			b.WriteString("z:" + strconv.Itoa(zeroLen(x)))
+			i++
+		case isXZero(x):
+			b.WriteString("Z:" + strconv.Itoa(xzeroLen(p, i)))
+			i += 2
+		default:
+			b.WriteString("v:" + strconv.Itoa(int(valValue(x))) + "," + strconv.Itoa(valLen(x)))
+			i++
+		}
+	}
+	return b.String()
 }
