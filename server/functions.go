@@ -130,7 +130,7 @@ func fcallCommand(c *Call, ro bool) {
 		run.slot = int(ring.KeySlot(keys[0]))
 	}
 	ctx := s.beginScript(run)
-	s.scripts.FCall(ctx, f, &scripting.Run{Keys: keys, Args: args[3+numkeys:], Caller: run, Name: f.Name, Stop: run.busy.cancel}, c.Reply)
+	s.scripts.FCall(ctx, f, &scripting.Run{Keys: keys, Args: args[3+numkeys:], Caller: run, Name: f.Name, Watched: true}, c.Reply)
 	s.endScript(run)
 	run.finish()
 }

@@ -137,7 +137,7 @@ func evalCommand(c *Call, bySHA, ro bool) {
 	}
 	ctx := s.beginScript(run)
 	s.scripts.Eval(ctx, script, &scripting.Run{
-		Keys: keys, Args: args[3+numkeys:], Caller: run, Name: script.SHA, Stop: run.busy.cancel,
+		Keys: keys, Args: args[3+numkeys:], Caller: run, Name: script.SHA, Watched: true,
 	}, c.Reply)
 	s.endScript(run)
 	run.finish()

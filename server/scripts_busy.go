@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/meshcache/meshcache/server/scripting"
 )
 
 // Busy scripts (docs/DESIGN.md §6). Scripts on different slots run at
@@ -43,7 +45,10 @@ type busyState struct {
 }
 
 // beginScript registers a run about to start and returns its context,
-// which SCRIPT KILL or the server's stop cancels.
+// which SCRIPT KILL, the server's stop or the memory watch cancels. One
+// timer per run: watchDelay into it, a watcher goroutine starts that
+// marks the run busy once it passes busy-reply-threshold and stops it
+// when it grows the heap past the scripting memory limit.
 func (s *Server) beginScript(r *scriptRun) context.Context {
 	ctx, cancel := context.WithCancelCause(context.Background())
 	reg := &s.scriptRuns
@@ -54,21 +59,44 @@ func (s *Server) beginScript(r *scriptRun) context.Context {
 	}
 	reg.runs[r] = struct{}{}
 	reg.mu.Unlock()
-	if ms := reg.threshold.Load(); ms > 0 {
-		b := &r.busy
+	b := &r.busy
+	b.mu.Lock()
+	b.timer = time.AfterFunc(scripting.WatchDelay, func() {
+		go s.watchScript(ctx, r) // ends with ctx, which endScript cancels
+	})
+	b.mu.Unlock()
+	return ctx
+}
+
+// watchScript is a run's watcher (beginScript): until the run ends it
+// marks the run busy past the threshold and stops it past the memory limit.
+func (s *Server) watchScript(ctx context.Context, r *scriptRun) {
+	reg, b := &s.scriptRuns, &r.busy
+	mark := scripting.HeapMark()
+	tick := time.NewTicker(scripting.WatchEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		if s.scripts.OverMemory(mark) {
+			b.cancel(scripting.ErrMemory)
+			return
+		}
+		ms := reg.threshold.Load()
+		if ms <= 0 || time.Since(r.start) < time.Duration(ms)*time.Millisecond {
+			continue
+		}
 		b.mu.Lock()
-		b.timer = time.AfterFunc(time.Duration(ms)*time.Millisecond, func() { // runs once, at the threshold
-			b.mu.Lock()
-			defer b.mu.Unlock()
-			if !b.ended {
-				b.busied = true
-				reg.busy.Add(1)
-				s.log.Warn("script running past busy-reply-threshold: other clients get -BUSY", "client", r.c.ID, "threshold_ms", ms)
-			}
-		})
+		if !b.ended && !b.busied {
+			b.busied = true
+			reg.busy.Add(1)
+			s.log.Warn("script running past busy-reply-threshold: other clients get -BUSY", "client", r.c.ID, "threshold_ms", ms)
+		}
 		b.mu.Unlock()
 	}
-	return ctx
 }
 
 // endScript unregisters a run that ended.

@@ -151,3 +151,14 @@ func TestTxGrow(t *testing.T) {
 	again := st.LockSlots([]uint16{3, 5, 10, 20})
 	again.Close()
 }
+
+// TestScriptMemoryLimit: the run's watcher stops a script that keeps
+// growing the heap, with its own error; the node keeps serving.
+func TestScriptMemoryLimit(t *testing.T) {
+	ts := startServer(t, nil)
+	ts.srv.scripts.SetMemoryLimit(64 << 20)
+	c := testenv.DialRaw(t, ts.addr)
+	got := string(c.Must(t, "EVAL", "local t = {} local i = 0 while true do i = i + 1 t[i] = 'value number ' .. i end", "0"))
+	assert.True(t, strings.HasPrefix(got, "-ERR Script used more memory than the scripting memory limit allows script: "), got)
+	assert.Equal(t, "+PONG\r\n", string(c.Must(t, "PING")))
+}

@@ -205,17 +205,21 @@ type Run struct {
 	Caller     Caller
 	// Name is the script's name in error texts: its SHA1 for EVAL.
 	Name string
-	// Stop, when set, cancels the context the run is given, with a
-	// cause (the memory watchdog uses it); nil: the engine makes its own.
-	Stop context.CancelCauseFunc
+	// Watched: the caller runs the run's memory watch (HeapMark,
+	// OverMemory every WatchEvery from WatchDelay on) and cancels ctx
+	// with ErrMemory; unset, the engine watches itself.
+	Watched bool
 }
 
 // Eval runs script s with run's keys and arguments and writes its reply
 // (or its error) to out, in out's protocol. It returns when the script
 // ends or ctx ends (then the reply is the kill error, errKilledFormat).
 func (e *Engine) Eval(ctx context.Context, s *Script, run *Run, out *resp.Reply) {
-	ctx, end := e.watch(ctx, run.Stop)
-	defer end()
+	if !run.Watched {
+		var end func()
+		ctx, end = e.watch(ctx)
+		defer end()
+	}
 	st := e.pool.Get().(*state)
 	fn := st.L.NewFunctionFromProto(s.proto)
 	fn.Env = st.env

@@ -276,8 +276,11 @@ func (e *Engine) RestoreLibraries(codes [][]byte, policy string) string {
 // FCall runs function f with run's keys and arguments (passed to the
 // callback as its two tables) and writes its reply or error to out.
 func (e *Engine) FCall(ctx context.Context, f *Function, run *Run, out *resp.Reply) {
-	ctx, end := e.watch(ctx, run.Stop)
-	defer end()
+	if !run.Watched {
+		var end func()
+		ctx, end = e.watch(ctx)
+		defer end()
+	}
 	st := e.pool.Get().(*state)
 	cb, errText := st.callback(f)
 	if errText != "" {

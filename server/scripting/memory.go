@@ -25,9 +25,30 @@ const (
 	watchEvery = 20 * time.Millisecond
 )
 
-// errMemory stops a run that grew the heap past the limit; its reply is
-// errMemoryText.
-var errMemory = errors.New("script memory limit")
+// ErrMemory is the cause a run is cancelled with when it grew the heap
+// past the limit; its reply is errMemoryText.
+var ErrMemory = errors.New("script memory limit")
+
+// WatchDelay is how far into a run its memory watch starts, and
+// WatchEvery how often it looks (memory.go's doc).
+const (
+	WatchDelay = watchDelay
+	WatchEvery = watchEvery
+)
+
+// HeapMark is the live heap now, the start of a memory watch.
+func HeapMark() uint64 { return liveHeap() }
+
+// OverMemory reports whether the live heap grew past the engine's limit
+// since mark: the run being watched must be stopped with ErrMemory.
+func (e *Engine) OverMemory(mark uint64) bool {
+	now := liveHeap()
+	if now > mark && now-mark > uint64(e.memLimit.Load()) {
+		e.log.Warn("script stopped: it grew the heap past the scripting memory limit", "limit_bytes", e.memLimit.Load())
+		return true
+	}
+	return false
+}
 
 const errMemoryText = "ERR Script used more memory than the scripting memory limit allows"
 
@@ -39,23 +60,16 @@ func (e *Engine) SetMemoryLimit(bytes int64) {
 	e.memLimit.Store(bytes)
 }
 
-// watch starts the memory bound of a run whose context is ctx: stop
-// (nil: a context made here) cancels it with errMemory when the run grows
-// the heap past the limit. It returns the run's context and the function
-// that ends the watch (call it when the run is over). The watcher
-// goroutine, started watchDelay into the run, ends with the context: a
-// caller that passes stop must cancel the context when the run is over
-// (the server does, in endScript).
-func (e *Engine) watch(ctx context.Context, stop context.CancelCauseFunc) (context.Context, func()) {
-	var cancel context.CancelCauseFunc
-	if stop == nil {
-		ctx, cancel = context.WithCancelCause(ctx)
-		stop = cancel
-	}
-	limit := e.memLimit.Load()
+// watch runs the memory bound of a run whose caller does not (Run.Watched
+// unset): it returns the run's context, cancelled with ErrMemory when the
+// run grows the heap past the limit, and the function that ends the watch
+// (call it when the run is over). The watcher goroutine, started
+// watchDelay into the run, ends with the context.
+func (e *Engine) watch(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
 	t := time.AfterFunc(watchDelay, func() {
-		go func() { // owned by the run: ends with its context, which ends with the run (the caller's stop or our cancel)
-			start := liveHeap()
+		go func() { // owned by the run: ends with its context, cancelled when the run ends
+			mark := liveHeap()
 			tick := time.NewTicker(watchEvery)
 			defer tick.Stop()
 			for {
@@ -63,9 +77,8 @@ func (e *Engine) watch(ctx context.Context, stop context.CancelCauseFunc) (conte
 				case <-ctx.Done():
 					return
 				case <-tick.C:
-					if now := liveHeap(); now > start && now-start > uint64(limit) {
-						e.log.Warn("script stopped: it grew the heap past the scripting memory limit", "limit_bytes", limit)
-						stop(errMemory)
+					if e.OverMemory(mark) {
+						cancel(ErrMemory)
 						return
 					}
 				}
@@ -74,9 +87,7 @@ func (e *Engine) watch(ctx context.Context, stop context.CancelCauseFunc) (conte
 	})
 	return ctx, func() {
 		t.Stop()
-		if cancel != nil {
-			cancel(context.Canceled)
-		}
+		cancel(context.Canceled)
 	}
 }
 

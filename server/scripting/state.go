@@ -229,7 +229,7 @@ func (st *state) call(ctx context.Context, fn *lua.LFunction, nargs int, run *Ru
 	}
 	if ctx.Err() != nil {
 		msg = errKilled
-		if errors.Is(context.Cause(ctx), errMemory) {
+		if errors.Is(context.Cause(ctx), ErrMemory) {
 			msg = errMemoryText
 		}
 	}
