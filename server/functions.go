@@ -177,15 +177,7 @@ func functionDelete(c *Call) {
 	c.Reply.OK()
 }
 
-func functionFlush(c *Call) {
-	if len(c.Args) > 3 || (len(c.Args) == 3 && !strings.EqualFold(string(c.Args[2]), "sync") && !strings.EqualFold(string(c.Args[2]), "async")) {
-		c.Reply.Error(errFunctionFlush)
-		return
-	}
-	c.Server.scripts.FlushLibraries()
-	c.Server.fanOut(c.Client, c.Args)
-	c.Reply.OK()
-}
+func functionFlush(c *Call) { flushScripts(c, errFunctionFlush, c.Server.scripts.FlushLibraries) }
 
 // functionList is FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern].
 func functionList(c *Call) {

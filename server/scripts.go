@@ -178,12 +178,17 @@ func scriptExists(c *Call) {
 	}
 }
 
-func scriptFlush(c *Call) {
+func scriptFlush(c *Call) { flushScripts(c, errScriptFlush, c.Server.scripts.Flush) }
+
+// flushScripts is SCRIPT FLUSH and FUNCTION FLUSH [ASYNC|SYNC] (both
+// flush at once): flush, then the same command on every other node.
+// errSyntax answers another argument, in the command's words.
+func flushScripts(c *Call, errSyntax string, flush func()) {
 	if len(c.Args) > 3 || (len(c.Args) == 3 && !strings.EqualFold(string(c.Args[2]), "sync") && !strings.EqualFold(string(c.Args[2]), "async")) {
-		c.Reply.Error(errScriptFlush)
+		c.Reply.Error(errSyntax)
 		return
 	}
-	c.Server.scripts.Flush()
+	flush()
 	c.Server.fanOut(c.Client, c.Args)
 	c.Reply.OK()
 }

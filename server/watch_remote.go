@@ -37,10 +37,10 @@ var (
 
 // remoteWatch is a client's watch of keys that another node leads.
 type remoteWatch struct {
-	leader ring.NodeID
-	slot   uint16
+	leader  ring.NodeID
+	slot    uint16
 	version uint64
-	keys   [][]byte
+	keys    [][]byte
 }
 
 // errWatchNodes refuses watched keys that would span nodes.

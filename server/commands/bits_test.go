@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshcache/meshcache/lock"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
@@ -21,26 +20,10 @@ import (
 // the effects to a second store, once and then again, gives the same
 // value and TTL.
 func TestBitWritesReplicateTheirRange(t *testing.T) {
-	h := newTestHost(0)
-	primary, replica := store.New(store.Config{}), store.New(store.Config{})
-	var effects []store.Effect
-	primary.SetEffectSink(func(_ uint16, es []store.Effect) {
-		for _, e := range es {
-			effects = append(effects, e.Clone())
-		}
-	})
-	locks := lock.NewTable(lock.TableConfig{})
-	run := func(st *store.Store, args ...string) string {
-		var r resp.Reply
-		var bargs [][]byte
-		for _, a := range args {
-			bargs = append(bargs, []byte(a))
-		}
-		h.run(st, locks, &r, bargs)
-		return string(r.Bytes())
-	}
+	rp := newReplPair()
+	primary, replica, run := rp.primary, rp.replica, rp.run
 	run(primary, "SET", "{b}big", strings.Repeat("x", 1<<20), "EX", "1000")
-	require.Len(t, effects, 1)
+	require.Len(t, rp.effects, 1)
 	writes := []struct {
 		args  []string
 		reply string
@@ -56,15 +39,15 @@ func TestBitWritesReplicateTheirRange(t *testing.T) {
 		{[]string{"BITFIELD", "{b}new", "OVERFLOW", "FAIL", "SET", "u2", "10", "7"}, "*1\r\n$-1\r\n", 1},
 	}
 	for _, w := range writes {
-		effects = effects[:0]
+		rp.effects = rp.effects[:0]
 		require.Equal(t, w.reply, run(primary, w.args...), "%q", w.args)
 		if w.ship < 0 {
-			assert.Empty(t, effects, "%q", w.args)
+			assert.Empty(t, rp.effects, "%q", w.args)
 			continue
 		}
-		require.Len(t, effects, 1, "%q", w.args)
-		assert.Equal(t, store.EffectSetRange, effects[0].Kind, "%q", w.args)
-		assert.Len(t, effects[0].Value, w.ship, "%q", w.args)
+		require.Len(t, rp.effects, 1, "%q", w.args)
+		assert.Equal(t, store.EffectSetRange, rp.effects[0].Kind, "%q", w.args)
+		assert.Len(t, rp.effects[0].Value, w.ship, "%q", w.args)
 	}
 	// Replay everything from an empty store, twice.
 	var all []store.Effect

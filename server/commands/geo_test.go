@@ -176,24 +176,8 @@ func TestGeoCommands(t *testing.T) {
 // every read the same (GEOADD's and the STORE forms' effects are the
 // sorted set's, idempotent).
 func TestGeoEffectsReplicate(t *testing.T) {
-	h := newTestHost(0)
-	primary, replica := store.New(store.Config{}), store.New(store.Config{})
-	var effects []store.Effect
-	primary.SetEffectSink(func(_ uint16, es []store.Effect) {
-		for _, e := range es {
-			effects = append(effects, e.Clone())
-		}
-	})
-	locks := lock.NewTable(lock.TableConfig{})
-	run := func(st *store.Store, args ...string) string {
-		var r resp.Reply
-		var bargs [][]byte
-		for _, a := range args {
-			bargs = append(bargs, []byte(a))
-		}
-		h.run(st, locks, &r, bargs)
-		return string(r.Bytes())
-	}
+	rp := newReplPair()
+	primary, replica, run := rp.primary, rp.replica, rp.run
 	pts := geohash.TestPoints(300)
 	for i, p := range pts {
 		run(primary, "GEOADD", "{g}src", geoArg(p[0]), geoArg(p[1]), "p"+strconv.Itoa(i))
@@ -211,7 +195,7 @@ func TestGeoEffectsReplicate(t *testing.T) {
 	for _, w := range writes {
 		run(primary, w...)
 	}
-	require.NotEmpty(t, effects)
+	require.NotEmpty(t, rp.effects)
 	reads := [][]string{
 		{"TYPE", "{g}str"}, {"EXISTS", "{g}near"},
 		{"GEOSEARCH", "{g}src", "FROMLONLAT", "0", "0", "BYRADIUS", "20000", "km", "WITHHASH"},
@@ -221,7 +205,7 @@ func TestGeoEffectsReplicate(t *testing.T) {
 		{"GEOPOS", "{g}src", "p1", "p2", "p3", "new"},
 	}
 	for round := range 2 {
-		require.NoError(t, replica.Apply(effects))
+		require.NoError(t, replica.Apply(rp.effects))
 		for _, r := range reads {
 			want := run(primary, r...)
 			assert.Equal(t, want, run(replica, r...), "round %d: %q", round, r)

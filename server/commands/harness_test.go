@@ -35,6 +35,36 @@ func families() []*Command {
 	return out
 }
 
+// replPair is a primary store whose effects are recorded and a replica
+// store to apply them to, for the tests that replay a family's effects;
+// run runs a command on either store as the front end would.
+type replPair struct {
+	primary, replica *store.Store
+	effects          []store.Effect // what the primary emitted, in order
+	run              func(st *store.Store, args ...string) string
+}
+
+func newReplPair() *replPair {
+	h := newTestHost(0)
+	p := &replPair{primary: store.New(store.Config{}), replica: store.New(store.Config{})}
+	p.primary.SetEffectSink(func(_ uint16, es []store.Effect) {
+		for _, e := range es {
+			p.effects = append(p.effects, e.Clone())
+		}
+	})
+	locks := lock.NewTable(lock.TableConfig{})
+	p.run = func(st *store.Store, args ...string) string {
+		var r resp.Reply
+		var bargs [][]byte
+		for _, a := range args {
+			bargs = append(bargs, []byte(a))
+		}
+		h.run(st, locks, &r, bargs)
+		return string(r.Bytes())
+	}
+	return p
+}
+
 // testHost is the Host of the harness: a table of this package's commands.
 type testHost struct {
 	maxBulkLen int64

@@ -7,8 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshcache/meshcache/lock"
-	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -16,24 +14,8 @@ import (
 // it changed, not 12 KB; replaying every effect from the start on a second
 // store, once and then again, gives the same bytes (GET) and counts.
 func TestHLLEffectsReplicate(t *testing.T) {
-	h := newTestHost(0)
-	primary, replica := store.New(store.Config{}), store.New(store.Config{})
-	var effects []store.Effect
-	primary.SetEffectSink(func(_ uint16, es []store.Effect) {
-		for _, e := range es {
-			effects = append(effects, e.Clone())
-		}
-	})
-	locks := lock.NewTable(lock.TableConfig{})
-	run := func(st *store.Store, args ...string) string {
-		var r resp.Reply
-		var bargs [][]byte
-		for _, a := range args {
-			bargs = append(bargs, []byte(a))
-		}
-		h.run(st, locks, &r, bargs)
-		return string(r.Bytes())
-	}
+	rp := newReplPair()
+	primary, replica, run := rp.primary, rp.replica, rp.run
 	for i := range 3000 {
 		run(primary, "PFADD", "{h}d", "e"+strconv.Itoa(i))
 	}
@@ -41,7 +23,7 @@ func TestHLLEffectsReplicate(t *testing.T) {
 	run(primary, "PFMERGE", "{h}m", "{h}s", "{h}d")
 	require.Equal(t, "$12304\r\n", run(primary, "GET", "{h}d")[:8], "dense")
 
-	mark := len(effects)
+	mark := len(rp.effects)
 	added := 0
 	for i := 3000; added == 0; i++ {
 		if run(primary, "PFADD", "{h}d", "e"+strconv.Itoa(i)) == ":1\r\n" {
@@ -49,7 +31,7 @@ func TestHLLEffectsReplicate(t *testing.T) {
 		}
 	}
 	size := 0
-	for _, e := range effects[mark:] {
+	for _, e := range rp.effects[mark:] {
 		assert.Equal(t, store.EffectSetRange, e.Kind)
 		size += len(e.Value)
 	}
@@ -58,7 +40,7 @@ func TestHLLEffectsReplicate(t *testing.T) {
 	run(primary, "PFCOUNT", "{h}m")
 
 	for round := range 2 {
-		require.NoError(t, replica.Apply(effects))
+		require.NoError(t, replica.Apply(rp.effects))
 		for _, k := range []string{"{h}d", "{h}s", "{h}m"} {
 			want := run(primary, "GET", k)
 			require.Greater(t, len(want), 20)

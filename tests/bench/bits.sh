@@ -144,10 +144,7 @@ if [ "$WRITE" = 1 ]; then
 	section="$work/section.md"
 	{
 		echo "<!-- bits:begin -->"
-		echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)),"
-		echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $ROUNDS alternating rounds of $N requests per test, $CLIENTS clients,"
-		echo "unpipelined, medians; servers pinned to one CPU and redis-benchmark to the other: $([ ${#server_cpu[@]} -gt 0 ] && echo yes || echo no);"
-		echo "load average (1, 5, 15 min) before: $load_before, after: $load_after."
+		measured_header "unpipelined"
 		echo
 		cat "$table"
 		if [ -s "$clock" ]; then

@@ -100,6 +100,17 @@ ratio_table() {
 	done
 }
 
+# measured_header MODE: the first lines of a section a script writes into
+# docs/BENCHMARKS.md: the date, the machine, redis-server's version, ROUNDS,
+# N and CLIENTS, MODE (how the requests were sent: "unpipelined" ...), the
+# pinning and the load averages load_before and load_after.
+measured_header() {
+	echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)),"
+	echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $ROUNDS alternating rounds of $N requests per test, $CLIENTS clients,"
+	echo "$1, medians; servers pinned to one CPU and redis-benchmark to the other: $([ ${#server_cpu[@]} -gt 0 ] && echo yes || echo no);"
+	echo "load average (1, 5, 15 min) before: $load_before, after: $load_after."
+}
+
 # write_section FILE MARKER SECTION: replaces the part of FILE between
 # <!-- MARKER:begin --> and <!-- MARKER:end --> with SECTION's content
 # (which carries the markers), or appends it.

@@ -75,10 +75,7 @@ if [ "$WRITE" = 1 ]; then
 	section="$work/section.md"
 	{
 		echo "<!-- scripts:begin -->"
-		echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)),"
-		echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $ROUNDS alternating rounds of $N requests per test, $CLIENTS clients,"
-		echo "unpipelined (_P1) and at -P 16 (_P16), medians; servers pinned to one CPU and redis-benchmark to the other: $([ ${#server_cpu[@]} -gt 0 ] && echo yes || echo no);"
-		echo "load average (1, 5, 15 min) before: $load_before, after: $load_after."
+		measured_header "unpipelined (_P1) and at -P 16 (_P16)"
 		echo
 		cat "$table"
 		echo "<!-- scripts:end -->"
