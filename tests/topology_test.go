@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -97,9 +98,9 @@ func checkOneRolePerNode(t *testing.T, tc *testCluster, when string) {
 		return cc.ForEachMaster(ctx, func(ctx context.Context, c *redis.Client) error { return c.FlushAll(ctx).Err() })
 	}
 	require.NoError(t, flushAll(), when)
-	masters := 0
-	require.NoError(t, cc.ForEachMaster(ctx, func(context.Context, *redis.Client) error { masters++; return nil }))
-	assert.Equal(t, nodes, masters, "%s: every node one master", when)
+	var masters atomic.Int32 // ForEachMaster runs fn concurrently
+	require.NoError(t, cc.ForEachMaster(ctx, func(context.Context, *redis.Client) error { masters.Add(1); return nil }))
+	assert.Equal(t, int32(nodes), masters.Load(), "%s: every node one master", when)
 	const nkeys = 600
 	keys := make([]string, nkeys)
 	for i := range keys {
