@@ -86,6 +86,8 @@ type Engine struct {
 	pool sync.Pool // of *state
 
 	memLimit atomic.Int64 // heap growth a run may cause (memory.go)
+	// lastForcedGC is when OverMemory last collected to judge a growth (unix ns).
+	lastForcedGC atomic.Int64
 }
 
 // New returns an engine with an empty script cache; log receives

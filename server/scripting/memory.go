@@ -3,6 +3,7 @@ package scripting
 import (
 	"context"
 	"errors"
+	"runtime"
 	"runtime/metrics"
 	"time"
 )
@@ -40,14 +41,39 @@ const (
 func HeapMark() uint64 { return liveHeap() }
 
 // OverMemory reports whether the live heap grew past the engine's limit
-// since mark: the run being watched must be stopped with ErrMemory.
+// since mark: the run being watched must be stopped with ErrMemory. The
+// live heap is what the last GC measured, and with a high GOGC (the GC
+// tuner raises it on a big heap) the next GC may be far off while a table
+// grows: so when the heap's objects, garbage included, have grown past the
+// limit, it collects (at most once per forcedGCEvery) and judges the live
+// heap that collection measured.
 func (e *Engine) OverMemory(mark uint64) bool {
-	now := liveHeap()
-	if now > mark && now-mark > uint64(e.memLimit.Load()) {
-		e.log.Warn("script stopped: it grew the heap past the scripting memory limit", "limit_bytes", e.memLimit.Load())
-		return true
+	limit := uint64(e.memLimit.Load())
+	over := func(now uint64) bool { return now > mark && now-mark > limit }
+	if over(liveHeap()) {
+		return e.stopForMemory()
+	}
+	if !over(heapObjects()) {
+		return false
+	}
+	now := time.Now().UnixNano()
+	last := e.lastForcedGC.Load()
+	if now-last < int64(forcedGCEvery) || !e.lastForcedGC.CompareAndSwap(last, now) {
+		return false
+	}
+	runtime.GC()
+	if over(liveHeap()) {
+		return e.stopForMemory()
 	}
 	return false
+}
+
+// forcedGCEvery bounds how often OverMemory collects to judge a growth.
+const forcedGCEvery = 200 * time.Millisecond
+
+func (e *Engine) stopForMemory() bool {
+	e.log.Warn("script stopped: it grew the heap past the scripting memory limit", "limit_bytes", e.memLimit.Load())
+	return true
 }
 
 const errMemoryText = "ERR Script used more memory than the scripting memory limit allows"
@@ -91,9 +117,14 @@ func (e *Engine) watch(ctx context.Context) (context.Context, func()) {
 	}
 }
 
+// heapObjects is the heap's objects now, live or garbage.
+func heapObjects() uint64 { return readUint64Metric("/memory/classes/heap/objects:bytes") }
+
 // liveHeap is the live heap as the last GC measured it.
-func liveHeap() uint64 {
-	s := []metrics.Sample{{Name: "/gc/heap/live:bytes"}}
+func liveHeap() uint64 { return readUint64Metric("/gc/heap/live:bytes") }
+
+func readUint64Metric(name string) uint64 {
+	s := []metrics.Sample{{Name: name}}
 	metrics.Read(s)
 	if s[0].Value.Kind() != metrics.KindUint64 {
 		return 0
