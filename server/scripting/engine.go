@@ -224,8 +224,8 @@ func (e *Engine) Eval(ctx context.Context, s *Script, run *Run, out *resp.Reply)
 	}
 	st := e.pool.Get().(*state)
 	fn := st.mainFunction(s)
-	st.globals.RawSetString("KEYS", st.keys.fill(st.L, run.Keys))
-	st.globals.RawSetString("ARGV", st.argv.fill(st.L, run.Args))
+	st.setGlobal("KEYS", st.keys.fill(st.L, run.Keys))
+	st.setGlobal("ARGV", st.argv.fill(st.L, run.Args))
 	ok := st.call(ctx, fn, 0, run, out)
 	// KEYS and ARGV stay until the next run replaces them, as in Redis.
 	if ok && st.intact() {

@@ -62,6 +62,14 @@ func (a *runArray) reusable(n int) bool {
 	return k == lua.LNil
 }
 
+// setGlobal sets the global name to t unless it holds t already (a
+// lookup costs less than gopher-lua's set).
+func (st *state) setGlobal(name string, t *lua.LTable) {
+	if st.globals.RawGetString(name) != lua.LValue(t) {
+		st.globals.RawSetString(name, t)
+	}
+}
+
 // mainFunction returns the closure of s's main chunk in the scripts'
 // environment: the last run's when it ran s and kept its environment
 // (setfenv can change it), else a new one.
