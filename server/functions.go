@@ -130,9 +130,11 @@ func fcallCommand(c *Call, ro bool) {
 		run.slot = int(ring.KeySlot(keys[0]))
 	}
 	ctx := s.beginScript(run)
-	s.scripts.FCall(ctx, f, &scripting.Run{Keys: keys, Args: args[3+numkeys:], Caller: run, Name: f.Name, Watched: true}, c.Reply)
+	run.lua = scripting.Run{Keys: keys, Args: args[3+numkeys:], Caller: run, Name: f.Name, Watched: true}
+	s.scripts.FCall(ctx, f, &run.lua, c.Reply)
 	s.endScript(run)
 	run.finish()
+	s.releaseScript(run)
 }
 
 func functionLoad(c *Call) {

@@ -2,7 +2,6 @@ package server
 
 import (
 	"strings"
-	"time"
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
@@ -136,11 +135,11 @@ func evalCommand(c *Call, bySHA, ro bool) {
 		run.slot = int(ring.KeySlot(keys[0]))
 	}
 	ctx := s.beginScript(run)
-	s.scripts.Eval(ctx, script, &scripting.Run{
-		Keys: keys, Args: args[3+numkeys:], Caller: run, Name: script.SHA, Watched: true,
-	}, c.Reply)
+	run.lua = scripting.Run{Keys: keys, Args: args[3+numkeys:], Caller: run, Name: script.SHA, Watched: true}
+	s.scripts.Eval(ctx, script, &run.lua, c.Reply)
 	s.endScript(run)
 	run.finish()
+	s.releaseScript(run)
 }
 
 // prepareScript is scriptPrepareForRun: the checks of a script's flags
@@ -159,12 +158,17 @@ func (s *Server) prepareScript(c *Call, flags scripting.Flags, ro bool) (*script
 			return nil, errScriptOOM
 		}
 	}
-	return &scriptRun{
-		s: s, c: c.Client, tx: c.Tx, slot: -1, oom: oom, args: c.Args, start: time.Now(),
-		readOnly:   ro || (!compat && flags&scripting.NoWrites != 0),
-		allowOOM:   !compat && flags&scripting.AllowOOM != 0,
-		allowCross: compat || flags&scripting.AllowCrossSlot != 0,
-	}, ""
+	r, _ := s.scriptRuns.pool.Get().(*scriptRun)
+	if r == nil {
+		r = &scriptRun{}
+	}
+	r.s, r.c, r.tx, r.ownTx, r.slot, r.args, r.start = s, c.Client, c.Tx, false, -1, c.Args, c.Client.cmdStart()
+	r.oom, r.dirty, r.function = oom, false, false
+	r.readOnly = ro || (!compat && flags&scripting.NoWrites != 0)
+	r.allowOOM = !compat && flags&scripting.AllowOOM != 0
+	r.allowCross = compat || flags&scripting.AllowCrossSlot != 0
+	r.busy.dirty.Store(false)
+	return r, ""
 }
 
 func scriptExists(c *Call) {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"bytes"
 	"context"
 	"sync"
 	"sync/atomic"
@@ -23,99 +24,136 @@ const (
 	errUnkillable   = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
 )
 
-// scriptRegistry is the scripts running on this node.
+// scriptRegistry is the scripts running on this node and their watchdog.
 type scriptRegistry struct {
-	mu   sync.Mutex // guards runs
+	// mu guards runs, watching and the busy fields of every registered
+	// run (busyState: busied, marked, mark). The watchdog and the KILLs
+	// touch a run only under mu and while it is registered, so a run
+	// that endScript unregistered is its owner's alone (and may be reused).
+	mu   sync.Mutex
 	runs map[*scriptRun]struct{}
+	// watching: the watchdog goroutine (watchScripts) is running.
+	watching bool
 	// busy counts the running scripts past the threshold; dispatch reads
 	// it on every command (one atomic load).
 	busy atomic.Int32
 	// threshold is busy-reply-threshold in milliseconds (0: never busy).
 	threshold atomic.Int64
+	// pool holds ended runs for the next script (prepareScript): a run's
+	// context, reply buffer and key positions serve again.
+	pool sync.Pool // of *scriptRun
 }
+
+// watchIdle is how many empty ticks the watchdog waits for before it
+// ends; the next script starts it again.
+const watchIdle = 50
 
 // busyState is a run's part of the registry.
 type busyState struct {
-	cancel context.CancelCauseFunc // stops the script (SCRIPT KILL, shutdown, the memory watchdog)
-	dirty  atomic.Bool             // the script has written: SCRIPT KILL refuses
-	mu     sync.Mutex              // guards timer, busied, ended
-	timer  *time.Timer             // fires at the threshold; owned by the registry
-	busied bool                    // counted in busy
-	ended  bool
+	// ctx is the run's context, reused by the next run of this scriptRun:
+	// SCRIPT KILL, the server's stop and the memory watchdog cancel it.
+	ctx   *scripting.RunContext
+	dirty atomic.Bool // the script has written: SCRIPT KILL refuses
+	// Guarded by scriptRegistry.mu.
+	busied bool   // counted in busy
+	marked bool   // mark is set: the watchdog has seen the run past WatchDelay
+	mark   uint64 // the live heap then (scripting.HeapMark)
 }
 
 // beginScript registers a run about to start and returns its context,
-// which SCRIPT KILL, the server's stop or the memory watch cancels. One
-// timer per run: watchDelay into it, a watcher goroutine starts that
-// marks the run busy once it passes busy-reply-threshold and stops it
-// when it grows the heap past the scripting memory limit.
+// which SCRIPT KILL, the server's stop or the memory watch cancels. No
+// timer per run: the node's one watchdog (watchScripts) looks at every
+// registered run; beginScript starts it when it is not running.
 func (s *Server) beginScript(r *scriptRun) context.Context {
-	ctx, cancel := context.WithCancelCause(context.Background())
-	reg := &s.scriptRuns
-	r.busy.cancel = cancel
+	reg, b := &s.scriptRuns, &r.busy
+	if b.ctx == nil {
+		b.ctx = scripting.NewRunContext()
+	}
 	reg.mu.Lock()
 	if reg.runs == nil {
 		reg.runs = make(map[*scriptRun]struct{})
 	}
 	reg.runs[r] = struct{}{}
+	if !reg.watching {
+		reg.watching = true
+		go s.watchScripts() // ends when idle for watchIdle ticks or when the server closes
+	}
 	reg.mu.Unlock()
-	b := &r.busy
-	b.mu.Lock()
-	b.timer = time.AfterFunc(scripting.WatchDelay, func() {
-		go s.watchScript(ctx, r) // ends with ctx, which endScript cancels
-	})
-	b.mu.Unlock()
-	return ctx
+	return b.ctx
 }
 
-// watchScript is a run's watcher (beginScript): until the run ends it
-// marks the run busy past the threshold and stops it past the memory limit.
-func (s *Server) watchScript(ctx context.Context, r *scriptRun) {
-	reg, b := &s.scriptRuns, &r.busy
-	mark := scripting.HeapMark()
+// watchScripts is the node's script watchdog, one goroutine for every
+// run: each WatchEvery it looks at the runs past WatchDelay, marks one
+// busy once it passes busy-reply-threshold, and stops one that grew the
+// live heap past the scripting memory limit since the watchdog first saw
+// it (scripting/memory.go). It ends after watchIdle ticks without a run,
+// or when the server closes; beginScript starts it again.
+func (s *Server) watchScripts() {
+	reg := &s.scriptRuns
 	tick := time.NewTicker(scripting.WatchEvery)
 	defer tick.Stop()
+	idle := 0
 	for {
 		select {
-		case <-ctx.Done():
+		case <-s.closed:
+			reg.mu.Lock()
+			reg.watching = false
+			reg.mu.Unlock()
 			return
 		case <-tick.C:
 		}
-		if s.scripts.OverMemory(mark) {
-			b.cancel(scripting.ErrMemory)
-			return
+		reg.mu.Lock()
+		if len(reg.runs) == 0 {
+			if idle++; idle >= watchIdle {
+				reg.watching = false
+				reg.mu.Unlock()
+				return
+			}
+		} else {
+			idle = 0
 		}
-		ms := reg.threshold.Load()
-		if ms <= 0 || time.Since(r.start) < time.Duration(ms)*time.Millisecond {
-			continue
+		now := time.Now()
+		for r := range reg.runs {
+			s.watchRun(r, now)
 		}
-		b.mu.Lock()
-		if !b.ended && !b.busied {
-			b.busied = true
-			reg.busy.Add(1)
-			s.log.Warn("script running past busy-reply-threshold: other clients get -BUSY", "client", r.c.ID, "threshold_ms", ms)
-		}
-		b.mu.Unlock()
+		reg.mu.Unlock()
 	}
 }
 
-// endScript unregisters a run that ended.
+// watchRun is the watchdog's look at one registered run (reg.mu held).
+func (s *Server) watchRun(r *scriptRun, now time.Time) {
+	reg, b := &s.scriptRuns, &r.busy
+	elapsed := now.Sub(r.start)
+	if elapsed < scripting.WatchDelay || b.ctx.Err() != nil {
+		return // too young to watch, or already stopped
+	}
+	if !b.marked {
+		b.mark, b.marked = scripting.HeapMark(), true
+	} else if s.scripts.OverMemory(b.mark) {
+		b.ctx.Cancel(scripting.ErrMemory)
+		return
+	}
+	ms := reg.threshold.Load()
+	if ms <= 0 || elapsed < time.Duration(ms)*time.Millisecond || b.busied {
+		return
+	}
+	b.busied = true
+	reg.busy.Add(1)
+	s.log.Warn("script running past busy-reply-threshold: other clients get -BUSY", "client", r.c.ID, "threshold_ms", ms)
+}
+
+// endScript unregisters a run that ended and makes its context ready for
+// the next run.
 func (s *Server) endScript(r *scriptRun) {
-	reg := &s.scriptRuns
+	reg, b := &s.scriptRuns, &r.busy
 	reg.mu.Lock()
 	delete(reg.runs, r)
-	reg.mu.Unlock()
-	b := &r.busy
-	b.mu.Lock()
-	b.ended = true
-	if b.timer != nil {
-		b.timer.Stop()
-	}
 	if b.busied {
 		reg.busy.Add(-1)
 	}
-	b.mu.Unlock()
-	b.cancel(nil)
+	b.busied, b.marked, b.mark = false, false, 0
+	reg.mu.Unlock()
+	b.ctx.Reset()
 }
 
 // killScripts is SCRIPT KILL (functions false) and FUNCTION KILL: it
@@ -134,10 +172,7 @@ func (s *Server) killScripts(functions bool) string {
 	}
 	killed, ofKind, busy := 0, 0, 0
 	for r := range reg.runs {
-		r.busy.mu.Lock()
-		busied := r.busy.busied
-		r.busy.mu.Unlock()
-		if !busied {
+		if !r.busy.busied {
 			continue // Redis answers KILL only while a script is busy
 		}
 		busy++
@@ -148,7 +183,7 @@ func (s *Server) killScripts(functions bool) string {
 		if r.busy.dirty.Load() {
 			continue
 		}
-		r.busy.cancel(nil)
+		r.busy.ctx.Cancel(nil)
 		killed++
 	}
 	switch {
@@ -165,12 +200,19 @@ func (s *Server) killScripts(functions bool) string {
 	return ""
 }
 
-// runningScript returns one running script (the longest running), nil
-// if none runs.
-func (s *Server) runningScript() *scriptRun {
-	reg := &s.scriptRuns
-	reg.mu.Lock()
-	defer reg.mu.Unlock()
+// runningInfo is what FUNCTION STATS and -BUSY tell of a running script,
+// copied while it is registered (its scriptRun is reused once it ends).
+type runningInfo struct {
+	function bool
+	args     [][]byte // its command, copied
+	start    time.Time
+}
+
+// elapsedMS is how long the script has been running, in milliseconds.
+func (ri *runningInfo) elapsedMS() int64 { return time.Since(ri.start).Milliseconds() }
+
+// oldestRun is the longest running script (reg.mu held), nil if none runs.
+func (reg *scriptRegistry) oldestRun() *scriptRun {
 	var oldest *scriptRun
 	for r := range reg.runs {
 		if oldest == nil || r.start.Before(oldest.start) {
@@ -180,10 +222,30 @@ func (s *Server) runningScript() *scriptRun {
 	return oldest
 }
 
+// runningScript describes one running script (the longest running), nil
+// if none runs.
+func (s *Server) runningScript() *runningInfo {
+	reg := &s.scriptRuns
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	r := reg.oldestRun()
+	if r == nil {
+		return nil
+	}
+	ri := &runningInfo{function: r.function, start: r.start, args: make([][]byte, len(r.args))}
+	for i, a := range r.args {
+		ri.args[i] = bytes.Clone(a)
+	}
+	return ri
+}
+
 // busyError is the -BUSY error for the scripts past the threshold: it
 // names FUNCTION KILL when the one running longest is a function.
 func (s *Server) busyError() string {
-	if r := s.runningScript(); r != nil && r.function {
+	reg := &s.scriptRuns
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	if r := reg.oldestRun(); r != nil && r.function {
 		return errBusyFunction
 	}
 	return errBusyScript
@@ -196,6 +258,6 @@ func (s *Server) stopScripts() {
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
 	for r := range reg.runs {
-		r.busy.cancel(nil)
+		r.busy.ctx.Cancel(nil)
 	}
 }

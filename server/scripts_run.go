@@ -6,6 +6,7 @@ import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/server/scripting"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -65,6 +66,9 @@ type scriptRun struct {
 	args     [][]byte
 	start    time.Time
 
+	// lua is the run as package scripting sees it.
+	lua scripting.Run
+
 	reply   resp.Reply
 	call    commands.Call
 	fe      Call
@@ -73,12 +77,27 @@ type scriptRun struct {
 	keyPos  []int
 }
 
+// maxPooledReply bounds the reply buffer a pooled run keeps.
+const maxPooledReply = 64 << 10
+
 // finish closes the run's own Tx.
 func (r *scriptRun) finish() {
 	if r.ownTx && r.tx != nil {
 		r.s.closeTx(r.tx, r.s.commands["eval"])
 		r.tx = nil
 	}
+}
+
+// releaseScript returns an ended run (finished and unregistered: nothing
+// else refers to it) to the pool, dropping what it referred to.
+func (s *Server) releaseScript(r *scriptRun) {
+	r.c, r.tx, r.args = nil, nil, nil
+	r.lua = scripting.Run{}
+	r.call, r.fe = commands.Call{}, Call{}
+	if cap(r.reply.Bytes()) > maxPooledReply {
+		r.reply = resp.Reply{}
+	}
+	s.scriptRuns.pool.Put(r)
 }
 
 // Known reports whether args name a command of the table
@@ -180,6 +199,3 @@ func (r *scriptRun) reach(args [][]byte) string {
 	}
 	return ""
 }
-
-// elapsedMS is how long the run has been running, in milliseconds.
-func (r *scriptRun) elapsedMS() int64 { return time.Since(r.start).Milliseconds() }

@@ -64,33 +64,11 @@ func raise(L *lua.LState, text string) {
 	L.Error(errorTable(L, text), 0)
 }
 
-// args converts the arguments of a redis lib call (luaArgsToRedisArgv):
-// strings as they are, numbers as fpconv formats them; anything else is
-// an error text.
-func args(L *lua.LState) ([][]byte, string) {
-	n := L.GetTop()
-	if n == 0 {
-		return nil, "Please specify at least one argument for this redis lib call"
-	}
-	out := make([][]byte, n)
-	for i := 1; i <= n; i++ {
-		switch v := L.Get(i).(type) {
-		case lua.LString:
-			out[i-1] = []byte(v)
-		case lua.LNumber:
-			out[i-1] = formatNumber(nil, float64(v))
-		default:
-			return nil, "Lua redis lib command arguments must be strings or integers"
-		}
-	}
-	return out, ""
-}
-
 // command is redis.call (raise) and redis.pcall: run the command through
 // the Caller and convert its reply; an error reply is raised by call and
 // returned as an error table by pcall.
 func (st *state) command(L *lua.LState, raiseErr bool) int {
-	argv, errText := args(L)
+	argv, errText := st.args(L)
 	L.SetTop(0)
 	if errText != "" {
 		t := errorTable(L, errText)
@@ -218,7 +196,7 @@ func setRepl(L *lua.LState) int {
 // aclCheckCmd is redis.acl_check_cmd: meshcache has one user with every
 // permission, so a known command is allowed.
 func (st *state) aclCheckCmd(L *lua.LState) int {
-	argv, errText := args(L)
+	argv, errText := st.args(L)
 	if errText != "" {
 		raise(L, errText)
 	}

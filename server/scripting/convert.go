@@ -73,6 +73,9 @@ func parseValue(L *lua.LState, b []byte, depth int) (lua.LValue, []byte, error) 
 	}
 	switch kind {
 	case ':':
+		if n, ok := resp.ParseInt64(text); ok { // no allocation, unlike strconv of a string
+			return lua.LNumber(n), rest, nil
+		}
 		n, err := strconv.ParseInt(string(text), 10, 64)
 		if err != nil {
 			return lua.LNil, nil, fmt.Errorf("bad integer %q", text)

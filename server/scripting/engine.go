@@ -110,10 +110,12 @@ func (e *Engine) Lookup(sha []byte) *Script {
 	if len(sha) != 40 {
 		return nil
 	}
-	key := bytes.ToLower(sha)
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.scripts[string(key)]
+	if s := e.scripts[string(sha)]; s != nil { // as clients send it: no copy
+		return s
+	}
+	return e.scripts[string(bytes.ToLower(sha))]
 }
 
 // Exists reports whether the script named sha is cached (SCRIPT EXISTS:
@@ -223,10 +225,9 @@ func (e *Engine) Eval(ctx context.Context, s *Script, run *Run, out *resp.Reply)
 		defer end()
 	}
 	st := e.pool.Get().(*state)
-	fn := st.L.NewFunctionFromProto(s.proto)
-	fn.Env = st.env
-	st.globals.RawSetString("KEYS", st.array(run.Keys))
-	st.globals.RawSetString("ARGV", st.array(run.Args))
+	fn := st.mainFunction(s)
+	st.setGlobal("KEYS", st.keys.fill(st.L, run.Keys))
+	st.setGlobal("ARGV", st.argv.fill(st.L, run.Args))
 	ok := st.call(ctx, fn, 0, run, out)
 	// KEYS and ARGV stay until the next run replaces them, as in Redis.
 	if ok && st.intact() {

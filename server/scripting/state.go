@@ -60,6 +60,15 @@ type state struct {
 	run        *Run
 	scriptRESP int
 	rand       rand48
+
+	// Kept from run to run (reuse.go): EVAL's KEYS and ARGV, the closure
+	// of the last script run, redis.call's argument buffers.
+	keys, argv runArray
+	lastScript *Script
+	lastFn     *lua.LFunction
+	argBuf     []byte
+	argEnds    []int
+	argVec     [][]byte
 }
 
 func newState(e *Engine) *state {
@@ -229,7 +238,7 @@ func (st *state) call(ctx context.Context, fn *lua.LFunction, nargs int, run *Ru
 	}
 	if ctx.Err() != nil {
 		msg = errKilled
-		if errors.Is(context.Cause(ctx), ErrMemory) {
+		if errors.Is(cause(ctx), ErrMemory) {
 			msg = errMemoryText
 		}
 	}
