@@ -1,7 +1,8 @@
 // Package rdb is the part of Redis's RDB format that meshcache reads and
 // writes: the CRC64 checksum (Jones polynomial, as Redis's crc64.c), the
 // length and string encodings (rdbSaveLen, rdbSaveRawString and their
-// loaders, LZF-compressed strings included) and the DUMP payload framing
+// loaders, LZF-compressed strings included; lzf.go compresses as Redis
+// does) and the DUMP payload framing
 // (the data, the RDB version in two bytes, the CRC64 of both in eight,
 // little-endian). FUNCTION DUMP and RESTORE use it, and so do DUMP and
 // RESTORE of values: the value codecs (value.go, decode.go) read and write

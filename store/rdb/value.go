@@ -62,12 +62,13 @@ const (
 	maxListpackValue   = 64   // hash-max-listpack-value, zset-max-listpack-value
 	maxIntsetEntries   = 512  // set-max-intset-entries
 	quicklistNodeBytes = 8192 // list-max-listpack-size -2
+	quicklistOverhead  = 8    // SIZE_ESTIMATE_OVERHEAD
 )
 
 // Dump returns v as a DUMP payload: what redis-server 7.0 writes for the
-// same value under its default configuration, except that strings are
-// never LZF-compressed and a large set or hash lists its members in
-// meshcache's order.
+// same value under its default configuration (LZF compression included),
+// except that a set or hash beyond the listpack and intset limits lists
+// its members in meshcache's order.
 func Dump(v Value) []byte {
 	return PayloadVersion(EncodeValue(nil, v), DumpVersion)
 }
@@ -84,12 +85,12 @@ func EncodeValue(dst []byte, v Value) []byte {
 	case KindSet:
 		if ints, ok := intsetOf(v.Elems); ok {
 			dst = append(dst, typeSetIntset)
-			return AppendString(dst, Intset(ints))
+			return AppendRaw(dst, Intset(ints))
 		}
 		dst = append(dst, typeSet)
 		dst = AppendLen(dst, uint64(len(v.Elems)))
 		for _, m := range v.Elems {
-			dst = AppendString(dst, m)
+			dst = AppendRaw(dst, m)
 		}
 		return dst
 	case KindZSet:
@@ -99,24 +100,24 @@ func EncodeValue(dst []byte, v Value) []byte {
 				flat = append(flat, m, scoreText(v.Scores[i]))
 			}
 			dst = append(dst, typeZSetListpack)
-			return AppendString(dst, Listpack(flat))
+			return AppendRaw(dst, Listpack(flat))
 		}
 		dst = append(dst, typeZSet2)
 		dst = AppendLen(dst, uint64(len(v.Elems)))
 		for i := len(v.Elems) - 1; i >= 0; i-- { // from the skiplist's tail, as Redis
-			dst = AppendString(dst, v.Elems[i])
+			dst = AppendRaw(dst, v.Elems[i])
 			dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(v.Scores[i]))
 		}
 		return dst
 	case KindHash:
 		if len(v.Elems)/2 <= maxListpackEntries && allShort(v.Elems) {
 			dst = append(dst, typeHashListpack)
-			return AppendString(dst, Listpack(v.Elems))
+			return AppendRaw(dst, Listpack(v.Elems))
 		}
 		dst = append(dst, typeHash)
 		dst = AppendLen(dst, uint64(len(v.Elems)/2))
 		for _, s := range v.Elems {
-			dst = AppendString(dst, s)
+			dst = AppendRaw(dst, s)
 		}
 		return dst
 	}
@@ -129,7 +130,7 @@ func appendStringObject(dst, s []byte) []byte {
 	v, ok := canonicalInt(s)
 	switch {
 	case !ok || v < math.MinInt32 || v > math.MaxInt32:
-		return AppendString(dst, s)
+		return AppendRaw(dst, s)
 	case v >= math.MinInt8 && v <= math.MaxInt8:
 		return append(dst, lenEnc<<6|encInt8, byte(v))
 	case v >= math.MinInt16 && v <= math.MaxInt16:
@@ -141,14 +142,17 @@ func appendStringObject(dst, s []byte) []byte {
 }
 
 // appendQuicklist writes a list as RDB_TYPE_LIST_QUICKLIST_2: packed nodes
-// of at most quicklistNodeBytes each (one element per node beyond that).
+// split where Redis 7.0's RPUSH splits them (_quicklistNodeAllowInsert
+// under list-max-listpack-size -2: an element joins the tail node while
+// the node's listpack bytes, the element's length and an 8-byte estimate
+// stay within 8 KB).
 func appendQuicklist(dst []byte, elems [][]byte) []byte {
 	var nodes [][][]byte
 	size := lpHeader + 1
 	start := 0
 	for i, e := range elems {
 		es := lpEntrySize(e)
-		if i > start && size+es > quicklistNodeBytes {
+		if i > start && size+len(e)+quicklistOverhead > quicklistNodeBytes {
 			nodes = append(nodes, elems[start:i])
 			start, size = i, lpHeader+1
 		}
@@ -158,7 +162,7 @@ func appendQuicklist(dst []byte, elems [][]byte) []byte {
 	dst = AppendLen(dst, uint64(len(nodes)))
 	for _, n := range nodes {
 		dst = AppendLen(dst, quicklistNodePacked)
-		dst = AppendString(dst, Listpack(n))
+		dst = AppendRaw(dst, Listpack(n))
 	}
 	return dst
 }

@@ -26,7 +26,7 @@ var redisDumps = []struct {
 		Value{Kind: KindSet, Elems: bs("1", "3", "70000")}, true},
 	{"set", "\x02\x01\x01a\n\x00b\x96\xe9~D\xd2\x1am", Value{Kind: KindSet, Elems: bs("a")}, true},
 	{"zset listpack, LZF", "\x11\xc3$-\x0e-\x00\x00\x00\x06\x00\x81c\x02\x94-0.10\xe0\x05\x00\x0f1\x15\x81a\x02\x831.5\x04\x81b\x02\x02\x01\xff\n\x00\xbbF<\x9eJb\xf3O",
-		Value{Kind: KindZSet, Elems: bs("c", "a", "b"), Scores: []float64{-0.1, 1.5, 2}}, false},
+		Value{Kind: KindZSet, Elems: bs("c", "a", "b"), Scores: []float64{-0.1, 1.5, 2}}, true},
 	{"hash", "\x10\x12\x12\x00\x00\x00\x04\x00\x81f\x02\x81v\x02\x81n\x02\x0c\x01\xff\n\x00\x016\x94\x81\xd3[\x89t",
 		Value{Kind: KindHash, Elems: bs("f", "v", "n", "12")}, true},
 }
