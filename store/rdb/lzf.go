@@ -11,16 +11,24 @@ const (
 	lzfMaxRef  = 1<<8 + 1<<3
 )
 
-// lzfTables recycles the compressor's hash table (256 KB): positions+1 of
-// the last 3-byte sequence seen with each hash, 0 for none.
-var lzfTables = sync.Pool{New: func() any { return new([1 << lzfHashLog]int32) }}
+// lzfTable is the compressor's hash table: for each hash, the position of
+// the last 3-byte sequence seen with it, stamped with the generation of
+// the call that stored it, so a new call starts with an empty table
+// without clearing 512 KB (a slot of another generation is empty).
+type lzfTable struct {
+	gen  uint32
+	slot [1 << lzfHashLog]uint64 // gen<<32 | position
+}
+
+// lzfTables recycles the tables between calls.
+var lzfTables = sync.Pool{New: func() any { return new(lzfTable) }}
 
 // AppendRaw appends s as rdbSaveRawString does with rdbcompression on (the
 // default): a string over 20 bytes that LZF shrinks by more than 4 bytes
 // is written compressed (rdbSaveLzfStringObject), else plain. The value
 // codecs write with it, so a payload equals redis-server's.
 func AppendRaw(dst, s []byte) []byte {
-	if len(s) > 20 && len(s) <= 1<<31-1 {
+	if len(s) > 20 && len(s) <= 1<<32-1 {
 		if c := lzfCompress(s, len(s)-4); c != nil {
 			dst = append(dst, lenEnc<<6|encLZF)
 			dst = AppendLen(dst, uint64(len(c)))
@@ -41,9 +49,20 @@ func lzfCompress(in []byte, outLen int) []byte {
 	if inLen < 3 || outLen == 0 {
 		return nil
 	}
-	htab := lzfTables.Get().(*[1 << lzfHashLog]int32)
-	defer lzfTables.Put(htab)
-	clear(htab[:])
+	tab := lzfTables.Get().(*lzfTable)
+	defer lzfTables.Put(tab)
+	tab.gen++
+	if tab.gen == 0 { // wrapped: stale stamps could match again
+		clear(tab.slot[:])
+		tab.gen = 1
+	}
+	stamp := uint64(tab.gen) << 32
+	get := func(h uint32) int {
+		if v := tab.slot[h]; v&^(1<<32-1) == stamp {
+			return int(uint32(v))
+		}
+		return -1
+	}
 	idx := func(h uint32) uint32 { return ((h >> (3*8 - lzfHashLog)) - h*5) & (1<<lzfHashLog - 1) }
 	out := make([]byte, outLen+8)
 	outEnd := outLen
@@ -51,9 +70,9 @@ func lzfCompress(in []byte, outLen int) []byte {
 	hval := uint32(in[0])<<8 | uint32(in[1])
 	for ip < inLen-2 {
 		hval = hval<<8 | uint32(in[ip+2])
-		slot := &htab[idx(hval)]
-		ref := int(*slot) - 1
-		*slot = int32(ip + 1)
+		h := idx(hval)
+		ref := get(h)
+		tab.slot[h] = stamp | uint64(ip)
 		if off := ip - ref - 1; ref >= 0 && off < lzfMaxOff && ref > 0 &&
 			in[ref+2] == in[ip+2] && in[ref] == in[ip] && in[ref+1] == in[ip+1] {
 			n := 2
@@ -112,7 +131,7 @@ func lzfCompress(in []byte, outLen int) []byte {
 			hval = uint32(in[ip])<<8 | uint32(in[ip+1])
 			for range 2 {
 				hval = hval<<8 | uint32(in[ip+2])
-				htab[idx(hval)] = int32(ip + 1)
+				tab.slot[idx(hval)] = stamp | uint64(ip)
 				ip++
 			}
 			continue

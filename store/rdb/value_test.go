@@ -157,3 +157,17 @@ func equalValue(a, b Value) bool {
 	}
 	return true
 }
+
+// BenchmarkDumpHash is DUMP's encoding of a 100-field hash (one listpack,
+// LZF-compressed).
+func BenchmarkDumpHash(b *testing.B) {
+	var v Value
+	v.Kind = KindHash
+	for i := range 100 {
+		v.Elems = append(v.Elems, []byte("f"+strconv.Itoa(i)), []byte("v"+strconv.Itoa(i)))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		Dump(v)
+	}
+}
