@@ -8,11 +8,14 @@ import (
 	"strconv"
 )
 
-// DecodeValue reads an RDB object type and value from data (bytes after
-// the value are ignored, as Redis's RESTORE does). Every length is checked
-// against the bytes that remain before anything is allocated for it, so a
-// corrupt payload costs at most a few times its own size. Collections must
-// be non-empty, without duplicate set members, hash fields or sorted-set
+// DecodeValue reads an RDB object type and value from data: every
+// encoding Redis 2.6 to 7.2 writes for strings, lists, sets, sorted sets
+// and hashes (ziplists and the first quicklist included), not the zipmap
+// of Redis 2.4, streams or module types. Bytes after the value are
+// ignored, as Redis's RESTORE does. Every length is checked against the
+// bytes that remain before anything is allocated for it, so a corrupt
+// payload costs at most a few times its own size. Collections must be
+// non-empty, without duplicate set members, hash fields or sorted-set
 // members (Redis refuses those too).
 func DecodeValue(data []byte) (Value, error) {
 	if len(data) == 0 {
@@ -71,6 +74,27 @@ func DecodeValue(data []byte) (Value, error) {
 		return zsetPairs(elems)
 	case typeListQuicklist2:
 		return readQuicklist(b)
+	case typeListZiplist, typeZSetZiplist, typeHashZiplist:
+		blob, _, err := ReadString(b)
+		if err != nil {
+			return Value{}, err
+		}
+		var elems [][]byte
+		if err := ReadZiplist(blob, func(e []byte) error { elems = append(elems, e); return nil }); err != nil {
+			return Value{}, err
+		}
+		switch typ {
+		case typeListZiplist:
+			if len(elems) == 0 {
+				return Value{}, errors.New("empty list")
+			}
+			return Value{Kind: KindList, Elems: elems}, nil
+		case typeHashZiplist:
+			return hash(elems)
+		}
+		return zsetPairs(elems)
+	case typeListQuicklist:
+		return readZiplistQuicklist(b)
 	}
 	return Value{}, fmt.Errorf("unsupported object type %d", typ)
 }
@@ -241,6 +265,29 @@ func readQuicklist(b []byte) (Value, error) {
 			}
 		default:
 			return Value{}, fmt.Errorf("quicklist: container %d", kind)
+		}
+	}
+	if len(v.Elems) == 0 {
+		return Value{}, errors.New("empty list")
+	}
+	return v, nil
+}
+
+// readZiplistQuicklist reads RDB_TYPE_LIST_QUICKLIST (Redis 3.2 to 6.2):
+// a node count, then each node's ziplist.
+func readZiplistQuicklist(b []byte) (Value, error) {
+	n, b, err := count(b, 1)
+	if err != nil {
+		return Value{}, err
+	}
+	v := Value{Kind: KindList}
+	for i := 0; i < n; i++ {
+		var blob []byte
+		if blob, b, err = ReadString(b); err != nil {
+			return Value{}, err
+		}
+		if err := ReadZiplist(blob, func(e []byte) error { v.Elems = append(v.Elems, e); return nil }); err != nil {
+			return Value{}, err
 		}
 	}
 	if len(v.Elems) == 0 {

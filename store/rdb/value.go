@@ -40,7 +40,11 @@ const (
 	typeZSet            = 3
 	typeHash            = 4
 	typeZSet2           = 5
+	typeListZiplist     = 10 // before Redis 3.2
 	typeSetIntset       = 11
+	typeZSetZiplist     = 12 // before Redis 7.0
+	typeHashZiplist     = 13 // before Redis 7.0
+	typeListQuicklist   = 14 // Redis 3.2 to 6.2: a quicklist of ziplists
 	typeHashListpack    = 16
 	typeZSetListpack    = 17
 	typeListQuicklist2  = 18

@@ -127,6 +127,13 @@ func FuzzLoad(f *testing.F) {
 	f.Add(Dump(Value{Kind: KindZSet, Elems: bs("a", "b"), Scores: []float64{1, 2}}))
 	f.Add(Dump(Value{Kind: KindSet, Elems: bs("a", "b")}))
 	f.Add(Dump(Value{Kind: KindList, Elems: bs("a", "1")}))
+	for _, zl := range []string{ // ziplist encodings (Redis 6 and older)
+		"\x0C\x18\x18\x00\x00\x00\x12\x00\x00\x00\x04\x00\x00\x01a\x03\xf2\x02\x01b\x03\x032.5\xff",
+		"\x0A\x15\x15\x00\x00\x00\x11\x00\x00\x00\x03\x00\x00\x01x\x03\xc0\xe8\x03\x04\xfe\xff\xff",
+		"\x0E\x01\x13\x13\x00\x00\x00\x0E\x00\x00\x00\x02\x00\x00\x02\x61\x00\x04\x02\x62\x00\xFF",
+	} {
+		f.Add(PayloadVersion([]byte(zl), 9))
+	}
 	f.Fuzz(func(t *testing.T, p []byte) {
 		if len(p) >= 10 { // fix the checksum so the decoder is exercised
 			binary := p[:len(p)-8]
