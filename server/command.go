@@ -79,4 +79,5 @@ var commandGroups = []func() []*Command{
 	commands.LCSCommands,         // commands/lcs.go: LCS
 	commands.HyperLogLogCommands, // commands/hyperloglog.go (commands/hll: the representation): PFADD PFCOUNT PFMERGE
 	commands.LockCommands,        // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
+	commands.DumpCommands,        // commands/dump.go (store/rdb: the encodings): DUMP RESTORE
 }

@@ -29,7 +29,7 @@ import (
 // families are the command groups of this package.
 func families() []*Command {
 	var out []*Command
-	for _, g := range []func() []*Command{StringCommands, KeyCommands, HashCommands, ListCommands, SortCommands, SetCommands, ZSetCommands, GeoCommands, LockCommands, BitCommands, LCSCommands, HyperLogLogCommands} {
+	for _, g := range []func() []*Command{StringCommands, KeyCommands, HashCommands, ListCommands, SortCommands, SetCommands, ZSetCommands, GeoCommands, LockCommands, BitCommands, LCSCommands, HyperLogLogCommands, DumpCommands} {
 		out = append(out, g()...)
 	}
 	return out

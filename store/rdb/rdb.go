@@ -1,10 +1,14 @@
 // Package rdb is the part of Redis's RDB format that meshcache reads and
 // writes: the CRC64 checksum (Jones polynomial, as Redis's crc64.c), the
 // length and string encodings (rdbSaveLen, rdbSaveRawString and their
-// loaders, LZF-compressed strings included) and the DUMP payload framing
+// loaders, LZF-compressed strings included; lzf.go compresses as Redis
+// does) and the DUMP payload framing
 // (the data, the RDB version in two bytes, the CRC64 of both in eight,
-// little-endian). FUNCTION DUMP and RESTORE use it; DUMP and RESTORE of
-// values will too. Pure: no I/O, no state.
+// little-endian). FUNCTION DUMP and RESTORE use it, and so do DUMP and
+// RESTORE of values: the value codecs (value.go, decode.go) read and write
+// strings, lists, sets, sorted sets and hashes in the RDB encodings Redis
+// 7.0 and 7.2 use (listpack.go: listpacks and intsets), to and from a
+// neutral Value. Pure: no I/O, no state.
 package rdb
 
 import (
@@ -131,7 +135,7 @@ func ReadString(b []byte) (s, rest []byte, err error) {
 		if err != nil || enc2 {
 			return nil, nil, errors.New("bad uncompressed length")
 		}
-		if clen > uint64(len(b)) || ulen > 512<<20 {
+		if clen > uint64(len(b)) || ulen > 512<<20 || ulen > clen*90+32 { // LZF expands at most 88 times
 			return nil, nil, errors.New("compressed string truncated or too long")
 		}
 		out, err := lzfDecompress(b[:clen], int(ulen))
