@@ -116,6 +116,11 @@ type Client struct {
 	// cachingKeep: the container (CLIENT) whose subcommands keep CLIENT
 	// CACHING's setting for the command after them.
 	cachingKeep *entry
+	// trackAs: an internal client reading for a tracking client
+	// (tracking_cluster.go); trackOut: invalidations for other nodes
+	// that its command made, sent before its reply.
+	trackAs  remoteTrack
+	trackOut []remoteInv
 
 	// closeAfterReply: QUIT, or CLIENT KILL of itself: close once the reply is written.
 	closeAfterReply bool

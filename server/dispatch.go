@@ -221,12 +221,11 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 	}
 	mark := f.reply.Len()
 	c.lastCmd.Store(e)
-	tracking := c.tracking.Load()
-	if tracking {
-		s.tracking.beforeCall(c, e, args)
+	if c.tracking.Load() {
+		s.tracking.beforeCall(c, e, args) // client-side caching (tracking.go)
 	}
-	s.invoke(c, f, e, args, tx, closeTx, mark, tracking)
-	s.tracking.afterCommand()
+	s.invoke(c, f, e, args, tx, closeTx, mark, s.tracking.active.Load())
+	s.tracking.afterCommand(c)
 	if e.Flags&(FlagWrite|FlagNotKeyspace) == FlagWrite && !s.standalone {
 		s.noteWrite(c, e, args) // replicas acknowledge it before the reply leaves
 	}

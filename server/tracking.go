@@ -55,19 +55,33 @@ type tracker struct {
 	active atomic.Bool
 
 	mu           sync.Mutex
-	keys         map[string]map[*Client]struct{} // key -> clients that read it
-	prefixes     map[string]map[*Client]struct{} // BCAST prefix -> clients
-	clients      map[*Client]struct{}            // tracking on
-	flushPending bool                            // a slot was flushed: nulls to send
+	keys         map[string]map[trackRef]struct{} // key -> clients that read it
+	prefixes     map[string]map[*Client]struct{}  // BCAST prefix -> clients
+	clients      map[*Client]struct{}             // tracking on
+	flushPending bool                             // a slot was flushed: nulls to send
+
+	// remote: some node registered reads here (tracking_cluster.go), so
+	// writes must look at the table even with no tracking client here.
+	remote bool
+	// pending[slot]: invalidations for clients on other nodes, made by
+	// changes of the slot's keys, waiting for the command that made them
+	// to take them (afterCall) or, for expiry and eviction, for the
+	// fan-out's goroutine (sendOrphans). Guarded by mu.
+	pending map[uint16][]remoteInv
+	// flushNodes: nodes whose clients registered reads here, to be told of
+	// a flush. Guarded by mu.
+	flushNodes map[ring.NodeID]struct{}
+	nodes      map[ring.NodeID]struct{} // nodes that registered reads here
 
 	// writers[slot] is the NOLOOP tracking client whose command holds the
-	// slot, nil otherwise: its own changes are not sent to it.
-	writers [ring.SlotCount]*Client
+	// slot, the zero trackRef otherwise: its own changes are not sent to it.
+	writers [ring.SlotCount]trackRef
 }
 
 func newTracker(s *Server) *tracker {
-	return &tracker{s: s, keys: map[string]map[*Client]struct{}{}, prefixes: map[string]map[*Client]struct{}{},
-		clients: map[*Client]struct{}{}}
+	return &tracker{s: s, keys: map[string]map[trackRef]struct{}{}, prefixes: map[string]map[*Client]struct{}{},
+		clients: map[*Client]struct{}{}, pending: map[uint16][]remoteInv{}, flushNodes: map[ring.NodeID]struct{}{},
+		nodes: map[ring.NodeID]struct{}{}}
 }
 
 // KeyChanged is the store's KeyHook: key of slot changed; the slot's lock is held.
@@ -83,7 +97,7 @@ func (t *tracker) KeyChanged(slot uint16, key []byte) {
 			continue
 		}
 		for c := range set {
-			if c.track.noloop && c == writer {
+			if writer.c == c {
 				continue
 			}
 			t.send(c, key, false)
@@ -94,11 +108,17 @@ func (t *tracker) KeyChanged(slot uint16, key []byte) {
 		return
 	}
 	delete(t.keys, string(key))
-	for c := range set {
-		if !c.track.on || c.track.bcast || (c.track.noloop && c == writer) {
+	for ref := range set {
+		if ref == writer {
 			continue
 		}
-		t.send(c, key, false)
+		if ref.c == nil {
+			t.pending[slot] = append(t.pending[slot], remoteInv{node: ref.node, id: ref.id, key: string(key)})
+			continue
+		}
+		if c := ref.c; c.track.on && !c.track.bcast {
+			t.send(c, key, false)
+		}
 	}
 }
 
@@ -111,24 +131,35 @@ func (t *tracker) SlotFlushed(uint16) {
 	}
 	t.mu.Lock()
 	t.flushPending = true
+	for n := range t.nodes {
+		t.flushNodes[n] = struct{}{}
+	}
 	t.mu.Unlock()
 }
 
 // afterCommand sends the flush-style invalidations a command's flushes
 // left pending, before its reply (callIn).
-func (t *tracker) afterCommand() {
+func (t *tracker) afterCommand(c *Client) {
 	if !t.active.Load() {
 		return
 	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	if !t.flushPending {
-		return
+	if t.flushPending {
+		t.flushPending = false
+		clear(t.keys)
+		for c := range t.clients {
+			t.send(c, nil, true)
+		}
+		for n := range t.flushNodes {
+			c.trackOut = append(c.trackOut, remoteInv{node: n, flush: true})
+		}
+		clear(t.flushNodes)
 	}
-	t.flushPending = false
-	clear(t.keys)
-	for c := range t.clients {
-		t.send(c, nil, true)
+	t.mu.Unlock()
+	if len(c.trackOut) > 0 {
+		t.sendRemote(c.trackOut)
+		clear(c.trackOut)
+		c.trackOut = c.trackOut[:0]
 	}
 }
 
@@ -188,44 +219,56 @@ func (t *tracker) send(c *Client, key []byte, flush bool) {
 func (t *tracker) beforeCall(c *Client, e *entry, args [][]byte) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st := &c.track
-	if !st.on {
-		return
+	ref, remember, noloop := c.trackAs.ref, c.trackAs.remember, c.trackAs.noloop
+	if ref == (trackRef{}) {
+		st := &c.track
+		if !st.on {
+			return
+		}
+		ref, noloop = trackRef{c: c}, st.noloop
+		remember = !st.bcast && !(st.optin && !st.caching) && !(st.optout && st.caching)
+	} else if ref.c == nil {
+		t.nodes[ref.node] = struct{}{}
 	}
 	pos := e.keys(args, nil)
-	if st.noloop {
+	if noloop {
 		for _, i := range pos {
-			t.writers[ring.KeySlot(args[i])] = c
+			t.writers[ring.KeySlot(args[i])] = ref
 		}
 	}
-	if st.bcast || e.Flags&FlagReadOnly == 0 || e.Flags&(FlagNoScript|FlagPubSub) != 0 {
-		return
-	}
-	if (st.optin && !st.caching) || (st.optout && st.caching) {
+	if !remember || e.Flags&FlagReadOnly == 0 || e.Flags&(FlagNoScript|FlagPubSub) != 0 {
 		return
 	}
 	for _, i := range pos {
 		k := string(args[i])
 		set := t.keys[k]
 		if set == nil {
-			set = map[*Client]struct{}{}
+			set = map[trackRef]struct{}{}
 			t.keys[k] = set
 		}
-		set[c] = struct{}{}
+		set[ref] = struct{}{}
 	}
 }
 
-// afterCall undoes beforeCall's NOLOOP marks; the slots are still held.
+// afterCall undoes beforeCall's NOLOOP marks and takes the invalidations
+// for other nodes that the command's changes made, to send them before
+// its reply (afterCommand); the slots are still held, so they are this
+// command's. Runs for every command while tracking is active on the node.
 func (t *tracker) afterCall(c *Client, args [][]byte, e *entry) {
-	t.mu.Lock()
-	noloop := c.track.noloop
-	t.mu.Unlock()
-	if !noloop {
+	pos := e.keys(args, nil)
+	if len(pos) == 0 {
 		return
 	}
-	for _, i := range e.keys(args, nil) {
-		if sl := ring.KeySlot(args[i]); t.writers[sl] == c {
-			t.writers[sl] = nil
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, i := range pos {
+		sl := ring.KeySlot(args[i])
+		if w := t.writers[sl]; w != (trackRef{}) && (w.c == c || w == c.trackAs.ref) {
+			t.writers[sl] = trackRef{}
+		}
+		if p := t.pending[sl]; len(p) > 0 {
+			c.trackOut = append(c.trackOut, p...)
+			delete(t.pending, sl)
 		}
 	}
 }
@@ -244,7 +287,7 @@ func (t *tracker) disable(c *Client) {
 	}
 	c.track = trackState{}
 	delete(t.clients, c)
-	t.active.Store(len(t.clients) > 0)
+	t.active.Store(len(t.clients) > 0 || t.remote)
 	c.tracking.Store(false)
 }
 
