@@ -85,3 +85,27 @@ func TestTrackingRedirectBroken(t *testing.T) {
 	require.Equal(t, ">2\r\n$21\r\ntracking-redir-broken\r\n:"+rid+"\r\n", readPush(t, tr))
 	require.Contains(t, string(tr.Must(t, "CLIENT", "TRACKINGINFO")), "broken_redirect")
 }
+
+// FuzzClientTracking sends CLIENT TRACKING and CLIENT CACHING with fuzzed
+// options: every reply is OK or one of Redis's errors, never an internal
+// error (a recovered panic), and the connection keeps answering.
+func FuzzClientTracking(f *testing.F) {
+	for _, seed := range []string{"on", "off", "on BCAST PREFIX a PREFIX ab", "on REDIRECT", "on REDIRECT -1",
+		"on OPTIN", "on OPTOUT NOLOOP", "on BCAST PREFIX  PREFIX x", "ON redirect 99999999999999999999", "maybe"} {
+		f.Add(seed)
+	}
+	addr := startServer(f, nil).addr
+	conn := testenv.DialRaw(f, addr)
+	conn.Must(f, "HELLO", "3")
+	f.Fuzz(func(t *testing.T, opts string) {
+		for _, sub := range []string{"TRACKING", "CACHING"} {
+			args := append([]string{"CLIENT", sub}, strings.Fields(opts)...)
+			out, err := conn.Do(args...)
+			require.NoError(t, err)
+			require.NotContains(t, string(out), "internal error", "%q", args)
+			require.True(t, strings.HasPrefix(string(out), "+OK") || strings.HasPrefix(string(out), "-"), "%q: %q", args, out)
+		}
+		conn.Must(t, "CLIENT", "TRACKING", "off")
+		require.Equal(t, "+PONG\r\n", string(conn.Must(t, "PING")))
+	})
+}
