@@ -105,6 +105,23 @@ type Client struct {
 	// the client enters the registry, never reset.
 	out *outbox
 
+	// outPub mirrors out for other goroutines (tracking.go sends
+	// invalidations to redirect targets); gone: the connection ended.
+	outPub atomic.Pointer[outbox]
+	gone   atomic.Bool
+	// track is the connection's CLIENT TRACKING state, guarded by
+	// srv.tracking.mu; tracking mirrors track.on for dispatch.
+	track    trackState
+	tracking atomic.Bool
+	// cachingKeep: the container (CLIENT) whose subcommands keep CLIENT
+	// CACHING's setting for the command after them.
+	cachingKeep *entry
+	// trackAs: an internal client reading for a tracking client
+	// (tracking_cluster.go); trackOut: invalidations for other nodes
+	// that its command made, sent before its reply.
+	trackAs  remoteTrack
+	trackOut []remoteInv
+
 	// closeAfterReply: QUIT, or CLIENT KILL of itself: close once the reply is written.
 	closeAfterReply bool
 	closing         bool
@@ -174,6 +191,7 @@ func (c *Client) bufferClass() config.BufferClass {
 
 // release drops connection state held in the store when the connection ends.
 func (c *Client) release() {
+	c.untrack()
 	c.unsubscribeAll()
 	if c.out != nil {
 		c.out.close()

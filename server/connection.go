@@ -191,6 +191,7 @@ func resetCommand(c *Call) {
 	cl := c.Client
 	cl.discardMulti()
 	cl.unsubscribeAll()
+	cl.trackingOff()
 	cl.setProto(2)
 	cl.db = 0
 	cl.noEvict.Store(false)
@@ -217,7 +218,7 @@ func clientCommand() *Command {
 	nondet := commands.TipNondeterministic
 	return &Command{
 		Name: "client", Arity: -2, Group: "connection", Since: "2.4.0", Summary: "A container for client connection commands.",
-		Subcommands: []*Command{
+		Subcommands: append([]*Command{
 			sub("getname", 2, 0, "2.6.9", "Returns the name of the connection.", func(c *Call) {
 				if n := c.Client.Name(); n != "" {
 					c.Reply.BulkString(n)
@@ -286,7 +287,7 @@ func clientCommand() *Command {
 				"    Will not touch LRU/LFU stats when this mode is on."),
 			{Name: "client|help", Arity: 2, Flags: FlagLoading | FlagStale, ACL: commands.ACLConnection, Group: "connection",
 				Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
-		},
+		}, trackingSubcommands()...),
 	}
 }
 

@@ -29,7 +29,14 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 	if !ok || c.closing {
 		return // closing: the rest of the pipeline is dropped, as Redis does
 	}
+	if c.tracking.Load() {
+		// Invalidations sent while the command runs follow its reply (tracking.go).
+		c.out.hold()
+	}
 	s.dispatch(c, cmd.Args)
+	if c.tracking.Load() {
+		c.clearCaching(c.lastCmd.Load())
+	}
 	if c.repl.pending() && len(conn.PeekPipeline()) == 0 {
 		// The batch ends here: redcon flushes the replies after this
 		// call, so they wait for the replicas now (replication.go).
@@ -214,7 +221,11 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 	}
 	mark := f.reply.Len()
 	c.lastCmd.Store(e)
-	s.invoke(c, f, e, args, tx, closeTx, mark)
+	if c.tracking.Load() {
+		s.tracking.beforeCall(c, e, args) // client-side caching (tracking.go)
+	}
+	s.invoke(c, f, e, args, tx, closeTx, mark, s.tracking.active.Load())
+	s.tracking.afterCommand(c)
 	if e.Flags&(FlagWrite|FlagNotKeyspace) == FlagWrite && !s.standalone {
 		s.noteWrite(c, e, args) // replicas acknowledge it before the reply leaves
 	}
@@ -243,9 +254,12 @@ func (e *entry) skipSlowlog() bool { return e.Flags&(FlagSkipSlowlog|FlagSecretA
 // invoke runs the handler; a panic is logged with its stack and answered
 // with an error in place of whatever the handler had written. The slots
 // are released in any case.
-func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.Tx, closeTx bool, mark int) {
+func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.Tx, closeTx bool, mark int, tracking bool) {
 	defer func() {
 		r := recover()
+		if tracking {
+			s.tracking.afterCall(c, args, e) // the slots are still held
+		}
 		if closeTx && tx != nil {
 			s.closeTx(tx, e)
 		}

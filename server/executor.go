@@ -52,7 +52,21 @@ func (s *Server) ExecuteBatch(resp3 bool, cmds [][][]byte) [][]byte {
 	if isWatchToken(cmds) {
 		return s.answerWatchToken(cmds[0]) // a WATCH on another node (watch_remote.go)
 	}
+	if isTrackInv(cmds) {
+		return s.deliverTrackInv(cmds) // invalidations for this node's clients (tracking_cluster.go)
+	}
 	c := s.getInternal(resp3)
+	if len(cmds) > 0 && s.adoptMarker(c, cmds[0]) {
+		// A tracking client's batch (tracking_cluster.go): its reads are remembered for it.
+		out := s.executeBatchOn(c, cmds[1:])
+		return append([][]byte{[]byte("+OK\r\n")}, out...)
+	}
+	return s.executeBatchOn(c, cmds)
+}
+
+// executeBatchOn is ExecuteBatch's run of cmds on internal client c, which
+// it returns to the pool.
+func (s *Server) executeBatchOn(c *Client, cmds [][][]byte) [][]byte {
 	ends := make([]int, 0, len(cmds))
 	for i, args := range cmds {
 		mark := c.reply.Len()
@@ -111,5 +125,7 @@ func (s *Server) putInternal(c *Client) {
 	c.repl.reset()
 	c.closeAfterReply = false
 	c.closing = false
+	c.trackAs = remoteTrack{}
+	c.tracking.Store(false)
 	s.internal.Put(c)
 }

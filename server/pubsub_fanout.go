@@ -136,10 +136,13 @@ func (s *Server) runFanout(ctx context.Context) {
 	}()
 	tick := time.NewTicker(fanoutRefresh)
 	defer tick.Stop()
-	var table *ring.Table // the routing table the shard channels were last checked against
+	var table *ring.Table  // the routing table the shard channels were last checked against
+	var ttable *ring.Table // the routing table client tracking last checked
 	for {
 		if !s.standalone {
 			table = s.dropMovedShardChannels(table)
+			ttable = s.tracking.slotsMoved(ttable) // tracking_cluster.go
+			s.tracking.sendOrphans()
 			live := map[ring.NodeID]bool{}
 			for _, m := range s.cluster.Members() {
 				if !m.Self {

@@ -62,6 +62,7 @@ func (c *Client) outbox() *outbox {
 		w.SetBuffer(nil)
 	}
 	c.out = o
+	c.outPub.Store(o)
 	go o.run()
 	return o
 }

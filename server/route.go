@@ -275,17 +275,9 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 	defer cancel()
 	s.cstats.forwardsSent.Add(1)
 	resp3 := c.RESP3()
-	var replies [][]byte
-	var err error
-	if len(rs.cmds) == 1 {
-		var r []byte
-		r, err = s.cluster.Forward(ctx, owner, resp3, args)
-		replies = [][]byte{r}
-	} else {
-		replies, err = s.cluster.ForwardBatch(ctx, owner, resp3, rs.cmds)
-		if err == nil && len(replies) == 0 {
-			err = errors.New("empty batch reply")
-		}
+	replies, err := s.forwardTracked(ctx, c, owner, resp3, rs.cmds)
+	if err == nil && len(replies) == 0 {
+		err = errEmptyBatch
 	}
 	if err != nil {
 		s.log.Debug("forward failed", "to", owner, "cmds", len(rs.cmds), "err", err)
@@ -505,7 +497,7 @@ func (s *Server) routeExec(call *Call) bool {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
 		s.cstats.forwardsSent.Add(1)
-		replies, err := s.cluster.ForwardBatch(ctx, to, c.RESP3(), cmds)
+		replies, err := s.forwardTracked(ctx, c, to, c.RESP3(), cmds)
 		cancel()
 		switch {
 		case err != nil:

@@ -88,11 +88,14 @@ func (s *Server) scatter(c *Client, e *entry, args [][]byte, t *ring.Table) {
 		s.cstats.forwardsSent.Add(1)
 		go func() { // owned by this call: joined by wg.Wait below, bounded by ctx
 			defer wg.Done()
-			p.reply, p.err = s.cluster.Forward(ctx, p.owner, resp3, p.args)
+			var r [][]byte
+			if r, p.err = s.forwardTracked(ctx, c, p.owner, resp3, [][][]byte{p.args}); p.err == nil {
+				p.reply = r[0]
+			}
 		}()
 	}
 	if p := byOwner[self]; p != nil {
-		p.reply = s.runInternal(resp3, p.args, nil)
+		p.reply = s.runInternalFor(c, resp3, p.args)
 	}
 	wg.Wait()
 	for _, p := range parts { // first failure in key order wins

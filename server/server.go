@@ -91,7 +91,9 @@ type Server struct {
 	// pubsub is this node's subscribers (pubsub.go); fanout queues the
 	// messages published here for the other nodes (pubsub_fanout.go).
 	pubsub *pubsub.Registry[*Client]
-	fanout fanout
+	// tracking is client-side caching's table (tracking.go); the store's KeyHook.
+	tracking *tracker
+	fanout   fanout
 
 	// locks is the node-local lock table behind the LOCK.* commands
 	// (commands/locks.go); never forwarded or replicated. Safe for concurrent use.
@@ -182,6 +184,8 @@ func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 	st.SetMaxMemory(cfg.MaxMemory)
 	st.SetPolicy(cfg.EvictionPolicy())
 	s.buildTable()
+	s.tracking = newTracker(s)
+	st.SetKeyHook(s.tracking)
 	return s
 }
 

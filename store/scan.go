@@ -156,5 +156,8 @@ func (tx *Tx) flushSlot(sn uint16) {
 	sl.clear()
 	if had {
 		tx.emit(Effect{Kind: EffectFlushSlot, Slot: sn})
+		if h := sl.hook.Load(); h != nil {
+			(*h).SlotFlushed(sn)
+		}
 	}
 }

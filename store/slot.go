@@ -20,6 +20,8 @@ type slot struct {
 	// equal versions mean no key changed in between (remote WATCH).
 	// Written under mu.
 	version atomic.Uint64
+	// hook is the store's KeyHook (watch.go), shared by every slot.
+	hook *atomic.Pointer[KeyHook]
 
 	// Counters written under mu and read without it by Stats and eviction.
 	keys   atomic.Int64 // live entries, expired-but-not-removed included

@@ -152,6 +152,9 @@ type Store struct {
 	// expireCursor is the slot where the next active expiry cycle starts;
 	// only Run's goroutine uses it.
 	expireCursor int
+
+	// hook is told of key changes and slot flushes (SetKeyHook).
+	hook atomic.Pointer[KeyHook]
 }
 
 // New returns an empty store.
@@ -175,6 +178,7 @@ func New(cfg Config) *Store {
 	s.policy.Store(uint32(cfg.Policy))
 	for i := range s.slots {
 		s.slots[i].id = uint16(i)
+		s.slots[i].hook = &s.hook
 	}
 	s.txPool.New = func() any { return &Tx{s: s} }
 	s.used.Store(baseOverhead)

@@ -114,6 +114,9 @@ func (w *Watcher) Watching() bool { return len(w.keys) > 0 }
 // slot; sl.mu is held. Every change of a key comes through here.
 func (sl *slot) touchWatch(key []byte) {
 	sl.version.Add(1)
+	if h := sl.hook.Load(); h != nil {
+		(*h).KeyChanged(sl.id, key)
+	}
 	if sl.watched == nil {
 		return
 	}
@@ -131,4 +134,23 @@ func (w *Watcher) mark() {
 		default:
 		}
 	}
+}
+
+// KeyHook is told of every change of a key: a write, delete, expiry or
+// eviction (KeyChanged), and of every flush of a slot that had keys
+// (SlotFlushed). Both are called under the slot's lock, on the goroutine
+// that changed the key: they must not block nor take a slot lock.
+// Client-side caching (server/tracking.go) sends its invalidations from it.
+type KeyHook interface {
+	KeyChanged(slot uint16, key []byte)
+	SlotFlushed(slot uint16)
+}
+
+// SetKeyHook installs h (nil removes it).
+func (s *Store) SetKeyHook(h KeyHook) {
+	if h == nil {
+		s.hook.Store(nil)
+		return
+	}
+	s.hook.Store(&h)
 }

@@ -1,0 +1,346 @@
+package server
+
+import (
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
+)
+
+// Client-side caching (docs/DESIGN.md §6): CLIENT TRACKING and its
+// invalidation messages, as Redis's tracking.c.
+//
+// A tracking client reads keys; the keys its read-only commands name are
+// remembered in the node's table (default mode) while the command holds
+// their slots, so no write can fall between the read and the remembering.
+// Every change of a key reaches the table through the store's KeyHook,
+// under the key's slot lock, before the writer is answered: the tracking
+// clients that read the key are sent `invalidate [key]` and the key is
+// forgotten. BCAST clients are sent every change of a key under one of
+// their prefixes. A tracking client's output goes through its outbox
+// (pushout.go), held while each of its commands runs, so an invalidation
+// sent during a command (its own write, or another client's write of a
+// key it reads) follows that command's reply: a client never caches a
+// reply that an invalidation it has already received made stale.
+//
+// A flush (FLUSHALL, FLUSHDB, a slot dropped by this node) sends every
+// tracking client a flush-style invalidation (`invalidate` with a null),
+// once the command that flushed returns, before its reply.
+
+// trackingChannel is the Pub/Sub channel RESP2 clients get invalidations
+// on through REDIRECT.
+const trackingChannel = "__redis__:invalidate"
+
+// trackState is a connection's tracking settings, guarded by tracker.mu
+// (the connection's goroutine writes them, writers of keys read them).
+type trackState struct {
+	on, bcast, optin, optout, noloop bool
+	// caching: CLIENT CACHING YES (optin) or NO (optout) for the next command.
+	caching     bool
+	brokenRedir bool
+	redirect    uint64  // client ID, 0: none
+	redirTo     *Client // the client redirect names
+	prefixes    []string
+}
+
+// tracker is the node's tracking table. mu guards keys, prefixes, clients,
+// flushPending and every Client.track; writers[slot] is guarded by the
+// slot's store lock. active mirrors len(clients) > 0 so that the store's
+// hook costs one atomic load when nobody tracks.
+type tracker struct {
+	s      *Server
+	active atomic.Bool
+
+	mu           sync.Mutex
+	keys         map[string]map[trackRef]struct{} // key -> clients that read it
+	prefixes     map[string]map[*Client]struct{}  // BCAST prefix -> clients
+	clients      map[*Client]struct{}             // tracking on
+	flushPending bool                             // a slot was flushed: nulls to send
+
+	// remote: some node registered reads here (tracking_cluster.go), so
+	// writes must look at the table even with no tracking client here.
+	remote bool
+	// pending[slot]: invalidations for clients on other nodes, made by
+	// changes of the slot's keys, waiting for the command that made them
+	// to take them (afterCall) or, for expiry and eviction, for the
+	// fan-out's goroutine (sendOrphans). Guarded by mu.
+	pending map[uint16][]remoteInv
+	// flushNodes: nodes whose clients registered reads here, to be told of
+	// a flush. Guarded by mu.
+	flushNodes map[ring.NodeID]struct{}
+	nodes      map[ring.NodeID]struct{} // nodes that registered reads here
+
+	// writers[slot] is the NOLOOP tracking client whose command holds the
+	// slot, the zero trackRef otherwise: its own changes are not sent to it.
+	writers [ring.SlotCount]trackRef
+}
+
+func newTracker(s *Server) *tracker {
+	return &tracker{s: s, keys: map[string]map[trackRef]struct{}{}, prefixes: map[string]map[*Client]struct{}{},
+		clients: map[*Client]struct{}{}, pending: map[uint16][]remoteInv{}, flushNodes: map[ring.NodeID]struct{}{},
+		nodes: map[ring.NodeID]struct{}{}}
+}
+
+// KeyChanged is the store's KeyHook: key of slot changed; the slot's lock is held.
+func (t *tracker) KeyChanged(slot uint16, key []byte) {
+	if !t.active.Load() {
+		return
+	}
+	writer := t.writers[slot]
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for p, set := range t.prefixes {
+		if !strings.HasPrefix(string(key), p) {
+			continue
+		}
+		for c := range set {
+			if writer.c == c {
+				continue
+			}
+			t.send(c, key, false)
+		}
+	}
+	set, ok := t.keys[string(key)]
+	if !ok {
+		return
+	}
+	delete(t.keys, string(key))
+	for ref := range set {
+		if ref == writer {
+			continue
+		}
+		if ref.c == nil {
+			t.pending[slot] = append(t.pending[slot], remoteInv{node: ref.node, id: ref.id, key: string(key)})
+			continue
+		}
+		if c := ref.c; c.track.on && !c.track.bcast {
+			t.send(c, key, false)
+		}
+	}
+}
+
+// SlotFlushed is the store's KeyHook for a flushed slot; its lock is held.
+// The null invalidations go out when the flushing command returns
+// (afterCommand), once for all the slots it flushed.
+func (t *tracker) SlotFlushed(uint16) {
+	if !t.active.Load() {
+		return
+	}
+	t.mu.Lock()
+	t.flushPending = true
+	for n := range t.nodes {
+		t.flushNodes[n] = struct{}{}
+	}
+	t.mu.Unlock()
+}
+
+// afterCommand sends the flush-style invalidations a command's flushes
+// left pending, before its reply (callIn).
+func (t *tracker) afterCommand(c *Client) {
+	if !t.active.Load() {
+		return
+	}
+	t.mu.Lock()
+	if t.flushPending {
+		t.flushPending = false
+		clear(t.keys)
+		for c := range t.clients {
+			t.send(c, nil, true)
+		}
+		for n := range t.flushNodes {
+			c.trackOut = append(c.trackOut, remoteInv{node: n, flush: true})
+		}
+		clear(t.flushNodes)
+	}
+	t.mu.Unlock()
+	if len(c.trackOut) > 0 {
+		t.sendRemote(c.trackOut)
+		clear(c.trackOut)
+		c.trackOut = c.trackOut[:0]
+	}
+}
+
+// send delivers one invalidation for c (key, or a null when flush) to c or
+// to the client it redirects to, as Redis's sendTrackingMessage; t.mu is
+// held. A RESP2 client gets messages only through REDIRECT to a
+// subscribed client, on trackingChannel. A client without an outbox (a
+// RESP3 redirect target that neither subscribes nor tracks) cannot be
+// written to from here and gets nothing.
+func (t *tracker) send(c *Client, key []byte, flush bool) {
+	target := c
+	if c.track.redirect != 0 {
+		target = c.track.redirTo
+		if target == nil || target.gone.Load() {
+			c.track.brokenRedir = true
+			if c.RESP3() {
+				if o := c.outPub.Load(); o != nil {
+					msg := []byte(">2\r\n$21\r\ntracking-redir-broken\r\n:")
+					msg = strconv.AppendUint(msg, c.track.redirect, 10)
+					o.deliver(append(msg, '\r', '\n'))
+				}
+			}
+			return
+		}
+	}
+	var msg []byte
+	switch {
+	case target.RESP3():
+		msg = append(msg, ">2\r\n$10\r\ninvalidate\r\n"...)
+	case target != c && target.subscribed():
+		msg = append(msg, "*3\r\n$7\r\nmessage\r\n$20\r\n"+trackingChannel+"\r\n"...)
+	default:
+		return
+	}
+	switch {
+	case !flush:
+		msg = append(msg, "*1\r\n$"...)
+		msg = strconv.AppendInt(msg, int64(len(key)), 10)
+		msg = append(msg, '\r', '\n')
+		msg = append(msg, key...)
+		msg = append(msg, '\r', '\n')
+	case c.RESP3():
+		msg = append(msg, "_\r\n"...)
+	default:
+		msg = append(msg, "$-1\r\n"...)
+	}
+	if o := target.outPub.Load(); o != nil {
+		o.deliver(msg)
+	}
+}
+
+// beforeCall runs before a command of a tracking client c: it remembers
+// the keys of a read-only command (its slots are held, so no write falls
+// between the read and this) and, for NOLOOP, marks c as the writer of its
+// keys' slots. Commands that run scripts (FlagNoScript) are not
+// remembered: the commands the script runs are. Shard channels are not keys.
+func (t *tracker) beforeCall(c *Client, e *entry, args [][]byte) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	ref, remember, noloop := c.trackAs.ref, c.trackAs.remember, c.trackAs.noloop
+	if ref == (trackRef{}) {
+		st := &c.track
+		if !st.on {
+			return
+		}
+		ref, noloop = trackRef{c: c}, st.noloop
+		remember = !st.bcast && !(st.optin && !st.caching) && !(st.optout && st.caching)
+	} else if ref.c == nil {
+		t.nodes[ref.node] = struct{}{}
+	}
+	pos := e.keys(args, nil)
+	if noloop {
+		for _, i := range pos {
+			t.writers[ring.KeySlot(args[i])] = ref
+		}
+	}
+	if !remember || e.Flags&FlagReadOnly == 0 || e.Flags&(FlagNoScript|FlagPubSub) != 0 {
+		return
+	}
+	for _, i := range pos {
+		k := string(args[i])
+		set := t.keys[k]
+		if set == nil {
+			set = map[trackRef]struct{}{}
+			t.keys[k] = set
+		}
+		set[ref] = struct{}{}
+	}
+}
+
+// afterCall undoes beforeCall's NOLOOP marks and takes the invalidations
+// for other nodes that the command's changes made, to send them before
+// its reply (afterCommand); the slots are still held, so they are this
+// command's. Runs for every command while tracking is active on the node.
+func (t *tracker) afterCall(c *Client, args [][]byte, e *entry) {
+	pos := e.keys(args, nil)
+	if len(pos) == 0 {
+		return
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, i := range pos {
+		sl := ring.KeySlot(args[i])
+		if w := t.writers[sl]; w != (trackRef{}) && (w.c == c || w == c.trackAs.ref) {
+			t.writers[sl] = trackRef{}
+		}
+		if p := t.pending[sl]; len(p) > 0 {
+			c.trackOut = append(c.trackOut, p...)
+			delete(t.pending, sl)
+		}
+	}
+}
+
+// disable turns tracking off for c (CLIENT TRACKING OFF, RESET, close);
+// t.mu is held. The keys it read are forgotten lazily: the next change of
+// each skips it.
+func (t *tracker) disable(c *Client) {
+	for _, p := range c.track.prefixes {
+		if set := t.prefixes[p]; set != nil {
+			delete(set, c)
+			if len(set) == 0 {
+				delete(t.prefixes, p)
+			}
+		}
+	}
+	c.track = trackState{}
+	delete(t.clients, c)
+	t.active.Store(len(t.clients) > 0 || t.remote)
+	c.tracking.Store(false)
+}
+
+// trackingOff turns tracking off (RESET).
+func (c *Client) trackingOff() {
+	if !c.tracking.Load() {
+		return
+	}
+	t := c.srv.tracking
+	t.mu.Lock()
+	t.disable(c)
+	t.mu.Unlock()
+}
+
+// untrack drops c's tracking when its connection ends.
+func (c *Client) untrack() {
+	c.gone.Store(true)
+	if !c.tracking.Load() {
+		return
+	}
+	t := c.srv.tracking
+	t.mu.Lock()
+	t.disable(c)
+	t.mu.Unlock()
+}
+
+func trackingSubcommands() []*Command {
+	sub := func(name string, arity int, since, summary string, h func(*Call), help ...string) *Command {
+		return &Command{Name: "client|" + name, Arity: arity, Flags: connFlags, ACL: commands.ACLConnection,
+			Group: "connection", Since: since, Summary: summary, Handler: fe(h), Help: help}
+	}
+	return []*Command{
+		sub("tracking", -3, "6.0.0", "Controls server-assisted client-side caching for the connection.", clientTracking,
+			"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+			"         [OPTIN] [OPTOUT] [NOLOOP]",
+			"    Control server assisted client side caching."),
+		sub("caching", 3, "6.0.0", "Instructs the server whether to track the keys in the next request.", clientCaching,
+			"CACHING (YES|NO)",
+			"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes."),
+		sub("getredir", 2, "6.0.0", "Returns the client ID to which the connection's tracking notifications are redirected.", func(c *Call) {
+			t := c.Server.tracking
+			t.mu.Lock()
+			defer t.mu.Unlock()
+			if c.Client.track.on {
+				c.Reply.Int(int64(c.Client.track.redirect))
+				return
+			}
+			c.Reply.Int(-1)
+		},
+			"GETREDIR",
+			"    Return the client ID we are redirecting to when tracking is enabled."),
+		sub("trackinginfo", 2, "6.2.0", "Returns information about server-assisted client-side caching for the connection.", clientTrackingInfo,
+			"TRACKINGINFO",
+			"    Report tracking status for the current connection."),
+	}
+}

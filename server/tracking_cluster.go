@@ -1,0 +1,265 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/meshcache/meshcache/ring"
+)
+
+// Client-side caching across the cluster (docs/DESIGN.md §6). A key is
+// remembered on the node that leads its slot, since that node sees every
+// change: a tracking client's command forwarded to another node goes in a
+// batch that opens with trackMarker (its node and client ID), and the
+// leader remembers the keys the batch reads for that remote client
+// (trackRef with a node). When such a key changes, the leader sends the
+// invalidation to the client's node (trackInvMarker batch) and waits for
+// that node to have put it in the client's outbox before the writer is
+// answered: so no acknowledged change leaves a value cached. A flush sends
+// every node that registered reads a flush-style invalidation for all its
+// tracking clients; a slot that changes leader does the same on every
+// node (the new leader has no record of the reads), at the fan-out's next
+// look at the routing table.
+
+var (
+	// trackMarker opens a forwarded batch of a tracking client:
+	// [marker, node ID, client ID, remember 0|1, noloop 0|1].
+	trackMarker = []byte("\x00meshcache:track")
+	// trackInvMarker opens a batch of invalidations for this node's
+	// clients: then [client ID, key] per key, or [client ID] for a
+	// flush-style invalidation ("*": every tracking client).
+	trackInvMarker = []byte("\x00meshcache:track-inv")
+)
+
+// errEmptyBatch: a node answered a forwarded batch with no reply at all.
+var errEmptyBatch = errors.New("empty batch reply")
+
+// runInternalFor is runInternal for a part of client c's split command:
+// when c tracks, the part's reads are remembered for c.
+func (s *Server) runInternalFor(c *Client, resp3 bool, args [][]byte) []byte {
+	m := s.markerFor(c)
+	if m == nil {
+		return s.runInternal(resp3, args, nil)
+	}
+	ic := s.getInternal(resp3)
+	ic.trackAs = remoteTrack{ref: trackRef{c: c}, remember: string(m[3]) == "1", noloop: string(m[4]) == "1"}
+	ic.tracking.Store(true)
+	s.dispatch(ic, args)
+	if ic.repl.pending() && !s.awaitReplicas(ic) {
+		ic.reply.Reset()
+		ic.reply.Error(errNotReplicated)
+	}
+	out := ic.reply.Bytes()
+	s.putInternal(ic)
+	return out
+}
+
+// trackRef names a tracking client: c on this node, or client id on node.
+type trackRef struct {
+	c    *Client
+	node ring.NodeID
+	id   uint64
+}
+
+// remoteTrack is the tracking identity an internal client reads and
+// writes for (the trackMarker of its batch, or a local client's part of a
+// split command); zero for other clients.
+type remoteTrack struct {
+	ref              trackRef
+	remember, noloop bool
+}
+
+// remoteInv is one invalidation for a client on another node.
+type remoteInv struct {
+	node  ring.NodeID
+	id    uint64
+	key   string
+	flush bool // every tracking client of node, a null
+}
+
+// markerFor returns the trackMarker command to open c's forwarded batch
+// with, or nil when c is not a tracking client in default mode.
+func (s *Server) markerFor(c *Client) [][]byte {
+	if !c.tracking.Load() || c.conn == nil {
+		return nil
+	}
+	t := s.tracking
+	t.mu.Lock()
+	st := c.track
+	t.mu.Unlock()
+	if !st.on || st.bcast {
+		return nil
+	}
+	remember := !(st.optin && !st.caching) && !(st.optout && st.caching)
+	return [][]byte{trackMarker, []byte(s.selfID()), strconv.AppendUint(nil, c.ID, 10), boolArg(remember), boolArg(st.noloop)}
+}
+
+func boolArg(b bool) []byte {
+	if b {
+		return []byte("1")
+	}
+	return []byte("0")
+}
+
+// forwardTracked forwards cmds to owner as one batch, opened by c's
+// trackMarker when c tracks; it returns the replies of cmds.
+func (s *Server) forwardTracked(ctx context.Context, c *Client, owner ring.NodeID, resp3 bool, cmds [][][]byte) ([][]byte, error) {
+	m := s.markerFor(c)
+	if m == nil {
+		if len(cmds) == 1 {
+			r, err := s.cluster.Forward(ctx, owner, resp3, cmds[0])
+			return [][]byte{r}, err
+		}
+		return s.cluster.ForwardBatch(ctx, owner, resp3, cmds)
+	}
+	replies, err := s.cluster.ForwardBatch(ctx, owner, resp3, append([][][]byte{m}, cmds...))
+	if err != nil {
+		return nil, err
+	}
+	if len(replies) == 0 {
+		return nil, errEmptyBatch
+	}
+	return replies[1:], nil
+}
+
+// adoptMarker makes internal client c read for the tracking client the
+// marker names, until putInternal. It reports whether args is a marker.
+func (s *Server) adoptMarker(c *Client, args [][]byte) bool {
+	if len(args) != 5 || !bytes.Equal(args[0], trackMarker) {
+		return false
+	}
+	id, err := strconv.ParseUint(string(args[2]), 10, 64)
+	if err != nil {
+		return true
+	}
+	c.trackAs = remoteTrack{ref: trackRef{node: ring.NodeID(args[1]), id: id},
+		remember: string(args[3]) == "1", noloop: string(args[4]) == "1"}
+	t := s.tracking
+	t.mu.Lock()
+	t.remote = true
+	t.active.Store(true)
+	t.mu.Unlock()
+	c.tracking.Store(true)
+	return true
+}
+
+// isTrackInv reports whether a forwarded batch carries invalidations.
+func isTrackInv(cmds [][][]byte) bool {
+	return len(cmds) > 0 && len(cmds[0]) == 1 && bytes.Equal(cmds[0][0], trackInvMarker)
+}
+
+// deliverTrackInv puts the invalidations of a trackInvMarker batch in the
+// outboxes of this node's clients, and answers once they are there.
+func (s *Server) deliverTrackInv(cmds [][][]byte) [][]byte {
+	t := s.tracking
+	out := make([][]byte, len(cmds))
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i, args := range cmds {
+		out[i] = []byte("+OK\r\n")
+		if i == 0 {
+			continue
+		}
+		if len(args) == 1 && string(args[0]) == "*" {
+			for c := range t.clients {
+				t.send(c, nil, true)
+			}
+			continue
+		}
+		if len(args) != 2 {
+			continue
+		}
+		id, err := strconv.ParseUint(string(args[0]), 10, 64)
+		if err != nil {
+			continue
+		}
+		c := s.clientByID(id)
+		if c == nil || !c.track.on || c.track.bcast {
+			continue
+		}
+		t.send(c, args[1], false)
+	}
+	return out
+}
+
+// trackInvTimeout bounds the wait for a node to take invalidations: a
+// node that does not answer in time is down or partitioned, and its
+// clients' connections go with it.
+const trackInvTimeout = 2 * time.Second
+
+// sendRemote sends invalidations to their nodes, each node's in one
+// batch, and returns when every node took them or failed (logged).
+func (t *tracker) sendRemote(invs []remoteInv) {
+	byNode := map[ring.NodeID][][][]byte{}
+	for _, inv := range invs {
+		cmds := byNode[inv.node]
+		if cmds == nil {
+			cmds = [][][]byte{{trackInvMarker}}
+		}
+		if inv.flush {
+			cmds = append(cmds, [][]byte{[]byte("*")})
+		} else {
+			cmds = append(cmds, [][]byte{strconv.AppendUint(nil, inv.id, 10), []byte(inv.key)})
+		}
+		byNode[inv.node] = cmds
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), trackInvTimeout)
+	defer cancel()
+	for node, cmds := range byNode {
+		if node == t.s.selfID() {
+			t.s.deliverTrackInv(cmds)
+			continue
+		}
+		if _, err := t.s.cluster.ForwardBatch(ctx, node, false, cmds); err != nil {
+			t.s.log.Warn("client tracking: invalidations not delivered", "node", node, "keys", len(cmds)-1, "err", err)
+		}
+	}
+}
+
+// sendOrphans sends the invalidations that no command took: those of
+// expired and evicted keys (the fan-out's goroutine, each turn).
+func (t *tracker) sendOrphans() {
+	if !t.active.Load() {
+		return
+	}
+	t.mu.Lock()
+	var invs []remoteInv
+	for sl, p := range t.pending {
+		invs = append(invs, p...)
+		delete(t.pending, sl)
+	}
+	t.mu.Unlock()
+	if len(invs) > 0 {
+		t.sendRemote(invs)
+	}
+}
+
+// slotsMoved sends every tracking client of this node a flush-style
+// invalidation when a slot changed leader since prev (its reads were
+// remembered by the old leader). It returns the table to pass next.
+func (t *tracker) slotsMoved(prev *ring.Table) *ring.Table {
+	tab := t.s.cluster.Table()
+	if tab == nil || prev == nil || tab == prev {
+		return tab
+	}
+	moved := false
+	for sl := range ring.SlotCount {
+		if tab.Primary(uint16(sl)) != prev.Primary(uint16(sl)) {
+			moved = true
+			break
+		}
+	}
+	if !moved {
+		return tab
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	clear(t.keys)
+	for c := range t.clients {
+		t.send(c, nil, true)
+	}
+	return tab
+}
