@@ -255,6 +255,7 @@ func (t *tracker) newLeader(c *Client, e *entry, args [][]byte) {
 		return
 	}
 	pos := e.keys(args, nil)
+	self, members := t.s.selfID(), t.s.cluster.Members() // asked before t.mu: the cluster's locks never nest in it
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, i := range pos {
@@ -263,8 +264,7 @@ func (t *tracker) newLeader(c *Client, e *entry, args [][]byte) {
 			continue
 		}
 		t.fresh[sl] = false
-		self := t.s.selfID()
-		for _, m := range t.s.cluster.Members() {
+		for _, m := range members {
 			if m.ID != self && m.Alive {
 				c.trackOut = append(c.trackOut, remoteInv{node: m.ID, flush: true})
 			}
