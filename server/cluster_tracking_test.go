@@ -7,9 +7,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
@@ -153,4 +156,53 @@ func TestTrackingAcrossNodes(t *testing.T) {
 	t.Logf("cache hits: %d, invalidations: %d", hits, invs)
 	require.Positive(t, hits, "the cache never served a read: the test proved nothing")
 	require.Positive(t, invs, "no invalidation arrived: the test proved nothing")
+}
+
+// After a failover, the first write the new leader serves to a slot makes
+// every node's tracking clients flush (the reads were remembered by the
+// former leader): a value cached before the failover does not outlive a
+// write the new leader acknowledged.
+func TestTrackingAfterFailover(t *testing.T) {
+	nodes := startReplCluster(t, 3, func(c *config.Config) { c.Replicas = 1 })
+	waitFanout(t, nodes)
+	x := nodes[2]
+	before := x.node.Table()
+	replicated := map[uint16]bool{}
+	for _, s := range before.ReplicaSlots(x.node.ID()) {
+		replicated[s] = true
+	}
+	var keys []string
+	for i := 0; len(keys) < 8 && i < 100000; i++ {
+		if k := "fo:" + strconv.Itoa(i); replicated[ring.KeySlot([]byte(k))] {
+			keys = append(keys, k)
+		}
+	}
+	require.NotEmpty(t, keys)
+	setup := testenv.DialRaw(t, nodes[0].addr)
+	for _, k := range keys {
+		setup.Must(t, "SET", k, "old")
+	}
+	reader := newCachingConn(t, nodes[0].addr)
+	for _, k := range keys {
+		v, _ := reader.get(k)
+		require.Equal(t, "old", v)
+		_, cached := reader.get(k)
+		require.True(t, cached, k)
+	}
+	xc := testenv.DialRaw(t, x.addr)
+	xc.Must(t, "CLUSTER", "FAILOVER")
+	slot := ring.KeySlot([]byte(keys[0]))
+	testenv.Wait(t, 30*time.Second, "x leads the slots it replicated", func() error {
+		if x.node.Table().Primary(slot) != x.node.ID() {
+			return fmt.Errorf("slot %d not led by x yet", slot)
+		}
+		return nil
+	})
+	for _, k := range keys {
+		require.Equal(t, "+OK\r\n", string(xc.Must(t, "SET", k, "new")))
+	}
+	for _, k := range keys {
+		v, cached := reader.get(k)
+		require.Equal(t, "new", v, "%s: cached %v after the new leader acknowledged a write", k, cached)
+	}
 }

@@ -225,6 +225,9 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		s.tracking.beforeCall(c, e, args) // client-side caching (tracking.go)
 	}
 	s.invoke(c, f, e, args, tx, closeTx, mark, s.tracking.active.Load())
+	if e.Flags&FlagWrite != 0 && !s.standalone {
+		s.tracking.newLeader(c, e, args) // tracking_cluster.go
+	}
 	s.tracking.afterCommand(c)
 	if e.Flags&(FlagWrite|FlagNotKeyspace) == FlagWrite && !s.standalone {
 		s.noteWrite(c, e, args) // replicas acknowledge it before the reply leaves

@@ -73,6 +73,14 @@ type tracker struct {
 	flushNodes map[ring.NodeID]struct{}
 	nodes      map[ring.NodeID]struct{} // nodes that registered reads here
 
+	// seen is the routing table the leadership check last compared
+	// (tracking_cluster.go); fresh[slot]: this node leads slot since then
+	// and has not yet told the other nodes (guarded by mu); anyFresh
+	// mirrors whether any fresh slot is set.
+	seen     *ring.Table
+	fresh    [ring.SlotCount]bool
+	anyFresh atomic.Bool
+
 	// writers[slot] is the NOLOOP tracking client whose command holds the
 	// slot, the zero trackRef otherwise: its own changes are not sent to it.
 	writers [ring.SlotCount]trackRef

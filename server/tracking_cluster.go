@@ -21,8 +21,10 @@ import (
 // answered: so no acknowledged change leaves a value cached. A flush sends
 // every node that registered reads a flush-style invalidation for all its
 // tracking clients; a slot that changes leader does the same on every
-// node (the new leader has no record of the reads), at the fan-out's next
-// look at the routing table.
+// node (the new leader has no record of the reads): the new leader's first
+// write to the slot sends it to every node before it is answered
+// (newLeader), and each node's fan-out goroutine sends it to its own
+// clients when it sees the new routing table (slotsMoved).
 
 var (
 	// trackMarker opens a forwarded batch of a tracking client:
@@ -237,11 +239,84 @@ func (t *tracker) sendOrphans() {
 	}
 }
 
+// newLeader makes the first write this node serves to a slot it newly
+// leads tell every tracking client of the cluster to flush its cache
+// (sent before the write is answered, by afterCommand): the reads of the
+// slot's keys were remembered by the slot's former leader, which no longer
+// sees the writes. Costs one atomic load per write when the routing table
+// did not change.
+func (t *tracker) newLeader(c *Client, e *entry, args [][]byte) {
+	if tab := t.s.cluster.Table(); tab != nil && tab != t.seenTable() {
+		t.mu.Lock()
+		t.compare(tab)
+		t.mu.Unlock()
+	}
+	if !t.anyFresh.Load() {
+		return
+	}
+	pos := e.keys(args, nil)
+	self, members := t.s.selfID(), t.s.cluster.Members() // asked before t.mu: the cluster's locks never nest in it
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, i := range pos {
+		sl := ring.KeySlot(args[i])
+		if !t.fresh[sl] {
+			continue
+		}
+		t.fresh[sl] = false
+		for _, m := range members {
+			if m.ID != self && m.Alive {
+				c.trackOut = append(c.trackOut, remoteInv{node: m.ID, flush: true})
+			}
+		}
+		t.flushPending = true // this node's own tracking clients too
+		t.active.Store(true)
+	}
+}
+
+// seenTable returns t.seen.
+func (t *tracker) seenTable() *ring.Table {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.seen
+}
+
+// compare marks the slots this node leads in tab and did not lead in the
+// table seen last as fresh (newLeader), and unmarks the slots it no longer
+// leads; the first table seen is the baseline. t.mu is held.
+func (t *tracker) compare(tab *ring.Table) {
+	prev := t.seen
+	t.seen = tab
+	if prev == nil || prev == tab {
+		return
+	}
+	self := t.s.selfID()
+	anyFresh := false
+	for sl := range ring.SlotCount {
+		now := tab.Primary(uint16(sl)) == self
+		switch {
+		case now && prev.Primary(uint16(sl)) != self:
+			t.fresh[sl] = true
+		case !now:
+			t.fresh[sl] = false
+		}
+		anyFresh = anyFresh || t.fresh[sl]
+	}
+	t.anyFresh.Store(anyFresh)
+}
+
 // slotsMoved sends every tracking client of this node a flush-style
 // invalidation when a slot changed leader since prev (its reads were
 // remembered by the old leader). It returns the table to pass next.
 func (t *tracker) slotsMoved(prev *ring.Table) *ring.Table {
 	tab := t.s.cluster.Table()
+	if tab != nil {
+		t.mu.Lock()
+		if t.seen != tab {
+			t.compare(tab) // the first table is the baseline of newLeader
+		}
+		t.mu.Unlock()
+	}
 	if tab == nil || prev == nil || tab == prev {
 		return tab
 	}
