@@ -18,7 +18,8 @@ import (
 // TestScriptBusyAndKill: past busy-reply-threshold other clients get
 // -BUSY (allow_busy commands still run); SCRIPT KILL stops a script that
 // has not written, refuses one that has (UNKILLABLE), answers NOTBUSY
-// when none runs; the server still stops with an unkillable script running.
+// when none runs; SHUTDOWN NOSAVE stops the server with an unkillable
+// script running.
 func TestScriptBusyAndKill(t *testing.T) {
 	addr := startDataServer(t)
 	admin := testenv.DialRaw(t, addr)
@@ -66,6 +67,13 @@ func TestScriptBusyAndKill(t *testing.T) {
 		}
 		return nil
 	}))
+	// SHUTDOWN NOSAVE still works: the server stops, the script with it.
+	_, _ = admin.Do("SHUTDOWN", "NOSAVE") // the server closes the connection: no reply
+	select {
+	case <-wrote:
+	case <-time.After(10 * time.Second):
+		t.Fatal("SHUTDOWN NOSAVE did not stop a server running an unkillable script")
+	}
 }
 
 // TestScriptKeysCluster: on a cluster node a script may touch only its
