@@ -74,10 +74,12 @@ type tracker struct {
 	nodes      map[ring.NodeID]struct{} // nodes that registered reads here
 
 	// seen is the routing table the leadership check last compared
-	// (tracking_cluster.go); fresh[slot]: this node leads slot since then
-	// and has not yet told the other nodes (guarded by mu); anyFresh
-	// mirrors whether any fresh slot is set.
-	seen     *ring.Table
+	// (tracking_cluster.go): stored under mu, loaded without it, since
+	// every write of a cluster node asks whether the table changed.
+	// fresh[slot]: this node leads slot since then and has not yet told
+	// the other nodes (guarded by mu); anyFresh mirrors whether any fresh
+	// slot is set.
+	seen     atomic.Pointer[ring.Table]
 	fresh    [ring.SlotCount]bool
 	anyFresh atomic.Bool
 
