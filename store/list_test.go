@@ -12,169 +12,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// checkList verifies l's invariants and that it holds exactly want.
-func checkList(t *testing.T, l *listObj, want [][]byte) {
-	t.Helper()
-	require.Equal(t, len(want), l.n, "length")
-	n, mem := 0, int64(0)
-	for i, c := range l.chunks() {
-		require.Positive(t, c.n, "chunk %d is empty", i)
-		lp, k := int32(lpHeader), 0
-		var num [20]byte
-		for off := int(c.lo); off < int(c.hi); k++ {
-			var e []byte
-			e, off = readFwd(c.buf, off, &num)
-			lp += lpEntrySize(e)
-		}
-		require.Equal(t, int(c.n), k, "chunk %d count", i)
-		require.Equal(t, lp, c.lp, "chunk %d listpack size", i)
-		n += k
-		mem += int64(len(c.buf))
-	}
-	require.Equal(t, l.n, n)
-	require.Equal(t, mem, l.mem, "buffer bytes")
-	if !l.quick {
-		require.LessOrEqual(t, len(l.chunks()), 1, "a listpack list is one chunk")
-	}
-	var fwd, rev [][]byte
-	l.each(0, func(e []byte) bool { fwd = append(fwd, bytes.Clone(e)); return true })
-	l.eachRev(l.n-1, func(e []byte) bool { rev = append(rev, bytes.Clone(e)); return true })
-	require.Equal(t, len(want), len(fwd))
-	for i := range want {
-		require.Equal(t, string(want[i]), string(fwd[i]), "element %d forward", i)
-		require.Equal(t, string(want[i]), string(rev[len(rev)-1-i]), "element %d backward", i)
-	}
-	for _, i := range []int{0, len(want) / 3, len(want) / 2, len(want) - 1} {
-		if i >= 0 && i < len(want) {
-			require.Equal(t, string(want[i]), string(l.index(i)), "index %d", i)
-		}
-	}
-}
-
-// elem returns a test element whose size depends on i and big: small
-// strings, integers, and now and then a big one that fills a chunk alone.
-func elem(rng *rand.Rand, i int) []byte {
-	switch rng.IntN(10) {
-	case 0:
-		return []byte(strconv.Itoa(rng.IntN(100000) - 50000))
-	case 1:
-		return bytes.Repeat([]byte{byte('a' + i%26)}, 100+rng.IntN(300))
-	case 2:
-		if rng.IntN(20) == 0 {
-			return bytes.Repeat([]byte("B"), 9000+rng.IntN(3000))
-		}
-		return nil
-	}
-	return []byte(fmt.Sprintf("e%d", i))
-}
-
-// TestListDeque runs random deque operations against a slice model,
-// checking the invariants after each: chunk counts and listpack sizes,
-// buffer accounting, both walking directions and index access.
-func TestListDeque(t *testing.T) {
-	for seed := uint64(1); seed <= 30; seed++ {
-		rng := rand.New(rand.NewPCG(seed, 7))
-		l := newList()
-		var model [][]byte
-		for step := 0; step < 1500; step++ {
-			e := elem(rng, step)
-			switch op := rng.IntN(12); {
-			case op < 3:
-				l.grow(len(e))
-				l.pushBack(e)
-				model = append(model, e)
-			case op < 6:
-				l.grow(len(e))
-				l.pushFront(e)
-				model = append([][]byte{e}, model...)
-			case op == 6 && l.n > 0:
-				require.Equal(t, string(model[0]), string(l.popFront()))
-				model = model[1:]
-			case op == 7 && l.n > 0:
-				require.Equal(t, string(model[len(model)-1]), string(l.popBack()))
-				model = model[:len(model)-1]
-			case op == 8 && l.n > 0:
-				i := rng.IntN(l.n)
-				l.grow(len(e))
-				l.set(i, e)
-				model[i] = e
-			case op == 9 && l.n > 1:
-				i := 1 + rng.IntN(l.n-1)
-				l.grow(len(e))
-				l.insert(i, e)
-				model = append(model[:i], append([][]byte{e}, model[i:]...)...)
-			case op == 10 && l.n > 0:
-				k := rng.IntN(l.n + 1)
-				if rng.IntN(2) == 0 {
-					l.trimFront(k)
-					model = model[k:]
-				} else {
-					l.trimBack(k)
-					model = model[:len(model)-k]
-				}
-			case op == 11 && l.n > 0 && rng.IntN(4) == 0:
-				drop := string(model[rng.IntN(len(model))])
-				var kept [][]byte
-				for _, m := range model {
-					if string(m) != drop {
-						kept = append(kept, m)
-					}
-				}
-				assert.Equal(t, len(model)-len(kept), l.filter(func(e []byte) bool { return string(e) != drop }))
-				model = kept
-			}
-			l.shrunk()
-			if step%50 == 0 || l.n < 5 {
-				checkList(t, l, model)
-			}
-		}
-		checkList(t, l, model)
-		c := l.clone().(*listObj)
-		checkList(t, c, model)
-		assert.Equal(t, l.head, c.head)
-	}
-}
-
-// TestListChunkBoundaries pushes and pops across many chunks at both ends.
-func TestListChunkBoundaries(t *testing.T) {
-	l := newList()
-	var model [][]byte
-	for i := 0; i < 5000; i++ {
-		e := []byte(fmt.Sprintf("element-%06d", i))
-		l.grow(len(e))
-		if i%2 == 0 {
-			l.pushBack(e)
-			model = append(model, e)
-		} else {
-			l.pushFront(e)
-			model = append([][]byte{e}, model...)
-		}
-	}
-	require.True(t, l.quick)
-	require.Greater(t, len(l.chunks()), 8)
-	for _, c := range l.chunks() {
-		assert.LessOrEqual(t, c.lp+listLPOverhead, int32(listMaxLP+listLPOverhead))
-	}
-	checkList(t, l, model)
-	assert.Equal(t, int64(-2500), l.head)
-	for i := 0; i < 4990; i++ {
-		if i%3 == 0 {
-			require.Equal(t, string(model[len(model)-1]), string(l.popBack()))
-			model = model[:len(model)-1]
-		} else {
-			require.Equal(t, string(model[0]), string(l.popFront()))
-			model = model[1:]
-		}
-	}
-	checkList(t, l, model)
-	l.shrunk()
-	if len(l.chunks()) == 1 {
-		assert.Equal(t, "listpack", l.encoding(), "back to one small chunk")
-	} else {
-		assert.Equal(t, "quicklist", l.encoding(), "two chunks stay a quicklist")
-	}
-}
-
 // TestListEncoding follows Redis 7.2's listpack/quicklist conversions
 // under list-max-listpack-size -2.
 func TestListEncoding(t *testing.T) {
@@ -215,21 +52,6 @@ func TestListEncoding(t *testing.T) {
 	assert.Equal(t, "quicklist", enc())
 	require.NoError(t, tx.ListTrim(k, 0, 0))
 	assert.Equal(t, "listpack", enc())
-
-	// The listpack sizes of Redis's encodings.
-	for _, tc := range []struct {
-		e    string
-		size int32
-	}{
-		{"0", 2}, {"127", 2}, {"128", 3}, {"-1", 3}, {"4095", 3}, {"-4096", 3}, {"4096", 4}, {"32767", 4},
-		{"32768", 5}, {"8388607", 5}, {"8388608", 6}, {"2147483647", 6}, {"2147483648", 10},
-		{"9223372036854775807", 10}, {"-9223372036854775808", 10}, {"9223372036854775808", 21},
-		{"-0", 4}, {"007", 5}, {"+1", 4}, {" 1", 4}, {"", 2}, {"abcdefghij", 12},
-		{strings.Repeat("x", 63), 65}, {strings.Repeat("x", 64), 67}, {strings.Repeat("x", 125), 128}, {strings.Repeat("x", 126), 130},
-		{strings.Repeat("x", 4095), 4099}, {strings.Repeat("x", 4096), 4103},
-	} {
-		assert.Equal(t, tc.size, lpEntrySize([]byte(tc.e)), "%q", tc.e)
-	}
 }
 
 // TestListTxAPI covers the commands' store operations, table by table.
@@ -385,11 +207,28 @@ func listDump(t *testing.T, s *Store) []string {
 		require.NoError(t, err)
 		l := o.(*listObj)
 		var es []string
-		l.each(0, func(e []byte) bool { es = append(es, string(e)); return true })
-		out[i] = fmt.Sprintf("%s head=%d %q", line, l.head, es)
+		l.Each(0, func(e []byte) bool { es = append(es, string(e)); return true })
+		out[i] = fmt.Sprintf("%s head=%d %q", line, l.Head(), es)
 		tx.Close()
 	}
 	return out
+}
+
+// elem returns a test element whose size depends on i and big: small
+// strings, integers, and now and then a big one that fills a chunk alone.
+func elem(rng *rand.Rand, i int) []byte {
+	switch rng.IntN(10) {
+	case 0:
+		return []byte(strconv.Itoa(rng.IntN(100000) - 50000))
+	case 1:
+		return bytes.Repeat([]byte{byte('a' + i%26)}, 100+rng.IntN(300))
+	case 2:
+		if rng.IntN(20) == 0 {
+			return bytes.Repeat([]byte("B"), 9000+rng.IntN(3000))
+		}
+		return nil
+	}
+	return []byte(fmt.Sprintf("e%d", i))
 }
 
 // randomListOps runs n random list commands (and a few generic ones) on s.
@@ -634,99 +473,4 @@ func TestListEffectArgs(t *testing.T) {
 	typ, _ := tx.Type([]byte("str"))
 	tx.Close()
 	assert.Equal(t, TypeList, typ, "a list effect replaces another type")
-}
-
-// FuzzListElem round-trips element encodings both ways and checks canonicalInt
-// against strconv.
-func FuzzListElem(f *testing.F) {
-	for _, s := range []string{"", "a", "123", "-0", "007", strings.Repeat("x", 200), "9223372036854775808", "-9223372036854775808",
-		"127", "128", "-128", "-129", "32767", "32768", "-8388608", "2147483648", "9223372036854775807", "0", "-1"} {
-		f.Add([]byte(s), []byte("b"))
-	}
-	f.Fuzz(func(t *testing.T, a, b []byte) {
-		ea, eb := encodeOf(a), encodeOf(b)
-		buf := make([]byte, ea.size+eb.size)
-		ea.put(buf, a)
-		eb.put(buf[ea.size:], b)
-		var n1, n2 [20]byte
-		e1, off := readFwd(buf, 0, &n1)
-		e2, end := readFwd(buf, off, &n2)
-		require.Equal(t, len(buf), end)
-		require.Equal(t, off, skipFwd(buf, 0))
-		require.Equal(t, string(a), string(e1))
-		require.Equal(t, string(b), string(e2))
-		r2, start := readBack(buf, len(buf), &n1)
-		require.Equal(t, string(b), string(r2))
-		r1, zero := readBack(buf, start, &n2)
-		require.Equal(t, string(a), string(r1))
-		require.Zero(t, zero)
-		require.Equal(t, start, skipBack(buf, len(buf)))
-		require.Equal(t, lpEntrySize(a), lpSize(ea, len(a)))
-		v, ok := canonicalInt(a)
-		p, err := strconv.ParseInt(string(a), 10, 64)
-		canon := err == nil && strconv.FormatInt(p, 10) == string(a)
-		require.Equal(t, canon, ok, "%q", a)
-		if ok {
-			require.Equal(t, p, v)
-		}
-	})
-}
-
-// FuzzListOps drives the deque with operations decoded from the input
-// and compares it with a slice model after each one.
-func FuzzListOps(f *testing.F) {
-	f.Add([]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11})
-	f.Add(bytes.Repeat([]byte{0, 200, 1, 255, 6}, 40))
-	f.Fuzz(func(t *testing.T, ops []byte) {
-		l := newList()
-		var model [][]byte
-		for i := 0; i+1 < len(ops); i += 2 {
-			op, arg := ops[i]%8, int(ops[i+1])
-			var e []byte
-			switch {
-			case arg < 100:
-				e = []byte(strconv.Itoa(arg*arg*arg - 50000))
-			case arg < 200:
-				e = bytes.Repeat([]byte{'a' + byte(arg%26)}, arg)
-			default:
-				e = bytes.Repeat([]byte{'z'}, arg*40)
-			}
-			switch op {
-			case 0, 1:
-				l.grow(len(e))
-				l.pushBack(e)
-				model = append(model, e)
-			case 2, 3:
-				l.grow(len(e))
-				l.pushFront(e)
-				model = append([][]byte{e}, model...)
-			case 4:
-				if l.n > 0 {
-					require.Equal(t, string(model[0]), string(l.popFront()))
-					model = model[1:]
-				}
-			case 5:
-				if l.n > 0 {
-					require.Equal(t, string(model[len(model)-1]), string(l.popBack()))
-					model = model[:len(model)-1]
-				}
-			case 6:
-				if l.n > 0 {
-					j := arg % l.n
-					l.grow(len(e))
-					l.set(j, e)
-					model[j] = e
-				}
-			case 7:
-				if l.n > 1 {
-					j := 1 + arg%(l.n-1)
-					l.grow(len(e))
-					l.insert(j, e)
-					model = append(model[:j], append([][]byte{e}, model[j:]...)...)
-				}
-			}
-			l.shrunk()
-		}
-		checkList(t, l, model)
-	})
 }

@@ -8,7 +8,7 @@ import (
 
 // The list commands' Tx API and the list effects.
 //
-// Effects name elements by absolute position (listObj.head + index), so
+// Effects name elements by absolute position (list.List.Head() + index), so
 // each is idempotent:
 //
 //   - EffectListSet (Key, Field = position, Value = element) sets the
@@ -65,7 +65,7 @@ func (tx *Tx) emitTrim(sn uint16, key []byte, l *listObj) {
 	}
 	var a, b [20]byte
 	tx.emit(Effect{Kind: EffectListTrim, Slot: sn, Key: key,
-		Field: appendPos(a[:0], l.head), Value: appendPos(b[:0], l.head+int64(l.n))})
+		Field: appendPos(a[:0], l.Head()), Value: appendPos(b[:0], l.Head()+int64(l.Len()))})
 }
 
 // push adds elems to l at one end, emitting their effects.
@@ -74,14 +74,14 @@ func (tx *Tx) push(sn uint16, key []byte, l *listObj, elems [][]byte, left bool)
 	for _, e := range elems {
 		raw += len(e)
 	}
-	l.grow(raw)
+	l.Grow(raw)
 	for _, e := range elems {
 		if left {
-			l.pushFront(e)
-			tx.emitSet(sn, key, l.head, e)
+			l.PushFront(e)
+			tx.emitSet(sn, key, l.Head(), e)
 		} else {
-			l.pushBack(e)
-			tx.emitSet(sn, key, l.head+int64(l.n)-1, e)
+			l.PushBack(e)
+			tx.emitSet(sn, key, l.Head()+int64(l.Len())-1, e)
 		}
 	}
 }
@@ -101,7 +101,7 @@ func (tx *Tx) ListPush(key []byte, elems [][]byte, left, onlyIfExists bool) (int
 	}
 	l := w.obj.(*listObj)
 	tx.push(w.sl.id, key, l, elems, left)
-	n := l.n
+	n := l.Len()
 	tx.commitObject(w, len(elems) > 0)
 	return n, nil
 }
@@ -117,21 +117,21 @@ func (tx *Tx) ListPop(key []byte, count int, left bool, begin func(n int), fn fu
 		return 0, err
 	}
 	l := w.obj.(*listObj)
-	k := min(count, l.n)
+	k := min(count, l.Len())
 	if begin != nil {
 		begin(k)
 	}
 	for i := 0; i < k; i++ {
 		var e []byte
 		if left {
-			e = l.popFront()
+			e = l.PopFront()
 		} else {
-			e = l.popBack()
+			e = l.PopBack()
 		}
 		fn(e)
 	}
 	if k > 0 {
-		l.shrunk()
+		l.Shrunk()
 		tx.emitTrim(w.sl.id, key, l)
 	}
 	tx.commitObject(w, k > 0)
@@ -144,7 +144,7 @@ func (tx *Tx) ListLen(key []byte) (int, error) {
 	if l == nil || err != nil {
 		return 0, err
 	}
-	return l.n, nil
+	return l.Len(), nil
 }
 
 // ListIndex returns element i (negative: from the end) of the list at key.
@@ -155,12 +155,12 @@ func (tx *Tx) ListIndex(key []byte, i int64) ([]byte, bool, error) {
 		return nil, false, err
 	}
 	if i < 0 {
-		i += int64(l.n)
+		i += int64(l.Len())
 	}
-	if i < 0 || i >= int64(l.n) {
+	if i < 0 || i >= int64(l.Len()) {
 		return nil, false, nil
 	}
-	return l.index(int(i)), true, nil
+	return l.Index(int(i)), true, nil
 }
 
 // ListSet sets element i (negative: from the end): ErrNoSuchKey for a
@@ -175,16 +175,16 @@ func (tx *Tx) ListSet(key []byte, i int64, v []byte) error {
 	}
 	l := w.obj.(*listObj)
 	if i < 0 {
-		i += int64(l.n)
+		i += int64(l.Len())
 	}
-	if i < 0 || i >= int64(l.n) {
+	if i < 0 || i >= int64(l.Len()) {
 		tx.commitObject(w, false)
 		return ErrIndexRange
 	}
-	l.grow(len(v))
-	l.set(int(i), v)
-	l.shrunk()
-	tx.emitSet(w.sl.id, key, l.head+i, v)
+	l.Grow(len(v))
+	l.Set(int(i), v)
+	l.Shrunk()
+	tx.emitSet(w.sl.id, key, l.Head()+i, v)
 	tx.commitObject(w, true)
 	return nil
 }
@@ -224,11 +224,11 @@ func (tx *Tx) ListRange(key []byte, start, stop int64, begin func(n int), fn fun
 		begin(0)
 		return nil
 	}
-	from, to := IndexSpan(start, stop, l.n)
+	from, to := IndexSpan(start, stop, l.Len())
 	begin(to - from)
 	left := to - from
 	if left > 0 {
-		l.each(from, func(e []byte) bool {
+		l.Each(from, func(e []byte) bool {
 			fn(e)
 			left--
 			return left > 0
@@ -245,16 +245,16 @@ func (tx *Tx) ListTrim(key []byte, start, stop int64) error {
 		return err
 	}
 	l := w.obj.(*listObj)
-	from, to := IndexSpan(start, stop, l.n)
-	changed := from > 0 || to < l.n
+	from, to := IndexSpan(start, stop, l.Len())
+	changed := from > 0 || to < l.Len()
 	if to <= from {
-		l.trimFront(l.n)
+		l.TrimFront(l.Len())
 	} else {
-		l.trimBack(l.n - to)
-		l.trimFront(from)
+		l.TrimBack(l.Len() - to)
+		l.TrimFront(from)
 	}
 	if changed {
-		l.shrunk()
+		l.Shrunk()
 		tx.emitTrim(w.sl.id, key, l)
 	}
 	tx.commitObject(w, changed)
@@ -297,9 +297,9 @@ func (tx *Tx) ListPos(key, e []byte, rank, maxlen int64, fn func(i int64) bool) 
 	}
 	if rank < 0 {
 		skip = -rank - 1
-		l.eachRev(l.n-1, visit(int64(l.n-1)))
+		l.EachRev(l.Len()-1, visit(int64(l.Len()-1)))
 	} else {
-		l.each(0, visit(0))
+		l.Each(0, visit(0))
 	}
 	return true, nil
 }
@@ -311,8 +311,8 @@ func (tx *Tx) emitRange(sn uint16, key []byte, l *listObj, from, to int) {
 		return
 	}
 	i := from
-	l.each(from, func(x []byte) bool {
-		tx.emitSet(sn, key, l.head+int64(i), x)
+	l.Each(from, func(x []byte) bool {
+		tx.emitSet(sn, key, l.Head()+int64(i), x)
 		i++
 		return i < to
 	})
@@ -328,10 +328,10 @@ func (tx *Tx) ListInsert(key []byte, before bool, pivot, e []byte) (int, error) 
 		return 0, err
 	}
 	l := w.obj.(*listObj)
-	l.grow(len(e))
+	l.Grow(len(e))
 	at := -1
 	i := 0
-	l.each(0, func(x []byte) bool {
+	l.Each(0, func(x []byte) bool {
 		if string(x) == string(pivot) {
 			at = i
 			return false
@@ -349,24 +349,24 @@ func (tx *Tx) ListInsert(key []byte, before bool, pivot, e []byte) (int, error) 
 	sn := w.sl.id
 	switch {
 	case at == 0:
-		l.pushFront(e)
-		tx.emitSet(sn, key, l.head, e)
-	case at == l.n:
-		l.pushBack(e)
-		tx.emitSet(sn, key, l.head+int64(l.n)-1, e)
-	case at <= l.n-at:
+		l.PushFront(e)
+		tx.emitSet(sn, key, l.Head(), e)
+	case at == l.Len():
+		l.PushBack(e)
+		tx.emitSet(sn, key, l.Head()+int64(l.Len())-1, e)
+	case at <= l.Len()-at:
 		// The elements before shift one position down: the head moves.
-		l.insert(at, e)
-		l.head--
+		l.Insert(at, e)
+		l.SetHead(l.Head() - 1)
 		tx.emitRange(sn, key, l, 0, at+1)
 	default:
 		// The elements from at on shift one position up: the appended
 		// last one first, so that the range grows before the overwrites.
-		l.insert(at, e)
-		tx.emitRange(sn, key, l, l.n-1, l.n)
-		tx.emitRange(sn, key, l, at, l.n-1)
+		l.Insert(at, e)
+		tx.emitRange(sn, key, l, l.Len()-1, l.Len())
+		tx.emitRange(sn, key, l, at, l.Len()-1)
 	}
-	n := l.n
+	n := l.Len()
 	tx.commitObject(w, true)
 	return n, nil
 }
@@ -384,7 +384,7 @@ func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 	skip := int64(0) // matches to keep before removing (count < 0)
 	if count < 0 {
 		matches := int64(0)
-		l.each(0, func(x []byte) bool {
+		l.Each(0, func(x []byte) bool {
 			if string(x) == string(e) {
 				matches++
 			}
@@ -396,7 +396,7 @@ func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 	limit, done := count, int64(0) // limit 0: all
 	var gone []int                 // old indexes of the removed elements
 	i := -1
-	removed := l.filter(func(x []byte) bool {
+	removed := l.Filter(func(x []byte) bool {
 		i++
 		if string(x) != string(e) {
 			return true
@@ -413,7 +413,7 @@ func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 		return false
 	})
 	if removed > 0 {
-		l.shrunk()
+		l.Shrunk()
 		tx.emitRemoved(w.sl.id, key, l, gone)
 	}
 	tx.commitObject(w, removed > 0)
@@ -427,7 +427,7 @@ func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 // before and after the run are rewritten at their new positions, then a
 // trim cuts the range. Removing both ends of a list ships a trim alone.
 func (tx *Tx) emitRemoved(sn uint16, key []byte, l *listObj, gone []int) {
-	oldN := l.n + len(gone)
+	oldN := l.Len() + len(gone)
 	best, bestLen := 0, -1
 	for d := 0; d <= len(gone); d++ {
 		from, to := -1, oldN
@@ -445,9 +445,9 @@ func (tx *Tx) emitRemoved(sn uint16, key []byte, l *listObj, gone []int) {
 	if best > 0 {
 		start = gone[best-1] + 1 - best
 	}
-	l.head += int64(best)
+	l.SetHead(l.Head() + int64(best))
 	tx.emitRange(sn, key, l, 0, start)
-	tx.emitRange(sn, key, l, start+bestLen, l.n)
+	tx.emitRange(sn, key, l, start+bestLen, l.Len())
 	tx.emitTrim(sn, key, l)
 }
 
@@ -473,11 +473,11 @@ func (tx *Tx) ListMove(src, dst []byte, srcLeft, dstLeft bool) ([]byte, bool, er
 	dl := wd.obj.(*listObj)
 	var e []byte
 	if srcLeft {
-		e = sl.popFront()
+		e = sl.PopFront()
 	} else {
-		e = sl.popBack()
+		e = sl.PopBack()
 	}
-	sl.shrunk()
+	sl.Shrunk()
 	tx.emitTrim(ws.sl.id, src, sl)
 	tx.push(wd.sl.id, dst, dl, [][]byte{e}, dstLeft)
 	tx.commitObject(ws, true)
@@ -491,28 +491,28 @@ func (tx *Tx) ListMove(src, dst []byte, srcLeft, dstLeft bool) ([]byte, bool, er
 func (tx *Tx) rotate(w objWrite, l *listObj, srcLeft, dstLeft bool) []byte {
 	var e []byte
 	if srcLeft {
-		e = append([]byte(nil), l.index(0)...)
+		e = append([]byte(nil), l.Index(0)...)
 	} else {
-		e = append([]byte(nil), l.index(l.n-1)...)
+		e = append([]byte(nil), l.Index(l.Len()-1)...)
 	}
 	if srcLeft == dstLeft {
 		tx.commitObject(w, true) // unchanged, but touched as Redis does (WATCH)
 		return e
 	}
-	first, end := l.head, l.head+int64(l.n)
-	l.grow(len(e))
+	first, end := l.Head(), l.Head()+int64(l.Len())
+	l.Grow(len(e))
 	if srcLeft {
-		l.popFront()
-		l.pushBack(e)
+		l.PopFront()
+		l.PushBack(e)
 		tx.emitSet(w.sl.id, w.key, end, e)
 		tx.emitTrim(w.sl.id, w.key, l)
 	} else {
-		l.popBack()
-		l.pushFront(e)
+		l.PopBack()
+		l.PushFront(e)
 		tx.emitSet(w.sl.id, w.key, first-1, e)
 		tx.emitTrim(w.sl.id, w.key, l)
 	}
-	l.shrunk()
+	l.Shrunk()
 	tx.commitObject(w, true)
 	return e
 }
@@ -528,22 +528,22 @@ func (tx *Tx) applyListSet(e Effect) error {
 		return err
 	}
 	l := w.obj.(*listObj)
-	if l.n == 0 {
-		l.head = pos
+	if l.Len() == 0 {
+		l.SetHead(pos)
 	}
 	switch {
-	case pos == l.head+int64(l.n):
-		l.grow(len(e.Value))
-		l.pushBack(e.Value)
-	case pos == l.head-1:
-		l.grow(len(e.Value))
-		l.pushFront(e.Value)
-	case pos >= l.head && pos < l.head+int64(l.n):
-		l.grow(len(e.Value))
-		l.set(int(pos-l.head), e.Value)
+	case pos == l.Head()+int64(l.Len()):
+		l.Grow(len(e.Value))
+		l.PushBack(e.Value)
+	case pos == l.Head()-1:
+		l.Grow(len(e.Value))
+		l.PushFront(e.Value)
+	case pos >= l.Head() && pos < l.Head()+int64(l.Len()):
+		l.Grow(len(e.Value))
+		l.Set(int(pos-l.Head()), e.Value)
 	default:
 		tx.commitObject(w, false)
-		return fmt.Errorf("list set position %d, list at [%d, %d): %w", pos, l.head, l.head+int64(l.n), errListEffectPos)
+		return fmt.Errorf("list set position %d, list at [%d, %d): %w", pos, l.Head(), l.Head()+int64(l.Len()), errListEffectPos)
 	}
 	tx.commitObject(w, true)
 	return nil
@@ -565,19 +565,19 @@ func (tx *Tx) applyListTrim(e Effect) error {
 		return err
 	}
 	l := w.obj.(*listObj)
-	end := l.head + int64(l.n)
-	from, to = max(from, l.head), min(to, end)
+	end := l.Head() + int64(l.Len())
+	from, to = max(from, l.Head()), min(to, end)
 	changed := false
 	if from >= to {
-		changed = l.n > 0
-		l.trimFront(l.n)
+		changed = l.Len() > 0
+		l.TrimFront(l.Len())
 	} else {
-		changed = from > l.head || to < end
-		l.trimBack(int(end - to))
-		l.trimFront(int(from - l.head))
+		changed = from > l.Head() || to < end
+		l.TrimBack(int(end - to))
+		l.TrimFront(int(from - l.Head()))
 	}
 	if changed {
-		l.shrunk()
+		l.Shrunk()
 	}
 	tx.commitObject(w, changed)
 	return nil

@@ -303,8 +303,8 @@ func (s *setObj) remove(m []byte) bool {
 
 // removeAt removes dense entry i, whose idx slot is p.
 func (s *setObj) removeAt(p, i int) {
-	m := s.member(i)
-	s.garbage += uvarintLen(len(m)) + len(m)
+	n, w := binary.Uvarint(s.data[s.offs[i]:])
+	s.garbage += w + int(n)
 	s.idxDelete(p)
 	s.live--
 	last := len(s.offs) - 1
@@ -492,3 +492,4 @@ func freshSet(intset bool) *setObj {
 
 // elements is SORT's view of the set: its members, in no particular order.
 func (s *setObj) elements(fn func(e []byte) bool) { s.each(fn) }
+

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -109,7 +110,7 @@ func checkSet(t testing.TB, s *setObj) {
 	used := 0
 	for i, off := range s.offs {
 		if off != holeOff {
-			used += uvarintLen(len(s.member(i))) + len(s.member(i))
+			used += len(binary.AppendUvarint(nil, uint64(len(s.member(i))))) + len(s.member(i))
 		}
 	}
 	require.Equal(t, len(s.data)-s.garbage, used)

@@ -23,7 +23,7 @@ var errListpack = errors.New("listpack corrupt")
 // the entry's back-length.
 func appendLPEntry(dst, s []byte) []byte {
 	start := len(dst)
-	if v, ok := canonicalInt(s); ok {
+	if v, ok := CanonicalInt(s); ok {
 		switch {
 		case v >= 0 && v <= 127:
 			dst = append(dst, byte(v))
@@ -108,7 +108,7 @@ func Listpack(elems [][]byte) []byte {
 // lpEntrySize is the size a listpack entry for s takes (with back-length).
 func lpEntrySize(s []byte) int {
 	var buf [16]byte
-	if _, ok := canonicalInt(s); ok {
+	if _, ok := CanonicalInt(s); ok {
 		return len(appendLPEntry(buf[:0], s))
 	}
 	n := len(s)
@@ -305,10 +305,11 @@ func ReadIntset(b []byte, fn func(v int64)) error {
 	return nil
 }
 
-// canonicalInt parses s as Redis's string2ll: an int64 whose text is
+// CanonicalInt parses s as Redis's string2ll: an int64 whose text is
 // exactly how it prints (no '+', no spaces, no leading zeros, not "-0").
-// It allocates nothing: every element DUMP writes goes through it.
-func canonicalInt(s []byte) (int64, bool) {
+// It allocates nothing: the store calls it on every list and set element
+// and string value, and every element DUMP writes goes through it.
+func CanonicalInt(s []byte) (int64, bool) {
 	if len(s) == 0 || len(s) > 20 {
 		return 0, false
 	}

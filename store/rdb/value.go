@@ -131,7 +131,7 @@ func EncodeValue(dst []byte, v Value) []byte {
 // appendStringObject writes s as rdbSaveStringObject does: a canonical
 // integer that fits 32 bits in the integer encoding, else raw.
 func appendStringObject(dst, s []byte) []byte {
-	v, ok := canonicalInt(s)
+	v, ok := CanonicalInt(s)
 	switch {
 	case !ok || v < math.MinInt32 || v > math.MaxInt32:
 		return AppendRaw(dst, s)
@@ -179,7 +179,7 @@ func intsetOf(members [][]byte) ([]int64, bool) {
 	}
 	ints := make([]int64, len(members))
 	for i, m := range members {
-		v, ok := canonicalInt(m)
+		v, ok := CanonicalInt(m)
 		if !ok {
 			return nil, false
 		}

@@ -1,8 +1,10 @@
-package store
+package list
 
 import (
 	"encoding/binary"
 	"strconv"
+
+	"github.com/meshcache/meshcache/store/rdb"
 )
 
 // How list elements are laid out in a chunk's buffer (list.go), and the
@@ -21,10 +23,10 @@ func uvarintLen(n int) int {
 
 // An element is stored as [uvarint(hdr) | payload | reversed uvarint(hdr)].
 // hdr is len<<1 for a string of len bytes, or ilen<<1|1 for an integer in
-// Redis's canonical form ("123", "-7", as canonicalInt accepts them) kept as its
+// Redis's canonical form ("123", "-7", as rdb.CanonicalInt accepts them) kept as its
 // ilen (1..8) low bytes, little-endian, sign-extended on reading, so that
 // numbers cost about what they cost in a Redis listpack. Reading an
-// integer formats it into the list's scratch buffer (listObj.num).
+// integer formats it into the list's scratch buffer (List.num).
 
 // elemEnc is how one element is stored.
 type elemEnc struct {
@@ -45,7 +47,7 @@ func intLen(v int64) int {
 
 // encodeOf returns how e is stored.
 func encodeOf(e []byte) elemEnc {
-	if v, ok := canonicalInt(e); ok {
+	if v, ok := rdb.CanonicalInt(e); ok {
 		n := intLen(v)
 		h := uint64(n)<<1 | 1
 		return elemEnc{size: 2*uvarintLen(int(h)) + n, hdr: h, iv: v, ilen: n}
@@ -144,7 +146,7 @@ func skipBack(buf []byte, end int) int {
 // (integers compactly, strings with a 1, 2 or 5 byte header) plus the
 // back-length.
 func lpEntrySize(e []byte) int32 {
-	v, ok := canonicalInt(e)
+	v, ok := rdb.CanonicalInt(e)
 	return lpSizeOf(ok, v, len(e))
 }
 
