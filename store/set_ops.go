@@ -1,81 +1,44 @@
 package store
 
-import "slices"
+import (
+	"slices"
+
+	"github.com/meshcache/meshcache/store/set"
+)
 
 // SetOp is an operation of the set algebra commands.
-type SetOp uint8
+type SetOp = set.Op
 
 // The set algebra operations.
 const (
-	SetInter SetOp = iota // SINTER, SINTERSTORE
-	SetUnion              // SUNION, SUNIONSTORE
-	SetDiff               // SDIFF, SDIFFSTORE
+	SetInter = set.Inter // SINTER, SINTERSTORE
+	SetUnion = set.Union // SUNION, SUNIONSTORE
+	SetDiff  = set.Diff  // SDIFF, SDIFFSTORE
 )
 
 // setsAt looks every key up, in order, as Redis's commands do: a missing
 // key is a nil set (an empty one), another type is ErrWrongType.
-func (tx *Tx) setsAt(keys [][]byte) ([]*setObj, error) {
-	sets := make([]*setObj, len(keys))
+func (tx *Tx) setsAt(keys [][]byte) ([]*set.Set, error) {
+	sets := make([]*set.Set, len(keys))
 	for i, k := range keys {
 		s, err := tx.setAt(k)
 		if err != nil {
 			return nil, err
 		}
-		sets[i] = s
+		if s != nil {
+			sets[i] = &s.Set
+		}
 	}
 	return sets, nil
 }
 
-// interEach calls fn for each member of the intersection of sets (none
-// nil), iterating the smallest and testing the others, until fn returns
-// false.
-func interEach(sets []*setObj, fn func(m []byte) bool) {
-	sorted := slices.Clone(sets)
-	slices.SortStableFunc(sorted, func(a, b *setObj) int { return a.length() - b.length() })
-	first := sorted[0]
-	first.each(func(m []byte) bool {
-		for _, o := range sorted[1:] {
-			if o != first && !o.has(m) {
-				return true
-			}
-		}
-		return fn(m)
-	})
-}
-
 // setOpResult computes op over sets as a new set, built as Redis builds
-// the result of the *STORE commands (from an empty intset, converting as
-// members are added); nil when the result is empty.
-func setOpResult(op SetOp, sets []*setObj) *setObj {
-	res := freshSet(true)
-	switch op {
-	case SetInter:
-		if slices.Contains(sets, nil) {
-			return nil
-		}
-		interEach(sets, func(m []byte) bool { res.add(m); return true })
-	case SetUnion:
-		for _, s := range sets {
-			if s != nil {
-				s.each(func(m []byte) bool { res.add(m); return true })
-			}
-		}
-	case SetDiff:
-		first := sets[0]
-		if first == nil || slices.Contains(sets[1:], first) {
-			return nil
-		}
-		first.each(func(m []byte) bool {
-			for _, o := range sets[1:] {
-				if o != nil && o.has(m) {
-					return true
-				}
-			}
-			res.add(m)
-			return true
-		})
-	}
-	if res.length() == 0 {
+// the result of the *STORE commands (set.Combine); nil when the result is
+// empty.
+func setOpResult(op SetOp, sets []*set.Set) *setObj {
+	res := &setObj{Set: set.Fresh(true)}
+	set.Combine(op, sets, &res.Set)
+	if res.Len() == 0 {
 		return nil
 	}
 	return res
@@ -93,8 +56,8 @@ func (tx *Tx) SetOp(op SetOp, keys [][]byte, head func(n int), fn func(m []byte)
 		head(0)
 		return nil
 	}
-	head(res.length())
-	res.each(func(m []byte) bool { fn(m); return true })
+	head(res.Len())
+	res.Each(func(m []byte) bool { fn(m); return true })
 	return nil
 }
 
@@ -106,7 +69,7 @@ func (tx *Tx) SInterCard(keys [][]byte, limit int) (int, error) {
 		return 0, err
 	}
 	n := 0
-	interEach(sets, func([]byte) bool {
+	set.InterEach(sets, func([]byte) bool {
 		n++
 		return limit <= 0 || n < limit
 	})
@@ -130,7 +93,7 @@ func (tx *Tx) SetOpStore(op SetOp, dst []byte, keys [][]byte) (int, error) {
 	if err := tx.storeSet(dst, res); err != nil {
 		return 0, err
 	}
-	return res.length(), nil
+	return res.Len(), nil
 }
 
 // storeSet makes key hold s, replacing any value and TTL, and emits DEL

@@ -2,7 +2,6 @@ package store
 
 import (
 	"bytes"
-	"encoding/binary"
 	"math/rand/v2"
 	"sort"
 	"strconv"
@@ -62,58 +61,10 @@ func encodingOf(t testing.TB, s *Store, key string) string {
 	return o.encoding()
 }
 
-// checkSet verifies the invariants of a set's layout: every member is
-// indexed once at a slot its probe chain reaches, offs and idx agree, the
-// free list names the holes, the intset is sorted, the byte count is
-// right, and the encoding's limits hold.
+// checkSet verifies the invariants of a set's layout (set.Set.Check).
 func checkSet(t testing.TB, s *setObj) {
 	t.Helper()
-	if s.enc == setIntset {
-		require.True(t, sort.SliceIsSorted(s.ints, func(i, j int) bool { return s.ints[i] < s.ints[j] }))
-		for i := 1; i < len(s.ints); i++ {
-			require.NotEqual(t, s.ints[i-1], s.ints[i])
-		}
-		require.LessOrEqual(t, len(s.ints), setMaxIntset)
-		return
-	}
-	live, holes := 0, 0
-	for _, off := range s.offs {
-		if off == holeOff {
-			holes++
-		} else {
-			live++
-		}
-	}
-	require.Equal(t, s.live, live)
-	require.Equal(t, holes, len(s.free))
-	if s.enc == setListpack {
-		require.Zero(t, holes, "a listpack set has no holes")
-		require.LessOrEqual(t, s.live, setMaxListpack)
-	}
-	indexed := 0
-	mask := len(s.idx) - 1
-	for p, e := range s.idx {
-		if e == 0 {
-			continue
-		}
-		indexed++
-		i := int(uint32(e)) - 1
-		require.Less(t, i, len(s.offs))
-		require.NotEqual(t, uint32(holeOff), s.offs[i])
-		m := s.member(i)
-		require.Equal(t, memberHash(m), uint32(e>>32))
-		for q := int(memberHash(m)) & mask; q != p; q = (q + 1) & mask {
-			require.NotZero(t, s.idx[q], "member %q unreachable from its home", m)
-		}
-	}
-	require.Equal(t, s.live, indexed)
-	used := 0
-	for i, off := range s.offs {
-		if off != holeOff {
-			used += len(binary.AppendUvarint(nil, uint64(len(s.member(i))))) + len(s.member(i))
-		}
-	}
-	require.Equal(t, len(s.data)-s.garbage, used)
+	require.NoError(t, s.Check())
 }
 
 func TestSetOps(t *testing.T) {
@@ -171,44 +122,8 @@ func TestSetOps(t *testing.T) {
 	assert.Zero(t, n)
 }
 
-func TestParseSetInt(t *testing.T) {
-	tests := []struct {
-		in string
-		v  int64
-		ok bool
-	}{
-		{"0", 0, true}, {"-1", -1, true}, {"123", 123, true},
-		{"9223372036854775807", 9223372036854775807, true},
-		{"-9223372036854775808", -9223372036854775808, true},
-		{"9223372036854775808", 0, false}, {"-9223372036854775809", 0, false},
-		{"18446744073709551616", 0, false}, {"99999999999999999999", 0, false},
-		{"", 0, false}, {"-", 0, false}, {"-0", 0, false}, {"01", 0, false}, {"+1", 0, false},
-		{" 1", 0, false}, {"1 ", 0, false}, {"1a", 0, false}, {"00", 0, false}, {"1.0", 0, false},
-	}
-	for _, tc := range tests {
-		v, ok := canonicalInt([]byte(tc.in))
-		assert.Equal(t, tc.ok, ok, "%q", tc.in)
-		if ok {
-			assert.Equal(t, tc.v, v, "%q", tc.in)
-		}
-	}
-}
-
-// FuzzParseSetInt checks canonicalInt against strconv: it accepts exactly
-// the canonical decimal texts of int64 values.
-func FuzzParseSetInt(f *testing.F) {
-	for _, s := range []string{"0", "-1", "01", "9223372036854775808", "-0", "+5", "abc"} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, b []byte) {
-		v, ok := canonicalInt(b)
-		want, err := strconv.ParseInt(string(b), 10, 64)
-		canonical := err == nil && strconv.FormatInt(want, 10) == string(b)
-		if ok != canonical || (ok && v != want) {
-			t.Fatalf("canonicalInt(%q) = %d, %v; strconv says %d, canonical %v", b, v, ok, want, canonical)
-		}
-	})
-}
+// setMaxListpackValue is Redis's default set-max-listpack-value.
+const setMaxListpackValue = 64
 
 func TestSetEncodings(t *testing.T) {
 	ints := func(from, n int) []string {
@@ -649,7 +564,7 @@ func TestSScanGuarantee(t *testing.T) {
 					sadd(t, s, "k", "keep"+strconv.Itoa(i))
 				}
 			}
-			gen := setObjAt(t, s, "k").gen
+			gen := setObjAt(t, s, "k").Gen()
 			seen := sscanAll(t, s, "k", 20, func(round int) { tc.between(t, s, round, popped) })
 			for i := 0; i < 2000; i += 4 {
 				m := "keep" + strconv.Itoa(i)
@@ -658,7 +573,7 @@ func TestSScanGuarantee(t *testing.T) {
 				}
 			}
 			if tc.name == "mass removal then growth" {
-				assert.NotEqual(t, gen, setObjAt(t, s, "k").gen, "the test must close holes")
+				assert.NotEqual(t, gen, setObjAt(t, s, "k").Gen(), "the test must close holes")
 			}
 		})
 	}

@@ -2,8 +2,8 @@ package store
 
 import (
 	"bytes"
-	"math/rand/v2"
-	"slices"
+
+	"github.com/meshcache/meshcache/store/set"
 )
 
 // The Tx API of sets. Member slices handed to callbacks alias store memory
@@ -33,18 +33,15 @@ func (tx *Tx) sadd(key []byte, members [][]byte, force bool) (int, error) {
 	if len(members) == 0 {
 		return 0, nil
 	}
-	w, err := tx.writeObject(key, TypeSet, func() object { return newSetFor(members[0], len(members)) }, force)
+	w, err := tx.writeObject(key, TypeSet, func() object { return &setObj{Set: set.NewFor(members[0], len(members))} }, force)
 	if err != nil {
 		return 0, err
 	}
 	s := w.obj.(*setObj)
-	if (s.enc == setListpack && len(members) > setMaxListpack) || (s.enc == setIntset && len(members) > setMaxIntset) {
-		s.convert(setHashtable)
-		s.growIndex(s.live + len(members))
-	}
+	s.Reserve(len(members))
 	added := 0
 	for _, m := range members {
-		if s.add(m) {
+		if s.Add(m) {
 			added++
 			tx.emit(Effect{Kind: EffectSAdd, Slot: w.sl.id, Key: key, Field: m})
 		}
@@ -63,10 +60,10 @@ func (tx *Tx) SRem(key []byte, members ...[]byte) (int, error) {
 	s := w.obj.(*setObj)
 	removed := 0
 	for _, m := range members {
-		if s.remove(m) {
+		if s.Remove(m) {
 			removed++
 			tx.emit(Effect{Kind: EffectSRem, Slot: w.sl.id, Key: key, Field: m})
-			if s.length() == 0 {
+			if s.Len() == 0 {
 				break
 			}
 		}
@@ -81,7 +78,7 @@ func (tx *Tx) SCard(key []byte) (int, error) {
 	if s == nil || err != nil {
 		return 0, err
 	}
-	return s.length(), nil
+	return s.Len(), nil
 }
 
 // SIsMember reports whether member is in the set at key.
@@ -90,7 +87,7 @@ func (tx *Tx) SIsMember(key, member []byte) (bool, error) {
 	if s == nil || err != nil {
 		return false, err
 	}
-	return s.has(member), nil
+	return s.Has(member), nil
 }
 
 // SMIsMember calls fn with whether each member is in the set at key (all
@@ -101,7 +98,7 @@ func (tx *Tx) SMIsMember(key []byte, members [][]byte, fn func(bool)) error {
 		return err
 	}
 	for _, m := range members {
-		fn(s != nil && s.has(m))
+		fn(s != nil && s.Has(m))
 	}
 	return nil
 }
@@ -115,38 +112,21 @@ func (tx *Tx) SMembers(key []byte, head func(n int), fn func(m []byte)) (int, er
 		return 0, err
 	}
 	if head != nil {
-		head(s.length())
+		head(s.Len())
 	}
-	s.each(func(m []byte) bool { fn(m); return true })
-	return s.length(), nil
+	s.Each(func(m []byte) bool { fn(m); return true })
+	return s.Len(), nil
 }
 
 // SScan returns members of the set at key from cursor on, about count of
 // them, and the next cursor (0 when done); members present for the whole
-// scan are returned at least once (see setObj).
+// scan are returned at least once (see set.Set).
 func (tx *Tx) SScan(key []byte, cursor uint64, count int, fn func(m []byte)) (uint64, error) {
 	s, err := tx.setAt(key)
 	if s == nil || err != nil {
 		return 0, err
 	}
-	return s.scan(cursor, count, fn), nil
-}
-
-// scratch returns a buffer for formatting an intset's members (nil for
-// other encodings, which need none: no allocation on their paths).
-func (s *setObj) scratch() []byte {
-	if s.enc == setIntset {
-		return make([]byte, 0, 20)
-	}
-	return nil
-}
-
-// randomMember returns a uniformly random member (s not empty).
-func (s *setObj) randomMember(buf []byte) []byte {
-	if s.enc == setIntset {
-		return appendInt(buf[:0], s.ints[rand.IntN(len(s.ints))])
-	}
-	return s.member(s.randomIndex())
+	return s.Scan(cursor, count, fn), nil
 }
 
 // SRandMember answers SRANDMEMBER with a count, by Redis's cases: count <
@@ -159,74 +139,24 @@ func (tx *Tx) SRandMember(key []byte, count int64, head func(n int), fn func(m [
 	if s == nil || err != nil {
 		return false, err
 	}
-	size := int64(s.length())
-	buf := s.scratch()
+	size := int64(s.Len())
+	buf := s.Scratch()
 	switch {
 	case count < 0:
 		head(int(-count))
 		for range -count {
-			fn(s.randomMember(buf[:0]))
+			fn(s.RandomMember(buf[:0]))
 		}
 	case count >= size:
 		head(int(size))
-		s.each(func(m []byte) bool { fn(m); return true })
+		s.Each(func(m []byte) bool { fn(m); return true })
 	default:
 		head(int(count))
-		for _, i := range s.sample(int(count)) {
-			fn(s.at(i, buf[:0]))
+		for _, i := range s.Sample(int(count)) {
+			fn(s.At(i, buf[:0]))
 		}
 	}
 	return true, nil
-}
-
-// at returns member i: position i of an intset, dense entry i otherwise.
-func (s *setObj) at(i int, buf []byte) []byte {
-	if s.enc == setIntset {
-		return appendInt(buf, s.ints[i])
-	}
-	return s.member(i)
-}
-
-// sample returns count distinct random positions (as at takes them),
-// 0 < count < size, uniformly: when count is a large part of the set, a
-// partial shuffle of every position (Redis's CASE 3), else draws with
-// rejection of repeats (CASE 4).
-func (s *setObj) sample(count int) []int {
-	size := s.length()
-	if count*3 > size {
-		all := make([]int, 0, size)
-		if s.enc == setIntset {
-			for i := range s.ints {
-				all = append(all, i)
-			}
-		} else {
-			for i, off := range s.offs {
-				if off != holeOff {
-					all = append(all, i)
-				}
-			}
-		}
-		for i := range count {
-			j := i + rand.IntN(len(all)-i)
-			all[i], all[j] = all[j], all[i]
-		}
-		return all[:count]
-	}
-	picked := make(map[int]struct{}, count)
-	out := make([]int, 0, count)
-	for len(out) < count {
-		var i int
-		if s.enc == setIntset {
-			i = rand.IntN(len(s.ints))
-		} else {
-			i = s.randomIndex()
-		}
-		if _, dup := picked[i]; !dup {
-			picked[i] = struct{}{}
-			out = append(out, i)
-		}
-	}
-	return out
 }
 
 // spopMoveMul is Redis's SPOP_MOVE_STRATEGY_MUL: when the members left
@@ -246,70 +176,27 @@ func (tx *Tx) SPop(key []byte, count int64, head func(n int), fn func(m []byte))
 		return false, err
 	}
 	s := w.obj.(*setObj)
-	size := int64(s.length())
+	size := int64(s.Len())
 	if count >= size {
 		head(int(size))
-		s.each(func(m []byte) bool { fn(m); return true })
+		s.Each(func(m []byte) bool { fn(m); return true })
 		// Delete emits the DEL, counts the memory and ends the write.
 		_, err := tx.Delete(key)
 		return true, err
 	}
 	head(int(count))
-	buf := s.scratch()
+	buf := s.Scratch()
 	for range count {
-		var m []byte
-		if s.enc == setIntset {
-			i := rand.IntN(len(s.ints))
-			m = appendInt(buf[:0], s.ints[i])
-			fn(m)
-			s.ints = slices.Delete(s.ints, i, i+1)
-		} else {
-			i := s.randomIndex()
-			m = s.member(i)
+		s.PopRandom(buf, func(m []byte) {
 			fn(m)
 			tx.emit(Effect{Kind: EffectSRem, Slot: w.sl.id, Key: key, Field: m})
-			p, _, _ := s.find(m, memberHash(m))
-			s.removeAt(p, i)
-			continue
-		}
-		tx.emit(Effect{Kind: EffectSRem, Slot: w.sl.id, Key: key, Field: m})
+		})
 	}
 	if (size-count)*spopMoveMul <= count {
-		s.renew(freshSet(s.enc == setIntset))
+		s.Renew()
 	}
 	tx.commitObject(w, count > 0)
 	return true, nil
-}
-
-// renew refills fresh with s's members and makes s that set, in a new
-// cursor generation.
-func (s *setObj) renew(fresh *setObj) {
-	s.each(func(m []byte) bool { fresh.add(m); return true })
-	fresh.gen = s.gen + 1
-	*s = *fresh
-}
-
-// appendInt appends v in decimal.
-func appendInt(b []byte, v int64) []byte {
-	if v >= 0 && v < 10 {
-		return append(b, byte('0'+v))
-	}
-	var tmp [20]byte
-	i := len(tmp)
-	u := uint64(v)
-	if v < 0 {
-		u = -u
-	}
-	for u > 0 {
-		i--
-		tmp[i] = byte('0' + u%10)
-		u /= 10
-	}
-	if v < 0 {
-		i--
-		tmp[i] = '-'
-	}
-	return append(b, tmp[i:]...)
 }
 
 // SMove moves member from the set at src to the set at dst, creating dst;
@@ -330,11 +217,11 @@ func (tx *Tx) SMove(src, dst, member []byte) (bool, error) {
 	}
 	s := w.obj.(*setObj)
 	if bytes.Equal(src, dst) {
-		ok := s.has(member)
+		ok := s.Has(member)
 		tx.commitObject(w, false)
 		return ok, nil
 	}
-	if !s.remove(member) {
+	if !s.Remove(member) {
 		tx.commitObject(w, false)
 		return false, nil
 	}

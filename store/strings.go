@@ -2,6 +2,8 @@ package store
 
 import (
 	"math"
+
+	"github.com/meshcache/meshcache/store/rdb"
 )
 
 // Get returns a string value. The slice is valid until tx is closed and
@@ -150,7 +152,7 @@ const embstrLimit = 44
 // a canonical int64 (at most 20 characters, no sign on zero, no leading
 // zeros or '+'), "embstr" up to 44 bytes, else "raw".
 func stringEncoding(v []byte) string {
-	if _, ok := canonicalInt(v); ok {
+	if _, ok := rdb.CanonicalInt(v); ok {
 		return "int"
 	}
 	if len(v) <= embstrLimit {
@@ -159,57 +161,11 @@ func stringEncoding(v []byte) string {
 	return "raw"
 }
 
-// canonicalInt parses v as Redis's string2ll does: a decimal int64 whose
-// text is exactly how it would be printed (an optional '-', no '+', no
-// spaces, no leading zeros, "0" but not "-0", at most 20 characters). It
-// allocates nothing: lists, sets and strings call it on every element.
-func canonicalInt(v []byte) (int64, bool) {
-	if len(v) == 0 || len(v) > 20 {
-		return 0, false
-	}
-	if len(v) == 1 && v[0] == '0' {
-		return 0, true
-	}
-	neg := false
-	p := v
-	if p[0] == '-' {
-		neg = true
-		p = p[1:]
-		if len(p) == 0 {
-			return 0, false
-		}
-	}
-	if p[0] < '1' || p[0] > '9' {
-		return 0, false
-	}
-	var u uint64
-	for _, c := range p {
-		if c < '0' || c > '9' || u > (1<<64-1)/10 {
-			return 0, false
-		}
-		u *= 10
-		if u > 1<<64-1-uint64(c-'0') {
-			return 0, false
-		}
-		u += uint64(c - '0')
-	}
-	if neg {
-		if u > 1<<63 {
-			return 0, false
-		}
-		return int64(-u), true // -(1<<63) wraps to MinInt64
-	}
-	if u > 1<<63-1 {
-		return 0, false
-	}
-	return int64(u), true
-}
-
 // sharedInt reports whether Redis would answer OBJECT REFCOUNT of v with
 // its shared-integer refcount: values 0..9999 are shared unless maxmemory
 // is set with an LRU or LFU policy.
 func (tx *Tx) sharedInt(v []byte) bool {
-	n, _ := canonicalInt(v)
+	n, _ := rdb.CanonicalInt(v)
 	if n < 0 || n >= 10000 {
 		return false
 	}
