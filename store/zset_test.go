@@ -4,145 +4,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"runtime"
-	"sort"
 	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/store/zset"
 )
-
-// zmodel is the reference model of a sorted set: member -> score.
-type zmodel map[string]float64
-
-// sorted returns the model's members in (score, member) order.
-func (m zmodel) sorted() []zentry {
-	out := make([]zentry, 0, len(m))
-	for k, v := range m {
-		out = append(out, zentry{member: k, score: v})
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		return a.score < b.score || (a.score == b.score && a.member < b.member)
-	})
-	return out
-}
-
-// checkZSet checks z's invariants against the model: order, prev links,
-// tail, spans at every level, ranks, byRank, the hash table and the
-// memory estimate.
-func checkZSet(t *testing.T, z *zsetObj, m zmodel) {
-	t.Helper()
-	want := m.sorted()
-	require.Equal(t, len(want), z.length())
-	var got []zentry
-	z.each(func(mb string, s float64) bool { got = append(got, zentry{mb, s}); return true })
-	if len(want) == 0 {
-		require.Empty(t, got)
-	} else {
-		require.Equal(t, want, got)
-	}
-	for i, e := range want {
-		r, s, ok := z.rank([]byte(e.member))
-		require.True(t, ok)
-		require.Equal(t, i, r, "rank of %s", e.member)
-		require.Equal(t, e.score, s)
-	}
-	if z.zsl == nil {
-		var data int64
-		for _, e := range z.small {
-			data += allocSize(len(e.member))
-		}
-		require.Equal(t, data, z.data)
-		return
-	}
-	zsl := z.zsl
-	// Level 0 order, prev links, tail.
-	var prev *znode
-	n := 0
-	var data int64
-	for x := zsl.head.lev[0].next; x != nil; x = x.lev[0].next {
-		require.Equal(t, prev, x.prev)
-		require.Equal(t, x, zsl.byRank(n))
-		require.LessOrEqual(t, x.height(), zsl.level)
-		data += nodeBytes(x.height()) + allocSize(len(x.member))
-		prev = x
-		n++
-	}
-	require.Equal(t, prev, zsl.tail)
-	require.Equal(t, data, z.data)
-	// Spans: at each level, the span is the level-0 distance.
-	pos := map[*znode]int{zsl.head: 0}
-	i := 1
-	for x := zsl.head.lev[0].next; x != nil; x = x.lev[0].next {
-		pos[x] = i
-		i++
-	}
-	for lvl := 0; lvl < zsl.level; lvl++ {
-		for x := zsl.head; x != nil; x = x.at(lvl).next {
-			next := x.at(lvl).next
-			if next == nil {
-				require.Equal(t, uint32(zsl.length-pos[x]), x.at(lvl).span, "tail span at level %d", lvl)
-			} else {
-				require.Equal(t, uint32(pos[next]-pos[x]), x.at(lvl).span, "span at level %d", lvl)
-			}
-		}
-	}
-	// Hash table: every node in its bucket, counts agree.
-	cnt := 0
-	for b, x := range z.dict.buckets {
-		for ; x != nil; x = x.hnext {
-			require.Equal(t, uint64(b), x.hash&uint64(len(z.dict.buckets)-1))
-			require.Equal(t, zhash(x.member), x.hash)
-			cnt++
-		}
-	}
-	require.Equal(t, zsl.length, cnt)
-	require.Equal(t, cnt, z.dict.n)
-}
-
-func TestZSetRandomOps(t *testing.T) {
-	for _, size := range []int{20, 300} {
-		for seed := uint64(1); seed <= 4; seed++ {
-			rng := rand.New(rand.NewPCG(seed, uint64(size)))
-			z := newZSet()
-			m := zmodel{}
-			for i := 0; i < 3000; i++ {
-				mb := "m" + strconv.Itoa(rng.IntN(size))
-				switch rng.IntN(5) {
-				case 0, 1, 2:
-					s := float64(rng.IntN(20))
-					if rng.IntN(10) == 0 {
-						s = math.Inf(rng.IntN(2)*2 - 1)
-					}
-					_, existed := m[mb]
-					assert.Equal(t, !existed, z.set([]byte(mb), s))
-					m[mb] = s
-				case 3:
-					_, existed := m[mb]
-					assert.Equal(t, existed, z.del([]byte(mb)))
-					delete(m, mb)
-				case 4:
-					s, ok := z.score([]byte(mb))
-					ms, mok := m[mb]
-					assert.Equal(t, mok, ok)
-					assert.Equal(t, ms, s)
-				}
-				if i%100 == 0 {
-					checkZSet(t, z, m)
-				}
-			}
-			checkZSet(t, z, m)
-			if size > zsetSmall {
-				assert.Equal(t, "skiplist", z.encoding())
-			}
-			c := z.clone().(*zsetObj)
-			checkZSet(t, c, m)
-			assert.Equal(t, z.encoding(), c.encoding())
-		}
-	}
-}
 
 func TestZSetSpans(t *testing.T) {
 	for _, big := range []bool{false, true} {
@@ -155,7 +24,7 @@ func TestZSetSpans(t *testing.T) {
 		}
 		if big {
 			o, _ := tx.zsetAt(k)
-			o.convert()
+			o.Convert()
 		}
 		span := func(r ZScoreRange) [2]int {
 			lo, hi, _, err := tx.ZScoreSpan(k, r)
@@ -244,7 +113,7 @@ func TestZSetEncoding(t *testing.T) {
 		require.NoError(t, err)
 		return o.encoding()
 	}
-	for i := 0; i < zsetSmall; i++ {
+	for i := 0; i < zset.MaxListpackEntries; i++ {
 		_, _, err := tx.ZAdd([]byte("z"), []byte("m"+strconv.Itoa(i)), float64(i), 0, 1)
 		require.NoError(t, err)
 	}
@@ -356,48 +225,6 @@ func TestZSetSnapshot(t *testing.T) {
 	assert.Equal(t, zdump(t, a, keys), zdump(t, b, keys))
 }
 
-func TestZScanGuarantee(t *testing.T) {
-	s := New(Config{})
-	k := []byte("z")
-	tx := lockKeys(s, "z")
-	const keep = 150
-	for i := 0; i < keep; i++ {
-		_, _, _ = tx.ZAdd(k, []byte("keep"+strconv.Itoa(i)), float64(i), 0, 1)
-	}
-	tx.Close()
-	seen := map[string]bool{}
-	sizes := map[int]bool{}
-	cursor, round := uint64(0), 0
-	for {
-		tx := lockKeys(s, "z")
-		next, err := tx.ZScan(k, cursor, 5, func(m []byte, _ float64) { seen[string(m)] = true })
-		require.NoError(t, err)
-		o, _ := tx.zsetAt(k)
-		sizes[len(o.dict.buckets)] = true
-		// Churn between calls: grow the table a lot, then shrink it, and
-		// move scores of kept members.
-		for j := 0; j < 200; j++ {
-			if round < 10 {
-				_, _, _ = tx.ZAdd(k, []byte(fmt.Sprintf("tmp%d-%d", round, j)), 0, 0, 1)
-			} else {
-				_, _ = tx.ZRem(k, []byte(fmt.Sprintf("tmp%d-%d", round-10, j)))
-			}
-		}
-		_, _, _ = tx.ZAdd(k, []byte("keep"+strconv.Itoa(round%keep)), -float64(round), 0, 1)
-		tx.Close()
-		round++
-		cursor = next
-		if cursor == 0 {
-			break
-		}
-		require.Less(t, round, 100000)
-	}
-	for i := 0; i < keep; i++ {
-		assert.True(t, seen["keep"+strconv.Itoa(i)], "keep%d missed", i)
-	}
-	assert.True(t, sizes[4096] && sizes[256], "the table grew and shrank during the scan: %v", sizes)
-}
-
 func TestZSetMemory(t *testing.T) {
 	s := New(Config{})
 	start := s.UsedMemory()
@@ -417,42 +244,6 @@ func TestZSetMemory(t *testing.T) {
 	}
 	tx.Close()
 	assert.Equal(t, start, s.UsedMemory(), "all back after removing every member")
-}
-
-// TestZSetHeapPerElement compares the estimate with the Go heap for a big
-// set and logs the per-element cost (see the memory report in the
-// commands package's TestZSetMemoryVsRedis). The heap is the process's:
-// goroutines that earlier tests of the package left running (a store's
-// active expiry until its test ends) allocate and free meanwhile, so a
-// reading can be off by their churn; the estimate must match one of three
-// readings, each of a fresh set.
-func TestZSetHeapPerElement(t *testing.T) {
-	if testing.Short() {
-		t.Skip("allocates a big set")
-	}
-	const n = 200_000
-	var ratios []float64
-	for range 3 {
-		runtime.GC()
-		var before runtime.MemStats
-		runtime.ReadMemStats(&before)
-		z := newZSet()
-		for i := 0; i < n; i++ {
-			z.set([]byte("member:"+strconv.Itoa(i)), float64(i))
-		}
-		runtime.GC()
-		var after runtime.MemStats
-		runtime.ReadMemStats(&after)
-		heap := float64(after.HeapAlloc) - float64(before.HeapAlloc)
-		est := float64(z.bytes())
-		runtime.KeepAlive(z)
-		t.Logf("per element: estimate %.1f B, heap %.1f B", est/n, heap/n)
-		if heap > 0 && math.Abs(est/heap-1) <= 0.15 {
-			return
-		}
-		ratios = append(ratios, est/heap)
-	}
-	t.Errorf("estimate not within 15%% of the heap in any of three readings: estimate/heap %v", ratios)
 }
 
 func BenchmarkZAddZPopMin(b *testing.B) {

@@ -2,6 +2,8 @@ package store
 
 import (
 	"errors"
+
+	"github.com/meshcache/meshcache/store/zset"
 )
 
 // The sorted-set API of Tx. Every mutation emits idempotent effects per
@@ -71,8 +73,8 @@ func (tx *Tx) ZAdd(key, member []byte, score float64, flags ZAddFlags, pairs int
 	if flags&ZAddXX == 0 {
 		mk = func() object {
 			z := newZSet()
-			if pairs > zsetSmall || len(member) > zsetSmallValue {
-				z.convert()
+			if pairs > zset.MaxListpackEntries || len(member) > zset.MaxListpackValue {
+				z.Convert()
 			}
 			return z
 		}
@@ -82,11 +84,11 @@ func (tx *Tx) ZAdd(key, member []byte, score float64, flags ZAddFlags, pairs int
 		return ZAddNop, 0, err
 	}
 	z := w.obj.(*zsetObj)
-	if pairs > zsetSmall {
-		z.convert()
+	if pairs > zset.MaxListpackEntries {
+		z.Convert()
 	}
 	out, newScore := ZAddNop, score
-	cur, found := z.score(member)
+	cur, found := z.Score(member)
 	switch {
 	case found && flags&ZAddNX != 0, !found && flags&ZAddXX != 0:
 	case found:
@@ -108,7 +110,7 @@ func (tx *Tx) ZAdd(key, member []byte, score float64, flags ZAddFlags, pairs int
 		out = ZAddAdded
 	}
 	if out == ZAddAdded || out == ZAddUpdated {
-		z.set(member, newScore)
+		z.Put(member, newScore)
 		tx.emitZAdd(w.sl.id, key, member, newScore)
 	}
 	tx.commitObject(w, out == ZAddAdded || out == ZAddUpdated)
@@ -137,7 +139,7 @@ func (tx *Tx) zaddEffect(e Effect) error {
 	if err != nil {
 		return err
 	}
-	w.obj.(*zsetObj).set(e.Field, score)
+	w.obj.(*zsetObj).Put(e.Field, score)
 	tx.commitObject(w, true)
 	return nil
 }
@@ -149,7 +151,7 @@ func (tx *Tx) ZRem(key, member []byte) (bool, error) {
 	if w.obj == nil || err != nil {
 		return false, err
 	}
-	ok := w.obj.(*zsetObj).del(member)
+	ok := w.obj.(*zsetObj).Remove(member)
 	if ok {
 		tx.emit(Effect{Kind: EffectZRem, Slot: w.sl.id, Key: key, Field: member})
 	}
@@ -163,7 +165,7 @@ func (tx *Tx) ZScore(key, member []byte) (float64, bool, error) {
 	if z == nil || err != nil {
 		return 0, false, err
 	}
-	s, ok := z.score(member)
+	s, ok := z.Score(member)
 	return s, ok, nil
 }
 
@@ -173,7 +175,7 @@ func (tx *Tx) ZCard(key []byte) (int, error) {
 	if z == nil || err != nil {
 		return 0, err
 	}
-	return z.length(), nil
+	return z.Len(), nil
 }
 
 // ZRank returns member's 0-based ascending rank and its score.
@@ -182,7 +184,7 @@ func (tx *Tx) ZRank(key, member []byte) (rank int, score float64, ok bool, err e
 	if z == nil || err != nil {
 		return 0, 0, false, err
 	}
-	rank, score, ok = z.rank(member)
+	rank, score, ok = z.Rank(member)
 	return rank, score, ok, nil
 }
 
@@ -194,13 +196,13 @@ func (tx *Tx) ZScoreSpan(key []byte, r ZScoreRange) (lo, hi, n int, err error) {
 		return 0, 0, 0, err
 	}
 	lo, hi = z.scoreSpan(r)
-	return lo, hi, z.length(), nil
+	return lo, hi, z.Len(), nil
 }
 
 // scoreSpan returns the ranks [lo, hi) of the scores in r.
 func (z *zsetObj) scoreSpan(r ZScoreRange) (lo, hi int) {
-	lo = z.lowerBound(func(s float64, _ string) bool { return s < r.Min || (r.MinEx && s == r.Min) })
-	hi = z.lowerBound(func(s float64, _ string) bool { return s < r.Max || (!r.MaxEx && s == r.Max) })
+	lo = z.LowerBound(func(s float64, _ string) bool { return s < r.Min || (r.MinEx && s == r.Min) })
+	hi = z.LowerBound(func(s float64, _ string) bool { return s < r.Max || (!r.MaxEx && s == r.Max) })
 	return lo, max(lo, hi)
 }
 
@@ -211,7 +213,7 @@ func (tx *Tx) ZLexSpan(key []byte, min, max ZLexBound) (lo, hi, n int, err error
 	if z == nil || err != nil {
 		return 0, 0, 0, err
 	}
-	lo = z.lowerBound(func(_ float64, m string) bool {
+	lo = z.LowerBound(func(_ float64, m string) bool {
 		switch min.Inf {
 		case -1:
 			return false
@@ -221,7 +223,7 @@ func (tx *Tx) ZLexSpan(key []byte, min, max ZLexBound) (lo, hi, n int, err error
 		c := compareLex(m, min.Value)
 		return c < 0 || (min.Ex && c == 0)
 	})
-	hi = z.lowerBound(func(_ float64, m string) bool {
+	hi = z.LowerBound(func(_ float64, m string) bool {
 		switch max.Inf {
 		case -1:
 			return false
@@ -231,7 +233,7 @@ func (tx *Tx) ZLexSpan(key []byte, min, max ZLexBound) (lo, hi, n int, err error
 		c := compareLex(m, max.Value)
 		return c < 0 || (!max.Ex && c == 0)
 	})
-	return lo, maxInt(lo, hi), z.length(), nil
+	return lo, maxInt(lo, hi), z.Len(), nil
 }
 
 func maxInt(a, b int) int {
@@ -249,7 +251,7 @@ func (tx *Tx) ZIter(key []byte, from int, rev bool, fn func(member []byte, score
 	if z == nil || err != nil {
 		return err
 	}
-	z.iter(from, rev, func(m string, s float64) bool { return fn(bytesOf(m), s) })
+	z.Iter(from, rev, func(m string, s float64) bool { return fn(bytesOf(m), s) })
 	return nil
 }
 
@@ -262,7 +264,7 @@ func (tx *Tx) ZRangeByScore(key []byte, r ZScoreRange, fn func(member []byte, sc
 	}
 	lo, hi := z.scoreSpan(r)
 	k := lo
-	z.iter(lo, false, func(m string, s float64) bool {
+	z.Iter(lo, false, func(m string, s float64) bool {
 		if k >= hi {
 			return false
 		}
@@ -279,21 +281,9 @@ func (tx *Tx) ZRemRanks(key []byte, lo, hi int) (int, error) {
 		return 0, err
 	}
 	z := w.obj.(*zsetObj)
-	lo, hi = max(lo, 0), min(hi, z.length())
-	n := 0
-	if z.zsl != nil {
-		for x := z.zsl.byRank(lo); x != nil && n < hi-lo; n++ {
-			next := x.lev[0].next
-			z.delNode(x)
-			tx.emit(Effect{Kind: EffectZRem, Slot: w.sl.id, Key: key, Field: bytesOf(x.member)})
-			x = next
-		}
-	} else {
-		for ; n < hi-lo; n++ {
-			tx.emit(Effect{Kind: EffectZRem, Slot: w.sl.id, Key: key, Field: bytesOf(z.small[lo].member)})
-			z.delSmall(lo)
-		}
-	}
+	n := z.RemoveRanks(lo, hi, func(m string) {
+		tx.emit(Effect{Kind: EffectZRem, Slot: w.sl.id, Key: key, Field: bytesOf(m)})
+	})
 	tx.commitObject(w, n > 0)
 	return n, nil
 }
@@ -307,24 +297,8 @@ func (tx *Tx) ZPop(key []byte, max bool, count int, fn func(member []byte, score
 	}
 	z := w.obj.(*zsetObj)
 	n := 0
-	for ; n < count && z.length() > 0; n++ {
-		var m string
-		var s float64
-		if z.zsl != nil {
-			x := z.zsl.head.lev[0].next
-			if max {
-				x = z.zsl.tail
-			}
-			m, s = x.member, x.score
-			z.delNode(x)
-		} else {
-			i := 0
-			if max {
-				i = len(z.small) - 1
-			}
-			m, s = z.small[i].member, z.small[i].score
-			z.delSmall(i)
-		}
+	for ; n < count && z.Len() > 0; n++ {
+		m, s := z.Pop(max)
 		tx.emit(Effect{Kind: EffectZRem, Slot: w.sl.id, Key: key, Field: bytesOf(m)})
 		if fn != nil {
 			fn(bytesOf(m), s)
@@ -345,9 +319,9 @@ func (tx *Tx) ZStore(key []byte, members [][]byte, scores []float64) (int, error
 	if err != nil || len(members) == 0 {
 		return 0, err
 	}
-	big := len(members) > zsetSmall
+	big := len(members) > zset.MaxListpackEntries
 	for _, m := range members {
-		big = big || len(m) > zsetSmallValue
+		big = big || len(m) > zset.MaxListpackValue
 	}
 	w, err := tx.writeObject(key, TypeZSet, func() object { return newZSet() }, false)
 	if err != nil {
@@ -355,7 +329,7 @@ func (tx *Tx) ZStore(key []byte, members [][]byte, scores []float64) (int, error
 	}
 	z := w.obj.(*zsetObj)
 	if big {
-		z.convert()
+		z.Convert()
 	}
 	if !existed {
 		// DEL even so: the ZADDs that follow then rebuild the key from
@@ -363,11 +337,11 @@ func (tx *Tx) ZStore(key []byte, members [][]byte, scores []float64) (int, error
 		tx.emit(Effect{Kind: EffectDel, Slot: w.sl.id, Key: key})
 	}
 	for i, m := range members {
-		z.set(m, scores[i])
+		z.Put(m, scores[i])
 		tx.emitZAdd(w.sl.id, key, m, scores[i])
 	}
 	tx.commitObject(w, true)
-	return z.length(), nil
+	return z.Len(), nil
 }
 
 // ZScan returns members of the set from cursor on, about count of them,
@@ -381,16 +355,7 @@ func (tx *Tx) ZScan(key []byte, cursor uint64, count int, fn func(member []byte,
 	if z == nil || err != nil {
 		return 0, err
 	}
-	if z.zsl == nil {
-		for _, e := range z.small {
-			fn(bytesOf(e.member), e.score)
-		}
-		return 0, nil
-	}
-	if count <= 0 {
-		count = 10
-	}
-	return z.dict.scan(cursor, count, func(n *znode) { fn(bytesOf(n.member), n.score) }), nil
+	return z.Scan(cursor, count, func(m string, s float64) { fn(bytesOf(m), s) }), nil
 }
 
 // applyZSet applies a replicated ZADD or ZREM (tx.apply).

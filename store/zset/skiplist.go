@@ -1,4 +1,4 @@
-package store
+package zset
 
 import (
 	"math/bits"
@@ -8,7 +8,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 )
 
-// The big form of a sorted set (zsetObj) is Redis's: a skiplist with spans,
+// The big form of a sorted set (Set) is Redis's: a skiplist with spans,
 // ordered by (score, member bytes), beside a chained hash table from member
 // to node. Both index the same nodes, and each node is one allocation that
 // holds the member, the score, the hash chain link and all its skiplist
