@@ -271,36 +271,7 @@ func (tx *Tx) ListPos(key, e []byte, rank, maxlen int64, fn func(i int64) bool) 
 	if l == nil || err != nil {
 		return false, err
 	}
-	skip := rank - 1
-	seen := int64(0)
-	visit := func(i int64) func(x []byte) bool {
-		return func(x []byte) bool {
-			if maxlen != 0 && seen >= maxlen {
-				return false
-			}
-			seen++
-			idx := i
-			if rank > 0 {
-				i++
-			} else {
-				i--
-			}
-			if string(x) != string(e) {
-				return true
-			}
-			if skip > 0 {
-				skip--
-				return true
-			}
-			return fn(idx)
-		}
-	}
-	if rank < 0 {
-		skip = -rank - 1
-		l.EachRev(l.Len()-1, visit(int64(l.Len()-1)))
-	} else {
-		l.Each(0, visit(0))
-	}
+	l.Pos(e, rank, maxlen, fn)
 	return true, nil
 }
 
@@ -381,37 +352,8 @@ func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 		return 0, err
 	}
 	l := w.obj.(*listObj)
-	skip := int64(0) // matches to keep before removing (count < 0)
-	if count < 0 {
-		matches := int64(0)
-		l.Each(0, func(x []byte) bool {
-			if string(x) == string(e) {
-				matches++
-			}
-			return true
-		})
-		skip = max(matches+count, 0)
-		count = -count
-	}
-	limit, done := count, int64(0) // limit 0: all
-	var gone []int                 // old indexes of the removed elements
-	i := -1
-	removed := l.Filter(func(x []byte) bool {
-		i++
-		if string(x) != string(e) {
-			return true
-		}
-		if skip > 0 {
-			skip--
-			return true
-		}
-		if limit > 0 && done >= limit {
-			return true
-		}
-		done++
-		gone = append(gone, i)
-		return false
-	})
+	gone := l.RemoveEqual(e, count)
+	removed := len(gone)
 	if removed > 0 {
 		l.Shrunk()
 		tx.emitRemoved(w.sl.id, key, l, gone)

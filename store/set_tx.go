@@ -139,23 +139,7 @@ func (tx *Tx) SRandMember(key []byte, count int64, head func(n int), fn func(m [
 	if s == nil || err != nil {
 		return false, err
 	}
-	size := int64(s.Len())
-	buf := s.Scratch()
-	switch {
-	case count < 0:
-		head(int(-count))
-		for range -count {
-			fn(s.RandomMember(buf[:0]))
-		}
-	case count >= size:
-		head(int(size))
-		s.Each(func(m []byte) bool { fn(m); return true })
-	default:
-		head(int(count))
-		for _, i := range s.Sample(int(count)) {
-			fn(s.At(i, buf[:0]))
-		}
-	}
+	s.RandomMembers(count, head, fn)
 	return true, nil
 }
 

@@ -1,10 +1,8 @@
 package store
 
 import (
-	"bytes"
 	"math"
 	"strconv"
-	"unsafe"
 
 	"github.com/meshcache/meshcache/store/zset"
 )
@@ -57,11 +55,6 @@ func parseEffectScore(b []byte) (float64, bool) {
 		return 0, false
 	}
 	return f, true
-}
-
-// compareLex orders a member against a lexical bound value.
-func compareLex(member string, b []byte) int {
-	return bytes.Compare(unsafe.Slice(unsafe.StringData(member), len(member)), b)
 }
 
 // elements is SORT's view of the sorted set: its members by score.

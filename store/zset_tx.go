@@ -38,20 +38,11 @@ const (
 	ZAddAdded                      // the member is new
 )
 
-// ZScoreRange is an interval of scores; a bound is excluded when its Ex
-// flag is set. Min > Max is an empty interval.
-type ZScoreRange struct {
-	Min, Max     float64
-	MinEx, MaxEx bool
-}
+// ZScoreRange is an interval of scores (zset.ScoreRange).
+type ZScoreRange = zset.ScoreRange
 
-// ZLexBound is one end of a lexical interval: Inf -1 is "-" (below every
-// member), +1 is "+" (above every member), 0 is Value, excluded when Ex.
-type ZLexBound struct {
-	Inf   int8
-	Value []byte
-	Ex    bool
-}
+// ZLexBound is one end of a lexical interval (zset.LexBound).
+type ZLexBound = zset.LexBound
 
 // zsetAt returns key's sorted set for reading: nil when missing,
 // ErrWrongType when key holds another type.
@@ -195,15 +186,8 @@ func (tx *Tx) ZScoreSpan(key []byte, r ZScoreRange) (lo, hi, n int, err error) {
 	if z == nil || err != nil {
 		return 0, 0, 0, err
 	}
-	lo, hi = z.scoreSpan(r)
+	lo, hi = z.ScoreSpan(r)
 	return lo, hi, z.Len(), nil
-}
-
-// scoreSpan returns the ranks [lo, hi) of the scores in r.
-func (z *zsetObj) scoreSpan(r ZScoreRange) (lo, hi int) {
-	lo = z.LowerBound(func(s float64, _ string) bool { return s < r.Min || (r.MinEx && s == r.Min) })
-	hi = z.LowerBound(func(s float64, _ string) bool { return s < r.Max || (!r.MaxEx && s == r.Max) })
-	return lo, max(lo, hi)
 }
 
 // ZLexSpan returns the ranks [lo, hi) of the members between min and max
@@ -213,34 +197,8 @@ func (tx *Tx) ZLexSpan(key []byte, min, max ZLexBound) (lo, hi, n int, err error
 	if z == nil || err != nil {
 		return 0, 0, 0, err
 	}
-	lo = z.LowerBound(func(_ float64, m string) bool {
-		switch min.Inf {
-		case -1:
-			return false
-		case 1:
-			return true
-		}
-		c := compareLex(m, min.Value)
-		return c < 0 || (min.Ex && c == 0)
-	})
-	hi = z.LowerBound(func(_ float64, m string) bool {
-		switch max.Inf {
-		case -1:
-			return false
-		case 1:
-			return true
-		}
-		c := compareLex(m, max.Value)
-		return c < 0 || (!max.Ex && c == 0)
-	})
-	return lo, maxInt(lo, hi), z.Len(), nil
-}
-
-func maxInt(a, b int) int {
-	if a > b {
-		return a
-	}
-	return b
+	lo, hi = z.LexSpan(min, max)
+	return lo, hi, z.Len(), nil
 }
 
 // ZIter calls fn with the members from rank from on, ascending (descending
@@ -262,7 +220,7 @@ func (tx *Tx) ZRangeByScore(key []byte, r ZScoreRange, fn func(member []byte, sc
 	if z == nil || err != nil {
 		return err
 	}
-	lo, hi := z.scoreSpan(r)
+	lo, hi := z.ScoreSpan(r)
 	k := lo
 	z.Iter(lo, false, func(m string, s float64) bool {
 		if k >= hi {

@@ -485,10 +485,10 @@ func (l *List) Insert(i int, e []byte) {
 	l.splice(ci, off, off, [][]byte{e}, 1, lpEntrySize(e))
 }
 
-// Filter keeps the elements for which keep returns true, in order, and
+// filter keeps the elements for which keep returns true, in order, and
 // drops the others, compacting each chunk in place; it returns how many
 // were dropped. head does not change.
-func (l *List) Filter(keep func(e []byte) bool) int {
+func (l *List) filter(keep func(e []byte) bool) int {
 	dropped := 0
 	for ci := 0; ci < len(l.ch)-l.c0; {
 		c := &l.ch[l.c0+ci]
@@ -576,4 +576,78 @@ func (l *List) Clone() *List {
 		c.ch = append(c.ch, chunk{buf: buf, hi: int32(used), n: k.n, lp: k.lp})
 	}
 	return c
+}
+
+// Pos calls fn with the index of each element equal to e, as LPOS finds
+// them: from the head for rank > 0 (skipping the first rank-1 matches),
+// from the tail for rank < 0, looking at no more than maxlen elements (0:
+// all), until fn returns false.
+func (l *List) Pos(e []byte, rank, maxlen int64, fn func(i int64) bool) {
+	skip := rank - 1
+	seen := int64(0)
+	visit := func(i int64) func(x []byte) bool {
+		return func(x []byte) bool {
+			if maxlen != 0 && seen >= maxlen {
+				return false
+			}
+			seen++
+			idx := i
+			if rank > 0 {
+				i++
+			} else {
+				i--
+			}
+			if string(x) != string(e) {
+				return true
+			}
+			if skip > 0 {
+				skip--
+				return true
+			}
+			return fn(idx)
+		}
+	}
+	if rank < 0 {
+		skip = -rank - 1
+		l.EachRev(l.n-1, visit(int64(l.n-1)))
+	} else {
+		l.Each(0, visit(0))
+	}
+}
+
+// RemoveEqual removes elements equal to e, as LREM: the first count from
+// the head (count > 0), the last -count from the tail (count < 0), or all
+// (0). It returns the old indexes of the removed elements, ascending.
+func (l *List) RemoveEqual(e []byte, count int64) (gone []int) {
+	skip := int64(0) // matches to keep before removing (count < 0)
+	if count < 0 {
+		matches := int64(0)
+		l.Each(0, func(x []byte) bool {
+			if string(x) == string(e) {
+				matches++
+			}
+			return true
+		})
+		skip = max(matches+count, 0)
+		count = -count
+	}
+	limit, done := count, int64(0) // limit 0: all
+	i := -1
+	l.filter(func(x []byte) bool {
+		i++
+		if string(x) != string(e) {
+			return true
+		}
+		if skip > 0 {
+			skip--
+			return true
+		}
+		if limit > 0 && done >= limit {
+			return true
+		}
+		done++
+		gone = append(gone, i)
+		return false
+	})
+	return gone
 }

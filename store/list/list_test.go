@@ -122,7 +122,7 @@ func TestListDeque(t *testing.T) {
 						kept = append(kept, m)
 					}
 				}
-				assert.Equal(t, len(model)-len(kept), l.Filter(func(e []byte) bool { return string(e) != drop }))
+				assert.Equal(t, len(model)-len(kept), l.filter(func(e []byte) bool { return string(e) != drop }))
 				model = kept
 			}
 			l.Shrunk()
@@ -287,5 +287,43 @@ func TestLPEntrySize(t *testing.T) {
 		{strings.Repeat("x", 4095), 4099}, {strings.Repeat("x", 4096), 4103},
 	} {
 		assert.Equal(t, tc.size, lpEntrySize([]byte(tc.e)), "%q", tc.e)
+	}
+}
+
+// TestPosAndRemoveEqual covers LPOS's rank and maxlen and LREM's count
+// on one list, by table.
+func TestPosAndRemoveEqual(t *testing.T) {
+	mk := func() *List {
+		l := &List{}
+		for _, e := range []string{"x", "a", "x", "b", "x", "c", "x"} {
+			l.Grow(1)
+			l.PushBack([]byte(e))
+		}
+		return l
+	}
+	for _, tc := range []struct {
+		rank, maxlen int64
+		want         []int64
+	}{
+		{1, 0, []int64{0, 2, 4, 6}}, {2, 0, []int64{2, 4, 6}}, {-1, 0, []int64{6, 4, 2, 0}},
+		{-2, 0, []int64{4, 2, 0}}, {1, 3, []int64{0, 2}}, {-1, 2, []int64{6}}, {5, 0, nil},
+	} {
+		var got []int64
+		mk().Pos([]byte("x"), tc.rank, tc.maxlen, func(i int64) bool { got = append(got, i); return true })
+		assert.Equal(t, tc.want, got, "rank %d maxlen %d", tc.rank, tc.maxlen)
+	}
+	for _, tc := range []struct {
+		count int64
+		gone  []int
+		left  string
+	}{
+		{1, []int{0}, "axbxcx"}, {2, []int{0, 2}, "abxcx"}, {-1, []int{6}, "xaxbxc"},
+		{-3, []int{2, 4, 6}, "xabc"}, {0, []int{0, 2, 4, 6}, "abc"}, {9, []int{0, 2, 4, 6}, "abc"},
+	} {
+		l := mk()
+		assert.Equal(t, tc.gone, l.RemoveEqual([]byte("x"), tc.count), "count %d", tc.count)
+		var left []byte
+		l.Each(0, func(e []byte) bool { left = append(left, e...); return true })
+		assert.Equal(t, tc.left, string(left), "count %d", tc.count)
 	}
 }

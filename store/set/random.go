@@ -18,28 +18,52 @@ func (s *Set) Scratch() []byte {
 	return nil
 }
 
-// RandomMember returns a uniformly random member (s not empty).
-func (s *Set) RandomMember(buf []byte) []byte {
+// RandomMembers draws SRANDMEMBER's members with a count, by Redis's
+// cases: count < 0 gives |count| members drawn independently (repeats
+// allowed); count >= 0 gives min(count, size) distinct members. head gets
+// the number of members before the first call of fn.
+func (s *Set) RandomMembers(count int64, head func(n int), fn func(m []byte)) {
+	size := int64(s.Len())
+	buf := s.Scratch()
+	switch {
+	case count < 0:
+		head(int(-count))
+		for range -count {
+			fn(s.randomMember(buf[:0]))
+		}
+	case count >= size:
+		head(int(size))
+		s.Each(func(m []byte) bool { fn(m); return true })
+	default:
+		head(int(count))
+		for _, i := range s.sample(int(count)) {
+			fn(s.at(i, buf[:0]))
+		}
+	}
+}
+
+// randomMember returns a uniformly random member (s not empty).
+func (s *Set) randomMember(buf []byte) []byte {
 	if s.enc == setIntset {
 		return appendInt(buf[:0], s.ints[rand.IntN(len(s.ints))])
 	}
 	return s.member(s.randomIndex())
 }
 
-// At returns member i: position i of an intset, dense entry i otherwise
-// (as Sample returns them).
-func (s *Set) At(i int, buf []byte) []byte {
+// at returns member i: position i of an intset, dense entry i otherwise
+// (as sample returns them).
+func (s *Set) at(i int, buf []byte) []byte {
 	if s.enc == setIntset {
 		return appendInt(buf, s.ints[i])
 	}
 	return s.member(i)
 }
 
-// Sample returns count distinct random positions (as At takes them),
+// sample returns count distinct random positions (as at takes them),
 // 0 < count < size, uniformly: when count is a large part of the set, a
 // partial shuffle of every position (Redis's CASE 3), else draws with
 // rejection of repeats (CASE 4).
-func (s *Set) Sample(count int) []int {
+func (s *Set) sample(count int) []int {
 	size := s.Len()
 	if count*3 > size {
 		all := make([]int, 0, size)

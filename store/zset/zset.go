@@ -7,6 +7,7 @@
 package zset
 
 import (
+	"bytes"
 	"sort"
 	"unsafe"
 )
@@ -350,4 +351,56 @@ func (z *Set) Scan(cursor uint64, count int, fn func(member string, score float6
 		count = 10
 	}
 	return z.dict.scan(cursor, count, func(n *znode) { fn(n.member, n.score) })
+}
+
+// ScoreRange is an interval of scores; a bound is excluded when its Ex
+// flag is set. Min > Max is an empty interval.
+type ScoreRange struct {
+	Min, Max     float64
+	MinEx, MaxEx bool
+}
+
+// LexBound is one end of a lexical interval: Inf -1 is "-" (below every
+// member), +1 is "+" (above every member), 0 is Value, excluded when Ex.
+type LexBound struct {
+	Inf   int8
+	Value []byte
+	Ex    bool
+}
+
+// below reports whether member comes before the span's end that b
+// makes: as a lower bound (upper false), whether member is below the
+// interval b starts; as an upper bound, whether member is not above the
+// end b closes. LowerBound counts those members.
+func (b LexBound) below(member string, upper bool) bool {
+	switch b.Inf {
+	case -1:
+		return false
+	case 1:
+		return true
+	}
+	c := bytes.Compare(unsafe.Slice(unsafe.StringData(member), len(member)), b.Value)
+	return c < 0 || (b.Ex != upper && c == 0)
+}
+
+// ScoreSpan returns the ranks [lo, hi) of the scores in r.
+func (z *Set) ScoreSpan(r ScoreRange) (lo, hi int) {
+	lo = z.LowerBound(func(s float64, _ string) bool { return s < r.Min || (r.MinEx && s == r.Min) })
+	hi = z.LowerBound(func(s float64, _ string) bool { return s < r.Max || (!r.MaxEx && s == r.Max) })
+	return lo, max(lo, hi)
+}
+
+// LexSpan returns the ranks [lo, hi) of the members between min and max
+// (meaningful when all scores are equal, as in Redis).
+func (z *Set) LexSpan(min, max LexBound) (lo, hi int) {
+	lo = z.LowerBound(func(_ float64, m string) bool { return min.below(m, false) })
+	hi = z.LowerBound(func(_ float64, m string) bool { return max.below(m, true) })
+	return lo, maxInt(lo, hi)
+}
+
+func maxInt(a, b int) int {
+	if a > b {
+		return a
+	}
+	return b
 }
