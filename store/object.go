@@ -3,8 +3,9 @@ package store
 // Collections (hashes, lists, sets, sorted sets) are ordinary Go values: an
 // object per key, held in its slot's table.objs and named by number from
 // the key's arena entry (the entry's value is the 4-byte number, its type
-// byte the collection's Type). Each type lives in its own file (hash.go,
-// list.go, set.go, zset.go); what they share is here:
+// byte the collection's Type). Each type's data structure is a pure
+// package (store/hash, store/list, store/set, store/zset) that its object
+// here embeds (hash.go, list.go, set.go, zset.go); what they share is here:
 //
 //   - a write finds or creates the key's object (tx.writeObject), mutates
 //     it, emits its effects, and ends with tx.commitObject, which keeps the

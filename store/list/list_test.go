@@ -177,7 +177,7 @@ func TestListChunkBoundaries(t *testing.T) {
 	}
 }
 
-// FuzzListElem round-trips element encodings both ways and checks canonicalInt
+// FuzzListElem round-trips element encodings both ways and checks rdb.CanonicalInt
 // against strconv.
 func FuzzListElem(f *testing.F) {
 	for _, s := range []string{"", "a", "123", "-0", "007", strings.Repeat("x", 200), "9223372036854775808", "-9223372036854775808",
