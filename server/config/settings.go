@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -347,6 +348,30 @@ var params = []*Setting{
 	{name: "save", get: func(*Config) string { return "" }},
 	{name: "appendonly", get: func(*Config) string { return "no" }},
 	{name: "databases", get: func(*Config) string { return "1" }},
+	// Redis's names that tools and client libraries read, answered with
+	// what is true of meshcache (and refused by CONFIG SET as immutable,
+	// with Redis's text, rather than as unknown):
+	// no limit on clients' memory beyond client-output-buffer-limit,
+	{name: "maxmemory-clients", get: func(*Config) string { return "0" }},
+	// never a replica of a Redis primary (replication is the cluster's, §5),
+	{name: "replicaof", aliases: []string{"slaveof"}, get: func(*Config) string { return "" }},
+	// and no replication backlog: a replica that falls behind resyncs the slot,
+	{name: "repl-backlog-size", get: func(*Config) string { return "0" }},
+	// the tracking table is not bounded (CLIENT TRACKING; 0 = no limit),
+	{name: "tracking-table-max-keys", get: func(*Config) string { return "0" }},
+	// Go's listener keeps client connections alive every 15 s,
+	{name: "tcp-keepalive", get: func(*Config) string { return "15" }},
+	// the process stays in the foreground and listens where it is bound,
+	{name: "daemonize", get: func(*Config) string { return "no" }},
+	{name: "protected-mode", get: func(*Config) string { return "no" }},
+	// and writes no files, so its directory is only where it was started.
+	{name: "dir", get: func(*Config) string {
+		d, err := os.Getwd()
+		if err != nil {
+			return ""
+		}
+		return d
+	}},
 }
 
 // paramsByName indexes params by name and alias.
