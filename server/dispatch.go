@@ -53,6 +53,10 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 			return
 		}
 	}
+	if c.replyOff || c.replySkip {
+		c.reply.Reset() // CLIENT REPLY OFF or SKIP: this reply is not sent
+	}
+	c.replySkip, c.skipNext = c.skipNext, false
 	if b := c.reply.Bytes(); c.out != nil {
 		// Subscribed (or was): output goes through the outbox (pushout.go).
 		c.out.append(b)
