@@ -110,6 +110,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		s.reject(c, e, errNoAuth)
 		return
 	}
+	if e.Flags&FlagProtected != 0 && !s.protectedAllowed(c) {
+		s.reject(c, e, errProtected(e)) // debugcmd.go
+		return
+	}
 	if c.inPubSub.Load() && e.Flags&FlagSubscribedOK == 0 && !c.RESP3() {
 		s.reject(c, e, subscribedContextError(e))
 		return
@@ -251,6 +255,9 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		if maxLen := int(s.lim.slowlogMaxLen.Load()); maxLen > 0 {
 			s.slowlog.Add(args, start, dur, c.addr, c.Name(), maxLen)
 		}
+	}
+	if over := s.lim.latencyOver.Load(); over > 0 && dur.Milliseconds() >= over {
+		s.noteLatency(e, dur, end) // latencycmd.go
 	}
 }
 

@@ -281,6 +281,20 @@ var params = []*Setting{
 			return err
 		},
 		get: func(c *Config) string { return strconv.FormatInt(c.SlowlogLogSlowerThan, 10) }},
+	{name: "enable-debug-command", usage: "allow DEBUG: no, yes, or local (loopback connections only)",
+		set: func(c *Config, v string) error {
+			s, err := oneOf(v, "no", "yes", "local")
+			c.EnableDebugCommand = s
+			return err
+		},
+		get: func(c *Config) string { return c.EnableDebugCommand }},
+	{name: "latency-monitor-threshold", usage: "sample commands that take at least this many milliseconds for LATENCY; 0 = off", mutable: true,
+		set: func(c *Config, v string) error {
+			n, err := intRange(v, 0, math.MaxInt64)
+			c.LatencyMonitorThreshold = n
+			return err
+		},
+		get: func(c *Config) string { return strconv.FormatInt(c.LatencyMonitorThreshold, 10) }},
 	{name: "busy-reply-threshold", aliases: []string{"lua-time-limit"}, usage: "milliseconds a script runs before other clients get -BUSY; 0 = never", mutable: true,
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, 0, math.MaxInt64)
