@@ -359,7 +359,16 @@ var params = []*Setting{
 		},
 		get: func(c *Config) string { return c.AdminAddr }},
 	// Facts, not settings: asked for by redis-benchmark and other tools.
-	{name: "save", get: func(*Config) string { return "" }},
+	// save's only value here is the empty schedule, so CONFIG SET save ""
+	// (what Redis's own test suite and many deployments send) is true and
+	// accepted; a schedule is refused, for meshcache writes no RDB file.
+	{name: "save", mutable: true, get: func(*Config) string { return "" },
+		set: func(_ *Config, v string) error {
+			if strings.TrimSpace(v) != "" {
+				return errors.New("meshcache writes no RDB snapshots: save accepts only \"\"")
+			}
+			return nil
+		}},
 	{name: "appendonly", get: func(*Config) string { return "no" }},
 	{name: "databases", get: func(*Config) string { return "1" }},
 	// Redis's names that tools and client libraries read, answered with
