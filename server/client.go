@@ -122,6 +122,13 @@ type Client struct {
 	trackAs  remoteTrack
 	trackOut []remoteInv
 
+	// CLIENT REPLY (the connection's goroutine only): replyOff drops every
+	// reply until CLIENT REPLY ON; replySkip drops the reply of the command
+	// being run, and skipNext sets replySkip for the command after this one
+	// (CLIENT REPLY SKIP). Pushes (Pub/Sub messages, invalidations) go
+	// through the outbox and are sent regardless, as Redis 7.2 does.
+	replyOff, replySkip, skipNext bool
+
 	// closeAfterReply: QUIT, or CLIENT KILL of itself: close once the reply is written.
 	closeAfterReply bool
 	closing         bool

@@ -38,6 +38,7 @@ const (
 	FlagSubscribedOK    = commands.FlagSubscribedOK
 	FlagLocal           = commands.FlagLocal
 	FlagNotKeyspace     = commands.FlagNotKeyspace
+	FlagProtected       = commands.FlagProtected
 )
 
 // Call is one of the front end's own commands being executed: the
@@ -64,6 +65,8 @@ var commandGroups = []func() []*Command{
 	transactionCommands,          // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
 	clusterCommands,              // cluster_cmds.go: CLUSTER READONLY READWRITE ASKING
 	replicationCommands,          // replication.go: WAIT WAITAOF
+	latencyCommands,              // latencycmd.go (latency/: the monitor): LATENCY
+	debugCommands,                // debugcmd.go: DEBUG
 	pubsubCommands,               // pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
 	scriptingCommands,            // scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
 	functionCommands,             // functions.go: FCALL FCALL_RO FUNCTION

@@ -196,6 +196,7 @@ func resetCommand(c *Call) {
 	cl.db = 0
 	cl.noEvict.Store(false)
 	cl.noTouch.Store(false)
+	cl.replyOff, cl.skipNext = false, false
 	cl.authenticated = !c.Server.lim.authRequired.Load()
 	c.Reply.Status("RESET")
 }
@@ -270,6 +271,9 @@ func clientCommand() *Command {
 			},
 				"SETNAME <name>",
 				"    Assign the name <name> to the current connection."),
+			sub("reply", 3, 0, "3.2.0", "Instructs the server whether to reply to commands.", clientReply,
+				"REPLY (ON|OFF|SKIP)",
+				"    Control the replies sent to the current connection."),
 			sub("setinfo", 4, 0, "7.2.0", "Sets information specific to the client or connection.", clientSetInfo,
 				"SETINFO <option> <value>",
 				"    Set client meta attr. Options are:",
@@ -288,6 +292,25 @@ func clientCommand() *Command {
 			{Name: "client|help", Arity: 2, Flags: FlagLoading | FlagStale, ACL: commands.ACLConnection, Group: "connection",
 				Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
 		}, trackingSubcommands()...),
+	}
+}
+
+// clientReply: CLIENT REPLY ON|OFF|SKIP. OFF and SKIP send no reply (the
+// dispatcher drops it: handle); SKIP while OFF changes nothing, as Redis.
+func clientReply(c *Call) {
+	cl := c.Client
+	switch strings.ToLower(string(c.Args[2])) {
+	case "on":
+		cl.replyOff, cl.replySkip, cl.skipNext = false, false, false
+		c.Reply.OK()
+	case "off":
+		cl.replyOff = true
+	case "skip":
+		if !cl.replyOff {
+			cl.skipNext = true
+		}
+	default:
+		c.Reply.Error(resp.ErrSyntax)
 	}
 }
 

@@ -91,8 +91,11 @@ func runTrackingScript(t *testing.T, redisAddr, ourAddr, proto string, script []
 			conn := side[head[0]]
 			var out []byte
 			start := 0
-			if line != "" {
-				out = conn.Must(t, splitCommand(strings.ReplaceAll(line, "$R", rid[i]))...)
+			switch args := splitCommand(strings.ReplaceAll(line, "$R", rid[i])); {
+			case line != "" && n == 0: // "T0 CMD": sent, no reply read (CLIENT REPLY OFF)
+				require.NoError(t, conn.Send(args...), step)
+			case line != "":
+				out = conn.Must(t, args...)
 				start = 1
 			}
 			for j := start; j < n; j++ {

@@ -53,6 +53,10 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 			return
 		}
 	}
+	if c.replyOff || c.replySkip {
+		c.reply.Reset() // CLIENT REPLY OFF or SKIP: this reply is not sent
+	}
+	c.replySkip, c.skipNext = c.skipNext, false
 	if b := c.reply.Bytes(); c.out != nil {
 		// Subscribed (or was): output goes through the outbox (pushout.go).
 		c.out.append(b)
@@ -104,6 +108,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	}
 	if s.lim.authRequired.Load() && !c.authenticated && e.Flags&FlagNoAuth == 0 {
 		s.reject(c, e, errNoAuth)
+		return
+	}
+	if e.Flags&FlagProtected != 0 && !s.protectedAllowed(c) {
+		s.reject(c, e, errProtected(e)) // debugcmd.go
 		return
 	}
 	if c.inPubSub.Load() && e.Flags&FlagSubscribedOK == 0 && !c.RESP3() {
@@ -247,6 +255,9 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		if maxLen := int(s.lim.slowlogMaxLen.Load()); maxLen > 0 {
 			s.slowlog.Add(args, start, dur, c.addr, c.Name(), maxLen)
 		}
+	}
+	if over := s.lim.latencyOver.Load(); over > 0 && dur.Milliseconds() >= over {
+		s.noteLatency(e, dur, end) // latencycmd.go
 	}
 }
 

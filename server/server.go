@@ -32,6 +32,7 @@ import (
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/gctune"
+	"github.com/meshcache/meshcache/server/latency"
 	"github.com/meshcache/meshcache/server/pubsub"
 	"github.com/meshcache/meshcache/server/scripting"
 	"github.com/meshcache/meshcache/server/slowlog"
@@ -64,7 +65,8 @@ type Server struct {
 	nclients  atomic.Int64
 	nextID    atomic.Uint64
 
-	slowlog slowlog.Log // the slow log; safe for concurrent use
+	slowlog slowlog.Log     // the slow log; safe for concurrent use
+	latency latency.Monitor // the latency monitor (LATENCY); safe for concurrent use
 	stats   serverStats
 
 	// cluster is the node's cluster membership (node.go), the one-node
@@ -129,6 +131,7 @@ type limits struct {
 	queryBufLimit   atomic.Int64
 	timeout         atomic.Int64 // nanoseconds; 0 = none
 	slowerThan      atomic.Int64 // microseconds; negative = off
+	latencyOver     atomic.Int64 // latency-monitor-threshold, ms; 0 = off
 	slowlogMaxLen   atomic.Int64
 	maxMemory       atomic.Int64
 	lfu             atomic.Bool // an LFU policy is in force (OBJECT FREQ)
@@ -198,6 +201,7 @@ func (s *Server) applyLimits(cfg *config.Config) {
 	s.lim.queryBufLimit.Store(cfg.ClientQueryBufferLimit)
 	s.lim.timeout.Store(int64(time.Duration(cfg.Timeout) * time.Second))
 	s.lim.slowerThan.Store(cfg.SlowlogLogSlowerThan)
+	s.lim.latencyOver.Store(cfg.LatencyMonitorThreshold)
 	s.lim.slowlogMaxLen.Store(int64(cfg.SlowlogMaxLen))
 	s.scriptRuns.threshold.Store(cfg.BusyReplyThreshold)
 	s.lim.maxMemory.Store(cfg.MaxMemory)

@@ -67,7 +67,7 @@ func TestConfigGetSet(t *testing.T) {
 	require.Equal(t, map[string]string{"appendonly": "no"}, c2.ConfigGet(ctx, "appendonly").Val())
 	got, err := c3.Do(ctx, "CONFIG", "GET", "maxmemory*", "timeout").Result()
 	require.NoError(t, err)
-	require.Equal(t, map[any]any{"maxmemory": "0", "maxmemory-policy": "noeviction", "maxmemory-samples": "5", "timeout": "0"}, got)
+	require.Equal(t, map[any]any{"maxmemory": "0", "maxmemory-clients": "0", "maxmemory-policy": "noeviction", "maxmemory-samples": "5", "timeout": "0"}, got)
 
 	steps := []testenv.Step{
 		{Args: []any{"CONFIG", "SET", "maxmemory", "100mb", "maxmemory-policy", "allkeys-lru"}, Want: "OK"},
@@ -78,6 +78,10 @@ func TestConfigGetSet(t *testing.T) {
 		{Args: []any{"CONFIG", "SET", "timeout", "-1"}, Err: "ERR CONFIG SET failed (possibly related to argument 'timeout') - argument must be between 0 and 2147483647 inclusive"},
 		{Args: []any{"CONFIG", "SET", "port", "7"}, Err: "ERR CONFIG SET failed (possibly related to argument 'port') - can't set immutable config"},
 		{Args: []any{"CONFIG", "SET", "nosuch", "1"}, Err: "ERR Unknown option or number of arguments for CONFIG SET - 'nosuch'"},
+		{Args: []any{"CONFIG", "SET", "save", ""}, Want: "OK"},
+		{Args: []any{"CONFIG", "SET", "save", "900 1"}, Err: "ERR CONFIG SET failed (possibly related to argument 'save') - meshcache writes no RDB snapshots: save accepts only \"\""},
+		{Args: []any{"CONFIG", "SET", "daemonize", "yes"}, Err: "ERR CONFIG SET failed (possibly related to argument 'daemonize') - can't set immutable config"},
+		{Args: []any{"CONFIG", "SET", "timeout", "7", "replicaof", "h 1"}, Err: "ERR CONFIG SET failed (possibly related to argument 'replicaof') - can't set immutable config"},
 		{Args: []any{"CONFIG", "SET", "timeout", "1", "timeout", "2"}, Err: "ERR CONFIG SET failed (possibly related to argument 'timeout') - duplicate parameter"},
 		{Args: []any{"CONFIG", "SET", "timeout", "1", "maxmemory"}, Err: "ERR wrong number of arguments for 'config|set' command"},
 		// All or nothing: the valid timeout is not applied with the bad maxclients.

@@ -31,7 +31,7 @@ func (s *Store) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			s.expireCycle(expireCycleEvery * expireBudgetPct / 100)
+			s.activeExpiryTick()
 		}
 	}
 }
@@ -107,3 +107,14 @@ func (s *Store) expireSlot(sn uint16, start time.Time, budget time.Duration) (tt
 		}
 	}
 }
+
+// activeExpiryTick is one tick of Run: a cycle, unless active expiry is off.
+func (s *Store) activeExpiryTick() {
+	if !s.noActiveExpiry.Load() {
+		s.expireCycle(expireCycleEvery * expireBudgetPct / 100)
+	}
+}
+
+// SetActiveExpiry turns active expiry on (the default) or off (DEBUG
+// SET-ACTIVE-EXPIRE 0): off, an expired key goes only when it is touched.
+func (s *Store) SetActiveExpiry(on bool) { s.noActiveExpiry.Store(!on) }

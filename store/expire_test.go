@@ -104,6 +104,26 @@ func TestActiveExpiry(t *testing.T) {
 	assert.Equal(t, n-n/5, dels)
 }
 
+// TestActiveExpiryOff: DEBUG SET-ACTIVE-EXPIRE 0 stops the cycles, so an
+// expired key stays until it is touched; 1 starts them again.
+func TestActiveExpiryOff(t *testing.T) {
+	s, clk := newTestStore(t, Config{})
+	put(t, s, "k", "v", clk.MS()+1000)
+	clk.Advance(2 * time.Second)
+	s.SetActiveExpiry(false)
+	for i := 0; i < 5; i++ {
+		s.activeExpiryTick()
+	}
+	assert.Equal(t, int64(1), s.Len(), "no cycle ran")
+	s.SetActiveExpiry(true)
+	// A cycle has a wall-time budget and resumes where it stopped: tick
+	// until it reaches the key.
+	for i := 0; i < 1000 && s.Len() > 0; i++ {
+		s.activeExpiryTick()
+	}
+	assert.Equal(t, int64(0), s.Len())
+}
+
 // TestRunStops runs the real background loop with the real clock and
 // checks it expires keys and returns when its context ends.
 func TestRunStops(t *testing.T) {

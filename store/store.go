@@ -131,11 +131,13 @@ type Store struct {
 	txPool sync.Pool
 	hashFn func([]byte) uint64 // nil means xxhash; tests inject collisions
 
-	maxMemory   atomic.Int64
-	policy      atomic.Uint32
-	samples     int
-	lfuLog      int
-	lfuDecayMin int64 // lfu-decay-time in minutes
+	maxMemory atomic.Int64
+	// noActiveExpiry: DEBUG SET-ACTIVE-EXPIRE 0 stopped Run's cycles.
+	noActiveExpiry atomic.Bool
+	policy         atomic.Uint32
+	samples        int
+	lfuLog         int
+	lfuDecayMin    int64 // lfu-decay-time in minutes
 
 	used    atomic.Int64 // accounted bytes, see memory.go
 	garbage atomic.Int64 // dead arena bytes awaiting compaction

@@ -72,6 +72,10 @@ const (
 	// FLUSH, RESTORE: Redis flags them write, for the function
 	// libraries): it is not keyspace-wide and no replica acknowledges it.
 	FlagNotKeyspace
+	// FlagProtected: refused unless enable-debug-command allows it for the
+	// connection (DEBUG), as Redis's CMD_PROTECTED; COMMAND does not
+	// report it, as Redis does not.
+	FlagProtected
 )
 
 // reportedFlags are the flags COMMAND reports, in Redis's order, with their

@@ -3,6 +3,7 @@ package commands
 import (
 	"bytes"
 	"errors"
+	"fmt"
 
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
@@ -198,4 +199,24 @@ func writeValue(tx *store.Tx, key []byte, v rdb.Value, expireAt int64) error {
 	}
 	_, err = tx.SetExpireAt(key, expireAt)
 	return err
+}
+
+// DebugObject is DEBUG OBJECT's line for key, in Redis's words (debug.c):
+// the address of the value read (a copy: meshcache's values move), its
+// encoding, the length of its serialization (the RDB value DUMP writes,
+// without the type byte and footer), its LRU clock (seconds, 24 bits, as
+// Redis's) and idle time. ok is false when the key does not exist.
+func DebugObject(tx *store.Tx, key []byte) (line string, ok bool, err error) {
+	info, ok, err := tx.Object(key)
+	if err != nil || !ok {
+		return "", ok, err
+	}
+	v, ok, err := readValue(tx, key)
+	if err != nil || !ok {
+		return "", ok, err
+	}
+	const footer = 1 + 2 + 8 // type byte, RDB version, CRC64
+	lastAccess := (tx.NowMS() - info.IdleMS) / 1000
+	return fmt.Sprintf("Value at:%p refcount:%d encoding:%s serializedlength:%d lru:%d lru_seconds_idle:%d",
+		&v, info.RefCount, info.Encoding, len(rdb.Dump(v))-footer, lastAccess&(1<<24-1), info.IdleMS/1000), true, nil
 }

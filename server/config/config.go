@@ -53,6 +53,12 @@ type Config struct {
 	OutputLimits OutputLimits
 
 	SlowlogLogSlowerThan int64 // microseconds; negative disables the slow log
+	// LatencyMonitorThreshold: commands at least this many milliseconds
+	// long are sampled by the latency monitor (LATENCY); 0 = off.
+	LatencyMonitorThreshold int64
+	// EnableDebugCommand is enable-debug-command: "no" (Redis 7's
+	// default), "yes", or "local" (loopback connections only).
+	EnableDebugCommand string
 	// BusyReplyThreshold: milliseconds a script may run before other
 	// clients' commands get -BUSY (busy-reply-threshold, alias
 	// lua-time-limit); 0 = never.
@@ -86,6 +92,7 @@ func Default() Config {
 		ClientQueryBufferLimit: 1 << 30,
 		OutputLimits:           DefaultOutputLimits,
 		SlowlogLogSlowerThan:   10000,
+		EnableDebugCommand:     "no",
 		BusyReplyThreshold:     5000,
 		SlowlogMaxLen:          128,
 		LogLevel:               "info",

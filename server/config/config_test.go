@@ -109,7 +109,18 @@ func TestTable(t *testing.T) {
 	def := Default()
 	require.NotEqual(t, def.EvictionPolicy(), cfg.EvictionPolicy())
 
-	require.Equal(t, []string{"maxmemory", "maxmemory-policy", "maxmemory-samples"}, Match("maxmemory*"))
+	require.Equal(t, []string{"maxmemory", "maxmemory-clients", "maxmemory-policy", "maxmemory-samples"}, Match("maxmemory*"))
+	// Redis's names that tools read answer what is true here and are
+	// immutable, not unknown (issue 20).
+	for name, want := range map[string]string{"maxmemory-clients": "0", "replicaof": "", "slaveof": "",
+		"repl-backlog-size": "0", "tracking-table-max-keys": "0", "daemonize": "no", "protected-mode": "no"} {
+		require.NotNil(t, Lookup(name), name)
+		require.Equal(t, want, Lookup(name).Get(&cfg), name)
+		require.ErrorIs(t, Lookup(name).Change(&cfg, "1"), ErrImmutable, name)
+	}
+	wd, err := os.Getwd()
+	require.NoError(t, err)
+	require.Equal(t, wd, Lookup("dir").Get(&cfg))
 	require.Equal(t, []string{"min-replicas-to-write", "min-slaves-to-write"}, Match("min-*-to-write"), "aliases match too")
 	require.Empty(t, Match("nothing*"))
 	for _, name := range Match("*") {

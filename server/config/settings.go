@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -280,6 +281,20 @@ var params = []*Setting{
 			return err
 		},
 		get: func(c *Config) string { return strconv.FormatInt(c.SlowlogLogSlowerThan, 10) }},
+	{name: "enable-debug-command", usage: "allow DEBUG: no, yes, or local (loopback connections only)",
+		set: func(c *Config, v string) error {
+			s, err := oneOf(v, "no", "yes", "local")
+			c.EnableDebugCommand = s
+			return err
+		},
+		get: func(c *Config) string { return c.EnableDebugCommand }},
+	{name: "latency-monitor-threshold", usage: "sample commands that take at least this many milliseconds for LATENCY; 0 = off", mutable: true,
+		set: func(c *Config, v string) error {
+			n, err := intRange(v, 0, math.MaxInt64)
+			c.LatencyMonitorThreshold = n
+			return err
+		},
+		get: func(c *Config) string { return strconv.FormatInt(c.LatencyMonitorThreshold, 10) }},
 	{name: "busy-reply-threshold", aliases: []string{"lua-time-limit"}, usage: "milliseconds a script runs before other clients get -BUSY; 0 = never", mutable: true,
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, 0, math.MaxInt64)
@@ -344,9 +359,42 @@ var params = []*Setting{
 		},
 		get: func(c *Config) string { return c.AdminAddr }},
 	// Facts, not settings: asked for by redis-benchmark and other tools.
-	{name: "save", get: func(*Config) string { return "" }},
+	// save's only value here is the empty schedule, so CONFIG SET save ""
+	// (what Redis's own test suite and many deployments send) is true and
+	// accepted; a schedule is refused, for meshcache writes no RDB file.
+	{name: "save", mutable: true, get: func(*Config) string { return "" },
+		set: func(_ *Config, v string) error {
+			if strings.TrimSpace(v) != "" {
+				return errors.New("meshcache writes no RDB snapshots: save accepts only \"\"")
+			}
+			return nil
+		}},
 	{name: "appendonly", get: func(*Config) string { return "no" }},
 	{name: "databases", get: func(*Config) string { return "1" }},
+	// Redis's names that tools and client libraries read, answered with
+	// what is true of meshcache (and refused by CONFIG SET as immutable,
+	// with Redis's text, rather than as unknown):
+	// no limit on clients' memory beyond client-output-buffer-limit,
+	{name: "maxmemory-clients", get: func(*Config) string { return "0" }},
+	// never a replica of a Redis primary (replication is the cluster's, §5),
+	{name: "replicaof", aliases: []string{"slaveof"}, get: func(*Config) string { return "" }},
+	// and no replication backlog: a replica that falls behind resyncs the slot,
+	{name: "repl-backlog-size", get: func(*Config) string { return "0" }},
+	// the tracking table is not bounded (CLIENT TRACKING; 0 = no limit),
+	{name: "tracking-table-max-keys", get: func(*Config) string { return "0" }},
+	// Go's listener keeps client connections alive every 15 s,
+	{name: "tcp-keepalive", get: func(*Config) string { return "15" }},
+	// the process stays in the foreground and listens where it is bound,
+	{name: "daemonize", get: func(*Config) string { return "no" }},
+	{name: "protected-mode", get: func(*Config) string { return "no" }},
+	// and writes no files, so its directory is only where it was started.
+	{name: "dir", get: func(*Config) string {
+		d, err := os.Getwd()
+		if err != nil {
+			return ""
+		}
+		return d
+	}},
 }
 
 // paramsByName indexes params by name and alias.

@@ -34,6 +34,19 @@ func DialRaw(t testing.TB, addr string) *RawConn {
 // Do sends one command as a RESP array of bulk strings and returns its raw
 // reply; a reply that takes over 10 s is an error.
 func (rc *RawConn) Do(args ...string) ([]byte, error) {
+	if err := rc.Send(args...); err != nil {
+		return nil, err
+	}
+	var out []byte
+	if err := ReadReply(rc.r, &out); err != nil {
+		return nil, fmt.Errorf("read reply to %q: %w", args, err)
+	}
+	return out, nil
+}
+
+// Send sends one command without reading a reply (CLIENT REPLY OFF, a
+// pipeline read later with Reader).
+func (rc *RawConn) Send(args ...string) error {
 	var b []byte
 	b = append(b, '*')
 	b = strconv.AppendInt(b, int64(len(args)), 10)
@@ -46,16 +59,12 @@ func (rc *RawConn) Do(args ...string) ([]byte, error) {
 		b = append(b, "\r\n"...)
 	}
 	if err := rc.conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
-		return nil, fmt.Errorf("set deadline: %w", err)
+		return fmt.Errorf("set deadline: %w", err)
 	}
 	if _, err := rc.conn.Write(b); err != nil {
-		return nil, fmt.Errorf("write %q: %w", args, err)
+		return fmt.Errorf("write %q: %w", args, err)
 	}
-	var out []byte
-	if err := ReadReply(rc.r, &out); err != nil {
-		return nil, fmt.Errorf("read reply to %q: %w", args, err)
-	}
-	return out, nil
+	return nil
 }
 
 // Must is Do for commands that must round-trip (their reply may still be

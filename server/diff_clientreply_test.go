@@ -1,0 +1,30 @@
+package server
+
+import "testing"
+
+// clientReplyScript: CLIENT REPLY OFF and SKIP silence replies ("T0 CMD"
+// sends a command and reads nothing); the reply read after them must be
+// the next one sent, so a reply that leaked would show in its place.
+var clientReplyScript = []string{
+	"T1 CLIENT REPLY", "T1 CLIENT REPLY maybe",
+	"T0 CLIENT REPLY OFF", "T0 SET a 1", "T0 GET a", "T0 NOSUCHCOMMAND", "T0 CLIENT REPLY SKIP",
+	"T1 CLIENT REPLY ON", "T1 GET a",
+	"T0 CLIENT REPLY SKIP", "T0 INCR a", "T1 GET a",
+	"T0 CLIENT REPLY SKIP", "T0 CLIENT REPLY SKIP", "T0 INCR a", "T1 GET a",
+	"T0 CLIENT REPLY SKIP", "T1 CLIENT REPLY ON", "T1 GET a",
+	"T0 CLIENT REPLY OFF", "T0 MULTI", "T0 INCR a", "T0 EXEC", "T1 CLIENT REPLY ON", "T1 GET a",
+	"T0 CLIENT REPLY OFF", "T1 RESET", "T1 GET a",
+	"T0 CLIENT REPLY OFF", "T0 CLIENT REPLY bogus", "W1 SET b 1", "T1 CLIENT REPLY ON",
+}
+
+// TestClientReplyAgainstRedis runs clientReplyScript on redis-server and
+// on meshcache, RESP2 and RESP3, comparing every reply byte for byte.
+func TestClientReplyAgainstRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ourAddr := startDataServer(t)
+	for _, proto := range []string{"2", "3"} {
+		t.Run("resp"+proto, func(t *testing.T) {
+			runTrackingScript(t, redisAddr, ourAddr, proto, clientReplyScript)
+		})
+	}
+}
