@@ -24,9 +24,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/events"
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/admin/clusterview"
+	"github.com/meshcache/meshcache/server/cmdstats"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -98,14 +101,21 @@ type Admin struct {
 	handler http.Handler
 	page    *template.Template
 
-	// opsMu guards ops, the recent samples of commands processed.
+	// asker reaches the members for the cluster view; events are the
+	// cluster events recorded here (clusterapi.go).
+	asker  clusterview.Asker
+	events interface{ Events() []events.Event }
+
+	// opsMu guards ops, the recent samples of commands processed and of
+	// the latency histogram of every command.
 	opsMu sync.Mutex
 	ops   []opsSample
 }
 
 type opsSample struct {
-	at    time.Time
-	count int64
+	at      time.Time
+	count   int64
+	latency cmdstats.Latency
 }
 
 // opsWindow is how many one-second samples the ops/s figure spans.
@@ -132,6 +142,12 @@ func New(front Front, cl Cluster, logger *slog.Logger) *Admin {
 		reg:        prometheus.NewRegistry(),
 		page:       template.Must(template.New("status").Parse(statusPage)),
 	}
+	if p, ok := cl.(peerNode); ok {
+		a.asker, a.events = p, p
+		p.SetReporter(a) // peers' views ask this admin port for the node's report
+	} else {
+		a.asker, a.events = selfOnly{a}, selfOnly{a}
+	}
 	a.reg.MustRegister(
 		&metricsCollector{admin: a},
 		collectors.NewGoCollector(),
@@ -145,6 +161,7 @@ func New(front Front, cl Cluster, logger *slog.Logger) *Admin {
 		ErrorHandling: promhttp.ContinueOnError,
 	}))
 	mux.HandleFunc("GET /{$}", a.serveStatus)
+	mux.HandleFunc("GET /api/cluster", a.serveCluster)
 	a.handler = mux
 	return a
 }
@@ -278,7 +295,7 @@ func (a *Admin) sampleOps(ctx context.Context) {
 }
 
 func (a *Admin) recordOps() {
-	s := opsSample{at: a.now(), count: a.front.Stats().CommandsProcessed}
+	s := opsSample{at: a.now(), count: a.front.Stats().CommandsProcessed, latency: allLatency(a.front)}
 	a.opsMu.Lock()
 	defer a.opsMu.Unlock()
 	a.ops = append(a.ops, s)
@@ -289,18 +306,34 @@ func (a *Admin) recordOps() {
 
 // opsPerSec returns the commands processed per second over the recent
 // samples; 0 until there are two. A CONFIG RESETSTAT in the window reads as 0.
-func (a *Admin) opsPerSec() float64 {
+func (a *Admin) opsPerSec() float64 { return a.window().opsPerSec }
+
+// recent is the load over the last samples (opsWindow seconds).
+type recent struct {
+	opsPerSec float64
+	latency   cmdstats.Latency // the commands run in the window
+}
+
+// window returns the load over the recent samples: zero until there are
+// two, and zero again when a CONFIG RESETSTAT falls in the window.
+func (a *Admin) window() recent {
 	a.opsMu.Lock()
 	defer a.opsMu.Unlock()
 	if len(a.ops) < 2 {
-		return 0
+		return recent{}
 	}
 	first, last := a.ops[0], a.ops[len(a.ops)-1]
 	dt := last.at.Sub(first.at).Seconds()
 	if dt <= 0 || last.count < first.count {
-		return 0
+		return recent{}
 	}
-	return float64(last.count-first.count) / dt
+	r := recent{opsPerSec: float64(last.count-first.count) / dt}
+	for i := range r.latency {
+		if d := last.latency[i] - first.latency[i]; d > 0 {
+			r.latency[i] = d
+		}
+	}
+	return r
 }
 
 // nodeRow is one member as the status page and the metrics show it.
