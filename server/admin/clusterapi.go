@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/meshcache/meshcache/cluster"
@@ -124,4 +126,31 @@ func (a *Admin) serveCluster(w http.ResponseWriter, r *http.Request) {
 	if err := enc.Encode(v); err != nil && !errors.Is(err, context.Canceled) {
 		a.log.Debug("cluster view", "err", err)
 	}
+}
+
+// FetchView asks the admin port at addr (host:port) for /api/cluster.
+// token is the admin credential, sent as a bearer token when not empty.
+func FetchView(ctx context.Context, addr, token string) (clusterview.View, error) {
+	var v clusterview.View
+	url := "http://" + addr + "/api/cluster"
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return v, fmt.Errorf("cluster view %s: %w", url, err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return v, fmt.Errorf("cluster view %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, 512)) // the status says enough if this fails
+		return v, fmt.Errorf("cluster view %s: %s: %s", url, resp.Status, strings.TrimSpace(string(body)))
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil {
+		return v, fmt.Errorf("cluster view %s: decode: %w", url, err)
+	}
+	return v, nil
 }
