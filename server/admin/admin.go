@@ -1,5 +1,7 @@
 // Package admin is a node's HTTP admin port: liveness (/healthz),
-// readiness (/readyz), Prometheus metrics (/metrics) and a status page (/).
+// readiness (/readyz), Prometheus metrics (/metrics), a status page (/),
+// the whole cluster's view (/api/cluster), the web console (/console/) and
+// the operator actions (/api/actions).
 // It reads the RESP front end (server.Server) and the node's cluster
 // membership (cluster.Node, or cluster/solo for a node alone) through the
 // small interfaces below, and only reads: snapshots of counters the server
@@ -29,6 +31,7 @@ import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
 	"github.com/meshcache/meshcache/server/admin/clusterview"
+	"github.com/meshcache/meshcache/server/admin/console"
 	"github.com/meshcache/meshcache/server/cmdstats"
 	"github.com/meshcache/meshcache/server/resp"
 )
@@ -162,6 +165,8 @@ func New(front Front, cl Cluster, logger *slog.Logger) *Admin {
 	}))
 	mux.HandleFunc("GET /{$}", a.serveStatus)
 	mux.HandleFunc("GET /api/cluster", a.serveCluster)
+	mux.Handle("GET /console/", console.Handler("/console/"))
+	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	a.handler = mux
 	return a
 }
@@ -501,6 +506,6 @@ routing table epoch {{.Epoch}}, {{.Assigned}} of {{.SlotCount}} slots assigned.<
 <tr><th>node</th><th>client address</th><th>cluster address</th><th>state</th><th>gossip</th><th>epoch</th><th>slots led</th><th>replica slots</th></tr>
 {{range .Nodes}}<tr{{if .Self}} class="self"{{end}}><td><code>{{.ID}}</code>{{if .Self}} (this node){{end}}</td><td>{{.ClientAddr}}</td><td>{{.ClusterAddr}}</td><td>{{.State}}</td><td>{{if .Alive}}<span class="ok">alive</span>{{else}}<span class="bad">dead</span>{{end}}</td><td class="n">{{.Epoch}}</td><td class="n">{{.Led}}</td><td class="n">{{.Replicated}}</td></tr>
 {{end}}</table>
-<p>Other nodes' load is on their own admin pages. <a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a> · <a href="/healthz">/healthz</a></p>
+<p>The whole cluster, live: <a href="/console/">console</a> · <a href="/api/cluster">/api/cluster</a> · <a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a> · <a href="/healthz">/healthz</a></p>
 </body></html>
 `
