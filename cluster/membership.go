@@ -101,7 +101,7 @@ func (n *Node) observe(peer *memberlist.Node, alive bool) {
 	if was != alive {
 		n.logger.Info("member changed", "node", meta.ID, "cluster_addr", meta.ClusterAddr, "alive", alive)
 		if known {
-			n.recordLiveness(meta.ID, meta.ClientAddr, alive)
+			n.recordLiveness(meta, alive)
 		}
 		if known && meta.ID != n.id && meta.ClusterAddr != "" {
 			// A connection from before the change may be dead (the peer

@@ -88,16 +88,21 @@ func (n *Node) record(kind events.Kind, id ring.NodeID, epoch uint64, format str
 }
 
 // recordLiveness records a member's change of liveness when this node is
-// the coordinator, so that one node, not every node, tells of it.
-func (n *Node) recordLiveness(id ring.NodeID, addr string, alive bool) {
+// the coordinator, so that one node, not every node, tells of it. A member
+// that was draining left; any other stopped answering.
+func (n *Node) recordLiveness(meta Meta, alive bool) {
+	id, addr := meta.ID, meta.ClientAddr
 	if id == n.id || coordinatorIn(n.see()).ID != n.id {
 		return
 	}
-	if alive {
+	switch {
+	case alive:
 		n.record(events.Recover, id, 0, "node %s at %s is alive again", short(id), addr)
-		return
+	case meta.State == StateDraining:
+		n.record(events.Left, id, 0, "node %s at %s drained and left the cluster", short(id), addr)
+	default:
+		n.record(events.Failed, id, 0, "node %s at %s failed (no answer to gossip)", short(id), addr)
 	}
-	n.record(events.Failed, id, 0, "node %s at %s failed (no answer to gossip)", short(id), addr)
 }
 
 // recordStep records a routing table this node issued as coordinator: the

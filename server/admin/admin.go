@@ -4,8 +4,10 @@
 // the operator actions (/api/actions).
 // It reads the RESP front end (server.Server) and the node's cluster
 // membership (cluster.Node, or cluster/solo for a node alone) through the
-// small interfaces below, and only reads: snapshots of counters the server
-// and the cluster keep anyway. It never runs commands.
+// small interfaces below. Its pages only read: snapshots of counters the
+// server and the cluster keep anyway. The operator actions (package
+// actions), behind the admin credential, send commands to the nodes'
+// client ports as any client would.
 package admin
 
 import (
@@ -30,9 +32,11 @@ import (
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/admin/actions"
 	"github.com/meshcache/meshcache/server/admin/clusterview"
 	"github.com/meshcache/meshcache/server/admin/console"
 	"github.com/meshcache/meshcache/server/cmdstats"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -47,6 +51,8 @@ type Front interface {
 	Stats() server.Stats
 	// CommandStats calls f with the counters of every command used.
 	CommandStats(f func(server.CommandStats))
+	// Config is the node's current configuration (the admin credential).
+	Config() config.Config
 }
 
 // Membership is what the admin port reads of the node's cluster membership
@@ -108,6 +114,8 @@ type Admin struct {
 	// cluster events recorded here (clusterapi.go).
 	asker  clusterview.Asker
 	events interface{ Events() []events.Event }
+	// runner runs the operator actions (actionsapi.go); Serve closes it.
+	runner *actions.Runner
 
 	// opsMu guards ops, the recent samples of commands processed and of
 	// the latency histogram of every command.
@@ -145,6 +153,9 @@ func New(front Front, cl Cluster, logger *slog.Logger) *Admin {
 		reg:        prometheus.NewRegistry(),
 		page:       template.Must(template.New("status").Parse(statusPage)),
 	}
+	a.runner = actions.NewRunner(actionState{a}, actions.RedisCommander{
+		Password: func() string { return a.front.Config().RequirePass },
+	}, a.log)
 	if p, ok := cl.(peerNode); ok {
 		a.asker, a.events = p, p
 		p.SetReporter(a) // peers' views ask this admin port for the node's report
@@ -164,7 +175,9 @@ func New(front Front, cl Cluster, logger *slog.Logger) *Admin {
 		ErrorHandling: promhttp.ContinueOnError,
 	}))
 	mux.HandleFunc("GET /{$}", a.serveStatus)
-	mux.HandleFunc("GET /api/cluster", a.serveCluster)
+	mux.HandleFunc("GET /api/cluster", a.guard(a.serveCluster))
+	mux.HandleFunc("GET /api/actions", a.guard(a.serveActions))
+	mux.HandleFunc("POST /api/actions", a.guard(a.startAction))
 	mux.Handle("GET /console/", console.Handler("/console/"))
 	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	a.handler = mux
@@ -269,6 +282,7 @@ func (a *Admin) Serve(ctx context.Context, ln net.Listener) error {
 	err := hs.Serve(ln)
 	cancel()
 	wg.Wait()
+	a.runner.Close() // after the HTTP server: no handler starts an action now
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}

@@ -68,10 +68,11 @@ type Member struct {
 	ID          string `json:"id"`
 	ClientAddr  string `json:"client_addr"`
 	ClusterAddr string `json:"cluster_addr"`
-	State       string `json:"state"` // joining, serving, draining
-	Alive       bool   `json:"alive"` // gossip sees it alive
-	Self        bool   `json:"self"`  // the node that answered
-	Epoch       uint64 `json:"epoch"` // routing table epoch it reports
+	State       string `json:"state"`    // joining, serving, draining
+	Alive       bool   `json:"alive"`    // gossip sees it alive
+	Self        bool   `json:"self"`     // the node that answered
+	Epoch       uint64 `json:"epoch"`    // routing table epoch it reports
+	InTable     bool   `json:"in_table"` // the routing table names it
 	Led         int    `json:"slots_led"`
 	Replicated  int    `json:"slots_replicated"`
 	// Reachable: it answered the ask in time; Report holds its figures.
@@ -173,6 +174,7 @@ func Shape(in Input) View {
 			v.Node = mv.ID
 		}
 		if in.Table != nil {
+			_, mv.InTable = in.Table.Member(m.ID)
 			mv.Led = len(in.Table.PrimarySlots(m.ID))
 			mv.Replicated = len(in.Table.ReplicaSlots(m.ID))
 		}

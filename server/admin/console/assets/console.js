@@ -123,18 +123,20 @@ function renderMembers(v) {
   const maxMem = Math.max(1, ...v.members.map((m) => (m.report ? m.report.used_memory : 0)));
   const rows = v.members.map((m, i) => {
     const failed = !m.alive || !m.reachable;
-    const tr = el("tr", { class: (failed ? "failed " : "") + (m.self ? "self" : ""), "data-node": m.id,
-      "data-state": failed ? "failed" : m.state });
+    const left = !m.alive && m.state === "draining"; // drained, then left the gossip
+    const label = left ? "left" : !m.alive ? "failed" : !m.reachable ? "unreachable" : m.state;
+    const tr = el("tr", { class: (left ? "left " : failed ? "failed " : "") + (m.self ? "self" : ""), "data-node": m.id,
+      "data-state": left ? "left" : !m.alive ? "failed" : !m.reachable ? "unreachable" : m.state });
     const sw = el("span", { class: "swatch" });
     sw.style.background = colour(i);
-    const state = el("span", { class: "badge " + (failed ? "bad" : m.state === "serving" ? "ok" : "warn") },
-      !m.alive ? "failed" : !m.reachable ? "unreachable" : m.state);
+    const state = el("span", { class: "badge " + (left ? "gone" : failed ? "bad" : m.state === "serving" ? "ok" : "warn") }, label);
     tr.append(el("td", { title: m.id }, sw, short(m.id) + (m.self ? " (this node)" : "")),
       el("td", {}, m.client_addr), el("td", {}, state),
       el("td", { class: "n" }, m.slots_led + " / " + m.slots_replicated));
     const r = m.report;
     if (!r) {
-      tr.append(el("td", { colSpan: 9, class: "muted" }, m.error || "no report"));
+      const why = left ? "drained and left the cluster" : m.error || "no report";
+      tr.append(el("td", { colSpan: 9, class: "muted err", title: why }, why));
     } else {
       const memLabel = bytes(r.used_memory) + (r.maxmemory ? " / " + bytes(r.maxmemory) : "");
       const memFull = r.maxmemory ? r.used_memory / r.maxmemory : r.used_memory / maxMem;
@@ -155,7 +157,7 @@ function renderMembers(v) {
     drain.dataset.action = "drain";
     drain.onclick = () => startAction({ action: "drain", node: m.id }, "Drain and remove node " + short(m.id) + "?");
     const fo = el("button", { type: "button", disabled: failed || m.slots_replicated === 0,
-      title: "make it the primary of the slots it replicates (CLUSTER FAILOVER)" }, "Failover here");
+      title: "make it the primary of the slots it replicates (CLUSTER FAILOVER)" }, "Failover");
     fo.dataset.action = "failover";
     fo.onclick = () => startAction({ action: "failover", node: m.id }, "Move the slots node " + short(m.id) + " replicates to it?");
     tr.append(el("td", {}, drain, " ", fo));
@@ -210,8 +212,12 @@ function chart(c, v, f, fmt) {
   const w = c.width, h = c.height, top = 14;
   g.clearRect(0, 0, w, h);
   const now = Date.parse(v.at);
-  let max = 0;
-  for (const m of v.members) for (const p of history.get(m.id) || []) max = Math.max(max, f(p));
+  let max = 0, oldest = now;
+  for (const m of v.members) {
+    for (const p of history.get(m.id) || []) { max = Math.max(max, f(p)); oldest = Math.min(oldest, p.t); }
+  }
+  // The x axis spans the history kept: a minute at first, growing to HISTORY_MS.
+  const span = Math.min(HISTORY_MS, Math.max(60 * 1000, now - oldest));
   const scale = max > 0 ? max * 1.1 : 1;
   g.strokeStyle = "#eef1f5";
   g.beginPath();
@@ -223,7 +229,7 @@ function chart(c, v, f, fmt) {
     g.lineWidth = 1.5;
     g.beginPath();
     pts.forEach((p, k) => {
-      const x = w - (now - p.t) * w / HISTORY_MS;
+      const x = w - (now - p.t) * w / span;
       const y = h - (h - top) * f(p) / scale;
       if (k) g.lineTo(x, y); else g.moveTo(x, y);
     });
@@ -231,7 +237,7 @@ function chart(c, v, f, fmt) {
   });
   g.fillStyle = "#687083";
   g.font = "11px system-ui, sans-serif";
-  g.fillText("max " + fmt(max) + " · 5 min", 4, 11);
+  g.fillText("max " + fmt(max) + " · last " + Math.round(span / 60000) + " min", 4, 11);
 }
 
 function renderEvents(v) {
