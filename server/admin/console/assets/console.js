@@ -81,10 +81,14 @@ async function poll() {
 function render(v) {
   const t = v.totals;
   const health = $("health");
-  const ok = v.healthy && t.dead === 0 && t.unreachable === 0;
-  health.textContent = !v.healthy ? "no majority" : ok ? "healthy" : t.dead + " failed, " + t.unreachable + " unreachable";
+  const gone = v.members.filter((m) => !m.alive && m.state === "draining").length; // drained and left
+  const failed = v.members.filter((m) => !m.alive && m.state !== "draining").length;
+  const unreached = v.members.filter((m) => m.alive && !m.reachable).length;
+  const ok = v.healthy && failed === 0 && unreached === 0;
+  health.textContent = !v.healthy ? "no majority" : ok ? "healthy" :
+    [failed && failed + " failed", unreached && unreached + " unreachable"].filter(Boolean).join(", ");
   health.className = "badge " + (!v.healthy ? "bad" : ok ? "ok" : "warn");
-  $("summary").textContent = v.members.length + " nodes · epoch " + v.epoch + " · " + v.slots_assigned + "/" + v.slot_count +
+  $("summary").textContent = (v.members.length - gone) + " nodes · epoch " + v.epoch + " · " + v.slots_assigned + "/" + v.slot_count +
     " slots · " + t.keys + " keys · " + bytes(t.used_memory) + " · " + Math.round(t.ops_per_sec) + " ops/s · " + t.connected_clients + " clients";
   $("updated").textContent = "via " + short(v.node) + " · " + new Date(v.at).toLocaleTimeString();
   record(v);
