@@ -521,6 +521,7 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step) er
 		return fmt.Errorf("%s step: table epoch %d not newer than the current one", s.kind, epoch)
 	}
 	epoch = next.Epoch
+	n.recordStep(cur, next, s)
 	n.logger.Info("coordinator issued routing table", "step", s.kind, "epoch", epoch,
 		"build_ms", float64(time.Since(start).Microseconds())/1000,
 		"members", len(s.members), "slots_changed", s.slots)

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/events"
 	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/cluster/wire"
@@ -86,6 +87,9 @@ func (n *Node) handoffSlots(ctx context.Context, epoch uint64, moves []plan.Move
 		}
 		for _, s := range got {
 			done = append(done, plan.Move{Slot: s, Target: target})
+		}
+		if len(got) > 0 {
+			n.record(events.Handoff, n.id, epoch, "node %s handed %d slots to %s (epoch %d)", short(n.id), len(got), short(target), epoch)
 		}
 	}
 	return done
@@ -338,6 +342,7 @@ func (n *Node) Leave(ctx context.Context) error {
 		return n.Close()
 	}
 	n.setState(StateDraining)
+	n.record(events.Draining, n.id, 0, "node %s at %s is draining: handing off its slots to leave", short(n.id), n.cfg.ClientAddr)
 	timeout := n.profile.TCPTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)

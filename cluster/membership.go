@@ -100,6 +100,9 @@ func (n *Node) observe(peer *memberlist.Node, alive bool) {
 	known, was := n.members.update(meta, alive, time.Now())
 	if was != alive {
 		n.logger.Info("member changed", "node", meta.ID, "cluster_addr", meta.ClusterAddr, "alive", alive)
+		if known {
+			n.recordLiveness(meta, alive)
+		}
 		if known && meta.ID != n.id && meta.ClusterAddr != "" {
 			// A connection from before the change may be dead (the peer
 			// restarted) or stalled in TCP's retransmission backoff (a

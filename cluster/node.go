@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/meshcache/meshcache/cluster/events"
 	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
@@ -77,6 +78,9 @@ type Node struct {
 	passes atomic.Uint64 // control-loop passes so far (tests wait on them)
 	prefer preferQueue   // CLUSTER FAILOVER requests for controlLoop
 
+	events   *events.Ring                // cluster events seen here (report.go)
+	reporter atomic.Pointer[reporterBox] // this node's report for peers' views; nil: none
+
 	wake      chan struct{} // wakes controlLoop; buffered(1), sends never block
 	metaDirty chan struct{} // wakes metaLoop; buffered(1)
 	rejoinNow chan struct{} // wakes rejoinLoop; buffered(1)
@@ -120,6 +124,7 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 		wake:      make(chan struct{}, 1),
 		metaDirty: make(chan struct{}, 1),
 		rejoinNow: make(chan struct{}, 1),
+		events:    events.New(events.DefaultSize),
 	}
 	// A seed list shared by every node names this node too: drop it, so
 	// that a node whose only seed is itself bootstraps alone.
@@ -134,6 +139,7 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 	n.server.Handle(transport.KindForwardBatch, n.handleForwardBatch)
 	n.server.Handle(transport.KindPushTable, n.handlePushTable)
 	n.server.Handle(transport.KindPullTable, n.handlePullTable)
+	n.server.Handle(transport.KindReport, n.handleReport)
 	if cfg.Store != nil {
 		n.repl = newReplicator(n, cfg.Store)
 		n.server.Handle(transport.KindReplicate, n.repl.handleReplicate)

@@ -28,6 +28,9 @@ const (
 	// KindPrefer: a node asks the coordinator to make it the primary of
 	// the slots it replicates (CLUSTER FAILOVER, prefer.go).
 	KindPrefer Kind = 10
+	// KindReport: ask a member for its figures for the cluster view
+	// (report.go; the reply is made by the admin port).
+	KindReport Kind = 11
 )
 
 func (k Kind) String() string {
@@ -52,6 +55,8 @@ func (k Kind) String() string {
 		return "takeover"
 	case KindPrefer:
 		return "prefer"
+	case KindReport:
+		return "report"
 	default:
 		return fmt.Sprintf("kind(%d)", uint8(k))
 	}

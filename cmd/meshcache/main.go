@@ -42,6 +42,9 @@ func run(args []string) int {
 	if len(args) > 0 && args[0] == "healthcheck" {
 		return healthcheckMain(args[1:])
 	}
+	if len(args) > 0 && args[0] == "status" {
+		return statusMain(args[1:])
+	}
 	nodes, args, err := splitLocalCluster(args)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "meshcache:", err)

@@ -1,9 +1,13 @@
 // Package admin is a node's HTTP admin port: liveness (/healthz),
-// readiness (/readyz), Prometheus metrics (/metrics) and a status page (/).
+// readiness (/readyz), Prometheus metrics (/metrics), a status page (/),
+// the whole cluster's view (/api/cluster), the web console (/console/) and
+// the operator actions (/api/actions).
 // It reads the RESP front end (server.Server) and the node's cluster
 // membership (cluster.Node, or cluster/solo for a node alone) through the
-// small interfaces below, and only reads: snapshots of counters the server
-// and the cluster keep anyway. It never runs commands.
+// small interfaces below. Its pages only read: snapshots of counters the
+// server and the cluster keep anyway. The operator actions (package
+// actions), behind the admin credential, send commands to the nodes'
+// client ports as any client would.
 package admin
 
 import (
@@ -24,9 +28,15 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/events"
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
+	"github.com/meshcache/meshcache/server/admin/actions"
+	"github.com/meshcache/meshcache/server/admin/clusterview"
+	"github.com/meshcache/meshcache/server/admin/console"
+	"github.com/meshcache/meshcache/server/cmdstats"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -41,6 +51,8 @@ type Front interface {
 	Stats() server.Stats
 	// CommandStats calls f with the counters of every command used.
 	CommandStats(f func(server.CommandStats))
+	// Config is the node's current configuration (the admin credential).
+	Config() config.Config
 }
 
 // Membership is what the admin port reads of the node's cluster membership
@@ -98,14 +110,23 @@ type Admin struct {
 	handler http.Handler
 	page    *template.Template
 
-	// opsMu guards ops, the recent samples of commands processed.
+	// asker reaches the members for the cluster view; events are the
+	// cluster events recorded here (clusterapi.go).
+	asker  clusterview.Asker
+	events interface{ Events() []events.Event }
+	// runner runs the operator actions (actionsapi.go); Serve closes it.
+	runner *actions.Runner
+
+	// opsMu guards ops, the recent samples of commands processed and of
+	// the latency histogram of every command.
 	opsMu sync.Mutex
 	ops   []opsSample
 }
 
 type opsSample struct {
-	at    time.Time
-	count int64
+	at      time.Time
+	count   int64
+	latency cmdstats.Latency
 }
 
 // opsWindow is how many one-second samples the ops/s figure spans.
@@ -132,6 +153,15 @@ func New(front Front, cl Cluster, logger *slog.Logger) *Admin {
 		reg:        prometheus.NewRegistry(),
 		page:       template.Must(template.New("status").Parse(statusPage)),
 	}
+	a.runner = actions.NewRunner(actionState{a}, actions.RedisCommander{
+		Password: func() string { return a.front.Config().RequirePass },
+	}, a.log)
+	if p, ok := cl.(peerNode); ok {
+		a.asker, a.events = p, p
+		p.SetReporter(a) // peers' views ask this admin port for the node's report
+	} else {
+		a.asker, a.events = selfOnly{a}, selfOnly{a}
+	}
 	a.reg.MustRegister(
 		&metricsCollector{admin: a},
 		collectors.NewGoCollector(),
@@ -145,6 +175,11 @@ func New(front Front, cl Cluster, logger *slog.Logger) *Admin {
 		ErrorHandling: promhttp.ContinueOnError,
 	}))
 	mux.HandleFunc("GET /{$}", a.serveStatus)
+	mux.HandleFunc("GET /api/cluster", a.guard(a.serveCluster))
+	mux.HandleFunc("GET /api/actions", a.guard(a.serveActions))
+	mux.HandleFunc("POST /api/actions", a.guard(a.startAction))
+	mux.Handle("GET /console/", console.Handler("/console/"))
+	mux.Handle("GET /console", http.RedirectHandler("/console/", http.StatusMovedPermanently))
 	a.handler = mux
 	return a
 }
@@ -247,6 +282,7 @@ func (a *Admin) Serve(ctx context.Context, ln net.Listener) error {
 	err := hs.Serve(ln)
 	cancel()
 	wg.Wait()
+	a.runner.Close() // after the HTTP server: no handler starts an action now
 	if errors.Is(err, http.ErrServerClosed) {
 		return nil
 	}
@@ -278,7 +314,7 @@ func (a *Admin) sampleOps(ctx context.Context) {
 }
 
 func (a *Admin) recordOps() {
-	s := opsSample{at: a.now(), count: a.front.Stats().CommandsProcessed}
+	s := opsSample{at: a.now(), count: a.front.Stats().CommandsProcessed, latency: allLatency(a.front)}
 	a.opsMu.Lock()
 	defer a.opsMu.Unlock()
 	a.ops = append(a.ops, s)
@@ -289,18 +325,34 @@ func (a *Admin) recordOps() {
 
 // opsPerSec returns the commands processed per second over the recent
 // samples; 0 until there are two. A CONFIG RESETSTAT in the window reads as 0.
-func (a *Admin) opsPerSec() float64 {
+func (a *Admin) opsPerSec() float64 { return a.window().opsPerSec }
+
+// recent is the load over the last samples (opsWindow seconds).
+type recent struct {
+	opsPerSec float64
+	latency   cmdstats.Latency // the commands run in the window
+}
+
+// window returns the load over the recent samples: zero until there are
+// two, and zero again when a CONFIG RESETSTAT falls in the window.
+func (a *Admin) window() recent {
 	a.opsMu.Lock()
 	defer a.opsMu.Unlock()
 	if len(a.ops) < 2 {
-		return 0
+		return recent{}
 	}
 	first, last := a.ops[0], a.ops[len(a.ops)-1]
 	dt := last.at.Sub(first.at).Seconds()
 	if dt <= 0 || last.count < first.count {
-		return 0
+		return recent{}
 	}
-	return float64(last.count-first.count) / dt
+	r := recent{opsPerSec: float64(last.count-first.count) / dt}
+	for i := range r.latency {
+		if d := last.latency[i] - first.latency[i]; d > 0 {
+			r.latency[i] = d
+		}
+	}
+	return r
 }
 
 // nodeRow is one member as the status page and the metrics show it.
@@ -468,6 +520,6 @@ routing table epoch {{.Epoch}}, {{.Assigned}} of {{.SlotCount}} slots assigned.<
 <tr><th>node</th><th>client address</th><th>cluster address</th><th>state</th><th>gossip</th><th>epoch</th><th>slots led</th><th>replica slots</th></tr>
 {{range .Nodes}}<tr{{if .Self}} class="self"{{end}}><td><code>{{.ID}}</code>{{if .Self}} (this node){{end}}</td><td>{{.ClientAddr}}</td><td>{{.ClusterAddr}}</td><td>{{.State}}</td><td>{{if .Alive}}<span class="ok">alive</span>{{else}}<span class="bad">dead</span>{{end}}</td><td class="n">{{.Epoch}}</td><td class="n">{{.Led}}</td><td class="n">{{.Replicated}}</td></tr>
 {{end}}</table>
-<p>Other nodes' load is on their own admin pages. <a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a> · <a href="/healthz">/healthz</a></p>
+<p>The whole cluster, live: <a href="/console/">console</a> · <a href="/api/cluster">/api/cluster</a> · <a href="/metrics">/metrics</a> · <a href="/readyz">/readyz</a> · <a href="/healthz">/healthz</a></p>
 </body></html>
 `

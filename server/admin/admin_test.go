@@ -323,6 +323,7 @@ func (f *countingFront) Stats() server.Stats {
 	return server.Stats{CommandsProcessed: f.processed.Load()}
 }
 func (*countingFront) CommandStats(func(server.CommandStats)) {}
+func (*countingFront) Config() config.Config                  { return config.Default() }
 
 func TestOpsPerSec(t *testing.T) {
 	front := &countingFront{}

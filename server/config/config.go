@@ -71,6 +71,7 @@ type Config struct {
 	Gossip          string        // memberlist timing profile: lan, wan or local
 	ClusterKey      string        // base64 gossip encryption key (16, 24 or 32 bytes); empty = plaintext
 	AdminAddr       string        // host:port of the HTTP admin port (health, metrics, status page); empty = off
+	AdminToken      string        // credential of the cluster view and actions; empty = RequirePass
 
 	// File is the config file the node was started with ("" if none).
 	File string

@@ -358,6 +358,10 @@ var params = []*Setting{
 			return nil
 		},
 		get: func(c *Config) string { return c.AdminAddr }},
+	{name: "admin-token", usage: "credential of the admin port's cluster view and operator actions (Authorization: Bearer); empty = requirepass, or none without one",
+		mutable: true, secret: true,
+		set: func(c *Config, v string) error { c.AdminToken = v; return nil },
+		get: func(c *Config) string { return c.AdminToken }},
 	// Facts, not settings: asked for by redis-benchmark and other tools.
 	// save's only value here is the empty schedule, so CONFIG SET save ""
 	// (what Redis's own test suite and many deployments send) is true and
