@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/scripts"
 )
 
 // The command table's types live in package commands, with the families
@@ -65,8 +66,8 @@ var commandGroups = []func() []*Command{
 	clusterCommands,              // cluster_cmds.go: CLUSTER READONLY READWRITE ASKING
 	replicationCommands,          // replication.go: WAIT WAITAOF
 	pubsubCommands,               // pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
-	scriptingCommands,            // scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
-	functionCommands,             // functions.go: FCALL FCALL_RO FUNCTION
+	scripts.ScriptingCommands,    // scripts/scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
+	scripts.FunctionCommands,     // scripts/functions.go: FCALL FCALL_RO FUNCTION
 	commands.StringCommands,      // commands/strings.go
 	commands.KeyCommands,         // commands/keys.go
 	commands.HashCommands,        // commands/hashes.go

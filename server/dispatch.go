@@ -110,8 +110,8 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		s.reject(c, e, subscribedContextError(e))
 		return
 	}
-	if s.scriptRuns.busy.Load() > 0 && e.Flags&FlagAllowBusy == 0 {
-		s.reject(c, e, s.busyError()) // a script runs past busy-reply-threshold (scripts_busy.go)
+	if s.scripts.Busy() && e.Flags&FlagAllowBusy == 0 {
+		s.reject(c, e, s.scripts.BusyError()) // a script runs past busy-reply-threshold (server/scripts)
 		return
 	}
 	if c.multi && !e.runsInMulti {

@@ -217,6 +217,7 @@ func (s *Server) SetCluster(c Cluster) {
 	}
 	s.cluster = c
 	s.standalone = isStandalone(c.Router)
+	s.scripts.SetCluster(c, s.standalone)
 }
 
 // Cluster returns the membership the server runs with (its own one-node

@@ -291,7 +291,7 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 		return "", false
 	}
 	for i, r := range replies {
-		if r := s.evalFallback(ctx, owner, resp3, rs.cmds[i], r); r != nil {
+		if r := s.scripts.EvalFallback(ctx, owner, resp3, rs.cmds[i], r); r != nil {
 			replies[i] = r // EVALSHA of a script the primary lacks (scripts_cluster.go)
 		}
 	}
