@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/info"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -165,7 +166,7 @@ func memoryUsage(c *Call) {
 
 func memoryStats(c *Call) {
 	st := c.Store.Stats()
-	rss := processRSS()
+	rss := info.RSS()
 	fields := []struct {
 		name string
 		v    int64
@@ -244,12 +245,4 @@ func objectInfo(c *Call, reply func(store.ObjectInfo)) {
 		return
 	}
 	reply(info)
-}
-
-// boolInt is 1 for true, 0 for false.
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
 }
