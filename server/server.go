@@ -400,6 +400,15 @@ func (s *Server) Leads(slot uint16) bool {
 // HLLSparseMaxBytes is hll-sparse-max-bytes (commands.Host).
 func (s *Server) HLLSparseMaxBytes() int64 { return s.lim.hllSparseMax.Load() }
 
+// Commands returns every top-level command, in name order (commands.Host).
+func (s *Server) Commands() []*commands.Command {
+	all := make([]*commands.Command, len(s.sorted))
+	for i, e := range s.sorted {
+		all[i] = e.Command
+	}
+	return all
+}
+
 // Command returns the command or "container|sub" named name, nil if none
 // (commands.Host).
 func (s *Server) Command(name string) *commands.Command {

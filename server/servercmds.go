@@ -16,7 +16,7 @@ const adminFlags = FlagAdmin | FlagNoScript | FlagLoading | FlagStale
 
 func serverCommands() []*Command {
 	return []*Command{
-		commandCommand(),
+		commands.CommandCommand(),
 		configCommand(),
 		{Name: "info", Arity: -1, Flags: FlagLoading | FlagStale, ACL: commands.ACLDangerous, Tips: []string{commands.TipNondeterministic, commands.TipAllShards, commands.TipSpecialResponse},
 			Group: "server", Since: "1.0.0",
