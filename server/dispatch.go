@@ -10,6 +10,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -322,12 +323,5 @@ func truncate(b []byte, n int) []byte {
 	return b
 }
 
-// sanitize makes client text safe inside an error line, as Redis does
-// (CR and LF become spaces).
-func sanitize(b []byte) string {
-	s := string(b)
-	if strings.ContainsAny(s, "\r\n") {
-		s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
-	}
-	return s
-}
+// sanitize makes client text safe inside an error line (resp.OneLine).
+func sanitize(b []byte) string { return resp.OneLine(b) }
