@@ -9,6 +9,7 @@ import (
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/info"
 	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/server/slowlog"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -37,7 +38,7 @@ func serverCommands() []*Command {
 			Summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", Handler: fe(shutdownCommand)},
 		memoryCommand(),
 		objectCommand(),
-		slowlogCommands(),
+		slowlog.Command(),
 	}
 }
 
@@ -246,3 +247,6 @@ func objectInfo(c *Call, reply func(store.ObjectInfo)) {
 	}
 	reply(info)
 }
+
+// SlowLog is the node's slow log, which SLOWLOG reads (slowlog.Conn).
+func (c *Call) SlowLog() *slowlog.Log { return &c.Server.slowlog }
