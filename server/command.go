@@ -61,9 +61,9 @@ func fe(h func(*Call)) func(*commands.Call) {
 // package) of its group; a new family in package commands is one line here.
 var commandGroups = []func() []*Command{
 	connectionCommands,           // connection.go: PING ECHO QUIT AUTH SELECT HELLO CLIENT
-	serverCommands,               // servercmds.go: COMMAND CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME SHUTDOWN MEMORY OBJECT SLOWLOG
+	serverCommands,               // servercmds.go: COMMAND (commands/commandcmd.go) CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME SHUTDOWN MEMORY OBJECT SLOWLOG (slowlog/command.go)
 	transactionCommands,          // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
-	clusterCommands,              // cluster_cmds.go: CLUSTER READONLY READWRITE ASKING
+	clusterCommands,              // cluster_cmds.go (topology/commands.go): CLUSTER READONLY READWRITE ASKING
 	replicationCommands,          // replication.go: WAIT WAITAOF
 	pubsubCommands,               // pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
 	scripts.ScriptingCommands,    // scripts/scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT

@@ -211,7 +211,7 @@ func (s *Server) call(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx 
 }
 
 // callIn is call in frame f: the client's own (call) or a script's
-// command (scripts_run.go), which has its own Call and reply so that the
+// command (server/scripts), which has its own Call and reply so that the
 // script's command does not clobber the client's.
 func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.Tx, closeTx bool) {
 	var start time.Time
