@@ -82,14 +82,16 @@ func TestClusterHandlersRenderTopology(t *testing.T) {
 
 	pong := regexp.MustCompile(` 0 1[0-9]{12} `) // the pong time of alive peers: now
 	for _, p3 := range []bool{false, true} {
-		run := func(h func(*Call), args ...string) string {
+		run := func(name string, args ...string) string { // the table's handler of name
 			r := &resp.Reply{}
 			r.SetRESP3(p3)
 			var bargs [][]byte
 			for _, a := range args {
 				bargs = append(bargs, []byte(a))
 			}
-			h(&Call{Call: &commands.Call{Args: bargs, Reply: r}, Client: &Client{laddr: laddr}, Server: s})
+			fc := &Call{Client: &Client{laddr: laddr}, Server: s}
+			fc.Call = &commands.Call{Args: bargs, Reply: r, Conn: fc}
+			s.lookupName(name).Handler(fc.Call)
 			return pong.ReplaceAllString(string(r.Bytes()), " 0 NOW ")
 		}
 		want := func(f func(r *resp.Reply)) string {
@@ -100,14 +102,14 @@ func TestClusterHandlersRenderTopology(t *testing.T) {
 		}
 		info := tp.Info()
 		info.MessagesSent, info.MessagesReceived = 5, 7
-		assert.Equal(t, want(func(r *resp.Reply) { r.Verbatim("txt", info.String()) }), run(clusterInfo, "cluster", "info"))
-		assert.Contains(t, run(clusterInfo, "cluster", "info"), "cluster_stats_messages_sent:5\r\ncluster_stats_messages_received:7\r\n")
-		nodes := run(clusterNodes, "cluster", "nodes")
+		assert.Equal(t, want(func(r *resp.Reply) { r.Verbatim("txt", info.String()) }), run("cluster|info", "cluster", "info"))
+		assert.Contains(t, run("cluster|info", "cluster", "info"), "cluster_stats_messages_sent:5\r\ncluster_stats_messages_received:7\r\n")
+		nodes := run("cluster|nodes", "cluster", "nodes")
 		assert.Equal(t, pong.ReplaceAllString(want(func(r *resp.Reply) { r.Verbatim("txt", tp.NodesText(time.Now())) }), " 0 NOW "), nodes)
 		assert.Contains(t, nodes, string(a)+" 0.0.0.0:7001@17001 master - 0 NOW 9 connected 0-8000\n")
 		assert.Contains(t, nodes, string(b)+" 192.168.1.9:7002@17002 myself,master - 0 0 9 connected 8001-16383\n")
-		assert.Equal(t, want(tp.WriteSlots), run(clusterSlots, "cluster", "slots"))
-		shards := run(clusterShards, "cluster", "shards")
+		assert.Equal(t, want(tp.WriteSlots), run("cluster|slots", "cluster", "slots"))
+		shards := run("cluster|shards", "cluster", "shards")
 		assert.Equal(t, want(func(r *resp.Reply) {
 			tp.WriteShards(r, func(slots []uint16) uint64 {
 				var sum uint64
@@ -122,8 +124,8 @@ func TestClusterHandlersRenderTopology(t *testing.T) {
 		// those slots; the replicas are not shown, so neither are theirs.
 		assert.NotContains(t, shards, ":"+fmt.Sprint(8001*8002/2)+"\r\n")
 		assert.Contains(t, shards, ":"+fmt.Sprint((8002+16384)*8383/2)+"\r\n")
-		assert.Equal(t, "*0\r\n", run(clusterReplicas, "cluster", "replicas", string(a)), "no node replicas are shown")
-		assert.Equal(t, "-ERR Unknown node zz\r\n", run(clusterReplicas, "cluster", "replicas", "zz"))
-		assert.Equal(t, "$40\r\n"+topology.ShardID(b)+"\r\n", run(clusterMyShardID, "cluster", "myshardid"))
+		assert.Equal(t, "*0\r\n", run("cluster|replicas", "cluster", "replicas", string(a)), "no node replicas are shown")
+		assert.Equal(t, "-ERR Unknown node zz\r\n", run("cluster|replicas", "cluster", "replicas", "zz"))
+		assert.Equal(t, "$40\r\n"+topology.ShardID(b)+"\r\n", run("cluster|myshardid", "cluster", "myshardid"))
 	}
 }

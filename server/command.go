@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/scripts"
 )
 
 // The command table's types live in package commands, with the families
@@ -61,15 +62,15 @@ func fe(h func(*Call)) func(*commands.Call) {
 // package) of its group; a new family in package commands is one line here.
 var commandGroups = []func() []*Command{
 	connectionCommands,           // connection.go: PING ECHO QUIT AUTH SELECT HELLO CLIENT
-	serverCommands,               // servercmds.go: COMMAND CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME SHUTDOWN MEMORY OBJECT SLOWLOG
+	serverCommands,               // servercmds.go: COMMAND (commands/commandcmd.go) CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME SHUTDOWN MEMORY OBJECT SLOWLOG (slowlog/command.go)
 	transactionCommands,          // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
-	clusterCommands,              // cluster_cmds.go: CLUSTER READONLY READWRITE ASKING
+	clusterCommands,              // cluster_cmds.go (topology/commands.go): CLUSTER READONLY READWRITE ASKING
 	replicationCommands,          // replication.go: WAIT WAITAOF
 	latencyCommands,              // latencycmd.go (latency/: the monitor): LATENCY
 	debugCommands,                // debugcmd.go: DEBUG
 	pubsubCommands,               // pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
-	scriptingCommands,            // scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
-	functionCommands,             // functions.go: FCALL FCALL_RO FUNCTION
+	scripts.ScriptingCommands,    // scripts/scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
+	scripts.FunctionCommands,     // scripts/functions.go: FCALL FCALL_RO FUNCTION
 	commands.StringCommands,      // commands/strings.go
 	commands.KeyCommands,         // commands/keys.go
 	commands.HashCommands,        // commands/hashes.go

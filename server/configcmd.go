@@ -22,7 +22,7 @@ func configCommand() *Command {
 			sub("get", -3, "2.0.0", "Returns the effective values of configuration parameters.", configGet,
 				"GET <pattern>",
 				"    Return parameters matching the glob-like <pattern> and their values."),
-			tipped(sub("set", -4, "2.0.0", "Sets configuration parameters in-flight.", configSet,
+			commands.Tipped(sub("set", -4, "2.0.0", "Sets configuration parameters in-flight.", configSet,
 				"SET <directive> <value>",
 				"    Set the configuration <directive> to <value>."), commands.TipAllNodes, commands.TipAllSucceeded),
 			sub("resetstat", 2, "2.0.0", "Resets the server's statistics.", configResetStat,

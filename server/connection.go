@@ -233,7 +233,7 @@ func clientCommand() *Command {
 				func(c *Call) { c.Reply.Int(int64(c.Client.ID)) },
 				"ID",
 				"    Return the ID of the current connection."),
-			tipped(sub("info", 2, 0, "6.2.0", "Returns information about the connection.", func(c *Call) {
+			commands.Tipped(sub("info", 2, 0, "6.2.0", "Returns information about the connection.", func(c *Call) {
 				c.Reply.Verbatim("txt", c.Client.info(time.Now())+"\n")
 			},
 				"INFO",
@@ -251,7 +251,7 @@ func clientCommand() *Command {
 				"      Kill connections by client id.",
 				"    * SKIPME (YES|NO)",
 				"      Skip killing current connection (default: yes)."),
-			tipped(sub("list", -2, FlagAdmin, "2.4.0", "Lists open connections.", clientList,
+			commands.Tipped(sub("list", -2, FlagAdmin, "2.4.0", "Lists open connections.", clientList,
 				"LIST [options ...]",
 				"    Return information about client connections. Options:",
 				"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",

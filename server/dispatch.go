@@ -10,6 +10,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -118,8 +119,8 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		s.reject(c, e, subscribedContextError(e))
 		return
 	}
-	if s.scriptRuns.busy.Load() > 0 && e.Flags&FlagAllowBusy == 0 {
-		s.reject(c, e, s.busyError()) // a script runs past busy-reply-threshold (scripts_busy.go)
+	if s.scripts.Busy() && e.Flags&FlagAllowBusy == 0 {
+		s.reject(c, e, s.scripts.BusyError()) // a script runs past busy-reply-threshold (server/scripts)
 		return
 	}
 	if c.multi && !e.runsInMulti {
@@ -218,7 +219,7 @@ func (s *Server) call(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx 
 }
 
 // callIn is call in frame f: the client's own (call) or a script's
-// command (scripts_run.go), which has its own Call and reply so that the
+// command (server/scripts), which has its own Call and reply so that the
 // script's command does not clobber the client's.
 func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.Tx, closeTx bool) {
 	var start time.Time
@@ -333,12 +334,5 @@ func truncate(b []byte, n int) []byte {
 	return b
 }
 
-// sanitize makes client text safe inside an error line, as Redis does
-// (CR and LF become spaces).
-func sanitize(b []byte) string {
-	s := string(b)
-	if strings.ContainsAny(s, "\r\n") {
-		s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
-	}
-	return s
-}
+// sanitize makes client text safe inside an error line (resp.OneLine).
+func sanitize(b []byte) string { return resp.OneLine(b) }

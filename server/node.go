@@ -6,6 +6,7 @@ import (
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/topology"
 )
 
 // What the server needs of its node's cluster membership (docs/DESIGN.md
@@ -161,7 +162,7 @@ func ClusterOf(n wholeNode) Cluster {
 
 // errNoClusterPort answers what only a node with a cluster port can do
 // (CLUSTER MEET, FAILOVER, LEAVE) on a standalone node.
-const errNoClusterPort = "ERR This node runs without a cluster port"
+const errNoClusterPort = topology.ErrNoClusterPort
 
 // Standalone is implemented by a membership that is a node alone for good
 // (*solo.Node): no cluster port, every slot led here, no replicas, no peer
@@ -217,11 +218,15 @@ func (s *Server) SetCluster(c Cluster) {
 	}
 	s.cluster = c
 	s.standalone = isStandalone(c.Router)
+	s.scripts.SetCluster(c, s.standalone)
 }
 
 // Cluster returns the membership the server runs with (its own one-node
 // membership unless SetCluster gave it another).
 func (s *Server) Cluster() Cluster { return s.cluster }
+
+// selfID is this node's ID (the run ID of a standalone server).
+func (s *Server) selfID() ring.NodeID { return s.cluster.ID() }
 
 // Solo returns the server's own one-node membership: the cluster view of
 // a server that runs alone (for its admin port), whether or not SetCluster

@@ -291,8 +291,8 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 		return "", false
 	}
 	for i, r := range replies {
-		if r := s.evalFallback(ctx, owner, resp3, rs.cmds[i], r); r != nil {
-			replies[i] = r // EVALSHA of a script the primary lacks (scripts_cluster.go)
+		if r := s.scripts.EvalFallback(ctx, owner, resp3, rs.cmds[i], r); r != nil {
+			replies[i] = r // EVALSHA of a script the primary lacks (server/scripts)
 		}
 	}
 	if isMoved(replies[0]) {

@@ -164,7 +164,7 @@ func TestTxGrow(t *testing.T) {
 // growing the heap, with its own error; the node keeps serving.
 func TestScriptMemoryLimit(t *testing.T) {
 	ts := startServer(t, nil)
-	ts.srv.scripts.SetMemoryLimit(16 << 20)
+	ts.srv.scripts.Engine().SetMemoryLimit(16 << 20)
 	c := testenv.DialRaw(t, ts.addr)
 	got := string(c.Must(t, "EVAL", "local t = {} local i = 0 while true do i = i + 1 t[i] = 'value number ' .. i end", "0"))
 	assert.True(t, strings.HasPrefix(got, "-ERR Script used more memory than the scripting memory limit allows script: "), got)

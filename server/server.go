@@ -34,7 +34,7 @@ import (
 	"github.com/meshcache/meshcache/server/gctune"
 	"github.com/meshcache/meshcache/server/latency"
 	"github.com/meshcache/meshcache/server/pubsub"
-	"github.com/meshcache/meshcache/server/scripting"
+	"github.com/meshcache/meshcache/server/scripts"
 	"github.com/meshcache/meshcache/server/slowlog"
 	"github.com/meshcache/meshcache/store"
 )
@@ -101,13 +101,10 @@ type Server struct {
 	// (commands/locks.go); never forwarded or replicated. Safe for concurrent use.
 	locks *lock.Table
 
-	// scripts is the Lua environment: the script cache and the pool of
-	// states (scripts.go). Safe for concurrent use.
-	scripts *scripting.Engine
-	// scriptRuns is the scripts running now (scripts_busy.go).
-	scriptRuns scriptRegistry
-	// fanIn is the function commands that arrived by fan-out (scripts_cluster.go).
-	fanIn fanInLog
+	// scripts is the node's scripting (server/scripts): the Lua engine,
+	// the scripts running now, their commands (run through scriptFront,
+	// scripts.go). Safe for concurrent use.
+	scripts *scripts.Scripts
 
 	runID   string
 	started time.Time
@@ -172,8 +169,8 @@ func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 		closed:  make(chan struct{}),
 		locks:   lock.NewTable(lock.TableConfig{}),
 		pubsub:  pubsub.New[*Client](),
-		scripts: scripting.New(logger),
 	}
+	s.scripts = scripts.New(scriptFront{s}, st, logger, s.closed)
 	var id [20]byte
 	if _, err := rand.Read(id[:]); err != nil {
 		// crypto/rand does not fail on supported platforms; a fixed run id would be harmless.
@@ -203,7 +200,7 @@ func (s *Server) applyLimits(cfg *config.Config) {
 	s.lim.slowerThan.Store(cfg.SlowlogLogSlowerThan)
 	s.lim.latencyOver.Store(cfg.LatencyMonitorThreshold)
 	s.lim.slowlogMaxLen.Store(int64(cfg.SlowlogMaxLen))
-	s.scriptRuns.threshold.Store(cfg.BusyReplyThreshold)
+	s.scripts.SetBusyThreshold(cfg.BusyReplyThreshold)
 	s.lim.maxMemory.Store(cfg.MaxMemory)
 	s.lim.lfu.Store(strings.HasSuffix(cfg.MaxMemoryPolicy, "-lfu"))
 	ol := cfg.OutputLimits
@@ -268,9 +265,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		defer bg.Done()
 		gctune.Run(ctx)
 	}()
-	go func() { // fetches the function libraries once this node joins (scripts_cluster.go): stops with ctx
+	go func() { // fetches the function libraries once this node joins (server/scripts): stops with ctx
 		defer bg.Done()
-		s.syncFunctions(ctx)
+		s.scripts.SyncFunctions(ctx)
 	}()
 	go func() { // closes the listener when the server must stop
 		defer bg.Done()
@@ -287,7 +284,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	s.log.Info("serving clients", "addr", ln.Addr().String())
 	err := redcon.Serve(&listener{Listener: ln, srv: s}, s.handle, s.accept, s.onClose)
 	cancel()
-	s.stopScripts() // a running script would hold its connection's goroutine
+	s.scripts.StopAll() // a running script would hold its connection's goroutine
 	// redcon.Serve closed the connections it knew; close any that raced it.
 	s.clientsMu.Lock()
 	for _, c := range s.clients {
@@ -406,6 +403,15 @@ func (s *Server) Leads(slot uint16) bool {
 
 // HLLSparseMaxBytes is hll-sparse-max-bytes (commands.Host).
 func (s *Server) HLLSparseMaxBytes() int64 { return s.lim.hllSparseMax.Load() }
+
+// Commands returns every top-level command, in name order (commands.Host).
+func (s *Server) Commands() []*commands.Command {
+	all := make([]*commands.Command, len(s.sorted))
+	for i, e := range s.sorted {
+		all[i] = e.Command
+	}
+	return all
+}
 
 // Command returns the command or "container|sub" named name, nil if none
 // (commands.Host).

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/info"
 	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/server/slowlog"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -15,7 +17,7 @@ const adminFlags = FlagAdmin | FlagNoScript | FlagLoading | FlagStale
 
 func serverCommands() []*Command {
 	return []*Command{
-		commandCommand(),
+		commands.CommandCommand(),
 		configCommand(),
 		{Name: "info", Arity: -1, Flags: FlagLoading | FlagStale, ACL: commands.ACLDangerous, Tips: []string{commands.TipNondeterministic, commands.TipAllShards, commands.TipSpecialResponse},
 			Group: "server", Since: "1.0.0",
@@ -36,7 +38,7 @@ func serverCommands() []*Command {
 			Summary: "Synchronously saves the database(s) to disk and shuts down the Redis server.", Handler: fe(shutdownCommand)},
 		memoryCommand(),
 		objectCommand(),
-		slowlogCommands(),
+		slowlog.Command(),
 	}
 }
 
@@ -165,7 +167,7 @@ func memoryUsage(c *Call) {
 
 func memoryStats(c *Call) {
 	st := c.Store.Stats()
-	rss := processRSS()
+	rss := info.RSS()
 	fields := []struct {
 		name string
 		v    int64
@@ -246,10 +248,5 @@ func objectInfo(c *Call, reply func(store.ObjectInfo)) {
 	reply(info)
 }
 
-// boolInt is 1 for true, 0 for false.
-func boolInt(b bool) int64 {
-	if b {
-		return 1
-	}
-	return 0
-}
+// SlowLog is the node's slow log, which SLOWLOG reads (slowlog.Conn).
+func (c *Call) SlowLog() *slowlog.Log { return &c.Server.slowlog }

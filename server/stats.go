@@ -3,7 +3,7 @@ package server
 import (
 	"time"
 
-	"github.com/meshcache/meshcache/server/cmdstats"
+	"github.com/meshcache/meshcache/server/info"
 
 	"github.com/meshcache/meshcache/store"
 )
@@ -60,14 +60,7 @@ func (s *Server) Stopping() bool {
 
 // CommandStats is one command's counters at one moment (INFO commandstats
 // and latencystats, /metrics).
-type CommandStats struct {
-	Name     string // subcommands as container|sub
-	Calls    int64  // the sum of Latency: read together, they agree
-	Failed   int64  // ran and replied with an error
-	Rejected int64  // refused before running
-	Usec     int64  // time spent running, in microseconds
-	Latency  cmdstats.Latency
-}
+type CommandStats = info.CommandStats
 
 // CommandStats calls f with the counters of every command that was called,
 // rejected or failed at least once since the last CONFIG RESETSTAT, in
@@ -84,4 +77,11 @@ func (s *Server) CommandStats(f func(CommandStats)) {
 		cs.Usec = e.stats.Usec.Load()
 		f(cs)
 	})
+}
+
+// commandStats lists CommandStats, for INFO.
+func (s *Server) commandStats() []CommandStats {
+	var out []CommandStats
+	s.CommandStats(func(cs CommandStats) { out = append(out, cs) })
+	return out
 }

@@ -6,9 +6,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
 	"github.com/meshcache/meshcache/server/cmdstats"
+	"github.com/meshcache/meshcache/server/info"
 )
 
 // metricsCollector exports a node's counters to Prometheus. It keeps no
@@ -194,9 +194,9 @@ func (m *metricsCollector) collectReplication(ch chan<- prometheus.Metric) {
 	}
 	cl := m.admin.cl
 	gauge, counter := sink(ch)
-	info := cl.ReplicationInfo()
+	repl := cl.ReplicationInfo()
 	now := m.admin.now()
-	for _, p := range info.Peers {
+	for _, p := range repl.Peers {
 		id := string(p.ID)
 		gauge(descReplQueued, float64(p.QueuedEntries), id)
 		gauge(descReplQueuedBytes, float64(p.QueuedBytes), id)
@@ -205,18 +205,18 @@ func (m *metricsCollector) collectReplication(ch chan<- prometheus.Metric) {
 		}
 		counter(descReplFailures, float64(p.Failures), id)
 	}
-	gauge(descSlotsDegraded, float64(info.DegradedSlots))
+	gauge(descSlotsDegraded, float64(repl.DegradedSlots))
 	synced, _ := cl.ReplicaSlotCounts()
 	gauge(descSlotsSynced, float64(synced))
-	migrating, importing := movingSlots(cl.Table(), cl.Self().ID)
+	migrating, importing := info.MovingSlots(cl.Table(), cl.Self().ID)
 	gauge(descSlotsMigrating, float64(migrating))
 	gauge(descSlotsImporting, float64(importing))
-	gauge(descTransfers, float64(info.Transfers))
-	counter(descTransfersTotal, float64(info.TransfersDone), "done")
-	counter(descTransfersTotal, float64(info.TransfersFail), "failed")
-	counter(descTransferBytes, float64(info.TransferBytes))
-	counter(descHandoffs, float64(info.Handoffs))
-	counter(descSlotsLost, float64(info.LostSlots))
+	gauge(descTransfers, float64(repl.Transfers))
+	counter(descTransfersTotal, float64(repl.TransfersDone), "done")
+	counter(descTransfersTotal, float64(repl.TransfersFail), "failed")
+	counter(descTransferBytes, float64(repl.TransferBytes))
+	counter(descHandoffs, float64(repl.Handoffs))
+	counter(descSlotsLost, float64(repl.LostSlots))
 }
 
 // collectCommands sends the per-command counters of every command that has
@@ -233,28 +233,6 @@ func (m *metricsCollector) collectCommands(ch chan<- prometheus.Metric) {
 			ch <- histogram(cs.Name, &cs.Latency, cs.Usec)
 		}
 	})
-}
-
-// movingSlots counts the slots primary leads in t that are in a handoff:
-// migrating (it is handing the slot off) and importing (it took the slot
-// over). Without a table, 0 and 0.
-func movingSlots(t *ring.Table, primary ring.NodeID) (migrating, importing int) {
-	if t == nil {
-		return 0, 0
-	}
-	for sl := range uint16(ring.SlotCount) {
-		st := t.State(sl)
-		if st.Kind == ring.SlotStable || t.Primary(sl) != primary {
-			continue
-		}
-		switch st.Kind {
-		case ring.SlotMigrating:
-			migrating++
-		case ring.SlotImporting:
-			importing++
-		}
-	}
-	return migrating, importing
 }
 
 // sink returns the functions that send one gauge or counter sample to ch.

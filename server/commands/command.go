@@ -151,6 +151,9 @@ type Host interface {
 	// Command returns the table's command or "container|sub" named name
 	// (any case), nil if none.
 	Command(name string) *Command
+	// Commands returns every top-level command of the table, in name
+	// order (COMMAND, COMMAND COUNT, LIST, INFO and DOCS).
+	Commands() []*Command
 	// Leads reports whether this node leads slot now (a node alone leads
 	// every slot). Keyspace-wide commands (KEYS, SCAN, RANDOMKEY) act on
 	// the slots it leads, as on a Redis Cluster master, so a client that

@@ -3,7 +3,9 @@ package commands
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -86,6 +88,12 @@ func (h *testHost) ProtoMaxBulkLen() int64 { return h.maxBulkLen }
 func (h *testHost) HLLSparseMaxBytes() int64 { return 3000 }
 
 func (h *testHost) Command(name string) *Command { return h.table[strings.ToLower(name)] }
+
+func (h *testHost) Commands() []*Command {
+	all := slices.Collect(maps.Values(h.table))
+	slices.SortFunc(all, func(a, b *Command) int { return strings.Compare(a.Name, b.Name) })
+	return all
+}
 
 func (h *testHost) Leads(slot uint16) bool { return h.led == nil || h.led(slot) }
 

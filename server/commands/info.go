@@ -8,8 +8,8 @@ import (
 )
 
 // COMMAND INFO and COMMAND DOCS entries, written from a Command's facts
-// alone; the COMMAND command (which commands to list, lookups by name) is
-// the front end's.
+// alone; the COMMAND command itself (which commands to list, lookups by
+// name through Host) is commandcmd.go.
 
 // WriteInfo writes c as one entry of Redis 7's COMMAND and COMMAND INFO:
 // name, arity, flags, first key, last key, step (LegacyRange), ACL

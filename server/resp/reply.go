@@ -10,6 +10,7 @@ package resp
 import (
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/tidwall/redcon"
 )
@@ -201,4 +202,14 @@ func HumanBytes(n int64) string {
 		return strconv.FormatFloat(f/(1<<30), 'f', 2, 64) + "G"
 	}
 	return strconv.FormatFloat(f/(1<<40), 'f', 2, 64) + "T"
+}
+
+// OneLine makes client text safe inside an error line, as Redis does
+// (CR and LF become spaces).
+func OneLine(b []byte) string {
+	s := string(b)
+	if strings.ContainsAny(s, "\r\n") {
+		s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	}
+	return s
 }

@@ -17,7 +17,7 @@ import (
 // doubles, so the growth is seen within a GC cycle or two. Several runs
 // at once each see the whole heap's growth: the bound is per node, which
 // is what protects it. The front end watches all its runs with one
-// watchdog goroutine (server/scripts_busy.go); a run whose caller does not
+// watchdog goroutine (server/scripts/busy.go); a run whose caller does not
 // watch it (Run.Watched unset) costs one timer here.
 
 // DefaultMemoryLimit is the growth of the live heap a run may cause.

@@ -1,7 +1,7 @@
 // Package slowlog is the slow log's log: the most recent commands that ran
 // longer than slowlog-log-slower-than, newest first, as SLOWLOG GET reports
-// them. The SLOWLOG command and the decision of what to log stay with the
-// server; this package only keeps the entries.
+// them, and the SLOWLOG command that reads it (command.go). The decision
+// of what to log stays with the front end.
 package slowlog
 
 import (

@@ -1,9 +1,10 @@
 // Package topology is the cluster as Redis Cluster clients see it: the
 // model behind CLUSTER NODES, SLOTS, SHARDS, REPLICAS and INFO, built by
-// pure functions from the routing table and the members. It holds no
-// state, opens no socket and reads no clock (time is an argument); the
-// CLUSTER handlers (server/cluster_cmds.go) gather the inputs, call New
-// and write what it renders.
+// pure functions from the routing table and the members: the model holds
+// no state, opens no socket and reads no clock (time is an argument). The
+// CLUSTER command's handlers (commands.go) gather the inputs from the
+// node's Membership and the front end's Conn, call New and write what it
+// renders.
 //
 // meshcache maps its routing table onto Redis's model with one role per
 // node, the only shape Redis Cluster clients can hold (redis-py keeps one

@@ -1,4 +1,4 @@
-package server
+package scripts
 
 import (
 	"time"
@@ -27,23 +27,11 @@ const (
 	errScriptSlotBusy = "-TRYAGAIN Script attempted to access an undeclared key whose slot another command holds; declare it in KEYS\r\n"
 )
 
-// frame is where a command runs: its commands.Call, the front end's view
-// of it and its reply. A client's commands run in its own frame
-// (topFrame); a script's commands in the script's (scriptRun).
-type frame struct {
-	reply  *resp.Reply
-	call   *commands.Call
-	fe     *Call
-	script bool // a script's command: never blocks, timed on its own
-}
-
-func (c *Client) topFrame() frame { return frame{reply: &c.reply, call: &c.call, fe: &c.feCall} }
-
-// scriptRun is one script's run: the scripting.Caller through which
-// redis.call reaches the node. Owned by the goroutine running the script.
-type scriptRun struct {
-	s *Server
-	c *Client
+// run is one script's run: the scripting.Caller through which redis.call
+// reaches the node. Owned by the goroutine running the script.
+type run struct {
+	sc     *Scripts
+	client Client
 	// tx holds the slots the script holds: the dispatcher's Tx (the
 	// declared keys' slots; it closes it after EVAL) or, for a keyless
 	// script, one of its own (ownTx; finish closes it). Undeclared keys'
@@ -68,110 +56,95 @@ type scriptRun struct {
 
 	// lua is the run as package scripting sees it.
 	lua scripting.Run
-
-	reply   resp.Reply
-	call    commands.Call
-	fe      Call
-	nameBuf [32]byte
-	subBuf  [32]byte
-	keyPos  []int
+	// frame is where its commands run.
+	frame Frame
 }
 
 // maxPooledReply bounds the reply buffer a pooled run keeps.
 const maxPooledReply = 64 << 10
 
 // finish closes the run's own Tx.
-func (r *scriptRun) finish() {
+func (r *run) finish() {
 	if r.ownTx && r.tx != nil {
-		r.s.closeTx(r.tx, r.s.commands["eval"])
+		r.sc.front.CloseTx(r.tx)
 		r.tx = nil
 	}
 }
 
-// releaseScript returns an ended run (finished and unregistered: nothing
-// else refers to it) to the pool, dropping what it referred to.
-func (s *Server) releaseScript(r *scriptRun) {
-	r.c, r.tx, r.args = nil, nil, nil
+// release returns an ended run (finished and unregistered: nothing else
+// refers to it) to the pool, dropping what it referred to.
+func (sc *Scripts) release(r *run) {
+	r.client, r.tx, r.args = Client{}, nil, nil
 	r.lua = scripting.Run{}
-	r.call, r.fe = commands.Call{}, Call{}
-	if cap(r.reply.Bytes()) > maxPooledReply {
-		r.reply = resp.Reply{}
+	if cap(r.frame.Reply.Bytes()) > maxPooledReply {
+		r.frame.Reply = resp.Reply{}
 	}
-	s.scriptRuns.pool.Put(r)
+	sc.runs.pool.Put(r)
 }
 
 // Known reports whether args name a command of the table
 // (redis.acl_check_cmd).
-func (r *scriptRun) Known(args [][]byte) bool { return r.lookup(args) != nil }
-
-func (r *scriptRun) lookup(args [][]byte) *entry {
-	e := r.s.lookup(args[0], &r.nameBuf)
-	if e != nil && e.subs != nil && len(args) >= 2 {
-		e = e.lookupSub(args[1], &r.subBuf)
-	}
-	return e
-}
+func (r *run) Known(args [][]byte) bool { return r.sc.front.Find(&r.frame, args).Command != nil }
 
 // Call runs one command of the script (scripting.Caller): Redis's checks
-// (scriptCall), the keys' slots, then the command through callIn, so its
-// stats, slow log and replication positions are those of any command.
-func (r *scriptRun) Call(args [][]byte, resp3 bool) []byte {
-	s := r.s
-	r.reply.Reset()
-	r.reply.SetRESP3(resp3)
-	e := r.lookup(args)
+// (scriptCall), the keys' slots, then the command through Front.Exec, so
+// its stats, slow log and replication positions are those of any command.
+func (r *run) Call(args [][]byte, resp3 bool) []byte {
+	f := &r.frame
+	f.Reply.Reset()
+	f.Reply.SetRESP3(resp3)
+	cmd := r.sc.front.Find(f, args)
 	switch {
-	case e == nil:
+	case cmd.Command == nil:
 		return []byte(errScriptUnknown)
-	case !e.ArityOK(len(args)):
+	case !cmd.ArityOK(len(args)):
 		return []byte(errScriptArity)
-	case e.Flags&FlagNoScript != 0:
+	case cmd.Flags&commands.FlagNoScript != 0:
 		return []byte(errScriptNoScript)
-	case r.readOnly && e.Flags&FlagWrite != 0:
+	case r.readOnly && cmd.Flags&commands.FlagWrite != 0:
 		return []byte(errScriptWriteRO)
-	case !r.allowOOM && !r.dirty && r.oom && e.Flags&FlagDenyOOM != 0:
+	case !r.allowOOM && !r.dirty && r.oom && cmd.Flags&commands.FlagDenyOOM != 0:
 		return []byte(errScriptCmdOOM)
 	}
-	if e.Flags&FlagWrite != 0 {
+	if cmd.Flags&commands.FlagWrite != 0 {
 		r.dirty = true
 		r.busy.dirty.Store(true)
 	}
-	r.keyPos = e.keys(args, r.keyPos)
 	if msg := r.reach(args); msg != "" {
 		return []byte(msg)
 	}
-	f := frame{reply: &r.reply, call: &r.call, fe: &r.fe, script: true}
+	front := r.sc.front
 	switch {
-	case e.keyspace && r.tx != nil:
+	case cmd.Keyspace && r.tx != nil:
 		// A keyspace-wide command locks the slots itself: the script's
 		// slots are let go around it, as EXEC does.
 		r.tx.Pause()
-		s.callIn(r.c, f, e, args, nil, false)
+		front.Exec(r.client.Handle, f, cmd, args, nil)
 		r.tx.Resume()
-	case len(r.keyPos) == 0:
-		s.callIn(r.c, f, e, args, nil, false)
+	case len(f.Keys) == 0:
+		front.Exec(r.client.Handle, f, cmd, args, nil)
 	default:
-		s.callIn(r.c, f, e, args, r.tx, false)
+		front.Exec(r.client.Handle, f, cmd, args, r.tx)
 	}
-	return r.reply.Bytes()
+	return f.Reply.Bytes()
 }
 
 // reach makes sure the script holds the slots of the command's keys
-// (r.keyPos), under Redis Cluster's rules on a cluster node: every key led
+// (r.frame.Keys), under Redis Cluster's rules on a cluster node: every key led
 // here (else "non local key") and, without allow-cross-slot-keys, in the
 // script's one slot. A slot not yet held is added to the script's Tx
 // (Grow: never waiting below a held slot). It returns an error reply, or "".
-func (r *scriptRun) reach(args [][]byte) string {
-	s := r.s
+func (r *run) reach(args [][]byte) string {
+	sc := r.sc
 	cmdSlot := -1
-	for _, i := range r.keyPos {
+	for _, i := range r.frame.Keys {
 		sl := ring.KeySlot(args[i])
-		if !s.standalone {
+		if !sc.standalone {
 			if cmdSlot >= 0 && int(sl) != cmdSlot {
 				return errScriptNonLocal // the command itself spans slots
 			}
 			cmdSlot = int(sl)
-			if _, here := s.cluster.Route(sl); !here {
+			if _, here := sc.cluster.Route(sl); !here {
 				return errScriptNonLocal
 			}
 			if !r.allowCross {
@@ -186,13 +159,13 @@ func (r *scriptRun) reach(args [][]byte) string {
 			continue
 		}
 		if r.tx == nil {
-			r.tx = s.store.Lock(sl)
+			r.tx = sc.store.Lock(sl)
 			r.ownTx = true
 		} else if !r.tx.Grow(sl) {
 			return errScriptSlotBusy
 		}
-		if !s.standalone {
-			if _, here := s.cluster.Route(sl); !here {
+		if !sc.standalone {
+			if _, here := sc.cluster.Route(sl); !here {
 				return errScriptNonLocal // moved away while we waited for it
 			}
 		}

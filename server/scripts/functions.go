@@ -1,9 +1,9 @@
-package server
+package scripts
 
 import (
+	"context"
 	"strings"
 
-	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/server/scripting"
@@ -24,31 +24,27 @@ const (
 	errRestorePolicy  = "ERR Wrong restore policy given, value should be either FLUSH, APPEND or REPLACE."
 )
 
-func functionCommands() []*Command {
+// FunctionCommands is FCALL, FCALL_RO and FUNCTION.
+func FunctionCommands() []*commands.Command {
 	const g, acl = "scripting", commands.ACLScripting
-	evalFlags := FlagNoScript | FlagStale | FlagSkipMonitor | FlagNoMandatoryKeys
-	rw := commands.KeyNum(commands.RW|commands.Access|commands.Update, 2, 0, 1, 1)
-	rw.Notes = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE"
-	ro := commands.KeyNum(commands.RO|commands.Access, 2, 0, 1, 1)
-	ro.Notes = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS"
 	allShards := []string{commands.TipAllShards, commands.TipAllSucceeded}
-	return []*Command{
-		{Name: "fcall", Arity: -3, Flags: evalFlags, ACL: acl, Keys: []commands.KeySpec{rw},
+	return []*commands.Command{
+		{Name: "fcall", Arity: -3, Flags: evalFlags, ACL: acl, Keys: []commands.KeySpec{scriptKeys(false)},
 			Group: g, Since: "7.0.0", Summary: "Invokes a function.",
-			Handler: fe(func(c *Call) { fcallCommand(c, false) })},
-		{Name: "fcall_ro", Arity: -3, Flags: evalFlags | FlagReadOnly, ACL: acl, Keys: []commands.KeySpec{ro},
+			Handler: handler(func(c call) { fcallCommand(c, false) })},
+		{Name: "fcall_ro", Arity: -3, Flags: evalFlags | commands.FlagReadOnly, ACL: acl, Keys: []commands.KeySpec{scriptKeys(true)},
 			Group: g, Since: "7.0.0", Summary: "Invokes a read-only function.",
-			Handler: fe(func(c *Call) { fcallCommand(c, true) })},
+			Handler: handler(func(c call) { fcallCommand(c, true) })},
 		{Name: "function", Arity: -2, Group: g, Since: "7.0.0", Summary: "A container for function commands.",
-			Subcommands: []*Command{
-				{Name: "function|load", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagNoScript | FlagNotKeyspace, ACL: acl, Tips: allShards,
-					Group: g, Since: "7.0.0", Summary: "Creates a library.", Handler: fe(functionLoad),
+			Subcommands: []*commands.Command{
+				{Name: "function|load", Arity: -3, Flags: commands.FlagWrite | commands.FlagDenyOOM | commands.FlagNoScript | commands.FlagNotKeyspace, ACL: acl, Tips: allShards,
+					Group: g, Since: "7.0.0", Summary: "Creates a library.", Handler: handler(functionLoad),
 					Help: []string{"LOAD [REPLACE] <FUNCTION CODE>", "    Create a new library with the given library name and code."}},
-				{Name: "function|delete", Arity: 3, Flags: FlagWrite | FlagNoScript | FlagNotKeyspace, ACL: acl, Tips: allShards,
-					Group: g, Since: "7.0.0", Summary: "Deletes a library and its functions.", Handler: fe(functionDelete),
+				{Name: "function|delete", Arity: 3, Flags: commands.FlagWrite | commands.FlagNoScript | commands.FlagNotKeyspace, ACL: acl, Tips: allShards,
+					Group: g, Since: "7.0.0", Summary: "Deletes a library and its functions.", Handler: handler(functionDelete),
 					Help: []string{"DELETE <LIBRARY NAME>", "    Delete the given library."}},
-				{Name: "function|list", Arity: -2, Flags: FlagNoScript, ACL: acl, Tips: []string{commands.TipNondeterministicOrder},
-					Group: g, Since: "7.0.0", Summary: "Returns information about all libraries.", Handler: fe(functionList),
+				{Name: "function|list", Arity: -2, Flags: commands.FlagNoScript, ACL: acl, Tips: []string{commands.TipNondeterministicOrder},
+					Group: g, Since: "7.0.0", Summary: "Returns information about all libraries.", Handler: handler(functionList),
 					Help: []string{"LIST [LIBRARYNAME PATTERN] [WITHCODE]",
 						"    Return general information on all the libraries:",
 						"    * Library name",
@@ -57,9 +53,9 @@ func functionCommands() []*Command {
 						"    * Functions list",
 						"    * Library code (if WITHCODE is given)",
 						"    It also possible to get only function that matches a pattern using LIBRARYNAME argument."}},
-				{Name: "function|stats", Arity: 2, Flags: FlagNoScript | FlagAllowBusy, ACL: acl,
+				{Name: "function|stats", Arity: 2, Flags: commands.FlagNoScript | commands.FlagAllowBusy, ACL: acl,
 					Tips:  []string{commands.TipNondeterministic, commands.TipAllShards, commands.TipSpecialResponse},
-					Group: g, Since: "7.0.0", Summary: "Returns information about a function during execution.", Handler: fe(functionStats),
+					Group: g, Since: "7.0.0", Summary: "Returns information about a function during execution.", Handler: handler(functionStats),
 					Help: []string{"STATS",
 						"    Return information about the current function running:",
 						"    * Function name",
@@ -67,24 +63,24 @@ func functionCommands() []*Command {
 						"    * Duration in MS that the function is running",
 						"    If no function is running, return nil",
 						"    In addition, returns a list of available engines."}},
-				{Name: "function|kill", Arity: 2, Flags: FlagNoScript | FlagAllowBusy, ACL: acl,
+				{Name: "function|kill", Arity: 2, Flags: commands.FlagNoScript | commands.FlagAllowBusy, ACL: acl,
 					Tips:  []string{commands.TipAllShards, commands.TipOneSucceeded},
-					Group: g, Since: "7.0.0", Summary: "Terminates a function during execution.", Handler: fe(functionKill),
+					Group: g, Since: "7.0.0", Summary: "Terminates a function during execution.", Handler: handler(killCommand(true)),
 					Help: []string{"KILL", "    Kill the current running function."}},
-				{Name: "function|flush", Arity: -2, Flags: FlagWrite | FlagNoScript | FlagNotKeyspace, ACL: acl, Tips: allShards,
-					Group: g, Since: "7.0.0", Summary: "Deletes all libraries and functions.", Handler: fe(functionFlush),
+				{Name: "function|flush", Arity: -2, Flags: commands.FlagWrite | commands.FlagNoScript | commands.FlagNotKeyspace, ACL: acl, Tips: allShards,
+					Group: g, Since: "7.0.0", Summary: "Deletes all libraries and functions.", Handler: handler(functionFlush),
 					Help: []string{"FLUSH [ASYNC|SYNC]",
 						"    Delete all the libraries.",
 						"    When called without the optional mode argument, the behavior is determined by the",
 						"    lazyfree-lazy-user-flush configuration directive. Valid modes are:",
 						"    * ASYNC: Asynchronously flush the libraries.",
 						"    * SYNC: Synchronously flush the libraries."}},
-				{Name: "function|dump", Arity: 2, Flags: FlagNoScript, ACL: acl,
-					Group: g, Since: "7.0.0", Summary: "Dumps all libraries into a serialized binary payload.", Handler: fe(functionDump),
+				{Name: "function|dump", Arity: 2, Flags: commands.FlagNoScript, ACL: acl,
+					Group: g, Since: "7.0.0", Summary: "Dumps all libraries into a serialized binary payload.", Handler: handler(functionDump),
 					Help: []string{"DUMP",
 						"    Return a serialized payload representing the current libraries, can be restored using FUNCTION RESTORE command"}},
-				{Name: "function|restore", Arity: -3, Flags: FlagWrite | FlagDenyOOM | FlagNoScript | FlagNotKeyspace, ACL: acl, Tips: allShards,
-					Group: g, Since: "7.0.0", Summary: "Restores all libraries from a payload.", Handler: fe(functionRestore),
+				{Name: "function|restore", Arity: -3, Flags: commands.FlagWrite | commands.FlagDenyOOM | commands.FlagNoScript | commands.FlagNotKeyspace, ACL: acl, Tips: allShards,
+					Group: g, Since: "7.0.0", Summary: "Restores all libraries from a payload.", Handler: handler(functionRestore),
 					Help: []string{"RESTORE <PAYLOAD> [FLUSH|APPEND|REPLACE]",
 						"    Restore the libraries represented by the given payload, it is possible to give a restore policy to",
 						"    control how to handle existing libraries (default APPEND):",
@@ -93,51 +89,31 @@ func functionCommands() []*Command {
 						"    * REPLACE: appends the restored libraries to the existing libraries, On collision, replace the old",
 						"      libraries with the new libraries (notice that even on this option there is a chance of failure",
 						"      in case of functions name collision with another library)."}},
-				{Name: "function|help", Arity: 2, Flags: FlagLoading | FlagStale, ACL: acl, Group: g, Since: "7.0.0",
+				{Name: "function|help", Arity: 2, Flags: commands.FlagLoading | commands.FlagStale, ACL: acl, Group: g, Since: "7.0.0",
 					Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
 			}},
 	}
 }
 
 // fcallCommand is fcallCommandGeneric: FCALL function numkeys key... arg...
-func fcallCommand(c *Call, ro bool) {
-	s, args := c.Server, c.Args
-	f := s.scripts.LookupFunction(args[1])
+func fcallCommand(c call, ro bool) {
+	sc, args := c.sc, c.Args
+	f := sc.engine.LookupFunction(args[1])
 	if f == nil {
 		c.Reply.Error(errFuncNotFound)
 		return
 	}
-	numkeys, ok := resp.ParseInt64(args[2])
-	switch {
-	case !ok:
-		c.Reply.Error(errBadNumKeys)
-		return
-	case numkeys > int64(len(args)-3):
-		c.Reply.Error(errNumKeysTooMany)
-		return
-	case numkeys < 0:
-		c.Reply.Error(errNumKeysNeg)
-		return
-	}
-	run, errText := s.prepareScript(c, f.Flags, ro)
+	numkeys, errText := numKeys(args, errBadNumKeys)
 	if errText != "" {
 		c.Reply.Error(errText)
 		return
 	}
-	run.function = true
-	keys := args[3 : 3+numkeys]
-	if len(keys) > 0 {
-		run.slot = int(ring.KeySlot(keys[0]))
-	}
-	ctx := s.beginScript(run)
-	run.lua = scripting.Run{Keys: keys, Args: args[3+numkeys:], Caller: run, Name: f.Name, Watched: true}
-	s.scripts.FCall(ctx, f, &run.lua, c.Reply)
-	s.endScript(run)
-	run.finish()
-	s.releaseScript(run)
+	sc.runScript(c, f.Flags, ro, true, numkeys, f.Name, func(ctx context.Context, lua *scripting.Run) {
+		sc.engine.FCall(ctx, f, lua, c.Reply)
+	})
 }
 
-func functionLoad(c *Call) {
+func functionLoad(c call) {
 	replace := false
 	code := c.Args[2]
 	for i := 2; i < len(c.Args); i++ {
@@ -151,38 +127,38 @@ func functionLoad(c *Call) {
 		}
 		replace = true
 	}
-	name, errText := c.Server.scripts.LoadLibrary(code, replace)
+	name, errText := c.sc.engine.LoadLibrary(code, replace)
 	if errText != "" {
-		if lib := existingLibrary(errText); lib != "" && c.Server.fannedIn(lib, code) {
-			c.Reply.BulkString(lib) // this client's copy of a load a peer fanned out (scripts_cluster.go)
+		if lib := existingLibrary(errText); lib != "" && c.sc.fannedIn(lib, code) {
+			c.Reply.BulkString(lib) // this client's copy of a load a peer fanned out (cluster.go)
 			return
 		}
 		c.Reply.Error("ERR " + errText)
 		return
 	}
-	c.Server.noteFanIn(c.Client, name, code)
-	c.Server.fanOut(c.Client, c.Args)
+	c.sc.noteFanIn(c.client, name, code)
+	c.sc.fanOut(c.client, c.Args)
 	c.Reply.BulkString(name)
 }
 
-func functionDelete(c *Call) {
-	if !c.Server.scripts.DeleteLibrary(string(c.Args[2])) {
-		if c.Server.fannedIn(string(c.Args[2]), nil) {
+func functionDelete(c call) {
+	if !c.sc.engine.DeleteLibrary(string(c.Args[2])) {
+		if c.sc.fannedIn(string(c.Args[2]), nil) {
 			c.Reply.OK() // this client's copy of a delete a peer fanned out
 			return
 		}
 		c.Reply.Error(errLibNotFound)
 		return
 	}
-	c.Server.noteFanIn(c.Client, string(c.Args[2]), nil)
-	c.Server.fanOut(c.Client, c.Args)
+	c.sc.noteFanIn(c.client, string(c.Args[2]), nil)
+	c.sc.fanOut(c.client, c.Args)
 	c.Reply.OK()
 }
 
-func functionFlush(c *Call) { flushScripts(c, errFunctionFlush, c.Server.scripts.FlushLibraries) }
+func functionFlush(c call) { flushScripts(c, errFunctionFlush, c.sc.engine.FlushLibraries) }
 
 // functionList is FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern].
-func functionList(c *Call) {
+func functionList(c call) {
 	withCode := false
 	var pattern []byte
 	for i := 2; i < len(c.Args); i++ {
@@ -203,7 +179,7 @@ func functionList(c *Call) {
 		}
 	}
 	var libs []*scripting.Library
-	for _, l := range c.Server.scripts.Libraries() {
+	for _, l := range c.sc.engine.Libraries() {
 		if pattern == nil || resp.GlobMatch(pattern, []byte(l.Name), true) {
 			libs = append(libs, l)
 		}
@@ -248,9 +224,9 @@ func functionList(c *Call) {
 
 // functionStats is FUNCTION STATS: the running function (one of them,
 // when several run at once on different slots) and the engine's counts.
-func functionStats(c *Call) {
-	s := c.Server
-	running := s.runningScript()
+func functionStats(c call) {
+	sc := c.sc
+	running := sc.running()
 	if running != nil && !running.function {
 		c.Reply.Error(errBusyScript)
 		return
@@ -277,24 +253,16 @@ func functionStats(c *Call) {
 	r.BulkString("LUA")
 	r.Map(2)
 	r.BulkString("libraries_count")
-	r.Int(int64(len(s.scripts.Libraries())))
+	r.Int(int64(len(sc.engine.Libraries())))
 	r.BulkString("functions_count")
-	r.Int(int64(s.scripts.FunctionCount()))
-}
-
-func functionKill(c *Call) {
-	if msg := c.Server.killScripts(true); msg != "" {
-		c.Reply.Error(msg)
-		return
-	}
-	c.Reply.OK()
+	r.Int(int64(sc.engine.FunctionCount()))
 }
 
 // functionDump is FUNCTION DUMP: each library's code after the function
 // opcode, framed as a DUMP payload (store/rdb).
-func functionDump(c *Call) {
+func functionDump(c call) {
 	var data []byte
-	for _, l := range c.Server.scripts.Libraries() {
+	for _, l := range c.sc.engine.Libraries() {
 		data = append(data, rdb.OpFunction2)
 		data = rdb.AppendString(data, l.Code)
 	}
@@ -302,7 +270,7 @@ func functionDump(c *Call) {
 }
 
 // functionRestore is FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE].
-func functionRestore(c *Call) {
+func functionRestore(c call) {
 	if len(c.Args) > 4 {
 		c.Reply.Error(resp.ErrSyntax)
 		return
@@ -315,17 +283,17 @@ func functionRestore(c *Call) {
 			return
 		}
 	}
-	if errText := c.Server.restoreFunctions(c.Args[2], policy); errText != "" {
+	if errText := c.sc.restoreFunctions(c.Args[2], policy); errText != "" {
 		c.Reply.Error(errText)
 		return
 	}
-	c.Server.fanOut(c.Client, c.Args)
+	c.sc.fanOut(c.client, c.Args)
 	c.Reply.OK()
 }
 
 // restoreFunctions installs the libraries of a FUNCTION DUMP payload under
 // policy (flush, append, replace); errText is Redis's error reply.
-func (s *Server) restoreFunctions(payload []byte, policy string) string {
+func (sc *Scripts) restoreFunctions(payload []byte, policy string) string {
 	data, err := rdb.Unframe(payload)
 	if err != nil {
 		return "ERR " + err.Error()
@@ -346,7 +314,7 @@ func (s *Server) restoreFunctions(payload []byte, policy string) string {
 		codes = append(codes, code)
 		data = rest
 	}
-	if errText := s.scripts.RestoreLibraries(codes, policy); errText != "" {
+	if errText := sc.engine.RestoreLibraries(codes, policy); errText != "" {
 		return "ERR " + errText
 	}
 	return ""

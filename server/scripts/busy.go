@@ -1,4 +1,4 @@
-package server
+package scripts
 
 import (
 	"bytes"
@@ -24,24 +24,24 @@ const (
 	errUnkillable   = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command."
 )
 
-// scriptRegistry is the scripts running on this node and their watchdog.
-type scriptRegistry struct {
+// registry is the scripts running on this node and their watchdog.
+type registry struct {
 	// mu guards runs, watching and the busy fields of every registered
 	// run (busyState: busied, marked, mark). The watchdog and the KILLs
 	// touch a run only under mu and while it is registered, so a run
-	// that endScript unregistered is its owner's alone (and may be reused).
+	// that end unregistered is its owner's alone (and may be reused).
 	mu   sync.Mutex
-	runs map[*scriptRun]struct{}
-	// watching: the watchdog goroutine (watchScripts) is running.
+	runs map[*run]struct{}
+	// watching: the watchdog goroutine (watch) is running.
 	watching bool
 	// busy counts the running scripts past the threshold; dispatch reads
 	// it on every command (one atomic load).
 	busy atomic.Int32
 	// threshold is busy-reply-threshold in milliseconds (0: never busy).
 	threshold atomic.Int64
-	// pool holds ended runs for the next script (prepareScript): a run's
+	// pool holds ended runs for the next script (prepare): a run's
 	// context, reply buffer and key positions serve again.
-	pool sync.Pool // of *scriptRun
+	pool sync.Pool // of *run
 }
 
 // watchIdle is how many empty ticks the watchdog waits for before it
@@ -50,52 +50,52 @@ const watchIdle = 50
 
 // busyState is a run's part of the registry.
 type busyState struct {
-	// ctx is the run's context, reused by the next run of this scriptRun:
+	// ctx is the run's context, reused by the next run of this run:
 	// SCRIPT KILL, the server's stop and the memory watchdog cancel it.
 	ctx   *scripting.RunContext
 	dirty atomic.Bool // the script has written: SCRIPT KILL refuses
-	// Guarded by scriptRegistry.mu.
+	// Guarded by registry.mu.
 	busied bool   // counted in busy
 	marked bool   // mark is set: the watchdog has seen the run past WatchDelay
 	mark   uint64 // the live heap then (scripting.HeapMark)
 }
 
-// beginScript registers a run about to start and returns its context,
+// begin registers a run about to start and returns its context,
 // which SCRIPT KILL, the server's stop or the memory watch cancels. No
-// timer per run: the node's one watchdog (watchScripts) looks at every
-// registered run; beginScript starts it when it is not running.
-func (s *Server) beginScript(r *scriptRun) context.Context {
-	reg, b := &s.scriptRuns, &r.busy
+// timer per run: the node's one watchdog (watch) looks at every
+// registered run; begin starts it when it is not running.
+func (sc *Scripts) begin(r *run) context.Context {
+	reg, b := &sc.runs, &r.busy
 	if b.ctx == nil {
 		b.ctx = scripting.NewRunContext()
 	}
 	reg.mu.Lock()
 	if reg.runs == nil {
-		reg.runs = make(map[*scriptRun]struct{})
+		reg.runs = make(map[*run]struct{})
 	}
 	reg.runs[r] = struct{}{}
 	if !reg.watching {
 		reg.watching = true
-		go s.watchScripts() // ends when idle for watchIdle ticks or when the server closes
+		go sc.watch() // ends when idle for watchIdle ticks or when the node stops
 	}
 	reg.mu.Unlock()
 	return b.ctx
 }
 
-// watchScripts is the node's script watchdog, one goroutine for every
+// watch is the node's script watchdog, one goroutine for every
 // run: each WatchEvery it looks at the runs past WatchDelay, marks one
 // busy once it passes busy-reply-threshold, and stops one that grew the
 // live heap past the scripting memory limit since the watchdog first saw
 // it (scripting/memory.go). It ends after watchIdle ticks without a run,
-// or when the server closes; beginScript starts it again.
-func (s *Server) watchScripts() {
-	reg := &s.scriptRuns
+// or when the node stops; begin starts it again.
+func (sc *Scripts) watch() {
+	reg := &sc.runs
 	tick := time.NewTicker(scripting.WatchEvery)
 	defer tick.Stop()
 	idle := 0
 	for {
 		select {
-		case <-s.closed:
+		case <-sc.done:
 			reg.mu.Lock()
 			reg.watching = false
 			reg.mu.Unlock()
@@ -114,22 +114,22 @@ func (s *Server) watchScripts() {
 		}
 		now := time.Now()
 		for r := range reg.runs {
-			s.watchRun(r, now)
+			sc.watchRun(r, now)
 		}
 		reg.mu.Unlock()
 	}
 }
 
 // watchRun is the watchdog's look at one registered run (reg.mu held).
-func (s *Server) watchRun(r *scriptRun, now time.Time) {
-	reg, b := &s.scriptRuns, &r.busy
+func (sc *Scripts) watchRun(r *run, now time.Time) {
+	reg, b := &sc.runs, &r.busy
 	elapsed := now.Sub(r.start)
 	if elapsed < scripting.WatchDelay || b.ctx.Err() != nil {
 		return // too young to watch, or already stopped
 	}
 	if !b.marked {
 		b.mark, b.marked = scripting.HeapMark(), true
-	} else if s.scripts.OverMemory(b.mark) {
+	} else if sc.engine.OverMemory(b.mark) {
 		b.ctx.Cancel(scripting.ErrMemory)
 		return
 	}
@@ -139,13 +139,13 @@ func (s *Server) watchRun(r *scriptRun, now time.Time) {
 	}
 	b.busied = true
 	reg.busy.Add(1)
-	s.log.Warn("script running past busy-reply-threshold: other clients get -BUSY", "client", r.c.ID, "threshold_ms", ms)
+	sc.log.Warn("script running past busy-reply-threshold: other clients get -BUSY", "client", r.client.ID, "threshold_ms", ms)
 }
 
-// endScript unregisters a run that ended and makes its context ready for
+// end unregisters a run that ended and makes its context ready for
 // the next run.
-func (s *Server) endScript(r *scriptRun) {
-	reg, b := &s.scriptRuns, &r.busy
+func (sc *Scripts) end(r *run) {
+	reg, b := &sc.runs, &r.busy
 	reg.mu.Lock()
 	delete(reg.runs, r)
 	if b.busied {
@@ -156,15 +156,15 @@ func (s *Server) endScript(r *scriptRun) {
 	b.ctx.Reset()
 }
 
-// killScripts is SCRIPT KILL (functions false) and FUNCTION KILL: it
+// kill is SCRIPT KILL (functions false) and FUNCTION KILL: it
 // stops every busy script (running past busy-reply-threshold) of that
 // kind that has not written and returns "" (OK), or Redis's error:
 // NOTBUSY when none is busy (Redis can only take the command while a
 // script is busy; a shorter script would have ended before it),
 // BUSY naming the other KILL when only the other kind is busy,
 // UNKILLABLE when every one has written.
-func (s *Server) killScripts(functions bool) string {
-	reg := &s.scriptRuns
+func (sc *Scripts) kill(functions bool) string {
+	reg := &sc.runs
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
 	if len(reg.runs) == 0 {
@@ -196,12 +196,12 @@ func (s *Server) killScripts(functions bool) string {
 	case killed == 0:
 		return errUnkillable
 	}
-	s.log.Info("Lua script killed by user with SCRIPT KILL.", "scripts", killed)
+	sc.log.Info("Lua script killed by user with SCRIPT KILL.", "scripts", killed)
 	return ""
 }
 
 // runningInfo is what FUNCTION STATS and -BUSY tell of a running script,
-// copied while it is registered (its scriptRun is reused once it ends).
+// copied while it is registered (its run is reused once it ends).
 type runningInfo struct {
 	function bool
 	args     [][]byte // its command, copied
@@ -212,8 +212,8 @@ type runningInfo struct {
 func (ri *runningInfo) elapsedMS() int64 { return time.Since(ri.start).Milliseconds() }
 
 // oldestRun is the longest running script (reg.mu held), nil if none runs.
-func (reg *scriptRegistry) oldestRun() *scriptRun {
-	var oldest *scriptRun
+func (reg *registry) oldestRun() *run {
+	var oldest *run
 	for r := range reg.runs {
 		if oldest == nil || r.start.Before(oldest.start) {
 			oldest = r
@@ -222,10 +222,10 @@ func (reg *scriptRegistry) oldestRun() *scriptRun {
 	return oldest
 }
 
-// runningScript describes one running script (the longest running), nil
+// running describes one running script (the longest running), nil
 // if none runs.
-func (s *Server) runningScript() *runningInfo {
-	reg := &s.scriptRuns
+func (sc *Scripts) running() *runningInfo {
+	reg := &sc.runs
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
 	r := reg.oldestRun()
@@ -239,10 +239,18 @@ func (s *Server) runningScript() *runningInfo {
 	return ri
 }
 
-// busyError is the -BUSY error for the scripts past the threshold: it
+// Busy reports whether a script runs past busy-reply-threshold: the
+// front end then answers other clients' commands (but allow_busy ones)
+// with BusyError. One atomic load, for every command.
+func (sc *Scripts) Busy() bool { return sc.runs.busy.Load() > 0 }
+
+// SetBusyThreshold sets busy-reply-threshold, in milliseconds (0: never busy).
+func (sc *Scripts) SetBusyThreshold(ms int64) { sc.runs.threshold.Store(ms) }
+
+// BusyError is the -BUSY error for the scripts past the threshold: it
 // names FUNCTION KILL when the one running longest is a function.
-func (s *Server) busyError() string {
-	reg := &s.scriptRuns
+func (sc *Scripts) BusyError() string {
+	reg := &sc.runs
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
 	if r := reg.oldestRun(); r != nil && r.function {
@@ -251,10 +259,10 @@ func (s *Server) busyError() string {
 	return errBusyScript
 }
 
-// stopScripts stops every running script, written or not: the server is
+// StopAll stops every running script, written or not: the server is
 // stopping and their connections must end.
-func (s *Server) stopScripts() {
-	reg := &s.scriptRuns
+func (sc *Scripts) StopAll() {
+	reg := &sc.runs
 	reg.mu.Lock()
 	defer reg.mu.Unlock()
 	for r := range reg.runs {

@@ -1,4 +1,4 @@
-package server
+package scripts
 
 import (
 	"bytes"
@@ -17,46 +17,46 @@ import (
 // member too (fanOut), and LOAD answers once the members have the script,
 // so EVALSHA through any node works right after. A forwarded EVALSHA that
 // the slot's primary answers with NOSCRIPT while this node has the body
-// is sent again as EVAL (evalFallback): a node that joined after the LOAD
+// is sent again as EVAL (EvalFallback): a node that joined after the LOAD
 // still runs it.
 
 // fanOutTimeout bounds how long SCRIPT LOAD and FLUSH wait for the other
 // members; a member that does not answer in time (or is unreachable) does
 // not fail the command: it gets the script with its first EVAL, by
-// evalFallback.
+// EvalFallback.
 const fanOutTimeout = 2 * time.Second
 
 // fanOut runs args on every other alive member and waits for their replies
 // (or fanOutTimeout). A command that arrived forwarded is not fanned out
 // again, nor is anything on a standalone node.
-func (s *Server) fanOut(c *Client, args [][]byte) {
-	if s.standalone || (c.route != nil && c.route.forwarded) {
+func (sc *Scripts) fanOut(c Client, args [][]byte) {
+	if sc.standalone || c.Forwarded {
 		return
 	}
-	self := s.cluster.ID()
+	self := sc.cluster.ID()
 	ctx, cancel := context.WithTimeout(context.Background(), fanOutTimeout)
 	defer cancel()
 	var wg sync.WaitGroup
-	for _, m := range s.cluster.Members() {
+	for _, m := range sc.cluster.Members() {
 		if m.ID == self || m.Self || !m.Alive {
 			continue
 		}
 		wg.Add(1)
 		go func(id ring.NodeID) { // ends when the call returns: ctx bounds it
 			defer wg.Done()
-			reply, err := s.cluster.Forward(ctx, id, false, args)
+			reply, err := sc.cluster.Forward(ctx, id, false, args)
 			if err != nil || (len(reply) > 0 && reply[0] == '-') {
-				s.log.Debug("script command not applied on a member", "cmd", strings.ToLower(string(args[0])), "member", id, "err", err, "reply", string(reply))
+				sc.log.Debug("script command not applied on a member", "cmd", strings.ToLower(string(args[0])), "member", id, "err", err, "reply", string(reply))
 			}
 		}(m.ID)
 	}
 	wg.Wait()
 }
 
-// evalFallback turns a forwarded EVALSHA (or EVALSHA_RO) whose primary
+// EvalFallback turns a forwarded EVALSHA (or EVALSHA_RO) whose primary
 // answered NOSCRIPT into the EVAL of the body this node has, runs that on
 // the same node and returns its reply; nil when it does not apply.
-func (s *Server) evalFallback(ctx context.Context, owner ring.NodeID, resp3 bool, args [][]byte, reply []byte) []byte {
+func (sc *Scripts) EvalFallback(ctx context.Context, owner ring.NodeID, resp3 bool, args [][]byte, reply []byte) []byte {
 	if !bytes.HasPrefix(reply, []byte("-NOSCRIPT ")) || len(args) < 3 {
 		return nil
 	}
@@ -68,25 +68,25 @@ func (s *Server) evalFallback(ctx context.Context, owner ring.NodeID, resp3 bool
 	default:
 		return nil
 	}
-	script := s.scripts.Lookup(args[1])
+	script := sc.engine.Lookup(args[1])
 	if script == nil {
 		return nil
 	}
 	eval := append([][]byte{[]byte(name), script.Body}, args[2:]...)
-	r, err := s.cluster.Forward(ctx, owner, resp3, eval)
+	r, err := sc.cluster.Forward(ctx, owner, resp3, eval)
 	if err != nil {
 		return nil
 	}
 	return r
 }
 
-// syncFunctions gives a node that joins a cluster the function libraries
+// SyncFunctions gives a node that joins a cluster the function libraries
 // its peers have: once this node serves, it asks a serving peer for
 // FUNCTION DUMP and restores it (REPLACE). A node that serves alone has
-// nothing to fetch. It runs once, on the goroutine Serve starts for it,
+// nothing to fetch. It runs once, on a goroutine the front end starts for it,
 // and stops with ctx.
-func (s *Server) syncFunctions(ctx context.Context) {
-	if s.standalone {
+func (sc *Scripts) SyncFunctions(ctx context.Context) {
+	if sc.standalone {
 		return
 	}
 	tick := time.NewTicker(500 * time.Millisecond)
@@ -97,12 +97,12 @@ func (s *Server) syncFunctions(ctx context.Context) {
 			return
 		case <-tick.C:
 		}
-		self := s.cluster.Self()
+		self := sc.cluster.Self()
 		if self.State != cluster.StateServing {
 			continue
 		}
 		var peers []ring.NodeID
-		for _, m := range s.cluster.Members() {
+		for _, m := range sc.cluster.Members() {
 			if !m.Self && m.ID != self.ID && m.Alive && m.State == cluster.StateServing {
 				peers = append(peers, m.ID)
 			}
@@ -111,7 +111,7 @@ func (s *Server) syncFunctions(ctx context.Context) {
 			return // alone: the others will fetch from this node
 		}
 		for _, id := range peers {
-			if s.fetchFunctions(ctx, id) {
+			if sc.fetchFunctions(ctx, id) {
 				return
 			}
 		}
@@ -119,12 +119,12 @@ func (s *Server) syncFunctions(ctx context.Context) {
 }
 
 // fetchFunctions restores peer's FUNCTION DUMP here; false when it failed.
-func (s *Server) fetchFunctions(ctx context.Context, peer ring.NodeID) bool {
+func (sc *Scripts) fetchFunctions(ctx context.Context, peer ring.NodeID) bool {
 	cctx, cancel := context.WithTimeout(ctx, fanOutTimeout)
 	defer cancel()
-	reply, err := s.cluster.Forward(cctx, peer, false, [][]byte{[]byte("FUNCTION"), []byte("DUMP")})
+	reply, err := sc.cluster.Forward(cctx, peer, false, [][]byte{[]byte("FUNCTION"), []byte("DUMP")})
 	if err != nil || len(reply) == 0 || reply[0] != '$' {
-		s.log.Debug("function sync: dump from peer failed", "peer", peer, "err", err, "reply", string(reply))
+		sc.log.Debug("function sync: dump from peer failed", "peer", peer, "err", err, "reply", string(reply))
 		return false
 	}
 	items, err := resp.SplitBulkArray(append([]byte("*1\r\n"), reply...))
@@ -133,11 +133,11 @@ func (s *Server) fetchFunctions(ctx context.Context, peer ring.NodeID) bool {
 	}
 	i := bytes.Index(items[0], []byte("\r\n"))
 	payload := items[0][i+2 : len(items[0])-2]
-	if errText := s.restoreFunctions(payload, "replace"); errText != "" {
-		s.log.Warn("function sync: restore failed", "peer", peer, "err", errText)
+	if errText := sc.restoreFunctions(payload, "replace"); errText != "" {
+		sc.log.Warn("function sync: restore failed", "peer", peer, "err", errText)
 		return false
 	}
-	s.log.Info("function libraries fetched from a peer", "peer", peer, "libraries", len(s.scripts.Libraries()))
+	sc.log.Info("function libraries fetched from a peer", "peer", peer, "libraries", len(sc.engine.Libraries()))
 	return true
 }
 
@@ -163,11 +163,11 @@ type fanInRecord struct {
 
 // noteFanIn records a library loaded (code) or deleted (nil) here by a
 // fanned-out command.
-func (s *Server) noteFanIn(c *Client, lib string, code []byte) {
-	if c.route == nil || !c.route.forwarded {
+func (sc *Scripts) noteFanIn(c Client, lib string, code []byte) {
+	if !c.Forwarded {
 		return
 	}
-	f := &s.fanIn
+	f := &sc.fanIn
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.m == nil {
@@ -184,8 +184,8 @@ func (s *Server) noteFanIn(c *Client, lib string, code []byte) {
 
 // fannedIn reports whether the same load (code) or delete (nil) of lib
 // arrived here by fan-out within fanInWindow.
-func (s *Server) fannedIn(lib string, code []byte) bool {
-	f := &s.fanIn
+func (sc *Scripts) fannedIn(lib string, code []byte) bool {
+	f := &sc.fanIn
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	r, ok := f.m[lib]

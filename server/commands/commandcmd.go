@@ -1,45 +1,40 @@
-package server
+package commands
 
 import (
 	"strings"
 
-	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
-// COMMAND and its subcommands, generated from the command table: which
-// commands to list and lookups by name are here; each command's entry is
-// written from its facts by package commands (Command.WriteInfo, WriteDocs).
+// COMMAND and its subcommands, generated from the command table that Host
+// gives (Host.Commands, Host.Command); each command's entry is written
+// from its facts (Command.WriteInfo, WriteDocs: info.go).
 
-func commandCommand() *Command {
+// CommandCommand is COMMAND and its subcommands.
+func CommandCommand() *Command {
 	sub := func(name string, arity int, since, summary string, h func(*Call), help ...string) *Command {
-		return &Command{Name: "command|" + name, Arity: arity, Flags: FlagLoading | FlagStale, ACL: commands.ACLConnection,
-			Group: "server", Since: since, Summary: summary, Help: help, Handler: fe(h)}
+		return &Command{Name: "command|" + name, Arity: arity, Flags: FlagLoading | FlagStale, ACL: ACLConnection,
+			Group: "server", Since: since, Summary: summary, Help: help, Handler: h}
 	}
-	order := []string{commands.TipNondeterministicOrder}
+	order := []string{TipNondeterministicOrder}
 	return &Command{
-		Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, ACL: commands.ACLConnection, Tips: order,
+		Name: "command", Arity: -1, Flags: FlagLoading | FlagStale, ACL: ACLConnection, Tips: order,
 		Group: "server", Since: "2.8.13", Summary: "Returns detailed information about all commands.",
-		Help: []string{"(no subcommand)", "    Return details about all Redis commands."},
-		Handler: fe(func(c *Call) {
-			c.Reply.Array(len(c.Server.sorted))
-			for _, e := range c.Server.sorted {
-				e.WriteInfo(c.Reply)
-			}
-		}),
+		Help:    []string{"(no subcommand)", "    Return details about all Redis commands."},
+		Handler: writeAllInfo,
 		Subcommands: []*Command{
-			sub("count", 2, "2.8.13", "Returns a count of commands.", func(c *Call) { c.Reply.Int(int64(len(c.Server.sorted))) },
+			sub("count", 2, "2.8.13", "Returns a count of commands.", func(c *Call) { c.Reply.Int(int64(len(c.Host.Commands()))) },
 				"COUNT",
 				"    Return the total number of commands in this Redis server."),
-			tipped(sub("list", -2, "7.0.0", "Returns a list of command names.", commandList,
+			Tipped(sub("list", -2, "7.0.0", "Returns a list of command names.", commandList,
 				"LIST",
 				"    Return a list of all commands in this Redis server."), order...),
-			tipped(sub("info", -2, "2.8.13", "Returns information about one, multiple or all commands.", commandInfo,
+			Tipped(sub("info", -2, "2.8.13", "Returns information about one, multiple or all commands.", commandInfo,
 				"INFO [<command-name> ...]",
 				"    Return details about multiple Redis commands.",
 				"    If no command names are given, documentation details for all",
 				"    commands are returned."), order...),
-			tipped(sub("docs", -2, "7.0.0", "Returns documentary information about one, multiple or all commands.", commandDocs,
+			Tipped(sub("docs", -2, "7.0.0", "Returns documentary information about one, multiple or all commands.", commandDocs,
 				"DOCS [<command-name> ...]",
 				"    Return documentation details about multiple Redis commands.",
 				"    If no command names are given, documentation details for all",
@@ -52,32 +47,38 @@ func commandCommand() *Command {
 				func(c *Call) { commandGetKeys(c, true) },
 				"GETKEYSANDFLAGS <full-command>",
 				"    Return the keys and the access flags from a full Redis command."),
-			{Name: "command|help", Arity: 2, Flags: FlagLoading | FlagStale, ACL: commands.ACLConnection, Group: "server",
-				Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
+			{Name: "command|help", Arity: 2, Flags: FlagLoading | FlagStale, ACL: ACLConnection, Group: "server",
+				Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Handler: Help},
 		},
 	}
 }
 
-// tipped sets the tips of a command built by a helper and returns it.
-func tipped(c *Command, tips ...string) *Command {
+// Tipped sets the tips of a command built by a helper and returns it.
+func Tipped(c *Command, tips ...string) *Command {
 	c.Tips = tips
 	return c
+}
+
+// writeAllInfo is COMMAND (and COMMAND INFO without names): every command's entry.
+func writeAllInfo(c *Call) {
+	all := c.Host.Commands()
+	c.Reply.Array(len(all))
+	for _, cmd := range all {
+		cmd.WriteInfo(c.Reply)
+	}
 }
 
 // commandInfo: COMMAND INFO [name ...]; all commands without names, a null
 // for each unknown name.
 func commandInfo(c *Call) {
 	if len(c.Args) == 2 {
-		c.Reply.Array(len(c.Server.sorted))
-		for _, e := range c.Server.sorted {
-			e.WriteInfo(c.Reply)
-		}
+		writeAllInfo(c)
 		return
 	}
 	c.Reply.Array(len(c.Args) - 2)
 	for _, name := range c.Args[2:] {
-		if e := c.Server.lookupName(string(name)); e != nil {
-			e.WriteInfo(c.Reply)
+		if cmd := c.Host.Command(string(name)); cmd != nil {
+			cmd.WriteInfo(c.Reply)
 		} else {
 			c.Reply.Null()
 		}
@@ -87,39 +88,39 @@ func commandInfo(c *Call) {
 // commandDocs: COMMAND DOCS [name ...]: a map of name to its documentation;
 // unknown names are left out, as Redis does.
 func commandDocs(c *Call) {
-	var list []*entry
+	var list []*Command
 	if len(c.Args) == 2 {
-		list = c.Server.sorted
+		list = c.Host.Commands()
 	} else {
 		for _, name := range c.Args[2:] {
-			if e := c.Server.lookupName(string(name)); e != nil {
-				list = append(list, e)
+			if cmd := c.Host.Command(string(name)); cmd != nil {
+				list = append(list, cmd)
 			}
 		}
 	}
 	c.Reply.Map(len(list))
-	for _, e := range list {
-		c.Reply.BulkString(e.Name)
-		e.WriteDocs(c.Reply)
+	for _, cmd := range list {
+		c.Reply.BulkString(cmd.Name)
+		cmd.WriteDocs(c.Reply)
 	}
 }
 
 // commandList: COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern].
 func commandList(c *Call) {
-	var filter func(*entry) bool
+	var filter func(*Command) bool
 	switch {
 	case len(c.Args) == 2:
-		filter = func(*entry) bool { return true }
+		filter = func(*Command) bool { return true }
 	case len(c.Args) == 5 && strings.EqualFold(string(c.Args[2]), "filterby"):
 		arg := string(c.Args[4])
 		switch strings.ToLower(string(c.Args[3])) {
 		case "module":
-			filter = func(*entry) bool { return false }
+			filter = func(*Command) bool { return false }
 		case "aclcat":
-			cat, ok := commands.ParseACL(arg)
-			filter = func(e *entry) bool { return ok && e.Categories()&cat != 0 }
+			cat, ok := ParseACL(arg)
+			filter = func(e *Command) bool { return ok && e.Categories()&cat != 0 }
 		case "pattern":
-			filter = func(e *entry) bool { return resp.GlobMatch([]byte(arg), []byte(e.Name), true) }
+			filter = func(e *Command) bool { return resp.GlobMatch([]byte(arg), []byte(e.Name), true) }
 		default:
 			c.Reply.Error(resp.ErrSyntax)
 			return
@@ -129,11 +130,11 @@ func commandList(c *Call) {
 		return
 	}
 	var names []string
-	for _, e := range c.Server.sorted {
-		if filter(e) {
-			names = append(names, e.Name)
+	for _, cmd := range c.Host.Commands() {
+		if filter(cmd) {
+			names = append(names, cmd.Name)
 		}
-		for _, sub := range e.sorted {
+		for _, sub := range cmd.sortedSubcommands() {
 			if filter(sub) {
 				names = append(names, sub.Name)
 			}
@@ -145,16 +146,26 @@ func commandList(c *Call) {
 	}
 }
 
+// lookupCall finds the command args name, as the dispatcher does: a
+// container's subcommand when args names one; nil if none. A name with
+// "|" in it names no command.
+func lookupCall(h Host, args [][]byte) *Command {
+	if strings.Contains(string(args[0]), "|") {
+		return nil
+	}
+	cmd := h.Command(string(args[0]))
+	if cmd != nil && len(cmd.Subcommands) > 0 && len(args) >= 2 {
+		cmd = h.Command(cmd.Name + "|" + string(args[1]))
+	}
+	return cmd
+}
+
 // commandGetKeys: COMMAND GETKEYS|GETKEYSANDFLAGS command arg ..., the keys
 // found by the command's key specs (and their flags), as Redis's
 // getKeysSubcommandImpl answers.
 func commandGetKeys(c *Call, withFlags bool) {
 	args := c.Args[2:]
-	var buf [32]byte
-	e := c.Server.lookup(args[0], &buf)
-	if e != nil && e.subs != nil && len(args) >= 2 {
-		e = e.lookupSub(args[1], &buf)
-	}
+	e := lookupCall(c.Host, args)
 	switch {
 	case e == nil:
 		c.Reply.Error("ERR Invalid command specified")
