@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"net"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -161,9 +162,10 @@ func durationOrMillis(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// params is the table of every setting. Read-only facts that clients ask
-// CONFIG GET for (save, appendonly, databases ...) are at the end.
-var params = []*Setting{
+// params is the table of every setting; the encoding thresholds are in
+// encodings.go. Read-only facts that clients ask CONFIG GET for (save,
+// appendonly, databases ...) are at the end.
+var params = slices.Concat([]*Setting{
 	{name: "cluster-enabled", usage: "yes: run the cluster layer (alone without --join: a one-node cluster); no: a standalone node, no cluster port, keys of any slots in one command (Redis's cluster mode off)",
 		set: func(c *Config, v string) error { b, err := parseBool(v); c.ClusterEnabled = b; return err },
 		get: func(c *Config) string { return yesNo(c.ClusterEnabled) }},
@@ -343,11 +345,12 @@ var params = []*Setting{
 			return nil
 		},
 		get: func(c *Config) string { return c.AdminAddr }},
+}, encodingParams, []*Setting{
 	// Facts, not settings: asked for by redis-benchmark and other tools.
 	{name: "save", get: func(*Config) string { return "" }},
 	{name: "appendonly", get: func(*Config) string { return "no" }},
 	{name: "databases", get: func(*Config) string { return "1" }},
-}
+})
 
 // paramsByName indexes params by name and alias.
 var paramsByName = func() map[string]*Setting {
