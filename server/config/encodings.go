@@ -29,7 +29,9 @@ var encodingParams = []*Setting{
 		usage: "size of a list's listpack and quicklist nodes: -1 to -5 = 4, 8, 16, 32, 64 kb; a positive number = elements",
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, math.MinInt32, math.MaxInt32)
-			c.Encodings.List.Fill = int(n)
+			if err == nil {
+				c.Encodings.List.Fill = int(n)
+			}
 			return err
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.Encodings.List.Fill) }},

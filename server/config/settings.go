@@ -347,7 +347,17 @@ var params = slices.Concat([]*Setting{
 		get: func(c *Config) string { return c.AdminAddr }},
 }, encodingParams, []*Setting{
 	// Facts, not settings: asked for by redis-benchmark and other tools.
-	{name: "save", get: func(*Config) string { return "" }},
+	// CONFIG SET save "" states what is already so (meshcache never
+	// saves), as Redis's test suite does before its groups; any other
+	// schedule is refused.
+	{name: "save", mutable: true,
+		set: func(_ *Config, v string) error {
+			if strings.TrimSpace(v) != "" {
+				return errors.New("meshcache does not save snapshots: only \"\" is supported")
+			}
+			return nil
+		},
+		get: func(*Config) string { return "" }},
 	{name: "appendonly", get: func(*Config) string { return "no" }},
 	{name: "databases", get: func(*Config) string { return "1" }},
 })
