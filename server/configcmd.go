@@ -103,6 +103,9 @@ func configSet(c *Call) {
 	if next.MaxMemoryPolicy != prev.MaxMemoryPolicy {
 		s.store.SetPolicy(next.EvictionPolicy())
 	}
+	if next.Encodings != prev.Encodings {
+		s.store.SetEncodings(next.Encodings)
+	}
 	if next.MigrationRate != prev.MigrationRate {
 		s.cluster.SetMigrationRate(next.MigrationRate)
 	}

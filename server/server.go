@@ -183,6 +183,7 @@ func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 	s.redirect = cfg.ClusterRedirect
 	st.SetMaxMemory(cfg.MaxMemory)
 	st.SetPolicy(cfg.EvictionPolicy())
+	st.SetEncodings(cfg.Encodings)
 	s.buildTable()
 	s.tracking = newTracker(s)
 	st.SetKeyHook(s.tracking)

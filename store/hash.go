@@ -62,7 +62,7 @@ func (tx *Tx) hset(key, field, value []byte, force bool) (bool, error) {
 	if err != nil {
 		return false, err
 	}
-	isNew := w.obj.(*hashObj).Set(field, value)
+	isNew := w.obj.(*hashObj).Set(field, value, tx.enc.Hash)
 	tx.emit(Effect{Kind: EffectHSet, Slot: w.sl.id, Key: key, Field: field, Value: value})
 	tx.commitObject(w, true)
 	return isNew, nil

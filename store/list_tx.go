@@ -74,7 +74,7 @@ func (tx *Tx) push(sn uint16, key []byte, l *listObj, elems [][]byte, left bool)
 	for _, e := range elems {
 		raw += len(e)
 	}
-	l.Grow(raw)
+	l.Grow(len(elems), raw, tx.enc.List)
 	for _, e := range elems {
 		if left {
 			l.PushFront(e)
@@ -131,7 +131,7 @@ func (tx *Tx) ListPop(key []byte, count int, left bool, begin func(n int), fn fu
 		fn(e)
 	}
 	if k > 0 {
-		l.Shrunk()
+		l.Shrunk(tx.enc.List)
 		tx.emitTrim(w.sl.id, key, l)
 	}
 	tx.commitObject(w, k > 0)
@@ -181,9 +181,9 @@ func (tx *Tx) ListSet(key []byte, i int64, v []byte) error {
 		tx.commitObject(w, false)
 		return ErrIndexRange
 	}
-	l.Grow(len(v))
+	l.Grow(1, len(v), tx.enc.List)
 	l.Set(int(i), v)
-	l.Shrunk()
+	l.Shrunk(tx.enc.List)
 	tx.emitSet(w.sl.id, key, l.Head()+i, v)
 	tx.commitObject(w, true)
 	return nil
@@ -254,7 +254,7 @@ func (tx *Tx) ListTrim(key []byte, start, stop int64) error {
 		l.TrimFront(from)
 	}
 	if changed {
-		l.Shrunk()
+		l.Shrunk(tx.enc.List)
 		tx.emitTrim(w.sl.id, key, l)
 	}
 	tx.commitObject(w, changed)
@@ -299,7 +299,7 @@ func (tx *Tx) ListInsert(key []byte, before bool, pivot, e []byte) (int, error) 
 		return 0, err
 	}
 	l := w.obj.(*listObj)
-	l.Grow(len(e))
+	l.Grow(1, len(e), tx.enc.List)
 	at := -1
 	i := 0
 	l.Each(0, func(x []byte) bool {
@@ -355,7 +355,7 @@ func (tx *Tx) ListRem(key []byte, count int64, e []byte) (int, error) {
 	gone := l.RemoveEqual(e, count)
 	removed := len(gone)
 	if removed > 0 {
-		l.Shrunk()
+		l.Shrunk(tx.enc.List)
 		tx.emitRemoved(w.sl.id, key, l, gone)
 	}
 	tx.commitObject(w, removed > 0)
@@ -419,7 +419,7 @@ func (tx *Tx) ListMove(src, dst []byte, srcLeft, dstLeft bool) ([]byte, bool, er
 	} else {
 		e = sl.PopBack()
 	}
-	sl.Shrunk()
+	sl.Shrunk(tx.enc.List)
 	tx.emitTrim(ws.sl.id, src, sl)
 	tx.push(wd.sl.id, dst, dl, [][]byte{e}, dstLeft)
 	tx.commitObject(ws, true)
@@ -442,7 +442,7 @@ func (tx *Tx) rotate(w objWrite, l *listObj, srcLeft, dstLeft bool) []byte {
 		return e
 	}
 	first, end := l.Head(), l.Head()+int64(l.Len())
-	l.Grow(len(e))
+	l.Grow(1, len(e), tx.enc.List)
 	if srcLeft {
 		l.PopFront()
 		l.PushBack(e)
@@ -454,7 +454,7 @@ func (tx *Tx) rotate(w objWrite, l *listObj, srcLeft, dstLeft bool) []byte {
 		tx.emitSet(w.sl.id, w.key, first-1, e)
 		tx.emitTrim(w.sl.id, w.key, l)
 	}
-	l.Shrunk()
+	l.Shrunk(tx.enc.List)
 	tx.commitObject(w, true)
 	return e
 }
@@ -475,13 +475,13 @@ func (tx *Tx) applyListSet(e Effect) error {
 	}
 	switch {
 	case pos == l.Head()+int64(l.Len()):
-		l.Grow(len(e.Value))
+		l.Grow(1, len(e.Value), tx.enc.List)
 		l.PushBack(e.Value)
 	case pos == l.Head()-1:
-		l.Grow(len(e.Value))
+		l.Grow(1, len(e.Value), tx.enc.List)
 		l.PushFront(e.Value)
 	case pos >= l.Head() && pos < l.Head()+int64(l.Len()):
-		l.Grow(len(e.Value))
+		l.Grow(1, len(e.Value), tx.enc.List)
 		l.Set(int(pos-l.Head()), e.Value)
 	default:
 		tx.commitObject(w, false)
@@ -519,7 +519,7 @@ func (tx *Tx) applyListTrim(e Effect) error {
 		l.TrimFront(int(from - l.Head()))
 	}
 	if changed {
-		l.Shrunk()
+		l.Shrunk(tx.enc.List)
 	}
 	tx.commitObject(w, changed)
 	return nil

@@ -34,10 +34,10 @@ func (tx *Tx) setsAt(keys [][]byte) ([]*set.Set, error) {
 
 // setOpResult computes op over sets as a new set, built as Redis builds
 // the result of the *STORE commands (set.Combine); nil when the result is
-// empty.
-func setOpResult(op SetOp, sets []*set.Set) *setObj {
+// empty; lim are the set encoding's limits.
+func setOpResult(op SetOp, sets []*set.Set, lim set.Limits) *setObj {
 	res := &setObj{Set: set.Fresh(true)}
-	set.Combine(op, sets, &res.Set)
+	set.Combine(op, sets, &res.Set, lim)
 	if res.Len() == 0 {
 		return nil
 	}
@@ -51,7 +51,7 @@ func (tx *Tx) SetOp(op SetOp, keys [][]byte, head func(n int), fn func(m []byte)
 	if err != nil {
 		return err
 	}
-	res := setOpResult(op, sets)
+	res := setOpResult(op, sets, tx.enc.Set)
 	if res == nil {
 		head(0)
 		return nil
@@ -85,7 +85,7 @@ func (tx *Tx) SetOpStore(op SetOp, dst []byte, keys [][]byte) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	res := setOpResult(op, sets)
+	res := setOpResult(op, sets, tx.enc.Set)
 	if res == nil {
 		_, err := tx.Delete(dst)
 		return 0, err

@@ -10,6 +10,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/store/set"
 )
 
 // bs turns strings into arguments.
@@ -64,7 +66,7 @@ func encodingOf(t testing.TB, s *Store, key string) string {
 // checkSet verifies the invariants of a set's layout (set.Set.Check).
 func checkSet(t testing.TB, s *setObj) {
 	t.Helper()
-	require.NoError(t, s.Check())
+	require.NoError(t, s.Check(set.DefaultLimits))
 }
 
 func TestSetOps(t *testing.T) {

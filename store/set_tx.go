@@ -33,15 +33,15 @@ func (tx *Tx) sadd(key []byte, members [][]byte, force bool) (int, error) {
 	if len(members) == 0 {
 		return 0, nil
 	}
-	w, err := tx.writeObject(key, TypeSet, func() object { return &setObj{Set: set.NewFor(members[0], len(members))} }, force)
+	w, err := tx.writeObject(key, TypeSet, func() object { return &setObj{Set: set.NewFor(members[0], len(members), tx.enc.Set)} }, force)
 	if err != nil {
 		return 0, err
 	}
 	s := w.obj.(*setObj)
-	s.Reserve(len(members))
+	s.Reserve(len(members), tx.enc.Set)
 	added := 0
 	for _, m := range members {
-		if s.Add(m) {
+		if s.Add(m, tx.enc.Set) {
 			added++
 			tx.emit(Effect{Kind: EffectSAdd, Slot: w.sl.id, Key: key, Field: m})
 		}
@@ -177,7 +177,7 @@ func (tx *Tx) SPop(key []byte, count int64, head func(n int), fn func(m []byte))
 		})
 	}
 	if (size-count)*spopMoveMul <= count {
-		s.Renew()
+		s.Renew(tx.enc.Set)
 	}
 	tx.commitObject(w, count > 0)
 	return true, nil

@@ -104,6 +104,9 @@ type Config struct {
 	// lfu-decay-time (1 minute); 0 means the default.
 	LFULogFactor int
 	LFUDecayTime time.Duration
+	// Encodings are the collections' encoding thresholds; nil means
+	// DefaultEncodings. SetEncodings changes them at run time.
+	Encodings *Encodings
 	// Now returns the current time; nil means time.Now
 	// (see the package doc). Tests set it.
 	Now func() time.Time
@@ -135,6 +138,7 @@ type Store struct {
 	// noActiveExpiry: DEBUG SET-ACTIVE-EXPIRE 0 stopped Run's cycles.
 	noActiveExpiry atomic.Bool
 	policy         atomic.Uint32
+	enc            atomic.Pointer[Encodings] // never nil; replaced whole, never written through
 	samples        int
 	lfuLog         int
 	lfuDecayMin    int64 // lfu-decay-time in minutes
@@ -177,6 +181,11 @@ func New(cfg Config) *Store {
 		s.lfuDecayMin = 1
 	}
 	s.maxMemory.Store(cfg.MaxMemory)
+	if cfg.Encodings != nil {
+		s.SetEncodings(*cfg.Encodings)
+	} else {
+		s.SetEncodings(DefaultEncodings())
+	}
 	s.policy.Store(uint32(cfg.Policy))
 	for i := range s.slots {
 		s.slots[i].id = uint16(i)

@@ -15,10 +15,11 @@ type Tx struct {
 	s     *Store
 	slots []uint16 // held, ascending, unique
 
-	now    int64  // the store clock when the Tx began, unix ms
-	nowSec uint32 // now in seconds: the LRU clock
-	nowMin uint16 // now in minutes mod 2^16: the LFU clock
-	lfu    bool   // the policy ranks by LFU, so reads bump counters
+	now    int64      // the store clock when the Tx began, unix ms
+	nowSec uint32     // now in seconds: the LRU clock
+	nowMin uint16     // now in minutes mod 2^16: the LFU clock
+	lfu    bool       // the policy ranks by LFU, so reads bump counters
+	enc    *Encodings // the encoding thresholds when the Tx began (read only)
 
 	sink EffectSink // nil: effects are not recorded
 	// pinned is set once the Tx has handed out a slice of arena memory;
@@ -57,13 +58,15 @@ func (s *Store) LockSlots(slots []uint16) *Tx {
 	return tx
 }
 
-// begin samples the clock, the policy and the sink for a new Tx.
+// begin samples the clock, the policy, the encoding thresholds and the sink
+// for a new Tx.
 func (tx *Tx) begin() {
 	s := tx.s
 	tx.now = s.NowMS()
 	tx.nowSec = uint32(tx.now / 1000)
 	tx.nowMin = uint16(tx.now / 60000)
 	tx.lfu = s.Policy().lfu()
+	tx.enc = s.enc.Load()
 	if p := s.sink.Load(); p != nil {
 		tx.sink = *p
 	}

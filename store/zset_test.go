@@ -113,7 +113,7 @@ func TestZSetEncoding(t *testing.T) {
 		require.NoError(t, err)
 		return o.encoding()
 	}
-	for i := 0; i < zset.MaxListpackEntries; i++ {
+	for i := 0; i < zset.DefaultLimits.Entries; i++ {
 		_, _, err := tx.ZAdd([]byte("z"), []byte("m"+strconv.Itoa(i)), float64(i), 0, 1)
 		require.NoError(t, err)
 	}

@@ -56,15 +56,15 @@ func (tx *Tx) zsetAt(key []byte) (*zsetObj, error) {
 
 // ZAdd is ZADD for one (score, member) pair under flags, and returns what
 // it did and the member's resulting score. pairs is the number of pairs of
-// the whole command: more than 128 makes the set big at once, as Redis's
-// size hint does. XX on a missing key creates nothing. A NaN sum (INCR)
+// the whole command: more than the zset-max-listpack-entries makes the set
+// big at once, as Redis's size hint does. XX on a missing key creates nothing. A NaN sum (INCR)
 // is ErrZScoreNaN and changes nothing.
 func (tx *Tx) ZAdd(key, member []byte, score float64, flags ZAddFlags, pairs int) (ZAddOutcome, float64, error) {
 	var mk func() object
 	if flags&ZAddXX == 0 {
 		mk = func() object {
 			z := newZSet()
-			if pairs > zset.MaxListpackEntries || len(member) > zset.MaxListpackValue {
+			if !tx.enc.ZSet.Small(pairs, len(member)) {
 				z.Convert()
 			}
 			return z
@@ -75,7 +75,7 @@ func (tx *Tx) ZAdd(key, member []byte, score float64, flags ZAddFlags, pairs int
 		return ZAddNop, 0, err
 	}
 	z := w.obj.(*zsetObj)
-	if pairs > zset.MaxListpackEntries {
+	if pairs > tx.enc.ZSet.Entries {
 		z.Convert()
 	}
 	out, newScore := ZAddNop, score
@@ -101,7 +101,7 @@ func (tx *Tx) ZAdd(key, member []byte, score float64, flags ZAddFlags, pairs int
 		out = ZAddAdded
 	}
 	if out == ZAddAdded || out == ZAddUpdated {
-		z.Put(member, newScore)
+		z.Put(member, newScore, tx.enc.ZSet)
 		tx.emitZAdd(w.sl.id, key, member, newScore)
 	}
 	tx.commitObject(w, out == ZAddAdded || out == ZAddUpdated)
@@ -130,7 +130,7 @@ func (tx *Tx) zaddEffect(e Effect) error {
 	if err != nil {
 		return err
 	}
-	w.obj.(*zsetObj).Put(e.Field, score)
+	w.obj.(*zsetObj).Put(e.Field, score, tx.enc.ZSet)
 	tx.commitObject(w, true)
 	return nil
 }
@@ -277,10 +277,11 @@ func (tx *Tx) ZStore(key []byte, members [][]byte, scores []float64) (int, error
 	if err != nil || len(members) == 0 {
 		return 0, err
 	}
-	big := len(members) > zset.MaxListpackEntries
+	longest := 0
 	for _, m := range members {
-		big = big || len(m) > zset.MaxListpackValue
+		longest = max(longest, len(m))
 	}
+	big := !tx.enc.ZSet.Small(len(members), longest)
 	w, err := tx.writeObject(key, TypeZSet, func() object { return newZSet() }, false)
 	if err != nil {
 		return 0, err
@@ -295,7 +296,7 @@ func (tx *Tx) ZStore(key []byte, members [][]byte, scores []float64) (int, error
 		tx.emit(Effect{Kind: EffectDel, Slot: w.sl.id, Key: key})
 	}
 	for i, m := range members {
-		z.Put(m, scores[i])
+		z.Put(m, scores[i], tx.enc.ZSet)
 		tx.emitZAdd(w.sl.id, key, m, scores[i])
 	}
 	tx.commitObject(w, true)

@@ -52,6 +52,12 @@ type Config struct {
 	// that does not read may have pending, per class (outbuf.go).
 	OutputLimits OutputLimits
 
+	// Encodings are the collections' encoding thresholds, Redis's
+	// hash-max-listpack-entries, list-max-listpack-size,
+	// set-max-intset-entries, zset-max-listpack-value and the rest
+	// (encodings.go).
+	Encodings store.Encodings
+
 	SlowlogLogSlowerThan int64 // microseconds; negative disables the slow log
 	// LatencyMonitorThreshold: commands at least this many milliseconds
 	// long are sampled by the latency monitor (LATENCY); 0 = off.
@@ -92,6 +98,7 @@ func Default() Config {
 		HLLSparseMaxBytes:      3000,
 		ClientQueryBufferLimit: 1 << 30,
 		OutputLimits:           DefaultOutputLimits,
+		Encodings:              store.DefaultEncodings(),
 		SlowlogLogSlowerThan:   10000,
 		EnableDebugCommand:     "no",
 		BusyReplyThreshold:     5000,
@@ -174,5 +181,6 @@ func (c *Config) StoreConfig() store.Config {
 		MaxMemory:        c.MaxMemory,
 		Policy:           c.EvictionPolicy(),
 		MaxMemorySamples: c.MaxMemorySamples,
+		Encodings:        &c.Encodings,
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -162,9 +163,10 @@ func durationOrMillis(v string) (time.Duration, error) {
 	return d, nil
 }
 
-// params is the table of every setting. Read-only facts that clients ask
-// CONFIG GET for (save, appendonly, databases ...) are at the end.
-var params = []*Setting{
+// params is the table of every setting; the encoding thresholds are in
+// encodings.go. Read-only facts that clients ask CONFIG GET for (save,
+// appendonly, databases ...) are at the end.
+var params = slices.Concat([]*Setting{
 	{name: "cluster-enabled", usage: "yes: run the cluster layer (alone without --join: a one-node cluster); no: a standalone node, no cluster port, keys of any slots in one command (Redis's cluster mode off)",
 		set: func(c *Config, v string) error { b, err := parseBool(v); c.ClusterEnabled = b; return err },
 		get: func(c *Config) string { return yesNo(c.ClusterEnabled) }},
@@ -362,6 +364,7 @@ var params = []*Setting{
 		mutable: true, secret: true,
 		set: func(c *Config, v string) error { c.AdminToken = v; return nil },
 		get: func(c *Config) string { return c.AdminToken }},
+}, encodingParams, []*Setting{
 	// Facts, not settings: asked for by redis-benchmark and other tools.
 	// save's only value here is the empty schedule, so CONFIG SET save ""
 	// (what Redis's own test suite and many deployments send) is true and
@@ -399,7 +402,7 @@ var params = []*Setting{
 		}
 		return d
 	}},
-}
+})
 
 // paramsByName indexes params by name and alias.
 var paramsByName = func() map[string]*Setting {

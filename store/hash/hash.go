@@ -14,7 +14,7 @@ import "unsafe"
 // position. HSCAN cursors are positions, and the scheme keeps Redis's
 // promise that a field present for the whole scan is returned:
 //
-//   - A small hash (at most hashSmall fields) is returned whole by every
+//   - A small hash (at most compactAt fields) is returned whole by every
 //     HSCAN call, with cursor 0, as Redis does for listpack hashes. While
 //     small, the slice has no holes: HDEL closes the gap at once.
 //   - A big hash never moves a field: HDEL leaves a hole that a later HSET
@@ -25,9 +25,11 @@ import "unsafe"
 //     older generation restarts the scan from position 0, which may return
 //     fields twice (allowed) but never misses one.
 //
-// The encoding reported by OBJECT follows Redis: "listpack" until the hash
-// has more than 128 fields or a field or value longer than 64 bytes, then
-// "hashtable" for good.
+// The encoding reported by OBJECT follows Redis: "listpack" until a write
+// leaves the hash with more fields than the Limits that write is given, or
+// sets a field or value longer than them, then "hashtable" for good (Redis
+// never converts a hash back). The cursor scheme's small/big line
+// (compactAt) is a layout fact of this package, not the encoding.
 type Hash struct {
 	pos    map[string]int32 // field -> index in fields
 	fields []hfield
@@ -44,10 +46,20 @@ type hfield struct {
 	used bool
 }
 
-const (
-	hashSmall      = 128 // hash-max-listpack-entries
-	hashSmallValue = 64  // hash-max-listpack-value
-)
+// compactAt is the most fields of a hash whose slice has no holes and
+// which HSCAN returns whole.
+const compactAt = 128
+
+// Limits are the listpack encoding's bounds, Redis's
+// hash-max-listpack-entries and hash-max-listpack-value. A write that
+// leaves the hash past them converts it to the hashtable encoding.
+type Limits struct {
+	Entries int // most fields of a listpack hash
+	Value   int // longest field or value of a listpack hash, bytes
+}
+
+// DefaultLimits are Redis 7.2's defaults.
+var DefaultLimits = Limits{Entries: 512, Value: 64}
 
 // New returns an empty hash.
 func New() Hash { return Hash{pos: make(map[string]int32)} }
@@ -94,20 +106,25 @@ func (h *Hash) Get(f []byte) (string, bool) {
 	return h.fields[i].v, true
 }
 
-// Set sets field f to v; it reports whether f is new.
-func (h *Hash) Set(f, v []byte) bool {
-	if len(f) > hashSmallValue || len(v) > hashSmallValue {
+// Set sets field f to v, converting to the hashtable encoding when the
+// hash passes lim, as Redis's hashTypeTryConversion; it reports whether f
+// is new.
+func (h *Hash) Set(f, v []byte, lim Limits) bool {
+	if len(f) > lim.Value || len(v) > lim.Value {
 		h.table = true
 	}
 	if i, ok := h.pos[string(f)]; ok {
 		old := h.fields[i].v
 		h.fields[i].v = string(v)
 		h.data += roundStr(len(v)) - roundStr(len(old))
+		if h.live > lim.Entries { // Redis checks after an overwrite too
+			h.table = true
+		}
 		return false
 	}
 	fs := string(f)
 	var i int32
-	if h.live >= hashSmall && len(h.free) > 0 {
+	if h.live >= compactAt && len(h.free) > 0 {
 		i = h.free[len(h.free)-1]
 		h.free = h.free[:len(h.free)-1]
 		h.fields[i] = hfield{f: fs, v: string(v), used: true}
@@ -118,7 +135,7 @@ func (h *Hash) Set(f, v []byte) bool {
 	h.pos[fs] = i
 	h.live++
 	h.data += roundStr(len(f)) + roundStr(len(v))
-	if h.live > hashSmall {
+	if h.live > lim.Entries {
 		h.table = true
 	}
 	return true
@@ -135,7 +152,7 @@ func (h *Hash) Delete(f []byte) bool {
 	h.fields[i] = hfield{}
 	h.live--
 	h.data -= roundStr(len(old.f)) + roundStr(len(old.v))
-	if h.live <= hashSmall {
+	if h.live <= compactAt {
 		h.closeHoles()
 	} else {
 		h.free = append(h.free, i)
@@ -178,7 +195,7 @@ func (h *Hash) Each(fn func(f, v string) bool) {
 
 // Scan implements HSCAN (see the type's doc for the cursor scheme).
 func (h *Hash) Scan(cursor uint64, count int, fn func(f, v string)) uint64 {
-	if h.live <= hashSmall {
+	if h.live <= compactAt {
 		h.Each(func(f, v string) bool { fn(f, v); return true })
 		return 0
 	}

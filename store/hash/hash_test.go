@@ -1,6 +1,7 @@
 package hash
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ func TestHashModel(t *testing.T) {
 			} else {
 				v := strings.Repeat("v", 1+rng.IntN(20))
 				_, had := model[f]
-				require.Equal(t, !had, h.Set([]byte(f), []byte(v)))
+				require.Equal(t, !had, h.Set([]byte(f), []byte(v), DefaultLimits))
 				model[f] = v
 			}
 			require.Equal(t, len(model), h.Len())
@@ -51,21 +52,52 @@ func TestHashModel(t *testing.T) {
 	}
 }
 
-// TestHashEncoding: "listpack" until more than 128 fields or a field or
-// value over 64 bytes, then "hashtable" for good.
+// TestHashEncoding: "listpack" until a write leaves more fields than the
+// limit or sets a field or value longer than it, then "hashtable" for good,
+// under each limit (Redis's default, the old 128, 0 and 1) at, below and
+// above it.
 func TestHashEncoding(t *testing.T) {
+	for _, lim := range []Limits{DefaultLimits, {Entries: 128, Value: 64}, {Entries: 0, Value: 0}, {Entries: 1, Value: 3}} {
+		t.Run(fmt.Sprintf("%d/%d", lim.Entries, lim.Value), func(t *testing.T) {
+			h := New()
+			for i := range lim.Entries {
+				h.Set([]byte("f"+strconv.Itoa(i)), []byte("v"[:min(1, lim.Value)]), lim)
+			}
+			if lim.Entries > 0 {
+				assert.Equal(t, "listpack", h.Encoding(), "at the entries limit")
+			}
+			h.Set([]byte("one more"[:min(8, lim.Value)]), nil, lim)
+			assert.Equal(t, "hashtable", h.Encoding(), "above the entries limit")
+			h.Delete([]byte("one more"[:min(8, lim.Value)]))
+			assert.Equal(t, "hashtable", h.Encoding(), "no conversion back")
+
+			at := New()
+			at.Set([]byte("f"[:min(1, lim.Value)]), make([]byte, lim.Value), lim)
+			assert.Equal(t, lim.Entries == 0, at.Encoding() == "hashtable", "a value at the limit")
+			above := New()
+			above.Set([]byte("f"[:min(1, lim.Value)]), make([]byte, lim.Value+1), lim)
+			assert.Equal(t, "hashtable", above.Encoding(), "a value over the limit")
+			field := New()
+			field.Set(make([]byte, lim.Value+1), nil, lim)
+			assert.Equal(t, "hashtable", field.Encoding(), "a field over the limit")
+		})
+	}
+}
+
+// TestHashLimitChange: a lower limit given to a later write converts a
+// listpack hash then; a higher one never converts a hashtable back.
+func TestHashLimitChange(t *testing.T) {
 	h := New()
-	for i := range 128 {
-		h.Set([]byte("f"+strconv.Itoa(i)), []byte("v"))
+	for i := range 10 {
+		h.Set([]byte("f"+strconv.Itoa(i)), []byte("v"), DefaultLimits)
 	}
 	assert.Equal(t, "listpack", h.Encoding())
-	h.Set([]byte("one more"), []byte("v"))
-	assert.Equal(t, "hashtable", h.Encoding())
-	h.Delete([]byte("one more"))
-	assert.Equal(t, "hashtable", h.Encoding(), "no conversion back")
-	l := New()
-	l.Set([]byte("f"), make([]byte, 65))
-	assert.Equal(t, "hashtable", l.Encoding())
+	h.Set([]byte("f0"), []byte("w"), Limits{Entries: 20, Value: 64})
+	assert.Equal(t, "listpack", h.Encoding(), "10 fields under a limit of 20")
+	h.Set([]byte("f0"), []byte("x"), Limits{Entries: 5, Value: 64})
+	assert.Equal(t, "hashtable", h.Encoding(), "an overwrite under a limit of 5 converts")
+	h.Set([]byte("f1"), []byte("y"), DefaultLimits)
+	assert.Equal(t, "hashtable", h.Encoding(), "never back")
 }
 
 // TestHashScanGuarantee: a field present for the whole scan is returned
@@ -74,9 +106,9 @@ func TestHashEncoding(t *testing.T) {
 func TestHashScanGuarantee(t *testing.T) {
 	h := New()
 	for i := 0; i < 400; i++ {
-		h.Set([]byte("tmp"+strconv.Itoa(i)), []byte("v"))
+		h.Set([]byte("tmp"+strconv.Itoa(i)), []byte("v"), DefaultLimits)
 		if i%4 == 0 {
-			h.Set([]byte("keep"+strconv.Itoa(i)), []byte("v"))
+			h.Set([]byte("keep"+strconv.Itoa(i)), []byte("v"), DefaultLimits)
 		}
 	}
 	seen := map[string]bool{}
@@ -87,13 +119,13 @@ func TestHashScanGuarantee(t *testing.T) {
 			break
 		}
 		h.Delete([]byte("tmp" + strconv.Itoa(round)))
-		h.Set([]byte("new"+strconv.Itoa(round)), []byte("x"))
+		h.Set([]byte("new"+strconv.Itoa(round)), []byte("x"), DefaultLimits)
 		if round == 3 {
 			for i := 0; i < 400; i++ {
 				h.Delete([]byte("tmp" + strconv.Itoa(i)))
 			}
 			for i := 0; i < 300; i++ {
-				h.Set([]byte("new"+strconv.Itoa(i)), []byte("x"))
+				h.Set([]byte("new"+strconv.Itoa(i)), []byte("x"), DefaultLimits)
 			}
 		}
 		round++

@@ -5,7 +5,10 @@
 // (store/list_tx.go) reads before and after each write.
 package list
 
-import "unsafe"
+import (
+	"math"
+	"unsafe"
+)
 
 // A List is one Redis list; the zero value is an empty list.
 //
@@ -24,14 +27,16 @@ import "unsafe"
 // effects name elements by absolute position, so that each effect is
 // idempotent.
 //
-// Chunks split as Redis 7.2's quicklist nodes do under
-// list-max-listpack-size -2: each chunk tracks the size its elements would
-// have in a Redis listpack (lp), a chunk takes a pushed element while
-// lp + len + 8 <= 8192, and the whole list reports OBJECT ENCODING
-// "listpack" while it is one listpack of at most 8 KB, "quicklist" after
-// it outgrows it, and "listpack" again once it is one chunk of at most
-// 4 KB after a removal (listTypeTryConversion in t_list.c). Writers call
-// Grow before adding and Shrunk after removing, as Redis converts.
+// Chunks split as Redis 7.2's quicklist nodes do under the Limits
+// (list-max-listpack-size; -2, 8 KB, by default): each chunk tracks the
+// size its elements would have in a Redis listpack (lp), a chunk takes a
+// pushed element while lp + len + 8 and its count stay within the limits,
+// and the whole list reports OBJECT ENCODING "listpack" while it is one
+// listpack within them, "quicklist" after it outgrows them, and "listpack"
+// again once it is one chunk within half of them after a removal
+// (listTypeTryConversion in t_list.c). Writers call Grow, with the limits
+// of their command, before adding, and Shrunk after removing, as Redis
+// converts; the chunk rules of the adds that follow a Grow are its limits.
 //
 // Slices a List returns alias its memory (or its integer scratch buffer)
 // and are valid until the list is written again.
@@ -41,6 +46,7 @@ type List struct {
 	head  int64    // absolute position of the first element
 	n     int      // elements
 	quick bool     // "quicklist" encoding
+	lim   Limits   // those of the last Grow or Shrunk: the chunk rules
 	mem   int64    // sum of the chunk buffers' capacities
 	num   [20]byte // scratch where integers are formatted on reading
 }
@@ -54,8 +60,40 @@ type chunk struct {
 	lp     int32
 }
 
+// Limits are Redis's list-max-listpack-size: Fill < 0 bounds a listpack
+// (and a quicklist node) by bytes, -1 to -5 being 4, 8, 16, 32 and 64 KB
+// (beyond -5, 64 KB); Fill >= 0 bounds it by elements (0 counts as 1),
+// and by 8 KB of bytes too (Redis's SIZE_SAFETY_LIMIT).
+type Limits struct{ Fill int }
+
+// DefaultLimits is Redis's default, -2: 8 KB.
+var DefaultLimits = Limits{Fill: -2}
+
+// sizeSafetyLimit is Redis's SIZE_SAFETY_LIMIT, the byte bound of a node
+// whose Fill counts elements.
+const sizeSafetyLimit = 8192
+
+// bound returns the byte bound and the element bound of a node; a bound
+// that does not apply is MaxInt (quicklistNodeLimit).
+func (lim Limits) bound() (size, count int) {
+	if lim.Fill >= 0 {
+		return math.MaxInt, max(lim.Fill, 1)
+	}
+	return 4096 << min(-lim.Fill-1, 4), math.MaxInt
+}
+
+// exceeds reports whether a node of sz listpack bytes and n elements
+// passes the limits (quicklistNodeExceedsLimit).
+func (lim Limits) exceeds(sz, n int) bool {
+	size, count := lim.bound()
+	if size != math.MaxInt {
+		return sz > size
+	}
+	return sz > sizeSafetyLimit || n > count
+}
+
 const (
-	listMaxLP      = 8192 // list-max-listpack-size -2
+	quickBuf       = 8192 // the least buffer of a quicklist chunk
 	listLPOverhead = 8    // quicklist's SIZE_ESTIMATE_OVERHEAD
 	lpHeader       = 7    // a listpack's header and end byte
 	listMinChunk   = 32   // first buffer of a small list's chunk
@@ -116,7 +154,7 @@ func (l *List) room(c *chunk, need int, front bool) {
 	}
 	nc := max(2*size, listMinChunk)
 	if l.quick {
-		nc = max(nc, listMaxLP)
+		nc = max(nc, quickBuf)
 	}
 	for nc < used+need {
 		nc *= 2
@@ -151,7 +189,7 @@ func (l *List) shrink(c *chunk) {
 func (l *List) newChunk(need int, front bool) *chunk {
 	nc := max(need, listMinChunk)
 	if l.quick {
-		nc = max(need, listMaxLP)
+		nc = max(need, quickBuf)
 	}
 	c := chunk{buf: make([]byte, nc), lp: lpHeader}
 	if front {
@@ -206,23 +244,30 @@ func (l *List) dropChunk(i int) {
 
 // Grow applies Redis's growing conversion before adding count elements
 // of raw total bytes raw: a listpack list becomes a quicklist when its
-// listpack would pass 8 KB.
-func (l *List) Grow(raw int) {
-	if l.quick || l.n == 0 {
-		if !l.quick && raw+lpHeader > listMaxLP {
-			l.quick = true
-		}
+// listpack would pass lim. The adds that follow split chunks by lim.
+func (l *List) Grow(count, raw int, lim Limits) {
+	l.lim = lim
+	if l.quick {
 		return
 	}
-	if int64(l.ch[l.c0].lp)+int64(raw) > listMaxLP {
+	lp, n := lpHeader, 0
+	if l.n > 0 {
+		lp, n = int(l.ch[l.c0].lp), l.n
+	}
+	if lim.exceeds(lp+raw, n+count) {
 		l.quick = true
 	}
 }
 
 // Shrunk applies Redis's shrinking conversion after a removal: a
-// quicklist of one chunk of at most 4 KB becomes a listpack.
-func (l *List) Shrunk() {
-	if l.quick && len(l.ch)-l.c0 == 1 && l.ch[l.c0].lp <= listMaxLP/2 {
+// quicklist of one chunk within half of lim becomes a listpack.
+func (l *List) Shrunk(lim Limits) {
+	l.lim = lim
+	if !l.quick || len(l.ch)-l.c0 != 1 {
+		return
+	}
+	size, count := lim.bound()
+	if c := &l.ch[l.c0]; (size == math.MaxInt || int(c.lp) <= size/2) && (count == math.MaxInt || int(c.n) <= count/2) {
 		l.quick = false
 	}
 }
@@ -230,7 +275,7 @@ func (l *List) Shrunk() {
 // fits reports whether c takes one more element of raw size n under the
 // chunk rules (always while the list is a listpack).
 func (l *List) fits(c *chunk, n int) bool {
-	return !l.quick || int(c.lp)+n+listLPOverhead <= listMaxLP
+	return !l.quick || !l.lim.exceeds(int(c.lp)+n+listLPOverhead, int(c.n)+1)
 }
 
 // PushBack appends e (call Grow first).
@@ -433,7 +478,7 @@ func (l *List) splice(ci, from, to int, elems [][]byte, dn int, dlp int32) {
 		l.dropChunk(ci)
 		return
 	}
-	if l.quick && c.lp > listMaxLP && c.n > 1 {
+	if l.quick && l.lim.exceeds(int(c.lp), int(c.n)) && c.n > 1 {
 		l.split(ci)
 	} else if delta < 0 {
 		l.shrink(c)
@@ -567,7 +612,7 @@ func (l *List) TrimBack(k int) {
 
 // Clone returns a deep copy (same head, same chunking, tight buffers).
 func (l *List) Clone() *List {
-	c := &List{head: l.head, n: l.n, quick: l.quick, ch: make([]chunk, 0, len(l.ch)-l.c0)}
+	c := &List{head: l.head, n: l.n, quick: l.quick, lim: l.lim, ch: make([]chunk, 0, len(l.ch)-l.c0)}
 	for _, k := range l.chunks() {
 		used := int(k.hi - k.lo)
 		buf := make([]byte, max(used, listMinChunk))

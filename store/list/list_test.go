@@ -3,6 +3,7 @@ package list
 import (
 	"bytes"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -82,11 +83,11 @@ func TestListDeque(t *testing.T) {
 			e := elem(rng, step)
 			switch op := rng.IntN(12); {
 			case op < 3:
-				l.Grow(len(e))
+				l.Grow(1, len(e), DefaultLimits)
 				l.PushBack(e)
 				model = append(model, e)
 			case op < 6:
-				l.Grow(len(e))
+				l.Grow(1, len(e), DefaultLimits)
 				l.PushFront(e)
 				model = append([][]byte{e}, model...)
 			case op == 6 && l.n > 0:
@@ -97,12 +98,12 @@ func TestListDeque(t *testing.T) {
 				model = model[:len(model)-1]
 			case op == 8 && l.n > 0:
 				i := rng.IntN(l.n)
-				l.Grow(len(e))
+				l.Grow(1, len(e), DefaultLimits)
 				l.Set(i, e)
 				model[i] = e
 			case op == 9 && l.n > 1:
 				i := 1 + rng.IntN(l.n-1)
-				l.Grow(len(e))
+				l.Grow(1, len(e), DefaultLimits)
 				l.Insert(i, e)
 				model = append(model[:i], append([][]byte{e}, model[i:]...)...)
 			case op == 10 && l.n > 0:
@@ -125,7 +126,7 @@ func TestListDeque(t *testing.T) {
 				assert.Equal(t, len(model)-len(kept), l.filter(func(e []byte) bool { return string(e) != drop }))
 				model = kept
 			}
-			l.Shrunk()
+			l.Shrunk(DefaultLimits)
 			if step%50 == 0 || l.n < 5 {
 				checkList(t, l, model)
 			}
@@ -143,7 +144,7 @@ func TestListChunkBoundaries(t *testing.T) {
 	var model [][]byte
 	for i := 0; i < 5000; i++ {
 		e := []byte(fmt.Sprintf("element-%06d", i))
-		l.Grow(len(e))
+		l.Grow(1, len(e), DefaultLimits)
 		if i%2 == 0 {
 			l.PushBack(e)
 			model = append(model, e)
@@ -155,7 +156,7 @@ func TestListChunkBoundaries(t *testing.T) {
 	require.True(t, l.quick)
 	require.Greater(t, len(l.chunks()), 8)
 	for _, c := range l.chunks() {
-		assert.LessOrEqual(t, c.lp+listLPOverhead, int32(listMaxLP+listLPOverhead))
+		assert.LessOrEqual(t, c.lp+listLPOverhead, int32(8192+listLPOverhead))
 	}
 	checkList(t, l, model)
 	assert.Equal(t, int64(-2500), l.head)
@@ -169,7 +170,7 @@ func TestListChunkBoundaries(t *testing.T) {
 		}
 	}
 	checkList(t, l, model)
-	l.Shrunk()
+	l.Shrunk(DefaultLimits)
 	if len(l.chunks()) == 1 {
 		assert.Equal(t, "listpack", l.Encoding(), "back to one small chunk")
 	} else {
@@ -234,11 +235,11 @@ func FuzzListOps(f *testing.F) {
 			}
 			switch op {
 			case 0, 1:
-				l.Grow(len(e))
+				l.Grow(1, len(e), DefaultLimits)
 				l.PushBack(e)
 				model = append(model, e)
 			case 2, 3:
-				l.Grow(len(e))
+				l.Grow(1, len(e), DefaultLimits)
 				l.PushFront(e)
 				model = append([][]byte{e}, model...)
 			case 4:
@@ -254,19 +255,19 @@ func FuzzListOps(f *testing.F) {
 			case 6:
 				if l.n > 0 {
 					j := arg % l.n
-					l.Grow(len(e))
+					l.Grow(1, len(e), DefaultLimits)
 					l.Set(j, e)
 					model[j] = e
 				}
 			case 7:
 				if l.n > 1 {
 					j := 1 + arg%(l.n-1)
-					l.Grow(len(e))
+					l.Grow(1, len(e), DefaultLimits)
 					l.Insert(j, e)
 					model = append(model[:j], append([][]byte{e}, model[j:]...)...)
 				}
 			}
-			l.Shrunk()
+			l.Shrunk(DefaultLimits)
 		}
 		checkList(t, l, model)
 	})
@@ -296,7 +297,7 @@ func TestPosAndRemoveEqual(t *testing.T) {
 	mk := func() *List {
 		l := &List{}
 		for _, e := range []string{"x", "a", "x", "b", "x", "c", "x"} {
-			l.Grow(1)
+			l.Grow(1, 1, DefaultLimits)
 			l.PushBack([]byte(e))
 		}
 		return l
@@ -326,4 +327,86 @@ func TestPosAndRemoveEqual(t *testing.T) {
 		l.Each(0, func(e []byte) bool { left = append(left, e...); return true })
 		assert.Equal(t, tc.left, string(left), "count %d", tc.count)
 	}
+}
+
+// TestListLimits: list-max-listpack-size as Redis 7.2 reads it, bytes for
+// a negative fill, elements for a positive one (with the 8 KB safety
+// bound), and the list's encoding at, below and above it, back to
+// listpack only within half of it, with a change of limits between writes.
+func TestListLimits(t *testing.T) {
+	for _, tc := range []struct {
+		fill        int
+		size, count int
+	}{
+		{-1, 4096, math.MaxInt}, {-2, 8192, math.MaxInt}, {-3, 16384, math.MaxInt},
+		{-4, 32768, math.MaxInt}, {-5, 65536, math.MaxInt}, {-6, 65536, math.MaxInt},
+		{0, math.MaxInt, 1}, {1, math.MaxInt, 1}, {4, math.MaxInt, 4}, {128, math.MaxInt, 128},
+	} {
+		lim := Limits{Fill: tc.fill}
+		size, count := lim.bound()
+		assert.Equal(t, tc.size, size, "fill %d", tc.fill)
+		assert.Equal(t, tc.count, count, "fill %d", tc.fill)
+		if tc.fill >= 0 {
+			assert.True(t, lim.exceeds(sizeSafetyLimit+1, 1), "fill %d: the safety bound", tc.fill)
+		}
+	}
+
+	// By elements: 4 stay a listpack, the 5th makes a quicklist of 4-element
+	// chunks; popping to 2 (half of 4) in one chunk makes a listpack again.
+	four := Limits{Fill: 4}
+	l := &List{}
+	var model [][]byte
+	push := func(e string, lim Limits) {
+		l.Grow(1, len(e), lim)
+		l.PushBack([]byte(e))
+		model = append(model, []byte(e))
+	}
+	for i := range 4 {
+		push(strconv.Itoa(i), four)
+	}
+	assert.Equal(t, "listpack", l.Encoding(), "at 4 elements")
+	push("4", four)
+	assert.Equal(t, "quicklist", l.Encoding(), "above 4 elements")
+	for i := 5; i < 12; i++ {
+		push(strconv.Itoa(i), four)
+	}
+	for _, c := range l.chunks() {
+		assert.LessOrEqual(t, c.n, int32(4))
+	}
+	checkList(t, l, model)
+	for l.Len() > 3 {
+		l.PopBack()
+		model = model[:len(model)-1]
+		l.Shrunk(four)
+	}
+	assert.Equal(t, "quicklist", l.Encoding(), "3 elements are more than half of 4")
+	l.PopBack()
+	model = model[:len(model)-1]
+	l.Shrunk(four)
+	assert.Equal(t, "listpack", l.Encoding(), "2 elements in one chunk: half of 4")
+	checkList(t, l, model)
+
+	// A limit raised at run time: the same list grows further as a listpack.
+	for i := range 20 {
+		push(strconv.Itoa(100+i), DefaultLimits)
+	}
+	assert.Equal(t, "listpack", l.Encoding(), "22 small elements under 8 KB")
+	push("x", Limits{Fill: 10})
+	assert.Equal(t, "quicklist", l.Encoding(), "23 elements under a limit of 10")
+	checkList(t, l, model)
+
+	// By bytes: -1 is 4 KB.
+	b := &List{}
+	e := strings.Repeat("b", 1000)
+	for range 5 {
+		b.Grow(1, len(e), Limits{Fill: -1})
+		b.PushBack([]byte(e))
+	}
+	assert.Equal(t, "quicklist", b.Encoding(), "5 elements of 1000 bytes pass 4 KB")
+	c := &List{}
+	for range 5 {
+		c.Grow(1, len(e), DefaultLimits)
+		c.PushBack([]byte(e))
+	}
+	assert.Equal(t, "listpack", c.Encoding(), "and stay under 8 KB")
 }

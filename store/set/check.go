@@ -9,16 +9,17 @@ import (
 // and of the layers that write it: the intset is sorted without repeats;
 // every member is indexed once at a slot its probe chain reaches, offs and
 // idx agree, the free list names the holes, the byte count is right, and
-// the encoding's limits hold.
-func (s *Set) Check() error {
+// the encoding's limits hold, lim being the greatest limits any write was
+// given (a lower limit converts a set only when a write passes it).
+func (s *Set) Check(lim Limits) error {
 	if s.enc == setIntset {
 		for i := 1; i < len(s.ints); i++ {
 			if s.ints[i-1] >= s.ints[i] {
 				return fmt.Errorf("intset out of order at %d: %d then %d", i, s.ints[i-1], s.ints[i])
 			}
 		}
-		if len(s.ints) > setMaxIntset {
-			return fmt.Errorf("intset of %d members, over %d", len(s.ints), setMaxIntset)
+		if len(s.ints) > lim.maxIntset() {
+			return fmt.Errorf("intset of %d members, over %d", len(s.ints), lim.maxIntset())
 		}
 		return nil
 	}
@@ -35,8 +36,8 @@ func (s *Set) Check() error {
 		return fmt.Errorf("%d holes, %d on the free list", holes, len(s.free))
 	case s.enc == setListpack && holes > 0:
 		return fmt.Errorf("a listpack set has %d holes", holes)
-	case s.enc == setListpack && s.live > setMaxListpack:
-		return fmt.Errorf("listpack set of %d members, over %d", s.live, setMaxListpack)
+	case s.enc == setListpack && s.live > lim.Entries:
+		return fmt.Errorf("listpack set of %d members, over %d", s.live, lim.Entries)
 	}
 	indexed := 0
 	mask := len(s.idx) - 1

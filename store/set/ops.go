@@ -32,18 +32,18 @@ func InterEach(sets []*Set, fn func(m []byte) bool) {
 // Combine computes op over sets (a nil set is an empty one) into res, an
 // empty set: Fresh(true) builds the result as Redis builds the result of
 // the *STORE commands (from an empty intset, converting as members are
-// added).
-func Combine(op Op, sets []*Set, res *Set) {
+// added under lim).
+func Combine(op Op, sets []*Set, res *Set, lim Limits) {
 	switch op {
 	case Inter:
 		if slices.Contains(sets, nil) {
 			return
 		}
-		InterEach(sets, func(m []byte) bool { res.Add(m); return true })
+		InterEach(sets, func(m []byte) bool { res.Add(m, lim); return true })
 	case Union:
 		for _, s := range sets {
 			if s != nil {
-				s.Each(func(m []byte) bool { res.Add(m); return true })
+				s.Each(func(m []byte) bool { res.Add(m, lim); return true })
 			}
 		}
 	case Diff:
@@ -57,7 +57,7 @@ func Combine(op Op, sets []*Set, res *Set) {
 					return true
 				}
 			}
-			res.Add(m)
+			res.Add(m, lim)
 			return true
 		})
 	}
@@ -66,8 +66,8 @@ func Combine(op Op, sets []*Set, res *Set) {
 // Reserve prepares the set for n members about to be added, as Redis's
 // SADD converts a small set up front when it is given more members than
 // its encoding holds.
-func (s *Set) Reserve(n int) {
-	if (s.enc == setListpack && n > setMaxListpack) || (s.enc == setIntset && n > setMaxIntset) {
+func (s *Set) Reserve(n int, lim Limits) {
+	if (s.enc == setListpack && n > lim.Entries) || (s.enc == setIntset && n > lim.maxIntset()) {
 		s.convert(setHashtable)
 		s.growIndex(s.live + n)
 	}

@@ -119,10 +119,10 @@ func (s *Set) PopRandom(buf []byte, fn func(m []byte)) {
 
 // Renew rebuilds the set in the encoding a new set of its members would
 // have (Redis's SPOP when few members are left), in a new cursor
-// generation.
-func (s *Set) Renew() {
+// generation, converting under lim.
+func (s *Set) Renew(lim Limits) {
 	fresh := Fresh(s.enc == setIntset)
-	s.Each(func(m []byte) bool { fresh.Add(m); return true })
+	s.Each(func(m []byte) bool { fresh.Add(m, lim); return true })
 	fresh.gen = s.gen + 1
 	*s = fresh
 }

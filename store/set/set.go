@@ -23,10 +23,13 @@ import (
 // Encodings follow Redis 7.2 (t_set.c), and OBJECT ENCODING reports them:
 //
 //   - "intset": every member is an integer in canonical form (Redis's
-//     string2ll) and there are at most setMaxIntset of them. The members
+//     string2ll) and there are at most Limits.Intset of them. The members
 //     are a sorted []int64.
-//   - "listpack": at most setMaxListpack members, none longer than
-//     setMaxListpackValue bytes.
+//   - "listpack": at most Limits.Entries members, none longer than
+//     Limits.Value bytes.
+//
+// The limits are those a write is given (the settings when its command
+// began); a set converts when a write passes them, never when they change.
 //   - "hashtable": anything else.
 //
 // A set only ever moves down that list (intset -> listpack -> hashtable,
@@ -79,23 +82,29 @@ const (
 	setHashtable
 )
 
-// Redis's defaults: set-max-intset-entries, set-max-listpack-entries,
-// set-max-listpack-value.
-const (
-	setMaxIntset        = 512
-	setMaxListpack      = 128
-	setMaxListpackValue = 64
-)
+// Limits are the small encodings' bounds, Redis's set-max-intset-entries,
+// set-max-listpack-entries and set-max-listpack-value.
+type Limits struct {
+	Intset  int // most members of an intset set
+	Entries int // most members of a listpack set
+	Value   int // longest member of a listpack set, bytes
+}
+
+// DefaultLimits are Redis 7.2's defaults.
+var DefaultLimits = Limits{Intset: 512, Entries: 128, Value: 64}
+
+// maxIntset is lim.Intset capped at 2^30, as Redis's intsetMaxEntries.
+func (lim Limits) maxIntset() int { return min(lim.Intset, 1<<30) }
 
 const holeOff = math.MaxUint32
 
 // NewFor returns an empty set in the encoding Redis's setTypeCreate
 // picks for a first member and a hint of how many members will be added.
-func NewFor(first []byte, hint int) Set {
-	if _, ok := rdb.CanonicalInt(first); ok && hint <= setMaxIntset {
+func NewFor(first []byte, hint int, lim Limits) Set {
+	if _, ok := rdb.CanonicalInt(first); ok && hint <= lim.maxIntset() {
 		return Set{enc: setIntset}
 	}
-	if hint <= setMaxListpack {
+	if hint <= lim.Entries {
 		return Set{enc: setListpack}
 	}
 	s := Set{enc: setHashtable}
@@ -224,9 +233,9 @@ func (s *Set) Has(m []byte) bool {
 	return ok
 }
 
-// Add adds m, converting the encoding as Redis's setTypeAddAux does; it
-// reports whether m is new.
-func (s *Set) Add(m []byte) bool {
+// Add adds m, converting the encoding as Redis's setTypeAddAux does when
+// the set passes lim; it reports whether m is new.
+func (s *Set) Add(m []byte, lim Limits) bool {
 	if s.enc == setIntset {
 		if v, ok := rdb.CanonicalInt(m); ok {
 			i, found := slices.BinarySearch(s.ints, v)
@@ -234,12 +243,12 @@ func (s *Set) Add(m []byte) bool {
 				return false
 			}
 			s.ints = slices.Insert(s.ints, i, v)
-			if len(s.ints) > setMaxIntset {
+			if len(s.ints) > lim.maxIntset() {
 				s.convert(setHashtable)
 			}
 			return true
 		}
-		if len(s.ints) < setMaxListpack && len(m) <= setMaxListpackValue {
+		if len(s.ints) < lim.Entries && len(m) <= lim.Value && s.longestInt() <= lim.Value {
 			s.convert(setListpack)
 		} else {
 			s.convert(setHashtable)
@@ -251,11 +260,20 @@ func (s *Set) Add(m []byte) bool {
 	if _, _, ok := s.find(m, h); ok {
 		return false
 	}
-	if s.enc == setListpack && (s.live >= setMaxListpack || len(m) > setMaxListpackValue) {
+	if s.enc == setListpack && (s.live >= lim.Entries || len(m) > lim.Value) {
 		s.convert(setHashtable)
 	}
 	s.insert(m, h)
 	return true
+}
+
+// longestInt is the length of the longest member of an intset as a
+// string: its least or its greatest.
+func (s *Set) longestInt() int {
+	if len(s.ints) == 0 {
+		return 0
+	}
+	return max(len(strconv.FormatInt(s.ints[0], 10)), len(strconv.FormatInt(s.ints[len(s.ints)-1], 10)))
 }
 
 // insert adds m (not a member, hash h) to the string layout.

@@ -17,15 +17,16 @@ import (
 // It has two forms, as Redis's two encodings:
 //
 //   - small ("listpack"): a slice of entries sorted by (score, member),
-//     used while the set has at most MaxListpackEntries members of at
-//     most MaxListpackValue bytes each. Lookups scan it, as Redis scans its
+//     used while the set has at most Limits.Entries members of at
+//     most Limits.Value bytes each. Lookups scan it, as Redis scans its
 //     listpack.
 //   - big ("skiplist"): the skiplist with spans and the member hash table of
 //     skiplist.go.
 //
 // A set becomes big when an insert would break the small limits, or when
-// ZADD is given more pairs than MaxListpackEntries (Redis's
-// zsetTypeMaybeConvert; the caller calls Convert), and stays big (Redis
+// ZADD is given more pairs than Limits.Entries (Redis's
+// zsetTypeMaybeConvert; the caller asks Limits.Small and calls Convert),
+// and stays big (Redis
 // converts back only when a STORE command builds a new set, whose caller
 // picks the form from the final contents).
 //
@@ -44,11 +45,21 @@ type zentry struct {
 	score  float64
 }
 
-// Redis's defaults: zset-max-listpack-entries, zset-max-listpack-value.
-const (
-	MaxListpackEntries = 128
-	MaxListpackValue   = 64
-)
+// Limits are the small form's bounds, Redis's zset-max-listpack-entries
+// and zset-max-listpack-value. They are those a write is given (the
+// settings when its command began): a set converts when a write passes
+// them, never when they change.
+type Limits struct {
+	Entries int // most members of a small set
+	Value   int // longest member of a small set, bytes
+}
+
+// DefaultLimits are Redis 7.2's defaults.
+var DefaultLimits = Limits{Entries: 128, Value: 64}
+
+// Small reports whether a set of n members, the longest of them longest
+// bytes, takes the small form (Redis's zsetTypeCreate).
+func (lim Limits) Small(n, longest int) bool { return n <= lim.Entries && longest <= lim.Value }
 
 // zsetOverhead is the struct, its header node when big aside.
 const zsetOverhead = int64(unsafe.Sizeof(Set{}))
@@ -135,9 +146,8 @@ func (z *Set) Score(member []byte) (float64, bool) {
 func xxhashBytes(b []byte) uint64 { return zhash(unsafe.String(unsafe.SliceData(b), len(b))) }
 
 // Put gives member the score, adding it if new (converting to the big
-// form first when the small limits would break); it reports whether the
-// member is new.
-func (z *Set) Put(member []byte, score float64) bool {
+// form first when lim would break); it reports whether the member is new.
+func (z *Set) Put(member []byte, score float64, lim Limits) bool {
 	if z.zsl == nil && score == 0 {
 		score = 0 // a listpack stores -0 as the integer 0, so Redis's small form loses the sign
 	}
@@ -164,7 +174,7 @@ func (z *Set) Put(member []byte, score float64) bool {
 		z.small[j] = zentry{member: e.member, score: score}
 		return false
 	}
-	if len(z.small)+1 > MaxListpackEntries || len(member) > MaxListpackValue {
+	if !lim.Small(len(z.small)+1, len(member)) {
 		z.Convert()
 		z.insertBig(string(member), score)
 		return true

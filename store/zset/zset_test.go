@@ -117,7 +117,7 @@ func TestZSetRandomOps(t *testing.T) {
 						s = math.Inf(rng.IntN(2)*2 - 1)
 					}
 					_, existed := m[mb]
-					assert.Equal(t, !existed, z.Put([]byte(mb), s))
+					assert.Equal(t, !existed, z.Put([]byte(mb), s, DefaultLimits))
 					m[mb] = s
 				case 3:
 					_, existed := m[mb]
@@ -134,7 +134,7 @@ func TestZSetRandomOps(t *testing.T) {
 				}
 			}
 			checkZSet(t, z, m)
-			if size > MaxListpackEntries {
+			if size > DefaultLimits.Entries {
 				assert.Equal(t, "skiplist", z.Encoding())
 			}
 			c := z.Clone()
@@ -163,7 +163,7 @@ func TestZSetHeapPerElement(t *testing.T) {
 		runtime.ReadMemStats(&before)
 		z := &Set{}
 		for i := 0; i < n; i++ {
-			z.Put([]byte("member:"+strconv.Itoa(i)), float64(i))
+			z.Put([]byte("member:"+strconv.Itoa(i)), float64(i), DefaultLimits)
 		}
 		runtime.GC()
 		var after runtime.MemStats
@@ -186,7 +186,7 @@ func TestZScanGuarantee(t *testing.T) {
 	z := &Set{}
 	const keep = 150
 	for i := 0; i < keep; i++ {
-		z.Put([]byte("keep"+strconv.Itoa(i)), float64(i))
+		z.Put([]byte("keep"+strconv.Itoa(i)), float64(i), DefaultLimits)
 	}
 	seen := map[string]bool{}
 	sizes := map[int]bool{}
@@ -198,12 +198,12 @@ func TestZScanGuarantee(t *testing.T) {
 		// move scores of kept members.
 		for j := 0; j < 200; j++ {
 			if round < 10 {
-				z.Put([]byte(fmt.Sprintf("tmp%d-%d", round, j)), 0)
+				z.Put([]byte(fmt.Sprintf("tmp%d-%d", round, j)), 0, DefaultLimits)
 			} else {
 				z.Remove([]byte(fmt.Sprintf("tmp%d-%d", round-10, j)))
 			}
 		}
-		z.Put([]byte("keep"+strconv.Itoa(round%keep)), -float64(round))
+		z.Put([]byte("keep"+strconv.Itoa(round%keep)), -float64(round), DefaultLimits)
 		round++
 		cursor = next
 		if cursor == 0 {
@@ -215,4 +215,45 @@ func TestZScanGuarantee(t *testing.T) {
 		assert.True(t, seen["keep"+strconv.Itoa(i)], "keep%d missed", i)
 	}
 	assert.True(t, sizes[4096] && sizes[256], "the table grew and shrank during the scan: %v", sizes)
+}
+
+// TestZSetLimits: under each limit, at it, below and above it, the set
+// takes Redis's form; a lower limit converts at the next insert only, and
+// nothing converts it back.
+func TestZSetLimits(t *testing.T) {
+	for _, lim := range []Limits{DefaultLimits, {Entries: 0, Value: 0}, {Entries: 3, Value: 2}, {Entries: 1, Value: 64}} {
+		t.Run(fmt.Sprintf("%d/%d", lim.Entries, lim.Value), func(t *testing.T) {
+			member := func(i int) []byte { return []byte(strconv.Itoa(i))[:min(len(strconv.Itoa(i)), lim.Value)] }
+			z := &Set{}
+			for i := range lim.Entries {
+				z.Put(member(i), float64(i), lim)
+			}
+			assert.Equal(t, "listpack", z.Encoding(), "at the entries limit")
+			assert.Equal(t, lim.Entries, z.Len())
+			z.Put(member(lim.Entries), 0, lim)
+			if z.Len() > lim.Entries {
+				assert.Equal(t, "skiplist", z.Encoding(), "above the entries limit")
+			}
+			at := &Set{}
+			at.Put(make([]byte, lim.Value), 1, lim)
+			assert.Equal(t, lim.Entries == 0, at.Encoding() == "skiplist", "a member as long as the value limit")
+			over := &Set{}
+			over.Put(make([]byte, lim.Value+1), 1, lim)
+			assert.Equal(t, "skiplist", over.Encoding(), "a member over the value limit")
+			assert.True(t, lim.Small(lim.Entries, lim.Value))
+			assert.False(t, lim.Small(lim.Entries+1, 0))
+			assert.False(t, lim.Small(0, lim.Value+1))
+		})
+	}
+	z := &Set{}
+	for i := range 10 {
+		z.Put([]byte("m"+strconv.Itoa(i)), 1, DefaultLimits)
+	}
+	z.Put([]byte("m0"), 2, Limits{Entries: 5, Value: 64})
+	assert.Equal(t, "listpack", z.Encoding(), "an update inserts nothing")
+	z.Put([]byte("m10"), 2, Limits{Entries: 5, Value: 64})
+	assert.Equal(t, "skiplist", z.Encoding(), "an insert under a limit of 5")
+	z.Remove([]byte("m10"))
+	z.Put([]byte("m11"), 2, DefaultLimits)
+	assert.Equal(t, "skiplist", z.Encoding(), "never back")
 }
