@@ -57,6 +57,9 @@ type Config struct {
 	// set-max-intset-entries, zset-max-listpack-value and the rest
 	// (encodings.go).
 	Encodings store.Encodings
+	// ListCompressDepth is list-compress-depth: accepted and shown, never
+	// applied (meshcache does not compress list nodes).
+	ListCompressDepth int
 
 	SlowlogLogSlowerThan int64 // microseconds; negative disables the slow log
 	// LatencyMonitorThreshold: commands at least this many milliseconds

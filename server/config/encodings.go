@@ -1,7 +1,6 @@
 package config
 
 import (
-	"errors"
 	"math"
 	"strconv"
 )
@@ -35,16 +34,20 @@ var encodingParams = []*Setting{
 			return err
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.Encodings.List.Fill) }},
+	// list-compress-depth is kept and shown but changes nothing: compressing
+	// a list's inner nodes trades CPU for memory, a trade meshcache does not
+	// make (its nodes are never compressed). Replies do not depend on it;
+	// configurations and Redis's test suite that set it run unchanged.
 	{name: "list-compress-depth", mutable: true,
-		usage: "list nodes kept uncompressed at each end; meshcache does not compress lists, so only 0",
-		set: func(_ *Config, v string) error {
+		usage: "accepted for compatibility; meshcache never compresses list nodes",
+		set: func(c *Config, v string) error {
 			n, err := intRange(v, 0, math.MaxInt32)
-			if err == nil && n != 0 {
-				err = errors.New("meshcache does not compress lists: only 0 is supported")
+			if err == nil {
+				c.ListCompressDepth = int(n)
 			}
 			return err
 		},
-		get: func(*Config) string { return "0" }},
+		get: func(c *Config) string { return strconv.Itoa(c.ListCompressDepth) }},
 }
 
 // sizeSetting is a row for a non-negative size (Redis's size_t configs,

@@ -45,7 +45,7 @@ func TestEncodingSettings(t *testing.T) {
 		{"list-max-listpack-size", "-5", "", "-5"},
 		{"list-max-ziplist-size", "99999999999", "argument must be between -2147483648 and 2147483647 inclusive", ""},
 		{"list-compress-depth", "0", "", "0"},
-		{"list-compress-depth", "1", "meshcache does not compress lists: only 0 is supported", ""},
+		{"list-compress-depth", "2", "", "2"},
 		{"list-compress-depth", "-1", "argument must be between 0 and 2147483647 inclusive", ""},
 		{"save", "", "", ""},
 		{"save", "3600 1", `meshcache writes no RDB snapshots: save accepts only ""`, ""},
