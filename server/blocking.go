@@ -179,6 +179,13 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			continue
 		}
 		b := c.call.Blocked
+		if b == nil && first != nil && isWrongTypeReply(c.reply.Bytes()[mark:]) {
+			// Woken, but the key now holds another type (a transaction
+			// pushed, deleted and SET it): Redis serves a parked client
+			// only from a key of the type it waits for, so it waits on.
+			c.reply.Truncate(mark)
+			b = first
+		}
 		if b == nil {
 			return // answered
 		}
@@ -267,4 +274,9 @@ func (c *Client) forwardTimeoutArg(args [][]byte) ([][]byte, time.Duration) {
 // reply (a null in RESP2 or RESP3).
 func isTimeoutReply(reply []byte) bool {
 	return bytes.Equal(reply, []byte("*-1\r\n")) || bytes.Equal(reply, []byte("$-1\r\n")) || bytes.Equal(reply, []byte("_\r\n"))
+}
+
+// isWrongTypeReply reports whether reply is the WRONGTYPE error.
+func isWrongTypeReply(reply []byte) bool {
+	return bytes.HasPrefix(reply, []byte("-WRONGTYPE "))
 }

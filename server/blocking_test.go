@@ -72,6 +72,32 @@ func TestBlockingPopServedByPush(t *testing.T) {
 	}
 }
 
+// TestBlockingWaitsThroughWrongType: a transaction that pushes to the key a
+// client waits on, deletes it and SETs it to a string wakes the client, which
+// finds the wrong type and waits on, as Redis's blocked client stays blocked;
+// the next push serves it (Redis's "LPUSH + DEL + SET should not awake
+// blocked client").
+func TestBlockingWaitsThroughWrongType(t *testing.T) {
+	ts := startServer(t, nil)
+	ctx := context.Background()
+	waiter, other := ts.client(t, 2), ts.client(t, 2)
+	got := blpop(waiter, 0, "list")
+	waitBlocked(t, other, 1)
+	_, err := other.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.LPush(ctx, "list", "a")
+		p.Del(ctx, "list")
+		p.Set(ctx, "list", "foo", 0)
+		return nil
+	})
+	require.NoError(t, err)
+	require.NoError(t, other.Del(ctx, "list").Err())
+	require.NoError(t, other.LPush(ctx, "list", "b").Err())
+	assert.Equal(t, []string{"list", "b"}, <-got)
+	// A key that is already of another type when BLPOP arrives is refused at once.
+	require.NoError(t, other.Set(ctx, "str", "x", 0).Err())
+	assert.Equal(t, []string{"error", "WRONGTYPE Operation against a key holding the wrong kind of value"}, <-blpop(waiter, 0, "str"))
+}
+
 // TestBlockingFirstBlockedFirstServed: clients parked on one key are served
 // in the order they blocked, one element each.
 func TestBlockingFirstBlockedFirstServed(t *testing.T) {
