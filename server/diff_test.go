@@ -46,6 +46,9 @@ const (
 // 7.0 surface; Redis 8 additions (SET IFEQ, DELEX) are in the table tests.
 var diffScripts = map[string][]string{
 	"strings": {
+		"SET e 1234", "OBJECT ENCODING e", "SETRANGE e 0 2", "OBJECT ENCODING e", "SET e 1234", "SETRANGE e 0 \"\"",
+		"OBJECT ENCODING e", "APPEND e 5", "OBJECT ENCODING e", "INCR e", "OBJECT ENCODING e", "SETBIT e 1 1",
+		"OBJECT ENCODING e", "SET e 1", "OBJECT ENCODING e", "DEL e",
 		"GET k", "SET k v", "GET k", "SET k v NX", "SET k w XX GET", "SET k x NX GET", "SET k 1 nx xx",
 		"SET k 1 EX", "SET k 1 EX 10 PX 10", "SET k 1 KEEPTTL EX 1", "SET k 1 EX 0", "SET k 1 PX -1",
 		"SET k 1 EX 9223372036854775807", "SET k 1 EXAT 9223372036854776", "SET k 1 EX abc", "SET k 1 PERSIST",

@@ -56,7 +56,7 @@ func eExpire(a []byte, off uint32) int64       { return int64(le.Uint64(a[off+hd
 func eLRU(a []byte, off uint32) uint32         { return le.Uint32(a[off+hdrLRU:]) }
 func eLDT(a []byte, off uint32) uint16         { return le.Uint16(a[off+hdrLDT:]) }
 func eLFU(a []byte, off uint32) uint8          { return a[off+hdrLFU] }
-func eType(a []byte, off uint32) Type          { return Type(a[off+hdrType]) }
+func eType(a []byte, off uint32) Type          { return Type(a[off+hdrType] &^ rawFlag) }
 func setValLen(a []byte, off, n uint32)        { le.PutUint32(a[off+hdrValLen:], n) }
 func setVolIdx(a []byte, off, i uint32)        { le.PutUint32(a[off+hdrVolIdx:], i) }
 func setExpire(a []byte, off uint32, at int64) { le.PutUint64(a[off+hdrExpire:], uint64(at)) }
@@ -65,6 +65,18 @@ func setLFU(a []byte, off uint32, ldt uint16, ctr uint8) {
 	le.PutUint16(a[off+hdrLDT:], ldt)
 	a[off+hdrLFU] = ctr
 }
+
+// rawFlag, in a string entry's type byte, marks a value changed in place
+// (APPEND, SETRANGE, SETBIT, BITFIELD, the PF commands): OBJECT ENCODING
+// says "raw" for it whatever it holds, as Redis's sds edited in place is
+// raw, until the next whole-value write clears it. eType masks it off.
+const rawFlag = 0x80
+
+// eRaw reports whether the string entry at off was changed in place.
+func eRaw(a []byte, off uint32) bool { return a[off+hdrType]&rawFlag != 0 }
+
+// setRaw marks the string entry at off as changed in place.
+func setRaw(a []byte, off uint32) { a[off+hdrType] |= rawFlag }
 
 // eSize is the number of arena bytes the entry at off occupies.
 func eSize(a []byte, off uint32) uint32 { return hdrSize + eKeyLen(a, off) + eValCap(a, off) }

@@ -242,6 +242,38 @@ func TestLockSlotsDedupSorted(t *testing.T) {
 	}
 }
 
+// TestObjectRawAfterInPlaceChange: a string changed in place (SETRANGE,
+// APPEND, SETBIT) is "raw" whatever it holds, as Redis's sds edited in place,
+// both when it fits its room and when it moves; a whole-value write, even of
+// the same bytes in the same room, makes it "int" again.
+func TestObjectRawAfterInPlaceChange(t *testing.T) {
+	s, _ := newTestStore(t, Config{})
+	enc := func() string {
+		tx := lockKeys(s, "k")
+		defer tx.Close()
+		info, ok, err := tx.Object([]byte("k"))
+		require.NoError(t, err)
+		require.True(t, ok)
+		return info.Encoding
+	}
+	modify := func(offset int, b string) {
+		tx := lockKeys(s, "k")
+		defer tx.Close()
+		_, err := tx.ModifyRange([]byte("k"), offset, len(b), func(v []byte) { copy(v[offset:], b) })
+		require.NoError(t, err)
+	}
+	put(t, s, "k", "1234", 0)
+	require.Equal(t, "int", enc())
+	modify(0, "2") // in its room
+	require.Equal(t, "raw", enc())
+	put(t, s, "k", "2234", 0) // the same length: overwritten in place
+	require.Equal(t, "int", enc())
+	modify(4, "5678") // grows: a new entry
+	require.Equal(t, "raw", enc())
+	put(t, s, "k", "1", 0)
+	require.Equal(t, "int", enc())
+}
+
 func TestObject(t *testing.T) {
 	s, clk := newTestStore(t, Config{})
 	tests := []struct {

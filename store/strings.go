@@ -72,6 +72,7 @@ func (tx *Tx) installRoom(sl *slot, h uint64, key, val []byte, room int, o objec
 		if o == nil && !tx.pinned && eType(a, off) == TypeString && uint32(max(len(val), room)) <= eValCap(a, off) {
 			setValLen(a, off, uint32(len(val)))
 			copy(a[off+hdrSize+eKeyLen(a, off):], val)
+			a[off+hdrType] = byte(TypeString) // a whole new value: not raw
 			sl.setExpire(off, expireAt)
 			tx.access(t, off)
 			return off, nil
@@ -127,6 +128,9 @@ func (tx *Tx) Object(key []byte) (ObjectInfo, bool, error) {
 	case TypeString:
 		v := eVal(a, off)
 		info.Encoding = stringEncoding(v)
+		if eRaw(a, off) {
+			info.Encoding = "raw"
+		}
 		if info.Encoding == "int" && tx.sharedInt(v) {
 			info.RefCount = math.MaxInt32
 		}

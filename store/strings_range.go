@@ -109,6 +109,7 @@ func (tx *Tx) ModifyRange(key []byte, offset, n int, fn func(v []byte)) (int, er
 		clear(v[len(old):]) // spare room may hold an older, longer value
 		setValLen(a, off, uint32(size))
 		fn(v)
+		setRaw(a, off)
 		window = v[offset:end]
 		tx.access(t, off)
 	} else {
@@ -130,6 +131,7 @@ func (tx *Tx) ModifyRange(key []byte, offset, n int, fn func(v []byte)) (int, er
 		clear(v[copy(v, old):])
 		setValLen(a, noff, uint32(size))
 		fn(v)
+		setRaw(a, noff)
 		window = v[offset:end]
 		tx.access(sl.t, noff)
 	}
