@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/events"
 )
 
 // The command table's types live in package commands, with the families
@@ -64,7 +65,7 @@ var commandGroups = []func() []*Command{
 	transactionCommands,          // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
 	clusterCommands,              // cluster_cmds.go: CLUSTER READONLY READWRITE ASKING
 	replicationCommands,          // replication.go: WAIT WAITAOF
-	pubsubCommands,               // pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
+	events.PubSubCommands,        // events/pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
 	scriptingCommands,            // scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
 	functionCommands,             // functions.go: FCALL FCALL_RO FUNCTION
 	commands.StringCommands,      // commands/strings.go

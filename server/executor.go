@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/server/events"
 )
 
 // The server is its cluster node's Executor: it runs the commands other
@@ -46,18 +47,18 @@ func (s *Server) runInternal(resp3 bool, args [][]byte, reply []byte) []byte {
 // the ones after it again, so they must not run here.
 func (s *Server) ExecuteBatch(resp3 bool, cmds [][][]byte) [][]byte {
 	s.cstats.forwardsReceived.Add(1)
-	if isFanoutBatch(cmds) {
-		return s.deliverFanout(cmds) // messages published on another node (pubsub_fanout.go)
+	if events.IsFanoutBatch(cmds) {
+		return s.events.DeliverFanout(cmds) // messages published on another node
 	}
 	if isWatchToken(cmds) {
 		return s.answerWatchToken(cmds[0]) // a WATCH on another node (watch_remote.go)
 	}
-	if isTrackInv(cmds) {
-		return s.deliverTrackInv(cmds) // invalidations for this node's clients (tracking_cluster.go)
+	if events.IsTrackInv(cmds) {
+		return s.events.DeliverTrackInv(cmds) // invalidations for this node's clients
 	}
 	c := s.getInternal(resp3)
-	if len(cmds) > 0 && s.adoptMarker(c, cmds[0]) {
-		// A tracking client's batch (tracking_cluster.go): its reads are remembered for it.
+	if len(cmds) > 0 && s.events.Adopt(&c.ev, cmds[0]) {
+		// A tracking client's batch: its reads are remembered for it (package events).
 		out := s.executeBatchOn(c, cmds[1:])
 		return append([][]byte{[]byte("+OK\r\n")}, out...)
 	}
@@ -102,6 +103,7 @@ func (s *Server) getInternal(resp3 bool) *Client {
 	if c == nil {
 		c = &Client{srv: s, addr: "cluster", laddr: "cluster", created: time.Now()}
 		c.route = &routeState{forwarded: true}
+		c.ev.InitForwarded(s.events, (*eventsConn)(c))
 		c.repl.reset()
 	}
 	c.authenticated = true
@@ -125,7 +127,5 @@ func (s *Server) putInternal(c *Client) {
 	c.repl.reset()
 	c.closeAfterReply = false
 	c.closing = false
-	c.trackAs = remoteTrack{}
-	c.tracking.Store(false)
 	s.internal.Put(c)
 }

@@ -14,7 +14,6 @@ import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/gctune"
-	"github.com/meshcache/meshcache/server/pubsub"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -163,10 +162,11 @@ func (s *Server) infoStats(b *strings.Builder) {
 	field(b, "evicted_keys", st.EvictedKeys)
 	field(b, "keyspace_hits", st.KeyspaceHits)
 	field(b, "keyspace_misses", st.KeyspaceMiss)
-	field(b, "pubsub_channels", int64(s.pubsub.Distinct(pubsub.Channel)))
-	field(b, "pubsub_patterns", int64(s.pubsub.Distinct(pubsub.Pattern)))
-	field(b, "pubsub_shardchannels", int64(s.pubsub.Distinct(pubsub.Shard)))
-	field(b, "pubsub_fanout_dropped", s.fanout.dropped.Load())
+	ps := s.events.Stats()
+	field(b, "pubsub_channels", int64(ps.Channels))
+	field(b, "pubsub_patterns", int64(ps.Patterns))
+	field(b, "pubsub_shardchannels", int64(ps.ShardChannels))
+	field(b, "pubsub_fanout_dropped", ps.FanoutDropped)
 	field(b, "expire_cycle_cpu_milliseconds", st.ExpireCycleMS)
 	field(b, "unexpected_error_replies", s.stats.unexpectedErrors.Load())
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/big"
 	"strconv"
+	"strings"
 )
 
 // Argument parsing shared by the data commands. Each parser reproduces the
@@ -299,3 +300,13 @@ func LongDoubleFromInt(n int64) *big.Float {
 
 // FormatInt formats n in decimal.
 func FormatInt(n int64) []byte { return strconv.AppendInt(nil, n, 10) }
+
+// Sanitize makes client text safe inside an error line, as Redis does
+// (CR and LF become spaces).
+func Sanitize(b []byte) string {
+	s := string(b)
+	if strings.ContainsAny(s, "\r\n") {
+		s = strings.NewReplacer("\r", " ", "\n", " ").Replace(s)
+	}
+	return s
+}
