@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/ring"
-	"github.com/meshcache/meshcache/server/pubsub"
+	"github.com/meshcache/meshcache/server/events/pubsub"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 

@@ -170,7 +170,7 @@ func (c *Client) flagMulti() {
 func (s *Server) run(c *Client, e *entry, args [][]byte) {
 	var tx *store.Tx
 	if c.keyPos = e.keys(args, c.keyPos); len(c.keyPos) > 0 && e.Flags&FlagLocal != 0 {
-		if !s.standalone && !s.sameSlot(args, c.keyPos) {
+		if !s.standalone && !events.OneSlot(args, c.keyPos) {
 			c.reply.Error(errCrossSlot)
 			return
 		}

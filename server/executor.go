@@ -24,12 +24,20 @@ var (
 // does not lead is answered -MOVED, so the sender routes it anew.
 func (s *Server) Execute(resp3 bool, args [][]byte, reply []byte) []byte {
 	s.cstats.forwardsReceived.Add(1)
-	return s.runInternal(resp3, args, reply)
+	return s.runInternal(resp3, args, reply, nil)
 }
 
-// runInternal runs one command on an internal client (see Execute).
-func (s *Server) runInternal(resp3 bool, args [][]byte, reply []byte) []byte {
+// runInternal runs one command on an internal client (see Execute). owner
+// is the client of this node whose split command it is a part of (nil for
+// a forwarded command): when owner tracks, the part's reads are
+// remembered for it.
+func (s *Server) runInternal(resp3 bool, args [][]byte, reply []byte, owner *Client) []byte {
 	c := s.getInternal(resp3)
+	if owner != nil {
+		if m := s.events.Marker(&owner.ev); m != nil {
+			c.ev.ReadFor(&owner.ev, m)
+		}
+	}
 	c.reply.SetBytes(reply)
 	s.dispatch(c, args)
 	if c.repl.pending() && !s.awaitReplicas(c) { // the reply waits for the replicas here, on the primary

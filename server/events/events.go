@@ -26,7 +26,7 @@ import (
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
-	"github.com/meshcache/meshcache/server/pubsub"
+	"github.com/meshcache/meshcache/server/events/pubsub"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -80,10 +80,12 @@ type Peers interface {
 	Members() []cluster.NodeInfo
 }
 
-// Sender runs a batch of commands on another node: how fan-out batches
-// and invalidations travel (the node's ExecuteBatch on the other side
-// hands them back to its Hub: IsFanoutBatch, IsTrackInv).
+// Sender runs commands on another node: how fan-out batches and
+// invalidations travel (the node's ExecuteBatch on the other side hands
+// them back to its Hub: IsFanoutBatch, IsTrackInv), and how a client's
+// commands are forwarded with its tracking identity (Hub.Forward).
 type Sender interface {
+	Forward(ctx context.Context, id ring.NodeID, resp3 bool, args [][]byte) ([]byte, error)
 	ForwardBatch(ctx context.Context, id ring.NodeID, resp3 bool, cmds [][][]byte) ([][]byte, error)
 }
 
@@ -106,6 +108,9 @@ var errAlone = errors.New("events: a node alone has no peers")
 func (a Alone) ID() ring.NodeID           { return ring.NodeID(a) }
 func (Alone) Table() *ring.Table          { return nil }
 func (Alone) Members() []cluster.NodeInfo { return nil }
+func (Alone) Forward(context.Context, ring.NodeID, bool, [][]byte) ([]byte, error) {
+	return nil, errAlone
+}
 func (Alone) ForwardBatch(context.Context, ring.NodeID, bool, [][][]byte) ([][]byte, error) {
 	return nil, errAlone
 }

@@ -11,7 +11,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/meshcache/meshcache/ring"
-	"github.com/meshcache/meshcache/server/pubsub"
+	"github.com/meshcache/meshcache/server/events/pubsub"
 )
 
 // Cluster-wide delivery (docs/DESIGN.md §6). A message published on this

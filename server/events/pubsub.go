@@ -10,7 +10,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
-	"github.com/meshcache/meshcache/server/pubsub"
+	"github.com/meshcache/meshcache/server/events/pubsub"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -377,6 +377,19 @@ func (c *Client) PingSubscribed(r *resp.Reply, args [][]byte) bool {
 // in subscribed mode may not run.
 func SubscribedContextError(name string) string {
 	return fmt.Sprintf(errSubscribedContext, strings.ToLower(name))
+}
+
+// OneSlot reports whether the arguments at pos (the shard channels of
+// SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH) are all in one slot, as a cluster
+// node requires (-CROSSSLOT otherwise).
+func OneSlot(args [][]byte, pos []int) bool {
+	slot := ring.KeySlot(args[pos[0]])
+	for _, i := range pos[1:] {
+		if ring.KeySlot(args[i]) != slot {
+			return false
+		}
+	}
+	return true
 }
 
 // dropMovedShardChannels tells the shard subscribers on this node that

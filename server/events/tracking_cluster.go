@@ -3,6 +3,7 @@ package events
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strconv"
 	"time"
 
@@ -90,6 +91,32 @@ func boolArg(b bool) []byte {
 		return []byte("1")
 	}
 	return []byte("0")
+}
+
+// errNoMarkerReply: a node answered a tracking client's batch with no
+// reply at all, not even the marker's.
+var errNoMarkerReply = errors.New("empty reply to a tracking client's batch")
+
+// Forward runs cmds on node owner for client c and returns their replies:
+// one command alone, or one batch, opened by c's marker (Marker) when c
+// tracks, so that owner remembers the batch's reads for c (Adopt).
+func (h *Hub) Forward(ctx context.Context, c *Client, owner ring.NodeID, resp3 bool, cmds [][][]byte) ([][]byte, error) {
+	m := h.Marker(c)
+	if m == nil {
+		if len(cmds) == 1 {
+			r, err := h.cluster.Forward(ctx, owner, resp3, cmds[0])
+			return [][]byte{r}, err
+		}
+		return h.cluster.ForwardBatch(ctx, owner, resp3, cmds)
+	}
+	replies, err := h.cluster.ForwardBatch(ctx, owner, resp3, append([][][]byte{m}, cmds...))
+	if err != nil {
+		return nil, err
+	}
+	if len(replies) == 0 {
+		return nil, errNoMarkerReply
+	}
+	return replies[1:], nil
 }
 
 // Adopt makes internal client c read for the tracking client of another
