@@ -105,6 +105,7 @@ type Alone ring.NodeID
 // errAlone: a node alone has nobody to send to.
 var errAlone = errors.New("events: a node alone has no peers")
 
+// Alone's methods: its own ID, and nothing else.
 func (a Alone) ID() ring.NodeID           { return ring.NodeID(a) }
 func (Alone) Table() *ring.Table          { return nil }
 func (Alone) Members() []cluster.NodeInfo { return nil }

@@ -1,6 +1,8 @@
 package events
 
 import (
+	"context"
+	"log/slog"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -72,4 +74,29 @@ func TestPrefixCollision(t *testing.T) {
 	for _, tc := range cases {
 		assert.Equal(t, tc.want, prefixCollision(tc.have, tc.add), "have %q add %q", tc.have, tc.add)
 	}
+}
+
+type noClients struct{}
+
+func (noClients) EventsClient(uint64) *Client { return nil }
+
+// A node alone (cluster mode off) runs the Hub with Alone: the loop finds
+// no peer to start a sender for, sends nothing anywhere, and stops with
+// its context.
+func TestHubAlone(t *testing.T) {
+	var _ Cluster = Alone("")
+	h := New(slog.Default(), noClients{}, "self")
+	_, err := h.cluster.ForwardBatch(context.Background(), "peer", false, nil)
+	assert.Error(t, err)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { // stopped by cancel below
+		h.Run(ctx)
+		close(done)
+	}()
+	assert.Zero(t, h.Publish([]byte("ch"), []byte("m")), "nobody listens")
+	assert.Zero(t, h.FanoutPeers())
+	cancel()
+	<-done
+	assert.Zero(t, h.Stats().FanoutDropped)
 }
