@@ -10,7 +10,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/meshcache/meshcache/server/commands"
-	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -91,36 +91,10 @@ type Client struct {
 	stamp      time.Time
 	stampReads uint64
 
-	// subs is the connection's Pub/Sub subscriptions (pubsub.go), guarded
-	// by subs.mu (its goroutine, and the slot watcher that drops shard
-	// subscriptions whose slot changed leader); subN
-	// mirrors the count of each kind for other goroutines (CLIENT LIST,
-	// publishers choosing the output buffer class), and inPubSub whether
-	// any is held (Redis's subscribed mode), for dispatch.
-	subs     subState
-	subN     [3]atomic.Int32
-	inPubSub atomic.Bool
-	// out carries the connection's output once it first subscribed
-	// (pushout.go); nil before. Set by the connection's goroutine before
-	// the client enters the registry, never reset.
-	out *outbox
-
-	// outPub mirrors out for other goroutines (tracking.go sends
-	// invalidations to redirect targets); gone: the connection ended.
-	outPub atomic.Pointer[outbox]
-	gone   atomic.Bool
-	// track is the connection's CLIENT TRACKING state, guarded by
-	// srv.tracking.mu; tracking mirrors track.on for dispatch.
-	track    trackState
-	tracking atomic.Bool
-	// cachingKeep: the container (CLIENT) whose subcommands keep CLIENT
-	// CACHING's setting for the command after them.
-	cachingKeep *entry
-	// trackAs: an internal client reading for a tracking client
-	// (tracking_cluster.go); trackOut: invalidations for other nodes
-	// that its command made, sent before its reply.
-	trackAs  remoteTrack
-	trackOut []remoteInv
+	// ev is the connection's events state (package events): its
+	// subscriptions, its outbox (everything written to the connection once
+	// it first subscribed or tracked) and its tracking settings.
+	ev events.Client
 
 	// CLIENT REPLY (the connection's goroutine only): replyOff drops every
 	// reply until CLIENT REPLY ON; replySkip drops the reply of the command
@@ -152,6 +126,7 @@ func newClient(s *Server, id uint64, conn redcon.Conn, pc *protoConn) *Client {
 		created:       now,
 		authenticated: !s.lim.authRequired.Load(),
 	}
+	c.ev.Init(s.events, id, c.addr, (*eventsConn)(c))
 	c.lastActive.Store(now.UnixNano())
 	c.resp.Store(2)
 	c.repl.reset()
@@ -187,22 +162,9 @@ func (c *Client) kill() {
 	}
 }
 
-// bufferClass is the client's class of client-output-buffer-limit: pubsub
-// while it has a subscription, else normal. Safe from any goroutine.
-func (c *Client) bufferClass() config.BufferClass {
-	if c.subscribed() {
-		return config.ClassPubSub
-	}
-	return config.ClassNormal
-}
-
 // release drops connection state held in the store when the connection ends.
 func (c *Client) release() {
-	c.untrack()
-	c.unsubscribeAll()
-	if c.out != nil {
-		c.out.close()
-	}
+	c.ev.Release()
 	if c.watcher != nil {
 		c.srv.store.Unwatch(c.watcher)
 		c.watcher = nil
@@ -246,7 +208,7 @@ func (c *Client) info(now time.Time) string {
 	if c.blockedNow.Load() {
 		flags = "b"
 	}
-	if flags == "N" && c.subscribed() {
+	if flags == "N" && c.ev.Subscribed() {
 		flags = "P"
 	}
 	cmd := "NULL"
@@ -259,8 +221,9 @@ func (c *Client) info(now time.Time) string {
 	b.WriteString(" addr=" + c.addr + " laddr=" + c.laddr + " name=" + name)
 	b.WriteString(" age=" + strconv.FormatInt(int64(now.Sub(c.created)/time.Second), 10))
 	b.WriteString(" idle=" + strconv.FormatInt((now.UnixNano()-c.lastActive.Load())/int64(time.Second), 10))
-	b.WriteString(" flags=" + flags + " db=0 sub=" + strconv.Itoa(int(c.subN[0].Load())) + " psub=" + strconv.Itoa(int(c.subN[1].Load())) +
-		" ssub=" + strconv.Itoa(int(c.subN[2].Load())) + " multi=" + strconv.Itoa(multi))
+	sub, psub, ssub := c.ev.SubCounts()
+	b.WriteString(" flags=" + flags + " db=0 sub=" + strconv.Itoa(sub) + " psub=" + strconv.Itoa(psub) +
+		" ssub=" + strconv.Itoa(ssub) + " multi=" + strconv.Itoa(multi))
 	b.WriteString(" qbuf=" + strconv.FormatInt(c.pc.Pending(), 10))
 	b.WriteString(" cmd=" + cmd + " user=default redir=-1 resp=" + strconv.Itoa(int(c.resp.Load())))
 	b.WriteString(" lib-name=" + libName + " lib-ver=" + libVer)

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/ring"
-	"github.com/meshcache/meshcache/server/pubsub"
+	"github.com/meshcache/meshcache/server/events/pubsub"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
@@ -23,8 +23,7 @@ func waitFanout(t *testing.T, nodes []*clusterNode) {
 	t.Helper()
 	testenv.Wait(t, 10*time.Second, "fan-out to every peer", func() error {
 		for _, n := range nodes {
-			p := n.srv.fanout.peers.Load()
-			if p == nil || len(*p) != len(nodes)-1 {
+			if n.srv.events.FanoutPeers() != len(nodes)-1 {
 				return fmt.Errorf("%s has no sender for every peer yet", n.addr)
 			}
 		}
@@ -147,13 +146,13 @@ func TestShardSubscribersToldWhenSlotMoves(t *testing.T) {
 	}
 	nodes[2].stop()
 	testenv.Wait(t, testenv.SettleTimeout, "the moved channel's subscribers dropped", func() error {
-		if n := nodes[0].srv.pubsub.Count(pubsub.Shard, []byte(moving)); n != 0 {
+		if n := nodes[0].srv.events.Count(pubsub.Shard, []byte(moving)); n != 0 {
 			return fmt.Errorf("%d subscribers of %s left", n, moving)
 		}
 		return nil
 	})
 	if nodes[0].node.Table().Primary(ring.KeySlot([]byte(staying))) == nodes[1].node.ID() {
 		// (The new placement may move a few of the other nodes' slots too.)
-		assert.Equal(t, 2, nodes[0].srv.pubsub.Count(pubsub.Shard, []byte(staying)), "a channel whose slot stayed")
+		assert.Equal(t, 2, nodes[0].srv.events.Count(pubsub.Shard, []byte(staying)), "a channel whose slot stayed")
 	}
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/scripts"
 )
 
@@ -68,7 +69,7 @@ var commandGroups = []func() []*Command{
 	replicationCommands,          // replication.go: WAIT WAITAOF
 	latencyCommands,              // latencycmd.go (latency/: the monitor): LATENCY
 	debugCommands,                // debugcmd.go: DEBUG
-	pubsubCommands,               // pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
+	events.PubSubCommands,        // events/pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
 	scripts.ScriptingCommands,    // scripts/scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
 	scripts.FunctionCommands,     // scripts/functions.go: FCALL FCALL_RO FUNCTION
 	commands.StringCommands,      // commands/strings.go

@@ -72,7 +72,7 @@ func TestDerivedDispatchFacts(t *testing.T) {
 		"lmove", "rpoplpush", "blpop", "brpop", "blmove", "brpoplpush",
 		"zrangestore", "bzpopmin", "bzpopmax", "geosearchstore",
 		"bitop", "lcs", "pfcount", "pfmerge",
-		"ssubscribe", "sunsubscribe"}, sameSlot) // shard channels: one slot (FlagLocal, pubsub.go)
+		"ssubscribe", "sunsubscribe"}, sameSlot) // shard channels: one slot (FlagLocal, events.OneSlot)
 	assert.ElementsMatch(t, []string{"mget", "mset", "del", "unlink", "exists", "touch"}, split)
 	assert.Equal(t, map[string]string{"mget": "", "mset": "all_succeeded", "del": "agg_sum", "unlink": "agg_sum",
 		"exists": "agg_sum", "touch": "agg_sum"}, merge)

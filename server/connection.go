@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -47,7 +48,7 @@ func connectionCommands() []*Command {
 }
 
 func pingCommand(c *Call) {
-	if pingSubscribed(c) {
+	if c.Client.ev.PingSubscribed(c.Reply, c.Args) {
 		return
 	}
 	switch len(c.Args) {
@@ -190,8 +191,7 @@ func helloCommand(c *Call) {
 func resetCommand(c *Call) {
 	cl := c.Client
 	cl.discardMulti()
-	cl.unsubscribeAll()
-	cl.trackingOff()
+	cl.ev.Reset()
 	cl.setProto(2)
 	cl.db = 0
 	cl.noEvict.Store(false)
@@ -291,7 +291,7 @@ func clientCommand() *Command {
 				"    Will not touch LRU/LFU stats when this mode is on."),
 			{Name: "client|help", Arity: 2, Flags: FlagLoading | FlagStale, ACL: commands.ACLConnection, Group: "connection",
 				Since: "5.0.0", Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
-		}, trackingSubcommands()...),
+		}, events.TrackingSubcommands(connFlags)...),
 	}
 }
 
@@ -390,7 +390,7 @@ func clientList(c *Call) {
 	now := time.Now()
 	if typ == "" || typ == "normal" || typ == "pubsub" {
 		for _, cl := range c.Server.clientList() {
-			if ids != nil && !ids[cl.ID] || typ != "" && (typ == "pubsub") != cl.subscribed() {
+			if ids != nil && !ids[cl.ID] || typ != "" && (typ == "pubsub") != cl.ev.Subscribed() {
 				continue
 			}
 			b.WriteString(cl.info(now))

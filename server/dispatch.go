@@ -10,6 +10,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -30,12 +31,12 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 	if !ok || c.closing {
 		return // closing: the rest of the pipeline is dropped, as Redis does
 	}
-	if c.tracking.Load() {
-		// Invalidations sent while the command runs follow its reply (tracking.go).
-		c.out.hold()
+	if c.ev.Tracking() {
+		// Invalidations sent while the command runs follow its reply (package events).
+		c.ev.Hold()
 	}
 	s.dispatch(c, cmd.Args)
-	if c.tracking.Load() {
+	if c.ev.Tracking() {
 		c.clearCaching(c.lastCmd.Load())
 	}
 	if c.repl.pending() && len(conn.PeekPipeline()) == 0 {
@@ -58,9 +59,9 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 		c.reply.Reset() // CLIENT REPLY OFF or SKIP: this reply is not sent
 	}
 	c.replySkip, c.skipNext = c.skipNext, false
-	if b := c.reply.Bytes(); c.out != nil {
-		// Subscribed (or was): output goes through the outbox (pushout.go).
-		c.out.append(b)
+	if b, o := c.reply.Bytes(), c.ev.Outbox(); o != nil {
+		// Subscribed or tracking (or was): output goes through the outbox (package events).
+		o.Append(b)
 		c.reply.Reset()
 	} else if len(b) > 0 {
 		conn.WriteRaw(b)
@@ -68,8 +69,8 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 	}
 	if c.closeAfterReply {
 		c.closing = true
-		if c.out != nil {
-			c.out.closeAfterWrite() // the writer closes once the reply is out
+		if o := c.ev.Outbox(); o != nil {
+			o.CloseAfterWrite() // the writer closes once the reply is out
 			return
 		}
 		if err := conn.Close(); err != nil {
@@ -115,8 +116,8 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		s.reject(c, e, errProtected(e)) // debugcmd.go
 		return
 	}
-	if c.inPubSub.Load() && e.Flags&FlagSubscribedOK == 0 && !c.RESP3() {
-		s.reject(c, e, subscribedContextError(e))
+	if c.ev.InPubSub() && e.Flags&FlagSubscribedOK == 0 && !c.RESP3() {
+		s.reject(c, e, events.SubscribedContextError(e.Name))
 		return
 	}
 	if s.scripts.Busy() && e.Flags&FlagAllowBusy == 0 {
@@ -177,7 +178,7 @@ func (c *Client) flagMulti() {
 func (s *Server) run(c *Client, e *entry, args [][]byte) {
 	var tx *store.Tx
 	if c.keyPos = e.keys(args, c.keyPos); len(c.keyPos) > 0 && e.Flags&FlagLocal != 0 {
-		if !s.standalone && !s.sameSlot(args, c.keyPos) {
+		if !s.standalone && !events.OneSlot(args, c.keyPos) {
 			c.reply.Error(errCrossSlot)
 			return
 		}
@@ -230,14 +231,14 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 	}
 	mark := f.reply.Len()
 	c.lastCmd.Store(e)
-	if c.tracking.Load() {
-		s.tracking.beforeCall(c, e, args) // client-side caching (tracking.go)
+	if c.ev.Tracking() {
+		s.events.BeforeCall(&c.ev, e, e.Flags, args) // client-side caching (package events)
 	}
-	s.invoke(c, f, e, args, tx, closeTx, mark, s.tracking.active.Load())
+	s.invoke(c, f, e, args, tx, closeTx, mark, s.events.TrackingActive())
 	if e.Flags&FlagWrite != 0 && !s.standalone {
-		s.tracking.newLeader(c, e, args) // tracking_cluster.go
+		s.events.NewLeader(&c.ev, e, args)
 	}
-	s.tracking.afterCommand(c)
+	s.events.AfterCommand(&c.ev)
 	if e.Flags&(FlagWrite|FlagNotKeyspace) == FlagWrite && !s.standalone {
 		s.noteWrite(c, e, args) // replicas acknowledge it before the reply leaves
 	}
@@ -273,7 +274,7 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 	defer func() {
 		r := recover()
 		if tracking {
-			s.tracking.afterCall(c, args, e) // the slots are still held
+			s.events.AfterCall(&c.ev, e, args) // the slots are still held
 		}
 		if closeTx && tx != nil {
 			s.closeTx(tx, e)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/server/events"
 )
 
 // The server is its cluster node's Executor: it runs the commands other
@@ -23,12 +24,20 @@ var (
 // does not lead is answered -MOVED, so the sender routes it anew.
 func (s *Server) Execute(resp3 bool, args [][]byte, reply []byte) []byte {
 	s.cstats.forwardsReceived.Add(1)
-	return s.runInternal(resp3, args, reply)
+	return s.runInternal(resp3, args, reply, nil)
 }
 
-// runInternal runs one command on an internal client (see Execute).
-func (s *Server) runInternal(resp3 bool, args [][]byte, reply []byte) []byte {
+// runInternal runs one command on an internal client (see Execute). owner
+// is the client of this node whose split command it is a part of (nil for
+// a forwarded command): when owner tracks, the part's reads are
+// remembered for it.
+func (s *Server) runInternal(resp3 bool, args [][]byte, reply []byte, owner *Client) []byte {
 	c := s.getInternal(resp3)
+	if owner != nil {
+		if m := s.events.Marker(&owner.ev); m != nil {
+			c.ev.ReadFor(&owner.ev, m)
+		}
+	}
 	c.reply.SetBytes(reply)
 	s.dispatch(c, args)
 	if c.repl.pending() && !s.awaitReplicas(c) { // the reply waits for the replicas here, on the primary
@@ -46,18 +55,18 @@ func (s *Server) runInternal(resp3 bool, args [][]byte, reply []byte) []byte {
 // the ones after it again, so they must not run here.
 func (s *Server) ExecuteBatch(resp3 bool, cmds [][][]byte) [][]byte {
 	s.cstats.forwardsReceived.Add(1)
-	if isFanoutBatch(cmds) {
-		return s.deliverFanout(cmds) // messages published on another node (pubsub_fanout.go)
+	if events.IsFanoutBatch(cmds) {
+		return s.events.DeliverFanout(cmds) // messages published on another node
 	}
 	if isWatchToken(cmds) {
 		return s.answerWatchToken(cmds[0]) // a WATCH on another node (watch_remote.go)
 	}
-	if isTrackInv(cmds) {
-		return s.deliverTrackInv(cmds) // invalidations for this node's clients (tracking_cluster.go)
+	if events.IsTrackInv(cmds) {
+		return s.events.DeliverTrackInv(cmds) // invalidations for this node's clients
 	}
 	c := s.getInternal(resp3)
-	if len(cmds) > 0 && s.adoptMarker(c, cmds[0]) {
-		// A tracking client's batch (tracking_cluster.go): its reads are remembered for it.
+	if len(cmds) > 0 && s.events.Adopt(&c.ev, cmds[0]) {
+		// A tracking client's batch: its reads are remembered for it (package events).
 		out := s.executeBatchOn(c, cmds[1:])
 		return append([][]byte{[]byte("+OK\r\n")}, out...)
 	}
@@ -102,6 +111,7 @@ func (s *Server) getInternal(resp3 bool) *Client {
 	if c == nil {
 		c = &Client{srv: s, addr: "cluster", laddr: "cluster", created: time.Now()}
 		c.route = &routeState{forwarded: true}
+		c.ev.InitForwarded(s.events, (*eventsConn)(c))
 		c.repl.reset()
 	}
 	c.authenticated = true
@@ -125,7 +135,5 @@ func (s *Server) putInternal(c *Client) {
 	c.repl.reset()
 	c.closeAfterReply = false
 	c.closing = false
-	c.trackAs = remoteTrack{}
-	c.tracking.Store(false)
 	s.internal.Put(c)
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/info"
-	"github.com/meshcache/meshcache/server/pubsub"
 )
 
 // INFO: package info chooses the sections and renders them; the front end
@@ -74,15 +73,16 @@ func (s *Server) port(cfg config.Config) int {
 
 func (s *Server) infoStats() info.Stats {
 	st := s.store.Stats()
+	ps := s.events.Stats()
 	return info.Stats{
 		ConnectionsReceived: s.stats.connectionsReceived.Load(), CommandsProcessed: s.stats.commandsProcessed.Load(),
 		NetInputBytes: s.stats.netInputBytes.Load(), NetOutputBytes: s.stats.netOutputBytes.Load(),
 		RejectedConnections: s.stats.rejectedConnections.Load(),
 		ExpiredKeys:         st.ExpiredKeys, EvictedKeys: st.EvictedKeys, KeyspaceHits: st.KeyspaceHits, KeyspaceMisses: st.KeyspaceMiss,
-		PubSubChannels:      int64(s.pubsub.Distinct(pubsub.Channel)),
-		PubSubPatterns:      int64(s.pubsub.Distinct(pubsub.Pattern)),
-		PubSubShard:         int64(s.pubsub.Distinct(pubsub.Shard)),
-		PubSubFanoutDropped: s.fanout.dropped.Load(),
+		PubSubChannels:      int64(ps.Channels),
+		PubSubPatterns:      int64(ps.Patterns),
+		PubSubShard:         int64(ps.ShardChannels),
+		PubSubFanoutDropped: ps.FanoutDropped,
 		ExpireCycleMS:       st.ExpireCycleMS, UnexpectedErrors: s.stats.unexpectedErrors.Load(),
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/topology"
 )
 
@@ -219,6 +220,11 @@ func (s *Server) SetCluster(c Cluster) {
 	s.cluster = c
 	s.standalone = isStandalone(c.Router)
 	s.scripts.SetCluster(c, s.standalone)
+	if s.standalone {
+		s.events.SetCluster(events.Alone(c.ID()))
+	} else {
+		s.events.SetCluster(c)
+	}
 }
 
 // Cluster returns the membership the server runs with (its own one-node

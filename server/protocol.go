@@ -20,7 +20,7 @@ type connLimits struct {
 
 // IdleTimeout: timeout, which spares subscribers, as Redis does.
 func (l *connLimits) IdleTimeout() time.Duration {
-	if l.client != nil && l.client.subscribed() {
+	if l.client != nil && l.client.ev.Subscribed() {
 		return 0
 	}
 	return time.Duration(l.srv.lim.timeout.Load())

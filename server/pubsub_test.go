@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/server/config"
-	"github.com/meshcache/meshcache/server/pubsub"
+	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
@@ -96,8 +96,8 @@ func TestSlowSubscriberClosedAtHardLimit(t *testing.T) {
 		require.NoError(t, err)
 		published += len(payload)
 		for _, cl := range ts.srv.clientList() {
-			if cl.out != nil {
-				require.LessOrEqual(t, cl.out.size(), hard+len(payload)+64, "pending output past the hard limit")
+			if o := cl.ev.Outbox(); o != nil {
+				require.LessOrEqual(t, o.Size(), hard+len(payload)+64, "pending output past the hard limit")
 			}
 		}
 		if n == 0 {
@@ -145,7 +145,7 @@ func TestClientOutputBufferLimitConfig(t *testing.T) {
 	got, err = c.ConfigGet(testCtx(t), "client-output-buffer-limit").Result()
 	require.NoError(t, err)
 	assert.Equal(t, "normal 0 0 0 slave 1 2 3 pubsub 2048 1000 5", got["client-output-buffer-limit"])
-	assert.Equal(t, int64(2048), ts.srv.lim.outputLimit(config.ClassPubSub).Hard)
+	assert.Equal(t, int64(2048), ts.srv.events.OutputLimit(config.ClassPubSub).Hard)
 	for arg, reason := range map[string]string{
 		"pubsub 1mb":             "Wrong number of arguments in buffer limit configuration.",
 		"master 1 1 1":           "Invalid client class specified in buffer limit configuration.",
@@ -169,14 +169,15 @@ func TestFanoutBatchSentAgainIsSkipped(t *testing.T) {
 	ts := startServer(t, nil)
 	sub := testenv.DialRaw(t, ts.addr)
 	sub.Must(t, "SUBSCRIBE", "ch")
+	marker := []byte(events.FanoutMarker)
 	batch := func(seq string, msg string) [][][]byte {
-		return [][][]byte{{fanoutMarker, []byte("peer-a"), []byte(seq)}, {[]byte("message"), []byte("ch"), []byte(msg)}}
+		return [][][]byte{{marker, []byte("peer-a"), []byte(seq)}, {[]byte("message"), []byte("ch"), []byte(msg)}}
 	}
 	assert.Equal(t, [][]byte{[]byte(":1\r\n")}, ts.srv.ExecuteBatch(false, batch("1", "one")))
 	assert.Equal(t, [][]byte{[]byte(":0\r\n")}, ts.srv.ExecuteBatch(false, batch("1", "one")), "sent again")
 	assert.Equal(t, [][]byte{[]byte(":1\r\n")}, ts.srv.ExecuteBatch(false, batch("2", "two")))
 	assert.Equal(t, [][]byte{[]byte(":1\r\n")}, ts.srv.ExecuteBatch(false, [][][]byte{
-		{fanoutMarker, []byte("peer-b"), []byte("1")}, {[]byte("message"), []byte("ch"), []byte("three")}}), "another sender's numbers are its own")
+		{marker, []byte("peer-b"), []byte("1")}, {[]byte("message"), []byte("ch"), []byte("three")}}), "another sender's numbers are its own")
 	for _, want := range []string{"one", "two", "three"} {
 		var got []byte
 		require.NoError(t, testenv.ReadReply(sub.Reader(), &got))
@@ -184,26 +185,5 @@ func TestFanoutBatchSentAgainIsSkipped(t *testing.T) {
 	}
 	// A client cannot send a fan-out batch: the marker is no command.
 	rc := testenv.DialRaw(t, ts.addr)
-	assert.True(t, strings.HasPrefix(string(rc.Must(t, string(fanoutMarker), "peer-a", "3")), "-ERR unknown command"))
-}
-
-// A peer that takes nothing (dead, or slow) costs at most fanoutQueueLimit
-// bytes of queued messages; past it messages for that peer are dropped
-// and counted, and a peer the membership calls dead is skipped.
-func TestFanoutQueueBounded(t *testing.T) {
-	var f fanout
-	live := &peerQueue{id: "live", wake: make(chan struct{}, 1), stop: make(chan struct{})}
-	live.alive.Store(true)
-	dead := &peerQueue{id: "dead", wake: make(chan struct{}, 1), stop: make(chan struct{})}
-	peers := []*peerQueue{live, dead}
-	f.peers.Store(&peers)
-	msg := make([]byte, 1<<20)
-	const sent = 2 * fanoutQueueLimit / (1 << 20)
-	for i := 0; i < sent; i++ {
-		f.send(pubsub.Channel, []byte("ch"), msg)
-	}
-	assert.LessOrEqual(t, live.bytes, fanoutQueueLimit)
-	assert.Greater(t, live.bytes, fanoutQueueLimit/2)
-	assert.Equal(t, int64(sent-len(live.items)), f.dropped.Load())
-	assert.Zero(t, dead.bytes, "nothing queued for a dead peer")
+	assert.True(t, strings.HasPrefix(string(rc.Must(t, events.FanoutMarker, "peer-a", "3")), "-ERR unknown command"))
 }

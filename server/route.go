@@ -29,6 +29,9 @@ const (
 	errWatchRemote = "ERR WATCH of keys led by another node is not supported: connect to the node that leads their slot (CLUSTER SLOTS) or use a cluster client"
 )
 
+// errEmptyBatch: a node answered a forwarded batch with no reply at all.
+var errEmptyBatch = errors.New("empty batch reply")
+
 // Forwarding limits.
 const (
 	// forwardTimeout bounds every forwarded call, so a dead or partitioned
@@ -275,7 +278,7 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 	defer cancel()
 	s.cstats.forwardsSent.Add(1)
 	resp3 := c.RESP3()
-	replies, err := s.forwardTracked(ctx, c, owner, resp3, rs.cmds)
+	replies, err := s.events.Forward(ctx, &c.ev, owner, resp3, rs.cmds)
 	if err == nil && len(replies) == 0 {
 		err = errEmptyBatch
 	}
@@ -497,7 +500,7 @@ func (s *Server) routeExec(call *Call) bool {
 		}
 		ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
 		s.cstats.forwardsSent.Add(1)
-		replies, err := s.forwardTracked(ctx, c, to, c.RESP3(), cmds)
+		replies, err := s.events.Forward(ctx, &c.ev, to, c.RESP3(), cmds)
 		cancel()
 		switch {
 		case err != nil:

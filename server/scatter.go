@@ -89,13 +89,13 @@ func (s *Server) scatter(c *Client, e *entry, args [][]byte, t *ring.Table) {
 		go func() { // owned by this call: joined by wg.Wait below, bounded by ctx
 			defer wg.Done()
 			var r [][]byte
-			if r, p.err = s.forwardTracked(ctx, c, p.owner, resp3, [][][]byte{p.args}); p.err == nil {
+			if r, p.err = s.events.Forward(ctx, &c.ev, p.owner, resp3, [][][]byte{p.args}); p.err == nil {
 				p.reply = r[0]
 			}
 		}()
 	}
 	if p := byOwner[self]; p != nil {
-		p.reply = s.runInternalFor(c, resp3, p.args)
+		p.reply = s.runInternal(resp3, p.args, nil, c)
 	}
 	wg.Wait()
 	for _, p := range parts { // first failure in key order wins

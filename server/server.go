@@ -31,9 +31,9 @@ import (
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/gctune"
 	"github.com/meshcache/meshcache/server/latency"
-	"github.com/meshcache/meshcache/server/pubsub"
 	"github.com/meshcache/meshcache/server/scripts"
 	"github.com/meshcache/meshcache/server/slowlog"
 	"github.com/meshcache/meshcache/store"
@@ -90,12 +90,9 @@ type Server struct {
 	// internal pools the clients that run commands forwarded by other nodes (executor.go).
 	internal sync.Pool
 
-	// pubsub is this node's subscribers (pubsub.go); fanout queues the
-	// messages published here for the other nodes (pubsub_fanout.go).
-	pubsub *pubsub.Registry[*Client]
-	// tracking is client-side caching's table (tracking.go); the store's KeyHook.
-	tracking *tracker
-	fanout   fanout
+	// events is the node's Pub/Sub, fan-out and client tracking (package
+	// events; events.go); the store's KeyHook. Safe for concurrent use.
+	events *events.Hub
 
 	// locks is the node-local lock table behind the LOCK.* commands
 	// (commands/locks.go); never forwarded or replicated. Safe for concurrent use.
@@ -132,16 +129,6 @@ type limits struct {
 	slowlogMaxLen   atomic.Int64
 	maxMemory       atomic.Int64
 	lfu             atomic.Bool // an LFU policy is in force (OBJECT FREQ)
-	// outputLimits is client-output-buffer-limit (pushout.go).
-	outputLimits atomic.Pointer[config.OutputLimits]
-}
-
-// outputLimit returns the client-output-buffer-limit of class k.
-func (l *limits) outputLimit(k config.BufferClass) config.OutputLimit {
-	if p := l.outputLimits.Load(); p != nil {
-		return p[k]
-	}
-	return config.DefaultOutputLimits[k]
 }
 
 // serverStats are the node counters of INFO stats; CONFIG RESETSTAT zeroes them.
@@ -168,7 +155,6 @@ func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 		started: time.Now(),
 		closed:  make(chan struct{}),
 		locks:   lock.NewTable(lock.TableConfig{}),
-		pubsub:  pubsub.New[*Client](),
 	}
 	s.scripts = scripts.New(scriptFront{s}, st, logger, s.closed)
 	var id [20]byte
@@ -177,6 +163,7 @@ func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 		logger.Error("run id", "err", err)
 	}
 	s.runID = hex.EncodeToString(id[:])
+	s.events = events.New(logger, (*eventsClients)(s), ring.NodeID(s.runID))
 	s.solo = solo.New(ring.NodeID(s.runID), s.soloAddr)
 	s.SetCluster(Cluster{}) // alone until given a cluster
 	s.applyLimits(&cfg)
@@ -185,8 +172,7 @@ func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 	st.SetPolicy(cfg.EvictionPolicy())
 	st.SetEncodings(cfg.Encodings)
 	s.buildTable()
-	s.tracking = newTracker(s)
-	st.SetKeyHook(s.tracking)
+	st.SetKeyHook(s.events)
 	return s
 }
 
@@ -204,8 +190,7 @@ func (s *Server) applyLimits(cfg *config.Config) {
 	s.scripts.SetBusyThreshold(cfg.BusyReplyThreshold)
 	s.lim.maxMemory.Store(cfg.MaxMemory)
 	s.lim.lfu.Store(strings.HasSuffix(cfg.MaxMemoryPolicy, "-lfu"))
-	ol := cfg.OutputLimits
-	s.lim.outputLimits.Store(&ol)
+	s.events.SetOutputLimits(cfg.OutputLimits)
 	s.applyRepl(cfg)
 }
 
@@ -254,9 +239,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 
 	var bg sync.WaitGroup
 	bg.Add(5)
-	go func() { // owns the Pub/Sub fan-out and its peer senders: stops with ctx
+	go func() { // owns the Pub/Sub fan-out and its peer senders (package events): stops with ctx
 		defer bg.Done()
-		s.runFanout(ctx)
+		s.events.Run(ctx)
 	}()
 	go func() { // owns store.Run: stops with ctx
 		defer bg.Done()

@@ -66,7 +66,7 @@ func flushCommand(c *Call) {
 		}
 	}
 	c.Store.FlushIn(c.Server.Leads)
-	c.Server.tracking.SlotFlushed(0) // even when nothing was there, as Redis (tracking.go)
+	c.Server.events.SlotFlushed(0) // even when nothing was there, as Redis (package events)
 	c.Reply.OK()
 }
 

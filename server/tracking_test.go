@@ -62,7 +62,7 @@ func TestTrackingRedirectBroken(t *testing.T) {
 	tr, w, r := testenv.DialRaw(t, addr), testenv.DialRaw(t, addr), testenv.DialRaw(t, addr)
 	tr.Must(t, "HELLO", "3")
 	rid := strings.TrimSpace(strings.TrimPrefix(string(r.Must(t, "CLIENT", "ID")), ":"))
-	r.Must(t, "SUBSCRIBE", trackingChannel)
+	r.Must(t, "SUBSCRIBE", "__redis__:invalidate")
 	require.Equal(t, "+OK\r\n", string(tr.Must(t, "CLIENT", "TRACKING", "on", "REDIRECT", rid)))
 	require.Equal(t, ":"+rid+"\r\n", string(tr.Must(t, "CLIENT", "GETREDIR")))
 	info := string(tr.Must(t, "CLIENT", "TRACKINGINFO"))

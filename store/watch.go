@@ -140,7 +140,8 @@ func (w *Watcher) mark() {
 // eviction (KeyChanged), and of every flush of a slot that had keys
 // (SlotFlushed). Both are called under the slot's lock, on the goroutine
 // that changed the key: they must not block nor take a slot lock.
-// Client-side caching (server/tracking.go) sends its invalidations from it.
+// Client-side caching (server/events, whose Hub is the hook) sends its
+// invalidations from it.
 type KeyHook interface {
 	KeyChanged(slot uint16, key []byte)
 	SlotFlushed(slot uint16)

@@ -1,4 +1,4 @@
-package server
+package events
 
 import (
 	"fmt"
@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -14,7 +15,7 @@ import (
 
 // clientTracking is CLIENT TRACKING (ON|OFF) [REDIRECT id] [BCAST]
 // [PREFIX p ...] [OPTIN] [OPTOUT] [NOLOOP].
-func clientTracking(c *Call) {
+func clientTracking(c *commands.Call) {
 	var (
 		redir                        int64
 		redirTo                      *Client
@@ -41,7 +42,7 @@ func clientTracking(c *Call) {
 				return
 			}
 			redir = n
-			redirTo = c.Server.clientByID(uint64(n))
+			redirTo = hubOf(c).clients.EventsClient(uint64(n))
 			if redirTo == nil {
 				c.Reply.Error("ERR The client ID you want redirect to does not exist")
 				return
@@ -66,8 +67,8 @@ func clientTracking(c *Call) {
 			return
 		}
 	}
-	cl := c.Client
-	t := c.Server.tracking
+	cl := clientOf(c)
+	t := cl.hub.tracking
 	switch strings.ToLower(string(args[2])) {
 	case "on":
 	case "off":
@@ -82,11 +83,11 @@ func clientTracking(c *Call) {
 		c.Reply.Error(resp.ErrSyntax)
 		return
 	}
-	if cl.conn == nil {
+	if cl.forwarded {
 		c.Reply.Error("ERR CLIENT TRACKING cannot run inside a transaction forwarded to another node")
 		return
 	}
-	// The outbox carries the invalidations (pushout.go); made here, on the
+	// The outbox carries the invalidations (outbox.go); made here, on the
 	// connection's goroutine, before the client can be sent any.
 	cl.outbox()
 	t.mu.Lock()
@@ -162,12 +163,14 @@ func prefixCollision(have, add []string) string {
 
 // clientCaching is CLIENT CACHING YES|NO: the next command's keys are
 // (OPTIN) or are not (OPTOUT) remembered. The setting lasts until a
-// command other than a CLIENT subcommand ends outside MULTI (clearCaching).
-func clientCaching(c *Call) {
-	t := c.Server.tracking
+// command other than a CLIENT subcommand ends outside MULTI (the front
+// end calls ClearCaching).
+func clientCaching(c *commands.Call) {
+	cl := clientOf(c)
+	t := cl.hub.tracking
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st := &c.Client.track
+	st := &cl.track
 	if !st.on {
 		c.Reply.Error("ERR CLIENT CACHING can be called only when the client is in tracking mode with OPTIN or OPTOUT mode enabled")
 		return
@@ -188,29 +191,24 @@ func clientCaching(c *Call) {
 		return
 	}
 	st.caching = true
-	if e := c.Client.lastCmd.Load(); e != nil {
-		c.Client.cachingKeep = e.parent
-	}
 	c.Reply.OK()
 }
 
-// clearCaching ends CLIENT CACHING's effect after a command e, as Redis's
-// resetClient: not inside MULTI, and not after a subcommand of the same
-// container as CLIENT CACHING (CLIENT).
-func (c *Client) clearCaching(e *entry) {
-	if c.multi || (e != nil && e.parent != nil && e.parent == c.cachingKeep) {
-		return
-	}
-	t := c.srv.tracking
+// ClearCaching ends CLIENT CACHING's effect: the front end calls it after
+// each command of a tracking client, except where Redis's resetClient
+// keeps the setting (inside MULTI, after a CLIENT subcommand).
+func (c *Client) ClearCaching() {
+	t := c.hub.tracking
 	t.mu.Lock()
 	c.track.caching = false
 	t.mu.Unlock()
 }
 
-func clientTrackingInfo(c *Call) {
-	t := c.Server.tracking
+func clientTrackingInfo(c *commands.Call) {
+	cl := clientOf(c)
+	t := cl.hub.tracking
 	t.mu.Lock()
-	st := c.Client.track
+	st := cl.track
 	st.prefixes = append([]string(nil), st.prefixes...)
 	t.mu.Unlock()
 	flags := []string{"off"}
@@ -256,11 +254,4 @@ func clientTrackingInfo(c *Call) {
 	for _, p := range st.prefixes {
 		r.BulkString(p)
 	}
-}
-
-// clientByID returns the connected client with id, or nil.
-func (s *Server) clientByID(id uint64) *Client {
-	s.clientsMu.Lock()
-	defer s.clientsMu.Unlock()
-	return s.clients[id]
 }

@@ -1,4 +1,4 @@
-package server
+package events
 
 import (
 	"strconv"
@@ -21,7 +21,7 @@ import (
 // clients that read the key are sent `invalidate [key]` and the key is
 // forgotten. BCAST clients are sent every change of a key under one of
 // their prefixes. A tracking client's output goes through its outbox
-// (pushout.go), held while each of its commands runs, so an invalidation
+// (outbox.go), held while each of its commands runs, so an invalidation
 // sent during a command (its own write, or another client's write of a
 // key it reads) follows that command's reply: a client never caches a
 // reply that an invalidation it has already received made stale.
@@ -51,7 +51,7 @@ type trackState struct {
 // slot's store lock. active mirrors len(clients) > 0 so that the store's
 // hook costs one atomic load when nobody tracks.
 type tracker struct {
-	s      *Server
+	h      *Hub
 	active atomic.Bool
 
 	mu           sync.Mutex
@@ -65,7 +65,7 @@ type tracker struct {
 	remote bool
 	// pending[slot]: invalidations for clients on other nodes, made by
 	// changes of the slot's keys, waiting for the command that made them
-	// to take them (afterCall) or, for expiry and eviction, for the
+	// to take them (AfterCall) or, for expiry and eviction, for the
 	// fan-out's goroutine (sendOrphans). Guarded by mu.
 	pending map[uint16][]remoteInv
 	// flushNodes: nodes whose clients registered reads here, to be told of
@@ -88,14 +88,15 @@ type tracker struct {
 	writers [ring.SlotCount]trackRef
 }
 
-func newTracker(s *Server) *tracker {
-	return &tracker{s: s, keys: map[string]map[trackRef]struct{}{}, prefixes: map[string]map[*Client]struct{}{},
+func newTracker(h *Hub) *tracker {
+	return &tracker{h: h, keys: map[string]map[trackRef]struct{}{}, prefixes: map[string]map[*Client]struct{}{},
 		clients: map[*Client]struct{}{}, pending: map[uint16][]remoteInv{}, flushNodes: map[ring.NodeID]struct{}{},
 		nodes: map[ring.NodeID]struct{}{}}
 }
 
-// KeyChanged is the store's KeyHook: key of slot changed; the slot's lock is held.
-func (t *tracker) KeyChanged(slot uint16, key []byte) {
+// keyChanged is the store's KeyHook (Hub.KeyChanged): key of slot
+// changed; the slot's lock is held.
+func (t *tracker) keyChanged(slot uint16, key []byte) {
 	if !t.active.Load() {
 		return
 	}
@@ -132,10 +133,10 @@ func (t *tracker) KeyChanged(slot uint16, key []byte) {
 	}
 }
 
-// SlotFlushed is the store's KeyHook for a flushed slot; its lock is held.
-// The null invalidations go out when the flushing command returns
-// (afterCommand), once for all the slots it flushed.
-func (t *tracker) SlotFlushed(uint16) {
+// slotFlushed is the store's KeyHook for a flushed slot (Hub.SlotFlushed);
+// its lock is held. The null invalidations go out when the flushing
+// command returns (AfterCommand), once for all the slots it flushed.
+func (t *tracker) slotFlushed(uint16) {
 	if !t.active.Load() {
 		return
 	}
@@ -147,9 +148,11 @@ func (t *tracker) SlotFlushed(uint16) {
 	t.mu.Unlock()
 }
 
-// afterCommand sends the flush-style invalidations a command's flushes
-// left pending, before its reply (callIn).
-func (t *tracker) afterCommand(c *Client) {
+// AfterCommand sends the invalidations a command of c made for other
+// nodes and the flush-style invalidations its flushes left pending,
+// before its reply. The front end calls it after every command.
+func (h *Hub) AfterCommand(c *Client) {
+	t := h.tracking
 	if !t.active.Load() {
 		return
 	}
@@ -199,7 +202,7 @@ func (t *tracker) send(c *Client, key []byte, flush bool) {
 	switch {
 	case target.RESP3():
 		msg = append(msg, ">2\r\n$10\r\ninvalidate\r\n"...)
-	case target != c && target.subscribed():
+	case target != c && target.Subscribed():
 		msg = append(msg, "*3\r\n$7\r\nmessage\r\n$20\r\n"+trackingChannel+"\r\n"...)
 	default:
 		return
@@ -221,12 +224,14 @@ func (t *tracker) send(c *Client, key []byte, flush bool) {
 	}
 }
 
-// beforeCall runs before a command of a tracking client c: it remembers
-// the keys of a read-only command (its slots are held, so no write falls
-// between the read and this) and, for NOLOOP, marks c as the writer of its
-// keys' slots. Commands that run scripts (FlagNoScript) are not
-// remembered: the commands the script runs are. Shard channels are not keys.
-func (t *tracker) beforeCall(c *Client, e *entry, args [][]byte) {
+// BeforeCall runs before a command (cmd, its flags) of a tracking client
+// c (Client.Tracking), its slots held: it remembers the keys of a
+// read-only command (no write falls between the read and this) and, for
+// NOLOOP, marks c as the writer of its keys' slots. Commands that run
+// scripts (FlagNoScript) are not remembered: the commands the script runs
+// are. Shard channels are not keys.
+func (h *Hub) BeforeCall(c *Client, cmd Command, flags commands.Flags, args [][]byte) {
+	t := h.tracking
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	ref, remember, noloop := c.trackAs.ref, c.trackAs.remember, c.trackAs.noloop
@@ -240,13 +245,13 @@ func (t *tracker) beforeCall(c *Client, e *entry, args [][]byte) {
 	} else if ref.c == nil {
 		t.nodes[ref.node] = struct{}{}
 	}
-	pos := e.keys(args, nil)
+	pos := cmd.Keys(args, nil)
 	if noloop {
 		for _, i := range pos {
 			t.writers[ring.KeySlot(args[i])] = ref
 		}
 	}
-	if !remember || e.Flags&FlagReadOnly == 0 || e.Flags&(FlagNoScript|FlagPubSub) != 0 {
+	if !remember || flags&commands.FlagReadOnly == 0 || flags&(commands.FlagNoScript|commands.FlagPubSub) != 0 {
 		return
 	}
 	for _, i := range pos {
@@ -260,15 +265,21 @@ func (t *tracker) beforeCall(c *Client, e *entry, args [][]byte) {
 	}
 }
 
-// afterCall undoes beforeCall's NOLOOP marks and takes the invalidations
+// TrackingActive reports whether any client tracks here or any node
+// registered reads here (one atomic load); only then does a command need
+// AfterCall.
+func (h *Hub) TrackingActive() bool { return h.tracking.active.Load() }
+
+// AfterCall undoes BeforeCall's NOLOOP marks and takes the invalidations
 // for other nodes that the command's changes made, to send them before
-// its reply (afterCommand); the slots are still held, so they are this
-// command's. Runs for every command while tracking is active on the node.
-func (t *tracker) afterCall(c *Client, args [][]byte, e *entry) {
-	pos := e.keys(args, nil)
+// its reply (AfterCommand); the slots are still held, so they are this
+// command's. Runs for every command while TrackingActive.
+func (h *Hub) AfterCall(c *Client, cmd Command, args [][]byte) {
+	pos := cmd.Keys(args, nil)
 	if len(pos) == 0 {
 		return
 	}
+	t := h.tracking
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, i := range pos {
@@ -306,7 +317,7 @@ func (c *Client) trackingOff() {
 	if !c.tracking.Load() {
 		return
 	}
-	t := c.srv.tracking
+	t := c.hub.tracking
 	t.mu.Lock()
 	t.disable(c)
 	t.mu.Unlock()
@@ -315,21 +326,18 @@ func (c *Client) trackingOff() {
 // untrack drops c's tracking when its connection ends.
 func (c *Client) untrack() {
 	c.gone.Store(true)
-	if !c.tracking.Load() {
-		return
-	}
-	t := c.srv.tracking
-	t.mu.Lock()
-	t.disable(c)
-	t.mu.Unlock()
+	c.trackingOff()
 }
 
-func trackingSubcommands() []*Command {
-	sub := func(name string, arity int, since, summary string, h func(*Call), help ...string) *Command {
-		return &Command{Name: "client|" + name, Arity: arity, Flags: connFlags, ACL: commands.ACLConnection,
-			Group: "connection", Since: since, Summary: summary, Handler: fe(h), Help: help}
+// TrackingSubcommands are the CLIENT subcommands of client-side caching
+// (TRACKING CACHING GETREDIR TRACKINGINFO), with the flags the front end
+// gives its connection commands.
+func TrackingSubcommands(flags commands.Flags) []*commands.Command {
+	sub := func(name string, arity int, since, summary string, h func(*commands.Call), help ...string) *commands.Command {
+		return &commands.Command{Name: "client|" + name, Arity: arity, Flags: flags, ACL: commands.ACLConnection,
+			Group: "connection", Since: since, Summary: summary, Handler: h, Help: help}
 	}
-	return []*Command{
+	return []*commands.Command{
 		sub("tracking", -3, "6.0.0", "Controls server-assisted client-side caching for the connection.", clientTracking,
 			"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
 			"         [OPTIN] [OPTOUT] [NOLOOP]",
@@ -337,12 +345,13 @@ func trackingSubcommands() []*Command {
 		sub("caching", 3, "6.0.0", "Instructs the server whether to track the keys in the next request.", clientCaching,
 			"CACHING (YES|NO)",
 			"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes."),
-		sub("getredir", 2, "6.0.0", "Returns the client ID to which the connection's tracking notifications are redirected.", func(c *Call) {
-			t := c.Server.tracking
+		sub("getredir", 2, "6.0.0", "Returns the client ID to which the connection's tracking notifications are redirected.", func(c *commands.Call) {
+			cl := clientOf(c)
+			t := cl.hub.tracking
 			t.mu.Lock()
 			defer t.mu.Unlock()
-			if c.Client.track.on {
-				c.Reply.Int(int64(c.Client.track.redirect))
+			if cl.track.on {
+				c.Reply.Int(int64(cl.track.redirect))
 				return
 			}
 			c.Reply.Int(-1)

@@ -1,7 +1,7 @@
 // Package pubsub is the node's subscriber registry: which subscribers
 // listen to which channels, patterns and shard channels, and who receives
 // a message published to a channel. It is pure: subscribers are opaque
-// comparable values (the front end uses its connections), and the
+// comparable values (package events uses its connections), and the
 // registry never writes to them; delivering is the caller's business.
 //
 // Patterns match channels as Redis's stringmatchlen does (resp.GlobMatch:

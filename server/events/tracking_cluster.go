@@ -1,4 +1,4 @@
-package server
+package events
 
 import (
 	"bytes"
@@ -23,7 +23,7 @@ import (
 // tracking clients; a slot that changes leader does the same on every
 // node (the new leader has no record of the reads): the new leader's first
 // write to the slot sends it to every node before it is answered
-// (newLeader), and each node's fan-out goroutine sends it to its own
+// (NewLeader), and each node's fan-out goroutine sends it to its own
 // clients when it sees the new routing table (slotsMoved).
 
 var (
@@ -36,27 +36,12 @@ var (
 	trackInvMarker = []byte("\x00meshcache:track-inv")
 )
 
-// errEmptyBatch: a node answered a forwarded batch with no reply at all.
-var errEmptyBatch = errors.New("empty batch reply")
-
-// runInternalFor is runInternal for a part of client c's split command:
-// when c tracks, the part's reads are remembered for c.
-func (s *Server) runInternalFor(c *Client, resp3 bool, args [][]byte) []byte {
-	m := s.markerFor(c)
-	if m == nil {
-		return s.runInternal(resp3, args, nil)
-	}
-	ic := s.getInternal(resp3)
+// ReadFor makes internal client ic read for c, a client of this node,
+// until Release: the reads of a part of c's split command that runs here
+// are remembered for c. m is c's Marker.
+func (ic *Client) ReadFor(c *Client, m [][]byte) {
 	ic.trackAs = remoteTrack{ref: trackRef{c: c}, remember: string(m[3]) == "1", noloop: string(m[4]) == "1"}
 	ic.tracking.Store(true)
-	s.dispatch(ic, args)
-	if ic.repl.pending() && !s.awaitReplicas(ic) {
-		ic.reply.Reset()
-		ic.reply.Error(errNotReplicated)
-	}
-	out := ic.reply.Bytes()
-	s.putInternal(ic)
-	return out
 }
 
 // trackRef names a tracking client: c on this node, or client id on node.
@@ -82,13 +67,15 @@ type remoteInv struct {
 	flush bool // every tracking client of node, a null
 }
 
-// markerFor returns the trackMarker command to open c's forwarded batch
-// with, or nil when c is not a tracking client in default mode.
-func (s *Server) markerFor(c *Client) [][]byte {
-	if !c.tracking.Load() || c.conn == nil {
+// Marker returns the trackMarker command to open c's forwarded batch
+// with, or nil when c is not a tracking client in default mode. The front
+// end opens each batch it forwards for c with it, or runs a part of c's
+// split command here on an internal client that ReadFor c.
+func (h *Hub) Marker(c *Client) [][]byte {
+	if !c.tracking.Load() || c.forwarded {
 		return nil
 	}
-	t := s.tracking
+	t := h.tracking
 	t.mu.Lock()
 	st := c.track
 	t.mu.Unlock()
@@ -96,7 +83,7 @@ func (s *Server) markerFor(c *Client) [][]byte {
 		return nil
 	}
 	remember := !(st.optin && !st.caching) && !(st.optout && st.caching)
-	return [][]byte{trackMarker, []byte(s.selfID()), strconv.AppendUint(nil, c.ID, 10), boolArg(remember), boolArg(st.noloop)}
+	return [][]byte{trackMarker, []byte(h.cluster.ID()), strconv.AppendUint(nil, c.ID, 10), boolArg(remember), boolArg(st.noloop)}
 }
 
 func boolArg(b bool) []byte {
@@ -106,30 +93,36 @@ func boolArg(b bool) []byte {
 	return []byte("0")
 }
 
-// forwardTracked forwards cmds to owner as one batch, opened by c's
-// trackMarker when c tracks; it returns the replies of cmds.
-func (s *Server) forwardTracked(ctx context.Context, c *Client, owner ring.NodeID, resp3 bool, cmds [][][]byte) ([][]byte, error) {
-	m := s.markerFor(c)
+// errNoMarkerReply: a node answered a tracking client's batch with no
+// reply at all, not even the marker's.
+var errNoMarkerReply = errors.New("empty reply to a tracking client's batch")
+
+// Forward runs cmds on node owner for client c and returns their replies:
+// one command alone, or one batch, opened by c's marker (Marker) when c
+// tracks, so that owner remembers the batch's reads for c (Adopt).
+func (h *Hub) Forward(ctx context.Context, c *Client, owner ring.NodeID, resp3 bool, cmds [][][]byte) ([][]byte, error) {
+	m := h.Marker(c)
 	if m == nil {
 		if len(cmds) == 1 {
-			r, err := s.cluster.Forward(ctx, owner, resp3, cmds[0])
+			r, err := h.cluster.Forward(ctx, owner, resp3, cmds[0])
 			return [][]byte{r}, err
 		}
-		return s.cluster.ForwardBatch(ctx, owner, resp3, cmds)
+		return h.cluster.ForwardBatch(ctx, owner, resp3, cmds)
 	}
-	replies, err := s.cluster.ForwardBatch(ctx, owner, resp3, append([][][]byte{m}, cmds...))
+	replies, err := h.cluster.ForwardBatch(ctx, owner, resp3, append([][][]byte{m}, cmds...))
 	if err != nil {
 		return nil, err
 	}
 	if len(replies) == 0 {
-		return nil, errEmptyBatch
+		return nil, errNoMarkerReply
 	}
 	return replies[1:], nil
 }
 
-// adoptMarker makes internal client c read for the tracking client the
-// marker names, until putInternal. It reports whether args is a marker.
-func (s *Server) adoptMarker(c *Client, args [][]byte) bool {
+// Adopt makes internal client c read for the tracking client of another
+// node that the marker args names, until Release. It reports whether args
+// is a marker (the first command of a forwarded batch).
+func (h *Hub) Adopt(c *Client, args [][]byte) bool {
 	if len(args) != 5 || !bytes.Equal(args[0], trackMarker) {
 		return false
 	}
@@ -139,7 +132,7 @@ func (s *Server) adoptMarker(c *Client, args [][]byte) bool {
 	}
 	c.trackAs = remoteTrack{ref: trackRef{node: ring.NodeID(args[1]), id: id},
 		remember: string(args[3]) == "1", noloop: string(args[4]) == "1"}
-	t := s.tracking
+	t := h.tracking
 	t.mu.Lock()
 	t.remote = true
 	t.active.Store(true)
@@ -148,15 +141,15 @@ func (s *Server) adoptMarker(c *Client, args [][]byte) bool {
 	return true
 }
 
-// isTrackInv reports whether a forwarded batch carries invalidations.
-func isTrackInv(cmds [][][]byte) bool {
+// IsTrackInv reports whether a forwarded batch carries invalidations.
+func IsTrackInv(cmds [][][]byte) bool {
 	return len(cmds) > 0 && len(cmds[0]) == 1 && bytes.Equal(cmds[0][0], trackInvMarker)
 }
 
-// deliverTrackInv puts the invalidations of a trackInvMarker batch in the
+// DeliverTrackInv puts the invalidations of a trackInvMarker batch in the
 // outboxes of this node's clients, and answers once they are there.
-func (s *Server) deliverTrackInv(cmds [][][]byte) [][]byte {
-	t := s.tracking
+func (h *Hub) DeliverTrackInv(cmds [][][]byte) [][]byte {
+	t := h.tracking
 	out := make([][]byte, len(cmds))
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -178,7 +171,7 @@ func (s *Server) deliverTrackInv(cmds [][][]byte) [][]byte {
 		if err != nil {
 			continue
 		}
-		c := s.clientByID(id)
+		c := h.clients.EventsClient(id)
 		if c == nil || !c.track.on || c.track.bcast {
 			continue
 		}
@@ -211,12 +204,12 @@ func (t *tracker) sendRemote(invs []remoteInv) {
 	ctx, cancel := context.WithTimeout(context.Background(), trackInvTimeout)
 	defer cancel()
 	for node, cmds := range byNode {
-		if node == t.s.selfID() {
-			t.s.deliverTrackInv(cmds)
+		if node == t.h.cluster.ID() {
+			t.h.DeliverTrackInv(cmds)
 			continue
 		}
-		if _, err := t.s.cluster.ForwardBatch(ctx, node, false, cmds); err != nil {
-			t.s.log.Warn("client tracking: invalidations not delivered", "node", node, "keys", len(cmds)-1, "err", err)
+		if _, err := t.h.cluster.ForwardBatch(ctx, node, false, cmds); err != nil {
+			t.h.log.Warn("client tracking: invalidations not delivered", "node", node, "keys", len(cmds)-1, "err", err)
 		}
 	}
 }
@@ -239,14 +232,16 @@ func (t *tracker) sendOrphans() {
 	}
 }
 
-// newLeader makes the first write this node serves to a slot it newly
-// leads tell every tracking client of the cluster to flush its cache
-// (sent before the write is answered, by afterCommand): the reads of the
-// slot's keys were remembered by the slot's former leader, which no longer
-// sees the writes. Costs two atomic loads per write when the routing
-// table did not change (no lock: every write of a cluster node comes here).
-func (t *tracker) newLeader(c *Client, e *entry, args [][]byte) {
-	if tab := t.s.cluster.Table(); tab != nil && tab != t.seen.Load() {
+// NewLeader makes the first write (cmd) this node serves to a slot it
+// newly leads tell every tracking client of the cluster to flush its
+// cache (sent before the write is answered, by AfterCommand): the reads of
+// the slot's keys were remembered by the slot's former leader, which no
+// longer sees the writes. Costs two atomic loads per write when the
+// routing table did not change (no lock: every write of a cluster node
+// comes here).
+func (h *Hub) NewLeader(c *Client, cmd Command, args [][]byte) {
+	t := h.tracking
+	if tab := h.cluster.Table(); tab != nil && tab != t.seen.Load() {
 		t.mu.Lock()
 		if t.seen.Load() != tab {
 			t.compare(tab)
@@ -256,8 +251,8 @@ func (t *tracker) newLeader(c *Client, e *entry, args [][]byte) {
 	if !t.anyFresh.Load() {
 		return
 	}
-	pos := e.keys(args, nil)
-	self, members := t.s.selfID(), t.s.cluster.Members() // asked before t.mu: the cluster's locks never nest in it
+	pos := cmd.Keys(args, nil)
+	self, members := h.cluster.ID(), h.cluster.Members() // asked before t.mu: the cluster's locks never nest in it
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, i := range pos {
@@ -277,14 +272,14 @@ func (t *tracker) newLeader(c *Client, e *entry, args [][]byte) {
 }
 
 // compare marks the slots this node leads in tab and did not lead in the
-// table seen last as fresh (newLeader), and unmarks the slots it no longer
+// table seen last as fresh (NewLeader), and unmarks the slots it no longer
 // leads; the first table seen is the baseline. t.mu is held.
 func (t *tracker) compare(tab *ring.Table) {
 	prev := t.seen.Swap(tab)
 	if prev == nil || prev == tab {
 		return
 	}
-	self := t.s.selfID()
+	self := t.h.cluster.ID()
 	anyFresh := false
 	for sl := range ring.SlotCount {
 		now := tab.Primary(uint16(sl)) == self
@@ -303,11 +298,11 @@ func (t *tracker) compare(tab *ring.Table) {
 // invalidation when a slot changed leader since prev (its reads were
 // remembered by the old leader). It returns the table to pass next.
 func (t *tracker) slotsMoved(prev *ring.Table) *ring.Table {
-	tab := t.s.cluster.Table()
+	tab := t.h.cluster.Table()
 	if tab != nil {
 		t.mu.Lock()
 		if t.seen.Load() != tab {
-			t.compare(tab) // the first table is the baseline of newLeader
+			t.compare(tab) // the first table is the baseline of NewLeader
 		}
 		t.mu.Unlock()
 	}

@@ -1,14 +1,12 @@
-package server
+package events
 
 import (
 	"runtime"
 	"sync"
 	"time"
-
-	"github.com/tidwall/redcon"
 )
 
-// An outbox carries everything written to a connection once it has
+// An Outbox carries everything written to a connection once it has
 // subscribed to something: its own replies and the messages other
 // goroutines publish to it. redcon writes a connection's replies only from
 // the connection's goroutine, at the end of each pipeline batch, and a
@@ -32,7 +30,7 @@ import (
 // (the client's first subscription) and stops when the connection ends
 // (close, from redcon's closed callback), when a write fails, or after
 // closing the connection for QUIT once everything before it was written.
-type outbox struct {
+type Outbox struct {
 	c    *Client
 	wake chan struct{} // one pending wake-up for the writer; capacity 1
 	done chan struct{} // closed by close: the connection ended
@@ -49,28 +47,25 @@ type outbox struct {
 }
 
 // outbox returns the client's outbox, creating it (and its writer) on
-// first use. The replies redcon holds for this pipeline batch so far are
-// moved into it first, so that they keep their place before everything
-// appended later. Only for the connection's goroutine.
-func (c *Client) outbox() *outbox {
+// first use. The replies the connection holds for this pipeline batch so
+// far are moved into it first, so that they keep their place before
+// everything appended later. Only for the connection's goroutine.
+func (c *Client) outbox() *Outbox {
 	if c.out != nil {
 		return c.out
 	}
-	o := &outbox{c: c, wake: make(chan struct{}, 1), done: make(chan struct{})}
-	if w := redcon.BaseWriter(c.conn); w != nil {
-		o.buf = w.Buffer()
-		w.SetBuffer(nil)
-	}
+	o := &Outbox{c: c, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	o.buf = c.conn.Unflushed()
 	c.out = o
 	c.outPub.Store(o)
 	go o.run()
 	return o
 }
 
-// append adds the connection's own output (handle: the replies of one
-// command, whole) and then what was delivered while the outbox was held,
-// and releases the hold. Only for the connection's goroutine.
-func (o *outbox) append(b []byte) {
+// Append adds the connection's own output (the replies of one command,
+// whole) and then what was delivered while the outbox was held, and
+// releases the hold. Only for the connection's goroutine.
+func (o *Outbox) Append(b []byte) {
 	o.add(b, true)
 }
 
@@ -80,21 +75,21 @@ func (o *outbox) append(b []byte) {
 // confirms the subscription (nor, inside EXEC, before the EXEC reply), as
 // on Redis, where nothing runs between a command and its reply. Only for
 // the connection's goroutine, which always appends after its command.
-func (o *outbox) hold() {
+func (o *Outbox) hold() {
 	o.mu.Lock()
 	o.held = true
 	o.mu.Unlock()
 }
 
 // deliver adds one whole message from a publisher (any goroutine).
-func (o *outbox) deliver(msg []byte) {
+func (o *Outbox) deliver(msg []byte) {
 	o.add(msg, false)
 }
 
 // add appends b (own: the connection's output, which releases a hold)
 // and applies the output buffer limits; a client over them is closed and
 // what it had not read is dropped.
-func (o *outbox) add(b []byte, own bool) {
+func (o *Outbox) add(b []byte, own bool) {
 	o.mu.Lock()
 	if o.dead {
 		o.mu.Unlock()
@@ -119,9 +114,9 @@ func (o *outbox) add(b []byte, own bool) {
 	}
 	o.mu.Unlock()
 	if over {
-		o.c.srv.log.Warn("client closed for overcoming of output buffer limits", "id", o.c.ID, "addr", o.c.addr,
+		o.c.hub.log.Warn("client closed for overcoming of output buffer limits", "id", o.c.ID, "addr", o.c.addr,
 			"class", o.c.bufferClass().Name())
-		o.c.kill()
+		o.c.conn.Kill()
 		return
 	}
 	if len(b) > 0 {
@@ -134,8 +129,8 @@ func (o *outbox) add(b []byte, own bool) {
 
 // overLimit applies the client's output buffer limits to the current size;
 // o.mu is held. The clock is read only above the soft limit.
-func (o *outbox) overLimit() bool {
-	lim := o.c.srv.lim.outputLimit(o.c.bufferClass())
+func (o *Outbox) overLimit() bool {
+	lim := o.c.hub.OutputLimit(o.c.bufferClass())
 	size := int64(len(o.buf) + len(o.later) + o.writing)
 	if lim.Hard > 0 && size >= lim.Hard {
 		return true
@@ -152,9 +147,9 @@ func (o *outbox) overLimit() bool {
 	return false
 }
 
-// closeAfterWrite closes the connection once everything appended so far is
+// CloseAfterWrite closes the connection once everything appended so far is
 // written (QUIT).
-func (o *outbox) closeAfterWrite() {
+func (o *Outbox) CloseAfterWrite() {
 	o.mu.Lock()
 	o.quit = true
 	o.mu.Unlock()
@@ -165,7 +160,7 @@ func (o *outbox) closeAfterWrite() {
 }
 
 // close stops the writer: the connection ended. Safe to call more than once.
-func (o *outbox) close() {
+func (o *Outbox) close() {
 	o.closeOnce.Do(func() {
 		o.mu.Lock()
 		o.dead = true
@@ -175,15 +170,15 @@ func (o *outbox) close() {
 	})
 }
 
-// size returns the bytes appended and not yet written (CLIENT LIST omem).
-func (o *outbox) size() int {
+// Size returns the bytes appended and not yet written (CLIENT LIST omem).
+func (o *Outbox) Size() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return len(o.buf) + len(o.later) + o.writing
 }
 
 // run is the writer goroutine (see outbox).
-func (o *outbox) run() {
+func (o *Outbox) run() {
 	var spare []byte
 	for {
 		select {
@@ -205,7 +200,7 @@ func (o *outbox) run() {
 				quit := o.quit
 				o.mu.Unlock()
 				if quit {
-					o.c.kill()
+					o.c.conn.Kill()
 					return
 				}
 				break
@@ -216,9 +211,9 @@ func (o *outbox) run() {
 			o.buf, spare = spare[:0], nil
 			o.writing = len(out)
 			o.mu.Unlock()
-			if _, err := o.c.pc.Write(out); err != nil {
-				o.c.srv.log.Debug("write to subscriber", "id", o.c.ID, "err", err)
-				o.c.kill()
+			if _, err := o.c.conn.Write(out); err != nil {
+				o.c.hub.log.Debug("write to subscriber", "id", o.c.ID, "err", err)
+				o.c.conn.Kill()
 				return
 			}
 			o.mu.Lock()
@@ -237,7 +232,7 @@ func (o *outbox) run() {
 }
 
 // size0 reports whether nothing is waiting; o.mu is held.
-func (o *outbox) size0() bool { return len(o.buf)+len(o.later) == 0 && o.writing == 0 }
+func (o *Outbox) size0() bool { return len(o.buf)+len(o.later) == 0 && o.writing == 0 }
 
 // maxSpare bounds the buffer the writer keeps for reuse between writes.
 const maxSpare = 64 << 10

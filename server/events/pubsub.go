@@ -1,4 +1,4 @@
-package server
+package events
 
 import (
 	"fmt"
@@ -10,15 +10,15 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
-	"github.com/meshcache/meshcache/server/pubsub"
+	"github.com/meshcache/meshcache/server/events/pubsub"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
 // Pub/Sub (docs/DESIGN.md §6): the commands, the connection's
 // subscriptions and delivery on this node. The subscribers of this node
-// are in s.pubsub (package pubsub), keyed by *Client; a message reaches a
-// subscriber through its outbox (pushout.go); messages published here reach
-// the other nodes' subscribers through the fan-out (pubsub_fanout.go).
+// are in Hub.reg (package pubsub), keyed by *Client; a message reaches a
+// subscriber through its outbox (outbox.go); messages published here reach
+// the other nodes' subscribers through the fan-out (fanout.go).
 
 const (
 	errSubscribedContext = "ERR Can't execute '%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context"
@@ -35,39 +35,47 @@ var kindWords = [...]struct{ sub, unsub, message string }{
 	pubsub.Shard:   {"ssubscribe", "sunsubscribe", "smessage"},
 }
 
-func pubsubCommands() []*Command {
-	const g = "pubsub"
-	sub := FlagPubSub | FlagNoScript | FlagLoading | FlagStale | FlagSubscribedOK
+// PubSubCommands is the Pub/Sub group of the command table: SUBSCRIBE
+// PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB. Their handlers
+// find the connection in commands.Call.Conn (a Session).
+func PubSubCommands() []*commands.Command {
+	type Command = commands.Command
+	const (
+		g      = "pubsub"
+		always = commands.FlagPubSub | commands.FlagLoading | commands.FlagStale
+		sub    = always | commands.FlagNoScript | commands.FlagSubscribedOK
+		local  = commands.FlagLocal
+	)
 	shardKeys := []commands.KeySpec{commands.Range(commands.NotKey, 1, -1, 1)}
-	psub := func(name string, arity int, since, summary string, h func(*Call), help ...string) *Command {
-		return &Command{Name: "pubsub|" + name, Arity: arity, Flags: FlagPubSub | FlagLoading | FlagStale, Group: g,
-			Since: since, Summary: summary, Handler: fe(h), Help: help}
+	psub := func(name string, arity int, since, summary string, h func(*commands.Call), help ...string) *Command {
+		return &Command{Name: "pubsub|" + name, Arity: arity, Flags: always, Group: g,
+			Since: since, Summary: summary, Handler: h, Help: help}
 	}
 	return []*Command{
 		{Name: "subscribe", Arity: -2, Flags: sub, Group: g, Since: "2.0.0",
-			Summary: "Listens for messages published to channels.", Handler: fe(subscribeCmd(pubsub.Channel))},
+			Summary: "Listens for messages published to channels.", Handler: subscribeCmd(pubsub.Channel)},
 		{Name: "psubscribe", Arity: -2, Flags: sub, Group: g, Since: "2.0.0",
-			Summary: "Listens for messages published to channels that match one or more patterns.", Handler: fe(subscribeCmd(pubsub.Pattern))},
-		{Name: "ssubscribe", Arity: -2, Flags: sub | FlagLocal, Keys: shardKeys, Group: g, Since: "7.0.0",
-			Summary: "Listens for messages published to shard channels.", Handler: fe(subscribeCmd(pubsub.Shard))},
+			Summary: "Listens for messages published to channels that match one or more patterns.", Handler: subscribeCmd(pubsub.Pattern)},
+		{Name: "ssubscribe", Arity: -2, Flags: sub | local, Keys: shardKeys, Group: g, Since: "7.0.0",
+			Summary: "Listens for messages published to shard channels.", Handler: subscribeCmd(pubsub.Shard)},
 		{Name: "unsubscribe", Arity: -1, Flags: sub, Group: g, Since: "2.0.0",
-			Summary: "Stops listening to messages posted to channels.", Handler: fe(unsubscribeCmd(pubsub.Channel))},
+			Summary: "Stops listening to messages posted to channels.", Handler: unsubscribeCmd(pubsub.Channel)},
 		{Name: "punsubscribe", Arity: -1, Flags: sub, Group: g, Since: "2.0.0",
-			Summary: "Stops listening to messages published to channels that match one or more patterns.", Handler: fe(unsubscribeCmd(pubsub.Pattern))},
-		{Name: "sunsubscribe", Arity: -1, Flags: sub | FlagLocal, Keys: shardKeys, Group: g, Since: "7.0.0",
-			Summary: "Stops listening to messages posted to shard channels.", Handler: fe(unsubscribeCmd(pubsub.Shard))},
-		{Name: "publish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast, Group: g, Since: "2.0.0",
-			Summary: "Posts a message to a channel.", Handler: fe(publishCmd(pubsub.Channel))},
-		{Name: "spublish", Arity: 3, Flags: FlagPubSub | FlagLoading | FlagStale | FlagFast | FlagLocal,
+			Summary: "Stops listening to messages published to channels that match one or more patterns.", Handler: unsubscribeCmd(pubsub.Pattern)},
+		{Name: "sunsubscribe", Arity: -1, Flags: sub | local, Keys: shardKeys, Group: g, Since: "7.0.0",
+			Summary: "Stops listening to messages posted to shard channels.", Handler: unsubscribeCmd(pubsub.Shard)},
+		{Name: "publish", Arity: 3, Flags: always | commands.FlagFast, Group: g, Since: "2.0.0",
+			Summary: "Posts a message to a channel.", Handler: publishCmd(pubsub.Channel)},
+		{Name: "spublish", Arity: 3, Flags: always | commands.FlagFast | local,
 			Keys: []commands.KeySpec{commands.Range(commands.NotKey, 1, 0, 1)}, Group: g, Since: "7.0.0",
-			Summary: "Post a message to a shard channel", Handler: fe(publishCmd(pubsub.Shard))},
+			Summary: "Post a message to a shard channel", Handler: publishCmd(pubsub.Shard)},
 		{Name: "pubsub", Arity: -2, Group: g, Since: "2.8.0", Summary: "A container for Pub/Sub commands.",
 			Subcommands: []*Command{
 				psub("channels", -2, "2.8.0", "Returns the active channels.", namesCmd(pubsub.Channel),
 					"CHANNELS [<pattern>]",
 					"    Return the currently active channels matching a <pattern> (default: '*')."),
 				psub("numpat", 2, "2.8.0", "Returns a count of unique pattern subscriptions.",
-					func(c *Call) { c.Reply.Int(int64(c.Server.pubsub.Distinct(pubsub.Pattern))) },
+					func(c *commands.Call) { c.Reply.Int(int64(hubOf(c).reg.Distinct(pubsub.Pattern))) },
 					"NUMPAT",
 					"    Return number of subscriptions to patterns."),
 				psub("numsub", -2, "2.8.0", "Returns a count of subscribers to channels.", countCmd(pubsub.Channel),
@@ -80,11 +88,17 @@ func pubsubCommands() []*Command {
 				psub("shardnumsub", -2, "7.0.0", "Returns the count of subscribers of shard channels.", countCmd(pubsub.Shard),
 					"SHARDNUMSUB [<shardchannel> ...]",
 					"    Return the number of subscribers for the specified shard level channel(s)"),
-				{Name: "pubsub|help", Arity: 2, Flags: FlagLoading | FlagStale, Group: g, Since: "6.2.0",
+				{Name: "pubsub|help", Arity: 2, Flags: commands.FlagLoading | commands.FlagStale, Group: g, Since: "6.2.0",
 					Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
 			}},
 	}
 }
+
+// clientOf returns the events state of the connection running c.
+func clientOf(c *commands.Call) *Client { return c.Conn.(Session).Events() }
+
+// hubOf returns the node's Hub, as the connection running c knows it.
+func hubOf(c *commands.Call) *Hub { return clientOf(c).hub }
 
 // subState is a connection's subscriptions; the counts are mirrored in
 // Client.subN for other goroutines.
@@ -102,15 +116,9 @@ func (c *Client) subCount(k pubsub.Kind) int {
 	return len(c.subs.names[pubsub.Channel]) + len(c.subs.names[pubsub.Pattern])
 }
 
-// subscribed reports, from any goroutine, whether the client has any
-// subscription (Redis's CLIENT_PUBSUB flag).
-func (c *Client) subscribed() bool {
-	return c.subN[0].Load()+c.subN[1].Load()+c.subN[2].Load() > 0
-}
-
 func (c *Client) syncSubState(k pubsub.Kind) {
 	c.subN[k].Store(int32(len(c.subs.names[k])))
-	c.inPubSub.Store(c.subscribed())
+	c.inPubSub.Store(c.Subscribed())
 }
 
 func writeSubReply(r *resp.Reply, verb string, name []byte, count int) {
@@ -128,14 +136,15 @@ func writeSubReply(r *resp.Reply, verb string, name []byte, count int) {
 	r.Int(int64(count))
 }
 
-func subscribeCmd(k pubsub.Kind) func(*Call) {
-	return func(c *Call) {
-		cl := c.Client
-		if k == pubsub.Shard && cl.execing {
+func subscribeCmd(k pubsub.Kind) func(*commands.Call) {
+	return func(c *commands.Call) {
+		sess := c.Conn.(Session)
+		cl := sess.Events()
+		if k == pubsub.Shard && sess.Execing() {
 			c.Reply.Error(errSSubscribeInExec)
 			return
 		}
-		if cl.conn == nil {
+		if cl.forwarded {
 			c.Reply.Error(errSubscribeForwarded)
 			return
 		}
@@ -153,7 +162,7 @@ func subscribeCmd(k pubsub.Kind) func(*Call) {
 				// Messages from now on wait until this reply is in the
 				// outbox (outbox.hold), so none precedes it.
 				cl.outbox().hold()
-				c.Server.pubsub.Subscribe(k, name, cl)
+				cl.hub.reg.Subscribe(k, name, cl)
 			}
 			cl.syncSubState(k)
 			writeSubReply(c.Reply, kindWords[k].sub, ch, cl.subCount(k))
@@ -161,9 +170,9 @@ func subscribeCmd(k pubsub.Kind) func(*Call) {
 	}
 }
 
-func unsubscribeCmd(k pubsub.Kind) func(*Call) {
-	return func(c *Call) {
-		cl := c.Client
+func unsubscribeCmd(k pubsub.Kind) func(*commands.Call) {
+	return func(c *commands.Call) {
+		cl := clientOf(c)
 		words := kindWords[k]
 		cl.subs.mu.Lock()
 		defer cl.subs.mu.Unlock()
@@ -203,7 +212,7 @@ func (c *Client) unsubscribe(k pubsub.Kind, name string) {
 		return
 	}
 	delete(c.subs.names[k], name)
-	c.srv.pubsub.Unsubscribe(k, name, c)
+	c.hub.reg.Unsubscribe(k, name, c)
 	c.syncSubState(k)
 }
 
@@ -214,33 +223,33 @@ func (c *Client) unsubscribeAll() {
 	defer c.subs.mu.Unlock()
 	for k := range c.subs.names {
 		for name := range c.subs.names[k] {
-			c.srv.pubsub.Unsubscribe(pubsub.Kind(k), name, c)
+			c.hub.reg.Unsubscribe(pubsub.Kind(k), name, c)
 		}
 		c.subs.names[k] = nil
 		c.syncSubState(pubsub.Kind(k))
 	}
 }
 
-func publishCmd(k pubsub.Kind) func(*Call) {
-	return func(c *Call) {
-		n := c.Server.publish(k, c.Args[1], c.Args[2])
+func publishCmd(k pubsub.Kind) func(*commands.Call) {
+	return func(c *commands.Call) {
+		n := hubOf(c).publish(k, c.Args[1], c.Args[2])
 		c.Reply.Int(int64(n))
 	}
 }
 
 // namesCmd is PUBSUB CHANNELS / SHARDCHANNELS [pattern]: this node's
 // channels with subscribers, as Redis Cluster answers for its node.
-func namesCmd(k pubsub.Kind) func(*Call) {
-	return func(c *Call) {
+func namesCmd(k pubsub.Kind) func(*commands.Call) {
+	return func(c *commands.Call) {
 		if len(c.Args) > 3 {
-			c.Reply.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try PUBSUB HELP.", sanitize(c.Args[1])))
+			c.Reply.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try PUBSUB HELP.", resp.OneLine(c.Args[1])))
 			return
 		}
 		var pattern []byte
 		if len(c.Args) == 3 {
 			pattern = c.Args[2]
 		}
-		names := c.Server.pubsub.Names(k, pattern)
+		names := hubOf(c).reg.Names(k, pattern)
 		c.Reply.Array(len(names))
 		for _, n := range names {
 			c.Reply.BulkString(n)
@@ -250,12 +259,13 @@ func namesCmd(k pubsub.Kind) func(*Call) {
 
 // countCmd is PUBSUB NUMSUB / SHARDNUMSUB [name ...]: the subscribers of
 // each name on this node.
-func countCmd(k pubsub.Kind) func(*Call) {
-	return func(c *Call) {
+func countCmd(k pubsub.Kind) func(*commands.Call) {
+	return func(c *commands.Call) {
+		h := hubOf(c)
 		c.Reply.Array(2 * (len(c.Args) - 2))
 		for _, n := range c.Args[2:] {
 			c.Reply.Bulk(n)
-			c.Reply.Int(int64(c.Server.pubsub.Count(k, n)))
+			c.Reply.Int(int64(h.reg.Count(k, n)))
 		}
 	}
 }
@@ -264,21 +274,21 @@ func countCmd(k pubsub.Kind) func(*Call) {
 // the cluster and returns how many received it on this node (what
 // PUBLISH answers, as Redis Cluster counts). It is the API the keyspace
 // notifications use; with no subscriber anywhere it costs one atomic load
-// per peer queue check (see Server.PubSubActive).
-func (s *Server) Publish(channel, message []byte) int {
-	return s.publish(pubsub.Channel, channel, message)
+// per peer queue check (see Active).
+func (h *Hub) Publish(channel, message []byte) int {
+	return h.publish(pubsub.Channel, channel, message)
 }
 
-// PubSubActive reports whether a message published now could reach a
+// Active reports whether a message published now could reach a
 // subscriber on this node; a producer of events can skip building
 // messages when it is false and no peer listens either (fan-out).
-func (s *Server) PubSubActive() bool { return s.pubsub.Active() }
+func (h *Hub) Active() bool { return h.reg.Active() }
 
 // publish delivers to this node's subscribers and hands the message to the
 // fan-out for the other nodes'.
-func (s *Server) publish(k pubsub.Kind, channel, message []byte) int {
-	n := s.deliverLocal(k, channel, message)
-	s.fanout.send(k, channel, message)
+func (h *Hub) publish(k pubsub.Kind, channel, message []byte) int {
+	n := h.deliverLocal(k, channel, message)
+	h.fanout.send(k, channel, message)
 	return n
 }
 
@@ -288,16 +298,16 @@ var receiversPool = sync.Pool{New: func() any { return new([]pubsub.Receiver[*Cl
 // deliverLocal writes the message to every receiver on this node and
 // returns their number. Each receiver's outbox takes the whole message at
 // once; a subscriber over its output buffer limit is closed instead.
-func (s *Server) deliverLocal(k pubsub.Kind, channel, message []byte) int {
-	if k == pubsub.Shard && !s.pubsub.ActiveShard() || k != pubsub.Shard && !s.pubsub.Active() {
+func (h *Hub) deliverLocal(k pubsub.Kind, channel, message []byte) int {
+	if k == pubsub.Shard && !h.reg.ActiveShard() || k != pubsub.Shard && !h.reg.Active() {
 		return 0
 	}
 	bufp := receiversPool.Get().(*[]pubsub.Receiver[*Client])
 	var rcv []pubsub.Receiver[*Client]
 	if k == pubsub.Shard {
-		rcv = s.pubsub.ShardReceivers(channel, (*bufp)[:0])
+		rcv = h.reg.ShardReceivers(channel, (*bufp)[:0])
 	} else {
-		rcv = s.pubsub.Receivers(channel, (*bufp)[:0])
+		rcv = h.reg.Receivers(channel, (*bufp)[:0])
 	}
 	var enc [2][]byte // the direct message, RESP2 and RESP3, built once
 	var scratch []byte
@@ -347,30 +357,32 @@ func encodeMessage(b []byte, resp3 bool, verb, pattern string, channel, message 
 	return redcon.AppendBulk(b, message)
 }
 
-// pingSubscribed is PING's reply in RESP2 subscribed mode: ["pong", arg].
-func pingSubscribed(c *Call) bool {
-	if !c.Client.inPubSub.Load() || c.Reply.RESP3() || len(c.Args) > 2 {
+// PingSubscribed answers PING in RESP2 subscribed mode: ["pong", arg].
+// It reports false, writing nothing, when PING answers as usual.
+func (c *Client) PingSubscribed(r *resp.Reply, args [][]byte) bool {
+	if !c.inPubSub.Load() || r.RESP3() || len(args) > 2 {
 		return false
 	}
-	c.Reply.Array(2)
-	c.Reply.BulkString("pong")
-	if len(c.Args) == 2 {
-		c.Reply.Bulk(c.Args[1])
+	r.Array(2)
+	r.BulkString("pong")
+	if len(args) == 2 {
+		r.Bulk(args[1])
 	} else {
-		c.Reply.BulkString("")
+		r.BulkString("")
 	}
 	return true
 }
 
-// subscribedContextError is the error for a command a RESP2 client in
-// subscribed mode may not run.
-func subscribedContextError(e *entry) string {
-	return fmt.Sprintf(errSubscribedContext, strings.ToLower(e.Name))
+// SubscribedContextError is the error for a command (name) a RESP2 client
+// in subscribed mode may not run.
+func SubscribedContextError(name string) string {
+	return fmt.Sprintf(errSubscribedContext, strings.ToLower(name))
 }
 
-// sameSlot reports whether the arguments at pos (a FlagLocal command's
-// shard channels) are all in one slot.
-func (s *Server) sameSlot(args [][]byte, pos []int) bool {
+// OneSlot reports whether the arguments at pos (the shard channels of
+// SSUBSCRIBE, SUNSUBSCRIBE, SPUBLISH) are all in one slot, as a cluster
+// node requires (-CROSSSLOT otherwise).
+func OneSlot(args [][]byte, pos []int) bool {
 	slot := ring.KeySlot(args[pos[0]])
 	for _, i := range pos[1:] {
 		if ring.KeySlot(args[i]) != slot {
@@ -385,18 +397,18 @@ func (s *Server) sameSlot(args [][]byte, pos []int) bool {
 // leaves a node: each gets `sunsubscribe <channel> <count>` and is no
 // longer subscribed (a client such as go-redis subscribes again). prev is
 // the table this was last called with; it returns the one to pass next.
-// Called by the fan-out's goroutine (runFanout).
-func (s *Server) dropMovedShardChannels(prev *ring.Table) *ring.Table {
-	t := s.cluster.Table()
-	if t == nil || prev == nil || t == prev || !s.pubsub.ActiveShard() {
+// Called by the fan-out's goroutine (Run).
+func (h *Hub) dropMovedShardChannels(prev *ring.Table) *ring.Table {
+	t := h.cluster.Table()
+	if t == nil || prev == nil || t == prev || !h.reg.ActiveShard() {
 		return t
 	}
-	moved := s.pubsub.ShardNamesIn(func(name string) bool {
+	moved := h.reg.ShardNamesIn(func(name string) bool {
 		slot := ring.KeySlot([]byte(name))
 		return t.Primary(slot) != prev.Primary(slot)
 	})
 	for _, name := range moved {
-		for _, c := range s.pubsub.Subscribers(pubsub.Shard, name) {
+		for _, c := range h.reg.Subscribers(pubsub.Shard, name) {
 			c.dropShardChannel(name)
 		}
 	}
@@ -416,7 +428,7 @@ func (c *Client) dropShardChannel(name string) {
 	r.SetRESP3(c.RESP3())
 	writeSubReply(&r, kindWords[pubsub.Shard].unsub, []byte(name), c.subCount(pubsub.Shard))
 	c.subs.mu.Unlock()
-	if c.out != nil {
-		c.out.deliver(r.Bytes())
+	if o := c.outPub.Load(); o != nil {
+		o.deliver(r.Bytes())
 	}
 }

@@ -1,4 +1,4 @@
-package server
+package events
 
 import (
 	"bytes"
@@ -11,14 +11,14 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/meshcache/meshcache/ring"
-	"github.com/meshcache/meshcache/server/pubsub"
+	"github.com/meshcache/meshcache/server/events/pubsub"
 )
 
 // Cluster-wide delivery (docs/DESIGN.md §6). A message published on this
 // node is delivered to this node's subscribers at once and queued for
 // every other live member: one FIFO queue and one sender goroutine per
 // peer, which forwards the queue in batches over the cluster port
-// (Forwarder.ForwardBatch). The receiving node delivers a batch to its own
+// (Sender.ForwardBatch). The receiving node delivers a batch to its own
 // subscribers only (ExecuteBatch sees fanoutMarker first) and never fans
 // it out again, so each subscriber receives each message once. Batches to
 // one peer go one at a time, in queue order, so every subscriber sees the
@@ -34,20 +34,22 @@ import (
 // (fanoutQueueLimit bytes): past it new messages for that peer are dropped
 // and counted, so a dead or slow peer costs bounded memory.
 //
-// Goroutines: runFanout (started by Serve, stopped by its context) owns
+// Goroutines: Run (started by the front end's Serve, stopped by its context) owns
 // the peer senders; it refreshes the peer set from the membership every
 // fanoutRefresh, starting a sender for a new member and stopping the
 // sender of a member that left the membership (closing its stop channel);
 // a member seen dead keeps its sender, idle, so that one flap never runs
-// two senders for one peer. Every sender stops when runFanout does. The
+// two senders for one peer. Every sender stops when Run does. The
 // same loop tells shard subscribers when their slot changed leader
 // (dropMovedShardChannels).
 
-// fanoutMarker opens a fan-out batch: [marker, sender node ID, sequence
+// FanoutMarker opens a fan-out batch: [marker, sender node ID, sequence
 // number]; the commands after it are messages [kind word, channel,
 // payload] to deliver here, not client commands. Only the cluster port
 // (ExecuteBatch) ever sees it.
-var fanoutMarker = []byte("\x00meshcache:pubsub-deliver")
+const FanoutMarker = "\x00meshcache:pubsub-deliver"
+
+var fanoutMarker = []byte(FanoutMarker)
 
 const (
 	fanoutRefresh    = 250 * time.Millisecond
@@ -57,7 +59,7 @@ const (
 	fanoutRetryMax   = time.Second // longest pause between two tries of a batch
 )
 
-// fanout is the server's set of peer queues.
+// fanout is the node's set of peer queues.
 type fanout struct {
 	// peers is the current set of peer queues, replaced whole by
 	// runFanout; send reads it with one atomic load.
@@ -123,12 +125,14 @@ func (f *fanout) send(k pubsub.Kind, channel, message []byte) {
 	}
 }
 
-// runFanout keeps one sender per live peer until ctx is done (see fanout).
-func (s *Server) runFanout(ctx context.Context) {
+// Run keeps the fan-out's one sender per live peer until ctx is done (see
+// fanout); the same loop tells shard subscribers and tracking clients of
+// slots that changed leader, and sends the invalidations no command took.
+func (h *Hub) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	current := map[ring.NodeID]*peerQueue{}
 	defer func() {
-		s.fanout.peers.Store(nil)
+		h.fanout.peers.Store(nil)
 		for _, q := range current {
 			close(q.stop)
 		}
@@ -139,46 +143,44 @@ func (s *Server) runFanout(ctx context.Context) {
 	var table *ring.Table  // the routing table the shard channels were last checked against
 	var ttable *ring.Table // the routing table client tracking last checked
 	for {
-		if !s.standalone {
-			table = s.dropMovedShardChannels(table)
-			ttable = s.tracking.slotsMoved(ttable) // tracking_cluster.go
-			s.tracking.sendOrphans()
-			live := map[ring.NodeID]bool{}
-			for _, m := range s.cluster.Members() {
-				if !m.Self {
-					live[m.ID] = m.Alive
-				}
+		table = h.dropMovedShardChannels(table)
+		ttable = h.tracking.slotsMoved(ttable) // tracking_cluster.go
+		h.tracking.sendOrphans()
+		live := map[ring.NodeID]bool{}
+		for _, m := range h.cluster.Members() {
+			if !m.Self {
+				live[m.ID] = m.Alive
 			}
-			changed := false
-			for id, q := range current {
-				if alive, listed := live[id]; listed {
-					q.alive.Store(alive)
-				} else {
-					close(q.stop)
-					delete(current, id)
-					changed = true
-				}
+		}
+		changed := false
+		for id, q := range current {
+			if alive, listed := live[id]; listed {
+				q.alive.Store(alive)
+			} else {
+				close(q.stop)
+				delete(current, id)
+				changed = true
 			}
-			for id, alive := range live {
-				if current[id] == nil {
-					q := &peerQueue{id: id, wake: make(chan struct{}, 1), stop: make(chan struct{})}
-					q.alive.Store(alive)
-					current[id] = q
-					changed = true
-					wg.Add(1)
-					go func() { // a peer sender: stops when q.stop or ctx is done
-						defer wg.Done()
-						s.sendPeer(ctx, q)
-					}()
-				}
+		}
+		for id, alive := range live {
+			if current[id] == nil {
+				q := &peerQueue{id: id, wake: make(chan struct{}, 1), stop: make(chan struct{})}
+				q.alive.Store(alive)
+				current[id] = q
+				changed = true
+				wg.Add(1)
+				go func() { // a peer sender: stops when q.stop or ctx is done
+					defer wg.Done()
+					h.sendPeer(ctx, q)
+				}()
 			}
-			if changed {
-				list := make([]*peerQueue, 0, len(current))
-				for _, q := range current {
-					list = append(list, q)
-				}
-				s.fanout.peers.Store(&list)
+		}
+		if changed {
+			list := make([]*peerQueue, 0, len(current))
+			for _, q := range current {
+				list = append(list, q)
 			}
+			h.fanout.peers.Store(&list)
 		}
 		select {
 		case <-ctx.Done():
@@ -190,8 +192,8 @@ func (s *Server) runFanout(ctx context.Context) {
 
 // sendPeer forwards q's messages in batches, one batch at a time, each
 // until the peer acknowledges it or is seen dead.
-func (s *Server) sendPeer(ctx context.Context, q *peerQueue) {
-	self := []byte(s.cluster.ID())
+func (h *Hub) sendPeer(ctx context.Context, q *peerQueue) {
+	self := []byte(h.cluster.ID())
 	var seq uint64
 	for {
 		select {
@@ -223,7 +225,7 @@ func (s *Server) sendPeer(ctx context.Context, q *peerQueue) {
 			}
 			q.bytes -= size
 			q.mu.Unlock()
-			if !s.sendBatch(ctx, q, batch) {
+			if !h.sendBatch(ctx, q, batch) {
 				return
 			}
 		}
@@ -233,11 +235,11 @@ func (s *Server) sendPeer(ctx context.Context, q *peerQueue) {
 // sendBatch sends one batch until the peer takes it. It returns false when
 // the sender must stop (q.stop, ctx); a peer seen dead drops the batch and
 // whatever is queued for it.
-func (s *Server) sendBatch(ctx context.Context, q *peerQueue, batch [][][]byte) bool {
+func (h *Hub) sendBatch(ctx context.Context, q *peerQueue, batch [][][]byte) bool {
 	pause := 50 * time.Millisecond
 	for {
 		cctx, cancel := context.WithTimeout(ctx, fanoutTimeout)
-		_, err := s.cluster.ForwardBatch(cctx, q.id, false, batch)
+		_, err := h.cluster.ForwardBatch(cctx, q.id, false, batch)
 		cancel()
 		if err == nil {
 			return true
@@ -247,11 +249,11 @@ func (s *Server) sendBatch(ctx context.Context, q *peerQueue, batch [][][]byte) 
 			dropped := len(batch) - 1 + len(q.items)
 			q.items, q.bytes = nil, 0
 			q.mu.Unlock()
-			s.fanout.dropped.Add(int64(dropped))
-			s.log.Debug("pubsub fan-out: peer dead, messages dropped", "peer", q.id, "messages", dropped)
+			h.fanout.dropped.Add(int64(dropped))
+			h.log.Debug("pubsub fan-out: peer dead, messages dropped", "peer", q.id, "messages", dropped)
 			return true
 		}
-		s.log.Debug("pubsub fan-out batch: trying again", "peer", q.id, "err", err)
+		h.log.Debug("pubsub fan-out batch: trying again", "peer", q.id, "err", err)
 		select {
 		case <-ctx.Done():
 			return false
@@ -263,19 +265,19 @@ func (s *Server) sendBatch(ctx context.Context, q *peerQueue, batch [][][]byte) 
 	}
 }
 
-// isFanoutBatch reports whether a forwarded batch is a fan-out batch.
-func isFanoutBatch(cmds [][][]byte) bool {
+// IsFanoutBatch reports whether a forwarded batch is a fan-out batch.
+func IsFanoutBatch(cmds [][][]byte) bool {
 	return len(cmds) > 0 && len(cmds[0]) == 3 && bytes.Equal(cmds[0][0], fanoutMarker)
 }
 
-// deliverFanout delivers a fan-out batch's messages to this node's
+// DeliverFanout delivers a fan-out batch's messages to this node's
 // subscribers; its one reply is the number of deliveries.
-func (s *Server) deliverFanout(cmds [][][]byte) [][]byte {
+func (h *Hub) DeliverFanout(cmds [][][]byte) [][]byte {
 	seq, err := strconv.ParseUint(string(cmds[0][2]), 10, 64)
 	if err != nil {
 		return [][]byte{redcon.AppendError(nil, "ERR bad fan-out batch number")}
 	}
-	f := &s.fanout
+	f := &h.fanout
 	f.seenMu.Lock()
 	if f.seen == nil {
 		f.seen = make(map[ring.NodeID]*fanoutSeen)
@@ -302,7 +304,7 @@ func (s *Server) deliverFanout(cmds [][][]byte) [][]byte {
 		if bytes.Equal(m[0], []byte(kindWords[pubsub.Shard].message)) {
 			k = pubsub.Shard
 		}
-		n += s.deliverLocal(k, m[1], m[2])
+		n += h.deliverLocal(k, m[1], m[2])
 	}
 	return [][]byte{redcon.AppendInt(nil, int64(n))}
 }
