@@ -111,8 +111,9 @@ func (n *Node) controlLoop(ctx context.Context) {
 	var cache placementCache
 	pace := newPacer(n.profile.MigrationInterval)
 	defer pace.stop()
+	holds := &plan.Holds{EmptyAfter: n.cfg.FailoverEmptyAfter}
 	for {
-		n.control(ctx, &cache, pace)
+		n.control(ctx, &cache, pace, holds)
 		select {
 		case <-ctx.Done():
 			return
@@ -168,8 +169,9 @@ func (p *pacer) due() <-chan time.Time { return p.timer.C }
 
 func (p *pacer) stop() { p.timer.Stop() }
 
-// control is one pass of the control loop.
-func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer) {
+// control is one pass of the control loop. holds are the slots the
+// failover step holds while this node coordinates (plan.Holds).
+func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer, holds *plan.Holds) {
 	defer n.passes.Add(1)
 	v := n.see()
 	t := n.table.Load()
@@ -188,10 +190,12 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer) 
 		return // decide on the next pass, with the newer table
 	}
 	if !n.joined.Load() || !majority || !n.oldest(v) {
+		holds.Forget()
+		n.heldSlots.Store(0)
 		resolve(n.prefer.take(), nil, errNotCoordinator)
 		return
 	}
-	s, ok, err := n.planStep(t, v, cache)
+	s, ok, err := n.planStep(t, v, cache, holds)
 	if err != nil {
 		n.logger.Error("plan coordinator step", "err", err)
 		resolve(s.prefer, nil, err)
@@ -208,7 +212,7 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer) 
 		resolve(s.prefer, nil, errNotCoordinator)
 		return
 	}
-	err = n.runStep(ctx, t, v, &s)
+	err = n.runStep(ctx, t, v, &s, holds)
 	if err != nil {
 		n.logger.Error("coordinator step", "kind", s.kind, "err", err)
 	}
@@ -414,7 +418,7 @@ func (c *placementCache) get(ids []ring.NodeID, replicas int) (*ring.Placement, 
 
 // planStep compares the table with the target placement of the live members
 // and returns the next step, if any. Members that are draining get no slots.
-func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, bool, error) {
+func (n *Node) planStep(t *ring.Table, v view, cache *placementCache, holds *plan.Holds) (step, bool, error) {
 	members := plan.Placed(v.plan())
 	if len(members) == 0 {
 		return step{}, false, nil
@@ -438,10 +442,10 @@ func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, boo
 	}
 	if n.repl != nil {
 		target = cache.withPreferences(target, t)
-		if cache.settledTable == t && cache.settledTarget == target {
+		if cache.settledTable == t && cache.settledTarget == target && holds.Len() == 0 {
 			return step{}, false, nil // nothing changed since the table matched its target
 		}
-		s, ok := n.planData(t, v, members, target)
+		s, ok := n.planData(t, v, members, target, holds)
 		if !ok {
 			cache.settledTable, cache.settledTarget = t, target
 		}
@@ -455,7 +459,7 @@ func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, boo
 
 // runStep executes a step: it builds the next table, adopts it and pushes
 // it to every alive member.
-func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step) error {
+func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step, holds *plan.Holds) error {
 	start := time.Now()
 	epoch := v.maxEpoch
 	if cur != nil {
@@ -478,7 +482,7 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step) er
 		}
 		next = t
 	case stepFailover:
-		t, changed, err := n.buildFailover(ctx, cur, v, s.target)
+		t, changed, err := n.buildFailover(ctx, cur, v, s.target, holds)
 		if err != nil {
 			return fmt.Errorf("failover step, epoch %d: %w", epoch, err)
 		}

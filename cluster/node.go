@@ -73,9 +73,12 @@ type Node struct {
 
 	members *memberSet // every member gossip told of, and addresses to re-join
 
-	stall  plan.Stall    // owned by controlLoop: no lock
-	passes atomic.Uint64 // control-loop passes so far (tests wait on them)
-	prefer preferQueue   // CLUSTER FAILOVER requests for controlLoop
+	stall plan.Stall // owned by controlLoop: no lock
+	// heldSlots counts the slots the failover step holds while this node
+	// coordinates (plan.Holds; 0 otherwise).
+	heldSlots atomic.Int64
+	passes    atomic.Uint64 // control-loop passes so far (tests wait on them)
+	prefer    preferQueue   // CLUSTER FAILOVER requests for controlLoop
 
 	wake      chan struct{} // wakes controlLoop; buffered(1), sends never block
 	metaDirty chan struct{} // wakes metaLoop; buffered(1)
