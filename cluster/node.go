@@ -163,7 +163,7 @@ func (n *Node) start(ctx context.Context) error {
 		return ErrClosed
 	}
 	mc := memberlist.DefaultLANConfig()
-	n.profile.apply(mc)
+	n.profile.Apply(mc)
 	mc.Name = string(n.id)
 	mc.Transport = n.transport
 	mc.Delegate = memberDelegate{n}
