@@ -90,13 +90,13 @@ type view struct {
 func (v view) plan() plan.View {
 	pv := plan.View{Alive: make(map[ring.NodeID]plan.Member, len(v.alive)), MaxEpoch: v.maxEpoch}
 	for id, m := range v.alive {
-		pv.Alive[id] = m.planMember()
+		pv.Alive[id] = planMember(m)
 	}
 	return pv
 }
 
 // planMember returns the member as the planner sees it.
-func (m Meta) planMember() plan.Member {
+func planMember(m Meta) plan.Member {
 	return plan.Member{ID: m.ID, Addr: m.ClientAddr, ClusterAddr: m.ClusterAddr, Draining: m.State == StateDraining}
 }
 
@@ -231,7 +231,7 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer, 
 func (n *Node) pullNewer(ctx context.Context, v view, epoch uint64, issuer ring.NodeID) {
 	var from []Meta
 	for _, m := range v.alive {
-		if m.holdsNewer(epoch, issuer) {
+		if m.HoldsNewer(epoch, issuer) {
 			from = append(from, m)
 		}
 	}
@@ -253,7 +253,7 @@ func (n *Node) pullNewer(ctx context.Context, v view, epoch uint64, issuer ring.
 // of epoch and issuer.
 func (v view) newer(epoch uint64, issuer ring.NodeID) bool {
 	for _, m := range v.alive {
-		if m.holdsNewer(epoch, issuer) {
+		if m.HoldsNewer(epoch, issuer) {
 			return true
 		}
 	}

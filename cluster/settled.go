@@ -83,7 +83,7 @@ func (in settleInput) unsettled(targets *lockedPlacements) string {
 		return "no routing table"
 	}
 	for id, m := range in.alive {
-		if m.holdsNewer(t.Epoch, t.Issuer) {
+		if m.HoldsNewer(t.Epoch, t.Issuer) {
 			return fmt.Sprintf("member %s holds a newer table (epoch %d) than this node's (epoch %d)", id, m.Epoch, t.Epoch)
 		}
 	}
