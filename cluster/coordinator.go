@@ -374,46 +374,14 @@ func coordinatorIn(v view) Meta {
 // no longer names. Their addresses stay in the re-join set (membership.go).
 func (n *Node) reap(t *ring.Table) { n.members.reap(t, time.Now()) }
 
-// placementCache keeps the last target placement, so the placement is
-// computed once per member set rather than on every tick.
+// placementCache is the control loop's plan.Targets, and the last table
+// found to match its target placement (settledTable, settledTarget): while
+// neither changes there is nothing to plan, so an idle coordinator does not
+// scan every slot each tick.
 type placementCache struct {
-	key string
-	p   *ring.Placement
-	// settledTable and settledTarget are the last table found to match
-	// its target placement: while neither changes there is nothing to
-	// plan, so an idle coordinator does not scan every slot each tick.
+	plan.Targets
 	settledTable  *ring.Table
 	settledTarget *ring.Placement
-	// prefTable and prefBase are what pref, the placement with the
-	// table's preferred primaries, was computed from.
-	prefTable *ring.Table
-	prefBase  *ring.Placement
-	pref      *ring.Placement
-}
-
-// withPreferences returns p adjusted by t's preferred primaries, computed
-// once per table and placement.
-func (c *placementCache) withPreferences(p *ring.Placement, t *ring.Table) *ring.Placement {
-	if c.prefTable != t || c.prefBase != p {
-		c.prefTable, c.prefBase, c.pref = t, p, p.WithPreferences(t)
-	}
-	return c.pref
-}
-
-func (c *placementCache) get(ids []ring.NodeID, replicas int) (*ring.Placement, error) {
-	var b strings.Builder
-	for _, id := range ids {
-		b.WriteString(string(id))
-	}
-	fmt.Fprintf(&b, "/%d", replicas)
-	if key := b.String(); key != c.key || c.p == nil {
-		p, err := ring.Place(ids, replicas)
-		if err != nil {
-			return nil, err
-		}
-		c.key, c.p = key, p
-	}
-	return c.p, nil
 }
 
 // planStep compares the table with the target placement of the live members
@@ -427,7 +395,7 @@ func (n *Node) planStep(t *ring.Table, v view, cache *placementCache, holds *pla
 	for i, m := range members {
 		ids[i] = m.ID
 	}
-	target, err := cache.get(ids, n.cfg.Replicas)
+	target, err := cache.Get(ids, n.cfg.Replicas)
 	if err != nil {
 		return step{}, false, fmt.Errorf("target placement of %d members: %w", len(ids), err)
 	}
@@ -441,7 +409,7 @@ func (n *Node) planStep(t *ring.Table, v view, cache *placementCache, holds *pla
 		return step{kind: stepPrefer, members: members, target: target, prefer: reqs}, true, nil
 	}
 	if n.repl != nil {
-		target = cache.withPreferences(target, t)
+		target = cache.WithPreferences(target, t)
 		if cache.settledTable == t && cache.settledTarget == target && holds.Len() == 0 {
 			return step{}, false, nil // nothing changed since the table matched its target
 		}
