@@ -195,6 +195,10 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer, 
 		resolve(n.prefer.take(), nil, errNotCoordinator)
 		return
 	}
+	if holds.Len() > 0 {
+		holds.Prune(t, v.plan())
+		n.heldSlots.Store(int64(holds.Len()))
+	}
 	s, ok, err := n.planStep(t, v, cache, holds)
 	if err != nil {
 		n.logger.Error("plan coordinator step", "err", err)

@@ -106,6 +106,18 @@ func aliveOwners(t *ring.Table, v View, slot uint16) int {
 	return n
 }
 
+// Prune drops the holds of slots of t that are not down in v any more, or
+// whose primary changed: a copy came back, or a table gave the slot to
+// another node. The control loop calls it every pass, so Len counts the
+// slots held now.
+func (h *Holds) Prune(t *ring.Table, v View) {
+	for slot, hd := range h.slots {
+		if t.Primary(slot) != hd.primary || !down(t, v, slot) {
+			delete(h.slots, slot)
+		}
+	}
+}
+
 // Forget drops every hold, as when this node stops coordinating: a later
 // coordinator term starts its delays afresh.
 func (h *Holds) Forget() { h.slots = nil }
