@@ -76,6 +76,12 @@ type Config struct {
 	// MigrationInterval overrides the profile's least time between two
 	// rebalance steps; 0 keeps the profile's.
 	MigrationInterval time.Duration
+	// FailoverEmptyAfter, when positive, lets the coordinator give a slot
+	// with no reachable synced copy (every copy is cut off or crashed) to
+	// a live node empty once it has been held that long: the slot serves
+	// again, and every write it held is lost. Zero, the default, holds
+	// such a slot unavailable (-CLUSTERDOWN) until a copy returns.
+	FailoverEmptyAfter time.Duration
 	// ReplQueueBytes bounds the bytes queued for one replica before it is
 	// dropped and re-synced; 0 means DefaultReplQueueBytes.
 	ReplQueueBytes int
@@ -153,8 +159,8 @@ func (c Config) withDefaults() (Config, Profile, error) {
 	if c.MigrationInterval > 0 {
 		p.MigrationInterval = c.MigrationInterval
 	}
-	if c.MigrationRate < 0 || c.MaxTransfers < 0 || c.MigrationBatch < 0 || c.ReplQueueBytes < 0 || c.MigrationInterval < 0 {
-		return c, p, fmt.Errorf("cluster config: migration settings must not be negative")
+	if c.MigrationRate < 0 || c.MaxTransfers < 0 || c.MigrationBatch < 0 || c.ReplQueueBytes < 0 || c.MigrationInterval < 0 || c.FailoverEmptyAfter < 0 {
+		return c, p, fmt.Errorf("cluster config: migration and failover settings must not be negative")
 	}
 	if c.MigrationRate == 0 {
 		c.MigrationRate = DefaultMigrationRate

@@ -90,13 +90,13 @@ type view struct {
 func (v view) plan() plan.View {
 	pv := plan.View{Alive: make(map[ring.NodeID]plan.Member, len(v.alive)), MaxEpoch: v.maxEpoch}
 	for id, m := range v.alive {
-		pv.Alive[id] = m.planMember()
+		pv.Alive[id] = planMember(m)
 	}
 	return pv
 }
 
 // planMember returns the member as the planner sees it.
-func (m Meta) planMember() plan.Member {
+func planMember(m Meta) plan.Member {
 	return plan.Member{ID: m.ID, Addr: m.ClientAddr, ClusterAddr: m.ClusterAddr, Draining: m.State == StateDraining}
 }
 
@@ -111,8 +111,9 @@ func (n *Node) controlLoop(ctx context.Context) {
 	var cache placementCache
 	pace := newPacer(n.profile.MigrationInterval)
 	defer pace.stop()
+	holds := &plan.Holds{EmptyAfter: n.cfg.FailoverEmptyAfter}
 	for {
-		n.control(ctx, &cache, pace)
+		n.control(ctx, &cache, pace, holds)
 		select {
 		case <-ctx.Done():
 			return
@@ -168,8 +169,9 @@ func (p *pacer) due() <-chan time.Time { return p.timer.C }
 
 func (p *pacer) stop() { p.timer.Stop() }
 
-// control is one pass of the control loop.
-func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer) {
+// control is one pass of the control loop. holds are the slots the
+// failover step holds while this node coordinates (plan.Holds).
+func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer, holds *plan.Holds) {
 	defer n.passes.Add(1)
 	v := n.see()
 	t := n.table.Load()
@@ -188,10 +190,16 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer) 
 		return // decide on the next pass, with the newer table
 	}
 	if !n.joined.Load() || !majority || !n.oldest(v) {
+		holds.Forget()
+		n.heldSlots.Store(0)
 		resolve(n.prefer.take(), nil, errNotCoordinator)
 		return
 	}
-	s, ok, err := n.planStep(t, v, cache)
+	if holds.Len() > 0 {
+		holds.Prune(t, v.plan())
+		n.heldSlots.Store(int64(holds.Len()))
+	}
+	s, ok, err := n.planStep(t, v, cache, holds)
 	if err != nil {
 		n.logger.Error("plan coordinator step", "err", err)
 		resolve(s.prefer, nil, err)
@@ -208,7 +216,7 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer) 
 		resolve(s.prefer, nil, errNotCoordinator)
 		return
 	}
-	err = n.runStep(ctx, t, v, &s)
+	err = n.runStep(ctx, t, v, &s, holds)
 	if err != nil {
 		n.logger.Error("coordinator step", "kind", s.kind, "err", err)
 	}
@@ -227,7 +235,7 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer) 
 func (n *Node) pullNewer(ctx context.Context, v view, epoch uint64, issuer ring.NodeID) {
 	var from []Meta
 	for _, m := range v.alive {
-		if m.holdsNewer(epoch, issuer) {
+		if m.HoldsNewer(epoch, issuer) {
 			from = append(from, m)
 		}
 	}
@@ -249,7 +257,7 @@ func (n *Node) pullNewer(ctx context.Context, v view, epoch uint64, issuer ring.
 // of epoch and issuer.
 func (v view) newer(epoch uint64, issuer ring.NodeID) bool {
 	for _, m := range v.alive {
-		if m.holdsNewer(epoch, issuer) {
+		if m.HoldsNewer(epoch, issuer) {
 			return true
 		}
 	}
@@ -370,51 +378,19 @@ func coordinatorIn(v view) Meta {
 // no longer names. Their addresses stay in the re-join set (membership.go).
 func (n *Node) reap(t *ring.Table) { n.members.reap(t, time.Now()) }
 
-// placementCache keeps the last target placement, so the placement is
-// computed once per member set rather than on every tick.
+// placementCache is the control loop's plan.Targets, and the last table
+// found to match its target placement (settledTable, settledTarget): while
+// neither changes there is nothing to plan, so an idle coordinator does not
+// scan every slot each tick.
 type placementCache struct {
-	key string
-	p   *ring.Placement
-	// settledTable and settledTarget are the last table found to match
-	// its target placement: while neither changes there is nothing to
-	// plan, so an idle coordinator does not scan every slot each tick.
+	plan.Targets
 	settledTable  *ring.Table
 	settledTarget *ring.Placement
-	// prefTable and prefBase are what pref, the placement with the
-	// table's preferred primaries, was computed from.
-	prefTable *ring.Table
-	prefBase  *ring.Placement
-	pref      *ring.Placement
-}
-
-// withPreferences returns p adjusted by t's preferred primaries, computed
-// once per table and placement.
-func (c *placementCache) withPreferences(p *ring.Placement, t *ring.Table) *ring.Placement {
-	if c.prefTable != t || c.prefBase != p {
-		c.prefTable, c.prefBase, c.pref = t, p, p.WithPreferences(t)
-	}
-	return c.pref
-}
-
-func (c *placementCache) get(ids []ring.NodeID, replicas int) (*ring.Placement, error) {
-	var b strings.Builder
-	for _, id := range ids {
-		b.WriteString(string(id))
-	}
-	fmt.Fprintf(&b, "/%d", replicas)
-	if key := b.String(); key != c.key || c.p == nil {
-		p, err := ring.Place(ids, replicas)
-		if err != nil {
-			return nil, err
-		}
-		c.key, c.p = key, p
-	}
-	return c.p, nil
 }
 
 // planStep compares the table with the target placement of the live members
 // and returns the next step, if any. Members that are draining get no slots.
-func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, bool, error) {
+func (n *Node) planStep(t *ring.Table, v view, cache *placementCache, holds *plan.Holds) (step, bool, error) {
 	members := plan.Placed(v.plan())
 	if len(members) == 0 {
 		return step{}, false, nil
@@ -423,7 +399,7 @@ func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, boo
 	for i, m := range members {
 		ids[i] = m.ID
 	}
-	target, err := cache.get(ids, n.cfg.Replicas)
+	target, err := cache.Get(ids, n.cfg.Replicas)
 	if err != nil {
 		return step{}, false, fmt.Errorf("target placement of %d members: %w", len(ids), err)
 	}
@@ -437,11 +413,11 @@ func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, boo
 		return step{kind: stepPrefer, members: members, target: target, prefer: reqs}, true, nil
 	}
 	if n.repl != nil {
-		target = cache.withPreferences(target, t)
-		if cache.settledTable == t && cache.settledTarget == target {
+		target = cache.WithPreferences(target, t)
+		if cache.settledTable == t && cache.settledTarget == target && holds.Len() == 0 {
 			return step{}, false, nil // nothing changed since the table matched its target
 		}
-		s, ok := n.planData(t, v, members, target)
+		s, ok := n.planData(t, v, members, target, holds)
 		if !ok {
 			cache.settledTable, cache.settledTarget = t, target
 		}
@@ -455,7 +431,7 @@ func (n *Node) planStep(t *ring.Table, v view, cache *placementCache) (step, boo
 
 // runStep executes a step: it builds the next table, adopts it and pushes
 // it to every alive member.
-func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step) error {
+func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step, holds *plan.Holds) error {
 	start := time.Now()
 	epoch := v.maxEpoch
 	if cur != nil {
@@ -478,7 +454,7 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step) er
 		}
 		next = t
 	case stepFailover:
-		t, changed, err := n.buildFailover(ctx, cur, v, s.target)
+		t, changed, err := n.buildFailover(ctx, cur, v, s.target, holds)
 		if err != nil {
 			return fmt.Errorf("failover step, epoch %d: %w", epoch, err)
 		}

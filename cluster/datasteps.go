@@ -115,9 +115,9 @@ func (n *Node) replState(ctx context.Context, v view, id ring.NodeID, slots []ui
 
 // planData chooses the next data-moving step, or none when the table
 // matches the target placement (plan.Data).
-func (n *Node) planData(t *ring.Table, v view, members []plan.Member, target *ring.Placement) (step, bool) {
+func (n *Node) planData(t *ring.Table, v view, members []plan.Member, target *ring.Placement, holds *plan.Holds) (step, bool) {
 	s := step{members: members, target: target}
-	switch plan.Data(t, v.plan(), members, target) {
+	switch plan.Data(t, v.plan(), members, target, holds, time.Now()) {
 	case plan.Failover:
 		s.kind = stepFailover
 	case plan.Members:
@@ -132,28 +132,33 @@ func (n *Node) planData(t *ring.Table, v view, members []plan.Member, target *ri
 
 // buildFailover promotes a replica for every slot whose primary is dead
 // and drops dead owners: it asks the candidates their replica state and
-// lets plan.FailoverStep decide.
-func (n *Node) buildFailover(ctx context.Context, t *ring.Table, v view, target *ring.Placement) (*ring.Table, int, error) {
+// lets plan.FailoverStep decide, which holds the slots with no reachable
+// synced copy (holds). It returns nil when no slot changed.
+func (n *Node) buildFailover(ctx context.Context, t *ring.Table, v view, target *ring.Placement, holds *plan.Holds) (*ring.Table, int, error) {
 	pv := v.plan()
 	next := plan.NextTable(t, pv, n.id)
 	orphans, ask := plan.Orphans(t, pv, n.stillAnswering(ctx, t, v))
 	cctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
 	states := n.replStates(cctx, v, ask)
 	cancel()
-	lost, notRemoved, err := plan.FailoverStep(next, t, pv, target, orphans, states)
+	out, err := plan.FailoverStep(next, t, pv, target, orphans, states, holds, time.Now())
 	if err != nil {
 		return nil, 0, err
 	}
-	if len(orphans) == 0 {
-		return nil, 0, nil // every "dead" primary still answers: gossip is wrong for now
+	if was := n.heldSlots.Swap(int64(out.Held)); out.Held > 0 && was != int64(out.Held) {
+		n.logger.Error("slots held unavailable: no reachable node has a synced copy; they serve again when one returns",
+			"slots", out.Held, "empty_takeover_after", holds.EmptyAfter)
 	}
-	if lost > 0 {
-		n.repl.lostSlots.Add(int64(lost))
+	if out.Lost > 0 {
+		n.repl.lostSlots.Add(int64(out.Lost))
 		n.logger.Error("FAILOVER WITHOUT A SYNCED REPLICA: slots given to a live node empty, their data is lost",
-			"slots", lost, "epoch", next.Epoch)
+			"slots", out.Lost, "epoch", next.Epoch)
 	}
-	n.logNotRemoved(notRemoved)
-	return next, len(orphans), nil
+	if out.Changed == 0 {
+		return nil, 0, nil // every orphan is held, or every "dead" primary still answers
+	}
+	n.logNotRemoved(out.NotRemoved)
+	return next, out.Changed, nil
 }
 
 // stillAnswering pings the table members gossip reports dead, in parallel,
@@ -215,7 +220,7 @@ func (n *Node) buildMembers(t *ring.Table, v view, members []plan.Member) (*ring
 func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target *ring.Placement) (next *ring.Table, changed int, paced bool, err error) {
 	pv := v.plan()
 	next = plan.NextTable(t, pv, n.id)
-	pass := plan.NewRebalance(t, target, n.cfg.MigrationBatch)
+	pass := plan.NewRebalance(t, pv, target, n.cfg.MigrationBatch)
 	cctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
 	defer cancel()
 	states := n.replStates(cctx, v, pass.Ask)

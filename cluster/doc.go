@@ -36,7 +36,7 @@
 // hashicorp/memberlist names each node by its 40-hex node ID and gossips its
 // Meta (meta.go): client and cluster addresses, start time, state (joining,
 // serving, draining) and the routing-table epoch it holds. Timing comes from
-// a Profile (profile.go: lan, wan, local; lan detects a failure in about 2
+// a Profile (package profile: lan, wan, local; lan detects a failure in about 2
 // s). A shared key turns on memberlist's AES-GCM gossip encryption. The
 // re-join loop (membership.go) joins the seeds with backoff and keeps
 // contacting the seeds and every node ever seen that is not alive, which is

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
@@ -50,10 +51,36 @@ type memberSet struct {
 	mu      sync.Mutex // guards members, known
 	members map[ring.NodeID]*member
 	known   map[string]time.Time // cluster address -> last time a node there was alive
+
+	// dead is the set of members gossip reports dead, republished under
+	// mu whenever it changes, so the routing path (Node.Route) reads it
+	// with one atomic load. Never nil after newMemberSet.
+	dead atomic.Pointer[map[ring.NodeID]struct{}]
 }
 
 func newMemberSet(self ring.NodeID) *memberSet {
-	return &memberSet{self: self, members: make(map[ring.NodeID]*member), known: make(map[string]time.Time)}
+	s := &memberSet{self: self, members: make(map[ring.NodeID]*member), known: make(map[string]time.Time)}
+	s.dead.Store(&map[ring.NodeID]struct{}{})
+	return s
+}
+
+// publishDead republishes the dead set. Called with mu held, after a
+// member's liveness changed or a member was dropped.
+func (s *memberSet) publishDead() {
+	dead := make(map[ring.NodeID]struct{})
+	for id, m := range s.members {
+		if !m.alive && id != s.self {
+			dead[id] = struct{}{}
+		}
+	}
+	s.dead.Store(&dead)
+}
+
+// isDead reports whether gossip reports id dead: a member it knows of that
+// is not alive. Lock-free.
+func (s *memberSet) isDead(id ring.NodeID) bool {
+	_, dead := (*s.dead.Load())[id]
+	return dead
 }
 
 // update records a member's metadata and liveness at now. known: the
@@ -70,6 +97,9 @@ func (s *memberSet) update(meta Meta, alive bool, now time.Time) (known, was boo
 	was = m.alive
 	m.meta = meta
 	m.alive = alive
+	if was != alive || !known {
+		s.publishDead()
+	}
 	if alive {
 		m.lastAlive = now
 		if meta.ID != s.self && meta.ClusterAddr != "" {
@@ -99,6 +129,7 @@ func (s *memberSet) forget(id ring.NodeID) error {
 	}
 	delete(s.members, id)
 	delete(s.known, m.meta.ClusterAddr)
+	s.publishDead()
 	return nil
 }
 
@@ -183,6 +214,7 @@ func (s *memberSet) reap(t *ring.Table, now time.Time) {
 			}
 		}
 		delete(s.members, id)
+		s.publishDead()
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -71,7 +72,7 @@ func (memberDelegate) MergeRemoteState([]byte, bool) {}
 // metadata does not parse or does not match their name, so a foreign
 // memberlist cluster on the same port never mixes with ours.
 func (d memberDelegate) NotifyAlive(peer *memberlist.Node) error {
-	meta, err := DecodeMeta(peer.Meta)
+	meta, err := wire.DecodeMeta(peer.Meta)
 	if err != nil {
 		return fmt.Errorf("peer %s: %w", peer.Name, err)
 	}
@@ -92,7 +93,7 @@ func (d memberDelegate) NotifyLeave(peer *memberlist.Node) { d.n.observe(peer, f
 
 // observe records a peer's metadata and liveness and wakes the control loop.
 func (n *Node) observe(peer *memberlist.Node, alive bool) {
-	meta, err := DecodeMeta(peer.Meta)
+	meta, err := wire.DecodeMeta(peer.Meta)
 	if err != nil {
 		n.logger.Warn("ignoring member with bad metadata", "name", peer.Name, "err", err)
 		return

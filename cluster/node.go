@@ -74,9 +74,12 @@ type Node struct {
 
 	members *memberSet // every member gossip told of, and addresses to re-join
 
-	stall  plan.Stall    // owned by controlLoop: no lock
-	passes atomic.Uint64 // control-loop passes so far (tests wait on them)
-	prefer preferQueue   // CLUSTER FAILOVER requests for controlLoop
+	stall plan.Stall // owned by controlLoop: no lock
+	// heldSlots counts the slots the failover step holds while this node
+	// coordinates (plan.Holds; 0 otherwise).
+	heldSlots atomic.Int64
+	passes    atomic.Uint64 // control-loop passes so far (tests wait on them)
+	prefer    preferQueue   // CLUSTER FAILOVER requests for controlLoop
 
 	events   *events.Ring                // cluster events seen here (report.go)
 	reporter atomic.Pointer[reporterBox] // this node's report for peers' views; nil: none
@@ -166,7 +169,7 @@ func (n *Node) start(ctx context.Context) error {
 		return ErrClosed
 	}
 	mc := memberlist.DefaultLANConfig()
-	n.profile.apply(mc)
+	n.profile.Apply(mc)
 	mc.Name = string(n.id)
 	mc.Transport = n.transport
 	mc.Delegate = memberDelegate{n}

@@ -68,7 +68,11 @@ func (r *replicator) settleOverrides(t *ring.Table) {
 
 // Route returns the node that leads slot now, taking the handoff overrides
 // into account, and whether that is this node. It is what the server
-// routes by: a few atomic loads.
+// routes by: a few atomic loads. A slot led by a node gossip reports dead
+// routes nowhere (""): the server answers its keys -CLUSTERDOWN Hash slot
+// not served, as Redis Cluster answers for a slot no live node serves,
+// while the coordinator fails it over or, with no reachable copy, holds
+// it (plan.Holds).
 func (n *Node) Route(slot uint16) (ring.NodeID, bool) {
 	t := n.table.Load()
 	if t == nil || int(slot) >= ring.SlotCount {
@@ -84,6 +88,9 @@ func (n *Node) Route(slot uint16) (ring.NodeID, bool) {
 		}
 	}
 	p := t.Primary(slot)
+	if p != n.id && n.members.isDead(p) {
+		return "", false
+	}
 	return p, p == n.id && p != ""
 }
 

@@ -240,6 +240,7 @@ type ReplicationInfo struct {
 	DegradedSlots int              // led slots that should have replicas but have no synced one
 	DegradedWaits int64            // WaitReplicated calls that met a degraded slot
 	LostSlots     int64            // slots given a new primary with no synced replica (data lost)
+	HeldSlots     int64            // slots held unavailable by this coordinator: no reachable synced copy
 	Transfers     int              // slot transfers running now
 	TransfersDone int64
 	TransfersFail int64
@@ -295,6 +296,7 @@ func (n *Node) ReplicationInfo() ReplicationInfo {
 	}
 	info.DegradedWaits = r.degradedWaits.Load()
 	info.LostSlots = r.lostSlots.Load()
+	info.HeldSlots = n.heldSlots.Load()
 	info.TransfersDone = r.transfersDone.Load()
 	info.TransfersFail = r.transfersFailed.Load()
 	info.TransferBytes = r.transferBytes.Load()

@@ -45,10 +45,10 @@ func (n *Node) Settled() (settled bool, why string) {
 // and the key (member IDs and replicas) keeps their answers apart.
 var settledTargets lockedPlacements
 
-// lockedPlacements is a placementCache shared by goroutines.
+// lockedPlacements is a plan.Targets shared by goroutines.
 type lockedPlacements struct {
 	mu sync.Mutex // guards c
-	c  placementCache
+	c  plan.Targets
 }
 
 // target returns the target placement of the members given their sorted
@@ -57,11 +57,11 @@ type lockedPlacements struct {
 func (l *lockedPlacements) target(ids []ring.NodeID, replicas int, t *ring.Table, prefer bool) (*ring.Placement, error) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	p, err := l.c.get(ids, replicas)
+	p, err := l.c.Get(ids, replicas)
 	if err != nil || !prefer {
 		return p, err
 	}
-	return l.c.withPreferences(p, t), nil
+	return l.c.WithPreferences(p, t), nil
 }
 
 // settleInput is what Settled judges, gathered from one node.
@@ -83,7 +83,7 @@ func (in settleInput) unsettled(targets *lockedPlacements) string {
 		return "no routing table"
 	}
 	for id, m := range in.alive {
-		if m.holdsNewer(t.Epoch, t.Issuer) {
+		if m.HoldsNewer(t.Epoch, t.Issuer) {
 			return fmt.Sprintf("member %s holds a newer table (epoch %d) than this node's (epoch %d)", id, m.Epoch, t.Epoch)
 		}
 	}

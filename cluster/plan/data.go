@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/meshcache/meshcache/ring"
 )
@@ -36,20 +37,26 @@ func (k Kind) String() string {
 
 // Data chooses the next data-moving step for table t, the live members
 // that get slots (members) and their target placement, or None when the
-// table matches the target.
-func Data(t *ring.Table, v View, members []Member, target *ring.Placement) Kind {
+// table matches the target. A slot the failover step holds (hold.go) asks
+// for no step until it is due at now: the other steps go on meanwhile.
+func Data(t *ring.Table, v View, members []Member, target *ring.Placement, holds *Holds, now time.Time) Kind {
 	if t.Assigned() < ring.SlotCount {
 		return Failover // a slot without a primary
 	}
 	for _, m := range t.Members() {
-		if !v.alive(m.ID) && len(t.PrimarySlots(m.ID)) > 0 {
-			return Failover
+		if v.alive(m.ID) {
+			continue
+		}
+		for _, slot := range t.PrimarySlots(m.ID) {
+			if !holds.waiting(t, v, slot, now) {
+				return Failover
+			}
 		}
 	}
 	if MembersChanged(t, v, members) {
 		return Members
 	}
-	if !Settled(t, target) {
+	if !settled(t, target, func(slot uint16) bool { return down(t, v, slot) }) {
 		return Rebalance
 	}
 	return None
@@ -59,9 +66,17 @@ func Data(t *ring.Table, v View, members []Member, target *ring.Placement) Kind 
 // owners target places on it, in order: no rebalance step is left. (Data
 // also checks members and dead primaries, which need a view.)
 func Settled(t *ring.Table, target *ring.Placement) bool {
+	return settled(t, target, func(uint16) bool { return false })
+}
+
+// settled is Settled over the slots skip does not name.
+func settled(t *ring.Table, target *ring.Placement, skip func(uint16) bool) bool {
 	var have, want []ring.NodeID
 	for sl := range ring.SlotCount {
 		slot := uint16(sl)
+		if skip(slot) {
+			continue
+		}
 		have, want = t.AppendOwners(have[:0], slot), target.AppendOwners(want[:0], slot)
 		if t.State(slot).Kind != ring.SlotStable || !slices.Equal(have, want) {
 			return false
@@ -71,7 +86,8 @@ func Settled(t *ring.Table, target *ring.Placement) bool {
 }
 
 // MembersChanged reports whether the table must gain or lose members, or
-// names a dead replica.
+// names a dead replica of a slot that is not down. A dead member that only
+// down slots name changes nothing: the failover step owns those slots.
 func MembersChanged(t *ring.Table, v View, members []Member) bool {
 	for _, m := range members {
 		tm, ok := t.Member(m.ID)
@@ -81,10 +97,10 @@ func MembersChanged(t *ring.Table, v View, members []Member) bool {
 	}
 	for _, m := range t.Members() {
 		meta, alive := v.Alive[m.ID]
-		if !alive {
+		if !alive && !onlyDown(t, v, m.ID) {
 			return true
 		}
-		if meta.Draining && len(t.SlotsOf(m.ID)) == 0 {
+		if alive && meta.Draining && len(t.SlotsOf(m.ID)) == 0 {
 			return true
 		}
 	}
@@ -103,10 +119,23 @@ func MembersStep(next *ring.Table, v View, members []Member) (notRemoved []error
 	return DropDead(next, v)
 }
 
+// onlyDown reports whether id is named by slots and all of them are down.
+func onlyDown(t *ring.Table, v View, id ring.NodeID) bool {
+	slots := t.SlotsOf(id)
+	for _, slot := range slots {
+		if !down(t, v, slot) {
+			return false
+		}
+	}
+	return len(slots) > 0
+}
+
 // DropDead removes dead owners from every slot of next (a slot keeps its
 // last owner even if dead: the failover step replaces it), resets states
 // that name a dead peer or a migration to a node that is no owner, and
 // removes dead members and drained members that no slot names any more.
+// A down slot (its primary dead) is left as it is: the failover step
+// promotes a synced replica or holds it (hold.go).
 // A member that cannot be removed yet is reported in notRemoved, not as an
 // error.
 func DropDead(next *ring.Table, v View) (notRemoved []error, err error) {
@@ -120,6 +149,9 @@ func DropDead(next *ring.Table, v View) (notRemoved []error, err error) {
 	var owners, kept []ring.NodeID // reused for every slot
 	for sl := range ring.SlotCount {
 		slot := uint16(sl)
+		if down(next, v, slot) {
+			continue
+		}
 		if len(dead) > 0 {
 			owners = next.AppendOwners(owners[:0], slot)
 			kept = slices.DeleteFunc(append(kept[:0], owners...), isDead)

@@ -9,9 +9,11 @@
 //
 //   - Failover: a slot's primary is dead. Per slot, promote the alive
 //     replica that is synced to that primary with the highest applied
-//     offset; with none, give the slot to a live node empty and count it
-//     as lost: its data is gone, but the cluster keeps serving. Dead
-//     replicas are dropped (DropDead).
+//     offset; with none, hold the slot (hold.go): it stays unavailable,
+//     naming its dead primary, until a copy returns, and no other step
+//     touches it. Only Holds.EmptyAfter, off by default, gives a held
+//     slot to a live node empty (its data is lost). Dead replicas of the
+//     promoted slots are dropped (DropDead).
 //   - Members: add new members to the table, drop dead replicas, remove
 //     dead members and drained ones that no slot names.
 //   - Rebalance: move toward the target placement: add the owners a slot

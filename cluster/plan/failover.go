@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/meshcache/meshcache/ring"
 )
@@ -36,8 +37,9 @@ func Orphans(t *ring.Table, v View, answering map[ring.NodeID]bool) (orphans []u
 // Promote picks the new primary of an orphan slot of t: the owner synced
 // to the dead primary with the highest applied offset (the first such
 // owner on a tie). rest are the other alive owners, in table order. With
-// no synced owner, lost is true and the first alive owner leads (empty, as
-// far as the slot's data goes), or, with none alive, the target primary.
+// no synced owner, lost is true and the first alive owner would lead (empty,
+// as far as the slot's data goes), or, with none alive, the target primary:
+// FailoverStep holds such a slot instead, unless an empty takeover is due.
 func Promote(t *ring.Table, v View, target *ring.Placement, slot uint16, states States) (best ring.NodeID, rest []ring.NodeID, lost bool) {
 	owners := t.Owners(slot)
 	var dead ring.NodeID
@@ -70,27 +72,50 @@ func Promote(t *ring.Table, v View, target *ring.Placement, slot uint16, states 
 	return best, rest, lost
 }
 
+// FailoverOutcome is what FailoverStep wrote.
+type FailoverOutcome struct {
+	Changed int // slots given a new primary
+	// Lost counts the changed slots given a primary with no synced copy
+	// of their data (an empty takeover: Holds.EmptyAfter passed, or a
+	// slot without owners).
+	Lost int
+	Held int // down slots left as they are: no reachable synced copy
+	// NotRemoved are the members DropDead could not remove yet.
+	NotRemoved []error
+}
+
 // FailoverStep writes the failover of orphans (see Orphans) into next, a
 // NextTable of t: each gets the primary Promote picks, its alive owners
-// and a stable state; then DropDead. It returns how many slots lost their
-// data (no synced replica). With no orphans it writes nothing: every
-// "dead" primary still answers, and gossip is wrong for now.
-func FailoverStep(next, t *ring.Table, v View, target *ring.Placement, orphans []uint16, states States) (lost int, notRemoved []error, err error) {
+// and a stable state; then DropDead. An orphan with owners but no synced
+// one is held instead (hold.go): its entry is not changed and holds
+// records it at now, until holds.EmptyAfter lets it go to a live node
+// empty. With nothing changed it writes nothing: every orphan is held, or
+// every "dead" primary still answers, and gossip is wrong for now.
+func FailoverStep(next, t *ring.Table, v View, target *ring.Placement, orphans []uint16, states States, holds *Holds, now time.Time) (FailoverOutcome, error) {
+	var out FailoverOutcome
+	prev := holds.begin()
 	for _, slot := range orphans {
-		best, rest, l := Promote(t, v, target, slot, states)
-		if l {
-			lost++
+		best, rest, lost := Promote(t, v, target, slot, states)
+		if p := t.Primary(slot); lost && p != "" && !holds.emptyDue(prev, slot, p, now) {
+			holds.keep(prev, t, v, slot, now)
+			out.Held++
+			continue
+		}
+		if lost {
+			out.Lost++
 		}
 		if err := next.SetOwners(slot, append([]ring.NodeID{best}, rest...)...); err != nil {
-			return 0, nil, fmt.Errorf("failover slot %d: %w", slot, err)
+			return out, fmt.Errorf("failover slot %d: %w", slot, err)
 		}
 		if err := next.SetState(slot, ring.SlotState{}); err != nil {
-			return 0, nil, err
+			return out, err
 		}
+		out.Changed++
 	}
-	if len(orphans) == 0 {
-		return 0, nil, nil
+	if out.Changed == 0 {
+		return out, nil
 	}
-	notRemoved, err = DropDead(next, v)
-	return lost, notRemoved, err
+	var err error
+	out.NotRemoved, err = DropDead(next, v)
+	return out, err
 }

@@ -23,8 +23,12 @@ func TestFailover(t *testing.T) {
 		states    States
 		wantAsk   []ring.NodeID // nodes asked about s
 		wantOrph  bool
-		want      string // owners of s after the step
-		wantLost  int
+		// takeover: the slot was held for Holds.EmptyAfter already, so
+		// a live node may take it over empty.
+		takeover bool
+		want     string // owners of s after the step
+		wantLost int
+		wantHeld int
 	}{{
 		name:     "the synced replica with the highest applied offset leads",
 		owners:   []ring.NodeID{d, a, b, c},
@@ -54,12 +58,22 @@ func TestFailover(t *testing.T) {
 		wantOrph: true,
 		want:     "c,a,b stable",
 	}, {
-		name:     "no synced replica: the first alive owner leads, the slot is lost",
+		name:     "no synced replica: the slot is held as it is",
 		owners:   []ring.NodeID{d, a, b},
 		alive:    []ring.NodeID{a, b, c},
 		states:   States{a: {0: {Source: d, Applied: 4}}},
 		wantAsk:  []ring.NodeID{a, b},
 		wantOrph: true,
+		want:     "d,a,b stable",
+		wantHeld: 1,
+	}, {
+		name:     "no synced replica, held for EmptyAfter: the first alive owner leads, the slot is lost",
+		owners:   []ring.NodeID{d, a, b},
+		alive:    []ring.NodeID{a, b, c},
+		states:   States{a: {0: {Source: d, Applied: 4}}},
+		wantAsk:  []ring.NodeID{a, b},
+		wantOrph: true,
+		takeover: true,
 		want:     "a,b stable",
 		wantLost: 1,
 	}, {
@@ -79,10 +93,18 @@ func TestFailover(t *testing.T) {
 		wantOrph: true,
 		want:     "a stable",
 	}, {
-		name:     "no owner alive: the target primary leads, empty",
+		name:     "no owner alive: the slot is held, its dead replica kept",
 		owners:   []ring.NodeID{d, e},
 		alive:    []ring.NodeID{a, b, c},
 		wantOrph: true,
+		want:     "d,e stable",
+		wantHeld: 1,
+	}, {
+		name:     "no owner alive, held for EmptyAfter: the target primary leads, empty",
+		owners:   []ring.NodeID{d, e},
+		alive:    []ring.NodeID{a, b, c},
+		wantOrph: true,
+		takeover: true,
 		want:     "target",
 		wantLost: 1,
 	}, {
@@ -131,16 +153,27 @@ func TestFailover(t *testing.T) {
 				assert.ElementsMatch(t, tc.wantAsk, asked, "ask")
 			}
 
+			holds := &Holds{}
+			now := time.Unix(1000, 0)
+			if tc.takeover {
+				holds.EmptyAfter = time.Minute
+				out, err := FailoverStep(NextTable(tb, v, a), tb, v, p, orphans, tc.states, holds, now)
+				require.NoError(t, err)
+				require.Equal(t, 1, out.Held, "held at first")
+				now = now.Add(holds.EmptyAfter)
+			}
 			next := NextTable(tb, v, a)
-			lost, _, err := FailoverStep(next, tb, v, p, orphans, tc.states)
+			out, err := FailoverStep(next, tb, v, p, orphans, tc.states, holds, now)
 			require.NoError(t, err)
-			assert.Equal(t, tc.wantLost, lost, "lost")
+			assert.Equal(t, tc.wantLost, out.Lost, "lost")
+			assert.Equal(t, tc.wantHeld, out.Held, "held")
+			assert.Equal(t, tc.wantHeld, holds.Len(), "holds recorded")
 			want := tc.want
 			if want == "target" {
 				want = string(p.Primary(0)[:1]) + " stable"
 			}
 			assert.Equal(t, want, owners(next, 0))
-			if tc.wantOrph {
+			if out.Changed > 0 {
 				for _, id := range []ring.NodeID{d, e} {
 					if _, ok := v.Alive[id]; !ok {
 						_, named := next.Member(id)
@@ -148,49 +181,50 @@ func TestFailover(t *testing.T) {
 					}
 				}
 			} else {
-				assert.Empty(t, tb.Changes(next), "no orphan: nothing written")
+				assert.Empty(t, tb.Changes(next), "no orphan, or held: nothing written")
 			}
 		})
 	}
 }
 
 func TestData(t *testing.T) {
+	now := time.Unix(1000, 0)
 	p := target(t)
 	all := viewOf(a, b, c)
 	members := membersOf(all, a, b, c)
 	settled := settledTable(t, p, a, b, c)
-	assert.Equal(t, None, Data(settled, all, members, p))
+	assert.Equal(t, None, Data(settled, all, members, p, &Holds{}, now))
 
 	unassigned := settled.Clone()
 	setSlot(t, unassigned, 5, ring.SlotState{})
-	assert.Equal(t, Failover, Data(unassigned, all, members, p), "a slot without a primary")
+	assert.Equal(t, Failover, Data(unassigned, all, members, p, &Holds{}, now), "a slot without a primary")
 
 	withD := settledTable(t, p, a, b, c, d)
 	setSlot(t, withD, 5, ring.SlotState{}, d, a)
-	assert.Equal(t, Failover, Data(withD, all, members, p), "a dead primary")
+	assert.Equal(t, Failover, Data(withD, all, members, p, &Holds{}, now), "a dead primary")
 	setSlot(t, withD, 5, ring.SlotState{}, a, d)
-	assert.Equal(t, Members, Data(withD, all, members, p), "a dead replica")
+	assert.Equal(t, Members, Data(withD, all, members, p, &Holds{}, now), "a dead replica")
 
 	joined := viewOf(a, b, c, e)
-	assert.Equal(t, Members, Data(settled, joined, membersOf(joined, a, b, c, e), p), "a new member")
+	assert.Equal(t, Members, Data(settled, joined, membersOf(joined, a, b, c, e), p, &Holds{}, now), "a new member")
 
 	moved := viewOf(a, b, c)
 	m := moved.Alive[b]
 	m.ClusterAddr = "elsewhere"
 	moved.Alive[b] = m
-	assert.Equal(t, Members, Data(settled, moved, membersOf(moved, a, b, c), p), "a new address")
+	assert.Equal(t, Members, Data(settled, moved, membersOf(moved, a, b, c), p, &Holds{}, now), "a new address")
 
 	draining := settledTable(t, p, a, b, c, d)
 	dv := viewOf(a, b, c, d)
 	dm := dv.Alive[d]
 	dm.Draining = true
 	dv.Alive[d] = dm
-	assert.Equal(t, Members, Data(draining, dv, membersOf(dv, a, b, c), p), "a drained member without slots")
+	assert.Equal(t, Members, Data(draining, dv, membersOf(dv, a, b, c), p, &Holds{}, now), "a drained member without slots")
 
 	swapped := settled.Clone()
 	s := slotsWhere(p, a, b, 1)[0]
 	setSlot(t, swapped, s, ring.SlotState{}, b, a)
-	assert.Equal(t, Rebalance, Data(swapped, all, members, p))
+	assert.Equal(t, Rebalance, Data(swapped, all, members, p, &Holds{}, now))
 }
 
 func TestDropDead(t *testing.T) {

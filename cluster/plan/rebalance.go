@@ -23,6 +23,11 @@ import (
 // join during a rebalance could leave a whole batch of such slots blocking
 // every other move; its extra owner is trimmed once the wanted ones sync.
 //
+// A down slot (its primary dead: the failover step promotes a replica or
+// holds it, hold.go) is left out of the pass: a held slot must not take a
+// place in the batch while it waits, nor get owners that would sync from
+// a dead node.
+//
 // Phases: NewRebalance (survey; the node then asks Ask for their replica
 // states), Handoffs (the node then calls each primary), Apply.
 type RebalancePass struct {
@@ -41,12 +46,16 @@ type RebalancePass struct {
 	Ask map[ring.NodeID][]uint16
 }
 
-// NewRebalance surveys t against target (phase 1).
-func NewRebalance(t *ring.Table, target *ring.Placement, batch int) *RebalancePass {
+// NewRebalance surveys t against target (phase 1), with v the alive
+// members.
+func NewRebalance(t *ring.Table, v View, target *ring.Placement, batch int) *RebalancePass {
 	r := &RebalancePass{t: t, target: target, batch: batch, Ask: make(map[ring.NodeID][]uint16)}
 	var owners, want []ring.NodeID // reused for every slot
 	for sl := range ring.SlotCount {
 		slot := uint16(sl)
+		if down(t, v, slot) {
+			continue
+		}
 		owners = t.AppendOwners(owners[:0], slot)
 		want = target.AppendOwners(want[:0], slot)
 		if st := t.State(slot); st.Kind == ring.SlotMigrating && st.Peer != target.Primary(slot) {

@@ -260,7 +260,7 @@ func TestRebalance(t *testing.T) {
 			}
 			v := viewOf(a, b, c, d)
 
-			pass := NewRebalance(tb, p, tc.batch)
+			pass := NewRebalance(tb, v, p, tc.batch)
 			if tc.wantAsk != nil {
 				assert.Equal(t, tc.wantAsk(s), pass.Ask, "ask")
 			}
@@ -305,7 +305,7 @@ func TestRebalanceStrayHandoff(t *testing.T) {
 	s := slotsWhere(p, a, b, 1)
 	tb := settledTable(t, p, a, b, c, d, e)
 	setSlot(t, tb, s[0], migratingTo(a), d, a, b)
-	pass := NewRebalance(tb, p, 2)
+	pass := NewRebalance(tb, viewOf(a, b, c, d, e), p, 2)
 	// The primary reports the slot handed off to e, which this table
 	// does not make an owner (it handed off under an older table).
 	next := NextTable(tb, viewOf(a, b, c, d, e), a)
@@ -327,7 +327,7 @@ func TestRebalanceNoRoomForAnotherOwner(t *testing.T) {
 	full := []ring.NodeID{c, d, e, ids[5], ids[6], ids[7], ids[8], a} // MaxOwners, lacks b
 	require.Len(t, full, ring.MaxOwners)
 	setSlot(t, tb, s[0], ring.SlotState{}, full...)
-	pass := NewRebalance(tb, p, 2)
+	pass := NewRebalance(tb, viewOf(ids...), p, 2)
 	out, err := pass.Apply(NextTable(tb, viewOf(ids...), a), nil, nil)
 	require.NoError(t, err)
 	assert.Equal(t, 0, out.Changed, "a slot with MaxOwners owners gets no more")
@@ -367,7 +367,7 @@ func TestRebalanceEmptyHandoffsBounded(t *testing.T) {
 	}
 	states := synced(nil, a, d, 0, s...)
 	empty(states, d, s[:n-1]...) // the last slot holds data
-	picked := NewRebalance(tb, p, batch).Handoffs(states)
+	picked := NewRebalance(tb, viewOf(a, b, c, d), p, batch).Handoffs(states)
 	moves := picked[d]
 	require.Len(t, moves, EmptyHandoffsPerBatch*batch+batch)
 	assert.Equal(t, Move{Slot: s[n-1], Target: a}, moves[len(moves)-1], "the slot with data has its own place")
@@ -388,7 +388,7 @@ func TestRebalanceEmptyStartsBounded(t *testing.T) {
 		setSlot(t, tb, sl, ring.SlotState{}, d)
 	}
 	states := empty(nil, d, s...)
-	pass := NewRebalance(tb, p, batch)
+	pass := NewRebalance(tb, viewOf(a, b, c, d), p, batch)
 	next := NextTable(tb, viewOf(a, b, c, d), a)
 	out, err := pass.Apply(next, states, nil)
 	require.NoError(t, err)

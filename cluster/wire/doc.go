@@ -23,8 +23,8 @@
 //	transport.KindPrefer        request: the asking node's ID (40 hex characters);
 //	                            reply: the slots recorded, one uvarint
 //
-// The gossip metadata a node spreads through memberlist (cluster.Meta) is
-// not an RPC message and keeps its own versioned format in package cluster.
+// The gossip metadata a node spreads through memberlist (Meta, meta.go) is
+// not an RPC message and keeps its own versioned format.
 //
 // # Invariants
 //
@@ -34,7 +34,7 @@
 //   - A byte string is its length (uvarint) and then its bytes. A node ID
 //     travels as its 40 hex characters with no length before it (except a
 //     replica state's source, which may be empty and has a 1-byte length);
-//     only cluster.Meta packs IDs to 20 bytes.
+//     only Meta packs IDs to 20 bytes.
 //   - A list is its count (uvarint) and then its elements. A decoder
 //     refuses a count larger than the bytes left, so a corrupt count cannot
 //     make it allocate more than the message's size.

@@ -286,6 +286,8 @@ func clusterConfig(cfg config.Config, client *net.TCPAddr) (cluster.Config, erro
 		MigrationRate:     cfg.MigrationRate,
 		MigrationBatch:    cfg.MigrationBatch,
 		MigrationInterval: cfg.MigrationInterval,
+
+		FailoverEmptyAfter: cfg.FailoverEmptyAfter,
 	}
 	if advertise != host && cport != 0 {
 		cc.AdvertiseAddr = net.JoinHostPort(advertise, strconv.Itoa(cport))

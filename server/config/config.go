@@ -37,6 +37,9 @@ type Config struct {
 	MigrationBatch int
 	// MigrationInterval is the least time between two rebalance steps; 0 = the gossip profile's.
 	MigrationInterval time.Duration
+	// FailoverEmptyAfter gives a slot with no reachable copy to a live
+	// node empty (its data lost) after this long; 0 = never.
+	FailoverEmptyAfter time.Duration
 
 	MaxMemory        int64  // bytes; 0 means no limit
 	MaxMemoryPolicy  string // a Redis maxmemory policy name
