@@ -2,7 +2,9 @@ package server
 
 import (
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/debug"
 	"github.com/meshcache/meshcache/server/events"
+	"github.com/meshcache/meshcache/server/latency"
 	"github.com/meshcache/meshcache/server/scripts"
 )
 
@@ -67,8 +69,8 @@ var commandGroups = []func() []*Command{
 	transactionCommands,          // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
 	clusterCommands,              // cluster_cmds.go (topology/commands.go): CLUSTER READONLY READWRITE ASKING
 	replicationCommands,          // replication.go: WAIT WAITAOF
-	latencyCommands,              // latencycmd.go (latency/: the monitor): LATENCY
-	debugCommands,                // debugcmd.go: DEBUG
+	latency.Commands,             // latency/command.go (latencycmd.go: the front end's side): LATENCY
+	debug.Commands,               // debug/debug.go (debugcmd.go: who may run it): DEBUG
 	events.PubSubCommands,        // events/pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
 	scripts.ScriptingCommands,    // scripts/scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
 	scripts.FunctionCommands,     // scripts/functions.go: FCALL FCALL_RO FUNCTION

@@ -2,7 +2,6 @@ package server
 
 import (
 	"log/slog"
-	"strings"
 
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
@@ -37,16 +36,7 @@ func configCommand() *Command {
 // configGet: CONFIG GET pattern [pattern ...]; a map of every matching
 // parameter to its value, each once.
 func configGet(c *Call) {
-	seen := make(map[string]bool)
-	var names []string
-	for _, pat := range c.Args[2:] {
-		for _, n := range config.Match(string(pat)) {
-			if !seen[n] {
-				seen[n] = true
-				names = append(names, n)
-			}
-		}
-	}
+	names := config.Matching(c.Args[2:])
 	cfg := c.Server.Config()
 	c.Reply.Map(len(names))
 	for _, n := range names {
@@ -55,7 +45,8 @@ func configGet(c *Call) {
 	}
 }
 
-// configSet: CONFIG SET name value [name value ...]; all or nothing, as Redis 7.
+// configSet: CONFIG SET name value [name value ...]; all or nothing, as
+// Redis 7 (config.ChangeAll), then applied to the running node.
 func configSet(c *Call) {
 	if len(c.Args)%2 != 0 {
 		c.Reply.Error("ERR wrong number of arguments for 'config|set' command")
@@ -63,33 +54,10 @@ func configSet(c *Call) {
 	}
 	s := c.Server
 	s.cfgMu.Lock()
-	next := s.cfg
-	seen := make(map[*config.Setting]bool)
-	var changed []*config.Setting
-	for i := 2; i < len(c.Args); i += 2 {
-		name := strings.ToLower(string(c.Args[i]))
-		p := config.Lookup(name)
-		if p == nil {
-			s.cfgMu.Unlock()
-			c.Reply.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + sanitize(c.Args[i]) + "'")
-			return
-		}
-		if seen[p] {
-			s.cfgMu.Unlock()
-			c.Reply.Error(configSetError(name, "duplicate parameter"))
-			return
-		}
-		seen[p] = true
-		if err := p.Change(&next, string(c.Args[i+1])); err != nil { // config.ErrImmutable too
-			s.cfgMu.Unlock()
-			c.Reply.Error(configSetError(name, err.Error()))
-			return
-		}
-		changed = append(changed, p)
-	}
-	if err := next.Validate(); err != nil {
+	next, changed, errLine := config.ChangeAll(s.cfg, c.Args[2:])
+	if errLine != "" {
 		s.cfgMu.Unlock()
-		c.Reply.Error(configSetError(changed[0].Name(), err.Error()))
+		c.Reply.Error(errLine)
 		return
 	}
 	prev := s.cfg
@@ -123,11 +91,6 @@ func redactValue(p *config.Setting, cfg *config.Config) string {
 		return "(redacted)"
 	}
 	return p.Get(cfg)
-}
-
-// configSetError formats a rejected CONFIG SET as Redis 7 does.
-func configSetError(name, reason string) string {
-	return "ERR CONFIG SET failed (possibly related to argument '" + name + "') - " + reason
 }
 
 // configResetStat zeroes INFO's stats, commandstats and the slow log.

@@ -3,175 +3,35 @@ package server
 import (
 	"fmt"
 	"net"
-	"strconv"
 	"strings"
-	"time"
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/debug"
 )
 
-// DEBUG: the subcommands that tools and test suites call, with Redis's
-// replies (debug.c); the ones that need Redis's internals (RELOAD, an
-// RDB, the allocator, crashing the process) are refused by name. Like
-// Redis 7 it is protected: refused unless enable-debug-command allows it
-// for the connection (dispatch checks FlagProtected).
+// The front end's side of DEBUG (package debug): who may run it
+// (enable-debug-command) and what it reaches of the node.
 
-// debugHelp is DEBUG HELP's text for the subcommands meshcache has.
-var debugHelp = []string{
-	"ERROR <string>",
-	"    Return a Redis protocol error with <string> as message. Useful for clients",
-	"    unit tests to simulate Redis errors.",
-	"LOG <message>",
-	"    Write <message> to the server log.",
-	"OBJECT <key>",
-	"    Show low level info about `key` and associated value.",
-	"PROTOCOL <type>",
-	"    Reply with a test value of the specified type. <type> can be: string,",
-	"    integer, double, bignum, null, array, set, map, attrib, push, verbatim,",
-	"    true, false.",
-	"SET-ACTIVE-EXPIRE <0|1>",
-	"    Setting it to 0 disables expiring keys in background when they are not",
-	"    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
-	"    default.",
-	"SLEEP <seconds>",
-	"    Stop the server for <seconds>. Decimals allowed.",
-}
+// DebugHost gives DEBUG's handler its node (debug.Conn).
+func (c *Call) DebugHost() debug.Host { return debugHost{c.Server} }
 
-// debugRefused are Redis's DEBUG subcommands that need what meshcache does
-// not have (an RDB or AOF file, jemalloc, Redis's replication IDs and
-// encodings) or that crash the process on purpose.
-var debugRefused = map[string]bool{
-	"reload": true, "loadaof": true, "restart": true, "crash-and-recover": true, "segfault": true,
-	"panic": true, "assert": true, "oom": true, "leak": true, "jmap": true, "populate": true,
-	"digest": true, "digest-value": true, "change-repl-id": true, "replicate": true, "mallctl": true,
-	"mallctl-str": true, "htstats": true, "htstats-key": true, "sdslen": true, "listpack": true,
-	"quicklist": true, "quicklist-packed-threshold": true, "stringmatch-test": true, "structsize": true,
-	"aof-flush-sleep": true, "set-skip-checksum-validation": true, "set-disable-deny-scripts": true,
-	"config-rewrite-force-all": true, "drop-cluster-packet-filter": true, "client-eviction": true,
-	"pause-cron": true, "replybuffer": true, "clusterlink": true,
-}
+type debugHost struct{ s *Server }
 
-func debugCommands() []*Command {
-	return []*Command{{Name: "debug", Arity: -2, Flags: FlagAdmin | FlagNoScript | FlagLoading | FlagStale | FlagProtected,
-		Group: "server", Since: "1.0.0", Summary: "A container for debugging commands.", Handler: fe(debugCommand)}}
-}
+func (h debugHost) SetActiveExpiry(on bool) { h.s.store.SetActiveExpiry(on) }
+func (h debugHost) Log(msg string)          { h.s.log.Warn(msg) }
 
-func debugCommand(c *Call) {
-	sub := strings.ToLower(string(c.Args[1]))
-	n := len(c.Args)
-	switch {
-	case sub == "help" && n == 2:
-		commands.HelpReply(c.Reply, &Command{Name: "debug", Help: debugHelp})
-	case sub == "sleep" && n == 3:
-		// Redis stops the whole server; here only this connection waits.
-		secs, _ := strconv.ParseFloat(string(c.Args[2]), 64) // strtod: junk is 0
-		if d := time.Duration(secs * float64(time.Second)); d > 0 {
-			time.Sleep(d)
-		}
-		c.Reply.OK()
-	case sub == "set-active-expire" && n == 3:
-		v, _ := strconv.Atoi(string(c.Args[2])) // atoi, as Redis
-		c.Server.store.SetActiveExpiry(v != 0)
-		c.Reply.OK()
-	case sub == "log" && n == 3:
-		c.Server.log.Warn("DEBUG LOG: " + string(c.Args[2]))
-		c.Reply.OK()
-	case sub == "error" && n == 3:
-		msg := strings.NewReplacer("\r", " ", "\n", " ").Replace(string(c.Args[2]))
-		c.Reply.Raw([]byte("-" + msg + "\r\n"))
-	case sub == "object" && n == 3:
-		debugObject(c)
-	case sub == "protocol" && n == 3:
-		debugProtocol(c, strings.ToLower(string(c.Args[2])))
-	case debugRefused[sub]:
-		c.Reply.Error("ERR DEBUG " + strings.ToUpper(sub) + " is not supported by meshcache (docs/COMPATIBILITY.md)")
-	default:
-		c.Reply.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try DEBUG HELP.", sanitize(c.Args[1])))
-	}
-}
-
-// debugObject answers for a key of a slot this node leads: DEBUG has no
-// key specs, so it is never routed, and another node's copy is not this
+// Object answers for a key of a slot this node leads: DEBUG has no key
+// specs, so it is never routed, and another node's copy is not this
 // node's to describe.
-func debugObject(c *Call) {
-	key := c.Args[2]
+func (h debugHost) Object(key []byte) (string, bool, error) {
 	slot := ring.KeySlot(key)
-	if !c.Server.Leads(slot) {
-		c.Reply.Error(fmt.Sprintf("ERR DEBUG OBJECT runs on the node it is sent to, and slot %d is led by another node", slot))
-		return
+	if !h.s.Leads(slot) {
+		return "", false, fmt.Errorf("DEBUG OBJECT runs on the node it is sent to, and slot %d is led by another node", slot)
 	}
-	tx := c.Server.store.Lock(slot)
-	line, ok, err := commands.DebugObject(tx, key)
-	tx.Close()
-	switch {
-	case err != nil:
-		c.Reply.Error("ERR " + err.Error())
-	case !ok:
-		c.Reply.Error("ERR no such key")
-	default:
-		c.Reply.Status(line)
-	}
-}
-
-// debugProtocol is DEBUG PROTOCOL <type>: one test value of each RESP type.
-func debugProtocol(c *Call, name string) {
-	r := c.Reply
-	switch name {
-	case "string":
-		r.BulkString("Hello World")
-	case "integer":
-		r.Int(12345)
-	case "double":
-		r.Double(3.141)
-	case "bignum":
-		if r.RESP3() {
-			r.Raw([]byte("(1234567999999999999999999999999999999\r\n"))
-		} else {
-			r.BulkString("1234567999999999999999999999999999999")
-		}
-	case "null":
-		r.Null()
-	case "array", "set":
-		if name == "set" {
-			r.Set(3)
-		} else {
-			r.Array(3)
-		}
-		for j := int64(0); j < 3; j++ {
-			r.Int(j)
-		}
-	case "map":
-		r.Map(3)
-		for j := int64(0); j < 3; j++ {
-			r.Int(j)
-			r.Bool(j == 1)
-		}
-	case "attrib":
-		if r.RESP3() {
-			r.Raw([]byte("|1\r\n"))
-			r.BulkString("key-popularity")
-			r.Array(2)
-			r.BulkString("key:123")
-			r.Int(90)
-		}
-		r.BulkString("Some real reply following the attribute")
-	case "push":
-		if !r.RESP3() {
-			r.Error("ERR RESP2 is not supported by this command")
-			return
-		}
-		r.Push(2)
-		r.BulkString("server-cpu-usage")
-		r.Int(42)
-		r.BulkString("Some real reply following the push reply")
-	case "true", "false":
-		r.Bool(name == "true")
-	case "verbatim":
-		r.Verbatim("txt", "This is a verbatim\nstring")
-	default:
-		r.Error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
-	}
+	tx := h.s.store.Lock(slot)
+	defer tx.Close()
+	return commands.DebugObject(tx, key)
 }
 
 // protectedAllowed: enable-debug-command lets c run a protected command

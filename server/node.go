@@ -231,9 +231,6 @@ func (s *Server) SetCluster(c Cluster) {
 // membership unless SetCluster gave it another).
 func (s *Server) Cluster() Cluster { return s.cluster }
 
-// selfID is this node's ID (the run ID of a standalone server).
-func (s *Server) selfID() ring.NodeID { return s.cluster.ID() }
-
 // Solo returns the server's own one-node membership: the cluster view of
 // a server that runs alone (for its admin port), whether or not SetCluster
 // replaced it since.
