@@ -2,8 +2,6 @@ package server
 
 import (
 	"fmt"
-	"net"
-	"strings"
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
@@ -35,22 +33,7 @@ func (h debugHost) Object(key []byte) (string, bool, error) {
 }
 
 // protectedAllowed: enable-debug-command lets c run a protected command
-// (yes, or local and c connected over loopback), as Redis's
-// allowProtectedAction.
+// (debug.Allowed).
 func (s *Server) protectedAllowed(c *Client) bool {
-	switch s.Config().EnableDebugCommand {
-	case "yes":
-		return true
-	case "local":
-		host, _, err := net.SplitHostPort(c.addr)
-		ip := net.ParseIP(host)
-		return err == nil && ip != nil && ip.IsLoopback()
-	}
-	return false
-}
-
-// errProtected is Redis's refusal of a protected command.
-func errProtected(e *entry) string {
-	return "ERR " + strings.ToUpper(e.Name) + " command not allowed. If the enable-" + e.Name +
-		"-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
+	return debug.Allowed(s.Config().EnableDebugCommand, c.addr)
 }

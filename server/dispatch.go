@@ -10,6 +10,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	debugcmd "github.com/meshcache/meshcache/server/debug"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
@@ -113,7 +114,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		return
 	}
 	if e.Flags&FlagProtected != 0 && !s.protectedAllowed(c) {
-		s.reject(c, e, errProtected(e)) // debugcmd.go
+		s.reject(c, e, debugcmd.Refusal(e.Name)) // debugcmd.go
 		return
 	}
 	if c.ev.InPubSub() && e.Flags&FlagSubscribedOK == 0 && !c.RESP3() {

@@ -8,6 +8,7 @@ package debug
 
 import (
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -174,4 +175,26 @@ func protocol(r *resp.Reply, name string) {
 	default:
 		r.Error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false")
 	}
+}
+
+// Allowed reports whether enable-debug-command (setting) lets a client at
+// remoteAddr run a protected command: "yes", or "local" and a loopback
+// address, as Redis's allowProtectedAction.
+func Allowed(setting, remoteAddr string) bool {
+	switch setting {
+	case "yes":
+		return true
+	case "local":
+		host, _, err := net.SplitHostPort(remoteAddr)
+		ip := net.ParseIP(host)
+		return err == nil && ip != nil && ip.IsLoopback()
+	}
+	return false
+}
+
+// Refusal is Redis's error for a protected command (name, lower case)
+// that the connection may not run.
+func Refusal(name string) string {
+	return "ERR " + strings.ToUpper(name) + " command not allowed. If the enable-" + name +
+		"-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server."
 }
