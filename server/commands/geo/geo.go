@@ -18,38 +18,39 @@ import (
 // Commands are the GEO commands, the front end's "geo" group.
 func Commands() []*commands.Command {
 	const g = "geo"
+	a := commands.ACLGeo
 	w, r := commands.FlagWrite|commands.FlagDenyOOM, commands.FlagReadOnly
 	src := commands.Range(commands.RO|commands.Access, 1, 0, 1)
 	storeAt := func(keyword string, from int) commands.KeySpec {
 		return commands.KeySpec{Flags: commands.OW | commands.Update, Keyword: keyword, StartFrom: from, Step: 1}
 	}
 	return []*commands.Command{
-		{Name: "geoadd", Arity: -5, Flags: w, ACL: commands.ACLGeo, Keys: []commands.KeySpec{commands.Range(commands.RW|commands.Update, 1, 0, 1)}, Group: g, Since: "3.2.0",
+		{Name: "geoadd", Arity: -5, Flags: w, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.RW|commands.Update, 1, 0, 1)}, Group: g, Since: "3.2.0",
 			Summary: "Adds one or more members to a geospatial index. The key is created if it doesn't exist.", Handler: geoaddCommand},
-		{Name: "geodist", Arity: -4, Flags: r, ACL: commands.ACLGeo, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.0",
+		{Name: "geodist", Arity: -4, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.0",
 			Summary: "Returns the distance between two members of a geospatial index.", Handler: geodistCommand},
-		{Name: "geohash", Arity: -2, Flags: r, ACL: commands.ACLGeo, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.0",
+		{Name: "geohash", Arity: -2, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.0",
 			Summary: "Returns members from a geospatial index as geohash strings.", Handler: geohashCommand},
-		{Name: "geopos", Arity: -2, Flags: r, ACL: commands.ACLGeo, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.0",
+		{Name: "geopos", Arity: -2, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.0",
 			Summary: "Returns the longitude and latitude of members from a geospatial index.", Handler: geoposCommand},
-		{Name: "georadius", Arity: -6, Flags: w, ACL: commands.ACLGeo, Keys: []commands.KeySpec{src, storeAt("STORE", 6), storeAt("STOREDIST", 6)},
+		{Name: "georadius", Arity: -6, Flags: w, ACL: a, Keys: []commands.KeySpec{src, storeAt("STORE", 6), storeAt("STOREDIST", 6)},
 			Group: g, Since: "3.2.0",
 			Summary: "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.",
 			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusCoords) }},
-		{Name: "georadius_ro", Arity: -6, Flags: r, ACL: commands.ACLGeo, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.10",
+		{Name: "georadius_ro", Arity: -6, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.10",
 			Summary: "Returns members from a geospatial index that are within a distance from a coordinate.",
 			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusCoords|geoNoStore) }},
-		{Name: "georadiusbymember", Arity: -5, Flags: w, ACL: commands.ACLGeo, Keys: []commands.KeySpec{src, storeAt("STORE", 5), storeAt("STOREDIST", 5)},
+		{Name: "georadiusbymember", Arity: -5, Flags: w, ACL: a, Keys: []commands.KeySpec{src, storeAt("STORE", 5), storeAt("STOREDIST", 5)},
 			Group: g, Since: "3.2.0",
 			Summary: "Queries a geospatial index for members within a distance from a member, optionally stores the result.",
 			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusMember) }},
-		{Name: "georadiusbymember_ro", Arity: -5, Flags: r, ACL: commands.ACLGeo, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.10",
+		{Name: "georadiusbymember_ro", Arity: -5, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.10",
 			Summary: "Returns members from a geospatial index that are within a distance from a member.",
 			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusMember|geoNoStore) }},
-		{Name: "geosearch", Arity: -7, Flags: r, ACL: commands.ACLGeo, Keys: []commands.KeySpec{src}, Group: g, Since: "6.2.0",
+		{Name: "geosearch", Arity: -7, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "6.2.0",
 			Summary: "Queries a geospatial index for members inside an area of a box or a circle.",
 			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoSearchCmd) }},
-		{Name: "geosearchstore", Arity: -8, Flags: w, ACL: commands.ACLGeo, Keys: []commands.KeySpec{commands.Range(commands.OW|commands.Update, 1, 0, 1), commands.Range(commands.RO|commands.Access, 2, 0, 1)},
+		{Name: "geosearchstore", Arity: -8, Flags: w, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.OW|commands.Update, 1, 0, 1), commands.Range(commands.RO|commands.Access, 2, 0, 1)},
 			Group: g, Since: "6.2.0",
 			Summary: "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result.",
 			Handler: func(c *commands.Call) { georadiusGeneric(c, 2, geoSearchCmd|geoSearchStoreCmd) }},
