@@ -270,15 +270,7 @@ func TestKeyspaceWideLedSlots(t *testing.T) {
 	h := commandstest.NewHost(0, families...)
 	st := store.New(store.Config{})
 	locks := lock.NewTable(lock.TableConfig{})
-	do := func(args ...string) string {
-		var r resp.Reply
-		b := make([][]byte, len(args))
-		for i, a := range args {
-			b[i] = []byte(a)
-		}
-		h.Run(st, locks, &r, b)
-		return string(r.Bytes())
-	}
+	do := func(args ...string) string { return h.Do(st, locks, args...) }
 	led := map[string]bool{}
 	for i := range 40 {
 		k := fmt.Sprintf("led:%d", i)
