@@ -15,7 +15,9 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"maps"
 	"net"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,7 +44,6 @@ type Family = func() []*commands.Command
 // made with.
 type Host struct {
 	maxBulkLen int64
-	cmds       []*commands.Command // in the order of the families
 	table      map[string]*commands.Command
 	// Led, when set, is the slots this node leads (Leads); nil: every slot.
 	Led func(slot uint16) bool
@@ -54,16 +55,18 @@ func NewHost(maxBulkLen int64, families ...Family) *Host {
 	h := &Host{maxBulkLen: maxBulkLen, table: map[string]*commands.Command{}}
 	for _, f := range families {
 		for _, c := range f() {
-			h.cmds = append(h.cmds, c)
 			h.table[c.Name] = c
 		}
 	}
 	return h
 }
 
-// Commands returns the host's commands, family by family in the order
-// NewHost was given them.
-func (h *Host) Commands() []*commands.Command { return h.cmds }
+// Commands returns every command of the host's families, in name order.
+func (h *Host) Commands() []*commands.Command {
+	return slices.SortedFunc(maps.Values(h.table), func(a, b *commands.Command) int {
+		return strings.Compare(a.Name, b.Name)
+	})
+}
 
 // ProtoMaxBulkLen is commands.Host's.
 func (h *Host) ProtoMaxBulkLen() int64 { return h.maxBulkLen }
