@@ -2,6 +2,10 @@ package server
 
 import (
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/commands/bitmap"
+	"github.com/meshcache/meshcache/server/commands/geo"
+	"github.com/meshcache/meshcache/server/commands/hyperloglog"
+	"github.com/meshcache/meshcache/server/commands/zset"
 	"github.com/meshcache/meshcache/server/debug"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/latency"
@@ -62,29 +66,30 @@ func fe(h func(*Call)) func(*commands.Call) {
 
 // commandGroups lists every group of commands in the table, the only place
 // where groups are registered. Each group is a function in the file (or
-// package) of its group; a new family in package commands is one line here.
+// package) of its group; a new family, in package commands or a package of
+// its own under it, is one line here.
 var commandGroups = []func() []*Command{
-	connectionCommands,           // connection.go: PING ECHO QUIT AUTH SELECT HELLO CLIENT
-	serverCommands,               // servercmds.go: COMMAND (commands/commandcmd.go) CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME SHUTDOWN MEMORY OBJECT SLOWLOG (slowlog/command.go)
-	transactionCommands,          // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
-	clusterCommands,              // cluster_cmds.go (topology/commands.go): CLUSTER READONLY READWRITE ASKING
-	replicationCommands,          // replication.go: WAIT WAITAOF
-	latency.Commands,             // latency/command.go (latencycmd.go: the front end's side): LATENCY
-	debug.Commands,               // debug/debug.go (debugcmd.go: who may run it): DEBUG
-	events.PubSubCommands,        // events/pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
-	scripts.ScriptingCommands,    // scripts/scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
-	scripts.FunctionCommands,     // scripts/functions.go: FCALL FCALL_RO FUNCTION
-	commands.StringCommands,      // commands/strings.go
-	commands.KeyCommands,         // commands/keys.go
-	commands.HashCommands,        // commands/hashes.go
-	commands.ListCommands,        // commands/lists.go: the list commands, blocking ones included
-	commands.SortCommands,        // commands/sort.go: SORT SORT_RO
-	commands.SetCommands,         // commands/sets.go
-	commands.ZSetCommands,        // commands/zsets*.go
-	commands.GeoCommands,         // commands/geo.go: GEOADD GEOPOS GEODIST GEOHASH GEOSEARCH[STORE] GEORADIUS[BYMEMBER][_RO]
-	commands.BitCommands,         // commands/bits*.go: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO
-	commands.LCSCommands,         // commands/lcs.go: LCS
-	commands.HyperLogLogCommands, // commands/hyperloglog.go (commands/hll: the representation): PFADD PFCOUNT PFMERGE
-	commands.LockCommands,        // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
-	commands.DumpCommands,        // commands/dump.go (store/rdb: the encodings): DUMP RESTORE
+	connectionCommands,        // connection.go: PING ECHO QUIT AUTH SELECT HELLO CLIENT
+	serverCommands,            // servercmds.go: COMMAND (commands/commandcmd.go) CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME SHUTDOWN MEMORY OBJECT SLOWLOG (slowlog/command.go)
+	transactionCommands,       // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
+	clusterCommands,           // cluster_cmds.go (topology/commands.go): CLUSTER READONLY READWRITE ASKING
+	replicationCommands,       // replication.go: WAIT WAITAOF
+	latency.Commands,          // latency/command.go (latencycmd.go: the front end's side): LATENCY
+	debug.Commands,            // debug/debug.go (debugcmd.go: who may run it): DEBUG
+	events.PubSubCommands,     // events/pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
+	scripts.ScriptingCommands, // scripts/scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
+	scripts.FunctionCommands,  // scripts/functions.go: FCALL FCALL_RO FUNCTION
+	commands.StringCommands,   // commands/strings.go
+	commands.KeyCommands,      // commands/keys.go
+	commands.HashCommands,     // commands/hashes.go
+	commands.ListCommands,     // commands/lists.go: the list commands, blocking ones included
+	commands.SortCommands,     // commands/sort.go: SORT SORT_RO
+	commands.SetCommands,      // commands/sets.go
+	zset.Commands,             // commands/zset: the sorted-set commands, blocking pops included
+	geo.Commands,              // commands/geo: GEOADD GEOPOS GEODIST GEOHASH GEOSEARCH[STORE] GEORADIUS[BYMEMBER][_RO]
+	bitmap.Commands,           // commands/bitmap: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO
+	commands.LCSCommands,      // commands/lcs.go: LCS
+	hyperloglog.Commands,      // commands/hyperloglog (commands/hll: the representation): PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST
+	commands.LockCommands,     // commands/locks.go: LOCK.ACQUIRE LOCK.CONFIRM LOCK.RELEASE LOCK.EXTEND
+	commands.DumpCommands,     // commands/dump.go (store/rdb: the encodings): DUMP RESTORE
 }

@@ -1,11 +1,16 @@
-// Package commands holds the command table's type and the command families
-// that need nothing but the keyspace: strings, generic keys, hashes and the
-// node-local LOCK.* commands. A family is a function returning its
-// []*Command; the front end (package server) registers it with one line in
-// its group list and does the rest: lookup, arity, auth, MULTI, routing,
-// locking the slots of the keys, replication, stats. A handler sees only a
-// Call: the arguments, the store transaction holding its keys' slots, the
-// reply writer and what Host provides; never a connection or the cluster.
+// Package commands holds the command table's type, the facts and helpers
+// the families share (key specs, ACL categories and tips, option parsers,
+// error texts, the merge of split replies), and the command families that
+// need nothing but the keyspace: strings, generic keys, hashes, lists,
+// sets, SORT, LCS, DUMP/RESTORE and the node-local LOCK.* commands. A
+// family that is a concept of its own lives in a package under this one
+// (zset, geo, bitmap, hyperloglog) that imports this one, never the other
+// way. A family is a function returning its []*Command; the front end
+// (package server) registers it with one line in its group list and does
+// the rest: lookup, arity, auth, MULTI, routing, locking the slots of the
+// keys, replication, stats. A handler sees only a Call: the arguments, the
+// store transaction holding its keys' slots, the reply writer and what
+// Host provides; never a connection or the cluster.
 //
 // Every fact about a command (arity, flags, ACL categories, tips, key
 // specs, documentation, help text) is a field of its Command, as Redis 7
@@ -15,6 +20,7 @@
 package commands
 
 import (
+	"bytes"
 	"strings"
 
 	"github.com/meshcache/meshcache/lock"
@@ -183,6 +189,25 @@ type Call struct {
 	// Blocked is set by Block: a blocking command found nothing to serve
 	// and wrote no reply (see blocking.go).
 	Blocked *Block
+}
+
+// ReplyStoreError answers a failed store operation. Store errors carry
+// their Redis error text (WRONGTYPE ..., OOM ...), so they are sent as is.
+func (c *Call) ReplyStoreError(err error) { c.Reply.Error(err.Error()) }
+
+// Name returns the lower-case name of the command being run, for error
+// texts that name it (Redis uses c->cmd->fullname).
+func (c *Call) Name() string { return string(bytes.ToLower(c.Args[0])) }
+
+// MaxBulkLen is proto-max-bulk-len: the largest string a command may build
+// (Host.ProtoMaxBulkLen, or the protocol's default when it sets none).
+func (c *Call) MaxBulkLen() int64 {
+	if c.Host != nil {
+		if l := c.Host.ProtoMaxBulkLen(); l > 0 {
+			return l
+		}
+	}
+	return resp.MaxBulkLen
 }
 
 // ArityOK reports whether n arguments (the name included) fit the command's arity.

@@ -30,7 +30,7 @@ func DumpCommands() []*Command {
 func dumpCommand(c *Call) {
 	v, ok, err := readValue(c.Tx, c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if !ok {
@@ -123,7 +123,7 @@ func restoreCommand(c *Call) {
 	if !replace {
 		exists, err := c.Tx.Exists(key)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		if exists {
@@ -151,7 +151,7 @@ func restoreCommand(c *Call) {
 	}
 	if replace {
 		if _, err := c.Tx.Delete(key); err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 	}
@@ -164,11 +164,11 @@ func restoreCommand(c *Call) {
 		return
 	}
 	if err := writeValue(c.Tx, key, v, at); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if _, err := c.Tx.SetAccess(key, idle, int(freq)); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.OK()

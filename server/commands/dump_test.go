@@ -1,4 +1,4 @@
-package commands
+package commands_test
 
 import (
 	"strconv"
@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/store/rdb"
 )
@@ -42,31 +43,31 @@ func init() {
 func TestRestoreReplicates(t *testing.T) {
 	for _, build := range dumpBuilds {
 		name := strings.Join(build[:min(len(build), 4)], " ")
-		rp := newReplPair()
+		rp := commandstest.NewReplPair(families...)
 		src := store.New(store.Config{})
-		require.NotContains(t, rp.run(src, build...), "ERR", name)
-		payload := rp.run(src, "DUMP", "k")
+		require.NotContains(t, rp.Run(src, build...), "ERR", name)
+		payload := rp.Run(src, "DUMP", "k")
 		payload = payload[strings.IndexByte(payload, '\n')+1 : len(payload)-2]
 
-		before := rp.primary.UsedMemory()
-		require.Equal(t, "+OK\r\n", rp.run(rp.primary, "RESTORE", "k", "0", payload), name)
-		assert.Greater(t, rp.primary.UsedMemory(), before, name)
-		rp.run(rp.primary, "SET", "k", "old")
-		require.NoError(t, rp.replica.Apply(rp.effects))
-		rp.effects = nil
-		require.Equal(t, "+OK\r\n", rp.run(rp.primary, "RESTORE", "k", "4000000000000", payload, "ABSTTL", "REPLACE"), name)
+		before := rp.Primary.UsedMemory()
+		require.Equal(t, "+OK\r\n", rp.Run(rp.Primary, "RESTORE", "k", "0", payload), name)
+		assert.Greater(t, rp.Primary.UsedMemory(), before, name)
+		rp.Run(rp.Primary, "SET", "k", "old")
+		require.NoError(t, rp.Replica.Apply(rp.Effects))
+		rp.Effects = nil
+		require.Equal(t, "+OK\r\n", rp.Run(rp.Primary, "RESTORE", "k", "4000000000000", payload, "ABSTTL", "REPLACE"), name)
 		for range 2 {
-			require.NoError(t, rp.replica.Apply(rp.effects), name)
-			for _, st := range []*store.Store{rp.primary, rp.replica} {
-				assert.Equal(t, rp.run(src, "DUMP", "k"), rp.run(st, "DUMP", "k"), name)
-				assert.Equal(t, ":4000000000000\r\n", rp.run(st, "PEXPIRETIME", "k"), name)
+			require.NoError(t, rp.Replica.Apply(rp.Effects), name)
+			for _, st := range []*store.Store{rp.Primary, rp.Replica} {
+				assert.Equal(t, rp.Run(src, "DUMP", "k"), rp.Run(st, "DUMP", "k"), name)
+				assert.Equal(t, ":4000000000000\r\n", rp.Run(st, "PEXPIRETIME", "k"), name)
 			}
 		}
 		// A deadline already past: the old key goes, on the replica too.
-		rp.effects = nil
-		require.Equal(t, "+OK\r\n", rp.run(rp.primary, "RESTORE", "k", "1", payload, "ABSTTL", "REPLACE"), name)
-		require.NoError(t, rp.replica.Apply(rp.effects))
-		assert.Equal(t, ":0\r\n", rp.run(rp.replica, "EXISTS", "k"), name)
+		rp.Effects = nil
+		require.Equal(t, "+OK\r\n", rp.Run(rp.Primary, "RESTORE", "k", "1", payload, "ABSTTL", "REPLACE"), name)
+		require.NoError(t, rp.Replica.Apply(rp.Effects))
+		assert.Equal(t, ":0\r\n", rp.Run(rp.Replica, "EXISTS", "k"), name)
 	}
 }
 
@@ -75,7 +76,7 @@ func TestRestoreReplicates(t *testing.T) {
 // restored DUMPs to a payload that restores again.
 func FuzzRestore(f *testing.F) {
 	src := store.New(store.Config{})
-	run := newReplPair().run
+	run := commandstest.NewReplPair(families...).Run
 	for _, build := range dumpBuilds {
 		run(src, "FLUSHALL")
 		run(src, build...)

@@ -77,17 +77,17 @@ func hmsetCommand(c *Call) {
 // fails on the first pair, before anything is written.
 func hsetPairs(c *Call) (int64, bool) {
 	if len(c.Args)%2 == 1 {
-		c.Reply.Error(resp.ErrWrongArgs(cmdName(c)))
+		c.Reply.Error(resp.ErrWrongArgs(c.Name()))
 		return 0, false
 	}
 	var added int64
 	for i := 2; i < len(c.Args); i += 2 {
 		isNew, err := c.Tx.HSet(c.Args[1], c.Args[i], c.Args[i+1])
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return 0, false
 		}
-		added += boolInt(isNew)
+		added += BoolInt(isNew)
 	}
 	return added, true
 }
@@ -96,7 +96,7 @@ func hsetnxCommand(c *Call) {
 	key, field := c.Args[1], c.Args[2]
 	_, found, err := c.Tx.HGet(key, field)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if found {
@@ -104,7 +104,7 @@ func hsetnxCommand(c *Call) {
 		return
 	}
 	if _, err := c.Tx.HSet(key, field, c.Args[3]); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(1)
@@ -123,7 +123,7 @@ func hmgetCommand(c *Call) {
 		if err == nil {
 			err = store.ErrWrongType
 		}
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	var body resp.Reply
@@ -131,7 +131,7 @@ func hmgetCommand(c *Call) {
 	for _, f := range fields {
 		v, found, err := c.Tx.HGet(key, f)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		if found {
@@ -149,10 +149,10 @@ func hdelCommand(c *Call) {
 	for _, f := range c.Args[2:] {
 		deleted, err := c.Tx.HDel(c.Args[1], f)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
-		n += boolInt(deleted)
+		n += BoolInt(deleted)
 	}
 	c.Reply.Int(n)
 }
@@ -160,16 +160,16 @@ func hdelCommand(c *Call) {
 func hexistsCommand(c *Call) {
 	_, found, err := c.Tx.HGet(c.Args[1], c.Args[2])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
-	c.Reply.Int(boolInt(found))
+	c.Reply.Int(BoolInt(found))
 }
 
 func hlenCommand(c *Call) {
 	n, err := c.Tx.HLen(c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(n))
@@ -178,7 +178,7 @@ func hlenCommand(c *Call) {
 func hstrlenCommand(c *Call) {
 	v, _, err := c.Tx.HGet(c.Args[1], c.Args[2])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(len(v)))
@@ -211,7 +211,7 @@ func hgetallGeneric(c *Call, what int) {
 		return true
 	})
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if what == hashFields|hashValues {
@@ -234,7 +234,7 @@ func hincrbyCommand(c *Call) {
 	key, field := c.Args[1], c.Args[2]
 	v, found, err := c.Tx.HGet(key, field)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	var old int64
@@ -250,7 +250,7 @@ func hincrbyCommand(c *Call) {
 	}
 	n := old + by
 	if _, err := c.Tx.HSet(key, field, resp.FormatInt(n)); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(n)
@@ -271,7 +271,7 @@ func hincrbyfloatCommand(c *Call) {
 	key, field := c.Args[1], c.Args[2]
 	v, found, err := c.Tx.HGet(key, field)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	old := resp.LongDoubleFromInt(0)
@@ -288,7 +288,7 @@ func hincrbyfloatCommand(c *Call) {
 	}
 	out := resp.FormatLongDouble(sum)
 	if _, err := c.Tx.HSet(key, field, out); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Bulk(out)
@@ -298,7 +298,7 @@ func hincrbyfloatCommand(c *Call) {
 // As in Redis, the cursor is checked first, then the key (a missing key is
 // an empty, finished scan), then the options.
 func hscanCommand(c *Call) {
-	cursor, opts, ok := scanStart(c, store.TypeHash)
+	cursor, opts, ok := ScanStart(c, store.TypeHash)
 	if !ok {
 		return
 	}
@@ -306,30 +306,30 @@ func hscanCommand(c *Call) {
 	var body resp.Reply
 	body.SetRESP3(c.Reply.RESP3())
 	n := 0
-	count := int(min(opts.count, math.MaxInt32))
+	count := int(min(opts.Count, math.MaxInt32))
 	next, err := c.Tx.HScan(key, cursor, count, func(field, value []byte) {
-		if opts.pattern != nil && !resp.GlobMatch(opts.pattern, field, false) {
+		if opts.Pattern != nil && !resp.GlobMatch(opts.Pattern, field, false) {
 			return
 		}
 		body.Bulk(field)
 		n++
-		if !opts.noValues {
+		if !opts.NoValues {
 			body.Bulk(value)
 			n++
 		}
 	})
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
-	scanReply(c, next, n, &body)
+	ScanReply(c, next, n, &body)
 }
 
-// maxRandFieldCount bounds |count| of HRANDFIELD with repetitions. Redis
-// streams such a reply whatever its size; here the reply is built in
-// memory first, so an absurd count would exhaust it: refusing (with
-// Redis's out-of-range error) keeps the node up.
-const maxRandFieldCount = 1 << 20
+// MaxRandCount bounds |count| of HRANDFIELD, SRANDMEMBER and ZRANDMEMBER
+// with repetitions. Redis streams such a reply whatever its size; here the
+// reply is built in memory first, so an absurd count would exhaust it:
+// refusing (with Redis's out-of-range error) keeps the node up.
+const MaxRandCount = 1 << 20
 
 // hrandfieldCommand is HRANDFIELD key [count [WITHVALUES]]: one random
 // field (null when the key is missing), or count distinct fields (count >
@@ -340,17 +340,17 @@ func hrandfieldCommand(c *Call) {
 		hrandfieldOne(c)
 		return
 	}
-	count, withValues, ok := parseRandCount(c, "withvalues")
+	count, withValues, ok := ParseRandCount(c, "withvalues")
 	if !ok {
 		return
 	}
-	if count < -maxRandFieldCount {
+	if count < -MaxRandCount {
 		c.Reply.Error("ERR value is out of range")
 		return
 	}
 	fields, values, err := hashEntries(c, c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if len(fields) == 0 || count == 0 {
@@ -394,7 +394,7 @@ func hrandfieldCommand(c *Call) {
 func hrandfieldOne(c *Call) {
 	fields, _, err := hashEntries(c, c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if len(fields) == 0 {

@@ -1,4 +1,4 @@
-package commands
+package commands_test
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
@@ -128,7 +129,7 @@ func TestHashCommands(t *testing.T) {
 func TestHashIterationAndSampling(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	for proto, c := range newClients(t, startDataServer(t)) {
+	for proto, c := range commandstest.Clients(t, commandstest.StartServer(t, families...)) {
 		t.Run(proto, func(t *testing.T) {
 			require.NoError(t, c.FlushAll(ctx).Err())
 			want := map[string]string{}

@@ -77,10 +77,10 @@ func delCommand(c *Call) {
 	for _, k := range c.Args[1:] {
 		deleted, err := c.Tx.Delete(k)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
-		n += boolInt(deleted)
+		n += BoolInt(deleted)
 	}
 	c.Reply.Int(n)
 }
@@ -91,10 +91,10 @@ func existsCommand(c *Call) {
 	for _, k := range c.Args[1:] {
 		found, err := c.Tx.Exists(k)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
-		n += boolInt(found)
+		n += BoolInt(found)
 	}
 	c.Reply.Int(n)
 }
@@ -104,10 +104,10 @@ func touchCommand(c *Call) {
 	for _, k := range c.Args[1:] {
 		found, err := c.Tx.Touch(k)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
-		n += boolInt(found)
+		n += BoolInt(found)
 	}
 	c.Reply.Int(n)
 }
@@ -115,7 +115,7 @@ func touchCommand(c *Call) {
 func typeCommand(c *Call) {
 	t, err := c.Tx.Type(c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Status(t.String())
@@ -143,13 +143,13 @@ func expireGeneric(c *Call, basetime int64, seconds bool) {
 	}
 	if seconds {
 		if when > math.MaxInt64/1000 || when < math.MinInt64/1000 {
-			c.Reply.Error(resp.ErrInvalidExpire(cmdName(c)))
+			c.Reply.Error(resp.ErrInvalidExpire(c.Name()))
 			return
 		}
 		when *= 1000
 	}
 	if when > math.MaxInt64-basetime {
-		c.Reply.Error(resp.ErrInvalidExpire(cmdName(c)))
+		c.Reply.Error(resp.ErrInvalidExpire(c.Name()))
 		return
 	}
 	when += basetime
@@ -157,7 +157,7 @@ func expireGeneric(c *Call, basetime int64, seconds bool) {
 	tx, key := c.Tx, c.Args[1]
 	current, found, err := tx.ExpireAt(key)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if !found {
@@ -181,7 +181,7 @@ func expireGeneric(c *Call, basetime int64, seconds bool) {
 		_, err = tx.SetExpireAt(key, when)
 	}
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(1)
@@ -199,7 +199,7 @@ func ttlGeneric(c *Call, ms, abs bool) {
 	at, found, err := c.Tx.ExpireAt(c.Args[1])
 	switch {
 	case err != nil:
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	case !found:
 		c.Reply.Int(-2)
@@ -222,7 +222,7 @@ func ttlGeneric(c *Call, ms, abs bool) {
 func persistCommand(c *Call) {
 	at, found, err := c.Tx.ExpireAt(c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if !found || at == 0 {
@@ -230,7 +230,7 @@ func persistCommand(c *Call) {
 		return
 	}
 	if _, err := c.Tx.SetExpireAt(c.Args[1], 0); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(1)
@@ -247,7 +247,7 @@ func renameGeneric(c *Call, nx bool) {
 		found, err := c.Tx.Exists(src)
 		switch {
 		case err != nil:
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 		case !found:
 			c.Reply.Error(resp.ErrNoSuchKey)
 		case nx:
@@ -260,11 +260,11 @@ func renameGeneric(c *Call, nx bool) {
 	renamed, srcExists, err := c.Tx.Rename(src, dst, nx)
 	switch {
 	case err != nil:
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 	case !srcExists:
 		c.Reply.Error(resp.ErrNoSuchKey)
 	case nx:
-		c.Reply.Int(boolInt(renamed))
+		c.Reply.Int(BoolInt(renamed))
 	default:
 		c.Reply.OK()
 	}
@@ -309,10 +309,10 @@ func copyCommand(c *Call) {
 	}
 	copied, err := c.Tx.Copy(src, dst, replace)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
-	c.Reply.Int(boolInt(copied))
+	c.Reply.Int(BoolInt(copied))
 }
 
 // keysCommand is KEYS pattern over the slots this node leads, slot by
@@ -364,15 +364,15 @@ func scanCommand(c *Call) {
 	n := int64(0)
 	st := c.Store
 	slot := cursor
-	for ; slot < ring.SlotCount && n < opts.count; slot++ {
+	for ; slot < ring.SlotCount && n < opts.Count; slot++ {
 		if !c.Host.Leads(uint16(slot)) {
 			continue
 		}
 		st.ScanSlot(uint16(slot), func(key []byte, t store.Type) bool {
-			if opts.typ != nil && !resp.EqualFold(opts.typ, t.String()) {
+			if opts.Type != nil && !resp.EqualFold(opts.Type, t.String()) {
 				return true
 			}
-			if opts.pattern != nil && !resp.GlobMatch(opts.pattern, key, false) {
+			if opts.Pattern != nil && !resp.GlobMatch(opts.Pattern, key, false) {
 				return true
 			}
 			body.Bulk(key)

@@ -1,4 +1,4 @@
-package commands
+package commands_test
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/meshcache/meshcache/lock"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
@@ -148,7 +149,7 @@ func TestKeyCommands(t *testing.T) {
 func TestKeysAndScan(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c := newClients(t, startDataServer(t))["resp3"]
+	c := commandstest.Clients(t, commandstest.StartServer(t, families...))["resp3"]
 	const n = 2000
 	var all, users, hashes []string
 	pipe := c.Pipeline()
@@ -241,7 +242,7 @@ func TestKeysAndScan(t *testing.T) {
 func TestExpiryIsHonoured(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	c := newClients(t, startDataServer(t))["resp2"]
+	c := commandstest.Clients(t, commandstest.StartServer(t, families...))["resp2"]
 	require.NoError(t, c.Set(ctx, "k", "v", 50*time.Millisecond).Err())
 	require.NoError(t, c.HSet(ctx, "h", "f", "v").Err())
 	require.NoError(t, c.PExpire(ctx, "h", 50*time.Millisecond).Err())
@@ -266,25 +267,17 @@ func TestExpiryIsHonoured(t *testing.T) {
 // this node leads (Host.Leads), as on a Redis Cluster master, though the
 // store holds the others' keys too (as a replica would).
 func TestKeyspaceWideLedSlots(t *testing.T) {
-	h := newTestHost(0)
+	h := commandstest.NewHost(0, families...)
 	st := store.New(store.Config{})
 	locks := lock.NewTable(lock.TableConfig{})
-	do := func(args ...string) string {
-		var r resp.Reply
-		b := make([][]byte, len(args))
-		for i, a := range args {
-			b[i] = []byte(a)
-		}
-		h.run(st, locks, &r, b)
-		return string(r.Bytes())
-	}
+	do := func(args ...string) string { return h.Do(st, locks, args...) }
 	led := map[string]bool{}
 	for i := range 40 {
 		k := fmt.Sprintf("led:%d", i)
 		require.Equal(t, "+OK\r\n", do("SET", k, "v"))
 		led[k] = ring.KeySlot([]byte(k))%2 == 0
 	}
-	h.led = func(slot uint16) bool { return slot%2 == 0 }
+	h.Led = func(slot uint16) bool { return slot%2 == 0 }
 	want := 0
 	for _, l := range led {
 		if l {
@@ -306,7 +299,7 @@ func TestKeyspaceWideLedSlots(t *testing.T) {
 		k := strings.Split(r, "\r\n")[1]
 		assert.True(t, led[k], "RANDOMKEY %q from a slot not led", k)
 	}
-	h.led = func(uint16) bool { return false }
+	h.Led = func(uint16) bool { return false }
 	assert.Equal(t, "$-1\r\n", do("RANDOMKEY"), "no slot led: no key")
 	assert.Equal(t, "*0\r\n", do("KEYS", "*"))
 }

@@ -65,7 +65,7 @@ func lcsCommand(c *Call) {
 		return
 	}
 	alen, blen := len(a), len(b)
-	if uint64(alen+1)*uint64(blen+1)*4 > uint64(bulkLimit(c)) {
+	if uint64(alen+1)*uint64(blen+1)*4 > uint64(c.MaxBulkLen()) {
 		c.Reply.Error(errLCSMemory)
 		return
 	}

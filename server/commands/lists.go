@@ -81,7 +81,7 @@ func rpushxCommand(c *Call) { pushGeneric(c, false, true) }
 func pushGeneric(c *Call, left, onlyIfExists bool) {
 	n, err := c.Tx.ListPush(c.Args[1], c.Args[2:], left, onlyIfExists)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(n))
@@ -95,7 +95,7 @@ func rpopCommand(c *Call) { popGeneric(c, false) }
 // key is missing, an empty one for count 0).
 func popGeneric(c *Call, left bool) {
 	if len(c.Args) > 3 {
-		c.Reply.Error(resp.ErrWrongArgs(cmdName(c)))
+		c.Reply.Error(resp.ErrWrongArgs(c.Name()))
 		return
 	}
 	key := c.Args[1]
@@ -106,7 +106,7 @@ func popGeneric(c *Call, left bool) {
 			c.Reply.Bulk(e)
 		})
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 		} else if !found {
 			c.Reply.Null()
 		}
@@ -125,7 +125,7 @@ func popGeneric(c *Call, left bool) {
 		n, err := c.Tx.ListLen(key)
 		switch {
 		case err != nil:
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 		case n == 0:
 			c.Reply.NullArray()
 		default:
@@ -135,7 +135,7 @@ func popGeneric(c *Call, left bool) {
 	}
 	n, err := c.Tx.ListPop(key, int(min(count, math.MaxInt32)), left, func(n int) { c.Reply.Array(n) }, func(e []byte) { c.Reply.Bulk(e) })
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 	} else if n == 0 {
 		c.Reply.NullArray()
 	}
@@ -144,7 +144,7 @@ func popGeneric(c *Call, left bool) {
 func llenCommand(c *Call) {
 	n, err := c.Tx.ListLen(c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(n))
@@ -169,7 +169,7 @@ func lrangeCommand(c *Call) {
 	}
 	err := c.Tx.ListRange(c.Args[1], start, stop, func(n int) { c.Reply.Array(n) }, func(e []byte) { c.Reply.Bulk(e) })
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 	}
 }
 
@@ -184,11 +184,11 @@ func parseIndexAfterKey(c *Call, missing func()) (int64, bool) {
 	t, err := c.Tx.Type(c.Args[1])
 	switch {
 	case err != nil:
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 	case t == store.TypeNone:
 		missing()
 	case t != store.TypeList:
-		replyStoreError(c, store.ErrWrongType)
+		c.ReplyStoreError(store.ErrWrongType)
 	default:
 		c.Reply.Error(resp.ErrNotInteger)
 	}
@@ -210,7 +210,7 @@ func lsetCommand(c *Call) {
 		return
 	}
 	if err := c.Tx.ListSet(c.Args[1], i, c.Args[3]); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.OK()
@@ -230,7 +230,7 @@ func linsertCommand(c *Call) {
 	}
 	n, err := c.Tx.ListInsert(c.Args[1], before, c.Args[3], c.Args[4])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(n))
@@ -249,7 +249,7 @@ func lremCommand(c *Call) {
 	}
 	n, err := c.Tx.ListRem(c.Args[1], count, c.Args[3])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(n))
@@ -261,7 +261,7 @@ func ltrimCommand(c *Call) {
 		return
 	}
 	if err := c.Tx.ListTrim(c.Args[1], start, stop); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.OK()
@@ -323,7 +323,7 @@ func lposCommand(c *Call) {
 	})
 	switch {
 	case err != nil:
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 	case count != -1:
 		c.Reply.Array(len(idx))
 		for _, i := range idx {
@@ -425,7 +425,7 @@ func mpop(c *Call, a mpopArgs) bool {
 			c.Reply.Array(n)
 		}, func(e []byte) { c.Reply.Bulk(e) })
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return true
 		}
 		if n > 0 {
@@ -481,7 +481,7 @@ func bpopGeneric(c *Call, left bool) {
 			c.Reply.Bulk(key)
 		}, func(e []byte) { c.Reply.Bulk(e) })
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		if n > 0 {
@@ -516,7 +516,7 @@ func bmoveGeneric(c *Call, fromLeft, toLeft bool, timeout []byte) {
 	e, ok, err := c.Tx.ListMove(c.Args[1], c.Args[2], fromLeft, toLeft)
 	switch {
 	case err != nil:
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 	case ok:
 		c.Reply.Bulk(e)
 	default:

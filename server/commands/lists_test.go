@@ -1,8 +1,7 @@
-package commands
+package commands_test
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 	"time"
 
@@ -10,7 +9,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/lock"
-	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
@@ -55,29 +55,13 @@ func TestListCommands(t *testing.T) {
 	})
 }
 
-// call runs one command of the list family directly, as the harness's
-// run does, and returns the Call (to see Blocked) and its raw reply.
-func call(t *testing.T, st *store.Store, args ...string) (*Call, string) {
+// call runs one command of the list family directly, as the front end
+// would, and returns the Call (to see Blocked) and its raw reply.
+func call(t *testing.T, st *store.Store, args ...string) (*commands.Call, string) {
 	t.Helper()
-	h := newTestHost(0)
-	bargs := make([][]byte, len(args))
-	for i, a := range args {
-		bargs[i] = []byte(a)
-	}
-	cmd := h.table[strings.ToLower(args[0])]
-	require.NotNil(t, cmd)
-	require.True(t, cmd.ArityOK(len(bargs)))
 	reply := &resp.Reply{}
-	c := &Call{Args: bargs, Reply: reply, Store: st, Locks: lock.NewTable(lock.TableConfig{}), Host: h}
-	if keys, ok := cmd.GetKeys(bargs, nil); ok && len(keys) > 0 {
-		slots := make([]uint16, 0, len(keys))
-		for _, k := range keys {
-			slots = append(slots, ring.KeySlot(bargs[k.Pos]))
-		}
-		c.Tx = st.LockSlots(slots)
-		defer c.Tx.Close()
-	}
-	cmd.Handler(c)
+	c := commandstest.NewHost(0, families...).Exec(st, lock.NewTable(lock.TableConfig{}), reply, commandstest.Args(args...))
+	require.NotNil(t, c, "%q: no handler ran: %q", args, reply.Bytes())
 	return c, string(reply.Bytes())
 }
 

@@ -1,4 +1,4 @@
-package commands
+package commands_test
 
 import (
 	"testing"
@@ -6,14 +6,16 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/server/commands/commandstest"
 )
 
 // TestLockCommandErrors sends bad arguments to every LOCK.* command through
 // go-redis and checks Redis's wording of each error.
 func TestLockCommandErrors(t *testing.T) {
-	ts := startServer(t)
-	c := ts.client(t, 2)
-	ctx := testCtx(t)
+	addr := commandstest.StartServer(t, families...)
+	c := commandstest.Client(t, addr, 2)
+	ctx := commandstest.Ctx(t)
 	cases := []struct {
 		args []any
 		want string
@@ -49,10 +51,10 @@ func TestLockCommandErrors(t *testing.T) {
 // TestLockCommands runs grant, taken, confirm, extend and release through
 // go-redis in both protocols, and checks that the mark survives a release.
 func TestLockCommands(t *testing.T) {
-	ts := startServer(t)
+	addr := commandstest.StartServer(t, families...)
 	for _, proto := range []int{2, 3} {
-		c := ts.client(t, proto)
-		ctx := testCtx(t)
+		c := commandstest.Client(t, addr, proto)
+		ctx := commandstest.Ctx(t)
 		name := "job-" + string(rune('0'+proto))
 
 		v, err := c.Do(ctx, "LOCK.ACQUIRE", name, "alice", 60000).Int64Slice()
@@ -110,9 +112,9 @@ func TestLockCommands(t *testing.T) {
 // TestLockLeaseExpires lets a short lease run out and checks that another
 // holder gets it, with the mark the first holder confirmed.
 func TestLockLeaseExpires(t *testing.T) {
-	ts := startServer(t)
-	c := ts.client(t, 2)
-	ctx := testCtx(t)
+	addr := commandstest.StartServer(t, families...)
+	c := commandstest.Client(t, addr, 2)
+	ctx := commandstest.Ctx(t)
 	v, err := c.Do(ctx, "lock.acquire", "short", "a", 20).Int64Slice()
 	require.NoError(t, err)
 	require.NoError(t, c.Do(ctx, "lock.confirm", "short", "a", v[1]+7).Err())

@@ -168,12 +168,12 @@ func cString(b []byte) string {
 	return string(b)
 }
 
-// scanOptions are the options of SCAN and HSCAN.
-type scanOptions struct {
-	count    int64  // a hint: how much work one call does
-	pattern  []byte // MATCH; nil matches everything
-	typ      []byte // SCAN's TYPE filter; nil for none
-	noValues bool   // HSCAN NOVALUES: fields only
+// ScanOptions are the options of SCAN, HSCAN, SSCAN and ZSCAN.
+type ScanOptions struct {
+	Count    int64  // a hint: how much work one call does
+	Pattern  []byte // MATCH; nil matches everything
+	Type     []byte // SCAN's TYPE filter; nil for none
+	NoValues bool   // HSCAN NOVALUES: fields only
 }
 
 // defaultScanCount is the COUNT Redis uses when none is given.
@@ -183,8 +183,8 @@ const defaultScanCount = 10
 // scanGenericCommand does: COUNT n (a positive integer), MATCH pattern,
 // TYPE name (SCAN only), NOVALUES (HSCAN only, Redis 7.4), in any order,
 // the last of a repeated option winning.
-func parseScanOptions(args [][]byte, isHScan bool) (scanOptions, string) {
-	o := scanOptions{count: defaultScanCount}
+func parseScanOptions(args [][]byte, isHScan bool) (ScanOptions, string) {
+	o := ScanOptions{Count: defaultScanCount}
 	for i := 0; i < len(args); {
 		left := len(args) - i
 		switch {
@@ -196,22 +196,22 @@ func parseScanOptions(args [][]byte, isHScan bool) (scanOptions, string) {
 			if n < 1 {
 				return o, resp.ErrSyntax
 			}
-			o.count = n
+			o.Count = n
 			i += 2
 		case resp.EqualFold(args[i], "match") && left >= 2:
-			o.pattern = args[i+1]
-			if resp.MatchAll(o.pattern) {
-				o.pattern = nil
+			o.Pattern = args[i+1]
+			if resp.MatchAll(o.Pattern) {
+				o.Pattern = nil
 			}
 			i += 2
 		case resp.EqualFold(args[i], "type") && !isHScan && left >= 2:
-			o.typ = args[i+1]
+			o.Type = args[i+1]
 			i += 2
 		case resp.EqualFold(args[i], "novalues"):
 			if !isHScan {
 				return o, "ERR NOVALUES option can only be used in HSCAN"
 			}
-			o.noValues = true
+			o.NoValues = true
 			i++
 		default:
 			return o, resp.ErrSyntax
@@ -220,11 +220,11 @@ func parseScanOptions(args [][]byte, isHScan bool) (scanOptions, string) {
 	return o, ""
 }
 
-// scanStart begins HSCAN, SSCAN and ZSCAN as Redis does: the cursor is
+// ScanStart begins HSCAN, SSCAN and ZSCAN as Redis does: the cursor is
 // checked first, then the key (a missing key is an empty, finished scan;
 // another type than typ is WRONGTYPE), then the options (NOVALUES is
 // HSCAN's only). ok false means the reply is written.
-func scanStart(c *Call, typ store.Type) (cursor uint64, opts scanOptions, ok bool) {
+func ScanStart(c *Call, typ store.Type) (cursor uint64, opts ScanOptions, ok bool) {
 	if cursor, ok = resp.ParseScanCursor(c.Args[2]); !ok {
 		c.Reply.Error(resp.ErrInvalidCursor)
 		return 0, opts, false
@@ -232,17 +232,17 @@ func scanStart(c *Call, typ store.Type) (cursor uint64, opts scanOptions, ok boo
 	t, err := c.Tx.Type(c.Args[1])
 	switch {
 	case err != nil:
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return 0, opts, false
 	case t == store.TypeNone:
-		scanReply(c, 0, 0, nil)
+		ScanReply(c, 0, 0, nil)
 		return 0, opts, false
 	case t != typ:
-		replyStoreError(c, store.ErrWrongType)
+		c.ReplyStoreError(store.ErrWrongType)
 		return 0, opts, false
 	}
 	opts, msg := parseScanOptions(c.Args[3:], true)
-	if msg == "" && opts.noValues && typ != store.TypeHash {
+	if msg == "" && opts.NoValues && typ != store.TypeHash {
 		msg = resp.ErrSyntax
 	}
 	if msg != "" {
@@ -252,9 +252,9 @@ func scanStart(c *Call, typ store.Type) (cursor uint64, opts scanOptions, ok boo
 	return cursor, opts, true
 }
 
-// scanReply answers a scan: the next cursor, then the n elements written
+// ScanReply answers a scan: the next cursor, then the n elements written
 // to body (nil when there are none).
-func scanReply(c *Call, next uint64, n int, body *resp.Reply) {
+func ScanReply(c *Call, next uint64, n int, body *resp.Reply) {
 	c.Reply.Array(2)
 	c.Reply.BulkString(strconv.FormatUint(next, 10))
 	c.Reply.Array(n)
@@ -263,11 +263,11 @@ func scanReply(c *Call, next uint64, n int, body *resp.Reply) {
 	}
 }
 
-// parseRandCount parses the count and the optional word (WITHVALUES,
+// ParseRandCount parses the count and the optional word (WITHVALUES,
 // WITHSCORES) of HRANDFIELD and ZRANDMEMBER as Redis does: an integer
 // other than LLONG_MIN, and with the word, one whose doubled reply length
 // cannot overflow. ok false means the error reply is written.
-func parseRandCount(c *Call, word string) (count int64, with, ok bool) {
+func ParseRandCount(c *Call, word string) (count int64, with, ok bool) {
 	if count, ok = resp.ParseInt64(c.Args[2]); !ok {
 		c.Reply.Error(resp.ErrNotInteger)
 		return 0, false, false

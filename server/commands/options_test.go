@@ -1,8 +1,6 @@
 package commands
 
 import (
-	"bufio"
-	"bytes"
 	"math"
 	"strconv"
 	"testing"
@@ -10,10 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/resp"
-	"github.com/meshcache/meshcache/store"
-	"github.com/meshcache/meshcache/tests/testenv"
 )
 
 func TestParseStrOptions(t *testing.T) {
@@ -145,21 +140,21 @@ func TestParseScanOptions(t *testing.T) {
 	}
 	o, msg := parseScanOptions(nil, false)
 	require.Empty(t, msg)
-	assert.Equal(t, scanOptions{count: defaultScanCount}, o)
+	assert.Equal(t, ScanOptions{Count: defaultScanCount}, o)
 
 	o, msg = parseScanOptions(args("MATCH", "a*", "count", "100", "TYPE", "hash"), false)
 	require.Empty(t, msg)
-	assert.Equal(t, int64(100), o.count)
-	assert.Equal(t, "a*", string(o.pattern))
-	assert.Equal(t, "hash", string(o.typ))
+	assert.Equal(t, int64(100), o.Count)
+	assert.Equal(t, "a*", string(o.Pattern))
+	assert.Equal(t, "hash", string(o.Type))
 
 	o, msg = parseScanOptions(args("match", "*"), false)
 	require.Empty(t, msg)
-	assert.Nil(t, o.pattern, "* matches everything: no pattern")
+	assert.Nil(t, o.Pattern, "* matches everything: no pattern")
 
 	o, msg = parseScanOptions(args("novalues", "count", "3"), true)
 	require.Empty(t, msg)
-	assert.True(t, o.noValues)
+	assert.True(t, o.NoValues)
 
 	bad := []struct {
 		args  []string
@@ -201,74 +196,4 @@ func TestSubstr(t *testing.T) {
 		assert.Equal(t, tc.want, string(substr(v, tc.start, tc.end)), "%d %d", tc.start, tc.end)
 	}
 	assert.Empty(t, substr(nil, 0, -1))
-}
-
-// dataCommands returns the commands of the string, key, hash, bitmap, LCS and HyperLogLog groups.
-func dataCommands() []*Command {
-	var out []*Command
-	for _, g := range []func() []*Command{StringCommands, KeyCommands, HashCommands, BitCommands, LCSCommands, HyperLogLogCommands} {
-		out = append(out, g()...)
-	}
-	return out
-}
-
-// FuzzDataCommands feeds arbitrary argument vectors (NUL-separated in raw)
-// to every string, key and hash command, as the dispatcher would call it,
-// on a store that keeps the effects of earlier inputs. No input may panic,
-// and each call must write exactly one well-formed reply.
-func FuzzDataCommands(f *testing.F) {
-	cmds := dataCommands()
-	index := map[string]uint16{}
-	for i, c := range cmds {
-		index[c.Name] = uint16(i)
-	}
-	seed := [][]string{
-		{"set", "k\x00v\x00EX\x0010\x00GET"}, {"set", "k\x00v\x00IFEQ\x00v\x00PXAT\x001"},
-		{"getex", "k\x00PERSIST"}, {"incrbyfloat", "k\x000x1p3"}, {"setrange", "k\x00536870911\x00xx"},
-		{"getrange", "k\x00-9223372036854775808\x009223372036854775807"},
-		{"mset", "a\x001\x00b"}, {"msetnx", "a\x001\x00b\x002"}, {"delex", "k\x00IFNE\x00v"},
-		{"expire", "k\x00-9223372036854775808\x00GT"}, {"copy", "a\x00b\x00DB\x000\x00REPLACE"},
-		{"rename", "a\x00a"}, {"keys", "[a-\\"}, {"scan", "-1\x00MATCH\x00*[\x00COUNT\x001\x00TYPE\x00hash"},
-		{"hset", "h\x00f\x00v\x00g\x00w"}, {"hincrbyfloat", "h\x00f\x00-1e4932"},
-		{"hscan", "h\x000\x00NOVALUES\x00MATCH\x00?"}, {"hrandfield", "h\x00-5\x00WITHVALUES"},
-		{"hrandfield", "h\x00-99999999999"},
-	}
-	for _, s := range seed {
-		f.Add(index[s[0]], []byte(s[1]), false)
-		f.Add(index[s[0]], []byte(s[1]), true)
-	}
-	st := store.New(store.Config{})
-	// SETRANGE and APPEND may legitimately build strings up to this size
-	// (proto-max-bulk-len): keep it small so that fuzz workers do not run
-	// out of memory.
-	host := newTestHost(1 << 20)
-	f.Fuzz(func(t *testing.T, which uint16, raw []byte, resp3 bool) {
-		cmd := cmds[int(which)%len(cmds)]
-		args := append([][]byte{[]byte(cmd.Name)}, bytes.Split(raw, []byte{0})...)
-		if len(raw) == 0 {
-			args = args[:1]
-		}
-		if !cmd.ArityOK(len(args)) {
-			return
-		}
-		keys, _ := cmd.GetKeys(args, nil)
-		var slots []uint16
-		for _, k := range keys {
-			slots = append(slots, ring.KeySlot(args[k.Pos]))
-		}
-		var reply resp.Reply
-		reply.SetRESP3(resp3)
-		call := &Call{Args: args, Reply: &reply, Store: st, Host: host}
-		if len(slots) > 0 {
-			call.Tx = st.LockSlots(slots)
-		}
-		cmd.Handler(call)
-		if call.Tx != nil {
-			call.Tx.Close()
-		}
-		r := bufio.NewReader(bytes.NewReader(reply.Bytes()))
-		var out []byte
-		require.NoError(t, testenv.ReadReply(r, &out), "%q: malformed reply %q", args, reply.Bytes())
-		require.Equal(t, len(reply.Bytes()), len(out), "%q: more than one reply: %q", args, reply.Bytes())
-	})
 }

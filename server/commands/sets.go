@@ -85,7 +85,7 @@ func sremCommand(c *Call) {
 // replyCount answers an integer or the store's error.
 func replyCount(c *Call, n int, err error) {
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(n))
@@ -95,7 +95,7 @@ func replyCount(c *Call, n int, err error) {
 func smembersCommand(c *Call) {
 	n, err := c.Tx.SMembers(c.Args[1], c.Reply.Set, c.Reply.Bulk)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if n == 0 {
@@ -105,7 +105,7 @@ func smembersCommand(c *Call) {
 
 func sismemberCommand(c *Call) {
 	ok, err := c.Tx.SIsMember(c.Args[1], c.Args[2])
-	replyCount(c, int(boolInt(ok)), err)
+	replyCount(c, int(BoolInt(ok)), err)
 }
 
 // smismemberCommand answers 1 or 0 per member; a missing key is an empty
@@ -114,10 +114,10 @@ func smismemberCommand(c *Call) {
 	members := c.Args[2:]
 	start := c.Reply.Len()
 	c.Reply.Array(len(members))
-	err := c.Tx.SMIsMember(c.Args[1], members, func(ok bool) { c.Reply.Int(boolInt(ok)) })
+	err := c.Tx.SMIsMember(c.Args[1], members, func(ok bool) { c.Reply.Int(BoolInt(ok)) })
 	if err != nil {
 		c.Reply.Truncate(start)
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 	}
 }
 
@@ -133,7 +133,7 @@ func spopCommand(c *Call) {
 	case 2:
 		found, err := c.Tx.SPop(c.Args[1], 1, func(int) {}, c.Reply.Bulk)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 		} else if !found {
 			c.Reply.Null()
 		}
@@ -151,7 +151,7 @@ func spopCommand(c *Call) {
 	if count == 0 {
 		// Redis checks the key's type first, then answers an empty set.
 		if _, err := c.Tx.SCard(c.Args[1]); err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		c.Reply.Set(0)
@@ -159,7 +159,7 @@ func spopCommand(c *Call) {
 	}
 	found, err := c.Tx.SPop(c.Args[1], count, c.Reply.Set, c.Reply.Bulk)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 	} else if !found {
 		c.Reply.Set(0)
 	}
@@ -172,7 +172,7 @@ func srandmemberCommand(c *Call) {
 	case 2:
 		found, err := c.Tx.SRandMember(c.Args[1], -1, func(int) {}, c.Reply.Bulk)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 		} else if !found {
 			c.Reply.Null()
 		}
@@ -191,13 +191,13 @@ func srandmemberCommand(c *Call) {
 		c.Reply.Error(errLongRange)
 		return
 	}
-	if count == 0 || count < -maxRandFieldCount {
+	if count == 0 || count < -MaxRandCount {
 		// Redis streams any number of repeats; the reply is built in
 		// memory here, so an absurd count on an existing set is refused.
 		n, err := c.Tx.SCard(c.Args[1])
 		switch {
 		case err != nil:
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 		case n == 0 || count == 0:
 			c.Reply.Array(0)
 		default:
@@ -207,7 +207,7 @@ func srandmemberCommand(c *Call) {
 	}
 	found, err := c.Tx.SRandMember(c.Args[1], count, c.Reply.Array, c.Reply.Bulk)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 	} else if !found {
 		c.Reply.Array(0)
 	}
@@ -215,7 +215,7 @@ func srandmemberCommand(c *Call) {
 
 func smoveCommand(c *Call) {
 	ok, err := c.Tx.SMove(c.Args[1], c.Args[2], c.Args[3])
-	replyCount(c, int(boolInt(ok)), err)
+	replyCount(c, int(BoolInt(ok)), err)
 }
 
 // setOpCommand answers SINTER, SUNION or SDIFF: a set.
@@ -224,7 +224,7 @@ func setOpCommand(op store.SetOp) func(*Call) {
 		start := c.Reply.Len()
 		if err := c.Tx.SetOp(op, c.Args[1:], c.Reply.Set, c.Reply.Bulk); err != nil {
 			c.Reply.Truncate(start)
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 		}
 	}
 }
@@ -273,11 +273,11 @@ func sintercardCommand(c *Call) {
 // empty, finished scan), then the options (TYPE and NOVALUES are not
 // SSCAN's in Redis 7.2: syntax errors).
 func sscanCommand(c *Call) {
-	cursor, opts, ok := scanStart(c, store.TypeSet)
+	cursor, opts, ok := ScanStart(c, store.TypeSet)
 	if !ok {
 		return
 	}
-	key, count, pattern := c.Args[1], opts.count, opts.pattern
+	key, count, pattern := c.Args[1], opts.Count, opts.Pattern
 	var body resp.Reply
 	body.SetRESP3(c.Reply.RESP3())
 	found := 0
@@ -288,8 +288,8 @@ func sscanCommand(c *Call) {
 		}
 	})
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
-	scanReply(c, next, found, &body)
+	ScanReply(c, next, found, &body)
 }

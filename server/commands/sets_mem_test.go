@@ -1,9 +1,8 @@
-package commands
+package commands_test
 
 import (
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -11,25 +10,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
-
-// usedMemory reads INFO memory's used_memory.
-func usedMemory(t *testing.T, c *redis.Client) int64 {
-	t.Helper()
-	info, err := c.Info(testCtx(t), "memory").Result()
-	require.NoError(t, err)
-	for _, line := range strings.Split(info, "\r\n") {
-		if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
-			n, err := strconv.ParseInt(v, 10, 64)
-			require.NoError(t, err)
-			return n
-		}
-	}
-	t.Fatal("no used_memory in INFO memory")
-	return 0
-}
 
 // liveHeap is the heap in use after full collections.
 func liveHeap() int64 {
@@ -56,8 +40,8 @@ func TestSetMemoryAgainstRedis(t *testing.T) {
 	rp := testenv.StartOneRedis(t)
 	rc := redis.NewClient(&redis.Options{Addr: rp.Addr, Protocol: 2, DisableIdentity: true})
 	defer rc.Close()
-	ctx := testCtx(t)
-	before := usedMemory(t, rc)
+	ctx := commandstest.Ctx(t)
+	before := commandstest.UsedMemory(t, rc)
 	for i := 0; i < n; i += 10000 {
 		pipe := rc.Pipeline()
 		for j := i; j < i+10000; j += 1000 {
@@ -71,7 +55,7 @@ func TestSetMemoryAgainstRedis(t *testing.T) {
 		require.NoError(t, err)
 	}
 	require.EqualValues(t, n, rc.SCard(ctx, "s").Val())
-	redisPer := float64(usedMemory(t, rc)-before) / n
+	redisPer := float64(commandstest.UsedMemory(t, rc)-before) / n
 
 	st := store.New(store.Config{})
 	heapBefore, usedBefore := liveHeap(), st.UsedMemory()

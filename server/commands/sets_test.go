@@ -1,4 +1,4 @@
-package commands
+package commands_test
 
 import (
 	"sort"
@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
@@ -73,9 +74,9 @@ const chiLimit = 60.0
 // sets of each encoding, and checks the draws are members, distinct where
 // Redis promises it, and uniform (chi-square with a fixed bound).
 func TestSetRandomDistributions(t *testing.T) {
-	ts := startServer(t)
-	c := ts.client(t, 3)
-	ctx := testCtx(t)
+	addr := commandstest.StartServer(t, families...)
+	c := commandstest.Client(t, addr, 3)
+	ctx := commandstest.Ctx(t)
 	kinds := map[string][]string{}
 	for i := range 10 {
 		kinds["intset"] = append(kinds["intset"], strconv.Itoa(i*7))
@@ -205,9 +206,9 @@ func TestSetRandomDistributions(t *testing.T) {
 // removals: holes, closing, shrinking) and then in batches, and checks
 // every member comes out exactly once and the key goes away.
 func TestSPopDrainsBigSet(t *testing.T) {
-	ts := startServer(t)
-	c := ts.client(t, 2)
-	ctx := testCtx(t)
+	addr := commandstest.StartServer(t, families...)
+	c := commandstest.Client(t, addr, 2)
+	ctx := commandstest.Ctx(t)
 	const n = 20000
 	members := make([]any, n)
 	for i := range members {

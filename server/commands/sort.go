@@ -156,7 +156,7 @@ func sortCommand(c *Call, readonly bool) {
 		return true
 	})
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	// A set has no order of its own: sorting it without a sort order for
@@ -215,12 +215,12 @@ func sortCommand(c *Call, readonly bool) {
 		}
 	}
 	if _, err := c.Tx.Delete(o.store); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if len(out) > 0 {
 		if _, err := c.Tx.ListPush(o.store, out, false, false); err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 	}

@@ -1,4 +1,4 @@
-package commands
+package commands_test
 
 import (
 	"testing"
@@ -6,6 +6,7 @@ import (
 	"github.com/stretchr/testify/assert"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
@@ -46,7 +47,7 @@ func TestPatternSlot(t *testing.T) {
 		{"{t\\}*", -1},
 		{"{t?}", -1},
 	} {
-		assert.Equal(t, tc.want, patternSlot([]byte(tc.pattern)), tc.pattern)
+		assert.Equal(t, tc.want, commands.PatternSlot([]byte(tc.pattern)), tc.pattern)
 	}
 }
 
@@ -57,7 +58,7 @@ func TestSortGetKeys(t *testing.T) {
 			b[i] = []byte(a)
 		}
 		var out []int
-		for _, k := range sortGetKeys(b, nil) {
+		for _, k := range commands.SortGetKeys(b, nil) {
 			out = append(out, k.Pos)
 		}
 		return out

@@ -72,17 +72,9 @@ func StringCommands() []*Command {
 	}
 }
 
-// replyStoreError answers a failed store operation. Store errors carry
-// their Redis error text (WRONGTYPE ..., OOM ...), so they are sent as is.
-func replyStoreError(c *Call, err error) { c.Reply.Error(err.Error()) }
-
-// cmdName returns the lower-case name of the command being run, for error
-// texts that name it (Redis uses c->cmd->fullname).
-func cmdName(c *Call) string { return string(bytes.ToLower(c.Args[0])) }
-
-// getString returns the string at key, a copy the caller may keep across
+// GetString returns the string at key, a copy the caller may keep across
 // later writes to the key.
-func getString(tx *store.Tx, key []byte) ([]byte, bool, error) {
+func GetString(tx *store.Tx, key []byte) ([]byte, bool, error) {
 	v, ok, err := tx.Get(key)
 	if err != nil || !ok {
 		return nil, ok, err
@@ -90,9 +82,9 @@ func getString(tx *store.Tx, key []byte) ([]byte, bool, error) {
 	return bytes.Clone(v), true, nil
 }
 
-// putKeepTTL replaces the string at key with value, keeping the key's
+// PutKeepTTL replaces the string at key with value, keeping the key's
 // expiry as APPEND, SETRANGE, INCR and friends do.
-func putKeepTTL(tx *store.Tx, key, value []byte) error {
+func PutKeepTTL(tx *store.Tx, key, value []byte) error {
 	at, _, err := tx.ExpireAt(key)
 	if err != nil {
 		return err
@@ -122,7 +114,7 @@ func getCommand(c *Call) {
 func replyLookup(c *Call, v []byte, ok bool, err error) {
 	switch {
 	case err != nil:
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 	case !ok:
 		c.Reply.Null()
 	default:
@@ -160,7 +152,7 @@ func setGeneric(c *Call, key, value []byte, opts strOptions) {
 	var expireAt int64
 	if opts.expire != nil {
 		var msg string
-		if expireAt, msg = expireAtMillis(opts.expire, opts.flags, tx.NowMS(), cmdName(c)); msg != "" {
+		if expireAt, msg = expireAtMillis(opts.expire, opts.flags, tx.NowMS(), c.Name()); msg != "" {
 			c.Reply.Error(msg)
 			return
 		}
@@ -169,14 +161,14 @@ func setGeneric(c *Call, key, value []byte, opts strOptions) {
 	var found bool
 	if opts.flags&(strGet|strIFEQ|strIFNE) != 0 {
 		var err error
-		if old, found, err = getString(tx, key); err != nil {
-			replyStoreError(c, err)
+		if old, found, err = GetString(tx, key); err != nil {
+			c.ReplyStoreError(err)
 			return
 		}
 	} else if opts.flags&(strNX|strXX) != 0 {
 		var err error
 		if found, err = tx.Exists(key); err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 	}
@@ -188,13 +180,13 @@ func setGeneric(c *Call, key, value []byte, opts strOptions) {
 		if f&strKeepTTL != 0 {
 			at, _, err := tx.ExpireAt(key)
 			if err != nil {
-				replyStoreError(c, err)
+				c.ReplyStoreError(err)
 				return
 			}
 			expireAt = at
 		}
 		if err := putWithExpiry(tx, key, value, expireAt); err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 	}
@@ -211,7 +203,7 @@ func setGeneric(c *Call, key, value []byte, opts strOptions) {
 func setnxCommand(c *Call) {
 	found, err := c.Tx.Exists(c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if found {
@@ -219,7 +211,7 @@ func setnxCommand(c *Call) {
 		return
 	}
 	if err := c.Tx.Put(c.Args[1], c.Args[2], 0); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(1)
@@ -258,7 +250,7 @@ func msetnxCommand(c *Call) { msetGeneric(c, true) }
 // keys exists (answering 1 or 0 instead of OK).
 func msetGeneric(c *Call, nx bool) {
 	if len(c.Args)%2 == 0 {
-		c.Reply.Error(resp.ErrWrongArgs(cmdName(c)))
+		c.Reply.Error(resp.ErrWrongArgs(c.Name()))
 		return
 	}
 	pairs := c.Args[1:]
@@ -266,7 +258,7 @@ func msetGeneric(c *Call, nx bool) {
 		for i := 0; i < len(pairs); i += 2 {
 			found, err := c.Tx.Exists(pairs[i])
 			if err != nil {
-				replyStoreError(c, err)
+				c.ReplyStoreError(err)
 				return
 			}
 			if found {
@@ -277,7 +269,7 @@ func msetGeneric(c *Call, nx bool) {
 	}
 	for i := 0; i < len(pairs); i += 2 {
 		if err := c.Tx.Put(pairs[i], pairs[i+1], 0); err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 	}
@@ -293,9 +285,9 @@ func getsetCommand(c *Call) {
 }
 
 func getdelCommand(c *Call) {
-	old, found, err := getString(c.Tx, c.Args[1])
+	old, found, err := GetString(c.Tx, c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if !found {
@@ -303,7 +295,7 @@ func getdelCommand(c *Call) {
 		return
 	}
 	if _, err := c.Tx.Delete(c.Args[1]); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Bulk(old)
@@ -319,9 +311,9 @@ func getexCommand(c *Call) {
 		return
 	}
 	tx, key := c.Tx, c.Args[1]
-	v, found, err := getString(tx, key)
+	v, found, err := GetString(tx, key)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if !found {
@@ -344,7 +336,7 @@ func getexCommand(c *Call) {
 		_, err = tx.SetExpireAt(key, 0)
 	}
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Bulk(v)
@@ -353,25 +345,19 @@ func getexCommand(c *Call) {
 // checkStringLength is Redis's checkStringLength: a string built from size
 // bytes plus add more must fit proto-max-bulk-len.
 func checkStringLength(c *Call, size, add int64) bool {
-	limit := int64(resp.MaxBulkLen)
-	if c.Host != nil {
-		if l := c.Host.ProtoMaxBulkLen(); l > 0 {
-			limit = l
-		}
-	}
-	return size <= limit-add
+	return size <= c.MaxBulkLen()-add
 }
 
 func appendCommand(c *Call) {
 	tx, key, add := c.Tx, c.Args[1], c.Args[2]
 	n, found, err := tx.StringLen(key)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if !found {
 		if err := tx.Put(key, add, 0); err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		c.Reply.Int(int64(len(add)))
@@ -387,10 +373,10 @@ func appendCommand(c *Call) {
 		if n > 0 {
 			_, err = tx.ModifyRange(key, n-1, 1, func([]byte) {})
 		} else {
-			err = putKeepTTL(tx, key, nil)
+			err = PutKeepTTL(tx, key, nil)
 		}
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		c.Reply.Int(int64(n))
@@ -399,7 +385,7 @@ func appendCommand(c *Call) {
 	// The appended bytes replicate as one range effect, not the whole value.
 	size, err := tx.ModifyRange(key, n, len(add), func(v []byte) { copy(v[n:], add) })
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(size))
@@ -408,7 +394,7 @@ func appendCommand(c *Call) {
 func strlenCommand(c *Call) {
 	v, _, err := c.Tx.Get(c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(len(v)))
@@ -445,7 +431,7 @@ func incrDecr(c *Call, by int64) {
 	tx, key := c.Tx, c.Args[1]
 	v, found, err := tx.Get(key)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	var old int64
@@ -461,8 +447,8 @@ func incrDecr(c *Call, by int64) {
 		return
 	}
 	n := old + by
-	if err := putKeepTTL(tx, key, resp.FormatInt(n)); err != nil {
-		replyStoreError(c, err)
+	if err := PutKeepTTL(tx, key, resp.FormatInt(n)); err != nil {
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(n)
@@ -474,7 +460,7 @@ func incrbyfloatCommand(c *Call) {
 	tx, key := c.Tx, c.Args[1]
 	v, found, err := tx.Get(key)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	old := resp.LongDoubleFromInt(0)
@@ -496,8 +482,8 @@ func incrbyfloatCommand(c *Call) {
 		return
 	}
 	out := resp.FormatLongDouble(sum)
-	if err := putKeepTTL(tx, key, out); err != nil {
-		replyStoreError(c, err)
+	if err := PutKeepTTL(tx, key, out); err != nil {
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Bulk(out)
@@ -514,7 +500,7 @@ func getrangeCommand(c *Call) {
 	}
 	v, _, err := c.Tx.Get(c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Bulk(substr(v, start, end))
@@ -558,7 +544,7 @@ func setrangeCommand(c *Call) {
 	tx, key, value := c.Tx, c.Args[1], c.Args[3]
 	n, _, err := tx.StringLen(key)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if len(value) == 0 {
@@ -572,7 +558,7 @@ func setrangeCommand(c *Call) {
 	// Only the written bytes replicate (store.EffectSetRange).
 	size, err := tx.ModifyRange(key, int(offset), len(value), func(v []byte) { copy(v[offset:], value) })
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(size))
@@ -586,10 +572,10 @@ func delexCommand(c *Call) {
 	if len(c.Args) == 2 {
 		deleted, err := c.Tx.Delete(key)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
-		c.Reply.Int(boolInt(deleted))
+		c.Reply.Int(BoolInt(deleted))
 		return
 	}
 	if len(c.Args) != 4 {
@@ -617,7 +603,7 @@ func delifeqCommand(c *Call) { deleteIf(c, c.Args[1], c.Args[2], true) }
 func deleteIf(c *Call, key, match []byte, eq bool) {
 	v, found, err := c.Tx.Get(key)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if !found || bytes.Equal(v, match) != eq {
@@ -626,14 +612,14 @@ func deleteIf(c *Call, key, match []byte, eq bool) {
 	}
 	deleted, err := c.Tx.Delete(key)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
-	c.Reply.Int(boolInt(deleted))
+	c.Reply.Int(BoolInt(deleted))
 }
 
-// boolInt is 1 for true and 0 for false, for integer replies.
-func boolInt(b bool) int64 {
+// BoolInt is 1 for true and 0 for false, for integer replies.
+func BoolInt(b bool) int64 {
 	if b {
 		return 1
 	}

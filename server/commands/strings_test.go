@@ -1,45 +1,11 @@
-package commands
+package commands_test
 
 import (
-	"context"
-	"strconv"
 	"testing"
-	"time"
-
-	"github.com/redis/go-redis/v9"
-	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
-
-// newClients returns a RESP2 and a RESP3 go-redis client for addr.
-func newClients(t *testing.T, addr string) map[string]*redis.Client {
-	t.Helper()
-	out := map[string]*redis.Client{}
-	for _, proto := range []int{2, 3} {
-		c := redis.NewClient(&redis.Options{Addr: addr, Protocol: proto, DisableIdentity: true,
-			MaxRetries: -1, DialTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second})
-		t.Cleanup(func() { _ = c.Close() })
-		out["resp"+strconv.Itoa(proto)] = c
-	}
-	return out
-}
-
-// runTable runs each named case with both protocols on a fresh server.
-func runTable(t *testing.T, cases map[string][]testenv.Step) {
-	addr := startDataServer(t)
-	for proto, c := range newClients(t, addr) {
-		for name, steps := range cases {
-			t.Run(proto+"/"+name, func(t *testing.T) {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer cancel()
-				require.NoError(t, c.Do(ctx, "FLUSHALL").Err())
-				testenv.RunSteps(t, ctx, c, proto, steps)
-			})
-		}
-	}
-}
 
 const wrongType = "WRONGTYPE Operation against a key holding the wrong kind of value"
 

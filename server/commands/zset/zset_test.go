@@ -1,8 +1,6 @@
-package commands
+package zset
 
 import (
-	"bufio"
-	"bytes"
 	"math"
 	"math/rand/v2"
 	"sort"
@@ -15,21 +13,26 @@ import (
 
 	"github.com/meshcache/meshcache/lock"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
-	"github.com/meshcache/meshcache/tests/testenv"
 )
+
+// families are the groups the tests run: the sorted-set commands, with the string and
+// key commands the tests also use.
+var families = []commandstest.Family{commands.StringCommands, commands.KeyCommands, Commands}
 
 // zharness runs commands straight through the handlers and returns raw
 // replies, for exact RESP bytes.
 type zharness struct {
-	h  *testHost
+	h  *commandstest.Host
 	st *store.Store
 	lk *lock.Table
 }
 
 func newZHarness() *zharness {
-	return &zharness{h: newTestHost(0), st: store.New(store.Config{}), lk: lock.NewTable(lock.TableConfig{})}
+	return &zharness{h: commandstest.NewHost(0, families...), st: store.New(store.Config{}), lk: lock.NewTable(lock.TableConfig{})}
 }
 
 // do runs one command in RESP2 (resp3 false) or RESP3 and returns the reply.
@@ -40,7 +43,7 @@ func (z *zharness) do(resp3 bool, line string) string {
 	for _, a := range strings.Fields(line) {
 		args = append(args, []byte(a))
 	}
-	z.h.run(z.st, z.lk, &r, args)
+	z.h.Run(z.st, z.lk, &r, args)
 	return string(r.Bytes())
 }
 
@@ -64,13 +67,13 @@ func TestAppendDouble(t *testing.T) {
 func TestParseScores(t *testing.T) {
 	ok := func(s string, want float64) {
 		t.Helper()
-		f, good := parseScore([]byte(s))
+		f, good := ParseScore([]byte(s))
 		require.True(t, good, "%q", s)
 		assert.Equal(t, want, f, "%q", s)
 	}
 	bad := func(s string) {
 		t.Helper()
-		_, good := parseScore([]byte(s))
+		_, good := ParseScore([]byte(s))
 		assert.False(t, good, "%q", s)
 	}
 	ok("1", 1)
@@ -132,12 +135,12 @@ func FuzzZSetParsers(f *testing.F) {
 				t.Fatalf("prefix %q parses as %v/%d, whole as %v/%d", b[:n], v2, n2, v, n)
 			}
 		}
-		if s, ok := parseScore(b); ok {
+		if s, ok := ParseScore(b); ok {
 			if math.IsNaN(s) {
 				t.Fatalf("%q accepted as NaN", b)
 			}
 			if !math.IsInf(s, 0) {
-				back, ok := parseScore(appendDouble(nil, s))
+				back, ok := ParseScore(appendDouble(nil, s))
 				if !ok || back != s {
 					t.Fatalf("%v formats as %q which parses as %v", s, appendDouble(nil, s), back)
 				}
@@ -183,25 +186,10 @@ func TestZSetReplies(t *testing.T) {
 
 // blockCall runs a blocking command's handler directly and returns the
 // call, so the test can see Blocked and the reply.
-func blockCall(t *testing.T, st *store.Store, line string) *Call {
+func blockCall(t *testing.T, st *store.Store, line string) *commands.Call {
 	t.Helper()
-	h := newTestHost(0)
-	var args [][]byte
-	for _, a := range strings.Fields(line) {
-		args = append(args, []byte(a))
-	}
-	cmd := h.Command(string(args[0]))
-	require.True(t, cmd.ArityOK(len(args)))
-	call := &Call{Args: args, Reply: &resp.Reply{}, Store: st, Host: h}
-	keys, ok := cmd.GetKeys(args, nil)
-	require.True(t, ok)
-	var slots []uint16
-	for _, k := range keys {
-		slots = append(slots, ring.KeySlot(args[k.Pos]))
-	}
-	call.Tx = st.LockSlots(slots)
-	defer call.Tx.Close()
-	cmd.Handler(call)
+	call := commandstest.NewHost(0, families...).Exec(st, nil, &resp.Reply{}, commandstest.Args(strings.Fields(line)...))
+	require.NotNil(t, call, line)
 	return call
 }
 
@@ -224,7 +212,7 @@ func TestBlockingPops(t *testing.T) {
 	c = blockCall(t, st, "BZMPOP 2 1 a MAX COUNT 3")
 	assert.InDelta(t, now+2000, c.Blocked.Deadline, 1000)
 
-	z := &zharness{h: newTestHost(0), st: st, lk: lock.NewTable(lock.TableConfig{})}
+	z := &zharness{h: commandstest.NewHost(0, families...), st: st, lk: lock.NewTable(lock.TableConfig{})}
 	z.do(false, "ZADD b 1 x 2 y")
 	c = blockCall(t, st, "BZPOPMIN a b 0")
 	assert.Nil(t, c.Blocked)
@@ -347,7 +335,7 @@ func TestZSetMemoryVsRedis(t *testing.T) {
 // BenchmarkZAddZPopMinHandlers runs ZADD and ZPOPMIN through their
 // handlers, as redis-benchmark's zadd and zpopmin tests do.
 func BenchmarkZAddZPopMinHandlers(b *testing.B) {
-	h := newTestHost(0)
+	h := commandstest.NewHost(0, families...)
 	st := store.New(store.Config{})
 	add, pop := h.Command("zadd"), h.Command("zpopmin")
 	key := []byte("myzset")
@@ -359,7 +347,7 @@ func BenchmarkZAddZPopMinHandlers(b *testing.B) {
 	for i := range members {
 		members[i] = []byte("element:" + strconv.Itoa(i))
 	}
-	call := &Call{Reply: &r, Store: st, Host: h}
+	call := &commands.Call{Reply: &r, Store: st, Host: h}
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
@@ -379,7 +367,7 @@ func BenchmarkZAddZPopMinHandlers(b *testing.B) {
 // No input may panic; each call writes exactly one well-formed reply, or
 // none when it blocks.
 func FuzzZSetCommands(f *testing.F) {
-	cmds := ZSetCommands()
+	cmds := Commands()
 	index := map[string]uint16{}
 	for i, c := range cmds {
 		index[c.Name] = uint16(i)
@@ -395,13 +383,9 @@ func FuzzZSetCommands(f *testing.F) {
 		f.Add(index[s[0]], []byte(s[1]), true)
 	}
 	st := store.New(store.Config{})
-	host := newTestHost(1 << 20)
+	host := commandstest.NewHost(1<<20, families...)
 	f.Fuzz(func(t *testing.T, which uint16, raw []byte, resp3 bool) {
-		cmd := cmds[int(which)%len(cmds)]
-		args := append([][]byte{[]byte(cmd.Name)}, bytes.Split(raw, []byte{0})...)
-		if len(raw) == 0 {
-			args = args[:1]
-		}
+		cmd, args := commandstest.FuzzArgs(cmds, which, raw)
 		if !cmd.ArityOK(len(args)) {
 			return
 		}
@@ -410,28 +394,13 @@ func FuzzZSetCommands(f *testing.F) {
 				return // a legitimately huge reply
 			}
 		}
-		keys, _ := cmd.GetKeys(args, nil)
-		var slots []uint16
-		for _, k := range keys {
-			slots = append(slots, ring.KeySlot(args[k.Pos]))
-		}
 		var reply resp.Reply
 		reply.SetRESP3(resp3)
-		call := &Call{Args: args, Reply: &reply, Store: st, Host: host}
-		if len(slots) > 0 {
-			call.Tx = st.LockSlots(slots)
-		}
-		cmd.Handler(call)
-		if call.Tx != nil {
-			call.Tx.Close()
-		}
+		call := host.Exec(st, nil, &reply, args)
 		if call.Blocked != nil {
 			require.Empty(t, reply.Bytes(), "%q blocked after replying", args)
 			return
 		}
-		r := bufio.NewReader(bytes.NewReader(reply.Bytes()))
-		var out []byte
-		require.NoError(t, testenv.ReadReply(r, &out), "%q: malformed reply %q", args, reply.Bytes())
-		require.Equal(t, len(reply.Bytes()), len(out), "%q: more than one reply: %q", args, reply.Bytes())
+		commandstest.RequireOneReply(t, args, reply.Bytes())
 	})
 }

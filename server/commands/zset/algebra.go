@@ -1,10 +1,11 @@
-package commands
+package zset
 
 import (
 	"bytes"
 	"math"
 	"slices"
 
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -42,26 +43,26 @@ type zsrc struct {
 	obj     int                // which key it came from, to spot repeats
 }
 
-func zunionCommand(c *Call)      { zsetAlgebra(c, nil, 1, zopUnion, false) }
-func zinterCommand(c *Call)      { zsetAlgebra(c, nil, 1, zopInter, false) }
-func zdiffCommand(c *Call)       { zsetAlgebra(c, nil, 1, zopDiff, false) }
-func zintercardCommand(c *Call)  { zsetAlgebra(c, nil, 1, zopInter, true) }
-func zunionstoreCommand(c *Call) { zsetAlgebra(c, c.Args[1], 2, zopUnion, false) }
-func zinterstoreCommand(c *Call) { zsetAlgebra(c, c.Args[1], 2, zopInter, false) }
-func zdiffstoreCommand(c *Call)  { zsetAlgebra(c, c.Args[1], 2, zopDiff, false) }
+func zunionCommand(c *commands.Call)      { zsetAlgebra(c, nil, 1, zopUnion, false) }
+func zinterCommand(c *commands.Call)      { zsetAlgebra(c, nil, 1, zopInter, false) }
+func zdiffCommand(c *commands.Call)       { zsetAlgebra(c, nil, 1, zopDiff, false) }
+func zintercardCommand(c *commands.Call)  { zsetAlgebra(c, nil, 1, zopInter, true) }
+func zunionstoreCommand(c *commands.Call) { zsetAlgebra(c, c.Args[1], 2, zopUnion, false) }
+func zinterstoreCommand(c *commands.Call) { zsetAlgebra(c, c.Args[1], 2, zopInter, false) }
+func zdiffstoreCommand(c *commands.Call)  { zsetAlgebra(c, c.Args[1], 2, zopDiff, false) }
 
 // zsetAlgebra is zunionInterDiffGenericCommand: numkeys at numkeysIdx,
 // then the keys (each a sorted set, a set, or missing: checked before the
 // options), then WEIGHTS, AGGREGATE, WITHSCORES (not with dst) or, for
 // ZINTERCARD, LIMIT. The result is ordered by (score, member).
-func zsetAlgebra(c *Call, dst []byte, numkeysIdx int, op zsetOp, cardOnly bool) {
+func zsetAlgebra(c *commands.Call, dst []byte, numkeysIdx int, op zsetOp, cardOnly bool) {
 	setnum, ok := resp.ParseInt64(c.Args[numkeysIdx])
 	if !ok {
 		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
 	if setnum < 1 {
-		c.Reply.Error("ERR at least 1 input key is needed for '" + cmdName(c) + "' command")
+		c.Reply.Error("ERR at least 1 input key is needed for '" + c.Name() + "' command")
 		return
 	}
 	if setnum > int64(len(c.Args)-(numkeysIdx+1)) {
@@ -80,7 +81,7 @@ func zsetAlgebra(c *Call, dst []byte, numkeysIdx int, op zsetOp, cardOnly bool) 
 			}
 		}
 		if err := readZInput(c.Tx, k, &src[i]); err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 	}
@@ -94,7 +95,7 @@ func zsetAlgebra(c *Call, dst []byte, numkeysIdx int, op zsetOp, cardOnly bool) 
 		case op != zopDiff && !cardOnly && remaining >= len(src)+1 && resp.EqualFold(a, "weights"):
 			j++
 			for i := range src {
-				w, ok := parseScore(c.Args[j])
+				w, ok := ParseScore(c.Args[j])
 				if !ok {
 					c.Reply.Error("ERR weight value is not a float")
 					return
@@ -153,7 +154,7 @@ func zsetAlgebra(c *Call, dst []byte, numkeysIdx int, op zsetOp, cardOnly bool) 
 	if dst != nil {
 		n, err := c.Tx.ZStore(dst, members, scores)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		c.Reply.Int(int64(n))
@@ -371,8 +372,8 @@ func compareBytes(a, b []byte) int {
 // zscanCommand is ZSCAN key cursor [MATCH pattern] [COUNT n]: the cursor
 // is checked first, then the key (a missing key is an empty, finished
 // scan), then the options. Scores are bulk strings in both protocols.
-func zscanCommand(c *Call) {
-	cursor, opts, ok := scanStart(c, store.TypeZSet)
+func zscanCommand(c *commands.Call) {
+	cursor, opts, ok := commands.ScanStart(c, store.TypeZSet)
 	if !ok {
 		return
 	}
@@ -380,8 +381,8 @@ func zscanCommand(c *Call) {
 	var body resp.Reply
 	n := 0
 	var buf [40]byte
-	next, err := c.Tx.ZScan(key, cursor, int(min(opts.count, math.MaxInt32)), func(m []byte, s float64) {
-		if opts.pattern != nil && !resp.GlobMatch(opts.pattern, m, false) {
+	next, err := c.Tx.ZScan(key, cursor, int(min(opts.Count, math.MaxInt32)), func(m []byte, s float64) {
+		if opts.Pattern != nil && !resp.GlobMatch(opts.Pattern, m, false) {
 			return
 		}
 		body.Bulk(m)
@@ -389,8 +390,8 @@ func zscanCommand(c *Call) {
 		n += 2
 	})
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
-	scanReply(c, next, n, &body)
+	commands.ScanReply(c, next, n, &body)
 }

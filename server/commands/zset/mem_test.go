@@ -1,16 +1,16 @@
-package commands
+package zset
 
 import (
 	"os"
 	"runtime"
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
@@ -24,23 +24,10 @@ func zsetMemoryVsRedis(t *testing.T) {
 	if os.Getenv("MESHCACHE_ZSET_MEMORY") == "" {
 		t.Skip("a measurement: set MESHCACHE_ZSET_MEMORY=1 to run it")
 	}
-	ctx := testCtx(t)
+	ctx := commandstest.Ctx(t)
 	rc := redis.NewClient(&redis.Options{Addr: testenv.StartOneRedis(t).Addr})
 	defer rc.Close()
-	usedMemory := func() int64 {
-		info, err := rc.Info(ctx, "memory").Result()
-		require.NoError(t, err)
-		for _, l := range strings.Split(info, "\r\n") {
-			if v, ok := strings.CutPrefix(l, "used_memory:"); ok {
-				n, err := strconv.ParseInt(v, 10, 64)
-				require.NoError(t, err)
-				return n
-			}
-		}
-		t.Fatal("no used_memory")
-		return 0
-	}
-	before := usedMemory()
+	before := commandstest.UsedMemory(t, rc)
 	for i := 0; i < memMembers; i += 10000 {
 		p := rc.Pipeline()
 		for j := i; j < i+10000; j += 100 {
@@ -53,7 +40,7 @@ func zsetMemoryVsRedis(t *testing.T) {
 		_, err := p.Exec(ctx)
 		require.NoError(t, err)
 	}
-	redisDelta := usedMemory() - before
+	redisDelta := commandstest.UsedMemory(t, rc) - before
 
 	st := store.New(store.Config{})
 	runtime.GC()

@@ -1,4 +1,4 @@
-package commands
+package zset
 
 import (
 	"math"
@@ -136,10 +136,10 @@ func hasPrefixFold(b []byte, s string) bool {
 	return len(b) >= len(s) && resp.EqualFold(b[:len(s)], s)
 }
 
-// parseScore parses a score, increment or weight as Redis's string2d: the
+// ParseScore parses a score, increment or weight as Redis's string2d: the
 // whole argument, no leading space, no NaN, no overflow and no underflow
 // to zero ("inf" itself is fine).
-func parseScore(b []byte) (float64, bool) {
+func ParseScore(b []byte) (float64, bool) {
 	if len(b) == 0 || isSpace(b[0]) {
 		return 0, false
 	}

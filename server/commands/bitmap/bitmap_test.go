@@ -1,7 +1,6 @@
-package commands
+package bitmap
 
 import (
-	"bufio"
 	"bytes"
 	"strings"
 	"testing"
@@ -10,20 +9,25 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
-	"github.com/meshcache/meshcache/tests/testenv"
 )
+
+// families are the groups the tests run: the bitmap commands, with the string and
+// key commands the tests also use.
+var families = []commandstest.Family{commands.StringCommands, commands.KeyCommands, Commands}
 
 // TestBitWritesReplicateTheirRange runs bit and range writes on a 1 MB
 // string: each ships the bytes it touched, not the string, and applying
 // the effects to a second store, once and then again, gives the same
 // value and TTL.
 func TestBitWritesReplicateTheirRange(t *testing.T) {
-	rp := newReplPair()
-	primary, replica, run := rp.primary, rp.replica, rp.run
+	rp := commandstest.NewReplPair(families...)
+	primary, replica, run := rp.Primary, rp.Replica, rp.Run
 	run(primary, "SET", "{b}big", strings.Repeat("x", 1<<20), "EX", "1000")
-	require.Len(t, rp.effects, 1)
+	require.Len(t, rp.Effects, 1)
 	writes := []struct {
 		args  []string
 		reply string
@@ -39,15 +43,15 @@ func TestBitWritesReplicateTheirRange(t *testing.T) {
 		{[]string{"BITFIELD", "{b}new", "OVERFLOW", "FAIL", "SET", "u2", "10", "7"}, "*1\r\n$-1\r\n", 1},
 	}
 	for _, w := range writes {
-		rp.effects = rp.effects[:0]
+		rp.Effects = rp.Effects[:0]
 		require.Equal(t, w.reply, run(primary, w.args...), "%q", w.args)
 		if w.ship < 0 {
-			assert.Empty(t, rp.effects, "%q", w.args)
+			assert.Empty(t, rp.Effects, "%q", w.args)
 			continue
 		}
-		require.Len(t, rp.effects, 1, "%q", w.args)
-		assert.Equal(t, store.EffectSetRange, rp.effects[0].Kind, "%q", w.args)
-		assert.Len(t, rp.effects[0].Value, w.ship, "%q", w.args)
+		require.Len(t, rp.Effects, 1, "%q", w.args)
+		assert.Equal(t, store.EffectSetRange, rp.Effects[0].Kind, "%q", w.args)
+		assert.Len(t, rp.Effects[0].Value, w.ship, "%q", w.args)
 	}
 	// Replay everything from an empty store, twice.
 	var all []store.Effect
@@ -80,7 +84,7 @@ func FuzzBitfield(f *testing.F) {
 		f.Add([]byte(s), false)
 		f.Add([]byte(s), true)
 	}
-	host := newTestHost(1 << 20)
+	host := commandstest.NewHost(1<<20, families...)
 	f.Fuzz(func(t *testing.T, raw []byte, ro bool) {
 		st := store.New(store.Config{})
 		name := "bitfield"
@@ -89,7 +93,7 @@ func FuzzBitfield(f *testing.F) {
 		}
 		args := append([][]byte{[]byte(name), []byte("k")}, bytes.Split(raw, []byte{0})...)
 		var reply resp.Reply
-		call := &Call{Args: args, Reply: &reply, Store: st, Host: host, Tx: st.Lock(ring.KeySlotString("k"))}
+		call := &commands.Call{Args: args, Reply: &reply, Store: st, Host: host, Tx: st.Lock(ring.KeySlotString("k"))}
 		seed := call.Tx.Put([]byte("k"), []byte("seed"), 0)
 		require.NoError(t, seed)
 		if ro {
@@ -101,9 +105,6 @@ func FuzzBitfield(f *testing.F) {
 		call.Tx.Close()
 		require.NoError(t, err)
 		require.LessOrEqual(t, n, 1<<20+8, "string grown past proto-max-bulk-len")
-		r := bufio.NewReader(bytes.NewReader(reply.Bytes()))
-		var out []byte
-		require.NoError(t, testenv.ReadReply(r, &out), "%q: malformed reply %q", args, reply.Bytes())
-		require.Equal(t, len(reply.Bytes()), len(out), "%q: more than one reply: %q", args, reply.Bytes())
+		commandstest.RequireOneReply(t, args, reply.Bytes())
 	})
 }

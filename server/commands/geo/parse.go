@@ -1,10 +1,11 @@
-package commands
+package geo
 
 import (
 	"math"
 	"strconv"
 
 	"github.com/meshcache/meshcache/server/commands/geohash"
+	"github.com/meshcache/meshcache/server/commands/zset"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -14,8 +15,8 @@ import (
 // GEORADIUSBYMEMBER member, is asked through a geoLocate function.
 
 // geoParseDouble parses a coordinate or radius as Redis's string2d
-// (getDoubleFromObject), as scores are parsed (parseScore).
-func geoParseDouble(b []byte) (float64, bool) { return parseScore(b) }
+// (getDoubleFromObject), as scores are parsed (zset.ParseScore).
+func geoParseDouble(b []byte) (float64, bool) { return zset.ParseScore(b) }
 
 // geoCFloat formats f as C's "%f".
 func geoCFloat(f float64) string {
@@ -310,13 +311,13 @@ func parseGeoQuery(args [][]byte, flags int, locate geoLocate) (geoQuery, string
 // case), ok false for another.
 func geoUnit(u []byte) (float64, bool) {
 	switch {
-	case foldEqual(u, "m"):
+	case resp.EqualFold(u, "m"):
 		return 1, true
-	case foldEqual(u, "km"):
+	case resp.EqualFold(u, "km"):
 		return 1000, true
-	case foldEqual(u, "ft"):
+	case resp.EqualFold(u, "ft"):
 		return 0.3048, true
-	case foldEqual(u, "mi"):
+	case resp.EqualFold(u, "mi"):
 		return 1609.34, true
 	}
 	return 0, false

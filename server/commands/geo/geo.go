@@ -1,62 +1,66 @@
-package commands
+// Package geo holds the GEO commands, with Redis 7.2 semantics: positions
+// are members of a sorted set whose scores are 52-bit geohashes (package
+// geohash), so every write is the sorted set's (ZAdd, ZStore) and
+// replicates as its effects, and numbers parse as package zset parses
+// scores.
+package geo
 
 import (
 	"slices"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/commands/geohash"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
-// GeoCommands are the GEO commands, with Redis 7.2 semantics: positions
-// are members of a sorted set whose scores are 52-bit geohashes
-// (geohash.go), so every write is the sorted set's (ZAdd, ZStore) and
-// replicates as its effects.
-func GeoCommands() []*Command {
+// Commands are the GEO commands, the front end's "geo" group.
+func Commands() []*commands.Command {
 	const g = "geo"
-	w, r := FlagWrite|FlagDenyOOM, FlagReadOnly
-	src := Range(RO|Access, 1, 0, 1)
-	storeAt := func(keyword string, from int) KeySpec {
-		return KeySpec{Flags: OW | Update, Keyword: keyword, StartFrom: from, Step: 1}
+	a := commands.ACLGeo
+	w, r := commands.FlagWrite|commands.FlagDenyOOM, commands.FlagReadOnly
+	src := commands.Range(commands.RO|commands.Access, 1, 0, 1)
+	storeAt := func(keyword string, from int) commands.KeySpec {
+		return commands.KeySpec{Flags: commands.OW | commands.Update, Keyword: keyword, StartFrom: from, Step: 1}
 	}
-	return []*Command{
-		{Name: "geoadd", Arity: -5, Flags: w, ACL: ACLGeo, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "3.2.0",
+	return []*commands.Command{
+		{Name: "geoadd", Arity: -5, Flags: w, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.RW|commands.Update, 1, 0, 1)}, Group: g, Since: "3.2.0",
 			Summary: "Adds one or more members to a geospatial index. The key is created if it doesn't exist.", Handler: geoaddCommand},
-		{Name: "geodist", Arity: -4, Flags: r, ACL: ACLGeo, Keys: []KeySpec{src}, Group: g, Since: "3.2.0",
+		{Name: "geodist", Arity: -4, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.0",
 			Summary: "Returns the distance between two members of a geospatial index.", Handler: geodistCommand},
-		{Name: "geohash", Arity: -2, Flags: r, ACL: ACLGeo, Keys: []KeySpec{src}, Group: g, Since: "3.2.0",
+		{Name: "geohash", Arity: -2, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.0",
 			Summary: "Returns members from a geospatial index as geohash strings.", Handler: geohashCommand},
-		{Name: "geopos", Arity: -2, Flags: r, ACL: ACLGeo, Keys: []KeySpec{src}, Group: g, Since: "3.2.0",
+		{Name: "geopos", Arity: -2, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.0",
 			Summary: "Returns the longitude and latitude of members from a geospatial index.", Handler: geoposCommand},
-		{Name: "georadius", Arity: -6, Flags: w, ACL: ACLGeo, Keys: []KeySpec{src, storeAt("STORE", 6), storeAt("STOREDIST", 6)},
+		{Name: "georadius", Arity: -6, Flags: w, ACL: a, Keys: []commands.KeySpec{src, storeAt("STORE", 6), storeAt("STOREDIST", 6)},
 			Group: g, Since: "3.2.0",
 			Summary: "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.",
-			Handler: func(c *Call) { georadiusGeneric(c, 1, geoRadiusCoords) }},
-		{Name: "georadius_ro", Arity: -6, Flags: r, ACL: ACLGeo, Keys: []KeySpec{src}, Group: g, Since: "3.2.10",
+			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusCoords) }},
+		{Name: "georadius_ro", Arity: -6, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.10",
 			Summary: "Returns members from a geospatial index that are within a distance from a coordinate.",
-			Handler: func(c *Call) { georadiusGeneric(c, 1, geoRadiusCoords|geoNoStore) }},
-		{Name: "georadiusbymember", Arity: -5, Flags: w, ACL: ACLGeo, Keys: []KeySpec{src, storeAt("STORE", 5), storeAt("STOREDIST", 5)},
+			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusCoords|geoNoStore) }},
+		{Name: "georadiusbymember", Arity: -5, Flags: w, ACL: a, Keys: []commands.KeySpec{src, storeAt("STORE", 5), storeAt("STOREDIST", 5)},
 			Group: g, Since: "3.2.0",
 			Summary: "Queries a geospatial index for members within a distance from a member, optionally stores the result.",
-			Handler: func(c *Call) { georadiusGeneric(c, 1, geoRadiusMember) }},
-		{Name: "georadiusbymember_ro", Arity: -5, Flags: r, ACL: ACLGeo, Keys: []KeySpec{src}, Group: g, Since: "3.2.10",
+			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusMember) }},
+		{Name: "georadiusbymember_ro", Arity: -5, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.10",
 			Summary: "Returns members from a geospatial index that are within a distance from a member.",
-			Handler: func(c *Call) { georadiusGeneric(c, 1, geoRadiusMember|geoNoStore) }},
-		{Name: "geosearch", Arity: -7, Flags: r, ACL: ACLGeo, Keys: []KeySpec{src}, Group: g, Since: "6.2.0",
+			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusMember|geoNoStore) }},
+		{Name: "geosearch", Arity: -7, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "6.2.0",
 			Summary: "Queries a geospatial index for members inside an area of a box or a circle.",
-			Handler: func(c *Call) { georadiusGeneric(c, 1, geoSearchCmd) }},
-		{Name: "geosearchstore", Arity: -8, Flags: w, ACL: ACLGeo, Keys: []KeySpec{Range(OW|Update, 1, 0, 1), Range(RO|Access, 2, 0, 1)},
+			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoSearchCmd) }},
+		{Name: "geosearchstore", Arity: -8, Flags: w, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.OW|commands.Update, 1, 0, 1), commands.Range(commands.RO|commands.Access, 2, 0, 1)},
 			Group: g, Since: "6.2.0",
 			Summary: "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result.",
-			Handler: func(c *Call) { georadiusGeneric(c, 2, geoSearchCmd|geoSearchStoreCmd) }},
+			Handler: func(c *commands.Call) { georadiusGeneric(c, 2, geoSearchCmd|geoSearchStoreCmd) }},
 	}
 }
 
 // geoaddCommand is GEOADD key [NX|XX] [CH] lon lat member ...: every
 // position is checked before the key is looked at, then each pair is
 // ZADDed; the reply counts the new members (and the moved ones with CH).
-func geoaddCommand(c *Call) {
+func geoaddCommand(c *commands.Call) {
 	g, msg := parseGeoAdd(c.Args)
 	if msg != "" {
 		c.Reply.Error(msg)
@@ -73,7 +77,7 @@ func geoaddCommand(c *Call) {
 	for i, m := range g.members {
 		out, _, err := c.Tx.ZAdd(c.Args[1], m, g.scores[i], flags, len(g.members))
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		if out == store.ZAddAdded || (g.ch && out == store.ZAddUpdated) {
@@ -85,10 +89,10 @@ func geoaddCommand(c *Call) {
 
 // geoCheckType answers WRONGTYPE when key holds something other than a
 // sorted set, and reports whether it exists.
-func geoCheckType(c *Call, key []byte) (exists, ok bool) {
+func geoCheckType(c *commands.Call, key []byte) (exists, ok bool) {
 	n, err := c.Tx.ZCard(key)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return false, false
 	}
 	return n > 0, true
@@ -115,7 +119,7 @@ func geoReplyCoord(r *resp.Reply, f float64) {
 }
 
 // geoposCommand is GEOPOS key member ...: [lon, lat] or a null array each.
-func geoposCommand(c *Call) {
+func geoposCommand(c *commands.Call) {
 	if _, ok := geoCheckType(c, c.Args[1]); !ok {
 		return
 	}
@@ -134,7 +138,7 @@ func geoposCommand(c *Call) {
 
 // geohashCommand is GEOHASH key member ...: an 11-character geohash or a
 // null each.
-func geohashCommand(c *Call) {
+func geohashCommand(c *commands.Call) {
 	if _, ok := geoCheckType(c, c.Args[1]); !ok {
 		return
 	}
@@ -152,7 +156,7 @@ func geohashCommand(c *Call) {
 
 // geodistCommand is GEODIST key m1 m2 [unit]: the unit is checked before
 // the key; a missing key or member answers null.
-func geodistCommand(c *Call) {
+func geodistCommand(c *commands.Call) {
 	toMeter := 1.0
 	switch {
 	case len(c.Args) == 5:
@@ -189,7 +193,7 @@ type geoPoint struct {
 // georadiusGeneric runs GEORADIUS, GEORADIUSBYMEMBER, their _RO forms,
 // GEOSEARCH and GEOSEARCHSTORE (flags say which; srcIdx is the source
 // key's argument) as Redis's georadiusGeneric.
-func georadiusGeneric(c *Call, srcIdx int, flags int) {
+func georadiusGeneric(c *commands.Call, srcIdx int, flags int) {
 	if c.Tx == nil {
 		// The key specs did not fit (STORE or STOREDIST as the last
 		// argument), so no key is held: Redis's parser answers a syntax
@@ -227,7 +231,7 @@ func georadiusGeneric(c *Call, srcIdx int, flags int) {
 	if !exists {
 		if q.storeKey != nil {
 			if _, err := c.Tx.Delete(q.storeKey); err != nil {
-				replyStoreError(c, err)
+				c.ReplyStoreError(err)
 				return
 			}
 			c.Reply.Int(0)
@@ -242,7 +246,7 @@ func georadiusGeneric(c *Call, srcIdx int, flags int) {
 	}
 	pts, err := geoSearchPoints(c.Tx, src, &q.shape, limit)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if len(pts) == 0 && q.storeKey == nil {
@@ -282,7 +286,7 @@ func georadiusGeneric(c *Call, srcIdx int, flags int) {
 		}
 	}
 	if _, err := c.Tx.ZStore(q.storeKey, members, scores); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(returned))
@@ -306,7 +310,7 @@ func geoCmpFloat(a, b float64) int {
 // geoReplyPoints writes the results of a search: members, or with
 // WITH* options [member, dist, hash, [lon, lat]] each.
 func geoReplyPoints(r *resp.Reply, q *geoQuery, pts []geoPoint) {
-	opts := int(boolInt(q.withDist) + boolInt(q.withHash) + boolInt(q.withCoord))
+	opts := int(commands.BoolInt(q.withDist) + commands.BoolInt(q.withHash) + commands.BoolInt(q.withCoord))
 	r.Array(len(pts))
 	for _, p := range pts {
 		if opts > 0 {

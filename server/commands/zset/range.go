@@ -1,6 +1,7 @@
-package commands
+package zset
 
 import (
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -29,22 +30,22 @@ const (
 	zdirReverse
 )
 
-func zrangeCommand(c *Call)      { zrangeGeneric(c, 1, false, zrangeAuto, zdirAuto) }
-func zrangestoreCommand(c *Call) { zrangeGeneric(c, 2, true, zrangeAuto, zdirAuto) }
-func zrangebyscoreCommand(c *Call) {
+func zrangeCommand(c *commands.Call)      { zrangeGeneric(c, 1, false, zrangeAuto, zdirAuto) }
+func zrangestoreCommand(c *commands.Call) { zrangeGeneric(c, 2, true, zrangeAuto, zdirAuto) }
+func zrangebyscoreCommand(c *commands.Call) {
 	zrangeGeneric(c, 1, false, zrangeScore, zdirForward)
 }
-func zrevrangebyscoreCommand(c *Call) {
+func zrevrangebyscoreCommand(c *commands.Call) {
 	zrangeGeneric(c, 1, false, zrangeScore, zdirReverse)
 }
-func zrangebylexCommand(c *Call)    { zrangeGeneric(c, 1, false, zrangeLex, zdirForward) }
-func zrevrangebylexCommand(c *Call) { zrangeGeneric(c, 1, false, zrangeLex, zdirReverse) }
-func zrevrangeCommand(c *Call)      { zrangeGeneric(c, 1, false, zrangeRank, zdirReverse) }
+func zrangebylexCommand(c *commands.Call)    { zrangeGeneric(c, 1, false, zrangeLex, zdirForward) }
+func zrevrangebylexCommand(c *commands.Call) { zrangeGeneric(c, 1, false, zrangeLex, zdirReverse) }
+func zrevrangeCommand(c *commands.Call)      { zrangeGeneric(c, 1, false, zrangeRank, zdirReverse) }
 
 // zrangeGeneric is zrangeGenericCommand: the source key is at argStart,
 // then min and max, then the options; store (ZRANGESTORE) writes the
 // result to Args[1] instead of replying with it.
-func zrangeGeneric(c *Call, argStart int, toStore bool, typ zrangeType, dir zrangeDir) {
+func zrangeGeneric(c *commands.Call, argStart int, toStore bool, typ zrangeType, dir zrangeDir) {
 	key := c.Args[argStart]
 	minIdx, maxIdx := argStart+1, argStart+2
 	withScores := false
@@ -138,7 +139,7 @@ func zrangeGeneric(c *Call, argStart int, toStore bool, typ zrangeType, dir zran
 		lo, hi, n, err = c.Tx.ZLexSpan(key, lmin, lmax)
 	}
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	count := hi - lo
@@ -164,7 +165,7 @@ func zrangeGeneric(c *Call, argStart int, toStore bool, typ zrangeType, dir zran
 		})
 		stored, err := c.Tx.ZStore(c.Args[1], members, scores)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		c.Reply.Int(int64(stored))
@@ -191,7 +192,7 @@ func limitCount(n int, offset, limit int64) int {
 }
 
 // zrangeEach calls fn for count members from rank from in direction rev.
-func zrangeEach(c *Call, key []byte, from int, rev bool, count int, fn func(m []byte, s float64)) {
+func zrangeEach(c *commands.Call, key []byte, from int, rev bool, count int, fn func(m []byte, s float64)) {
 	if count <= 0 {
 		return
 	}
@@ -206,7 +207,7 @@ func zrangeEach(c *Call, key []byte, from int, rev bool, count int, fn func(m []
 // replyZRange writes count members from rank from: an array of members,
 // with WITHSCORES a flat member/score array in RESP2 and an array of
 // [member, score] pairs in RESP3.
-func replyZRange(c *Call, key []byte, from int, rev bool, count int, withScores bool) {
+func replyZRange(c *commands.Call, key []byte, from int, rev bool, count int, withScores bool) {
 	count = max(count, 0)
 	resp3 := c.Reply.RESP3()
 	if withScores && !resp3 {
@@ -228,7 +229,7 @@ func replyZRange(c *Call, key []byte, from int, rev bool, count int, withScores 
 // scoreSpan finds the ranks [lo, hi) of Args[1]'s members scored within
 // Args[2] and Args[3] (ZCOUNT, ZREMRANGEBYSCORE); ok false means the
 // error reply is written.
-func scoreSpan(c *Call) (lo, hi int, ok bool) {
+func scoreSpan(c *commands.Call) (lo, hi int, ok bool) {
 	r, ok := parseScoreRange(c.Args[2], c.Args[3])
 	if !ok {
 		c.Reply.Error(errZMinMaxFloat)
@@ -236,7 +237,7 @@ func scoreSpan(c *Call) (lo, hi int, ok bool) {
 	}
 	lo, hi, _, err := c.Tx.ZScoreSpan(c.Args[1], r)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return 0, 0, false
 	}
 	return lo, hi, true
@@ -244,7 +245,7 @@ func scoreSpan(c *Call) (lo, hi int, ok bool) {
 
 // lexSpan is scoreSpan for a lexicographic range (ZLEXCOUNT,
 // ZREMRANGEBYLEX).
-func lexSpan(c *Call) (lo, hi int, ok bool) {
+func lexSpan(c *commands.Call) (lo, hi int, ok bool) {
 	lmin, lmax, ok := parseLexRange(c.Args[2], c.Args[3])
 	if !ok {
 		c.Reply.Error(errZMinMaxLex)
@@ -252,28 +253,28 @@ func lexSpan(c *Call) (lo, hi int, ok bool) {
 	}
 	lo, hi, _, err := c.Tx.ZLexSpan(c.Args[1], lmin, lmax)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return 0, 0, false
 	}
 	return lo, hi, true
 }
 
 // zcountCommand is ZCOUNT key min max.
-func zcountCommand(c *Call) {
+func zcountCommand(c *commands.Call) {
 	if lo, hi, ok := scoreSpan(c); ok {
 		c.Reply.Int(int64(hi - lo))
 	}
 }
 
 // zlexcountCommand is ZLEXCOUNT key min max.
-func zlexcountCommand(c *Call) {
+func zlexcountCommand(c *commands.Call) {
 	if lo, hi, ok := lexSpan(c); ok {
 		c.Reply.Int(int64(hi - lo))
 	}
 }
 
 // zremrangebyrankCommand is ZREMRANGEBYRANK key start stop.
-func zremrangebyrankCommand(c *Call) {
+func zremrangebyrankCommand(c *commands.Call) {
 	start, ok1 := resp.ParseInt64(c.Args[2])
 	end, ok2 := resp.ParseInt64(c.Args[3])
 	if !ok1 || !ok2 {
@@ -282,7 +283,7 @@ func zremrangebyrankCommand(c *Call) {
 	}
 	n, err := c.Tx.ZCard(c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	lo, hi := store.IndexSpan(start, end, n)
@@ -290,28 +291,28 @@ func zremrangebyrankCommand(c *Call) {
 }
 
 // zremrangebyscoreCommand is ZREMRANGEBYSCORE key min max.
-func zremrangebyscoreCommand(c *Call) {
+func zremrangebyscoreCommand(c *commands.Call) {
 	if lo, hi, ok := scoreSpan(c); ok {
 		zremRanks(c, lo, hi)
 	}
 }
 
 // zremrangebylexCommand is ZREMRANGEBYLEX key min max.
-func zremrangebylexCommand(c *Call) {
+func zremrangebylexCommand(c *commands.Call) {
 	if lo, hi, ok := lexSpan(c); ok {
 		zremRanks(c, lo, hi)
 	}
 }
 
 // zremRanks removes ranks [lo, hi) of Args[1] and replies the count.
-func zremRanks(c *Call, lo, hi int) {
+func zremRanks(c *commands.Call, lo, hi int) {
 	if hi <= lo {
 		c.Reply.Int(0)
 		return
 	}
 	n, err := c.Tx.ZRemRanks(c.Args[1], lo, hi)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(n))

@@ -1,35 +1,38 @@
-package commands
+// Package bitmap holds the bitmap commands on string values, as Redis
+// 7.2's bitops.c: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD
+// BITFIELD_RO (field.go). Bit 0 is the most significant bit of the first
+// byte. Writes change only the bytes they touch and replicate them as one
+// range effect (store.EffectSetRange), so a SETBIT on a large string ships
+// one byte.
+package bitmap
 
 import (
 	"math/bits"
 
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
-// BitCommands are the bitmap commands on string values, as Redis 7.2's
-// bitops.c: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO. Bit 0
-// is the most significant bit of the first byte. Writes change only the
-// bytes they touch and replicate them as one range effect
-// (store.EffectSetRange), so a SETBIT on a large string ships one byte.
-func BitCommands() []*Command {
+// Commands are the bitmap commands, the front end's "bitmap" group.
+func Commands() []*commands.Command {
 	const g = "bitmap"
-	a := ACLBitmap
-	return []*Command{
-		{Name: "setbit", Arity: 4, Flags: FlagWrite | FlagDenyOOM, ACL: a, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)},
+	a := commands.ACLBitmap
+	return []*commands.Command{
+		{Name: "setbit", Arity: 4, Flags: commands.FlagWrite | commands.FlagDenyOOM, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.RW|commands.Access|commands.Update, 1, 0, 1)},
 			Group: g, Since: "2.2.0", Summary: "Sets or clears the bit at offset in the string value stored at key", Handler: setbitCommand},
-		{Name: "getbit", Arity: 3, Flags: FlagReadOnly | FlagFast, ACL: a, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)},
+		{Name: "getbit", Arity: 3, Flags: commands.FlagReadOnly | commands.FlagFast, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.RO|commands.Access, 1, 0, 1)},
 			Group: g, Since: "2.2.0", Summary: "Returns the bit value at offset in the string value stored at key", Handler: getbitCommand},
-		{Name: "bitcount", Arity: -2, Flags: FlagReadOnly, ACL: a, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)},
+		{Name: "bitcount", Arity: -2, Flags: commands.FlagReadOnly, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.RO|commands.Access, 1, 0, 1)},
 			Group: g, Since: "2.6.0", Summary: "Count set bits in a string", Handler: bitcountCommand},
-		{Name: "bitpos", Arity: -3, Flags: FlagReadOnly, ACL: a, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)},
+		{Name: "bitpos", Arity: -3, Flags: commands.FlagReadOnly, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.RO|commands.Access, 1, 0, 1)},
 			Group: g, Since: "2.8.7", Summary: "Find first bit set or clear in a string", Handler: bitposCommand},
-		{Name: "bitop", Arity: -4, Flags: FlagWrite | FlagDenyOOM, ACL: a,
-			Keys:  []KeySpec{Range(OW|Update, 2, 0, 1), Range(RO|Access, 3, -1, 1)},
+		{Name: "bitop", Arity: -4, Flags: commands.FlagWrite | commands.FlagDenyOOM, ACL: a,
+			Keys:  []commands.KeySpec{commands.Range(commands.OW|commands.Update, 2, 0, 1), commands.Range(commands.RO|commands.Access, 3, -1, 1)},
 			Group: g, Since: "2.6.0", Summary: "Perform bitwise operations between strings", Handler: bitopCommand},
-		{Name: "bitfield", Arity: -2, Flags: FlagWrite | FlagDenyOOM, ACL: a, Keys: []KeySpec{{Flags: RW | Access | Update | VariableFlags,
+		{Name: "bitfield", Arity: -2, Flags: commands.FlagWrite | commands.FlagDenyOOM, ACL: a, Keys: []commands.KeySpec{{Flags: commands.RW | commands.Access | commands.Update | commands.VariableFlags,
 			Index: 1, Step: 1, Notes: "This command allows both access and modification of the key"}}, VariableKeyFlags: bitfieldKeyFlags,
 			Group: g, Since: "3.2.0", Summary: "Perform arbitrary bitfield integer operations on strings", Handler: bitfieldCommand},
-		{Name: "bitfield_ro", Arity: -2, Flags: FlagReadOnly | FlagFast, ACL: a, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)},
+		{Name: "bitfield_ro", Arity: -2, Flags: commands.FlagReadOnly | commands.FlagFast, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.RO|commands.Access, 1, 0, 1)},
 			Group: g, Since: "6.0.0", Summary: "Perform arbitrary bitfield integer operations on strings. Read-only variant of BITFIELD",
 			Handler: bitfieldROCommand},
 	}
@@ -46,7 +49,7 @@ const (
 // bitOffset is getBitOffsetFromArgument: a bit offset in [0, limit*8),
 // limit being proto-max-bulk-len; with hash and width > 0, "#n" means
 // n*width (multiplied as int64, wrapping as Redis's C does).
-func bitOffset(c *Call, b []byte, hash bool, width int) (uint64, bool) {
+func bitOffset(c *commands.Call, b []byte, hash bool, width int) (uint64, bool) {
 	usehash := hash && width > 0 && len(b) > 0 && b[0] == '#'
 	if usehash {
 		b = b[1:]
@@ -58,26 +61,16 @@ func bitOffset(c *Call, b []byte, hash bool, width int) (uint64, bool) {
 	if usehash {
 		n *= int64(width)
 	}
-	if n < 0 || n>>3 >= bulkLimit(c) {
+	if n < 0 || n>>3 >= c.MaxBulkLen() {
 		return 0, false
 	}
 	return uint64(n), true
 }
 
-// bulkLimit is proto-max-bulk-len.
-func bulkLimit(c *Call) int64 {
-	if c.Host != nil {
-		if l := c.Host.ProtoMaxBulkLen(); l > 0 {
-			return l
-		}
-	}
-	return resp.MaxBulkLen
-}
-
 // setbitCommand is SETBIT key offset 0|1: it answers the bit's old value.
 // A SETBIT that changes nothing (same bit, no growth) writes nothing, as
 // Redis's (no effect, watchers untouched).
-func setbitCommand(c *Call) {
+func setbitCommand(c *commands.Call) {
 	off, ok := bitOffset(c, c.Args[2], false, 0)
 	if !ok {
 		c.Reply.Error(errBitOffset)
@@ -96,7 +89,7 @@ func setbitCommand(c *Call) {
 		}
 	})
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	bit := int64(old>>shift) & 1
@@ -105,7 +98,7 @@ func setbitCommand(c *Call) {
 			v[byteAt] = v[byteAt]&^(1<<shift) | byte(on)<<shift
 		})
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 	}
@@ -113,7 +106,7 @@ func setbitCommand(c *Call) {
 }
 
 // getbitCommand is GETBIT key offset.
-func getbitCommand(c *Call) {
+func getbitCommand(c *commands.Call) {
 	off, ok := bitOffset(c, c.Args[2], false, 0)
 	if !ok {
 		c.Reply.Error(errBitOffset)
@@ -121,7 +114,7 @@ func getbitCommand(c *Call) {
 	}
 	v, _, err := c.Tx.Get(c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	i := off >> 3
@@ -173,10 +166,10 @@ func bitUnit(b []byte) (isbit, ok bool) {
 
 // bitcountCommand is BITCOUNT key [start end [BYTE|BIT]]: the key is looked
 // up (and its type checked) before the range is parsed, as Redis 7.2 does.
-func bitcountCommand(c *Call) {
+func bitcountCommand(c *commands.Call) {
 	v, found, err := c.Tx.Get(c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if !found {
@@ -268,7 +261,7 @@ func firstBit(b []byte, bit int64) int64 {
 }
 
 // bitposCommand is BITPOS key bit [start [end [BYTE|BIT]]].
-func bitposCommand(c *Call) {
+func bitposCommand(c *commands.Call) {
 	bit, ok := resp.ParseInt64(c.Args[2])
 	if !ok {
 		c.Reply.Error(resp.ErrNotInteger)
@@ -280,7 +273,7 @@ func bitposCommand(c *Call) {
 	}
 	v, found, err := c.Tx.Get(c.Args[1])
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if !found {
@@ -393,7 +386,7 @@ const (
 // bitopCommand is BITOP AND|OR|XOR|NOT destkey key [key ...]: missing keys
 // are empty strings, shorter strings are zero-padded; an empty result
 // deletes destkey. It answers the result's length.
-func bitopCommand(c *Call) {
+func bitopCommand(c *commands.Call) {
 	var op int
 	switch name := c.Args[1]; {
 	case resp.EqualFold(name, "and"):
@@ -417,7 +410,7 @@ func bitopCommand(c *Call) {
 	for _, k := range c.Args[3:] {
 		v, _, err := c.Tx.Get(k)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		srcs = append(srcs, v)
@@ -426,7 +419,7 @@ func bitopCommand(c *Call) {
 	dst := c.Args[2]
 	if maxlen == 0 {
 		if _, err := c.Tx.Delete(dst); err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		c.Reply.Int(0)
@@ -445,7 +438,7 @@ func bitopCommand(c *Call) {
 		}
 	}
 	if err := c.Tx.Put(dst, res, 0); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Int(int64(maxlen))

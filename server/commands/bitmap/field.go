@@ -1,9 +1,10 @@
-package commands
+package bitmap
 
 import (
 	"bytes"
 	"math"
 
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -39,7 +40,7 @@ type bitfieldOp struct {
 
 // parseBitfield parses BITFIELD's subcommands (args after the key) in
 // Redis's order of checks; on failure it returns the error text.
-func parseBitfield(c *Call, args [][]byte) (ops []bitfieldOp, writes bool, msg string) {
+func parseBitfield(c *commands.Call, args [][]byte) (ops []bitfieldOp, writes bool, msg string) {
 	owtype := bfWrap
 	for j := 0; j < len(args); j++ {
 		rem := len(args) - j - 1
@@ -112,25 +113,25 @@ func bitfieldType(b []byte) (signed bool, width uint, ok bool) {
 // bitfieldKeyFlags are the flags of BITFIELD's key, as Redis's
 // bitfieldGetKeys: RO|ACCESS when it only GETs, else RW|ACCESS|UPDATE (a
 // syntax error counts as a write).
-func bitfieldKeyFlags(args [][]byte) KeyFlags {
+func bitfieldKeyFlags(args [][]byte) commands.KeyFlags {
 	for i := 2; i < len(args); i++ {
 		rem := len(args) - i - 1
 		switch a := args[i]; {
 		case resp.EqualFold(a, "get") && rem >= 2:
 			i += 2
 		case (resp.EqualFold(a, "set") || resp.EqualFold(a, "incrby")) && rem >= 3:
-			return RW | Access | Update
+			return commands.RW | commands.Access | commands.Update
 		case resp.EqualFold(a, "overflow") && rem >= 1:
 			i++
 		default:
-			return RW | Access | Update
+			return commands.RW | commands.Access | commands.Update
 		}
 	}
-	return RO | Access
+	return commands.RO | commands.Access
 }
 
-func bitfieldCommand(c *Call)   { bitfieldGeneric(c, false) }
-func bitfieldROCommand(c *Call) { bitfieldGeneric(c, true) }
+func bitfieldCommand(c *commands.Call)   { bitfieldGeneric(c, false) }
+func bitfieldROCommand(c *commands.Call) { bitfieldGeneric(c, true) }
 
 // bitfieldResult is one element of BITFIELD's reply: a number, or null
 // when an OVERFLOW FAIL operation did not write.
@@ -142,7 +143,7 @@ type bitfieldResult struct {
 // bitfieldGeneric runs BITFIELD (or BITFIELD_RO when ro). Writes change the
 // string in place between the lowest and highest byte they touch, which is
 // what replicates.
-func bitfieldGeneric(c *Call, ro bool) {
+func bitfieldGeneric(c *commands.Call, ro bool) {
 	ops, writes, msg := parseBitfield(c, c.Args[2:])
 	if msg != "" {
 		c.Reply.Error(msg)
@@ -152,7 +153,7 @@ func bitfieldGeneric(c *Call, ro bool) {
 	if !writes {
 		v, _, err := c.Tx.Get(key)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		c.Reply.Array(len(ops))
@@ -179,7 +180,7 @@ func bitfieldGeneric(c *Call, ro bool) {
 		}
 	})
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.Array(len(results))

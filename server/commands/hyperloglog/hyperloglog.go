@@ -1,33 +1,35 @@
-package commands
+// Package hyperloglog holds PFADD, PFCOUNT, PFMERGE and PFDEBUG over
+// Redis's own HLL representation (package hll), so that GET of a PF key is
+// byte-identical to redis-server's after the same writes. PFCOUNT of
+// several keys and PFMERGE need their keys in one slot, as on Redis
+// Cluster (no multi-shard tip). What replicates: a dense value's changed
+// bytes (the header's cache byte and the span of changed registers, as
+// range effects); a sparse value, at most hll-sparse-max-bytes, whole.
+package hyperloglog
 
 import (
 	"bytes"
 	"fmt"
 
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/commands/hll"
 )
 
-// HyperLogLogCommands are PFADD, PFCOUNT and PFMERGE over Redis's own HLL
-// representation (package hll), so that GET of a PF key is byte-identical
-// to redis-server's after the same writes. PFCOUNT of several keys and
-// PFMERGE need their keys in one slot, as on Redis Cluster (no multi-shard
-// tip). What replicates: a dense value's changed bytes (the header's cache
-// byte and the span of changed registers, as range effects); a sparse
-// value, at most hll-sparse-max-bytes, whole.
-func HyperLogLogCommands() []*Command {
+// Commands are the PF commands, the front end's "hyperloglog" group.
+func Commands() []*commands.Command {
 	const g = "hyperloglog"
-	a := ACLHyperLogLog
-	return []*Command{
-		{Name: "pfadd", Arity: -2, Flags: FlagWrite | FlagDenyOOM | FlagFast, ACL: a, Keys: []KeySpec{Range(RW|Insert, 1, 0, 1)},
+	a := commands.ACLHyperLogLog
+	return []*commands.Command{
+		{Name: "pfadd", Arity: -2, Flags: commands.FlagWrite | commands.FlagDenyOOM | commands.FlagFast, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.RW|commands.Insert, 1, 0, 1)},
 			Group: g, Since: "2.8.9", Summary: "Adds the specified elements to the specified HyperLogLog.", Handler: pfaddCommand},
-		{Name: "pfcount", Arity: -2, Flags: FlagReadOnly, ACL: a, Keys: []KeySpec{{Flags: RW | Access, Index: 1, LastKey: -1, Step: 1,
+		{Name: "pfcount", Arity: -2, Flags: commands.FlagReadOnly, ACL: a, Keys: []commands.KeySpec{{Flags: commands.RW | commands.Access, Index: 1, LastKey: -1, Step: 1,
 			Notes: "RW because it may change the internal representation of the key, and propagate to replicas"}},
 			Group: g, Since: "2.8.9", Summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
 			Handler: pfcountCommand},
-		{Name: "pfmerge", Arity: -2, Flags: FlagWrite | FlagDenyOOM, ACL: a,
-			Keys:  []KeySpec{Range(RW|Access|Insert, 1, 0, 1), Range(RO|Access, 2, -1, 1)},
+		{Name: "pfmerge", Arity: -2, Flags: commands.FlagWrite | commands.FlagDenyOOM, ACL: a,
+			Keys:  []commands.KeySpec{commands.Range(commands.RW|commands.Access|commands.Insert, 1, 0, 1), commands.Range(commands.RO|commands.Access, 2, -1, 1)},
 			Group: g, Since: "2.8.9", Summary: "Merge N different HyperLogLogs into a single one.", Handler: pfmergeCommand},
-		{Name: "pfdebug", Arity: 3, Flags: FlagWrite | FlagDenyOOM | FlagAdmin, ACL: a, Keys: []KeySpec{Range(RW|Access, 2, 0, 1)},
+		{Name: "pfdebug", Arity: 3, Flags: commands.FlagWrite | commands.FlagDenyOOM | commands.FlagAdmin, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.RW|commands.Access, 2, 0, 1)},
 			Group: g, Since: "2.8.9", Summary: "Internal commands for debugging HyperLogLog values", Handler: pfdebugCommand},
 	}
 }
@@ -35,7 +37,7 @@ func HyperLogLogCommands() []*Command {
 const errNotHLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
 
 // sparseMax is hll-sparse-max-bytes.
-func sparseMax(c *Call) int {
+func sparseMax(c *commands.Call) int {
 	if c.Host == nil {
 		return hll.DefaultSparseMaxBytes
 	}
@@ -45,7 +47,7 @@ func sparseMax(c *Call) int {
 // pfaddCommand is PFADD key [element ...]: 1 when the key was created or a
 // register changed. A dense value is updated in place; a sparse one is
 // rebuilt (it is small) and kept with its TTL.
-func pfaddCommand(c *Call) {
+func pfaddCommand(c *commands.Call) {
 	tx, key, elems := c.Tx, c.Args[1], c.Args[2:]
 	var dense, valid bool
 	var changed []int // dense: the registers that would rise
@@ -69,7 +71,7 @@ func pfaddCommand(c *Call) {
 	})
 	switch {
 	case err != nil:
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	case found && !valid:
 		c.Reply.Error(errNotHLL)
@@ -78,7 +80,7 @@ func pfaddCommand(c *Call) {
 		if len(changed) > 0 && !pfaddDense(c, key, changed, counts) {
 			return
 		}
-		c.Reply.Int(boolInt(len(changed) > 0))
+		c.Reply.Int(commands.BoolInt(len(changed) > 0))
 		return
 	}
 	updated := !found
@@ -97,20 +99,20 @@ func pfaddCommand(c *Call) {
 	}
 	if updated {
 		hll.Invalidate(v)
-		if err := putKeepTTL(tx, key, v); err != nil {
-			replyStoreError(c, err)
+		if err := commands.PutKeepTTL(tx, key, v); err != nil {
+			c.ReplyStoreError(err)
 			return
 		}
 	}
-	c.Reply.Int(boolInt(updated))
+	c.Reply.Int(commands.BoolInt(updated))
 }
 
 // pfaddDense raises the registers of the dense HLL at key in place: the
 // header's cache byte and the span of changed registers replicate as two
 // range effects. It answers the error and returns false on failure.
-func pfaddDense(c *Call, key []byte, changed []int, counts []uint8) bool {
+func pfaddDense(c *commands.Call, key []byte, changed []int, counts []uint8) bool {
 	if _, err := c.Tx.ModifyRange(key, 15, 1, func(v []byte) { hll.Invalidate(v) }); err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return false
 	}
 	lo, hi := hll.DenseSize, 0
@@ -124,7 +126,7 @@ func pfaddDense(c *Call, key []byte, changed []int, counts []uint8) bool {
 		}
 	})
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return false
 	}
 	return true
@@ -133,13 +135,13 @@ func pfaddDense(c *Call, key []byte, changed []int, counts []uint8) bool {
 // pfcountCommand is PFCOUNT key [key ...]. With one key it answers the
 // cached cardinality, computing and storing it (8 bytes, replicated) when
 // stale; with several, the cardinality of their union, storing nothing.
-func pfcountCommand(c *Call) {
+func pfcountCommand(c *commands.Call) {
 	if len(c.Args) > 2 {
 		var regs [hll.Registers]uint8
 		for _, k := range c.Args[1:] {
 			v, found, err := c.Tx.Get(k)
 			if err != nil {
-				replyStoreError(c, err)
+				c.ReplyStoreError(err)
 				return
 			}
 			if !found {
@@ -171,7 +173,7 @@ func pfcountCommand(c *Call) {
 	})
 	switch {
 	case err != nil:
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	case !found:
 		c.Reply.Int(0)
@@ -185,7 +187,7 @@ func pfcountCommand(c *Call) {
 	}
 	if !cached {
 		if _, err := c.Tx.ModifyRange(key, 8, 8, func(v []byte) { hll.PutCount(v, card) }); err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 	}
@@ -194,13 +196,13 @@ func pfcountCommand(c *Call) {
 
 // pfmergeCommand is PFMERGE destkey [sourcekey ...]: destkey (one of the
 // inputs) gets the register-wise maximum, dense when any input is dense.
-func pfmergeCommand(c *Call) {
+func pfmergeCommand(c *commands.Call) {
 	var regs [hll.Registers]uint8
 	useDense := false
 	for _, k := range c.Args[1:] {
 		v, found, err := c.Tx.Get(k)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		if !found {
@@ -217,9 +219,9 @@ func pfmergeCommand(c *Call) {
 		}
 	}
 	dst := c.Args[1]
-	v, found, err := getString(c.Tx, dst)
+	v, found, err := commands.GetString(c.Tx, dst)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if !found {
@@ -238,8 +240,8 @@ func pfmergeCommand(c *Call) {
 		}
 	}
 	hll.Invalidate(v)
-	if err := putKeepTTL(c.Tx, dst, v); err != nil {
-		replyStoreError(c, err)
+	if err := commands.PutKeepTTL(c.Tx, dst, v); err != nil {
+		c.ReplyStoreError(err)
 		return
 	}
 	c.Reply.OK()
@@ -247,12 +249,12 @@ func pfmergeCommand(c *Call) {
 
 // pfdebugCommand is PFDEBUG GETREG|DECODE|ENCODING|TODENSE key. GETREG and
 // TODENSE convert a sparse value to dense (a write, kept with its TTL).
-func pfdebugCommand(c *Call) {
+func pfdebugCommand(c *commands.Call) {
 	sub, key := c.Args[1], c.Args[2]
-	v, found, err := getString(c.Tx, key)
+	v, found, err := commands.GetString(c.Tx, key)
 	switch {
 	case err != nil:
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	case !found:
 		c.Reply.Error("ERR The specified key does not exist")
@@ -267,8 +269,8 @@ func pfdebugCommand(c *Call) {
 			c.Reply.Error(err.Error())
 			return false
 		}
-		if err := putKeepTTL(c.Tx, key, d); err != nil {
-			replyStoreError(c, err)
+		if err := commands.PutKeepTTL(c.Tx, key, d); err != nil {
+			c.ReplyStoreError(err)
 			return false
 		}
 		v = d
@@ -300,7 +302,7 @@ func pfdebugCommand(c *Call) {
 		if conv && !toDense() {
 			return
 		}
-		c.Reply.Int(boolInt(conv))
+		c.Reply.Int(commands.BoolInt(conv))
 	default:
 		c.Reply.Error(fmt.Sprintf("ERR Unknown PFDEBUG subcommand '%s'", sub))
 	}

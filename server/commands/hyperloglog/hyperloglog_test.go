@@ -1,4 +1,4 @@
-package commands
+package hyperloglog
 
 import (
 	"strconv"
@@ -7,15 +7,21 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/store"
 )
+
+// families are the groups the tests run: the PF commands, with the string and
+// key commands the tests also use.
+var families = []commandstest.Family{commands.StringCommands, commands.KeyCommands, Commands}
 
 // TestHLLEffectsReplicate: a PFADD to a dense HyperLogLog ships the bytes
 // it changed, not 12 KB; replaying every effect from the start on a second
 // store, once and then again, gives the same bytes (GET) and counts.
 func TestHLLEffectsReplicate(t *testing.T) {
-	rp := newReplPair()
-	primary, replica, run := rp.primary, rp.replica, rp.run
+	rp := commandstest.NewReplPair(families...)
+	primary, replica, run := rp.Primary, rp.Replica, rp.Run
 	for i := range 3000 {
 		run(primary, "PFADD", "{h}d", "e"+strconv.Itoa(i))
 	}
@@ -23,7 +29,7 @@ func TestHLLEffectsReplicate(t *testing.T) {
 	run(primary, "PFMERGE", "{h}m", "{h}s", "{h}d")
 	require.Equal(t, "$12304\r\n", run(primary, "GET", "{h}d")[:8], "dense")
 
-	mark := len(rp.effects)
+	mark := len(rp.Effects)
 	added := 0
 	for i := 3000; added == 0; i++ {
 		if run(primary, "PFADD", "{h}d", "e"+strconv.Itoa(i)) == ":1\r\n" {
@@ -31,7 +37,7 @@ func TestHLLEffectsReplicate(t *testing.T) {
 		}
 	}
 	size := 0
-	for _, e := range rp.effects[mark:] {
+	for _, e := range rp.Effects[mark:] {
 		assert.Equal(t, store.EffectSetRange, e.Kind)
 		size += len(e.Value)
 	}
@@ -40,7 +46,7 @@ func TestHLLEffectsReplicate(t *testing.T) {
 	run(primary, "PFCOUNT", "{h}m")
 
 	for round := range 2 {
-		require.NoError(t, replica.Apply(rp.effects))
+		require.NoError(t, replica.Apply(rp.Effects))
 		for _, k := range []string{"{h}d", "{h}s", "{h}m"} {
 			want := run(primary, "GET", k)
 			require.Greater(t, len(want), 20)

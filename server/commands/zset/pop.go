@@ -1,8 +1,9 @@
-package commands
+package zset
 
 import (
 	"math/rand/v2"
 
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -10,13 +11,13 @@ import (
 // Pops (ZPOPMIN ZPOPMAX ZMPOP), their blocking forms (BZPOPMIN BZPOPMAX
 // BZMPOP) and ZRANDMEMBER.
 
-func zpopminCommand(c *Call) { zpopMinMax(c, false) }
-func zpopmaxCommand(c *Call) { zpopMinMax(c, true) }
+func zpopminCommand(c *commands.Call) { zpopMinMax(c, false) }
+func zpopmaxCommand(c *commands.Call) { zpopMinMax(c, true) }
 
 // zpopMinMax is ZPOPMIN/ZPOPMAX key [count]. Without count the reply is a
 // flat [member, score] (empty when the key is missing); with a count it
 // is flat in RESP2 and an array of [member, score] pairs in RESP3.
-func zpopMinMax(c *Call, max bool) {
+func zpopMinMax(c *commands.Call, max bool) {
 	if len(c.Args) > 3 {
 		c.Reply.Error(resp.ErrSyntax)
 		return
@@ -39,13 +40,13 @@ func zpopMinMax(c *Call, max bool) {
 // (BZPOP*, ZMPOP); nested makes pairs arrays; nilWhenEmpty answers a null
 // array rather than an empty one when no key exists (ZMPOP). It reports
 // whether it popped.
-func zpopGeneric(c *Call, keys [][]byte, max bool, count int64, emitKey, nested, nilWhenEmpty bool) bool {
+func zpopGeneric(c *commands.Call, keys [][]byte, max bool, count int64, emitKey, nested, nilWhenEmpty bool) bool {
 	var key []byte
 	n := 0
 	for _, k := range keys {
 		l, err := c.Tx.ZCard(k)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return false
 		}
 		if l > 0 {
@@ -90,17 +91,17 @@ func zpopGeneric(c *Call, keys [][]byte, max bool, count int64, emitKey, nested,
 		replyDouble(c.Reply, s)
 	})
 	if err != nil { // not reached: the key was read as a sorted set above
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 	}
 	return true
 }
 
-func bzpopminCommand(c *Call) { bzpop(c, false) }
-func bzpopmaxCommand(c *Call) { bzpop(c, true) }
+func bzpopminCommand(c *commands.Call) { bzpop(c, false) }
+func bzpopmaxCommand(c *commands.Call) { bzpop(c, true) }
 
 // bzpop is BZPOPMIN/BZPOPMAX key [key ...] timeout: [key, member, score]
 // from the first non-empty key, else the client blocks.
-func bzpop(c *Call, max bool) {
+func bzpop(c *commands.Call, max bool) {
 	blockingZpop(c, c.Args[1:len(c.Args)-1], c.Args[len(c.Args)-1], max, -1, false)
 }
 
@@ -108,8 +109,8 @@ func bzpop(c *Call, max bool) {
 // first, then the keys in order (a key of another type is WRONGTYPE);
 // the first non-empty one is popped, and when there is none the handler
 // blocks without replying.
-func blockingZpop(c *Call, keys [][]byte, timeout []byte, max bool, count int64, nested bool) {
-	deadline, msg := ParseTimeout(timeout, c.Tx.NowMS())
+func blockingZpop(c *commands.Call, keys [][]byte, timeout []byte, max bool, count int64, nested bool) {
+	deadline, msg := commands.ParseTimeout(timeout, c.Tx.NowMS())
 	if msg != "" {
 		c.Reply.Error(msg)
 		return
@@ -117,7 +118,7 @@ func blockingZpop(c *Call, keys [][]byte, timeout []byte, max bool, count int64,
 	for _, k := range keys {
 		n, err := c.Tx.ZCard(k)
 		if err != nil {
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 			return
 		}
 		if n > 0 {
@@ -128,13 +129,13 @@ func blockingZpop(c *Call, keys [][]byte, timeout []byte, max bool, count int64,
 	c.Block(deadline, true)
 }
 
-func zmpopCommand(c *Call)  { zmpopGeneric(c, 1, false) }
-func bzmpopCommand(c *Call) { zmpopGeneric(c, 2, true) }
+func zmpopCommand(c *commands.Call)  { zmpopGeneric(c, 1, false) }
+func bzmpopCommand(c *commands.Call) { zmpopGeneric(c, 2, true) }
 
 // zmpopGeneric is ZMPOP numkeys key [key ...] MIN|MAX [COUNT count] and
 // BZMPOP timeout numkeys ...: the reply is [key, [[member, score] ...]],
 // a null array when nothing could be popped.
-func zmpopGeneric(c *Call, numkeysIdx int, block bool) {
+func zmpopGeneric(c *commands.Call, numkeysIdx int, block bool) {
 	numkeys, ok := resp.ParseInt64(c.Args[numkeysIdx])
 	if !ok || numkeys < 1 {
 		c.Reply.Error("ERR numkeys should be greater than 0")
@@ -185,13 +186,13 @@ func zmpopGeneric(c *Call, numkeysIdx int, block bool) {
 // member (null when the key is missing); count > 0 distinct members (the
 // whole set at most); count < 0 |count| members with repetitions. In
 // RESP3 WITHSCORES answers [member, score] pairs.
-func zrandmemberCommand(c *Call) {
+func zrandmemberCommand(c *commands.Call) {
 	key := c.Args[1]
 	if len(c.Args) == 2 {
 		n, err := c.Tx.ZCard(key)
 		switch {
 		case err != nil:
-			replyStoreError(c, err)
+			c.ReplyStoreError(err)
 		case n == 0:
 			c.Reply.Null()
 		default:
@@ -199,20 +200,20 @@ func zrandmemberCommand(c *Call) {
 		}
 		return
 	}
-	count, withScores, ok := parseRandCount(c, "withscores")
+	count, withScores, ok := commands.ParseRandCount(c, "withscores")
 	if !ok {
 		return
 	}
 	n, err := c.Tx.ZCard(key)
 	if err != nil {
-		replyStoreError(c, err)
+		c.ReplyStoreError(err)
 		return
 	}
 	if n == 0 || count == 0 {
 		c.Reply.Array(0)
 		return
 	}
-	if count < -maxRandFieldCount {
+	if count < -commands.MaxRandCount {
 		c.Reply.Error("ERR value is out of range")
 		return
 	}

@@ -1,4 +1,4 @@
-package commands
+package geo
 
 import (
 	"bufio"
@@ -12,11 +12,18 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/lock"
+	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/server/commands/geohash"
+	"github.com/meshcache/meshcache/server/commands/zset"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
+
+// families are the groups the tests run: the GEO commands, with the
+// sorted-set, string and key commands the tests also use.
+var families = []commandstest.Family{commands.StringCommands, commands.KeyCommands, zset.Commands, Commands}
 
 func geoArg(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 
@@ -30,7 +37,7 @@ func geoArg(f float64) string { return strconv.FormatFloat(f, 'g', -1, 64) }
 // the step estimate and the containment tests end to end.
 func TestGeoSearchAgainstRedis(t *testing.T) {
 	theirs := testenv.DialRaw(t, testenv.StartOneRedis(t).Addr)
-	ours := testenv.DialRaw(t, startDataServer(t))
+	ours := testenv.DialRaw(t, commandstest.StartServer(t, families...))
 	nonEmpty, total := 0, 0
 	both := func(args ...string) {
 		t.Helper()
@@ -136,7 +143,7 @@ func TestGeoSearchAgainstRedis(t *testing.T) {
 // GEOADD's counts and conditions against the set's state, a search
 // storing into its own source, and a big set's results.
 func TestGeoCommands(t *testing.T) {
-	runTable(t, map[string][]testenv.Step{
+	commandstest.RunTable(t, map[string][]testenv.Step{
 		"geoadd conditions": {
 			{Args: []any{"GEOADD", "g", "1", "1", "a", "2", "2", "b"}, Want: int64(2)},
 			{Args: []any{"GEOADD", "g", "1", "1", "a", "1", "1", "a"}, Want: int64(0)},
@@ -168,7 +175,7 @@ func TestGeoCommands(t *testing.T) {
 			{Args: []any{"EXISTS", "elsewhere", "{g}d"}, Want: int64(1)},
 			{Args: []any{"GEORADIUS", "{g}nokey", "13", "38", "100", "km", "STORE", "{g}d", "STORE", "elsewhere"}, Err: geoErrCrossSlot},
 		},
-	})
+	}, families...)
 }
 
 // TestGeoEffectsReplicate runs GEO writes on one store and applies the
@@ -176,8 +183,8 @@ func TestGeoCommands(t *testing.T) {
 // every read the same (GEOADD's and the STORE forms' effects are the
 // sorted set's, idempotent).
 func TestGeoEffectsReplicate(t *testing.T) {
-	rp := newReplPair()
-	primary, replica, run := rp.primary, rp.replica, rp.run
+	rp := commandstest.NewReplPair(families...)
+	primary, replica, run := rp.Primary, rp.Replica, rp.Run
 	pts := geohash.TestPoints(300)
 	for i, p := range pts {
 		run(primary, "GEOADD", "{g}src", geoArg(p[0]), geoArg(p[1]), "p"+strconv.Itoa(i))
@@ -195,7 +202,7 @@ func TestGeoEffectsReplicate(t *testing.T) {
 	for _, w := range writes {
 		run(primary, w...)
 	}
-	require.NotEmpty(t, rp.effects)
+	require.NotEmpty(t, rp.Effects)
 	reads := [][]string{
 		{"TYPE", "{g}str"}, {"EXISTS", "{g}near"},
 		{"GEOSEARCH", "{g}src", "FROMLONLAT", "0", "0", "BYRADIUS", "20000", "km", "WITHHASH"},
@@ -205,7 +212,7 @@ func TestGeoEffectsReplicate(t *testing.T) {
 		{"GEOPOS", "{g}src", "p1", "p2", "p3", "new"},
 	}
 	for round := range 2 {
-		require.NoError(t, replica.Apply(rp.effects))
+		require.NoError(t, replica.Apply(rp.Effects))
 		for _, r := range reads {
 			want := run(primary, r...)
 			assert.Equal(t, want, run(replica, r...), "round %d: %q", round, r)
@@ -230,7 +237,7 @@ func FuzzGeoCommands(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	h := newTestHost(0)
+	h := commandstest.NewHost(0, families...)
 	locks := lock.NewTable(lock.TableConfig{})
 	f.Fuzz(func(t *testing.T, line string) {
 		args := geoArgs(line)
@@ -240,10 +247,10 @@ func FuzzGeoCommands(f *testing.F) {
 		st := store.New(store.Config{})
 		var r resp.Reply
 		for _, setup := range []string{"GEOADD g 13.361389 38.115556 Palermo 15.087269 37.502669 Catania 180 85 corner", "SET s v"} {
-			h.run(st, locks, &r, geoArgs(setup))
+			h.Run(st, locks, &r, geoArgs(setup))
 		}
 		r.Reset()
-		h.run(st, locks, &r, args)
+		h.Run(st, locks, &r, args)
 		replies := 0
 		rd := bufio.NewReader(bytes.NewReader(r.Bytes()))
 		for {
