@@ -10,6 +10,7 @@ package hyperloglog
 import (
 	"bytes"
 	"fmt"
+	"math/rand/v2"
 
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/commands/hll"
@@ -31,7 +32,20 @@ func Commands() []*commands.Command {
 			Group: g, Since: "2.8.9", Summary: "Merge N different HyperLogLogs into a single one.", Handler: pfmergeCommand},
 		{Name: "pfdebug", Arity: 3, Flags: commands.FlagWrite | commands.FlagDenyOOM | commands.FlagAdmin, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.RW|commands.Access, 2, 0, 1)},
 			Group: g, Since: "2.8.9", Summary: "Internal commands for debugging HyperLogLog values", Handler: pfdebugCommand},
+		{Name: "pfselftest", Arity: 1, Flags: commands.FlagAdmin, ACL: a, Group: g, Since: "2.8.9",
+			Summary: "An internal command for testing HyperLogLog values", Handler: pfselftestCommand},
 	}
+}
+
+// pfselftestCommand is PFSELFTEST: Redis's checks of the representation
+// (hll.SelfTest) up to 10^7 elements, +OK or the TESTFAILED error. It takes
+// seconds, as Redis's does, and holds no key.
+func pfselftestCommand(c *commands.Call) {
+	if err := hll.SelfTest(rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())), 10_000_000, sparseMax(c)); err != nil {
+		c.Reply.Error(err.Error())
+		return
+	}
+	c.Reply.OK()
 }
 
 const errNotHLL = "WRONGTYPE Key is not a valid HyperLogLog string value."
