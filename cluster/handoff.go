@@ -89,7 +89,7 @@ func (n *Node) handoffSlots(ctx context.Context, epoch uint64, moves []plan.Move
 			done = append(done, plan.Move{Slot: s, Target: target})
 		}
 		if len(got) > 0 {
-			n.record(events.Handoff, n.id, epoch, "node %s handed %d slots to %s (epoch %d)", short(n.id), len(got), short(target), epoch)
+			n.record(events.Handoff, n.id, epoch, "node %s handed %d slots to %s (epoch %d)", events.Short(n.id), len(got), events.Short(target), epoch)
 		}
 	}
 	return done
@@ -342,7 +342,7 @@ func (n *Node) Leave(ctx context.Context) error {
 		return n.Close()
 	}
 	n.setState(StateDraining)
-	n.record(events.Draining, n.id, 0, "node %s at %s is draining: handing off its slots to leave", short(n.id), n.cfg.ClientAddr)
+	n.record(events.Draining, n.id, 0, "node %s at %s is draining: handing off its slots to leave", events.Short(n.id), n.cfg.ClientAddr)
 	timeout := n.profile.TCPTimeout
 	if dl, ok := ctx.Deadline(); ok {
 		timeout = time.Until(dl)

@@ -3,7 +3,6 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/meshcache/meshcache/cluster/events"
@@ -97,11 +96,11 @@ func (n *Node) recordLiveness(meta Meta, alive bool) {
 	}
 	switch {
 	case alive:
-		n.record(events.Recover, id, 0, "node %s at %s is alive again", short(id), addr)
+		n.record(events.Recover, id, 0, "node %s at %s is alive again", events.Short(id), addr)
 	case meta.State == StateDraining:
-		n.record(events.Left, id, 0, "node %s at %s drained and left the cluster", short(id), addr)
+		n.record(events.Left, id, 0, "node %s at %s drained and left the cluster", events.Short(id), addr)
 	default:
-		n.record(events.Failed, id, 0, "node %s at %s failed (no answer to gossip)", short(id), addr)
+		n.record(events.Failed, id, 0, "node %s at %s failed (no answer to gossip)", events.Short(id), addr)
 	}
 }
 
@@ -114,7 +113,7 @@ func (n *Node) recordStep(cur, next *ring.Table, s *step) {
 	case stepPrefer:
 		for id, c := range s.preferred {
 			if c > 0 {
-				n.record(events.Prefer, id, next.Epoch, "CLUSTER FAILOVER: %d slots will move to %s (epoch %d)", c, short(id), next.Epoch)
+				n.record(events.Prefer, id, next.Epoch, "CLUSTER FAILOVER: %d slots will move to %s (epoch %d)", c, events.Short(id), next.Epoch)
 			}
 		}
 	default:
@@ -124,26 +123,7 @@ func (n *Node) recordStep(cur, next *ring.Table, s *step) {
 	if cur != nil {
 		before = cur.Members()
 	}
-	after := next.Members()
-	has := func(ms []ring.Member, id ring.NodeID) bool {
-		return slices.ContainsFunc(ms, func(m ring.Member) bool { return m.ID == id })
+	for _, e := range events.Membership(before, next.Members(), next.Epoch, time.Now()) {
+		n.events.Record(e)
 	}
-	for _, m := range after {
-		if !has(before, m.ID) {
-			n.record(events.Joined, m.ID, next.Epoch, "node %s at %s joined (epoch %d)", short(m.ID), m.Addr, next.Epoch)
-		}
-	}
-	for _, m := range before {
-		if !has(after, m.ID) {
-			n.record(events.Left, m.ID, next.Epoch, "node %s at %s left the routing table (epoch %d)", short(m.ID), m.Addr, next.Epoch)
-		}
-	}
-}
-
-// short is a node ID as events show it: its first 8 characters.
-func short(id ring.NodeID) string {
-	if len(id) > 8 {
-		return string(id[:8])
-	}
-	return string(id)
 }

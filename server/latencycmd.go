@@ -1,10 +1,6 @@
 package server
 
 import (
-	"bufio"
-	"bytes"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -36,7 +32,7 @@ func (h latencyHost) Monitor() *latency.Monitor { return &h.s.latency }
 func (h latencyHost) Env() latency.Env {
 	cfg := h.s.Config()
 	return latency.Env{ThresholdMs: cfg.LatencyMonitorThreshold, SlowerThanUs: cfg.SlowlogLogSlowerThan,
-		AnonHugePages: anonHugePages()}
+		AnonHugePages: latency.AnonHugePages()}
 }
 
 func (h latencyHost) Histograms(names [][]byte) []latency.Histogram {
@@ -59,22 +55,4 @@ func (h latencyHost) Histograms(names [][]byte) []latency.Histogram {
 		}
 	}
 	return out
-}
-
-// anonHugePages reports whether the process has transparent huge pages
-// (LATENCY DOCTOR advises against them, as Redis's does).
-func anonHugePages() bool {
-	f, err := os.Open("/proc/self/smaps_rollup")
-	if err != nil {
-		return false
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("AnonHugePages:")); ok {
-			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(string(v)), " kB"))
-			return kb > 0
-		}
-	}
-	return false
 }

@@ -3,6 +3,10 @@ package events
 import (
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/ring"
 )
 
 func TestRingKeepsTheLastEventsInOrder(t *testing.T) {
@@ -52,4 +56,17 @@ func TestRingRecentIsACopy(t *testing.T) {
 	if r.Recent()[0].Node != "a" {
 		t.Fatal("Recent returned the ring's own storage")
 	}
+}
+
+func TestMembership(t *testing.T) {
+	at := time.Unix(100, 0)
+	a := ring.Member{ID: "aaaaaaaaaaaa", Addr: "10.0.0.1:6379"}
+	b := ring.Member{ID: "bbbb", Addr: "10.0.0.2:6379"}
+	c := ring.Member{ID: "cccccccccc", Addr: "10.0.0.3:6379"}
+	got := Membership([]ring.Member{a, b}, []ring.Member{a, c}, 7, at)
+	require.Equal(t, []Event{
+		{At: at, Kind: Joined, Node: "cccccccccc", Epoch: 7, Text: "node cccccccc at 10.0.0.3:6379 joined (epoch 7)"},
+		{At: at, Kind: Left, Node: "bbbb", Epoch: 7, Text: "node bbbb at 10.0.0.2:6379 left the routing table (epoch 7)"},
+	}, got)
+	require.Empty(t, Membership([]ring.Member{a}, []ring.Member{a}, 8, at))
 }

@@ -1,7 +1,11 @@
 package latency
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -96,4 +100,22 @@ func (m *Monitor) Doctor(env Env, now time.Time) string {
 		}
 	}
 	return b.String()
+}
+
+// AnonHugePages reports whether this process has transparent huge pages
+// (Env.AnonHugePages: DOCTOR advises against them, as Redis's does).
+func AnonHugePages() bool {
+	f, err := os.Open("/proc/self/smaps_rollup")
+	if err != nil {
+		return false
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := bytes.CutPrefix(sc.Bytes(), []byte("AnonHugePages:")); ok {
+			kb, _ := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(string(v)), " kB"))
+			return kb > 0
+		}
+	}
+	return false
 }
