@@ -58,7 +58,11 @@ func startWriter(t *testing.T, ls *liveSet, l *ledger, acks int) (stop func()) {
 
 // checkReplicas checks that every replica of every slot holding keys has
 // exactly its primary's content.
-func checkReplicas(t *testing.T, nodes []*dataNode) {
+func checkReplicas(t *testing.T, nodes []*dataNode) { t.Helper(); checkReplicasIn(t, nodes, nil) }
+
+// checkReplicasIn is checkReplicas for the slots keep accepts (all when
+// keep is nil).
+func checkReplicasIn(t *testing.T, nodes []*dataNode, keep func(slot uint16) bool) {
 	t.Helper()
 	tb := nodes[0].Table()
 	byID := map[ring.NodeID]*dataNode{}
@@ -68,6 +72,9 @@ func checkReplicas(t *testing.T, nodes []*dataNode) {
 	checked := 0
 	for s := range ring.SlotCount {
 		slot := uint16(s)
+		if keep != nil && !keep(slot) {
+			continue
+		}
 		owners := tb.Owners(slot)
 		p := byID[owners[0]]
 		if p.st.CountKeysInSlot(slot) == 0 {
