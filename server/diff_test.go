@@ -58,7 +58,7 @@ var diffScripts = map[string][]string{
 		"GETEX nokey EX 0", "GETEX k EX 0", "GETEX k NX", "GETEX k PERSIST EX 1", "GETEX k EX 1 PERSIST", "GETEX k KEEPTTL",
 		"GETEX k EX 100", "TTL k", "GETEX k PERSIST", "TTL k", "GETEX k PXAT 1", "EXISTS k",
 		"MSET a 1 b 2", "MSET a 1 b", "MGET a b c", "MSETNX a 1 z 2", "MSETNX y 1 z 2", "MGET y z", "MSETNX a",
-		"APPEND s Hello", "APPEND s \" World\"", "STRLEN s", "STRLEN nokey", "GETRANGE s 0 3", "GETRANGE s -3 -1",
+		"APPEND s Hello", "APPEND s \" World\"", "STRLEN s", "STRLEN nokey", "GETRANGE s 0 3", "SUBSTR s 0 3", "SUBSTR s -3 -1", "SUBSTR nokey 0 1", "GETRANGE s -3 -1",
 		"GETRANGE s 5 3", "GETRANGE s -1 -5", "GETRANGE s -100 100", "GETRANGE nokey 0 -1", "GETRANGE s a 1",
 		"GETRANGE s 0 9223372036854775807", "GETRANGE s -9223372036854775808 3",
 		"SETRANGE s 6 Redis", "GET s", "SETRANGE p 3 x", "GET p", "SETRANGE e 5 \"\"", "EXISTS e", "SETRANGE s 100 \"\"",

@@ -61,6 +61,8 @@ func StringCommands() []*Command {
 			Summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Handler: incrbyfloatCommand},
 		{Name: "getrange", Arity: 4, Flags: r, ACL: ACLString, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "2.4.0",
 			Summary: "Returns a substring of the string stored at a key.", Handler: getrangeCommand},
+		{Name: "substr", Arity: 4, Flags: r, ACL: ACLString, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "1.0.0",
+			Summary: "Returns a substring from a string value.", Handler: getrangeCommand}, // GETRANGE's old name (deprecated since 2.0)
 		{Name: "setrange", Arity: 4, Flags: wd, ACL: ACLString, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "2.2.0",
 			Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", Handler: setrangeCommand},
 		// DELEX's facts are Redis 8.4's (delex.json), DELIFEQ's Valkey 9.0's.
