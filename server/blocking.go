@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
@@ -179,10 +180,12 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			continue
 		}
 		b := c.call.Blocked
-		if b == nil && first != nil && isWrongTypeReply(c.reply.Bytes()[mark:]) {
-			// Woken, but the key now holds another type (a transaction
-			// pushed, deleted and SET it): Redis serves a parked client
-			// only from a key of the type it waits for, so it waits on.
+		if b == nil && first != nil && isWrongTypeReply(c.reply.Bytes()[mark:]) && s.waitedKeyChangedType(e, args) {
+			// Woken, but a key it waits on now holds another type (a
+			// transaction pushed, deleted and SET it): Redis serves a
+			// parked client only from a key of the type it pops, so it
+			// waits on. (A WRONGTYPE from BLMOVE's destination, with the
+			// source a list, is the answer: the move was tried.)
 			c.reply.Truncate(mark)
 			b = first
 		}
@@ -274,6 +277,31 @@ func (c *Client) forwardTimeoutArg(args [][]byte) ([][]byte, time.Duration) {
 // reply (a null in RESP2 or RESP3).
 func isTimeoutReply(reply []byte) bool {
 	return bytes.Equal(reply, []byte("*-1\r\n")) || bytes.Equal(reply, []byte("$-1\r\n")) || bytes.Equal(reply, []byte("_\r\n"))
+}
+
+// waitedKeyChangedType reports whether a key the command pops from (its
+// key specs' Delete keys: not BLMOVE's destination) holds a value of
+// another type than e pops (a list, or a sorted set for the sorted-set
+// family).
+func (s *Server) waitedKeyChangedType(e *entry, args [][]byte) bool {
+	want := store.TypeList
+	if e.Group == "sorted-set" {
+		want = store.TypeZSet
+	}
+	refs, _ := e.GetKeys(args, nil)
+	for _, r := range refs {
+		if r.Flags&commands.Delete == 0 {
+			continue
+		}
+		key := args[r.Pos]
+		tx := s.store.Lock(ring.KeySlot(key))
+		typ, err := tx.Type(key)
+		tx.Close()
+		if err == nil && typ != store.TypeNone && typ != want {
+			return true
+		}
+	}
+	return false
 }
 
 // isWrongTypeReply reports whether reply is the WRONGTYPE error.

@@ -96,6 +96,17 @@ func TestBlockingWaitsThroughWrongType(t *testing.T) {
 	// A key that is already of another type when BLPOP arrives is refused at once.
 	require.NoError(t, other.Set(ctx, "str", "x", 0).Err())
 	assert.Equal(t, []string{"error", "WRONGTYPE Operation against a key holding the wrong kind of value"}, <-blpop(waiter, 0, "str"))
+
+	// BRPOPLPUSH woken by a push to its source, its destination a string:
+	// the move is tried and answers WRONGTYPE, the element stays (Redis's
+	// "BRPOPLPUSH with wrong destination type").
+	require.NoError(t, other.Set(ctx, "{b}dst", "x", 0).Err())
+	moved := make(chan error, 1)
+	go func() { moved <- waiter.BRPopLPush(ctx, "{b}src", "{b}dst", 0).Err() }()
+	waitBlocked(t, other, 1)
+	require.NoError(t, other.RPush(ctx, "{b}src", "foo").Err())
+	assert.EqualError(t, <-moved, "WRONGTYPE Operation against a key holding the wrong kind of value")
+	assert.Equal(t, []string{"foo"}, other.LRange(ctx, "{b}src", 0, -1).Val())
 }
 
 // TestBlockingFirstBlockedFirstServed: clients parked on one key are served
