@@ -97,12 +97,12 @@ func TestBlockingWaitsThroughWrongType(t *testing.T) {
 	require.NoError(t, other.Set(ctx, "str", "x", 0).Err())
 	assert.Equal(t, []string{"error", "WRONGTYPE Operation against a key holding the wrong kind of value"}, <-blpop(waiter, 0, "str"))
 
-	// BRPOPLPUSH woken by a push to its source, its destination a string:
+	// BLMOVE woken by a push to its source, its destination a string:
 	// the move is tried and answers WRONGTYPE, the element stays (Redis's
 	// "BRPOPLPUSH with wrong destination type").
 	require.NoError(t, other.Set(ctx, "{b}dst", "x", 0).Err())
 	moved := make(chan error, 1)
-	go func() { moved <- waiter.BRPopLPush(ctx, "{b}src", "{b}dst", 0).Err() }()
+	go func() { moved <- waiter.BLMove(ctx, "{b}src", "{b}dst", "RIGHT", "LEFT", 0).Err() }()
 	waitBlocked(t, other, 1)
 	require.NoError(t, other.RPush(ctx, "{b}src", "foo").Err())
 	assert.EqualError(t, <-moved, "WRONGTYPE Operation against a key holding the wrong kind of value")
