@@ -56,14 +56,28 @@ const (
 
 const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 
-// blockedKeys returns the distinct keys of the command being run (its key
-// positions in c.keyPos).
+// blockedKeys returns the distinct keys the command pops from (its key
+// specs' Delete keys: BLMOVE's destination is not waited on, so that a
+// client is first in line only for its sources), or, when the specs do
+// not say, the keys of the command being run (c.keyPos).
 func blockedKeys(c *Client, args [][]byte) []string {
-	keys := make([]string, 0, len(c.keyPos))
-	for _, i := range c.keyPos {
-		k := string(args[i])
+	var keys []string
+	add := func(k string) {
 		if !slices.Contains(keys, k) {
 			keys = append(keys, k)
+		}
+	}
+	if e := c.lastCmd.Load(); e != nil {
+		refs, _ := e.GetKeys(args, nil)
+		for _, r := range refs {
+			if r.Flags&commands.Delete != 0 {
+				add(string(args[r.Pos]))
+			}
+		}
+	}
+	if len(keys) == 0 {
+		for _, i := range c.keyPos {
+			add(string(args[i]))
 		}
 	}
 	return keys

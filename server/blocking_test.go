@@ -107,6 +107,23 @@ func TestBlockingWaitsThroughWrongType(t *testing.T) {
 	require.NoError(t, other.RPush(ctx, "{b}src", "foo").Err())
 	assert.EqualError(t, <-moved, "WRONGTYPE Operation against a key holding the wrong kind of value")
 	assert.Equal(t, []string{"foo"}, other.LRange(ctx, "{b}src", 0, -1).Val())
+
+	// Two BLMOVEs on one source, the first one's destination a string: the
+	// first blocked is served first (and fails), then the second moves the
+	// element (Redis's "BRPOPLPUSH with multiple blocked clients"). Neither
+	// is first in line by its destination.
+	require.NoError(t, other.Del(ctx, "{b}src").Err())
+	second := ts.client(t, 2)
+	first := make(chan error, 1)
+	go func() { first <- waiter.BLMove(ctx, "{b}src", "{b}dst", "RIGHT", "LEFT", 0).Err() }()
+	waitBlocked(t, other, 1)
+	then := make(chan string, 1)
+	go func() { then <- second.BLMove(ctx, "{b}src", "{b}dst2", "RIGHT", "LEFT", 0).Val() }()
+	waitBlocked(t, other, 2)
+	require.NoError(t, other.LPush(ctx, "{b}src", "foo").Err())
+	assert.EqualError(t, <-first, "WRONGTYPE Operation against a key holding the wrong kind of value")
+	assert.Equal(t, "foo", <-then)
+	assert.Equal(t, []string{"foo"}, other.LRange(ctx, "{b}dst2", 0, -1).Val())
 }
 
 // TestBlockingFirstBlockedFirstServed: clients parked on one key are served
