@@ -152,25 +152,9 @@ func pfaddDense(c *commands.Call, key []byte, changed []int, counts []uint8) boo
 func pfcountCommand(c *commands.Call) {
 	if len(c.Args) > 2 {
 		var regs [hll.Registers]uint8
-		for _, k := range c.Args[1:] {
-			v, found, err := c.Tx.Get(k)
-			if err != nil {
-				c.ReplyStoreError(err)
-				return
-			}
-			if !found {
-				continue
-			}
-			if !hll.Valid(v) {
-				c.Reply.Error(errNotHLL)
-				return
-			}
-			if err := hll.Merge(&regs, v); err != nil {
-				c.Reply.Error(err.Error())
-				return
-			}
+		if _, ok := mergeKeys(c, c.Args[1:], &regs); ok {
+			c.Reply.Int(int64(hll.CountRegisters(&regs)))
 		}
-		c.Reply.Int(int64(hll.CountRegisters(&regs)))
 		return
 	}
 	key := c.Args[1]
@@ -208,29 +192,40 @@ func pfcountCommand(c *commands.Call) {
 	c.Reply.Int(int64(card))
 }
 
-// pfmergeCommand is PFMERGE destkey [sourcekey ...]: destkey (one of the
-// inputs) gets the register-wise maximum, dense when any input is dense.
-func pfmergeCommand(c *commands.Call) {
-	var regs [hll.Registers]uint8
-	useDense := false
-	for _, k := range c.Args[1:] {
+// mergeKeys folds the HyperLogLogs at keys (missing ones skipped) into
+// regs, register-wise maximum, and reports whether any was dense. On a
+// key that is not a HyperLogLog or a corrupt one it answers the error and
+// ok is false.
+func mergeKeys(c *commands.Call, keys [][]byte, regs *[hll.Registers]uint8) (anyDense, ok bool) {
+	for _, k := range keys {
 		v, found, err := c.Tx.Get(k)
 		if err != nil {
 			c.ReplyStoreError(err)
-			return
+			return false, false
 		}
 		if !found {
 			continue
 		}
 		if !hll.Valid(v) {
 			c.Reply.Error(errNotHLL)
-			return
+			return false, false
 		}
-		useDense = useDense || v[4] == hll.Dense
-		if err := hll.Merge(&regs, v); err != nil {
+		anyDense = anyDense || v[4] == hll.Dense
+		if err := hll.Merge(regs, v); err != nil {
 			c.Reply.Error(err.Error())
-			return
+			return false, false
 		}
+	}
+	return anyDense, true
+}
+
+// pfmergeCommand is PFMERGE destkey [sourcekey ...]: destkey (one of the
+// inputs) gets the register-wise maximum, dense when any input is dense.
+func pfmergeCommand(c *commands.Call) {
+	var regs [hll.Registers]uint8
+	useDense, ok := mergeKeys(c, c.Args[1:], &regs)
+	if !ok {
+		return
 	}
 	dst := c.Args[1]
 	v, found, err := commands.GetString(c.Tx, dst)
