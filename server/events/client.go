@@ -45,9 +45,11 @@ type Client struct {
 	tracking atomic.Bool
 	// trackAs: an internal client reading for a tracking client
 	// (tracking_cluster.go); trackOut: invalidations for other nodes
-	// that its command made, sent before its reply.
-	trackAs  remoteTrack
-	trackOut []remoteInv
+	// that its command made, sent before its reply; trackWait:
+	// deliveries by other goroutines that its reply waits for.
+	trackAs   remoteTrack
+	trackOut  []remoteInv
+	trackWait []chan struct{}
 }
 
 // Init makes c the events state of connection conn (id, remote addr).

@@ -68,6 +68,15 @@ type tracker struct {
 	// to take them (AfterCall) or, for expiry and eviction, for the
 	// fan-out's goroutine (sendOrphans). Guarded by mu.
 	pending map[uint16][]remoteInv
+	// sending[slot]: a delivery of the slot's pending invalidations that
+	// the fan-out's goroutine took (sendOrphans) is in flight; the channel
+	// closes when it is done. A command that changed the slot's keys may
+	// have made some of them: it waits for the channel before its reply
+	// (AfterCall, AfterCommand). flushing: likewise for the flush-style
+	// invalidations of a flush, sent by whichever command's AfterCommand
+	// took them. Guarded by mu.
+	sending  map[uint16]chan struct{}
+	flushing chan struct{}
 	// flushNodes: nodes whose clients registered reads here, to be told of
 	// a flush. Guarded by mu.
 	flushNodes map[ring.NodeID]struct{}
@@ -90,7 +99,7 @@ type tracker struct {
 
 func newTracker(h *Hub) *tracker {
 	return &tracker{h: h, keys: map[string]map[trackRef]struct{}{}, prefixes: map[string]map[*Client]struct{}{},
-		clients: map[*Client]struct{}{}, pending: map[uint16][]remoteInv{}, flushNodes: map[ring.NodeID]struct{}{},
+		clients: map[*Client]struct{}{}, pending: map[uint16][]remoteInv{}, sending: map[uint16]chan struct{}{}, flushNodes: map[ring.NodeID]struct{}{},
 		nodes: map[ring.NodeID]struct{}{}}
 }
 
@@ -149,13 +158,17 @@ func (t *tracker) slotFlushed(uint16) {
 }
 
 // AfterCommand sends the invalidations a command of c made for other
-// nodes and the flush-style invalidations its flushes left pending,
-// before its reply. The front end calls it after every command.
+// nodes and the flush-style invalidations its flushes left pending, and
+// waits for the deliveries in flight that may carry its changes (another
+// goroutine took them first: AfterCall's trackWait, a flush that another
+// command's AfterCommand is sending), all before its reply. The front end
+// calls it after every command.
 func (h *Hub) AfterCommand(c *Client) {
 	t := h.tracking
 	if !t.active.Load() {
 		return
 	}
+	var flushed chan struct{}
 	t.mu.Lock()
 	if t.flushPending {
 		t.flushPending = false
@@ -167,6 +180,12 @@ func (h *Hub) AfterCommand(c *Client) {
 			c.trackOut = append(c.trackOut, remoteInv{node: n, flush: true})
 		}
 		clear(t.flushNodes)
+		if len(c.trackOut) > 0 {
+			flushed = make(chan struct{})
+			t.flushing = flushed
+		}
+	} else if t.flushing != nil {
+		c.trackWait = append(c.trackWait, t.flushing)
 	}
 	t.mu.Unlock()
 	if len(c.trackOut) > 0 {
@@ -174,6 +193,19 @@ func (h *Hub) AfterCommand(c *Client) {
 		clear(c.trackOut)
 		c.trackOut = c.trackOut[:0]
 	}
+	if flushed != nil {
+		t.mu.Lock()
+		if t.flushing == flushed {
+			t.flushing = nil
+		}
+		t.mu.Unlock()
+		close(flushed)
+	}
+	for _, ch := range c.trackWait {
+		<-ch // sendRemote's deadline bounds the wait
+	}
+	clear(c.trackWait)
+	c.trackWait = c.trackWait[:0]
 }
 
 // send delivers one invalidation for c (key, or a null when flush) to c or
@@ -273,7 +305,8 @@ func (h *Hub) TrackingActive() bool { return h.tracking.active.Load() }
 // AfterCall undoes BeforeCall's NOLOOP marks and takes the invalidations
 // for other nodes that the command's changes made, to send them before
 // its reply (AfterCommand); the slots are still held, so they are this
-// command's. Runs for every command while TrackingActive.
+// command's, except those the fan-out's goroutine took in between
+// (sendOrphans), whose delivery the command waits for. Runs for every command while TrackingActive.
 func (h *Hub) AfterCall(c *Client, cmd Command, args [][]byte) {
 	pos := cmd.Keys(args, nil)
 	if len(pos) == 0 {
@@ -290,6 +323,9 @@ func (h *Hub) AfterCall(c *Client, cmd Command, args [][]byte) {
 		if p := t.pending[sl]; len(p) > 0 {
 			c.trackOut = append(c.trackOut, p...)
 			delete(t.pending, sl)
+		}
+		if ch := t.sending[sl]; ch != nil {
+			c.trackWait = append(c.trackWait, ch) // sendOrphans took some first
 		}
 	}
 }

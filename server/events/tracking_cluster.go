@@ -215,21 +215,40 @@ func (t *tracker) sendRemote(invs []remoteInv) {
 }
 
 // sendOrphans sends the invalidations that no command took: those of
-// expired and evicted keys (the fan-out's goroutine, each turn).
+// expired and evicted keys (the fan-out's goroutine, each turn). It may
+// also take those of a command that has changed a key and not yet reached
+// AfterCall: the slots stay marked as sending until the delivery is done,
+// and that command waits for it before its reply.
 func (t *tracker) sendOrphans() {
 	if !t.active.Load() {
 		return
 	}
 	t.mu.Lock()
 	var invs []remoteInv
+	var slots []uint16
 	for sl, p := range t.pending {
 		invs = append(invs, p...)
+		slots = append(slots, sl)
 		delete(t.pending, sl)
 	}
-	t.mu.Unlock()
-	if len(invs) > 0 {
-		t.sendRemote(invs)
+	if len(slots) == 0 {
+		t.mu.Unlock()
+		return
 	}
+	done := make(chan struct{})
+	for _, sl := range slots {
+		t.sending[sl] = done
+	}
+	t.mu.Unlock()
+	t.sendRemote(invs)
+	t.mu.Lock()
+	for _, sl := range slots {
+		if t.sending[sl] == done {
+			delete(t.sending, sl)
+		}
+	}
+	t.mu.Unlock()
+	close(done)
 }
 
 // NewLeader makes the first write (cmd) this node serves to a slot it

@@ -1,0 +1,111 @@
+package events
+
+import (
+	"context"
+	"log/slog"
+	"sync/atomic"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
+)
+
+// heldSender is a cluster whose invalidation batches wait for release:
+// it reports each batch on started, and marks it delivered once let go.
+type heldSender struct {
+	Alone
+	started   chan [][][]byte
+	release   chan struct{}
+	delivered atomic.Int32
+}
+
+func (s *heldSender) ForwardBatch(_ context.Context, _ ring.NodeID, _ bool, cmds [][][]byte) ([][]byte, error) {
+	s.started <- cmds
+	<-s.release
+	s.delivered.Add(1)
+	return make([][]byte, len(cmds)), nil
+}
+
+// firstKey is a command whose key is its first argument.
+type firstKey struct{}
+
+func (firstKey) Keys(args [][]byte, dst []int) []int { return append(dst[:0], 1) }
+
+// A write's invalidation for a client on another node can be taken by the
+// fan-out's goroutine (sendOrphans, which sends those of expired and
+// evicted keys) between the change and the writer's AfterCall. The writer
+// is then answered only once that delivery is done: otherwise the reader
+// could be told of the write after the writer's acknowledgement and serve
+// the old value from its cache (the race that failed
+// TestRueidisClientSideCaching once under load).
+func TestWriterWaitsForOrphanDelivery(t *testing.T) {
+	h := New(slog.Default(), noClients{}, "self")
+	s := &heldSender{Alone: "self", started: make(chan [][][]byte, 1), release: make(chan struct{})}
+	h.SetCluster(s)
+	reader, writer := &Client{hub: h}, &Client{hub: h}
+	require.True(t, h.Adopt(reader, [][]byte{trackMarker, []byte("peer"), []byte("7"), []byte("1"), []byte("0")}))
+	get := [][]byte{[]byte("GET"), []byte("k")}
+	h.BeforeCall(reader, firstKey{}, commands.FlagReadOnly, get)
+
+	set := [][]byte{[]byte("SET"), []byte("k"), []byte("v2")}
+	slot := ring.KeySlot(set[1])
+	h.KeyChanged(slot, set[1]) // the write, its slot held
+	orphans := make(chan struct{})
+	go func() { // ends once the batch is released below
+		h.tracking.sendOrphans()
+		close(orphans)
+	}()
+	batch := <-s.started
+	assert.Equal(t, [][][]byte{{trackInvMarker}, {[]byte("7"), []byte("k")}}, batch)
+
+	h.AfterCall(writer, firstKey{}, set)
+	require.Len(t, writer.trackWait, 1, "the writer waits for the delivery the fan-out took")
+	answered := make(chan struct{})
+	go func() { // ends once the delivery is done
+		h.AfterCommand(writer)
+		close(answered)
+	}()
+	select {
+	case <-answered:
+		t.Fatal("the writer was answered before its invalidation was delivered")
+	default:
+	}
+	close(s.release)
+	<-answered
+	assert.Equal(t, int32(1), s.delivered.Load(), "delivered before the writer's answer")
+	<-orphans
+	assert.Empty(t, h.tracking.sending, "no delivery left marked in flight")
+}
+
+// A flush's flush-style invalidations for other nodes are sent by
+// whichever command's AfterCommand comes first; the flushing command, if
+// it comes second, waits for that delivery before its reply.
+func TestFlushWaitsForAnotherCommandsDelivery(t *testing.T) {
+	h := New(slog.Default(), noClients{}, "self")
+	s := &heldSender{Alone: "self", started: make(chan [][][]byte, 1), release: make(chan struct{})}
+	h.SetCluster(s)
+	reader, flusher, other := &Client{hub: h}, &Client{hub: h}, &Client{hub: h}
+	require.True(t, h.Adopt(reader, [][]byte{trackMarker, []byte("peer"), []byte("7"), []byte("1"), []byte("0")}))
+	h.BeforeCall(reader, firstKey{}, commands.FlagReadOnly, [][]byte{[]byte("GET"), []byte("k")})
+
+	h.SlotFlushed(ring.KeySlot([]byte("k"))) // FLUSHALL, its slots held
+	otherDone := make(chan struct{})
+	go func() { // ends once the batch is released below
+		h.AfterCommand(other)
+		close(otherDone)
+	}()
+	batch := <-s.started
+	assert.Equal(t, [][][]byte{{trackInvMarker}, {[]byte("*")}}, batch)
+	answered := make(chan struct{})
+	go func() { // ends once the flush is delivered
+		h.AfterCommand(flusher)
+		close(answered)
+	}()
+	close(s.release)
+	<-answered
+	assert.Equal(t, int32(1), s.delivered.Load(), "the flush delivered before FLUSHALL's reply")
+	<-otherDone
+}
