@@ -328,21 +328,35 @@ func (t *tracker) slotsMoved(prev *ring.Table) *ring.Table {
 	if tab == nil || prev == nil || tab == prev {
 		return tab
 	}
-	moved := false
+	var moved [ring.SlotCount]bool
+	anyMoved := false
 	for sl := range ring.SlotCount {
 		if tab.Primary(uint16(sl)) != prev.Primary(uint16(sl)) {
-			moved = true
-			break
+			moved[sl], anyMoved = true, true
 		}
 	}
-	if !moved {
+	if !anyMoved {
 		return tab
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	clear(t.keys)
+	t.forgetMoved(&moved)
 	for c := range t.clients {
 		t.send(c, nil, true)
 	}
 	return tab
+}
+
+// forgetMoved forgets the reads remembered of keys in the slots that
+// changed leader: their clients' nodes flush them (slotsMoved there) and
+// the new leader tells every node before its first write (NewLeader).
+// The reads of keys in the other slots stay: this node still sees every
+// change of those keys, and a client on another node that read one must
+// still be told of the next. t.mu is held.
+func (t *tracker) forgetMoved(moved *[ring.SlotCount]bool) {
+	for k := range t.keys {
+		if moved[ring.KeySlot([]byte(k))] {
+			delete(t.keys, k)
+		}
+	}
 }

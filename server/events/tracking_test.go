@@ -109,3 +109,35 @@ func TestFlushWaitsForAnotherCommandsDelivery(t *testing.T) {
 	assert.Equal(t, int32(1), s.delivered.Load(), "the flush delivered before FLUSHALL's reply")
 	<-otherDone
 }
+
+// When some slots change leader, the leader forgets the reads remembered
+// of keys in those slots only: a client on another node that read a key
+// of a slot that stayed is still told of its next change. (It forgot them
+// all, and a caching reader served a stale value after a late look at
+// the routing table during the cluster's formation.)
+func TestSlotsMovedForgetsOnlyMovedSlots(t *testing.T) {
+	a, b := ring.NewNodeID(), ring.NewNodeID()
+	routes := &movingRoutes{Alone: Alone(a)}
+	before := tableWith(t, 1, a)
+	routes.table.Store(before)
+	h := New(slog.Default(), noClients{}, a)
+	h.SetCluster(routes)
+	reader := &Client{hub: h}
+	require.True(t, h.Adopt(reader, [][]byte{trackMarker, []byte(b), []byte("7"), []byte("1"), []byte("0")}))
+	stay, move := []byte("stay"), []byte("move")
+	require.NotEqual(t, ring.KeySlot(stay), ring.KeySlot(move))
+	for _, k := range [][]byte{stay, move} {
+		h.BeforeCall(reader, firstKey{}, commands.FlagReadOnly, [][]byte{[]byte("GET"), k})
+	}
+	after := tableWith(t, 2, a)
+	require.NoError(t, after.SetMember(ring.Member{ID: b, Addr: "b:1", ClusterAddr: "b:2"}))
+	require.NoError(t, after.SetOwners(ring.KeySlot(move), b))
+	routes.table.Store(after)
+	h.tracking.slotsMoved(before)
+
+	for _, k := range [][]byte{stay, move} {
+		h.KeyChanged(ring.KeySlot(k), k)
+	}
+	assert.Equal(t, []remoteInv{{node: b, id: 7, key: "stay"}}, h.tracking.pending[ring.KeySlot(stay)])
+	assert.Empty(t, h.tracking.pending[ring.KeySlot(move)], "the moved slot's reads are the new leader's to tell")
+}
