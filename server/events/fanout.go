@@ -93,8 +93,8 @@ type peerQueue struct {
 	// deadSince: when the membership first saw the peer dead (Unix
 	// nanoseconds), 0 while it sees it alive; written by Run only.
 	deadSince atomic.Int64
-	wake  chan struct{} // capacity 1
-	stop  chan struct{} // closed when the peer leaves the set
+	wake      chan struct{} // capacity 1
+	stop      chan struct{} // closed when the peer leaves the set
 
 	mu    sync.Mutex // guards items, bytes
 	items [][][]byte // messages, each [kind word, channel, payload]
@@ -166,12 +166,11 @@ func (h *Hub) Run(ctx context.Context) {
 	}()
 	tick := time.NewTicker(fanoutRefresh)
 	defer tick.Stop()
-	var ttable *ring.Table // the routing table client tracking last checked
 	for {
 		h.shardMu.Lock()
 		h.checkShardChannels()
 		h.shardMu.Unlock()
-		ttable = h.tracking.slotsMoved(ttable) // tracking_cluster.go
+		h.tracking.slotsMoved() // tracking_cluster.go
 		h.tracking.sendOrphans()
 		live := map[ring.NodeID]bool{}
 		for _, m := range h.cluster.Members() {

@@ -30,10 +30,14 @@ type socket struct {
 	out bytes.Buffer
 }
 
-func (s *socket) Write(p []byte) (int, error) { s.mu.Lock(); defer s.mu.Unlock(); return s.out.Write(p) }
-func (*socket) Kill()                         {}
-func (*socket) RESP3() bool                   { return false }
-func (*socket) Unflushed() []byte             { return nil }
+func (s *socket) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.Write(p)
+}
+func (*socket) Kill()             {}
+func (*socket) RESP3() bool       { return false }
+func (*socket) Unflushed() []byte { return nil }
 
 // session is a Session of one client that is not in EXEC.
 type session struct{ c *Client }

@@ -24,7 +24,7 @@ import (
 // node (the new leader has no record of the reads): the new leader's first
 // write to the slot sends it to every node before it is answered
 // (NewLeader), and each node's fan-out goroutine sends it to its own
-// clients when it sees the new routing table (slotsMoved).
+// clients when it sees the new routing table (slotsMoved, catchUp).
 
 var (
 	// trackMarker opens a forwarded batch of a tracking client:
@@ -313,20 +313,39 @@ func (t *tracker) compare(tab *ring.Table) {
 	t.anyFresh.Store(anyFresh)
 }
 
-// slotsMoved sends every tracking client of this node a flush-style
-// invalidation when a slot changed leader since prev (its reads were
-// remembered by the old leader). It returns the table to pass next.
-func (t *tracker) slotsMoved(prev *ring.Table) *ring.Table {
+// slotsMoved brings client tracking up to the current routing table: the
+// leadership baseline of NewLeader (compare), and catchUp. The fan-out's
+// goroutine calls it each turn.
+func (t *tracker) slotsMoved() {
 	tab := t.h.cluster.Table()
-	if tab != nil {
-		t.mu.Lock()
-		if t.seen.Load() != tab {
-			t.compare(tab) // the first table is the baseline of NewLeader
-		}
-		t.mu.Unlock()
+	if tab == nil || (t.seen.Load() == tab && t.checked.Load() == tab) {
+		return
 	}
-	if tab == nil || prev == nil || tab == prev {
-		return tab
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.seen.Load() != tab {
+		t.compare(tab) // the first table is the baseline of NewLeader
+	}
+	t.catchUp()
+}
+
+// catchUp judges the remembered reads against the current routing table:
+// when a slot changed leader since the table last judged (t.checked),
+// every tracking client of this node is sent a flush-style invalidation
+// (its reads of that slot were remembered by the old leader) and this
+// node forgets its records of the moved slots' keys (forgetMoved). BeforeCall
+// runs it before remembering a read, so a read is only ever judged by the
+// changes after the table it was made under: a late look at a new table
+// must not forget reads remembered under it. t.mu is held.
+func (t *tracker) catchUp() {
+	tab := t.h.cluster.Table()
+	prev := t.checked.Load()
+	if tab == nil || tab == prev {
+		return
+	}
+	t.checked.Store(tab)
+	if prev == nil {
+		return // the first table: the baseline
 	}
 	var moved [ring.SlotCount]bool
 	anyMoved := false
@@ -336,15 +355,12 @@ func (t *tracker) slotsMoved(prev *ring.Table) *ring.Table {
 		}
 	}
 	if !anyMoved {
-		return tab
+		return
 	}
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	t.forgetMoved(&moved)
 	for c := range t.clients {
 		t.send(c, nil, true)
 	}
-	return tab
 }
 
 // forgetMoved forgets the reads remembered of keys in the slots that
