@@ -185,8 +185,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			}
 			select {
 			case <-gone:
-				c.closing = true
-				_ = c.conn.Close()
+				c.closeConn()
 				return
 			default:
 			}
@@ -245,8 +244,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		for again := false; !again; {
 			select {
 			case <-gone:
-				c.closing = true
-				_ = c.conn.Close()
+				c.closeConn()
 				return
 			case <-timer.C:
 				again = true

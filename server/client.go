@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tidwall/redcon"
-
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/resp"
@@ -19,14 +17,13 @@ import (
 // KILL, protocol error, idle timeout, query buffer limit).
 var errClientClosed = resp.ErrClientClosed
 
-// Client is the state of one connection, kept in the redcon connection's
-// context. Fields without a note are owned by the connection's goroutine;
+// Client is the state of one connection. Fields without a note are owned
+// by the connection's goroutine (serveClient);
 // CLIENT LIST and CLIENT KILL, run by other connections, read only the
 // fields guarded by mu or held in atomics.
 type Client struct {
 	ID      uint64
 	srv     *Server
-	conn    redcon.Conn
 	pc      *protoConn
 	addr    string // remote host:port
 	laddr   string // local host:port
@@ -103,9 +100,18 @@ type Client struct {
 	// through the outbox and are sent regardless, as Redis 7.2 does.
 	replyOff, replySkip, skipNext bool
 
+	// wbuf holds the replies of the batch being run, written with one
+	// system call when the batch ends (serve.go); pipeline is the rest of
+	// the batch, the commands after the one running (forward batches them).
+	wbuf     []byte
+	pipeline [][][]byte
+
 	// closeAfterReply: QUIT, or CLIENT KILL of itself: close once the reply is written.
 	closeAfterReply bool
-	closing         bool
+	// closing: the commands still to come are dropped; closeNow: the
+	// connection's goroutine closes the connection after this batch's
+	// replies (closeConn).
+	closing, closeNow bool
 }
 
 // queuedCmd is a command queued by MULTI.
@@ -114,14 +120,13 @@ type queuedCmd struct {
 	args [][]byte
 }
 
-func newClient(s *Server, id uint64, conn redcon.Conn, pc *protoConn) *Client {
+func newClient(s *Server, id uint64, pc *protoConn) *Client {
 	now := time.Now()
 	c := &Client{
 		ID:            id,
 		srv:           s,
-		conn:          conn,
 		pc:            pc,
-		addr:          conn.RemoteAddr(),
+		addr:          pc.RemoteAddr().String(),
 		laddr:         pc.LocalAddr().String(),
 		created:       now,
 		authenticated: !s.lim.authRequired.Load(),

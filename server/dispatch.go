@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidwall/redcon"
-
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
 	debugcmd "github.com/meshcache/meshcache/server/debug"
@@ -25,34 +23,27 @@ const (
 	errInternalFormat = "ERR internal error running '%s' (see the server log)"
 )
 
-// handle is redcon's command callback: it runs one command of the
-// connection and queues its reply. redcon flushes after each pipeline batch.
-func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
-	c, ok := conn.Context().(*Client)
-	if !ok || c.closing {
-		return // closing: the rest of the pipeline is dropped, as Redis does
-	}
+// handle runs one command of the connection's batch (serveClient) and
+// queues its reply in c.wbuf, which serveClient writes when the batch ends.
+func (s *Server) handle(c *Client, args [][]byte) {
 	if c.ev.Tracking() {
 		// Invalidations sent while the command runs follow its reply (package events).
 		c.ev.Hold()
 	}
-	s.dispatch(c, cmd.Args)
+	s.dispatch(c, args)
 	if c.ev.Tracking() {
 		c.clearCaching(c.lastCmd.Load())
 	}
-	if c.repl.pending() && len(conn.PeekPipeline()) == 0 {
-		// The batch ends here: redcon flushes the replies after this
-		// call, so they wait for the replicas now (replication.go).
+	if c.repl.pending() && len(c.pipeline) == 0 {
+		// The batch ends here: its replies are written after this call,
+		// so they wait for the replicas now (replication.go).
 		if !s.awaitReplicas(c) {
 			// Not replicated in time: drop the batch's replies and
 			// close, so the client sees an unknown outcome rather than
 			// an acknowledgement the replicas never backed.
 			c.reply.Reset()
-			redcon.BaseWriter(conn).SetBuffer(nil)
-			c.closing = true
-			if err := conn.Close(); err != nil {
-				s.log.Debug("close client", "id", c.ID, "err", err)
-			}
+			c.wbuf = c.wbuf[:0]
+			c.closeConn()
 			return
 		}
 	}
@@ -65,7 +56,7 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 		o.Append(b)
 		c.reply.Reset()
 	} else if len(b) > 0 {
-		conn.WriteRaw(b)
+		c.wbuf = append(c.wbuf, b...)
 		c.reply.Reset()
 	}
 	if c.closeAfterReply {
@@ -74,9 +65,7 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 			o.CloseAfterWrite() // the writer closes once the reply is out
 			return
 		}
-		if err := conn.Close(); err != nil {
-			s.log.Debug("close client", "id", c.ID, "err", err)
-		}
+		c.closeNow = true
 	}
 }
 

@@ -263,15 +263,15 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 	rs := c.routeState()
 	args, timeout := c.forwardTimeoutArg(args)
 	rs.cmds = append(rs.cmds[:0], args)
-	if c.conn != nil && !c.block.parking { // a blocking command goes alone
+	if len(c.pipeline) > 0 && !c.block.parking { // a blocking command goes alone
 		t := s.cluster.Table()
 		size := argsSize(args)
-		for _, next := range c.conn.PeekPipeline() {
-			size += argsSize(next.Args)
-			if len(rs.cmds) >= maxBatchCmds || size > maxBatchBytes || !s.batchable(c, t, owner, next.Args) {
+		for _, next := range c.pipeline {
+			size += argsSize(next)
+			if len(rs.cmds) >= maxBatchCmds || size > maxBatchBytes || !s.batchable(c, t, owner, next) {
 				break
 			}
-			rs.cmds = append(rs.cmds, next.Args)
+			rs.cmds = append(rs.cmds, next)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)

@@ -1,0 +1,235 @@
+package resp
+
+import (
+	"bytes"
+	"math"
+	"strings"
+
+	"github.com/tidwall/redcon"
+)
+
+// Parsing the commands a client sends (Conn.ReadBatch), once, with Redis's
+// protocol limits (networking.c processMultibulkBuffer and
+// processInlineBuffer) enforced as it goes: the count and bulk lines are
+// checked as they complete, a line without its newline is refused past
+// 64 KB, and a command past client-query-buffer-limit closes the client
+// without a reply. Empty arrays (*0, *-1) are skipped, as Redis does.
+// Before AUTH (when a password is set) one command is parsed at a time, so
+// that an AUTH lifts the unauthenticated limits for the command after it.
+
+type protoState uint8
+
+const (
+	stStart     protoState = iota // at a command boundary
+	stInline                      // inside an inline command line
+	stArrayLine                   // reading "*<count>\r\n"
+	stBulkLine                    // reading "$<len>\r\n"
+	stBulkData                    // waiting for a whole bulk string and its CRLF
+)
+
+// parse appends to pc.batch the complete commands in buf[r:w]; it stops
+// at an incomplete one (its state is kept for the next call) or at a
+// violation (pc.failed).
+func (pc *Conn) parse() {
+	one := pc.lim.Unauthenticated()
+	pc.limit = pc.lim.QueryBufLimit()
+	for pc.failed == nil {
+		if pc.st == stStart {
+			if pc.r == pc.w || one && len(pc.batch) > 0 {
+				break
+			}
+			pc.frame = 0
+			if pc.buf[pc.r] == '*' {
+				pc.st = stArrayLine
+			} else {
+				pc.st = stInline
+			}
+		}
+		var done bool
+		switch pc.st {
+		case stInline:
+			done = pc.inline()
+		case stArrayLine, stBulkLine:
+			done = pc.countLine(one)
+		case stBulkData:
+			done = pc.bulkData()
+		}
+		if !done {
+			if pc.failed == nil {
+				pc.over(pc.w - pc.r) // the part received so far counts too
+			}
+			break
+		}
+	}
+	if pc.st == stStart {
+		pc.pending.Store(0)
+	} else {
+		pc.pending.Store(pc.frame + int64(pc.w-pc.r))
+	}
+}
+
+func (pc *Conn) fail(msg string) { pc.failed = &ProtocolError{Msg: msg} }
+
+// over reports whether n more bytes take the command past
+// client-query-buffer-limit, and if so ends the connection without a reply.
+func (pc *Conn) over(n int) bool {
+	if pc.frame+int64(n) <= pc.limit {
+		return false
+	}
+	pc.failed = &ProtocolError{Msg: "query buffer limit", Quiet: true}
+	return true
+}
+
+// line returns the line at r, up to and including its newline, or nil when
+// the newline has not arrived.
+func (pc *Conn) line() []byte {
+	seg := pc.buf[pc.r:pc.w]
+	if nl := bytes.IndexByte(seg, '\n'); nl >= 0 {
+		return seg[:nl+1]
+	}
+	return nil
+}
+
+// inline parses an inline command line with redcon's parser (quotes,
+// escapes); it is not the fast path.
+func (pc *Conn) inline() bool {
+	ln := pc.line()
+	if ln == nil {
+		if pc.w-pc.r > protoInlineMaxSize {
+			pc.fail("too big inline request")
+		}
+		return false
+	}
+	if pc.over(len(ln)) {
+		return false
+	}
+	pc.r += len(ln)
+	pc.frame += int64(len(ln))
+	pc.st = stStart
+	cmd, err := redcon.Parse(ln)
+	if err != nil {
+		// An empty line parses to no command (redcon's "incomplete
+		// command"): Redis skips it. Anything else is a protocol error.
+		if msg, ok := strings.CutPrefix(err.Error(), "Protocol error: "); ok {
+			pc.fail(msg)
+		}
+		return true
+	}
+	if len(cmd.Args) > 0 {
+		pc.batch = append(pc.batch, cmd.Args)
+	}
+	return true
+}
+
+// countLine parses a "*<count>\r\n" or "$<len>\r\n" line.
+func (pc *Conn) countLine(unauth bool) bool {
+	array := pc.st == stArrayLine
+	if pc.r == pc.w {
+		return false
+	}
+	if !array && pc.buf[pc.r] != '$' {
+		pc.fail("expected '$', got '" + string(pc.buf[pc.r]) + "'")
+		return false
+	}
+	ln := pc.line()
+	if ln == nil {
+		// Redis gives up on a count line that reaches 64 KB without its
+		// newline.
+		if pc.w-pc.r > protoInlineMaxSize {
+			if array {
+				pc.fail("too big mbulk count string")
+			} else {
+				pc.fail("too big bulk count string")
+			}
+		}
+		return false
+	}
+	if len(ln)-1 > protoInlineMaxSize {
+		if array {
+			pc.fail("too big mbulk count string")
+		} else {
+			pc.fail("too big bulk count string")
+		}
+		return false
+	}
+	if pc.over(len(ln)) {
+		return false
+	}
+	v, ok := int64(0), false
+	if len(ln) >= 3 && ln[len(ln)-2] == '\r' {
+		v, ok = ParseInt64(ln[1 : len(ln)-2])
+	}
+	if array {
+		switch {
+		case !ok || v > math.MaxInt32:
+			pc.fail("invalid multibulk length")
+			return false
+		case v > unauthMaxMultibulk && unauth:
+			pc.fail("unauthenticated multibulk length")
+			return false
+		}
+		pc.r += len(ln)
+		pc.frame += int64(len(ln))
+		if v <= 0 {
+			pc.st = stStart // empty array: ignored, as Redis does
+			return true
+		}
+		pc.argc = int(v)
+		pc.startArgs()
+		pc.st = stBulkLine
+		return true
+	}
+	switch {
+	case !ok || v < 0 || v > pc.lim.MaxBulkLen():
+		pc.fail("invalid bulk length")
+		return false
+	case v > unauthMaxBulk && unauth:
+		pc.fail("unauthenticated bulk length")
+		return false
+	}
+	pc.r += len(ln)
+	pc.frame += int64(len(ln))
+	pc.bulk = int(v)
+	pc.st = stBulkData
+	return true
+}
+
+// startArgs takes room for argc argument headers from the header slab.
+func (pc *Conn) startArgs() {
+	n := pc.argc
+	if n > maxSlabArg {
+		pc.args = make([][]byte, 0, maxSlabArg)
+		return
+	}
+	if len(pc.hdrs) < n {
+		pc.hdrs = make([][]byte, max(hdrSlab, n))
+	}
+	pc.args = pc.hdrs[:0:n]
+	pc.hdrs = pc.hdrs[n:]
+}
+
+// bulkData takes a whole bulk string and its CRLF, once they have arrived.
+func (pc *Conn) bulkData() bool {
+	end := pc.r + pc.bulk
+	if end+2 > pc.w {
+		return false
+	}
+	if pc.buf[end] != '\r' || pc.buf[end+1] != '\n' {
+		pc.fail("invalid bulk length")
+		return false
+	}
+	if pc.over(pc.bulk + 2) {
+		return false
+	}
+	pc.args = append(pc.args, pc.buf[pc.r:end:end])
+	pc.r = end + 2
+	pc.frame += int64(pc.bulk + 2)
+	if len(pc.args) < pc.argc {
+		pc.st = stBulkLine
+		return true
+	}
+	pc.batch = append(pc.batch, pc.args)
+	pc.args = nil
+	pc.st = stStart
+	return true
+}
