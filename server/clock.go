@@ -7,7 +7,7 @@ import "time"
 // a pipelined SET/GET run. A connection's commands run back to back on its
 // goroutine, so within one batch of pipelined commands the end of one
 // command is the start of the next: the clock is read once per command plus
-// once per batch. A batch ends when redcon asks the connection for more
+// once per batch. A batch ends when the connection's goroutine asks for more
 // input (resp.Conn.Reads changes), since the wait for the network must not
 // count as command time.
 

@@ -50,9 +50,10 @@ type Conn struct {
 	outBytes *atomic.Int64 // incremented by the bytes written
 	log      *slog.Logger
 
-	buf  []byte // the input slab; buf[r:w] is read and not yet parsed
-	r, w int
-	rerr error // error of the last network read, reported once buf[r:w] is parsed
+	buf     []byte // the input slab; buf[r:w] is read and not yet parsed
+	r, w    int
+	scanned int   // buf[r:scanned] holds no newline (parse.go line)
+	rerr    error // error of the last network read, reported once buf[r:w] is parsed
 
 	// The command being parsed (parse.go).
 	st     protoState
@@ -159,25 +160,28 @@ func (pc *Conn) ReadBatch() ([][][]byte, error) {
 }
 
 // room makes sure buf has a free tail worth reading into, and that an
-// unfinished bulk will fit behind its start: otherwise it moves the
-// unparsed bytes to a new slab.
+// unfinished bulk of up to bigBulk bytes fits behind its start; otherwise
+// it moves the unparsed bytes to a new slab. A bigger bulk gets a slab that
+// doubles as the bulk arrives, up to its whole size.
 func (pc *Conn) room() {
 	have := pc.w - pc.r
-	want := have + minRead
+	size := max(slabSize, have+minRead) // of a new slab
+	fits := pc.buf != nil && len(pc.buf)-pc.w >= minRead
 	if pc.st == stBulkData {
-		need := pc.bulk + 2
-		switch {
-		case need <= bigBulk:
-			want = max(want, need)
-		case need > have:
-			want = max(want, min(need, 2*have)) // a big bulk: the slab doubles as it arrives
+		switch whole := pc.bulk + 2; {
+		case whole <= bigBulk:
+			fits = pc.buf != nil && len(pc.buf)-pc.r >= whole
+			size = max(slabSize, whole+minRead)
+		default:
+			size = max(slabSize, min(whole, 2*have+minRead))
 		}
 	}
-	if pc.buf != nil && len(pc.buf)-pc.r >= want {
+	if fits {
 		return
 	}
-	nb := make([]byte, max(slabSize, want))
+	nb := make([]byte, size)
 	pc.w = copy(nb, pc.buf[pc.r:pc.w])
+	pc.scanned -= pc.r
 	pc.buf, pc.r = nb, 0
 }
 

@@ -81,12 +81,17 @@ func (pc *Conn) over(n int) bool {
 }
 
 // line returns the line at r, up to and including its newline, or nil when
-// the newline has not arrived.
+// the newline has not arrived. The bytes searched without a newline are
+// remembered (pc.scanned), so a long line arriving in pieces is searched
+// once.
 func (pc *Conn) line() []byte {
-	seg := pc.buf[pc.r:pc.w]
-	if nl := bytes.IndexByte(seg, '\n'); nl >= 0 {
-		return seg[:nl+1]
+	if pc.scanned < pc.r {
+		pc.scanned = pc.r
 	}
+	if nl := bytes.IndexByte(pc.buf[pc.scanned:pc.w], '\n'); nl >= 0 {
+		return pc.buf[pc.r : pc.scanned+nl+1]
+	}
+	pc.scanned = pc.w
 	return nil
 }
 
@@ -211,14 +216,11 @@ func (pc *Conn) startArgs() {
 // bulkData takes a whole bulk string and its CRLF, once they have arrived.
 func (pc *Conn) bulkData() bool {
 	end := pc.r + pc.bulk
-	if end+2 > pc.w {
+	if end+2 > pc.w || pc.over(pc.bulk+2) {
 		return false
 	}
 	if pc.buf[end] != '\r' || pc.buf[end+1] != '\n' {
 		pc.fail("invalid bulk length")
-		return false
-	}
-	if pc.over(pc.bulk + 2) {
 		return false
 	}
 	pc.args = append(pc.args, pc.buf[pc.r:end:end])
