@@ -69,6 +69,10 @@ type Client struct {
 	call    commands.Call
 	feCall  Call // the front end's view of call, for its own commands
 	nameBuf [32]byte
+	// lastTop is the top-level table entry the client's last command
+	// named: a pipeline repeats one command, whose next lookup is then a
+	// comparison instead of a map lookup (the table is read-only).
+	lastTop *entry
 	subBuf  [32]byte
 	slots   []uint16
 	keyPos  []int // argument indexes of the command's keys (entry.keys)
@@ -83,10 +87,11 @@ type Client struct {
 	// execing: EXEC is running the queued commands (WAIT answers at once).
 	execing bool
 
-	// Command timing (clock.go): when the last command ended, and the
-	// protoConn read count at that moment.
+	// Command timing (clock.go): when the last command ended, the
+	// protoConn read count of its batch, and the batch's first clock reading.
 	stamp      time.Time
 	stampReads uint64
+	base       time.Time
 
 	// ev is the connection's events state (package events): its
 	// subscriptions, its outbox (everything written to the connection once

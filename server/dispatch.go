@@ -79,7 +79,11 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		return // already run remotely as part of a forwarded batch (route.go)
 	}
 	s.stats.commandsProcessed.Add(1)
-	e := s.lookup(args[0], &c.nameBuf)
+	e := c.lastTop
+	if e == nil || !resp.EqualFold(args[0], e.Name) {
+		e = s.lookup(args[0], &c.nameBuf)
+		c.lastTop = e
+	}
 	if e == nil {
 		c.reply.Error(unknownCommand(args))
 		c.flagMulti()
@@ -185,10 +189,13 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 			// Cluster routing (route.go): a command whose slots this node
 			// does not lead is forwarded, split, or answered with
 			// -MOVED/-CROSSSLOT.
-			if !s.standalone && s.routeAway(c, e, args, single) {
-				return
+			local := false
+			if !s.standalone {
+				var handled bool
+				if handled, local = s.routeAway(c, e, args, single); handled {
+					return
+				}
 			}
-			local := !s.standalone && s.allLocal(c)
 			if single {
 				tx = s.store.Lock(slot)
 			} else {
@@ -276,8 +283,14 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 			f.reply.Error(fmt.Sprintf(errInternalFormat, e.Name))
 		}
 	}()
-	*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe}
-	*f.fe = Call{Call: f.call, Client: c, Server: s}
+	if cl := f.call; cl.Conn == f.fe && cl.Reply == f.reply && f.fe.Client == c && f.fe.Call == cl {
+		// The frame's call is set up from an earlier command: only what
+		// changes is written (no handler assigns the other fields).
+		cl.Args, cl.Tx, cl.Blocked = args, tx, nil
+	} else {
+		*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe}
+		*f.fe = Call{Call: f.call, Client: c, Server: s}
+	}
 	e.Handler(f.call)
 	if b := f.call.Blocked; b != nil {
 		if f.script {
