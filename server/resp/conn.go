@@ -70,6 +70,7 @@ type Conn struct {
 	reads    uint64 // calls of ReadBatch: each starts a new batch of commands (clock.go)
 
 	pending atomic.Int64 // bytes of the command being received (CLIENT LIST qbuf)
+	free    atomic.Int64 // free bytes of the input slab after the last parse (CLIENT LIST qbuf-free)
 
 	// back holds bytes AwaitClose read while the connection's goroutine
 	// was parked, and backErr the read error that ended the watch; fill
@@ -123,6 +124,10 @@ func NewConn(c net.Conn, lim ConnLimits, inBytes, outBytes *atomic.Int64, log *s
 // Pending returns the bytes of the command being received so far (CLIENT
 // LIST qbuf), 0 at a command boundary. Safe from any goroutine.
 func (pc *Conn) Pending() int64 { return pc.pending.Load() }
+
+// Free returns the free bytes of the input buffer after the last parse
+// (CLIENT LIST qbuf-free). Safe from any goroutine.
+func (pc *Conn) Free() int64 { return pc.free.Load() }
 
 // Reads returns how many times ReadBatch was called: each call starts a
 // new batch of commands. Only for the connection's goroutine.

@@ -177,6 +177,7 @@ func TestConnPendingAndWrite(t *testing.T) {
 	_, err := c.ReadBatch()
 	require.ErrorIs(t, err, io.EOF)
 	assert.Equal(t, int64(13), c.Pending(), "half a command received")
+	assert.Positive(t, c.Free(), "room left in the input buffer")
 	assert.Positive(t, c.Reads())
 	_, err = c.Write([]byte("+OK\r\n"))
 	require.NoError(t, err)

@@ -66,6 +66,7 @@ func (pc *Conn) parse() {
 	} else {
 		pc.pending.Store(pc.frame + int64(pc.w-pc.r))
 	}
+	pc.free.Store(int64(len(pc.buf) - pc.w))
 }
 
 func (pc *Conn) fail(msg string) { pc.failed = &ProtocolError{Msg: msg} }
