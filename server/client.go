@@ -105,10 +105,8 @@ type Client struct {
 	// through the outbox and are sent regardless, as Redis 7.2 does.
 	replyOff, replySkip, skipNext bool
 
-	// wbuf holds the replies of the batch being run, written with one
-	// system call when the batch ends (serve.go); pipeline is the rest of
-	// the batch, the commands after the one running (forward batches them).
-	wbuf     []byte
+	// pipeline is the rest of the batch being run (serve.go): the
+	// commands after the one running (forward batches them).
 	pipeline [][][]byte
 
 	// closeAfterReply: QUIT, or CLIENT KILL of itself: close once the reply is written.

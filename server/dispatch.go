@@ -24,7 +24,8 @@ const (
 )
 
 // handle runs one command of the connection's batch (serveClient) and
-// queues its reply in c.wbuf, which serveClient writes when the batch ends.
+// queues its reply on the connection, which serveClient flushes when the
+// batch ends.
 func (s *Server) handle(c *Client, args [][]byte) {
 	if c.ev.Tracking() {
 		// Invalidations sent while the command runs follow its reply (package events).
@@ -42,7 +43,7 @@ func (s *Server) handle(c *Client, args [][]byte) {
 			// close, so the client sees an unknown outcome rather than
 			// an acknowledgement the replicas never backed.
 			c.reply.Reset()
-			c.wbuf = c.wbuf[:0]
+			c.pc.Drop()
 			c.closeConn()
 			return
 		}
@@ -56,7 +57,7 @@ func (s *Server) handle(c *Client, args [][]byte) {
 		o.Append(b)
 		c.reply.Reset()
 	} else if len(b) > 0 {
-		c.wbuf = append(c.wbuf, b...)
+		c.pc.Queue(b)
 		c.reply.Reset()
 	}
 	if c.closeAfterReply {

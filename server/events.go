@@ -20,11 +20,7 @@ func (c *eventsConn) RESP3() bool                 { return (*Client)(c).RESP3() 
 
 // Unflushed takes the replies the connection holds for its batch so far
 // (they move into the outbox, keeping their place).
-func (c *eventsConn) Unflushed() []byte {
-	b := c.wbuf
-	c.wbuf = nil
-	return b
-}
+func (c *eventsConn) Unflushed() []byte { return c.pc.Take() }
 
 // eventsClients is the Server as events finds clients (events.Clients).
 type eventsClients Server

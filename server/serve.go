@@ -4,7 +4,6 @@ import (
 	"errors"
 	"io"
 	"net"
-	"time"
 
 	"github.com/meshcache/meshcache/server/resp"
 )
@@ -17,45 +16,14 @@ import (
 // system call. A command that waits (a blocking command, a forwarded
 // batch, a script) holds only its own connection's goroutine.
 
-// maxWriteBuf is the largest reply buffer a connection keeps between
-// batches; a bigger one (a large reply) is dropped once written.
-const maxWriteBuf = 256 << 10
-
 // acceptLoop accepts clients on ln until it is closed, each served by a
 // goroutine of its own (serveClient). It returns nil once ln is closed.
 func (s *Server) acceptLoop(ln net.Listener) error {
-	var backoff time.Duration
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			select {
-			case <-s.closed:
-				return nil
-			default:
-			}
-			// Out of file descriptors and the like: wait a little, as
-			// net/http does, rather than spin.
-			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
-			s.log.Warn("accept", "err", err, "retry in", backoff)
-			t := time.NewTimer(backoff)
-			select {
-			case <-t.C:
-			case <-s.closed:
-				t.Stop()
-				return nil
-			}
-			continue
+	return resp.AcceptLoop(ln, s.closed, s.log, func(nc net.Conn) {
+		if c := s.accept(nc); c != nil {
+			go s.serveClient(c)
 		}
-		backoff = 0
-		c := s.accept(nc)
-		if c == nil {
-			continue
-		}
-		go s.serveClient(c)
-	}
+	})
 }
 
 // serveClient is the connection's goroutine: it reads batches of commands,
@@ -84,7 +52,7 @@ func (s *Server) serveClient(c *Client) {
 			_, _ = io.Copy(io.Discard, c.pc.Conn.Conn)
 			return
 		}
-		if werr := c.flush(); werr != nil && err == nil {
+		if werr := c.pc.Flush(); werr != nil && err == nil {
 			err = werr
 		}
 		if err != nil {
@@ -111,22 +79,8 @@ func (c *Client) protocolError(err error) bool {
 		o.CloseAfterWrite()
 		return true
 	}
-	c.wbuf = append(c.wbuf, msg...)
+	c.pc.Queue(msg)
 	return false
-}
-
-// flush writes the batch's replies with one system call.
-func (c *Client) flush() error {
-	if len(c.wbuf) == 0 {
-		return nil
-	}
-	_, err := c.pc.Write(c.wbuf)
-	if cap(c.wbuf) > maxWriteBuf || err != nil {
-		c.wbuf = nil
-	} else {
-		c.wbuf = c.wbuf[:0]
-	}
-	return err
 }
 
 // closeConn makes the connection's goroutine close the connection once the

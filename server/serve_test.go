@@ -93,7 +93,9 @@ func TestHotPathNoAllocs(t *testing.T) {
 			if mode == "cluster" {
 				s.SetCluster(ClusterOf(oneNodeCluster{s.solo}))
 			}
-			c := &Client{srv: s, addr: "test", laddr: "test", created: time.Now(), authenticated: true}
+			pc := newProtoConn(&inputConn{r: bytes.NewReader(nil), closed: make(chan struct{})}, s)
+			c := &Client{srv: s, pc: pc, addr: "test", laddr: "test", created: time.Now(), authenticated: true}
+			pc.lim.client = c
 			c.setProto(2)
 			c.repl.reset()
 			var batch [][][]byte
@@ -108,7 +110,7 @@ func TestHotPathNoAllocs(t *testing.T) {
 					s.handle(c, args)
 				}
 				c.pipeline = nil
-				c.wbuf = c.wbuf[:0]
+				c.pc.Drop()
 			}
 			run() // the keys exist, the buffers have grown
 			assert.Zero(t, testing.AllocsPerRun(200, run), "allocations per batch of %d commands", len(batch))

@@ -78,6 +78,8 @@ type Conn struct {
 	// connection's goroutine waits in it; its stop function orders them.
 	back    []byte
 	backErr error
+
+	out []byte // replies queued for the next Flush (serve.go)
 }
 
 // ConnLimits are the limits a Conn applies, asked as it parses: the
