@@ -100,7 +100,10 @@ func TestConnParses(t *testing.T) {
 		{name: "bad multibulk length", lim: openLimits, in: "*1\r\n$4\r\nping\r\n*x\r\n", want: [][]string{{"ping"}}, err: "invalid multibulk length"},
 		{name: "multibulk over INT_MAX", lim: openLimits, in: "*3000000000\r\n", err: "invalid multibulk length"},
 		{name: "expected $", lim: openLimits, in: "*1\r\n+ping\r\n", err: "expected '$', got '+'"},
-		{name: "bad bulk CRLF", lim: openLimits, in: "*1\r\n$4\r\npingXX", err: "invalid bulk length"},
+		// Redis skips the two bytes after a bulk's data, and the byte after
+		// a count line's '\r', without looking at them.
+		{name: "bulk CRLF not checked", lim: openLimits, in: "*1\r\n$4\r\npingXX", want: [][]string{{"ping"}}},
+		{name: "count line ends at CR", lim: openLimits, in: "*2\rX$4\rYecho\r\n$2\r\nhi\r\n", want: [][]string{{"echo", "hi"}}},
 		{name: "negative bulk", lim: openLimits, in: "*1\r\n$-1\r\n", err: "invalid bulk length"},
 		{name: "bulk over proto-max-bulk-len", lim: fixedLimits{queryBuf: 1 << 20, maxBulk: 3}, in: "*1\r\n$4\r\nping\r\n", err: "invalid bulk length"},
 		{name: "unbalanced quotes", lim: openLimits, in: "ping\r\nget \"a\r\n", want: [][]string{{"ping"}}, err: "unbalanced quotes in request"},
@@ -234,6 +237,7 @@ func FuzzConnParse(f *testing.F) {
 		"GET \"a\r\n",
 		"*1\r\n$4\r\npingXX",
 		"*2\r\n$0\r\n\r\n$1\r\nx\r\n\n\r\n",
+		"*1\r$4\r",
 	} {
 		f.Add([]byte(seed), uint8(1), false)
 	}

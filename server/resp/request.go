@@ -10,9 +10,10 @@ import (
 
 // Parsing the commands a client sends (Conn.ReadBatch), once, with Redis's
 // protocol limits (networking.c processMultibulkBuffer and
-// processInlineBuffer) enforced as it goes: the count and bulk lines are
-// checked as they complete, a line without its newline is refused past
-// 64 KB, and a command past client-query-buffer-limit closes the client
+// processInlineBuffer) enforced as it goes, framing as Redis 7.2 reads it
+// (a count line ends at its '\r', and the byte after it and the two after a
+// bulk's data are skipped unchecked): the count and bulk lines are checked
+// as they complete, a line without its end is refused past 64 KB, and a command past client-query-buffer-limit closes the client
 // without a reply. Empty arrays (*0, *-1) are skipped, as Redis does.
 // Before AUTH (when a password is set) one command is parsed at a time, so
 // that an AUTH lifts the unauthenticated limits for the command after it.
@@ -127,20 +128,15 @@ func (pc *Conn) inline() bool {
 	return true
 }
 
-// countLine parses a "*<count>\r\n" or "$<len>\r\n" line.
+// countLine parses a "*<count>\r\n" or "$<len>\r\n" line as Redis's
+// processMultibulkBuffer does: the line ends at its first '\r', whose
+// following byte is skipped unchecked; the number is what lies between.
 func (pc *Conn) countLine(unauth bool) bool {
 	array := pc.st == stArrayLine
-	if pc.r == pc.w {
-		return false
-	}
-	if !array && pc.buf[pc.r] != '$' {
-		pc.fail("expected '$', got '" + string(pc.buf[pc.r]) + "'")
-		return false
-	}
-	ln := pc.line()
-	if ln == nil {
+	cr := pc.crLine()
+	if cr < 0 {
 		// Redis gives up on a count line that reaches 64 KB without its
-		// newline.
+		// end.
 		if pc.w-pc.r > protoInlineMaxSize {
 			if array {
 				pc.fail("too big mbulk count string")
@@ -150,21 +146,15 @@ func (pc *Conn) countLine(unauth bool) bool {
 		}
 		return false
 	}
-	if len(ln)-1 > protoInlineMaxSize {
-		if array {
-			pc.fail("too big mbulk count string")
-		} else {
-			pc.fail("too big bulk count string")
-		}
+	if !array && pc.buf[pc.r] != '$' {
+		pc.fail("expected '$', got '" + string(pc.buf[pc.r]) + "'")
 		return false
 	}
-	if pc.over(len(ln)) {
+	size := cr + 2 // the line, its '\r' and the byte after it
+	if pc.over(size) {
 		return false
 	}
-	v, ok := int64(0), false
-	if len(ln) >= 3 && ln[len(ln)-2] == '\r' {
-		v, ok = ParseInt64(ln[1 : len(ln)-2])
-	}
+	v, ok := ParseInt64(pc.buf[pc.r+1 : pc.r+cr])
 	if array {
 		switch {
 		case !ok || v > math.MaxInt32:
@@ -174,8 +164,8 @@ func (pc *Conn) countLine(unauth bool) bool {
 			pc.fail("unauthenticated multibulk length")
 			return false
 		}
-		pc.r += len(ln)
-		pc.frame += int64(len(ln))
+		pc.r += size
+		pc.frame += int64(size)
 		if v <= 0 {
 			pc.st = stStart // empty array: ignored, as Redis does
 			return true
@@ -193,11 +183,31 @@ func (pc *Conn) countLine(unauth bool) bool {
 		pc.fail("unauthenticated bulk length")
 		return false
 	}
-	pc.r += len(ln)
-	pc.frame += int64(len(ln))
+	pc.r += size
+	pc.frame += int64(size)
 	pc.bulk = int(v)
 	pc.st = stBulkData
 	return true
+}
+
+// crLine returns the offset from r of the first '\r' of the line at r,
+// once the byte after it has arrived too; -1 before. The bytes searched
+// without a '\r' are remembered (pc.scanned), so a long line arriving in
+// pieces is searched once.
+func (pc *Conn) crLine() int {
+	if pc.scanned < pc.r {
+		pc.scanned = pc.r
+	}
+	i := bytes.IndexByte(pc.buf[pc.scanned:pc.w], '\r')
+	if i < 0 {
+		pc.scanned = pc.w
+		return -1
+	}
+	pc.scanned += i // stays on the '\r' until the byte after it arrives
+	if pc.scanned+1 >= pc.w {
+		return -1
+	}
+	return pc.scanned - pc.r
 }
 
 // startArgs takes room for argc argument headers from the header slab.
@@ -214,16 +224,14 @@ func (pc *Conn) startArgs() {
 	pc.hdrs = pc.hdrs[n:]
 }
 
-// bulkData takes a whole bulk string and its CRLF, once they have arrived.
+// bulkData takes a whole bulk string and the two bytes after it (its CRLF),
+// once they have arrived.
 func (pc *Conn) bulkData() bool {
 	end := pc.r + pc.bulk
 	if end+2 > pc.w || pc.over(pc.bulk+2) {
 		return false
 	}
-	if pc.buf[end] != '\r' || pc.buf[end+1] != '\n' {
-		pc.fail("invalid bulk length")
-		return false
-	}
+	// The two bytes after the data are skipped unchecked, as Redis does.
 	pc.args = append(pc.args, pc.buf[pc.r:end:end])
 	pc.r = end + 2
 	pc.frame += int64(pc.bulk + 2)
