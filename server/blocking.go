@@ -224,6 +224,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		}
 		s.blocked.Add(w)
 		c.blockedNow.Store(true)
+		c.flushParked()
 		if gone == nil && c.pc != nil {
 			gone, stop = c.pc.AwaitClose()
 		}

@@ -83,6 +83,17 @@ func (c *Client) protocolError(err error) bool {
 	return false
 }
 
+// flushParked writes the replies of the batch's commands before a blocking
+// command that is about to park, as Redis sends a blocked client's earlier
+// replies at once; not while some wait for replica acknowledgement, which
+// handle awaits at the batch's end. A failed write ends the connection at
+// its next read.
+func (c *Client) flushParked() {
+	if c.pc != nil && !c.repl.pending() {
+		_ = c.pc.Flush()
+	}
+}
+
 // closeConn makes the connection's goroutine close the connection once the
 // batch's replies before this point are written, and drop the commands
 // after it.

@@ -143,3 +143,19 @@ func TestArgsOutliveTheirBatch(t *testing.T) {
 		require.Equal(t, val(i)+"\r\n", rc.line(t))
 	}
 }
+
+// TestRepliesBeforeParkedCommand: the replies of the commands pipelined
+// before a blocking command arrive while it waits, as on Redis (they used
+// to wait for the blocking command's own reply).
+func TestRepliesBeforeParkedCommand(t *testing.T) {
+	ts := startServer(t, nil)
+	rc := ts.raw(t)
+	rc.send(t, "SET k v\r\nBLPOP list 0\r\n")
+	require.Equal(t, "+OK\r\n", rc.line(t), "SET's reply while BLPOP waits")
+	pusher := ts.raw(t)
+	pusher.send(t, "RPUSH list x\r\n")
+	require.Equal(t, ":1\r\n", pusher.line(t))
+	for _, want := range []string{"*2\r\n", "$4\r\n", "list\r\n", "$1\r\n", "x\r\n"} {
+		require.Equal(t, want, rc.line(t))
+	}
+}
