@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/tidwall/redcon"
+
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
@@ -61,13 +63,19 @@ const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 // client is first in line only for its sources), or, when the specs do
 // not say, the keys of the command being run (c.keyPos).
 func blockedKeys(c *Client, args [][]byte) []string {
+	return popKeys(c.lastCmd.Load(), args, c.keyPos)
+}
+
+// popKeys is blockedKeys for command e (nil: unknown) whose keys are at
+// keyPos in args.
+func popKeys(e *entry, args [][]byte, keyPos []int) []string {
 	var keys []string
 	add := func(k string) {
 		if !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
 	}
-	if e := c.lastCmd.Load(); e != nil {
+	if e != nil {
 		refs, _ := e.GetKeys(args, nil)
 		for _, r := range refs {
 			if r.Flags&commands.Delete != 0 {
@@ -76,11 +84,36 @@ func blockedKeys(c *Client, args [][]byte) []string {
 		}
 	}
 	if len(keys) == 0 {
-		for _, i := range c.keyPos {
+		for _, i := range keyPos {
 			add(string(args[i]))
 		}
 	}
 	return keys
+}
+
+// queueBehind is called before a blocking command first runs: when
+// clients already wait on the keys it pops from, it queues the client
+// behind them, watching its keys, and reports true: the command runs when
+// the client's turn comes, not at once. Otherwise a client arriving right
+// after a push (the pushing client's own pipelined BLPOP, say) would take
+// the element that Redis, which serves the parked clients before the next
+// command, gives to the first of them.
+func (s *Server) queueBehind(c *Client, e *entry, args [][]byte) bool {
+	if s.blocked.Len() == 0 {
+		return false
+	}
+	c.keyPos = e.keys(args, c.keyPos)
+	keys := popKeys(e, args, c.keyPos)
+	if len(keys) == 0 || !s.blocked.Waiting(keys) {
+		return false
+	}
+	bs := &c.block
+	bs.waiter, bs.watcher = blocking.NewWaiter(c.ID, time.Now().UnixNano(), keys), s.store.NewNotifyingWatcher()
+	for _, k := range keys {
+		s.store.Watch(bs.watcher, []byte(k))
+	}
+	s.blocked.Add(bs.waiter)
+	return true
 }
 
 // park is called by invoke when a handler asked to block, with the slots
@@ -171,7 +204,40 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		}
 		*bs = blockState{}
 	}()
+	behind := s.queueBehind(c, e, args)
 	for {
+		if behind {
+			// Wait for this client's turn (or its deadline, a recheck,
+			// CLIENT UNBLOCK, the peer leaving), then run the command:
+			// the runs below answer or wait on as for any client.
+			behind = false
+			if !s.flushBeforeWait(c) {
+				return
+			}
+			c.blockedNow.Store(true)
+			if gone == nil && c.pc != nil {
+				gone, stop = c.pc.AwaitClose()
+			}
+			wait := blockRecheck
+			if bs.deadline > 0 {
+				wait = max(min(wait, time.Until(time.UnixMilli(bs.deadline))), 0)
+			}
+			timer = time.NewTimer(wait)
+			for turn := s.blocked.First(bs.waiter); !turn; {
+				select {
+				case <-gone:
+					c.closing = true
+					_ = c.conn.Close()
+					return
+				case <-timer.C:
+					turn = true
+				case <-bs.watcher.Notify():
+					turn = s.blocked.First(bs.waiter)
+				case <-bs.waiter.Wake():
+					turn = bs.waiter.Reason() != blocking.None || s.blocked.First(bs.waiter)
+				}
+			}
+		}
 		mark := c.reply.Len()
 		c.call.Blocked = nil
 		bs.forwarded = false
@@ -224,7 +290,18 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			return
 		}
 		s.blocked.Add(w)
+		if !s.flushBeforeWait(c) {
+			return
+		}
 		c.blockedNow.Store(true)
+		switch w.Reason() { // asked while it waited its turn (queueBehind)
+		case blocking.Timeout:
+			s.replyTimeout(c, b)
+			return
+		case blocking.Error:
+			c.reply.Error(errUnblocked)
+			return
+		}
 		if gone == nil && c.pc != nil {
 			gone, stop = c.pc.AwaitClose()
 		}
@@ -265,6 +342,32 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			}
 		}
 	}
+}
+
+// flushBeforeWait sends the replies of the commands pipelined before the
+// blocking one before its client waits, as Redis does (redcon would send
+// them only at the end of the pipeline batch, after the wait): a client
+// that pipelines LPUSH and BLPOP reads the LPUSH's reply while its BLPOP
+// waits. Writes among them wait for their replicas first, as at the end of
+// a batch (handle); when that fails the connection is closed and
+// flushBeforeWait reports false.
+func (s *Server) flushBeforeWait(c *Client) bool {
+	if c.conn == nil {
+		return true // an internal client: its replies go back whole
+	}
+	if c.repl.pending() && !s.awaitReplicas(c) {
+		c.reply.Reset()
+		redcon.BaseWriter(c.conn).SetBuffer(nil)
+		c.closing = true
+		_ = c.conn.Close()
+		return false
+	}
+	if w := redcon.BaseWriter(c.conn); w != nil && len(w.Buffer()) > 0 {
+		if err := w.Flush(); err != nil {
+			s.log.Debug("flush before a blocking wait", "id", c.ID, "err", err)
+		}
+	}
+	return true
 }
 
 // forwardTimeoutArg returns the arguments of a blocking command about to

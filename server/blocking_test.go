@@ -242,3 +242,33 @@ func TestBlockingThroughAnyNode(t *testing.T) {
 	err := waiter.Do(context.Background(), "BLPOP", "jobs", "0.3").Err()
 	assert.Equal(t, redis.Nil, err)
 }
+
+// TestBlockingPipelinedPushServesTheParkedFirst is Redis's "Unblock
+// fairness is kept while pipelining": a client pipelines LPUSH and BLPOP
+// on a key another client is parked on. The parked client gets the
+// element (Redis serves parked clients before the next command) and the
+// pipelining client parks behind it until the next push; it hung before,
+// its BLPOP taking the element. RESP2 and RESP3.
+func TestBlockingPipelinedPushServesTheParkedFirst(t *testing.T) {
+	ts := startServer(t, nil)
+	admin := ts.client(t, 2)
+	for _, proto := range []string{"2", "3"} {
+		key := "fair" + proto
+		first, second := testenv.DialRaw(t, ts.addr), ts.raw(t)
+		first.Must(t, "HELLO", proto)
+		require.NoError(t, first.Send("BLPOP", key, "0"))
+		waitBlocked(t, admin, 1)
+		second.send(t, fmt.Sprintf("*3\r\n$5\r\nLPUSH\r\n$%d\r\n%s\r\n$1\r\n1\r\n*3\r\n$5\r\nBLPOP\r\n$%d\r\n%s\r\n$1\r\n0\r\n",
+			len(key), key, len(key), key))
+		var got []byte
+		require.NoError(t, testenv.ReadReply(first.Reader(), &got))
+		assert.Equal(t, fmt.Sprintf("*2\r\n$%d\r\n%s\r\n$1\r\n1\r\n", len(key), key), string(got), "the parked client first")
+		assert.Equal(t, ":1\r\n", second.line(t))
+		waitBlocked(t, admin, 1)
+		require.NoError(t, admin.LPush(context.Background(), key, "2").Err())
+		for _, want := range []string{"*2", fmt.Sprintf("$%d", len(key)), key, "$1", "2"} {
+			assert.Equal(t, want+"\r\n", second.line(t))
+		}
+		waitBlocked(t, admin, 0)
+	}
+}

@@ -128,6 +128,23 @@ func (q *Queue) Remove(w *Waiter) {
 	}
 }
 
+// Waiting reports whether a client waits on one of keys: a client that
+// comes to pop from them queues behind it rather than take what was pushed
+// for it (first blocked, first served).
+func (q *Queue) Waiting(keys []string) bool {
+	if q.count.Load() == 0 {
+		return false
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, k := range keys {
+		if len(q.keys[k]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // First reports whether w is first in line for one of its keys.
 func (q *Queue) First(w *Waiter) bool {
 	q.mu.Lock()

@@ -58,3 +58,14 @@ func TestQueueUnblock(t *testing.T) {
 	assert.False(t, q.Unblock(7, Timeout), "gone")
 	assert.True(t, woken(internal), "first in line after w left")
 }
+
+func TestWaiting(t *testing.T) {
+	var q Queue
+	assert.False(t, q.Waiting([]string{"a"}), "empty")
+	w := NewWaiter(1, 10, []string{"a", "b"})
+	q.Add(w)
+	assert.True(t, q.Waiting([]string{"x", "b"}))
+	assert.False(t, q.Waiting([]string{"x"}))
+	q.Remove(w)
+	assert.False(t, q.Waiting([]string{"a", "b"}))
+}
