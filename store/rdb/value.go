@@ -222,7 +222,6 @@ func intsetOf(members [][]byte, limit int) ([]int64, bool) {
 	return ints, true
 }
 
-
 func allShort(ss [][]byte) bool {
 	for _, s := range ss {
 		if len(s) > maxListpackValue {
