@@ -287,6 +287,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		w := bs.waiter
 		if w == nil { // the handler blocked without keys: nothing to wait on
 			s.replyTimeout(c, b)
+			s.countAnswered(c, e, mark)
 			return
 		}
 		s.blocked.Add(w)
@@ -297,9 +298,11 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		switch w.Reason() { // asked while it waited its turn (queueBehind)
 		case blocking.Timeout:
 			s.replyTimeout(c, b)
+			s.countAnswered(c, e, mark)
 			return
 		case blocking.Error:
 			c.reply.Error(errUnblocked)
+			s.countAnswered(c, e, mark)
 			return
 		}
 		if gone == nil && c.pc != nil {
@@ -310,6 +313,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			left := time.Until(time.UnixMilli(b.Deadline))
 			if left <= 0 {
 				s.replyTimeout(c, b)
+				s.countAnswered(c, e, mark)
 				return
 			}
 			wait = min(wait, left)
@@ -333,14 +337,27 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 				switch w.Reason() {
 				case blocking.Timeout:
 					s.replyTimeout(c, b)
+					s.countAnswered(c, e, mark)
 					return
 				case blocking.Error:
 					c.reply.Error(errUnblocked)
+					s.countAnswered(c, e, mark)
 					return
 				}
 				again = s.blocked.First(w)
 			}
 		}
+	}
+}
+
+// countAnswered counts in e's command stats a parked call answered without
+// another run (its timeout, CLIENT UNBLOCK), whose reply starts at mark:
+// the runs that parked it counted nothing (callIn), so it counts once, as
+// Redis's updateStatsOnUnblock.
+func (s *Server) countAnswered(c *Client, e *entry, mark int) {
+	e.stats.Record(0)
+	if r := c.reply.Bytes(); len(r) > mark && r[mark] == '-' {
+		e.stats.Failed.Add(1)
 	}
 }
 

@@ -272,3 +272,47 @@ func TestBlockingPipelinedPushServesTheParkedFirst(t *testing.T) {
 		waitBlocked(t, admin, 0)
 	}
 }
+
+// TestBlockingCountsOnce: a blocking command counts one call in INFO
+// commandstats however often it ran while parked: served, timed out, or
+// unblocked by CLIENT UNBLOCK (an error, which counts as failed), as
+// Redis's "Blocking command accounted only once in commandstats" tests.
+func TestBlockingCountsOnce(t *testing.T) {
+	ts := startServer(t, nil)
+	ctx := context.Background()
+	for _, proto := range []int{2, 3} {
+		admin := ts.client(t, proto)
+		blpopStat := func() string {
+			t.Helper()
+			s, err := admin.Info(ctx, "commandstats").Result()
+			require.NoError(t, err)
+			for _, l := range strings.Split(s, "\r\n") {
+				if v, ok := strings.CutPrefix(l, "cmdstat_blpop:"); ok {
+					return v
+				}
+			}
+			return ""
+		}
+		require.NoError(t, admin.ConfigResetStat(ctx).Err())
+		got := blpop(ts.client(t, proto), 0, "once")
+		waitBlocked(t, admin, 1)
+		require.NoError(t, admin.LPush(ctx, "once", "a", "b").Err()) // two writes wake it...
+		assert.Equal(t, []string{"once", "b"}, <-got)
+		assert.Contains(t, blpopStat(), "calls=1,", "served")
+
+		require.NoError(t, admin.ConfigResetStat(ctx).Err())
+		assert.Equal(t, redis.Nil, admin.Do(ctx, "BLPOP", "none", "0.05").Err())
+		assert.Contains(t, blpopStat(), "calls=1,", "timed out")
+
+		require.NoError(t, admin.ConfigResetStat(ctx).Err())
+		waiter := ts.client(t, proto, func(o *redis.Options) { o.PoolSize = 1 })
+		id, err := waiter.ClientID(ctx).Result()
+		require.NoError(t, err)
+		got = blpop(waiter, 0, "never")
+		waitBlocked(t, admin, 1)
+		require.NoError(t, admin.Do(ctx, "CLIENT", "UNBLOCK", id, "ERROR").Err())
+		assert.Equal(t, "error", (<-got)[0])
+		assert.Regexp(t, `^calls=1,.*failed_calls=1$`, blpopStat(), "unblocked with an error")
+		require.NoError(t, admin.Del(ctx, "once").Err())
+	}
+}
