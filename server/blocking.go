@@ -223,18 +223,9 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 				wait = max(min(wait, time.Until(time.UnixMilli(bs.deadline))), 0)
 			}
 			timer = time.NewTimer(wait)
-			for turn := s.blocked.First(bs.waiter); !turn; {
-				select {
-				case <-gone:
-					c.closing = true
-					_ = c.conn.Close()
+			if !s.blocked.First(bs.waiter) {
+				if _, closed := s.awaitTurn(c, bs.waiter, bs.watcher, gone, timer); closed {
 					return
-				case <-timer.C:
-					turn = true
-				case <-bs.watcher.Notify():
-					turn = s.blocked.First(bs.waiter)
-				case <-bs.waiter.Wake():
-					turn = bs.waiter.Reason() != blocking.None || s.blocked.First(bs.waiter)
 				}
 			}
 		}
@@ -295,14 +286,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			return
 		}
 		c.blockedNow.Store(true)
-		switch w.Reason() { // asked while it waited its turn (queueBehind)
-		case blocking.Timeout:
-			s.replyTimeout(c, b)
-			s.countAnswered(c, e, mark)
-			return
-		case blocking.Error:
-			c.reply.Error(errUnblocked)
-			s.countAnswered(c, e, mark)
+		if s.answerUnblocked(c, e, b, w.Reason(), mark) { // asked while it waited its turn (queueBehind)
 			return
 		}
 		if gone == nil && c.pc != nil {
@@ -323,31 +307,52 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		} else {
 			timer.Reset(wait)
 		}
-		for again := false; !again; {
-			select {
-			case <-gone:
-				c.closing = true
-				_ = c.conn.Close()
-				return
-			case <-timer.C:
-				again = true
-			case <-bs.watcher.Notify():
-				again = s.blocked.First(w)
-			case <-w.Wake():
-				switch w.Reason() {
-				case blocking.Timeout:
-					s.replyTimeout(c, b)
-					s.countAnswered(c, e, mark)
-					return
-				case blocking.Error:
-					c.reply.Error(errUnblocked)
-					s.countAnswered(c, e, mark)
-					return
-				}
-				again = s.blocked.First(w)
+		reason, closed := s.awaitTurn(c, w, bs.watcher, gone, timer)
+		if closed || s.answerUnblocked(c, e, b, reason, mark) {
+			return
+		}
+	}
+}
+
+// awaitTurn waits until a parked client may run its command again: a
+// change of its keys finds it first in line (or a waiter ahead left), the
+// timer fires (its deadline or the recheck), or CLIENT UNBLOCK asks it to
+// stop (the reason is returned). closed reports that the peer went away;
+// the connection is then closed.
+func (s *Server) awaitTurn(c *Client, w *blocking.Waiter, watcher *store.Watcher, gone <-chan struct{}, timer *time.Timer) (reason blocking.Reason, closed bool) {
+	for {
+		select {
+		case <-gone:
+			c.closing = true
+			_ = c.conn.Close()
+			return blocking.None, true
+		case <-timer.C:
+			return blocking.None, false
+		case <-watcher.Notify():
+			if s.blocked.First(w) {
+				return blocking.None, false
+			}
+		case <-w.Wake():
+			if r := w.Reason(); r != blocking.None || s.blocked.First(w) {
+				return r, false
 			}
 		}
 	}
+}
+
+// answerUnblocked answers a parked call that CLIENT UNBLOCK stopped
+// (reason Timeout or Error) and reports true; for None it does nothing.
+func (s *Server) answerUnblocked(c *Client, e *entry, b *commands.Block, reason blocking.Reason, mark int) bool {
+	switch reason {
+	case blocking.Timeout:
+		s.replyTimeout(c, b)
+	case blocking.Error:
+		c.reply.Error(errUnblocked)
+	default:
+		return false
+	}
+	s.countAnswered(c, e, mark)
+	return true
 }
 
 // countAnswered counts in e's command stats a parked call answered without

@@ -282,17 +282,7 @@ func TestBlockingCountsOnce(t *testing.T) {
 	ctx := context.Background()
 	for _, proto := range []int{2, 3} {
 		admin := ts.client(t, proto)
-		blpopStat := func() string {
-			t.Helper()
-			s, err := admin.Info(ctx, "commandstats").Result()
-			require.NoError(t, err)
-			for _, l := range strings.Split(s, "\r\n") {
-				if v, ok := strings.CutPrefix(l, "cmdstat_blpop:"); ok {
-					return v
-				}
-			}
-			return ""
-		}
+		blpopStat := func() string { return infoFields(t, admin, ctx, "commandstats")["cmdstat_blpop"] }
 		require.NoError(t, admin.ConfigResetStat(ctx).Err())
 		got := blpop(ts.client(t, proto), 0, "once")
 		waitBlocked(t, admin, 1)

@@ -2,10 +2,10 @@ package server
 
 import (
 	"strconv"
-	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestCommandStats: the snapshot lists the commands used, with calls that
@@ -45,17 +45,9 @@ func TestInfoChangesSinceSave(t *testing.T) {
 		rdb := ts.client(t, proto)
 		changes := func() int64 {
 			t.Helper()
-			s, err := rdb.Info(ctx, "persistence").Result()
-			assert.NoError(t, err)
-			for _, line := range strings.Split(s, "\r\n") {
-				if v, ok := strings.CutPrefix(line, "rdb_changes_since_last_save:"); ok {
-					n, err := strconv.ParseInt(v, 10, 64)
-					assert.NoError(t, err)
-					return n
-				}
-			}
-			t.Fatalf("no rdb_changes_since_last_save in %q", s)
-			return 0
+			n, err := strconv.ParseInt(infoFields(t, rdb, ctx, "persistence")["rdb_changes_since_last_save"], 10, 64)
+			require.NoError(t, err)
+			return n
 		}
 		base := changes()
 		assert.NoError(t, rdb.Set(ctx, "k", "v", 0).Err())
