@@ -223,7 +223,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 				wait = max(min(wait, time.Until(time.UnixMilli(bs.deadline))), 0)
 			}
 			timer = time.NewTimer(wait)
-			if !s.blocked.First(bs.waiter) {
+			if !s.myTurn(bs.waiter) {
 				if _, closed := s.awaitTurn(c, bs.waiter, bs.watcher, gone, timer); closed {
 					return
 				}
@@ -329,15 +329,38 @@ func (s *Server) awaitTurn(c *Client, w *blocking.Waiter, watcher *store.Watcher
 		case <-timer.C:
 			return blocking.None, false
 		case <-watcher.Notify():
-			if s.blocked.First(w) {
+			if s.myTurn(w) {
 				return blocking.None, false
 			}
 		case <-w.Wake():
-			if r := w.Reason(); r != blocking.None || s.blocked.First(w) {
+			if r := w.Reason(); r != blocking.None || s.myTurn(w) {
 				return r, false
 			}
 		}
 	}
+}
+
+// myTurn reports whether a woken waiter runs its command again: the
+// command pops from the first of its keys that holds a value, so the
+// waiter must be first in line for that key; when none holds one, it runs
+// if it is first for any key (it parks again, or is routed anew). So a
+// client waiting on l2 and l3 whose turn on l3 came does not take what was
+// pushed to l2 for the client ahead of it there (Redis's "Unblock fairness
+// is kept during nested unblock").
+func (s *Server) myTurn(w *blocking.Waiter) bool {
+	if !s.blocked.First(w) {
+		return false
+	}
+	for _, k := range w.Keys {
+		key := []byte(k)
+		tx := s.store.Lock(ring.KeySlot(key))
+		typ, err := tx.Type(key)
+		tx.Close()
+		if err == nil && typ != store.TypeNone {
+			return s.blocked.Head(w, k)
+		}
+	}
+	return true
 }
 
 // answerUnblocked answers a parked call that CLIENT UNBLOCK stopped

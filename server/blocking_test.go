@@ -306,3 +306,59 @@ func TestBlockingCountsOnce(t *testing.T) {
 		require.NoError(t, admin.Del(ctx, "once").Err())
 	}
 }
+
+// TestBlockingNestedUnblockFairness is Redis's "Unblock fairness is kept
+// during nested unblock": a client first in line on l3 but second on l2
+// does not take what a transaction pushed to l2 for the client ahead of it
+// there; it gets what the first client's BRPOPLPUSH moves to l3.
+func TestBlockingNestedUnblockFairness(t *testing.T) {
+	ts := startServer(t, nil)
+	ctx := context.Background()
+	admin := ts.client(t, 2)
+	for _, proto := range []int{2, 3} {
+		move := make(chan string, 1)
+		go func() {
+			v, err := ts.client(t, proto).BRPopLPush(ctx, "{n}l1", "{n}l3", 0).Result()
+			if err != nil {
+				v = err.Error()
+			}
+			move <- v
+		}()
+		waitBlocked(t, admin, 1)
+		second := blpop(ts.client(t, proto), 0, "{n}l2")
+		waitBlocked(t, admin, 2)
+		third := make(chan []string, 1)
+		go func() {
+			_, v, err := ts.client(t, proto).BLMPop(ctx, 0, "left", 1, "{n}l2", "{n}l3").Result()
+			if err != nil {
+				v = []string{err.Error()}
+			}
+			third <- v
+		}()
+		waitBlocked(t, admin, 3)
+		_, err := admin.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.LPush(ctx, "{n}l1", "1")
+			p.LPush(ctx, "{n}l2", "2")
+			return nil
+		})
+		require.NoError(t, err)
+		select {
+		case v := <-move:
+			assert.Equal(t, "1", v)
+		case <-time.After(10 * time.Second):
+			t.Fatal("BRPOPLPUSH was not served")
+		}
+		for _, c := range []struct {
+			got  <-chan []string
+			want []string
+		}{{second, []string{"{n}l2", "2"}}, {third, []string{"1"}}} {
+			select {
+			case v := <-c.got:
+				assert.Equal(t, c.want, v)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no reply, want %q: a client took another's element", c.want)
+			}
+		}
+		waitBlocked(t, admin, 0)
+	}
+}

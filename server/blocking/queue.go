@@ -145,6 +145,14 @@ func (q *Queue) Waiting(keys []string) bool {
 	return false
 }
 
+// Head reports whether w is first in line for key.
+func (q *Queue) Head(w *Waiter, key string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	line := q.keys[key]
+	return len(line) > 0 && line[0] == w
+}
+
 // First reports whether w is first in line for one of its keys.
 func (q *Queue) First(w *Waiter) bool {
 	q.mu.Lock()
