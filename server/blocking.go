@@ -314,53 +314,27 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 	}
 }
 
-// awaitTurn waits until a parked client may run its command again: a
-// change of its keys finds it first in line (or a waiter ahead left), the
-// timer fires (its deadline or the recheck), or CLIENT UNBLOCK asks it to
-// stop (the reason is returned). closed reports that the peer went away;
-// the connection is then closed.
+// awaitTurn is Queue.Await for a parked client: the peer going away
+// closes the connection (closed true).
 func (s *Server) awaitTurn(c *Client, w *blocking.Waiter, watcher *store.Watcher, gone <-chan struct{}, timer *time.Timer) (reason blocking.Reason, closed bool) {
-	for {
-		select {
-		case <-gone:
-			c.closing = true
-			_ = c.conn.Close()
-			return blocking.None, true
-		case <-timer.C:
-			return blocking.None, false
-		case <-watcher.Notify():
-			if s.myTurn(w) {
-				return blocking.None, false
-			}
-		case <-w.Wake():
-			if r := w.Reason(); r != blocking.None || s.myTurn(w) {
-				return r, false
-			}
-		}
+	reason, closed = s.blocked.Await(w, watcher.Notify(), gone, timer.C, s.holdsValue)
+	if closed {
+		c.closing = true
+		_ = c.conn.Close()
 	}
+	return reason, closed
 }
 
-// myTurn reports whether a woken waiter runs its command again: the
-// command pops from the first of its keys that holds a value, so the
-// waiter must be first in line for that key; when none holds one, it runs
-// if it is first for any key (it parks again, or is routed anew). So a
-// client waiting on l2 and l3 whose turn on l3 came does not take what was
-// pushed to l2 for the client ahead of it there (Redis's "Unblock fairness
-// is kept during nested unblock").
-func (s *Server) myTurn(w *blocking.Waiter) bool {
-	if !s.blocked.First(w) {
-		return false
-	}
-	for _, k := range w.Keys {
-		key := []byte(k)
-		tx := s.store.Lock(ring.KeySlot(key))
-		typ, err := tx.Type(key)
-		tx.Close()
-		if err == nil && typ != store.TypeNone {
-			return s.blocked.Head(w, k)
-		}
-	}
-	return true
+// myTurn is Queue.Turn over this node's store.
+func (s *Server) myTurn(w *blocking.Waiter) bool { return s.blocked.Turn(w, s.holdsValue) }
+
+// holdsValue reports whether key holds a value on this node.
+func (s *Server) holdsValue(k string) bool {
+	key := []byte(k)
+	tx := s.store.Lock(ring.KeySlot(key))
+	typ, err := tx.Type(key)
+	tx.Close()
+	return err == nil && typ != store.TypeNone
 }
 
 // answerUnblocked answers a parked call that CLIENT UNBLOCK stopped
