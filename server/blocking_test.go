@@ -318,7 +318,7 @@ func TestBlockingNestedUnblockFairness(t *testing.T) {
 	for _, proto := range []int{2, 3} {
 		move := make(chan string, 1)
 		go func() {
-			v, err := ts.client(t, proto).BRPopLPush(ctx, "{n}l1", "{n}l3", 0).Result()
+			v, err := ts.client(t, proto).Do(ctx, "BRPOPLPUSH", "{n}l1", "{n}l3", 0).Text()
 			if err != nil {
 				v = err.Error()
 			}
