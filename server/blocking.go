@@ -61,13 +61,19 @@ const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 // client is first in line only for its sources), or, when the specs do
 // not say, the keys of the command being run (c.keyPos).
 func blockedKeys(c *Client, args [][]byte) []string {
+	return popKeys(c.lastCmd.Load(), args, c.keyPos)
+}
+
+// popKeys is blockedKeys for command e (nil: unknown) whose keys are at
+// keyPos in args.
+func popKeys(e *entry, args [][]byte, keyPos []int) []string {
 	var keys []string
 	add := func(k string) {
 		if !slices.Contains(keys, k) {
 			keys = append(keys, k)
 		}
 	}
-	if e := c.lastCmd.Load(); e != nil {
+	if e != nil {
 		refs, _ := e.GetKeys(args, nil)
 		for _, r := range refs {
 			if r.Flags&commands.Delete != 0 {
@@ -76,11 +82,36 @@ func blockedKeys(c *Client, args [][]byte) []string {
 		}
 	}
 	if len(keys) == 0 {
-		for _, i := range c.keyPos {
+		for _, i := range keyPos {
 			add(string(args[i]))
 		}
 	}
 	return keys
+}
+
+// queueBehind is called before a blocking command first runs: when
+// clients already wait on the keys it pops from, it queues the client
+// behind them, watching its keys, and reports true: the command runs when
+// the client's turn comes, not at once. Otherwise a client arriving right
+// after a push (the pushing client's own pipelined BLPOP, say) would take
+// the element that Redis, which serves the parked clients before the next
+// command, gives to the first of them.
+func (s *Server) queueBehind(c *Client, e *entry, args [][]byte) bool {
+	if s.blocked.Len() == 0 {
+		return false
+	}
+	c.keyPos = e.keys(args, c.keyPos)
+	keys := popKeys(e, args, c.keyPos)
+	if len(keys) == 0 || !s.blocked.Waiting(keys) {
+		return false
+	}
+	bs := &c.block
+	bs.waiter, bs.watcher = blocking.NewWaiter(c.ID, time.Now().UnixNano(), keys), s.store.NewNotifyingWatcher()
+	for _, k := range keys {
+		s.store.Watch(bs.watcher, []byte(k))
+	}
+	s.blocked.Add(bs.waiter)
+	return true
 }
 
 // park is called by invoke when a handler asked to block, with the slots
@@ -171,7 +202,31 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		}
 		*bs = blockState{}
 	}()
+	behind := s.queueBehind(c, e, args)
 	for {
+		if behind {
+			// Wait for this client's turn (or its deadline, a recheck,
+			// CLIENT UNBLOCK, the peer leaving), then run the command:
+			// the runs below answer or wait on as for any client.
+			behind = false
+			if !s.flushBeforeWait(c) {
+				return
+			}
+			c.blockedNow.Store(true)
+			if gone == nil && c.pc != nil {
+				gone, stop = c.pc.AwaitClose()
+			}
+			wait := blockRecheck
+			if bs.deadline > 0 {
+				wait = max(min(wait, time.Until(time.UnixMilli(bs.deadline))), 0)
+			}
+			timer = time.NewTimer(wait)
+			if !s.myTurn(bs.waiter) {
+				if _, closed := s.awaitTurn(c, bs.waiter, bs.watcher, gone, timer); closed {
+					return
+				}
+			}
+		}
 		mark := c.reply.Len()
 		c.call.Blocked = nil
 		bs.forwarded = false
@@ -220,11 +275,17 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		w := bs.waiter
 		if w == nil { // the handler blocked without keys: nothing to wait on
 			s.replyTimeout(c, b)
+			s.countAnswered(c, e, mark)
 			return
 		}
 		s.blocked.Add(w)
+		if !s.flushBeforeWait(c) {
+			return
+		}
 		c.blockedNow.Store(true)
-		c.flushParked()
+		if s.answerUnblocked(c, e, b, w.Reason(), mark) { // asked while it waited its turn (queueBehind)
+			return
+		}
 		if gone == nil && c.pc != nil {
 			gone, stop = c.pc.AwaitClose()
 		}
@@ -233,6 +294,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			left := time.Until(time.UnixMilli(b.Deadline))
 			if left <= 0 {
 				s.replyTimeout(c, b)
+				s.countAnswered(c, e, mark)
 				return
 			}
 			wait = min(wait, left)
@@ -242,28 +304,79 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		} else {
 			timer.Reset(wait)
 		}
-		for again := false; !again; {
-			select {
-			case <-gone:
-				c.closeConn()
-				return
-			case <-timer.C:
-				again = true
-			case <-bs.watcher.Notify():
-				again = s.blocked.First(w)
-			case <-w.Wake():
-				switch w.Reason() {
-				case blocking.Timeout:
-					s.replyTimeout(c, b)
-					return
-				case blocking.Error:
-					c.reply.Error(errUnblocked)
-					return
-				}
-				again = s.blocked.First(w)
-			}
+		reason, closed := s.awaitTurn(c, w, bs.watcher, gone, timer)
+		if closed || s.answerUnblocked(c, e, b, reason, mark) {
+			return
 		}
 	}
+}
+
+// awaitTurn is Queue.Await for a parked client: the peer going away
+// closes the connection (closed true).
+func (s *Server) awaitTurn(c *Client, w *blocking.Waiter, watcher *store.Watcher, gone <-chan struct{}, timer *time.Timer) (reason blocking.Reason, closed bool) {
+	reason, closed = s.blocked.Await(w, watcher.Notify(), gone, timer.C, s.holdsValue)
+	if closed {
+		c.closeConn()
+	}
+	return reason, closed
+}
+
+// myTurn is Queue.Turn over this node's store.
+func (s *Server) myTurn(w *blocking.Waiter) bool { return s.blocked.Turn(w, s.holdsValue) }
+
+// holdsValue reports whether key holds a value on this node.
+func (s *Server) holdsValue(k string) bool {
+	key := []byte(k)
+	tx := s.store.Lock(ring.KeySlot(key))
+	typ, err := tx.Type(key)
+	tx.Close()
+	return err == nil && typ != store.TypeNone
+}
+
+// answerUnblocked answers a parked call that CLIENT UNBLOCK stopped
+// (reason Timeout or Error) and reports true; for None it does nothing.
+func (s *Server) answerUnblocked(c *Client, e *entry, b *commands.Block, reason blocking.Reason, mark int) bool {
+	switch reason {
+	case blocking.Timeout:
+		s.replyTimeout(c, b)
+	case blocking.Error:
+		c.reply.Error(errUnblocked)
+	default:
+		return false
+	}
+	s.countAnswered(c, e, mark)
+	return true
+}
+
+// countAnswered counts in e's command stats a parked call answered without
+// another run (its timeout, CLIENT UNBLOCK), whose reply starts at mark:
+// the runs that parked it counted nothing (callIn), so it counts once, as
+// Redis's updateStatsOnUnblock.
+func (s *Server) countAnswered(c *Client, e *entry, mark int) {
+	e.stats.Record(0)
+	if r := c.reply.Bytes(); len(r) > mark && r[mark] == '-' {
+		e.stats.Failed.Add(1)
+	}
+}
+
+// flushBeforeWait sends the replies of the commands pipelined before the
+// blocking one before its client waits, as Redis does: a client that
+// pipelines LPUSH and BLPOP reads the LPUSH's reply while its BLPOP waits.
+// Writes among them wait for their replicas first, as at the end of a
+// batch (handle); when that fails the connection is closed and
+// flushBeforeWait reports false.
+func (s *Server) flushBeforeWait(c *Client) bool {
+	if c.pc == nil {
+		return true // an internal client: its replies go back whole
+	}
+	if c.repl.pending() && !s.awaitReplicas(c) {
+		c.reply.Reset()
+		c.pc.Drop()
+		c.closeConn()
+		return false
+	}
+	c.flushParked()
+	return true
 }
 
 // forwardTimeoutArg returns the arguments of a blocking command about to

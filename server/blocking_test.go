@@ -242,3 +242,123 @@ func TestBlockingThroughAnyNode(t *testing.T) {
 	err := waiter.Do(context.Background(), "BLPOP", "jobs", "0.3").Err()
 	assert.Equal(t, redis.Nil, err)
 }
+
+// TestBlockingPipelinedPushServesTheParkedFirst is Redis's "Unblock
+// fairness is kept while pipelining": a client pipelines LPUSH and BLPOP
+// on a key another client is parked on. The parked client gets the
+// element (Redis serves parked clients before the next command) and the
+// pipelining client parks behind it until the next push; it hung before,
+// its BLPOP taking the element. RESP2 and RESP3.
+func TestBlockingPipelinedPushServesTheParkedFirst(t *testing.T) {
+	ts := startServer(t, nil)
+	admin := ts.client(t, 2)
+	for _, proto := range []string{"2", "3"} {
+		key := "fair" + proto
+		first, second := testenv.DialRaw(t, ts.addr), ts.raw(t)
+		first.Must(t, "HELLO", proto)
+		require.NoError(t, first.Send("BLPOP", key, "0"))
+		waitBlocked(t, admin, 1)
+		second.send(t, fmt.Sprintf("*3\r\n$5\r\nLPUSH\r\n$%d\r\n%s\r\n$1\r\n1\r\n*3\r\n$5\r\nBLPOP\r\n$%d\r\n%s\r\n$1\r\n0\r\n",
+			len(key), key, len(key), key))
+		var got []byte
+		require.NoError(t, testenv.ReadReply(first.Reader(), &got))
+		assert.Equal(t, fmt.Sprintf("*2\r\n$%d\r\n%s\r\n$1\r\n1\r\n", len(key), key), string(got), "the parked client first")
+		assert.Equal(t, ":1\r\n", second.line(t))
+		waitBlocked(t, admin, 1)
+		require.NoError(t, admin.LPush(context.Background(), key, "2").Err())
+		for _, want := range []string{"*2", fmt.Sprintf("$%d", len(key)), key, "$1", "2"} {
+			assert.Equal(t, want+"\r\n", second.line(t))
+		}
+		waitBlocked(t, admin, 0)
+	}
+}
+
+// TestBlockingCountsOnce: a blocking command counts one call in INFO
+// commandstats however often it ran while parked: served, timed out, or
+// unblocked by CLIENT UNBLOCK (an error, which counts as failed), as
+// Redis's "Blocking command accounted only once in commandstats" tests.
+func TestBlockingCountsOnce(t *testing.T) {
+	ts := startServer(t, nil)
+	ctx := context.Background()
+	for _, proto := range []int{2, 3} {
+		admin := ts.client(t, proto)
+		blpopStat := func() string { return infoFields(t, admin, ctx, "commandstats")["cmdstat_blpop"] }
+		require.NoError(t, admin.ConfigResetStat(ctx).Err())
+		got := blpop(ts.client(t, proto), 0, "once")
+		waitBlocked(t, admin, 1)
+		require.NoError(t, admin.LPush(ctx, "once", "a", "b").Err()) // two writes wake it...
+		assert.Equal(t, []string{"once", "b"}, <-got)
+		assert.Contains(t, blpopStat(), "calls=1,", "served")
+
+		require.NoError(t, admin.ConfigResetStat(ctx).Err())
+		assert.Equal(t, redis.Nil, admin.Do(ctx, "BLPOP", "none", "0.05").Err())
+		assert.Contains(t, blpopStat(), "calls=1,", "timed out")
+
+		require.NoError(t, admin.ConfigResetStat(ctx).Err())
+		waiter := ts.client(t, proto, func(o *redis.Options) { o.PoolSize = 1 })
+		id, err := waiter.ClientID(ctx).Result()
+		require.NoError(t, err)
+		got = blpop(waiter, 0, "never")
+		waitBlocked(t, admin, 1)
+		require.NoError(t, admin.Do(ctx, "CLIENT", "UNBLOCK", id, "ERROR").Err())
+		assert.Equal(t, "error", (<-got)[0])
+		assert.Regexp(t, `^calls=1,.*failed_calls=1$`, blpopStat(), "unblocked with an error")
+		require.NoError(t, admin.Del(ctx, "once").Err())
+	}
+}
+
+// TestBlockingNestedUnblockFairness is Redis's "Unblock fairness is kept
+// during nested unblock": a client first in line on l3 but second on l2
+// does not take what a transaction pushed to l2 for the client ahead of it
+// there; it gets what the first client's BRPOPLPUSH moves to l3.
+func TestBlockingNestedUnblockFairness(t *testing.T) {
+	ts := startServer(t, nil)
+	ctx := context.Background()
+	admin := ts.client(t, 2)
+	for _, proto := range []int{2, 3} {
+		move := make(chan string, 1)
+		go func() {
+			v, err := ts.client(t, proto).Do(ctx, "BRPOPLPUSH", "{n}l1", "{n}l3", 0).Text()
+			if err != nil {
+				v = err.Error()
+			}
+			move <- v
+		}()
+		waitBlocked(t, admin, 1)
+		second := blpop(ts.client(t, proto), 0, "{n}l2")
+		waitBlocked(t, admin, 2)
+		third := make(chan []string, 1)
+		go func() {
+			_, v, err := ts.client(t, proto).BLMPop(ctx, 0, "left", 1, "{n}l2", "{n}l3").Result()
+			if err != nil {
+				v = []string{err.Error()}
+			}
+			third <- v
+		}()
+		waitBlocked(t, admin, 3)
+		_, err := admin.TxPipelined(ctx, func(p redis.Pipeliner) error {
+			p.LPush(ctx, "{n}l1", "1")
+			p.LPush(ctx, "{n}l2", "2")
+			return nil
+		})
+		require.NoError(t, err)
+		select {
+		case v := <-move:
+			assert.Equal(t, "1", v)
+		case <-time.After(10 * time.Second):
+			t.Fatal("BRPOPLPUSH was not served")
+		}
+		for _, c := range []struct {
+			got  <-chan []string
+			want []string
+		}{{second, []string{"{n}l2", "2"}}, {third, []string{"1"}}} {
+			select {
+			case v := <-c.got:
+				assert.Equal(t, c.want, v)
+			case <-time.After(10 * time.Second):
+				t.Fatalf("no reply, want %q: a client took another's element", c.want)
+			}
+		}
+		waitBlocked(t, admin, 0)
+	}
+}

@@ -60,6 +60,15 @@ func init() {
 		"BITFIELD f OVERFLOW SAT SET i5 3 -100 GET i5 3", "BITFIELD f INCRBY u63 0 9223372036854775807 INCRBY u63 0 9223372036854775807",
 		"BITFIELD f OVERFLOW SAT INCRBY u63 0 9223372036854775807", "BITFIELD f GET u8 #1000 GET i64 4294967232",
 		"BITFIELD f SET u8 #3 1 SET u8 #3 2", "GET f", "STRLEN f",
+		// A BITFIELD whose SETs and INCRBYs change no bit is no write: a
+		// WATCH on the key still lets EXEC run. One that changes a bit or
+		// grows the string aborts it.
+		"SET w x", "WATCH w", "BITFIELD w SET u8 0 120 GET u8 0 GET u8 100", "MULTI", "GET w", "EXEC",
+		"WATCH w", "BITFIELD w OVERFLOW FAIL SET u8 0 120 SET i4 2 7", "MULTI", "GET w", "EXEC",
+		"WATCH w", "BITFIELD w SET u8 0 121", "MULTI", "GET w", "EXEC",
+		"WATCH w", "BITFIELD w SET u8 8 0", "MULTI", "STRLEN w", "EXEC",
+		"WATCH w", "BITFIELD w INCRBY u8 0 0", "MULTI", "GET w", "EXEC",
+		"WATCH w", "BITFIELD w INCRBY u8 0 1", "MULTI", "GET w", "EXEC",
 		"BITFIELD nokey GET u8 0 GET i64 100", "EXISTS nokey", "BITFIELD nokey", "BITFIELD f", "BITFIELD nk OVERFLOW FAIL SET u2 0 7", "GET nk",
 		"BITFIELD f GET u64 0", "BITFIELD f GET i65 0", "BITFIELD f GET i0 0", "BITFIELD f GET x8 0", "BITFIELD f GET \"\" 0",
 		"BITFIELD f GET i8 -1", "BITFIELD f GET i8 x", "BITFIELD f GET i8 #-1", "BITFIELD f GET i8 #x", "BITFIELD f GET i8 ##1",

@@ -26,6 +26,11 @@ type dumpCase struct {
 	name  string
 	build [][]string
 	exact bool
+	// config runs on both servers before the case and reset after it:
+	// encoding thresholds in force for the whole case (the payload
+	// follows them, as Redis's follows its objects, and a RESTORE builds
+	// under them on either server).
+	config, reset []string
 }
 
 func cmd(s string) []string { return strings.Split(s, " ") }
@@ -44,36 +49,44 @@ func dumpCases() []dumpCase {
 	word := func(i int) []string { return []string{"member:" + strconv.Itoa(i)} }
 	long := strings.Repeat("0123456789abcdef", 6) // 96 bytes: past the listpack value limit
 	return []dumpCase{
-		{"string", [][]string{cmd("SET k hello")}, true},
-		{"string empty", [][]string{{"SET", "k", ""}}, true},
-		{"string int8", [][]string{cmd("SET k -100")}, true},
-		{"string int16", [][]string{cmd("SET k 12345")}, true},
-		{"string int32", [][]string{cmd("SET k -2147483648")}, true},
-		{"string int64", [][]string{cmd("SET k 9223372036854775807")}, true},
-		{"string not canonical", [][]string{cmd("SET k 007")}, true},
-		{"string compressible", [][]string{{"SET", "k", strings.Repeat("a", 500)}}, true},
-		{"string incompressible", [][]string{{"SET", "k", "q8#Zp0!x"}}, true},
-		{"string long", [][]string{{"SET", "k", strings.Repeat(long, 100)}}, true},
-		{"hyperloglog sparse", [][]string{cmd("PFADD k a b c")}, true},
-		{"hyperloglog dense", [][]string{many("PFADD k", 3000, word)}, true},
-		{"list small", [][]string{cmd("RPUSH k a 1 -5 300 70000 -8388609 2147483648 abc")}, true},
-		{"list tiny", [][]string{cmd("RPUSH k a b")}, true},
-		{"list nodes", [][]string{many("RPUSH k", 3000, word)}, true},
-		{"list big elements", [][]string{many("RPUSH k", 5, func(i int) []string { return []string{strings.Repeat(long, 50+i)} })}, true},
-		{"set intset", [][]string{cmd("SADD k 3 -1 7")}, true},
-		{"set intset wide", [][]string{cmd("SADD k 3 -1 70000 5000000000")}, true},
-		{"set one member", [][]string{cmd("SADD k a")}, true},
-		{"set small", [][]string{cmd("SADD k a b c 1")}, false},
-		{"set large ints", [][]string{many("SADD k", 600, num)}, false},
-		{"set large", [][]string{many("SADD k", 300, word)}, false},
-		{"zset tiny", [][]string{cmd("ZADD k 1 a 2 b")}, true},
-		{"zset listpack", [][]string{cmd("ZADD k 1.5 a -0.1 b inf c -inf d 0 e 1e20 f")}, true},
-		{"zset skiplist", [][]string{many("ZADD k", 200, func(i int) []string { return []string{strconv.Itoa(i % 17), "m" + strconv.Itoa(i)} })}, true},
-		{"zset long member", [][]string{{"ZADD", "k", "1", long, "2", "x"}}, true},
-		{"hash tiny", [][]string{cmd("HSET k f v n 12")}, true},
-		{"hash listpack", [][]string{many("HSET k", 100, func(i int) []string { return []string{"f" + strconv.Itoa(i), strconv.Itoa(i)} })}, true},
-		{"hash large", [][]string{many("HSET k", 300, func(i int) []string { return []string{"f" + strconv.Itoa(i), "v" + strconv.Itoa(i)} })}, false},
-		{"hash long value", [][]string{{"HSET", "k", "f", long, "g", "1"}}, false},
+		{"string", [][]string{cmd("SET k hello")}, true, nil, nil},
+		{"string empty", [][]string{{"SET", "k", ""}}, true, nil, nil},
+		{"string int8", [][]string{cmd("SET k -100")}, true, nil, nil},
+		{"string int16", [][]string{cmd("SET k 12345")}, true, nil, nil},
+		{"string int32", [][]string{cmd("SET k -2147483648")}, true, nil, nil},
+		{"string int64", [][]string{cmd("SET k 9223372036854775807")}, true, nil, nil},
+		{"string not canonical", [][]string{cmd("SET k 007")}, true, nil, nil},
+		{"string compressible", [][]string{{"SET", "k", strings.Repeat("a", 500)}}, true, nil, nil},
+		{"string incompressible", [][]string{{"SET", "k", "q8#Zp0!x"}}, true, nil, nil},
+		{"string long", [][]string{{"SET", "k", strings.Repeat(long, 100)}}, true, nil, nil},
+		{"hyperloglog sparse", [][]string{cmd("PFADD k a b c")}, true, nil, nil},
+		{"hyperloglog dense", [][]string{many("PFADD k", 3000, word)}, true, nil, nil},
+		{"list small", [][]string{cmd("RPUSH k a 1 -5 300 70000 -8388609 2147483648 abc")}, true, nil, nil},
+		{"list tiny", [][]string{cmd("RPUSH k a b")}, true, nil, nil},
+		{"list nodes", [][]string{many("RPUSH k", 3000, word)}, true, nil, nil},
+		{"list big elements", [][]string{many("RPUSH k", 5, func(i int) []string { return []string{strings.Repeat(long, 50+i)} })}, true, nil, nil},
+		{"set intset", [][]string{cmd("SADD k 3 -1 7")}, true, nil, nil},
+		{"set intset wide", [][]string{cmd("SADD k 3 -1 70000 5000000000")}, true, nil, nil},
+		{"set one member", [][]string{cmd("SADD k a")}, true, nil, nil},
+		{"set small", [][]string{cmd("SADD k a b c 1")}, false, nil, nil},
+		{"set large ints", [][]string{many("SADD k", 600, num)}, false, nil, nil},
+		{"set large", [][]string{many("SADD k", 300, word)}, false, nil, nil},
+		{"zset tiny", [][]string{cmd("ZADD k 1 a 2 b")}, true, nil, nil},
+		{"zset listpack", [][]string{cmd("ZADD k 1.5 a -0.1 b inf c -inf d 0 e 1e20 f")}, true, nil, nil},
+		{"zset skiplist", [][]string{many("ZADD k", 200, func(i int) []string { return []string{strconv.Itoa(i % 17), "m" + strconv.Itoa(i)} })}, true, nil, nil},
+		{"zset long member", [][]string{{"ZADD", "k", "1", long, "2", "x"}}, true, nil, nil},
+		{"hash tiny", [][]string{cmd("HSET k f v n 12")}, true, nil, nil},
+		{"hash listpack", [][]string{many("HSET k", 100, func(i int) []string { return []string{"f" + strconv.Itoa(i), strconv.Itoa(i)} })}, true, nil, nil},
+		{"hash listpack 300", [][]string{many("HSET k", 300, func(i int) []string { return []string{"f" + strconv.Itoa(i), "v" + strconv.Itoa(i)} })}, true, nil, nil},
+		{"hash large", [][]string{many("HSET k", 600, func(i int) []string { return []string{"f" + strconv.Itoa(i), "v" + strconv.Itoa(i)} })}, false, nil, nil},
+		{"hash long value", [][]string{{"HSET", "k", "f", long, "g", "1"}}, false, nil, nil},
+		// Thresholds changed with CONFIG SET: the payload follows them.
+		{"hash entries 4", [][]string{cmd("HSET k a 1 b 2 c 3 d 4 e 5")}, false, cmd("CONFIG SET hash-max-listpack-entries 4"), cmd("CONFIG SET hash-max-listpack-entries 512")},
+		{"zset entries 300", [][]string{many("ZADD k", 200, func(i int) []string { return []string{strconv.Itoa(i), "m" + strconv.Itoa(i)} })}, true, cmd("CONFIG SET zset-max-listpack-entries 300"), cmd("CONFIG SET zset-max-listpack-entries 128")},
+		{"zset value 4", [][]string{cmd("ZADD k 1 abcde 2 b")}, true, cmd("CONFIG SET zset-max-listpack-value 4"), cmd("CONFIG SET zset-max-listpack-value 64")},
+		{"set intset 1000", [][]string{many("SADD k", 600, num)}, true, cmd("CONFIG SET set-max-intset-entries 1000"), cmd("CONFIG SET set-max-intset-entries 512")},
+		{"list fill 3", [][]string{many("RPUSH k", 10, num)}, true, cmd("CONFIG SET list-max-listpack-size 3"), cmd("CONFIG SET list-max-listpack-size -2")},
+		{"list fill -1", [][]string{many("RPUSH k", 1000, word)}, true, cmd("CONFIG SET list-max-listpack-size -1"), cmd("CONFIG SET list-max-listpack-size -2")},
 	}
 }
 
@@ -129,6 +142,14 @@ func TestDumpRestoreBothWays(t *testing.T) {
 	theirs, ours := testenv.DialRaw(t, startRedis(t)), testenv.DialRaw(t, startDataServer(t))
 	for _, c := range dumpCases() {
 		t.Run(c.name, func(t *testing.T) {
+			if c.config != nil {
+				theirs.Must(t, c.config...)
+				ours.Must(t, c.config...)
+				t.Cleanup(func() {
+					theirs.Must(t, c.reset...)
+					ours.Must(t, c.reset...)
+				})
+			}
 			theirs.Must(t, "FLUSHALL")
 			ours.Must(t, "FLUSHALL")
 			for _, b := range c.build {

@@ -73,7 +73,8 @@ func init() {
 		// blocking commands, immediate paths
 		"RPUSH b1 a b c d e f", "RPUSH b2 x", "BLPOP nokey b1 0", "BRPOP nokey b1 0.1", "BLPOP b2 b1 0", "EXISTS b2",
 		"BLPOP b1 -1", "BLPOP b1 abc", "BLPOP b1 \"\"", "BLPOP b1 nan", "BRPOP b1",
-		"BRPOP b1 -0.5", "BLMOVE b1 b3 LEFT RIGHT 0", "BLMOVE b1 b3 RIGHT LEFT 0.1", "BLMOVE b1 b3 LEFT UP 0",
+		"BRPOP b1 -0.5", "BLPOP b1 0x10", "BRPOP b1 -0.0001", "BLPOP b1 0x1p3", "BLPOP nokey -0.0011", "BLPOP b1 1_0",
+		"RPUSH b1 a b c", "BLMOVE b1 b3 LEFT RIGHT 0", "BLMOVE b1 b3 RIGHT LEFT 0.1", "BLMOVE b1 b3 LEFT UP 0",
 		"BLMOVE b1 b3 LEFT LEFT -1", "BLMOVE b1 b3 LEFT LEFT x", "LRANGE b3 0 -1", "RPUSH b1 p q r",
 		"BRPOPLPUSH b1 b3 0", "BRPOPLPUSH b1 b3 -1", "BRPOPLPUSH b1 b3 abc", "LRANGE b3 0 -1",
 		"BLMPOP 0 2 nokey b1 LEFT", "BLMPOP 0.1 1 b3 RIGHT COUNT 2", "BLMPOP -1 1 b3 LEFT", "BLMPOP abc 1 b3 LEFT",

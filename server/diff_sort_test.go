@@ -2,9 +2,8 @@ package server
 
 // SORT and SORT_RO against redis-server. Patterns name keys with the
 // sorted key's hash tag ({s}), the only ones a cluster allows (sort.go);
-// the differential server is a standalone redis-server, which allows
-// every pattern, so patterns outside the tag are tested in sort's unit
-// tests instead.
+// both differential servers are standalone, which allows every pattern:
+// "sort-any-slot" forms keys of many slots (Redis's sort.tcl does).
 func init() {
 	diffScripts["sort"] = []string{
 		"SORT {s}none", "SORT_RO {s}none", "SORT {s}none STORE {s}dst", "EXISTS {s}dst",
@@ -26,5 +25,12 @@ func init() {
 		"ZADD {s}z 3 a 1 b 2 c", "SORT {s}z ALPHA", "SORT {s}z BY nosort", "SORT {s}z BY nosort DESC LIMIT 0 2",
 		"SORT {s}z BY nosort LIMIT 1 5", "SORT {s}z", "ZUNION 2 {s}z {s}sw WITHSCORES", "ZINTERSTORE {s}zi 2 {s}z {s}sw",
 		"ZRANGE {s}zi 0 -1 WITHSCORES",
+	}
+	diffScripts["sort-any-slot"] = []string{
+		"RPUSH l 3 1 2 10", "MSET w_3 30 w_1 10 w_2 20 w_10 5", "HSET h_1 f z", "HSET h_10 f a",
+		"SORT l BY w_*", "SORT l BY w_* DESC GET #", "SORT l GET w_* GET #", "SORT l BY nosort GET w_*",
+		"SORT l BY h_*->f ALPHA GET h_*->f GET #", "SORT l BY w_* STORE out", "LRANGE out 0 -1",
+		"SORT_RO l BY w_* GET w_*", "SORT l BY w_* GET nothing_* LIMIT 1 2", "SADD s 3 1 2", "SORT s BY w_* GET w_*",
+		"SORT l BY w_{x}* GET w?_*", "SORT l GET w_* STORE w_3", "TYPE w_3", "LRANGE w_3 0 -1",
 	}
 }

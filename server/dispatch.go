@@ -247,6 +247,11 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		end = c.cmdEnd()
 	}
 	dur := end.Sub(start)
+	if f.call.Blocked != nil && !f.script {
+		// The client parks (blocking.go): the call counts once, when it
+		// is answered (Redis's updateStatsOnUnblock), not per run.
+		return
+	}
 	e.stats.Record(int64(dur / time.Microsecond))
 	if f.reply.Len() > mark && f.reply.Bytes()[mark] == '-' {
 		e.stats.Failed.Add(1)

@@ -30,7 +30,7 @@ func (s *Server) infoSections() []info.Section {
 			b.WriteMemory(info.Memory{Used: s.store.Stats().UsedMemory, MaxMemory: cfg.MaxMemory,
 				Policy: cfg.MaxMemoryPolicy, Process: info.ReadMemory()})
 		}},
-		{Name: "persistence", Default: true, Write: (*info.Builder).WritePersistence},
+		{Name: "persistence", Default: true, Write: func(b *info.Builder) { b.WritePersistence(s.store.Changes()) }},
 		{Name: "stats", Default: true, Write: func(b *info.Builder) { b.WriteStats(s.infoStats()) }},
 		{Name: "replication", Default: true, Write: func(b *info.Builder) { b.WriteReplication(s.infoReplication()) }},
 		{Name: "cpu", Default: true, Write: func(b *info.Builder) {

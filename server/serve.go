@@ -85,13 +85,10 @@ func (c *Client) protocolError(err error) bool {
 
 // flushParked writes the replies of the batch's commands before a blocking
 // command that is about to park, as Redis sends a blocked client's earlier
-// replies at once; not while some wait for replica acknowledgement, which
-// handle awaits at the batch's end. A failed write ends the connection at
-// its next read.
+// replies at once (flushBeforeWait has had their writes replicated first).
+// A failed write ends the connection at its next read.
 func (c *Client) flushParked() {
-	if c.pc != nil && !c.repl.pending() {
-		_ = c.pc.Flush()
-	}
+	_ = c.pc.Flush()
 }
 
 // closeConn makes the connection's goroutine close the connection once the

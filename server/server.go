@@ -365,6 +365,9 @@ func (s *Server) Leads(slot uint16) bool {
 	return here
 }
 
+// Standalone reports --cluster-enabled no (commands.Host).
+func (s *Server) Standalone() bool { return s.standalone }
+
 // HLLSparseMaxBytes is hll-sparse-max-bytes (commands.Host).
 func (s *Server) HLLSparseMaxBytes() int64 { return s.lim.hllSparseMax.Load() }
 

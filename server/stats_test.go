@@ -1,9 +1,11 @@
 package server
 
 import (
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // TestCommandStats: the snapshot lists the commands used, with calls that
@@ -30,4 +32,33 @@ func TestCommandStats(t *testing.T) {
 	assert.GreaterOrEqual(t, st.Clients, int64(1))
 	assert.GreaterOrEqual(t, st.CommandsProcessed, int64(4))
 	assert.False(t, ts.srv.Stopping())
+}
+
+// TestInfoChangesSinceSave: INFO's rdb_changes_since_last_save counts the
+// changes of keys (meshcache never saves), once per key a command changes;
+// reads and writes that change nothing leave it, in RESP2 and RESP3. The
+// Tcl suite's "BLPOP/BLMOVE should increase dirty" reads it.
+func TestInfoChangesSinceSave(t *testing.T) {
+	ts := startServer(t, nil)
+	ctx := testCtx(t)
+	for _, proto := range []int{2, 3} {
+		rdb := ts.client(t, proto)
+		changes := func() int64 {
+			t.Helper()
+			n, err := strconv.ParseInt(infoFields(t, rdb, ctx, "persistence")["rdb_changes_since_last_save"], 10, 64)
+			require.NoError(t, err)
+			return n
+		}
+		base := changes()
+		assert.NoError(t, rdb.Set(ctx, "k", "v", 0).Err())
+		assert.NoError(t, rdb.LPush(ctx, "l", "a", "b").Err())
+		assert.Equal(t, base+2, changes(), "SET and LPUSH: one key each")
+		assert.NoError(t, rdb.Get(ctx, "k").Err())
+		assert.NoError(t, rdb.SetBit(ctx, "b", 0, 0).Err()) // creates b
+		assert.NoError(t, rdb.SetBit(ctx, "b", 0, 0).Err()) // changes nothing
+		assert.NoError(t, rdb.Del(ctx, "b").Err())
+		assert.Equal(t, base+4, changes(), "a read and a SETBIT that changes no bit count nothing")
+		assert.NoError(t, rdb.Del(ctx, "k", "l", "nokey").Err())
+		assert.Equal(t, base+6, changes(), "DEL of two keys that exist")
+	}
 }

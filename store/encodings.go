@@ -34,3 +34,7 @@ func (s *Store) SetEncodings(e Encodings) { s.enc.Store(&e) }
 
 // Encodings returns the encoding thresholds in force.
 func (s *Store) Encodings() Encodings { return *s.enc.Load() }
+
+// Encodings returns the encoding thresholds the Tx's writes use (those in
+// force when it began).
+func (tx *Tx) Encodings() Encodings { return *tx.enc }

@@ -68,6 +68,29 @@ func (tx *Tx) hset(key, field, value []byte, force bool) (bool, error) {
 	return isNew, nil
 }
 
+// HSetPairs sets the field/value pairs of pairs (HSET, HMSET) in one
+// write: the hash takes the hashtable encoding first when the pairs pass
+// the encoding limits (hash.TryConversion, as Redis), then each pair is
+// set and replicated as its own HSET effect. It returns how many fields
+// are new; a key of another type fails before anything is written.
+func (tx *Tx) HSetPairs(key []byte, pairs [][]byte) (int, error) {
+	w, err := tx.writeObject(key, TypeHash, func() object { return newHash() }, false)
+	if err != nil {
+		return 0, err
+	}
+	h := w.obj.(*hashObj)
+	h.TryConversion(pairs, tx.enc.Hash)
+	added := 0
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if h.Set(pairs[i], pairs[i+1], tx.enc.Hash) {
+			added++
+		}
+		tx.emit(Effect{Kind: EffectHSet, Slot: w.sl.id, Key: key, Field: pairs[i], Value: pairs[i+1]})
+	}
+	tx.commitObject(w, true)
+	return added, nil
+}
+
 // HDel deletes a hash field; it reports whether it existed. The key goes
 // away with its last field.
 func (tx *Tx) HDel(key, field []byte) (bool, error) {

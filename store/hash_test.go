@@ -175,3 +175,47 @@ func TestHashMemoryAccounting(t *testing.T) {
 	s.Flush()
 	assert.Equal(t, base, s.UsedMemory())
 }
+
+// TestHSetPairsConvertsUpFront: HSET converts a listpack hash to a
+// hashtable before setting its pairs when they are more than
+// hash-max-listpack-entries, duplicates counted, as Redis 7.2's
+// hashTypeTryConversion (7.0 has no such check, so the differential test
+// cannot hold it); fewer pairs convert only past the limit.
+func TestHSetPairsConvertsUpFront(t *testing.T) {
+	s := New(Config{})
+	e := s.Encodings()
+	e.Hash.Entries = 4
+	s.SetEncodings(e)
+	tx := lockKeys(s, "h", "g", "s")
+	defer tx.Close()
+	enc := func(k string) string {
+		o, err := tx.hashAt([]byte(k))
+		require.NoError(t, err)
+		return o.Encoding()
+	}
+	pairs := func(kv ...string) [][]byte {
+		out := make([][]byte, len(kv))
+		for i, a := range kv {
+			out[i] = []byte(a)
+		}
+		return out
+	}
+	added, err := tx.HSetPairs([]byte("h"), pairs("a", "1", "a", "2", "a", "3", "a", "4", "a", "5"))
+	require.NoError(t, err)
+	assert.Equal(t, 1, added)
+	assert.Equal(t, "hashtable", enc("h"), "five pairs of one field: converted up front")
+	added, err = tx.HSetPairs([]byte("g"), pairs("a", "1", "b", "2", "c", "3", "d", "4"))
+	require.NoError(t, err)
+	assert.Equal(t, 4, added)
+	assert.Equal(t, "listpack", enc("g"), "at the limit")
+	added, err = tx.HSetPairs([]byte("g"), pairs("a", "9"))
+	require.NoError(t, err)
+	assert.Zero(t, added)
+	assert.Equal(t, "listpack", enc("g"))
+	_, err = tx.HSetPairs([]byte("g"), pairs("e", "5"))
+	require.NoError(t, err)
+	assert.Equal(t, "hashtable", enc("g"), "past the limit")
+	require.NoError(t, tx.Put([]byte("s"), []byte("x"), 0))
+	_, err = tx.HSetPairs([]byte("s"), pairs("a", "1"))
+	assert.ErrorIs(t, err, ErrWrongType)
+}

@@ -63,3 +63,25 @@ func (tx *Tx) flushEffects() {
 	tx.effects = tx.effects[:0]
 	tx.buf = tx.buf[:0]
 }
+
+// Reach makes the Tx hold every slot in slots (ascending, unique) for a
+// command that learns which keys it reads only as it runs: SORT's BY and
+// GET patterns on a standalone node. It grows into each slot (Grow); when
+// a slot below a held one is busy, it releases every slot and takes them
+// all again in ascending order (Pause, Resume) and reports false: the
+// caller has not written yet and must read again, since others may have
+// run in between. Once it reports true, the Tx holds them all.
+func (tx *Tx) Reach(slots []uint16) bool {
+	for i, sn := range slots {
+		if tx.Grow(sn) {
+			continue
+		}
+		tx.Pause()
+		tx.slots = append(tx.slots, slots[i:]...)
+		slices.Sort(tx.slots)
+		tx.slots = slices.Compact(tx.slots)
+		tx.Resume()
+		return false
+	}
+	return true
+}

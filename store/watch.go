@@ -104,6 +104,20 @@ func (s *Store) Unwatch(w *Watcher) {
 // lock orders them with the writes). Remote WATCH compares them.
 func (s *Store) SlotVersion(slot uint16) uint64 { return s.slots[slot].version.Load() }
 
+// Changes counts the changes of keys on this store since it started:
+// every write, delete, expiry and eviction of a key, and every flush of a
+// slot that had keys, once per key a command changes (the sum of the slot
+// versions). INFO's rdb_changes_since_last_save: meshcache never saves.
+// Redis counts some commands by element (LPUSH of three elements is 3);
+// this counts keys (1).
+func (s *Store) Changes() uint64 {
+	var n uint64
+	for i := range s.slots {
+		n += s.slots[i].version.Load()
+	}
+	return n
+}
+
 // Dirty reports whether a watched key changed since it was watched.
 func (w *Watcher) Dirty() bool { return w.dirty.Load() }
 

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // Reason says why a waiter was asked to stop waiting.
@@ -128,6 +129,31 @@ func (q *Queue) Remove(w *Waiter) {
 	}
 }
 
+// Waiting reports whether a client waits on one of keys: a client that
+// comes to pop from them queues behind it rather than take what was pushed
+// for it (first blocked, first served).
+func (q *Queue) Waiting(keys []string) bool {
+	if q.count.Load() == 0 {
+		return false
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	for _, k := range keys {
+		if len(q.keys[k]) > 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// Head reports whether w is first in line for key.
+func (q *Queue) Head(w *Waiter, key string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	line := q.keys[key]
+	return len(line) > 0 && line[0] == w
+}
+
 // First reports whether w is first in line for one of its keys.
 func (q *Queue) First(w *Waiter) bool {
 	q.mu.Lock()
@@ -152,4 +178,46 @@ func (q *Queue) Unblock(id uint64, reason Reason) bool {
 	}
 	w.signal()
 	return true
+}
+
+// Turn reports whether a woken waiter runs its command again: the command
+// pops from the first of its keys that holds a value (holds says which
+// do), so w must be first in line for that key; when none holds one, it
+// runs if it is first for any key (it parks again, or is routed anew). So a
+// client waiting on l2 and l3 whose turn on l3 came does not take what was
+// pushed to l2 for the client ahead of it there (Redis's "Unblock fairness
+// is kept during nested unblock").
+func (q *Queue) Turn(w *Waiter, holds func(key string) bool) bool {
+	if !q.First(w) {
+		return false
+	}
+	for _, k := range w.Keys {
+		if holds(k) {
+			return q.Head(w, k)
+		}
+	}
+	return true
+}
+
+// Await waits until w may run its command again: a change of its keys
+// (notify) or a waiter ahead leaving makes it its Turn, timer fires (its
+// deadline or a recheck), or CLIENT UNBLOCK asks it to stop (the reason is
+// returned). closed reports that gone was closed (the client went away).
+func (q *Queue) Await(w *Waiter, notify, gone <-chan struct{}, timer <-chan time.Time, holds func(key string) bool) (reason Reason, closed bool) {
+	for {
+		select {
+		case <-gone:
+			return None, true
+		case <-timer:
+			return None, false
+		case <-notify:
+			if q.Turn(w, holds) {
+				return None, false
+			}
+		case <-w.Wake():
+			if r := w.Reason(); r != None || q.Turn(w, holds) {
+				return r, false
+			}
+		}
+	}
 }

@@ -58,3 +58,35 @@ func TestQueueUnblock(t *testing.T) {
 	assert.False(t, q.Unblock(7, Timeout), "gone")
 	assert.True(t, woken(internal), "first in line after w left")
 }
+
+func TestWaiting(t *testing.T) {
+	var q Queue
+	assert.False(t, q.Waiting([]string{"a"}), "empty")
+	w := NewWaiter(1, 10, []string{"a", "b"})
+	q.Add(w)
+	assert.True(t, q.Waiting([]string{"x", "b"}))
+	assert.False(t, q.Waiting([]string{"x"}))
+	q.Remove(w)
+	assert.False(t, q.Waiting([]string{"a", "b"}))
+}
+
+// TestTurn: a waiter runs again only when first in line for the first of
+// its keys that holds a value; with none holding one, when first anywhere.
+func TestTurn(t *testing.T) {
+	var q Queue
+	ahead := NewWaiter(1, 10, []string{"l2"})
+	w := NewWaiter(2, 20, []string{"l2", "l3"})
+	q.Add(ahead)
+	q.Add(w)
+	holding := map[string]bool{}
+	holds := func(k string) bool { return holding[k] }
+	assert.True(t, q.Turn(w, holds), "nothing to pop: first on l3")
+	holding["l2"], holding["l3"] = true, true
+	assert.False(t, q.Turn(w, holds), "l2 is popped first, and ahead is first there")
+	assert.True(t, q.Turn(ahead, holds))
+	holding["l2"] = false
+	assert.True(t, q.Turn(w, holds), "l3 is popped first now")
+	q.Remove(ahead)
+	holding["l2"] = true
+	assert.True(t, q.Turn(w, holds))
+}

@@ -2,7 +2,9 @@ package commands
 
 import (
 	"math"
-	"strconv"
+	"math/big"
+
+	"github.com/meshcache/meshcache/server/resp"
 )
 
 // Blocking commands (BLPOP, BRPOP, BLMOVE, BRPOPLPUSH, BLMPOP, BZPOPMIN,
@@ -39,22 +41,34 @@ const (
 	errTimeoutRange    = "ERR timeout is out of range"
 )
 
-// ParseTimeout parses a blocking command's timeout in seconds (a float,
-// as Redis 6+ accepts) and returns its deadline in unix ms relative to
-// nowMS, 0 for a zero timeout (wait for ever), or the Redis error text.
-// The timeout is rounded up to the millisecond, as Redis does.
+// ParseTimeout parses a blocking command's timeout in seconds and returns
+// its deadline in unix ms relative to nowMS, 0 for a zero timeout (wait for
+// ever), or the Redis error text. It follows Redis 7.2's
+// getTimeoutFromObjectOrReply: the number is a long double as strtold reads
+// it (hexadecimal such as 0x10 included), times 1000 rounded up, so a
+// negative timeout above -0.001 s rounds to 0 and waits for ever; past
+// LLONG_MAX ms, or past it once added to now, it is "out of range".
 func ParseTimeout(arg []byte, nowMS int64) (deadline int64, errText string) {
-	s := string(arg)
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || math.IsNaN(f) || len(s) == 0 || s[0] == ' ' || s[len(s)-1] == ' ' {
+	f, ok := resp.ParseLongDouble(arg)
+	if !ok {
 		return 0, errTimeoutNotFloat
 	}
-	ms := f * 1000
-	if ms > math.MaxInt64 {
+	ms := new(big.Float).SetPrec(f.Prec()).Mul(f, big.NewFloat(1000))
+	if ms.Cmp(maxInt64Float) > 0 {
 		return 0, errTimeoutRange
 	}
-	tval := int64(math.Ceil(ms))
-	if ms < 0 || tval < 0 {
+	if ms.IsInf() { // -inf: ceill of it is no long long; Redis's cast gives LLONG_MIN
+		return 0, errTimeoutNegative
+	}
+	i, acc := ms.Int(nil) // truncated toward zero
+	if acc == big.Below { // ms was above i: ceil
+		i.Add(i, big.NewInt(1))
+	}
+	if !i.IsInt64() {
+		return 0, errTimeoutNegative // below LLONG_MIN: Redis's cast gives LLONG_MIN
+	}
+	tval := i.Int64()
+	if tval < 0 {
 		return 0, errTimeoutNegative
 	}
 	if tval == 0 {
@@ -65,3 +79,7 @@ func ParseTimeout(arg []byte, nowMS int64) (deadline int64, errText string) {
 	}
 	return nowMS + tval, ""
 }
+
+// maxInt64Float is LLONG_MAX as a long double (exact: 63 bits fit its
+// 64-bit mantissa).
+var maxInt64Float = new(big.Float).SetPrec(64).SetInt64(math.MaxInt64)

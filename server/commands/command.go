@@ -165,6 +165,10 @@ type Host interface {
 	// the slots it leads, as on a Redis Cluster master, so a client that
 	// asks every master counts every key once.
 	Leads(slot uint16) bool
+	// Standalone reports Redis's cluster mode off (--cluster-enabled no):
+	// a command may reach keys of any slot, as SORT's BY and GET patterns
+	// do on a standalone redis-server.
+	Standalone() bool
 }
 
 // Call is one command being executed.

@@ -41,7 +41,8 @@ func dumpCommand(c *Call) {
 }
 
 // readValue copies the value at key into an rdb.Value: list order, sorted
-// sets by ascending score, sets and hashes in the store's order.
+// sets by ascending score, sets and hashes in the store's order, with the
+// encoding it is held in and the live quicklist node size.
 func readValue(tx *store.Tx, key []byte) (rdb.Value, bool, error) {
 	typ, err := tx.Type(key)
 	if err != nil || typ == store.TypeNone {
@@ -72,7 +73,24 @@ func readValue(tx *store.Tx, key []byte) (rdb.Value, bool, error) {
 	default:
 		return rdb.Value{}, false, errors.New("ERR DUMP of an unknown type")
 	}
-	return v, err == nil, err
+	if err != nil {
+		return v, false, err
+	}
+	if typ != store.TypeString {
+		// The payload takes the encoding the store holds the value in, as
+		// Redis writes its object's own, and a list's nodes split under
+		// the live list-max-listpack-size (0 splits as 1: one element a
+		// node).
+		info, _, oerr := tx.Object(key)
+		if oerr != nil {
+			return v, false, oerr
+		}
+		v.Encoding, v.ListFill = info.Encoding, tx.Encodings().List.Fill
+		if v.ListFill == 0 {
+			v.ListFill = 1
+		}
+	}
+	return v, true, nil
 }
 
 // restoreCommand is RESTORE key ttl serialized-value [REPLACE] [ABSTTL]

@@ -80,16 +80,12 @@ func hsetPairs(c *Call) (int64, bool) {
 		c.Reply.Error(resp.ErrWrongArgs(c.Name()))
 		return 0, false
 	}
-	var added int64
-	for i := 2; i < len(c.Args); i += 2 {
-		isNew, err := c.Tx.HSet(c.Args[1], c.Args[i], c.Args[i+1])
-		if err != nil {
-			c.ReplyStoreError(err)
-			return 0, false
-		}
-		added += BoolInt(isNew)
+	added, err := c.Tx.HSetPairs(c.Args[1], c.Args[2:])
+	if err != nil {
+		c.ReplyStoreError(err)
+		return 0, false
 	}
-	return added, true
+	return int64(added), true
 }
 
 func hsetnxCommand(c *Call) {

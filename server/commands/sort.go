@@ -13,11 +13,13 @@ import (
 )
 
 // SortCommands are SORT and SORT_RO (Redis's sort.c). BY and GET patterns
-// name other keys: they are allowed when every key a pattern can form
-// hashes to the sorted key's slot (the pattern's hash tag), as Redis 8
-// allows on Redis Cluster, and refused otherwise (Redis 7.2 refuses every
-// pattern on a cluster). A meshcache node applies that rule in standalone
-// mode too, because the command holds only its own slots.
+// name other keys. On a cluster node they are allowed when every key a
+// pattern can form hashes to the sorted key's slot (the pattern's hash
+// tag), as Redis 8 allows on Redis Cluster, and refused otherwise (Redis
+// 7.2 refuses every pattern on a cluster). On a standalone node every
+// pattern is allowed, as on a standalone redis-server: the command reaches
+// the slots of the keys its patterns form once it has read the elements
+// (store.Tx.Reach), before it reads any of them.
 func SortCommands() []*Command {
 	const g = "generic"
 	acl := ACLSet | ACLSortedSet | ACLList | ACLDangerous
@@ -70,9 +72,13 @@ type sortOptions struct {
 
 // parseSort parses SORT's options as sortCommandGeneric does; errText is
 // the reply for bad arguments.
-func parseSort(args [][]byte, readonly bool) (o sortOptions, errText string) {
+// On a standalone node (anySlot) patterns may name keys of any slot.
+func parseSort(args [][]byte, readonly, anySlot bool) (o sortOptions, errText string) {
 	o.count = -1
 	slot := int(ring.KeySlot(args[1]))
+	if anySlot {
+		slot = -1 // patternSlot's "several slots" is fine too
+	}
 	for j := 2; j < len(args); j++ {
 		left := len(args) - j - 1
 		a := args[j]
@@ -98,14 +104,14 @@ func parseSort(args [][]byte, readonly bool) (o sortOptions, errText string) {
 			o.by = args[j+1]
 			if bytes.IndexByte(o.by, '*') < 0 {
 				o.dontSort = true
-			} else if patternSlot(o.by) != slot {
+			} else if !anySlot && patternSlot(o.by) != slot {
 				return o, "ERR BY option of SORT denied in Cluster mode when keys formed by the pattern may be in different slots."
 			}
 			j++
 		case foldEqual(a, "get") && left >= 1:
 			// "#" is the element itself and names no key: allowed,
 			// although Redis 8 hashes it like a key name.
-			if p := args[j+1]; !(len(p) == 1 && p[0] == '#') && patternSlot(p) != slot {
+			if p := args[j+1]; !anySlot && !(len(p) == 1 && p[0] == '#') && patternSlot(p) != slot {
 				return o, "ERR GET option of SORT denied in Cluster mode when keys formed by the pattern may be in different slots."
 			}
 			o.gets = append(o.gets, args[j+1])
@@ -145,19 +151,29 @@ type sortItem struct {
 
 // sortCommand is SORT (readonly false) and SORT_RO.
 func sortCommand(c *Call, readonly bool) {
-	o, bad := parseSort(c.Args, readonly)
+	anySlot := c.Host.Standalone()
+	o, bad := parseSort(c.Args, readonly, anySlot)
 	if bad != "" {
 		c.Reply.Error(bad)
 		return
 	}
 	var items []sortItem
-	typ, err := c.Tx.Elements(c.Args[1], func(e []byte) bool {
-		items = append(items, sortItem{elem: bytes.Clone(e)})
-		return true
-	})
-	if err != nil {
-		c.ReplyStoreError(err)
-		return
+	var typ store.Type
+	for {
+		items = items[:0]
+		var err error
+		typ, err = c.Tx.Elements(c.Args[1], func(e []byte) bool {
+			items = append(items, sortItem{elem: bytes.Clone(e)})
+			return true
+		})
+		if err != nil {
+			c.ReplyStoreError(err)
+			return
+		}
+		if !anySlot || c.Tx.Reach(patternSlots(o, items)) {
+			break
+		}
+		// The Tx let its slots go to take them in order: read again.
 	}
 	// A set has no order of its own: sorting it without a sort order for
 	// STORE sorts it ALPHA, so that replicas and reruns agree, as Redis.
@@ -288,6 +304,24 @@ func sortItems(tx *store.Tx, items []sortItem, o sortOptions) (errText string) {
 	return ""
 }
 
+// patternSlots returns the slots, ascending and unique, of the keys that
+// o's BY and GET patterns form from items.
+func patternSlots(o sortOptions, items []sortItem) []uint16 {
+	var slots []uint16
+	for _, p := range append([][]byte{o.by}, o.gets...) {
+		if p == nil {
+			continue
+		}
+		for _, it := range items {
+			if key, _, ok := patternKey(p, it.elem); ok {
+				slots = append(slots, ring.KeySlot(key))
+			}
+		}
+	}
+	slices.Sort(slots)
+	return slices.Compact(slots)
+}
+
 // lookupPattern is Redis's lookupKeyByPattern: "#" is the element itself;
 // otherwise the first '*' of p is replaced by the element and the key
 // read, as a string, or as the hash field after "->" when there is one.
@@ -297,20 +331,31 @@ func lookupPattern(tx *store.Tx, p, elem []byte) (v []byte, ok bool) {
 	if len(p) == 1 && p[0] == '#' {
 		return elem, true
 	}
-	star := bytes.IndexByte(p, '*')
-	if star < 0 {
+	key, field, ok := patternKey(p, elem)
+	if !ok {
 		return nil, false
 	}
-	keyPat, field := p, []byte(nil)
-	if f := bytes.Index(p[star+1:], []byte("->")); f >= 0 && star+1+f+2 < len(p) {
-		keyPat, field = p[:star+1+f], p[star+1+f+2:]
-	}
-	key := make([]byte, 0, len(keyPat)+len(elem))
-	key = append(append(append(key, keyPat[:star]...), elem...), keyPat[star+1:]...)
 	if field != nil {
 		v, ok, err := tx.HGet(key, field)
 		return v, ok && err == nil
 	}
 	v, ok, err := tx.Get(key)
 	return v, ok && err == nil
+}
+
+// patternKey returns the key pattern p forms for elem (its first '*'
+// replaced by elem) and the hash field after "->" when there is one; ok
+// is false for a pattern without '*' ("#" among them), which names no key.
+func patternKey(p, elem []byte) (key, field []byte, ok bool) {
+	star := bytes.IndexByte(p, '*')
+	if star < 0 {
+		return nil, nil, false
+	}
+	keyPat := p
+	if f := bytes.Index(p[star+1:], []byte("->")); f >= 0 && star+1+f+2 < len(p) {
+		keyPat, field = p[:star+1+f], p[star+1+f+2:]
+	}
+	key = make([]byte, 0, len(keyPat)+len(elem))
+	key = append(append(append(key, keyPat[:star]...), elem...), keyPat[star+1:]...)
+	return key, field, true
 }

@@ -4,9 +4,14 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/lock"
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/commands/commandstest"
+	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
@@ -32,6 +37,34 @@ func TestSortPatternsInOneSlot(t *testing.T) {
 			{Args: []any{"LRANGE", "{t}out", "0", "-1"}, Want: []any{"2", "1"}},
 		},
 	})
+}
+
+// TestSortPatternsStandalone: on a standalone node BY and GET patterns
+// reach keys of any slot, as on a standalone redis-server (sort.go), and
+// STORE writes the result.
+func TestSortPatternsStandalone(t *testing.T) {
+	st := store.New(store.Config{})
+	h := commandstest.NewHost(0, families...)
+	h.Alone = true
+	locks := lock.NewTable(lock.TableConfig{})
+	do := func(args ...string) string { return h.Do(st, locks, args...) }
+	do("RPUSH", "l", "1", "2", "3")
+	do("MSET", "w_1", "30", "w_2", "10", "w_3", "20", "o_1", "one", "o_2", "two")
+	do("HSET", "h_3", "f", "three")
+	slots := map[uint16]bool{}
+	for _, k := range []string{"l", "w_1", "w_2", "w_3", "o_1", "h_3"} {
+		slots[ring.KeySlot([]byte(k))] = true
+	}
+	require.Len(t, slots, 6, "the keys are in six slots")
+	assert.Equal(t, "*3\r\n$1\r\n2\r\n$1\r\n3\r\n$1\r\n1\r\n", do("SORT", "l", "BY", "w_*"))
+	assert.Equal(t, "*6\r\n$3\r\ntwo\r\n$1\r\n2\r\n$-1\r\n$1\r\n3\r\n$3\r\none\r\n$1\r\n1\r\n",
+		do("SORT", "l", "BY", "w_*", "GET", "o_*", "GET", "#"))
+	assert.Equal(t, "*3\r\n$-1\r\n$-1\r\n$5\r\nthree\r\n", do("SORT_RO", "l", "GET", "h_*->f"))
+	assert.Equal(t, ":3\r\n", do("SORT", "l", "BY", "w_*", "GET", "w_*", "STORE", "out"))
+	assert.Equal(t, "*3\r\n$2\r\n10\r\n$2\r\n20\r\n$2\r\n30\r\n", do("LRANGE", "out", "0", "-1"))
+
+	h.Alone = false // a cluster node refuses the same patterns
+	assert.Equal(t, "-"+errSortBy+"\r\n", do("SORT", "l", "BY", "w_*"))
 }
 
 func TestPatternSlot(t *testing.T) {

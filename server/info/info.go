@@ -150,10 +150,11 @@ func (b *Builder) WriteMemory(m Memory) {
 }
 
 // WritePersistence writes the persistence section: meshcache persists
-// nothing.
-func (b *Builder) WritePersistence() {
+// nothing, so every change of a key since the start (changes) is one not
+// saved yet.
+func (b *Builder) WritePersistence(changes uint64) {
 	b.Field("loading", 0)
-	b.Field("rdb_changes_since_last_save", 0)
+	b.Field("rdb_changes_since_last_save", changes)
 	b.Field("rdb_bgsave_in_progress", 0)
 	b.Field("aof_enabled", 0)
 	b.Field("aof_rewrite_in_progress", 0)

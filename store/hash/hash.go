@@ -141,6 +141,28 @@ func (h *Hash) Set(f, v []byte, lim Limits) bool {
 	return true
 }
 
+// TryConversion is Redis's hashTypeTryConversion, run before a write that
+// sets the field/value pairs of args: a listpack hash converts to the
+// hashtable encoding up front when the write brings more pairs than
+// lim.Entries (duplicates counted, as Redis presizes its table for them)
+// or a field or value longer than lim.Value. So HSET of 600 pairs of one
+// field leaves a hashtable of one field, as Redis.
+func (h *Hash) TryConversion(args [][]byte, lim Limits) {
+	if h.table {
+		return
+	}
+	if len(args)/2 > lim.Entries {
+		h.table = true
+		return
+	}
+	for _, a := range args {
+		if len(a) > lim.Value {
+			h.table = true
+			return
+		}
+	}
+}
+
 // Delete deletes field f; it reports whether it existed.
 func (h *Hash) Delete(f []byte) bool {
 	i, ok := h.pos[string(f)]

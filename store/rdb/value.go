@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 )
 
@@ -30,6 +31,16 @@ type Value struct {
 	Str    []byte
 	Elems  [][]byte
 	Scores []float64
+	// Encoding, when set, is OBJECT ENCODING's name for how the value's
+	// source holds it: EncodeValue writes a hash or sorted set as a
+	// listpack exactly when it is "listpack", and a set as an intset
+	// exactly when it is "intset", as Redis writes its object's own
+	// encoding (a listpack set, which RDB 10 lacks, is written as a
+	// hashtable set). Empty: chosen by Redis's default limits.
+	Encoding string
+	// ListFill is list-max-listpack-size, where a list's quicklist nodes
+	// are split (0: Redis's default, -2).
+	ListFill int
 }
 
 // RDB object types (rdb.h).
@@ -85,9 +96,13 @@ func EncodeValue(dst []byte, v Value) []byte {
 		return appendStringObject(dst, v.Str)
 	case KindList:
 		dst = append(dst, typeListQuicklist2)
-		return appendQuicklist(dst, v.Elems)
+		return appendQuicklist(dst, v.Elems, v.ListFill)
 	case KindSet:
-		if ints, ok := intsetOf(v.Elems); ok {
+		limit := maxIntsetEntries
+		if v.Encoding == "intset" {
+			limit = len(v.Elems) // as its source holds it, under set-max-intset-entries
+		}
+		if ints, ok := intsetOf(v.Elems, limit); ok && (v.Encoding == "" || v.Encoding == "intset") {
 			dst = append(dst, typeSetIntset)
 			return AppendRaw(dst, Intset(ints))
 		}
@@ -98,7 +113,7 @@ func EncodeValue(dst []byte, v Value) []byte {
 		}
 		return dst
 	case KindZSet:
-		if len(v.Elems) <= maxListpackEntries && allShort(v.Elems) {
+		if v.compact(len(v.Elems)) {
 			flat := make([][]byte, 0, 2*len(v.Elems))
 			for i, m := range v.Elems {
 				flat = append(flat, m, scoreText(v.Scores[i]))
@@ -114,7 +129,7 @@ func EncodeValue(dst []byte, v Value) []byte {
 		}
 		return dst
 	case KindHash:
-		if len(v.Elems)/2 <= maxListpackEntries && allShort(v.Elems) {
+		if v.compact(len(v.Elems) / 2) {
 			dst = append(dst, typeHashListpack)
 			return AppendRaw(dst, Listpack(v.Elems))
 		}
@@ -126,6 +141,16 @@ func EncodeValue(dst []byte, v Value) []byte {
 		return dst
 	}
 	panic(fmt.Sprintf("rdb: encode of kind %d", v.Kind))
+}
+
+// compact reports whether a hash or sorted set of n entries is written as
+// a listpack: as its source holds it (Encoding), else under Redis's
+// default limits.
+func (v *Value) compact(n int) bool {
+	if v.Encoding != "" {
+		return v.Encoding == "listpack"
+	}
+	return n <= maxListpackEntries && allShort(v.Elems)
 }
 
 // appendStringObject writes s as rdbSaveStringObject does: a canonical
@@ -146,17 +171,25 @@ func appendStringObject(dst, s []byte) []byte {
 }
 
 // appendQuicklist writes a list as RDB_TYPE_LIST_QUICKLIST_2: packed nodes
-// split where Redis 7.0's RPUSH splits them (_quicklistNodeAllowInsert
-// under list-max-listpack-size -2: an element joins the tail node while
-// the node's listpack bytes, the element's length and an 8-byte estimate
-// stay within 8 KB).
-func appendQuicklist(dst []byte, elems [][]byte) []byte {
+// split where Redis's RPUSH splits them under list-max-listpack-size fill
+// (_quicklistNodeAllowInsert: an element joins the tail node while the
+// node's listpack bytes, the element's length and an 8-byte estimate stay
+// within the size limit, -1 to -5 = 4 to 64 KB; a positive fill counts
+// elements, within an 8 KB safety limit).
+func appendQuicklist(dst []byte, elems [][]byte, fill int) []byte {
+	limit, count := quicklistNodeBytes, 0
+	switch {
+	case fill > 0:
+		count = fill
+	case fill < 0:
+		limit = 4096 << min(-fill-1, 4)
+	}
 	var nodes [][][]byte
 	size := lpHeader + 1
 	start := 0
 	for i, e := range elems {
 		es := lpEntrySize(e)
-		if i > start && size+len(e)+quicklistOverhead > quicklistNodeBytes {
+		if i > start && (size+len(e)+quicklistOverhead > limit || (count > 0 && i-start >= count)) {
 			nodes = append(nodes, elems[start:i])
 			start, size = i, lpHeader+1
 		}
@@ -171,10 +204,10 @@ func appendQuicklist(dst []byte, elems [][]byte) []byte {
 	return dst
 }
 
-// intsetOf returns the members as sorted integers when Redis would keep
-// the set as an intset.
-func intsetOf(members [][]byte) ([]int64, bool) {
-	if len(members) > maxIntsetEntries {
+// intsetOf returns the members as sorted integers when they are all
+// integers and at most limit.
+func intsetOf(members [][]byte, limit int) ([]int64, bool) {
+	if len(members) > limit {
 		return nil, false
 	}
 	ints := make([]int64, len(members))
@@ -185,16 +218,8 @@ func intsetOf(members [][]byte) ([]int64, bool) {
 		}
 		ints[i] = v
 	}
-	sortInts(ints)
+	slices.Sort(ints)
 	return ints, true
-}
-
-func sortInts(a []int64) {
-	for i := 1; i < len(a); i++ { // insertion sort: at most 512 members
-		for j := i; j > 0 && a[j] < a[j-1]; j-- {
-			a[j], a[j-1] = a[j-1], a[j]
-		}
-	}
 }
 
 func allShort(ss [][]byte) bool {

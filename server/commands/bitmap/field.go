@@ -174,12 +174,16 @@ func bitfieldGeneric(c *commands.Call, ro bool) {
 		}
 	}
 	results := make([]bitfieldResult, 0, len(ops))
-	_, err := c.Tx.ModifyRange(key, int(lo), int(hi-lo+1), func(v []byte) {
+	if r, same, err := bitfieldUnchanged(c, key, ops, lo, hi); err != nil {
+		c.ReplyStoreError(err)
+		return
+	} else if same {
+		results = r // writes that change no bit of a string long enough: no write, as Redis
+	} else if _, err := c.Tx.ModifyRange(key, int(lo), int(hi-lo+1), func(v []byte) {
 		for _, op := range ops {
 			results = append(results, bitfieldApply(v, op))
 		}
-	})
-	if err != nil {
+	}); err != nil {
 		c.ReplyStoreError(err)
 		return
 	}
@@ -191,6 +195,37 @@ func bitfieldGeneric(c *commands.Call, ro bool) {
 			c.Reply.Int(r.n)
 		}
 	}
+}
+
+// bitfieldUnchanged runs ops on a copy of bytes lo..hi of the string at
+// key and reports their results and true when they would change nothing:
+// the string exists, is long enough (no growth) and every SET and INCRBY
+// leaves its bits as they are (INCRBY 0, say). Redis counts such a
+// BITFIELD as no change: no dirty, no WATCH signal.
+func bitfieldUnchanged(c *commands.Call, key []byte, ops []bitfieldOp, lo, hi uint64) ([]bitfieldResult, bool, error) {
+	var results []bitfieldResult
+	same := false
+	found, err := c.Tx.PeekString(key, func(v []byte) {
+		if hi >= uint64(len(v)) {
+			return // the write would grow the string
+		}
+		win := bytes.Clone(v[lo : hi+1])
+		for _, op := range ops {
+			if op.opcode == bfGet {
+				// Read from the string as it is: when the writes change
+				// nothing, that is what they leave.
+				results = append(results, bitfieldResult{n: bitfieldGet(v, op)})
+				continue
+			}
+			op.offset -= lo * 8 // the window starts at byte lo
+			results = append(results, bitfieldApply(win, op))
+		}
+		same = bytes.Equal(win, v[lo:hi+1])
+	})
+	if err != nil || !found || !same {
+		return nil, false, err
+	}
+	return results, true, nil
 }
 
 // bitfieldGet reads op's integer from v, whose bits past its end are clear.

@@ -47,6 +47,9 @@ type Host struct {
 	table      map[string]*commands.Command
 	// Led, when set, is the slots this node leads (Leads); nil: every slot.
 	Led func(slot uint16) bool
+	// Alone makes the host standalone (Standalone): Redis's cluster mode
+	// off. False: a cluster node.
+	Alone bool
 }
 
 // NewHost returns a Host serving families; maxBulkLen is its
@@ -79,6 +82,9 @@ func (h *Host) Command(name string) *commands.Command { return h.table[strings.T
 
 // Leads is commands.Host's (see Led).
 func (h *Host) Leads(slot uint16) bool { return h.Led == nil || h.Led(slot) }
+
+// Standalone is commands.Host's (see Alone).
+func (h *Host) Standalone() bool { return h.Alone }
 
 // Exec runs one command as the front end would and returns its Call (to
 // see Blocked), or nil when the command did not reach a handler (unknown
