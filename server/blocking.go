@@ -8,6 +8,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
+	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
@@ -132,6 +133,9 @@ type blockState struct {
 	// forwarded: the last run forwarded the command (route.go), with its
 	// timeout cut by forwardTimeoutArg.
 	forwarded bool
+	// fed: the monitors were shown the command (monitor.go), on its
+	// first run.
+	fed bool
 }
 
 // runBlocking runs a blocking command for a client that may wait: it runs
@@ -165,6 +169,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			timer.Stop()
 		}
 		c.blockedNow.Store(false)
+		c.argvMem.Store(0)
 		if w := bs.waiter; w != nil {
 			s.blocked.Remove(w)
 			s.store.Unwatch(bs.watcher)
@@ -225,6 +230,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		}
 		s.blocked.Add(w)
 		c.blockedNow.Store(true)
+		c.argvMem.Store(clientinfo.ArgvMem(args))
 		if gone == nil && c.pc != nil {
 			gone, stop = c.pc.AwaitClose()
 		}

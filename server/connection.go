@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/server/blocking"
+	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/resp"
@@ -74,14 +75,19 @@ func (s *Server) checkPassword(user, pass []byte) bool {
 
 func authCommand(c *Call) {
 	var user, pass []byte
+	// The secrets are redacted for the monitors once the form is known,
+	// as Redis's authCommand (monitor.go).
 	switch len(c.Args) {
 	case 2:
+		c.Client.redact(1)
 		pass = c.Args[1]
 		if !c.Server.lim.authRequired.Load() {
 			c.Reply.Error(errAuthNoPass)
 			return
 		}
 	case 3:
+		c.Client.redact(1)
+		c.Client.redact(2)
 		user, pass = c.Args[1], c.Args[2]
 	default:
 		c.Reply.Error(resp.ErrSyntax)
@@ -140,6 +146,8 @@ func helloCommand(c *Call) {
 		more := len(c.Args) - i - 1
 		switch opt := strings.ToLower(string(c.Args[i])); {
 		case opt == "auth" && more >= 2:
+			c.Client.redact(i + 1)
+			c.Client.redact(i + 2)
 			user, pass, hasAuth = c.Args[i+1], c.Args[i+2], true
 			i += 2
 		case opt == "setname" && more >= 1:
@@ -197,6 +205,8 @@ func resetCommand(c *Call) {
 	cl.noEvict.Store(false)
 	cl.noTouch.Store(false)
 	cl.replyOff, cl.skipNext = false, false
+	cl.ev.SetRepliesOff(false)
+	cl.setName("") // RESET forgets the name (not lib-name, lib-ver), as Redis 7.2
 	cl.authenticated = !c.Server.lim.authRequired.Load()
 	c.Reply.Status("RESET")
 }
@@ -234,7 +244,7 @@ func clientCommand() *Command {
 				"ID",
 				"    Return the ID of the current connection."),
 			commands.Tipped(sub("info", 2, 0, "6.2.0", "Returns information about the connection.", func(c *Call) {
-				c.Reply.Verbatim("txt", c.Client.info(time.Now())+"\n")
+				c.Reply.Verbatim("txt", string(append(c.Client.info(nil, time.Now(), true, c.Args), '\n')))
 			},
 				"INFO",
 				"    Return information about the current client connection."), nondet),
@@ -302,9 +312,11 @@ func clientReply(c *Call) {
 	switch strings.ToLower(string(c.Args[2])) {
 	case "on":
 		cl.replyOff, cl.replySkip, cl.skipNext = false, false, false
+		cl.ev.SetRepliesOff(false)
 		c.Reply.OK()
 	case "off":
 		cl.replyOff = true
+		cl.ev.SetRepliesOff(true)
 	case "skip":
 		if !cl.replyOff {
 			cl.skipNext = true
@@ -350,54 +362,35 @@ func clientSetInfo(c *Call) {
 
 // clientList: CLIENT LIST [TYPE normal|master|replica|pubsub] [ID id [id ...]].
 func clientList(c *Call) {
-	var ids map[uint64]bool
-	typ := "" // any
-	for i := 2; i < len(c.Args); i++ {
-		switch strings.ToLower(string(c.Args[i])) {
-		case "type":
-			if i+1 >= len(c.Args) {
-				c.Reply.Error(resp.ErrSyntax)
-				return
-			}
-			typ = strings.ToLower(string(c.Args[i+1]))
-			switch typ {
-			case "normal", "master", "replica", "slave", "pubsub":
-			default:
-				c.Reply.Error("ERR Unknown client type '" + sanitize(c.Args[i+1]) + "'")
-				return
-			}
-			i++
-		case "id":
-			if i+1 >= len(c.Args) {
-				c.Reply.Error(resp.ErrSyntax)
-				return
-			}
-			ids = make(map[uint64]bool)
-			for i++; i < len(c.Args); i++ {
-				id, err := strconv.ParseUint(string(c.Args[i]), 10, 64)
-				if err != nil || id == 0 {
-					c.Reply.Error("ERR Invalid client ID")
-					return
-				}
-				ids[id] = true
-			}
-		default:
-			c.Reply.Error(resp.ErrSyntax)
-			return
-		}
+	f, msg := clientinfo.ParseFilter(c.Args[2:])
+	if msg != "" {
+		c.Reply.Error(msg)
+		return
 	}
-	var b strings.Builder
+	var b []byte
 	now := time.Now()
-	if typ == "" || typ == "normal" || typ == "pubsub" {
-		for _, cl := range c.Server.clientList() {
-			if ids != nil && !ids[cl.ID] || typ != "" && (typ == "pubsub") != cl.ev.Subscribed() {
-				continue
+	list := c.Server.clientList()
+	add := func(cl *Client) {
+		b = append(cl.info(b, now, cl == c.Client, c.Args), '\n')
+	}
+	if f.ByID {
+		byID := make(map[uint64]*Client, len(list))
+		for _, cl := range list {
+			byID[cl.ID] = cl
+		}
+		for _, id := range f.IDs {
+			if cl := byID[uint64(id)]; id > 0 && cl != nil {
+				add(cl)
 			}
-			b.WriteString(cl.info(now))
-			b.WriteByte('\n')
+		}
+	} else {
+		for _, cl := range list {
+			if f.Match(cl.clientType()) {
+				add(cl)
+			}
 		}
 	}
-	c.Reply.Verbatim("txt", b.String())
+	c.Reply.Verbatim("txt", string(b))
 }
 
 // clientKill: CLIENT KILL ip:port, or CLIENT KILL <filter> <value> ...

@@ -9,6 +9,7 @@ import (
 	"github.com/tidwall/redcon"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
 	debugcmd "github.com/meshcache/meshcache/server/debug"
 	"github.com/meshcache/meshcache/server/events"
@@ -32,10 +33,10 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 	if !ok || c.closing {
 		return // closing: the rest of the pipeline is dropped, as Redis does
 	}
-	if c.ev.Tracking() {
-		// Invalidations sent while the command runs follow its reply (package events).
-		c.ev.Hold()
-	}
+	// Invalidations and monitor lines sent while the command runs follow
+	// its reply (package events).
+	c.ev.HoldIfNeeded()
+	c.rawLen = len(cmd.Raw)
 	s.dispatch(c, cmd.Args)
 	if c.ev.Tracking() {
 		c.clearCaching(c.lastCmd.Load())
@@ -57,9 +58,10 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 		}
 	}
 	if c.replyOff || c.replySkip {
-		c.reply.Reset() // CLIENT REPLY OFF or SKIP: this reply is not sent
+		c.reply.KeepPushes() // CLIENT REPLY OFF or SKIP: only pushes are sent
 	}
 	c.replySkip, c.skipNext = c.skipNext, false
+	c.noteReplyBuffer(c.reply.Len())
 	if b, o := c.reply.Bytes(), c.ev.Outbox(); o != nil {
 		// Subscribed or tracking (or was): output goes through the outbox (package events).
 		o.Append(b)
@@ -92,6 +94,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	s.stats.commandsProcessed.Add(1)
 	e := s.lookup(args[0], &c.nameBuf)
 	if e == nil {
+		c.lastCmd.Store(nil) // CLIENT LIST cmd=NULL, as Redis's lookup
 		c.reply.Error(unknownCommand(args))
 		c.flagMulti()
 		return
@@ -99,12 +102,16 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	if e.subs != nil && len(args) >= 2 {
 		sub := e.lookupSub(args[1], &c.subBuf)
 		if sub == nil {
+			c.lastCmd.Store(nil)
 			c.reply.Error(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", sanitize(args[1]), strings.ToUpper(e.Name)))
 			c.flagMulti()
 			return
 		}
 		e = sub
 	}
+	// CLIENT LIST's cmd= is the command looked up last, refused or queued
+	// too; EXEC's queued commands and a script's do not change it.
+	c.lastCmd.Store(e)
 	if (e.Arity > 0 && len(args) != e.Arity) || (e.Arity < 0 && len(args) < -e.Arity) {
 		s.reject(c, e, "ERR wrong number of arguments for '"+e.Name+"' command")
 		return
@@ -125,6 +132,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		s.reject(c, e, s.scripts.BusyError()) // a script runs past busy-reply-threshold (server/scripts)
 		return
 	}
+	if e.Flags&(FlagWrite|FlagReadOnly|FlagMayReplicate) != 0 && c.ev.Monitor() {
+		s.reject(c, e, events.ErrMonitorKeyspace) // a monitor is a replica to Redis
+		return
+	}
 	if c.multi && !e.runsInMulti {
 		if e.Flags&FlagNoMulti != 0 {
 			s.reject(c, e, errNotInMulti)
@@ -136,6 +147,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		}
 		c.queue = append(c.queue, queuedCmd{e: e, args: args})
 		c.queued.Store(int32(len(c.queue)))
+		c.multiMem.Add(clientinfo.QueuedMem(args))
 		c.reply.Status("QUEUED")
 		return
 	}
@@ -197,6 +209,10 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 			// does not lead is forwarded, split, or answered with
 			// -MOVED/-CROSSSLOT.
 			if !s.standalone && s.routeAway(c, e, args, single) {
+				if c.ranAway { // forwarded or split: it ran (monitor.go)
+					c.ranAway = false
+					s.feedRan(c, e, args)
+				}
 				return
 			}
 			local := !s.standalone && s.allLocal(c)
@@ -231,11 +247,22 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		start = c.cmdStart()
 	}
 	mark := f.reply.Len()
-	c.lastCmd.Store(e)
 	if c.ev.Tracking() {
 		s.events.BeforeCall(&c.ev, e, e.Flags, args) // client-side caching (package events)
 	}
+	// MONITOR (monitor.go): skip_monitor commands are shown before they
+	// run, the others after, admin commands never, as Redis's call().
+	mon := s.events.Monitored() && e.Flags&FlagAdmin == 0
+	if mon && e.Flags&FlagSkipMonitor != 0 {
+		s.feedMonitor(c, f, args)
+	}
 	s.invoke(c, f, e, args, tx, closeTx, mark, s.events.TrackingActive())
+	if mon && e.Flags&FlagSkipMonitor == 0 {
+		s.feedMonitor(c, f, args)
+	}
+	if len(c.redacted) > 0 {
+		c.redacted = c.redacted[:0]
+	}
 	if e.Flags&FlagWrite != 0 && !s.standalone {
 		s.events.NewLeader(&c.ev, e, args)
 	}

@@ -133,6 +133,8 @@ type Hub struct {
 	tracking *tracker
 	// limits is client-output-buffer-limit, read by every outbox append.
 	limits atomic.Pointer[config.OutputLimits]
+	// mon is the node's MONITOR clients (monitor.go).
+	mon monitors
 }
 
 var _ store.KeyHook = (*Hub)(nil)
