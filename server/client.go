@@ -269,7 +269,7 @@ func (c *Client) info(dst []byte, now time.Time, self bool, args [][]byte) []byt
 		i.ArgvMem = clientinfo.ArgvMem(args)
 	}
 	if o := c.ev.OutboxAnyGoroutine(); o != nil {
-		i.OMem = int64(o.Size())
+		i.OMem = int64(o.Queued())
 		i.Writable = i.OMem > 0
 	}
 	i.TotMem = int64(unsafe.Sizeof(*c)) + i.QBuf + i.QBufFree + i.ArgvMem + i.MultiMem + i.RBS + i.OMem
