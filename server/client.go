@@ -1,10 +1,8 @@
 package server
 
 import (
-	"net"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 	"unsafe"
 
@@ -146,7 +144,7 @@ func newClient(s *Server, id uint64, conn redcon.Conn, pc *protoConn) *Client {
 		created:       now,
 		authenticated: !s.lim.authRequired.Load(),
 	}
-	c.fd = socketFD(pc.Conn.Conn)
+	c.fd = pc.FD()
 	c.ev.Init(s.events, id, c.addr, (*eventsConn)(c))
 	c.lastActive.Store(now.UnixNano())
 	c.resp.Store(2)
@@ -216,18 +214,10 @@ func (c *Client) unwatch() {
 	c.watchBroken = false
 }
 
-// info formats the client as one line of CLIENT LIST / CLIENT INFO
-// (package clientinfo), every Redis 7.2 field in Redis's order. self is
-// the client running CLIENT LIST or INFO, with args its command: only
-// its own goroutine's state (its command, pipeline, reply buffer) is
-// read exactly; other clients' come from atomics and may be a moment old.
-// Approximations (docs/DESIGN.md §6): qbuf of another client is the part
-// of a command it is still sending; qbuf-free is the read buffer's room
-// (16 KB, Redis's PROTO_IOBUF_LEN, less qbuf); rbs and rbp are the size
-// and peak use of the per-command reply buffer; obl and oll are 0 (replies
-// go out at the end of each pipeline batch, or through the outbox, whose
-// bytes are omem); tot-mem adds these to the Client's own size; flags d
-// and c are never shown.
+// info appends the client's CLIENT LIST / CLIENT INFO line to dst
+// (package clientinfo). self is the client running the command, with args
+// its command: its own state is read exactly, other clients' from atomics;
+// which values approximate Redis's is in docs/DESIGN.md §6.
 func (c *Client) info(dst []byte, now time.Time, self bool, args [][]byte) []byte {
 	c.mu.Lock()
 	name, libName, libVer := c.name, c.libName, c.libVer
@@ -263,18 +253,18 @@ func (c *Client) info(dst []byte, now time.Time, self bool, args [][]byte) []byt
 				i.QBuf += int64(len(next.Raw))
 			}
 		}
-		i.QBufFree = max(0, readBufSize-i.QBuf)
 	}
 	if self {
 		i.ArgvMem = clientinfo.ArgvMem(args)
 	}
 	if o := c.ev.OutboxAnyGoroutine(); o != nil {
 		i.OMem = int64(o.Queued())
-		i.Writable = i.OMem > 0
 	}
-	i.TotMem = int64(unsafe.Sizeof(*c)) + i.QBuf + i.QBufFree + i.ArgvMem + i.MultiMem + i.RBS + i.OMem
+	i.Derive(int64(unsafe.Sizeof(*c)))
 	return i.Append(dst)
 }
+
+func (c *Client) id() uint64 { return c.ID }
 
 // clientType is the client's type for CLIENT LIST TYPE: pubsub while it
 // has a subscription, else normal (a monitor too, as Redis).
@@ -284,10 +274,6 @@ func (c *Client) clientType() clientinfo.Type {
 	}
 	return clientinfo.Normal
 }
-
-// readBufSize is the size of a connection's read buffer (resp.Conn reads
-// 16 KB at a time, as Redis's PROTO_IOBUF_LEN).
-const readBufSize = 16 * 1024
 
 // noteReplyBuffer records the reply buffer's size and peak for CLIENT
 // LIST (rbs, rbp): atomics written only when they change.
@@ -300,16 +286,4 @@ func (c *Client) noteReplyBuffer(used int) {
 		c.rbpSeen = u
 		c.rbp.Store(u)
 	}
-}
-
-// socketFD returns the descriptor of a connection's socket, -1 when it has
-// none (CLIENT LIST fd=).
-func socketFD(conn net.Conn) int {
-	fd := -1
-	if sc, ok := conn.(syscall.Conn); ok {
-		if rc, err := sc.SyscallConn(); err == nil {
-			_ = rc.Control(func(d uintptr) { fd = int(d) })
-		}
-	}
-	return fd
 }

@@ -95,7 +95,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	e := s.lookup(args[0], &c.nameBuf)
 	if e == nil {
 		c.lastCmd.Store(nil) // CLIENT LIST cmd=NULL, as Redis's lookup
-		c.reply.Error(unknownCommand(args))
+		c.reply.Error(commands.UnknownCommandError(args))
 		c.flagMulti()
 		return
 	}
@@ -338,29 +338,6 @@ func (s *Server) closeTx(tx *store.Tx, e *entry) {
 		}
 	}()
 	tx.Close()
-}
-
-// unknownCommand formats Redis's error for a command not in the table:
-// the name (128 bytes at most) and the arguments, quoted, while they fit in
-// 128 bytes (the last one cut to fit).
-func unknownCommand(args [][]byte) string {
-	var list []byte
-	for _, a := range args[1:] {
-		if len(list) >= 128 {
-			break
-		}
-		list = append(list, '\'')
-		list = append(list, truncate(a, 128-len(list)+1)...)
-		list = append(list, '\'', ' ')
-	}
-	return "ERR unknown command '" + sanitize(truncate(args[0], 128)) + "', with args beginning with: " + sanitize(list)
-}
-
-func truncate(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[:n]
-	}
-	return b
 }
 
 // sanitize makes client text safe inside an error line (resp.OneLine).

@@ -3,26 +3,9 @@ package server
 import "github.com/meshcache/meshcache/server/events"
 
 // The front end's side of MONITOR (package events keeps the monitors and
-// writes their lines; docs/DESIGN.md §6). What a node's monitors see, as
-// Redis's call() feeds them:
-//   - every command a client connected to this node runs, after it ran
-//     (whether it ran here or was forwarded to the slot's leader, split
-//     across nodes or answered from a forwarded pipeline batch), with the
-//     client's address; a blocking command once, when it first runs;
-//   - the commands flagged skip_monitor (EVAL, EVALSHA, FCALL and their
-//     _RO forms) before they run, so a script's commands follow it, and
-//     the commands a script runs here with the address "lua";
-//   - EXEC's queued commands one by one as EXEC runs them, then EXEC;
-//   - never admin commands (CONFIG, CLIENT LIST, DEBUG, MONITOR ...),
-//     never a command refused before it ran (unknown, arity, NOAUTH,
-//     -CROSSSLOT, -MOVED ...), nor a command queued by MULTI;
-//   - AUTH's and HELLO AUTH's secrets as "(redacted)" (the handlers mark
-//     them, as Redis's redactClientCommandArgument).
-// Commands that other nodes forward here run on internal clients and are
-// not shown: each command is shown once, on the node its client is
-// connected to; so are a forwarded script's commands, which run on the
-// slot's leader and are shown nowhere.
-// With nobody monitoring, a command pays one atomic load (Monitored).
+// writes their lines). What a node's monitors see, and when, is in
+// docs/DESIGN.md §6: Redis's call() rules, each command once, on the node
+// its client is connected to. Nobody monitoring costs one atomic load.
 
 // monitorFeeds reports whether c's commands are fed to the monitors: a
 // client's connection, not an internal client running what another node

@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
 )
 
 // Routing errors, in Redis Cluster's words where Redis has them.
@@ -390,7 +391,7 @@ func (s *Server) takeAhead(c *Client, args [][]byte) bool {
 	}
 	if !sameArgs(a.args, args) {
 		s.log.Error("pipelined command does not match its forwarded batch; dropping the batch's replies",
-			"client", c.ID, "cmd", sanitize(truncate(args[0], 32)))
+			"client", c.ID, "cmd", sanitize(commands.Truncate(args[0], 32)))
 		rs.ahead = nil
 		return false
 	}

@@ -82,6 +82,21 @@ func (f Flags) String() string {
 	return string(b[:n])
 }
 
+// ReadBufSize is the size of a connection's read buffer (resp.Conn reads
+// 16 KB at a time, as Redis's PROTO_IOBUF_LEN): qbuf-free is its room.
+const ReadBufSize = 16 * 1024
+
+// Derive sets the fields computed from the others: qbuf-free (for a client
+// with a socket), events=w (output is waiting) and tot-mem (size is the
+// client's own structure).
+func (i *Info) Derive(size int64) {
+	if i.Readable {
+		i.QBufFree = max(0, ReadBufSize-i.QBuf)
+	}
+	i.Writable = i.OMem > 0
+	i.TotMem = size + i.QBuf + i.QBufFree + i.ArgvMem + i.MultiMem + i.RBS + i.OMem
+}
+
 // Append appends the client's line (without the newline) to b.
 func (i *Info) Append(b []byte) []byte {
 	num := func(b []byte, name string, v int64) []byte {
@@ -219,3 +234,28 @@ func ParseFilter(args [][]byte) (Filter, string) {
 // Match reports whether a client of type t is chosen (by a filter that
 // is not ByID).
 func (f Filter) Match(t Type) bool { return !f.HasType || f.Type == t }
+
+// Chosen returns the clients of all (sorted by ID) that f lists, in the
+// order CLIENT LIST shows them: by ID in the order given, repeats
+// included, as Redis; else those of the filter's type.
+func Chosen[C any](f Filter, all []C, id func(C) uint64, typ func(C) Type) []C {
+	var out []C
+	if !f.ByID {
+		for _, c := range all {
+			if f.Match(typ(c)) {
+				out = append(out, c)
+			}
+		}
+		return out
+	}
+	byID := make(map[uint64]C, len(all))
+	for _, c := range all {
+		byID[id(c)] = c
+	}
+	for _, want := range f.IDs {
+		if c, ok := byID[uint64(want)]; ok && want > 0 {
+			out = append(out, c)
+		}
+	}
+	return out
+}

@@ -7,6 +7,7 @@ import (
 	"math"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -413,4 +414,16 @@ func (pc *Conn) fillBack() error {
 	pc.r, pc.w = 0, 0
 	pc.rerr = pc.backErr
 	return pc.backErr
+}
+
+// FD returns the descriptor of the connection's socket, -1 when it has
+// none (CLIENT LIST fd=).
+func (pc *Conn) FD() int {
+	fd := -1
+	if sc, ok := pc.Conn.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			_ = rc.Control(func(d uintptr) { fd = int(d) })
+		}
+	}
+	return fd
 }
