@@ -190,8 +190,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			}
 			select {
 			case <-gone:
-				c.closing = true
-				_ = c.conn.Close()
+				c.closeConn()
 				return
 			default:
 			}
@@ -231,6 +230,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		s.blocked.Add(w)
 		c.blockedNow.Store(true)
 		c.argvMem.Store(clientinfo.ArgvMem(args))
+		c.flushParked()
 		if gone == nil && c.pc != nil {
 			gone, stop = c.pc.AwaitClose()
 		}
@@ -251,8 +251,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		for again := false; !again; {
 			select {
 			case <-gone:
-				c.closing = true
-				_ = c.conn.Close()
+				c.closeConn()
 				return
 			case <-timer.C:
 				again = true

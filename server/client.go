@@ -6,8 +6,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/tidwall/redcon"
-
 	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/events"
@@ -19,14 +17,13 @@ import (
 // KILL, protocol error, idle timeout, query buffer limit).
 var errClientClosed = resp.ErrClientClosed
 
-// Client is the state of one connection, kept in the redcon connection's
-// context. Fields without a note are owned by the connection's goroutine;
+// Client is the state of one connection. Fields without a note are owned
+// by the connection's goroutine (serveClient);
 // CLIENT LIST and CLIENT KILL, run by other connections, read only the
 // fields guarded by mu or held in atomics.
 type Client struct {
 	ID      uint64
 	srv     *Server
-	conn    redcon.Conn
 	pc      *protoConn
 	addr    string // remote host:port
 	laddr   string // local host:port
@@ -50,11 +47,9 @@ type Client struct {
 	argvMem    atomic.Int64          // a parked command's arguments' lengths (argv-mem)
 	rbs, rbp   atomic.Int64          // the reply buffer's size and peak use (noteReplyBuffer)
 
-	// fd is the socket's descriptor (-1: an internal client); rawLen the
-	// bytes of the command being run as the client sent them;
-	// rbsSeen and rbpSeen the values last stored in rbs and rbp.
+	// fd is the socket's descriptor (-1: an internal client); rbsSeen
+	// and rbpSeen the values last stored in rbs and rbp.
 	fd               int
-	rawLen           int
 	rbsSeen, rbpSeen int64
 
 	authenticated bool
@@ -83,6 +78,10 @@ type Client struct {
 	call    commands.Call
 	feCall  Call // the front end's view of call, for its own commands
 	nameBuf [32]byte
+	// lastTop is the top-level table entry the client's last command
+	// named: a pipeline repeats one command, whose next lookup is then a
+	// comparison instead of a map lookup (the table is read-only).
+	lastTop *entry
 	subBuf  [32]byte
 	slots   []uint16
 	keyPos  []int // argument indexes of the command's keys (entry.keys)
@@ -97,10 +96,11 @@ type Client struct {
 	// execing: EXEC is running the queued commands (WAIT answers at once).
 	execing bool
 
-	// Command timing (clock.go): when the last command ended, and the
-	// protoConn read count at that moment.
+	// Command timing (clock.go): when the last command ended, the
+	// protoConn read count of its batch, and the batch's first clock reading.
 	stamp      time.Time
 	stampReads uint64
+	base       time.Time
 
 	// ev is the connection's events state (package events): its
 	// subscriptions, its outbox (everything written to the connection once
@@ -120,10 +120,16 @@ type Client struct {
 	// split), so the monitors are fed here.
 	redacted []int
 	ranAway  bool
+	// pipeline is the rest of the batch being run (serve.go): the
+	// commands after the one running (forward batches them).
+	pipeline [][][]byte
 
 	// closeAfterReply: QUIT, or CLIENT KILL of itself: close once the reply is written.
 	closeAfterReply bool
-	closing         bool
+	// closing: the commands still to come are dropped; closeNow: the
+	// connection's goroutine closes the connection after this batch's
+	// replies (closeConn).
+	closing, closeNow bool
 }
 
 // queuedCmd is a command queued by MULTI.
@@ -132,14 +138,13 @@ type queuedCmd struct {
 	args [][]byte
 }
 
-func newClient(s *Server, id uint64, conn redcon.Conn, pc *protoConn) *Client {
+func newClient(s *Server, id uint64, pc *protoConn) *Client {
 	now := time.Now()
 	c := &Client{
 		ID:            id,
 		srv:           s,
-		conn:          conn,
 		pc:            pc,
-		addr:          conn.RemoteAddr(),
+		addr:          pc.RemoteAddr().String(),
 		laddr:         pc.LocalAddr().String(),
 		created:       now,
 		authenticated: !s.lim.authRequired.Load(),
@@ -244,13 +249,13 @@ func (c *Client) info(dst []byte, now time.Time, self bool, args [][]byte) []byt
 		i.Cmd = e.Name
 	}
 	if c.pc != nil {
-		i.QBuf = c.pc.Pending()
+		i.QBuf, i.QBufFree = c.pc.Pending(), c.pc.Free()
 		if self {
 			// Redis's query buffer holds the running command and the
 			// ones pipelined behind it until the command ends.
-			i.QBuf += int64(c.rawLen)
-			for _, next := range c.conn.PeekPipeline() {
-				i.QBuf += int64(len(next.Raw))
+			i.QBuf += clientinfo.RequestSize(args)
+			for _, next := range c.pipeline {
+				i.QBuf += clientinfo.RequestSize(next)
 			}
 		}
 	}

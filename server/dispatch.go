@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidwall/redcon"
-
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
@@ -26,34 +24,27 @@ const (
 	errInternalFormat = "ERR internal error running '%s' (see the server log)"
 )
 
-// handle is redcon's command callback: it runs one command of the
-// connection and queues its reply. redcon flushes after each pipeline batch.
-func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
-	c, ok := conn.Context().(*Client)
-	if !ok || c.closing {
-		return // closing: the rest of the pipeline is dropped, as Redis does
-	}
+// handle runs one command of the connection's batch (serveClient) and
+// queues its reply on the connection, which serveClient flushes when the
+// batch ends.
+func (s *Server) handle(c *Client, args [][]byte) {
 	// Invalidations and monitor lines sent while the command runs follow
 	// its reply (package events).
 	c.ev.HoldIfNeeded()
-	c.rawLen = len(cmd.Raw)
-	s.dispatch(c, cmd.Args)
+	s.dispatch(c, args)
 	if c.ev.Tracking() {
 		c.clearCaching(c.lastCmd.Load())
 	}
-	if c.repl.pending() && len(conn.PeekPipeline()) == 0 {
-		// The batch ends here: redcon flushes the replies after this
-		// call, so they wait for the replicas now (replication.go).
+	if c.repl.pending() && len(c.pipeline) == 0 {
+		// The batch ends here: its replies are written after this call,
+		// so they wait for the replicas now (replication.go).
 		if !s.awaitReplicas(c) {
 			// Not replicated in time: drop the batch's replies and
 			// close, so the client sees an unknown outcome rather than
 			// an acknowledgement the replicas never backed.
 			c.reply.Reset()
-			redcon.BaseWriter(conn).SetBuffer(nil)
-			c.closing = true
-			if err := conn.Close(); err != nil {
-				s.log.Debug("close client", "id", c.ID, "err", err)
-			}
+			c.pc.Drop()
+			c.closeConn()
 			return
 		}
 	}
@@ -67,7 +58,7 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 		o.Append(b)
 		c.reply.Reset()
 	} else if len(b) > 0 {
-		conn.WriteRaw(b)
+		c.pc.Queue(b)
 		c.reply.Reset()
 	}
 	if c.closeAfterReply {
@@ -76,9 +67,7 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 			o.CloseAfterWrite() // the writer closes once the reply is out
 			return
 		}
-		if err := conn.Close(); err != nil {
-			s.log.Debug("close client", "id", c.ID, "err", err)
-		}
+		c.closeNow = true
 	}
 }
 
@@ -92,7 +81,11 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		return // already run remotely as part of a forwarded batch (route.go)
 	}
 	s.stats.commandsProcessed.Add(1)
-	e := s.lookup(args[0], &c.nameBuf)
+	e := c.lastTop
+	if e == nil || !resp.EqualFold(args[0], e.Name) {
+		e = s.lookup(args[0], &c.nameBuf)
+		c.lastTop = e
+	}
 	if e == nil {
 		c.lastCmd.Store(nil) // CLIENT LIST cmd=NULL, as Redis's lookup
 		c.reply.Error(commands.UnknownCommandError(args))
@@ -208,14 +201,17 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 			// Cluster routing (route.go): a command whose slots this node
 			// does not lead is forwarded, split, or answered with
 			// -MOVED/-CROSSSLOT.
-			if !s.standalone && s.routeAway(c, e, args, single) {
-				if c.ranAway { // forwarded or split: it ran (monitor.go)
-					c.ranAway = false
-					s.feedRan(c, e, args)
+			local := false
+			if !s.standalone {
+				var handled bool
+				if handled, local = s.routeAway(c, e, args, single); handled {
+					if c.ranAway { // forwarded or split: it ran (monitor.go)
+						c.ranAway = false
+						s.feedRan(c, e, args)
+					}
+					return
 				}
-				return
 			}
-			local := !s.standalone && s.allLocal(c)
 			if single {
 				tx = s.store.Lock(slot)
 			} else {
@@ -314,8 +310,14 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 			f.reply.Error(fmt.Sprintf(errInternalFormat, e.Name))
 		}
 	}()
-	*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe}
-	*f.fe = Call{Call: f.call, Client: c, Server: s}
+	if cl := f.call; cl.Conn == f.fe && cl.Reply == f.reply && f.fe.Client == c && f.fe.Call == cl {
+		// The frame's call is set up from an earlier command: only what
+		// changes is written (no handler assigns the other fields).
+		cl.Args, cl.Tx, cl.Blocked = args, tx, nil
+	} else {
+		*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe}
+		*f.fe = Call{Call: f.call, Client: c, Server: s}
+	}
 	e.Handler(f.call)
 	if b := f.call.Blocked; b != nil {
 		if f.script {

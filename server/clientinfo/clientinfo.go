@@ -82,17 +82,20 @@ func (f Flags) String() string {
 	return string(b[:n])
 }
 
-// ReadBufSize is the size of a connection's read buffer (resp.Conn reads
-// 16 KB at a time, as Redis's PROTO_IOBUF_LEN): qbuf-free is its room.
-const ReadBufSize = 16 * 1024
-
-// Derive sets the fields computed from the others: qbuf-free (for a client
-// with a socket), events=w (output is waiting) and tot-mem (size is the
-// client's own structure).
-func (i *Info) Derive(size int64) {
-	if i.Readable {
-		i.QBufFree = max(0, ReadBufSize-i.QBuf)
+// RequestSize is the size of a command as a client sends it in RESP's
+// multibulk form: what it takes in the query buffer (an inline command
+// takes a little less).
+func RequestSize(args [][]byte) int64 {
+	n := 1 + len(strconv.Itoa(len(args))) + 2
+	for _, a := range args {
+		n += 1 + len(strconv.Itoa(len(a))) + 2 + len(a) + 2
 	}
+	return int64(n)
+}
+
+// Derive sets the fields computed from the others: events=w (output is
+// waiting) and tot-mem (size is the client's own structure).
+func (i *Info) Derive(size int64) {
 	i.Writable = i.OMem > 0
 	i.TotMem = size + i.QBuf + i.QBufFree + i.ArgvMem + i.MultiMem + i.RBS + i.OMem
 }

@@ -23,13 +23,14 @@ func TestFlags(t *testing.T) {
 
 func TestAppendOrder(t *testing.T) {
 	i := Info{ID: 7, Addr: "a:1", LAddr: "b:2", FD: 9, Multi: -1, Readable: true, OMem: 3, Cmd: "client|list",
-		User: "default", Redir: -1, RESP: 3, LibName: "x", QBuf: 26, ArgvMem: 10}
+		User: "default", Redir: -1, RESP: 3, LibName: "x", QBuf: 26, QBufFree: 16358, ArgvMem: 10}
 	i.Derive(100)
 	assert.Equal(t, "id=7 addr=a:1 laddr=b:2 fd=9 name= age=0 idle=0 flags=N db=0 sub=0 psub=0 ssub=0 multi=-1 "+
 		"qbuf=26 qbuf-free=16358 argv-mem=10 multi-mem=0 rbs=0 rbp=0 obl=0 oll=0 omem=3 tot-mem=16497 events=rw "+
 		"cmd=client|list user=default redir=-1 resp=3 lib-name=x lib-ver=", string(i.Append(nil)))
 	i = Info{}
 	assert.Contains(t, string(i.Append(nil)), " events= cmd=NULL ")
+	assert.Equal(t, int64(len("*2\r\n$6\r\nCLIENT\r\n$4\r\nINFO\r\n")), RequestSize(args("CLIENT INFO")))
 }
 
 func TestParseFilter(t *testing.T) {
