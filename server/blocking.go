@@ -8,6 +8,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
+	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
@@ -163,6 +164,9 @@ type blockState struct {
 	// forwarded: the last run forwarded the command (route.go), with its
 	// timeout cut by forwardTimeoutArg.
 	forwarded bool
+	// fed: the monitors were shown the command (monitor.go), on its
+	// first run.
+	fed bool
 }
 
 // runBlocking runs a blocking command for a client that may wait: it runs
@@ -196,6 +200,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			timer.Stop()
 		}
 		c.blockedNow.Store(false)
+		c.argvMem.Store(0)
 		if w := bs.waiter; w != nil {
 			s.blocked.Remove(w)
 			s.store.Unwatch(bs.watcher)
@@ -283,6 +288,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			return
 		}
 		c.blockedNow.Store(true)
+		c.argvMem.Store(clientinfo.ArgvMem(args))
 		if s.answerUnblocked(c, e, b, w.Reason(), mark) { // asked while it waited its turn (queueBehind)
 			return
 		}

@@ -1,12 +1,12 @@
 package server
 
 import (
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
+	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/resp"
@@ -42,6 +42,15 @@ type Client struct {
 	noEvict    atomic.Bool           // CLIENT NO-EVICT (accepted; clients are never evicted)
 	noTouch    atomic.Bool           // CLIENT NO-TOUCH
 	blockedNow atomic.Bool           // parked by a blocking command, for CLIENT LIST flags=b
+	readOnly   atomic.Bool           // READONLY, for CLIENT LIST flags=r
+	multiMem   atomic.Int64          // the queued commands' memory as Redis counts it (multi-mem)
+	argvMem    atomic.Int64          // a parked command's arguments' lengths (argv-mem)
+	rbs, rbp   atomic.Int64          // the reply buffer's size and peak use (noteReplyBuffer)
+
+	// fd is the socket's descriptor (-1: an internal client); rbsSeen
+	// and rbpSeen the values last stored in rbs and rbp.
+	fd               int
+	rbsSeen, rbpSeen int64
 
 	authenticated bool
 	db            int
@@ -105,6 +114,12 @@ type Client struct {
 	// through the outbox and are sent regardless, as Redis 7.2 does.
 	replyOff, replySkip, skipNext bool
 
+	// redacted: argument positions the command's handler marked secret
+	// (AUTH, HELLO AUTH), shown "(redacted)" to monitors (monitor.go);
+	// ranAway: routing ran the command on another node (forwarded,
+	// split), so the monitors are fed here.
+	redacted []int
+	ranAway  bool
 	// pipeline is the rest of the batch being run (serve.go): the
 	// commands after the one running (forward batches them).
 	pipeline [][][]byte
@@ -134,6 +149,7 @@ func newClient(s *Server, id uint64, pc *protoConn) *Client {
 		created:       now,
 		authenticated: !s.lim.authRequired.Load(),
 	}
+	c.fd = pc.FD()
 	c.ev.Init(s.events, id, c.addr, (*eventsConn)(c))
 	c.lastActive.Store(now.UnixNano())
 	c.resp.Store(2)
@@ -190,6 +206,7 @@ func (c *Client) discardMulti() {
 	c.queue = c.queue[:0]
 	c.inMulti.Store(false)
 	c.queued.Store(0)
+	c.multiMem.Store(0)
 	c.unwatch()
 }
 
@@ -202,38 +219,76 @@ func (c *Client) unwatch() {
 	c.watchBroken = false
 }
 
-// info formats the client as one line of CLIENT LIST / CLIENT INFO.
-func (c *Client) info(now time.Time) string {
+// info appends the client's CLIENT LIST / CLIENT INFO line to dst
+// (package clientinfo). self is the client running the command, with args
+// its command: its own state is read exactly, other clients' from atomics;
+// which values approximate Redis's is in docs/DESIGN.md §6.
+func (c *Client) info(dst []byte, now time.Time, self bool, args [][]byte) []byte {
 	c.mu.Lock()
 	name, libName, libVer := c.name, c.libName, c.libVer
 	c.mu.Unlock()
-	flags := "N"
-	multi := -1
-	if c.inMulti.Load() {
-		flags = "x"
-		multi = int(c.queued.Load())
-	}
-	if c.blockedNow.Load() {
-		flags = "b"
-	}
-	if flags == "N" && c.ev.Subscribed() {
-		flags = "P"
-	}
-	cmd := "NULL"
-	if e := c.lastCmd.Load(); e != nil {
-		cmd = e.Name
-	}
-	var b strings.Builder
-	b.WriteString("id=")
-	b.WriteString(strconv.FormatUint(c.ID, 10))
-	b.WriteString(" addr=" + c.addr + " laddr=" + c.laddr + " name=" + name)
-	b.WriteString(" age=" + strconv.FormatInt(int64(now.Sub(c.created)/time.Second), 10))
-	b.WriteString(" idle=" + strconv.FormatInt((now.UnixNano()-c.lastActive.Load())/int64(time.Second), 10))
 	sub, psub, ssub := c.ev.SubCounts()
-	b.WriteString(" flags=" + flags + " db=0 sub=" + strconv.Itoa(sub) + " psub=" + strconv.Itoa(psub) +
-		" ssub=" + strconv.Itoa(ssub) + " multi=" + strconv.Itoa(multi))
-	b.WriteString(" qbuf=" + strconv.FormatInt(c.pc.Pending(), 10))
-	b.WriteString(" cmd=" + cmd + " user=default redir=-1 resp=" + strconv.Itoa(int(c.resp.Load())))
-	b.WriteString(" lib-name=" + libName + " lib-ver=" + libVer)
-	return b.String()
+	track, bcast, broken, redir := c.ev.TrackInfo()
+	i := clientinfo.Info{
+		ID: c.ID, Addr: c.addr, LAddr: c.laddr, FD: c.fd, Name: name,
+		Age:  int64(now.Sub(c.created) / time.Second),
+		Idle: (now.UnixNano() - c.lastActive.Load()) / int64(time.Second),
+		Flags: clientinfo.Flags{Monitor: c.ev.Monitor(), PubSub: sub+psub+ssub > 0, Multi: c.inMulti.Load(),
+			Blocked: c.blockedNow.Load(), Tracking: track, BrokenRed: broken, BCast: bcast,
+			ReadOnly: c.readOnly.Load(), NoEvict: c.noEvict.Load(), NoTouch: c.noTouch.Load()},
+		Sub: sub, PSub: psub, SSub: ssub, Multi: -1,
+		MultiMem: c.multiMem.Load(), ArgvMem: c.argvMem.Load(),
+		RBS: c.rbs.Load(), RBP: c.rbp.Load(),
+		Readable: c.pc != nil, Redir: redir, RESP: int(c.resp.Load()),
+		User: "default", LibName: libName, LibVer: libVer,
+	}
+	if i.Flags.Multi {
+		i.Multi = int(c.queued.Load())
+	}
+	if e := c.lastCmd.Load(); e != nil {
+		i.Cmd = e.Name
+	}
+	if c.pc != nil {
+		i.QBuf, i.QBufFree = c.pc.Pending(), c.pc.Free()
+		if self {
+			// Redis's query buffer holds the running command and the
+			// ones pipelined behind it until the command ends.
+			i.QBuf += clientinfo.RequestSize(args)
+			for _, next := range c.pipeline {
+				i.QBuf += clientinfo.RequestSize(next)
+			}
+		}
+	}
+	if self {
+		i.ArgvMem = clientinfo.ArgvMem(args)
+	}
+	if o := c.ev.OutboxAnyGoroutine(); o != nil {
+		i.OMem = int64(o.Queued())
+	}
+	i.Derive(int64(unsafe.Sizeof(*c)))
+	return i.Append(dst)
+}
+
+func (c *Client) id() uint64 { return c.ID }
+
+// clientType is the client's type for CLIENT LIST TYPE: pubsub while it
+// has a subscription, else normal (a monitor too, as Redis).
+func (c *Client) clientType() clientinfo.Type {
+	if c.ev.Subscribed() {
+		return clientinfo.PubSub
+	}
+	return clientinfo.Normal
+}
+
+// noteReplyBuffer records the reply buffer's size and peak for CLIENT
+// LIST (rbs, rbp): atomics written only when they change.
+func (c *Client) noteReplyBuffer(used int) {
+	if n := int64(cap(c.reply.Bytes())); n != c.rbsSeen {
+		c.rbsSeen = n
+		c.rbs.Store(n)
+	}
+	if u := int64(used); u > c.rbpSeen {
+		c.rbpSeen = u
+		c.rbp.Store(u)
+	}
 }

@@ -28,12 +28,13 @@ func clusterCommands() []*Command {
 		topology.ClusterCommand(fe(clusterLeave)),
 		{Name: "readonly", Arity: 1, Flags: FlagFast | FlagLoading | st, ACL: commands.ACLConnection, Group: g, Since: "3.0.0",
 			Summary: "Enables read-only queries for a connection to a Redis Cluster replica node.",
-			Handler: fe(func(c *Call) { c.Client.routeState().readonly = true; c.Reply.OK() })},
+			Handler: fe(func(c *Call) { c.Client.routeState().readonly = true; c.Client.readOnly.Store(true); c.Reply.OK() })},
 		{Name: "readwrite", Arity: 1, Flags: FlagFast | FlagLoading | st, ACL: commands.ACLConnection, Group: g, Since: "3.0.0",
 			Summary: "Enables read-write queries for a connection to a Reids Cluster replica node.",
 			Handler: fe(func(c *Call) {
 				if c.Client.route != nil {
 					c.Client.route.readonly = false
+					c.Client.readOnly.Store(false)
 				}
 				c.Reply.OK()
 			})},

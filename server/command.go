@@ -47,6 +47,7 @@ const (
 	FlagLocal           = commands.FlagLocal
 	FlagNotKeyspace     = commands.FlagNotKeyspace
 	FlagProtected       = commands.FlagProtected
+	FlagMayReplicate    = commands.FlagMayReplicate
 )
 
 // Call is one of the front end's own commands being executed: the
@@ -77,6 +78,7 @@ var commandGroups = []func() []*Command{
 	latency.Commands,          // latency/command.go (latencycmd.go: the front end's side): LATENCY
 	debug.Commands,            // debug/debug.go (debugcmd.go: who may run it): DEBUG
 	events.PubSubCommands,     // events/pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
+	events.MonitorCommands,    // events/monitor.go (monitor.go: what the front end feeds): MONITOR
 	scripts.ScriptingCommands, // scripts/scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT
 	scripts.FunctionCommands,  // scripts/functions.go: FCALL FCALL_RO FUNCTION
 	commands.StringCommands,   // commands/strings.go

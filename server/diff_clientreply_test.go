@@ -28,3 +28,25 @@ func TestClientReplyAgainstRedis(t *testing.T) {
 		})
 	}
 }
+
+// subscribeReplyOffScript: the confirmations of SUBSCRIBE, UNSUBSCRIBE and
+// their P forms are pushes, sent while CLIENT REPLY OFF or SKIP silences
+// every other reply (Redis's CLIENT_PUSHING); so are published messages.
+var subscribeReplyOffScript = []string{
+	"T0 CLIENT REPLY OFF", "T2 SUBSCRIBE a b", "T1 UNSUBSCRIBE a", "T0 PING", "T1 PSUBSCRIBE p*",
+	"W1 PUBLISH a x", "W1 PUBLISH b m", "T1", "T1 UNSUBSCRIBE", "T0 PING x", "T1 PUNSUBSCRIBE", "T1 UNSUBSCRIBE",
+	"T1 CLIENT REPLY ON", "T0 CLIENT REPLY SKIP", "T1 SUBSCRIBE c", "T1 UNSUBSCRIBE c", "T1 PING",
+	"T0 CLIENT REPLY OFF", "T0 MULTI", "T0 SET k v", "T0 EXEC", "T1 CLIENT REPLY ON", "T1 GET k",
+}
+
+// TestSubscribeReplyOffAgainstRedis runs subscribeReplyOffScript on
+// redis-server and on meshcache, RESP2 and RESP3, byte for byte.
+func TestSubscribeReplyOffAgainstRedis(t *testing.T) {
+	redisAddr := startRedis(t)
+	ourAddr := startDataServer(t)
+	for _, proto := range []string{"2", "3"} {
+		t.Run("resp"+proto, func(t *testing.T) {
+			runTrackingScript(t, redisAddr, ourAddr, proto, subscribeReplyOffScript)
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
 	debugcmd "github.com/meshcache/meshcache/server/debug"
 	"github.com/meshcache/meshcache/server/events"
@@ -27,10 +28,9 @@ const (
 // queues its reply on the connection, which serveClient flushes when the
 // batch ends.
 func (s *Server) handle(c *Client, args [][]byte) {
-	if c.ev.Tracking() {
-		// Invalidations sent while the command runs follow its reply (package events).
-		c.ev.Hold()
-	}
+	// Invalidations and monitor lines sent while the command runs follow
+	// its reply (package events).
+	c.ev.HoldIfNeeded()
 	s.dispatch(c, args)
 	if c.ev.Tracking() {
 		c.clearCaching(c.lastCmd.Load())
@@ -49,9 +49,10 @@ func (s *Server) handle(c *Client, args [][]byte) {
 		}
 	}
 	if c.replyOff || c.replySkip {
-		c.reply.Reset() // CLIENT REPLY OFF or SKIP: this reply is not sent
+		c.reply.KeepPushes() // CLIENT REPLY OFF or SKIP: only pushes are sent
 	}
 	c.replySkip, c.skipNext = c.skipNext, false
+	c.noteReplyBuffer(c.reply.Len())
 	if b, o := c.reply.Bytes(), c.ev.Outbox(); o != nil {
 		// Subscribed or tracking (or was): output goes through the outbox (package events).
 		o.Append(b)
@@ -86,19 +87,24 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.lastTop = e
 	}
 	if e == nil {
-		c.reply.Error(unknownCommand(args))
+		c.lastCmd.Store(nil) // CLIENT LIST cmd=NULL, as Redis's lookup
+		c.reply.Error(commands.UnknownCommandError(args))
 		c.flagMulti()
 		return
 	}
 	if e.subs != nil && len(args) >= 2 {
 		sub := e.lookupSub(args[1], &c.subBuf)
 		if sub == nil {
+			c.lastCmd.Store(nil)
 			c.reply.Error(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", sanitize(args[1]), strings.ToUpper(e.Name)))
 			c.flagMulti()
 			return
 		}
 		e = sub
 	}
+	// CLIENT LIST's cmd= is the command looked up last, refused or queued
+	// too; EXEC's queued commands and a script's do not change it.
+	c.lastCmd.Store(e)
 	if (e.Arity > 0 && len(args) != e.Arity) || (e.Arity < 0 && len(args) < -e.Arity) {
 		s.reject(c, e, "ERR wrong number of arguments for '"+e.Name+"' command")
 		return
@@ -119,6 +125,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		s.reject(c, e, s.scripts.BusyError()) // a script runs past busy-reply-threshold (server/scripts)
 		return
 	}
+	if e.Flags&(FlagWrite|FlagReadOnly|FlagMayReplicate) != 0 && c.ev.Monitor() {
+		s.reject(c, e, events.ErrMonitorKeyspace) // a monitor is a replica to Redis
+		return
+	}
 	if c.multi && !e.runsInMulti {
 		if e.Flags&FlagNoMulti != 0 {
 			s.reject(c, e, errNotInMulti)
@@ -130,6 +140,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		}
 		c.queue = append(c.queue, queuedCmd{e: e, args: args})
 		c.queued.Store(int32(len(c.queue)))
+		c.multiMem.Add(clientinfo.QueuedMem(args))
 		c.reply.Status("QUEUED")
 		return
 	}
@@ -194,6 +205,10 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 			if !s.standalone {
 				var handled bool
 				if handled, local = s.routeAway(c, e, args, single); handled {
+					if c.ranAway { // forwarded or split: it ran (monitor.go)
+						c.ranAway = false
+						s.feedRan(c, e, args)
+					}
 					return
 				}
 			}
@@ -228,11 +243,22 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		start = c.cmdStart()
 	}
 	mark := f.reply.Len()
-	c.lastCmd.Store(e)
 	if c.ev.Tracking() {
 		s.events.BeforeCall(&c.ev, e, e.Flags, args) // client-side caching (package events)
 	}
+	// MONITOR (monitor.go): skip_monitor commands are shown before they
+	// run, the others after, admin commands never, as Redis's call().
+	mon := s.events.Monitored() && e.Flags&FlagAdmin == 0
+	if mon && e.Flags&FlagSkipMonitor != 0 {
+		s.feedMonitor(c, f, args)
+	}
 	s.invoke(c, f, e, args, tx, closeTx, mark, s.events.TrackingActive())
+	if mon && e.Flags&FlagSkipMonitor == 0 {
+		s.feedMonitor(c, f, args)
+	}
+	if len(c.redacted) > 0 {
+		c.redacted = c.redacted[:0]
+	}
 	if e.Flags&FlagWrite != 0 && !s.standalone {
 		s.events.NewLeader(&c.ev, e, args)
 	}
@@ -319,29 +345,6 @@ func (s *Server) closeTx(tx *store.Tx, e *entry) {
 		}
 	}()
 	tx.Close()
-}
-
-// unknownCommand formats Redis's error for a command not in the table:
-// the name (128 bytes at most) and the arguments, quoted, while they fit in
-// 128 bytes (the last one cut to fit).
-func unknownCommand(args [][]byte) string {
-	var list []byte
-	for _, a := range args[1:] {
-		if len(list) >= 128 {
-			break
-		}
-		list = append(list, '\'')
-		list = append(list, truncate(a, 128-len(list)+1)...)
-		list = append(list, '\'', ' ')
-	}
-	return "ERR unknown command '" + sanitize(truncate(args[0], 128)) + "', with args beginning with: " + sanitize(list)
-}
-
-func truncate(b []byte, n int) []byte {
-	if len(b) > n {
-		return b[:n]
-	}
-	return b
 }
 
 // sanitize makes client text safe inside an error line (resp.OneLine).

@@ -109,7 +109,7 @@ func (s *Server) executeBatchOn(c *Client, cmds [][][]byte) [][]byte {
 func (s *Server) getInternal(resp3 bool) *Client {
 	c, _ := s.internal.Get().(*Client)
 	if c == nil {
-		c = &Client{srv: s, addr: "cluster", laddr: "cluster", created: time.Now()}
+		c = &Client{srv: s, addr: "cluster", laddr: "cluster", created: time.Now(), fd: -1}
 		c.route = &routeState{forwarded: true}
 		c.ev.InitForwarded(s.events, (*eventsConn)(c))
 		c.repl.reset()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
 )
 
 // Routing errors, in Redis Cluster's words where Redis has them.
@@ -262,6 +263,7 @@ func isMoved(reply []byte) bool { return bytes.HasPrefix(reply, []byte("-MOVED "
 // answered args with -MOVED it appends nothing and reports moved, with the
 // address the -MOVED named: the caller routes args again.
 func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo string, moved bool) {
+	c.ranAway = true
 	rs := c.routeState()
 	args, timeout := c.forwardTimeoutArg(args)
 	rs.cmds = append(rs.cmds[:0], args)
@@ -391,12 +393,15 @@ func (s *Server) takeAhead(c *Client, args [][]byte) bool {
 	}
 	if !sameArgs(a.args, args) {
 		s.log.Error("pipelined command does not match its forwarded batch; dropping the batch's replies",
-			"client", c.ID, "cmd", sanitize(truncate(args[0], 32)))
+			"client", c.ID, "cmd", sanitize(commands.Truncate(args[0], 32)))
 		rs.ahead = nil
 		return false
 	}
 	s.stats.commandsProcessed.Add(1)
 	c.reply.Raw(a.reply)
+	if s.events.Monitored() {
+		s.feedRan(c, s.lookup(args[0], &c.nameBuf), args)
+	}
 	return true
 }
 
@@ -510,6 +515,9 @@ func (s *Server) routeExec(call *Call) bool {
 			call.Reply.Error(forwardError(to, err))
 			return true
 		case len(replies) == len(cmds):
+			for _, q := range c.queue {
+				s.feedRan(c, q.e, q.args) // EXEC's own line follows, from callIn
+			}
 			c.discardMulti()
 			call.Reply.Raw(replies[len(replies)-1])
 			return true

@@ -44,6 +44,7 @@ func splitSpec(cmd *Command) (commands.KeySpec, bool) {
 // around the keys and the step group of each of its keys, as the
 // command's key spec places them.
 func (s *Server) scatter(c *Client, e *entry, args [][]byte, t *ring.Table) {
+	c.ranAway = true
 	spec, _ := splitSpec(e.Command)
 	step := max(spec.Step, 1)
 	keys := c.keyPos

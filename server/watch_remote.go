@@ -48,6 +48,7 @@ const errWatchNodes = "ERR WATCH of keys led by several nodes (or by this node a
 
 // watchRemote runs WATCH for keys of one slot led by owner (c.slots).
 func (s *Server) watchRemote(c *Client, owner ring.NodeID, args [][]byte, single bool) {
+	c.ranAway = true
 	switch {
 	case c.multi:
 		c.reply.Error("ERR WATCH inside MULTI is not allowed")

@@ -45,7 +45,7 @@ const (
 	FlagBlocking                          // "blocking"
 	FlagLoading                           // "loading"
 	FlagStale                             // "stale"
-	FlagSkipMonitor                       // "skip_monitor"
+	FlagSkipMonitor                       // "skip_monitor": the front end shows it to MONITOR before it runs, not after (as Redis's handlers of EVAL and FCALL feed the monitors themselves)
 	FlagSkipSlowlog                       // "skip_slowlog": never in the slow log (EXEC logs its commands one by one; AUTH and HELLO carry passwords)
 	FlagAsking                            // "asking"
 	FlagFast                              // "fast": O(1) or O(log N)
@@ -82,6 +82,10 @@ const (
 	// connection (DEBUG), as Redis's CMD_PROTECTED; COMMAND does not
 	// report it, as Redis does not.
 	FlagProtected
+	// FlagMayReplicate: Redis's may_replicate, which COMMAND hides (EVAL,
+	// EVALSHA, FCALL, PUBLISH, SPUBLISH, PFCOUNT): with the read and
+	// write flags, what a MONITOR client may not run.
+	FlagMayReplicate
 )
 
 // reportedFlags are the flags COMMAND reports, in Redis's order, with their

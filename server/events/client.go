@@ -8,7 +8,7 @@ import (
 
 // Client is one connection's events state: its subscriptions, its outbox
 // and its tracking settings. The front end keeps one in each connection
-// (Init) and calls it at fixed points: Hold before a tracking client's
+// (Init) and calls it at fixed points: HoldIfNeeded before each
 // command, the outbox's Append after each command once it has one,
 // Release when the connection ends. Fields without a note are owned by the
 // connection's goroutine.
@@ -50,7 +50,17 @@ type Client struct {
 	trackAs   remoteTrack
 	trackOut  []remoteInv
 	trackWait []chan struct{}
+
+	// monitor: the client sent MONITOR (monitor.go); written under the
+	// Hub's monitors.mu, read from any goroutine.
+	monitor atomic.Bool
+	// repliesOff mirrors CLIENT REPLY OFF for the feeders: a monitor that
+	// turned its replies off gets no lines, as on Redis.
+	repliesOff atomic.Bool
 }
+
+// SetRepliesOff records CLIENT REPLY OFF (true) or ON (false).
+func (c *Client) SetRepliesOff(off bool) { c.repliesOff.Store(off) }
 
 // Init makes c the events state of connection conn (id, remote addr).
 func (c *Client) Init(h *Hub, id uint64, addr string, conn Conn) {
@@ -66,9 +76,12 @@ func (c *Client) InitForwarded(h *Hub, conn Conn) {
 // RESP3 reports whether the connection speaks RESP3.
 func (c *Client) RESP3() bool { return c.conn.RESP3() }
 
-// Outbox returns the connection's outbox, nil until it first subscribed
-// or tracked. Only for the connection's goroutine.
+// Outbox returns the connection's outbox, nil until it first subscribed,
+// tracked or monitored. Only for the connection's goroutine.
 func (c *Client) Outbox() *Outbox { return c.out }
+
+// OutboxAnyGoroutine is Outbox for other goroutines (CLIENT LIST omem).
+func (c *Client) OutboxAnyGoroutine() *Outbox { return c.outPub.Load() }
 
 // Subscribed reports, from any goroutine, whether the client has any
 // subscription (Redis's CLIENT_PUBSUB flag).
@@ -98,21 +111,30 @@ func (c *Client) bufferClass() config.BufferClass {
 // command asks).
 func (c *Client) Tracking() bool { return c.tracking.Load() }
 
-// Hold makes what is sent to a tracking client while its command runs
-// follow the command's reply (Outbox.hold). Called before each command of
-// a tracking client.
-func (c *Client) Hold() { c.out.hold() }
-
-// Reset drops every subscription and turns tracking off (RESET).
+// Reset drops every subscription, turns tracking off and ends MONITOR
+// (RESET).
 func (c *Client) Reset() {
 	c.unsubscribeAll()
 	c.trackingOff()
+	c.dropMonitor()
+}
+
+// HoldIfNeeded makes what is sent to the client while its command runs
+// follow the command's reply (Outbox.hold), for a client that tracks or
+// monitors (a monitor sees its own command after its reply, as on
+// Redis); two atomic loads for every other client. Called before each
+// command.
+func (c *Client) HoldIfNeeded() {
+	if c.tracking.Load() || c.monitor.Load() {
+		c.out.hold()
+	}
 }
 
 // Release drops the connection's subscriptions and tracking and stops its
 // outbox's writer: the connection ended (or an internal client goes back
 // to its pool: it then reads for nobody).
 func (c *Client) Release() {
+	c.dropMonitor()
 	c.untrack()
 	c.unsubscribeAll()
 	if c.out != nil {

@@ -134,6 +134,8 @@ type Hub struct {
 	tracking *tracker
 	// limits is client-output-buffer-limit, read by every outbox append.
 	limits atomic.Pointer[config.OutputLimits]
+	// mon is the node's MONITOR clients (monitor.go).
+	mon monitors
 	// shardMu serializes the check of shard channels against the routing
 	// table (checkShardChannels) with SSUBSCRIBE, and guards shardTable,
 	// the table the shard subscriptions were last checked against: a

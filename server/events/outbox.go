@@ -170,7 +170,16 @@ func (o *Outbox) close() {
 	})
 }
 
-// Size returns the bytes appended and not yet written (CLIENT LIST omem).
+// Queued returns the bytes appended and not yet handed to the socket
+// (CLIENT LIST omem: what a write being made is not counted, as Redis's
+// omem drops once write() took the bytes).
+func (o *Outbox) Queued() int {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return len(o.buf) + len(o.later)
+}
+
+// Size returns the bytes appended and not yet written.
 func (o *Outbox) Size() int {
 	o.mu.Lock()
 	defer o.mu.Unlock()

@@ -64,9 +64,9 @@ func PubSubCommands() []*commands.Command {
 			Summary: "Stops listening to messages published to channels that match one or more patterns.", Handler: unsubscribeCmd(pubsub.Pattern)},
 		{Name: "sunsubscribe", Arity: -1, Flags: sub | local, Keys: shardKeys, Group: g, Since: "7.0.0",
 			Summary: "Stops listening to messages posted to shard channels.", Handler: unsubscribeCmd(pubsub.Shard)},
-		{Name: "publish", Arity: 3, Flags: always | commands.FlagFast, Group: g, Since: "2.0.0",
+		{Name: "publish", Arity: 3, Flags: always | commands.FlagFast | commands.FlagMayReplicate, Group: g, Since: "2.0.0",
 			Summary: "Posts a message to a channel.", Handler: publishCmd(pubsub.Channel)},
-		{Name: "spublish", Arity: 3, Flags: always | commands.FlagFast | local,
+		{Name: "spublish", Arity: 3, Flags: always | commands.FlagFast | local | commands.FlagMayReplicate,
 			Keys: []commands.KeySpec{commands.Range(commands.NotKey, 1, 0, 1)}, Group: g, Since: "7.0.0",
 			Summary: "Post a message to a shard channel", Handler: publishCmd(pubsub.Shard)},
 		{Name: "pubsub", Arity: -2, Group: g, Since: "2.8.0", Summary: "A container for Pub/Sub commands.",
@@ -121,7 +121,11 @@ func (c *Client) syncSubState(k pubsub.Kind) {
 	c.inPubSub.Store(c.Subscribed())
 }
 
+// writeSubReply writes a (un)subscription's confirmation, a push that
+// CLIENT REPLY OFF does not silence (Reply.MarkPush), as Redis's.
 func writeSubReply(r *resp.Reply, verb string, name []byte, count int) {
+	start := r.Len()
+	defer r.MarkPush(start)
 	if r.RESP3() {
 		r.Push(3)
 	} else {

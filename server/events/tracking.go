@@ -406,3 +406,16 @@ func TrackingSubcommands(flags commands.Flags) []*commands.Command {
 			"    Report tracking status for the current connection."),
 	}
 }
+
+// TrackInfo is what CLIENT LIST shows of a client's tracking: flags t, B
+// and R, and redir= (the client it redirects to; -1 when it does not
+// track). Any goroutine.
+func (c *Client) TrackInfo() (on, bcast, brokenRedir bool, redir int64) {
+	if !c.tracking.Load() {
+		return false, false, false, -1
+	}
+	t := c.hub.tracking
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return c.track.on, c.track.bcast, c.track.brokenRedir, int64(c.track.redirect)
+}

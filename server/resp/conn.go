@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -279,4 +280,16 @@ func (pc *Conn) AwaitClose() (gone <-chan struct{}, stop func()) {
 		_ = pc.Conn.SetReadDeadline(time.Time{})
 		pc.deadline = false
 	}
+}
+
+// FD returns the descriptor of the connection's socket, -1 when it has
+// none (CLIENT LIST fd=).
+func (pc *Conn) FD() int {
+	fd := -1
+	if sc, ok := pc.Conn.(syscall.Conn); ok {
+		if rc, err := sc.SyscallConn(); err == nil {
+			_ = rc.Control(func(d uintptr) { fd = int(d) })
+		}
+	}
+	return fd
 }

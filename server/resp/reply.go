@@ -22,13 +22,38 @@ import (
 type Reply struct {
 	buf   []byte
 	resp3 bool
+	// pushes are [start, end) pairs of offsets of buf that MarkPush
+	// marked: what KeepPushes keeps.
+	pushes []int
 }
 
 // Bytes returns the encoded replies.
 func (r *Reply) Bytes() []byte { return r.buf }
 
 // Reset empties the buffer, keeping its memory and protocol version.
-func (r *Reply) Reset() { r.buf = r.buf[:0] }
+func (r *Reply) Reset() {
+	r.buf = r.buf[:0]
+	if len(r.pushes) > 0 {
+		r.pushes = r.pushes[:0]
+	}
+}
+
+// MarkPush marks what was written since offset start as a push: sent
+// even when the client turned its replies off (CLIENT REPLY OFF, SKIP),
+// as Redis sends what it writes with CLIENT_PUSHING (the confirmations
+// of SUBSCRIBE and UNSUBSCRIBE and their P and S forms).
+func (r *Reply) MarkPush(start int) { r.pushes = append(r.pushes, start, len(r.buf)) }
+
+// KeepPushes drops everything written but what MarkPush marked: the
+// replies of a client whose replies are off.
+func (r *Reply) KeepPushes() {
+	n := 0
+	for i := 0; i+1 < len(r.pushes); i += 2 {
+		n += copy(r.buf[n:], r.buf[r.pushes[i]:r.pushes[i+1]])
+	}
+	r.buf = r.buf[:n]
+	r.pushes = r.pushes[:0]
+}
 
 // SetRESP3 chooses the protocol version of later replies.
 func (r *Reply) SetRESP3(on bool) { r.resp3 = on }
@@ -160,10 +185,18 @@ func (r *Reply) AppendWith(f func([]byte) []byte) { r.buf = f(r.buf) }
 func (r *Reply) Len() int { return len(r.buf) }
 
 // Truncate drops the replies after the first n bytes.
-func (r *Reply) Truncate(n int) { r.buf = r.buf[:n] }
+func (r *Reply) Truncate(n int) {
+	r.buf = r.buf[:n]
+	for len(r.pushes) > 0 && r.pushes[len(r.pushes)-1] > n {
+		r.pushes = r.pushes[:len(r.pushes)-2]
+	}
+}
 
 // SetBytes makes b the buffer that later replies are appended to.
-func (r *Reply) SetBytes(b []byte) { r.buf = b }
+func (r *Reply) SetBytes(b []byte) {
+	r.buf = b
+	r.pushes = r.pushes[:0]
+}
 
 // Raw appends bytes that are already encoded.
 func (r *Reply) Raw(b []byte) { r.buf = append(r.buf, b...) }

@@ -29,7 +29,7 @@ func FunctionCommands() []*commands.Command {
 	const g, acl = "scripting", commands.ACLScripting
 	allShards := []string{commands.TipAllShards, commands.TipAllSucceeded}
 	return []*commands.Command{
-		{Name: "fcall", Arity: -3, Flags: evalFlags, ACL: acl, Keys: []commands.KeySpec{scriptKeys(false)},
+		{Name: "fcall", Arity: -3, Flags: evalFlags | commands.FlagMayReplicate, ACL: acl, Keys: []commands.KeySpec{scriptKeys(false)},
 			Group: g, Since: "7.0.0", Summary: "Invokes a function.",
 			Handler: handler(func(c call) { fcallCommand(c, false) })},
 		{Name: "fcall_ro", Arity: -3, Flags: evalFlags | commands.FlagReadOnly, ACL: acl, Keys: []commands.KeySpec{scriptKeys(true)},

@@ -199,10 +199,10 @@ func ScriptingCommands() []*commands.Command {
 	rwSHA, roSHA := rw, ro
 	rwSHA.Notes, roSHA.Notes = "", ""
 	return []*commands.Command{
-		{Name: "eval", Arity: -3, Flags: evalFlags, ACL: acl, Keys: []commands.KeySpec{rw},
+		{Name: "eval", Arity: -3, Flags: evalFlags | commands.FlagMayReplicate, ACL: acl, Keys: []commands.KeySpec{rw},
 			Group: g, Since: "2.6.0", Summary: "Executes a server-side Lua script.",
 			Handler: handler(func(c call) { evalCommand(c, false, false) })},
-		{Name: "evalsha", Arity: -3, Flags: evalFlags, ACL: acl, Keys: []commands.KeySpec{rwSHA},
+		{Name: "evalsha", Arity: -3, Flags: evalFlags | commands.FlagMayReplicate, ACL: acl, Keys: []commands.KeySpec{rwSHA},
 			Group: g, Since: "2.6.0", Summary: "Executes a server-side Lua script by SHA1 digest.",
 			Handler: handler(func(c call) { evalCommand(c, true, false) })},
 		{Name: "eval_ro", Arity: -3, Flags: evalFlags | commands.FlagReadOnly, ACL: acl, Keys: []commands.KeySpec{ro},

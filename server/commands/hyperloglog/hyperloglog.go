@@ -23,7 +23,7 @@ func Commands() []*commands.Command {
 	return []*commands.Command{
 		{Name: "pfadd", Arity: -2, Flags: commands.FlagWrite | commands.FlagDenyOOM | commands.FlagFast, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.RW|commands.Insert, 1, 0, 1)},
 			Group: g, Since: "2.8.9", Summary: "Adds the specified elements to the specified HyperLogLog.", Handler: pfaddCommand},
-		{Name: "pfcount", Arity: -2, Flags: commands.FlagReadOnly, ACL: a, Keys: []commands.KeySpec{{Flags: commands.RW | commands.Access, Index: 1, LastKey: -1, Step: 1,
+		{Name: "pfcount", Arity: -2, Flags: commands.FlagReadOnly | commands.FlagMayReplicate, ACL: a, Keys: []commands.KeySpec{{Flags: commands.RW | commands.Access, Index: 1, LastKey: -1, Step: 1,
 			Notes: "RW because it may change the internal representation of the key, and propagate to replicas"}},
 			Group: g, Since: "2.8.9", Summary: "Return the approximated cardinality of the set(s) observed by the HyperLogLog at key(s).",
 			Handler: pfcountCommand},
