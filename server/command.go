@@ -9,6 +9,7 @@ import (
 	"github.com/meshcache/meshcache/server/debug"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/latency"
+	"github.com/meshcache/meshcache/server/objects"
 	"github.com/meshcache/meshcache/server/scripts"
 )
 
@@ -71,10 +72,11 @@ func fe(h func(*Call)) func(*commands.Call) {
 // its own under it, is one line here.
 var commandGroups = []func() []*Command{
 	connectionCommands,        // connection.go: PING ECHO QUIT AUTH SELECT HELLO CLIENT
-	serverCommands,            // servercmds.go: COMMAND (commands/commandcmd.go) CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME SHUTDOWN MEMORY OBJECT SLOWLOG (slowlog/command.go)
+	serverCommands,            // servercmds.go: COMMAND (commands/commandcmd.go) CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME (commands/servercmds.go) SHUTDOWN SLOWLOG (slowlog/command.go)
+	objects.Commands,          // objects/objects.go (servercmds.go: the front end's side): MEMORY OBJECT
 	transactionCommands,       // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
 	clusterCommands,           // cluster_cmds.go (topology/commands.go): CLUSTER READONLY READWRITE ASKING
-	replicationCommands,       // replication.go: WAIT WAITAOF
+	replicationCommands,       // replication.go: WAIT WAITAOF (commands/servercmds.go)
 	latency.Commands,          // latency/command.go (latencycmd.go: the front end's side): LATENCY
 	debug.Commands,            // debug/debug.go (debugcmd.go: who may run it): DEBUG
 	events.PubSubCommands,     // events/pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB

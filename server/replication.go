@@ -316,9 +316,7 @@ func replicationCommands() []*Command {
 			Group: "generic", Since: "3.0.0",
 			Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
 			Handler: fe(waitCommand)},
-		{Name: "waitaof", Arity: 4, Flags: FlagNoScript, Group: "generic", Since: "7.2.0",
-			Summary: "Blocks until all of the preceding write commands sent by the connection are written to the append-only file of the master and/or replicas.",
-			Handler: fe(waitAOFCommand)},
+		commands.WaitAOFCommand(), // commands/servercmds.go
 	}
 }
 
@@ -393,35 +391,4 @@ func (s *Server) waitFor(ctx context.Context, pos []cluster.SlotOffset, want int
 		case <-time.After(waitPoll):
 		}
 	}
-}
-
-// waitAOFCommand: WAITAOF numlocal numreplicas timeout. meshcache keeps
-// no append-only file on any node, so nothing can ever be fsynced: the
-// arguments are checked as Redis does, then it answers an error.
-func waitAOFCommand(c *Call) {
-	for _, a := range c.Args[1:3] {
-		v, ok := resp.ParseInt64(a)
-		if !ok {
-			c.Reply.Error(resp.ErrNotInteger)
-			return
-		}
-		if v < 0 {
-			c.Reply.Error("ERR value is out of range, must be positive")
-			return
-		}
-	}
-	timeout, ok := resp.ParseInt64(c.Args[3])
-	if !ok {
-		c.Reply.Error("ERR timeout is not an integer or out of range")
-		return
-	}
-	if timeout < 0 {
-		c.Reply.Error("ERR timeout is negative")
-		return
-	}
-	if v, _ := resp.ParseInt64(c.Args[1]); v > 0 {
-		c.Reply.Error("ERR WAITAOF cannot be used when numlocal is set but appendonly is disabled.")
-		return
-	}
-	c.Reply.Error("ERR WAITAOF is not supported: meshcache keeps no append-only file on any node (use WAIT for replica acknowledgements)")
 }

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
+	"github.com/meshcache/meshcache/server/topology"
 	"sync/atomic"
 	"time"
 
@@ -192,45 +192,11 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 			c.reply.Error(fmt.Sprintf("TRYAGAIN slot %d is moving between nodes, try again", c.slots[0]))
 			return true, false
 		}
-		if hint = nextHop(t, movedTo, self, to); hint != "" {
+		if hint = topology.NextHop(t, movedTo, self, to); hint != "" {
 			continue
 		}
 		time.Sleep(movedBackoff << attempt)
 	}
-}
-
-// nextHop returns the member that a -MOVED answer to a request forwarded to
-// node `to` names, when that is a third node: the request follows it at
-// once, as a cluster client would. Otherwise it returns "" and the caller
-// routes again once its table has caught up.
-func nextHop(t *ring.Table, movedTo string, self, to ring.NodeID) ring.NodeID {
-	if id := memberAt(t, movedTo); id != self && id != to {
-		return id
-	}
-	return ""
-}
-
-// memberAt returns the member of t whose client address is addr, or "".
-func memberAt(t *ring.Table, addr string) ring.NodeID {
-	if addr == "" {
-		return ""
-	}
-	for _, m := range t.Members() {
-		if m.Addr == addr {
-			return m.ID
-		}
-	}
-	return ""
-}
-
-// movedAddr returns the address of a raw -MOVED reply ("-MOVED slot
-// host:port").
-func movedAddr(reply []byte) string {
-	f := bytes.Fields(reply)
-	if len(f) != 3 {
-		return ""
-	}
-	return string(f[2])
 }
 
 // replyMoved answers -MOVED for the first of c.slots this node does not
@@ -241,19 +207,11 @@ func (s *Server) replyMoved(c *Client, t *ring.Table, self ring.NodeID) {
 		if p == self {
 			continue
 		}
-		c.reply.Error(movedError(t, sl, p))
+		c.reply.Error(topology.MovedError(t, sl, p))
 		return
 	}
 	c.reply.Error(errClusterDown) // unreachable: some slot is led elsewhere
 }
-
-func movedError(t *ring.Table, slot uint16, owner ring.NodeID) string {
-	m, _ := t.Member(owner)
-	return "MOVED " + strconv.Itoa(int(slot)) + " " + m.Addr
-}
-
-// isMoved reports whether a raw reply is a -MOVED error.
-func isMoved(reply []byte) bool { return bytes.HasPrefix(reply, []byte("-MOVED ")) }
 
 // forward runs args on node owner, together with the commands right behind
 // it in the client's pipeline that go to the same node (one ordered batch,
@@ -302,15 +260,15 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 			replies[i] = r // EVALSHA of a script the primary lacks (server/scripts)
 		}
 	}
-	if isMoved(replies[0]) {
+	if topology.IsMoved(replies[0]) {
 		rs.cmds = rs.cmds[:0]
-		return movedAddr(replies[0]), true // the receiver stopped there: nothing else ran
+		return topology.MovedAddr(replies[0]), true // the receiver stopped there: nothing else ran
 	}
 	c.reply.Raw(replies[0])
 	// The receiver stops a batch at its first -MOVED: the commands from
 	// there on did not run and are routed anew when their turn comes.
 	for i, r := range replies[1:] {
-		if isMoved(r) {
+		if topology.IsMoved(r) {
 			break
 		}
 		rs.ahead = append(rs.ahead, aheadReply{args: rs.cmds[i+1], reply: r})
@@ -485,7 +443,7 @@ func (s *Server) routeExec(call *Call) bool {
 			return false
 		case s.redirect || forwarded:
 			c.discardMulti()
-			call.Reply.Error(movedError(t, slot, owner))
+			call.Reply.Error(topology.MovedError(t, slot, owner))
 			return true
 		case len(c.watchSlots) > 0:
 			c.discardMulti()
@@ -521,7 +479,7 @@ func (s *Server) routeExec(call *Call) bool {
 			c.discardMulti()
 			call.Reply.Raw(replies[len(replies)-1])
 			return true
-		case len(replies) == 0 || !isMoved(replies[len(replies)-1]):
+		case len(replies) == 0 || !topology.IsMoved(replies[len(replies)-1]):
 			c.discardMulti()
 			call.Reply.Error(fmt.Sprintf(errInternalFormat, "exec"))
 			s.log.Error("forwarded transaction: short reply", "to", to, "replies", len(replies), "cmds", len(cmds))
@@ -534,7 +492,7 @@ func (s *Server) routeExec(call *Call) bool {
 			call.Reply.Error(fmt.Sprintf("TRYAGAIN slot %d is moving between nodes, try again", slot))
 			return true
 		}
-		if hint = nextHop(t, movedAddr(replies[len(replies)-1]), self, to); hint != "" {
+		if hint = topology.NextHop(t, topology.MovedAddr(replies[len(replies)-1]), self, to); hint != "" {
 			continue
 		}
 		time.Sleep(movedBackoff << attempt)

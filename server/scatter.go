@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"github.com/meshcache/meshcache/server/topology"
 	"sync"
 
 	"github.com/meshcache/meshcache/ring"
@@ -104,7 +105,7 @@ func (s *Server) scatter(c *Client, e *entry, args [][]byte, t *ring.Table) {
 			c.reply.Error(forwardError(p.owner, p.err))
 			return
 		}
-		if isMoved(p.reply) {
+		if topology.IsMoved(p.reply) {
 			c.reply.Error(fmt.Sprintf("TRYAGAIN keys of %s are moving between nodes, try again", e.Name))
 			return
 		}

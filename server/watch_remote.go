@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/meshcache/meshcache/server/topology"
 	"strconv"
 
 	"github.com/meshcache/meshcache/ring"
@@ -115,7 +116,7 @@ func (s *Server) answerWatchToken(args [][]byte) [][]byte {
 	tx := s.store.Lock(uint16(slot))
 	defer tx.Close()
 	if owner, here := s.cluster.Route(uint16(slot)); !here {
-		return [][]byte{fmt.Appendf(nil, "-%s\r\n", movedError(s.cluster.Table(), uint16(slot), owner))}
+		return [][]byte{fmt.Appendf(nil, "-%s\r\n", topology.MovedError(s.cluster.Table(), uint16(slot), owner))}
 	}
 	return [][]byte{fmt.Appendf(nil, "+%s %d\r\n", s.cluster.ID(), s.store.SlotVersion(uint16(slot)))}
 }

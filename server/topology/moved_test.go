@@ -1,4 +1,4 @@
-package server
+package topology
 
 import (
 	"strings"
@@ -30,9 +30,9 @@ func TestMovedRedirect(t *testing.T) {
 		{"-MOVED 3999 \r\n", "", ""},                             // a member without an address
 		{"-MOVED\r\n", "", ""},
 	} {
-		addr := movedAddr([]byte(tc.reply))
+		addr := MovedAddr([]byte(tc.reply))
 		assert.Equal(t, tc.addr, addr, tc.reply)
-		assert.Equal(t, tc.id, memberAt(tbl, addr), tc.reply)
+		assert.Equal(t, tc.id, MemberAt(tbl, addr), tc.reply)
 	}
 }
 
@@ -59,8 +59,8 @@ func TestNextHop(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			assert.Equal(t, tc.want, nextHop(tb, tc.movedTo, a, b))
+			assert.Equal(t, tc.want, NextHop(tb, tc.movedTo, a, b))
 		})
 	}
-	assert.Equal(t, "10.0.0.3:6379", movedAddr([]byte("-MOVED 42 10.0.0.3:6379\r\n")))
+	assert.Equal(t, "10.0.0.3:6379", MovedAddr([]byte("-MOVED 42 10.0.0.3:6379\r\n")))
 }
