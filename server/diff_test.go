@@ -225,6 +225,7 @@ func TestDifferential(t *testing.T) {
 			t.Run("resp"+proto+"/"+name, func(t *testing.T) {
 				theirs, ours := testenv.DialRaw(t, redisAddr), testenv.DialRaw(t, ourAddr)
 				for _, rc := range []*testenv.RawConn{theirs, ours} {
+					rc.Wait = time.Minute // PFSELFTEST takes seconds under -race on a loaded machine
 					rc.Must(t, "HELLO", proto)
 					rc.Must(t, "FLUSHALL")
 				}

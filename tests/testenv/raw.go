@@ -20,6 +20,10 @@ import (
 type RawConn struct {
 	conn net.Conn
 	r    *bufio.Reader
+	// Wait bounds each command's round trip; zero means 10 s. A test whose
+	// commands are slow by nature (PFSELFTEST under the race detector)
+	// sets it longer: a hang still fails, a slow machine does not.
+	Wait time.Duration
 }
 
 // DialRaw connects to addr; the connection is closed when the test ends.
@@ -32,7 +36,7 @@ func DialRaw(t testing.TB, addr string) *RawConn {
 }
 
 // Do sends one command as a RESP array of bulk strings and returns its raw
-// reply; a reply that takes over 10 s is an error.
+// reply; a reply that takes over rc.Wait (10 s) is an error.
 func (rc *RawConn) Do(args ...string) ([]byte, error) {
 	if err := rc.Send(args...); err != nil {
 		return nil, err
@@ -58,7 +62,11 @@ func (rc *RawConn) Send(args ...string) error {
 		b = append(b, a...)
 		b = append(b, "\r\n"...)
 	}
-	if err := rc.conn.SetDeadline(time.Now().Add(10 * time.Second)); err != nil {
+	wait := rc.Wait
+	if wait == 0 {
+		wait = 10 * time.Second
+	}
+	if err := rc.conn.SetDeadline(time.Now().Add(wait)); err != nil {
 		return fmt.Errorf("set deadline: %w", err)
 	}
 	if _, err := rc.conn.Write(b); err != nil {
