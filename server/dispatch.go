@@ -287,7 +287,7 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 			f.reply.Error(fmt.Sprintf(errInternalFormat, e.Name))
 		}
 	}()
-	*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe}
+	*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe, Cmd: e.Command, Events: s.events}
 	*f.fe = Call{Call: f.call, Client: c, Server: s}
 	e.Handler(f.call)
 	if b := f.call.Blocked; b != nil {

@@ -181,8 +181,21 @@ func (tx *Tx) read(sl *slot, key []byte, h uint64) (off uint32, ok bool) {
 		sl.hits.Add(1)
 	} else {
 		sl.misses.Add(1)
+		sl.keyEvent(key, KeyMissed)
 	}
 	return off, ok
+}
+
+// Has reports whether key exists, as Exists, but neither as a read nor a
+// write: no keyspace hit or miss is counted (keyspace notifications ask
+// whether a command left a key, as Redis's dbExists).
+func (tx *Tx) Has(key []byte) bool {
+	sl, h, err := tx.at(key)
+	if err != nil {
+		return false
+	}
+	_, _, ok := tx.find(sl, key, h)
+	return ok
 }
 
 // expire removes an entry whose TTL passed and says so to sink and watchers.
@@ -190,6 +203,7 @@ func (tx *Tx) expire(sl *slot, pos int, off uint32, key []byte) {
 	tx.emit(Effect{Kind: EffectDel, Slot: sl.id, Key: key})
 	sl.release(pos, off)
 	tx.s.expiredKeys.Add(1)
+	sl.keyEvent(key, KeyExpired)
 	sl.touchWatch(key)
 }
 

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -74,6 +75,7 @@ var (
 	errCfgNotInteger = errors.New("argument couldn't be parsed into an integer")
 	errNotMemory     = errors.New("argument must be a memory value")
 	errNotBool       = errors.New("argument must be 'yes' or 'no'")
+	errNotifyClass   = errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
 )
 
 func intRange(v string, lo, hi int64) (int64, error) {
@@ -272,6 +274,16 @@ var params = slices.Concat([]*Setting{
 	{name: "client-output-buffer-limit", usage: "per class (normal, replica, pubsub): <class> <hard> <soft> <soft seconds>; a client whose unread output passes them is closed", mutable: true,
 		set: func(c *Config, v string) error { return c.OutputLimits.Set(v) },
 		get: func(c *Config) string { return c.OutputLimits.String() }},
+	{name: "notify-keyspace-events", usage: "keyspace notification classes, as Redis: any of K E g $ l s h z x e t m d n A; empty = off", mutable: true,
+		set: func(c *Config, v string) error {
+			f, ok := notify.Parse(v)
+			if !ok {
+				return errNotifyClass
+			}
+			c.NotifyKeyspaceEvents = f
+			return nil
+		},
+		get: func(c *Config) string { return c.NotifyKeyspaceEvents.String() }},
 	{name: "timeout", usage: "close a client idle for this many seconds; 0 = never", mutable: true,
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, 0, math.MaxInt32)
