@@ -122,11 +122,19 @@ func hgetCommand(c *Call) {
 // and null for each missing field.
 func hmgetCommand(c *Call) {
 	key, fields := c.Args[1], c.Args[2:]
-	if t, err := c.Tx.Type(key); err != nil || (t != store.TypeHash && t != store.TypeNone) {
+	t, err := c.Tx.Type(key)
+	if err != nil || (t != store.TypeHash && t != store.TypeNone) {
 		if err == nil {
 			err = store.ErrWrongType
 		}
 		c.ReplyStoreError(err)
+		return
+	}
+	if t == store.TypeNone { // one lookup missed, as Redis's (one keymiss)
+		c.Reply.Array(len(fields))
+		for range fields {
+			c.Reply.Null()
+		}
 		return
 	}
 	var body resp.Reply

@@ -326,6 +326,8 @@ func copyCommand(c *Call) {
 	}
 	if copied {
 		c.Notify(notify.CopyTo, dst)
+	} else if c.Wants(notify.KeyMiss) && !c.Tx.Has(src) {
+		c.Notify(notify.KeyMissed, src) // Redis looks the source up as a read
 	}
 	c.Reply.Int(BoolInt(copied))
 }

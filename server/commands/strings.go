@@ -168,6 +168,9 @@ func setGeneric(c *Call, key, value []byte, opts strOptions) {
 			c.ReplyStoreError(err)
 			return
 		}
+		if !found && opts.flags&strGet != 0 {
+			c.Notify(notify.KeyMissed, key) // GET reads it as Redis's GET does
+		}
 	} else if opts.flags&(strNX|strXX) != 0 {
 		var err error
 		if found, err = tx.Exists(key); err != nil {
@@ -300,6 +303,7 @@ func getdelCommand(c *Call) {
 		return
 	}
 	if !found {
+		c.Notify(notify.KeyMissed, c.Args[1]) // read as Redis's GET reads it
 		c.Reply.Null()
 		return
 	}
@@ -327,6 +331,7 @@ func getexCommand(c *Call) {
 		return
 	}
 	if !found {
+		c.Notify(notify.KeyMissed, key) // read as Redis's GET reads it
 		c.Reply.Null()
 		return
 	}

@@ -28,6 +28,9 @@ type Setting struct {
 	isBool  bool
 	mutable bool
 	secret  bool // its value is never logged
+	// clusterWide: CONFIG SET on one node sets it on every member too
+	// (what the cluster's leaders decide together: notify-keyspace-events).
+	clusterWide bool
 	// set parses text into cfg; its error text is the CONFIG SET reason.
 	set func(cfg *Config, v string) error
 	get func(cfg *Config) string
@@ -42,6 +45,10 @@ func (p *Setting) Name() string { return p.name }
 
 // Mutable reports whether CONFIG SET may change the setting at run time.
 func (p *Setting) Mutable() bool { return p.mutable }
+
+// ClusterWide reports whether CONFIG SET of the setting on one node is
+// applied on every member of the cluster too.
+func (p *Setting) ClusterWide() bool { return p.clusterWide }
 
 // Secret reports whether the value must not be logged (passwords, keys).
 func (p *Setting) Secret() bool { return p.secret }
@@ -274,7 +281,7 @@ var params = slices.Concat([]*Setting{
 	{name: "client-output-buffer-limit", usage: "per class (normal, replica, pubsub): <class> <hard> <soft> <soft seconds>; a client whose unread output passes them is closed", mutable: true,
 		set: func(c *Config, v string) error { return c.OutputLimits.Set(v) },
 		get: func(c *Config) string { return c.OutputLimits.String() }},
-	{name: "notify-keyspace-events", usage: "keyspace notification classes, as Redis: any of K E g $ l s h z x e t m d n A; empty = off", mutable: true,
+	{name: "notify-keyspace-events", usage: "keyspace notification classes, as Redis: any of K E g $ l s h z x e t m d n A; empty = off; CONFIG SET applies it cluster-wide", mutable: true, clusterWide: true,
 		set: func(c *Config, v string) error {
 			f, ok := notify.Parse(v)
 			if !ok {

@@ -102,8 +102,8 @@ func setbitCommand(c *commands.Call) {
 			c.ReplyStoreError(err)
 			return
 		}
+		c.Notify(notify.SetBit, key) // as Redis: only when created, grown or changed
 	}
-	c.Notify(notify.SetBit, key)
 	c.Reply.Int(bit)
 }
 

@@ -179,6 +179,7 @@ func pfcountCommand(c *commands.Call) {
 		c.ReplyStoreError(err)
 		return
 	case !found:
+		c.Notify(notify.KeyMissed, key) // Redis reads it as a read (lookupKeyRead)
 		c.Reply.Int(0)
 		return
 	case !valid:
