@@ -2,6 +2,8 @@ package server
 
 import (
 	"bytes"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -172,4 +174,39 @@ func runNotifyStep(t *testing.T, w, s *testenv.RawConn, step string) string {
 		msgs = append(msgs, strings.ReplaceAll(string(out), "\r\n", " "))
 	}
 	return normalizeReply(reply, cmpExact) + " | " + strings.Join(msgs, " ; ")
+}
+
+// TestNotifyEvictedAgainstRedis fills both servers, sets maxmemory below
+// what they hold and writes: every key evicted is told on
+// __keyevent@0__:evicted and __keyspace@0__:<key> (class e), in both
+// protocols; which keys go is the policy's choice, so the messages are
+// compared as sets (allkeys-random with maxmemory 1 evicts them all).
+func TestNotifyEvictedAgainstRedis(t *testing.T) {
+	for _, proto := range []string{"2", "3"} {
+		t.Run("resp"+proto, func(t *testing.T) {
+			var got [2][]string
+			for i, addr := range []string{startRedis(t), startDataServer(t)} {
+				w, s := testenv.DialRaw(t, addr), testenv.DialRaw(t, addr)
+				w.Must(t, "HELLO", proto)
+				s.Must(t, "HELLO", proto)
+				w.Must(t, "CONFIG", "SET", "notify-keyspace-events", "Ke") // only e: the SET that evicts tells nothing
+				s.Must(t, "SUBSCRIBE", "__keyevent@0__:evicted")
+				s.Must(t, "PSUBSCRIBE", "__keyspace@0__:ev*")
+				for j := 0; j < 20; j++ {
+					w.Must(t, "SET", "ev"+strconv.Itoa(j), strings.Repeat("x", 4096))
+				}
+				w.Must(t, "CONFIG", "SET", "notify-keyspace-events", "KEe")
+				w.Must(t, "CONFIG", "SET", "maxmemory-policy", "allkeys-random")
+				w.Must(t, "CONFIG", "SET", "maxmemory", "1")
+				w.Must(t, "SET", "more", "x") // evicts every key, then is refused (-OOM)
+				w.Must(t, "CONFIG", "SET", "maxmemory", "0")
+				out := runNotifyStep(t, w, s, "DBSIZE")
+				_, msgs, _ := strings.Cut(out, " | ")
+				got[i] = strings.Split(msgs, " ; ")
+				slices.Sort(got[i])
+			}
+			require.Len(t, got[0], 40, "redis-server: 20 keys, two messages each")
+			assert.Equal(t, got[0], got[1])
+		})
+	}
 }
