@@ -82,7 +82,7 @@ var (
 	errCfgNotInteger = errors.New("argument couldn't be parsed into an integer")
 	errNotMemory     = errors.New("argument must be a memory value")
 	errNotBool       = errors.New("argument must be 'yes' or 'no'")
-	errNotifyClass   = errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.")
+	errNotifyClass   = errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.") //lint:ignore ST1005 Redis's text, byte for byte
 )
 
 func intRange(v string, lo, hi int64) (int64, error) {

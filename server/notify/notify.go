@@ -74,7 +74,8 @@ func Parse(s string) (c Class, ok bool) {
 
 // String renders classes as Redis's keyspaceEventsFlagsToString (what
 // CONFIG GET answers): A for all of All, else the type letters in Redis's
-// order, then K, E and m.
+// order, then K, E and m. With A, n is not shown (it is still set), as in
+// Redis.
 func (c Class) String() string {
 	var b []byte
 	if c&All == All {
