@@ -47,6 +47,7 @@ const (
 	FlagLocal           = commands.FlagLocal
 	FlagNotKeyspace     = commands.FlagNotKeyspace
 	FlagProtected       = commands.FlagProtected
+	FlagPushReply       = commands.FlagPushReply
 )
 
 // Call is one of the front end's own commands being executed: the

@@ -57,7 +57,7 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 			return
 		}
 	}
-	if c.replyOff || c.replySkip {
+	if (c.replyOff || c.replySkip) && !c.pushedReply() {
 		c.reply.Reset() // CLIENT REPLY OFF or SKIP: this reply is not sent
 	}
 	c.replySkip, c.skipNext = c.skipNext, false

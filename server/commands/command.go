@@ -83,6 +83,10 @@ const (
 	// connection (DEBUG), as Redis's CMD_PROTECTED; COMMAND does not
 	// report it, as Redis does not.
 	FlagProtected
+	// FlagPushReply: the command's reply, unless an error, is a push
+	// ((P|S)(UN)SUBSCRIBE's confirmations, Redis's CLIENT_PUSHING): it is
+	// sent even under CLIENT REPLY OFF or SKIP, as Redis 7.2 does.
+	FlagPushReply
 )
 
 // reportedFlags are the flags COMMAND reports, in Redis's order, with their

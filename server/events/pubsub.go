@@ -43,7 +43,7 @@ func PubSubCommands() []*commands.Command {
 	const (
 		g      = "pubsub"
 		always = commands.FlagPubSub | commands.FlagLoading | commands.FlagStale
-		sub    = always | commands.FlagNoScript | commands.FlagSubscribedOK
+		sub    = always | commands.FlagNoScript | commands.FlagSubscribedOK | commands.FlagPushReply
 		local  = commands.FlagLocal
 	)
 	shardKeys := []commands.KeySpec{commands.Range(commands.NotKey, 1, -1, 1)}
