@@ -229,12 +229,3 @@ func (c *Client) info(now time.Time) string {
 	b.WriteString(" lib-name=" + libName + " lib-ver=" + libVer)
 	return b.String()
 }
-
-// pushedReply reports whether the reply just built is a push that CLIENT
-// REPLY OFF and SKIP let through: the command is flagged FlagPushReply
-// and did not answer an error (connection goroutine only).
-func (c *Client) pushedReply() bool {
-	e := c.lastCmd.Load()
-	b := c.reply.Bytes()
-	return e != nil && e.Flags&FlagPushReply != 0 && len(b) > 0 && b[0] != '-'
-}

@@ -1,12 +1,8 @@
 package server
 
 import (
-	"context"
 	"log/slog"
-	"sync"
-	"time"
 
-	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
 )
@@ -87,53 +83,10 @@ func configSet(c *Call) {
 	for _, p := range changed {
 		s.log.Info("config set", slog.String("name", p.Name()), slog.String("value", redactValue(p, &next)))
 	}
-	if c.Client.route == nil || !c.Client.route.forwarded {
-		s.setOnMembers(changed, &next)
+	if args := config.ClusterWideArgs(changed, &next); args != nil && !s.standalone && (c.Client.route == nil || !c.Client.route.forwarded) {
+		s.events.ShareSetting(args) // every member's leaders emit what it says
 	}
 	c.Reply.OK()
-}
-
-// configFanOutTimeout bounds how long CONFIG SET waits for the members
-// that take its cluster-wide settings.
-const configFanOutTimeout = 2 * time.Second
-
-// setOnMembers runs CONFIG SET of the cluster-wide settings among changed
-// (config.Setting.ClusterWide) on every other alive member, and waits for
-// them (configFanOutTimeout at most): the members then publish what the
-// setting says. The members run it as a forwarded command, which is not
-// fanned out again. A member that does not answer keeps its own value
-// (logged); a node that joins later has its own configuration.
-func (s *Server) setOnMembers(changed []*config.Setting, cfg *config.Config) {
-	if s.standalone {
-		return
-	}
-	args := [][]byte{[]byte("config"), []byte("set")}
-	for _, p := range changed {
-		if p.ClusterWide() {
-			args = append(args, []byte(p.Name()), []byte(p.Get(cfg)))
-		}
-	}
-	if len(args) == 2 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), configFanOutTimeout)
-	defer cancel()
-	self := s.cluster.Self().ID
-	var wg sync.WaitGroup
-	for _, m := range s.cluster.Members() {
-		if m.Self || m.ID == self || !m.Alive {
-			continue
-		}
-		wg.Add(1)
-		go func(id ring.NodeID) { // ends when the call returns: ctx bounds it
-			defer wg.Done()
-			reply, err := s.cluster.Forward(ctx, id, false, args)
-			if err != nil || (len(reply) > 0 && reply[0] == '-') {
-				s.log.Warn("cluster-wide config not applied on a member", "member", id, "err", err, "reply", string(reply))
-			}
-		}(m.ID)
-	}
-	wg.Wait()
 }
 
 func redactValue(p *config.Setting, cfg *config.Config) string {

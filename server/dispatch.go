@@ -57,7 +57,7 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 			return
 		}
 	}
-	if (c.replyOff || c.replySkip) && !c.pushedReply() {
+	if e, b := c.lastCmd.Load(), c.reply.Bytes(); (c.replyOff || c.replySkip) && (e == nil || !e.PushesReply(b)) {
 		c.reply.Reset() // CLIENT REPLY OFF or SKIP: this reply is not sent
 	}
 	c.replySkip, c.skipNext = c.skipNext, false
@@ -288,8 +288,10 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 			f.reply.Error(fmt.Sprintf(errInternalFormat, e.Name))
 		}
 	}()
-	if tx != nil {
-		s.setWriting(tx, e, args)
+	if w := e.Flags&FlagWrite != 0; tx != nil && w && s.events.Wants(notify.KeyMiss) {
+		tx.SetWriting(true, e.ReadOnlyKeys(args)...) // a write's misses are no keymiss, but its RO keys'
+	} else if tx != nil {
+		tx.SetWriting(w)
 	}
 	*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe, Cmd: e.Command, Events: s.events}
 	*f.fe = Call{Call: f.call, Client: c, Server: s}
@@ -304,25 +306,6 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		}
 		s.park(c, args, tx, b) // the slots are still held: see blocking.go
 	}
-}
-
-// setWriting tells tx whether e is a write, whose misses are no
-// "keymiss" (Redis's lookupKeyWrite) but for the keys its key specs say it
-// only reads (RO: SINTERSTORE's sources, SORT's key ...), which Redis
-// looks up as reads. The keys are found only when misses are notified.
-func (s *Server) setWriting(tx *store.Tx, e *entry, args [][]byte) {
-	if e.Flags&FlagWrite == 0 || !s.events.Wants(notify.KeyMiss) {
-		tx.SetWriting(e.Flags&FlagWrite != 0)
-		return
-	}
-	refs, _ := e.GetKeys(args, nil)
-	var ro [][]byte
-	for _, r := range refs {
-		if r.Flags&commands.RO != 0 {
-			ro = append(ro, args[r.Pos])
-		}
-	}
-	tx.SetWriting(true, ro...)
 }
 
 // closeTx releases a Tx; a panic in the store while closing is logged, not fatal.

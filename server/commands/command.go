@@ -215,6 +215,12 @@ type Notifier interface {
 	Wants(c notify.Class) bool
 }
 
+// PushesReply reports whether reply, the command's, is a push that CLIENT
+// REPLY OFF and SKIP let through (FlagPushReply, and not an error).
+func (c *Command) PushesReply(reply []byte) bool {
+	return c.Flags&FlagPushReply != 0 && len(reply) > 0 && reply[0] != '-'
+}
+
 // Notify emits the keyspace notification ev for key, where Redis's
 // handler calls notifyKeyspaceEvent.
 func (c *Call) Notify(ev notify.Event, key []byte) {

@@ -50,6 +50,21 @@ func (p *Setting) Mutable() bool { return p.mutable }
 // applied on every member of the cluster too.
 func (p *Setting) ClusterWide() bool { return p.clusterWide }
 
+// ClusterWideArgs returns CONFIG SET of the cluster-wide settings among
+// changed, with their values in cfg, for the other members; nil if none.
+func ClusterWideArgs(changed []*Setting, cfg *Config) [][]byte {
+	var args [][]byte
+	for _, p := range changed {
+		if p.clusterWide {
+			args = append(args, []byte(p.name), []byte(p.get(cfg)))
+		}
+	}
+	if args == nil {
+		return nil
+	}
+	return append([][]byte{[]byte("config"), []byte("set")}, args...)
+}
+
 // Secret reports whether the value must not be logged (passwords, keys).
 func (p *Setting) Secret() bool { return p.secret }
 

@@ -1,6 +1,11 @@
 package events
 
 import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/store"
 )
@@ -70,4 +75,34 @@ func (h *Hub) KeyEvent(slot uint16, key []byte, ev store.KeyEvent) {
 		return
 	}
 	h.Notify(storeEvents[ev], key)
+}
+
+// shareTimeout bounds how long ShareSetting waits for the members.
+const shareTimeout = 2 * time.Second
+
+// ShareSetting runs args (CONFIG SET of the cluster-wide settings:
+// notify-keyspace-events, which each leader reads to decide what it
+// emits) on every other alive member and waits for them, shareTimeout at
+// most. The members run it as a forwarded command, which they do not share
+// again. A member that does not answer keeps its own value (logged); a
+// node that joins later has its own configuration.
+func (h *Hub) ShareSetting(args [][]byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), shareTimeout)
+	defer cancel()
+	self := h.cluster.ID()
+	var wg sync.WaitGroup
+	for _, m := range h.cluster.Members() {
+		if m.Self || m.ID == self || !m.Alive {
+			continue
+		}
+		wg.Add(1)
+		go func(id ring.NodeID) { // ends when the call returns: ctx bounds it
+			defer wg.Done()
+			reply, err := h.cluster.Forward(ctx, id, false, args)
+			if err != nil || (len(reply) > 0 && reply[0] == '-') {
+				h.log.Warn("cluster-wide setting not applied on a member", "member", id, "err", err, "reply", string(reply))
+			}
+		}(m.ID)
+	}
+	wg.Wait()
 }
