@@ -185,8 +185,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			}
 			select {
 			case <-gone:
-				c.closing = true
-				_ = c.conn.Close()
+				c.closeConn()
 				return
 			default:
 			}
@@ -225,6 +224,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		}
 		s.blocked.Add(w)
 		c.blockedNow.Store(true)
+		c.flushParked()
 		if gone == nil && c.pc != nil {
 			gone, stop = c.pc.AwaitClose()
 		}
@@ -245,8 +245,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		for again := false; !again; {
 			select {
 			case <-gone:
-				c.closing = true
-				_ = c.conn.Close()
+				c.closeConn()
 				return
 			case <-timer.C:
 				again = true

@@ -7,8 +7,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/tidwall/redcon"
-
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/resp"
@@ -19,14 +17,13 @@ import (
 // KILL, protocol error, idle timeout, query buffer limit).
 var errClientClosed = resp.ErrClientClosed
 
-// Client is the state of one connection, kept in the redcon connection's
-// context. Fields without a note are owned by the connection's goroutine;
+// Client is the state of one connection. Fields without a note are owned
+// by the connection's goroutine (serveClient);
 // CLIENT LIST and CLIENT KILL, run by other connections, read only the
 // fields guarded by mu or held in atomics.
 type Client struct {
 	ID      uint64
 	srv     *Server
-	conn    redcon.Conn
 	pc      *protoConn
 	addr    string // remote host:port
 	laddr   string // local host:port
@@ -72,6 +69,10 @@ type Client struct {
 	call    commands.Call
 	feCall  Call // the front end's view of call, for its own commands
 	nameBuf [32]byte
+	// lastTop is the top-level table entry the client's last command
+	// named: a pipeline repeats one command, whose next lookup is then a
+	// comparison instead of a map lookup (the table is read-only).
+	lastTop *entry
 	subBuf  [32]byte
 	slots   []uint16
 	keyPos  []int // argument indexes of the command's keys (entry.keys)
@@ -86,10 +87,11 @@ type Client struct {
 	// execing: EXEC is running the queued commands (WAIT answers at once).
 	execing bool
 
-	// Command timing (clock.go): when the last command ended, and the
-	// protoConn read count at that moment.
+	// Command timing (clock.go): when the last command ended, the
+	// protoConn read count of its batch, and the batch's first clock reading.
 	stamp      time.Time
 	stampReads uint64
+	base       time.Time
 
 	// ev is the connection's events state (package events): its
 	// subscriptions, its outbox (everything written to the connection once
@@ -103,9 +105,16 @@ type Client struct {
 	// through the outbox and are sent regardless, as Redis 7.2 does.
 	replyOff, replySkip, skipNext bool
 
+	// pipeline is the rest of the batch being run (serve.go): the
+	// commands after the one running (forward batches them).
+	pipeline [][][]byte
+
 	// closeAfterReply: QUIT, or CLIENT KILL of itself: close once the reply is written.
 	closeAfterReply bool
-	closing         bool
+	// closing: the commands still to come are dropped; closeNow: the
+	// connection's goroutine closes the connection after this batch's
+	// replies (closeConn).
+	closing, closeNow bool
 }
 
 // queuedCmd is a command queued by MULTI.
@@ -114,14 +123,13 @@ type queuedCmd struct {
 	args [][]byte
 }
 
-func newClient(s *Server, id uint64, conn redcon.Conn, pc *protoConn) *Client {
+func newClient(s *Server, id uint64, pc *protoConn) *Client {
 	now := time.Now()
 	c := &Client{
 		ID:            id,
 		srv:           s,
-		conn:          conn,
 		pc:            pc,
-		addr:          conn.RemoteAddr(),
+		addr:          pc.RemoteAddr().String(),
 		laddr:         pc.LocalAddr().String(),
 		created:       now,
 		authenticated: !s.lim.authRequired.Load(),

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
 	"slices"
 	"sort"
 	"strconv"
@@ -31,6 +32,16 @@ import (
 // their data, until slot transfer exists) mid-test.
 const testGossipProfile = "lan"
 
+// testLogger is the in-process nodes' logger: silent, or the nodes' log at
+// info level on stderr when MESHCACHE_TEST_LOG is set (to see membership
+// and routing-table changes around a failure).
+func testLogger() *slog.Logger {
+	if os.Getenv("MESHCACHE_TEST_LOG") != "" {
+		return slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return slog.New(slog.DiscardHandler)
+}
+
 // clusterNode is an in-process meshcache node: store, server and
 // cluster.Node on free loopback ports with the local gossip profile.
 type clusterNode struct {
@@ -53,7 +64,7 @@ func startClusterNode(t *testing.T, seeds []string, configure func(*config.Confi
 		configure(&cfg)
 	}
 	st := store.New(cfg.StoreConfig())
-	srv := New(cfg, st, slog.New(slog.DiscardHandler))
+	srv := New(cfg, st, testLogger())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	ccfg := cluster.Config{
@@ -68,7 +79,7 @@ func startClusterNode(t *testing.T, seeds []string, configure func(*config.Confi
 		// the final placement, not for the pace of a rebalance.
 		ccfg.MigrationBatch = 4096
 	}
-	node, err := cluster.New(ccfg, srv, slog.New(slog.DiscardHandler))
+	node, err := cluster.New(ccfg, srv, testLogger())
 	if err != nil {
 		_ = ln.Close()
 		require.NoError(t, err)

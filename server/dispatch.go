@@ -6,8 +6,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/tidwall/redcon"
-
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
 	debugcmd "github.com/meshcache/meshcache/server/debug"
@@ -26,34 +24,28 @@ const (
 	errInternalFormat = "ERR internal error running '%s' (see the server log)"
 )
 
-// handle is redcon's command callback: it runs one command of the
-// connection and queues its reply. redcon flushes after each pipeline batch.
-func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
-	c, ok := conn.Context().(*Client)
-	if !ok || c.closing {
-		return // closing: the rest of the pipeline is dropped, as Redis does
-	}
+// handle runs one command of the connection's batch (serveClient) and
+// queues its reply on the connection, which serveClient flushes when the
+// batch ends.
+func (s *Server) handle(c *Client, args [][]byte) {
 	if c.ev.Tracking() {
 		// Invalidations sent while the command runs follow its reply (package events).
 		c.ev.Hold()
 	}
-	s.dispatch(c, cmd.Args)
+	s.dispatch(c, args)
 	if c.ev.Tracking() {
 		c.clearCaching(c.lastCmd.Load())
 	}
-	if c.repl.pending() && len(conn.PeekPipeline()) == 0 {
-		// The batch ends here: redcon flushes the replies after this
-		// call, so they wait for the replicas now (replication.go).
+	if c.repl.pending() && len(c.pipeline) == 0 {
+		// The batch ends here: its replies are written after this call,
+		// so they wait for the replicas now (replication.go).
 		if !s.awaitReplicas(c) {
 			// Not replicated in time: drop the batch's replies and
 			// close, so the client sees an unknown outcome rather than
 			// an acknowledgement the replicas never backed.
 			c.reply.Reset()
-			redcon.BaseWriter(conn).SetBuffer(nil)
-			c.closing = true
-			if err := conn.Close(); err != nil {
-				s.log.Debug("close client", "id", c.ID, "err", err)
-			}
+			c.pc.Drop()
+			c.closeConn()
 			return
 		}
 	}
@@ -66,7 +58,7 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 		o.Append(b)
 		c.reply.Reset()
 	} else if len(b) > 0 {
-		conn.WriteRaw(b)
+		c.pc.Queue(b)
 		c.reply.Reset()
 	}
 	if c.closeAfterReply {
@@ -75,9 +67,7 @@ func (s *Server) handle(conn redcon.Conn, cmd redcon.Command) {
 			o.CloseAfterWrite() // the writer closes once the reply is out
 			return
 		}
-		if err := conn.Close(); err != nil {
-			s.log.Debug("close client", "id", c.ID, "err", err)
-		}
+		c.closeNow = true
 	}
 }
 
@@ -91,7 +81,11 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		return // already run remotely as part of a forwarded batch (route.go)
 	}
 	s.stats.commandsProcessed.Add(1)
-	e := s.lookup(args[0], &c.nameBuf)
+	e := c.lastTop
+	if e == nil || !resp.EqualFold(args[0], e.Name) {
+		e = s.lookup(args[0], &c.nameBuf)
+		c.lastTop = e
+	}
 	if e == nil {
 		c.reply.Error(unknownCommand(args))
 		c.flagMulti()
@@ -197,10 +191,13 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 			// Cluster routing (route.go): a command whose slots this node
 			// does not lead is forwarded, split, or answered with
 			// -MOVED/-CROSSSLOT.
-			if !s.standalone && s.routeAway(c, e, args, single) {
-				return
+			local := false
+			if !s.standalone {
+				var handled bool
+				if handled, local = s.routeAway(c, e, args, single); handled {
+					return
+				}
 			}
-			local := !s.standalone && s.allLocal(c)
 			if single {
 				tx = s.store.Lock(slot)
 			} else {
@@ -293,8 +290,14 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 	} else if tx != nil {
 		tx.SetWriting(w)
 	}
-	*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe, Cmd: e.Command, Events: s.events}
-	*f.fe = Call{Call: f.call, Client: c, Server: s}
+	if cl := f.call; cl.Conn == f.fe && cl.Reply == f.reply && f.fe.Client == c && f.fe.Call == cl {
+		// The frame's call is set up from an earlier command: only what
+		// changes is written (no handler assigns the other fields).
+		cl.Args, cl.Tx, cl.Blocked, cl.Cmd = args, tx, nil, e.Command
+	} else {
+		*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe, Cmd: e.Command, Events: s.events}
+		*f.fe = Call{Call: f.call, Client: c, Server: s}
+	}
 	e.Handler(f.call)
 	if b := f.call.Blocked; b != nil {
 		if f.script {

@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/tidwall/redcon"
-
 	"github.com/meshcache/meshcache/server/events"
 )
 
@@ -20,17 +18,9 @@ func (c *eventsConn) Write(p []byte) (int, error) { return c.pc.Write(p) }
 func (c *eventsConn) Kill()                       { (*Client)(c).kill() }
 func (c *eventsConn) RESP3() bool                 { return (*Client)(c).RESP3() }
 
-// Unflushed takes the replies redcon holds for the connection's pipeline
-// batch so far (they move into the outbox, keeping their place).
-func (c *eventsConn) Unflushed() []byte {
-	w := redcon.BaseWriter(c.conn)
-	if w == nil {
-		return nil
-	}
-	b := w.Buffer()
-	w.SetBuffer(nil)
-	return b
-}
+// Unflushed takes the replies the connection holds for its batch so far
+// (they move into the outbox, keeping their place).
+func (c *eventsConn) Unflushed() []byte { return c.pc.Take() }
 
 // eventsClients is the Server as events finds clients (events.Clients).
 type eventsClients Server

@@ -18,7 +18,7 @@ import (
 // client's reply may leave.
 //
 //   - A write run here (call) notes its key slots on the Client.
-//   - When redcon is about to flush the pipeline batch (handle sees no
+//   - When the batch's replies are about to be written (handle sees no
 //     further command), or a forwarded call is about to answer (Execute,
 //     ExecuteBatch), the noted slots become positions (Node.Offsets: each
 //     slot's offset now, which covers the writes just made) and, with

@@ -108,26 +108,28 @@ func (e *entry) sameSlotOnly() bool {
 func (e *entry) splittable() bool { return e.multiShard }
 
 // routeAway decides where a keyed command runs, with c.slots holding the
-// slots of its keys (single: they are all one slot). It returns false when
-// the command runs here: this node leads every slot. Otherwise it has
+// slots of its keys (single: they are all one slot). It returns handled
+// false when the command runs here, with local reporting whether this node
+// leads every slot (false only for a READONLY read of slots replicated
+// here): the caller then needs no second routing pass. Otherwise it has
 // answered the command: forwarded to the primary, split by owner, or
 // refused (-MOVED, -CROSSSLOT, -CLUSTERDOWN, -TRYAGAIN).
-func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) bool {
+func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (handled, local bool) {
 	rs := c.route
 	forwarded := rs != nil && rs.forwarded
 	if !single && (e.sameSlotOnly() || (s.redirect && !forwarded)) {
 		c.reply.Error(errCrossSlot)
-		return true
+		return true, false
 	}
 	if rs != nil && rs.readonly && s.readsHere(c, e) {
-		return false // a READONLY read of slots replicated here (replication.go)
+		return false, s.allLocal(c) // a READONLY read of slots replicated here (replication.go)
 	}
 	var hint ring.NodeID // where the last -MOVED sent us
 	for attempt := 0; ; attempt++ {
 		t := s.cluster.Table()
 		if t == nil {
 			c.reply.Error(errClusterDown)
-			return true
+			return true, false
 		}
 		self := s.cluster.ID()
 		owner, _ := s.cluster.Route(c.slots[0])
@@ -144,33 +146,33 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) bool
 		switch {
 		case owner == "":
 			c.reply.Error(errSlotNotServed)
-			return true
+			return true, false
 		case owner == self && !spans:
 			if e.Flags&FlagWrite != 0 && !s.cluster.Healthy() {
 				c.reply.Error(errWriteMinority)
-				return true
+				return true, false
 			}
 			if e.Flags&FlagWrite != 0 && s.lacksReplicas(c.slots) {
 				c.reply.Error(errNoReplicas)
-				return true
+				return true, false
 			}
-			return false
+			return false, true
 		case s.redirect || forwarded:
 			s.replyMoved(c, t, self)
-			return true
+			return true, false
 		case e.Flags&FlagWatchesKeys != 0:
 			if spans {
 				c.reply.Error(errWatchNodes)
 			} else {
 				s.watchRemote(c, owner, args, single)
 			}
-			return true
+			return true, false
 		case spans && e.splittable():
 			s.scatter(c, e, args, t)
-			return true
+			return true, false
 		case spans:
 			c.reply.Error(errCrossSlot)
-			return true
+			return true, false
 		}
 		to := owner
 		if hint != "" {
@@ -178,7 +180,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) bool
 		}
 		movedTo, moved := s.forward(c, to, args)
 		if !moved {
-			return true
+			return true, false
 		}
 		// The owner answered -MOVED: its table and ours differ for the
 		// moment, as during a handoff, when the old primary already
@@ -187,7 +189,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) bool
 		// leads nowhere new, route again once our table has caught up.
 		if attempt >= movedRetries {
 			c.reply.Error(fmt.Sprintf("TRYAGAIN slot %d is moving between nodes, try again", c.slots[0]))
-			return true
+			return true, false
 		}
 		if hint = nextHop(t, movedTo, self, to); hint != "" {
 			continue
@@ -263,15 +265,15 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 	rs := c.routeState()
 	args, timeout := c.forwardTimeoutArg(args)
 	rs.cmds = append(rs.cmds[:0], args)
-	if c.conn != nil && !c.block.parking { // a blocking command goes alone
+	if len(c.pipeline) > 0 && !c.block.parking { // a blocking command goes alone
 		t := s.cluster.Table()
 		size := argsSize(args)
-		for _, next := range c.conn.PeekPipeline() {
-			size += argsSize(next.Args)
-			if len(rs.cmds) >= maxBatchCmds || size > maxBatchBytes || !s.batchable(c, t, owner, next.Args) {
+		for _, next := range c.pipeline {
+			size += argsSize(next)
+			if len(rs.cmds) >= maxBatchCmds || size > maxBatchBytes || !s.batchable(c, t, owner, next) {
 				break
 			}
-			rs.cmds = append(rs.cmds, next.Args)
+			rs.cmds = append(rs.cmds, next)
 		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)

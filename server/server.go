@@ -1,9 +1,10 @@
 // Package server is meshcache's RESP front end: it accepts client
-// connections (tidwall/redcon), enforces protocol limits, authenticates,
+// connections (serve.go, one goroutine each), parses their commands with the
+// protocol limits enforced (resp.Conn), authenticates,
 // looks commands up in the command table, locks the slots of their keys in
 // the store and runs them, alone or as a MULTI/EXEC block.
 //
-// Concurrency: redcon runs one goroutine per connection; everything in a
+// Concurrency: one goroutine per connection (serveClient); everything in a
 // Client that is not documented otherwise is touched only by that goroutine.
 // The Server owns the store's Run goroutine (started by Serve) and waits for
 // it and for every connection goroutine before Serve returns.
@@ -15,6 +16,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"sort"
@@ -22,8 +24,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/tidwall/redcon"
 
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/lock"
@@ -110,7 +110,7 @@ type Server struct {
 	shutdownMu sync.Mutex
 	shutdown   context.CancelFunc
 	lnAddr     atomic.Pointer[net.TCPAddr]
-	connWG     sync.WaitGroup // one per accepted connection, done in redcon's closed callback
+	connWG     sync.WaitGroup // one per accepted connection, done by onClose
 	closeOnce  sync.Once
 	closed     chan struct{}
 }
@@ -269,10 +269,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 
 	s.log.Info("serving clients", "addr", ln.Addr().String())
-	err := redcon.Serve(&listener{Listener: ln, srv: s}, s.handle, s.accept, s.onClose)
+	err := s.acceptLoop(ln)
 	cancel()
 	s.scripts.StopAll() // a running script would hold its connection's goroutine
-	// redcon.Serve closed the connections it knew; close any that raced it.
 	s.clientsMu.Lock()
 	for _, c := range s.clients {
 		c.kill()
@@ -305,56 +304,35 @@ func (s *Server) requestShutdown() {
 	_ = s.Close()
 }
 
-// listener wraps accepted connections in the protocol validator.
-type listener struct {
-	net.Listener
-	srv *Server
-}
-
-func (l *listener) Accept() (net.Conn, error) {
-	c, err := l.Listener.Accept()
-	if err != nil {
-		return nil, err
-	}
-	return newProtoConn(c, l.srv), nil
-}
-
-// accept registers a new connection, or turns it away above maxclients.
-// redcon calls it from its accept loop.
-func (s *Server) accept(conn redcon.Conn) bool {
-	pc, ok := conn.NetConn().(*protoConn)
-	if !ok {
-		return false
-	}
+// accept registers a new connection and returns its client, or turns it
+// away above maxclients (nil). acceptLoop calls it.
+func (s *Server) accept(nc net.Conn) *Client {
 	s.stats.connectionsReceived.Add(1)
 	if s.nclients.Load() >= s.lim.maxClients.Load() {
 		s.stats.rejectedConnections.Add(1)
 		// Best effort, as Redis: the client is closed whether or not it reads this.
-		_ = pc.Conn.Conn.SetWriteDeadline(time.Now().Add(time.Second))
-		if _, err := pc.Conn.Conn.Write([]byte("-ERR max number of clients reached\r\n")); err != nil {
-			s.log.Debug("reject client", "addr", conn.RemoteAddr(), "err", err)
+		_ = nc.SetWriteDeadline(time.Now().Add(time.Second))
+		if _, err := nc.Write([]byte("-ERR max number of clients reached\r\n")); err != nil {
+			s.log.Debug("reject client", "addr", nc.RemoteAddr(), "err", err)
 		}
-		return false
+		_ = nc.Close()
+		return nil
 	}
-	c := newClient(s, s.nextID.Add(1), conn, pc)
+	pc := newProtoConn(nc, s)
+	c := newClient(s, s.nextID.Add(1), pc)
 	pc.lim.client = c
-	conn.SetContext(c)
 	s.nclients.Add(1)
 	s.connWG.Add(1)
 	s.clientsMu.Lock()
 	s.clients[c.ID] = c
 	s.clientsMu.Unlock()
-	return true
+	return c
 }
 
-// onClose unregisters a connection; redcon calls it once per accepted
-// connection, from the connection's goroutine, as it ends.
-func (s *Server) onClose(conn redcon.Conn, err error) {
-	c, ok := conn.Context().(*Client)
-	if !ok {
-		return
-	}
-	if err != nil && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errClientClosed) {
+// onClose unregisters a connection; its goroutine calls it once, as it
+// ends, after closing the connection.
+func (s *Server) onClose(c *Client, err error) {
+	if err != nil && !errors.Is(err, io.EOF) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, errClientClosed) {
 		s.log.Debug("client closed", "id", c.ID, "addr", c.addr, "err", err)
 	}
 	c.release()

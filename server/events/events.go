@@ -21,6 +21,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 
 	"github.com/meshcache/meshcache/cluster"
@@ -136,6 +137,13 @@ type Hub struct {
 	// notify is notify-keyspace-events (a notify.Class), read by every
 	// keyspace notification (keyspace.go).
 	notify atomic.Uint32
+	// shardMu serializes the check of shard channels against the routing
+	// table (checkShardChannels) with SSUBSCRIBE, and guards shardTable,
+	// the table the shard subscriptions were last checked against: a
+	// subscription made under a table is dropped only for a change of
+	// leader after that table, never for one it was made after.
+	shardMu    sync.Mutex
+	shardTable *ring.Table
 }
 
 var _ store.KeyHook = (*Hub)(nil)

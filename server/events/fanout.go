@@ -29,8 +29,9 @@ import (
 // peer did not acknowledge (timeout, connection lost) is sent again until
 // it is, and the receiver skips a batch whose number it has delivered
 // already (fanoutSeen), so a message reaches a live peer exactly once and
-// in order. A peer the membership calls dead gets nothing: its queue is
-// emptied and its batch dropped. A peer's queue is bounded
+// in order. A peer the membership has called dead for longer than
+// fanoutDeadGrace gets nothing: its queue is emptied and its batch
+// dropped; within the grace its messages are queued and retried. A peer's queue is bounded
 // (fanoutQueueLimit bytes): past it new messages for that peer are dropped
 // and counted, so a dead or slow peer costs bounded memory.
 //
@@ -41,7 +42,7 @@ import (
 // a member seen dead keeps its sender, idle, so that one flap never runs
 // two senders for one peer. Every sender stops when Run does. The
 // same loop tells shard subscribers when their slot changed leader
-// (dropMovedShardChannels).
+// (checkShardChannels).
 
 // FanoutMarker opens a fan-out batch: [marker, sender node ID, sequence
 // number]; the commands after it are messages [kind word, channel,
@@ -57,6 +58,11 @@ const (
 	fanoutBatchBytes = 1 << 20  // bytes of messages per forwarded batch, about
 	fanoutTimeout    = 5 * time.Second
 	fanoutRetryMax   = time.Second // longest pause between two tries of a batch
+	// fanoutDeadGrace: how long a peer the membership sees dead still has
+	// its messages queued and retried. A loaded node's gossip suspects a
+	// live peer for a moment and refutes it; dropping its messages then
+	// broke exactly-once delivery. A peer dead for longer gets nothing.
+	fanoutDeadGrace = 10 * time.Second
 )
 
 // fanout is the node's set of peer queues.
@@ -83,10 +89,12 @@ type fanoutSeen struct {
 
 // peerQueue is the FIFO of messages for one peer.
 type peerQueue struct {
-	id    ring.NodeID
-	alive atomic.Bool   // the membership sees the peer alive; send skips it otherwise
-	wake  chan struct{} // capacity 1
-	stop  chan struct{} // closed when the peer leaves the set
+	id ring.NodeID
+	// deadSince: when the membership first saw the peer dead (Unix
+	// nanoseconds), 0 while it sees it alive; written by Run only.
+	deadSince atomic.Int64
+	wake      chan struct{} // capacity 1
+	stop      chan struct{} // closed when the peer leaves the set
 
 	mu    sync.Mutex // guards items, bytes
 	items [][][]byte // messages, each [kind word, channel, payload]
@@ -106,7 +114,8 @@ func (f *fanout) send(k pubsub.Kind, channel, message []byte) {
 	buf = append(buf, message...)
 	item := [][]byte{[]byte(kindWords[k].message), buf[:len(channel):len(channel)], buf[len(channel):]}
 	for _, q := range *p {
-		if !q.alive.Load() {
+		if q.deadTooLong() {
+			f.dropped.Add(1)
 			continue
 		}
 		q.mu.Lock()
@@ -125,6 +134,23 @@ func (f *fanout) send(k pubsub.Kind, channel, message []byte) {
 	}
 }
 
+// setAlive records what the membership says of the peer now.
+func (q *peerQueue) setAlive(alive bool, now time.Time) {
+	switch {
+	case alive:
+		q.deadSince.Store(0)
+	case q.deadSince.Load() == 0:
+		q.deadSince.Store(now.UnixNano())
+	}
+}
+
+// deadTooLong reports whether the peer has been seen dead for longer than
+// fanoutDeadGrace: its messages are dropped.
+func (q *peerQueue) deadTooLong() bool {
+	since := q.deadSince.Load()
+	return since != 0 && time.Since(time.Unix(0, since)) > fanoutDeadGrace
+}
+
 // Run keeps the fan-out's one sender per live peer until ctx is done (see
 // fanout); the same loop tells shard subscribers and tracking clients of
 // slots that changed leader, and sends the invalidations no command took.
@@ -140,11 +166,11 @@ func (h *Hub) Run(ctx context.Context) {
 	}()
 	tick := time.NewTicker(fanoutRefresh)
 	defer tick.Stop()
-	var table *ring.Table  // the routing table the shard channels were last checked against
-	var ttable *ring.Table // the routing table client tracking last checked
 	for {
-		table = h.dropMovedShardChannels(table)
-		ttable = h.tracking.slotsMoved(ttable) // tracking_cluster.go
+		h.shardMu.Lock()
+		h.checkShardChannels()
+		h.shardMu.Unlock()
+		h.tracking.slotsMoved() // tracking_cluster.go
 		h.tracking.sendOrphans()
 		live := map[ring.NodeID]bool{}
 		for _, m := range h.cluster.Members() {
@@ -155,7 +181,7 @@ func (h *Hub) Run(ctx context.Context) {
 		changed := false
 		for id, q := range current {
 			if alive, listed := live[id]; listed {
-				q.alive.Store(alive)
+				q.setAlive(alive, time.Now())
 			} else {
 				close(q.stop)
 				delete(current, id)
@@ -165,7 +191,7 @@ func (h *Hub) Run(ctx context.Context) {
 		for id, alive := range live {
 			if current[id] == nil {
 				q := &peerQueue{id: id, wake: make(chan struct{}, 1), stop: make(chan struct{})}
-				q.alive.Store(alive)
+				q.setAlive(alive, time.Now())
 				current[id] = q
 				changed = true
 				wg.Add(1)
@@ -233,8 +259,8 @@ func (h *Hub) sendPeer(ctx context.Context, q *peerQueue) {
 }
 
 // sendBatch sends one batch until the peer takes it. It returns false when
-// the sender must stop (q.stop, ctx); a peer seen dead drops the batch and
-// whatever is queued for it.
+// the sender must stop (q.stop, ctx); a peer seen dead for longer than
+// fanoutDeadGrace drops the batch and whatever is queued for it.
 func (h *Hub) sendBatch(ctx context.Context, q *peerQueue, batch [][][]byte) bool {
 	pause := 50 * time.Millisecond
 	for {
@@ -244,7 +270,7 @@ func (h *Hub) sendBatch(ctx context.Context, q *peerQueue, batch [][][]byte) boo
 		if err == nil {
 			return true
 		}
-		if !q.alive.Load() {
+		if q.deadTooLong() {
 			q.mu.Lock()
 			dropped := len(batch) - 1 + len(q.items)
 			q.items, q.bytes = nil, 0

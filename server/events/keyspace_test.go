@@ -49,7 +49,6 @@ func TestKeyEventsOnTheLeaderOnly(t *testing.T) {
 	h.KeyEvent(ring.KeySlot(mine), mine, store.KeyExpired)
 	require.Zero(t, h.FanoutPeers(), "no peer yet")
 	q := &peerQueue{id: other, wake: make(chan struct{}, 1), stop: make(chan struct{})}
-	q.alive.Store(true)
 	h.fanout.peers.Store(&[]*peerQueue{q})
 
 	for _, tc := range []struct {

@@ -8,7 +8,7 @@ import (
 
 // An Outbox carries everything written to a connection once it has
 // subscribed to something: its own replies and the messages other
-// goroutines publish to it. redcon writes a connection's replies only from
+// goroutines publish to it. The front end writes a connection's replies only from
 // the connection's goroutine, at the end of each pipeline batch, and a
 // publisher must neither wait for a slow subscriber nor write into the
 // middle of a reply. So from its first subscription on, a client's
@@ -28,7 +28,7 @@ import (
 //
 // The writer goroutine is owned by the client: it starts with the outbox
 // (the client's first subscription) and stops when the connection ends
-// (close, from redcon's closed callback), when a write fails, or after
+// (close, from the connection goroutine's end), when a write fails, or after
 // closing the connection for QUIT once everything before it was written.
 type Outbox struct {
 	c    *Client

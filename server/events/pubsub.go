@@ -148,6 +148,12 @@ func subscribeCmd(k pubsub.Kind) func(*commands.Call) {
 			c.Reply.Error(errSubscribeForwarded)
 			return
 		}
+		if k == pubsub.Shard {
+			h := cl.hub
+			h.shardMu.Lock()
+			defer h.shardMu.Unlock()
+			h.checkShardChannels() // before cl.subs.mu: it may drop cl's channels
+		}
 		cl.subs.mu.Lock()
 		defer cl.subs.mu.Unlock()
 		for _, ch := range c.Args[1:] {
@@ -392,16 +398,23 @@ func OneSlot(args [][]byte, pos []int) bool {
 	return true
 }
 
-// dropMovedShardChannels tells the shard subscribers on this node that
-// their channel's slot changed leader, as Redis 7 tells them when a slot
-// leaves a node: each gets `sunsubscribe <channel> <count>` and is no
-// longer subscribed (a client such as go-redis subscribes again). prev is
-// the table this was last called with; it returns the one to pass next.
-// Called by the fan-out's goroutine (Run).
-func (h *Hub) dropMovedShardChannels(prev *ring.Table) *ring.Table {
+// checkShardChannels tells the shard subscribers on this node that their
+// channel's slot changed leader since the table they were last checked
+// against, as Redis 7 tells them when a slot leaves a node: each gets
+// `sunsubscribe <channel> <count>` and is no longer subscribed (a client
+// such as go-redis subscribes again). Called by the fan-out's goroutine
+// (Run) each turn, and by SSUBSCRIBE before it subscribes (h.shardMu
+// held by the caller), so that a subscription is never judged against a
+// table older than the one it was made under.
+func (h *Hub) checkShardChannels() {
 	t := h.cluster.Table()
-	if t == nil || prev == nil || t == prev || !h.reg.ActiveShard() {
-		return t
+	prev := h.shardTable
+	if t == nil || t == prev {
+		return
+	}
+	h.shardTable = t
+	if prev == nil || !h.reg.ActiveShard() {
+		return
 	}
 	moved := h.reg.ShardNamesIn(func(name string) bool {
 		slot := ring.KeySlot([]byte(name))
@@ -412,7 +425,6 @@ func (h *Hub) dropMovedShardChannels(prev *ring.Table) *ring.Table {
 			c.dropShardChannel(name)
 		}
 	}
-	return t
 }
 
 // dropShardChannel unsubscribes the client from a shard channel and pushes

@@ -91,6 +91,10 @@ type tracker struct {
 	seen     atomic.Pointer[ring.Table]
 	fresh    [ring.SlotCount]bool
 	anyFresh atomic.Bool
+	// checked is the routing table the remembered reads were last judged
+	// against (catchUp): stored under mu, loaded without it by the
+	// fan-out's goroutine and by BeforeCall to skip the lock.
+	checked atomic.Pointer[ring.Table]
 
 	// writers[slot] is the NOLOOP tracking client whose command holds the
 	// slot, the zero trackRef otherwise: its own changes are not sent to it.
@@ -285,6 +289,9 @@ func (h *Hub) BeforeCall(c *Client, cmd Command, flags commands.Flags, args [][]
 	}
 	if !remember || flags&commands.FlagReadOnly == 0 || flags&(commands.FlagNoScript|commands.FlagPubSub) != 0 {
 		return
+	}
+	if t.checked.Load() != t.h.cluster.Table() {
+		t.catchUp() // the reads remembered so far meet this table first
 	}
 	for _, i := range pos {
 		k := string(args[i])

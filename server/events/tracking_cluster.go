@@ -24,7 +24,7 @@ import (
 // node (the new leader has no record of the reads): the new leader's first
 // write to the slot sends it to every node before it is answered
 // (NewLeader), and each node's fan-out goroutine sends it to its own
-// clients when it sees the new routing table (slotsMoved).
+// clients when it sees the new routing table (slotsMoved, catchUp).
 
 var (
 	// trackMarker opens a forwarded batch of a tracking client:
@@ -313,36 +313,66 @@ func (t *tracker) compare(tab *ring.Table) {
 	t.anyFresh.Store(anyFresh)
 }
 
-// slotsMoved sends every tracking client of this node a flush-style
-// invalidation when a slot changed leader since prev (its reads were
-// remembered by the old leader). It returns the table to pass next.
-func (t *tracker) slotsMoved(prev *ring.Table) *ring.Table {
+// slotsMoved brings client tracking up to the current routing table: the
+// leadership baseline of NewLeader (compare), and catchUp. The fan-out's
+// goroutine calls it each turn.
+func (t *tracker) slotsMoved() {
 	tab := t.h.cluster.Table()
-	if tab != nil {
-		t.mu.Lock()
-		if t.seen.Load() != tab {
-			t.compare(tab) // the first table is the baseline of NewLeader
-		}
-		t.mu.Unlock()
-	}
-	if tab == nil || prev == nil || tab == prev {
-		return tab
-	}
-	moved := false
-	for sl := range ring.SlotCount {
-		if tab.Primary(uint16(sl)) != prev.Primary(uint16(sl)) {
-			moved = true
-			break
-		}
-	}
-	if !moved {
-		return tab
+	if tab == nil || (t.seen.Load() == tab && t.checked.Load() == tab) {
+		return
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	clear(t.keys)
+	if t.seen.Load() != tab {
+		t.compare(tab) // the first table is the baseline of NewLeader
+	}
+	t.catchUp()
+}
+
+// catchUp judges the remembered reads against the current routing table:
+// when a slot changed leader since the table last judged (t.checked),
+// every tracking client of this node is sent a flush-style invalidation
+// (its reads of that slot were remembered by the old leader) and this
+// node forgets its records of the moved slots' keys (forgetMoved). BeforeCall
+// runs it before remembering a read, so a read is only ever judged by the
+// changes after the table it was made under: a late look at a new table
+// must not forget reads remembered under it. t.mu is held.
+func (t *tracker) catchUp() {
+	tab := t.h.cluster.Table()
+	prev := t.checked.Load()
+	if tab == nil || tab == prev {
+		return
+	}
+	t.checked.Store(tab)
+	if prev == nil {
+		return // the first table: the baseline
+	}
+	var moved [ring.SlotCount]bool
+	anyMoved := false
+	for sl := range ring.SlotCount {
+		if tab.Primary(uint16(sl)) != prev.Primary(uint16(sl)) {
+			moved[sl], anyMoved = true, true
+		}
+	}
+	if !anyMoved {
+		return
+	}
+	t.forgetMoved(&moved)
 	for c := range t.clients {
 		t.send(c, nil, true)
 	}
-	return tab
+}
+
+// forgetMoved forgets the reads remembered of keys in the slots that
+// changed leader: their clients' nodes flush them (slotsMoved there) and
+// the new leader tells every node before its first write (NewLeader).
+// The reads of keys in the other slots stay: this node still sees every
+// change of those keys, and a client on another node that read one must
+// still be told of the next. t.mu is held.
+func (t *tracker) forgetMoved(moved *[ring.SlotCount]bool) {
+	for k := range t.keys {
+		if moved[ring.KeySlot([]byte(k))] {
+			delete(t.keys, k)
+		}
+	}
 }

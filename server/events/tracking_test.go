@@ -109,3 +109,52 @@ func TestFlushWaitsForAnotherCommandsDelivery(t *testing.T) {
 	assert.Equal(t, int32(1), s.delivered.Load(), "the flush delivered before FLUSHALL's reply")
 	<-otherDone
 }
+
+// When some slots change leader, the leader forgets the reads remembered
+// of keys in those slots only: a client on another node that read a key
+// of a slot that stayed is still told of its next change. (It forgot them
+// all, and a caching reader served a stale value after a late look at
+// the routing table during the cluster's formation.)
+func TestSlotsMovedForgetsOnlyMovedSlots(t *testing.T) {
+	a, b := ring.NewNodeID(), ring.NewNodeID()
+	routes := &movingRoutes{Alone: Alone(a)}
+	before := tableWith(t, 1, a)
+	routes.table.Store(before)
+	h := New(slog.Default(), noClients{}, a)
+	h.SetCluster(routes)
+	h.tracking.slotsMoved() // the fan-out's first look: the baseline
+	reader := &Client{hub: h}
+	require.True(t, h.Adopt(reader, [][]byte{trackMarker, []byte(b), []byte("7"), []byte("1"), []byte("0")}))
+	stay, move := []byte("stay"), []byte("move")
+	require.NotEqual(t, ring.KeySlot(stay), ring.KeySlot(move))
+	for _, k := range [][]byte{stay, move} {
+		h.BeforeCall(reader, firstKey{}, commands.FlagReadOnly, [][]byte{[]byte("GET"), k})
+	}
+	after := tableWith(t, 2, a)
+	require.NoError(t, after.SetMember(ring.Member{ID: b, Addr: "b:1", ClusterAddr: "b:2"}))
+	require.NoError(t, after.SetOwners(ring.KeySlot(move), b))
+	fresh := []byte("fresh")
+	require.NotEqual(t, ring.KeySlot(stay), ring.KeySlot(fresh))
+	require.NotEqual(t, ring.KeySlot(move), ring.KeySlot(fresh))
+	require.NoError(t, after.SetOwners(ring.KeySlot(fresh), b))
+	routes.table.Store(after)
+	h.tracking.slotsMoved()
+
+	for _, k := range [][]byte{stay, move} {
+		h.KeyChanged(ring.KeySlot(k), k)
+	}
+	assert.Equal(t, []remoteInv{{node: b, id: 7, key: "stay"}}, h.tracking.pending[ring.KeySlot(stay)])
+	assert.Empty(t, h.tracking.pending[ring.KeySlot(move)], "the moved slot's reads are the new leader's to tell")
+
+	// A read remembered under the new table before the fan-out's late
+	// look at it is judged from that table: the look forgets nothing.
+	// (fresh's slot comes back to a.)
+	third := tableWith(t, 3, a)
+	require.NoError(t, third.SetMember(ring.Member{ID: b, Addr: "b:1", ClusterAddr: "b:2"}))
+	require.NoError(t, third.SetOwners(ring.KeySlot(move), b))
+	routes.table.Store(third)
+	h.BeforeCall(reader, firstKey{}, commands.FlagReadOnly, [][]byte{[]byte("GET"), fresh})
+	h.tracking.slotsMoved() // late: the read above was made under third
+	h.KeyChanged(ring.KeySlot(fresh), fresh)
+	assert.Equal(t, []remoteInv{{node: b, id: 7, key: "fresh"}}, h.tracking.pending[ring.KeySlot(fresh)])
+}

@@ -2,8 +2,8 @@
 // handler uses, the front end's and the families' (package commands) alike:
 // Reply encodes RESP2 or RESP3 replies; the parsers read arguments exactly
 // as redis-server does (string2ll, strtold, stringmatchlen), with Redis's
-// error texts. Conn validates the RESP framing and protocol limits of the
-// bytes a client sends before redcon parses them. It knows nothing of the
+// error texts. Conn reads and parses the commands a client sends, once,
+// enforcing the protocol limits as it parses. It knows nothing of the
 // server, the store or the cluster.
 package resp
 
