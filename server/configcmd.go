@@ -83,6 +83,9 @@ func configSet(c *Call) {
 	for _, p := range changed {
 		s.log.Info("config set", slog.String("name", p.Name()), slog.String("value", redactValue(p, &next)))
 	}
+	if args := config.ClusterWideArgs(changed, &next); args != nil && !s.standalone && (c.Client.route == nil || !c.Client.route.forwarded) {
+		s.events.ShareSetting(args) // every member's leaders emit what it says
+	}
 	c.Reply.OK()
 }
 

@@ -15,6 +15,9 @@ var clientReplyScript = []string{
 	"T0 CLIENT REPLY OFF", "T0 MULTI", "T0 INCR a", "T0 EXEC", "T1 CLIENT REPLY ON", "T1 GET a",
 	"T0 CLIENT REPLY OFF", "T1 RESET", "T1 GET a",
 	"T0 CLIENT REPLY OFF", "T0 CLIENT REPLY bogus", "W1 SET b 1", "T1 CLIENT REPLY ON",
+	// (un)subscribe confirmations are pushes: sent under OFF and SKIP (not their errors)
+	"T0 CLIENT REPLY OFF", "T1 SUBSCRIBE ch", "T0 SUBSCRIBE", "T1 UNSUBSCRIBE ch", "T1 CLIENT REPLY ON",
+	"T0 CLIENT REPLY SKIP", "T1 PSUBSCRIBE p*", "T1 PUNSUBSCRIBE", "T1 GET a",
 }
 
 // TestClientReplyAgainstRedis runs clientReplyScript on redis-server and

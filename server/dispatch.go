@@ -11,6 +11,7 @@ import (
 	"github.com/meshcache/meshcache/server/commands"
 	debugcmd "github.com/meshcache/meshcache/server/debug"
 	"github.com/meshcache/meshcache/server/events"
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -315,12 +316,17 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 			f.reply.Error(fmt.Sprintf(errInternalFormat, e.Name))
 		}
 	}()
+	if w := e.Flags&FlagWrite != 0; tx != nil && w && s.events.Wants(notify.KeyMiss) {
+		tx.SetWriting(true, e.ReadOnlyKeys(args)...) // a write's misses are no keymiss, but its RO keys'
+	} else if tx != nil {
+		tx.SetWriting(w)
+	}
 	if cl := f.call; cl.Conn == f.fe && cl.Reply == f.reply && f.fe.Client == c && f.fe.Call == cl {
 		// The frame's call is set up from an earlier command: only what
 		// changes is written (no handler assigns the other fields).
-		cl.Args, cl.Tx, cl.Blocked = args, tx, nil
+		cl.Args, cl.Tx, cl.Blocked, cl.Cmd = args, tx, nil, e.Command
 	} else {
-		*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe}
+		*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe, Cmd: e.Command, Events: s.events}
 		*f.fe = Call{Call: f.call, Client: c, Server: s}
 	}
 	e.Handler(f.call)

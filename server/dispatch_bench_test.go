@@ -7,16 +7,22 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/store"
 )
 
 // BenchmarkDispatch measures dispatch without sockets (lookup, key
 // finding, slot locks, the handler, stats) for GET, SET and MGET of three
 // keys, standalone and as a cluster of one (routing and replica
-// bookkeeping on): the front end's own cost per command.
+// bookkeeping on): the front end's own cost per command. "notify" is
+// standalone with notify-keyspace-events KEA and nobody subscribed: SET
+// pays the setting's checks only (it must cost what "standalone" does).
 func BenchmarkDispatch(b *testing.B) {
-	for _, mode := range []string{"standalone", "cluster"} {
+	for _, mode := range []string{"standalone", "cluster", "notify"} {
 		cfg := config.Default()
+		if mode == "notify" {
+			cfg.NotifyKeyspaceEvents, _ = notify.Parse("KEA")
+		}
 		s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 		if mode == "cluster" {
 			s.SetCluster(ClusterOf(oneNodeCluster{s.solo}))

@@ -191,6 +191,7 @@ func (s *Server) applyLimits(cfg *config.Config) {
 	s.lim.maxMemory.Store(cfg.MaxMemory)
 	s.lim.lfu.Store(strings.HasSuffix(cfg.MaxMemoryPolicy, "-lfu"))
 	s.events.SetOutputLimits(cfg.OutputLimits)
+	s.events.SetNotify(cfg.NotifyKeyspaceEvents)
 	s.applyRepl(cfg)
 }
 

@@ -46,6 +46,7 @@ func (tx *Tx) Copy(src, dst []byte, replace bool) (bool, error) {
 		ds.touchWatch(dst)
 		tx.emit(Effect{Kind: EffectSet, Slot: ds.id, Key: dst, Value: val, ExpireAt: exp})
 	}
+	replacedIsNew(ds, dst, dfound)
 	tx.done(ds)
 	return true, nil
 }
@@ -104,6 +105,7 @@ func (tx *Tx) Rename(src, dst []byte, nx bool) (renamed, srcExists bool, err err
 		ds.touchWatch(dst)
 		tx.emit(Effect{Kind: EffectSet, Slot: ds.id, Key: dst, Value: val, ExpireAt: exp})
 	}
+	replacedIsNew(ds, dst, dfound)
 	// dst's insert may have moved src's index word; find it again.
 	soff, spos, _ := ss.t.find(src, sh)
 	tx.remove(ss, spos, soff, src)
@@ -116,4 +118,14 @@ func (tx *Tx) Rename(src, dst []byte, nx bool) (renamed, srcExists bool, err err
 func restoreMeta(a []byte, off uint32, m entryMeta) {
 	setLRU(a, off, m.lru)
 	setLFU(a, off, m.ldt, m.lfu)
+}
+
+// replacedIsNew tells the hook that dst, which existed (found) and was
+// replaced by COPY REPLACE or RENAME, is a new key: Redis deletes it and
+// adds it anew ("new"); a dst that did not exist was told by install.
+// Neither runs in a replay (Apply never calls them).
+func replacedIsNew(ds *slot, dst []byte, found bool) {
+	if found {
+		ds.keyEvent(dst, KeyCreated)
+	}
 }

@@ -187,9 +187,17 @@ func (tx *Tx) SPop(key []byte, count int64, head func(n int), fn func(m []byte))
 // it reports whether member was moved (or, src == dst, is a member). A
 // missing src answers false before dst's type is looked at, as Redis.
 func (tx *Tx) SMove(src, dst, member []byte) (bool, error) {
+	moved, _, err := tx.SMoveAdded(src, dst, member)
+	return moved, err
+}
+
+// SMoveAdded is SMove that also reports whether dst gained the member
+// (false when dst had it already): keyspace notifications tell "sadd"
+// only then, as Redis's.
+func (tx *Tx) SMoveAdded(src, dst, member []byte) (moved, added bool, err error) {
 	w, err := tx.writeObject(src, TypeSet, nil, false)
 	if w.obj == nil || err != nil {
-		return false, err
+		return false, false, err
 	}
 	t, err := tx.Type(dst)
 	if err == nil && t != TypeNone && t != TypeSet {
@@ -197,24 +205,22 @@ func (tx *Tx) SMove(src, dst, member []byte) (bool, error) {
 	}
 	if err != nil {
 		tx.commitObject(w, false)
-		return false, err
+		return false, false, err
 	}
 	s := w.obj.(*setObj)
 	if bytes.Equal(src, dst) {
 		ok := s.Has(member)
 		tx.commitObject(w, false)
-		return ok, nil
+		return ok, false, nil
 	}
 	if !s.Remove(member) {
 		tx.commitObject(w, false)
-		return false, nil
+		return false, false, nil
 	}
 	tx.emit(Effect{Kind: EffectSRem, Slot: w.sl.id, Key: src, Field: member})
 	tx.commitObject(w, true)
-	if _, err := tx.sadd(dst, [][]byte{member}, false); err != nil {
-		return true, err
-	}
-	return true, nil
+	n, err := tx.sadd(dst, [][]byte{member}, false)
+	return true, n > 0, err
 }
 
 // applySet applies a replicated SADD (replacing a key of another type, as

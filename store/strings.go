@@ -97,6 +97,9 @@ func (tx *Tx) installRoom(sl *slot, h uint64, key, val []byte, room int, o objec
 	}
 	t.idx.insert(h, noff)
 	sl.keys.Add(1)
+	if !found && !tx.replay {
+		sl.keyEvent(key, KeyCreated)
+	}
 	if expireAt != 0 {
 		sl.setExpire(noff, expireAt)
 	}

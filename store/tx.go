@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"slices"
 
 	"github.com/meshcache/meshcache/ring"
@@ -28,10 +29,18 @@ type Tx struct {
 	// replay is set by Apply: the primary decides expiry (it sends DEL
 	// when a key expires), so a replaying Tx never expires or refuses a
 	// key because of its own clock.
-	replay  bool
-	effects []Effect
-	buf     []byte   // owns the bytes of effects
-	group   []Effect // scratch for handing multi-slot effects out per slot
+	replay bool
+	// writing is set (SetWriting) while a write command runs: its misses
+	// are not a read's, so they tell no KeyMissed, as Redis's
+	// lookupKeyWrite notifies no "keymiss".
+	writing bool
+	// readKeys are the keys a write command only reads (its key specs
+	// say RO): their misses tell KeyMissed as a read's do. Set with
+	// writing, only while keyspace notifications want misses.
+	readKeys [][]byte
+	effects  []Effect
+	buf      []byte   // owns the bytes of effects
+	group    []Effect // scratch for handing multi-slot effects out per slot
 }
 
 // Lock returns a Tx that holds slot.
@@ -91,6 +100,8 @@ func (tx *Tx) Close() {
 	tx.slots = tx.slots[:0]
 	tx.pinned = false
 	tx.replay = false
+	tx.writing = false
+	tx.readKeys = tx.readKeys[:0]
 	tx.sink = nil
 	s.txPool.Put(tx)
 }
@@ -181,8 +192,42 @@ func (tx *Tx) read(sl *slot, key []byte, h uint64) (off uint32, ok bool) {
 		sl.hits.Add(1)
 	} else {
 		sl.misses.Add(1)
+		if !tx.writing || tx.readsOnly(key) {
+			sl.keyEvent(key, KeyMissed)
+		}
 	}
 	return off, ok
+}
+
+// SetWriting tells the Tx whether the command it runs now is a write
+// (the front end, before each command it runs in the Tx), and which of
+// its keys it only reads (readKeys, whose misses are a read's; the Tx
+// keeps the slice until the next SetWriting or Close).
+func (tx *Tx) SetWriting(w bool, readKeys ...[]byte) {
+	tx.writing = w
+	tx.readKeys = append(tx.readKeys[:0], readKeys...)
+}
+
+// readsOnly reports whether key is one of readKeys.
+func (tx *Tx) readsOnly(key []byte) bool {
+	for _, k := range tx.readKeys {
+		if bytes.Equal(k, key) {
+			return true
+		}
+	}
+	return false
+}
+
+// Has reports whether key exists, as Exists, but neither as a read nor a
+// write: no keyspace hit or miss is counted (keyspace notifications ask
+// whether a command left a key, as Redis's dbExists).
+func (tx *Tx) Has(key []byte) bool {
+	sl, h, err := tx.at(key)
+	if err != nil {
+		return false
+	}
+	_, _, ok := tx.find(sl, key, h)
+	return ok
 }
 
 // expire removes an entry whose TTL passed and says so to sink and watchers.
@@ -190,6 +235,7 @@ func (tx *Tx) expire(sl *slot, pos int, off uint32, key []byte) {
 	tx.emit(Effect{Kind: EffectDel, Slot: sl.id, Key: key})
 	sl.release(pos, off)
 	tx.s.expiredKeys.Add(1)
+	sl.keyEvent(key, KeyExpired)
 	sl.touchWatch(key)
 }
 

@@ -151,14 +151,42 @@ func (w *Watcher) mark() {
 }
 
 // KeyHook is told of every change of a key: a write, delete, expiry or
-// eviction (KeyChanged), and of every flush of a slot that had keys
-// (SlotFlushed). Both are called under the slot's lock, on the goroutine
-// that changed the key: they must not block nor take a slot lock.
-// Client-side caching (server/events, whose Hub is the hook) sends its
-// invalidations from it.
+// eviction (KeyChanged), of every flush of a slot that had keys
+// (SlotFlushed), and of the keyspace's own events (KeyEvent): a key made
+// by a command, or removed by expiry or eviction. All are called under the
+// slot's lock, on the goroutine that changed the key: they must not block
+// nor take a slot lock. Client-side caching and keyspace notifications
+// (server/events, whose Hub is the hook) send their invalidations and
+// events from it.
 type KeyHook interface {
 	KeyChanged(slot uint16, key []byte)
 	SlotFlushed(slot uint16)
+	KeyEvent(slot uint16, key []byte, ev KeyEvent)
+}
+
+// KeyEvent is what happened to a key that no command names: Redis's "new",
+// "expired" and "evicted" keyspace notifications.
+type KeyEvent uint8
+
+// The keyspace's events.
+const (
+	// KeyCreated: a command made a key that did not exist (not a
+	// replica's replay, which only mirrors its primary's).
+	KeyCreated KeyEvent = iota + 1
+	// KeyExpired: a key was removed because its TTL passed, when read
+	// (lazy) or by the active expiry cycle; KeyChanged follows.
+	KeyExpired
+	// KeyEvicted: a key was removed for maxmemory; KeyChanged came first.
+	KeyEvicted
+	// KeyMissed: a read found no key (counted as a keyspace miss).
+	KeyMissed
+)
+
+// keyEvent tells the hook, if any, of ev.
+func (sl *slot) keyEvent(key []byte, ev KeyEvent) {
+	if h := sl.hook.Load(); h != nil {
+		(*h).KeyEvent(sl.id, key, ev)
+	}
 }
 
 // SetKeyHook installs h (nil removes it).

@@ -24,6 +24,7 @@ import (
 	"strings"
 
 	"github.com/meshcache/meshcache/lock"
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -146,6 +147,11 @@ type Command struct {
 	// Subcommands, for container commands (CLIENT, CONFIG ...). Their Name
 	// is "container|sub", e.g. "client|setname", as COMMAND reports them.
 	Subcommands []*Command
+	// Event is the keyspace notification named after the command that
+	// its handler emits (Call.NotifyOwn) where Redis's does: "incrby" for
+	// INCR, DECR and INCRBY, "zremrangebyscore" ... Events several
+	// commands share ("del", "set", "expire" ...) are notify's.
+	Event notify.Event
 	// Handler runs the command and writes exactly one reply.
 	Handler func(c *Call)
 }
@@ -197,6 +203,75 @@ type Call struct {
 	// Blocked is set by Block: a blocking command found nothing to serve
 	// and wrote no reply (see blocking.go).
 	Blocked *Block
+	// Cmd is the table entry being run (nil in some tests).
+	Cmd *Command
+	// Events publishes the call's keyspace notifications (the node's
+	// Hub); nil publishes none.
+	Events Notifier
+}
+
+// Notifier publishes keyspace notifications (server/events' Hub): the
+// caller leads the key's slot and holds its lock; it never blocks.
+type Notifier interface {
+	// Notify publishes ev for key if notify-keyspace-events selects it.
+	Notify(ev notify.Event, key []byte)
+	// Wants reports whether events of class c would be published now.
+	Wants(c notify.Class) bool
+}
+
+// Notify emits the keyspace notification ev for key, where Redis's
+// handler calls notifyKeyspaceEvent.
+func (c *Call) Notify(ev notify.Event, key []byte) {
+	if c.Events != nil {
+		c.Events.Notify(ev, key)
+	}
+}
+
+// NotifyOwn emits the command's own event (Command.Event) for key.
+func (c *Call) NotifyOwn(key []byte) { c.Notify(c.Own(), key) }
+
+// Own is the command's own event (Command.Event); none without a Cmd.
+func (c *Call) Own() notify.Event {
+	if c.Cmd == nil {
+		return notify.Event{}
+	}
+	return c.Cmd.Event
+}
+
+// Wants reports whether an event of class cl would be published now: a
+// handler that must look before it changes a key to know which events to
+// emit looks only then.
+func (c *Call) Wants(cl notify.Class) bool { return c.Events != nil && c.Events.Wants(cl) }
+
+// NotifyGone emits "del" for key when the command left it missing: a
+// collection whose last element it removed, as Redis's handlers follow
+// their event with "del" when the key was removed. Free when "g" is off.
+func (c *Call) NotifyGone(key []byte) {
+	if c.Events != nil && c.Tx != nil && c.Events.Wants(notify.Generic) && !c.Tx.Has(key) {
+		c.Events.Notify(notify.Del, key)
+	}
+}
+
+// StoreExisted reports, before a *STORE command writes dst, whether dst
+// exists; it looks only when "del" could be published (NotifyStored).
+func (c *Call) StoreExisted(dst []byte) bool { return c.Wants(notify.Generic) && c.Tx.Has(dst) }
+
+// NotifyStored emits a *STORE command's events for dst, as Redis's: its
+// own event when it stored a non-empty result (n > 0), else "del" when dst
+// existed before (existed, from StoreExisted) and is now gone.
+func (c *Call) NotifyStored(dst []byte, n int64, existed bool) {
+	if n > 0 {
+		c.NotifyOwn(dst)
+	} else if existed {
+		c.Notify(notify.Del, dst)
+	}
+}
+
+// NotifyChanged emits ev for key and then, if the command removed key,
+// "del" (NotifyGone): what Redis's HDEL, SREM, LPOP, ZREM ... emit.
+func (c *Call) NotifyChanged(ev notify.Event, key []byte) {
+	c.Notify(ev, key)
+	c.NotifyGone(key)
 }
 
 // ReplyStoreError answers a failed store operation. Store errors carry

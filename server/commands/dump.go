@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/store/rdb"
@@ -167,8 +168,10 @@ func restoreCommand(c *Call) {
 		c.Reply.Error("ERR Bad data format")
 		return
 	}
+	deleted := false
 	if replace {
-		if _, err := c.Tx.Delete(key); err != nil {
+		var err error
+		if deleted, err = c.Tx.Delete(key); err != nil {
 			c.ReplyStoreError(err)
 			return
 		}
@@ -178,6 +181,9 @@ func restoreCommand(c *Call) {
 		at += c.Tx.NowMS()
 	}
 	if ttl != 0 && at <= c.Tx.NowMS() { // already expired: Redis creates nothing
+		if deleted {
+			c.Notify(notify.Del, key)
+		}
 		c.Reply.OK()
 		return
 	}
@@ -189,6 +195,7 @@ func restoreCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.Notify(notify.Restore, key)
 	c.Reply.OK()
 }
 

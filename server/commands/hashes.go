@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -27,7 +28,7 @@ func HashCommands() []*Command {
 		{Name: "hmget", Arity: -3, Flags: rf, ACL: ACLHash, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Returns the values of all fields in a hash.", Handler: hmgetCommand},
 		{Name: "hdel", Arity: -3, Flags: wf, ACL: ACLHash, Keys: []KeySpec{Range(RW|Delete, 1, 0, 1)}, Group: g, Since: "2.0.0",
-			Summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", Handler: hdelCommand},
+			Summary: "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.", Event: notify.Event{Class: notify.Hash, Name: "hdel"}, Handler: hdelCommand},
 		{Name: "hexists", Arity: 3, Flags: rf, ACL: ACLHash, Keys: []KeySpec{Range(RO, 1, 0, 1)}, Group: g, Since: "2.0.0",
 			Summary: "Determines whether a field exists in a hash.", Handler: hexistsCommand},
 		{Name: "hlen", Arity: 2, Flags: rf, ACL: ACLHash, Keys: []KeySpec{Range(RO, 1, 0, 1)}, Group: g, Since: "2.0.0",
@@ -44,9 +45,9 @@ func HashCommands() []*Command {
 			Group: g, Since: "2.0.0",
 			Summary: "Returns all values in a hash.", Handler: hvalsCommand},
 		{Name: "hincrby", Arity: 4, Flags: wdf, ACL: ACLHash, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "2.0.0",
-			Summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", Handler: hincrbyCommand},
+			Summary: "Increments the integer value of a field in a hash by a number. Uses 0 as initial value if the field doesn't exist.", Event: notify.Event{Class: notify.Hash, Name: "hincrby"}, Handler: hincrbyCommand},
 		{Name: "hincrbyfloat", Arity: 4, Flags: wdf, ACL: ACLHash, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "2.6.0",
-			Summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", Handler: hincrbyfloatCommand},
+			Summary: "Increments the floating point value of a field by a number. Uses 0 as initial value if the field doesn't exist.", Event: notify.Event{Class: notify.Hash, Name: "hincrbyfloat"}, Handler: hincrbyfloatCommand},
 		{Name: "hscan", Arity: -3, Flags: r, ACL: ACLHash, Tips: []string{TipNondeterministic}, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)},
 			Group: g, Since: "2.8.0",
 			Summary: "Iterates over fields and values of a hash.", Handler: hscanCommand},
@@ -85,6 +86,7 @@ func hsetPairs(c *Call) (int64, bool) {
 		c.ReplyStoreError(err)
 		return 0, false
 	}
+	c.Notify(notify.HSet, c.Args[1])
 	return int64(added), true
 }
 
@@ -103,6 +105,7 @@ func hsetnxCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.Notify(notify.HSet, key)
 	c.Reply.Int(1)
 }
 
@@ -115,11 +118,19 @@ func hgetCommand(c *Call) {
 // and null for each missing field.
 func hmgetCommand(c *Call) {
 	key, fields := c.Args[1], c.Args[2:]
-	if t, err := c.Tx.Type(key); err != nil || (t != store.TypeHash && t != store.TypeNone) {
+	t, err := c.Tx.Type(key)
+	if err != nil || (t != store.TypeHash && t != store.TypeNone) {
 		if err == nil {
 			err = store.ErrWrongType
 		}
 		c.ReplyStoreError(err)
+		return
+	}
+	if t == store.TypeNone { // one lookup missed, as Redis's (one keymiss)
+		c.Reply.Array(len(fields))
+		for range fields {
+			c.Reply.Null()
+		}
 		return
 	}
 	var body resp.Reply
@@ -149,6 +160,9 @@ func hdelCommand(c *Call) {
 			return
 		}
 		n += BoolInt(deleted)
+	}
+	if n > 0 {
+		c.NotifyChanged(c.Own(), c.Args[1])
 	}
 	c.Reply.Int(n)
 }
@@ -249,6 +263,7 @@ func hincrbyCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.NotifyOwn(key)
 	c.Reply.Int(n)
 }
 
@@ -287,6 +302,7 @@ func hincrbyfloatCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.NotifyOwn(key)
 	c.Reply.Bulk(out)
 }
 

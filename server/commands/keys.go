@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -79,6 +80,9 @@ func delCommand(c *Call) {
 		if err != nil {
 			c.ReplyStoreError(err)
 			return
+		}
+		if deleted {
+			c.Notify(notify.Del, k)
 		}
 		n += BoolInt(deleted)
 	}
@@ -173,10 +177,12 @@ func expireGeneric(c *Call, basetime int64, seconds bool) {
 		c.Reply.Int(0)
 		return
 	}
+	ev := notify.Expire
 	if when <= tx.NowMS() {
 		// Already expired: delete now (SetExpireAt(0) would persist
 		// instead when when is exactly 0).
 		_, err = tx.Delete(key)
+		ev = notify.Del
 	} else {
 		_, err = tx.SetExpireAt(key, when)
 	}
@@ -184,6 +190,7 @@ func expireGeneric(c *Call, basetime int64, seconds bool) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.Notify(ev, key)
 	c.Reply.Int(1)
 }
 
@@ -233,6 +240,7 @@ func persistCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.Notify(notify.Persist, c.Args[1])
 	c.Reply.Int(1)
 }
 
@@ -258,6 +266,10 @@ func renameGeneric(c *Call, nx bool) {
 		return
 	}
 	renamed, srcExists, err := c.Tx.Rename(src, dst, nx)
+	if err == nil && srcExists && (renamed || !nx) {
+		c.Notify(notify.RenameFrom, src)
+		c.Notify(notify.RenameTo, dst)
+	}
 	switch {
 	case err != nil:
 		c.ReplyStoreError(err)
@@ -311,6 +323,11 @@ func copyCommand(c *Call) {
 	if err != nil {
 		c.ReplyStoreError(err)
 		return
+	}
+	if copied {
+		c.Notify(notify.CopyTo, dst)
+	} else if c.Wants(notify.KeyMiss) && !c.Tx.Has(src) {
+		c.Notify(notify.KeyMissed, src) // Redis looks the source up as a read
 	}
 	c.Reply.Int(BoolInt(copied))
 }

@@ -395,3 +395,18 @@ func foldEqual(b []byte, s string) bool {
 	}
 	return true
 }
+
+// ReadOnlyKeys returns the keys of args that the command only reads (their
+// key spec says RO): a write command looks them up as reads, as Redis's
+// lookupKeyRead (SINTERSTORE's sources, SORT's key, COPY's source), so
+// their misses are keyspace misses ("keymiss").
+func (c *Command) ReadOnlyKeys(args [][]byte) [][]byte {
+	refs, _ := c.GetKeys(args, nil)
+	var ro [][]byte
+	for _, r := range refs {
+		if r.Flags&RO != 0 {
+			ro = append(ro, args[r.Pos])
+		}
+	}
+	return ro
+}

@@ -3,6 +3,7 @@ package commands
 import (
 	"math"
 
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -37,13 +38,13 @@ func ListCommands() []*Command {
 		{Name: "lindex", Arity: 3, Flags: r, ACL: ACLList, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "1.0.0",
 			Summary: "Returns an element from a list by its index.", Handler: lindexCommand},
 		{Name: "lset", Arity: 4, Flags: wd, ACL: ACLList, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "1.0.0",
-			Summary: "Sets the value of an element in a list by its index.", Handler: lsetCommand},
+			Summary: "Sets the value of an element in a list by its index.", Event: notify.Event{Class: notify.List, Name: "lset"}, Handler: lsetCommand},
 		{Name: "linsert", Arity: 5, Flags: wd, ACL: ACLList, Keys: ins, Group: g, Since: "2.2.0",
-			Summary: "Inserts an element before or after another element in a list.", Handler: linsertCommand},
+			Summary: "Inserts an element before or after another element in a list.", Event: notify.Event{Class: notify.List, Name: "linsert"}, Handler: linsertCommand},
 		{Name: "lrem", Arity: 4, Flags: w, ACL: ACLList, Keys: []KeySpec{Range(RW|Delete, 1, 0, 1)}, Group: g, Since: "1.0.0",
-			Summary: "Removes elements from a list. Deletes the list if the last element was removed.", Handler: lremCommand},
+			Summary: "Removes elements from a list. Deletes the list if the last element was removed.", Event: notify.Event{Class: notify.List, Name: "lrem"}, Handler: lremCommand},
 		{Name: "ltrim", Arity: 4, Flags: w, ACL: ACLList, Keys: []KeySpec{Range(RW|Delete, 1, 0, 1)}, Group: g, Since: "1.0.0",
-			Summary: "Removes elements from both ends a list. Deletes the list if all elements were trimmed.", Handler: ltrimCommand},
+			Summary: "Removes elements from both ends a list. Deletes the list if all elements were trimmed.", Event: notify.Event{Class: notify.List, Name: "ltrim"}, Handler: ltrimCommand},
 		{Name: "lpos", Arity: -3, Flags: r, ACL: ACLList, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "6.0.6",
 			Summary: "Returns the index of matching elements in a list.", Handler: lposCommand},
 		{Name: "lmove", Arity: 5, Flags: wd, ACL: ACLList, Keys: move, Group: g, Since: "6.2.0",
@@ -84,6 +85,9 @@ func pushGeneric(c *Call, left, onlyIfExists bool) {
 		c.ReplyStoreError(err)
 		return
 	}
+	if n > 0 {
+		c.Notify(notify.Pushed(left), c.Args[1])
+	}
 	c.Reply.Int(int64(n))
 }
 
@@ -109,6 +113,8 @@ func popGeneric(c *Call, left bool) {
 			c.ReplyStoreError(err)
 		} else if !found {
 			c.Reply.Null()
+		} else {
+			c.NotifyChanged(notify.Popped(left), key)
 		}
 		return
 	}
@@ -138,6 +144,8 @@ func popGeneric(c *Call, left bool) {
 		c.ReplyStoreError(err)
 	} else if n == 0 {
 		c.Reply.NullArray()
+	} else {
+		c.NotifyChanged(notify.Popped(left), key)
 	}
 }
 
@@ -213,6 +221,7 @@ func lsetCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.NotifyOwn(c.Args[1])
 	c.Reply.OK()
 }
 
@@ -233,6 +242,9 @@ func linsertCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	if n > 0 {
+		c.NotifyOwn(c.Args[1])
+	}
 	c.Reply.Int(int64(n))
 }
 
@@ -252,6 +264,9 @@ func lremCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	if n > 0 {
+		c.NotifyChanged(c.Own(), c.Args[1])
+	}
 	c.Reply.Int(int64(n))
 }
 
@@ -260,9 +275,13 @@ func ltrimCommand(c *Call) {
 	if !ok {
 		return
 	}
+	existed := c.Wants(notify.List) && c.Tx.Has(c.Args[1])
 	if err := c.Tx.ListTrim(c.Args[1], start, stop); err != nil {
 		c.ReplyStoreError(err)
 		return
+	}
+	if existed {
+		c.NotifyChanged(c.Own(), c.Args[1])
 	}
 	c.Reply.OK()
 }
@@ -366,7 +385,17 @@ func rpoplpushCommand(c *Call) { moveGeneric(c, false, true) }
 // it, or null when the source is missing.
 func moveGeneric(c *Call, fromLeft, toLeft bool) {
 	e, ok, err := c.Tx.ListMove(c.Args[1], c.Args[2], fromLeft, toLeft)
+	if ok && err == nil {
+		notifyMoved(c, fromLeft, toLeft)
+	}
 	replyLookup(c, e, ok, err)
+}
+
+// notifyMoved emits LMOVE's events, in Redis's order: the push on the
+// destination, then the pop on the source and "del" if that emptied it.
+func notifyMoved(c *Call, fromLeft, toLeft bool) {
+	c.Notify(notify.Pushed(toLeft), c.Args[2])
+	c.NotifyChanged(notify.Popped(fromLeft), c.Args[1])
 }
 
 // mpopArgs are LMPOP's and BLMPOP's parsed arguments.
@@ -429,6 +458,7 @@ func mpop(c *Call, a mpopArgs) bool {
 			return true
 		}
 		if n > 0 {
+			c.NotifyChanged(notify.Popped(a.left), key)
 			return true
 		}
 	}
@@ -485,6 +515,7 @@ func bpopGeneric(c *Call, left bool) {
 			return
 		}
 		if n > 0 {
+			c.NotifyChanged(notify.Popped(left), key)
 			return
 		}
 	}
@@ -518,6 +549,7 @@ func bmoveGeneric(c *Call, fromLeft, toLeft bool, timeout []byte) {
 	case err != nil:
 		c.ReplyStoreError(err)
 	case ok:
+		notifyMoved(c, fromLeft, toLeft)
 		c.Reply.Bulk(e)
 	default:
 		c.Block(deadline, false)

@@ -1,8 +1,10 @@
 package commands
 
 import (
+	"bytes"
 	"math"
 
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -21,7 +23,7 @@ func SetCommands() []*Command {
 		{Name: "sadd", Arity: -3, Flags: wdf, ACL: ACLSet, Keys: one(RW | Insert), Group: g, Since: "1.0.0",
 			Summary: "Adds one or more members to a set. Creates the key if it doesn't exist.", Handler: saddCommand},
 		{Name: "srem", Arity: -3, Flags: wf, ACL: ACLSet, Keys: one(RW | Delete), Group: g, Since: "1.0.0",
-			Summary: "Removes one or more members from a set. Deletes the set if the last member was removed.", Handler: sremCommand},
+			Summary: "Removes one or more members from a set. Deletes the set if the last member was removed.", Event: notify.Event{Class: notify.Set, Name: "srem"}, Handler: sremCommand},
 		{Name: "smembers", Arity: 2, Flags: r, ACL: ACLSet, Tips: order, Keys: one(RO | Access), Group: g, Since: "1.0.0",
 			Summary: "Returns all members of a set.", Handler: smembersCommand},
 		{Name: "sismember", Arity: 3, Flags: rf, ACL: ACLSet, Keys: one(RO), Group: g, Since: "1.0.0",
@@ -32,7 +34,7 @@ func SetCommands() []*Command {
 			Summary: "Returns the number of members in a set.", Handler: scardCommand},
 		{Name: "spop", Arity: -2, Flags: wf, ACL: ACLSet, Tips: nondet, Keys: one(RW | Access | Delete), Group: g, Since: "1.0.0",
 			Summary: "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
-			Handler: spopCommand},
+			Event:   notify.Event{Class: notify.Set, Name: "spop"}, Handler: spopCommand},
 		{Name: "srandmember", Arity: -2, Flags: r, ACL: ACLSet, Tips: nondet, Keys: one(RO | Access), Group: g, Since: "1.0.0",
 			Summary: "Get one or multiple random members from a set", Handler: srandmemberCommand},
 		{Name: "smove", Arity: 4, Flags: wf, ACL: ACLSet, Keys: []KeySpec{Range(RW|Access|Delete, 1, 0, 1), Range(RW|Insert, 2, 0, 1)},
@@ -42,15 +44,15 @@ func SetCommands() []*Command {
 		{Name: "sintercard", Arity: -3, Flags: r, ACL: ACLSet, Keys: []KeySpec{KeyNum(RO|Access, 1, 0, 1, 1)}, Group: g, Since: "7.0.0",
 			Summary: "Returns the number of members of the intersect of multiple sets.", Handler: sintercardCommand},
 		{Name: "sinterstore", Arity: -3, Flags: wd, ACL: ACLSet, Keys: stores, Group: g, Since: "1.0.0",
-			Summary: "Stores the intersect of multiple sets in a key.", Handler: setOpStoreCommand(store.SetInter)},
+			Summary: "Stores the intersect of multiple sets in a key.", Event: notify.Event{Class: notify.Set, Name: "sinterstore"}, Handler: setOpStoreCommand(store.SetInter)},
 		{Name: "sunion", Arity: -2, Flags: r, ACL: ACLSet, Tips: order, Keys: all, Group: g, Since: "1.0.0",
 			Summary: "Returns the union of multiple sets.", Handler: setOpCommand(store.SetUnion)},
 		{Name: "sunionstore", Arity: -3, Flags: wd, ACL: ACLSet, Keys: stores, Group: g, Since: "1.0.0",
-			Summary: "Stores the union of multiple sets in a key.", Handler: setOpStoreCommand(store.SetUnion)},
+			Summary: "Stores the union of multiple sets in a key.", Event: notify.Event{Class: notify.Set, Name: "sunionstore"}, Handler: setOpStoreCommand(store.SetUnion)},
 		{Name: "sdiff", Arity: -2, Flags: r, ACL: ACLSet, Tips: order, Keys: all, Group: g, Since: "1.0.0",
 			Summary: "Returns the difference of multiple sets.", Handler: setOpCommand(store.SetDiff)},
 		{Name: "sdiffstore", Arity: -3, Flags: wd, ACL: ACLSet, Keys: stores, Group: g, Since: "1.0.0",
-			Summary: "Stores the difference of multiple sets in a key.", Handler: setOpStoreCommand(store.SetDiff)},
+			Summary: "Stores the difference of multiple sets in a key.", Event: notify.Event{Class: notify.Set, Name: "sdiffstore"}, Handler: setOpStoreCommand(store.SetDiff)},
 		{Name: "sscan", Arity: -3, Flags: r, ACL: ACLSet, Tips: nondet, Keys: one(RO | Access), Group: g, Since: "2.8.0",
 			Summary: "Iterates over members of a set.", Handler: sscanCommand},
 	}
@@ -74,11 +76,17 @@ func parsePositiveLong(b []byte) (int64, bool) {
 
 func saddCommand(c *Call) {
 	n, err := c.Tx.SAdd(c.Args[1], c.Args[2:]...)
+	if n > 0 && err == nil {
+		c.Notify(notify.SAdd, c.Args[1])
+	}
 	replyCount(c, n, err)
 }
 
 func sremCommand(c *Call) {
 	n, err := c.Tx.SRem(c.Args[1], c.Args[2:]...)
+	if n > 0 && err == nil {
+		c.NotifyChanged(c.Own(), c.Args[1])
+	}
 	replyCount(c, n, err)
 }
 
@@ -136,6 +144,8 @@ func spopCommand(c *Call) {
 			c.ReplyStoreError(err)
 		} else if !found {
 			c.Reply.Null()
+		} else {
+			c.NotifyChanged(c.Own(), c.Args[1])
 		}
 		return
 	case 3:
@@ -162,6 +172,8 @@ func spopCommand(c *Call) {
 		c.ReplyStoreError(err)
 	} else if !found {
 		c.Reply.Set(0)
+	} else {
+		c.NotifyChanged(c.Own(), c.Args[1])
 	}
 }
 
@@ -214,7 +226,13 @@ func srandmemberCommand(c *Call) {
 }
 
 func smoveCommand(c *Call) {
-	ok, err := c.Tx.SMove(c.Args[1], c.Args[2], c.Args[3])
+	ok, added, err := c.Tx.SMoveAdded(c.Args[1], c.Args[2], c.Args[3])
+	if ok && err == nil && !bytes.Equal(c.Args[1], c.Args[2]) {
+		c.NotifyChanged(notify.SRem, c.Args[1])
+		if added {
+			c.Notify(notify.SAdd, c.Args[2])
+		}
+	}
 	replyCount(c, int(BoolInt(ok)), err)
 }
 
@@ -233,7 +251,11 @@ func setOpCommand(op store.SetOp) func(*Call) {
 // size of the stored result.
 func setOpStoreCommand(op store.SetOp) func(*Call) {
 	return func(c *Call) {
+		existed := c.StoreExisted(c.Args[1])
 		n, err := c.Tx.SetOpStore(op, c.Args[1], c.Args[2:])
+		if err == nil {
+			c.NotifyStored(c.Args[1], int64(n), existed)
+		}
 		replyCount(c, n, err)
 	}
 }

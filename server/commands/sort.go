@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -30,6 +31,7 @@ func SortCommands() []*Command {
 				Unknown(OW|Update, "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array")},
 			KeysProc: sortGetKeys,
 			Summary:  "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
+			Event:    notify.Event{Class: notify.List, Name: "sortstore"},
 			Handler:  func(c *Call) { sortCommand(c, false) }},
 		{Name: "sort_ro", Arity: -2, Flags: FlagReadOnly, ACL: acl, Group: g, Since: "7.0.0",
 			Keys:     []KeySpec{Range(RO|Access, 1, 0, 1), byGet},
@@ -230,7 +232,8 @@ func sortCommand(c *Call, readonly bool) {
 			out = append(out, bytes.Clone(v))
 		}
 	}
-	if _, err := c.Tx.Delete(o.store); err != nil {
+	existed, err := c.Tx.Delete(o.store)
+	if err != nil {
 		c.ReplyStoreError(err)
 		return
 	}
@@ -240,6 +243,7 @@ func sortCommand(c *Call, readonly bool) {
 			return
 		}
 	}
+	c.NotifyStored(o.store, int64(len(out)), existed)
 	c.Reply.Int(int64(len(out)))
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math"
 
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -46,25 +47,25 @@ func StringCommands() []*Command {
 			Notes: "RW and UPDATE because it changes the TTL"}}, Group: g, Since: "6.2.0",
 			Summary: "Returns the string value of a key after setting its expiration time.", Handler: getexCommand},
 		{Name: "append", Arity: 3, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Insert, 1, 0, 1)}, Group: g, Since: "2.0.0",
-			Summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.", Handler: appendCommand},
+			Summary: "Appends a string to the value of a key. Creates the key if it doesn't exist.", Event: notify.Event{Class: notify.String, Name: "append"}, Handler: appendCommand},
 		{Name: "strlen", Arity: 2, Flags: rf, ACL: ACLString, Keys: []KeySpec{Range(RO, 1, 0, 1)}, Group: g, Since: "2.2.0",
 			Summary: "Returns the length of a string value.", Handler: strlenCommand},
 		{Name: "incr", Arity: 2, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "1.0.0",
-			Summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Handler: incrCommand},
+			Summary: "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Event: notify.Event{Class: notify.String, Name: "incrby"}, Handler: incrCommand},
 		{Name: "decr", Arity: 2, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "1.0.0",
-			Summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Handler: decrCommand},
+			Summary: "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", Event: notify.Event{Class: notify.String, Name: "incrby"}, Handler: decrCommand},
 		{Name: "incrby", Arity: 3, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "1.0.0",
-			Summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Handler: incrbyCommand},
+			Summary: "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Event: notify.Event{Class: notify.String, Name: "incrby"}, Handler: incrbyCommand},
 		{Name: "decrby", Arity: 3, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "1.0.0",
-			Summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", Handler: decrbyCommand},
+			Summary: "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", Event: notify.Event{Class: notify.String, Name: "incrby"}, Handler: decrbyCommand},
 		{Name: "incrbyfloat", Arity: 3, Flags: wdf, ACL: ACLString, Keys: []KeySpec{Range(RW|Access|Update, 1, 0, 1)}, Group: g, Since: "2.6.0",
-			Summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Handler: incrbyfloatCommand},
+			Summary: "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", Event: notify.Event{Class: notify.String, Name: "incrbyfloat"}, Handler: incrbyfloatCommand},
 		{Name: "getrange", Arity: 4, Flags: r, ACL: ACLString, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "2.4.0",
 			Summary: "Returns a substring of the string stored at a key.", Handler: getrangeCommand},
 		{Name: "substr", Arity: 4, Flags: r, ACL: ACLString, Keys: []KeySpec{Range(RO|Access, 1, 0, 1)}, Group: g, Since: "1.0.0",
 			Summary: "Returns a substring from a string value.", Handler: getrangeCommand}, // GETRANGE's old name (deprecated since 2.0)
 		{Name: "setrange", Arity: 4, Flags: wd, ACL: ACLString, Keys: []KeySpec{Range(RW|Update, 1, 0, 1)}, Group: g, Since: "2.2.0",
-			Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", Handler: setrangeCommand},
+			Summary: "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.", Event: notify.Event{Class: notify.String, Name: "setrange"}, Handler: setrangeCommand},
 		// DELEX's facts are Redis 8.4's (delex.json), DELIFEQ's Valkey 9.0's.
 		{Name: "delex", Arity: -2, Flags: wf, ACL: ACLString, Keys: []KeySpec{Range(RW|Delete, 1, 0, 1)}, Group: g, Since: "8.4.0",
 			Summary: "Conditionally removes the specified key based on value or digest comparison.", Handler: delexCommand},
@@ -167,6 +168,9 @@ func setGeneric(c *Call, key, value []byte, opts strOptions) {
 			c.ReplyStoreError(err)
 			return
 		}
+		if !found && opts.flags&strGet != 0 {
+			c.Notify(notify.KeyMissed, key) // GET reads it as Redis's GET does
+		}
 	} else if opts.flags&(strNX|strXX) != 0 {
 		var err error
 		if found, err = tx.Exists(key); err != nil {
@@ -190,6 +194,10 @@ func setGeneric(c *Call, key, value []byte, opts strOptions) {
 		if err := putWithExpiry(tx, key, value, expireAt); err != nil {
 			c.ReplyStoreError(err)
 			return
+		}
+		c.Notify(notify.SetEvent, key)
+		if opts.expire != nil {
+			c.Notify(notify.Expire, key)
 		}
 	}
 	switch {
@@ -216,6 +224,7 @@ func setnxCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.Notify(notify.SetEvent, c.Args[1])
 	c.Reply.Int(1)
 }
 
@@ -274,6 +283,7 @@ func msetGeneric(c *Call, nx bool) {
 			c.ReplyStoreError(err)
 			return
 		}
+		c.Notify(notify.SetEvent, pairs[i])
 	}
 	if nx {
 		c.Reply.Int(1)
@@ -293,6 +303,7 @@ func getdelCommand(c *Call) {
 		return
 	}
 	if !found {
+		c.Notify(notify.KeyMissed, c.Args[1]) // read as Redis's GET reads it
 		c.Reply.Null()
 		return
 	}
@@ -300,6 +311,7 @@ func getdelCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.Notify(notify.Del, c.Args[1])
 	c.Reply.Bulk(old)
 }
 
@@ -319,6 +331,7 @@ func getexCommand(c *Call) {
 		return
 	}
 	if !found {
+		c.Notify(notify.KeyMissed, key) // read as Redis's GET reads it
 		c.Reply.Null()
 		return
 	}
@@ -329,18 +342,26 @@ func getexCommand(c *Call) {
 			return
 		}
 	}
+	var ev notify.Event
 	switch {
 	case opts.expire != nil && at <= tx.NowMS():
 		_, err = tx.Delete(key)
+		ev = notify.Del
 	case opts.expire != nil:
 		_, err = tx.SetExpireAt(key, at)
+		ev = notify.Expire
 	case opts.flags&strPersist != 0:
-		_, err = tx.SetExpireAt(key, 0)
+		var ttl int64
+		if ttl, _, err = tx.ExpireAt(key); err == nil && ttl != 0 {
+			_, err = tx.SetExpireAt(key, 0)
+			ev = notify.Persist
+		}
 	}
 	if err != nil {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.Notify(ev, key)
 	c.Reply.Bulk(v)
 }
 
@@ -362,6 +383,7 @@ func appendCommand(c *Call) {
 			c.ReplyStoreError(err)
 			return
 		}
+		c.NotifyOwn(key)
 		c.Reply.Int(int64(len(add)))
 		return
 	}
@@ -381,6 +403,7 @@ func appendCommand(c *Call) {
 			c.ReplyStoreError(err)
 			return
 		}
+		c.NotifyOwn(key)
 		c.Reply.Int(int64(n))
 		return
 	}
@@ -390,6 +413,7 @@ func appendCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.NotifyOwn(key)
 	c.Reply.Int(int64(size))
 }
 
@@ -453,6 +477,7 @@ func incrDecr(c *Call, by int64) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.NotifyOwn(key)
 	c.Reply.Int(n)
 }
 
@@ -488,6 +513,7 @@ func incrbyfloatCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.NotifyOwn(key)
 	c.Reply.Bulk(out)
 }
 
@@ -563,6 +589,7 @@ func setrangeCommand(c *Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.NotifyOwn(key)
 	c.Reply.Int(int64(size))
 }
 
@@ -576,6 +603,9 @@ func delexCommand(c *Call) {
 		if err != nil {
 			c.ReplyStoreError(err)
 			return
+		}
+		if deleted {
+			c.Notify(notify.Del, key)
 		}
 		c.Reply.Int(BoolInt(deleted))
 		return
@@ -616,6 +646,9 @@ func deleteIf(c *Call, key, match []byte, eq bool) {
 	if err != nil {
 		c.ReplyStoreError(err)
 		return
+	}
+	if deleted {
+		c.Notify(notify.Del, key)
 	}
 	c.Reply.Int(BoolInt(deleted))
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -54,6 +55,9 @@ type Config struct {
 	// OutputLimits is client-output-buffer-limit: how much output a client
 	// that does not read may have pending, per class (outbuf.go).
 	OutputLimits OutputLimits
+	// NotifyKeyspaceEvents is notify-keyspace-events: the classes of
+	// keyspace notifications the node publishes (0, the default: none).
+	NotifyKeyspaceEvents notify.Class
 
 	// Encodings are the collections' encoding thresholds, Redis's
 	// hash-max-listpack-entries, list-max-listpack-size,

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -27,6 +28,9 @@ type Setting struct {
 	isBool  bool
 	mutable bool
 	secret  bool // its value is never logged
+	// clusterWide: CONFIG SET on one node sets it on every member too
+	// (what the cluster's leaders decide together: notify-keyspace-events).
+	clusterWide bool
 	// set parses text into cfg; its error text is the CONFIG SET reason.
 	set func(cfg *Config, v string) error
 	get func(cfg *Config) string
@@ -41,6 +45,25 @@ func (p *Setting) Name() string { return p.name }
 
 // Mutable reports whether CONFIG SET may change the setting at run time.
 func (p *Setting) Mutable() bool { return p.mutable }
+
+// ClusterWide reports whether CONFIG SET of the setting on one node is
+// applied on every member of the cluster too.
+func (p *Setting) ClusterWide() bool { return p.clusterWide }
+
+// ClusterWideArgs returns CONFIG SET of the cluster-wide settings among
+// changed, with their values in cfg, for the other members; nil if none.
+func ClusterWideArgs(changed []*Setting, cfg *Config) [][]byte {
+	var args [][]byte
+	for _, p := range changed {
+		if p.clusterWide {
+			args = append(args, []byte(p.name), []byte(p.get(cfg)))
+		}
+	}
+	if args == nil {
+		return nil
+	}
+	return append([][]byte{[]byte("config"), []byte("set")}, args...)
+}
 
 // Secret reports whether the value must not be logged (passwords, keys).
 func (p *Setting) Secret() bool { return p.secret }
@@ -74,6 +97,7 @@ var (
 	errCfgNotInteger = errors.New("argument couldn't be parsed into an integer")
 	errNotMemory     = errors.New("argument must be a memory value")
 	errNotBool       = errors.New("argument must be 'yes' or 'no'")
+	errNotifyClass   = errors.New("Invalid event class character. Use 'Ag$lshzxeKEtmdn'.") //lint:ignore ST1005 Redis's text, byte for byte
 )
 
 func intRange(v string, lo, hi int64) (int64, error) {
@@ -272,6 +296,16 @@ var params = slices.Concat([]*Setting{
 	{name: "client-output-buffer-limit", usage: "per class (normal, replica, pubsub): <class> <hard> <soft> <soft seconds>; a client whose unread output passes them is closed", mutable: true,
 		set: func(c *Config, v string) error { return c.OutputLimits.Set(v) },
 		get: func(c *Config) string { return c.OutputLimits.String() }},
+	{name: "notify-keyspace-events", usage: "keyspace notification classes, as Redis: any of K E g $ l s h z x e t m d n A; empty = off; CONFIG SET applies it cluster-wide", mutable: true, clusterWide: true,
+		set: func(c *Config, v string) error {
+			f, ok := notify.Parse(v)
+			if !ok {
+				return errNotifyClass
+			}
+			c.NotifyKeyspaceEvents = f
+			return nil
+		},
+		get: func(c *Config) string { return c.NotifyKeyspaceEvents.String() }},
 	{name: "timeout", usage: "close a client idle for this many seconds; 0 = never", mutable: true,
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, 0, math.MaxInt32)

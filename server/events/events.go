@@ -12,8 +12,8 @@
 // connection's Client at fixed points of a command's run (see Client and
 // the tracker's hooks). Everything that produces events on a node goes
 // through the Hub: a key change reaches it as the store's KeyHook
-// (tracking today; keyspace notifications will publish from the same
-// hook), and whatever it publishes reaches the other nodes through the one
+// (tracking, and the keyspace notifications of keyspace.go, which
+// command handlers produce too), and whatever it publishes reaches the other nodes through the one
 // fan-out.
 package events
 
@@ -136,6 +136,9 @@ type Hub struct {
 	limits atomic.Pointer[config.OutputLimits]
 	// mon is the node's MONITOR clients (monitor.go).
 	mon monitors
+	// notify is notify-keyspace-events (a notify.Class), read by every
+	// keyspace notification (keyspace.go).
+	notify atomic.Uint32
 	// shardMu serializes the check of shard channels against the routing
 	// table (checkShardChannels) with SSUBSCRIBE, and guards shardTable,
 	// the table the shard subscriptions were last checked against: a

@@ -10,6 +10,7 @@ import (
 	"math/bits"
 
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -101,6 +102,7 @@ func setbitCommand(c *commands.Call) {
 			c.ReplyStoreError(err)
 			return
 		}
+		c.Notify(notify.SetBit, key) // as Redis: only when created, grown or changed
 	}
 	c.Reply.Int(bit)
 }
@@ -418,9 +420,13 @@ func bitopCommand(c *commands.Call) {
 	}
 	dst := c.Args[2]
 	if maxlen == 0 {
-		if _, err := c.Tx.Delete(dst); err != nil {
+		deleted, err := c.Tx.Delete(dst)
+		if err != nil {
 			c.ReplyStoreError(err)
 			return
+		}
+		if deleted {
+			c.Notify(notify.Del, dst)
 		}
 		c.Reply.Int(0)
 		return
@@ -441,6 +447,7 @@ func bitopCommand(c *commands.Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.Notify(notify.SetEvent, dst)
 	c.Reply.Int(int64(maxlen))
 }
 

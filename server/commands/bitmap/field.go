@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -173,6 +174,17 @@ func bitfieldGeneric(c *commands.Call, ro bool) {
 			hi = max(hi, (op.offset+uint64(op.bits)-1)>>3)
 		}
 	}
+	// Redis tells "setbit" when a write changed a value or made the
+	// string longer (created it included); find out only when it is heard.
+	watch, grew, wrote, changed := c.Wants(notify.String), false, false, false
+	if watch {
+		found, err := c.Tx.PeekString(key, func(v []byte) { grew = uint64(len(v)) <= hi })
+		if err != nil {
+			c.ReplyStoreError(err)
+			return
+		}
+		grew = grew || !found
+	}
 	results := make([]bitfieldResult, 0, len(ops))
 	if r, same, err := bitfieldUnchanged(c, key, ops, lo, hi); err != nil {
 		c.ReplyStoreError(err)
@@ -180,12 +192,22 @@ func bitfieldGeneric(c *commands.Call, ro bool) {
 	} else if same {
 		results = r // writes that change no bit of a string long enough: no write, as Redis
 	} else if _, err := c.Tx.ModifyRange(key, int(lo), int(hi-lo+1), func(v []byte) {
-		for _, op := range ops {
-			results = append(results, bitfieldApply(v, op))
+		var before []byte
+		if watch {
+			before = append(before, v[lo:hi+1]...)
 		}
+		for _, op := range ops {
+			r := bitfieldApply(v, op)
+			results = append(results, r)
+			wrote = wrote || (op.opcode != bfGet && !r.null) // a write not refused (overflow FAIL)
+		}
+		changed = watch && !bytes.Equal(before, v[lo:hi+1])
 	}); err != nil {
 		c.ReplyStoreError(err)
 		return
+	}
+	if changed || (grew && wrote) {
+		c.Notify(notify.SetBit, key)
 	}
 	c.Reply.Array(len(results))
 	for _, r := range results {

@@ -11,6 +11,7 @@ import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/commands/geohash"
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -36,14 +37,14 @@ func Commands() []*commands.Command {
 		{Name: "georadius", Arity: -6, Flags: w, ACL: a, Keys: []commands.KeySpec{src, storeAt("STORE", 6), storeAt("STOREDIST", 6)},
 			Group: g, Since: "3.2.0",
 			Summary: "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.",
-			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusCoords) }},
+			Event:   radiusStore, Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusCoords) }},
 		{Name: "georadius_ro", Arity: -6, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.10",
 			Summary: "Returns members from a geospatial index that are within a distance from a coordinate.",
 			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusCoords|geoNoStore) }},
 		{Name: "georadiusbymember", Arity: -5, Flags: w, ACL: a, Keys: []commands.KeySpec{src, storeAt("STORE", 5), storeAt("STOREDIST", 5)},
 			Group: g, Since: "3.2.0",
 			Summary: "Queries a geospatial index for members within a distance from a member, optionally stores the result.",
-			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusMember) }},
+			Event:   radiusStore, Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusMember) }},
 		{Name: "georadiusbymember_ro", Arity: -5, Flags: r, ACL: a, Keys: []commands.KeySpec{src}, Group: g, Since: "3.2.10",
 			Summary: "Returns members from a geospatial index that are within a distance from a member.",
 			Handler: func(c *commands.Call) { georadiusGeneric(c, 1, geoRadiusMember|geoNoStore) }},
@@ -53,7 +54,7 @@ func Commands() []*commands.Command {
 		{Name: "geosearchstore", Arity: -8, Flags: w, ACL: a, Keys: []commands.KeySpec{commands.Range(commands.OW|commands.Update, 1, 0, 1), commands.Range(commands.RO|commands.Access, 2, 0, 1)},
 			Group: g, Since: "6.2.0",
 			Summary: "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result.",
-			Handler: func(c *commands.Call) { georadiusGeneric(c, 2, geoSearchCmd|geoSearchStoreCmd) }},
+			Event:   notify.Event{Class: notify.ZSet, Name: "geosearchstore"}, Handler: func(c *commands.Call) { georadiusGeneric(c, 2, geoSearchCmd|geoSearchStoreCmd) }},
 	}
 }
 
@@ -73,7 +74,7 @@ func geoaddCommand(c *commands.Call) {
 	if g.xx {
 		flags |= store.ZAddXX
 	}
-	var n int64
+	var n, changed int64
 	for i, m := range g.members {
 		out, _, err := c.Tx.ZAdd(c.Args[1], m, g.scores[i], flags, len(g.members))
 		if err != nil {
@@ -83,6 +84,12 @@ func geoaddCommand(c *commands.Call) {
 		if out == store.ZAddAdded || (g.ch && out == store.ZAddUpdated) {
 			n++
 		}
+		if out == store.ZAddAdded || out == store.ZAddUpdated {
+			changed++
+		}
+	}
+	if changed > 0 { // Redis runs GEOADD as ZADD: its event
+		c.Notify(notify.ZAdd, c.Args[1])
 	}
 	c.Reply.Int(n)
 }
@@ -230,9 +237,13 @@ func georadiusGeneric(c *commands.Call, srcIdx int, flags int) {
 	}
 	if !exists {
 		if q.storeKey != nil {
-			if _, err := c.Tx.Delete(q.storeKey); err != nil {
+			deleted, err := c.Tx.Delete(q.storeKey)
+			if err != nil {
 				c.ReplyStoreError(err)
 				return
+			}
+			if deleted {
+				c.Notify(notify.Del, q.storeKey)
 			}
 			c.Reply.Int(0)
 		} else {
@@ -285,14 +296,19 @@ func georadiusGeneric(c *commands.Call, srcIdx int, flags int) {
 			scores = append(scores, p.score)
 		}
 	}
+	existed := c.StoreExisted(q.storeKey)
 	if _, err := c.Tx.ZStore(q.storeKey, members, scores); err != nil {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.NotifyStored(q.storeKey, int64(returned), existed)
 	c.Reply.Int(int64(returned))
 }
 
 const geoMaxInt = int(^uint(0) >> 1)
+
+// radiusStore is the event of GEORADIUS and GEORADIUSBYMEMBER with STORE.
+var radiusStore = notify.Event{Class: notify.ZSet, Name: "georadiusstore"}
 
 // geoErrCrossSlot is Redis Cluster's CROSSSLOT error, as the front end words it.
 const geoErrCrossSlot = "CROSSSLOT Keys in request don't hash to the same slot"

@@ -14,6 +14,7 @@ import (
 
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/commands/hll"
+	"github.com/meshcache/meshcache/server/notify"
 )
 
 // Commands are the PF commands, the front end's "hyperloglog" group.
@@ -94,6 +95,9 @@ func pfaddCommand(c *commands.Call) {
 		if len(changed) > 0 && !pfaddDense(c, key, changed, counts) {
 			return
 		}
+		if len(changed) > 0 {
+			c.Notify(notify.PFAdd, key)
+		}
 		c.Reply.Int(commands.BoolInt(len(changed) > 0))
 		return
 	}
@@ -117,6 +121,7 @@ func pfaddCommand(c *commands.Call) {
 			c.ReplyStoreError(err)
 			return
 		}
+		c.Notify(notify.PFAdd, key)
 	}
 	c.Reply.Int(commands.BoolInt(updated))
 }
@@ -174,6 +179,7 @@ func pfcountCommand(c *commands.Call) {
 		c.ReplyStoreError(err)
 		return
 	case !found:
+		c.Notify(notify.KeyMissed, key) // Redis reads it as a read (lookupKeyRead)
 		c.Reply.Int(0)
 		return
 	case !valid:
@@ -253,6 +259,7 @@ func pfmergeCommand(c *commands.Call) {
 		c.ReplyStoreError(err)
 		return
 	}
+	c.Notify(notify.PFAdd, c.Args[1]) // Redis's: PFMERGE is a mass-add
 	c.Reply.OK()
 }
 

@@ -152,11 +152,13 @@ func zsetAlgebra(c *commands.Call, dst []byte, numkeysIdx int, op zsetOp, cardOn
 	}
 	sortByScore(members, scores)
 	if dst != nil {
+		existed := c.StoreExisted(dst)
 		n, err := c.Tx.ZStore(dst, members, scores)
 		if err != nil {
 			c.ReplyStoreError(err)
 			return
 		}
+		c.NotifyStored(dst, int64(n), existed)
 		c.Reply.Int(int64(n))
 		return
 	}

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -92,7 +93,13 @@ func zpopGeneric(c *commands.Call, keys [][]byte, max bool, count int64, emitKey
 	})
 	if err != nil { // not reached: the key was read as a sorted set above
 		c.ReplyStoreError(err)
+		return true
 	}
+	ev := notify.ZPopMin
+	if max {
+		ev = notify.ZPopMax
+	}
+	c.NotifyChanged(ev, key)
 	return true
 }
 

@@ -163,11 +163,13 @@ func zrangeGeneric(c *commands.Call, argStart int, toStore bool, typ zrangeType,
 			members = append(members, m)
 			scores = append(scores, s)
 		})
+		existed := c.StoreExisted(c.Args[1])
 		stored, err := c.Tx.ZStore(c.Args[1], members, scores)
 		if err != nil {
 			c.ReplyStoreError(err)
 			return
 		}
+		c.NotifyStored(c.Args[1], int64(stored), existed)
 		c.Reply.Int(int64(stored))
 		return
 	}
@@ -314,6 +316,9 @@ func zremRanks(c *commands.Call, lo, hi int) {
 	if err != nil {
 		c.ReplyStoreError(err)
 		return
+	}
+	if n > 0 {
+		c.NotifyChanged(c.Own(), c.Args[1])
 	}
 	c.Reply.Int(int64(n))
 }

@@ -9,6 +9,7 @@ package zset
 
 import (
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -36,7 +37,7 @@ func Commands() []*commands.Command {
 		{Name: "zincrby", Arity: 4, Flags: wdf, ACL: a, Keys: one(commands.RW | commands.Access | commands.Update), Group: g, Since: "1.2.0",
 			Summary: "Increments the score of a member in a sorted set.", Handler: zincrbyCommand},
 		{Name: "zrem", Arity: -3, Flags: wf, ACL: a, Keys: one(commands.RW | commands.Delete), Group: g, Since: "1.2.0",
-			Summary: "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", Handler: zremCommand},
+			Summary: "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.", Event: notify.Event{Class: notify.ZSet, Name: "zrem"}, Handler: zremCommand},
 		{Name: "zcard", Arity: 2, Flags: rf, ACL: a, Keys: ro, Group: g, Since: "1.2.0",
 			Summary: "Returns the number of members in a sorted set.", Handler: zcardCommand},
 		{Name: "zcount", Arity: 4, Flags: rf, ACL: a, Keys: roa, Group: g, Since: "2.0.0",
@@ -55,7 +56,7 @@ func Commands() []*commands.Command {
 			Summary: "Returns members in a sorted set within a range of indexes.", Handler: zrangeCommand},
 		{Name: "zrangestore", Arity: -5, Flags: wd, ACL: a,
 			Keys: []commands.KeySpec{commands.Range(commands.OW|commands.Update, 1, 0, 1), commands.Range(commands.RO|commands.Access, 2, 0, 1)}, Group: g, Since: "6.2.0",
-			Summary: "Stores a range of members from sorted set in a key.", Handler: zrangestoreCommand},
+			Summary: "Stores a range of members from sorted set in a key.", Event: notify.Event{Class: notify.ZSet, Name: "zrangestore"}, Handler: zrangestoreCommand},
 		{Name: "zrangebyscore", Arity: -4, Flags: r, ACL: a, Keys: roa, Group: g, Since: "1.0.5",
 			Summary: "Returns members in a sorted set within a range of scores.", Handler: zrangebyscoreCommand},
 		{Name: "zrevrangebyscore", Arity: -4, Flags: r, ACL: a, Keys: roa, Group: g, Since: "2.2.0",
@@ -67,11 +68,11 @@ func Commands() []*commands.Command {
 		{Name: "zrevrange", Arity: -4, Flags: r, ACL: a, Keys: roa, Group: g, Since: "1.2.0",
 			Summary: "Returns members in a sorted set within a range of indexes in reverse order.", Handler: zrevrangeCommand},
 		{Name: "zremrangebyrank", Arity: 4, Flags: w, ACL: a, Keys: one(commands.RW | commands.Delete), Group: g, Since: "2.0.0",
-			Summary: "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", Handler: zremrangebyrankCommand},
+			Summary: "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.", Event: notify.Event{Class: notify.ZSet, Name: "zremrangebyrank"}, Handler: zremrangebyrankCommand},
 		{Name: "zremrangebyscore", Arity: 4, Flags: w, ACL: a, Keys: one(commands.RW | commands.Delete), Group: g, Since: "1.2.0",
-			Summary: "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.", Handler: zremrangebyscoreCommand},
+			Summary: "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.", Event: notify.Event{Class: notify.ZSet, Name: "zremrangebyscore"}, Handler: zremrangebyscoreCommand},
 		{Name: "zremrangebylex", Arity: 4, Flags: w, ACL: a, Keys: one(commands.RW | commands.Delete), Group: g, Since: "2.8.9",
-			Summary: "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", Handler: zremrangebylexCommand},
+			Summary: "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.", Event: notify.Event{Class: notify.ZSet, Name: "zremrangebylex"}, Handler: zremrangebylexCommand},
 		{Name: "zpopmin", Arity: -2, Flags: wf, ACL: a, Keys: pop, Group: g, Since: "5.0.0",
 			Summary: "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.", Handler: zpopminCommand},
 		{Name: "zpopmax", Arity: -2, Flags: wf, ACL: a, Keys: pop, Group: g, Since: "5.0.0",
@@ -93,11 +94,11 @@ func Commands() []*commands.Command {
 		{Name: "zdiff", Arity: -3, Flags: r, ACL: a, Keys: numkeys, Group: g, Since: "6.2.0",
 			Summary: "Returns the difference between multiple sorted sets.", Handler: zdiffCommand},
 		{Name: "zunionstore", Arity: -4, Flags: wd, ACL: a, Keys: store2(), Group: g, Since: "2.0.0",
-			Summary: "Stores the union of multiple sorted sets in a key.", Handler: zunionstoreCommand},
+			Summary: "Stores the union of multiple sorted sets in a key.", Event: notify.Event{Class: notify.ZSet, Name: "zunionstore"}, Handler: zunionstoreCommand},
 		{Name: "zinterstore", Arity: -4, Flags: wd, ACL: a, Keys: store2(), Group: g, Since: "2.0.0",
-			Summary: "Stores the intersect of multiple sorted sets in a key.", Handler: zinterstoreCommand},
+			Summary: "Stores the intersect of multiple sorted sets in a key.", Event: notify.Event{Class: notify.ZSet, Name: "zinterstore"}, Handler: zinterstoreCommand},
 		{Name: "zdiffstore", Arity: -4, Flags: wd, ACL: a, Keys: store2(), Group: g, Since: "6.2.0",
-			Summary: "Stores the difference of multiple sorted sets in a key.", Handler: zdiffstoreCommand},
+			Summary: "Stores the difference of multiple sorted sets in a key.", Event: notify.Event{Class: notify.ZSet, Name: "zdiffstore"}, Handler: zdiffstoreCommand},
 		{Name: "zintercard", Arity: -3, Flags: r, ACL: a, Keys: numkeys, Group: g, Since: "7.0.0",
 			Summary: "Returns the number of members of the intersect of multiple sorted sets.", Handler: zintercardCommand},
 		{Name: "zscan", Arity: -3, Flags: r, ACL: a, Tips: []string{commands.TipNondeterministic}, Keys: roa, Group: g, Since: "2.8.0",
@@ -181,6 +182,9 @@ options:
 	for j, score := range scores {
 		out, sc, err := c.Tx.ZAdd(key, c.Args[i+2*j+1], score, flags, elements)
 		if err != nil {
+			if added+updated > 0 { // Redis's cleanup: what was applied is told
+				notifyZAdd(c, incr, key)
+			}
 			c.ReplyStoreError(err)
 			return
 		}
@@ -194,6 +198,9 @@ options:
 			processed++
 			last = sc
 		}
+	}
+	if added+updated > 0 {
+		notifyZAdd(c, incr, key)
 	}
 	switch {
 	case incr && processed > 0:
@@ -218,7 +225,19 @@ func zremCommand(c *commands.Call) {
 		}
 		n += commands.BoolInt(ok)
 	}
+	if n > 0 {
+		c.NotifyChanged(c.Own(), c.Args[1])
+	}
 	c.Reply.Int(n)
+}
+
+// notifyZAdd emits ZADD's event ("zincr" with INCR, as ZINCRBY's).
+func notifyZAdd(c *commands.Call, incr bool, key []byte) {
+	if incr {
+		c.Notify(notify.ZIncr, key)
+	} else {
+		c.Notify(notify.ZAdd, key)
+	}
 }
 
 func zcardCommand(c *commands.Call) {
