@@ -183,8 +183,13 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 	// (wire.EntryAdopt, checked against `gave`), the stream is accepted here.
 	fwd := &fwdOverride{to: target, epoch: epoch}
 	for slot, last := range lasts {
-		r.slots[slot].fwd.Store(fwd)
-		r.slots[slot].gave.Store(&handedOff{to: target, off: last})
+		sr := &r.slots[slot]
+		// The target, a synced replica, applied this copy up to last:
+		// writes waiting for their replica up to there are backed,
+		// whatever the takeover's outcome (backing.go).
+		sr.handed.Store(&handoffMark{gen: sr.gen.Load(), off: last})
+		sr.fwd.Store(fwd)
+		sr.gave.Store(&handedOff{to: target, off: last})
 	}
 	cctx, ccancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
 	reply, err := n.client.Call(cctx, addr, transport.KindTakeover, req)

@@ -58,6 +58,15 @@ type slotRepl struct {
 	// backers are the replicas that have been synced for the slot under
 	// this node's lead and that the table still names (backing.go).
 	backers atomic.Pointer[[]ring.NodeID]
+	// gen numbers the lineages of this node's copy of the slot: it grows
+	// (under the slot lock) whenever replication drops the copy (a
+	// transfer begins, the slot is no longer owned, a partial copy is
+	// dropped), so a write position taken under an older gen went into a
+	// copy that no longer exists (backing.go).
+	gen atomic.Uint64
+	// handed marks the furthest offset of a lineage that a handoff found
+	// applied by its synced target (backing.go); nil: none.
+	handed atomic.Pointer[handoffMark]
 }
 
 // handedOff records that this node handed a slot off to `to` at offset
@@ -423,7 +432,7 @@ func (r *replicator) dropPartial(slot uint16) {
 	if rs.source == "" || rs.synced {
 		return
 	}
-	if err := r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: slot}}); err != nil {
+	if err := r.flushCopy(slot); err != nil {
 		r.logger.Error("drop partial copy of a led slot", "slot", slot, "err", err)
 		return
 	}
