@@ -145,6 +145,11 @@ func sigstop(ctx context.Context, t *testing.T, c *dockerCluster, wl *workload) 
 		go func() { done <- k.Write(patient, false, 30*time.Second, wl.since()) }()
 	}
 	sleep(ctx, nodeTimeout+4*time.Second)
+	// What the majority did meanwhile: the slots the stopped node leads
+	// in another node's table (its replicas were promoted: 0).
+	other := c.live(victim)[0]
+	led, err := c.slotsLed(ctx, other)
+	require.NoError(t, err)
 	_, err = docker(ctx, "kill", "--signal", "CONT", victim.name)
 	require.NoError(t, err)
 	stoppedFor := time.Since(stopped)
@@ -153,8 +158,8 @@ func sigstop(ctx context.Context, t *testing.T, c *dockerCluster, wl *workload) 
 		outcomes[(<-done).Outcome]++
 	}
 	wl.addKeys(keys)
-	return fmt.Sprintf("%s stopped %s; its %d writes sent during the stop: %d acked, %d unknown, %d failed",
-		names(c, []*node{victim}), stoppedFor.Round(100*time.Millisecond), len(keys),
+	return fmt.Sprintf("%s stopped %s, leading %d slots in %s's table at SIGCONT; its %d writes sent during the stop: %d acked, %d unknown, %d failed",
+		names(c, []*node{victim}), stoppedFor.Round(100*time.Millisecond), led[victim.name], names(c, []*node{other}), len(keys),
 		outcomes[history.Acked], outcomes[history.Unknown], outcomes[history.Failed])
 }
 
