@@ -92,10 +92,9 @@ func (n *Node) ReplicaAcks(slot uint16, off uint64) (synced, acked int) {
 		return 0, 0
 	}
 	synced, acked = n.repl.ackedCount(slot, off)
-	if synced == 0 && (!n.quorum.Load() || !n.leadsLocally(slot)) {
-		// Degraded, but cut off from the majority, or the slot is no
-		// longer led here: no acknowledgement without a replica's
-		// (WaitReplicated says why).
+	if synced == 0 && !n.quorum.Load() {
+		// Degraded, but cut off from the majority: no acknowledgement
+		// without a replica's (WaitReplicated says why).
 		return 1, 0
 	}
 	return synced, acked
