@@ -96,7 +96,9 @@
 //     slot with no synced replica does not wait (degraded). Call it once per
 //     pipeline batch for replica-ack one|all (n = 1 or the replica count),
 //     and for WAIT (the count is its reply; err wraps ErrReplicaTimeout when
-//     ctx ends first).
+//     ctx ends first, ErrLeadLost when the slot changed primary without a
+//     handoff, or this node's copy was dropped, before a replica applied
+//     the write: it must not be acknowledged).
 //   - ReplicationInfo(): per-peer streams (queued entries = lag, acked and
 //     sent sequence, last ack, live slots), led/degraded/replica/synced slot
 //     counts, transfers, handoffs, lost slots: for INFO replication.
