@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/ack"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
 )
@@ -113,91 +114,27 @@ func (r *replicator) reachable(id ring.NodeID, now time.Time) bool {
 	return !p.lastAck.IsZero() && now.Sub(p.lastAck) < backerFresh
 }
 
-// Lineage. A write position (SlotOffset) names the lineage of this node's
-// copy it went into (slotRepl.gen). The copy is dropped when a transfer
-// begins, when the slot is no longer owned here or when a partial copy of
-// a led slot is found, and offsets then start again from another primary's
-// stream, so an offset alone cannot say whether a write is still here. A
-// node that lost the lead of a slot while a write waited for its replica
-// (a primary cut off by a partition that learns, on the heal, that the
-// majority promoted the replica) no longer has a replica to wait for: the
-// write is backed only if a replica applied it before, or a handoff found
-// it applied by its target; otherwise it is not on the primary in force and
-// must not be acknowledged. Before 2026-12-04 such a write passed for
-// degraded (no attachment left, quorum back) and was acknowledged, then
-// lost (issue 18: 2 of 53 runs of TestPartitionHoldsUnreachableSlots).
-
 // handoffMark: a handoff found lineage gen applied by its target up to off.
 type handoffMark struct {
 	gen, off uint64
 }
 
-// flushCopy drops this node's copy of slot and starts a new lineage.
+// flushCopy drops this node's copy of slot and starts a new lineage
+// (package ack).
 func (r *replicator) flushCopy(slot uint16) error {
 	r.slots[slot].gen.Add(1)
 	return r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: slot}})
 }
 
-// posState is what WaitReplicated knows of one write position at one
-// moment: the inputs of judgePos.
-type posState struct {
-	leads   bool // this node leads the slot now
-	lineage bool // the copy the write went into is still this node's copy
-	handed  bool // a handoff found that copy applied by its target past the write
-	synced  int  // synced replicas of the slot here, owed backers included
-	applied int  // of them, those that applied the write
-	quorum  bool // this node sees a majority now
-}
-
-// posVerdict is judgePos's decision about one write position.
-type posVerdict uint8
-
-const (
-	posWait     posVerdict = iota // not backed yet: wait for a replica
-	posDone                       // enough synced replicas applied it
-	posDegraded                   // the cluster left the slot no synced replica: backed by the local apply
-	posLost                       // not backed and never will be: refuse the acknowledgement
-)
-
-func (v posVerdict) String() string {
-	return [...]string{"wait", "done", "degraded", "lost"}[v]
-}
-
-// judgePos decides whether a write position is backed (docs/DESIGN.md
-// §5), wanting want replicas (or all the slot has, when fewer). Pure.
-func judgePos(s posState, want int) posVerdict {
-	switch {
-	case !s.lineage:
-		return posLost // the copy it went into was dropped
-	case s.synced > 0 && s.applied >= min(want, s.synced):
-		return posDone
-	case s.handed:
-		return posDone
-	case !s.leads:
-		// The lead moved on without a handoff (a failover): the new
-		// primary has what a replica applied, and this write is not
-		// among it.
-		return posLost
-	case s.synced > 0 || !s.quorum:
-		return posWait
-	default:
-		return posDegraded
-	}
-}
-
-// posState gathers the state of position p now.
-func (n *Node) posState(p SlotOffset) posState {
+// ackState gathers the state of write position p now, for ack.Judge.
+func (n *Node) ackState(p SlotOffset) ack.State {
 	r := n.repl
 	sr := &r.slots[p.Slot]
 	gen := sr.gen.Load()
-	s := posState{
-		leads:   n.leadsLocally(p.Slot),
-		lineage: gen == p.gen,
-		quorum:  n.quorum.Load(),
-	}
+	s := ack.State{Leads: n.leadsLocally(p.Slot), Lineage: gen == p.gen, Quorum: n.quorum.Load()}
 	if m := sr.handed.Load(); m != nil && m.gen == gen && m.off >= p.Offset {
-		s.handed = true
+		s.Handed = true
 	}
-	s.synced, s.applied = r.ackedCount(p.Slot, p.Offset)
+	s.Synced, s.Applied = r.ackedCount(p.Slot, p.Offset)
 	return s
 }

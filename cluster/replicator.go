@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/override"
 	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
@@ -48,24 +49,20 @@ type slotRepl struct {
 	pub atomic.Pointer[[]*attachment]
 	// lead: this node took the slot over by a handoff and leads it until
 	// a table resolves that (override.go); nil: no override.
-	lead atomic.Pointer[leadOverride]
+	lead atomic.Pointer[override.Lead]
 	// fwd: this node handed the slot off; it forwards the slot's requests
 	// to the new primary until a table resolves that (override.go).
-	fwd atomic.Pointer[fwdOverride]
+	fwd atomic.Pointer[override.Forward]
 	// gave: the last handoff of the slot from this node, which the new
 	// primary's adopt entry (wire.EntryAdopt) must match; nil: none pending.
 	gave atomic.Pointer[handedOff]
 	// backers are the replicas that have been synced for the slot under
 	// this node's lead and that the table still names (backing.go).
 	backers atomic.Pointer[[]ring.NodeID]
-	// gen numbers the lineages of this node's copy of the slot: it grows
-	// (under the slot lock) whenever replication drops the copy (a
-	// transfer begins, the slot is no longer owned, a partial copy is
-	// dropped), so a write position taken under an older gen went into a
-	// copy that no longer exists (backing.go).
+	// gen numbers the lineages of this node's copy (package ack): it
+	// grows whenever replication drops the copy (flushCopy).
 	gen atomic.Uint64
-	// handed marks the furthest offset of a lineage that a handoff found
-	// applied by its synced target (backing.go); nil: none.
+	// handed: how far a handoff found a lineage applied by its target.
 	handed atomic.Pointer[handoffMark]
 }
 

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/ack"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -122,8 +123,7 @@ func (n *Node) ReplicaSynced(slot uint16) bool {
 
 // SlotOffset is a position in one slot's replication stream: that of a
 // write just made in the slot, as Offsets returns it. It also names the
-// lineage of this node's copy of the slot (backing.go): a position whose
-// copy was dropped since is never acknowledged.
+// lineage of this node's copy of the slot (package ack).
 type SlotOffset struct {
 	Slot   uint16
 	Offset uint64
@@ -153,7 +153,7 @@ var ErrReplicaTimeout = errors.New("replicas did not acknowledge in time")
 
 // ErrLeadLost is returned by WaitReplicated when a write's slot changed
 // primary, or this node's copy of it was dropped, before a replica applied
-// the write: it is not on the primary in force (backing.go).
+// the write: it is not on the primary in force (package ack).
 var ErrLeadLost = errors.New("the slot changed primary before a replica applied the write")
 
 // WaitReplicated waits until, for every position in pos, want synced
@@ -169,8 +169,8 @@ var ErrLeadLost = errors.New("the slot changed primary before a replica applied 
 // now (Quorum) never takes the degraded shortcut: its replicas may only be
 // cut off, and a write it acknowledged alone would be lost when the
 // majority fails its slots over. The server calls it once per pipeline batch
-// (replica-ack one|all) and for WAIT. Each position is judged by judgePos
-// (backing.go): a write whose slot changed primary without a handoff, or
+// (replica-ack one|all) and for WAIT. Each position is judged by ack.Judge:
+// a write whose slot changed primary without a handoff, or
 // whose copy here was dropped, before a replica applied it ends the wait at
 // once with an error wrapping ErrLeadLost.
 func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (int, error) {
@@ -189,18 +189,18 @@ func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (
 		sig := r.ackChan()
 		acked, done := -1, true
 		for _, p := range pos {
-			s := n.posState(p)
-			have := s.applied
-			switch judgePos(s, want) {
-			case posLost:
+			s := n.ackState(p)
+			have := s.Applied
+			switch ack.Judge(s, want) {
+			case ack.Lost:
 				return 0, fmt.Errorf("slot %d: %w", p.Slot, ErrLeadLost)
-			case posDegraded:
+			case ack.Degraded:
 				degradedSeen = true
 				have = 0
-			case posWait:
+			case ack.Wait:
 				done = false
-			case posDone:
-				if s.synced == 0 {
+			case ack.Done:
+				if s.Synced == 0 {
 					have = 1 // handed off: the new primary applied it
 				}
 			}
