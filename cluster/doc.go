@@ -8,13 +8,16 @@
 // acts on (datasteps.go, prefer.go), routing tables (tables.go), forwarding
 // (forward.go), replication (replicator.go, stream.go, receive.go,
 // replicaview.go), slot transfer (transfer.go) and handoff (handoff.go,
-// override.go). Three packages below it never see a Node:
+// override.go). Five packages below it never see a Node:
 //
 //   - cluster/transport: the cluster port (an Endpoint: real TCP and UDP, or
 //     an in-memory MemNetwork for tests), internode RPC (Client, Server),
 //     the cluster key handshake and fault injection (Faults).
 //   - cluster/plan: the coordinator's decisions as pure functions (state in,
 //     next table out), tested by tables without sockets.
+//   - cluster/ack: whether a write may be acknowledged (a write position's
+//     state in, a verdict out), and cluster/override: the handoff overrides'
+//     decisions on a routing table. Both pure, tested by tables.
 //   - cluster/wire: the formats of the internode messages (forwarded
 //     commands, replication stream entries and batches, handoff, takeover
 //     and replica-state calls): encoders and decoders, bytes in, values out.
