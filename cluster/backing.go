@@ -4,7 +4,9 @@ import (
 	"slices"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/ack"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/store"
 )
 
 // Backed acknowledgement (docs/DESIGN.md §5, issue 18). A primary may
@@ -110,4 +112,29 @@ func (r *replicator) reachable(id ring.NodeID, now time.Time) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	return !p.lastAck.IsZero() && now.Sub(p.lastAck) < backerFresh
+}
+
+// handoffMark: a handoff found lineage gen applied by its target up to off.
+type handoffMark struct {
+	gen, off uint64
+}
+
+// flushCopy drops this node's copy of slot and starts a new lineage
+// (package ack).
+func (r *replicator) flushCopy(slot uint16) error {
+	r.slots[slot].gen.Add(1)
+	return r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: slot}})
+}
+
+// ackState gathers the state of write position p now, for ack.Judge.
+func (n *Node) ackState(p SlotOffset) ack.State {
+	r := n.repl
+	sr := &r.slots[p.Slot]
+	gen := sr.gen.Load()
+	s := ack.State{Leads: n.leadsLocally(p.Slot), Lineage: gen == p.gen, Quorum: n.quorum.Load()}
+	if m := sr.handed.Load(); m != nil && m.gen == gen && m.off >= p.Offset {
+		s.Handed = true
+	}
+	s.Synced, s.Applied = r.ackedCount(p.Slot, p.Offset)
+	return s
 }

@@ -8,13 +8,16 @@
 // acts on (datasteps.go, prefer.go), routing tables (tables.go), forwarding
 // (forward.go), replication (replicator.go, stream.go, receive.go,
 // replicaview.go), slot transfer (transfer.go) and handoff (handoff.go,
-// override.go). Three packages below it never see a Node:
+// override.go). Five packages below it never see a Node:
 //
 //   - cluster/transport: the cluster port (an Endpoint: real TCP and UDP, or
 //     an in-memory MemNetwork for tests), internode RPC (Client, Server),
 //     the cluster key handshake and fault injection (Faults).
 //   - cluster/plan: the coordinator's decisions as pure functions (state in,
 //     next table out), tested by tables without sockets.
+//   - cluster/ack: whether a write may be acknowledged (a write position's
+//     state in, a verdict out), and cluster/override: the handoff overrides'
+//     decisions on a routing table. Both pure, tested by tables.
 //   - cluster/wire: the formats of the internode messages (forwarded
 //     commands, replication stream entries and batches, handoff, takeover
 //     and replica-state calls): encoders and decoders, bytes in, values out.
@@ -96,7 +99,9 @@
 //     slot with no synced replica does not wait (degraded). Call it once per
 //     pipeline batch for replica-ack one|all (n = 1 or the replica count),
 //     and for WAIT (the count is its reply; err wraps ErrReplicaTimeout when
-//     ctx ends first).
+//     ctx ends first, ErrLeadLost when the slot changed primary without a
+//     handoff, or this node's copy was dropped, before a replica applied
+//     the write: it must not be acknowledged).
 //   - ReplicationInfo(): per-peer streams (queued entries = lag, acked and
 //     sent sequence, last ack, live slots), led/degraded/replica/synced slot
 //     counts, transfers, handoffs, lost slots: for INFO replication.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster/events"
+	"github.com/meshcache/meshcache/cluster/override"
 	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/cluster/wire"
@@ -71,8 +72,8 @@ func (n *Node) handoffSlots(ctx context.Context, epoch uint64, moves []plan.Move
 		if int(m.Slot) >= ring.SlotCount {
 			continue
 		}
-		if o := n.repl.slots[m.Slot].fwd.Load(); o != nil && t != nil && o.holds(t, m.Slot, n.id) {
-			done = append(done, plan.Move{Slot: m.Slot, Target: o.to})
+		if o := n.repl.slots[m.Slot].fwd.Load(); o != nil && t != nil && o.Holds(t, m.Slot, n.id) {
+			done = append(done, plan.Move{Slot: m.Slot, Target: o.To})
 			continue
 		}
 		byTarget[m.Target] = append(byTarget[m.Target], m.Slot)
@@ -181,10 +182,15 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 	// leads the slots (the fence still holds their writes), so when the
 	// target, once it leads, streams them back to this node as its replica
 	// (wire.EntryAdopt, checked against `gave`), the stream is accepted here.
-	fwd := &fwdOverride{to: target, epoch: epoch}
+	fwd := &override.Forward{To: target, Epoch: epoch}
 	for slot, last := range lasts {
-		r.slots[slot].fwd.Store(fwd)
-		r.slots[slot].gave.Store(&handedOff{to: target, off: last})
+		sr := &r.slots[slot]
+		// The target, a synced replica, applied this copy up to last:
+		// writes waiting for their replica up to there are backed,
+		// whatever the takeover's outcome (backing.go).
+		sr.handed.Store(&handoffMark{gen: sr.gen.Load(), off: last})
+		sr.fwd.Store(fwd)
+		sr.gave.Store(&handedOff{to: target, off: last})
 	}
 	cctx, ccancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
 	reply, err := n.client.Call(cctx, addr, transport.KindTakeover, req)
@@ -292,7 +298,7 @@ func (r *replicator) takeOver(slots []uint16, from ring.NodeID, epoch uint64) {
 	}
 	tx := r.st.LockSlots(slots)
 	defer tx.Close()
-	o := &leadOverride{epoch: epoch, from: from}
+	o := &override.Lead{Epoch: epoch, From: from}
 	t := r.n.table.Load()
 	for _, slot := range slots {
 		sr := &r.slots[slot]

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/cluster/override"
 	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/ring"
 )
@@ -33,8 +34,8 @@ func overrideTable(t *testing.T, epoch uint64, owners ...ring.NodeID) *ring.Tabl
 func TestOverridesHoldUntilResolved(t *testing.T) {
 	id := func(c string) ring.NodeID { return ring.NodeID(strings.Repeat(c, ring.NodeIDLen)) }
 	a, b, c := id("a"), id("b"), id("c")
-	lead := &leadOverride{epoch: 5, from: a} // on b: took slot 0 over from a under epoch 5
-	fwd := &fwdOverride{to: b, epoch: 5}     // on a: handed slot 0 to b under epoch 5
+	lead := &override.Lead{Epoch: 5, From: a} // on b: took slot 0 over from a under epoch 5
+	fwd := &override.Forward{To: b, Epoch: 5} // on a: handed slot 0 to b under epoch 5
 	tests := []struct {
 		name     string
 		table    *ring.Table
@@ -49,8 +50,8 @@ func TestOverridesHoldUntilResolved(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			assert.Equal(t, tt.leadHold, lead.holds(tt.table, 0, b), "lead on b")
-			assert.Equal(t, tt.fwdHold, fwd.holds(tt.table, 0, a), "forward on a")
+			assert.Equal(t, tt.leadHold, lead.Holds(tt.table, 0, b), "lead on b")
+			assert.Equal(t, tt.fwdHold, fwd.Holds(tt.table, 0, a), "forward on a")
 		})
 	}
 
@@ -64,7 +65,7 @@ func TestOverridesHoldUntilResolved(t *testing.T) {
 	assert.NotNil(t, r.slots[0].lead.Load(), "kept while the table does not know")
 	r.settleOverrides(overrideTable(t, 7, b, a))
 	assert.Nil(t, r.slots[0].lead.Load(), "dropped once resolved")
-	assert.True(t, lead.holds(overrideTable(t, 9, a, b), 0, b),
+	assert.True(t, lead.Holds(overrideTable(t, 9, a, b), 0, b),
 		"the dropped override would hold again under a later table naming a: dropping it is what keeps b from leading")
 }
 
@@ -86,7 +87,7 @@ func TestTakeoverWinsFailover(t *testing.T) {
 	require.Equal(t, plan.ReplState{Source: a, Applied: 40, Synced: true, Empty: true}, n.localReplState([]uint16{0})[0],
 		"no override: the receiving state as it is")
 
-	r.slots[0].lead.Store(&leadOverride{epoch: 5, from: a})
+	r.slots[0].lead.Store(&override.Lead{Epoch: 5, From: a})
 	require.Equal(t, plan.ReplState{Source: a, Applied: 47, Synced: true, Empty: true}, n.localReplState([]uint16{0})[0])
 
 	n.table.Store(overrideTable(t, 6, b, a)) // a table names b: no override, nothing to report

@@ -39,7 +39,7 @@ func (r *replicator) dropSlot(slot uint16, epoch uint64) bool {
 	if rs.epoch > 2*epoch+1 {
 		return true // a primary with a newer table is building us: wait for it
 	}
-	if err := r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: slot}}); err != nil {
+	if err := r.flushCopy(slot); err != nil {
 		r.logger.Error("drop slot no longer owned", "slot", slot, "err", err)
 		return true
 	}
@@ -110,7 +110,7 @@ func (r *replicator) handleReplicate(_ context.Context, _ string, req, reply []b
 				continue
 			}
 			flush()
-			if err := r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: e.Slot}}); err != nil {
+			if err := r.flushCopy(e.Slot); err != nil {
 				r.logger.Error("drop slot before transfer", "slot", e.Slot, "err", err)
 				continue
 			}

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/override"
 	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
@@ -48,16 +49,21 @@ type slotRepl struct {
 	pub atomic.Pointer[[]*attachment]
 	// lead: this node took the slot over by a handoff and leads it until
 	// a table resolves that (override.go); nil: no override.
-	lead atomic.Pointer[leadOverride]
+	lead atomic.Pointer[override.Lead]
 	// fwd: this node handed the slot off; it forwards the slot's requests
 	// to the new primary until a table resolves that (override.go).
-	fwd atomic.Pointer[fwdOverride]
+	fwd atomic.Pointer[override.Forward]
 	// gave: the last handoff of the slot from this node, which the new
 	// primary's adopt entry (wire.EntryAdopt) must match; nil: none pending.
 	gave atomic.Pointer[handedOff]
 	// backers are the replicas that have been synced for the slot under
 	// this node's lead and that the table still names (backing.go).
 	backers atomic.Pointer[[]ring.NodeID]
+	// gen numbers the lineages of this node's copy (package ack): it
+	// grows whenever replication drops the copy (flushCopy).
+	gen atomic.Uint64
+	// handed: how far a handoff found a lineage applied by its target.
+	handed atomic.Pointer[handoffMark]
 }
 
 // handedOff records that this node handed a slot off to `to` at offset
@@ -423,7 +429,7 @@ func (r *replicator) dropPartial(slot uint16) {
 	if rs.source == "" || rs.synced {
 		return
 	}
-	if err := r.st.Apply([]store.Effect{{Kind: store.EffectFlushSlot, Slot: slot}}); err != nil {
+	if err := r.flushCopy(slot); err != nil {
 		r.logger.Error("drop partial copy of a led slot", "slot", slot, "err", err)
 		return
 	}

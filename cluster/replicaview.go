@@ -8,6 +8,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/ack"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -120,10 +121,13 @@ func (n *Node) ReplicaSynced(slot uint16) bool {
 	return rs.synced && rs.source == primary
 }
 
-// SlotOffset is a position in one slot's replication stream.
+// SlotOffset is a position in one slot's replication stream: that of a
+// write just made in the slot, as Offsets returns it. It also names the
+// lineage of this node's copy of the slot (package ack).
 type SlotOffset struct {
 	Slot   uint16
 	Offset uint64
+	gen    uint64
 }
 
 // Offsets appends the current offset of each slot to dst: the position a
@@ -133,11 +137,12 @@ func (n *Node) Offsets(dst []SlotOffset, slots ...uint16) []SlotOffset {
 		if int(s) >= ring.SlotCount {
 			continue
 		}
-		var off uint64
+		var off, gen uint64
 		if n.repl != nil {
+			gen = n.repl.slots[s].gen.Load()
 			off = n.repl.slots[s].offset.Load()
 		}
-		dst = append(dst, SlotOffset{Slot: s, Offset: off})
+		dst = append(dst, SlotOffset{Slot: s, Offset: off, gen: gen})
 	}
 	return dst
 }
@@ -145,6 +150,11 @@ func (n *Node) Offsets(dst []SlotOffset, slots ...uint16) []SlotOffset {
 // ErrReplicaTimeout is returned by WaitReplicated when ctx ends before
 // enough replicas acknowledged.
 var ErrReplicaTimeout = errors.New("replicas did not acknowledge in time")
+
+// ErrLeadLost is returned by WaitReplicated when a write's slot changed
+// primary, or this node's copy of it was dropped, before a replica applied
+// the write: it is not on the primary in force (package ack).
+var ErrLeadLost = errors.New("the slot changed primary before a replica applied the write")
 
 // WaitReplicated waits until, for every position in pos, want synced
 // replicas of the slot (or all of its synced replicas, when it has fewer)
@@ -159,7 +169,10 @@ var ErrReplicaTimeout = errors.New("replicas did not acknowledge in time")
 // now (Quorum) never takes the degraded shortcut: its replicas may only be
 // cut off, and a write it acknowledged alone would be lost when the
 // majority fails its slots over. The server calls it once per pipeline batch
-// (replica-ack one|all) and for WAIT.
+// (replica-ack one|all) and for WAIT. Each position is judged by ack.Judge:
+// a write whose slot changed primary without a handoff, or
+// whose copy here was dropped, before a replica applied it ends the wait at
+// once with an error wrapping ErrLeadLost.
 func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (int, error) {
 	r := n.repl
 	if r == nil || want <= 0 || len(pos) == 0 {
@@ -167,6 +180,7 @@ func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (
 	}
 	for i := range pos {
 		if pos[i].Offset == 0 {
+			pos[i].gen = r.slots[pos[i].Slot].gen.Load()
 			pos[i].Offset = r.slots[pos[i].Slot].offset.Load()
 		}
 	}
@@ -175,26 +189,23 @@ func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (
 		sig := r.ackChan()
 		acked, done := -1, true
 		for _, p := range pos {
-			live, have := r.ackedCount(p.Slot, p.Offset)
-			if live == 0 {
-				if acked < 0 {
-					acked = 0
-				}
-				if !n.quorum.Load() {
-					// Cut off from the majority, the replicas look
-					// dead from here; acknowledging now would let a
-					// minority accept writes the majority never sees.
-					done = false
-					continue
-				}
+			s := n.ackState(p)
+			have := s.Applied
+			switch ack.Judge(s, want) {
+			case ack.Lost:
+				return 0, fmt.Errorf("slot %d: %w", p.Slot, ErrLeadLost)
+			case ack.Degraded:
 				degradedSeen = true
-				continue
+				have = 0
+			case ack.Wait:
+				done = false
+			case ack.Done:
+				if s.Synced == 0 {
+					have = 1 // handed off: the new primary applied it
+				}
 			}
 			if acked < 0 || have < acked {
 				acked = have
-			}
-			if have < min(want, live) {
-				done = false
 			}
 		}
 		if acked < 0 {

@@ -102,6 +102,8 @@ type dockerCluster struct {
 	t       *testing.T
 	run     string
 	network string
+	prefix  string   // the cluster network's first three octets, with the dot
+	seeds   []string // the first nodes' cluster addresses, every node's --join
 	nodes   []*node
 	// settled says whether the cluster reached its steady state before
 	// the test began (see settle); unsettled describes it when not.
@@ -132,33 +134,41 @@ func startCluster(ctx context.Context, t *testing.T, n int) *dockerCluster {
 		require.Lessf(t, attempt, 5, "create network: %v", err)
 	}
 
-	names := make([]string, n)
-	seeds := make([]string, n)
+	c.prefix = prefix
 	for i := range n {
-		names[i] = fmt.Sprintf("%s-n%d", run, i+1)
-		seeds[i] = names[i] + ":16379"
+		c.seeds = append(c.seeds, fmt.Sprintf("%s-n%d:16379", run, i+1))
 	}
-	for i := range n {
-		nd := &node{name: names[i], ip: prefix + strconv.Itoa(11+i)}
-		nd.client = redis.NewClient(&redis.Options{
-			Addr: nd.name, Dialer: nd.dial, Protocol: 2, DisableIdentity: true,
-			MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second,
-			PoolSize: 16, MinIdleConns: 0,
-		})
-		c.nodes = append(c.nodes, nd)
-		_, err := docker(ctx, "run", "-d", "--name", nd.name, "--hostname", nd.name,
-			"--network", c.network, "--ip", nd.ip, "--label", runLabel+"="+run,
-			"-p", "127.0.0.1::6379", image,
-			"--join", strings.Join(seeds, ","), "--gossip", "lan", "--node-timeout", nodeTimeout.String(),
-			"--replicas", "1", "--replica-ack", "one")
-		require.NoError(t, err)
-		require.NoError(t, nd.refreshAddr(ctx))
+	for range n {
+		require.NoError(t, c.addNode(ctx))
 	}
 	start := time.Now()
 	require.NoError(t, c.waitConverged(ctx, c.nodes, 45*time.Second), "cluster of %d did not form", n)
 	t.Logf("cluster %s: %d nodes ok in %s", run, n, time.Since(start).Round(time.Millisecond))
 	c.settle(ctx, settleTimeout)
 	return c
+}
+
+// addNode starts the cluster's next node (name <run>-n<i>, address .1i on
+// the cluster network) joining the first nodes' seeds, and adds it to
+// c.nodes.
+func (c *dockerCluster) addNode(ctx context.Context) error {
+	i := len(c.nodes)
+	nd := &node{name: fmt.Sprintf("%s-n%d", c.run, i+1), ip: c.prefix + strconv.Itoa(11+i)}
+	nd.client = redis.NewClient(&redis.Options{
+		Addr: nd.name, Dialer: nd.dial, Protocol: 2, DisableIdentity: true,
+		MaxRetries: -1, DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second,
+		PoolSize: 16, MinIdleConns: 0,
+	})
+	c.nodes = append(c.nodes, nd)
+	_, err := docker(ctx, "run", "-d", "--name", nd.name, "--hostname", nd.name,
+		"--network", c.network, "--ip", nd.ip, "--label", runLabel+"="+c.run,
+		"-p", "127.0.0.1::6379", image,
+		"--join", strings.Join(c.seeds, ","), "--gossip", "lan", "--node-timeout", nodeTimeout.String(),
+		"--replicas", "1", "--replica-ack", "one")
+	if err != nil {
+		return err
+	}
+	return nd.refreshAddr(ctx)
 }
 
 // cleanup removes the run's containers and network, dumping the nodes'

@@ -35,6 +35,12 @@ const faultDeadline = 330 * time.Second
 // its containers).
 func begin(t *testing.T, n int) (context.Context, *dockerCluster) {
 	t.Helper()
+	return beginFor(t, n, faultDeadline)
+}
+
+// beginFor is begin with a deadline of the test's own.
+func beginFor(t *testing.T, n int, deadline time.Duration) (context.Context, *dockerCluster) {
+	t.Helper()
 	requireDocker(t)
 	t.Parallel()
 	var held bool
@@ -43,7 +49,7 @@ func begin(t *testing.T, n int) (context.Context, *dockerCluster) {
 			<-turn
 		}
 	})
-	ctx := testContext(t, faultDeadline)
+	ctx := testContext(t, deadline)
 	c := startCluster(ctx, t, n)
 	waitStart := time.Now()
 	select {

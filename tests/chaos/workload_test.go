@@ -33,6 +33,10 @@ type workload struct {
 
 	acked, failed, unknown atomic.Int64
 	lastUnknown            atomic.Int64 // unix nanos of the latest unknown op
+	// longestOutage is the longest time, in nanoseconds, a worker went
+	// from one acknowledged operation to the next (trying every node
+	// meanwhile): what a client that retries saw of unavailability.
+	longestOutage atomic.Int64
 
 	mu        sync.Mutex // guards histories (appended by workers when they stop)
 	histories []*history.Key
@@ -85,6 +89,19 @@ func (w *workload) stats() workloadStats {
 	return workloadStats{acked: w.acked.Load(), failed: w.failed.Load(), unknown: w.unknown.Load()}
 }
 
+// addKeys adds histories written outside the workers, for the checker.
+func (w *workload) addKeys(hs []*history.Key) {
+	w.mu.Lock()
+	w.histories = append(w.histories, hs...)
+	w.mu.Unlock()
+}
+
+// outage returns the longest a worker waited between two
+// acknowledged operations.
+func (w *workload) outage() time.Duration {
+	return time.Duration(w.longestOutage.Load())
+}
+
 // lastUnknownAt returns when the latest operation with an unknown outcome
 // ended: an error from a node that was reached. Failed operations (the
 // dial failed: the node is down) do not count, since workers keep trying
@@ -102,6 +119,7 @@ func (w *workload) worker(ctx context.Context, id int, cfg workloadConfig) []*hi
 	rng := rand.New(rand.NewPCG(uint64(id), uint64(time.Now().UnixNano())))
 	var all, live []*history.Key
 	target := id % len(w.targets)
+	lastAck := time.Now()
 	for seq := 0; ctx.Err() == nil; {
 		var h *history.Key
 		del := false
@@ -119,6 +137,14 @@ func (w *workload) worker(ctx context.Context, id int, cfg workloadConfig) []*hi
 		switch op.Outcome {
 		case history.Acked:
 			w.acked.Add(1)
+			now := time.Now()
+			for gap := int64(now.Sub(lastAck)); ; {
+				old := w.longestOutage.Load()
+				if gap <= old || w.longestOutage.CompareAndSwap(old, gap) {
+					break
+				}
+			}
+			lastAck = now
 		case history.Failed:
 			w.failed.Add(1)
 		case history.Unknown:
