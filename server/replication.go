@@ -331,13 +331,8 @@ func waitCommand(c *Call) {
 		c.Reply.Error(resp.ErrNotInteger)
 		return
 	}
-	timeout, ok := resp.ParseInt64(c.Args[2])
+	timeout, ok := commands.WaitTimeout(c.Call, c.Args[2])
 	if !ok {
-		c.Reply.Error("ERR timeout is not an integer or out of range")
-		return
-	}
-	if timeout < 0 {
-		c.Reply.Error("ERR timeout is negative")
 		return
 	}
 	s, cl := c.Server, c.Client

@@ -43,13 +43,7 @@ func waitAOF(c *Call) {
 			return
 		}
 	}
-	timeout, ok := resp.ParseInt64(c.Args[3])
-	if !ok {
-		c.Reply.Error("ERR timeout is not an integer or out of range")
-		return
-	}
-	if timeout < 0 {
-		c.Reply.Error("ERR timeout is negative")
+	if _, ok := WaitTimeout(c, c.Args[3]); !ok {
 		return
 	}
 	if v, _ := resp.ParseInt64(c.Args[1]); v > 0 {
@@ -57,4 +51,19 @@ func waitAOF(c *Call) {
 		return
 	}
 	c.Reply.Error("ERR WAITAOF is not supported: meshcache keeps no append-only file on any node (use WAIT for replica acknowledgements)")
+}
+
+// WaitTimeout parses the millisecond timeout of WAIT and WAITAOF, or
+// answers Redis's error and reports false.
+func WaitTimeout(c *Call, arg []byte) (int64, bool) {
+	timeout, ok := resp.ParseInt64(arg)
+	switch {
+	case !ok:
+		c.Reply.Error("ERR timeout is not an integer or out of range")
+	case timeout < 0:
+		c.Reply.Error("ERR timeout is negative")
+	default:
+		return timeout, true
+	}
+	return 0, false
 }

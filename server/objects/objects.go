@@ -72,16 +72,7 @@ func memoryUsage(c *commands.Call) {
 		c.Reply.Error(resp.ErrSyntax)
 		return
 	}
-	info, ok, err := c.Tx.Object(c.Args[2])
-	if err != nil {
-		c.Reply.Error(err.Error())
-		return
-	}
-	if !ok {
-		c.Reply.Null()
-		return
-	}
-	c.Reply.Int(info.Bytes)
+	objectInfo(c, func(info store.ObjectInfo) { c.Reply.Int(info.Bytes) })
 }
 
 // memoryStats: MEMORY STATS, the figures meshcache knows.
