@@ -147,7 +147,12 @@ func (r *replicator) handleReplicate(_ context.Context, _ string, req, reply []b
 				offs[e.Slot] = e.Off
 			}
 		case wire.EntrySynced:
-			if rs.source != src {
+			// A node that leads the slot applies none of the source's
+			// effects (above), so it must not take the source's offset
+			// as applied either: an old primary woken from a pause would
+			// count that as its replica's backing and acknowledge a write
+			// the new primary never had (TestPartitions, SIGSTOP case).
+			if rs.source != src || r.n.leadsLocally(e.Slot) {
 				continue
 			}
 			flush()
