@@ -317,9 +317,9 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		}
 	}()
 	if w := e.Flags&FlagWrite != 0; tx != nil && w && s.events.Wants(notify.KeyMiss) {
-		tx.SetWriting(true, e.ReadOnlyKeys(args)...) // a write's misses are no keymiss, but its RO keys'
+		tx.StartCommand(true, e.ReadOnlyKeys(args)...) // a write's misses are no keymiss, but its RO keys'
 	} else if tx != nil {
-		tx.SetWriting(w)
+		tx.StartCommand(w)
 	}
 	if cl := f.call; cl.Conn == f.fe && cl.Reply == f.reply && f.fe.Client == c && f.fe.Call == cl {
 		// The frame's call is set up from an earlier command: only what

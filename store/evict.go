@@ -219,6 +219,7 @@ func (s *Store) evictRandom(sn uint16, volatile bool) bool {
 // so that eviction's freed bytes soon leave UsedMemory.
 func (tx *Tx) evict(sl *slot, pos int, off uint32, key []byte) {
 	tx.remove(sl, pos, off, key)
+	tx.uncounted()
 	tx.s.evictedKeys.Add(1)
 	sl.keyEvent(key, KeyEvicted)
 	if t := sl.t; t != nil && t.garbage > 0 && (cap(t.arena) <= 64<<10 || t.garbage*4 > len(t.arena)) {

@@ -50,7 +50,8 @@ func TestListEncoding(t *testing.T) {
 	_, err = tx.ListPush([]byte("l"), [][]byte{bytes.Repeat([]byte("x"), 9000)}, false, false)
 	require.NoError(t, err)
 	assert.Equal(t, "quicklist", enc())
-	require.NoError(t, tx.ListTrim(k, 0, 0))
+	_, err = tx.ListTrim(k, 0, 0)
+	require.NoError(t, err)
 	assert.Equal(t, "listpack", enc())
 }
 
@@ -180,14 +181,18 @@ func TestListTxAPI(t *testing.T) {
 	_, err = tx.ListLen(str)
 	assert.ErrorIs(t, err, ErrWrongType)
 
-	require.NoError(t, tx.ListTrim(a, 1, -2))
+	removed, err := tx.ListTrim(a, 1, -2)
+	require.NoError(t, err)
+	assert.Equal(t, 2, removed, "the first and the last element")
 	assert.Equal(t, []string{"c0", "c", "d", "E"}, all(a))
 	var popped []string
 	k, err := tx.ListPop(a, 3, false, nil, func(e []byte) { popped = append(popped, string(e)) })
 	require.NoError(t, err)
 	assert.Equal(t, 3, k)
 	assert.Equal(t, []string{"E", "d", "c"}, popped)
-	require.NoError(t, tx.ListTrim(a, 1, 0))
+	removed, err = tx.ListTrim(a, 1, 0)
+	require.NoError(t, err)
+	assert.Equal(t, 1, removed, "an empty range removes the rest")
 	ex, _ := tx.Exists(a)
 	assert.False(t, ex, "an empty list is deleted")
 }
@@ -255,7 +260,7 @@ func randomListOps(t *testing.T, s *Store, rng *rand.Rand, n int) {
 		case 7:
 			_, err = tx.ListRem(k1, int64(rng.IntN(5)-2), []byte(fmt.Sprintf("e%d", i-1-rng.IntN(5))))
 		case 8:
-			err = tx.ListTrim(k1, int64(rng.IntN(4)-1), int64(rng.IntN(8)-3))
+			_, err = tx.ListTrim(k1, int64(rng.IntN(4)-1), int64(rng.IntN(8)-3))
 		case 9, 10:
 			_, _, err = tx.ListMove(k1, k2, rng.IntN(2) == 0, rng.IntN(2) == 0)
 		case 11:

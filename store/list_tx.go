@@ -238,13 +238,14 @@ func (tx *Tx) ListRange(key []byte, start, stop int64, begin func(n int), fn fun
 }
 
 // ListTrim keeps only LTRIM key start stop's range, deleting the key when
-// it is empty.
-func (tx *Tx) ListTrim(key []byte, start, stop int64) error {
+// it is empty, and returns how many elements it removed.
+func (tx *Tx) ListTrim(key []byte, start, stop int64) (int, error) {
 	w, err := tx.writeObject(key, TypeList, nil, false)
 	if w.obj == nil || err != nil {
-		return err
+		return 0, err
 	}
 	l := w.obj.(*listObj)
+	before := l.Len()
 	from, to := IndexSpan(start, stop, l.Len())
 	changed := from > 0 || to < l.Len()
 	if to <= from {
@@ -257,8 +258,9 @@ func (tx *Tx) ListTrim(key []byte, start, stop int64) error {
 		l.Shrunk(tx.enc.List)
 		tx.emitTrim(w.sl.id, key, l)
 	}
+	removed := before - l.Len()
 	tx.commitObject(w, changed)
-	return nil
+	return removed, nil
 }
 
 // ListPos calls fn with the index of each element equal to e, as LPOS

@@ -150,7 +150,7 @@ func (tx *Tx) flushSlot(sn uint16) {
 	}
 	had := t.idx.n > 0
 	if had {
-		sl.version.Add(1)
+		sl.version.Add(uint64(t.idx.n)) // a change per key, as Redis's FLUSHALL counts them
 	}
 	tx.s.unaccount(t)
 	sl.clear()

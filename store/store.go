@@ -146,6 +146,11 @@ type Store struct {
 	used    atomic.Int64 // accounted bytes, see memory.go
 	garbage atomic.Int64 // dead arena bytes awaiting compaction
 
+	// changesAdjust corrects Changes from one per key a command changed to
+	// the count Redis's server.dirty takes (Tx.CountChanges): may be
+	// negative.
+	changesAdjust atomic.Int64
+
 	expiredKeys   atomic.Int64
 	evictedKeys   atomic.Int64
 	avgTTL        atomic.Int64

@@ -30,7 +30,7 @@ type Tx struct {
 	// when a key expires), so a replaying Tx never expires or refuses a
 	// key because of its own clock.
 	replay bool
-	// writing is set (SetWriting) while a write command runs: its misses
+	// writing is set (StartCommand) while a write command runs: its misses
 	// are not a read's, so they tell no KeyMissed, as Redis's
 	// lookupKeyWrite notifies no "keymiss".
 	writing bool
@@ -38,9 +38,12 @@ type Tx struct {
 	// say RO): their misses tell KeyMissed as a read's do. Set with
 	// writing, only while keyspace notifications want misses.
 	readKeys [][]byte
-	effects  []Effect
-	buf      []byte   // owns the bytes of effects
-	group    []Effect // scratch for handing multi-slot effects out per slot
+	// mark is versions() when the running command started (StartCommand,
+	// or begin), plus the versions of slots grown into since (Grow).
+	mark    uint64
+	effects []Effect
+	buf     []byte   // owns the bytes of effects
+	group   []Effect // scratch for handing multi-slot effects out per slot
 }
 
 // Lock returns a Tx that holds slot.
@@ -68,7 +71,7 @@ func (s *Store) LockSlots(slots []uint16) *Tx {
 }
 
 // begin samples the clock, the policy, the encoding thresholds and the sink
-// for a new Tx.
+// for a new Tx, and marks where CountChanges counts from.
 func (tx *Tx) begin() {
 	s := tx.s
 	tx.now = s.NowMS()
@@ -79,6 +82,7 @@ func (tx *Tx) begin() {
 	if p := s.sink.Load(); p != nil {
 		tx.sink = *p
 	}
+	tx.mark = tx.versions()
 }
 
 // Close hands the Tx's effects to the sink, slot by slot in ascending slot
@@ -199,11 +203,13 @@ func (tx *Tx) read(sl *slot, key []byte, h uint64) (off uint32, ok bool) {
 	return off, ok
 }
 
-// SetWriting tells the Tx whether the command it runs now is a write
-// (the front end, before each command it runs in the Tx), and which of
-// its keys it only reads (readKeys, whose misses are a read's; the Tx
-// keeps the slice until the next SetWriting or Close).
-func (tx *Tx) SetWriting(w bool, readKeys ...[]byte) {
+// StartCommand tells the Tx that a command begins in it (the front end,
+// before each command it runs in the Tx): whether it is a write, and which
+// of its keys it only reads (readKeys, whose misses are a read's; the Tx
+// keeps the slice until the next StartCommand or Close). CountChanges
+// counts from here.
+func (tx *Tx) StartCommand(w bool, readKeys ...[]byte) {
+	tx.mark = tx.versions()
 	tx.writing = w
 	tx.readKeys = append(tx.readKeys[:0], readKeys...)
 }
@@ -237,6 +243,15 @@ func (tx *Tx) expire(sl *slot, pos int, off uint32, key []byte) {
 	tx.s.expiredKeys.Add(1)
 	sl.keyEvent(key, KeyExpired)
 	sl.touchWatch(key)
+	tx.uncounted()
+}
+
+// uncounted takes back from Changes the key change just made, which Redis
+// does not count in server.dirty (an expiry, an eviction), also for the
+// command running in tx (CountChanges counts from mark).
+func (tx *Tx) uncounted() {
+	tx.s.changesAdjust.Add(-1)
+	tx.mark++
 }
 
 // remove deletes a live entry on behalf of a command.

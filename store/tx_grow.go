@@ -20,13 +20,14 @@ func (tx *Tx) Grow(sn uint16) bool {
 	if n := len(tx.slots); n == 0 || sn > tx.slots[n-1] {
 		sl.mu.Lock()
 		tx.slots = append(tx.slots, sn)
-		return true
+	} else {
+		if !sl.mu.TryLock() {
+			return false
+		}
+		i, _ := slices.BinarySearch(tx.slots, sn)
+		tx.slots = slices.Insert(tx.slots, i, sn)
 	}
-	if !sl.mu.TryLock() {
-		return false
-	}
-	i, _ := slices.BinarySearch(tx.slots, sn)
-	tx.slots = slices.Insert(tx.slots, i, sn)
+	tx.mark += sl.version.Load() // versions() now sums sn too
 	return true
 }
 

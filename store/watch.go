@@ -104,16 +104,38 @@ func (s *Store) Unwatch(w *Watcher) {
 // lock orders them with the writes). Remote WATCH compares them.
 func (s *Store) SlotVersion(slot uint16) uint64 { return s.slots[slot].version.Load() }
 
-// Changes counts the changes of keys on this store since it started:
-// every write, delete, expiry and eviction of a key, and every flush of a
-// slot that had keys, once per key a command changes (the sum of the slot
-// versions). INFO's rdb_changes_since_last_save: meshcache never saves.
-// Redis counts some commands by element (LPUSH of three elements is 3);
-// this counts keys (1).
+// Changes counts the changes of keys on this store since it started, as
+// Redis's server.dirty (INFO's rdb_changes_since_last_save: meshcache
+// never saves): every write and delete of a key (not its expiry or
+// eviction, as Redis), and every key a flush removed, once per key a
+// command changes
+// (the sum of the slot versions), corrected by the commands that count
+// otherwise (Tx.CountChanges: LPUSH of three elements is 3, RENAME is 1).
 func (s *Store) Changes() uint64 {
-	var n uint64
+	n := uint64(s.changesAdjust.Load())
 	for i := range s.slots {
 		n += s.slots[i].version.Load()
+	}
+	return n
+}
+
+// CountChanges makes the command now running in tx count n in Changes in
+// place of the key changes it made so far (since StartCommand), as
+// Redis's handler adds n to server.dirty. Called once, after the
+// command's writes.
+func (tx *Tx) CountChanges(n int) {
+	tx.s.changesAdjust.Add(int64(n) - int64(tx.versions()-tx.mark))
+}
+
+// AdjustChanges adds n to Changes, for a command that runs without a Tx
+// (FLUSHALL counts the keys it removed and one more, as Redis).
+func (s *Store) AdjustChanges(n int64) { s.changesAdjust.Add(n) }
+
+// versions is the sum of the versions of the slots tx holds.
+func (tx *Tx) versions() uint64 {
+	var n uint64
+	for _, sn := range tx.slots {
+		n += tx.s.slots[sn].version.Load()
 	}
 	return n
 }

@@ -253,15 +253,19 @@ func (c *Call) NotifyGone(key []byte) {
 }
 
 // StoreExisted reports, before a *STORE command writes dst, whether dst
-// exists; it looks only when "del" could be published (NotifyStored).
+// exists; it looks only when "del" could be published (Stored).
 func (c *Call) StoreExisted(dst []byte) bool { return c.Wants(notify.Generic) && c.Tx.Has(dst) }
 
-// NotifyStored emits a *STORE command's events for dst, as Redis's: its
-// own event when it stored a non-empty result (n > 0), else "del" when dst
-// existed before (existed, from StoreExisted) and is now gone.
-func (c *Call) NotifyStored(dst []byte, n int64, existed bool) {
+// Stored finishes a *STORE command that stored n elements at dst, as
+// Redis's: a non-empty result emits the command's own event and counts
+// changes in rdb_changes_since_last_save (Redis counts 1 for the set
+// operations, the elements for SORT and GEO*STORE); an empty one emits
+// "del" when dst existed before (existed, from StoreExisted) and is now
+// gone, and counts as the delete it was.
+func (c *Call) Stored(dst []byte, n int64, existed bool, changes int) {
 	if n > 0 {
 		c.NotifyOwn(dst)
+		c.CountChanges(changes)
 	} else if existed {
 		c.Notify(notify.Del, dst)
 	}
@@ -339,4 +343,14 @@ func Help(c *Call) {
 		return
 	}
 	HelpReply(c.Reply, cmd)
+}
+
+// CountChanges makes the command count n changes in INFO's
+// rdb_changes_since_last_save, where Redis's handler adds n to
+// server.dirty and that differs from one per key changed (LPUSH counts
+// its elements, RENAME one). Called after the command's writes.
+func (c *Call) CountChanges(n int) {
+	if c.Tx != nil {
+		c.Tx.CountChanges(n)
+	}
 }

@@ -87,6 +87,7 @@ func hsetPairs(c *Call) (int64, bool) {
 		return 0, false
 	}
 	c.Notify(notify.HSet, c.Args[1])
+	c.CountChanges((len(c.Args) - 2) / 2) // Redis counts every pair, new or not
 	return int64(added), true
 }
 

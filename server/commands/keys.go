@@ -269,6 +269,7 @@ func renameGeneric(c *Call, nx bool) {
 	if err == nil && srcExists && (renamed || !nx) {
 		c.Notify(notify.RenameFrom, src)
 		c.Notify(notify.RenameTo, dst)
+		c.CountChanges(1) // one for the two keys, as Redis
 	}
 	switch {
 	case err != nil:

@@ -87,6 +87,7 @@ func pushGeneric(c *Call, left, onlyIfExists bool) {
 	}
 	if n > 0 {
 		c.Notify(notify.Pushed(left), c.Args[1])
+		c.CountChanges(len(c.Args) - 2) // Redis counts the elements
 	}
 	c.Reply.Int(int64(n))
 }
@@ -146,6 +147,7 @@ func popGeneric(c *Call, left bool) {
 		c.Reply.NullArray()
 	} else {
 		c.NotifyChanged(notify.Popped(left), key)
+		c.CountChanges(n)
 	}
 }
 
@@ -266,6 +268,7 @@ func lremCommand(c *Call) {
 	}
 	if n > 0 {
 		c.NotifyChanged(c.Own(), c.Args[1])
+		c.CountChanges(n)
 	}
 	c.Reply.Int(int64(n))
 }
@@ -276,13 +279,15 @@ func ltrimCommand(c *Call) {
 		return
 	}
 	existed := c.Wants(notify.List) && c.Tx.Has(c.Args[1])
-	if err := c.Tx.ListTrim(c.Args[1], start, stop); err != nil {
+	removed, err := c.Tx.ListTrim(c.Args[1], start, stop)
+	if err != nil {
 		c.ReplyStoreError(err)
 		return
 	}
 	if existed {
 		c.NotifyChanged(c.Own(), c.Args[1])
 	}
+	c.CountChanges(removed) // Redis counts the elements removed
 	c.Reply.OK()
 }
 
@@ -386,16 +391,19 @@ func rpoplpushCommand(c *Call) { moveGeneric(c, false, true) }
 func moveGeneric(c *Call, fromLeft, toLeft bool) {
 	e, ok, err := c.Tx.ListMove(c.Args[1], c.Args[2], fromLeft, toLeft)
 	if ok && err == nil {
-		notifyMoved(c, fromLeft, toLeft)
+		moved(c, fromLeft, toLeft)
 	}
 	replyLookup(c, e, ok, err)
 }
 
-// notifyMoved emits LMOVE's events, in Redis's order: the push on the
-// destination, then the pop on the source and "del" if that emptied it.
-func notifyMoved(c *Call, fromLeft, toLeft bool) {
+// moved finishes an LMOVE that moved an element: it emits the events, in
+// Redis's order (the push on the destination, then the pop on the source
+// and "del" if that emptied it), and counts one change, as Redis does for
+// the two keys.
+func moved(c *Call, fromLeft, toLeft bool) {
 	c.Notify(notify.Pushed(toLeft), c.Args[2])
 	c.NotifyChanged(notify.Popped(fromLeft), c.Args[1])
+	c.CountChanges(1)
 }
 
 // mpopArgs are LMPOP's and BLMPOP's parsed arguments.
@@ -459,6 +467,7 @@ func mpop(c *Call, a mpopArgs) bool {
 		}
 		if n > 0 {
 			c.NotifyChanged(notify.Popped(a.left), key)
+			c.CountChanges(n)
 			return true
 		}
 	}
@@ -549,7 +558,7 @@ func bmoveGeneric(c *Call, fromLeft, toLeft bool, timeout []byte) {
 	case err != nil:
 		c.ReplyStoreError(err)
 	case ok:
-		notifyMoved(c, fromLeft, toLeft)
+		moved(c, fromLeft, toLeft)
 		c.Reply.Bulk(e)
 	default:
 		c.Block(deadline, false)

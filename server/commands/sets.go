@@ -78,6 +78,7 @@ func saddCommand(c *Call) {
 	n, err := c.Tx.SAdd(c.Args[1], c.Args[2:]...)
 	if n > 0 && err == nil {
 		c.Notify(notify.SAdd, c.Args[1])
+		c.CountChanges(n) // Redis counts the members added
 	}
 	replyCount(c, n, err)
 }
@@ -86,6 +87,7 @@ func sremCommand(c *Call) {
 	n, err := c.Tx.SRem(c.Args[1], c.Args[2:]...)
 	if n > 0 && err == nil {
 		c.NotifyChanged(c.Own(), c.Args[1])
+		c.CountChanges(n) // Redis counts the members removed
 	}
 	replyCount(c, n, err)
 }
@@ -167,13 +169,15 @@ func spopCommand(c *Call) {
 		c.Reply.Set(0)
 		return
 	}
-	found, err := c.Tx.SPop(c.Args[1], count, c.Reply.Set, c.Reply.Bulk)
+	popped := 0
+	found, err := c.Tx.SPop(c.Args[1], count, func(n int) { popped = n; c.Reply.Set(n) }, c.Reply.Bulk)
 	if err != nil {
 		c.ReplyStoreError(err)
 	} else if !found {
 		c.Reply.Set(0)
 	} else {
 		c.NotifyChanged(c.Own(), c.Args[1])
+		c.CountChanges(popped) // Redis counts the members popped
 	}
 }
 
@@ -254,7 +258,7 @@ func setOpStoreCommand(op store.SetOp) func(*Call) {
 		existed := c.StoreExisted(c.Args[1])
 		n, err := c.Tx.SetOpStore(op, c.Args[1], c.Args[2:])
 		if err == nil {
-			c.NotifyStored(c.Args[1], int64(n), existed)
+			c.Stored(c.Args[1], int64(n), existed, 1)
 		}
 		replyCount(c, n, err)
 	}

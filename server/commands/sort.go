@@ -243,7 +243,7 @@ func sortCommand(c *Call, readonly bool) {
 			return
 		}
 	}
-	c.NotifyStored(o.store, int64(len(out)), existed)
+	c.Stored(o.store, int64(len(out)), existed, len(out))
 	c.Reply.Int(int64(len(out)))
 }
 

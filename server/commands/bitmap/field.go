@@ -175,16 +175,15 @@ func bitfieldGeneric(c *commands.Call, ro bool) {
 		}
 	}
 	// Redis tells "setbit" when a write changed a value or made the
-	// string longer (created it included); find out only when it is heard.
-	watch, grew, wrote, changed := c.Wants(notify.String), false, false, false
-	if watch {
-		found, err := c.Tx.PeekString(key, func(v []byte) { grew = uint64(len(v)) <= hi })
-		if err != nil {
-			c.ReplyStoreError(err)
-			return
-		}
-		grew = grew || !found
+	// string longer (created it included), and counts a change for each
+	// write not refused that did either.
+	watch, grew, wrote, changed, changes := c.Wants(notify.String), false, false, false, 0
+	found, err := c.Tx.PeekString(key, func(v []byte) { grew = uint64(len(v)) <= hi })
+	if err != nil {
+		c.ReplyStoreError(err)
+		return
 	}
+	grew = grew || !found
 	results := make([]bitfieldResult, 0, len(ops))
 	if r, same, err := bitfieldUnchanged(c, key, ops, lo, hi); err != nil {
 		c.ReplyStoreError(err)
@@ -197,14 +196,22 @@ func bitfieldGeneric(c *commands.Call, ro bool) {
 			before = append(before, v[lo:hi+1]...)
 		}
 		for _, op := range ops {
+			old := bitfieldGet(v, op)
 			r := bitfieldApply(v, op)
 			results = append(results, r)
-			wrote = wrote || (op.opcode != bfGet && !r.null) // a write not refused (overflow FAIL)
+			if op.opcode != bfGet && !r.null { // a write not refused (overflow FAIL)
+				wrote = true
+				if grew || bitfieldGet(v, op) != old {
+					changes++
+				}
+			}
 		}
 		changed = watch && !bytes.Equal(before, v[lo:hi+1])
 	}); err != nil {
 		c.ReplyStoreError(err)
 		return
+	} else {
+		c.CountChanges(changes)
 	}
 	if changed || (grew && wrote) {
 		c.Notify(notify.SetBit, key)

@@ -301,7 +301,7 @@ func georadiusGeneric(c *commands.Call, srcIdx int, flags int) {
 		c.ReplyStoreError(err)
 		return
 	}
-	c.NotifyStored(q.storeKey, int64(returned), existed)
+	c.Stored(q.storeKey, int64(returned), existed, returned)
 	c.Reply.Int(int64(returned))
 }
 

@@ -77,10 +77,21 @@ func pfaddCommand(c *commands.Call) {
 			return
 		}
 		regs := v[hll.HdrSize:]
+		var raised map[int]uint8 // registers an earlier element raised, when there are several
 		for _, e := range elems {
 			i, n := hll.PatLen(e)
-			if n > hll.DenseGet(regs, i) {
+			cur, ok := raised[i]
+			if !ok {
+				cur = hll.DenseGet(regs, i)
+			}
+			if n > cur {
 				changed, counts = append(changed, i), append(counts, n)
+				if len(elems) > 1 {
+					if raised == nil {
+						raised = make(map[int]uint8)
+					}
+					raised[i] = n
+				}
 			}
 		}
 	})
@@ -97,11 +108,15 @@ func pfaddCommand(c *commands.Call) {
 		}
 		if len(changed) > 0 {
 			c.Notify(notify.PFAdd, key)
+			c.CountChanges(len(changed)) // Redis counts each element that raised a register
 		}
 		c.Reply.Int(commands.BoolInt(len(changed) > 0))
 		return
 	}
-	updated := !found
+	updates := 0 // as Redis's "updated": the creation and each element that raised a register
+	if !found {
+		updates++
+	}
 	v := old
 	if !found {
 		v = hll.New()
@@ -113,8 +128,11 @@ func pfaddCommand(c *commands.Call) {
 			c.Reply.Error(err.Error())
 			return
 		}
-		updated = updated || up
+		if up {
+			updates++
+		}
 	}
+	updated := updates > 0
 	if updated {
 		hll.Invalidate(v)
 		if err := commands.PutKeepTTL(tx, key, v); err != nil {
@@ -122,6 +140,7 @@ func pfaddCommand(c *commands.Call) {
 			return
 		}
 		c.Notify(notify.PFAdd, key)
+		c.CountChanges(updates)
 	}
 	c.Reply.Int(commands.BoolInt(updated))
 }

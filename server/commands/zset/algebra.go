@@ -158,7 +158,7 @@ func zsetAlgebra(c *commands.Call, dst []byte, numkeysIdx int, op zsetOp, cardOn
 			c.ReplyStoreError(err)
 			return
 		}
-		c.NotifyStored(dst, int64(n), existed)
+		c.Stored(dst, int64(n), existed, 1)
 		c.Reply.Int(int64(n))
 		return
 	}

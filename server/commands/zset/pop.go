@@ -100,6 +100,7 @@ func zpopGeneric(c *commands.Call, keys [][]byte, max bool, count int64, emitKey
 		ev = notify.ZPopMax
 	}
 	c.NotifyChanged(ev, key)
+	c.CountChanges(rangeLen) // Redis counts the members popped
 	return true
 }
 

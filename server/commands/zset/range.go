@@ -169,7 +169,7 @@ func zrangeGeneric(c *commands.Call, argStart int, toStore bool, typ zrangeType,
 			c.ReplyStoreError(err)
 			return
 		}
-		c.NotifyStored(c.Args[1], int64(stored), existed)
+		c.Stored(c.Args[1], int64(stored), existed, 1)
 		c.Reply.Int(int64(stored))
 		return
 	}
@@ -319,6 +319,7 @@ func zremRanks(c *commands.Call, lo, hi int) {
 	}
 	if n > 0 {
 		c.NotifyChanged(c.Own(), c.Args[1])
+		c.CountChanges(n) // Redis counts the members removed
 	}
 	c.Reply.Int(int64(n))
 }
