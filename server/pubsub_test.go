@@ -90,7 +90,7 @@ func TestSlowSubscriberClosedAtHardLimit(t *testing.T) {
 	stalled.Must(t, "SUBSCRIBE", "firehose")
 	pub := ts.client(t, 2)
 	payload := strings.Repeat("m", 4096)
-	published := 0
+	published, fullest := 0, 0
 	for {
 		n, err := pub.Publish(testCtx(t), "firehose", payload).Result()
 		require.NoError(t, err)
@@ -98,6 +98,7 @@ func TestSlowSubscriberClosedAtHardLimit(t *testing.T) {
 		for _, cl := range ts.srv.clientList() {
 			if o := cl.ev.Outbox(); o != nil {
 				require.LessOrEqual(t, o.Size(), hard+len(payload)+64, "pending output past the hard limit")
+				fullest = max(fullest, o.Size())
 			}
 		}
 		if n == 0 {
@@ -105,7 +106,9 @@ func TestSlowSubscriberClosedAtHardLimit(t *testing.T) {
 		}
 		require.Less(t, published, 1<<30, "the stalled subscriber was never closed")
 	}
-	assert.Greater(t, published, 4*hard, "the socket buffers took everything: nothing was tested")
+	// How much the sockets absorb first depends on the machine's buffer
+	// sizes; what matters is that the output waited in the outbox.
+	assert.Greater(t, fullest, hard/2, "the outbox never filled (the socket buffers took everything): nothing was tested")
 	testenv.Wait(t, 10*time.Second, "the subscriber is gone", func() error {
 		list, err := pub.ClientList(testCtx(t)).Result()
 		if err == nil && strings.Contains(list, "sub=1") {
