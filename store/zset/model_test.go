@@ -308,7 +308,7 @@ func TestZSetCompactKeepsScan(t *testing.T) {
 func FuzzSkiplist(f *testing.F) {
 	f.Add([]byte("\x03\x00\x01\x02\x00\x05\x09\x04\x01\x00\x05\x00\x01"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		if len(data) == 0 || len(data) > 3000 {
+		if len(data) == 0 || len(data) > 900 {
 			return
 		}
 		size := []int{3, 40, 300}[int(data[0])%3]
