@@ -14,18 +14,20 @@ import (
 // follow: each big set keeps three pointer-free slices (arenas), so a set
 // of millions of members is three objects the collector never scans.
 //
-//   - words: the nodes, addressed by their uint32 index into words; index 0
-//     is nil (words[0] is unused) and index headNode is the list's head, a
-//     node of zslMaxLevel levels holding no element. A node x of height h
-//     is the 4+h words from x:
+//   - words: the nodes, addressed by the uint32 index of their score word;
+//     index 0 is nil (words[0] is unused) and index headNode is the list's
+//     head, a node of zslMaxLevel levels holding no element. A node x of
+//     height h is the 4+h words from x-h: its levels below x, so that the
+//     walk's reads (a node's score, then its level word) mostly hit one
+//     cache line, then four fixed words from x:
 //
+//     x-1-i, i < h: level i's successor (low 32; 0 at the end) |
+//     its span (high 32)
 //     x+wScore  math.Float64bits(score)
 //     x+wMember member offset in members (low 32 bits) | its length (high 32)
 //     x+wLinks  level-0 predecessor (low 32; 0 for the first node) |
 //     next node of the same hash chain (high 32; 0 at the chain's end)
 //     x+wHash   the low 32 bits of the member's xxhash (low 32) | h (high 32)
-//     x+wLevels+i, i < h: level i's successor (low 32; 0 at the end) |
-//     its span (high 32)
 //
 //   - members: the members' bytes, append-only: bytes below len(members)
 //     are never written again, so a member string made by unsafe.String
@@ -70,10 +72,10 @@ const (
 	wMember = 1
 	wLinks  = 2
 	wHash   = 3
-	wLevels = 4
+	wFixed  = 4 // the fixed words from x on
 
-	headNode  = 1                            // the head's index
-	headWords = 1 + wLevels + zslMaxLevel    // words[0] and the head
+	headNode  = 1 + zslMaxLevel              // the head's index (its score word)
+	headWords = headNode + wFixed            // words[0] and the head
 	lo32      = uint64(math.MaxUint32)       // mask of a word's low half
 	maxIndex  = uint64(math.MaxUint32) - 128 // no node or member may end past this
 )
@@ -132,9 +134,12 @@ func (b *big) setHnext(x, n uint32) {
 	*w = *w&lo32 | uint64(n)<<32
 }
 
+// lvl is the index in words of level i of node x.
+func lvl(x uint32, i int) int { return int(x) - 1 - i }
+
 // next and span are level i of x.
-func (b *big) next(x uint32, i int) uint32 { return uint32(b.words[int(x)+wLevels+i]) }
-func (b *big) span(x uint32, i int) uint32 { return uint32(b.words[int(x)+wLevels+i] >> 32) }
+func (b *big) next(x uint32, i int) uint32 { return uint32(b.words[lvl(x, i)]) }
+func (b *big) span(x uint32, i int) uint32 { return uint32(b.words[lvl(x, i)] >> 32) }
 
 // first is the first live node (0 when empty).
 func (b *big) first() uint32 { return b.next(headNode, 0) }
@@ -151,7 +156,7 @@ func randomLevel() int {
 // it, linked nowhere.
 func (b *big) newNode(member []byte, score float64, h uint32) uint32 {
 	height := randomLevel()
-	size := wLevels + height
+	size := wFixed + height
 	x := b.free[height-1]
 	if x != 0 {
 		b.free[height-1] = b.prev(x)
@@ -160,7 +165,7 @@ func (b *big) newNode(member []byte, score float64, h uint32) uint32 {
 		if uint64(len(b.words)+size) > maxIndex {
 			panic(fmt.Sprintf("zset: a sorted set's node arena passed %d words", maxIndex))
 		}
-		x = uint32(len(b.words))
+		x = uint32(len(b.words) + height)
 		b.words = append(b.words, make([]uint64, size)...)
 	}
 	off := len(b.members)
@@ -168,7 +173,7 @@ func (b *big) newNode(member []byte, score float64, h uint32) uint32 {
 		panic(fmt.Sprintf("zset: a sorted set's members passed %d bytes", maxIndex))
 	}
 	b.members = append(b.members, member...)
-	w := b.words[x : int(x)+wLevels]
+	w := b.words[x : int(x)+wFixed]
 	w[wScore] = math.Float64bits(score)
 	w[wMember] = pack(uint32(off), uint32(len(member)))
 	w[wLinks] = 0
@@ -181,7 +186,7 @@ func (b *big) freeNode(x uint32) {
 	h := b.height(x)
 	b.words[x+wLinks] = uint64(b.free[h-1])
 	b.free[h-1] = x
-	b.freeWords += wLevels + h
+	b.freeWords += wFixed + h
 	b.garbage += b.memberLen(x)
 }
 
@@ -205,10 +210,11 @@ func (b *big) compact() {
 	for i := range last {
 		last[i] = headNode
 	}
-	at, pos, prev := uint32(headWords), uint32(0), uint32(0)
+	at, pos, prev := uint32(headWords), uint32(0), uint32(0) // at: where the next node starts
 	for x := b.first(); x != 0; x = b.next(x, 0) {
 		pos++
 		h := b.height(x)
+		at += uint32(h) // the new node's index: its levels come first
 		m := b.member(x)
 		hash := b.hash(x)
 		words[at+wScore] = b.words[x+wScore]
@@ -218,14 +224,14 @@ func (b *big) compact() {
 		buckets[hash&mask] = at
 		words[at+wHash] = b.words[x+wHash]
 		for i := 0; i < h; i++ {
-			words[int(last[i])+wLevels+i] = pack(at, pos-lastPos[i])
+			words[lvl(last[i], i)] = pack(at, pos-lastPos[i])
 			last[i], lastPos[i] = at, pos
 		}
 		prev = at
-		at += uint32(wLevels + h)
+		at += wFixed
 	}
 	for i := 0; i < zslMaxLevel; i++ {
-		words[int(last[i])+wLevels+i] = pack(0, pos-lastPos[i])
+		words[lvl(last[i], i)] = pack(0, pos-lastPos[i])
 	}
 	b.words, b.members, b.buckets = words, members, buckets
 	b.tail = prev

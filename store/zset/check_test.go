@@ -30,15 +30,17 @@ func checkSkiplist(z *Set) error {
 	if len(w) < headWords || w[0] != 0 || b.height(headNode) != zslMaxLevel {
 		return errors.New("bad head")
 	}
-	// Tiling: the nodes after the head cover words exactly.
+	// Tiling: the nodes after the head cover words exactly; walk them from
+	// the end, where each node's last word gives its height.
 	kind := map[uint32]byte{} // node -> 'n' (tiled), 'f' (free), 'l' (live)
-	for x := uint32(headWords); int(x) < len(w); {
+	for end := len(w); end > headWords; {
+		x := uint32(end - wFixed)
 		h := b.height(x)
-		if h < 1 || h > zslMaxLevel || int(x)+wLevels+h > len(w) {
+		if h < 1 || h > zslMaxLevel || int(x)-h < headWords {
 			return fmt.Errorf("node %d: height %d does not fit the arena of %d words", x, h, len(w))
 		}
 		kind[x] = 'n'
-		x += uint32(wLevels + h)
+		end = int(x) - h
 	}
 	// Free lists.
 	freeWords := 0
@@ -51,7 +53,7 @@ func checkSkiplist(z *Set) error {
 				return fmt.Errorf("free node %d of height %d on list %d", x, b.height(x), h)
 			}
 			kind[x] = 'f'
-			freeWords += wLevels + h
+			freeWords += wFixed + h
 		}
 	}
 	if freeWords != b.freeWords {
@@ -98,7 +100,7 @@ func checkSkiplist(z *Set) error {
 	}
 	liveWords := len(w) - headWords - freeWords
 	for _, x := range order {
-		liveWords -= wLevels + b.height(x)
+		liveWords -= wFixed + b.height(x)
 	}
 	if liveWords != 0 {
 		return fmt.Errorf("arena accounting: %d words unexplained", liveWords)

@@ -23,7 +23,7 @@ func (b *big) insertNode(x uint32) {
 			rank[i] = rank[i+1]
 		}
 		for {
-			l := w[int(n)+wLevels+i]
+			l := w[lvl(n, i)]
 			nx := uint32(l)
 			if nx == 0 || !b.before(nx, score, member) {
 				break
@@ -38,18 +38,18 @@ func (b *big) insertNode(x uint32) {
 		for i := b.level; i < h; i++ {
 			rank[i] = 0
 			update[i] = headNode
-			w[headNode+wLevels+i] = pack(0, uint32(b.length))
+			w[lvl(headNode, i)] = pack(0, uint32(b.length))
 		}
 		b.level = h
 	}
 	for i := 0; i < h; i++ {
-		u := &w[int(update[i])+wLevels+i]
+		u := &w[lvl(update[i], i)]
 		next, span := uint32(*u), uint32(*u>>32)
-		w[int(x)+wLevels+i] = pack(next, span-(rank[0]-rank[i]))
+		w[lvl(x, i)] = pack(next, span-(rank[0]-rank[i]))
 		*u = pack(x, rank[0]-rank[i]+1)
 	}
 	for i := h; i < b.level; i++ {
-		w[int(update[i])+wLevels+i] += 1 << 32 // span++
+		w[lvl(update[i], i)] += 1 << 32 // span++
 	}
 	prev := update[0]
 	if prev == headNode {
@@ -72,7 +72,7 @@ func (b *big) unlink(x uint32) {
 	n := uint32(headNode)
 	for i := b.level - 1; i >= 0; i-- {
 		for {
-			nx := uint32(w[int(n)+wLevels+i])
+			nx := uint32(w[lvl(n, i)])
 			if nx == 0 || nx == x || !b.before(nx, score, member) {
 				break
 			}
@@ -81,9 +81,9 @@ func (b *big) unlink(x uint32) {
 		update[i] = n
 	}
 	for i := 0; i < b.level; i++ {
-		u := &w[int(update[i])+wLevels+i]
+		u := &w[lvl(update[i], i)]
 		if uint32(*u) == x {
-			l := w[int(x)+wLevels+i]
+			l := w[lvl(x, i)]
 			*u = pack(uint32(l), uint32(*u>>32)+uint32(l>>32)-1)
 		} else {
 			*u -= 1 << 32 // span--
