@@ -79,7 +79,7 @@ func (tx *Tx) ZAdd(key, member []byte, score float64, flags ZAddFlags, pairs int
 		z.Convert()
 	}
 	out, newScore := ZAddNop, score
-	cur, found := z.Score(member)
+	ref, cur, found := z.Lookup(member) // one hash and search for the read and the write
 	switch {
 	case found && flags&ZAddNX != 0, !found && flags&ZAddXX != 0:
 	case found:
@@ -101,7 +101,7 @@ func (tx *Tx) ZAdd(key, member []byte, score float64, flags ZAddFlags, pairs int
 		out = ZAddAdded
 	}
 	if out == ZAddAdded || out == ZAddUpdated {
-		z.Put(member, newScore, tx.enc.ZSet)
+		z.PutRef(ref, member, newScore, tx.enc.ZSet)
 		tx.emitZAdd(w.sl.id, key, member, newScore)
 	}
 	tx.commitObject(w, out == ZAddAdded || out == ZAddUpdated)

@@ -1,6 +1,7 @@
 // Package zset is the data structure of a Redis sorted set: a sorted
 // slice while small (Redis's listpack), else a skiplist with spans beside a
-// chained member hash (Redis's skiplist encoding), with the conversions
+// chained member hash (Redis's skiplist encoding) kept in pointer-free
+// arenas (arena.go), with the conversions
 // OBJECT ENCODING reports. It is pure: no locks, no effects, no memory
 // accounting beyond Bytes, which the store's Tx layer (store/zset_tx.go)
 // reads before and after each write.
@@ -20,8 +21,8 @@ import (
 //     used while the set has at most Limits.Entries members of at
 //     most Limits.Value bytes each. Lookups scan it, as Redis scans its
 //     listpack.
-//   - big ("skiplist"): the skiplist with spans and the member hash table of
-//     skiplist.go.
+//   - big ("skiplist"): the skiplist with spans and the member hash table,
+//     in per-set pointer-free arenas (arena.go, skiplist.go, dict.go).
 //
 // A set becomes big when an insert would break the small limits, or when
 // ZADD is given more pairs than Limits.Entries (Redis's
@@ -33,10 +34,9 @@ import (
 // Ranks are 0-based positions in ascending (score, member) order. Scores
 // are never NaN.
 type Set struct {
-	small []zentry // the small form, sorted; unused when zsl != nil
-	zsl   *skiplist
-	dict  zdict
-	data  int64 // bytes of members, plus nodes in the big form
+	small []zentry // the small form, sorted; unused when big != nil
+	big   *big     // the big form (arena.go), nil while small
+	data  int64    // small form: bytes of its members' strings
 }
 
 // zentry is one element of the small form.
@@ -61,53 +61,94 @@ var DefaultLimits = Limits{Entries: 128, Value: 64}
 // bytes, takes the small form (Redis's zsetTypeCreate).
 func (lim Limits) Small(n, longest int) bool { return n <= lim.Entries && longest <= lim.Value }
 
-// zsetOverhead is the struct, its header node when big aside.
+// zsetOverhead is the struct's own size.
 const zsetOverhead = int64(unsafe.Sizeof(Set{}))
 
 // Len is the number of members.
 func (z *Set) Len() int {
-	if z.zsl != nil {
-		return z.zsl.length
+	if z.big != nil {
+		return z.big.length
 	}
 	return len(z.small)
 }
 
 // Encoding is OBJECT ENCODING's answer.
 func (z *Set) Encoding() string {
-	if z.zsl != nil {
+	if z.big != nil {
 		return "skiplist"
 	}
 	return "listpack"
 }
 
-// Bytes estimates the heap the set holds (kept incrementally in data).
+// Bytes estimates the heap the set holds: in the big form, the capacities
+// of its arenas (free nodes and garbage members included, as they are
+// held); in the small form, the slice and the members' strings (kept
+// incrementally in data).
 func (z *Set) Bytes() int64 {
-	if z.zsl != nil {
-		return zsetOverhead + nodeBytes(zslMaxLevel) + int64(unsafe.Sizeof(skiplist{})) +
-			8*int64(len(z.dict.buckets)) + z.data
+	if z.big != nil {
+		return zsetOverhead + z.big.bytes()
 	}
 	return zsetOverhead + int64(cap(z.small))*int64(unsafe.Sizeof(zentry{})) + z.data
 }
 
+// allocSize approximates Go's size classes for an allocation of n bytes.
+func allocSize(n int) int64 {
+	switch {
+	case n <= 0:
+		return 0
+	case n <= 8:
+		return 8
+	case n <= 32:
+		return int64(n+7) &^ 7
+	case n <= 48:
+		return 48
+	case n <= 256:
+		return int64(n+15) &^ 15
+	case n <= 512:
+		return int64(n+31) &^ 31
+	case n <= 1024:
+		return int64(n+63) &^ 63
+	}
+	return int64(n+8191) &^ 8191
+}
+
 // Convert turns the small form into the big one.
 func (z *Set) Convert() {
-	if z.zsl != nil {
+	if z.big != nil {
 		return
 	}
 	small := z.small
-	z.small, z.zsl, z.data = nil, newSkiplist(), 0
+	z.small, z.big, z.data = nil, newBig(), 0
 	for _, e := range small {
-		z.insertBig(e.member, e.score)
+		m := bytesOf(e.member)
+		z.insertBig(m, e.score, zhash(m))
 	}
 }
 
-// insertBig adds a new member to the big form.
-func (z *Set) insertBig(member string, score float64) {
-	n := newZNode(randomLevel())
-	n.member, n.score, n.hash = member, score, zhash(member)
-	z.zsl.insertNode(n)
-	z.dict.add(n)
-	z.data += nodeBytes(n.height()) + allocSize(len(member))
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
+
+// insertBig adds a new member (hash h) to the big form.
+func (z *Set) insertBig(member []byte, score float64, h uint32) {
+	x := z.big.newNode(member, score, h)
+	z.big.insertNode(x)
+	z.big.add(x)
+}
+
+// delNode removes x from the big form; the caller compacts at the end of
+// its write (maybeCompact), never in the middle, as compaction renumbers
+// the nodes.
+func (z *Set) delNode(x uint32) {
+	z.big.unlink(x)
+	z.big.remove(x)
+	z.big.freeNode(x)
+}
+
+// maybeCompact ends a write that removed members: it compacts the big
+// form when more than half of an arena is free or garbage.
+func (z *Set) maybeCompact() {
+	if z.big != nil && z.big.wasteful() {
+		z.big.compact()
+	}
 }
 
 // smallFind returns member's index in the small form, or -1.
@@ -128,40 +169,66 @@ func (z *Set) smallSearch(score float64, member string) int {
 	})
 }
 
-// Score returns member's score.
-func (z *Set) Score(member []byte) (float64, bool) {
-	if z.zsl != nil {
-		if n := z.dict.find(string(member), xxhashBytes(member)); n != nil {
-			return n.score, true
-		}
-		return 0, false
-	}
-	if i := z.smallFind(member); i >= 0 {
-		return z.small[i].score, true
-	}
-	return 0, false
+// A Ref is what Lookup found: the member's place in the form the set had,
+// or, for a missing member in the big form, its hash. It is good for one
+// PutRef on the same set with no write in between.
+type Ref struct {
+	at    int    // small index or big node, valid when found
+	hash  uint32 // big form: the member's hash
+	big   bool   // the set was big
+	found bool
 }
 
-// xxhashBytes is zhash of a byte slice.
-func xxhashBytes(b []byte) uint64 { return zhash(unsafe.String(unsafe.SliceData(b), len(b))) }
+// Lookup finds member: its score, whether it is there, and a Ref for
+// PutRef, so that a read-then-write (ZADD's conditions) hashes and
+// searches once.
+func (z *Set) Lookup(member []byte) (Ref, float64, bool) {
+	if z.big != nil {
+		h := zhash(member)
+		if x := z.big.find(member, h); x != 0 {
+			return Ref{at: int(x), hash: h, big: true, found: true}, z.big.score(x), true
+		}
+		return Ref{hash: h, big: true}, 0, false
+	}
+	if i := z.smallFind(member); i >= 0 {
+		return Ref{at: i, found: true}, z.small[i].score, true
+	}
+	return Ref{}, 0, false
+}
+
+// Score returns member's score.
+func (z *Set) Score(member []byte) (float64, bool) {
+	_, s, ok := z.Lookup(member)
+	return s, ok
+}
 
 // Put gives member the score, adding it if new (converting to the big
 // form first when lim would break); it reports whether the member is new.
 func (z *Set) Put(member []byte, score float64, lim Limits) bool {
-	if z.zsl == nil && score == 0 {
+	r, _, _ := z.Lookup(member)
+	return z.PutRef(r, member, score, lim)
+}
+
+// PutRef is Put of the member Lookup gave r for, with no write between.
+func (z *Set) PutRef(r Ref, member []byte, score float64, lim Limits) bool {
+	if r.big != (z.big != nil) {
+		panic("zset: PutRef with a Ref of another form")
+	}
+	if z.big == nil && score == 0 {
 		score = 0 // a listpack stores -0 as the integer 0, so Redis's small form loses the sign
 	}
-	if z.zsl != nil {
-		if n := z.dict.find(string(member), xxhashBytes(member)); n != nil {
-			if n.score != score {
-				z.zsl.updateScore(n, score)
+	if z.big != nil {
+		if r.found {
+			if x := uint32(r.at); z.big.score(x) != score {
+				z.big.updateScore(x, score)
 			}
 			return false
 		}
-		z.insertBig(string(member), score)
+		z.insertBig(member, score, r.hash)
 		return true
 	}
-	if i := z.smallFind(member); i >= 0 {
+	if r.found {
+		i := r.at
 		e := z.small[i]
 		if e.score == score {
 			return false
@@ -176,7 +243,7 @@ func (z *Set) Put(member []byte, score float64, lim Limits) bool {
 	}
 	if !lim.Small(len(z.small)+1, len(member)) {
 		z.Convert()
-		z.insertBig(string(member), score)
+		z.insertBig(member, score, zhash(member))
 		return true
 	}
 	m := string(member)
@@ -190,12 +257,13 @@ func (z *Set) Put(member []byte, score float64, lim Limits) bool {
 
 // Remove removes member; it reports whether it was there.
 func (z *Set) Remove(member []byte) bool {
-	if z.zsl != nil {
-		n := z.dict.find(string(member), xxhashBytes(member))
-		if n == nil {
+	if z.big != nil {
+		x := z.big.find(member, zhash(member))
+		if x == 0 {
 			return false
 		}
-		z.delNode(n)
+		z.delNode(x)
+		z.maybeCompact()
 		return true
 	}
 	i := z.smallFind(member)
@@ -204,13 +272,6 @@ func (z *Set) Remove(member []byte) bool {
 	}
 	z.delSmall(i)
 	return true
-}
-
-// delNode removes n from the big form.
-func (z *Set) delNode(n *znode) {
-	z.zsl.unlink(n)
-	z.dict.remove(n)
-	z.data -= nodeBytes(n.height()) + allocSize(len(n.member))
 }
 
 // delSmall removes entry i of the small form, giving memory back when the
@@ -227,12 +288,12 @@ func (z *Set) delSmall(i int) {
 
 // Rank returns member's rank and score.
 func (z *Set) Rank(member []byte) (int, float64, bool) {
-	if z.zsl != nil {
-		n := z.dict.find(string(member), xxhashBytes(member))
-		if n == nil {
+	if z.big != nil {
+		x := z.big.find(member, zhash(member))
+		if x == 0 {
 			return 0, 0, false
 		}
-		return z.zsl.rank(n), n.score, true
+		return z.big.rank(x), z.big.score(x), true
 	}
 	if i := z.smallFind(member); i >= 0 {
 		return i, z.small[i].score, true
@@ -243,27 +304,28 @@ func (z *Set) Rank(member []byte) (int, float64, bool) {
 // LowerBound returns how many elements satisfy before, which must hold for
 // a prefix of the order.
 func (z *Set) LowerBound(before func(score float64, member string) bool) int {
-	if z.zsl != nil {
-		return z.zsl.lowerBound(before)
+	if z.big != nil {
+		return z.big.lowerBound(before)
 	}
 	return sort.Search(len(z.small), func(i int) bool { return !before(z.small[i].score, z.small[i].member) })
 }
 
 // Iter calls fn for the elements from rank from on, ascending (or
-// descending when rev), until fn returns false or the set ends.
+// descending when rev), until fn returns false or the set ends. fn must
+// not change the set; the member strings it gets stay valid after.
 func (z *Set) Iter(from int, rev bool, fn func(member string, score float64) bool) {
 	if from < 0 || from >= z.Len() {
 		return
 	}
-	if z.zsl != nil {
-		for n := z.zsl.byRank(from); n != nil; {
-			if !fn(n.member, n.score) {
+	if b := z.big; b != nil {
+		for x := b.byRank(from); x != 0; {
+			if !fn(b.member(x), b.score(x)) {
 				return
 			}
 			if rev {
-				n = n.prev
+				x = b.prev(x)
 			} else {
-				n = n.lev[0].next
+				x = b.next(x, 0)
 			}
 		}
 		return
@@ -286,34 +348,30 @@ func (z *Set) Iter(from int, rev bool, fn func(member string, score float64) boo
 // Each calls fn for every element in ascending order until fn returns false.
 func (z *Set) Each(fn func(member string, score float64) bool) { z.Iter(0, false, fn) }
 
-// Clone returns a deep copy in the same form.
+// Clone returns a deep copy in the same form: the big form's arenas are
+// copied as they are (free nodes and garbage included).
 func (z *Set) Clone() *Set {
-	c := &Set{}
-	if z.zsl != nil {
-		c.zsl = newSkiplist()
+	c := &Set{data: z.data}
+	if z.big != nil {
+		c.big = z.big.clone()
+		return c
 	}
-	z.Each(func(m string, s float64) bool {
-		if c.zsl != nil {
-			c.insertBig(m, s)
-		} else {
-			c.small = append(c.small, zentry{member: m, score: s})
-			c.data += allocSize(len(m))
-		}
-		return true
-	})
+	c.small = append([]zentry(nil), z.small...)
 	return c
 }
 
 // Pop removes the member with the lowest score (the highest when max) and
 // returns it; the set must not be empty.
 func (z *Set) Pop(max bool) (member string, score float64) {
-	if z.zsl != nil {
-		x := z.zsl.head.lev[0].next
+	if b := z.big; b != nil {
+		x := b.first()
 		if max {
-			x = z.zsl.tail
+			x = b.tail
 		}
+		member, score = b.member(x), b.score(x)
 		z.delNode(x)
-		return x.member, x.score
+		z.maybeCompact()
+		return member, score
 	}
 	i := 0
 	if max {
@@ -329,13 +387,14 @@ func (z *Set) Pop(max bool) (member string, score float64) {
 func (z *Set) RemoveRanks(lo, hi int, fn func(member string)) int {
 	lo, hi = max(lo, 0), min(hi, z.Len())
 	n := 0
-	if z.zsl != nil {
-		for x := z.zsl.byRank(lo); x != nil && n < hi-lo; n++ {
-			next := x.lev[0].next
+	if b := z.big; b != nil {
+		for x := b.byRank(lo); x != 0 && n < hi-lo; n++ {
+			next := b.next(x, 0)
 			z.delNode(x)
-			fn(x.member)
+			fn(b.member(x))
 			x = next
 		}
+		z.maybeCompact()
 		return n
 	}
 	for ; n < hi-lo; n++ {
@@ -351,7 +410,8 @@ func (z *Set) RemoveRanks(lo, hi int, fn func(member string)) int {
 // is scanned through its hash table with Redis's reverse binary cursor,
 // so a member present for the whole scan is returned at least once.
 func (z *Set) Scan(cursor uint64, count int, fn func(member string, score float64)) uint64 {
-	if z.zsl == nil {
+	b := z.big
+	if b == nil {
 		for _, e := range z.small {
 			fn(e.member, e.score)
 		}
@@ -360,7 +420,7 @@ func (z *Set) Scan(cursor uint64, count int, fn func(member string, score float6
 	if count <= 0 {
 		count = 10
 	}
-	return z.dict.scan(cursor, count, func(n *znode) { fn(n.member, n.score) })
+	return b.scan(cursor, count, func(x uint32) { fn(b.member(x), b.score(x)) })
 }
 
 // ScoreRange is an interval of scores; a bound is excluded when its Ex
