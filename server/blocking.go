@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
@@ -46,14 +47,18 @@ import (
 // queues again at the tail, so first-blocked-first-served holds across
 // nodes only within a chunk.
 
-const (
-	// blockRecheck is how often a parked client runs its command again
-	// without a change of its keys (see above).
-	blockRecheck = time.Second
-	// blockChunk bounds the timeout of a blocking command forwarded to
-	// another node.
-	blockChunk = 2 * time.Second
-)
+// blockRecheck is how often a parked client runs its command again
+// without a change of its keys (see above).
+const blockRecheck = time.Second
+
+// blockChunkNS bounds the timeout of a blocking command forwarded to
+// another node, in ns (2 s; tests shorten it).
+var blockChunkNS atomic.Int64
+
+func init() { blockChunkNS.Store(int64(2 * time.Second)) }
+
+// blockChunk is blockChunkNS's duration.
+func blockChunk() time.Duration { return time.Duration(blockChunkNS.Load()) }
 
 const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 
@@ -107,12 +112,20 @@ func (s *Server) queueBehind(c *Client, e *entry, args [][]byte) bool {
 		return false
 	}
 	bs := &c.block
-	bs.waiter, bs.watcher = blocking.NewWaiter(c.ID, time.Now().UnixNano(), keys), s.store.NewNotifyingWatcher()
+	bs.waiter, bs.watcher = s.newWaiter(c, keys), s.store.NewNotifyingWatcher()
 	for _, k := range keys {
 		s.store.Watch(bs.watcher, []byte(k))
 	}
-	s.blocked.Add(bs.waiter)
+	s.blocked.Add(bs.waiter) // a cancelled Ref is refused: runBlocking answers before it runs
 	return true
+}
+
+// newWaiter returns c's waiter on keys: in its place since it first
+// blocked (on its own node, for a forwarded chunk: blockState.ref).
+func (s *Server) newWaiter(c *Client, keys []string) *blocking.Waiter {
+	w := blocking.NewWaiter(c.ID, c.block.order, keys)
+	w.Ref = c.block.ref
+	return w
 }
 
 // park is called by invoke when a handler asked to block, with the slots
@@ -128,7 +141,7 @@ func (s *Server) park(c *Client, args [][]byte, tx *store.Tx, b *commands.Block)
 	}
 	w := c.block.waiter
 	if w == nil {
-		w = blocking.NewWaiter(c.ID, time.Now().UnixNano(), blockedKeys(c, args))
+		w = s.newWaiter(c, blockedKeys(c, args))
 		c.block.waiter, c.block.watcher = w, s.store.NewNotifyingWatcher()
 	}
 	for _, k := range w.Keys {
@@ -161,9 +174,26 @@ type blockState struct {
 	watcher  *store.Watcher   // notifies changes of the waiter's keys
 	arg      int              // position of the timeout argument, 0 if unknown
 	deadline int64            // the client's deadline, unix ms; 0 = none
+	// order is when the client first blocked (unix ns): its place in the
+	// queues, here and, carried by the chunks' marker, on the primary.
+	order int64
+	// ref names the client of another node whose chunk this internal
+	// client runs (zero for a local client); lastChunk: that chunk ends at
+	// its client's deadline, so no other follows.
+	ref       blocking.Ref
+	lastChunk bool
+	// timedOut: the command answered its timeout reply at its deadline (a
+	// chunk's end, for a forwarded chunk: its place is reserved).
+	timedOut bool
+	// gone is closed when the peer leaves (resp.Conn.AwaitClose, started
+	// by watchGone); stopGone ends the watch.
+	gone     <-chan struct{}
+	stopGone func()
 	// forwarded: the last run forwarded the command (route.go), with its
-	// timeout cut by forwardTimeoutArg.
+	// timeout cut by forwardTimeoutArg; lastSent: that chunk's timeout
+	// was the client's whole remaining time.
 	forwarded bool
+	lastSent  bool
 	// fed: the monitors were shown the command (monitor.go), on its
 	// first run.
 	fed bool
@@ -176,7 +206,13 @@ type blockState struct {
 // chunk before the client's deadline runs again.
 func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 	bs := &c.block
-	*bs = blockState{parking: true}
+	*bs = blockState{parking: true, order: time.Now().UnixNano()}
+	if rs := c.route; rs != nil && rs.forwarded && rs.blockRef != (blocking.Ref{}) {
+		// A chunk of another node's client (its marker, executor.go): in
+		// the place where that client first blocked.
+		bs.ref, bs.lastChunk, bs.order = rs.blockRef, rs.blockLast, rs.blockRef.Order
+		rs.blockRef, rs.blockLast = blocking.Ref{}, false
+	}
 	pos := e.TimeoutArg
 	if pos < 0 {
 		pos += len(args)
@@ -187,14 +223,12 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		}
 	}
 	var (
-		gone  <-chan struct{}
-		stop  func()
 		timer *time.Timer
 		first *commands.Block // the first run's request to block
 	)
 	defer func() {
-		if stop != nil {
-			stop()
+		if bs.stopGone != nil {
+			bs.stopGone()
 		}
 		if timer != nil {
 			timer.Stop()
@@ -202,13 +236,22 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		c.blockedNow.Store(false)
 		c.argvMem.Store(0)
 		if w := bs.waiter; w != nil {
-			s.blocked.Remove(w)
+			if bs.timedOut && bs.ref != (blocking.Ref{}) && !bs.lastChunk {
+				s.reserve(w) // the client's next chunk takes its place back
+			} else {
+				s.blocked.Remove(w)
+			}
 			s.store.Unwatch(bs.watcher)
 		}
 		*bs = blockState{}
 	}()
 	behind := s.queueBehind(c, e, args)
 	for {
+		if bs.ref != (blocking.Ref{}) && s.blocked.Cancelled(bs.ref) {
+			// The client left its node (cancelChunk): take nothing.
+			c.reply.Null()
+			return
+		}
 		if behind {
 			// Wait for this client's turn (or its deadline, a recheck,
 			// CLIENT UNBLOCK, the peer leaving), then run the command:
@@ -218,16 +261,18 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 				return
 			}
 			c.blockedNow.Store(true)
-			if gone == nil && c.pc != nil {
-				gone, stop = c.pc.AwaitClose()
-			}
 			wait := blockRecheck
 			if bs.deadline > 0 {
 				wait = max(min(wait, time.Until(time.UnixMilli(bs.deadline))), 0)
 			}
 			timer = time.NewTimer(wait)
 			if !s.myTurn(bs.waiter) {
-				if _, closed := s.awaitTurn(c, bs.waiter, bs.watcher, gone, timer); closed {
+				reason, closed := s.awaitTurn(c, bs.waiter, bs.watcher, c.watchGone(), timer)
+				if closed {
+					return
+				}
+				if reason == blocking.Gone {
+					c.reply.Null() // to nobody: the client left its node
 					return
 				}
 			}
@@ -237,17 +282,14 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		bs.forwarded = false
 		s.run(c, e, args)
 		if bs.forwarded {
-			if !isTimeoutReply(c.reply.Bytes()[mark:]) || (bs.deadline > 0 && time.Now().UnixMilli() >= bs.deadline) {
-				return
-			}
-			if gone == nil && c.pc != nil {
-				gone, stop = c.pc.AwaitClose()
-			}
 			select {
-			case <-gone:
+			case <-c.watchGone(): // the primary was told to drop the chunk (cancelChunk)
 				c.closeConn()
 				return
 			default:
+			}
+			if !isTimeoutReply(c.reply.Bytes()[mark:]) || bs.lastSent || (bs.deadline > 0 && time.Now().UnixMilli() >= bs.deadline) {
+				return
 			}
 			c.reply.Truncate(mark) // one chunk ended: wait on
 			continue
@@ -283,7 +325,10 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			s.countAnswered(c, e, mark)
 			return
 		}
-		s.blocked.Add(w)
+		if !s.blocked.Add(w) { // a cancelled Ref: its client left
+			c.reply.Null()
+			return
+		}
 		if !s.flushBeforeWait(c) {
 			return
 		}
@@ -292,13 +337,11 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		if s.answerUnblocked(c, e, b, w.Reason(), mark) { // asked while it waited its turn (queueBehind)
 			return
 		}
-		if gone == nil && c.pc != nil {
-			gone, stop = c.pc.AwaitClose()
-		}
 		wait := blockRecheck
 		if b.Deadline > 0 {
 			left := time.Until(time.UnixMilli(b.Deadline))
 			if left <= 0 {
+				bs.timedOut = true
 				s.replyTimeout(c, b)
 				s.countAnswered(c, e, mark)
 				return
@@ -310,7 +353,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		} else {
 			timer.Reset(wait)
 		}
-		reason, closed := s.awaitTurn(c, w, bs.watcher, gone, timer)
+		reason, closed := s.awaitTurn(c, w, bs.watcher, c.watchGone(), timer)
 		if closed || s.answerUnblocked(c, e, b, reason, mark) {
 			return
 		}
@@ -343,7 +386,7 @@ func (s *Server) holdsValue(k string) bool {
 // (reason Timeout or Error) and reports true; for None it does nothing.
 func (s *Server) answerUnblocked(c *Client, e *entry, b *commands.Block, reason blocking.Reason, mark int) bool {
 	switch reason {
-	case blocking.Timeout:
+	case blocking.Timeout, blocking.Gone: // Gone: to nobody, the client left its node
 		s.replyTimeout(c, b)
 	case blocking.Error:
 		c.reply.Error(errUnblocked)
@@ -394,10 +437,12 @@ func (c *Client) forwardTimeoutArg(args [][]byte) ([][]byte, time.Duration) {
 	if !bs.parking || bs.arg == 0 {
 		return args, forwardTimeout
 	}
-	bs.forwarded = true
-	chunk := blockChunk
+	bs.forwarded, bs.lastSent = true, false
+	chunk := blockChunk()
 	if bs.deadline > 0 {
-		chunk = min(chunk, time.Until(time.UnixMilli(bs.deadline)))
+		if left := time.Until(time.UnixMilli(bs.deadline)); left <= chunk {
+			chunk, bs.lastSent = left, true
+		}
 	}
 	chunk = max(chunk, time.Millisecond) // the last look answers at once
 	cut := slices.Clone(args)

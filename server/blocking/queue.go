@@ -21,7 +21,21 @@ const (
 	None    Reason = iota
 	Timeout        // CLIENT UNBLOCK id [TIMEOUT]: answer as on timeout
 	Error          // CLIENT UNBLOCK id ERROR: answer -UNBLOCKED
+	// Gone: the client of a forwarded waiter left its node (Cancel): the
+	// waiter takes nothing and answers as on timeout, to nobody.
+	Gone
 )
+
+// Ref names the client behind a forwarded waiter: a client of another
+// node (Origin) whose blocking command that node sends here in chunks.
+// Order is when the client first blocked, on its node's clock: it tells
+// one blocking command of the client from its next, and is the waiter's
+// place in the queues across chunks. The zero Ref is a local client's.
+type Ref struct {
+	Origin string
+	Client uint64
+	Order  int64
+}
 
 // Waiter is one parked client.
 type Waiter struct {
@@ -34,10 +48,17 @@ type Waiter struct {
 	Order int64
 	// Keys are the command's keys, each once.
 	Keys []string
+	// Ref names a forwarded waiter's client (zero for a local client).
+	Ref Ref
 
 	wake   chan struct{}
 	reason atomic.Int32
-	queued bool // in a Queue; guarded by its mu
+	// Guarded by the Queue's mu: queued is set while w is in a Queue;
+	// reserved while it holds its place for the next chunk of a
+	// forwarded command (Reserve), until the unix ns until.
+	queued   bool
+	reserved bool
+	until    int64
 }
 
 // NewWaiter returns a waiter for client id, blocked since order, on keys.
@@ -61,12 +82,24 @@ func (w *Waiter) signal() {
 }
 
 // Queue is the table of parked clients. The zero value is empty and ready.
-// mu guards keys, byID and every Waiter.queued; count is the number of
-// queued waiters (INFO blocked_clients).
+// mu guards keys, byID, refs, gone and every Waiter's queued, reserved and
+// until; count is the number of queued waiters, reservations included
+// (INFO blocked_clients: a reservation's client still waits, between two
+// chunks).
+//
+// Forwarded waiters (Ref set) keep their place across chunks: a chunk that
+// ends unserved while its client still waits leaves a reservation
+// (Reserve) in its place, which the next chunk of the same Ref takes back
+// (Add); until then nobody behind it is first in line. A reservation
+// nobody claims by its deadline is dropped by Expire, which passes the
+// turn on. Cancel drops a forwarded waiter whose client left, and keeps a
+// tombstone so that a chunk still on its way is refused (Add false).
 type Queue struct {
 	mu    sync.Mutex
 	keys  map[string][]*Waiter
 	byID  map[uint64]*Waiter
+	refs  map[Ref]*Waiter // forwarded waiters and reservations
+	gone  map[Ref]int64   // cancelled Refs, until unix ns
 	count atomic.Int64
 }
 
@@ -74,15 +107,32 @@ type Queue struct {
 func (q *Queue) Len() int64 { return q.count.Load() }
 
 // Add queues w on each of its keys, behind every waiter that blocked
-// before it. A waiter already queued stays where it is.
-func (q *Queue) Add(w *Waiter) {
+// before it, and reports true. A waiter already queued stays where it is.
+// A forwarded waiter takes the place of its Ref's reservation, or of an
+// earlier chunk still queued (which is told to leave: Gone); a cancelled
+// Ref is refused (false).
+func (q *Queue) Add(w *Waiter) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if w.queued {
-		return
+		return true
 	}
 	if q.keys == nil {
 		q.keys, q.byID = make(map[string][]*Waiter), make(map[uint64]*Waiter)
+		q.refs, q.gone = make(map[Ref]*Waiter), make(map[Ref]int64)
+	}
+	if w.Ref != (Ref{}) {
+		if _, cancelled := q.gone[w.Ref]; cancelled {
+			return false
+		}
+		if old := q.refs[w.Ref]; old != nil {
+			if old.reserved {
+				q.drop(old, false) // w takes its place: nobody else's turn came
+			} else if old.reason.CompareAndSwap(int32(None), int32(Gone)) {
+				old.signal()
+			}
+		}
+		q.refs[w.Ref] = w
 	}
 	w.queued = true
 	if w.ID != 0 {
@@ -99,6 +149,7 @@ func (q *Queue) Add(w *Waiter) {
 		})
 		q.keys[k] = slices.Insert(line, i, w)
 	}
+	return true
 }
 
 // Remove takes w out of every queue and passes a token to the waiter that
@@ -106,12 +157,94 @@ func (q *Queue) Add(w *Waiter) {
 func (q *Queue) Remove(w *Waiter) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
+	q.drop(w, true)
+}
+
+// Reserve keeps the place of forwarded waiter w, whose chunk ended
+// unserved while its client still waits, until the unix ns until: w stays
+// first where it was, serves nobody, and is taken back by the next chunk
+// of its Ref (Add) or dropped by Expire. A waiter that is not queued, or
+// has no Ref, is removed instead.
+func (q *Queue) Reserve(w *Waiter, until int64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
 	if !w.queued {
 		return
 	}
-	w.queued = false
+	if w.Ref == (Ref{}) || q.refs[w.Ref] != w || w.Reason() != None {
+		q.drop(w, true)
+		return
+	}
+	w.reserved, w.until = true, until
+}
+
+// Cancel drops the forwarded waiter of ref, whose client left its node:
+// a waiting chunk is told to leave (reason Gone) and takes nothing, a
+// reservation is removed and passes the turn on. ref is remembered until
+// the unix ns until, so a chunk still on its way is refused. It reports
+// whether a waiter or reservation was found.
+func (q *Queue) Cancel(ref Ref, until int64) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.keys == nil {
+		q.keys, q.byID = make(map[string][]*Waiter), make(map[uint64]*Waiter)
+		q.refs, q.gone = make(map[Ref]*Waiter), make(map[Ref]int64)
+	}
+	q.gone[ref] = until
+	w := q.refs[ref]
+	if w == nil {
+		return false
+	}
+	if w.reserved {
+		q.drop(w, true)
+	} else if w.reason.CompareAndSwap(int32(None), int32(Gone)) {
+		w.signal()
+	}
+	return true
+}
+
+// Expire drops the reservations and tombstones whose time ran out by the
+// unix ns now (a dropped reservation passes the turn on) and returns the
+// earliest time one of those left runs out, 0 if none.
+func (q *Queue) Expire(now int64) (next int64) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	earliest := func(t int64) {
+		if next == 0 || t < next {
+			next = t
+		}
+	}
+	for ref, t := range q.gone {
+		if t <= now {
+			delete(q.gone, ref)
+		} else {
+			earliest(t)
+		}
+	}
+	for _, w := range q.refs {
+		switch {
+		case !w.reserved:
+		case w.until <= now:
+			q.drop(w, true)
+		default:
+			earliest(w.until)
+		}
+	}
+	return next
+}
+
+// drop takes w out of every queue (q.mu is held); with pass, it passes a
+// token to the waiter that becomes first in each line w was first in.
+func (q *Queue) drop(w *Waiter, pass bool) {
+	if !w.queued {
+		return
+	}
+	w.queued, w.reserved = false, false
 	if w.ID != 0 {
 		delete(q.byID, w.ID)
+	}
+	if w.Ref != (Ref{}) && q.refs[w.Ref] == w {
+		delete(q.refs, w.Ref)
 	}
 	q.count.Add(-1)
 	for _, k := range w.Keys {
@@ -123,7 +256,7 @@ func (q *Queue) Remove(w *Waiter) {
 			continue
 		}
 		q.keys[k] = line
-		if first {
+		if first && pass {
 			line[0].signal()
 		}
 	}
@@ -144,6 +277,15 @@ func (q *Queue) Waiting(keys []string) bool {
 		}
 	}
 	return false
+}
+
+// Cancelled reports whether ref was cancelled (Cancel) and not yet
+// forgotten (Expire): its client left, so a chunk of it runs nothing.
+func (q *Queue) Cancelled(ref Ref) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	_, ok := q.gone[ref]
+	return ok
 }
 
 // Head reports whether w is first in line for key.
