@@ -125,7 +125,73 @@ func (s *Server) queueBehind(c *Client, e *entry, args [][]byte) bool {
 func (s *Server) newWaiter(c *Client, keys []string) *blocking.Waiter {
 	w := blocking.NewWaiter(c.ID, c.block.order, keys)
 	w.Ref = c.block.ref
+	w.Token = s.waiterTokens.Add(1)
+	w.Want = int(store.TypeList)
+	if e := c.lastCmd.Load(); e != nil && e.Group == "sorted-set" {
+		w.Want = int(store.TypeZSet)
+	}
+	for i, k := range keys {
+		sl := int32(ring.KeySlot([]byte(k)))
+		if i == 0 {
+			w.Slot = sl
+		} else if sl != w.Slot {
+			w.Slot = -1
+			break
+		}
+	}
 	return w
+}
+
+// serveNext is the store's release hook (store/gate.go): a Tx that made
+// keys ready (ready) or took a turn is closing, its slots held. For each
+// of its slots it owes the slot to the waiter to be served next, if any
+// (blocking.Turns), and wakes that waiter: no other command gets the slot
+// until that waiter's command has run, as Redis serves the blocked
+// clients right after the command that made their key ready.
+func (s *Server) serveNext(tx *store.Tx, ready []string) {
+	holds := func(w *blocking.Waiter, k string) bool {
+		typ, err := tx.Type([]byte(k))
+		return err == nil && int(typ) == w.Want
+	}
+	var mine []string
+	for _, sn := range tx.Slots() {
+		mine = mine[:0]
+		for _, k := range ready {
+			if ring.KeySlot([]byte(k)) == sn {
+				mine = append(mine, k)
+			}
+		}
+		if len(mine) == 0 && tx.Owed(sn) == 0 {
+			continue
+		}
+		prev, next := s.turns.Next(&s.blocked, sn, mine, holds)
+		if next == nil {
+			tx.Owe(sn, 0)
+			continue
+		}
+		tx.Owe(sn, next.Token)
+		if next != prev {
+			next.Signal()
+		}
+	}
+}
+
+// releaseTurn hands on the turn owed to w, which leaves without taking it
+// (timed out, unblocked, gone): its slot is taken with w's token and
+// released, so serveNext owes it anew. w is out of the queue.
+func (s *Server) releaseTurn(w *blocking.Waiter) {
+	if w.Owed() && w.Slot >= 0 {
+		s.store.LockFor(uint16(w.Slot), w.Token).Close()
+	}
+}
+
+// lockFor locks slot for c: with its waiter's token while c is parked, so
+// that it gets a slot owed to it (store/gate.go).
+func (s *Server) lockFor(c *Client, slot uint16) *store.Tx {
+	if w := c.block.waiter; w != nil {
+		return s.store.LockFor(slot, w.Token)
+	}
+	return s.store.Lock(slot)
 }
 
 // park is called by invoke when a handler asked to block, with the slots
@@ -241,6 +307,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			} else {
 				s.blocked.Remove(w)
 			}
+			s.releaseTurn(w)
 			s.store.Unwatch(bs.watcher)
 		}
 		*bs = blockState{}
@@ -295,7 +362,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			continue
 		}
 		b := c.call.Blocked
-		if b == nil && first != nil && isWrongTypeReply(c.reply.Bytes()[mark:]) && s.waitedKeyChangedType(e, args) {
+		if b == nil && first != nil && isWrongTypeReply(c.reply.Bytes()[mark:]) && s.waitedKeyChangedType(c, e, args) {
 			// Woken, but a key it waits on now holds another type (a
 			// transaction pushed, deleted and SET it): Redis serves a
 			// parked client only from a key of the type it pops, so it
@@ -363,7 +430,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 // awaitTurn is Queue.Await for a parked client: the peer going away
 // closes the connection (closed true).
 func (s *Server) awaitTurn(c *Client, w *blocking.Waiter, watcher *store.Watcher, gone <-chan struct{}, timer *time.Timer) (reason blocking.Reason, closed bool) {
-	reason, closed = s.blocked.Await(w, watcher.Notify(), gone, timer.C, s.holdsValue)
+	reason, closed = s.blocked.Await(w, watcher.Notify(), gone, timer.C, s.holdsValueFor(w))
 	if closed {
 		c.closeConn()
 	}
@@ -371,15 +438,18 @@ func (s *Server) awaitTurn(c *Client, w *blocking.Waiter, watcher *store.Watcher
 }
 
 // myTurn is Queue.Turn over this node's store.
-func (s *Server) myTurn(w *blocking.Waiter) bool { return s.blocked.Turn(w, s.holdsValue) }
+func (s *Server) myTurn(w *blocking.Waiter) bool { return s.blocked.Turn(w, s.holdsValueFor(w)) }
 
-// holdsValue reports whether key holds a value on this node.
-func (s *Server) holdsValue(k string) bool {
-	key := []byte(k)
-	tx := s.store.Lock(ring.KeySlot(key))
-	typ, err := tx.Type(key)
-	tx.Close()
-	return err == nil && typ != store.TypeNone
+// holdsValueFor returns whether a key holds a value on this node, as
+// waiter w looks (with its token: a slot owed to it is its to look at).
+func (s *Server) holdsValueFor(w *blocking.Waiter) func(k string) bool {
+	return func(k string) bool {
+		key := []byte(k)
+		tx := s.store.LockFor(ring.KeySlot(key), w.Token)
+		typ, err := tx.Type(key)
+		tx.Close()
+		return err == nil && typ != store.TypeNone
+	}
 }
 
 // answerUnblocked answers a parked call that CLIENT UNBLOCK stopped
@@ -460,7 +530,7 @@ func isTimeoutReply(reply []byte) bool {
 // key specs' Delete keys: not BLMOVE's destination) holds a value of
 // another type than e pops (a list, or a sorted set for the sorted-set
 // family).
-func (s *Server) waitedKeyChangedType(e *entry, args [][]byte) bool {
+func (s *Server) waitedKeyChangedType(c *Client, e *entry, args [][]byte) bool {
 	want := store.TypeList
 	if e.Group == "sorted-set" {
 		want = store.TypeZSet
@@ -471,7 +541,7 @@ func (s *Server) waitedKeyChangedType(e *entry, args [][]byte) bool {
 			continue
 		}
 		key := args[r.Pos]
-		tx := s.store.Lock(ring.KeySlot(key))
+		tx := s.lockFor(c, ring.KeySlot(key))
 		typ, err := tx.Type(key)
 		tx.Close()
 		if err == nil && typ != store.TypeNone && typ != want {

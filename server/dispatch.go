@@ -214,7 +214,7 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 				}
 			}
 			if single {
-				tx = s.store.Lock(slot)
+				tx = s.lockFor(c, slot) // a parked client may be owed the slot (blocking.go)
 			} else {
 				tx = s.store.LockSlots(c.slots)
 			}
@@ -339,6 +339,10 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 			return
 		}
 		s.park(c, args, tx, b) // the slots are still held: see blocking.go
+	} else if w := c.block.waiter; w != nil && !f.script {
+		// A parked client served: out of the queue before its slots are
+		// released, so the turn passes to the client behind it (serveNext).
+		s.blocked.Remove(w)
 	}
 }
 

@@ -38,16 +38,20 @@ type Tx struct {
 	// say RO): their misses tell KeyMissed as a read's do. Set with
 	// writing, only while keyspace notifications want misses.
 	readKeys [][]byte
-	effects  []Effect
-	buf      []byte   // owns the bytes of effects
-	group    []Effect // scratch for handing multi-slot effects out per slot
+	// turn: taken by LockFor while the slot was owed to its token.
+	turn    bool
+	effects []Effect
+	buf     []byte   // owns the bytes of effects
+	group   []Effect // scratch for handing multi-slot effects out per slot
 }
 
 // Lock returns a Tx that holds slot.
 func (s *Store) Lock(slot uint16) *Tx {
 	tx := s.txPool.Get().(*Tx)
 	tx.slots = append(tx.slots[:0], slot)
-	s.slots[slot].mu.Lock()
+	sl := &s.slots[slot]
+	sl.mu.Lock()
+	sl.await(0)
 	tx.begin()
 	return tx
 }
@@ -62,6 +66,7 @@ func (s *Store) LockSlots(slots []uint16) *Tx {
 	tx.slots = slices.Compact(tx.slots)
 	for _, sn := range tx.slots {
 		s.slots[sn].mu.Lock()
+		s.slots[sn].await(0)
 	}
 	tx.begin()
 	return tx
@@ -86,6 +91,7 @@ func (tx *Tx) begin() {
 // then releases the locks.
 func (tx *Tx) Close() {
 	s := tx.s
+	tx.release()
 	tx.handOff()
 	for i := len(tx.slots) - 1; i >= 0; i-- {
 		s.slots[tx.slots[i]].mu.Unlock()
@@ -101,6 +107,7 @@ func (tx *Tx) Close() {
 	tx.pinned = false
 	tx.replay = false
 	tx.writing = false
+	tx.turn = false
 	tx.readKeys = tx.readKeys[:0]
 	tx.sink = nil
 	s.txPool.Put(tx)

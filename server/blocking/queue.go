@@ -50,6 +50,15 @@ type Waiter struct {
 	Keys []string
 	// Ref names a forwarded waiter's client (zero for a local client).
 	Ref Ref
+	// Token names the waiter to the store's serving gate (not 0); Want is
+	// the type of value it pops (the front end's, opaque here); Slot is
+	// the slot of all its keys, -1 when they span slots (such a waiter is
+	// never owed a turn: Turns).
+	Token uint64
+	Want  int
+	Slot  int32
+	// owed: a slot is owed to the waiter (Turns).
+	owed atomic.Bool
 
 	wake   chan struct{}
 	reason atomic.Int32
@@ -63,12 +72,19 @@ type Waiter struct {
 
 // NewWaiter returns a waiter for client id, blocked since order, on keys.
 func NewWaiter(id uint64, order int64, keys []string) *Waiter {
-	return &Waiter{ID: id, Order: order, Keys: keys, wake: make(chan struct{}, 1)}
+	return &Waiter{ID: id, Order: order, Keys: keys, Slot: -1, wake: make(chan struct{}, 1)}
 }
 
 // Wake receives a token when the waiter may have become first in line for
 // one of its keys, or was asked to unblock (Reason).
 func (w *Waiter) Wake() <-chan struct{} { return w.wake }
+
+// Owed reports whether a slot is owed to w (Turns): leaving, it must
+// release the slot so that the turn passes on.
+func (w *Waiter) Owed() bool { return w.owed.Load() }
+
+// Signal leaves a token on w's Wake channel without blocking.
+func (w *Waiter) Signal() { w.signal() }
 
 // Reason is why the waiter was asked to unblock, None if it was not.
 func (w *Waiter) Reason() Reason { return Reason(w.reason.Load()) }
