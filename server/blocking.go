@@ -440,15 +440,17 @@ func (s *Server) awaitTurn(c *Client, w *blocking.Waiter, watcher *store.Watcher
 // myTurn is Queue.Turn over this node's store.
 func (s *Server) myTurn(w *blocking.Waiter) bool { return s.blocked.Turn(w, s.holdsValueFor(w)) }
 
-// holdsValueFor returns whether a key holds a value on this node, as
-// waiter w looks (with its token: a slot owed to it is its to look at).
+// holdsValueFor returns whether a key holds a value of the type waiter w
+// pops on this node, as w looks (with its token: a slot owed to it is its
+// to look at). serveNext decides with the same test, so a waiter owed a
+// turn finds it is its Turn.
 func (s *Server) holdsValueFor(w *blocking.Waiter) func(k string) bool {
 	return func(k string) bool {
 		key := []byte(k)
 		tx := s.store.LockFor(ring.KeySlot(key), w.Token)
 		typ, err := tx.Type(key)
 		tx.Close()
-		return err == nil && typ != store.TypeNone
+		return err == nil && int(typ) == w.Want
 	}
 }
 

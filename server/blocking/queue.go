@@ -57,8 +57,11 @@ type Waiter struct {
 	Token uint64
 	Want  int
 	Slot  int32
-	// owed: a slot is owed to the waiter (Turns).
-	owed atomic.Bool
+	// owed: a slot is owed to the waiter (Turns); waiting: it waits in
+	// Await, where a token makes it run its command soon, so Turns may
+	// owe it a slot.
+	owed    atomic.Bool
+	waiting atomic.Bool
 
 	wake   chan struct{}
 	reason atomic.Int32
@@ -362,6 +365,8 @@ func (q *Queue) Turn(w *Waiter, holds func(key string) bool) bool {
 // deadline or a recheck), or CLIENT UNBLOCK asks it to stop (the reason is
 // returned). closed reports that gone was closed (the client went away).
 func (q *Queue) Await(w *Waiter, notify, gone <-chan struct{}, timer <-chan time.Time, holds func(key string) bool) (reason Reason, closed bool) {
+	w.waiting.Store(true)
+	defer w.waiting.Store(false)
 	for {
 		select {
 		case <-gone:
