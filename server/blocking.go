@@ -15,37 +15,12 @@ import (
 	"github.com/meshcache/meshcache/store"
 )
 
-// Blocking commands (BLPOP, BLMOVE, BZPOPMIN ...). Their handlers are the
-// non-blocking forms; one that finds nothing to serve calls Call.Block and
-// writes no reply (commands/blocking.go). The front end then parks the
-// client:
-//
-//   - Still holding the slots of the command's keys, it registers a
-//     notifying store.Watcher on each key (invoke), so no write between the
-//     handler's look and the wait is missed. Every change of a watched key
-//     leaves a token on the watcher's channel.
-//   - The client's goroutine waits (runBlocking) for a token, its deadline,
-//     CLIENT UNBLOCK, the peer closing the connection (resp.Conn.AwaitClose
-//     watches it for the whole command: neither routing nor the handlers
-//     read from the connection) or a periodic recheck, then runs the whole
-//     command again from routing: served, it replies; empty, it parks again.
-//   - First blocked, first served: the server's blocking.Queue lines up the
-//     waiters of each key in the order they first blocked. A token wakes every waiter
-//     of the key, but only a waiter at the head of one of its keys' queues
-//     runs the command again; the others go back to waiting. A waiter that
-//     leaves the head (served, timed out, gone) passes a token to the next.
-//   - The periodic recheck (blockRecheck) runs the command again even
-//     without a change, so a client whose slot moved to another node or
-//     failed over is routed anew and keeps waiting there, as a plain client
-//     connected to any node expects.
-//
-// A command forwarded to the slot's primary (Client.forwardTimeoutArg) is
-// sent with its timeout cut to blockChunk at most, and sent again while the
-// client waits: the primary never holds a waiter whose client may be gone
-// for longer than that, and a primary that fails over or hands the slot off
-// costs the client one chunk at most. Across chunks a forwarded waiter
-// queues again at the tail, so first-blocked-first-served holds across
-// nodes only within a chunk.
+// Blocking commands (BLPOP, BLMOVE, BZPOPMIN ...): the front end that
+// parks, wakes and serves their clients. How it works and what holds
+// (first blocked, first served across nodes and chunks; parked clients
+// served before the next command; a forwarded client that leaves takes
+// nothing) is told in package blocking's doc (server/blocking/doc.go);
+// the chunks' marker and cancel are in blocking_remote.go.
 
 // blockRecheck is how often a parked client runs its command again
 // without a change of its keys (see above).
@@ -140,40 +115,6 @@ func (s *Server) newWaiter(c *Client, keys []string) *blocking.Waiter {
 		}
 	}
 	return w
-}
-
-// serveNext is the store's release hook (store/gate.go): a Tx that made
-// keys ready (ready) or took a turn is closing, its slots held. For each
-// of its slots it owes the slot to the waiter to be served next, if any
-// (blocking.Turns), and wakes that waiter: no other command gets the slot
-// until that waiter's command has run, as Redis serves the blocked
-// clients right after the command that made their key ready.
-func (s *Server) serveNext(tx *store.Tx, ready []string) {
-	holds := func(w *blocking.Waiter, k string) bool {
-		typ, err := tx.Type([]byte(k))
-		return err == nil && int(typ) == w.Want
-	}
-	var mine []string
-	for _, sn := range tx.Slots() {
-		mine = mine[:0]
-		for _, k := range ready {
-			if ring.KeySlot([]byte(k)) == sn {
-				mine = append(mine, k)
-			}
-		}
-		if len(mine) == 0 && tx.Owed(sn) == 0 {
-			continue
-		}
-		prev, next := s.turns.Next(&s.blocked, sn, mine, holds)
-		if next == nil {
-			tx.Owe(sn, 0)
-			continue
-		}
-		tx.Owe(sn, next.Token)
-		if next != prev {
-			next.Signal()
-		}
-	}
 }
 
 // releaseTurn hands on the turn owed to w, which leaves without taking it
@@ -303,7 +244,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		c.argvMem.Store(0)
 		if w := bs.waiter; w != nil {
 			if bs.timedOut && bs.ref != (blocking.Ref{}) && !bs.lastChunk {
-				s.reserve(w) // the client's next chunk takes its place back
+				s.blocked.ReserveFor(w, reserveGrace) // the client's next chunk takes its place back
 			} else {
 				s.blocked.Remove(w)
 			}

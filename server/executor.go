@@ -59,8 +59,8 @@ func (s *Server) ExecuteBatch(resp3 bool, cmds [][][]byte) [][]byte {
 	if events.IsFanoutBatch(cmds) {
 		return s.events.DeliverFanout(cmds) // messages published on another node
 	}
-	if isChunkCancel(cmds) {
-		return s.answerChunkCancel(cmds[0]) // a forwarded blocking command's client left (blocking_remote.go)
+	if r := s.answerChunkCancel(cmds); r != nil {
+		return r // a forwarded blocking command's client left (blocking_remote.go)
 	}
 	if isWatchToken(cmds) {
 		return s.answerWatchToken(cmds[0]) // a WATCH on another node (watch_remote.go)
@@ -83,11 +83,11 @@ func (s *Server) executeBatchOn(c *Client, cmds [][][]byte) [][]byte {
 	ends := make([]int, 0, len(cmds))
 	for i, args := range cmds {
 		mark := c.reply.Len()
-		if i == 0 && isWatchCheck(cmds) {
+		switch {
+		case i == 0 && isWatchCheck(cmds):
 			s.checkWatch(c, args) // a forwarded EXEC's watch (watch_remote.go)
-		} else if i == 0 && isChunkMarker(args) {
-			c.adoptChunk(args) // a blocking command's chunk follows (blocking_remote.go)
-		} else {
+		case i == 0 && c.adoptChunk(args): // a blocking command's chunk follows (blocking_remote.go)
+		default:
 			s.dispatch(c, args)
 		}
 		ends = append(ends, c.reply.Len())

@@ -1,9 +1,3 @@
-// Package blocking holds the queues of clients parked by blocking commands
-// (BLPOP, BLMOVE, BZPOPMIN ...): per key, the waiters in the order they
-// first blocked, which decides who is served first; and per client ID, the
-// waiter CLIENT UNBLOCK finds. It decides nothing about keys or replies:
-// the front end (server/blocking.go) parks and wakes the clients, and asks
-// the queue whether a woken waiter is first in line.
 package blocking
 
 import (
@@ -85,9 +79,6 @@ func (w *Waiter) Wake() <-chan struct{} { return w.wake }
 // Owed reports whether a slot is owed to w (Turns): leaving, it must
 // release the slot so that the turn passes on.
 func (w *Waiter) Owed() bool { return w.owed.Load() }
-
-// Signal leaves a token on w's Wake channel without blocking.
-func (w *Waiter) Signal() { w.signal() }
 
 // Reason is why the waiter was asked to unblock, None if it was not.
 func (w *Waiter) Reason() Reason { return Reason(w.reason.Load()) }
@@ -220,6 +211,24 @@ func (q *Queue) Cancel(ref Ref, until int64) bool {
 		w.signal()
 	}
 	return true
+}
+
+// ReserveFor is Reserve for d from now; a timer drops the reservation if
+// unclaimed then (Expire).
+func (q *Queue) ReserveFor(w *Waiter, d time.Duration) {
+	q.Reserve(w, time.Now().Add(d).UnixNano())
+	q.expireAfter(d)
+}
+
+// CancelFor is Cancel, remembering ref for d from now.
+func (q *Queue) CancelFor(ref Ref, d time.Duration) {
+	q.Cancel(ref, time.Now().Add(d).UnixNano())
+	q.expireAfter(d)
+}
+
+// expireAfter runs Expire after d; the timer's goroutine runs once.
+func (q *Queue) expireAfter(d time.Duration) {
+	time.AfterFunc(d+time.Millisecond, func() { q.Expire(time.Now().UnixNano()) })
 }
 
 // Expire drops the reservations and tombstones whose time ran out by the

@@ -3,6 +3,9 @@ package blocking
 import (
 	"slices"
 	"sync"
+
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/store"
 )
 
 // Turns decides whose turn it is on a slot when the slot is released
@@ -110,4 +113,46 @@ func (q *Queue) heads(keys []string) []*Waiter {
 		return 0
 	})
 	return out
+}
+
+// Gate is the store Tx a release hook gets (store.Tx, store/gate.go).
+type Gate interface {
+	Slots() []uint16
+	Owed(sn uint16) uint64
+	Owe(sn uint16, token uint64)
+	// Type returns the type of key's value (store.Type, 0 none).
+	Type(key []byte) (store.Type, error)
+}
+
+// Release is the store's release hook (store/gate.go): tx, which made
+// keys ready (ready) or took a turn, is closing with its slots held. For
+// each of its slots Release owes the slot to the waiter to serve next
+// (Next), if any, and wakes that waiter: no other command gets the slot
+// until that waiter's command has run.
+func (t *Turns) Release(q *Queue, tx Gate, ready []string) {
+	holds := func(w *Waiter, k string) bool {
+		typ, err := tx.Type([]byte(k))
+		return err == nil && int(typ) == w.Want
+	}
+	var mine []string
+	for _, sn := range tx.Slots() {
+		mine = mine[:0]
+		for _, k := range ready {
+			if ring.KeySlot([]byte(k)) == sn {
+				mine = append(mine, k)
+			}
+		}
+		if len(mine) == 0 && tx.Owed(sn) == 0 {
+			continue
+		}
+		prev, next := t.Next(q, sn, mine, holds)
+		if next == nil {
+			tx.Owe(sn, 0)
+			continue
+		}
+		tx.Owe(sn, next.Token)
+		if next != prev {
+			next.signal()
+		}
+	}
 }
