@@ -196,6 +196,9 @@ type blockState struct {
 	// by watchGone); stopGone ends the watch.
 	gone     <-chan struct{}
 	stopGone func()
+	// proxy stands for the client in this node's queue while its command
+	// is forwarded, so that CLIENT UNBLOCK finds it (watchChunk).
+	proxy *blocking.Waiter
 	// forwarded: the last run forwarded the command (route.go), with its
 	// timeout cut by forwardTimeoutArg; lastSent: that chunk's timeout
 	// was the client's whole remaining time.
@@ -237,6 +240,9 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		if bs.stopGone != nil {
 			bs.stopGone()
 		}
+		if bs.proxy != nil {
+			s.blocked.Untrack(bs.proxy)
+		}
 		if timer != nil {
 			timer.Stop()
 		}
@@ -255,10 +261,11 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 	}()
 	behind := s.queueBehind(c, e, args)
 	for {
-		if bs.ref != (blocking.Ref{}) && s.blocked.Cancelled(bs.ref) {
-			// The client left its node (cancelChunk): take nothing.
-			c.reply.Null()
-			return
+		if bs.ref != (blocking.Ref{}) {
+			if r := s.blocked.Cancelled(bs.ref); r != blocking.None {
+				replyCancelled(c, e, r) // its node cancelled it (watchChunk): take nothing
+				return
+			}
 		}
 		if behind {
 			// Wait for this client's turn (or its deadline, a recheck,
@@ -291,10 +298,19 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		s.run(c, e, args)
 		if bs.forwarded {
 			select {
-			case <-c.watchGone(): // the primary was told to drop the chunk (cancelChunk)
+			case <-c.watchGone(): // the primary was told to drop the chunk (watchChunk)
 				c.closeConn()
 				return
 			default:
+			}
+			if bs.proxy != nil && bs.proxy.Reason() != blocking.None {
+				// CLIENT UNBLOCK: the primary answered the chunk for it,
+				// unless the chunk had ended (a timeout reply).
+				if bs.proxy.Reason() == blocking.Error && isTimeoutReply(c.reply.Bytes()[mark:]) {
+					c.reply.Truncate(mark)
+					c.reply.Error(errUnblocked)
+				}
+				return
 			}
 			if !isTimeoutReply(c.reply.Bytes()[mark:]) || bs.lastSent || (bs.deadline > 0 && time.Now().UnixMilli() >= bs.deadline) {
 				return

@@ -6,6 +6,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
+	"github.com/meshcache/meshcache/server/commands"
 )
 
 // A forwarded blocking command's chunks carry its client's Ref, and a
@@ -52,7 +53,7 @@ func (c *Client) adoptChunk(args [][]byte) bool {
 // answerChunkCancel drops the chunk or reservation a cancel batch names;
 // nil when cmds is no cancel batch.
 func (s *Server) answerChunkCancel(cmds [][][]byte) [][]byte {
-	ref, cancel, ok := blocking.ParseCancel(cmds)
+	ref, reason, cancel, ok := blocking.ParseCancel(cmds)
 	switch {
 	case !cancel:
 		return nil
@@ -60,36 +61,55 @@ func (s *Server) answerChunkCancel(cmds [][][]byte) [][]byte {
 		return [][]byte{[]byte("-ERR bad block reference\r\n")}
 	}
 	// Remembered for a while, so a chunk still on its way is refused.
-	s.blocked.CancelFor(ref, blockChunk()+forwardTimeout)
+	s.blocked.CancelFor(ref, reason, blockChunk()+forwardTimeout)
 	return [][]byte{[]byte("+OK\r\n")}
 }
 
-// cancelOnGone watches c's connection while a chunk of its blocking
-// command is forwarded to owner: when the peer leaves, it cancels the call
-// (cancel) and tells owner to drop the chunk. stop ends the watch; the
-// goroutine it starts is owned by the forwarding call and ends at stop or
-// once the cancel batch is sent.
-func (s *Server) cancelOnGone(c *Client, owner ring.NodeID, cancel context.CancelFunc) (stop func()) {
-	gone := c.watchGone()
-	if gone == nil {
-		return func() {}
+// watchChunk watches c while a chunk of its blocking command is forwarded
+// to owner: when the peer leaves, it cancels the call (cancel) and tells
+// owner to drop the chunk (Gone); when CLIENT UNBLOCK asks c here (its
+// proxy waiter, which Unblock finds by c's ID), it tells owner to unblock
+// the chunk, whose reply answers c. stop ends the watch; the goroutine it
+// starts is owned by the forwarding call and ends at stop or once the
+// cancel batch is sent.
+func (s *Server) watchChunk(c *Client, owner ring.NodeID, cancel context.CancelFunc) (stop func()) {
+	bs := &c.block
+	if bs.proxy == nil {
+		bs.proxy = blocking.NewWaiter(c.ID, bs.order, nil)
+		s.blocked.Track(bs.proxy)
 	}
+	gone, proxy := c.watchGone(), bs.proxy
 	done := make(chan struct{})
 	ref := s.blockRef(c)
 	go func() {
+		reason := blocking.Gone
 		select {
 		case <-gone:
+			cancel()
+		case <-proxy.Wake():
+			reason = proxy.Reason()
 		case <-done:
 			return
 		}
-		cancel()
 		ctx, cc := context.WithTimeout(context.Background(), forwardTimeout)
 		defer cc()
-		if _, err := s.cluster.ForwardBatch(ctx, owner, false, blocking.CancelBatch(ref)); err != nil {
+		if _, err := s.cluster.ForwardBatch(ctx, owner, false, blocking.CancelBatch(ref, reason)); err != nil {
 			s.log.Debug("cancel a forwarded blocking command", "to", owner, "err", err)
 		}
 	}()
 	return func() { close(done) }
+}
+
+// replyCancelled answers a chunk cancelled before it ran: Gone (to
+// nobody) and Timeout with the timeout reply (in RESP2 a null bulk for
+// BLMOVE and BRPOPLPUSH, a null array for the others), Error with
+// -UNBLOCKED.
+func replyCancelled(c *Client, e *entry, r blocking.Reason) {
+	if r == blocking.Error {
+		c.reply.Error(errUnblocked)
+		return
+	}
+	replyTimeoutTo(&c.reply, &commands.Block{NullArray: e.Name != "blmove" && e.Name != "brpoplpush"})
 }
 
 // watchGone returns the channel closed when c's peer leaves, watching the

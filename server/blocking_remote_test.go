@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -121,4 +122,56 @@ func TestBlockedClientThatLeavesWhileForwardedTakesNothing(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, []string{"x"}, v, "the element stays in the list")
 	}
+}
+
+// TestClientUnblockThroughAnotherNode: CLIENT UNBLOCK on the node a client
+// is connected to reaches its blocking command forwarded to the key's
+// primary, while a chunk waits there (a long chunk) or between chunks
+// (short ones): the client gets the timeout reply, or -UNBLOCKED with
+// ERROR, and takes nothing. Before, CLIENT UNBLOCK answered 0: the client
+// was in no queue of its node.
+func TestClientUnblockThroughAnotherNode(t *testing.T) {
+	nodes := startCluster(t, 3, nil)
+	owner := ownerOf(t, nodes, "ub")
+	via := othersThan(nodes, owner)[0]
+	admin, ownerAdmin := dialClient(t, via.addr, 2), dialClient(t, owner.addr, 2)
+	ctx := clusterCtx(t, 60*time.Second)
+	for _, chunk := range []time.Duration{time.Minute, 50 * time.Millisecond} {
+		shortChunks(t, chunk)
+		for _, withError := range []bool{false, true} {
+			waiter := redis.NewClient(&redis.Options{Addr: via.addr, Protocol: 2, PoolSize: 1, MaxRetries: -1})
+			t.Cleanup(func() { _ = waiter.Close() })
+			id, err := waiter.ClientID(ctx).Result()
+			require.NoError(t, err)
+			got := blpop(waiter, 0, "ub")
+			waitBlocked(t, ownerAdmin, 1)
+			if chunk < time.Second {
+				waitChunks(t, owner, owner.srv.cstats.forwardsReceived.Load(), 3)
+			}
+			args := []any{"CLIENT", "UNBLOCK", id}
+			if withError {
+				args = append(args, "ERROR")
+			}
+			n, err := admin.Do(ctx, args...).Int()
+			require.NoError(t, err)
+			assert.Equal(t, 1, n, "the forwarded client is found")
+			select {
+			case v := <-got:
+				if withError {
+					assert.Equal(t, "error", v[0])
+					assert.Contains(t, v[1], "UNBLOCKED")
+				} else {
+					assert.Equal(t, "error", v[0])
+					assert.Equal(t, redis.Nil.Error(), v[1], "the timeout reply")
+				}
+			case <-time.After(10 * time.Second):
+				t.Fatalf("chunk %v: the unblocked client got no reply", chunk)
+			}
+			waitBlocked(t, ownerAdmin, 0)
+		}
+	}
+	require.NoError(t, admin.RPush(ctx, "ub", "kept").Err())
+	v, err := admin.LRange(ctx, "ub", 0, -1).Result()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"kept"}, v)
 }

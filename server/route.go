@@ -252,7 +252,7 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 	s.cstats.forwardsSent.Add(1)
 	resp3 := c.RESP3()
 	if lead > 0 {
-		defer s.cancelOnGone(c, owner, cancel)()
+		defer s.watchChunk(c, owner, cancel)()
 	}
 	replies, err := s.events.Forward(ctx, &c.ev, owner, resp3, rs.cmds)
 	rs.cmds = rs.cmds[lead:]

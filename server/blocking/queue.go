@@ -109,8 +109,14 @@ type Queue struct {
 	keys  map[string][]*Waiter
 	byID  map[uint64]*Waiter
 	refs  map[Ref]*Waiter // forwarded waiters and reservations
-	gone  map[Ref]int64   // cancelled Refs, until unix ns
+	gone  map[Ref]gone    // cancelled Refs
 	count atomic.Int64
+}
+
+// gone is a cancelled Ref's tombstone: why, and until when (unix ns).
+type gone struct {
+	reason Reason
+	until  int64
 }
 
 // Len returns the number of queued waiters.
@@ -129,10 +135,10 @@ func (q *Queue) Add(w *Waiter) bool {
 	}
 	if q.keys == nil {
 		q.keys, q.byID = make(map[string][]*Waiter), make(map[uint64]*Waiter)
-		q.refs, q.gone = make(map[Ref]*Waiter), make(map[Ref]int64)
+		q.refs, q.gone = make(map[Ref]*Waiter), make(map[Ref]gone)
 	}
 	if w.Ref != (Ref{}) {
-		if _, cancelled := q.gone[w.Ref]; cancelled {
+		if q.gone[w.Ref].reason != None {
 			return false
 		}
 		if old := q.refs[w.Ref]; old != nil {
@@ -188,26 +194,27 @@ func (q *Queue) Reserve(w *Waiter, until int64) {
 	w.reserved, w.until = true, until
 }
 
-// Cancel drops the forwarded waiter of ref, whose client left its node:
-// a waiting chunk is told to leave (reason Gone) and takes nothing, a
-// reservation is removed and passes the turn on. ref is remembered until
-// the unix ns until, so a chunk still on its way is refused. It reports
-// whether a waiter or reservation was found.
-func (q *Queue) Cancel(ref Ref, until int64) bool {
+// Cancel drops the forwarded waiter of ref, whose client left its node
+// (reason Gone) or was unblocked there (Timeout, Error): a waiting chunk
+// is told to leave with reason and takes nothing, a reservation is
+// removed and passes the turn on. ref is remembered with reason until the
+// unix ns until, so a chunk still on its way is refused (Cancelled). It
+// reports whether a waiter or reservation was found.
+func (q *Queue) Cancel(ref Ref, reason Reason, until int64) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if q.keys == nil {
 		q.keys, q.byID = make(map[string][]*Waiter), make(map[uint64]*Waiter)
-		q.refs, q.gone = make(map[Ref]*Waiter), make(map[Ref]int64)
+		q.refs, q.gone = make(map[Ref]*Waiter), make(map[Ref]gone)
 	}
-	q.gone[ref] = until
+	q.gone[ref] = gone{reason: reason, until: until}
 	w := q.refs[ref]
 	if w == nil {
 		return false
 	}
 	if w.reserved {
 		q.drop(w, true)
-	} else if w.reason.CompareAndSwap(int32(None), int32(Gone)) {
+	} else if w.reason.CompareAndSwap(int32(None), int32(reason)) {
 		w.signal()
 	}
 	return true
@@ -221,8 +228,8 @@ func (q *Queue) ReserveFor(w *Waiter, d time.Duration) {
 }
 
 // CancelFor is Cancel, remembering ref for d from now.
-func (q *Queue) CancelFor(ref Ref, d time.Duration) {
-	q.Cancel(ref, time.Now().Add(d).UnixNano())
+func (q *Queue) CancelFor(ref Ref, reason Reason, d time.Duration) {
+	q.Cancel(ref, reason, time.Now().Add(d).UnixNano())
 	q.expireAfter(d)
 }
 
@@ -242,11 +249,11 @@ func (q *Queue) Expire(now int64) (next int64) {
 			next = t
 		}
 	}
-	for ref, t := range q.gone {
-		if t <= now {
+	for ref, g := range q.gone {
+		if g.until <= now {
 			delete(q.gone, ref)
 		} else {
-			earliest(t)
+			earliest(g.until)
 		}
 	}
 	for _, w := range q.refs {
@@ -307,13 +314,36 @@ func (q *Queue) Waiting(keys []string) bool {
 	return false
 }
 
-// Cancelled reports whether ref was cancelled (Cancel) and not yet
-// forgotten (Expire): its client left, so a chunk of it runs nothing.
-func (q *Queue) Cancelled(ref Ref) bool {
+// Cancelled returns why ref was cancelled (Cancel) if it is not yet
+// forgotten (Expire), None if it was not: a chunk of it runs nothing.
+func (q *Queue) Cancelled(ref Ref) Reason {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	_, ok := q.gone[ref]
-	return ok
+	return q.gone[ref].reason
+}
+
+// Track makes w, the waiter of a client of this node whose command waits
+// on another node (forwarded in chunks), one Unblock finds by its ID;
+// Untrack forgets it. w is in no line and not counted (the node that
+// holds the chunk counts it).
+func (q *Queue) Track(w *Waiter) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.byID == nil {
+		q.byID = make(map[uint64]*Waiter)
+	}
+	if w.ID != 0 {
+		q.byID[w.ID] = w
+	}
+}
+
+// Untrack forgets w (Track).
+func (q *Queue) Untrack(w *Waiter) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.byID[w.ID] == w {
+		delete(q.byID, w.ID)
+	}
 }
 
 // Head reports whether w is first in line for key.

@@ -194,7 +194,7 @@ func TestQueueReservations(t *testing.T) {
 				case "reserve":
 					q.Reserve(w, st.at)
 				case "cancel":
-					q.Cancel(ref(st.who), st.at)
+					q.Cancel(ref(st.who), Gone, st.at)
 				case "expire":
 					assert.Equal(t, st.next, q.Expire(st.at), "step %d: next", i)
 				case "remove":

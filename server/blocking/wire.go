@@ -10,7 +10,7 @@ import (
 // batch of its own. Their names cannot be a client's command.
 var (
 	chunkMarker  = []byte("\x00meshcache:block")        // node, client ID, first block, last ("1"/"0")
-	cancelMarker = []byte("\x00meshcache:block-cancel") // node, client ID, first block
+	cancelMarker = []byte("\x00meshcache:block-cancel") // node, client ID, first block, reason
 )
 
 // ChunkMarker returns the command that opens the batch of a chunk of
@@ -33,17 +33,24 @@ func ParseChunkMarker(args [][]byte) (ref Ref, last, marker, ok bool) {
 	return ref, string(args[4]) == "1", true, ok
 }
 
-// CancelBatch returns the batch that cancels ref's blocking command.
-func CancelBatch(ref Ref) [][][]byte { return [][][]byte{appendRef([][]byte{cancelMarker}, ref)} }
+// CancelBatch returns the batch that cancels ref's blocking command for
+// reason (Gone, Timeout or Error).
+func CancelBatch(ref Ref, reason Reason) [][][]byte {
+	return [][][]byte{append(appendRef([][]byte{cancelMarker}, ref), strconv.AppendInt(nil, int64(reason), 10))}
+}
 
 // ParseCancel reports whether cmds is a cancel batch (cancel) and reads
 // it (ok false for a malformed one).
-func ParseCancel(cmds [][][]byte) (ref Ref, cancel, ok bool) {
-	if len(cmds) != 1 || len(cmds[0]) != 4 || !bytes.Equal(cmds[0][0], cancelMarker) {
-		return Ref{}, false, false
+func ParseCancel(cmds [][][]byte) (ref Ref, reason Reason, cancel, ok bool) {
+	if len(cmds) != 1 || len(cmds[0]) != 5 || !bytes.Equal(cmds[0][0], cancelMarker) {
+		return Ref{}, None, false, false
 	}
-	ref, ok = parseRef(cmds[0][1:])
-	return ref, true, ok
+	ref, ok = parseRef(cmds[0][1:4])
+	r, err := strconv.Atoi(string(cmds[0][4]))
+	if reason = Reason(r); err != nil || reason < Timeout || reason > Gone {
+		ok = false
+	}
+	return ref, reason, true, ok
 }
 
 // appendRef appends the fields of ref to cmd.

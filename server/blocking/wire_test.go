@@ -14,15 +14,21 @@ func TestWireRoundTrip(t *testing.T) {
 		assert.Equal(t, ref, got)
 		assert.Equal(t, last, l)
 	}
-	got, cancel, ok := ParseCancel(CancelBatch(ref))
-	assert.True(t, cancel && ok)
-	assert.Equal(t, ref, got)
+	for _, reason := range []Reason{Timeout, Error, Gone} {
+		got, r, cancel, ok := ParseCancel(CancelBatch(ref, reason))
+		assert.True(t, cancel && ok)
+		assert.Equal(t, ref, got)
+		assert.Equal(t, reason, r)
+	}
+	_, _, cancel, ok := ParseCancel(CancelBatch(ref, None))
+	assert.True(t, cancel)
+	assert.False(t, ok, "no reason")
 
 	_, _, marker, _ := ParseChunkMarker([][]byte{[]byte("BLPOP"), []byte("k"), []byte("0"), []byte("x"), []byte("y")})
 	assert.False(t, marker, "a client's command")
 	_, _, marker, ok = ParseChunkMarker([][]byte{chunkMarker, []byte("b"), []byte("x"), []byte("1"), []byte("0")})
 	assert.True(t, marker)
 	assert.False(t, ok, "a bad client ID")
-	_, cancel, _ = ParseCancel([][][]byte{{cancelMarker}, {[]byte("GET"), []byte("k")}})
+	_, _, cancel, _ = ParseCancel([][][]byte{{cancelMarker}, {[]byte("GET"), []byte("k")}})
 	assert.False(t, cancel, "a cancel is a batch of its own")
 }
