@@ -296,6 +296,9 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		c.call.Blocked = nil
 		bs.forwarded = false
 		s.run(c, e, args)
+		if w := bs.waiter; w != nil && w.Owed() {
+			s.releaseTurn(w) // routed away (the slot moved): the turn passes on here
+		}
 		if bs.forwarded {
 			select {
 			case <-c.watchGone(): // the primary was told to drop the chunk (watchChunk)
