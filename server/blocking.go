@@ -118,8 +118,9 @@ func (s *Server) newWaiter(c *Client, keys []string) *blocking.Waiter {
 }
 
 // releaseTurn hands on the turn owed to w, which leaves without taking it
-// (timed out, unblocked, gone): its slot is taken with w's token and
-// released, so serveNext owes it anew. w is out of the queue.
+// (timed out, unblocked, gone) or was routed away: its slot is taken with
+// w's token and released, so the release hook (blocking.Turns.Release)
+// owes it anew, not to w (out of the queue, or not waiting).
 func (s *Server) releaseTurn(w *blocking.Waiter) {
 	if w.Owed() && w.Slot >= 0 {
 		s.store.LockFor(uint16(w.Slot), w.Token).Close()
@@ -402,7 +403,7 @@ func (s *Server) myTurn(w *blocking.Waiter) bool { return s.blocked.Turn(w, s.ho
 
 // holdsValueFor returns whether a key holds a value of the type waiter w
 // pops on this node, as w looks (with its token: a slot owed to it is its
-// to look at). serveNext decides with the same test, so a waiter owed a
+// to look at). Turns.Release decides with the same test, so a waiter owed a
 // turn finds it is its Turn.
 func (s *Server) holdsValueFor(w *blocking.Waiter) func(k string) bool {
 	return func(k string) bool {

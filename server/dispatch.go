@@ -341,7 +341,8 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		s.park(c, args, tx, b) // the slots are still held: see blocking.go
 	} else if w := c.block.waiter; w != nil && !f.script {
 		// A parked client served: out of the queue before its slots are
-		// released, so the turn passes to the client behind it (serveNext).
+		// released, so the turn passes to the client behind it
+		// (blocking.Turns.Release).
 		s.blocked.Remove(w)
 	}
 }
