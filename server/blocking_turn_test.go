@@ -7,7 +7,9 @@ import (
 	"net"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/assert"
@@ -103,5 +105,130 @@ func TestBlockingServedBeforeTheNextCommand(t *testing.T) {
 			}
 			require.NoError(t, ts.client(t, 2).Del(context.Background(), key).Err())
 		}
+	}
+}
+
+// TestBlockingServesUnderLoad: waiters on one and two keys of a slot
+// (BLPOP, BRPOP, BLMOVE) and on a key of another slot, pushers (plain,
+// pipelined with a pop, in MULTI) and plain pops run at once; every
+// element pushed is received once, popped once or still listed, and
+// nothing hangs: the serving gate (store/gate.go) hands every turn on.
+func TestBlockingServesUnderLoad(t *testing.T) {
+	ts := startServer(t, nil)
+	ctx := clusterCtx(t, 60*time.Second)
+	const pushers, perPusher, waiters = 4, 150, 6
+	keys := []string{"{u}a", "{u}b", "v"}
+	var (
+		mu   sync.Mutex
+		seen = map[string]int{}
+	)
+	note := func(v string) {
+		mu.Lock()
+		seen[v]++
+		mu.Unlock()
+	}
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range waiters {
+		c := ts.client(t, 2+i%2)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var (
+					v   []string
+					err error
+				)
+				switch i % 3 {
+				case 0:
+					v, err = c.BLPop(ctx, 100*time.Millisecond, keys[0], keys[1]).Result()
+				case 1:
+					v, err = c.BRPop(ctx, 100*time.Millisecond, keys[1+i%2]).Result()
+				default:
+					var s string
+					if s, err = c.BLMove(ctx, keys[0], "{u}dst", "LEFT", "RIGHT", 100*time.Millisecond).Result(); err == nil {
+						if s, err = c.RPop(ctx, "{u}dst").Result(); err == nil {
+							v = []string{"", s}
+						}
+					}
+				}
+				if err == redis.Nil {
+					continue
+				}
+				if err != nil {
+					t.Errorf("waiter %d: %v", i, err)
+					return
+				}
+				note(v[1])
+			}
+		}()
+	}
+	var pw sync.WaitGroup
+	for p := range pushers {
+		c := ts.client(t, 2)
+		pw.Add(1)
+		go func() {
+			defer pw.Done()
+			for j := range perPusher {
+				v := fmt.Sprintf("p%d-%d", p, j)
+				k := keys[(p+j)%len(keys)]
+				switch j % 3 {
+				case 0:
+					if err := c.RPush(ctx, k, v).Err(); err != nil {
+						t.Errorf("push: %v", err)
+						return
+					}
+				case 1:
+					cmds, err := c.Pipelined(ctx, func(pl redis.Pipeliner) error {
+						pl.LPush(ctx, k, v)
+						pl.LPop(ctx, k)
+						return nil
+					})
+					if err != nil && err != redis.Nil {
+						t.Errorf("pipeline: %v", err)
+						return
+					}
+					if s, err := cmds[1].(*redis.StringCmd).Result(); err == nil {
+						note(s)
+					}
+				default:
+					if _, err := c.TxPipelined(ctx, func(pl redis.Pipeliner) error {
+						pl.RPush(ctx, k, v)
+						return nil
+					}); err != nil {
+						t.Errorf("multi: %v", err)
+						return
+					}
+				}
+			}
+		}()
+	}
+	pw.Wait()
+	admin := ts.client(t, 2)
+	testenv.Wait(t, 30*time.Second, "the lists drained", func() error {
+		for _, k := range keys {
+			if n, err := admin.LLen(ctx, k).Result(); err != nil || n > 0 {
+				return fmt.Errorf("%s: %d left (%v)", k, n, err)
+			}
+		}
+		return nil
+	})
+	close(stop)
+	wg.Wait()
+	for _, k := range append(keys, "{u}dst") {
+		rest, err := admin.LRange(ctx, k, 0, -1).Result()
+		require.NoError(t, err)
+		for _, v := range rest {
+			note(v)
+		}
+	}
+	assert.Len(t, seen, pushers*perPusher, "every element pushed was seen")
+	for v, n := range seen {
+		assert.Equal(t, 1, n, "%s seen %d times", v, n)
 	}
 }
