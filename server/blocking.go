@@ -1,9 +1,6 @@
 package server
 
 import (
-	"bytes"
-	"slices"
-	"strconv"
 	"sync/atomic"
 	"time"
 
@@ -11,7 +8,6 @@ import (
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
-	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -37,39 +33,6 @@ func blockChunk() time.Duration { return time.Duration(blockChunkNS.Load()) }
 
 const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 
-// blockedKeys returns the distinct keys the command pops from (its key
-// specs' Delete keys: BLMOVE's destination is not waited on, so that a
-// client is first in line only for its sources), or, when the specs do
-// not say, the keys of the command being run (c.keyPos).
-func blockedKeys(c *Client, args [][]byte) []string {
-	return popKeys(c.lastCmd.Load(), args, c.keyPos)
-}
-
-// popKeys is blockedKeys for command e (nil: unknown) whose keys are at
-// keyPos in args.
-func popKeys(e *entry, args [][]byte, keyPos []int) []string {
-	var keys []string
-	add := func(k string) {
-		if !slices.Contains(keys, k) {
-			keys = append(keys, k)
-		}
-	}
-	if e != nil {
-		refs, _ := e.GetKeys(args, nil)
-		for _, r := range refs {
-			if r.Flags&commands.Delete != 0 {
-				add(string(args[r.Pos]))
-			}
-		}
-	}
-	if len(keys) == 0 {
-		for _, i := range keyPos {
-			add(string(args[i]))
-		}
-	}
-	return keys
-}
-
 // queueBehind is called before a blocking command first runs: when
 // clients already wait on the keys it pops from, it queues the client
 // behind them, watching its keys, and reports true: the command runs when
@@ -82,7 +45,7 @@ func (s *Server) queueBehind(c *Client, e *entry, args [][]byte) bool {
 		return false
 	}
 	c.keyPos = e.keys(args, c.keyPos)
-	keys := popKeys(e, args, c.keyPos)
+	keys := blocking.PopKeys(e.Command, args, c.keyPos)
 	if len(keys) == 0 || !s.blocked.Waiting(keys) {
 		return false
 	}
@@ -149,7 +112,11 @@ func (s *Server) park(c *Client, args [][]byte, tx *store.Tx, b *commands.Block)
 	}
 	w := c.block.waiter
 	if w == nil {
-		w = s.newWaiter(c, blockedKeys(c, args))
+		var cmd *commands.Command
+		if e := c.lastCmd.Load(); e != nil {
+			cmd = e.Command
+		}
+		w = s.newWaiter(c, blocking.PopKeys(cmd, args, c.keyPos))
 		c.block.waiter, c.block.watcher = w, s.store.NewNotifyingWatcher()
 	}
 	for _, k := range w.Keys {
@@ -160,18 +127,8 @@ func (s *Server) park(c *Client, args [][]byte, tx *store.Tx, b *commands.Block)
 }
 
 // replyTimeout writes a blocking command's timeout reply.
-func (s *Server) replyTimeout(c *Client, b *commands.Block) { replyTimeoutTo(&c.reply, b) }
-
-// replyTimeoutTo writes a blocking command's timeout reply to r.
-func replyTimeoutTo(r *resp.Reply, b *commands.Block) {
-	switch {
-	case r.RESP3():
-		r.Null()
-	case b.NullArray:
-		r.NullArray()
-	default:
-		r.Null()
-	}
+func (s *Server) replyTimeout(c *Client, b *commands.Block) {
+	blocking.ReplyTimeout(&c.reply, b.NullArray)
 }
 
 // blockState is a connection's state while it runs a blocking command
@@ -310,20 +267,20 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			if bs.proxy != nil && bs.proxy.Reason() != blocking.None {
 				// CLIENT UNBLOCK: the primary answered the chunk for it,
 				// unless the chunk had ended (a timeout reply).
-				if bs.proxy.Reason() == blocking.Error && isTimeoutReply(c.reply.Bytes()[mark:]) {
+				if bs.proxy.Reason() == blocking.Error && blocking.IsTimeoutReply(c.reply.Bytes()[mark:]) {
 					c.reply.Truncate(mark)
 					c.reply.Error(errUnblocked)
 				}
 				return
 			}
-			if !isTimeoutReply(c.reply.Bytes()[mark:]) || bs.lastSent || (bs.deadline > 0 && time.Now().UnixMilli() >= bs.deadline) {
+			if !blocking.IsTimeoutReply(c.reply.Bytes()[mark:]) || bs.lastSent || (bs.deadline > 0 && time.Now().UnixMilli() >= bs.deadline) {
 				return
 			}
 			c.reply.Truncate(mark) // one chunk ended: wait on
 			continue
 		}
 		b := c.call.Blocked
-		if b == nil && first != nil && isWrongTypeReply(c.reply.Bytes()[mark:]) && s.waitedKeyChangedType(c, e, args) {
+		if b == nil && first != nil && blocking.IsWrongTypeReply(c.reply.Bytes()[mark:]) && s.waitedKeyChangedType(c, e, args) {
 			// Woken, but a key it waits on now holds another type (a
 			// transaction pushed, deleted and SET it): Redis serves a
 			// parked client only from a key of the type it pops, so it
@@ -470,23 +427,9 @@ func (c *Client) forwardTimeoutArg(args [][]byte) ([][]byte, time.Duration) {
 	if !bs.parking || bs.arg == 0 {
 		return args, forwardTimeout
 	}
-	bs.forwarded, bs.lastSent = true, false
-	chunk := blockChunk()
-	if bs.deadline > 0 {
-		if left := time.Until(time.UnixMilli(bs.deadline)); left <= chunk {
-			chunk, bs.lastSent = left, true
-		}
-	}
-	chunk = max(chunk, time.Millisecond) // the last look answers at once
-	cut := slices.Clone(args)
-	cut[bs.arg] = strconv.AppendFloat(nil, chunk.Seconds(), 'f', 3, 64)
-	return cut, chunk + forwardTimeout
-}
-
-// isTimeoutReply reports whether reply is a blocking command's timeout
-// reply (a null in RESP2 or RESP3).
-func isTimeoutReply(reply []byte) bool {
-	return bytes.Equal(reply, []byte("*-1\r\n")) || bytes.Equal(reply, []byte("$-1\r\n")) || bytes.Equal(reply, []byte("_\r\n"))
+	cut, d, last := blocking.CutTimeout(args, bs.arg, bs.deadline, time.Now(), blockChunk())
+	bs.forwarded, bs.lastSent = true, last
+	return cut, d + forwardTimeout
 }
 
 // waitedKeyChangedType reports whether a key the command pops from (its
@@ -512,9 +455,4 @@ func (s *Server) waitedKeyChangedType(c *Client, e *entry, args [][]byte) bool {
 		}
 	}
 	return false
-}
-
-// isWrongTypeReply reports whether reply is the WRONGTYPE error.
-func isWrongTypeReply(reply []byte) bool {
-	return bytes.HasPrefix(reply, []byte("-WRONGTYPE "))
 }

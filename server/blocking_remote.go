@@ -6,7 +6,6 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
-	"github.com/meshcache/meshcache/server/commands"
 )
 
 // A forwarded blocking command's chunks carry its client's Ref, and a
@@ -109,7 +108,7 @@ func replyCancelled(c *Client, e *entry, r blocking.Reason) {
 		c.reply.Error(errUnblocked)
 		return
 	}
-	replyTimeoutTo(&c.reply, &commands.Block{NullArray: e.Name != "blmove" && e.Name != "brpoplpush"})
+	blocking.ReplyTimeout(&c.reply, e.Name != "blmove" && e.Name != "brpoplpush")
 }
 
 // watchGone returns the channel closed when c's peer leaves, watching the

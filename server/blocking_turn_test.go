@@ -150,8 +150,8 @@ func TestBlockingServesUnderLoad(t *testing.T) {
 				case 1:
 					v, err = c.BRPop(ctx, 100*time.Millisecond, keys[1+i%2]).Result()
 				default:
-					var s string
-					if s, err = c.BLMove(ctx, keys[0], "{u}dst", "LEFT", "RIGHT", 100*time.Millisecond).Result(); err == nil {
+					if err = c.BLMove(ctx, keys[0], "{u}dst", "LEFT", "RIGHT", 100*time.Millisecond).Err(); err == nil {
+						var s string
 						if s, err = c.RPop(ctx, "{u}dst").Result(); err == nil {
 							v = []string{"", s}
 						}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
 	debugcmd "github.com/meshcache/meshcache/server/debug"
@@ -335,7 +336,7 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 			// A script never blocks: the command answers as if its
 			// timeout had passed, as Redis's CLIENT_DENY_BLOCKING.
 			f.call.Blocked = nil
-			replyTimeoutTo(f.reply, b)
+			blocking.ReplyTimeout(f.reply, b.NullArray)
 			return
 		}
 		s.park(c, args, tx, b) // the slots are still held: see blocking.go
