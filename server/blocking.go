@@ -165,6 +165,9 @@ type blockState struct {
 	// fed: the monitors were shown the command (monitor.go), on its
 	// first run.
 	fed bool
+	// typeChanged: the last run answered WRONGTYPE while a key it pops
+	// from held another type (invoke looked, under the run's Tx).
+	typeChanged bool
 }
 
 // runBlocking runs a blocking command for a client that may wait: it runs
@@ -252,7 +255,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		}
 		mark := c.reply.Len()
 		c.call.Blocked = nil
-		bs.forwarded = false
+		bs.forwarded, bs.typeChanged = false, false
 		s.run(c, e, args)
 		if w := bs.waiter; w != nil && w.Owed() {
 			s.releaseTurn(w) // routed away (the slot moved): the turn passes on here
@@ -280,7 +283,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			continue
 		}
 		b := c.call.Blocked
-		if b == nil && first != nil && blocking.IsWrongTypeReply(c.reply.Bytes()[mark:]) && s.waitedKeyChangedType(c, e, args) {
+		if b == nil && first != nil && bs.typeChanged {
 			// Woken, but a key it waits on now holds another type (a
 			// transaction pushed, deleted and SET it): Redis serves a
 			// parked client only from a key of the type it pops, so it
@@ -435,8 +438,8 @@ func (c *Client) forwardTimeoutArg(args [][]byte) ([][]byte, time.Duration) {
 // waitedKeyChangedType reports whether a key the command pops from (its
 // key specs' Delete keys: not BLMOVE's destination) holds a value of
 // another type than e pops (a list, or a sorted set for the sorted-set
-// family).
-func (s *Server) waitedKeyChangedType(c *Client, e *entry, args [][]byte) bool {
+// family), as tx, which ran the command, sees it.
+func waitedKeyChangedType(tx *store.Tx, e *entry, args [][]byte) bool {
 	want := store.TypeList
 	if e.Group == "sorted-set" {
 		want = store.TypeZSet
@@ -446,10 +449,7 @@ func (s *Server) waitedKeyChangedType(c *Client, e *entry, args [][]byte) bool {
 		if r.Flags&commands.Delete == 0 {
 			continue
 		}
-		key := args[r.Pos]
-		tx := s.lockFor(c, ring.KeySlot(key))
-		typ, err := tx.Type(key)
-		tx.Close()
+		typ, err := tx.Type(args[r.Pos])
 		if err == nil && typ != store.TypeNone && typ != want {
 			return true
 		}

@@ -341,6 +341,10 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		}
 		s.park(c, args, tx, b) // the slots are still held: see blocking.go
 	} else if w := c.block.waiter; w != nil && !f.script {
+		if tx != nil && blocking.IsWrongTypeReply(f.reply.Bytes()[mark:]) && waitedKeyChangedType(tx, e, args) {
+			c.block.typeChanged = true // a parked client waits on (runBlocking)
+			return
+		}
 		// A parked client served: out of the queue before its slots are
 		// released, so the turn passes to the client behind it
 		// (blocking.Turns.Release).
