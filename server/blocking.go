@@ -19,7 +19,7 @@ import (
 // the chunks' marker and cancel are in blocking_remote.go.
 
 // blockRecheck is how often a parked client runs its command again
-// without a change of its keys (see above).
+// without a change of its keys (package blocking's doc).
 const blockRecheck = time.Second
 
 // blockChunkNS bounds the timeout of a blocking command forwarded to
