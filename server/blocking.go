@@ -248,7 +248,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 					return
 				}
 				if reason == blocking.Gone {
-					c.reply.Null() // to nobody: the client left its node
+					replyCancelled(c, e, reason) // to nobody: the client left its node
 					return
 				}
 			}
@@ -313,8 +313,8 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			s.countAnswered(c, e, mark)
 			return
 		}
-		if !s.blocked.Add(w) { // a cancelled Ref: its client left
-			c.reply.Null()
+		if !s.blocked.Add(w) { // a cancelled Ref: its node cancelled it
+			replyCancelled(c, e, s.blocked.Cancelled(bs.ref))
 			return
 		}
 		if !s.flushBeforeWait(c) {
