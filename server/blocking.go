@@ -39,23 +39,29 @@ const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
 // the client's turn comes, not at once. Otherwise a client arriving right
 // after a push (the pushing client's own pipelined BLPOP, say) would take
 // the element that Redis, which serves the parked clients before the next
-// command, gives to the first of them.
-func (s *Server) queueBehind(c *Client, e *entry, args [][]byte) bool {
+// command, gives to the first of them. The replies before the command are
+// flushed before the client is queued (flushBeforeWait; open false: the
+// connection was closed), so that a queued client never blocks on its
+// connection before it waits (a turn may be owed to it: Turns).
+func (s *Server) queueBehind(c *Client, e *entry, args [][]byte) (behind, open bool) {
 	if s.blocked.Len() == 0 {
-		return false
+		return false, true
 	}
 	c.keyPos = e.keys(args, c.keyPos)
 	keys := blocking.PopKeys(e.Command, args, c.keyPos)
 	if len(keys) == 0 || !s.blocked.Waiting(keys) {
-		return false
+		return false, true
 	}
 	bs := &c.block
 	bs.waiter, bs.watcher = s.newWaiter(c, keys), s.store.NewNotifyingWatcher()
 	for _, k := range keys {
 		s.store.Watch(bs.watcher, []byte(k))
 	}
+	if !s.flushBeforeWait(c) {
+		return false, false
+	}
 	s.blocked.Add(bs.waiter) // a cancelled Ref is refused: runBlocking answers before it runs
-	return true
+	return true, true
 }
 
 // newWaiter returns c's waiter on keys: in its place since it first
@@ -220,7 +226,10 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		}
 		*bs = blockState{}
 	}()
-	behind := s.queueBehind(c, e, args)
+	behind, open := s.queueBehind(c, e, args)
+	if !open {
+		return
+	}
 	for {
 		if bs.ref != (blocking.Ref{}) {
 			if r := s.blocked.Cancelled(bs.ref); r != blocking.None {
@@ -233,9 +242,6 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			// CLIENT UNBLOCK, the peer leaving), then run the command:
 			// the runs below answer or wait on as for any client.
 			behind = false
-			if !s.flushBeforeWait(c) {
-				return
-			}
 			c.blockedNow.Store(true)
 			wait := blockRecheck
 			if bs.deadline > 0 {
@@ -313,11 +319,14 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			s.countAnswered(c, e, mark)
 			return
 		}
-		if !s.blocked.Add(w) { // a cancelled Ref: its node cancelled it
-			replyCancelled(c, e, s.blocked.Cancelled(bs.ref))
+		// The replies before it go out first, then it is queued: from
+		// then on it does not block before it waits (a turn may be owed
+		// to it: Turns).
+		if !s.flushBeforeWait(c) {
 			return
 		}
-		if !s.flushBeforeWait(c) {
+		if !s.blocked.Add(w) { // a cancelled Ref: its node cancelled it
+			replyCancelled(c, e, s.blocked.Cancelled(bs.ref))
 			return
 		}
 		c.blockedNow.Store(true)

@@ -51,9 +51,11 @@ type Waiter struct {
 	Token uint64
 	Want  int
 	Slot  int32
-	// owed: a slot is owed to the waiter (Turns); waiting: it waits in
-	// Await, where a token makes it run its command soon, so Turns may
-	// owe it a slot.
+	// owed: a slot is owed to the waiter (Turns); waiting: it is queued
+	// and not running its command (set by Add, by Await while it waits,
+	// cleared when Await returns), so a token makes it run its command
+	// soon and Turns may owe it a slot. The front end does nothing that
+	// blocks between Add and Await.
 	owed    atomic.Bool
 	waiting atomic.Bool
 
@@ -123,7 +125,8 @@ type gone struct {
 func (q *Queue) Len() int64 { return q.count.Load() }
 
 // Add queues w on each of its keys, behind every waiter that blocked
-// before it, and reports true. A waiter already queued stays where it is.
+// before it, and reports true; w is waiting from then on. A waiter already
+// queued stays where it is.
 // A forwarded waiter takes the place of its Ref's reservation, or of an
 // earlier chunk still queued (which is told to leave: Gone); a cancelled
 // Ref is refused (false).
@@ -131,6 +134,7 @@ func (q *Queue) Add(w *Waiter) bool {
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if w.queued {
+		w.waiting.Store(true) // parked again: it waits next
 		return true
 	}
 	if q.keys == nil {
@@ -151,6 +155,7 @@ func (q *Queue) Add(w *Waiter) bool {
 		q.refs[w.Ref] = w
 	}
 	w.queued = true
+	w.waiting.Store(true)
 	if w.ID != 0 {
 		q.byID[w.ID] = w
 	}
