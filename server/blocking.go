@@ -161,8 +161,10 @@ type blockState struct {
 	gone     <-chan struct{}
 	stopGone func()
 	// proxy stands for the client in this node's queue while its command
-	// is forwarded, so that CLIENT UNBLOCK finds it (watchChunk).
+	// is forwarded, so that CLIENT UNBLOCK finds it (watchChunk); owner is
+	// the node its last chunk went to.
 	proxy *blocking.Waiter
+	owner ring.NodeID
 	// forwarded: the last run forwarded the command (route.go), with its
 	// timeout cut by forwardTimeoutArg; lastSent: that chunk's timeout
 	// was the client's whole remaining time.
@@ -268,12 +270,14 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		}
 		if bs.forwarded {
 			select {
-			case <-c.watchGone(): // the primary was told to drop the chunk (watchChunk)
+			case <-c.watchGone(): // the primary is told to drop the chunk (watchChunk) or its place
+				s.cancelChunks(c, blocking.Gone)
 				c.closeConn()
 				return
 			default:
 			}
 			if bs.proxy != nil && bs.proxy.Reason() != blocking.None {
+				s.cancelChunks(c, bs.proxy.Reason()) // its place on the primary, if the chunk had ended
 				// CLIENT UNBLOCK: the primary answered the chunk for it,
 				// unless the chunk had ended (a timeout reply).
 				if bs.proxy.Reason() == blocking.Error && blocking.IsTimeoutReply(c.reply.Bytes()[mark:]) {

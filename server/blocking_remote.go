@@ -77,6 +77,7 @@ func (s *Server) watchChunk(c *Client, owner ring.NodeID, cancel context.CancelF
 		bs.proxy = blocking.NewWaiter(c.ID, bs.order, nil)
 		s.blocked.Track(bs.proxy)
 	}
+	bs.owner = owner
 	gone, proxy := c.watchGone(), bs.proxy
 	done := make(chan struct{})
 	ref := s.blockRef(c)
@@ -90,13 +91,30 @@ func (s *Server) watchChunk(c *Client, owner ring.NodeID, cancel context.CancelF
 		case <-done:
 			return
 		}
-		ctx, cc := context.WithTimeout(context.Background(), forwardTimeout)
-		defer cc()
-		if _, err := s.cluster.ForwardBatch(ctx, owner, false, blocking.CancelBatch(ref, reason)); err != nil {
-			s.log.Debug("cancel a forwarded blocking command", "to", owner, "err", err)
-		}
+		s.sendCancel(owner, ref, reason)
 	}()
 	return func() { close(done) }
+}
+
+// cancelChunks tells the node c's last chunk went to that c stopped
+// waiting between two chunks (reason: it left, or CLIENT UNBLOCK), so its
+// reservation there passes the turn on at once. The goroutine it starts
+// ends once the cancel batch is sent (a second cancel of a Ref is
+// harmless).
+func (s *Server) cancelChunks(c *Client, reason blocking.Reason) {
+	if owner := c.block.owner; owner != "" {
+		ref := s.blockRef(c)
+		go s.sendCancel(owner, ref, reason)
+	}
+}
+
+// sendCancel sends the cancel batch of ref to owner, within forwardTimeout.
+func (s *Server) sendCancel(owner ring.NodeID, ref blocking.Ref, reason blocking.Reason) {
+	ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
+	defer cancel()
+	if _, err := s.cluster.ForwardBatch(ctx, owner, false, blocking.CancelBatch(ref, reason)); err != nil {
+		s.log.Debug("cancel a forwarded blocking command", "to", owner, "err", err)
+	}
 }
 
 // replyCancelled answers a chunk cancelled before it ran: Gone (to
