@@ -32,9 +32,11 @@
 //     RPUSH k x and LPOP k while another is parked on k gets nil, and the
 //     parked client x. The served client's pop replicates as its own
 //     effects, after the push's, and its keyspace events follow the
-//     push's. Only a waiter in Await, on keys of one slot, is owed a turn:
-//     one busy elsewhere (flushing earlier replies) or on keys of several
-//     slots (a standalone node) is served in lock order, as before.
+//     push's. A client is queued only once the replies before its
+//     command are flushed, so a queued client never blocks on its
+//     connection while a slot is owed to it. Only a waiting waiter (not
+//     running its command), on keys of one slot, is owed a turn; one on
+//     keys of several slots (a standalone node) is served in lock order.
 //   - A command forwarded to the slot's primary goes in chunks of at most
 //     2 s, sent again while the client waits, so the primary never holds a
 //     waiter for a client that may be gone longer than a chunk, and a

@@ -33,10 +33,11 @@ type turn struct {
 // nobody), and returns the waiter it was owed to (prev). The next is, of
 // the waiters first in line on a ready key, on a key of the previous
 // turn, or on one pending, the one that blocked first among those that
-// would be served now: not reserved, not asked to unblock, waiting in
-// Await (so a token makes it run at once), on keys of sn only, and first
-// in line on the first of its keys that holds a value of the type it pops
-// (holds): the waiter's own Turn, with the same holds, then says it runs.
+// would be served now: not reserved, not asked to unblock, waiting (not
+// running its command: a token makes it run at once), on keys of sn only,
+// and first in line on the first of its keys that holds a value of the
+// type it pops (holds): the waiter's own Turn, with the same holds, then
+// says it runs.
 // A waiter whose turn it is stays owed while it is (it is removed from
 // the queue when served).
 func (t *Turns) Next(q *Queue, sn uint16, ready []string, holds func(w *Waiter, key string) bool) (prev, next *Waiter) {
