@@ -1,94 +1,37 @@
 package server
 
 import (
-	"bytes"
-	"slices"
-	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
-	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
-// Blocking commands (BLPOP, BLMOVE, BZPOPMIN ...). Their handlers are the
-// non-blocking forms; one that finds nothing to serve calls Call.Block and
-// writes no reply (commands/blocking.go). The front end then parks the
-// client:
-//
-//   - Still holding the slots of the command's keys, it registers a
-//     notifying store.Watcher on each key (invoke), so no write between the
-//     handler's look and the wait is missed. Every change of a watched key
-//     leaves a token on the watcher's channel.
-//   - The client's goroutine waits (runBlocking) for a token, its deadline,
-//     CLIENT UNBLOCK, the peer closing the connection (resp.Conn.AwaitClose
-//     watches it for the whole command: neither routing nor the handlers
-//     read from the connection) or a periodic recheck, then runs the whole
-//     command again from routing: served, it replies; empty, it parks again.
-//   - First blocked, first served: the server's blocking.Queue lines up the
-//     waiters of each key in the order they first blocked. A token wakes every waiter
-//     of the key, but only a waiter at the head of one of its keys' queues
-//     runs the command again; the others go back to waiting. A waiter that
-//     leaves the head (served, timed out, gone) passes a token to the next.
-//   - The periodic recheck (blockRecheck) runs the command again even
-//     without a change, so a client whose slot moved to another node or
-//     failed over is routed anew and keeps waiting there, as a plain client
-//     connected to any node expects.
-//
-// A command forwarded to the slot's primary (Client.forwardTimeoutArg) is
-// sent with its timeout cut to blockChunk at most, and sent again while the
-// client waits: the primary never holds a waiter whose client may be gone
-// for longer than that, and a primary that fails over or hands the slot off
-// costs the client one chunk at most. Across chunks a forwarded waiter
-// queues again at the tail, so first-blocked-first-served holds across
-// nodes only within a chunk.
+// Blocking commands (BLPOP, BLMOVE, BZPOPMIN ...): the front end that
+// parks, wakes and serves their clients. How it works and what holds
+// (first blocked, first served across nodes and chunks; parked clients
+// served before the next command; a forwarded client that leaves takes
+// nothing) is told in package blocking's doc (server/blocking/doc.go);
+// the chunks' marker and cancel are in blocking_remote.go.
 
-const (
-	// blockRecheck is how often a parked client runs its command again
-	// without a change of its keys (see above).
-	blockRecheck = time.Second
-	// blockChunk bounds the timeout of a blocking command forwarded to
-	// another node.
-	blockChunk = 2 * time.Second
-)
+// blockRecheck is how often a parked client runs its command again
+// without a change of its keys (package blocking's doc).
+const blockRecheck = time.Second
+
+// blockChunkNS bounds the timeout of a blocking command forwarded to
+// another node, in ns (2 s; tests shorten it).
+var blockChunkNS atomic.Int64
+
+func init() { blockChunkNS.Store(int64(2 * time.Second)) }
+
+// blockChunk is blockChunkNS's duration.
+func blockChunk() time.Duration { return time.Duration(blockChunkNS.Load()) }
 
 const errUnblocked = "UNBLOCKED client unblocked via CLIENT UNBLOCK"
-
-// blockedKeys returns the distinct keys the command pops from (its key
-// specs' Delete keys: BLMOVE's destination is not waited on, so that a
-// client is first in line only for its sources), or, when the specs do
-// not say, the keys of the command being run (c.keyPos).
-func blockedKeys(c *Client, args [][]byte) []string {
-	return popKeys(c.lastCmd.Load(), args, c.keyPos)
-}
-
-// popKeys is blockedKeys for command e (nil: unknown) whose keys are at
-// keyPos in args.
-func popKeys(e *entry, args [][]byte, keyPos []int) []string {
-	var keys []string
-	add := func(k string) {
-		if !slices.Contains(keys, k) {
-			keys = append(keys, k)
-		}
-	}
-	if e != nil {
-		refs, _ := e.GetKeys(args, nil)
-		for _, r := range refs {
-			if r.Flags&commands.Delete != 0 {
-				add(string(args[r.Pos]))
-			}
-		}
-	}
-	if len(keys) == 0 {
-		for _, i := range keyPos {
-			add(string(args[i]))
-		}
-	}
-	return keys
-}
 
 // queueBehind is called before a blocking command first runs: when
 // clients already wait on the keys it pops from, it queues the client
@@ -96,23 +39,70 @@ func popKeys(e *entry, args [][]byte, keyPos []int) []string {
 // the client's turn comes, not at once. Otherwise a client arriving right
 // after a push (the pushing client's own pipelined BLPOP, say) would take
 // the element that Redis, which serves the parked clients before the next
-// command, gives to the first of them.
-func (s *Server) queueBehind(c *Client, e *entry, args [][]byte) bool {
+// command, gives to the first of them. The replies before the command are
+// flushed before the client is queued (flushBeforeWait; open false: the
+// connection was closed), so that a queued client never blocks on its
+// connection before it waits (a turn may be owed to it: Turns).
+func (s *Server) queueBehind(c *Client, e *entry, args [][]byte) (behind, open bool) {
 	if s.blocked.Len() == 0 {
-		return false
+		return false, true
 	}
 	c.keyPos = e.keys(args, c.keyPos)
-	keys := popKeys(e, args, c.keyPos)
+	keys := blocking.PopKeys(e.Command, args, c.keyPos)
 	if len(keys) == 0 || !s.blocked.Waiting(keys) {
-		return false
+		return false, true
 	}
 	bs := &c.block
-	bs.waiter, bs.watcher = blocking.NewWaiter(c.ID, time.Now().UnixNano(), keys), s.store.NewNotifyingWatcher()
+	bs.waiter, bs.watcher = s.newWaiter(c, keys), s.store.NewNotifyingWatcher()
 	for _, k := range keys {
 		s.store.Watch(bs.watcher, []byte(k))
 	}
-	s.blocked.Add(bs.waiter)
-	return true
+	if !s.flushBeforeWait(c) {
+		return false, false
+	}
+	s.blocked.Add(bs.waiter) // a cancelled Ref is refused: runBlocking answers before it runs
+	return true, true
+}
+
+// newWaiter returns c's waiter on keys: in its place since it first
+// blocked (on its own node, for a forwarded chunk: blockState.ref).
+func (s *Server) newWaiter(c *Client, keys []string) *blocking.Waiter {
+	w := blocking.NewWaiter(c.ID, c.block.order, keys)
+	w.Ref = c.block.ref
+	w.Token = s.waiterTokens.Add(1)
+	w.Want = int(store.TypeList)
+	if e := c.lastCmd.Load(); e != nil && e.Group == "sorted-set" {
+		w.Want = int(store.TypeZSet)
+	}
+	for i, k := range keys {
+		sl := int32(ring.KeySlot([]byte(k)))
+		if i == 0 {
+			w.Slot = sl
+		} else if sl != w.Slot {
+			w.Slot = -1
+			break
+		}
+	}
+	return w
+}
+
+// releaseTurn hands on the turn owed to w, which leaves without taking it
+// (timed out, unblocked, gone) or was routed away: its slot is taken with
+// w's token and released, so the release hook (blocking.Turns.Release)
+// owes it anew, not to w (out of the queue, or not waiting).
+func (s *Server) releaseTurn(w *blocking.Waiter) {
+	if w.Owed() && w.Slot >= 0 {
+		s.store.LockFor(uint16(w.Slot), w.Token).Close()
+	}
+}
+
+// lockFor locks slot for c: with its waiter's token while c is parked, so
+// that it gets a slot owed to it (store/gate.go).
+func (s *Server) lockFor(c *Client, slot uint16) *store.Tx {
+	if w := c.block.waiter; w != nil {
+		return s.store.LockFor(slot, w.Token)
+	}
+	return s.store.Lock(slot)
 }
 
 // park is called by invoke when a handler asked to block, with the slots
@@ -128,7 +118,11 @@ func (s *Server) park(c *Client, args [][]byte, tx *store.Tx, b *commands.Block)
 	}
 	w := c.block.waiter
 	if w == nil {
-		w = blocking.NewWaiter(c.ID, time.Now().UnixNano(), blockedKeys(c, args))
+		var cmd *commands.Command
+		if e := c.lastCmd.Load(); e != nil {
+			cmd = e.Command
+		}
+		w = s.newWaiter(c, blocking.PopKeys(cmd, args, c.keyPos))
 		c.block.waiter, c.block.watcher = w, s.store.NewNotifyingWatcher()
 	}
 	for _, k := range w.Keys {
@@ -139,18 +133,8 @@ func (s *Server) park(c *Client, args [][]byte, tx *store.Tx, b *commands.Block)
 }
 
 // replyTimeout writes a blocking command's timeout reply.
-func (s *Server) replyTimeout(c *Client, b *commands.Block) { replyTimeoutTo(&c.reply, b) }
-
-// replyTimeoutTo writes a blocking command's timeout reply to r.
-func replyTimeoutTo(r *resp.Reply, b *commands.Block) {
-	switch {
-	case r.RESP3():
-		r.Null()
-	case b.NullArray:
-		r.NullArray()
-	default:
-		r.Null()
-	}
+func (s *Server) replyTimeout(c *Client, b *commands.Block) {
+	blocking.ReplyTimeout(&c.reply, b.NullArray)
 }
 
 // blockState is a connection's state while it runs a blocking command
@@ -161,12 +145,37 @@ type blockState struct {
 	watcher  *store.Watcher   // notifies changes of the waiter's keys
 	arg      int              // position of the timeout argument, 0 if unknown
 	deadline int64            // the client's deadline, unix ms; 0 = none
+	// order is when the client first blocked (unix ns): its place in the
+	// queues, here and, carried by the chunks' marker, on the primary.
+	order int64
+	// ref names the client of another node whose chunk this internal
+	// client runs (zero for a local client); lastChunk: that chunk ends at
+	// its client's deadline, so no other follows.
+	ref       blocking.Ref
+	lastChunk bool
+	// timedOut: the command answered its timeout reply at its deadline (a
+	// chunk's end, for a forwarded chunk: its place is reserved).
+	timedOut bool
+	// gone is closed when the peer leaves (resp.Conn.AwaitClose, started
+	// by watchGone); stopGone ends the watch.
+	gone     <-chan struct{}
+	stopGone func()
+	// proxy stands for the client in this node's queue while its command
+	// is forwarded, so that CLIENT UNBLOCK finds it (watchChunk); owner is
+	// the node its last chunk went to.
+	proxy *blocking.Waiter
+	owner ring.NodeID
 	// forwarded: the last run forwarded the command (route.go), with its
-	// timeout cut by forwardTimeoutArg.
+	// timeout cut by forwardTimeoutArg; lastSent: that chunk's timeout
+	// was the client's whole remaining time.
 	forwarded bool
+	lastSent  bool
 	// fed: the monitors were shown the command (monitor.go), on its
 	// first run.
 	fed bool
+	// typeChanged: the last run answered WRONGTYPE while a key it pops
+	// from held another type (invoke looked, under the run's Tx).
+	typeChanged bool
 }
 
 // runBlocking runs a blocking command for a client that may wait: it runs
@@ -176,7 +185,13 @@ type blockState struct {
 // chunk before the client's deadline runs again.
 func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 	bs := &c.block
-	*bs = blockState{parking: true}
+	*bs = blockState{parking: true, order: time.Now().UnixNano()}
+	if rs := c.route; rs != nil && rs.forwarded && rs.blockRef != (blocking.Ref{}) {
+		// A chunk of another node's client (its marker, executor.go): in
+		// the place where that client first blocked.
+		bs.ref, bs.lastChunk, bs.order = rs.blockRef, rs.blockLast, rs.blockRef.Order
+		rs.blockRef, rs.blockLast = blocking.Ref{}, false
+	}
 	pos := e.TimeoutArg
 	if pos < 0 {
 		pos += len(args)
@@ -187,14 +202,15 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		}
 	}
 	var (
-		gone  <-chan struct{}
-		stop  func()
 		timer *time.Timer
 		first *commands.Block // the first run's request to block
 	)
 	defer func() {
-		if stop != nil {
-			stop()
+		if bs.stopGone != nil {
+			bs.stopGone()
+		}
+		if bs.proxy != nil {
+			s.blocked.Untrack(bs.proxy)
 		}
 		if timer != nil {
 			timer.Stop()
@@ -202,58 +218,82 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		c.blockedNow.Store(false)
 		c.argvMem.Store(0)
 		if w := bs.waiter; w != nil {
-			s.blocked.Remove(w)
+			if bs.timedOut && bs.ref != (blocking.Ref{}) && !bs.lastChunk {
+				s.blocked.ReserveFor(w, reserveGrace) // the client's next chunk takes its place back
+			} else {
+				s.blocked.Remove(w)
+			}
+			s.releaseTurn(w)
 			s.store.Unwatch(bs.watcher)
 		}
 		*bs = blockState{}
 	}()
-	behind := s.queueBehind(c, e, args)
+	behind, open := s.queueBehind(c, e, args)
+	if !open {
+		return
+	}
 	for {
+		if bs.ref != (blocking.Ref{}) {
+			if r := s.blocked.Cancelled(bs.ref); r != blocking.None {
+				replyCancelled(c, e, r) // its node cancelled it (watchChunk): take nothing
+				return
+			}
+		}
 		if behind {
 			// Wait for this client's turn (or its deadline, a recheck,
 			// CLIENT UNBLOCK, the peer leaving), then run the command:
 			// the runs below answer or wait on as for any client.
 			behind = false
-			if !s.flushBeforeWait(c) {
-				return
-			}
 			c.blockedNow.Store(true)
-			if gone == nil && c.pc != nil {
-				gone, stop = c.pc.AwaitClose()
-			}
 			wait := blockRecheck
 			if bs.deadline > 0 {
 				wait = max(min(wait, time.Until(time.UnixMilli(bs.deadline))), 0)
 			}
 			timer = time.NewTimer(wait)
 			if !s.myTurn(bs.waiter) {
-				if _, closed := s.awaitTurn(c, bs.waiter, bs.watcher, gone, timer); closed {
+				reason, closed := s.awaitTurn(c, bs.waiter, bs.watcher, c.watchGone(), timer)
+				if closed {
+					return
+				}
+				if reason == blocking.Gone {
+					replyCancelled(c, e, reason) // to nobody: the client left its node
 					return
 				}
 			}
 		}
 		mark := c.reply.Len()
 		c.call.Blocked = nil
-		bs.forwarded = false
+		bs.forwarded, bs.typeChanged = false, false
 		s.run(c, e, args)
+		if w := bs.waiter; w != nil && w.Owed() {
+			s.releaseTurn(w) // routed away (the slot moved): the turn passes on here
+		}
 		if bs.forwarded {
-			if !isTimeoutReply(c.reply.Bytes()[mark:]) || (bs.deadline > 0 && time.Now().UnixMilli() >= bs.deadline) {
-				return
-			}
-			if gone == nil && c.pc != nil {
-				gone, stop = c.pc.AwaitClose()
-			}
 			select {
-			case <-gone:
+			case <-c.watchGone(): // the primary is told to drop the chunk (watchChunk) or its place
+				s.cancelChunks(c, blocking.Gone)
 				c.closeConn()
 				return
 			default:
+			}
+			if bs.proxy != nil && bs.proxy.Reason() != blocking.None {
+				s.cancelChunks(c, bs.proxy.Reason()) // its place on the primary, if the chunk had ended
+				// CLIENT UNBLOCK: the primary answered the chunk for it,
+				// unless the chunk had ended (a timeout reply).
+				if bs.proxy.Reason() == blocking.Error && blocking.IsTimeoutReply(c.reply.Bytes()[mark:]) {
+					c.reply.Truncate(mark)
+					c.reply.Error(errUnblocked)
+				}
+				return
+			}
+			if !blocking.IsTimeoutReply(c.reply.Bytes()[mark:]) || bs.lastSent || (bs.deadline > 0 && time.Now().UnixMilli() >= bs.deadline) {
+				return
 			}
 			c.reply.Truncate(mark) // one chunk ended: wait on
 			continue
 		}
 		b := c.call.Blocked
-		if b == nil && first != nil && isWrongTypeReply(c.reply.Bytes()[mark:]) && s.waitedKeyChangedType(e, args) {
+		if b == nil && first != nil && bs.typeChanged {
 			// Woken, but a key it waits on now holds another type (a
 			// transaction pushed, deleted and SET it): Redis serves a
 			// parked client only from a key of the type it pops, so it
@@ -283,8 +323,14 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 			s.countAnswered(c, e, mark)
 			return
 		}
-		s.blocked.Add(w)
+		// The replies before it go out first, then it is queued: from
+		// then on it does not block before it waits (a turn may be owed
+		// to it: Turns).
 		if !s.flushBeforeWait(c) {
+			return
+		}
+		if !s.blocked.Add(w) { // a cancelled Ref: its node cancelled it
+			replyCancelled(c, e, s.blocked.Cancelled(bs.ref))
 			return
 		}
 		c.blockedNow.Store(true)
@@ -292,13 +338,11 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		if s.answerUnblocked(c, e, b, w.Reason(), mark) { // asked while it waited its turn (queueBehind)
 			return
 		}
-		if gone == nil && c.pc != nil {
-			gone, stop = c.pc.AwaitClose()
-		}
 		wait := blockRecheck
 		if b.Deadline > 0 {
 			left := time.Until(time.UnixMilli(b.Deadline))
 			if left <= 0 {
+				bs.timedOut = true
 				s.replyTimeout(c, b)
 				s.countAnswered(c, e, mark)
 				return
@@ -310,7 +354,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 		} else {
 			timer.Reset(wait)
 		}
-		reason, closed := s.awaitTurn(c, w, bs.watcher, gone, timer)
+		reason, closed := s.awaitTurn(c, w, bs.watcher, c.watchGone(), timer)
 		if closed || s.answerUnblocked(c, e, b, reason, mark) {
 			return
 		}
@@ -320,7 +364,7 @@ func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 // awaitTurn is Queue.Await for a parked client: the peer going away
 // closes the connection (closed true).
 func (s *Server) awaitTurn(c *Client, w *blocking.Waiter, watcher *store.Watcher, gone <-chan struct{}, timer *time.Timer) (reason blocking.Reason, closed bool) {
-	reason, closed = s.blocked.Await(w, watcher.Notify(), gone, timer.C, s.holdsValue)
+	reason, closed = s.blocked.Await(w, watcher.Notify(), gone, timer.C, s.holdsValueFor(w))
 	if closed {
 		c.closeConn()
 	}
@@ -328,22 +372,27 @@ func (s *Server) awaitTurn(c *Client, w *blocking.Waiter, watcher *store.Watcher
 }
 
 // myTurn is Queue.Turn over this node's store.
-func (s *Server) myTurn(w *blocking.Waiter) bool { return s.blocked.Turn(w, s.holdsValue) }
+func (s *Server) myTurn(w *blocking.Waiter) bool { return s.blocked.Turn(w, s.holdsValueFor(w)) }
 
-// holdsValue reports whether key holds a value on this node.
-func (s *Server) holdsValue(k string) bool {
-	key := []byte(k)
-	tx := s.store.Lock(ring.KeySlot(key))
-	typ, err := tx.Type(key)
-	tx.Close()
-	return err == nil && typ != store.TypeNone
+// holdsValueFor returns whether a key holds a value of the type waiter w
+// pops on this node, as w looks (with its token: a slot owed to it is its
+// to look at). Turns.Release decides with the same test, so a waiter owed a
+// turn finds it is its Turn.
+func (s *Server) holdsValueFor(w *blocking.Waiter) func(k string) bool {
+	return func(k string) bool {
+		key := []byte(k)
+		tx := s.store.LockFor(ring.KeySlot(key), w.Token)
+		typ, err := tx.Type(key)
+		tx.Close()
+		return err == nil && int(typ) == w.Want
+	}
 }
 
 // answerUnblocked answers a parked call that CLIENT UNBLOCK stopped
 // (reason Timeout or Error) and reports true; for None it does nothing.
 func (s *Server) answerUnblocked(c *Client, e *entry, b *commands.Block, reason blocking.Reason, mark int) bool {
 	switch reason {
-	case blocking.Timeout:
+	case blocking.Timeout, blocking.Gone: // Gone: to nobody, the client left its node
 		s.replyTimeout(c, b)
 	case blocking.Error:
 		c.reply.Error(errUnblocked)
@@ -394,28 +443,16 @@ func (c *Client) forwardTimeoutArg(args [][]byte) ([][]byte, time.Duration) {
 	if !bs.parking || bs.arg == 0 {
 		return args, forwardTimeout
 	}
-	bs.forwarded = true
-	chunk := blockChunk
-	if bs.deadline > 0 {
-		chunk = min(chunk, time.Until(time.UnixMilli(bs.deadline)))
-	}
-	chunk = max(chunk, time.Millisecond) // the last look answers at once
-	cut := slices.Clone(args)
-	cut[bs.arg] = strconv.AppendFloat(nil, chunk.Seconds(), 'f', 3, 64)
-	return cut, chunk + forwardTimeout
-}
-
-// isTimeoutReply reports whether reply is a blocking command's timeout
-// reply (a null in RESP2 or RESP3).
-func isTimeoutReply(reply []byte) bool {
-	return bytes.Equal(reply, []byte("*-1\r\n")) || bytes.Equal(reply, []byte("$-1\r\n")) || bytes.Equal(reply, []byte("_\r\n"))
+	cut, d, last := blocking.CutTimeout(args, bs.arg, bs.deadline, time.Now(), blockChunk())
+	bs.forwarded, bs.lastSent = true, last
+	return cut, d + forwardTimeout
 }
 
 // waitedKeyChangedType reports whether a key the command pops from (its
 // key specs' Delete keys: not BLMOVE's destination) holds a value of
 // another type than e pops (a list, or a sorted set for the sorted-set
-// family).
-func (s *Server) waitedKeyChangedType(e *entry, args [][]byte) bool {
+// family), as tx, which ran the command, sees it.
+func waitedKeyChangedType(tx *store.Tx, e *entry, args [][]byte) bool {
 	want := store.TypeList
 	if e.Group == "sorted-set" {
 		want = store.TypeZSet
@@ -425,18 +462,10 @@ func (s *Server) waitedKeyChangedType(e *entry, args [][]byte) bool {
 		if r.Flags&commands.Delete == 0 {
 			continue
 		}
-		key := args[r.Pos]
-		tx := s.store.Lock(ring.KeySlot(key))
-		typ, err := tx.Type(key)
-		tx.Close()
+		typ, err := tx.Type(args[r.Pos])
 		if err == nil && typ != store.TypeNone && typ != want {
 			return true
 		}
 	}
 	return false
-}
-
-// isWrongTypeReply reports whether reply is the WRONGTYPE error.
-func isWrongTypeReply(reply []byte) bool {
-	return bytes.HasPrefix(reply, []byte("-WRONGTYPE "))
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
 	debugcmd "github.com/meshcache/meshcache/server/debug"
@@ -214,7 +215,7 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 				}
 			}
 			if single {
-				tx = s.store.Lock(slot)
+				tx = s.lockFor(c, slot) // a parked client may be owed the slot (blocking.go)
 			} else {
 				tx = s.store.LockSlots(c.slots)
 			}
@@ -335,10 +336,19 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 			// A script never blocks: the command answers as if its
 			// timeout had passed, as Redis's CLIENT_DENY_BLOCKING.
 			f.call.Blocked = nil
-			replyTimeoutTo(f.reply, b)
+			blocking.ReplyTimeout(f.reply, b.NullArray)
 			return
 		}
 		s.park(c, args, tx, b) // the slots are still held: see blocking.go
+	} else if w := c.block.waiter; w != nil && !f.script {
+		if tx != nil && blocking.IsWrongTypeReply(f.reply.Bytes()[mark:]) && waitedKeyChangedType(tx, e, args) {
+			c.block.typeChanged = true // a parked client waits on (runBlocking)
+			return
+		}
+		// A parked client served: out of the queue before its slots are
+		// released, so the turn passes to the client behind it
+		// (blocking.Turns.Release).
+		s.blocked.Remove(w)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/events"
 )
 
@@ -58,6 +59,9 @@ func (s *Server) ExecuteBatch(resp3 bool, cmds [][][]byte) [][]byte {
 	if events.IsFanoutBatch(cmds) {
 		return s.events.DeliverFanout(cmds) // messages published on another node
 	}
+	if r := s.answerChunkCancel(cmds); r != nil {
+		return r // a forwarded blocking command's client left (blocking_remote.go)
+	}
 	if isWatchToken(cmds) {
 		return s.answerWatchToken(cmds[0]) // a WATCH on another node (watch_remote.go)
 	}
@@ -79,9 +83,11 @@ func (s *Server) executeBatchOn(c *Client, cmds [][][]byte) [][]byte {
 	ends := make([]int, 0, len(cmds))
 	for i, args := range cmds {
 		mark := c.reply.Len()
-		if i == 0 && isWatchCheck(cmds) {
+		switch {
+		case i == 0 && isWatchCheck(cmds):
 			s.checkWatch(c, args) // a forwarded EXEC's watch (watch_remote.go)
-		} else {
+		case i == 0 && c.adoptChunk(args): // a blocking command's chunk follows (blocking_remote.go)
+		default:
 			s.dispatch(c, args)
 		}
 		ends = append(ends, c.reply.Len())
@@ -132,6 +138,7 @@ func (s *Server) putInternal(c *Client) {
 	c.release()
 	c.reply.SetBytes(nil)
 	c.route.ahead = nil
+	c.route.blockRef, c.route.blockLast = blocking.Ref{}, false
 	c.repl.reset()
 	c.closeAfterReply = false
 	c.closing = false

@@ -11,6 +11,7 @@ import (
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
 )
 
@@ -77,6 +78,11 @@ type routeState struct {
 	// (batchable), apart from the Client's, which the command being
 	// routed holds.
 	keyPos []int
+	// blockRef and blockLast: an internal client's next command is a
+	// chunk of another node's blocking command (its marker, see
+	// blocking_remote.go); runBlocking takes them.
+	blockRef  blocking.Ref
+	blockLast bool
 }
 
 // aheadReply is one pipelined command already run remotely and its reply.
@@ -224,7 +230,12 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 	c.ranAway = true
 	rs := c.routeState()
 	args, timeout := c.forwardTimeoutArg(args)
-	rs.cmds = append(rs.cmds[:0], args)
+	rs.cmds = rs.cmds[:0]
+	lead := 0 // a blocking command's chunk goes behind its marker (blocking_remote.go)
+	if m := s.chunkMarker(c); m != nil {
+		rs.cmds, lead = append(rs.cmds, m), 1
+	}
+	rs.cmds = append(rs.cmds, args)
 	if len(c.pipeline) > 0 && !c.block.parking { // a blocking command goes alone
 		t := s.cluster.Table()
 		size := argsSize(args)
@@ -240,9 +251,16 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 	defer cancel()
 	s.cstats.forwardsSent.Add(1)
 	resp3 := c.RESP3()
+	if lead > 0 {
+		defer s.watchChunk(c, owner, cancel)()
+	}
 	replies, err := s.events.Forward(ctx, &c.ev, owner, resp3, rs.cmds)
-	if err == nil && len(replies) == 0 {
+	rs.cmds = rs.cmds[lead:]
+	if err == nil && len(replies) <= lead {
 		err = errEmptyBatch
+	}
+	if err == nil {
+		replies = replies[lead:]
 	}
 	if err != nil {
 		s.log.Debug("forward failed", "to", owner, "cmds", len(rs.cmds), "err", err)

@@ -87,6 +87,10 @@ type Server struct {
 	repl replServer
 	// blocked lines up the clients parked by blocking commands (blocking.go).
 	blocked blocking.Queue
+	// turns decides whose turn a released slot is owed to (store/gate.go);
+	// waiterTokens numbers the waiters for the store's serving gate.
+	turns        blocking.Turns
+	waiterTokens atomic.Uint64
 	// internal pools the clients that run commands forwarded by other nodes (executor.go).
 	internal sync.Pool
 
@@ -173,6 +177,7 @@ func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 	st.SetEncodings(cfg.Encodings)
 	s.buildTable()
 	st.SetKeyHook(s.events)
+	st.SetReleaseHook(func(tx *store.Tx, ready []string) { s.turns.Release(&s.blocked, tx, ready) })
 	return s
 }
 

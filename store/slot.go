@@ -22,6 +22,13 @@ type slot struct {
 	version atomic.Uint64
 	// hook is the store's KeyHook (watch.go), shared by every slot.
 	hook *atomic.Pointer[KeyHook]
+	// The serving gate (gate.go), guarded by mu: owed is the token of the
+	// client the slot is owed to (0: none), gate wakes the Txs waiting for
+	// it (made at the first Owe), ready lists the keys a blocked client
+	// watches that changed since the last release.
+	owed  uint64
+	gate  *sync.Cond
+	ready []string
 
 	// Counters written under mu and read without it by Stats and eviction.
 	keys   atomic.Int64 // live entries, expired-but-not-removed included

@@ -166,6 +166,8 @@ type Store struct {
 
 	// hook is told of key changes and slot flushes (SetKeyHook).
 	hook atomic.Pointer[KeyHook]
+	// release is the serving gate's hook (gate.go), set before serving.
+	release ReleaseHook
 }
 
 // New returns an empty store.

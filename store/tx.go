@@ -40,7 +40,9 @@ type Tx struct {
 	readKeys [][]byte
 	// mark is versions() when the running command started (StartCommand,
 	// or begin), plus the versions of slots grown into since (Grow).
-	mark    uint64
+	mark uint64
+	// turn: taken by LockFor while the slot was owed to its token.
+	turn    bool
 	effects []Effect
 	buf     []byte   // owns the bytes of effects
 	group   []Effect // scratch for handing multi-slot effects out per slot
@@ -50,7 +52,9 @@ type Tx struct {
 func (s *Store) Lock(slot uint16) *Tx {
 	tx := s.txPool.Get().(*Tx)
 	tx.slots = append(tx.slots[:0], slot)
-	s.slots[slot].mu.Lock()
+	sl := &s.slots[slot]
+	sl.mu.Lock()
+	sl.await(0)
 	tx.begin()
 	return tx
 }
@@ -65,6 +69,7 @@ func (s *Store) LockSlots(slots []uint16) *Tx {
 	tx.slots = slices.Compact(tx.slots)
 	for _, sn := range tx.slots {
 		s.slots[sn].mu.Lock()
+		s.slots[sn].await(0)
 	}
 	tx.begin()
 	return tx
@@ -90,6 +95,7 @@ func (tx *Tx) begin() {
 // then releases the locks.
 func (tx *Tx) Close() {
 	s := tx.s
+	tx.release()
 	tx.handOff()
 	for i := len(tx.slots) - 1; i >= 0; i-- {
 		s.slots[tx.slots[i]].mu.Unlock()
@@ -105,6 +111,7 @@ func (tx *Tx) Close() {
 	tx.pinned = false
 	tx.replay = false
 	tx.writing = false
+	tx.turn = false
 	tx.readKeys = tx.readKeys[:0]
 	tx.sink = nil
 	s.txPool.Put(tx)

@@ -19,9 +19,14 @@ func (tx *Tx) Grow(sn uint16) bool {
 	sl := &tx.s.slots[sn]
 	if n := len(tx.slots); n == 0 || sn > tx.slots[n-1] {
 		sl.mu.Lock()
+		sl.await(0)
 		tx.slots = append(tx.slots, sn)
 	} else {
 		if !sl.mu.TryLock() {
+			return false
+		}
+		if sl.owed != 0 { // owed to a blocked client (gate.go): busy too
+			sl.mu.Unlock()
 			return false
 		}
 		i, _ := slices.BinarySearch(tx.slots, sn)
@@ -52,6 +57,7 @@ func (tx *Tx) Pause() {
 func (tx *Tx) Resume() {
 	for _, sn := range tx.slots {
 		tx.s.slots[sn].mu.Lock()
+		tx.s.slots[sn].await(0)
 	}
 	tx.pinned = false
 	tx.begin()

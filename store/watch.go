@@ -158,6 +158,9 @@ func (sl *slot) touchWatch(key []byte) {
 	}
 	for _, w := range sl.watched[string(key)] {
 		w.mark()
+		if w.notify != nil {
+			sl.noteReady(key) // a blocked client's key (gate.go)
+		}
 	}
 }
 

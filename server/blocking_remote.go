@@ -1,0 +1,141 @@
+package server
+
+import (
+	"context"
+	"time"
+
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/blocking"
+)
+
+// A forwarded blocking command's chunks carry its client's Ref, and a
+// client that leaves while a chunk is forwarded has it cancelled on the
+// primary (see package blocking's doc; the wire is blocking/wire.go).
+
+// reserveGrace is how long the primary keeps a forwarded waiter's place
+// between two chunks: the origin sends the next chunk as soon as the last
+// one's reply arrives, so one round trip is enough; a reservation nobody
+// claims (the origin node died) passes the turn on after it.
+const reserveGrace = time.Second
+
+// blockRef is c's Ref as the primary knows it: this node, c's ID, when c
+// first blocked.
+func (s *Server) blockRef(c *Client) blocking.Ref {
+	return blocking.Ref{Origin: string(s.cluster.ID()), Client: c.ID, Order: c.block.order}
+}
+
+// chunkMarker returns the marker command that opens c's forwarded chunk,
+// nil when c's command is not a blocking command parked in chunks.
+func (s *Server) chunkMarker(c *Client) [][]byte {
+	if bs := &c.block; bs.parking && bs.forwarded && c.ID != 0 {
+		return blocking.ChunkMarker(s.blockRef(c), bs.lastSent)
+	}
+	return nil
+}
+
+// adoptChunk makes internal client c run the chunk its marker names
+// (runBlocking reads it) and answers the marker +OK; it reports false
+// when args is no marker.
+func (c *Client) adoptChunk(args [][]byte) bool {
+	ref, last, marker, ok := blocking.ParseChunkMarker(args)
+	if !marker {
+		return false
+	}
+	if ok {
+		rs := c.routeState()
+		rs.blockRef, rs.blockLast = ref, last
+	}
+	c.reply.OK()
+	return true
+}
+
+// answerChunkCancel drops the chunk or reservation a cancel batch names;
+// nil when cmds is no cancel batch.
+func (s *Server) answerChunkCancel(cmds [][][]byte) [][]byte {
+	ref, reason, cancel, ok := blocking.ParseCancel(cmds)
+	switch {
+	case !cancel:
+		return nil
+	case !ok:
+		return [][]byte{[]byte("-ERR bad block reference\r\n")}
+	}
+	// Remembered for a while, so a chunk still on its way is refused.
+	s.blocked.CancelFor(ref, reason, blockChunk()+forwardTimeout)
+	return [][]byte{[]byte("+OK\r\n")}
+}
+
+// watchChunk watches c while a chunk of its blocking command is forwarded
+// to owner: when the peer leaves, it cancels the call (cancel) and tells
+// owner to drop the chunk (Gone); when CLIENT UNBLOCK asks c here (its
+// proxy waiter, which Unblock finds by c's ID), it tells owner to unblock
+// the chunk, whose reply answers c. stop ends the watch; the goroutine it
+// starts is owned by the forwarding call and ends at stop or once the
+// cancel batch is sent.
+func (s *Server) watchChunk(c *Client, owner ring.NodeID, cancel context.CancelFunc) (stop func()) {
+	bs := &c.block
+	if bs.proxy == nil {
+		bs.proxy = blocking.NewWaiter(c.ID, bs.order, nil)
+		s.blocked.Track(bs.proxy)
+	}
+	bs.owner = owner
+	gone, proxy := c.watchGone(), bs.proxy
+	done := make(chan struct{})
+	ref := s.blockRef(c)
+	go func() {
+		reason := blocking.Gone
+		select {
+		case <-gone:
+			cancel()
+		case <-proxy.Wake():
+			reason = proxy.Reason()
+		case <-done:
+			return
+		}
+		s.sendCancel(owner, ref, reason)
+	}()
+	return func() { close(done) }
+}
+
+// cancelChunks tells the node c's last chunk went to that c stopped
+// waiting between two chunks (reason: it left, or CLIENT UNBLOCK), so its
+// reservation there passes the turn on at once. The goroutine it starts
+// ends once the cancel batch is sent (a second cancel of a Ref is
+// harmless).
+func (s *Server) cancelChunks(c *Client, reason blocking.Reason) {
+	if owner := c.block.owner; owner != "" {
+		ref := s.blockRef(c)
+		go s.sendCancel(owner, ref, reason)
+	}
+}
+
+// sendCancel sends the cancel batch of ref to owner, within forwardTimeout.
+func (s *Server) sendCancel(owner ring.NodeID, ref blocking.Ref, reason blocking.Reason) {
+	ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
+	defer cancel()
+	if _, err := s.cluster.ForwardBatch(ctx, owner, false, blocking.CancelBatch(ref, reason)); err != nil {
+		s.log.Debug("cancel a forwarded blocking command", "to", owner, "err", err)
+	}
+}
+
+// replyCancelled answers a chunk cancelled before it ran: Gone (to
+// nobody) and Timeout with the timeout reply (in RESP2 a null bulk for
+// BLMOVE and BRPOPLPUSH, a null array for the others), Error with
+// -UNBLOCKED.
+func replyCancelled(c *Client, e *entry, r blocking.Reason) {
+	if r == blocking.Error {
+		c.reply.Error(errUnblocked)
+		return
+	}
+	blocking.ReplyTimeout(&c.reply, e.Name != "blmove" && e.Name != "brpoplpush")
+}
+
+// watchGone returns the channel closed when c's peer leaves, watching the
+// connection from the first call until runBlocking ends (nil for an
+// internal client).
+func (c *Client) watchGone() <-chan struct{} {
+	bs := &c.block
+	if bs.gone == nil && c.pc != nil && bs.parking {
+		bs.gone, bs.stopGone = c.pc.AwaitClose()
+	}
+	return bs.gone
+}
