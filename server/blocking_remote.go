@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"time"
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
@@ -12,23 +11,17 @@ import (
 // client that leaves while a chunk is forwarded has it cancelled on the
 // primary (see package blocking's doc; the wire is blocking/wire.go).
 
-// reserveGrace is how long the primary keeps a forwarded waiter's place
-// between two chunks: the origin sends the next chunk as soon as the last
-// one's reply arrives, so one round trip is enough; a reservation nobody
-// claims (the origin node died) passes the turn on after it.
-const reserveGrace = time.Second
-
 // blockRef is c's Ref as the primary knows it: this node, c's ID, when c
 // first blocked.
 func (s *Server) blockRef(c *Client) blocking.Ref {
-	return blocking.Ref{Origin: string(s.cluster.ID()), Client: c.ID, Order: c.block.order}
+	return blocking.Ref{Origin: string(s.cluster.ID()), Client: c.ID, Order: c.block.Order}
 }
 
 // chunkMarker returns the marker command that opens c's forwarded chunk,
 // nil when c's command is not a blocking command parked in chunks.
 func (s *Server) chunkMarker(c *Client) [][]byte {
-	if bs := &c.block; bs.parking && bs.forwarded && c.ID != 0 {
-		return blocking.ChunkMarker(s.blockRef(c), bs.lastSent)
+	if bs := &c.block; bs.Parking && bs.Forwarded && c.ID != 0 {
+		return blocking.ChunkMarker(s.blockRef(c), bs.LastSent)
 	}
 	return nil
 }
@@ -73,12 +66,12 @@ func (s *Server) answerChunkCancel(cmds [][][]byte) [][]byte {
 // cancel batch is sent.
 func (s *Server) watchChunk(c *Client, owner ring.NodeID, cancel context.CancelFunc) (stop func()) {
 	bs := &c.block
-	if bs.proxy == nil {
-		bs.proxy = blocking.NewWaiter(c.ID, bs.order, nil)
-		s.blocked.Track(bs.proxy)
+	if bs.Proxy == nil {
+		bs.Proxy = blocking.NewWaiter(c.ID, bs.Order, nil)
+		s.blocked.Track(bs.Proxy)
 	}
-	bs.owner = owner
-	gone, proxy := c.watchGone(), bs.proxy
+	bs.Owner = owner
+	gone, proxy := c.watchGone(), bs.Proxy
 	done := make(chan struct{})
 	ref := s.blockRef(c)
 	go func() {
@@ -102,7 +95,7 @@ func (s *Server) watchChunk(c *Client, owner ring.NodeID, cancel context.CancelF
 // ends once the cancel batch is sent (a second cancel of a Ref is
 // harmless).
 func (s *Server) cancelChunks(c *Client, reason blocking.Reason) {
-	if owner := c.block.owner; owner != "" {
+	if owner := c.block.Owner; owner != "" {
 		ref := s.blockRef(c)
 		go s.sendCancel(owner, ref, reason)
 	}
@@ -117,25 +110,13 @@ func (s *Server) sendCancel(owner ring.NodeID, ref blocking.Ref, reason blocking
 	}
 }
 
-// replyCancelled answers a chunk cancelled before it ran: Gone (to
-// nobody) and Timeout with the timeout reply (in RESP2 a null bulk for
-// BLMOVE and BRPOPLPUSH, a null array for the others), Error with
-// -UNBLOCKED.
-func replyCancelled(c *Client, e *entry, r blocking.Reason) {
-	if r == blocking.Error {
-		c.reply.Error(errUnblocked)
-		return
-	}
-	blocking.ReplyTimeout(&c.reply, e.Name != "blmove" && e.Name != "brpoplpush")
-}
-
 // watchGone returns the channel closed when c's peer leaves, watching the
-// connection from the first call until runBlocking ends (nil for an
+// connection from the first call until blocking.Run ends (nil for an
 // internal client).
 func (c *Client) watchGone() <-chan struct{} {
 	bs := &c.block
-	if bs.gone == nil && c.pc != nil && bs.parking {
-		bs.gone, bs.stopGone = c.pc.AwaitClose()
+	if bs.Gone == nil && c.pc != nil && bs.Parking {
+		bs.Gone, bs.StopGone = c.pc.AwaitClose()
 	}
-	return bs.gone
+	return bs.Gone
 }

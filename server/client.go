@@ -6,6 +6,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/clientinfo"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/events"
@@ -60,8 +61,9 @@ type Client struct {
 	multiErr bool // a command was rejected while queueing: EXEC aborts
 	queue    []queuedCmd
 
-	// block is the state of a blocking command being run (blocking.go).
-	block blockState
+	// block is the state of a blocking command being run (blocking.go,
+	// blocking.Run).
+	block blocking.State
 
 	// WATCH state: the store's watcher (made on first WATCH) and the slots
 	// of the watched keys, which EXEC locks before checking the watcher.

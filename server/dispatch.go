@@ -340,9 +340,9 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 			return
 		}
 		s.park(c, args, tx, b) // the slots are still held: see blocking.go
-	} else if w := c.block.waiter; w != nil && !f.script {
-		if tx != nil && blocking.IsWrongTypeReply(f.reply.Bytes()[mark:]) && waitedKeyChangedType(tx, e, args) {
-			c.block.typeChanged = true // a parked client waits on (runBlocking)
+	} else if w := c.block.Waiter; w != nil && !f.script {
+		if tx != nil && blocking.IsWrongTypeReply(f.reply.Bytes()[mark:]) && blocking.KeyChangedType(tx, e.Command, args) {
+			c.block.TypeChanged = true // a parked client waits on (blocking.Run)
 			return
 		}
 		// A parked client served: out of the queue before its slots are

@@ -22,11 +22,11 @@ func (s *Server) feedMonitor(c *Client, f frame, args [][]byte) {
 	addr := c.addr
 	if f.script {
 		addr = events.ScriptAddr
-	} else if c.block.parking {
-		if c.block.fed {
+	} else if c.block.Parking {
+		if c.block.Fed {
 			return
 		}
-		c.block.fed = true
+		c.block.Fed = true
 	}
 	s.events.Feed(addr, args, c.redacted, &c.ev, f.reply)
 }

@@ -236,7 +236,7 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 		rs.cmds, lead = append(rs.cmds, m), 1
 	}
 	rs.cmds = append(rs.cmds, args)
-	if len(c.pipeline) > 0 && !c.block.parking { // a blocking command goes alone
+	if len(c.pipeline) > 0 && !c.block.Parking { // a blocking command goes alone
 		t := s.cluster.Table()
 		size := argsSize(args)
 		for _, next := range c.pipeline {
