@@ -1,9 +1,14 @@
 // Package blocking holds the queues of clients parked by blocking commands
-// (BLPOP, BLMOVE, BZPOPMIN ...) and the decisions about whose turn it is.
-// It decides nothing about keys or replies: the front end
-// (server/blocking.go, server/blocking_remote.go) parks and wakes the
-// clients and asks the Queue whether a woken waiter is first in line, and
-// the store's serving gate (store/gate.go) enforces the turns Turns gives.
+// (BLPOP, BLMOVE, BZPOPMIN ...), the decisions about whose turn it is,
+// and the loop that parks and wakes a client (Run, run.go). Where things
+// are: the queues and turns in queue.go and turns.go; Run, the per-client
+// State and the Front it runs the command through in run.go; the pure
+// helpers of the front end (popped keys, timeout replies, a chunk's
+// timeout) in front.go; the chunks' marker and cancel on the wire in
+// wire.go. Package server implements Front (server/blocking.go: its
+// Client, as blockFront), finds the keys and runs the command, and sends
+// the chunks and cancels (server/blocking_remote.go); the store's serving
+// gate (store/gate.go) enforces the turns Turns gives.
 //
 // How blocking works, and what holds:
 //
