@@ -17,8 +17,9 @@ import (
 // served before the next command; a forwarded client that leaves takes
 // nothing) is told in package blocking's doc (server/blocking/doc.go);
 // the loop that parks and wakes a client is blocking.Run
-// (server/blocking/run.go), over blockCall here; the chunks' marker and
-// cancel are in blocking_remote.go.
+// (server/blocking/run.go), through blockFront here (the client as
+// blocking.Front); the chunks' marker and cancel are in
+// blocking_remote.go.
 
 // blockChunkNS bounds the timeout of a blocking command forwarded to
 // another node, in ns (2 s; tests shorten it).
@@ -119,7 +120,7 @@ func (s *Server) park(c *Client, args [][]byte, tx *store.Tx, b *commands.Block)
 }
 
 // runBlocking runs a blocking command for a client that may wait
-// (blocking.Run: the loop that parks and wakes it, over blockCall).
+// (blocking.Run: the loop that parks and wakes it, through blockFront).
 func (s *Server) runBlocking(c *Client, e *entry, args [][]byte) {
 	bs := &c.block
 	*bs = blocking.State{Parking: true, Order: time.Now().UnixNano()}
