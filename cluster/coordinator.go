@@ -293,16 +293,13 @@ func (n *Node) updateQuorum(t *ring.Table, v view) bool {
 		// A member holds a newer table: this one is not the table in
 		// force (this node was cut off, or a push has not arrived yet).
 		// Until it pulls the newer one it counts no quorum, so a node
-		// that rejoins after a partition takes no write on the table it
-		// had (issue 18, cause 3): Healthy stays false once node-timeout
-		// has passed without quorum, and no slot acknowledges degraded.
+		// that rejoins after a partition issues no table from the one it
+		// had (issue 18, cause 3). Its writes are fenced by the lease,
+		// which counts no answer from a member with a newer table.
 		q = false
 	}
 	if was := n.quorum.Swap(q); was != q {
 		n.logger.Info("quorum changed", "quorum", q, "sees", seen, "of", len(members), "epoch", t.Epoch, "table_behind", behind)
-	}
-	if q {
-		n.lastQuorum.Store(time.Now().UnixNano())
 	}
 	return q
 }

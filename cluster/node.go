@@ -47,6 +47,8 @@ var (
 //   - rejoinLoop: initial join with backoff, then re-join (membership.go);
 //   - controlLoop: quorum tracking, pulling newer tables, and the
 //     coordinator's step loop (coordinator.go);
+//   - leaseLoop: probes the table's members for the quorum lease, each
+//     probe on a goroutine of its own bounded by the lease (leaser.go);
 //   - metaLoop: re-gossips our metadata when the state or epoch changes;
 //   - RPC connection readers, writers and handlers (transport/client.go,
 //     transport/server.go).
@@ -69,8 +71,8 @@ type Node struct {
 	state      atomic.Uint32              // State
 	updateMu   sync.Mutex                 // serializes memberlist UpdateNode calls (updateMeta)
 	joined     atomic.Bool                // contacted a seed, or has none
-	quorum     atomic.Bool                // sees a majority of the table's members now
-	lastQuorum atomic.Int64               // unix nanos when quorum was last true
+	quorum     atomic.Bool                // sees a majority of the table's members now (coordinator role)
+	lease      *leaser                    // the quorum lease: Healthy (leaser.go)
 
 	members *memberSet // every member gossip told of, and addresses to re-join
 
@@ -128,6 +130,7 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 		metaDirty: make(chan struct{}, 1),
 		rejoinNow: make(chan struct{}, 1),
 		events:    events.New(events.DefaultSize),
+		lease:     newLeaser(profile),
 	}
 	// A seed list shared by every node names this node too: drop it, so
 	// that a node whose only seed is itself bootstraps alone.
@@ -185,10 +188,11 @@ func (n *Node) start(ctx context.Context) error {
 	}
 	n.ml = ml
 	ctx, n.cancel = context.WithCancel(ctx)
-	n.wg.Add(3)
+	n.wg.Add(4)
 	go n.rejoinLoop(ctx)
 	go n.controlLoop(ctx)
 	go n.metaLoop(ctx)
+	go n.leaseLoop(ctx)
 	if n.repl != nil {
 		n.wg.Add(1)
 		n.repl.start(ctx)
@@ -251,20 +255,18 @@ func (n *Node) Members() []NodeInfo {
 // every request.
 func (n *Node) Table() *ring.Table { return n.table.Load() }
 
-// Quorum reports whether this node holds a routing table and sees a
-// majority of its members alive right now.
+// Quorum reports whether this node holds a routing table and its gossip
+// sees a majority of its members alive right now (the coordinator role;
+// writes go by Healthy).
 func (n *Node) Quorum() bool { return n.quorum.Load() }
 
-// Healthy reports whether this node had quorum within the last node
-// timeout. A node that is not healthy must refuse writes (-CLUSTERDOWN): it
-// may be on the minority side of a partition.
-func (n *Node) Healthy() bool {
-	if n.quorum.Load() {
-		return true
-	}
-	last := n.lastQuorum.Load()
-	return last != 0 && time.Since(time.Unix(0, last)) < n.profile.NodeTimeout
-}
+// Healthy reports whether this node holds its quorum lease now (leaser.go):
+// a majority of the routing table's members answered its probes within the
+// lease, none of them from a newer table. A node that is not healthy must
+// refuse writes (-CLUSTERDOWN): it may be on the minority side of a
+// partition, or paused past its lease. WaitHealthy waits briefly for a
+// lease that lapsed only just.
+func (n *Node) Healthy() bool { return n.leaseHeld() }
 
 // Ping sends a ping to node id and waits for the echo.
 func (n *Node) Ping(ctx context.Context, id ring.NodeID) error {
@@ -296,9 +298,4 @@ func (n *Node) wakeControl() {
 	case n.wake <- struct{}{}:
 	default:
 	}
-}
-
-// handlePing echoes the payload.
-func (n *Node) handlePing(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
-	return append(reply, req...), nil
 }
