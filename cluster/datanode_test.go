@@ -36,7 +36,7 @@ func startDataNode(t *testing.T, ctx context.Context, logger *slog.Logger, o nod
 		ClientAddr:     fmt.Sprintf("127.0.0.1:%d", 20000+clientPorts.Add(1)),
 		BindAddr:       "127.0.0.1:0",
 		Join:           o.join,
-		Profile:        "local",
+		Profile:        cmp.Or(o.profile, "local"),
 		Replicas:       o.replicas,
 		Faults:         o.faults,
 		Network:        o.network(t),

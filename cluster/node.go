@@ -66,13 +66,13 @@ type Node struct {
 	client    *transport.Client
 	ml        *memberlist.Memberlist // set by Start, before any loop runs
 
-	table      atomic.Pointer[ring.Table] // current routing table; nil until the first
-	tableMu    sync.Mutex                 // serializes installTable (compare and swap plus side effects)
-	state      atomic.Uint32              // State
-	updateMu   sync.Mutex                 // serializes memberlist UpdateNode calls (updateMeta)
-	joined     atomic.Bool                // contacted a seed, or has none
-	quorum     atomic.Bool                // sees a majority of the table's members now (coordinator role)
-	lease      *leaser                    // the quorum lease: Healthy (leaser.go)
+	table    atomic.Pointer[ring.Table] // current routing table; nil until the first
+	tableMu  sync.Mutex                 // serializes installTable (compare and swap plus side effects)
+	state    atomic.Uint32              // State
+	updateMu sync.Mutex                 // serializes memberlist UpdateNode calls (updateMeta)
+	joined   atomic.Bool                // contacted a seed, or has none
+	quorum   atomic.Bool                // sees a majority of the table's members now (coordinator role)
+	lease    *leaser                    // the quorum lease: Healthy (leaser.go)
 
 	members *memberSet // every member gossip told of, and addresses to re-join
 

@@ -53,11 +53,17 @@ type Membership interface {
 	Forget(id ring.NodeID) error
 }
 
-// Health says whether this node may take writes.
+// Health says whether this node may take writes (and, with
+// cluster-allow-reads-when-down no, serve reads): whether it holds its
+// quorum lease (cluster/leaser.go, docs/DESIGN.md §5).
 type Health interface {
-	// Healthy is false when this node has not seen a majority of the
-	// cluster for node-timeout: it may be in a minority, so it refuses writes.
+	// Healthy is false when this node does not hold its quorum lease: it
+	// may be in a minority, or paused past the lease, so it refuses writes.
 	Healthy() bool
+	// WaitHealthy is Healthy, except that a lease that lapsed only just
+	// (or was not yet given for a new table) is waited for briefly, after
+	// a probe round started at once: what a command asks before it runs.
+	WaitHealthy() bool
 }
 
 // Replicas is the replica acknowledgement of writes led here

@@ -89,6 +89,9 @@ type replServer struct {
 	mode        atomic.Int32 // ackMode
 	minReplicas atomic.Int64
 	ackTimeout  atomic.Int64 // nanoseconds: node-timeout
+	// readsWhenDown is cluster-allow-reads-when-down: a node without its
+	// quorum lease still serves reads of its slots (refusesRead).
+	readsWhenDown atomic.Bool
 
 	ackWaits    atomic.Int64 // batches that waited for replicas
 	ackTimeouts atomic.Int64 // of those, gave up after node-timeout
@@ -106,6 +109,7 @@ func (s *Server) applyRepl(cfg *config.Config) {
 	s.repl.mode.Store(int32(parseAckMode(cfg.ReplicaAck)))
 	s.repl.minReplicas.Store(int64(cfg.MinReplicasToWrite))
 	s.repl.ackTimeout.Store(int64(cfg.EffectiveNodeTimeout()))
+	s.repl.readsWhenDown.Store(cfg.ClusterAllowReadsWhenDown)
 }
 
 func (s *Server) baseContext() context.Context {
