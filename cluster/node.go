@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/meshcache/meshcache/cluster/events"
+	"github.com/meshcache/meshcache/cluster/lease/keeper"
 	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
@@ -47,8 +48,8 @@ var (
 //   - rejoinLoop: initial join with backoff, then re-join (membership.go);
 //   - controlLoop: quorum tracking, pulling newer tables, and the
 //     coordinator's step loop (coordinator.go);
-//   - leaseLoop: probes the table's members for the quorum lease, each
-//     probe on a goroutine of its own bounded by the lease (leaser.go);
+//   - the lease keeper's Run: probes the table's members for the quorum
+//     lease, each probe on a goroutine of its own bounded by the lease;
 //   - metaLoop: re-gossips our metadata when the state or epoch changes;
 //   - RPC connection readers, writers and handlers (transport/client.go,
 //     transport/server.go).
@@ -72,7 +73,7 @@ type Node struct {
 	updateMu sync.Mutex                 // serializes memberlist UpdateNode calls (updateMeta)
 	joined   atomic.Bool                // contacted a seed, or has none
 	quorum   atomic.Bool                // sees a majority of the table's members now (coordinator role)
-	lease    *leaser                    // the quorum lease: Healthy (leaser.go)
+	lease    *keeper.Keeper             // the quorum lease: Healthy (package keeper)
 
 	members *memberSet // every member gossip told of, and addresses to re-join
 
@@ -130,8 +131,12 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 		metaDirty: make(chan struct{}, 1),
 		rejoinNow: make(chan struct{}, 1),
 		events:    events.New(events.DefaultSize),
-		lease:     newLeaser(profile),
 	}
+	n.lease = keeper.New(keeper.Config{Self: cfg.NodeID, ProbeInterval: profile.ProbeInterval,
+		ProbeTimeout: profile.ProbeTimeout, SuspicionMult: profile.SuspicionMult, Table: n.table.Load,
+		Newer: n.wakeControl, Logger: logger, Ping: func(ctx context.Context, addr string, p []byte) ([]byte, error) {
+			return n.client.Call(ctx, addr, transport.KindPing, p)
+		}})
 	// A seed list shared by every node names this node too: drop it, so
 	// that a node whose only seed is itself bootstraps alone.
 	n.cfg.Join = slices.DeleteFunc(slices.Clone(cfg.Join), func(s string) bool {
@@ -192,7 +197,7 @@ func (n *Node) start(ctx context.Context) error {
 	go n.rejoinLoop(ctx)
 	go n.controlLoop(ctx)
 	go n.metaLoop(ctx)
-	go n.leaseLoop(ctx)
+	go func() { defer n.wg.Done(); n.lease.Run(ctx) }()
 	if n.repl != nil {
 		n.wg.Add(1)
 		n.repl.start(ctx)
@@ -260,13 +265,17 @@ func (n *Node) Table() *ring.Table { return n.table.Load() }
 // writes go by Healthy).
 func (n *Node) Quorum() bool { return n.quorum.Load() }
 
-// Healthy reports whether this node holds its quorum lease now (leaser.go):
+// Healthy reports whether this node holds its quorum lease now (package keeper):
 // a majority of the routing table's members answered its probes within the
 // lease, none of them from a newer table. A node that is not healthy must
 // refuse writes (-CLUSTERDOWN): it may be on the minority side of a
 // partition, or paused past its lease. WaitHealthy waits briefly for a
 // lease that lapsed only just.
-func (n *Node) Healthy() bool { return n.leaseHeld() }
+func (n *Node) Healthy() bool { return n.lease.Held() }
+
+// WaitHealthy is Healthy, but a lease that lapsed only just is waited for
+// briefly after a probe round (keeper.Wait): what a command asks.
+func (n *Node) WaitHealthy() bool { return n.lease.Wait() }
 
 // Ping sends a ping to node id and waits for the echo.
 func (n *Node) Ping(ctx context.Context, id ring.NodeID) error {
@@ -298,4 +307,15 @@ func (n *Node) wakeControl() {
 	case n.wake <- struct{}{}:
 	default:
 	}
+}
+
+// handlePing echoes a plain ping and answers a lease probe with the table
+// this node holds; a probe from a node with a newer table wakes the control
+// loop, which pulls it.
+func (n *Node) handlePing(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+	out, newer, err := keeper.Answer(req, reply, n.table.Load())
+	if newer {
+		n.wakeControl()
+	}
+	return out, err
 }

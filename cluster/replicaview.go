@@ -93,7 +93,7 @@ func (n *Node) ReplicaAcks(slot uint16, off uint64) (synced, acked int) {
 		return 0, 0
 	}
 	synced, acked = n.repl.ackedCount(slot, off)
-	if synced == 0 && !n.leaseHeld() {
+	if synced == 0 && !n.lease.Held() {
 		// Degraded, but without the quorum lease: no acknowledgement
 		// without a replica's (WaitReplicated says why).
 		return 1, 0

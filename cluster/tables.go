@@ -38,7 +38,7 @@ func (n *Node) installTable(t *ring.Table, from string) bool {
 	// started alone (main waits for its first table) would meet
 	// CLUSTERDOWN.
 	n.updateQuorum(t, v)
-	n.computeLease(t)
+	n.lease.Adopt(t)
 	n.table.Store(t)
 	if n.repl != nil {
 		n.repl.settleOverrides(t)
@@ -55,7 +55,7 @@ func (n *Node) installTable(t *ring.Table, from string) bool {
 	}
 	n.markMetaDirty() // gossip the new epoch
 	n.wakeControl()
-	n.kickLease() // probe the new table's members now
+	n.lease.Kick() // probe the new table's members now
 	if n.repl != nil {
 		n.repl.kick() // stream to the table's owners now, not on the next tick
 	}
