@@ -53,16 +53,14 @@ type Membership interface {
 	Forget(id ring.NodeID) error
 }
 
-// Health says whether this node may take writes (and, with
-// cluster-allow-reads-when-down no, serve reads): whether it holds its
-// quorum lease (cluster/leaser.go, docs/DESIGN.md §5).
+// Health says whether this node may take writes: whether it holds its
+// quorum lease (cluster/lease/keeper, docs/DESIGN.md §5).
 type Health interface {
 	// Healthy is false when this node does not hold its quorum lease: it
-	// may be in a minority, or paused past the lease, so it refuses writes.
+	// may be in a minority, or paused past the lease.
 	Healthy() bool
-	// WaitHealthy is Healthy, except that a lease that lapsed only just
-	// (or was not yet given for a new table) is waited for briefly, after
-	// a probe round started at once: what a command asks before it runs.
+	// WaitHealthy is Healthy, but waits briefly for a lease that lapsed
+	// only just: what a command asks before it runs.
 	WaitHealthy() bool
 }
 

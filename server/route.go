@@ -23,10 +23,7 @@ const (
 	errSlotMoving    = "TRYAGAIN the transaction's slot moved to another node while EXEC waited, try again"
 	errCrossSlot     = "CROSSSLOT Keys in request don't hash to the same slot"
 	errWriteMinority = "CLUSTERDOWN The cluster is down (this node cannot see a majority of the cluster; writes are refused)"
-	// errReadMinority refuses a read on a node without its quorum lease
-	// while cluster-allow-reads-when-down is no (Redis's default refuses
-	// reads on a node whose cluster state is fail, with its shorter text).
-	errReadMinority = "CLUSTERDOWN The cluster is down (this node cannot see a majority of the cluster; reads are refused: cluster-allow-reads-when-down is no)"
+	errReadMinority  = "CLUSTERDOWN The cluster is down (this node cannot see a majority of the cluster; reads are refused: cluster-allow-reads-when-down is no)"
 	// errWatchRemote: WATCH is kept by the node that leads the watched
 	// keys' slots; a connection cannot watch keys another node leads
 	// (forwarding mode). Clients that need WATCH across the cluster use
@@ -127,8 +124,8 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 		return true, false
 	}
 	if rs != nil && rs.readonly && s.readsHere(c, e) {
-		if s.refusesRead(e) {
-			c.reply.Error(errReadMinority)
+		if msg := s.leaseRefusal(false, true); msg != "" {
+			c.reply.Error(msg)
 			return true, false
 		}
 		return false, s.allLocal(c) // a READONLY read of slots replicated here (replication.go)
@@ -157,12 +154,8 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 			c.reply.Error(errSlotNotServed)
 			return true, false
 		case owner == self && !spans:
-			if e.Flags&FlagWrite != 0 && !s.cluster.WaitHealthy() {
-				c.reply.Error(errWriteMinority)
-				return true, false
-			}
-			if s.refusesRead(e) {
-				c.reply.Error(errReadMinority)
+			if msg := s.leaseRefusal(e.Flags&FlagWrite != 0, e.Flags&FlagReadOnly != 0); msg != "" {
+				c.reply.Error(msg)
 				return true, false
 			}
 			if e.Flags&FlagWrite != 0 && s.lacksReplicas(c.slots) {
@@ -442,13 +435,9 @@ func (s *Server) routeExec(call *Call) bool {
 			call.Reply.NullArray()
 			return true
 		case owner == self:
-			if writes := queueWrites(c.queue); writes && !s.cluster.WaitHealthy() {
+			if msg := s.leaseRefusal(queueWrites(c.queue), true); msg != "" {
 				c.discardMulti()
-				call.Reply.Error(errWriteMinority)
-				return true
-			} else if !writes && !s.repl.readsWhenDown.Load() && !s.cluster.WaitHealthy() {
-				c.discardMulti()
-				call.Reply.Error(errReadMinority)
+				call.Reply.Error(msg)
 				return true
 			}
 			if queueWrites(c.queue) && s.lacksReplicas([]uint16{slot}) {
@@ -516,13 +505,18 @@ func (s *Server) routeExec(call *Call) bool {
 }
 
 // queueWrites reports whether a transaction writes.
-// refusesRead reports whether a read-only command of slots led (or
-// replicated, READONLY) here is refused: cluster-allow-reads-when-down is
-// no and this node does not hold its quorum lease (docs/DESIGN.md §5: what
-// a minority serves). Writes are refused by their own check.
-func (s *Server) refusesRead(e *entry) bool {
-	return e.Flags&FlagWrite == 0 && e.Flags&FlagReadOnly != 0 &&
-		!s.repl.readsWhenDown.Load() && !s.cluster.WaitHealthy()
+// leaseRefusal returns the -CLUSTERDOWN error for a write, or a read, of
+// slots led (or, READONLY, replicated) here while this node lacks its
+// quorum lease, or "" when the command may run (docs/DESIGN.md §5): a read
+// is refused only with cluster-allow-reads-when-down no.
+func (s *Server) leaseRefusal(write, read bool) string {
+	switch {
+	case !write && (!read || s.repl.readsWhenDown.Load()), s.cluster.WaitHealthy():
+		return ""
+	case write:
+		return errWriteMinority
+	}
+	return errReadMinority
 }
 
 func queueWrites(queue []queuedCmd) bool {

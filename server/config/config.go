@@ -199,3 +199,34 @@ func (c *Config) StoreConfig() store.Config {
 		Encodings:        &c.Encodings,
 	}
 }
+
+// AckMode is the replica-ack setting, parsed (ParseAckMode).
+type AckMode int32
+
+const (
+	AckNone AckMode = iota // reply at once (asynchronous replication)
+	AckOne                 // reply once one synced replica applied the write
+	AckAll                 // reply once every synced replica applied it
+)
+
+func (m AckMode) String() string {
+	switch m {
+	case AckOne:
+		return "one"
+	case AckAll:
+		return "all"
+	}
+	return "none"
+}
+
+// ParseAckMode reads a replica-ack value (none, one or all; anything else
+// is none: the setting's parser has refused it already).
+func ParseAckMode(s string) AckMode {
+	switch s {
+	case "one":
+		return AckOne
+	case "all":
+		return AckAll
+	}
+	return AckNone
+}
