@@ -55,10 +55,11 @@ type Keeper struct {
 	every  time.Duration // the probe interval (lease.ProbeEvery)
 	wait   time.Duration // how long Wait waits for a lapsed lease
 
-	mu      sync.Mutex                   // guards answers, table, changed
+	mu      sync.Mutex                   // guards answers, table, changed, logged
 	answers map[ring.NodeID]lease.Answer // the newest answer of each member
 	table   *ring.Table                  // the newest table the lease was computed for
 	changed chan struct{}                // closed and replaced when the expiry is computed again
+	logged  bool                         // whether the lease was held when last computed (logged on change)
 
 	until   atomic.Int64  // expiry in ns since start; 0: no lease
 	lapsed  atomic.Int64  // ns since start from which Wait counts a lapse
@@ -135,6 +136,11 @@ func (k *Keeper) compute(t *ring.Table) {
 	}
 	if old := time.Duration(k.until.Swap(int64(until))); old > now && until <= now {
 		k.lapsed.Store(int64(now)) // lost before its time (a newer table answered)
+	}
+	if held := until > now; held != k.logged && t != nil {
+		k.logged = held
+		k.cfg.Logger.Info("quorum lease changed", "held", held, "epoch", t.Epoch, "members", len(t.Members()),
+			"answered", len(k.answers))
 	}
 	close(k.changed)
 	k.changed = make(chan struct{})
