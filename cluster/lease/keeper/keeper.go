@@ -55,11 +55,11 @@ type Keeper struct {
 	every  time.Duration // the probe interval (lease.ProbeEvery)
 	wait   time.Duration // how long Wait waits for a lapsed lease
 
-	mu      sync.Mutex                   // guards answers, table, changed, logged
-	answers map[ring.NodeID]lease.Answer // the newest answer of each member
-	table   *ring.Table                  // the newest table the lease was computed for
-	changed chan struct{}                // closed and replaced when the expiry is computed again
-	logged  bool                         // whether the lease was held when last computed (logged on change)
+	mu      sync.Mutex                     // guards answers, table, changed, logged
+	answers map[ring.NodeID][]lease.Answer // each member's newest answers (lease.Record)
+	table   *ring.Table                    // the newest table the lease was computed for
+	changed chan struct{}                  // closed and replaced when the expiry is computed again
+	logged  bool                           // whether the lease was held when last computed (logged on change)
 
 	until   atomic.Int64  // expiry in ns since start; 0: no lease
 	lapsed  atomic.Int64  // ns since start from which Wait counts a lapse
@@ -77,7 +77,7 @@ func New(cfg Config) *Keeper {
 		length:  l,
 		every:   lease.ProbeEvery(l),
 		wait:    2 * cfg.ProbeTimeout,
-		answers: make(map[ring.NodeID]lease.Answer),
+		answers: make(map[ring.NodeID][]lease.Answer),
 		changed: make(chan struct{}),
 		kick:    make(chan struct{}, 1),
 	}
@@ -261,9 +261,7 @@ func (k *Keeper) probe(ctx context.Context, t *ring.Table, m ring.Member) {
 		return
 	}
 	k.mu.Lock()
-	if a, ok := k.answers[m.ID]; !ok || sent > a.Sent {
-		k.answers[m.ID] = lease.Answer{Sent: sent, Table: !echo, Epoch: got.Epoch, Issuer: got.Issuer}
-	}
+	k.answers[m.ID] = lease.Record(k.answers[m.ID], lease.Answer{Sent: sent, Table: !echo, Epoch: got.Epoch, Issuer: got.Issuer})
 	k.mu.Unlock()
 	k.compute(k.cfg.Table())
 	if !echo && newer(got, t) {
