@@ -139,8 +139,7 @@ func (k *Keeper) compute(t *ring.Table) {
 	}
 	if held := until > now; held != k.logged && t != nil {
 		k.logged = held
-		k.cfg.Logger.Info("quorum lease changed", "held", held, "epoch", t.Epoch, "members", len(t.Members()),
-			"answered", len(k.answers))
+		k.cfg.Logger.Info("quorum lease changed", "held", held, "epoch", t.Epoch, "members", len(t.Members()))
 	}
 	close(k.changed)
 	k.changed = make(chan struct{})
