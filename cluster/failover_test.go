@@ -310,14 +310,21 @@ func TestPartitionPrimaryAcksOnlyBacked(t *testing.T) {
 
 	// Healed, the cut-off node sees a majority again at once, but it holds
 	// a stale table until it pulls the majority's: meanwhile it must not
-	// count a quorum (issue 18, cause 3).
+	// hold its quorum lease, which every write needs (issue 18, cause 3).
+	// (Its gossip quorum flag, the coordinator role's, could read true for
+	// a moment here while gossip had not yet brought the members' new
+	// epochs: 2 of 3 runs on main on 2026-12-05. A coordinator's table
+	// needs a fresh lease round too, which a stale node does not get.)
+	// The lease tolerates a table one step behind the majority's (a member
+	// counts by its last answer from the table before), so the check is
+	// against the tables issued during the cut.
 	faults.Heal()
+	newest := others[0].Table().Epoch
 	for {
-		newest := others[0].Table().Epoch
 		if cut.Table().Epoch >= newest {
 			break
 		}
-		require.False(t, cut.quorum.Load(), "a quorum counted on a stale table (epoch %d, the majority's %d)", cut.Table().Epoch, newest)
+		require.False(t, cut.Healthy(), "a lease held on a stale table (epoch %d, the majority's %d at the heal)", cut.Table().Epoch, newest)
 		require.NoError(t, ctx.Err(), "the healed node never pulled the majority's table")
 		runtime.Gosched()
 	}
@@ -327,4 +334,5 @@ func TestPartitionPrimaryAcksOnlyBacked(t *testing.T) {
 		require.NoError(t, err)
 		assert.True(t, ok, "%s was acknowledged by the cut-off primary and is lost", key)
 	}
+	checkReplicas(t, nodes)
 }

@@ -134,7 +134,7 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 	}
 	n.lease = keeper.New(keeper.Config{Self: cfg.NodeID, ProbeInterval: profile.ProbeInterval,
 		ProbeTimeout: profile.ProbeTimeout, SuspicionMult: profile.SuspicionMult, Table: n.table.Load,
-		Newer: n.wakeControl, Logger: logger, Ping: func(ctx context.Context, addr string, p []byte) ([]byte, error) {
+		Logger: logger, Ping: func(ctx context.Context, addr string, p []byte) ([]byte, error) {
 			return n.client.Call(ctx, addr, transport.KindPing, p)
 		}})
 	// A seed list shared by every node names this node too: drop it, so
@@ -310,12 +310,7 @@ func (n *Node) wakeControl() {
 }
 
 // handlePing echoes a plain ping and answers a lease probe with the table
-// this node holds; a probe from a node with a newer table wakes the control
-// loop, which pulls it.
+// this node holds (keeper.Answer).
 func (n *Node) handlePing(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
-	out, newer, err := keeper.Answer(req, reply, n.table.Load())
-	if newer {
-		n.wakeControl()
-	}
-	return out, err
+	return keeper.Answer(req, reply, n.table.Load())
 }

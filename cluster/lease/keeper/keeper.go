@@ -40,10 +40,7 @@ type Config struct {
 	// (a transport.KindPing call bounded by ctx).
 	Ping func(ctx context.Context, addr string, payload []byte) ([]byte, error)
 	// Table returns the node's current routing table (nil before the first).
-	Table func() *ring.Table
-	// Newer is called when a member answers from a newer table than the
-	// node's: the node should pull it.
-	Newer  func()
+	Table  func() *ring.Table
 	Logger *slog.Logger
 }
 
@@ -61,11 +58,14 @@ type Keeper struct {
 	changed chan struct{}                  // closed and replaced when the expiry is computed again
 	logged  bool                           // whether the lease was held when last computed (logged on change)
 
-	until   atomic.Int64  // expiry in ns since start; 0: no lease
-	lapsed  atomic.Int64  // ns since start from which Wait counts a lapse
-	nonce   atomic.Uint64 // the last probe's nonce
-	stopped atomic.Bool   // Run returned
-	kick    chan struct{} // wakes Run; buffered(1)
+	until atomic.Int64 // expiry in ns since start; 0: no lease
+	// computed is the table until was computed for (k.table): the lease
+	// holds only once the node has stored that table (Held).
+	computed atomic.Pointer[ring.Table]
+	lapsed   atomic.Int64  // ns since start from which Wait counts a lapse
+	nonce    atomic.Uint64 // the last probe's nonce
+	stopped  atomic.Bool   // Run returned
+	kick     chan struct{} // wakes Run; buffered(1)
 }
 
 // New returns a Keeper that holds no lease until Adopt or Run computes one.
@@ -87,11 +87,13 @@ func New(cfg Config) *Keeper {
 // carries a monotonic reading uses that reading, never the wall clock.
 func (k *Keeper) since() time.Duration { return time.Since(k.start) }
 
-// Held reports whether the node holds its lease now: an atomic load and a
-// monotonic clock reading.
+// Held reports whether the node holds its lease now: a few atomic loads
+// and a monotonic clock reading. A lease computed for a table the node has
+// not stored yet (Adopt runs just before the store) does not count, so no
+// command routed by the old table passes on the new table's lease.
 func (k *Keeper) Held() bool {
 	u := k.until.Load()
-	return u != 0 && k.since() < time.Duration(u)
+	return u != 0 && k.since() < time.Duration(u) && k.cfg.Table() == k.computed.Load()
 }
 
 // Kick asks Run for a probe round now.
@@ -123,6 +125,7 @@ func (k *Keeper) compute(t *ring.Table) {
 		k.lapsed.Store(int64(now))
 	}
 	k.table = t
+	k.computed.Store(t)
 	var until time.Duration
 	if t != nil {
 		members := t.Members()
@@ -263,34 +266,24 @@ func (k *Keeper) probe(ctx context.Context, t *ring.Table, m ring.Member) {
 	k.answers[m.ID] = lease.Record(k.answers[m.ID], lease.Answer{Sent: sent, Table: !echo, Epoch: got.Epoch, Issuer: got.Issuer})
 	k.mu.Unlock()
 	k.compute(k.cfg.Table())
-	if !echo && newer(got, t) {
-		k.cfg.Newer() // the member holds a newer table: pull it
-	}
 }
 
 // Answer answers a ping: a plain ping is echoed, a lease probe gets the
-// table t this node holds (nil: none). newerSender reports a probe from a
-// node holding a newer table than t (this node should pull it).
-func Answer(req, reply []byte, t *ring.Table) (out []byte, newerSender bool, err error) {
+// table t this node holds (nil: none). The probe's own table (the
+// sender's) is decoded but not acted on: tables spread by push and gossip
+// (a wake-up of the control loop on it made a node that rejoined count a
+// quorum from gossip that had not yet caught up).
+func Answer(req, reply []byte, t *ring.Table) ([]byte, error) {
 	if !wire.IsProbe(req) {
-		return append(reply, req...), false, nil
+		return append(reply, req...), nil
 	}
-	nonce, theirs, err := wire.DecodeProbe(req)
+	nonce, _, err := wire.DecodeProbe(req)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	var mine wire.ProbeTable
 	if t != nil {
 		mine = wire.ProbeTable{Epoch: t.Epoch, Issuer: t.Issuer}
 	}
-	return wire.AppendProbeAnswer(reply, nonce, mine), newer(theirs, t), nil
-}
-
-// newer reports whether the reported table p is newer than t (ring.Newer's
-// order: epoch, then issuer).
-func newer(p wire.ProbeTable, t *ring.Table) bool {
-	if t == nil {
-		return p.Epoch > 0
-	}
-	return p.Epoch > t.Epoch || (p.Epoch == t.Epoch && p.Issuer > t.Issuer)
+	return wire.AppendProbeAnswer(reply, nonce, mine), nil
 }

@@ -20,11 +20,10 @@ import (
 // network with the RPC server answering pings (Answer), a client, the
 // table it holds and its Keeper, with the local profile's timings.
 type peer struct {
-	id     ring.NodeID
-	ep     *transport.MemEndpoint
-	table  atomic.Pointer[ring.Table]
-	k      *Keeper
-	newers atomic.Int64 // calls of Config.Newer
+	id    ring.NodeID
+	ep    *transport.MemEndpoint
+	table atomic.Pointer[ring.Table]
+	k     *Keeper
 }
 
 // startPeers starts n peers on one network with faults, each holding a
@@ -42,13 +41,12 @@ func startPeers(t *testing.T, n int, faults *transport.Faults) []*peer {
 		p := &peer{id: ring.NewNodeID(), ep: network.Endpoint()}
 		srv := transport.NewServer(p.ep.Addr(), nil, faults, transport.MinFrameSize, logger)
 		srv.Handle(transport.KindPing, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
-			out, _, err := Answer(req, reply, p.table.Load())
-			return out, err
+			return Answer(req, reply, p.table.Load())
 		})
 		p.ep.Start(srv)
 		client := transport.NewClient(p.ep.Addr(), nil, faults, transport.MinFrameSize, p.ep.DialRPC)
 		p.k = New(Config{Self: p.id, ProbeInterval: 200 * time.Millisecond, ProbeTimeout: 100 * time.Millisecond,
-			SuspicionMult: 3, Table: p.table.Load, Newer: func() { p.newers.Add(1) }, Logger: logger,
+			SuspicionMult: 3, Table: p.table.Load, Logger: logger,
 			Ping: func(ctx context.Context, addr string, b []byte) ([]byte, error) {
 				return client.Call(ctx, addr, transport.KindPing, b)
 			}})
@@ -120,7 +118,6 @@ func TestKeeperOverTheNetwork(t *testing.T) {
 	c.table.Store(next)
 	c.k.Kick()
 	require.Eventually(t, func() bool { return !a.k.Held() }, 10*time.Second, 5*time.Millisecond, "a node behind the majority's table holds no lease")
-	assert.Positive(t, a.newers.Load(), "answers from a newer table tell the node to pull it")
 	a.k.Adopt(next)
 	a.table.Store(next)
 	require.True(t, a.k.Wait(), "with the table in force it holds its lease again")
@@ -133,7 +130,7 @@ func TestKeeperOneNode(t *testing.T) {
 	id := ring.NewNodeID()
 	var table atomic.Pointer[ring.Table]
 	k := New(Config{Self: id, ProbeInterval: 200 * time.Millisecond, ProbeTimeout: 100 * time.Millisecond, SuspicionMult: 3,
-		Table: table.Load, Newer: func() {}, Logger: testenv.Logger(t),
+		Table: table.Load, Logger: testenv.Logger(t),
 		Ping: func(context.Context, string, []byte) ([]byte, error) { return nil, transport.ErrFrameTooLarge }})
 	assert.False(t, k.Held(), "no table, no lease")
 	assert.False(t, k.Wait())
@@ -145,37 +142,31 @@ func TestKeeperOneNode(t *testing.T) {
 }
 
 // TestAnswer: a plain ping is echoed; a probe is answered with this node's
-// table, and a probe from a newer table is flagged.
+// table, whatever the sender's.
 func TestAnswer(t *testing.T) {
 	t.Parallel()
 	issuer := ring.NewNodeID()
 	tb, err := ring.NewTable(5, issuer, []ring.Member{{ID: issuer, Addr: "127.0.0.1:1", ClusterAddr: "127.0.0.1:2"}})
 	require.NoError(t, err)
-	out, newer, err := Answer([]byte("12345678"), nil, tb)
+	out, err := Answer([]byte("12345678"), nil, tb)
 	require.NoError(t, err)
 	assert.Equal(t, "12345678", string(out))
-	assert.False(t, newer)
 	for _, c := range []struct {
 		theirs wire.ProbeTable
 		mine   *ring.Table
-		newer  bool
+		want   wire.ProbeTable
 	}{
-		{wire.ProbeTable{Epoch: 5, Issuer: issuer}, tb, false},
-		{wire.ProbeTable{Epoch: 4, Issuer: issuer}, tb, false},
-		{wire.ProbeTable{Epoch: 6, Issuer: issuer}, tb, true},
-		{wire.ProbeTable{Epoch: 1}, nil, true},
-		{wire.ProbeTable{}, nil, false},
+		{wire.ProbeTable{Epoch: 5, Issuer: issuer}, tb, wire.ProbeTable{Epoch: 5, Issuer: issuer}},
+		{wire.ProbeTable{Epoch: 6, Issuer: issuer}, tb, wire.ProbeTable{Epoch: 5, Issuer: issuer}},
+		{wire.ProbeTable{Epoch: 1}, nil, wire.ProbeTable{}},
 	} {
-		out, newer, err := Answer(wire.AppendProbe(nil, 9, c.theirs), nil, c.mine)
+		out, err := Answer(wire.AppendProbe(nil, 9, c.theirs), nil, c.mine)
 		require.NoError(t, err)
-		assert.Equal(t, c.newer, newer, "%+v", c)
 		got, echo, err := wire.DecodeProbeAnswer(out, 9)
 		require.NoError(t, err)
 		assert.False(t, echo)
-		if c.mine != nil {
-			assert.Equal(t, wire.ProbeTable{Epoch: c.mine.Epoch, Issuer: c.mine.Issuer}, got)
-		}
+		assert.Equal(t, c.want, got)
 	}
-	_, _, err = Answer(append(wire.AppendProbe(nil, 9, wire.ProbeTable{})[:9], 0xff), nil, tb)
+	_, err = Answer(append(wire.AppendProbe(nil, 9, wire.ProbeTable{})[:9], 0xff), nil, tb)
 	assert.Error(t, err, "a corrupt probe")
 }
