@@ -315,9 +315,8 @@ func TestPartitionPrimaryAcksOnlyBacked(t *testing.T) {
 	// a moment here while gossip had not yet brought the members' new
 	// epochs: 2 of 3 runs on main on 2026-12-05. A coordinator's table
 	// needs a fresh lease round too, which a stale node does not get.)
-	// The lease tolerates a table one step behind the majority's (a member
-	// counts by its last answer from the table before), so the check is
-	// against the tables issued during the cut.
+	// The check is against the tables issued during the cut (the majority
+	// issues more while the healed node catches up).
 	faults.Heal()
 	newest := others[0].Table().Epoch
 	for {

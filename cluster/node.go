@@ -134,7 +134,7 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 	}
 	n.lease = keeper.New(keeper.Config{Self: cfg.NodeID, ProbeInterval: profile.ProbeInterval,
 		ProbeTimeout: profile.ProbeTimeout, SuspicionMult: profile.SuspicionMult, Table: n.table.Load,
-		Logger: logger, Ping: func(ctx context.Context, addr string, p []byte) ([]byte, error) {
+		Logger: logger, Pull: n.pullNow, Ping: func(ctx context.Context, addr string, p []byte) ([]byte, error) {
 			return n.client.Call(ctx, addr, transport.KindPing, p)
 		}})
 	// A seed list shared by every node names this node too: drop it, so
@@ -313,4 +313,15 @@ func (n *Node) wakeControl() {
 // this node holds (keeper.Answer).
 func (n *Node) handlePing(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
 	return keeper.Answer(req, reply, n.table.Load())
+}
+
+// pullNow pulls the table of the member at addr, bounded by the TCP
+// timeout: the lease keeper calls it when a member answers a probe from a
+// newer table (this node holds no lease until it has that table).
+func (n *Node) pullNow(ctx context.Context, addr string) {
+	ctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
+	defer cancel()
+	if err := n.pullTable(ctx, addr); err != nil {
+		n.logger.Debug("pull the newer table a lease probe reported", "from", addr, "err", err)
+	}
 }

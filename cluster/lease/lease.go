@@ -40,60 +40,25 @@ type Answer struct {
 	Issuer ring.NodeID
 }
 
-// Record adds answer a to a member's answers, newest first, and returns
-// them: at most two are kept, the newest of all and the newest of those
-// that reported an older table than it. A member that adopted a newer table
-// than this node's then still counts by its last answer from before,
-// until that ages out of the lease: a table change does not cost every
-// node that learns it a moment later its lease. The answers a member gave
-// before this node's table was issued are too old to matter by then.
-func Record(have []Answer, a Answer) []Answer {
-	switch {
-	case len(have) == 0:
-		return []Answer{a}
-	case sameTable(a, have[0]):
-		if a.Sent > have[0].Sent {
-			have[0] = a
-		}
-		return have
-	case answerNewer(a, have[0]):
-		return []Answer{a, have[0]}
-	case len(have) == 1:
-		return append(have, a)
-	case a.Sent > have[1].Sent:
-		have[1] = a
-	}
-	return have
-}
-
-func sameTable(a, b Answer) bool {
-	return a.Table == b.Table && a.Epoch == b.Epoch && a.Issuer == b.Issuer
-}
-
-// answerNewer reports whether a reported a newer table than b (an answer
-// without a table counts as the oldest).
-func answerNewer(a, b Answer) bool {
-	switch {
-	case !a.Table:
-		return false
-	case !b.Table:
-		return true
-	}
-	return newer(a.Epoch, a.Issuer, b.Epoch, b.Issuer)
-}
-
 // Expiry returns until when this node (self) holds its lease under the
 // table of epoch and issuer with the given members: the latest time t such
-// that a majority of the members answered probes sent at or after t, plus
-// l; ok false when no such t exists (no members, or too few answers). self,
-// if a member, counts as answering at now. Each other member counts by the
-// newest of its answers (Record) that does not report a table newer than
-// (epoch, issuer): this node is stale to it. Answers of non-members are
-// not counted.
+// that a majority of the members answered probes sent at or after t
+// (answers[id].Sent >= t), plus l; ok false when no such t exists (no
+// members, or too few answers). self, if a member, counts as answering
+// at now. Answers of non-members are not counted. When any member's newest
+// answer reports a table newer than (epoch, issuer), this node is stale and
+// holds no lease at all, whatever the others answered: a member that is
+// as stale as this node (it has not adopted the newer table either) must
+// not lend it a majority (issue 18, cause 3).
 func Expiry(members []ring.NodeID, self ring.NodeID, epoch uint64, issuer ring.NodeID,
-	answers map[ring.NodeID][]Answer, now, l time.Duration) (until time.Duration, ok bool) {
+	answers map[ring.NodeID]Answer, now, l time.Duration) (until time.Duration, ok bool) {
 	if len(members) == 0 {
 		return 0, false
+	}
+	for _, a := range answers {
+		if a.Table && newer(a.Epoch, a.Issuer, epoch, issuer) {
+			return 0, false
+		}
 	}
 	sent := make([]time.Duration, 0, len(members))
 	for _, id := range members {
@@ -101,11 +66,8 @@ func Expiry(members []ring.NodeID, self ring.NodeID, epoch uint64, issuer ring.N
 			sent = append(sent, now)
 			continue
 		}
-		for _, a := range answers[id] {
-			if !a.Table || !newer(a.Epoch, a.Issuer, epoch, issuer) {
-				sent = append(sent, a.Sent)
-				break
-			}
+		if a, answered := answers[id]; answered {
+			sent = append(sent, a.Sent)
 		}
 	}
 	need := len(members)/2 + 1

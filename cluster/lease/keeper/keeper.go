@@ -40,7 +40,11 @@ type Config struct {
 	// (a transport.KindPing call bounded by ctx).
 	Ping func(ctx context.Context, addr string, payload []byte) ([]byte, error)
 	// Table returns the node's current routing table (nil before the first).
-	Table  func() *ring.Table
+	Table func() *ring.Table
+	// Pull fetches the routing table of the member at a cluster address
+	// and adopts it if newer (bounded by the node's own timeout): called
+	// when a member answers from a newer table, one pull at a time.
+	Pull   func(ctx context.Context, addr string)
 	Logger *slog.Logger
 }
 
@@ -52,11 +56,11 @@ type Keeper struct {
 	every  time.Duration // the probe interval (lease.ProbeEvery)
 	wait   time.Duration // how long Wait waits for a lapsed lease
 
-	mu      sync.Mutex                     // guards answers, table, changed, logged
-	answers map[ring.NodeID][]lease.Answer // each member's newest answers (lease.Record)
-	table   *ring.Table                    // the newest table the lease was computed for
-	changed chan struct{}                  // closed and replaced when the expiry is computed again
-	logged  bool                           // whether the lease was held when last computed (logged on change)
+	mu      sync.Mutex                   // guards answers, table, changed, logged
+	answers map[ring.NodeID]lease.Answer // the newest answer of each member
+	table   *ring.Table                  // the newest table the lease was computed for
+	changed chan struct{}                // closed and replaced when the expiry is computed again
+	logged  bool                         // whether the lease was held when last computed (logged on change)
 
 	until atomic.Int64 // expiry in ns since start; 0: no lease
 	// computed is the table until was computed for (k.table): the lease
@@ -65,6 +69,7 @@ type Keeper struct {
 	lapsed   atomic.Int64  // ns since start from which Wait counts a lapse
 	nonce    atomic.Uint64 // the last probe's nonce
 	stopped  atomic.Bool   // Run returned
+	pulling  atomic.Bool   // a Pull runs
 	kick     chan struct{} // wakes Run; buffered(1)
 }
 
@@ -77,7 +82,7 @@ func New(cfg Config) *Keeper {
 		length:  l,
 		every:   lease.ProbeEvery(l),
 		wait:    2 * cfg.ProbeTimeout,
-		answers: make(map[ring.NodeID][]lease.Answer),
+		answers: make(map[ring.NodeID]lease.Answer),
 		changed: make(chan struct{}),
 		kick:    make(chan struct{}, 1),
 	}
@@ -212,7 +217,8 @@ func (k *Keeper) Confirm(ctx context.Context, d time.Duration) bool {
 // Run probes every member of the routing table every lease/3, and when
 // kicked, until ctx ends; it returns once its probes have. Each probe runs
 // on its own goroutine, bounded by the lease length (an answer later than
-// that could not renew the lease).
+// that could not renew the lease), and by Pull's timeout when its answer
+// reports a newer table.
 func (k *Keeper) Run(ctx context.Context) {
 	var probes sync.WaitGroup
 	defer func() {
@@ -247,11 +253,11 @@ func (k *Keeper) Run(ctx context.Context) {
 }
 
 // probe sends one lease probe to member m and records its answer.
-func (k *Keeper) probe(ctx context.Context, t *ring.Table, m ring.Member) {
+func (k *Keeper) probe(parent context.Context, t *ring.Table, m ring.Member) {
 	nonce := k.nonce.Add(1)
 	req := wire.AppendProbe(nil, nonce, wire.ProbeTable{Epoch: t.Epoch, Issuer: t.Issuer})
 	sent := k.since()
-	ctx, cancel := context.WithTimeout(ctx, k.length)
+	ctx, cancel := context.WithTimeout(parent, k.length)
 	defer cancel()
 	reply, err := k.cfg.Ping(ctx, m.ClusterAddr, req)
 	if err != nil {
@@ -263,9 +269,17 @@ func (k *Keeper) probe(ctx context.Context, t *ring.Table, m ring.Member) {
 		return
 	}
 	k.mu.Lock()
-	k.answers[m.ID] = lease.Record(k.answers[m.ID], lease.Answer{Sent: sent, Table: !echo, Epoch: got.Epoch, Issuer: got.Issuer})
+	if a, ok := k.answers[m.ID]; !ok || sent > a.Sent {
+		k.answers[m.ID] = lease.Answer{Sent: sent, Table: !echo, Epoch: got.Epoch, Issuer: got.Issuer}
+	}
 	k.mu.Unlock()
 	k.compute(k.cfg.Table())
+	if !echo && (got.Epoch > t.Epoch || (got.Epoch == t.Epoch && got.Issuer > t.Issuer)) && k.pulling.CompareAndSwap(false, true) {
+		// The member holds a newer table: this node holds no lease until
+		// it has it, so it pulls it now rather than waiting for gossip.
+		k.cfg.Pull(parent, m.ClusterAddr)
+		k.pulling.Store(false)
+	}
 }
 
 // Answer answers a ping: a plain ping is echoed, a lease probe gets the

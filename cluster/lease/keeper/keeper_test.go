@@ -24,6 +24,7 @@ type peer struct {
 	ep    *transport.MemEndpoint
 	table atomic.Pointer[ring.Table]
 	k     *Keeper
+	pulls atomic.Int64 // calls of Config.Pull
 }
 
 // startPeers starts n peers on one network with faults, each holding a
@@ -46,7 +47,7 @@ func startPeers(t *testing.T, n int, faults *transport.Faults) []*peer {
 		p.ep.Start(srv)
 		client := transport.NewClient(p.ep.Addr(), nil, faults, transport.MinFrameSize, p.ep.DialRPC)
 		p.k = New(Config{Self: p.id, ProbeInterval: 200 * time.Millisecond, ProbeTimeout: 100 * time.Millisecond,
-			SuspicionMult: 3, Table: p.table.Load, Logger: logger,
+			SuspicionMult: 3, Table: p.table.Load, Logger: logger, Pull: func(context.Context, string) { p.pulls.Add(1) },
 			Ping: func(ctx context.Context, addr string, b []byte) ([]byte, error) {
 				return client.Call(ctx, addr, transport.KindPing, b)
 			}})
@@ -118,6 +119,7 @@ func TestKeeperOverTheNetwork(t *testing.T) {
 	c.table.Store(next)
 	c.k.Kick()
 	require.Eventually(t, func() bool { return !a.k.Held() }, 10*time.Second, 5*time.Millisecond, "a node behind the majority's table holds no lease")
+	require.Eventually(t, func() bool { return a.pulls.Load() > 0 }, 10*time.Second, 5*time.Millisecond, "it pulls the newer table a member reported")
 	a.k.Adopt(next)
 	a.table.Store(next)
 	require.True(t, a.k.Wait(), "with the table in force it holds its lease again")
@@ -130,7 +132,7 @@ func TestKeeperOneNode(t *testing.T) {
 	id := ring.NewNodeID()
 	var table atomic.Pointer[ring.Table]
 	k := New(Config{Self: id, ProbeInterval: 200 * time.Millisecond, ProbeTimeout: 100 * time.Millisecond, SuspicionMult: 3,
-		Table: table.Load, Logger: testenv.Logger(t),
+		Table: table.Load, Logger: testenv.Logger(t), Pull: func(context.Context, string) {},
 		Ping: func(context.Context, string, []byte) ([]byte, error) { return nil, transport.ErrFrameTooLarge }})
 	assert.False(t, k.Held(), "no table, no lease")
 	assert.False(t, k.Wait())
