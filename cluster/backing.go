@@ -131,7 +131,7 @@ func (n *Node) ackState(p SlotOffset) ack.State {
 	r := n.repl
 	sr := &r.slots[p.Slot]
 	gen := sr.gen.Load()
-	s := ack.State{Leads: n.leadsLocally(p.Slot), Lineage: gen == p.gen, Quorum: n.quorum.Load()}
+	s := ack.State{Leads: n.leadsLocally(p.Slot), Lineage: gen == p.gen, Lease: n.lease.Held()}
 	if m := sr.handed.Load(); m != nil && m.gen == gen && m.off >= p.Offset {
 		s.Handed = true
 	}

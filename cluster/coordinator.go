@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/meshcache/meshcache/cluster/plan"
@@ -211,7 +210,7 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer, 
 	if s.kind == stepRebalance && !pace.ready(time.Now()) {
 		return // the pacer wakes the loop when the step is due
 	}
-	if !n.confirmMajority(ctx, t, v) {
+	if !n.confirmMajority(ctx, t) {
 		n.logger.Debug("coordinator step deferred: majority not confirmed", "kind", s.kind)
 		resolve(s.prefer, nil, errNotCoordinator)
 		return
@@ -293,67 +292,29 @@ func (n *Node) updateQuorum(t *ring.Table, v view) bool {
 		// A member holds a newer table: this one is not the table in
 		// force (this node was cut off, or a push has not arrived yet).
 		// Until it pulls the newer one it counts no quorum, so a node
-		// that rejoins after a partition takes no write on the table it
-		// had (issue 18, cause 3): Healthy stays false once node-timeout
-		// has passed without quorum, and no slot acknowledges degraded.
+		// that rejoins after a partition issues no table from the one it
+		// had (issue 18, cause 3). Its writes are fenced by the lease,
+		// which counts no answer from a member with a newer table.
 		q = false
 	}
 	if was := n.quorum.Swap(q); was != q {
 		n.logger.Info("quorum changed", "quorum", q, "sees", seen, "of", len(members), "epoch", t.Epoch, "table_behind", behind)
 	}
-	if q {
-		n.lastQuorum.Store(time.Now().UnixNano())
-	}
 	return q
 }
 
-// confirmMajority pings the members of t that gossip says are alive and
-// reports whether a majority of t's members (this node included) answered.
-// Failure detection is not simultaneous: just after a partition, a node on
-// the minority side may still believe some of the other side alive and so
-// count a majority that is not there. A round trip to each member, right
-// before a table is issued, closes that window; with no table there is
-// nothing to confirm.
-func (n *Node) confirmMajority(ctx context.Context, t *ring.Table, v view) bool {
-	if t == nil {
+// confirmMajority reports whether a majority of t's members (this node
+// included) answered lease probes sent from now on, within two probe
+// intervals (keeper.Confirm). Failure detection is not simultaneous: just
+// after a partition, a node on the minority side may still believe some of
+// the other side alive and so count a majority that is not there. A round
+// trip to each member, right before a table is issued, closes that window;
+// with no table there is nothing to confirm.
+func (n *Node) confirmMajority(ctx context.Context, t *ring.Table) bool {
+	if t == nil || len(t.Members()) == 0 {
 		return true
 	}
-	members := t.Members()
-	if len(members) == 0 {
-		return true
-	}
-	ctx, cancel := context.WithTimeout(ctx, 2*n.profile.ProbeInterval)
-	defer cancel()
-	var (
-		wg   sync.WaitGroup
-		mu   sync.Mutex // guards seen
-		seen int
-	)
-	for _, m := range members {
-		if m.ID == n.id {
-			mu.Lock()
-			seen++
-			mu.Unlock()
-			continue
-		}
-		meta, alive := v.alive[m.ID]
-		if !alive {
-			continue
-		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := n.pingAddr(ctx, meta.ClusterAddr); err != nil {
-				n.logger.Debug("majority check: ping failed", "node", m.ID, "err", err)
-				return
-			}
-			mu.Lock()
-			seen++
-			mu.Unlock()
-		}()
-	}
-	wg.Wait()
-	return plan.Majority(seen, len(members))
+	return n.lease.Confirm(ctx, 2*n.profile.ProbeInterval)
 }
 
 // oldest reports whether this node is the oldest alive member it sees:

@@ -36,7 +36,7 @@ func startDataNode(t *testing.T, ctx context.Context, logger *slog.Logger, o nod
 		ClientAddr:     fmt.Sprintf("127.0.0.1:%d", 20000+clientPorts.Add(1)),
 		BindAddr:       "127.0.0.1:0",
 		Join:           o.join,
-		Profile:        "local",
+		Profile:        cmp.Or(o.profile, "local"),
 		Replicas:       o.replicas,
 		Faults:         o.faults,
 		Network:        o.network(t),
@@ -153,13 +153,14 @@ func waitSettled(t *testing.T, ctx context.Context, nodes []*dataNode, replicas 
 // in progress); the write was not made.
 var errNoLeader = errors.New("no node leads the slot")
 
-// leader returns the node that leads slot now, by its own word.
+// leader returns the node that leads slot now, by its own word, and holds
+// its quorum lease (WaitHealthy, as the server asks before a command).
 func leader(nodes []*dataNode, slot uint16) *dataNode {
 	for _, n := range nodes {
 		if n.closed.Load() {
 			continue
 		}
-		if _, local := n.Route(slot); local && n.Healthy() {
+		if _, local := n.Route(slot); local && n.WaitHealthy() {
 			return n
 		}
 	}
@@ -213,10 +214,17 @@ func delKey(ctx context.Context, nodes []*dataNode, key string, want int) error 
 	})
 }
 
-// readKey reads key on the node that leads its slot.
+// readKey reads key on the node that leads its slot. It is for checks
+// after the cluster settled: while no node leads the slot with its lease
+// (a loaded machine can let a lease lapse for a moment: the lease is a
+// fraction of a second on the local profile) it looks again, for up to
+// 10 s, before it returns errNoLeader.
 func readKey(nodes []*dataNode, key string) (string, bool, error) {
 	slot := ring.KeySlot([]byte(key))
 	n := leader(nodes, slot)
+	for deadline := time.Now().Add(10 * time.Second); n == nil && time.Now().Before(deadline); n = leader(nodes, slot) {
+		time.Sleep(10 * time.Millisecond)
+	}
 	if n == nil {
 		return "", false, errNoLeader
 	}

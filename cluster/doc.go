@@ -68,8 +68,10 @@
 // next step as a table with epoch 1 + the highest seen. Tables spread by
 // push to every member and by the epoch in gossip metadata: a node that sees
 // a higher epoch pulls the table (tables.go). A node adopts a table only if
-// ring.Newer. A node that has not seen a majority for node-timeout reports
-// !Healthy(), so the server refuses writes there.
+// ring.Newer. A node that does not hold its quorum lease (leaser.go: a
+// majority of the table's members answered its direct probes within the
+// lease, none from a newer table) reports !Healthy(), so the server
+// refuses writes there.
 //
 // # Replication, failover and handoff (Config.Store set)
 //
@@ -92,7 +94,10 @@
 //     this node, with handoff overrides applied. Route every keyed command
 //     by it (not Table().Primary), and check it again once the slot's store
 //     lock is held: a handoff flips it under that lock.
-//   - Healthy(): false on a minority side; refuse writes with -CLUSTERDOWN.
+//   - Healthy(): false on a minority side, within a lease of the cut, and on
+//     a node paused past its lease; refuse writes with -CLUSTERDOWN.
+//     WaitHealthy(): the same, but a lease that lapsed only just is
+//     waited for briefly after a probe round: what a command asks.
 //   - Offsets(dst, slots...) []SlotOffset: the slots' current stream offsets.
 //   - WaitReplicated(ctx, pos, n) (acked int, err error): wait until n synced
 //     replicas (or all the slot has, if fewer) applied each position; a

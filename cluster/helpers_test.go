@@ -69,7 +69,8 @@ type nodeOpts struct {
 	tcp      bool // a real cluster port instead of the test's in-memory network
 	maxFrame int
 	replicas int
-	batch    int // Config.MigrationBatch
+	batch    int    // Config.MigrationBatch
+	profile  string // the timing profile; empty: local
 }
 
 // startNode starts a node with the local profile on the test's in-memory

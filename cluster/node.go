@@ -15,6 +15,7 @@ import (
 
 	"github.com/hashicorp/memberlist"
 	"github.com/meshcache/meshcache/cluster/events"
+	"github.com/meshcache/meshcache/cluster/lease/keeper"
 	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
@@ -47,6 +48,8 @@ var (
 //   - rejoinLoop: initial join with backoff, then re-join (membership.go);
 //   - controlLoop: quorum tracking, pulling newer tables, and the
 //     coordinator's step loop (coordinator.go);
+//   - the lease keeper's Run: probes the table's members for the quorum
+//     lease, each probe on a goroutine of its own bounded by the lease;
 //   - metaLoop: re-gossips our metadata when the state or epoch changes;
 //   - RPC connection readers, writers and handlers (transport/client.go,
 //     transport/server.go).
@@ -64,13 +67,13 @@ type Node struct {
 	client    *transport.Client
 	ml        *memberlist.Memberlist // set by Start, before any loop runs
 
-	table      atomic.Pointer[ring.Table] // current routing table; nil until the first
-	tableMu    sync.Mutex                 // serializes installTable (compare and swap plus side effects)
-	state      atomic.Uint32              // State
-	updateMu   sync.Mutex                 // serializes memberlist UpdateNode calls (updateMeta)
-	joined     atomic.Bool                // contacted a seed, or has none
-	quorum     atomic.Bool                // sees a majority of the table's members now
-	lastQuorum atomic.Int64               // unix nanos when quorum was last true
+	table    atomic.Pointer[ring.Table] // current routing table; nil until the first
+	tableMu  sync.Mutex                 // serializes installTable (compare and swap plus side effects)
+	state    atomic.Uint32              // State
+	updateMu sync.Mutex                 // serializes memberlist UpdateNode calls (updateMeta)
+	joined   atomic.Bool                // contacted a seed, or has none
+	quorum   atomic.Bool                // sees a majority of the table's members now (coordinator role)
+	lease    *keeper.Keeper             // the quorum lease: Healthy (package keeper)
 
 	members *memberSet // every member gossip told of, and addresses to re-join
 
@@ -129,6 +132,11 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 		rejoinNow: make(chan struct{}, 1),
 		events:    events.New(events.DefaultSize),
 	}
+	n.lease = keeper.New(keeper.Config{Self: cfg.NodeID, ProbeInterval: profile.ProbeInterval,
+		ProbeTimeout: profile.ProbeTimeout, SuspicionMult: profile.SuspicionMult, Table: n.table.Load,
+		Logger: logger, Pull: n.pullNow, Ping: func(ctx context.Context, addr string, p []byte) ([]byte, error) {
+			return n.client.Call(ctx, addr, transport.KindPing, p)
+		}})
 	// A seed list shared by every node names this node too: drop it, so
 	// that a node whose only seed is itself bootstraps alone.
 	n.cfg.Join = slices.DeleteFunc(slices.Clone(cfg.Join), func(s string) bool {
@@ -185,10 +193,11 @@ func (n *Node) start(ctx context.Context) error {
 	}
 	n.ml = ml
 	ctx, n.cancel = context.WithCancel(ctx)
-	n.wg.Add(3)
+	n.wg.Add(4)
 	go n.rejoinLoop(ctx)
 	go n.controlLoop(ctx)
 	go n.metaLoop(ctx)
+	go func() { defer n.wg.Done(); n.lease.Run(ctx) }()
 	if n.repl != nil {
 		n.wg.Add(1)
 		n.repl.start(ctx)
@@ -251,20 +260,22 @@ func (n *Node) Members() []NodeInfo {
 // every request.
 func (n *Node) Table() *ring.Table { return n.table.Load() }
 
-// Quorum reports whether this node holds a routing table and sees a
-// majority of its members alive right now.
+// Quorum reports whether this node holds a routing table and its gossip
+// sees a majority of its members alive right now (the coordinator role;
+// writes go by Healthy).
 func (n *Node) Quorum() bool { return n.quorum.Load() }
 
-// Healthy reports whether this node had quorum within the last node
-// timeout. A node that is not healthy must refuse writes (-CLUSTERDOWN): it
-// may be on the minority side of a partition.
-func (n *Node) Healthy() bool {
-	if n.quorum.Load() {
-		return true
-	}
-	last := n.lastQuorum.Load()
-	return last != 0 && time.Since(time.Unix(0, last)) < n.profile.NodeTimeout
-}
+// Healthy reports whether this node holds its quorum lease now (package keeper):
+// a majority of the routing table's members answered its probes within the
+// lease, none of them from a newer table. A node that is not healthy must
+// refuse writes (-CLUSTERDOWN): it may be on the minority side of a
+// partition, or paused past its lease. WaitHealthy waits briefly for a
+// lease that lapsed only just.
+func (n *Node) Healthy() bool { return n.lease.Held() }
+
+// WaitHealthy is Healthy, but a lease that lapsed only just is waited for
+// briefly after a probe round (keeper.Wait): what a command asks.
+func (n *Node) WaitHealthy() bool { return n.lease.Wait() }
 
 // Ping sends a ping to node id and waits for the echo.
 func (n *Node) Ping(ctx context.Context, id ring.NodeID) error {
@@ -298,7 +309,19 @@ func (n *Node) wakeControl() {
 	}
 }
 
-// handlePing echoes the payload.
+// handlePing echoes a plain ping and answers a lease probe with the table
+// this node holds (keeper.Answer).
 func (n *Node) handlePing(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
-	return append(reply, req...), nil
+	return keeper.Answer(req, reply, n.table.Load())
+}
+
+// pullNow pulls the table of the member at addr, bounded by the TCP
+// timeout: the lease keeper calls it when a member answers a probe from a
+// newer table (this node holds no lease until it has that table).
+func (n *Node) pullNow(ctx context.Context, addr string) {
+	ctx, cancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
+	defer cancel()
+	if err := n.pullTable(ctx, addr); err != nil {
+		n.logger.Debug("pull the newer table a lease probe reported", "from", addr, "err", err)
+	}
 }

@@ -86,15 +86,15 @@ func (n *Node) LedOffsetSum() uint64 {
 // off 0 counts every synced replica. Both are 0 for a slot this node does
 // not lead or when the node has no store. Owed backers count as synced
 // replicas that have not applied off (backing.go), and a slot with none
-// while this node does not see a majority counts one: the caller waits
+// while this node does not hold its quorum lease counts one: the caller waits
 // (WaitReplicated) instead of acknowledging alone.
 func (n *Node) ReplicaAcks(slot uint16, off uint64) (synced, acked int) {
 	if n.repl == nil || int(slot) >= ring.SlotCount {
 		return 0, 0
 	}
 	synced, acked = n.repl.ackedCount(slot, off)
-	if synced == 0 && !n.quorum.Load() {
-		// Degraded, but cut off from the majority: no acknowledgement
+	if synced == 0 && !n.lease.Held() {
+		// Degraded, but without the quorum lease: no acknowledgement
 		// without a replica's (WaitReplicated says why).
 		return 1, 0
 	}
@@ -165,10 +165,9 @@ var ErrLeadLost = errors.New("the slot changed primary before a replica applied 
 // built) does not wait: it is degraded, counted in ReplicationInfo, and
 // adds 0 to the count. It returns at once when want <= 0 or the node has
 // no store. When ctx ends first it returns the count so far and an error
-// wrapping ErrReplicaTimeout. A node that does not see a majority right
-// now (Quorum) never takes the degraded shortcut: its replicas may only be
-// cut off, and a write it acknowledged alone would be lost when the
-// majority fails its slots over. The server calls it once per pipeline batch
+// wrapping ErrReplicaTimeout. A node that does not hold its quorum lease
+// right now (Healthy) never takes the degraded shortcut: it may be cut off
+// or have been paused, and the table it holds may not be the one in force. The server calls it once per pipeline batch
 // (replica-ack one|all) and for WAIT. Each position is judged by ack.Judge:
 // a write whose slot changed primary without a handoff, or
 // whose copy here was dropped, before a replica applied it ends the wait at

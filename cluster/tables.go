@@ -38,6 +38,7 @@ func (n *Node) installTable(t *ring.Table, from string) bool {
 	// started alone (main waits for its first table) would meet
 	// CLUSTERDOWN.
 	n.updateQuorum(t, v)
+	n.lease.Adopt(t)
 	n.table.Store(t)
 	if n.repl != nil {
 		n.repl.settleOverrides(t)
@@ -54,6 +55,7 @@ func (n *Node) installTable(t *ring.Table, from string) bool {
 	}
 	n.markMetaDirty() // gossip the new epoch
 	n.wakeControl()
+	n.lease.Kick() // probe the new table's members now
 	if n.repl != nil {
 		n.repl.kick() // stream to the table's owners now, not on the next tick
 	}

@@ -20,6 +20,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
@@ -58,6 +59,13 @@ type clusterNode struct {
 // changes move no data. It is stopped when the test ends.
 func startClusterNode(t *testing.T, seeds []string, configure func(*config.Config), replicate bool) *clusterNode {
 	t.Helper()
+	return startClusterNodeFaults(t, seeds, configure, replicate, nil)
+}
+
+// startClusterNodeFaults is startClusterNode with a fault injector on the
+// node's cluster port (nil: none); nodes that share one can be cut apart.
+func startClusterNodeFaults(t *testing.T, seeds []string, configure func(*config.Config), replicate bool, faults *transport.Faults) *clusterNode {
+	t.Helper()
 	cfg := config.Default()
 	cfg.Port = 0
 	if configure != nil {
@@ -72,6 +80,7 @@ func startClusterNode(t *testing.T, seeds []string, configure func(*config.Confi
 		BindAddr:   "127.0.0.1:0",
 		Join:       seeds,
 		Profile:    testGossipProfile,
+		Faults:     faults,
 	}
 	if replicate {
 		ccfg.Replicas, ccfg.Store = cfg.Replicas, st

@@ -94,7 +94,7 @@ func (s *Server) infoReplication() info.Replication {
 	}
 	r := info.Replication{
 		RunID: s.runID, Info: s.cluster.ReplicationInfo(), Addrs: addrs, Now: time.Now(),
-		LedOffsetSum: s.cluster.LedOffsetSum(), AckMode: ackMode(s.repl.mode.Load()).String(),
+		LedOffsetSum: s.cluster.LedOffsetSum(), AckMode: config.AckMode(s.repl.mode.Load()).String(),
 		MinReplicas: s.repl.minReplicas.Load(), AckWaits: s.repl.ackWaits.Load(), AckTimeouts: s.repl.ackTimeouts.Load(),
 		NoReplicas: s.repl.noReplicas.Load(), Draining: s.Draining(),
 	}

@@ -53,11 +53,15 @@ type Membership interface {
 	Forget(id ring.NodeID) error
 }
 
-// Health says whether this node may take writes.
+// Health says whether this node may take writes: whether it holds its
+// quorum lease (cluster/lease/keeper, docs/DESIGN.md §5).
 type Health interface {
-	// Healthy is false when this node has not seen a majority of the
-	// cluster for node-timeout: it may be in a minority, so it refuses writes.
+	// Healthy is false when this node does not hold its quorum lease: it
+	// may be in a minority, or paused past the lease.
 	Healthy() bool
+	// WaitHealthy is Healthy, but waits briefly for a lease that lapsed
+	// only just: what a command asks before it runs.
+	WaitHealthy() bool
 }
 
 // Replicas is the replica acknowledgement of writes led here

@@ -45,35 +45,6 @@ import (
 // errNoReplicas is Redis's answer when min-replicas-to-write is not met.
 const errNoReplicas = "NOREPLICAS Not enough good replicas to write."
 
-// ackMode is the replica-ack setting.
-type ackMode int32
-
-const (
-	ackNone ackMode = iota // reply at once (asynchronous replication)
-	ackOne                 // reply once one synced replica applied the write
-	ackAll                 // reply once every synced replica applied it
-)
-
-func (m ackMode) String() string {
-	switch m {
-	case ackOne:
-		return "one"
-	case ackAll:
-		return "all"
-	}
-	return "none"
-}
-
-func parseAckMode(s string) ackMode {
-	switch s {
-	case "one":
-		return ackOne
-	case "all":
-		return ackAll
-	}
-	return ackNone
-}
-
 // wantAll asks WaitReplicated for every synced replica: it waits for
 // min(want, synced) of them.
 const wantAll = ring.MaxReplicas
@@ -86,9 +57,10 @@ const waitPoll = 20 * time.Millisecond
 // settings mirror config.Config (applyRepl, from New and CONFIG SET); all fields
 // are atomics, read on every write.
 type replServer struct {
-	mode        atomic.Int32 // ackMode
-	minReplicas atomic.Int64
-	ackTimeout  atomic.Int64 // nanoseconds: node-timeout
+	mode          atomic.Int32 // config.AckMode
+	minReplicas   atomic.Int64
+	ackTimeout    atomic.Int64 // nanoseconds: node-timeout
+	readsWhenDown atomic.Bool  // cluster-allow-reads-when-down (leaseRefusal)
 
 	ackWaits    atomic.Int64 // batches that waited for replicas
 	ackTimeouts atomic.Int64 // of those, gave up after node-timeout
@@ -103,9 +75,10 @@ type replServer struct {
 
 // applyRepl mirrors the replication settings of cfg.
 func (s *Server) applyRepl(cfg *config.Config) {
-	s.repl.mode.Store(int32(parseAckMode(cfg.ReplicaAck)))
+	s.repl.mode.Store(int32(config.ParseAckMode(cfg.ReplicaAck)))
 	s.repl.minReplicas.Store(int64(cfg.MinReplicasToWrite))
 	s.repl.ackTimeout.Store(int64(cfg.EffectiveNodeTimeout()))
+	s.repl.readsWhenDown.Store(cfg.ClusterAllowReadsWhenDown)
 }
 
 func (s *Server) baseContext() context.Context {
@@ -233,11 +206,11 @@ func (s *Server) acked(pos []cluster.SlotOffset, want int) bool {
 // would otherwise ack writes the other side never sees).
 func (s *Server) awaitReplicas(c *Client) bool {
 	pos := s.resolveWrites(c)
-	mode := ackMode(s.repl.mode.Load())
+	mode := config.AckMode(s.repl.mode.Load())
 	ok := true
-	if len(pos) > 0 && mode != ackNone {
+	if len(pos) > 0 && mode != config.AckNone {
 		want := 1
-		if mode == ackAll {
+		if mode == config.AckAll {
 			want = wantAll
 		}
 		if !s.acked(pos, want) {
@@ -253,7 +226,7 @@ func (s *Server) awaitReplicas(c *Client) bool {
 			}
 		}
 	}
-	if len(c.repl.wrote) > 0 && (mode != ackNone || len(c.repl.wrote) > 32) {
+	if len(c.repl.wrote) > 0 && (mode != config.AckNone || len(c.repl.wrote) > 32) {
 		s.pruneWrote(c)
 	}
 	return ok

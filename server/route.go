@@ -24,6 +24,7 @@ const (
 	errSlotMoving    = "TRYAGAIN the transaction's slot moved to another node while EXEC waited, try again"
 	errCrossSlot     = "CROSSSLOT Keys in request don't hash to the same slot"
 	errWriteMinority = "CLUSTERDOWN The cluster is down (this node cannot see a majority of the cluster; writes are refused)"
+	errReadMinority  = "CLUSTERDOWN The cluster is down (this node cannot see a majority of the cluster; reads are refused: cluster-allow-reads-when-down is no)"
 	// errWatchRemote: WATCH is kept by the node that leads the watched
 	// keys' slots; a connection cannot watch keys another node leads
 	// (forwarding mode). Clients that need WATCH across the cluster use
@@ -129,6 +130,10 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 		return true, false
 	}
 	if rs != nil && rs.readonly && s.readsHere(c, e) {
+		if msg := s.leaseRefusal(false, true); msg != "" {
+			c.reply.Error(msg)
+			return true, false
+		}
 		return false, s.allLocal(c) // a READONLY read of slots replicated here (replication.go)
 	}
 	var hint ring.NodeID // where the last -MOVED sent us
@@ -155,8 +160,8 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 			c.reply.Error(errSlotNotServed)
 			return true, false
 		case owner == self && !spans:
-			if e.Flags&FlagWrite != 0 && !s.cluster.Healthy() {
-				c.reply.Error(errWriteMinority)
+			if msg := s.leaseRefusal(e.Flags&FlagWrite != 0, e.Flags&FlagReadOnly != 0); msg != "" {
+				c.reply.Error(msg)
 				return true, false
 			}
 			if e.Flags&FlagWrite != 0 && s.lacksReplicas(c.slots) {
@@ -448,9 +453,9 @@ func (s *Server) routeExec(call *Call) bool {
 			call.Reply.NullArray()
 			return true
 		case owner == self:
-			if !s.cluster.Healthy() && queueWrites(c.queue) {
+			if msg := s.leaseRefusal(queueWrites(c.queue), true); msg != "" {
 				c.discardMulti()
-				call.Reply.Error(errWriteMinority)
+				call.Reply.Error(msg)
 				return true
 			}
 			if queueWrites(c.queue) && s.lacksReplicas([]uint16{slot}) {
@@ -518,6 +523,20 @@ func (s *Server) routeExec(call *Call) bool {
 }
 
 // queueWrites reports whether a transaction writes.
+// leaseRefusal returns the -CLUSTERDOWN error for a write, or a read, of
+// slots led (or, READONLY, replicated) here while this node lacks its
+// quorum lease, or "" when the command may run (docs/DESIGN.md §5): a read
+// is refused only with cluster-allow-reads-when-down no.
+func (s *Server) leaseRefusal(write, read bool) string {
+	switch {
+	case !write && (!read || s.repl.readsWhenDown.Load()), s.cluster.WaitHealthy():
+		return ""
+	case write:
+		return errWriteMinority
+	}
+	return errReadMinority
+}
+
 func queueWrites(queue []queuedCmd) bool {
 	for _, q := range queue {
 		if q.e.Flags&FlagWrite != 0 {

@@ -74,7 +74,7 @@ func (s *Server) scatter(c *Client, e *entry, args [][]byte, t *ring.Table) {
 	for _, p := range parts {
 		p.args = append(p.args, tail...)
 	}
-	if e.Flags&FlagWrite != 0 && !s.cluster.Healthy() {
+	if e.Flags&FlagWrite != 0 && !s.cluster.WaitHealthy() {
 		c.reply.Error(errWriteMinority)
 		return
 	}

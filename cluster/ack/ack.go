@@ -11,6 +11,10 @@
 // a partition that learns, on the heal, that the majority promoted the
 // replica) has no replica left to wait for: the write is backed only if a
 // replica applied it before, or a handoff found it applied by its target.
+// A write in a slot the table in force gives no synced replica is backed by
+// the local apply only while the node holds its quorum lease, judged again
+// at each look: a node paused between the apply and the reply finds its
+// lease expired and waits instead of acknowledging.
 // Before 2026-12-04 such a write passed for degraded (no attachment left,
 // quorum back) and was acknowledged, then lost (issue 18).
 package ack
@@ -22,7 +26,7 @@ type State struct {
 	Handed  bool // a handoff found that copy applied by its target past the write
 	Synced  int  // synced replicas of the slot, backers owed an ack included
 	Applied int  // of them, those that applied the write
-	Quorum  bool // the node sees a majority now
+	Lease   bool // the node holds its quorum lease now (package lease)
 }
 
 // Verdict is Judge's decision about one write position.
@@ -54,7 +58,7 @@ func Judge(s State, want int) Verdict {
 		// primary has what a replica applied, and this write is not
 		// among it.
 		return Lost
-	case s.Synced > 0 || !s.Quorum:
+	case s.Synced > 0 || !s.Lease:
 		return Wait
 	default:
 		return Degraded

@@ -10,7 +10,7 @@ import (
 // verdict out (docs/DESIGN.md §5), with want = 1 (replica-ack one).
 func TestJudge(t *testing.T) {
 	t.Parallel()
-	leading := State{Leads: true, Lineage: true, Quorum: true}
+	leading := State{Leads: true, Lineage: true, Lease: true}
 	with := func(s State, f func(*State)) State { f(&s); return s }
 	for _, c := range []struct {
 		name string
@@ -19,9 +19,9 @@ func TestJudge(t *testing.T) {
 	}{
 		{"a synced replica applied it", with(leading, func(s *State) { s.Synced, s.Applied = 1, 1 }), Done},
 		{"a synced replica has not applied it yet", with(leading, func(s *State) { s.Synced = 1 }), Wait},
-		{"an owed backer (cut off) has not applied it", with(leading, func(s *State) { s.Synced = 1; s.Quorum = false }), Wait},
-		{"no replica by the table in force, quorum held", leading, Degraded},
-		{"no replica, but no quorum: the minority never acknowledges alone", with(leading, func(s *State) { s.Quorum = false }), Wait},
+		{"an owed backer (cut off) has not applied it", with(leading, func(s *State) { s.Synced = 1; s.Lease = false }), Wait},
+		{"no replica by the table in force, lease held", leading, Degraded},
+		{"no replica, but no lease: the minority (or a node paused past its lease) never acknowledges alone", with(leading, func(s *State) { s.Lease = false }), Wait},
 		// Issue 18, 7 of 100 runs of cluster's TestPartitionHoldsUnreachableSlots: a
 		// primary cut off by a 2|3 split applied a write and waited for
 		// its replica; on the heal it learned that the majority had
@@ -42,8 +42,8 @@ func TestJudge(t *testing.T) {
 		assert.Equal(t, c.want, Judge(c.s, 1), "%s: %+v", c.name, c.s)
 	}
 	// replica-ack all: every synced replica must have it.
-	assert.Equal(t, Wait, Judge(State{Leads: true, Lineage: true, Quorum: true, Synced: 2, Applied: 1}, wantEvery))
-	assert.Equal(t, Done, Judge(State{Leads: true, Lineage: true, Quorum: true, Synced: 2, Applied: 2}, wantEvery))
+	assert.Equal(t, Wait, Judge(State{Leads: true, Lineage: true, Lease: true, Synced: 2, Applied: 1}, wantEvery))
+	assert.Equal(t, Done, Judge(State{Leads: true, Lineage: true, Lease: true, Synced: 2, Applied: 2}, wantEvery))
 }
 
 // wantEvery asks judgePos for every synced replica (the server's wantAll).

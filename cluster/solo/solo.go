@@ -140,6 +140,9 @@ func (n *Node) Forget(id ring.NodeID) error {
 // Healthy reports true: a node alone is its own majority.
 func (n *Node) Healthy() bool { return true }
 
+// WaitHealthy reports true at once, as Healthy.
+func (n *Node) WaitHealthy() bool { return true }
+
 // Quorum reports true, as Healthy.
 func (n *Node) Quorum() bool { return true }
 

@@ -6,7 +6,9 @@
 //
 // # Messages and the frames they ride
 //
-//	transport.KindPing          request: any bytes; reply: the same bytes (no codec)
+//	transport.KindPing          request: any bytes, reply: the same bytes (no codec);
+//	                            or a lease probe: AppendProbe / DecodeProbe,
+//	                            reply: AppendProbeAnswer / DecodeProbeAnswer (probe.go)
 //	transport.KindForward       EncodeForward / DecodeForward; reply: the raw RESP reply
 //	transport.KindForwardBatch  EncodeForwardBatch / DecodeForwardBatch;
 //	                            reply: AppendBatchReplies / DecodeBatchReplies

@@ -179,3 +179,18 @@ func FuzzDecodeTakeover(f *testing.F) {
 }
 
 func equalValues(a, b any) bool { return reflect.DeepEqual(a, b) }
+
+func FuzzDecodeProbe(f *testing.F) {
+	f.Add(AppendProbe(nil, 7, ProbeTable{Epoch: 3, Issuer: "0123456789012345678901234567890123456789"}))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		nonce, tb, err := DecodeProbe(b)
+		if err != nil {
+			return
+		}
+		back, _, err := DecodeProbeAnswer(AppendProbeAnswer(nil, nonce, tb), nonce)
+		if err != nil || back != tb {
+			t.Fatalf("answer of %+v decodes to %+v, %v", tb, back, err)
+		}
+	})
+}

@@ -62,8 +62,8 @@ type Membership interface {
 	Members() []cluster.NodeInfo
 	Table() *ring.Table
 	Healthy() bool
-	// Quorum reports whether the node sees a majority of the table's
-	// members now (Healthy stays true for node-timeout after it is lost).
+	// Quorum reports whether the node's gossip sees a majority of the
+	// table's members now; Healthy is the quorum lease (direct probes).
 	Quorum() bool
 }
 
@@ -200,7 +200,7 @@ func (a *Admin) Registry() *prometheus.Registry { return a.reg }
 
 // Ready reports whether the node serves its slots, and if not, why: it must
 // be accepting clients, not shutting down, and, unless it runs alone, hold
-// a routing table that assigns every slot, see a majority of the cluster
+// a routing table that assigns every slot, hold its quorum lease
 // (Healthy) and not be draining. A ready node may lead no slot yet: it
 // serves by forwarding.
 func (a *Admin) Ready() (bool, string) {
@@ -221,7 +221,7 @@ func (a *Admin) Ready() (bool, string) {
 		return false, "draining"
 	}
 	if !a.cl.Healthy() {
-		return false, "cluster unhealthy: no majority seen within node-timeout"
+		return false, "cluster unhealthy: no quorum lease (a majority of the routing table's members has not answered within the lease)"
 	}
 	if n := t.Assigned(); n != ring.SlotCount {
 		return false, fmt.Sprintf("routing table epoch %d assigns %d of %d slots", t.Epoch, n, ring.SlotCount)

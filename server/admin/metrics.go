@@ -84,7 +84,7 @@ var (
 	descMembers = prometheus.NewDesc("meshcache_cluster_members",
 		"Known cluster members by liveness as this node's gossip sees them (status alive or dead).", []string{"status"}, nil)
 	descHealthy = prometheus.NewDesc("meshcache_cluster_healthy",
-		"1 when the node saw a majority of the routing table's members within node-timeout (writes allowed), else 0.", nil, nil)
+		"1 when the node holds its quorum lease: a majority of the routing table's members answered its probes within the lease (writes allowed), else 0.", nil, nil)
 	descEpoch = prometheus.NewDesc("meshcache_routing_table_epoch",
 		"Epoch of the routing table this node holds; 0 before it holds one.", nil, nil)
 	descSlotsLed = prometheus.NewDesc("meshcache_slots_led",

@@ -81,13 +81,18 @@ type Config struct {
 	BusyReplyThreshold int64
 	SlowlogMaxLen      int // entries kept
 
-	LogLevel        string        // debug, info, warn or error
-	ClusterRedirect bool          // answer -MOVED instead of forwarding
-	NodeTimeout     time.Duration // 0 means the gossip profile's default
-	Gossip          string        // memberlist timing profile: lan, wan or local
-	ClusterKey      string        // base64 gossip encryption key (16, 24 or 32 bytes); empty = plaintext
-	AdminAddr       string        // host:port of the HTTP admin port (health, metrics, status page); empty = off
-	AdminToken      string        // credential of the cluster view and actions; empty = RequirePass
+	LogLevel        string // debug, info, warn or error
+	ClusterRedirect bool   // answer -MOVED instead of forwarding
+	// ClusterAllowReadsWhenDown: a node without its quorum lease (cut off
+	// from the majority, or paused) still serves reads of its slots from
+	// its own copy, possibly stale (Redis's cluster-allow-reads-when-down).
+	// Off, the default, such reads get -CLUSTERDOWN.
+	ClusterAllowReadsWhenDown bool
+	NodeTimeout               time.Duration // 0 means the gossip profile's default
+	Gossip                    string        // memberlist timing profile: lan, wan or local
+	ClusterKey                string        // base64 gossip encryption key (16, 24 or 32 bytes); empty = plaintext
+	AdminAddr                 string        // host:port of the HTTP admin port (health, metrics, status page); empty = off
+	AdminToken                string        // credential of the cluster view and actions; empty = RequirePass
 
 	// File is the config file the node was started with ("" if none).
 	File string
@@ -193,4 +198,35 @@ func (c *Config) StoreConfig() store.Config {
 		MaxMemorySamples: c.MaxMemorySamples,
 		Encodings:        &c.Encodings,
 	}
+}
+
+// AckMode is the replica-ack setting, parsed (ParseAckMode).
+type AckMode int32
+
+const (
+	AckNone AckMode = iota // reply at once (asynchronous replication)
+	AckOne                 // reply once one synced replica applied the write
+	AckAll                 // reply once every synced replica applied it
+)
+
+func (m AckMode) String() string {
+	switch m {
+	case AckOne:
+		return "one"
+	case AckAll:
+		return "all"
+	}
+	return "none"
+}
+
+// ParseAckMode reads a replica-ack value (none, one or all; anything else
+// is none: the setting's parser has refused it already).
+func ParseAckMode(s string) AckMode {
+	switch s {
+	case "one":
+		return AckOne
+	case "all":
+		return AckAll
+	}
+	return AckNone
 }

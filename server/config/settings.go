@@ -363,6 +363,10 @@ var params = slices.Concat([]*Setting{
 			return err
 		},
 		get: func(c *Config) string { return c.LogLevel }},
+	{name: "cluster-allow-reads-when-down", mutable: true, isBool: true,
+		usage: "yes: a node cut off from the majority (no quorum lease) still serves reads of its slots, possibly stale; no: it refuses them with -CLUSTERDOWN, as it refuses writes",
+		set:   func(c *Config, v string) error { b, err := parseBool(v); c.ClusterAllowReadsWhenDown = b; return err },
+		get:   func(c *Config) string { return yesNo(c.ClusterAllowReadsWhenDown) }},
 	{name: "cluster-redirect", usage: "answer -MOVED for other nodes' slots instead of forwarding", isBool: true,
 		set: func(c *Config, v string) error { b, err := parseBool(v); c.ClusterRedirect = b; return err },
 		get: func(c *Config) string { return yesNo(c.ClusterRedirect) }},

@@ -51,7 +51,7 @@ type Input struct {
 	// Self is this node's ID: the slots moving from or to it are shown on
 	// its line of CLUSTER NODES.
 	Self ring.NodeID
-	// Healthy is whether this node sees a majority (CLUSTER INFO's state).
+	// Healthy is whether this node holds its quorum lease (CLUSTER INFO's state).
 	Healthy bool
 	// LocalAddr is the host:port the client reached, which stands for this
 	// node's host where its own address is a wildcard or empty.

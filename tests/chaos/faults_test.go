@@ -145,8 +145,8 @@ func TestKillNode(t *testing.T) {
 }
 
 // TestMinorityPartition disconnects one node of three from the cluster
-// network. docs/DESIGN.md §1: the minority answers writes with -CLUSTERDOWN once it
-// has not seen a majority for node-timeout; the majority keeps serving; once
+// network. docs/DESIGN.md §1, §5: the minority answers writes with -CLUSTERDOWN
+// once its quorum lease lapsed (0.6 s on lan); the majority keeps serving; once
 // reconnected the node rejoins and the cluster converges without losing
 // acknowledged writes.
 func TestMinorityPartition(t *testing.T) {
@@ -163,7 +163,7 @@ func TestMinorityPartition(t *testing.T) {
 	require.NoError(t, c.disconnect(ctx, minority))
 	t.Logf("@%s disconnected %s (probe key %s, a slot it leads) at %s", wl.since(), minority.name, probeKey, wl.stats())
 
-	// The minority: writes accepted until it notices, then CLUSTERDOWN.
+	// The minority: writes accepted until its lease lapses, then CLUSTERDOWN.
 	var lastAccepted, refusedAt time.Time
 	var refusal string
 	accepted := 0
