@@ -52,19 +52,23 @@ stop_servers() {
 # cputicks PID: user+system CPU time of the process, in clock ticks
 cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 
-# bench PORT PIPELINE TEST PID -> lines "test rps p99_ms cpu_us_per_request"
-# (one per test redis-benchmark ran; the CPU figure covers them all). The
-# server's CPU time per request is robust to a busy machine, where rps and
-# p99 are not: it counts only what the server itself spent.
+# bench PORT PIPELINE TESTS PID -> lines "test rps p99_ms cpu_us_per_request"
+# for each of the comma-separated TESTS, each its own redis-benchmark run so
+# that the CPU figure is that test's (lrange_100's run also holds the LPUSH
+# that fills its list: both lines carry their run's mean). The server's CPU
+# time per request is robust to a busy machine, where rps and p99 are not:
+# it counts only what the server itself spent.
 bench() {
-	local before after cpu out
-	before=$(cputicks "$4")
-	out=$("${bench_cpu[@]}" redis-benchmark -p "$1" -t "$3" -n "$N" -c "$CLIENTS" -P "$2" -r 100000 -d 32 --csv |
-		awk -F, 'NR > 1 { gsub(/"/, ""); gsub(/ /, "_", $1); print $1, $2, $7 }')
-	after=$(cputicks "$4")
-	cpu=$(awk -v a="$before" -v b="$after" -v t="$(getconf CLK_TCK)" -v n="$N" -v k="$(wc -l <<<"$out")" \
-		'BEGIN { printf "%.2f\n", (b - a) / t * 1e6 / n / k }')
-	while read -r line; do echo "$line $cpu"; done <<<"$out"
+	local before after cpu out test
+	for test in ${3//,/ }; do
+		before=$(cputicks "$4")
+		out=$("${bench_cpu[@]}" redis-benchmark -p "$1" -t "$test" -n "$N" -c "$CLIENTS" -P "$2" -r 100000 -d 32 --csv |
+			awk -F, 'NR > 1 { gsub(/"/, ""); gsub(/ /, "_", $1); print $1, $2, $7 }')
+		after=$(cputicks "$4")
+		cpu=$(awk -v a="$before" -v b="$after" -v t="$(getconf CLK_TCK)" -v n="$N" -v k="$(wc -l <<<"$out")" \
+			'BEGIN { printf "%.2f\n", (b - a) / t * 1e6 / n / k }')
+		while read -r line; do echo "$line $cpu"; done <<<"$out"
+	done
 }
 
 # bench_cmd PORT PIPELINE NAME PID ARGS... -> one line "NAME rps p99_ms
