@@ -174,11 +174,11 @@ func runPartition(ctx context.Context, t *testing.T, c *dockerCluster, f *netFil
 	wl := startWorkload(ctx, c.nodes, cfg)
 	t.Cleanup(func() { wl.stop() })
 	sleep(ctx, 2*time.Second)
-	faultAt := time.Now()
-	t.Logf("@%s %s begins at %s", wl.since(), name, wl.stats())
+	faultAt, atFault := time.Now(), wl.stats()
+	t.Logf("@%s %s begins at %s", wl.since(), name, atFault)
 	notes := fault(ctx, t, wl)
 	require.NoError(t, f.heal(ctx))
-	healAt := time.Now()
+	healAt, atHeal := time.Now(), wl.stats()
 	t.Logf("@%s healed: %s", wl.since(), notes)
 	convErr := c.waitConverged(ctx, c.nodes, 60*time.Second)
 	converged := time.Since(healAt)
@@ -186,13 +186,20 @@ func runPartition(ctx context.Context, t *testing.T, c *dockerCluster, f *netFil
 	end := time.Now()
 	hs := wl.stop()
 	stats := wl.stats()
+	// The cluster's throughput before, during and after the fault, as
+	// acknowledged writes per second of the paced writers (issue 18: what a
+	// partition costs the cluster, not only the cut-off node).
+	rate := func(acked int64, d time.Duration) float64 { return float64(acked) / d.Seconds() }
+	throughput := fmt.Sprintf("acked writes/s before %.0f, during %.0f, after the heal %.0f",
+		rate(atFault.acked, faultAt.Sub(wl.started)), rate(atHeal.acked-atFault.acked, healAt.Sub(faultAt)),
+		rate(stats.acked-atHeal.acked, end.Sub(healAt)))
 	v, err := checkAll(ctx, c.nodes, hs)
 	require.NoError(t, err)
 	diverged, err := c.compareCopies(ctx, hs)
 	require.NoError(t, err)
 	record(t, c, result{fault: name, verdict: v, stats: stats, notes: fmt.Sprintf(
-		"%s; fault %s; longest a writer went without an ack %s; %s; converged %s after the heal; replica copies differing %d; %s",
-		notes, healAt.Sub(faultAt).Round(100*time.Millisecond), wl.outage().Round(100*time.Millisecond),
+		"%s; fault %s; %s; longest a writer went without an ack %s; %s; converged %s after the heal; replica copies differing %d; %s",
+		notes, healAt.Sub(faultAt).Round(100*time.Millisecond), throughput, wl.outage().Round(100*time.Millisecond),
 		recovery(wl, faultAt, end), converged.Round(100*time.Millisecond), diverged, c.replNote(ctx, c.nodes))})
 	require.NoError(t, convErr, "the cluster did not converge after the heal")
 	assertClean(t, v, "docs/DESIGN.md §1: no acknowledged write is lost under any single partition")
