@@ -171,22 +171,7 @@ func (k *Keeper) Wait() bool {
 	if k.since()-lapsed > k.wait {
 		return false
 	}
-	timer := time.NewTimer(k.wait)
-	defer timer.Stop()
-	k.Kick()
-	for {
-		k.mu.Lock()
-		ch := k.changed
-		k.mu.Unlock()
-		if k.Held() {
-			return true
-		}
-		select {
-		case <-ch:
-		case <-timer.C:
-			return k.Held()
-		}
-	}
+	return k.await(context.Background(), k.wait, k.Held)
 }
 
 // Confirm reports whether a majority of the table's members answer probes
@@ -194,6 +179,13 @@ func (k *Keeper) Wait() bool {
 // within d: what the coordinator asks right before it issues a table.
 func (k *Keeper) Confirm(ctx context.Context, d time.Duration) bool {
 	from := k.since()
+	return k.await(ctx, d, func() bool { return time.Duration(k.until.Load()) >= from+k.length })
+}
+
+// await kicks a probe round and waits, at most d or until ctx ends, for
+// done to hold, looking again whenever the lease is computed anew; it
+// reports done's last answer.
+func (k *Keeper) await(ctx context.Context, d time.Duration, done func() bool) bool {
 	timer := time.NewTimer(d)
 	defer timer.Stop()
 	k.Kick()
@@ -201,13 +193,13 @@ func (k *Keeper) Confirm(ctx context.Context, d time.Duration) bool {
 		k.mu.Lock()
 		ch := k.changed
 		k.mu.Unlock()
-		if time.Duration(k.until.Load()) >= from+k.length {
+		if done() {
 			return true
 		}
 		select {
 		case <-ch:
 		case <-timer.C:
-			return false
+			return done()
 		case <-ctx.Done():
 			return false
 		}
