@@ -67,7 +67,13 @@ func (r *replicator) handleReplicate(_ context.Context, _ string, req, reply []b
 		if len(batch) == 0 {
 			return
 		}
-		if err := r.st.Apply(batch); err != nil {
+		// Whether this node leads a slot is asked again with the slot
+		// locked: a replica promoted between the check below and the
+		// apply would otherwise take the old primary's effects as the
+		// new primary, which its own replicas never get (a replica was
+		// once found missing three of them after a heal).
+		skipped, err := r.st.ApplyUnless(batch, r.n.leadsLocally)
+		if err != nil {
 			r.logger.Error("apply replicated effects; the slots will be re-synced", "from", src, "err", err)
 			for _, s := range slotsIn {
 				r.resetRecv(s, "")
@@ -75,7 +81,7 @@ func (r *replicator) handleReplicate(_ context.Context, _ string, req, reply []b
 		} else {
 			for s, off := range offs {
 				rs := &r.recv[s]
-				if rs.source == src {
+				if rs.source == src && !slices.Contains(skipped, s) {
 					rs.applied = max(rs.applied, off)
 					r.slots[s].offset.Store(rs.applied)
 				}

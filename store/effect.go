@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 
 	"github.com/meshcache/meshcache/ring"
@@ -165,14 +166,27 @@ func (tx *Tx) keep(b []byte) []byte {
 // primary's DEL (as a Redis replica does), so a late stream converges. An HSET over a string replaces the string, so that
 // replaying a stream over any earlier state converges.
 func (s *Store) Apply(effects []Effect) error {
+	_, err := s.ApplyUnless(effects, nil)
+	return err
+}
+
+// ApplyUnless is Apply for the effects of the slots skip does not name
+// (nil: every slot), and returns the slots it skipped. skip is asked once
+// per slot with every slot of the batch locked, so a decision that other
+// writers of those slots order after it (a replica that has become the
+// slot's primary takes no more of the old primary's stream) cannot change
+// between the question and the apply: any command, snapshot or transfer of
+// the slot runs wholly before or wholly after. skip must not take a slot
+// lock.
+func (s *Store) ApplyUnless(effects []Effect, skip func(slot uint16) bool) (skipped []uint16, err error) {
 	if len(effects) == 0 {
-		return nil
+		return nil, nil
 	}
 	slots := make([]uint16, 0, len(effects))
 	for _, e := range effects {
 		if e.Kind == EffectFlushSlot {
 			if int(e.Slot) >= ring.SlotCount {
-				return fmt.Errorf("apply flushslot: slot %d out of range", e.Slot)
+				return nil, fmt.Errorf("apply flushslot: slot %d out of range", e.Slot)
 			}
 			slots = append(slots, e.Slot)
 		} else {
@@ -183,15 +197,25 @@ func (s *Store) Apply(effects []Effect) error {
 	tx.sink = nil
 	tx.replay = true
 	defer tx.Close()
+	if skip != nil {
+		for _, sn := range tx.slots { // each slot once
+			if skip(sn) {
+				skipped = append(skipped, sn)
+			}
+		}
+	}
 	for i, e := range effects {
+		if slices.Contains(skipped, slots[i]) {
+			continue
+		}
 		if e.Kind == EffectSet && (i == 0 || slots[i-1] != slots[i]) {
 			tx.reserveRun(effects[i:], slots[i:])
 		}
 		if err := tx.apply(e); err != nil {
-			return fmt.Errorf("apply effect %d (%s): %w", i, e.Kind, err)
+			return skipped, fmt.Errorf("apply effect %d (%s): %w", i, e.Kind, err)
 		}
 	}
-	return nil
+	return skipped, nil
 }
 
 // reserveRun makes room at once for a run of SETs into an empty slot: the

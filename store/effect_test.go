@@ -11,6 +11,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/ring"
 )
 
 func TestEffectArgs(t *testing.T) {
@@ -235,4 +237,32 @@ func TestApplyReservesNewSlot(t *testing.T) {
 		assert.Equal(t, e.Value, v)
 		tx.Close()
 	}
+}
+
+// TestApplyUnlessAsksUnderTheLock: ApplyUnless skips the effects of the
+// slots its predicate names, reports them, and asks with every slot of the
+// batch locked (a replica promoted meanwhile cannot take the old primary's
+// effects between the question and the apply).
+func TestApplyUnlessAsksUnderTheLock(t *testing.T) {
+	s := New(Config{})
+	a, b := []byte("{a}k"), []byte("{b}k")
+	sa, sb := ring.KeySlot(a), ring.KeySlot(b)
+	var asked []uint16
+	skipped, err := s.ApplyUnless([]Effect{
+		{Kind: EffectSet, Slot: sa, Key: a, Value: []byte("1")},
+		{Kind: EffectSet, Slot: sb, Key: b, Value: []byte("2")},
+	}, func(sn uint16) bool {
+		asked = append(asked, sn)
+		assert.False(t, s.slots[sn].mu.TryLock(), "slot %d is locked while asked", sn)
+		return sn == sb
+	})
+	require.NoError(t, err)
+	assert.Equal(t, []uint16{sb}, skipped)
+	assert.ElementsMatch(t, []uint16{sa, sb}, asked, "each slot asked once")
+	tx := s.LockSlots([]uint16{sa, sb})
+	defer tx.Close()
+	_, okA, _ := tx.Get(a)
+	_, okB, _ := tx.Get(b)
+	assert.True(t, okA, "the other slot's effect is applied")
+	assert.False(t, okB, "the skipped slot's effect is not")
 }
