@@ -10,40 +10,20 @@ const SlotCount = 16384
 // KeySlot returns the hash slot of key: CRC16-XMODEM of the key's hash tag
 // (the text between the first '{' and the next '}', when non-empty) or of the
 // whole key, modulo SlotCount.
-func KeySlot(key []byte) uint16 {
+func KeySlot(key []byte) uint16 { return keySlot(key) }
+
+// KeySlotString is KeySlot for a string key, without copying it.
+func KeySlotString(key string) uint16 { return keySlot(key) }
+
+// keySlot is KeySlot for bytes and strings alike.
+func keySlot[K ~[]byte | ~string](key K) uint16 {
 	return crc16(hashTag(key)) & (SlotCount - 1)
 }
 
-// KeySlotString is KeySlot for a string key, without copying it.
-func KeySlotString(key string) uint16 {
-	start := -1
-	for i := 0; i < len(key); i++ {
-		if key[i] == '{' {
-			start = i
-			break
-		}
-	}
-	if start >= 0 {
-		for j := start + 1; j < len(key); j++ {
-			if key[j] == '}' {
-				if j > start+1 {
-					key = key[start+1 : j]
-				}
-				break
-			}
-		}
-	}
-	var crc uint16
-	for i := 0; i < len(key); i++ {
-		crc = crc<<8 ^ crcTable[byte(crc>>8)^key[i]]
-	}
-	return crc & (SlotCount - 1)
-}
-
 // hashTag returns the part of key that is hashed.
-func hashTag(key []byte) []byte {
-	for i, c := range key {
-		if c != '{' {
+func hashTag[K ~[]byte | ~string](key K) K {
+	for i := 0; i < len(key); i++ {
+		if key[i] != '{' {
 			continue
 		}
 		for j := i + 1; j < len(key); j++ {
@@ -59,17 +39,29 @@ func hashTag(key []byte) []byte {
 	return key
 }
 
-func crc16(b []byte) uint16 {
+// crc16 is CRC16-XMODEM (polynomial 0x1021, MSB first, initial 0), eight
+// bytes per step (slice-by-8: the eight bytes' contributions come from
+// eight tables and are XORed, instead of eight dependent table lookups),
+// then byte by byte.
+func crc16[K ~[]byte | ~string](b K) uint16 {
 	var crc uint16
-	for _, c := range b {
-		crc = crc<<8 ^ crcTable[byte(crc>>8)^c]
+	for len(b) >= 8 {
+		crc = crcTables[7][byte(crc>>8)^b[0]] ^ crcTables[6][byte(crc)^b[1]] ^
+			crcTables[5][b[2]] ^ crcTables[4][b[3]] ^ crcTables[3][b[4]] ^
+			crcTables[2][b[5]] ^ crcTables[1][b[6]] ^ crcTables[0][b[7]]
+		b = b[8:]
+	}
+	for i := 0; i < len(b); i++ {
+		crc = crc<<8 ^ crcTables[0][byte(crc>>8)^b[i]]
 	}
 	return crc
 }
 
-// crcTable is CRC16-XMODEM (polynomial 0x1021), one entry per byte value.
-var crcTable = func() (t [256]uint16) {
-	for i := range t {
+// crcTables[0] is CRC16-XMODEM's byte table (the CRC of byte i); table k
+// is the CRC of byte i followed by k zero bytes, so that eight bytes' CRC is
+// the XOR of their entries (crc16).
+var crcTables = func() (t [8][256]uint16) {
+	for i := range t[0] {
 		crc := uint16(i) << 8
 		for range 8 {
 			if crc&0x8000 != 0 {
@@ -78,7 +70,13 @@ var crcTable = func() (t [256]uint16) {
 				crc <<= 1
 			}
 		}
-		t[i] = crc
+		t[0][i] = crc
+	}
+	for k := 1; k < len(t); k++ {
+		for i := range t[k] {
+			prev := t[k-1][i]
+			t[k][i] = prev<<8 ^ t[0][byte(prev>>8)]
+		}
 	}
 	return t
 }()

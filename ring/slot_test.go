@@ -1,6 +1,8 @@
 package ring
 
 import (
+	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -30,8 +32,44 @@ func TestKeySlotMatchesRedis(t *testing.T) {
 	}
 }
 
+// crc16Bitwise is CRC16-XMODEM one bit at a time, the definition the
+// table-driven crc16 must agree with.
+func crc16Bitwise(b []byte) uint16 {
+	var crc uint16
+	for _, c := range b {
+		crc ^= uint16(c) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return crc
+}
+
+// TestCRC16AgreesWithBitwise: the slice-by-8 CRC equals the bitwise one at
+// every length around the 8-byte steps, for bytes and strings, and on the
+// standard check input ("123456789" is 0x31C3 for XMODEM).
+func TestCRC16AgreesWithBitwise(t *testing.T) {
+	assert.Equal(t, uint16(0x31C3), crc16([]byte("123456789")))
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := range 70 {
+		for range 20 {
+			b := make([]byte, n)
+			for i := range b {
+				b[i] = byte(rng.Uint32())
+			}
+			want := crc16Bitwise(b)
+			assert.Equal(t, want, crc16(b), "len %d: % x", n, b)
+			assert.Equal(t, want, crc16(string(b)), "len %d (string)", n)
+		}
+	}
+}
+
 func FuzzKeySlot(f *testing.F) {
-	for _, s := range []string{"foo", "{a}b", "{}x", "a{b", "}{", ""} {
+	for _, s := range []string{"foo", "{a}b", "{}x", "a{b", "}{", "", "a fairly long key of forty bytes {tag}x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, key string) {
@@ -39,5 +77,19 @@ func FuzzKeySlot(f *testing.F) {
 		if s >= SlotCount || s != KeySlotString(key) {
 			t.Fatalf("KeySlot(%q)=%d KeySlotString=%d", key, s, KeySlotString(key))
 		}
+		if want := crc16Bitwise([]byte(hashTag(key))) & (SlotCount - 1); s != want {
+			t.Fatalf("KeySlot(%q)=%d, bitwise %d", key, s, want)
+		}
 	})
+}
+
+func BenchmarkKeySlot(b *testing.B) {
+	for _, key := range []string{"key:000000000042", "user:{1000}:followers", "a-session-token-of-forty-bytes-0123456789"} {
+		kb := []byte(key)
+		b.Run(strconv.Itoa(len(key)), func(b *testing.B) {
+			for b.Loop() {
+				_ = KeySlot(kb)
+			}
+		})
+	}
 }
