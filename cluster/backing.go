@@ -22,8 +22,9 @@ import (
 // from its replicas never acknowledges a write the majority will not have
 // when it fails the slot over. A backer that answers (gossip sees it alive
 // and its stream acknowledged within backerFresh) while not live is being
-// re-synced: the slot is degraded for that time, as a slot whose new
-// replica is still being built.
+// re-synced: writes wait for it to be built again, as for a slot whose new
+// replica is still being built. Only a slot the table in force names no
+// other owner for acknowledges on the local apply (package ack).
 
 // backerFresh: a backer whose stream acknowledged within this long is
 // reachable. Idle streams make a keepalive call every streamKeepalive.
@@ -114,6 +115,15 @@ func (r *replicator) reachable(id ring.NodeID, now time.Time) bool {
 	return !p.lastAck.IsZero() && now.Sub(p.lastAck) < backerFresh
 }
 
+// othersListed returns how many owners of slot besides this node the
+// routing table in force names: the copies the cluster decided the slot has.
+func (n *Node) othersListed(slot uint16) int {
+	if t := n.table.Load(); t != nil {
+		return t.OthersOwning(slot, n.id)
+	}
+	return 0
+}
+
 // handoffMark: a handoff found lineage gen applied by its target up to off.
 type handoffMark struct {
 	gen, off uint64
@@ -136,5 +146,6 @@ func (n *Node) ackState(p SlotOffset) ack.State {
 		s.Handed = true
 	}
 	s.Synced, s.Applied = r.ackedCount(p.Slot, p.Offset)
+	s.Listed = n.othersListed(p.Slot)
 	return s
 }

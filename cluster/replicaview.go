@@ -86,16 +86,18 @@ func (n *Node) LedOffsetSum() uint64 {
 // off 0 counts every synced replica. Both are 0 for a slot this node does
 // not lead or when the node has no store. Owed backers count as synced
 // replicas that have not applied off (backing.go), and a slot with none
-// while this node does not hold its quorum lease counts one: the caller waits
-// (WaitReplicated) instead of acknowledging alone.
+// counts one while the table in force names another owner (a replica still
+// being built) or this node does not hold its quorum lease: the caller
+// waits (WaitReplicated) instead of acknowledging alone.
 func (n *Node) ReplicaAcks(slot uint16, off uint64) (synced, acked int) {
 	if n.repl == nil || int(slot) >= ring.SlotCount {
 		return 0, 0
 	}
 	synced, acked = n.repl.ackedCount(slot, off)
-	if synced == 0 && !n.lease.Held() {
-		// Degraded, but without the quorum lease: no acknowledgement
-		// without a replica's (WaitReplicated says why).
+	if synced == 0 && (!n.lease.Held() || n.othersListed(slot) > 0) {
+		// No synced replica, but one is named (being built), or no
+		// quorum lease: no acknowledgement without a replica's
+		// (WaitReplicated says why).
 		return 1, 0
 	}
 	return synced, acked
@@ -161,14 +163,16 @@ var ErrLeadLost = errors.New("the slot changed primary before a replica applied 
 // have applied the slot's stream up to that offset, and returns the
 // smallest number of replicas that did over the positions (the reply of
 // WAIT). A position's Offset of 0 means the slot's current offset. A slot
-// with no synced replica (replicas = 0, or all of them down or still being
-// built) does not wait: it is degraded, counted in ReplicationInfo, and
-// adds 0 to the count. It returns at once when want <= 0 or the node has
+// the routing table in force names no other owner for (replicas = 0, a
+// cluster of one) does not wait: it is degraded, counted in
+// ReplicationInfo, and adds 0 to the count; a slot whose named replica is
+// still being built waits for it (its transfer, then its stream, bring the
+// write). It returns at once when want <= 0 or the node has
 // no store. When ctx ends first it returns the count so far and an error
 // wrapping ErrReplicaTimeout. A node that does not hold its quorum lease
 // right now (Healthy) never takes the degraded shortcut: it may be cut off
-// or have been paused, and the table it holds may not be the one in force. The server calls it once per pipeline batch
-// (replica-ack one|all) and for WAIT. Each position is judged by ack.Judge:
+// or have been paused, and the table it holds may not be the one in force.
+// The server calls it once per pipeline batch (replica-ack one|all) and for WAIT. Each position is judged by ack.Judge:
 // a write whose slot changed primary without a handoff, or
 // whose copy here was dropped, before a replica applied it ends the wait at
 // once with an error wrapping ErrLeadLost.

@@ -378,6 +378,21 @@ func (t *Table) AppendOwners(dst []NodeID, slot uint16) []NodeID {
 	return dst
 }
 
+// OthersOwning returns how many owners of slot, primary and replicas, are
+// not id: the copies the table asks for besides id's own. Allocation-free,
+// for the write path.
+func (t *Table) OthersOwning(slot uint16, id NodeID) int {
+	if slot >= SlotCount {
+		return 0
+	}
+	e := &t.slots[slot]
+	n := int(e.n)
+	if i, ok := t.index[id]; ok && slices.Contains(e.owners[:e.n], i) {
+		n--
+	}
+	return n
+}
+
 // IsOwner reports whether id is the primary or a replica of slot.
 func (t *Table) IsOwner(slot uint16, id NodeID) bool {
 	i, ok := t.index[id]

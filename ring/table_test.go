@@ -157,6 +157,31 @@ func TestTableSetters(t *testing.T) {
 	assert.False(t, ok)
 }
 
+// TestTableOthersOwning counts the copies a table asks for besides one
+// node's own (the replica acknowledgement's "named replicas").
+func TestTableOthersOwning(t *testing.T) {
+	ids := testIDs(4, 11)
+	tbl, err := NewTable(1, ids[0], testMembers(ids[:3]))
+	require.NoError(t, err)
+	require.NoError(t, tbl.SetOwners(1, ids[0], ids[1]))
+	require.NoError(t, tbl.SetOwners(2, ids[0]))
+	for _, c := range []struct {
+		slot uint16
+		id   NodeID
+		want int
+	}{
+		{1, ids[0], 1},         // the primary, one replica named
+		{1, ids[1], 1},         // the replica: the primary
+		{1, ids[2], 2},         // not an owner: both
+		{1, ids[3], 2},         // not a member: both
+		{2, ids[0], 0},         // no replica named
+		{3, ids[0], 0},         // unassigned
+		{SlotCount, ids[0], 0}, // out of range
+	} {
+		assert.Equal(t, c.want, tbl.OthersOwning(c.slot, c.id), "slot %d, %s", c.slot, c.id)
+	}
+}
+
 // TestTableMembersRenumber adds and removes members that sort before and
 // after the owners, which renumbers the internal indexes.
 func TestTableMembersRenumber(t *testing.T) {

@@ -52,6 +52,13 @@ func TestClusterMinorityRefuses(t *testing.T) {
 	require.NoError(t, err, "with cluster-allow-reads-when-down yes the minority serves reads")
 	assert.Equal(t, "before", got)
 	assert.EqualError(t, cl.Set(ctx, key, "during", 0).Err(), errWriteMinority, "and still refuses writes")
+	// A script that may write is refused up front, as Redis Cluster
+	// refuses it while down; a read-only one is a read.
+	assert.EqualError(t, cl.Eval(ctx, "return redis.call('SET', KEYS[1], 'script')", []string{key}).Err(), errWriteMinority,
+		"EVAL is refused before it runs, not left to time out unacknowledged")
+	got, err = cl.EvalRO(ctx, "return redis.call('GET', KEYS[1])", []string{key}).Text()
+	require.NoError(t, err, "EVAL_RO is a read")
+	assert.Equal(t, "before", got)
 	require.NoError(t, cl.ConfigSet(ctx, "cluster-allow-reads-when-down", "no").Err())
 
 	faults.Heal()

@@ -32,10 +32,12 @@ import (
 //     the replica, but no reply claims so: a primary cut off from its
 //     replicas by a partition never acknowledges writes the other side
 //     will not have. Such batches are counted (INFO replica_ack_timeouts)
-//     and logged. A slot with no synced replica (replicas 0, a one-node
-//     cluster, a replica being rebuilt) does not wait while this node sees
-//     a majority: it is degraded, shown in INFO (slots_degraded,
-//     replica_ack_degraded).
+//     and logged. A slot the routing table in force names no replica for
+//     (replicas 0, a one-node cluster) does not wait while this node holds
+//     its quorum lease: it is degraded, shown in INFO (slots_degraded,
+//     replica_ack_degraded). A slot whose named replica is still being
+//     built (after a start, a join or a failover) waits for it like any
+//     replica (cluster/ack).
 //   - min-replicas-to-write N refuses a write to a slot with fewer than N
 //     synced live replicas with Redis's -NOREPLICAS.
 //   - WAIT numreplicas timeout waits for the positions of the connection's

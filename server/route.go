@@ -115,6 +115,15 @@ func (e *entry) sameSlotOnly() bool {
 // commands with the request_policy:multi_shard tip.
 func (e *entry) splittable() bool { return e.multiShard }
 
+// mayWrite reports whether the command writes, or may (a script or
+// function not declared read-only, SPUBLISH): a node without its quorum
+// lease refuses it up front with -CLUSTERDOWN, as Redis Cluster refuses
+// every command but a read while the cluster is down, rather than running
+// a script whose writes could only time out unacknowledged.
+func (e *entry) mayWrite() bool {
+	return e.Flags&FlagWrite != 0 || (e.Flags&FlagMayReplicate != 0 && e.Flags&FlagReadOnly == 0)
+}
+
 // routeAway decides where a keyed command runs, with c.slots holding the
 // slots of its keys (single: they are all one slot). It returns handled
 // false when the command runs here, with local reporting whether this node
@@ -160,7 +169,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 			c.reply.Error(errSlotNotServed)
 			return true, false
 		case owner == self && !spans:
-			if msg := s.leaseRefusal(e.Flags&FlagWrite != 0, e.Flags&FlagReadOnly != 0); msg != "" {
+			if msg := s.leaseRefusal(e.mayWrite(), e.Flags&FlagReadOnly != 0); msg != "" {
 				c.reply.Error(msg)
 				return true, false
 			}
@@ -522,7 +531,6 @@ func (s *Server) routeExec(call *Call) bool {
 	}
 }
 
-// queueWrites reports whether a transaction writes.
 // leaseRefusal returns the -CLUSTERDOWN error for a write, or a read, of
 // slots led (or, READONLY, replicated) here while this node lacks its
 // quorum lease, or "" when the command may run (docs/DESIGN.md §5): a read
@@ -537,9 +545,10 @@ func (s *Server) leaseRefusal(write, read bool) string {
 	return errReadMinority
 }
 
+// queueWrites reports whether a transaction writes, or may (mayWrite).
 func queueWrites(queue []queuedCmd) bool {
 	for _, q := range queue {
-		if q.e.Flags&FlagWrite != 0 {
+		if q.e.mayWrite() {
 			return true
 		}
 	}

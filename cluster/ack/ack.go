@@ -11,10 +11,14 @@
 // a partition that learns, on the heal, that the majority promoted the
 // replica) has no replica left to wait for: the write is backed only if a
 // replica applied it before, or a handoff found it applied by its target.
-// A write in a slot the table in force gives no synced replica is backed by
-// the local apply only while the node holds its quorum lease, judged again
-// at each look: a node paused between the apply and the reply finds its
-// lease expired and waits instead of acknowledging.
+// A write in a slot the table in force names no other owner for (replicas
+// 0, or a cluster of one) is backed by the local apply only while the node
+// holds its quorum lease, judged again at each look: a node paused between
+// the apply and the reply finds its lease expired and waits instead of
+// acknowledging. A slot whose named replica is still being built (after a
+// start, a join or a failover) waits for it: before 2026-12-06 such writes
+// were acknowledged on the local apply and died with the node if it failed
+// before the replica was built.
 // Before 2026-12-04 such a write passed for degraded (no attachment left,
 // quorum back) and was acknowledged, then lost (issue 18).
 package ack
@@ -27,6 +31,7 @@ type State struct {
 	Synced  int  // synced replicas of the slot, backers owed an ack included
 	Applied int  // of them, those that applied the write
 	Lease   bool // the node holds its quorum lease now (package lease)
+	Listed  int  // other owners the routing table in force names for the slot
 }
 
 // Verdict is Judge's decision about one write position.
@@ -58,7 +63,9 @@ func Judge(s State, want int) Verdict {
 		// primary has what a replica applied, and this write is not
 		// among it.
 		return Lost
-	case s.Synced > 0 || !s.Lease:
+	case s.Synced > 0 || !s.Lease || s.Listed > 0:
+		// A replica the table names, even one still being built (its
+		// transfer then its stream bring the write), is waited for.
 		return Wait
 	default:
 		return Degraded

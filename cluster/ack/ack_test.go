@@ -21,6 +21,9 @@ func TestJudge(t *testing.T) {
 		{"a synced replica has not applied it yet", with(leading, func(s *State) { s.Synced = 1 }), Wait},
 		{"an owed backer (cut off) has not applied it", with(leading, func(s *State) { s.Synced = 1; s.Lease = false }), Wait},
 		{"no replica by the table in force, lease held", leading, Degraded},
+		{"a replica the table names is still being built: wait for it (issue 18, degraded acknowledgements)",
+			with(leading, func(s *State) { s.Listed = 1 }), Wait},
+		{"a named replica being built, no lease", with(leading, func(s *State) { s.Listed = 1; s.Lease = false }), Wait},
 		{"no replica, but no lease: the minority (or a node paused past its lease) never acknowledges alone", with(leading, func(s *State) { s.Lease = false }), Wait},
 		// Issue 18, 7 of 100 runs of cluster's TestPartitionHoldsUnreachableSlots: a
 		// primary cut off by a 2|3 split applied a write and waited for

@@ -2,6 +2,7 @@ package plan
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
@@ -104,7 +105,8 @@ func FailoverStep(next, t *ring.Table, v View, target *ring.Placement, orphans [
 		if lost {
 			out.Lost++
 		}
-		if err := next.SetOwners(slot, append([]ring.NodeID{best}, rest...)...); err != nil {
+		owners := withTargetReplicas(next, v, target, slot, append([]ring.NodeID{best}, rest...))
+		if err := next.SetOwners(slot, owners...); err != nil {
 			return out, fmt.Errorf("failover slot %d: %w", slot, err)
 		}
 		if err := next.SetState(slot, ring.SlotState{}); err != nil {
@@ -118,4 +120,28 @@ func FailoverStep(next, t *ring.Table, v View, target *ring.Placement, orphans [
 	var err error
 	out.NotRemoved, err = DropDead(next, v)
 	return out, err
+}
+
+// withTargetReplicas names, after owners, the alive owners target places
+// on slot that owners lacks, until the slot has as many owners as target
+// places on it. A failover table thus names the new replica at once: the
+// promoted primary starts building it, and its writes wait for it (package
+// ack acknowledges on the local apply only a slot the table in force names
+// no other owner for). Before 2026-12-06 the failover table named the
+// promoted replica alone until the next rebalance step, and writes in
+// between were acknowledged without a copy (issue 18).
+func withTargetReplicas(next *ring.Table, v View, target *ring.Placement, slot uint16, owners []ring.NodeID) []ring.NodeID {
+	if target == nil {
+		return owners
+	}
+	want := target.Owners(slot)
+	for _, id := range want {
+		if len(owners) >= len(want) {
+			break
+		}
+		if _, member := next.Member(id); member && v.alive(id) && !slices.Contains(owners, id) {
+			owners = append(owners, id)
+		}
+	}
+	return owners
 }

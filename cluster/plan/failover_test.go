@@ -85,13 +85,13 @@ func TestFailover(t *testing.T) {
 		wantOrph: true,
 		want:     "b,a stable",
 	}, {
-		name:     "dead replicas are dropped",
+		name:     "dead replicas are dropped, and the target's alive owner is named the new replica",
 		owners:   []ring.NodeID{d, e, a},
 		alive:    []ring.NodeID{a, b, c},
 		states:   States{a: {0: {Source: d, Applied: 4, Synced: true}}},
 		wantAsk:  []ring.NodeID{a},
 		wantOrph: true,
-		want:     "a stable",
+		want:     "a,b stable",
 	}, {
 		name:     "no owner alive: the slot is held, its dead replica kept",
 		owners:   []ring.NodeID{d, e},
@@ -170,7 +170,7 @@ func TestFailover(t *testing.T) {
 			assert.Equal(t, tc.wantHeld, holds.Len(), "holds recorded")
 			want := tc.want
 			if want == "target" {
-				want = string(p.Primary(0)[:1]) + " stable"
+				want = targetOwners(p, 0)
 			}
 			assert.Equal(t, want, owners(next, 0))
 			if out.Changed > 0 {
@@ -376,4 +376,14 @@ func TestAssign(t *testing.T) {
 
 	_, due = Assign(tb, Placed(viewOf(a, b)), p)
 	assert.True(t, due, "a member left")
+}
+
+// targetOwners renders the owners p places on slot as owners does: a slot
+// taken over empty gets the target's primary and its replicas.
+func targetOwners(p *ring.Placement, slot uint16) string {
+	var ids []string
+	for _, id := range p.Owners(slot) {
+		ids = append(ids, string(id[:1]))
+	}
+	return strings.Join(ids, ",") + " stable"
 }

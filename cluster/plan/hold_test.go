@@ -74,7 +74,7 @@ func TestHoldReturn(t *testing.T) {
 		assert.Equal(t, Failover, f.data(f.v, f.t0.Add(time.Second)), "a copy may be back: ask")
 		next, out := f.failover(t, synced(nil, e, d, 40, f.s), f.t0.Add(time.Second))
 		assert.Equal(t, FailoverOutcome{Changed: 1}, out)
-		assert.Equal(t, "e stable", owners(next, f.s))
+		assert.Equal(t, "e,a stable", owners(next, f.s), "e leads, and the target's alive owner a is named its new replica")
 		assert.Zero(t, f.holds.Len())
 	})
 	t.Run("the primary returns", func(t *testing.T) {
@@ -123,7 +123,7 @@ func TestHoldEmptyAfter(t *testing.T) {
 	require.Equal(t, Failover, f.data(f.v, due), "due from the first hold, not the second fault")
 	next, out = f.failover(t, nil, due)
 	assert.Equal(t, FailoverOutcome{Changed: 1, Lost: 1}, out)
-	assert.Equal(t, string(f.p.Primary(f.s)[:1])+" stable", owners(next, f.s), "the target primary takes it over, empty")
+	assert.Equal(t, targetOwners(f.p, f.s), owners(next, f.s), "the target primary takes it over, empty, with the target's replica")
 }
 
 // TestHoldJoin: a member joins during a hold; the members step and the
