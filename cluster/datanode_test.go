@@ -167,12 +167,25 @@ func leader(nodes []*dataNode, slot uint16) *dataNode {
 	return nil
 }
 
+// leaderWithin looks for the node that leads slot (leader) for up to d or
+// until ctx ends: on a loaded machine a lease (a fraction of a second on the
+// local profile) can lapse for a moment, and a client would retry its
+// -CLUSTERDOWN. A failover or handoff in progress lasts longer than the
+// writers' d, so they still see errNoLeader then.
+func leaderWithin(ctx context.Context, nodes []*dataNode, slot uint16, d time.Duration) *dataNode {
+	n := leader(nodes, slot)
+	for deadline := time.Now().Add(d); n == nil && time.Now().Before(deadline) && ctx.Err() == nil; n = leader(nodes, slot) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	return n
+}
+
 // write runs fn on the node that leads key's slot, as the server does:
 // under the slot lock, checking the route again once the lock is held, then
 // waits for want replica acknowledgements. A nil error means acknowledged.
 func write(ctx context.Context, nodes []*dataNode, key string, want int, fn func(tx *store.Tx) error) error {
 	slot := ring.KeySlot([]byte(key))
-	n := leader(nodes, slot)
+	n := leaderWithin(ctx, nodes, slot, time.Second)
 	if n == nil {
 		return errNoLeader
 	}
@@ -221,10 +234,7 @@ func delKey(ctx context.Context, nodes []*dataNode, key string, want int) error 
 // 10 s, before it returns errNoLeader.
 func readKey(nodes []*dataNode, key string) (string, bool, error) {
 	slot := ring.KeySlot([]byte(key))
-	n := leader(nodes, slot)
-	for deadline := time.Now().Add(10 * time.Second); n == nil && time.Now().Before(deadline); n = leader(nodes, slot) {
-		time.Sleep(10 * time.Millisecond)
-	}
+	n := leaderWithin(context.Background(), nodes, slot, 10*time.Second)
 	if n == nil {
 		return "", false, errNoLeader
 	}

@@ -22,14 +22,11 @@ import (
 //  2. Send "begin" (the receiver drops whatever it held of the slot), then
 //     the snapshot in chunks, through the peer's ordered stream, at most
 //     Config.MigrationRate bytes per second over all transfers.
-//  3. Right after the slot's snapshot, under the slot lock again: queue
-//     the held tail, switch the attachment to streaming directly, and queue
-//     "synced" with the slot's offset; then the next slot of the batch.
+//  3. Under the slot lock again: queue the held tail, switch the attachment
+//     to streaming directly, and queue "synced" with the slot's offset.
 //  4. When the target reports the slot synced at that offset, the
 //     attachment is live: it counts for acknowledgements and the replica
-//     can be promoted. The sender looks every 32 slots and then waits for
-//     the rest, so a slot's writes, which wait for the replica being built
-//     (package ack), wait for its own snapshot rather than the batch's.
+//     can be promoted.
 //
 // The snapshot is the slot's state at one instant and the tail is every
 // effect after it, in order, so the replica ends with exactly the primary's
@@ -104,6 +101,11 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 		return 0, fmt.Errorf("transfer to %s: %w", peer, err)
 	}
 	table := r.n.table.Load()
+	type slotTransfer struct {
+		slot   uint16
+		a      *attachment
+		marker uint64
+	}
 	var ts []slotTransfer
 	fail := func(err error) (int, error) {
 		for _, st := range ts {
@@ -174,19 +176,38 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 			}
 			r.transferBytes.Add(int64(len(b)))
 		}
-		// Switch the slot to streaming at once, so its writes are backed
-		// as soon as the replica applied its own snapshot, not the
-		// whole batch's (issue 18: writes wait for a replica being built).
-		if err := r.switchToStream(p, &ts[len(ts)-1]); err != nil {
-			return fail(err)
-		}
-		if len(ts)%32 == 0 {
-			r.markLive(p, ts)
-		}
 	}
 	if chunk > 0 {
 		if err := r.limiter.wait(ctx, chunk); err != nil {
 			return fail(err)
+		}
+	}
+
+	// Switch each slot to streaming: its held tail, then its marker.
+	for i := range ts {
+		st := &ts[i]
+		tx := r.st.Lock(st.slot)
+		if st.a.detached.Load() || st.a.failed.Load() {
+			tx.Close() // the slot moved on (handed off, or its replica changed)
+			continue
+		}
+		var qerr error
+		for _, b := range st.a.buf {
+			if qerr = p.enqueue(st.slot, b); qerr != nil {
+				break
+			}
+		}
+		st.a.buf, st.a.bufBytes, st.a.buffering = nil, 0, false
+		st.marker = r.slots[st.slot].offset.Load()
+		if qerr == nil {
+			qerr = p.enqueue(st.slot, wire.EncodeSyncedEntry(st.slot, st.marker))
+		}
+		if qerr != nil {
+			st.a.failed.Store(true)
+		}
+		tx.Close()
+		if qerr != nil {
+			return fail(qerr)
 		}
 	}
 
@@ -196,7 +217,22 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 	live, gone := 0, 0
 	for live+gone < len(ts) {
 		sig := r.ackChan()
-		live, gone = r.markLive(p, ts)
+		live, gone = 0, 0
+		for _, st := range ts {
+			if st.a.live.Load() {
+				live++
+				continue
+			}
+			if st.a.failed.Load() || st.a.detached.Load() {
+				gone++
+				continue
+			}
+			if ack := p.ack(st.slot); ack.Session == st.a.session && ack.Synced && ack.Applied >= st.marker {
+				r.slots[st.slot].addBacker(p.id)
+				st.a.live.Store(true)
+				live++
+			}
+		}
 		if live+gone == len(ts) {
 			break
 		}
@@ -223,65 +259,6 @@ func (r *replicator) transfer(ctx context.Context, peer ring.NodeID, slots []uin
 	}
 	r.logger.Debug("slot transfer complete", "slots", len(ts), "to", peer)
 	return live, nil
-}
-
-// slotTransfer is one slot of a transfer: its attachment and, once the
-// slot streams, the offset its "synced" marker carries.
-type slotTransfer struct {
-	slot     uint16
-	a        *attachment
-	marker   uint64
-	switched bool // its held tail and marker are queued
-}
-
-// switchToStream queues the slot's held tail and its "synced" marker under
-// the slot lock and switches its attachment to streaming directly. A slot
-// that moved on meanwhile (handed off, or its replica changed) is left.
-func (r *replicator) switchToStream(p *peerStream, st *slotTransfer) error {
-	tx := r.st.Lock(st.slot)
-	defer tx.Close()
-	if st.a.detached.Load() || st.a.failed.Load() {
-		return nil
-	}
-	var qerr error
-	for _, b := range st.a.buf {
-		if qerr = p.enqueue(st.slot, b); qerr != nil {
-			break
-		}
-	}
-	st.a.buf, st.a.bufBytes, st.a.buffering = nil, 0, false
-	st.marker = r.slots[st.slot].offset.Load()
-	if qerr == nil {
-		qerr = p.enqueue(st.slot, wire.EncodeSyncedEntry(st.slot, st.marker))
-	}
-	if qerr != nil {
-		st.a.failed.Store(true)
-		return qerr
-	}
-	st.switched = true
-	return nil
-}
-
-// markLive makes live the switched slots of ts whose replica reported
-// them synced at their marker (they count for acknowledgements from then
-// on) and returns how many are live and how many moved on.
-func (r *replicator) markLive(p *peerStream, ts []slotTransfer) (live, gone int) {
-	for _, st := range ts {
-		switch {
-		case st.a.live.Load():
-			live++
-		case st.a.failed.Load() || st.a.detached.Load():
-			gone++
-		case !st.switched:
-		default:
-			if ack := p.ack(st.slot); ack.Session == st.a.session && ack.Synced && ack.Applied >= st.marker {
-				r.slots[st.slot].addBacker(p.id)
-				st.a.live.Store(true)
-				live++
-			}
-		}
-	}
-	return live, gone
 }
 
 // beginRank orders the transfers of a slot by how recent the sender's
