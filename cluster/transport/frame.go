@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -148,6 +149,7 @@ func (fc *frameConn) writeLoop() {
 		case <-fc.done:
 			return
 		}
+		yielded := false
 		for {
 			if d := fc.faults.DelayOf(fc.self, fc.peer); d > 0 {
 				if err := w.Flush(); err != nil {
@@ -180,6 +182,17 @@ func (fc *frameConn) writeLoop() {
 			case f = <-fc.out:
 				continue
 			default:
+			}
+			if !yielded {
+				// Before a write system call, let the goroutines that are
+				// ready to run queue their frames: they go in the same write.
+				yielded = true
+				runtime.Gosched()
+				select {
+				case f = <-fc.out:
+					continue
+				default:
+				}
 			}
 			break
 		}
