@@ -76,21 +76,17 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 	if err != nil {
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, err)
 	}
-	ch := make(chan frame, 1)
+	ch := replyChans.Get().(chan frame)
 	cc.mu.Lock()
 	if cc.dead {
 		cc.mu.Unlock()
+		replyChans.Put(ch)
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, cc.closeErr())
 	}
 	cc.nextID++
 	id := cc.nextID
 	cc.pending[id] = ch
 	cc.mu.Unlock()
-	forget := func() {
-		cc.mu.Lock()
-		delete(cc.pending, id)
-		cc.mu.Unlock()
-	}
 	f := frame{id: id, kind: kind, payload: payload}
 	if dl, ok := ctx.Deadline(); ok {
 		ms := time.Until(dl).Milliseconds()
@@ -98,7 +94,7 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 	}
 	seen, sent := cc.replies.Load(), time.Now()
 	if err := cc.send(ctx, f); err != nil {
-		forget()
+		cc.forget(id)
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, err)
 	}
 	select {
@@ -106,17 +102,34 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 		if !ok {
 			return nil, fmt.Errorf("%s to %s: %w", kind, addr, cc.closeErr())
 		}
+		// The reply was the one send on ch and ch is out of pending: it
+		// is empty and nobody else holds it.
+		replyChans.Put(ch)
 		if r.flags&flagError != 0 {
 			return nil, &RemoteError{Kind: kind, Msg: string(r.payload)}
 		}
 		return r.payload, nil
 	case <-ctx.Done():
-		forget()
+		// ch is not reused: the reader may have taken it out of pending
+		// already and be about to send on it.
+		cc.forget(id)
 		if time.Since(sent) >= connStallAfter && cc.replies.Load() == seen {
 			cc.close(fmt.Errorf("connection to %s: %w", addr, errStalled))
 		}
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, ctx.Err())
 	}
+}
+
+// replyChans holds the reply channels (buffered, one frame) of calls that
+// got their reply, for the next calls: a channel goes back only once its
+// one reply was received, never after a timeout or a closed connection.
+var replyChans = sync.Pool{New: func() any { return make(chan frame, 1) }}
+
+// forget drops a call that will not wait for its reply.
+func (cc *clientConn) forget(id uint64) {
+	cc.mu.Lock()
+	delete(cc.pending, id)
+	cc.mu.Unlock()
 }
 
 // conn returns the live connection to addr, dialing if there is none. Only
