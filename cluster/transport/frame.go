@@ -73,7 +73,10 @@ type frame struct {
 
 // frameConn is one RPC connection, either end: a writer goroutine that
 // batches queued frames into as few writes as it can (flushing when the
-// queue runs empty), and a reader loop run by the owner (client or server).
+// queue runs empty, after yielding the processor once so that goroutines
+// ready to run can queue theirs first: with many callers, one write system
+// call carries the frames of many), and a reader loop run by the owner
+// (client or server).
 // close is idempotent; it closes the socket, which ends the reader, and the
 // done channel, which ends the writer.
 type frameConn struct {
