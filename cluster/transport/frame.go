@@ -131,6 +131,11 @@ func (fc *frameConn) closeErr() error {
 // send queues a frame for the writer, waiting for room until ctx ends or
 // the connection closes.
 func (fc *frameConn) send(ctx context.Context, f frame) error {
+	select { // the common case, a queue with room, locks only the queue
+	case fc.out <- f:
+		return nil
+	default:
+	}
 	select {
 	case fc.out <- f:
 		return nil
