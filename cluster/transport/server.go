@@ -16,8 +16,9 @@ import (
 //
 // Goroutines: per connection, the frameConn writer, a reader loop and the
 // workers that run its requests (at most maxInflightPerConn, reused from
-// one request to the next: see readLoop). Requests of one connection run concurrently, so callers that
-// need order wait for a reply before sending the next call. close cancels
+// one request to the next: see readLoop). Requests of one connection run
+// concurrently, so callers that need order wait for a reply before sending
+// the next call. close cancels
 // the handlers' context, closes every connection and waits for all of them.
 type Server struct {
 	self     string
