@@ -25,7 +25,7 @@ type Client struct {
 	maxFrame int
 	dial     func(ctx context.Context, addr string) (net.Conn, error)
 
-	mu     sync.Mutex // guards peers, closed
+	mu     sync.RWMutex // guards peers, closed
 	peers  map[string]*peerConn
 	closed bool
 	wg     sync.WaitGroup // reply readers
@@ -39,19 +39,19 @@ func NewClient(self string, key []byte, faults *Faults, maxFrame int, dial func(
 // none), and the dial in progress, if any.
 type peerConn struct {
 	addr    string
-	mu      sync.Mutex    // guards conn, dialing
-	conn    *clientConn   // nil or closed: dial on next call
-	dialing chan struct{} // closed when the dial in progress ends
+	mu      sync.Mutex                 // guards dialing and writes to conn
+	conn    atomic.Pointer[clientConn] // nil or closed: dial on next call; read without mu
+	dialing chan struct{}              // closed when the dial in progress ends
 }
 
 // clientConn is one connection with its table of calls awaiting replies.
 type clientConn struct {
 	*frameConn
 	replies atomic.Uint64 // frames read so far (stall detection in call)
-	mu      sync.Mutex    // guards nextID, pending, dead
+	mu      sync.Mutex    // guards nextID, pending; dead is written with it held
 	nextID  uint64
 	pending map[uint64]chan frame
-	dead    bool
+	dead    atomic.Bool // the reader stopped: pending calls were failed
 }
 
 // connStallAfter is how long a call may wait on a connection that reads
@@ -78,7 +78,7 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 	}
 	ch := replyChans.Get().(chan frame)
 	cc.mu.Lock()
-	if cc.dead {
+	if cc.dead.Load() {
 		cc.mu.Unlock()
 		replyChans.Put(ch)
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, cc.closeErr())
@@ -135,12 +135,20 @@ func (cc *clientConn) forget(id uint64) {
 // conn returns the live connection to addr, dialing if there is none. Only
 // one dial per peer runs at a time; other callers wait for it or their ctx.
 func (c *Client) conn(ctx context.Context, addr string) (*clientConn, error) {
+	c.mu.RLock()
+	p, closed := c.peers[addr], c.closed
+	c.mu.RUnlock()
+	if p != nil && !closed {
+		if cc := p.conn.Load(); cc != nil && !cc.isDead() {
+			return cc, nil // the common case: a live connection, under a read lock only
+		}
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return nil, ErrConnClosed
 	}
-	p := c.peers[addr]
+	p = c.peers[addr]
 	if p == nil {
 		p = &peerConn{addr: addr}
 		c.peers[addr] = p
@@ -148,8 +156,7 @@ func (c *Client) conn(ctx context.Context, addr string) (*clientConn, error) {
 	c.mu.Unlock()
 	for {
 		p.mu.Lock()
-		if p.conn != nil && !p.conn.isDead() {
-			cc := p.conn
+		if cc := p.conn.Load(); cc != nil && !cc.isDead() {
 			p.mu.Unlock()
 			return cc, nil
 		}
@@ -170,7 +177,7 @@ func (c *Client) conn(ctx context.Context, addr string) (*clientConn, error) {
 		p.mu.Lock()
 		p.dialing = nil
 		if err == nil {
-			p.conn = cc
+			p.conn.Store(cc)
 		}
 		p.mu.Unlock()
 		close(wait)
@@ -185,9 +192,7 @@ func (cc *clientConn) isDead() bool {
 		return true
 	default:
 	}
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return cc.dead
+	return cc.dead.Load()
 }
 
 // open dials addr and starts the connection's reply reader.
@@ -245,7 +250,7 @@ func (c *Client) readReplies(cc *clientConn) {
 	}
 	cc.close(fmt.Errorf("connection to %s: %w", cc.peer, err))
 	cc.mu.Lock()
-	cc.dead = true
+	cc.dead.Store(true)
 	for id, ch := range cc.pending {
 		close(ch)
 		delete(cc.pending, id)
@@ -264,8 +269,7 @@ func (c *Client) Drop(addr string, why error) {
 		return
 	}
 	p.mu.Lock()
-	cc := p.conn
-	p.conn = nil
+	cc := p.conn.Swap(nil)
 	p.mu.Unlock()
 	if cc != nil {
 		cc.close(why)
@@ -280,10 +284,7 @@ func (c *Client) Close() {
 	c.peers = map[string]*peerConn{}
 	c.mu.Unlock()
 	for _, p := range peers {
-		p.mu.Lock()
-		cc := p.conn
-		p.mu.Unlock()
-		if cc != nil {
+		if cc := p.conn.Load(); cc != nil {
 			cc.close(ErrConnClosed)
 		}
 	}
@@ -293,7 +294,7 @@ func (c *Client) Close() {
 // Peers returns how many peers the client has dialed (or is dialing) and
 // not dropped since: one multiplexed connection each.
 func (c *Client) Peers() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return len(c.peers)
 }

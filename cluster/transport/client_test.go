@@ -48,10 +48,10 @@ func TestStalledConnectionRedials(t *testing.T) {
 		defer cancel()
 		_, err := cl.Call(cctx, addr, KindPing, []byte("x"))
 		require.ErrorIs(t, err, context.DeadlineExceeded)
+		cl.mu.RLock()
 		p := cl.peers[addr]
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return p.conn
+		cl.mu.RUnlock()
+		return p.conn.Load()
 	}
 
 	first := call(connStallAfter / 4)
