@@ -43,6 +43,9 @@ const (
 	eagerAllocLimit = 1 << 20
 	// writeQueueLen is the per-connection queue of frames to write.
 	writeQueueLen = 256
+	// yieldBelow: the writer yields once before writing a batch of fewer
+	// frames than this, for more to join it.
+	yieldBelow = 8
 )
 
 // ErrFrameTooLarge is returned for a payload over the frame size limit.
@@ -157,7 +160,7 @@ func (fc *frameConn) writeLoop() {
 		case <-fc.done:
 			return
 		}
-		yielded := false
+		yielded, batched := false, 0
 		for {
 			if d := fc.faults.DelayOf(fc.self, fc.peer); d > 0 {
 				if err := w.Flush(); err != nil {
@@ -170,6 +173,7 @@ func (fc *frameConn) writeLoop() {
 					return
 				}
 			}
+			batched++
 			// A cut drops the frame on the floor, as the network would.
 			if fc.faults.Allow(fc.self, fc.peer) {
 				binary.BigEndian.PutUint32(hdr[0:], uint32(len(f.payload)))
@@ -191,9 +195,11 @@ func (fc *frameConn) writeLoop() {
 				continue
 			default:
 			}
-			if !yielded {
+			if !yielded && batched < yieldBelow {
 				// Before a write system call, let the goroutines that are
 				// ready to run queue their frames: they go in the same write.
+				// A batch that is large already goes at once: with many
+				// goroutines ready, the writer would wait behind all of them.
 				yielded = true
 				runtime.Gosched()
 				select {
