@@ -261,7 +261,13 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 			rs.cmds = append(rs.cmds, next)
 		}
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	var ctx context.Context
+	var cancel context.CancelFunc
+	if lead > 0 { // watchChunk cancels the call when the client leaves
+		ctx, cancel = context.WithTimeout(context.Background(), timeout)
+	} else {
+		ctx, cancel = forwardContext(timeout)
+	}
 	defer cancel()
 	s.cstats.forwardsSent.Add(1)
 	resp3 := c.RESP3()
@@ -495,7 +501,7 @@ func (s *Server) routeExec(call *Call) bool {
 		if hint != "" {
 			to = hint
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
+		ctx, cancel := forwardContext(forwardTimeout)
 		s.cstats.forwardsSent.Add(1)
 		replies, err := s.events.Forward(ctx, &c.ev, to, c.RESP3(), cmds)
 		cancel()

@@ -25,7 +25,7 @@ type Client struct {
 	maxFrame int
 	dial     func(ctx context.Context, addr string) (net.Conn, error)
 
-	mu     sync.Mutex // guards peers, closed
+	mu     sync.RWMutex // guards peers, closed
 	peers  map[string]*peerConn
 	closed bool
 	wg     sync.WaitGroup // reply readers
@@ -39,19 +39,19 @@ func NewClient(self string, key []byte, faults *Faults, maxFrame int, dial func(
 // none), and the dial in progress, if any.
 type peerConn struct {
 	addr    string
-	mu      sync.Mutex    // guards conn, dialing
-	conn    *clientConn   // nil or closed: dial on next call
-	dialing chan struct{} // closed when the dial in progress ends
+	mu      sync.Mutex                 // guards dialing and writes to conn
+	conn    atomic.Pointer[clientConn] // nil or closed: dial on next call; read without mu
+	dialing chan struct{}              // closed when the dial in progress ends
 }
 
 // clientConn is one connection with its table of calls awaiting replies.
 type clientConn struct {
 	*frameConn
 	replies atomic.Uint64 // frames read so far (stall detection in call)
-	mu      sync.Mutex    // guards nextID, pending, dead
+	mu      sync.Mutex    // guards nextID, pending; dead is written with it held
 	nextID  uint64
 	pending map[uint64]chan frame
-	dead    bool
+	dead    atomic.Bool // the reader stopped: pending calls were failed
 }
 
 // connStallAfter is how long a call may wait on a connection that reads
@@ -76,21 +76,17 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 	if err != nil {
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, err)
 	}
-	ch := make(chan frame, 1)
+	ch := replyChans.Get().(chan frame)
 	cc.mu.Lock()
-	if cc.dead {
+	if cc.dead.Load() {
 		cc.mu.Unlock()
+		replyChans.Put(ch)
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, cc.closeErr())
 	}
 	cc.nextID++
 	id := cc.nextID
 	cc.pending[id] = ch
 	cc.mu.Unlock()
-	forget := func() {
-		cc.mu.Lock()
-		delete(cc.pending, id)
-		cc.mu.Unlock()
-	}
 	f := frame{id: id, kind: kind, payload: payload}
 	if dl, ok := ctx.Deadline(); ok {
 		ms := time.Until(dl).Milliseconds()
@@ -98,7 +94,7 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 	}
 	seen, sent := cc.replies.Load(), time.Now()
 	if err := cc.send(ctx, f); err != nil {
-		forget()
+		cc.forget(id)
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, err)
 	}
 	select {
@@ -106,12 +102,17 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 		if !ok {
 			return nil, fmt.Errorf("%s to %s: %w", kind, addr, cc.closeErr())
 		}
+		// The reply was the one send on ch and ch is out of pending: it
+		// is empty and nobody else holds it.
+		replyChans.Put(ch)
 		if r.flags&flagError != 0 {
 			return nil, &RemoteError{Kind: kind, Msg: string(r.payload)}
 		}
 		return r.payload, nil
 	case <-ctx.Done():
-		forget()
+		// ch is not reused: the reader may have taken it out of pending
+		// already and be about to send on it.
+		cc.forget(id)
 		if time.Since(sent) >= connStallAfter && cc.replies.Load() == seen {
 			cc.close(fmt.Errorf("connection to %s: %w", addr, errStalled))
 		}
@@ -119,15 +120,35 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 	}
 }
 
+// replyChans holds the reply channels (buffered, one frame) of calls that
+// got their reply, for the next calls: a channel goes back only once its
+// one reply was received, never after a timeout or a closed connection.
+var replyChans = sync.Pool{New: func() any { return make(chan frame, 1) }}
+
+// forget drops a call that will not wait for its reply.
+func (cc *clientConn) forget(id uint64) {
+	cc.mu.Lock()
+	delete(cc.pending, id)
+	cc.mu.Unlock()
+}
+
 // conn returns the live connection to addr, dialing if there is none. Only
 // one dial per peer runs at a time; other callers wait for it or their ctx.
 func (c *Client) conn(ctx context.Context, addr string) (*clientConn, error) {
+	c.mu.RLock()
+	p, closed := c.peers[addr], c.closed
+	c.mu.RUnlock()
+	if p != nil && !closed {
+		if cc := p.conn.Load(); cc != nil && !cc.isDead() {
+			return cc, nil // the common case: a live connection, under a read lock only
+		}
+	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return nil, ErrConnClosed
 	}
-	p := c.peers[addr]
+	p = c.peers[addr]
 	if p == nil {
 		p = &peerConn{addr: addr}
 		c.peers[addr] = p
@@ -135,8 +156,7 @@ func (c *Client) conn(ctx context.Context, addr string) (*clientConn, error) {
 	c.mu.Unlock()
 	for {
 		p.mu.Lock()
-		if p.conn != nil && !p.conn.isDead() {
-			cc := p.conn
+		if cc := p.conn.Load(); cc != nil && !cc.isDead() {
 			p.mu.Unlock()
 			return cc, nil
 		}
@@ -157,7 +177,7 @@ func (c *Client) conn(ctx context.Context, addr string) (*clientConn, error) {
 		p.mu.Lock()
 		p.dialing = nil
 		if err == nil {
-			p.conn = cc
+			p.conn.Store(cc)
 		}
 		p.mu.Unlock()
 		close(wait)
@@ -172,9 +192,7 @@ func (cc *clientConn) isDead() bool {
 		return true
 	default:
 	}
-	cc.mu.Lock()
-	defer cc.mu.Unlock()
-	return cc.dead
+	return cc.dead.Load()
 }
 
 // open dials addr and starts the connection's reply reader.
@@ -232,7 +250,7 @@ func (c *Client) readReplies(cc *clientConn) {
 	}
 	cc.close(fmt.Errorf("connection to %s: %w", cc.peer, err))
 	cc.mu.Lock()
-	cc.dead = true
+	cc.dead.Store(true)
 	for id, ch := range cc.pending {
 		close(ch)
 		delete(cc.pending, id)
@@ -251,8 +269,7 @@ func (c *Client) Drop(addr string, why error) {
 		return
 	}
 	p.mu.Lock()
-	cc := p.conn
-	p.conn = nil
+	cc := p.conn.Swap(nil)
 	p.mu.Unlock()
 	if cc != nil {
 		cc.close(why)
@@ -267,10 +284,7 @@ func (c *Client) Close() {
 	c.peers = map[string]*peerConn{}
 	c.mu.Unlock()
 	for _, p := range peers {
-		p.mu.Lock()
-		cc := p.conn
-		p.mu.Unlock()
-		if cc != nil {
+		if cc := p.conn.Load(); cc != nil {
 			cc.close(ErrConnClosed)
 		}
 	}
@@ -280,7 +294,7 @@ func (c *Client) Close() {
 // Peers returns how many peers the client has dialed (or is dialing) and
 // not dropped since: one multiplexed connection each.
 func (c *Client) Peers() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	return len(c.peers)
 }

@@ -2,8 +2,10 @@ package transport
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -46,10 +48,10 @@ func TestStalledConnectionRedials(t *testing.T) {
 		defer cancel()
 		_, err := cl.Call(cctx, addr, KindPing, []byte("x"))
 		require.ErrorIs(t, err, context.DeadlineExceeded)
+		cl.mu.RLock()
 		p := cl.peers[addr]
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return p.conn
+		cl.mu.RUnlock()
+		return p.conn.Load()
 	}
 
 	first := call(connStallAfter / 4)
@@ -60,4 +62,58 @@ func TestStalledConnectionRedials(t *testing.T) {
 	second := call(connStallAfter / 4)
 	assert.NotSame(t, first, second, "the call after a stall did not dial again")
 	assert.EqualValues(t, 2, accepted.Load())
+}
+
+// TestCallsGetTheirOwnReplies: calls that time out while their reply is on
+// its way, mixed with calls that wait for theirs, on one connection: every
+// reply received is the one to its own request (a reply channel is reused
+// only once its reply was taken, never after a timeout).
+func TestCallsGetTheirOwnReplies(t *testing.T) {
+	ctx := testCtx(t, 30*time.Second)
+	mn := NewMemNetwork(nil)
+	e := mn.Endpoint()
+	srv := NewServer(e.Addr(), nil, nil, MinFrameSize, testLogger(t))
+	srv.Handle(KindPing, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+		if req[0] == 's' { // slow: answered after its caller gave up
+			time.Sleep(2 * time.Millisecond)
+		}
+		return append(reply, req...), nil
+	})
+	e.Start(srv)
+	other := mn.Endpoint()
+	client := NewClient(other.Addr(), nil, nil, MinFrameSize, other.DialRPC)
+	t.Cleanup(func() {
+		client.Close()
+		require.NoError(t, other.Shutdown())
+		require.NoError(t, e.Shutdown())
+		srv.Close()
+	})
+	var wg sync.WaitGroup
+	var answered, timedOut atomic.Int32
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				req := fmt.Appendf(nil, "f%d.%d", g, i)
+				cctx, cancel := ctx, context.CancelFunc(func() {})
+				if i%2 == 0 {
+					req[0] = 's'
+					cctx, cancel = context.WithTimeout(ctx, time.Millisecond)
+				}
+				r, err := client.Call(cctx, e.Addr(), KindPing, req)
+				cancel()
+				if err != nil {
+					assert.ErrorIs(t, err, context.DeadlineExceeded)
+					timedOut.Add(1)
+					continue
+				}
+				answered.Add(1)
+				assert.Equal(t, string(req), string(r))
+			}
+		}()
+	}
+	wg.Wait()
+	assert.Positive(t, timedOut.Load(), "no call timed out: the test tests nothing")
+	assert.GreaterOrEqual(t, answered.Load(), int32(800))
 }

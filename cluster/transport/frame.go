@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -42,6 +43,9 @@ const (
 	eagerAllocLimit = 1 << 20
 	// writeQueueLen is the per-connection queue of frames to write.
 	writeQueueLen = 256
+	// yieldBelow: the writer yields once before writing a batch of fewer
+	// frames than this, for more to join it.
+	yieldBelow = 8
 )
 
 // ErrFrameTooLarge is returned for a payload over the frame size limit.
@@ -72,7 +76,10 @@ type frame struct {
 
 // frameConn is one RPC connection, either end: a writer goroutine that
 // batches queued frames into as few writes as it can (flushing when the
-// queue runs empty), and a reader loop run by the owner (client or server).
+// queue runs empty, after yielding the processor once so that goroutines
+// ready to run can queue theirs first: with many callers, one write system
+// call carries the frames of many), and a reader loop run by the owner
+// (client or server).
 // close is idempotent; it closes the socket, which ends the reader, and the
 // done channel, which ends the writer.
 type frameConn struct {
@@ -127,6 +134,11 @@ func (fc *frameConn) closeErr() error {
 // send queues a frame for the writer, waiting for room until ctx ends or
 // the connection closes.
 func (fc *frameConn) send(ctx context.Context, f frame) error {
+	select { // the common case, a queue with room, locks only the queue
+	case fc.out <- f:
+		return nil
+	default:
+	}
 	select {
 	case fc.out <- f:
 		return nil
@@ -148,6 +160,7 @@ func (fc *frameConn) writeLoop() {
 		case <-fc.done:
 			return
 		}
+		yielded, batched := false, 0
 		for {
 			if d := fc.faults.DelayOf(fc.self, fc.peer); d > 0 {
 				if err := w.Flush(); err != nil {
@@ -160,6 +173,7 @@ func (fc *frameConn) writeLoop() {
 					return
 				}
 			}
+			batched++
 			// A cut drops the frame on the floor, as the network would.
 			if fc.faults.Allow(fc.self, fc.peer) {
 				binary.BigEndian.PutUint32(hdr[0:], uint32(len(f.payload)))
@@ -180,6 +194,19 @@ func (fc *frameConn) writeLoop() {
 			case f = <-fc.out:
 				continue
 			default:
+			}
+			if !yielded && batched < yieldBelow {
+				// Before a write system call, let the goroutines that are
+				// ready to run queue their frames: they go in the same write.
+				// A batch that is large already goes at once: with many
+				// goroutines ready, the writer would wait behind all of them.
+				yielded = true
+				runtime.Gosched()
+				select {
+				case f = <-fc.out:
+					continue
+				default:
+				}
 			}
 			break
 		}

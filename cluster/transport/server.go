@@ -8,15 +8,17 @@ import (
 	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
 // Server serves inbound RPC connections handed over by the Transport.
 //
-// Goroutines: per connection, the frameConn writer and a reader loop; per
-// request, one handler goroutine (at most maxInflightPerConn per
-// connection). Requests of one connection run concurrently, so callers that
-// need order wait for a reply before sending the next call. close cancels
+// Goroutines: per connection, the frameConn writer, a reader loop and the
+// workers that run its requests (at most maxInflightPerConn, reused from
+// one request to the next: see readLoop). Requests of one connection run
+// concurrently, so callers that need order wait for a reply before sending
+// the next call. close cancels
 // the handlers' context, closes every connection and waits for all of them.
 type Server struct {
 	self     string
@@ -92,11 +94,20 @@ func (s *Server) serve(c net.Conn, from string) {
 	s.readLoop(fc)
 }
 
+// readLoop reads the connection's requests and hands each to a worker: a
+// parked one when there is one (it keeps the stack it grew on earlier
+// requests, so a request costs neither a goroutine start nor stack
+// copying), else a new one, up to maxInflightPerConn workers; at the limit
+// the reader waits for a worker to come free. Workers park for the next
+// request while fewer than maxParkedWorkers are parked, else they return.
+// All of them return once the connection closes; readLoop waits for them.
 func (s *Server) readLoop(fc *frameConn) {
-	var handlers sync.WaitGroup
-	sem := make(chan struct{}, maxInflightPerConn)
+	var workers sync.WaitGroup
+	sem := make(chan struct{}, maxInflightPerConn) // one token per worker
+	next := make(chan frame)                       // to a parked worker
+	var parked atomic.Int32
 	defer func() {
-		handlers.Wait()
+		workers.Wait()
 		fc.writerWG.Wait()
 		s.mu.Lock()
 		delete(s.conns, fc)
@@ -117,27 +128,57 @@ func (s *Server) readLoop(fc *frameConn) {
 			return
 		}
 		select {
+		case next <- f:
+			continue
+		default:
+		}
+		select {
+		case next <- f:
 		case sem <- struct{}{}:
+			workers.Add(1)
+			go s.work(fc, f, next, sem, &parked, &workers)
 		case <-fc.done:
 			return
 		}
-		handlers.Add(1)
-		go func() {
-			defer handlers.Done()
-			defer func() { <-sem }()
-			s.run(fc, f)
-		}()
+	}
+}
+
+// maxParkedWorkers bounds the idle workers one inbound connection keeps
+// parked for its next requests: with 500 clients forwarding through one
+// node, 32 left a tenth of the receivers' CPU to stack growth of new
+// workers. Each parked worker keeps its stack (a few KiB; the GC shrinks
+// idle ones), so a connection holds at most a few MiB for them.
+const maxParkedWorkers = 128
+
+// work runs f, then the requests handed to it while parked, until the
+// connection closes or enough other workers are parked; then it gives back
+// its token in sem.
+func (s *Server) work(fc *frameConn, f frame, next <-chan frame, sem <-chan struct{}, parked *atomic.Int32, wg *sync.WaitGroup) {
+	defer wg.Done()
+	defer func() { <-sem }()
+	for {
+		s.run(fc, f)
+		if parked.Add(1) > maxParkedWorkers {
+			parked.Add(-1)
+			return
+		}
+		select {
+		case f = <-next:
+			parked.Add(-1)
+		case <-fc.done:
+			parked.Add(-1)
+			return
+		}
 	}
 }
 
 // run executes one request and queues its reply.
 func (s *Server) run(fc *frameConn, f frame) {
-	ctx := s.ctx
+	ctx := &callCtx{parent: s.ctx}
 	if f.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, time.Duration(f.timeout)*time.Millisecond)
-		defer cancel()
+		ctx.deadline = time.Now().Add(time.Duration(f.timeout) * time.Millisecond)
 	}
+	defer ctx.release()
 	reply := frame{id: f.id, kind: f.kind, flags: flagReply}
 	h := s.handlers[f.kind]
 	var err error
