@@ -1,0 +1,54 @@
+package routing
+
+import (
+	"testing"
+
+	"github.com/meshcache/meshcache/cluster/override"
+	"github.com/meshcache/meshcache/ring"
+)
+
+// benchRouter returns b's router for a three-node table with every slot
+// assigned (a third to each node), c dead and one forward override.
+func benchRouter(tb testing.TB) *Router {
+	ids := []ring.NodeID{a, b, c}
+	t, err := ring.NewTable(7, a, []ring.Member{{ID: a}, {ID: b}, {ID: c}})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for s := range ring.SlotCount {
+		i := s * 3 / ring.SlotCount
+		if err := t.SetOwners(uint16(s), ids[i], ids[(i+1)%3]); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	r := NewRouter(b)
+	r.SetTable(t)
+	r.SetDead(deadSet(c))
+	r.SetForward([]uint16{ring.SlotCount / 2}, &override.Forward{To: a, Epoch: 7})
+	return r
+}
+
+// BenchmarkBuild measures one publish: the cost a table, override or
+// dead-set change adds (a handoff pays it under its fence).
+func BenchmarkBuild(bb *testing.B) {
+	r := benchRouter(bb)
+	bb.ReportAllocs()
+	for bb.Loop() {
+		r.SetDead(deadSet(c))
+	}
+}
+
+// BenchmarkRouterRoute measures Router.Route from parallel callers.
+func BenchmarkRouterRoute(bb *testing.B) {
+	r := benchRouter(bb)
+	bb.ReportAllocs()
+	bb.RunParallel(func(pb *testing.PB) {
+		slot := uint16(0)
+		for pb.Next() {
+			if _, local := r.Route(slot); local && slot >= ring.SlotCount {
+				bb.Error("a slot out of range routed here")
+			}
+			slot = (slot + 97) % ring.SlotCount
+		}
+	})
+}

@@ -1,0 +1,150 @@
+package routing
+
+import (
+	"sync"
+	"sync/atomic"
+
+	"github.com/meshcache/meshcache/cluster/override"
+	"github.com/meshcache/meshcache/ring"
+)
+
+// Router owns what one node routes by: the routing table it adopted, the
+// slots' handoff overrides, the members gossip reports dead, and the
+// Snapshot built from them. Every change goes through a method that
+// rebuilds and publishes the Snapshot before it returns, under one mutex,
+// so snapshots are published in the order of the changes and the last one
+// reflects all of them. Route is one atomic load and two indexes.
+//
+// A caller that must make a route change visible before it lets others
+// act on it (a handoff, under its fence: package cluster's handoff.go)
+// calls the setter before it releases its lock: when the setter returns,
+// every Route call that starts afterwards sees the change.
+//
+// Safe for concurrent use. Router starts no goroutine.
+type Router struct {
+	self ring.NodeID
+
+	cur atomic.Pointer[Snapshot] // never nil after NewRouter
+
+	// mu guards table and dead, serialises writes to lead and fwd
+	// (readers load them without it) and the publishing of cur.
+	mu    sync.Mutex
+	table *ring.Table
+	dead  map[ring.NodeID]struct{} // never modified: replaced whole
+	// lead[s]: this node took slot s over by a handoff and leads it until
+	// a table resolves that; nil: no override.
+	lead [ring.SlotCount]atomic.Pointer[override.Lead]
+	// fwd[s]: this node handed slot s off and forwards its requests to
+	// the new primary until a table resolves that; nil: no override.
+	fwd [ring.SlotCount]atomic.Pointer[override.Forward]
+}
+
+// NewRouter returns the router of node self, with no table yet: every
+// slot routes nowhere.
+func NewRouter(self ring.NodeID) *Router {
+	r := &Router{self: self}
+	r.cur.Store(Build(nil, self, nil, nil))
+	return r
+}
+
+// Route returns the node that leads slot now and whether it is this node
+// (Decide, as of the last change).
+func (r *Router) Route(slot uint16) (ring.NodeID, bool) {
+	return r.cur.Load().Route(slot)
+}
+
+// Snapshot returns the current snapshot: the routes of every slot at one
+// instant, with the table they were decided under.
+func (r *Router) Snapshot() *Snapshot {
+	return r.cur.Load()
+}
+
+// Lead returns slot's lead override (nil: none or out of range), whether
+// or not it holds under the current table.
+func (r *Router) Lead(slot uint16) *override.Lead {
+	if int(slot) >= ring.SlotCount {
+		return nil
+	}
+	return r.lead[slot].Load()
+}
+
+// Forward returns slot's forward override (nil: none or out of range),
+// whether or not it holds under the current table.
+func (r *Router) Forward(slot uint16) *override.Forward {
+	if int(slot) >= ring.SlotCount {
+		return nil
+	}
+	return r.fwd[slot].Load()
+}
+
+// SetTable routes by t from now on. It first drops the overrides t
+// resolved or overruled (those that no longer hold under it), so that a
+// later table naming the same nodes again cannot revive them: call it for
+// every table adopted, in order.
+func (r *Router) SetTable(t *ring.Table) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.table = t
+	if t != nil {
+		for s := range ring.SlotCount {
+			slot := uint16(s)
+			if o := r.lead[s].Load(); o != nil && !o.Holds(t, slot, r.self) {
+				r.lead[s].Store(nil)
+			}
+			if o := r.fwd[s].Load(); o != nil && !o.Holds(t, slot, r.self) {
+				r.fwd[s].Store(nil)
+			}
+		}
+	}
+	r.publish()
+}
+
+// SetDead routes by the dead set dead from now on: a slot whose primary
+// is another node in it routes nowhere. The router keeps dead: the caller
+// must not modify it afterwards.
+func (r *Router) SetDead(dead map[ring.NodeID]struct{}) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.dead = dead
+	r.publish()
+}
+
+// SetLead sets the lead override o on slots and clears their forward
+// overrides: this node took them over by a handoff. Slots out of range
+// are skipped.
+func (r *Router) SetLead(slots []uint16, o *override.Lead) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range slots {
+		if int(s) < ring.SlotCount {
+			r.fwd[s].Store(nil)
+			r.lead[s].Store(o)
+		}
+	}
+	r.publish()
+}
+
+// SetForward sets the forward override o on slots (nil clears it): this
+// node handed them off, or the handoff was refused. Slots out of range
+// are skipped.
+func (r *Router) SetForward(slots []uint16, o *override.Forward) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, s := range slots {
+		if int(s) < ring.SlotCount {
+			r.fwd[s].Store(o)
+		}
+	}
+	r.publish()
+}
+
+// publish builds the snapshot of the current state and makes it the
+// current one. Call with mu held.
+func (r *Router) publish() {
+	r.cur.Store(Build(r.table, r.self, r.overrides, r.dead))
+}
+
+// overrides returns slot's overrides (Overrides).
+func (r *Router) overrides(slot uint16) (*override.Lead, *override.Forward) {
+	return r.lead[slot].Load(), r.fwd[slot].Load()
+}

@@ -1,0 +1,91 @@
+package routing
+
+import (
+	"github.com/meshcache/meshcache/cluster/override"
+	"github.com/meshcache/meshcache/ring"
+)
+
+// An entry is one slot's route in a Snapshot: the index of the node in
+// Snapshot.nodes in the low bits, and localBit when that node is self.
+type entry uint16
+
+const (
+	localBit  entry = 1 << 15
+	indexMask entry = localBit - 1
+)
+
+// Snapshot is every slot's route decided at once (Decide) from one table,
+// one set of overrides and one dead set. It is immutable once built, so
+// any number of goroutines read it without locks.
+type Snapshot struct {
+	// Table is the routing table the snapshot was built from (nil: none).
+	Table *ring.Table
+	// nodes are the distinct routes; nodes[0] is "" (nowhere). At most
+	// ring.SlotCount+1 entries, so an index fits indexMask.
+	nodes  []ring.NodeID
+	routes [ring.SlotCount]entry
+}
+
+// Overrides returns the handoff overrides of a slot (nil: none).
+type Overrides func(slot uint16) (*override.Lead, *override.Forward)
+
+// Build decides every slot's route (Decide) under table t (nil: no table
+// yet, every slot routes nowhere) with the overrides ov returns and the
+// dead set, for node self. It reads each slot's overrides once.
+func Build(t *ring.Table, self ring.NodeID, ov Overrides, dead map[ring.NodeID]struct{}) *Snapshot {
+	s := &Snapshot{Table: t, nodes: []ring.NodeID{""}}
+	if t == nil {
+		return s
+	}
+	// Runs of slots share a primary: a slot without overrides whose
+	// primary is the last such slot's routes as that slot did (Decide
+	// depends on nothing else then).
+	lastP, lastE, haveLast := ring.NodeID(""), entry(0), false
+	for i := range s.routes {
+		slot := uint16(i)
+		var lead *override.Lead
+		var fwd *override.Forward
+		if ov != nil {
+			lead, fwd = ov(slot)
+		}
+		plain := lead == nil && fwd == nil
+		var p ring.NodeID
+		if plain {
+			if p = t.Primary(slot); haveLast && p == lastP {
+				s.routes[i] = lastE
+				continue
+			}
+		}
+		id, local := Decide(t, slot, self, lead, fwd, dead)
+		e := s.index(id)
+		if local {
+			e |= localBit
+		}
+		if plain {
+			lastP, lastE, haveLast = p, e, true
+		}
+		s.routes[i] = e
+	}
+	return s
+}
+
+// index returns the index of id in s.nodes, appending it if new.
+func (s *Snapshot) index(id ring.NodeID) entry {
+	for i, n := range s.nodes {
+		if n == id {
+			return entry(i)
+		}
+	}
+	s.nodes = append(s.nodes, id)
+	return entry(len(s.nodes) - 1)
+}
+
+// Route returns the node that leads slot and whether it is self, as
+// Decide decided when the snapshot was built. Out of range: nowhere.
+func (s *Snapshot) Route(slot uint16) (ring.NodeID, bool) {
+	if int(slot) >= ring.SlotCount {
+		return "", false
+	}
+	e := s.routes[slot]
+	return s.nodes[e&indexMask], e&localBit != 0
+}
