@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/routing"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -26,11 +27,13 @@ func routeBenchNode(tb testing.TB) *Node {
 			tb.Fatal(err)
 		}
 	}
-	n := &Node{id: b, members: newMemberSet(b)}
+	router := routing.NewRouter(b)
+	n := &Node{id: b, members: newMemberSet(b, router.SetDead), router: router}
 	n.repl = &replicator{n: n}
 	n.members.update(Meta{ID: a}, true, time.Now())
 	n.members.update(Meta{ID: c}, false, time.Now())
 	n.table.Store(t)
+	n.router.SetTable(t)
 	return n
 }
 

@@ -40,9 +40,7 @@ func (n *Node) installTable(t *ring.Table, from string) bool {
 	n.updateQuorum(t, v)
 	n.lease.Adopt(t)
 	n.table.Store(t)
-	if n.repl != nil {
-		n.repl.settleOverrides(t)
-	}
+	n.router.SetTable(t)
 	n.tableMu.Unlock()
 
 	_, inTable := t.Member(n.id)

@@ -113,6 +113,9 @@ func (r *Router) SetDead(dead map[ring.NodeID]struct{}) {
 // overrides: this node took them over by a handoff. Slots out of range
 // are skipped.
 func (r *Router) SetLead(slots []uint16, o *override.Lead) {
+	if len(slots) == 0 {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range slots {
@@ -128,6 +131,9 @@ func (r *Router) SetLead(slots []uint16, o *override.Lead) {
 // node handed them off, or the handoff was refused. Slots out of range
 // are skipped.
 func (r *Router) SetForward(slots []uint16, o *override.Forward) {
+	if len(slots) == 0 {
+		return
+	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, s := range slots {
