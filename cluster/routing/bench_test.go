@@ -52,3 +52,18 @@ func BenchmarkRouterRoute(bb *testing.B) {
 		}
 	})
 }
+
+// BenchmarkSetForward measures a handoff's publish of one batch of 100
+// slots' forward overrides.
+func BenchmarkSetForward(bb *testing.B) {
+	r := benchRouter(bb)
+	slots := make([]uint16, 100)
+	for i := range slots {
+		slots[i] = uint16(i * 7)
+	}
+	fwd := &override.Forward{To: c, Epoch: 7}
+	bb.ReportAllocs()
+	for bb.Loop() {
+		r.SetForward(slots, fwd)
+	}
+}

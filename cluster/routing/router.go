@@ -15,6 +15,12 @@ import (
 // so snapshots are published in the order of the changes and the last one
 // reflects all of them. Route is one atomic load and two indexes.
 //
+// A new table or dead set rebuilds every slot (Build); an override change
+// rebuilds only the slots it names, on a copy of the current snapshot:
+// exact, because the current snapshot was built from the same table and
+// dead set and from every other slot's overrides as they are now (each
+// change of them republished it).
+//
 // A caller that must make a route change visible before it lets others
 // act on it (a handoff, under its fence: package cluster's handoff.go)
 // calls the setter before it releases its lock: when the setter returns,
@@ -124,7 +130,7 @@ func (r *Router) SetLead(slots []uint16, o *override.Lead) {
 			r.lead[s].Store(o)
 		}
 	}
-	r.publish()
+	r.publishSlots(slots)
 }
 
 // SetForward sets the forward override o on slots (nil clears it): this
@@ -141,13 +147,27 @@ func (r *Router) SetForward(slots []uint16, o *override.Forward) {
 			r.fwd[s].Store(o)
 		}
 	}
-	r.publish()
+	r.publishSlots(slots)
 }
 
 // publish builds the snapshot of the current state and makes it the
 // current one. Call with mu held.
 func (r *Router) publish() {
 	r.cur.Store(Build(r.table, r.self, r.overrides, r.dead))
+}
+
+// publishSlots publishes a copy of the current snapshot with the routes
+// of slots decided again (see Router). Call with mu held.
+func (r *Router) publishSlots(slots []uint16) {
+	s := r.cur.Load().clone()
+	for _, slot := range slots {
+		if int(slot) < ring.SlotCount {
+			lead, fwd := r.overrides(slot)
+			id, local := Decide(r.table, slot, r.self, lead, fwd, r.dead)
+			s.set(slot, id, local)
+		}
+	}
+	r.cur.Store(s)
 }
 
 // overrides returns slot's overrides (Overrides).

@@ -273,3 +273,67 @@ func TestRouterConcurrent(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestRouterMatchesBuild: after any sequence of changes, the published
+// snapshot, patched slot by slot on override changes, routes every slot
+// as a snapshot built from scratch from the router's state.
+func TestRouterMatchesBuild(t *testing.T) {
+	rng := rand.New(rand.NewPCG(19, 4))
+	ids := []ring.NodeID{a, b, c, id("d")}
+	members := make([]ring.Member, len(ids))
+	for i, m := range ids {
+		members[i] = ring.Member{ID: m}
+	}
+	newTable := func(epoch uint64) *ring.Table {
+		tbl, err := ring.NewTable(epoch, a, members)
+		require.NoError(t, err)
+		for s := range ring.SlotCount {
+			if rng.IntN(20) == 0 {
+				continue // unassigned
+			}
+			p := (s*len(ids)/ring.SlotCount + rng.IntN(2)) % len(ids)
+			require.NoError(t, tbl.SetOwners(uint16(s), ids[p], ids[(p+1)%len(ids)]))
+		}
+		return tbl
+	}
+	slotsOf := func() []uint16 {
+		out := make([]uint16, 1+rng.IntN(50))
+		for i := range out {
+			out[i] = uint16(rng.IntN(ring.SlotCount + 1)) // now and then out of range
+		}
+		return out
+	}
+	r := NewRouter(b)
+	epoch := uint64(5)
+	r.SetTable(newTable(epoch))
+	for step := range 300 {
+		switch k := rng.IntN(10); {
+		case k < 4:
+			r.SetForward(slotsOf(), &override.Forward{To: ids[rng.IntN(len(ids))], Epoch: epoch - 1 + uint64(rng.IntN(3))})
+		case k < 6:
+			r.SetForward(slotsOf(), nil)
+		case k < 8:
+			r.SetLead(slotsOf(), &override.Lead{Epoch: epoch - 1 + uint64(rng.IntN(3)), From: ids[rng.IntN(len(ids))]})
+		case k < 9:
+			dead := deadSet()
+			for _, m := range ids {
+				if rng.IntN(3) == 0 {
+					dead[m] = struct{}{}
+				}
+			}
+			r.SetDead(dead)
+		default:
+			epoch++
+			r.SetTable(newTable(epoch))
+		}
+		want := Build(r.table, r.self, r.overrides, r.dead)
+		got := r.Snapshot()
+		for s := range ring.SlotCount {
+			wantID, wantLocal := want.Route(uint16(s))
+			gotID, gotLocal := got.Route(uint16(s))
+			if gotID != wantID || gotLocal != wantLocal {
+				t.Fatalf("step %d slot %d: published %q local %v, built %q local %v", step, s, gotID, gotLocal, wantID, wantLocal)
+			}
+		}
+	}
+}

@@ -1,6 +1,8 @@
 package routing
 
 import (
+	"slices"
+
 	"github.com/meshcache/meshcache/cluster/override"
 	"github.com/meshcache/meshcache/ring"
 )
@@ -57,16 +59,30 @@ func Build(t *ring.Table, self ring.NodeID, ov Overrides, dead map[ring.NodeID]s
 			}
 		}
 		id, local := Decide(t, slot, self, lead, fwd, dead)
-		e := s.index(id)
-		if local {
-			e |= localBit
-		}
+		e := s.set(slot, id, local)
 		if plain {
 			lastP, lastE, haveLast = p, e, true
 		}
-		s.routes[i] = e
 	}
 	return s
+}
+
+// set records the route of slot (in range) and returns its entry. Only
+// while s is being built: a published snapshot is immutable.
+func (s *Snapshot) set(slot uint16, id ring.NodeID, local bool) entry {
+	e := s.index(id)
+	if local {
+		e |= localBit
+	}
+	s.routes[slot] = e
+	return e
+}
+
+// clone returns a copy of s to change before it is published.
+func (s *Snapshot) clone() *Snapshot {
+	c := *s // copies the routes
+	c.nodes = slices.Clone(s.nodes)
+	return &c
 }
 
 // index returns the index of id in s.nodes, appending it if new.
