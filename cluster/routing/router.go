@@ -107,12 +107,30 @@ func (r *Router) SetTable(t *ring.Table) {
 
 // SetDead routes by the dead set dead from now on: a slot whose primary
 // is another node in it routes nowhere. The router keeps dead: the caller
-// must not modify it afterwards.
+// must not modify it afterwards. Only a member of the table can be a
+// slot's primary, so a change of nodes the table does not name (one
+// joining, one long gone) changes no route and publishes nothing.
 func (r *Router) SetDead(dead map[ring.NodeID]struct{}) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	old := r.dead
 	r.dead = dead
-	r.publish()
+	if r.table != nil && (membersIn(r.table, old, dead) || membersIn(r.table, dead, old)) {
+		r.publish()
+	}
+}
+
+// membersIn reports whether a node of set x that is not in y is a member
+// of t.
+func membersIn(t *ring.Table, x, y map[ring.NodeID]struct{}) bool {
+	for id := range x {
+		if _, inY := y[id]; !inY {
+			if _, member := t.Member(id); member {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // SetLead sets the lead override o on slots and clears their forward

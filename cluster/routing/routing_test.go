@@ -164,6 +164,11 @@ func TestRouter(t *testing.T) {
 	r.SetDead(deadSet())
 	got, _ = r.Route(0)
 	assert.Equal(t, a, got, "alive again")
+	before := r.Snapshot()
+	r.SetDead(deadSet(id("z")))
+	assert.Same(t, before, r.Snapshot(), "a node the table does not name changes no route")
+	r.SetDead(deadSet())
+	assert.Same(t, before, r.Snapshot())
 
 	lead := &override.Lead{Epoch: 5, From: a}
 	r.SetForward([]uint16{0}, &override.Forward{To: c, Epoch: 5})
@@ -316,7 +321,7 @@ func TestRouterMatchesBuild(t *testing.T) {
 			r.SetLead(slotsOf(), &override.Lead{Epoch: epoch - 1 + uint64(rng.IntN(3)), From: ids[rng.IntN(len(ids))]})
 		case k < 9:
 			dead := deadSet()
-			for _, m := range ids {
+			for _, m := range append(ids, id("z")) { // z: no member
 				if rng.IntN(3) == 0 {
 					dead[m] = struct{}{}
 				}
