@@ -61,12 +61,12 @@ func TestOverridesHoldUntilResolved(t *testing.T) {
 	// revive b's lead.
 	n := &Node{id: b, router: routing.NewRouter(b)}
 	n.router.SetLead([]uint16{0}, lead)
-	n.router.SetTable(overrideTable(t, 6, a, b))
+	n.router.SetTable(overrideTable(t, 6, a, b), nil)
 	assert.NotNil(t, n.router.Lead(0), "kept while the table does not know")
 	assert.True(t, n.leadsLocally(0))
-	n.router.SetTable(overrideTable(t, 7, b, a))
+	n.router.SetTable(overrideTable(t, 7, b, a), nil)
 	assert.Nil(t, n.router.Lead(0), "dropped once resolved")
-	n.router.SetTable(overrideTable(t, 9, a, b))
+	n.router.SetTable(overrideTable(t, 9, a, b), nil)
 	assert.True(t, lead.Holds(overrideTable(t, 9, a, b), 0, b),
 		"the dropped override would hold again under a later table naming a: dropping it is what keeps b from leading")
 	assert.False(t, n.leadsLocally(0))

@@ -32,8 +32,7 @@ func routeBenchNode(tb testing.TB) *Node {
 	n.repl = &replicator{n: n}
 	n.members.update(Meta{ID: a}, true, time.Now())
 	n.members.update(Meta{ID: c}, false, time.Now())
-	n.table.Store(t)
-	n.router.SetTable(t)
+	n.router.SetTable(t, func() { n.table.Store(t) })
 	return n
 }
 

@@ -22,19 +22,20 @@ func benchRouter(tb testing.TB) *Router {
 		}
 	}
 	r := NewRouter(b)
-	r.SetTable(t)
+	r.SetTable(t, nil)
 	r.SetDead(deadSet(c))
 	r.SetForward([]uint16{ring.SlotCount / 2}, &override.Forward{To: a, Epoch: 7})
 	return r
 }
 
-// BenchmarkBuild measures one publish: the cost a table, override or
-// dead-set change adds (a handoff pays it under its fence).
-func BenchmarkBuild(bb *testing.B) {
+// BenchmarkSetTable measures adopting a table: settling the overrides
+// and building every slot's route.
+func BenchmarkSetTable(bb *testing.B) {
 	r := benchRouter(bb)
+	t := r.Snapshot().Table
 	bb.ReportAllocs()
 	for bb.Loop() {
-		r.SetDead(deadSet(c))
+		r.SetTable(t, nil)
 	}
 }
 

@@ -83,26 +83,35 @@ func (r *Router) Forward(slot uint16) *override.Forward {
 	return r.fwd[slot].Load()
 }
 
-// SetTable routes by t from now on. It first drops the overrides t
-// resolved or overruled (those that no longer hold under it), so that a
-// later table naming the same nodes again cannot revive them: call it for
-// every table adopted, in order.
-func (r *Router) SetTable(t *ring.Table) {
+// SetTable routes by t from now on: call it for every table adopted, in
+// order. It builds the routes first, then calls adopt (if not nil: the
+// caller publishing t to its own readers) and publishes the routes at
+// once after it, so the two change together; a build takes ~0.15 ms
+// (~2 ms with the race detector). Then it drops the overrides t resolved
+// or overruled (those that no longer hold under it, which Decide already
+// ignores), so that a later table naming the same nodes again cannot
+// revive them. adopt runs with the router locked: it must not call it.
+func (r *Router) SetTable(t *ring.Table, adopt func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.table = t
-	if t != nil {
-		for s := range ring.SlotCount {
-			slot := uint16(s)
-			if o := r.lead[s].Load(); o != nil && !o.Holds(t, slot, r.self) {
-				r.lead[s].Store(nil)
-			}
-			if o := r.fwd[s].Load(); o != nil && !o.Holds(t, slot, r.self) {
-				r.fwd[s].Store(nil)
-			}
+	s := Build(t, r.self, r.overrides, r.dead)
+	if adopt != nil {
+		adopt()
+	}
+	r.cur.Store(s)
+	if t == nil {
+		return
+	}
+	for i := range ring.SlotCount {
+		slot := uint16(i)
+		if o := r.lead[i].Load(); o != nil && !o.Holds(t, slot, r.self) {
+			r.lead[i].Store(nil)
+		}
+		if o := r.fwd[i].Load(); o != nil && !o.Holds(t, slot, r.self) {
+			r.fwd[i].Store(nil)
 		}
 	}
-	r.publish()
 }
 
 // SetDead routes by the dead set dead from now on: a slot whose primary

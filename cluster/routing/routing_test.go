@@ -152,7 +152,12 @@ func TestRouter(t *testing.T) {
 	assert.Nil(t, r.Snapshot().Table)
 
 	t5 := table(t, 5, a, b)
-	r.SetTable(t5)
+	adopted := false
+	r.SetTable(t5, func() {
+		adopted = true
+		assert.Nil(t, r.Snapshot().Table, "adopt runs before the routes change")
+	})
+	assert.True(t, adopted)
 	assert.Same(t, t5, r.Snapshot().Table)
 	got, local = r.Route(0)
 	assert.Equal(t, a, got)
@@ -180,14 +185,14 @@ func TestRouter(t *testing.T) {
 	assert.Equal(t, b, got)
 	assert.True(t, local, "leads by the override")
 
-	r.SetTable(table(t, 6, a, b))
+	r.SetTable(table(t, 6, a, b), nil)
 	assert.Same(t, lead, r.Lead(0), "kept while the table does not know")
 	got, local = r.Route(0)
 	assert.Equal(t, b, got)
 	assert.True(t, local)
-	r.SetTable(table(t, 7, b, a))
+	r.SetTable(table(t, 7, b, a), nil)
 	assert.Nil(t, r.Lead(0), "dropped once resolved")
-	r.SetTable(table(t, 9, a, b))
+	r.SetTable(table(t, 9, a, b), nil)
 	assert.True(t, lead.Holds(table(t, 9, a, b), 0, b),
 		"the dropped override would hold again under a later table naming a: dropping it is what keeps b from leading")
 	got, local = r.Route(0)
@@ -196,7 +201,7 @@ func TestRouter(t *testing.T) {
 
 	// On a, the old primary: a forward override, then the refusal clears it.
 	ra := NewRouter(a)
-	ra.SetTable(table(t, 9, a, b))
+	ra.SetTable(table(t, 9, a, b), nil)
 	ra.SetForward([]uint16{0}, &override.Forward{To: b, Epoch: 9})
 	got, local = ra.Route(0)
 	assert.Equal(t, b, got)
@@ -214,7 +219,7 @@ func TestRouter(t *testing.T) {
 func TestRouterFence(t *testing.T) {
 	for range 50 {
 		r := NewRouter(a)
-		r.SetTable(table(t, 5, a, b))
+		r.SetTable(table(t, 5, a, b), nil)
 		var fence sync.Mutex
 		fence.Lock()
 		var wg sync.WaitGroup
@@ -243,7 +248,7 @@ func TestRouterFence(t *testing.T) {
 // change are always one of the routes some state decides (run with -race).
 func TestRouterConcurrent(t *testing.T) {
 	r := NewRouter(a)
-	r.SetTable(table(t, 5, a, b))
+	r.SetTable(table(t, 5, a, b), nil)
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 2 {
@@ -310,7 +315,7 @@ func TestRouterMatchesBuild(t *testing.T) {
 	}
 	r := NewRouter(b)
 	epoch := uint64(5)
-	r.SetTable(newTable(epoch))
+	r.SetTable(newTable(epoch), nil)
 	for step := range 300 {
 		switch k := rng.IntN(10); {
 		case k < 4:
@@ -329,7 +334,7 @@ func TestRouterMatchesBuild(t *testing.T) {
 			r.SetDead(dead)
 		default:
 			epoch++
-			r.SetTable(newTable(epoch))
+			r.SetTable(newTable(epoch), nil)
 		}
 		want := Build(r.table, r.self, r.overrides, r.dead)
 		got := r.Snapshot()
