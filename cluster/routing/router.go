@@ -32,11 +32,15 @@ type Router struct {
 
 	cur atomic.Pointer[Snapshot] // never nil after NewRouter
 
-	// mu guards table and dead, serialises writes to lead and fwd
+	// mu guards table, dead and ov, serialises writes to lead and fwd
 	// (readers load them without it) and the publishing of cur.
 	mu    sync.Mutex
 	table *ring.Table
 	dead  map[ring.NodeID]struct{} // never modified: replaced whole
+	// ov holds the slots with an override, as lead and fwd do: what
+	// builds and settling walk (a handful of slots outside handoffs)
+	// instead of every slot's atomics.
+	ov map[uint16]Overrides
 	// lead[s]: this node took slot s over by a handoff and leads it until
 	// a table resolves that; nil: no override.
 	lead [ring.SlotCount]atomic.Pointer[override.Lead]
@@ -48,7 +52,7 @@ type Router struct {
 // NewRouter returns the router of node self, with no table yet: every
 // slot routes nowhere.
 func NewRouter(self ring.NodeID) *Router {
-	r := &Router{self: self}
+	r := &Router{self: self, ov: make(map[uint16]Overrides)}
 	r.cur.Store(Build(nil, self, nil, nil))
 	return r
 }
@@ -95,7 +99,7 @@ func (r *Router) SetTable(t *ring.Table, adopt func()) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.table = t
-	s := Build(t, r.self, r.overrides, r.dead)
+	s := Build(t, r.self, r.ov, r.dead)
 	if adopt != nil {
 		adopt()
 	}
@@ -103,14 +107,14 @@ func (r *Router) SetTable(t *ring.Table, adopt func()) {
 	if t == nil {
 		return
 	}
-	for i := range ring.SlotCount {
-		slot := uint16(i)
-		if o := r.lead[i].Load(); o != nil && !o.Holds(t, slot, r.self) {
-			r.lead[i].Store(nil)
+	for slot, o := range r.ov {
+		if o.Lead != nil && !o.Lead.Holds(t, slot, r.self) {
+			o.Lead = nil
 		}
-		if o := r.fwd[i].Load(); o != nil && !o.Holds(t, slot, r.self) {
-			r.fwd[i].Store(nil)
+		if o.Forward != nil && !o.Forward.Holds(t, slot, r.self) {
+			o.Forward = nil
 		}
+		r.setOverrides(slot, o)
 	}
 }
 
@@ -153,8 +157,7 @@ func (r *Router) SetLead(slots []uint16, o *override.Lead) {
 	defer r.mu.Unlock()
 	for _, s := range slots {
 		if int(s) < ring.SlotCount {
-			r.fwd[s].Store(nil)
-			r.lead[s].Store(o)
+			r.setOverrides(s, Overrides{Lead: o})
 		}
 	}
 	r.publishSlots(slots)
@@ -171,16 +174,28 @@ func (r *Router) SetForward(slots []uint16, o *override.Forward) {
 	defer r.mu.Unlock()
 	for _, s := range slots {
 		if int(s) < ring.SlotCount {
-			r.fwd[s].Store(o)
+			r.setOverrides(s, Overrides{Lead: r.ov[s].Lead, Forward: o})
 		}
 	}
 	r.publishSlots(slots)
 }
 
+// setOverrides sets slot's overrides (in range) in ov and in the atomics
+// lock-free readers load. Call with mu held.
+func (r *Router) setOverrides(slot uint16, o Overrides) {
+	if o.Lead == nil && o.Forward == nil {
+		delete(r.ov, slot)
+	} else {
+		r.ov[slot] = o
+	}
+	r.lead[slot].Store(o.Lead)
+	r.fwd[slot].Store(o.Forward)
+}
+
 // publish builds the snapshot of the current state and makes it the
 // current one. Call with mu held.
 func (r *Router) publish() {
-	r.cur.Store(Build(r.table, r.self, r.overrides, r.dead))
+	r.cur.Store(Build(r.table, r.self, r.ov, r.dead))
 }
 
 // publishSlots publishes a copy of the current snapshot with the routes
@@ -189,15 +204,10 @@ func (r *Router) publishSlots(slots []uint16) {
 	s := r.cur.Load().clone()
 	for _, slot := range slots {
 		if int(slot) < ring.SlotCount {
-			lead, fwd := r.overrides(slot)
-			id, local := Decide(r.table, slot, r.self, lead, fwd, r.dead)
+			o := r.ov[slot]
+			id, local := Decide(r.table, slot, r.self, o.Lead, o.Forward, r.dead)
 			s.set(slot, id, local)
 		}
 	}
 	r.cur.Store(s)
-}
-
-// overrides returns slot's overrides (Overrides).
-func (r *Router) overrides(slot uint16) (*override.Lead, *override.Forward) {
-	return r.lead[slot].Load(), r.fwd[slot].Load()
 }

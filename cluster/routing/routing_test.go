@@ -107,17 +107,17 @@ func TestBuildDecidesEverySlot(t *testing.T) {
 			require.NoError(t, tbl.SetOwners(uint16(s), ids[p], ids[(p+1+rng.IntN(len(ids)-1))%len(ids)]))
 		}
 		self := ids[rng.IntN(len(ids))]
-		leads := make(map[uint16]*override.Lead)
-		fwds := make(map[uint16]*override.Forward)
-		for range 200 {
+		ov := make(map[uint16]Overrides)
+		for range 300 {
 			s := uint16(rng.IntN(ring.SlotCount))
+			o := ov[s]
 			if rng.IntN(2) == 0 {
-				leads[s] = &override.Lead{Epoch: uint64(4 + rng.IntN(4)), From: ids[rng.IntN(len(ids))]}
+				o.Lead = &override.Lead{Epoch: uint64(4 + rng.IntN(4)), From: ids[rng.IntN(len(ids))]}
 			} else {
-				fwds[s] = &override.Forward{To: ids[rng.IntN(len(ids))], Epoch: uint64(4 + rng.IntN(4))}
+				o.Forward = &override.Forward{To: ids[rng.IntN(len(ids))], Epoch: uint64(4 + rng.IntN(4))}
 			}
+			ov[s] = o
 		}
-		ov := func(s uint16) (*override.Lead, *override.Forward) { return leads[s], fwds[s] }
 		dead := deadSet()
 		for _, m := range ids {
 			if rng.IntN(4) == 0 {
@@ -128,12 +128,8 @@ func TestBuildDecidesEverySlot(t *testing.T) {
 		require.Same(t, tbl, snap.Table)
 		for s := range ring.SlotCount + 2 {
 			slot := uint16(s)
-			var l *override.Lead
-			var f *override.Forward
-			if s < ring.SlotCount {
-				l, f = ov(slot)
-			}
-			wantID, wantLocal := Decide(tbl, slot, self, l, f, dead)
+			o := ov[slot]
+			wantID, wantLocal := Decide(tbl, slot, self, o.Lead, o.Forward, dead)
 			gotID, gotLocal := snap.Route(slot)
 			if gotID != wantID || gotLocal != wantLocal {
 				t.Fatalf("round %d slot %d: snapshot routes %q local %v, Decide %q local %v", round, s, gotID, gotLocal, wantID, wantLocal)
@@ -336,7 +332,12 @@ func TestRouterMatchesBuild(t *testing.T) {
 			epoch++
 			r.SetTable(newTable(epoch), nil)
 		}
-		want := Build(r.table, r.self, r.overrides, r.dead)
+		for s := range ring.SlotCount * (step % 25 / 24) { // every 25th step
+			o := r.ov[uint16(s)]
+			require.Same(t, o.Lead, r.Lead(uint16(s)), "step %d slot %d: the lead override readers load", step, s)
+			require.Same(t, o.Forward, r.Forward(uint16(s)), "step %d slot %d: the forward override readers load", step, s)
+		}
+		want := Build(r.table, r.self, r.ov, r.dead)
 		got := r.Snapshot()
 		for s := range ring.SlotCount {
 			wantID, wantLocal := want.Route(uint16(s))

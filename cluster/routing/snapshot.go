@@ -22,46 +22,43 @@ const (
 type Snapshot struct {
 	// Table is the routing table the snapshot was built from (nil: none).
 	Table *ring.Table
-	// nodes are the distinct routes; nodes[0] is "" (nowhere). At most
-	// ring.SlotCount+1 entries, so an index fits indexMask.
+	// nodes are the distinct routes; nodes[0] is "" (nowhere). Far fewer
+	// than indexMask: the table's members and the overrides' targets.
 	nodes  []ring.NodeID
 	routes [ring.SlotCount]entry
 }
 
-// Overrides returns the handoff overrides of a slot (nil: none).
-type Overrides func(slot uint16) (*override.Lead, *override.Forward)
+// Overrides are a slot's handoff overrides (nil: none).
+type Overrides struct {
+	Lead    *override.Lead
+	Forward *override.Forward
+}
 
 // Build decides every slot's route (Decide) under table t (nil: no table
-// yet, every slot routes nowhere) with the overrides ov returns and the
-// dead set, for node self. It reads each slot's overrides once.
-func Build(t *ring.Table, self ring.NodeID, ov Overrides, dead map[ring.NodeID]struct{}) *Snapshot {
+// yet, every slot routes nowhere) with the overrides of the slots in ov
+// (the others have none) and the dead set, for node self. Its cost is one
+// pass over the table's primaries plus one Decide per slot in ov.
+func Build(t *ring.Table, self ring.NodeID, ov map[uint16]Overrides, dead map[ring.NodeID]struct{}) *Snapshot {
 	s := &Snapshot{Table: t, nodes: []ring.NodeID{""}}
 	if t == nil {
 		return s
 	}
-	// Runs of slots share a primary: a slot without overrides whose
-	// primary is the last such slot's routes as that slot did (Decide
-	// depends on nothing else then).
+	// Without overrides a slot's route depends on its primary alone, and
+	// runs of slots share a primary: decide once per run.
 	lastP, lastE, haveLast := ring.NodeID(""), entry(0), false
 	for i := range s.routes {
 		slot := uint16(i)
-		var lead *override.Lead
-		var fwd *override.Forward
-		if ov != nil {
-			lead, fwd = ov(slot)
+		if p := t.Primary(slot); haveLast && p == lastP {
+			s.routes[i] = lastE
+		} else {
+			id, local := Decide(t, slot, self, nil, nil, dead)
+			lastP, lastE, haveLast = p, s.set(slot, id, local), true
 		}
-		plain := lead == nil && fwd == nil
-		var p ring.NodeID
-		if plain {
-			if p = t.Primary(slot); haveLast && p == lastP {
-				s.routes[i] = lastE
-				continue
-			}
-		}
-		id, local := Decide(t, slot, self, lead, fwd, dead)
-		e := s.set(slot, id, local)
-		if plain {
-			lastP, lastE, haveLast = p, e, true
+	}
+	for slot, o := range ov {
+		if int(slot) < ring.SlotCount {
+			id, local := Decide(t, slot, self, o.Lead, o.Forward, dead)
+			s.set(slot, id, local)
 		}
 	}
 	return s
