@@ -90,7 +90,7 @@ func (r *Router) Forward(slot uint16) *override.Forward {
 // SetTable routes by t from now on: call it for every table adopted, in
 // order. It builds the routes first, then calls adopt (if not nil: the
 // caller publishing t to its own readers) and publishes the routes at
-// once after it, so the two change together; a build takes ~0.1 ms
+// once after it, so the two change together; a build takes ~0.06 ms
 // (~2 ms with the race detector). Then it drops the overrides t resolved
 // or overruled (those that no longer hold under it, which Decide already
 // ignores), so that a later table naming the same nodes again cannot
