@@ -407,7 +407,7 @@ func describeSlot(nodes []*dataNode, d ring.SlotDiff) string {
 		}
 		fmt.Fprintf(&b, " [%s epoch %d route %s local %t recv(src %s applied %d synced %t epoch %d) atts %v off %d lead %v]",
 			short(n.ID()), n.Table().Epoch, short(to), local, short(rs.source), rs.applied, rs.synced, rs.epoch, atts,
-			r.slots[d.Slot].offset.Load(), r.slots[d.Slot].lead.Load() != nil)
+			r.slots[d.Slot].offset.Load(), n.router.Lead(d.Slot) != nil)
 	}
 	return b.String()
 }

@@ -54,7 +54,7 @@ func (n *Node) localReplState(slots []uint16) []plan.ReplState {
 		rs := r.recv[s]
 		out[i] = plan.ReplState{Source: rs.source, Applied: rs.applied, Synced: rs.synced,
 			Empty: n.cfg.Store == nil || n.cfg.Store.CountKeysInSlot(s) == 0}
-		if o := r.slots[s].lead.Load(); o != nil && t != nil && o.Holds(t, s, n.id) && rs.source == o.From {
+		if o := n.router.Lead(s); o != nil && t != nil && o.Holds(t, s, n.id) && rs.source == o.From {
 			out[i].Applied = max(rs.applied, r.slots[s].offset.Load())
 		}
 	}

@@ -31,7 +31,9 @@ import (
 //  4. sets its own override "forward the slot to the target" and releases
 //     the fence: the writes that waited, and later ones, see the override
 //     (the server checks the route again once it holds the slot lock) and
-//     are forwarded.
+//     are forwarded. The router publishes the routes an override changes
+//     before its setter returns (routing.Router), so before the fence
+//     comes down.
 //
 // The target streams the slot back to the old primary from that offset
 // (wire.EntryAdopt): both hold the same state, so the old primary is the
@@ -72,7 +74,7 @@ func (n *Node) handoffSlots(ctx context.Context, epoch uint64, moves []plan.Move
 		if int(m.Slot) >= ring.SlotCount {
 			continue
 		}
-		if o := n.repl.slots[m.Slot].fwd.Load(); o != nil && t != nil && o.Holds(t, m.Slot, n.id) {
+		if o := n.router.Forward(m.Slot); o != nil && t != nil && o.Holds(t, m.Slot, n.id) {
 			done = append(done, plan.Move{Slot: m.Slot, Target: o.To})
 			continue
 		}
@@ -182,23 +184,24 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 	// leads the slots (the fence still holds their writes), so when the
 	// target, once it leads, streams them back to this node as its replica
 	// (wire.EntryAdopt, checked against `gave`), the stream is accepted here.
-	fwd := &override.Forward{To: target, Epoch: epoch}
+	handed := make([]uint16, 0, len(lasts))
 	for slot, last := range lasts {
 		sr := &r.slots[slot]
 		// The target, a synced replica, applied this copy up to last:
 		// writes waiting for their replica up to there are backed,
 		// whatever the takeover's outcome (backing.go).
 		sr.handed.Store(&handoffMark{gen: sr.gen.Load(), off: last})
-		sr.fwd.Store(fwd)
 		sr.gave.Store(&handedOff{to: target, off: last})
+		handed = append(handed, slot)
 	}
+	n.router.SetForward(handed, &override.Forward{To: target, Epoch: epoch})
 	cctx, ccancel := context.WithTimeout(ctx, n.profile.TCPTimeout)
 	reply, err := n.client.Call(cctx, addr, transport.KindTakeover, req)
 	ccancel()
 	var remote *transport.RemoteError
 	if errors.As(err, &remote) {
+		n.router.SetForward(handed, nil)
 		for slot := range lasts {
-			r.slots[slot].fwd.Store(nil)
 			r.slots[slot].gave.Store(nil)
 		}
 		return done, fmt.Errorf("handoff to %s: refused: %w", target, err)
@@ -229,11 +232,15 @@ func (r *replicator) handoff(ctx context.Context, target ring.NodeID, slots []ui
 			}
 		}
 	}
+	var refused []uint16 // this node leads them still
 	for slot := range lasts {
 		if !slices.Contains(taken, slot) {
-			r.slots[slot].fwd.Store(nil) // refused: this node leads it still
-			r.slots[slot].gave.Store(nil)
+			refused = append(refused, slot)
 		}
+	}
+	n.router.SetForward(refused, nil)
+	for _, slot := range refused {
+		r.slots[slot].gave.Store(nil)
 	}
 	r.handoffs.Add(int64(len(taken)))
 	r.kick()
@@ -279,10 +286,12 @@ func (n *Node) handleTakeover(_ context.Context, _ string, req, reply []byte) ([
 }
 
 // takeOver makes this node lead slots it took over from the primary `from`,
-// which holds the same state: it streams the slots back to `from` as its
-// replica from the takeover offset (wire.EntryAdopt, no transfer), then sets the
-// lead overrides. Both happen under the slots' store locks, so the first
-// write this node takes is already streamed. The slots' other replicas get
+// which holds the same state: it sets the lead overrides (the router
+// publishes them before SetLead returns) and streams the slots back to
+// `from` as its replica from the takeover offset (wire.EntryAdopt, no
+// transfer; ranked as a takeover, so after the overrides). Both happen
+// under the slots' store locks, so the first write this node takes is
+// already streamed. The slots' other replicas get
 // a transfer: adopting them too (their copies are the old primary's state
 // when they applied its stream to the same offset) halved the bytes of a
 // join but lost an acknowledged write in TestPartitionMinority in 1-2 of
@@ -298,15 +307,14 @@ func (r *replicator) takeOver(slots []uint16, from ring.NodeID, epoch uint64) {
 	}
 	tx := r.st.LockSlots(slots)
 	defer tx.Close()
-	o := &override.Lead{Epoch: epoch, From: from}
-	t := r.n.table.Load()
 	for _, slot := range slots {
 		sr := &r.slots[slot]
 		sr.offset.Store(max(sr.offset.Load(), r.recv[slot].applied))
-		sr.fwd.Store(nil)
 		sr.gave.Store(nil)
-		sr.lead.Store(o)
-		if p != nil && t != nil {
+	}
+	r.n.router.SetLead(slots, &override.Lead{Epoch: epoch, From: from})
+	if t := r.n.table.Load(); p != nil && t != nil {
+		for _, slot := range slots {
 			r.adopt(slot, p, r.beginRank(slot, t))
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
@@ -52,35 +51,31 @@ type memberSet struct {
 	members map[ring.NodeID]*member
 	known   map[string]time.Time // cluster address -> last time a node there was alive
 
-	// dead is the set of members gossip reports dead, republished under
-	// mu whenever it changes, so the routing path (Node.Route) reads it
-	// with one atomic load. Never nil after newMemberSet.
-	dead atomic.Pointer[map[ring.NodeID]struct{}]
+	// onDead receives the set of members gossip reports dead (known and
+	// not alive, never self), a new map each time, whenever it changes;
+	// called with mu held, so in the order of the changes. The node's
+	// router (routing.Router.SetDead) routes their slots nowhere. nil:
+	// nobody listens.
+	onDead func(dead map[ring.NodeID]struct{})
 }
 
-func newMemberSet(self ring.NodeID) *memberSet {
-	s := &memberSet{self: self, members: make(map[ring.NodeID]*member), known: make(map[string]time.Time)}
-	s.dead.Store(&map[ring.NodeID]struct{}{})
-	return s
+func newMemberSet(self ring.NodeID, onDead func(dead map[ring.NodeID]struct{})) *memberSet {
+	return &memberSet{self: self, members: make(map[ring.NodeID]*member), known: make(map[string]time.Time), onDead: onDead}
 }
 
-// publishDead republishes the dead set. Called with mu held, after a
+// publishDead hands the dead set to onDead. Called with mu held, after a
 // member's liveness changed or a member was dropped.
 func (s *memberSet) publishDead() {
+	if s.onDead == nil {
+		return
+	}
 	dead := make(map[ring.NodeID]struct{})
 	for id, m := range s.members {
 		if !m.alive && id != s.self {
 			dead[id] = struct{}{}
 		}
 	}
-	s.dead.Store(&dead)
-}
-
-// isDead reports whether gossip reports id dead: a member it knows of that
-// is not alive. Lock-free.
-func (s *memberSet) isDead(id ring.NodeID) bool {
-	_, dead := (*s.dead.Load())[id]
-	return dead
+	s.onDead(dead)
 }
 
 // update records a member's metadata and liveness at now. known: the
@@ -204,6 +199,7 @@ func (s *memberSet) see(v *view) {
 func (s *memberSet) reap(t *ring.Table, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	reaped := false
 	for id, m := range s.members {
 		if m.alive || id == s.self || now.Sub(m.lastAlive) < reapAfter {
 			continue
@@ -214,6 +210,9 @@ func (s *memberSet) reap(t *ring.Table, now time.Time) {
 			}
 		}
 		delete(s.members, id)
+		reaped = true
+	}
+	if reaped {
 		s.publishDead()
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/meshcache/meshcache/cluster/events"
 	"github.com/meshcache/meshcache/cluster/lease/keeper"
 	"github.com/meshcache/meshcache/cluster/plan"
+	"github.com/meshcache/meshcache/cluster/routing"
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
@@ -76,6 +77,9 @@ type Node struct {
 	lease    *keeper.Keeper             // the quorum lease: Healthy (package keeper)
 
 	members *memberSet // every member gossip told of, and addresses to re-join
+	// router routes every slot (Route) from the table, the handoff
+	// overrides and the dead set, each published to it on change.
+	router *routing.Router
 
 	stall plan.Stall // owned by controlLoop: no lock
 	// heldSlots counts the slots the failover step holds while this node
@@ -118,6 +122,7 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 	} else if t, err = transport.NewTCP(cfg.BindAddr, cfg.AdvertiseAddr, cfg.Faults, logger); err != nil {
 		return nil, err
 	}
+	router := routing.NewRouter(cfg.NodeID)
 	n := &Node{
 		cfg:       cfg,
 		profile:   profile,
@@ -126,7 +131,8 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 		id:        cfg.NodeID,
 		started:   time.Now(),
 		transport: t,
-		members:   newMemberSet(cfg.NodeID),
+		members:   newMemberSet(cfg.NodeID, router.SetDead),
+		router:    router,
 		wake:      make(chan struct{}, 1),
 		metaDirty: make(chan struct{}, 1),
 		rejoinNow: make(chan struct{}, 1),

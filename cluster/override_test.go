@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshcache/meshcache/cluster/override"
 	"github.com/meshcache/meshcache/cluster/plan"
+	"github.com/meshcache/meshcache/cluster/routing"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -55,18 +56,20 @@ func TestOverridesHoldUntilResolved(t *testing.T) {
 		})
 	}
 
-	// Once a table resolves the override, settleOverrides drops it, so a
-	// later table that gives the slot back to a cannot revive b's lead.
-	n := &Node{id: b}
-	r := &replicator{n: n}
-	n.repl = r
-	r.slots[0].lead.Store(lead)
-	r.settleOverrides(overrideTable(t, 6, a, b))
-	assert.NotNil(t, r.slots[0].lead.Load(), "kept while the table does not know")
-	r.settleOverrides(overrideTable(t, 7, b, a))
-	assert.Nil(t, r.slots[0].lead.Load(), "dropped once resolved")
+	// Once a table resolves the override, the router drops it when the
+	// table is adopted (installTable), so a later table that gives the slot back to a cannot
+	// revive b's lead.
+	n := &Node{id: b, router: routing.NewRouter(b)}
+	n.router.SetLead([]uint16{0}, lead)
+	n.router.SetTable(overrideTable(t, 6, a, b), nil)
+	assert.NotNil(t, n.router.Lead(0), "kept while the table does not know")
+	assert.True(t, n.leadsLocally(0))
+	n.router.SetTable(overrideTable(t, 7, b, a), nil)
+	assert.Nil(t, n.router.Lead(0), "dropped once resolved")
+	n.router.SetTable(overrideTable(t, 9, a, b), nil)
 	assert.True(t, lead.Holds(overrideTable(t, 9, a, b), 0, b),
 		"the dropped override would hold again under a later table naming a: dropping it is what keeps b from leading")
+	assert.False(t, n.leadsLocally(0))
 }
 
 // TestTakeoverWinsFailover: a node that took a slot over by a handoff no
@@ -77,7 +80,7 @@ func TestOverridesHoldUntilResolved(t *testing.T) {
 func TestTakeoverWinsFailover(t *testing.T) {
 	id := func(c string) ring.NodeID { return ring.NodeID(strings.Repeat(c, ring.NodeIDLen)) }
 	a, b := id("a"), id("b")
-	n := &Node{id: b}
+	n := &Node{id: b, router: routing.NewRouter(b)}
 	r := &replicator{n: n}
 	n.repl = r
 	n.table.Store(overrideTable(t, 5, a, b, id("c"))) // still names a primary
@@ -87,7 +90,7 @@ func TestTakeoverWinsFailover(t *testing.T) {
 	require.Equal(t, plan.ReplState{Source: a, Applied: 40, Synced: true, Empty: true}, n.localReplState([]uint16{0})[0],
 		"no override: the receiving state as it is")
 
-	r.slots[0].lead.Store(&override.Lead{Epoch: 5, From: a})
+	n.router.SetLead([]uint16{0}, &override.Lead{Epoch: 5, From: a})
 	require.Equal(t, plan.ReplState{Source: a, Applied: 47, Synced: true, Empty: true}, n.localReplState([]uint16{0})[0])
 
 	n.table.Store(overrideTable(t, 6, b, a)) // a table names b: no override, nothing to report

@@ -9,7 +9,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/meshcache/meshcache/cluster/override"
 	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
@@ -31,8 +30,8 @@ import (
 // (they get a new transfer), and drops the data of slots this node no
 // longer owns.
 //
-// The receiving side is in receive.go, where a slot is led now (handoff
-// overrides) in override.go, and what the server reads (offsets, waits, INFO)
+// The receiving side is in receive.go, where a slot is led now (the routing
+// snapshot, with the handoff overrides) in override.go, and what the server reads (offsets, waits, INFO)
 // in replicaview.go.
 
 // slotRepl is the replication state of one slot on this node.
@@ -47,12 +46,6 @@ type slotRepl struct {
 	att []*attachment
 	// pub is a copy of att for readers that do not hold the slot lock.
 	pub atomic.Pointer[[]*attachment]
-	// lead: this node took the slot over by a handoff and leads it until
-	// a table resolves that (override.go); nil: no override.
-	lead atomic.Pointer[override.Lead]
-	// fwd: this node handed the slot off; it forwards the slot's requests
-	// to the new primary until a table resolves that (override.go).
-	fwd atomic.Pointer[override.Forward]
 	// gave: the last handoff of the slot from this node, which the new
 	// primary's adopt entry (wire.EntryAdopt) must match; nil: none pending.
 	gave atomic.Pointer[handedOff]

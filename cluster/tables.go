@@ -39,10 +39,7 @@ func (n *Node) installTable(t *ring.Table, from string) bool {
 	// CLUSTERDOWN.
 	n.updateQuorum(t, v)
 	n.lease.Adopt(t)
-	n.table.Store(t)
-	if n.repl != nil {
-		n.repl.settleOverrides(t)
-	}
+	n.router.SetTable(t, func() { n.table.Store(t) })
 	n.tableMu.Unlock()
 
 	_, inTable := t.Member(n.id)

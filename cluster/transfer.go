@@ -271,7 +271,7 @@ func (r *replicator) beginRank(slot uint16, t *ring.Table) uint64 {
 		return 0
 	}
 	rank := 2 * t.Epoch
-	if o := r.slots[slot].lead.Load(); o != nil && o.Holds(t, slot, r.n.id) {
+	if o := r.n.router.Lead(slot); o != nil && o.Holds(t, slot, r.n.id) {
 		rank = 2*max(o.Epoch, t.Epoch) + 1
 	}
 	return rank
