@@ -424,7 +424,7 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step, ho
 		}
 		next, s.slots = t, changed
 	case stepMembers:
-		t, err := n.buildMembers(cur, v, s.members)
+		t, err := n.buildMembers(cur, v, s.members, s.target)
 		if err != nil {
 			return fmt.Errorf("members step, epoch %d: %w", epoch, err)
 		}

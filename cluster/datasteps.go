@@ -201,10 +201,10 @@ func (n *Node) logNotRemoved(errs []error) {
 
 // buildMembers adds new members, updates addresses and drops dead owners
 // and members (plan.MembersStep).
-func (n *Node) buildMembers(t *ring.Table, v view, members []plan.Member) (*ring.Table, error) {
+func (n *Node) buildMembers(t *ring.Table, v view, members []plan.Member, target *ring.Placement) (*ring.Table, error) {
 	pv := v.plan()
 	next := plan.NextTable(t, pv, n.id)
-	notRemoved, err := plan.MembersStep(next, pv, members)
+	notRemoved, err := plan.MembersStep(next, pv, members, target)
 	if err != nil {
 		return nil, err
 	}
@@ -260,7 +260,7 @@ func (n *Node) buildRebalance(ctx context.Context, t *ring.Table, v view, target
 	if out.Changed == 0 {
 		return nil, 0, false, nil
 	}
-	notRemoved, err := plan.DropDead(next, pv)
+	notRemoved, err := plan.DropDead(next, pv, target)
 	if err != nil {
 		return nil, 0, false, err
 	}

@@ -110,13 +110,13 @@ func MembersChanged(t *ring.Table, v View, members []Member) bool {
 // MembersStep writes the members step into next (a NextTable): it adds
 // new members, updates addresses and drops dead owners and members. The
 // errors in notRemoved are members DropDead could not remove yet.
-func MembersStep(next *ring.Table, v View, members []Member) (notRemoved []error, err error) {
+func MembersStep(next *ring.Table, v View, members []Member, target *ring.Placement) (notRemoved []error, err error) {
 	for _, m := range members {
 		if err := next.SetMember(ring.Member{ID: m.ID, Addr: m.Addr, ClusterAddr: m.ClusterAddr}); err != nil {
 			return nil, fmt.Errorf("members step: %w", err)
 		}
 	}
-	return DropDead(next, v)
+	return DropDead(next, v, target)
 }
 
 // onlyDown reports whether id is named by slots and all of them are down.
@@ -136,9 +136,14 @@ func onlyDown(t *ring.Table, v View, id ring.NodeID) bool {
 // removes dead members and drained members that no slot names any more.
 // A down slot (its primary dead) is left as it is: the failover step
 // promotes a synced replica or holds it (hold.go).
+// A slot that loses a dead owner is given target's alive owners it lacks,
+// up to target's count (withTargetReplicas), so that no table names a slot
+// without the replica the cluster wants for it: a table that named the
+// primary alone would let it acknowledge writes on the local apply (package
+// ack). A nil target adds none.
 // A member that cannot be removed yet is reported in notRemoved, not as an
 // error.
-func DropDead(next *ring.Table, v View) (notRemoved []error, err error) {
+func DropDead(next *ring.Table, v View, target *ring.Placement) (notRemoved []error, err error) {
 	var dead []ring.NodeID // members gossip does not see alive
 	for _, m := range next.Members() {
 		if !v.alive(m.ID) {
@@ -156,6 +161,7 @@ func DropDead(next *ring.Table, v View) (notRemoved []error, err error) {
 			owners = next.AppendOwners(owners[:0], slot)
 			kept = slices.DeleteFunc(append(kept[:0], owners...), isDead)
 			if len(kept) != len(owners) && len(kept) > 0 {
+				kept = withTargetReplicas(next, v, target, slot, kept)
 				if err := next.SetOwners(slot, kept...); err != nil {
 					return nil, fmt.Errorf("drop dead owners of slot %d: %w", slot, err)
 				}

@@ -118,7 +118,7 @@ func FailoverStep(next, t *ring.Table, v View, target *ring.Placement, orphans [
 		return out, nil
 	}
 	var err error
-	out.NotRemoved, err = DropDead(next, v)
+	out.NotRemoved, err = DropDead(next, v, target)
 	return out, err
 }
 

@@ -237,7 +237,7 @@ func TestDropDead(t *testing.T) {
 	require.NoError(t, tb.SetPreferred(slotsWhere(p, b, a, 1)[0], a)) // stays
 	require.NoError(t, tb.SetPreferred(slotsWhere(p, a, c, 1)[0], c)) // c is dead: cleared
 	v := viewOf(a, b)
-	notRemoved, err := DropDead(tb, v)
+	notRemoved, err := DropDead(tb, v, nil)
 	require.NoError(t, err)
 	assert.Equal(t, "a,b stable", owners(tb, s[0]))
 	assert.Equal(t, "a,b stable", owners(tb, s[1]))
@@ -256,7 +256,7 @@ func TestMembersStep(t *testing.T) {
 	tb := settledTable(t, p, a, b, c, d)
 	v := viewOf(a, b, c, e)
 	next := NextTable(tb, v, a)
-	_, err := MembersStep(next, v, membersOf(v, a, b, c, e))
+	_, err := MembersStep(next, v, membersOf(v, a, b, c, e), nil)
 	require.NoError(t, err)
 	var ids []ring.NodeID
 	for _, m := range next.Members() {
@@ -386,4 +386,23 @@ func targetOwners(p *ring.Placement, slot uint16) string {
 		ids = append(ids, string(id[:1]))
 	}
 	return strings.Join(ids, ",") + " stable"
+}
+
+// TestDropDeadNamesTheTargetReplica: a slot whose dead replica is dropped
+// gets the target's alive owner it lacks in the same table, so no table
+// names the primary alone (it would acknowledge writes without a copy:
+// package ack); with no target it keeps what it has.
+func TestDropDeadNamesTheTargetReplica(t *testing.T) {
+	p := target(t)
+	s := slotsWhere(p, a, b, 1)[0] // the target places a, then b
+	for _, tc := range []struct {
+		target *ring.Placement
+		want   string
+	}{{p, "a,b stable"}, {nil, "a stable"}} {
+		tb := settledTable(t, p, a, b, c, d)
+		setSlot(t, tb, s, ring.SlotState{}, a, d)
+		_, err := DropDead(tb, viewOf(a, b, c), tc.target)
+		require.NoError(t, err)
+		assert.Equal(t, tc.want, owners(tb, s), "target %v", tc.target != nil)
+	}
 }
