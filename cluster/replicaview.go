@@ -188,13 +188,30 @@ func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (
 		}
 	}
 	degradedSeen := false
+	var poll *time.Timer // quorum and attachments change without a signal
+	defer func() {
+		if poll != nil {
+			poll.Stop()
+		}
+	}()
 	for {
-		sig := r.ackChan()
+		var sig <-chan struct{} // the first waiting position's slot's ack channel
 		acked, done := -1, true
 		for _, p := range pos {
 			s := n.ackState(p)
+			v := ack.Judge(s, want)
+			if v == ack.Wait && sig == nil {
+				// Take the slot's channel, then look again: an ack
+				// recorded in between closes the channel taken.
+				sig = r.slots[p.Slot].ackWaitChan()
+				s = n.ackState(p)
+				v = ack.Judge(s, want)
+				if v != ack.Wait {
+					sig = nil
+				}
+			}
 			have := s.Applied
-			switch ack.Judge(s, want) {
+			switch v {
 			case ack.Lost:
 				return 0, fmt.Errorf("slot %d: %w", p.Slot, ErrLeadLost)
 			case ack.Degraded:
@@ -220,14 +237,24 @@ func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (
 			}
 			return acked, nil
 		}
+		if poll == nil {
+			poll = time.NewTimer(ackPoll)
+		} else {
+			poll.Reset(ackPoll)
+		}
 		select {
 		case <-sig:
-		case <-time.After(50 * time.Millisecond): // quorum and attachments change without a signal
+		case <-poll.C:
 		case <-ctx.Done():
 			return acked, fmt.Errorf("%w: %w", ErrReplicaTimeout, ctx.Err())
 		}
 	}
 }
+
+// ackPoll is how often WaitReplicated looks again without an ack of the
+// slot it waits on: the lease, the table and the attachments change
+// without a signal to it.
+const ackPoll = 50 * time.Millisecond
 
 // ackedCount returns how many synced replicas slot has and how many of
 // them applied its stream up to off. Owed backers (backing.go) count as

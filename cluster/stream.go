@@ -325,6 +325,9 @@ func (p *peerStream) send(ctx context.Context, first uint64, batch [][]byte) err
 			}
 		}
 	}
+	for _, a := range acks {
+		p.r.slots[a.Slot].wakeAckWaiters()
+	}
 	p.r.signalAcks()
 	return nil
 }
