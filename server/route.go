@@ -5,14 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/meshcache/meshcache/server/topology"
 	"sync/atomic"
 	"time"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/topology"
 )
 
 // Routing errors, in Redis Cluster's words where Redis has them.
@@ -587,4 +588,17 @@ func (s *Server) allLocal(c *Client) bool {
 		}
 	}
 	return true
+}
+
+// forwardCtx is the shared context of forwards within forwardTimeout.
+var forwardCtx = transport.NewSharedDeadline(forwardTimeout, 10*time.Millisecond)
+
+// forwardContext returns the context of a forward within timeout and the
+// function that ends it: the shared one for forwardTimeout (its end is a
+// no-op), else one of its own.
+func forwardContext(timeout time.Duration) (context.Context, context.CancelFunc) {
+	if timeout == forwardTimeout {
+		return forwardCtx.Get(), func() {}
+	}
+	return context.WithTimeout(context.Background(), timeout)
 }

@@ -1,4 +1,4 @@
-package server
+package transport
 
 import (
 	"testing"
@@ -14,7 +14,7 @@ import (
 func TestSharedDeadline(t *testing.T) {
 	start := time.Now()
 	clock := start
-	d := &sharedDeadline{timeout: time.Hour, span: 10 * time.Millisecond, now: func() time.Time { return clock }}
+	d := &SharedDeadline{timeout: time.Hour, span: 10 * time.Millisecond, now: func() time.Time { return clock }}
 	var got []any
 	for i, step := range []struct {
 		at     time.Duration
@@ -28,7 +28,7 @@ func TestSharedDeadline(t *testing.T) {
 		{time.Second, -1},
 	} {
 		clock = start.Add(step.at)
-		ctx := d.get()
+		ctx := d.Get()
 		dl, ok := ctx.Deadline()
 		require.True(t, ok)
 		left := dl.Sub(clock)
@@ -45,22 +45,4 @@ func TestSharedDeadline(t *testing.T) {
 		}
 		got = append(got, ctx)
 	}
-}
-
-// TestForwardContext: the default timeout gets the shared context and a
-// no-op end; another timeout gets a context of its own that its end
-// cancels.
-func TestForwardContext(t *testing.T) {
-	ctx, cancel := forwardContext(forwardTimeout)
-	cancel()
-	require.NoError(t, ctx.Err(), "ending a forward canceled the shared context")
-	dl, _ := ctx.Deadline()
-	assert.GreaterOrEqual(t, time.Until(dl), forwardTimeout-time.Second)
-
-	own, cancel := forwardContext(forwardTimeout + time.Second)
-	dl, ok := own.Deadline()
-	require.True(t, ok)
-	assert.Greater(t, time.Until(dl), forwardTimeout)
-	cancel()
-	assert.Error(t, own.Err())
 }
