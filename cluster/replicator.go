@@ -31,8 +31,8 @@ import (
 // longer owns.
 //
 // The receiving side is in receive.go, where a slot is led now (the routing
-// snapshot, with the handoff overrides) in override.go, and what the server reads (offsets, waits, INFO)
-// in replicaview.go.
+// snapshot, with the handoff overrides) in override.go, and what the
+// server reads (offsets, waits, INFO) in replicaview.go.
 
 // slotRepl is the replication state of one slot on this node.
 type slotRepl struct {
