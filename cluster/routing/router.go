@@ -150,23 +150,20 @@ func membersIn(t *ring.Table, x, y map[ring.NodeID]struct{}) bool {
 // overrides: this node took them over by a handoff. Slots out of range
 // are skipped.
 func (r *Router) SetLead(slots []uint16, o *override.Lead) {
-	if len(slots) == 0 {
-		return
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for _, s := range slots {
-		if int(s) < ring.SlotCount {
-			r.setOverrides(s, Overrides{Lead: o})
-		}
-	}
-	r.publishSlots(slots)
+	r.setEach(slots, func(Overrides) Overrides { return Overrides{Lead: o} })
 }
 
 // SetForward sets the forward override o on slots (nil clears it): this
 // node handed them off, or the handoff was refused. Slots out of range
 // are skipped.
 func (r *Router) SetForward(slots []uint16, o *override.Forward) {
+	r.setEach(slots, func(old Overrides) Overrides { return Overrides{Lead: old.Lead, Forward: o} })
+}
+
+// setEach replaces the overrides of each slot in range with next(old)
+// and republishes those slots, all under mu, so a command routed after
+// the call sees every slot's new route.
+func (r *Router) setEach(slots []uint16, next func(old Overrides) Overrides) {
 	if len(slots) == 0 {
 		return
 	}
@@ -174,14 +171,12 @@ func (r *Router) SetForward(slots []uint16, o *override.Forward) {
 	defer r.mu.Unlock()
 	for _, s := range slots {
 		if int(s) < ring.SlotCount {
-			r.setOverrides(s, Overrides{Lead: r.ov[s].Lead, Forward: o})
+			r.setOverrides(s, next(r.ov[s]))
 		}
 	}
 	r.publishSlots(slots)
 }
 
-// setOverrides sets slot's overrides (in range) in ov and in the atomics
-// lock-free readers load. Call with mu held.
 func (r *Router) setOverrides(slot uint16, o Overrides) {
 	if o.Lead == nil && o.Forward == nil {
 		delete(r.ov, slot)

@@ -70,23 +70,11 @@ func TestStalledConnectionRedials(t *testing.T) {
 // only once its reply was taken, never after a timeout).
 func TestCallsGetTheirOwnReplies(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
-	mn := NewMemNetwork(nil)
-	e := mn.Endpoint()
-	srv := NewServer(e.Addr(), nil, nil, MinFrameSize, testLogger(t))
-	srv.Handle(KindPing, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+	client, addr := startPing(t, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
 		if req[0] == 's' { // slow: answered after its caller gave up
 			time.Sleep(2 * time.Millisecond)
 		}
 		return append(reply, req...), nil
-	})
-	e.Start(srv)
-	other := mn.Endpoint()
-	client := NewClient(other.Addr(), nil, nil, MinFrameSize, other.DialRPC)
-	t.Cleanup(func() {
-		client.Close()
-		require.NoError(t, other.Shutdown())
-		require.NoError(t, e.Shutdown())
-		srv.Close()
 	})
 	var wg sync.WaitGroup
 	var answered, timedOut atomic.Int32
@@ -101,7 +89,7 @@ func TestCallsGetTheirOwnReplies(t *testing.T) {
 					req[0] = 's'
 					cctx, cancel = context.WithTimeout(ctx, time.Millisecond)
 				}
-				r, err := client.Call(cctx, e.Addr(), KindPing, req)
+				r, err := client.Call(cctx, addr, KindPing, req)
 				cancel()
 				if err != nil {
 					assert.ErrorIs(t, err, context.DeadlineExceeded)

@@ -51,3 +51,24 @@ func testCtx(t *testing.T, d time.Duration) context.Context {
 	t.Cleanup(cancel)
 	return ctx
 }
+
+// startPing starts a server on an in-memory endpoint that answers
+// KindPing with handler, and a client on a second endpoint; it returns
+// the client and the server's address. Both end with the test.
+func startPing(t *testing.T, handler Handler) (*Client, string) {
+	t.Helper()
+	mn := NewMemNetwork(nil)
+	e := mn.Endpoint()
+	srv := NewServer(e.Addr(), nil, nil, MinFrameSize, testLogger(t))
+	srv.Handle(KindPing, handler)
+	e.Start(srv)
+	other := mn.Endpoint()
+	client := NewClient(other.Addr(), nil, nil, MinFrameSize, other.DialRPC)
+	t.Cleanup(func() {
+		client.Close()
+		require.NoError(t, other.Shutdown())
+		require.NoError(t, e.Shutdown())
+		srv.Close()
+	})
+	return client, e.Addr()
+}

@@ -76,12 +76,9 @@ func TestCallCtx(t *testing.T) {
 // the server (TestMain checks that no goroutine outlives the tests).
 func TestServerWorkers(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
-	mn := NewMemNetwork(nil)
-	e := mn.Endpoint()
-	srv := NewServer(e.Addr(), nil, nil, MinFrameSize, testLogger(t))
 	release := make(chan struct{})
 	var waiting, ran atomic.Int32
-	srv.Handle(KindPing, func(hctx context.Context, _ string, req, reply []byte) ([]byte, error) {
+	client, addr := startPing(t, func(hctx context.Context, _ string, req, reply []byte) ([]byte, error) {
 		ran.Add(1)
 		if string(req) == "wait" {
 			waiting.Add(1)
@@ -93,15 +90,6 @@ func TestServerWorkers(t *testing.T) {
 		}
 		return append(reply, req...), nil
 	})
-	e.Start(srv)
-	other := mn.Endpoint()
-	client := NewClient(other.Addr(), nil, nil, MinFrameSize, other.DialRPC)
-	t.Cleanup(func() {
-		client.Close()
-		require.NoError(t, other.Shutdown())
-		require.NoError(t, e.Shutdown())
-		srv.Close()
-	})
 
 	const blocked = 3 * maxParkedWorkers
 	var wg sync.WaitGroup
@@ -110,7 +98,7 @@ func TestServerWorkers(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			r, err := client.Call(ctx, e.Addr(), KindPing, []byte("wait"))
+			r, err := client.Call(ctx, addr, KindPing, []byte("wait"))
 			if err == nil && string(r) != "wait" {
 				err = fmt.Errorf("reply %q", r)
 			}
@@ -120,7 +108,7 @@ func TestServerWorkers(t *testing.T) {
 	require.Eventually(t, func() bool { return waiting.Load() == blocked }, 10*time.Second, time.Millisecond)
 	// Requests behind the waiting ones are served meanwhile.
 	for i := range 100 {
-		r, err := client.Call(ctx, e.Addr(), KindPing, fmt.Appendf(nil, "n%d", i))
+		r, err := client.Call(ctx, addr, KindPing, fmt.Appendf(nil, "n%d", i))
 		require.NoError(t, err)
 		require.Equal(t, fmt.Sprintf("n%d", i), string(r))
 	}
