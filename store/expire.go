@@ -41,20 +41,25 @@ func (s *Store) Run(ctx context.Context) {
 func (s *Store) expireCycle(budget time.Duration) {
 	start := time.Now()
 	var ttlSum, ttlN int64
-	i := 0
-	for ; i < ring.SlotCount; i++ {
-		sn := (s.expireCursor + i) & (ring.SlotCount - 1)
-		if s.slots[sn].vols.Load() == 0 {
-			continue
+	pos, walked := s.expireCursor, 0
+	for visits := 1; ; visits++ {
+		sn, ok := s.volSlots.next(pos)
+		if !ok {
+			break
 		}
-		sum, n, more := s.expireSlot(uint16(sn), start, budget)
+		walked += (int(sn)-pos)&(ring.SlotCount-1) + 1
+		if walked > ring.SlotCount {
+			break // a whole lap: every slot with a TTL key was visited
+		}
+		pos = (int(sn) + 1) & (ring.SlotCount - 1)
+		sum, n, more := s.expireSlot(sn, start, budget)
 		ttlSum += sum
 		ttlN += n
-		if more || (i&15 == 15 && time.Since(start) > budget) {
+		if more || (visits&15 == 0 && time.Since(start) > budget) {
 			break
 		}
 	}
-	s.expireCursor = (s.expireCursor + i + 1) & (ring.SlotCount - 1)
+	s.expireCursor = pos
 	if ttlN > 0 {
 		// Redis's running estimate: each cycle's sample weighs 2%.
 		avg := ttlSum / ttlN

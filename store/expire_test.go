@@ -102,6 +102,23 @@ func TestActiveExpiry(t *testing.T) {
 		}
 	}
 	assert.Equal(t, n-n/5, dels)
+	checkVolSlots(t, s)
+	s.Flush()
+	checkVolSlots(t, s)
+	_, any := s.volSlots.next(0)
+	assert.False(t, any, "no slot has a TTL key after FLUSHALL")
+}
+
+// checkVolSlots: a slot is in the store's set of slots with TTL keys
+// exactly when its TTL count is not zero.
+func checkVolSlots(t *testing.T, s *Store) {
+	t.Helper()
+	for sn := range s.slots {
+		_, in := s.volSlots.next(sn)
+		got, _ := s.volSlots.next(sn)
+		in = in && int(got) == sn
+		require.Equal(t, s.slots[sn].vols.Load() > 0, in, "slot %d", sn)
+	}
 }
 
 // TestActiveExpiryOff: DEBUG SET-ACTIVE-EXPIRE 0 stops the cycles, so an

@@ -22,6 +22,9 @@ type slot struct {
 	version atomic.Uint64
 	// hook is the store's KeyHook (watch.go), shared by every slot.
 	hook *atomic.Pointer[KeyHook]
+	// volSlots is the store's set of slots with a TTL key: this slot's
+	// bit is set while vols > 0 (both written under mu).
+	volSlots *slotSet
 	// The serving gate (gate.go), guarded by mu: owed is the token of the
 	// client the slot is owed to (0: none), gate wakes the Txs waiting for
 	// it (made at the first Owe), ready lists the keys a blocked client
@@ -108,7 +111,9 @@ func (sl *slot) setExpire(off uint32, at int64) {
 	case old == 0 && at != 0:
 		setVolIdx(t.arena, off, uint32(len(t.vol)))
 		t.vol = append(t.vol, off)
-		sl.vols.Add(1)
+		if sl.vols.Add(1) == 1 {
+			sl.volSlots.add(sl.id)
+		}
 	case old != 0 && at == 0:
 		sl.volRemove(off)
 	}
@@ -127,7 +132,9 @@ func (sl *slot) volRemove(off uint32) {
 	if cap(t.vol) > 64 && len(t.vol)*4 < cap(t.vol) {
 		t.vol = append(make([]uint32, 0, cap(t.vol)/2), t.vol...)
 	}
-	sl.vols.Add(-1)
+	if sl.vols.Add(-1) == 0 {
+		sl.volSlots.remove(sl.id)
+	}
 }
 
 // table returns the slot's table, creating it on first use.
@@ -160,4 +167,5 @@ func (sl *slot) clear() {
 	sl.t = nil
 	sl.keys.Store(0)
 	sl.vols.Store(0)
+	sl.volSlots.remove(sl.id)
 }
