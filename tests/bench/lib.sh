@@ -17,10 +17,16 @@ for tool in redis-server redis-benchmark redis-cli go; do
 	command -v "$tool" >/dev/null || { echo "bench: $tool not found (apt-get install redis-server redis-tools)" >&2; exit 1; }
 done
 
-server_cpu=() bench_cpu=()
-if [ "$PIN" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
-	server_cpu=(taskset -c 1) bench_cpu=(taskset -c 0)
-fi
+# set_pinning 0|1: with 1 (and taskset and two CPUs), servers started
+# afterwards run on CPU 1 and redis-benchmark on CPU 0; with 0 they share
+# every CPU. Sourcing this file applies $PIN.
+set_pinning() {
+	server_cpu=() bench_cpu=()
+	if [ "$1" = 1 ] && command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then
+		server_cpu=(taskset -c 1) bench_cpu=(taskset -c 0)
+	fi
+}
+set_pinning "$PIN"
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
@@ -59,11 +65,17 @@ cputicks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 # time per request is robust to a busy machine, where rps and p99 are not:
 # it counts only what the server itself spent.
 bench() {
+	bench_lat "$@" | while read -r test rps _ p99 cpu; do echo "$test $rps $p99 $cpu"; done
+}
+
+# bench_lat PORT PIPELINE TESTS PID: as bench, with p50 too: lines
+# "test rps p50_ms p99_ms cpu_us_per_request".
+bench_lat() {
 	local before after cpu out test
 	for test in ${3//,/ }; do
 		before=$(cputicks "$4")
 		out=$("${bench_cpu[@]}" redis-benchmark -p "$1" -t "$test" -n "$N" -c "$CLIENTS" -P "$2" -r 100000 -d 32 --csv |
-			awk -F, 'NR > 1 { gsub(/"/, ""); gsub(/ /, "_", $1); print $1, $2, $7 }')
+			awk -F, 'NR > 1 { gsub(/"/, ""); gsub(/ /, "_", $1); print $1, $2, $5, $7 }')
 		after=$(cputicks "$4")
 		cpu=$(awk -v a="$before" -v b="$after" -v t="$(getconf CLK_TCK)" -v n="$N" -v k="$(wc -l <<<"$out")" \
 			'BEGIN { printf "%.2f\n", (b - a) / t * 1e6 / n / k }')

@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
 # Benchmarks one meshcache node against redis-server on this machine, side by
-# side in one run: redis-benchmark SET and GET with 50 clients, unpipelined and
-# with -P 16, alternating the two servers for several rounds; then bytes per
+# side in one run: redis-benchmark SET and GET, unpipelined and with -P 16,
+# for each number of clients in CLIENTS (default 50 and 500) and each pinning
+# in PINS (default pinned, then unpinned), alternating the two servers for
+# several rounds and printing the ratios of throughput, p50, p99 and CPU per
+# request (meshcache / redis-server); then bytes per
 # key for 1M keys (16-byte keys, 32-byte values) as RSS growth of each process,
 # each server freshly started; then (GCKEYS > 0) GET latency and Go GC pauses
 # with 10M keys while a writer churns values (tests/bench/gcpause). Medians
 # and ratios go to stdout and, with WRITE=1, into docs/BENCHMARKS.md.
 #
-# Each server runs pinned to one CPU and redis-benchmark to the other (PIN=0
-# turns that off), so both servers get the same hardware.
+# Pinned (PINS 1), each server runs on one CPU and redis-benchmark on the
+# other, so both servers get the same hardware; unpinned (PINS 0), each
+# shares both CPUs with redis-benchmark (meshcache then has two CPUs for its
+# goroutines; redis-server's main thread uses one). The memory and GC steps
+# run with the first of PINS.
 #
 #   tests/bench/run.sh                 # default: 5 rounds of 200k requests
 #   ROUNDS=3 N=100000 tests/bench/run.sh
 #   GCKEYS=0 tests/bench/run.sh        # skip the 10M-key GC step
+#   CLIENTS=50 PINS=1 tests/bench/run.sh   # one configuration only
 #
 # The machine should be quiet: the load average is printed before and after
 # and written with the results.
@@ -20,10 +27,12 @@ set -euo pipefail
 
 ROUNDS=${ROUNDS:-5}
 N=${N:-200000}
-CLIENTS=${CLIENTS:-50}
+CLIENTS_LIST=${CLIENTS:-50 500}
 KEYS=${KEYS:-1000000}
 GCKEYS=${GCKEYS:-10000000}
-PIN=${PIN:-1}
+PINS=${PINS:-1 0}
+PIN=${PINS%% *}
+CLIENTS=${CLIENTS_LIST%% *}
 WRITE=${WRITE:-0}
 MPORT=${MPORT:-17379}
 RPORT=${RPORT:-17380}
@@ -39,45 +48,64 @@ echo "building meshcache, memkeys and gcpause" >&2
 load_before=$(loadavg)
 echo "load average before: $load_before" >&2
 
-start_servers
 results="$work/results.txt"
 : >"$results"
-for round in $(seq "$ROUNDS"); do
-	order=(meshcache redis)
-	[ $((round % 2)) = 0 ] && order=(redis meshcache)
-	for target in "${order[@]}"; do
-		port=$MPORT pid=$mpid
-		[ "$target" = redis ] && port=$RPORT pid=$rpid
-		for p in 1 16; do
-			for t in set get; do
-				bench "$port" "$p" "$t" "$pid" | while read -r test rps p99 cpu; do
-					echo "$target $p $test $rps $p99 $cpu" >>"$results"
+for pin in $PINS; do
+	set_pinning "$pin"
+	start_servers
+	for CLIENTS in $CLIENTS_LIST; do
+		for round in $(seq "$ROUNDS"); do
+			order=(meshcache redis)
+			[ $((round % 2)) = 0 ] && order=(redis meshcache)
+			for target in "${order[@]}"; do
+				port=$MPORT pid=$mpid
+				[ "$target" = redis ] && port=$RPORT pid=$rpid
+				for p in 1 16; do
+					for t in set get; do
+						bench_lat "$port" "$p" "$t" "$pid" | while read -r test rps p50 p99 cpu; do
+							echo "$target $pin $CLIENTS $p $test $rps $p50 $p99 $cpu" >>"$results"
+						done
+					done
 				done
 			done
+			echo "pinned $pin, $CLIENTS clients: round $round done" >&2
 		done
 	done
-	echo "round $round done" >&2
+	stop_servers
 done
+CLIENTS=${CLIENTS_LIST%% *}
+set_pinning "$PIN"
 
-pick() { awk -v t="$1" -v p="$2" -v c="$3" -v col="$4" '$1 == t && $2 == p && $3 == c { print $col }' "$results" | median; }
+# pick TARGET PIN CLIENTS PIPELINE TEST COLUMN: the median of a column.
+pick() {
+	awk -v t="$1" -v pin="$2" -v cl="$3" -v p="$4" -v c="$5" -v col="$6" \
+		'$1 == t && $2 == pin && $3 == cl && $4 == p && $5 == c { print $col }' "$results" | median
+}
 
 table="$work/table.md"
 {
-	echo "| test | pipeline | meshcache rps | redis rps | throughput ratio | meshcache p99 ms | redis p99 ms | p99 ratio | meshcache CPU us/req | redis CPU us/req | CPU ratio |"
-	echo "|---|---|---|---|---|---|---|---|---|---|---|"
-	for test in SET GET; do
-		for p in 1 16; do
-			mr=$(pick meshcache "$p" "$test" 4) rr=$(pick redis "$p" "$test" 4)
-			mp=$(pick meshcache "$p" "$test" 5) rp=$(pick redis "$p" "$test" 5)
-			mc=$(pick meshcache "$p" "$test" 6) rc=$(pick redis "$p" "$test" 6)
-			awk -v t="$test" -v p="$p" -v mr="$mr" -v rr="$rr" -v mp="$mp" -v rp="$rp" -v mc="$mc" -v rc="$rc" 'BEGIN {
-				printf "| %s | %s | %.0f | %.0f | %.2fx | %.3f | %.3f | %.2fx | %.2f | %.2f | %.2fx |\n", t, p, mr, rr, mr / rr, mp, rp, (rp > 0 ? mp / rp : 0), mc, rc, (rc > 0 ? mc / rc : 0) }'
+	echo "| test | pinned | clients | pipeline | meshcache rps | redis rps | throughput ratio | meshcache p50 ms | redis p50 ms | p50 ratio | meshcache p99 ms | redis p99 ms | p99 ratio | meshcache CPU us/req | redis CPU us/req | CPU ratio |"
+	echo "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+	for pin in $PINS; do
+		for cl in $CLIENTS_LIST; do
+			for test in SET GET; do
+				for p in 1 16; do
+					mr=$(pick meshcache "$pin" "$cl" "$p" "$test" 6) rr=$(pick redis "$pin" "$cl" "$p" "$test" 6)
+					m5=$(pick meshcache "$pin" "$cl" "$p" "$test" 7) r5=$(pick redis "$pin" "$cl" "$p" "$test" 7)
+					mp=$(pick meshcache "$pin" "$cl" "$p" "$test" 8) rp=$(pick redis "$pin" "$cl" "$p" "$test" 8)
+					mc=$(pick meshcache "$pin" "$cl" "$p" "$test" 9) rc=$(pick redis "$pin" "$cl" "$p" "$test" 9)
+					awk -v t="$test" -v pin="$([ "$pin" = 1 ] && echo yes || echo no)" -v cl="$cl" -v p="$p" \
+						-v mr="$mr" -v rr="$rr" -v m5="$m5" -v r5="$r5" -v mp="$mp" -v rp="$rp" -v mc="$mc" -v rc="$rc" 'BEGIN {
+						printf "| %s | %s | %s | %s | %.0f | %.0f | %.2fx | %.3f | %.3f | %.2fx | %.3f | %.3f | %.2fx | %.2f | %.2f | %.2fx |\n",
+							t, pin, cl, p, mr, rr, (rr > 0 ? mr / rr : 0), m5, r5, (r5 > 0 ? m5 / r5 : 0), mp, rp, (rp > 0 ? mp / rp : 0),
+							mc, rc, (rc > 0 ? mc / rc : 0) }'
+				done
+			done
 		done
 	done
 } >"$table"
 cat "$table"
 
-stop_servers
 start_servers
 echo "loading $KEYS keys into each freshly started server" >&2
 mem="$work/mem.md"
@@ -124,8 +152,8 @@ if [ "$WRITE" = 1 ]; then
 	{
 		echo "<!-- single-node:begin -->"
 		echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)),"
-		echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $ROUNDS alternating rounds of $N requests, $CLIENTS clients,"
-		echo "medians; servers pinned to one CPU and redis-benchmark to the other: $([ ${#server_cpu[@]} -gt 0 ] && echo yes || echo no);"
+		echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $ROUNDS alternating rounds of $N requests per test,"
+		echo "medians (the table's columns say the pinning and the clients; the memory and GC steps ran pinned: $([ ${#server_cpu[@]} -gt 0 ] && echo yes || echo no));"
 		echo "load average (1, 5, 15 min) before: $load_before, after: $load_after."
 		echo
 		cat "$table"
