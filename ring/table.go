@@ -387,8 +387,10 @@ func (t *Table) OthersOwning(slot uint16, id NodeID) int {
 	}
 	e := &t.slots[slot]
 	n := int(e.n)
-	if i, ok := t.index[id]; ok && slices.Contains(e.owners[:e.n], i) {
-		n--
+	for _, i := range e.owners[:e.n] { // a few owners: cheaper than hashing id (every write asks)
+		if t.members[i].ID == id {
+			return n - 1
+		}
 	}
 	return n
 }
