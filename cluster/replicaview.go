@@ -172,11 +172,38 @@ var ErrLeadLost = errors.New("the slot changed primary before a replica applied 
 // wrapping ErrReplicaTimeout. A node that does not hold its quorum lease
 // right now (Healthy) never takes the degraded shortcut: it may be cut off
 // or have been paused, and the table it holds may not be the one in force.
-// The server calls it once per pipeline batch (replica-ack one|all) and for WAIT. Each position is judged by ack.Judge:
+// The server calls it for WAIT, and AwaitAcks once per pipeline batch
+// (replica-ack one|all). Each position is judged by ack.Judge:
 // a write whose slot changed primary without a handoff, or
 // whose copy here was dropped, before a replica applied it ends the wait at
 // once with an error wrapping ErrLeadLost.
 func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (int, error) {
+	dl, _ := ctx.Deadline()
+	var t AckTimer // collected with its timer: a Go 1.23 timer needs no Stop
+	return n.AwaitAcks(ctx, &t, dl, pos, want)
+}
+
+// AckTimer is the timer of one writer's replica-ack waits (AwaitAcks): made
+// by the first wait that blocks, reset by the next ones, so that a batch's
+// wait makes no timer and no context (they were a quarter of the objects a
+// cluster SET allocated). One goroutine at a time owns it (a connection's).
+type AckTimer struct{ t *time.Timer }
+
+// arm makes the timer fire once after d and returns its channel.
+func (t *AckTimer) arm(d time.Duration) <-chan time.Time {
+	if t.t == nil {
+		t.t = time.NewTimer(d)
+	} else {
+		t.t.Reset(d) // since Go 1.23 no stale tick survives a Reset
+	}
+	return t.t.C
+}
+
+// AwaitAcks is WaitReplicated ending at deadline (none when zero) as well
+// as when ctx ends, with t's timer for both the deadline and the looks
+// again every ackPoll: the server's per-batch wait passes its long-lived
+// serving context and the connection's AckTimer.
+func (n *Node) AwaitAcks(ctx context.Context, t *AckTimer, deadline time.Time, pos []SlotOffset, want int) (int, error) {
 	r := n.repl
 	if r == nil || want <= 0 || len(pos) == 0 {
 		return 0, nil
@@ -188,12 +215,6 @@ func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (
 		}
 	}
 	degradedSeen := false
-	var poll *time.Timer // quorum and attachments change without a signal
-	defer func() {
-		if poll != nil {
-			poll.Stop()
-		}
-	}()
 	for {
 		var sig <-chan struct{} // the first waiting position's slot's ack channel
 		acked, done := -1, true
@@ -237,21 +258,24 @@ func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (
 			}
 			return acked, nil
 		}
-		if poll == nil {
-			poll = time.NewTimer(ackPoll)
-		} else {
-			poll.Reset(ackPoll)
+		d := ackPoll // quorum and attachments change without a signal
+		if !deadline.IsZero() {
+			left := time.Until(deadline)
+			if left <= 0 {
+				return acked, fmt.Errorf("%w: %w", ErrReplicaTimeout, context.DeadlineExceeded)
+			}
+			d = min(d, left)
 		}
 		select {
 		case <-sig:
-		case <-poll.C:
+		case <-t.arm(d):
 		case <-ctx.Done():
 			return acked, fmt.Errorf("%w: %w", ErrReplicaTimeout, ctx.Err())
 		}
 	}
 }
 
-// ackPoll is how often WaitReplicated looks again without an ack of the
+// ackPoll is how often AwaitAcks looks again without an ack of the
 // slot it waits on: the lease, the table and the attachments change
 // without a signal to it.
 const ackPoll = 50 * time.Millisecond
