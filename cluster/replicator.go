@@ -105,6 +105,20 @@ type attachment struct {
 	buf       [][]byte // the held tail
 	bufBytes  int
 	detached  atomic.Bool // set under the slot lock; read anywhere
+	// acked is 1 + the offset the peer's last report for the slot says
+	// applied, if that report is of this session, else 0: ackedCount's
+	// lock-free copy of p.acks. Stored with p.mu held (noteAck).
+	acked atomic.Uint64
+}
+
+// noteAck records the peer's report a for the slot in a.acked; call with
+// a.p.mu held, after a is published or with the report p.acks holds.
+func (a *attachment) noteAck(r wire.SlotAck) {
+	var v uint64
+	if r.Session == a.session {
+		v = r.Applied + 1
+	}
+	a.acked.Store(v)
 }
 
 // reconcileInterval is the slowest pace of reconcile; table changes,

@@ -215,22 +215,28 @@ func (n *Node) AwaitAcks(ctx context.Context, t *AckTimer, deadline time.Time, p
 		}
 	}
 	degradedSeen := false
+	// The first pass takes the first position's channel before it looks
+	// (the server looked already and saw it wait: one look, not two); the
+	// next ones look first (the ack that woke them is likely the awaited one).
+	first := true
 	for {
 		var sig <-chan struct{} // the first waiting position's slot's ack channel
+		if first {
+			sig, first = r.slots[pos[0].Slot].ackWaitChan(), false
+		}
+		sigWaits := false // a position of sig's slot, looked at after sig was taken, waits
 		acked, done := -1, true
-		for _, p := range pos {
+		for i, p := range pos {
 			s := n.ackState(p)
 			v := ack.Judge(s, want)
-			if v == ack.Wait && sig == nil {
+			if v == ack.Wait && !sigWaits && (sig == nil || i > 0) {
 				// Take the slot's channel, then look again: an ack
 				// recorded in between closes the channel taken.
 				sig = r.slots[p.Slot].ackWaitChan()
 				s = n.ackState(p)
 				v = ack.Judge(s, want)
-				if v != ack.Wait {
-					sig = nil
-				}
 			}
+			sigWaits = sigWaits || v == ack.Wait
 			have := s.Applied
 			switch v {
 			case ack.Lost:
@@ -290,7 +296,7 @@ func (r *replicator) ackedCount(slot uint16, off uint64) (live, have int) {
 			continue
 		}
 		live++
-		if ack := a.p.ack(slot); ack.Session == a.session && ack.Applied >= off {
+		if v := a.acked.Load(); v > 0 && v-1 >= off {
 			have++
 		}
 	}

@@ -298,6 +298,11 @@ func (p *peerStream) send(ctx context.Context, first uint64, batch [][]byte) err
 	}
 	for _, a := range acks {
 		p.acks[a.Slot] = a
+		for _, x := range p.r.slots[a.Slot].attachments() {
+			if x.p == p {
+				x.noteAck(a)
+			}
+		}
 	}
 	var lost []uint16
 	for _, a := range acks {
