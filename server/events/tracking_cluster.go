@@ -280,6 +280,9 @@ func (h *Hub) NewLeader(c *Client, cmd Command, args [][]byte) {
 			continue
 		}
 		t.fresh[sl] = false
+		if t.freshN--; t.freshN == 0 {
+			t.anyFresh.Store(false)
+		}
 		for _, m := range members {
 			if m.ID != self && m.Alive {
 				c.trackOut = append(c.trackOut, remoteInv{node: m.ID, flush: true})
@@ -299,7 +302,7 @@ func (t *tracker) compare(tab *ring.Table) {
 		return
 	}
 	self := t.h.cluster.ID()
-	anyFresh := false
+	t.freshN = 0
 	for sl := range ring.SlotCount {
 		now := tab.Primary(uint16(sl)) == self
 		switch {
@@ -308,9 +311,11 @@ func (t *tracker) compare(tab *ring.Table) {
 		case !now:
 			t.fresh[sl] = false
 		}
-		anyFresh = anyFresh || t.fresh[sl]
+		if t.fresh[sl] {
+			t.freshN++
+		}
 	}
-	t.anyFresh.Store(anyFresh)
+	t.anyFresh.Store(t.freshN > 0)
 }
 
 // slotsMoved brings client tracking up to the current routing table: the
