@@ -86,11 +86,11 @@ type tracker struct {
 	// (tracking_cluster.go): stored under mu, loaded without it, since
 	// every write of a cluster node asks whether the table changed.
 	// fresh[slot]: this node leads slot since then and has not yet told
-	// the other nodes (guarded by mu); freshN counts them (guarded by mu)
-	// and anyFresh mirrors freshN > 0, so that once every fresh slot was
-	// written a write skips NewLeader's lock and member list again.
+	// the other nodes (stored under mu, loaded without it: a write to a
+	// slot that is not fresh skips the lock); freshN counts them (guarded
+	// by mu) and anyFresh mirrors freshN > 0.
 	seen     atomic.Pointer[ring.Table]
-	fresh    [ring.SlotCount]bool
+	fresh    [ring.SlotCount]atomic.Bool
 	freshN   int
 	anyFresh atomic.Bool
 	// checked is the routing table the remembered reads were last judged

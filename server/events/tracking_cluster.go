@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -271,15 +272,18 @@ func (h *Hub) NewLeader(c *Client, cmd Command, args [][]byte) {
 		return
 	}
 	pos := cmd.Keys(args, nil)
+	if !slices.ContainsFunc(pos, func(i int) bool { return t.fresh[ring.KeySlot(args[i])].Load() }) {
+		return // a few slots are never written: the lock and the member list only for a fresh one
+	}
 	self, members := h.cluster.ID(), h.cluster.Members() // asked before t.mu: the cluster's locks never nest in it
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, i := range pos {
 		sl := ring.KeySlot(args[i])
-		if !t.fresh[sl] {
+		if !t.fresh[sl].Load() {
 			continue
 		}
-		t.fresh[sl] = false
+		t.fresh[sl].Store(false)
 		if t.freshN--; t.freshN == 0 {
 			t.anyFresh.Store(false)
 		}
@@ -307,11 +311,11 @@ func (t *tracker) compare(tab *ring.Table) {
 		now := tab.Primary(uint16(sl)) == self
 		switch {
 		case now && prev.Primary(uint16(sl)) != self:
-			t.fresh[sl] = true
+			t.fresh[sl].Store(true)
 		case !now:
-			t.fresh[sl] = false
+			t.fresh[sl].Store(false)
 		}
-		if t.fresh[sl] {
+		if t.fresh[sl].Load() {
 			t.freshN++
 		}
 	}
