@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/ackwait"
 	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
@@ -57,34 +58,6 @@ type slotRepl struct {
 	gen atomic.Uint64
 	// handed: how far a handoff found a lineage applied by its target.
 	handed atomic.Pointer[handoffMark]
-	// ackWait is closed (and cleared) when a replica's ack for the slot
-	// arrives: the channel WaitReplicated waits on, made by the first
-	// waiter after the last ack (ackWaitChan), so an ack wakes only the
-	// writers of its own slot rather than every waiter of the node.
-	ackWait atomic.Pointer[chan struct{}]
-}
-
-// ackWaitChan returns the channel the next ack for the slot closes. A
-// waiter takes it before it looks at the acks, so an ack that arrives in
-// between closes the channel it then waits on.
-func (sr *slotRepl) ackWaitChan() <-chan struct{} {
-	for {
-		if c := sr.ackWait.Load(); c != nil {
-			return *c
-		}
-		c := make(chan struct{})
-		if sr.ackWait.CompareAndSwap(nil, &c) {
-			return c
-		}
-	}
-}
-
-// wakeAckWaiters closes the slot's ack channel, if a waiter made one:
-// called after the slot's new ack is recorded.
-func (sr *slotRepl) wakeAckWaiters() {
-	if c := sr.ackWait.Swap(nil); c != nil {
-		close(*c)
-	}
 }
 
 // handedOff records that this node handed a slot off to `to` at offset
@@ -141,7 +114,8 @@ type replicator struct {
 	logger   *slog.Logger
 	maxQueue int
 
-	slots [ring.SlotCount]slotRepl
+	slots   [ring.SlotCount]slotRepl
+	ackWait ackwait.Slots // what AwaitAcks waits on: the slots' next acks
 
 	mu     sync.Mutex // guards peers, moving, ctx
 	peers  map[ring.NodeID]*peerStream

@@ -178,32 +178,18 @@ var ErrLeadLost = errors.New("the slot changed primary before a replica applied 
 // whose copy here was dropped, before a replica applied it ends the wait at
 // once with an error wrapping ErrLeadLost.
 func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (int, error) {
-	dl, _ := ctx.Deadline()
-	var t AckTimer // collected with its timer: a Go 1.23 timer needs no Stop
-	return n.AwaitAcks(ctx, &t, dl, pos, want)
+	return n.AwaitAcks(ctx, 0, pos, want)
 }
 
-// AckTimer is the timer of one writer's replica-ack waits (AwaitAcks): made
-// by the first wait that blocks, reset by the next ones, so that a batch's
-// wait makes no timer and no context (they were a quarter of the objects a
-// cluster SET allocated). One goroutine at a time owns it (a connection's).
-type AckTimer struct{ t *time.Timer }
-
-// arm makes the timer fire once after d and returns its channel.
-func (t *AckTimer) arm(d time.Duration) <-chan time.Time {
-	if t.t == nil {
-		t.t = time.NewTimer(d)
-	} else {
-		t.t.Reset(d) // since Go 1.23 no stale tick survives a Reset
-	}
-	return t.t.C
-}
-
-// AwaitAcks is WaitReplicated ending at deadline (none when zero) as well
-// as when ctx ends, with t's timer for both the deadline and the looks
-// again every ackPoll: the server's per-batch wait passes its long-lived
-// serving context and the connection's AckTimer.
-func (n *Node) AwaitAcks(ctx context.Context, t *AckTimer, deadline time.Time, pos []SlotOffset, want int) (int, error) {
+// AwaitAcks is WaitReplicated ending after timeout (none when 0) as well
+// as when ctx ends: the server's per-batch wait passes its long-lived
+// serving context, so that a wait makes no context and no timer (they were
+// half the objects a cluster SET allocated) and, when the first look at
+// the acks after the first wake-up finds the write acknowledged, does not
+// read the clock. The timeout runs from the first wake-up that does not
+// end the wait, at most ackPoll after the wait began (ackwait.Poll), and
+// is looked at on each wake-up: the wait may last up to 2*ackPoll longer.
+func (n *Node) AwaitAcks(ctx context.Context, timeout time.Duration, pos []SlotOffset, want int) (int, error) {
 	r := n.repl
 	if r == nil || want <= 0 || len(pos) == 0 {
 		return 0, nil
@@ -219,10 +205,12 @@ func (n *Node) AwaitAcks(ctx context.Context, t *AckTimer, deadline time.Time, p
 	// (the server looked already and saw it wait: one look, not two); the
 	// next ones look first (the ack that woke them is likely the awaited one).
 	first := true
+	var deadline time.Time // set at the first wake-up that does not end the wait
+	woke := false
 	for {
 		var sig <-chan struct{} // the first waiting position's slot's ack channel
 		if first {
-			sig, first = r.slots[pos[0].Slot].ackWaitChan(), false
+			sig, first = r.ackWait.Chan(pos[0].Slot), false
 		}
 		sigWaits := false // a position of sig's slot, looked at after sig was taken, waits
 		acked, done := -1, true
@@ -232,7 +220,7 @@ func (n *Node) AwaitAcks(ctx context.Context, t *AckTimer, deadline time.Time, p
 			if v == ack.Wait && !sigWaits && (sig == nil || i > 0) {
 				// Take the slot's channel, then look again: an ack
 				// recorded in between closes the channel taken.
-				sig = r.slots[p.Slot].ackWaitChan()
+				sig = r.ackWait.Chan(p.Slot)
 				s = n.ackState(p)
 				v = ack.Judge(s, want)
 			}
@@ -264,17 +252,18 @@ func (n *Node) AwaitAcks(ctx context.Context, t *AckTimer, deadline time.Time, p
 			}
 			return acked, nil
 		}
-		d := ackPoll // quorum and attachments change without a signal
-		if !deadline.IsZero() {
-			left := time.Until(deadline)
-			if left <= 0 {
+		if timeout > 0 && woke {
+			now := time.Now()
+			if deadline.IsZero() {
+				deadline = now.Add(timeout)
+			} else if !now.Before(deadline) {
 				return acked, fmt.Errorf("%w: %w", ErrReplicaTimeout, context.DeadlineExceeded)
 			}
-			d = min(d, left)
 		}
+		r.ackWait.Poll(ackPoll) // quorum and attachments change without a signal
 		select {
 		case <-sig:
-		case <-t.arm(d):
+			woke = true
 		case <-ctx.Done():
 			return acked, fmt.Errorf("%w: %w", ErrReplicaTimeout, ctx.Err())
 		}

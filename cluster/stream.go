@@ -331,7 +331,7 @@ func (p *peerStream) send(ctx context.Context, first uint64, batch [][]byte) err
 		}
 	}
 	for _, a := range acks {
-		p.r.slots[a.Slot].wakeAckWaiters()
+		p.r.ackWait.Wake(a.Slot)
 	}
 	p.r.signalAcks()
 	return nil

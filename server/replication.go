@@ -24,8 +24,8 @@ import (
 //     slot's offset now, which covers the writes just made) and, with
 //     replica-ack one or all, the batch waits once in Node.AwaitAcks
 //     for one (or every) synced replica of each slot to apply them, at
-//     most node-timeout (with the connection's timer: no context or timer
-//     per batch). One wait per batch keeps pipelined throughput.
+//     most node-timeout (give or take the node's ack poll, 50 ms: no
+//     context or timer per batch). One wait per batch keeps pipelined throughput.
 //   - On timeout the batch is not acknowledged: a direct client's
 //     connection is closed without its replies (the outcome is unknown to
 //     it, as after a network failure), a forwarded batch answers -TRYAGAIN
@@ -106,9 +106,6 @@ type clientRepl struct {
 	settled int
 	// batch is scratch for the positions of one batch.
 	batch []cluster.SlotOffset
-	// timer is the batch waits' timer (cluster.AckTimer), kept for the
-	// connection's life: a wait makes no timer or context of its own.
-	timer cluster.AckTimer
 }
 
 func (r *clientRepl) pending() bool { return len(r.slots) > 0 || r.all }
@@ -221,8 +218,7 @@ func (s *Server) awaitReplicas(c *Client) bool {
 		}
 		if !s.acked(pos, want) {
 			s.repl.ackWaits.Add(1)
-			deadline := time.Now().Add(time.Duration(s.repl.ackTimeout.Load()))
-			n, err := s.cluster.AwaitAcks(s.baseContext(), &c.repl.timer, deadline, pos, want)
+			n, err := s.cluster.AwaitAcks(s.baseContext(), time.Duration(s.repl.ackTimeout.Load()), pos, want)
 			if err != nil {
 				ok = false
 				s.repl.ackTimeouts.Add(1)
