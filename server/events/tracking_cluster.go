@@ -257,8 +257,9 @@ func (t *tracker) sendOrphans() {
 // cache (sent before the write is answered, by AfterCommand): the reads of
 // the slot's keys were remembered by the slot's former leader, which no
 // longer sees the writes. Costs two atomic loads per write when the
-// routing table did not change (no lock: every write of a cluster node
-// comes here).
+// routing table did not change and no slot is fresh, and one more per key
+// while some slot is; the lock and the member list only for a fresh slot
+// (every write of a cluster node comes here).
 func (h *Hub) NewLeader(c *Client, cmd Command, args [][]byte) {
 	t := h.tracking
 	if tab := h.cluster.Table(); tab != nil && tab != t.seen.Load() {
