@@ -86,10 +86,13 @@ func (r *replicator) owed(slot uint16, atts []*attachment) int {
 		return 0
 	}
 	owed := 0
-	now := time.Now()
+	var now time.Time // read only for a backer not live: every write's ack looks here
 	for _, id := range ids {
 		if slices.ContainsFunc(atts, func(a *attachment) bool { return a.p.id == id && a.live.Load() && !a.failed.Load() }) {
 			continue
+		}
+		if now.IsZero() {
+			now = time.Now()
 		}
 		if !r.reachable(id, now) {
 			owed++

@@ -341,6 +341,7 @@ func (r *replicator) adopt(slot uint16, p *peerStream, rank uint64) {
 	sr.publish()
 	p.mu.Lock()
 	p.slots[slot] = struct{}{}
+	a.noteAck(p.acks[slot]) // a report that came before a was published
 	p.mu.Unlock()
 }
 

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/ackwait"
 	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store"
@@ -57,34 +58,6 @@ type slotRepl struct {
 	gen atomic.Uint64
 	// handed: how far a handoff found a lineage applied by its target.
 	handed atomic.Pointer[handoffMark]
-	// ackWait is closed (and cleared) when a replica's ack for the slot
-	// arrives: the channel WaitReplicated waits on, made by the first
-	// waiter after the last ack (ackWaitChan), so an ack wakes only the
-	// writers of its own slot rather than every waiter of the node.
-	ackWait atomic.Pointer[chan struct{}]
-}
-
-// ackWaitChan returns the channel the next ack for the slot closes. A
-// waiter takes it before it looks at the acks, so an ack that arrives in
-// between closes the channel it then waits on.
-func (sr *slotRepl) ackWaitChan() <-chan struct{} {
-	for {
-		if c := sr.ackWait.Load(); c != nil {
-			return *c
-		}
-		c := make(chan struct{})
-		if sr.ackWait.CompareAndSwap(nil, &c) {
-			return c
-		}
-	}
-}
-
-// wakeAckWaiters closes the slot's ack channel, if a waiter made one:
-// called after the slot's new ack is recorded.
-func (sr *slotRepl) wakeAckWaiters() {
-	if c := sr.ackWait.Swap(nil); c != nil {
-		close(*c)
-	}
 }
 
 // handedOff records that this node handed a slot off to `to` at offset
@@ -105,6 +78,20 @@ type attachment struct {
 	buf       [][]byte // the held tail
 	bufBytes  int
 	detached  atomic.Bool // set under the slot lock; read anywhere
+	// acked is 1 + the offset the peer's last report for the slot says
+	// applied, if that report is of this session, else 0: ackedCount's
+	// lock-free copy of p.acks. Stored with p.mu held (noteAck).
+	acked atomic.Uint64
+}
+
+// noteAck records the peer's report a for the slot in a.acked; call with
+// a.p.mu held, after a is published or with the report p.acks holds.
+func (a *attachment) noteAck(r wire.SlotAck) {
+	var v uint64
+	if r.Session == a.session {
+		v = r.Applied + 1
+	}
+	a.acked.Store(v)
 }
 
 // reconcileInterval is the slowest pace of reconcile; table changes,
@@ -127,7 +114,8 @@ type replicator struct {
 	logger   *slog.Logger
 	maxQueue int
 
-	slots [ring.SlotCount]slotRepl
+	slots   [ring.SlotCount]slotRepl
+	ackWait ackwait.Slots // what AwaitAcks waits on: the slots' next acks
 
 	mu     sync.Mutex // guards peers, moving, ctx
 	peers  map[ring.NodeID]*peerStream

@@ -172,11 +172,24 @@ var ErrLeadLost = errors.New("the slot changed primary before a replica applied 
 // wrapping ErrReplicaTimeout. A node that does not hold its quorum lease
 // right now (Healthy) never takes the degraded shortcut: it may be cut off
 // or have been paused, and the table it holds may not be the one in force.
-// The server calls it once per pipeline batch (replica-ack one|all) and for WAIT. Each position is judged by ack.Judge:
+// The server calls it for WAIT, and AwaitAcks once per pipeline batch
+// (replica-ack one|all). Each position is judged by ack.Judge:
 // a write whose slot changed primary without a handoff, or
 // whose copy here was dropped, before a replica applied it ends the wait at
 // once with an error wrapping ErrLeadLost.
 func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (int, error) {
+	return n.AwaitAcks(ctx, 0, pos, want)
+}
+
+// AwaitAcks is WaitReplicated ending after timeout (none when 0) as well
+// as when ctx ends: the server's per-batch wait passes its long-lived
+// serving context, so that a wait makes no context and no timer (they were
+// half the objects a cluster SET allocated) and, when the first look at
+// the acks after the first wake-up finds the write acknowledged, does not
+// read the clock. The timeout runs from the first wake-up that does not
+// end the wait, at most ackPoll after the wait began (ackwait.Poll), and
+// is looked at on each wake-up: the wait may last up to 2*ackPoll longer.
+func (n *Node) AwaitAcks(ctx context.Context, timeout time.Duration, pos []SlotOffset, want int) (int, error) {
 	r := n.repl
 	if r == nil || want <= 0 || len(pos) == 0 {
 		return 0, nil
@@ -188,28 +201,30 @@ func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (
 		}
 	}
 	degradedSeen := false
-	var poll *time.Timer // quorum and attachments change without a signal
-	defer func() {
-		if poll != nil {
-			poll.Stop()
-		}
-	}()
+	// The first pass takes the first position's channel before it looks
+	// (the server looked already and saw it wait: one look, not two); the
+	// next ones look first (the ack that woke them is likely the awaited one).
+	first := true
+	var deadline time.Time // set at the first wake-up that does not end the wait
+	woke := false
 	for {
 		var sig <-chan struct{} // the first waiting position's slot's ack channel
+		if first {
+			sig, first = r.ackWait.Chan(pos[0].Slot), false
+		}
+		sigWaits := false // a position of sig's slot, looked at after sig was taken, waits
 		acked, done := -1, true
-		for _, p := range pos {
+		for i, p := range pos {
 			s := n.ackState(p)
 			v := ack.Judge(s, want)
-			if v == ack.Wait && sig == nil {
+			if v == ack.Wait && !sigWaits && (sig == nil || i > 0) {
 				// Take the slot's channel, then look again: an ack
 				// recorded in between closes the channel taken.
-				sig = r.slots[p.Slot].ackWaitChan()
+				sig = r.ackWait.Chan(p.Slot)
 				s = n.ackState(p)
 				v = ack.Judge(s, want)
-				if v != ack.Wait {
-					sig = nil
-				}
 			}
+			sigWaits = sigWaits || v == ack.Wait
 			have := s.Applied
 			switch v {
 			case ack.Lost:
@@ -237,21 +252,25 @@ func (n *Node) WaitReplicated(ctx context.Context, pos []SlotOffset, want int) (
 			}
 			return acked, nil
 		}
-		if poll == nil {
-			poll = time.NewTimer(ackPoll)
-		} else {
-			poll.Reset(ackPoll)
+		if timeout > 0 && woke {
+			now := time.Now()
+			if deadline.IsZero() {
+				deadline = now.Add(timeout)
+			} else if !now.Before(deadline) {
+				return acked, fmt.Errorf("%w: %w", ErrReplicaTimeout, context.DeadlineExceeded)
+			}
 		}
+		r.ackWait.Poll(ackPoll) // quorum and attachments change without a signal
 		select {
 		case <-sig:
-		case <-poll.C:
+			woke = true
 		case <-ctx.Done():
 			return acked, fmt.Errorf("%w: %w", ErrReplicaTimeout, ctx.Err())
 		}
 	}
 }
 
-// ackPoll is how often WaitReplicated looks again without an ack of the
+// ackPoll is how often AwaitAcks looks again without an ack of the
 // slot it waits on: the lease, the table and the attachments change
 // without a signal to it.
 const ackPoll = 50 * time.Millisecond
@@ -266,7 +285,7 @@ func (r *replicator) ackedCount(slot uint16, off uint64) (live, have int) {
 			continue
 		}
 		live++
-		if ack := a.p.ack(slot); ack.Session == a.session && ack.Applied >= off {
+		if v := a.acked.Load(); v > 0 && v-1 >= off {
 			have++
 		}
 	}

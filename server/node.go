@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"time"
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/cluster/solo"
@@ -73,6 +74,9 @@ type Replicas interface {
 	// WaitReplicated waits until want synced replicas (or all a slot has)
 	// applied every position; it returns the fewest that did.
 	WaitReplicated(ctx context.Context, pos []cluster.SlotOffset, want int) (int, error)
+	// AwaitAcks is WaitReplicated ending after timeout too, without a
+	// context or timer of its own: the per-batch wait of replica-ack.
+	AwaitAcks(ctx context.Context, timeout time.Duration, pos []cluster.SlotOffset, want int) (int, error)
 	// ReplicaAcks counts a led slot's synced replicas and those of them
 	// that applied its stream up to off.
 	ReplicaAcks(slot uint16, off uint64) (synced, acked int)

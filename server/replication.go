@@ -22,9 +22,10 @@ import (
 //     further command), or a forwarded call is about to answer (Execute,
 //     ExecuteBatch), the noted slots become positions (Node.Offsets: each
 //     slot's offset now, which covers the writes just made) and, with
-//     replica-ack one or all, the batch waits once in Node.WaitReplicated
+//     replica-ack one or all, the batch waits once in Node.AwaitAcks
 //     for one (or every) synced replica of each slot to apply them, at
-//     most node-timeout. One wait per batch keeps pipelined throughput.
+//     most node-timeout (give or take the node's ack poll, 50 ms: no
+//     context or timer per batch). One wait per batch keeps pipelined throughput.
 //   - On timeout the batch is not acknowledged: a direct client's
 //     connection is closed without its replies (the outcome is unknown to
 //     it, as after a network failure), a forwarded batch answers -TRYAGAIN
@@ -217,9 +218,7 @@ func (s *Server) awaitReplicas(c *Client) bool {
 		}
 		if !s.acked(pos, want) {
 			s.repl.ackWaits.Add(1)
-			ctx, cancel := context.WithTimeout(s.baseContext(), time.Duration(s.repl.ackTimeout.Load()))
-			n, err := s.cluster.WaitReplicated(ctx, pos, want)
-			cancel()
+			n, err := s.cluster.AwaitAcks(s.baseContext(), time.Duration(s.repl.ackTimeout.Load()), pos, want)
 			if err != nil {
 				ok = false
 				s.repl.ackTimeouts.Add(1)

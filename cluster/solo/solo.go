@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"sync/atomic"
+	"time"
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
@@ -163,6 +164,11 @@ func (n *Node) Offsets(dst []cluster.SlotOffset, slots ...uint16) []cluster.Slot
 // WaitReplicated returns 0 replicas at once, without error: no slot has a
 // synced replica to wait for, and the node always sees its majority.
 func (n *Node) WaitReplicated(_ context.Context, _ []cluster.SlotOffset, _ int) (int, error) {
+	return 0, nil
+}
+
+// AwaitAcks returns 0 replicas at once, as WaitReplicated.
+func (n *Node) AwaitAcks(context.Context, time.Duration, []cluster.SlotOffset, int) (int, error) {
 	return 0, nil
 }
 

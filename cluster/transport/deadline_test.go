@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -45,4 +46,15 @@ func TestSharedDeadline(t *testing.T) {
 		}
 		got = append(got, ctx)
 	}
+}
+
+// NewSharedDeadlineIn's contexts end with their parent too.
+func TestSharedDeadlineInParent(t *testing.T) {
+	parent, cancel := context.WithCancel(context.Background())
+	d := NewSharedDeadlineIn(parent, time.Hour, time.Hour)
+	ctx := d.Get()
+	require.NoError(t, ctx.Err())
+	cancel()
+	<-ctx.Done()
+	require.ErrorIs(t, ctx.Err(), context.Canceled)
 }

@@ -86,10 +86,12 @@ type tracker struct {
 	// (tracking_cluster.go): stored under mu, loaded without it, since
 	// every write of a cluster node asks whether the table changed.
 	// fresh[slot]: this node leads slot since then and has not yet told
-	// the other nodes (guarded by mu); anyFresh mirrors whether any fresh
-	// slot is set.
+	// the other nodes (stored under mu, loaded without it: a write to a
+	// slot that is not fresh skips the lock); freshN counts them (guarded
+	// by mu) and anyFresh mirrors freshN > 0.
 	seen     atomic.Pointer[ring.Table]
-	fresh    [ring.SlotCount]bool
+	fresh    [ring.SlotCount]atomic.Bool
+	freshN   int
 	anyFresh atomic.Bool
 	// checked is the routing table the remembered reads were last judged
 	// against (catchUp): stored under mu, loaded without it by the

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -256,8 +257,9 @@ func (t *tracker) sendOrphans() {
 // cache (sent before the write is answered, by AfterCommand): the reads of
 // the slot's keys were remembered by the slot's former leader, which no
 // longer sees the writes. Costs two atomic loads per write when the
-// routing table did not change (no lock: every write of a cluster node
-// comes here).
+// routing table did not change and no slot is fresh, and one more per key
+// while some slot is; the lock and the member list only for a fresh slot
+// (every write of a cluster node comes here).
 func (h *Hub) NewLeader(c *Client, cmd Command, args [][]byte) {
 	t := h.tracking
 	if tab := h.cluster.Table(); tab != nil && tab != t.seen.Load() {
@@ -271,15 +273,21 @@ func (h *Hub) NewLeader(c *Client, cmd Command, args [][]byte) {
 		return
 	}
 	pos := cmd.Keys(args, nil)
+	if !slices.ContainsFunc(pos, func(i int) bool { return t.fresh[ring.KeySlot(args[i])].Load() }) {
+		return // a few slots are never written: the lock and the member list only for a fresh one
+	}
 	self, members := h.cluster.ID(), h.cluster.Members() // asked before t.mu: the cluster's locks never nest in it
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, i := range pos {
 		sl := ring.KeySlot(args[i])
-		if !t.fresh[sl] {
+		if !t.fresh[sl].Load() {
 			continue
 		}
-		t.fresh[sl] = false
+		t.fresh[sl].Store(false)
+		if t.freshN--; t.freshN == 0 {
+			t.anyFresh.Store(false)
+		}
 		for _, m := range members {
 			if m.ID != self && m.Alive {
 				c.trackOut = append(c.trackOut, remoteInv{node: m.ID, flush: true})
@@ -299,18 +307,20 @@ func (t *tracker) compare(tab *ring.Table) {
 		return
 	}
 	self := t.h.cluster.ID()
-	anyFresh := false
+	t.freshN = 0
 	for sl := range ring.SlotCount {
 		now := tab.Primary(uint16(sl)) == self
 		switch {
 		case now && prev.Primary(uint16(sl)) != self:
-			t.fresh[sl] = true
+			t.fresh[sl].Store(true)
 		case !now:
-			t.fresh[sl] = false
+			t.fresh[sl].Store(false)
 		}
-		anyFresh = anyFresh || t.fresh[sl]
+		if t.fresh[sl].Load() {
+			t.freshN++
+		}
 	}
-	t.anyFresh.Store(anyFresh)
+	t.anyFresh.Store(t.freshN > 0)
 }
 
 // slotsMoved brings client tracking up to the current routing table: the
