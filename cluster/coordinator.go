@@ -89,14 +89,9 @@ type view struct {
 func (v view) plan() plan.View {
 	pv := plan.View{Alive: make(map[ring.NodeID]plan.Member, len(v.alive)), MaxEpoch: v.maxEpoch}
 	for id, m := range v.alive {
-		pv.Alive[id] = planMember(m)
+		pv.Alive[id] = m.PlanMember()
 	}
 	return pv
-}
-
-// planMember returns the member as the planner sees it.
-func planMember(m Meta) plan.Member {
-	return plan.Member{ID: m.ID, Addr: m.ClientAddr, ClusterAddr: m.ClusterAddr, Draining: m.State == StateDraining}
 }
 
 // controlLoop runs on every node: it tracks quorum, pulls newer tables,

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -64,6 +65,11 @@ type Meta struct {
 // can hold different tables of one epoch, and the loser must learn it.
 func (m Meta) HoldsNewer(epoch uint64, issuer ring.NodeID) bool {
 	return m.Epoch > epoch || m.Epoch == epoch && m.Issuer > issuer
+}
+
+// PlanMember returns the member as the planner sees it.
+func (m Meta) PlanMember() plan.Member {
+	return plan.Member{ID: m.ID, Addr: m.ClientAddr, ClusterAddr: m.ClusterAddr, Draining: m.State == StateDraining}
 }
 
 // Encode returns the binary form of m:
