@@ -87,6 +87,9 @@ type Client struct {
 	subBuf  [32]byte
 	slots   []uint16
 	keyPos  []int // argument indexes of the command's keys (entry.keys)
+	// slotArgs are the arguments slots were computed for by run (nil: none),
+	// so that noteWrite, after the handler, need not hash the keys again.
+	slotArgs [][]byte
 
 	// route is the connection's cluster routing state (route.go); nil
 	// until the connection first sends a command led by another node.
@@ -98,11 +101,15 @@ type Client struct {
 	// execing: EXEC is running the queued commands (WAIT answers at once).
 	execing bool
 
-	// Command timing (clock.go): when the last command ended, the
-	// protoConn read count of its batch, and the batch's first clock reading.
+	// Command timing (clock.go): when the last command ended (or the
+	// batch began), the protoConn read count of its batch, and the batch's
+	// first clock reading. cmdSeq counts the commands handle ran;
+	// stampFor is the one stamp is a fresh start time for (clock.go).
 	stamp      time.Time
 	stampReads uint64
 	base       time.Time
+	cmdSeq     uint64
+	stampFor   uint64
 
 	// ev is the connection's events state (package events): its
 	// subscriptions, its outbox (everything written to the connection once

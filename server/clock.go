@@ -19,12 +19,21 @@ import "time"
 // next). On this project's 2-core VM a clock read costs about as much as
 // the rest of a GET's front-end work, so each one saved counts.
 
-// cmdStart returns the start time of the command about to run.
+// The end of one command also serves as the store's clock for the next
+// one (store.LockAt), instead of a wall clock read per Tx, but only when
+// it is fresh: taken by the command just before in the same batch
+// (c.stampFor == c.cmdSeq, which handle advances per command), so that no
+// forwarded call, parked wait or other command without a stamp lies
+// between the reading and the lock. See lockNow.
+
+// cmdStart returns the start time of the command about to run. Within one
+// command it returns the same time however often it is asked.
 func (c *Client) cmdStart() time.Time {
 	if c.stamp.IsZero() || c.pc == nil || c.pc.Reads() != c.stampReads {
 		c.base = time.Now()
 		if c.pc != nil {
 			c.stampReads = c.pc.Reads()
+			c.stamp, c.stampFor = c.base, c.cmdSeq
 		}
 		return c.base
 	}
@@ -36,7 +45,18 @@ func (c *Client) cmdStart() time.Time {
 // same batch, so c.base holds the batch's wall and monotonic reading.
 func (c *Client) cmdEnd() time.Time {
 	now := c.base.Add(time.Since(c.base)) // one monotonic clock read
-	c.stamp = now
+	c.stamp, c.stampFor = now, c.cmdSeq+1
 	c.lastActive.Store(now.UnixNano())
 	return now
+}
+
+// lockNow returns the command's start time for store.LockAt and true when
+// it is a fresh reading (see above); false when the store must read the
+// clock itself.
+func (c *Client) lockNow() (time.Time, bool) {
+	if c.pc == nil {
+		return time.Time{}, false
+	}
+	now := c.cmdStart()
+	return now, c.stampFor == c.cmdSeq
 }

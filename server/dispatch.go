@@ -33,6 +33,7 @@ func (s *Server) handle(c *Client, args [][]byte) {
 	// Invalidations and monitor lines sent while the command runs follow
 	// its reply (package events).
 	c.ev.HoldIfNeeded()
+	c.cmdSeq++ // clock.go
 	s.dispatch(c, args)
 	if c.ev.Tracking() {
 		c.clearCaching(c.lastCmd.Load())
@@ -185,6 +186,7 @@ func (c *Client) flagMulti() {
 // release the slots.
 func (s *Server) run(c *Client, e *entry, args [][]byte) {
 	var tx *store.Tx
+	c.slotArgs = nil
 	if c.keyPos = e.keys(args, c.keyPos); len(c.keyPos) > 0 && e.Flags&FlagLocal != 0 {
 		if !s.standalone && !events.OneSlot(args, c.keyPos) {
 			c.reply.Error(errCrossSlot)
@@ -199,6 +201,7 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 			c.slots = append(c.slots, sl)
 			single = single && sl == slot
 		}
+		c.slotArgs = args
 		for {
 			// Cluster routing (route.go): a command whose slots this node
 			// does not lead is forwarded, split, or answered with
@@ -222,7 +225,8 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 			if !s.movedWhileLocking(c, local) {
 				break
 			}
-			tx.Close() // nothing ran: route again, to the new primary
+			tx.Close()                // nothing ran: route again, to the new primary
+			c.stampFor = c.cmdSeq - 1 // after a wait: the store reads the clock (clock.go)
 		}
 	}
 	s.call(c, e, args, tx, true)

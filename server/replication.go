@@ -103,9 +103,20 @@ type clientRepl struct {
 	// was dropped from wrote since the last WAIT (-1: none dropped), so
 	// WAIT still counts those writes.
 	settled int
-	// batch is scratch for the positions of one batch.
+	// batch is scratch for the positions of one batch; at[j] is the index
+	// of batch[j] in wrote, and acks[j] what ReplicaAcks answered for it
+	// in acked (valid when acked returned true), so that pruneWrote need
+	// not ask again for the batch's own positions.
 	batch []cluster.SlotOffset
+	at    []int
+	acks  []replicaAcks
+	// known is pruneWrote's scratch: for each position of wrote, the index
+	// into acks of its answer, or -1.
+	known []int
 }
+
+// replicaAcks is one answer of cluster.Node.ReplicaAcks.
+type replicaAcks struct{ synced, acked int }
 
 func (r *clientRepl) pending() bool { return len(r.slots) > 0 || r.all }
 
@@ -130,14 +141,28 @@ func (s *Server) noteWrite(c *Client, e *entry, args [][]byte) {
 		c.repl.all = true
 		return
 	}
+	if len(args) > 0 && len(c.slotArgs) == len(args) && &c.slotArgs[0] == &args[0] {
+		// run computed the slots of these very arguments (their keys, in
+		// order): the command the client sent, not one of a script's or
+		// an EXEC's.
+		for _, sl := range c.slots {
+			c.repl.noteSlot(sl)
+		}
+		c.slotArgs = nil
+		return
+	}
 	c.keyPos = e.keys(args, c.keyPos)
 	for _, i := range c.keyPos {
-		sl := ring.KeySlot(args[i])
-		if n := len(c.repl.slots); n > 0 && c.repl.slots[n-1] == sl {
-			continue
-		}
-		c.repl.slots = append(c.repl.slots, sl)
+		c.repl.noteSlot(ring.KeySlot(args[i]))
 	}
+}
+
+// noteSlot adds sl to the slots written, unless it was the last one added.
+func (r *clientRepl) noteSlot(sl uint16) {
+	if n := len(r.slots); n > 0 && r.slots[n-1] == sl {
+		return
+	}
+	r.slots = append(r.slots, sl)
 }
 
 // resolveWrites turns the noted slots into positions, merges them into
@@ -163,39 +188,72 @@ func (s *Server) resolveWrites(c *Client) []cluster.SlotOffset {
 	}
 	r.batch = s.cluster.Offsets(r.batch[:0], led...)
 	r.slots, r.all = slots[:0], false
+	r.at = r.at[:0]
 	for _, p := range r.batch {
 		i := slices.IndexFunc(r.wrote, func(w cluster.SlotOffset) bool { return w.Slot == p.Slot })
 		if i < 0 {
+			i = len(r.wrote)
 			r.wrote = append(r.wrote, p)
 		} else if p.Offset > r.wrote[i].Offset {
 			r.wrote[i].Offset = p.Offset
 		}
+		r.at = append(r.at, i)
 	}
 	return r.batch
 }
 
 // pruneWrote drops the positions every synced replica of their slot has
 // applied, noting how many that was (clientRepl.settled): waiting for them
-// again could not change WAIT's answer.
-func (s *Server) pruneWrote(c *Client) {
-	c.repl.wrote = slices.DeleteFunc(c.repl.wrote, func(p cluster.SlotOffset) bool {
-		synced, acked := s.cluster.ReplicaAcks(p.Slot, p.Offset)
-		if acked >= synced {
-			c.repl.settle(acked)
-			return true
+// again could not change WAIT's answer. With known set, acked has just
+// read the answers for the batch's positions (c.repl.acks), and those are
+// used instead of asking again: acknowledgements only grow, so an answer a
+// moment old can at worst keep a position one batch longer.
+func (s *Server) pruneWrote(c *Client, known bool) {
+	r := &c.repl
+	r.known = r.known[:0]
+	for range r.wrote {
+		r.known = append(r.known, -1)
+	}
+	if known {
+		for j, i := range r.at {
+			if r.wrote[i].Offset == r.batch[j].Offset {
+				r.known[i] = j
+			}
 		}
-		return false
-	})
+	}
+	n := 0
+	for i, p := range r.wrote {
+		var a replicaAcks
+		if j := r.known[i]; j >= 0 {
+			a = r.acks[j]
+		} else {
+			a.synced, a.acked = s.cluster.ReplicaAcks(p.Slot, p.Offset)
+		}
+		if a.acked >= a.synced {
+			r.settle(a.acked)
+			continue
+		}
+		r.wrote[n] = p
+		n++
+	}
+	clear(r.wrote[n:])
+	r.wrote = r.wrote[:n]
 }
 
-// acked reports whether every position already has want (or all, when
-// fewer) synced replicas' acknowledgements: the wait can be skipped.
-func (s *Server) acked(pos []cluster.SlotOffset, want int) bool {
-	for _, p := range pos {
-		synced, acked := s.cluster.ReplicaAcks(p.Slot, p.Offset)
-		if acked < min(want, synced) {
+// acked reports whether every position of the batch (c.repl.batch)
+// already has want (or all, when fewer) synced replicas'
+// acknowledgements: the wait can be skipped. It keeps the answers in
+// c.repl.acks for pruneWrote.
+func (s *Server) acked(c *Client, want int) bool {
+	r := &c.repl
+	r.acks = r.acks[:0]
+	for _, p := range r.batch {
+		var a replicaAcks
+		a.synced, a.acked = s.cluster.ReplicaAcks(p.Slot, p.Offset)
+		if a.acked < min(want, a.synced) {
 			return false
 		}
+		r.acks = append(r.acks, a)
 	}
 	return true
 }
@@ -209,13 +267,13 @@ func (s *Server) acked(pos []cluster.SlotOffset, want int) bool {
 func (s *Server) awaitReplicas(c *Client) bool {
 	pos := s.resolveWrites(c)
 	mode := config.AckMode(s.repl.mode.Load())
-	ok := true
+	ok, known := true, false
 	if len(pos) > 0 && mode != config.AckNone {
 		want := 1
 		if mode == config.AckAll {
 			want = wantAll
 		}
-		if !s.acked(pos, want) {
+		if known = s.acked(c, want); !known {
 			s.repl.ackWaits.Add(1)
 			ctx, cancel := context.WithTimeout(s.baseContext(), time.Duration(s.repl.ackTimeout.Load()))
 			n, err := s.cluster.WaitReplicated(ctx, pos, want)
@@ -229,7 +287,7 @@ func (s *Server) awaitReplicas(c *Client) bool {
 		}
 	}
 	if len(c.repl.wrote) > 0 && (mode != config.AckNone || len(c.repl.wrote) > 32) {
-		s.pruneWrote(c)
+		s.pruneWrote(c, known)
 	}
 	return ok
 }
@@ -316,7 +374,7 @@ func waitCommand(c *Call) {
 		return
 	}
 	s.resolveWrites(cl)
-	s.pruneWrote(cl)
+	s.pruneWrote(cl, false)
 	settled := cl.repl.settled
 	cl.repl.settled = -1
 	if len(cl.repl.wrote) == 0 {
@@ -340,7 +398,7 @@ func waitCommand(c *Call) {
 	if settled >= 0 {
 		n = min(n, settled)
 	}
-	s.pruneWrote(cl)
+	s.pruneWrote(cl, false)
 	cl.repl.settled = -1
 	c.Reply.Int(int64(n))
 }
