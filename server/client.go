@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/meshcache/meshcache/server/cmdclock"
+	"github.com/meshcache/meshcache/server/cmdstats"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -101,15 +103,12 @@ type Client struct {
 	// execing: EXEC is running the queued commands (WAIT answers at once).
 	execing bool
 
-	// Command timing (clock.go): when the last command ended (or the
-	// batch began), the protoConn read count of its batch, and the batch's
-	// first clock reading. cmdSeq counts the commands handle ran;
-	// stampFor is the one stamp is a fresh start time for (clock.go).
-	stamp      time.Time
-	stampReads uint64
-	base       time.Time
-	cmdSeq     uint64
-	stampFor   uint64
+	clock cmdclock.Clock // command timing (clock.go)
+
+	// Command counters not yet published (flushStats): the calls of the
+	// command the connection repeats, and the commands it was sent.
+	pendCalls     cmdstats.Pending
+	pendProcessed int64
 
 	// ev is the connection's events state (package events): its
 	// subscriptions, its outbox (everything written to the connection once

@@ -103,20 +103,9 @@ type clientRepl struct {
 	// was dropped from wrote since the last WAIT (-1: none dropped), so
 	// WAIT still counts those writes.
 	settled int
-	// batch is scratch for the positions of one batch; at[j] is the index
-	// of batch[j] in wrote, and acks[j] what ReplicaAcks answered for it
-	// in acked (valid when acked returned true), so that pruneWrote need
-	// not ask again for the batch's own positions.
+	// batch is scratch for the positions of one batch, sorted by slot.
 	batch []cluster.SlotOffset
-	at    []int
-	acks  []replicaAcks
-	// known is pruneWrote's scratch: for each position of wrote, the index
-	// into acks of its answer, or -1.
-	known []int
 }
-
-// replicaAcks is one answer of cluster.Node.ReplicaAcks.
-type replicaAcks struct{ synced, acked int }
 
 func (r *clientRepl) pending() bool { return len(r.slots) > 0 || r.all }
 
@@ -188,74 +177,40 @@ func (s *Server) resolveWrites(c *Client) []cluster.SlotOffset {
 	}
 	r.batch = s.cluster.Offsets(r.batch[:0], led...)
 	r.slots, r.all = slots[:0], false
-	r.at = r.at[:0]
 	for _, p := range r.batch {
 		i := slices.IndexFunc(r.wrote, func(w cluster.SlotOffset) bool { return w.Slot == p.Slot })
 		if i < 0 {
-			i = len(r.wrote)
 			r.wrote = append(r.wrote, p)
 		} else if p.Offset > r.wrote[i].Offset {
 			r.wrote[i].Offset = p.Offset
 		}
-		r.at = append(r.at, i)
 	}
 	return r.batch
 }
 
 // pruneWrote drops the positions every synced replica of their slot has
 // applied, noting how many that was (clientRepl.settled): waiting for them
-// again could not change WAIT's answer. With known set, acked has just
-// read the answers for the batch's positions (c.repl.acks), and those are
-// used instead of asking again: acknowledgements only grow, so an answer a
-// moment old can at worst keep a position one batch longer.
-func (s *Server) pruneWrote(c *Client, known bool) {
+// again could not change WAIT's answer. With want > 0 it also reports
+// whether each position of the batch (c.repl.batch, whose positions wrote
+// holds) already has want (or all, when fewer) synced replicas'
+// acknowledgements, so that the batch need not wait: one ReplicaAcks per
+// position serves both.
+func (s *Server) pruneWrote(c *Client, want int) (acked bool) {
 	r := &c.repl
-	r.known = r.known[:0]
-	for range r.wrote {
-		r.known = append(r.known, -1)
-	}
-	if known {
-		for j, i := range r.at {
-			if r.wrote[i].Offset == r.batch[j].Offset {
-				r.known[i] = j
-			}
+	acked = true
+	r.wrote = slices.DeleteFunc(r.wrote, func(p cluster.SlotOffset) bool {
+		synced, n := s.cluster.ReplicaAcks(p.Slot, p.Offset)
+		if want > 0 && n < min(want, synced) {
+			_, inBatch := slices.BinarySearchFunc(r.batch, p.Slot, func(b cluster.SlotOffset, sl uint16) int { return int(b.Slot) - int(sl) })
+			acked = acked && !inBatch
 		}
-	}
-	n := 0
-	for i, p := range r.wrote {
-		var a replicaAcks
-		if j := r.known[i]; j >= 0 {
-			a = r.acks[j]
-		} else {
-			a.synced, a.acked = s.cluster.ReplicaAcks(p.Slot, p.Offset)
+		if n >= synced {
+			r.settle(n)
+			return true
 		}
-		if a.acked >= a.synced {
-			r.settle(a.acked)
-			continue
-		}
-		r.wrote[n] = p
-		n++
-	}
-	clear(r.wrote[n:])
-	r.wrote = r.wrote[:n]
-}
-
-// acked reports whether every position of the batch (c.repl.batch)
-// already has want (or all, when fewer) synced replicas'
-// acknowledgements: the wait can be skipped. It keeps the answers in
-// c.repl.acks for pruneWrote.
-func (s *Server) acked(c *Client, want int) bool {
-	r := &c.repl
-	r.acks = r.acks[:0]
-	for _, p := range r.batch {
-		var a replicaAcks
-		a.synced, a.acked = s.cluster.ReplicaAcks(p.Slot, p.Offset)
-		if a.acked < min(want, a.synced) {
-			return false
-		}
-		r.acks = append(r.acks, a)
-	}
-	return true
+		return false
+	})
+	return acked
 }
 
 // awaitReplicas ends a batch of commands: it resolves the writes noted
@@ -267,13 +222,13 @@ func (s *Server) acked(c *Client, want int) bool {
 func (s *Server) awaitReplicas(c *Client) bool {
 	pos := s.resolveWrites(c)
 	mode := config.AckMode(s.repl.mode.Load())
-	ok, known := true, false
+	ok, pruned := true, false
 	if len(pos) > 0 && mode != config.AckNone {
 		want := 1
 		if mode == config.AckAll {
 			want = wantAll
 		}
-		if known = s.acked(c, want); !known {
+		if pruned = s.pruneWrote(c, want); !pruned {
 			s.repl.ackWaits.Add(1)
 			ctx, cancel := context.WithTimeout(s.baseContext(), time.Duration(s.repl.ackTimeout.Load()))
 			n, err := s.cluster.WaitReplicated(ctx, pos, want)
@@ -286,8 +241,8 @@ func (s *Server) awaitReplicas(c *Client) bool {
 			}
 		}
 	}
-	if len(c.repl.wrote) > 0 && (mode != config.AckNone || len(c.repl.wrote) > 32) {
-		s.pruneWrote(c, known)
+	if !pruned && len(c.repl.wrote) > 0 && (mode != config.AckNone || len(c.repl.wrote) > 32) {
+		s.pruneWrote(c, 0) // after a wait, or with replica-ack none
 	}
 	return ok
 }
@@ -374,7 +329,7 @@ func waitCommand(c *Call) {
 		return
 	}
 	s.resolveWrites(cl)
-	s.pruneWrote(cl, false)
+	s.pruneWrote(cl, 0)
 	settled := cl.repl.settled
 	cl.repl.settled = -1
 	if len(cl.repl.wrote) == 0 {
@@ -398,7 +353,7 @@ func waitCommand(c *Call) {
 	if settled >= 0 {
 		n = min(n, settled)
 	}
-	s.pruneWrote(cl, false)
+	s.pruneWrote(cl, 0)
 	cl.repl.settled = -1
 	c.Reply.Int(int64(n))
 }
