@@ -1,8 +1,6 @@
 package server
 
 import (
-	"github.com/meshcache/meshcache/server/cmdclock"
-	"github.com/meshcache/meshcache/server/cmdstats"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,6 +8,8 @@ import (
 
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/clientinfo"
+	"github.com/meshcache/meshcache/server/cmdclock"
+	"github.com/meshcache/meshcache/server/cmdstats"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/resp"

@@ -204,6 +204,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 		if !moved {
 			return true, false
 		}
+		c.clock.Stale() // it waited: the next attempt's lease check reads the clock
 		// The owner answered -MOVED: its table and ours differ for the
 		// moment, as during a handoff, when the old primary already
 		// forwards to the new one and our table does not say so yet.
