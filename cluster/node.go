@@ -283,6 +283,14 @@ func (n *Node) Healthy() bool { return n.lease.Held() }
 // briefly after a probe round (keeper.Wait): what a command asks.
 func (n *Node) WaitHealthy() bool { return n.lease.Wait() }
 
+// WaitHealthyAt is WaitHealthy with the lease judged first at now, a clock
+// reading the caller took a moment ago (keeper.HeldAt; the zero time: no
+// reading): the front end's command clock, so that a command under a held
+// lease costs no clock read. Not held then, it is WaitHealthy.
+func (n *Node) WaitHealthyAt(now time.Time) bool {
+	return (!now.IsZero() && n.lease.HeldAt(now)) || n.lease.Wait()
+}
+
 // Ping sends a ping to node id and waits for the echo.
 func (n *Node) Ping(ctx context.Context, id ring.NodeID) error {
 	addr, err := n.addrOf(id)

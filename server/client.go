@@ -8,6 +8,8 @@ import (
 
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/clientinfo"
+	"github.com/meshcache/meshcache/server/cmdclock"
+	"github.com/meshcache/meshcache/server/cmdstats"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/resp"
@@ -87,6 +89,9 @@ type Client struct {
 	subBuf  [32]byte
 	slots   []uint16
 	keyPos  []int // argument indexes of the command's keys (entry.keys)
+	// slotArgs are the arguments slots were computed for by run (nil: none),
+	// so that noteWrite, after the handler, need not hash the keys again.
+	slotArgs [][]byte
 
 	// route is the connection's cluster routing state (route.go); nil
 	// until the connection first sends a command led by another node.
@@ -98,11 +103,12 @@ type Client struct {
 	// execing: EXEC is running the queued commands (WAIT answers at once).
 	execing bool
 
-	// Command timing (clock.go): when the last command ended, the
-	// protoConn read count of its batch, and the batch's first clock reading.
-	stamp      time.Time
-	stampReads uint64
-	base       time.Time
+	clock cmdclock.Clock // command timing (clock.go)
+
+	// Command counters not yet published (flushStats): the calls of the
+	// command the connection repeats, and the commands it was sent.
+	pendCalls     cmdstats.Pending
+	pendProcessed int64
 
 	// ev is the connection's events state (package events): its
 	// subscriptions, its outbox (everything written to the connection once

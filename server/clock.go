@@ -2,41 +2,43 @@ package server
 
 import "time"
 
-// Command timing. Redis times every command (INFO commandstats usec, the
-// slow log); doing that with two clock reads per command costs about 5% of
-// a pipelined SET/GET run. A connection's commands run back to back on its
-// goroutine, so within one batch of pipelined commands the end of one
-// command is the start of the next: the clock is read once per command plus
-// once per batch. A batch ends when the connection's goroutine asks for more
-// input (resp.Conn.Reads changes), since the wait for the network must not
-// count as command time.
-
-// On top of that only the first command of a batch reads the wall clock
-// (time.Now, which on Linux is two clock reads: wall and monotonic); the
-// ends of the batch's commands read the monotonic clock alone and take
-// their wall time from the batch's first reading plus the monotonic time
-// since (the wall clock jumping within one batch is not seen until the
-// next). On this project's 2-core VM a clock read costs about as much as
-// the rest of a GET's front-end work, so each one saved counts.
+// Command timing (package cmdclock): the connection's clock, given its
+// read count so that it knows where a batch begins.
 
 // cmdStart returns the start time of the command about to run.
-func (c *Client) cmdStart() time.Time {
-	if c.stamp.IsZero() || c.pc == nil || c.pc.Reads() != c.stampReads {
-		c.base = time.Now()
-		if c.pc != nil {
-			c.stampReads = c.pc.Reads()
-		}
-		return c.base
+func (c *Client) cmdStart() time.Time { return c.clock.Start(c.reads()) }
+
+// freshNow returns the command's start time when the store and the lease
+// may take it as their clock (cmdclock.Clock.Locked), else the zero time.
+func (c *Client) freshNow() time.Time { return c.clock.Locked(c.reads()) }
+
+// reads returns the connection's read count; false for an internal client.
+func (c *Client) reads() (uint64, bool) {
+	if c.pc == nil {
+		return 0, false
 	}
-	return c.stamp
+	return c.pc.Reads(), true
 }
 
 // cmdEnd stamps the end of the command that just ran and records it as the
-// client's last activity (CLIENT LIST idle=). cmdStart ran before it in the
-// same batch, so c.base holds the batch's wall and monotonic reading.
+// client's last activity (CLIENT LIST idle=).
 func (c *Client) cmdEnd() time.Time {
-	now := c.base.Add(time.Since(c.base)) // one monotonic clock read
-	c.stamp = now
-	c.lastActive.Store(now.UnixNano())
+	now, active := c.clock.End()
+	if active {
+		c.lastActive.Store(now.UnixNano())
+	}
 	return now
+}
+
+// flushStats publishes the connection's pending command counters: before
+// its replies leave, and before a command that may read them runs (callIn),
+// so that whoever saw a reply, and the connection itself, sees its calls
+// counted. A CONFIG RESETSTAT from another connection may be followed by
+// counts of calls made before it (the batch then running).
+func (c *Client) flushStats() {
+	c.pendCalls.Flush()
+	if c.pendProcessed != 0 {
+		c.srv.stats.commandsProcessed.Add(c.pendProcessed)
+		c.pendProcessed = 0
+	}
 }

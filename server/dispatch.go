@@ -33,6 +33,7 @@ func (s *Server) handle(c *Client, args [][]byte) {
 	// Invalidations and monitor lines sent while the command runs follow
 	// its reply (package events).
 	c.ev.HoldIfNeeded()
+	c.clock.Next()
 	s.dispatch(c, args)
 	if c.ev.Tracking() {
 		c.clearCaching(c.lastCmd.Load())
@@ -57,6 +58,7 @@ func (s *Server) handle(c *Client, args [][]byte) {
 	c.noteReplyBuffer(c.reply.Len())
 	if b, o := c.reply.Bytes(), c.ev.Outbox(); o != nil {
 		// Subscribed or tracking (or was): output goes through the outbox (package events).
+		c.flushStats()
 		o.Append(b)
 		c.reply.Reset()
 	} else if len(b) > 0 {
@@ -82,7 +84,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	if c.route != nil && len(c.route.ahead) > 0 && s.takeAhead(c, args) {
 		return // already run remotely as part of a forwarded batch (route.go)
 	}
-	s.stats.commandsProcessed.Add(1)
+	c.pendProcessed++ // flushStats (clock.go)
 	e := c.lastTop
 	if e == nil || !resp.EqualFold(args[0], e.Name) {
 		e = s.lookup(args[0], &c.nameBuf)
@@ -106,7 +108,9 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	}
 	// CLIENT LIST's cmd= is the command looked up last, refused or queued
 	// too; EXEC's queued commands and a script's do not change it.
-	c.lastCmd.Store(e)
+	if c.lastCmd.Load() != e {
+		c.lastCmd.Store(e)
+	}
 	if (e.Arity > 0 && len(args) != e.Arity) || (e.Arity < 0 && len(args) < -e.Arity) {
 		s.reject(c, e, "ERR wrong number of arguments for '"+e.Name+"' command")
 		return
@@ -152,6 +156,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 	}
 	if e.Flags&FlagBlocking != 0 {
 		s.runBlocking(c, e, args)
+		c.clock.Stale() // it may have waited after its last stamp
 		return
 	}
 	s.run(c, e, args)
@@ -185,6 +190,7 @@ func (c *Client) flagMulti() {
 // release the slots.
 func (s *Server) run(c *Client, e *entry, args [][]byte) {
 	var tx *store.Tx
+	c.slotArgs = nil
 	if c.keyPos = e.keys(args, c.keyPos); len(c.keyPos) > 0 && e.Flags&FlagLocal != 0 {
 		if !s.standalone && !events.OneSlot(args, c.keyPos) {
 			c.reply.Error(errCrossSlot)
@@ -199,6 +205,7 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 			c.slots = append(c.slots, sl)
 			single = single && sl == slot
 		}
+		c.slotArgs = args
 		for {
 			// Cluster routing (route.go): a command whose slots this node
 			// does not lead is forwarded, split, or answered with
@@ -222,7 +229,8 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 			if !s.movedWhileLocking(c, local) {
 				break
 			}
-			tx.Close() // nothing ran: route again, to the new primary
+			tx.Close()      // nothing ran: route again, to the new primary
+			c.clock.Stale() // after a wait: the store reads the clock
 		}
 	}
 	s.call(c, e, args, tx, true)
@@ -245,6 +253,9 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		start = c.cmdStart()
 	}
 	mark := f.reply.Len()
+	if e.Flags&(FlagWrite|FlagReadOnly) == 0 {
+		c.flushStats() // it may read the counters (INFO ...)
+	}
 	if c.ev.Tracking() {
 		s.events.BeforeCall(&c.ev, e, e.Flags, args) // client-side caching (package events)
 	}
@@ -280,7 +291,7 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		// is answered (Redis's updateStatsOnUnblock), not per run.
 		return
 	}
-	e.stats.Record(int64(dur / time.Microsecond))
+	c.pendCalls.Record(&e.stats, int64(dur/time.Microsecond)) // published by flushStats
 	if f.reply.Len() > mark && f.reply.Bytes()[mark] == '-' {
 		e.stats.Failed.Add(1)
 	}

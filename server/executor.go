@@ -132,6 +132,7 @@ func (s *Server) getInternal(resp3 bool) *Client {
 // putInternal resets an internal client (an unfinished MULTI, watched keys)
 // and returns it to the pool.
 func (s *Server) putInternal(c *Client) {
+	c.flushStats()
 	if c.multi || c.watcher != nil {
 		c.discardMulti()
 	}

@@ -60,9 +60,10 @@ type Health interface {
 	// Healthy is false when this node does not hold its quorum lease: it
 	// may be in a minority, or paused past the lease.
 	Healthy() bool
-	// WaitHealthy is Healthy, but waits briefly for a lease that lapsed
-	// only just: what a command asks before it runs.
-	WaitHealthy() bool
+	// WaitHealthyAt is Healthy, but waits briefly for a lease that lapsed
+	// only just: what a command asks before it runs. now is the command's
+	// clock reading, if fresh (clock.go; else the zero time).
+	WaitHealthyAt(now time.Time) bool
 }
 
 // Replicas is the replica acknowledgement of writes led here

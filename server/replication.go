@@ -104,7 +104,7 @@ type clientRepl struct {
 	// was dropped from wrote since the last WAIT (-1: none dropped), so
 	// WAIT still counts those writes.
 	settled int
-	// batch is scratch for the positions of one batch.
+	// batch is scratch for the positions of one batch, sorted by slot.
 	batch []cluster.SlotOffset
 }
 
@@ -131,14 +131,28 @@ func (s *Server) noteWrite(c *Client, e *entry, args [][]byte) {
 		c.repl.all = true
 		return
 	}
+	if len(args) > 0 && len(c.slotArgs) == len(args) && &c.slotArgs[0] == &args[0] {
+		// run computed the slots of these very arguments (their keys, in
+		// order): the command the client sent, not one of a script's or
+		// an EXEC's.
+		for _, sl := range c.slots {
+			c.repl.noteSlot(sl)
+		}
+		c.slotArgs = nil
+		return
+	}
 	c.keyPos = e.keys(args, c.keyPos)
 	for _, i := range c.keyPos {
-		sl := ring.KeySlot(args[i])
-		if n := len(c.repl.slots); n > 0 && c.repl.slots[n-1] == sl {
-			continue
-		}
-		c.repl.slots = append(c.repl.slots, sl)
+		c.repl.noteSlot(ring.KeySlot(args[i]))
 	}
+}
+
+// noteSlot adds sl to the slots written, unless it was the last one added.
+func (r *clientRepl) noteSlot(sl uint16) {
+	if n := len(r.slots); n > 0 && r.slots[n-1] == sl {
+		return
+	}
+	r.slots = append(r.slots, sl)
 }
 
 // resolveWrites turns the noted slots into positions, merges them into
@@ -177,28 +191,27 @@ func (s *Server) resolveWrites(c *Client) []cluster.SlotOffset {
 
 // pruneWrote drops the positions every synced replica of their slot has
 // applied, noting how many that was (clientRepl.settled): waiting for them
-// again could not change WAIT's answer.
-func (s *Server) pruneWrote(c *Client) {
-	c.repl.wrote = slices.DeleteFunc(c.repl.wrote, func(p cluster.SlotOffset) bool {
-		synced, acked := s.cluster.ReplicaAcks(p.Slot, p.Offset)
-		if acked >= synced {
-			c.repl.settle(acked)
+// again could not change WAIT's answer. With want > 0 it also reports
+// whether each position of the batch (c.repl.batch, whose positions wrote
+// holds) already has want (or all, when fewer) synced replicas'
+// acknowledgements, so that the batch need not wait: one ReplicaAcks per
+// position serves both.
+func (s *Server) pruneWrote(c *Client, want int) (acked bool) {
+	r := &c.repl
+	acked = true
+	r.wrote = slices.DeleteFunc(r.wrote, func(p cluster.SlotOffset) bool {
+		synced, n := s.cluster.ReplicaAcks(p.Slot, p.Offset)
+		if want > 0 && n < min(want, synced) {
+			_, inBatch := slices.BinarySearchFunc(r.batch, p.Slot, func(b cluster.SlotOffset, sl uint16) int { return int(b.Slot) - int(sl) })
+			acked = acked && !inBatch
+		}
+		if n >= synced {
+			r.settle(n)
 			return true
 		}
 		return false
 	})
-}
-
-// acked reports whether every position already has want (or all, when
-// fewer) synced replicas' acknowledgements: the wait can be skipped.
-func (s *Server) acked(pos []cluster.SlotOffset, want int) bool {
-	for _, p := range pos {
-		synced, acked := s.cluster.ReplicaAcks(p.Slot, p.Offset)
-		if acked < min(want, synced) {
-			return false
-		}
-	}
-	return true
+	return acked
 }
 
 // awaitReplicas ends a batch of commands: it resolves the writes noted
@@ -210,13 +223,13 @@ func (s *Server) acked(pos []cluster.SlotOffset, want int) bool {
 func (s *Server) awaitReplicas(c *Client) bool {
 	pos := s.resolveWrites(c)
 	mode := config.AckMode(s.repl.mode.Load())
-	ok := true
+	ok, pruned := true, false
 	if len(pos) > 0 && mode != config.AckNone {
 		want := 1
 		if mode == config.AckAll {
 			want = wantAll
 		}
-		if !s.acked(pos, want) {
+		if pruned = s.pruneWrote(c, want); !pruned {
 			s.repl.ackWaits.Add(1)
 			n, err := s.cluster.AwaitAcks(s.baseContext(), time.Duration(s.repl.ackTimeout.Load()), pos, want)
 			if err != nil {
@@ -227,8 +240,8 @@ func (s *Server) awaitReplicas(c *Client) bool {
 			}
 		}
 	}
-	if len(c.repl.wrote) > 0 && (mode != config.AckNone || len(c.repl.wrote) > 32) {
-		s.pruneWrote(c)
+	if !pruned && len(c.repl.wrote) > 0 && (mode != config.AckNone || len(c.repl.wrote) > 32) {
+		s.pruneWrote(c, 0) // after a wait, or with replica-ack none
 	}
 	return ok
 }
@@ -315,7 +328,7 @@ func waitCommand(c *Call) {
 		return
 	}
 	s.resolveWrites(cl)
-	s.pruneWrote(cl)
+	s.pruneWrote(cl, 0)
 	settled := cl.repl.settled
 	cl.repl.settled = -1
 	if len(cl.repl.wrote) == 0 {
@@ -339,7 +352,7 @@ func waitCommand(c *Call) {
 	if settled >= 0 {
 		n = min(n, settled)
 	}
-	s.pruneWrote(cl)
+	s.pruneWrote(cl, 0)
 	cl.repl.settled = -1
 	c.Reply.Int(int64(n))
 }

@@ -140,7 +140,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 		return true, false
 	}
 	if rs != nil && rs.readonly && s.readsHere(c, e) {
-		if msg := s.leaseRefusal(false, true); msg != "" {
+		if msg := s.leaseRefusal(time.Time{}, false, true); msg != "" {
 			c.reply.Error(msg)
 			return true, false
 		}
@@ -170,7 +170,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 			c.reply.Error(errSlotNotServed)
 			return true, false
 		case owner == self && !spans:
-			if msg := s.leaseRefusal(e.mayWrite(), e.Flags&FlagReadOnly != 0); msg != "" {
+			if msg := s.leaseRefusal(c.freshNow(), e.mayWrite(), e.Flags&FlagReadOnly != 0); msg != "" {
 				c.reply.Error(msg)
 				return true, false
 			}
@@ -204,6 +204,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 		if !moved {
 			return true, false
 		}
+		c.clock.Stale() // it waited: the next attempt's lease check reads the clock
 		// The owner answered -MOVED: its table and ours differ for the
 		// moment, as during a handoff, when the old primary already
 		// forwards to the new one and our table does not say so yet.
@@ -394,7 +395,7 @@ func (s *Server) takeAhead(c *Client, args [][]byte) bool {
 		rs.ahead = nil
 		return false
 	}
-	s.stats.commandsProcessed.Add(1)
+	c.pendProcessed++
 	c.reply.Raw(a.reply)
 	if s.events.Monitored() {
 		s.feedRan(c, s.lookup(args[0], &c.nameBuf), args)
@@ -469,7 +470,7 @@ func (s *Server) routeExec(call *Call) bool {
 			call.Reply.NullArray()
 			return true
 		case owner == self:
-			if msg := s.leaseRefusal(queueWrites(c.queue), true); msg != "" {
+			if msg := s.leaseRefusal(time.Time{}, queueWrites(c.queue), true); msg != "" {
 				c.discardMulti()
 				call.Reply.Error(msg)
 				return true
@@ -541,10 +542,11 @@ func (s *Server) routeExec(call *Call) bool {
 // leaseRefusal returns the -CLUSTERDOWN error for a write, or a read, of
 // slots led (or, READONLY, replicated) here while this node lacks its
 // quorum lease, or "" when the command may run (docs/DESIGN.md §5): a read
-// is refused only with cluster-allow-reads-when-down no.
-func (s *Server) leaseRefusal(write, read bool) string {
+// is refused only with cluster-allow-reads-when-down no. now is the
+// command's fresh clock reading (freshNow) or the zero time.
+func (s *Server) leaseRefusal(now time.Time, write, read bool) string {
 	switch {
-	case !write && (!read || s.repl.readsWhenDown.Load()), s.cluster.WaitHealthy():
+	case !write && (!read || s.repl.readsWhenDown.Load()), s.cluster.WaitHealthyAt(now):
 		return ""
 	case write:
 		return errWriteMinority

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"github.com/meshcache/meshcache/server/topology"
 	"sync"
+	"time"
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
@@ -74,7 +75,7 @@ func (s *Server) scatter(c *Client, e *entry, args [][]byte, t *ring.Table) {
 	for _, p := range parts {
 		p.args = append(p.args, tail...)
 	}
-	if e.Flags&FlagWrite != 0 && !s.cluster.WaitHealthy() {
+	if e.Flags&FlagWrite != 0 && !s.cluster.WaitHealthyAt(time.Time{}) {
 		c.reply.Error(errWriteMinority)
 		return
 	}

@@ -46,6 +46,7 @@ func (s *Server) serveClient(c *Client) {
 			s.handle(c, args)
 		}
 		c.pipeline = nil
+		c.flushStats() // before the replies leave (clock.go)
 		if err != nil && c.protocolError(err) {
 			// The outbox's writer closes the connection once the error
 			// is out; the client's reads end then.
@@ -88,6 +89,7 @@ func (c *Client) protocolError(err error) bool {
 // replies at once (flushBeforeWait has had their writes replicated first).
 // A failed write ends the connection at its next read.
 func (c *Client) flushParked() {
+	c.flushStats()
 	_ = c.pc.Flush()
 }
 

@@ -25,7 +25,10 @@
 // The store's clock is wall time read when each Tx begins (time.Now; one
 // reading per command, as Redis's commandTimeSnapshot), never a cached
 // value that lags it: a key given an absolute deadline must not outlive it
-// by the lag of a ticker (issue 20). A key is expired once the clock has
+// by the lag of a ticker (issue 20). LockAt takes the caller's reading
+// instead (the front end's, taken at the end of the command before in the
+// same batch, so at most one command's dispatch old), and reads the clock
+// itself when it has to wait for the slot. A key is expired once the clock has
 // passed its deadline (now > expireAt, Redis's keyIsExpired), and a
 // deadline not in the future refuses the write (now >= expireAt, Redis's
 // checkAlreadyExpired). Durations (the active expiry budget) use the

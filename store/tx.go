@@ -3,6 +3,7 @@ package store
 import (
 	"bytes"
 	"slices"
+	"time"
 
 	"github.com/meshcache/meshcache/ring"
 )
@@ -59,6 +60,29 @@ func (s *Store) Lock(slot uint16) *Tx {
 	return tx
 }
 
+// LockAt is Lock for a caller that read the clock just before (now: the
+// front end's batch clock, at most one command's routing old). When the
+// slot is free at once, the Tx's clock is now, which saves a clock read
+// per command; when Lock would wait (the slot is held, or owed to a
+// blocked client), the clock is read after the wait, as Lock does, so
+// the Tx never runs with a clock older than its lock. A store with
+// Config.Now reads that clock in any case.
+func (s *Store) LockAt(slot uint16, now time.Time) *Tx {
+	sl := &s.slots[slot]
+	if s.now != nil || !sl.mu.TryLock() {
+		return s.Lock(slot)
+	}
+	tx := s.txPool.Get().(*Tx)
+	tx.slots = append(tx.slots[:0], slot)
+	if sl.owed != 0 {
+		sl.await(0)
+		tx.begin()
+		return tx
+	}
+	tx.beginAt(now.UnixMilli())
+	return tx
+}
+
 // LockSlots returns a Tx that holds every slot in slots (any order,
 // duplicates allowed); slots are locked in ascending order, so two Txs never
 // deadlock.
@@ -77,9 +101,12 @@ func (s *Store) LockSlots(slots []uint16) *Tx {
 
 // begin samples the clock, the policy, the encoding thresholds and the sink
 // for a new Tx, and marks where CountChanges counts from.
-func (tx *Tx) begin() {
+func (tx *Tx) begin() { tx.beginAt(tx.s.NowMS()) }
+
+// beginAt is begin with the clock read by the caller (unix ms).
+func (tx *Tx) beginAt(now int64) {
 	s := tx.s
-	tx.now = s.NowMS()
+	tx.now = now
 	tx.nowSec = uint32(tx.now / 1000)
 	tx.nowMin = uint16(tx.now / 60000)
 	tx.lfu = s.Policy().lfu()

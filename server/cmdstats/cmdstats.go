@@ -121,3 +121,47 @@ func (l *Latency) Percentile(p float64) float64 {
 	}
 	return Bound(Buckets - 2)
 }
+
+// Pending holds calls of one command recorded by one goroutine (a
+// connection's) that are not yet in the command's Counters: a pipeline
+// that repeats a command adds its calls with one atomic add per bucket
+// used and one for the time, per batch instead of per call. Readers of
+// the Counters see the calls once Flush ran; the front end flushes before
+// the replies leave and before a command that is not a keyspace command
+// (INFO, CONFIG RESETSTAT ...) runs. Not safe for concurrent use.
+type Pending struct {
+	c    *Counters
+	usec int64
+	used uint32 // bit i: lat[i] > 0
+	lat  [Buckets]int64
+}
+
+// Record counts one call of the command whose counters are c, flushing
+// the calls of another command first.
+func (p *Pending) Record(c *Counters, usec int64) {
+	if p.c != c {
+		p.Flush()
+		p.c = c
+	}
+	b := Bucket(usec)
+	p.usec += usec
+	p.lat[b]++
+	p.used |= 1 << b
+}
+
+// Flush adds the pending calls to their Counters.
+func (p *Pending) Flush() {
+	c := p.c
+	if c == nil {
+		return
+	}
+	if p.usec != 0 {
+		c.Usec.Add(p.usec)
+	}
+	for m := p.used; m != 0; m &= m - 1 {
+		i := bits.TrailingZeros32(m)
+		c.latency[i].Add(p.lat[i])
+		p.lat[i] = 0
+	}
+	p.c, p.usec, p.used = nil, 0, 0
+}

@@ -94,3 +94,27 @@ func BenchmarkCountersRecord(b *testing.B) {
 		})
 	}
 }
+
+// TestPending: calls held in a Pending reach the Counters at Flush, or when
+// a call of another command is recorded, with the same buckets and time as
+// recorded one by one.
+func TestPending(t *testing.T) {
+	var a, b, direct Counters
+	var p Pending
+	for _, us := range []int64{0, 1, 3, 3, 900, 5_000_000} {
+		p.Record(&a, us)
+		direct.Record(us)
+	}
+	if a.Calls() != 0 {
+		t.Fatalf("calls visible before Flush: %d", a.Calls())
+	}
+	p.Record(&b, 2) // another command: a's calls are flushed
+	if a.Latency() != direct.Latency() || a.Usec.Load() != direct.Usec.Load() {
+		t.Fatalf("after the switch: %v %d, want %v %d", a.Latency(), a.Usec.Load(), direct.Latency(), direct.Usec.Load())
+	}
+	p.Flush()
+	p.Flush() // nothing pending: no effect
+	if b.Calls() != 1 || b.Usec.Load() != 2 || a.Calls() != 6 {
+		t.Fatalf("after Flush: b %d calls %d usec, a %d calls", b.Calls(), b.Usec.Load(), a.Calls())
+	}
+}

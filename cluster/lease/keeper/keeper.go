@@ -101,6 +101,15 @@ func (k *Keeper) Held() bool {
 	return u != 0 && k.since() < time.Duration(u) && k.cfg.Table() == k.computed.Load()
 }
 
+// HeldAt is Held judged at now, a clock reading (with its monotonic part)
+// the caller took a moment ago: the front end's command clock, which
+// saves the clock read Held makes. A reading older than a moment may say
+// held for a lease that lapsed since.
+func (k *Keeper) HeldAt(now time.Time) bool {
+	u := k.until.Load()
+	return u != 0 && now.Sub(k.start) < time.Duration(u) && k.cfg.Table() == k.computed.Load()
+}
+
 // Kick asks Run for a probe round now.
 func (k *Keeper) Kick() {
 	select {

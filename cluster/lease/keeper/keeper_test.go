@@ -135,12 +135,15 @@ func TestKeeperOneNode(t *testing.T) {
 		Table: table.Load, Logger: testenv.Logger(t), Pull: func(context.Context, string) {},
 		Ping: func(context.Context, string, []byte) ([]byte, error) { return nil, transport.ErrFrameTooLarge }})
 	assert.False(t, k.Held(), "no table, no lease")
+	assert.False(t, k.HeldAt(time.Now()))
 	assert.False(t, k.Wait())
 	tb, err := ring.NewTable(1, id, []ring.Member{{ID: id, Addr: "127.0.0.1:1", ClusterAddr: "127.0.0.1:2"}})
 	require.NoError(t, err)
 	k.Adopt(tb)
 	table.Store(tb)
 	assert.True(t, k.Held())
+	assert.True(t, k.HeldAt(time.Now()), "judged at a reading of now, as Held")
+	assert.False(t, k.HeldAt(time.Now().Add(time.Hour)), "judged at a time past the lease")
 }
 
 // TestAnswer: a plain ping is echoed; a probe is answered with this node's
