@@ -197,7 +197,8 @@ func (s *Server) flushBeforeWait(c *Client) bool {
 		c.closeConn()
 		return false
 	}
-	c.flushParked()
+	c.flushStats()
+	_ = c.pc.Flush() // a failed write ends the connection at its next read
 	return true
 }
 

@@ -84,15 +84,6 @@ func (c *Client) protocolError(err error) bool {
 	return false
 }
 
-// flushParked writes the replies of the batch's commands before a blocking
-// command that is about to park, as Redis sends a blocked client's earlier
-// replies at once (flushBeforeWait has had their writes replicated first).
-// A failed write ends the connection at its next read.
-func (c *Client) flushParked() {
-	c.flushStats()
-	_ = c.pc.Flush()
-}
-
 // closeConn makes the connection's goroutine close the connection once the
 // batch's replies before this point are written, and drop the commands
 // after it.
