@@ -190,6 +190,7 @@ func (h *Hub) AfterCommand(c *Client) {
 			flushed = make(chan struct{})
 			t.flushing = flushed
 		}
+		t.settleActive()
 	} else if t.flushing != nil {
 		c.trackWait = append(c.trackWait, t.flushing)
 	}
@@ -203,6 +204,7 @@ func (h *Hub) AfterCommand(c *Client) {
 		t.mu.Lock()
 		if t.flushing == flushed {
 			t.flushing = nil
+			t.settleActive()
 		}
 		t.mu.Unlock()
 		close(flushed)
@@ -353,8 +355,17 @@ func (t *tracker) disable(c *Client) {
 	}
 	c.track = trackState{}
 	delete(t.clients, c)
-	t.active.Store(len(t.clients) > 0 || t.remote)
+	t.settleActive()
 	c.tracking.Store(false)
+}
+
+// settleActive sets active from what still needs AfterCall and
+// AfterCommand: a tracking client here, reads registered by other nodes,
+// or a flush pending or on its way (a new leader's first write sets active
+// for the flush it owes; once the flush is out, a node with no tracking
+// anywhere stops paying the tracker's lock on every command). t.mu is held.
+func (t *tracker) settleActive() {
+	t.active.Store(len(t.clients) > 0 || t.remote || t.flushPending || t.flushing != nil)
 }
 
 // trackingOff turns tracking off (RESET).

@@ -158,3 +158,39 @@ func TestSlotsMovedForgetsOnlyMovedSlots(t *testing.T) {
 	h.KeyChanged(ring.KeySlot(fresh), fresh)
 	assert.Equal(t, []remoteInv{{node: b, id: 7, key: "fresh"}}, h.tracking.pending[ring.KeySlot(fresh)])
 }
+
+// A new leader's first write of a slot sets the tracker active for the
+// flush it owes the cluster (NewLeader). While the flush is on its way a
+// command still waits for it; once it is delivered, a node where nothing
+// tracks stops running AfterCall and AfterCommand for every command (it
+// stayed active for good, and every command took the tracker's lock).
+func TestActiveEndsAfterNewLeaderFlush(t *testing.T) {
+	h := New(slog.Default(), noClients{}, "self")
+	s := &heldSender{Alone: "self", started: make(chan [][][]byte, 1), release: make(chan struct{})}
+	h.SetCluster(s)
+	require.False(t, h.TrackingActive())
+	writer, other := &Client{hub: h}, &Client{hub: h}
+	tr := h.tracking
+	tr.mu.Lock() // what NewLeader does for a fresh slot of a cluster with a peer
+	writer.trackOut = append(writer.trackOut, remoteInv{node: "peer", flush: true})
+	tr.flushPending = true
+	tr.active.Store(true)
+	tr.mu.Unlock()
+
+	answered := make(chan struct{})
+	go func() { // ends once the flush is released below
+		h.AfterCommand(writer)
+		close(answered)
+	}()
+	<-s.started
+	assert.True(t, h.TrackingActive(), "active while the flush is on its way")
+	otherDone := make(chan struct{})
+	go func() { // waits for the flush in flight
+		h.AfterCommand(other)
+		close(otherDone)
+	}()
+	close(s.release)
+	<-answered
+	<-otherDone
+	assert.False(t, h.TrackingActive(), "nothing tracks here: inactive once the flush is delivered")
+}
