@@ -385,9 +385,12 @@ func (t *Table) OthersOwning(slot uint16, id NodeID) int {
 	if slot >= SlotCount {
 		return 0
 	}
+	if len(t.members) == 1 && t.members[0].ID == id {
+		return 0 // a cluster of one: no slot entry to load (every write asks)
+	}
 	e := &t.slots[slot]
 	n := int(e.n)
-	for _, i := range e.owners[:e.n] { // a few owners: cheaper than hashing id (every write asks)
+	for _, i := range e.owners[:e.n] { // a few owners: cheaper than hashing id
 		if t.members[i].ID == id {
 			return n - 1
 		}

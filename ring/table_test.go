@@ -180,6 +180,13 @@ func TestTableOthersOwning(t *testing.T) {
 	} {
 		assert.Equal(t, c.want, tbl.OthersOwning(c.slot, c.id), "slot %d, %s", c.slot, c.id)
 	}
+	// A table of one member: no other owner for it, the member for anyone else.
+	one, err := NewTable(1, ids[0], testMembers(ids[:1]))
+	require.NoError(t, err)
+	require.NoError(t, one.SetOwners(5, ids[0]))
+	assert.Equal(t, 0, one.OthersOwning(5, ids[0]))
+	assert.Equal(t, 1, one.OthersOwning(5, ids[1]))
+	assert.Equal(t, 0, one.OthersOwning(6, ids[1]), "unassigned")
 }
 
 // TestTableMembersRenumber adds and removes members that sort before and
