@@ -59,11 +59,8 @@ start_servers
 results="$work/results.txt"
 : >"$results"
 for round in $(seq "$ROUNDS"); do
-	order=(meshcache redis)
-	[ $((round % 2)) = 0 ] && order=(redis meshcache)
-	for target in "${order[@]}"; do
-		port=$MPORT pid=$mpid
-		[ "$target" = redis ] && port=$RPORT pid=$rpid
+	for target in $(targets "$round"); do
+		use_target "$target"
 		redis-cli -p "$port" flushall >/dev/null
 		redis-cli -p "$port" setbit big 81919 1 >/dev/null
 		for t in "${tests[@]}"; do

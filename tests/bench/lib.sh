@@ -30,6 +30,16 @@ set_pinning "$PIN"
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
+# targets ROUND: the two servers in the order round ROUND measures them
+# (alternating, so that drift in the machine's load hits both).
+targets() { if [ $(($1 % 2)) = 0 ]; then echo redis meshcache; else echo meshcache redis; fi; }
+
+# use_target TARGET: sets port and pid to those of meshcache or redis.
+use_target() {
+	port=$MPORT pid=$mpid
+	if [ "$1" = redis ]; then port=$RPORT pid=$rpid; fi
+}
+
 # start_servers starts $work/meshcache on MPORT and redis-server on RPORT,
 # setting mpid and rpid.
 start_servers() {

@@ -55,11 +55,8 @@ for pin in $PINS; do
 	start_servers
 	for CLIENTS in $CLIENTS_LIST; do
 		for round in $(seq "$ROUNDS"); do
-			order=(meshcache redis)
-			[ $((round % 2)) = 0 ] && order=(redis meshcache)
-			for target in "${order[@]}"; do
-				port=$MPORT pid=$mpid
-				[ "$target" = redis ] && port=$RPORT pid=$rpid
+			for target in $(targets "$round"); do
+				use_target "$target"
 				for p in 1 16; do
 					for t in set get; do
 						bench_lat "$port" "$p" "$t" "$pid" | while read -r test rps p50 p99 cpu; do
