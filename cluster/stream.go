@@ -206,13 +206,13 @@ func (p *peerStream) run(ctx context.Context) {
 					// An empty call: the replica answers with the slots
 					// whose copy it dropped, so a quiet slot is re-synced too.
 					idle = false
-					if err := p.send(ctx, first, nil); err != nil && ctx.Err() == nil {
+					if err := p.send(first, nil); err != nil && ctx.Err() == nil {
 						p.r.logger.Debug("replication keepalive failed", "peer", p.id, "err", err)
 					}
 				}
 				break
 			}
-			err := p.send(ctx, first, batch)
+			err := p.send(first, batch)
 			if err == nil {
 				if failing >= warnAfterFailures {
 					p.r.logger.Info("replication stream recovered", "peer", p.id, "failed_calls", failing)
@@ -263,9 +263,10 @@ func (p *peerStream) take() ([][]byte, uint64) {
 	return out, p.q[0].seq
 }
 
-// send makes one transport.KindReplicate call and, on success, drops the entries it
+// send makes one transport.KindReplicate call (its context is callCtx's, which
+// ends with the stream) and, on success, drops the entries it
 // carried and records the acknowledgements.
-func (p *peerStream) send(ctx context.Context, first uint64, batch [][]byte) error {
+func (p *peerStream) send(first uint64, batch [][]byte) error {
 	addr, err := p.r.n.addrOf(p.id)
 	if err != nil {
 		return err
