@@ -50,7 +50,13 @@ func TestConcurrentSlots(t *testing.T) {
 				case 1:
 					s.Unwatch(watcher)
 				case 2:
-					require.NoError(t, s.Reclaim())
+					// ErrOOM is a right answer while the eviction goroutine
+					// below holds the limit 1,000 bytes under a moment when
+					// the keys held less than that (with TTLs under 50 ms
+					// most have expired): even an empty store is over it.
+					if err := s.Reclaim(); err != nil {
+						require.ErrorIs(t, err, ErrOOM)
+					}
 				case 3:
 					tx := s.LockSlots([]uint16{ring.KeySlot(k1), ring.KeySlot(k2)})
 					_, _, err := tx.Rename(k1, k2, false)
