@@ -79,6 +79,19 @@ func ParseInt64(b []byte) (int64, bool) {
 	if p[0] < '1' || p[0] > '9' {
 		return 0, false
 	}
+	if len(p) <= 18 { // cannot overflow: the count lines of every command
+		var v int64
+		for _, c := range p {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int64(c-'0')
+		}
+		if neg {
+			return -v, true
+		}
+		return v, true
+	}
 	var v uint64
 	for _, c := range p {
 		if c < '0' || c > '9' {

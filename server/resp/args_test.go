@@ -2,6 +2,7 @@ package resp
 
 import (
 	"math"
+	"strconv"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -35,12 +36,34 @@ func TestParseInt64(t *testing.T) {
 		{"0x10", 0, false},
 		{"abc", 0, false},
 		{"000000000000000000001", 0, false},
+		{"999999999999999999", 999999999999999999, true}, // 18 digits: the short path
+		{"-999999999999999999", -999999999999999999, true},
+		{"1000000000000000000", 1000000000000000000, true}, // 19: the checked path
+		{"99999999999999999a", 0, false},
 	}
 	for _, tc := range cases {
 		got, ok := ParseInt64([]byte(tc.in))
 		assert.Equal(t, tc.ok, ok, "%q", tc.in)
 		assert.Equal(t, tc.want, got, "%q", tc.in)
 	}
+}
+
+// FuzzParseInt64: ParseInt64 accepts exactly the canonical decimal form
+// of an int64 (string2ll's rule: what ll2string would print), whichever of
+// its paths (up to 18 digits, or checked for overflow) parses it.
+func FuzzParseInt64(f *testing.F) {
+	for _, s := range []string{"0", "-1", "18", "999999999999999999", "9223372036854775807", "-9223372036854775808", "01", "-0", "+1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := ParseInt64([]byte(s))
+		want, err := strconv.ParseInt(s, 10, 64)
+		canonical := err == nil && strconv.FormatInt(want, 10) == s
+		require.Equal(t, canonical, ok, "%q", s)
+		if ok {
+			require.Equal(t, want, got, "%q", s)
+		}
+	})
 }
 
 func TestParseScanCursor(t *testing.T) {
