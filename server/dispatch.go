@@ -226,6 +226,7 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 			} else {
 				tx = s.store.LockSlots(c.slots)
 			}
+			tx.Hint(args[c.keyPos[0]], slot)
 			if !s.movedWhileLocking(c, local) {
 				break
 			}

@@ -84,6 +84,7 @@ func (sl *slot) noteReady(key []byte) {
 		}
 	}
 	sl.ready = append(sl.ready, string(key))
+	sl.hasReady = true
 }
 
 // release calls the release hook when tx has ready keys or a turn (see the
@@ -96,10 +97,11 @@ func (tx *Tx) release() {
 	var ready []string
 	for _, sn := range tx.slots {
 		sl := &tx.s.slots[sn]
-		if len(sl.ready) > 0 {
+		if sl.hasReady {
 			ready = append(ready, sl.ready...)
 			clear(sl.ready)
 			sl.ready = sl.ready[:0]
+			sl.hasReady = false
 		}
 	}
 	if len(ready) > 0 || tx.turn {

@@ -8,36 +8,46 @@ import (
 
 // slot is one hash slot: its lock, its table and its counters.
 type slot struct {
+	// The first 64 bytes hold what every command on the slot touches (the
+	// lock, the table, the gate, the watch and hook checks of a write, a
+	// read's hit count), so that a command costs one cache line of the
+	// slot array, not two; TestSlotLayout keeps it so.
+
 	// mu guards t and watched. It is a plain mutex, not an RWMutex: reads
 	// update LRU/LFU metadata and expire keys lazily.
 	mu sync.Mutex
 	t  *table // nil until the slot first stores a key
-	// watched maps a key to the watchers of WATCH (watch.go). It lives
-	// outside t so that flushing the slot keeps the watches.
-	watched map[string][]*Watcher
-	id      uint16
+	// owed is the serving gate's token of the client the slot is owed to
+	// (0: none; gate.go), guarded by mu.
+	owed uint64
 	// version counts the changes of the slot's keys (touchWatch, flush):
 	// equal versions mean no key changed in between (remote WATCH).
 	// Written under mu.
 	version atomic.Uint64
+	// watched maps a key to the watchers of WATCH (watch.go). It lives
+	// outside t so that flushing the slot keeps the watches.
+	watched map[string][]*Watcher
 	// hook is the store's KeyHook (watch.go), shared by every slot.
 	hook *atomic.Pointer[KeyHook]
+	hits atomic.Int64 // written under mu, read without it by Stats
+	id   uint16
+	// hasReady is len(ready) > 0, kept here so that closing a Tx reads
+	// this line only. Guarded by mu.
+	hasReady bool
+
+	// Colder: a read's miss, a new or expiring key, the gate's waiters.
+	misses atomic.Int64
+	// Counters written under mu and read without it by Stats and eviction.
+	keys atomic.Int64 // live entries, expired-but-not-removed included
+	vols atomic.Int64 // entries with a TTL
 	// volSlots is the store's set of slots with a TTL key: this slot's
 	// bit is set while vols > 0 (both written under mu).
 	volSlots *slotSet
-	// The serving gate (gate.go), guarded by mu: owed is the token of the
-	// client the slot is owed to (0: none), gate wakes the Txs waiting for
-	// it (made at the first Owe), ready lists the keys a blocked client
-	// watches that changed since the last release.
-	owed  uint64
+	// The rest of the serving gate (gate.go), guarded by mu: gate wakes
+	// the Txs waiting for it (made at the first Owe), ready lists the keys
+	// a blocked client watches that changed since the last release.
 	gate  *sync.Cond
 	ready []string
-
-	// Counters written under mu and read without it by Stats and eviction.
-	keys   atomic.Int64 // live entries, expired-but-not-removed included
-	vols   atomic.Int64 // entries with a TTL
-	hits   atomic.Int64
-	misses atomic.Int64
 }
 
 // table is the keyspace of one slot.

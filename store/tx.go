@@ -47,7 +47,19 @@ type Tx struct {
 	effects []Effect
 	buf     []byte   // owns the bytes of effects
 	group   []Effect // scratch for handing multi-slot effects out per slot
+	// hint is a key whose slot the caller already computed (Hint), so at
+	// does not hash it again; matched by identity (the same bytes in
+	// memory, the same length), never by content.
+	hint     []byte
+	hintSlot uint16
 }
+
+// Hint tells the Tx that key's slot is slot, saving at's CRC16 of the
+// same key (about 4% of a pipelined GET's instructions). slot must be
+// ring.KeySlot(key), and key's bytes must not change while the Tx is open:
+// a command's arguments, which the connection never rewrites (resp.Conn),
+// qualify.
+func (tx *Tx) Hint(key []byte, slot uint16) { tx.hint, tx.hintSlot = key, slot }
 
 // Lock returns a Tx that holds slot.
 func (s *Store) Lock(slot uint16) *Tx {
@@ -141,6 +153,7 @@ func (tx *Tx) Close() {
 	tx.turn = false
 	tx.readKeys = tx.readKeys[:0]
 	tx.sink = nil
+	tx.hint = nil
 	s.txPool.Put(tx)
 }
 
@@ -192,7 +205,12 @@ func (tx *Tx) holds(sn uint16) bool {
 
 // at returns key's slot and hash, or ErrSlotNotLocked.
 func (tx *Tx) at(key []byte) (*slot, uint64, error) {
-	sn := ring.KeySlot(key)
+	var sn uint16
+	if len(key) > 0 && len(key) == len(tx.hint) && &key[0] == &tx.hint[0] {
+		sn = tx.hintSlot
+	} else {
+		sn = ring.KeySlot(key)
+	}
 	if !tx.holds(sn) {
 		return nil, 0, ErrSlotNotLocked
 	}

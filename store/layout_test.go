@@ -1,0 +1,35 @@
+package store
+
+import (
+	"testing"
+	"unsafe"
+)
+
+// TestSlotLayout keeps the slot array's layout: a slot is two cache lines,
+// aligned (the array starts the Store, which as a large object starts on a
+// page), and the fields a command always touches share the first (see
+// slot's doc comment).
+func TestSlotLayout(t *testing.T) {
+	var sl slot
+	if got := unsafe.Sizeof(sl); got != 128 {
+		t.Fatalf("slot is %d bytes, want 128 (two cache lines)", got)
+	}
+	if off := unsafe.Offsetof(Store{}.slots); off != 0 {
+		t.Fatalf("Store.slots at offset %d, want 0 (cache-line aligned)", off)
+	}
+	hot := map[string]uintptr{
+		"mu": unsafe.Offsetof(sl.mu), "t": unsafe.Offsetof(sl.t), "owed": unsafe.Offsetof(sl.owed),
+		"version": unsafe.Offsetof(sl.version), "watched": unsafe.Offsetof(sl.watched),
+		"hook": unsafe.Offsetof(sl.hook), "hits": unsafe.Offsetof(sl.hits), "id": unsafe.Offsetof(sl.id),
+		"hasReady": unsafe.Offsetof(sl.hasReady),
+	}
+	for name, off := range hot {
+		if off >= 64 {
+			t.Errorf("slot.%s at offset %d: outside the first cache line", name, off)
+		}
+	}
+	s := New(Config{})
+	if p := uintptr(unsafe.Pointer(&s.slots[0])); p%64 != 0 {
+		t.Errorf("slot array at %#x: not cache-line aligned", p)
+	}
+}
