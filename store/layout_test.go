@@ -28,6 +28,15 @@ func TestSlotLayout(t *testing.T) {
 			t.Errorf("slot.%s at offset %d: outside the first cache line", name, off)
 		}
 	}
+	var tb table
+	if got := unsafe.Sizeof(tb); got != 128 {
+		t.Fatalf("table is %d bytes, want 128 (a size class of aligned lines)", got)
+	}
+	for name, off := range map[string]uintptr{"arena": unsafe.Offsetof(tb.arena), "idx": unsafe.Offsetof(tb.idx)} {
+		if off >= 64 {
+			t.Errorf("table.%s at offset %d: outside the first cache line", name, off)
+		}
+	}
 	s := New(Config{})
 	if p := uintptr(unsafe.Pointer(&s.slots[0])); p%64 != 0 {
 		t.Errorf("slot array at %#x: not cache-line aligned", p)

@@ -9,7 +9,8 @@ import "unsafe"
 //	                        awaiting compaction and spare capacity alike
 //	index                   8 bytes per word, len(words) (exact)
 //	TTL list                4 bytes per cap(vol)
-//	collections of a slot   16 bytes per cap(objs), 4 per cap(freeObjs)
+//	collections of a slot   once they exist: unsafe.Sizeof(objects{}),
+//	                        16 bytes per cap(list), 4 per cap(free)
 //	each collection         object.bytes(), an estimate (see object.go)
 //
 // plus baseOverhead, the Store itself with its 16384 slot headers. Go's
@@ -27,10 +28,16 @@ import "unsafe"
 // tableOverhead is the fixed cost of a slot's table.
 const tableOverhead = int64(unsafe.Sizeof(table{}))
 
+// objectsOverhead is the fixed cost of a table's collections.
+const objectsOverhead = int64(unsafe.Sizeof(objects{}))
+
 // bytes returns the memory the table holds, as described above.
 func (t *table) bytes() int64 {
-	return tableOverhead + int64(cap(t.arena)) + t.idx.bytes() + 4*int64(cap(t.vol)) +
-		16*int64(cap(t.objs)) + 4*int64(cap(t.freeObjs)) + t.objBytes
+	n := tableOverhead + int64(cap(t.arena)) + t.idx.bytes() + 4*int64(cap(t.vol))
+	if ob := t.objs; ob != nil {
+		n += objectsOverhead + 16*int64(cap(ob.list)) + 4*int64(cap(ob.free)) + ob.bytes
+	}
+	return n
 }
 
 // account publishes the table's memory after a mutation.

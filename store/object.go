@@ -43,27 +43,32 @@ func objNum(a []byte, off uint32) uint32 { return le.Uint32(eVal(a, off)) }
 func isObject(t Type) bool { return t >= TypeHash }
 
 // obj returns the object of the collection entry at off.
-func (t *table) obj(off uint32) object { return t.objs[objNum(t.arena, off)] }
+func (t *table) obj(off uint32) object { return t.objs.list[objNum(t.arena, off)] }
 
 // addObj stores o in the table and returns its number.
 func (t *table) addObj(o object) uint32 {
-	t.objBytes += o.bytes()
-	if n := len(t.freeObjs); n > 0 {
-		num := t.freeObjs[n-1]
-		t.freeObjs = t.freeObjs[:n-1]
-		t.objs[num] = o
+	if t.objs == nil {
+		t.objs = &objects{}
+	}
+	ob := t.objs
+	ob.bytes += o.bytes()
+	if n := len(ob.free); n > 0 {
+		num := ob.free[n-1]
+		ob.free = ob.free[:n-1]
+		ob.list[num] = o
 		return num
 	}
-	t.objs = append(t.objs, o)
-	return uint32(len(t.objs) - 1)
+	ob.list = append(ob.list, o)
+	return uint32(len(ob.list) - 1)
 }
 
 // takeObj removes object num from the table and returns it.
 func (t *table) takeObj(num uint32) object {
-	o := t.objs[num]
-	t.objBytes -= o.bytes()
-	t.objs[num] = nil
-	t.freeObjs = append(t.freeObjs, num)
+	ob := t.objs
+	o := ob.list[num]
+	ob.bytes -= o.bytes()
+	ob.list[num] = nil
+	ob.free = append(ob.free, num)
 	return o
 }
 
@@ -148,7 +153,7 @@ func (tx *Tx) commitObject(w objWrite, changed bool) {
 		return
 	}
 	t := w.sl.t
-	t.objBytes += w.obj.bytes() - w.before
+	t.objs.bytes += w.obj.bytes() - w.before
 	if w.obj.length() == 0 {
 		if off, pos, ok := t.find(w.key, w.h); ok && t.obj(off) == w.obj {
 			w.sl.release(pos, off)

@@ -50,24 +50,34 @@ type slot struct {
 	ready []string
 }
 
-// table is the keyspace of one slot.
+// table is the keyspace of one slot. It is 128 bytes, a size class whose
+// objects start on a cache line: a lookup (find) reads the first line
+// only, a write's memory accounting (memory.go) the second too
+// (TestSlotLayout keeps this).
 type table struct {
 	arena   []byte // entries, see arena.go
-	garbage int    // dead bytes in arena
 	idx     index  // key hash -> arena offset
-	// vol lists the arena offsets of entries with a TTL, so active expiry
-	// and volatile eviction sample them directly; an entry's header holds
-	// its position here (volIdx) for O(1) removal.
-	vol []uint32
-	// objs holds the slot's collections (object.go); a collection
-	// entry's value is its position here. freeObjs lists unused positions.
-	objs     []object
-	freeObjs []uint32
-	objBytes int64 // sum of object.bytes()
+	garbage int    // dead bytes in arena
 
 	// Accounted so far in Store.used and Store.garbage (memory.go).
 	accBytes   int64
 	accGarbage int64
+	// vol lists the arena offsets of entries with a TTL, so active expiry
+	// and volatile eviction sample them directly; an entry's header holds
+	// its position here (volIdx) for O(1) removal.
+	vol []uint32
+	// objs holds the slot's collections (object.go), nil until it first
+	// holds one.
+	objs *objects
+	_    [16]byte // to 128 bytes
+}
+
+// objects are a table's collections: a collection entry's value is its
+// number in list; free lists unused numbers.
+type objects struct {
+	list  []object
+	free  []uint32
+	bytes int64 // sum of object.bytes()
 }
 
 // find returns the offset and index position of key's entry, expired or
