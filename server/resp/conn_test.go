@@ -263,3 +263,38 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// TestShortCountAgreesWithCrLine: wherever the short path reads a count
+// line, the general one (crLine, ParseInt64) reads the same end and number;
+// every line of 1-4 bytes after its '*' or '$' from an alphabet of digits,
+// CR, LF, '-' and a letter, followed by data or not.
+func TestShortCountAgreesWithCrLine(t *testing.T) {
+	alphabet := []byte("019\r\n-a")
+	var lines [][]byte
+	var grow func(b []byte)
+	grow = func(b []byte) {
+		lines = append(lines, b)
+		if len(b) == 5 {
+			return
+		}
+		for _, c := range alphabet {
+			grow(append(append([]byte(nil), b...), c))
+		}
+	}
+	grow([]byte{'$'})
+	short := 0
+	for _, ln := range lines {
+		pc := &Conn{buf: ln, w: len(ln)}
+		cr, v, ok := pc.shortCount()
+		if !ok {
+			continue
+		}
+		short++
+		gcr := pc.crLine()
+		require.Equal(t, gcr, cr, "%q", ln)
+		gv, gok := ParseInt64(ln[1:gcr])
+		require.True(t, gok, "%q", ln)
+		require.Equal(t, gv, v, "%q", ln)
+	}
+	require.Greater(t, short, 100)
+}

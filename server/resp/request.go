@@ -133,7 +133,10 @@ func (pc *Conn) inline() bool {
 // following byte is skipped unchecked; the number is what lies between.
 func (pc *Conn) countLine(unauth bool) bool {
 	array := pc.st == stArrayLine
-	cr := pc.crLine()
+	cr, v, ok := pc.shortCount()
+	if cr < 0 {
+		cr = pc.crLine()
+	}
 	if cr < 0 {
 		// Redis gives up on a count line that reaches 64 KB without its
 		// end.
@@ -154,7 +157,9 @@ func (pc *Conn) countLine(unauth bool) bool {
 	if pc.over(size) {
 		return false
 	}
-	v, ok := ParseInt64(pc.buf[pc.r+1 : pc.r+cr])
+	if !ok {
+		v, ok = ParseInt64(pc.buf[pc.r+1 : pc.r+cr])
+	}
 	if array {
 		switch {
 		case !ok || v > math.MaxInt32:
@@ -188,6 +193,22 @@ func (pc *Conn) countLine(unauth bool) bool {
 	pc.bulk = int(v)
 	pc.st = stBulkData
 	return true
+}
+
+// shortCount reads a count line of one or two digits ("*3\r\n",
+// "$16\r\n": nearly every count line) without searching for its end or
+// calling ParseInt64: it returns the offset of its '\r' and the number,
+// true; or -1 when the line at r is anything else or has not fully arrived
+// (crLine and ParseInt64 then judge it, with the same outcome).
+func (pc *Conn) shortCount() (int, int64, bool) {
+	b := pc.buf[pc.r:pc.w]
+	if len(b) >= 4 && b[2] == '\r' && b[1]-'0' <= 9 {
+		return 2, int64(b[1] - '0'), true
+	}
+	if len(b) >= 5 && b[3] == '\r' && b[1]-'1' <= 8 && b[2]-'0' <= 9 {
+		return 3, int64(b[1]-'0')*10 + int64(b[2]-'0'), true
+	}
+	return -1, 0, false
 }
 
 // crLine returns the offset from r of the first '\r' of the line at r,
