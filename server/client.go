@@ -92,6 +92,10 @@ type Client struct {
 	// slotArgs are the arguments slots were computed for by run (nil: none),
 	// so that noteWrite, after the handler, need not hash the keys again.
 	slotArgs [][]byte
+	// argsFree: the last command handled ran here to its end and holds
+	// none of its arguments (callIn, argsTransient); serveClient recycles
+	// a batch's input when every command of it did.
+	argsFree bool
 
 	// route is the connection's cluster routing state (route.go); nil
 	// until the connection first sends a command led by another node.

@@ -49,6 +49,7 @@ const (
 	FlagNotKeyspace     = commands.FlagNotKeyspace
 	FlagProtected       = commands.FlagProtected
 	FlagMayReplicate    = commands.FlagMayReplicate
+	FlagArgsTransient   = commands.FlagArgsTransient
 )
 
 // Call is one of the front end's own commands being executed: the

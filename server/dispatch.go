@@ -270,6 +270,7 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 	if mon && e.Flags&FlagSkipMonitor == 0 {
 		s.feedMonitor(c, f, args)
 	}
+	c.argsFree = s.argsTransient(c, f, e)
 	if len(c.redacted) > 0 {
 		c.redacted = c.redacted[:0]
 	}
@@ -304,6 +305,18 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 	if over := s.lim.latencyOver.Load(); over > 0 && dur.Milliseconds() >= over {
 		s.noteLatency(e, dur, end) // latencycmd.go
 	}
+}
+
+// argsTransient reports whether the command that just ran in frame f
+// holds none of its arguments now: the table says its handler keeps none
+// (FlagArgsTransient), it ran as the client's own command (not a script's,
+// whose arguments are the script's) and did not park, the client has no
+// outbox (pub/sub, tracking), and nothing that takes keys or arguments
+// (MONITOR, tracking, keyspace notifications) is on. The last callIn of a
+// top-level command decides (EXEC's own, after its queued commands').
+func (s *Server) argsTransient(c *Client, f frame, e *entry) bool {
+	return e.Flags&FlagArgsTransient != 0 && !f.script && f.call.Blocked == nil &&
+		c.ev.Outbox() == nil && !c.ev.Tracking() && s.events.ArgsFree()
 }
 
 // skipSlowlog: the table's skip_slowlog flag (EXEC logs its commands one

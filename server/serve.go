@@ -38,12 +38,16 @@ func (s *Server) serveClient(c *Client) {
 	for {
 		var cmds [][][]byte
 		cmds, err = c.pc.ReadBatch()
+		free := true // every command of the batch let go of its arguments
 		for i, args := range cmds {
 			if c.closing {
+				free = false
 				break // the rest of the pipeline is dropped, as Redis does
 			}
 			c.pipeline = cmds[i+1:]
+			c.argsFree = false
 			s.handle(c, args)
+			free = free && c.argsFree
 		}
 		c.pipeline = nil
 		c.flushStats() // before the replies leave (clock.go)
@@ -62,6 +66,12 @@ func (s *Server) serveClient(c *Client) {
 		if c.closeNow {
 			err = errClientClosed
 			return
+		}
+		if free {
+			c.slotArgs = nil
+			c.pc.Recycle() // the next batch is read over this one (resp.Conn)
+		} else {
+			c.pc.Keep()
 		}
 	}
 }

@@ -87,6 +87,15 @@ const (
 	// EVALSHA, FCALL, PUBLISH, SPUBLISH, PFCOUNT): with the read and
 	// write flags, what a MONITOR client may not run.
 	FlagMayReplicate
+	// FlagArgsTransient: the handler keeps no reference to its arguments
+	// (their bytes or the slice of them) once it returns: what it stores
+	// it copies (store writes, effects), what it answers it appends to the
+	// reply. A batch of only such commands, run here to the end, lets the
+	// connection read its next batch over this one's input
+	// (resp.Conn.Recycle), so a steady pipeline allocates nothing. Set
+	// only on handlers read for it; a command without it just keeps the
+	// old way (its input buffer is never rewritten).
+	FlagArgsTransient
 )
 
 // reportedFlags are the flags COMMAND reports, in Redis's order, with their

@@ -119,6 +119,14 @@ func (c *Client) dropMonitor() {
 // atomic load a command pays when nobody does.
 func (h *Hub) Monitored() bool { return h.mon.list.Load() != nil }
 
+// ArgsFree reports whether none of the hub's features that take a
+// command's key or argument slices is on (MONITOR, client tracking by any
+// client, keyspace notifications), so that none can hold one past the
+// command (the front end then lets the connection reuse its input).
+func (h *Hub) ArgsFree() bool {
+	return h.mon.list.Load() == nil && !h.tracking.active.Load() && h.notify.Load() == 0
+}
+
 // Monitors returns how many clients monitor (INFO, tests).
 func (h *Hub) Monitors() int {
 	if p := h.mon.list.Load(); p != nil {

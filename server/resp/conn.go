@@ -24,7 +24,10 @@ const (
 // the buffer, and when the tail is too short a new buffer (a slab) takes
 // its place, with the unfinished part of the command copied over; the old
 // slab is left to the garbage collector. Argument headers ([][]byte) come
-// from a slab of their own under the same rule.
+// from a slab of their own under the same rule. The exception: when the
+// server promises that nothing holds the arguments of the batches read
+// from a slab (Recycle, unless Keep was called while it served), the next
+// batch is read over them.
 const (
 	slabSize   = 16 * 1024 // an input slab, as Redis's PROTO_IOBUF_LEN
 	minRead    = 2 * 1024  // a read needs at least this much free tail
@@ -57,15 +60,21 @@ type Conn struct {
 	rerr    error // error of the last network read, reported once buf[r:w] is parsed
 
 	// The command being parsed (parse.go).
-	st     protoState
-	argc   int      // arguments its array announced
-	args   [][]byte // its arguments so far
-	bulk   int      // length of the bulk being read
-	frame  int64    // its bytes parsed so far
-	limit  int64    // client-query-buffer-limit, asked at each parse
-	hdrs   [][]byte // the free part of the header slab
-	batch  [][][]byte
-	failed *ProtocolError // the violation that ends the connection, nil if none
+	st    protoState
+	argc  int      // arguments its array announced
+	args  [][]byte // its arguments so far
+	bulk  int      // length of the bulk being read
+	frame int64    // its bytes parsed so far
+	limit int64    // client-query-buffer-limit, asked at each parse
+	hdrs  [][]byte // the free part of the header slab
+	// hdrSlab0 is the whole header slab hdrs is the free part of.
+	hdrSlab0 [][]byte
+	// kept: some argument handed out from the current input slab or
+	// header slab may still be referenced (Keep); Recycle leaves that slab
+	// alone. Cleared for each slab when a new one replaces it.
+	bufKept, hdrKept bool
+	batch            [][][]byte
+	failed           *ProtocolError // the violation that ends the connection, nil if none
 
 	deadline bool   // a read deadline is set
 	reads    uint64 // calls of ReadBatch: each starts a new batch of commands (clock.go)
@@ -139,7 +148,7 @@ func (pc *Conn) Reads() uint64 { return pc.reads }
 // ReadBatch returns the next commands the client sent: every complete
 // command buffered, reading from the network when there is none. The
 // returned slice is reused by the next call; the arguments are not (their
-// bytes are never written again). After the last command before a protocol
+// bytes are not written again, unless Recycle says nothing holds them). After the last command before a protocol
 // violation, it returns a *ProtocolError; when the connection fails or the
 // client closes it, the read error.
 func (pc *Conn) ReadBatch() ([][][]byte, error) {
@@ -191,6 +200,7 @@ func (pc *Conn) room() {
 	pc.w = copy(nb, pc.buf[pc.r:pc.w])
 	pc.scanned -= pc.r
 	pc.buf, pc.r = nb, 0
+	pc.bufKept = false
 }
 
 // fill reads from the network into the free tail of buf.
@@ -233,6 +243,30 @@ func (pc *Conn) fillBack() {
 		return
 	}
 	pc.rerr = pc.backErr
+}
+
+// Keep tells the Conn that some command of the last batch (or the
+// unfinished one) may still reference its arguments, so the slabs they
+// live in must not be recycled.
+func (pc *Conn) Keep() { pc.bufKept, pc.hdrKept = true, true }
+
+// Recycle tells the Conn that nothing references the arguments of the
+// commands ReadBatch returned last, nor of any before them that Keep was
+// not called for: the next reads may go over their bytes and headers.
+// It starts the input slab and the header slab afresh, each unless Keep
+// was called while it served; and only at a command boundary with every
+// byte read parsed. The caller's promise is the whole of the safety: an
+// argument still referenced would change under its holder.
+func (pc *Conn) Recycle() {
+	if pc.r != pc.w || pc.st != stStart || len(pc.back) > 0 || pc.rerr != nil {
+		return
+	}
+	if !pc.bufKept {
+		pc.r, pc.w, pc.scanned = 0, 0, 0
+	}
+	if !pc.hdrKept {
+		pc.hdrs = pc.hdrSlab0
+	}
 }
 
 // Write writes b and counts the output bytes.

@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -297,4 +298,53 @@ func TestShortCountAgreesWithCrLine(t *testing.T) {
 		require.Equal(t, gv, v, "%q", ln)
 	}
 	require.Greater(t, short, 100)
+}
+
+// seqConn sends "GET k<n>" with n counting up, one command per read.
+type seqConn struct {
+	bytesConn
+	n int
+}
+
+func (c *seqConn) Read(p []byte) (int, error) {
+	c.n++
+	k := strconv.Itoa(c.n)
+	return copy(p, "*2\r\n$3\r\nGET\r\n$"+strconv.Itoa(len(k))+"\r\n"+k+"\r\n"), nil
+}
+
+// TestConnRecycle: a batch recycled reads the next one over it, so a
+// steady stream stays in one slab; a batch kept (Keep) keeps its
+// arguments as they were however many batches are recycled after it, and
+// its slab goes out of use only when a new slab replaces it.
+func TestConnRecycle(t *testing.T) {
+	var in, out atomic.Int64
+	newConn := func() *Conn {
+		return NewConn(&seqConn{}, openLimits, &in, &out, slog.New(slog.DiscardHandler))
+	}
+	read := func(c *Conn) [][]byte {
+		batch, err := c.ReadBatch()
+		require.NoError(t, err)
+		require.Len(t, batch, 1)
+		return batch[0]
+	}
+
+	c := newConn()
+	read(c)
+	first := &c.buf[0]
+	for range 2000 { // 2000 commands of about 20 bytes: 40 KB, past a slab
+		c.Recycle()
+		read(c)
+	}
+	assert.Same(t, first, &c.buf[0], "recycled batches stay in the first slab")
+	assert.Equal(t, "GET", string(read(c)[0]))
+
+	c = newConn()
+	held := read(c) // GET 1, held (a MULTI queue, a parked command)
+	c.Keep()
+	for range 2000 {
+		c.Recycle()
+		read(c)
+	}
+	assert.Equal(t, []string{"GET", "1"}, []string{string(held[0]), string(held[1])})
+	assert.NotSame(t, &held[0][0], &c.buf[0], "the kept slab was left behind")
 }

@@ -240,6 +240,7 @@ func (pc *Conn) startArgs() {
 	}
 	if len(pc.hdrs) < n {
 		pc.hdrs = make([][]byte, max(hdrSlab, n))
+		pc.hdrSlab0, pc.hdrKept = pc.hdrs, false
 	}
 	pc.args = pc.hdrs[:0:n]
 	pc.hdrs = pc.hdrs[n:]

@@ -1,0 +1,36 @@
+package server
+
+import (
+	"strconv"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/tests/testenv"
+)
+
+// TestRecycledInputKeepsWhatIsHeld: batches of commands that hold none of
+// their arguments are read over one another (resp.Conn.Recycle), and a
+// command that holds its arguments past its batch keeps them intact. A SET
+// queued in MULTI is held until EXEC while 800 more queued commands arrive
+// one batch each (about two slabs of input, none of it recycled); then
+// 800 SET/GET pairs, each batch recycled, answer every value as written.
+func TestRecycledInputKeepsWhatIsHeld(t *testing.T) {
+	ts := startServer(t, nil)
+	rc := testenv.DialRaw(t, ts.addr)
+	require.Equal(t, "+OK\r\n", string(rc.Must(t, "MULTI")))
+	require.Equal(t, "+QUEUED\r\n", string(rc.Must(t, "SET", "queued-key", "queued-value")))
+	for i := range 800 {
+		require.Equal(t, "+QUEUED\r\n", string(rc.Must(t, "SET", "other-"+strconv.Itoa(i), "x")))
+	}
+	reply := string(rc.Must(t, "EXEC"))
+	require.Equal(t, "*801\r\n+OK\r\n", reply[:len("*801\r\n+OK\r\n")])
+	require.Equal(t, "$12\r\nqueued-value\r\n", string(rc.Must(t, "GET", "queued-key")))
+	require.Equal(t, "$1\r\nx\r\n", string(rc.Must(t, "GET", "other-799")))
+
+	for i := range 800 {
+		k, v := "k"+strconv.Itoa(i%7), "value-"+strconv.Itoa(i)
+		require.Equal(t, "+OK\r\n", string(rc.Must(t, "SET", k, v)))
+		require.Equal(t, "$"+strconv.Itoa(len(v))+"\r\n"+v+"\r\n", string(rc.Must(t, "GET", k)))
+	}
+}
