@@ -23,10 +23,10 @@ const connFlags = FlagNoScript | FlagLoading | FlagStale
 
 func connectionCommands() []*Command {
 	return []*Command{
-		{Name: "ping", Arity: -1, Flags: FlagFast | FlagSubscribedOK, ACL: commands.ACLConnection, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded},
+		{Name: "ping", Arity: -1, Flags: FlagFast | FlagSubscribedOK | FlagArgsTransient, ACL: commands.ACLConnection, Tips: []string{commands.TipAllShards, commands.TipAllSucceeded},
 			Group: "connection", Since: "1.0.0",
 			Summary: "Returns the server's liveliness response.", Handler: fe(pingCommand)},
-		{Name: "echo", Arity: 2, Flags: FlagFast | FlagLoading | FlagStale, ACL: commands.ACLConnection, Group: "connection", Since: "1.0.0",
+		{Name: "echo", Arity: 2, Flags: FlagFast | FlagLoading | FlagStale | FlagArgsTransient, ACL: commands.ACLConnection, Group: "connection", Since: "1.0.0",
 			Summary: "Returns the given string.", Handler: fe(func(c *Call) { c.Reply.Bulk(c.Args[1]) })},
 		{Name: "quit", Arity: -1, Flags: FlagFast | FlagSubscribedOK | FlagNoAuth | FlagAllowBusy | connFlags | FlagRunsInMulti, ACL: commands.ACLConnection,
 			Group: "connection", Since: "1.0.0",
