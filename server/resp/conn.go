@@ -148,9 +148,10 @@ func (pc *Conn) Reads() uint64 { return pc.reads }
 // ReadBatch returns the next commands the client sent: every complete
 // command buffered, reading from the network when there is none. The
 // returned slice is reused by the next call; the arguments are not (their
-// bytes are not written again, unless Recycle says nothing holds them). After the last command before a protocol
-// violation, it returns a *ProtocolError; when the connection fails or the
-// client closes it, the read error.
+// bytes are not written again, unless Recycle says nothing holds them).
+// After the last command before a protocol violation, it returns a
+// *ProtocolError; when the connection fails or the client closes it, the
+// read error.
 func (pc *Conn) ReadBatch() ([][][]byte, error) {
 	pc.reads++
 	clear(pc.batch)
