@@ -14,7 +14,8 @@ import (
 // command that holds its arguments past its batch keeps them intact. A SET
 // queued in MULTI is held until EXEC while 800 more queued commands arrive
 // one batch each (about two slabs of input, none of it recycled); then
-// 800 SET/GET pairs, each batch recycled, answer every value as written.
+// 800 SET/GET and HSET/HGET pairs, each batch recycled, answer every value
+// as written, and the hash still holds the last values after them.
 func TestRecycledInputKeepsWhatIsHeld(t *testing.T) {
 	ts := startServer(t, nil)
 	rc := testenv.DialRaw(t, ts.addr)
@@ -30,7 +31,15 @@ func TestRecycledInputKeepsWhatIsHeld(t *testing.T) {
 
 	for i := range 800 {
 		k, v := "k"+strconv.Itoa(i%7), "value-"+strconv.Itoa(i)
+		bulk := "$" + strconv.Itoa(len(v)) + "\r\n" + v + "\r\n"
 		require.Equal(t, "+OK\r\n", string(rc.Must(t, "SET", k, v)))
-		require.Equal(t, "$"+strconv.Itoa(len(v))+"\r\n"+v+"\r\n", string(rc.Must(t, "GET", k)))
+		require.Equal(t, bulk, string(rc.Must(t, "GET", k)))
+		f := "f" + strconv.Itoa(i%5)
+		rc.Must(t, "HSET", "h", f, v)
+		require.Equal(t, bulk, string(rc.Must(t, "HGET", "h", f)))
+	}
+	for i := 795; i < 800; i++ { // what the hash keeps was copied, not read over
+		v := "value-" + strconv.Itoa(i)
+		require.Equal(t, "$"+strconv.Itoa(len(v))+"\r\n"+v+"\r\n", string(rc.Must(t, "HGET", "h", "f"+strconv.Itoa(i%5))))
 	}
 }
