@@ -19,6 +19,19 @@ type Executor interface {
 	Execute(resp3 bool, args [][]byte, reply []byte) []byte
 }
 
+// ImmediateExecutor is an Executor that can tell the commands that answer
+// at once, without waiting (for a replica's ack, a key to be pushed, a
+// slot's lock held by a fence or a script, the quorum lease): Immediate
+// reports whether the command named name (any case), with key as its first
+// argument (nil: none), is one. A wrong yes stalls the other commands
+// forwarded over the same connection while it waits; a wrong no costs a
+// goroutine handoff. The node runs the forwarded commands it says yes to
+// in the connection's reader goroutine (transport.Server.HandleInline).
+type ImmediateExecutor interface {
+	Executor
+	Immediate(name, key []byte) bool
+}
+
 // BatchExecutor is an Executor that runs an ordered batch of forwarded
 // commands on one client session, so that a pipeline forwarded as one call
 // keeps its order and a MULTI ... EXEC block stays together. ExecuteBatch
@@ -94,6 +107,19 @@ func (n *Node) Forward(ctx context.Context, id ring.NodeID, resp3 bool, args [][
 		return nil, fmt.Errorf("forward to %s: %w", id, err)
 	}
 	return n.client.Call(ctx, addr, transport.KindForward, wire.EncodeForward(resp3, args))
+}
+
+// forwardInline reports whether a forwarded command (KindForward's
+// payload) may run in its connection's reader: the Executor says it does
+// not wait, and this node holds its quorum lease (a read may wait for it
+// otherwise: server's leaseRefusal).
+func (n *Node) forwardInline(req []byte) bool {
+	ie, ok := n.exec.(ImmediateExecutor)
+	if !ok || !n.lease.Held() {
+		return false
+	}
+	name, key, ok := wire.PeekForward(req)
+	return ok && ie.Immediate(name, key)
 }
 
 // handleForward runs a forwarded client command on the Executor.

@@ -152,7 +152,7 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 	n.joined.Store(len(n.cfg.Join) == 0)
 	n.server = transport.NewServer(t.Addr(), cfg.Key, cfg.Faults, cfg.MaxFrameSize, logger)
 	n.server.Handle(transport.KindPing, n.handlePing)
-	n.server.Handle(transport.KindForward, n.handleForward)
+	n.server.HandleInline(transport.KindForward, n.handleForward, n.forwardInline)
 	n.server.Handle(transport.KindForwardBatch, n.handleForwardBatch)
 	n.server.Handle(transport.KindPushTable, n.handlePushTable)
 	n.server.Handle(transport.KindPullTable, n.handlePullTable)

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/events"
 )
@@ -14,9 +15,30 @@ import (
 // nodes forward here (cluster.Node calls Execute and ExecuteBatch from its
 // RPC handler goroutines, one call per forwarded request).
 var (
-	_ cluster.Executor      = (*Server)(nil)
-	_ cluster.BatchExecutor = (*Server)(nil)
+	_ cluster.Executor          = (*Server)(nil)
+	_ cluster.BatchExecutor     = (*Server)(nil)
+	_ cluster.ImmediateExecutor = (*Server)(nil)
 )
+
+// Immediate reports whether the forwarded command named name, with key its
+// first argument, answers at once (cluster.ImmediateExecutor): a fast
+// read-only command that does not block, without subcommands, whose key's
+// slot is free at the moment (no fence, script or blocked client's turn
+// holds it). Such a command never waits for a replica (reads do not), a
+// key to be pushed, or a slot's lock held long; the lease it may wait for
+// is the node's to check.
+func (s *Server) Immediate(name, key []byte) bool {
+	var buf [32]byte
+	e := s.lookup(name, &buf)
+	if e == nil || e.subs != nil || key == nil || s.scripts.Busy() {
+		return false
+	}
+	const want = FlagReadOnly | FlagFast
+	if e.Flags&(want|FlagBlocking|FlagWrite|FlagMayReplicate) != want {
+		return false
+	}
+	return s.store.Free(ring.KeySlot(key))
+}
 
 // Execute runs one forwarded command as a client speaking RESP3 (resp3) or
 // RESP2 would, appends its raw reply to reply and returns it. The command

@@ -83,3 +83,19 @@ func TestGateGrowPassesOverAnOwedLowerSlot(t *testing.T) {
 	assert.True(t, tx.Grow(50))
 	tx.Close()
 }
+
+// TestFree: a slot is free when no Tx holds it and it is owed to nobody.
+func TestFree(t *testing.T) {
+	s := New(Config{})
+	require.True(t, s.Free(7))
+	tx := s.Lock(7)
+	require.False(t, s.Free(7), "held")
+	require.True(t, s.Free(8))
+	tx.Owe(7, 42)
+	tx.Close()
+	require.False(t, s.Free(7), "owed")
+	tx = s.LockFor(7, 42)
+	tx.Owe(7, 0)
+	tx.Close()
+	require.True(t, s.Free(7))
+}

@@ -95,6 +95,20 @@ func (s *Store) LockAt(slot uint16, now time.Time) *Tx {
 	return tx
 }
 
+// Free reports whether slot was free at the moment of asking: not held by
+// a Tx, and owed to no blocked client. It is a hint, for a caller that
+// would rather not wait for the slot (a fence, a long script): the slot may
+// be taken right after.
+func (s *Store) Free(slot uint16) bool {
+	sl := &s.slots[slot]
+	if !sl.mu.TryLock() {
+		return false
+	}
+	free := sl.owed == 0
+	sl.mu.Unlock()
+	return free
+}
+
 // LockSlots returns a Tx that holds every slot in slots (any order,
 // duplicates allowed); slots are locked in ascending order, so two Txs never
 // deadlock.

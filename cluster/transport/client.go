@@ -232,7 +232,7 @@ func (c *Client) readReplies(cc *clientConn) {
 	var err error
 	for {
 		var f frame
-		if f, err = cc.readFrame(r); err != nil {
+		if f, err = cc.readFrame(r, nil); err != nil {
 			break
 		}
 		if f.flags&flagReply == 0 {

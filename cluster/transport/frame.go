@@ -79,7 +79,9 @@ type frame struct {
 // queue runs empty, after yielding the processor once so that goroutines
 // ready to run can queue theirs first: with many callers, one write system
 // call carries the frames of many), and a reader loop run by the owner
-// (client or server).
+// (client or server). The server's reader may also write replies itself
+// (writeDirect, flushDirect: requests it runs inline), into the same
+// buffered writer under wmu, so that frames never interleave.
 // close is idempotent; it closes the socket, which ends the reader, and the
 // done channel, which ends the writer.
 type frameConn struct {
@@ -95,6 +97,9 @@ type frameConn struct {
 	errMu     sync.Mutex // guards err
 	err       error      // why the connection closed
 	writerWG  sync.WaitGroup
+
+	wmu sync.Mutex    // guards w: held while frames are put in it and while it is flushed
+	w   *bufio.Writer // the socket's write buffer; its error is sticky
 }
 
 func newFrameConn(c net.Conn, self, peer string, faults *Faults, maxFrame int) *frameConn {
@@ -106,6 +111,7 @@ func newFrameConn(c net.Conn, self, peer string, faults *Faults, maxFrame int) *
 		maxFrame: maxFrame,
 		out:      make(chan frame, writeQueueLen),
 		done:     make(chan struct{}),
+		w:        bufio.NewWriterSize(c, 64<<10),
 	}
 	fc.writerWG.Add(1)
 	go fc.writeLoop()
@@ -151,8 +157,7 @@ func (fc *frameConn) send(ctx context.Context, f frame) error {
 
 func (fc *frameConn) writeLoop() {
 	defer fc.writerWG.Done()
-	w := bufio.NewWriterSize(fc.c, 64<<10)
-	var hdr [frameHeaderLen]byte
+	batch := make([]frame, 0, writeQueueLen)
 	for {
 		var f frame
 		select {
@@ -160,67 +165,128 @@ func (fc *frameConn) writeLoop() {
 		case <-fc.done:
 			return
 		}
-		yielded, batched := false, 0
-		for {
-			if d := fc.faults.DelayOf(fc.self, fc.peer); d > 0 {
-				if err := w.Flush(); err != nil {
-					fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
-					return
-				}
-				select { // a slow link: this frame and those behind it wait
-				case <-time.After(d):
-				case <-fc.done:
-					return
-				}
-			}
-			batched++
-			// A cut drops the frame on the floor, as the network would.
-			if fc.faults.Allow(fc.self, fc.peer) {
-				binary.BigEndian.PutUint32(hdr[0:], uint32(len(f.payload)))
-				binary.BigEndian.PutUint64(hdr[4:], f.id)
-				hdr[12] = byte(f.kind)
-				hdr[13] = f.flags
-				binary.BigEndian.PutUint32(hdr[14:], f.timeout)
-				_, err := w.Write(hdr[:])
-				if err == nil {
-					_, err = w.Write(f.payload)
-				}
-				if err != nil {
-					fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
-					return
-				}
-			}
+		batch = append(batch[:0], f)
+		yielded := false
+		for len(batch) < writeQueueLen {
 			select {
 			case f = <-fc.out:
+				batch = append(batch, f)
 				continue
 			default:
 			}
-			if !yielded && batched < yieldBelow {
+			if !yielded && len(batch) < yieldBelow {
 				// Before a write system call, let the goroutines that are
 				// ready to run queue their frames: they go in the same write.
 				// A batch that is large already goes at once: with many
 				// goroutines ready, the writer would wait behind all of them.
 				yielded = true
 				runtime.Gosched()
-				select {
-				case f = <-fc.out:
-					continue
-				default:
-				}
+				continue
 			}
 			break
 		}
-		if err := w.Flush(); err != nil {
+		err := fc.writeFrames(batch)
+		clear(batch) // the payloads are garbage now
+		if err != nil {
 			fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
 			return
 		}
 	}
 }
 
+// errWriterDone: the connection closed while the writer waited out a slow
+// link's delay.
+var errWriterDone = errors.New("connection closed")
+
+// writeFrames writes batch to the socket, in one write when it fits the
+// buffer. A slow link (Faults) holds each frame, and those behind it, for
+// its delay.
+func (fc *frameConn) writeFrames(batch []frame) error {
+	fc.wmu.Lock()
+	defer fc.wmu.Unlock()
+	for _, f := range batch {
+		if d := fc.faults.DelayOf(fc.self, fc.peer); d > 0 {
+			if err := fc.w.Flush(); err != nil {
+				return err
+			}
+			fc.wmu.Unlock()
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-fc.done:
+				t.Stop()
+				fc.wmu.Lock()
+				return errWriterDone
+			}
+			fc.wmu.Lock()
+		}
+		if err := fc.putFrame(f); err != nil {
+			return err
+		}
+	}
+	return fc.w.Flush()
+}
+
+// putFrame puts f in the write buffer (wmu held). A cut drops the frame on
+// the floor, as the network would.
+func (fc *frameConn) putFrame(f frame) error {
+	if !fc.faults.Allow(fc.self, fc.peer) {
+		return nil
+	}
+	var hdr [frameHeaderLen]byte
+	binary.BigEndian.PutUint32(hdr[0:], uint32(len(f.payload)))
+	binary.BigEndian.PutUint64(hdr[4:], f.id)
+	hdr[12] = byte(f.kind)
+	hdr[13] = f.flags
+	binary.BigEndian.PutUint32(hdr[14:], f.timeout)
+	if _, err := fc.w.Write(hdr[:]); err != nil {
+		return err
+	}
+	_, err := fc.w.Write(f.payload)
+	return err
+}
+
+// writeDirect puts f in the write buffer from the calling goroutine,
+// without the writer: it goes out with the next flush (flushDirect, or the
+// writer's next batch). Only for a link without a delay (Faults.DelayOf):
+// the writer alone waits out delays.
+func (fc *frameConn) writeDirect(f frame) error {
+	fc.wmu.Lock()
+	defer fc.wmu.Unlock()
+	return fc.putFrame(f)
+}
+
+// flushDirect writes out what the write buffer holds.
+func (fc *frameConn) flushDirect() error {
+	fc.wmu.Lock()
+	defer fc.wmu.Unlock()
+	return fc.w.Flush()
+}
+
+// frameBuffered reports whether r holds the whole next frame, so that
+// reading it takes no system call.
+func frameBuffered(r *bufio.Reader) bool {
+	if r.Buffered() < frameHeaderLen {
+		return false
+	}
+	hdr, err := r.Peek(frameHeaderLen)
+	if err != nil {
+		return false
+	}
+	return uint64(r.Buffered()) >= frameHeaderLen+uint64(binary.BigEndian.Uint32(hdr))
+}
+
 // readFrame reads the next frame; frames from a cut peer are skipped.
-func (fc *frameConn) readFrame(r *bufio.Reader) (frame, error) {
+// idle, if not nil, runs first whenever the next frame is not wholly in r,
+// that is before reading may wait for the peer.
+func (fc *frameConn) readFrame(r *bufio.Reader, idle func() error) (frame, error) {
 	var hdr [frameHeaderLen]byte
 	for {
+		if idle != nil && !frameBuffered(r) {
+			if err := idle(); err != nil {
+				return frame{}, err
+			}
+		}
 		if _, err := io.ReadFull(r, hdr[:]); err != nil {
 			return frame{}, err
 		}

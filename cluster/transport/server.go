@@ -26,7 +26,8 @@ type Server struct {
 	faults   *Faults
 	maxFrame int
 	logger   *slog.Logger
-	handlers map[Kind]Handler // filled before the transport starts; read-only after
+	handlers map[Kind]Handler               // filled before the transport starts; read-only after
+	inline   map[Kind]func(req []byte) bool // likewise: see HandleInline
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -47,6 +48,7 @@ func NewServer(self string, key []byte, faults *Faults, maxFrame int, logger *sl
 		maxFrame: maxFrame,
 		logger:   logger,
 		handlers: make(map[Kind]Handler),
+		inline:   make(map[Kind]func([]byte) bool),
 		ctx:      ctx,
 		cancel:   cancel,
 		conns:    make(map[*frameConn]struct{}),
@@ -56,6 +58,20 @@ func NewServer(self string, key []byte, faults *Faults, maxFrame int, logger *sl
 
 // Handle registers the handler for a kind. Call before serving.
 func (s *Server) Handle(k Kind, h Handler) { s.handlers[k] = h }
+
+// HandleInline registers the handler for a kind, like Handle, with a
+// predicate saying which requests may run inline: in the connection's
+// reader goroutine, which puts the reply in the connection's write buffer
+// itself and writes it out when no further request is buffered (one write
+// answers every request that came in one read), instead of handing the
+// request to a worker and the reply to the writer goroutine. inline must
+// say yes only for requests that cannot wait (for a lock held long, a
+// replica, a key to be pushed): while one runs inline, the connection reads
+// nothing else. Call before serving.
+func (s *Server) HandleInline(k Kind, h Handler, inline func(req []byte) bool) {
+	s.handlers[k] = h
+	s.inline[k] = inline
+}
 
 // ServeConn implements Acceptor: it runs the handshake (if there is a
 // key) and then the connection's read loop, in a goroutine of its own.
@@ -114,8 +130,17 @@ func (s *Server) readLoop(fc *frameConn) {
 		s.mu.Unlock()
 	}()
 	r := bufio.NewReaderSize(fc.c, 64<<10)
+	var direct []byte  // the reply buffer of inline requests, reused
+	unflushed := false // inline replies wait in fc.w
+	flush := func() error {
+		if !unflushed {
+			return nil
+		}
+		unflushed = false
+		return fc.flushDirect()
+	}
 	for {
-		f, err := fc.readFrame(r)
+		f, err := fc.readFrame(r, flush)
 		if err != nil {
 			if errors.Is(err, ErrFrameTooLarge) {
 				s.logger.Warn("closing rpc connection", "peer", fc.peer, "err", err)
@@ -127,10 +152,26 @@ func (s *Server) readLoop(fc *frameConn) {
 			fc.close(fmt.Errorf("unexpected reply frame from %s", fc.peer))
 			return
 		}
+		if ok := s.inline[f.kind]; ok != nil && ok(f.payload) && fc.faults.DelayOf(fc.self, fc.peer) == 0 {
+			reply := s.serve1(fc, f, direct[:0])
+			if err := fc.writeDirect(reply); err != nil {
+				fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
+				return
+			}
+			unflushed = true
+			if reply.flags&flagError == 0 && cap(reply.payload) <= maxDirectReuse {
+				direct = reply.payload[:0]
+			}
+			continue
+		}
 		select {
 		case next <- f:
 			continue
 		default:
+		}
+		if err := flush(); err != nil { // the reader may wait below
+			fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
+			return
 		}
 		select {
 		case next <- f:
@@ -142,6 +183,10 @@ func (s *Server) readLoop(fc *frameConn) {
 		}
 	}
 }
+
+// maxDirectReuse bounds the reply buffer a connection's reader keeps for
+// its next inline request.
+const maxDirectReuse = 64 << 10
 
 // maxParkedWorkers bounds the idle workers one inbound connection keeps
 // parked for its next requests: with 500 clients forwarding through one
@@ -172,8 +217,16 @@ func (s *Server) work(fc *frameConn, f frame, next <-chan frame, sem <-chan stru
 	}
 }
 
-// run executes one request and queues its reply.
+// run executes one request and queues its reply for the writer.
 func (s *Server) run(fc *frameConn, f frame) {
+	// The reply is sent even if the caller's timeout passed: it is cheap,
+	// and the caller drops replies nobody waits for.
+	_ = fc.send(s.ctx, s.serve1(fc, f, nil))
+}
+
+// serve1 executes one request and returns its reply frame, whose payload
+// the handler appended to buf.
+func (s *Server) serve1(fc *frameConn, f frame, buf []byte) frame {
 	ctx := &callCtx{parent: s.ctx}
 	if f.timeout > 0 {
 		ctx.deadline = time.Now().Add(time.Duration(f.timeout) * time.Millisecond)
@@ -185,7 +238,7 @@ func (s *Server) run(fc *frameConn, f frame) {
 	if h == nil {
 		err = fmt.Errorf("unknown rpc kind %d", uint8(f.kind))
 	} else {
-		reply.payload, err = h(ctx, fc.peer, f.payload, nil)
+		reply.payload, err = h(ctx, fc.peer, f.payload, buf)
 		if err == nil && len(reply.payload) > s.maxFrame {
 			err = fmt.Errorf("%w: reply of %d bytes, limit %d", ErrFrameTooLarge, len(reply.payload), s.maxFrame)
 		}
@@ -194,9 +247,7 @@ func (s *Server) run(fc *frameConn, f frame) {
 		reply.flags |= flagError
 		reply.payload = []byte(err.Error())
 	}
-	// The reply is sent even if the caller's timeout passed: it is cheap,
-	// and the caller drops replies nobody waits for.
-	_ = fc.send(s.ctx, reply)
+	return reply
 }
 
 // Close stops serving: it closes every connection and waits for readers,
