@@ -89,7 +89,11 @@ type frameConn struct {
 	faults   *Faults
 	maxFrame int
 
-	out       chan frame
+	out chan frame
+	// wmu guards w and the socket's writes: the writer holds it from the
+	// first frame of a batch to its flush; sendNow holds it for its frame.
+	wmu       sync.Mutex
+	w         *bufio.Writer
 	done      chan struct{}
 	closeOnce sync.Once
 	errMu     sync.Mutex // guards err
@@ -105,6 +109,7 @@ func newFrameConn(c net.Conn, self, peer string, faults *Faults, maxFrame int) *
 		faults:   faults,
 		maxFrame: maxFrame,
 		out:      make(chan frame, writeQueueLen),
+		w:        bufio.NewWriterSize(c, 64<<10),
 		done:     make(chan struct{}),
 	}
 	fc.writerWG.Add(1)
@@ -149,9 +154,64 @@ func (fc *frameConn) send(ctx context.Context, f frame) error {
 	}
 }
 
+// sendNow writes f from the calling goroutine when the connection is idle
+// (no frame queued, no batch being written, no delay fault), saving the
+// handoff to the writer goroutine and back (a wake of a parked goroutine,
+// often a futex wake of an idle thread); otherwise it queues f as send
+// does. The write is bounded by dl (none when zero): a peer that reads
+// nothing (SIGSTOP) fails it and closes the connection, as a call's stall
+// does, instead of holding the caller. For one-call-at-a-time callers (the
+// replication stream and its replies), where no other frame could join a
+// batch; frames of one goroutine may then leave in another order than they
+// were sent, which no caller relies on (the server runs a connection's
+// requests concurrently).
+func (fc *frameConn) sendNow(ctx context.Context, dl time.Time, f frame) error {
+	if len(fc.out) > 0 || !fc.wmu.TryLock() {
+		return fc.send(ctx, f)
+	}
+	if fc.faults.DelayOf(fc.self, fc.peer) > 0 {
+		fc.wmu.Unlock()
+		return fc.send(ctx, f)
+	}
+	var hdr [frameHeaderLen]byte
+	if !dl.IsZero() {
+		_ = fc.c.SetWriteDeadline(dl)
+	}
+	err := fc.writeFrame(&hdr, f)
+	if err == nil {
+		err = fc.w.Flush()
+	}
+	if !dl.IsZero() && err == nil {
+		_ = fc.c.SetWriteDeadline(time.Time{})
+	}
+	fc.wmu.Unlock()
+	if err != nil {
+		fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
+		return fc.closeErr()
+	}
+	return nil
+}
+
+// writeFrame buffers f (with wmu held); a cut drops it on the floor, as the
+// network would.
+func (fc *frameConn) writeFrame(hdr *[frameHeaderLen]byte, f frame) error {
+	if !fc.faults.Allow(fc.self, fc.peer) {
+		return nil
+	}
+	binary.BigEndian.PutUint32(hdr[0:], uint32(len(f.payload)))
+	binary.BigEndian.PutUint64(hdr[4:], f.id)
+	hdr[12] = byte(f.kind)
+	hdr[13] = f.flags
+	binary.BigEndian.PutUint32(hdr[14:], f.timeout)
+	if _, err := fc.w.Write(hdr[:]); err != nil {
+		return err
+	}
+	_, err := fc.w.Write(f.payload)
+	return err
+}
+
 func (fc *frameConn) writeLoop() {
 	defer fc.writerWG.Done()
-	w := bufio.NewWriterSize(fc.c, 64<<10)
 	var hdr [frameHeaderLen]byte
 	for {
 		var f frame
@@ -160,61 +220,61 @@ func (fc *frameConn) writeLoop() {
 		case <-fc.done:
 			return
 		}
-		yielded, batched := false, 0
-		for {
-			if d := fc.faults.DelayOf(fc.self, fc.peer); d > 0 {
-				if err := w.Flush(); err != nil {
-					fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
-					return
-				}
-				select { // a slow link: this frame and those behind it wait
-				case <-time.After(d):
-				case <-fc.done:
-					return
-				}
+		if !fc.writeBatch(&hdr, f) {
+			return
+		}
+	}
+}
+
+// writeBatch writes f and the frames queued behind it in as few writes as
+// it can, holding wmu; it reports false once the connection is closed.
+func (fc *frameConn) writeBatch(hdr *[frameHeaderLen]byte, f frame) bool {
+	fc.wmu.Lock()
+	defer fc.wmu.Unlock()
+	w := fc.w
+	yielded, batched := false, 0
+	for {
+		if d := fc.faults.DelayOf(fc.self, fc.peer); d > 0 {
+			if err := w.Flush(); err != nil {
+				fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
+				return false
 			}
-			batched++
-			// A cut drops the frame on the floor, as the network would.
-			if fc.faults.Allow(fc.self, fc.peer) {
-				binary.BigEndian.PutUint32(hdr[0:], uint32(len(f.payload)))
-				binary.BigEndian.PutUint64(hdr[4:], f.id)
-				hdr[12] = byte(f.kind)
-				hdr[13] = f.flags
-				binary.BigEndian.PutUint32(hdr[14:], f.timeout)
-				_, err := w.Write(hdr[:])
-				if err == nil {
-					_, err = w.Write(f.payload)
-				}
-				if err != nil {
-					fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
-					return
-				}
+			select { // a slow link: this frame and those behind it wait
+			case <-time.After(d):
+			case <-fc.done:
+				return false
 			}
+		}
+		batched++
+		if err := fc.writeFrame(hdr, f); err != nil {
+			fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
+			return false
+		}
+		select {
+		case f = <-fc.out:
+			continue
+		default:
+		}
+		if !yielded && batched < yieldBelow {
+			// Before a write system call, let the goroutines that are
+			// ready to run queue their frames: they go in the same write.
+			// A batch that is large already goes at once: with many
+			// goroutines ready, the writer would wait behind all of them.
+			yielded = true
+			runtime.Gosched()
 			select {
 			case f = <-fc.out:
 				continue
 			default:
 			}
-			if !yielded && batched < yieldBelow {
-				// Before a write system call, let the goroutines that are
-				// ready to run queue their frames: they go in the same write.
-				// A batch that is large already goes at once: with many
-				// goroutines ready, the writer would wait behind all of them.
-				yielded = true
-				runtime.Gosched()
-				select {
-				case f = <-fc.out:
-					continue
-				default:
-				}
-			}
-			break
 		}
-		if err := w.Flush(); err != nil {
-			fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
-			return
-		}
+		break
 	}
+	if err := w.Flush(); err != nil {
+		fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
+		return false
+	}
+	return true
 }
 
 // readFrame reads the next frame; frames from a cut peer are skipped.

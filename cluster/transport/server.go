@@ -27,6 +27,7 @@ type Server struct {
 	maxFrame int
 	logger   *slog.Logger
 	handlers map[Kind]Handler // filled before the transport starts; read-only after
+	inline   [256]bool        // kinds the reader runs itself (HandleInline); as handlers
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -56,6 +57,23 @@ func NewServer(self string, key []byte, faults *Faults, maxFrame int, logger *sl
 
 // Handle registers the handler for a kind. Call before serving.
 func (s *Server) Handle(k Kind, h Handler) { s.handlers[k] = h }
+
+// HandleInline registers the handler for a kind whose requests the
+// connection's reader runs itself, when their payload is at most
+// inlineMaxPayload, instead of handing them to a worker: a wake of a parked
+// goroutine saved per request. For handlers that never wait on the network
+// or on another request of the connection (the requests behind wait for
+// them), called one at a time per connection by their callers (the
+// replication stream). Call before serving.
+func (s *Server) HandleInline(k Kind, h Handler) {
+	s.handlers[k] = h
+	s.inline[k] = true
+}
+
+// inlineMaxPayload bounds the requests the reader runs itself: a larger
+// one (a snapshot batch, up to 512 KiB) goes to a worker, so that the
+// requests behind it on the connection do not wait for its apply.
+const inlineMaxPayload = 64 << 10
 
 // ServeConn implements Acceptor: it runs the handshake (if there is a
 // key) and then the connection's read loop, in a goroutine of its own.
@@ -127,6 +145,10 @@ func (s *Server) readLoop(fc *frameConn) {
 			fc.close(fmt.Errorf("unexpected reply frame from %s", fc.peer))
 			return
 		}
+		if s.inline[f.kind] && len(f.payload) <= inlineMaxPayload {
+			s.run(fc, f)
+			continue
+		}
 		select {
 		case next <- f:
 			continue
@@ -196,6 +218,16 @@ func (s *Server) run(fc *frameConn, f frame) {
 	}
 	// The reply is sent even if the caller's timeout passed: it is cheap,
 	// and the caller drops replies nobody waits for.
+	if f.kind.writtenInline() {
+		// Its write may take as long as the call could wait (none without
+		// a timeout), from now: the reply is sent even if that has passed.
+		var dl time.Time
+		if f.timeout > 0 {
+			dl = time.Now().Add(time.Duration(f.timeout) * time.Millisecond)
+		}
+		_ = fc.sendNow(s.ctx, dl, reply)
+		return
+	}
 	_ = fc.send(s.ctx, reply)
 }
 
