@@ -70,10 +70,12 @@ func (s *Server) HandleInline(k Kind, h Handler) {
 	s.inline[k] = true
 }
 
-// inlineMaxPayload bounds the requests the reader runs itself: a larger
-// one (a snapshot batch, up to 512 KiB) goes to a worker, so that the
-// requests behind it on the connection do not wait for its apply.
-const inlineMaxPayload = 64 << 10
+// inlineMaxPayload bounds the requests the reader runs itself: a batch of
+// live writes (a few hundred bytes at 50 clients) is, a larger one (a
+// snapshot batch, up to 128 KiB) goes to a worker, so that the requests
+// behind it on the connection (takeovers, lease probes, forwards) do not
+// wait for its apply.
+const inlineMaxPayload = 4 << 10
 
 // ServeConn implements Acceptor: it runs the handshake (if there is a
 // key) and then the connection's read loop, in a goroutine of its own.
