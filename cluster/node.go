@@ -159,7 +159,7 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 	n.server.Handle(transport.KindReport, n.handleReport)
 	if cfg.Store != nil {
 		n.repl = newReplicator(n, cfg.Store)
-		n.server.Handle(transport.KindReplicate, n.repl.handleReplicate)
+		n.server.HandleInline(transport.KindReplicate, n.repl.handleReplicate, replicateInline)
 		n.server.Handle(transport.KindReplState, n.handleReplState)
 		n.server.Handle(transport.KindHandoff, n.handleHandoff)
 		n.server.Handle(transport.KindTakeover, n.handleTakeover)

@@ -210,6 +210,17 @@ func (r *replicator) ackChan() <-chan struct{} {
 	return r.ackSig
 }
 
+// replicateInlineMax bounds the replicate batches a replica's connection
+// reader applies itself (transport.Server.HandleInline): a batch of live
+// writes (a few hundred bytes at 50 clients) is, a larger one (a snapshot
+// batch, up to 128 KiB) goes to a worker, so that the requests behind it
+// on the connection (takeovers, lease probes, forwards) do not wait for
+// its apply.
+const replicateInlineMax = 4 << 10
+
+// replicateInline is KindReplicate's HandleInline predicate.
+func replicateInline(req []byte) bool { return len(req) <= replicateInlineMax }
+
 // sink is the store's EffectSink: it runs under the slot's lock, in apply
 // order, so offsets follow the order of the slot's history.
 func (r *replicator) sink(slot uint16, effects []store.Effect) {

@@ -93,7 +93,13 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 		f.timeout = uint32(min(max(ms, 1), int64(^uint32(0))))
 	}
 	seen, sent := cc.replies.Load(), time.Now()
-	if err := cc.send(ctx, f); err != nil {
+	if kind.writtenInline() {
+		dl, _ := ctx.Deadline()
+		err = cc.sendNow(ctx, dl, f)
+	} else {
+		err = cc.send(ctx, f)
+	}
+	if err != nil {
 		cc.forget(id)
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, err)
 	}

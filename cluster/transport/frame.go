@@ -80,8 +80,9 @@ type frame struct {
 // ready to run can queue theirs first: with many callers, one write system
 // call carries the frames of many), and a reader loop run by the owner
 // (client or server). The server's reader may also write replies itself
-// (writeDirect, flushDirect: requests it runs inline), into the same
-// buffered writer under wmu, so that frames never interleave.
+// (writeDirect, flushDirect: requests it runs inline), and a caller may
+// write its frame itself when the connection is idle (sendNow), into the
+// same buffered writer under wmu, so that frames never interleave.
 // close is idempotent; it closes the socket, which ends the reader, and the
 // done channel, which ends the writer.
 type frameConn struct {
@@ -153,6 +154,43 @@ func (fc *frameConn) send(ctx context.Context, f frame) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// sendNow writes f from the calling goroutine when the connection is idle
+// (no frame queued, no batch being written, no delay fault), saving the
+// handoff to the writer goroutine and back (a wake of a parked goroutine,
+// often a futex wake of an idle thread); otherwise it queues f as send
+// does. The write is bounded by dl (none when zero): a peer that reads
+// nothing (SIGSTOP) fails it and closes the connection, as a call's stall
+// does, instead of holding the caller. For one-call-at-a-time callers (the
+// replication stream and its replies, Kind.writtenInline), where no other
+// frame could join a batch; frames of one goroutine may then leave in
+// another order than they were sent, which no caller relies on (the server
+// runs a connection's requests concurrently).
+func (fc *frameConn) sendNow(ctx context.Context, dl time.Time, f frame) error {
+	if len(fc.out) > 0 || !fc.wmu.TryLock() {
+		return fc.send(ctx, f)
+	}
+	if fc.faults.DelayOf(fc.self, fc.peer) > 0 {
+		fc.wmu.Unlock()
+		return fc.send(ctx, f)
+	}
+	if !dl.IsZero() {
+		_ = fc.c.SetWriteDeadline(dl)
+	}
+	err := fc.putFrame(f)
+	if err == nil {
+		err = fc.w.Flush()
+	}
+	if !dl.IsZero() && err == nil {
+		_ = fc.c.SetWriteDeadline(time.Time{})
+	}
+	fc.wmu.Unlock()
+	if err != nil {
+		fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
+		return fc.closeErr()
+	}
+	return nil
 }
 
 func (fc *frameConn) writeLoop() {

@@ -61,3 +61,11 @@ func (k Kind) String() string {
 		return fmt.Sprintf("kind(%d)", uint8(k))
 	}
 }
+
+// writtenInline reports whether the frames of k's calls and replies are
+// written by the goroutine that has them when the connection is idle
+// (frameConn.sendNow) rather than handed to the connection's writer: the
+// kinds whose callers make one call at a time, so that no other frame of
+// theirs could join a batch. KindReplicate: the replication stream's one
+// call in flight per peer, and its reply.
+func (k Kind) writtenInline() bool { return k == KindReplicate }

@@ -217,11 +217,24 @@ func (s *Server) work(fc *frameConn, f frame, next <-chan frame, sem <-chan stru
 	}
 }
 
-// run executes one request and queues its reply for the writer.
+// run executes one request and queues its reply for the writer, or
+// writes it itself when its kind's frames are written by whoever has them
+// (Kind.writtenInline) and the connection is idle.
 func (s *Server) run(fc *frameConn, f frame) {
 	// The reply is sent even if the caller's timeout passed: it is cheap,
 	// and the caller drops replies nobody waits for.
-	_ = fc.send(s.ctx, s.serve1(fc, f, nil))
+	reply := s.serve1(fc, f, nil)
+	if f.kind.writtenInline() {
+		// Its write may take as long as the call could wait (none without
+		// a timeout), from now.
+		var dl time.Time
+		if f.timeout > 0 {
+			dl = time.Now().Add(time.Duration(f.timeout) * time.Millisecond)
+		}
+		_ = fc.sendNow(s.ctx, dl, reply)
+		return
+	}
+	_ = fc.send(s.ctx, reply)
 }
 
 // serve1 executes one request and returns its reply frame, whose payload
