@@ -57,10 +57,16 @@ func testCtx(t *testing.T, d time.Duration) context.Context {
 // the client and the server's address. Both end with the test.
 func startPing(t *testing.T, handler Handler) (*Client, string) {
 	t.Helper()
+	return startServing(t, func(srv *Server) { srv.Handle(KindPing, handler) })
+}
+
+// startServing is startPing with the handlers register gives the server.
+func startServing(t *testing.T, register func(*Server)) (*Client, string) {
+	t.Helper()
 	mn := NewMemNetwork(nil)
 	e := mn.Endpoint()
 	srv := NewServer(e.Addr(), nil, nil, MinFrameSize, testLogger(t))
-	srv.Handle(KindPing, handler)
+	register(srv)
 	e.Start(srv)
 	other := mn.Endpoint()
 	client := NewClient(other.Addr(), nil, nil, MinFrameSize, other.DialRPC)

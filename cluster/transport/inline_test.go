@@ -18,33 +18,23 @@ import (
 // says no to runs on a worker, so one that waits stalls neither the
 // inline requests behind it nor the other workers' requests.
 func TestHandleInline(t *testing.T) {
-	mn := NewMemNetwork(nil)
-	e := mn.Endpoint()
-	srv := NewServer(e.Addr(), nil, nil, MinFrameSize, testLogger(t))
 	release := make(chan struct{})
 	var readerOnly sync.Map // goroutine ids of inline runs (at most one: the reader)
-	srv.HandleInline(KindPing, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
-		if string(req) == "wait" {
-			<-release
-			return append(reply, "waited"...), nil
-		}
-		readerOnly.Store(goid(), true)
-		return append(append(reply, "re:"...), req...), nil
-	}, func(req []byte) bool { return string(req) != "wait" })
-	e.Start(srv)
-	other := mn.Endpoint()
-	client := NewClient(other.Addr(), nil, nil, MinFrameSize, other.DialRPC)
-	t.Cleanup(func() {
-		client.Close()
-		require.NoError(t, other.Shutdown())
-		require.NoError(t, e.Shutdown())
-		srv.Close()
+	client, addr := startServing(t, func(srv *Server) {
+		srv.HandleInline(KindPing, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+			if string(req) == "wait" {
+				<-release
+				return append(reply, "waited"...), nil
+			}
+			readerOnly.Store(goid(), true)
+			return append(append(reply, "re:"...), req...), nil
+		}, func(req []byte) bool { return string(req) != "wait" })
 	})
 	ctx := testCtx(t, 30*time.Second)
 
 	waited := make(chan error, 1)
 	go func() {
-		r, err := client.Call(ctx, e.Addr(), KindPing, []byte("wait"))
+		r, err := client.Call(ctx, addr, KindPing, []byte("wait"))
 		if err == nil && string(r) != "waited" {
 			err = fmt.Errorf("reply %q", r)
 		}
@@ -59,7 +49,7 @@ func TestHandleInline(t *testing.T) {
 			defer wg.Done()
 			for j := range 20 {
 				want := fmt.Sprintf("c%d-%d", i, j)
-				r, err := client.Call(ctx, e.Addr(), KindPing, []byte(want))
+				r, err := client.Call(ctx, addr, KindPing, []byte(want))
 				if err == nil && string(r) != "re:"+want {
 					err = fmt.Errorf("reply %q to %q", r, want)
 				}

@@ -14,32 +14,22 @@ import (
 // TestInlineReplicate: KindReplicate calls, whose frames the caller and the
 // server's reader write themselves when the connection is idle (sendNow)
 // and whose handler the reader runs (HandleInline) up to inlineMax (as the
-// cluster registers it),
-// answer correctly, small and large, alongside concurrent ordinary calls
-// that go through the writer and the workers; remote errors come back.
+// cluster registers it), answer correctly, small and large, alongside
+// concurrent ordinary calls that go through the writer and the workers;
+// remote errors come back.
 func TestInlineReplicate(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
-	mn := NewMemNetwork(nil)
-	e := mn.Endpoint()
-	srv := NewServer(e.Addr(), nil, nil, MinFrameSize, testLogger(t))
 	const inlineMax = 4 << 10
-	srv.HandleInline(KindReplicate, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
-		if string(req) == "fail" {
-			return nil, errors.New("refused")
-		}
-		return append(reply, req...), nil
-	}, func(req []byte) bool { return len(req) <= inlineMax })
-	srv.Handle(KindPing, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
-		return append(reply, req...), nil
-	})
-	e.Start(srv)
-	other := mn.Endpoint()
-	client := NewClient(other.Addr(), nil, nil, MinFrameSize, other.DialRPC)
-	t.Cleanup(func() {
-		client.Close()
-		require.NoError(t, other.Shutdown())
-		require.NoError(t, e.Shutdown())
-		srv.Close()
+	client, addr := startServing(t, func(srv *Server) {
+		srv.HandleInline(KindReplicate, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+			if string(req) == "fail" {
+				return nil, errors.New("refused")
+			}
+			return append(reply, req...), nil
+		}, func(req []byte) bool { return len(req) <= inlineMax })
+		srv.Handle(KindPing, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+			return append(reply, req...), nil
+		})
 	})
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
@@ -49,7 +39,7 @@ func TestInlineReplicate(t *testing.T) {
 		wg.Go(func() {
 			for j := range 50 {
 				want := []byte{byte(i), byte(j)}
-				got, err := client.Call(cctx, e.Addr(), KindPing, want)
+				got, err := client.Call(cctx, addr, KindPing, want)
 				if err == nil && !bytes.Equal(got, want) {
 					err = errors.New("ping: wrong reply")
 				}
@@ -62,11 +52,11 @@ func TestInlineReplicate(t *testing.T) {
 	}
 	for _, size := range []int{0, 100, inlineMax, inlineMax + 1, 200 << 10} {
 		want := bytes.Repeat([]byte{'r'}, size)
-		got, err := client.Call(cctx, e.Addr(), KindReplicate, want)
+		got, err := client.Call(cctx, addr, KindReplicate, want)
 		require.NoError(t, err, "size %d", size)
 		require.Equal(t, want, got, "size %d", size)
 	}
-	_, err := client.Call(cctx, e.Addr(), KindReplicate, []byte("fail"))
+	_, err := client.Call(cctx, addr, KindReplicate, []byte("fail"))
 	var re *RemoteError
 	require.ErrorAs(t, err, &re)
 	wg.Wait()
