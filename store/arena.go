@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/meshcache/meshcache/store/index"
 )
 
 // A slot's arena is one []byte holding entries back to back:
@@ -133,7 +135,7 @@ func (t *table) reserve(keys, n int) {
 	if need := len(t.arena) + n; need > cap(t.arena) && uint64(need) <= maxArena {
 		t.arena = moveArena(t.arena, need)
 	}
-	t.idx.reserve(keys)
+	t.idx.Reserve(keys)
 }
 
 // arenaGrowMin is the least room a growing arena gains, so that a young
@@ -182,16 +184,16 @@ func (t *table) compact() {
 	old := t.arena
 	live := len(old) - t.garbage
 	na := make([]byte, 0, live+live/8)
-	for i, w := range t.idx.words {
+	for i, w := range t.idx.Words() {
 		if w == 0 {
 			continue
 		}
-		o := wordOff(w)
+		o := index.Off(w)
 		kl, vl := eKeyLen(old, o), eValLen(old, o)
 		no := uint32(len(na))
 		na = append(na, old[o:o+hdrSize+kl+vl]...)
 		le.PutUint32(na[no+hdrValCap:], vl)
-		t.idx.setOff(i, no)
+		t.idx.SetOff(i, no)
 		if eExpire(na, no) != 0 {
 			t.vol[eVolIdx(na, no)] = no
 		}

@@ -108,7 +108,7 @@ func TestConcurrentSlots(t *testing.T) {
 		sl := &s.slots[i]
 		sl.mu.Lock()
 		if sl.t != nil {
-			keys += int64(sl.t.idx.n)
+			keys += int64(sl.t.idx.Len())
 			vols += int64(len(sl.t.vol))
 		}
 		sl.mu.Unlock()

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/store/index"
 )
 
 // EffectKind says what an Effect does.
@@ -295,11 +296,11 @@ func (s *Store) snapshotLocked(sl *slot, slot uint16, fn func(e Effect) bool) {
 	}
 	now := s.NowMS()
 	a := t.arena
-	for _, w := range t.idx.words {
+	for _, w := range t.idx.Words() {
 		if w == 0 {
 			continue
 		}
-		off := wordOff(w)
+		off := index.Off(w)
 		exp := eExpire(a, off)
 		if expired(exp, now) {
 			continue

@@ -224,7 +224,7 @@ func TestApplyReservesNewSlot(t *testing.T) {
 		grown = growArena(grown, hdrSize+len(e.Key)+len(e.Value))
 	}
 	assert.Less(t, cap(sl.t.arena), cap(grown), "no spare room for keys that are not coming")
-	assert.Equal(t, 512, len(sl.t.idx.words), "250 keys fit 3/4 of 512 words")
+	assert.Equal(t, 512, len(sl.t.idx.Words()), "250 keys fit 3/4 of 512 words")
 
 	// The second half lands in a slot that holds keys: ordinary growth.
 	require.NoError(t, s.Apply(effects[keys/2:]))

@@ -138,7 +138,7 @@ func (s *Store) populatePool(p Policy) bool {
 		sl := &s.slots[sn]
 		sl.mu.Lock()
 		t := sl.t
-		if t == nil || t.idx.n == 0 || (p.volatile() && len(t.vol) == 0) {
+		if t == nil || t.idx.Len() == 0 || (p.volatile() && len(t.vol) == 0) {
 			sl.mu.Unlock()
 			continue
 		}
@@ -195,7 +195,7 @@ func (s *Store) evictRandom(sn uint16, volatile bool) bool {
 	defer tx.Close()
 	sl := &s.slots[sn]
 	t := sl.t
-	if t == nil || t.idx.n == 0 || (volatile && len(t.vol) == 0) {
+	if t == nil || t.idx.Len() == 0 || (volatile && len(t.vol) == 0) {
 		return false
 	}
 	var off uint32
@@ -204,7 +204,7 @@ func (s *Store) evictRandom(sn uint16, volatile bool) bool {
 		off = t.vol[rand.IntN(len(t.vol))]
 		key := eKey(t.arena, off)
 		var ok bool
-		if pos, ok = t.posOf(s.hash(key), off); !ok {
+		if pos, ok = t.idx.PosOf(s.hash(key), off); !ok {
 			return false
 		}
 	} else {

@@ -43,7 +43,7 @@ func (s *Store) expireCycle(budget time.Duration) {
 	var ttlSum, ttlN int64
 	pos, walked := s.expireCursor, 0
 	for visits := 1; ; visits++ {
-		sn, ok := s.volSlots.next(pos)
+		sn, ok := s.volSlots.Next(pos)
 		if !ok {
 			break
 		}
@@ -93,13 +93,13 @@ func (s *Store) expireSlot(sn uint16, start time.Time, budget time.Duration) (tt
 				continue
 			}
 			key := eKey(t.arena, off)
-			pos, ok := t.posOf(s.hash(key), off)
+			pos, ok := t.idx.PosOf(s.hash(key), off)
 			if !ok {
 				continue // cannot happen: every TTL-list entry is indexed
 			}
 			tx.expire(sl, pos, off, key)
 			dead++
-			if sl.t.idx.n == 0 || len(sl.t.vol) == 0 {
+			if sl.t.idx.Len() == 0 || len(sl.t.vol) == 0 {
 				break
 			}
 		}

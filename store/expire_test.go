@@ -105,7 +105,7 @@ func TestActiveExpiry(t *testing.T) {
 	checkVolSlots(t, s)
 	s.Flush()
 	checkVolSlots(t, s)
-	_, any := s.volSlots.next(0)
+	_, any := s.volSlots.Next(0)
 	assert.False(t, any, "no slot has a TTL key after FLUSHALL")
 }
 
@@ -114,8 +114,8 @@ func TestActiveExpiry(t *testing.T) {
 func checkVolSlots(t *testing.T, s *Store) {
 	t.Helper()
 	for sn := range s.slots {
-		_, in := s.volSlots.next(sn)
-		got, _ := s.volSlots.next(sn)
+		_, in := s.volSlots.Next(sn)
+		got, _ := s.volSlots.Next(sn)
 		in = in && int(got) == sn
 		require.Equal(t, s.slots[sn].vols.Load() > 0, in, "slot %d", sn)
 	}

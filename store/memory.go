@@ -33,7 +33,7 @@ const objectsOverhead = int64(unsafe.Sizeof(objects{}))
 
 // bytes returns the memory the table holds, as described above.
 func (t *table) bytes() int64 {
-	n := tableOverhead + int64(cap(t.arena)) + t.idx.bytes() + 4*int64(cap(t.vol))
+	n := tableOverhead + int64(cap(t.arena)) + t.idx.Bytes() + 4*int64(cap(t.vol))
 	if ob := t.objs; ob != nil {
 		n += objectsOverhead + 16*int64(cap(ob.list)) + 4*int64(cap(ob.free)) + ob.bytes
 	}
@@ -72,8 +72,8 @@ func (s *Store) UsedMemory() int64 { return s.used.Load() }
 // share of the index (8 bytes at the index's fill), and its hash value.
 func (t *table) entryBytes(off uint32) int64 {
 	n := int64(eSize(t.arena, off))
-	if t.idx.n > 0 {
-		n += t.idx.bytes() / int64(t.idx.n)
+	if t.idx.Len() > 0 {
+		n += t.idx.Bytes() / int64(t.idx.Len())
 	}
 	if eExpire(t.arena, off) != 0 {
 		n += 4

@@ -4,6 +4,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/store/index"
 )
 
 // ScanSlot calls fn for each live key of slot, under the slot's lock, until
@@ -18,11 +19,11 @@ func (s *Store) ScanSlot(slot uint16, fn func(key []byte, t Type) bool) {
 		return
 	}
 	now := s.NowMS()
-	for _, w := range t.idx.words {
+	for _, w := range t.idx.Words() {
 		if w == 0 {
 			continue
 		}
-		off := wordOff(w)
+		off := index.Off(w)
 		if exp := eExpire(t.arena, off); expired(exp, now) {
 			continue
 		}
@@ -63,11 +64,11 @@ func (s *Store) randomSlot(volatile bool, keep func(slot uint16) bool) (uint16, 
 // randomEntry returns a random entry of t: a random index word, walking
 // forward to an occupied one. t must hold at least one key.
 func (t *table) randomEntry() (off uint32, pos int) {
-	words := t.idx.words
+	words := t.idx.Words()
 	mask := len(words) - 1
 	for i := rand.IntN(len(words)); ; i = (i + 1) & mask {
 		if w := words[i]; w != 0 {
-			return wordOff(w), i
+			return index.Off(w), i
 		}
 	}
 }
@@ -87,7 +88,7 @@ func (s *Store) RandomKeyIn(keep func(slot uint16) bool) ([]byte, bool) {
 		}
 		tx := s.Lock(sn)
 		sl := &s.slots[sn]
-		if t := sl.t; t != nil && t.idx.n > 0 {
+		if t := sl.t; t != nil && t.idx.Len() > 0 {
 			off, pos := t.randomEntry()
 			key := eKey(t.arena, off)
 			if exp := eExpire(t.arena, off); !expired(exp, tx.now) {
@@ -148,9 +149,9 @@ func (tx *Tx) flushSlot(sn uint16) {
 			}
 		}
 	}
-	had := t.idx.n > 0
+	had := t.idx.Len() > 0
 	if had {
-		sl.version.Add(uint64(t.idx.n)) // a change per key, as Redis's FLUSHALL counts them
+		sl.version.Add(uint64(t.idx.Len())) // a change per key, as Redis's FLUSHALL counts them
 	}
 	tx.s.unaccount(t)
 	sl.clear()

@@ -4,6 +4,9 @@ import (
 	"bytes"
 	"sync"
 	"sync/atomic"
+
+	"github.com/meshcache/meshcache/store/index"
+	"github.com/meshcache/meshcache/store/slotset"
 )
 
 // slot is one hash slot: its lock, its table and its counters.
@@ -42,7 +45,7 @@ type slot struct {
 	vols atomic.Int64 // entries with a TTL
 	// volSlots is the store's set of slots with a TTL key: this slot's
 	// bit is set while vols > 0 (both written under mu).
-	volSlots *slotSet
+	volSlots *slotset.Set
 	// The rest of the serving gate (gate.go), guarded by mu: gate wakes
 	// the Txs waiting for it (made at the first Owe), ready lists the keys
 	// a blocked client watches that changed since the last release.
@@ -55,9 +58,9 @@ type slot struct {
 // only, a write's memory accounting (memory.go) the second too
 // (TestSlotLayout keeps this).
 type table struct {
-	arena   []byte // entries, see arena.go
-	idx     index  // key hash -> arena offset
-	garbage int    // dead bytes in arena
+	arena   []byte      // entries, see arena.go
+	idx     index.Index // key hash -> arena offset
+	garbage int         // dead bytes in arena
 
 	// Accounted so far in Store.used and Store.garbage (memory.go).
 	accBytes   int64
@@ -83,11 +86,11 @@ type objects struct {
 // find returns the offset and index position of key's entry, expired or
 // not.
 func (t *table) find(key []byte, h uint64) (off uint32, pos int, ok bool) {
-	words := t.idx.words
+	words := t.idx.Words()
 	if len(words) == 0 {
 		return 0, 0, false
 	}
-	tag := tagOf(h)
+	tag := index.Tag(h)
 	mask := len(words) - 1
 	for i := int(tag) & mask; ; i = (i + 1) & mask {
 		w := words[i]
@@ -95,29 +98,10 @@ func (t *table) find(key []byte, h uint64) (off uint32, pos int, ok bool) {
 			return 0, 0, false
 		}
 		if uint32(w>>32) == tag {
-			o := wordOff(w)
+			o := index.Off(w)
 			if bytes.Equal(eKey(t.arena, o), key) {
 				return o, i, true
 			}
-		}
-	}
-}
-
-// posOf returns the index position of the live entry at off, whose key
-// hashes to h.
-func (t *table) posOf(h uint64, off uint32) (int, bool) {
-	words := t.idx.words
-	if len(words) == 0 {
-		return 0, false
-	}
-	want := pack(tagOf(h), off)
-	mask := len(words) - 1
-	for i := int(tagOf(h)) & mask; ; i = (i + 1) & mask {
-		switch words[i] {
-		case 0:
-			return 0, false
-		case want:
-			return i, true
 		}
 	}
 }
@@ -132,7 +116,7 @@ func (sl *slot) setExpire(off uint32, at int64) {
 		setVolIdx(t.arena, off, uint32(len(t.vol)))
 		t.vol = append(t.vol, off)
 		if sl.vols.Add(1) == 1 {
-			sl.volSlots.add(sl.id)
+			sl.volSlots.Add(sl.id)
 		}
 	case old != 0 && at == 0:
 		sl.volRemove(off)
@@ -153,7 +137,7 @@ func (sl *slot) volRemove(off uint32) {
 		t.vol = append(make([]uint32, 0, cap(t.vol)/2), t.vol...)
 	}
 	if sl.vols.Add(-1) == 0 {
-		sl.volSlots.remove(sl.id)
+		sl.volSlots.Remove(sl.id)
 	}
 }
 
@@ -178,7 +162,7 @@ func (sl *slot) release(pos int, off uint32) {
 		sl.volRemove(off)
 	}
 	t.kill(off)
-	t.idx.removeAt(pos)
+	t.idx.RemoveAt(pos)
 	sl.keys.Add(-1)
 }
 
@@ -187,5 +171,5 @@ func (sl *slot) clear() {
 	sl.t = nil
 	sl.keys.Store(0)
 	sl.vols.Store(0)
-	sl.volSlots.remove(sl.id)
+	sl.volSlots.Remove(sl.id)
 }

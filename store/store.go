@@ -45,6 +45,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/store/slotset"
 )
 
 // Errors returned by store operations. Their text is the Redis error text
@@ -172,7 +173,7 @@ type Store struct {
 	// volSlots holds the slots that have keys with a TTL, so that active
 	// expiry visits those only instead of reading 16,384 slots' counters
 	// (scattered over 2 MB) every 100 ms.
-	volSlots slotSet
+	volSlots slotset.Set
 	// release is the serving gate's hook (gate.go), set before serving.
 	release ReleaseHook
 }

@@ -95,7 +95,7 @@ func (tx *Tx) installRoom(sl *slot, h uint64, key, val []byte, room int, o objec
 		}
 		return 0, err
 	}
-	t.idx.insert(h, noff)
+	t.idx.Insert(h, noff)
 	sl.keys.Add(1)
 	if !found && !tx.replay {
 		sl.keyEvent(key, KeyCreated)

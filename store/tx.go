@@ -335,7 +335,7 @@ func (tx *Tx) done(sl *slot) {
 	if t == nil {
 		return
 	}
-	if t.idx.n == 0 {
+	if t.idx.Len() == 0 {
 		tx.s.unaccount(t)
 		sl.t = nil
 		return

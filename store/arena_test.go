@@ -63,39 +63,6 @@ func TestCollisions(t *testing.T) {
 	}
 }
 
-// TestIndexRandomOps checks the index against a map through many inserts
-// and deletes with tiny hashes, so probe runs wrap around the table.
-func TestIndexRandomOps(t *testing.T) {
-	var x index
-	model := map[uint32]uint64{} // off -> hash
-	h := func(i int) uint64 { return uint64(i*7%13) << 32 }
-	for i := 0; i < 5000; i++ {
-		off := uint32(i % 257)
-		if hv, ok := model[off]; ok {
-			pos := findOff(&x, hv, off)
-			require.GreaterOrEqual(t, pos, 0)
-			x.removeAt(pos)
-			delete(model, off)
-		} else {
-			x.insert(h(i), off)
-			model[off] = h(i)
-		}
-		require.Equal(t, len(model), x.n)
-	}
-	for off, hv := range model {
-		assert.GreaterOrEqual(t, findOff(&x, hv, off), 0)
-	}
-}
-
-func findOff(x *index, h uint64, off uint32) int {
-	t := &table{idx: *x}
-	pos, ok := t.posOf(h, off)
-	if !ok {
-		return -1
-	}
-	return pos
-}
-
 // TestCompaction overwrites values with bigger ones until the arena is
 // mostly garbage and checks it was compacted with every value intact.
 func TestCompaction(t *testing.T) {

@@ -1,4 +1,4 @@
-package store
+package slotset
 
 import (
 	"math/rand/v2"
@@ -9,21 +9,21 @@ import (
 	"github.com/meshcache/meshcache/ring"
 )
 
-// TestSlotSetNext: next finds the first member at or after from, wrapping
+// TestNext: Next finds the first member at or after from, wrapping
 // once, as a walk over a plain set does, for random sets and starts.
-func TestSlotSetNext(t *testing.T) {
+func TestNext(t *testing.T) {
 	r := rand.New(rand.NewPCG(1, 2))
 	for round := range 200 {
-		var m slotSet
+		var m Set
 		in := map[uint16]bool{}
 		for range r.IntN(6) * (round % 3) {
 			s := uint16(r.IntN(ring.SlotCount))
-			m.add(s)
+			m.Add(s)
 			in[s] = true
 		}
 		if round%5 == 0 && len(in) > 0 { // removals too
 			for s := range in {
-				m.remove(s)
+				m.Remove(s)
 				delete(in, s)
 				break
 			}
@@ -37,7 +37,7 @@ func TestSlotSetNext(t *testing.T) {
 					break
 				}
 			}
-			got, ok := m.next(from)
+			got, ok := m.Next(from)
 			require.Equal(t, wantOK, ok, "from %d set %v", from, in)
 			require.Equal(t, want, got, "from %d set %v", from, in)
 		}
