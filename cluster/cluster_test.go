@@ -127,8 +127,10 @@ func TestClusterPartitionAndHeal(t *testing.T) {
 				assert.Equal(t, before, n.Table().Epoch, "the minority issues no table")
 			}
 			for _, n := range majority {
-				assert.True(t, n.Quorum())
-				assert.True(t, n.Healthy())
+				// Converged, the majority holds quorum and its lease; on a
+				// loaded machine a renewal may be a round late.
+				require.Eventually(t, func() bool { return n.Quorum() && n.Healthy() },
+					10*time.Second, 20*time.Millisecond, "the majority keeps quorum and health")
 			}
 			assert.NotZero(t, faults.Dropped(), "the cut dropped real traffic")
 			cutEpoch := majority[0].Table().Epoch

@@ -425,17 +425,22 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step, ho
 		}
 		next = t
 	case stepPrefer:
-		t, slots, err := n.buildPrefer(cur, v, s.target, s.prefer)
+		pv := v.plan()
+		next = plan.NextTable(cur, pv, n.id)
+		ids := make([]ring.NodeID, len(s.prefer))
+		for i, r := range s.prefer {
+			ids[i] = r.id
+		}
+		slots, err := plan.PreferStep(next, cur, pv, s.target, ids)
 		if err != nil {
 			return fmt.Errorf("prefer step, epoch %d: %w", epoch, err)
 		}
 		s.preferred = slots
-		if t == nil {
-			return nil // no requester replicates a slot it could lead
-		}
-		next = t
 		for _, c := range slots {
 			s.slots += c
+		}
+		if s.slots == 0 {
+			return nil // no requester replicates a slot it could lead
 		}
 	case stepRebalance:
 		t, changed, paced, err := n.buildRebalance(ctx, cur, v, s.target)

@@ -19,17 +19,17 @@ type Executor interface {
 	Execute(resp3 bool, args [][]byte, reply []byte) []byte
 }
 
-// ImmediateExecutor is an Executor that can tell the commands that answer
-// at once, without waiting (for a replica's ack, a key to be pushed, a
-// slot's lock held by a fence or a script, the quorum lease): Immediate
-// reports whether the command named name (any case), with key as its first
-// argument (nil: none), is one. A wrong yes stalls the other commands
-// forwarded over the same connection while it waits; a wrong no costs a
-// goroutine handoff. The node runs the forwarded commands it says yes to
-// in the connection's reader goroutine (transport.Server.HandleInline).
+// ImmediateExecutor is an Executor that can run, without waiting, the
+// commands that answer at once: TryExecute runs args as Execute does and
+// returns true only if the command waits for nothing (a replica's ack, a
+// key to be pushed, a slot's lock held by a fence, a script or another
+// command); otherwise it runs nothing and returns false, and the command
+// goes to Execute on a worker. The node tries every forwarded command this
+// way in the connection's reader goroutine (transport.Server.HandleInline),
+// once it knows it holds the quorum lease a read may wait for.
 type ImmediateExecutor interface {
 	Executor
-	Immediate(name, key []byte) bool
+	TryExecute(resp3 bool, args [][]byte, reply []byte) ([]byte, bool)
 }
 
 // BatchExecutor is an Executor that runs an ordered batch of forwarded
@@ -109,17 +109,21 @@ func (n *Node) Forward(ctx context.Context, id ring.NodeID, resp3 bool, args [][
 	return n.client.Call(ctx, addr, transport.KindForward, wire.EncodeForward(resp3, args))
 }
 
-// forwardInline reports whether a forwarded command (KindForward's
-// payload) may run in its connection's reader: the Executor says it does
-// not wait, and this node holds its quorum lease (a read may wait for it
-// otherwise: server's leaseRefusal).
-func (n *Node) forwardInline(req []byte) bool {
+// tryForward is KindForward's inline handler: it runs a forwarded command
+// in the connection's reader if the Executor can without waiting, and
+// this node holds its quorum lease (a read may wait for it otherwise:
+// server's leaseRefusal).
+func (n *Node) tryForward(_ context.Context, _ string, req, reply []byte) ([]byte, bool, error) {
 	ie, ok := n.exec.(ImmediateExecutor)
 	if !ok || !n.lease.Held() {
-		return false
+		return nil, false, nil
 	}
-	name, key, ok := wire.PeekForward(req)
-	return ok && ie.Immediate(name, key)
+	resp3, args, err := wire.DecodeForward(req)
+	if err != nil {
+		return nil, true, err
+	}
+	out, ran := ie.TryExecute(resp3, args, reply)
+	return out, ran, nil
 }
 
 // handleForward runs a forwarded client command on the Executor.

@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
@@ -146,27 +145,4 @@ func (n *Node) requestPreference(ctx context.Context, id ring.NodeID) (int, erro
 	case <-ctx.Done():
 		return 0, fmt.Errorf("failover request of %s not recorded: %w", id, ctx.Err())
 	}
-}
-
-// buildPrefer records the requests' preferences (plan.PreferStep). It
-// returns nil when nothing changes.
-func (n *Node) buildPrefer(t *ring.Table, v view, target *ring.Placement, reqs []*preferRequest) (*ring.Table, map[ring.NodeID]int, error) {
-	pv := v.plan()
-	next := plan.NextTable(t, pv, n.id)
-	ids := make([]ring.NodeID, len(reqs))
-	for i, r := range reqs {
-		ids[i] = r.id
-	}
-	slots, err := plan.PreferStep(next, t, pv, target, ids)
-	if err != nil {
-		return nil, nil, err
-	}
-	changed := 0
-	for _, c := range slots {
-		changed += c
-	}
-	if changed == 0 {
-		return nil, slots, nil
-	}
-	return next, slots, nil
 }

@@ -218,9 +218,6 @@ func (r *replicator) ackChan() <-chan struct{} {
 // its apply.
 const replicateInlineMax = 4 << 10
 
-// replicateInline is KindReplicate's HandleInline predicate.
-func replicateInline(req []byte) bool { return len(req) <= replicateInlineMax }
-
 // sink is the store's EffectSink: it runs under the slot's lock, in apply
 // order, so offsets follow the order of the slot's history.
 func (r *replicator) sink(slot uint16, effects []store.Effect) {

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -323,15 +324,7 @@ func (n *Node) ReplicationInfo() ReplicationInfo {
 	}
 	info.Transfers = len(r.moving)
 	r.mu.Unlock()
-	slices.SortFunc(info.Peers, func(a, b PeerStreamInfo) int {
-		switch {
-		case a.ID < b.ID:
-			return -1
-		case a.ID > b.ID:
-			return 1
-		}
-		return 0
-	})
+	slices.SortFunc(info.Peers, func(a, b PeerStreamInfo) int { return cmp.Compare(a.ID, b.ID) })
 	live := make(map[ring.NodeID]int)
 	for s := range ring.SlotCount {
 		led := n.leadsLocally(uint16(s))

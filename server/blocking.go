@@ -191,7 +191,7 @@ func (s *Server) flushBeforeWait(c *Client) bool {
 	if c.pc == nil {
 		return true // an internal client: its replies go back whole
 	}
-	if c.repl.pending() && !s.awaitReplicas(c) {
+	if c.repl.Pending() && !s.awaitReplicas(c) {
 		c.reply.Reset()
 		c.pc.Drop()
 		c.closeConn()

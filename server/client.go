@@ -12,6 +12,7 @@ import (
 	"github.com/meshcache/meshcache/server/cmdstats"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/events"
+	"github.com/meshcache/meshcache/server/replack"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
@@ -103,7 +104,7 @@ type Client struct {
 
 	// repl holds the slots and positions of the connection's writes, for
 	// replica acknowledgement and WAIT (replication.go).
-	repl clientRepl
+	repl replack.Writes
 	// execing: EXEC is running the queued commands (WAIT answers at once).
 	execing bool
 
@@ -165,7 +166,7 @@ func newClient(s *Server, id uint64, pc *protoConn) *Client {
 	c.ev.Init(s.events, id, c.addr, (*eventsConn)(c))
 	c.lastActive.Store(now.UnixNano())
 	c.resp.Store(2)
-	c.repl.reset()
+	c.repl.Reset()
 	return c
 }
 

@@ -38,7 +38,7 @@ func (s *Server) handle(c *Client, args [][]byte) {
 	if c.ev.Tracking() {
 		c.clearCaching(c.lastCmd.Load())
 	}
-	if c.repl.pending() && len(c.pipeline) == 0 {
+	if c.repl.Pending() && len(c.pipeline) == 0 {
 		// The batch ends here: its replies are written after this call,
 		// so they wait for the replicas now (replication.go).
 		if !s.awaitReplicas(c) {
@@ -150,6 +150,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.reply.Status("QUEUED")
 		return
 	}
+	if c.route != nil && c.route.noWait && !e.cannotWait() {
+		c.route.wouldWait = true
+		return
+	}
 	if e.Flags&FlagDenyOOM != 0 && !s.reclaim() {
 		s.reject(c, e, errOOM)
 		return
@@ -221,7 +225,11 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 					return
 				}
 			}
-			if single {
+			if c.route != nil && c.route.noWait {
+				if tx = s.tryLock(c, slot, single); tx == nil {
+					return
+				}
+			} else if single {
 				tx = s.lockFor(c, slot) // a parked client may be owed the slot (blocking.go)
 			} else {
 				tx = s.store.LockSlots(c.slots)

@@ -29,7 +29,7 @@ func BenchmarkDispatch(b *testing.B) {
 		}
 		c := &Client{srv: s, addr: "bench", laddr: "bench", created: time.Now(), authenticated: true}
 		c.setProto(2)
-		c.repl.reset()
+		c.repl.Reset()
 		for _, cmd := range []string{"SET {k}1 v", "GET {k}1", "MGET {k}1 {k}2 {k}3"} {
 			f := strings.Fields(cmd)
 			args := make([][]byte, len(f))
@@ -41,7 +41,7 @@ func BenchmarkDispatch(b *testing.B) {
 				for i := 0; i < b.N; i++ {
 					s.dispatch(c, args)
 					c.reply.Reset()
-					c.repl.reset()
+					c.repl.Reset()
 				}
 			})
 		}

@@ -2,13 +2,14 @@ package server
 
 import (
 	"bytes"
-	"github.com/tidwall/redcon"
 	"time"
 
+	"github.com/tidwall/redcon"
+
 	"github.com/meshcache/meshcache/cluster"
-	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/events"
+	"github.com/meshcache/meshcache/store"
 )
 
 // The server is its cluster node's Executor: it runs the commands other
@@ -20,24 +21,51 @@ var (
 	_ cluster.ImmediateExecutor = (*Server)(nil)
 )
 
-// Immediate reports whether the forwarded command named name, with key its
-// first argument, answers at once (cluster.ImmediateExecutor): a fast
-// read-only command that does not block, without subcommands, whose key's
-// slot is free at the moment (no fence, script or blocked client's turn
-// holds it). Such a command never waits for a replica (reads do not), a
-// key to be pushed, or a slot's lock held long; the lease it may wait for
-// is the node's to check.
-func (s *Server) Immediate(name, key []byte) bool {
-	var buf [32]byte
-	e := s.lookup(name, &buf)
-	if e == nil || e.subs != nil || key == nil || s.scripts.Busy() {
-		return false
+// TryExecute is Execute for a caller that must not wait (a cluster
+// connection's reader, cluster.ImmediateExecutor): it runs args and
+// returns their reply and true only if the command cannot wait (a fast
+// read-only command that does not block: it waits for no replica and no key
+// to be pushed) and its slot's lock is free at once (held by no fence,
+// script, blocked client's turn or other command). Otherwise it runs
+// nothing and returns false. The lease a read may wait for is the node's to
+// check before.
+func (s *Server) TryExecute(resp3 bool, args [][]byte, reply []byte) ([]byte, bool) {
+	c := s.getInternal(resp3)
+	c.reply.SetBytes(reply)
+	c.route.noWait = true
+	s.dispatch(c, args)
+	c.route.noWait = false
+	if c.route.wouldWait {
+		c.route.wouldWait = false
+		c.pendProcessed-- // it runs again, on a worker
+		c.reply.SetBytes(nil)
+		s.putInternal(c)
+		return nil, false
 	}
+	s.cstats.forwardsReceived.Add(1)
+	out := c.reply.Bytes()
+	s.putInternal(c)
+	return out, true
+}
+
+// cannotWait reports whether e never waits once its slot is locked: fast,
+// read-only, not blocking (TryExecute).
+func (e *entry) cannotWait() bool {
 	const want = FlagReadOnly | FlagFast
-	if e.Flags&(want|FlagBlocking|FlagWrite|FlagMayReplicate) != want {
-		return false
+	return e.Flags&(want|FlagBlocking|FlagWrite|FlagMayReplicate) == want
+}
+
+// tryLock is the lock of a command run by TryExecute: its one slot, if
+// free at once; nil (with wouldWait set) if the command has keys in several
+// slots or the slot is not free.
+func (s *Server) tryLock(c *Client, slot uint16, single bool) *store.Tx {
+	if single {
+		if tx, ok := s.store.TryLock(slot); ok {
+			return tx
+		}
 	}
-	return s.store.Free(ring.KeySlot(key))
+	c.route.wouldWait = true
+	return nil
 }
 
 // Execute runs one forwarded command as a client speaking RESP3 (resp3) or
@@ -63,7 +91,7 @@ func (s *Server) runInternal(resp3 bool, args [][]byte, reply []byte, owner *Cli
 	}
 	c.reply.SetBytes(reply)
 	s.dispatch(c, args)
-	if c.repl.pending() && !s.awaitReplicas(c) { // the reply waits for the replicas here, on the primary
+	if c.repl.Pending() && !s.awaitReplicas(c) { // the reply waits for the replicas here, on the primary
 		c.reply.Truncate(len(reply))
 		c.reply.Error(errNotReplicated)
 	}
@@ -117,7 +145,7 @@ func (s *Server) executeBatchOn(c *Client, cmds [][][]byte) [][]byte {
 			break
 		}
 	}
-	replicated := !c.repl.pending() || s.awaitReplicas(c) // one wait for the whole forwarded batch
+	replicated := !c.repl.Pending() || s.awaitReplicas(c) // one wait for the whole forwarded batch
 	buf := c.reply.Bytes()
 	c.reply.SetBytes(nil)
 	s.putInternal(c)
@@ -140,7 +168,7 @@ func (s *Server) getInternal(resp3 bool) *Client {
 		c = &Client{srv: s, addr: "cluster", laddr: "cluster", created: time.Now(), fd: -1}
 		c.route = &routeState{forwarded: true}
 		c.ev.InitForwarded(s.events, (*eventsConn)(c))
-		c.repl.reset()
+		c.repl.Reset()
 	}
 	c.authenticated = true
 	if resp3 {
@@ -162,7 +190,7 @@ func (s *Server) putInternal(c *Client) {
 	c.reply.SetBytes(nil)
 	c.route.ahead = nil
 	c.route.blockRef, c.route.blockLast = blocking.Ref{}, false
-	c.repl.reset()
+	c.repl.Reset()
 	c.closeAfterReply = false
 	c.closing = false
 	s.internal.Put(c)

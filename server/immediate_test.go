@@ -5,41 +5,64 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
 )
 
-// TestImmediate: only fast read-only commands that do not block, without
-// subcommands, with a key whose slot is free at the moment, answer at once
-// (the node runs those forwarded to it in the cluster connection's reader).
-func TestImmediate(t *testing.T) {
+// TestTryExecute: a forwarded command runs without waiting only when it
+// cannot wait (fast, read-only, not blocking) and its slot is free at once;
+// any other is declined having run nothing, counted nowhere.
+func TestTryExecute(t *testing.T) {
 	cfg := config.Default()
 	st := store.New(cfg.StoreConfig())
 	s := New(cfg, st, slog.New(slog.DiscardHandler))
-	key := []byte("k")
-	for _, c := range []struct {
-		name string
-		key  []byte
-		want bool
-	}{
-		{"GET", key, true},
-		{"get", key, true},
-		{"HGET", key, true},
-		{"GET", nil, false},      // no key
-		{"SET", key, false},      // a write waits for its replica
-		{"BLPOP", key, false},    // blocks
-		{"OBJECT", key, false},   // subcommands
-		{"KEYS", key, false},     // not fast
-		{"NOSUCH", key, false},   // unknown
-		{"PING", nil, false},     // no keyspace
-		{"SMEMBERS", key, false}, // not fast
-	} {
-		assert.Equal(t, c.want, s.Immediate([]byte(c.name), c.key), "%s %q", c.name, c.key)
+	args := func(a ...string) [][]byte {
+		out := make([][]byte, len(a))
+		for i, x := range a {
+			out[i] = []byte(x)
+		}
+		return out
 	}
-	tx := st.Lock(ring.KeySlot(key))
-	assert.False(t, s.Immediate([]byte("GET"), key), "its slot is held")
+	require.Equal(t, "+OK\r\n", string(s.Execute(false, args("SET", "k", "v"), nil)))
+	processed := s.stats.commandsProcessed.Load()
+	for _, c := range []struct {
+		args  []string
+		reply string // "" declined
+	}{
+		{[]string{"GET", "k"}, "$1\r\nv\r\n"},
+		{[]string{"get", "k"}, "$1\r\nv\r\n"},
+		{[]string{"HGET", "k", "f"}, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
+		{[]string{"NOSUCH", "k"}, "-ERR unknown command 'NOSUCH', with args beginning with: 'k' \r\n"},
+		{[]string{"GET"}, "-ERR wrong number of arguments for 'get' command\r\n"},
+		{[]string{"SET", "k", "w"}, ""},         // a write may wait for its replica
+		{[]string{"BLPOP", "l", "0"}, ""},       // blocks
+		{[]string{"KEYS", "*"}, ""},             // not fast
+		{[]string{"PING"}, ""},                  // not a keyspace read
+		{[]string{"MGET", "k", "{x}k"}, ""},     // two slots
+		{[]string{"SMEMBERS", "s"}, ""},         // not fast
+		{[]string{"EVAL", "return 1", "0"}, ""}, // a script
+	} {
+		before := s.stats.commandsProcessed.Load()
+		out, ran := s.TryExecute(false, args(c.args...), nil)
+		if c.reply == "" {
+			assert.False(t, ran, "%q ran", c.args)
+			assert.Equal(t, before, s.stats.commandsProcessed.Load(), "%q declined but counted", c.args)
+			continue
+		}
+		assert.True(t, ran, "%q declined", c.args)
+		assert.Equal(t, c.reply, string(out), "%q", c.args)
+	}
+	assert.Equal(t, "$1\r\nv\r\n", string(s.Execute(false, args("GET", "k"), nil)), "the declined SET ran")
+	assert.Equal(t, processed+6, s.stats.commandsProcessed.Load(), "the five that ran and the GET above")
+
+	tx := st.Lock(ring.KeySlot([]byte("k")))
+	_, ran := s.TryExecute(false, args("GET", "k"), nil)
+	assert.False(t, ran, "its slot is held")
 	tx.Close()
-	assert.True(t, s.Immediate([]byte("GET"), key))
+	out, ran := s.TryExecute(false, args("GET", "k"), nil)
+	assert.True(t, ran)
+	assert.Equal(t, "$1\r\nv\r\n", string(out))
 }

@@ -124,7 +124,7 @@ func addTestCommands(s *Server, cmds []*Command) {
 func testClient(s *Server) *Client {
 	c := &Client{srv: s, addr: "test", laddr: "test", created: time.Now(), authenticated: true}
 	c.setProto(2)
-	c.repl.reset()
+	c.repl.Reset()
 	return c
 }
 
@@ -211,7 +211,7 @@ func TestMovableKeysCrossSlot(t *testing.T) {
 			require.Len(t, calls, 1, "%v: %s", tc.args, reply)
 			assert.Equal(t, slotsOf(tc.keys...), calls[0].slots, "%v", tc.args)
 		}
-		c.repl.reset()
+		c.repl.Reset()
 	}
 	// The same commands with every key in one slot run, and the writes
 	// note that slot for replica acknowledgement (noteWrite).
@@ -230,11 +230,11 @@ func TestMovableKeysCrossSlot(t *testing.T) {
 		require.Len(t, calls, 1)
 		assert.Equal(t, slotsOf(tc.key), calls[0].slots, "%v", tc.args)
 		if e := s.lookupName(tc.args[0]); e.Flags&FlagWrite != 0 {
-			assert.Equal(t, slotsOf(tc.key), c.repl.slots, "%v: noteWrite records the slot", tc.args)
+			assert.Equal(t, slotsOf(tc.key), c.repl.Noted(), "%v: noteWrite records the slot", tc.args)
 		} else {
-			assert.Empty(t, c.repl.slots, "%v: a read notes nothing", tc.args)
+			assert.Empty(t, c.repl.Noted(), "%v: a read notes nothing", tc.args)
 		}
-		c.repl.reset()
+		c.repl.Reset()
 	}
 }
 
@@ -254,14 +254,14 @@ func TestNoteWriteMovableKeys(t *testing.T) {
 		e := s.lookupName(tc.args[0])
 		bargs := bytesArgs(tc.args)
 		s.noteWrite(c, e, bargs)
-		got := slices.Clone(c.repl.slots)
+		got := slices.Clone(c.repl.Noted())
 		slices.Sort(got)
 		if tc.keys == nil {
 			assert.Empty(t, got, "%v: no keys found, none noted", tc.args)
 		} else {
 			assert.Equal(t, slotsOf(tc.keys...), slices.Compact(got), "%v", tc.args)
 		}
-		c.repl.reset()
+		c.repl.Reset()
 	}
 }
 
@@ -302,7 +302,7 @@ func TestExecLocksMovableKeys(t *testing.T) {
 		for _, call := range calls {
 			assert.Equal(t, slotsOf("{w}"), call.slots, call.name)
 		}
-		assert.Equal(t, slotsOf("{w}"), c.repl.slots, "the transaction's write is noted")
+		assert.Equal(t, slotsOf("{w}"), c.repl.Noted(), "the transaction's write is noted")
 	})
 }
 
@@ -447,7 +447,7 @@ func TestDispatchHotPathAllocs(t *testing.T) {
 				c.reply.Reset()
 			})
 			assert.Zero(t, allocs, "%s (cluster %v)", cmd, asCluster)
-			c.repl.reset()
+			c.repl.Reset()
 		}
 	}
 }

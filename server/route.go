@@ -67,6 +67,10 @@ type routeState struct {
 	// forwarded here. It never forwards again: a command for a slot this
 	// node does not lead is answered -MOVED, and the sender routes it anew.
 	forwarded bool
+	// noWait: the command runs in a cluster connection's reader, which must
+	// not wait (TryExecute). A command that would (its slot's lock is taken
+	// or owed, it may block or write) runs nothing and sets wouldWait.
+	noWait, wouldWait bool
 	// readonly: READONLY was sent. Reads of slots this node replicates in
 	// sync run here instead of going to the primary (readsHere).
 	readonly bool

@@ -18,7 +18,7 @@ func BenchmarkEvalsha(b *testing.B) {
 	s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	c := &Client{srv: s, addr: "bench", laddr: "bench", created: time.Now(), authenticated: true}
 	c.setProto(2)
-	c.repl.reset()
+	c.repl.Reset()
 	body := "return redis.call('INCR', KEYS[1])"
 	s.dispatch(c, [][]byte{[]byte("SCRIPT"), []byte("LOAD"), []byte(body)})
 	c.reply.Reset()

@@ -97,7 +97,7 @@ func TestHotPathNoAllocs(t *testing.T) {
 			c := &Client{srv: s, pc: pc, addr: "test", laddr: "test", created: time.Now(), authenticated: true}
 			pc.lim.client = c
 			c.setProto(2)
-			c.repl.reset()
+			c.repl.Reset()
 			var batch [][][]byte
 			for i := range 8 {
 				key := fmt.Appendf(nil, "key:%d", i)

@@ -84,18 +84,28 @@ func TestGateGrowPassesOverAnOwedLowerSlot(t *testing.T) {
 	tx.Close()
 }
 
-// TestFree: a slot is free when no Tx holds it and it is owed to nobody.
-func TestFree(t *testing.T) {
+// TestTryLock: a slot is taken without waiting only when no Tx holds it
+// and it is owed to nobody; a refusal holds nothing.
+func TestTryLock(t *testing.T) {
 	s := New(Config{})
-	require.True(t, s.Free(7))
+	try := func(slot uint16) bool {
+		tx, ok := s.TryLock(slot)
+		if ok {
+			tx.Close()
+		}
+		return ok
+	}
+	require.True(t, try(7))
 	tx := s.Lock(7)
-	require.False(t, s.Free(7), "held")
-	require.True(t, s.Free(8))
+	require.False(t, try(7), "held")
+	require.True(t, try(8))
 	tx.Owe(7, 42)
 	tx.Close()
-	require.False(t, s.Free(7), "owed")
+	require.False(t, try(7), "owed")
 	tx = s.LockFor(7, 42)
 	tx.Owe(7, 0)
 	tx.Close()
-	require.True(t, s.Free(7))
+	require.True(t, try(7))
+	tx = s.Lock(7) // the refusals left the slot's lock as they found it
+	tx.Close()
 }

@@ -57,8 +57,8 @@ type Tx struct {
 // Hint tells the Tx that key's slot is slot, saving at's CRC16 of the
 // same key (about 4% of a pipelined GET's instructions). slot must be
 // ring.KeySlot(key), and key's bytes must not change while the Tx is open:
-// a command's arguments, which the connection never rewrites (resp.Conn),
-// qualify.
+// a command's arguments qualify (resp.Conn rewrites its input buffer only
+// between batches, after every command of the batch, and so its Tx, ended).
 func (tx *Tx) Hint(key []byte, slot uint16) { tx.hint, tx.hintSlot = key, slot }
 
 // Lock returns a Tx that holds slot.
@@ -95,18 +95,22 @@ func (s *Store) LockAt(slot uint16, now time.Time) *Tx {
 	return tx
 }
 
-// Free reports whether slot was free at the moment of asking: not held by
-// a Tx, and owed to no blocked client. It is a hint, for a caller that
-// would rather not wait for the slot (a fence, a long script): the slot may
-// be taken right after.
-func (s *Store) Free(slot uint16) bool {
+// TryLock is Lock for a caller that must not wait: it returns a Tx that
+// holds slot if the slot is free at once (held by no Tx, owed to no
+// blocked client), and false, holding nothing, otherwise.
+func (s *Store) TryLock(slot uint16) (*Tx, bool) {
 	sl := &s.slots[slot]
 	if !sl.mu.TryLock() {
-		return false
+		return nil, false
 	}
-	free := sl.owed == 0
-	sl.mu.Unlock()
-	return free
+	if sl.owed != 0 {
+		sl.mu.Unlock()
+		return nil, false
+	}
+	tx := s.txPool.Get().(*Tx)
+	tx.slots = append(tx.slots[:0], slot)
+	tx.begin()
+	return tx, true
 }
 
 // LockSlots returns a Tx that holds every slot in slots (any order,

@@ -66,6 +66,23 @@ func (e *RemoteError) Error() string { return fmt.Sprintf("remote %s: %s", e.Kin
 // is only valid during the call. It appends its reply payload to reply.
 type Handler func(ctx context.Context, from string, req []byte, reply []byte) ([]byte, error)
 
+// TryHandler serves a call in the connection's reader if it can without
+// waiting (see Server.HandleInline): it returns ran=true with the reply (or
+// the error) as a Handler would, or ran=false having done nothing, and the
+// call goes to the kind's Handler on a worker.
+type TryHandler func(ctx context.Context, from string, req []byte, reply []byte) (out []byte, ran bool, err error)
+
+// Below is a TryHandler that runs requests of at most max bytes with h.
+func Below(max int, h Handler) TryHandler {
+	return func(ctx context.Context, from string, req, reply []byte) ([]byte, bool, error) {
+		if len(req) > max {
+			return nil, false, nil
+		}
+		out, err := h(ctx, from, req, reply)
+		return out, true, err
+	}
+}
+
 type frame struct {
 	id      uint64
 	kind    Kind

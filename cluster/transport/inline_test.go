@@ -12,23 +12,28 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// TestHandleInline: requests the predicate says yes to run in the
+// TestHandleInline: requests the try handler takes run in the
 // connection's reader and are answered (many callers at once, so that
 // frames arrive several to a read and share a reply write); a request it
-// says no to runs on a worker, so one that waits stalls neither the
+// declines runs on a worker, so one that waits stalls neither the
 // inline requests behind it nor the other workers' requests.
 func TestHandleInline(t *testing.T) {
 	release := make(chan struct{})
 	var readerOnly sync.Map // goroutine ids of inline runs (at most one: the reader)
 	client, addr := startServing(t, func(srv *Server) {
 		srv.HandleInline(KindPing, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+			if string(req) != "wait" {
+				return nil, fmt.Errorf("%q declined inline ran on a worker", req)
+			}
+			<-release
+			return append(reply, "waited"...), nil
+		}, func(_ context.Context, _ string, req, reply []byte) ([]byte, bool, error) {
 			if string(req) == "wait" {
-				<-release
-				return append(reply, "waited"...), nil
+				return nil, false, nil
 			}
 			readerOnly.Store(goid(), true)
-			return append(append(reply, "re:"...), req...), nil
-		}, func(req []byte) bool { return string(req) != "wait" })
+			return append(append(reply, "re:"...), req...), true, nil
+		})
 	})
 	ctx := testCtx(t, 30*time.Second)
 

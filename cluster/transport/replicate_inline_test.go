@@ -21,12 +21,13 @@ func TestInlineReplicate(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
 	const inlineMax = 4 << 10
 	client, addr := startServing(t, func(srv *Server) {
-		srv.HandleInline(KindReplicate, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+		h := func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
 			if string(req) == "fail" {
 				return nil, errors.New("refused")
 			}
 			return append(reply, req...), nil
-		}, func(req []byte) bool { return len(req) <= inlineMax })
+		}
+		srv.HandleInline(KindReplicate, h, Below(inlineMax, h))
 		srv.Handle(KindPing, func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
 			return append(reply, req...), nil
 		})

@@ -26,8 +26,8 @@ type Server struct {
 	faults   *Faults
 	maxFrame int
 	logger   *slog.Logger
-	handlers map[Kind]Handler               // filled before the transport starts; read-only after
-	inline   map[Kind]func(req []byte) bool // likewise: see HandleInline
+	handlers map[Kind]Handler    // filled before the transport starts; read-only after
+	inline   map[Kind]TryHandler // likewise: see HandleInline
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -48,7 +48,7 @@ func NewServer(self string, key []byte, faults *Faults, maxFrame int, logger *sl
 		maxFrame: maxFrame,
 		logger:   logger,
 		handlers: make(map[Kind]Handler),
-		inline:   make(map[Kind]func([]byte) bool),
+		inline:   make(map[Kind]TryHandler),
 		ctx:      ctx,
 		cancel:   cancel,
 		conns:    make(map[*frameConn]struct{}),
@@ -59,18 +59,17 @@ func NewServer(self string, key []byte, faults *Faults, maxFrame int, logger *sl
 // Handle registers the handler for a kind. Call before serving.
 func (s *Server) Handle(k Kind, h Handler) { s.handlers[k] = h }
 
-// HandleInline registers the handler for a kind, like Handle, with a
-// predicate saying which requests may run inline: in the connection's
-// reader goroutine, which puts the reply in the connection's write buffer
+// HandleInline registers the handler for a kind, like Handle, with try,
+// which runs first, in the connection's reader goroutine, each request it
+// can serve without waiting (for a lock held long, a replica, a key to be
+// pushed): the reader puts the reply in the connection's write buffer
 // itself and writes it out when no further request is buffered (one write
-// answers every request that came in one read), instead of handing the
-// request to a worker and the reply to the writer goroutine. inline must
-// say yes only for requests that cannot wait (for a lock held long, a
-// replica, a key to be pushed): while one runs inline, the connection reads
-// nothing else. Call before serving.
-func (s *Server) HandleInline(k Kind, h Handler, inline func(req []byte) bool) {
+// answers every request that came in one read). A request try declines goes
+// to h on a worker, its reply to the writer goroutine. While try runs, the
+// connection reads nothing else. Call before serving.
+func (s *Server) HandleInline(k Kind, h Handler, try TryHandler) {
 	s.handlers[k] = h
-	s.inline[k] = inline
+	s.inline[k] = try
 }
 
 // ServeConn implements Acceptor: it runs the handshake (if there is a
@@ -152,17 +151,18 @@ func (s *Server) readLoop(fc *frameConn) {
 			fc.close(fmt.Errorf("unexpected reply frame from %s", fc.peer))
 			return
 		}
-		if ok := s.inline[f.kind]; ok != nil && ok(f.payload) && fc.faults.DelayOf(fc.self, fc.peer) == 0 {
-			reply := s.serve1(fc, f, direct[:0])
-			if err := fc.writeDirect(reply); err != nil {
-				fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
-				return
+		if try := s.inline[f.kind]; try != nil && fc.faults.DelayOf(fc.self, fc.peer) == 0 {
+			if reply, ran := s.serve1(fc, f, try, direct[:0]); ran {
+				if err := fc.writeDirect(reply); err != nil {
+					fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
+					return
+				}
+				unflushed = true
+				if reply.flags&flagError == 0 && cap(reply.payload) <= maxDirectReuse {
+					direct = reply.payload[:0]
+				}
+				continue
 			}
-			unflushed = true
-			if reply.flags&flagError == 0 && cap(reply.payload) <= maxDirectReuse {
-				direct = reply.payload[:0]
-			}
-			continue
 		}
 		select {
 		case next <- f:
@@ -223,7 +223,7 @@ func (s *Server) work(fc *frameConn, f frame, next <-chan frame, sem <-chan stru
 func (s *Server) run(fc *frameConn, f frame) {
 	// The reply is sent even if the caller's timeout passed: it is cheap,
 	// and the caller drops replies nobody waits for.
-	reply := s.serve1(fc, f, nil)
+	reply, _ := s.serve1(fc, f, nil, nil)
 	if f.kind.writtenInline() {
 		// Its write may take as long as the call could wait (none without
 		// a timeout), from now.
@@ -237,30 +237,36 @@ func (s *Server) run(fc *frameConn, f frame) {
 	_ = fc.send(s.ctx, reply)
 }
 
-// serve1 executes one request and returns its reply frame, whose payload
-// the handler appended to buf.
-func (s *Server) serve1(fc *frameConn, f frame, buf []byte) frame {
+// serve1 executes one request with its kind's Handler, or with try when
+// that is set, and returns its reply frame, whose payload the handler
+// appended to buf. ran is false when try declined the request: it did
+// nothing, and the frame means nothing.
+func (s *Server) serve1(fc *frameConn, f frame, try TryHandler, buf []byte) (reply frame, ran bool) {
 	ctx := &callCtx{parent: s.ctx}
 	if f.timeout > 0 {
 		ctx.deadline = time.Now().Add(time.Duration(f.timeout) * time.Millisecond)
 	}
 	defer ctx.release()
-	reply := frame{id: f.id, kind: f.kind, flags: flagReply}
-	h := s.handlers[f.kind]
+	reply = frame{id: f.id, kind: f.kind, flags: flagReply}
 	var err error
-	if h == nil {
-		err = fmt.Errorf("unknown rpc kind %d", uint8(f.kind))
-	} else {
-		reply.payload, err = h(ctx, fc.peer, f.payload, buf)
-		if err == nil && len(reply.payload) > s.maxFrame {
-			err = fmt.Errorf("%w: reply of %d bytes, limit %d", ErrFrameTooLarge, len(reply.payload), s.maxFrame)
+	switch h := s.handlers[f.kind]; {
+	case try != nil:
+		if reply.payload, ran, err = try(ctx, fc.peer, f.payload, buf); !ran {
+			return reply, false
 		}
+	case h == nil:
+		err = fmt.Errorf("unknown rpc kind %d", uint8(f.kind))
+	default:
+		reply.payload, err = h(ctx, fc.peer, f.payload, buf)
+	}
+	if err == nil && len(reply.payload) > s.maxFrame {
+		err = fmt.Errorf("%w: reply of %d bytes, limit %d", ErrFrameTooLarge, len(reply.payload), s.maxFrame)
 	}
 	if err != nil {
 		reply.flags |= flagError
 		reply.payload = []byte(err.Error())
 	}
-	return reply
+	return reply, true
 }
 
 // Close stops serving: it closes every connection and waits for readers,

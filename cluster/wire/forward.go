@@ -70,34 +70,6 @@ func DecodeForward(b []byte) (resp3 bool, args [][]byte, err error) {
 	return resp3, args, nil
 }
 
-// PeekForward returns the command name and first argument (nil: none) of
-// EncodeForward's output, without decoding the rest; ok is false for a
-// malformed request (DecodeForward tells why). name and key alias b.
-func PeekForward(b []byte) (name, key []byte, ok bool) {
-	if len(b) < 1 {
-		return nil, nil, false
-	}
-	b = b[1:]
-	argc, k := binary.Uvarint(b)
-	if k <= 0 || argc == 0 {
-		return nil, nil, false
-	}
-	b = b[k:]
-	for i := uint64(0); i < min(argc, 2); i++ {
-		l, k := binary.Uvarint(b)
-		if k <= 0 || l > uint64(len(b)-k) {
-			return nil, nil, false
-		}
-		if i == 0 {
-			name = b[k : k+int(l)]
-		} else {
-			key = b[k : k+int(l)]
-		}
-		b = b[k+int(l):]
-	}
-	return name, key, true
-}
-
 // EncodeForwardBatch encodes an ordered batch of forwarded client commands,
 // run on the receiver as one client session.
 func EncodeForwardBatch(resp3 bool, cmds [][][]byte) []byte {
