@@ -15,7 +15,8 @@ import (
 // queued in MULTI is held until EXEC while 800 more queued commands arrive
 // one batch each (about two slabs of input, none of it recycled); then
 // 800 SET/GET and HSET/HGET pairs, each batch recycled, answer every value
-// as written, and the hash still holds the last values after them.
+// as written, and the hash still holds the last values after them; so do
+// a list, a set and a sorted set written and read the same way.
 func TestRecycledInputKeepsWhatIsHeld(t *testing.T) {
 	ts := startServer(t, nil)
 	rc := testenv.DialRaw(t, ts.addr)
@@ -42,4 +43,26 @@ func TestRecycledInputKeepsWhatIsHeld(t *testing.T) {
 		v := "value-" + strconv.Itoa(i)
 		require.Equal(t, "$"+strconv.Itoa(len(v))+"\r\n"+v+"\r\n", string(rc.Must(t, "HGET", "h", "f"+strconv.Itoa(i%5))))
 	}
+
+	for i := range 800 {
+		v := "elem-" + strconv.Itoa(i)
+		bulk := "$" + strconv.Itoa(len(v)) + "\r\n" + v + "\r\n"
+		rc.Must(t, "RPUSH", "l", v)
+		rc.Must(t, "LPUSH", "l", "front-"+strconv.Itoa(i))
+		require.Equal(t, bulk, string(rc.Must(t, "LINDEX", "l", "-1")))
+		require.Equal(t, ":1\r\n", string(rc.Must(t, "SADD", "s", v)))
+		require.Equal(t, ":1\r\n", string(rc.Must(t, "SISMEMBER", "s", v)))
+		require.Equal(t, ":1\r\n", string(rc.Must(t, "ZADD", "z", strconv.Itoa(i), v)))
+		require.Equal(t, bulk, string(rc.Must(t, "ZRANGE", "z", "-1", "-1"))[len("*1\r\n"):])
+	}
+	require.Equal(t, "$6\r\nelem-0\r\n", string(rc.Must(t, "LINDEX", "l", "800")))
+	require.Equal(t, "$9\r\nfront-799\r\n", string(rc.Must(t, "LINDEX", "l", "0")))
+	for _, i := range []int{0, 17, 399, 799} {
+		v := "elem-" + strconv.Itoa(i)
+		require.Equal(t, ":1\r\n", string(rc.Must(t, "SISMEMBER", "s", v)), v)
+		score := strconv.Itoa(i)
+		require.Equal(t, "$"+strconv.Itoa(len(score))+"\r\n"+score+"\r\n", string(rc.Must(t, "ZSCORE", "z", v)), v)
+	}
+	require.Equal(t, ":800\r\n", string(rc.Must(t, "SCARD", "s")))
+	require.Equal(t, ":800\r\n", string(rc.Must(t, "ZCARD", "z")))
 }

@@ -19,23 +19,27 @@ func SetCommands() []*Command {
 	stores := []KeySpec{Range(OW|Update, 1, 0, 1), Range(RO|Access, 2, -1, 1)}
 	order := []string{TipNondeterministicOrder}
 	nondet := []string{TipNondeterministic}
+	// at marks the handlers read for FlagArgsTransient: they copy what
+	// they store (store/set appends members to its own data) and append
+	// what they answer.
+	const at = FlagArgsTransient
 	return []*Command{
-		{Name: "sadd", Arity: -3, Flags: wdf, ACL: ACLSet, Keys: one(RW | Insert), Group: g, Since: "1.0.0",
+		{Name: "sadd", Arity: -3, Flags: wdf | at, ACL: ACLSet, Keys: one(RW | Insert), Group: g, Since: "1.0.0",
 			Summary: "Adds one or more members to a set. Creates the key if it doesn't exist.", Handler: saddCommand},
-		{Name: "srem", Arity: -3, Flags: wf, ACL: ACLSet, Keys: one(RW | Delete), Group: g, Since: "1.0.0",
+		{Name: "srem", Arity: -3, Flags: wf | at, ACL: ACLSet, Keys: one(RW | Delete), Group: g, Since: "1.0.0",
 			Summary: "Removes one or more members from a set. Deletes the set if the last member was removed.", Event: notify.Event{Class: notify.Set, Name: "srem"}, Handler: sremCommand},
-		{Name: "smembers", Arity: 2, Flags: r, ACL: ACLSet, Tips: order, Keys: one(RO | Access), Group: g, Since: "1.0.0",
+		{Name: "smembers", Arity: 2, Flags: r | at, ACL: ACLSet, Tips: order, Keys: one(RO | Access), Group: g, Since: "1.0.0",
 			Summary: "Returns all members of a set.", Handler: smembersCommand},
-		{Name: "sismember", Arity: 3, Flags: rf, ACL: ACLSet, Keys: one(RO), Group: g, Since: "1.0.0",
+		{Name: "sismember", Arity: 3, Flags: rf | at, ACL: ACLSet, Keys: one(RO), Group: g, Since: "1.0.0",
 			Summary: "Determines whether a member belongs to a set.", Handler: sismemberCommand},
-		{Name: "smismember", Arity: -3, Flags: rf, ACL: ACLSet, Keys: one(RO | Access), Group: g, Since: "6.2.0",
+		{Name: "smismember", Arity: -3, Flags: rf | at, ACL: ACLSet, Keys: one(RO | Access), Group: g, Since: "6.2.0",
 			Summary: "Determines whether multiple members belong to a set.", Handler: smismemberCommand},
-		{Name: "scard", Arity: 2, Flags: rf, ACL: ACLSet, Keys: one(RO), Group: g, Since: "1.0.0",
+		{Name: "scard", Arity: 2, Flags: rf | at, ACL: ACLSet, Keys: one(RO), Group: g, Since: "1.0.0",
 			Summary: "Returns the number of members in a set.", Handler: scardCommand},
-		{Name: "spop", Arity: -2, Flags: wf, ACL: ACLSet, Tips: nondet, Keys: one(RW | Access | Delete), Group: g, Since: "1.0.0",
+		{Name: "spop", Arity: -2, Flags: wf | at, ACL: ACLSet, Tips: nondet, Keys: one(RW | Access | Delete), Group: g, Since: "1.0.0",
 			Summary: "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.",
 			Event:   notify.Event{Class: notify.Set, Name: "spop"}, Handler: spopCommand},
-		{Name: "srandmember", Arity: -2, Flags: r, ACL: ACLSet, Tips: nondet, Keys: one(RO | Access), Group: g, Since: "1.0.0",
+		{Name: "srandmember", Arity: -2, Flags: r | at, ACL: ACLSet, Tips: nondet, Keys: one(RO | Access), Group: g, Since: "1.0.0",
 			Summary: "Get one or multiple random members from a set", Handler: srandmemberCommand},
 		{Name: "smove", Arity: 4, Flags: wf, ACL: ACLSet, Keys: []KeySpec{Range(RW|Access|Delete, 1, 0, 1), Range(RW|Insert, 2, 0, 1)},
 			Group: g, Since: "1.0.0", Summary: "Moves a member from one set to another.", Handler: smoveCommand},
