@@ -105,6 +105,15 @@ func TestConnParses(t *testing.T) {
 		// a count line's '\r', without looking at them.
 		{name: "bulk CRLF not checked", lim: openLimits, in: "*1\r\n$4\r\npingXX", want: [][]string{{"ping"}}},
 		{name: "count line ends at CR", lim: openLimits, in: "*2\rX$4\rYecho\r\n$2\r\nhi\r\n", want: [][]string{{"echo", "hi"}}},
+		// Read whole, these take the one-pass path (parseFast) or leave it
+		// to the general one; a byte at a time, only the general one.
+		{name: "leading zero in a bulk count", lim: openLimits, in: "*1\r\n$04\r\nping\r\n", err: "invalid bulk length"},
+		{name: "leading zero in an array count", lim: openLimits, in: "*01\r\n$4\r\nping\r\n", err: "invalid multibulk length"},
+		{name: "nine-digit bulk count", lim: openLimits, in: "*1\r\n$000000004\r\nping\r\n", err: "invalid bulk length"},
+		{name: "many arguments", lim: openLimits, in: "*17\r\n$4\r\nmget\r\n" + strings.Repeat("$1\r\nk\r\n", 16),
+			want: [][]string{append([]string{"mget"}, strings.Split(strings.Repeat("k", 16), "")...)}},
+		{name: "sixteen arguments", lim: openLimits, in: "*16\r\n$4\r\nmget\r\n" + strings.Repeat("$2\r\nkk\r\n", 15) + "*1\r\n$4\r\nping\r\n",
+			want: [][]string{append([]string{"mget"}, strings.Split(strings.Repeat("kk ", 15)[:44], " ")...), {"ping"}}},
 		{name: "negative bulk", lim: openLimits, in: "*1\r\n$-1\r\n", err: "invalid bulk length"},
 		{name: "bulk over proto-max-bulk-len", lim: fixedLimits{queryBuf: 1 << 20, maxBulk: 3}, in: "*1\r\n$4\r\nping\r\n", err: "invalid bulk length"},
 		{name: "unbalanced quotes", lim: openLimits, in: "ping\r\nget \"a\r\n", want: [][]string{{"ping"}}, err: "unbalanced quotes in request"},

@@ -41,6 +41,9 @@ func (pc *Conn) parse() {
 			}
 			pc.frame = 0
 			if pc.buf[pc.r] == '*' {
+				if !one && pc.parseFast() {
+					continue
+				}
 				pc.st = stArrayLine
 			} else {
 				pc.st = stInline
@@ -229,6 +232,95 @@ func (pc *Conn) crLine() int {
 		return -1
 	}
 	return pc.scanned - pc.r
+}
+
+// fastMaxArgs bounds the commands parseFast takes (GET, SET with its
+// options, HSET or MSET of a few pairs); longer ones take the general path.
+const fastMaxArgs = 16
+
+// parseFast takes the whole command at r in one pass, with no state kept
+// between its lines: the common case, a command that has arrived whole as
+// an array of 1 to fastMaxArgs bulk strings whose count lines are plain
+// decimals (fastCount), within proto-max-bulk-len and the query buffer
+// limit, whose argument headers fit in the header slab's rest. It reports
+// false, having consumed nothing, for anything else
+// (an incomplete command, an unusual count line, a limit broken), which
+// the general path then reads and judges as before. The caller checked
+// that the byte at r is '*' and that the connection is authenticated.
+func (pc *Conn) parseFast() bool {
+	b := pc.buf[pc.r:pc.w]
+	argc, i := fastCount(b, 1)
+	if argc <= 0 || argc > fastMaxArgs || argc > len(pc.hdrs) {
+		return false // the general path takes a new header slab
+	}
+	args := pc.hdrs[:argc:argc] // taken below, once the command is whole
+	maxBulk := pc.lim.MaxBulkLen()
+	for k := range args {
+		var n, start int
+		switch {
+		case i+4 <= len(b) && b[i] == '$' && b[i+2] == '\r' && b[i+1]-'0' <= 9:
+			n, start = int(b[i+1]-'0'), i+4 // "$7\r\n"
+		case i+5 <= len(b) && b[i] == '$' && b[i+3] == '\r' && b[i+1]-'1' <= 8 && b[i+2]-'0' <= 9:
+			n, start = int(b[i+1]-'0')*10+int(b[i+2]-'0'), i+5 // "$16\r\n"
+		case i < len(b) && b[i] == '$':
+			if n, start = fastCount(b, i+1); n < 0 {
+				return false
+			}
+		default:
+			return false
+		}
+		if int64(n) > maxBulk {
+			return false
+		}
+		i = start + n + 2 // the two bytes after the data, skipped unchecked
+		if i > len(b) {
+			return false
+		}
+		args[k] = b[start : start+n : start+n]
+	}
+	if int64(i) > pc.limit {
+		return false
+	}
+	pc.hdrs = pc.hdrs[argc:]
+	pc.batch = append(pc.batch, args)
+	pc.r += i
+	return true
+}
+
+// fastCount reads the count line whose digits start at b[i] the way
+// parseFast accepts it: "0", or a digit 1-9 and up to eight more (what
+// string2ll reads, below 10^9), ending at a '\r' whose following byte has
+// arrived. It returns the number and the offset after the line, or -1 for
+// anything else (the general path judges it).
+func fastCount(b []byte, i int) (int, int) {
+	if i >= len(b) {
+		return -1, 0
+	}
+	c := b[i]
+	if c == '0' {
+		if i+2 < len(b) && b[i+1] == '\r' {
+			return 0, i + 3
+		}
+		return -1, 0
+	}
+	if c-'1' > 8 {
+		return -1, 0
+	}
+	n := int(c - '0')
+	for j := i + 1; j < len(b) && j <= i+9; j++ {
+		c = b[j]
+		if c == '\r' {
+			if j+1 >= len(b) {
+				return -1, 0
+			}
+			return n, j + 2
+		}
+		if c-'0' > 9 {
+			return -1, 0
+		}
+		n = n*10 + int(c-'0')
+	}
+	return -1, 0
 }
 
 // startArgs takes room for argc argument headers from the header slab.
