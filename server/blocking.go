@@ -89,8 +89,11 @@ func (s *Server) lockFor(c *Client, slot uint16) *store.Tx {
 	if w := c.block.Waiter; w != nil {
 		return s.store.LockFor(slot, w.Token)
 	}
-	if now := c.freshNow(); !now.IsZero() {
-		return s.store.LockAt(slot, now) // the batch's clock (clock.go)
+	if ms := c.freshMS(); ms != 0 {
+		if c.ownTx == nil {
+			c.ownTx = s.store.OwnTx()
+		}
+		return s.store.LockAt(slot, ms, c.ownTx) // the batch's clock (clock.go)
 	}
 	return s.store.Lock(slot)
 }

@@ -109,6 +109,7 @@ type Client struct {
 	execing bool
 
 	clock cmdclock.Clock // command timing (clock.go)
+	ownTx *store.Tx      // the Tx its commands lock with when it is free (store.OwnTx)
 
 	// Command counters not yet published (flushStats): the calls of the
 	// command the connection repeats, and the commands it was sent.

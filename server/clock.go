@@ -8,9 +8,15 @@ import "time"
 // cmdStart returns the start time of the command about to run.
 func (c *Client) cmdStart() time.Time { return c.clock.Start(c.reads()) }
 
+// cmdBegin fixes the start of the command about to run (cmdclock.Clock.Begin).
+func (c *Client) cmdBegin() { c.clock.Begin(c.reads()) }
+
 // freshNow returns the command's start time when the store and the lease
 // may take it as their clock (cmdclock.Clock.Locked), else the zero time.
 func (c *Client) freshNow() time.Time { return c.clock.Locked(c.reads()) }
+
+// freshMS is freshNow in Unix milliseconds, the store's clock (0: none).
+func (c *Client) freshMS() int64 { return c.clock.LockedMS(c.reads()) }
 
 // reads returns the connection's read count; false for an internal client.
 func (c *Client) reads() (uint64, bool) {
@@ -20,14 +26,14 @@ func (c *Client) reads() (uint64, bool) {
 	return c.pc.Reads(), true
 }
 
-// cmdEnd stamps the end of the command that just ran and records it as the
-// client's last activity (CLIENT LIST idle=).
-func (c *Client) cmdEnd() time.Time {
-	now, active := c.clock.End()
+// cmdEnd stamps the end of the command that just ran, records it as the
+// client's last activity (CLIENT LIST idle=) and returns how long it ran.
+func (c *Client) cmdEnd() time.Duration {
+	ran, active := c.clock.End()
 	if active {
-		c.lastActive.Store(now.UnixNano())
+		c.lastActive.Store(c.clock.EndNano())
 	}
-	return now
+	return ran
 }
 
 // flushStats publishes the connection's pending command counters: before

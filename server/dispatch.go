@@ -255,11 +255,11 @@ func (s *Server) call(c *Client, e *entry, args [][]byte, tx *store.Tx, closeTx 
 // command (server/scripts), which has its own Call and reply so that the
 // script's command does not clobber the client's.
 func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.Tx, closeTx bool) {
-	var start time.Time
+	var start time.Time // a script's command's; the client's own are on c.clock
 	if f.script {
 		start = time.Now()
 	} else {
-		start = c.cmdStart()
+		c.cmdBegin()
 	}
 	mark := f.reply.Len()
 	if e.Flags&(FlagWrite|FlagReadOnly) == 0 {
@@ -289,13 +289,12 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 	if e.Flags&(FlagWrite|FlagNotKeyspace) == FlagWrite && !s.standalone {
 		s.noteWrite(c, e, args) // replicas acknowledge it before the reply leaves
 	}
-	var end time.Time
+	var dur time.Duration
 	if f.script {
-		end = time.Now()
+		dur = time.Since(start)
 	} else {
-		end = c.cmdEnd()
+		dur = c.cmdEnd()
 	}
-	dur := end.Sub(start)
 	if f.call.Blocked != nil && !f.script {
 		// The client parks (blocking.go): the call counts once, when it
 		// is answered (Redis's updateStatsOnUnblock), not per run.
@@ -307,10 +306,17 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 	}
 	if limit := s.lim.slowerThan.Load(); limit >= 0 && int64(dur/time.Microsecond) >= limit && !e.skipSlowlog() {
 		if maxLen := int(s.lim.slowlogMaxLen.Load()); maxLen > 0 {
+			if !f.script {
+				start = c.clock.StartTime()
+			}
 			s.slowlog.Add(args, start, dur, c.addr, c.Name(), maxLen)
 		}
 	}
 	if over := s.lim.latencyOver.Load(); over > 0 && dur.Milliseconds() >= over {
+		end := start.Add(dur)
+		if !f.script {
+			end = c.clock.EndTime()
+		}
 		s.noteLatency(e, dur, end) // latencycmd.go
 	}
 }

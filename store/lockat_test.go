@@ -22,14 +22,14 @@ func TestLockAtUsesCallersClock(t *testing.T) {
 	require.NoError(t, tx.Put(key, []byte("v"), deadline))
 	tx.Close()
 
-	tx = s.LockAt(slot, time.UnixMilli(deadline)) // at the deadline: not past it
+	tx = s.LockAt(slot, deadline, nil) // at the deadline: not past it
 	assert.Equal(t, deadline, tx.now)
 	_, ok, err := tx.Get(key)
 	require.NoError(t, err)
 	assert.True(t, ok)
 	tx.Close()
 
-	tx = s.LockAt(slot, time.UnixMilli(deadline+1)) // past it: expired
+	tx = s.LockAt(slot, deadline+1, nil) // past it: expired
 	_, ok, err = tx.Get(key)
 	require.NoError(t, err)
 	assert.False(t, ok)
@@ -39,7 +39,32 @@ func TestLockAtUsesCallersClock(t *testing.T) {
 // TestLockAtConfigNow: a store with Config.Now (tests) keeps its own clock.
 func TestLockAtConfigNow(t *testing.T) {
 	s, clock := newTestStore(t, Config{})
-	tx := s.LockAt(5, time.UnixMilli(1))
+	tx := s.LockAt(5, 1, nil)
 	assert.Equal(t, clock.MS(), tx.now)
+	tx.Close()
+}
+
+// TestOwnTx: LockAt locks with the caller's own Tx while it is not open,
+// with a pooled one while it is, and Close gives it back to its owner
+// reset, its writes committed.
+func TestOwnTx(t *testing.T) {
+	s := New(Config{})
+	own := s.OwnTx()
+	now := time.Now().UnixMilli()
+	tx := s.LockAt(ring.KeySlot([]byte("a")), now, own)
+	require.Same(t, own, tx)
+	require.NoError(t, tx.Put([]byte("a"), []byte("1"), 0))
+	other := s.LockAt(ring.KeySlot([]byte("b")), now, own) // own is open: a pooled Tx
+	assert.NotSame(t, own, other)
+	other.Close()
+	tx.Close()
+	assert.False(t, own.open)
+	assert.Empty(t, own.slots)
+	tx = s.LockAt(ring.KeySlot([]byte("a")), now, own)
+	require.Same(t, own, tx, "closed: reused")
+	v, ok, err := tx.Get([]byte("a"))
+	require.NoError(t, err)
+	require.True(t, ok)
+	assert.Equal(t, "1", string(v))
 	tx.Close()
 }

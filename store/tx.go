@@ -3,7 +3,6 @@ package store
 import (
 	"bytes"
 	"slices"
-	"time"
 
 	"github.com/meshcache/meshcache/ring"
 )
@@ -52,6 +51,24 @@ type Tx struct {
 	// memory, the same length), never by content.
 	hint     []byte
 	hintSlot uint16
+	// owned: the Tx belongs to a caller that reuses it (OwnTx), not to
+	// the pool; open: such a Tx is open now.
+	owned, open bool
+}
+
+// OwnTx returns a Tx for one goroutine to lock with again and again
+// (LockAt's own): Close leaves it to its owner instead of the pool, which
+// saves the pool's work on every command of a connection.
+func (s *Store) OwnTx() *Tx { return &Tx{s: s, owned: true} }
+
+// txFor returns own when it is an owned Tx not open now, else one from the
+// pool.
+func (s *Store) txFor(own *Tx) *Tx {
+	if own != nil && own.owned && !own.open {
+		own.open = true
+		return own
+	}
+	return s.txPool.Get().(*Tx)
 }
 
 // Hint tells the Tx that key's slot is slot, saving at's CRC16 of the
@@ -72,26 +89,27 @@ func (s *Store) Lock(slot uint16) *Tx {
 	return tx
 }
 
-// LockAt is Lock for a caller that read the clock just before (now: the
-// front end's batch clock, at most one command's routing old). When the
-// slot is free at once, the Tx's clock is now, which saves a clock read
-// per command; when Lock would wait (the slot is held, or owed to a
-// blocked client), the clock is read after the wait, as Lock does, so
-// the Tx never runs with a clock older than its lock. A store with
-// Config.Now reads that clock in any case.
-func (s *Store) LockAt(slot uint16, now time.Time) *Tx {
+// LockAt is Lock for a caller that read the clock just before (nowMS, in
+// Unix milliseconds: the front end's batch clock, at most one command's
+// routing old). When the slot is free at once, the Tx's clock is nowMS,
+// which saves a clock read per command; when Lock would wait (the slot is
+// held, or owed to a blocked client), the clock is read after the wait, as
+// Lock does, so the Tx never runs with a clock older than its lock. A
+// store with Config.Now reads that clock in any case. own, when not nil,
+// is the caller's own Tx (OwnTx), used when it is not open.
+func (s *Store) LockAt(slot uint16, nowMS int64, own *Tx) *Tx {
 	sl := &s.slots[slot]
 	if s.now != nil || !sl.mu.TryLock() {
 		return s.Lock(slot)
 	}
-	tx := s.txPool.Get().(*Tx)
+	tx := s.txFor(own)
 	tx.slots = append(tx.slots[:0], slot)
 	if sl.owed != 0 {
 		sl.await(0)
 		tx.begin()
 		return tx
 	}
-	tx.beginAt(now.UnixMilli())
+	tx.beginAt(nowMS)
 	return tx
 }
 
@@ -172,6 +190,10 @@ func (tx *Tx) Close() {
 	tx.readKeys = tx.readKeys[:0]
 	tx.sink = nil
 	tx.hint = nil
+	if tx.owned {
+		tx.open = false
+		return
+	}
 	s.txPool.Put(tx)
 }
 

@@ -25,6 +25,10 @@
 // batch's start for its first command), so that no forwarded call, parked
 // wait or command that ran without a stamp lies between the reading and
 // the lock. Locked reports that.
+//
+// Within a batch the readings are kept as offsets from the batch's first
+// one (durations, one integer each), so that a command's time is one
+// subtraction and a time.Time is built only for whoever asks for one.
 package cmdclock
 
 import "time"
@@ -32,9 +36,13 @@ import "time"
 // Clock is one connection's command clock. The zero value is ready. Only
 // for the connection's goroutine.
 type Clock struct {
-	stamp time.Time // when the last command ended, or the batch began
-	reads uint64    // the connection's read count when base was read
-	base  time.Time // the batch's first reading (wall and monotonic)
+	base     time.Time // the batch's first reading (wall and monotonic)
+	baseNano int64     // base.UnixNano()
+	based    bool      // base was read for a batch (of reads)
+	reads    uint64    // the connection's read count when base was read
+	// stamp is when the last command ended, or 0 when the batch began;
+	// start is the running command's start; both since base.
+	stamp, start time.Duration
 	// seq counts the commands begun (Next); stamp is a fresh start time
 	// for command fresh only.
 	seq, fresh uint64
@@ -49,45 +57,80 @@ func (k *Clock) Next() { k.seq++ }
 // lock again, or as a blocking command, whatever it stamped before).
 func (k *Clock) Stale() { k.fresh = k.seq - 1 }
 
-// Start returns the start time of the running command: the stamp, or a
-// new reading when a new batch began (reads differs) or the connection has
-// no batches (batched false: a forwarded command's internal client).
-// Within one command it returns the same time however often it is asked.
-func (k *Clock) Start(reads uint64, batched bool) time.Time {
-	if k.stamp.IsZero() || !batched || reads != k.reads {
-		k.base = time.Now()
-		if batched {
-			k.reads = reads
-			k.stamp, k.fresh = k.base, k.seq
-		}
-		return k.base
+// Begin fixes the start of the running command: the stamp, or a new
+// reading when a new batch began (reads differs) or the connection has no
+// batches (batched false: a forwarded command's internal client, whose
+// every Begin reads the clock). Within one batched command it may be
+// called again: the start does not move.
+func (k *Clock) Begin(reads uint64, batched bool) {
+	if k.based && batched && reads == k.reads {
+		k.start = k.stamp
+		return
 	}
-	return k.stamp
+	k.base = time.Now()
+	k.baseNano = k.base.UnixNano()
+	k.start = 0
+	if batched {
+		k.based, k.reads = true, reads
+		k.stamp, k.fresh = 0, k.seq
+	}
 }
 
-// End stamps the end of the command that just ran (Start ran before it in
+// Start is Begin, returning the start as a time.
+func (k *Clock) Start(reads uint64, batched bool) time.Time {
+	k.Begin(reads, batched)
+	return k.StartTime()
+}
+
+// StartTime returns the running command's start (Begin ran).
+func (k *Clock) StartTime() time.Time { return k.base.Add(k.start) }
+
+// End stamps the end of the command that just ran (Begin ran before it in
 // the same batch, so base holds the batch's reading) with one monotonic
-// clock read. active is set when the time moved by a millisecond or so
-// since the last End that set it: the moment to publish the connection's
-// last activity (CLIENT LIST idle= is in whole seconds).
-func (k *Clock) End() (now time.Time, active bool) {
-	now = k.base.Add(time.Since(k.base))
-	k.stamp, k.fresh = now, k.seq+1
-	if ms := now.UnixNano() >> 20; ms != k.activeMS {
+// clock read, and returns how long it ran. active is set when the time
+// moved by a millisecond or so since the last End that set it: the moment
+// to publish the connection's last activity (EndNano; CLIENT LIST idle= is
+// in whole seconds).
+func (k *Clock) End() (ran time.Duration, active bool) {
+	d := time.Since(k.base)
+	ran = d - k.start
+	k.stamp, k.fresh = d, k.seq+1
+	if ms := (k.baseNano + int64(d)) >> 20; ms != k.activeMS {
 		k.activeMS, active = ms, true
 	}
-	return now, active
+	return ran, active
 }
 
+// EndTime returns the time End stamped.
+func (k *Clock) EndTime() time.Time { return k.base.Add(k.stamp) }
+
+// EndNano returns the time End stamped, in Unix nanoseconds.
+func (k *Clock) EndNano() int64 { return k.baseNano + int64(k.stamp) }
+
 // Locked returns the running command's start time if it is a fresh
-// reading the store may use as its clock (see the package doc), else the
-// zero time.
+// reading the store and the lease may use as their clock (see the package
+// doc), else the zero time.
 func (k *Clock) Locked(reads uint64, batched bool) time.Time {
-	if !batched {
+	if !k.fresh1(reads, batched) {
 		return time.Time{}
 	}
-	if now := k.Start(reads, true); k.fresh == k.seq {
-		return now
+	return k.StartTime()
+}
+
+// LockedMS is Locked in Unix milliseconds, the store's clock (0: not
+// fresh), without building a time.
+func (k *Clock) LockedMS(reads uint64, batched bool) int64 {
+	if !k.fresh1(reads, batched) {
+		return 0
 	}
-	return time.Time{}
+	return (k.baseNano + int64(k.start)) / int64(time.Millisecond)
+}
+
+// fresh1 begins the command and reports whether its start is fresh.
+func (k *Clock) fresh1(reads uint64, batched bool) bool {
+	if !batched {
+		return false
+	}
+	k.Begin(reads, true)
+	return k.fresh == k.seq
 }

@@ -14,7 +14,8 @@ func TestFreshness(t *testing.T) {
 	if again := k.Start(1, true); !again.Equal(start) {
 		t.Fatalf("Start within one command moved: %v then %v", start, again)
 	}
-	end, _ := k.End()
+	k.End()
+	end := k.EndTime()
 	k.Next()
 	if now := k.Locked(1, true); !now.Equal(end) {
 		t.Fatalf("the next command: %v, want %v", now, end)
@@ -39,6 +40,33 @@ func TestFreshness(t *testing.T) {
 		t.Fatalf("a new batch: %v, want a new reading", now)
 	}
 	if !k.Locked(0, false).IsZero() {
+		t.Fatal("an internal client's command is never fresh")
+	}
+}
+
+// TestTimes: a batched command's start and end are the batch's reading
+// plus offsets; its run time is their difference, and the store's
+// millisecond clock is the start's.
+func TestTimes(t *testing.T) {
+	var k Clock
+	k.Next()
+	start := k.Start(1, true)
+	if ms := k.LockedMS(1, true); ms != start.UnixMilli() {
+		t.Fatalf("LockedMS %d, start %d", ms, start.UnixMilli())
+	}
+	ran, _ := k.End()
+	end := k.EndTime()
+	if got := end.Sub(start); got != ran || ran < 0 {
+		t.Fatalf("ran %v, end - start %v", ran, got)
+	}
+	if k.EndNano() != end.UnixNano() {
+		t.Fatalf("EndNano %d, end %d", k.EndNano(), end.UnixNano())
+	}
+	k.Next()
+	if next := k.Start(1, true); !next.Equal(end) {
+		t.Fatalf("the next command starts at %v, want the last end %v", next, end)
+	}
+	if k.LockedMS(0, false) != 0 {
 		t.Fatal("an internal client's command is never fresh")
 	}
 }
