@@ -50,7 +50,7 @@ func clusterCommands() []*Command {
 // client's side of the call (topology.Conn).
 func (c *Call) ClusterCall() topology.CallInfo {
 	s := c.Server
-	return topology.CallInfo{Node: s.cluster, LocalAddr: c.Client.laddr,
+	return topology.CallInfo{Node: &s.cluster, LocalAddr: c.Client.laddr,
 		ForwardsSent: s.cstats.forwardsSent.Load(), ForwardsReceived: s.cstats.forwardsReceived.Load()}
 }
 

@@ -115,7 +115,7 @@ func (s *Server) noteWrite(c *Client, e *entry, args [][]byte) {
 // the caller must not acknowledge them (a primary cut off from its replicas
 // would otherwise ack writes the other side never sees).
 func (s *Server) awaitReplicas(c *Client) bool {
-	pos := c.repl.Resolve(s.cluster)
+	pos := c.repl.Resolve(&s.cluster)
 	mode := config.AckMode(s.repl.mode.Load())
 	ok, pruned := true, false
 	if len(pos) > 0 && mode != config.AckNone {
@@ -123,7 +123,7 @@ func (s *Server) awaitReplicas(c *Client) bool {
 		if mode == config.AckAll {
 			want = wantAll
 		}
-		if pruned = c.repl.Prune(s.cluster, want); !pruned {
+		if pruned = c.repl.Prune(&s.cluster, want); !pruned {
 			s.repl.ackWaits.Add(1)
 			n, err := s.cluster.AwaitAcks(s.baseContext(), time.Duration(s.repl.ackTimeout.Load()), pos, want)
 			if err != nil {
@@ -135,7 +135,7 @@ func (s *Server) awaitReplicas(c *Client) bool {
 		}
 	}
 	if n := c.repl.Unsettled(); !pruned && n > 0 && (mode != config.AckNone || n > 32) {
-		c.repl.Prune(s.cluster, 0) // after a wait, or with replica-ack none
+		c.repl.Prune(&s.cluster, 0) // after a wait, or with replica-ack none
 	}
 	return ok
 }
@@ -213,5 +213,5 @@ func waitCommand(c *Call) {
 		ctx, tcancel = context.WithTimeout(ctx, time.Duration(timeout)*time.Millisecond)
 		defer tcancel()
 	}
-	c.Reply.Int(int64(cl.repl.Wait(ctx, s.cluster, int(want))))
+	c.Reply.Int(int64(cl.repl.Wait(ctx, &s.cluster, int(want))))
 }

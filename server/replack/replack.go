@@ -102,12 +102,7 @@ func (w *Writes) Resolve(n Node) []cluster.SlotOffset {
 	w.batch = n.Offsets(w.batch[:0], led...)
 	w.slots, w.all = slots[:0], false
 	for _, p := range w.batch {
-		i := slices.IndexFunc(w.wrote, func(o cluster.SlotOffset) bool { return o.Slot == p.Slot })
-		if i < 0 {
-			w.wrote = append(w.wrote, p)
-		} else if p.Offset > w.wrote[i].Offset {
-			w.wrote[i].Offset = p.Offset
-		}
+		w.merge(p)
 	}
 	return w.batch
 }
@@ -118,21 +113,52 @@ func (w *Writes) Resolve(n Node) []cluster.SlotOffset {
 // of the last resolved batch already has want (or all, when fewer) synced
 // replicas' acknowledgements, so that the batch need not wait: one
 // ReplicaAcks per position serves both.
+//
+// It runs once per batch of writes: plain loops, no closure to allocate.
 func (w *Writes) Prune(n Node, want int) (acked bool) {
 	acked = true
-	w.wrote = slices.DeleteFunc(w.wrote, func(p cluster.SlotOffset) bool {
+	kept := w.wrote[:0]
+	for _, p := range w.wrote {
 		synced, got := n.ReplicaAcks(p.Slot, p.Offset)
-		if want > 0 && got < min(want, synced) {
-			_, inBatch := slices.BinarySearchFunc(w.batch, p.Slot, func(b cluster.SlotOffset, sl uint16) int { return int(b.Slot) - int(sl) })
-			acked = acked && !inBatch
+		if want > 0 && got < min(want, synced) && w.inBatch(p.Slot) {
+			acked = false
 		}
 		if got >= synced {
 			w.settle(got)
-			return true
+			continue
 		}
-		return false
-	})
+		kept = append(kept, p)
+	}
+	clear(w.wrote[len(kept):])
+	w.wrote = kept
 	return acked
+}
+
+// merge adds position p to wrote, or moves the position of its slot there
+// forward to it.
+func (w *Writes) merge(p cluster.SlotOffset) {
+	for i := range w.wrote {
+		if w.wrote[i].Slot == p.Slot {
+			w.wrote[i].Offset = max(w.wrote[i].Offset, p.Offset)
+			return
+		}
+	}
+	w.wrote = append(w.wrote, p)
+}
+
+// inBatch reports whether the last resolved batch (sorted by slot) has a
+// position of slot.
+func (w *Writes) inBatch(slot uint16) bool {
+	lo, hi := 0, len(w.batch)
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if w.batch[m].Slot < slot {
+			lo = m + 1
+		} else {
+			hi = m
+		}
+	}
+	return lo < len(w.batch) && w.batch[lo].Slot == slot
 }
 
 // settle notes that a position was dropped with acked replicas.

@@ -139,3 +139,27 @@ func TestWait(t *testing.T) {
 	assert.Equal(t, 0, w.Unsettled())
 	assert.Equal(t, 1, w.Wait(context.Background(), n, 2), "nothing since: the baseline again")
 }
+
+// TestBatchAllocatesNothing: a batch's account (note, resolve, prune)
+// allocates nothing once its slices have grown: it runs for every batch
+// of writes.
+func TestBatchAllocatesNothing(t *testing.T) {
+	n := newNode(1, 2, 3)
+	n.applied[1], n.applied[2] = []uint64{0}, []uint64{0}
+	w := fresh()
+	round := func() {
+		n.offset[1]++
+		n.offset[2]++
+		w.NoteSlot(2)
+		w.NoteSlot(1)
+		w.Resolve(n)
+		w.Prune(n, 1)
+		n.applied[1][0], n.applied[2][0] = n.offset[1], n.offset[2]
+		w.Prune(n, 0)
+	}
+	round()
+	if a := testing.AllocsPerRun(100, round); a != 0 {
+		t.Fatalf("%v allocations per batch", a)
+	}
+	assert.Equal(t, 0, w.Unsettled())
+}
