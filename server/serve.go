@@ -220,7 +220,7 @@ func (s *Server) loopTurn(c *Client, lc *netloop.Conn) {
 			return
 		}
 		c.endBatch(free)
-		if !c.pc.Unparsed() {
+		if !c.pc.HasMore() {
 			return
 		}
 	}

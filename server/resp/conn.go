@@ -219,10 +219,15 @@ func (pc *Conn) TakeBatch(read func([]byte) (int, error)) ([][][]byte, error) {
 	return cmds, err
 }
 
-// Unparsed reports whether bytes read are not parsed yet: the rest of a
-// command, or commands that TakeBatch did not return (before AUTH, one
-// command is parsed at a time). Only for the connection's owner.
-func (pc *Conn) Unparsed() bool { return pc.r < pc.w || len(pc.back) > 0 }
+// HasMore reports whether TakeBatch may have something to return without
+// the connection becoming readable again: bytes read and not parsed (the
+// rest of a command, or commands TakeBatch did not return: before AUTH,
+// one command is parsed at a time), or the protocol violation or read
+// error that ends the connection, found behind the commands it returned.
+// Only for the connection's owner.
+func (pc *Conn) HasMore() bool {
+	return pc.r < pc.w || len(pc.back) > 0 || pc.failed != nil || pc.rerr != nil
+}
 
 // room makes sure buf has a free tail worth reading into, and that an
 // unfinished bulk of up to bigBulk bytes fits behind its start; otherwise
