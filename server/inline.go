@@ -32,18 +32,20 @@ const connectionGroup = "connection"
 //     command is inline.
 //   - In a cluster, a connection with routing state (READONLY, or forwarded
 //     commands ahead of it) is not inline; a keyed command is inline when
-//     this node holds its quorum lease (else the lease check waits
-//     briefly) and leads every slot of its keys with no other node named
-//     for them in the routing table: no forwarding, no replica to
-//     acknowledge the write (handle's wait at the end of the batch), no
-//     handoff fencing the slot. A write is inline only when replica-ack is
-//     none or no synced replica is attached to its slots. A keyless write
-//     of the whole keyspace (FLUSHALL) is not inline.
+//     this node leads every slot of its keys with no other node named for
+//     them in the routing table: no forwarding, no replica to acknowledge
+//     the write (handle's wait at the end of the batch), no handoff
+//     fencing the slot. A write is inline only when replica-ack is none or
+//     no synced replica is attached to its slots. A keyless write of the
+//     whole keyspace (FLUSHALL) is not inline.
 //
-// The node's state may change between this check and the command's run (a
-// replica attached, the lease lapsed in that instant): the command then
-// waits on the loop, once, at most node-timeout; a rare race the check
-// narrows to the time one batch takes.
+// What is not checked, being rare and bounded: the quorum lease (asking
+// reads the clock, which costs as much as a GET's front-end work): a
+// command right after the lease lapsed waits on the loop for a probe
+// round (keeper.Wait, at most twice the probe timeout) before it is
+// refused; and the node's state changing between this check and the
+// command's run (a replica attached in that instant), when the batch
+// waits on the loop at most node-timeout.
 func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 	if len(args) == 0 {
 		return true
@@ -85,14 +87,14 @@ func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 	if f&FlagLocal != 0 {
 		return true
 	}
-	c.keyPos = e.keys(args, c.keyPos)
-	if len(c.keyPos) == 0 {
-		return true
-	}
 	t := s.cluster.Table()
-	if t == nil || !s.cluster.Healthy() {
+	if t == nil {
 		return false
 	}
+	if s.alone(t) {
+		return true // a cluster of one: every slot led here, no replica
+	}
+	c.keyPos = e.keys(args, c.keyPos)
 	self := s.cluster.ID()
 	acks := write && config.AckMode(s.repl.mode.Load()) != config.AckNone
 	for _, i := range c.keyPos {
@@ -105,4 +107,25 @@ func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 		}
 	}
 	return true
+}
+
+// tableVerdict is what alone found for one routing table.
+type tableVerdict struct {
+	t     *ring.Table
+	alone bool
+}
+
+// alone reports whether routing table t names this node alone: it leads
+// every slot, and no replica or handoff target is named for any. Tables
+// are immutable snapshots, replaced when they change, so the answer is
+// kept for the table in force (s.lastTable) and asking costs one load
+// and one comparison per command.
+func (s *Server) alone(t *ring.Table) bool {
+	if v := s.lastTable.Load(); v != nil && v.t == t {
+		return v.alone
+	}
+	m := t.Members()
+	v := &tableVerdict{t: t, alone: len(m) == 1 && m[0].ID == s.cluster.ID()}
+	s.lastTable.Store(v)
+	return v.alone
 }

@@ -119,7 +119,10 @@ type Server struct {
 	// loops are the event loops serving client connections (serve.go),
 	// set by Serve before it accepts; their goroutines are started by
 	// startLoops and stopped by Serve after every connection ended.
-	loops     []*netloop.Loop
+	loops []*netloop.Loop
+	// lastTable is the routing table the loops last asked about and
+	// whether it names this node alone (inline.go alone).
+	lastTable atomic.Pointer[tableVerdict]
 	closeOnce sync.Once
 	closed    chan struct{}
 }
