@@ -48,7 +48,12 @@ func (r *recorder) Ready(c *Conn) {
 	}
 }
 
-func (r *recorder) Tick(*Loop) {
+func (r *recorder) Tick(l *Loop) {
+	var seen []*Conn
+	l.Each(func(c *Conn) { seen = append(seen, c) })
+	if len(seen) != l.Len() {
+		panic("Each and Len disagree")
+	}
 	select {
 	case r.tick <- struct{}{}:
 	default:
@@ -234,4 +239,16 @@ func TestStopRefusesAdd(t *testing.T) {
 	defer client.Close()
 	_, err = l.Add(client.(*net.TCPConn), nil)
 	require.ErrorIs(t, err, ErrStopped)
+}
+
+// TestTickWhileIdle: an idle loop still calls Tick (idle timeouts), and
+// Each walks the registered connections, which Len counts.
+func TestTickWhileIdle(t *testing.T) {
+	r := newRecorder()
+	start(t, r)
+	select {
+	case <-r.tick:
+	case <-time.After(10 * TickInterval):
+		t.Fatal("no Tick from an idle loop")
+	}
 }
