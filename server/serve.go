@@ -188,10 +188,20 @@ func (ls *loopServer) Tick(l *netloop.Loop) {
 // socket is readable: it reads once, runs the complete commands that
 // cannot wait and writes their replies without waiting, then goes on with
 // the commands still buffered (before AUTH they come one at a time). At
-// anything it must not do on the loop it hands c over (handOver).
+// anything it must not do on the loop it hands c over (handOver). A
+// command that runs long (KEYS on a large keyspace) or waits for a slot
+// another goroutine holds (a script's, EXEC's, a woken blocked client's
+// turn) holds up the loop's other connections meanwhile, as a Redis
+// server's one thread is held up.
 func (s *Server) loopTurn(c *Client, lc *netloop.Conn) {
+	read := lc.Read
 	for {
-		cmds, err := c.pc.TakeBatch(lc.Read)
+		cmds, err := c.pc.TakeBatch(read)
+		// One read per turn, so that a client sending without pause
+		// cannot keep the loop from the others: what it sends meanwhile
+		// keeps its socket readable for the next turn (the epoll set is
+		// level-triggered); what is buffered already is run now.
+		read = readNothing
 		if err != nil {
 			s.handOver(c, lc, nil, err, true)
 			return
@@ -225,6 +235,9 @@ func (s *Server) loopTurn(c *Client, lc *netloop.Conn) {
 		}
 	}
 }
+
+// readNothing is a read that finds nothing (resp.Conn.TakeBatch).
+func readNothing([]byte) (int, error) { return 0, nil }
 
 // handOver takes c off its event loop for good and starts the goroutine
 // that serves it from there on (serveFrom), which first ends the batch the

@@ -206,3 +206,24 @@ func TestLoopSubscribeHandsOver(t *testing.T) {
 		require.Equal(t, want, sub.line(t))
 	}
 }
+
+// TestLoopAuthPipeline: before AUTH commands are parsed one at a time; the
+// loop runs the ones buffered behind the AUTH without the socket becoming
+// readable again.
+func TestLoopAuthPipeline(t *testing.T) {
+	ts := oneLoop(t, func(cfg *config.Config) { cfg.RequirePass = "secret" })
+	rc := ts.raw(t)
+	rc.send(t, "AUTH secret\r\nCLIENT ID\r\nSET k v\r\nGET k\r\n")
+	require.Equal(t, "+OK\r\n", rc.line(t))
+	var id uint64
+	_, err := fmt.Sscanf(rc.line(t), ":%d\r\n", &id)
+	require.NoError(t, err)
+	for _, want := range []string{"+OK\r\n", "$1\r\n", "v\r\n"} {
+		require.Equal(t, want, rc.line(t))
+	}
+	ts.srv.clientsMu.Lock()
+	c := ts.srv.clients[id]
+	ts.srv.clientsMu.Unlock()
+	require.NotNil(t, c)
+	require.True(t, c.looped.Load())
+}
