@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -150,8 +151,9 @@ func (l *Loop) Stop() {
 
 // Run waits for readiness and calls the handler, until Stop. It is the
 // loop's goroutine: its owner starts it and Stop ends it. It returns nil
-// after Stop, or the error that broke the epoll set (its connections are
-// then closed without the handler knowing: a bug, not a condition).
+// after Stop, or the error that broke the epoll set (a bug, not a
+// condition); either way the connections still registered or queued by
+// Add get a last Ready whose reads fail.
 func (l *Loop) Run() error {
 	defer l.shutdown()
 	events := make([]unix.EpollEvent, maxEvents)
@@ -223,23 +225,26 @@ func closedFD(fd int) int {
 }
 
 // shutdown closes the epoll set, the eventfd and every connection still
-// registered or queued, and marks Run as returned.
+// registered or queued, calling the handler once more for each (its reads
+// fail), and marks Run as returned.
 func (l *Loop) shutdown() {
 	l.mu.Lock()
 	l.stopped = true
-	for _, c := range l.adds {
-		_ = unix.Close(c.fd)
-	}
+	adds := l.adds
 	l.adds = nil
 	_ = unix.Close(l.evfd)
 	l.mu.Unlock()
-	for fd, c := range l.conns {
+	conns := l.conns
+	l.conns, l.n = nil, 0
+	// Their owners hear of it as a failed read (errDetached), so that no
+	// connection is left without anyone serving it.
+	for _, c := range slices.Concat(conns, adds) {
 		if c != nil {
-			_ = unix.Close(fd)
-			c.detached = true
+			_ = unix.Close(c.fd)
+			c.fd, c.detached = -1, true
+			l.h.Ready(c)
 		}
 	}
-	l.conns, l.n = nil, 0
 	_ = unix.Close(l.epfd)
 	close(l.done)
 }

@@ -252,3 +252,12 @@ func TestTickWhileIdle(t *testing.T) {
 		t.Fatal("no Tick from an idle loop")
 	}
 }
+
+// TestStopTellsOwners: a connection still registered when the loop stops
+// gets a last turn whose read fails, so that its owner can end it.
+func TestStopTellsOwners(t *testing.T) {
+	r := newRecorder()
+	l, _, _, _ := start(t, r)
+	l.Stop()
+	require.ErrorIs(t, next(t, r).err, errDetached)
+}

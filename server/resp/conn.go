@@ -157,7 +157,7 @@ func (pc *Conn) ReadBatch() ([][][]byte, error) {
 	clear(pc.batch)
 	pc.batch = pc.batch[:0]
 	for {
-		if cmds, err, done := pc.parsed(); done {
+		if cmds, done, err := pc.parsed(); done {
 			return cmds, err
 		}
 		pc.room()
@@ -167,10 +167,10 @@ func (pc *Conn) ReadBatch() ([][][]byte, error) {
 
 // parsed parses what is buffered and reports done when ReadBatch has its
 // answer: commands, the protocol violation or the read error.
-func (pc *Conn) parsed() (cmds [][][]byte, err error, done bool) {
+func (pc *Conn) parsed() (cmds [][][]byte, done bool, err error) {
 	pc.parse()
 	if len(pc.batch) > 0 {
-		return pc.batch, nil, true
+		return pc.batch, true, nil
 	}
 	if pc.failed != nil {
 		if pc.failed.Quiet {
@@ -178,12 +178,12 @@ func (pc *Conn) parsed() (cmds [][][]byte, err error, done bool) {
 		} else {
 			pc.log.Debug("protocol error", "addr", pc.RemoteAddr().String(), "err", pc.failed.Msg)
 		}
-		return nil, pc.failed, true
+		return nil, true, pc.failed
 	}
 	if pc.rerr != nil {
-		return nil, pc.rerr, true
+		return nil, true, pc.rerr
 	}
-	return nil, nil, false
+	return nil, false, nil
 }
 
 // TakeBatch is ReadBatch for an event loop, which must not wait: it
@@ -199,7 +199,7 @@ func (pc *Conn) TakeBatch(read func([]byte) (int, error)) ([][][]byte, error) {
 	pc.reads++
 	clear(pc.batch)
 	pc.batch = pc.batch[:0]
-	if cmds, err, done := pc.parsed(); done {
+	if cmds, done, err := pc.parsed(); done {
 		return cmds, err
 	}
 	pc.room()
@@ -215,7 +215,7 @@ func (pc *Conn) TakeBatch(read func([]byte) (int, error)) ([][][]byte, error) {
 			return nil, nil
 		}
 	}
-	cmds, err, _ := pc.parsed()
+	cmds, _, err := pc.parsed()
 	return cmds, err
 }
 
