@@ -22,7 +22,8 @@ import (
 var errClientClosed = resp.ErrClientClosed
 
 // Client is the state of one connection. Fields without a note are owned
-// by the connection's goroutine (serveClient);
+// by whoever serves the connection (serve.go): its event loop's goroutine
+// (loopTurn) until it is handed over, then its own goroutine (serveFrom);
 // CLIENT LIST and CLIENT KILL, run by other connections, read only the
 // fields guarded by mu or held in atomics.
 type Client struct {
@@ -138,6 +139,13 @@ type Client struct {
 	// commands after the one running (forward batches them).
 	pipeline [][][]byte
 
+	// looped: an event loop serves the connection (serve.go); cleared
+	// when it is handed to a goroutine. Read from any goroutine (tests).
+	looped atomic.Bool
+	// loopActive: when the connection's event loop last read commands
+	// from it, kept only while an idle timeout is set (loopServer.Tick).
+	loopActive time.Time
+
 	// closeAfterReply: QUIT, or CLIENT KILL of itself: close once the reply is written.
 	closeAfterReply bool
 	// closing: the commands still to come are dropped; closeNow: the
@@ -193,8 +201,14 @@ func (c *Client) setProto(v int) {
 }
 
 // kill closes the connection from any goroutine: its reads fail and its
-// goroutine ends (CLIENT KILL, shutdown).
+// goroutine ends (CLIENT KILL, shutdown). Shutting the reading side first
+// wakes an event loop serving it (serve.go), whose own descriptor of the
+// socket outlives the Close: it reads the end and hands the connection
+// to a goroutine that closes it.
 func (c *Client) kill() {
+	if cr, ok := c.pc.Conn.Conn.(interface{ CloseRead() error }); ok {
+		_ = cr.CloseRead() // fails only when already closed
+	}
 	if err := c.pc.Conn.Conn.Close(); err != nil {
 		c.srv.log.Debug("kill client", "id", c.ID, "err", err)
 	}

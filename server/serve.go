@@ -4,52 +4,73 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
+	"time"
 
+	"github.com/meshcache/meshcache/server/netloop"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
-// The front end's I/O loop (docs/DESIGN.md, "Front end"): one goroutine per
-// connection, started by acceptLoop and ending when the connection does.
-// Each turn it takes every complete command the client has sent (parsed
-// once by resp.Conn, protocol limits included, with no copy of the
-// arguments), runs them in order, and writes all their replies with one
-// system call. A command that waits (a blocking command, a forwarded
-// batch, a script) holds only its own connection's goroutine.
+// The front end's I/O (docs/DESIGN.md, "Front end"). A connection is
+// served in one of two modes:
+//
+//   - By an event loop (package netloop; event-loops of them, started by
+//     Serve and stopped by it once every connection ended): the loop reads
+//     what the client sent when the socket is readable, runs the complete
+//     commands itself (loopTurn) and writes their replies with one
+//     non-blocking write. The loop runs a command only when it cannot
+//     wait (inlineSafe, inline.go); at the first one that might, or a
+//     reply the socket cannot take at once, a protocol error, the client's
+//     close or an outbox (Pub/Sub, MONITOR, tracking), the connection is
+//     handed, with the rest of its batch and its queued replies, to a
+//     goroutine of its own for good (handOver).
+//   - By a goroutine of its own (serveClient, serveFrom), started by
+//     acceptLoop (when no loop takes the connection: event-loops 0, not a
+//     TCP connection, not Linux) or by handOver, and ending when the
+//     connection does. Each turn it takes every complete command the
+//     client has sent, runs them in order, and writes all their replies
+//     with one system call. A command that waits (a blocking command, a
+//     forwarded batch, a script) holds only its own connection's
+//     goroutine.
+//
+// Either way the commands are parsed once by resp.Conn (protocol limits
+// included, with no copy of the arguments) and run by handle; whoever
+// serves the connection owns its Client's goroutine-owned fields, and the
+// goroutine that ends it closes it and calls onClose.
 
-// acceptLoop accepts clients on ln until it is closed, each served by a
-// goroutine of its own (serveClient). It returns nil once ln is closed.
+// acceptLoop accepts clients on ln until it is closed, each served by an
+// event loop or by a goroutine of its own (serveClient). It returns nil
+// once ln is closed.
 func (s *Server) acceptLoop(ln net.Listener) error {
 	return resp.AcceptLoop(ln, s.closed, s.log, func(nc net.Conn) {
-		if c := s.accept(nc); c != nil {
+		if c := s.accept(nc); c != nil && !s.loopAdd(c, nc) {
 			go s.serveClient(c)
 		}
 	})
 }
 
-// serveClient is the connection's goroutine: it reads batches of commands,
-// runs them and writes their replies, until the client closes, fails, breaks
-// the protocol or is closed by the server.
-func (s *Server) serveClient(c *Client) {
-	var err error
+// serveClient is the connection's goroutine from its start: it reads
+// batches of commands, runs them and writes their replies, until the
+// client closes, fails, breaks the protocol or is closed by the server.
+func (s *Server) serveClient(c *Client) { s.serveFrom(c, nil, nil, true, false) }
+
+// serveFrom is the connection's goroutine. With resumed set it first ends
+// the batch an event loop began (handOver): cmds are the commands of it
+// still to run, rerr the read error that ended the loop's turn, free
+// whether the commands run so far let go of their arguments.
+func (s *Server) serveFrom(c *Client, cmds [][][]byte, rerr error, free, resumed bool) {
+	err := rerr
 	defer func() {
 		_ = c.pc.Conn.Conn.Close()
 		s.onClose(c, err)
 	}()
 	for {
-		var cmds [][][]byte
-		cmds, err = c.pc.ReadBatch()
-		free := true // every command of the batch let go of its arguments
-		for i, args := range cmds {
-			if c.closing {
-				free = false
-				break // the rest of the pipeline is dropped, as Redis does
-			}
-			c.pipeline = cmds[i+1:]
-			c.argsFree = false
-			s.handle(c, args)
-			free = free && c.argsFree
+		if !resumed {
+			cmds, err = c.pc.ReadBatch()
+			free = true
 		}
-		c.pipeline = nil
+		resumed = false
+		_, free = s.runBatch(c, cmds, free, false)
 		c.flushStats() // before the replies leave (clock.go)
 		if err != nil && c.protocolError(err) {
 			// The outbox's writer closes the connection once the error
@@ -67,13 +88,170 @@ func (s *Server) serveClient(c *Client) {
 			err = errClientClosed
 			return
 		}
-		if free {
-			c.slotArgs = nil
-			c.pc.Recycle() // the next batch is read over this one (resp.Conn)
-		} else {
-			c.pc.Keep()
+		c.endBatch(free)
+	}
+}
+
+// runBatch runs cmds in order as (the rest of) one batch and reports
+// whether free held and every command run let go of its arguments. With inline set (an
+// event loop) it stops before the first command that might wait
+// (inlineSafe), or after one that gave the client an outbox, and returns
+// the commands not run as rest; otherwise rest is nil. A closing client's
+// remaining commands are dropped, as Redis does.
+func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [][][]byte, stillFree bool) {
+	for i, args := range cmds {
+		if c.closing {
+			free = false
+			break
+		}
+		if inline && !s.inlineSafe(c, args) {
+			c.pipeline = nil
+			return cmds[i:], free
+		}
+		c.pipeline = cmds[i+1:]
+		c.argsFree = false
+		s.handle(c, args)
+		free = free && c.argsFree
+		if inline && c.ev.Outbox() != nil && i+1 < len(cmds) && !c.closing {
+			c.pipeline = nil
+			return cmds[i+1:], free
 		}
 	}
+	c.pipeline = nil
+	return nil, free
+}
+
+// endBatch lets the input buffer be read over when every command of the
+// batch let go of its arguments (free), as resp.Conn.Recycle says.
+func (c *Client) endBatch(free bool) {
+	if free {
+		c.slotArgs = nil
+		c.pc.Recycle() // the next batch is read over this one (resp.Conn)
+	} else {
+		c.pc.Keep()
+	}
+}
+
+// loopAdd gives c's connection nc to one of the server's event loops,
+// spread by client ID, and reports whether one took it. A connection
+// that is not a plain TCP one (TLS, a test's pipe) is served by a
+// goroutine.
+func (s *Server) loopAdd(c *Client, nc net.Conn) bool {
+	loops := s.loops
+	tc, ok := nc.(*net.TCPConn)
+	if len(loops) == 0 || !ok {
+		return false
+	}
+	c.looped.Store(true)
+	if _, err := loops[c.ID%uint64(len(loops))].Add(tc, c); err != nil {
+		c.looped.Store(false)
+		if !errors.Is(err, netloop.ErrStopped) {
+			s.log.Warn("event loop refused a client; serving it with a goroutine", "client", c.ID, "err", err)
+		}
+		return false
+	}
+	return true
+}
+
+// loopServer is the server as the handler of its event loops: its methods
+// run on a loop's goroutine.
+type loopServer Server
+
+// Ready serves a turn of the connection lc (loopTurn).
+func (ls *loopServer) Ready(lc *netloop.Conn) {
+	(*Server)(ls).loopTurn(lc.Ctx.(*Client), lc)
+}
+
+// Tick closes the loop's clients idle longer than timeout, as the read
+// deadline does for a connection's goroutine (resp.Conn fill).
+func (ls *loopServer) Tick(l *netloop.Loop) {
+	s := (*Server)(ls)
+	t := time.Duration(s.lim.timeout.Load())
+	if t <= 0 {
+		return
+	}
+	now := time.Now()
+	l.Each(func(lc *netloop.Conn) {
+		c := lc.Ctx.(*Client)
+		if c.loopActive.IsZero() {
+			c.loopActive = now // timeout was just set: its count starts now
+			return
+		}
+		if now.Sub(c.loopActive) >= t {
+			s.log.Debug("closing idle client", "addr", c.addr)
+			s.handOver(c, lc, nil, os.ErrDeadlineExceeded, true)
+		}
+	})
+}
+
+// loopTurn serves connection c on its event loop's goroutine when its
+// socket is readable: it reads once, runs the complete commands that
+// cannot wait and writes their replies without waiting, then goes on with
+// the commands still buffered (before AUTH they come one at a time). At
+// anything it must not do on the loop it hands c over (handOver). A
+// command that runs long (KEYS on a large keyspace) or waits for a slot
+// another goroutine holds (a script's, EXEC's, a woken blocked client's
+// turn) holds up the loop's other connections meanwhile, as a Redis
+// server's one thread is held up.
+func (s *Server) loopTurn(c *Client, lc *netloop.Conn) {
+	read := lc.Read
+	for {
+		cmds, err := c.pc.TakeBatch(read)
+		// One read per turn, so that a client sending without pause
+		// cannot keep the loop from the others: what it sends meanwhile
+		// keeps its socket readable for the next turn (the epoll set is
+		// level-triggered); what is buffered already is run now.
+		read = readNothing
+		if err != nil {
+			s.handOver(c, lc, nil, err, true)
+			return
+		}
+		if len(cmds) == 0 {
+			return // the rest of a command is still to come
+		}
+		if s.lim.timeout.Load() > 0 {
+			c.loopActive = time.Now()
+		}
+		rest, free := s.runBatch(c, cmds, true, true)
+		if rest != nil {
+			s.handOver(c, lc, rest, nil, free)
+			return
+		}
+		if c.closeNow || c.ev.Outbox() != nil {
+			s.handOver(c, lc, nil, nil, free)
+			return
+		}
+		c.flushStats() // before the replies leave (clock.go)
+		if done, werr := c.pc.FlushTo(lc.Write); !done || werr != nil {
+			// The socket's buffer is full (a large reply, a client that
+			// does not read) or it failed: the goroutine's Flush waits
+			// or fails.
+			s.handOver(c, lc, nil, nil, free)
+			return
+		}
+		c.endBatch(free)
+		if !c.pc.HasMore() {
+			return
+		}
+	}
+}
+
+// readNothing is a read that finds nothing (resp.Conn.TakeBatch).
+func readNothing([]byte) (int, error) { return 0, nil }
+
+// handOver takes c off its event loop for good and starts the goroutine
+// that serves it from there on (serveFrom), which first ends the batch the
+// loop began: rest are its commands not run yet, err the read error that
+// ended the turn, free whether the commands run let go of their
+// arguments; replies queued and not written stay queued for its Flush.
+func (s *Server) handOver(c *Client, lc *netloop.Conn, rest [][][]byte, err error, free bool) {
+	if derr := lc.Detach(); derr != nil {
+		s.log.Warn("taking a client off its event loop", "client", c.ID, "err", derr)
+	}
+	c.looped.Store(false)
+	// The goroutine serves the connection until it ends; it is the
+	// connection's goroutine of serveFrom, counted in connWG since accept.
+	go s.serveFrom(c, rest, err, free, true)
 }
 
 // protocolError queues the error reply of a protocol violation that ends

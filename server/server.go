@@ -34,6 +34,7 @@ import (
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/gctune"
 	"github.com/meshcache/meshcache/server/latency"
+	"github.com/meshcache/meshcache/server/netloop"
 	"github.com/meshcache/meshcache/server/scripts"
 	"github.com/meshcache/meshcache/server/slowlog"
 	"github.com/meshcache/meshcache/store"
@@ -115,8 +116,15 @@ type Server struct {
 	shutdown   context.CancelFunc
 	lnAddr     atomic.Pointer[net.TCPAddr]
 	connWG     sync.WaitGroup // one per accepted connection, done by onClose
-	closeOnce  sync.Once
-	closed     chan struct{}
+	// loops are the event loops serving client connections (serve.go),
+	// set by Serve before it accepts; their goroutines are started by
+	// startLoops and stopped by Serve after every connection ended.
+	loops []*netloop.Loop
+	// lastTable is the routing table the loops last asked about and
+	// whether it names this node alone (inline.go alone).
+	lastTable atomic.Pointer[tableVerdict]
+	closeOnce sync.Once
+	closed    chan struct{}
 }
 
 // limits mirrors the config.Config values read on every command or read from the
@@ -273,7 +281,8 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		}
 	}()
 
-	s.log.Info("serving clients", "addr", ln.Addr().String())
+	s.loops = s.startLoops(s.Config().EventLoops)
+	s.log.Info("serving clients", "addr", ln.Addr().String(), "event_loops", len(s.loops))
 	err := s.acceptLoop(ln)
 	cancel()
 	s.scripts.StopAll() // a running script would hold its connection's goroutine
@@ -283,12 +292,41 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.clientsMu.Unlock()
 	s.connWG.Wait()
+	for _, l := range s.loops {
+		l.Stop() // every connection ended: no loop holds one
+	}
 	bg.Wait()
 	if err != nil {
 		return fmt.Errorf("serve %s: %w", ln.Addr(), err)
 	}
 	s.log.Info("stopped serving clients", "addr", ln.Addr().String())
 	return nil
+}
+
+// startLoops starts n event loops (serve.go) and returns them; fewer
+// (none) when the system has none or one fails to start, in which case
+// the connections they would have served get goroutines. Each loop's
+// goroutine runs Run until Serve stops it (Loop.Stop) once every
+// connection has ended.
+func (s *Server) startLoops(n int) []*netloop.Loop {
+	if n <= 0 || !netloop.Supported {
+		return nil
+	}
+	loops := make([]*netloop.Loop, 0, n)
+	for range n {
+		l, err := netloop.New((*loopServer)(s))
+		if err != nil {
+			s.log.Warn("event loop not started; serving clients with goroutines", "err", err)
+			break
+		}
+		loops = append(loops, l)
+		go func() { // the loop's goroutine: ends with l.Stop (Serve)
+			if err := l.Run(); err != nil {
+				s.log.Error("event loop failed", "err", err)
+			}
+		}()
+	}
+	return loops
 }
 
 // Close stops Serve (as cancelling its context does). It does not wait;

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -52,6 +53,9 @@ type Config struct {
 	HLLSparseMaxBytes      int64  // largest sparse HyperLogLog before it turns dense, bytes
 	ClientQueryBufferLimit int64  // largest pending command of a client, bytes
 	Timeout                int    // seconds of idleness before a client is closed; 0 = never
+	// EventLoops is how many event loops (epoll, Linux) serve client
+	// connections; 0 serves each with a goroutine of its own. Immutable.
+	EventLoops int
 	// OutputLimits is client-output-buffer-limit: how much output a client
 	// that does not read may have pending, per class (outbuf.go).
 	OutputLimits OutputLimits
@@ -109,6 +113,7 @@ func Default() Config {
 		MaxMemoryPolicy:        "noeviction",
 		MaxMemorySamples:       5,
 		MaxClients:             10000,
+		EventLoops:             runtime.GOMAXPROCS(0),
 		ProtoMaxBulkLen:        512 << 20,
 		HLLSparseMaxBytes:      3000,
 		ClientQueryBufferLimit: 1 << 30,

@@ -306,6 +306,13 @@ var params = slices.Concat([]*Setting{
 			return nil
 		},
 		get: func(c *Config) string { return c.NotifyKeyspaceEvents.String() }},
+	{name: "event-loops", usage: "event loops (epoll) serving client connections; 0 = a goroutine per connection",
+		set: func(c *Config, v string) error {
+			n, err := intRange(v, 0, 1024)
+			c.EventLoops = int(n)
+			return err
+		},
+		get: func(c *Config) string { return strconv.Itoa(c.EventLoops) }},
 	{name: "timeout", usage: "close a client idle for this many seconds; 0 = never", mutable: true,
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, 0, math.MaxInt32)

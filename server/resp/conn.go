@@ -157,24 +157,76 @@ func (pc *Conn) ReadBatch() ([][][]byte, error) {
 	clear(pc.batch)
 	pc.batch = pc.batch[:0]
 	for {
-		pc.parse()
-		if len(pc.batch) > 0 {
-			return pc.batch, nil
-		}
-		if pc.failed != nil {
-			if pc.failed.Quiet {
-				pc.log.Warn("closing client that reached max query buffer length", "addr", pc.RemoteAddr().String(), "qbuf", pc.frame)
-			} else {
-				pc.log.Debug("protocol error", "addr", pc.RemoteAddr().String(), "err", pc.failed.Msg)
-			}
-			return nil, pc.failed
-		}
-		if pc.rerr != nil {
-			return nil, pc.rerr
+		if cmds, done, err := pc.parsed(); done {
+			return cmds, err
 		}
 		pc.room()
 		pc.fill()
 	}
+}
+
+// parsed parses what is buffered and reports done when ReadBatch has its
+// answer: commands, the protocol violation or the read error.
+func (pc *Conn) parsed() (cmds [][][]byte, done bool, err error) {
+	pc.parse()
+	if len(pc.batch) > 0 {
+		return pc.batch, true, nil
+	}
+	if pc.failed != nil {
+		if pc.failed.Quiet {
+			pc.log.Warn("closing client that reached max query buffer length", "addr", pc.RemoteAddr().String(), "qbuf", pc.frame)
+		} else {
+			pc.log.Debug("protocol error", "addr", pc.RemoteAddr().String(), "err", pc.failed.Msg)
+		}
+		return nil, true, pc.failed
+	}
+	if pc.rerr != nil {
+		return nil, true, pc.rerr
+	}
+	return nil, false, nil
+}
+
+// TakeBatch is ReadBatch for an event loop, which must not wait: it
+// returns every complete command buffered or, when there is none, reads
+// once through read and returns what that completed; nil and no error
+// when nothing is complete yet. read is a non-blocking read of the
+// connection: (n, nil) with n > 0, (0, nil) when nothing is there, else
+// the error (io.EOF when the peer closed). The protocol limits, the
+// single parse and the reuse rules are ReadBatch's; the idle timeout is
+// the caller's (no read deadline is set). Only for the connection's
+// owner, as ReadBatch.
+func (pc *Conn) TakeBatch(read func([]byte) (int, error)) ([][][]byte, error) {
+	pc.reads++
+	clear(pc.batch)
+	pc.batch = pc.batch[:0]
+	if cmds, done, err := pc.parsed(); done {
+		return cmds, err
+	}
+	pc.room()
+	if len(pc.back) > 0 || pc.backErr != nil {
+		pc.fillBack()
+	} else {
+		n, err := read(pc.buf[pc.w:])
+		pc.w += n
+		pc.inBytes.Add(int64(n))
+		if err != nil {
+			pc.rerr = err
+		} else if n == 0 {
+			return nil, nil
+		}
+	}
+	cmds, _, err := pc.parsed()
+	return cmds, err
+}
+
+// HasMore reports whether TakeBatch may have something to return without
+// the connection becoming readable again: bytes read and not parsed (the
+// rest of a command, or commands TakeBatch did not return: before AUTH,
+// one command is parsed at a time), or the protocol violation or read
+// error that ends the connection, found behind the commands it returned.
+// Only for the connection's owner.
+func (pc *Conn) HasMore() bool {
+	return pc.r < pc.w || len(pc.back) > 0 || pc.failed != nil || pc.rerr != nil
 }
 
 // room makes sure buf has a free tail worth reading into, and that an

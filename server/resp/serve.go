@@ -29,6 +29,29 @@ func (pc *Conn) Flush() error {
 	return err
 }
 
+// FlushTo is Flush for an event loop, which must not wait: it writes
+// the queued replies with one call of write, a non-blocking write of the
+// connection that returns how many bytes the socket took (fewer when its
+// buffer is full) and an error only when the connection failed. It
+// reports whether every reply left; the rest stays queued, for Flush.
+func (pc *Conn) FlushTo(write func([]byte) (int, error)) (bool, error) {
+	if len(pc.out) == 0 {
+		return true, nil
+	}
+	n, err := write(pc.out)
+	pc.outBytes.Add(int64(n))
+	if err == nil && n == len(pc.out) {
+		if cap(pc.out) > maxWriteBuf {
+			pc.out = nil
+		} else {
+			pc.out = pc.out[:0]
+		}
+		return true, nil
+	}
+	pc.out = pc.out[:copy(pc.out, pc.out[n:])]
+	return false, err
+}
+
 // Take hands over the queued replies, which are then no longer the
 // connection's to write (an outbox takes them, keeping their place).
 func (pc *Conn) Take() []byte {

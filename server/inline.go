@@ -1,0 +1,131 @@
+package server
+
+import (
+	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/resp"
+)
+
+// connectionGroup is the command table's group of the connection's own
+// commands (PING, HELLO, CLIENT ...).
+const connectionGroup = "connection"
+
+// inlineSafe reports whether an event loop may run command args of c
+// itself (serve.go): only a command that cannot wait for anything another
+// connection, another node or a replica would have to do, since every
+// connection of the loop waits while one runs. The rest are handed with their connection to a goroutine
+// (loopTurn). The decision is made before the command runs, from the
+// command table's flags and the node's state, never from command names:
+//
+//   - FlagBlocking commands park (BLPOP ...).
+//   - Commands flagged noscript or admin may wait unless the table says
+//     they are fast: scripts and functions (EVAL, FCALL ...), EXEC (it
+//     may forward), WAIT, SUBSCRIBE and MONITOR (an outbox), CLIENT KILL,
+//     DEBUG SLEEP, CONFIG SET of a cluster-wide setting, CLUSTER MEET or
+//     FAILOVER. The fast ones (AUTH, HELLO, MULTI, WATCH ...) answer at
+//     once, their keys, if any, routed as below; so do the connection
+//     group's commands that are not admin (CLIENT SETNAME, SETINFO, REPLY
+//     ...: the connection's own state), which every client library sends
+//     as it connects. One that gives the client an outbox (CLIENT
+//     TRACKING) hands it over right after it ran (runBatch).
+//   - A standalone node routes nothing and waits for no replica: any other
+//     command is inline.
+//   - In a cluster, a connection with routing state (READONLY, or forwarded
+//     commands ahead of it) is not inline; a keyed command is inline when
+//     this node leads every slot of its keys with no other node named for
+//     them in the routing table: no forwarding, no replica to acknowledge
+//     the write (handle's wait at the end of the batch), no handoff
+//     fencing the slot. A write is inline only when replica-ack is none or
+//     no synced replica is attached to its slots. A keyless write of the
+//     whole keyspace (FLUSHALL) is not inline.
+//
+// What is not checked, being rare and bounded: the quorum lease (asking
+// reads the clock, which costs as much as a GET's front-end work): a
+// command right after the lease lapsed waits on the loop for a probe
+// round (keeper.Wait, at most twice the probe timeout) before it is
+// refused; and the node's state changing between this check and the
+// command's run (a replica attached in that instant), when the batch
+// waits on the loop at most node-timeout.
+func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
+	if len(args) == 0 {
+		return true
+	}
+	if c.ev.Outbox() != nil || c.block.Waiter != nil {
+		return false
+	}
+	// The same lookup as dispatch, sharing its one-entry cache (lastTop).
+	e := c.lastTop
+	if e == nil || !resp.EqualFold(args[0], e.Name) {
+		e = s.lookup(args[0], &c.nameBuf)
+		c.lastTop = e
+	}
+	if e == nil {
+		return true // answered with an error
+	}
+	if e.subs != nil && len(args) >= 2 {
+		sub := e.lookupSub(args[1], &c.subBuf)
+		if sub == nil {
+			return true // answered with an error
+		}
+		e = sub
+	}
+	f := e.Flags
+	if f&FlagBlocking != 0 || f&FlagAdmin != 0 && f&FlagFast == 0 ||
+		f&FlagNoScript != 0 && f&FlagFast == 0 && e.Group != connectionGroup {
+		return false
+	}
+	if s.standalone || c.multi && !e.runsInMulti {
+		return true // queued inside MULTI: EXEC decides
+	}
+	if c.route != nil {
+		return false
+	}
+	write := f&FlagWrite != 0 && f&FlagNotKeyspace == 0
+	if e.keyspace && write {
+		return false
+	}
+	if f&FlagLocal != 0 {
+		return true
+	}
+	t := s.cluster.Table()
+	if t == nil {
+		return false
+	}
+	if s.alone(t) {
+		return true // a cluster of one: every slot led here, no replica
+	}
+	c.keyPos = e.keys(args, c.keyPos)
+	self := s.cluster.ID()
+	acks := write && config.AckMode(s.repl.mode.Load()) != config.AckNone
+	for _, i := range c.keyPos {
+		sl := ring.KeySlot(args[i])
+		if _, local := s.cluster.Route(sl); !local || t.OthersOwning(sl, self) > 0 {
+			return false
+		}
+		if acks && s.cluster.LiveReplicas(sl) > 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// tableVerdict is what alone found for one routing table.
+type tableVerdict struct {
+	t     *ring.Table
+	alone bool
+}
+
+// alone reports whether routing table t names this node alone: it leads
+// every slot, and no replica or handoff target is named for any. Tables
+// are immutable snapshots, replaced when they change, so the answer is
+// kept for the table in force (s.lastTable) and asking costs one load
+// and one comparison per command.
+func (s *Server) alone(t *ring.Table) bool {
+	if v := s.lastTable.Load(); v != nil && v.t == t {
+		return v.alone
+	}
+	m := t.Members()
+	v := &tableVerdict{t: t, alone: len(m) == 1 && m[0].ID == s.cluster.ID()}
+	s.lastTable.Store(v)
+	return v.alone
+}

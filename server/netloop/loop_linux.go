@@ -1,0 +1,366 @@
+//go:build linux
+
+package netloop
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"sync"
+	"syscall"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Supported reports whether this system has the event loop.
+const Supported = true
+
+// TickInterval is about how often a Loop calls its Handler's Tick.
+const TickInterval = time.Second
+
+// maxEvents bounds the readiness events one epoll_wait returns; more wait
+// for the next (level-triggered, nothing is lost).
+const maxEvents = 256
+
+// ticksEvery: under load epoll_wait rarely times out, so the loop looks
+// at the clock for Tick once every this many wake-ups (and at every
+// timeout), not at every wake-up.
+const ticksEvery = 1024
+
+// Handler is what a Loop calls, always on the loop's goroutine (Run), one
+// call at a time.
+type Handler interface {
+	// Ready is called when c is readable, hung up or failed. It reads
+	// (Conn.Read: once is enough, the set is level-triggered), may write
+	// (Conn.Write), and leaves c registered or gives it up (Conn.Detach).
+	// It must not wait on anything another connection of the loop would
+	// have to do: every connection of the loop waits while it runs.
+	Ready(c *Conn)
+	// Tick is called about every TickInterval (idle timeouts); it may
+	// walk the connections (Each) and Detach some.
+	Tick(l *Loop)
+}
+
+// Loop is one epoll set and the goroutine that serves it (Run). The owner
+// starts Run on a goroutine of its own (go l.Run()) and ends it with Stop,
+// which waits for it; Run closes the epoll set, its wake-up descriptor
+// and the descriptor of every connection still registered as it returns.
+type Loop struct {
+	epfd int // the epoll set
+	evfd int // eventfd that wakes Run for Add and Stop
+	h    Handler
+
+	mu      sync.Mutex // guards adds and stopped; held while evfd is written or closed
+	adds    []*Conn    // connections added, not yet registered by Run
+	stopped bool       // Stop was called: Run returns, Add refuses
+
+	// conns are the registered connections indexed by descriptor (nil
+	// where none), n how many; Run's goroutine only (the handler's calls
+	// included). Descriptors are small numbers: a slice is a cheaper
+	// lookup per readiness than a map.
+	conns []*Conn
+	n     int
+	done  chan struct{} // closed when Run returns
+}
+
+// Conn is a connection registered with a Loop: a duplicate of the
+// socket's descriptor, owned by the loop (closed by Detach or when Run
+// returns), so that the original's owner may close its own at any time;
+// the socket stays open until both are closed. Its methods are for the
+// loop's goroutine (the Handler) only.
+type Conn struct {
+	fd       int
+	l        *Loop
+	detached bool
+	// Ctx is the caller's state for the connection, given to Add.
+	Ctx any
+}
+
+// New returns a Loop calling h. Start it with go l.Run().
+func New(h Handler) (*Loop, error) {
+	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		return nil, fmt.Errorf("netloop: epoll_create1: %w", err)
+	}
+	evfd, err := unix.Eventfd(0, unix.EFD_NONBLOCK|unix.EFD_CLOEXEC)
+	if err != nil {
+		_ = unix.Close(epfd)
+		return nil, fmt.Errorf("netloop: eventfd: %w", err)
+	}
+	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}
+	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
+		_ = unix.Close(evfd)
+		_ = unix.Close(epfd)
+		return nil, fmt.Errorf("netloop: register eventfd: %w", err)
+	}
+	return &Loop{epfd: epfd, evfd: evfd, h: h, done: make(chan struct{})}, nil
+}
+
+// Add registers the socket sc with the loop, with ctx as the Conn's Ctx:
+// from the next wait on, the handler is called when it is readable. It
+// takes a duplicate of sc's descriptor (sc stays the caller's, to close
+// whenever it likes); the descriptor must be non-blocking, as every
+// descriptor of Go's net package is. Safe from any goroutine. It fails
+// with ErrStopped once Stop was called.
+func (l *Loop) Add(sc syscall.Conn, ctx any) (*Conn, error) {
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return nil, fmt.Errorf("netloop: add: %w", err)
+	}
+	fd, derr := -1, error(nil)
+	if err := rc.Control(func(s uintptr) { fd, derr = unix.FcntlInt(s, unix.F_DUPFD_CLOEXEC, 0) }); err != nil {
+		return nil, fmt.Errorf("netloop: add: %w", err)
+	}
+	if derr != nil {
+		return nil, fmt.Errorf("netloop: add: dup: %w", derr)
+	}
+	c := &Conn{fd: fd, l: l, Ctx: ctx}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.stopped {
+		_ = unix.Close(fd)
+		return nil, ErrStopped
+	}
+	l.adds = append(l.adds, c)
+	l.wake()
+	return c, nil
+}
+
+// wake makes Run's wait return (l.mu held, Run not returned).
+func (l *Loop) wake() {
+	one := [8]byte{1}
+	// EAGAIN: the counter is full, so Run is woken anyway.
+	_, _ = unix.Write(l.evfd, one[:])
+}
+
+// Stop makes Run return and waits until it did. Call it once, after Run
+// was started.
+func (l *Loop) Stop() {
+	l.mu.Lock()
+	if !l.stopped {
+		l.stopped = true
+		l.wake()
+	}
+	l.mu.Unlock()
+	<-l.done
+}
+
+// Run waits for readiness and calls the handler, until Stop. It is the
+// loop's goroutine: its owner starts it and Stop ends it. It returns nil
+// after Stop, or the error that broke the epoll set (a bug, not a
+// condition); either way the connections still registered or queued by
+// Add get a last Ready whose reads fail.
+func (l *Loop) Run() error {
+	defer l.shutdown()
+	events := make([]unix.EpollEvent, maxEvents)
+	lastTick := time.Now()
+	wakes := 0
+	for {
+		n, err := unix.EpollWait(l.epfd, events, int(TickInterval/time.Millisecond))
+		if err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return fmt.Errorf("netloop: epoll_wait: %w", err)
+		}
+		woke := false
+		for i := range n {
+			fd := int(events[i].Fd)
+			if fd == l.evfd {
+				woke = true
+				continue
+			}
+			if fd < len(l.conns) && l.conns[fd] != nil {
+				l.h.Ready(l.conns[fd])
+			}
+		}
+		if woke && l.takeAdds() {
+			return nil
+		}
+		if wakes++; n == 0 || wakes >= ticksEvery {
+			wakes = 0
+			if now := time.Now(); now.Sub(lastTick) >= TickInterval {
+				lastTick = now
+				l.h.Tick(l)
+			}
+		}
+	}
+}
+
+// takeAdds registers the connections Add queued and reports whether Stop
+// was called.
+func (l *Loop) takeAdds() (stop bool) {
+	var cnt [8]byte
+	_, _ = unix.Read(l.evfd, cnt[:]) // resets the counter; EAGAIN: already read
+	l.mu.Lock()
+	adds, stop := l.adds, l.stopped
+	l.adds = nil
+	l.mu.Unlock()
+	for _, c := range adds {
+		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)}
+		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
+			// Not expected (the descriptor is a fresh duplicate); the
+			// handler hears of it as a failed read.
+			c.fd, c.detached = closedFD(c.fd), true
+			l.h.Ready(c)
+			continue
+		}
+		if c.fd >= len(l.conns) {
+			l.conns = append(l.conns, make([]*Conn, c.fd+1-len(l.conns))...)
+		}
+		l.conns[c.fd] = c
+		l.n++
+	}
+	return stop
+}
+
+// closedFD closes fd and returns the value a Conn without a descriptor has.
+func closedFD(fd int) int {
+	_ = unix.Close(fd)
+	return -1
+}
+
+// shutdown closes the epoll set, the eventfd and every connection still
+// registered or queued, calling the handler once more for each (its reads
+// fail), and marks Run as returned.
+func (l *Loop) shutdown() {
+	l.mu.Lock()
+	l.stopped = true
+	adds := l.adds
+	l.adds = nil
+	_ = unix.Close(l.evfd)
+	l.mu.Unlock()
+	conns := l.conns
+	l.conns, l.n = nil, 0
+	// Their owners hear of it as a failed read (errDetached), so that no
+	// connection is left without anyone serving it.
+	for _, c := range slices.Concat(conns, adds) {
+		if c != nil {
+			_ = unix.Close(c.fd)
+			c.fd, c.detached = -1, true
+			l.h.Ready(c)
+		}
+	}
+	_ = unix.Close(l.epfd)
+	close(l.done)
+}
+
+// Each calls f with every registered connection; f may Detach it. Only on
+// the loop's goroutine (from the handler).
+func (l *Loop) Each(f func(*Conn)) {
+	for _, c := range l.conns {
+		if c != nil {
+			f(c)
+		}
+	}
+}
+
+// Len returns how many connections are registered. Only on the loop's
+// goroutine.
+func (l *Loop) Len() int { return l.n }
+
+// errDetached is the error of I/O on a detached Conn.
+var errDetached = errors.New("netloop: connection detached")
+
+// Read reads what the socket has into p without waiting: (n, nil) with
+// n > 0, (0, nil) when nothing is there yet, (0, io.EOF) when the peer
+// closed its side (or the socket was shut down for reading), else the
+// error.
+func (c *Conn) Read(p []byte) (int, error) {
+	if c.detached {
+		return 0, errDetached
+	}
+	for {
+		n, err := rawRead(c.fd, p)
+		switch {
+		case err == nil && n == 0 && len(p) > 0:
+			return 0, io.EOF
+		case err == nil:
+			return n, nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EAGAIN):
+			return 0, nil
+		default:
+			return 0, os.NewSyscallError("read", err)
+		}
+	}
+}
+
+// Write writes what the socket takes of p without waiting, with one
+// write(2): (len(p), nil) when all of it, fewer bytes (perhaps 0) and nil
+// when the socket's buffer is full, else the error.
+func (c *Conn) Write(p []byte) (int, error) {
+	if c.detached {
+		return 0, errDetached
+	}
+	for {
+		n, err := rawWrite(c.fd, p)
+		switch {
+		case err == nil:
+			return n, nil
+		case errors.Is(err, unix.EINTR):
+			continue
+		case errors.Is(err, unix.EAGAIN):
+			return 0, nil
+		default:
+			return 0, os.NewSyscallError("write", err)
+		}
+	}
+}
+
+// Detach removes c from the loop and closes the loop's descriptor of it;
+// the socket stays open for the owner of the original. The handler is
+// not called for c again. Only on the loop's goroutine; a second call
+// does nothing.
+func (c *Conn) Detach() error {
+	if c.detached {
+		return nil
+	}
+	c.detached = true
+	c.l.conns[c.fd] = nil
+	c.l.n--
+	// Closing the descriptor removes it from the epoll set only when no
+	// other descriptor refers to the socket; the original still does.
+	err := unix.EpollCtl(c.l.epfd, unix.EPOLL_CTL_DEL, c.fd, nil)
+	if cerr := unix.Close(c.fd); err == nil {
+		err = cerr
+	}
+	c.fd = -1
+	if err != nil {
+		return fmt.Errorf("netloop: detach: %w", err)
+	}
+	return nil
+}
+
+// rawRead and rawWrite are read(2) and write(2) of a non-blocking
+// descriptor, which return at once: made without telling the scheduler
+// (no entersyscall/exitsyscall, about 90 instructions each), as a call
+// that cannot block needs no other thread to take over its P.
+func rawRead(fd int, p []byte) (int, error) {
+	var ptr unsafe.Pointer
+	if len(p) > 0 {
+		ptr = unsafe.Pointer(&p[0])
+	}
+	n, _, errno := unix.RawSyscall(unix.SYS_READ, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
+
+func rawWrite(fd int, p []byte) (int, error) {
+	var ptr unsafe.Pointer
+	if len(p) > 0 {
+		ptr = unsafe.Pointer(&p[0])
+	}
+	n, _, errno := unix.RawSyscall(unix.SYS_WRITE, uintptr(fd), uintptr(ptr), uintptr(len(p)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}

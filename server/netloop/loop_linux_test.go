@@ -1,0 +1,263 @@
+//go:build linux
+
+package netloop
+
+import (
+	"bytes"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+)
+
+// recorder is a Handler that hands each turn to the test: Ready reads once
+// and sends what it read (or the error) on got; what the test puts in do
+// runs on the loop's goroutine after the read.
+type recorder struct {
+	got  chan turn
+	do   chan func(*Conn)
+	tick chan struct{}
+}
+
+type turn struct {
+	data []byte
+	err  error
+}
+
+func newRecorder() *recorder {
+	return &recorder{got: make(chan turn, 16), do: make(chan func(*Conn), 16), tick: make(chan struct{}, 1)}
+}
+
+func (r *recorder) Ready(c *Conn) {
+	buf := make([]byte, 64)
+	n, err := c.Read(buf)
+	if n == 0 && err == nil {
+		return // a spurious readiness: nothing to report
+	}
+	if err != nil {
+		_ = c.Detach()
+	}
+	r.got <- turn{data: buf[:n], err: err}
+	select {
+	case f := <-r.do:
+		f(c)
+	default:
+	}
+}
+
+func (r *recorder) Tick(l *Loop) {
+	var seen []*Conn
+	l.Each(func(c *Conn) { seen = append(seen, c) })
+	if len(seen) != l.Len() {
+		panic("Each and Len disagree")
+	}
+	select {
+	case r.tick <- struct{}{}:
+	default:
+	}
+}
+
+// start runs a loop with h and a TCP pair: the server side is in the loop.
+func start(t *testing.T, h Handler) (l *Loop, client net.Conn, server *net.TCPConn, lc *Conn) {
+	t.Helper()
+	l, err := New(h)
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		require.NoError(t, l.Run())
+	}()
+	t.Cleanup(func() { l.Stop(); wg.Wait() })
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	client, err = net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = client.Close() })
+	nc, err := ln.Accept()
+	require.NoError(t, err)
+	server = nc.(*net.TCPConn)
+	t.Cleanup(func() { _ = server.Close() })
+	lc, err = l.Add(server, "ctx")
+	require.NoError(t, err)
+	require.Equal(t, "ctx", lc.Ctx)
+	return l, client, server, lc
+}
+
+func next(t *testing.T, r *recorder) turn {
+	t.Helper()
+	select {
+	case tr := <-r.got:
+		return tr
+	case <-time.After(10 * time.Second):
+		t.Fatal("no readiness reported")
+		return turn{}
+	}
+}
+
+// TestReadiness: bytes the client sends are reported readable and read;
+// a command split across two sends is read in two turns; the client's
+// close reads as io.EOF.
+func TestReadiness(t *testing.T) {
+	r := newRecorder()
+	_, client, _, _ := start(t, r)
+	_, err := client.Write([]byte("*1\r\n$4\r\nPI"))
+	require.NoError(t, err)
+	var got []byte
+	for len(got) < 10 {
+		tr := next(t, r)
+		require.NoError(t, tr.err)
+		got = append(got, tr.data...)
+	}
+	_, err = client.Write([]byte("NG\r\n"))
+	require.NoError(t, err)
+	tr := next(t, r)
+	require.NoError(t, tr.err)
+	require.Equal(t, "*1\r\n$4\r\nPING\r\n", string(append(got, tr.data...)))
+	require.NoError(t, client.Close())
+	tr = next(t, r)
+	require.ErrorIs(t, tr.err, io.EOF)
+}
+
+// TestLevelTriggered: a turn that reads only part of what arrived is
+// followed by another for the rest, without more bytes arriving.
+func TestLevelTriggered(t *testing.T) {
+	r := newRecorder()
+	_, client, _, _ := start(t, r)
+	msg := bytes.Repeat([]byte("x"), 200) // more than one 64-byte read
+	_, err := client.Write(msg)
+	require.NoError(t, err)
+	var got []byte
+	for len(got) < len(msg) {
+		tr := next(t, r)
+		require.NoError(t, tr.err)
+		got = append(got, tr.data...)
+	}
+	require.Equal(t, msg, got)
+}
+
+// TestWriteWouldBlock: a write larger than the socket takes returns fewer
+// bytes and no error, without waiting; the rest goes once the peer reads.
+func TestWriteWouldBlock(t *testing.T) {
+	r := newRecorder()
+	_, client, server, _ := start(t, r)
+	require.NoError(t, server.SetWriteBuffer(4096))
+	big := bytes.Repeat([]byte("y"), 8<<20)
+	type result struct {
+		n   int
+		err error
+	}
+	res := make(chan result, 1)
+	r.do <- func(c *Conn) {
+		n, err := c.Write(big)
+		res <- result{n, err}
+	}
+	_, err := client.Write([]byte("go"))
+	require.NoError(t, err)
+	require.NoError(t, next(t, r).err)
+	w := <-res
+	require.NoError(t, w.err)
+	require.Greater(t, w.n, 0)
+	require.Less(t, w.n, len(big), "the socket took 8 MB at once: the test cannot see a partial write")
+	// The part written arrives whole; the server's own descriptor still
+	// writes the rest once the client reads.
+	done := make(chan error, 1)
+	go func() {
+		_, err := server.Write(big[w.n:])
+		done <- err
+	}()
+	all, err := io.ReadAll(io.LimitReader(client, int64(len(big))))
+	require.NoError(t, err)
+	require.Equal(t, big, all)
+	require.NoError(t, <-done)
+}
+
+// TestDetachKeepsSocket: after Detach the loop reports nothing more for
+// the connection and the owner's descriptor still reads and writes it.
+func TestDetachKeepsSocket(t *testing.T) {
+	r := newRecorder()
+	_, client, server, _ := start(t, r)
+	detached := make(chan struct{})
+	r.do <- func(c *Conn) {
+		require.NoError(t, c.Detach())
+		require.NoError(t, c.Detach(), "a second Detach does nothing")
+		_, err := c.Read(make([]byte, 1))
+		require.ErrorIs(t, err, errDetached)
+		close(detached)
+	}
+	_, err := client.Write([]byte("a"))
+	require.NoError(t, err)
+	require.Equal(t, "a", string(next(t, r).data))
+	<-detached
+	_, err = client.Write([]byte("bc"))
+	require.NoError(t, err)
+	buf := make([]byte, 2)
+	_, err = io.ReadFull(server, buf)
+	require.NoError(t, err)
+	require.Equal(t, "bc", string(buf))
+	select {
+	case tr := <-r.got:
+		t.Fatalf("a detached connection was reported: %q %v", tr.data, tr.err)
+	default:
+	}
+	_, err = server.Write([]byte("ok"))
+	require.NoError(t, err)
+	_, err = io.ReadFull(client, buf)
+	require.NoError(t, err)
+	require.Equal(t, "ok", string(buf))
+}
+
+// TestOwnerCloseRead: the owner shutting the reading side of its
+// descriptor (what the server's CLIENT KILL does) wakes the loop with
+// io.EOF, even though the owner closed its descriptor right after.
+func TestOwnerCloseRead(t *testing.T) {
+	r := newRecorder()
+	_, _, server, _ := start(t, r)
+	require.NoError(t, server.CloseRead())
+	require.NoError(t, server.Close())
+	require.ErrorIs(t, next(t, r).err, io.EOF)
+}
+
+// TestStopRefusesAdd: Add after Stop fails with ErrStopped and Run has
+// returned.
+func TestStopRefusesAdd(t *testing.T) {
+	l, err := New(newRecorder())
+	require.NoError(t, err)
+	ran := make(chan error, 1)
+	go func() { ran <- l.Run() }()
+	l.Stop()
+	require.NoError(t, <-ran)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer client.Close()
+	_, err = l.Add(client.(*net.TCPConn), nil)
+	require.ErrorIs(t, err, ErrStopped)
+}
+
+// TestTickWhileIdle: an idle loop still calls Tick (idle timeouts), and
+// Each walks the registered connections, which Len counts.
+func TestTickWhileIdle(t *testing.T) {
+	r := newRecorder()
+	start(t, r)
+	select {
+	case <-r.tick:
+	case <-time.After(10 * TickInterval):
+		t.Fatal("no Tick from an idle loop")
+	}
+}
+
+// TestStopTellsOwners: a connection still registered when the loop stops
+// gets a last turn whose read fails, so that its owner can end it.
+func TestStopTellsOwners(t *testing.T) {
+	r := newRecorder()
+	l, _, _, _ := start(t, r)
+	l.Stop()
+	require.ErrorIs(t, next(t, r).err, errDetached)
+}
