@@ -53,7 +53,7 @@ func TestInlineSafe(t *testing.T) {
 		t.Helper()
 		c := &Client{srv: s, addr: "test", laddr: "test", created: time.Now(), authenticated: true}
 		c.setProto(2)
-		c.repl.reset()
+		c.repl.Reset()
 		for _, cmd := range cmds {
 			f := strings.Fields(cmd)
 			args := make([][]byte, len(f))
