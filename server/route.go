@@ -194,7 +194,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 			}
 			return true, false
 		case spans && e.splittable():
-			s.scatter(c, e, args, t)
+			s.scatter(c, e, args)
 			return true, false
 		case spans:
 			c.reply.Error(errCrossSlot)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/meshcache/meshcache/server/cmdstats"
+	"github.com/meshcache/meshcache/server/scatter"
 )
 
 // entry is a Command as the dispatcher uses it: the table's definition plus
@@ -84,7 +85,7 @@ func newEntry(cmd *Command, parent *entry) *entry {
 	if e.multiShard && !cmd.Mergeable() {
 		panic(fmt.Sprintf("command table: %q is multi_shard with response policy %q, which scatter cannot merge", cmd.Name, cmd.ResponsePolicy()))
 	}
-	if _, ok := splitSpec(cmd); e.multiShard && !ok {
+	if _, ok := scatter.Spec(cmd); e.multiShard && !ok {
 		panic(fmt.Sprintf("command table: %q is multi_shard but its key specs are not one range, which scatter cannot split", cmd.Name))
 	}
 	e.keyspace = !e.hasKeys() && cmd.Flags&(FlagWrite|FlagReadOnly) != 0 && cmd.Flags&FlagNotKeyspace == 0
