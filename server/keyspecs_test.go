@@ -104,12 +104,25 @@ func newKeysServer(t *testing.T, asCluster bool) (*Server, *keysRecorder) {
 	cfg := config.Default()
 	s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	if asCluster {
-		s.SetCluster(ClusterOf(oneNodeCluster{s.solo}))
+		// The table names a second member, as a cluster whose replicas
+		// live elsewhere: a node named alone notes no write (noteWrite).
+		tb, err := ring.NewTable(1, s.solo.ID(), []ring.Member{{ID: s.solo.ID()}, {ID: ring.NewNodeID()}})
+		require.NoError(t, err)
+		s.SetCluster(ClusterOf(pairedCluster{oneNodeCluster{s.solo}, tb}))
 	}
 	r := &keysRecorder{}
 	addTestCommands(s, movableKeyCommands(r))
 	return s, r
 }
+
+// pairedCluster is a cluster of one whose routing table names another
+// member too (table); routing still leads every slot here.
+type pairedCluster struct {
+	oneNodeCluster
+	table *ring.Table
+}
+
+func (p pairedCluster) Table() *ring.Table { return p.table }
 
 // addTestCommands adds test-only commands to s's table.
 func addTestCommands(s *Server, cmds []*Command) {
@@ -531,4 +544,21 @@ func TestRangeKeysMatchSpecs(t *testing.T) {
 	for _, name := range []string{"t.zunionstore", "t.zunion", "t.xread", "t.georadius"} {
 		assert.False(t, s.lookupName(name).rangeKeys, "%s has movable keys: found by its specs", name)
 	}
+}
+
+// TestNoteWriteAlone: a node whose table names it alone has no replica to
+// wait for and notes no write; one whose table names another member notes
+// the slot of each write for the batch's replica acknowledgement.
+func TestNoteWriteAlone(t *testing.T) {
+	cfg := config.Default()
+	alone := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
+	alone.SetCluster(ClusterOf(oneNodeCluster{alone.solo}))
+	c := testClient(alone)
+	require.Equal(t, "+OK\r\n", do(alone, c, "SET", "k", "v"))
+	assert.False(t, c.repl.Pending(), "alone: nothing to acknowledge")
+
+	paired, _ := newKeysServer(t, true)
+	c = testClient(paired)
+	require.Equal(t, "+OK\r\n", do(paired, c, "SET", "k", "v"))
+	assert.Equal(t, slotsOf("k"), c.repl.Noted())
 }

@@ -86,8 +86,15 @@ func (s *Server) baseContext() context.Context {
 }
 
 // noteWrite records the slots of a write command that ran here. call runs
-// it after the handler, for commands and for the commands of EXEC.
+// it after the handler, for commands and for the commands of EXEC. A node
+// whose routing table names it alone has no replica to wait for: its
+// writes are degraded, as those of a slot without a named replica are
+// (awaitReplicas would resolve them and wait for nothing), so it notes
+// nothing; a replica named after the write gets it with its transfer.
 func (s *Server) noteWrite(c *Client, e *entry, args [][]byte) {
+	if t := s.cluster.Table(); t != nil && s.alone(t) {
+		return
+	}
 	if e.keyspace {
 		c.repl.NoteAll()
 		return

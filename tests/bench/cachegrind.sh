@@ -19,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 P=${P:-16} SETS=${SETS:-200000} GETS=${GETS:-400000} PORT=${PORT:-7390}
 ONLY=${ONLY:-} OUT=${OUT:-$(mktemp -d)}
+mkdir -p "$OUT"
 command -v valgrind >/dev/null || { echo "cachegrind: valgrind not found (apt-get install valgrind)" >&2; exit 1; }
 command -v redis-benchmark >/dev/null || { echo "cachegrind: redis-benchmark not found (apt-get install redis-tools)" >&2; exit 1; }
 if [ -z "${BIN:-}" ]; then
