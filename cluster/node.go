@@ -291,6 +291,13 @@ func (n *Node) WaitHealthyAt(now time.Time) bool {
 	return (!now.IsZero() && n.lease.HeldAt(now)) || n.lease.Wait()
 }
 
+// HealthyAt is WaitHealthyAt without the wait: the lease judged at now
+// (keeper.HeldAt), or read from the clock when now is zero or the lease
+// not held then. What a caller that must not wait (an event loop) asks.
+func (n *Node) HealthyAt(now time.Time) bool {
+	return (!now.IsZero() && n.lease.HeldAt(now)) || n.lease.Held()
+}
+
 // Ping sends a ping to node id and waits for the echo.
 func (n *Node) Ping(ctx context.Context, id ring.NodeID) error {
 	addr, err := n.addrOf(id)

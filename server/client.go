@@ -110,7 +110,13 @@ type Client struct {
 	execing bool
 
 	clock cmdclock.Clock // command timing (clock.go)
-	ownTx *store.Tx      // the Tx its commands lock with when it is free (store.OwnTx)
+	// noWait: the command about to run must not wait (an event loop runs
+	// it, or a cluster connection's reader: TryExecute). One that would
+	// (its slots' locks are taken or owed, it would be forwarded, the
+	// lease lapsed) runs nothing and sets wouldWait (decline); whoever set
+	// noWait then hands it to a goroutine that may wait.
+	noWait, wouldWait bool
+	ownTx             *store.Tx // the Tx its commands lock with when it is free (store.OwnTx)
 
 	// Command counters not yet published (flushStats): the calls of the
 	// command the connection repeats, and the commands it was sent.

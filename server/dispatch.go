@@ -35,6 +35,9 @@ func (s *Server) handle(c *Client, args [][]byte) {
 	c.ev.HoldIfNeeded()
 	c.clock.Next()
 	s.dispatch(c, args)
+	if c.wouldWait {
+		return // nothing ran: the caller hands the command to a goroutine
+	}
 	if c.ev.Tracking() {
 		c.clearCaching(c.lastCmd.Load())
 	}
@@ -150,8 +153,8 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.reply.Status("QUEUED")
 		return
 	}
-	if c.route != nil && c.route.noWait && !e.cannotWait() {
-		c.route.wouldWait = true
+	if c.noWait && c.route != nil && c.route.forwarded && !e.cannotWait() {
+		c.decline() // TryExecute runs only what cannot wait
 		return
 	}
 	if e.Flags&FlagDenyOOM != 0 && !s.reclaim() {
@@ -225,8 +228,8 @@ func (s *Server) run(c *Client, e *entry, args [][]byte) {
 					return
 				}
 			}
-			if c.route != nil && c.route.noWait {
-				if tx = s.tryLock(c, slot, single); tx == nil {
+			if c.noWait {
+				if tx = s.tryLock(c); tx == nil {
 					return
 				}
 			} else if single {

@@ -32,12 +32,11 @@ var (
 func (s *Server) TryExecute(resp3 bool, args [][]byte, reply []byte) ([]byte, bool) {
 	c := s.getInternal(resp3)
 	c.reply.SetBytes(reply)
-	c.route.noWait = true
+	c.noWait = true
 	s.dispatch(c, args)
-	c.route.noWait = false
-	if c.route.wouldWait {
-		c.route.wouldWait = false
-		c.pendProcessed-- // it runs again, on a worker
+	c.noWait = false
+	if c.wouldWait {
+		c.wouldWait = false
 		c.reply.SetBytes(nil)
 		s.putInternal(c)
 		return nil, false
@@ -55,17 +54,23 @@ func (e *entry) cannotWait() bool {
 	return e.Flags&(want|FlagBlocking|FlagWrite|FlagMayReplicate) == want
 }
 
-// tryLock is the lock of a command run by TryExecute: its one slot, if
-// free at once; nil (with wouldWait set) if the command has keys in several
-// slots or the slot is not free.
-func (s *Server) tryLock(c *Client, slot uint16, single bool) *store.Tx {
-	if single {
-		if tx, ok := s.store.TryLock(slot); ok {
-			return tx
-		}
+// tryLock is the lock of a command that must not wait (Client.noWait):
+// its slots (c.slots), if each is free at once; nil, the command declined,
+// otherwise.
+func (s *Server) tryLock(c *Client) *store.Tx {
+	if tx, ok := s.store.TryLockSlots(c.slots); ok {
+		return tx
 	}
-	c.route.wouldWait = true
+	c.decline()
 	return nil
+}
+
+// decline notes that the command dispatch began will not run here because
+// it would wait (Client.noWait): it does not count as processed, since it
+// runs again where it may wait.
+func (c *Client) decline() {
+	c.wouldWait = true
+	c.pendProcessed--
 }
 
 // Execute runs one forwarded command as a client speaking RESP3 (resp3) or

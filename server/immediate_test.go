@@ -37,13 +37,13 @@ func TestTryExecute(t *testing.T) {
 		{[]string{"HGET", "k", "f"}, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
 		{[]string{"NOSUCH", "k"}, "-ERR unknown command 'NOSUCH', with args beginning with: 'k' \r\n"},
 		{[]string{"GET"}, "-ERR wrong number of arguments for 'get' command\r\n"},
-		{[]string{"SET", "k", "w"}, ""},         // a write may wait for its replica
-		{[]string{"BLPOP", "l", "0"}, ""},       // blocks
-		{[]string{"KEYS", "*"}, ""},             // not fast
-		{[]string{"PING"}, ""},                  // not a keyspace read
-		{[]string{"MGET", "k", "{x}k"}, ""},     // two slots
-		{[]string{"SMEMBERS", "s"}, ""},         // not fast
-		{[]string{"EVAL", "return 1", "0"}, ""}, // a script
+		{[]string{"SET", "k", "w"}, ""},                             // a write may wait for its replica
+		{[]string{"BLPOP", "l", "0"}, ""},                           // blocks
+		{[]string{"KEYS", "*"}, ""},                                 // not fast
+		{[]string{"PING"}, ""},                                      // not a keyspace read
+		{[]string{"MGET", "k", "{x}k"}, "*2\r\n$1\r\nv\r\n$-1\r\n"}, // two slots, both free
+		{[]string{"SMEMBERS", "s"}, ""},                             // not fast
+		{[]string{"EVAL", "return 1", "0"}, ""},                     // a script
 	} {
 		before := s.stats.commandsProcessed.Load()
 		out, ran := s.TryExecute(false, args(c.args...), nil)
@@ -56,7 +56,7 @@ func TestTryExecute(t *testing.T) {
 		assert.Equal(t, c.reply, string(out), "%q", c.args)
 	}
 	assert.Equal(t, "$1\r\nv\r\n", string(s.Execute(false, args("GET", "k"), nil)), "the declined SET ran")
-	assert.Equal(t, processed+6, s.stats.commandsProcessed.Load(), "the five that ran and the GET above")
+	assert.Equal(t, processed+7, s.stats.commandsProcessed.Load(), "the six that ran and the GET above")
 
 	tx := st.Lock(ring.KeySlot([]byte("k")))
 	_, ran := s.TryExecute(false, args("GET", "k"), nil)

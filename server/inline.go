@@ -31,21 +31,21 @@ const connectionGroup = "connection"
 //   - A standalone node routes nothing and waits for no replica: any other
 //     command is inline.
 //   - In a cluster, a connection with routing state (READONLY, or forwarded
-//     commands ahead of it) is not inline; a keyed command is inline when
-//     this node leads every slot of its keys with no other node named for
-//     them in the routing table: no forwarding, no replica to acknowledge
-//     the write (handle's wait at the end of the batch), no handoff
-//     fencing the slot. A write is inline only when replica-ack is none or
-//     no synced replica is attached to its slots. A keyless write of the
-//     whole keyspace (FLUSHALL) is not inline.
+//     commands ahead of it) is not inline; a keyed read is inline when this
+//     node leads every slot of its keys (no forwarding); a keyed write when,
+//     besides, no other node is named for them in the routing table (no
+//     replica to acknowledge it: handle's wait at the end of the batch) and
+//     replica-ack is none or no synced replica is attached to its slots. A
+//     keyless write of the whole keyspace (FLUSHALL) is not inline.
 //
-// What is not checked, being rare and bounded: the quorum lease (asking
-// reads the clock, which costs as much as a GET's front-end work): a
-// command right after the lease lapsed waits on the loop for a probe
-// round (keeper.Wait, at most twice the probe timeout) before it is
-// refused; and the node's state changing between this check and the
-// command's run (a replica attached in that instant), when the batch
-// waits on the loop at most node-timeout.
+// What can only be known as the command runs, it runs with Client.noWait:
+// a slot lock that is taken (a handoff's fence, a script, EXEC, a blocked
+// client's turn), a route that changed since (it would be forwarded) or a
+// quorum lease that lapsed make it decline, having run nothing, and the
+// connection is handed over with it (runBatch). What is not covered, being
+// rare and bounded: a replica attached to a write's slot between this check
+// and the batch's end, when the batch waits on the loop at most
+// node-timeout for its acknowledgement.
 func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 	if len(args) == 0 {
 		return true
@@ -99,7 +99,7 @@ func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 	acks := write && config.AckMode(s.repl.mode.Load()) != config.AckNone
 	for _, i := range c.keyPos {
 		sl := ring.KeySlot(args[i])
-		if _, local := s.cluster.Route(sl); !local || t.OthersOwning(sl, self) > 0 {
+		if _, local := s.cluster.Route(sl); !local || write && t.OthersOwning(sl, self) > 0 {
 			return false
 		}
 		if acks && s.cluster.LiveReplicas(sl) > 0 {

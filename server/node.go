@@ -64,6 +64,9 @@ type Health interface {
 	// only just: what a command asks before it runs. now is the command's
 	// clock reading, if fresh (clock.go; else the zero time).
 	WaitHealthyAt(now time.Time) bool
+	// HealthyAt is WaitHealthyAt without the wait: what a command that
+	// must not wait asks (Client.noWait).
+	HealthyAt(now time.Time) bool
 }
 
 // Replicas is the replica acknowledgement of writes led here

@@ -67,10 +67,6 @@ type routeState struct {
 	// forwarded here. It never forwards again: a command for a slot this
 	// node does not lead is answered -MOVED, and the sender routes it anew.
 	forwarded bool
-	// noWait: the command runs in a cluster connection's reader, which must
-	// not wait (TryExecute). A command that would (its slot's lock is taken
-	// or owed, it may block or write) runs nothing and sets wouldWait.
-	noWait, wouldWait bool
 	// readonly: READONLY was sent. Reads of slots this node replicates in
 	// sync run here instead of going to the primary (readsHere).
 	readonly bool
@@ -174,7 +170,12 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 			c.reply.Error(errSlotNotServed)
 			return true, false
 		case owner == self && !spans:
-			if msg := s.leaseRefusal(c.freshNow(), e.mayWrite(), e.Flags&FlagReadOnly != 0); msg != "" {
+			if c.noWait {
+				if !s.leaseHeldNow(c, e) {
+					c.decline() // the lease lapsed: a goroutine may wait for it
+					return true, false
+				}
+			} else if msg := s.leaseRefusal(c.freshNow(), e.mayWrite(), e.Flags&FlagReadOnly != 0); msg != "" {
 				c.reply.Error(msg)
 				return true, false
 			}
@@ -185,6 +186,9 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 			return false, true
 		case s.redirect || forwarded:
 			s.replyMoved(c, t, self)
+			return true, false
+		case c.noWait:
+			c.decline() // forwarded, split or watched elsewhere: it waits
 			return true, false
 		case e.Flags&FlagWatchesKeys != 0:
 			if spans {
@@ -556,6 +560,14 @@ func (s *Server) leaseRefusal(now time.Time, write, read bool) string {
 		return errWriteMinority
 	}
 	return errReadMinority
+}
+
+// leaseHeldNow reports, without waiting, whether c's command e may run as
+// far as the quorum lease goes (leaseRefusal would say nothing): it needs
+// none, or the node holds it at the command's clock.
+func (s *Server) leaseHeldNow(c *Client, e *entry) bool {
+	write, read := e.mayWrite(), e.Flags&FlagReadOnly != 0
+	return !write && (!read || s.repl.readsWhenDown.Load()) || s.cluster.HealthyAt(c.freshNow())
 }
 
 // queueWrites reports whether a transaction writes, or may (mayWrite).

@@ -93,10 +93,12 @@ func (s *Server) serveFrom(c *Client, cmds [][][]byte, rerr error, free, resumed
 }
 
 // runBatch runs cmds in order as (the rest of) one batch and reports
-// whether free held and every command run let go of its arguments. With inline set (an
-// event loop) it stops before the first command that might wait
-// (inlineSafe), or after one that gave the client an outbox, and returns
-// the commands not run as rest; otherwise rest is nil. A closing client's
+// whether free held and every command run let go of its arguments. With
+// inline set (an event loop) it stops before the first command that might
+// wait (inlineSafe), at one that turned out to (its slot's lock was taken,
+// it would be forwarded, the lease lapsed: it ran nothing, Client.noWait),
+// or after one that gave the client an outbox, and returns the commands
+// not run as rest; otherwise rest is nil. A closing client's
 // remaining commands are dropped, as Redis does.
 func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [][][]byte, stillFree bool) {
 	for i, args := range cmds {
@@ -110,7 +112,14 @@ func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [
 		}
 		c.pipeline = cmds[i+1:]
 		c.argsFree = false
+		c.noWait = inline
 		s.handle(c, args)
+		c.noWait = false
+		if c.wouldWait { // it would have waited: nothing ran
+			c.wouldWait = false
+			c.pipeline = nil
+			return cmds[i:], free
+		}
 		free = free && c.argsFree
 		if inline && c.ev.Outbox() != nil && i+1 < len(cmds) && !c.closing {
 			c.pipeline = nil

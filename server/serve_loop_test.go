@@ -10,6 +10,7 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/netloop"
 	"github.com/meshcache/meshcache/tests/testenv"
@@ -226,4 +227,33 @@ func TestLoopAuthPipeline(t *testing.T) {
 	ts.srv.clientsMu.Unlock()
 	require.NotNil(t, c)
 	require.True(t, c.looped.Load())
+}
+
+// TestLoopDeclinesHeldSlot: a command whose slot's lock another goroutine
+// holds (a handoff's fence, a script, EXEC) is not waited for on the
+// loop: it declines, having run nothing, and its connection goes to a
+// goroutine, which runs it once the slot is free; the loop keeps
+// answering the other clients meanwhile.
+func TestLoopDeclinesHeldSlot(t *testing.T) {
+	ts := oneLoop(t, nil)
+	held, other := ts.raw(t), ts.raw(t)
+	hc, oc := ts.clientOf(t, held), ts.clientOf(t, other)
+	held.send(t, "SET k v\r\n")
+	require.Equal(t, "+OK\r\n", held.line(t))
+	processed := ts.srv.stats.commandsProcessed.Load()
+	tx := ts.srv.store.Lock(ring.KeySlotString("k"))
+	held.send(t, "GET k\r\nINCR n\r\n")
+	waitFor(t, "the loop to hand the connection over", func() bool { return !hc.looped.Load() })
+	for i := range 3 {
+		other.send(t, fmt.Sprintf("SET o%d x\r\n", i))
+		require.Equal(t, "+OK\r\n", other.line(t), "the loop is free while the slot is held")
+	}
+	require.True(t, oc.looped.Load())
+	tx.Close()
+	for _, want := range []string{"$1\r\n", "v\r\n", ":1\r\n"} {
+		require.Equal(t, want, held.line(t))
+	}
+	other.send(t, "PING\r\n") // its replies are out: the counters are published
+	require.Equal(t, "+PONG\r\n", other.line(t))
+	require.Equal(t, processed+6, ts.srv.stats.commandsProcessed.Load(), "the declined GET counts once, when it ran")
 }

@@ -109,3 +109,29 @@ func TestTryLock(t *testing.T) {
 	tx = s.Lock(7) // the refusals left the slot's lock as they found it
 	tx.Close()
 }
+
+// TestTryLockSlots: every slot or none, without waiting; a refusal holds
+// nothing, and duplicates count once.
+func TestTryLockSlots(t *testing.T) {
+	s := New(Config{})
+	tx, ok := s.TryLockSlots([]uint16{9, 3, 9, 5})
+	require.True(t, ok)
+	assert.Equal(t, []uint16{3, 5, 9}, tx.slots)
+	_, ok = s.TryLockSlots([]uint16{1, 5})
+	require.False(t, ok, "5 is held")
+	tx.Close()
+	held := s.Lock(9)
+	_, ok = s.TryLockSlots([]uint16{1, 3, 9})
+	require.False(t, ok, "9 is held")
+	held.Close()
+	for _, sn := range []uint16{1, 3, 9} { // the refusals left every lock free
+		l, free := s.TryLock(sn)
+		require.True(t, free, "slot %d", sn)
+		l.Close()
+	}
+	held = s.Lock(7)
+	held.Owe(7, 42)
+	held.Close()
+	_, ok = s.TryLockSlots([]uint16{6, 7})
+	assert.False(t, ok, "7 is owed")
+}

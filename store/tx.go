@@ -147,6 +147,36 @@ func (s *Store) LockSlots(slots []uint16) *Tx {
 	return tx
 }
 
+// TryLockSlots is LockSlots for a caller that must not wait: it returns a
+// Tx holding every slot in slots if each is free at once (held by no Tx,
+// owed to no blocked client), and false, holding nothing, otherwise.
+func (s *Store) TryLockSlots(slots []uint16) (*Tx, bool) {
+	if len(slots) == 1 {
+		return s.TryLock(slots[0])
+	}
+	tx := s.txPool.Get().(*Tx)
+	tx.slots = append(tx.slots[:0], slots...)
+	slices.Sort(tx.slots)
+	tx.slots = slices.Compact(tx.slots)
+	for i, sn := range tx.slots {
+		sl := &s.slots[sn]
+		if sl.mu.TryLock() {
+			if sl.owed == 0 {
+				continue
+			}
+			sl.mu.Unlock()
+		}
+		for _, held := range tx.slots[:i] {
+			s.slots[held].mu.Unlock()
+		}
+		tx.slots = tx.slots[:0]
+		s.txPool.Put(tx)
+		return nil, false
+	}
+	tx.begin()
+	return tx, true
+}
+
 // begin samples the clock, the policy, the encoding thresholds and the sink
 // for a new Tx, and marks where CountChanges counts from.
 func (tx *Tx) begin() { tx.beginAt(tx.s.NowMS()) }

@@ -147,6 +147,9 @@ func (n *Node) WaitHealthy() bool { return true }
 // WaitHealthyAt reports true at once, as Healthy.
 func (n *Node) WaitHealthyAt(time.Time) bool { return true }
 
+// HealthyAt reports true, as Healthy.
+func (n *Node) HealthyAt(time.Time) bool { return true }
+
 // Quorum reports true, as Healthy.
 func (n *Node) Quorum() bool { return true }
 
