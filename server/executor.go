@@ -58,7 +58,10 @@ func (e *entry) cannotWait() bool {
 // its slots (c.slots), if each is free at once; nil, the command declined,
 // otherwise.
 func (s *Server) tryLock(c *Client) *store.Tx {
-	if tx, ok := s.store.TryLockSlots(c.slots); ok {
+	if c.ownTx == nil {
+		c.ownTx = s.store.OwnTx()
+	}
+	if tx, ok := s.store.TryLockSlots(c.slots, c.freshMS(), c.ownTx); ok {
 		return tx
 	}
 	c.decline()

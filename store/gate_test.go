@@ -89,7 +89,7 @@ func TestGateGrowPassesOverAnOwedLowerSlot(t *testing.T) {
 func TestTryLock(t *testing.T) {
 	s := New(Config{})
 	try := func(slot uint16) bool {
-		tx, ok := s.TryLock(slot)
+		tx, ok := s.TryLockSlots([]uint16{slot}, 0, nil)
 		if ok {
 			tx.Close()
 		}
@@ -114,24 +114,24 @@ func TestTryLock(t *testing.T) {
 // nothing, and duplicates count once.
 func TestTryLockSlots(t *testing.T) {
 	s := New(Config{})
-	tx, ok := s.TryLockSlots([]uint16{9, 3, 9, 5})
+	tx, ok := s.TryLockSlots([]uint16{9, 3, 9, 5}, 0, nil)
 	require.True(t, ok)
 	assert.Equal(t, []uint16{3, 5, 9}, tx.slots)
-	_, ok = s.TryLockSlots([]uint16{1, 5})
+	_, ok = s.TryLockSlots([]uint16{1, 5}, 0, nil)
 	require.False(t, ok, "5 is held")
 	tx.Close()
 	held := s.Lock(9)
-	_, ok = s.TryLockSlots([]uint16{1, 3, 9})
+	_, ok = s.TryLockSlots([]uint16{1, 3, 9}, 0, nil)
 	require.False(t, ok, "9 is held")
 	held.Close()
 	for _, sn := range []uint16{1, 3, 9} { // the refusals left every lock free
-		l, free := s.TryLock(sn)
+		l, free := s.TryLockSlots([]uint16{sn}, 0, nil)
 		require.True(t, free, "slot %d", sn)
 		l.Close()
 	}
 	held = s.Lock(7)
 	held.Owe(7, 42)
 	held.Close()
-	_, ok = s.TryLockSlots([]uint16{6, 7})
+	_, ok = s.TryLockSlots([]uint16{6, 7}, 0, s.OwnTx())
 	assert.False(t, ok, "7 is owed")
 }

@@ -113,24 +113,6 @@ func (s *Store) LockAt(slot uint16, nowMS int64, own *Tx) *Tx {
 	return tx
 }
 
-// TryLock is Lock for a caller that must not wait: it returns a Tx that
-// holds slot if the slot is free at once (held by no Tx, owed to no
-// blocked client), and false, holding nothing, otherwise.
-func (s *Store) TryLock(slot uint16) (*Tx, bool) {
-	sl := &s.slots[slot]
-	if !sl.mu.TryLock() {
-		return nil, false
-	}
-	if sl.owed != 0 {
-		sl.mu.Unlock()
-		return nil, false
-	}
-	tx := s.txPool.Get().(*Tx)
-	tx.slots = append(tx.slots[:0], slot)
-	tx.begin()
-	return tx, true
-}
-
 // LockSlots returns a Tx that holds every slot in slots (any order,
 // duplicates allowed); slots are locked in ascending order, so two Txs never
 // deadlock.
@@ -147,17 +129,18 @@ func (s *Store) LockSlots(slots []uint16) *Tx {
 	return tx
 }
 
-// TryLockSlots is LockSlots for a caller that must not wait: it returns a
-// Tx holding every slot in slots if each is free at once (held by no Tx,
-// owed to no blocked client), and false, holding nothing, otherwise.
-func (s *Store) TryLockSlots(slots []uint16) (*Tx, bool) {
-	if len(slots) == 1 {
-		return s.TryLock(slots[0])
-	}
-	tx := s.txPool.Get().(*Tx)
+// TryLockSlots is LockAt for a caller that must not wait, over any number
+// of slots: it returns a Tx holding every slot in slots (any order,
+// duplicates allowed) if each is free at once (held by no Tx, owed to no
+// blocked client), and false, holding nothing, otherwise. nowMS and own
+// are as for LockAt (nowMS 0: the Tx reads the clock).
+func (s *Store) TryLockSlots(slots []uint16, nowMS int64, own *Tx) (*Tx, bool) {
+	tx := s.txFor(own)
 	tx.slots = append(tx.slots[:0], slots...)
-	slices.Sort(tx.slots)
-	tx.slots = slices.Compact(tx.slots)
+	if len(tx.slots) > 1 {
+		slices.Sort(tx.slots)
+		tx.slots = slices.Compact(tx.slots)
+	}
 	for i, sn := range tx.slots {
 		sl := &s.slots[sn]
 		if sl.mu.TryLock() {
@@ -170,11 +153,24 @@ func (s *Store) TryLockSlots(slots []uint16) (*Tx, bool) {
 			s.slots[held].mu.Unlock()
 		}
 		tx.slots = tx.slots[:0]
-		s.txPool.Put(tx)
+		tx.release1()
 		return nil, false
 	}
-	tx.begin()
+	if nowMS != 0 && s.now == nil {
+		tx.beginAt(nowMS)
+	} else {
+		tx.begin()
+	}
 	return tx, true
+}
+
+// release1 gives back a Tx that never began: to its owner or the pool.
+func (tx *Tx) release1() {
+	if tx.owned {
+		tx.open = false
+		return
+	}
+	tx.s.txPool.Put(tx)
 }
 
 // begin samples the clock, the policy, the encoding thresholds and the sink
