@@ -23,10 +23,10 @@ type Executor interface {
 // commands that answer at once: TryExecute runs args as Execute does and
 // returns true only if the command waits for nothing (a replica's ack, a
 // key to be pushed, a slot's lock held by a fence, a script or another
-// command); otherwise it runs nothing and returns false, and the command
-// goes to Execute on a worker. The node tries every forwarded command this
-// way in the connection's reader goroutine (transport.Server.HandleInline),
-// once it knows it holds the quorum lease a read may wait for.
+// command, the quorum lease when it lapsed); otherwise it runs nothing and
+// returns false, and the command goes to Execute on a worker. The node
+// tries every forwarded command this way in the connection's reader
+// goroutine (transport.Server.HandleInline).
 type ImmediateExecutor interface {
 	Executor
 	TryExecute(resp3 bool, args [][]byte, reply []byte) ([]byte, bool)
@@ -110,12 +110,11 @@ func (n *Node) Forward(ctx context.Context, id ring.NodeID, resp3 bool, args [][
 }
 
 // tryForward is KindForward's inline handler: it runs a forwarded command
-// in the connection's reader if the Executor can without waiting, and
-// this node holds its quorum lease (a read may wait for it otherwise:
-// server's leaseRefusal).
+// in the connection's reader if the Executor can without waiting (the
+// Executor judges the lease as well, once, at the command's clock).
 func (n *Node) tryForward(_ context.Context, _ string, req, reply []byte) ([]byte, bool, error) {
 	ie, ok := n.exec.(ImmediateExecutor)
-	if !ok || !n.lease.Held() {
+	if !ok {
 		return nil, false, nil
 	}
 	resp3, args, err := wire.DecodeForward(req)

@@ -25,10 +25,10 @@ var (
 // connection's reader, cluster.ImmediateExecutor): it runs args and
 // returns their reply and true only if the command cannot wait (a fast
 // read-only command that does not block: it waits for no replica and no key
-// to be pushed) and its slot's lock is free at once (held by no fence,
-// script, blocked client's turn or other command). Otherwise it runs
-// nothing and returns false. The lease a read may wait for is the node's to
-// check before.
+// to be pushed), its slots' locks are free at once (held by no fence,
+// script, blocked client's turn or other command) and the quorum lease it
+// needs is held (routeAway under Client.noWait). Otherwise it runs nothing
+// and returns false.
 func (s *Server) TryExecute(resp3 bool, args [][]byte, reply []byte) ([]byte, bool) {
 	c := s.getInternal(resp3)
 	c.reply.SetBytes(reply)
