@@ -26,9 +26,9 @@ const TickInterval = time.Second
 // for the next (level-triggered, nothing is lost).
 const maxEvents = 256
 
-// ticksEvery: under load epoll_wait rarely times out, so the loop looks
-// at the clock for Tick once every this many wake-ups (and at every
-// timeout), not at every wake-up.
+// ticksEvery: under load the loop rarely parks long enough for its Tick
+// deadline to pass, so it looks at the clock for Tick once every this
+// many rounds of events, not at every round.
 const ticksEvery = 1024
 
 // Handler is what a Loop calls, always on the loop's goroutine (Run), one
@@ -50,8 +50,9 @@ type Handler interface {
 // which waits for it; Run closes the epoll set, its wake-up descriptor
 // and the descriptor of every connection still registered as it returns.
 type Loop struct {
-	epfd int // the epoll set
-	evfd int // eventfd that wakes Run for Add and Stop
+	epfd int      // the epoll set
+	ep   *os.File // epfd registered with Go's network poller (Run parks on it)
+	evfd int      // eventfd that wakes Run for Add and Stop
 	h    Handler
 
 	mu      sync.Mutex // guards adds and stopped; held while evfd is written or closed
@@ -97,7 +98,17 @@ func New(h Handler) (*Loop, error) {
 		_ = unix.Close(epfd)
 		return nil, fmt.Errorf("netloop: register eventfd: %w", err)
 	}
-	return &Loop{epfd: epfd, evfd: evfd, h: h, done: make(chan struct{})}, nil
+	// A non-blocking descriptor given to os.NewFile joins the runtime's
+	// poller: an epoll set is readable when one of its descriptors is
+	// ready, so Run's goroutine parks as any goroutine waiting on a
+	// socket does, not in a blocking epoll_wait that holds a thread.
+	if err := unix.SetNonblock(epfd, true); err != nil {
+		_ = unix.Close(evfd)
+		_ = unix.Close(epfd)
+		return nil, fmt.Errorf("netloop: epoll set non-blocking: %w", err)
+	}
+	ep := os.NewFile(uintptr(epfd), "netloop-epoll")
+	return &Loop{epfd: epfd, ep: ep, evfd: evfd, h: h, done: make(chan struct{})}, nil
 }
 
 // Add registers the socket sc with the loop, with ctx as the Conn's Ctx:
@@ -154,41 +165,104 @@ func (l *Loop) Stop() {
 // after Stop, or the error that broke the epoll set (a bug, not a
 // condition); either way the connections still registered or queued by
 // Add get a last Ready whose reads fail.
+//
+// It waits as any goroutine waiting for a socket does: the epoll set is
+// registered with the runtime's poller (edge-triggered), Run takes events
+// with epoll_wait(2) that does not wait, and parks only when that found
+// nothing. An event arriving after that empty look is an edge the poller
+// reports, so none is missed; one arriving before it is in the look. A
+// blocking epoll_wait would hold a thread in the kernel, which the
+// runtime answers by handing the thread's processor to another thread
+// while it waits and taking it back when it returns: two context
+// switches per wake-up.
 func (l *Loop) Run() error {
 	defer l.shutdown()
+	rc, err := l.ep.SyscallConn()
+	if err != nil {
+		return fmt.Errorf("netloop: epoll set: %w", err)
+	}
 	events := make([]unix.EpollEvent, maxEvents)
 	lastTick := time.Now()
-	wakes := 0
-	for {
-		n, err := unix.EpollWait(l.epfd, events, int(TickInterval/time.Millisecond))
-		if err != nil {
-			if errors.Is(err, unix.EINTR) {
-				continue
+	rounds := 0
+	var stop bool
+	var werr error
+	// serve takes and serves events until a look finds none (false: park
+	// until the epoll set is readable) or Run must return (true).
+	serve := func(uintptr) bool {
+		for {
+			n, err := epollPoll(l.epfd, events)
+			if err != nil {
+				if errors.Is(err, unix.EINTR) {
+					continue
+				}
+				werr = fmt.Errorf("netloop: epoll_wait: %w", err)
+				return true
 			}
-			return fmt.Errorf("netloop: epoll_wait: %w", err)
-		}
-		woke := false
-		for i := range n {
-			fd := int(events[i].Fd)
-			if fd == l.evfd {
-				woke = true
-				continue
+			if n == 0 {
+				return false
 			}
-			if fd < len(l.conns) && l.conns[fd] != nil {
-				l.h.Ready(l.conns[fd])
+			woke := false
+			for i := range n {
+				fd := int(events[i].Fd)
+				if fd == l.evfd {
+					woke = true
+					continue
+				}
+				if fd < len(l.conns) && l.conns[fd] != nil {
+					l.h.Ready(l.conns[fd])
+				}
 			}
-		}
-		if woke && l.takeAdds() {
-			return nil
-		}
-		if wakes++; n == 0 || wakes >= ticksEvery {
-			wakes = 0
-			if now := time.Now(); now.Sub(lastTick) >= TickInterval {
-				lastTick = now
-				l.h.Tick(l)
+			if woke && l.takeAdds() {
+				stop = true
+				return true
+			}
+			if rounds++; rounds >= ticksEvery {
+				rounds = 0
+				lastTick = l.tick(lastTick)
 			}
 		}
 	}
+	for {
+		// The deadline is Tick's timer while the loop is idle; a busy
+		// loop looks at the clock every ticksEvery rounds instead.
+		if err := l.ep.SetReadDeadline(lastTick.Add(TickInterval)); err != nil {
+			return fmt.Errorf("netloop: epoll set deadline: %w", err)
+		}
+		err := rc.Read(serve)
+		switch {
+		case werr != nil:
+			return werr
+		case stop:
+			return nil
+		case errors.Is(err, os.ErrDeadlineExceeded):
+			lastTick = l.tick(lastTick)
+		case err != nil:
+			return fmt.Errorf("netloop: epoll set wait: %w", err)
+		}
+	}
+}
+
+// tick calls the handler's Tick when TickInterval has passed since last
+// and returns when it was last called.
+func (l *Loop) tick(last time.Time) time.Time {
+	now := time.Now()
+	if now.Sub(last) < TickInterval {
+		return last
+	}
+	l.h.Tick(l)
+	return now
+}
+
+// epollPoll is epoll_wait(2) of epfd that does not wait: the events ready
+// now, or none. Made without telling the scheduler, as it cannot block
+// (rawIO).
+func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
+	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd),
+		uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
 }
 
 // takeAdds registers the connections Add queued and reports whether Stop
@@ -245,7 +319,7 @@ func (l *Loop) shutdown() {
 			l.h.Ready(c)
 		}
 	}
-	_ = unix.Close(l.epfd)
+	_ = l.ep.Close() // the epoll set's descriptor
 	close(l.done)
 }
 
