@@ -195,12 +195,7 @@ func (n *Node) AwaitAcks(ctx context.Context, timeout time.Duration, pos []SlotO
 	if r == nil || want <= 0 || len(pos) == 0 {
 		return 0, nil
 	}
-	for i := range pos {
-		if pos[i].Offset == 0 {
-			pos[i].gen = r.slots[pos[i].Slot].gen.Load()
-			pos[i].Offset = r.slots[pos[i].Slot].offset.Load()
-		}
-	}
+	n.fillOffsets(pos)
 	degradedSeen := false
 	// The first pass takes the first position's channel before it looks
 	// (the server looked already and saw it wait: one look, not two); the
@@ -211,42 +206,14 @@ func (n *Node) AwaitAcks(ctx context.Context, timeout time.Duration, pos []SlotO
 	for {
 		var sig <-chan struct{} // the first waiting position's slot's ack channel
 		if first {
-			sig, first = r.ackWait.Chan(pos[0].Slot), false
+			sig = r.ackWait.Chan(pos[0].Slot)
 		}
-		sigWaits := false // a position of sig's slot, looked at after sig was taken, waits
-		acked, done := -1, true
-		for i, p := range pos {
-			s := n.ackState(p)
-			v := ack.Judge(s, want)
-			if v == ack.Wait && !sigWaits && (sig == nil || i > 0) {
-				// Take the slot's channel, then look again: an ack
-				// recorded in between closes the channel taken.
-				sig = r.ackWait.Chan(p.Slot)
-				s = n.ackState(p)
-				v = ack.Judge(s, want)
-			}
-			sigWaits = sigWaits || v == ack.Wait
-			have := s.Applied
-			switch v {
-			case ack.Lost:
-				return 0, fmt.Errorf("slot %d: %w", p.Slot, ErrLeadLost)
-			case ack.Degraded:
-				degradedSeen = true
-				have = 0
-			case ack.Wait:
-				done = false
-			case ack.Done:
-				if s.Synced == 0 {
-					have = 1 // handed off: the new primary applied it
-				}
-			}
-			if acked < 0 || have < acked {
-				acked = have
-			}
+		acked, done, degraded, err := n.lookAcks(pos, want, first, func(slot uint16) { sig = r.ackWait.Chan(slot) })
+		first = false
+		if err != nil {
+			return 0, err
 		}
-		if acked < 0 {
-			acked = 0
-		}
+		degradedSeen = degradedSeen || degraded
 		if done {
 			if degradedSeen {
 				r.degradedWaits.Add(1)
@@ -269,6 +236,86 @@ func (n *Node) AwaitAcks(ctx context.Context, timeout time.Duration, pos []SlotO
 			return acked, fmt.Errorf("%w: %w", ErrReplicaTimeout, ctx.Err())
 		}
 	}
+}
+
+// AcksOrNotify is one look of AwaitAcks, for a waiter that must not block
+// (an event loop): done reports the wait over, with AwaitAcks's count and
+// error; otherwise fn is registered to be called once, without a lock, by
+// the next ack of a slot the batch waits for or by the next round
+// (ackwait.Notify, within ackPoll), and the caller looks again then (fn may
+// also come after the wait ended, from an earlier look). The caller keeps
+// the timeout.
+func (n *Node) AcksOrNotify(pos []SlotOffset, want int, fn func()) (acked int, done bool, err error) {
+	r := n.repl
+	if r == nil || want <= 0 || len(pos) == 0 {
+		return 0, true, nil
+	}
+	n.fillOffsets(pos)
+	acked, done, degraded, err := n.lookAcks(pos, want, false, func(slot uint16) { r.ackWait.Notify(slot, fn) })
+	switch {
+	case err != nil:
+		return 0, true, err
+	case done:
+		if degraded {
+			r.degradedWaits.Add(1)
+		}
+		return acked, true, nil
+	}
+	r.ackWait.Poll(ackPoll) // quorum and attachments change without a signal
+	return acked, false, nil
+}
+
+// fillOffsets sets the positions of pos whose Offset is 0 to their slot's
+// current offset.
+func (n *Node) fillOffsets(pos []SlotOffset) {
+	r := n.repl
+	for i := range pos {
+		if pos[i].Offset == 0 {
+			pos[i].gen = r.slots[pos[i].Slot].gen.Load()
+			pos[i].Offset = r.slots[pos[i].Slot].offset.Load()
+		}
+	}
+}
+
+// lookAcks looks once at every position of pos (ack.Judge) and returns the
+// fewest replicas that applied one, whether none waits any more, whether a
+// degraded slot was seen, and ErrLeadLost for a position lost. Before it
+// judges a position that waits it calls hold with its slot (take its ack
+// channel, register a function) and looks at it again, so an ack recorded
+// in between is not missed; once one waiting position was looked at after
+// its hold, the others need none. held says the caller held pos[0]'s slot
+// already.
+func (n *Node) lookAcks(pos []SlotOffset, want int, held bool, hold func(slot uint16)) (acked int, done, degraded bool, err error) {
+	acked, done = -1, true
+	covered := false // a waiting position was looked at after its slot was held
+	for i, p := range pos {
+		s := n.ackState(p)
+		v := ack.Judge(s, want)
+		if v == ack.Wait && !covered && (!held || i > 0) {
+			hold(p.Slot)
+			s = n.ackState(p)
+			v = ack.Judge(s, want)
+		}
+		covered = covered || v == ack.Wait
+		have := s.Applied
+		switch v {
+		case ack.Lost:
+			return 0, true, degraded, fmt.Errorf("slot %d: %w", p.Slot, ErrLeadLost)
+		case ack.Degraded:
+			degraded = true
+			have = 0
+		case ack.Wait:
+			done = false
+		case ack.Done:
+			if s.Synced == 0 {
+				have = 1 // handed off: the new primary applied it
+			}
+		}
+		if acked < 0 || have < acked {
+			acked = have
+		}
+	}
+	return max(acked, 0), done, degraded, nil
 }
 
 // ackPoll is how often AwaitAcks looks again without an ack of the

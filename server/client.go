@@ -106,6 +106,9 @@ type Client struct {
 	// repl holds the slots and positions of the connection's writes, for
 	// replica acknowledgement and WAIT (replication.go).
 	repl replack.Writes
+	// ack is the batch whose queued replies wait for its replicas on the
+	// connection's event loop (ackloop.go).
+	ack loopAck
 	// execing: EXEC is running the queued commands (WAIT answers at once).
 	execing bool
 
@@ -151,6 +154,11 @@ type Client struct {
 	// loopActive: when the connection's event loop last read commands
 	// from it, kept only while an idle timeout is set (loopServer.Tick).
 	loopActive time.Time
+	// backAt: when its goroutine last gave it back to an event loop
+	// (backToLoop); declined: it was handed over because a command
+	// declined to run on the loop (runBatch).
+	backAt   time.Time
+	declined bool
 
 	// closeAfterReply: QUIT, or CLIENT KILL of itself: close once the reply is written.
 	closeAfterReply bool

@@ -43,8 +43,11 @@ func (s *Server) handle(c *Client, args [][]byte) {
 	}
 	if c.repl.Pending() && len(c.pipeline) == 0 {
 		// The batch ends here: its replies are written after this call,
-		// so they wait for the replicas now (replication.go).
-		if !s.awaitReplicas(c) {
+		// so they wait for the replicas now (replication.go), or, on an
+		// event loop, once queued (ackloop.go).
+		if c.noWait {
+			s.beginLoopAck(c)
+		} else if !s.awaitReplicas(c) {
 			// Not replicated in time: drop the batch's replies and
 			// close, so the client sees an unknown outcome rather than
 			// an acknowledgement the replicas never backed.

@@ -2,7 +2,6 @@ package server
 
 import (
 	"github.com/meshcache/meshcache/ring"
-	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
@@ -32,24 +31,17 @@ const connectionGroup = "connection"
 //     command is inline.
 //   - In a cluster, a connection with routing state (READONLY, or forwarded
 //     commands ahead of it) is not inline; a keyed command is inline when
-//     this node leads every slot of its keys with no other node named for
-//     them in the routing table: no forwarding, no replica to acknowledge a
-//     write (handle's wait at the end of the batch). A write is inline only
-//     when replica-ack is none or no synced replica is attached to its
-//     slots. A keyless write of the whole keyspace (FLUSHALL) is not
-//     inline. (Reads of slots with a replica named could run here too, the
-//     lock attempt below declining under a fence; measured on 2026-12-06
-//     on three nodes sharing two cores, that served 8% fewer cluster GETs
-//     than the goroutines, so they do not.)
+//     this node leads every slot of its keys: nothing to forward. A write
+//     whose slots have replicas runs here too: its batch's replies wait for
+//     the replicas' acks on the loop, the connection neither read nor
+//     written meanwhile (ackloop.go). A keyless write of the whole keyspace
+//     (FLUSHALL) is not inline.
 //
 // What can only be known as the command runs, it runs with Client.noWait:
 // a slot lock that is taken (a handoff's fence, a script, EXEC, a blocked
 // client's turn), a route that changed since (it would be forwarded) or a
 // quorum lease that lapsed make it decline, having run nothing, and the
-// connection is handed over with it (runBatch). What is not covered, being
-// rare and bounded: a replica attached to a write's slot between this check
-// and the batch's end, when the batch waits on the loop at most
-// node-timeout for its acknowledgement.
+// connection is handed over with it (runBatch).
 func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 	if len(args) == 0 {
 		return true
@@ -99,14 +91,8 @@ func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 		return true // a cluster of one: every slot led here, no replica
 	}
 	c.keyPos = e.keys(args, c.keyPos)
-	self := s.cluster.ID()
-	acks := write && config.AckMode(s.repl.mode.Load()) != config.AckNone
 	for _, i := range c.keyPos {
-		sl := ring.KeySlot(args[i])
-		if _, local := s.cluster.Route(sl); !local || t.OthersOwning(sl, self) > 0 {
-			return false
-		}
-		if acks && s.cluster.LiveReplicas(sl) > 0 {
+		if _, local := s.cluster.Route(ring.KeySlot(args[i])); !local {
 			return false
 		}
 	}

@@ -81,6 +81,11 @@ type Replicas interface {
 	// AwaitAcks is WaitReplicated ending after timeout too, without a
 	// context or timer of its own: the per-batch wait of replica-ack.
 	AwaitAcks(ctx context.Context, timeout time.Duration, pos []cluster.SlotOffset, want int) (int, error)
+	// AcksOrNotify is one look of AwaitAcks for a waiter that must not
+	// block: when the wait is not over, fn is called once at the next ack
+	// of a slot it waits for or within the node's ack poll (50 ms), and
+	// the waiter looks again; the waiter keeps the timeout.
+	AcksOrNotify(pos []cluster.SlotOffset, want int, fn func()) (acked int, done bool, err error)
 	// ReplicaAcks counts a led slot's synced replicas and those of them
 	// that applied its stream up to off.
 	ReplicaAcks(slot uint16, off uint64) (synced, acked int)

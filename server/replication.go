@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
@@ -120,31 +121,55 @@ func (s *Server) noteWrite(c *Client, e *entry, args [][]byte) {
 // replicas (see the file comment). It reports false when they did not
 // acknowledge in time: the writes are applied here but not replicated, so
 // the caller must not acknowledge them (a primary cut off from its replicas
-// would otherwise ack writes the other side never sees).
+// would otherwise ack writes the other side never sees). An event loop
+// does not wait here: it waits on (ackloop.go).
 func (s *Server) awaitReplicas(c *Client) bool {
-	pos := c.repl.Resolve(&s.cluster)
+	pos, want := s.ackBatch(c)
+	if want == 0 {
+		return true
+	}
+	n, err := s.cluster.AwaitAcks(s.baseContext(), time.Duration(s.repl.ackTimeout.Load()), pos, want)
+	return s.ackDone(c, n, err)
+}
+
+// ackBatch resolves the writes noted since the last batch into the
+// positions the batch's replies wait for and how many replicas they wait
+// for: want 0 when none (replica-ack none, nothing written here, or every
+// position acknowledged already). What the replicas have applied is
+// dropped from the account meanwhile (Prune).
+func (s *Server) ackBatch(c *Client) (pos []cluster.SlotOffset, want int) {
+	pos = c.repl.Resolve(&s.cluster)
 	mode := config.AckMode(s.repl.mode.Load())
-	ok, pruned := true, false
 	if len(pos) > 0 && mode != config.AckNone {
-		want := 1
+		want = 1
 		if mode == config.AckAll {
 			want = wantAll
 		}
-		if pruned = c.repl.Prune(&s.cluster, want); !pruned {
-			s.repl.ackWaits.Add(1)
-			n, err := s.cluster.AwaitAcks(s.baseContext(), time.Duration(s.repl.ackTimeout.Load()), pos, want)
-			if err != nil {
-				ok = false
-				s.repl.ackTimeouts.Add(1)
-				s.log.Warn("replicas did not acknowledge a batch in time; not acknowledging it to the client",
-					"client", c.ID, "slots", len(pos), "acked", n, "mode", mode.String(), "err", err)
-			}
+		if c.repl.Prune(&s.cluster, want) {
+			return nil, 0 // acknowledged already
 		}
+		s.repl.ackWaits.Add(1)
+		return pos, want
 	}
-	if n := c.repl.Unsettled(); !pruned && n > 0 && (mode != config.AckNone || n > 32) {
-		c.repl.Prune(&s.cluster, 0) // after a wait, or with replica-ack none
+	if n := c.repl.Unsettled(); n > 0 && (mode != config.AckNone || n > 32) {
+		c.repl.Prune(&s.cluster, 0)
 	}
-	return ok
+	return nil, 0
+}
+
+// ackDone ends a batch's wait for its replicas, which found n of them or
+// failed with err (timeout, a lost lead), and reports whether its replies
+// may leave.
+func (s *Server) ackDone(c *Client, n int, err error) bool {
+	if err != nil {
+		s.repl.ackTimeouts.Add(1)
+		s.log.Warn("replicas did not acknowledge a batch in time; not acknowledging it to the client",
+			"client", c.ID, "acked", n, "mode", config.AckMode(s.repl.mode.Load()).String(), "err", err)
+	}
+	if c.repl.Unsettled() > 0 {
+		c.repl.Prune(&s.cluster, 0)
+	}
+	return err == nil
 }
 
 // errNotReplicated answers forwarded commands whose batch the replicas did

@@ -23,11 +23,13 @@ import (
 //     reply the socket cannot take at once, a protocol error, the client's
 //     close or an outbox (Pub/Sub, MONITOR, tracking), the connection is
 //     handed, with the rest of its batch and its queued replies, to a
-//     goroutine of its own for good (handOver).
+//     goroutine of its own (handOver). A batch whose writes wait for
+//     their replicas stays on the loop (ackloop.go).
 //   - By a goroutine of its own (serveClient, serveFrom), started by
 //     acceptLoop (when no loop takes the connection: event-loops 0, not a
 //     TCP connection, not Linux) or by handOver, and ending when the
-//     connection does. Each turn it takes every complete command the
+//     connection does or when it gives the connection back to a loop
+//     (backToLoop: nothing left that a loop cannot serve). Each turn it takes every complete command the
 //     client has sent, runs them in order, and writes all their replies
 //     with one system call. A command that waits (a blocking command, a
 //     forwarded batch, a script) holds only its own connection's
@@ -60,10 +62,16 @@ func (s *Server) serveClient(c *Client) { s.serveFrom(c, nil, nil, true, false) 
 // whether the commands run so far let go of their arguments.
 func (s *Server) serveFrom(c *Client, cmds [][][]byte, rerr error, free, resumed bool) {
 	err := rerr
+	back := false // given back to an event loop: it serves the connection now
 	defer func() {
-		_ = c.pc.Conn.Conn.Close()
-		s.onClose(c, err)
+		if !back {
+			_ = c.pc.Conn.Conn.Close()
+			s.onClose(c, err)
+		}
 	}()
+	if c.ack.want > 0 {
+		s.finishLoopAck(c) // its loop's batch waits for its replicas (ackloop.go)
+	}
 	for {
 		if !resumed {
 			cmds, err = c.pc.ReadBatch()
@@ -89,7 +97,43 @@ func (s *Server) serveFrom(c *Client, cmds [][][]byte, rerr error, free, resumed
 			return
 		}
 		c.endBatch(free)
+		if back = s.backToLoop(c); back {
+			return
+		}
 	}
+}
+
+// backToLoopEvery bounds how often a connection goes back to an event loop
+// (backToLoop), so that one whose commands keep being handed over (a
+// script per request, a worker that blocks in turn) does not pay a
+// registration each time.
+const backToLoopEvery = time.Second
+
+// backToLoop gives c back to an event loop after a batch its goroutine
+// ran, when nothing the loop cannot do is left: a connection is handed
+// over at a command that had to wait (a slot a script held, a hot key
+// another loop was writing, a blocking command), not for good. It stays
+// here while it has an outbox (Pub/Sub, MONITOR, tracking), routing state,
+// a transaction, a blocked command, buffered input or a closing, and goes
+// back at once when it was handed over because a command declined (a
+// taken slot, a lapsed lease: passing conditions), else at most once per
+// backToLoopEvery. It reports whether a loop took c, which the caller must
+// not touch afterwards.
+func (s *Server) backToLoop(c *Client) bool {
+	if len(s.loops) == 0 || c.pc.HasMore() || c.ev.Outbox() != nil || c.route != nil ||
+		c.multi || c.block.Waiter != nil || c.closing || c.ack.want > 0 {
+		return false
+	}
+	if !c.declined {
+		now := time.Now()
+		if !c.backAt.IsZero() && now.Sub(c.backAt) < backToLoopEvery {
+			return false
+		}
+		c.backAt = now
+	}
+	c.declined = false
+	c.loopActive = time.Time{}
+	return s.loopAdd(c, c.pc.Conn.Conn)
 }
 
 // runBatch runs cmds in order as (the rest of) one batch and reports
@@ -116,7 +160,7 @@ func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [
 		s.handle(c, args)
 		c.noWait = false
 		if c.wouldWait { // it would have waited: nothing ran
-			c.wouldWait = false
+			c.wouldWait, c.declined = false, true
 			c.pipeline = nil
 			return cmds[i:], free
 		}
@@ -168,7 +212,7 @@ type loopServer Server
 
 // Ready serves a turn of the connection lc (loopTurn).
 func (ls *loopServer) Ready(lc *netloop.Conn) {
-	(*Server)(ls).loopTurn(lc.Ctx.(*Client), lc)
+	(*Server)(ls).loopTurn(lc.Ctx.(*Client), lc, lc.Read)
 }
 
 // Tick closes the loop's clients idle longer than timeout, as the read
@@ -202,8 +246,13 @@ func (ls *loopServer) Tick(l *netloop.Loop) {
 // another goroutine holds (a script's, EXEC's, a woken blocked client's
 // turn) holds up the loop's other connections meanwhile, as a Redis
 // server's one thread is held up.
-func (s *Server) loopTurn(c *Client, lc *netloop.Conn) {
-	read := lc.Read
+func (s *Server) loopTurn(c *Client, lc *netloop.Conn, read func([]byte) (int, error)) {
+	if c.ack.want > 0 {
+		// Readable while its batch waits for its replicas: a goroutine
+		// ends the wait and serves it on (ackloop.go).
+		s.handOver(c, lc, nil, nil, true)
+		return
+	}
 	for {
 		cmds, err := c.pc.TakeBatch(read)
 		// One read per turn, so that a client sending without pause
@@ -230,6 +279,14 @@ func (s *Server) loopTurn(c *Client, lc *netloop.Conn) {
 			s.handOver(c, lc, nil, nil, free)
 			return
 		}
+		if c.ack.want > 0 {
+			// The replies wait for the batch's replicas (ackloop.go).
+			c.endBatch(free)
+			if !s.loopAwait(c, lc) || !c.pc.HasMore() {
+				return
+			}
+			continue
+		}
 		c.flushStats() // before the replies leave (clock.go)
 		if done, werr := c.pc.FlushTo(lc.Write); !done || werr != nil {
 			// The socket's buffer is full (a large reply, a client that
@@ -248,8 +305,8 @@ func (s *Server) loopTurn(c *Client, lc *netloop.Conn) {
 // readNothing is a read that finds nothing (resp.Conn.TakeBatch).
 func readNothing([]byte) (int, error) { return 0, nil }
 
-// handOver takes c off its event loop for good and starts the goroutine
-// that serves it from there on (serveFrom), which first ends the batch the
+// handOver takes c off its event loop and starts the goroutine that serves
+// it from there on (serveFrom, until it gives c back: backToLoop), which first ends the batch the
 // loop began: rest are its commands not run yet, err the read error that
 // ended the turn, free whether the commands run let go of their
 // arguments; replies queued and not written stay queued for its Flush.

@@ -95,8 +95,12 @@ func TestLoopHandsOverBlocking(t *testing.T) {
 	for _, want := range []string{"*2\r\n", "$4\r\n", "list\r\n", "$1\r\n", "a\r\n", "$1\r\n", "v\r\n"} {
 		require.Equal(t, want, blocked.line(t))
 	}
+	// With nothing blocked any more, the goroutine gives the connection
+	// back to the loop (backToLoop), which serves it on.
+	waitFor(t, "the connection to go back to its loop", bc.looped.Load)
 	blocked.send(t, "PING\r\n")
-	require.Equal(t, "+PONG\r\n", blocked.line(t), "the goroutine goes on serving it")
+	require.Equal(t, "+PONG\r\n", blocked.line(t))
+	require.True(t, bc.looped.Load())
 }
 
 // TestLoopQuit: QUIT answers, then closes, dropping what follows it.
@@ -256,4 +260,30 @@ func TestLoopDeclinesHeldSlot(t *testing.T) {
 	other.send(t, "PING\r\n") // its replies are out: the counters are published
 	require.Equal(t, "+PONG\r\n", other.line(t))
 	require.Equal(t, processed+6, ts.srv.stats.commandsProcessed.Load(), "the declined GET counts once, when it ran")
+	waitFor(t, "the connection to go back to its loop", hc.looped.Load)
+	held.send(t, "GET k\r\n")
+	for _, want := range []string{"$1\r\n", "v\r\n"} {
+		require.Equal(t, want, held.line(t))
+	}
+}
+
+// TestLoopBackAtMostOncePerSecond: a connection handed over again soon
+// after it went back to its loop stays with its goroutine until
+// backToLoopEvery passed, so that a client whose every command waits (a
+// script per request) does not pay a registration per command.
+func TestLoopBackAtMostOncePerSecond(t *testing.T) {
+	ts := oneLoop(t, nil)
+	rc := ts.raw(t)
+	c := ts.clientOf(t, rc)
+	rc.send(t, "EVAL \"return 1\" 0\r\n")
+	require.Equal(t, ":1\r\n", rc.line(t))
+	waitFor(t, "the connection to go back to its loop", c.looped.Load)
+	start := time.Now()
+	rc.send(t, "EVAL \"return 2\" 0\r\n")
+	require.Equal(t, ":2\r\n", rc.line(t))
+	rc.send(t, "PING\r\n")
+	require.Equal(t, "+PONG\r\n", rc.line(t))
+	if time.Since(start) < backToLoopEvery {
+		require.False(t, c.looped.Load(), "went back to the loop twice within backToLoopEvery")
+	}
 }

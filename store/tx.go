@@ -2,7 +2,10 @@ package store
 
 import (
 	"bytes"
+	"runtime"
 	"slices"
+	"sync"
+	"time"
 
 	"github.com/meshcache/meshcache/ring"
 )
@@ -131,9 +134,16 @@ func (s *Store) LockSlots(slots []uint16) *Tx {
 
 // TryLockSlots is LockAt for a caller that must not wait, over any number
 // of slots: it returns a Tx holding every slot in slots (any order,
-// duplicates allowed) if each is free at once (held by no Tx, owed to no
-// blocked client), and false, holding nothing, otherwise. nowMS and own
-// are as for LockAt (nowMS 0: the Tx reads the clock).
+// duplicates allowed) if each is free at once or within tryLockSpin (held
+// by no Tx, owed to no blocked client), and false, holding nothing,
+// otherwise. nowMS and own are as for LockAt (nowMS 0: the Tx reads the
+// clock).
+//
+// A slot held by a command is let go within microseconds, one held by a
+// script, EXEC or a handoff's fence far later: a taken slot is tried again
+// for up to tryLockSpin, so that two event loops writing keys of one slot
+// wait for each other briefly instead of handing their connections to
+// goroutines.
 func (s *Store) TryLockSlots(slots []uint16, nowMS int64, own *Tx) (*Tx, bool) {
 	tx := s.txFor(own)
 	tx.slots = append(tx.slots[:0], slots...)
@@ -143,7 +153,7 @@ func (s *Store) TryLockSlots(slots []uint16, nowMS int64, own *Tx) (*Tx, bool) {
 	}
 	for i, sn := range tx.slots {
 		sl := &s.slots[sn]
-		if sl.mu.TryLock() {
+		if tryLock(&sl.mu) {
 			if sl.owed == 0 {
 				continue
 			}
@@ -162,6 +172,30 @@ func (s *Store) TryLockSlots(slots []uint16, nowMS int64, own *Tx) (*Tx, bool) {
 		tx.begin()
 	}
 	return tx, true
+}
+
+// tryLockSpin is how long TryLockSlots keeps trying a taken slot, yielding
+// to the scheduler between tries (so that a holder on this processor
+// runs), before it gives up. A command holds its slots for a few
+// microseconds (a hot key written from two event loops, random keys
+// meeting in a slot); a script, EXEC or a handoff's fence far longer.
+const tryLockSpin = 20 * time.Microsecond
+
+// tryLock takes mu if it is free now or within tryLockSpin.
+func tryLock(mu *sync.Mutex) bool {
+	if mu.TryLock() {
+		return true
+	}
+	start := time.Now()
+	for i := 1; ; i++ {
+		runtime.Gosched()
+		if mu.TryLock() {
+			return true
+		}
+		if i%8 == 0 && time.Since(start) > tryLockSpin {
+			return false
+		}
+	}
 }
 
 // release1 gives back a Tx that never began: to its owner or the pool.

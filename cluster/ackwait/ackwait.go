@@ -5,7 +5,9 @@
 // waits, that wakes every waiter to look again at what changes without a
 // signal (the quorum lease, the routing table, the attachments) and at its
 // timeout. A wait thus makes no timer and no context of its own (before
-// 2026-12-06 they were half the objects a cluster SET allocated).
+// 2026-12-06 they were half the objects a cluster SET allocated). A waiter
+// that must not block (an event loop) registers a function instead of
+// taking a channel (Notify): the same ack or round calls it.
 package ackwait
 
 import (
@@ -20,8 +22,34 @@ type Slots struct {
 	// ch[slot] is closed (and cleared) by the slot's next ack (Wake); the
 	// first waiter after the last ack makes it (Chan). Apart from the
 	// slots' other state, so that a round reads 128 KiB.
-	ch      [ring.SlotCount]atomic.Pointer[chan struct{}]
+	ch [ring.SlotCount]atomic.Pointer[chan struct{}]
+	// fns[slot] are the functions the slot's next ack (or round) calls
+	// (Notify), a stack pushed and taken whole without a lock.
+	fns     [ring.SlotCount]atomic.Pointer[notifier]
 	polling atomic.Bool // a round is due
+}
+
+// notifier is one function registered with Notify, and the one registered
+// before it for the same slot.
+type notifier struct {
+	fn   func()
+	next *notifier
+}
+
+// Notify registers fn to be called once, on the goroutine that records the
+// slot's next ack or on the next round (Poll), whichever comes first. As
+// with Chan, a waiter registers before it looks at the acks, so an ack
+// that arrives in between calls fn; fn may thus be called when the wait
+// is already over, and must be cheap and must not block (it runs on the
+// path that records acks): it hands the waiter back to its owner.
+func (s *Slots) Notify(slot uint16, fn func()) {
+	n := &notifier{fn: fn}
+	for {
+		n.next = s.fns[slot].Load()
+		if s.fns[slot].CompareAndSwap(n.next, n) {
+			return
+		}
+	}
 }
 
 // Chan returns the channel the next ack for slot closes. A waiter takes it
@@ -45,6 +73,12 @@ func (s *Slots) Wake(slot uint16) {
 	if c := s.ch[slot].Swap(nil); c != nil {
 		close(*c)
 	}
+	if s.fns[slot].Load() == nil {
+		return
+	}
+	for n := s.fns[slot].Swap(nil); n != nil; n = n.next {
+		n.fn()
+	}
 }
 
 // Poll makes sure that every channel a waiter holds now is closed within
@@ -58,7 +92,7 @@ func (s *Slots) Poll(every time.Duration) {
 	time.AfterFunc(every, func() { // runs once and returns: nothing to stop
 		s.polling.Store(false)
 		for i := range s.ch {
-			if s.ch[i].Load() != nil {
+			if s.ch[i].Load() != nil || s.fns[i].Load() != nil {
 				s.Wake(uint16(i))
 			}
 		}

@@ -173,6 +173,12 @@ func (n *Node) WaitReplicated(_ context.Context, _ []cluster.SlotOffset, _ int) 
 	return 0, nil
 }
 
+// AcksOrNotify reports the wait over at once with 0 replicas, as
+// WaitReplicated: fn is never called.
+func (n *Node) AcksOrNotify([]cluster.SlotOffset, int, func()) (int, bool, error) {
+	return 0, true, nil
+}
+
 // AwaitAcks returns 0 replicas at once, as WaitReplicated.
 func (n *Node) AwaitAcks(context.Context, time.Duration, []cluster.SlotOffset, int) (int, error) {
 	return 0, nil

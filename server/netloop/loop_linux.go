@@ -43,6 +43,9 @@ type Handler interface {
 	// Tick is called about every TickInterval (idle timeouts); it may
 	// walk the connections (Each) and Detach some.
 	Tick(l *Loop)
+	// Resume is called for a connection another goroutine handed back
+	// with Post (not for one detached since); as Ready, it must not wait.
+	Resume(c *Conn)
 }
 
 // Loop is one epoll set and the goroutine that serves it (Run). The owner
@@ -55,8 +58,10 @@ type Loop struct {
 	evfd int      // eventfd that wakes Run for Add and Stop
 	h    Handler
 
-	mu      sync.Mutex // guards adds and stopped; held while evfd is written or closed
+	mu      sync.Mutex // guards adds, posts and stopped; held while evfd is written or closed
 	adds    []*Conn    // connections added, not yet registered by Run
+	posts   []*Conn    // connections posted, not yet resumed by Run
+	spare   []*Conn    // the posts slice Run took last, to post into next
 	stopped bool       // Stop was called: Run returns, Add refuses
 
 	// conns are the registered connections indexed by descriptor (nil
@@ -66,6 +71,8 @@ type Loop struct {
 	conns []*Conn
 	n     int
 	done  chan struct{} // closed when Run returns
+	// tickEvery is TickInterval (tests lengthen it); set before Run.
+	tickEvery time.Duration
 }
 
 // Conn is a connection registered with a Loop: a duplicate of the
@@ -77,6 +84,9 @@ type Conn struct {
 	fd       int
 	l        *Loop
 	detached bool
+	// read and full: the handler's Ready read the socket, and a read
+	// filled its buffer (more may be there); Run's, reset before Ready.
+	read, full bool
 	// Ctx is the caller's state for the connection, given to Add.
 	Ctx any
 }
@@ -108,7 +118,7 @@ func New(h Handler) (*Loop, error) {
 		return nil, fmt.Errorf("netloop: epoll set non-blocking: %w", err)
 	}
 	ep := os.NewFile(uintptr(epfd), "netloop-epoll")
-	return &Loop{epfd: epfd, ep: ep, evfd: evfd, h: h, done: make(chan struct{})}, nil
+	return &Loop{epfd: epfd, ep: ep, evfd: evfd, h: h, done: make(chan struct{}), tickEvery: TickInterval}, nil
 }
 
 // Add registers the socket sc with the loop, with ctx as the Conn's Ctx:
@@ -141,6 +151,22 @@ func (l *Loop) Add(sc syscall.Conn, ctx any) (*Conn, error) {
 	return c, nil
 }
 
+// Post asks Run to call the handler's Resume for c (a connection of this
+// loop) soon: a goroutine that finished what c waited for hands it back.
+// Safe from any goroutine, and cheap: posts made before Run takes them
+// share one wake-up. A post after Stop, or for a connection detached
+// before Run takes it, is dropped.
+func (l *Loop) Post(c *Conn) {
+	l.mu.Lock()
+	if !l.stopped {
+		l.posts = append(l.posts, c)
+		if len(l.posts) == 1 && len(l.adds) == 0 {
+			l.wake()
+		}
+	}
+	l.mu.Unlock()
+}
+
 // wake makes Run's wait return (l.mu held, Run not returned).
 func (l *Loop) wake() {
 	one := [8]byte{1}
@@ -168,9 +194,14 @@ func (l *Loop) Stop() {
 //
 // It waits as any goroutine waiting for a socket does: the epoll set is
 // registered with the runtime's poller (edge-triggered), Run takes events
-// with epoll_wait(2) that does not wait, and parks only when that found
-// nothing. An event arriving after that empty look is an edge the poller
-// reports, so none is missed; one arriving before it is in the look. A
+// with epoll_wait(2) that does not wait, and parks when that found nothing
+// or when the handler read every connection it was called for to the end
+// (a read that did not fill its buffer). Every readiness callback of a
+// descriptor in the set wakes the set's own waiters, so an event arriving
+// after the look, or on a connection already read, is an edge the poller
+// reports: none is missed. A connection the handler did not read, or read
+// only in part, may still be ready without a new callback (the set is
+// level-triggered), so then Run looks again before it parks. A
 // blocking epoll_wait would hold a thread in the kernel, which the
 // runtime answers by handing the thread's processor to another thread
 // while it waits and taking it back when it returns: two context
@@ -201,6 +232,9 @@ func (l *Loop) Run() error {
 			if n == 0 {
 				return false
 			}
+			// drained: no descriptor of the set can be ready now without a
+			// wake-up the poller will report (see Run's comment).
+			drained := n < len(events)
 			woke := false
 			for i := range n {
 				fd := int(events[i].Fd)
@@ -209,7 +243,12 @@ func (l *Loop) Run() error {
 					continue
 				}
 				if fd < len(l.conns) && l.conns[fd] != nil {
-					l.h.Ready(l.conns[fd])
+					c := l.conns[fd]
+					c.read, c.full = false, false
+					l.h.Ready(c)
+					if !c.detached && (!c.read || c.full) {
+						drained = false
+					}
 				}
 			}
 			if woke && l.takeAdds() {
@@ -220,12 +259,15 @@ func (l *Loop) Run() error {
 				rounds = 0
 				lastTick = l.tick(lastTick)
 			}
+			if drained {
+				return false
+			}
 		}
 	}
 	for {
 		// The deadline is Tick's timer while the loop is idle; a busy
 		// loop looks at the clock every ticksEvery rounds instead.
-		if err := l.ep.SetReadDeadline(lastTick.Add(TickInterval)); err != nil {
+		if err := l.ep.SetReadDeadline(lastTick.Add(l.tickEvery)); err != nil {
 			return fmt.Errorf("netloop: epoll set deadline: %w", err)
 		}
 		err := rc.Read(serve)
@@ -246,7 +288,7 @@ func (l *Loop) Run() error {
 // and returns when it was last called.
 func (l *Loop) tick(last time.Time) time.Time {
 	now := time.Now()
-	if now.Sub(last) < TickInterval {
+	if now.Sub(last) < l.tickEvery {
 		return last
 	}
 	l.h.Tick(l)
@@ -265,15 +307,24 @@ func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
 	return int(n), nil
 }
 
-// takeAdds registers the connections Add queued and reports whether Stop
-// was called.
+// takeAdds registers the connections Add queued, resumes those Post
+// queued and reports whether Stop was called.
 func (l *Loop) takeAdds() (stop bool) {
 	var cnt [8]byte
 	_, _ = unix.Read(l.evfd, cnt[:]) // resets the counter; EAGAIN: already read
 	l.mu.Lock()
-	adds, stop := l.adds, l.stopped
-	l.adds = nil
+	adds, posts, stop := l.adds, l.posts, l.stopped
+	l.adds, l.posts = nil, l.spare[:0]
+	l.spare = posts
 	l.mu.Unlock()
+	defer func() {
+		for _, c := range posts {
+			if !c.detached && !stop {
+				l.h.Resume(c)
+			}
+		}
+		clear(posts)
+	}()
 	for _, c := range adds {
 		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)}
 		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {
@@ -348,12 +399,14 @@ func (c *Conn) Read(p []byte) (int, error) {
 	if c.detached {
 		return 0, errDetached
 	}
+	c.read = true
 	for {
 		n, err := rawRead(c.fd, p)
 		switch {
 		case err == nil && n == 0 && len(p) > 0:
 			return 0, io.EOF
 		case err == nil:
+			c.full = n == len(p)
 			return n, nil
 		case errors.Is(err, unix.EINTR):
 			continue
@@ -386,6 +439,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 		}
 	}
 }
+
+// Post is c's loop's Post of c: safe from any goroutine.
+func (c *Conn) Post() { c.l.Post(c) }
 
 // Detach removes c from the loop and closes the loop's descriptor of it;
 // the socket stays open for the owner of the original. The handler is

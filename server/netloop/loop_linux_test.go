@@ -17,9 +17,10 @@ import (
 // and sends what it read (or the error) on got; what the test puts in do
 // runs on the loop's goroutine after the read.
 type recorder struct {
-	got  chan turn
-	do   chan func(*Conn)
-	tick chan struct{}
+	got     chan turn
+	do      chan func(*Conn)
+	tick    chan struct{}
+	resumed chan *Conn
 }
 
 type turn struct {
@@ -28,7 +29,8 @@ type turn struct {
 }
 
 func newRecorder() *recorder {
-	return &recorder{got: make(chan turn, 16), do: make(chan func(*Conn), 16), tick: make(chan struct{}, 1)}
+	return &recorder{got: make(chan turn, 16), do: make(chan func(*Conn), 16), tick: make(chan struct{}, 1),
+		resumed: make(chan *Conn, 16)}
 }
 
 func (r *recorder) Ready(c *Conn) {
@@ -48,6 +50,8 @@ func (r *recorder) Ready(c *Conn) {
 	}
 }
 
+func (r *recorder) Resume(c *Conn) { r.resumed <- c }
+
 func (r *recorder) Tick(l *Loop) {
 	var seen []*Conn
 	l.Each(func(c *Conn) { seen = append(seen, c) })
@@ -61,10 +65,13 @@ func (r *recorder) Tick(l *Loop) {
 }
 
 // start runs a loop with h and a TCP pair: the server side is in the loop.
-func start(t *testing.T, h Handler) (l *Loop, client net.Conn, server *net.TCPConn, lc *Conn) {
+func start(t *testing.T, h Handler, configure ...func(*Loop)) (l *Loop, client net.Conn, server *net.TCPConn, lc *Conn) {
 	t.Helper()
 	l, err := New(h)
 	require.NoError(t, err)
+	for _, f := range configure {
+		f(l)
+	}
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -260,4 +267,66 @@ func TestStopTellsOwners(t *testing.T) {
 	l, _, _, _ := start(t, r)
 	l.Stop()
 	require.ErrorIs(t, next(t, r).err, errDetached)
+}
+
+// TestPost: a connection posted from another goroutine is resumed on the
+// loop's goroutine, once per post, while the loop is idle; a connection
+// detached before its post is taken is not resumed.
+func TestPost(t *testing.T) {
+	r := newRecorder()
+	l, client, _, lc := start(t, r)
+	for range 3 {
+		go l.Post(lc)
+		select {
+		case c := <-r.resumed:
+			require.Same(t, lc, c)
+		case <-time.After(10 * time.Second):
+			t.Fatal("a posted connection was not resumed")
+		}
+	}
+	// A second connection of the same loop.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	client2, err := net.Dial("tcp", ln.Addr().String())
+	require.NoError(t, err)
+	defer client2.Close()
+	nc, err := ln.Accept()
+	require.NoError(t, err)
+	defer nc.Close()
+	lc2, err := l.Add(nc.(*net.TCPConn), "second")
+	require.NoError(t, err)
+	// On the loop (at lc's next turn): detach lc, post it, then post lc2.
+	// Both posts are taken together; only lc2 is resumed.
+	r.do <- func(c *Conn) { require.NoError(t, c.Detach()); l.Post(c); l.Post(lc2) }
+	_, err = client.Write([]byte("x"))
+	require.NoError(t, err)
+	next(t, r)
+	select {
+	case c := <-r.resumed:
+		require.Same(t, lc2, c, "a detached connection was resumed")
+	case <-time.After(10 * time.Second):
+		t.Fatal("a posted connection was not resumed")
+	}
+}
+
+// TestReadFillingTheBuffer: a read that fills the handler's buffer leaves
+// the rest in the socket, which no new readiness callback announces: the
+// loop looks again before it parks, so the rest is read without the
+// client sending more. A turn that does not read at all is looked at
+// again the same way. (The loop's Tick, which would also wake it, is made
+// rare, so that only the look again can.)
+func TestReadFillingTheBuffer(t *testing.T) {
+	r := newRecorder()
+	_, client, _, _ := start(t, r, func(l *Loop) { l.tickEvery = time.Hour })
+	msg := bytes.Repeat([]byte("0123456789"), 30) // 300 bytes, read 64 at a time
+	_, err := client.Write(msg)
+	require.NoError(t, err)
+	var got []byte
+	for len(got) < len(msg) {
+		tr := next(t, r)
+		require.NoError(t, tr.err)
+		got = append(got, tr.data...)
+	}
+	require.Equal(t, msg, got)
 }

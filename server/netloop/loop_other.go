@@ -11,6 +11,7 @@ const Supported = false
 type Handler interface {
 	Ready(c *Conn)
 	Tick(l *Loop)
+	Resume(c *Conn)
 }
 
 // Loop is not available on this system.
@@ -31,6 +32,9 @@ func (l *Loop) Stop() {}
 // Add fails with ErrUnsupported.
 func (l *Loop) Add(syscall.Conn, any) (*Conn, error) { return nil, ErrUnsupported }
 
+// Post does nothing.
+func (l *Loop) Post(*Conn) {}
+
 // Len returns 0.
 func (l *Loop) Len() int { return 0 }
 
@@ -42,6 +46,9 @@ func (c *Conn) Read([]byte) (int, error) { return 0, ErrUnsupported }
 
 // Write fails with ErrUnsupported.
 func (c *Conn) Write([]byte) (int, error) { return 0, ErrUnsupported }
+
+// Post does nothing.
+func (c *Conn) Post() {}
 
 // Detach does nothing.
 func (c *Conn) Detach() error { return nil }
