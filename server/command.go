@@ -74,7 +74,7 @@ func fe(h func(*Call)) func(*commands.Call) {
 // its own under it, is one line here.
 var commandGroups = []func() []*Command{
 	connection.Commands,       // connection/connection.go (connection_front.go: the front end's side): PING ECHO QUIT AUTH SELECT HELLO RESET CLIENT READONLY READWRITE ASKING
-	serverCommands,            // servercmds.go: COMMAND (commands/commandcmd.go) CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME (commands/servercmds.go) SHUTDOWN SLOWLOG (slowlog/command.go)
+	serverCommands,            // servercmds.go: COMMAND (commands/commandcmd.go) CONFIG (config/command.go) INFO DBSIZE FLUSHALL FLUSHDB TIME (commands/servercmds.go) SHUTDOWN SLOWLOG (slowlog/command.go)
 	objects.Commands,          // objects/objects.go (servercmds.go: the front end's side): MEMORY OBJECT
 	transactionCommands,       // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
 	clusterCommands,           // cluster_cmds.go (topology/commands.go): CLUSTER
