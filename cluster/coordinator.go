@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/pace"
 	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/ring"
 )
@@ -96,76 +97,33 @@ func (v view) plan() plan.View {
 
 // controlLoop runs on every node: it tracks quorum, pulls newer tables,
 // reaps long-dead members and, on the coordinator, plans and issues steps.
-// It wakes every CoordinatorInterval and on every membership event. Run by
-// Start; stops with ctx.
+// It wakes every CoordinatorInterval, on every membership event and when
+// a rebalance step the pacer deferred is due (package pace). Run by Start;
+// stops with ctx.
 func (n *Node) controlLoop(ctx context.Context) {
 	defer n.wg.Done()
 	tick := time.NewTicker(n.profile.CoordinatorInterval)
 	defer tick.Stop()
 	var cache placementCache
-	pace := newPacer(n.profile.MigrationInterval)
-	defer pace.stop()
+	pacer := pace.New(n.profile.MigrationInterval)
+	defer pacer.Stop()
 	holds := &plan.Holds{EmptyAfter: n.cfg.FailoverEmptyAfter}
 	for {
-		n.control(ctx, &cache, pace, holds)
+		n.control(ctx, &cache, pacer, holds)
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		case <-n.wake:
-		case <-pace.due():
+		case <-pacer.Due():
 		}
 	}
 }
 
-// pacer spaces rebalance steps at least interval apart. Each step is a
-// routing table that every node adopts at the same moment, with a burst of
-// handoffs and transfers behind it; run back to back, the steps of a join
-// keep every node busy and clients feel it as one long stall. Spaced out,
-// each step carries what became ready meanwhile. Owned by the control loop.
-type pacer struct {
-	interval time.Duration
-	last     time.Time   // when the last rebalance table was issued
-	timer    *time.Timer // fires when a deferred step is due; stopped otherwise
-}
-
-func newPacer(interval time.Duration) *pacer {
-	t := time.NewTimer(time.Hour)
-	t.Stop()
-	return &pacer{interval: interval, timer: t}
-}
-
-// ready reports whether a rebalance step may run now; if not, it arms the
-// timer for when it may.
-func (p *pacer) ready(now time.Time) bool {
-	wait := p.last.Add(p.interval).Sub(now)
-	if wait <= 0 {
-		return true
-	}
-	p.timer.Reset(wait)
-	return false
-}
-
-// issued records a rebalance table issued at now.
-func (p *pacer) issued(now time.Time) { p.last = now }
-
-// emptyStepDelay is how soon the loop runs again after a rebalance step
-// that moved only empty slots: the time for the nodes to adopt the table
-// and sync those slots (no data), not the migration interval.
-const emptyStepDelay = 50 * time.Millisecond
-
-// soon wakes the loop after emptyStepDelay, for the step after one that
-// moved only empty slots (not recorded as issued: the next may run at once).
-func (p *pacer) soon() { p.timer.Reset(emptyStepDelay) }
-
-// due fires when a deferred step may run.
-func (p *pacer) due() <-chan time.Time { return p.timer.C }
-
-func (p *pacer) stop() { p.timer.Stop() }
-
-// control is one pass of the control loop. holds are the slots the
-// failover step holds while this node coordinates (plan.Holds).
-func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer, holds *plan.Holds) {
+// control is one pass of the control loop. pacer spaces its rebalance
+// steps; holds are the slots the failover step holds while this node
+// coordinates (plan.Holds).
+func (n *Node) control(ctx context.Context, cache *placementCache, pacer *pace.Pacer, holds *plan.Holds) {
 	defer n.passes.Add(1)
 	v := n.see()
 	t := n.table.Load()
@@ -202,7 +160,7 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer, 
 	if !ok {
 		return
 	}
-	if s.kind == stepRebalance && !pace.ready(time.Now()) {
+	if s.kind == stepRebalance && !pacer.Ready(time.Now()) {
 		return // the pacer wakes the loop when the step is due
 	}
 	if !n.confirmMajority(ctx, t) {
@@ -216,9 +174,9 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pace *pacer, 
 	}
 	if s.kind == stepRebalance && n.table.Load() != t {
 		if s.paced {
-			pace.issued(time.Now())
+			pacer.Issued(time.Now())
 		} else {
-			pace.soon()
+			pacer.Soon()
 		}
 	}
 	resolve(s.prefer, s.preferred, err)

@@ -79,31 +79,3 @@ func TestRebalanceBoundsMigrations(t *testing.T) {
 		assert.True(t, ok && v == "v", "key %d after the join", i)
 	}
 }
-
-// TestPacer checks the spacing of rebalance steps on a given clock.
-func TestPacer(t *testing.T) {
-	p := newPacer(500 * time.Millisecond)
-	defer p.stop()
-	t0 := time.Now()
-	require.True(t, p.ready(t0), "the first step runs at once")
-	p.issued(t0)
-	assert.False(t, p.ready(t0.Add(100*time.Millisecond)), "too soon after a step")
-	assert.False(t, p.ready(t0.Add(499*time.Millisecond)))
-	assert.True(t, p.ready(t0.Add(500*time.Millisecond)), "due after the interval")
-	p.issued(t0.Add(600 * time.Millisecond))
-	assert.False(t, p.ready(t0.Add(700*time.Millisecond)))
-	assert.True(t, p.ready(t0.Add(1200*time.Millisecond)))
-}
-
-// TestPacerWakes checks that a deferred step's timer fires.
-func TestPacerWakes(t *testing.T) {
-	p := newPacer(20 * time.Millisecond)
-	defer p.stop()
-	p.issued(time.Now())
-	require.False(t, p.ready(time.Now()))
-	select {
-	case <-p.due():
-	case <-time.After(5 * time.Second):
-		t.Fatal("the pacer did not wake the loop")
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
@@ -71,15 +70,7 @@ func (s *Server) newWaiter(c *Client, keys []string) *blocking.Waiter {
 	if e := c.lastCmd.Load(); e != nil && e.Group == "sorted-set" {
 		w.Want = int(store.TypeZSet)
 	}
-	for i, k := range keys {
-		sl := int32(ring.KeySlot([]byte(k)))
-		if i == 0 {
-			w.Slot = sl
-		} else if sl != w.Slot {
-			w.Slot = -1
-			break
-		}
-	}
+	w.Slot = blocking.KeysSlot(keys)
 	return w
 }
 

@@ -58,7 +58,6 @@ type Client struct {
 	rbsSeen, rbpSeen int64
 
 	authenticated bool
-	db            int
 
 	// MULTI state.
 	multi    bool
@@ -310,8 +309,6 @@ func (c *Client) info(dst []byte, now time.Time, self bool, args [][]byte) []byt
 	i.Derive(int64(unsafe.Sizeof(*c)))
 	return i.Append(dst)
 }
-
-func (c *Client) id() uint64 { return c.ID }
 
 // clientType is the client's type for CLIENT LIST TYPE: pubsub while it
 // has a subscription, else normal (a monitor too, as Redis).

@@ -1,13 +1,13 @@
 package server
 
 import (
-	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/topology"
 )
 
 // The cluster surface: CLUSTER (server/topology: its subcommands, over the
-// node's membership and the call's ClusterCall), LEAVE's drain and stop,
-// and READONLY/READWRITE/ASKING, which are the connection's.
+// node's membership and the call's ClusterCall) and LEAVE's drain and
+// stop. READONLY, READWRITE and ASKING are the connection's (package
+// connection).
 //
 // A READONLY connection reads a slot on a replica only once the replica
 // holds the slot in sync; before that it reads through the primary
@@ -23,27 +23,7 @@ import (
 // clusterCommands is the cluster surface; registered in commandGroups
 // (command.go).
 func clusterCommands() []*Command {
-	const g, st = "cluster", FlagStale
-	return []*Command{
-		topology.ClusterCommand(fe(clusterLeave)),
-		{Name: "readonly", Arity: 1, Flags: FlagFast | FlagLoading | st, ACL: commands.ACLConnection, Group: g, Since: "3.0.0",
-			Summary: "Enables read-only queries for a connection to a Redis Cluster replica node.",
-			Handler: fe(func(c *Call) { c.Client.routeState().readonly = true; c.Client.readOnly.Store(true); c.Reply.OK() })},
-		{Name: "readwrite", Arity: 1, Flags: FlagFast | FlagLoading | st, ACL: commands.ACLConnection, Group: g, Since: "3.0.0",
-			Summary: "Enables read-write queries for a connection to a Reids Cluster replica node.",
-			Handler: fe(func(c *Call) {
-				if c.Client.route != nil {
-					c.Client.route.readonly = false
-					c.Client.readOnly.Store(false)
-				}
-				c.Reply.OK()
-			})},
-		// ASKING is accepted for clients that send it; meshcache never
-		// answers -ASK (a slot that moves is forwarded, see route.go).
-		{Name: "asking", Arity: 1, Flags: FlagFast, ACL: commands.ACLConnection, Group: g, Since: "3.0.0",
-			Summary: "Signals that a cluster client is following an -ASK redirect.",
-			Handler: fe(func(c *Call) { c.Reply.OK() })},
-	}
+	return []*Command{topology.ClusterCommand(fe(clusterLeave))}
 }
 
 // ClusterCall gives a CLUSTER subcommand the node's membership and the

@@ -6,6 +6,7 @@ import (
 	"github.com/meshcache/meshcache/server/commands/geo"
 	"github.com/meshcache/meshcache/server/commands/hyperloglog"
 	"github.com/meshcache/meshcache/server/commands/zset"
+	"github.com/meshcache/meshcache/server/connection"
 	"github.com/meshcache/meshcache/server/debug"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/latency"
@@ -14,9 +15,9 @@ import (
 )
 
 // The command table's types live in package commands, with the families
-// that need only the keyspace; the front end's own commands (connection,
-// server, transactions, cluster, COMMAND, CONFIG, SLOWLOG ...) use the same
-// Command type, with handlers that also see the connection (fe).
+// that need only the keyspace; the front end's own commands (INFO,
+// SHUTDOWN, the transactions, CLUSTER LEAVE ...) use the same Command type,
+// with handlers that also see the connection (fe).
 type (
 	Command = commands.Command
 	Flags   = commands.Flags
@@ -72,11 +73,11 @@ func fe(h func(*Call)) func(*commands.Call) {
 // package) of its group; a new family, in package commands or a package of
 // its own under it, is one line here.
 var commandGroups = []func() []*Command{
-	connectionCommands,        // connection.go: PING ECHO QUIT AUTH SELECT HELLO CLIENT
-	serverCommands,            // servercmds.go: COMMAND (commands/commandcmd.go) CONFIG INFO DBSIZE FLUSHALL FLUSHDB TIME (commands/servercmds.go) SHUTDOWN SLOWLOG (slowlog/command.go)
+	connection.Commands,       // connection/connection.go (connection_front.go: the front end's side): PING ECHO QUIT AUTH SELECT HELLO RESET CLIENT READONLY READWRITE ASKING
+	serverCommands,            // servercmds.go: COMMAND (commands/commandcmd.go) CONFIG (config/command.go) INFO DBSIZE FLUSHALL FLUSHDB TIME (commands/servercmds.go) SHUTDOWN SLOWLOG (slowlog/command.go)
 	objects.Commands,          // objects/objects.go (servercmds.go: the front end's side): MEMORY OBJECT
 	transactionCommands,       // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
-	clusterCommands,           // cluster_cmds.go (topology/commands.go): CLUSTER READONLY READWRITE ASKING
+	clusterCommands,           // cluster_cmds.go (topology/commands.go): CLUSTER
 	replicationCommands,       // replication.go: WAIT WAITAOF (commands/servercmds.go)
 	latency.Commands,          // latency/command.go (latencycmd.go: the front end's side): LATENCY
 	debug.Commands,            // debug/debug.go (debugcmd.go: who may run it): DEBUG

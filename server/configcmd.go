@@ -3,62 +3,32 @@ package server
 import (
 	"log/slog"
 
-	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
 )
 
-// CONFIG GET / SET / RESETSTAT over the settings table of server/config;
-// applying an accepted change to the running server is this file's.
+// The front end's side of CONFIG (package config: its table entries, GET
+// and SET's checks): applying an accepted change to the running node, and
+// the statistics RESETSTAT zeroes.
 
-func configCommand() *Command {
-	sub := func(name string, arity int, since, summary string, h func(*Call), help ...string) *Command {
-		return &Command{Name: "config|" + name, Arity: arity, Flags: adminFlags, Group: "server",
-			Since: since, Summary: summary, Handler: fe(h), Help: help}
-	}
-	return &Command{
-		Name: "config", Arity: -2, Group: "server", Since: "2.0.0", Summary: "A container for server configuration commands.",
-		Subcommands: []*Command{
-			sub("get", -3, "2.0.0", "Returns the effective values of configuration parameters.", configGet,
-				"GET <pattern>",
-				"    Return parameters matching the glob-like <pattern> and their values."),
-			commands.Tipped(sub("set", -4, "2.0.0", "Sets configuration parameters in-flight.", configSet,
-				"SET <directive> <value>",
-				"    Set the configuration <directive> to <value>."), commands.TipAllNodes, commands.TipAllSucceeded),
-			sub("resetstat", 2, "2.0.0", "Resets the server's statistics.", configResetStat,
-				"RESETSTAT",
-				"    Reset statistics reported by the INFO command."),
-			{Name: "config|help", Arity: 2, Flags: FlagLoading | FlagStale, Group: "server", Since: "5.0.0",
-				Summary: "Returns helpful text about the different subcommands.", Handler: commands.Help},
-		},
-	}
-}
+// ConfigHost gives CONFIG's handlers their node (config.Conn).
+func (c *Call) ConfigHost() config.Host { return configHost{c} }
 
-// configGet: CONFIG GET pattern [pattern ...]; a map of every matching
-// parameter to its value, each once.
-func configGet(c *Call) {
-	names := config.Matching(c.Args[2:])
-	cfg := c.Server.Config()
-	c.Reply.Map(len(names))
-	for _, n := range names {
-		c.Reply.BulkString(n)
-		c.Reply.BulkString(config.Lookup(n).Get(&cfg))
-	}
-}
+// configHost is the node as CONFIG sees it, for the call c.
+type configHost struct{ c *Call }
 
-// configSet: CONFIG SET name value [name value ...]; all or nothing, as
-// Redis 7 (config.ChangeAll), then applied to the running node.
-func configSet(c *Call) {
-	if len(c.Args)%2 != 0 {
-		c.Reply.Error("ERR wrong number of arguments for 'config|set' command")
-		return
-	}
-	s := c.Server
+func (h configHost) Config() config.Config { return h.c.Server.Config() }
+
+// Change changes the configuration under cfgMu (config.ChangeAll) and
+// applies the change to the running node; a cluster-wide setting changed
+// by a client here (not forwarded by another member) is shared with every
+// member.
+func (h configHost) Change(nameValues [][]byte) string {
+	s := h.c.Server
 	s.cfgMu.Lock()
-	next, changed, errLine := config.ChangeAll(s.cfg, c.Args[2:])
+	next, changed, errLine := config.ChangeAll(s.cfg, nameValues)
 	if errLine != "" {
 		s.cfgMu.Unlock()
-		c.Reply.Error(errLine)
-		return
+		return errLine
 	}
 	prev := s.cfg
 	s.cfg = next
@@ -81,24 +51,17 @@ func configSet(c *Call) {
 		s.slowlog.Trim(next.SlowlogMaxLen)
 	}
 	for _, p := range changed {
-		s.log.Info("config set", slog.String("name", p.Name()), slog.String("value", redactValue(p, &next)))
+		s.log.Info("config set", slog.String("name", p.Name()), slog.String("value", p.Logged(&next)))
 	}
-	if args := config.ClusterWideArgs(changed, &next); args != nil && !s.standalone && (c.Client.route == nil || !c.Client.route.forwarded) {
+	if args := config.ClusterWideArgs(changed, &next); args != nil && !s.standalone && (h.c.Client.route == nil || !h.c.Client.route.forwarded) {
 		s.events.ShareSetting(args) // every member's leaders emit what it says
 	}
-	c.Reply.OK()
+	return ""
 }
 
-func redactValue(p *config.Setting, cfg *config.Config) string {
-	if p.Secret() {
-		return "(redacted)"
-	}
-	return p.Get(cfg)
-}
-
-// configResetStat zeroes INFO's stats, commandstats and the slow log.
-func configResetStat(c *Call) {
-	s := c.Server
+// ResetStats zeroes INFO's stats, commandstats and the slow log.
+func (h configHost) ResetStats() {
+	s := h.c.Server
 	for _, e := range s.sorted {
 		e.stats.Reset()
 		for _, sub := range e.sorted {
@@ -113,5 +76,4 @@ func configResetStat(c *Call) {
 	s.stats.unexpectedErrors.Store(0)
 	s.slowlog.Reset()
 	s.store.ResetStats()
-	c.Reply.OK()
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/connection"
 	"github.com/meshcache/meshcache/tests/testenv"
 	"github.com/redis/go-redis/v9"
 	"github.com/stretchr/testify/require"
@@ -26,9 +27,9 @@ func TestConnectionCommands(t *testing.T) {
 				{Args: []any{"SELECT", "0"}, Want: "OK"},
 				{Args: []any{"SELECT", "1"}, Err: "ERR DB index is out of range"},
 				{Args: []any{"SELECT", "x"}, Err: "ERR value is not an integer or out of range"},
-				{Args: []any{"AUTH", "pw"}, Err: errAuthNoPass},
+				{Args: []any{"AUTH", "pw"}, Err: connection.ErrAuthNoPass},
 				{Args: []any{"AUTH", "default", "anything"}, Want: "OK"},
-				{Args: []any{"AUTH", "bob", "pw"}, Err: errWrongPass},
+				{Args: []any{"AUTH", "bob", "pw"}, Err: connection.ErrWrongPass},
 				{Args: []any{"AUTH", "a", "b", "c"}, Err: "ERR syntax error"},
 				{Args: []any{"CLIENT", "SETNAME", "conn-1"}, Want: "OK"},
 				{Args: []any{"CLIENT", "GETNAME"}, Want: "conn-1"},
@@ -105,11 +106,11 @@ func TestAuthFlow(t *testing.T) {
 	rc.send(t, "PING\r\n")
 	require.Equal(t, "-NOAUTH Authentication required.\r\n", rc.line(t))
 	rc.send(t, "HELLO 3\r\n")
-	require.Equal(t, "-"+errHelloNoAuth+"\r\n", rc.line(t))
+	require.Equal(t, "-"+connection.ErrHelloNoAuth+"\r\n", rc.line(t))
 	rc.send(t, "AUTH wrong\r\n")
-	require.Equal(t, "-"+errWrongPass+"\r\n", rc.line(t))
+	require.Equal(t, "-"+connection.ErrWrongPass+"\r\n", rc.line(t))
 	rc.send(t, "AUTH default wrong\r\n")
-	require.Equal(t, "-"+errWrongPass+"\r\n", rc.line(t))
+	require.Equal(t, "-"+connection.ErrWrongPass+"\r\n", rc.line(t))
 	rc.send(t, "AUTH s3cret\r\nPING\r\n")
 	require.Equal(t, "+OK\r\n", rc.line(t))
 	require.Equal(t, "+PONG\r\n", rc.line(t))
@@ -122,7 +123,7 @@ func TestAuthFlow(t *testing.T) {
 	c := ts.client(t, 3, func(o *redis.Options) { o.Password = "s3cret" })
 	require.Equal(t, "PONG", c.Ping(ctx).Val())
 	bad := ts.client(t, 2, func(o *redis.Options) { o.Password = "nope" })
-	require.EqualError(t, bad.Ping(ctx).Err(), errWrongPass)
+	require.EqualError(t, bad.Ping(ctx).Err(), connection.ErrWrongPass)
 	none := ts.client(t, 2)
 	require.EqualError(t, none.Get(ctx, "a").Err(), "NOAUTH Authentication required.")
 

@@ -40,7 +40,3 @@ func (s *Server) feedRan(c *Client, e *entry, args [][]byte) {
 		s.feedMonitor(c, c.topFrame(), args)
 	}
 }
-
-// redact marks c's argument i as secret for the monitors (AUTH, HELLO
-// AUTH), until the command ends.
-func (c *Client) redact(i int) { c.redacted = append(c.redacted, i) }

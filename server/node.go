@@ -207,33 +207,15 @@ func isStandalone(r Router) bool {
 // Serve (and before the node forwards anything here).
 func (s *Server) SetCluster(c Cluster) {
 	one := ClusterOf(s.solo)
-	if c.Router == nil {
-		c.Router = one.Router
-	}
-	if c.Forwarder == nil {
-		c.Forwarder = one.Forwarder
-	}
-	if c.Membership == nil {
-		c.Membership = one.Membership
-	}
-	if c.Health == nil {
-		c.Health = one.Health
-	}
-	if c.Replicas == nil {
-		c.Replicas = one.Replicas
-	}
-	if c.ReplicationStats == nil {
-		c.ReplicationStats = one.ReplicationStats
-	}
-	if c.Promoter == nil {
-		c.Promoter = one.Promoter
-	}
-	if c.Leaver == nil {
-		c.Leaver = one.Leaver
-	}
-	if c.Migrations == nil {
-		c.Migrations = one.Migrations
-	}
+	orOne(&c.Router, one.Router)
+	orOne(&c.Forwarder, one.Forwarder)
+	orOne(&c.Membership, one.Membership)
+	orOne(&c.Health, one.Health)
+	orOne(&c.Replicas, one.Replicas)
+	orOne(&c.ReplicationStats, one.ReplicationStats)
+	orOne(&c.Promoter, one.Promoter)
+	orOne(&c.Leaver, one.Leaver)
+	orOne(&c.Migrations, one.Migrations)
 	s.cluster = c
 	s.standalone = isStandalone(c.Router)
 	s.scripts.SetCluster(c, s.standalone)
@@ -241,6 +223,15 @@ func (s *Server) SetCluster(c Cluster) {
 		s.events.SetCluster(events.Alone(c.ID()))
 	} else {
 		s.events.SetCluster(c)
+	}
+}
+
+// orOne sets a part of a Cluster left nil to the same part of the
+// server's one-node membership (one).
+func orOne[P comparable](part *P, one P) {
+	var none P
+	if *part == none {
+		*part = one
 	}
 }
 

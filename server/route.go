@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -397,7 +398,7 @@ func (s *Server) takeAhead(c *Client, args [][]byte) bool {
 	if len(rs.ahead) == 0 {
 		rs.ahead = nil
 	}
-	if !sameArgs(a.args, args) {
+	if !slices.EqualFunc(a.args, args, bytes.Equal) {
 		s.log.Error("pipelined command does not match its forwarded batch; dropping the batch's replies",
 			"client", c.ID, "cmd", sanitize(commands.Truncate(args[0], 32)))
 		rs.ahead = nil
@@ -407,18 +408,6 @@ func (s *Server) takeAhead(c *Client, args [][]byte) bool {
 	c.reply.Raw(a.reply)
 	if s.events.Monitored() {
 		s.feedRan(c, s.lookup(args[0], &c.nameBuf), args)
-	}
-	return true
-}
-
-func sameArgs(a, b [][]byte) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !bytes.Equal(a[i], b[i]) {
-			return false
-		}
 	}
 	return true
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/objects"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/server/slowlog"
@@ -14,7 +15,7 @@ const adminFlags = FlagAdmin | FlagNoScript | FlagLoading | FlagStale
 func serverCommands() []*Command {
 	return []*Command{
 		commands.CommandCommand(),
-		configCommand(),
+		config.Command(),
 		{Name: "info", Arity: -1, Flags: FlagLoading | FlagStale, ACL: commands.ACLDangerous, Tips: []string{commands.TipNondeterministic, commands.TipAllShards, commands.TipSpecialResponse},
 			Group: "server", Since: "1.0.0",
 			Summary: "Returns information and statistics about the server.", Handler: fe(infoCommand)},

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
 )
@@ -38,6 +39,20 @@ func PopKeys(cmd *commands.Command, args [][]byte, keyPos []int) []string {
 		}
 	}
 	return keys
+}
+
+// KeysSlot is the slot of every one of keys (Waiter.Slot): -1 when they
+// span slots, or when there are none.
+func KeysSlot(keys []string) int32 {
+	slot := int32(-1)
+	for i, k := range keys {
+		sl := int32(ring.KeySlot([]byte(k)))
+		if i > 0 && sl != slot {
+			return -1
+		}
+		slot = sl
+	}
+	return slot
 }
 
 // ReplyTimeout writes a blocking command's timeout reply to r: a null in

@@ -4,6 +4,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshcache/meshcache/ring"
 	"github.com/stretchr/testify/assert"
 )
 
@@ -31,5 +32,24 @@ func TestCutTimeout(t *testing.T) {
 		assert.Equal(t, tc.d, d)
 		assert.Equal(t, tc.last, last)
 		assert.Equal(t, "0", string(args[2]), "the client's arguments are left alone")
+	}
+}
+
+// TestKeysSlot: a waiter's slot is its keys' one slot, -1 when they span
+// slots or there are none.
+func TestKeysSlot(t *testing.T) {
+	slot := func(k string) int32 { return int32(ring.KeySlot([]byte(k))) }
+	cases := []struct {
+		keys []string
+		want int32
+	}{
+		{nil, -1},
+		{[]string{"k"}, slot("k")},
+		{[]string{"{t}a", "{t}b", "{t}c"}, slot("t")},
+		{[]string{"a", "b"}, -1}, // slots 15495 and 3300
+		{[]string{"{t}a", "{t}b", "x"}, -1},
+	}
+	for _, tc := range cases {
+		assert.Equal(t, tc.want, KeysSlot(tc.keys), "%q", tc.keys)
 	}
 }

@@ -13,9 +13,10 @@
 // and range-checked (one set function for flags, environment, file and
 // CONFIG SET, whose error text is CONFIG SET's reason), how CONFIG GET shows
 // it, whether CONFIG SET may change it at run time, and whether its value is
-// secret. The server's CONFIG command reads the table through Lookup, Match,
-// Setting.Get and Setting.Change and applies an accepted change to the
-// running server; it keeps no list of settings of its own.
+// secret. CONFIG GET, SET and RESETSTAT (command.go) read the table
+// through Matching and ChangeAll; the front end (server/configcmd.go, as
+// Host) applies an accepted change to the running server. Neither keeps a
+// list of settings of its own.
 //
 // Adding a setting: add the field to Config (with its default in Default if
 // it is not the zero value), add one row to the table with a usage (which
@@ -24,6 +25,7 @@
 // CONFIG SET apply it, in server/configcmd.go), and add a cross-setting
 // check to Validate if it has one. Nothing else lists settings.
 //
-// config sits below server and above cluster and store (it reads the gossip
-// profiles' timings and converts to the store's settings); neither imports it.
+// config sits below server and above cluster, store and server/commands (it
+// reads the gossip profiles' timings, converts to the store's settings and
+// has CONFIG's table entries); none of them imports it.
 package config

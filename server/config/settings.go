@@ -68,6 +68,15 @@ func ClusterWideArgs(changed []*Setting, cfg *Config) [][]byte {
 // Secret reports whether the value must not be logged (passwords, keys).
 func (p *Setting) Secret() bool { return p.secret }
 
+// Logged returns the setting's value in cfg as a log shows it: CONFIG
+// GET's, or "(redacted)" for a secret one.
+func (p *Setting) Logged(cfg *Config) string {
+	if p.secret {
+		return "(redacted)"
+	}
+	return p.get(cfg)
+}
+
 // Get returns the setting's value in cfg as CONFIG GET shows it.
 func (p *Setting) Get(cfg *Config) string { return p.get(cfg) }
 
