@@ -5,6 +5,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
+	"github.com/meshcache/meshcache/server/route"
 )
 
 // A forwarded blocking command's chunks carry its client's Ref, and a
@@ -53,7 +54,7 @@ func (s *Server) answerChunkCancel(cmds [][][]byte) [][]byte {
 		return [][]byte{[]byte("-ERR bad block reference\r\n")}
 	}
 	// Remembered for a while, so a chunk still on its way is refused.
-	s.blocked.CancelFor(ref, reason, blockChunk()+forwardTimeout)
+	s.blocked.CancelFor(ref, reason, blockChunk()+route.ForwardTimeout)
 	return [][]byte{[]byte("+OK\r\n")}
 }
 
@@ -101,9 +102,9 @@ func (s *Server) cancelChunks(c *Client, reason blocking.Reason) {
 	}
 }
 
-// sendCancel sends the cancel batch of ref to owner, within forwardTimeout.
+// sendCancel sends the cancel batch of ref to owner, within route.ForwardTimeout.
 func (s *Server) sendCancel(owner ring.NodeID, ref blocking.Ref, reason blocking.Reason) {
-	ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), route.ForwardTimeout)
 	defer cancel()
 	if _, err := s.cluster.ForwardBatch(ctx, owner, false, blocking.CancelBatch(ref, reason)); err != nil {
 		s.log.Debug("cancel a forwarded blocking command", "to", owner, "err", err)
