@@ -24,50 +24,12 @@ import (
 //
 // The coordinator's work is a sequence of steps: each tick it compares the
 // table with the target placement of the live members and issues the next
-// step as a new table. Steps are kinds in a switch (planStep chooses,
-// runStep executes), so failover, replica building and slot handoff plug in
-// as new kinds ahead of stepAssign.
-
-// stepKind names one kind of coordinator step.
-type stepKind uint8
-
-const (
-	// stepAssign assigns slot ownership to the target placement directly,
-	// without moving data (the first table, and, until slot transfer
-	// exists, every membership change).
-	stepAssign stepKind = iota + 1
-	// stepFailover promotes replicas of slots whose primary died
-	// (plan.FailoverStep, datasteps.go).
-	stepFailover
-	// stepMembers adds joined members and removes dead or drained ones.
-	stepMembers
-	// stepRebalance moves toward the target placement: replica
-	// additions, handoffs and trims, in throttled batches.
-	stepRebalance
-	// stepPrefer records nodes' CLUSTER FAILOVER requests (prefer.go).
-	stepPrefer
-)
-
-func (k stepKind) String() string {
-	switch k {
-	case stepAssign:
-		return "assign"
-	case stepFailover:
-		return "failover"
-	case stepMembers:
-		return "members"
-	case stepRebalance:
-		return "rebalance"
-	case stepPrefer:
-		return "prefer"
-	default:
-		return fmt.Sprintf("step(%d)", uint8(k))
-	}
-}
+// step as a new table. Steps are kinds in a switch (plan.Kind: planStep
+// chooses, runStep executes).
 
 // step is one planned change of the routing table.
 type step struct {
-	kind    stepKind
+	kind    plan.Kind
 	members []plan.Member   // the live members the step places slots on
 	target  *ring.Placement // the target placement of those members
 	slots   int             // slots whose owners change
@@ -160,7 +122,7 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pacer *pace.P
 	if !ok {
 		return
 	}
-	if s.kind == stepRebalance && !pacer.Ready(time.Now()) {
+	if s.kind == plan.Rebalance && !pacer.Ready(time.Now()) {
 		return // the pacer wakes the loop when the step is due
 	}
 	if !n.confirmMajority(ctx, t) {
@@ -172,7 +134,7 @@ func (n *Node) control(ctx context.Context, cache *placementCache, pacer *pace.P
 	if err != nil {
 		n.logger.Error("coordinator step", "kind", s.kind, "err", err)
 	}
-	if s.kind == stepRebalance && n.table.Load() != t {
+	if s.kind == plan.Rebalance && n.table.Load() != t {
 		if s.paced {
 			pacer.Issued(time.Now())
 		} else {
@@ -318,13 +280,13 @@ func (n *Node) planStep(t *ring.Table, v view, cache *placementCache, holds *pla
 		return step{}, false, fmt.Errorf("target placement of %d members: %w", len(ids), err)
 	}
 	if t == nil || t.Assigned() == 0 {
-		return step{kind: stepAssign, members: members, target: target, slots: ring.SlotCount}, true, nil
+		return step{kind: plan.Assignment, members: members, target: target, slots: ring.SlotCount}, true, nil
 	}
 	if reqs := n.prefer.take(); len(reqs) > 0 {
 		if n.repl == nil {
 			return step{prefer: reqs}, false, errors.New("failover: replication is off")
 		}
-		return step{kind: stepPrefer, members: members, target: target, prefer: reqs}, true, nil
+		return step{kind: plan.Prefer, members: members, target: target, prefer: reqs}, true, nil
 	}
 	if n.repl != nil {
 		target = cache.WithPreferences(target, t)
@@ -338,7 +300,7 @@ func (n *Node) planStep(t *ring.Table, v view, cache *placementCache, holds *pla
 		return s, ok, nil
 	}
 	if diff, ok := plan.Assign(t, members, target); ok {
-		return step{kind: stepAssign, members: members, target: target, slots: diff}, true, nil
+		return step{kind: plan.Assignment, members: members, target: target, slots: diff}, true, nil
 	}
 	return step{}, false, nil
 }
@@ -354,7 +316,7 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step, ho
 	epoch++
 	var next *ring.Table
 	switch s.kind {
-	case stepAssign:
+	case plan.Assignment:
 		members := make([]ring.Member, len(s.members))
 		for i, m := range s.members {
 			members[i] = ring.Member{ID: m.ID, Addr: m.Addr, ClusterAddr: m.ClusterAddr}
@@ -367,7 +329,7 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step, ho
 			return fmt.Errorf("assign step, epoch %d: %w", epoch, err)
 		}
 		next = t
-	case stepFailover:
+	case plan.Failover:
 		t, changed, err := n.buildFailover(ctx, cur, v, s.target, holds)
 		if err != nil {
 			return fmt.Errorf("failover step, epoch %d: %w", epoch, err)
@@ -376,13 +338,13 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step, ho
 			return nil
 		}
 		next, s.slots = t, changed
-	case stepMembers:
+	case plan.Members:
 		t, err := n.buildMembers(cur, v, s.members, s.target)
 		if err != nil {
 			return fmt.Errorf("members step, epoch %d: %w", epoch, err)
 		}
 		next = t
-	case stepPrefer:
+	case plan.Prefer:
 		pv := v.plan()
 		next = plan.NextTable(cur, pv, n.id)
 		ids := make([]ring.NodeID, len(s.prefer))
@@ -400,7 +362,7 @@ func (n *Node) runStep(ctx context.Context, cur *ring.Table, v view, s *step, ho
 		if s.slots == 0 {
 			return nil // no requester replicates a slot it could lead
 		}
-	case stepRebalance:
+	case plan.Rebalance:
 		t, changed, paced, err := n.buildRebalance(ctx, cur, v, s.target)
 		if err != nil {
 			return fmt.Errorf("rebalance step, epoch %d: %w", epoch, err)

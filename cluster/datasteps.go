@@ -116,18 +116,11 @@ func (n *Node) replState(ctx context.Context, v view, id ring.NodeID, slots []ui
 // planData chooses the next data-moving step, or none when the table
 // matches the target placement (plan.Data).
 func (n *Node) planData(t *ring.Table, v view, members []plan.Member, target *ring.Placement, holds *plan.Holds) (step, bool) {
-	s := step{members: members, target: target}
-	switch plan.Data(t, v.plan(), members, target, holds, time.Now()) {
-	case plan.Failover:
-		s.kind = stepFailover
-	case plan.Members:
-		s.kind = stepMembers
-	case plan.Rebalance:
-		s.kind = stepRebalance
-	default:
+	kind := plan.Data(t, v.plan(), members, target, holds, time.Now())
+	if kind == plan.None {
 		return step{}, false
 	}
-	return s, true
+	return step{kind: kind, members: members, target: target}, true
 }
 
 // buildFailover promotes a replica for every slot whose primary is dead

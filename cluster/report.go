@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster/events"
+	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
@@ -108,9 +109,9 @@ func (n *Node) recordLiveness(meta Meta, alive bool) {
 // step, and the members it added or removed.
 func (n *Node) recordStep(cur, next *ring.Table, s *step) {
 	switch s.kind {
-	case stepFailover:
+	case plan.Failover:
 		n.record(events.Failover, "", next.Epoch, "failover: %d slots promoted to their replicas (epoch %d)", s.slots, next.Epoch)
-	case stepPrefer:
+	case plan.Prefer:
 		for id, c := range s.preferred {
 			if c > 0 {
 				n.record(events.Prefer, id, next.Epoch, "CLUSTER FAILOVER: %d slots will move to %s (epoch %d)", c, events.Short(id), next.Epoch)

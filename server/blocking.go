@@ -7,6 +7,7 @@ import (
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/server/route"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -199,13 +200,13 @@ func (s *Server) flushBeforeWait(c *Client) bool {
 // forwardTimeoutArg returns the arguments of a blocking command about to
 // be forwarded, with the timeout cut to what is left of the client's, at
 // most blockChunk (see the top of this file), and how long the call may
-// take. Other commands go as they are, within forwardTimeout.
+// take. Other commands go as they are, within route.ForwardTimeout.
 func (c *Client) forwardTimeoutArg(args [][]byte) ([][]byte, time.Duration) {
 	bs := &c.block
 	if !bs.Parking || bs.Arg == 0 {
-		return args, forwardTimeout
+		return args, route.ForwardTimeout
 	}
 	cut, d, last := blocking.CutTimeout(args, bs.Arg, bs.Deadline, time.Now(), blockChunk())
 	bs.Forwarded, bs.LastSent = true, last
-	return cut, d + forwardTimeout
+	return cut, d + route.ForwardTimeout
 }

@@ -5,11 +5,13 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
+	"github.com/meshcache/meshcache/server/route"
 )
 
 // A forwarded blocking command's chunks carry its client's Ref, and a
 // client that leaves while a chunk is forwarded has it cancelled on the
-// primary (see package blocking's doc; the wire is blocking/wire.go).
+// primary (see package blocking's doc; the wire is blocking/wire.go, the
+// watch and the cancel blocking/remote.go).
 
 // blockRef is c's Ref as the primary knows it: this node, c's ID, when c
 // first blocked.
@@ -42,51 +44,21 @@ func (c *Client) adoptChunk(args [][]byte) bool {
 	return true
 }
 
-// answerChunkCancel drops the chunk or reservation a cancel batch names;
-// nil when cmds is no cancel batch.
+// answerChunkCancel drops the chunk or reservation a cancel batch names,
+// remembered for a while, so that a chunk still on its way is refused; nil
+// when cmds is no cancel batch.
 func (s *Server) answerChunkCancel(cmds [][][]byte) [][]byte {
-	ref, reason, cancel, ok := blocking.ParseCancel(cmds)
-	switch {
-	case !cancel:
-		return nil
-	case !ok:
-		return [][]byte{[]byte("-ERR bad block reference\r\n")}
-	}
-	// Remembered for a while, so a chunk still on its way is refused.
-	s.blocked.CancelFor(ref, reason, blockChunk()+forwardTimeout)
-	return [][]byte{[]byte("+OK\r\n")}
+	return s.blocked.AnswerCancel(cmds, blockChunk()+route.ForwardTimeout)
 }
 
 // watchChunk watches c while a chunk of its blocking command is forwarded
-// to owner: when the peer leaves, it cancels the call (cancel) and tells
-// owner to drop the chunk (Gone); when CLIENT UNBLOCK asks c here (its
-// proxy waiter, which Unblock finds by c's ID), it tells owner to unblock
-// the chunk, whose reply answers c. stop ends the watch; the goroutine it
-// starts is owned by the forwarding call and ends at stop or once the
-// cancel batch is sent.
+// to owner (blocking.Queue.WatchChunk): when the peer leaves it cancels
+// the call (cancel) and tells owner to drop the chunk; when CLIENT UNBLOCK
+// asks c here, it tells owner to unblock the chunk, whose reply answers c.
 func (s *Server) watchChunk(c *Client, owner ring.NodeID, cancel context.CancelFunc) (stop func()) {
-	bs := &c.block
-	if bs.Proxy == nil {
-		bs.Proxy = blocking.NewWaiter(c.ID, bs.Order, nil)
-		s.blocked.Track(bs.Proxy)
-	}
-	bs.Owner = owner
-	gone, proxy := c.watchGone(), bs.Proxy
-	done := make(chan struct{})
 	ref := s.blockRef(c)
-	go func() {
-		reason := blocking.Gone
-		select {
-		case <-gone:
-			cancel()
-		case <-proxy.Wake():
-			reason = proxy.Reason()
-		case <-done:
-			return
-		}
-		s.sendCancel(owner, ref, reason)
-	}()
-	return func() { close(done) }
+	return s.blocked.WatchChunk(&c.block, c.ID, c.watchGone(), owner, cancel,
+		func(reason blocking.Reason) { s.sendCancel(owner, ref, reason) })
 }
 
 // cancelChunks tells the node c's last chunk went to that c stopped
@@ -101,11 +73,10 @@ func (s *Server) cancelChunks(c *Client, reason blocking.Reason) {
 	}
 }
 
-// sendCancel sends the cancel batch of ref to owner, within forwardTimeout.
+// sendCancel sends the cancel batch of ref to owner, within
+// route.ForwardTimeout.
 func (s *Server) sendCancel(owner ring.NodeID, ref blocking.Ref, reason blocking.Reason) {
-	ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
-	defer cancel()
-	if _, err := s.cluster.ForwardBatch(ctx, owner, false, blocking.CancelBatch(ref, reason)); err != nil {
+	if err := blocking.SendCancel(s.cluster, owner, ref, reason, route.ForwardTimeout); err != nil {
 		s.log.Debug("cancel a forwarded blocking command", "to", owner, "err", err)
 	}
 }

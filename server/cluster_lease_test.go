@@ -10,6 +10,7 @@ import (
 
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/route"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
@@ -39,22 +40,22 @@ func TestClusterMinorityRefuses(t *testing.T) {
 
 	faults.Cut([]string{minority.node.ClusterAddr()}, []string{nodes[0].node.ClusterAddr(), nodes[1].node.ClusterAddr()})
 	testenv.Wait(t, 30*time.Second, "the minority refuses a read", func() error {
-		if err := cl.Get(ctx, key).Err(); err == nil || err.Error() != errReadMinority {
+		if err := cl.Get(ctx, key).Err(); err == nil || err.Error() != route.ErrReadMinority {
 			return fmt.Errorf("GET answered %v", err)
 		}
 		return nil
 	})
-	assert.EqualError(t, cl.Set(ctx, key, "during", 0).Err(), errWriteMinority)
-	assert.EqualError(t, cl.Get(ctx, key).Err(), errReadMinority)
+	assert.EqualError(t, cl.Set(ctx, key, "during", 0).Err(), route.ErrWriteMinority)
+	assert.EqualError(t, cl.Get(ctx, key).Err(), route.ErrReadMinority)
 
 	require.NoError(t, cl.ConfigSet(ctx, "cluster-allow-reads-when-down", "yes").Err())
 	got, err := cl.Get(ctx, key).Result()
 	require.NoError(t, err, "with cluster-allow-reads-when-down yes the minority serves reads")
 	assert.Equal(t, "before", got)
-	assert.EqualError(t, cl.Set(ctx, key, "during", 0).Err(), errWriteMinority, "and still refuses writes")
+	assert.EqualError(t, cl.Set(ctx, key, "during", 0).Err(), route.ErrWriteMinority, "and still refuses writes")
 	// A script that may write is refused up front, as Redis Cluster
 	// refuses it while down; a read-only one is a read.
-	assert.EqualError(t, cl.Eval(ctx, "return redis.call('SET', KEYS[1], 'script')", []string{key}).Err(), errWriteMinority,
+	assert.EqualError(t, cl.Eval(ctx, "return redis.call('SET', KEYS[1], 'script')", []string{key}).Err(), route.ErrWriteMinority,
 		"EVAL is refused before it runs, not left to time out unacknowledged")
 	got, err = cl.EvalRO(ctx, "return redis.call('GET', KEYS[1])", []string{key}).Text()
 	require.NoError(t, err, "EVAL_RO is a read")

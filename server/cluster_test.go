@@ -23,6 +23,7 @@ import (
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/route"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
@@ -440,7 +441,7 @@ func TestClusterTransactions(t *testing.T) {
 	// UNWATCH forgets the token; keys on two nodes, or local and remote
 	// keys together, cannot be watched at once.
 	rc.Must(t, "WATCH", k1)
-	assert.Equal(t, "-"+errWatchNodes+"\r\n", string(rc.Must(t, "WATCH", other)))
+	assert.Equal(t, "-"+route.ErrWatchNodes+"\r\n", string(rc.Must(t, "WATCH", other)))
 	assert.Equal(t, "+OK\r\n", string(rc.Must(t, "UNWATCH")))
 	rc.Must(t, "MULTI")
 	rc.Must(t, "INCR", k1)
@@ -670,7 +671,7 @@ func TestClusterJoinAndFailure(t *testing.T) {
 		msg := err.Error()
 		assert.True(t, strings.HasPrefix(msg, "CLUSTERDOWN") || strings.HasPrefix(msg, "TRYAGAIN"), msg)
 	}
-	assert.Less(t, time.Since(start), forwardTimeout+5*time.Second, "a forward to a dead node must not hang")
+	assert.Less(t, time.Since(start), route.ForwardTimeout+5*time.Second, "a forward to a dead node must not hang")
 	waitConverged(t, nodes)
 	for _, c := range clients[:3] {
 		require.NoError(t, c.Set(ctx, key, "again", 0).Err())
@@ -701,7 +702,7 @@ func TestClusterDownWithoutTable(t *testing.T) {
 		assert.NoError(t, node.Close())
 	})
 	rc := testenv.DialRaw(t, ln.Addr().String())
-	assert.Equal(t, "-"+errClusterDown+"\r\n", string(rc.Must(t, "GET", "k")))
+	assert.Equal(t, "-"+route.ErrClusterDown+"\r\n", string(rc.Must(t, "GET", "k")))
 	assert.Equal(t, "+PONG\r\n", string(rc.Must(t, "PING")))
 	assert.Contains(t, string(rc.Must(t, "CLUSTER", "INFO")), "cluster_state:fail")
 }

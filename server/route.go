@@ -3,56 +3,27 @@ package server
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync/atomic"
 	"time"
 
-	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/route"
 	"github.com/meshcache/meshcache/server/topology"
 )
 
-// Routing errors, in Redis Cluster's words where Redis has them.
-const (
-	errClusterDown   = "CLUSTERDOWN The cluster is down"
-	errSlotNotServed = "CLUSTERDOWN Hash slot not served"
-	// errSlotMoving: EXEC waited for its slot while a handoff moved it;
-	// nothing ran.
-	errSlotMoving    = "TRYAGAIN the transaction's slot moved to another node while EXEC waited, try again"
-	errCrossSlot     = "CROSSSLOT Keys in request don't hash to the same slot"
-	errWriteMinority = "CLUSTERDOWN The cluster is down (this node cannot see a majority of the cluster; writes are refused)"
-	errReadMinority  = "CLUSTERDOWN The cluster is down (this node cannot see a majority of the cluster; reads are refused: cluster-allow-reads-when-down is no)"
-	// errWatchRemote: WATCH is kept by the node that leads the watched
-	// keys' slots; a connection cannot watch keys another node leads
-	// (forwarding mode). Clients that need WATCH across the cluster use
-	// a cluster-aware client, which connects to the owner.
-	errWatchRemote = "ERR WATCH of keys led by another node is not supported: connect to the node that leads their slot (CLUSTER SLOTS) or use a cluster client"
-)
+// Routing: package route decides where a command runs (state in,
+// decision out); here the front end gathers that state and acts on the
+// decision: it runs the command, forwards it with the pipelined commands
+// behind it, splits it (scatter.go), watches its keys on their leader
+// (watch_remote.go), or refuses it.
 
-// errEmptyBatch: a node answered a forwarded batch with no reply at all.
-var errEmptyBatch = errors.New("empty batch reply")
-
-// Forwarding limits.
-const (
-	// forwardTimeout bounds every forwarded call, so a dead or partitioned
-	// peer costs a client at most this long, never a hang.
-	forwardTimeout = 5 * time.Second
-	// maxBatchCmds and maxBatchBytes bound one ordered batch of pipelined
-	// commands forwarded to one node.
-	maxBatchCmds  = 512
-	maxBatchBytes = 1 << 20
-	// movedRetries is how often a command answered -MOVED by the node this
-	// node forwarded it to (their routing tables differ for a moment) is
-	// routed again, with movedBackoff growing between attempts, before the
-	// client gets -TRYAGAIN.
-	movedRetries = 5
-	movedBackoff = 10 * time.Millisecond
-)
+// errCrossSlot is route.ErrCrossSlot, which dispatch answers too.
+const errCrossSlot = route.ErrCrossSlot
 
 // clusterStats counts internode forwarding, for CLUSTER INFO's
 // cluster_stats_messages_* lines.
@@ -74,7 +45,7 @@ type routeState struct {
 	// ahead holds the replies of pipelined commands that were already run
 	// on another node in one ordered batch with an earlier command, in
 	// pipeline order; dispatch answers them as they come up (takeAhead).
-	ahead []aheadReply
+	ahead []route.Ahead
 	// cmds is scratch for building a batch.
 	cmds [][][]byte
 	// keyPos is scratch for the key positions of a pipelined command
@@ -86,12 +57,6 @@ type routeState struct {
 	// blocking_remote.go); runBlocking takes them.
 	blockRef  blocking.Ref
 	blockLast bool
-}
-
-// aheadReply is one pipelined command already run remotely and its reply.
-type aheadReply struct {
-	args  [][]byte // the command as peeked, to check it is the one dispatched
-	reply []byte
 }
 
 func (c *Client) routeState() *routeState {
@@ -126,13 +91,13 @@ func (e *entry) mayWrite() bool {
 	return e.Flags&FlagWrite != 0 || (e.Flags&FlagMayReplicate != 0 && e.Flags&FlagReadOnly == 0)
 }
 
-// routeAway decides where a keyed command runs, with c.slots holding the
-// slots of its keys (single: they are all one slot). It returns handled
-// false when the command runs here, with local reporting whether this node
-// leads every slot (false only for a READONLY read of slots replicated
-// here): the caller then needs no second routing pass. Otherwise it has
-// answered the command: forwarded to the primary, split by owner, or
-// refused (-MOVED, -CROSSSLOT, -CLUSTERDOWN, -TRYAGAIN).
+// routeAway decides where a keyed command runs (route.Keyed), with
+// c.slots holding the slots of its keys (single: they are all one slot).
+// It returns handled false when the command runs here, with local
+// reporting whether this node leads every slot (false only for a READONLY
+// read of slots replicated here): the caller then needs no second routing
+// pass. Otherwise it has answered the command: forwarded to the primary,
+// split by owner, or refused (-MOVED, -CROSSSLOT, -CLUSTERDOWN, -TRYAGAIN).
 func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (handled, local bool) {
 	rs := c.route
 	forwarded := rs != nil && rs.forwarded
@@ -147,86 +112,54 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 		}
 		return false, s.allLocal(c) // a READONLY read of slots replicated here (replication.go)
 	}
-	var hint ring.NodeID // where the last -MOVED sent us
-	for attempt := 0; ; attempt++ {
-		t := s.cluster.Table()
-		if t == nil {
-			c.reply.Error(errClusterDown)
-			return true, false
-		}
-		self := s.cluster.ID()
-		owner, _ := s.cluster.Route(c.slots[0])
-		spans := false
-		for _, sl := range c.slots[1:] {
-			if p, _ := s.cluster.Route(sl); p != owner {
-				if p == "" {
-					owner = ""
-					break
-				}
-				spans = true
-			}
-		}
-		switch {
-		case owner == "":
-			c.reply.Error(errSlotNotServed)
-			return true, false
-		case owner == self && !spans:
+	var retry route.Retry
+	for {
+		t, self := s.cluster.Table(), s.cluster.ID()
+		owner, spans := route.Owner(c.slots, s.cluster.Route)
+		v := route.Keyed(route.Cmd{Table: t, Self: self, Owner: owner, Spans: spans, Redirect: s.redirect,
+			Forwarded: forwarded, NoWait: c.noWait, Watches: e.Flags&FlagWatchesKeys != 0, Splittable: e.splittable()})
+		switch v.Do {
+		case route.Here:
 			if c.noWait {
 				if !s.leaseHeldNow(c, e) {
 					c.decline() // the lease lapsed: a goroutine may wait for it
 					return true, false
 				}
-			} else if msg := s.leaseRefusal(c.freshNow(), e.mayWrite(), e.Flags&FlagReadOnly != 0); msg != "" {
-				c.reply.Error(msg)
-				return true, false
+			} else if v.Err = s.leaseRefusal(c.freshNow(), e.mayWrite(), e.Flags&FlagReadOnly != 0); v.Err != "" {
+				break
 			}
 			if e.Flags&FlagWrite != 0 && s.lacksReplicas(c.slots) {
-				c.reply.Error(errNoReplicas)
-				return true, false
+				v.Err = errNoReplicas
+				break
 			}
 			return false, true
-		case s.redirect || forwarded:
+		case route.Moved:
 			s.replyMoved(c, t, self)
-			return true, false
-		case c.noWait:
+		case route.Decline:
 			c.decline() // forwarded, split or watched elsewhere: it waits
-			return true, false
-		case e.Flags&FlagWatchesKeys != 0:
-			if spans {
-				c.reply.Error(errWatchNodes)
-			} else {
-				s.watchRemote(c, owner, args, single)
-			}
-			return true, false
-		case spans && e.splittable():
+		case route.Watch:
+			s.watchRemote(c, owner, args, single)
+		case route.Scatter:
 			s.scatter(c, e, args)
-			return true, false
-		case spans:
-			c.reply.Error(errCrossSlot)
+		}
+		if v.Err != "" {
+			c.reply.Error(v.Err)
+		}
+		if v.Do != route.Forward {
 			return true, false
 		}
-		to := owner
-		if hint != "" {
-			to = hint
-		}
+		to := retry.To(owner)
 		movedTo, moved := s.forward(c, to, args)
 		if !moved {
 			return true, false
 		}
 		c.clock.Stale() // it waited: the next attempt's lease check reads the clock
-		// The owner answered -MOVED: its table and ours differ for the
-		// moment, as during a handoff, when the old primary already
-		// forwards to the new one and our table does not say so yet.
-		// Follow the redirect at once, as a cluster client would; if it
-		// leads nowhere new, route again once our table has caught up.
-		if attempt >= movedRetries {
-			c.reply.Error(fmt.Sprintf("TRYAGAIN slot %d is moving between nodes, try again", c.slots[0]))
+		wait, giveUp := retry.Moved(t, movedTo, self, to)
+		if giveUp {
+			c.reply.Error(route.TryAgain(c.slots[0]))
 			return true, false
 		}
-		if hint = topology.NextHop(t, movedTo, self, to); hint != "" {
-			continue
-		}
-		time.Sleep(movedBackoff << attempt)
+		time.Sleep(wait)
 	}
 }
 
@@ -241,7 +174,7 @@ func (s *Server) replyMoved(c *Client, t *ring.Table, self ring.NodeID) {
 		c.reply.Error(topology.MovedError(t, sl, p))
 		return
 	}
-	c.reply.Error(errClusterDown) // unreachable: some slot is led elsewhere
+	c.reply.Error(route.ErrClusterDown) // unreachable: some slot is led elsewhere
 }
 
 // forward runs args on node owner, together with the commands right behind
@@ -263,10 +196,10 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 	rs.cmds = append(rs.cmds, args)
 	if len(c.pipeline) > 0 && !c.block.Parking { // a blocking command goes alone
 		t := s.cluster.Table()
-		size := argsSize(args)
+		size := route.ArgsSize(args)
 		for _, next := range c.pipeline {
-			size += argsSize(next)
-			if len(rs.cmds) >= maxBatchCmds || size > maxBatchBytes || !s.batchable(c, t, owner, next) {
+			size += route.ArgsSize(next)
+			if len(rs.cmds) >= route.MaxBatchCmds || size > route.MaxBatchBytes || !s.batchable(c, t, owner, next) {
 				break
 			}
 			rs.cmds = append(rs.cmds, next)
@@ -288,19 +221,16 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 	replies, err := s.events.Forward(ctx, &c.ev, owner, resp3, rs.cmds)
 	rs.cmds = rs.cmds[lead:]
 	if err == nil && len(replies) <= lead {
-		err = errEmptyBatch
+		err = route.ErrEmptyBatch
 	}
 	if err == nil {
 		replies = replies[lead:]
 	}
 	if err != nil {
 		s.log.Debug("forward failed", "to", owner, "cmds", len(rs.cmds), "err", err)
-		msg := forwardError(owner, err)
+		msg := route.ForwardError(owner, err)
 		c.reply.Error(msg)
-		// The batch may or may not have run: every command in it gets the error.
-		for _, cmd := range rs.cmds[1:] {
-			rs.ahead = append(rs.ahead, aheadReply{args: cmd, reply: []byte("-" + msg + "\r\n")})
-		}
+		rs.ahead = route.Failed(rs.ahead, rs.cmds, msg) // the batch may or may not have run
 		rs.cmds = rs.cmds[:0]
 		return "", false
 	}
@@ -309,29 +239,13 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 			replies[i] = r // EVALSHA of a script the primary lacks (server/scripts)
 		}
 	}
-	if topology.IsMoved(replies[0]) {
-		rs.cmds = rs.cmds[:0]
-		return topology.MovedAddr(replies[0]), true // the receiver stopped there: nothing else ran
-	}
-	c.reply.Raw(replies[0])
-	// The receiver stops a batch at its first -MOVED: the commands from
-	// there on did not run and are routed anew when their turn comes.
-	for i, r := range replies[1:] {
-		if topology.IsMoved(r) {
-			break
-		}
-		rs.ahead = append(rs.ahead, aheadReply{args: rs.cmds[i+1], reply: r})
-	}
+	var first []byte
+	first, movedTo, moved, rs.ahead = route.Replies(rs.ahead, rs.cmds, replies)
 	rs.cmds = rs.cmds[:0]
-	return "", false
-}
-
-func argsSize(args [][]byte) int {
-	n := 0
-	for _, a := range args {
-		n += len(a) + 16
+	if !moved {
+		c.reply.Raw(first)
 	}
-	return n
+	return movedTo, moved
 }
 
 // batchable reports whether a pipelined command can join a batch forwarded
@@ -373,19 +287,6 @@ func (s *Server) batchable(c *Client, t *ring.Table, owner ring.NodeID, args [][
 	return true
 }
 
-// forwardError turns a failed forward into the client's error: the owner
-// is down (-CLUSTERDOWN) or did not answer in time (-TRYAGAIN).
-func forwardError(owner ring.NodeID, err error) string {
-	id := string(owner)
-	if len(id) > 8 {
-		id = id[:8]
-	}
-	if errors.Is(err, cluster.ErrNodeDown) || errors.Is(err, cluster.ErrUnknownNode) {
-		return "CLUSTERDOWN node " + id + " leading the slot is down"
-	}
-	return "TRYAGAIN forwarding to node " + id + " failed: " + sanitize([]byte(err.Error()))
-}
-
 // takeAhead answers a pipelined command that already ran remotely in a
 // batch (see forward). It returns false, dropping the queue, if args is not
 // the command the batch expected next, which would be a bug: the command
@@ -393,39 +294,40 @@ func forwardError(owner ring.NodeID, err error) string {
 func (s *Server) takeAhead(c *Client, args [][]byte) bool {
 	rs := c.route
 	a := rs.ahead[0]
-	rs.ahead[0] = aheadReply{}
+	rs.ahead[0] = route.Ahead{}
 	rs.ahead = rs.ahead[1:]
 	if len(rs.ahead) == 0 {
 		rs.ahead = nil
 	}
-	if !slices.EqualFunc(a.args, args, bytes.Equal) {
+	if !slices.EqualFunc(a.Args, args, bytes.Equal) {
 		s.log.Error("pipelined command does not match its forwarded batch; dropping the batch's replies",
 			"client", c.ID, "cmd", sanitize(commands.Truncate(args[0], 32)))
 		rs.ahead = nil
 		return false
 	}
 	c.pendProcessed++
-	c.reply.Raw(a.reply)
+	c.reply.Raw(a.Reply)
 	if s.events.Monitored() {
 		s.feedRan(c, s.lookup(args[0], &c.nameBuf), args)
 	}
 	return true
 }
 
-// routeExec routes EXEC in a cluster. Every key of the transaction (queued
-// commands and watched keys) must be in one slot, as in Redis Cluster:
-// otherwise EXEC answers -CROSSSLOT and the transaction is discarded. It
-// returns false when the transaction runs here (no keys, or this node leads
-// the slot). When another node leads it, the whole MULTI ... EXEC block is
-// forwarded there as one ordered batch and EXEC's reply relayed; watched
-// keys can only be on this node (WATCH refuses others), so a transaction
-// whose slot moved away since WATCH is refused (errWatchRemote).
+// routeExec routes EXEC in a cluster (route.Exec). Every key of the
+// transaction (queued commands and watched keys) must be in one slot, as
+// in Redis Cluster: otherwise EXEC answers -CROSSSLOT and the transaction
+// is discarded. It returns false when the transaction runs here (no keys,
+// or this node leads the slot). When another node leads it, the whole
+// MULTI ... EXEC block is forwarded there as one ordered batch, behind
+// the check of a WATCH through this node (server/watch), and EXEC's reply
+// relayed.
 func (s *Server) routeExec(call *Call) bool {
 	c := call.Client
-	slot, n := uint16(0), 0
 	c.slots = append(c.slots[:0], c.watchSlots...)
+	txn := route.Txn{Redirect: s.redirect, Forwarded: c.route != nil && c.route.forwarded, LocalWatch: len(c.watchSlots) > 0}
 	if c.rwatch != nil {
-		c.slots = append(c.slots, c.rwatch.slot)
+		c.slots = append(c.slots, c.rwatch.Slot)
+		txn.RemoteWatch, txn.WatchLeader = true, c.rwatch.Leader
 	}
 	for _, q := range c.queue {
 		c.keyPos = q.e.keys(q.args, c.keyPos)
@@ -433,81 +335,60 @@ func (s *Server) routeExec(call *Call) bool {
 			c.slots = append(c.slots, ring.KeySlot(q.args[i]))
 		}
 	}
-	for _, sl := range c.slots {
-		if n > 0 && sl != slot {
-			c.discardMulti()
-			call.Reply.Error(errCrossSlot)
-			return true
-		}
-		slot, n = sl, n+1
-	}
-	if n == 0 {
+	if len(c.slots) == 0 {
 		return false
 	}
-	forwarded := c.route != nil && c.route.forwarded
-	var hint ring.NodeID // where the last -MOVED sent us
-	for attempt := 0; ; attempt++ {
-		t := s.cluster.Table()
-		if t == nil {
-			c.discardMulti()
-			call.Reply.Error(errClusterDown)
-			return true
-		}
-		self := s.cluster.ID()
+	slot, one := route.OneSlot(c.slots)
+	if !one {
+		c.discardMulti()
+		call.Reply.Error(errCrossSlot)
+		return true
+	}
+	var retry route.Retry
+	for {
+		t, self := s.cluster.Table(), s.cluster.ID()
 		owner, _ := s.cluster.Route(slot)
-		switch {
-		case owner == "":
-			c.discardMulti()
-			call.Reply.Error(errSlotNotServed)
-			return true
-		case c.rwatch != nil && owner != c.rwatch.leader:
-			// The watched slot changed leader since the WATCH: nothing
-			// proves that its keys did not change.
+		txn.Table, txn.Self, txn.Owner = t, self, owner
+		v := route.Exec(txn)
+		switch v.Do {
+		case route.Here:
+			write := queueWrites(c.queue)
+			if v.Err = s.leaseRefusal(time.Time{}, write, true); v.Err == "" && write && s.lacksReplicas([]uint16{slot}) {
+				v.Err = "EXECABORT Transaction discarded because of: " + errNoReplicas
+			}
+			if v.Err == "" {
+				return false
+			}
+		case route.Moved:
+			v.Err = topology.MovedError(t, slot, owner)
+		case route.Abort:
 			c.discardMulti()
 			call.Reply.NullArray()
 			return true
-		case owner == self:
-			if msg := s.leaseRefusal(time.Time{}, queueWrites(c.queue), true); msg != "" {
-				c.discardMulti()
-				call.Reply.Error(msg)
-				return true
-			}
-			if queueWrites(c.queue) && s.lacksReplicas([]uint16{slot}) {
-				c.discardMulti()
-				call.Reply.Error("EXECABORT Transaction discarded because of: " + errNoReplicas)
-				return true
-			}
-			return false
-		case s.redirect || forwarded:
+		}
+		if v.Do != route.Forward {
 			c.discardMulti()
-			call.Reply.Error(topology.MovedError(t, slot, owner))
-			return true
-		case len(c.watchSlots) > 0:
-			c.discardMulti()
-			call.Reply.Error(errWatchRemote)
+			call.Reply.Error(v.Err)
 			return true
 		}
 		cmds := make([][][]byte, 0, len(c.queue)+3)
 		if c.rwatch != nil {
-			cmds = append(cmds, c.rwatch.checkArgs())
+			cmds = append(cmds, c.rwatch.CheckArgs())
 		}
 		cmds = append(cmds, [][]byte{[]byte("MULTI")})
 		for _, q := range c.queue {
 			cmds = append(cmds, q.args)
 		}
 		cmds = append(cmds, call.Args)
-		to := owner
-		if hint != "" {
-			to = hint
-		}
-		ctx, cancel := forwardContext(forwardTimeout)
+		to := retry.To(owner)
+		ctx, cancel := forwardContext(route.ForwardTimeout)
 		s.cstats.forwardsSent.Add(1)
 		replies, err := s.events.Forward(ctx, &c.ev, to, c.RESP3(), cmds)
 		cancel()
 		switch {
 		case err != nil:
 			c.discardMulti()
-			call.Reply.Error(forwardError(to, err))
+			call.Reply.Error(route.ForwardError(to, err))
 			return true
 		case len(replies) == len(cmds):
 			for _, q := range c.queue {
@@ -524,39 +405,33 @@ func (s *Server) routeExec(call *Call) bool {
 		}
 		// Moved (the owner's table is newer than ours): follow the
 		// redirect, or route again once our table has caught up.
-		if attempt >= movedRetries {
+		wait, giveUp := retry.Moved(t, topology.MovedAddr(replies[len(replies)-1]), self, to)
+		if giveUp {
 			c.discardMulti()
-			call.Reply.Error(fmt.Sprintf("TRYAGAIN slot %d is moving between nodes, try again", slot))
+			call.Reply.Error(route.TryAgain(slot))
 			return true
 		}
-		if hint = topology.NextHop(t, topology.MovedAddr(replies[len(replies)-1]), self, to); hint != "" {
-			continue
-		}
-		time.Sleep(movedBackoff << attempt)
+		time.Sleep(wait)
 	}
 }
 
 // leaseRefusal returns the -CLUSTERDOWN error for a write, or a read, of
 // slots led (or, READONLY, replicated) here while this node lacks its
-// quorum lease, or "" when the command may run (docs/DESIGN.md §5): a read
-// is refused only with cluster-allow-reads-when-down no. now is the
-// command's fresh clock reading (freshNow) or the zero time.
+// quorum lease, or "" when the command may run (route.NeedsLease). now is
+// the command's fresh clock reading (freshNow) or the zero time.
 func (s *Server) leaseRefusal(now time.Time, write, read bool) string {
-	switch {
-	case !write && (!read || s.repl.readsWhenDown.Load()), s.cluster.WaitHealthyAt(now):
+	if !route.NeedsLease(write, read, s.repl.readsWhenDown.Load()) || s.cluster.WaitHealthyAt(now) {
 		return ""
-	case write:
-		return errWriteMinority
 	}
-	return errReadMinority
+	return route.LeaseError(write)
 }
 
 // leaseHeldNow reports, without waiting, whether c's command e may run as
 // far as the quorum lease goes (leaseRefusal would say nothing): it needs
 // none, or the node holds it at the command's clock.
 func (s *Server) leaseHeldNow(c *Client, e *entry) bool {
-	write, read := e.mayWrite(), e.Flags&FlagReadOnly != 0
-	return !write && (!read || s.repl.readsWhenDown.Load()) || s.cluster.HealthyAt(c.freshNow())
+	return !route.NeedsLease(e.mayWrite(), e.Flags&FlagReadOnly != 0, s.repl.readsWhenDown.Load()) ||
+		s.cluster.HealthyAt(c.freshNow())
 }
 
 // queueWrites reports whether a transaction writes, or may (mayWrite).
@@ -576,15 +451,7 @@ func queueWrites(queue []queuedCmd) bool {
 // lets go, so a command that waited on the lock must be routed again
 // rather than run on the old primary: that write would be lost.
 func (s *Server) movedWhileLocking(c *Client, local bool) bool {
-	if !local {
-		return false
-	}
-	for _, sl := range c.slots {
-		if _, here := s.cluster.Route(sl); !here {
-			return true
-		}
-	}
-	return false
+	return local && !s.allLocal(c)
 }
 
 // allLocal reports whether this node leads every slot of c.slots now.
@@ -597,14 +464,14 @@ func (s *Server) allLocal(c *Client) bool {
 	return true
 }
 
-// forwardCtx is the shared context of forwards within forwardTimeout.
-var forwardCtx = transport.NewSharedDeadline(forwardTimeout, 10*time.Millisecond)
+// forwardCtx is the shared context of forwards within route.ForwardTimeout.
+var forwardCtx = transport.NewSharedDeadline(route.ForwardTimeout, 10*time.Millisecond)
 
 // forwardContext returns the context of a forward within timeout and the
-// function that ends it: the shared one for forwardTimeout (its end is a
-// no-op), else one of its own.
+// function that ends it: the shared one for route.ForwardTimeout (its end
+// is a no-op), else one of its own.
 func forwardContext(timeout time.Duration) (context.Context, context.CancelFunc) {
-	if timeout == forwardTimeout {
+	if timeout == route.ForwardTimeout {
 		return forwardCtx.Get(), func() {}
 	}
 	return context.WithTimeout(context.Background(), timeout)

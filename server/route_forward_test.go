@@ -1,6 +1,8 @@
 package server
 
 import (
+	"github.com/meshcache/meshcache/server/route"
+
 	"testing"
 	"time"
 
@@ -12,16 +14,16 @@ import (
 // no-op end; another timeout gets a context of its own that its end
 // cancels.
 func TestForwardContext(t *testing.T) {
-	ctx, cancel := forwardContext(forwardTimeout)
+	ctx, cancel := forwardContext(route.ForwardTimeout)
 	cancel()
 	require.NoError(t, ctx.Err(), "ending a forward canceled the shared context")
 	dl, _ := ctx.Deadline()
-	assert.GreaterOrEqual(t, time.Until(dl), forwardTimeout-time.Second)
+	assert.GreaterOrEqual(t, time.Until(dl), route.ForwardTimeout-time.Second)
 
-	own, cancel := forwardContext(forwardTimeout + time.Second)
+	own, cancel := forwardContext(route.ForwardTimeout + time.Second)
 	dl, ok := own.Deadline()
 	require.True(t, ok)
-	assert.Greater(t, time.Until(dl), forwardTimeout)
+	assert.Greater(t, time.Until(dl), route.ForwardTimeout)
 	cancel()
 	assert.Error(t, own.Err())
 }

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/route"
 	"github.com/meshcache/meshcache/server/scatter"
 	"github.com/meshcache/meshcache/server/topology"
 )
@@ -21,20 +22,20 @@ func (s *Server) scatter(c *Client, e *entry, args [][]byte) {
 		return owner
 	})
 	if parts == nil {
-		c.reply.Error(errSlotNotServed)
+		c.reply.Error(route.ErrSlotNotServed)
 		return
 	}
 	if e.Flags&FlagWrite != 0 && !s.cluster.WaitHealthyAt(time.Time{}) {
-		c.reply.Error(errWriteMinority)
+		c.reply.Error(route.ErrWriteMinority)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), forwardTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), route.ForwardTimeout)
 	defer cancel()
 	scatter.Run(ctx, parts, s.cluster.ID(), scatterRunner{s, c})
 	for _, p := range parts { // first failure in key order wins
 		switch {
 		case p.Err != nil:
-			c.reply.Error(forwardError(p.Owner, p.Err))
+			c.reply.Error(route.ForwardError(p.Owner, p.Err))
 			return
 		case topology.IsMoved(p.Reply):
 			c.reply.Error(fmt.Sprintf("TRYAGAIN keys of %s are moving between nodes, try again", e.Name))

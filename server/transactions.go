@@ -3,6 +3,7 @@ package server
 import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/route"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -113,7 +114,7 @@ func execCommand(c *Call) {
 			s.closeTx(tx, s.commands["exec"])
 		}
 		cl.discardMulti()
-		c.Reply.Error(errSlotMoving)
+		c.Reply.Error(route.ErrSlotMoving)
 		return
 	}
 	if cl.watchBroken || cl.watcher != nil && cl.watcher.Dirty() {

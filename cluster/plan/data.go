@@ -9,15 +9,22 @@ import (
 	"github.com/meshcache/meshcache/ring"
 )
 
-// Kind names a data-moving step.
+// Kind names a coordinator step: the data-moving ones, which Data
+// chooses, and the two the node chooses before it asks Data.
 type Kind uint8
 
-// Data-moving steps, in the order Data chooses them.
+// The data-moving steps, in the order Data chooses them, then the others.
 const (
 	None      Kind = iota // the table matches the target placement
 	Failover              // a slot has no primary, or a dead one
 	Members               // members joined, changed address, died or drained
 	Rebalance             // slots are not placed as the target places them
+	// Assignment assigns slot ownership to the target placement
+	// directly, without moving data: the first table, and each change of
+	// a cluster without replication (no store), as Assign decides.
+	Assignment
+	// Prefer records nodes' CLUSTER FAILOVER requests (PreferStep).
+	Prefer
 )
 
 func (k Kind) String() string {
@@ -30,6 +37,10 @@ func (k Kind) String() string {
 		return "members"
 	case Rebalance:
 		return "rebalance"
+	case Assignment:
+		return "assign"
+	case Prefer:
+		return "prefer"
 	default:
 		return fmt.Sprintf("kind(%d)", uint8(k))
 	}

@@ -22,6 +22,11 @@
 //     to a target that reports them synced, and drop owners the placement
 //     does not want once the wanted replicas are synced.
 //
+// Kind names these steps, and the two the node chooses before it asks
+// Data: Assignment (the first table, and every change of a cluster
+// without replication, as Assign decides) and Prefer (CLUSTER FAILOVER
+// requests, PreferStep).
+//
 // A rebalance pass has two points where the node must talk to others, so
 // it is planned in three phases: NewRebalance surveys the table and names
 // whose replica state it needs (Rebalance.Ask); Rebalance.Handoffs, given

@@ -5,9 +5,11 @@
 // State and the Front it runs the command through in run.go; the pure
 // helpers of the front end (popped keys, timeout replies, a chunk's
 // timeout) in front.go; the chunks' marker and cancel on the wire in
-// wire.go. Package server implements Front (server/blocking.go: its
-// Client, as blockFront), finds the keys and runs the command, and sends
-// the chunks and cancels (server/blocking_remote.go); the store's serving
+// wire.go; the origin's watch of a client whose chunk is out, the cancel
+// it sends and the primary's answer in remote.go. Package server
+// implements Front (server/blocking.go: its Client, as blockFront), finds
+// the keys and runs the command, and sends the chunks and cancels
+// (server/blocking_remote.go); the store's serving
 // gate (store/gate.go) enforces the turns Turns gives.
 //
 // How blocking works, and what holds:
