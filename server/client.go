@@ -14,6 +14,7 @@ import (
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/replack"
 	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/server/watch"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -74,7 +75,7 @@ type Client struct {
 	watchSlots []uint16
 	// rwatch is a watch of keys another node leads (watch_remote.go);
 	// watchBroken: a forwarded EXEC's watch check failed, so EXEC aborts.
-	rwatch      *remoteWatch
+	rwatch      *watch.Remote
 	watchBroken bool
 
 	// Per-connection scratch, reused by every command so that dispatch does

@@ -9,6 +9,7 @@ import (
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/server/blocking"
 	"github.com/meshcache/meshcache/server/events"
+	"github.com/meshcache/meshcache/server/watch"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -120,8 +121,8 @@ func (s *Server) ExecuteBatch(resp3 bool, cmds [][][]byte) [][]byte {
 	if r := s.answerChunkCancel(cmds); r != nil {
 		return r // a forwarded blocking command's client left (blocking_remote.go)
 	}
-	if isWatchToken(cmds) {
-		return s.answerWatchToken(cmds[0]) // a WATCH on another node (watch_remote.go)
+	if watch.IsTokenBatch(cmds) {
+		return watch.AnswerToken(s.cluster, s.store, cmds[0]) // a WATCH on another node (package watch)
 	}
 	if events.IsTrackInv(cmds) {
 		return s.events.DeliverTrackInv(cmds) // invalidations for this node's clients
@@ -142,7 +143,7 @@ func (s *Server) executeBatchOn(c *Client, cmds [][][]byte) [][]byte {
 	for i, args := range cmds {
 		mark := c.reply.Len()
 		switch {
-		case i == 0 && isWatchCheck(cmds):
+		case i == 0 && watch.IsCheckBatch(cmds):
 			s.checkWatch(c, args) // a forwarded EXEC's watch (watch_remote.go)
 		case i == 0 && c.adoptChunk(args): // a blocking command's chunk follows (blocking_remote.go)
 		default:

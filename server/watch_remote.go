@@ -11,12 +11,6 @@ import (
 // forwarded EXEC with its check, and the cluster port (ExecuteBatch)
 // answers the token requests and runs the checks.
 
-// remoteWatch is a client's watch of keys another node leads (watch.Remote).
-type remoteWatch = watch.Remote
-
-// isWatchToken and isWatchCheck recognise the markers' batches.
-var isWatchToken, isWatchCheck = watch.IsTokenBatch, watch.IsCheckBatch
-
 // watchRemote runs WATCH for keys of one slot led by owner (c.slots).
 func (s *Server) watchRemote(c *Client, owner ring.NodeID, args [][]byte, single bool) {
 	c.ranAway = true
@@ -35,11 +29,6 @@ func (s *Server) watchRemote(c *Client, owner ring.NodeID, args [][]byte, single
 	}
 	c.rwatch = rw
 	c.reply.OK()
-}
-
-// answerWatchToken answers a watch-token request on the slot's leader.
-func (s *Server) answerWatchToken(args [][]byte) [][]byte {
-	return watch.AnswerToken(s.cluster, s.store, args)
 }
 
 // checkWatch runs the watch-check marker on the internal client c that

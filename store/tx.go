@@ -134,14 +134,14 @@ func (s *Store) LockSlots(slots []uint16) *Tx {
 
 // TryLockSlots is LockAt for a caller that must not wait, over any number
 // of slots: it returns a Tx holding every slot in slots (any order,
-// duplicates allowed) if each is free at once or within tryLockSpin (held
+// duplicates allowed) if each is free at once or within tryLockSpinFor (held
 // by no Tx, owed to no blocked client), and false, holding nothing,
 // otherwise. nowMS and own are as for LockAt (nowMS 0: the Tx reads the
 // clock).
 //
 // A slot held by a command is let go within microseconds, one held by a
 // script, EXEC or a handoff's fence far later: a taken slot is tried again
-// for up to tryLockSpin, so that two event loops writing keys of one slot
+// for up to tryLockSpinFor, so that two event loops writing keys of one slot
 // wait for each other briefly instead of handing their connections to
 // goroutines.
 func (s *Store) TryLockSlots(slots []uint16, nowMS int64, own *Tx) (*Tx, bool) {
@@ -153,7 +153,7 @@ func (s *Store) TryLockSlots(slots []uint16, nowMS int64, own *Tx) (*Tx, bool) {
 	}
 	for i, sn := range tx.slots {
 		sl := &s.slots[sn]
-		if tryLock(&sl.mu) {
+		if sl.mu.TryLock() || tryLockSpin(&sl.mu) {
 			if sl.owed == 0 {
 				continue
 			}
@@ -174,25 +174,23 @@ func (s *Store) TryLockSlots(slots []uint16, nowMS int64, own *Tx) (*Tx, bool) {
 	return tx, true
 }
 
-// tryLockSpin is how long TryLockSlots keeps trying a taken slot, yielding
+// tryLockSpinFor is how long TryLockSlots keeps trying a taken slot, yielding
 // to the scheduler between tries (so that a holder on this processor
 // runs), before it gives up. A command holds its slots for a few
 // microseconds (a hot key written from two event loops, random keys
 // meeting in a slot); a script, EXEC or a handoff's fence far longer.
-const tryLockSpin = 20 * time.Microsecond
+const tryLockSpinFor = 20 * time.Microsecond
 
-// tryLock takes mu if it is free now or within tryLockSpin.
-func tryLock(mu *sync.Mutex) bool {
-	if mu.TryLock() {
-		return true
-	}
+// tryLockSpin takes mu, which was taken a moment ago, if it is let go
+// within tryLockSpinFor.
+func tryLockSpin(mu *sync.Mutex) bool {
 	start := time.Now()
 	for i := 1; ; i++ {
 		runtime.Gosched()
 		if mu.TryLock() {
 			return true
 		}
-		if i%8 == 0 && time.Since(start) > tryLockSpin {
+		if i%8 == 0 && time.Since(start) > tryLockSpinFor {
 			return false
 		}
 	}
