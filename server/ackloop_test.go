@@ -24,20 +24,6 @@ func rawTo(t *testing.T, n *clusterNode) *rawClient {
 	return &rawClient{conn: conn, r: bufio.NewReader(conn)}
 }
 
-// clientOn returns node n's client whose ID the connection rc has.
-func clientOn(t *testing.T, n *clusterNode, rc *rawClient) *Client {
-	t.Helper()
-	rc.send(t, "CLIENT ID\r\n")
-	var id uint64
-	_, err := fmt.Sscanf(rc.line(t), ":%d\r\n", &id)
-	require.NoError(t, err)
-	n.srv.clientsMu.Lock()
-	defer n.srv.clientsMu.Unlock()
-	c := n.srv.clients[id]
-	require.NotNil(t, c)
-	return c
-}
-
 // TestLoopWriteWaitsForItsReplica: with replica-ack one, a write run on
 // an event loop answers only once the replica applied it, without holding
 // up the loop's other connections meanwhile (ackloop.go); a client that
@@ -61,7 +47,7 @@ func TestLoopWriteWaitsForItsReplica(t *testing.T) {
 		return tx.Close
 	}
 	writer, other := rawTo(t, p), rawTo(t, p)
-	wc := clientOn(t, p, writer)
+	wc := clientByID(t, p.srv, writer)
 
 	// Acknowledged once the replica has it; the loop answers others meanwhile.
 	release := hold()
@@ -94,7 +80,7 @@ func TestLoopWriteWaitsForItsReplica(t *testing.T) {
 
 	// Not applied within node-timeout: no reply, the connection closed.
 	late := rawTo(t, p)
-	clientOn(t, p, late)
+	clientByID(t, p.srv, late)
 	release = hold()
 	defer func() { release() }()
 	start := time.Now()

@@ -34,13 +34,19 @@ func oneLoop(t *testing.T, configure func(*config.Config)) *testServer {
 // clientOf returns the server's client whose ID the connection rc has.
 func (ts *testServer) clientOf(t *testing.T, rc *rawClient) *Client {
 	t.Helper()
+	return clientByID(t, ts.srv, rc)
+}
+
+// clientByID returns srv's client whose ID the connection rc has.
+func clientByID(t *testing.T, srv *Server, rc *rawClient) *Client {
+	t.Helper()
 	rc.send(t, "CLIENT ID\r\n")
 	var id uint64
 	_, err := fmt.Sscanf(rc.line(t), ":%d\r\n", &id)
 	require.NoError(t, err)
-	ts.srv.clientsMu.Lock()
-	defer ts.srv.clientsMu.Unlock()
-	c := ts.srv.clients[id]
+	srv.clientsMu.Lock()
+	defer srv.clientsMu.Unlock()
+	c := srv.clients[id]
 	require.NotNil(t, c)
 	return c
 }

@@ -79,6 +79,13 @@ func start(t *testing.T, h Handler, configure ...func(*Loop)) (l *Loop, client n
 		require.NoError(t, l.Run())
 	}()
 	t.Cleanup(func() { l.Stop(); wg.Wait() })
+	client, server, lc = addPair(t, l, "ctx")
+	return l, client, server, lc
+}
+
+// addPair makes a TCP pair and adds its server side to l with ctx.
+func addPair(t *testing.T, l *Loop, ctx any) (client net.Conn, server *net.TCPConn, lc *Conn) {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
 	defer ln.Close()
@@ -89,10 +96,10 @@ func start(t *testing.T, h Handler, configure ...func(*Loop)) (l *Loop, client n
 	require.NoError(t, err)
 	server = nc.(*net.TCPConn)
 	t.Cleanup(func() { _ = server.Close() })
-	lc, err = l.Add(server, "ctx")
+	lc, err = l.Add(server, ctx)
 	require.NoError(t, err)
-	require.Equal(t, "ctx", lc.Ctx)
-	return l, client, server, lc
+	require.Equal(t, ctx, lc.Ctx)
+	return client, server, lc
 }
 
 func next(t *testing.T, r *recorder) turn {
@@ -284,22 +291,11 @@ func TestPost(t *testing.T) {
 			t.Fatal("a posted connection was not resumed")
 		}
 	}
-	// A second connection of the same loop.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer ln.Close()
-	client2, err := net.Dial("tcp", ln.Addr().String())
-	require.NoError(t, err)
-	defer client2.Close()
-	nc, err := ln.Accept()
-	require.NoError(t, err)
-	defer nc.Close()
-	lc2, err := l.Add(nc.(*net.TCPConn), "second")
-	require.NoError(t, err)
+	_, _, lc2 := addPair(t, l, "second") // a second connection of the same loop
 	// On the loop (at lc's next turn): detach lc, post it, then post lc2.
 	// Both posts are taken together; only lc2 is resumed.
 	r.do <- func(c *Conn) { require.NoError(t, c.Detach()); l.Post(c); l.Post(lc2) }
-	_, err = client.Write([]byte("x"))
+	_, err := client.Write([]byte("x"))
 	require.NoError(t, err)
 	next(t, r)
 	select {
