@@ -27,6 +27,15 @@ const connectionGroup = "connection"
 //     ...: the connection's own state), which every client library sends
 //     as it connects. One that gives the client an outbox (CLIENT
 //     TRACKING) hands it over right after it ran (runBatch).
+//   - A command without keys that is not fast, or that reads or writes
+//     the whole keyspace, looks at the whole node: INFO, CLUSTER NODES and
+//     SLOTS, COMMAND, KEYS, SCAN, DBSIZE, RANDOMKEY, FLUSHALL (a write of
+//     every slot, whose replicas all acknowledge it). It may take a millisecond or
+//     more (INFO's cluster section walks every slot) or a slot's lock held
+//     elsewhere, and a monitor sending INFO every 200 ms held up every
+//     connection of its loop that long: measured as idle p99 doubling in
+//     the rebalance benchmark (BENCHMARKS.md). The connection group's
+//     own commands are exempt (CLIENT SETNAME ...).
 //   - A standalone node routes nothing and waits for no replica: any other
 //     command is inline.
 //   - In a cluster, a connection with routing state (READONLY, or forwarded
@@ -34,8 +43,7 @@ const connectionGroup = "connection"
 //     this node leads every slot of its keys: nothing to forward. A write
 //     whose slots have replicas runs here too: its batch's replies wait for
 //     the replicas' acks on the loop, the connection neither read nor
-//     written meanwhile (ackloop.go). A keyless write of the whole keyspace
-//     (FLUSHALL) is not inline.
+//     written meanwhile (ackloop.go).
 //
 // What can only be known as the command runs, it runs with Client.noWait:
 // a slot lock that is taken (a handoff's fence, a script, EXEC, a blocked
@@ -70,14 +78,16 @@ func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 		f&FlagNoScript != 0 && f&FlagFast == 0 && e.Group != connectionGroup {
 		return false
 	}
-	if s.standalone || c.multi && !e.runsInMulti {
+	if c.multi && !e.runsInMulti {
 		return true // queued inside MULTI: EXEC decides
 	}
-	if c.route != nil {
-		return false
+	if !e.keyed && (f&FlagFast == 0 || e.keyspace) && e.Group != connectionGroup {
+		return false // the whole node's state: INFO, CLUSTER NODES, COMMAND, KEYS, SCAN, DBSIZE, FLUSHALL
 	}
-	write := f&FlagWrite != 0 && f&FlagNotKeyspace == 0
-	if e.keyspace && write {
+	if s.standalone {
+		return true
+	}
+	if c.route != nil {
 		return false
 	}
 	if f&FlagLocal != 0 {
