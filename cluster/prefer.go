@@ -99,6 +99,36 @@ func (n *Node) Failover(ctx context.Context) (int, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, preferTimeout+n.profile.TCPTimeout)
 	defer cancel()
+	for {
+		slots, err := n.askPreference(ctx)
+		if !notCoordinator(err) {
+			return slots, err
+		}
+		// The node asked could not act as coordinator on that pass (its
+		// majority not confirmed, the membership moving under load): ask
+		// whoever is coordinator then, until the time runs out.
+		select {
+		case <-ctx.Done():
+			return slots, err
+		case <-time.After(preferRetry):
+		}
+	}
+}
+
+// preferRetry is how long Failover waits before it asks again after "not
+// the coordinator".
+const preferRetry = 100 * time.Millisecond
+
+// notCoordinator reports whether err is errNotCoordinator, here or from
+// the node asked.
+func notCoordinator(err error) bool {
+	var re *transport.RemoteError
+	return errors.Is(err, errNotCoordinator) || errors.As(err, &re) && re.Msg == errNotCoordinator.Error()
+}
+
+// askPreference asks the coordinator of this node's view once to record
+// its failover (Failover).
+func (n *Node) askPreference(ctx context.Context) (int, error) {
 	c := coordinatorIn(n.see())
 	if c.ID == n.id {
 		return n.requestPreference(ctx, n.id)
