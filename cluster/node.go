@@ -82,6 +82,9 @@ type Node struct {
 	router *routing.Router
 
 	stall plan.Stall // owned by controlLoop: no lock
+	// replicaSlots is the last table's slots naming this node a replica
+	// (ReplicationInfo's count), found once per table.
+	replicaSlots atomic.Pointer[tableSlots]
 	// heldSlots counts the slots the failover step holds while this node
 	// coordinates (plan.Holds; 0 otherwise).
 	heldSlots atomic.Int64

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster/ack"
+	"github.com/meshcache/meshcache/cluster/routing"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -36,50 +37,34 @@ func (n *Node) LiveReplicas(slot uint16) int {
 	return live
 }
 
-// ReplicaSlotCounts counts the slots the routing table names this node a
-// replica of: those it holds in sync with the node that leads them now
-// (as ReplicaSynced), and the others (being built). It takes the receiving
-// state's lock once, not once per slot, and allocates nothing: INFO asks
-// it, and that lock is on the path of every replicated write's
-// acknowledgement.
-func (n *Node) ReplicaSlotCounts() (synced, syncing int) {
-	r := n.repl
-	t := n.table.Load()
-	if r == nil || t == nil {
-		return 0, 0
-	}
-	var owners [ring.MaxOwners]ring.NodeID
-	r.recvMu.Lock()
-	defer r.recvMu.Unlock()
-	for s := range ring.SlotCount {
-		slot := uint16(s)
-		o := t.AppendOwners(owners[:0], slot)
-		if len(o) < 2 || !slices.Contains(o[1:], n.id) {
-			continue
-		}
-		rs := &r.recv[slot]
-		if p, local := n.Route(slot); !local && rs.synced && rs.source == p {
-			synced++
-		} else {
-			syncing++
-		}
-	}
-	return synced, syncing
+// tableSlots is a list of slots found in table t.
+type tableSlots struct {
+	t     *ring.Table
+	slots []uint16
 }
 
-// LedOffsetSum sums the replication offsets of the slots this node leads
-// (INFO's master_repl_offset), without allocating.
-func (n *Node) LedOffsetSum() uint64 {
-	if n.repl == nil {
-		return 0
+// replicaCounts counts the slots table t names this node a replica of:
+// those it holds in sync with the node that leads them now (routes), and
+// the others (being built). It takes the receiving state's lock once, and
+// only over the slots it replicates, found before: that lock is on the
+// path of every replicated write's acknowledgement.
+func (n *Node) replicaCounts(t *ring.Table, routes *routing.Snapshot) (synced, syncing int) {
+	ts := n.replicaSlots.Load()
+	if ts == nil || ts.t != t { // a table does not change once made
+		ts = &tableSlots{t: t, slots: t.ReplicaSlots(n.id)}
+		n.replicaSlots.Store(ts)
 	}
-	var sum uint64
-	for s := range ring.SlotCount {
-		if n.leadsLocally(uint16(s)) {
-			sum += n.repl.slots[s].offset.Load()
+	mine := ts.slots
+	r := n.repl
+	r.recvMu.Lock()
+	defer r.recvMu.Unlock()
+	for _, slot := range mine {
+		rs := &r.recv[slot]
+		if p, local := routes.Route(slot); !local && rs.synced && rs.source == p {
+			synced++
 		}
 	}
-	return sum
+	return synced, len(mine) - synced
 }
 
 // ReplicaAcks returns how many synced replicas slot has on this node (as
@@ -343,22 +328,29 @@ func (r *replicator) ackedCount(slot uint16, off uint64) (live, have int) {
 // ReplicationInfo is this node's replication state, for INFO replication
 // and metrics.
 type ReplicationInfo struct {
-	Peers         []PeerStreamInfo // outbound streams, by peer ID
-	LedSlots      int              // slots this node leads now
-	DegradedSlots int              // led slots that should have replicas but have no synced one
-	DegradedWaits int64            // WaitReplicated calls that met a degraded slot
-	LostSlots     int64            // slots given a new primary with no synced replica (data lost)
-	HeldSlots     int64            // slots held unavailable by this coordinator: no reachable synced copy
-	Transfers     int              // slot transfers running now
-	TransfersDone int64
-	TransfersFail int64
-	TransferBytes int64   // snapshot bytes sent by transfers
-	TransferRate  float64 // of those, bytes per second over the last second or so
-	Handoffs      int64   // slots handed off by this node
+	Peers      []PeerStreamInfo // outbound streams, by peer ID
+	LedSlots   int              // slots this node leads now
+	LedOffsets uint64           // the sum of their replication offsets (INFO's master_repl_offset)
+	// ReplicaSynced and ReplicaSyncing count the slots the table names
+	// this node a replica of: held in sync with their primary now, and
+	// the others (being built).
+	ReplicaSynced, ReplicaSyncing int
+	DegradedSlots                 int   // led slots that should have replicas but have no synced one
+	DegradedWaits                 int64 // WaitReplicated calls that met a degraded slot
+	LostSlots                     int64 // slots given a new primary with no synced replica (data lost)
+	HeldSlots                     int64 // slots held unavailable by this coordinator: no reachable synced copy
+	Transfers                     int   // slot transfers running now
+	TransfersDone                 int64
+	TransfersFail                 int64
+	TransferBytes                 int64   // snapshot bytes sent by transfers
+	TransferRate                  float64 // of those, bytes per second over the last second or so
+	Handoffs                      int64   // slots handed off by this node
 }
 
 // ReplicationInfo returns the node's replication state; the zero value
-// when the node has no store.
+// when the node has no store. It walks every slot once, without a lock
+// (INFO, the admin page and metrics ask for it; monitors poll them), and
+// the slots it replicates once more under the receiving state's lock.
 func (n *Node) ReplicationInfo() ReplicationInfo {
 	r := n.repl
 	if r == nil {
@@ -372,27 +364,46 @@ func (n *Node) ReplicationInfo() ReplicationInfo {
 	info.Transfers = len(r.moving)
 	r.mu.Unlock()
 	slices.SortFunc(info.Peers, func(a, b PeerStreamInfo) int { return cmp.Compare(a.ID, b.ID) })
-	live := make(map[ring.NodeID]int)
+	// live counts each stream's live attachments: a few streams, found by
+	// pointer, so that the walk over every slot hashes nothing (INFO
+	// replication and cluster ask for this, and monitors poll them).
+	type liveCount struct {
+		p *peerStream
+		n int
+	}
+	var live []liveCount
+	routes := n.router.Snapshot()
 	for s := range ring.SlotCount {
-		led := n.leadsLocally(uint16(s))
+		_, led := routes.Route(uint16(s))
 		if led {
 			info.LedSlots++
+			info.LedOffsets += r.slots[s].offset.Load()
 		}
 		synced := 0
 		for _, a := range r.slots[s].attachments() {
-			if a.live.Load() {
-				live[a.p.id]++
-				if !a.failed.Load() {
-					synced++
-				}
+			if !a.live.Load() {
+				continue
+			}
+			i := slices.IndexFunc(live, func(c liveCount) bool { return c.p == a.p })
+			if i < 0 {
+				i, live = len(live), append(live, liveCount{p: a.p})
+			}
+			live[i].n++
+			if !a.failed.Load() {
+				synced++
 			}
 		}
 		if led && synced == 0 && n.cfg.Replicas > 0 {
 			info.DegradedSlots++
 		}
 	}
-	for i := range info.Peers {
-		info.Peers[i].LiveSlots = live[info.Peers[i].ID]
+	for _, c := range live {
+		if i := slices.IndexFunc(info.Peers, func(p PeerStreamInfo) bool { return p.ID == c.p.id }); i >= 0 {
+			info.Peers[i].LiveSlots += c.n
+		}
+	}
+	if t := n.table.Load(); t != nil {
+		info.ReplicaSynced, info.ReplicaSyncing = n.replicaCounts(t, routes)
 	}
 	info.DegradedWaits = r.degradedWaits.Load()
 	info.LostSlots = r.lostSlots.Load()

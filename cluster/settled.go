@@ -19,6 +19,12 @@ import "github.com/meshcache/meshcache/cluster/settle"
 // rest asks every node and checks that they hold the same epoch (INFO's
 // cluster_settled reports it to process tests).
 func (n *Node) Settled() (settled bool, why string) {
+	return n.SettledGiven(n.ReplicationInfo())
+}
+
+// SettledGiven is Settled judged with info, the node's ReplicationInfo
+// just taken: INFO asks both, and each walks every slot.
+func (n *Node) SettledGiven(info ReplicationInfo) (settled bool, why string) {
 	in := settle.Input{
 		Table:      n.table.Load(),
 		Alive:      n.see().alive,
@@ -26,9 +32,7 @@ func (n *Node) Settled() (settled bool, why string) {
 		Replicated: n.repl != nil,
 	}
 	if n.repl != nil {
-		info := n.ReplicationInfo()
-		in.Degraded, in.Transfers = info.DegradedSlots, info.Transfers
-		_, in.Syncing = n.ReplicaSlotCounts()
+		in.Degraded, in.Transfers, in.Syncing = info.DegradedSlots, info.Transfers, info.ReplicaSyncing
 	}
 	why = in.Why(&settledTargets)
 	return why == "", why

@@ -64,20 +64,49 @@ func minus(a, b []NodeID) []NodeID {
 
 // Diff lists, in slot order, the slots whose primary or replica set in t
 // differs from the target placement p, or that are not stable: the work the
-// coordinator has left to converge t on p. Replica order is ignored.
+// coordinator has left to converge t on p. Replica order is ignored. It
+// compares member positions, not IDs, and allocates only for the slots it
+// lists: Settled asks it on every INFO, and a settled cluster lists none.
 func (t *Table) Diff(p *Placement) []SlotDiff {
-	var out []SlotDiff
-	var want []NodeID
-	for s := range uint16(SlotCount) {
-		want = p.AppendOwners(want[:0], s)
-		have := t.Owners(s)
-		d := SlotDiff{Slot: s, From: have, To: want, FromState: t.State(s)}
-		if d.PrimaryChanged() || d.ReplicasChanged() || d.FromState.Kind != SlotStable {
-			d.To = slices.Clone(want)
-			out = append(out, d)
+	// at[i] is the table's position of the placement's member i, or -1.
+	at := make([]int, len(p.members))
+	for i, id := range p.members {
+		at[i] = -1
+		if j, ok := t.index[id]; ok {
+			at[i] = int(j)
 		}
 	}
+	var out []SlotDiff
+	stride := 1 + p.replicas
+	for s := range uint16(SlotCount) {
+		e := &t.slots[s]
+		if e.kind == SlotStable && sameOwners(e.owners[:e.n], p.owners[int(s)*stride:(int(s)+1)*stride], at) {
+			continue
+		}
+		out = append(out, SlotDiff{Slot: s, From: t.Owners(s), To: p.AppendOwners(nil, s), FromState: t.State(s)})
+	}
 	return out
+}
+
+// sameOwners reports whether a table slot's owners (positions in the
+// table) name the same primary and the same set of replicas as a
+// placement's (positions in the placement, mapped to the table's by at).
+func sameOwners(have, want []uint16, at []int) bool {
+	if len(have) != len(want) {
+		return false
+	}
+	if len(have) == 0 {
+		return true
+	}
+	if at[want[0]] != int(have[0]) {
+		return false
+	}
+	for _, w := range want[1:] {
+		if at[w] < 0 || !slices.Contains(have[1:], uint16(at[w])) {
+			return false
+		}
+	}
+	return true
 }
 
 // Changes lists, in slot order, the slots whose primary, replica set or

@@ -4,6 +4,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/info"
@@ -20,6 +21,16 @@ func infoCommand(c *Call) {
 // infoSections are INFO's sections in Redis's order; the ones marked
 // default are printed by a bare INFO.
 func (s *Server) infoSections() []info.Section {
+	// The replication and cluster sections share one look at the node's
+	// replication state: each walks every slot.
+	var repl *cluster.ReplicationInfo
+	replInfo := func() cluster.ReplicationInfo {
+		if repl == nil {
+			r := s.cluster.ReplicationInfo()
+			repl = &r
+		}
+		return *repl
+	}
 	return []info.Section{
 		{Name: "server", Default: true, Write: func(b *info.Builder) { b.WriteServer(s.infoServer()) }},
 		{Name: "clients", Default: true, Write: func(b *info.Builder) {
@@ -32,7 +43,7 @@ func (s *Server) infoSections() []info.Section {
 		}},
 		{Name: "persistence", Default: true, Write: func(b *info.Builder) { b.WritePersistence(s.store.Changes()) }},
 		{Name: "stats", Default: true, Write: func(b *info.Builder) { b.WriteStats(s.infoStats()) }},
-		{Name: "replication", Default: true, Write: func(b *info.Builder) { b.WriteReplication(s.infoReplication()) }},
+		{Name: "replication", Default: true, Write: func(b *info.Builder) { b.WriteReplication(s.infoReplication(replInfo())) }},
 		{Name: "cpu", Default: true, Write: func(b *info.Builder) {
 			cpu, err := info.ReadCPU()
 			if err != nil {
@@ -42,7 +53,7 @@ func (s *Server) infoSections() []info.Section {
 		}},
 		{Name: "commandstats", Write: func(b *info.Builder) { b.WriteCommandStats(s.commandStats()) }},
 		{Name: "latencystats", Write: func(b *info.Builder) { b.WriteLatencyStats(s.commandStats()) }},
-		{Name: "cluster", Default: true, Write: func(b *info.Builder) { b.WriteCluster(s.infoCluster()) }},
+		{Name: "cluster", Default: true, Write: func(b *info.Builder) { b.WriteCluster(s.infoCluster(replInfo)) }},
 		{Name: "keyspace", Default: true, Write: func(b *info.Builder) {
 			// The keys of the slots this node leads, as DBSIZE.
 			keys, expires := s.store.CountIn(s.Leads)
@@ -87,27 +98,25 @@ func (s *Server) infoStats() info.Stats {
 	}
 }
 
-func (s *Server) infoReplication() info.Replication {
+func (s *Server) infoReplication(repl cluster.ReplicationInfo) info.Replication {
 	addrs := map[ring.NodeID]string{}
 	for _, m := range s.cluster.Members() {
 		addrs[m.ID] = m.ClientAddr
 	}
-	r := info.Replication{
-		RunID: s.runID, Info: s.cluster.ReplicationInfo(), Addrs: addrs, Now: time.Now(),
-		LedOffsetSum: s.cluster.LedOffsetSum(), AckMode: config.AckMode(s.repl.mode.Load()).String(),
+	return info.Replication{
+		RunID: s.runID, Info: repl, Addrs: addrs, Now: time.Now(),
+		AckMode:     config.AckMode(s.repl.mode.Load()).String(),
 		MinReplicas: s.repl.minReplicas.Load(), AckWaits: s.repl.ackWaits.Load(), AckTimeouts: s.repl.ackTimeouts.Load(),
 		NoReplicas: s.repl.noReplicas.Load(), Draining: s.Draining(),
 	}
-	r.Replicated, r.Syncing = s.cluster.ReplicaSlotCounts()
-	return r
 }
 
-func (s *Server) infoCluster() info.Cluster {
+func (s *Server) infoCluster(repl func() cluster.ReplicationInfo) info.Cluster {
 	if s.standalone {
 		return info.Cluster{Standalone: true}
 	}
-	c := info.Cluster{Info: s.cluster.ReplicationInfo(), MigrationRate: s.cluster.MigrationRate()}
-	c.Settled, _ = s.cluster.Settled()
+	c := info.Cluster{Info: repl(), MigrationRate: s.cluster.MigrationRate()}
+	c.Settled, _ = s.cluster.SettledGiven(c.Info)
 	c.Migrating, c.Importing = info.MovingSlots(s.cluster.Table(), "")
 	return c
 }

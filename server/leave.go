@@ -56,9 +56,8 @@ func (s *Server) Leave(ctx context.Context) error {
 
 	start := time.Now()
 	info := s.cluster.ReplicationInfo()
-	replicated, syncing := s.cluster.ReplicaSlotCounts()
 	s.log.Info("draining: handing this node's slots to others before leaving the cluster",
-		"slots_led", info.LedSlots, "slots_replicated", replicated+syncing)
+		"slots_led", info.LedSlots, "slots_replicated", info.ReplicaSynced+info.ReplicaSyncing)
 	err := s.cluster.Leave(ctx)
 	if err != nil {
 		s.log.Warn("left the cluster without a complete drain", "after", time.Since(start).Round(time.Millisecond), "err", err)

@@ -101,11 +101,6 @@ type Replicas interface {
 type ReplicationStats interface {
 	// ReplicationInfo describes the streams, transfers and slot counts.
 	ReplicationInfo() cluster.ReplicationInfo
-	// ReplicaSlotCounts counts the slots this node replicates in sync
-	// with their primary, and those still being built.
-	ReplicaSlotCounts() (synced, syncing int)
-	// LedOffsetSum sums the replication offsets of the slots led here.
-	LedOffsetSum() uint64
 }
 
 // Promoter takes over the slots this node replicates (CLUSTER FAILOVER).
@@ -133,6 +128,8 @@ type Migrations interface {
 	// routing table equals the target placement, no slot migrates and
 	// every slot has its replicas; why says what is left when not.
 	Settled() (settled bool, why string)
+	// SettledGiven is Settled with a ReplicationInfo just taken.
+	SettledGiven(cluster.ReplicationInfo) (settled bool, why string)
 }
 
 // Cluster is the node's cluster membership as the server uses it, one part

@@ -28,8 +28,24 @@ type Input struct {
 // of one process may share one, the key (member IDs and replicas) keeping
 // their answers apart. The zero value is ready.
 type Targets struct {
-	mu sync.Mutex // guards c
+	mu sync.Mutex // guards c and the last diff
 	c  plan.Targets
+	// diffOf and diffTo are the table and target diff was taken of: a
+	// table and a placement do not change once made, and a settled
+	// node's INFO would otherwise walk every slot on every poll.
+	diffOf *ring.Table
+	diffTo *ring.Placement
+	diff   []ring.SlotDiff
+}
+
+// diffOfTo returns t.Diff(p), taken once per table and target.
+func (l *Targets) diffOfTo(t *ring.Table, p *ring.Placement) []ring.SlotDiff {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.diffOf != t || l.diffTo != p {
+		l.diffOf, l.diffTo, l.diff = t, p, t.Diff(p)
+	}
+	return l.diff
 }
 
 // target returns the target placement of the members given their sorted
@@ -84,7 +100,7 @@ func (in Input) Why(targets *Targets) string {
 	if err != nil {
 		return fmt.Sprintf("target placement of %d members: %v", len(ids), err)
 	}
-	if d := t.Diff(target); len(d) > 0 {
+	if d := targets.diffOfTo(t, target); len(d) > 0 {
 		return fmt.Sprintf("epoch %d: %d slots moving or not placed as the target (first: slot %d, %s)", t.Epoch, len(d), d[0].Slot, d[0].FromState.Kind)
 	}
 	switch {

@@ -193,12 +193,6 @@ func (n *Node) LiveReplicas(uint16) int { return 0 }
 // ReplicaSynced reports false: the node replicates no slot (it leads them all).
 func (n *Node) ReplicaSynced(uint16) bool { return false }
 
-// ReplicaSlotCounts returns 0, 0: the node replicates no slot.
-func (n *Node) ReplicaSlotCounts() (synced, syncing int) { return 0, 0 }
-
-// LedOffsetSum returns 0: no slot has a stream.
-func (n *Node) LedOffsetSum() uint64 { return 0 }
-
 // ReplicationInfo returns the zero value, as cluster.Node does without
 // replication: no streams, no transfers, no handoffs.
 func (n *Node) ReplicationInfo() cluster.ReplicationInfo { return cluster.ReplicationInfo{} }
@@ -226,3 +220,6 @@ func (n *Node) SetMigrationRate(int64) {}
 
 // Settled is always true: one node leads every slot and nothing moves.
 func (n *Node) Settled() (bool, string) { return true, "" }
+
+// SettledGiven is Settled: the info changes nothing.
+func (n *Node) SettledGiven(cluster.ReplicationInfo) (bool, string) { return true, "" }

@@ -70,7 +70,6 @@ type Membership interface {
 // Replication is what /metrics reads of the node's replication.
 type Replication interface {
 	ReplicationInfo() cluster.ReplicationInfo
-	ReplicaSlotCounts() (synced, syncing int)
 }
 
 // Cluster is the node's cluster membership as the admin port reads it:

@@ -102,7 +102,7 @@ func (a *Admin) report() clusterview.Report {
 		r.DegradedSlots = info.DegradedSlots
 		r.Transfers, r.TransfersDone, r.TransferRate = info.Transfers, info.TransfersDone, info.TransferRate
 		r.Handoffs = info.Handoffs
-		r.ReplicaSynced, r.ReplicaSyncing = a.cl.ReplicaSlotCounts()
+		r.ReplicaSynced, r.ReplicaSyncing = info.ReplicaSynced, info.ReplicaSyncing
 	}
 	return r
 }

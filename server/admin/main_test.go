@@ -107,8 +107,8 @@ func startReplNodes(t *testing.T, n, replicas int) []*clusterNode {
 			if info.DegradedSlots != 0 || info.Transfers != 0 {
 				return fmt.Sprintf("%s: %d slots degraded, %d transfers running", cn.addr, info.DegradedSlots, info.Transfers)
 			}
-			if _, syncing := cn.node.ReplicaSlotCounts(); syncing != 0 {
-				return fmt.Sprintf("%s: %d replica slots syncing", cn.addr, syncing)
+			if info.ReplicaSyncing != 0 {
+				return fmt.Sprintf("%s: %d replica slots syncing", cn.addr, info.ReplicaSyncing)
 			}
 			if t := cn.node.Table(); t == nil || t.Epoch != tb.Epoch {
 				return cn.addr + ": another table"

@@ -206,8 +206,7 @@ func (m *metricsCollector) collectReplication(ch chan<- prometheus.Metric) {
 		counter(descReplFailures, float64(p.Failures), id)
 	}
 	gauge(descSlotsDegraded, float64(repl.DegradedSlots))
-	synced, _ := cl.ReplicaSlotCounts()
-	gauge(descSlotsSynced, float64(synced))
+	gauge(descSlotsSynced, float64(repl.ReplicaSynced))
 	migrating, importing := info.MovingSlots(cl.Table(), cl.Self().ID)
 	gauge(descSlotsMigrating, float64(migrating))
 	gauge(descSlotsImporting, float64(importing))

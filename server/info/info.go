@@ -197,18 +197,14 @@ type Replication struct {
 	RunID string
 	Info  cluster.ReplicationInfo
 	// Addrs are the members' client addresses (host:port), by ID.
-	Addrs map[ring.NodeID]string
-	Now   time.Time
-	// LedOffsetSum: the sum of the replication offsets of the slots led here.
-	LedOffsetSum uint64
-	// Replicated, Syncing: the slots replicated here in sync, and being built.
-	Replicated, Syncing int
-	AckMode             string // replica-ack
-	MinReplicas         int64
-	AckWaits            int64
-	AckTimeouts         int64
-	NoReplicas          int64 // writes refused by min-replicas-to-write
-	Draining            bool
+	Addrs       map[ring.NodeID]string
+	Now         time.Time
+	AckMode     string // replica-ack
+	MinReplicas int64
+	AckWaits    int64
+	AckTimeouts int64
+	NoReplicas  int64 // writes refused by min-replicas-to-write
+	Draining    bool
 }
 
 // WriteReplication writes the replication section. Every node leads slots
@@ -248,12 +244,12 @@ func (b *Builder) WriteReplication(r Replication) {
 	b.Field("connected_slaves", 0)
 	b.Field("master_failover_state", "no-failover")
 	b.Field("master_replid", r.RunID)
-	b.Field("master_repl_offset", r.LedOffsetSum)
+	b.Field("master_repl_offset", r.Info.LedOffsets)
 	b.Field("replica_peers", n)
 	b.WriteString(lines.String())
 	b.Field("slots_led", r.Info.LedSlots)
-	b.Field("slots_replicated", r.Replicated)
-	b.Field("slots_replica_syncing", r.Syncing)
+	b.Field("slots_replicated", r.Info.ReplicaSynced)
+	b.Field("slots_replica_syncing", r.Info.ReplicaSyncing)
 	b.Field("slots_degraded", r.Info.DegradedSlots)
 	b.Field("replica_ack", r.AckMode)
 	b.Field("min_replicas_to_write", r.MinReplicas)

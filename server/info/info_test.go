@@ -50,11 +50,11 @@ func TestRenderChoosesSections(t *testing.T) {
 func TestWriteReplication(t *testing.T) {
 	now := time.Unix(1000, 0)
 	r := Replication{
-		RunID: "abc", Now: now, LedOffsetSum: 42, Replicated: 3, Syncing: 1, AckMode: "async",
+		RunID: "abc", Now: now, AckMode: "async",
 		MinReplicas: 1, AckWaits: 5, AckTimeouts: 2, NoReplicas: 7, Draining: true,
 		Addrs: map[ring.NodeID]string{"a": "10.0.0.1:7001", "b": "bad address"},
 		Info: cluster.ReplicationInfo{
-			LedSlots: 100, DegradedSlots: 4, DegradedWaits: 6, LostSlots: 8,
+			LedSlots: 100, LedOffsets: 42, ReplicaSynced: 3, ReplicaSyncing: 1, DegradedSlots: 4, DegradedWaits: 6, LostSlots: 8,
 			Peers: []cluster.PeerStreamInfo{
 				{ID: "a", Slots: 10, LiveSlots: 10, AckedSeq: 9, QueuedEntries: 3, LastAck: now.Add(-5 * time.Second)},
 				{ID: "idle", Slots: 0}, // holds nothing led here: not listed
