@@ -32,6 +32,7 @@ func TestMinorityStopsAtOnce(t *testing.T) {
 	led := before.PrimarySlots(minority.ID())
 	require.NotEmpty(t, led)
 	slot := led[0]
+	t.Logf("minority %s, majority %s and %s, slot %d", minority.ID()[:8], majority[0].ID()[:8], majority[1].ID()[:8], slot)
 
 	// writeVia writes one key of slot through the minority as the server
 	// does and reports whether it was refused up front (no lease) and

@@ -415,7 +415,7 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 			}
 		}
 		if local {
-			r.dropPartial(slot)
+			r.ledHere(slot, len(owners) > 0 && owners[0] == self)
 		}
 		if local && r.n.cfg.Replicas > 0 && len(alive) > 1 && !hasLive {
 			work = true // a led slot with no synced replica while another node is up
@@ -436,21 +436,37 @@ func (r *replicator) reconcile(ctx context.Context) bool {
 	return work
 }
 
-// dropPartial drops what this node holds of a slot it now leads but whose
-// transfer never completed (it was given the slot with no synced replica:
-// the data is lost, and a partial copy must not pass for it).
-func (r *replicator) dropPartial(slot uint16) {
+// ledHere settles the receiving state of a slot this node leads. A copy
+// whose transfer never completed is dropped (the slot was given here with
+// no synced replica: the data is lost, and a partial copy must not pass
+// for it). Once the table names this node the slot's primary (a
+// promotion), the source it was receiving the slot from is forgotten,
+// keeping the rank of the transfer that built it: the old primary may
+// still deliver entries it queued before it learnt (a partition's
+// minority queues writes it never gets acknowledged), which the lead check
+// skips while this node leads, and which must stay skipped once it hands
+// the slot on, or it would hold writes its next primary does not
+// (TestMinorityStopsAtOnce, 1 run in 10 under load before this). While
+// only a handoff's lead override makes this node lead, the source stays:
+// the failover reads it (localReplState).
+func (r *replicator) ledHere(slot uint16, byTable bool) {
 	r.recvMu.Lock()
 	defer r.recvMu.Unlock()
 	rs := &r.recv[slot]
-	if rs.source == "" || rs.synced {
+	switch {
+	case rs.source == "":
 		return
+	case !rs.synced:
+		if err := r.flushCopy(slot); err != nil {
+			r.logger.Error("drop partial copy of a led slot", "slot", slot, "err", err)
+			return
+		}
+		r.resetRecv(slot, "")
+	case byTable:
+		rank := rs.epoch
+		r.resetRecv(slot, "")
+		rs.epoch = rank
 	}
-	if err := r.flushCopy(slot); err != nil {
-		r.logger.Error("drop partial copy of a led slot", "slot", slot, "err", err)
-		return
-	}
-	r.resetRecv(slot, "")
 }
 
 // resyncOverflowed detaches every slot of a stream whose queue
