@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster/ack"
+	"github.com/meshcache/meshcache/cluster/replinfo"
 	"github.com/meshcache/meshcache/cluster/routing"
 	"github.com/meshcache/meshcache/ring"
 )
@@ -325,45 +326,23 @@ func (r *replicator) ackedCount(slot uint16, off uint64) (live, have int) {
 	return live + r.owed(slot, atts), have
 }
 
-// ReplicationInfo is this node's replication state, for INFO replication
-// and metrics.
-type ReplicationInfo struct {
-	Peers      []PeerStreamInfo // outbound streams, by peer ID
-	LedSlots   int              // slots this node leads now
-	LedOffsets uint64           // the sum of their replication offsets (INFO's master_repl_offset)
-	// ReplicaSynced and ReplicaSyncing count the slots the table names
-	// this node a replica of: held in sync with their primary now, and
-	// the others (being built).
-	ReplicaSynced, ReplicaSyncing int
-	DegradedSlots                 int   // led slots that should have replicas but have no synced one
-	DegradedWaits                 int64 // WaitReplicated calls that met a degraded slot
-	LostSlots                     int64 // slots given a new primary with no synced replica (data lost)
-	HeldSlots                     int64 // slots held unavailable by this coordinator: no reachable synced copy
-	Transfers                     int   // slot transfers running now
-	TransfersDone                 int64
-	TransfersFail                 int64
-	TransferBytes                 int64   // snapshot bytes sent by transfers
-	TransferRate                  float64 // of those, bytes per second over the last second or so
-	Handoffs                      int64   // slots handed off by this node
-}
-
 // ReplicationInfo returns the node's replication state; the zero value
 // when the node has no store. It walks every slot once, without a lock
 // (INFO, the admin page and metrics ask for it; monitors poll them), and
 // the slots it replicates once more under the receiving state's lock.
-func (n *Node) ReplicationInfo() ReplicationInfo {
+func (n *Node) ReplicationInfo() replinfo.Info {
 	r := n.repl
 	if r == nil {
-		return ReplicationInfo{}
+		return replinfo.Info{}
 	}
-	var info ReplicationInfo
+	var info replinfo.Info
 	r.mu.Lock()
 	for _, p := range r.peers {
 		info.Peers = append(info.Peers, p.info())
 	}
 	info.Transfers = len(r.moving)
 	r.mu.Unlock()
-	slices.SortFunc(info.Peers, func(a, b PeerStreamInfo) int { return cmp.Compare(a.ID, b.ID) })
+	slices.SortFunc(info.Peers, func(a, b replinfo.Peer) int { return cmp.Compare(a.ID, b.ID) })
 	// live counts each stream's live attachments: a few streams, found by
 	// pointer, so that the walk over every slot hashes nothing (INFO
 	// replication and cluster ask for this, and monitors poll them).
@@ -398,7 +377,7 @@ func (n *Node) ReplicationInfo() ReplicationInfo {
 		}
 	}
 	for _, c := range live {
-		if i := slices.IndexFunc(info.Peers, func(p PeerStreamInfo) bool { return p.ID == c.p.id }); i >= 0 {
+		if i := slices.IndexFunc(info.Peers, func(p replinfo.Peer) bool { return p.ID == c.p.id }); i >= 0 {
 			info.Peers[i].LiveSlots += c.n
 		}
 	}

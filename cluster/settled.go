@@ -1,6 +1,9 @@
 package cluster
 
-import "github.com/meshcache/meshcache/cluster/settle"
+import (
+	"github.com/meshcache/meshcache/cluster/replinfo"
+	"github.com/meshcache/meshcache/cluster/settle"
+)
 
 // Settled reports whether this node sees the cluster at rest: it holds a
 // routing table no alive member has a newer one than, the table names
@@ -24,7 +27,7 @@ func (n *Node) Settled() (settled bool, why string) {
 
 // SettledGiven is Settled judged with info, the node's ReplicationInfo
 // just taken: INFO asks both, and each walks every slot.
-func (n *Node) SettledGiven(info ReplicationInfo) (settled bool, why string) {
+func (n *Node) SettledGiven(info replinfo.Info) (settled bool, why string) {
 	in := settle.Input{
 		Table:      n.table.Load(),
 		Alive:      n.see().alive,

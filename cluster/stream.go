@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/replinfo"
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
@@ -341,28 +342,11 @@ func (p *peerStream) send(first uint64, batch [][]byte) error {
 	return nil
 }
 
-// PeerStreamInfo describes the outbound replication stream to one peer,
-// for INFO replication.
-type PeerStreamInfo struct {
-	ID            ring.NodeID
-	Slots         int       // slots this node streams to the peer
-	LiveSlots     int       // of those, synced (they count for acks)
-	QueuedEntries int       // entries sent or waiting, not yet acknowledged: the lag
-	QueuedBytes   int       // their bytes
-	AckedSeq      uint64    // entries acknowledged so far (the peer's offset in this stream)
-	SentSeq       uint64    // entries queued so far (this node's offset in this stream)
-	LastAck       time.Time // zero if never
-	Calls         int64     // successful transport.KindReplicate calls
-	Bytes         int64     // entry bytes acknowledged
-	Failures      int64     // failed calls (each is retried)
-	LastError     string
-	Overflowed    bool // the queue overflowed; the slots are being re-synced
-}
-
-func (p *peerStream) info() PeerStreamInfo {
+// info is the stream's figures for ReplicationInfo.
+func (p *peerStream) info() replinfo.Peer {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	return PeerStreamInfo{
+	return replinfo.Peer{
 		ID:            p.id,
 		Slots:         len(p.slots),
 		QueuedEntries: len(p.q),

@@ -4,7 +4,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/replinfo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/info"
@@ -23,8 +23,8 @@ func infoCommand(c *Call) {
 func (s *Server) infoSections() []info.Section {
 	// The replication and cluster sections share one look at the node's
 	// replication state: each walks every slot.
-	var repl *cluster.ReplicationInfo
-	replInfo := func() cluster.ReplicationInfo {
+	var repl *replinfo.Info
+	replInfo := func() replinfo.Info {
 		if repl == nil {
 			r := s.cluster.ReplicationInfo()
 			repl = &r
@@ -98,7 +98,7 @@ func (s *Server) infoStats() info.Stats {
 	}
 }
 
-func (s *Server) infoReplication(repl cluster.ReplicationInfo) info.Replication {
+func (s *Server) infoReplication(repl replinfo.Info) info.Replication {
 	addrs := map[ring.NodeID]string{}
 	for _, m := range s.cluster.Members() {
 		addrs[m.ID] = m.ClientAddr
@@ -111,7 +111,7 @@ func (s *Server) infoReplication(repl cluster.ReplicationInfo) info.Replication 
 	}
 }
 
-func (s *Server) infoCluster(repl func() cluster.ReplicationInfo) info.Cluster {
+func (s *Server) infoCluster(repl func() replinfo.Info) info.Cluster {
 	if s.standalone {
 		return info.Cluster{Standalone: true}
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/replinfo"
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/events"
@@ -100,7 +101,7 @@ type Replicas interface {
 // (INFO replication, leave.go's log).
 type ReplicationStats interface {
 	// ReplicationInfo describes the streams, transfers and slot counts.
-	ReplicationInfo() cluster.ReplicationInfo
+	ReplicationInfo() replinfo.Info
 }
 
 // Promoter takes over the slots this node replicates (CLUSTER FAILOVER).
@@ -129,7 +130,7 @@ type Migrations interface {
 	// every slot has its replicas; why says what is left when not.
 	Settled() (settled bool, why string)
 	// SettledGiven is Settled with a ReplicationInfo just taken.
-	SettledGiven(cluster.ReplicationInfo) (settled bool, why string)
+	SettledGiven(replinfo.Info) (settled bool, why string)
 }
 
 // Cluster is the node's cluster membership as the server uses it, one part

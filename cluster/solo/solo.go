@@ -32,6 +32,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/replinfo"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -195,7 +196,7 @@ func (n *Node) ReplicaSynced(uint16) bool { return false }
 
 // ReplicationInfo returns the zero value, as cluster.Node does without
 // replication: no streams, no transfers, no handoffs.
-func (n *Node) ReplicationInfo() cluster.ReplicationInfo { return cluster.ReplicationInfo{} }
+func (n *Node) ReplicationInfo() replinfo.Info { return replinfo.Info{} }
 
 // Operations.
 
@@ -222,4 +223,4 @@ func (n *Node) SetMigrationRate(int64) {}
 func (n *Node) Settled() (bool, string) { return true, "" }
 
 // SettledGiven is Settled: the info changes nothing.
-func (n *Node) SettledGiven(cluster.ReplicationInfo) (bool, string) { return true, "" }
+func (n *Node) SettledGiven(replinfo.Info) (bool, string) { return true, "" }

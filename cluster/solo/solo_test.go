@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/replinfo"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -59,8 +60,8 @@ func TestReplication(t *testing.T) {
 	assert.Zero(t, acked)
 	assert.Zero(t, n.LiveReplicas(1))
 	assert.False(t, n.ReplicaSynced(1))
-	assert.Equal(t, cluster.ReplicationInfo{}, n.ReplicationInfo())
-	settled, _ := n.SettledGiven(cluster.ReplicationInfo{DegradedSlots: 1})
+	assert.Equal(t, replinfo.Info{}, n.ReplicationInfo())
+	settled, _ := n.SettledGiven(replinfo.Info{DegradedSlots: 1})
 	assert.True(t, settled, "one node leads every slot")
 	n.SetMigrationRate(1 << 20)
 	assert.Zero(t, n.MigrationRate(), "no transfers: no rate")

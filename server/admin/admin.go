@@ -29,6 +29,7 @@ import (
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/cluster/events"
+	"github.com/meshcache/meshcache/cluster/replinfo"
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
@@ -69,7 +70,7 @@ type Membership interface {
 
 // Replication is what /metrics reads of the node's replication.
 type Replication interface {
-	ReplicationInfo() cluster.ReplicationInfo
+	ReplicationInfo() replinfo.Info
 }
 
 // Cluster is the node's cluster membership as the admin port reads it:

@@ -14,7 +14,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/replinfo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/cmdstats"
 	"github.com/meshcache/meshcache/server/gctune"
@@ -195,7 +195,7 @@ func (b *Builder) WriteStats(s Stats) {
 // Replication is the replication section's numbers.
 type Replication struct {
 	RunID string
-	Info  cluster.ReplicationInfo
+	Info  replinfo.Info
 	// Addrs are the members' client addresses (host:port), by ID.
 	Addrs       map[ring.NodeID]string
 	Now         time.Time
@@ -342,7 +342,7 @@ type Cluster struct {
 	Settled bool
 	// Migrating, Importing: the routing table's slots in a handoff (MovingSlots).
 	Migrating, Importing int
-	Info                 cluster.ReplicationInfo
+	Info                 replinfo.Info
 	MigrationRate        int64 // bytes per second transfers may send
 }
 

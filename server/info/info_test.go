@@ -8,7 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/meshcache/meshcache/cluster"
+	"github.com/meshcache/meshcache/cluster/replinfo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/cmdstats"
 )
@@ -53,9 +53,9 @@ func TestWriteReplication(t *testing.T) {
 		RunID: "abc", Now: now, AckMode: "async",
 		MinReplicas: 1, AckWaits: 5, AckTimeouts: 2, NoReplicas: 7, Draining: true,
 		Addrs: map[ring.NodeID]string{"a": "10.0.0.1:7001", "b": "bad address"},
-		Info: cluster.ReplicationInfo{
+		Info: replinfo.Info{
 			LedSlots: 100, LedOffsets: 42, ReplicaSynced: 3, ReplicaSyncing: 1, DegradedSlots: 4, DegradedWaits: 6, LostSlots: 8,
-			Peers: []cluster.PeerStreamInfo{
+			Peers: []replinfo.Peer{
 				{ID: "a", Slots: 10, LiveSlots: 10, AckedSeq: 9, QueuedEntries: 3, LastAck: now.Add(-5 * time.Second)},
 				{ID: "idle", Slots: 0}, // holds nothing led here: not listed
 				{ID: "b", Slots: 10, LiveSlots: 2, AckedSeq: 1},
@@ -80,7 +80,7 @@ func TestWriteCluster(t *testing.T) {
 
 	var b Builder
 	b.WriteCluster(Cluster{Migrating: 2, Importing: 1, MigrationRate: 1 << 20,
-		Info: cluster.ReplicationInfo{Transfers: 1, TransfersDone: 4, TransfersFail: 1, TransferBytes: 999, TransferRate: 12.7, Handoffs: 3}})
+		Info: replinfo.Info{Transfers: 1, TransfersDone: 4, TransfersFail: 1, TransferBytes: 999, TransferRate: 12.7, Handoffs: 3}})
 	assert.Equal(t, "cluster_enabled:1\r\ncluster_settled:0\r\ncluster_slots_migrating:2\r\ncluster_slots_importing:1\r\n"+
 		"cluster_slot_transfers_running:1\r\ncluster_slot_transfers_done:4\r\ncluster_slot_transfers_failed:1\r\n"+
 		"cluster_slot_transfer_bytes:999\r\ncluster_slot_transfer_bytes_per_sec:12\r\ncluster_slots_handed_off:3\r\n"+
