@@ -2,12 +2,14 @@ package server
 
 import (
 	"os"
+	"sync"
 	"time"
 
 	"github.com/meshcache/meshcache/cluster/replinfo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/info"
+	"github.com/meshcache/meshcache/store"
 )
 
 // INFO: package info chooses the sections and renders them; the front end
@@ -21,16 +23,9 @@ func infoCommand(c *Call) {
 // infoSections are INFO's sections in Redis's order; the ones marked
 // default are printed by a bare INFO.
 func (s *Server) infoSections() []info.Section {
-	// The replication and cluster sections share one look at the node's
-	// replication state: each walks every slot.
-	var repl *replinfo.Info
-	replInfo := func() replinfo.Info {
-		if repl == nil {
-			r := s.cluster.ReplicationInfo()
-			repl = &r
-		}
-		return *repl
-	}
+	// The sections of one INFO share one look at the store's counters and
+	// one at the node's replication state: each walks every slot.
+	storeStats, replInfo := sync.OnceValue(s.store.Stats), sync.OnceValue(s.cluster.ReplicationInfo)
 	return []info.Section{
 		{Name: "server", Default: true, Write: func(b *info.Builder) { b.WriteServer(s.infoServer()) }},
 		{Name: "clients", Default: true, Write: func(b *info.Builder) {
@@ -38,11 +33,11 @@ func (s *Server) infoSections() []info.Section {
 		}},
 		{Name: "memory", Default: true, Write: func(b *info.Builder) {
 			cfg := s.Config()
-			b.WriteMemory(info.Memory{Used: s.store.Stats().UsedMemory, MaxMemory: cfg.MaxMemory,
+			b.WriteMemory(info.Memory{Used: storeStats().UsedMemory, MaxMemory: cfg.MaxMemory,
 				Policy: cfg.MaxMemoryPolicy, Process: info.ReadMemory()})
 		}},
 		{Name: "persistence", Default: true, Write: func(b *info.Builder) { b.WritePersistence(s.store.Changes()) }},
-		{Name: "stats", Default: true, Write: func(b *info.Builder) { b.WriteStats(s.infoStats()) }},
+		{Name: "stats", Default: true, Write: func(b *info.Builder) { b.WriteStats(s.infoStats(storeStats())) }},
 		{Name: "replication", Default: true, Write: func(b *info.Builder) { b.WriteReplication(s.infoReplication(replInfo())) }},
 		{Name: "cpu", Default: true, Write: func(b *info.Builder) {
 			cpu, err := info.ReadCPU()
@@ -57,7 +52,7 @@ func (s *Server) infoSections() []info.Section {
 		{Name: "keyspace", Default: true, Write: func(b *info.Builder) {
 			// The keys of the slots this node leads, as DBSIZE.
 			keys, expires := s.store.CountIn(s.Leads)
-			b.WriteKeyspace(info.Keyspace{Keys: keys, Expires: expires, AvgTTLMillis: s.store.Stats().AvgTTLMillis})
+			b.WriteKeyspace(info.Keyspace{Keys: keys, Expires: expires, AvgTTLMillis: storeStats().AvgTTLMillis})
 		}},
 	}
 }
@@ -82,8 +77,7 @@ func (s *Server) port(cfg config.Config) int {
 	return cfg.Port
 }
 
-func (s *Server) infoStats() info.Stats {
-	st := s.store.Stats()
+func (s *Server) infoStats(st store.Stats) info.Stats {
 	ps := s.events.Stats()
 	return info.Stats{
 		ConnectionsReceived: s.stats.connectionsReceived.Load(), CommandsProcessed: s.stats.commandsProcessed.Load(),
