@@ -125,11 +125,10 @@ type Leaver interface {
 type Migrations interface {
 	MigrationRate() int64
 	SetMigrationRate(rate int64)
-	// Settled reports whether this node sees the cluster at rest: the
+	// SettledGiven reports whether this node sees the cluster at rest
+	// (INFO's cluster_settled), given its ReplicationInfo just taken: the
 	// routing table equals the target placement, no slot migrates and
 	// every slot has its replicas; why says what is left when not.
-	Settled() (settled bool, why string)
-	// SettledGiven is Settled with a ReplicationInfo just taken.
 	SettledGiven(replinfo.Info) (settled bool, why string)
 }
 

@@ -219,8 +219,6 @@ func (n *Node) MigrationRate() int64 { return 0 }
 // SetMigrationRate does nothing: the node transfers no slot.
 func (n *Node) SetMigrationRate(int64) {}
 
-// Settled is always true: one node leads every slot and nothing moves.
-func (n *Node) Settled() (bool, string) { return true, "" }
-
-// SettledGiven is Settled: the info changes nothing.
+// SettledGiven is always true: one node leads every slot and nothing
+// moves.
 func (n *Node) SettledGiven(replinfo.Info) (bool, string) { return true, "" }
