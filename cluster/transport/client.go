@@ -234,7 +234,7 @@ func (c *Client) open(ctx context.Context, addr string) (*clientConn, error) {
 // then fails every pending call by closing its channel.
 func (c *Client) readReplies(cc *clientConn) {
 	defer c.wg.Done()
-	r := bufio.NewReaderSize(cc.c, 64<<10)
+	r := bufio.NewReaderSize(cc.sock, 64<<10)
 	var err error
 	for {
 		var f frame

@@ -104,8 +104,9 @@ type frame struct {
 // done channel, which ends the writer.
 type frameConn struct {
 	c        net.Conn
-	self     string // our cluster address, for Faults
-	peer     string // the peer's cluster address, for Faults
+	sock     io.ReadWriter // c's socket, read and written (sockIO)
+	self     string        // our cluster address, for Faults
+	peer     string        // the peer's cluster address, for Faults
 	faults   *Faults
 	maxFrame int
 
@@ -121,15 +122,17 @@ type frameConn struct {
 }
 
 func newFrameConn(c net.Conn, self, peer string, faults *Faults, maxFrame int) *frameConn {
+	sock := sockIO(c)
 	fc := &frameConn{
 		c:        c,
+		sock:     sock,
 		self:     self,
 		peer:     peer,
 		faults:   faults,
 		maxFrame: maxFrame,
 		out:      make(chan frame, writeQueueLen),
 		done:     make(chan struct{}),
-		w:        bufio.NewWriterSize(c, 64<<10),
+		w:        bufio.NewWriterSize(sock, 64<<10),
 	}
 	fc.writerWG.Add(1)
 	go fc.writeLoop()

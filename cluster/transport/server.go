@@ -128,7 +128,7 @@ func (s *Server) readLoop(fc *frameConn) {
 		delete(s.conns, fc)
 		s.mu.Unlock()
 	}()
-	r := bufio.NewReaderSize(fc.c, 64<<10)
+	r := bufio.NewReaderSize(fc.sock, 64<<10)
 	var direct []byte  // the reply buffer of inline requests, reused
 	unflushed := false // inline replies wait in fc.w
 	flush := func() error {

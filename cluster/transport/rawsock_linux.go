@@ -1,0 +1,116 @@
+//go:build linux
+
+package transport
+
+import (
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// sockIO returns what a connection's frames are read from and written to:
+// for a TCP connection, its socket through raw system calls; for anything
+// else (the in-memory network, a wrapped connection), the connection.
+//
+// Why raw: net.Conn's Read and Write enter the runtime's system-call state
+// around every read and write, and on a busy node the runtime's monitor
+// thread notices processors sitting in those calls, takes them away and
+// starts threads to run what waits (a futex wake and a context switch
+// each), and itself wakes every 20 us while that goes on. A socket
+// read or write that does not block is short, so the raw call keeps its
+// processor; when the socket has nothing to read or no room to write, the
+// goroutine parks in the network poller as net.Conn's would, deadlines
+// included (syscall.RawConn). The client connections' event loop does the
+// same (server/netloop).
+func sockIO(c net.Conn) io.ReadWriter {
+	tc, ok := c.(*net.TCPConn)
+	if !ok {
+		return c
+	}
+	rc, err := tc.SyscallConn()
+	if err != nil {
+		return c
+	}
+	return &rawSock{rc: rc}
+}
+
+// rawSock is a TCP socket read and written with raw system calls.
+type rawSock struct{ rc syscall.RawConn }
+
+// Read reads what the socket holds, waiting in the poller while it holds
+// nothing; io.EOF once the peer has closed.
+func (s *rawSock) Read(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	var n int
+	var err error
+	if perr := s.rc.Read(func(fd uintptr) bool {
+		for {
+			n, err = rawRW(unix.SYS_READ, fd, p)
+			switch err {
+			case unix.EINTR:
+				continue
+			case unix.EAGAIN:
+				return false
+			}
+			return true
+		}
+	}); perr != nil {
+		return 0, perr
+	}
+	if err != nil {
+		return 0, os.NewSyscallError("read", err)
+	}
+	if n == 0 {
+		return 0, io.EOF
+	}
+	return n, nil
+}
+
+// Write writes all of p, waiting in the poller while the socket has no
+// room.
+func (s *rawSock) Write(p []byte) (int, error) {
+	var n int
+	var err error
+	if perr := s.rc.Write(func(fd uintptr) bool {
+		for n < len(p) {
+			m, e := rawRW(unix.SYS_WRITE, fd, p[n:])
+			switch e {
+			case nil:
+				n += m
+			case unix.EINTR:
+			case unix.EAGAIN:
+				return false
+			default:
+				err = e
+				return true
+			}
+		}
+		return true
+	}); perr != nil {
+		return n, perr
+	}
+	if err != nil {
+		return n, os.NewSyscallError("write", err)
+	}
+	return n, nil
+}
+
+// rawRW is read(2) or write(2) on fd without the runtime's system-call
+// bookkeeping.
+func rawRW(trap, fd uintptr, p []byte) (int, error) {
+	var ptr unsafe.Pointer
+	if len(p) > 0 {
+		ptr = unsafe.Pointer(&p[0])
+	}
+	n, _, errno := unix.RawSyscall(trap, fd, uintptr(ptr), uintptr(len(p)))
+	if errno != 0 {
+		return 0, errno
+	}
+	return int(n), nil
+}
