@@ -42,7 +42,10 @@ func sockIO(c net.Conn) io.ReadWriter {
 type rawSock struct{ rc syscall.RawConn }
 
 // Read reads what the socket holds, waiting in the poller while it holds
-// nothing; io.EOF once the peer has closed.
+// nothing; io.EOF once the peer has closed. It always tries the read
+// first, even after a short read said the socket was empty: RawConn.Read
+// clears the poller's readiness before it calls its function, so waiting
+// first would miss data that arrived since (tried: the stream hung).
 func (s *rawSock) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
