@@ -12,6 +12,8 @@ import (
 	"runtime"
 	"sync"
 	"time"
+
+	"github.com/meshcache/meshcache/cluster/transport/rawsock"
 )
 
 // Frame layout (after the connection preface), all big endian:
@@ -104,7 +106,7 @@ type frame struct {
 // done channel, which ends the writer.
 type frameConn struct {
 	c        net.Conn
-	sock     io.ReadWriter // c's socket, read and written (sockIO)
+	sock     io.ReadWriter // c read and written through rawsock.Of
 	self     string        // our cluster address, for Faults
 	peer     string        // the peer's cluster address, for Faults
 	faults   *Faults
@@ -122,7 +124,7 @@ type frameConn struct {
 }
 
 func newFrameConn(c net.Conn, self, peer string, faults *Faults, maxFrame int) *frameConn {
-	sock := sockIO(c)
+	sock := rawsock.Of(c)
 	fc := &frameConn{
 		c:        c,
 		sock:     sock,

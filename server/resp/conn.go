@@ -2,11 +2,14 @@ package resp
 
 import (
 	"errors"
+	"io"
 	"log/slog"
 	"net"
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/meshcache/meshcache/cluster/transport/rawsock"
 )
 
 // Redis's protocol limits (networking.c), applied while the commands are
@@ -49,6 +52,9 @@ const (
 // writes replies (the connection's goroutine or its outbox's writer).
 type Conn struct {
 	net.Conn
+	// sock is Conn read and written: its socket through raw system calls
+	// when it is a TCP connection (rawsock.Of).
+	sock     io.ReadWriter
 	lim      ConnLimits
 	inBytes  *atomic.Int64 // incremented by the bytes read
 	outBytes *atomic.Int64 // incremented by the bytes written
@@ -130,7 +136,7 @@ func (e *ProtocolError) Is(target error) bool { return target == ErrClientClosed
 // NewConn wraps c. Bytes read and written are added to inBytes and
 // outBytes; idle timeouts are logged to log (Debug).
 func NewConn(c net.Conn, lim ConnLimits, inBytes, outBytes *atomic.Int64, log *slog.Logger) *Conn {
-	return &Conn{Conn: c, lim: lim, inBytes: inBytes, outBytes: outBytes, log: log}
+	return &Conn{Conn: c, sock: rawsock.Of(c), lim: lim, inBytes: inBytes, outBytes: outBytes, log: log}
 }
 
 // Pending returns the bytes of the command being received so far (CLIENT
@@ -275,7 +281,7 @@ func (pc *Conn) fill() {
 		}
 		pc.deadline = false
 	}
-	n, err := pc.Conn.Read(pc.buf[pc.w:])
+	n, err := pc.sock.Read(pc.buf[pc.w:])
 	pc.w += n
 	pc.inBytes.Add(int64(n))
 	if err != nil {
@@ -324,7 +330,7 @@ func (pc *Conn) Recycle() {
 
 // Write writes b and counts the output bytes.
 func (pc *Conn) Write(b []byte) (int, error) {
-	n, err := pc.Conn.Write(b)
+	n, err := pc.sock.Write(b)
 	pc.outBytes.Add(int64(n))
 	return n, err
 }
@@ -344,7 +350,7 @@ func (pc *Conn) AwaitClose() (gone <-chan struct{}, stop func()) {
 		defer close(done)
 		buf := make([]byte, 512)
 		for {
-			n, err := pc.Conn.Read(buf)
+			n, err := pc.sock.Read(buf)
 			if n > 0 {
 				pc.back = append(pc.back, buf[:n]...)
 				pc.inBytes.Add(int64(n))

@@ -1,6 +1,6 @@
 //go:build linux
 
-package transport
+package rawsock
 
 import (
 	"io"
@@ -12,9 +12,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// sockIO returns what a connection's frames are read from and written to:
-// for a TCP connection, its socket through raw system calls; for anything
-// else (the in-memory network, a wrapped connection), the connection.
+// Of returns what a connection is to be read from and written to: for a
+// TCP connection, its socket through raw system calls; for anything else
+// (the in-memory network, TLS, a wrapped connection), the connection.
 //
 // Why raw: net.Conn's Read and Write enter the runtime's system-call state
 // around every read and write, and on a busy node the runtime's monitor
@@ -26,7 +26,7 @@ import (
 // goroutine parks in the network poller as net.Conn's would, deadlines
 // included (syscall.RawConn). The client connections' event loop does the
 // same (server/netloop).
-func sockIO(c net.Conn) io.ReadWriter {
+func Of(c net.Conn) io.ReadWriter {
 	tc, ok := c.(*net.TCPConn)
 	if !ok {
 		return c

@@ -1,6 +1,6 @@
 //go:build linux
 
-package transport
+package rawsock
 
 import (
 	"bytes"
@@ -43,14 +43,14 @@ func tcpPair(t *testing.T) (a, b net.Conn) {
 
 func TestRawSockIsRawForTCPOnly(t *testing.T) {
 	a, _ := tcpPair(t)
-	if _, ok := sockIO(a).(*rawSock); !ok {
-		t.Fatalf("sockIO(TCP) = %T, want *rawSock", sockIO(a))
+	if _, ok := Of(a).(*rawSock); !ok {
+		t.Fatalf("Of(TCP) = %T, want *rawSock", Of(a))
 	}
 	p, q := net.Pipe()
 	defer p.Close()
 	defer q.Close()
-	if sockIO(p) != io.ReadWriter(p) {
-		t.Fatalf("sockIO(pipe) = %T, want the pipe itself", sockIO(p))
+	if Of(p) != io.ReadWriter(p) {
+		t.Fatalf("Of(pipe) = %T, want the pipe itself", Of(p))
 	}
 }
 
@@ -58,7 +58,7 @@ func TestRawSockIsRawForTCPOnly(t *testing.T) {
 // room, and every byte arrives in order; the peer's close reads as EOF.
 func TestRawSockWriteWaitsForRoomAndReadSeesEOF(t *testing.T) {
 	a, b := tcpPair(t)
-	w, r := sockIO(a), sockIO(b)
+	w, r := Of(a), Of(b)
 	want := make([]byte, 16<<20)
 	for i := range want {
 		want[i] = byte(i * 7)
@@ -88,21 +88,21 @@ func TestRawSockWriteWaitsForRoomAndReadSeesEOF(t *testing.T) {
 func TestRawSockHonoursDeadlines(t *testing.T) {
 	a, b := tcpPair(t)
 	_ = b.SetReadDeadline(time.Now().Add(20 * time.Millisecond))
-	if _, err := sockIO(b).Read(make([]byte, 10)); !errors.Is(err, os.ErrDeadlineExceeded) {
+	if _, err := Of(b).Read(make([]byte, 10)); !errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("read with nothing sent: %v, want the deadline", err)
 	}
 	// Nobody reads b: the write fills both buffers, then meets its deadline.
 	_ = a.SetWriteDeadline(time.Now().Add(50 * time.Millisecond))
-	n, err := sockIO(a).Write(make([]byte, 64<<20))
+	n, err := Of(a).Write(make([]byte, 64<<20))
 	if !errors.Is(err, os.ErrDeadlineExceeded) || n == 0 || n >= 64<<20 {
 		t.Fatalf("write to a peer that does not read: %d bytes, %v; want part of it and the deadline", n, err)
 	}
 	a.Close()
 	_ = b.SetReadDeadline(time.Time{})
-	if _, err := io.Copy(io.Discard, sockIO(b)); err != nil {
+	if _, err := io.Copy(io.Discard, Of(b)); err != nil {
 		t.Fatalf("draining after close: %v", err)
 	}
-	if _, err := sockIO(a).Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
+	if _, err := Of(a).Write([]byte("x")); !errors.Is(err, net.ErrClosed) {
 		t.Fatalf("write after close: %v, want net.ErrClosed", err)
 	}
 }
