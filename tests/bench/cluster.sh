@@ -22,6 +22,7 @@
 #   tests/bench/cluster.sh                      # 3 rounds of 50k requests
 #   ROUNDS=5 N=100000 tests/bench/cluster.sh
 #   BASELINE=/tmp/meshcache-main tests/bench/cluster.sh
+#   NODE_ARGS="--event-loops 1" tests/bench/cluster.sh
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
@@ -31,6 +32,9 @@ BASE=${BASE:-18600}        # meshcache nodes on BASE..BASE+2 (cluster ports +100
 BBASE=${BBASE:-18610}      # the baseline's nodes
 RBASE=${RBASE:-18620}      # Redis Cluster nodes on RBASE..RBASE+5 (bus ports +10000)
 BASELINE=${BASELINE:-}
+# NODE_ARGS: extra flags for every meshcache node of both builds, e.g.
+# NODE_ARGS="--event-loops 1" (three nodes share two cores here).
+read -r -a node_args <<<"${NODE_ARGS:-}"
 PIN=0 # nine server processes on two cores: no pinning
 MPORT=$BASE RPORT=$RBASE   # for lib.sh
 
@@ -64,7 +68,7 @@ start_mesh() {
 		free_port "$port"
 		join=()
 		[ "$i" -gt 0 ] && join=(--join "127.0.0.1:$((base + 10000))")
-		"$bin" --port "$port" "${join[@]}" --replicas 1 --replica-ack one --log-level warn >"$work/$target$i.log" 2>&1 &
+		"$bin" --port "$port" "${join[@]}" --replicas 1 --replica-ack one --log-level warn "${node_args[@]}" >"$work/$target$i.log" 2>&1 &
 		ps+=($!) pids+=($!)
 	done
 	for _ in $(seq 1 300); do
@@ -174,4 +178,5 @@ for test in SET GET; do
 done
 echo
 echo "$ROUNDS alternating rounds of $N requests, $CLIENTS clients, unpipelined, -r 100000 -d 32, medians;"
+[ -n "${NODE_ARGS:-}" ] && echo "meshcache nodes started with: $NODE_ARGS."
 echo "load average (1, 5, 15 min) before: $load_before, after: $load_after."
