@@ -14,6 +14,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/meshcache/meshcache/cluster/transport/rawsock"
 )
 
 // Supported reports whether this system has the event loop.
@@ -173,7 +175,7 @@ func (l *Loop) wake() {
 	// EAGAIN: the counter is full, so Run is woken anyway. A raw call, as
 	// the connections' reads and writes: a runtime system call here (one
 	// per post) kept the runtime's monitor thread waking every 20 us.
-	_, _ = rawIO(unix.SYS_WRITE, l.evfd, one[:])
+	_, _ = rawsock.Write(l.evfd, one[:])
 }
 
 // Stop makes Run return and waits until it did. Call it once, after Run
@@ -299,7 +301,7 @@ func (l *Loop) tick(last time.Time) time.Time {
 
 // epollPoll is epoll_wait(2) of epfd that does not wait: the events ready
 // now, or none. Made without telling the scheduler, as it cannot block
-// (rawIO).
+// (rawsock.Read).
 func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
 	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd),
 		uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
@@ -313,7 +315,7 @@ func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
 // queued and reports whether Stop was called.
 func (l *Loop) takeAdds() (stop bool) {
 	var cnt [8]byte
-	_, _ = rawIO(unix.SYS_READ, l.evfd, cnt[:]) // resets the counter; EAGAIN: already read
+	_, _ = rawsock.Read(l.evfd, cnt[:]) // resets the counter; EAGAIN: already read
 	l.mu.Lock()
 	adds, posts, stop := l.adds, l.posts, l.stopped
 	l.adds, l.posts = nil, l.spare[:0]
@@ -403,7 +405,7 @@ func (c *Conn) Read(p []byte) (int, error) {
 	}
 	c.read = true
 	for {
-		n, err := rawRead(c.fd, p)
+		n, err := rawsock.Read(c.fd, p)
 		switch {
 		case err == nil && n == 0 && len(p) > 0:
 			return 0, io.EOF
@@ -428,7 +430,7 @@ func (c *Conn) Write(p []byte) (int, error) {
 		return 0, errDetached
 	}
 	for {
-		n, err := rawWrite(c.fd, p)
+		n, err := rawsock.Write(c.fd, p)
 		switch {
 		case err == nil:
 			return n, nil
@@ -467,24 +469,4 @@ func (c *Conn) Detach() error {
 		return fmt.Errorf("netloop: detach: %w", err)
 	}
 	return nil
-}
-
-// rawRead and rawWrite are read(2) and write(2) of a non-blocking
-// descriptor, which return at once: made without telling the scheduler
-// (no entersyscall/exitsyscall, about 90 instructions each), as a call
-// that cannot block needs no other thread to take over its P.
-func rawRead(fd int, p []byte) (int, error)  { return rawIO(unix.SYS_READ, fd, p) }
-func rawWrite(fd int, p []byte) (int, error) { return rawIO(unix.SYS_WRITE, fd, p) }
-
-// rawIO is the system call trap (read or write) on fd with p's bytes.
-func rawIO(trap uintptr, fd int, p []byte) (int, error) {
-	var ptr unsafe.Pointer
-	if len(p) > 0 {
-		ptr = unsafe.Pointer(&p[0])
-	}
-	n, _, errno := unix.RawSyscall(trap, uintptr(fd), uintptr(ptr), uintptr(len(p)))
-	if errno != 0 {
-		return 0, errno
-	}
-	return int(n), nil
 }

@@ -54,7 +54,7 @@ func (s *rawSock) Read(p []byte) (int, error) {
 	var err error
 	if perr := s.rc.Read(func(fd uintptr) bool {
 		for {
-			n, err = rawRW(unix.SYS_READ, fd, p)
+			n, err = Read(int(fd), p)
 			switch err {
 			case unix.EINTR:
 				continue
@@ -82,7 +82,7 @@ func (s *rawSock) Write(p []byte) (int, error) {
 	var err error
 	if perr := s.rc.Write(func(fd uintptr) bool {
 		for n < len(p) {
-			m, e := rawRW(unix.SYS_WRITE, fd, p[n:])
+			m, e := Write(int(fd), p[n:])
 			switch e {
 			case nil:
 				n += m
@@ -104,14 +104,22 @@ func (s *rawSock) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// rawRW is read(2) or write(2) on fd without the runtime's system-call
-// bookkeeping.
-func rawRW(trap, fd uintptr, p []byte) (int, error) {
+// Read and Write are read(2) and write(2) of a non-blocking descriptor,
+// which return at once: made without telling the scheduler (no
+// entersyscall/exitsyscall, about 90 instructions each), as a call that
+// cannot block needs no other thread to take over its processor. EAGAIN
+// and EINTR come back as errors. The event loops make theirs with these
+// (server/netloop).
+func Read(fd int, p []byte) (int, error)  { return rawIO(unix.SYS_READ, fd, p) }
+func Write(fd int, p []byte) (int, error) { return rawIO(unix.SYS_WRITE, fd, p) }
+
+// rawIO is the system call trap (read or write) on fd with p's bytes.
+func rawIO(trap uintptr, fd int, p []byte) (int, error) {
 	var ptr unsafe.Pointer
 	if len(p) > 0 {
 		ptr = unsafe.Pointer(&p[0])
 	}
-	n, _, errno := unix.RawSyscall(trap, fd, uintptr(ptr), uintptr(len(p)))
+	n, _, errno := unix.RawSyscall(trap, uintptr(fd), uintptr(ptr), uintptr(len(p)))
 	if errno != 0 {
 		return 0, errno
 	}
