@@ -38,8 +38,17 @@ BBASE=${BBASE:-18610}      # the baseline's nodes
 RBASE=${RBASE:-18620}      # Redis Cluster nodes on RBASE..RBASE+5 (bus ports +10000)
 BASELINE=${BASELINE:-}
 # NODE_ARGS: extra flags for every meshcache node of both builds, e.g.
-# NODE_ARGS="--event-loops 1" (three nodes share two cores here).
+# NODE_ARGS="--event-loops 1".
 read -r -a node_args <<<"${NODE_ARGS:-}"
+# NODE_GOMAXPROCS: each meshcache node's GOMAXPROCS. By default its share of
+# the machine's cores (nproc / 3, at least 1), as a container with that CPU
+# limit would get from the Go runtime: three nodes that each take every core
+# for their own schedule six processors on two cores here, and cost 12-35% more
+# CPU per cluster SET (BENCHMARKS.md). Redis Cluster's servers are one
+# thread each. 0 leaves the runtime's default (every core).
+NODE_GOMAXPROCS=${NODE_GOMAXPROCS:-$(( $(nproc) / 3 > 0 ? $(nproc) / 3 : 1 ))}
+node_env=()
+[ "$NODE_GOMAXPROCS" != 0 ] && node_env=(env "GOMAXPROCS=$NODE_GOMAXPROCS")
 PIN=0 # nine server processes on two cores: no pinning
 MPORT=$BASE RPORT=$RBASE   # for lib.sh
 
@@ -73,7 +82,7 @@ start_mesh() {
 		free_port "$port"
 		join=()
 		[ "$i" -gt 0 ] && join=(--join "127.0.0.1:$((base + 10000))")
-		"$bin" --port "$port" "${join[@]}" --replicas 1 --replica-ack one --log-level warn "${node_args[@]}" >"$work/$target$i.log" 2>&1 &
+		"${node_env[@]}" "$bin" --port "$port" "${join[@]}" --replicas 1 --replica-ack one --log-level warn "${node_args[@]}" >"$work/$target$i.log" 2>&1 &
 		ps+=($!) pids+=($!)
 	done
 	for _ in $(seq 1 300); do
@@ -184,4 +193,9 @@ done
 echo
 echo "$ROUNDS alternating rounds of $N requests, $CLIENTS clients, unpipelined, -r 100000 -d 32, medians;"
 [ -n "${NODE_ARGS:-}" ] && echo "meshcache nodes started with: $NODE_ARGS."
+if [ "$NODE_GOMAXPROCS" != 0 ]; then
+	echo "meshcache nodes ran with GOMAXPROCS=$NODE_GOMAXPROCS (each node's share of $(nproc) cores; NODE_GOMAXPROCS=0 for the runtime's default)."
+else
+	echo "meshcache nodes ran with the runtime's GOMAXPROCS ($(nproc), every core each)."
+fi
 echo "load average (1, 5, 15 min) before: $load_before, after: $load_after."
