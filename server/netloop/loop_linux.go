@@ -301,7 +301,7 @@ func (l *Loop) tick(last time.Time) time.Time {
 
 // epollPoll is epoll_wait(2) of epfd that does not wait: the events ready
 // now, or none. Made without telling the scheduler, as it cannot block
-// (rawsock.Read).
+// (as the loops' reads and writes, rawsock.Read and Write).
 func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
 	n, _, errno := unix.RawSyscall6(unix.SYS_EPOLL_PWAIT, uintptr(epfd),
 		uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)), 0, 0, 0)
