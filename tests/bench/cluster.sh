@@ -143,7 +143,7 @@ run_bench() {
 		'BEGIN { printf "%s %s %.2f\n", h, out, (b - a) / t * 1e6 / n }'
 }
 
-load_before=$(loadavg)
+load_before=$(loadavg) stat_before=$(cpustat)
 echo "load average before: $load_before" >&2
 start_mesh meshcache "$work/meshcache" "$BASE"
 targets=(meshcache)
@@ -171,8 +171,8 @@ for round in $(seq "$ROUNDS"); do
 	done
 	echo "round $round done" >&2
 done
-load_after=$(loadavg)
-echo "load average after: $load_after" >&2
+load_after=$(loadavg) steal=$(steal_since "$stat_before")
+echo "load average after: $load_after; CPU time stolen by the host: $steal" >&2
 
 pick() { awk -v t="$1" -v m="$2" -v c="$3" -v col="$4" '$1 == t && $2 == m && $3 == c { print $col }' "$results" | median; }
 echo "| target | client | test | rps | ratio to Redis Cluster | plain / cluster | p99 ms | CPU us/req |"
@@ -198,4 +198,4 @@ if [ "$NODE_GOMAXPROCS" != 0 ]; then
 else
 	echo "meshcache nodes ran with the runtime's GOMAXPROCS ($(nproc), every core each)."
 fi
-echo "load average (1, 5, 15 min) before: $load_before, after: $load_after."
+echo "load average (1, 5, 15 min) before: $load_before, after: $load_after; CPU time stolen by the host (a VM's steal) during the run: $steal."

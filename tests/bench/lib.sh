@@ -30,6 +30,10 @@ set_pinning "$PIN"
 
 loadavg() { cut -d' ' -f1-3 /proc/loadavg; }
 
+# cpustat and steal_since: the host's steal (steal.sh).
+# shellcheck source=steal.sh
+. "$(dirname "${BASH_SOURCE[0]}")/steal.sh"
+
 # targets ROUND: the two servers in the order round ROUND measures them
 # (alternating, so that drift in the machine's load hits both).
 targets() { if [ $(($1 % 2)) = 0 ]; then echo redis meshcache; else echo meshcache redis; fi; }

@@ -45,7 +45,7 @@ echo "building meshcache, memkeys and gcpause" >&2
 (cd "$root" && go build -o "$work/meshcache" ./cmd/meshcache && go build -o "$work/memkeys" ./tests/bench/memkeys &&
 	go build -o "$work/gcpause" ./tests/bench/gcpause)
 
-load_before=$(loadavg)
+load_before=$(loadavg) stat_before=$(cpustat)
 echo "load average before: $load_before" >&2
 
 results="$work/results.txt"
@@ -140,8 +140,8 @@ if [ "$GCKEYS" -gt 0 ]; then
 	cat "$gc"
 	stop_servers
 fi
-load_after=$(loadavg)
-echo "load average after: $load_after" >&2
+load_after=$(loadavg) steal=$(steal_since "$stat_before")
+echo "load average after: $load_after; CPU time stolen by the host: $steal" >&2
 
 if [ "$WRITE" = 1 ]; then
 	out="$root/docs/BENCHMARKS.md"
@@ -151,7 +151,7 @@ if [ "$WRITE" = 1 ]; then
 		echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores ($(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)),"
 		echo "redis-server $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $ROUNDS alternating rounds of $N requests per test,"
 		echo "medians (the table's columns say the pinning and the clients; the memory and GC steps ran pinned: $([ ${#server_cpu[@]} -gt 0 ] && echo yes || echo no));"
-		echo "load average (1, 5, 15 min) before: $load_before, after: $load_after."
+		echo "load average (1, 5, 15 min) before: $load_before, after: $load_after; CPU time stolen by the host (a VM's steal) during the run: $steal."
 		echo
 		cat "$table"
 		echo

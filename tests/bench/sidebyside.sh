@@ -7,7 +7,8 @@
 # SET and GET unpipelined (N1 requests) and at -P 16 (N16), 50 clients,
 # -r 100000 -d 32. Prints a Markdown table of medians: requests per second,
 # p50, p99, CPU per request (user+system of the server process) and the
-# ratios to redis-server; the load average per round goes to stderr.
+# ratios to redis-server; the load average and the host's steal (steal.sh)
+# per round go to stderr.
 #
 #   BASELINE=/tmp/meshcache-start tests/bench/sidebyside.sh
 #   ROUNDS=3 N1=100000 N16=400000 BASELINE=... tests/bench/sidebyside.sh
@@ -19,6 +20,8 @@ work=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
 CGO_ENABLED=0 go build -o "$work/new" ./cmd/meshcache
 cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# shellcheck source=steal.sh
+. tests/bench/steal.sh
 # measure TARGET PID TEST P N: one redis-benchmark run, one result line.
 measure() {
 	local c0 c1 line
@@ -29,6 +32,7 @@ measure() {
 	echo "$1 $3 $4 $(echo "$line" | awk -F, '{ print $2, $5, $7 }') $(awk -v a="$c0" -v b="$c1" -v n="$5" 'BEGIN { printf "%.2f", (b - a) * 10000 / n }')" >>"$work/rows"
 }
 for r in $(seq "$ROUNDS"); do
+	round_stat=$(cpustat)
 	case $((r % 3)) in 0) order="base new redis" ;; 1) order="new redis base" ;; *) order="redis base new" ;; esac
 	for t in $order; do
 		case $t in
@@ -46,7 +50,7 @@ for r in $(seq "$ROUNDS"); do
 		kill "$pid"
 		wait "$pid" 2>/dev/null || true
 	done
-	echo "round $r: load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
+	echo "round $r: load $(cut -d' ' -f1-3 /proc/loadavg), CPU time stolen by the host $(steal_since "$round_stat")" >&2
 done
 python3 - "$work/rows" <<'PY'
 import sys, statistics as st, collections
