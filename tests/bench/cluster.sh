@@ -23,6 +23,13 @@
 #   ROUNDS=5 N=2000000 tests/bench/cluster.sh
 #   BASELINE=/tmp/meshcache-main tests/bench/cluster.sh
 #   NODE_ARGS="--event-loops 1" tests/bench/cluster.sh
+#   PERNODE=1 tests/bench/cluster.sh            # and the per-node table
+#
+# PERNODE=1 adds two more runs of each meshcache workload and a second
+# table: per node and per request, the CPU time, and the system calls
+# (read, write, epoll_pwait, futex) and context switches counted by perf
+# stat. The counts hardly move with the host's load, where times do (it
+# needs perf with the syscalls tracepoints: Debian's linux-perf, as root).
 set -euo pipefail
 
 ROUNDS=${ROUNDS:-3}
@@ -37,6 +44,7 @@ BASE=${BASE:-18600}        # meshcache nodes on BASE..BASE+2 (cluster ports +100
 BBASE=${BBASE:-18610}      # the baseline's nodes
 RBASE=${RBASE:-18620}      # Redis Cluster nodes on RBASE..RBASE+5 (bus ports +10000)
 BASELINE=${BASELINE:-}
+PERNODE=${PERNODE:-0}
 # NODE_ARGS: extra flags for every meshcache node of both builds, e.g.
 # NODE_ARGS="--event-loops 1".
 read -r -a node_args <<<"${NODE_ARGS:-}"
@@ -143,6 +151,39 @@ run_bench() {
 		'BEGIN { printf "%s %s %.2f\n", h, out, (b - a) / t * 1e6 / n }'
 }
 
+# per_node TARGET MODE TEST: two more runs of N requests, one line per
+# node: "MODE TEST nodeI read write epoll_pwait futex switches cpu_us", per
+# request. The CPU time is the first run's; the counts, the second's, under
+# perf stat, whose tracepoints cost each counted call time of its own.
+per_node() {
+	local target=$1 mode=$2 test=$3 cluster=() p i perfs=() before=() cpu=() events
+	[ "$mode" = cluster ] && cluster=(--cluster)
+	bench_once() { redis-benchmark -p "${tport[$target]}" "${cluster[@]}" -t "${test,,}" -n "$N" -c "$CLIENTS" -r 100000 -d 32 -q >/dev/null 2>&1; }
+	for p in ${tpids[$target]}; do before+=("$(cputicks "$p")"); done
+	bench_once
+	i=0
+	for p in ${tpids[$target]}; do
+		cpu+=("$(awk -v a="${before[i]}" -v b="$(cputicks "$p")" -v t="$(getconf CLK_TCK)" -v n="$N" 'BEGIN { printf "%.2f", (b - a) / t * 1e6 / n }')")
+		i=$((i + 1))
+	done
+	events=syscalls:sys_enter_read,syscalls:sys_enter_write,syscalls:sys_enter_epoll_pwait,syscalls:sys_enter_futex,sched:sched_switch
+	i=0
+	for p in ${tpids[$target]}; do
+		perf stat -x, -e "$events" -p "$p" -o "$work/perf$i.csv" &
+		perfs+=($!)
+		i=$((i + 1))
+	done
+	sleep 0.5 # perf attached
+	bench_once
+	kill -INT "${perfs[@]}"
+	wait "${perfs[@]}" 2>/dev/null || true
+	for i in "${!cpu[@]}"; do
+		awk -F, -v h="$mode $test node$i" -v n="$N" -v c="${cpu[i]}" '
+			/^[0-9]/ { v[++k] = $1 / n }
+			END { printf "%s %.3f %.3f %.3f %.3f %.3f %s\n", h, v[1], v[2], v[3], v[4], v[5], c }' "$work/perf$i.csv"
+	done
+}
+
 load_before=$(loadavg) stat_before=$(cpustat)
 echo "load average before: $load_before" >&2
 start_mesh meshcache "$work/meshcache" "$BASE"
@@ -171,6 +212,13 @@ for round in $(seq "$ROUNDS"); do
 	done
 	echo "round $round done" >&2
 done
+pernode="$work/pernode.txt"
+: >"$pernode"
+if [ "$PERNODE" = 1 ]; then
+	for t in set get; do
+		for mode in cluster plain; do per_node meshcache "$mode" "$t" >>"$pernode"; done
+	done
+fi
 load_after=$(loadavg) steal=$(steal_since "$stat_before")
 echo "load average after: $load_after; CPU time stolen by the host: $steal" >&2
 
@@ -199,3 +247,14 @@ else
 	echo "meshcache nodes ran with the runtime's GOMAXPROCS ($(nproc), every core each)."
 fi
 echo "load average (1, 5, 15 min) before: $load_before, after: $load_after; CPU time stolen by the host (a VM's steal) during the run: $steal."
+if [ -s "$pernode" ]; then
+	echo
+	echo "Per node and request (two more runs of each workload: CPU time from the first, system calls and"
+	echo "context switches from the second, under perf stat; plain clients connect to node0):"
+	echo
+	echo "| client | test | node | read | write | epoll_pwait | futex | context switches | CPU us |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	while read -r mode test node r w e f cs cpu; do
+		echo "| $mode | ${test^^} | $node | $r | $w | $e | $f | $cs | $cpu |"
+	done <"$pernode"
+fi
