@@ -45,6 +45,10 @@ BBASE=${BBASE:-18610}      # the baseline's nodes
 RBASE=${RBASE:-18620}      # Redis Cluster nodes on RBASE..RBASE+5 (bus ports +10000)
 BASELINE=${BASELINE:-}
 PERNODE=${PERNODE:-0}
+if [ "$PERNODE" = 1 ] && ! perf stat -e syscalls:sys_enter_read true >/dev/null 2>&1; then
+	echo "bench: PERNODE=1 needs perf with the syscalls tracepoints (apt-get install linux-perf; as root)" >&2
+	exit 1
+fi
 # NODE_ARGS: extra flags for every meshcache node of both builds, e.g.
 # NODE_ARGS="--event-loops 1".
 read -r -a node_args <<<"${NODE_ARGS:-}"
