@@ -174,7 +174,7 @@ per_node() {
 	i=0
 	for p in ${tpids[$target]}; do
 		perf stat -x, -e "$events" -p "$p" -o "$work/perf$i.csv" &
-		perfs+=($!)
+		perfs+=($!) pids+=($!) # the exit trap stops them if the run fails
 		i=$((i + 1))
 	done
 	sleep 0.5 # perf attached
