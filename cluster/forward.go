@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/cluster/wire"
@@ -64,12 +65,17 @@ func (n *Node) ForwardBatch(ctx context.Context, id ring.NodeID, resp3 bool, cmd
 	if err != nil {
 		return nil, err
 	}
+	return batchReplies(id, reply, len(cmds))
+}
+
+// batchReplies decodes the replies to a batch of sent commands from id.
+func batchReplies(id ring.NodeID, reply []byte, sent int) ([][]byte, error) {
 	replies, err := wire.DecodeBatchReplies(reply)
 	if err != nil {
 		return nil, fmt.Errorf("forward batch to %s: %w", id, err)
 	}
-	if len(replies) > len(cmds) {
-		return nil, fmt.Errorf("forward batch to %s: %d replies for %d commands", id, len(replies), len(cmds))
+	if len(replies) > sent {
+		return nil, fmt.Errorf("forward batch to %s: %d replies for %d commands", id, len(replies), sent)
 	}
 	return replies, nil
 }
@@ -132,4 +138,41 @@ func (n *Node) handleForward(_ context.Context, _ string, req, reply []byte) ([]
 		return nil, err
 	}
 	return n.exec.Execute(resp3, args, reply), nil
+}
+
+// StartForward sends cmds to node id as ForwardBatch does, without
+// waiting (an event loop's forward): done is called once, on another
+// goroutine that it must not hold up, with the replies (as many as the
+// receiver ran) or the error, unless the call is abandoned first
+// (transport.Pending.Abandon) once timeout passed. ok false: nothing was
+// sent and done will not be called, because sending would wait (no live
+// connection to id yet, a full write queue) or id is this node; the
+// caller uses ForwardBatch.
+func (n *Node) StartForward(id ring.NodeID, resp3 bool, cmds [][][]byte, timeout time.Duration, done func([][]byte, error)) (transport.Pending, bool) {
+	if id == n.id || len(cmds) == 0 {
+		return transport.Pending{}, false
+	}
+	addr, err := n.addrOf(id)
+	if err != nil {
+		return transport.Pending{}, false
+	}
+	if len(cmds) == 1 {
+		return n.client.Start(addr, transport.KindForward, wire.EncodeForward(resp3, cmds[0]), timeout,
+			func(reply []byte, err error) {
+				if err != nil {
+					done(nil, err)
+					return
+				}
+				done([][]byte{reply}, nil)
+			})
+	}
+	sent := len(cmds)
+	return n.client.Start(addr, transport.KindForwardBatch, wire.EncodeForwardBatch(resp3, cmds), timeout,
+		func(reply []byte, err error) {
+			if err != nil {
+				done(nil, err)
+				return
+			}
+			done(batchReplies(id, reply, sent))
+		})
 }

@@ -109,13 +109,16 @@ func (s *Server) finishLoopAck(c *Client) {
 }
 
 // Resume goes on with a connection its loop was handed back (Post): its
-// batch's replicas may have acknowledged (loopAwait).
+// batch's replicas may have acknowledged (loopAwait), or its forward's
+// reply came (loopforward.go).
 func (ls *loopServer) Resume(lc *netloop.Conn) {
 	s, c := (*Server)(ls), lc.Ctx.(*Client)
-	if c.ack.want == 0 {
+	switch {
+	case c.fwd.call != nil:
+		s.resumeForward(c, lc)
+	case c.ack.want == 0:
 		return // an earlier wait's post
-	}
-	if s.loopAwait(c, lc) && c.pc.HasMore() {
+	case s.loopAwait(c, lc) && c.pc.HasMore():
 		s.loopTurn(c, lc, readNothing)
 	}
 }

@@ -109,6 +109,9 @@ type Client struct {
 	// ack is the batch whose queued replies wait for its replicas on the
 	// connection's event loop (ackloop.go).
 	ack loopAck
+	// fwd is the command its event loop forwarded without waiting, whose
+	// reply the connection waits for (loopforward.go).
+	fwd loopFwd
 	// execing: EXEC is running the queued commands (WAIT answers at once).
 	execing bool
 

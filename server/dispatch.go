@@ -35,9 +35,17 @@ func (s *Server) handle(c *Client, args [][]byte) {
 	c.ev.HoldIfNeeded()
 	c.clock.Next()
 	s.dispatch(c, args)
-	if c.wouldWait {
-		return // nothing ran: the caller hands the command to a goroutine
+	if c.wouldWait || c.fwd.call != nil {
+		// Nothing ran (the caller hands the command to a goroutine), or
+		// its loop forwarded it: its reply comes later (loopforward.go).
+		return
 	}
+	s.handled(c)
+}
+
+// handled is the end of handle, once the command ran or its reply came:
+// its batch's wait for replicas, CLIENT REPLY, and queueing its reply.
+func (s *Server) handled(c *Client) {
 	if c.ev.Tracking() {
 		c.clearCaching(c.lastCmd.Load())
 	}

@@ -38,18 +38,21 @@ const connectionGroup = "connection"
 //     own commands are exempt (CLIENT SETNAME ...).
 //   - A standalone node routes nothing and waits for no replica: any other
 //     command is inline.
-//   - In a cluster, a connection with routing state (READONLY, or forwarded
-//     commands ahead of it) is not inline; a keyed command is inline when
-//     this node leads every slot of its keys: nothing to forward. A write
-//     whose slots have replicas runs here too: its batch's replies wait for
-//     the replicas' acks on the loop, the connection neither read nor
-//     written meanwhile (ackloop.go).
+//   - In a cluster, a connection that sent READONLY, or an internal one
+//     (routeState.pinned), is not inline. A keyed command is: when this
+//     node leads every slot of its keys it runs here, and a write whose
+//     slots have replicas has its batch's replies wait for the replicas'
+//     acks on the loop, the connection neither read nor written meanwhile
+//     (ackloop.go); when one other node leads them all, the loop forwards
+//     it without waiting (loopforward.go); otherwise (keys led by several
+//     nodes, a WATCH elsewhere) routing declines it.
 //
 // What can only be known as the command runs, it runs with Client.noWait:
 // a slot lock that is taken (a handoff's fence, a script, EXEC, a blocked
-// client's turn), a route that changed since (it would be forwarded) or a
-// quorum lease that lapsed make it decline, having run nothing, and the
-// connection is handed over with it (runBatch).
+// client's turn), a route the loop cannot take (split, watched, no live
+// connection to the leader yet) or a quorum lease that lapsed make it
+// decline, having run nothing, and the connection is handed over with it
+// (runBatch).
 func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 	if len(args) == 0 {
 		return true
@@ -87,7 +90,7 @@ func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 	if s.standalone {
 		return true
 	}
-	if c.route != nil {
+	if c.route.pinned() {
 		return false
 	}
 	if f&FlagLocal != 0 {
@@ -99,12 +102,6 @@ func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 	}
 	if s.alone(t) {
 		return true // a cluster of one: every slot led here, no replica
-	}
-	c.keyPos = e.keys(args, c.keyPos)
-	for _, i := range c.keyPos {
-		if _, local := s.cluster.Route(ring.KeySlot(args[i])); !local {
-			return false
-		}
 	}
 	return true
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/cluster/replinfo"
 	"github.com/meshcache/meshcache/cluster/solo"
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/topology"
@@ -41,6 +42,12 @@ type Forwarder interface {
 	// returns their raw replies; the receiver may stop early (see
 	// ExecuteBatch), so there can be fewer replies than commands.
 	ForwardBatch(ctx context.Context, id ring.NodeID, resp3 bool, cmds [][][]byte) ([][]byte, error)
+}
+
+// ForwardStarter forwards without waiting, for an event loop
+// (loopforward.go): cluster.Node.StartForward says how.
+type ForwardStarter interface {
+	StartForward(id ring.NodeID, resp3 bool, cmds [][][]byte, timeout time.Duration, done func([][]byte, error)) (transport.Pending, bool)
 }
 
 // Membership is who is in the cluster (CLUSTER NODES, INFO) and how it
@@ -139,6 +146,7 @@ type Migrations interface {
 type Cluster struct {
 	Router
 	Forwarder
+	ForwardStarter
 	Membership
 	Health
 	Replicas
@@ -152,6 +160,7 @@ type Cluster struct {
 type wholeNode interface {
 	Router
 	Forwarder
+	ForwardStarter
 	Membership
 	Health
 	Replicas
@@ -170,7 +179,7 @@ var (
 // ClusterOf returns the Cluster whose every part is n (a *cluster.Node).
 func ClusterOf(n wholeNode) Cluster {
 	return Cluster{
-		Router: n, Forwarder: n, Membership: n, Health: n, Replicas: n,
+		Router: n, Forwarder: n, ForwardStarter: n, Membership: n, Health: n, Replicas: n,
 		ReplicationStats: n, Promoter: n, Leaver: n, Migrations: n,
 	}
 }
@@ -206,6 +215,7 @@ func (s *Server) SetCluster(c Cluster) {
 	one := ClusterOf(s.solo)
 	orOne(&c.Router, one.Router)
 	orOne(&c.Forwarder, one.Forwarder)
+	orOne(&c.ForwardStarter, one.ForwardStarter)
 	orOne(&c.Membership, one.Membership)
 	orOne(&c.Health, one.Health)
 	orOne(&c.Replicas, one.Replicas)

@@ -59,6 +59,11 @@ type routeState struct {
 	blockLast bool
 }
 
+// pinned reports whether the routing state keeps its connection off the
+// event loops (inlineSafe, backToLoop): an internal client running
+// another node's commands, or one that sent READONLY.
+func (rs *routeState) pinned() bool { return rs != nil && (rs.forwarded || rs.readonly) }
+
 func (c *Client) routeState() *routeState {
 	if c.route == nil {
 		c.route = &routeState{}
@@ -117,7 +122,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 		t, self := s.cluster.Table(), s.cluster.ID()
 		owner, spans := route.Owner(c.slots, s.cluster.Route)
 		v := route.Keyed(route.Cmd{Table: t, Self: self, Owner: owner, Spans: spans, Redirect: s.redirect,
-			Forwarded: forwarded, NoWait: c.noWait, Watches: e.Flags&FlagWatchesKeys != 0, Splittable: e.splittable()})
+			Forwarded: forwarded, NoWait: c.noWait, Async: c.fwd.lc != nil, Watches: e.Flags&FlagWatchesKeys != 0, Splittable: e.splittable()})
 		switch v.Do {
 		case route.Here:
 			if c.noWait {
@@ -149,6 +154,12 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 			return true, false
 		}
 		to := retry.To(owner)
+		if c.noWait { // its event loop's: forwarded without waiting (loopforward.go)
+			if !s.startForward(c, e, to, args) {
+				c.decline()
+			}
+			return true, false
+		}
 		movedTo, moved := s.forward(c, to, args)
 		if !moved {
 			return true, false
@@ -183,7 +194,8 @@ func (s *Server) replyMoved(c *Client, t *ring.Table, self ring.NodeID) {
 // connection never has two calls in flight). It appends args's reply to
 // c.reply and queues the others' replies in c.route.ahead. When owner
 // answered args with -MOVED it appends nothing and reports moved, with the
-// address the -MOVED named: the caller routes args again.
+// address the -MOVED named: the caller routes args again. An event loop
+// forwards without waiting instead (startForward, loopforward.go).
 func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo string, moved bool) {
 	c.ranAway = true
 	rs := c.routeState()
@@ -193,18 +205,7 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 	if m := s.chunkMarker(c); m != nil {
 		rs.cmds, lead = append(rs.cmds, m), 1
 	}
-	rs.cmds = append(rs.cmds, args)
-	if len(c.pipeline) > 0 && !c.block.Parking { // a blocking command goes alone
-		t := s.cluster.Table()
-		size := route.ArgsSize(args)
-		for _, next := range c.pipeline {
-			size += route.ArgsSize(next)
-			if len(rs.cmds) >= route.MaxBatchCmds || size > route.MaxBatchBytes || !s.batchable(c, t, owner, next) {
-				break
-			}
-			rs.cmds = append(rs.cmds, next)
-		}
-	}
+	s.gatherBatch(c, owner, args, c.block.Parking)
 	var ctx context.Context
 	var cancel context.CancelFunc
 	if lead > 0 { // watchChunk cancels the call when the client leaves
@@ -225,6 +226,45 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 	}
 	if err == nil {
 		replies = replies[lead:]
+		for i, r := range replies {
+			if r := s.scripts.EvalFallback(ctx, owner, resp3, rs.cmds[i], r); r != nil {
+				replies[i] = r // EVALSHA of a script the primary lacks (server/scripts)
+			}
+		}
+	}
+	return s.forwarded(c, owner, replies, err)
+}
+
+// gatherBatch appends args to c.route.cmds, and behind it the commands of
+// the client's pipeline that can join it in a batch to owner (batchable),
+// unless alone is set (a blocking command goes alone).
+func (s *Server) gatherBatch(c *Client, owner ring.NodeID, args [][]byte, alone bool) {
+	rs := c.route
+	rs.cmds = append(rs.cmds, args)
+	if len(c.pipeline) == 0 || alone {
+		return
+	}
+	t := s.cluster.Table()
+	size := route.ArgsSize(args)
+	for _, next := range c.pipeline {
+		size += route.ArgsSize(next)
+		if len(rs.cmds) >= route.MaxBatchCmds || size > route.MaxBatchBytes || !s.batchable(c, t, owner, next) {
+			return
+		}
+		rs.cmds = append(rs.cmds, next)
+	}
+}
+
+// forwarded takes the outcome of forwarding the batch c.route.cmds to
+// owner: the first command's reply is appended to c.reply and the others'
+// queued in c.route.ahead, or, when the call failed, its error is the reply
+// of them all (they may or may not have run). moved: owner answered the
+// first with -MOVED, to movedTo; nothing is appended and the caller routes
+// it again.
+func (s *Server) forwarded(c *Client, owner ring.NodeID, replies [][]byte, err error) (movedTo string, moved bool) {
+	rs := c.route
+	if err == nil && len(replies) == 0 {
+		err = route.ErrEmptyBatch
 	}
 	if err != nil {
 		s.log.Debug("forward failed", "to", owner, "cmds", len(rs.cmds), "err", err)
@@ -233,11 +273,6 @@ func (s *Server) forward(c *Client, owner ring.NodeID, args [][]byte) (movedTo s
 		rs.ahead = route.Failed(rs.ahead, rs.cmds, msg) // the batch may or may not have run
 		rs.cmds = rs.cmds[:0]
 		return "", false
-	}
-	for i, r := range replies {
-		if r := s.scripts.EvalFallback(ctx, owner, resp3, rs.cmds[i], r); r != nil {
-			replies[i] = r // EVALSHA of a script the primary lacks (server/scripts)
-		}
 	}
 	var first []byte
 	first, movedTo, moved, rs.ahead = route.Replies(rs.ahead, rs.cmds, replies)
@@ -269,6 +304,9 @@ func (s *Server) batchable(c *Client, t *ring.Table, owner ring.NodeID, args [][
 	}
 	if e.Flags&FlagDenyOOM != 0 && s.lim.maxMemory.Load() != 0 {
 		return false // dispatch checks local memory first; keep its answer
+	}
+	if c.noWait && e.Flags&FlagNoScript != 0 {
+		return false // an event loop's batch: EVALSHA's fallback would wait (forward)
 	}
 	rs := c.routeState()
 	if rs.keyPos = e.keys(args, rs.keyPos); len(rs.keyPos) == 0 {

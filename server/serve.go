@@ -72,6 +72,9 @@ func (s *Server) serveFrom(c *Client, cmds [][][]byte, rerr error, free, resumed
 	if c.ack.want > 0 {
 		s.finishLoopAck(c) // its loop's batch waits for its replicas (ackloop.go)
 	}
+	if c.fwd.call != nil {
+		cmds, free = s.finishLoopForward(c) // its loop's forward (loopforward.go)
+	}
 	for {
 		if !resumed {
 			cmds, err = c.pc.ReadBatch()
@@ -113,14 +116,15 @@ const backToLoopEvery = time.Second
 // ran, when nothing the loop cannot do is left: a connection is handed
 // over at a command that had to wait (a slot a script held, a hot key
 // another loop was writing, a blocking command), not for good. It stays
-// here while it has an outbox (Pub/Sub, MONITOR, tracking), routing state,
-// a transaction, a blocked command, buffered input or a closing, and goes
+// here while it has an outbox (Pub/Sub, MONITOR, tracking), routing state
+// a loop does not serve (routeState.pinned), a transaction, a blocked command, buffered input or a closing, and goes
 // back at once when it was handed over because a command declined (a
 // taken slot, a lapsed lease: passing conditions), else at most once per
 // backToLoopEvery. It reports whether a loop took c, which the caller must
 // not touch afterwards.
 func (s *Server) backToLoop(c *Client) bool {
-	if len(s.loops) == 0 || c.pc.HasMore() || c.ev.Outbox() != nil || c.route != nil ||
+	if len(s.loops) == 0 || c.pc.HasMore() || c.ev.Outbox() != nil || c.route.pinned() ||
+		(c.route != nil && len(c.route.ahead) > 0) ||
 		c.multi || c.block.Waiter != nil || c.closing || c.ack.want > 0 {
 		return false
 	}
@@ -142,7 +146,8 @@ func (s *Server) backToLoop(c *Client) bool {
 // wait (inlineSafe), at one that turned out to (its slot's lock was taken,
 // it would be forwarded, the lease lapsed: it ran nothing, Client.noWait),
 // or after one that gave the client an outbox, and returns the commands
-// not run as rest; otherwise rest is nil. A closing client's
+// not run as rest; otherwise rest is nil. It stops after a command its
+// loop forwarded too (loopforward.go), keeping the rest in Client.fwd. A closing client's
 // remaining commands are dropped, as Redis does.
 func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [][][]byte, stillFree bool) {
 	for i, args := range cmds {
@@ -165,6 +170,11 @@ func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [
 			return cmds[i:], free
 		}
 		free = free && c.argsFree
+		if c.fwd.call != nil { // its loop forwarded it: the rest waits for its reply
+			c.fwd.rest, c.fwd.free = cmds[i:], free
+			c.pipeline = nil
+			return nil, free
+		}
 		if inline && c.ev.Outbox() != nil && i+1 < len(cmds) && !c.closing {
 			c.pipeline = nil
 			return cmds[i+1:], free
@@ -216,16 +226,23 @@ func (ls *loopServer) Ready(lc *netloop.Conn) {
 }
 
 // Tick closes the loop's clients idle longer than timeout, as the read
-// deadline does for a connection's goroutine (resp.Conn fill).
+// deadline does for a connection's goroutine (resp.Conn fill), and gives
+// up the loop's forwards that had no reply in time (loopforward.go).
 func (ls *loopServer) Tick(l *netloop.Loop) {
 	s := (*Server)(ls)
 	t := time.Duration(s.lim.timeout.Load())
-	if t <= 0 {
-		return
-	}
 	now := time.Now()
 	l.Each(func(lc *netloop.Conn) {
 		c := lc.Ctx.(*Client)
+		if c.fwd.call != nil {
+			if c.abandonForward(now) { // no reply in time (loopforward.go)
+				s.resumeForward(c, lc)
+			}
+			return
+		}
+		if t <= 0 {
+			return
+		}
 		if c.loopActive.IsZero() {
 			c.loopActive = now // timeout was just set: its count starts now
 			return
@@ -247,9 +264,10 @@ func (ls *loopServer) Tick(l *netloop.Loop) {
 // turn) holds up the loop's other connections meanwhile, as a Redis
 // server's one thread is held up.
 func (s *Server) loopTurn(c *Client, lc *netloop.Conn, read func([]byte) (int, error)) {
-	if c.ack.want > 0 {
-		// Readable while its batch waits for its replicas: a goroutine
-		// ends the wait and serves it on (ackloop.go).
+	if c.ack.want > 0 || c.fwd.call != nil {
+		// Readable while its batch waits for its replicas or its forward:
+		// a goroutine ends the wait and serves it on (ackloop.go,
+		// loopforward.go).
 		s.handOver(c, lc, nil, nil, true)
 		return
 	}
@@ -270,36 +288,47 @@ func (s *Server) loopTurn(c *Client, lc *netloop.Conn, read func([]byte) (int, e
 		if s.lim.timeout.Load() > 0 {
 			c.loopActive = time.Now()
 		}
-		rest, free := s.runBatch(c, cmds, true, true)
-		if rest != nil {
-			s.handOver(c, lc, rest, nil, free)
-			return
-		}
-		if c.closeNow || c.ev.Outbox() != nil {
-			s.handOver(c, lc, nil, nil, free)
-			return
-		}
-		if c.ack.want > 0 {
-			// The replies wait for the batch's replicas (ackloop.go).
-			c.endBatch(free)
-			if !s.loopAwait(c, lc) || !c.pc.HasMore() {
-				return
-			}
-			continue
-		}
-		c.flushStats() // before the replies leave (clock.go)
-		if done, werr := c.pc.FlushTo(lc.Write); !done || werr != nil {
-			// The socket's buffer is full (a large reply, a client that
-			// does not read) or it failed: the goroutine's Flush waits
-			// or fails.
-			s.handOver(c, lc, nil, nil, free)
-			return
-		}
-		c.endBatch(free)
-		if !c.pc.HasMore() {
+		if !s.loopRun(c, lc, cmds, true) {
 			return
 		}
 	}
+}
+
+// loopRun runs cmds, commands of c's batch (free: those before them let
+// go of their arguments), on its event loop and writes their replies
+// without waiting (loopTurn). It reports whether the loop may go on with
+// the connection's buffered commands; false: it has none, waits (for its
+// replicas or a forward) or was handed over.
+func (s *Server) loopRun(c *Client, lc *netloop.Conn, cmds [][][]byte, free bool) bool {
+	c.fwd.lc = lc
+	rest, free := s.runBatch(c, cmds, free, true)
+	c.fwd.lc = nil
+	if c.fwd.call != nil {
+		return false // forwarded: the rest runs when its reply comes (loopforward.go)
+	}
+	if rest != nil {
+		s.handOver(c, lc, rest, nil, free)
+		return false
+	}
+	if c.closeNow || c.ev.Outbox() != nil {
+		s.handOver(c, lc, nil, nil, free)
+		return false
+	}
+	if c.ack.want > 0 {
+		// The replies wait for the batch's replicas (ackloop.go).
+		c.endBatch(free)
+		return s.loopAwait(c, lc) && c.pc.HasMore()
+	}
+	c.flushStats() // before the replies leave (clock.go)
+	if done, werr := c.pc.FlushTo(lc.Write); !done || werr != nil {
+		// The socket's buffer is full (a large reply, a client that
+		// does not read) or it failed: the goroutine's Flush waits
+		// or fails.
+		s.handOver(c, lc, nil, nil, free)
+		return false
+	}
+	c.endBatch(free)
+	return c.pc.HasMore()
 }
 
 // readNothing is a read that finds nothing (resp.Conn.TakeBatch).

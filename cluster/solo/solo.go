@@ -33,6 +33,7 @@ import (
 
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/cluster/replinfo"
+	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 )
 
@@ -100,6 +101,11 @@ func (n *Node) Forward(_ context.Context, id ring.NodeID, _ bool, _ [][]byte) ([
 // ForwardBatch returns an error as Forward does.
 func (n *Node) ForwardBatch(_ context.Context, id ring.NodeID, _ bool, _ [][][]byte) ([][]byte, error) {
 	return nil, n.noForward(id)
+}
+
+// StartForward sends nothing (false): there is no other node.
+func (n *Node) StartForward(ring.NodeID, bool, [][][]byte, time.Duration, func([][]byte, error)) (transport.Pending, bool) {
+	return transport.Pending{}, false
 }
 
 func (n *Node) noForward(id ring.NodeID) error {

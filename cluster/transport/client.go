@@ -50,7 +50,7 @@ type clientConn struct {
 	replies atomic.Uint64 // frames read so far (stall detection in call)
 	mu      sync.Mutex    // guards nextID, pending; dead is written with it held
 	nextID  uint64
-	pending map[uint64]chan frame
+	pending map[uint64]waiter
 	dead    atomic.Bool // the reader stopped: pending calls were failed
 }
 
@@ -85,7 +85,7 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 	}
 	cc.nextID++
 	id := cc.nextID
-	cc.pending[id] = ch
+	cc.pending[id] = waiter{ch: ch}
 	cc.mu.Unlock()
 	f := frame{id: id, kind: kind, payload: payload}
 	if dl, ok := ctx.Deadline(); ok {
@@ -141,20 +141,15 @@ func (cc *clientConn) forget(id uint64) {
 // conn returns the live connection to addr, dialing if there is none. Only
 // one dial per peer runs at a time; other callers wait for it or their ctx.
 func (c *Client) conn(ctx context.Context, addr string) (*clientConn, error) {
-	c.mu.RLock()
-	p, closed := c.peers[addr], c.closed
-	c.mu.RUnlock()
-	if p != nil && !closed {
-		if cc := p.conn.Load(); cc != nil && !cc.isDead() {
-			return cc, nil // the common case: a live connection, under a read lock only
-		}
+	if cc := c.live(addr); cc != nil {
+		return cc, nil // the common case: a live connection, under a read lock only
 	}
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()
 		return nil, ErrConnClosed
 	}
-	p = c.peers[addr]
+	p := c.peers[addr]
 	if p == nil {
 		p = &peerConn{addr: addr}
 		c.peers[addr] = p
@@ -222,7 +217,7 @@ func (c *Client) open(ctx context.Context, addr string) (*clientConn, error) {
 	}
 	cc := &clientConn{
 		frameConn: newFrameConn(nc, c.self, addr, c.faults, c.maxFrame),
-		pending:   make(map[uint64]chan frame),
+		pending:   make(map[uint64]waiter),
 	}
 	c.wg.Add(1)
 	c.mu.Unlock()
@@ -247,21 +242,27 @@ func (c *Client) readReplies(cc *clientConn) {
 		}
 		cc.replies.Add(1)
 		cc.mu.Lock()
-		ch := cc.pending[f.id]
+		w := cc.pending[f.id]
 		delete(cc.pending, f.id)
 		cc.mu.Unlock()
-		if ch != nil {
-			ch <- f // buffered, one reply per call
-		}
+		w.reply(f)
 	}
 	cc.close(fmt.Errorf("connection to %s: %w", cc.peer, err))
 	cc.mu.Lock()
 	cc.dead.Store(true)
-	for id, ch := range cc.pending {
-		close(ch)
+	var started []waiter // failed after the lock: their done may take locks of its own
+	for id, w := range cc.pending {
+		if w.ch != nil {
+			close(w.ch)
+		} else {
+			started = append(started, w)
+		}
 		delete(cc.pending, id)
 	}
 	cc.mu.Unlock()
+	for _, w := range started {
+		w.fail(cc.closeErr())
+	}
 	cc.writerWG.Wait()
 }
 

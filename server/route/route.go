@@ -145,8 +145,10 @@ type Cmd struct {
 	Spans       bool
 	// Redirect: --cluster-redirect, answer -MOVED rather than forward.
 	// Forwarded: another node forwarded the command here; it never goes
-	// on. NoWait: the command must not wait (an event loop runs it).
-	Redirect, Forwarded, NoWait bool
+	// on. NoWait: the command must not wait (an event loop runs it);
+	// Async: it may still be forwarded, by a call that does not wait
+	// (the loop's), though not watched or split.
+	Redirect, Forwarded, NoWait, Async bool
 	// Watches: the command is WATCH, which keeps its keys where they
 	// are led. Splittable: the request_policy:multi_shard tip.
 	Watches, Splittable bool
@@ -165,7 +167,7 @@ func Keyed(c Cmd) Verdict {
 		return Verdict{Do: Here}
 	case c.Redirect || c.Forwarded:
 		return Verdict{Do: Moved}
-	case c.NoWait:
+	case c.NoWait && (!c.Async || c.Watches || c.Spans):
 		return Verdict{Do: Decline}
 	case c.Watches && c.Spans:
 		return Verdict{Do: Refuse, Err: ErrWatchNodes}
