@@ -142,6 +142,9 @@ func (s *Server) resumeForward(c *Client, lc *netloop.Conn) {
 	}
 	rest, free := c.fwd.rest, c.fwd.free
 	c.fwd.rest = nil
+	if s.lim.timeout.Load() > 0 {
+		c.loopActive = time.Now() // it waited for its reply, not idle
+	}
 	c.noWait = true // handled must not wait for the batch's replicas here (ackloop.go)
 	moved := s.endForward(c, rest)
 	c.noWait = false
