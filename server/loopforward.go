@@ -117,11 +117,19 @@ func (s *Server) endForward(c *Client, rest [][][]byte) (moved bool) {
 	return false
 }
 
-// abandonForward gives up c's forward when its time is up and reports
-// whether it did; the outcome is then the timeout's error.
+// abandonForward gives up c's forward if its time is up (at now) and
+// reports whether it did; the outcome is then the timeout's error.
 func (c *Client) abandonForward(now time.Time) bool {
-	call := c.fwd.call
-	if now.Sub(call.pending.Sent()) < route.ForwardTimeout || !call.pending.Abandon() {
+	if now.Sub(c.fwd.call.pending.Sent()) < route.ForwardTimeout {
+		return false
+	}
+	return c.fwd.call.abandon()
+}
+
+// abandon gives the call up and reports whether it did (false: its
+// outcome came first, and done is closed or about to be).
+func (call *fwdCall) abandon() bool {
+	if !call.pending.Abandon() {
 		return false
 	}
 	// As a goroutine's forward words it (its call's context).
@@ -168,7 +176,7 @@ func (s *Server) finishLoopForward(c *Client) (rest [][][]byte, free bool) {
 	select {
 	case <-call.done:
 	case <-t.C:
-		if !c.abandonForward(time.Now()) {
+		if !call.abandon() {
 			<-call.done // its outcome came first
 		}
 	}

@@ -117,8 +117,9 @@ const backToLoopEvery = time.Second
 // over at a command that had to wait (a slot a script held, a hot key
 // another loop was writing, a blocking command), not for good. It stays
 // here while it has an outbox (Pub/Sub, MONITOR, tracking), routing state
-// a loop does not serve (routeState.pinned), a transaction, a blocked command, buffered input or a closing, and goes
-// back at once when it was handed over because a command declined (a
+// a loop does not serve (routeState.pinned) or forwarded replies still to
+// take, a transaction, a blocked command, buffered input or a closing, and
+// goes back at once when it was handed over because a command declined (a
 // taken slot, a lapsed lease: passing conditions), else at most once per
 // backToLoopEvery. It reports whether a loop took c, which the caller must
 // not touch afterwards.
@@ -147,8 +148,8 @@ func (s *Server) backToLoop(c *Client) bool {
 // it would be forwarded, the lease lapsed: it ran nothing, Client.noWait),
 // or after one that gave the client an outbox, and returns the commands
 // not run as rest; otherwise rest is nil. It stops after a command its
-// loop forwarded too (loopforward.go), keeping the rest in Client.fwd. A closing client's
-// remaining commands are dropped, as Redis does.
+// loop forwarded too (loopforward.go), keeping the rest in Client.fwd. A
+// closing client's remaining commands are dropped, as Redis does.
 func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [][][]byte, stillFree bool) {
 	for i, args := range cmds {
 		if c.closing {
