@@ -77,20 +77,14 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, err)
 	}
 	ch := replyChans.Get().(chan frame)
-	cc.mu.Lock()
-	if cc.dead.Load() {
-		cc.mu.Unlock()
+	id, ok := cc.register(waiter{ch: ch})
+	if !ok {
 		replyChans.Put(ch)
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, cc.closeErr())
 	}
-	cc.nextID++
-	id := cc.nextID
-	cc.pending[id] = waiter{ch: ch}
-	cc.mu.Unlock()
 	f := frame{id: id, kind: kind, payload: payload}
 	if dl, ok := ctx.Deadline(); ok {
-		ms := time.Until(dl).Milliseconds()
-		f.timeout = uint32(min(max(ms, 1), int64(^uint32(0))))
+		f.timeout = frameTimeout(time.Until(dl))
 	}
 	seen, sent := cc.replies.Load(), time.Now()
 	if kind.writtenInline() {
@@ -124,6 +118,25 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 		}
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, ctx.Err())
 	}
+}
+
+// register adds a call waiting for its reply to the connection's table
+// and returns its ID; false: the connection failed already.
+func (cc *clientConn) register(w waiter) (uint64, bool) {
+	cc.mu.Lock()
+	defer cc.mu.Unlock()
+	if cc.dead.Load() {
+		return 0, false
+	}
+	cc.nextID++
+	cc.pending[cc.nextID] = w
+	return cc.nextID, true
+}
+
+// frameTimeout is a request's deadline for the peer, d from now, in whole
+// milliseconds (at least 1).
+func frameTimeout(d time.Duration) uint32 {
+	return uint32(min(max(d.Milliseconds(), 1), int64(^uint32(0))))
 }
 
 // replyChans holds the reply channels (buffered, one frame) of calls that

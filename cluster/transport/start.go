@@ -75,17 +75,11 @@ func (c *Client) Start(addr string, kind Kind, payload []byte, timeout time.Dura
 			done(f.payload, nil)
 		}
 	}}
-	cc.mu.Lock()
-	if cc.dead.Load() {
-		cc.mu.Unlock()
+	id, ok := cc.register(w)
+	if !ok {
 		return Pending{}, false
 	}
-	cc.nextID++
-	id := cc.nextID
-	cc.pending[id] = w
-	cc.mu.Unlock()
-	f := frame{id: id, kind: kind, payload: payload,
-		timeout: uint32(min(max(timeout.Milliseconds(), 1), int64(^uint32(0))))}
+	f := frame{id: id, kind: kind, payload: payload, timeout: frameTimeout(timeout)}
 	p = Pending{cc: cc, id: id, seen: cc.replies.Load(), sent: time.Now()}
 	select {
 	case cc.out <- f:
