@@ -26,7 +26,7 @@ import (
 //   - The call's done, on the transport's reply reader, stores the outcome
 //     in the call (fwdCall), closes its done channel and posts the
 //     connection to its loop (netloop.Conn.Post). Resume then ends the
-//     command (endLoopForward) and runs the rest of the batch on the loop
+//     command (endForward) and runs the rest of the batch on the loop
 //     (loopRun): its replies leave with one write, as a turn's do.
 //   - No reply within route.ForwardTimeout: the loop's Tick abandons the
 //     call (transport.Pending.Abandon) and the command is answered with
@@ -100,21 +100,24 @@ func (s *Server) startForward(c *Client, e *entry, owner ring.NodeID, args [][]b
 	return true
 }
 
-// endForward ends c's forward, whose outcome is in; rest are the batch's
-// commands from the forwarded one on. The command's reply is queued
-// (handled), or, moved, nothing ran and it must be routed again.
-func (s *Server) endForward(c *Client, rest [][][]byte) (moved bool) {
+// endForward ends c's forward, whose outcome is in, and returns the
+// batch's commands still to run and whether those run before them let go
+// of their arguments. The command's reply is queued (handled) and rest
+// are the commands after it; or, moved, nothing ran, and rest begins with
+// the command, to be routed again.
+func (s *Server) endForward(c *Client) (rest [][][]byte, free, moved bool) {
 	call := c.fwd.call
-	c.fwd.call = nil
+	rest, free = c.fwd.rest, c.fwd.free
+	c.fwd.call, c.fwd.rest = nil, nil
 	if _, moved = s.forwarded(c, call.owner, call.replies, call.err); moved {
 		c.pendProcessed-- // it is dispatched again
-		return true
+		return rest, free, true
 	}
 	s.feedRan(c, call.e, rest[0])
 	c.pipeline = rest[1:] // handled looks at what follows (replicas' acks)
 	s.handled(c)
 	c.pipeline = nil
-	return false
+	return rest[1:], free, false
 }
 
 // abandonForward gives up c's forward if its time is up (at now) and
@@ -148,19 +151,17 @@ func (s *Server) resumeForward(c *Client, lc *netloop.Conn) {
 	default:
 		return // an earlier call's post
 	}
-	rest, free := c.fwd.rest, c.fwd.free
-	c.fwd.rest = nil
 	if s.lim.timeout.Load() > 0 {
 		c.loopActive = time.Now() // it waited for its reply, not idle
 	}
 	c.noWait = true // handled must not wait for the batch's replicas here (ackloop.go)
-	moved := s.endForward(c, rest)
+	rest, free, moved := s.endForward(c)
 	c.noWait = false
 	if moved {
 		s.handOver(c, lc, rest, nil, free)
 		return
 	}
-	if s.loopRun(c, lc, rest[1:], free) {
+	if s.loopRun(c, lc, rest, free) {
 		s.loopTurn(c, lc, readNothing)
 	}
 }
@@ -181,10 +182,6 @@ func (s *Server) finishLoopForward(c *Client) (rest [][][]byte, free bool) {
 		}
 	}
 	t.Stop()
-	rest, free = c.fwd.rest, c.fwd.free
-	c.fwd.rest = nil
-	if s.endForward(c, rest) {
-		return rest, free
-	}
-	return rest[1:], free
+	rest, free, _ = s.endForward(c)
+	return rest, free
 }
