@@ -7,6 +7,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/netloop"
 	"github.com/meshcache/meshcache/server/resp"
 )
@@ -161,6 +162,9 @@ func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [
 			return cmds[i:], free
 		}
 		c.pipeline = cmds[i+1:]
+		if i+1 < len(cmds) {
+			s.prefetchNext(c, cmds[i+1])
+		}
 		c.argsFree = false
 		c.noWait = inline
 		s.handle(c, args)
@@ -183,6 +187,20 @@ func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [
 	}
 	c.pipeline = nil
 	return nil, free
+}
+
+// prefetchNext starts fetching the store's lines of the next command's
+// slot (store.Prefetch) before this command runs, so that the next
+// command's first cache misses overlap this one's work. Only for a next
+// command the client's one-entry cache (lastTop) names and the table
+// gives one key position (a pipeline of GETs or SETs): its key is then
+// known without a lookup.
+func (s *Server) prefetchNext(c *Client, next [][]byte) {
+	e := c.lastTop
+	if e == nil || e.oneKey <= 0 || e.oneKey >= len(next) || !resp.EqualFold(next[0], e.Name) {
+		return
+	}
+	s.store.Prefetch(ring.KeySlot(next[e.oneKey]))
 }
 
 // endBatch lets the input buffer be read over when every command of the

@@ -5,14 +5,18 @@ import (
 	"unsafe"
 )
 
-// TestSlotLayout keeps the slot array's layout: a slot is two cache lines,
+// TestSlotLayout keeps the slot array's layout: a slot is four cache lines,
 // aligned (the array starts the Store, which as a large object starts on a
-// page), and the fields a command always touches share the first (see
+// page); the fields a command always touches share the first, and the
+// table the second and third, with what a lookup reads in the second (see
 // slot's doc comment).
 func TestSlotLayout(t *testing.T) {
 	var sl slot
-	if got := unsafe.Sizeof(sl); got != 128 {
-		t.Fatalf("slot is %d bytes, want 128 (two cache lines)", got)
+	if got := unsafe.Sizeof(sl); got != 256 {
+		t.Fatalf("slot is %d bytes, want 256 (four cache lines)", got)
+	}
+	if off := unsafe.Offsetof(sl.tbl); off != 64 {
+		t.Fatalf("slot.tbl at offset %d, want 64 (the second cache line)", off)
 	}
 	if off := unsafe.Offsetof(Store{}.slots); off != 0 {
 		t.Fatalf("Store.slots at offset %d, want 0 (cache-line aligned)", off)
@@ -30,7 +34,7 @@ func TestSlotLayout(t *testing.T) {
 	}
 	var tb table
 	if got := unsafe.Sizeof(tb); got != 128 {
-		t.Fatalf("table is %d bytes, want 128 (a size class of aligned lines)", got)
+		t.Fatalf("table is %d bytes, want 128 (two cache lines of the slot)", got)
 	}
 	for name, off := range map[string]uintptr{"arena": unsafe.Offsetof(tb.arena), "idx": unsafe.Offsetof(tb.idx)} {
 		if off >= 64 {

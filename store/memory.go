@@ -25,7 +25,9 @@ import "unsafe"
 // arena bytes. Eviction compares used-garbage with maxmemory so that it does
 // not keep evicting while the memory it freed waits for compaction.
 
-// tableOverhead is the fixed cost of a slot's table.
+// tableOverhead is the fixed cost of a slot's table: its two lines of the
+// slot array, counted while the slot holds keys, as when tables were
+// allocated at a slot's first key.
 const tableOverhead = int64(unsafe.Sizeof(table{}))
 
 // objectsOverhead is the fixed cost of a table's collections.

@@ -4,22 +4,31 @@ import (
 	"bytes"
 	"sync"
 	"sync/atomic"
+	"unsafe"
 
+	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/store/index"
 	"github.com/meshcache/meshcache/store/slotset"
 )
 
 // slot is one hash slot: its lock, its table and its counters.
+//
+// A slot is four cache lines of the slot array (TestSlotLayout keeps its
+// layout). The first holds what every command on the slot touches (the
+// lock, the table pointer, the gate, the watch and hook checks of a
+// write, a read's hit count); the next two are the slot's table itself,
+// whose first line a lookup reads; the last the colder counters. The table
+// lives in the slot rather than on the heap so that its line's address is
+// known before the slot is locked: a command prefetches it
+// (prefetchTable) with the lock's line, and a lookup waits for one cache
+// miss fewer (the lock's line and the table's arrive together, then the
+// index word, then the entry).
 type slot struct {
-	// The first 64 bytes hold what every command on the slot touches (the
-	// lock, the table, the gate, the watch and hook checks of a write, a
-	// read's hit count), so that a command costs one cache line of the
-	// slot array, not two; TestSlotLayout keeps it so.
 
 	// mu guards t and watched. It is a plain mutex, not an RWMutex: reads
 	// update LRU/LFU metadata and expire keys lazily.
 	mu sync.Mutex
-	t  *table // nil until the slot first stores a key
+	t  *table // nil, or &tbl while the slot holds a key
 	// owed is the serving gate's token of the client the slot is owed to
 	// (0: none; gate.go), guarded by mu.
 	owed uint64
@@ -38,6 +47,10 @@ type slot struct {
 	// this line only. Guarded by mu.
 	hasReady bool
 
+	// tbl is the slot's table while t points to it (guarded by mu); it is
+	// zeroed when the slot's last key goes (dropTable).
+	tbl table
+
 	// Colder: a read's miss, a new or expiring key, the gate's waiters.
 	misses atomic.Int64
 	// Counters written under mu and read without it by Stats and eviction.
@@ -53,9 +66,9 @@ type slot struct {
 	ready []string
 }
 
-// table is the keyspace of one slot. It is 128 bytes, a size class whose
-// objects start on a cache line: a lookup (find) reads the first line
-// only, a write's memory accounting (memory.go) the second too
+// table is the keyspace of one slot, kept in the slot (slot.tbl). It is
+// 128 bytes, two lines of the slot array: a lookup (find) reads the first
+// line only, a write's memory accounting (memory.go) the second too
 // (TestSlotLayout keeps this).
 type table struct {
 	arena   []byte      // entries, see arena.go
@@ -144,9 +157,21 @@ func (sl *slot) volRemove(off uint32) {
 // table returns the slot's table, creating it on first use.
 func (sl *slot) table() *table {
 	if sl.t == nil {
-		sl.t = &table{}
+		sl.t = &sl.tbl
 	}
 	return sl.t
+}
+
+// prefetchTable starts fetching the first line of the slot's table
+// before the caller locks the slot, so that the lock's line and the
+// table's arrive together (see slot).
+func (sl *slot) prefetchTable() { prefetch(unsafe.Pointer(&sl.tbl)) }
+
+// dropTable empties the slot's table, letting its arena, index and
+// collections go. Table pointers the caller holds see an empty table.
+func (sl *slot) dropTable() {
+	sl.t = nil
+	sl.tbl = table{}
 }
 
 // release frees the entry at (pos, off): its collection, TTL list place,
@@ -168,8 +193,17 @@ func (sl *slot) release(pos int, off uint32) {
 
 // clear drops every key of the slot.
 func (sl *slot) clear() {
-	sl.t = nil
+	sl.dropTable()
 	sl.keys.Store(0)
 	sl.vols.Store(0)
 	sl.volSlots.Remove(sl.id)
+}
+
+// Prefetch starts fetching the lines of slot's lock and table (a hint: a
+// caller about to run a command on slot overlaps those misses with the
+// work before it).
+func (s *Store) Prefetch(slot uint16) {
+	sl := &s.slots[slot&(ring.SlotCount-1)]
+	prefetch(unsafe.Pointer(sl))
+	prefetch(unsafe.Pointer(&sl.tbl))
 }

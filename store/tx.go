@@ -86,6 +86,7 @@ func (s *Store) Lock(slot uint16) *Tx {
 	tx := s.txPool.Get().(*Tx)
 	tx.slots = append(tx.slots[:0], slot)
 	sl := &s.slots[slot]
+	sl.prefetchTable()
 	sl.mu.Lock()
 	sl.await(0)
 	tx.begin()
@@ -102,6 +103,7 @@ func (s *Store) Lock(slot uint16) *Tx {
 // is the caller's own Tx (OwnTx), used when it is not open.
 func (s *Store) LockAt(slot uint16, nowMS int64, own *Tx) *Tx {
 	sl := &s.slots[slot]
+	sl.prefetchTable()
 	if s.now != nil || !sl.mu.TryLock() {
 		return s.Lock(slot)
 	}
@@ -153,6 +155,7 @@ func (s *Store) TryLockSlots(slots []uint16, nowMS int64, own *Tx) (*Tx, bool) {
 	}
 	for i, sn := range tx.slots {
 		sl := &s.slots[sn]
+		sl.prefetchTable()
 		if sl.mu.TryLock() || tryLockSpin(&sl.mu) {
 			if sl.owed == 0 {
 				continue
@@ -421,7 +424,7 @@ func (tx *Tx) done(sl *slot) {
 	}
 	if t.idx.Len() == 0 {
 		tx.s.unaccount(t)
-		sl.t = nil
+		sl.dropTable()
 		return
 	}
 	if t.needsCompact() {

@@ -1,0 +1,10 @@
+package store
+
+import "unsafe"
+
+// prefetch asks the processor to bring the cache line at p into its
+// caches without waiting for it (PREFETCHT0): a hint, not a read, so it
+// needs no lock and cannot fault.
+//
+//go:noescape
+func prefetch(p unsafe.Pointer)

@@ -1,0 +1,8 @@
+//go:build !amd64
+
+package store
+
+import "unsafe"
+
+// prefetch does nothing where no prefetch instruction is wired up.
+func prefetch(unsafe.Pointer) {}
