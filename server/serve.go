@@ -162,9 +162,7 @@ func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [
 			return cmds[i:], free
 		}
 		c.pipeline = cmds[i+1:]
-		if i+1 < len(cmds) {
-			s.prefetchNext(c, cmds[i+1])
-		}
+		s.prefetchAhead(c, cmds, i)
 		c.argsFree = false
 		c.noWait = inline
 		s.handle(c, args)
@@ -189,18 +187,49 @@ func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [
 	return nil, free
 }
 
-// prefetchNext starts fetching the store's lines of the next command's
-// slot (store.Prefetch) before this command runs, so that the next
-// command's first cache misses overlap this one's work. Only for a next
-// command the client's one-entry cache (lastTop) names and the table
-// gives one key position (a pipeline of GETs or SETs): its key is then
-// known without a lookup.
-func (s *Server) prefetchNext(c *Client, next [][]byte) {
-	e := c.lastTop
-	if e == nil || e.oneKey <= 0 || e.oneKey >= len(next) || !resp.EqualFold(next[0], e.Name) {
-		return
+// prefetchAhead starts fetching what the next commands of a pipelined
+// batch will wait for, so that their cache misses overlap the work of the
+// commands before them, in two steps a command apart: before command i
+// runs, the lines of the slot of command i+2 (store.Prefetch), and, those
+// of command i+1 having been asked for a command ago, the index word where
+// its key's lookup begins (store.PrefetchKey). Only for commands the
+// client's one-entry cache (lastTop) names and the table gives one key
+// position (pipelines of GETs or SETs), whose key is known without a
+// lookup.
+func (s *Server) prefetchAhead(c *Client, cmds [][][]byte, i int) {
+	if i == 0 && len(cmds) > 1 {
+		c.prefetched[1] = s.prefetchSlot(c, cmds[1])
 	}
-	s.store.Prefetch(ring.KeySlot(next[e.oneKey]))
+	if i+2 < len(cmds) {
+		c.prefetched[i&1] = s.prefetchSlot(c, cmds[i+2])
+	}
+	if i+1 < len(cmds) && c.prefetched[(i+1)&1] != 0 {
+		if key := c.oneKey(cmds[i+1]); key != nil {
+			s.store.PrefetchKey(uint16(c.prefetched[(i+1)&1]-1), key)
+		}
+	}
+}
+
+// prefetchSlot prefetches the slot of args's key (store.Prefetch) and
+// returns the slot plus one, or 0 when args's key is not known (oneKey).
+func (s *Server) prefetchSlot(c *Client, args [][]byte) uint32 {
+	key := c.oneKey(args)
+	if key == nil {
+		return 0
+	}
+	slot := ring.KeySlot(key)
+	s.store.Prefetch(slot)
+	return uint32(slot) + 1
+}
+
+// oneKey returns the key of args when args is a command of the client's
+// cached entry (lastTop) with one key position, else nil.
+func (c *Client) oneKey(args [][]byte) []byte {
+	e := c.lastTop
+	if e == nil || e.oneKey <= 0 || e.oneKey >= len(args) || !resp.EqualFold(args[0], e.Name) {
+		return nil
+	}
+	return args[e.oneKey]
 }
 
 // endBatch lets the input buffer be read over when every command of the

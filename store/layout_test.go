@@ -3,6 +3,8 @@ package store
 import (
 	"testing"
 	"unsafe"
+
+	"github.com/meshcache/meshcache/ring"
 )
 
 // TestSlotLayout keeps the slot array's layout: a slot is four cache lines,
@@ -36,13 +38,44 @@ func TestSlotLayout(t *testing.T) {
 	if got := unsafe.Sizeof(tb); got != 128 {
 		t.Fatalf("table is %d bytes, want 128 (two cache lines of the slot)", got)
 	}
-	for name, off := range map[string]uintptr{"arena": unsafe.Offsetof(tb.arena), "idx": unsafe.Offsetof(tb.idx)} {
-		if off >= 64 {
-			t.Errorf("table.%s at offset %d: outside the first cache line", name, off)
+	for name, end := range map[string]uintptr{
+		"arena": unsafe.Offsetof(tb.arena) + unsafe.Sizeof(tb.arena),
+		"idx":   unsafe.Offsetof(tb.idx) + unsafe.Sizeof(tb.idx),
+	} {
+		if end > 64 {
+			t.Errorf("table.%s ends at offset %d: outside the first cache line", name, end)
 		}
 	}
 	s := New(Config{})
 	if p := uintptr(unsafe.Pointer(&s.slots[0])); p%64 != 0 {
 		t.Errorf("slot array at %#x: not cache-line aligned", p)
+	}
+}
+
+// TestDropTable checks that a slot whose last key goes keeps nothing of
+// its table: no arena, index, TTL list or collections, and no published
+// index words for prefetches to follow.
+func TestDropTable(t *testing.T) {
+	s := New(Config{})
+	key := []byte("k")
+	slot := ring.KeySlot(key)
+	tx := s.Lock(slot)
+	if err := tx.Put(key, []byte("v"), 1<<50); err != nil {
+		t.Fatal(err)
+	}
+	tx.Close()
+	sl := &s.slots[slot]
+	if sl.t != &sl.tbl || sl.tbl.idx.HomeAddr(0) == 0 {
+		t.Fatal("a slot holding a key has no table")
+	}
+	tx = s.Lock(slot)
+	if ok, err := tx.Delete(key); !ok || err != nil {
+		t.Fatalf("Delete = %v, %v", ok, err)
+	}
+	tx.Close()
+	tb := &sl.tbl
+	if sl.t != nil || tb.arena != nil || tb.idx.Len() != 0 || tb.idx.Words() != nil || tb.idx.HomeAddr(0) != 0 ||
+		tb.vol != nil || tb.objs != nil || tb.garbage != 0 || tb.accBytes != 0 || tb.accGarbage != 0 {
+		t.Fatalf("emptied slot kept its table: t=%p %+v", sl.t, tb)
 	}
 }

@@ -8,3 +8,7 @@ import "unsafe"
 //
 //go:noescape
 func prefetch(p unsafe.Pointer)
+
+// prefetchAddr is prefetch for an address that may no longer point into
+// a live object (a hint read without a lock): a prefetch never faults.
+func prefetchAddr(a uintptr)

@@ -5,3 +5,9 @@ TEXT ·prefetch(SB), NOSPLIT|NOFRAME, $0-8
 	MOVQ p+0(FP), AX
 	PREFETCHT0 (AX)
 	RET
+
+// func prefetchAddr(a uintptr)
+TEXT ·prefetchAddr(SB), NOSPLIT|NOFRAME, $0-8
+	MOVQ a+0(FP), AX
+	PREFETCHT0 (AX)
+	RET

@@ -6,3 +6,6 @@ import "unsafe"
 
 // prefetch does nothing where no prefetch instruction is wired up.
 func prefetch(unsafe.Pointer) {}
+
+// prefetchAddr does nothing where no prefetch instruction is wired up.
+func prefetchAddr(uintptr) {}

@@ -85,7 +85,7 @@ type table struct {
 	// objs holds the slot's collections (object.go), nil until it first
 	// holds one.
 	objs *objects
-	_    [16]byte // to 128 bytes
+	_    [8]byte // to 128 bytes
 }
 
 // objects are a table's collections: a collection entry's value is its
@@ -169,9 +169,13 @@ func (sl *slot) prefetchTable() { prefetch(unsafe.Pointer(&sl.tbl)) }
 
 // dropTable empties the slot's table, letting its arena, index and
 // collections go. Table pointers the caller holds see an empty table.
+// Field by field: the index's published words are read without the lock
+// (Store.PrefetchKey), so they are reset atomically.
 func (sl *slot) dropTable() {
 	sl.t = nil
-	sl.tbl = table{}
+	t := &sl.tbl
+	t.idx.Reset()
+	t.arena, t.garbage, t.accBytes, t.accGarbage, t.vol, t.objs = nil, 0, 0, 0, nil, nil
 }
 
 // release frees the entry at (pos, off): its collection, TTL list place,
@@ -206,4 +210,16 @@ func (s *Store) Prefetch(slot uint16) {
 	sl := &s.slots[slot&(ring.SlotCount-1)]
 	prefetch(unsafe.Pointer(sl))
 	prefetch(unsafe.Pointer(&sl.tbl))
+}
+
+// PrefetchKey starts fetching the index word where a lookup of key in
+// slot begins (a hint, as Prefetch). It reads the slot's table line, so a
+// caller that fetched that line ahead (Prefetch, a command earlier) does
+// not wait for it. The index may change before the key is looked up; the
+// hint is then wasted, never wrong.
+func (s *Store) PrefetchKey(slot uint16, key []byte) {
+	sl := &s.slots[slot&(ring.SlotCount-1)]
+	if a := sl.tbl.idx.HomeAddr(s.hash(key)); a != 0 {
+		prefetchAddr(a)
+	}
 }

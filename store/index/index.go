@@ -18,10 +18,55 @@
 // Index is not safe for concurrent use: the store's slot lock guards it.
 package index
 
-// Index is one slot table's index. The zero value is an empty index.
+import (
+	"math/bits"
+	"sync/atomic"
+	"unsafe"
+)
+
+// Index is one slot table's index. The zero value is an empty index; an
+// Index is not copied (its words are published in at).
 type Index struct {
 	words []uint64
 	n     int // occupied words
+	// at publishes words for HomeAddr, which reads it without the
+	// owner's lock: the first word's address in the low 58 bits and
+	// log2(len(words)) in the top 6, 0 while words is empty. Written
+	// whenever words is replaced (setWords).
+	at atomic.Uint64
+}
+
+// atShift is where Index.at keeps the size's log2.
+const atShift = 58
+
+// setWords replaces the table's words and publishes them (Index.at).
+func (x *Index) setWords(w []uint64) {
+	x.words = w
+	var a uint64
+	if len(w) > 0 {
+		a = uint64(uintptr(unsafe.Pointer(&w[0]))) | uint64(bits.TrailingZeros(uint(len(w))))<<atShift
+	}
+	x.at.Store(a)
+}
+
+// Reset empties the index.
+func (x *Index) Reset() {
+	x.setWords(nil)
+	x.n = 0
+}
+
+// HomeAddr returns the address of the first word a lookup of a key
+// hashing to h reads, or 0 for an empty index. It may be called without
+// the lock that guards the index, and then its answer may be out of date
+// (the words replaced meanwhile): it is for a prefetch hint only, never to
+// be read through.
+func (x *Index) HomeAddr(h uint64) uintptr {
+	a := x.at.Load()
+	if a == 0 {
+		return 0
+	}
+	mask := uint64(1)<<(a>>atShift) - 1
+	return uintptr(a&(1<<atShift-1)) + uintptr(uint64(Tag(h))&mask)*8
 }
 
 // Len returns the number of words in use: the number of entries.
@@ -51,7 +96,7 @@ func (x *Index) home(tag uint32) int { return int(tag) & (len(x.words) - 1) }
 // looked the key up first.
 func (x *Index) Insert(h uint64, off uint32) {
 	if len(x.words) == 0 {
-		x.words = make([]uint64, minSize)
+		x.setWords(make([]uint64, minSize))
 	} else if (x.n+1)*4 > len(x.words)*3 {
 		x.resize(len(x.words) * 2)
 	}
@@ -85,7 +130,7 @@ func (x *Index) place(w uint64) {
 // resize rehashes every word into a table of size words.
 func (x *Index) resize(size int) {
 	old := x.words
-	x.words = make([]uint64, size)
+	x.setWords(make([]uint64, size))
 	for _, w := range old {
 		if w != 0 {
 			x.place(w)
@@ -116,7 +161,7 @@ func (x *Index) RemoveAt(pos int) {
 	x.n--
 	if x.n == 0 {
 		if len(x.words) > minSize {
-			x.words = nil
+			x.setWords(nil)
 		}
 		return
 	}

@@ -1,7 +1,9 @@
 package index
 
 import (
+	"slices"
 	"testing"
+	"unsafe"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -37,4 +39,29 @@ func findOff(x *Index, h uint64, off uint32) int {
 		return -1
 	}
 	return pos
+}
+
+// TestHomeAddr checks the published words: HomeAddr names the word a
+// lookup of the hash begins at, follows the words through growth and
+// shrinking, and is 0 for an empty index.
+func TestHomeAddr(t *testing.T) {
+	var x Index
+	assert.Zero(t, x.HomeAddr(1<<40), "empty index")
+	home := func(h uint64) uintptr {
+		return uintptr(unsafe.Pointer(&x.words[x.home(Tag(h))]))
+	}
+	for i := range 100 {
+		h := uint64(i*2654435761) << 20
+		x.Insert(h, uint32(i))
+		for _, probe := range []uint64{h, 0, ^uint64(0), 5 << 32} {
+			require.Equal(t, home(probe), x.HomeAddr(probe), "after %d inserts, hash %#x", i+1, probe)
+		}
+	}
+	for x.Len() > 1 {
+		x.RemoveAt(slices.IndexFunc(x.words, func(w uint64) bool { return w != 0 }))
+		require.Equal(t, home(7<<32), x.HomeAddr(7<<32), "%d words left", x.Len())
+	}
+	x.Reset()
+	assert.Zero(t, x.HomeAddr(7<<32), "after Reset")
+	assert.Zero(t, x.Len())
 }
