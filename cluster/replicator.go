@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/meshcache/meshcache/cluster/ackwait"
 	"github.com/meshcache/meshcache/cluster/wire"
@@ -248,6 +249,15 @@ func (r *replicator) sink(slot uint16, effects []store.Effect) {
 				a.live.Store(false)
 			}
 		}
+	}
+}
+
+// PrefetchWrite starts fetching the replication state of slot that the
+// store's sink reads as a write there commits (a hint, see
+// store.Prefetch): the front end asks a pipelined command ahead.
+func (n *Node) PrefetchWrite(slot uint16) {
+	if n.repl != nil {
+		store.PrefetchLine(unsafe.Pointer(&n.repl.slots[slot%ring.SlotCount]))
 	}
 }
 

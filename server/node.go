@@ -50,6 +50,13 @@ type ForwardStarter interface {
 	StartForward(id ring.NodeID, resp3 bool, cmds [][][]byte, timeout time.Duration, done func([][]byte, error)) (transport.Pending, bool)
 }
 
+// WritePrefetcher fetches ahead what a write's commit reads of the node's
+// per-slot replication state (cluster.Node.PrefetchWrite), for a
+// pipeline's next write (prefetchAhead).
+type WritePrefetcher interface {
+	PrefetchWrite(slot uint16)
+}
+
 // Membership is who is in the cluster (CLUSTER NODES, INFO) and how it
 // changes by command (CLUSTER MEET, CLUSTER FORGET).
 type Membership interface {
@@ -147,6 +154,7 @@ type Cluster struct {
 	Router
 	Forwarder
 	ForwardStarter
+	WritePrefetcher
 	Membership
 	Health
 	Replicas
@@ -161,6 +169,7 @@ type wholeNode interface {
 	Router
 	Forwarder
 	ForwardStarter
+	WritePrefetcher
 	Membership
 	Health
 	Replicas
@@ -179,7 +188,7 @@ var (
 // ClusterOf returns the Cluster whose every part is n (a *cluster.Node).
 func ClusterOf(n wholeNode) Cluster {
 	return Cluster{
-		Router: n, Forwarder: n, ForwardStarter: n, Membership: n, Health: n, Replicas: n,
+		Router: n, Forwarder: n, ForwardStarter: n, WritePrefetcher: n, Membership: n, Health: n, Replicas: n,
 		ReplicationStats: n, Promoter: n, Leaver: n, Migrations: n,
 	}
 }
@@ -216,6 +225,7 @@ func (s *Server) SetCluster(c Cluster) {
 	orOne(&c.Router, one.Router)
 	orOne(&c.Forwarder, one.Forwarder)
 	orOne(&c.ForwardStarter, one.ForwardStarter)
+	orOne(&c.WritePrefetcher, one.WritePrefetcher)
 	orOne(&c.Membership, one.Membership)
 	orOne(&c.Health, one.Health)
 	orOne(&c.Replicas, one.Replicas)

@@ -190,8 +190,9 @@ func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [
 // prefetchAhead starts fetching what the next commands of a pipelined
 // batch will wait for, so that their cache misses overlap the work of the
 // commands before them, in two steps a command apart: before command i
-// runs, the lines of the slot of command i+2 (store.Prefetch), and, those
-// of command i+1 having been asked for a command ago, the index word where
+// runs, the lines of the slot of command i+2 (store.Prefetch, and for a
+// write the slot's replication state, WritePrefetcher), and, those of
+// command i+1 having been asked for a command ago, the index word where
 // its key's lookup begins (store.PrefetchKey). Only for commands the
 // client's one-entry cache (lastTop) names and the table gives one key
 // position (pipelines of GETs or SETs), whose key is known without a
@@ -219,6 +220,9 @@ func (s *Server) prefetchSlot(c *Client, args [][]byte) uint32 {
 	}
 	slot := ring.KeySlot(key)
 	s.store.Prefetch(slot)
+	if c.lastTop.Flags&FlagWrite != 0 {
+		s.cluster.PrefetchWrite(slot)
+	}
 	return uint32(slot) + 1
 }
 

@@ -9,6 +9,11 @@ import "unsafe"
 //go:noescape
 func prefetch(p unsafe.Pointer)
 
+// PrefetchLine starts fetching the cache line at p (a hint, as
+// Store.Prefetch), for state kept beside the store that a write's commit
+// reads: the replication stream's per-slot offset (cluster's sink).
+func PrefetchLine(p unsafe.Pointer) { prefetch(p) }
+
 // prefetchAddr is prefetch for an address that may no longer point into
 // a live object (a hint read without a lock): a prefetch never faults.
 func prefetchAddr(a uintptr)

@@ -7,5 +7,8 @@ import "unsafe"
 // prefetch does nothing where no prefetch instruction is wired up.
 func prefetch(unsafe.Pointer) {}
 
+// PrefetchLine does nothing where no prefetch instruction is wired up.
+func PrefetchLine(unsafe.Pointer) {}
+
 // prefetchAddr does nothing where no prefetch instruction is wired up.
 func prefetchAddr(uintptr) {}

@@ -24,7 +24,6 @@ import (
 // miss fewer (the lock's line and the table's arrive together, then the
 // index word, then the entry).
 type slot struct {
-
 	// mu guards t and watched. It is a plain mutex, not an RWMutex: reads
 	// update LRU/LFU metadata and expire keys lazily.
 	mu sync.Mutex

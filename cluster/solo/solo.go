@@ -72,6 +72,9 @@ func New(id ring.NodeID, clientAddr func() string) *Node {
 // are built.
 func (n *Node) Standalone() bool { return true }
 
+// PrefetchWrite does nothing: a node alone replicates nothing.
+func (n *Node) PrefetchWrite(uint16) {}
+
 // Routing.
 
 // ID returns the node's ID.
