@@ -88,13 +88,12 @@ type Client struct {
 	// named: a pipeline repeats one command, whose next lookup is then a
 	// comparison instead of a map lookup (the table is read-only).
 	lastTop *entry
-	// prefetched holds, for the next two commands of the batch being
-	// run, the slot (plus one; 0: none) whose lines prefetchAhead asked
-	// for, indexed by the command's position's parity.
-	prefetched [2]uint32
-	subBuf     [32]byte
-	slots      []uint16
-	keyPos     []int // argument indexes of the command's keys (entry.keys)
+	// ahead holds what prefetchAhead fetched for the next three commands
+	// of the batch being run, indexed by their position mod 4.
+	ahead  [4]aheadCmd
+	subBuf [32]byte
+	slots  []uint16
+	keyPos []int // argument indexes of the command's keys (entry.keys)
 	// slotArgs are the arguments slots were computed for by run (nil: none),
 	// so that noteWrite, after the handler, need not hash the keys again.
 	slotArgs [][]byte

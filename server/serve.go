@@ -189,26 +189,45 @@ func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [
 
 // prefetchAhead starts fetching what the next commands of a pipelined
 // batch will wait for, so that their cache misses overlap the work of the
-// commands before them, in two steps a command apart: before command i
-// runs, the lines of the slot of command i+2 (store.Prefetch, and for a
-// write the slot's replication state, WritePrefetcher), and, those of
-// command i+1 having been asked for a command ago, the index word where
-// its key's lookup begins (store.PrefetchKey). Only for commands the
-// client's one-entry cache (lastTop) names and the table gives one key
-// position (pipelines of GETs or SETs), whose key is known without a
-// lookup.
+// commands before them, in three steps a command apart, each reading what
+// the one before fetched: before command i runs, the lines of the slot of
+// command i+3 (store.Prefetch, and for a write the slot's replication
+// state, WritePrefetcher), the index word where command i+2's lookup
+// begins (store.PrefetchKey), and the entry that word names for command
+// i+1 (store.PrefetchEntry). The batch's first commands get the first
+// step only. Only for commands the client's one-entry cache (lastTop)
+// names and the table gives one key position (pipelines of GETs or SETs),
+// whose key is known without a lookup.
 func (s *Server) prefetchAhead(c *Client, cmds [][][]byte, i int) {
-	if i == 0 && len(cmds) > 1 {
-		c.prefetched[1] = s.prefetchSlot(c, cmds[1])
-	}
-	if i+2 < len(cmds) {
-		c.prefetched[i&1] = s.prefetchSlot(c, cmds[i+2])
-	}
-	if i+1 < len(cmds) && c.prefetched[(i+1)&1] != 0 {
-		if key := c.oneKey(cmds[i+1]); key != nil {
-			s.store.PrefetchKey(uint16(c.prefetched[(i+1)&1]-1), key)
+	if i == 0 {
+		for j := 1; j <= 2 && j < len(cmds); j++ {
+			c.ahead[j&3] = aheadCmd{slot: s.prefetchSlot(c, cmds[j])}
 		}
 	}
+	if j := i + 3; j < len(cmds) {
+		c.ahead[j&3] = aheadCmd{slot: s.prefetchSlot(c, cmds[j])}
+	}
+	if j := i + 2; i > 0 && j < len(cmds) {
+		if a := &c.ahead[j&3]; a.slot != 0 {
+			if key := c.oneKey(cmds[j]); key != nil {
+				a.hash, a.hashed = s.store.PrefetchKey(uint16(a.slot-1), key), true
+			}
+		}
+	}
+	if j := i + 1; j < len(cmds) {
+		if a := c.ahead[j&3]; a.hashed {
+			s.store.PrefetchEntry(uint16(a.slot-1), a.hash)
+		}
+	}
+}
+
+// aheadCmd is what prefetchAhead knows of a command of the batch ahead:
+// its slot plus one (0: none fetched) and, once its index word was asked
+// for, its key's hash.
+type aheadCmd struct {
+	slot   uint32
+	hashed bool
+	hash   uint64
 }
 
 // prefetchSlot prefetches the slot of args's key (store.Prefetch) and

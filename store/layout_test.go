@@ -5,6 +5,7 @@ import (
 	"unsafe"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/store/index"
 )
 
 // TestSlotLayout keeps the slot array's layout: a slot is four cache lines,
@@ -77,5 +78,40 @@ func TestDropTable(t *testing.T) {
 	if sl.t != nil || tb.arena != nil || tb.idx.Len() != 0 || tb.idx.Words() != nil || tb.idx.HomeAddr(0) != 0 ||
 		tb.vol != nil || tb.objs != nil || tb.garbage != 0 || tb.accBytes != 0 || tb.accGarbage != 0 {
 		t.Fatalf("emptied slot kept its table: t=%p %+v", sl.t, tb)
+	}
+}
+
+// TestEntryHint checks the address PrefetchEntry fetches: the entry of a
+// key at its home word, and none for a key the slot does not hold or an
+// empty slot.
+func TestEntryHint(t *testing.T) {
+	if !prefetchEntries {
+		t.Skip("no entry prefetch on this architecture")
+	}
+	s := New(Config{})
+	key := []byte("k")
+	slot := ring.KeySlot(key)
+	h := s.hash(key)
+	if got := s.entryHint(slot, h); got != 0 {
+		t.Fatalf("empty slot: hint %#x, want none", got)
+	}
+	tx := s.Lock(slot)
+	if err := tx.Put(key, []byte("v"), 0); err != nil {
+		t.Fatal(err)
+	}
+	tx.Close()
+	sl := &s.slots[slot]
+	off, pos, ok := sl.t.find(key, h)
+	if !ok {
+		t.Fatal("key not found")
+	}
+	if home := int(index.Tag(h)) & (len(sl.t.idx.Words()) - 1); pos != home {
+		t.Fatalf("a slot's only key at position %d, not its home %d", pos, home)
+	}
+	if got, want := s.entryHint(slot, h), uintptr(unsafe.Pointer(&sl.t.arena[off])); got != want {
+		t.Fatalf("hint %#x, want the entry at %#x", got, want)
+	}
+	if got := s.entryHint(slot, h^(1<<63)); got != 0 {
+		t.Fatalf("a key the slot does not hold: hint %#x, want none", got)
 	}
 }

@@ -17,3 +17,14 @@ func PrefetchLine(p unsafe.Pointer) { prefetch(p) }
 // prefetchAddr is prefetch for an address that may no longer point into
 // a live object (a hint read without a lock): a prefetch never faults.
 func prefetchAddr(a uintptr)
+
+// loadHint reads the word at a, which the caller found without the lock
+// that guards it, outside the race detector's view: for a prefetch hint
+// only (PrefetchEntry), whose value may be stale and is never trusted. a
+// must be the address of a word the runtime keeps mapped (the slot array,
+// or index words HomeAddr published, which may be garbage by now but are
+// heap memory, never unmapped).
+func loadHint(a uintptr) uint64
+
+// prefetchEntries reports whether PrefetchEntry fetches anything.
+const prefetchEntries = true

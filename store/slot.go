@@ -212,13 +212,52 @@ func (s *Store) Prefetch(slot uint16) {
 }
 
 // PrefetchKey starts fetching the index word where a lookup of key in
-// slot begins (a hint, as Prefetch). It reads the slot's table line, so a
-// caller that fetched that line ahead (Prefetch, a command earlier) does
-// not wait for it. The index may change before the key is looked up; the
-// hint is then wasted, never wrong.
-func (s *Store) PrefetchKey(slot uint16, key []byte) {
+// slot begins (a hint, as Prefetch) and returns key's hash, for
+// PrefetchEntry. It reads the slot's table line, so a caller that fetched
+// that line ahead (Prefetch, a command earlier) does not wait for it. The
+// index may change before the key is looked up; the hint is then wasted,
+// never wrong.
+func (s *Store) PrefetchKey(slot uint16, key []byte) (h uint64) {
+	h = s.hash(key)
 	sl := &s.slots[slot&(ring.SlotCount-1)]
-	if a := sl.tbl.idx.HomeAddr(s.hash(key)); a != 0 {
+	if a := sl.tbl.idx.HomeAddr(h); a != 0 {
 		prefetchAddr(a)
 	}
+	return h
+}
+
+// PrefetchEntry starts fetching the entry a lookup of the key hashing to
+// h in slot will find, when its index word, fetched by PrefetchKey a
+// command earlier, is the home word (most keys: linear probing leaves few
+// elsewhere).
+func (s *Store) PrefetchEntry(slot uint16, h uint64) {
+	if e := s.entryHint(slot, h); e != 0 {
+		prefetchAddr(e)
+		prefetchAddr(e + 64) // an entry's header, key and value often span two lines
+	}
+}
+
+// entryHint returns the address of the entry that the home word of h in
+// slot's index names, if the word's tag is h's, else 0. It reads that word
+// and the arena's address without the slot's lock (loadHint): values that
+// changed meanwhile give the address of some other line, which a prefetch
+// wastes and nothing else.
+func (s *Store) entryHint(slot uint16, h uint64) uintptr {
+	if !prefetchEntries {
+		return 0
+	}
+	sl := &s.slots[slot&(ring.SlotCount-1)]
+	a := sl.tbl.idx.HomeAddr(h)
+	if a == 0 {
+		return 0
+	}
+	w := loadHint(a)
+	if w == 0 || uint32(w>>32) != index.Tag(h) {
+		return 0
+	}
+	arena := uintptr(loadHint(uintptr(unsafe.Pointer(&sl.tbl.arena)))) // the slice's data pointer
+	if arena == 0 {
+		return 0
+	}
+	return arena + uintptr(index.Off(w))
 }
