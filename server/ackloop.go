@@ -19,8 +19,9 @@ import (
 //   - handle, at the batch's last command run with Client.noWait, resolves
 //     the batch's positions (ackBatch) into Client.ack instead of waiting;
 //   - loopAwait looks at the acks (cluster's AcksOrNotify): acknowledged,
-//     the replies leave with one write and the loop goes on with the
-//     connection's buffered commands; not yet, the look registers the
+//     the replies leave with one write (at the end of the loop's round,
+//     loopReply) and the loop goes on with the connection's buffered
+//     commands; not yet, the look registers the
 //     connection's Post with the slot's next ack (or the node's 50 ms
 //     round), which hands it back to the loop (Resume) to look again;
 //     failed (node-timeout since the batch ended, a lost lead), the
@@ -65,7 +66,7 @@ func (s *Server) beginLoopAck(c *Client) {
 
 // loopAwait ends, or goes on with, c's wait for its batch's replicas on
 // its loop (see the file comment). It reports whether the replies were
-// written and the loop may serve c's buffered commands; false: c waits on
+// sent (loopReply) and the loop may serve c's buffered commands; false: c waits on
 // (its post is registered) or was handed over.
 func (s *Server) loopAwait(c *Client, lc *netloop.Conn) bool {
 	if c.ack.lc != lc {
@@ -86,12 +87,7 @@ func (s *Server) loopAwait(c *Client, lc *netloop.Conn) bool {
 		s.handOver(c, lc, nil, nil, true)
 		return false
 	}
-	c.flushStats() // before the replies leave (clock.go)
-	if done, werr := c.pc.FlushTo(lc.Write); !done || werr != nil {
-		s.handOver(c, lc, nil, nil, true)
-		return false
-	}
-	return true
+	return s.loopReply(c, lc, true)
 }
 
 // finishLoopAck ends c's wait on the goroutine that took it over from its

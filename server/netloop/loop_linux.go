@@ -48,6 +48,11 @@ type Handler interface {
 	// Resume is called for a connection another goroutine handed back
 	// with Post (not for one detached since); as Ready, it must not wait.
 	Resume(c *Conn)
+	// Flush is called once at the end of a round (the Ready, Resume and
+	// Tick calls of one look at the epoll set) for every connection that
+	// asked for it in the round (Conn.FlushLater) and is still
+	// registered, in the order they asked. As Ready, it must not wait.
+	Flush(c *Conn)
 }
 
 // Loop is one epoll set and the goroutine that serves it (Run). The owner
@@ -72,7 +77,11 @@ type Loop struct {
 	// lookup per readiness than a map.
 	conns []*Conn
 	n     int
-	done  chan struct{} // closed when Run returns
+	// flushes are the connections that asked for the handler's Flush at
+	// the end of this round (Conn.FlushLater), spareFlushes the slice
+	// endRound took last; Run's goroutine only.
+	flushes, spareFlushes []*Conn
+	done                  chan struct{} // closed when Run returns
 	// tickEvery is TickInterval (tests lengthen it); set before Run.
 	tickEvery time.Duration
 }
@@ -89,6 +98,8 @@ type Conn struct {
 	// read and full: the handler's Ready read the socket, and a read
 	// filled its buffer (more may be there); Run's, reset before Ready.
 	read, full bool
+	// flushDue: c is in its loop's flushes (FlushLater).
+	flushDue bool
 	// Ctx is the caller's state for the connection, given to Add.
 	Ctx any
 }
@@ -263,6 +274,7 @@ func (l *Loop) Run() error {
 				rounds = 0
 				lastTick = l.tick(lastTick)
 			}
+			l.endRound()
 			if drained {
 				return false
 			}
@@ -282,10 +294,30 @@ func (l *Loop) Run() error {
 			return nil
 		case errors.Is(err, os.ErrDeadlineExceeded):
 			lastTick = l.tick(lastTick)
+			l.endRound()
 		case err != nil:
 			return fmt.Errorf("netloop: epoll set wait: %w", err)
 		}
 	}
+}
+
+// endRound calls the handler's Flush for the connections that asked for
+// it in the round (FlushLater) and are still registered. Asks made by
+// those calls are for the next round.
+func (l *Loop) endRound() {
+	if len(l.flushes) == 0 {
+		return
+	}
+	due := l.flushes
+	l.flushes, l.spareFlushes = l.spareFlushes[:0], nil
+	for _, c := range due {
+		c.flushDue = false
+		if !c.detached {
+			l.h.Flush(c)
+		}
+	}
+	clear(due)
+	l.spareFlushes = due[:0]
 }
 
 // tick calls the handler's Tick when TickInterval has passed since last
@@ -442,6 +474,21 @@ func (c *Conn) Write(p []byte) (int, error) {
 			return 0, os.NewSyscallError("write", err)
 		}
 	}
+}
+
+// FlushLater asks for one call of the handler's Flush for c at the end of
+// the loop's round, after the handler's calls for the other connections
+// ready with c: a server that writes its replies then, rather than as it
+// serves each connection, wakes a peer that serves many connections
+// (redis-benchmark, a proxy) once for them all, not once per connection,
+// as a Redis server's beforeSleep writes. Only on the loop's goroutine;
+// more asks in the round are the same ask, and a detached c is dropped.
+func (c *Conn) FlushLater() {
+	if c.flushDue || c.detached {
+		return
+	}
+	c.flushDue = true
+	c.l.flushes = append(c.l.flushes, c)
 }
 
 // Post is c's loop's Post of c: safe from any goroutine.

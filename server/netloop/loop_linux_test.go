@@ -52,6 +52,8 @@ func (r *recorder) Ready(c *Conn) {
 
 func (r *recorder) Resume(c *Conn) { r.resumed <- c }
 
+func (r *recorder) Flush(*Conn) {}
+
 func (r *recorder) Tick(l *Loop) {
 	var seen []*Conn
 	l.Each(func(c *Conn) { seen = append(seen, c) })
@@ -307,4 +309,82 @@ func TestPost(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("a posted connection was not resumed")
 	}
+}
+
+// flusher is a Handler that reads once per turn, asks for a Flush (twice:
+// the second ask is the same ask) and, for the connection whose Ctx is
+// "gone", detaches right after; it logs each call on log.
+type flusher struct{ log chan string }
+
+func (f *flusher) Ready(c *Conn) {
+	buf := make([]byte, 64)
+	if n, err := c.Read(buf); n == 0 || err != nil {
+		return
+	}
+	f.log <- "ready " + c.Ctx.(string)
+	c.FlushLater()
+	c.FlushLater()
+	if c.Ctx == "gone" {
+		_ = c.Detach()
+	}
+}
+func (f *flusher) Resume(*Conn) {}
+func (f *flusher) Tick(*Loop)   {}
+func (f *flusher) Flush(c *Conn) {
+	f.log <- "flush " + c.Ctx.(string)
+}
+
+// TestFlushAtRoundEnd: connections ready together are all served before
+// any is flushed; each that asked is flushed once, a detached one never;
+// an ask is for its own round only.
+func TestFlushAtRoundEnd(t *testing.T) {
+	f := &flusher{log: make(chan string, 16)}
+	l, err := New(f)
+	require.NoError(t, err)
+	// The three are ready before Run starts: its first look after
+	// registering them finds them together.
+	for _, name := range []string{"a", "b", "gone"} {
+		client, _, _ := addPair(t, l, name)
+		_, err := client.Write([]byte("x"))
+		require.NoError(t, err)
+		if name == "a" {
+			t.Cleanup(func() { _ = client.Close() })
+			defer func() {
+				// Another round: only a is ready, and flushed once.
+				_, err := client.Write([]byte("y"))
+				require.NoError(t, err)
+				require.Equal(t, []string{"ready a", "flush a"}, take(t, f.log, 2))
+				select {
+				case e := <-f.log:
+					t.Fatalf("unexpected %q", e)
+				default:
+				}
+			}()
+		}
+	}
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		require.NoError(t, l.Run())
+	}()
+	t.Cleanup(func() { l.Stop(); wg.Wait() })
+	got := take(t, f.log, 5)
+	require.ElementsMatch(t, []string{"ready a", "ready b", "ready gone"}, got[:3])
+	require.ElementsMatch(t, []string{"flush a", "flush b"}, got[3:])
+}
+
+// take returns the next n entries of log.
+func take(t *testing.T, log chan string, n int) []string {
+	t.Helper()
+	var got []string
+	for range n {
+		select {
+		case e := <-log:
+			got = append(got, e)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("got %q, waiting for %d", got, n)
+		}
+	}
+	return got
 }

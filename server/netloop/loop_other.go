@@ -50,5 +50,8 @@ func (c *Conn) Write([]byte) (int, error) { return 0, ErrUnsupported }
 // Post does nothing.
 func (c *Conn) Post() {}
 
+// FlushLater does nothing without the event loop.
+func (c *Conn) FlushLater() {}
+
 // Detach does nothing.
 func (c *Conn) Detach() error { return nil }

@@ -15,6 +15,9 @@ const maxWriteBuf = 256 << 10
 // them. Only for the connection's goroutine, as are Flush, Take and Drop.
 func (pc *Conn) Queue(b []byte) { pc.out = append(pc.out, b...) }
 
+// Queued returns how many bytes of replies are queued.
+func (pc *Conn) Queued() int { return len(pc.out) }
+
 // Flush writes the queued replies with one system call.
 func (pc *Conn) Flush() error {
 	if len(pc.out) == 0 {
