@@ -115,6 +115,6 @@ func (ls *loopServer) Resume(lc *netloop.Conn) {
 	case c.ack.want == 0:
 		return // an earlier wait's post
 	case s.loopAwait(c, lc) && c.pc.HasMore():
-		s.loopTurn(c, lc, readNothing)
+		s.loopRest(c, lc)
 	}
 }

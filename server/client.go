@@ -24,7 +24,7 @@ var errClientClosed = resp.ErrClientClosed
 
 // Client is the state of one connection. Fields without a note are owned
 // by whoever serves the connection (serve.go): its event loop's goroutine
-// (loopTurn) until it is handed over, then its own goroutine (serveFrom);
+// (loopRead, Later) until it is handed over, then its own goroutine (serveFrom);
 // CLIENT LIST and CLIENT KILL, run by other connections, read only the
 // fields guarded by mu or held in atomics.
 type Client struct {
@@ -157,6 +157,9 @@ type Client struct {
 	// looped: an event loop serves the connection (serve.go); cleared
 	// when it is handed to a goroutine. Read from any goroutine (tests).
 	looped atomic.Bool
+	// loopCmds: the commands its event loop read this round, run at the
+	// round's end (loopServer.Later); nil otherwise.
+	loopCmds [][][]byte
 	// loopActive: when the connection's event loop last read commands
 	// from it, kept only while an idle timeout is set (loopServer.Tick).
 	loopActive time.Time

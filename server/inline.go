@@ -13,7 +13,7 @@ const connectionGroup = "connection"
 // itself (serve.go): only a command that cannot wait for anything another
 // connection, another node or a replica would have to do, since every
 // connection of the loop waits while one runs. The rest are handed with their connection to a goroutine
-// (loopTurn). The decision is made before the command runs, from the
+// (handOver). The decision is made before the command runs, from the
 // command table's flags and the node's state, never from command names:
 //
 //   - FlagBlocking commands park (BLPOP ...).

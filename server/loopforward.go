@@ -162,7 +162,7 @@ func (s *Server) resumeForward(c *Client, lc *netloop.Conn) {
 		return
 	}
 	if s.loopRun(c, lc, rest, free) {
-		s.loopTurn(c, lc, readNothing)
+		s.loopRest(c, lc)
 	}
 }
 

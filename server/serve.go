@@ -17,14 +17,15 @@ import (
 //
 //   - By an event loop (package netloop; event-loops of them, started by
 //     Serve and stopped by it once every connection ended): the loop reads
-//     what the client sent when the socket is readable, runs the complete
-//     commands itself (loopTurn) and writes their replies with one
-//     non-blocking write, at the end of the loop's round: after it served
-//     every connection ready with this one (loopReply), as a Redis
-//     server's beforeSleep writes. A peer that serves many connections
-//     (redis-benchmark, a proxy, an application's pool) is then woken
-//     once for the round's replies, not once per connection; each of
-//     those wake-ups of a sleeping peer costs its writer an
+//     what the client sent when the socket is readable (loopRead); at the
+//     end of the round, after reading every connection ready with this
+//     one, it runs the complete commands itself and then writes each
+//     connection's replies with one non-blocking write (Later), as a
+//     Redis server's beforeSleep writes. The commands' memory is fetched
+//     while the round reads (prefetchRound), and a peer that serves many
+//     connections (redis-benchmark, a proxy, an application's pool) is
+//     woken once for the round's replies, not once per connection: each
+//     of those wake-ups of a sleeping peer costs its writer an
 //     inter-processor interrupt, which under a hypervisor was a fifth of
 //     the node's CPU at -P 16. The loop runs a command only when it cannot
 //     wait (inlineSafe, inline.go); at the first one that might, or a
@@ -298,9 +299,72 @@ func (s *Server) loopAdd(c *Client, nc net.Conn) bool {
 // run on a loop's goroutine.
 type loopServer Server
 
-// Ready serves a turn of the connection lc (loopTurn).
+// Ready reads what lc's client sent (loopRead); its commands run at the
+// end of the round (Later).
 func (ls *loopServer) Ready(lc *netloop.Conn) {
-	(*Server)(ls).loopTurn(lc.Ctx.(*Client), lc, lc.Read)
+	(*Server)(ls).loopRead(lc.Ctx.(*Client), lc)
+}
+
+// Later ends a round of the loop: it runs the commands the round read
+// (loopRead), connection after connection in the order they were read,
+// then writes the replies of every connection of cs that has some and
+// does not wait for its replicas or a forward (loopFlush). Each
+// connection's first command was fetched ahead: its slot's lines as it
+// was read, its index word two connections earlier and its entry one
+// earlier (prefetchRound), so that unpipelined clients' cache misses
+// overlap, as a pipeline's do within its batch (prefetchAhead).
+func (ls *loopServer) Later(cs []*netloop.Conn) {
+	s := (*Server)(ls)
+	for i, lc := range cs {
+		s.prefetchRound(cs, i)
+		c := lc.Ctx.(*Client)
+		cmds := c.loopCmds
+		if cmds == nil {
+			continue // it asked to have its replies written (loopReply)
+		}
+		c.loopCmds = nil
+		if s.loopRun(c, lc, cmds, true) {
+			s.loopRest(c, lc)
+		}
+	}
+	for _, lc := range cs {
+		c := lc.Ctx.(*Client)
+		if lc.Detached() || c.ack.want > 0 || c.fwd.call != nil {
+			continue // handed over, or its replies wait (ackloop.go, loopforward.go)
+		}
+		s.loopFlush(c, lc, true)
+	}
+}
+
+// prefetchRound fetches ahead for the first commands of the connections
+// of a round (Later) before cs[i]'s run: the index words of cs[i+2]'s
+// (and at the start, of cs[0]'s and cs[1]'s), and the entry of cs[i+1]'s.
+func (s *Server) prefetchRound(cs []*netloop.Conn, i int) {
+	if i == 0 {
+		for j := 0; j < 2 && j < len(cs); j++ {
+			s.prefetchFirstKey(cs[j].Ctx.(*Client))
+		}
+	}
+	if i+2 < len(cs) {
+		s.prefetchFirstKey(cs[i+2].Ctx.(*Client))
+	}
+	if i+1 < len(cs) {
+		if c := cs[i+1].Ctx.(*Client); c.loopCmds != nil && c.ahead[0].hashed {
+			s.store.PrefetchEntry(uint16(c.ahead[0].slot-1), c.ahead[0].hash)
+		}
+	}
+}
+
+// prefetchFirstKey fetches the index word of the first command c read this
+// round, whose slot loopRead fetched.
+func (s *Server) prefetchFirstKey(c *Client) {
+	a := &c.ahead[0]
+	if c.loopCmds == nil || a.slot == 0 {
+		return
+	}
+	if key := c.oneKey(c.loopCmds[0]); key != nil {
+		a.hash, a.hashed = s.store.PrefetchKey(uint16(a.slot-1), key), true
+	}
 }
 
 // Tick closes the loop's clients idle longer than timeout, as the read
@@ -332,16 +396,12 @@ func (ls *loopServer) Tick(l *netloop.Loop) {
 	})
 }
 
-// loopTurn serves connection c on its event loop's goroutine when its
-// socket is readable: it reads once, runs the complete commands that
-// cannot wait and writes their replies without waiting, then goes on with
-// the commands still buffered (before AUTH they come one at a time). At
-// anything it must not do on the loop it hands c over (handOver). A
-// command that runs long (KEYS on a large keyspace) or waits for a slot
-// another goroutine holds (a script's, EXEC's, a woken blocked client's
-// turn) holds up the loop's other connections meanwhile, as a Redis
-// server's one thread is held up.
-func (s *Server) loopTurn(c *Client, lc *netloop.Conn, read func([]byte) (int, error)) {
+// loopRead reads connection c on its event loop's goroutine when its
+// socket is readable, once, and keeps its complete commands for the end of
+// the round (Client.loopCmds, run by Later), fetching the first one's slot
+// meanwhile (prefetchSlot). At a read error, or while c waits for its
+// replicas or a forward, it hands c over.
+func (s *Server) loopRead(c *Client, lc *netloop.Conn) {
 	if c.ack.want > 0 || c.fwd.call != nil {
 		// Readable while its batch waits for its replicas or its forward:
 		// a goroutine ends the wait and serves it on (ackloop.go,
@@ -349,22 +409,44 @@ func (s *Server) loopTurn(c *Client, lc *netloop.Conn, read func([]byte) (int, e
 		s.handOver(c, lc, nil, nil, true)
 		return
 	}
+	cmds, err := c.pc.TakeBatch(lc.Read)
+	if err != nil {
+		s.handOver(c, lc, nil, err, true)
+		return
+	}
+	if len(cmds) == 0 {
+		return // the rest of a command is still to come
+	}
+	if s.lim.timeout.Load() > 0 {
+		c.loopActive = time.Now()
+	}
+	c.loopCmds = cmds
+	c.ahead[0] = aheadCmd{slot: s.prefetchSlot(c, cmds[0])}
+	lc.Later()
+}
+
+// loopRest runs, on c's event loop, the commands c has still buffered
+// after a batch the loop ran (loopRun): the parse of one read may return
+// its commands in several batches (before AUTH they come one at a time),
+// and a batch that waited for its replicas or a forward leaves those
+// read behind it. It reads nothing: the loop reads a connection once a
+// round (loopRead), so that a client sending without pause cannot keep
+// the loop from the others; what it sends meanwhile keeps its socket
+// readable for the next round (the epoll set is level-triggered). At
+// anything it must not do on the loop it hands c over (handOver). A
+// command that runs long (KEYS on a large keyspace) or waits for a slot
+// another goroutine holds (a script's, EXEC's, a woken blocked client's
+// turn) holds up the loop's other connections meanwhile, as a Redis
+// server's one thread is held up.
+func (s *Server) loopRest(c *Client, lc *netloop.Conn) {
 	for {
-		cmds, err := c.pc.TakeBatch(read)
-		// One read per turn, so that a client sending without pause
-		// cannot keep the loop from the others: what it sends meanwhile
-		// keeps its socket readable for the next turn (the epoll set is
-		// level-triggered); what is buffered already is run now.
-		read = readNothing
+		cmds, err := c.pc.TakeBatch(readNothing)
 		if err != nil {
 			s.handOver(c, lc, nil, err, true)
 			return
 		}
 		if len(cmds) == 0 {
-			return // the rest of a command is still to come
-		}
-		if s.lim.timeout.Load() > 0 {
-			c.loopActive = time.Now()
+			return // none, or the rest of a command is still to come
 		}
 		if !s.loopRun(c, lc, cmds, true) {
 			return
@@ -373,8 +455,8 @@ func (s *Server) loopTurn(c *Client, lc *netloop.Conn, read func([]byte) (int, e
 }
 
 // loopRun runs cmds, commands of c's batch (free: those before them let
-// go of their arguments), on its event loop and writes their replies
-// without waiting (loopTurn). It reports whether the loop may go on with
+// go of their arguments), on its event loop and sends their replies
+// without waiting (loopReply). It reports whether the loop may go on with
 // the connection's buffered commands; false: it has none, waits (for its
 // replicas or a forward) or was handed over.
 func (s *Server) loopRun(c *Client, lc *netloop.Conn, cmds [][][]byte, free bool) bool {
@@ -409,24 +491,13 @@ func (s *Server) loopRun(c *Client, lc *netloop.Conn, cmds [][][]byte, free bool
 // round: a bound on what a round holds back.
 const loopFlushNow = 64 << 10
 
-// Flush writes the replies c's turns of the round queued (loopRun), unless
-// c waits for its replicas or a forward meanwhile: those replies then
-// leave with the ones waiting (ackloop.go, loopforward.go).
-func (ls *loopServer) Flush(lc *netloop.Conn) {
-	s, c := (*Server)(ls), lc.Ctx.(*Client)
-	if c.ack.want > 0 || c.fwd.call != nil {
-		return
-	}
-	s.loopFlush(c, lc, true)
-}
-
 // loopReply sends c's queued replies: at the end of the loop's round,
-// with those of the other connections it serves (loopServer.Flush), or
+// with those of the other connections it serves (loopServer.Later), or
 // now when they are many (loopFlushNow). It reports whether c is still
 // the loop's; false: it was handed over (free: as loopRun's).
 func (s *Server) loopReply(c *Client, lc *netloop.Conn, free bool) bool {
 	if c.pc.Queued() < loopFlushNow {
-		lc.FlushLater()
+		lc.Later()
 		return true
 	}
 	return s.loopFlush(c, lc, free)

@@ -48,11 +48,13 @@ type Handler interface {
 	// Resume is called for a connection another goroutine handed back
 	// with Post (not for one detached since); as Ready, it must not wait.
 	Resume(c *Conn)
-	// Flush is called once at the end of a round (the Ready, Resume and
-	// Tick calls of one look at the epoll set) for every connection that
-	// asked for it in the round (Conn.FlushLater) and is still
-	// registered, in the order they asked. As Ready, it must not wait.
-	Flush(c *Conn)
+	// Later is called once at the end of a round (the Ready, Resume and
+	// Tick calls of one look at the epoll set), when connections asked
+	// for it in the round (Conn.Later), with those still registered, in
+	// the order they asked. Asks made during the call are for the next
+	// round, but for connections of cs, which are already served. As
+	// Ready, it must not wait.
+	Later(cs []*Conn)
 }
 
 // Loop is one epoll set and the goroutine that serves it (Run). The owner
@@ -77,11 +79,11 @@ type Loop struct {
 	// lookup per readiness than a map.
 	conns []*Conn
 	n     int
-	// flushes are the connections that asked for the handler's Flush at
-	// the end of this round (Conn.FlushLater), spareFlushes the slice
-	// endRound took last; Run's goroutine only.
-	flushes, spareFlushes []*Conn
-	done                  chan struct{} // closed when Run returns
+	// laters are the connections that asked for the handler's Later at
+	// the end of this round (Conn.Later), spareLaters the slice endRound
+	// took last; Run's goroutine only.
+	laters, spareLaters []*Conn
+	done                chan struct{} // closed when Run returns
 	// tickEvery is TickInterval (tests lengthen it); set before Run.
 	tickEvery time.Duration
 }
@@ -98,8 +100,8 @@ type Conn struct {
 	// read and full: the handler's Ready read the socket, and a read
 	// filled its buffer (more may be there); Run's, reset before Ready.
 	read, full bool
-	// flushDue: c is in its loop's flushes (FlushLater).
-	flushDue bool
+	// later: c asked for the handler's Later this round (Conn.Later).
+	later bool
 	// Ctx is the caller's state for the connection, given to Add.
 	Ctx any
 }
@@ -301,23 +303,30 @@ func (l *Loop) Run() error {
 	}
 }
 
-// endRound calls the handler's Flush for the connections that asked for
-// it in the round (FlushLater) and are still registered. Asks made by
-// those calls are for the next round.
+// endRound calls the handler's Later with the connections that asked for
+// it in the round (Conn.Later) and are still registered.
 func (l *Loop) endRound() {
-	if len(l.flushes) == 0 {
+	if len(l.laters) == 0 {
 		return
 	}
-	due := l.flushes
-	l.flushes, l.spareFlushes = l.spareFlushes[:0], nil
-	for _, c := range due {
-		c.flushDue = false
+	asked := l.laters
+	l.laters, l.spareLaters = l.spareLaters[:0], nil
+	due := asked[:0]
+	for _, c := range asked {
 		if !c.detached {
-			l.h.Flush(c)
+			due = append(due, c)
+		} else {
+			c.later = false
 		}
 	}
-	clear(due)
-	l.spareFlushes = due[:0]
+	if len(due) > 0 {
+		l.h.Later(due) // their later flags stay set: their asks meanwhile are this call's
+	}
+	for _, c := range due {
+		c.later = false
+	}
+	clear(asked)
+	l.spareLaters = asked[:0]
 }
 
 // tick calls the handler's Tick when TickInterval has passed since last
@@ -476,20 +485,25 @@ func (c *Conn) Write(p []byte) (int, error) {
 	}
 }
 
-// FlushLater asks for one call of the handler's Flush for c at the end of
-// the loop's round, after the handler's calls for the other connections
-// ready with c: a server that writes its replies then, rather than as it
-// serves each connection, wakes a peer that serves many connections
-// (redis-benchmark, a proxy) once for them all, not once per connection,
-// as a Redis server's beforeSleep writes. Only on the loop's goroutine;
-// more asks in the round are the same ask, and a detached c is dropped.
-func (c *Conn) FlushLater() {
-	if c.flushDue || c.detached {
+// Later asks for the handler's Later at the end of the loop's round, after
+// its calls for the other connections ready with c. A server that runs
+// what it read then, and then writes its replies, can fetch the memory
+// the round's commands will need while it reads them, and wakes a peer
+// that serves many connections (redis-benchmark, a proxy) once for all
+// of the round's replies, not once per connection, as a Redis server's
+// beforeSleep writes. Only on the loop's goroutine; more asks in the round
+// are the same ask, and a detached c is dropped.
+func (c *Conn) Later() {
+	if c.later || c.detached {
 		return
 	}
-	c.flushDue = true
-	c.l.flushes = append(c.l.flushes, c)
+	c.later = true
+	c.l.laters = append(c.l.laters, c)
 }
+
+// Detached reports whether c was detached (Detach, or the loop ended).
+// Only on the loop's goroutine.
+func (c *Conn) Detached() bool { return c.detached }
 
 // Post is c's loop's Post of c: safe from any goroutine.
 func (c *Conn) Post() { c.l.Post(c) }

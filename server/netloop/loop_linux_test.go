@@ -52,7 +52,7 @@ func (r *recorder) Ready(c *Conn) {
 
 func (r *recorder) Resume(c *Conn) { r.resumed <- c }
 
-func (r *recorder) Flush(*Conn) {}
+func (r *recorder) Later([]*Conn) {}
 
 func (r *recorder) Tick(l *Loop) {
 	var seen []*Conn
@@ -311,9 +311,11 @@ func TestPost(t *testing.T) {
 	}
 }
 
-// flusher is a Handler that reads once per turn, asks for a Flush (twice:
+// flusher is a Handler that reads once per turn, asks for Later (twice:
 // the second ask is the same ask) and, for the connection whose Ctx is
-// "gone", detaches right after; it logs each call on log.
+// "gone", detaches right after; it logs each call on log, Later's as
+// "later" and each of its connections as "flush" (asking again for each,
+// which is the ask being answered).
 type flusher struct{ log chan string }
 
 func (f *flusher) Ready(c *Conn) {
@@ -322,22 +324,26 @@ func (f *flusher) Ready(c *Conn) {
 		return
 	}
 	f.log <- "ready " + c.Ctx.(string)
-	c.FlushLater()
-	c.FlushLater()
+	c.Later()
+	c.Later()
 	if c.Ctx == "gone" {
 		_ = c.Detach()
 	}
 }
 func (f *flusher) Resume(*Conn) {}
 func (f *flusher) Tick(*Loop)   {}
-func (f *flusher) Flush(c *Conn) {
-	f.log <- "flush " + c.Ctx.(string)
+func (f *flusher) Later(cs []*Conn) {
+	f.log <- "later"
+	for _, c := range cs {
+		f.log <- "flush " + c.Ctx.(string)
+		c.Later()
+	}
 }
 
-// TestFlushAtRoundEnd: connections ready together are all served before
-// any is flushed; each that asked is flushed once, a detached one never;
-// an ask is for its own round only.
-func TestFlushAtRoundEnd(t *testing.T) {
+// TestLaterAtRoundEnd: connections ready together are all served before
+// Later is called, once, with each that asked, but a detached one; an
+// ask is for its own round only.
+func TestLaterAtRoundEnd(t *testing.T) {
 	f := &flusher{log: make(chan string, 16)}
 	l, err := New(f)
 	require.NoError(t, err)
@@ -353,7 +359,7 @@ func TestFlushAtRoundEnd(t *testing.T) {
 				// Another round: only a is ready, and flushed once.
 				_, err := client.Write([]byte("y"))
 				require.NoError(t, err)
-				require.Equal(t, []string{"ready a", "flush a"}, take(t, f.log, 2))
+				require.Equal(t, []string{"ready a", "later", "flush a"}, take(t, f.log, 3))
 				select {
 				case e := <-f.log:
 					t.Fatalf("unexpected %q", e)
@@ -369,9 +375,10 @@ func TestFlushAtRoundEnd(t *testing.T) {
 		require.NoError(t, l.Run())
 	}()
 	t.Cleanup(func() { l.Stop(); wg.Wait() })
-	got := take(t, f.log, 5)
+	got := take(t, f.log, 6)
 	require.ElementsMatch(t, []string{"ready a", "ready b", "ready gone"}, got[:3])
-	require.ElementsMatch(t, []string{"flush a", "flush b"}, got[3:])
+	require.Equal(t, "later", got[3])
+	require.ElementsMatch(t, []string{"flush a", "flush b"}, got[4:])
 }
 
 // take returns the next n entries of log.

@@ -50,8 +50,11 @@ func (c *Conn) Write([]byte) (int, error) { return 0, ErrUnsupported }
 // Post does nothing.
 func (c *Conn) Post() {}
 
-// FlushLater does nothing without the event loop.
-func (c *Conn) FlushLater() {}
+// Later does nothing without the event loop.
+func (c *Conn) Later() {}
+
+// Detached reports true: without the event loop no connection is registered.
+func (c *Conn) Detached() bool { return true }
 
 // Detach does nothing.
 func (c *Conn) Detach() error { return nil }
