@@ -39,8 +39,9 @@ func (r *slotRecorder) take() []uint16 {
 	return s
 }
 
-// TestPrefetchWrites checks what a pipeline fetches ahead of the node's
-// replication state (prefetchAhead, WritePrefetcher): the slots of the
+// TestPrefetchWrites checks what a round and a pipeline fetch ahead of
+// the node's replication state (loopRead, prefetchAhead,
+// WritePrefetcher): the slot of a round's one write, the slots of a
 // pipeline's later writes, and nothing for reads.
 func TestPrefetchWrites(t *testing.T) {
 	if !netloop.Supported {
@@ -82,6 +83,19 @@ func TestPrefetchWrites(t *testing.T) {
 			require.NoError(t, err)
 		}
 		return slots
+	}
+	// One command a round: the round fetches its slot as it reads it
+	// (loopRead), once the client's last command was a SET too (oneKey).
+	pipeline("SET", 1)
+	rec.take()
+	for _, key := range []string{"k1", "another", "{x}y"} {
+		require.NoError(t, conn.SetDeadline(time.Now().Add(10*time.Second)))
+		_, err := fmt.Fprintf(conn, "SET %s v\r\n", key)
+		require.NoError(t, err)
+		line, err := r.ReadString('\n')
+		require.NoError(t, err)
+		require.Equal(t, "+OK\r\n", line)
+		require.Equal(t, []uint16{ring.KeySlot([]byte(key))}, rec.take(), "the round's one SET, %s", key)
 	}
 	setSlots := pipeline("SET", 32)
 	got := rec.take()
