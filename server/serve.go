@@ -526,6 +526,12 @@ func readNothing([]byte) (int, error) { return 0, nil }
 // ended the turn, free whether the commands run let go of their
 // arguments; replies queued and not written stay queued for its Flush.
 func (s *Server) handOver(c *Client, lc *netloop.Conn, rest [][][]byte, err error, free bool) {
+	if rest == nil {
+		// Read this round and not run yet (the loop stopped before the
+		// round's end): they are the batch the goroutine runs first.
+		rest = c.loopCmds
+	}
+	c.loopCmds = nil
 	if derr := lc.Detach(); derr != nil {
 		s.log.Warn("taking a client off its event loop", "client", c.ID, "err", derr)
 	}
