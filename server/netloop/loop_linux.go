@@ -64,7 +64,7 @@ type Handler interface {
 type Loop struct {
 	epfd int      // the epoll set
 	ep   *os.File // epfd registered with Go's network poller (Run parks on it)
-	evfd int      // eventfd that wakes Run for Add and Stop
+	evfd int      // eventfd that wakes Run for Add, Post and Stop (edge-triggered, never read)
 	h    Handler
 
 	mu      sync.Mutex // guards adds, posts and stopped; held while evfd is written or closed
@@ -117,7 +117,10 @@ func New(h Handler) (*Loop, error) {
 		_ = unix.Close(epfd)
 		return nil, fmt.Errorf("netloop: eventfd: %w", err)
 	}
-	ev := unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(evfd)}
+	// Edge-triggered: every write to the eventfd is an event of its own,
+	// so Run need not read the counter back (a system call per wake-up)
+	// to see the next; a counter of 2^64-2 wake-ups does not fill.
+	ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLET, Fd: int32(evfd)}
 	if err := unix.EpollCtl(epfd, unix.EPOLL_CTL_ADD, evfd, &ev); err != nil {
 		_ = unix.Close(evfd)
 		_ = unix.Close(epfd)
@@ -185,7 +188,8 @@ func (l *Loop) Post(c *Conn) {
 // wake makes Run's wait return (l.mu held, Run not returned).
 func (l *Loop) wake() {
 	one := [8]byte{1}
-	// EAGAIN: the counter is full, so Run is woken anyway. A raw call, as
+	// EAGAIN only for a full counter, 2^64-2 wake-ups away: Run never
+	// reads it (the set takes it edge-triggered). A raw call, as
 	// the connections' reads and writes: a runtime system call here (one
 	// per post) kept the runtime's monitor thread waking every 20 us.
 	_, _ = rawsock.Write(l.evfd, one[:])
@@ -355,8 +359,6 @@ func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
 // takeAdds registers the connections Add queued, resumes those Post
 // queued and reports whether Stop was called.
 func (l *Loop) takeAdds() (stop bool) {
-	var cnt [8]byte
-	_, _ = rawsock.Read(l.evfd, cnt[:]) // resets the counter; EAGAIN: already read
 	l.mu.Lock()
 	adds, posts, stop := l.adds, l.posts, l.stopped
 	l.adds, l.posts = nil, l.spare[:0]
