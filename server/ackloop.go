@@ -21,9 +21,9 @@ import (
 //   - loopAwait looks at the acks (cluster's AcksOrNotify): acknowledged,
 //     the replies leave with one write (at the end of the loop's round,
 //     loopReply) and the loop goes on with the connection's buffered
-//     commands; not yet, the look registers the
-//     connection's Post with the slot's next ack (or the node's 50 ms
-//     round), which hands it back to the loop (Resume) to look again;
+//     commands; not yet, the look registers the connection's Post with
+//     the slot's next ack (or the node's 50 ms round), which hands it
+//     back to the loop (Resume) to look again;
 //     failed (node-timeout since the batch ended, a lost lead), the
 //     replies are dropped and the connection closed, as awaitReplicas's
 //     caller does;
@@ -66,8 +66,8 @@ func (s *Server) beginLoopAck(c *Client) {
 
 // loopAwait ends, or goes on with, c's wait for its batch's replicas on
 // its loop (see the file comment). It reports whether the replies were
-// sent (loopReply) and the loop may serve c's buffered commands; false: c waits on
-// (its post is registered) or was handed over.
+// sent (loopReply) and the loop may serve c's buffered commands; false: c
+// waits on (its post is registered) or was handed over.
 func (s *Server) loopAwait(c *Client, lc *netloop.Conn) bool {
 	if c.ack.lc != lc {
 		c.ack.lc, c.ack.post = lc, lc.Post

@@ -24,8 +24,8 @@ var errClientClosed = resp.ErrClientClosed
 
 // Client is the state of one connection. Fields without a note are owned
 // by whoever serves the connection (serve.go): its event loop's goroutine
-// (loopRead, Later) until it is handed over, then its own goroutine (serveFrom);
-// CLIENT LIST and CLIENT KILL, run by other connections, read only the
+// (loopRead, Later) until it is handed over, then its own goroutine
+// (serveFrom); CLIENT LIST and CLIENT KILL, run by other connections, read only the
 // fields guarded by mu or held in atomics.
 type Client struct {
 	ID      uint64
