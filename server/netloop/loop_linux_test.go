@@ -74,6 +74,14 @@ func start(t *testing.T, h Handler, configure ...func(*Loop)) (l *Loop, client n
 	for _, f := range configure {
 		f(l)
 	}
+	runLoop(t, l)
+	client, server, lc = addPair(t, l, "ctx")
+	return l, client, server, lc
+}
+
+// runLoop runs l on a goroutine of its own until the test ends.
+func runLoop(t *testing.T, l *Loop) {
+	t.Helper()
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -81,8 +89,6 @@ func start(t *testing.T, h Handler, configure ...func(*Loop)) (l *Loop, client n
 		require.NoError(t, l.Run())
 	}()
 	t.Cleanup(func() { l.Stop(); wg.Wait() })
-	client, server, lc = addPair(t, l, "ctx")
-	return l, client, server, lc
 }
 
 // addPair makes a TCP pair and adds its server side to l with ctx.
@@ -368,13 +374,7 @@ func TestLaterAtRoundEnd(t *testing.T) {
 			}()
 		}
 	}
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		require.NoError(t, l.Run())
-	}()
-	t.Cleanup(func() { l.Stop(); wg.Wait() })
+	runLoop(t, l)
 	got := take(t, f.log, 6)
 	require.ElementsMatch(t, []string{"ready a", "ready b", "ready gone"}, got[:3])
 	require.Equal(t, "later", got[3])
