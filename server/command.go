@@ -51,6 +51,7 @@ const (
 	FlagProtected       = commands.FlagProtected
 	FlagMayReplicate    = commands.FlagMayReplicate
 	FlagArgsTransient   = commands.FlagArgsTransient
+	FlagEndsMulti       = commands.FlagEndsMulti
 )
 
 // Call is one of the front end's own commands being executed: the

@@ -66,6 +66,10 @@ var diffScripts = map[string][]string{
 		"HSET h f v", "GET h", "GETSET h x", "GETDEL h", "GETEX h", "APPEND h x", "STRLEN h", "GETRANGE h 0 1",
 		"SETRANGE h 0 x", "SETRANGE h 0 \"\"", "INCR h", "INCRBYFLOAT h 1", "SET h x GET", "MGET h", "SET h s", "GET h",
 	},
+	"transactions": {
+		"MULTI", "SET a 1", "EXEC x", "PING", "GET a", "EXEC x", "MULTI", "EXEC", "EXEC", "DISCARD",
+		"MULTI", "NOSUCH", "SET a", "EXEC", "GET a", "MULTI", "MULTI", "SET a 2", "EXEC", "GET a",
+	},
 	"counters": {
 		"INCR n", "INCRBY n 10", "DECR n", "DECRBY n -5", "DECRBY n 20", "INCRBY n 1.5", "INCRBY n 01", "INCRBY n +1",
 		"SET n 9223372036854775806", "INCR n", "INCR n", "SET n -9223372036854775808", "DECR n",

@@ -189,9 +189,18 @@ func (s *Server) reclaim() bool {
 }
 
 // reject answers a command refused before it ran and, inside MULTI, dooms
-// the transaction.
+// the transaction; a refused EXEC (FlagEndsMulti) ends it, with the
+// refusal as the reason, as Redis's rejectCommand does.
 func (s *Server) reject(c *Client, e *entry, msg string) {
 	e.stats.Rejected.Add(1)
+	if e.Flags&FlagEndsMulti != 0 {
+		// The reason is the error as Redis builds it: a code of its own
+		// (BUSY, NOAUTH) stays, the ERR that addReplyError prefixes to a
+		// message without one does not.
+		c.discardMulti()
+		c.reply.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(strings.TrimPrefix(msg, "-"), "ERR "))
+		return
+	}
 	c.reply.Error(msg)
 	c.flagMulti()
 }

@@ -14,7 +14,7 @@ func transactionCommands() []*Command {
 		{Name: "multi", Arity: 1, Flags: FlagFast | FlagAllowBusy | txFlags | FlagRunsInMulti, ACL: commands.ACLTransaction,
 			Group: "transactions", Since: "1.2.0",
 			Summary: "Starts a transaction.", Handler: fe(multiCommand)},
-		{Name: "exec", Arity: 1, Flags: txFlags | FlagSkipSlowlog | FlagRunsInMulti, ACL: commands.ACLTransaction,
+		{Name: "exec", Arity: 1, Flags: txFlags | FlagSkipSlowlog | FlagRunsInMulti | FlagEndsMulti, ACL: commands.ACLTransaction,
 			Group: "transactions", Since: "1.2.0",
 			Summary: "Executes all commands in a transaction.", Handler: fe(execCommand)},
 		{Name: "discard", Arity: 1, Flags: FlagFast | FlagAllowBusy | txFlags | FlagRunsInMulti, ACL: commands.ACLTransaction,

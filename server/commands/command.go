@@ -96,6 +96,11 @@ const (
 	// only on handlers read for it; a command without it just keeps the
 	// old way (its input buffer is never rewritten).
 	FlagArgsTransient
+	// FlagEndsMulti: refused before it runs (-BUSY while a script runs
+	// long, a wrong number of arguments, -NOAUTH ...), the command ends the
+	// open transaction and answers -EXECABORT with the refusal's reason
+	// (EXEC), as Redis's rejectCommand calls execCommandAbort.
+	FlagEndsMulti
 )
 
 // reportedFlags are the flags COMMAND reports, in Redis's order, with their
