@@ -198,11 +198,17 @@ func (s *Server) reject(c *Client, e *entry, msg string) {
 		// (BUSY, NOAUTH) stays, the ERR that addReplyError prefixes to a
 		// message without one does not.
 		c.discardMulti()
-		c.reply.Error("EXECABORT Transaction discarded because of: " + strings.TrimPrefix(strings.TrimPrefix(msg, "-"), "ERR "))
+		c.reply.Error(execAbort(strings.TrimPrefix(strings.TrimPrefix(msg, "-"), "ERR ")))
 		return
 	}
 	c.reply.Error(msg)
 	c.flagMulti()
+}
+
+// execAbort is EXEC's answer when it discards the transaction for reason
+// (Redis's execCommandAbort).
+func execAbort(reason string) string {
+	return "EXECABORT Transaction discarded because of: " + reason
 }
 
 // flagMulti marks the open transaction as failed (EXEC will answer EXECABORT).

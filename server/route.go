@@ -392,7 +392,7 @@ func (s *Server) routeExec(call *Call) bool {
 		case route.Here:
 			write := queueWrites(c.queue)
 			if v.Err = s.leaseRefusal(time.Time{}, write, true); v.Err == "" && write && s.lacksReplicas([]uint16{slot}) {
-				v.Err = "EXECABORT Transaction discarded because of: " + errNoReplicas
+				v.Err = execAbort(errNoReplicas)
 			}
 			if v.Err == "" {
 				return false

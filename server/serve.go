@@ -10,6 +10,7 @@ import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/netloop"
 	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/store"
 )
 
 // The front end's I/O (docs/DESIGN.md, "Front end"). A connection is
@@ -216,16 +217,27 @@ func (s *Server) prefetchAhead(c *Client, cmds [][][]byte, i int) {
 		c.ahead[j&3] = aheadCmd{slot: s.prefetchSlot(c, cmds[j])}
 	}
 	if j := i + 2; i > 0 && j < len(cmds) {
-		if a := &c.ahead[j&3]; a.slot != 0 {
-			if key := c.oneKey(cmds[j]); key != nil {
-				a.hash, a.hashed = s.store.PrefetchKey(uint16(a.slot-1), key), true
-			}
-		}
+		c.ahead[j&3].fetchKey(s.store, c.oneKey(cmds[j]))
 	}
 	if j := i + 1; j < len(cmds) {
-		if a := c.ahead[j&3]; a.hashed {
-			s.store.PrefetchEntry(uint16(a.slot-1), a.hash)
-		}
+		c.ahead[j&3].fetchEntry(s.store)
+	}
+}
+
+// fetchKey is the second step for a command ahead, whose slot a names:
+// the index word of its key (store.PrefetchKey), when the first step
+// fetched a slot and the key is known without a lookup (oneKey; nil: not).
+func (a *aheadCmd) fetchKey(st *store.Store, key []byte) {
+	if a.slot != 0 && key != nil {
+		a.hash, a.hashed = st.PrefetchKey(uint16(a.slot-1), key), true
+	}
+}
+
+// fetchEntry is the third step: the entry the index word of the second
+// names (store.PrefetchEntry).
+func (a aheadCmd) fetchEntry(st *store.Store) {
+	if a.hashed {
+		st.PrefetchEntry(uint16(a.slot-1), a.hash)
 	}
 }
 
@@ -349,21 +361,17 @@ func (s *Server) prefetchRound(cs []*netloop.Conn, i int) {
 		s.prefetchFirstKey(cs[i+2].Ctx.(*Client))
 	}
 	if i+1 < len(cs) {
-		if c := cs[i+1].Ctx.(*Client); c.loopCmds != nil && c.ahead[0].hashed {
-			s.store.PrefetchEntry(uint16(c.ahead[0].slot-1), c.ahead[0].hash)
+		if c := cs[i+1].Ctx.(*Client); c.loopCmds != nil {
+			c.ahead[0].fetchEntry(s.store)
 		}
 	}
 }
 
 // prefetchFirstKey fetches the index word of the first command c read this
-// round, whose slot loopRead fetched.
+// round, whose slot loopRead fetched (aheadCmd.fetchKey).
 func (s *Server) prefetchFirstKey(c *Client) {
-	a := &c.ahead[0]
-	if c.loopCmds == nil || a.slot == 0 {
-		return
-	}
-	if key := c.oneKey(c.loopCmds[0]); key != nil {
-		a.hash, a.hashed = s.store.PrefetchKey(uint16(a.slot-1), key), true
+	if c.loopCmds != nil {
+		c.ahead[0].fetchKey(s.store, c.oneKey(c.loopCmds[0]))
 	}
 }
 

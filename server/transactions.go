@@ -90,7 +90,7 @@ func execCommand(c *Call) {
 	for _, q := range queue {
 		if q.e.Flags&FlagDenyOOM != 0 && !s.reclaim() {
 			cl.discardMulti()
-			c.Reply.Error("EXECABORT Transaction discarded because of: " + errOOM)
+			c.Reply.Error(execAbort(errOOM))
 			return
 		}
 	}
