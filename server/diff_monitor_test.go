@@ -23,6 +23,8 @@ var monitorSteps = [][]string{
 	{"T", "HELLO", "$P", "AUTH", "u", "x"},
 	{"T", "MULTI"}, {"T", "SET", "k", "1"}, {"T", "INCR", "k"}, {"T", "EXEC"},
 	{"T", "MULTI"}, {"T", "NOPE"}, {"T", "EXEC"}, {"T", "MULTI"}, {"T", "GET"}, {"T", "DISCARD"},
+	{"T", "MULTI"}, {"T", "SET", "k", "2"}, {"T", "EXEC", "x"}, // refused EXEC: EXECABORT, shown
+	{"T", "MULTI"}, {"T", "EXEC", "x", "y"}, {"T", "EXEC"},
 	{"T", "WATCH", "k"}, {"T", "MULTI"}, {"T", "INCR", "k"}, {"T", "EXEC"},
 	{"T", "EVAL", "redis.call('set','e','1') return redis.call('get','e')", "0"},
 	{"T", "EVAL_RO", "return redis.call('get','e')", "1", "e"},

@@ -126,36 +126,36 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.lastCmd.Store(e)
 	}
 	if (e.Arity > 0 && len(args) != e.Arity) || (e.Arity < 0 && len(args) < -e.Arity) {
-		s.reject(c, e, "ERR wrong number of arguments for '"+e.Name+"' command")
+		s.reject(c, e, args, "ERR wrong number of arguments for '"+e.Name+"' command")
 		return
 	}
 	if s.lim.authRequired.Load() && !c.authenticated && e.Flags&FlagNoAuth == 0 {
-		s.reject(c, e, errNoAuth)
+		s.reject(c, e, args, errNoAuth)
 		return
 	}
 	if e.Flags&FlagProtected != 0 && !s.protectedAllowed(c) {
-		s.reject(c, e, debugcmd.Refusal(e.Name)) // debugcmd.go
+		s.reject(c, e, args, debugcmd.Refusal(e.Name)) // debugcmd.go
 		return
 	}
 	if c.ev.InPubSub() && e.Flags&FlagSubscribedOK == 0 && !c.RESP3() {
-		s.reject(c, e, events.SubscribedContextError(e.Name))
+		s.reject(c, e, args, events.SubscribedContextError(e.Name))
 		return
 	}
 	if s.scripts.Busy() && e.Flags&FlagAllowBusy == 0 {
-		s.reject(c, e, s.scripts.BusyError()) // a script runs past busy-reply-threshold (server/scripts)
+		s.reject(c, e, args, s.scripts.BusyError()) // a script runs past busy-reply-threshold (server/scripts)
 		return
 	}
 	if e.Flags&(FlagWrite|FlagReadOnly|FlagMayReplicate) != 0 && c.ev.Monitor() {
-		s.reject(c, e, events.ErrMonitorKeyspace) // a monitor is a replica to Redis
+		s.reject(c, e, args, events.ErrMonitorKeyspace) // a monitor is a replica to Redis
 		return
 	}
 	if c.multi && !e.runsInMulti {
 		if e.Flags&FlagNoMulti != 0 {
-			s.reject(c, e, errNotInMulti)
+			s.reject(c, e, args, errNotInMulti)
 			return
 		}
 		if e.Flags&FlagDenyOOM != 0 && !s.reclaim() {
-			s.reject(c, e, errOOM)
+			s.reject(c, e, args, errOOM)
 			return
 		}
 		c.queue = append(c.queue, queuedCmd{e: e, args: args})
@@ -169,7 +169,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		return
 	}
 	if e.Flags&FlagDenyOOM != 0 && !s.reclaim() {
-		s.reject(c, e, errOOM)
+		s.reject(c, e, args, errOOM)
 		return
 	}
 	if e.Flags&FlagBlocking != 0 {
@@ -190,8 +190,9 @@ func (s *Server) reclaim() bool {
 
 // reject answers a command refused before it ran and, inside MULTI, dooms
 // the transaction; a refused EXEC (FlagEndsMulti) ends it, with the
-// refusal as the reason, as Redis's rejectCommand does.
-func (s *Server) reject(c *Client, e *entry, msg string) {
+// refusal as the reason, and is shown to the monitors, which saw MULTI,
+// as Redis's rejectCommand and execCommandAbort do.
+func (s *Server) reject(c *Client, e *entry, args [][]byte, msg string) {
 	e.stats.Rejected.Add(1)
 	if e.Flags&FlagEndsMulti != 0 {
 		// The reason is the error as Redis builds it: a code of its own
@@ -199,6 +200,9 @@ func (s *Server) reject(c *Client, e *entry, msg string) {
 		// message without one does not.
 		c.discardMulti()
 		c.reply.Error(execAbort(strings.TrimPrefix(strings.TrimPrefix(msg, "-"), "ERR ")))
+		if s.events.Monitored() && e.Flags&FlagAdmin == 0 {
+			s.feedMonitor(c, c.topFrame(), args)
+		}
 		return
 	}
 	c.reply.Error(msg)
