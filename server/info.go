@@ -39,13 +39,14 @@ func (s *Server) infoSections() []info.Section {
 		{Name: "persistence", Default: true, Write: func(b *info.Builder) { b.WritePersistence(s.store.Changes()) }},
 		{Name: "stats", Default: true, Write: func(b *info.Builder) { b.WriteStats(s.infoStats(storeStats())) }},
 		{Name: "replication", Default: true, Write: func(b *info.Builder) { b.WriteReplication(s.infoReplication(replInfo())) }},
-		{Name: "cpu", Default: true, Write: func(b *info.Builder) {
+		{Name: "cpu", Title: "CPU", Default: true, Write: func(b *info.Builder) {
 			cpu, err := info.ReadCPU()
 			if err != nil {
 				s.log.Debug("getrusage", "err", err)
 			}
 			b.WriteCPU(cpu, err == nil)
 		}},
+		{Name: "modules", Default: true, Write: func(*info.Builder) {}}, // no modules: the section is empty, as Redis's without any
 		{Name: "commandstats", Write: func(b *info.Builder) { b.WriteCommandStats(s.commandStats()) }},
 		{Name: "latencystats", Write: func(b *info.Builder) { b.WriteLatencyStats(s.commandStats()) }},
 		{Name: "cluster", Default: true, Write: func(b *info.Builder) { b.WriteCluster(s.infoCluster(replInfo)) }},

@@ -10,7 +10,8 @@ import (
 // The front end's side of LATENCY (package latency): dispatch samples every
 // command at least latency-monitor-threshold milliseconds long as
 // "command", or "fast-command" for the table's fast commands, as Redis's
-// call() does; the command reads the monitor and the per-command
+// call() does, and the store's cycles as their own events
+// (store.LatencyHook); the command reads the monitor and the per-command
 // histograms through latencyHost.
 
 // noteLatency samples a command that crossed latency-monitor-threshold.
@@ -20,6 +21,15 @@ func (s *Server) noteLatency(e *entry, dur time.Duration, end time.Time) {
 		event = "fast-command"
 	}
 	s.latency.Add(event, dur.Milliseconds(), end)
+}
+
+// noteStoreLatency samples the store's own cycles (active expiry,
+// eviction) that crossed latency-monitor-threshold, under the store's
+// event names (store.LatencyHook).
+func (s *Server) noteStoreLatency(event string, d time.Duration) {
+	if over := s.lim.latencyOver.Load(); over > 0 && d.Milliseconds() >= over {
+		s.latency.Add(event, d.Milliseconds(), time.Now())
+	}
 }
 
 // LatencyHost gives LATENCY's handlers their node (latency.Conn).

@@ -41,7 +41,7 @@ func TestPubSubOrderWithConcurrentPublishers(t *testing.T) {
 	}
 	info, err := ts.client(t, 2).Info(testCtx(t), "stats").Result()
 	require.NoError(t, err)
-	assert.Contains(t, info, "pubsub_channels:1\r\npubsub_patterns:1\r\npubsub_shardchannels:0\r\n")
+	assert.Contains(t, info, "pubsub_channels:1\r\npubsub_patterns:1\r\npubsubshard_channels:0\r\n")
 	list, err := ts.client(t, 2).ClientList(testCtx(t)).Result()
 	require.NoError(t, err)
 	assert.Equal(t, 2, strings.Count(list, "flags=P db=0 sub=1 psub=0 ssub=0"), list)

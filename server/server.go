@@ -186,6 +186,7 @@ func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 	s.buildTable()
 	st.SetKeyHook(s.events)
 	st.SetReleaseHook(func(tx *store.Tx, ready []string) { s.turns.Release(&s.blocked, tx, ready) })
+	st.SetLatencyHook(s.noteStoreLatency) // latencycmd.go
 	return s
 }
 

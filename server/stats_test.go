@@ -3,6 +3,7 @@ package server
 import (
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -63,4 +64,33 @@ func TestInfoChangesSinceSave(t *testing.T) {
 		assert.NoError(t, rdb.Del(ctx, "k", "l", "nokey").Err())
 		assert.Equal(t, base+7, changes(), "DEL of two keys that exist")
 	}
+}
+
+// TestStoreLatencyEvents: the store's cycles reach LATENCY under their own
+// event names once they cross latency-monitor-threshold, and not while
+// the monitor is off (threshold 0) or below it, as Redis's
+// latencyAddSampleIfNeeded.
+func TestStoreLatencyEvents(t *testing.T) {
+	ts := startServer(t, nil)
+	ctx := testCtx(t)
+	rdb := ts.client(t, 2)
+	ts.srv.noteStoreLatency("expire-cycle", 50*time.Millisecond) // the monitor is off
+	latest := func() []any {
+		t.Helper()
+		v, err := rdb.Do(ctx, "LATENCY", "LATEST").Slice()
+		require.NoError(t, err)
+		return v
+	}
+	assert.Empty(t, latest())
+	require.NoError(t, rdb.ConfigSet(ctx, "latency-monitor-threshold", "20").Err())
+	ts.srv.noteStoreLatency("expire-cycle", 19*time.Millisecond)
+	assert.Empty(t, latest(), "below the threshold")
+	ts.srv.noteStoreLatency("expire-cycle", 25*time.Millisecond)
+	ts.srv.noteStoreLatency("eviction-cycle", 30*time.Millisecond)
+	got := map[string]int64{}
+	for _, e := range latest() {
+		ev := e.([]any)
+		got[ev[0].(string)] = ev[2].(int64)
+	}
+	assert.Equal(t, map[string]int64{"expire-cycle": 25, "eviction-cycle": 30}, got)
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"math"
 	"math/rand/v2"
+	"time"
 )
 
 // Eviction follows Redis's performEvictions: while used memory is over
@@ -86,6 +87,11 @@ func (s *Store) Reclaim() error {
 	}
 	s.evictMu.Lock()
 	defer s.evictMu.Unlock()
+	if s.Policy() != NoEviction {
+		// Timed when it may evict, as Redis's performEvictions.
+		start := time.Now()
+		defer func() { s.latency("eviction-cycle", time.Since(start)) }()
+	}
 	for s.overLimit() {
 		p := s.Policy()
 		if p == NoEviction || !s.evictOne(p) {

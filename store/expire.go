@@ -68,7 +68,9 @@ func (s *Store) expireCycle(budget time.Duration) {
 		}
 		s.avgTTL.Store(avg)
 	}
-	s.expireCycleNS.Add(int64(time.Since(start)))
+	took := time.Since(start)
+	s.expireCycleNS.Add(int64(took))
+	s.latency("expire-cycle", took)
 }
 
 // expireSlot samples one slot's keys with a TTL until few of a sample are

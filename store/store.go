@@ -176,11 +176,14 @@ type Store struct {
 	volSlots slotset.Set
 	// release is the serving gate's hook (gate.go), set before serving.
 	release ReleaseHook
+	// latency is told how long the store's own cycles took (latency.go),
+	// set before serving; never nil.
+	latency LatencyHook
 }
 
 // New returns an empty store.
 func New(cfg Config) *Store {
-	s := &Store{now: cfg.Now, samples: cfg.MaxMemorySamples, lfuLog: cfg.LFULogFactor}
+	s := &Store{now: cfg.Now, samples: cfg.MaxMemorySamples, lfuLog: cfg.LFULogFactor, latency: noLatency}
 	if s.samples <= 0 {
 		s.samples = DefaultMaxMemorySamples
 	}

@@ -28,6 +28,17 @@ type Section struct {
 	Name    string
 	Default bool
 	Write   func(b *Builder)
+	// Title is the header's text when it is not Name with its first
+	// letter raised (Redis's "CPU").
+	Title string
+}
+
+// title is the text of the section's "# " header.
+func (sec Section) title() string {
+	if sec.Title != "" {
+		return sec.Title
+	}
+	return strings.ToUpper(sec.Name[:1]) + sec.Name[1:]
 }
 
 // Render is the text of INFO [section ...] (args: the section names, any
@@ -51,7 +62,7 @@ func Render(args [][]byte, sections []Section) string {
 		if b.Len() > 0 {
 			b.WriteString("\r\n")
 		}
-		b.WriteString("# " + strings.ToUpper(sec.Name[:1]) + sec.Name[1:] + "\r\n")
+		b.WriteString("# " + sec.title() + "\r\n")
 		sec.Write(&b)
 	}
 	return b.String()
@@ -173,22 +184,48 @@ type Stats struct {
 	UnexpectedErrors                            int64 // handler panics
 }
 
-// WriteStats writes the stats section.
+// WriteStats writes the stats section, its fields in Redis 7.2's order
+// and under its names. Those of work a meshcache node never does are 0,
+// as Redis's own read when it has not done it:
+//
+//   - sync_full, sync_partial_ok, sync_partial_err: no Redis replica syncs
+//     from a node (replicas are meshcache's own, cluster/replicator.go);
+//   - latest_fork_usec, total_forks: it never forks (nothing is saved);
+//   - migrate_cached_sockets: it has no MIGRATE, so no cached sockets;
+//   - slave_expires_tracked_keys: no writable replica keys expire;
+//   - active_defrag_*: no active defragmentation (the store compacts its
+//     arenas as it writes, store/arena.go).
+//
+// pubsub_fanout_dropped is meshcache's own, after Redis's fields of the
+// same family.
 func (b *Builder) WriteStats(s Stats) {
 	b.Field("total_connections_received", s.ConnectionsReceived)
 	b.Field("total_commands_processed", s.CommandsProcessed)
 	b.Field("total_net_input_bytes", s.NetInputBytes)
 	b.Field("total_net_output_bytes", s.NetOutputBytes)
 	b.Field("rejected_connections", s.RejectedConnections)
+	b.Field("sync_full", 0)
+	b.Field("sync_partial_ok", 0)
+	b.Field("sync_partial_err", 0)
 	b.Field("expired_keys", s.ExpiredKeys)
+	b.Field("expire_cycle_cpu_milliseconds", s.ExpireCycleMS)
 	b.Field("evicted_keys", s.EvictedKeys)
 	b.Field("keyspace_hits", s.KeyspaceHits)
 	b.Field("keyspace_misses", s.KeyspaceMisses)
 	b.Field("pubsub_channels", s.PubSubChannels)
 	b.Field("pubsub_patterns", s.PubSubPatterns)
-	b.Field("pubsub_shardchannels", s.PubSubShard)
+	b.Field("pubsubshard_channels", s.PubSubShard)
 	b.Field("pubsub_fanout_dropped", s.PubSubFanoutDropped)
-	b.Field("expire_cycle_cpu_milliseconds", s.ExpireCycleMS)
+	b.Field("latest_fork_usec", 0)
+	b.Field("total_forks", 0)
+	b.Field("migrate_cached_sockets", 0)
+	b.Field("slave_expires_tracked_keys", 0)
+	b.Field("active_defrag_hits", 0)
+	b.Field("active_defrag_misses", 0)
+	b.Field("active_defrag_key_hits", 0)
+	b.Field("active_defrag_key_misses", 0)
+	b.Field("total_active_defrag_time", 0)
+	b.Field("current_active_defrag_time", 0)
 	b.Field("unexpected_error_replies", s.UnexpectedErrors)
 }
 
