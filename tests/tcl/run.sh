@@ -54,7 +54,9 @@ count() {
 		--single "$2" --singledb ${3:+"$3"} --clients 1 \
 		--tags -needs:debug --tags -needs:repl --tags -needs:save --tags -needs:reset --tags -needs:config-maxmemory \
 		--tags -external:skip --tags -large-memory --tags -slow 2>&1 | sed 's/\x1b\[[0-9;]*m//g' || true)
-	printf '%s %s\n' "$(grep -c '\[ok\]' <<<"$out")" "$(grep -c '\[err\]\|\[exception\]' <<<"$out")"
+	# Lines that start with the verdict: the suite repeats each failure in
+	# its closing summary ("*** [err]: ..."), which must not count twice.
+	printf '%s %s\n' "$(grep -c '^\[ok\]' <<<"$out")" "$(grep -c '^\[err\]\|^\[exception\]' <<<"$out")"
 }
 
 echo "| unit | meshcache passed | meshcache failed | redis-server passed | redis-server failed |"
