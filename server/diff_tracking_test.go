@@ -16,9 +16,8 @@ import (
 // "T2 SET a 5" sends the command on T and reads 2 replies there (its
 // reply, then a push); "T1" alone reads one more push. A "T1 PING" after
 // a change that must not be sent shows that nothing was: a push would be
-// read in place of PONG. BCAST changes are one key per command: Redis
-// gathers the keys of an event-loop turn into one message, meshcache
-// sends one message per key.
+// read in place of PONG. BCAST changes go in one message per prefix with
+// the keys of a command (Redis: of an event-loop turn), in byte order.
 var trackingDirectScript = []string{
 	"T1 CLIENT TRACKINGINFO", "T1 CLIENT GETREDIR", "T1 CLIENT CACHING yes",
 	"T1 CLIENT TRACKING", "T1 CLIENT TRACKING maybe", "T1 CLIENT TRACKING on bogus", "T1 CLIENT TRACKING on PREFIX x",
@@ -42,6 +41,10 @@ var trackingDirectScript = []string{
 	"T1 CLIENT TRACKING off", "T1 CLIENT TRACKING on BCAST PREFIX p: PREFIX q:", "T1 CLIENT TRACKINGINFO",
 	"T1 CLIENT TRACKING on", "T1 CLIENT TRACKING on BCAST PREFIX p", "T1 CLIENT TRACKING on BCAST PREFIX r:",
 	"T1 CLIENT TRACKINGINFO", "W1 SET p:1 x", "T1", "W1 SET z 1", "T1 PING", "W1 SET q:2 y", "T1", "W1 DEL r:3", "T1 PING",
+	"W1 MSET p:2 a q:3 b p:1 c z 1", "T1", "T1", "T1 PING",
+	"W1 MULTI", "W1 SET q:4 x", "W1 INCR p:9", "W1 SET q:0 y", "W1 SET z 2", "W1 EXEC", "T1", "T1", "T1 PING",
+	"T1 CLIENT TRACKING off", "T1 CLIENT TRACKING on BCAST PREFIX p: NOLOOP", "T1 MSET p:1 a p:2 b", "T1 PING",
+	"W1 MSET p:2 c p:3 d", "T1", "T1 MULTI", "T1 SET p:4 x", "T1 EXEC", "T1 PING",
 	"T1 RESET", "T1 CLIENT TRACKINGINFO", "W1 SET p:1 y", "T1 PING",
 }
 

@@ -30,8 +30,12 @@ const (
 // queues its reply on the connection, which serveClient flushes when the
 // batch ends.
 func (s *Server) handle(c *Client, args [][]byte) {
-	// Invalidations and monitor lines sent while the command runs follow
-	// its reply (package events).
+	// Under maxmemory, evict before the hold below, so that the
+	// invalidations of what goes reach the client before this command's
+	// reply, as Redis's do (dispatch asks again for its answer, at once
+	// now). Invalidations and monitor lines sent while the command runs
+	// follow its reply (package events).
+	s.reclaim()
 	c.ev.HoldIfNeeded()
 	c.clock.Next()
 	s.dispatch(c, args)
@@ -154,7 +158,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 			s.reject(c, e, args, errNotInMulti)
 			return
 		}
-		if e.Flags&FlagDenyOOM != 0 && !s.reclaim() {
+		if !s.reclaim() && e.Flags&FlagDenyOOM != 0 {
 			s.reject(c, e, args, errOOM)
 			return
 		}
@@ -168,7 +172,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.decline() // TryExecute runs only what cannot wait
 		return
 	}
-	if e.Flags&FlagDenyOOM != 0 && !s.reclaim() {
+	if !s.reclaim() && e.Flags&FlagDenyOOM != 0 {
 		s.reject(c, e, args, errOOM)
 		return
 	}
@@ -181,6 +185,10 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 }
 
 // reclaim makes room under maxmemory; false means a write must be refused.
+// Every command calls it before it runs, as Redis's processCommand calls
+// performEvictions, so that a read evicts too (and the invalidations of
+// what it evicted reach its client before its reply); only a command that
+// may grow memory (FlagDenyOOM) is refused when nothing more can go.
 func (s *Server) reclaim() bool {
 	if s.lim.maxMemory.Load() == 0 {
 		return true
@@ -318,7 +326,7 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 	if e.Flags&FlagWrite != 0 && !s.standalone {
 		s.events.NewLeader(&c.ev, e, args)
 	}
-	s.events.AfterCommand(&c.ev)
+	s.events.AfterCommand(&c.ev, f.script || c.execing)
 	if e.Flags&(FlagWrite|FlagNotKeyspace) == FlagWrite && !s.standalone {
 		s.noteWrite(c, e, args) // replicas acknowledge it before the reply leaves
 	}

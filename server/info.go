@@ -29,7 +29,8 @@ func (s *Server) infoSections() []info.Section {
 	return []info.Section{
 		{Name: "server", Default: true, Write: func(b *info.Builder) { b.WriteServer(s.infoServer()) }},
 		{Name: "clients", Default: true, Write: func(b *info.Builder) {
-			b.WriteClients(info.Clients{Connected: s.nclients.Load(), Max: s.lim.maxClients.Load(), Blocked: s.blocked.Len()})
+			b.WriteClients(info.Clients{Connected: s.nclients.Load(), Max: s.lim.maxClients.Load(), Blocked: s.blocked.Len(),
+				Tracking: int64(s.events.Stats().TrackingClients)})
 		}},
 		{Name: "memory", Default: true, Write: func(b *info.Builder) {
 			cfg := s.Config()
@@ -89,7 +90,8 @@ func (s *Server) infoStats(st store.Stats) info.Stats {
 		PubSubPatterns:      int64(ps.Patterns),
 		PubSubShard:         int64(ps.ShardChannels),
 		PubSubFanoutDropped: ps.FanoutDropped,
-		ExpireCycleMS:       st.ExpireCycleMS, UnexpectedErrors: s.stats.unexpectedErrors.Load(),
+		TrackingKeys:        int64(ps.TrackingKeys), TrackingItems: int64(ps.TrackingItems), TrackingPrefixes: int64(ps.TrackingPrefixes),
+		ExpireCycleMS: st.ExpireCycleMS, UnexpectedErrors: s.stats.unexpectedErrors.Load(),
 	}
 }
 

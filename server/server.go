@@ -206,6 +206,7 @@ func (s *Server) applyLimits(cfg *config.Config) {
 	s.lim.lfu.Store(strings.HasSuffix(cfg.MaxMemoryPolicy, "-lfu"))
 	s.events.SetOutputLimits(cfg.OutputLimits)
 	s.events.SetNotify(cfg.NotifyKeyspaceEvents)
+	s.events.SetTrackingMaxKeys(cfg.TrackingTableMaxKeys)
 	s.applyRepl(cfg)
 }
 

@@ -62,6 +62,10 @@ type Config struct {
 	// NotifyKeyspaceEvents is notify-keyspace-events: the classes of
 	// keyspace notifications the node publishes (0, the default: none).
 	NotifyKeyspaceEvents notify.Class
+	// TrackingTableMaxKeys is tracking-table-max-keys: the keys client-side
+	// caching remembers at most (0: no limit); past it, keys are
+	// forgotten and their readers told to drop them, as Redis does.
+	TrackingTableMaxKeys int64
 
 	// Encodings are the collections' encoding thresholds, Redis's
 	// hash-max-listpack-entries, list-max-listpack-size,
@@ -118,6 +122,7 @@ func Default() Config {
 		HLLSparseMaxBytes:      3000,
 		ClientQueryBufferLimit: 1 << 30,
 		OutputLimits:           DefaultOutputLimits,
+		TrackingTableMaxKeys:   1_000_000, // Redis's default
 		Encodings:              store.DefaultEncodings(),
 		SlowlogLogSlowerThan:   10000,
 		EnableDebugCommand:     "no",

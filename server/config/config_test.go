@@ -113,11 +113,16 @@ func TestTable(t *testing.T) {
 	// Redis's names that tools read answer what is true here and are
 	// immutable, not unknown (issue 20).
 	for name, want := range map[string]string{"maxmemory-clients": "0", "replicaof": "", "slaveof": "",
-		"repl-backlog-size": "0", "tracking-table-max-keys": "0", "daemonize": "no", "protected-mode": "no"} {
+		"repl-backlog-size": "0", "daemonize": "no", "protected-mode": "no"} {
 		require.NotNil(t, Lookup(name), name)
 		require.Equal(t, want, Lookup(name).Get(&cfg), name)
 		require.ErrorIs(t, Lookup(name).Change(&cfg, "1"), ErrImmutable, name)
 	}
+	// tracking-table-max-keys is Redis's, default and all (CLIENT TRACKING).
+	require.Equal(t, "1000000", Lookup("tracking-table-max-keys").Get(&cfg))
+	require.NoError(t, Lookup("tracking-table-max-keys").Change(&cfg, "0"))
+	require.EqualValues(t, 0, cfg.TrackingTableMaxKeys)
+	require.Error(t, Lookup("tracking-table-max-keys").Change(&cfg, "-1"))
 	wd, err := os.Getwd()
 	require.NoError(t, err)
 	require.Equal(t, wd, Lookup("dir").Get(&cfg))

@@ -274,6 +274,13 @@ var params = slices.Concat([]*Setting{
 	{name: "requirepass", usage: "password clients must AUTH with; empty = none", mutable: true, secret: true,
 		set: func(c *Config, v string) error { c.RequirePass = v; return nil },
 		get: func(c *Config) string { return c.RequirePass }},
+	{name: "tracking-table-max-keys", usage: "keys client-side caching remembers at most; 0 = no limit", mutable: true,
+		set: func(c *Config, v string) error {
+			n, err := intRange(v, 0, math.MaxInt64)
+			c.TrackingTableMaxKeys = n
+			return err
+		},
+		get: func(c *Config) string { return strconv.FormatInt(c.TrackingTableMaxKeys, 10) }},
 	{name: "maxclients", usage: "connected clients at most", mutable: true,
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, 1, math.MaxInt32)
@@ -444,8 +451,6 @@ var params = slices.Concat([]*Setting{
 	{name: "replicaof", aliases: []string{"slaveof"}, get: func(*Config) string { return "" }},
 	// and no replication backlog: a replica that falls behind resyncs the slot,
 	{name: "repl-backlog-size", get: func(*Config) string { return "0" }},
-	// the tracking table is not bounded (CLIENT TRACKING; 0 = no limit),
-	{name: "tracking-table-max-keys", get: func(*Config) string { return "0" }},
 	// Go's listener keeps client connections alive every 15 s,
 	{name: "tcp-keepalive", get: func(*Config) string { return "15" }},
 	// the process stays in the foreground and listens where it is bound,

@@ -174,15 +174,26 @@ func (h *Hub) OutputLimit(k config.BufferClass) config.OutputLimit {
 type Stats struct {
 	Channels, Patterns, ShardChannels int   // distinct names with subscribers here
 	FanoutDropped                     int64 // messages some peer did not get
+	// Client-side caching: clients tracking here, the keys whose reads the
+	// table remembers, the reads (a key read by two clients is two), and
+	// the BCAST prefixes (Redis's tracking_clients, tracking_total_keys,
+	// tracking_total_items, tracking_total_prefixes).
+	TrackingClients, TrackingKeys, TrackingItems, TrackingPrefixes int
 }
 
-// Stats returns the node's Pub/Sub counts.
+// Stats returns the node's Pub/Sub and tracking counts.
 func (h *Hub) Stats() Stats {
+	t := h.tracking
+	t.mu.Lock()
+	clients, keys, items, prefixes := len(t.clients), len(t.keys), t.items, len(t.prefixes)
+	t.mu.Unlock()
 	return Stats{
 		Channels:      h.reg.Distinct(pubsub.Channel),
 		Patterns:      h.reg.Distinct(pubsub.Pattern),
 		ShardChannels: h.reg.Distinct(pubsub.Shard),
 		FanoutDropped: h.fanout.dropped.Load(),
+
+		TrackingClients: clients, TrackingKeys: keys, TrackingItems: items, TrackingPrefixes: prefixes,
 	}
 }
 

@@ -20,7 +20,7 @@ import (
 // under the key's slot lock, before the writer is answered: the tracking
 // clients that read the key are sent `invalidate [key]` and the key is
 // forgotten. BCAST clients are sent every change of a key under one of
-// their prefixes. A tracking client's output goes through its outbox
+// their prefixes, gathered per prefix into one message (tracking_bcast.go). A tracking client's output goes through its outbox
 // (outbox.go), held while each of its commands runs, so an invalidation
 // sent during a command (its own write, or another client's write of a
 // key it reads) follows that command's reply: a client never caches a
@@ -56,7 +56,10 @@ type tracker struct {
 
 	mu           sync.Mutex
 	keys         map[string]map[trackRef]struct{} // key -> clients that read it
+	maxKeys      int64                            // tracking-table-max-keys (0: no limit)
+	items        int                              // the sum of keys' sets: the reads remembered
 	prefixes     map[string]map[*Client]struct{}  // BCAST prefix -> clients
+	bcast        map[string]bcastKeys             // BCAST prefix -> its keys changed, to send (tracking_bcast.go)
 	clients      map[*Client]struct{}             // tracking on
 	flushPending bool                             // a slot was flushed: nulls to send
 
@@ -104,7 +107,7 @@ type tracker struct {
 }
 
 func newTracker(h *Hub) *tracker {
-	return &tracker{h: h, keys: map[string]map[trackRef]struct{}{}, prefixes: map[string]map[*Client]struct{}{},
+	return &tracker{h: h, keys: map[string]map[trackRef]struct{}{}, prefixes: map[string]map[*Client]struct{}{}, bcast: map[string]bcastKeys{},
 		clients: map[*Client]struct{}{}, pending: map[uint16][]remoteInv{}, sending: map[uint16]chan struct{}{}, flushNodes: map[ring.NodeID]struct{}{},
 		nodes: map[ring.NodeID]struct{}{}}
 }
@@ -118,22 +121,23 @@ func (t *tracker) keyChanged(slot uint16, key []byte) {
 	writer := t.writers[slot]
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for p, set := range t.prefixes {
-		if !strings.HasPrefix(string(key), p) {
-			continue
-		}
-		for c := range set {
-			if writer.c == c {
-				continue
-			}
-			t.send(c, key, false)
+	for p := range t.prefixes {
+		if strings.HasPrefix(string(key), p) {
+			t.noteBcast(p, key, writer.c) // tracking_bcast.go
 		}
 	}
+	t.forget(slot, key, writer)
+}
+
+// forget drops key (of slot) from the table and tells the clients that
+// read it, but writer, to drop it too; t.mu is held.
+func (t *tracker) forget(slot uint16, key []byte, writer trackRef) {
 	set, ok := t.keys[string(key)]
 	if !ok {
 		return
 	}
 	delete(t.keys, string(key))
+	t.items -= len(set)
 	for ref := range set {
 		if ref == writer {
 			continue
@@ -153,6 +157,17 @@ func (t *tracker) keyChanged(slot uint16, key []byte) {
 // command returns (AfterCommand), once for all the slots it flushed.
 func (t *tracker) slotFlushed(uint16) {
 	if !t.active.Load() {
+		// Nobody tracks now, but the table may still remember reads of
+		// clients that stopped (they are forgotten lazily): a flush drops
+		// them all, as Redis's trackingInvalidateKeysOnFlush frees its
+		// table, so that no later change tells a client of a read made
+		// before the flush.
+		t.mu.Lock()
+		if len(t.keys) > 0 {
+			t.flushPending = true
+			t.settleActive()
+		}
+		t.mu.Unlock()
 		return
 	}
 	t.mu.Lock()
@@ -167,18 +182,25 @@ func (t *tracker) slotFlushed(uint16) {
 // nodes and the flush-style invalidations its flushes left pending, and
 // waits for the deliveries in flight that may carry its changes (another
 // goroutine took them first: AfterCall's trackWait, a flush that another
-// command's AfterCommand is sending), all before its reply. The front end
-// calls it after every command.
-func (h *Hub) AfterCommand(c *Client) {
+// command's AfterCommand is sending), all before its reply; and, unless
+// inner, the BCAST batches (tracking_bcast.go). The front end calls it
+// after every command; inner is for a command run by another (a
+// transaction's or a script's), whose BCAST keys go with that command's.
+func (h *Hub) AfterCommand(c *Client, inner bool) {
 	t := h.tracking
 	if !t.active.Load() {
 		return
 	}
 	var flushed chan struct{}
 	t.mu.Lock()
+	if !inner {
+		t.flushBcast()
+	}
+	t.limitKeys()
 	if t.flushPending {
 		t.flushPending = false
 		clear(t.keys)
+		t.items = 0
 		for c := range t.clients {
 			t.send(c, nil, true)
 		}
@@ -223,6 +245,12 @@ func (h *Hub) AfterCommand(c *Client) {
 // RESP3 redirect target that neither subscribes nor tracks) cannot be
 // written to from here and gets nothing.
 func (t *tracker) send(c *Client, key []byte, flush bool) {
+	t.sendKeys(c, flush, key)
+}
+
+// sendKeys is send for one message that names every key of keys (BCAST's
+// batch, tracking_bcast.go), or a null when flush.
+func (t *tracker) sendKeys(c *Client, flush bool, keys ...[]byte) {
 	target := c
 	if c.track.redirect != 0 {
 		target = c.track.redirTo
@@ -249,11 +277,16 @@ func (t *tracker) send(c *Client, key []byte, flush bool) {
 	}
 	switch {
 	case !flush:
-		msg = append(msg, "*1\r\n$"...)
-		msg = strconv.AppendInt(msg, int64(len(key)), 10)
+		msg = append(msg, '*')
+		msg = strconv.AppendInt(msg, int64(len(keys)), 10)
 		msg = append(msg, '\r', '\n')
-		msg = append(msg, key...)
-		msg = append(msg, '\r', '\n')
+		for _, key := range keys {
+			msg = append(msg, '$')
+			msg = strconv.AppendInt(msg, int64(len(key)), 10)
+			msg = append(msg, '\r', '\n')
+			msg = append(msg, key...)
+			msg = append(msg, '\r', '\n')
+		}
 	case c.RESP3():
 		msg = append(msg, "_\r\n"...)
 	default:
@@ -304,7 +337,10 @@ func (h *Hub) BeforeCall(c *Client, cmd Command, flags commands.Flags, args [][]
 			set = map[trackRef]struct{}{}
 			t.keys[k] = set
 		}
-		set[ref] = struct{}{}
+		if _, had := set[ref]; !had {
+			set[ref] = struct{}{}
+			t.items++
+		}
 	}
 }
 
@@ -350,6 +386,7 @@ func (t *tracker) disable(c *Client) {
 			delete(set, c)
 			if len(set) == 0 {
 				delete(t.prefixes, p)
+				delete(t.bcast, p) // nobody left to tell
 			}
 		}
 	}

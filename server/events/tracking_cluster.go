@@ -216,7 +216,8 @@ func (t *tracker) sendRemote(invs []remoteInv) {
 }
 
 // sendOrphans sends the invalidations that no command took: those of
-// expired and evicted keys (the fan-out's goroutine, each turn). It may
+// expired and evicted keys (the fan-out's goroutine, each turn), the BCAST
+// batches among them. It may
 // also take those of a command that has changed a key and not yet reached
 // AfterCall: the slots stay marked as sending until the delivery is done,
 // and that command waits for it before its reply.
@@ -225,6 +226,7 @@ func (t *tracker) sendOrphans() {
 		return
 	}
 	t.mu.Lock()
+	t.flushBcast() // the BCAST batches of changes no command made (expiry, eviction, a replica's)
 	var invs []remoteInv
 	var slots []uint16
 	for sl, p := range t.pending {
@@ -381,8 +383,9 @@ func (t *tracker) catchUp() {
 // still be told of the next. t.mu is held.
 func (t *tracker) forgetMoved(moved *[ring.SlotCount]bool) {
 	for k := range t.keys {
-		if moved[ring.KeySlot([]byte(k))] {
+		if set := t.keys[k]; moved[ring.KeySlot([]byte(k))] {
 			delete(t.keys, k)
+			t.items -= len(set)
 		}
 	}
 }

@@ -65,7 +65,7 @@ func TestWriterWaitsForOrphanDelivery(t *testing.T) {
 	require.Len(t, writer.trackWait, 1, "the writer waits for the delivery the fan-out took")
 	answered := make(chan struct{})
 	go func() { // ends once the delivery is done
-		h.AfterCommand(writer)
+		h.AfterCommand(writer, false)
 		close(answered)
 	}()
 	select {
@@ -94,14 +94,14 @@ func TestFlushWaitsForAnotherCommandsDelivery(t *testing.T) {
 	h.SlotFlushed(ring.KeySlot([]byte("k"))) // FLUSHALL, its slots held
 	otherDone := make(chan struct{})
 	go func() { // ends once the batch is released below
-		h.AfterCommand(other)
+		h.AfterCommand(other, false)
 		close(otherDone)
 	}()
 	batch := <-s.started
 	assert.Equal(t, [][][]byte{{trackInvMarker}, {[]byte("*")}}, batch)
 	answered := make(chan struct{})
 	go func() { // ends once the flush is delivered
-		h.AfterCommand(flusher)
+		h.AfterCommand(flusher, false)
 		close(answered)
 	}()
 	close(s.release)
@@ -179,14 +179,14 @@ func TestActiveEndsAfterNewLeaderFlush(t *testing.T) {
 
 	answered := make(chan struct{})
 	go func() { // ends once the flush is released below
-		h.AfterCommand(writer)
+		h.AfterCommand(writer, false)
 		close(answered)
 	}()
 	<-s.started
 	assert.True(t, h.TrackingActive(), "active while the flush is on its way")
 	otherDone := make(chan struct{})
 	go func() { // waits for the flush in flight
-		h.AfterCommand(other)
+		h.AfterCommand(other, false)
 		close(otherDone)
 	}()
 	close(s.release)

@@ -111,6 +111,7 @@ func (b *Builder) WriteServer(s Server) {
 // Clients is the clients section's numbers.
 type Clients struct {
 	Connected, Max, Blocked int64
+	Tracking                int64 // clients with CLIENT TRACKING on
 }
 
 // WriteClients writes the clients section.
@@ -119,6 +120,7 @@ func (b *Builder) WriteClients(c Clients) {
 	b.Field("cluster_connections", 0)
 	b.Field("maxclients", c.Max)
 	b.Field("blocked_clients", c.Blocked)
+	b.Field("tracking_clients", c.Tracking)
 }
 
 // Memory is the memory section's numbers: the store's and the process's.
@@ -157,7 +159,16 @@ func (b *Builder) WriteMemory(m Memory) {
 		ratio = float64(p.RSS) / float64(m.Used)
 	}
 	b.Field("mem_fragmentation_ratio", strconv.FormatFloat(ratio, 'f', 2, 64))
+	// used_memory is what eviction counts (store.Reclaim): nothing of it
+	// is left out, as Redis leaves out replication and AOF buffers.
+	b.Field("mem_not_counted_for_evict", 0)
 	b.Field("mem_allocator", "go")
+	// No active defragmentation and no lazy-free thread: a dropped value
+	// is the Go collector's, at once (Redis's tests wait for
+	// lazyfree_pending_objects to reach 0).
+	b.Field("active_defrag_running", 0)
+	b.Field("lazyfree_pending_objects", 0)
+	b.Field("lazyfreed_objects", 0)
 }
 
 // WritePersistence writes the persistence section: meshcache persists
@@ -173,15 +184,16 @@ func (b *Builder) WritePersistence(changes uint64) {
 
 // Stats is the stats section's numbers.
 type Stats struct {
-	ConnectionsReceived, CommandsProcessed      int64
-	NetInputBytes, NetOutputBytes               int64
-	RejectedConnections                         int64
-	ExpiredKeys, EvictedKeys                    int64
-	KeyspaceHits, KeyspaceMisses                int64
-	PubSubChannels, PubSubPatterns, PubSubShard int64
-	PubSubFanoutDropped                         int64
-	ExpireCycleMS                               int64
-	UnexpectedErrors                            int64 // handler panics
+	ConnectionsReceived, CommandsProcessed        int64
+	NetInputBytes, NetOutputBytes                 int64
+	RejectedConnections                           int64
+	ExpiredKeys, EvictedKeys                      int64
+	KeyspaceHits, KeyspaceMisses                  int64
+	PubSubChannels, PubSubPatterns, PubSubShard   int64
+	PubSubFanoutDropped                           int64
+	TrackingKeys, TrackingItems, TrackingPrefixes int64
+	ExpireCycleMS                                 int64
+	UnexpectedErrors                              int64 // handler panics
 }
 
 // WriteStats writes the stats section, its fields in Redis 7.2's order
@@ -226,6 +238,9 @@ func (b *Builder) WriteStats(s Stats) {
 	b.Field("active_defrag_key_misses", 0)
 	b.Field("total_active_defrag_time", 0)
 	b.Field("current_active_defrag_time", 0)
+	b.Field("tracking_total_keys", s.TrackingKeys)
+	b.Field("tracking_total_items", s.TrackingItems)
+	b.Field("tracking_total_prefixes", s.TrackingPrefixes)
 	b.Field("unexpected_error_replies", s.UnexpectedErrors)
 }
 

@@ -114,7 +114,7 @@ func TestWriteKeyspaceAndMemory(t *testing.T) {
 	var m Builder
 	m.WriteMemory(Memory{Used: 2048, MaxMemory: 0, Policy: "noeviction", Process: ProcessMemory{RSS: 3072}})
 	assert.Contains(t, m.String(), "used_memory:2048\r\nused_memory_human:2.00K\r\nused_memory_rss:3072\r\n")
-	assert.Contains(t, m.String(), "maxmemory_policy:noeviction\r\nmem_fragmentation_ratio:1.50\r\nmem_allocator:go\r\n")
+	assert.Contains(t, m.String(), "maxmemory_policy:noeviction\r\nmem_fragmentation_ratio:1.50\r\nmem_not_counted_for_evict:0\r\nmem_allocator:go\r\n")
 }
 
 func TestMovingSlots(t *testing.T) {
