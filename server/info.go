@@ -83,6 +83,7 @@ func (s *Server) infoStats(st store.Stats) info.Stats {
 	ps := s.events.Stats()
 	return info.Stats{
 		ConnectionsReceived: s.stats.connectionsReceived.Load(), CommandsProcessed: s.stats.commandsProcessed.Load(),
+		OpsPerSec: s.stats.opsRate.Rate(), InputBytesPerSec: s.stats.inRate.Rate(), OutputBytesPerSec: s.stats.outRate.Rate(),
 		NetInputBytes: s.stats.netInputBytes.Load(), NetOutputBytes: s.stats.netOutputBytes.Load(),
 		RejectedConnections: s.stats.rejectedConnections.Load(),
 		ExpiredKeys:         st.ExpiredKeys, EvictedKeys: st.EvictedKeys, KeyspaceHits: st.KeyspaceHits, KeyspaceMisses: st.KeyspaceMiss,

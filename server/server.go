@@ -33,6 +33,7 @@ import (
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/gctune"
+	"github.com/meshcache/meshcache/server/instant"
 	"github.com/meshcache/meshcache/server/latency"
 	"github.com/meshcache/meshcache/server/netloop"
 	"github.com/meshcache/meshcache/server/scripts"
@@ -151,6 +152,28 @@ type serverStats struct {
 	netInputBytes       atomic.Int64
 	netOutputBytes      atomic.Int64
 	unexpectedErrors    atomic.Int64 // handler panics
+
+	// The instantaneous rates of commandsProcessed, netInputBytes and
+	// netOutputBytes (INFO), sampled by sampleRates.
+	opsRate, inRate, outRate instant.Meter
+}
+
+// sampleRates samples the counters behind INFO's instantaneous rates
+// every instant.Every until ctx is done (Serve owns its goroutine).
+func (s *Server) sampleRates(ctx context.Context) {
+	tick := time.NewTicker(instant.Every)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			st := &s.stats
+			st.opsRate.Sample(now, st.commandsProcessed.Load())
+			st.inRate.Sample(now, st.netInputBytes.Load())
+			st.outRate.Sample(now, st.netOutputBytes.Load())
+		}
+	}
 }
 
 // New returns a server for cfg over st. The store must not be running yet:
@@ -254,7 +277,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 
 	var bg sync.WaitGroup
-	bg.Add(5)
+	bg.Add(6)
+	go func() { // owns the instantaneous rates' sampling (INFO): stops with ctx
+		defer bg.Done()
+		s.sampleRates(ctx)
+	}()
 	go func() { // owns the Pub/Sub fan-out and its peer senders (package events): stops with ctx
 		defer bg.Done()
 		s.events.Run(ctx)

@@ -94,3 +94,30 @@ func TestStoreLatencyEvents(t *testing.T) {
 	}
 	assert.Equal(t, map[string]int64{"expire-cycle": 25, "eviction-cycle": 30}, got)
 }
+
+// TestInstantaneousRates: INFO's instantaneous_ops_per_sec and
+// input/output kbps follow the traffic (server/instant computes them;
+// its own test checks the arithmetic): commands sent for a while make
+// them positive. Waits on the condition, with a deadline.
+func TestInstantaneousRates(t *testing.T) {
+	ts := startServer(t, nil)
+	ctx := testCtx(t)
+	rdb := ts.client(t, 2)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		for range 200 {
+			require.NoError(t, rdb.Set(ctx, "k", "v", 0).Err())
+		}
+		f := infoFields(t, rdb, ctx, "stats")
+		ops, err := strconv.Atoi(f["instantaneous_ops_per_sec"])
+		require.NoError(t, err)
+		in, err := strconv.ParseFloat(f["instantaneous_input_kbps"], 64)
+		require.NoError(t, err)
+		out, err := strconv.ParseFloat(f["instantaneous_output_kbps"], 64)
+		require.NoError(t, err)
+		if ops > 0 && in > 0 && out > 0 {
+			return
+		}
+		require.True(t, time.Now().Before(deadline), "rates still %d ops/s, %.2f and %.2f kbps", ops, in, out)
+	}
+}

@@ -184,16 +184,17 @@ func (b *Builder) WritePersistence(changes uint64) {
 
 // Stats is the stats section's numbers.
 type Stats struct {
-	ConnectionsReceived, CommandsProcessed        int64
-	NetInputBytes, NetOutputBytes                 int64
-	RejectedConnections                           int64
-	ExpiredKeys, EvictedKeys                      int64
-	KeyspaceHits, KeyspaceMisses                  int64
-	PubSubChannels, PubSubPatterns, PubSubShard   int64
-	PubSubFanoutDropped                           int64
-	TrackingKeys, TrackingItems, TrackingPrefixes int64
-	ExpireCycleMS                                 int64
-	UnexpectedErrors                              int64 // handler panics
+	ConnectionsReceived, CommandsProcessed         int64
+	OpsPerSec, InputBytesPerSec, OutputBytesPerSec int64 // instantaneous (server/instant)
+	NetInputBytes, NetOutputBytes                  int64
+	RejectedConnections                            int64
+	ExpiredKeys, EvictedKeys                       int64
+	KeyspaceHits, KeyspaceMisses                   int64
+	PubSubChannels, PubSubPatterns, PubSubShard    int64
+	PubSubFanoutDropped                            int64
+	TrackingKeys, TrackingItems, TrackingPrefixes  int64
+	ExpireCycleMS                                  int64
+	UnexpectedErrors                               int64 // handler panics
 }
 
 // WriteStats writes the stats section, its fields in Redis 7.2's order
@@ -213,8 +214,11 @@ type Stats struct {
 func (b *Builder) WriteStats(s Stats) {
 	b.Field("total_connections_received", s.ConnectionsReceived)
 	b.Field("total_commands_processed", s.CommandsProcessed)
+	b.Field("instantaneous_ops_per_sec", s.OpsPerSec)
 	b.Field("total_net_input_bytes", s.NetInputBytes)
 	b.Field("total_net_output_bytes", s.NetOutputBytes)
+	b.Field("instantaneous_input_kbps", strconv.FormatFloat(float64(s.InputBytesPerSec)/1024, 'f', 2, 64))
+	b.Field("instantaneous_output_kbps", strconv.FormatFloat(float64(s.OutputBytesPerSec)/1024, 'f', 2, 64))
 	b.Field("rejected_connections", s.RejectedConnections)
 	b.Field("sync_full", 0)
 	b.Field("sync_partial_ok", 0)
