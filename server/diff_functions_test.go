@@ -15,6 +15,9 @@ func init() {
 		"FUNCTION LIST LIBRARYNAME nope*", "FUNCTION LIST LIBRARYNAME", "FUNCTION LIST bogus", "FUNCTION LIST WITHCODE WITHCODE",
 		"FCALL myfunc 1 k v", "FCALL ro 1 k", "FCALL_RO ro 1 k", "FCALL_RO myfunc 1 k v", "FCALL nosuch 0", "FCALL myfunc x",
 		"FCALL myfunc 2 k", "FCALL myfunc -1", "FCALL ro 0", "FUNCTION STATS",
+		"FCALL MYFUNC 1 k w", "FCALL_RO RO 1 k", "FCALL MyFunc 1 k v", // function names are case-insensitive
+		"FUNCTION LOAD \"#!lua name=upper\nredis.register_function('MYFUNC', function() return 1 end)\"", // collides with myfunc
+		"FUNCTION DELETE MYLIB", // library names are not
 		"FUNCTION LOAD REPLACE " + lib, "FUNCTION LOAD REPLACE", "FUNCTION LOAD bogus " + lib,
 		"FUNCTION DELETE nosuch", "FUNCTION DELETE mylib", "FCALL myfunc 1 k v", "FUNCTION LIST",
 		"FUNCTION LOAD \"return 1\"", "FUNCTION LOAD \"#!lua\nreturn 1\"", "FUNCTION LOAD \"#!lua name=x name=y\nreturn 1\"",

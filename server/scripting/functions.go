@@ -176,21 +176,21 @@ func (e *Engine) install(libs []*Library, replace bool) string {
 	seen := map[string]bool{}
 	for _, lib := range libs {
 		for _, f := range lib.Functions {
-			if old, ok := e.funcs[f.Name]; (ok && !replaced[old.Library.Name]) || seen[f.Name] {
+			if old, ok := e.funcs[funcKey(f.Name)]; (ok && !replaced[old.Library.Name]) || seen[funcKey(f.Name)] {
 				return fmt.Sprintf("Function %s already exists", f.Name)
 			}
-			seen[f.Name] = true
+			seen[funcKey(f.Name)] = true
 		}
 	}
 	for _, lib := range libs {
 		if old := e.libs[lib.Name]; old != nil {
 			for _, f := range old.Functions {
-				delete(e.funcs, f.Name)
+				delete(e.funcs, funcKey(f.Name))
 			}
 		}
 		e.libs[lib.Name] = lib
 		for _, f := range lib.Functions {
-			e.funcs[f.Name] = f
+			e.funcs[funcKey(f.Name)] = f
 		}
 	}
 	return ""
@@ -205,7 +205,7 @@ func (e *Engine) DeleteLibrary(name string) bool {
 		return false
 	}
 	for _, f := range lib.Functions {
-		delete(e.funcs, f.Name)
+		delete(e.funcs, funcKey(f.Name))
 	}
 	delete(e.libs, name)
 	return true
@@ -231,12 +231,19 @@ func (e *Engine) Libraries() []*Library {
 	return out
 }
 
-// LookupFunction returns the function named name, nil if none.
+// LookupFunction returns the function named name, in any case, nil if
+// none.
 func (e *Engine) LookupFunction(name []byte) *Function {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
-	return e.funcs[string(name)]
+	return e.funcs[funcKey(string(name))]
 }
+
+// funcKey is a function's name as the engine's table keys it: function
+// names are case-insensitive across libraries (FCALL test calls test, and
+// two libraries cannot both have f and F), as Redis's functionDictType
+// hashes and compares them; library names are not.
+func funcKey(name string) string { return strings.ToLower(name) }
 
 // FunctionCount counts the functions of every library.
 func (e *Engine) FunctionCount() int {
