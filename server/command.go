@@ -10,6 +10,7 @@ import (
 	"github.com/meshcache/meshcache/server/debug"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/latency"
+	"github.com/meshcache/meshcache/server/module"
 	"github.com/meshcache/meshcache/server/objects"
 	"github.com/meshcache/meshcache/server/scripts"
 )
@@ -82,6 +83,7 @@ var commandGroups = []func() []*Command{
 	replicationCommands,       // replication.go: WAIT WAITAOF (commands/servercmds.go)
 	latency.Commands,          // latency/command.go (latencycmd.go: the front end's side): LATENCY
 	debug.Commands,            // debug/debug.go (debugcmd.go: who may run it): DEBUG
+	module.Commands,           // module/module.go (debugcmd.go: who may run it): MODULE, which loads none
 	events.PubSubCommands,     // events/pubsub.go: SUBSCRIBE PSUBSCRIBE SSUBSCRIBE (and UN-), PUBLISH SPUBLISH PUBSUB
 	events.MonitorCommands,    // events/monitor.go (monitor.go: what the front end feeds): MONITOR
 	scripts.ScriptingCommands, // scripts/scripts.go: EVAL EVALSHA EVAL_RO EVALSHA_RO SCRIPT

@@ -5,14 +5,20 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
+	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/debug"
+	"github.com/meshcache/meshcache/server/module"
 )
 
-// The front end's side of DEBUG (package debug): who may run it
-// (enable-debug-command) and what it reaches of the node.
+// The front end's side of DEBUG (package debug) and MODULE (package
+// module): who may run their protected commands (enable-debug-command,
+// enable-module-command) and what they reach of the node.
 
 // DebugHost gives DEBUG's handler its node (debug.Conn).
 func (c *Call) DebugHost() debug.Host { return debugHost{c.Server} }
+
+// ModuleHost gives MODULE's handlers their node (module.Conn): the log.
+func (c *Call) ModuleHost() module.Host { return debugHost{c.Server} }
 
 type debugHost struct{ s *Server }
 
@@ -32,8 +38,11 @@ func (h debugHost) Object(key []byte) (string, bool, error) {
 	return commands.DebugObject(tx, key)
 }
 
-// protectedAllowed: enable-debug-command lets c run a protected command
-// (debug.Allowed).
-func (s *Server) protectedAllowed(c *Client) bool {
-	return debug.Allowed(s.Config().EnableDebugCommand, c.addr)
+// protectedAllowed: the setting of container (a protected command's, or
+// its container's, name: "debug", "module"), enable-<container>-command,
+// lets c run it (debug.Allowed), as Redis's allowProtectedAction.
+func (s *Server) protectedAllowed(c *Client, container string) bool {
+	cfg := s.Config()
+	setting := config.Lookup("enable-" + container + "-command")
+	return setting != nil && debug.Allowed(setting.Get(&cfg), c.addr)
 }

@@ -86,3 +86,31 @@ func TestDebugLatencyLive(t *testing.T) {
 		require.Regexp(t, `^\*2\r\n\$3\r\nset\r\n\*4\r\n\$5\r\ncalls\r\n:2\r\n\$14\r\nhistogram_usec\r\n\*\d+\r\n`, hg, addr)
 	}
 }
+
+// moduleScript is MODULE on a node that loads no modules, as redis-server
+// answers without any: LIST empty, LOAD and LOADEX failing, UNLOAD
+// finding nothing; and, refused, the protected ones (MODULE HELP's last
+// line differs between redis-server 7.0 and 7.2: commandinfo_test checks
+// 7.2's).
+var moduleScript = []string{
+	"T1 MODULE LIST", "T1 MODULE LIST x", "T1 MODULE", "T1 MODULE nosuch", "T1 CONFIG GET enable-module-command",
+	"T1 CONFIG SET enable-module-command yes",
+	"T1 MODULE LOAD /nonexistent/x.so", "T1 MODULE LOAD /nonexistent/x.so a b", "T1 MODULE LOAD",
+	"T1 MODULE LOADEX /nonexistent/x.so CONFIG a b ARGS c", "T1 MODULE UNLOAD nosuch", "T1 MODULE UNLOAD",
+	"T1 MULTI", "T1 MODULE LIST", "T1 EXEC",
+}
+
+// TestModuleAgainstRedis runs moduleScript on redis-server and meshcache,
+// both allowing MODULE, and checks that both refuse the protected
+// subcommands with the same words by default.
+func TestModuleAgainstRedis(t *testing.T) {
+	redisAddr := testenv.StartOneRedis(t, "--enable-module-command", "yes").Addr
+	ourAddr := startServer(t, func(c *config.Config) { c.EnableModuleCommand = "yes" }).addr
+	for _, proto := range []string{"2", "3"} {
+		t.Run("resp"+proto, func(t *testing.T) { runTrackingScript(t, redisAddr, ourAddr, proto, moduleScript) })
+	}
+	t.Run("refused", func(t *testing.T) {
+		runTrackingScript(t, startRedis(t), startDataServer(t), "2",
+			[]string{"T1 MODULE LOAD /x.so", "T1 MODULE UNLOAD x", "T1 MODULE LIST", "T1 MULTI", "T1 MODULE LOADEX /x.so", "T1 EXEC"})
+	})
+}

@@ -137,9 +137,11 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		s.reject(c, e, args, errNoAuth)
 		return
 	}
-	if e.Flags&FlagProtected != 0 && !s.protectedAllowed(c) {
-		s.reject(c, e, args, debugcmd.Refusal(e.Name)) // debugcmd.go
-		return
+	if e.Flags&FlagProtected != 0 {
+		if container, _, _ := strings.Cut(e.Name, "|"); !s.protectedAllowed(c, container) {
+			s.reject(c, e, args, debugcmd.Refusal(container)) // debugcmd.go
+			return
+		}
 	}
 	if c.ev.InPubSub() && e.Flags&FlagSubscribedOK == 0 && !c.RESP3() {
 		s.reject(c, e, args, events.SubscribedContextError(e.Name))

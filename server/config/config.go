@@ -83,6 +83,9 @@ type Config struct {
 	// EnableDebugCommand is enable-debug-command: "no" (Redis 7's
 	// default), "yes", or "local" (loopback connections only).
 	EnableDebugCommand string
+	// EnableModuleCommand is enable-module-command, the same for MODULE
+	// LOAD, LOADEX and UNLOAD (which load nothing here: server/module).
+	EnableModuleCommand string
 	// BusyReplyThreshold: milliseconds a script may run before other
 	// clients' commands get -BUSY (busy-reply-threshold, alias
 	// lua-time-limit); 0 = never.
@@ -126,6 +129,7 @@ func Default() Config {
 		Encodings:              store.DefaultEncodings(),
 		SlowlogLogSlowerThan:   10000,
 		EnableDebugCommand:     "no",
+		EnableModuleCommand:    "no",
 		BusyReplyThreshold:     5000,
 		SlowlogMaxLen:          128,
 		LogLevel:               "info",

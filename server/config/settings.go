@@ -350,6 +350,13 @@ var params = slices.Concat([]*Setting{
 			return err
 		},
 		get: func(c *Config) string { return c.EnableDebugCommand }},
+	{name: "enable-module-command", usage: "allow MODULE LOAD, LOADEX and UNLOAD (no module ever loads): no, yes, or local",
+		set: func(c *Config, v string) error {
+			s, err := oneOf(v, "no", "yes", "local")
+			c.EnableModuleCommand = s
+			return err
+		},
+		get: func(c *Config) string { return c.EnableModuleCommand }},
 	{name: "latency-monitor-threshold", usage: "sample commands that take at least this many milliseconds for LATENCY; 0 = off", mutable: true,
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, 0, math.MaxInt64)
