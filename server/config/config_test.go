@@ -118,6 +118,14 @@ func TestTable(t *testing.T) {
 		require.Equal(t, want, Lookup(name).Get(&cfg), name)
 		require.ErrorIs(t, Lookup(name).Change(&cfg, "1"), ErrImmutable, name)
 	}
+	// A setting fixed here that Redis can change takes the value it has
+	// (a tool sets back what it read); Redis's immutable ones never.
+	for _, name := range []string{"port", "tcp-keepalive", "admin-addr", "protected-mode"} {
+		require.NoError(t, Lookup(name).Change(&cfg, Lookup(name).Get(&cfg)), name)
+	}
+	for _, name := range []string{"daemonize", "databases", "cluster-enabled", "enable-debug-command", "replicaof"} {
+		require.ErrorIs(t, Lookup(name).Change(&cfg, Lookup(name).Get(&cfg)), ErrImmutable, name)
+	}
 	// tracking-table-max-keys is Redis's, default and all (CLIENT TRACKING).
 	require.Equal(t, "1000000", Lookup("tracking-table-max-keys").Get(&cfg))
 	require.NoError(t, Lookup("tracking-table-max-keys").Change(&cfg, "0"))

@@ -31,6 +31,10 @@ type Setting struct {
 	// clusterWide: CONFIG SET on one node sets it on every member too
 	// (what the cluster's leaders decide together: notify-keyspace-events).
 	clusterWide bool
+	// redisFixed: Redis itself refuses CONFIG SET of it, to any value
+	// (IMMUTABLE_CONFIG). The other settings fixed here take the value
+	// they have (see Change).
+	redisFixed bool
 	// set parses text into cfg; its error text is the CONFIG SET reason.
 	set func(cfg *Config, v string) error
 	get func(cfg *Config) string
@@ -90,9 +94,18 @@ func (p *Setting) Set(cfg *Config, v string) error {
 	return p.set(cfg, v)
 }
 
-// Change is Set at run time (CONFIG SET): ErrImmutable unless the setting is mutable.
+// Change is Set at run time (CONFIG SET): ErrImmutable unless the setting
+// is mutable. A setting that Redis can change but a node cannot (port,
+// bind, tcp-keepalive ...), or that is meshcache's own, accepts the value
+// it has, as CONFIG GET shows it, and changes nothing: a client or tool
+// that sets back what it read is not refused (Redis's own CONFIG sanity
+// test does that for every setting but Redis's immutable ones). A
+// redisFixed one is refused even so, as Redis refuses it.
 func (p *Setting) Change(cfg *Config, v string) error {
 	if !p.mutable {
+		if !p.redisFixed && p.get(cfg) == v {
+			return nil
+		}
 		return ErrImmutable
 	}
 	return p.set(cfg, v)
@@ -200,7 +213,7 @@ func durationOrMillis(v string) (time.Duration, error) {
 // encodings.go. Read-only facts that clients ask CONFIG GET for (save,
 // appendonly, databases ...) are at the end.
 var params = slices.Concat([]*Setting{
-	{name: "cluster-enabled", usage: "yes: run the cluster layer (alone without --join: a one-node cluster); no: a standalone node, no cluster port, keys of any slots in one command (Redis's cluster mode off)",
+	{name: "cluster-enabled", redisFixed: true, usage: "yes: run the cluster layer (alone without --join: a one-node cluster); no: a standalone node, no cluster port, keys of any slots in one command (Redis's cluster mode off)",
 		set: func(c *Config, v string) error { b, err := parseBool(v); c.ClusterEnabled = b; return err },
 		get: func(c *Config) string { return yesNo(c.ClusterEnabled) }},
 	{name: "bind", usage: "address to listen on for clients",
@@ -209,7 +222,7 @@ var params = slices.Concat([]*Setting{
 	{name: "port", usage: "client port (0 picks a free port)",
 		set: func(c *Config, v string) error { n, err := intRange(v, 0, 65535); c.Port = int(n); return err },
 		get: func(c *Config) string { return strconv.Itoa(c.Port) }},
-	{name: "cluster-port", usage: "gossip and internode port (0 = port+10000)",
+	{name: "cluster-port", redisFixed: true, usage: "gossip and internode port (0 = port+10000)",
 		set: func(c *Config, v string) error { n, err := intRange(v, 0, 65535); c.ClusterPort = int(n); return err },
 		get: func(c *Config) string { return strconv.Itoa(c.ClusterPort) }},
 	{name: "join", usage: "seed nodes to join, host:port of their cluster ports, comma separated",
@@ -343,14 +356,14 @@ var params = slices.Concat([]*Setting{
 			return err
 		},
 		get: func(c *Config) string { return strconv.FormatInt(c.SlowlogLogSlowerThan, 10) }},
-	{name: "enable-debug-command", usage: "allow DEBUG: no, yes, or local (loopback connections only)",
+	{name: "enable-debug-command", redisFixed: true, usage: "allow DEBUG: no, yes, or local (loopback connections only)",
 		set: func(c *Config, v string) error {
 			s, err := oneOf(v, "no", "yes", "local")
 			c.EnableDebugCommand = s
 			return err
 		},
 		get: func(c *Config) string { return c.EnableDebugCommand }},
-	{name: "enable-module-command", usage: "allow MODULE LOAD, LOADEX and UNLOAD (no module ever loads): no, yes, or local",
+	{name: "enable-module-command", redisFixed: true, usage: "allow MODULE LOAD, LOADEX and UNLOAD (no module ever loads): no, yes, or local",
 		set: func(c *Config, v string) error {
 			s, err := oneOf(v, "no", "yes", "local")
 			c.EnableModuleCommand = s
@@ -448,20 +461,20 @@ var params = slices.Concat([]*Setting{
 			return nil
 		}},
 	{name: "appendonly", get: func(*Config) string { return "no" }},
-	{name: "databases", get: func(*Config) string { return "1" }},
+	{name: "databases", redisFixed: true, get: func(*Config) string { return "1" }},
 	// Redis's names that tools and client libraries read, answered with
 	// what is true of meshcache (and refused by CONFIG SET as immutable,
 	// with Redis's text, rather than as unknown):
 	// no limit on clients' memory beyond client-output-buffer-limit,
 	{name: "maxmemory-clients", get: func(*Config) string { return "0" }},
 	// never a replica of a Redis primary (replication is the cluster's, §5),
-	{name: "replicaof", aliases: []string{"slaveof"}, get: func(*Config) string { return "" }},
+	{name: "replicaof", redisFixed: true, aliases: []string{"slaveof"}, get: func(*Config) string { return "" }},
 	// and no replication backlog: a replica that falls behind resyncs the slot,
 	{name: "repl-backlog-size", get: func(*Config) string { return "0" }},
 	// Go's listener keeps client connections alive every 15 s,
 	{name: "tcp-keepalive", get: func(*Config) string { return "15" }},
 	// the process stays in the foreground and listens where it is bound,
-	{name: "daemonize", get: func(*Config) string { return "no" }},
+	{name: "daemonize", redisFixed: true, get: func(*Config) string { return "no" }},
 	{name: "protected-mode", get: func(*Config) string { return "no" }},
 	// and writes no files, so its directory is only where it was started.
 	{name: "dir", get: func(*Config) string {
