@@ -201,6 +201,12 @@ func TestReplWait(t *testing.T) {
 	_, err = wait.Int64()
 	require.NoError(t, err)
 
+	// In a script: no blocking either, as Redis 7.2 (WAIT has no noscript
+	// flag there); the one replica has the script's write.
+	n, err = c.Do(ctx, "EVAL", "redis.call('incr', KEYS[1]) return redis.pcall('wait', '5', '0')", "1", k).Int64()
+	require.NoError(t, err)
+	assert.LessOrEqual(t, n, int64(1))
+
 	for _, tc := range []struct {
 		args []any
 		err  string

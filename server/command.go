@@ -62,6 +62,9 @@ type Call struct {
 	*commands.Call
 	Client *Client // the connection's state
 	Server *Server
+	// Script: a script runs the command (a script's frame), which must
+	// not block, as Redis's CLIENT_DENY_BLOCKING (WAIT answers at once).
+	Script bool
 }
 
 // fe adapts a front-end handler to the table's handler type: the

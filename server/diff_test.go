@@ -265,6 +265,9 @@ var commandInfoSkips = map[string]map[int]string{
 	// commands without arguments, and meshcache answers as 7.2.
 	"command|getkeys":         {1: "arity -3, as Redis 7.2"},
 	"command|getkeysandflags": {1: "arity -3, as Redis 7.2"},
+	// 7.0 flags WAIT noscript; 7.2 dropped the flag (a script's WAIT
+	// answers at once), and meshcache answers as 7.2.
+	"wait": {2: "no noscript flag, as Redis 7.2"},
 }
 
 // commandInfoFields splits a raw COMMAND INFO reply of one command into its

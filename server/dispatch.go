@@ -410,7 +410,7 @@ func (s *Server) invoke(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		cl.Args, cl.Tx, cl.Blocked, cl.Cmd = args, tx, nil, e.Command
 	} else {
 		*f.call = commands.Call{Args: args, Tx: tx, Reply: f.reply, Store: s.store, Locks: s.locks, Host: s, Conn: f.fe, Cmd: e.Command, Events: s.events}
-		*f.fe = Call{Call: f.call, Client: c, Server: s}
+		*f.fe = Call{Call: f.call, Client: c, Server: s, Script: f.script} // a frame is a script's or a client's for good
 	}
 	e.Handler(f.call)
 	if b := f.call.Blocked; b != nil {

@@ -208,7 +208,7 @@ func (s *Server) readsHere(c *Client, e *entry) bool {
 
 func replicationCommands() []*Command {
 	return []*Command{
-		{Name: "wait", Arity: 3, Flags: FlagNoScript, ACL: commands.ACLConnection, Tips: []string{commands.TipAllShards, commands.TipAggMin},
+		{Name: "wait", Arity: 3, ACL: commands.ACLConnection, Tips: []string{commands.TipAllShards, commands.TipAggMin},
 			Group: "generic", Since: "3.0.0",
 			Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
 			Handler: fe(waitCommand)},
@@ -219,8 +219,9 @@ func replicationCommands() []*Command {
 // waitCommand: WAIT numreplicas timeout. It answers how many replicas
 // applied the connection's writes (the fewest over the slots written),
 // blocking until numreplicas did or timeout milliseconds passed (0 =
-// forever). Inside a transaction it answers at once, as Redis does. A
-// standalone node has no replicas: 0, at once.
+// forever). Inside a transaction or a script it answers at once, as
+// Redis 7.2 does (a script may call WAIT: no noscript flag). A standalone
+// node has no replicas: 0, at once.
 func waitCommand(c *Call) {
 	want, ok := resp.ParseInt64(c.Args[1])
 	if !ok {
@@ -238,7 +239,7 @@ func waitCommand(c *Call) {
 	}
 	ctx, cancel := context.WithCancel(s.baseContext())
 	defer cancel()
-	if cl.execing || want <= 0 {
+	if cl.execing || c.Script || want <= 0 {
 		cancel() // count what acknowledged so far, without blocking
 	} else if timeout > 0 {
 		var tcancel context.CancelFunc
