@@ -264,6 +264,11 @@ func (n *Node) Members() []NodeInfo {
 	return out
 }
 
+// Links returns the internode RPC connections open now, dialed and
+// accepted (INFO's cluster_connections, Redis's count of its cluster
+// bus's sockets); gossip's UDP and its short-lived streams are not counted.
+func (n *Node) Links() int { return n.client.Peers() + n.server.Conns() }
+
 // Table returns the current routing table, an immutable snapshot (nil
 // before the first table arrives). It is one atomic load: cheap enough for
 // every request.

@@ -201,6 +201,12 @@ func TestReplWait(t *testing.T) {
 	_, err = wait.Int64()
 	require.NoError(t, err)
 
+	// INFO counts the internode connections: at least the replication
+	// stream's to the other node (Redis: its cluster bus's sockets).
+	links, err := strconv.Atoi(infoFields(t, c, ctx, "clients")["cluster_connections"])
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, links, 1)
+
 	// In a script: no blocking either, as Redis 7.2 (WAIT has no noscript
 	// flag there); the one replica has the script's write.
 	n, err = c.Do(ctx, "EVAL", "redis.call('incr', KEYS[1]) return redis.pcall('wait', '5', '0')", "1", k).Int64()

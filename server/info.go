@@ -30,7 +30,7 @@ func (s *Server) infoSections() []info.Section {
 		{Name: "server", Default: true, Write: func(b *info.Builder) { b.WriteServer(s.infoServer()) }},
 		{Name: "clients", Default: true, Write: func(b *info.Builder) {
 			b.WriteClients(info.Clients{Connected: s.nclients.Load(), Max: s.lim.maxClients.Load(), Blocked: s.blocked.Len(),
-				Tracking: int64(s.events.Stats().TrackingClients)})
+				Tracking: int64(s.events.Stats().TrackingClients), ClusterLinks: int64(s.cluster.Links())})
 		}},
 		{Name: "memory", Default: true, Write: func(b *info.Builder) {
 			cfg := s.Config()

@@ -67,6 +67,9 @@ type Membership interface {
 	Meet(ctx context.Context, clientAddr string, clusterPort int) error
 	// Forget drops a dead node (CLUSTER FORGET).
 	Forget(id ring.NodeID) error
+	// Links counts the internode connections open now (INFO's
+	// cluster_connections).
+	Links() int
 }
 
 // Health says whether this node may take writes: whether it holds its

@@ -128,7 +128,7 @@ func TestInfo(t *testing.T) {
 	info, err := c.Info(ctx).Result()
 	require.NoError(t, err)
 	for _, want := range []string{"# Server\r\n", "redis_version:" + RedisVersion, "# Clients\r\n", "connected_clients:",
-		"# Memory\r\n", "used_memory:", "used_memory_rss:", "# Stats\r\n", "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n",
+		"cluster_connections:0\r\n", "# Memory\r\n", "used_memory:", "used_memory_rss:", "# Stats\r\n", "# Replication\r\nrole:master\r\nconnected_slaves:0\r\n",
 		"cluster_enabled:1\r\n", "# Keyspace\r\ndb0:keys=2,expires=1,avg_ttl="} {
 		require.Contains(t, info, want)
 	}

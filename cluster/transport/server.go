@@ -269,6 +269,13 @@ func (s *Server) serve1(fc *frameConn, f frame, try TryHandler, buf []byte) (rep
 	return reply, true
 }
 
+// Conns returns how many inbound RPC connections the server serves now.
+func (s *Server) Conns() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.conns)
+}
+
 // Close stops serving: it closes every connection and waits for readers,
 // writers and handlers to return.
 func (s *Server) Close() {

@@ -112,12 +112,13 @@ func (b *Builder) WriteServer(s Server) {
 type Clients struct {
 	Connected, Max, Blocked int64
 	Tracking                int64 // clients with CLIENT TRACKING on
+	ClusterLinks            int64 // internode connections (Redis: its cluster bus's sockets)
 }
 
 // WriteClients writes the clients section.
 func (b *Builder) WriteClients(c Clients) {
 	b.Field("connected_clients", c.Connected)
-	b.Field("cluster_connections", 0)
+	b.Field("cluster_connections", c.ClusterLinks)
 	b.Field("maxclients", c.Max)
 	b.Field("blocked_clients", c.Blocked)
 	b.Field("tracking_clients", c.Tracking)
