@@ -108,7 +108,7 @@ func TestJoinDuringRebalance(t *testing.T) {
 			}
 		}
 		return false
-	}, 20*time.Second, 5*time.Millisecond, "slots migrate to the second node")
+	}, 60*time.Second, 5*time.Millisecond, "slots migrate to the second node") // CI's parallel -race run once took over 20 s to start
 	nodes = append(nodes, startDataNode(t, ctx, logger, o))
 	waitSettled(t, ctx, nodes, 1)
 }
