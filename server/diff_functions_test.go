@@ -45,6 +45,7 @@ func init() {
 		"FUNCTION LOAD \"#!lua name=w\nredis.register_function('c', function() return redis.call('nosuch') end)\"", "FCALL c 0",
 		"FUNCTION LOAD \"#!lua name=v\nredis.register_function('gv', function() return gv2 end)\"", "FCALL gv 0",
 		"FUNCTION KILL", "FUNCTION FLUSH bogus", "FUNCTION FLUSH SYNC", "FUNCTION LIST", "FUNCTION FLUSH ASYNC", "FUNCTION FLUSH",
-		"FUNCTION STATS", "FUNCTION RESTORE x", "FUNCTION RESTORE x bogus",
+		"FUNCTION STATS", "FUNCTION RESTORE x", "FUNCTION RESTORE x bogus", "FUNCTION RESTORE a b c", "FUNCTION restore a b c",
+		"FUNCTION FLUSH sync x", "FUNCTION FLUSH bogus", "SCRIPT FLUSH sync x",
 	}
 }

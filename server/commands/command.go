@@ -21,6 +21,7 @@ package commands
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 
 	"github.com/meshcache/meshcache/lock"
@@ -346,6 +347,14 @@ func (c *Command) FlagNames() []string {
 		}
 	}
 	return out
+}
+
+// SubcommandSyntaxError answers a container's subcommand called with
+// arguments it does not take, as Redis's addReplySubcommandSyntaxError:
+// the subcommand as sent, the container upper-cased.
+func SubcommandSyntaxError(c *Call) {
+	c.Reply.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try %s HELP.",
+		resp.OneLine(c.Args[1]), strings.ToUpper(string(c.Args[0]))))
 }
 
 // Help is the handler of a container's HELP subcommand: the reply is

@@ -72,6 +72,11 @@ type Config struct {
 	// set-max-intset-entries, zset-max-listpack-value and the rest
 	// (encodings.go).
 	Encodings store.Encodings
+	// ReplBacklogSize is repl-backlog-size: accepted and shown, never
+	// applied. A node keeps no replication backlog (a replica that falls
+	// behind resyncs its slot, DESIGN §5); tools that size Redis's backlog
+	// set it, and read back what they set.
+	ReplBacklogSize int64
 	// ListCompressDepth is list-compress-depth: accepted and shown, never
 	// applied (meshcache does not compress list nodes).
 	ListCompressDepth int
@@ -126,6 +131,7 @@ func Default() Config {
 		ClientQueryBufferLimit: 1 << 30,
 		OutputLimits:           DefaultOutputLimits,
 		TrackingTableMaxKeys:   1_000_000, // Redis's default
+		ReplBacklogSize:        1 << 20,   // Redis's default; never applied
 		Encodings:              store.DefaultEncodings(),
 		SlowlogLogSlowerThan:   10000,
 		EnableDebugCommand:     "no",

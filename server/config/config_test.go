@@ -113,7 +113,7 @@ func TestTable(t *testing.T) {
 	// Redis's names that tools read answer what is true here and are
 	// immutable, not unknown (issue 20).
 	for name, want := range map[string]string{"maxmemory-clients": "0", "replicaof": "", "slaveof": "",
-		"repl-backlog-size": "0", "daemonize": "no", "protected-mode": "no"} {
+		"daemonize": "no", "protected-mode": "no"} {
 		require.NotNil(t, Lookup(name), name)
 		require.Equal(t, want, Lookup(name).Get(&cfg), name)
 		require.ErrorIs(t, Lookup(name).Change(&cfg, "1"), ErrImmutable, name)
@@ -126,6 +126,10 @@ func TestTable(t *testing.T) {
 	for _, name := range []string{"daemonize", "databases", "cluster-enabled", "enable-debug-command", "replicaof"} {
 		require.ErrorIs(t, Lookup(name).Change(&cfg, Lookup(name).Get(&cfg)), ErrImmutable, name)
 	}
+	// repl-backlog-size is accepted and shown, as list-compress-depth.
+	require.Equal(t, "1048576", Lookup("repl-backlog-size").Get(&cfg))
+	require.NoError(t, Lookup("repl-backlog-size").Change(&cfg, "10mb"))
+	require.Equal(t, "10485760", Lookup("repl-backlog-size").Get(&cfg))
 	// tracking-table-max-keys is Redis's, default and all (CLIENT TRACKING).
 	require.Equal(t, "1000000", Lookup("tracking-table-max-keys").Get(&cfg))
 	require.NoError(t, Lookup("tracking-table-max-keys").Change(&cfg, "0"))

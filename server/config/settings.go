@@ -287,6 +287,13 @@ var params = slices.Concat([]*Setting{
 	{name: "requirepass", usage: "password clients must AUTH with; empty = none", mutable: true, secret: true,
 		set: func(c *Config, v string) error { c.RequirePass = v; return nil },
 		get: func(c *Config) string { return c.RequirePass }},
+	{name: "repl-backlog-size", usage: "accepted and shown, never applied: no replication backlog (a replica that falls behind resyncs its slot)", mutable: true,
+		set: func(c *Config, v string) error {
+			n, err := memRange(v, 1, math.MaxInt64)
+			c.ReplBacklogSize = n
+			return err
+		},
+		get: func(c *Config) string { return strconv.FormatInt(c.ReplBacklogSize, 10) }},
 	{name: "tracking-table-max-keys", usage: "keys client-side caching remembers at most; 0 = no limit", mutable: true,
 		set: func(c *Config, v string) error {
 			n, err := intRange(v, 0, math.MaxInt64)
@@ -469,8 +476,6 @@ var params = slices.Concat([]*Setting{
 	{name: "maxmemory-clients", get: func(*Config) string { return "0" }},
 	// never a replica of a Redis primary (replication is the cluster's, §5),
 	{name: "replicaof", redisFixed: true, aliases: []string{"slaveof"}, get: func(*Config) string { return "" }},
-	// and no replication backlog: a replica that falls behind resyncs the slot,
-	{name: "repl-backlog-size", get: func(*Config) string { return "0" }},
 	// Go's listener keeps client connections alive every 15 s,
 	{name: "tcp-keepalive", get: func(*Config) string { return "15" }},
 	// the process stays in the foreground and listens where it is bound,

@@ -7,7 +7,6 @@
 package debug
 
 import (
-	"fmt"
 	"net"
 	"strconv"
 	"strings"
@@ -114,7 +113,7 @@ func command(c *commands.Call) {
 	case refused[sub]:
 		c.Reply.Error("ERR DEBUG " + strings.ToUpper(sub) + " is not supported by meshcache (docs/COMPATIBILITY.md)")
 	default:
-		c.Reply.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try DEBUG HELP.", resp.OneLine(c.Args[1])))
+		commands.SubcommandSyntaxError(c)
 	}
 }
 

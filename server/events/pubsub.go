@@ -252,7 +252,7 @@ func publishCmd(k pubsub.Kind) func(*commands.Call) {
 func namesCmd(k pubsub.Kind) func(*commands.Call) {
 	return func(c *commands.Call) {
 		if len(c.Args) > 3 {
-			c.Reply.Error(fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%.128s'. Try PUBSUB HELP.", resp.OneLine(c.Args[1])))
+			commands.SubcommandSyntaxError(c)
 			return
 		}
 		var pattern []byte

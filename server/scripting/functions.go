@@ -107,7 +107,7 @@ func (e *Engine) LoadLibrary(code []byte, replace bool) (string, string) {
 	if errText != "" {
 		return "", errText
 	}
-	return lib.Name, e.install([]*Library{lib}, replace)
+	return lib.Name, e.install([]*Library{lib}, replace, "Library '%s' already exists")
 }
 
 // compileLibrary checks the metadata, compiles the code and runs it once
@@ -159,16 +159,16 @@ func (e *Engine) compileLibrary(code []byte, replace bool) (*Library, string) {
 }
 
 // install adds libs at once, all or none: an existing library of the same
-// name is an error unless replace, a function name taken by another
-// library always is.
-func (e *Engine) install(libs []*Library, replace bool) string {
+// name is an error unless replace (exists words it, the name for its %s),
+// a function name taken by another library always is.
+func (e *Engine) install(libs []*Library, replace bool, exists string) string {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	replaced := map[string]bool{}
 	for _, lib := range libs {
 		if _, ok := e.libs[lib.Name]; ok {
 			if !replace {
-				return fmt.Sprintf("Library '%s' already exists", lib.Name)
+				return fmt.Sprintf(exists, lib.Name)
 			}
 			replaced[lib.Name] = true
 		}
@@ -269,7 +269,7 @@ func (e *Engine) RestoreLibraries(codes [][]byte, policy string) string {
 		old, oldFuncs := e.libs, e.funcs
 		e.libs, e.funcs = make(map[string]*Library), make(map[string]*Function)
 		e.mu.Unlock()
-		if errText := e.install(libs, false); errText != "" {
+		if errText := e.install(libs, false, errRestoreExists); errText != "" {
 			e.mu.Lock()
 			e.libs, e.funcs = old, oldFuncs
 			e.mu.Unlock()
@@ -277,8 +277,12 @@ func (e *Engine) RestoreLibraries(codes [][]byte, policy string) string {
 		}
 		return ""
 	}
-	return e.install(libs, policy == "replace")
+	return e.install(libs, policy == "replace", errRestoreExists)
 }
+
+// errRestoreExists is RESTORE's word for a library that exists, unquoted
+// where LOAD quotes it (Redis's libraryJoin and functionsCreateWithLibraryCtx).
+const errRestoreExists = "Library %s already exists"
 
 // FCall runs function f with run's keys and arguments (passed to the
 // callback as its two tables) and writes its reply or error to out.

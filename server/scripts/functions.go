@@ -155,7 +155,13 @@ func functionDelete(c call) {
 	c.Reply.OK()
 }
 
-func functionFlush(c call) { flushScripts(c, errFunctionFlush, c.sc.engine.FlushLibraries) }
+func functionFlush(c call) {
+	if len(c.Args) > 3 { // SCRIPT FLUSH has no such check: its option error covers it
+		commands.SubcommandSyntaxError(c.Call)
+		return
+	}
+	flushScripts(c, errFunctionFlush, c.sc.engine.FlushLibraries)
+}
 
 // functionList is FUNCTION LIST [WITHCODE] [LIBRARYNAME pattern].
 func functionList(c call) {
@@ -272,7 +278,7 @@ func functionDump(c call) {
 // functionRestore is FUNCTION RESTORE payload [FLUSH|APPEND|REPLACE].
 func functionRestore(c call) {
 	if len(c.Args) > 4 {
-		c.Reply.Error(resp.ErrSyntax)
+		commands.SubcommandSyntaxError(c.Call)
 		return
 	}
 	policy := "append"
