@@ -20,11 +20,12 @@ import (
 // under the key's slot lock, before the writer is answered: the tracking
 // clients that read the key are sent `invalidate [key]` and the key is
 // forgotten. BCAST clients are sent every change of a key under one of
-// their prefixes, gathered per prefix into one message (tracking_bcast.go). A tracking client's output goes through its outbox
-// (outbox.go), held while each of its commands runs, so an invalidation
-// sent during a command (its own write, or another client's write of a
-// key it reads) follows that command's reply: a client never caches a
-// reply that an invalidation it has already received made stale.
+// their prefixes, gathered per prefix into one message (tracking_bcast.go).
+// A tracking client's output goes through its outbox (outbox.go), held
+// while each of its commands runs, so an invalidation sent during a
+// command (its own write, or another client's write of a key it reads)
+// follows that command's reply: a client never caches a reply that an
+// invalidation it has already received made stale.
 //
 // A flush (FLUSHALL, FLUSHDB, a slot dropped by this node) sends every
 // tracking client a flush-style invalidation (`invalidate` with a null),

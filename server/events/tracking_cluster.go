@@ -217,10 +217,10 @@ func (t *tracker) sendRemote(invs []remoteInv) {
 
 // sendOrphans sends the invalidations that no command took: those of
 // expired and evicted keys (the fan-out's goroutine, each turn), the BCAST
-// batches among them. It may
-// also take those of a command that has changed a key and not yet reached
-// AfterCall: the slots stay marked as sending until the delivery is done,
-// and that command waits for it before its reply.
+// batches among them. It may also take those of a command that has
+// changed a key and not yet reached AfterCall: the slots stay marked as
+// sending until the delivery is done, and that command waits for it
+// before its reply.
 func (t *tracker) sendOrphans() {
 	if !t.active.Load() {
 		return
