@@ -35,15 +35,21 @@ var debugScript = []string{
 // RESP2 and RESP3, both allowing DEBUG; and checks that both refuse DEBUG
 // with the same words by default.
 func TestDebugAgainstRedis(t *testing.T) {
-	redisAddr := testenv.StartOneRedis(t, "--enable-debug-command", "yes").Addr
-	ourAddr := startServer(t, func(c *config.Config) { c.EnableDebugCommand = "yes" }).addr
+	protectedAgainstRedis(t, "enable-debug-command", func(c *config.Config) { c.EnableDebugCommand = "yes" }, debugScript,
+		[]string{"T1 DEBUG PROTOCOL string", "T1 DEBUG SLEEP 0", "T1 MULTI", "T1 DEBUG LOG x", "T1 EXEC"})
+}
+
+// protectedAgainstRedis runs script on redis-server and meshcache with
+// setting (enable-debug-command, enable-module-command) at yes, RESP2 and
+// RESP3 (allow sets it on meshcache's config), and refused on both with
+// the setting at its default.
+func protectedAgainstRedis(t *testing.T, setting string, allow func(*config.Config), script, refused []string) {
+	redisAddr := testenv.StartOneRedis(t, "--"+setting, "yes").Addr
+	ourAddr := startServer(t, allow).addr
 	for _, proto := range []string{"2", "3"} {
-		t.Run("resp"+proto, func(t *testing.T) { runTrackingScript(t, redisAddr, ourAddr, proto, debugScript) })
+		t.Run("resp"+proto, func(t *testing.T) { runTrackingScript(t, redisAddr, ourAddr, proto, script) })
 	}
-	t.Run("refused", func(t *testing.T) {
-		runTrackingScript(t, startRedis(t), startDataServer(t), "2",
-			[]string{"T1 DEBUG PROTOCOL string", "T1 DEBUG SLEEP 0", "T1 MULTI", "T1 DEBUG LOG x", "T1 EXEC"})
-	})
+	t.Run("refused", func(t *testing.T) { runTrackingScript(t, startRedis(t), startDataServer(t), "2", refused) })
 }
 
 // TestDebugLatencyLive: a command over latency-monitor-threshold shows in
@@ -104,13 +110,6 @@ var moduleScript = []string{
 // both allowing MODULE, and checks that both refuse the protected
 // subcommands with the same words by default.
 func TestModuleAgainstRedis(t *testing.T) {
-	redisAddr := testenv.StartOneRedis(t, "--enable-module-command", "yes").Addr
-	ourAddr := startServer(t, func(c *config.Config) { c.EnableModuleCommand = "yes" }).addr
-	for _, proto := range []string{"2", "3"} {
-		t.Run("resp"+proto, func(t *testing.T) { runTrackingScript(t, redisAddr, ourAddr, proto, moduleScript) })
-	}
-	t.Run("refused", func(t *testing.T) {
-		runTrackingScript(t, startRedis(t), startDataServer(t), "2",
-			[]string{"T1 MODULE LOAD /x.so", "T1 MODULE UNLOAD x", "T1 MODULE LIST", "T1 MULTI", "T1 MODULE LOADEX /x.so", "T1 EXEC"})
-	})
+	protectedAgainstRedis(t, "enable-module-command", func(c *config.Config) { c.EnableModuleCommand = "yes" }, moduleScript,
+		[]string{"T1 MODULE LOAD /x.so", "T1 MODULE UNLOAD x", "T1 MODULE LIST", "T1 MULTI", "T1 MODULE LOADEX /x.so", "T1 EXEC"})
 }
