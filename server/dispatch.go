@@ -30,15 +30,14 @@ const (
 // queues its reply on the connection, which serveClient flushes when the
 // batch ends.
 func (s *Server) handle(c *Client, args [][]byte) {
-	// Under maxmemory, evict before the hold below, so that the
-	// invalidations of what goes reach the client before this command's
-	// reply, as Redis's do (dispatch asks again for its answer, at once
-	// now). Invalidations and monitor lines sent while the command runs
-	// follow its reply (package events).
-	s.reclaim()
+	// Under maxmemory the command evicts first (reclaim), and before the
+	// hold, so that the invalidations of what goes reach the client before
+	// this command's reply, as Redis's do. Invalidations and monitor lines
+	// sent while the command runs follow its reply (package events).
+	outOfMemory := !s.reclaim()
 	c.ev.HoldIfNeeded()
 	c.clock.Next()
-	s.dispatch(c, args)
+	s.dispatch(c, args, outOfMemory)
 	if c.wouldWait || c.fwd.call != nil {
 		// Nothing ran (the caller hands the command to a goroutine), or
 		// its loop forwarded it: its reply comes later (loopforward.go).
@@ -94,8 +93,10 @@ func (s *Server) handled(c *Client) {
 }
 
 // dispatch runs one command from the client: look it up, check arity and
-// authentication, queue it inside MULTI, refuse it above maxmemory, then run it.
-func (s *Server) dispatch(c *Client, args [][]byte) {
+// authentication, queue it inside MULTI, refuse it above maxmemory
+// (outOfMemory: reclaim, asked once by the caller, found no room), then run
+// it.
+func (s *Server) dispatch(c *Client, args [][]byte, outOfMemory bool) {
 	if len(args) == 0 {
 		return
 	}
@@ -160,7 +161,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 			s.reject(c, e, args, errNotInMulti)
 			return
 		}
-		if !s.reclaim() && e.Flags&FlagDenyOOM != 0 {
+		if outOfMemory && e.Flags&FlagDenyOOM != 0 {
 			s.reject(c, e, args, errOOM)
 			return
 		}
@@ -174,7 +175,7 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 		c.decline() // TryExecute runs only what cannot wait
 		return
 	}
-	if !s.reclaim() && e.Flags&FlagDenyOOM != 0 {
+	if outOfMemory && e.Flags&FlagDenyOOM != 0 {
 		s.reject(c, e, args, errOOM)
 		return
 	}
@@ -187,9 +188,8 @@ func (s *Server) dispatch(c *Client, args [][]byte) {
 }
 
 // reclaim makes room under maxmemory; false means a write must be refused.
-// Every command calls it before it runs, as Redis's processCommand calls
-// performEvictions, so that a read evicts too (and the invalidations of
-// what it evicted reach its client before its reply); only a command that
+// It is asked once before every command, as Redis's processCommand
+// calls performEvictions, so that a read evicts too; only a command that
 // may grow memory (FlagDenyOOM) is refused when nothing more can go.
 func (s *Server) reclaim() bool {
 	if s.lim.maxMemory.Load() == 0 {

@@ -39,7 +39,7 @@ func BenchmarkDispatch(b *testing.B) {
 			b.Run(mode+"/"+f[0], func(b *testing.B) {
 				b.ReportAllocs()
 				for i := 0; i < b.N; i++ {
-					s.dispatch(c, args)
+					s.dispatch(c, args, false)
 					c.reply.Reset()
 					c.repl.Reset()
 				}

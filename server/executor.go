@@ -34,7 +34,7 @@ func (s *Server) TryExecute(resp3 bool, args [][]byte, reply []byte) ([]byte, bo
 	c := s.getInternal(resp3)
 	c.reply.SetBytes(reply)
 	c.noWait = true
-	s.dispatch(c, args)
+	s.dispatch(c, args, !s.reclaim())
 	c.noWait = false
 	if c.wouldWait {
 		c.wouldWait = false
@@ -99,7 +99,7 @@ func (s *Server) runInternal(resp3 bool, args [][]byte, reply []byte, owner *Cli
 		}
 	}
 	c.reply.SetBytes(reply)
-	s.dispatch(c, args)
+	s.dispatch(c, args, !s.reclaim())
 	if c.repl.Pending() && !s.awaitReplicas(c) { // the reply waits for the replicas here, on the primary
 		c.reply.Truncate(len(reply))
 		c.reply.Error(errNotReplicated)
@@ -147,7 +147,7 @@ func (s *Server) executeBatchOn(c *Client, cmds [][][]byte) [][]byte {
 			s.checkWatch(c, args) // a forwarded EXEC's watch (watch_remote.go)
 		case i == 0 && c.adoptChunk(args): // a blocking command's chunk follows (blocking_remote.go)
 		default:
-			s.dispatch(c, args)
+			s.dispatch(c, args, !s.reclaim())
 		}
 		ends = append(ends, c.reply.Len())
 		if bytes.HasPrefix(c.reply.Bytes()[mark:], []byte("-MOVED ")) {

@@ -8,6 +8,7 @@ import (
 	"github.com/meshcache/meshcache/cluster/replinfo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/info"
 	"github.com/meshcache/meshcache/store"
 )
@@ -26,11 +27,12 @@ func (s *Server) infoSections() []info.Section {
 	// The sections of one INFO share one look at the store's counters and
 	// one at the node's replication state: each walks every slot.
 	storeStats, replInfo := sync.OnceValue(s.store.Stats), sync.OnceValue(s.cluster.ReplicationInfo)
+	eventStats := sync.OnceValue(s.events.Stats) // the tracker's lock, once
 	return []info.Section{
 		{Name: "server", Default: true, Write: func(b *info.Builder) { b.WriteServer(s.infoServer()) }},
 		{Name: "clients", Default: true, Write: func(b *info.Builder) {
 			b.WriteClients(info.Clients{Connected: s.nclients.Load(), Max: s.lim.maxClients.Load(), Blocked: s.blocked.Len(),
-				Tracking: int64(s.events.Stats().TrackingClients), ClusterLinks: int64(s.cluster.Links())})
+				Tracking: int64(eventStats().TrackingClients), ClusterLinks: int64(s.cluster.Links())})
 		}},
 		{Name: "memory", Default: true, Write: func(b *info.Builder) {
 			cfg := s.Config()
@@ -38,7 +40,7 @@ func (s *Server) infoSections() []info.Section {
 				Policy: cfg.MaxMemoryPolicy, Process: info.ReadMemory()})
 		}},
 		{Name: "persistence", Default: true, Write: func(b *info.Builder) { b.WritePersistence(s.store.Changes()) }},
-		{Name: "stats", Default: true, Write: func(b *info.Builder) { b.WriteStats(s.infoStats(storeStats())) }},
+		{Name: "stats", Default: true, Write: func(b *info.Builder) { b.WriteStats(s.infoStats(storeStats(), eventStats())) }},
 		{Name: "replication", Default: true, Write: func(b *info.Builder) { b.WriteReplication(s.infoReplication(replInfo())) }},
 		{Name: "cpu", Title: "CPU", Default: true, Write: func(b *info.Builder) {
 			cpu, err := info.ReadCPU()
@@ -79,8 +81,7 @@ func (s *Server) port(cfg config.Config) int {
 	return cfg.Port
 }
 
-func (s *Server) infoStats(st store.Stats) info.Stats {
-	ps := s.events.Stats()
+func (s *Server) infoStats(st store.Stats, ps events.Stats) info.Stats {
 	return info.Stats{
 		ConnectionsReceived: s.stats.connectionsReceived.Load(), CommandsProcessed: s.stats.commandsProcessed.Load(),
 		OpsPerSec: s.stats.opsRate.Rate(), InputBytesPerSec: s.stats.inRate.Rate(), OutputBytesPerSec: s.stats.outRate.Rate(),

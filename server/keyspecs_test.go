@@ -143,7 +143,7 @@ func testClient(s *Server) *Client {
 
 // do dispatches one command on c and returns its raw reply.
 func do(s *Server, c *Client, args ...string) string {
-	s.dispatch(c, bytesArgs(args))
+	s.dispatch(c, bytesArgs(args), false)
 	out := string(c.reply.Bytes())
 	c.reply.Reset()
 	return out
@@ -453,10 +453,10 @@ func TestDispatchHotPathAllocs(t *testing.T) {
 		c := testClient(s)
 		for _, cmd := range []string{"SET {k}1 v", "GET {k}1", "MGET {k}1 {k}2 {k}3"} {
 			args := bytesArgs(strings.Fields(cmd))
-			s.dispatch(c, args) // warm: the scratch grows once
+			s.dispatch(c, args, false) // warm: the scratch grows once
 			c.reply.Reset()
 			allocs := testing.AllocsPerRun(200, func() {
-				s.dispatch(c, args)
+				s.dispatch(c, args, false)
 				c.reply.Reset()
 			})
 			assert.Zero(t, allocs, "%s (cluster %v)", cmd, asCluster)

@@ -20,12 +20,12 @@ func BenchmarkEvalsha(b *testing.B) {
 	c.setProto(2)
 	c.repl.Reset()
 	body := "return redis.call('INCR', KEYS[1])"
-	s.dispatch(c, [][]byte{[]byte("SCRIPT"), []byte("LOAD"), []byte(body)})
+	s.dispatch(c, [][]byte{[]byte("SCRIPT"), []byte("LOAD"), []byte(body)}, false)
 	c.reply.Reset()
 	args := [][]byte{[]byte("EVALSHA"), []byte(scripting.SHA1Hex([]byte(body))), []byte("1"), []byte("counter")}
 	b.ReportAllocs()
 	for i := 0; i < b.N; i++ {
-		s.dispatch(c, args)
+		s.dispatch(c, args, false)
 		if c.reply.Bytes()[0] != ':' {
 			b.Fatalf("%q", c.reply.Bytes())
 		}

@@ -236,6 +236,9 @@ func (e *Engine) Libraries() []*Library {
 func (e *Engine) LookupFunction(name []byte) *Function {
 	e.mu.RLock()
 	defer e.mu.RUnlock()
+	if f, ok := e.funcs[string(name)]; ok {
+		return f // a name in lower case, as most are: no copy to lower it
+	}
 	return e.funcs[funcKey(string(name))]
 }
 
