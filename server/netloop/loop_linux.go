@@ -9,6 +9,7 @@ import (
 	"os"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unsafe"
@@ -72,6 +73,13 @@ type Loop struct {
 	posts   []*Conn    // connections posted, not yet resumed by Run
 	spare   []*Conn    // the posts slice Run took last, to post into next
 	stopped bool       // Stop was called: Run returns, Add refuses
+	// serving: Run is in a round (from a look at the epoll set that found
+	// events to the round's Later); a post meanwhile is resumed at the
+	// round's end, with no wake-up (Post). Written by Run alone. posted:
+	// a post was made since Run last looked (set by Post before it reads
+	// serving, so that Run, which clears serving before it reads posted,
+	// sees one of the two): a round with no post takes no lock.
+	serving, posted atomic.Bool
 
 	// conns are the registered connections indexed by descriptor (nil
 	// where none), n how many; Run's goroutine only (the handler's calls
@@ -172,13 +180,19 @@ func (l *Loop) Add(sc syscall.Conn, ctx any) (*Conn, error) {
 // Post asks Run to call the handler's Resume for c (a connection of this
 // loop) soon: a goroutine that finished what c waited for hands it back.
 // Safe from any goroutine, and cheap: posts made before Run takes them
-// share one wake-up. A post after Stop, or for a connection detached
-// before Run takes it, is dropped.
+// share one wake-up, and a post made while Run is in a round (by the
+// handler itself: a reply read on another connection of the loop) is
+// resumed at the round's end, before its Later, with none. A post after
+// Stop, or for a connection detached before Run takes it, is dropped.
 func (l *Loop) Post(c *Conn) {
 	l.mu.Lock()
 	if !l.stopped {
 		l.posts = append(l.posts, c)
-		if len(l.posts) == 1 && len(l.adds) == 0 {
+		// Run clears serving before it looks at posted for the last time
+		// in a round (endServing): a post that saw serving set is taken
+		// by that look.
+		l.posted.Store(true)
+		if len(l.posts) == 1 && len(l.adds) == 0 && !l.serving.Load() {
 			l.wake()
 		}
 	}
@@ -253,6 +267,7 @@ func (l *Loop) Run() error {
 			if n == 0 {
 				return false
 			}
+			l.serving.Store(true)
 			// drained: no descriptor of the set can be ready now without a
 			// wake-up the poller will report (see Run's comment).
 			drained := n < len(events)
@@ -280,7 +295,9 @@ func (l *Loop) Run() error {
 				rounds = 0
 				lastTick = l.tick(lastTick)
 			}
+			l.resumePosts()
 			l.endRound()
+			l.endServing()
 			if drained {
 				return false
 			}
@@ -356,6 +373,48 @@ func epollPoll(epfd int, events []unix.EpollEvent) (int, error) {
 	return int(n), nil
 }
 
+// resumePosts resumes the connections posted during the round, and those
+// posted by their Resume calls, until none is left.
+func (l *Loop) resumePosts() {
+	for l.posted.Load() && l.posted.Swap(false) { // a load first: no locked instruction without a post
+		l.mu.Lock()
+		posts, stop := l.posts, l.stopped
+		if len(posts) == 0 || stop {
+			l.mu.Unlock()
+			return
+		}
+		l.posts = l.spare[:0]
+		l.spare = posts
+		l.mu.Unlock()
+		l.resume(posts, false)
+	}
+}
+
+// endServing ends the round for Post: a post from now on wakes Run, and
+// one made during the round's Later, which nothing took, wakes it now.
+func (l *Loop) endServing() {
+	l.serving.Store(false)
+	if !l.posted.Load() {
+		return
+	}
+	l.mu.Lock()
+	if len(l.posts) > 0 && !l.stopped {
+		l.wake()
+	}
+	l.mu.Unlock()
+}
+
+// resume calls the handler's Resume for each of posts still registered,
+// unless Run is stopping, and clears posts.
+func (l *Loop) resume(posts []*Conn, stop bool) {
+	for _, c := range posts {
+		if !c.detached && !stop {
+			l.h.Resume(c)
+		}
+	}
+	clear(posts)
+}
+
 // takeAdds registers the connections Add queued, resumes those Post
 // queued and reports whether Stop was called.
 func (l *Loop) takeAdds() (stop bool) {
@@ -364,14 +423,7 @@ func (l *Loop) takeAdds() (stop bool) {
 	l.adds, l.posts = nil, l.spare[:0]
 	l.spare = posts
 	l.mu.Unlock()
-	defer func() {
-		for _, c := range posts {
-			if !c.detached && !stop {
-				l.h.Resume(c)
-			}
-		}
-		clear(posts)
-	}()
+	defer l.resume(posts, stop)
 	for _, c := range adds {
 		ev := unix.EpollEvent{Events: unix.EPOLLIN | unix.EPOLLRDHUP, Fd: int32(c.fd)}
 		if err := unix.EpollCtl(l.epfd, unix.EPOLL_CTL_ADD, c.fd, &ev); err != nil {

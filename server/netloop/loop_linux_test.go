@@ -395,3 +395,48 @@ func take(t *testing.T, log chan string, n int) []string {
 	}
 	return got
 }
+
+// poster is a Handler whose Ready, for the connection named "a", posts
+// the one in other; Resume asks for Later. It logs as flusher does.
+type poster struct {
+	log   chan string
+	other *Conn
+}
+
+func (p *poster) Ready(c *Conn) {
+	buf := make([]byte, 64)
+	if n, err := c.Read(buf); n == 0 || err != nil {
+		return
+	}
+	p.log <- "ready " + c.Ctx.(string)
+	if c.Ctx == "a" {
+		p.other.Post()
+	}
+}
+func (p *poster) Resume(c *Conn) { p.log <- "resume " + c.Ctx.(string); c.Later() }
+func (p *poster) Tick(*Loop)     {}
+func (p *poster) Later(cs []*Conn) {
+	p.log <- "later"
+	for _, c := range cs {
+		p.log <- "flush " + c.Ctx.(string)
+	}
+}
+
+// TestPostInRound: a post made on the loop's goroutine during a round (a
+// reply read on one connection hands back another) is resumed in the same
+// round, before its Later, which has the resumed connection's ask.
+func TestPostInRound(t *testing.T) {
+	p := &poster{log: make(chan string, 16)}
+	l, err := New(p)
+	require.NoError(t, err)
+	client, _, _ := addPair(t, l, "a")
+	_, _, p.other = addPair(t, l, "b")
+	runLoop(t, l)
+	_, err = client.Write([]byte("x"))
+	require.NoError(t, err)
+	require.Equal(t, []string{"ready a", "resume b", "later", "flush b"}, take(t, p.log, 4))
+	// And a post from another goroutine while the loop is idle still
+	// wakes it.
+	go p.other.Post()
+	require.Equal(t, []string{"resume b", "later", "flush b"}, take(t, p.log, 3))
+}
