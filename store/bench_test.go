@@ -2,6 +2,7 @@ package store
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"runtime"
 	"sync/atomic"
 	"testing"
@@ -202,4 +203,27 @@ func BenchmarkMemory1M(b *testing.B) {
 			runtime.KeepAlive(m)
 		}
 	})
+}
+
+// BenchmarkApplyBatch applies batches of 8 SET effects of random keys
+// among 1M, as a replica applies a replication call's entries: each
+// lookup is a cache miss or two unless fetched ahead (ApplyUnless).
+func BenchmarkApplyBatch(b *testing.B) {
+	const n, batch = 1_000_000, 8
+	s := New(Config{})
+	keys, slots := benchData(n)
+	loadBench(b, s, keys, slots)
+	order := rand.New(rand.NewPCG(1, 2)).Perm(n)
+	effects := make([]Effect, batch)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := range effects {
+			k := keys[order[(i*batch+j)%n]]
+			effects[j] = Effect{Kind: EffectSet, Key: k, Value: benchValue}
+		}
+		if _, err := s.ApplyUnless(effects, nil); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -205,7 +205,22 @@ func (s *Store) ApplyUnless(effects []Effect, skip func(slot uint16) bool) (skip
 			}
 		}
 	}
+	// A batch's keys are in random slots, each lookup a cache miss or
+	// two: fetch ahead as a pipeline's commands do (server's
+	// prefetchAhead), the index word two effects on and the entry one on.
+	var hs [3]uint64
+	ahead := func(j int) {
+		if j < len(effects) && effects[j].Kind != EffectFlushSlot {
+			hs[j%3] = s.PrefetchKey(slots[j], effects[j].Key)
+		}
+	}
+	ahead(0)
+	ahead(1)
 	for i, e := range effects {
+		ahead(i + 2)
+		if j := i + 1; j < len(effects) && effects[j].Kind != EffectFlushSlot {
+			s.PrefetchEntry(slots[j], hs[j%3])
+		}
 		if slices.Contains(skipped, slots[i]) {
 			continue
 		}
