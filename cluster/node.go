@@ -269,6 +269,14 @@ func (n *Node) Members() []NodeInfo {
 // bus's sockets); gossip's UDP and its short-lived streams are not counted.
 func (n *Node) Links() int { return n.client.Peers() + n.server.Conns() }
 
+// PollLinks has p read the replies of the calls this node makes without
+// waiting (the forwards an event loop starts, the replication streams), on
+// connections of their own dialed from now on (nil: on the Call
+// connections, read by a goroutine each, the default): the server's event
+// loops, so that a forward's reply or a replica's acknowledgement resumes
+// its client in the loop's round (transport.Poller).
+func (n *Node) PollLinks(p transport.Poller) { n.client.SetPoller(p) }
+
 // Table returns the current routing table, an immutable snapshot (nil
 // before the first table arrives). It is one atomic load: cheap enough for
 // every request.

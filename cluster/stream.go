@@ -71,6 +71,9 @@ type peerStream struct {
 	r    *replicator
 	id   ring.NodeID
 	wake chan struct{} // buffered(1): entries queued
+	// replied is the end of the call in flight (send): buffered(1), one
+	// call at a time, drained by each call's end.
+	replied chan error
 
 	mu       sync.Mutex // guards every field below
 	q        []outEntry // unacknowledged entries, in sequence order
@@ -101,6 +104,7 @@ func newPeerStream(ctx context.Context, r *replicator, id ring.NodeID) *peerStre
 		r:       r,
 		id:      id,
 		wake:    make(chan struct{}, 1),
+		replied: make(chan error, 1),
 		nextSeq: r.streamBase.Add(1) << 40,
 		acks:    make(map[uint16]wire.SlotAck),
 		slots:   make(map[uint16]struct{}),
@@ -264,9 +268,12 @@ func (p *peerStream) take() ([][]byte, uint64) {
 	return out, p.q[0].seq
 }
 
-// send makes one transport.KindReplicate call (its context is callCtx's, which
-// ends with the stream) and, on success, drops the entries it
-// carried and records the acknowledgements.
+// send makes one transport.KindReplicate call (its context is callCtx's,
+// which ends with the stream) and waits for its end. The reply is taken
+// by acked on the connection's reader: an event loop, when the node's
+// loops read its internode connections (transport.Poller), so that the
+// clients whose writes the acks answer are resumed in the round that read
+// them.
 func (p *peerStream) send(first uint64, batch [][]byte) error {
 	addr, err := p.r.n.addrOf(p.id)
 	if err != nil {
@@ -277,10 +284,31 @@ func (p *peerStream) send(first uint64, batch [][]byte) error {
 		epoch = t.Epoch
 	}
 	req := wire.EncodeReplicate(p.r.n.id, epoch, first, batch)
-	reply, err := p.r.n.client.Call(p.callCtx.Get(), addr, transport.KindReplicate, req)
+	ctx := p.callCtx.Get()
+	call, err := p.r.n.client.Send(ctx, addr, transport.KindReplicate, req, func(reply []byte, err error) {
+		if err == nil {
+			err = p.acked(first, batch, reply)
+		}
+		p.replied <- err
+	})
 	if err != nil {
 		return err
 	}
+	select {
+	case err := <-p.replied:
+		return err
+	case <-ctx.Done():
+		if call.Abandon() {
+			return fmt.Errorf("%s to %s: %w", transport.KindReplicate, addr, ctx.Err())
+		}
+		return <-p.replied // its reply, or its connection's failure, came first
+	}
+}
+
+// acked takes the reply to the call that carried batch from first on: it
+// drops the entries acknowledged and records the acknowledgements. It
+// must not wait (it may run on an event loop).
+func (p *peerStream) acked(first uint64, batch [][]byte, reply []byte) error {
 	acks, err := wire.DecodeReplicateReply(reply)
 	if err != nil {
 		return fmt.Errorf("replicate to %s: %w", p.id, err)

@@ -108,6 +108,9 @@ func (s *Server) finishLoopAck(c *Client) {
 // batch's replicas may have acknowledged (loopAwait), or its forward's
 // reply came (loopforward.go).
 func (ls *loopServer) Resume(lc *netloop.Conn) {
+	if linkReady(lc) {
+		return
+	}
 	s, c := (*Server)(ls), lc.Ctx.(*Client)
 	switch {
 	case c.fwd.call != nil:

@@ -72,6 +72,12 @@ type Membership interface {
 	Links() int
 }
 
+// LinkPoller has the node's internode connections read by the server's
+// event loops (linkpoll.go): cluster.Node.PollLinks says how.
+type LinkPoller interface {
+	PollLinks(p transport.Poller)
+}
+
 // Health says whether this node may take writes: whether it holds its
 // quorum lease (cluster/lease/keeper, docs/DESIGN.md §5).
 type Health interface {
@@ -159,6 +165,7 @@ type Cluster struct {
 	ForwardStarter
 	WritePrefetcher
 	Membership
+	LinkPoller
 	Health
 	Replicas
 	ReplicationStats
@@ -174,6 +181,7 @@ type wholeNode interface {
 	ForwardStarter
 	WritePrefetcher
 	Membership
+	LinkPoller
 	Health
 	Replicas
 	ReplicationStats
@@ -191,7 +199,7 @@ var (
 // ClusterOf returns the Cluster whose every part is n (a *cluster.Node).
 func ClusterOf(n wholeNode) Cluster {
 	return Cluster{
-		Router: n, Forwarder: n, ForwardStarter: n, WritePrefetcher: n, Membership: n, Health: n, Replicas: n,
+		Router: n, Forwarder: n, ForwardStarter: n, WritePrefetcher: n, Membership: n, LinkPoller: n, Health: n, Replicas: n,
 		ReplicationStats: n, Promoter: n, Leaver: n, Migrations: n,
 	}
 }
@@ -230,6 +238,7 @@ func (s *Server) SetCluster(c Cluster) {
 	orOne(&c.ForwardStarter, one.ForwardStarter)
 	orOne(&c.WritePrefetcher, one.WritePrefetcher)
 	orOne(&c.Membership, one.Membership)
+	orOne(&c.LinkPoller, one.LinkPoller)
 	orOne(&c.Health, one.Health)
 	orOne(&c.Replicas, one.Replicas)
 	orOne(&c.ReplicationStats, one.ReplicationStats)

@@ -314,6 +314,9 @@ type loopServer Server
 // Ready reads what lc's client sent (loopRead); its commands run at the
 // end of the round (Later).
 func (ls *loopServer) Ready(lc *netloop.Conn) {
+	if linkReady(lc) {
+		return
+	}
 	(*Server)(ls).loopRead(lc.Ctx.(*Client), lc)
 }
 
@@ -383,7 +386,10 @@ func (ls *loopServer) Tick(l *netloop.Loop) {
 	t := time.Duration(s.lim.timeout.Load())
 	now := time.Now()
 	l.Each(func(lc *netloop.Conn) {
-		c := lc.Ctx.(*Client)
+		c, ok := lc.Ctx.(*Client)
+		if !ok {
+			return // an internode connection (linkpoll.go)
+		}
 		if c.fwd.call != nil {
 			if c.abandonForward(now) { // no reply in time (loopforward.go)
 				s.resumeForward(c, lc)

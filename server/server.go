@@ -121,6 +121,8 @@ type Server struct {
 	// set by Serve before it accepts; their goroutines are started by
 	// startLoops and stopped by Serve after every connection ended.
 	loops []*netloop.Loop
+	// linkTurn picks the loop of the next internode connection (linkpoll.go).
+	linkTurn atomic.Uint64
 	// lastTable is the routing table the loops last asked about and
 	// whether it names this node alone (inline.go alone).
 	lastTable atomic.Pointer[tableVerdict]
@@ -311,6 +313,9 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}()
 
 	s.loops = s.startLoops(s.Config().EventLoops)
+	if len(s.loops) > 0 {
+		s.cluster.PollLinks((*loopServer)(s))
+	}
 	s.log.Info("serving clients", "addr", ln.Addr().String(), "event_loops", len(s.loops))
 	err := s.acceptLoop(ln)
 	cancel()
@@ -321,8 +326,11 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	}
 	s.clientsMu.Unlock()
 	s.connWG.Wait()
+	// The node's connections dialed from now on get a goroutine each; those
+	// on the loops fail their calls as the loops stop, and redial.
+	s.cluster.PollLinks(nil)
 	for _, l := range s.loops {
-		l.Stop() // every connection ended: no loop holds one
+		l.Stop() // every client connection ended: no loop holds one
 	}
 	bg.Wait()
 	if err != nil {

@@ -140,6 +140,9 @@ func (n *Node) Members() []cluster.NodeInfo { return []cluster.NodeInfo{n.Self()
 // Links is 0: a node alone has no internode connections.
 func (n *Node) Links() int { return 0 }
 
+// PollLinks does nothing: a node alone dials no other node.
+func (n *Node) PollLinks(transport.Poller) {}
+
 // Meet returns an error wrapping ErrNoClusterPort: no node can join.
 func (n *Node) Meet(_ context.Context, clientAddr string, _ int) error {
 	return fmt.Errorf("meet %s: %w", clientAddr, ErrNoClusterPort)

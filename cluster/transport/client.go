@@ -26,17 +26,27 @@ type Client struct {
 	dial     func(ctx context.Context, addr string) (net.Conn, error)
 
 	mu     sync.RWMutex // guards peers, closed
-	peers  map[string]*peerConn
+	peers  map[peerKey]*peerConn
 	closed bool
-	wg     sync.WaitGroup // reply readers
+	wg     sync.WaitGroup // reply readers, and polled connections until they end (poll.go)
+	// poller, if set, reads the connections of the calls that do not wait
+	// (SetPoller).
+	poller atomic.Pointer[pollerBox]
 }
 
 func NewClient(self string, key []byte, faults *Faults, maxFrame int, dial func(ctx context.Context, addr string) (net.Conn, error)) *Client {
-	return &Client{self: self, key: key, faults: faults, maxFrame: maxFrame, dial: dial, peers: make(map[string]*peerConn)}
+	return &Client{self: self, key: key, faults: faults, maxFrame: maxFrame, dial: dial, peers: make(map[peerKey]*peerConn)}
 }
 
-// peerConn is the client side of one peer: the current connection (or
-// none), and the dial in progress, if any.
+// peerKey names one of a peer's connections: the one for Call, or, with
+// a Poller, the one for the calls that do not wait (Start, Send; poll.go).
+type peerKey struct {
+	addr    string
+	started bool
+}
+
+// peerConn is the client side of one peer's connection: the current one
+// (or none), and the dial in progress, if any.
 type peerConn struct {
 	addr    string
 	mu      sync.Mutex                 // guards dialing and writes to conn
@@ -151,10 +161,17 @@ func (cc *clientConn) forget(id uint64) {
 	cc.mu.Unlock()
 }
 
-// conn returns the live connection to addr, dialing if there is none. Only
-// one dial per peer runs at a time; other callers wait for it or their ctx.
+// conn returns the live connection to addr for Call, dialing if there is
+// none (connOf).
 func (c *Client) conn(ctx context.Context, addr string) (*clientConn, error) {
-	if cc := c.live(addr); cc != nil {
+	return c.connOf(ctx, peerKey{addr: addr})
+}
+
+// connOf returns the live connection k names, dialing if there is none.
+// Only one dial per connection runs at a time; other callers wait for it
+// or their ctx.
+func (c *Client) connOf(ctx context.Context, k peerKey) (*clientConn, error) {
+	if cc := c.live(k); cc != nil {
 		return cc, nil // the common case: a live connection, under a read lock only
 	}
 	c.mu.Lock()
@@ -162,10 +179,10 @@ func (c *Client) conn(ctx context.Context, addr string) (*clientConn, error) {
 		c.mu.Unlock()
 		return nil, ErrConnClosed
 	}
-	p := c.peers[addr]
+	p := c.peers[k]
 	if p == nil {
-		p = &peerConn{addr: addr}
-		c.peers[addr] = p
+		p = &peerConn{addr: k.addr}
+		c.peers[k] = p
 	}
 	c.mu.Unlock()
 	for {
@@ -187,7 +204,7 @@ func (c *Client) conn(ctx context.Context, addr string) (*clientConn, error) {
 		p.dialing = wait
 		p.mu.Unlock()
 
-		cc, err := c.open(ctx, addr)
+		cc, err := c.open(ctx, k)
 		p.mu.Lock()
 		p.dialing = nil
 		if err == nil {
@@ -209,8 +226,10 @@ func (cc *clientConn) isDead() bool {
 	return cc.dead.Load()
 }
 
-// open dials addr and starts the connection's reply reader.
-func (c *Client) open(ctx context.Context, addr string) (*clientConn, error) {
+// open dials k's peer and starts the connection's reply reader: a
+// goroutine, or the Poller for a connection of calls that do not wait.
+func (c *Client) open(ctx context.Context, k peerKey) (*clientConn, error) {
+	addr := k.addr
 	nc, err := c.dial(ctx, addr)
 	if err != nil {
 		return nil, err
@@ -234,12 +253,15 @@ func (c *Client) open(ctx context.Context, addr string) (*clientConn, error) {
 	}
 	c.wg.Add(1)
 	c.mu.Unlock()
-	go c.readReplies(cc)
+	if !k.started || !c.poll(nc, cc) {
+		go c.readReplies(cc)
+	}
 	return cc, nil
 }
 
 // readReplies hands each reply to its waiter until the connection fails,
-// then fails every pending call by closing its channel.
+// then fails every pending call (end). A Poller does the same with
+// polledConn.
 func (c *Client) readReplies(cc *clientConn) {
 	defer c.wg.Done()
 	r := bufio.NewReaderSize(cc.sock, 64<<10)
@@ -253,14 +275,26 @@ func (c *Client) readReplies(cc *clientConn) {
 			err = fmt.Errorf("unexpected request frame from %s", cc.peer)
 			break
 		}
-		cc.replies.Add(1)
-		cc.mu.Lock()
-		w := cc.pending[f.id]
-		delete(cc.pending, f.id)
-		cc.mu.Unlock()
-		w.reply(f)
+		cc.handReply(f)
 	}
-	cc.close(fmt.Errorf("connection to %s: %w", cc.peer, err))
+	cc.end(fmt.Errorf("connection to %s: %w", cc.peer, err))
+	cc.writerWG.Wait()
+}
+
+// handReply hands the reply f to the call waiting for it, if any.
+func (cc *clientConn) handReply(f frame) {
+	cc.replies.Add(1)
+	cc.mu.Lock()
+	w := cc.pending[f.id]
+	delete(cc.pending, f.id)
+	cc.mu.Unlock()
+	w.reply(f)
+}
+
+// end closes the connection, with err as why, and fails every pending
+// call: Call's by closing its channel, Start's by calling its done.
+func (cc *clientConn) end(err error) {
+	cc.close(err)
 	cc.mu.Lock()
 	cc.dead.Store(true)
 	var started []waiter // failed after the lock: their done may take locks of its own
@@ -276,23 +310,24 @@ func (c *Client) readReplies(cc *clientConn) {
 	for _, w := range started {
 		w.fail(cc.closeErr())
 	}
-	cc.writerWG.Wait()
 }
 
 // Drop closes the connection to addr, if any, so the next call redials;
 // calls waiting on it fail with why.
 func (c *Client) Drop(addr string, why error) {
-	c.mu.Lock()
-	p := c.peers[addr]
-	c.mu.Unlock()
-	if p == nil {
-		return
-	}
-	p.mu.Lock()
-	cc := p.conn.Swap(nil)
-	p.mu.Unlock()
-	if cc != nil {
-		cc.close(why)
+	for _, started := range []bool{false, true} {
+		c.mu.Lock()
+		p := c.peers[peerKey{addr: addr, started: started}]
+		c.mu.Unlock()
+		if p == nil {
+			continue
+		}
+		p.mu.Lock()
+		cc := p.conn.Swap(nil)
+		p.mu.Unlock()
+		if cc != nil {
+			cc.close(why)
+		}
 	}
 }
 
@@ -301,7 +336,7 @@ func (c *Client) Close() {
 	c.mu.Lock()
 	c.closed = true
 	peers := c.peers
-	c.peers = map[string]*peerConn{}
+	c.peers = map[peerKey]*peerConn{}
 	c.mu.Unlock()
 	for _, p := range peers {
 		if cc := p.conn.Load(); cc != nil {
@@ -311,8 +346,9 @@ func (c *Client) Close() {
 	c.wg.Wait()
 }
 
-// Peers returns how many peers the client has dialed (or is dialing) and
-// not dropped since: one multiplexed connection each.
+// Peers returns how many connections the client has dialed (or is
+// dialing) and not dropped since: one multiplexed connection per peer, and
+// with a Poller one more per peer for the calls that do not wait.
 func (c *Client) Peers() int {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

@@ -49,7 +49,7 @@ func TestStalledConnectionRedials(t *testing.T) {
 		_, err := cl.Call(cctx, addr, KindPing, []byte("x"))
 		require.ErrorIs(t, err, context.DeadlineExceeded)
 		cl.mu.RLock()
-		p := cl.peers[addr]
+		p := cl.peers[peerKey{addr: addr}]
 		cl.mu.RUnlock()
 		return p.conn.Load()
 	}

@@ -11,6 +11,7 @@ import (
 	"net"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/meshcache/meshcache/cluster/transport/rawsock"
@@ -121,6 +122,10 @@ type frameConn struct {
 
 	wmu sync.Mutex    // guards w: held while frames are put in it and while it is flushed
 	w   *bufio.Writer // the socket's write buffer; its error is sticky
+
+	// onClose, if set, is called after the connection closed: a Poller's
+	// wake-up (poll.go).
+	onClose atomic.Pointer[func()]
 }
 
 func newFrameConn(c net.Conn, self, peer string, faults *Faults, maxFrame int) *frameConn {
@@ -149,6 +154,9 @@ func (fc *frameConn) close(err error) {
 		close(fc.done)
 		_ = fc.c.Close()
 	})
+	if f := fc.onClose.Load(); f != nil {
+		(*f)()
+	}
 }
 
 func (fc *frameConn) closeErr() error {

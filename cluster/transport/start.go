@@ -1,6 +1,7 @@
 package transport
 
 import (
+	"context"
 	"fmt"
 	"time"
 )
@@ -61,20 +62,15 @@ func (c *Client) Start(addr string, kind Kind, payload []byte, timeout time.Dura
 	if len(payload) > c.maxFrame {
 		return Pending{}, false
 	}
-	cc := c.live(addr)
+	k := c.startedKey(addr)
+	cc := c.live(k)
 	if cc == nil {
+		if k.started {
+			c.dialLater(k)
+		}
 		return Pending{}, false
 	}
-	w := waiter{done: func(f frame, err error) {
-		switch {
-		case err != nil:
-			done(nil, fmt.Errorf("%s to %s: %w", kind, addr, err))
-		case f.flags&flagError != 0:
-			done(nil, &RemoteError{Kind: kind, Msg: string(f.payload)})
-		default:
-			done(f.payload, nil)
-		}
-	}}
+	w := doneWaiter(kind, addr, done)
 	id, ok := cc.register(w)
 	if !ok {
 		return Pending{}, false
@@ -94,12 +90,66 @@ func (c *Client) Start(addr string, kind Kind, payload []byte, timeout time.Dura
 	}
 }
 
-// live returns the live connection to addr, or nil when there is none
-// (never dialed, failed, or the client closed): conn's common case, which
-// does not wait.
-func (c *Client) live(addr string) *clientConn {
+// Send is Call without the wait for the reply: it sends the request as
+// Call does (dialing when there is no connection, waiting for room in the
+// write queue, writing inline for Kind.writtenInline) and returns; done is
+// called once, as Start's, with the reply or the error, on the
+// connection's reader, which it must not hold up. The caller abandons the
+// call (Pending.Abandon) when ctx ends, which is Call's rule for a stalled
+// connection too. An error: nothing was sent and done will not be called.
+func (c *Client) Send(ctx context.Context, addr string, kind Kind, payload []byte, done func([]byte, error)) (Pending, error) {
+	if len(payload) > c.maxFrame {
+		return Pending{}, fmt.Errorf("%s to %s: %w: %d bytes, limit %d", kind, addr, ErrFrameTooLarge, len(payload), c.maxFrame)
+	}
+	dl, ok := ctx.Deadline()
+	if !ok {
+		return Pending{}, fmt.Errorf("%s to %s: call without a deadline", kind, addr)
+	}
+	cc, err := c.connOf(ctx, c.startedKey(addr))
+	if err != nil {
+		return Pending{}, fmt.Errorf("%s to %s: %w", kind, addr, err)
+	}
+	id, ok := cc.register(doneWaiter(kind, addr, done))
+	if !ok {
+		return Pending{}, fmt.Errorf("%s to %s: %w", kind, addr, cc.closeErr())
+	}
+	f := frame{id: id, kind: kind, payload: payload, timeout: frameTimeout(time.Until(dl))}
+	p := Pending{cc: cc, id: id, seen: cc.replies.Load(), sent: time.Now()}
+	if kind.writtenInline() {
+		err = cc.sendNow(ctx, dl, f)
+	} else {
+		err = cc.send(ctx, f)
+	}
+	if err != nil && p.takeBack() {
+		return Pending{}, fmt.Errorf("%s to %s: %w", kind, addr, err)
+	}
+	// Sent, or the connection failed meanwhile and told done: the call
+	// was made, and failed.
+	return p, nil
+}
+
+// doneWaiter is the waiter of a call whose reply goes to done (Start,
+// Send): the reply's payload, a *RemoteError from the peer's handler, or
+// the connection's failure.
+func doneWaiter(kind Kind, addr string, done func([]byte, error)) waiter {
+	return waiter{done: func(f frame, err error) {
+		switch {
+		case err != nil:
+			done(nil, fmt.Errorf("%s to %s: %w", kind, addr, err))
+		case f.flags&flagError != 0:
+			done(nil, &RemoteError{Kind: kind, Msg: string(f.payload)})
+		default:
+			done(f.payload, nil)
+		}
+	}}
+}
+
+// live returns the live connection k names, or nil when there is none
+// (never dialed, failed, or the client closed): connOf's common case,
+// which does not wait.
+func (c *Client) live(k peerKey) *clientConn {
 	c.mu.RLock()
-	p, closed := c.peers[addr], c.closed
+	p, closed := c.peers[k], c.closed
 	c.mu.RUnlock()
 	if p == nil || closed {
 		return nil
