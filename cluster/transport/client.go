@@ -57,11 +57,16 @@ type peerConn struct {
 // clientConn is one connection with its table of calls awaiting replies.
 type clientConn struct {
 	*frameConn
+	client  *Client
+	key     peerKey       // which of its peer's connections it is
 	replies atomic.Uint64 // frames read so far (stall detection in call)
-	mu      sync.Mutex    // guards nextID, pending; dead is written with it held
-	nextID  uint64
-	pending map[uint64]waiter
-	dead    atomic.Bool // the reader stopped: pending calls were failed
+	// lastRead is when the connection last read a reply (or opened), in
+	// Unix nanoseconds: a sibling's stall asks whether it is as silent.
+	lastRead atomic.Int64
+	mu       sync.Mutex // guards nextID, pending; dead is written with it held
+	nextID   uint64
+	pending  map[uint64]waiter
+	dead     atomic.Bool // the reader stopped: pending calls were failed
 }
 
 // connStallAfter is how long a call may wait on a connection that reads
@@ -124,9 +129,25 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 		// already and be about to send on it.
 		cc.forget(id)
 		if time.Since(sent) >= connStallAfter && cc.replies.Load() == seen {
-			cc.close(fmt.Errorf("connection to %s: %w", addr, errStalled))
+			cc.stalled()
 		}
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, ctx.Err())
+	}
+}
+
+// stalled closes cc, which read nothing for a whole call's wait, and the
+// peer's other connection (poll.go) if it read nothing for as long: a path
+// that holds one in TCP's retransmission backoff after a partition holds
+// the other too, and each would cost its next call a wait of its own (a
+// pipeline of reads through one node waited out two in a row).
+func (cc *clientConn) stalled() {
+	cc.close(fmt.Errorf("connection to %s: %w", cc.peer, errStalled))
+	if cc.client == nil {
+		return
+	}
+	other := cc.client.live(peerKey{addr: cc.key.addr, started: !cc.key.started})
+	if other != nil && time.Since(time.Unix(0, other.lastRead.Load())) >= connStallAfter {
+		other.close(fmt.Errorf("connection to %s: %w (with its sibling)", other.peer, errStalled))
 	}
 }
 
@@ -249,8 +270,11 @@ func (c *Client) open(ctx context.Context, k peerKey) (*clientConn, error) {
 	}
 	cc := &clientConn{
 		frameConn: newFrameConn(nc, c.self, addr, c.faults, c.maxFrame),
+		client:    c,
+		key:       k,
 		pending:   make(map[uint64]waiter),
 	}
+	cc.lastRead.Store(time.Now().UnixNano())
 	c.wg.Add(1)
 	c.mu.Unlock()
 	if !k.started || !c.poll(nc, cc) {
@@ -284,6 +308,7 @@ func (c *Client) readReplies(cc *clientConn) {
 // handReply hands the reply f to the call waiting for it, if any.
 func (cc *clientConn) handReply(f frame) {
 	cc.replies.Add(1)
+	cc.lastRead.Store(time.Now().UnixNano())
 	cc.mu.Lock()
 	w := cc.pending[f.id]
 	delete(cc.pending, f.id)

@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -213,4 +214,51 @@ func TestPolledDrop(t *testing.T) {
 		"the poller still reads a connection its client closed")
 	send(ctx, t, client, addr, []byte("y"))
 	require.Equal(t, int32(2), p.polled.Load())
+}
+
+// TestStallTakesTheSibling: a Call that waits out connStallAfter on a
+// connection that reads nothing closes it and the peer's polled
+// connection, silent as long, whose call then fails at once instead of
+// waiting out its own deadline (after a partition both sit in TCP's
+// retransmission backoff).
+func TestStallTakesTheSibling(t *testing.T) {
+	ctx := testCtx(t, 30*time.Second)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() { // a peer that reads every request and never answers
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	var d net.Dialer
+	cl := NewClient("self", nil, nil, MinFrameSize, func(ctx context.Context, addr string) (net.Conn, error) {
+		return d.DialContext(ctx, "tcp", addr)
+	})
+	t.Cleanup(cl.Close)
+	p := &testPoller{}
+	cl.SetPoller(p)
+	addr := ln.Addr().String()
+	failed := make(chan error, 1)
+	_, err = cl.Send(ctx, addr, KindPing, []byte("never answered"), func(_ []byte, err error) { failed <- err })
+	require.NoError(t, err)
+	require.Equal(t, int32(1), p.polled.Load())
+	cctx, cancel := context.WithTimeout(ctx, connStallAfter+100*time.Millisecond)
+	defer cancel()
+	_, err = cl.Call(cctx, addr, KindPing, []byte("x"))
+	require.ErrorIs(t, err, context.DeadlineExceeded)
+	select {
+	case err := <-failed:
+		require.ErrorIs(t, err, errStalled, "the sent call failed for another reason")
+	case <-time.After(5 * time.Second):
+		t.Fatal("the polled connection outlived its sibling's stall")
+	}
+	require.Eventually(t, func() bool { return p.active.Load() == 0 }, 5*time.Second, time.Millisecond)
 }

@@ -187,7 +187,7 @@ func (p Pending) Abandon() bool {
 		return false
 	}
 	if time.Since(p.sent) >= connStallAfter && p.cc.replies.Load() == p.seen {
-		p.cc.close(fmt.Errorf("connection to %s: %w", p.cc.peer, errStalled))
+		p.cc.stalled()
 	}
 	return true
 }
