@@ -57,7 +57,7 @@ type peerConn struct {
 // clientConn is one connection with its table of calls awaiting replies.
 type clientConn struct {
 	*frameConn
-	client  *Client
+	client  *Client       // the Client that dialed it
 	key     peerKey       // which of its peer's connections it is
 	replies atomic.Uint64 // frames read so far (stall detection in call)
 	// lastRead is when the connection last read a reply (or opened), in
@@ -142,9 +142,6 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 // pipeline of reads through one node waited out two in a row).
 func (cc *clientConn) stalled() {
 	cc.close(fmt.Errorf("connection to %s: %w", cc.peer, errStalled))
-	if cc.client == nil {
-		return
-	}
 	other := cc.client.live(peerKey{addr: cc.key.addr, started: !cc.key.started})
 	if other != nil && time.Since(time.Unix(0, other.lastRead.Load())) >= connStallAfter {
 		other.close(fmt.Errorf("connection to %s: %w (with its sibling)", other.peer, errStalled))

@@ -20,29 +20,8 @@ import (
 // partition); a shorter call leaves the connection alone.
 func TestStalledConnectionRedials(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ln.Close() })
-	var accepted atomic.Int32
-	go func() { // a peer that reads every request and never answers
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			accepted.Add(1)
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(io.Discard, c)
-			}()
-		}
-	}()
-	var d net.Dialer
-	cl := NewClient("self", nil, nil, MinFrameSize, func(ctx context.Context, addr string) (net.Conn, error) {
-		return d.DialContext(ctx, "tcp", addr)
-	})
-	t.Cleanup(cl.Close)
-	addr := ln.Addr().String()
+	addr, accepted := silentPeer(t)
+	cl := tcpClient(t)
 	call := func(wait time.Duration) *clientConn {
 		cctx, cancel := context.WithTimeout(ctx, wait)
 		defer cancel()
@@ -104,4 +83,40 @@ func TestCallsGetTheirOwnReplies(t *testing.T) {
 	wg.Wait()
 	assert.Positive(t, timedOut.Load(), "no call timed out: the test tests nothing")
 	assert.GreaterOrEqual(t, answered.Load(), int32(800))
+}
+
+// silentPeer listens for connections that it reads every request from and
+// never answers, until the test ends; it returns its address and how many
+// connections it accepted.
+func silentPeer(t *testing.T) (string, *atomic.Int32) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = ln.Close() })
+	var accepted atomic.Int32
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			accepted.Add(1)
+			go func() {
+				defer c.Close()
+				_, _ = io.Copy(io.Discard, c)
+			}()
+		}
+	}()
+	return ln.Addr().String(), &accepted
+}
+
+// tcpClient is a Client dialing plain TCP, closed when the test ends.
+func tcpClient(t *testing.T) *Client {
+	t.Helper()
+	var d net.Dialer
+	cl := NewClient("self", nil, nil, MinFrameSize, func(ctx context.Context, addr string) (net.Conn, error) {
+		return d.DialContext(ctx, "tcp", addr)
+	})
+	t.Cleanup(cl.Close)
+	return cl
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"io"
-	"net"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -223,31 +222,12 @@ func TestPolledDrop(t *testing.T) {
 // retransmission backoff).
 func TestStallTakesTheSibling(t *testing.T) {
 	ctx := testCtx(t, 30*time.Second)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	t.Cleanup(func() { _ = ln.Close() })
-	go func() { // a peer that reads every request and never answers
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				_, _ = io.Copy(io.Discard, c)
-			}()
-		}
-	}()
-	var d net.Dialer
-	cl := NewClient("self", nil, nil, MinFrameSize, func(ctx context.Context, addr string) (net.Conn, error) {
-		return d.DialContext(ctx, "tcp", addr)
-	})
-	t.Cleanup(cl.Close)
+	addr, _ := silentPeer(t)
+	cl := tcpClient(t)
 	p := &testPoller{}
 	cl.SetPoller(p)
-	addr := ln.Addr().String()
 	failed := make(chan error, 1)
-	_, err = cl.Send(ctx, addr, KindPing, []byte("never answered"), func(_ []byte, err error) { failed <- err })
+	_, err := cl.Send(ctx, addr, KindPing, []byte("never answered"), func(_ []byte, err error) { failed <- err })
 	require.NoError(t, err)
 	require.Equal(t, int32(1), p.polled.Load())
 	cctx, cancel := context.WithTimeout(ctx, connStallAfter+100*time.Millisecond)
