@@ -102,13 +102,8 @@ func (c *Client) Call(ctx context.Context, addr string, kind Kind, payload []byt
 		f.timeout = frameTimeout(time.Until(dl))
 	}
 	seen, sent := cc.replies.Load(), time.Now()
-	if kind.writtenInline() {
-		dl, _ := ctx.Deadline()
-		err = cc.sendNow(ctx, dl, f)
-	} else {
-		err = cc.send(ctx, f)
-	}
-	if err != nil {
+	dl, _ := ctx.Deadline()
+	if err = cc.sendCall(ctx, dl, f); err != nil {
 		cc.forget(id)
 		return nil, fmt.Errorf("%s to %s: %w", kind, addr, err)
 	}
@@ -146,6 +141,15 @@ func (cc *clientConn) stalled() {
 	if other != nil && time.Since(time.Unix(0, other.lastRead.Load())) >= connStallAfter {
 		other.close(fmt.Errorf("connection to %s: %w (with its sibling)", other.peer, errStalled))
 	}
+}
+
+// sendCall sends a call's request: written by the caller when its kind's
+// frames are (Kind.writtenInline), else queued for the writer.
+func (cc *clientConn) sendCall(ctx context.Context, dl time.Time, f frame) error {
+	if f.kind.writtenInline() {
+		return cc.sendNow(ctx, dl, f)
+	}
+	return cc.send(ctx, f)
 }
 
 // register adds a call waiting for its reply to the connection's table

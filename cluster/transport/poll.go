@@ -143,7 +143,7 @@ func (r *polledConn) Readable(read func([]byte) (int, error)) bool {
 	if r.over {
 		return false
 	}
-	if r.cc.closing() {
+	if r.cc.isDead() { // closed by its Client (a stall, Drop, a failed write)
 		r.finish(r.cc.closeErr())
 		return false
 	}
@@ -219,14 +219,4 @@ func (r *polledConn) finish(err error) {
 		r.cc.writerWG.Wait()
 		r.c.wg.Done()
 	}()
-}
-
-// closing reports whether the connection was closed (its done channel).
-func (fc *frameConn) closing() bool {
-	select {
-	case <-fc.done:
-		return true
-	default:
-		return false
-	}
 }

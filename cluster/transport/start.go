@@ -115,12 +115,7 @@ func (c *Client) Send(ctx context.Context, addr string, kind Kind, payload []byt
 	}
 	f := frame{id: id, kind: kind, payload: payload, timeout: frameTimeout(time.Until(dl))}
 	p := Pending{cc: cc, id: id, seen: cc.replies.Load(), sent: time.Now()}
-	if kind.writtenInline() {
-		err = cc.sendNow(ctx, dl, f)
-	} else {
-		err = cc.send(ctx, f)
-	}
-	if err != nil && p.takeBack() {
+	if err = cc.sendCall(ctx, dl, f); err != nil && p.takeBack() {
 		return Pending{}, fmt.Errorf("%s to %s: %w", kind, addr, err)
 	}
 	// Sent, or the connection failed meanwhile and told done: the call
