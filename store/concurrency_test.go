@@ -12,13 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/store/evict"
 )
 
 // TestConcurrentSlots runs many goroutines over many slots, with multi-slot
 // Txs, Run's background expiry, eviction, watchers and flushes, for the race
 // detector; then checks the counters agree with the content.
 func TestConcurrentSlots(t *testing.T) {
-	s := New(Config{Policy: AllKeysLRU})
+	s := New(Config{Policy: evict.AllKeysLRU})
 	var effects sync.Map
 	s.SetEffectSink(func(slot uint16, es []Effect) {
 		for _, e := range es {

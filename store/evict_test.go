@@ -8,6 +8,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/store/evict"
 )
 
 // loadHalfLimit sets maxmemory to half of what the keys above base take.
@@ -34,14 +36,14 @@ func TestEvictionPolicies(t *testing.T) {
 	const n = 2000
 	val := strings.Repeat("v", 100)
 	tests := []struct {
-		policy Policy
+		policy evict.Policy
 		// load fills the store with keys "a<i>" (the ones the policy should
 		// evict first) and "b<i>" (the ones it should keep).
 		load  func(t *testing.T, s *Store, clk *fakeClock)
 		check func(t *testing.T, goneA, goneB int)
 		oom   bool
 	}{
-		{NoEviction, func(t *testing.T, s *Store, clk *fakeClock) {
+		{evict.NoEviction, func(t *testing.T, s *Store, clk *fakeClock) {
 			for i := 0; i < n; i++ {
 				put(t, s, "a"+strconv.Itoa(i), val, 0)
 				put(t, s, "b"+strconv.Itoa(i), val, 0)
@@ -49,7 +51,7 @@ func TestEvictionPolicies(t *testing.T) {
 		}, func(t *testing.T, goneA, goneB int) {
 			assert.Zero(t, goneA+goneB)
 		}, true},
-		{AllKeysLRU, func(t *testing.T, s *Store, clk *fakeClock) {
+		{evict.AllKeysLRU, func(t *testing.T, s *Store, clk *fakeClock) {
 			for i := 0; i < n; i++ {
 				put(t, s, "a"+strconv.Itoa(i), val, 0)
 			}
@@ -61,7 +63,7 @@ func TestEvictionPolicies(t *testing.T) {
 		}, func(t *testing.T, goneA, goneB int) {
 			assert.Greater(t, goneA, 4*goneB, "LRU keeps recent keys")
 		}, false},
-		{AllKeysLFU, func(t *testing.T, s *Store, clk *fakeClock) {
+		{evict.AllKeysLFU, func(t *testing.T, s *Store, clk *fakeClock) {
 			for i := 0; i < n; i++ {
 				put(t, s, "a"+strconv.Itoa(i), val, 0)
 				put(t, s, "b"+strconv.Itoa(i), val, 0)
@@ -72,7 +74,7 @@ func TestEvictionPolicies(t *testing.T) {
 		}, func(t *testing.T, goneA, goneB int) {
 			assert.Greater(t, goneA, 4*goneB, "LFU keeps frequent keys")
 		}, false},
-		{AllKeysRandom, func(t *testing.T, s *Store, clk *fakeClock) {
+		{evict.AllKeysRandom, func(t *testing.T, s *Store, clk *fakeClock) {
 			for i := 0; i < n; i++ {
 				put(t, s, "a"+strconv.Itoa(i), val, 0)
 				put(t, s, "b"+strconv.Itoa(i), val, 0)
@@ -81,10 +83,10 @@ func TestEvictionPolicies(t *testing.T) {
 			assert.Positive(t, goneA)
 			assert.Positive(t, goneB)
 		}, false},
-		{VolatileLRU, volatileLoad(n, val), volatileOnly, true},
-		{VolatileLFU, volatileLoad(n, val), volatileOnly, true},
-		{VolatileRandom, volatileLoad(n, val), volatileOnly, true},
-		{VolatileTTL, func(t *testing.T, s *Store, clk *fakeClock) {
+		{evict.VolatileLRU, volatileLoad(n, val), volatileOnly, true},
+		{evict.VolatileLFU, volatileLoad(n, val), volatileOnly, true},
+		{evict.VolatileRandom, volatileLoad(n, val), volatileOnly, true},
+		{evict.VolatileTTL, func(t *testing.T, s *Store, clk *fakeClock) {
 			for i := 0; i < n; i++ {
 				put(t, s, "a"+strconv.Itoa(i), val, clk.MS()+60_000)
 				put(t, s, "b"+strconv.Itoa(i), val, clk.MS()+3_600_000)
@@ -143,7 +145,7 @@ func volatileOnly(t *testing.T, goneA, goneB int) {
 }
 
 func TestLFUCounter(t *testing.T) {
-	s, clk := newTestStore(t, Config{Policy: AllKeysLFU})
+	s, clk := newTestStore(t, Config{Policy: evict.AllKeysLFU})
 	put(t, s, "k", "v", 0)
 	freq := func() int {
 		tx := lockKeys(s, "k")
@@ -151,31 +153,13 @@ func TestLFUCounter(t *testing.T) {
 		info, _, _ := tx.Object([]byte("k"))
 		return info.Freq
 	}
-	assert.Equal(t, lfuInitVal, freq())
+	assert.Equal(t, evict.LFUInitVal, freq())
 	for range 1000 {
 		get(t, s, "k")
 	}
 	hot := freq()
-	assert.Greater(t, hot, lfuInitVal)
+	assert.Greater(t, hot, evict.LFUInitVal)
 	assert.Less(t, hot, 40, "logarithmic: 1000 hits give a small counter")
 	clk.Advance(3 * time.Minute)
 	assert.Equal(t, hot-3, freq(), "decays one per lfu-decay-time minute")
-}
-
-func TestEvictionPoolOrder(t *testing.T) {
-	var p evictionPool
-	for i := 0; i < 40; i++ {
-		p.insert(uint64((i*7)%40), 0, []byte(strconv.Itoa(i)))
-	}
-	assert.Equal(t, evictionPoolSize, p.n)
-	prev := uint64(1 << 63)
-	for {
-		c, ok := p.pop()
-		if !ok {
-			break
-		}
-		assert.Less(t, c.score, prev)
-		prev = c.score
-	}
-	assert.Equal(t, uint64(40-evictionPoolSize), prev, "the pool keeps the best 16")
 }

@@ -7,6 +7,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/meshcache/meshcache/store/evict"
 )
 
 // TestLatencyHook checks that the store reports its own cycles to the
@@ -14,7 +16,7 @@ import (
 // a Reclaim that may evict; not a Reclaim under the limit, nor one whose
 // policy forbids eviction (Redis's performEvictions times neither).
 func TestLatencyHook(t *testing.T) {
-	for _, policy := range []Policy{AllKeysLRU, NoEviction} {
+	for _, policy := range []evict.Policy{evict.AllKeysLRU, evict.NoEviction} {
 		t.Run(policy.String(), func(t *testing.T) {
 			s, clk := newTestStore(t, Config{Policy: policy})
 			var events []string
@@ -39,7 +41,7 @@ func TestLatencyHook(t *testing.T) {
 			}
 			loadHalfLimit(s, base)
 			err := s.Reclaim()
-			if policy == NoEviction {
+			if policy == evict.NoEviction {
 				require.ErrorIs(t, err, ErrOOM)
 				assert.Empty(t, events)
 				return

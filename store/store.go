@@ -45,6 +45,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/store/evict"
 	"github.com/meshcache/meshcache/store/slotset"
 )
 
@@ -92,20 +93,17 @@ func (t Type) String() string {
 	return "none"
 }
 
-// Defaults of Config fields left zero, as in redis.conf.
-const (
-	DefaultMaxMemorySamples = 5
-	DefaultLFULogFactor     = 10
-	DefaultLFUDecayTime     = time.Minute
-)
+// DefaultMaxMemorySamples is MaxMemorySamples when left zero, as in
+// redis.conf (the LFU settings' defaults are evict.NewLFU's).
+const DefaultMaxMemorySamples = 5
 
 // Config configures a Store. The zero value is a store without a memory limit.
 type Config struct {
-	MaxMemory        int64  // bytes; 0 means no limit
-	Policy           Policy // what to do when MaxMemory is reached
-	MaxMemorySamples int    // keys sampled per eviction round; 0 means 5
+	MaxMemory        int64        // bytes; 0 means no limit
+	Policy           evict.Policy // what to do when MaxMemory is reached
+	MaxMemorySamples int          // keys sampled per eviction round; 0 means 5
 	// LFULogFactor and LFUDecayTime are Redis's lfu-log-factor (10) and
-	// lfu-decay-time (1 minute); 0 means the default.
+	// lfu-decay-time (1 minute); 0 means the default (evict.NewLFU).
 	LFULogFactor int
 	LFUDecayTime time.Duration
 	// Encodings are the collections' encoding thresholds; nil means
@@ -144,8 +142,7 @@ type Store struct {
 	policy         atomic.Uint32
 	enc            atomic.Pointer[Encodings] // never nil; replaced whole, never written through
 	samples        int
-	lfuLog         int
-	lfuDecayMin    int64 // lfu-decay-time in minutes
+	lfu            evict.LFU
 
 	used    atomic.Int64 // accounted bytes, see memory.go
 	garbage atomic.Int64 // dead arena bytes awaiting compaction
@@ -162,7 +159,7 @@ type Store struct {
 
 	// evictMu serialises Reclaim: it guards pool.
 	evictMu sync.Mutex
-	pool    evictionPool
+	pool    evict.Pool
 
 	// expireCursor is the slot where the next active expiry cycle starts;
 	// only Run's goroutine uses it.
@@ -183,20 +180,9 @@ type Store struct {
 
 // New returns an empty store.
 func New(cfg Config) *Store {
-	s := &Store{now: cfg.Now, samples: cfg.MaxMemorySamples, lfuLog: cfg.LFULogFactor, latency: noLatency}
+	s := &Store{now: cfg.Now, samples: cfg.MaxMemorySamples, lfu: evict.NewLFU(cfg.LFULogFactor, cfg.LFUDecayTime), latency: noLatency}
 	if s.samples <= 0 {
 		s.samples = DefaultMaxMemorySamples
-	}
-	if s.lfuLog <= 0 {
-		s.lfuLog = DefaultLFULogFactor
-	}
-	decay := cfg.LFUDecayTime
-	if decay <= 0 {
-		decay = DefaultLFUDecayTime
-	}
-	s.lfuDecayMin = int64(decay / time.Minute)
-	if s.lfuDecayMin < 1 {
-		s.lfuDecayMin = 1
 	}
 	s.maxMemory.Store(cfg.MaxMemory)
 	if cfg.Encodings != nil {
@@ -240,10 +226,10 @@ func (s *Store) SetMaxMemory(bytes int64) { s.maxMemory.Store(bytes) }
 func (s *Store) MaxMemory() int64 { return s.maxMemory.Load() }
 
 // SetPolicy changes the eviction policy at run time.
-func (s *Store) SetPolicy(p Policy) { s.policy.Store(uint32(p)) }
+func (s *Store) SetPolicy(p evict.Policy) { s.policy.Store(uint32(p)) }
 
 // Policy returns the eviction policy in force.
-func (s *Store) Policy() Policy { return Policy(s.policy.Load()) }
+func (s *Store) Policy() evict.Policy { return evict.Policy(s.policy.Load()) }
 
 // NowMS is the store's clock in unix milliseconds.
 func (s *Store) NowMS() int64 {

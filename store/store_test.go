@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/store/evict"
 )
 
 // fakeClock is an injectable store clock.
@@ -73,20 +74,6 @@ func TestTypeString(t *testing.T) {
 	assert.Equal(t, "none", TypeNone.String())
 	assert.Equal(t, "string", TypeString.String())
 	assert.Equal(t, "hash", TypeHash.String())
-}
-
-func TestPolicyNames(t *testing.T) {
-	for i, name := range PolicyNames() {
-		p, err := ParsePolicy(name)
-		require.NoError(t, err)
-		assert.Equal(t, Policy(i), p)
-		assert.Equal(t, name, p.String())
-	}
-	p, err := ParsePolicy("AllKeys-LRU")
-	require.NoError(t, err)
-	assert.Equal(t, AllKeysLRU, p)
-	_, err = ParsePolicy("lru")
-	assert.Error(t, err)
 }
 
 func TestStringOps(t *testing.T) {
@@ -308,7 +295,7 @@ func TestObject(t *testing.T) {
 	info, _, _ := tx.Object([]byte("k"))
 	tx.Close()
 	assert.Equal(t, int64(5000), info.IdleMS)
-	assert.Equal(t, lfuInitVal, info.Freq)
+	assert.Equal(t, evict.LFUInitVal, info.Freq)
 	// A read resets the idle time; OBJECT itself does not.
 	get(t, s, "k")
 	tx = lockKeys(s, "k")

@@ -3,6 +3,7 @@ package store
 import (
 	"math"
 
+	"github.com/meshcache/meshcache/store/evict"
 	"github.com/meshcache/meshcache/store/rdb"
 )
 
@@ -104,7 +105,8 @@ func (tx *Tx) installRoom(sl *slot, h uint64, key, val []byte, room int, o objec
 		sl.setExpire(noff, expireAt)
 	}
 	if found && tx.lfu {
-		tx.s.lfuTouch(t.arena, noff, tx.nowMin)
+		a := t.arena
+		setLFU(a, noff, tx.nowMin, tx.s.lfu.Touch(eLFU(a, noff), eLDT(a, noff), tx.nowMin))
 	}
 	return noff, nil
 }
@@ -126,7 +128,7 @@ func (tx *Tx) Object(key []byte) (ObjectInfo, bool, error) {
 	if lru := eLRU(a, off); tx.nowSec > lru {
 		info.IdleMS = int64(tx.nowSec-lru) * 1000
 	}
-	info.Freq = int(tx.s.lfuDecay(a, off, tx.nowMin))
+	info.Freq = int(tx.s.lfu.Decay(eLFU(a, off), eLDT(a, off), tx.nowMin))
 	switch eType(a, off) {
 	case TypeString:
 		v := eVal(a, off)
@@ -177,5 +179,5 @@ func (tx *Tx) sharedInt(v []byte) bool {
 		return false
 	}
 	p := tx.s.Policy()
-	return tx.s.MaxMemory() == 0 || !(p == AllKeysLRU || p == VolatileLRU || p.lfu())
+	return tx.s.MaxMemory() == 0 || !(p == evict.AllKeysLRU || p == evict.VolatileLRU || p.LFU())
 }

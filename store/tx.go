@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/store/evict"
 )
 
 // Tx holds the locks of one or more slots; every key operation goes through a
@@ -218,7 +219,7 @@ func (tx *Tx) beginAt(now int64) {
 	tx.now = now
 	tx.nowSec = uint32(tx.now / 1000)
 	tx.nowMin = uint16(tx.now / 60000)
-	tx.lfu = s.Policy().lfu()
+	tx.lfu = s.Policy().LFU()
 	tx.enc = s.enc.Load()
 	if p := s.sink.Load(); p != nil {
 		tx.sink = *p
@@ -440,13 +441,13 @@ func (tx *Tx) access(t *table, off uint32) {
 		setLRU(a, off, tx.nowSec)
 	}
 	if tx.lfu {
-		tx.s.lfuTouch(a, off, tx.nowMin)
+		setLFU(a, off, tx.nowMin, tx.s.lfu.Touch(eLFU(a, off), eLDT(a, off), tx.nowMin))
 	}
 }
 
 // newMeta is the access metadata of a new key.
 func (tx *Tx) newMeta() entryMeta {
-	return entryMeta{lru: tx.nowSec, ldt: tx.nowMin, lfu: lfuInitVal}
+	return entryMeta{lru: tx.nowSec, ldt: tx.nowMin, lfu: evict.LFUInitVal}
 }
 
 // Type returns the type of key (TypeNone when missing or expired).

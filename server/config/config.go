@@ -11,6 +11,7 @@ import (
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/store"
+	"github.com/meshcache/meshcache/store/evict"
 )
 
 // Config is the one configuration of a node. It is filled, in increasing
@@ -200,12 +201,12 @@ func (c *Config) Validate() error {
 	return nil
 }
 
-// EvictionPolicy returns MaxMemoryPolicy as the store's Policy.
-func (c *Config) EvictionPolicy() store.Policy {
-	p, err := store.ParsePolicy(c.MaxMemoryPolicy)
+// EvictionPolicy returns MaxMemoryPolicy as the store's eviction policy.
+func (c *Config) EvictionPolicy() evict.Policy {
+	p, err := evict.ParsePolicy(c.MaxMemoryPolicy)
 	if err != nil {
-		// The table validated the name against policyNames, which is the store's list.
-		return store.NoEviction
+		// The table validated the name against policyNames, which are evict's names.
+		return evict.NoEviction
 	}
 	return p
 }

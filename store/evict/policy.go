@@ -1,4 +1,4 @@
-package store
+package evict
 
 import (
 	"fmt"
@@ -55,11 +55,11 @@ func (p Policy) String() string {
 	return fmt.Sprintf("policy(%d)", uint8(p))
 }
 
-// volatile reports whether p only evicts keys that have a TTL.
-func (p Policy) volatile() bool { return p >= VolatileLRU && p <= VolatileTTL }
+// Volatile reports whether p only evicts keys that have a TTL.
+func (p Policy) Volatile() bool { return p >= VolatileLRU && p <= VolatileTTL }
 
-// lfu reports whether p ranks keys by access frequency.
-func (p Policy) lfu() bool { return p == AllKeysLFU || p == VolatileLFU }
+// LFU reports whether p ranks keys by access frequency.
+func (p Policy) LFU() bool { return p == AllKeysLFU || p == VolatileLFU }
 
-// random reports whether p evicts a random key instead of ranking samples.
-func (p Policy) random() bool { return p == AllKeysRandom || p == VolatileRandom }
+// Random reports whether p evicts a random key instead of ranking samples.
+func (p Policy) Random() bool { return p == AllKeysRandom || p == VolatileRandom }
