@@ -104,7 +104,7 @@ func (r *replicator) owed(slot uint16, atts []*attachment) int {
 // reachable reports whether gossip sees id alive and its stream
 // acknowledged a call within backerFresh.
 func (r *replicator) reachable(id ring.NodeID, now time.Time) bool {
-	if !r.n.members.isAlive(id) {
+	if !r.n.members.IsAlive(id) {
 		return false
 	}
 	r.mu.Lock()

@@ -182,7 +182,7 @@ func (v view) newer(epoch uint64, issuer ring.NodeID) bool {
 func (n *Node) see() view {
 	self := n.localMeta()
 	v := view{alive: map[ring.NodeID]Meta{n.id: self}}
-	n.members.see(&v)
+	v.maxEpoch = n.members.AddAlive(v.alive)
 	return v
 }
 
@@ -250,9 +250,10 @@ func coordinatorIn(v view) Meta {
 	return c
 }
 
-// reap drops members that have been dead for reapAfter and that the table
-// no longer names. Their addresses stay in the re-join set (membership.go).
-func (n *Node) reap(t *ring.Table) { n.members.reap(t, time.Now()) }
+// reap drops members that have been dead for a minute and that the table
+// no longer names (members.Set.Reap). Their addresses stay in the re-join
+// set (membership.go).
+func (n *Node) reap(t *ring.Table) { n.members.Reap(t, time.Now()) }
 
 // placementCache is the control loop's plan.Targets, and the last table
 // found to match its target placement (settledTable, settledTarget): while

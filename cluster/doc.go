@@ -3,9 +3,10 @@
 //
 // # Layout
 //
-// Package cluster is the node: membership (membership.go, meta.go), the
-// coordinator's control loop (coordinator.go) and the state it gathers and
-// acts on (datasteps.go, prefer.go), routing tables (tables.go), forwarding
+// Package cluster is the node: membership (membership.go, meta.go; what
+// the node knows of each member is cluster/members), the coordinator's
+// control loop (coordinator.go) and the state it gathers and acts on
+// (datasteps.go, prefer.go), routing tables (tables.go), forwarding
 // (forward.go), replication (replicator.go, stream.go, receive.go,
 // replicaview.go), slot transfer (transfer.go) and handoff (handoff.go,
 // override.go). Five packages below it never see a Node:

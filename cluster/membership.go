@@ -12,26 +12,19 @@ import (
 	"time"
 
 	"github.com/hashicorp/memberlist"
+	"github.com/meshcache/meshcache/cluster/members"
 	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 )
 
-// NodeInfo describes one cluster member as this node sees it.
-type NodeInfo struct {
-	ID          ring.NodeID
-	ClientAddr  string // host:port of the RESP port
-	ClusterAddr string // host:port of the cluster port
-	StartTime   time.Time
-	State       State
-	Epoch       uint64 // highest routing-table epoch the node has reported
-	Alive       bool   // memberlist sees it alive (or suspect, not yet dead)
-	Self        bool
-}
+// NodeInfo describes one cluster member as this node sees it
+// (members.Info).
+type NodeInfo = members.Info
 
 // memberDelegate gives memberlist this node's metadata and receives
 // membership events. memberlist calls it from its own goroutines, sometimes
 // under its locks, so every method is short and never blocks: it updates the
-// member view (memberSet) and wakes the control loop.
+// member view (members.Set) and wakes the control loop.
 type memberDelegate struct{ n *Node }
 
 var (
@@ -98,7 +91,7 @@ func (n *Node) observe(peer *memberlist.Node, alive bool) {
 		n.logger.Warn("ignoring member with bad metadata", "name", peer.Name, "err", err)
 		return
 	}
-	known, was := n.members.update(meta, alive, time.Now())
+	known, was := n.members.Update(meta, alive, time.Now())
 	if was != alive {
 		n.logger.Info("member changed", "node", meta.ID, "cluster_addr", meta.ClusterAddr, "alive", alive)
 		if known {
@@ -187,7 +180,7 @@ func (n *Node) join(targets []string) (int, error) {
 // rejoinTargets returns the seeds and known addresses that no alive member
 // uses, without our own address.
 func (n *Node) rejoinTargets() []string {
-	return n.members.rejoinTargets(n.transport.Addr(), n.cfg.Join, time.Now())
+	return n.members.RejoinTargets(n.transport.Addr(), n.cfg.Join, time.Now())
 }
 
 // slogWriter routes memberlist's log lines ("[LEVEL] memberlist: text") to
@@ -233,7 +226,7 @@ func (n *Node) Meet(ctx context.Context, clientAddr string, clusterPort int) err
 	if n.ml == nil {
 		return fmt.Errorf("meet %s: node not started", addr)
 	}
-	n.members.remember(addr, time.Now())
+	n.members.Remember(addr, time.Now())
 	done := make(chan error, 1)
 	go func() { // memberlist's Join takes no context; bound the wait by ctx
 		_, err := n.ml.Join([]string{addr})
@@ -257,7 +250,7 @@ func (n *Node) Forget(id ring.NodeID) error {
 	if id == n.id {
 		return ErrForgetSelf
 	}
-	return n.members.forget(id)
+	return n.members.Forget(id)
 }
 
 // localMeta is the metadata this node gossips about itself.

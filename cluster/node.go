@@ -16,6 +16,7 @@ import (
 	"github.com/hashicorp/memberlist"
 	"github.com/meshcache/meshcache/cluster/events"
 	"github.com/meshcache/meshcache/cluster/lease/keeper"
+	"github.com/meshcache/meshcache/cluster/members"
 	"github.com/meshcache/meshcache/cluster/plan"
 	"github.com/meshcache/meshcache/cluster/routing"
 	"github.com/meshcache/meshcache/cluster/transport"
@@ -25,14 +26,14 @@ import (
 // Errors returned by Node methods.
 var (
 	// ErrUnknownNode: no member with that ID is known.
-	ErrUnknownNode = errors.New("unknown node")
+	ErrUnknownNode = members.ErrUnknownNode
 	// ErrNodeDown: the member is known but not alive.
-	ErrNodeDown = errors.New("node is down")
+	ErrNodeDown = members.ErrNodeDown
 	// ErrForgetSelf: a node cannot forget itself.
 	ErrForgetSelf = errors.New("can't forget myself")
 	// ErrForgetAlive: only a dead node can be forgotten; an alive one is
 	// still gossiping and would come straight back.
-	ErrForgetAlive = errors.New("can't forget an alive node")
+	ErrForgetAlive = members.ErrForgetAlive
 	// ErrClosed: the node was closed.
 	ErrClosed = errors.New("cluster node closed")
 )
@@ -76,7 +77,7 @@ type Node struct {
 	quorum   atomic.Bool                // sees a majority of the table's members now (coordinator role)
 	lease    *keeper.Keeper             // the quorum lease: Healthy (package keeper)
 
-	members *memberSet // every member gossip told of, and addresses to re-join
+	members *members.Set // every member gossip told of, and addresses to re-join
 	// router routes every slot (Route) from the table, the handoff
 	// overrides and the dead set, each published to it on change.
 	router *routing.Router
@@ -134,7 +135,7 @@ func New(cfg Config, exec Executor, logger *slog.Logger) (*Node, error) {
 		id:        cfg.NodeID,
 		started:   time.Now(),
 		transport: t,
-		members:   newMemberSet(cfg.NodeID, router.SetDead),
+		members:   members.New(cfg.NodeID, router.SetDead),
 		router:    router,
 		wake:      make(chan struct{}, 1),
 		metaDirty: make(chan struct{}, 1),
@@ -252,14 +253,13 @@ func (n *Node) ClusterAddr() string { return n.transport.Addr() }
 
 // Self returns this node as the cluster sees it.
 func (n *Node) Self() NodeInfo {
-	m := member{meta: n.localMeta(), alive: !n.closed.Load()}
-	return m.info(n.id)
+	return members.InfoOf(n.localMeta(), !n.closed.Load(), n.id)
 }
 
 // Members returns every known member, alive or not (dead ones are kept
 // while the routing table still names them), sorted by ID.
 func (n *Node) Members() []NodeInfo {
-	out := append(n.members.infos(), n.Self())
+	out := append(n.members.Infos(), n.Self())
 	slices.SortFunc(out, func(a, b NodeInfo) int { return strings.Compare(string(a.ID), string(b.ID)) })
 	return out
 }
@@ -337,7 +337,7 @@ func (n *Node) pingAddr(ctx context.Context, addr string) error {
 }
 
 // addrOf returns the cluster address of an alive member.
-func (n *Node) addrOf(id ring.NodeID) (string, error) { return n.members.addrOf(id) }
+func (n *Node) addrOf(id ring.NodeID) (string, error) { return n.members.AddrOf(id) }
 
 func (n *Node) wakeControl() {
 	select {

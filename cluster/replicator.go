@@ -538,4 +538,4 @@ func (r *replicator) stopIdleStreams(t *ring.Table) {
 }
 
 // aliveIDs returns the IDs of the alive members, this node included.
-func (n *Node) aliveIDs() map[ring.NodeID]bool { return n.members.aliveIDs() }
+func (n *Node) aliveIDs() map[ring.NodeID]bool { return n.members.AliveIDs() }

@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/members"
 	"github.com/meshcache/meshcache/cluster/routing"
 	"github.com/meshcache/meshcache/ring"
 )
@@ -28,10 +29,10 @@ func routeBenchNode(tb testing.TB) *Node {
 		}
 	}
 	router := routing.NewRouter(b)
-	n := &Node{id: b, members: newMemberSet(b, router.SetDead), router: router}
+	n := &Node{id: b, members: members.New(b, router.SetDead), router: router}
 	n.repl = &replicator{n: n}
-	n.members.update(Meta{ID: a}, true, time.Now())
-	n.members.update(Meta{ID: c}, false, time.Now())
+	n.members.Update(Meta{ID: a}, true, time.Now())
+	n.members.Update(Meta{ID: c}, false, time.Now())
 	n.router.SetTable(t, func() { n.table.Store(t) })
 	return n
 }

@@ -1,13 +1,47 @@
-package cluster
+// Package members is what a node knows of its cluster's members: every
+// peer gossip told it of, alive or not, with the metadata it gossips; the
+// members gossip reports dead, which the node's router routes nowhere; the
+// dead members it drops once no table names them; and the cluster
+// addresses of nodes once seen alive, which the node's re-join loop keeps
+// contacting (cluster's membership.go). memberlist's delegate updates a
+// Set from memberlist's goroutines, so no method blocks. It sends and
+// receives nothing itself: state and the time in, answers out, so tables
+// test it without sockets.
+package members
 
 import (
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
 
+	"github.com/meshcache/meshcache/cluster/wire"
 	"github.com/meshcache/meshcache/ring"
 )
+
+// Errors of a Set's look-ups (cluster's own errors of the same names).
+var (
+	// ErrUnknownNode: no member with that ID is known.
+	ErrUnknownNode = errors.New("unknown node")
+	// ErrNodeDown: the member is known but not alive.
+	ErrNodeDown = errors.New("node is down")
+	// ErrForgetAlive: only a dead node can be forgotten; an alive one is
+	// still gossiping and would come straight back.
+	ErrForgetAlive = errors.New("can't forget an alive node")
+)
+
+// Info describes one cluster member as this node sees it.
+type Info struct {
+	ID          ring.NodeID
+	ClientAddr  string // host:port of the RESP port
+	ClusterAddr string // host:port of the cluster port
+	StartTime   time.Time
+	State       wire.State
+	Epoch       uint64 // highest routing-table epoch the node has reported
+	Alive       bool   // memberlist sees it alive (or suspect, not yet dead)
+	Self        bool
+}
 
 // knownHorizon is how long the re-join loop keeps contacting the address of
 // a node it has not seen alive. A restarted node gets a new ID but usually
@@ -16,21 +50,23 @@ const knownHorizon = time.Hour
 
 // member is what this node knows about one peer (or itself).
 type member struct {
-	meta      Meta
+	meta      wire.Meta
 	alive     bool
 	lastAlive time.Time // last time it was seen alive
 }
 
-func (m *member) info(self ring.NodeID) NodeInfo {
-	return NodeInfo{
-		ID:          m.meta.ID,
-		ClientAddr:  m.meta.ClientAddr,
-		ClusterAddr: m.meta.ClusterAddr,
-		StartTime:   time.Unix(0, m.meta.StartTime),
-		State:       m.meta.State,
-		Epoch:       m.meta.Epoch,
-		Alive:       m.alive,
-		Self:        m.meta.ID == self,
+// InfoOf describes the member of metadata meta, alive or not, as the node
+// self sees it.
+func InfoOf(meta wire.Meta, alive bool, self ring.NodeID) Info {
+	return Info{
+		ID:          meta.ID,
+		ClientAddr:  meta.ClientAddr,
+		ClusterAddr: meta.ClusterAddr,
+		StartTime:   time.Unix(0, meta.StartTime),
+		State:       meta.State,
+		Epoch:       meta.Epoch,
+		Alive:       alive,
+		Self:        meta.ID == self,
 	}
 }
 
@@ -38,13 +74,11 @@ func (m *member) info(self ring.NodeID) NodeInfo {
 // member list (so CLUSTER NODES can still show it as failed for a while).
 const reapAfter = time.Minute
 
-// memberSet is what this node knows of the cluster's members: every peer
+// Set is what this node knows of the cluster's members: every peer
 // gossip told it of, alive or not (a dead one stays until reaped or
 // forgotten), and the cluster addresses of nodes once seen alive, which
-// the re-join loop keeps contacting (membership.go). memberlist's delegate
-// updates it from memberlist's goroutines, so no method blocks. Safe for
-// concurrent use.
-type memberSet struct {
+// the re-join loop keeps contacting. Safe for concurrent use.
+type Set struct {
 	self ring.NodeID
 
 	mu      sync.Mutex // guards members, known
@@ -59,13 +93,15 @@ type memberSet struct {
 	onDead func(dead map[ring.NodeID]struct{})
 }
 
-func newMemberSet(self ring.NodeID, onDead func(dead map[ring.NodeID]struct{})) *memberSet {
-	return &memberSet{self: self, members: make(map[ring.NodeID]*member), known: make(map[string]time.Time), onDead: onDead}
+// New returns the empty member set of node self; onDead (nil: none) is
+// told of the dead members as Set.onDead says.
+func New(self ring.NodeID, onDead func(dead map[ring.NodeID]struct{})) *Set {
+	return &Set{self: self, members: make(map[ring.NodeID]*member), known: make(map[string]time.Time), onDead: onDead}
 }
 
 // publishDead hands the dead set to onDead. Called with mu held, after a
 // member's liveness changed or a member was dropped.
-func (s *memberSet) publishDead() {
+func (s *Set) publishDead() {
 	if s.onDead == nil {
 		return
 	}
@@ -78,9 +114,9 @@ func (s *memberSet) publishDead() {
 	s.onDead(dead)
 }
 
-// update records a member's metadata and liveness at now. known: the
+// Update records a member's metadata and liveness at now. known: the
 // member was known before; was: whether it was alive then.
-func (s *memberSet) update(meta Meta, alive bool, now time.Time) (known, was bool) {
+func (s *Set) Update(meta wire.Meta, alive bool, now time.Time) (known, was bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.members[meta.ID]
@@ -104,15 +140,15 @@ func (s *memberSet) update(meta Meta, alive bool, now time.Time) (known, was boo
 	return known, was
 }
 
-// remember adds a cluster address to the re-join set (CLUSTER MEET).
-func (s *memberSet) remember(addr string, now time.Time) {
+// Remember adds a cluster address to the re-join set (CLUSTER MEET).
+func (s *Set) Remember(addr string, now time.Time) {
 	s.mu.Lock()
 	s.known[addr] = now
 	s.mu.Unlock()
 }
 
-// forget drops a dead member and its address (CLUSTER FORGET).
-func (s *memberSet) forget(id ring.NodeID) error {
+// Forget drops a dead member and its address (CLUSTER FORGET).
+func (s *Set) Forget(id ring.NodeID) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.members[id]
@@ -128,21 +164,21 @@ func (s *memberSet) forget(id ring.NodeID) error {
 	return nil
 }
 
-// infos describes every member but this node, in no order.
-func (s *memberSet) infos() []NodeInfo {
+// Infos describes every member but this node, in no order.
+func (s *Set) Infos() []Info {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := make([]NodeInfo, 0, len(s.members)+1)
+	out := make([]Info, 0, len(s.members)+1)
 	for id, m := range s.members {
 		if id != s.self {
-			out = append(out, m.info(s.self))
+			out = append(out, InfoOf(m.meta, m.alive, s.self))
 		}
 	}
 	return out
 }
 
-// addrOf returns the cluster address of an alive member.
-func (s *memberSet) addrOf(id ring.NodeID) (string, error) {
+// AddrOf returns the cluster address of an alive member.
+func (s *Set) AddrOf(id ring.NodeID) (string, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	m := s.members[id]
@@ -155,9 +191,8 @@ func (s *memberSet) addrOf(id ring.NodeID) (string, error) {
 	return m.meta.ClusterAddr, nil
 }
 
-// aliveIDs returns the IDs of the alive members, this node included.
-// isAlive reports whether gossip sees id alive (this node always is).
-func (s *memberSet) isAlive(id ring.NodeID) bool {
+// IsAlive reports whether gossip sees id alive (this node always is).
+func (s *Set) IsAlive(id ring.NodeID) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if id == s.self {
@@ -167,7 +202,8 @@ func (s *memberSet) isAlive(id ring.NodeID) bool {
 	return ok && m.alive
 }
 
-func (s *memberSet) aliveIDs() map[ring.NodeID]bool {
+// AliveIDs returns the IDs of the alive members, this node included.
+func (s *Set) AliveIDs() map[ring.NodeID]bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make(map[ring.NodeID]bool, len(s.members)+1)
@@ -180,23 +216,24 @@ func (s *memberSet) aliveIDs() map[ring.NodeID]bool {
 	return out
 }
 
-// see adds every alive member but this node to v, with the highest epoch
-// they report.
-func (s *memberSet) see(v *view) {
+// AddAlive adds every alive member but this node to alive and returns the
+// highest epoch they report.
+func (s *Set) AddAlive(alive map[ring.NodeID]wire.Meta) (maxEpoch uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for id, m := range s.members {
 		if id == s.self || !m.alive {
 			continue
 		}
-		v.alive[id] = m.meta
-		v.maxEpoch = max(v.maxEpoch, m.meta.Epoch)
+		alive[id] = m.meta
+		maxEpoch = max(maxEpoch, m.meta.Epoch)
 	}
+	return maxEpoch
 }
 
-// reap drops members dead for reapAfter at now that t (if any) no longer
+// Reap drops members dead for reapAfter at now that t (if any) no longer
 // names. Their addresses stay in the re-join set.
-func (s *memberSet) reap(t *ring.Table, now time.Time) {
+func (s *Set) Reap(t *ring.Table, now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	reaped := false
@@ -217,10 +254,10 @@ func (s *memberSet) reap(t *ring.Table, now time.Time) {
 	}
 }
 
-// rejoinTargets returns the seeds and known addresses that no alive member
+// RejoinTargets returns the seeds and known addresses that no alive member
 // uses, without selfAddr, sorted; addresses not seen alive for
 // knownHorizon at now are forgotten.
-func (s *memberSet) rejoinTargets(selfAddr string, seeds []string, now time.Time) []string {
+func (s *Set) RejoinTargets(selfAddr string, seeds []string, now time.Time) []string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	alive := map[string]bool{selfAddr: true}
