@@ -17,7 +17,8 @@ import (
 // have them:
 //
 //   - handle, at the batch's last command run with Client.noWait, resolves
-//     the batch's positions (ackBatch) into Client.ack instead of waiting;
+//     the batch's positions (replack.Policy.Batch) into Client.ack instead
+//     of waiting;
 //   - loopAwait looks at the acks (cluster's AcksOrNotify): acknowledged,
 //     the replies leave with one write (at the end of the loop's round,
 //     loopReply) and the loop goes on with the connection's buffered
@@ -59,7 +60,7 @@ var errAckTimeout = errors.New("replicas did not acknowledge in time")
 // beginLoopAck takes the place of awaitReplicas for a batch run on an event
 // loop: the batch's replies are queued, and waited for by loopAwait.
 func (s *Server) beginLoopAck(c *Client) {
-	if c.ack.pos, c.ack.want = s.ackBatch(c); c.ack.want > 0 {
+	if c.ack.pos, c.ack.want = s.repl.ack.Batch(&c.repl, &s.cluster); c.ack.want > 0 {
 		c.ack.since = time.Now()
 	}
 }
@@ -74,7 +75,7 @@ func (s *Server) loopAwait(c *Client, lc *netloop.Conn) bool {
 	}
 	n, done, err := s.cluster.AcksOrNotify(c.ack.pos, c.ack.want, c.ack.post)
 	if !done {
-		timeout := time.Duration(s.repl.ackTimeout.Load())
+		timeout := s.repl.ack.Timeout()
 		if time.Since(c.ack.since) < timeout {
 			return false
 		}
@@ -95,7 +96,7 @@ func (s *Server) loopAwait(c *Client, lc *netloop.Conn) bool {
 // closes the connection when the replicas did not acknowledge.
 func (s *Server) finishLoopAck(c *Client) {
 	// At least a moment: a wait past its time still takes a last look.
-	left := max(time.Duration(s.repl.ackTimeout.Load())-time.Since(c.ack.since), time.Millisecond)
+	left := max(s.repl.ack.Timeout()-time.Since(c.ack.since), time.Millisecond)
 	n, err := s.cluster.AwaitAcks(s.baseContext(), left, c.ack.pos, c.ack.want)
 	c.ack.want, c.ack.pos = 0, nil
 	if !s.ackDone(c, n, err) {

@@ -66,9 +66,9 @@ func TestLoopWriteWaitsForItsReplica(t *testing.T) {
 
 	// Sending while the write waits: a goroutine ends the wait, both answer in order.
 	release = hold()
-	waits := p.srv.repl.ackWaits.Load()
+	waits := p.srv.repl.ack.Counts().Waits
 	writer.send(t, "SET "+k+" v2\r\n")
-	waitFor(t, "the write to wait for its replica", func() bool { return p.srv.repl.ackWaits.Load() > waits })
+	waitFor(t, "the write to wait for its replica", func() bool { return p.srv.repl.ack.Counts().Waits > waits })
 	writer.send(t, "GET "+k+"\r\n")
 	waitFor(t, "the waiting connection to be handed over", func() bool { return !wc.looped.Load() })
 	release()
@@ -87,7 +87,7 @@ func TestLoopWriteWaitsForItsReplica(t *testing.T) {
 	late.send(t, "SET "+k+" v3\r\n")
 	require.True(t, late.closed(t), "a write its replica never applied was acknowledged")
 	require.GreaterOrEqual(t, time.Since(start), 2*time.Second, "closed before node-timeout")
-	require.Equal(t, int64(1), p.srv.repl.ackTimeouts.Load())
+	require.Equal(t, int64(1), p.srv.repl.ack.Counts().Timeouts)
 	other.send(t, "PING\r\n")
 	require.Equal(t, "+PONG\r\n", other.line(t), "the loop serves on")
 }

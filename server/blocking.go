@@ -44,7 +44,7 @@ func (s *Server) queueBehind(c *Client, e *entry, args [][]byte) (behind, open b
 	if s.blocked.Len() == 0 {
 		return false, true
 	}
-	c.keyPos = e.keys(args, c.keyPos)
+	c.keyPos = e.Keys(args, c.keyPos)
 	keys := blocking.PopKeys(e.Command, args, c.keyPos)
 	if len(keys) == 0 || !s.blocked.Waiting(keys) {
 		return false, true
@@ -170,9 +170,9 @@ func (bf *blockFront) Mark(parked bool, argvMem int64) {
 
 func (bf *blockFront) Answered(cmd blocking.Cmd, mark int) {
 	e := cmd.Ref.(*entry)
-	e.stats.Record(0)
+	e.Stats.Record(0)
 	if r := bf.reply.Bytes(); len(r) > mark && r[mark] == '-' {
-		e.stats.Failed.Add(1)
+		e.Stats.Failed.Add(1)
 	}
 }
 

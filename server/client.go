@@ -12,6 +12,7 @@ import (
 	"github.com/meshcache/meshcache/server/cmdstats"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/events"
+	"github.com/meshcache/meshcache/server/prefetch"
 	"github.com/meshcache/meshcache/server/replack"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/server/watch"
@@ -88,12 +89,12 @@ type Client struct {
 	// named: a pipeline repeats one command, whose next lookup is then a
 	// comparison instead of a map lookup (the table is read-only).
 	lastTop *entry
-	// ahead holds what prefetchAhead fetched for the next three commands
-	// of the batch being run, indexed by their position mod 4.
-	ahead  [4]aheadCmd
+	// ahead holds what was fetched for the next three commands of the
+	// batch being run (package prefetch).
+	ahead  prefetch.Window
 	subBuf [32]byte
 	slots  []uint16
-	keyPos []int // argument indexes of the command's keys (entry.keys)
+	keyPos []int // argument indexes of the command's keys (cmdtable.Entry.Keys)
 	// slotArgs are the arguments slots were computed for by run (nil: none),
 	// so that noteWrite, after the handler, need not hash the keys again.
 	slotArgs [][]byte

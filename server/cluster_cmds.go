@@ -36,13 +36,13 @@ func (c *Call) ClusterCall() topology.CallInfo {
 
 // clusterLeave: CLUSTER LEAVE (meshcache's own). The node answers +OK, then
 // in the background drains (hands every slot it leads to another node, at
-// most DrainTimeout), leaves the cluster and shuts down as SHUTDOWN does: a
+// most leave.DrainTimeout), leaves the cluster and shuts down as SHUTDOWN does: a
 // node out of the cluster has nothing left to serve. Progress shows in
 // CLUSTER NODES and INFO replication (draining:1).
 func clusterLeave(c *Call) {
 	s := c.Server
 	if s.standalone {
-		c.Reply.Error(errNoClusterPort) // nobody to hand the slots to: SHUTDOWN stops it
+		c.Reply.Error(topology.ErrNoClusterPort) // nobody to hand the slots to: SHUTDOWN stops it
 		return
 	}
 	if s.Draining() {
@@ -50,7 +50,7 @@ func clusterLeave(c *Call) {
 		return
 	}
 	s.log.Warn("cluster leave requested by client", "client", c.Client.ID, "addr", c.Client.addr)
-	s.connWG.Add(1) // Serve waits for the drain, which DrainTimeout bounds
+	s.connWG.Add(1) // Serve waits for the drain, which leave.DrainTimeout bounds
 	go func() {
 		defer s.connWG.Done()
 		s.leaveAndStop(false)

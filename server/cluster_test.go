@@ -23,6 +23,7 @@ import (
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/membership"
 	"github.com/meshcache/meshcache/server/route"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
@@ -94,7 +95,7 @@ func startClusterNodeFaults(t *testing.T, seeds []string, configure func(*config
 		_ = ln.Close()
 		require.NoError(t, err)
 	}
-	srv.SetCluster(ClusterOf(node))
+	srv.SetCluster(membership.Of(node))
 	ctx, cancel := context.WithCancel(context.Background())
 	require.NoError(t, node.Start(ctx))
 	done := make(chan error, 1)
@@ -692,7 +693,7 @@ func TestClusterDownWithoutTable(t *testing.T) {
 	node, err := cluster.New(cluster.Config{ClientAddr: ln.Addr().String(), BindAddr: "127.0.0.1:0", Profile: "local"},
 		srv, slog.New(slog.DiscardHandler))
 	require.NoError(t, err)
-	srv.SetCluster(ClusterOf(node)) // never started: no table
+	srv.SetCluster(membership.Of(node)) // never started: no table
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- srv.Serve(ctx, ln) }()

@@ -16,6 +16,7 @@ import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/membership"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/server/topology"
 	"github.com/meshcache/meshcache/store"
@@ -74,7 +75,7 @@ func TestClusterHandlersRenderTopology(t *testing.T) {
 	cfg := config.Default()
 	s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	f := topoFake{Node: s.solo, id: b, tbl: tbl, members: members}
-	s.SetCluster(Cluster{Router: f, Membership: f, Health: f, Replicas: f})
+	s.SetCluster(membership.Cluster{Router: f, Membership: f, Health: f, Replicas: f})
 	s.cstats.forwardsSent.Store(5)
 	s.cstats.forwardsReceived.Store(7)
 	const laddr = "192.168.1.9:7002"
@@ -91,7 +92,7 @@ func TestClusterHandlersRenderTopology(t *testing.T) {
 			}
 			fc := &Call{Client: &Client{laddr: laddr}, Server: s}
 			fc.Call = &commands.Call{Args: bargs, Reply: r, Conn: fc}
-			s.lookupName(name).Handler(fc.Call)
+			s.table.LookupName(name).Handler(fc.Call)
 			return pong.ReplaceAllString(string(r.Bytes()), " 0 NOW ")
 		}
 		want := func(f func(r *resp.Reply)) string {

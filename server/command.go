@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/meshcache/meshcache/server/cmdtable"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/commands/bitmap"
 	"github.com/meshcache/meshcache/server/commands/geo"
@@ -12,6 +13,7 @@ import (
 	"github.com/meshcache/meshcache/server/latency"
 	"github.com/meshcache/meshcache/server/module"
 	"github.com/meshcache/meshcache/server/objects"
+	"github.com/meshcache/meshcache/server/replack"
 	"github.com/meshcache/meshcache/server/scripts"
 )
 
@@ -22,6 +24,8 @@ import (
 type (
 	Command = commands.Command
 	Flags   = commands.Flags
+	// entry is a command as the dispatcher uses it (package cmdtable).
+	entry = cmdtable.Entry
 )
 
 // Command flags, as package commands defines them.
@@ -83,7 +87,7 @@ var commandGroups = []func() []*Command{
 	objects.Commands,          // objects/objects.go (servercmds.go: the front end's side): MEMORY OBJECT
 	transactionCommands,       // transactions.go: MULTI EXEC DISCARD WATCH UNWATCH
 	clusterCommands,           // cluster_cmds.go (topology/commands.go): CLUSTER
-	replicationCommands,       // replication.go: WAIT WAITAOF (commands/servercmds.go)
+	replack.Commands,          // replack/wait.go (replication.go: WaitCall): WAIT WAITAOF (commands/servercmds.go)
 	latency.Commands,          // latency/command.go (latencycmd.go: the front end's side): LATENCY
 	debug.Commands,            // debug/debug.go (debugcmd.go: who may run it): DEBUG
 	module.Commands,           // module/module.go (debugcmd.go: who may run it): MODULE, which loads none

@@ -18,11 +18,11 @@ import (
 func TestLockCommandsAreNodeLocal(t *testing.T) {
 	ts := startServer(t, nil)
 	for _, name := range []string{"lock.acquire", "lock.confirm", "lock.release", "lock.extend"} {
-		e := ts.srv.lookupName(name)
+		e := ts.srv.table.LookupName(name)
 		require.NotNil(t, e, name)
-		assert.False(t, e.hasKeys(), name)
+		assert.False(t, e.Keyed, name)
 		assert.Equal(t, FlagFast, e.Flags, name)
-		assert.False(t, e.keyspace, name)
+		assert.False(t, e.Keyspace, name)
 	}
 	c := ts.client(t, 2)
 	// An unknown LOCK.* name is the dispatcher's unknown command.
@@ -45,18 +45,18 @@ func TestDerivedDispatchFacts(t *testing.T) {
 	srv := New(config.Default(), store.New(store.Config{}), slog.New(slog.DiscardHandler))
 	var runsInMulti, skipSlowlog, sameSlot, split []string
 	merge := map[string]string{}
-	for _, e := range srv.sorted {
-		if e.runsInMulti {
+	for _, e := range srv.table.Sorted {
+		if e.RunsInMulti {
 			runsInMulti = append(runsInMulti, e.Name)
 		}
-		if e.skipSlowlog() {
+		if e.SkipSlowlog() {
 			skipSlowlog = append(skipSlowlog, e.Name)
 		}
-		if e.hasKeys() && (e.lastKey < 0 || e.lastKey > e.firstKey) { // may name several keys
-			if e.sameSlotOnly() {
+		if first, last, _, _ := e.LegacyRange(); e.Keyed && (last < 0 || last > first) { // may name several keys
+			if e.SameSlotOnly() {
 				sameSlot = append(sameSlot, e.Name)
 			}
-			if e.splittable() {
+			if e.MultiShard {
 				split = append(split, e.Name)
 				merge[e.Name] = e.ResponsePolicy()
 			}
@@ -85,8 +85,8 @@ func TestHelpFromTable(t *testing.T) {
 	ts := startServer(t, nil)
 	c := ts.client(t, 3)
 	ctx := testCtx(t)
-	for _, e := range ts.srv.sorted {
-		if e.subs == nil || e.subs["help"] == nil {
+	for _, e := range ts.srv.table.Sorted {
+		if e.Subs == nil || e.Subs["help"] == nil {
 			continue
 		}
 		lines, err := c.Do(ctx, e.Name, "HELP").StringSlice()
@@ -94,7 +94,7 @@ func TestHelpFromTable(t *testing.T) {
 		require.Greater(t, len(lines), 3, e.Name)
 		assert.Equal(t, strings.ToUpper(e.Name)+" <subcommand> [<arg> [value] [opt] ...]. Subcommands are:", lines[0])
 		assert.Equal(t, []string{"HELP", "    Print this help."}, lines[len(lines)-2:])
-		for _, sub := range e.sorted {
+		for _, sub := range e.Sorted {
 			if sub.Name == e.Name+"|help" || sub.Name == "cluster|slaves" {
 				continue // HELP describes itself; SLAVES is REPLICAS' old name
 			}

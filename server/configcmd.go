@@ -62,10 +62,10 @@ func (h configHost) Change(nameValues [][]byte) string {
 // ResetStats zeroes INFO's stats, commandstats and the slow log.
 func (h configHost) ResetStats() {
 	s := h.c.Server
-	for _, e := range s.sorted {
-		e.stats.Reset()
-		for _, sub := range e.sorted {
-			sub.stats.Reset()
+	for _, e := range s.table.Sorted {
+		e.Stats.Reset()
+		for _, sub := range e.Sorted {
+			sub.Stats.Reset()
 		}
 	}
 	s.stats.connectionsReceived.Store(0)

@@ -298,9 +298,9 @@ func TestCommandTableAgainstRedis(t *testing.T) {
 	ourAddr := startDataServer(t)
 	srv := New(config.Default(), store.New(store.Config{}), slog.New(slog.DiscardHandler))
 	var names []string
-	for _, e := range srv.sorted {
+	for _, e := range srv.table.Sorted {
 		names = append(names, e.Name)
-		for _, sub := range e.sorted {
+		for _, sub := range e.Sorted {
 			names = append(names, sub.Name)
 		}
 	}
@@ -318,7 +318,7 @@ func TestCommandTableAgainstRedis(t *testing.T) {
 				compared++
 				w, g := commandInfoFields(t, want), commandInfoFields(t, ours.Must(t, "COMMAND", "INFO", name))
 				last := 9 // the subcommands
-				if srv.lookupName(name).subs != nil {
+				if srv.table.LookupName(name).Subs != nil {
 					last = 8 // compared one by one
 				}
 				for i := 0; i <= last; i++ {
@@ -402,8 +402,8 @@ func TestCommandDocsAgainstRedis(t *testing.T) {
 		theirs := redis.NewClient(&redis.Options{Addr: redisAddr, Protocol: proto, DisableIdentity: true})
 		ours := redis.NewClient(&redis.Options{Addr: ourAddr, Protocol: proto, DisableIdentity: true})
 		compared := 0
-		for _, e := range srv.sorted {
-			for _, c := range append([]*entry{e}, e.sorted...) {
+		for _, e := range srv.table.Sorted {
+			for _, c := range append([]*entry{e}, e.Sorted...) {
 				want, err := theirs.Do(ctx, "COMMAND", "DOCS", c.Name).Result()
 				require.NoError(t, err)
 				if m, ok := want.(map[any]any); (ok && len(m) == 0) || (!ok && len(want.([]any)) == 0) {

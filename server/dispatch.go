@@ -106,7 +106,7 @@ func (s *Server) dispatch(c *Client, args [][]byte, outOfMemory bool) {
 	c.pendProcessed++ // flushStats (clock.go)
 	e := c.lastTop
 	if e == nil || !resp.EqualFold(args[0], e.Name) {
-		e = s.lookup(args[0], &c.nameBuf)
+		e = s.table.Lookup(args[0], &c.nameBuf)
 		c.lastTop = e
 	}
 	if e == nil {
@@ -115,8 +115,8 @@ func (s *Server) dispatch(c *Client, args [][]byte, outOfMemory bool) {
 		c.flagMulti()
 		return
 	}
-	if e.subs != nil && len(args) >= 2 {
-		sub := e.lookupSub(args[1], &c.subBuf)
+	if e.Subs != nil && len(args) >= 2 {
+		sub := e.LookupSub(args[1], &c.subBuf)
 		if sub == nil {
 			c.lastCmd.Store(nil)
 			c.reply.Error(fmt.Sprintf("ERR unknown subcommand '%.128s'. Try %s HELP.", sanitize(args[1]), strings.ToUpper(e.Name)))
@@ -156,7 +156,7 @@ func (s *Server) dispatch(c *Client, args [][]byte, outOfMemory bool) {
 		s.reject(c, e, args, events.ErrMonitorKeyspace) // a monitor is a replica to Redis
 		return
 	}
-	if c.multi && !e.runsInMulti {
+	if c.multi && !e.RunsInMulti {
 		if e.Flags&FlagNoMulti != 0 {
 			s.reject(c, e, args, errNotInMulti)
 			return
@@ -171,7 +171,7 @@ func (s *Server) dispatch(c *Client, args [][]byte, outOfMemory bool) {
 		c.reply.Status("QUEUED")
 		return
 	}
-	if c.noWait && c.route != nil && c.route.forwarded && !e.cannotWait() {
+	if c.noWait && c.route != nil && c.route.forwarded && !e.CannotWait() {
 		c.decline() // TryExecute runs only what cannot wait
 		return
 	}
@@ -203,7 +203,7 @@ func (s *Server) reclaim() bool {
 // refusal as the reason, and is shown to the monitors, which saw MULTI,
 // as Redis's rejectCommand and execCommandAbort do.
 func (s *Server) reject(c *Client, e *entry, args [][]byte, msg string) {
-	e.stats.Rejected.Add(1)
+	e.Stats.Rejected.Add(1)
 	if e.Flags&FlagEndsMulti != 0 {
 		// The reason is the error as Redis builds it: a code of its own
 		// (BUSY, NOAUTH) stays, the ERR that addReplyError prefixes to a
@@ -238,7 +238,7 @@ func (c *Client) flagMulti() {
 func (s *Server) run(c *Client, e *entry, args [][]byte) {
 	var tx *store.Tx
 	c.slotArgs = nil
-	if c.keyPos = e.keys(args, c.keyPos); len(c.keyPos) > 0 && e.Flags&FlagLocal != 0 {
+	if c.keyPos = e.Keys(args, c.keyPos); len(c.keyPos) > 0 && e.Flags&FlagLocal != 0 {
 		if !s.standalone && !events.OneSlot(args, c.keyPos) {
 			c.reply.Error(errCrossSlot)
 			return
@@ -343,11 +343,11 @@ func (s *Server) callIn(c *Client, f frame, e *entry, args [][]byte, tx *store.T
 		// is answered (Redis's updateStatsOnUnblock), not per run.
 		return
 	}
-	c.pendCalls.Record(&e.stats, int64(dur/time.Microsecond)) // published by flushStats
+	c.pendCalls.Record(&e.Stats, int64(dur/time.Microsecond)) // published by flushStats
 	if f.reply.Len() > mark && f.reply.Bytes()[mark] == '-' {
-		e.stats.Failed.Add(1)
+		e.Stats.Failed.Add(1)
 	}
-	if limit := s.lim.slowerThan.Load(); limit >= 0 && int64(dur/time.Microsecond) >= limit && !e.skipSlowlog() {
+	if limit := s.lim.slowerThan.Load(); limit >= 0 && int64(dur/time.Microsecond) >= limit && !e.SkipSlowlog() {
 		if maxLen := int(s.lim.slowlogMaxLen.Load()); maxLen > 0 {
 			if !f.script {
 				start = c.clock.StartTime()
@@ -375,10 +375,6 @@ func (s *Server) argsTransient(c *Client, f frame, e *entry) bool {
 	return e.Flags&FlagArgsTransient != 0 && !f.script && f.call.Blocked == nil &&
 		c.ev.Outbox() == nil && !c.ev.Tracking() && s.events.ArgsFree()
 }
-
-// skipSlowlog: the table's skip_slowlog flag (EXEC logs its commands one
-// by one) and the commands whose arguments carry passwords (AUTH, HELLO).
-func (e *entry) skipSlowlog() bool { return e.Flags&(FlagSkipSlowlog|FlagSecretArgs) != 0 }
 
 // invoke runs the handler; a panic is logged with its stack and answered
 // with an error in place of whatever the handler had written. The slots

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/membership"
 	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/store"
 )
@@ -25,7 +26,7 @@ func BenchmarkDispatch(b *testing.B) {
 		}
 		s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 		if mode == "cluster" {
-			s.SetCluster(ClusterOf(oneNodeCluster{s.solo}))
+			s.SetCluster(membership.Of(oneNodeCluster{s.solo}))
 		}
 		c := &Client{srv: s, addr: "bench", laddr: "bench", created: time.Now(), authenticated: true}
 		c.setProto(2)

@@ -39,14 +39,11 @@ func (s *eventsClients) EventsClient(id uint64) *events.Client {
 func (c *Call) Events() *events.Client { return &c.Client.ev }
 func (c *Call) Execing() bool          { return c.Client.execing }
 
-// Keys makes a table entry the events.Command client tracking reads keys of.
-func (e *entry) Keys(args [][]byte, dst []int) []int { return e.keys(args, dst) }
-
 // clearCaching ends CLIENT CACHING's effect after a command e, as Redis's
 // resetClient: not inside MULTI, and not after a subcommand of the same
 // container as CLIENT CACHING (CLIENT).
 func (c *Client) clearCaching(e *entry) {
-	if c.multi || (e != nil && e.parent != nil && e.parent.Name == "client") {
+	if c.multi || (e != nil && e.Parent != nil && e.Parent.Name == "client") {
 		return
 	}
 	c.ev.ClearCaching()

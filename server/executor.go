@@ -48,13 +48,6 @@ func (s *Server) TryExecute(resp3 bool, args [][]byte, reply []byte) ([]byte, bo
 	return out, true
 }
 
-// cannotWait reports whether e never waits once its slot is locked: fast,
-// read-only, not blocking (TryExecute).
-func (e *entry) cannotWait() bool {
-	const want = FlagReadOnly | FlagFast
-	return e.Flags&(want|FlagBlocking|FlagWrite|FlagMayReplicate) == want
-}
-
 // tryLock is the lock of a command that must not wait (Client.noWait):
 // its slots (c.slots), if each is free at once; nil, the command declined,
 // otherwise.

@@ -98,15 +98,16 @@ func (s *Server) infoStats(st store.Stats, ps events.Stats) info.Stats {
 }
 
 func (s *Server) infoReplication(repl replinfo.Info) info.Replication {
+	ack := &s.repl.ack
+	n := ack.Counts()
 	addrs := map[ring.NodeID]string{}
 	for _, m := range s.cluster.Members() {
 		addrs[m.ID] = m.ClientAddr
 	}
 	return info.Replication{
 		RunID: s.runID, Info: repl, Addrs: addrs, Now: time.Now(),
-		AckMode:     config.AckMode(s.repl.mode.Load()).String(),
-		MinReplicas: s.repl.minReplicas.Load(), AckWaits: s.repl.ackWaits.Load(), AckTimeouts: s.repl.ackTimeouts.Load(),
-		NoReplicas: s.repl.noReplicas.Load(), Draining: s.Draining(),
+		AckMode: ack.Mode().String(), MinReplicas: int64(ack.MinReplicas()),
+		AckWaits: n.Waits, AckTimeouts: n.Timeouts, NoReplicas: n.Refused, Draining: s.Draining(),
 	}
 }
 
@@ -118,15 +119,4 @@ func (s *Server) infoCluster(repl func() replinfo.Info) info.Cluster {
 	c.Settled, _ = s.cluster.SettledGiven(c.Info)
 	c.Migrating, c.Importing = info.MovingSlots(s.cluster.Table(), "")
 	return c
-}
-
-// eachCommand calls f with every command in name order, each container
-// followed by its subcommands, as INFO commandstats lists them.
-func (s *Server) eachCommand(f func(*entry)) {
-	for _, e := range s.sorted {
-		f(e)
-		for _, sub := range e.sorted {
-			f(sub)
-		}
-	}
 }

@@ -63,14 +63,14 @@ func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 	// The same lookup as dispatch, sharing its one-entry cache (lastTop).
 	e := c.lastTop
 	if e == nil || !resp.EqualFold(args[0], e.Name) {
-		e = s.lookup(args[0], &c.nameBuf)
+		e = s.table.Lookup(args[0], &c.nameBuf)
 		c.lastTop = e
 	}
 	if e == nil {
 		return true // answered with an error
 	}
-	if e.subs != nil && len(args) >= 2 {
-		sub := e.lookupSub(args[1], &c.subBuf)
+	if e.Subs != nil && len(args) >= 2 {
+		sub := e.LookupSub(args[1], &c.subBuf)
 		if sub == nil {
 			return true // answered with an error
 		}
@@ -81,10 +81,10 @@ func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 		f&FlagNoScript != 0 && f&FlagFast == 0 && e.Group != connectionGroup {
 		return false
 	}
-	if c.multi && !e.runsInMulti {
+	if c.multi && !e.RunsInMulti {
 		return true // queued inside MULTI: EXEC decides
 	}
-	if !e.keyed && (f&FlagFast == 0 || e.keyspace) && e.Group != connectionGroup {
+	if !e.Keyed && (f&FlagFast == 0 || e.Keyspace) && e.Group != connectionGroup {
 		return false // the whole node's state: INFO, CLUSTER NODES, COMMAND, KEYS, SCAN, DBSIZE, FLUSHALL
 	}
 	if s.standalone {

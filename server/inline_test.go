@@ -12,6 +12,7 @@ import (
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/membership"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -80,7 +81,7 @@ func TestInlineSafe(t *testing.T) {
 	})
 	t.Run("cluster of one", func(t *testing.T) {
 		s := newSrv()
-		s.SetCluster(ClusterOf(oneNodeCluster{s.solo}))
+		s.SetCluster(membership.Of(oneNodeCluster{s.solo}))
 		require.False(t, s.standalone)
 		check(t, s, false, waits...)
 		check(t, s, true, always...)
@@ -102,7 +103,7 @@ func TestInlineSafe(t *testing.T) {
 			}
 			require.NoError(t, tbl.SetOwners(uint16(sl), owners...))
 		}
-		s.SetCluster(Cluster{Router: inlineFake{Node: s.solo, id: self, tbl: tbl}})
+		s.SetCluster(membership.Cluster{Router: inlineFake{Node: s.solo, id: self, tbl: tbl}})
 		here, replicated, away := keyIn(0, 5000), keyIn(5000, 10000), keyIn(10000, ring.SlotCount)
 		check(t, s, false, waits...)
 		check(t, s, true, always...)
@@ -115,44 +116,4 @@ func TestInlineSafe(t *testing.T) {
 		check(t, s, true, "GET "+away, "SET "+away+" v", "MGET "+here+" "+away, "WATCH "+away)
 		check(t, s, false, "FLUSHALL")
 	})
-}
-
-// TestOneKey checks which pipelined commands prefetchAhead fetches ahead
-// for: those the client's cached entry names, whose table entry has one
-// key position, and only their key.
-func TestOneKey(t *testing.T) {
-	cfg := config.Default()
-	s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
-	args := func(cmd string) [][]byte {
-		var out [][]byte
-		for _, f := range strings.Fields(cmd) {
-			out = append(out, []byte(f))
-		}
-		return out
-	}
-	for _, tc := range []struct {
-		last, next string
-		want       string // "": none
-	}{
-		{"GET", "GET k1", "k1"},
-		{"get", "gEt k1", "k1"},
-		{"SET", "SET k2 v", "k2"},
-		{"SET", "set k2 v EX 10", "k2"},
-		{"GETRANGE", "GETRANGE k3 0 1", "k3"},
-		{"GET", "SET k2 v", ""},     // not the cached entry
-		{"GET", "GET", ""},          // no key argument
-		{"MGET", "MGET a b", ""},    // more than one key position
-		{"PING", "PING x", ""},      // no key
-		{"CLIENT", "CLIENT ID", ""}, // a container
-	} {
-		c := &Client{srv: s}
-		c.lastTop = s.lookup([]byte(tc.last), &c.nameBuf)
-		require.NotNil(t, c.lastTop, tc.last)
-		got := c.oneKey(args(tc.next))
-		if tc.want == "" {
-			require.Nil(t, got, "%s after %s", tc.next, tc.last)
-		} else {
-			require.Equal(t, tc.want, string(got), "%s after %s", tc.next, tc.last)
-		}
-	}
 }

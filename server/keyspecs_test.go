@@ -17,6 +17,7 @@ import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/membership"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -108,7 +109,7 @@ func newKeysServer(t *testing.T, asCluster bool) (*Server, *keysRecorder) {
 		// live elsewhere: a node named alone notes no write (noteWrite).
 		tb, err := ring.NewTable(1, s.solo.ID(), []ring.Member{{ID: s.solo.ID()}, {ID: ring.NewNodeID()}})
 		require.NoError(t, err)
-		s.SetCluster(ClusterOf(pairedCluster{oneNodeCluster{s.solo}, tb}))
+		s.SetCluster(membership.Of(pairedCluster{oneNodeCluster{s.solo}, tb}))
 	}
 	r := &keysRecorder{}
 	addTestCommands(s, movableKeyCommands(r))
@@ -124,12 +125,9 @@ type pairedCluster struct {
 
 func (p pairedCluster) Table() *ring.Table { return p.table }
 
-// addTestCommands adds test-only commands to s's table.
+// addTestCommands rebuilds s's table with test-only commands added.
 func addTestCommands(s *Server, cmds []*Command) {
-	for _, cmd := range cmds {
-		e := newEntry(cmd, nil)
-		s.commands[e.Name] = e
-	}
+	s.table.Build(append(slices.Clip(commandGroups), func() []*Command { return cmds }))
 }
 
 // testClient is a connection's state without a connection: dispatch
@@ -242,7 +240,7 @@ func TestMovableKeysCrossSlot(t *testing.T) {
 		calls := r.take()
 		require.Len(t, calls, 1)
 		assert.Equal(t, slotsOf(tc.key), calls[0].slots, "%v", tc.args)
-		if e := s.lookupName(tc.args[0]); e.Flags&FlagWrite != 0 {
+		if e := s.table.LookupName(tc.args[0]); e.Flags&FlagWrite != 0 {
 			assert.Equal(t, slotsOf(tc.key), c.repl.Noted(), "%v: noteWrite records the slot", tc.args)
 		} else {
 			assert.Empty(t, c.repl.Noted(), "%v: a read notes nothing", tc.args)
@@ -264,7 +262,7 @@ func TestNoteWriteMovableKeys(t *testing.T) {
 		{[]string{"t.georadius", "src", "0", "0", "1", "km", "STORE", "dst", "STOREDIST", "dd"}, []string{"src", "dst", "dd"}},
 		{[]string{"t.zunionstore", "dst", "0", "a"}, nil},
 	} {
-		e := s.lookupName(tc.args[0])
+		e := s.table.LookupName(tc.args[0])
 		bargs := bytesArgs(tc.args)
 		s.noteWrite(c, e, bargs)
 		got := slices.Clone(c.repl.Noted())
@@ -326,7 +324,7 @@ func TestMovableKeysNotBatched(t *testing.T) {
 	s, _ := newKeysServer(t, true)
 	peer := ring.NodeID(strings.Repeat("p", 40))
 	split := &splitCluster{Node: s.solo, peer: peer}
-	s.SetCluster(Cluster{Router: split, Forwarder: split})
+	s.SetCluster(membership.Cluster{Router: split, Forwarder: split})
 	c := testClient(s)
 	c.routeState()
 	t0 := s.cluster.Table()
@@ -422,7 +420,7 @@ func TestScatterBuildsPartsFromKeySpec(t *testing.T) {
 	}})
 	peer := ring.NodeID(strings.Repeat("p", 40))
 	split := &splitCluster{Node: s.solo, peer: peer}
-	s.SetCluster(Cluster{Router: split, Forwarder: split})
+	s.SetCluster(membership.Cluster{Router: split, Forwarder: split})
 	c := testClient(s)
 	lo1, hi1 := keyInHalf(t, "a", false), keyInHalf(t, "b", true)
 	lo2, hi2 := keyInHalf(t, "c", false), keyInHalf(t, "d", true)
@@ -435,13 +433,6 @@ func TestScatterBuildsPartsFromKeySpec(t *testing.T) {
 	}
 	assert.Equal(t, want.String(), reply)
 	assert.Equal(t, [][]string{{"t.mgetfrom", "FROM", hi1, hi2, "sfx"}}, split.sent)
-
-	// A multi_shard command whose keys are counted (keynum) cannot be
-	// split: the table refuses it at build.
-	assert.Panics(t, func() {
-		newEntry(&Command{Name: "t.bad", Arity: -3, Flags: FlagReadOnly, Tips: []string{"request_policy:multi_shard"},
-			Keys: []commands.KeySpec{commands.KeyNum(commands.RO, 1, 0, 1, 1)}, Handler: mget}, nil)
-	})
 }
 
 // TestDispatchHotPathAllocs: finding the keys of GET, SET and MGET by
@@ -490,69 +481,13 @@ func TestExecBadNumkeys(t *testing.T) {
 	assert.Nil(t, calls[1].slots)
 }
 
-// TestRangeKeysMatchSpecs: for every command of the table whose keys the
-// legacy range describes (entry.rangeKeys, the hot path's shortcut), keys
-// finds exactly what the key specs find, for every argument count from its
-// arity to six more.
-// rangeBeyondSpecs names the commands, with their argument count, where
-// the legacy range finds a key that Redis's specs do not: PFMERGE destkey
-// with no source, whose second spec (sources from index 2) does not fit, so
-// the specs find no key (COMMAND GETKEYS answers an error, as Redis's); the
-// range routes it by destkey, which it writes.
-var rangeBeyondSpecs = map[string]int{"pfmerge": 2}
-
-func TestRangeKeysMatchSpecs(t *testing.T) {
-	s, _ := newKeysServer(t, false)
-	var all []*entry
-	for _, e := range s.sorted {
-		all = append(all, e)
-		all = append(all, e.sorted...)
-	}
-	checked := 0
-	for _, e := range all {
-		if !e.rangeKeys {
-			continue
-		}
-		checked++
-		n := e.Arity
-		if n < 0 {
-			n = -n
-		}
-		for argc := n; argc <= n+6; argc++ {
-			if !e.ArityOK(argc) {
-				continue
-			}
-			args := make([][]byte, argc)
-			for i := range args {
-				args[i] = []byte("k" + strconv.Itoa(i))
-			}
-			want, ok := e.KeyPositions(args, nil)
-			if !ok {
-				want = nil
-			}
-			got := e.keys(args, nil)
-			if !ok && rangeBeyondSpecs[e.Name] == argc {
-				want = got // the legacy range routes it; see rangeBeyondSpecs
-			}
-			assert.Equal(t, len(want), len(got), "%s with %d arguments", e.Name, argc)
-			if len(want) > 0 {
-				assert.Equal(t, want, got, "%s with %d arguments", e.Name, argc)
-			}
-		}
-	}
-	assert.Greater(t, checked, 40, "the table's keyed commands take the shortcut")
-	for _, name := range []string{"t.zunionstore", "t.zunion", "t.xread", "t.georadius"} {
-		assert.False(t, s.lookupName(name).rangeKeys, "%s has movable keys: found by its specs", name)
-	}
-}
-
 // TestNoteWriteAlone: a node whose table names it alone has no replica to
 // wait for and notes no write; one whose table names another member notes
 // the slot of each write for the batch's replica acknowledgement.
 func TestNoteWriteAlone(t *testing.T) {
 	cfg := config.Default()
 	alone := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
-	alone.SetCluster(ClusterOf(oneNodeCluster{alone.solo}))
+	alone.SetCluster(membership.Of(oneNodeCluster{alone.solo}))
 	c := testClient(alone)
 	require.Equal(t, "+OK\r\n", do(alone, c, "SET", "k", "v"))
 	assert.False(t, c.repl.Pending(), "alone: nothing to acknowledge")

@@ -48,19 +48,19 @@ func (h latencyHost) Env() latency.Env {
 func (h latencyHost) Histograms(names [][]byte) []latency.Histogram {
 	var out []latency.Histogram
 	add := func(e *entry) {
-		for _, x := range append([]*entry{e}, e.sorted...) {
-			if l := x.stats.Latency(); l.Total() > 0 {
+		for _, x := range append([]*entry{e}, e.Sorted...) {
+			if l := x.Stats.Latency(); l.Total() > 0 {
 				out = append(out, latency.Histogram{Name: x.Name, Latency: l})
 			}
 		}
 	}
 	if len(names) == 0 {
-		for _, e := range h.s.sorted {
+		for _, e := range h.s.table.Sorted {
 			add(e)
 		}
 	}
 	for _, n := range names {
-		if e := h.s.lookupName(strings.ToLower(string(n))); e != nil {
+		if e := h.s.table.LookupName(strings.ToLower(string(n))); e != nil {
 			add(e)
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/meshcache/meshcache/cluster/transport"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/membership"
 	"github.com/meshcache/meshcache/server/netloop"
 	"github.com/meshcache/meshcache/store"
 )
@@ -70,7 +71,7 @@ func TestLoopForwardOutcomes(t *testing.T) {
 	cfg.Port, cfg.EventLoops = 0, 1
 	srv := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	f := &answeringFake{inlineFake: inlineFake{Node: srv.solo, id: self, tbl: tbl}}
-	srv.SetCluster(Cluster{Router: f, Forwarder: f, ForwardStarter: f})
+	srv.SetCluster(membership.Cluster{Router: f, Forwarder: f, ForwardStarter: f})
 	ts := serveTest(t, srv)
 	here, away := keyIn(0, 5000), keyIn(5000, ring.SlotCount)
 

@@ -13,6 +13,8 @@ import (
 	"github.com/meshcache/meshcache/cluster/solo"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/membership"
+	"github.com/meshcache/meshcache/server/topology"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -40,13 +42,13 @@ func TestSetClusterFillsMissingParts(t *testing.T) {
 	cfg := config.Default()
 	s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	r := oneNodeCluster{s.solo}
-	s.SetCluster(Cluster{Router: r})
+	s.SetCluster(membership.Cluster{Router: r})
 	assert.False(t, s.standalone)
 	assert.Equal(t, r, s.cluster.Router)
 	assert.Equal(t, s.solo, s.cluster.Forwarder)
 	assert.Equal(t, s.solo, s.cluster.Replicas)
 	assert.Equal(t, s.solo, s.cluster.Leaver)
-	s.SetCluster(ClusterOf(s.solo))
+	s.SetCluster(membership.Of(s.solo))
 	assert.True(t, s.standalone)
 }
 
@@ -61,7 +63,7 @@ func TestSoloAsClusterOfOne(t *testing.T) {
 	cfg.Port = 0
 	cfg.ReplicaAck = "all"
 	s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
-	s.SetCluster(ClusterOf(oneNodeCluster{s.solo}))
+	s.SetCluster(membership.Of(oneNodeCluster{s.solo}))
 	ts := serveTest(t, s)
 	c := ts.client(t, 2)
 	tctx := testCtx(t)
@@ -70,7 +72,7 @@ func TestSoloAsClusterOfOne(t *testing.T) {
 	require.NoError(t, c.MSet(tctx, "b", "2", "c", "3").Err(), "keys of several slots, all led here")
 	assert.Equal(t, []any{"1", "2", "3"}, c.MGet(tctx, "a", "b", "c").Val())
 	assert.EqualValues(t, 0, c.Do(tctx, "WAIT", "1", "0").Val(), "no replica applied anything")
-	assert.EqualValues(t, 0, s.repl.ackWaits.Load(), "no batch waited: no slot has a replica")
+	assert.EqualValues(t, 0, s.repl.ack.Counts().Waits, "no batch waited: no slot has a replica")
 	err := c.Rename(tctx, "a", "b").Err()
 	require.Error(t, err)
 	assert.Equal(t, errCrossSlot, err.Error(), "a cluster of one keeps Redis Cluster's rules")
@@ -91,7 +93,7 @@ func TestSoloAsClusterOfOne(t *testing.T) {
 	assert.Contains(t, info, "cluster_migration_rate_bytes:0\r\n")
 	err = c.Do(tctx, "CLUSTER", "FAILOVER").Err()
 	require.Error(t, err)
-	assert.Equal(t, errNoClusterPort, err.Error())
+	assert.Equal(t, topology.ErrNoClusterPort, err.Error())
 
 	require.NoError(t, c.ConfigSet(tctx, "min-replicas-to-write", "1").Err())
 	err = c.Set(tctx, "a", "2", 0).Err()
@@ -116,7 +118,7 @@ func TestStandaloneAnswers(t *testing.T) {
 	for _, args := range [][]any{{"CLUSTER", "LEAVE"}, {"CLUSTER", "FAILOVER"}, {"CLUSTER", "MEET", "127.0.0.1", "7000"}} {
 		err := c.Do(ctx, args...).Err()
 		require.Error(t, err, "%v", args)
-		assert.Equal(t, errNoClusterPort, err.Error(), "%v", args)
+		assert.Equal(t, topology.ErrNoClusterPort, err.Error(), "%v", args)
 	}
 	err = c.Do(ctx, "CLUSTER", "FORGET", strings.Repeat("a", 40)).Err()
 	require.Error(t, err)

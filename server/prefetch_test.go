@@ -14,6 +14,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/membership"
 	"github.com/meshcache/meshcache/server/netloop"
 	"github.com/meshcache/meshcache/store"
 )
@@ -40,7 +41,7 @@ func (r *slotRecorder) take() []uint16 {
 }
 
 // TestPrefetchWrites checks what a round and a pipeline fetch ahead of
-// the node's replication state (loopRead, prefetchAhead,
+// the node's replication state (loopRead, prefetch.Window.Ahead,
 // WritePrefetcher): the slot of a round's one write, the slots of a
 // pipeline's later writes, and nothing for reads.
 func TestPrefetchWrites(t *testing.T) {
@@ -51,7 +52,7 @@ func TestPrefetchWrites(t *testing.T) {
 	cfg.Port, cfg.EventLoops = 0, 1
 	srv := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 	rec := &slotRecorder{}
-	srv.SetCluster(Cluster{WritePrefetcher: rec})
+	srv.SetCluster(membership.Cluster{WritePrefetcher: rec})
 	ts := serveTest(t, srv)
 	conn, err := net.Dial("tcp", ts.addr)
 	require.NoError(t, err)
@@ -85,7 +86,7 @@ func TestPrefetchWrites(t *testing.T) {
 		return slots
 	}
 	// One command a round: the round fetches its slot as it reads it
-	// (loopRead), once the client's last command was a SET too (oneKey).
+	// (loopRead), once the client's last command was a SET too (prefetch.OneKey).
 	pipeline("SET", 1)
 	rec.take()
 	for _, key := range []string{"k1", "another", "{x}y"} {

@@ -3,23 +3,23 @@ package server
 import (
 	"context"
 	"sync/atomic"
-	"time"
 
-	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
-	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
-	"github.com/meshcache/meshcache/server/resp"
+	"github.com/meshcache/meshcache/server/leave"
+	"github.com/meshcache/meshcache/server/replack"
 )
 
 // Replica acknowledgement (docs/DESIGN.md §5): the cluster node streams every
 // write's effects to the slot's replicas; the server decides when a
-// client's reply may leave.
+// client's reply may leave (package replack: a connection's account of
+// its writes, the policy that says what a batch waits for, and WAIT).
 //
 //   - A write run here (call) notes its key slots on the Client.
 //   - When the batch's replies are about to be written (handle sees no
 //     further command), or a forwarded call is about to answer (Execute,
-//     ExecuteBatch), the noted slots become positions (Node.Offsets: each
+//     ExecuteBatch), the noted slots become positions (replack.Policy.Batch,
+//     Node.Offsets: each
 //     slot's offset now, which covers the writes just made) and, with
 //     replica-ack one or all, the batch waits once in Node.AwaitAcks
 //     for one (or every) synced replica of each slot to apply them, at
@@ -47,35 +47,25 @@ import (
 // errNoReplicas is Redis's answer when min-replicas-to-write is not met.
 const errNoReplicas = "NOREPLICAS Not enough good replicas to write."
 
-// wantAll asks WaitReplicated for every synced replica: it waits for
-// min(want, synced) of them.
-const wantAll = ring.MaxReplicas
-
-// replServer is the server's replication settings and counters. The
-// settings mirror config.Config (applyRepl, from New and CONFIG SET); all fields
-// are atomics, read on every write.
+// replServer is the server's replication state: the replica
+// acknowledgement (package replack: settings and counters), the setting
+// read when the lease lapses, Serve's context and the leave. All fields
+// are safe for concurrent use.
 type replServer struct {
-	mode          atomic.Int32 // config.AckMode
-	minReplicas   atomic.Int64
-	ackTimeout    atomic.Int64 // nanoseconds: node-timeout
-	readsWhenDown atomic.Bool  // cluster-allow-reads-when-down (leaseRefusal)
-
-	ackWaits    atomic.Int64 // batches that waited for replicas
-	ackTimeouts atomic.Int64 // of those, gave up after node-timeout
-	noReplicas  atomic.Int64 // writes refused with -NOREPLICAS
+	ack           replack.Policy // replica-ack, min-replicas-to-write, node-timeout (applyRepl)
+	readsWhenDown atomic.Bool    // cluster-allow-reads-when-down (leaseRefusal)
 
 	// serveCtx is Serve's context: WAIT's blocking ends with it, so that
 	// Serve's wait for connection goroutines cannot hang on a WAIT 0.
 	serveCtx atomic.Pointer[context.Context]
 
-	leave leaveState // SHUTDOWN, CLUSTER LEAVE, SIGTERM (leave.go)
+	leave leave.Once // SHUTDOWN, CLUSTER LEAVE, SIGTERM (package leave)
 }
 
-// applyRepl mirrors the replication settings of cfg.
+// applyRepl mirrors the replication settings of cfg (from New and CONFIG
+// SET).
 func (s *Server) applyRepl(cfg *config.Config) {
-	s.repl.mode.Store(int32(config.ParseAckMode(cfg.ReplicaAck)))
-	s.repl.minReplicas.Store(int64(cfg.MinReplicasToWrite))
-	s.repl.ackTimeout.Store(int64(cfg.EffectiveNodeTimeout()))
+	s.repl.ack.Set(config.ParseAckMode(cfg.ReplicaAck), cfg.MinReplicasToWrite, cfg.EffectiveNodeTimeout())
 	s.repl.readsWhenDown.Store(cfg.ClusterAllowReadsWhenDown)
 }
 
@@ -96,7 +86,7 @@ func (s *Server) noteWrite(c *Client, e *entry, args [][]byte) {
 	if t := s.cluster.Table(); t != nil && s.alone(t) {
 		return
 	}
-	if e.keyspace {
+	if e.Keyspace {
 		c.repl.NoteAll()
 		return
 	}
@@ -110,7 +100,7 @@ func (s *Server) noteWrite(c *Client, e *entry, args [][]byte) {
 		c.slotArgs = nil
 		return
 	}
-	c.keyPos = e.keys(args, c.keyPos)
+	c.keyPos = e.Keys(args, c.keyPos)
 	for _, i := range c.keyPos {
 		c.repl.NoteSlot(ring.KeySlot(args[i]))
 	}
@@ -124,52 +114,23 @@ func (s *Server) noteWrite(c *Client, e *entry, args [][]byte) {
 // would otherwise ack writes the other side never sees). An event loop
 // does not wait here: it waits on (ackloop.go).
 func (s *Server) awaitReplicas(c *Client) bool {
-	pos, want := s.ackBatch(c)
+	pos, want := s.repl.ack.Batch(&c.repl, &s.cluster)
 	if want == 0 {
 		return true
 	}
-	n, err := s.cluster.AwaitAcks(s.baseContext(), time.Duration(s.repl.ackTimeout.Load()), pos, want)
+	n, err := s.cluster.AwaitAcks(s.baseContext(), s.repl.ack.Timeout(), pos, want)
 	return s.ackDone(c, n, err)
-}
-
-// ackBatch resolves the writes noted since the last batch into the
-// positions the batch's replies wait for and how many replicas they wait
-// for: want 0 when none (replica-ack none, nothing written here, or every
-// position acknowledged already). What the replicas have applied is
-// dropped from the account meanwhile (Prune).
-func (s *Server) ackBatch(c *Client) (pos []cluster.SlotOffset, want int) {
-	pos = c.repl.Resolve(&s.cluster)
-	mode := config.AckMode(s.repl.mode.Load())
-	if len(pos) > 0 && mode != config.AckNone {
-		want = 1
-		if mode == config.AckAll {
-			want = wantAll
-		}
-		if c.repl.Prune(&s.cluster, want) {
-			return nil, 0 // acknowledged already
-		}
-		s.repl.ackWaits.Add(1)
-		return pos, want
-	}
-	if n := c.repl.Unsettled(); n > 0 && (mode != config.AckNone || n > 32) {
-		c.repl.Prune(&s.cluster, 0)
-	}
-	return nil, 0
 }
 
 // ackDone ends a batch's wait for its replicas, which found n of them or
 // failed with err (timeout, a lost lead), and reports whether its replies
-// may leave.
+// may leave (replack.Policy.Done); a failure is logged.
 func (s *Server) ackDone(c *Client, n int, err error) bool {
 	if err != nil {
-		s.repl.ackTimeouts.Add(1)
 		s.log.Warn("replicas did not acknowledge a batch in time; not acknowledging it to the client",
-			"client", c.ID, "acked", n, "mode", config.AckMode(s.repl.mode.Load()).String(), "err", err)
+			"client", c.ID, "acked", n, "mode", s.repl.ack.Mode().String(), "err", err)
 	}
-	if c.repl.Unsettled() > 0 {
-		c.repl.Prune(&s.cluster, 0)
-	}
-	return err == nil
+	return s.repl.ack.Done(&c.repl, &s.cluster, err)
 }
 
 // errNotReplicated answers forwarded commands whose batch the replicas did
@@ -179,13 +140,13 @@ const errNotReplicated = "TRYAGAIN write applied on the primary but not acknowle
 // lacksReplicas reports whether min-replicas-to-write refuses a write to
 // slots: one of them, led here, has fewer synced live replicas.
 func (s *Server) lacksReplicas(slots []uint16) bool {
-	need := int(s.repl.minReplicas.Load())
+	need := s.repl.ack.MinReplicas()
 	if need <= 0 {
 		return false
 	}
 	for _, sl := range slots {
 		if s.cluster.LiveReplicas(sl) < need {
-			s.repl.noReplicas.Add(1)
+			s.repl.ack.Refuse()
 			return true
 		}
 	}
@@ -206,45 +167,9 @@ func (s *Server) readsHere(c *Client, e *entry) bool {
 	return true
 }
 
-func replicationCommands() []*Command {
-	return []*Command{
-		{Name: "wait", Arity: 3, ACL: commands.ACLConnection, Tips: []string{commands.TipAllShards, commands.TipAggMin},
-			Group: "generic", Since: "3.0.0",
-			Summary: "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.",
-			Handler: fe(waitCommand)},
-		commands.WaitAOFCommand(), // commands/servercmds.go
-	}
-}
-
-// waitCommand: WAIT numreplicas timeout. It answers how many replicas
-// applied the connection's writes (the fewest over the slots written),
-// blocking until numreplicas did or timeout milliseconds passed (0 =
-// forever). Inside a transaction or a script it answers at once, as
-// Redis 7.2 does (a script may call WAIT: no noscript flag). A standalone
-// node has no replicas: 0, at once.
-func waitCommand(c *Call) {
-	want, ok := resp.ParseInt64(c.Args[1])
-	if !ok {
-		c.Reply.Error(resp.ErrNotInteger)
-		return
-	}
-	timeout, ok := commands.WaitTimeout(c.Call, c.Args[2])
-	if !ok {
-		return
-	}
+// WaitCall gives WAIT its connection's account and node (replack.Conn).
+func (c *Call) WaitCall() replack.WaitCall {
 	s, cl := c.Server, c.Client
-	if s.standalone {
-		c.Reply.Int(0)
-		return
-	}
-	ctx, cancel := context.WithCancel(s.baseContext())
-	defer cancel()
-	if cl.execing || c.Script || want <= 0 {
-		cancel() // count what acknowledged so far, without blocking
-	} else if timeout > 0 {
-		var tcancel context.CancelFunc
-		ctx, tcancel = context.WithTimeout(ctx, time.Duration(timeout)*time.Millisecond)
-		defer tcancel()
-	}
-	c.Reply.Int(int64(cl.repl.Wait(ctx, &s.cluster, int(want))))
+	return replack.WaitCall{Writes: &cl.repl, Node: &s.cluster, Ctx: s.baseContext(),
+		AtOnce: cl.execing || c.Script, Standalone: s.standalone}
 }

@@ -71,31 +71,6 @@ func (c *Client) routeState() *routeState {
 	return c.route
 }
 
-// sameSlotOnly reports whether a multi-key command needs all its keys in
-// one slot, as Redis Cluster does: every multi-key command that the table
-// does not split (no request_policy:multi_shard tip) and that does not
-// keep its keys on this node (WATCH). Its keys are changed together
-// (RENAME, COPY), or all or none of them (MSETNX), which only one node can
-// do atomically, and ownership changes as nodes come and go, so "same
-// node" would make a command work or fail with the topology.
-func (e *entry) sameSlotOnly() bool {
-	return !e.multiShard && e.Flags&FlagWatchesKeys == 0
-}
-
-// splittable reports whether a multi-key command whose keys live on
-// several nodes is split by owner and its replies merged (scatter.go): the
-// commands with the request_policy:multi_shard tip.
-func (e *entry) splittable() bool { return e.multiShard }
-
-// mayWrite reports whether the command writes, or may (a script or
-// function not declared read-only, SPUBLISH): a node without its quorum
-// lease refuses it up front with -CLUSTERDOWN, as Redis Cluster refuses
-// every command but a read while the cluster is down, rather than running
-// a script whose writes could only time out unacknowledged.
-func (e *entry) mayWrite() bool {
-	return e.Flags&FlagWrite != 0 || (e.Flags&FlagMayReplicate != 0 && e.Flags&FlagReadOnly == 0)
-}
-
 // routeAway decides where a keyed command runs (route.Keyed), with
 // c.slots holding the slots of its keys (single: they are all one slot).
 // It returns handled false when the command runs here, with local
@@ -106,7 +81,7 @@ func (e *entry) mayWrite() bool {
 func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (handled, local bool) {
 	rs := c.route
 	forwarded := rs != nil && rs.forwarded
-	if !single && (e.sameSlotOnly() || (s.redirect && !forwarded)) {
+	if !single && (e.SameSlotOnly() || (s.redirect && !forwarded)) {
 		c.reply.Error(errCrossSlot)
 		return true, false
 	}
@@ -122,7 +97,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 		t, self := s.cluster.Table(), s.cluster.ID()
 		owner, spans := route.Owner(c.slots, s.cluster.Route)
 		v := route.Keyed(route.Cmd{Table: t, Self: self, Owner: owner, Spans: spans, Redirect: s.redirect,
-			Forwarded: forwarded, NoWait: c.noWait, Async: c.fwd.lc != nil, Watches: e.Flags&FlagWatchesKeys != 0, Splittable: e.splittable()})
+			Forwarded: forwarded, NoWait: c.noWait, Async: c.fwd.lc != nil, Watches: e.Flags&FlagWatchesKeys != 0, Splittable: e.MultiShard})
 		switch v.Do {
 		case route.Here:
 			if c.noWait {
@@ -130,7 +105,7 @@ func (s *Server) routeAway(c *Client, e *entry, args [][]byte, single bool) (han
 					c.decline() // the lease lapsed: a goroutine may wait for it
 					return true, false
 				}
-			} else if v.Err = s.leaseRefusal(c.freshNow(), e.mayWrite(), e.Flags&FlagReadOnly != 0); v.Err != "" {
+			} else if v.Err = s.leaseRefusal(c.freshNow(), e.MayWrite(), e.Flags&FlagReadOnly != 0); v.Err != "" {
 				break
 			}
 			if e.Flags&FlagWrite != 0 && s.lacksReplicas(c.slots) {
@@ -292,8 +267,8 @@ func (s *Server) batchable(c *Client, t *ring.Table, owner ring.NodeID, args [][
 		return false
 	}
 	var buf [32]byte
-	e := s.lookup(args[0], &buf)
-	if e == nil || e.subs != nil || e.runsInMulti || !e.hasKeys() || e.Flags&FlagBlocking != 0 {
+	e := s.table.Lookup(args[0], &buf)
+	if e == nil || e.Subs != nil || e.RunsInMulti || !e.Keyed || e.Flags&FlagBlocking != 0 {
 		return false // a blocking command is forwarded alone, in chunks (blocking.go)
 	}
 	if (e.Arity > 0 && len(args) != e.Arity) || (e.Arity < 0 && len(args) < -e.Arity) {
@@ -309,13 +284,13 @@ func (s *Server) batchable(c *Client, t *ring.Table, owner ring.NodeID, args [][
 		return false // an event loop's batch: EVALSHA's fallback would wait (forward)
 	}
 	rs := c.routeState()
-	if rs.keyPos = e.keys(args, rs.keyPos); len(rs.keyPos) == 0 {
+	if rs.keyPos = e.Keys(args, rs.keyPos); len(rs.keyPos) == 0 {
 		return false // dispatch runs a command without keys here
 	}
 	slot := ring.KeySlot(args[rs.keyPos[0]])
 	for _, i := range rs.keyPos {
 		sl := ring.KeySlot(args[i])
-		if sl != slot && e.sameSlotOnly() {
+		if sl != slot && e.SameSlotOnly() {
 			return false
 		}
 		if p, _ := s.cluster.Route(sl); p != owner {
@@ -346,7 +321,7 @@ func (s *Server) takeAhead(c *Client, args [][]byte) bool {
 	c.pendProcessed++
 	c.reply.Raw(a.Reply)
 	if s.events.Monitored() {
-		s.feedRan(c, s.lookup(args[0], &c.nameBuf), args)
+		s.feedRan(c, s.table.Lookup(args[0], &c.nameBuf), args)
 	}
 	return true
 }
@@ -368,7 +343,7 @@ func (s *Server) routeExec(call *Call) bool {
 		txn.RemoteWatch, txn.WatchLeader = true, c.rwatch.Leader
 	}
 	for _, q := range c.queue {
-		c.keyPos = q.e.keys(q.args, c.keyPos)
+		c.keyPos = q.e.Keys(q.args, c.keyPos)
 		for _, i := range c.keyPos {
 			c.slots = append(c.slots, ring.KeySlot(q.args[i]))
 		}
@@ -468,14 +443,14 @@ func (s *Server) leaseRefusal(now time.Time, write, read bool) string {
 // far as the quorum lease goes (leaseRefusal would say nothing): it needs
 // none, or the node holds it at the command's clock.
 func (s *Server) leaseHeldNow(c *Client, e *entry) bool {
-	return !route.NeedsLease(e.mayWrite(), e.Flags&FlagReadOnly != 0, s.repl.readsWhenDown.Load()) ||
+	return !route.NeedsLease(e.MayWrite(), e.Flags&FlagReadOnly != 0, s.repl.readsWhenDown.Load()) ||
 		s.cluster.HealthyAt(c.freshNow())
 }
 
-// queueWrites reports whether a transaction writes, or may (mayWrite).
+// queueWrites reports whether a transaction writes, or may (MayWrite).
 func queueWrites(queue []queuedCmd) bool {
 	for _, q := range queue {
-		if q.e.mayWrite() {
+		if q.e.MayWrite() {
 			return true
 		}
 	}

@@ -53,16 +53,16 @@ func frontOf(f *scripts.Frame) *scriptFrame {
 // names one) and puts its keys' positions in f.Keys.
 func (sf scriptFront) Find(f *scripts.Frame, args [][]byte) scripts.Cmd {
 	fr := frontOf(f)
-	e := sf.s.lookup(args[0], &fr.nameBuf)
-	if e != nil && e.subs != nil && len(args) >= 2 {
-		e = e.lookupSub(args[1], &fr.subBuf)
+	e := sf.s.table.Lookup(args[0], &fr.nameBuf)
+	if e != nil && e.Subs != nil && len(args) >= 2 {
+		e = e.LookupSub(args[1], &fr.subBuf)
 	}
 	if e == nil {
 		f.Keys = f.Keys[:0]
 		return scripts.Cmd{}
 	}
-	f.Keys = e.keys(args, f.Keys)
-	return scripts.Cmd{Command: e.Command, Keyspace: e.keyspace, Ref: e}
+	f.Keys = e.Keys(args, f.Keys)
+	return scripts.Cmd{Command: e.Command, Keyspace: e.Keyspace, Ref: e}
 }
 
 // Exec runs a script's command through callIn, in the script's frame, and
@@ -74,7 +74,7 @@ func (sf scriptFront) Exec(client any, f *scripts.Frame, cmd scripts.Cmd, args [
 }
 
 // CloseTx releases the Tx a keyless script took (closeTx, as EVAL's).
-func (sf scriptFront) CloseTx(tx *store.Tx) { sf.s.closeTx(tx, sf.s.commands["eval"]) }
+func (sf scriptFront) CloseTx(tx *store.Tx) { sf.s.closeTx(tx, sf.s.table.LookupName("eval")) }
 
 // OverMaxMemory: maxmemory is set and reclaiming did not get under it.
 func (sf scriptFront) OverMaxMemory() bool { return sf.s.lim.maxMemory.Load() != 0 && !sf.s.reclaim() }

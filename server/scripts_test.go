@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/membership"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
@@ -83,7 +84,7 @@ func TestScriptBusyAndKill(t *testing.T) {
 func TestScriptKeysCluster(t *testing.T) {
 	cfg := config.Default()
 	srv := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
-	srv.SetCluster(ClusterOf(oneNodeCluster{srv.solo}))
+	srv.SetCluster(membership.Of(oneNodeCluster{srv.solo}))
 	c := testenv.DialRaw(t, serveTest(t, srv).addr)
 	for _, tc := range []struct {
 		args []string

@@ -7,10 +7,9 @@ import (
 	"os"
 	"time"
 
-	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/netloop"
+	"github.com/meshcache/meshcache/server/prefetch"
 	"github.com/meshcache/meshcache/server/resp"
-	"github.com/meshcache/meshcache/store"
 )
 
 // The front end's I/O (docs/DESIGN.md, "Front end"). A connection is
@@ -23,7 +22,7 @@ import (
 //     one, it runs the complete commands itself and then writes each
 //     connection's replies with one non-blocking write (Later), as a
 //     Redis server's beforeSleep writes. The commands' memory is fetched
-//     while the round reads (prefetchRound), and a peer that serves many
+//     while the round reads (prefetchRound, package prefetch), and a peer that serves many
 //     connections (redis-benchmark, a proxy, an application's pool) is
 //     woken once for the round's replies, not once per connection: each
 //     of those wake-ups of a sleeping peer costs its writer an
@@ -171,7 +170,7 @@ func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [
 			return cmds[i:], free
 		}
 		c.pipeline = cmds[i+1:]
-		s.prefetchAhead(c, cmds, i)
+		c.ahead.Ahead(s.store, s.cluster.WritePrefetcher, c.lastTop, cmds, i) // package prefetch
 		c.argsFree = false
 		c.noWait = inline
 		s.handle(c, args)
@@ -194,85 +193,6 @@ func (s *Server) runBatch(c *Client, cmds [][][]byte, free, inline bool) (rest [
 	}
 	c.pipeline = nil
 	return nil, free
-}
-
-// prefetchAhead starts fetching what the next commands of a pipelined
-// batch will wait for, so that their cache misses overlap the work of the
-// commands before them, in three steps a command apart, each reading what
-// the one before fetched: before command i runs, the lines of the slot of
-// command i+3 (store.Prefetch, and for a write the slot's replication
-// state, WritePrefetcher), the index word where command i+2's lookup
-// begins (store.PrefetchKey), and the entry that word names for command
-// i+1 (store.PrefetchEntry). The batch's first commands get the first
-// step only. Only for commands the client's one-entry cache (lastTop)
-// names and the table gives one key position (pipelines of GETs or SETs),
-// whose key is known without a lookup.
-func (s *Server) prefetchAhead(c *Client, cmds [][][]byte, i int) {
-	if i == 0 {
-		for j := 1; j <= 2 && j < len(cmds); j++ {
-			c.ahead[j&3] = aheadCmd{slot: s.prefetchSlot(c, cmds[j])}
-		}
-	}
-	if j := i + 3; j < len(cmds) {
-		c.ahead[j&3] = aheadCmd{slot: s.prefetchSlot(c, cmds[j])}
-	}
-	if j := i + 2; i > 0 && j < len(cmds) {
-		c.ahead[j&3].fetchKey(s.store, c.oneKey(cmds[j]))
-	}
-	if j := i + 1; j < len(cmds) {
-		c.ahead[j&3].fetchEntry(s.store)
-	}
-}
-
-// fetchKey is the second step for a command ahead, whose slot a names:
-// the index word of its key (store.PrefetchKey), when the first step
-// fetched a slot and the key is known without a lookup (oneKey; nil: not).
-func (a *aheadCmd) fetchKey(st *store.Store, key []byte) {
-	if a.slot != 0 && key != nil {
-		a.hash, a.hashed = st.PrefetchKey(uint16(a.slot-1), key), true
-	}
-}
-
-// fetchEntry is the third step: the entry the index word of the second
-// names (store.PrefetchEntry).
-func (a aheadCmd) fetchEntry(st *store.Store) {
-	if a.hashed {
-		st.PrefetchEntry(uint16(a.slot-1), a.hash)
-	}
-}
-
-// aheadCmd is what prefetchAhead knows of a command of the batch ahead:
-// its slot plus one (0: none fetched) and, once its index word was asked
-// for, its key's hash.
-type aheadCmd struct {
-	slot   uint32
-	hashed bool
-	hash   uint64
-}
-
-// prefetchSlot prefetches the slot of args's key (store.Prefetch) and
-// returns the slot plus one, or 0 when args's key is not known (oneKey).
-func (s *Server) prefetchSlot(c *Client, args [][]byte) uint32 {
-	key := c.oneKey(args)
-	if key == nil {
-		return 0
-	}
-	slot := ring.KeySlot(key)
-	s.store.Prefetch(slot)
-	if c.lastTop.Flags&FlagWrite != 0 {
-		s.cluster.PrefetchWrite(slot)
-	}
-	return uint32(slot) + 1
-}
-
-// oneKey returns the key of args when args is a command of the client's
-// cached entry (lastTop) with one key position, else nil.
-func (c *Client) oneKey(args [][]byte) []byte {
-	e := c.lastTop
-	if e == nil || e.oneKey <= 0 || e.oneKey >= len(args) || !resp.EqualFold(args[0], e.Name) {
-		return nil
-	}
-	return args[e.oneKey]
 }
 
 // endBatch lets the input buffer be read over when every command of the
@@ -327,7 +247,7 @@ func (ls *loopServer) Ready(lc *netloop.Conn) {
 // connection's first command was fetched ahead: its slot's lines as it
 // was read, its index word two connections earlier and its entry one
 // earlier (prefetchRound), so that unpipelined clients' cache misses
-// overlap, as a pipeline's do within its batch (prefetchAhead).
+// overlap, as a pipeline's do within its batch (prefetch.Window.Ahead).
 func (ls *loopServer) Later(cs []*netloop.Conn) {
 	s := (*Server)(ls)
 	for i, lc := range cs {
@@ -365,16 +285,16 @@ func (s *Server) prefetchRound(cs []*netloop.Conn, i int) {
 	}
 	if i+1 < len(cs) {
 		if c := cs[i+1].Ctx.(*Client); c.loopCmds != nil {
-			c.ahead[0].fetchEntry(s.store)
+			c.ahead[0].FetchEntry(s.store)
 		}
 	}
 }
 
 // prefetchFirstKey fetches the index word of the first command c read this
-// round, whose slot loopRead fetched (aheadCmd.fetchKey).
+// round, whose slot loopRead fetched (prefetch.Cmd.FetchKey).
 func (s *Server) prefetchFirstKey(c *Client) {
 	if c.loopCmds != nil {
-		c.ahead[0].fetchKey(s.store, c.oneKey(c.loopCmds[0]))
+		c.ahead[0].FetchKey(s.store, prefetch.OneKey(c.lastTop, c.loopCmds[0]))
 	}
 }
 
@@ -413,7 +333,7 @@ func (ls *loopServer) Tick(l *netloop.Loop) {
 // loopRead reads connection c on its event loop's goroutine when its
 // socket is readable, once, and keeps its complete commands for the end of
 // the round (Client.loopCmds, run by Later), fetching the first one's slot
-// meanwhile (prefetchSlot). At a read error, or while c waits for its
+// meanwhile (prefetch.Slot). At a read error, or while c waits for its
 // replicas or a forward, it hands c over.
 func (s *Server) loopRead(c *Client, lc *netloop.Conn) {
 	if c.ack.want > 0 || c.fwd.call != nil {
@@ -435,7 +355,7 @@ func (s *Server) loopRead(c *Client, lc *netloop.Conn) {
 		c.loopActive = time.Now()
 	}
 	c.loopCmds = cmds
-	c.ahead[0] = aheadCmd{slot: s.prefetchSlot(c, cmds[0])}
+	c.ahead[0] = prefetch.Slot(s.store, s.cluster.WritePrefetcher, c.lastTop, cmds[0])
 	lc.Later()
 }
 

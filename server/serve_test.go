@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/membership"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -91,7 +92,7 @@ func TestHotPathNoAllocs(t *testing.T) {
 			cfg := config.Default()
 			s := New(cfg, store.New(cfg.StoreConfig()), slog.New(slog.DiscardHandler))
 			if mode == "cluster" {
-				s.SetCluster(ClusterOf(oneNodeCluster{s.solo}))
+				s.SetCluster(membership.Of(oneNodeCluster{s.solo}))
 			}
 			pc := newProtoConn(&inputConn{r: bytes.NewReader(nil), closed: make(chan struct{})}, s)
 			c := &Client{srv: s, pc: pc, addr: "test", laddr: "test", created: time.Now(), authenticated: true}

@@ -29,12 +29,14 @@ import (
 	"github.com/meshcache/meshcache/lock"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/blocking"
+	"github.com/meshcache/meshcache/server/cmdtable"
 	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/server/events"
 	"github.com/meshcache/meshcache/server/gctune"
 	"github.com/meshcache/meshcache/server/instant"
 	"github.com/meshcache/meshcache/server/latency"
+	"github.com/meshcache/meshcache/server/membership"
 	"github.com/meshcache/meshcache/server/netloop"
 	"github.com/meshcache/meshcache/server/scripts"
 	"github.com/meshcache/meshcache/server/slowlog"
@@ -58,9 +60,9 @@ type Server struct {
 	cfg   config.Config
 	lim   limits
 
-	// commands is the command table, built once by New; read-only afterwards.
-	commands map[string]*entry
-	sorted   []*entry // top-level entries by name, for COMMAND
+	// table is the command table (package cmdtable), built once by New;
+	// read-only afterwards.
+	table cmdtable.Table
 
 	clientsMu sync.Mutex
 	clients   map[uint64]*Client // guarded by clientsMu
@@ -71,9 +73,9 @@ type Server struct {
 	latency latency.Monitor // the latency monitor (LATENCY); safe for concurrent use
 	stats   serverStats
 
-	// cluster is the node's cluster membership (node.go), the one-node
-	// solo until SetCluster (before Serve); read-only afterwards.
-	cluster Cluster
+	// cluster is the node's cluster membership (package membership), the
+	// one-node solo until SetCluster (before Serve); read-only afterwards.
+	cluster membership.Cluster
 	// standalone: cluster is a node alone for good (Standalone), asked
 	// once by SetCluster; the server then routes nothing and notes no
 	// replication positions, as a Redis server with cluster mode off.
@@ -85,7 +87,7 @@ type Server struct {
 	// cstats counts forwarded-command calls (CLUSTER INFO).
 	cstats clusterStats
 	// repl is the replica-acknowledgement settings and counters and the
-	// leave state (replication.go, leave.go).
+	// leave state (replication.go; packages replack and leave).
 	repl replServer
 	// blocked lines up the clients parked by blocking commands (blocking.go).
 	blocked blocking.Queue
@@ -202,13 +204,13 @@ func New(cfg config.Config, st *store.Store, logger *slog.Logger) *Server {
 	s.runID = hex.EncodeToString(id[:])
 	s.events = events.New(logger, (*eventsClients)(s), ring.NodeID(s.runID))
 	s.solo = solo.New(ring.NodeID(s.runID), s.soloAddr)
-	s.SetCluster(Cluster{}) // alone until given a cluster
+	s.SetCluster(membership.Cluster{}) // alone until given a cluster
 	s.applyLimits(&cfg)
 	s.redirect = cfg.ClusterRedirect
 	st.SetMaxMemory(cfg.MaxMemory)
 	st.SetPolicy(cfg.EvictionPolicy())
 	st.SetEncodings(cfg.Encodings)
-	s.buildTable()
+	s.table.Build(commandGroups)
 	st.SetKeyHook(s.events)
 	st.SetReleaseHook(func(tx *store.Tx, ready []string) { s.turns.Release(&s.blocked, tx, ready) })
 	st.SetLatencyHook(s.noteStoreLatency) // latencycmd.go
@@ -454,8 +456,8 @@ func (s *Server) HLLSparseMaxBytes() int64 { return s.lim.hllSparseMax.Load() }
 
 // Commands returns every top-level command, in name order (commands.Host).
 func (s *Server) Commands() []*commands.Command {
-	all := make([]*commands.Command, len(s.sorted))
-	for i, e := range s.sorted {
+	all := make([]*commands.Command, len(s.table.Sorted))
+	for i, e := range s.table.Sorted {
 		all[i] = e.Command
 	}
 	return all
@@ -464,7 +466,7 @@ func (s *Server) Commands() []*commands.Command {
 // Command returns the command or "container|sub" named name, nil if none
 // (commands.Host).
 func (s *Server) Command(name string) *commands.Command {
-	if e := s.lookupName(name); e != nil {
+	if e := s.table.LookupName(name); e != nil {
 		return e.Command
 	}
 	return nil

@@ -65,7 +65,7 @@ func flushCommand(c *Call) {
 
 // shutdownCommand: SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. There is no
 // persistence, so SAVE and NOSAVE mean the same. The node first drains
-// (hands its slots to other nodes, at most DrainTimeout; leave.go) and
+// (hands its slots to other nodes, at most leave.DrainTimeout; package leave) and
 // leaves the cluster, as Redis waits for lagging replicas; NOW or FORCE
 // leave without handing off (the replicas take over). Then the server stops
 // through its owner's context and the client sees the connection close, as

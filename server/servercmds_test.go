@@ -17,7 +17,7 @@ func TestCommandCommand(t *testing.T) {
 		// go-redis parses COMMAND (Redis 7 shape: 10 fields per command).
 		infos, err := c.Command(ctx).Result()
 		require.NoError(t, err)
-		require.Len(t, infos, len(ts.srv.sorted))
+		require.Len(t, infos, len(ts.srv.table.Sorted))
 		get := infos["get"]
 		require.NotNil(t, get)
 		require.EqualValues(t, 2, get.Arity)
@@ -29,7 +29,7 @@ func TestCommandCommand(t *testing.T) {
 
 		n, err := c.Do(ctx, "COMMAND", "COUNT").Int64()
 		require.NoError(t, err)
-		require.EqualValues(t, len(ts.srv.sorted), n)
+		require.EqualValues(t, len(ts.srv.table.Sorted), n)
 
 		v, err := c.Do(ctx, "COMMAND", "INFO", "client|setname", "nosuch").Slice()
 		require.NoError(t, err)
@@ -110,7 +110,7 @@ func TestOOM(t *testing.T) {
 	})
 	require.Error(t, err)
 	require.Contains(t, err.Error(), "EXECABORT")
-	rejected := ts.srv.commands["set"].stats.Rejected.Load()
+	rejected := ts.srv.table.LookupName("set").Stats.Rejected.Load()
 	require.GreaterOrEqual(t, rejected, int64(2))
 	require.NoError(t, c.ConfigSet(ctx, "maxmemory", "0").Err())
 	require.NoError(t, c.Set(ctx, "a", "1", 0).Err())

@@ -67,14 +67,14 @@ type CommandStats = info.CommandStats
 // name order, each container followed by its subcommands, as INFO
 // commandstats lists them.
 func (s *Server) CommandStats(f func(CommandStats)) {
-	s.eachCommand(func(e *entry) {
-		l := e.stats.Latency() // one read: calls and histogram agree
-		cs := CommandStats{Name: e.Name, Calls: l.Total(), Failed: e.stats.Failed.Load(),
-			Rejected: e.stats.Rejected.Load(), Latency: l}
+	s.table.Each(func(e *entry) {
+		l := e.Stats.Latency() // one read: calls and histogram agree
+		cs := CommandStats{Name: e.Name, Calls: l.Total(), Failed: e.Stats.Failed.Load(),
+			Rejected: e.Stats.Rejected.Load(), Latency: l}
 		if cs.Calls == 0 && cs.Failed == 0 && cs.Rejected == 0 {
 			return
 		}
-		cs.Usec = e.stats.Usec.Load()
+		cs.Usec = e.Stats.Usec.Load()
 		f(cs)
 	})
 }

@@ -111,7 +111,7 @@ func execCommand(c *Call) {
 		// A handoff moved the transaction's slot while EXEC waited for
 		// its lock: nothing ran; the client retries against the new primary.
 		if tx != nil {
-			s.closeTx(tx, s.commands["exec"])
+			s.closeTx(tx, s.table.LookupName("exec"))
 		}
 		cl.discardMulti()
 		c.Reply.Error(route.ErrSlotMoving)
@@ -119,7 +119,7 @@ func execCommand(c *Call) {
 	}
 	if cl.watchBroken || cl.watcher != nil && cl.watcher.Dirty() {
 		if tx != nil {
-			s.closeTx(tx, s.commands["exec"])
+			s.closeTx(tx, s.table.LookupName("exec"))
 		}
 		cl.discardMulti()
 		c.Reply.NullArray()
@@ -129,7 +129,7 @@ func execCommand(c *Call) {
 	cl.execing = true
 	defer func() { cl.execing = false }()
 	for i, q := range queue {
-		if q.e.keyspace {
+		if q.e.Keyspace {
 			if tx != nil {
 				s.closeTx(tx, q.e)
 			}
@@ -138,13 +138,13 @@ func execCommand(c *Call) {
 			continue
 		}
 		var cmdTx *store.Tx
-		if cl.keyPos = q.e.keys(q.args, cl.keyPos); len(cl.keyPos) > 0 {
+		if cl.keyPos = q.e.Keys(q.args, cl.keyPos); len(cl.keyPos) > 0 {
 			cmdTx = tx // its keys' slots are in the stretch's Tx
 		}
 		s.call(cl, q.e, q.args, cmdTx, false)
 	}
 	if tx != nil {
-		s.closeTx(tx, s.commands["exec"])
+		s.closeTx(tx, s.table.LookupName("exec"))
 	}
 	cl.discardMulti()
 }
@@ -154,10 +154,10 @@ func execCommand(c *Call) {
 func (s *Server) lockStretch(cl *Client, queue []queuedCmd, extra []uint16) *store.Tx {
 	cl.slots = append(cl.slots[:0], extra...)
 	for _, q := range queue {
-		if q.e.keyspace {
+		if q.e.Keyspace {
 			break
 		}
-		cl.keyPos = q.e.keys(q.args, cl.keyPos)
+		cl.keyPos = q.e.Keys(q.args, cl.keyPos)
 		for _, i := range cl.keyPos {
 			cl.slots = append(cl.slots, ring.KeySlot(q.args[i]))
 		}

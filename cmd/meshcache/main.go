@@ -8,7 +8,7 @@
 // --cluster-enabled no it runs no cluster layer at all (no cluster port, no
 // gossip): a standalone node with Redis's cluster-mode-off semantics. SIGINT
 // and SIGTERM stop it cleanly: the node drains while it still serves (hands
-// every slot it leads to another node, at most server.DrainTimeout), leaves
+// every slot it leads to another node, at most leave.DrainTimeout), leaves
 // the gossip, then the listener and every connection are closed and every
 // goroutine is waited for. A second signal during the drain stops the
 // process at once.
@@ -30,6 +30,8 @@ import (
 	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/server"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/leave"
+	"github.com/meshcache/meshcache/server/membership"
 	"github.com/meshcache/meshcache/store"
 )
 
@@ -139,7 +141,7 @@ func serveNode(ctx context.Context, cfg config.Config, logger *slog.Logger) int 
 		logger.Error("cluster node", "err", err)
 		return 1
 	}
-	srv.SetCluster(server.ClusterOf(node))
+	srv.SetCluster(membership.Of(node))
 	stopAdmin, err := startAdmin(cfg.AdminAddr, srv, node, logger)
 	if err != nil {
 		_ = ln.Close()
@@ -166,7 +168,7 @@ func serveNode(ctx context.Context, cfg config.Config, logger *slog.Logger) int 
 		"cluster_addr", node.ClusterAddr(), "join", cfg.Join, "replicas", cfg.Replicas,
 		"replica_ack", cfg.ReplicaAck, "gossip", cfg.Gossip, "node_timeout", cfg.EffectiveNodeTimeout())
 	// Serve runs until SHUTDOWN or CLUSTER LEAVE (which drain first, see
-	// server/leave.go), an error, or the signal below.
+	// server/leave), an error, or the signal below.
 	serveCtx, stopServe := context.WithCancel(context.Background())
 	defer stopServe()
 	served := make(chan error, 1)
@@ -177,11 +179,11 @@ func serveNode(ctx context.Context, cfg config.Config, logger *slog.Logger) int 
 		// SIGINT/SIGTERM: drain while still serving, so clients keep
 		// being answered (forwarded) while the slots move, then stop.
 		stopSignals(ctx)
-		dctx, cancel := context.WithTimeout(context.Background(), server.DrainTimeout)
+		dctx, cancel := context.WithTimeout(context.Background(), leave.DrainTimeout)
 		if noDrain(ctx) {
 			cancel() // leave at once, handing nothing off
 		} else {
-			logger.Info("signal received: draining before shutdown (a second signal stops at once)", "timeout", server.DrainTimeout)
+			logger.Info("signal received: draining before shutdown (a second signal stops at once)", "timeout", leave.DrainTimeout)
 		}
 		if err := srv.Leave(dctx); err != nil {
 			logger.Warn("leave cluster", "err", err)

@@ -18,6 +18,7 @@ import (
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/server/membership"
 	"github.com/meshcache/meshcache/store"
 	"github.com/meshcache/meshcache/tests/testenv"
 )
@@ -158,7 +159,7 @@ func startClusterNode(t *testing.T, seeds []string, replicas int) *clusterNode {
 		_ = ln.Close()
 		require.NoError(t, err)
 	}
-	srv.SetCluster(server.ClusterOf(node))
+	srv.SetCluster(membership.Of(node))
 	t.Cleanup(func() { assert.NoError(t, node.Close()) }) // after the server stopped (cleanups run last first)
 	require.NoError(t, node.Start(context.Background()))
 	serve(t, srv, ln)

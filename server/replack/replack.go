@@ -15,8 +15,8 @@ import (
 	"github.com/meshcache/meshcache/ring"
 )
 
-// Node is what the account asks of the cluster node (server.Router and
-// server.Replicas give it).
+// Node is what the account asks of the cluster node (membership.Router and
+// membership.Replicas give it).
 type Node interface {
 	// Route returns the node leading slot and whether that is this node.
 	Route(slot uint16) (ring.NodeID, bool)

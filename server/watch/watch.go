@@ -33,7 +33,7 @@ import (
 )
 
 // Node is what remote WATCH needs of this node's cluster membership
-// (server.Cluster implements it).
+// (membership.Cluster implements it).
 type Node interface {
 	// ID is this node's ID, Table the routing table in force (nil until
 	// the first), Route the node leading slot now and whether it is this
