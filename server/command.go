@@ -6,6 +6,7 @@ import (
 	"github.com/meshcache/meshcache/server/commands/bitmap"
 	"github.com/meshcache/meshcache/server/commands/geo"
 	"github.com/meshcache/meshcache/server/commands/hyperloglog"
+	"github.com/meshcache/meshcache/server/commands/sortcmd"
 	"github.com/meshcache/meshcache/server/commands/zset"
 	"github.com/meshcache/meshcache/server/connection"
 	"github.com/meshcache/meshcache/server/debug"
@@ -99,7 +100,7 @@ var commandGroups = []func() []*Command{
 	commands.KeyCommands,      // commands/keys.go
 	commands.HashCommands,     // commands/hashes.go
 	commands.ListCommands,     // commands/lists.go: the list commands, blocking ones included
-	commands.SortCommands,     // commands/sort.go: SORT SORT_RO
+	sortcmd.Commands,          // commands/sortcmd: SORT SORT_RO
 	commands.SetCommands,      // commands/sets.go
 	zset.Commands,             // commands/zset: the sorted-set commands, blocking pops included
 	geo.Commands,              // commands/geo: GEOADD GEOPOS GEODIST GEOHASH GEOSEARCH[STORE] GEORADIUS[BYMEMBER][_RO]

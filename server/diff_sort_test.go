@@ -1,9 +1,10 @@
 package server
 
 // SORT and SORT_RO against redis-server. Patterns name keys with the
-// sorted key's hash tag ({s}), the only ones a cluster allows (sort.go);
-// both differential servers are standalone, which allows every pattern:
-// "sort-any-slot" forms keys of many slots (Redis's sort.tcl does).
+// sorted key's hash tag ({s}), the only ones a cluster allows (package
+// sortcmd); both differential servers are standalone, which allows every
+// pattern: "sort-any-slot" forms keys of many slots (Redis's sort.tcl
+// does).
 func init() {
 	diffScripts["sort"] = []string{
 		"SORT {s}none", "SORT_RO {s}none", "SORT {s}none STORE {s}dst", "EXISTS {s}dst",

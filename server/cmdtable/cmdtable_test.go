@@ -13,6 +13,7 @@ import (
 	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/server/commands/geo"
 	"github.com/meshcache/meshcache/server/commands/hyperloglog"
+	"github.com/meshcache/meshcache/server/commands/sortcmd"
 	"github.com/meshcache/meshcache/server/commands/zset"
 )
 
@@ -168,7 +169,7 @@ func TestRangeKeysMatchSpecs(t *testing.T) {
 	var tb Table
 	tb.Build([]func() []*commands.Command{
 		commands.StringCommands, commands.KeyCommands, commands.HashCommands, commands.ListCommands,
-		commands.SortCommands, commands.SetCommands, zset.Commands, geo.Commands, bitmap.Commands,
+		sortcmd.Commands, commands.SetCommands, zset.Commands, geo.Commands, bitmap.Commands,
 		commands.LCSCommands, hyperloglog.Commands, commands.LockCommands, commands.DumpCommands,
 	})
 	checked := 0

@@ -11,6 +11,7 @@ import (
 	"github.com/meshcache/meshcache/server/commands/commandstest"
 	"github.com/meshcache/meshcache/server/commands/geo"
 	"github.com/meshcache/meshcache/server/commands/hyperloglog"
+	"github.com/meshcache/meshcache/server/commands/sortcmd"
 	"github.com/meshcache/meshcache/server/commands/zset"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
@@ -22,7 +23,7 @@ import (
 // registers them. These tests run them together, as DUMP and RESTORE and
 // the table checks need every type.
 var families = []commandstest.Family{commands.StringCommands, commands.KeyCommands, commands.HashCommands,
-	commands.ListCommands, commands.SortCommands, commands.SetCommands, zset.Commands, geo.Commands,
+	commands.ListCommands, sortcmd.Commands, commands.SetCommands, zset.Commands, geo.Commands,
 	commands.LockCommands, bitmap.Commands, commands.LCSCommands, hyperloglog.Commands, commands.DumpCommands}
 
 // runTable runs each named case with both protocols on a fresh server of

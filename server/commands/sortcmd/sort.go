@@ -1,4 +1,9 @@
-package commands
+// Package sortcmd holds SORT and SORT_RO, as Redis's sort.c: the elements
+// of a list, a set or a sorted set, sorted by their own values or by the
+// keys a BY pattern forms, with the values of the GET patterns' keys,
+// replied or stored as a list. It is not named sort, so that its importers
+// keep the standard library's.
+package sortcmd
 
 import (
 	"bytes"
@@ -8,56 +13,60 @@ import (
 	"strconv"
 
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/commands"
 	"github.com/meshcache/meshcache/server/notify"
 	"github.com/meshcache/meshcache/server/resp"
 	"github.com/meshcache/meshcache/store"
 )
 
-// SortCommands are SORT and SORT_RO (Redis's sort.c). BY and GET patterns
-// name other keys. On a cluster node they are allowed when every key a
-// pattern can form hashes to the sorted key's slot (the pattern's hash
-// tag), as Redis 8 allows on Redis Cluster, and refused otherwise (Redis
-// 7.2 refuses every pattern on a cluster). On a standalone node every
-// pattern is allowed, as on a standalone redis-server: the command reaches
-// the slots of the keys its patterns form once it has read the elements
-// (store.Tx.Reach), before it reads any of them.
-func SortCommands() []*Command {
+// Commands are SORT and SORT_RO, in the front end's "generic" group. BY
+// and GET patterns name other keys. On a cluster node they are allowed
+// when every key a pattern can form hashes to the sorted key's slot (the
+// pattern's hash tag), as Redis 8 allows on Redis Cluster, and refused
+// otherwise (Redis 7.2 refuses every pattern on a cluster). On a
+// standalone node every pattern is allowed, as on a standalone
+// redis-server: the command reaches the slots of the keys its patterns
+// form once it has read the elements (store.Tx.Reach), before it reads
+// any of them.
+func Commands() []*commands.Command {
 	const g = "generic"
-	acl := ACLSet | ACLSortedSet | ACLList | ACLDangerous
-	byGet := Unknown(RO|Access, "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort")
-	return []*Command{
-		{Name: "sort", Arity: -2, Flags: FlagWrite | FlagDenyOOM, ACL: acl, Group: g, Since: "1.0.0",
-			Keys: []KeySpec{Range(RO|Access, 1, 0, 1), byGet,
-				Unknown(OW|Update, "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array")},
+	acl := commands.ACLSet | commands.ACLSortedSet | commands.ACLList | commands.ACLDangerous
+	byGet := commands.Unknown(commands.RO|commands.Access, "For the optional BY/GET keyword. It is marked 'unknown' because the key names derive from the content of the key we sort")
+	return []*commands.Command{
+		{Name: "sort", Arity: -2, Flags: commands.FlagWrite | commands.FlagDenyOOM, ACL: acl, Group: g, Since: "1.0.0",
+			Keys: []commands.KeySpec{commands.Range(commands.RO|commands.Access, 1, 0, 1), byGet,
+				commands.Unknown(commands.OW|commands.Update, "For the optional STORE keyword. It is marked 'unknown' because the keyword can appear anywhere in the argument array")},
 			KeysProc: sortGetKeys,
 			Summary:  "Sorts the elements in a list, a set, or a sorted set, optionally storing the result.",
 			Event:    notify.Event{Class: notify.List, Name: "sortstore"},
-			Handler:  func(c *Call) { sortCommand(c, false) }},
-		{Name: "sort_ro", Arity: -2, Flags: FlagReadOnly, ACL: acl, Group: g, Since: "7.0.0",
-			Keys:     []KeySpec{Range(RO|Access, 1, 0, 1), byGet},
-			KeysProc: func(args [][]byte, out []KeyRef) []KeyRef { return append(out, KeyRef{Pos: 1, Flags: RO | Access}) },
-			Summary:  "Returns the sorted elements of a list, a set, or a sorted set.",
-			Handler:  func(c *Call) { sortCommand(c, true) }},
+			Handler:  func(c *commands.Call) { sortCommand(c, false) }},
+		{Name: "sort_ro", Arity: -2, Flags: commands.FlagReadOnly, ACL: acl, Group: g, Since: "7.0.0",
+			Keys: []commands.KeySpec{commands.Range(commands.RO|commands.Access, 1, 0, 1), byGet},
+			KeysProc: func(args [][]byte, out []commands.KeyRef) []commands.KeyRef {
+				return append(out, commands.KeyRef{Pos: 1, Flags: commands.RO | commands.Access})
+			},
+			Summary: "Returns the sorted elements of a list, a set, or a sorted set.",
+			Handler: func(c *commands.Call) { sortCommand(c, true) }},
 	}
 }
 
 // sortGetKeys is Redis's sortGetKeys: the sorted key, and the key after
 // the last STORE, skipping the arguments of LIMIT, GET and BY.
-func sortGetKeys(args [][]byte, out []KeyRef) []KeyRef {
-	out = append(out, KeyRef{Pos: 1, Flags: RO | Access})
+func sortGetKeys(args [][]byte, out []commands.KeyRef) []commands.KeyRef {
+	out = append(out, commands.KeyRef{Pos: 1, Flags: commands.RO | commands.Access})
 	store := 0
 	for i := 2; i < len(args); i++ {
 		switch {
-		case foldEqual(args[i], "limit"):
+		case resp.EqualFold(args[i], "limit"):
 			i += 2
-		case foldEqual(args[i], "get"), foldEqual(args[i], "by"):
+		case resp.EqualFold(args[i], "get"), resp.EqualFold(args[i], "by"):
 			i++
-		case foldEqual(args[i], "store") && i+1 < len(args):
+		case resp.EqualFold(args[i], "store") && i+1 < len(args):
 			store = i + 1
 		}
 	}
 	if store > 0 {
-		out = append(out, KeyRef{Pos: store, Flags: OW | Update})
+		out = append(out, commands.KeyRef{Pos: store, Flags: commands.OW | commands.Update})
 	}
 	return out
 }
@@ -85,13 +94,13 @@ func parseSort(args [][]byte, readonly, anySlot bool) (o sortOptions, errText st
 		left := len(args) - j - 1
 		a := args[j]
 		switch {
-		case foldEqual(a, "asc"):
+		case resp.EqualFold(a, "asc"):
 			o.desc = false
-		case foldEqual(a, "desc"):
+		case resp.EqualFold(a, "desc"):
 			o.desc = true
-		case foldEqual(a, "alpha"):
+		case resp.EqualFold(a, "alpha"):
 			o.alpha = true
-		case foldEqual(a, "limit") && left >= 2:
+		case resp.EqualFold(a, "limit") && left >= 2:
 			start, ok1 := resp.ParseInt64(args[j+1])
 			count, ok2 := resp.ParseInt64(args[j+2])
 			if !ok1 || !ok2 {
@@ -99,10 +108,10 @@ func parseSort(args [][]byte, readonly, anySlot bool) (o sortOptions, errText st
 			}
 			o.start, o.count = start, count
 			j += 2
-		case !readonly && foldEqual(a, "store") && left >= 1:
+		case !readonly && resp.EqualFold(a, "store") && left >= 1:
 			o.store = args[j+1]
 			j++
-		case foldEqual(a, "by") && left >= 1:
+		case resp.EqualFold(a, "by") && left >= 1:
 			o.by = args[j+1]
 			if bytes.IndexByte(o.by, '*') < 0 {
 				o.dontSort = true
@@ -110,7 +119,7 @@ func parseSort(args [][]byte, readonly, anySlot bool) (o sortOptions, errText st
 				return o, "ERR BY option of SORT denied in Cluster mode when keys formed by the pattern may be in different slots."
 			}
 			j++
-		case foldEqual(a, "get") && left >= 1:
+		case resp.EqualFold(a, "get") && left >= 1:
 			// "#" is the element itself and names no key: allowed,
 			// although Redis 8 hashes it like a key name.
 			if p := args[j+1]; !anySlot && !(len(p) == 1 && p[0] == '#') && patternSlot(p) != slot {
@@ -152,7 +161,7 @@ type sortItem struct {
 }
 
 // sortCommand is SORT (readonly false) and SORT_RO.
-func sortCommand(c *Call, readonly bool) {
+func sortCommand(c *commands.Call, readonly bool) {
 	anySlot := c.Host.Standalone()
 	o, bad := parseSort(c.Args, readonly, anySlot)
 	if bad != "" {

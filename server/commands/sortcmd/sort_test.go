@@ -1,4 +1,4 @@
-package commands_test
+package sortcmd
 
 import (
 	"testing"
@@ -15,16 +15,21 @@ import (
 	"github.com/meshcache/meshcache/tests/testenv"
 )
 
+// families are the groups the tests run: SORT, with the string, list and
+// hash commands the tests also use.
+var families = []commandstest.Family{commands.StringCommands, commands.KeyCommands, commands.HashCommands,
+	commands.ListCommands, Commands}
+
 const (
 	errSortBy  = "ERR BY option of SORT denied in Cluster mode when keys formed by the pattern may be in different slots."
 	errSortGet = "ERR GET option of SORT denied in Cluster mode when keys formed by the pattern may be in different slots."
 )
 
 // TestSortPatternsInOneSlot: BY and GET patterns are allowed only when
-// every key they form is in the sorted key's slot (sort.go), and GET #
+// every key they form is in the sorted key's slot (Commands), and GET #
 // always.
 func TestSortPatternsInOneSlot(t *testing.T) {
-	runTable(t, map[string][]testenv.Step{
+	commandstest.RunTable(t, map[string][]testenv.Step{
 		"patterns": {
 			{Args: []any{"RPUSH", "{t}l", "2", "1"}, Want: int64(2)},
 			{Args: []any{"MSET", "{t}w1", "9", "{t}w2", "8"}, Want: "OK"},
@@ -36,11 +41,11 @@ func TestSortPatternsInOneSlot(t *testing.T) {
 			{Args: []any{"SORT", "{t}l", "BY", "{t}w*", "STORE", "{t}out"}, Want: int64(2)},
 			{Args: []any{"LRANGE", "{t}out", "0", "-1"}, Want: []any{"2", "1"}},
 		},
-	})
+	}, families...)
 }
 
 // TestSortPatternsStandalone: on a standalone node BY and GET patterns
-// reach keys of any slot, as on a standalone redis-server (sort.go), and
+// reach keys of any slot, as on a standalone redis-server (Commands), and
 // STORE writes the result.
 func TestSortPatternsStandalone(t *testing.T) {
 	st := store.New(store.Config{})
@@ -80,7 +85,7 @@ func TestPatternSlot(t *testing.T) {
 		{"{t\\}*", -1},
 		{"{t?}", -1},
 	} {
-		assert.Equal(t, tc.want, commands.PatternSlot([]byte(tc.pattern)), tc.pattern)
+		assert.Equal(t, tc.want, patternSlot([]byte(tc.pattern)), tc.pattern)
 	}
 }
 
@@ -91,7 +96,7 @@ func TestSortGetKeys(t *testing.T) {
 			b[i] = []byte(a)
 		}
 		var out []int
-		for _, k := range commands.SortGetKeys(b, nil) {
+		for _, k := range sortGetKeys(b, nil) {
 			out = append(out, k.Pos)
 		}
 		return out
