@@ -206,8 +206,8 @@ func (s *Store) ApplyUnless(effects []Effect, skip func(slot uint16) bool) (skip
 		}
 	}
 	// A batch's keys are in random slots, each lookup a cache miss or
-	// two: fetch ahead as a pipeline's commands do (server's
-	// prefetchAhead), the index word two effects on and the entry one on.
+	// two: fetch ahead as a pipeline's commands do (server/prefetch's
+	// Window.Ahead), the index word two effects on and the entry one on.
 	var hs [3]uint64
 	ahead := func(j int) {
 		if j < len(effects) && effects[j].Kind != EffectFlushSlot {

@@ -14,7 +14,7 @@
 // cluster's types and errors, such as cluster.ErrNotReplica), and because
 // more than the front end reads it: the admin port shows a standalone
 // server's membership from it. It depends on cluster and ring only; the
-// server's interfaces are asserted where they are defined (server/node.go,
+// server's interfaces are asserted where they are defined (server/membership,
 // server/admin).
 //
 // A solo Node also reports Standalone: the server asks once, when it is
