@@ -1,7 +1,6 @@
 package cmdtable
 
 import (
-	"strconv"
 	"strings"
 	"testing"
 
@@ -9,12 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/meshcache/meshcache/server/commands"
-	"github.com/meshcache/meshcache/server/commands/bitmap"
 	"github.com/meshcache/meshcache/server/commands/commandstest"
-	"github.com/meshcache/meshcache/server/commands/geo"
-	"github.com/meshcache/meshcache/server/commands/hyperloglog"
-	"github.com/meshcache/meshcache/server/commands/sortcmd"
-	"github.com/meshcache/meshcache/server/commands/zset"
 )
 
 func nop(*commands.Call) {}
@@ -150,63 +144,5 @@ func TestBuildRefuses(t *testing.T) {
 			Keys: []commands.KeySpec{commands.Range(ro, 1, -1, 1)}, Handler: nop}},
 	} {
 		assert.Panics(t, func() { new(Table).Build([]func() []*commands.Command{func() []*commands.Command { return cmds }}) }, name)
-	}
-}
-
-// rangeBeyondSpecs names the commands, with their argument count, where
-// the legacy range finds a key that Redis's specs do not: PFMERGE destkey
-// with no source, whose second spec (sources from index 2) does not fit, so
-// the specs find no key (COMMAND GETKEYS answers an error, as Redis's); the
-// range routes it by destkey, which it writes.
-var rangeBeyondSpecs = map[string]int{"pfmerge": 2}
-
-// TestRangeKeysMatchSpecs: for every keyed command of the keyspace
-// families whose keys the legacy range describes (rangeKeys, the hot
-// path's shortcut), Keys finds exactly what the key specs find, for every
-// argument count from its arity to six more; those with movable keys are
-// found by their specs.
-func TestRangeKeysMatchSpecs(t *testing.T) {
-	var tb Table
-	tb.Build([]func() []*commands.Command{
-		commands.StringCommands, commands.KeyCommands, commands.HashCommands, commands.ListCommands,
-		sortcmd.Commands, commands.SetCommands, zset.Commands, geo.Commands, bitmap.Commands,
-		commands.LCSCommands, hyperloglog.Commands, commands.LockCommands, commands.DumpCommands,
-	})
-	checked := 0
-	tb.Each(func(e *Entry) {
-		if !e.rangeKeys {
-			return
-		}
-		checked++
-		n := e.Arity
-		if n < 0 {
-			n = -n
-		}
-		for argc := n; argc <= n+6; argc++ {
-			if !e.ArityOK(argc) {
-				continue
-			}
-			args := make([][]byte, argc)
-			for i := range args {
-				args[i] = []byte("k" + strconv.Itoa(i))
-			}
-			want, ok := e.KeyPositions(args, nil)
-			if !ok {
-				want = nil
-			}
-			got := e.Keys(args, nil)
-			if !ok && rangeBeyondSpecs[e.Name] == argc {
-				want = got // the legacy range routes it; see rangeBeyondSpecs
-			}
-			assert.Equal(t, len(want), len(got), "%s with %d arguments", e.Name, argc)
-			if len(want) > 0 {
-				assert.Equal(t, want, got, "%s with %d arguments", e.Name, argc)
-			}
-		}
-	})
-	assert.Greater(t, checked, 40, "the table's keyed commands take the shortcut")
-	for _, name := range []string{"zunionstore", "zunion", "sort", "georadius", "lmpop", "sintercard"} {
-		require.NotNil(t, tb.LookupName(name), name)
-		assert.False(t, tb.LookupName(name).rangeKeys, "%s has movable keys: found by its specs", name)
 	}
 }
