@@ -22,16 +22,33 @@ type Executor interface {
 
 // ImmediateExecutor is an Executor that can run, without waiting, the
 // commands that answer at once: TryExecute runs args as Execute does and
-// returns true only if the command waits for nothing (a replica's ack, a
-// key to be pushed, a slot's lock held by a fence, a script or another
-// command, the quorum lease when it lapsed); otherwise it runs nothing and
-// returns false, and the command goes to Execute on a worker. The node
+// returns ran=true only if the command waits for nothing (a key to be
+// pushed, a slot's lock held by a fence, a script or another command, the
+// quorum lease when it lapsed); otherwise it runs nothing and returns
+// false, and the command goes to Execute on a worker. A command that ran
+// and whose reply waits only for its replicas' acks (a write) it answers
+// later: it returns later=true, keeps answer, and calls answer.Send once,
+// from another goroutine, when the replicas have the write (or with the
+// error reply Execute would give when they did not in time). The node
 // tries every forwarded command this way in the connection's reader
-// goroutine (transport.Server.HandleInline).
+// goroutine (transport.Server.HandleInline), so that neither the reader
+// nor a worker waits for a write's replicas.
 type ImmediateExecutor interface {
 	Executor
-	TryExecute(resp3 bool, args [][]byte, reply []byte) ([]byte, bool)
+	TryExecute(resp3 bool, args [][]byte, reply []byte, answer Answer) (out []byte, ran, later bool)
 }
+
+// Answer sends a forwarded command's reply after TryExecute returned. The
+// zero Answer sends nothing (a command run locally has no caller to answer
+// later: ImmediateExecutor's callers other than the node pass it).
+type Answer struct{ later transport.Later }
+
+// Send sends reply, without waiting (transport.Later.Answer).
+func (a Answer) Send(reply []byte) { a.later.Answer(reply, nil) }
+
+// Deferrable reports whether a holds a caller to answer: only then may
+// TryExecute keep it and answer later.
+func (a Answer) Deferrable() bool { return a.later != (transport.Later{}) }
 
 // BatchExecutor is an Executor that runs an ordered batch of forwarded
 // commands on one client session, so that a pipeline forwarded as one call
@@ -117,8 +134,9 @@ func (n *Node) Forward(ctx context.Context, id ring.NodeID, resp3 bool, args [][
 
 // tryForward is KindForward's inline handler: it runs a forwarded command
 // in the connection's reader if the Executor can without waiting (the
-// Executor judges the lease as well, once, at the command's clock).
-func (n *Node) tryForward(_ context.Context, _ string, req, reply []byte) ([]byte, bool, error) {
+// Executor judges the lease as well, once, at the command's clock), and
+// leaves a write's reply to be sent once its replicas have it.
+func (n *Node) tryForward(_ context.Context, _ string, req, reply []byte, later transport.Later) ([]byte, bool, error) {
 	ie, ok := n.exec.(ImmediateExecutor)
 	if !ok {
 		return nil, false, nil
@@ -127,7 +145,10 @@ func (n *Node) tryForward(_ context.Context, _ string, req, reply []byte) ([]byt
 	if err != nil {
 		return nil, true, err
 	}
-	out, ran := ie.TryExecute(resp3, args, reply)
+	out, ran, deferred := ie.TryExecute(resp3, args, reply, Answer{later})
+	if deferred {
+		return nil, true, transport.ErrAnswerLater
+	}
 	return out, ran, nil
 }
 

@@ -126,7 +126,10 @@ type Client struct {
 	// lease lapsed) runs nothing and sets wouldWait (decline); whoever set
 	// noWait then hands it to a goroutine that may wait.
 	noWait, wouldWait bool
-	ownTx             *store.Tx // the Tx its commands lock with when it is free (store.OwnTx)
+	// ackLater: with noWait, a forwarded write may run too, its reply
+	// waiting for its replicas after TryExecute returned (fwdack.go).
+	ackLater bool
+	ownTx    *store.Tx // the Tx its commands lock with when it is free (store.OwnTx)
 
 	// Command counters not yet published (flushStats): the calls of the
 	// command the connection repeats, and the commands it was sent.

@@ -24,28 +24,36 @@ var (
 
 // TryExecute is Execute for a caller that must not wait (a cluster
 // connection's reader, cluster.ImmediateExecutor): it runs args and
-// returns their reply and true only if the command cannot wait (a fast
-// read-only command that does not block: it waits for no replica and no key
-// to be pushed), its slots' locks are free at once (held by no fence,
-// script, blocked client's turn or other command) and the quorum lease it
-// needs is held (routeAway under Client.noWait). Otherwise it runs nothing
-// and returns false.
-func (s *Server) TryExecute(resp3 bool, args [][]byte, reply []byte) ([]byte, bool) {
+// returns their reply and true only if the command waits for nothing but,
+// when answer is deferrable, its replicas: a fast read-only command that
+// does not block, or a keyed write that MayStall does not exclude; its
+// slots' locks are free at once (held by no fence, script, blocked
+// client's turn or other command) and the quorum lease it needs is held
+// (routeAway under Client.noWait). Otherwise it runs nothing and returns
+// false. A write whose reply waits for its replicas returns later=true:
+// answer sends the reply once they have it (fwdack.go).
+func (s *Server) TryExecute(resp3 bool, args [][]byte, reply []byte, answer cluster.Answer) (out []byte, ran, later bool) {
 	c := s.getInternal(resp3)
 	c.reply.SetBytes(reply)
-	c.noWait = true
+	c.noWait, c.ackLater = true, answer.Deferrable()
 	s.dispatch(c, args, !s.reclaim())
-	c.noWait = false
+	c.noWait, c.ackLater = false, false
 	if c.wouldWait {
 		c.wouldWait = false
 		c.reply.SetBytes(nil)
 		s.putInternal(c)
-		return nil, false
+		return nil, false, false
 	}
 	s.cstats.forwardsReceived.Add(1)
-	out := c.reply.Bytes()
+	if c.repl.Pending() {
+		if pos, want := s.repl.ack.Batch(&c.repl, &s.cluster); want > 0 {
+			out, later = s.answerLater(c, pos, want, len(reply), answer)
+			return out, true, later
+		}
+	}
+	out = c.reply.Bytes()
 	s.putInternal(c)
-	return out, true
+	return out, true, false
 }
 
 // tryLock is the lock of a command that must not wait (Client.noWait):

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/meshcache/meshcache/cluster"
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
 	"github.com/meshcache/meshcache/store"
@@ -37,7 +38,7 @@ func TestTryExecute(t *testing.T) {
 		{[]string{"HGET", "k", "f"}, "-WRONGTYPE Operation against a key holding the wrong kind of value\r\n"},
 		{[]string{"NOSUCH", "k"}, "-ERR unknown command 'NOSUCH', with args beginning with: 'k' \r\n"},
 		{[]string{"GET"}, "-ERR wrong number of arguments for 'get' command\r\n"},
-		{[]string{"SET", "k", "w"}, ""},                             // a write may wait for its replica
+		{[]string{"SET", "k", "w"}, ""},                             // a write, with no caller to answer later
 		{[]string{"BLPOP", "l", "0"}, ""},                           // blocks
 		{[]string{"KEYS", "*"}, ""},                                 // not fast
 		{[]string{"PING"}, ""},                                      // not a keyspace read
@@ -46,7 +47,7 @@ func TestTryExecute(t *testing.T) {
 		{[]string{"EVAL", "return 1", "0"}, ""},                     // a script
 	} {
 		before := s.stats.commandsProcessed.Load()
-		out, ran := s.TryExecute(false, args(c.args...), nil)
+		out, ran, _ := s.TryExecute(false, args(c.args...), nil, cluster.Answer{})
 		if c.reply == "" {
 			assert.False(t, ran, "%q ran", c.args)
 			assert.Equal(t, before, s.stats.commandsProcessed.Load(), "%q declined but counted", c.args)
@@ -59,10 +60,10 @@ func TestTryExecute(t *testing.T) {
 	assert.Equal(t, processed+7, s.stats.commandsProcessed.Load(), "the six that ran and the GET above")
 
 	tx := st.Lock(ring.KeySlot([]byte("k")))
-	_, ran := s.TryExecute(false, args("GET", "k"), nil)
+	_, ran, _ := s.TryExecute(false, args("GET", "k"), nil, cluster.Answer{})
 	assert.False(t, ran, "its slot is held")
 	tx.Close()
-	out, ran := s.TryExecute(false, args("GET", "k"), nil)
+	out, ran, _ := s.TryExecute(false, args("GET", "k"), nil, cluster.Answer{})
 	assert.True(t, ran)
 	assert.Equal(t, "$1\r\nv\r\n", string(out))
 }

@@ -2,12 +2,13 @@ package server
 
 import (
 	"github.com/meshcache/meshcache/ring"
+	"github.com/meshcache/meshcache/server/cmdtable"
 	"github.com/meshcache/meshcache/server/resp"
 )
 
 // connectionGroup is the command table's group of the connection's own
 // commands (PING, HELLO, CLIENT ...).
-const connectionGroup = "connection"
+const connectionGroup = cmdtable.ConnectionGroup
 
 // inlineSafe reports whether an event loop may run command args of c
 // itself (serve.go): only a command that cannot wait for anything another
@@ -76,11 +77,10 @@ func (s *Server) inlineSafe(c *Client, args [][]byte) bool {
 		}
 		e = sub
 	}
-	f := e.Flags
-	if f&FlagBlocking != 0 || f&FlagAdmin != 0 && f&FlagFast == 0 ||
-		f&FlagNoScript != 0 && f&FlagFast == 0 && e.Group != connectionGroup {
+	if e.MayStall() {
 		return false
 	}
+	f := e.Flags
 	if c.multi && !e.RunsInMulti {
 		return true // queued inside MULTI: EXEC decides
 	}

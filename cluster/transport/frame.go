@@ -30,6 +30,9 @@ const (
 
 	flagReply = 1 << 0
 	flagError = 1 << 1 // reply payload is an error message
+	// flagLater marks, inside the server only, a reply its TryHandler
+	// sends later (Later); it never goes on the wire.
+	flagLater = 1 << 7
 
 	// DefaultMaxFrameSize bounds one frame's payload: a forwarded command
 	// may carry a value as large as Redis's proto-max-bulk-len (512 MiB).
@@ -72,12 +75,54 @@ type Handler func(ctx context.Context, from string, req []byte, reply []byte) ([
 // TryHandler serves a call in the connection's reader if it can without
 // waiting (see Server.HandleInline): it returns ran=true with the reply (or
 // the error) as a Handler would, or ran=false having done nothing, and the
-// call goes to the kind's Handler on a worker.
-type TryHandler func(ctx context.Context, from string, req []byte, reply []byte) (out []byte, ran bool, err error)
+// call goes to the kind's Handler on a worker. A call it ran whose reply
+// must wait (a forwarded write's, for its replicas) it may answer later:
+// it keeps later and returns ran=true with ErrAnswerLater, and calls
+// later.Answer once, from any goroutine. out must not alias reply then
+// (the reader reuses that buffer).
+type TryHandler func(ctx context.Context, from string, req []byte, reply []byte, later Later) (out []byte, ran bool, err error)
+
+// ErrAnswerLater is a TryHandler's error for a call it ran and will
+// answer through its Later.
+var ErrAnswerLater = errors.New("answered later")
+
+// Later answers a call after its TryHandler returned (ErrAnswerLater).
+// The zero Later answers nothing.
+type Later struct {
+	fc       *frameConn
+	id       uint64
+	kind     Kind
+	maxFrame int
+}
+
+// Answer sends the call's reply (err: its error) without waiting: it
+// puts the frame in the connection's write queue for the writer, which
+// joins the answers made meanwhile into one write; only when the queue is
+// full does a goroutine of its own wait for room. An answer on a closed
+// connection is dropped: the caller's call has failed already.
+func (l Later) Answer(payload []byte, err error) {
+	if l.fc == nil {
+		return
+	}
+	f := frame{id: l.id, kind: l.kind, flags: flagReply, payload: payload}
+	if err == nil && len(payload) > l.maxFrame {
+		err = fmt.Errorf("%w: reply of %d bytes, limit %d", ErrFrameTooLarge, len(payload), l.maxFrame)
+	}
+	if err != nil {
+		f.flags |= flagError
+		f.payload = []byte(err.Error())
+	}
+	select {
+	case l.fc.out <- f:
+	case <-l.fc.done:
+	default:
+		go func() { _ = l.fc.send(context.Background(), f) }() // ends with a place in the queue or the connection
+	}
+}
 
 // Below is a TryHandler that runs requests of at most max bytes with h.
 func Below(max int, h Handler) TryHandler {
-	return func(ctx context.Context, from string, req, reply []byte) ([]byte, bool, error) {
+	return func(ctx context.Context, from string, req, reply []byte, _ Later) ([]byte, bool, error) {
 		if len(req) > max {
 			return nil, false, nil
 		}

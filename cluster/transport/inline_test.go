@@ -27,7 +27,7 @@ func TestHandleInline(t *testing.T) {
 			}
 			<-release
 			return append(reply, "waited"...), nil
-		}, func(_ context.Context, _ string, req, reply []byte) ([]byte, bool, error) {
+		}, func(_ context.Context, _ string, req, reply []byte, _ Later) ([]byte, bool, error) {
 			if string(req) == "wait" {
 				return nil, false, nil
 			}
@@ -84,4 +84,65 @@ func goid() string {
 	s = strings.TrimPrefix(s, "goroutine ")
 	id, _, _ := strings.Cut(s, " ")
 	return id
+}
+
+// TestAnswerLater: a request the try handler runs and answers later
+// (ErrAnswerLater) gets its answer from whichever goroutine calls
+// Later.Answer, out of order with the requests behind it, which the reader
+// goes on answering meanwhile; an error answer reaches its caller as a
+// RemoteError; an answer after the connection closed is dropped.
+func TestAnswerLater(t *testing.T) {
+	laters := make(chan Later, 16)
+	client, addr := startServing(t, func(srv *Server) {
+		h := func(_ context.Context, _ string, req, reply []byte) ([]byte, error) {
+			return nil, fmt.Errorf("%q ran on a worker", req)
+		}
+		srv.HandleInline(KindPing, h, func(_ context.Context, _ string, req, reply []byte, later Later) ([]byte, bool, error) {
+			if strings.HasPrefix(string(req), "later") {
+				laters <- later
+				return nil, true, ErrAnswerLater
+			}
+			return append(append(reply, "re:"...), req...), true, nil
+		})
+	})
+	ctx := testCtx(t, 30*time.Second)
+
+	type result struct {
+		r   []byte
+		err error
+	}
+	first, second := make(chan result, 1), make(chan result, 1)
+	go func() { r, err := client.Call(ctx, addr, KindPing, []byte("later-1")); first <- result{r, err} }()
+	l1 := <-laters
+	go func() { r, err := client.Call(ctx, addr, KindPing, []byte("later-2")); second <- result{r, err} }()
+	l2 := <-laters
+	// The reader answers the requests behind the two it keeps.
+	for i := range 10 {
+		r, err := client.Call(ctx, addr, KindPing, fmt.Appendf(nil, "now-%d", i))
+		require.NoError(t, err)
+		require.Equal(t, fmt.Sprintf("re:now-%d", i), string(r))
+	}
+	go l2.Answer([]byte("two"), nil) // out of order, from another goroutine
+	res := <-second
+	require.NoError(t, res.err)
+	require.Equal(t, "two", string(res.r))
+	l1.Answer(nil, fmt.Errorf("not replicated"))
+	res = <-first
+	var re *RemoteError
+	require.ErrorAs(t, res.err, &re)
+	require.Equal(t, "not replicated", re.Msg)
+
+	go func() { _, _ = client.Call(ctx, addr, KindPing, []byte("later-3")) }()
+	l3 := <-laters
+	client.Close()
+	require.Eventually(t, func() bool {
+		select {
+		case <-l3.fc.done:
+			return true
+		default:
+			return false
+		}
+	}, 10*time.Second, time.Millisecond, "the server saw the connection close")
+	l3.Answer([]byte("dropped"), nil) // neither blocks nor panics
+	Later{}.Answer([]byte("nothing"), nil)
 }

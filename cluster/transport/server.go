@@ -65,7 +65,9 @@ func (s *Server) Handle(k Kind, h Handler) { s.handlers[k] = h }
 // pushed): the reader puts the reply in the connection's write buffer
 // itself and writes it out when no further request is buffered (one write
 // answers every request that came in one read). A request try declines goes
-// to h on a worker, its reply to the writer goroutine. While try runs, the
+// to h on a worker, its reply to the writer goroutine. One try runs whose
+// reply must wait (a forwarded write's, for its replicas) it answers later
+// through Later, so that no goroutine waits for it. While try runs, the
 // connection reads nothing else. Call before serving.
 func (s *Server) HandleInline(k Kind, h Handler, try TryHandler) {
 	s.handlers[k] = h
@@ -153,6 +155,9 @@ func (s *Server) readLoop(fc *frameConn) {
 		}
 		if try := s.inline[f.kind]; try != nil && fc.faults.DelayOf(fc.self, fc.peer) == 0 {
 			if reply, ran := s.serve1(fc, f, try, direct[:0]); ran {
+				if reply.flags&flagLater != 0 {
+					continue // its handler answers it (Later)
+				}
 				if err := fc.writeDirect(reply); err != nil {
 					fc.close(fmt.Errorf("write to %s: %w", fc.peer, err))
 					return
@@ -240,7 +245,8 @@ func (s *Server) run(fc *frameConn, f frame) {
 // serve1 executes one request with its kind's Handler, or with try when
 // that is set, and returns its reply frame, whose payload the handler
 // appended to buf. ran is false when try declined the request: it did
-// nothing, and the frame means nothing.
+// nothing, and the frame means nothing. A reply flagged flagLater is not
+// to be written: try answers the request itself (Later).
 func (s *Server) serve1(fc *frameConn, f frame, try TryHandler, buf []byte) (reply frame, ran bool) {
 	ctx := &callCtx{parent: s.ctx}
 	if f.timeout > 0 {
@@ -251,8 +257,13 @@ func (s *Server) serve1(fc *frameConn, f frame, try TryHandler, buf []byte) (rep
 	var err error
 	switch h := s.handlers[f.kind]; {
 	case try != nil:
-		if reply.payload, ran, err = try(ctx, fc.peer, f.payload, buf); !ran {
+		later := Later{fc: fc, id: f.id, kind: f.kind, maxFrame: s.maxFrame}
+		if reply.payload, ran, err = try(ctx, fc.peer, f.payload, buf, later); !ran {
 			return reply, false
+		}
+		if err == ErrAnswerLater {
+			reply.flags |= flagLater
+			return reply, true
 		}
 	case h == nil:
 		err = fmt.Errorf("unknown rpc kind %d", uint8(f.kind))

@@ -90,6 +90,24 @@ func (e *Entry) CannotWait() bool {
 	return e.Flags&(want|commands.FlagBlocking|commands.FlagWrite|commands.FlagMayReplicate) == want
 }
 
+// MayStall reports whether the command may wait for more than its slots'
+// locks and its replicas' acks: for another connection (blocking
+// commands), another node or a long run (scripts and functions, EXEC,
+// WAIT, and the other noscript or admin commands the table does not call
+// fast, but for the connection group's own). An event loop runs the
+// others itself (server's inlineSafe), and a cluster connection's reader
+// runs a forwarded write of the others, its reply waiting for the replicas
+// (server.TryExecute).
+func (e *Entry) MayStall() bool {
+	f := e.Flags
+	return f&commands.FlagBlocking != 0 || f&commands.FlagAdmin != 0 && f&commands.FlagFast == 0 ||
+		f&commands.FlagNoScript != 0 && f&commands.FlagFast == 0 && e.Group != ConnectionGroup
+}
+
+// ConnectionGroup is the table's group of the connection's own commands
+// (PING, HELLO, CLIENT ...).
+const ConnectionGroup = "connection"
+
 // SkipSlowlog: the table's skip_slowlog flag (EXEC logs its commands one
 // by one) and the commands whose arguments carry passwords (AUTH, HELLO).
 func (e *Entry) SkipSlowlog() bool {
