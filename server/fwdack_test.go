@@ -9,6 +9,7 @@ import (
 
 	"github.com/meshcache/meshcache/ring"
 	"github.com/meshcache/meshcache/server/config"
+	"github.com/meshcache/meshcache/store"
 )
 
 // TestForwardedWriteAnsweredLater: a write forwarded to its primary is
@@ -35,14 +36,28 @@ func TestForwardedWriteAnsweredLater(t *testing.T) {
 			}
 		}
 	}
-	other := keyOn(t, nodes, p, "fwdack-other-") // another key p leads, read meanwhile
-	hold := func() func() {                      // the replica cannot apply k's slot's stream
-		tx := r.srv.store.Lock(ring.KeySlot([]byte(k)))
-		return tx.Close
+	// Another key p leads, written and read meanwhile: its replica is e,
+	// since r's stream from p stops at k's batch while k's slot is held.
+	var other string
+	for i := 0; other == ""; i++ {
+		if o := syncedKeyOn(t, nodes, p, fmt.Sprintf("fwdack-other-%d-", i)); replicaOf(t, nodes, o) == e {
+			other = o
+		}
 	}
+	var held *store.Tx
+	hold := func() { // the replica cannot apply k's slot's stream
+		held = r.srv.store.Lock(ring.KeySlot([]byte(k)))
+	}
+	release := func() {
+		if held != nil {
+			held.Close()
+			held = nil
+		}
+	}
+	defer release() // before the nodes close, which waits for the replica's apply
 	writer, reader := rawTo(t, e), rawTo(t, e)
 
-	release := hold()
+	hold()
 	waits := p.srv.repl.ack.Counts().Waits
 	writer.send(t, "SET "+k+" v1\r\n")
 	waitFor(t, "the forwarded write to wait for its replica", func() bool { return p.srv.repl.ack.Counts().Waits > waits })
@@ -57,8 +72,7 @@ func TestForwardedWriteAnsweredLater(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, "v1", v, "the reply left before the replica had the write")
 
-	release = hold()
-	defer func() { release() }()
+	hold()
 	start := time.Now()
 	writer.send(t, "SET "+k+" v2\r\n")
 	require.Equal(t, "-"+errNotReplicated+"\r\n", writer.line(t))
