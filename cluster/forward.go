@@ -39,8 +39,9 @@ type ImmediateExecutor interface {
 }
 
 // Answer sends a forwarded command's reply after TryExecute returned. The
-// zero Answer sends nothing (a command run locally has no caller to answer
-// later: ImmediateExecutor's callers other than the node pass it).
+// zero Answer sends nothing and is not Deferrable: a caller without a
+// connection to answer on later passes it, and TryExecute then declines
+// the writes.
 type Answer struct{ later transport.Later }
 
 // Send sends reply, without waiting (transport.Later.Answer).

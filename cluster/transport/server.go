@@ -65,9 +65,10 @@ func (s *Server) Handle(k Kind, h Handler) { s.handlers[k] = h }
 // pushed): the reader puts the reply in the connection's write buffer
 // itself and writes it out when no further request is buffered (one write
 // answers every request that came in one read). A request try declines goes
-// to h on a worker, its reply to the writer goroutine. One try runs whose
-// reply must wait (a forwarded write's, for its replicas) it answers later
-// through Later, so that no goroutine waits for it. While try runs, the
+// to h on a worker, its reply to the writer goroutine. try may also run a
+// request whose reply must wait (a forwarded write's, for its replicas)
+// and answer it later through Later, so that no goroutine waits for it.
+// While try runs, the
 // connection reads nothing else. Call before serving.
 func (s *Server) HandleInline(k Kind, h Handler, try TryHandler) {
 	s.handlers[k] = h
