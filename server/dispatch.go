@@ -171,9 +171,8 @@ func (s *Server) dispatch(c *Client, args [][]byte, outOfMemory bool) {
 		c.reply.Status("QUEUED")
 		return
 	}
-	if c.noWait && c.route != nil && c.route.forwarded && !e.CannotWait() &&
-		!(c.ackLater && e.Keyed && e.Flags&FlagWrite != 0 && !e.MayStall()) {
-		c.decline() // TryExecute runs only what cannot wait, or a write that waits for its replicas alone
+	if c.noWait && c.route != nil && c.route.forwarded && !c.runsForwarded(e) {
+		c.decline()
 		return
 	}
 	if outOfMemory && e.Flags&FlagDenyOOM != 0 {

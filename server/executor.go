@@ -56,6 +56,13 @@ func (s *Server) TryExecute(resp3 bool, args [][]byte, reply []byte, answer clus
 	return out, true, false
 }
 
+// runsForwarded reports whether TryExecute runs forwarded command e: one
+// that cannot wait, or, when its reply may leave after TryExecute returned
+// (ackLater), a keyed write that waits for nothing but its replicas.
+func (c *Client) runsForwarded(e *entry) bool {
+	return e.CannotWait() || c.ackLater && e.Keyed && e.Flags&FlagWrite != 0 && !e.MayStall()
+}
+
 // tryLock is the lock of a command that must not wait (Client.noWait):
 // its slots (c.slots), if each is free at once; nil, the command declined,
 // otherwise.

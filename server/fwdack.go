@@ -42,7 +42,7 @@ type fwdAck struct {
 	out    []byte    // the reply, from base on (before it: the caller's bytes)
 	base   int
 	answer cluster.Answer
-	notify func() // w.look's registration, made once
+	notify func() // w.notified, registered with the acks (made once: a method value allocates)
 	calls  atomic.Int32
 }
 
