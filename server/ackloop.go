@@ -73,13 +73,9 @@ func (s *Server) loopAwait(c *Client, lc *netloop.Conn) bool {
 	if c.ack.lc != lc {
 		c.ack.lc, c.ack.post = lc, lc.Post
 	}
-	n, done, err := s.cluster.AcksOrNotify(c.ack.pos, c.ack.want, c.ack.post)
-	if !done {
-		timeout := s.repl.ack.Timeout()
-		if time.Since(c.ack.since) < timeout {
-			return false
-		}
-		err = fmt.Errorf("%w: %v", errAckTimeout, timeout)
+	n, over, err := s.lookAcks(c.ack.pos, c.ack.want, c.ack.since, c.ack.post)
+	if !over {
+		return false
 	}
 	c.ack.want, c.ack.pos = 0, nil
 	if !s.ackDone(c, n, err) {
@@ -89,6 +85,23 @@ func (s *Server) loopAwait(c *Client, lc *netloop.Conn) bool {
 		return false
 	}
 	return s.loopReply(c, lc, true)
+}
+
+// lookAcks is one look of a wait for replicas that must not block (an
+// event loop's, a forwarded write's: fwdack.go) at the positions pos,
+// waited for since since: over, the wait ended (n replicas have the
+// writes, or err: a lost lead, or node-timeout passed); otherwise fn is
+// registered with the next ack or round (cluster's AcksOrNotify).
+func (s *Server) lookAcks(pos []cluster.SlotOffset, want int, since time.Time, fn func()) (n int, over bool, err error) {
+	n, done, err := s.cluster.AcksOrNotify(pos, want, fn)
+	if !done {
+		timeout := s.repl.ack.Timeout()
+		if time.Since(since) < timeout {
+			return n, false, nil
+		}
+		err = fmt.Errorf("%w: %v", errAckTimeout, timeout)
+	}
+	return n, true, err
 }
 
 // finishLoopAck ends c's wait on the goroutine that took it over from its

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"fmt"
 	"sync/atomic"
 	"time"
 
@@ -93,13 +92,9 @@ func (w *fwdAck) lookOn() {
 // gives c back to the pool.
 func (w *fwdAck) look() ([]byte, bool) {
 	s := w.s
-	n, done, err := s.cluster.AcksOrNotify(w.pos, w.want, w.notify)
-	if !done {
-		timeout := s.repl.ack.Timeout()
-		if time.Since(w.since) < timeout {
-			return nil, false
-		}
-		err = fmt.Errorf("%w: %v", errAckTimeout, timeout)
+	n, over, err := s.lookAcks(w.pos, w.want, w.since, w.notify)
+	if !over {
+		return nil, false
 	}
 	out := w.out
 	if !s.ackDone(w.c, n, err) {
