@@ -19,7 +19,7 @@ import (
 // the worker, a park, a wake and a hand-off to the writer, per write.
 //
 // The wait is the event loop's (ackloop.go) without a loop: a look at the
-// acks (cluster's AcksOrNotify) registers notify with the slot's next ack
+// acks (lookAcks, as the loop's) registers notify with the slot's next ack
 // and the node's 50 ms round; notify looks again. Looks never overlap:
 // calls counts the notifications not yet looked at, and only the
 // goroutine that raises it from zero looks, again as long as more came in
@@ -73,7 +73,8 @@ func (w *fwdAck) notified() {
 }
 
 // lookOn looks until the wait is over (and answers) or no notification
-// came in during a look. Its caller raised calls from zero.
+// came in during a look. Its caller holds the look: it raised calls from
+// zero, or it looked first (answerLater) and was notified meanwhile.
 func (w *fwdAck) lookOn() {
 	for {
 		n := w.calls.Load()
